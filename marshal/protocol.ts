@@ -1,0 +1,118 @@
+// The wire protocol between apartments: types and constants only, no code (DESIGN.md §4).
+//
+// Messages are flat tuples rather than objects: a tuple clones a little faster than an object with
+// the same fields, and the first element is the discriminant that every receiver switches on.
+// A transport carries a Batch (an array of messages) per postMessage, so many calls made in one
+// turn cost one native hop (PERFORMANCE-NOTES.md, "fast channel").
+
+/** Bumped on any change to a message's shape; apartments refuse a peer with another version. */
+export const PROTOCOL_VERSION = 1;
+
+/** Numeric opcodes, grouped in ranges: requests 1–19, responses 20–39, references 40–59, lifecycle 60–79. */
+export const Op = {
+  Call: 1,
+  Cancel: 2,
+  AddRef: 3,
+  Result: 20,
+  Error: 21,
+  Release: 40,
+  LoanReturn: 41,
+  Ready: 60,
+  Connect: 61,
+  PeerGone: 62,
+} as const;
+
+export type OpCode = (typeof Op)[keyof typeof Op];
+
+/** The well-known object id of every apartment's control object (creation, connection, shutdown). */
+export const CONTROL_OID = 0;
+
+/** What a marshaled reference stands for on the receiving side. */
+export const RefKind = {
+  /** An object: arrives as a proxy whose members are methods. */
+  Object: 0,
+  /** A function (callback): arrives as a callable proxy. */
+  Function: 1,
+} as const;
+
+export type RefKindCode = (typeof RefKind)[keyof typeof RefKind];
+
+/** One step into a marshaled value: an array index or an own property key. */
+export type PathStep = string | number;
+
+/**
+ * An object reference that crossed the wire (COM's OBJREF): where in the value it sits, which
+ * apartment exports it, its object id there, what kind of proxy to make, and the loan id when the
+ * sender is not the exporter (third-party hand-off; 0 when the sender exports it).
+ */
+export type WireRef = [path: PathStep[], apartment: number, oid: number, kind: RefKindCode, loan: number];
+
+/** The references found in a value, or 0 when it holds none (the common, cheap case). */
+export type WireRefs = WireRef[] | 0;
+
+/** An error as it crosses the wire: rebuilt on arrival from a table of known classes. */
+export interface WireError {
+  name: string;
+  message: string;
+  stack: string | undefined;
+  code: string | undefined;
+  cause: WireError | undefined;
+  /** Own enumerable properties that could be cloned, other than the fields above. */
+  props: Record<string, unknown> | undefined;
+  /** The apartment the error was thrown in. */
+  apartment: number;
+}
+
+/** Invoke `method` on object `oid` (method '' calls a function reference itself). */
+export type CallMessage = [
+  op: typeof Op.Call,
+  callId: number,
+  oid: number,
+  method: string,
+  args: unknown[],
+  refs: WireRefs,
+  causality: number,
+];
+
+/** The caller gave up on call `callId`; the callee should stop or skip it. */
+export type CancelMessage = [op: typeof Op.Cancel, callId: number];
+
+/** Take `count` more references on `oid` for the sender; answered by Result (true) or Error. */
+export type AddRefMessage = [op: typeof Op.AddRef, callId: number, oid: number, count: number];
+
+/** Call `callId` returned `value`. */
+export type ResultMessage = [op: typeof Op.Result, callId: number, value: unknown, refs: WireRefs];
+
+/** Call `callId` threw, or could not be delivered. */
+export type ErrorMessage = [op: typeof Op.Error, callId: number, error: WireError];
+
+/** Drop `count` references the sender holds on `oid`. */
+export type ReleaseMessage = [op: typeof Op.Release, oid: number, count: number];
+
+/** The receiver of a third-party reference took its own reference; the lender may drop its loan. */
+export type LoanReturnMessage = [op: typeof Op.LoanReturn, loan: number];
+
+/** First message of a worker apartment: it serves calls from now on. */
+export type ReadyMessage = [op: typeof Op.Ready, version: number, apartment: number];
+
+/** The broker hands over one end of a direct channel to apartment `peer`. */
+export type ConnectMessage = [op: typeof Op.Connect, peer: number, port: unknown];
+
+/** Apartment `peer` closed or faulted: drop its references, disconnect proxies into it. */
+export type PeerGoneMessage = [op: typeof Op.PeerGone, peer: number, reason: WireError];
+
+/** Every message a channel may carry. */
+export type Message =
+  | CallMessage
+  | CancelMessage
+  | AddRefMessage
+  | ResultMessage
+  | ErrorMessage
+  | ReleaseMessage
+  | LoanReturnMessage
+  | ReadyMessage
+  | ConnectMessage
+  | PeerGoneMessage;
+
+/** What one transport send carries: the messages queued in one turn, in order. */
+export type Batch = Message[];

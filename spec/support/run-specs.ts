@@ -1,0 +1,35 @@
+// Runs every compiled spec under dist/spec with mocha and ends with the one line CI reads:
+// `spec: N passed, M failed`. Optional arguments filter spec files by substring.
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Mocha from 'mocha';
+
+const specRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const filters = process.argv.slice(2);
+
+/** The spec reporter, plus the closing summary line that CI and the guide rely on. */
+class SpecWithSummary extends Mocha.reporters.Spec {
+  constructor(runner: Mocha.Runner, options?: Mocha.MochaOptions) {
+    super(runner, options);
+    runner.once(Mocha.Runner.constants.EVENT_RUN_END, () => {
+      const stats = runner.stats ?? { passes: 0, failures: 0 };
+      process.stdout.write(`spec: ${stats.passes} passed, ${stats.failures} failed\n`);
+    });
+  }
+}
+
+const files = (readdirSync(specRoot, { recursive: true }) as string[])
+  .filter((f) => f.endsWith('.spec.js') && !f.startsWith('bench'))
+  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .sort()
+  .map((f) => join(specRoot, f));
+
+const mocha = new Mocha({ reporter: SpecWithSummary, timeout: 15_000, slow: 1_000 });
+for (const f of files) mocha.addFile(f);
+await mocha.loadFilesAsync();
+mocha.run((failures) => {
+  // Exit explicitly: a spec that leaks a worker must fail loudly in its own assertions, not hang CI.
+  process.exitCode = failures > 0 ? 1 : 0;
+  setImmediate(() => process.exit());
+});
