@@ -1,7 +1,11 @@
 // The transport contract: moves batches of messages between two apartments, in order.
 // Implementations: MessagePort (port-transport.ts), in-memory pair for marshal unit specs
 // (memory-transport.ts); a shared-memory ring and a child-process pipe implement the same shape.
+import type { TransferListItem } from 'node:worker_threads';
 import type { Batch } from './protocol.js';
+
+/** Something a send may move instead of copy: ArrayBuffer, MessagePort, … */
+export type Transferable = TransferListItem;
 
 /** Receives every batch that arrives, as raw data: the channel validates it before use. */
 export type TransportReceiver = (data: unknown) => void;

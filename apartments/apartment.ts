@@ -1,0 +1,129 @@
+// The main thread's handle on one worker apartment: its Worker, its lifecycle state and events,
+// and the operations a host performs on it (create an object there, read its counts, close it).
+import { EventEmitter } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import type * as TypedEmitterTypes from 'typed-emitter';
+import { ApartmentFaultedError, DisconnectedError } from '../lib/errors.js';
+import type { Endpoint, EndpointStats } from '../marshal/endpoint.js';
+import { CONTROL_OID } from '../marshal/protocol.js';
+import type { Remote } from '../marshal/proxy.js';
+import { isLive, transition, type ApartmentState } from './apartment-state.js';
+
+/** Events of one apartment. */
+export type ApartmentEvents = {
+  ready: () => void;
+  closed: () => void;
+  fault: (error: ApartmentFaultedError) => void;
+};
+
+/** A worker apartment as the host sees it. Main thread only. */
+export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.default<ApartmentEvents>) {
+  private current: ApartmentState = 'starting';
+  private faultError: ApartmentFaultedError | undefined;
+  /** Settles when the apartment said Ready (or failed before it could). */
+  readonly ready: Promise<void>;
+  private markReady!: () => void;
+  private failStart!: (err: Error) => void;
+  private readonly exited: Promise<void>;
+
+  constructor(
+    readonly id: number,
+    readonly name: string,
+    private readonly worker: Worker,
+    private readonly endpoint: Endpoint,
+    private readonly onGone: (apartment: Apartment, reason: Error) => void,
+  ) {
+    super();
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.markReady = resolve;
+      this.failStart = reject;
+    });
+    this.ready.catch(() => {});
+    this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.on('error', (err) => this.fault(err));
+    worker.once('exit', (code) => {
+      if (this.current !== 'closing') this.fault(new Error(`the worker thread exited with code ${code}`));
+      else this.finishClose();
+    });
+  }
+
+  get state(): ApartmentState {
+    return this.current;
+  }
+
+  /** The error the apartment faulted with, if it did. */
+  get faultReason(): ApartmentFaultedError | undefined {
+    return this.faultError;
+  }
+
+  /** The worker's thread id (for diagnostics and interrupt routing). */
+  get threadId(): number {
+    return this.worker.threadId;
+  }
+
+  get label(): string {
+    return `apartment '${this.name}' (${this.id})`;
+  }
+
+  /** Runtime internals: the worker said Ready. */
+  readyReceived(): void {
+    if (this.current !== 'starting') return;
+    this.current = transition(this.current, 'ready', this.label);
+    this.markReady();
+    this.emit('ready');
+  }
+
+  /** Create an instance of a registered class in this apartment; the caller gets a proxy. */
+  async createObject<T = unknown>(className: string, ...args: unknown[]): Promise<Remote<T>> {
+    this.assertLive();
+    return (await this.endpoint.call(this.id, CONTROL_OID, 'createObject', [className, args])) as Remote<T>;
+  }
+
+  /** Export and proxy counts inside the apartment (lifetime specs assert they end at zero). */
+  async stats(): Promise<EndpointStats> {
+    this.assertLive();
+    return (await this.endpoint.call(this.id, CONTROL_OID, 'stats', [])) as EndpointStats;
+  }
+
+  /**
+   * Close the apartment: it stops serving, its exports are disconnected (later calls fail with
+   * DisconnectedError), the references it held are released, and its thread ends.
+   */
+  async close(): Promise<void> {
+    if (this.current === 'closed' || this.current === 'faulted') return;
+    if (this.current === 'closing') return this.exited;
+    this.current = transition(this.current, 'closing', this.label);
+    try {
+      await this.endpoint.call(this.id, CONTROL_OID, 'close', []);
+    } catch {
+      // It could not acknowledge (busy or dying): terminating below ends it all the same.
+    }
+    await this.worker.terminate();
+    await this.exited;
+  }
+
+  private finishClose(): void {
+    if (this.current !== 'closing') return;
+    this.current = transition(this.current, 'closed', this.label);
+    this.failStart(new DisconnectedError(`[apartment-closed] ${this.label} was closed before it became ready`));
+    this.onGone(this, new DisconnectedError(`[apartment-closed] ${this.label} was closed; its objects are disconnected — create new ones in a live apartment`));
+    this.emit('closed');
+  }
+
+  private fault(cause: unknown): void {
+    if (this.current === 'closed' || this.current === 'faulted') return;
+    const err = new ApartmentFaultedError(`[apartment-faulted] ${this.label} failed (${(cause as Error)?.message ?? String(cause)}); its objects are disconnected — see the cause, then create new objects`, { cause });
+    this.faultError = err;
+    this.current = transition(this.current, 'faulted', this.label);
+    this.failStart(err);
+    this.onGone(this, err);
+    if (this.listenerCount('fault') > 0) this.emit('fault', err);
+    void this.worker.terminate();
+  }
+
+  private assertLive(): void {
+    if (!isLive(this.current)) {
+      throw this.faultError ?? new DisconnectedError(`[apartment-closed] ${this.label} is ${this.current}; create objects in a live apartment`);
+    }
+  }
+}

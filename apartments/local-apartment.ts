@@ -1,0 +1,97 @@
+// The apartment a thread belongs to, as seen from inside that thread: its endpoint (exports,
+// proxies, channels), its copy of the class table, its class loader and dispatcher, and the
+// creation paths user code reaches through currentApartment(). One per thread; owner thread only.
+import { ClassTable, type ClassDescriptor } from '../lib/class-registry.js';
+import type { ApartmentContext, ApartmentKind } from '../lib/context.js';
+import type { CreationMode } from '../lib/contracts/contract.js';
+import { ContractViolationError } from '../lib/errors.js';
+import type { Channel } from '../marshal/channel.js';
+import { Endpoint } from '../marshal/endpoint.js';
+import { CONTROL_OID } from '../marshal/protocol.js';
+import type { ConnectMessage, PeerGoneMessage, ReadyMessage } from '../marshal/protocol.js';
+import { ClassLoader } from './class-loader.js';
+import { Dispatcher } from './dispatcher.js';
+
+/** What a local apartment needs from the thread that hosts it. */
+export interface LocalApartmentOptions {
+  id: number;
+  name: string;
+  kind: ApartmentKind;
+  defaultTimeoutMs: number;
+  classes: readonly ClassDescriptor[];
+  /** Ask for a transport to `peer` (the main thread brokers it). */
+  connect(peer: number): void;
+  onLifecycle(channel: Channel, msg: ReadyMessage | ConnectMessage | PeerGoneMessage): void;
+  /** External creation: which apartment the assignment policy picks for `className`. */
+  place(className: string, mode: CreationMode): Promise<number>;
+  label(apartment: number): string;
+  warn(message: string): void;
+}
+
+/** This thread's apartment: marshaling endpoint, classes and creation paths. */
+export class LocalApartment implements ApartmentContext {
+  readonly id: number;
+  readonly name: string;
+  readonly kind: ApartmentKind;
+  readonly classTable: ClassTable;
+  readonly loader: ClassLoader;
+  readonly dispatcher: Dispatcher;
+  readonly endpoint: Endpoint;
+
+  constructor(private readonly options: LocalApartmentOptions) {
+    this.id = options.id;
+    this.name = options.name;
+    this.kind = options.kind;
+    this.classTable = new ClassTable(options.classes);
+    this.loader = new ClassLoader(this.classTable);
+    this.dispatcher = new Dispatcher(options.label(options.id));
+    this.endpoint = new Endpoint({
+      self: options.id,
+      defaultTimeoutMs: options.defaultTimeoutMs,
+      dispatcher: this.dispatcher,
+      connect: options.connect,
+      onLifecycle: (channel, msg) => options.onLifecycle(channel, msg),
+      label: options.label,
+      warn: options.warn,
+    });
+  }
+
+  get classes(): readonly string[] {
+    return this.classTable.names();
+  }
+
+  registerClass(descriptor: ClassDescriptor): void {
+    this.classTable.set(descriptor);
+    this.loader.invalidate(descriptor.name);
+  }
+
+  async createObject<T = unknown>(className: string, ...args: unknown[]): Promise<T> {
+    return (await this.createAt(await this.options.place(className, 'external'), className, args)) as T;
+  }
+
+  async createInstance<T = unknown>(className: string, ...args: unknown[]): Promise<T> {
+    const contract = await this.loader.contractOf(className);
+    const placement = contract.place({ creator: this.kind, mode: 'in-process', hasMainApartment: true });
+    switch (placement.kind) {
+      case 'creator':
+        return (await this.loader.construct(className, args)) as T;
+      case 'main':
+        return (await this.createAt(0, className, args)) as T;
+      case 'assigned':
+        return (await this.createAt(await this.options.place(className, 'in-process'), className, args)) as T;
+      case 'free-pool':
+      case 'host':
+        throw new ContractViolationError(`[placement-unavailable] class '${className}' (contract '${contract.name}') asks for ${placement.kind === 'host' ? 'a host apartment' : 'the free pool'}, which this runtime does not provide; use the 'apartment' or 'single' contract`);
+      default: {
+        const unreachable: never = placement;
+        throw new ContractViolationError(`[placement] unknown placement ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  /** Create `className` in apartment `target`: here directly, elsewhere through its control object. */
+  async createAt(target: number, className: string, args: unknown[]): Promise<unknown> {
+    if (target === this.id) return this.loader.construct(className, args);
+    return this.endpoint.call(target, CONTROL_OID, 'createObject', [className, args]);
+  }
+}

@@ -1,0 +1,53 @@
+// The control object the main apartment serves at CONTROL_OID: what worker apartments ask of the
+// runtime (a channel to a peer, a placement decision, an object of a `single` class, a log line).
+import { currentCall } from '../lib/context.js';
+import type { CreationMode } from '../lib/contracts/contract.js';
+import { InvalidArgumentError } from '../lib/errors.js';
+import type { LogEntry } from '../lib/logger.js';
+import type { EndpointStats } from '../marshal/endpoint.js';
+import type { LocalApartment } from './local-apartment.js';
+
+/** What the main control needs from the runtime. */
+export interface RuntimeServices {
+  /** A port to `target` for `requester`, or null when one is already on its way. */
+  connect(requester: number, target: number): { port: unknown } | null;
+  /** The apartment an object of `className` created by `requester` should live in. */
+  place(requester: number, className: string, mode: CreationMode): Promise<number>;
+  log(entry: LogEntry): void;
+}
+
+/** Control surface of the main apartment; invoked only by the runtime's own calls. */
+export class MainControl {
+  constructor(private readonly apartment: LocalApartment, private readonly services: RuntimeServices) {}
+
+  private caller(): number {
+    const call = currentCall();
+    if (!call) throw new InvalidArgumentError('[control] control methods are for apartments of this runtime only');
+    return call.callerApartment;
+  }
+
+  connect(target: unknown): { port: unknown } | null {
+    if (typeof target !== 'number') throw new InvalidArgumentError('[connect] the target apartment id must be a number', { parameter: 'target' });
+    return this.services.connect(this.caller(), target);
+  }
+
+  place(className: unknown, mode: unknown): Promise<number> {
+    if (typeof className !== 'string') throw new InvalidArgumentError('[place] the class name must be a string', { parameter: 'className' });
+    if (mode !== 'external' && mode !== 'in-process') throw new InvalidArgumentError(`[place] mode must be 'external' or 'in-process'`, { parameter: 'mode' });
+    return this.services.place(this.caller(), className, mode);
+  }
+
+  createObject(className: unknown, args: unknown): Promise<object> {
+    if (typeof className !== 'string') throw new InvalidArgumentError('[create-class] the class name must be a string', { parameter: 'className' });
+    return this.apartment.loader.construct(className, args as unknown[]);
+  }
+
+  log(level: unknown, message: unknown): void {
+    const lv = level === 'debug' || level === 'info' || level === 'warn' || level === 'error' ? level : 'warn';
+    this.services.log({ level: lv, message: String(message), apartment: this.caller() });
+  }
+
+  stats(): EndpointStats {
+    return this.apartment.endpoint.stats();
+  }
+}

@@ -1,0 +1,15 @@
+// What the runtime hands a new worker apartment at start (workerData). Structured-cloneable.
+import type { MessagePort } from 'node:worker_threads';
+import type { ClassDescriptor } from '../lib/class-registry.js';
+
+/** Start-up facts for a worker apartment; immutable after the worker starts. */
+export interface WorkerBoot {
+  readonly id: number;
+  readonly name: string;
+  /** This apartment's end of its channel to the main apartment. */
+  readonly port: MessagePort;
+  readonly classes: readonly ClassDescriptor[];
+  readonly defaultTimeoutMs: number;
+  /** Human labels of the apartments that exist, for error messages. */
+  readonly labels: Readonly<Record<number, string>>;
+}

@@ -1,0 +1,31 @@
+// The control object every worker apartment serves at CONTROL_OID: what the runtime and peers
+// ask of the apartment itself (create an object here, learn a class, report counts, close).
+import type { ClassDescriptor } from '../lib/class-registry.js';
+import { InvalidArgumentError } from '../lib/errors.js';
+import type { EndpointStats } from '../marshal/endpoint.js';
+import type { LocalApartment } from './local-apartment.js';
+
+/** Control surface of a worker apartment; invoked only by the runtime's own calls. */
+export class WorkerControl {
+  constructor(private readonly apartment: LocalApartment, private readonly onClose: () => void) {}
+
+  createObject(className: unknown, args: unknown): Promise<object> {
+    if (typeof className !== 'string') throw new InvalidArgumentError('[create-class] the class name must be a string', { parameter: 'className' });
+    return this.apartment.loader.construct(className, args as unknown[]);
+  }
+
+  registerClass(descriptor: ClassDescriptor): boolean {
+    this.apartment.registerClass(descriptor);
+    return true;
+  }
+
+  stats(): EndpointStats {
+    return this.apartment.endpoint.stats();
+  }
+
+  /** Acknowledge, then let the host thread tear the apartment down once the reply is out. */
+  close(): boolean {
+    setImmediate(this.onClose);
+    return true;
+  }
+}

@@ -1,0 +1,68 @@
+// The body of every worker apartment: join the apartment, connect to the main apartment, say
+// Ready, then serve calls from the message loop until the runtime closes the apartment.
+import { workerData, type MessagePort } from 'node:worker_threads';
+import { setCurrentApartment } from '../lib/context.js';
+import { decodeError } from '../marshal/error-codec.js';
+import { PortTransport } from '../marshal/port-transport.js';
+import { CONTROL_OID, Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
+import { LocalApartment } from './local-apartment.js';
+import type { WorkerBoot } from './worker-boot.js';
+import { WorkerControl } from './worker-control.js';
+
+const boot = workerData as WorkerBoot;
+const labels = new Map<number, string>(Object.entries(boot.labels).map(([k, v]) => [Number(k), v]));
+const label = (id: number): string => labels.get(id) ?? `apartment ${id}`;
+
+const apartment: LocalApartment = new LocalApartment({
+  id: boot.id,
+  name: boot.name,
+  kind: 'worker',
+  defaultTimeoutMs: boot.defaultTimeoutMs,
+  classes: boot.classes,
+  label,
+  connect(peer) {
+    apartment.endpoint.call(0, CONTROL_OID, 'connect', [peer]).then(
+      (reply) => {
+        const port = (reply as { port?: MessagePort } | null)?.port;
+        // null: the peer asked first and our end is already on its way as a Connect message.
+        if (port) apartment.endpoint.attach(peer, new PortTransport(port));
+      },
+      (err: unknown) => apartment.endpoint.peerGone(peer, err as Error),
+    );
+  },
+  place: (className, mode) => apartment.endpoint.call(0, CONTROL_OID, 'place', [className, mode]) as Promise<number>,
+  warn(message) {
+    apartment.endpoint.call(0, CONTROL_OID, 'log', ['warn', message]).catch(() => {
+      process.stderr.write(`${message}\n`);
+    });
+  },
+  onLifecycle(channel, msg) {
+    switch (msg[0]) {
+      case Op.Connect:
+        apartment.endpoint.attach(msg[1], new PortTransport(msg[2] as MessagePort));
+        return;
+      case Op.PeerGone:
+        if (msg[1] === 0) {
+          // The main apartment is gone: nothing can reach this apartment any more.
+          apartment.endpoint.close(decodeError(msg[2]));
+          process.exit(0);
+        }
+        apartment.endpoint.peerGone(msg[1], decodeError(msg[2]));
+        apartment.dispatcher.forget(channel);
+        return;
+      case Op.Ready:
+        return;
+      default: {
+        const unreachable: never = msg;
+        apartment.endpoint.warn(`[lifecycle] unexpected message ${String(unreachable)}`);
+      }
+    }
+  },
+});
+
+apartment.endpoint.control = new WorkerControl(apartment, () => {
+  setCurrentApartment(undefined);
+});
+setCurrentApartment(apartment);
+apartment.endpoint.attach(0, new PortTransport(boot.port)).post([Op.Ready, PROTOCOL_VERSION, boot.id]);
+

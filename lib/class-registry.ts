@@ -1,0 +1,80 @@
+// The classes a runtime can create by name (COM's class registrations). The main apartment owns
+// the table; every worker apartment holds a copy, kept in step by the runtime.
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ClassNotRegisteredError, InvalidArgumentError } from './errors.js';
+import { getContract } from './contracts/contract.js';
+
+/** How a caller registers a class: where its module is, which export, and (optionally) its contract. */
+export interface ClassRegistration {
+  /** Absolute file URL or path of the module (an ES module the worker can import). */
+  module: string | URL;
+  /** The export naming the class (default: 'default'). */
+  export?: string;
+  /** Threading contract; when omitted, the class's static `threading` field, else 'apartment'. */
+  threading?: string;
+}
+
+/** A validated registration as it is stored and sent to apartments (structured-cloneable). */
+export interface ClassDescriptor {
+  readonly name: string;
+  readonly module: string;
+  readonly export: string;
+  readonly threading: string | undefined;
+}
+
+/** Validate and normalise a registration. */
+export function describeClass(name: string, reg: ClassRegistration): ClassDescriptor {
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError(`[class-name] a class needs a non-empty string name`, { parameter: 'name' });
+  }
+  if (reg === null || typeof reg !== 'object') {
+    throw new InvalidArgumentError(`[class-registration] registerClass('${name}', …) needs { module, export?, threading? }`, { parameter: 'registration' });
+  }
+  let module: string;
+  if (reg.module instanceof URL) module = reg.module.href;
+  else if (typeof reg.module === 'string' && /^(file|data):/.test(reg.module)) module = reg.module;
+  else if (typeof reg.module === 'string' && isAbsolute(reg.module)) module = pathToFileURL(reg.module).href;
+  else {
+    throw new InvalidArgumentError(`[class-module] class '${name}' needs an absolute module URL or path (try new URL('./calc.js', import.meta.url)); got ${String(reg.module)}`, { parameter: 'module' });
+  }
+  const exportName = reg.export ?? 'default';
+  if (typeof exportName !== 'string' || exportName.length === 0) {
+    throw new InvalidArgumentError(`[class-export] class '${name}' needs a non-empty export name`, { parameter: 'export' });
+  }
+  if (reg.threading !== undefined) getContract(reg.threading);
+  return Object.freeze({ name, module, export: exportName, threading: reg.threading });
+}
+
+/** Registered classes by name. Owner thread only. */
+export class ClassTable {
+  private readonly byName = new Map<string, ClassDescriptor>();
+
+  constructor(initial: readonly ClassDescriptor[] = []) {
+    for (const d of initial) this.byName.set(d.name, d);
+  }
+
+  set(descriptor: ClassDescriptor): void {
+    this.byName.set(descriptor.name, descriptor);
+  }
+
+  get(name: string): ClassDescriptor {
+    const d = this.byName.get(name);
+    if (!d) {
+      throw new ClassNotRegisteredError(`[class-not-registered] no class named '${String(name)}' is registered; call runtime.registerClass('${String(name)}', { module, export }) first`);
+    }
+    return d;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  names(): string[] {
+    return [...this.byName.keys()];
+  }
+
+  all(): ClassDescriptor[] {
+    return [...this.byName.values()];
+  }
+}

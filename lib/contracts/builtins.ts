@@ -1,0 +1,37 @@
+// The built-in contracts, placed exactly as COM-REFERENCE.md's ThreadingModel × creator matrix
+// (free and rental arrive with the free pool and leases).
+import { defineContract, type Contract, type PlacementRequest, type Placement } from './contract.js';
+
+const here: Placement = Object.freeze({ kind: 'creator' });
+const main: Placement = Object.freeze({ kind: 'main' });
+const assigned: Placement = Object.freeze({ kind: 'assigned' });
+const host: Placement = Object.freeze({ kind: 'host' });
+
+/** `single`: every instance lives in the main apartment (COM's legacy "no ThreadingModel"). */
+export const single: Contract = defineContract({
+  name: 'single',
+  marshal: 'standard',
+  place(r: PlacementRequest): Placement {
+    if (r.creator === 'main') return here;
+    return r.hasMainApartment ? main : host;
+  },
+});
+
+/** `apartment`: lives in the apartment that creates it; external creation goes to the assignment policy. */
+export const apartment: Contract = defineContract({
+  name: 'apartment',
+  marshal: 'standard',
+  place(r: PlacementRequest): Placement {
+    if (r.mode === 'external') return assigned;
+    return r.creator === 'pool' ? host : here;
+  },
+});
+
+/** `both`: lives with its creator whatever the creator's kind; external creation as `apartment`. */
+export const both: Contract = defineContract({
+  name: 'both',
+  marshal: 'standard',
+  place(r: PlacementRequest): Placement {
+    return r.mode === 'external' ? assigned : here;
+  },
+});

@@ -1,0 +1,277 @@
+// The runtime facade a host uses: start it on the main thread (which becomes the main apartment),
+// register classes, create worker apartments and objects, close everything. It also brokers the
+// direct channels between apartments and runs the placement and assignment decisions.
+import { EventEmitter } from 'node:events';
+import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
+import { Mutex } from 'async-mutex';
+import type * as TypedEmitterTypes from 'typed-emitter';
+import { Apartment } from '../apartments/apartment.js';
+import { isLive } from '../apartments/apartment-state.js';
+import { assignmentPolicies, type AssignmentPolicy } from '../apartments/assignment.js';
+import { LocalApartment } from '../apartments/local-apartment.js';
+import { MainControl } from '../apartments/main-control.js';
+import type { WorkerBoot } from '../apartments/worker-boot.js';
+import { transfer } from '../marshal/by-ref.js';
+import type { EndpointStats } from '../marshal/endpoint.js';
+import { encodeError } from '../marshal/error-codec.js';
+import { PortTransport } from '../marshal/port-transport.js';
+import { CONTROL_OID, Op } from '../marshal/protocol.js';
+import type { Remote } from '../marshal/proxy.js';
+import { describeClass, type ClassRegistration } from './class-registry.js';
+import { currentApartment, inApartment, setCurrentApartment, type ApartmentContext } from './context.js';
+import type { CreationMode } from './contracts/contract.js';
+import './contracts/builtins.js';
+import {
+  ApartmentError, ChangedModeError, ContractViolationError, DisconnectedError, InvalidArgumentError, type ApartmentFaultedError,
+} from './errors.js';
+import { stderrLogger, type LogEntry, type Logger } from './logger.js';
+
+const WORKER_ENTRY = new URL('../apartments/worker-entry.js', import.meta.url);
+
+/** Options of Runtime.start(). */
+export interface RuntimeOptions {
+  /** Deadline of every call unless overridden per call (ms; default 30 000). */
+  defaultTimeoutMs?: number;
+  /** Where runtime log lines go (default: JSON lines on stderr). */
+  logger?: Logger;
+  /** How externally created objects are assigned to worker apartments (default 'single-thread'). */
+  assignment?: 'single-thread' | AssignmentPolicy;
+}
+
+/** Options of createApartment(). */
+export interface ApartmentOptions {
+  name?: string;
+  resourceLimits?: ResourceLimits;
+}
+
+/** Events of the runtime. */
+export type RuntimeEvents = {
+  'apartment-created': (apartment: Apartment) => void;
+  'apartment-closed': (apartment: Apartment) => void;
+  'apartment-faulted': (apartment: Apartment, error: ApartmentFaultedError) => void;
+  log: (entry: LogEntry) => void;
+};
+
+let running: Runtime | undefined;
+
+/** The apartment runtime of this process; the thread that starts it is the main apartment. */
+export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.default<RuntimeEvents>) {
+  /** The main apartment (this thread). */
+  readonly main: ApartmentContext;
+  private readonly local: LocalApartment;
+  private readonly byId = new Map<number, Apartment>();
+  private assigned: Apartment[] = [];
+  private readonly policy: AssignmentPolicy;
+  private readonly brokered = new Set<string>();
+  private readonly placing = new Mutex();
+  private readonly logger: Logger;
+  private readonly defaultTimeoutMs: number;
+  private nextId = 1;
+  private closing: Promise<void> | undefined;
+
+  /** Start the runtime; the calling thread joins it as the main apartment. */
+  static async start(options: RuntimeOptions = {}): Promise<Runtime> {
+    if (inApartment() && currentApartment().kind === 'worker') {
+      throw new ChangedModeError('[changed-mode] this thread is a worker apartment and cannot also be a main apartment; start the runtime on the host thread');
+    }
+    if (running) {
+      throw new ApartmentError('E_UNEXPECTED', '[runtime-running] a runtime is already running in this process; close it first, or reuse it');
+    }
+    const rt = new Runtime(options);
+    running = rt;
+    return rt;
+  }
+
+  private constructor(options: RuntimeOptions) {
+    super();
+    const timeout = options.defaultTimeoutMs ?? 30_000;
+    if (!(typeof timeout === 'number' && timeout > 0)) {
+      throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
+    }
+    this.defaultTimeoutMs = timeout;
+    this.logger = options.logger ?? stderrLogger;
+    const policy = options.assignment ?? 'single-thread';
+    const resolved = typeof policy === 'function' ? policy : assignmentPolicies[policy];
+    if (!resolved) {
+      throw new InvalidArgumentError(`[assignment] unknown assignment policy '${String(policy)}'; use ${Object.keys(assignmentPolicies).join(', ')} or a function`, { parameter: 'assignment' });
+    }
+    this.policy = resolved;
+    const local: LocalApartment = new LocalApartment({
+      id: 0,
+      name: 'main',
+      kind: 'main',
+      defaultTimeoutMs: timeout,
+      classes: [],
+      label: (id) => this.label(id),
+      connect: (peer) => {
+        // The main apartment is connected to every live apartment from its start; anything else is gone.
+        queueMicrotask(() => local.endpoint.peerGone(peer, new DisconnectedError(`[apartment-gone] ${this.label(peer)} is closed or unknown; create objects in a live apartment`)));
+      },
+      place: (className, mode) => this.place(0, className, mode),
+      warn: (message) => this.log({ level: 'warn', message, apartment: 0 }),
+      onLifecycle: (channel, msg) => {
+        if (msg[0] === Op.Ready) this.byId.get(channel.peer)?.readyReceived();
+      },
+    });
+    local.endpoint.control = new MainControl(local, {
+      connect: (requester, target) => this.connect(requester, target),
+      place: (requester, className, mode) => this.place(requester, className, mode),
+      log: (entry) => this.log(entry),
+    });
+    this.local = local;
+    this.main = local;
+    setCurrentApartment(local);
+  }
+
+  /** Live worker apartments. */
+  get apartments(): readonly Apartment[] {
+    return [...this.byId.values()];
+  }
+
+  /** Register a class by name for creation in any apartment. */
+  registerClass(name: string, registration: ClassRegistration): void {
+    this.assertOpen();
+    const descriptor = describeClass(name, registration);
+    this.local.registerClass(descriptor);
+    for (const apt of this.byId.values()) {
+      if (!isLive(apt.state)) continue;
+      this.local.endpoint.call(apt.id, CONTROL_OID, 'registerClass', [descriptor]).catch((err: unknown) => {
+        this.log({ level: 'warn', message: `[register-class] ${apt.label} did not learn class '${name}': ${(err as Error).message}`, apartment: apt.id });
+      });
+    }
+  }
+
+  /** Start a new worker apartment and wait until it serves calls. */
+  async createApartment(options: ApartmentOptions = {}): Promise<Apartment> {
+    this.assertOpen();
+    const id = this.nextId++;
+    const name = options.name ?? `apartment-${id}`;
+    if (typeof name !== 'string' || name.length === 0) {
+      throw new InvalidArgumentError('[apartment-name] an apartment name must be a non-empty string', { parameter: 'name' });
+    }
+    const { port1, port2 } = new MessageChannel();
+    const labels: Record<number, string> = { 0: this.label(0) };
+    for (const a of this.byId.values()) labels[a.id] = a.label;
+    const boot: WorkerBoot = { id, name, port: port2, classes: this.local.classTable.all(), defaultTimeoutMs: this.defaultTimeoutMs, labels };
+    const worker = new Worker(WORKER_ENTRY, {
+      workerData: boot,
+      transferList: [port2],
+      name: `apartment:${name}`,
+      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+    });
+    const apt = new Apartment(id, name, worker, this.local.endpoint, (a, reason) => this.gone(a, reason));
+    this.byId.set(id, apt);
+    labels[id] = apt.label;
+    this.local.endpoint.attach(id, new PortTransport(port1));
+    this.emit('apartment-created', apt);
+    await apt.ready;
+    return apt;
+  }
+
+  /** External creation (CreateObject): placed by the class's contract and the assignment policy. */
+  createObject<T = unknown>(className: string, ...args: unknown[]): Promise<Remote<T>> {
+    return this.local.createObject<Remote<T>>(className, ...args);
+  }
+
+  /** In-process creation (CoCreateInstance from the main apartment): the contract × creator matrix decides. */
+  createInstance<T = unknown>(className: string, ...args: unknown[]): Promise<T> {
+    return this.local.createInstance<T>(className, ...args);
+  }
+
+  /** Export and proxy counts of the main apartment. */
+  stats(): EndpointStats {
+    return this.local.endpoint.stats();
+  }
+
+  /** Close every apartment, disconnect the main apartment's exports and leave the apartment. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.byId.values()].map((a) => a.close()));
+      this.local.endpoint.close(new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to make calls'));
+      setCurrentApartment(undefined);
+      if (running === this) running = undefined;
+    })();
+    return this.closing;
+  }
+
+  private assertOpen(): void {
+    if (this.closing) throw new DisconnectedError('[runtime-closed] the runtime was closed; start a new one');
+  }
+
+  private label(id: number): string {
+    if (id === 0) return 'the main apartment';
+    return this.byId.get(id)?.label ?? `apartment ${id}`;
+  }
+
+  private log(entry: LogEntry): void {
+    this.emit('log', entry);
+    this.logger(entry);
+  }
+
+  private async place(requester: number, className: string, mode: CreationMode): Promise<number> {
+    this.assertOpen();
+    const contract = await this.local.loader.contractOf(className);
+    const placement = contract.place({ creator: requester === 0 ? 'main' : 'worker', mode, hasMainApartment: true });
+    switch (placement.kind) {
+      case 'creator':
+        return requester;
+      case 'main':
+        return 0;
+      case 'assigned':
+        return (await this.assign(className, requester)).id;
+      case 'free-pool':
+      case 'host':
+        throw new ContractViolationError(`[placement-unavailable] class '${className}' (contract '${contract.name}') asks for ${placement.kind === 'host' ? 'a host apartment' : 'the free pool'}, which this runtime does not provide; use the 'apartment' or 'single' contract`);
+      default: {
+        const unreachable: never = placement;
+        throw new ContractViolationError(`[placement] unknown placement ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  private assign(className: string, creator: number): Promise<Apartment> {
+    return this.placing.runExclusive(async () => {
+      const live = this.assigned.filter((a) => isLive(a.state));
+      const choice = this.policy({ className, creator }, live);
+      if (choice === 'new') {
+        const apt = await this.createApartment({ name: `assigned-${this.assigned.length + 1}` });
+        this.assigned.push(apt);
+        return apt;
+      }
+      if (!live.includes(choice)) {
+        throw new InvalidArgumentError('[assignment] the assignment policy returned an apartment it was not offered; return one of the apartments passed in, or \'new\'', { parameter: 'assignment' });
+      }
+      await choice.ready;
+      return choice;
+    });
+  }
+
+  private connect(requester: number, target: number): { port: unknown } | null {
+    const peer = this.byId.get(target);
+    if (target === requester || target === 0 || !peer || !isLive(peer.state)) {
+      throw new DisconnectedError(`[apartment-gone] ${this.label(target)} is closed or unknown; its objects cannot be reached`);
+    }
+    const key = requester < target ? `${requester}:${target}` : `${target}:${requester}`;
+    if (this.brokered.has(key)) return null;
+    this.brokered.add(key);
+    const { port1, port2 } = new MessageChannel();
+    this.local.endpoint.channelTo(target).post([Op.Connect, requester, port2], [port2]);
+    return transfer({ port: port1 }, [port1]);
+  }
+
+  private gone(apt: Apartment, reason: Error): void {
+    this.byId.delete(apt.id);
+    this.assigned = this.assigned.filter((a) => a !== apt);
+    for (const key of [...this.brokered]) {
+      const [a, b] = key.split(':').map(Number);
+      if (a === apt.id || b === apt.id) this.brokered.delete(key);
+    }
+    this.local.endpoint.peerGone(apt.id, reason);
+    const wire = encodeError(reason, 0);
+    for (const other of this.byId.values()) {
+      if (isLive(other.state)) this.local.endpoint.channelTo(other.id).post([Op.PeerGone, apt.id, wire]);
+    }
+    if (apt.state === 'faulted') this.emit('apartment-faulted', apt, apt.faultReason!);
+    else this.emit('apartment-closed', apt);
+  }
+}

@@ -1,0 +1,55 @@
+// Marks that decide how a value crosses an apartment boundary: by reference (an ObjRef that
+// arrives as a proxy) or moved (transferred buffers). Everything else is copied by structured clone.
+
+import type { Transferable } from './transport.js';
+
+/** Objects explicitly marked with byRef(). Weak: marking never keeps an object alive. */
+const markedObjects = new WeakSet<object>();
+/** Prototypes whose instances always travel by reference (registered classes). */
+const byRefPrototypes = new WeakSet<object>();
+/** Values passed to transfer(), with what to move when they are sent. Consumed on send. */
+const transferLists = new WeakMap<object, readonly Transferable[]>();
+
+/** Mark `obj` so it crosses apartments by reference: the receiver gets a proxy. Returns `obj`. */
+export function byRef<T extends object>(obj: T): T {
+  markedObjects.add(obj);
+  return obj;
+}
+
+/** Make every instance of `cls` travel by reference (done for each registered class). */
+export function markClassByRef(cls: abstract new (...args: never[]) => unknown): void {
+  byRefPrototypes.add(cls.prototype as object);
+}
+
+/**
+ * Send `value` with the objects in `list` moved rather than copied (ArrayBuffers, MessagePorts…).
+ * After the send the sender's buffers are detached. Returns `value`.
+ */
+export function transfer<T extends object>(value: T, list: readonly Transferable[]): T {
+  transferLists.set(value, list);
+  return value;
+}
+
+/** Take (and forget) the transfer list registered for `value`, if any. */
+export function takeTransferList(value: object): readonly Transferable[] | undefined {
+  const list = transferLists.get(value);
+  if (list) transferLists.delete(value);
+  return list;
+}
+
+/**
+ * Whether a non-function object travels by reference: marked with byRef(), an instance of a
+ * registered class, or of a class that declares a static `threading` contract.
+ */
+export function isByRefObject(value: object, proto: object | null): boolean {
+  if (markedObjects.has(value)) return true;
+  for (let p = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    if (byRefPrototypes.has(p)) return true;
+    const ctor = (p as { constructor?: unknown }).constructor;
+    if (typeof ctor === 'function' && typeof (ctor as { threading?: unknown }).threading === 'string') {
+      byRefPrototypes.add(p);
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,324 @@
+// An apartment's marshaling endpoint: its export table, its proxies (one per imported object,
+// COM's proxy manager), its channels to peers, and the reference-counting rules between them.
+// Owner apartment only: every method runs on the apartment's own thread.
+import { DisconnectedError, ProtocolError } from '../lib/errors.js';
+import { CallOptions } from './call-options.js';
+import { Channel, type ChannelHandler } from './channel.js';
+import { decodeValue, encodeArgs, encodeValue, type RefSpace } from './codec.js';
+import { ExportTable } from './export-table.js';
+import { CONTROL_OID, Op } from './protocol.js';
+import type { AddRefMessage, CallMessage, ConnectMessage, PeerGoneMessage, ReadyMessage, RefKindCode, WireRef, WireRefs } from './protocol.js';
+import { createProxy, remoteStateOf as remoteOf } from './proxy.js';
+import type { ProxyHost, RemoteState } from './remote-state.js';
+import type { Transport } from './transport.js';
+
+/** Runs incoming calls (admission, then the stub); implemented by the apartment's dispatcher. */
+export interface CallDispatcher {
+  dispatch(endpoint: Endpoint, channel: Channel, msg: CallMessage): void;
+  cancel(channel: Channel, callId: number): void;
+}
+
+/** What the endpoint needs from the apartment that owns it. */
+export interface EndpointOptions {
+  self: number;
+  defaultTimeoutMs: number;
+  dispatcher: CallDispatcher;
+  /** Ask the broker for a transport to `peer`; the apartment calls attach() when it arrives. */
+  connect(peer: number): void;
+  /** Ready, Connect and PeerGone messages, for the apartment layer. */
+  onLifecycle(channel: Channel, msg: ReadyMessage | ConnectMessage | PeerGoneMessage): void;
+  label(apartment: number): string;
+  warn(message: string): void;
+}
+
+/** Counts for diagnostics and lifetime specs. */
+export interface EndpointStats {
+  exports: number;
+  proxies: number;
+  channels: number;
+  pendingCalls: number;
+  loans: number;
+}
+
+interface Loan {
+  state: RemoteState;
+  borrower: number;
+}
+
+/** One apartment's exports, proxies and channels, and the reference rules that tie them. */
+export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
+  readonly exports = new ExportTable();
+  /** The object served at CONTROL_OID; set by the apartment before any peer connects. */
+  control: object = {};
+  private readonly channels = new Map<number, Channel>();
+  private readonly proxies = new Map<number, Map<number, WeakRef<object>>>();
+  private readonly loans = new Map<number, Loan>();
+  private nextLoan = 1;
+  private readonly finalizer = new FinalizationRegistry<RemoteState>((state) => this.collected(state));
+
+  constructor(private readonly options: EndpointOptions) {}
+
+  get self(): number {
+    return this.options.self;
+  }
+
+  /** The channel to `peer`, created (and a connection requested) on first use. */
+  channelTo(peer: number): Channel {
+    let ch = this.channels.get(peer);
+    if (!ch) {
+      ch = new Channel(peer, this, this.options.defaultTimeoutMs, this.options.label(peer));
+      this.channels.set(peer, ch);
+      this.options.connect(peer);
+    }
+    return ch;
+  }
+
+  /** Connect the transport to `peer` (creating the channel if this side did not ask first). */
+  attach(peer: number, transport: Transport): Channel {
+    let ch = this.channels.get(peer);
+    if (!ch) {
+      ch = new Channel(peer, this, this.options.defaultTimeoutMs, this.options.label(peer));
+      this.channels.set(peer, ch);
+    }
+    ch.attach(transport);
+    return ch;
+  }
+
+  hasChannel(peer: number): boolean {
+    return this.channels.has(peer);
+  }
+
+  /** Call a method on an object of `peer` by id (control calls; user calls go through proxies). */
+  call(peer: number, oid: number, method: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+    const ch = this.channelTo(peer);
+    if (ch.closed) return Promise.reject(ch.closed);
+    let enc;
+    try {
+      enc = encodeArgs(this, args, peer);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return ch.call(oid, method, enc, options, 0);
+  }
+
+  // ---- ProxyHost ----
+
+  callRemote(state: RemoteState, method: string, args: unknown[]): Promise<unknown> {
+    if (state.released) {
+      return Promise.reject(new DisconnectedError(`[released] this proxy to object ${state.oid} in ${this.options.label(state.apartment)} was released; obtain a new reference to call it`, { code: 'CO_E_OBJNOTCONNECTED' }));
+    }
+    if (state.disconnected) return Promise.reject(state.disconnected);
+    let options: CallOptions | undefined;
+    if (args.length > 0 && args[args.length - 1] instanceof CallOptions) {
+      options = args[args.length - 1] as CallOptions;
+      args = args.slice(0, -1);
+    }
+    return this.call(state.apartment, state.oid, method, args, options);
+  }
+
+  releaseRemote(state: RemoteState): void {
+    if (state.released) return;
+    state.released = true;
+    this.finalizer.unregister(state);
+    const table = this.proxies.get(state.apartment);
+    const ref = table?.get(state.oid);
+    if (ref && (ref.deref() === undefined || remoteOf(ref.deref()!) === state)) table!.delete(state.oid);
+    if (state.loansOut === 0) this.sendRelease(state);
+  }
+
+  private collected(state: RemoteState): void {
+    if (!state.released) this.releaseRemote(state);
+  }
+
+  private sendRelease(state: RemoteState): void {
+    if (state.refs === 0 || state.disconnected) return;
+    const ch = this.channels.get(state.apartment);
+    if (ch && !ch.closed) ch.post([Op.Release, state.oid, state.refs]);
+    state.refs = 0;
+  }
+
+  // ---- RefSpace ----
+
+  exportLocal(value: object, kind: RefKindCode, peer: number): [number, number, RefKindCode, number] {
+    return [this.self, this.exports.export(value, peer, kind), kind, 0];
+  }
+
+  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number] {
+    if (state.released) throw new DisconnectedError(`[released] a released proxy cannot be passed to another apartment; pass a live reference`, { code: 'CO_E_OBJNOTCONNECTED' });
+    if (state.disconnected) throw state.disconnected;
+    if (state.apartment === peer) return [state.apartment, state.oid, state.kind, 0];
+    // Third-party hand-off: lend one of our references until the receiver has taken its own.
+    const loan = this.nextLoan++;
+    this.loans.set(loan, { state, borrower: peer });
+    state.loansOut++;
+    return [state.apartment, state.oid, state.kind, loan];
+  }
+
+  resolve(ref: WireRef, peer: number): unknown {
+    const [, apt, oid, kind, loan] = ref;
+    if (apt === this.self) {
+      if (loan !== 0) this.channelTo(peer).post([Op.LoanReturn, loan]);
+      const entry = oid === CONTROL_OID ? undefined : this.exports.get(oid);
+      if (!entry) throw new DisconnectedError(`[object-gone] object ${oid} of ${this.options.label(apt)} was released before this reference arrived; keep a reference while passing it around`);
+      return entry.object;
+    }
+    if (loan === 0 && apt !== peer) throw new ProtocolError(`[protocol] ${this.options.label(peer)} sent a reference to an object of ${this.options.label(apt)} without a loan`);
+    const existing = this.liveProxy(apt, oid);
+    if (existing) {
+      const state = remoteOf(existing)!;
+      if (loan === 0) state.refs++;
+      else this.channelTo(peer).post([Op.LoanReturn, loan]);
+      return existing;
+    }
+    const state: RemoteState = {
+      apartment: apt, oid, kind, refs: 1, loansOut: 0, released: false, disconnected: undefined, methods: undefined, host: this,
+    };
+    const proxy = createProxy(state);
+    let table = this.proxies.get(apt);
+    if (!table) this.proxies.set(apt, (table = new Map()));
+    table.set(oid, new WeakRef(proxy));
+    this.finalizer.register(proxy, state, state);
+    if (loan !== 0) {
+      // Take our own reference from the exporter, then give the lender its loan back. Our later
+      // Release travels on the same channel as this AddRef, so it can never overtake it.
+      const lender = this.channelTo(peer);
+      this.channelTo(apt).addRef(oid, 1).then(
+        () => lender.post([Op.LoanReturn, loan]),
+        (err: unknown) => {
+          state.disconnected = err instanceof Error ? err : new DisconnectedError(String(err));
+          state.refs = 0;
+          lender.post([Op.LoanReturn, loan]);
+        },
+      );
+    }
+    return proxy;
+  }
+
+  discard(refs: WireRef[], peer: number): void {
+    for (const [, apt, oid, , loan] of refs) {
+      if (apt === this.self && loan === 0) this.exports.release(oid, peer, 1);
+      else if (loan !== 0) this.onLoanReturn(undefined, loan);
+    }
+  }
+
+  private liveProxy(apt: number, oid: number): object | undefined {
+    const proxy = this.proxies.get(apt)?.get(oid)?.deref();
+    if (!proxy) return undefined;
+    const state = remoteOf(proxy)!;
+    return state.released || state.disconnected ? undefined : proxy;
+  }
+
+  // ---- ChannelHandler ----
+
+  onCall(channel: Channel, msg: CallMessage): void {
+    this.options.dispatcher.dispatch(this, channel, msg);
+  }
+
+  onCancel(channel: Channel, callId: number): void {
+    this.options.dispatcher.cancel(channel, callId);
+  }
+
+  onAddRef(channel: Channel, msg: AddRefMessage): void {
+    const [, callId, oid, count] = msg;
+    if (this.exports.addRef(oid, channel.peer, count)) channel.reply(callId, { value: true, refs: 0, transfer: undefined });
+    else channel.replyError(callId, new DisconnectedError(`[object-gone] object ${oid} of ${this.options.label(this.self)} was released before a reference to it arrived`), this.self);
+  }
+
+  onRelease(channel: Channel, oid: number, count: number): void {
+    try {
+      this.exports.release(oid, channel.peer, count);
+    } catch (err) {
+      this.options.warn((err as Error).message);
+    }
+  }
+
+  onLoanReturn(_channel: Channel | undefined, loanId: number): void {
+    const loan = this.loans.get(loanId);
+    if (!loan) {
+      this.options.warn(`[loan] unknown loan ${loanId} returned; ignored`);
+      return;
+    }
+    this.loans.delete(loanId);
+    loan.state.loansOut--;
+    if (loan.state.released && loan.state.loansOut === 0) this.sendRelease(loan.state);
+  }
+
+  onLifecycle(channel: Channel, msg: ReadyMessage | ConnectMessage | PeerGoneMessage): void {
+    this.options.onLifecycle(channel, msg);
+  }
+
+  decodeResult(channel: Channel, value: unknown, refs: WireRefs): unknown {
+    return decodeValue(this, value, refs, channel.peer);
+  }
+
+  discardOutgoing(channel: Channel, refs: WireRefs): void {
+    if (refs !== 0) this.discard(refs, channel.peer);
+  }
+
+  discardIncoming(channel: Channel, refs: WireRefs): void {
+    if (refs === 0) return;
+    for (const [, apt, oid, , loan] of refs) {
+      if (loan !== 0) channel.post([Op.LoanReturn, loan]);
+      else if (apt !== this.self) channel.post([Op.Release, oid, 1]);
+    }
+  }
+
+  warn(message: string): void {
+    this.options.warn(message);
+  }
+
+  /** Encode and send a call's result (or the error that encoding it raised). */
+  respond(channel: Channel, callId: number, value: unknown): void {
+    let enc;
+    try {
+      enc = encodeValue(this, value, channel.peer);
+    } catch (err) {
+      channel.replyError(callId, err, this.self);
+      return;
+    }
+    channel.reply(callId, enc);
+  }
+
+  /** Rebuild a call's arguments (references become proxies or, coming home, the objects). */
+  decodeArgs(channel: Channel, args: unknown[], refs: WireRefs): unknown[] {
+    return decodeValue(this, args, refs, channel.peer) as unknown[];
+  }
+
+  /**
+   * `peer` closed or died: drop the references it held here, fail the calls this side has in
+   * flight to it, and disconnect the proxies into it (their later calls fail with `reason`).
+   */
+  peerGone(peer: number, reason: Error): void {
+    this.exports.dropImporter(peer);
+    const ch = this.channels.get(peer);
+    this.channels.delete(peer);
+    ch?.close(reason);
+    const table = this.proxies.get(peer);
+    this.proxies.delete(peer);
+    if (table) for (const ref of table.values()) {
+      const state = remoteOf(ref.deref());
+      if (state && !state.disconnected) state.disconnected = reason;
+    }
+    for (const [id, loan] of this.loans) {
+      if (loan.state.apartment === peer) this.loans.delete(id);
+      else if (loan.borrower === peer) this.onLoanReturn(undefined, id);
+    }
+  }
+
+  /** The apartment is closing: disconnect everything it exports and every proxy it holds. */
+  close(reason: Error): void {
+    for (const peer of [...this.channels.keys()]) this.peerGone(peer, reason);
+    this.exports.clear();
+  }
+
+  stats(): EndpointStats {
+    let proxies = 0;
+    for (const table of this.proxies.values()) for (const ref of table.values()) {
+      const state = remoteOf(ref.deref());
+      if (state && !state.released && !state.disconnected) proxies++;
+    }
+    let pendingCalls = 0;
+    for (const ch of this.channels.values()) pendingCalls += ch.pendingCount;
+    return { exports: this.exports.size, proxies, channels: this.channels.size, pendingCalls, loans: this.loans.size };
+  }
+}

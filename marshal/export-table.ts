@@ -1,0 +1,103 @@
+// The objects an apartment exports, by object id, with a reference count per importing apartment
+// (COM's stub manager). Owner apartment only: touched from its own thread and no other.
+import { ApartmentError } from '../lib/errors.js';
+import type { RefKindCode } from './protocol.js';
+
+/** One exported object and who holds references to it. */
+export interface ExportEntry {
+  readonly oid: number;
+  readonly object: object;
+  readonly kind: RefKindCode;
+  /** importing apartment id → references it holds. */
+  readonly counts: Map<number, number>;
+  total: number;
+}
+
+/** Called when an object's last external reference goes away (it may now be collected). */
+export type ReleasedListener = (entry: ExportEntry) => void;
+
+/** Exported objects by id and by identity, with per-importer reference counts. */
+export class ExportTable {
+  private readonly byOid = new Map<number, ExportEntry>();
+  private readonly byObject = new Map<object, ExportEntry>();
+  private nextOid = 1;
+
+  constructor(private readonly onReleased: ReleasedListener = () => {}) {}
+
+  get size(): number {
+    return this.byOid.size;
+  }
+
+  get(oid: number): ExportEntry | undefined {
+    return this.byOid.get(oid);
+  }
+
+  /** Count one more reference held by `importer`, exporting `object` first if needed; returns its id. */
+  export(object: object, importer: number, kind: RefKindCode): number {
+    let entry = this.byObject.get(object);
+    if (!entry) {
+      entry = { oid: this.nextOid++, object, kind, counts: new Map(), total: 0 };
+      this.byOid.set(entry.oid, entry);
+      this.byObject.set(object, entry);
+    }
+    entry.counts.set(importer, (entry.counts.get(importer) ?? 0) + 1);
+    entry.total++;
+    return entry.oid;
+  }
+
+  /** Add `count` references for `importer` on an object already exported; false if it is gone. */
+  addRef(oid: number, importer: number, count: number): boolean {
+    const entry = this.byOid.get(oid);
+    if (!entry) return false;
+    entry.counts.set(importer, (entry.counts.get(importer) ?? 0) + count);
+    entry.total += count;
+    return true;
+  }
+
+  /**
+   * Drop `count` references `importer` holds. Releasing more than it holds is a bug in the caller
+   * (never silently clamped): it throws, and the table is left unchanged.
+   */
+  release(oid: number, importer: number, count: number): void {
+    const entry = this.byOid.get(oid);
+    if (!entry) return;
+    const held = entry.counts.get(importer) ?? 0;
+    if (count > held) {
+      throw new ApartmentError(
+        'E_UNEXPECTED',
+        `[refcount-negative] apartment ${importer} released ${count} reference(s) to object ${oid} but holds ${held}; this is a runtime bug, please report it`,
+      );
+    }
+    if (held === count) entry.counts.delete(importer);
+    else entry.counts.set(importer, held - count);
+    entry.total -= count;
+    if (entry.total === 0) this.remove(entry);
+  }
+
+  /** Drop every reference `importer` holds (it closed or died). */
+  dropImporter(importer: number): void {
+    for (const entry of [...this.byOid.values()]) {
+      const held = entry.counts.get(importer);
+      if (held === undefined) continue;
+      entry.counts.delete(importer);
+      entry.total -= held;
+      if (entry.total === 0) this.remove(entry);
+    }
+  }
+
+  /** Disconnect everything (the apartment is closing); returns how many objects were dropped. */
+  clear(): number {
+    const n = this.byOid.size;
+    const entries = [...this.byOid.values()];
+    this.byOid.clear();
+    this.byObject.clear();
+    for (const e of entries) this.onReleased(e);
+    return n;
+  }
+
+  private remove(entry: ExportEntry): void {
+    this.byOid.delete(entry.oid);
+    this.byObject.delete(entry.object);
+    this.onReleased(entry);
+  }
+}

@@ -1,0 +1,101 @@
+// Proxies: the caller-side stand-ins for objects in other apartments. One Proxy per imported
+// object per apartment; its members are methods that return promises; `then` is undefined so a
+// proxy is never mistaken for a promise; disposing it releases the reference.
+import { CallOptions } from './call-options.js';
+import { RefKind } from './protocol.js';
+import { REMOTE_STATE, type RemoteState } from './remote-state.js';
+
+type AnyFunction = (...args: never[]) => unknown;
+
+/** A method as seen through a proxy: same parameters (plus optional CallOptions), async result. */
+export type RemoteMethod<F> = F extends (...args: infer A) => infer R
+  ? (...args: A | [...A, CallOptions]) => Promise<Awaited<R>>
+  : never;
+
+/** The caller's view of an object that lives in another apartment. */
+export type Remote<T> = (T extends AnyFunction ? RemoteMethod<T> : unknown) & {
+  readonly [K in keyof T as T[K] extends AnyFunction ? K : never]: RemoteMethod<T[K]>;
+} & Disposable & AsyncDisposable;
+
+/** Proxy traps shared by shape; `this` is the per-proxy handler holding the state. */
+class RemoteHandler implements ProxyHandler<object> {
+  constructor(private readonly state: RemoteState) {}
+
+  get(_target: object, prop: string | symbol): unknown {
+    const state = this.state;
+    if (typeof prop === 'symbol') {
+      if (prop === REMOTE_STATE) return state;
+      if (prop === Symbol.dispose) return () => state.host.releaseRemote(state);
+      if (prop === Symbol.asyncDispose) return () => Promise.resolve(state.host.releaseRemote(state));
+      return undefined;
+    }
+    if (prop === 'then') return undefined;
+    const methods = (state.methods ??= new Map());
+    let fn = methods.get(prop);
+    if (!fn) {
+      fn = (...args: unknown[]) => state.host.callRemote(state, prop, args);
+      methods.set(prop, fn);
+    }
+    return fn;
+  }
+
+  apply(_target: object, _thisArg: unknown, args: unknown[]): unknown {
+    return this.state.host.callRemote(this.state, '', args);
+  }
+
+  set(): boolean {
+    throw new TypeError('[remote-set] properties of a remote object cannot be set; call a method that sets them');
+  }
+
+  defineProperty(): boolean {
+    throw new TypeError('[remote-set] properties of a remote object cannot be defined; call a method instead');
+  }
+
+  deleteProperty(): boolean {
+    return false;
+  }
+
+  has(_target: object, prop: string | symbol): boolean {
+    return prop === REMOTE_STATE;
+  }
+
+  ownKeys(): (string | symbol)[] {
+    return [];
+  }
+
+  getOwnPropertyDescriptor(): PropertyDescriptor | undefined {
+    return undefined;
+  }
+}
+
+function remoteFunctionTarget(): void {}
+
+/** Make the proxy for `state`; callables for function references, plain objects otherwise. */
+export function createProxy(state: RemoteState): object {
+  const target = state.kind === RefKind.Function ? remoteFunctionTarget.bind(null) : {};
+  return new Proxy(target, new RemoteHandler(state));
+}
+
+/** The marshal state behind a proxy, or undefined when `value` is not one of our proxies. */
+export function remoteStateOf(value: unknown): RemoteState | undefined {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
+  return (value as { [REMOTE_STATE]?: RemoteState })[REMOTE_STATE];
+}
+
+/** Whether `value` is a proxy for an object in another apartment. */
+export function isProxy(value: unknown): boolean {
+  return remoteStateOf(value) !== undefined;
+}
+
+/**
+ * Release a proxy's reference now (COM's Release). Later calls on it fail with DisconnectedError.
+ * Idempotent; returns false when `value` is not a proxy (a local object needs no release).
+ */
+export function release(value: unknown): boolean {
+  const state = remoteStateOf(value);
+  if (!state) return false;
+  state.host.releaseRemote(state);
+  return true;
+}
+
+export { CallOptions };

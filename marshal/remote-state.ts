@@ -1,0 +1,31 @@
+// What a proxy knows about the remote object it stands for. One per live proxy; owned by the
+// apartment that holds the proxy and touched from its thread only.
+import type { RefKindCode } from './protocol.js';
+
+/** Reads a proxy's state; on anything that is not one of our proxies it yields undefined. */
+export const REMOTE_STATE: unique symbol = Symbol('apartment-runtime.remote-state');
+
+/** The marshal-side facts about one imported object reference. */
+export interface RemoteState {
+  readonly apartment: number;
+  readonly oid: number;
+  readonly kind: RefKindCode;
+  /** References the exporter holds on this apartment's behalf through this proxy. */
+  refs: number;
+  /** References lent to third parties that have not yet taken their own. */
+  loansOut: number;
+  /** The user released the proxy (or it was collected); calls now fail. */
+  released: boolean;
+  /** Set once the exporter's apartment or the object is gone: the error later calls fail with. */
+  disconnected: Error | undefined;
+  /** Per-method callers, made on first use and reused (no closure per call). */
+  methods: Map<string, (...args: unknown[]) => Promise<unknown>> | undefined;
+  /** The endpoint that made the proxy: it sends the calls and the release. */
+  readonly host: ProxyHost;
+}
+
+/** What a proxy needs from its apartment's endpoint. */
+export interface ProxyHost {
+  callRemote(state: RemoteState, method: string, args: unknown[]): Promise<unknown>;
+  releaseRemote(state: RemoteState): void;
+}

@@ -1,0 +1,55 @@
+// The callee side of a call: find the member a caller may invoke and call it on the real object.
+// Only methods are reachable: never `constructor`, `__proto__`, Object.prototype members, symbols,
+// or accessors (a getter could run arbitrary code on a name the object never offered).
+import { NoInterfaceError } from '../lib/errors.js';
+
+type Method = (...args: unknown[]) => unknown;
+
+/** Per prototype: method name → the function, or null when the name is not callable. */
+const memberCache = new WeakMap<object, Map<string, Method | null>>();
+
+const FORBIDDEN = new Set(['constructor', '__proto__', 'prototype']);
+
+function lookupOnPrototypes(proto: object | null, name: string): Method | null {
+  for (let p = proto; p !== null && p !== Object.prototype && p !== Function.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    const desc = Object.getOwnPropertyDescriptor(p, name);
+    if (!desc) continue;
+    return typeof desc.value === 'function' ? (desc.value as Method) : null;
+  }
+  return null;
+}
+
+/** Resolve `name` on `target` to a callable method, or throw NoInterfaceError. */
+export function resolveMethod(target: object, name: string): Method {
+  if (FORBIDDEN.has(name)) throw noInterface(target, name);
+  if (Object.hasOwn(target, name)) {
+    const desc = Object.getOwnPropertyDescriptor(target, name)!;
+    if (typeof desc.value === 'function') return desc.value as Method;
+    throw noInterface(target, name);
+  }
+  const proto = Object.getPrototypeOf(target) as object | null;
+  if (proto === null) throw noInterface(target, name);
+  let perProto = memberCache.get(proto);
+  if (!perProto) memberCache.set(proto, (perProto = new Map()));
+  let fn = perProto.get(name);
+  if (fn === undefined) {
+    fn = lookupOnPrototypes(proto, name);
+    perProto.set(name, fn);
+  }
+  if (fn === null) throw noInterface(target, name);
+  return fn;
+}
+
+/** Invoke member `name` of `target` (name '' invokes a function reference itself). */
+export function invokeMember(target: object, name: string, args: unknown[]): unknown {
+  if (name === '') {
+    if (typeof target !== 'function') throw noInterface(target, '(call)');
+    return (target as Method)(...args);
+  }
+  return resolveMethod(target, name).apply(target, args);
+}
+
+function noInterface(target: object, name: string): NoInterfaceError {
+  const what = typeof target === 'function' ? 'function' : (Object.getPrototypeOf(target) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
+  return new NoInterfaceError(`[no-interface] ${what} has no callable method '${name}'; check the method name, or expose it as a method (properties and accessors are not remotable)`);
+}
