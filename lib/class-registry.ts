@@ -4,6 +4,8 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClassNotRegisteredError, InvalidArgumentError } from './errors.js';
 import { getContract } from './contracts/contract.js';
+// The built-in contracts must exist wherever classes are described or loaded.
+import './contracts/builtins.js';
 
 /** How a caller registers a class: where its module is, which export, and (optionally) its contract. */
 export interface ClassRegistration {

@@ -20,7 +20,6 @@ import type { Remote } from '../marshal/proxy.js';
 import { describeClass, type ClassRegistration } from './class-registry.js';
 import { currentApartment, inApartment, setCurrentApartment, type ApartmentContext } from './context.js';
 import type { CreationMode } from './contracts/contract.js';
-import './contracts/builtins.js';
 import {
   ApartmentError, ChangedModeError, ContractViolationError, DisconnectedError, InvalidArgumentError, type ApartmentFaultedError,
 } from './errors.js';

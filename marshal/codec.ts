@@ -122,8 +122,8 @@ function walk(v: unknown, st: WalkState): unknown {
   if (moved) (st.transfer ??= []).push(...moved);
   if (Array.isArray(obj)) return walkArray(obj, st);
   const proto = Object.getPrototypeOf(obj) as object | null;
-  if (proto === Object.prototype || proto === null) return walkPlain(obj as Record<string, unknown>, st);
   if (isByRefObject(obj, proto)) return addRef(st, st.space.exportLocal(obj, RefKind.Object, st.peer));
+  if (proto === Object.prototype || proto === null) return walkPlain(obj as Record<string, unknown>, st);
   if (obj instanceof Promise) {
     const where = formatPath(st.root, st.path);
     throw new MarshalError(`[marshal] ${where} is a Promise; await it before passing the value`, { path: where });

@@ -1,0 +1,178 @@
+import { expect } from 'chai';
+import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from '../../lib/errors.js';
+import { currentCall } from '../../lib/context.js';
+import { callOptions } from '../../marshal/call-options.js';
+import { Op, type Batch } from '../../marshal/protocol.js';
+import { endpointPair, exportTo, type EndpointPair } from './fixtures/endpoint-pair.js';
+
+type Svc = {
+  add(a: number, b: number): Promise<number>;
+  never(): Promise<never>;
+  watch(): Promise<string>;
+  echo(v: unknown): Promise<unknown>;
+  weird(): Promise<unknown>;
+};
+
+function service(log: string[] = []): object {
+  return {
+    add: (a: number, b: number) => a + b,
+    never: () => new Promise(() => {}),
+    watch: () => {
+      const { signal } = currentCall()!;
+      return new Promise((resolve) => signal.addEventListener('abort', () => {
+        log.push('callee saw abort');
+        resolve('aborted');
+      }));
+    },
+    echo: (v: unknown) => v,
+    weird: () => ({ ok: 1, bad: Symbol('x') }),
+  };
+}
+
+describe('marshal/channel: batching', () => {
+  it('sends every call made in one turn as one batch, in order', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    pair.sentByA.length = 0;
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => svc.add(i, 1)));
+    expect(results).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(pair.sentByA).to.have.length(1);
+    const ids = (pair.sentByA[0] as Batch).map((m) => m[1]);
+    expect(ids).to.deep.equal([...ids].sort((x, y) => (x as number) - (y as number)));
+  });
+
+  it('never reuses a call id', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    pair.sentByA.length = 0;
+    for (let i = 0; i < 5; i++) await svc.add(1, 1);
+    const ids = pair.sentByA.flat().filter((m) => m[0] === Op.Call).map((m) => m[1]);
+    expect(new Set(ids).size).to.equal(ids.length);
+  });
+});
+
+describe('marshal/channel: deadlines', () => {
+  it('fails a call that outlives its deadline with CallTimeoutError naming the method', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    const err = await svc.never(callOptions({ timeoutMs: 30 })).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(CallTimeoutError);
+    expect((err as CallTimeoutError).code).to.equal('RPC_E_TIMEOUT');
+    expect((err as Error).message).to.contain("'never'").and.contain('endpoint 2');
+    expect(pair.a.stats().pendingCalls).to.equal(0);
+  });
+
+  it('applies the endpoint default deadline when the call names none', async () => {
+    const pair = endpointPair(40);
+    const svc = await exportTo<Svc>(pair, service());
+    const err = await svc.never().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(CallTimeoutError);
+  });
+});
+
+describe('marshal/channel: cancellation', () => {
+  it('rejects at once with CallCanceledError and aborts the signal the callee watches', async () => {
+    const pair = endpointPair();
+    const log: string[] = [];
+    const svc = await exportTo<Svc>(pair, service(log));
+    const ac = new AbortController();
+    const p = svc.watch(callOptions({ signal: ac.signal }));
+    await new Promise((r) => setTimeout(r, 10));
+    ac.abort(new Error('user gave up'));
+    const err = await p.catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(CallCanceledError);
+    expect((err as Error).cause).to.be.instanceOf(Error);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(log).to.deep.equal(['callee saw abort']);
+  });
+
+  it('does not send a call whose signal is already aborted', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    pair.sentByA.length = 0;
+    const err = await svc.add(1, 2, callOptions({ signal: AbortSignal.abort() })).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(CallCanceledError);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(pair.sentByA.flat().filter((m) => m[0] === Op.Call)).to.have.length(0);
+  });
+});
+
+describe('marshal/channel: close', () => {
+  it('rejects every pending call with the close cause and refuses new ones', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    const pending = [svc.never(), svc.never()];
+    const cause = new DisconnectedError('[test] gone');
+    pair.a.peerGone(2, cause);
+    for (const p of pending) expect(await p.catch((e: unknown) => e)).to.equal(cause);
+    expect(await svc.add(1, 2).catch((e: unknown) => e)).to.equal(cause);
+  });
+});
+
+describe('marshal/channel: values that cannot be copied', () => {
+  it('fails only the call whose argument cannot be cloned, naming its path', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    const good = svc.add(2, 3);
+    const bad = svc.echo({ nested: { list: [1, new WeakMap()] } }).catch((e: unknown) => e);
+    const bad2 = svc.echo({ s: Symbol('no') }).catch((e: unknown) => e);
+    expect(await good).to.equal(5);
+    const err = (await bad) as MarshalError;
+    expect(err).to.be.instanceOf(MarshalError);
+    expect(err.path).to.equal('args[0].nested.list[1]');
+    expect(((await bad2) as MarshalError).path).to.equal('args[0].s');
+  });
+
+  it('reports a result that cannot be cloned as a MarshalError to the caller', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    const err = (await svc.weird().catch((e: unknown) => e)) as MarshalError;
+    expect(err).to.be.instanceOf(MarshalError);
+    expect(err.path).to.equal('result.bad');
+  });
+
+  it('finds uncloneable host objects (a MessagePort not transferred) at send time', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    const { port1 } = new MessageChannel();
+    const err = (await svc.echo([0, { port: port1 }]).catch((e: unknown) => e)) as MarshalError;
+    port1.close();
+    expect(err).to.be.instanceOf(MarshalError);
+    expect(err.path).to.equal('args[0][1].port');
+  });
+});
+
+describe('marshal/channel: malformed messages', () => {
+  let pair: EndpointPair;
+  beforeEach(() => {
+    pair = endpointPair();
+  });
+
+  it('answers a call-shaped message with bad fields with a ProtocolError reply', async () => {
+    const replies: unknown[] = [];
+    pair.ta.listen((data) => replies.push(data), () => {});
+    pair.tb.deliver([[Op.Call, 7, 'not-an-oid', 'add', 'not-args', 0, 0]]);
+    await new Promise((r) => setTimeout(r, 10));
+    const reply = (replies.flat() as unknown[][]).find((m) => m[0] === Op.Error && m[1] === 7);
+    expect(reply, 'an Error reply for call 7').to.not.equal(undefined);
+    expect((reply![2] as { name: string }).name).to.equal('ProtocolError');
+  });
+
+  it('drops and logs anything else, and keeps serving', async () => {
+    const svc = await exportTo<Svc>(pair, service());
+    pair.tb.deliver('not a batch');
+    pair.tb.deliver([42, [999], [Op.Release, -1, 1], [Op.Result], null]);
+    expect(pair.warnings.filter((w) => w.includes('[protocol]'))).to.have.length(6);
+    expect(await svc.add(20, 22)).to.equal(42);
+  });
+
+  it('fails a pending call whose reply is malformed instead of leaving it hanging', async () => {
+    const svc = await exportTo<Svc>(pair, service());
+    pair.sentByA.length = 0;
+    const p = svc.never().catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 10));
+    const callId = pair.sentByA.flat().find((m) => m[0] === Op.Call)![1];
+    pair.ta.deliver([[Op.Error, callId, { not: 'an error' }]]);
+    expect(await p).to.be.instanceOf(ProtocolError);
+  });
+});

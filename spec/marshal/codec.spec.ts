@@ -1,0 +1,61 @@
+import { expect } from 'chai';
+import { MarshalError } from '../../lib/errors.js';
+import { byRef, transfer } from '../../marshal/by-ref.js';
+import { encodeArgs, encodeValue } from '../../marshal/codec.js';
+import { Endpoint } from '../../marshal/endpoint.js';
+import { Dispatcher } from '../../apartments/dispatcher.js';
+
+function endpoint(): Endpoint {
+  return new Endpoint({
+    self: 1, defaultTimeoutMs: 1000, dispatcher: new Dispatcher('e1'), connect: () => {}, onLifecycle: () => {}, label: String, warn: () => {},
+  });
+}
+
+describe('marshal/codec: encoding values', () => {
+  it('passes plain argument lists through without copying', () => {
+    const args = [1, 'two', true, null, undefined, 3n];
+    const enc = encodeArgs(endpoint(), args, 2);
+    expect(enc.value).to.equal(args);
+    expect(enc.refs).to.equal(0);
+  });
+
+  it('replaces functions and byRef objects with references at their paths, copying only what changed', () => {
+    const ep = endpoint();
+    const untouched = { a: [1, 2, 3] };
+    const arg = { keep: untouched, cb: () => 1, deep: [{ obj: byRef({}) }] };
+    const enc = encodeArgs(ep, [arg], 2);
+    const out = (enc.value as unknown[])[0] as Record<string, unknown>;
+    expect(out).to.not.equal(arg);
+    expect(out.keep).to.equal(untouched);
+    expect(out.cb).to.equal(null);
+    expect(arg.cb).to.be.a('function');
+    expect((enc.refs as unknown[][]).map((r) => r[0])).to.deep.equal([[0, 'cb'], [0, 'deep', 0, 'obj']]);
+    expect(ep.exports.size).to.equal(2);
+  });
+
+  it('rejects a Promise or a symbol with a MarshalError naming the path, and gives back references already made', () => {
+    const ep = endpoint();
+    const err = (() => {
+      try {
+        encodeArgs(ep, [() => 1, { p: Promise.resolve(1) }], 2);
+      } catch (e) {
+        return e;
+      }
+    })() as MarshalError;
+    expect(err).to.be.instanceOf(MarshalError);
+    expect(err.path).to.equal('args[1].p');
+    expect(err.message).to.contain('await it');
+    expect(ep.exports.size).to.equal(0);
+    expect(() => encodeValue(ep, Symbol('s'), 2)).to.throw(MarshalError, /symbol/);
+  });
+
+  it('collects transfer lists and survives cycles', () => {
+    const buf = new ArrayBuffer(8);
+    const holder = transfer({ buf }, [buf]);
+    const cyclic: Record<string, unknown> = { n: 1 };
+    cyclic.self = cyclic;
+    const enc = encodeArgs(endpoint(), [holder, cyclic], 2);
+    expect(enc.transfer).to.deep.equal([buf]);
+    expect((enc.value as unknown[])[1]).to.equal(cyclic);
+  });
+});
