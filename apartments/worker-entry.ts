@@ -10,6 +10,8 @@ import type { WorkerBoot } from './worker-boot.js';
 import { WorkerControl } from './worker-control.js';
 
 const boot = workerData as WorkerBoot;
+/** How long to wait for the runtime's word on a peer whose link closed before deciding alone. */
+const PEER_GONE_GRACE_MS = 250;
 const labels = new Map<number, string>(Object.entries(boot.labels).map(([k, v]) => [Number(k), v]));
 const label = (id: number): string => labels.get(id) ?? `apartment ${id}`;
 
@@ -42,6 +44,12 @@ const apartment: LocalApartment = new LocalApartment({
         apartment.endpoint.attach(msg[1], new PortTransport(msg[2] as MessagePort));
         return;
       case Op.PeerGone:
+        if (channel.peer === msg[1] && msg[1] !== 0) {
+          // Our direct link to a peer closed. The runtime's PeerGone says why (closed or faulted)
+          // and normally follows at once; fall back to the link's own reason if it does not.
+          setTimeout(() => apartment.endpoint.peerGone(msg[1], decodeError(msg[2])), PEER_GONE_GRACE_MS).unref();
+          return;
+        }
         if (msg[1] === 0) {
           // The main apartment is gone: nothing can reach this apartment any more.
           apartment.endpoint.close(decodeError(msg[2]));

@@ -2,7 +2,7 @@
 // has in flight to the peer (ids never reused, deadlines, cancellation), batches everything sent in
 // one turn into one transport send, and validates every incoming message before handing it to the
 // handler in one exhaustive switch. Owner apartment only.
-import { CallCanceledError, CallTimeoutError, MarshalError, ProtocolError } from '../lib/errors.js';
+import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from '../lib/errors.js';
 import type { CallOptions } from './call-options.js';
 import { decodeError, encodeError, isWireError } from './error-codec.js';
 import { findUncloneable, formatPath, type Encoded } from './codec.js';
@@ -150,7 +150,8 @@ export class Channel {
   }
 
   private handlerClose(cause: unknown): void {
-    this.handler.onLifecycle(this, [Op.PeerGone, this.peer, encodeError(cause ?? new Error('transport closed'), this.peer)]);
+    const reason = cause ?? new DisconnectedError(`[apartment-gone] the link to ${this.peerLabel} closed (it closed or died); its objects are disconnected`);
+    this.handler.onLifecycle(this, [Op.PeerGone, this.peer, encodeError(reason, this.peer)]);
   }
 
   private queue(msg: Message, transfer: Transferable[] | undefined = undefined): void {

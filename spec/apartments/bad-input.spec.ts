@@ -1,0 +1,63 @@
+import { expect } from 'chai';
+import { CallCanceledError, CallTimeoutError, MarshalError, callOptions, transfer, type Runtime } from '../../lib/index.js';
+import type { Calc } from '../fixtures/calc.js';
+import type { Crasher } from '../fixtures/crasher.js';
+import { startRuntime } from '../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+describe('apartments/bad-input: values that cannot cross', () => {
+  it('fails a non-cloneable argument with MarshalError naming the argument path; the object keeps serving', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const calc = await apt.createObject<Calc>('Calc');
+    const err = (await calc.echo({ ok: 1, inner: [new WeakSet()] }).catch((e: unknown) => e)) as MarshalError;
+    expect(err).to.be.instanceOf(MarshalError);
+    expect(err.path).to.equal('args[0].inner[0]');
+    expect(err.code).to.equal('DISP_E_BADVARTYPE');
+    expect(await calc.add(1)).to.equal(1);
+  });
+
+  it('moves a transferred buffer instead of copying it', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const calc = await apt.createObject<Calc>('Calc');
+    const buf = new Uint8Array([1, 2, 3]).buffer;
+    const back = (await calc.echo(transfer({ buf }, [buf]))) as { buf: ArrayBuffer };
+    expect(buf.byteLength).to.equal(0);
+    expect([...new Uint8Array(back.buf)]).to.deep.equal([1, 2, 3]);
+  });
+});
+
+describe('apartments/bad-input: every call settles', () => {
+  it('times out a call that hangs, naming the method and the apartment', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'slow' });
+    const crasher = await apt.createObject<Crasher>('Crasher');
+    const err = await crasher.hang(callOptions({ timeoutMs: 50 })).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(CallTimeoutError);
+    expect((err as Error).message).to.contain("'hang'").and.contain("'slow'");
+    expect(await crasher.ping()).to.equal('pong');
+  });
+
+  it('uses the runtime default deadline', async () => {
+    ({ rt } = await startRuntime({ defaultTimeoutMs: 60 }));
+    const apt = await rt.createApartment();
+    const crasher = await apt.createObject<Crasher>('Crasher');
+    expect(await crasher.hang().catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
+  });
+
+  it('cancels a call through an AbortSignal', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const calc = await apt.createObject<Calc>('Calc');
+    const ac = new AbortController();
+    const p = calc.slowAdd(1, 200, callOptions({ signal: ac.signal })).catch((e: unknown) => e);
+    ac.abort();
+    expect(await p).to.be.instanceOf(CallCanceledError);
+  });
+});

@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { apartment, both, single } from '../../../lib/contracts/builtins.js';
+import { defineContract, getContract, type CreatorKind, type CreationMode, type Placement } from '../../../lib/contracts/contract.js';
+import { InvalidArgumentError } from '../../../lib/errors.js';
+
+// COM-REFERENCE.md's ThreadingModel × creator matrix, for in-process creation; external creation
+// sends apartment and both classes to the assignment policy and single ones to the main apartment.
+const matrix: [CreatorKind, CreationMode, Record<string, Placement['kind']>][] = [
+  ['main', 'in-process', { single: 'creator', apartment: 'creator', both: 'creator' }],
+  ['worker', 'in-process', { single: 'main', apartment: 'creator', both: 'creator' }],
+  ['pool', 'in-process', { single: 'main', apartment: 'host', both: 'creator' }],
+  ['main', 'external', { single: 'creator', apartment: 'assigned', both: 'assigned' }],
+  ['worker', 'external', { single: 'main', apartment: 'assigned', both: 'assigned' }],
+];
+
+describe('lib/contracts: placement follows the COM matrix', () => {
+  for (const [creator, mode, expected] of matrix) {
+    for (const contract of [single, apartment, both]) {
+      it(`${contract.name} created ${mode} by a ${creator} apartment → ${expected[contract.name]}`, () => {
+        expect(contract.place({ creator, mode, hasMainApartment: true }).kind).to.equal(expected[contract.name]);
+      });
+    }
+  }
+
+  it('sends a single class to a new host apartment when there is no main apartment', () => {
+    expect(single.place({ creator: 'pool', mode: 'in-process', hasMainApartment: false }).kind).to.equal('host');
+  });
+});
+
+describe('lib/contracts: defineContract', () => {
+  it('registers a custom contract that getContract finds', () => {
+    const pinned = defineContract({ name: 'spec-pinned-main', marshal: 'standard', place: () => ({ kind: 'main' }) });
+    expect(getContract('spec-pinned-main')).to.equal(pinned);
+    expect(pinned.place({ creator: 'worker', mode: 'external', hasMainApartment: true }).kind).to.equal('main');
+  });
+
+  it('refuses duplicates, bad names, missing place and unknown marshal rules', () => {
+    expect(() => defineContract({ name: 'apartment', marshal: 'standard', place: () => ({ kind: 'main' }) })).to.throw(InvalidArgumentError, /already defined/);
+    expect(() => defineContract({ name: 'Bad Name', marshal: 'standard', place: () => ({ kind: 'main' }) })).to.throw(InvalidArgumentError);
+    expect(() => defineContract({ name: 'no-place', marshal: 'standard' } as never)).to.throw(InvalidArgumentError);
+    expect(() => defineContract({ name: 'bad-marshal', marshal: 'nope', place: () => ({ kind: 'main' }) } as never)).to.throw(InvalidArgumentError);
+    expect(() => getContract('never-defined')).to.throw(InvalidArgumentError, /unknown-contract/);
+  });
+});

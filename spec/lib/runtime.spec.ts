@@ -1,0 +1,165 @@
+import { expect } from 'chai';
+import {
+  ApartmentError, ChangedModeError, ClassNotRegisteredError, ContractViolationError, InvalidArgumentError, ModuleLoadError,
+  NotInitializedError, Runtime, currentApartment, isProxy, release, type Remote,
+} from '../../lib/index.js';
+import type { Calc } from '../fixtures/calc.js';
+import type { Widget } from '../fixtures/widget.js';
+import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+describe('lib/runtime: start and close', () => {
+  it('makes the starting thread the main apartment, and leaves it on close', async () => {
+    ({ rt } = await startRuntime());
+    expect(currentApartment().kind).to.equal('main');
+    expect(currentApartment().id).to.equal(0);
+    await rt.close();
+    rt = undefined;
+    expect(() => currentApartment()).to.throw(NotInitializedError, /not-initialized/);
+  });
+
+  it('refuses a second runtime while one runs', async () => {
+    ({ rt } = await startRuntime());
+    const err = await Runtime.start().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ApartmentError);
+    expect((err as ApartmentError).code).to.equal('E_UNEXPECTED');
+  });
+
+  it('refuses bad options with InvalidArgumentError', async () => {
+    expect(await Runtime.start({ defaultTimeoutMs: -1 }).catch((e: unknown) => e)).to.be.instanceOf(InvalidArgumentError);
+    expect(await Runtime.start({ assignment: 'nope' as 'single-thread' }).catch((e: unknown) => e)).to.be.instanceOf(InvalidArgumentError);
+  });
+});
+
+describe('lib/runtime: a worker apartment cannot become a main apartment', () => {
+  it('fails with ChangedModeError inside an apartment', async () => {
+    ({ rt } = await startRuntime());
+    rt.registerClass('Starter', { module: fixture('starter.js'), export: 'Starter' });
+    const apt = await rt.createApartment();
+    const starter = await apt.createObject<{ tryStart(): Promise<string> }>('Starter');
+    expect(await starter.tryStart()).to.equal('ChangedModeError:RPC_E_CHANGED_MODE');
+    expect(ChangedModeError.name).to.equal('ChangedModeError');
+  });
+});
+
+describe('lib/runtime: creating objects', () => {
+  it('runs an object created in a named apartment on that apartment\'s thread', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'plugins-1' });
+    const calc = await apt.createObject<Calc>('Calc', 40);
+    expect(isProxy(calc)).to.equal(true);
+    expect(await calc.add(2)).to.equal(42);
+    expect(await calc.where()).to.deep.equal({ apartment: apt.id, name: 'plugins-1' });
+    expect(await calc.caller()).to.equal(0);
+  });
+
+  it('places externally created objects in one shared apartment started on demand', async () => {
+    ({ rt } = await startRuntime());
+    expect(rt.apartments).to.have.length(0);
+    const [c1, c2] = await Promise.all([rt.createObject<Calc>('Calc'), rt.createObject<Calc>('Calc')]);
+    const [w1, w2] = [await c1.where(), await c2.where()];
+    expect(w1.apartment).to.equal(w2.apartment);
+    expect(w1.apartment).to.not.equal(0);
+    expect(rt.apartments).to.have.length(1);
+  });
+
+  it('creates a `single` class in the main apartment and hands the main thread the object itself', async () => {
+    ({ rt } = await startRuntime());
+    const obj = await rt.createObject<{ where(): number }>('MainOnly');
+    expect(isProxy(obj)).to.equal(false);
+    expect(obj.where()).to.equal(0);
+  });
+
+  it('lets a class registered after an apartment started be created there', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    rt.registerClass('Late', { module: fixture('calc.js'), export: 'Calc' });
+    const late = await apt.createObject<Calc>('Late', 1);
+    expect(await late.add(1)).to.equal(2);
+  });
+});
+
+describe('lib/runtime: registration errors', () => {
+  it('fails an unregistered class with ClassNotRegisteredError', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const e1 = await apt.createObject('Nope').catch((e: unknown) => e);
+    expect(e1).to.be.instanceOf(ClassNotRegisteredError);
+    expect((e1 as ClassNotRegisteredError).code).to.equal('REGDB_E_CLASSNOTREG');
+    expect(await rt.createObject('Nope').catch((e: unknown) => e)).to.be.instanceOf(ClassNotRegisteredError);
+  });
+
+  it('names the module that does not load, or the export that is missing', async () => {
+    ({ rt } = await startRuntime());
+    rt.registerClass('Broken', { module: fixture('broken-module.js'), export: 'X' });
+    rt.registerClass('Missing', { module: fixture('calc.js'), export: 'NoSuchExport' });
+    rt.registerClass('Absent', { module: fixture('no-such-file.js'), export: 'X' });
+    const apt = await rt.createApartment();
+    for (const [name, text] of [['Broken', 'broken-module.js'], ['Missing', "no class export 'NoSuchExport'"], ['Absent', 'no-such-file.js']] as const) {
+      const err = await apt.createObject(name).catch((e: unknown) => e);
+      expect(err, name).to.be.instanceOf(ModuleLoadError);
+      expect((err as Error).message).to.contain(text);
+    }
+  });
+
+  it('validates registrations up front', async () => {
+    ({ rt } = await startRuntime());
+    expect(() => rt!.registerClass('R', { module: './relative.js' })).to.throw(InvalidArgumentError, /absolute/);
+    expect(() => rt!.registerClass('U', { module: fixture('calc.js'), threading: 'no-such-contract' })).to.throw(InvalidArgumentError, /unknown-contract/);
+    expect(() => rt!.registerClass('', { module: fixture('calc.js') })).to.throw(InvalidArgumentError);
+  });
+
+  it('refuses a class whose static threading disagrees with its registration', async () => {
+    ({ rt } = await startRuntime());
+    rt.registerClass('Mismatch', { module: fixture('calc.js'), export: 'Calc', threading: 'single' });
+    const apt = await rt.createApartment();
+    const err = await apt.createObject('Mismatch').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ContractViolationError);
+    expect((err as Error).message).to.contain('contract-mismatch');
+  });
+});
+
+describe('lib/runtime: the apartment context seen from inside a worker apartment', () => {
+  it('tells the code its apartment and the registered classes', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'ctx' });
+    const w = await apt.createObject<Widget>('Widget');
+    const ctx = await w.context();
+    expect(ctx).to.include({ id: apt.id, name: 'ctx', kind: 'worker' });
+    expect(ctx.classes).to.include.members(['Calc', 'Widget', 'MainOnly']);
+  });
+
+  it('keeps objects made with `new` in the same apartment (internal creation)', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const w = await apt.createObject<Widget>('Widget');
+    const s = (await w.makeSprocket(3)) as unknown as Remote<{ where(): number; getSize(): number }>;
+    expect(isProxy(s)).to.equal(true);
+    expect(await s.where()).to.equal(apt.id);
+    expect(await s.getSize()).to.equal(3);
+  });
+
+  it('sends createObject from inside an apartment through the assignment policy, and returns a proxy', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const w = await apt.createObject<Widget>('Widget');
+    const r = await w.createExternal('Sprocket');
+    expect(r.isProxy).to.equal(true);
+    expect(r.landed).to.not.equal(apt.id);
+    expect(rt.apartments.map((a) => a.id)).to.include(r.landed);
+  });
+
+  it('creates in-process: an apartment class lands here, a single class on the main apartment', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const w = await apt.createObject<Widget>('Widget');
+    expect(await w.createInProcess('Sprocket')).to.deep.equal({ landed: apt.id, isProxy: false });
+    expect(await w.createInProcess('MainOnly')).to.deep.equal({ landed: 0, isProxy: true });
+    release(w);
+  });
+});
