@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApartmentFaultedError, DisconnectedError, type Runtime } from '../../lib/index.js';
+import { ApartmentFaultedError, DisconnectedError, type Remote, type Runtime } from '../../lib/index.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Crasher } from '../fixtures/crasher.js';
 import type { Holder } from '../fixtures/holder.js';
@@ -53,8 +53,8 @@ describe('apartments/lifecycle: starting, ready, closing, closed', () => {
 
 describe('apartments/lifecycle: a fault does not take the host down', () => {
   for (const [how, act] of [
-    ['an uncaught exception', (c: Crasher) => c.throwLater('kaboom')],
-    ['process.exit()', (c: Crasher) => c.exit(3)],
+    ['an uncaught exception', (c: Remote<Crasher>) => c.throwLater('kaboom')],
+    ['process.exit()', (c: Remote<Crasher>) => c.exit(3)],
   ] as const) {
     it(`rejects in-flight calls with ApartmentFaultedError on ${how}, and the rest keeps working`, async () => {
       ({ rt } = await startRuntime());

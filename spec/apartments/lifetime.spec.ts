@@ -81,7 +81,11 @@ describe('apartments/lifetime: callbacks and by-reference arguments', () => {
     expect(await holder.releaseAll()).to.equal(1);
     release(calc);
     release(holder);
-    await eventually(() => expect(rt!.stats().exports).to.be.at.most(1));
+    // The byRef host object was released explicitly; the transient callback stays exported
+    // until the apartment's proxy for it is collected (the garbage-collection backstop).
+    await eventually(() => {
+      expect(rt!.stats().exports).to.equal(1);
+    });
   });
 
   it('hands a proxy to a third apartment, which keeps the object alive after the giver releases', async () => {

@@ -2,16 +2,17 @@ import { expect } from 'chai';
 import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from '../../lib/errors.js';
 import { currentCall } from '../../lib/context.js';
 import { callOptions } from '../../marshal/call-options.js';
+import type { Remote } from '../../marshal/proxy.js';
 import { Op, type Batch } from '../../marshal/protocol.js';
 import { endpointPair, exportTo, type EndpointPair } from './fixtures/endpoint-pair.js';
 
-type Svc = {
-  add(a: number, b: number): Promise<number>;
+type Svc = Remote<{
+  add(a: number, b: number): number;
   never(): Promise<never>;
   watch(): Promise<string>;
-  echo(v: unknown): Promise<unknown>;
-  weird(): Promise<unknown>;
-};
+  echo(v: unknown): unknown;
+  weird(): unknown;
+}>;
 
 function service(log: string[] = []): object {
   return {
