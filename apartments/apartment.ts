@@ -102,6 +102,13 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     await this.exited;
   }
 
+  /** Stop the apartment's thread at once (like a crash): in-flight calls fail with ApartmentFaultedError. */
+  async terminate(): Promise<void> {
+    if (!isLive(this.current) && this.current !== 'closing') return;
+    this.fault(new Error('the apartment was terminated by its host'));
+    await this.exited;
+  }
+
   private finishClose(): void {
     if (this.current !== 'closing') return;
     this.current = transition(this.current, 'closed', this.label);

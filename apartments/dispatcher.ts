@@ -1,19 +1,23 @@
-// Runs the calls that arrive at an apartment: find the target, rebuild the arguments, invoke the
-// member through the stub, answer with the result or the error. Calls start on arrival (one
-// thread: the apartment's); a Cancel aborts the signal a running call may be watching.
+// Runs the calls that arrive at an apartment: find the target, let the message filter and call
+// admission decide when it may start, rebuild the arguments, invoke the member through the stub
+// inside the call's context (so calls it makes carry its causality id), and answer with the result
+// or the error. A Cancel drops a call that has not started and aborts the signal of one that has.
 // Owner apartment only.
-import { setCurrentCall, type CallInfo } from '../lib/context.js';
-import { DisconnectedError } from '../lib/errors.js';
+import { runInCall, type CallInfo } from '../lib/context.js';
+import { CallRejectedError, DisconnectedError } from '../lib/errors.js';
 import type { Channel } from '../marshal/channel.js';
 import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
-import { CONTROL_OID, type CallMessage } from '../marshal/protocol.js';
+import { CONTROL_OID, type CallMessage, type WireRefs } from '../marshal/protocol.js';
 import { invokeMember } from '../marshal/stub.js';
+import type { Admission, MessageFilter, QueuedTicket } from './admission.js';
 
-/** A call being served; its abort controller is made only if the callee asks for the signal. */
+/** A call being served (or waiting its turn); the abort controller is made only if asked for. */
 class ServedCall implements CallInfo {
   private controller: AbortController | undefined;
   private canceled = false;
-  constructor(readonly callerApartment: number, readonly causality: number) {}
+  started = false;
+  ticket: QueuedTicket | undefined;
+  constructor(readonly callerApartment: number, readonly causality: number, readonly refs: WireRefs) {}
 
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
@@ -27,64 +31,130 @@ class ServedCall implements CallInfo {
   }
 }
 
+/** What the dispatcher needs from its apartment besides the endpoint. */
+export interface DispatcherOptions {
+  label: string;
+  admission: Admission;
+  filter(): MessageFilter | undefined;
+  warn(message: string): void;
+}
+
 /** Dispatches incoming calls to the objects an apartment exports (and its control object). */
 export class Dispatcher implements CallDispatcher {
-  private readonly running = new Map<Channel, Map<number, ServedCall>>();
+  private readonly calls = new Map<Channel, Map<number, ServedCall>>();
 
-  constructor(private readonly label: string) {}
+  constructor(private readonly options: DispatcherOptions) {}
 
   dispatch(endpoint: Endpoint, channel: Channel, msg: CallMessage): void {
-    const callId = msg[1];
-    const oid = msg[2];
-    const target = oid === CONTROL_OID ? endpoint.control : endpoint.exports.get(oid)?.object;
+    const [, callId, oid, method, rawArgs, refs, causality] = msg;
+    const control = oid === CONTROL_OID;
+    const target = control ? endpoint.control : endpoint.exports.get(oid)?.object;
     if (target === undefined) {
-      endpoint.discardIncoming(channel, msg[5]);
-      channel.replyError(callId, new DisconnectedError(`[object-gone] object ${oid} in ${this.label} no longer exists (it was released); obtain a new reference`, { code: 'CO_E_OBJNOTCONNECTED' }), endpoint.self);
+      endpoint.discardIncoming(channel, refs);
+      channel.replyError(callId, new DisconnectedError(`[object-gone] object ${oid} in ${this.options.label} no longer exists (it was released); obtain a new reference`, { code: 'CO_E_OBJNOTCONNECTED' }), endpoint.self);
       return;
     }
+    const filter = control ? undefined : this.options.filter();
+    if (filter && !this.filterAccepts(filter, endpoint, channel, msg, target)) return;
     let args: unknown[];
     try {
-      args = endpoint.decodeArgs(channel, msg[4], msg[5]);
+      args = endpoint.decodeArgs(channel, rawArgs, refs);
     } catch (err) {
       channel.replyError(callId, err, endpoint.self);
       return;
     }
-    const served = new ServedCall(channel.peer, msg[6]);
-    let result: unknown;
-    setCurrentCall(served);
-    try {
-      result = invokeMember(target, msg[3], args);
-    } catch (err) {
-      channel.replyError(callId, err, endpoint.self);
-      return;
-    } finally {
-      setCurrentCall(undefined);
-    }
-    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
-      let calls = this.running.get(channel);
-      if (!calls) this.running.set(channel, (calls = new Map()));
-      calls.set(callId, served);
-      (result as PromiseLike<unknown>).then(
-        (value) => {
-          calls.delete(callId);
-          endpoint.respond(channel, callId, value);
-        },
-        (err: unknown) => {
-          calls.delete(callId);
-          channel.replyError(callId, err, endpoint.self);
-        },
-      );
-    } else {
-      endpoint.respond(channel, callId, result);
-    }
+    const served = new ServedCall(channel.peer, causality, refs);
+    let calls = this.calls.get(channel);
+    if (!calls) this.calls.set(channel, (calls = new Map()));
+    calls.set(callId, served);
+    const table = calls;
+    served.ticket = this.options.admission.admit({
+      target,
+      method,
+      causality,
+      start: (finish) => {
+        served.started = true;
+        this.invoke(endpoint, channel, callId, target, method, args, served, () => {
+          table.delete(callId);
+          finish();
+        });
+      },
+      refuse: (error) => {
+        table.delete(callId);
+        endpoint.releaseArrivals(refs);
+        channel.replyError(callId, error, endpoint.self);
+      },
+    }, control);
   }
 
-  cancel(channel: Channel, callId: number): void {
-    this.running.get(channel)?.get(callId)?.cancel();
+  cancel(endpoint: Endpoint, channel: Channel, callId: number): void {
+    const served = this.calls.get(channel)?.get(callId);
+    if (!served) return;
+    if (!served.started && served.ticket) {
+      // Queued and cancelled: it never starts, and what it carried is given back.
+      served.ticket.cancel();
+      this.calls.get(channel)!.delete(callId);
+      endpoint.releaseArrivals(served.refs);
+    } else {
+      served.cancel();
+    }
   }
 
   /** Forget the calls of a channel that closed. */
   forget(channel: Channel): void {
-    this.running.delete(channel);
+    this.calls.delete(channel);
   }
+
+  private filterAccepts(filter: MessageFilter, endpoint: Endpoint, channel: Channel, msg: CallMessage, target: object): boolean {
+    const [, callId, , method, , refs, causality] = msg;
+    const category = this.options.admission.classify(causality);
+    let verdict;
+    try {
+      verdict = filter({ category, method, callerApartment: channel.peer, causality, className: classNameOf(target) });
+    } catch (err) {
+      this.options.warn(`[message-filter] the message filter of ${this.options.label} threw (${(err as Error)?.message}); the call was accepted`);
+      return true;
+    }
+    if (verdict === 'accept') return true;
+    endpoint.discardIncoming(channel, refs);
+    const retry = verdict === 'retry-later';
+    channel.replyError(callId, new CallRejectedError(
+      retry
+        ? `[retry-later] ${this.options.label} is busy and asked to retry call '${method}' later (${category}); give the call a retry policy (callOptions({ retry })) or try again`
+        : `[call-rejected] the message filter of ${this.options.label} rejected call '${method}' (${category}); do not retry it as is`,
+      { code: retry ? 'RPC_E_SERVERCALL_RETRYLATER' : 'RPC_E_CALL_REJECTED' },
+    ), endpoint.self);
+    return false;
+  }
+
+  private invoke(endpoint: Endpoint, channel: Channel, callId: number, target: object, method: string, args: unknown[], served: ServedCall, done: () => void): void {
+    let result: unknown;
+    try {
+      result = runInCall(served, () => invokeMember(target, method, args));
+    } catch (err) {
+      done();
+      channel.replyError(callId, err, endpoint.self);
+      return;
+    }
+    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
+      (result as PromiseLike<unknown>).then(
+        (value) => {
+          done();
+          endpoint.respond(channel, callId, value);
+        },
+        (err: unknown) => {
+          done();
+          channel.replyError(callId, err, endpoint.self);
+        },
+      );
+    } else {
+      done();
+      endpoint.respond(channel, callId, result);
+    }
+  }
+}
+
+function classNameOf(target: object): string {
+  if (typeof target === 'function') return 'function';
+  return (Object.getPrototypeOf(target) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
 }

@@ -4,11 +4,14 @@
 import { ClassTable, type ClassDescriptor } from '../lib/class-registry.js';
 import type { ApartmentContext, ApartmentKind } from '../lib/context.js';
 import type { CreationMode } from '../lib/contracts/contract.js';
-import { ContractViolationError } from '../lib/errors.js';
+import { ContractViolationError, InvalidArgumentError } from '../lib/errors.js';
 import type { Channel } from '../marshal/channel.js';
 import { Endpoint } from '../marshal/endpoint.js';
 import { CONTROL_OID } from '../marshal/protocol.js';
 import type { ConnectMessage, PeerGoneMessage, ReadyMessage } from '../marshal/protocol.js';
+import type { RetryPolicy } from '../marshal/call-options.js';
+import { currentCall } from '../lib/context.js';
+import { Admission, type MessageFilter, type Reentrancy, type WaitReporter } from './admission.js';
 import { ClassLoader } from './class-loader.js';
 import { Dispatcher } from './dispatcher.js';
 
@@ -26,6 +29,12 @@ export interface LocalApartmentOptions {
   place(className: string, mode: CreationMode): Promise<number>;
   label(apartment: number): string;
   warn(message: string): void;
+  /** How objects here admit unrelated calls unless their class says otherwise. */
+  reentrancy: Reentrancy;
+  /** Retry policy of outgoing calls that name none. */
+  retry: RetryPolicy | undefined;
+  /** Where waiting calls are reported, for deadlock detection. */
+  waits: WaitReporter;
 }
 
 /** This thread's apartment: marshaling endpoint, classes and creation paths. */
@@ -37,6 +46,9 @@ export class LocalApartment implements ApartmentContext {
   readonly loader: ClassLoader;
   readonly dispatcher: Dispatcher;
   readonly endpoint: Endpoint;
+  readonly admission: Admission;
+  private filter: MessageFilter | undefined;
+  private causalityCounter = 0;
 
   constructor(private readonly options: LocalApartmentOptions) {
     this.id = options.id;
@@ -44,11 +56,19 @@ export class LocalApartment implements ApartmentContext {
     this.kind = options.kind;
     this.classTable = new ClassTable(options.classes);
     this.loader = new ClassLoader(this.classTable);
-    this.dispatcher = new Dispatcher(options.label(options.id));
+    this.admission = new Admission(options.id, options.reentrancy, options.waits);
+    this.dispatcher = new Dispatcher({
+      label: options.label(options.id),
+      admission: this.admission,
+      filter: () => this.filter,
+      warn: options.warn,
+    });
     this.endpoint = new Endpoint({
       self: options.id,
       defaultTimeoutMs: options.defaultTimeoutMs,
       dispatcher: this.dispatcher,
+      causality: () => currentCall()?.causality ?? this.newCausality(),
+      retry: options.retry,
       connect: options.connect,
       onLifecycle: (channel, msg) => options.onLifecycle(channel, msg),
       label: options.label,
@@ -58,6 +78,18 @@ export class LocalApartment implements ApartmentContext {
 
   get classes(): readonly string[] {
     return this.classTable.names();
+  }
+
+  /** A fresh logical-thread id, unique across the runtime (the apartment id is its high part). */
+  newCausality(): number {
+    return this.id * 0x1_0000_0000 + ++this.causalityCounter;
+  }
+
+  setMessageFilter(filter: MessageFilter | undefined): void {
+    if (filter !== undefined && typeof filter !== 'function') {
+      throw new InvalidArgumentError('[message-filter] a message filter must be a function (call) => verdict, or undefined to remove it', { parameter: 'filter' });
+    }
+    this.filter = filter;
   }
 
   registerClass(descriptor: ClassDescriptor): void {

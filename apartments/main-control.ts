@@ -5,6 +5,7 @@ import type { CreationMode } from '../lib/contracts/contract.js';
 import { InvalidArgumentError } from '../lib/errors.js';
 import type { LogEntry } from '../lib/logger.js';
 import type { EndpointStats } from '../marshal/endpoint.js';
+import type { WaitEdge } from './admission.js';
 import type { LocalApartment } from './local-apartment.js';
 
 /** What the main control needs from the runtime. */
@@ -14,6 +15,8 @@ export interface RuntimeServices {
   /** The apartment an object of `className` created by `requester` should live in. */
   place(requester: number, className: string, mode: CreationMode): Promise<number>;
   log(entry: LogEntry): void;
+  waitAdded(edge: WaitEdge): void;
+  waitRemoved(apartment: number, id: number): void;
 }
 
 /** Control surface of the main apartment; invoked only by the runtime's own calls. */
@@ -45,6 +48,21 @@ export class MainControl {
   log(level: unknown, message: unknown): void {
     const lv = level === 'debug' || level === 'info' || level === 'warn' || level === 'error' ? level : 'warn';
     this.services.log({ level: lv, message: String(message), apartment: this.caller() });
+  }
+
+  waitAdded(edge: unknown): void {
+    const caller = this.caller();
+    const e = edge as Partial<WaitEdge> | null;
+    if (!e || typeof e.id !== 'number' || typeof e.waiter !== 'number' || !Array.isArray(e.holders) || !e.holders.every((h) => typeof h === 'number')
+      || typeof e.object !== 'string' || typeof e.method !== 'string' || e.apartment !== caller) {
+      throw new InvalidArgumentError('[wait-edge] malformed wait-for edge', { parameter: 'edge' });
+    }
+    this.services.waitAdded(e as WaitEdge);
+  }
+
+  waitRemoved(id: unknown): void {
+    if (typeof id !== 'number') throw new InvalidArgumentError('[wait-edge] the edge id must be a number', { parameter: 'id' });
+    this.services.waitRemoved(this.caller(), id);
   }
 
   stats(): EndpointStats {

@@ -1,6 +1,8 @@
 // What the runtime hands a new worker apartment at start (workerData). Structured-cloneable.
 import type { MessagePort } from 'node:worker_threads';
 import type { ClassDescriptor } from '../lib/class-registry.js';
+import type { RetryPolicy } from '../marshal/call-options.js';
+import type { Reentrancy } from './admission.js';
 
 /** Start-up facts for a worker apartment; immutable after the worker starts. */
 export interface WorkerBoot {
@@ -10,6 +12,8 @@ export interface WorkerBoot {
   readonly port: MessagePort;
   readonly classes: readonly ClassDescriptor[];
   readonly defaultTimeoutMs: number;
+  readonly reentrancy: Reentrancy;
+  readonly retry: RetryPolicy | undefined;
   /** Human labels of the apartments that exist, for error messages. */
   readonly labels: Readonly<Record<number, string>>;
 }

@@ -1,7 +1,7 @@
 // The control object every worker apartment serves at CONTROL_OID: what the runtime and peers
 // ask of the apartment itself (create an object here, learn a class, report counts, close).
 import type { ClassDescriptor } from '../lib/class-registry.js';
-import { InvalidArgumentError } from '../lib/errors.js';
+import { DeadlockError, InvalidArgumentError } from '../lib/errors.js';
 import type { EndpointStats } from '../marshal/endpoint.js';
 import type { LocalApartment } from './local-apartment.js';
 
@@ -17,6 +17,12 @@ export class WorkerControl {
   registerClass(descriptor: ClassDescriptor): boolean {
     this.apartment.registerClass(descriptor);
     return true;
+  }
+
+  /** The runtime found that this waiting call closes a deadlock cycle: refuse it. */
+  breakWait(edgeId: unknown, message: unknown): boolean {
+    if (typeof edgeId !== 'number') throw new InvalidArgumentError('[break-wait] the edge id must be a number', { parameter: 'edgeId' });
+    return this.apartment.admission.breakWait(edgeId, new DeadlockError(String(message)));
   }
 
   stats(): EndpointStats {

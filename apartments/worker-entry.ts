@@ -15,12 +15,23 @@ const PEER_GONE_GRACE_MS = 250;
 const labels = new Map<number, string>(Object.entries(boot.labels).map(([k, v]) => [Number(k), v]));
 const label = (id: number): string => labels.get(id) ?? `apartment ${id}`;
 
+/** A one-way control call to the main apartment; if it cannot arrive the apartment is ending. */
+function tellMain(method: string, args: unknown[]): void {
+  apartment.endpoint.call(0, CONTROL_OID, method, args).catch(() => {});
+}
+
 const apartment: LocalApartment = new LocalApartment({
   id: boot.id,
   name: boot.name,
   kind: 'worker',
   defaultTimeoutMs: boot.defaultTimeoutMs,
+  reentrancy: boot.reentrancy,
+  retry: boot.retry,
   classes: boot.classes,
+  waits: {
+    added: (edge) => tellMain('waitAdded', [edge]),
+    removed: (_apartment, id) => tellMain('waitRemoved', [id]),
+  },
   label,
   connect(peer) {
     apartment.endpoint.call(0, CONTROL_OID, 'connect', [peer]).then(

@@ -1,7 +1,9 @@
 // Each thread's view of the apartment it belongs to, for code running inside an apartment:
 // `currentApartment()` answers which apartment this is and creates objects through the runtime;
 // `currentCall()` says who is calling, at the start of a method served for another apartment.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { NotInitializedError } from './errors.js';
+import type { MessageFilter } from '../apartments/admission.js';
 
 /** What kind of apartment a thread belongs to. */
 export type ApartmentKind = 'main' | 'worker';
@@ -17,9 +19,11 @@ export interface ApartmentContext {
   createObject<T = unknown>(className: string, ...args: unknown[]): Promise<T>;
   /** In-process creation: the contract × creator matrix decides (an `apartment` class lands here). */
   createInstance<T = unknown>(className: string, ...args: unknown[]): Promise<T>;
+  /** Install (or with undefined remove) this apartment's message filter (COM's CoRegisterMessageFilter). */
+  setMessageFilter(filter: MessageFilter | undefined): void;
 }
 
-/** Facts about the call being served, valid synchronously at the start of the method. */
+/** Facts about the call being served; valid throughout the method, across its awaits. */
 export interface CallInfo {
   /** The apartment the call came from. */
   readonly callerApartment: number;
@@ -31,7 +35,9 @@ export interface CallInfo {
 
 // Per thread: set when the thread joins an apartment, cleared when it leaves.
 let current: ApartmentContext | undefined;
-let currentCallInfo: CallInfo | undefined;
+// The call being served follows its async continuations, so calls made after an await still
+// carry the chain's causality id (what call-chain reentrancy needs).
+const callStorage = new AsyncLocalStorage<CallInfo>();
 
 /** The apartment this thread belongs to; NotInitializedError when it never joined one. */
 export function currentApartment(): ApartmentContext {
@@ -46,9 +52,9 @@ export function inApartment(): boolean {
   return current !== undefined;
 }
 
-/** The call being served, when read synchronously at the start of a method invoked remotely. */
+/** The call being served by the code that asks (also after its awaits), or undefined. */
 export function currentCall(): CallInfo | undefined {
-  return currentCallInfo;
+  return callStorage.getStore();
 }
 
 /** Runtime internals: join (or, with undefined, leave) an apartment on this thread. */
@@ -56,7 +62,7 @@ export function setCurrentApartment(context: ApartmentContext | undefined): void
   current = context;
 }
 
-/** Runtime internals: the dispatcher marks the call it is starting, and clears it after. */
-export function setCurrentCall(info: CallInfo | undefined): void {
-  currentCallInfo = info;
+/** Runtime internals: run `fn` as part of serving the call `info`. */
+export function runInCall<T>(info: CallInfo, fn: () => T): T {
+  return callStorage.run(info, fn);
 }

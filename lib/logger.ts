@@ -6,6 +6,8 @@ export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
   apartment: number;
+  /** The call chain the entry belongs to, when it was logged while serving a call. */
+  causality?: number;
 }
 
 /** Where log entries go. */

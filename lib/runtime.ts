@@ -7,21 +7,24 @@ import { Mutex } from 'async-mutex';
 import type * as TypedEmitterTypes from 'typed-emitter';
 import { Apartment } from '../apartments/apartment.js';
 import { isLive } from '../apartments/apartment-state.js';
+import type { Reentrancy, WaitEdge } from '../apartments/admission.js';
 import { assignmentPolicies, type AssignmentPolicy } from '../apartments/assignment.js';
+import { DeadlockDetector, describeCycle } from '../apartments/deadlock-detector.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import { MainControl } from '../apartments/main-control.js';
 import type { WorkerBoot } from '../apartments/worker-boot.js';
 import { transfer } from '../marshal/by-ref.js';
+import type { RetryPolicy } from '../marshal/call-options.js';
 import type { EndpointStats } from '../marshal/endpoint.js';
 import { encodeError } from '../marshal/error-codec.js';
 import { PortTransport } from '../marshal/port-transport.js';
 import { CONTROL_OID, Op } from '../marshal/protocol.js';
 import type { Remote } from '../marshal/proxy.js';
 import { describeClass, type ClassRegistration } from './class-registry.js';
-import { currentApartment, inApartment, setCurrentApartment, type ApartmentContext } from './context.js';
+import { currentApartment, currentCall, inApartment, setCurrentApartment, type ApartmentContext } from './context.js';
 import type { CreationMode } from './contracts/contract.js';
 import {
-  ApartmentError, ChangedModeError, ContractViolationError, DisconnectedError, InvalidArgumentError, type ApartmentFaultedError,
+  ApartmentError, ChangedModeError, ContractViolationError, DeadlockError, DisconnectedError, InvalidArgumentError, type ApartmentFaultedError,
 } from './errors.js';
 import { stderrLogger, type LogEntry, type Logger } from './logger.js';
 
@@ -35,12 +38,24 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** How externally created objects are assigned to worker apartments (default 'single-thread'). */
   assignment?: 'single-thread' | AssignmentPolicy;
+  /** How objects admit unrelated calls while they await (default 'turn-based'; classes may override). */
+  reentrancy?: Reentrancy;
+  /** Retry policy for calls refused with retry-later (default: no retry). */
+  retry?: RetryPolicy;
 }
 
 /** Options of createApartment(). */
 export interface ApartmentOptions {
   name?: string;
   resourceLimits?: ResourceLimits;
+  /** Deadline of calls made from this apartment (ms; default: the runtime's). */
+  defaultTimeoutMs?: number;
+  /** Admission default for objects in this apartment (default: the runtime's). */
+  reentrancy?: Reentrancy;
+  /** Start a replacement apartment when this one faults (objects are not resurrected). */
+  restart?: 'never' | 'on-fault';
+  /** How many replacements at most (default 3). */
+  maxRestarts?: number;
 }
 
 /** Events of the runtime. */
@@ -48,6 +63,8 @@ export type RuntimeEvents = {
   'apartment-created': (apartment: Apartment) => void;
   'apartment-closed': (apartment: Apartment) => void;
   'apartment-faulted': (apartment: Apartment, error: ApartmentFaultedError) => void;
+  /** A faulted apartment with restart 'on-fault' was replaced; its objects were not resurrected. */
+  'apartment-restarted': (faulted: Apartment, replacement: Apartment) => void;
   log: (entry: LogEntry) => void;
 };
 
@@ -65,6 +82,10 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly placing = new Mutex();
   private readonly logger: Logger;
   private readonly defaultTimeoutMs: number;
+  private readonly reentrancy: Reentrancy;
+  private readonly retry: RetryPolicy | undefined;
+  private readonly deadlocks = new DeadlockDetector();
+  private readonly restartPlans = new Map<Apartment, { options: ApartmentOptions; left: number }>();
   private nextId = 1;
   private closing: Promise<void> | undefined;
 
@@ -95,11 +116,19 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       throw new InvalidArgumentError(`[assignment] unknown assignment policy '${String(policy)}'; use ${Object.keys(assignmentPolicies).join(', ')} or a function`, { parameter: 'assignment' });
     }
     this.policy = resolved;
+    this.reentrancy = checkReentrancy(options.reentrancy ?? 'turn-based');
+    this.retry = options.retry;
     const local: LocalApartment = new LocalApartment({
       id: 0,
       name: 'main',
       kind: 'main',
       defaultTimeoutMs: timeout,
+      reentrancy: this.reentrancy,
+      retry: this.retry,
+      waits: {
+        added: (edge) => this.waitAdded(edge),
+        removed: (apartment, id) => this.deadlocks.remove(apartment, id),
+      },
       classes: [],
       label: (id) => this.label(id),
       connect: (peer) => {
@@ -116,6 +145,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       connect: (requester, target) => this.connect(requester, target),
       place: (requester, className, mode) => this.place(requester, className, mode),
       log: (entry) => this.log(entry),
+      waitAdded: (edge) => this.waitAdded(edge),
+      waitRemoved: (apartment, id) => this.deadlocks.remove(apartment, id),
     });
     this.local = local;
     this.main = local;
@@ -151,7 +182,14 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     const { port1, port2 } = new MessageChannel();
     const labels: Record<number, string> = { 0: this.label(0) };
     for (const a of this.byId.values()) labels[a.id] = a.label;
-    const boot: WorkerBoot = { id, name, port: port2, classes: this.local.classTable.all(), defaultTimeoutMs: this.defaultTimeoutMs, labels };
+    const timeout = options.defaultTimeoutMs ?? this.defaultTimeoutMs;
+    if (!(typeof timeout === 'number' && timeout > 0)) {
+      throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
+    }
+    const boot: WorkerBoot = {
+      id, name, port: port2, classes: this.local.classTable.all(), defaultTimeoutMs: timeout, labels,
+      reentrancy: checkReentrancy(options.reentrancy ?? this.reentrancy), retry: this.retry,
+    };
     const worker = new Worker(WORKER_ENTRY, {
       workerData: boot,
       transferList: [port2],
@@ -160,6 +198,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     });
     const apt = new Apartment(id, name, worker, this.local.endpoint, (a, reason) => this.gone(a, reason));
     this.byId.set(id, apt);
+    if (options.restart === 'on-fault') this.restartPlans.set(apt, { options, left: options.maxRestarts ?? 3 });
     labels[id] = apt.label;
     this.local.endpoint.attach(id, new PortTransport(port1));
     this.emit('apartment-created', apt);
@@ -203,6 +242,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   }
 
   private log(entry: LogEntry): void {
+    const causality = entry.causality ?? currentCall()?.causality;
+    if (causality !== undefined) entry = { ...entry, causality };
     this.emit('log', entry);
     this.logger(entry);
   }
@@ -266,11 +307,43 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       if (a === apt.id || b === apt.id) this.brokered.delete(key);
     }
     this.local.endpoint.peerGone(apt.id, reason);
+    this.deadlocks.removeApartment(apt.id);
     const wire = encodeError(reason, 0);
     for (const other of this.byId.values()) {
       if (isLive(other.state)) this.local.endpoint.channelTo(other.id).post([Op.PeerGone, apt.id, wire]);
     }
     if (apt.state === 'faulted') this.emit('apartment-faulted', apt, apt.faultReason!);
     else this.emit('apartment-closed', apt);
+    const plan = this.restartPlans.get(apt);
+    this.restartPlans.delete(apt);
+    if (plan && apt.state === 'faulted' && plan.left > 0 && !this.closing) this.restart(apt, plan);
   }
+
+  private restart(faulted: Apartment, plan: { options: ApartmentOptions; left: number }): void {
+    this.createApartment({ ...plan.options, maxRestarts: plan.left - 1 }).then(
+      (replacement) => {
+        this.log({ level: 'warn', message: `[restart] ${faulted.label} faulted and was replaced by ${replacement.label}; its objects were not resurrected`, apartment: replacement.id });
+        this.emit('apartment-restarted', faulted, replacement);
+      },
+      (err: unknown) => this.log({ level: 'error', message: `[restart] could not replace ${faulted.label}: ${(err as Error).message}`, apartment: faulted.id }),
+    );
+  }
+
+  /** A call had to wait for another chain's turn: if that closes a cycle, refuse it with DeadlockError. */
+  private waitAdded(edge: WaitEdge): void {
+    const cycle = this.deadlocks.add(edge);
+    if (!cycle) return;
+    this.deadlocks.remove(edge.apartment, edge.id);
+    const message = `[deadlock] call chains wait on each other: ${describeCycle(cycle, (id) => this.label(id))}; this call was refused to break the cycle — mark one method interleave, make one class reentrant, or do not call back into a busy object`;
+    this.log({ level: 'warn', message, apartment: edge.apartment });
+    if (edge.apartment === 0) this.local.admission.breakWait(edge.id, new DeadlockError(message));
+    else this.local.endpoint.call(edge.apartment, CONTROL_OID, 'breakWait', [edge.id, message]).catch(() => {});
+  }
+}
+
+function checkReentrancy(value: unknown): Reentrancy {
+  if (value !== 'turn-based' && value !== 'reentrant') {
+    throw new InvalidArgumentError(`[reentrancy] reentrancy must be 'turn-based' or 'reentrant'; got ${String(value)}`, { parameter: 'reentrancy' });
+  }
+  return value;
 }

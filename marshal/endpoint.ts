@@ -1,8 +1,8 @@
 // An apartment's marshaling endpoint: its export table, its proxies (one per imported object,
 // COM's proxy manager), its channels to peers, and the reference-counting rules between them.
 // Owner apartment only: every method runs on the apartment's own thread.
-import { DisconnectedError, ProtocolError } from '../lib/errors.js';
-import { CallOptions } from './call-options.js';
+import { CallRejectedError, DisconnectedError, ProtocolError } from '../lib/errors.js';
+import { CallOptions, type RetryPolicy } from './call-options.js';
 import { Channel, type ChannelHandler } from './channel.js';
 import { decodeValue, encodeArgs, encodeValue, type RefSpace } from './codec.js';
 import { ExportTable } from './export-table.js';
@@ -15,7 +15,7 @@ import type { Transport } from './transport.js';
 /** Runs incoming calls (admission, then the stub); implemented by the apartment's dispatcher. */
 export interface CallDispatcher {
   dispatch(endpoint: Endpoint, channel: Channel, msg: CallMessage): void;
-  cancel(channel: Channel, callId: number): void;
+  cancel(endpoint: Endpoint, channel: Channel, callId: number): void;
 }
 
 /** What the endpoint needs from the apartment that owns it. */
@@ -23,6 +23,10 @@ export interface EndpointOptions {
   self: number;
   defaultTimeoutMs: number;
   dispatcher: CallDispatcher;
+  /** The causality id an outgoing call made now carries (inherited inside a served call). */
+  causality(): number;
+  /** Retry policy of calls that name none. */
+  retry?: RetryPolicy;
   /** Ask the broker for a transport to `peer`; the apartment calls attach() when it arrives. */
   connect(peer: number): void;
   /** Ready, Connect and PeerGone messages, for the apartment layer. */
@@ -90,6 +94,14 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
 
   /** Call a method on an object of `peer` by id (control calls; user calls go through proxies). */
   call(peer: number, oid: number, method: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+    const causality = this.options.causality();
+    const first = this.send(peer, oid, method, args, options, causality);
+    const retry = options?.retry ?? this.options.retry;
+    if (!retry || !(retry.attempts > 0)) return first;
+    return first.catch((err: unknown) => this.retry(err, retry, 1, peer, oid, method, args, options, causality));
+  }
+
+  private send(peer: number, oid: number, method: string, args: unknown[], options: CallOptions | undefined, causality: number): Promise<unknown> {
     const ch = this.channelTo(peer);
     if (ch.closed) return Promise.reject(ch.closed);
     let enc;
@@ -98,7 +110,13 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     } catch (err) {
       return Promise.reject(err);
     }
-    return ch.call(oid, method, enc, options, 0);
+    return ch.call(oid, method, enc, options, causality);
+  }
+
+  private async retry(err: unknown, policy: RetryPolicy, attempt: number, peer: number, oid: number, method: string, args: unknown[], options: CallOptions | undefined, causality: number): Promise<unknown> {
+    if (!(err instanceof CallRejectedError) || err.code !== 'RPC_E_SERVERCALL_RETRYLATER' || attempt > policy.attempts) throw err;
+    if (policy.delayMs) await new Promise((r) => setTimeout(r, policy.delayMs));
+    return this.send(peer, oid, method, args, options, causality).catch((e: unknown) => this.retry(e, policy, attempt + 1, peer, oid, method, args, options, causality));
   }
 
   // ---- ProxyHost ----
@@ -215,7 +233,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   }
 
   onCancel(channel: Channel, callId: number): void {
-    this.options.dispatcher.cancel(channel, callId);
+    this.options.dispatcher.cancel(this, channel, callId);
   }
 
   onAddRef(channel: Channel, msg: AddRefMessage): void {
@@ -277,6 +295,26 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
       return;
     }
     channel.reply(callId, enc);
+  }
+
+  /**
+   * A call whose arguments were decoded will never run (cancelled while queued, or refused): give
+   * back the one reference each of its arrivals added, without disturbing other holders.
+   */
+  releaseArrivals(refs: WireRefs): void {
+    if (refs === 0) return;
+    for (const [, apt, oid] of refs) {
+      if (apt === this.self) continue;
+      const proxy = this.proxies.get(apt)?.get(oid)?.deref();
+      const state = remoteOf(proxy);
+      if (!state || state.released || state.disconnected) continue;
+      if (state.refs > 1) {
+        state.refs--;
+        this.channels.get(apt)?.post([Op.Release, oid, 1]);
+      } else {
+        this.releaseRemote(state);
+      }
+    }
   }
 
   /** Rebuild a call's arguments (references become proxies or, coming home, the objects). */

@@ -3,11 +3,16 @@ import { MarshalError } from '../../lib/errors.js';
 import { byRef, transfer } from '../../marshal/by-ref.js';
 import { encodeArgs, encodeValue } from '../../marshal/codec.js';
 import { Endpoint } from '../../marshal/endpoint.js';
+import { Admission } from '../../apartments/admission.js';
 import { Dispatcher } from '../../apartments/dispatcher.js';
 
 function endpoint(): Endpoint {
   return new Endpoint({
-    self: 1, defaultTimeoutMs: 1000, dispatcher: new Dispatcher('e1'), connect: () => {}, onLifecycle: () => {}, label: String, warn: () => {},
+    self: 1,
+    defaultTimeoutMs: 1000,
+    causality: () => 1,
+    dispatcher: new Dispatcher({ label: 'e1', admission: new Admission(1, 'reentrant', { added: () => {}, removed: () => {} }), filter: () => undefined, warn: () => {} }),
+    connect: () => {}, onLifecycle: () => {}, label: String, warn: () => {},
   });
 }
 

@@ -1,0 +1,170 @@
+import { expect } from 'chai';
+import { CallCanceledError, CallRejectedError, DeadlockError, callOptions, type Remote, type Runtime } from '../../lib/index.js';
+import type { Account, Chain, Gate, Library } from '../fixtures/admission-classes.js';
+import { startRuntime } from '../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+describe('apartments/admission: causality ids follow the call chain', () => {
+  it('keeps one id through awaits and across several apartments; separate calls get separate ids', async () => {
+    ({ rt } = await startRuntime());
+    const apts = await Promise.all([rt.createApartment(), rt.createApartment(), rt.createApartment()]);
+    const chains = await Promise.all(apts.map((a) => a.createObject<Chain>('Chain')));
+    const ids = await chains[0]!.hop([chains[1]!, chains[2]!], true);
+    expect(ids).to.have.length(6);
+    expect(new Set(ids).size).to.equal(1);
+    const other = await chains[0]!.hop([chains[1]!], false);
+    expect(other[0]).to.not.equal(ids[0]);
+  });
+
+  it('admits a call that comes back along its own chain (A → B → A) at once', async () => {
+    ({ rt } = await startRuntime());
+    const a = await rt.createApartment({ name: 'a' });
+    const b = await rt.createApartment({ name: 'b' });
+    const ca = await a.createObject<Chain>('Chain');
+    const cb = await b.createObject<Chain>('Chain');
+    expect(await ca.bounce(cb)).to.equal('back:41');
+    expect(await ca.viaCallback(async () => ca.inner())).to.equal(42);
+  });
+});
+
+describe('apartments/admission: turn-based by default, reentrant by choice', () => {
+  it('runs unrelated calls one turn at a time, so a read-modify-write across an await is safe', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const acct = await apt.createObject<Account>('Account');
+    await Promise.all([acct.deposit(10, 'a'), acct.deposit(20, 'b'), acct.deposit(30, 'c')]);
+    expect(await acct.getBalance()).to.equal(60);
+    expect(await acct.history()).to.deep.equal(['start a', 'end a', 'start b', 'end b', 'start c', 'end c']);
+  });
+
+  it('shows the corruption a reentrant class allows: updates are lost', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const acct = await apt.createObject<Account>('ReentrantAccount');
+    await Promise.all([acct.deposit(10, 'a'), acct.deposit(20, 'b'), acct.deposit(30, 'c')]);
+    expect(await acct.getBalance()).to.be.lessThan(60);
+    expect((await acct.history()).slice(0, 3)).to.deep.equal(['start a', 'start b', 'start c']);
+  });
+
+  it('makes every object of an apartment reentrant with the apartment option', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ reentrancy: 'reentrant' });
+    const acct = await apt.createObject<Account>('Account');
+    await Promise.all([acct.deposit(10, 'a'), acct.deposit(20, 'b')]);
+    expect((await acct.history()).slice(0, 2)).to.deep.equal(['start a', 'start b']);
+  });
+});
+
+describe('apartments/admission: interleave and read-only methods', () => {
+  it('runs read-only calls alongside each other but never alongside a writer; interleave methods run during a turn', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const lib = await apt.createObject<Library>('Library');
+    const busy = lib.write(60);
+    expect(await lib.ping()).to.equal('pong');
+    await Promise.all([busy, lib.read(30), lib.read(30), lib.read(30), lib.write(10), lib.read(10)]);
+    const report = await lib.report();
+    expect(report.maxReaders).to.be.at.least(2);
+    expect(report.overlaps).to.equal(0);
+  });
+});
+
+describe('apartments/admission: message filter and retry policy', () => {
+  let gate: Remote<Gate>;
+  beforeEach(async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'gated' });
+    gate = await apt.createObject<Gate>('Gate');
+  });
+
+  it('rejects with CallRejectedError (RPC_E_CALL_REJECTED) when the filter says reject', async () => {
+    await gate.install('reject');
+    const err = await gate.work().catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(CallRejectedError);
+    expect((err as CallRejectedError).code).to.equal('RPC_E_CALL_REJECTED');
+  });
+
+  it('fails retry-later with RPC_E_SERVERCALL_RETRYLATER when the caller has no retry policy', async () => {
+    await gate.install('retry-later');
+    const err = await gate.work().catch((e: unknown) => e);
+    expect((err as CallRejectedError).code).to.equal('RPC_E_SERVERCALL_RETRYLATER');
+  });
+
+  it('retries after a delay under a bounded retry policy, and gives up when it is spent', async () => {
+    await gate.install('retry-twice');
+    expect(await gate.work(callOptions({ retry: { attempts: 3, delayMs: 5 } }))).to.equal('done');
+    expect(await gate.seen()).to.deep.equal(['work:top-level', 'work:top-level', 'work:top-level']);
+    await gate.install('retry-later');
+    const err = await gate.work(callOptions({ retry: { attempts: 2 } })).catch((e: unknown) => e);
+    expect((err as CallRejectedError).code).to.equal('RPC_E_SERVERCALL_RETRYLATER');
+  });
+
+  it('shows the filter each category: top-level, nested, top-level-while-pending', async () => {
+    const other = await (await rt!.createApartment()).createObject<Chain>('Chain');
+    await gate.install('record');
+    const slow = gate.slow(80);
+    await new Promise((r) => setTimeout(r, 20));
+    await gate.nest(other);
+    await slow;
+    const seen = await gate.seen();
+    expect(seen[0]).to.equal('slow:top-level');
+    expect(seen[1]).to.equal('nest:top-level-while-pending');
+    expect(seen).to.include(':nested');
+  });
+});
+
+describe('apartments/admission: deadlocks are reported, not left to hang', () => {
+  it('refuses one call of a two-chain cycle with DeadlockError naming the apartments, long before the 30 s deadline', async () => {
+    ({ rt } = await startRuntime({ defaultTimeoutMs: 30_000 }));
+    const a = await rt.createApartment({ name: 'left' });
+    const b = await rt.createApartment({ name: 'right' });
+    const x = await a.createObject<Chain>('Chain');
+    const y = await b.createObject<Chain>('Chain');
+    const outcome = Promise.allSettled([x.pingPong(y, 30), y.pingPong(x, 30)]);
+    const limit = new Promise<'still waiting after 1 s'>((r) => setTimeout(() => r('still waiting after 1 s'), 1_000).unref());
+    const first = await Promise.race([outcome, limit]);
+    expect(first).to.not.equal('still waiting after 1 s');
+    const results = first as PromiseSettledResult<string>[];
+    const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(failed).to.have.length(1);
+    expect(failed[0]!.reason).to.be.instanceOf(DeadlockError);
+    expect((failed[0]!.reason as Error).message).to.contain("'left'").and.contain("'right'").and.contain('Chain.touch');
+    expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+  });
+});
+
+describe('apartments/admission: cancellation', () => {
+  it('never starts a queued call that was cancelled', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const acct = await apt.createObject<Account>('Account');
+    const first = acct.deposit(1, 'first');
+    const ac = new AbortController();
+    const second = acct.deposit(100, 'second', callOptions({ signal: ac.signal })).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 2));
+    ac.abort();
+    expect(await second).to.be.instanceOf(CallCanceledError);
+    await first;
+    await acct.deposit(1, 'third');
+    expect(await acct.history()).to.deep.equal(['start first', 'end first', 'start third', 'end third']);
+    expect(await acct.getBalance()).to.equal(2);
+  });
+
+  it('lets a running callee see the cancellation through its call signal, across awaits', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const chain = await apt.createObject<Chain>('Chain');
+    const ac = new AbortController();
+    const p = chain.watchCancel(50, callOptions({ signal: ac.signal })).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 10));
+    ac.abort();
+    expect(await p).to.be.instanceOf(CallCanceledError);
+    expect(await chain.watchCancel(1)).to.equal(false);
+    expect(await chain.seenCancels()).to.deep.equal([true, false]);
+  });
+});
