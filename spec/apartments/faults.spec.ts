@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import { ApartmentFaultedError, DisconnectedError, type Apartment, type Runtime } from '../../lib/index.js';
+import type { Gate } from '../fixtures/admission-classes.js';
+import type { Calc } from '../fixtures/calc.js';
+import type { Crasher } from '../fixtures/crasher.js';
+import type { Holder } from '../fixtures/holder.js';
+import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+/** Settle a call's promise into its value or error at once, so no rejection goes unhandled. */
+const settled = (p: Promise<unknown>): Promise<unknown> => p.catch((e: unknown) => e);
+
+async function expectFault(apt: Apartment, inFlight: Promise<unknown>, causeText: RegExp): Promise<void> {
+  const err = await inFlight;
+  expect(err).to.be.instanceOf(ApartmentFaultedError);
+  expect(String((err as Error).cause)).to.match(causeText);
+  expect(apt.state).to.equal('faulted');
+}
+
+describe('apartments/faults: every way an apartment dies is contained', () => {
+  it('an unhandled rejection faults the apartment with its cause', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const c = await apt.createObject<Crasher>('Crasher');
+    const hang = settled(c.hang());
+    await c.rejectLater('nobody caught me');
+    await expectFault(apt, hang, /nobody caught me/);
+  });
+
+  it('running out of memory under resourceLimits faults only that apartment', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } });
+    const other = await (await rt.createApartment()).createObject<Calc>('Calc');
+    const c = await apt.createObject<Crasher>('Crasher');
+    await expectFault(apt, settled(c.exhaustMemory()), /memory/i);
+    expect(await other.add(1)).to.equal(1);
+  });
+
+  it('terminate() rejects in-flight calls with ApartmentFaultedError and disconnects its objects', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const c = await apt.createObject<Crasher>('Crasher');
+    const hang = settled(c.hang());
+    await apt.terminate();
+    await expectFault(apt, hang, /terminated/);
+    expect(await c.ping().catch((e: unknown) => e)).to.be.instanceOf(ApartmentFaultedError);
+  });
+
+  it('releases, on the other side, the references the dead apartment held', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const peer = await rt.createApartment();
+    const calc = await peer.createObject<Calc>('Calc');
+    const holder = await apt.createObject<Holder>('Holder');
+    await holder.keep(() => 'host callback');
+    await holder.keep(calc);
+    expect(rt.stats().exports).to.equal(1);
+    await apt.terminate();
+    await eventually(async () => {
+      expect(rt!.stats().exports).to.equal(0);
+      expect((await peer.stats()).exports).to.equal(1);
+    });
+    expect(await calc.add(2)).to.equal(2);
+  });
+});
+
+describe('apartments/faults: restart policy', () => {
+  it('starts a replacement apartment but never resurrects the old objects', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'phoenix', restart: 'on-fault' });
+    const c = await apt.createObject<Crasher>('Crasher');
+    const restarted = new Promise<[Apartment, Apartment]>((r) => rt!.once('apartment-restarted', (a, b) => r([a, b])));
+    void c.exit(1).catch(() => {});
+    const [old, replacement] = await restarted;
+    expect(old).to.equal(apt);
+    expect(replacement.name).to.equal('phoenix');
+    expect(replacement.state).to.equal('ready');
+    expect(await c.ping().catch((e: unknown) => e)).to.be.instanceOf(ApartmentFaultedError);
+    const fresh = await replacement.createObject<Crasher>('Crasher');
+    expect(await fresh.ping()).to.equal('pong');
+  });
+
+  it('does not restart an apartment that was closed on purpose', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ restart: 'on-fault' });
+    let restarts = 0;
+    rt.on('apartment-restarted', () => restarts++);
+    await apt.close();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(restarts).to.equal(0);
+    expect(rt.apartments).to.have.length(0);
+    expect(await apt.createObject('Calc').catch((e: unknown) => e)).to.be.instanceOf(DisconnectedError);
+  });
+});
+
+describe('apartments/faults: unattended logging', () => {
+  it('logs structured entries with the apartment and the causality id, never prompting', async () => {
+    const { rt: started, logs } = await startRuntime();
+    rt = started;
+    const apt = await rt.createApartment();
+    const gate = await apt.createObject<Gate>('Gate');
+    await gate.install('throw');
+    expect(await gate.work()).to.equal('done');
+    await eventually(() => {
+      const entry = logs.find((e) => e.message.includes('[message-filter]'));
+      expect(entry, 'a message-filter warning').to.not.equal(undefined);
+      expect(entry).to.include({ level: 'warn', apartment: apt.id });
+      expect(entry!.causality).to.be.a('number');
+    });
+  });
+});

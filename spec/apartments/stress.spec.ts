@@ -1,0 +1,92 @@
+import { expect } from 'chai';
+import {
+  ApartmentFaultedError, CallCanceledError, DisconnectedError, callOptions, release, type Apartment, type Remote, type Runtime,
+} from '../../lib/index.js';
+import type { Calc } from '../fixtures/calc.js';
+import type { Crasher, Janitor } from '../fixtures/crasher.js';
+import type { Holder } from '../fixtures/holder.js';
+import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+/** A small deterministic generator (mulberry32), so a failing seed can be replayed. */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const EXPECTED = [ApartmentFaultedError, DisconnectedError, CallCanceledError];
+
+describe('apartments/stress: random calls, callbacks, cancellations and a crash', () => {
+  it('ends with no pending call, no leaked export and the host alive', async () => {
+    ({ rt } = await startRuntime());
+    const seed = 20261122;
+    const rnd = random(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+    const apts: Apartment[] = await Promise.all([0, 1, 2, 3].map((i) => rt!.createApartment({ name: `s${i}` })));
+    const victim = apts[3]!;
+    const calcs: Remote<Calc>[] = [];
+    const holders: Remote<Holder>[] = [];
+    for (const a of apts) {
+      calcs.push(await a.createObject<Calc>('Calc'));
+      holders.push(await a.createObject<Holder>('Holder'));
+    }
+    for (const h of holders) await h.keep(pick(calcs));
+    const crasher = await victim.createObject<Crasher>('Crasher');
+    const unexpected: unknown[] = [];
+    const ops: Promise<unknown>[] = [];
+    let callbacks = 0;
+    for (let i = 0; i < 400; i++) {
+      if (i === 200) ops.push(crasher.exit(7).catch(() => 'crashed'));
+      const r = rnd();
+      let p: Promise<unknown>;
+      if (r < 0.3) p = pick(calcs).add(1);
+      else if (r < 0.5) p = pick(calcs).callBack((x: number) => ++callbacks + x, i);
+      else if (r < 0.65) p = pick(holders).keep(pick(calcs));
+      else if (r < 0.8) p = pick(holders).callKept(0, 'add', 1);
+      else {
+        const ac = new AbortController();
+        p = pick(calcs).slowAdd(1, 5, callOptions({ signal: ac.signal }));
+        setTimeout(() => ac.abort(), Math.floor(rnd() * 8));
+      }
+      ops.push(p.catch((e: unknown) => {
+        // Failures must be the ones this scenario causes; anything else is a bug.
+        if (!EXPECTED.some((cls) => e instanceof cls)) unexpected.push(e);
+        return e;
+      }));
+      if (i % 25 === 0) await new Promise((r2) => setImmediate(r2));
+    }
+    await Promise.all(ops);
+    expect(unexpected.map((e) => String((e as Error).stack ?? e)), `seed ${seed}`).to.deep.equal([]);
+    expect(victim.state).to.equal('faulted');
+
+    const survivors = apts.filter((a) => a.state === 'ready');
+    expect(survivors).to.have.length(3);
+    for (const h of holders) await h.releaseAll().catch(() => 0);
+    for (const p of [...calcs, ...holders, crasher]) release(p);
+    const janitors = await Promise.all(survivors.map((a) => a.createObject<Janitor>('Janitor')));
+    await eventually(async () => {
+      for (const j of janitors) expect(await j.collect()).to.equal(true);
+      globalThis.gc!();
+      expect(rt!.stats().pendingCalls).to.equal(0);
+      expect(rt!.stats().exports, 'main exports').to.equal(0);
+      for (const a of survivors) {
+        const s = await a.stats();
+        expect(s.exports, `${a.label} exports (its Janitor only)`).to.equal(1);
+        expect(s.pendingCalls, `${a.label} pending calls`).to.equal(0);
+      }
+    }, 5_000);
+    for (const j of janitors) release(j);
+    const fresh = await rt.createObject<Calc>('Calc', 1);
+    expect(await fresh.add(1)).to.equal(2);
+  });
+});
