@@ -43,24 +43,30 @@ export interface WaitReporter {
   removed(apartment: number, id: number): void;
 }
 
-/** A call admission is deciding about; `start` runs it, `finish` must be called when it settles. */
-export interface AdmissionRequest {
+/** A call that has to wait for its turn: `start` runs it once admitted, `refuse` if a deadlock is broken. */
+export interface WaitingCall {
   readonly target: object;
   readonly method: string;
   readonly causality: number;
-  start(finish: () => void): void;
-  /** The call was refused while it waited (a deadlock was broken). */
+  start(turn: Turn | Untracked): void;
   refuse(error: Error): void;
 }
 
-interface Turn {
+/** What a call that takes no turn holds (reentrant objects, interleave methods, control calls). */
+export const UNTRACKED = 0;
+export type Untracked = typeof UNTRACKED;
+
+/** One object's turn: who holds it (usually one chain, several for readers) and who waits. */
+export interface Turn {
   mode: 'read' | 'write' | undefined;
-  holders: Map<number, number>;
+  owner: number;
+  ownerCount: number;
+  others: Map<number, number> | undefined;
   queue: Queued[];
 }
 
 interface Queued {
-  request: AdmissionRequest;
+  call: WaitingCall;
   readOnly: boolean;
   edge: WaitEdge;
 }
@@ -95,6 +101,16 @@ export interface QueuedTicket {
   cancel(): void;
 }
 
+function holds(turn: Turn, c: number): boolean {
+  return (turn.ownerCount > 0 && turn.owner === c) || (turn.others !== undefined && turn.others.has(c));
+}
+
+function holderList(turn: Turn): number[] {
+  const list = turn.ownerCount > 0 ? [turn.owner] : [];
+  if (turn.others) list.push(...turn.others.keys());
+  return list;
+}
+
 /** One apartment's admission state: per-object turns and the apartment's running chains. */
 export class Admission {
   private readonly turns = new WeakMap<object, Turn>();
@@ -115,38 +131,49 @@ export class Admission {
     return this.running.size === 0 ? 'top-level' : 'top-level-while-pending';
   }
 
-  /** Start the call now, or queue it; returns a ticket when it was queued. */
-  admit(request: AdmissionRequest, exempt: boolean): QueuedTicket | undefined {
-    const rules = exempt ? undefined : rulesOf(request.target);
-    if (!rules || (rules.reentrancy ?? this.defaultReentrancy) === 'reentrant' || rules.interleave.has(request.method)) {
-      this.run(request, undefined);
-      return undefined;
+  /**
+   * Admit a call now if it may start: returns what it holds (pass it to leave() when the call
+   * settles), or undefined when it must wait() for its turn.
+   */
+  enter(target: object, method: string, causality: number, exempt: boolean): Turn | Untracked | undefined {
+    const rules = exempt ? undefined : rulesOf(target);
+    if (!rules || (rules.reentrancy ?? this.defaultReentrancy) === 'reentrant' || rules.interleave.has(method)) {
+      this.started(causality);
+      return UNTRACKED;
     }
-    const readOnly = rules.readOnly.has(request.method);
-    let turn = this.turns.get(request.target);
-    if (!turn) this.turns.set(request.target, (turn = { mode: undefined, holders: new Map(), queue: [] }));
-    const nested = turn.holders.has(request.causality);
-    const free = turn.mode === undefined;
-    const shareRead = readOnly && turn.mode === 'read' && turn.queue.length === 0;
-    if (nested || free || shareRead) {
-      if (free) turn.mode = readOnly ? 'read' : 'write';
-      this.hold(turn, request);
-      return undefined;
-    }
+    let turn = this.turns.get(target);
+    if (!turn) this.turns.set(target, (turn = { mode: undefined, owner: 0, ownerCount: 0, others: undefined, queue: [] }));
+    const readOnly = rules.readOnly.size > 0 && rules.readOnly.has(method);
+    if (turn.mode === undefined) turn.mode = readOnly ? 'read' : 'write';
+    else if (!holds(turn, causality) && !(readOnly && turn.mode === 'read' && turn.queue.length === 0)) return undefined;
+    this.hold(turn, causality);
+    return turn;
+  }
+
+  /** Queue a call that enter() could not admit; it starts when the turn reaches it. */
+  wait(call: WaitingCall): QueuedTicket {
+    const turn = this.turns.get(call.target)!;
     const edge: WaitEdge = {
       id: this.nextEdge++,
       apartment: this.apartment,
-      waiter: request.causality,
-      holders: [...turn.holders.keys()],
-      object: nameOf(request.target),
-      method: request.method,
+      waiter: call.causality,
+      holders: holderList(turn),
+      object: nameOf(call.target),
+      method: call.method,
     };
-    const entry: Queued = { request, readOnly, edge };
+    const entry: Queued = { call, readOnly: rulesOf(call.target).readOnly.has(call.method), edge };
     turn.queue.push(entry);
     this.queuedById.set(edge.id, { turn, entry });
     this.waits.added(edge);
-    const t = turn;
-    return { cancel: () => this.dequeue(t, entry) };
+    return { cancel: () => this.dequeue(turn, entry) };
+  }
+
+  /** A call admitted with enter() (or started from the queue) settled. */
+  leave(turn: Turn | Untracked, causality: number): void {
+    const n = this.running.get(causality)! - 1;
+    if (n === 0) this.running.delete(causality);
+    else this.running.set(causality, n);
+    if (turn !== UNTRACKED) this.release(turn, causality);
   }
 
   /** Refuse a waiting call (its wait closed a deadlock cycle). */
@@ -154,7 +181,7 @@ export class Admission {
     const found = this.queuedById.get(edgeId);
     if (!found) return false;
     this.dequeue(found.turn, found.entry);
-    found.entry.request.refuse(error);
+    found.entry.call.refuse(error);
     return true;
   }
 
@@ -166,33 +193,38 @@ export class Admission {
     this.waits.removed(this.apartment, entry.edge.id);
   }
 
-  private hold(turn: Turn, request: AdmissionRequest): void {
-    turn.holders.set(request.causality, (turn.holders.get(request.causality) ?? 0) + 1);
-    this.run(request, turn);
+  private started(causality: number): void {
+    this.running.set(causality, (this.running.get(causality) ?? 0) + 1);
   }
 
-  private run(request: AdmissionRequest, turn: Turn | undefined): void {
-    const c = request.causality;
-    this.running.set(c, (this.running.get(c) ?? 0) + 1);
-    let finished = false;
-    request.start(() => {
-      if (finished) return;
-      finished = true;
-      const n = this.running.get(c)! - 1;
-      if (n === 0) this.running.delete(c);
-      else this.running.set(c, n);
-      if (turn) this.release(turn, c);
-    });
-  }
-
-  private release(turn: Turn, causality: number): void {
-    const n = turn.holders.get(causality)! - 1;
-    if (n > 0) {
-      turn.holders.set(causality, n);
-      return;
+  private hold(turn: Turn, c: number): void {
+    this.started(c);
+    if (turn.ownerCount === 0) {
+      turn.owner = c;
+      turn.ownerCount = 1;
+    } else if (turn.owner === c) {
+      turn.ownerCount++;
+    } else {
+      turn.others ??= new Map();
+      turn.others.set(c, (turn.others.get(c) ?? 0) + 1);
     }
-    turn.holders.delete(causality);
-    if (turn.holders.size > 0) return;
+  }
+
+  private release(turn: Turn, c: number): void {
+    if (turn.ownerCount > 0 && turn.owner === c) {
+      turn.ownerCount--;
+    } else {
+      const n = turn.others!.get(c)! - 1;
+      if (n > 0) turn.others!.set(c, n);
+      else turn.others!.delete(c);
+    }
+    if (turn.ownerCount === 0 && turn.others && turn.others.size > 0) {
+      const [next, count] = turn.others.entries().next().value as [number, number];
+      turn.others.delete(next);
+      turn.owner = next;
+      turn.ownerCount = count;
+    }
+    if (turn.ownerCount > 0) return;
     turn.mode = undefined;
     // Hand the turn to the head of the queue; a reader at the head brings the readers behind it.
     while (turn.queue.length > 0) {
@@ -202,7 +234,8 @@ export class Admission {
       this.queuedById.delete(head.edge.id);
       this.waits.removed(this.apartment, head.edge.id);
       turn.mode = head.readOnly ? 'read' : 'write';
-      this.hold(turn, head.request);
+      this.hold(turn, head.call.causality);
+      head.call.start(turn);
     }
   }
 }

@@ -9,7 +9,7 @@ import type { Channel } from '../marshal/channel.js';
 import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
 import { CONTROL_OID, type CallMessage, type WireRefs } from '../marshal/protocol.js';
 import { invokeMember } from '../marshal/stub.js';
-import type { Admission, MessageFilter, QueuedTicket } from './admission.js';
+import type { Admission, MessageFilter, QueuedTicket, Turn, Untracked } from './admission.js';
 
 /** A call being served (or waiting its turn); the abort controller is made only if asked for. */
 class ServedCall implements CallInfo {
@@ -46,7 +46,12 @@ export class Dispatcher implements CallDispatcher {
   constructor(private readonly options: DispatcherOptions) {}
 
   dispatch(endpoint: Endpoint, channel: Channel, msg: CallMessage): void {
-    const [, callId, oid, method, rawArgs, refs, causality] = msg;
+    // Indexed reads, not destructuring: this is the hot path of every call.
+    const callId = msg[1];
+    const oid = msg[2];
+    const method = msg[3];
+    const refs = msg[5];
+    const causality = msg[6];
     const control = oid === CONTROL_OID;
     const target = control ? endpoint.control : endpoint.exports.get(oid)?.object;
     if (target === undefined) {
@@ -58,33 +63,35 @@ export class Dispatcher implements CallDispatcher {
     if (filter && !this.filterAccepts(filter, endpoint, channel, msg, target)) return;
     let args: unknown[];
     try {
-      args = endpoint.decodeArgs(channel, rawArgs, refs);
+      args = endpoint.decodeArgs(channel, msg[4], refs);
     } catch (err) {
       channel.replyError(callId, err, endpoint.self);
       return;
     }
     const served = new ServedCall(channel.peer, causality, refs);
-    let calls = this.calls.get(channel);
-    if (!calls) this.calls.set(channel, (calls = new Map()));
+    const admission = this.options.admission;
+    const turn = admission.enter(target, method, causality, control);
+    if (turn !== undefined) {
+      this.invoke(endpoint, channel, callId, target, method, args, served, turn);
+      return;
+    }
+    const calls = this.callsOf(channel);
     calls.set(callId, served);
-    const table = calls;
-    served.ticket = this.options.admission.admit({
+    served.ticket = admission.wait({
       target,
       method,
       causality,
-      start: (finish) => {
+      start: (held) => {
         served.started = true;
-        this.invoke(endpoint, channel, callId, target, method, args, served, () => {
-          table.delete(callId);
-          finish();
-        });
+        calls.delete(callId);
+        this.invoke(endpoint, channel, callId, target, method, args, served, held);
       },
       refuse: (error) => {
-        table.delete(callId);
+        calls.delete(callId);
         endpoint.releaseArrivals(refs);
         channel.replyError(callId, error, endpoint.self);
       },
-    }, control);
+    });
   }
 
   cancel(endpoint: Endpoint, channel: Channel, callId: number): void {
@@ -127,30 +134,43 @@ export class Dispatcher implements CallDispatcher {
     return false;
   }
 
-  private invoke(endpoint: Endpoint, channel: Channel, callId: number, target: object, method: string, args: unknown[], served: ServedCall, done: () => void): void {
+  private callsOf(channel: Channel): Map<number, ServedCall> {
+    let calls = this.calls.get(channel);
+    if (!calls) this.calls.set(channel, (calls = new Map()));
+    return calls;
+  }
+
+  private invoke(endpoint: Endpoint, channel: Channel, callId: number, target: object, method: string, args: unknown[], served: ServedCall, turn: Turn | Untracked): void {
+    const admission = this.options.admission;
     let result: unknown;
     try {
       result = runInCall(served, () => invokeMember(target, method, args));
     } catch (err) {
-      done();
+      admission.leave(turn, served.causality);
       channel.replyError(callId, err, endpoint.self);
       return;
     }
-    if (result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function') {
-      (result as PromiseLike<unknown>).then(
-        (value) => {
-          done();
-          endpoint.respond(channel, callId, value);
-        },
-        (err: unknown) => {
-          done();
-          channel.replyError(callId, err, endpoint.self);
-        },
-      );
-    } else {
-      done();
+    if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof (result as PromiseLike<unknown>).then !== 'function') {
+      admission.leave(turn, served.causality);
       endpoint.respond(channel, callId, result);
+      return;
     }
+    // Still running after this turn of the loop: it can be cancelled until it settles.
+    served.started = true;
+    const calls = this.callsOf(channel);
+    calls.set(callId, served);
+    (result as PromiseLike<unknown>).then(
+      (value) => {
+        calls.delete(callId);
+        admission.leave(turn, served.causality);
+        endpoint.respond(channel, callId, value);
+      },
+      (err: unknown) => {
+        calls.delete(callId);
+        admission.leave(turn, served.causality);
+        channel.replyError(callId, err, endpoint.self);
+      },
+    );
   }
 }
 
