@@ -31,14 +31,14 @@ function service(log: string[] = []): object {
 }
 
 describe('marshal/channel: batching', () => {
-  it('sends every call made in one turn as one batch, in order', async () => {
+  it('sends the calls made in one turn in batches of at most 32, in order', async () => {
     const pair = endpointPair();
     const svc = await exportTo<Svc>(pair, service());
     pair.sentByA.length = 0;
     const results = await Promise.all(Array.from({ length: 50 }, (_, i) => svc.add(i, 1)));
     expect(results).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
-    expect(pair.sentByA).to.have.length(1);
-    const ids = (pair.sentByA[0] as Batch).map((m) => m[1]);
+    expect(pair.sentByA.map((b) => b.length)).to.deep.equal([32, 18]);
+    const ids = (pair.sentByA.flat() as Batch).map((m) => m[1]);
     expect(ids).to.deep.equal([...ids].sort((x, y) => (x as number) - (y as number)));
   });
 
