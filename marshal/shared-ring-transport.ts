@@ -1,0 +1,453 @@
+// Transport over SharedArrayBuffer: one byte ring per direction (ring-buffer.ts), values in a
+// compact encoding (wire-serializer.ts), and a companion MessagePort for whatever the ring cannot
+// carry. Every item has a sequence number, so items that went over the port are delivered in
+// their place; a PORT_MARK record in the ring tells a spinning consumer to pull the port item
+// synchronously (receiveMessageOnPort) instead of waiting for an event-loop turn.
+//
+// Wake-ups (PERFORMANCE-NOTES.md): after draining, a consumer spins a bounded time while spinning
+// pays and no more threads are awake than cores, then parks in Atomics.waitAsync (its event loop
+// keeps running). A producer notifies only a consumer that flagged itself parked. The companion
+// port is what keeps a listening thread alive: waitAsync alone does not hold the event loop.
+import { availableParallelism } from 'node:os';
+import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { InvalidArgumentError } from '../lib/errors.js';
+import type { Batch } from './protocol.js';
+import { allocateRingMemory, checkRingMemory, ConsumerState, MAX_RING_BYTES, MIN_RING_BYTES, PORT_MARK, RingPair } from './ring-buffer.js';
+import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from './transport.js';
+import { WireDecoder, WireEncoder } from './wire-serializer.js';
+
+/** Tuning of one shared-ring pair; the creator's values apply to both sides. */
+export interface SharedRingOptions {
+  /** Bytes per direction, a power of two (default 256 KiB). */
+  ringBytes?: number;
+  /** Batches whose encoding is larger go over the port (default ringBytes / 4). */
+  maxInlineBytes?: number;
+  /** How long a consumer spins for more input before parking, in µs (default 50; 0 never spins). */
+  spinMicros?: number;
+}
+
+/** What one side sends to the other so it can attach: post it with `transferList: [handle.port]`. */
+export interface SharedRingHandle {
+  sab: SharedArrayBuffer;
+  /** The attaching side's end of the companion channel. */
+  port: MessagePort;
+  /** Process-wide count of awake threads, shared by every pair so spinning backs off together. */
+  gate: SharedArrayBuffer;
+  maxInlineBytes: number;
+  spinMicros: number;
+}
+
+const DEFAULT_RING_BYTES = 256 * 1024;
+const DEFAULT_SPIN_MICROS = 50;
+/** After this many spins in a row that found nothing, park at once until a quick wake-up shows spinning would pay. */
+const MAX_MISSES = 2;
+/** Longest stretch of spin rounds chained without yielding to the event loop, in µs. */
+const CHAIN_MICROS = 1000;
+
+type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+
+// ---- per-thread state -----------------------------------------------------------------------------
+
+/** Gate words: threads with an awake transport, and the core count they share. */
+const G_AWAKE = 0;
+const G_CORES = 1;
+let gate: Int32Array | undefined;
+
+function threadGate(adopt?: SharedArrayBuffer): Int32Array {
+  if (!gate) {
+    if (adopt) gate = new Int32Array(adopt);
+    else {
+      gate = new Int32Array(new SharedArrayBuffer(8));
+      gate[G_CORES] = availableParallelism();
+    }
+  }
+  return gate;
+}
+
+const encoder = new WireEncoder();
+const now = (): number => performance.now() * 1000;
+
+/** Runs one spin loop per thread over every transport that wants to spin; owner thread only. */
+class ThreadSpinner {
+  private readonly spinning: SharedRingTransport[] = [];
+  private scheduled = false;
+  private awakeTransports = 0;
+
+  /** Count a transport awake or asleep; the thread is awake in the gate while any of its transports is. */
+  setAwake(awake: boolean): void {
+    const g = threadGate();
+    if (awake) {
+      if (this.awakeTransports++ === 0) Atomics.add(g, G_AWAKE, 1);
+    } else if (--this.awakeTransports === 0) Atomics.sub(g, G_AWAKE, 1);
+  }
+
+  /** Spinning pays off only while no more threads are awake than there are cores. */
+  allowed(): boolean {
+    const g = threadGate();
+    return Atomics.load(g, G_AWAKE) <= g[G_CORES]!;
+  }
+
+  add(t: SharedRingTransport): void {
+    t.spinSince = now();
+    if (!this.spinning.includes(t)) this.spinning.push(t);
+    this.schedule();
+  }
+
+  /**
+   * Spin once the microtask queue has settled, so replies that handlers queued are sent first: a
+   * nextTick queued from a microtask runs right after the queue drains. Chaining this way skips an
+   * event-loop pass per round trip, but only for CHAIN_MICROS; then setImmediate lets timers and
+   * I/O run.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    if (now() - this.chainStart < CHAIN_MICROS) queueMicrotask(this.tickRun);
+    else setImmediate(this.freshRun);
+  }
+
+  private chainStart = -Infinity;
+  private readonly tickRun = (): void => {
+    process.nextTick(this.run);
+  };
+  private readonly freshRun = (): void => {
+    this.chainStart = now();
+    this.run();
+  };
+
+  remove(t: SharedRingTransport): void {
+    const i = this.spinning.indexOf(t);
+    if (i >= 0) this.spinning.splice(i, 1);
+  }
+
+  private readonly run = (): void => {
+    this.scheduled = false;
+    const list = this.spinning;
+    if (!this.allowed()) {
+      for (const t of list.splice(0)) t.park();
+      return;
+    }
+    for (let i = 1; list.length > 0; i++) {
+      for (let k = 0; k < list.length; k++) {
+        if (list[k]!.hasWork()) return this.drainReady();
+      }
+      if ((i & 63) === 0) {
+        const t0 = now();
+        for (let k = list.length - 1; k >= 0; k--) {
+          const t = list[k]!;
+          if (t0 - t.spinSince >= t.spinMicros) {
+            list.splice(k, 1);
+            t.misses++;
+            t.park();
+          }
+        }
+      }
+    }
+  };
+
+  private drainReady(): void {
+    const ready = this.spinning.filter((t) => t.hasWork());
+    for (const t of ready) this.remove(t);
+    for (const t of ready) {
+      t.misses = 0;
+      t.drain();
+    }
+    if (this.spinning.length > 0) this.schedule();
+  }
+}
+
+const spinner = new ThreadSpinner();
+
+// ---- the transport --------------------------------------------------------------------------------
+
+/** A Transport over a SharedArrayBuffer ring pair plus a companion MessagePort for the rest. */
+export class SharedRingTransport implements Transport {
+  /** Create the memory and channel for a pair; send `handle` to the peer thread, which calls attach(). */
+  static create(options: SharedRingOptions = {}): { transport: SharedRingTransport; handle: SharedRingHandle } {
+    const ringBytes = options.ringBytes ?? DEFAULT_RING_BYTES;
+    if (!Number.isInteger(ringBytes) || ringBytes < MIN_RING_BYTES || ringBytes > MAX_RING_BYTES || (ringBytes & (ringBytes - 1)) !== 0) {
+      throw new InvalidArgumentError(`[shared-ring] ringBytes must be a power of two between ${MIN_RING_BYTES} and ${MAX_RING_BYTES}, got ${ringBytes}; pick e.g. 262144`, { parameter: 'ringBytes' });
+    }
+    const maxInlineBytes = options.maxInlineBytes ?? ringBytes / 4;
+    if (!Number.isInteger(maxInlineBytes) || maxInlineBytes < 0 || maxInlineBytes > ringBytes / 2 - 8) {
+      throw new InvalidArgumentError(`[shared-ring] maxInlineBytes must be an integer from 0 to ringBytes / 2 - 8 (${ringBytes / 2 - 8}), got ${maxInlineBytes}; larger batches go over the port anyway`, { parameter: 'maxInlineBytes' });
+    }
+    const spinMicros = options.spinMicros ?? DEFAULT_SPIN_MICROS;
+    if (!(spinMicros >= 0 && spinMicros <= 10_000)) {
+      throw new InvalidArgumentError(`[shared-ring] spinMicros must be from 0 to 10000, got ${spinMicros}; use 0 to never spin`, { parameter: 'spinMicros' });
+    }
+    const sab = allocateRingMemory(ringBytes);
+    const { port1, port2 } = new MessageChannel();
+    const g = threadGate();
+    const transport = new SharedRingTransport(sab, port1, 0, g.buffer as SharedArrayBuffer, maxInlineBytes, spinMicros);
+    return { transport, handle: { sab, port: port2, gate: g.buffer as SharedArrayBuffer, maxInlineBytes, spinMicros } };
+  }
+
+  /** The peer's side of a pair made by create(); `handle` arrived from the creating thread. */
+  static attach(handle: SharedRingHandle): SharedRingTransport {
+    const problem = checkRingMemory(handle?.sab);
+    if (problem) throw new InvalidArgumentError(`[shared-ring] handle.sab is unusable (${problem}); pass the handle from SharedRingTransport.create unchanged`, { parameter: 'handle' });
+    if (!(handle.gate instanceof SharedArrayBuffer) || !handle.port || typeof handle.port.postMessage !== 'function') {
+      throw new InvalidArgumentError('[shared-ring] handle lacks its port or gate; post the whole handle with transferList: [handle.port]', { parameter: 'handle' });
+    }
+    return new SharedRingTransport(handle.sab, handle.port, 1, handle.gate, handle.maxInlineBytes, handle.spinMicros);
+  }
+
+  private readonly ring: RingPair;
+  private readonly decoder: WireDecoder;
+  private receiver: TransportReceiver | undefined;
+  private onClose: TransportCloseListener | undefined;
+  private closed = false;
+  private closeFired = false;
+  private portClosed = false;
+  private keepAlive = true;
+  private draining = false;
+  /** Next sequence number this side sends / expects to deliver. */
+  private sendSeq = 0;
+  private expected = 0;
+  /** Port items received but not yet due, in sequence order: [seq, batch] pairs. */
+  private portQueue: [number, unknown][] = [];
+  private portHead = 0;
+  /** While parked: the park generation, so a stale waitAsync wake-up is ignored. */
+  private parked = false;
+  private parkGeneration = 0;
+  private parkedAt = 0;
+  private awake = false;
+  /** Spinner bookkeeping (ThreadSpinner only). */
+  spinSince = 0;
+  misses = 0;
+
+  constructor(sab: SharedArrayBuffer, private readonly port: MessagePort, side: 0 | 1, gateMemory: SharedArrayBuffer, private readonly maxInlineBytes: number, readonly spinMicros: number) {
+    threadGate(gateMemory);
+    this.ring = new RingPair(sab, side);
+    this.decoder = new WireDecoder(this.ring.inbound);
+    port.once('close', this.onPortClose);
+  }
+
+  /** True while this side's consumer is parked in Atomics.waitAsync (read from shared memory). */
+  get parkedNow(): boolean {
+    return this.ring.state === ConsumerState.Parked;
+  }
+
+  /** True while the peer's consumer is parked (read from shared memory). */
+  get peerParked(): boolean {
+    return this.ring.peerState === ConsumerState.Parked;
+  }
+
+  send(batch: Batch, transfer?: readonly Transferable[]): void {
+    if (this.closed) return;
+    const seq = this.sendSeq;
+    if (!transfer || transfer.length === 0) {
+      const n = encoder.encode(batch, this.maxInlineBytes);
+      if (n >= 0 && this.ring.write(encoder.bytes, n, seq)) {
+        this.sendSeq = (seq + 1) | 0;
+        this.ring.wakePeer();
+        this.expectInput();
+        return;
+      }
+    }
+    // Throws DataCloneError for what cannot be cloned: then nothing was sent and seq is unused.
+    this.port.postMessage([seq, batch], transfer as Transferable[] | undefined);
+    this.sendSeq = (seq + 1) | 0;
+    // The marker comes after the post, so a consumer that sees it finds the item in its port queue.
+    if (this.ring.writeMarker(seq)) this.ring.wakePeer();
+    this.expectInput();
+  }
+
+  listen(receiver: TransportReceiver, onClose: TransportCloseListener): void {
+    this.receiver = receiver;
+    this.onClose = onClose;
+    if (this.closed) return;
+    this.port.on('message', this.onPortMessage);
+    if (!this.keepAlive) this.port.unref();
+    this.setAwake(true);
+    queueMicrotask(this.drain);
+  }
+
+  setKeepAlive(keepAlive: boolean): void {
+    this.keepAlive = keepAlive;
+    if (!this.receiver || this.closed) return;
+    if (keepAlive) this.port.ref();
+    else this.port.unref();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ring.markClosed(this.sendSeq);
+    this.stopConsuming();
+    // Our own listener hears of it through the local port's 'close' event, like PortTransport.
+    this.port.close();
+  }
+
+  // ---- consumer ------------------------------------------------------------------------------
+
+  /** Input is due: the next ring record exists, or the next port item is queued. */
+  hasWork(): boolean {
+    return this.ring.hasInput() || (this.portHead < this.portQueue.length && this.portQueue[this.portHead]![0] === this.expected);
+  }
+
+  /** Deliver every item that is due, in sequence order, then spin or park. Re-entrant calls return. */
+  readonly drain = (): void => {
+    if (this.draining || this.closed || !this.receiver) return;
+    this.draining = true;
+    let blockedOnPort = false;
+    try {
+      while (!this.closed) {
+        if (this.portHead < this.portQueue.length && this.portQueue[this.portHead]![0] === this.expected) {
+          const batch = this.portQueue[this.portHead++]![1];
+          this.compactPortQueue();
+          this.expected = (this.expected + 1) | 0;
+          this.deliver(batch);
+          continue;
+        }
+        const at = this.ring.peek();
+        if (at < 0) break;
+        const seq = this.ring.recordSeq;
+        if (this.ring.recordLength === PORT_MARK && ((seq - this.expected) | 0) < 0) {
+          this.ring.consume();
+          continue;
+        }
+        if (seq !== this.expected || this.ring.recordLength === PORT_MARK) {
+          // Item `expected` went over the port; it is already in the port's queue if its marker is here.
+          if (this.pullPort()) continue;
+          blockedOnPort = true;
+          break;
+        }
+        const batch = this.decoder.decode(at);
+        this.ring.consume();
+        this.expected = (this.expected + 1) | 0;
+        this.deliver(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+    if (this.closed) return;
+    const final = this.ring.peerFinalSeq();
+    if ((final !== undefined && final === this.expected) || this.portClosed) return this.peerGone();
+    if (!blockedOnPort && this.misses < MAX_MISSES && this.spinMicros > 0 && spinner.allowed()) spinner.add(this);
+    else this.park(blockedOnPort);
+  };
+
+  private deliver(batch: unknown): void {
+    try {
+      this.receiver!(batch);
+    } catch (err) {
+      // Keep draining in order; the receiver's error still surfaces as an uncaught exception.
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
+  }
+
+  /** Take one message off the port synchronously; false when its queue is empty. */
+  private pullPort(): boolean {
+    const m = receiveMessageOnPort(this.port);
+    if (!m) return false;
+    this.onPortMessage(m.message);
+    return true;
+  }
+
+  private readonly onPortMessage = (data: unknown): void => {
+    if (!Array.isArray(data) || typeof data[0] !== 'number') {
+      // Not framed by a SharedRingTransport: hand it on raw so the channel reports it.
+      this.deliver(data);
+      return;
+    }
+    this.portQueue.push(data as [number, unknown]);
+    if (!this.draining) {
+      this.unpark();
+      this.drain();
+    }
+  };
+
+  private compactPortQueue(): void {
+    if (this.portHead === this.portQueue.length) {
+      this.portQueue = [];
+      this.portHead = 0;
+    }
+  }
+
+  /**
+   * Park in Atomics.waitAsync: flag parked, re-check, then wait (ThreadSpinner and drain only).
+   * `blockedOnPort`: the next item is due on the port, whose message event will wake us, so new
+   * ring input is no reason to stay awake.
+   */
+  park(blockedOnPort = false): void {
+    if (this.closed || this.parked) return;
+    this.spinSince = 0;
+    this.ring.setParked();
+    if ((!blockedOnPort && this.hasWork()) || this.ring.peerFinalSeq() === this.expected) {
+      this.ring.setRunning();
+      queueMicrotask(this.drain);
+      return;
+    }
+    this.parked = true;
+    this.parkedAt = now();
+    const generation = ++this.parkGeneration;
+    this.setAwake(false);
+    const r = waitAsync(this.ring.words, this.ring.inState, ConsumerState.Parked);
+    if (r.async) (r.value as Promise<string>).then(() => this.woken(generation));
+    else queueMicrotask(() => this.woken(generation));
+  }
+
+  private woken(generation: number): void {
+    if (generation !== this.parkGeneration || this.closed) return;
+    // A wake-up within the spin budget means spinning would have caught it.
+    if (now() - this.parkedAt < this.spinMicros) this.misses = 0;
+    this.unpark();
+    this.drain();
+  }
+
+  /** Leave the parked state (if parked) and retire the pending waitAsync so it cannot fire later. */
+  private unpark(): void {
+    if (!this.parked) return;
+    this.parked = false;
+    this.parkGeneration++;
+    this.setAwake(true);
+    if (this.ring.setRunning()) Atomics.notify(this.ring.words, this.ring.inState);
+  }
+
+  /** We just sent: a reply is likely, so spin for it if spinning has been paying. */
+  private expectInput(): void {
+    if (!this.parked || !this.receiver || this.misses >= MAX_MISSES || this.spinMicros === 0 || !spinner.allowed()) return;
+    this.unpark();
+    spinner.add(this);
+  }
+
+  private setAwake(awake: boolean): void {
+    if (this.awake === awake) return;
+    this.awake = awake;
+    spinner.setAwake(awake);
+  }
+
+  private stopConsuming(): void {
+    this.parked = false;
+    this.parkGeneration++;
+    spinner.remove(this);
+    this.setAwake(false);
+  }
+
+  private readonly onPortClose = (): void => {
+    this.portClosed = true;
+    if (!this.closed && this.receiver) this.drain();
+    if (this.closed) this.fireClose();
+  };
+
+  /** The peer closed or its thread died: deliver what arrived, then tell the listener once. */
+  private peerGone(): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.stopConsuming();
+      this.port.close();
+    }
+    this.fireClose();
+  }
+
+  private fireClose(): void {
+    if (this.closeFired || !this.onClose) return;
+    this.closeFired = true;
+    this.onClose();
+  }
+}
