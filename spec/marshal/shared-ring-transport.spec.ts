@@ -1,0 +1,328 @@
+import { expect } from 'chai';
+import { MessageChannel, MessagePort, Worker } from 'node:worker_threads';
+import { InvalidArgumentError } from '../../lib/errors.js';
+import type { Batch } from '../../marshal/protocol.js';
+import { SharedRingTransport, type SharedRingHandle, type SharedRingOptions } from '../../marshal/shared-ring-transport.js';
+
+const fixture = new URL('./fixtures/ring-echo-worker.js', import.meta.url);
+const workers: Worker[] = [];
+const transports: SharedRingTransport[] = [];
+
+/** Wait (by polling, not by a deadline on speed) until `ready()` holds; fail after `limitMs`. */
+async function until(ready: () => boolean, what: string, limitMs = 5_000): Promise<void> {
+  const start = Date.now();
+  while (!ready()) {
+    if (Date.now() - start > limitMs) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+function startWorker(data: Record<string, unknown>, transferList: (MessagePort | ArrayBuffer)[] = []): Worker {
+  const w = new Worker(fixture, { workerData: data, transferList });
+  w.on('error', () => {});
+  workers.push(w);
+  return w;
+}
+
+function nextEvent(w: Worker, name: string): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    const on = (m: Record<string, unknown>): void => {
+      if (m.event !== name) return;
+      w.off('message', on);
+      resolve(m);
+    };
+    w.on('message', on);
+  });
+}
+
+/** A pair between this thread and an echo worker, with everything received collected in `got`. */
+function echoPair(options: SharedRingOptions = {}, data: Record<string, unknown> = {}, onBatch?: (b: unknown[][]) => void) {
+  const { transport, handle } = SharedRingTransport.create(options);
+  transports.push(transport);
+  const worker = startWorker({ ...data, handle }, [handle.port]);
+  const got: unknown[][][] = [];
+  let closeCount = 0;
+  const closed = new Promise<void>((resolve) => {
+    transport.listen((b) => {
+      got.push(b as unknown[][]);
+      onBatch?.(b as unknown[][]);
+    }, () => {
+      closeCount++;
+      resolve();
+    });
+  });
+  return { transport, worker, got, closed, closeCount: () => closeCount };
+}
+
+const ids = (got: unknown[][][]): unknown[] => got.map((b) => b[0]![1]);
+const send = (t: SharedRingTransport, ...msg: unknown[]): void => t.send([msg] as unknown as Batch);
+
+afterEach(async () => {
+  for (const t of transports.splice(0)) t.close();
+  await Promise.all(workers.splice(0).map((w) => w.terminate()));
+});
+
+describe('SharedRingTransport ordering', () => {
+  it('delivers thousands of batches in send order across many turns', async () => {
+    const { transport, got } = echoPair();
+    for (let i = 0; i < 3000; i++) {
+      send(transport, 'n', i, [i, `v${i}`]);
+      if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+    }
+    await until(() => got.length === 3000, '3000 echoes');
+    expect(ids(got)).to.deep.equal([...Array(3000).keys()]);
+    expect(got[2999]).to.deep.equal([['n', 2999, [2999, 'v2999']]]);
+  });
+
+  it('round-trips the values a batch carries exactly as structured clone does', async () => {
+    const { transport, got } = echoPair();
+    const nullProto = Object.assign(Object.create(null) as object, { a: 1 });
+    const withProtoKey = JSON.parse('{"__proto__": {"polluted": true}, "x": 1}') as object;
+    const holes = [1, , 3];
+    const values = [
+      0, -0, 255, 256, -1, 2 ** 31, -(2 ** 31) - 1, 1.5, NaN, Infinity, -Infinity, Number.MAX_VALUE,
+      '', 'ascii', 'café', '日本語', '\ud800 lone surrogate', 'x'.repeat(5000), 'é'.repeat(3000) + '€',
+      true, false, null, undefined, 0n, 12345678901234567890n, -(2n ** 100n),
+      [], [[1, [2, [3]]]], holes, {}, { nested: { deep: [1, { k: 'v' }] } }, nullProto, withProtoKey,
+      { name: 'TypeError', message: 'bad', stack: 'TypeError: bad\n    at x', code: undefined, cause: undefined, props: { extra: 1 }, apartment: 3 },
+    ];
+    send(transport, 'values', 1, values);
+    await until(() => got.length === 1, 'the echo');
+    const back = got[0]![0]![2] as unknown[];
+    expect(back).to.deep.equal(structuredClone(values));
+    expect(Object.is(back[1], -0)).to.equal(true);
+    expect(Object.is(back[0], 0)).to.equal(true);
+    const backHoles = back[values.indexOf(holes)] as unknown[];
+    expect(1 in backHoles).to.equal(false);
+    const backProto = back[values.indexOf(withProtoKey)] as Record<string, unknown>;
+    expect(Object.getPrototypeOf(backProto)).to.equal(Object.prototype);
+    expect(Object.keys(backProto)).to.deep.equal(['__proto__', 'x']);
+  });
+
+  it('keeps the identity of a value referenced twice (such batches go over the port)', async () => {
+    const { transport, got } = echoPair();
+    const shared = { s: 1 };
+    send(transport, 'dag', 1, [shared, shared]);
+    await until(() => got.length === 1, 'the echo');
+    const [a, b] = got[0]![0]![2] as object[];
+    expect(a).to.equal(b);
+  });
+});
+
+describe('SharedRingTransport wrap-around', () => {
+  it('carries messages of varying size across the end of a small ring many times, in order', async () => {
+    const { transport, got } = echoPair({ ringBytes: 1024, maxInlineBytes: 504 });
+    const count = 600;
+    for (let i = 0; i < count; i++) {
+      send(transport, 'w', i, 'y'.repeat((i * 53) % 450));
+      if (i % 5 === 4) await new Promise((r) => setImmediate(r));
+    }
+    await until(() => got.length === count, `${count} echoes`);
+    expect(ids(got)).to.deep.equal([...Array(count).keys()]);
+    got.forEach((b, i) => expect(b[0]![2]).to.equal('y'.repeat((i * 53) % 450)));
+  });
+});
+
+describe('SharedRingTransport batching', () => {
+  it('drains every batch that is waiting in one go', async () => {
+    const signal = new SharedArrayBuffer(4);
+    const groups: number[] = [];
+    let inGroup = 0;
+    // Batches delivered with no microtask checkpoint between them were drained in one go.
+    const { transport, got } = echoPair({}, { signal }, () => {
+      if (inGroup++ === 0) {
+        queueMicrotask(() => {
+          groups.push(inGroup);
+          inGroup = 0;
+        });
+      }
+    });
+    send(transport, 'burst', 200, 100);
+    // Block this thread until the worker has written all 200, so they wait in the ring together.
+    expect(Atomics.wait(new Int32Array(signal), 0, 0, 10_000)).to.not.equal('timed-out');
+    await until(() => got.length === 200, '200 burst items');
+    expect(groups).to.deep.equal([200]);
+    expect(got.map((b) => b[0]![1])).to.deep.equal([...Array(200).keys()]);
+  });
+});
+
+describe('SharedRingTransport port fallback', () => {
+  it('interleaves ring batches with transferred, uncodable and oversized ones without reordering', async () => {
+    const { transport, got } = echoPair({ ringBytes: 64 * 1024 });
+    const count = 300;
+    const big = 'z'.repeat(40_000);
+    for (let i = 0; i < count; i++) {
+      if (i % 3 === 0) {
+        const buf = new Uint8Array([i & 0xff, 1, 2]).buffer;
+        transport.send([['buf', i, buf]] as unknown as Batch, [buf]);
+      } else if (i % 7 === 0) send(transport, 'map', i, new Map([[i, 'm']]));
+      else if (i % 11 === 0) send(transport, 'big', i, big);
+      else send(transport, 'small', i);
+      if (i % 20 === 19) await new Promise((r) => setImmediate(r));
+    }
+    await until(() => got.length === count, `${count} echoes`);
+    expect(ids(got)).to.deep.equal([...Array(count).keys()]);
+    for (const [m] of got) {
+      const [kind, i, value] = m as [string, number, unknown];
+      if (kind === 'buf') expect([...new Uint8Array(value as ArrayBuffer)]).to.deep.equal([i & 0xff, 1, 2]);
+      if (kind === 'map') expect(value).to.deep.equal(new Map([[i, 'm']]));
+      if (kind === 'big') expect(value).to.equal(big);
+    }
+  });
+
+  it('moves a MessagePort in order with ring batches around it', async () => {
+    const { transport, got } = echoPair();
+    const { port1, port2 } = new MessageChannel();
+    send(transport, 'before', 0);
+    transport.send([['port', 1, port2]] as unknown as Batch, [port2]);
+    send(transport, 'after', 2);
+    await until(() => got.length === 3, 'three echoes');
+    expect(ids(got)).to.deep.equal([0, 1, 2]);
+    const back = got[1]![0]![2] as MessagePort;
+    expect(back).to.be.instanceOf(MessagePort);
+    const echoed = new Promise((r) => back.once('message', r));
+    port1.postMessage('through the moved port');
+    expect(await echoed).to.equal('through the moved port');
+    port1.close();
+    back.close();
+  });
+
+  it('throws DataCloneError for an uncloneable batch, sends none of it, and keeps order after', async () => {
+    const { transport, got } = echoPair();
+    send(transport, 'ok', 0);
+    expect(() => send(transport, 'fn', 1, () => 1)).to.throw().with.property('name', 'DataCloneError');
+    send(transport, 'ok', 2);
+    await until(() => got.length === 2, 'two echoes');
+    expect(ids(got)).to.deep.equal([0, 2]);
+  });
+});
+
+describe('SharedRingTransport parking and waking', () => {
+  it('parks both idle consumers and wakes the peer on a later send', async () => {
+    const { transport, got } = echoPair();
+    send(transport, 'first', 0);
+    await until(() => got.length === 1, 'the first echo');
+    await until(() => transport.parkedNow && transport.peerParked, 'both sides parked');
+    send(transport, 'later', 1);
+    await until(() => got.length === 2, 'the echo of a send to a parked peer');
+    expect(ids(got)).to.deep.equal([0, 1]);
+    await until(() => transport.parkedNow && transport.peerParked, 'both sides parked again');
+  });
+
+  it('keeps its event loop running while parked: timers fire', async () => {
+    const { transport, got } = echoPair();
+    send(transport, 'first', 0);
+    await until(() => got.length === 1 && transport.parkedNow, 'parked after the echo');
+    const fired = await new Promise((r) => setTimeout(() => r(true), 1));
+    expect(fired).to.equal(true);
+  });
+});
+
+describe('SharedRingTransport peer crash while parked', () => {
+  it('tells this side when the worker throws while both are parked', async () => {
+    const { transport, got, closed } = echoPair();
+    send(transport, 'crash');
+    await closed;
+    expect(got).to.deep.equal([]);
+    expect(() => send(transport, 'after', 1)).to.not.throw();
+  });
+
+  it('tells this side when the worker is terminated while both are parked', async () => {
+    const { transport, worker, got, closed, closeCount } = echoPair();
+    send(transport, 'x', 0);
+    await until(() => got.length === 1 && transport.parkedNow && transport.peerParked, 'both parked');
+    await worker.terminate();
+    await closed;
+    expect(closeCount()).to.equal(1);
+  });
+
+  for (const victim of ['creator', 'attacher'] as const) {
+    it(`tells the ${victim === 'creator' ? 'attaching' : 'creating'} worker when the ${victim} dies while both are parked`, async () => {
+      const creator = startWorker({});
+      const handleEvent = nextEvent(creator, 'handle');
+      creator.postMessage({ cmd: 'create' });
+      const { handle } = (await handleEvent) as unknown as { handle: SharedRingHandle };
+      const attacher = startWorker({});
+      const attached = nextEvent(attacher, 'attached');
+      attacher.postMessage({ cmd: 'attach', handle }, [handle.port]);
+      await attached;
+      const pong = nextEvent(creator, 'pong');
+      creator.postMessage({ cmd: 'ping' });
+      await pong;
+      let parked = false;
+      while (!parked) {
+        const state = nextEvent(creator, 'state');
+        creator.postMessage({ cmd: 'state' });
+        const s = await state;
+        parked = s.parked === true && s.peerParked === true;
+      }
+      const [dead, survivor] = victim === 'creator' ? [creator, attacher] : [attacher, creator];
+      const closed = nextEvent(survivor, 'closed');
+      await dead.terminate();
+      expect(await closed).to.deep.equal({ event: 'closed' });
+    });
+  }
+});
+
+describe('SharedRingTransport close', () => {
+  it('fires the close listener on both sides and ignores later sends', async () => {
+    const { transport, worker, closed } = echoPair();
+    const workerClosed = nextEvent(worker, 'closed');
+    transport.close();
+    await workerClosed;
+    await closed;
+    expect(() => send(transport, 'late', 1)).to.not.throw();
+  });
+
+  it('delivers what the peer sent before it closed, then fires the close listener once', async () => {
+    const { transport, got, closed, closeCount } = echoPair();
+    send(transport, 'x', 0);
+    send(transport, 'x', 1);
+    send(transport, 'close');
+    await closed;
+    expect(ids(got)).to.deep.equal([0, 1]);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(closeCount()).to.equal(1);
+  });
+});
+
+describe('SharedRingTransport keep-alive', () => {
+  it('lets an unref\'d idle worker exit on its own while this side stays open', async () => {
+    const { worker } = echoPair({}, { keepAlive: false });
+    const [code] = (await new Promise((r) => worker.once('exit', (...a) => r(a)))) as [number];
+    expect(code).to.equal(0);
+  });
+
+  it('keeps a listening worker alive while parked, and lets it exit once the pair is closed', async () => {
+    const { transport, worker, got } = echoPair();
+    send(transport, 'x', 0);
+    await until(() => got.length === 1 && transport.peerParked, 'worker parked');
+    send(transport, 'x', 1);
+    await until(() => got.length === 2, 'an echo from the parked worker');
+    const exited = new Promise((r) => worker.once('exit', r));
+    transport.close();
+    expect(await exited).to.equal(0);
+  });
+});
+
+describe('SharedRingTransport arguments', () => {
+  it('rejects a ring size that is not a power of two', () => {
+    expect(() => SharedRingTransport.create({ ringBytes: 1000 })).to.throw(InvalidArgumentError, /\[shared-ring\] ringBytes/);
+  });
+
+  it('rejects an inline limit larger than half the ring', () => {
+    expect(() => SharedRingTransport.create({ ringBytes: 1024, maxInlineBytes: 1024 })).to.throw(InvalidArgumentError, /maxInlineBytes/);
+  });
+
+  it('rejects a negative spin time', () => {
+    expect(() => SharedRingTransport.create({ spinMicros: -1 })).to.throw(InvalidArgumentError, /spinMicros/);
+  });
+
+  it('rejects a handle that did not come from create()', () => {
+    expect(() => SharedRingTransport.attach({} as SharedRingHandle)).to.throw(InvalidArgumentError, /handle\.sab/);
+    const { port1 } = new MessageChannel();
+    const bogus = { sab: new SharedArrayBuffer(4096), port: port1, gate: new SharedArrayBuffer(8), maxInlineBytes: 0, spinMicros: 0 };
+    expect(() => SharedRingTransport.attach(bogus)).to.throw(InvalidArgumentError, /never initialised/);
+    port1.close();
+  });
+});
