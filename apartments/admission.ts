@@ -125,6 +125,16 @@ export class Admission {
     private readonly waits: WaitReporter,
   ) {}
 
+  /** Calls waiting for their turn. */
+  get queuedCalls(): number {
+    return this.queuedById.size;
+  }
+
+  /** Chains running here, not counting `except` (the caller asking). */
+  runningChains(except: number): number {
+    return this.running.size - (this.running.has(except) ? 1 : 0);
+  }
+
   /** Classify an incoming call the way COM's message filter sees it. */
   classify(causality: number): CallCategory {
     if (this.running.has(causality)) return 'nested';

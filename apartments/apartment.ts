@@ -4,7 +4,8 @@ import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type * as TypedEmitterTypes from 'typed-emitter';
 import { ApartmentFaultedError, DisconnectedError } from '../lib/errors.js';
-import type { Endpoint, EndpointStats } from '../marshal/endpoint.js';
+import type { Endpoint } from '../marshal/endpoint.js';
+import type { ApartmentStats } from './apartment-stats.js';
 import { CONTROL_OID } from '../marshal/protocol.js';
 import type { Remote } from '../marshal/proxy.js';
 import { isLive, transition, type ApartmentState } from './apartment-state.js';
@@ -25,6 +26,9 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   private markReady!: () => void;
   private failStart!: (err: Error) => void;
   private readonly exited: Promise<void>;
+  private busy = false;
+  /** The last load read from the apartment (refreshLoad() updates it): what load-based policies compare. */
+  load: { objects: number; queuedCalls: number; runningCalls: number } = { objects: 0, queuedCalls: 0, runningCalls: 0 };
 
   constructor(
     readonly id: number,
@@ -41,6 +45,7 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     this.ready.catch(() => {});
     this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.on('error', (err) => this.fault(err));
+    this.exited.then(() => this.updateKeepAlive());
     worker.once('exit', (code) => {
       if (this.current !== 'closing') this.fault(new Error(`the worker thread exited with code ${code}`));
       else this.finishClose();
@@ -69,6 +74,7 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   readyReceived(): void {
     if (this.current !== 'starting') return;
     this.current = transition(this.current, 'ready', this.label);
+    this.updateKeepAlive();
     this.markReady();
     this.emit('ready');
   }
@@ -80,9 +86,32 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   }
 
   /** Export and proxy counts inside the apartment (lifetime specs assert they end at zero). */
-  async stats(): Promise<EndpointStats> {
+  async stats(): Promise<ApartmentStats> {
     this.assertLive();
-    return (await this.endpoint.call(this.id, CONTROL_OID, 'stats', [])) as EndpointStats;
+    return (await this.endpoint.call(this.id, CONTROL_OID, 'stats', [])) as ApartmentStats;
+  }
+
+  /** Read the apartment's live objects and queued calls into `load`. */
+  async refreshLoad(): Promise<void> {
+    const s = await this.stats();
+    this.load = { objects: s.exports, queuedCalls: s.queuedCalls, runningCalls: s.runningCalls };
+  }
+
+  /**
+   * Runtime internals: the main apartment started or stopped waiting on calls into this one. An
+   * apartment keeps the process alive only while it starts, closes, or has calls pending from the
+   * host; an idle one does not (unref), so a host that forgets to close still exits.
+   */
+  setBusy(busy: boolean): void {
+    this.busy = busy;
+    this.updateKeepAlive();
+  }
+
+  private updateKeepAlive(): void {
+    const keep = this.current === 'starting' || this.current === 'closing' || this.busy;
+    if (keep) this.worker.ref();
+    else this.worker.unref();
+    if (this.endpoint.hasChannel(this.id)) this.endpoint.channelTo(this.id).setKeepAlive(keep);
   }
 
   /**
@@ -93,6 +122,7 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     if (this.current === 'closed' || this.current === 'faulted') return;
     if (this.current === 'closing') return this.exited;
     this.current = transition(this.current, 'closing', this.label);
+    this.updateKeepAlive();
     try {
       await this.endpoint.call(this.id, CONTROL_OID, 'close', []);
     } catch {

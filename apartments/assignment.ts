@@ -1,7 +1,12 @@
 // Assignment policies: which worker apartment an externally created object goes to (COM's
-// out-of-process server threading, Visual Basic's thread pool choices). A policy is a function of
-// the request and the apartments it manages; it answers one of them, or 'new' to start another.
+// out-of-process servers, Visual Basic's thread-pool choices). A policy is a function of the
+// request and the apartments it manages; it answers one of them, or 'new' to start another.
+// Each policy in use manages its own group of apartments, created on demand.
+import { availableParallelism } from 'node:os';
+import { Mutex } from 'async-mutex';
+import { InvalidArgumentError } from '../lib/errors.js';
 import type { Apartment } from './apartment.js';
+import { isLive } from './apartment-state.js';
 
 /** What is being placed, and for whom. */
 export interface AssignmentRequest {
@@ -10,13 +15,139 @@ export interface AssignmentRequest {
   readonly creator: number;
 }
 
-/** Picks an apartment for a request among the live ones the policy manages, or asks for a new one. */
+/** Picks an apartment among the live ones the policy manages (their `load` is fresh), or 'new'. */
 export type AssignmentPolicy = (request: AssignmentRequest, apartments: readonly Apartment[]) => Apartment | 'new';
 
-/** `single-thread`: every externally created object goes to one shared worker apartment. */
+/** How a runtime or a createObject call names a policy. */
+export type AssignmentSpec =
+  | 'single-thread'
+  | 'round-robin'
+  | 'thread-per-object'
+  | 'least-loaded'
+  | { readonly policy: 'round-robin' | 'least-loaded'; readonly apartments: number }
+  | AssignmentPolicy;
+
+/** A policy and what the runtime must do for it. */
+export interface PolicyDefinition {
+  readonly name: string;
+  readonly pick: AssignmentPolicy;
+  /** Close an apartment of this group when nothing in it is referenced any more. */
+  readonly exitWhenUnreferenced: boolean;
+  /** Refresh each apartment's load before asking the policy. */
+  readonly needsLoad: boolean;
+}
+
+/** `single-thread`: every object goes to one shared worker apartment. */
 export const singleThread: AssignmentPolicy = (_request, apartments) => apartments[0] ?? 'new';
 
-/** The built-in policies by name. */
-export const assignmentPolicies: Readonly<Record<string, AssignmentPolicy>> = Object.freeze(
-  Object.assign(Object.create(null) as Record<string, AssignmentPolicy>, { 'single-thread': singleThread }),
-);
+/** `round-robin`: a fixed pool of `size`, filled in order and then wrapping, whatever the load. */
+export function roundRobin(size: number): AssignmentPolicy {
+  let next = 0;
+  return (_request, apartments) => {
+    const i = next++ % size;
+    return i < apartments.length ? apartments[i]! : 'new';
+  };
+}
+
+/** `least-loaded`: a fixed pool of `size`; the apartment with the fewest live objects, ties by queued calls. */
+export function leastLoaded(size: number): AssignmentPolicy {
+  return (_request, apartments) => {
+    const idle = apartments.find((a) => a.load.objects === 0 && a.load.queuedCalls === 0);
+    if (idle) return idle;
+    if (apartments.length < size) return 'new';
+    return pickLeastLoaded(apartments);
+  };
+}
+
+/** `thread-per-object`: a new apartment for every object (it exits when nothing in it is referenced). */
+export const threadPerObject: AssignmentPolicy = () => 'new';
+
+/** The apartment with the fewest live objects, ties broken by fewer queued calls, then by age. */
+export function pickLeastLoaded(apartments: readonly Apartment[]): Apartment {
+  let best = apartments[0]!;
+  for (const a of apartments) {
+    if (a.load.objects < best.load.objects || (a.load.objects === best.load.objects && a.load.queuedCalls < best.load.queuedCalls)) best = a;
+  }
+  return best;
+}
+
+/** Resolve a policy name (or function) into its definition; `defaultSize` sizes the fixed pools. */
+export function definePolicy(spec: AssignmentSpec, defaultSize = availableParallelism()): PolicyDefinition {
+  if (typeof spec === 'function') return { name: spec.name || 'custom', pick: spec, exitWhenUnreferenced: false, needsLoad: true };
+  if (typeof spec === 'object' && spec !== null) {
+    if (!Number.isInteger(spec.apartments) || spec.apartments < 1) {
+      throw new InvalidArgumentError(`[assignment] a ${spec.policy} pool needs a whole number of apartments ≥ 1; got ${String(spec.apartments)}`, { parameter: 'assignment.apartments' });
+    }
+    if (spec.policy === 'round-robin') return { name: `round-robin(${spec.apartments})`, pick: roundRobin(spec.apartments), exitWhenUnreferenced: false, needsLoad: false };
+    if (spec.policy === 'least-loaded') return { name: `least-loaded(${spec.apartments})`, pick: leastLoaded(spec.apartments), exitWhenUnreferenced: false, needsLoad: true };
+  }
+  switch (spec) {
+    case 'single-thread':
+      return { name: 'single-thread', pick: singleThread, exitWhenUnreferenced: false, needsLoad: false };
+    case 'round-robin':
+      return definePolicy({ policy: 'round-robin', apartments: defaultSize });
+    case 'least-loaded':
+      return definePolicy({ policy: 'least-loaded', apartments: defaultSize });
+    case 'thread-per-object':
+      return { name: 'thread-per-object', pick: threadPerObject, exitWhenUnreferenced: true, needsLoad: false };
+    default:
+      throw new InvalidArgumentError(`[assignment] unknown assignment policy ${JSON.stringify(spec)}; use 'single-thread', 'round-robin', 'thread-per-object', 'least-loaded', { policy, apartments } or a function`, { parameter: 'assignment' });
+  }
+}
+
+/**
+ * The apartments one policy manages. Decisions are serialized (two objects placed at once never
+ * both start "the one" shared apartment). At `cap` apartments a policy that asks for a new one gets
+ * the least-loaded existing apartment instead (documented in docs/assignment.md).
+ */
+export class AssignmentGroup {
+  private members: Apartment[] = [];
+  private readonly deciding = new Mutex();
+  private started = 0;
+
+  constructor(
+    readonly definition: PolicyDefinition,
+    private readonly cap: number,
+    private readonly start: (name: string, group: AssignmentGroup) => Promise<Apartment>,
+  ) {}
+
+  get apartments(): readonly Apartment[] {
+    return this.members.filter((a) => isLive(a.state));
+  }
+
+  has(apartment: Apartment): boolean {
+    return this.members.includes(apartment);
+  }
+
+  forget(apartment: Apartment): void {
+    this.members = this.members.filter((a) => a !== apartment);
+  }
+
+  /** Pick (or start) the apartment for one object. */
+  assign(request: AssignmentRequest): Promise<Apartment> {
+    return this.deciding.runExclusive(async () => {
+      const live = this.apartments;
+      if (this.definition.needsLoad) await Promise.all(live.map((a) => a.refreshLoad()));
+      const choice = this.definition.pick(request, live);
+      if (choice === 'new') {
+        if (live.length >= this.cap) {
+          const fallback = pickLeastLoaded(await this.loaded(live));
+          return fallback;
+        }
+        const apt = await this.start(`${this.definition.name}-${++this.started}`, this);
+        this.members.push(apt);
+        return apt;
+      }
+      if (!live.includes(choice)) {
+        throw new InvalidArgumentError(`[assignment] policy '${this.definition.name}' returned an apartment it was not offered; return one of the apartments passed in, or 'new'`, { parameter: 'assignment' });
+      }
+      await choice.ready;
+      return choice;
+    });
+  }
+
+  private async loaded(apartments: readonly Apartment[]): Promise<readonly Apartment[]> {
+    if (!this.definition.needsLoad) await Promise.all(apartments.map((a) => a.refreshLoad()));
+    return apartments;
+  }
+}

@@ -13,6 +13,7 @@ import type { RetryPolicy } from '../marshal/call-options.js';
 import { currentCall } from '../lib/context.js';
 import { Admission, type MessageFilter, type Reentrancy, type WaitReporter } from './admission.js';
 import { ClassLoader } from './class-loader.js';
+import type { AssignmentSpec } from './assignment.js';
 import { Dispatcher } from './dispatcher.js';
 
 /** What a local apartment needs from the thread that hosts it. */
@@ -26,7 +27,11 @@ export interface LocalApartmentOptions {
   connect(peer: number): void;
   onLifecycle(channel: Channel, msg: ReadyMessage | ConnectMessage | PeerGoneMessage): void;
   /** External creation: which apartment the assignment policy picks for `className`. */
-  place(className: string, mode: CreationMode): Promise<number>;
+  place(className: string, mode: CreationMode, assignment?: AssignmentSpec): Promise<number>;
+  /** Told when nothing this apartment exports is referenced any more. */
+  onUnreferenced?(): void;
+  /** Told when this apartment starts or stops waiting on calls to `peer`. */
+  busyChanged?(peer: number, busy: boolean): void;
   label(apartment: number): string;
   warn(message: string): void;
   /** How objects here admit unrelated calls unless their class says otherwise. */
@@ -69,6 +74,8 @@ export class LocalApartment implements ApartmentContext {
       dispatcher: this.dispatcher,
       causality: () => currentCall()?.causality ?? this.newCausality(),
       retry: options.retry,
+      onUnreferenced: options.onUnreferenced,
+      busyChanged: options.busyChanged,
       connect: options.connect,
       onLifecycle: (channel, msg) => options.onLifecycle(channel, msg),
       label: options.label,
@@ -99,6 +106,11 @@ export class LocalApartment implements ApartmentContext {
 
   async createObject<T = unknown>(className: string, ...args: unknown[]): Promise<T> {
     return (await this.createAt(await this.options.place(className, 'external'), className, args)) as T;
+  }
+
+  async createObjectWith<T = unknown>(options: { assignment?: AssignmentSpec }, className: string, ...args: unknown[]): Promise<T> {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('[create-options] createObjectWith needs an options object first', { parameter: 'options' });
+    return (await this.createAt(await this.options.place(className, 'external', options.assignment), className, args)) as T;
   }
 
   async createInstance<T = unknown>(className: string, ...args: unknown[]): Promise<T> {

@@ -4,7 +4,8 @@ import { currentCall } from '../lib/context.js';
 import type { CreationMode } from '../lib/contracts/contract.js';
 import { InvalidArgumentError } from '../lib/errors.js';
 import type { LogEntry } from '../lib/logger.js';
-import type { EndpointStats } from '../marshal/endpoint.js';
+import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
+import type { AssignmentSpec } from './assignment.js';
 import type { WaitEdge } from './admission.js';
 import type { LocalApartment } from './local-apartment.js';
 
@@ -13,7 +14,8 @@ export interface RuntimeServices {
   /** A port to `target` for `requester`, or null when one is already on its way. */
   connect(requester: number, target: number): { port: unknown } | null;
   /** The apartment an object of `className` created by `requester` should live in. */
-  place(requester: number, className: string, mode: CreationMode): Promise<number>;
+  place(requester: number, className: string, mode: CreationMode, assignment: AssignmentSpec | undefined): Promise<number>;
+  unreferenced(apartment: number): void;
   log(entry: LogEntry): void;
   waitAdded(edge: WaitEdge): void;
   waitRemoved(apartment: number, id: number): void;
@@ -34,10 +36,13 @@ export class MainControl {
     return this.services.connect(this.caller(), target);
   }
 
-  place(className: unknown, mode: unknown): Promise<number> {
+  place(className: unknown, mode: unknown, assignment?: unknown): Promise<number> {
     if (typeof className !== 'string') throw new InvalidArgumentError('[place] the class name must be a string', { parameter: 'className' });
     if (mode !== 'external' && mode !== 'in-process') throw new InvalidArgumentError(`[place] mode must be 'external' or 'in-process'`, { parameter: 'mode' });
-    return this.services.place(this.caller(), className, mode);
+    if (assignment !== undefined && typeof assignment !== 'string' && (typeof assignment !== 'object' || assignment === null)) {
+      throw new InvalidArgumentError('[assignment] an apartment can name a built-in assignment policy, not pass a function; register custom policies on the runtime', { parameter: 'assignment' });
+    }
+    return this.services.place(this.caller(), className, mode, assignment as AssignmentSpec | undefined);
   }
 
   createObject(className: unknown, args: unknown): Promise<object> {
@@ -65,7 +70,12 @@ export class MainControl {
     this.services.waitRemoved(this.caller(), id);
   }
 
-  stats(): EndpointStats {
-    return this.apartment.endpoint.stats();
+  stats(): ApartmentStats {
+    return apartmentStats(this.apartment);
+  }
+
+  /** The calling apartment's exports just dropped to none. */
+  unreferenced(): void {
+    this.services.unreferenced(this.caller());
   }
 }

@@ -2,7 +2,7 @@
 // ask of the apartment itself (create an object here, learn a class, report counts, close).
 import type { ClassDescriptor } from '../lib/class-registry.js';
 import { DeadlockError, InvalidArgumentError } from '../lib/errors.js';
-import type { EndpointStats } from '../marshal/endpoint.js';
+import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
 import type { LocalApartment } from './local-apartment.js';
 
 /** Control surface of a worker apartment; invoked only by the runtime's own calls. */
@@ -25,8 +25,8 @@ export class WorkerControl {
     return this.apartment.admission.breakWait(edgeId, new DeadlockError(String(message)));
   }
 
-  stats(): EndpointStats {
-    return this.apartment.endpoint.stats();
+  stats(): ApartmentStats {
+    return apartmentStats(this.apartment);
   }
 
   /** Acknowledge, then let the host thread tear the apartment down once the reply is out. */

@@ -43,7 +43,8 @@ const apartment: LocalApartment = new LocalApartment({
       (err: unknown) => apartment.endpoint.peerGone(peer, err as Error),
     );
   },
-  place: (className, mode) => apartment.endpoint.call(0, CONTROL_OID, 'place', [className, mode]) as Promise<number>,
+  place: (className, mode, assignment) => apartment.endpoint.call(0, CONTROL_OID, 'place', [className, mode, assignment]) as Promise<number>,
+  onUnreferenced: () => tellMain('unreferenced', []),
   warn(message) {
     apartment.endpoint.call(0, CONTROL_OID, 'log', ['warn', message]).catch(() => {
       process.stderr.write(`${message}\n`);

@@ -4,6 +4,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { NotInitializedError } from './errors.js';
 import type { MessageFilter } from '../apartments/admission.js';
+import type { AssignmentSpec } from '../apartments/assignment.js';
 
 /** What kind of apartment a thread belongs to. */
 export type ApartmentKind = 'main' | 'worker';
@@ -17,6 +18,8 @@ export interface ApartmentContext {
   readonly classes: readonly string[];
   /** External creation: the assignment policy places `apartment` classes; returns a proxy when it lands elsewhere. */
   createObject<T = unknown>(className: string, ...args: unknown[]): Promise<T>;
+  /** External creation with a named assignment policy for this one object. */
+  createObjectWith<T = unknown>(options: { assignment?: AssignmentSpec }, className: string, ...args: unknown[]): Promise<T>;
   /** In-process creation: the contract × creator matrix decides (an `apartment` class lands here). */
   createInstance<T = unknown>(className: string, ...args: unknown[]): Promise<T>;
   /** Install (or with undefined remove) this apartment's message filter (COM's CoRegisterMessageFilter). */

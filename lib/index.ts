@@ -1,8 +1,14 @@
 // The public API of apartment-runtime. Re-exports only.
-export { Runtime, type RuntimeOptions, type ApartmentOptions, type RuntimeEvents } from './runtime.js';
+export { Runtime, type RuntimeOptions, type ApartmentOptions, type CreateOptions, type RuntimeEvents } from './runtime.js';
 export { Apartment, type ApartmentEvents } from '../apartments/apartment.js';
 export type { ApartmentState } from '../apartments/apartment-state.js';
-export { singleThread, type AssignmentPolicy, type AssignmentRequest } from '../apartments/assignment.js';
+export {
+  singleThread, roundRobin, leastLoaded, threadPerObject, type AssignmentPolicy, type AssignmentRequest, type AssignmentSpec,
+} from '../apartments/assignment.js';
+export type { ApartmentStats } from '../apartments/apartment-stats.js';
+export type {
+  Reentrancy, CallCategory, FilterVerdict, IncomingCallView, MessageFilter,
+} from '../apartments/admission.js';
 export { currentApartment, currentCall, inApartment, type ApartmentContext, type ApartmentKind, type CallInfo } from './context.js';
 export type { ClassRegistration, ClassDescriptor } from './class-registry.js';
 export {
@@ -12,6 +18,6 @@ export { single, apartment, both } from './contracts/builtins.js';
 export type { Logger, LogEntry } from './logger.js';
 export * from './errors.js';
 export { byRef, transfer } from '../marshal/by-ref.js';
-export { callOptions, CallOptions, type CallOptionsInit } from '../marshal/call-options.js';
+export { callOptions, CallOptions, type CallOptionsInit, type RetryPolicy } from '../marshal/call-options.js';
 export { release, isProxy, type Remote, type RemoteMethod } from '../marshal/proxy.js';
 export type { EndpointStats } from '../marshal/endpoint.js';

@@ -3,19 +3,18 @@
 // direct channels between apartments and runs the placement and assignment decisions.
 import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
-import { Mutex } from 'async-mutex';
 import type * as TypedEmitterTypes from 'typed-emitter';
 import { Apartment } from '../apartments/apartment.js';
 import { isLive } from '../apartments/apartment-state.js';
 import type { Reentrancy, WaitEdge } from '../apartments/admission.js';
-import { assignmentPolicies, type AssignmentPolicy } from '../apartments/assignment.js';
+import { AssignmentGroup, definePolicy, type AssignmentSpec } from '../apartments/assignment.js';
 import { DeadlockDetector, describeCycle } from '../apartments/deadlock-detector.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import { MainControl } from '../apartments/main-control.js';
 import type { WorkerBoot } from '../apartments/worker-boot.js';
 import { transfer } from '../marshal/by-ref.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
-import type { EndpointStats } from '../marshal/endpoint.js';
+import { apartmentStats, type ApartmentStats } from '../apartments/apartment-stats.js';
 import { encodeError } from '../marshal/error-codec.js';
 import { PortTransport } from '../marshal/port-transport.js';
 import { CONTROL_OID, Op } from '../marshal/protocol.js';
@@ -37,7 +36,9 @@ export interface RuntimeOptions {
   /** Where runtime log lines go (default: JSON lines on stderr). */
   logger?: Logger;
   /** How externally created objects are assigned to worker apartments (default 'single-thread'). */
-  assignment?: 'single-thread' | AssignmentPolicy;
+  assignment?: AssignmentSpec;
+  /** The most apartments any one assignment policy may start (default 64); see docs/assignment.md. */
+  maxApartments?: number;
   /** How objects admit unrelated calls while they await (default 'turn-based'; classes may override). */
   reentrancy?: Reentrancy;
   /** Retry policy for calls refused with retry-later (default: no retry). */
@@ -56,6 +57,14 @@ export interface ApartmentOptions {
   restart?: 'never' | 'on-fault';
   /** How many replacements at most (default 3). */
   maxRestarts?: number;
+  /** Close the apartment once nothing in it has been referenced for this long (ms). */
+  idleTimeoutMs?: number;
+}
+
+/** Options of one external creation. */
+export interface CreateOptions {
+  /** The assignment policy for this object instead of the runtime's. */
+  assignment?: AssignmentSpec;
 }
 
 /** Events of the runtime. */
@@ -76,10 +85,11 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   readonly main: ApartmentContext;
   private readonly local: LocalApartment;
   private readonly byId = new Map<number, Apartment>();
-  private assigned: Apartment[] = [];
-  private readonly policy: AssignmentPolicy;
+  private readonly groups = new Map<unknown, AssignmentGroup>();
+  private readonly defaultAssignment: AssignmentSpec;
+  private readonly maxApartments: number;
+  private readonly idleTimeouts = new Map<Apartment, number>();
   private readonly brokered = new Set<string>();
-  private readonly placing = new Mutex();
   private readonly logger: Logger;
   private readonly defaultTimeoutMs: number;
   private readonly reentrancy: Reentrancy;
@@ -110,12 +120,13 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     }
     this.defaultTimeoutMs = timeout;
     this.logger = options.logger ?? stderrLogger;
-    const policy = options.assignment ?? 'single-thread';
-    const resolved = typeof policy === 'function' ? policy : assignmentPolicies[policy];
-    if (!resolved) {
-      throw new InvalidArgumentError(`[assignment] unknown assignment policy '${String(policy)}'; use ${Object.keys(assignmentPolicies).join(', ')} or a function`, { parameter: 'assignment' });
+    const max = options.maxApartments ?? 64;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new InvalidArgumentError(`[max-apartments] maxApartments must be a whole number ≥ 1; got ${String(max)}`, { parameter: 'maxApartments' });
     }
-    this.policy = resolved;
+    this.maxApartments = max;
+    this.defaultAssignment = options.assignment ?? 'single-thread';
+    this.groupFor(this.defaultAssignment);
     this.reentrancy = checkReentrancy(options.reentrancy ?? 'turn-based');
     this.retry = options.retry;
     const local: LocalApartment = new LocalApartment({
@@ -135,7 +146,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
         // The main apartment is connected to every live apartment from its start; anything else is gone.
         queueMicrotask(() => local.endpoint.peerGone(peer, new DisconnectedError(`[apartment-gone] ${this.label(peer)} is closed or unknown; create objects in a live apartment`)));
       },
-      place: (className, mode) => this.place(0, className, mode),
+      place: (className, mode, assignment) => this.place(0, className, mode, assignment),
+      busyChanged: (peer, busy) => this.byId.get(peer)?.setBusy(busy),
       warn: (message) => this.log({ level: 'warn', message, apartment: 0 }),
       onLifecycle: (channel, msg) => {
         if (msg[0] === Op.Ready) this.byId.get(channel.peer)?.readyReceived();
@@ -143,7 +155,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     });
     local.endpoint.control = new MainControl(local, {
       connect: (requester, target) => this.connect(requester, target),
-      place: (requester, className, mode) => this.place(requester, className, mode),
+      place: (requester, className, mode, assignment) => this.place(requester, className, mode, assignment),
+      unreferenced: (apartment) => this.unreferenced(apartment),
       log: (entry) => this.log(entry),
       waitAdded: (edge) => this.waitAdded(edge),
       waitRemoved: (apartment, id) => this.deadlocks.remove(apartment, id),
@@ -198,11 +211,18 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     });
     const apt = new Apartment(id, name, worker, this.local.endpoint, (a, reason) => this.gone(a, reason));
     this.byId.set(id, apt);
+    if (options.idleTimeoutMs !== undefined) {
+      if (!(typeof options.idleTimeoutMs === 'number' && options.idleTimeoutMs >= 0)) {
+        throw new InvalidArgumentError(`[idle-timeout] idleTimeoutMs must be a number of milliseconds ≥ 0; got ${String(options.idleTimeoutMs)}`, { parameter: 'idleTimeoutMs' });
+      }
+      this.idleTimeouts.set(apt, options.idleTimeoutMs);
+    }
     if (options.restart === 'on-fault') this.restartPlans.set(apt, { options, left: options.maxRestarts ?? 3 });
     labels[id] = apt.label;
     this.local.endpoint.attach(id, new PortTransport(port1));
     this.emit('apartment-created', apt);
     await apt.ready;
+    if (this.idleTimeouts.has(apt)) this.unreferenced(apt.id);
     return apt;
   }
 
@@ -211,14 +231,19 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     return this.local.createObject<Remote<T>>(className, ...args);
   }
 
+  /** External creation with options for this one object, such as its own assignment policy. */
+  createObjectWith<T = unknown>(options: CreateOptions, className: string, ...args: unknown[]): Promise<Remote<T>> {
+    return this.local.createObjectWith<Remote<T>>(options, className, ...args);
+  }
+
   /** In-process creation (CoCreateInstance from the main apartment): the contract × creator matrix decides. */
   createInstance<T = unknown>(className: string, ...args: unknown[]): Promise<T> {
     return this.local.createInstance<T>(className, ...args);
   }
 
-  /** Export and proxy counts of the main apartment. */
-  stats(): EndpointStats {
-    return this.local.endpoint.stats();
+  /** Export, proxy and queue counts of the main apartment. */
+  stats(): ApartmentStats {
+    return apartmentStats(this.local);
   }
 
   /** Close every apartment, disconnect the main apartment's exports and leave the apartment. */
@@ -248,7 +273,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.logger(entry);
   }
 
-  private async place(requester: number, className: string, mode: CreationMode): Promise<number> {
+  private async place(requester: number, className: string, mode: CreationMode, assignment: AssignmentSpec | undefined): Promise<number> {
     this.assertOpen();
     const contract = await this.local.loader.contractOf(className);
     const placement = contract.place({ creator: requester === 0 ? 'main' : 'worker', mode, hasMainApartment: true });
@@ -258,7 +283,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       case 'main':
         return 0;
       case 'assigned':
-        return (await this.assign(className, requester)).id;
+        return (await this.groupFor(assignment ?? this.defaultAssignment).assign({ className, creator: requester })).id;
       case 'free-pool':
       case 'host':
         throw new ContractViolationError(`[placement-unavailable] class '${className}' (contract '${contract.name}') asks for ${placement.kind === 'host' ? 'a host apartment' : 'the free pool'}, which this runtime does not provide; use the 'apartment' or 'single' contract`);
@@ -269,21 +294,36 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     }
   }
 
-  private assign(className: string, creator: number): Promise<Apartment> {
-    return this.placing.runExclusive(async () => {
-      const live = this.assigned.filter((a) => isLive(a.state));
-      const choice = this.policy({ className, creator }, live);
-      if (choice === 'new') {
-        const apt = await this.createApartment({ name: `assigned-${this.assigned.length + 1}` });
-        this.assigned.push(apt);
-        return apt;
-      }
-      if (!live.includes(choice)) {
-        throw new InvalidArgumentError('[assignment] the assignment policy returned an apartment it was not offered; return one of the apartments passed in, or \'new\'', { parameter: 'assignment' });
-      }
-      await choice.ready;
-      return choice;
-    });
+  /** The group of apartments a policy manages, made on first use (named policies share one group). */
+  private groupFor(spec: AssignmentSpec): AssignmentGroup {
+    const key = typeof spec === 'object' && spec !== null ? `${spec.policy}:${spec.apartments}` : spec;
+    let group = this.groups.get(key);
+    if (!group) {
+      const definition = definePolicy(spec);
+      group = new AssignmentGroup(definition, this.maxApartments, (name) => this.createApartment({ name }));
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  /**
+   * An apartment says nothing in it is referenced any more: a thread-per-object apartment exits
+   * now; one with an idle timeout exits once the timeout passes with nothing referenced again.
+   */
+  private unreferenced(id: number): void {
+    const apt = this.byId.get(id);
+    if (!apt || apt.state !== 'ready') return;
+    const perObject = [...this.groups.values()].some((g) => g.definition.exitWhenUnreferenced && g.has(apt));
+    const idle = this.idleTimeouts.get(apt);
+    if (!perObject && idle === undefined) return;
+    const wait = perObject ? 0 : idle!;
+    setTimeout(() => {
+      if (apt.state !== 'ready') return;
+      apt.refreshLoad().then(() => {
+        if (apt.state === 'ready' && apt.load.objects === 0 && apt.load.queuedCalls === 0 && apt.load.runningCalls === 0) return apt.close();
+        return undefined;
+      }).catch(() => {});
+    }, wait).unref();
   }
 
   private connect(requester: number, target: number): { port: unknown } | null {
@@ -301,7 +341,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   private gone(apt: Apartment, reason: Error): void {
     this.byId.delete(apt.id);
-    this.assigned = this.assigned.filter((a) => a !== apt);
+    this.idleTimeouts.delete(apt);
+    for (const group of this.groups.values()) group.forget(apt);
     for (const key of [...this.brokered]) {
       const [a, b] = key.split(':').map(Number);
       if (a === apt.id || b === apt.id) this.brokered.delete(key);

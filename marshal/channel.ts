@@ -27,6 +27,8 @@ export interface ChannelHandler {
   discardIncoming(channel: Channel, refs: WireRefs): void;
   /** The channel dropped something it could not use (malformed or late); for the runtime's log. */
   warn(message: string): void;
+  /** This side started (true) or stopped (false) waiting for replies: the runtime refs the thread only while busy. */
+  busyChanged(channel: Channel, busy: boolean): void;
 }
 
 interface PendingCall {
@@ -103,6 +105,7 @@ export class Channel {
     return new Promise((resolve, reject) => {
       const entry: PendingCall = { resolve, reject, deadline, method, signal, onAbort: undefined };
       this.pending.set(id, entry);
+      if (this.pending.size === 1) this.handler.busyChanged(this, true);
       if (signal) {
         entry.onAbort = () => this.cancel(id, signal.reason);
         signal.addEventListener('abort', entry.onAbort, { once: true });
@@ -119,6 +122,7 @@ export class Channel {
     const deadline = performance.now() + this.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, deadline, method: '(addref)', signal: undefined, onAbort: undefined });
+      if (this.pending.size === 1) this.handler.busyChanged(this, true);
       if (deadline < this.timerAt) this.armTimer(deadline);
       this.queue([Op.AddRef, id, oid, count]);
     });
@@ -149,7 +153,9 @@ export class Channel {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     const calls = [...this.pending.values()];
+    const wasBusy = this.pending.size > 0;
     this.pending.clear();
+    if (wasBusy) this.handler.busyChanged(this, false);
     for (const c of calls) this.settle(c, false, cause);
     if (this.outbox.length > 0) this.flush();
     this.transport?.close();
@@ -158,6 +164,11 @@ export class Channel {
   private handlerClose(cause: unknown): void {
     const reason = cause ?? new DisconnectedError(`[apartment-gone] the link to ${this.peerLabel} closed (it closed or died); its objects are disconnected`);
     this.handler.onLifecycle(this, [Op.PeerGone, this.peer, encodeError(reason, this.peer)]);
+  }
+
+  /** Drop a settled call from the pending table. */
+  private forget(callId: number): void {
+    if (this.pending.delete(callId) && this.pending.size === 0) this.handler.busyChanged(this, false);
   }
 
   private queue(msg: Message, transfer: Transferable[] | undefined = undefined): void {
@@ -206,7 +217,7 @@ export class Channel {
       this.handler.discardOutgoing(this, msg[5]);
       const entry = this.pending.get(msg[1]);
       if (entry) {
-        this.pending.delete(msg[1]);
+        this.forget(msg[1]);
         this.settle(entry, false, new MarshalError(`[marshal] ${where} of call '${msg[3]}' cannot be copied to another apartment (${found?.reason ?? String(err)}); pass plain data, or wrap objects with byRef()`, { path: where, cause: err }));
       }
     } else if (msg[0] === Op.Result) {
@@ -298,7 +309,7 @@ export class Channel {
       this.handler.discardIncoming(this, refs);
       return;
     }
-    this.pending.delete(callId);
+    this.forget(callId);
     let decoded: unknown;
     try {
       decoded = this.handler.decodeResult(this, value, refs);
@@ -312,7 +323,7 @@ export class Channel {
   private settleError(callId: number, error: Error): void {
     const entry = this.pending.get(callId);
     if (!entry) return;
-    this.pending.delete(callId);
+    this.forget(callId);
     this.settle(entry, false, error);
   }
 
@@ -325,7 +336,7 @@ export class Channel {
   private cancel(callId: number, reason: unknown): void {
     const entry = this.pending.get(callId);
     if (!entry) return;
-    this.pending.delete(callId);
+    this.forget(callId);
     this.settle(entry, false, new CallCanceledError(`[canceled] call '${entry.method}' to ${this.peerLabel} was cancelled by its caller`, { cause: reason }));
     this.post([Op.Cancel, callId]);
   }
@@ -340,7 +351,7 @@ export class Channel {
     }
     if ((op === Op.Result || op === Op.Error) && isId(id) && this.pending.has(id)) {
       const entry = this.pending.get(id)!;
-      this.pending.delete(id);
+      this.forget(id);
       this.settle(entry, false, err);
       return;
     }
@@ -362,7 +373,7 @@ export class Channel {
     let next = Infinity;
     for (const [id, entry] of this.pending) {
       if (entry.deadline <= now) {
-        this.pending.delete(id);
+        this.forget(id);
         this.settle(entry, false, new CallTimeoutError(`[timeout] call '${entry.method}' to ${this.peerLabel} did not finish before its deadline; raise timeoutMs (runtime, apartment or callOptions) or look for a hung or deadlocked callee`));
         this.post([Op.Cancel, id]);
       } else if (entry.deadline < next) next = entry.deadline;

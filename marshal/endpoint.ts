@@ -27,6 +27,10 @@ export interface EndpointOptions {
   causality(): number;
   /** Retry policy of calls that name none. */
   retry?: RetryPolicy;
+  /** Told when the last exported object is released (the apartment holds nothing for anyone). */
+  onUnreferenced?(): void;
+  /** Told when this side starts (true) or stops (false) waiting for replies from `peer`. */
+  busyChanged?(peer: number, busy: boolean): void;
   /** Ask the broker for a transport to `peer`; the apartment calls attach() when it arrives. */
   connect(peer: number): void;
   /** Ready, Connect and PeerGone messages, for the apartment layer. */
@@ -51,7 +55,7 @@ interface Loan {
 
 /** One apartment's exports, proxies and channels, and the reference rules that tie them. */
 export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
-  readonly exports = new ExportTable();
+  readonly exports: ExportTable;
   /** The object served at CONTROL_OID; set by the apartment before any peer connects. */
   control: object = {};
   private readonly channels = new Map<number, Channel>();
@@ -60,7 +64,13 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   private nextLoan = 1;
   private readonly finalizer = new FinalizationRegistry<RemoteState>((state) => this.collected(state));
 
-  constructor(private readonly options: EndpointOptions) {}
+  constructor(private readonly options: EndpointOptions) {
+    this.exports = new ExportTable(() => {
+      if (this.exports.size === 0 && !this.closing) options.onUnreferenced?.();
+    });
+  }
+
+  private closing = false;
 
   get self(): number {
     return this.options.self;
@@ -285,6 +295,10 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     this.options.warn(message);
   }
 
+  busyChanged(channel: Channel, busy: boolean): void {
+    this.options.busyChanged?.(channel.peer, busy);
+  }
+
   /** Encode and send a call's result (or the error that encoding it raised). */
   respond(channel: Channel, callId: number, value: unknown): void {
     let enc;
@@ -345,6 +359,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
 
   /** The apartment is closing: disconnect everything it exports and every proxy it holds. */
   close(reason: Error): void {
+    this.closing = true;
     for (const peer of [...this.channels.keys()]) this.peerGone(peer, reason);
     this.exports.clear();
   }
