@@ -18,7 +18,16 @@ export interface LoadedClass {
 export class ClassLoader {
   private readonly cache = new Map<string, Promise<LoadedClass>>();
 
-  constructor(private readonly classes: ClassTable) {}
+  constructor(
+    private readonly classes: ClassTable,
+    /** Settles once the apartment's attach hooks have run: nothing is constructed before that. */
+    private readonly beforeConstruct: () => Promise<void> = () => Promise.resolve(),
+  ) {}
+
+  /** Forget every loaded class (a pooled apartment is being reset). */
+  clear(): void {
+    this.cache.clear();
+  }
 
   /** Forget a class (it was registered again, perhaps with another module). */
   invalidate(name: string): void {
@@ -52,6 +61,7 @@ export class ClassLoader {
   async construct(name: string, args: unknown[]): Promise<object> {
     if (!Array.isArray(args)) throw new InvalidArgumentError(`[create-args] constructor arguments for '${name}' must be an array`, { parameter: 'args' });
     const loaded = await this.load(name);
+    await this.beforeConstruct();
     return new loaded.cls(...args);
   }
 }

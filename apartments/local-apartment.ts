@@ -14,7 +14,10 @@ import { currentCall } from '../lib/context.js';
 import { Admission, type MessageFilter, type Reentrancy, type WaitReporter } from './admission.js';
 import { ClassLoader } from './class-loader.js';
 import type { AssignmentSpec } from './assignment.js';
+import { HookRunner } from './apartment-hooks.js';
 import { Dispatcher } from './dispatcher.js';
+import { SharedLease } from '../lib/shared-resources.js';
+import { release } from '../marshal/proxy.js';
 
 /** What a local apartment needs from the thread that hosts it. */
 export interface LocalApartmentOptions {
@@ -32,6 +35,9 @@ export interface LocalApartmentOptions {
   onUnreferenced?(): void;
   /** Told when this apartment starts or stops waiting on calls to `peer`. */
   busyChanged?(peer: number, busy: boolean): void;
+  /** Lease a shared resource from the runtime (the main apartment owns them). */
+  acquireShared(name: string): Promise<{ lease: number; value: unknown }>;
+  releaseShared(lease: number): Promise<void>;
   label(apartment: number): string;
   warn(message: string): void;
   /** How objects here admit unrelated calls unless their class says otherwise. */
@@ -52,6 +58,8 @@ export class LocalApartment implements ApartmentContext {
   readonly dispatcher: Dispatcher;
   readonly endpoint: Endpoint;
   readonly admission: Admission;
+  readonly hooks: HookRunner;
+  private readonly resetHooks: (() => void | Promise<void>)[] = [];
   private filter: MessageFilter | undefined;
   private causalityCounter = 0;
 
@@ -60,7 +68,8 @@ export class LocalApartment implements ApartmentContext {
     this.name = options.name;
     this.kind = options.kind;
     this.classTable = new ClassTable(options.classes);
-    this.loader = new ClassLoader(this.classTable);
+    this.hooks = new HookRunner(this, options.warn);
+    this.loader = new ClassLoader(this.classTable, () => this.hooks.ready);
     this.admission = new Admission(options.id, options.reentrancy, options.waits);
     this.dispatcher = new Dispatcher({
       label: options.label(options.id),
@@ -90,6 +99,37 @@ export class LocalApartment implements ApartmentContext {
   /** A fresh logical-thread id, unique across the runtime (the apartment id is its high part). */
   newCausality(): number {
     return this.id * 0x1_0000_0000 + ++this.causalityCounter;
+  }
+
+  onReset(hook: () => void | Promise<void>): void {
+    if (typeof hook !== 'function') throw new InvalidArgumentError('[reset-hook] onReset needs a function', { parameter: 'hook' });
+    this.resetHooks.push(hook);
+  }
+
+  async acquireShared<T = unknown>(name: string): Promise<SharedLease<T>> {
+    const { lease, value } = await this.options.acquireShared(name);
+    return new SharedLease(value as T, async () => {
+      release(value);
+      await this.options.releaseShared(lease);
+    });
+  }
+
+  /**
+   * Make the apartment as new for its next user (pool checkin): run reset hooks, release every
+   * reference it holds, disconnect everything it exports, forget loaded classes.
+   */
+  async reset(): Promise<void> {
+    for (const hook of this.resetHooks.splice(0)) {
+      try {
+        await hook();
+      } catch (err) {
+        this.options.warn(`[reset-hook] a reset hook failed in apartment ${this.id}: ${(err as Error)?.message ?? String(err)}`);
+      }
+    }
+    this.endpoint.releaseAllImports();
+    this.endpoint.exports.clear();
+    this.loader.clear();
+    this.filter = undefined;
   }
 
   setMessageFilter(filter: MessageFilter | undefined): void {

@@ -16,6 +16,8 @@ export interface RuntimeServices {
   /** The apartment an object of `className` created by `requester` should live in. */
   place(requester: number, className: string, mode: CreationMode, assignment: AssignmentSpec | undefined): Promise<number>;
   unreferenced(apartment: number): void;
+  acquireShared(name: string, apartment: number): Promise<{ lease: number; value: unknown }>;
+  releaseShared(lease: number, apartment: number): Promise<void>;
   log(entry: LogEntry): void;
   waitAdded(edge: WaitEdge): void;
   waitRemoved(apartment: number, id: number): void;
@@ -72,6 +74,16 @@ export class MainControl {
 
   stats(): ApartmentStats {
     return apartmentStats(this.apartment);
+  }
+
+  acquireShared(name: unknown): Promise<{ lease: number; value: unknown }> {
+    if (typeof name !== 'string') throw new InvalidArgumentError('[shared-name] the resource name must be a string', { parameter: 'name' });
+    return this.services.acquireShared(name, this.caller());
+  }
+
+  releaseShared(lease: unknown): Promise<void> {
+    if (typeof lease !== 'number') throw new InvalidArgumentError('[shared-lease] the lease must be a number', { parameter: 'lease' });
+    return this.services.releaseShared(lease, this.caller());
   }
 
   /** The calling apartment's exports just dropped to none. */

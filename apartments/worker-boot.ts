@@ -3,6 +3,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ClassDescriptor } from '../lib/class-registry.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Reentrancy } from './admission.js';
+import type { HooksRegistration } from './apartment-hooks.js';
 
 /** Start-up facts for a worker apartment; immutable after the worker starts. */
 export interface WorkerBoot {
@@ -14,6 +15,8 @@ export interface WorkerBoot {
   readonly defaultTimeoutMs: number;
   readonly reentrancy: Reentrancy;
   readonly retry: RetryPolicy | undefined;
+  /** Hooks modules registered so far: attached before the apartment says Ready. */
+  readonly hooks: readonly HooksRegistration[];
   /** Human labels of the apartments that exist, for error messages. */
   readonly labels: Readonly<Record<number, string>>;
 }

@@ -2,6 +2,7 @@
 // ask of the apartment itself (create an object here, learn a class, report counts, close).
 import type { ClassDescriptor } from '../lib/class-registry.js';
 import { DeadlockError, InvalidArgumentError } from '../lib/errors.js';
+import type { HooksRegistration } from './apartment-hooks.js';
 import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
 import type { LocalApartment } from './local-apartment.js';
 
@@ -29,8 +30,19 @@ export class WorkerControl {
     return apartmentStats(this.apartment);
   }
 
-  /** Acknowledge, then let the host thread tear the apartment down once the reply is out. */
-  close(): boolean {
+  registerHooks(registration: HooksRegistration): Promise<void> {
+    return this.apartment.hooks.register(registration);
+  }
+
+  /** Make the apartment as new for its next user (pool checkin). */
+  async reset(): Promise<boolean> {
+    await this.apartment.reset();
+    return true;
+  }
+
+  /** Run detach hooks, acknowledge, then let the host tear the apartment down once the reply is out. */
+  async close(): Promise<boolean> {
+    await this.apartment.hooks.detach('close');
     setImmediate(this.onClose);
     return true;
   }

@@ -45,6 +45,10 @@ const apartment: LocalApartment = new LocalApartment({
   },
   place: (className, mode, assignment) => apartment.endpoint.call(0, CONTROL_OID, 'place', [className, mode, assignment]) as Promise<number>,
   onUnreferenced: () => tellMain('unreferenced', []),
+  acquireShared: (name) => apartment.endpoint.call(0, CONTROL_OID, 'acquireShared', [name]) as Promise<{ lease: number; value: unknown }>,
+  releaseShared: async (lease) => {
+    await apartment.endpoint.call(0, CONTROL_OID, 'releaseShared', [lease]);
+  },
   warn(message) {
     apartment.endpoint.call(0, CONTROL_OID, 'log', ['warn', message]).catch(() => {
       process.stderr.write(`${message}\n`);
@@ -84,5 +88,16 @@ apartment.endpoint.control = new WorkerControl(apartment, () => {
   setCurrentApartment(undefined);
 });
 setCurrentApartment(apartment);
-apartment.endpoint.attach(0, new PortTransport(boot.port)).post([Op.Ready, PROTOCOL_VERSION, boot.id]);
+const toMain = apartment.endpoint.attach(0, new PortTransport(boot.port));
+
+// The thread is ending (process.exit, an uncaught exception, an unhandled rejection): detach
+// hooks still run, synchronously, before it goes.
+let faulted = false;
+process.on('uncaughtExceptionMonitor', () => {
+  faulted = true;
+});
+process.on('exit', () => apartment.hooks.detachNow(faulted ? 'fault' : 'exit'));
+
+for (const registration of boot.hooks) await apartment.hooks.register(registration);
+toMain.post([Op.Ready, PROTOCOL_VERSION, boot.id]);
 

@@ -5,6 +5,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { NotInitializedError } from './errors.js';
 import type { MessageFilter } from '../apartments/admission.js';
 import type { AssignmentSpec } from '../apartments/assignment.js';
+import type { SharedLease } from './shared-resources.js';
 
 /** What kind of apartment a thread belongs to. */
 export type ApartmentKind = 'main' | 'worker';
@@ -22,6 +23,10 @@ export interface ApartmentContext {
   createObjectWith<T = unknown>(options: { assignment?: AssignmentSpec }, className: string, ...args: unknown[]): Promise<T>;
   /** In-process creation: the contract × creator matrix decides (an `apartment` class lands here). */
   createInstance<T = unknown>(className: string, ...args: unknown[]): Promise<T>;
+  /** Run `hook` when this apartment is reset for its next user (pool checkin). */
+  onReset(hook: () => void | Promise<void>): void;
+  /** Lease a shared resource defined on the runtime; release the lease when done. */
+  acquireShared<T = unknown>(name: string): Promise<SharedLease<T>>;
   /** Install (or with undefined remove) this apartment's message filter (COM's CoRegisterMessageFilter). */
   setMessageFilter(filter: MessageFilter | undefined): void;
 }

@@ -6,6 +6,9 @@ export {
   singleThread, roundRobin, leastLoaded, threadPerObject, type AssignmentPolicy, type AssignmentRequest, type AssignmentSpec,
 } from '../apartments/assignment.js';
 export type { ApartmentStats } from '../apartments/apartment-stats.js';
+export { ApartmentPool, PooledApartment, type PoolOptions } from '../apartments/apartment-pool.js';
+export type { ApartmentHooks, DetachReason } from '../apartments/apartment-hooks.js';
+export { SharedLease, type SharedResourceDefinition } from './shared-resources.js';
 export type {
   Reentrancy, CallCategory, FilterVerdict, IncomingCallView, MessageFilter,
 } from '../apartments/admission.js';

@@ -12,7 +12,11 @@ import { DeadlockDetector, describeCycle } from '../apartments/deadlock-detector
 import { LocalApartment } from '../apartments/local-apartment.js';
 import { MainControl } from '../apartments/main-control.js';
 import type { WorkerBoot } from '../apartments/worker-boot.js';
-import { transfer } from '../marshal/by-ref.js';
+import { byRef } from '../marshal/by-ref.js';
+import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js';
+import type { HooksRegistration } from '../apartments/apartment-hooks.js';
+import { ConnectionBroker } from '../apartments/broker.js';
+import { SharedResourceRegistry, type SharedLease, type SharedResourceDefinition } from './shared-resources.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import { apartmentStats, type ApartmentStats } from '../apartments/apartment-stats.js';
 import { encodeError } from '../marshal/error-codec.js';
@@ -89,7 +93,10 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly defaultAssignment: AssignmentSpec;
   private readonly maxApartments: number;
   private readonly idleTimeouts = new Map<Apartment, number>();
-  private readonly brokered = new Set<string>();
+  private readonly broker: ConnectionBroker;
+  private readonly shared: SharedResourceRegistry;
+  private readonly hookRegistrations: HooksRegistration[] = [];
+  private readonly pools = new Set<ApartmentPool>();
   private readonly logger: Logger;
   private readonly defaultTimeoutMs: number;
   private readonly reentrancy: Reentrancy;
@@ -147,6 +154,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
         queueMicrotask(() => local.endpoint.peerGone(peer, new DisconnectedError(`[apartment-gone] ${this.label(peer)} is closed or unknown; create objects in a live apartment`)));
       },
       place: (className, mode, assignment) => this.place(0, className, mode, assignment),
+      acquireShared: (name) => this.shared.acquire(name, 0),
+      releaseShared: (lease) => this.shared.release(lease, 0),
       busyChanged: (peer, busy) => this.byId.get(peer)?.setBusy(busy),
       warn: (message) => this.log({ level: 'warn', message, apartment: 0 }),
       onLifecycle: (channel, msg) => {
@@ -154,15 +163,22 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       },
     });
     local.endpoint.control = new MainControl(local, {
-      connect: (requester, target) => this.connect(requester, target),
+      connect: (requester, target) => this.broker.connect(requester, target),
       place: (requester, className, mode, assignment) => this.place(requester, className, mode, assignment),
       unreferenced: (apartment) => this.unreferenced(apartment),
+      acquireShared: async (name, apartment) => {
+        const { lease, value } = await this.shared.acquire(name, apartment);
+        return { lease, value: byRef(value as object) };
+      },
+      releaseShared: (lease, apartment) => this.shared.release(lease, apartment),
       log: (entry) => this.log(entry),
       waitAdded: (edge) => this.waitAdded(edge),
       waitRemoved: (apartment, id) => this.deadlocks.remove(apartment, id),
     });
     this.local = local;
     this.main = local;
+    this.broker = new ConnectionBroker(local.endpoint, (id) => this.byId.get(id), (id) => this.label(id));
+    this.shared = new SharedResourceRegistry((message) => this.log({ level: 'warn', message, apartment: 0 }));
     setCurrentApartment(local);
   }
 
@@ -201,7 +217,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     }
     const boot: WorkerBoot = {
       id, name, port: port2, classes: this.local.classTable.all(), defaultTimeoutMs: timeout, labels,
-      reentrancy: checkReentrancy(options.reentrancy ?? this.reentrancy), retry: this.retry,
+      reentrancy: checkReentrancy(options.reentrancy ?? this.reentrancy), retry: this.retry, hooks: [...this.hookRegistrations],
     };
     const worker = new Worker(WORKER_ENTRY, {
       workerData: boot,
@@ -241,6 +257,48 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     return this.local.createInstance<T>(className, ...args);
   }
 
+  /**
+   * Register a hooks module: its `attach` runs now in every apartment (the main one included, and
+   * replayed in those that already exist) and in every later one before it serves calls; its
+   * `detach` runs when an apartment closes or dies. Resolves once every live apartment attached.
+   */
+  async registerApartmentHooks(registration: { module: string | URL; export?: string }): Promise<void> {
+    this.assertOpen();
+    const module = registration?.module instanceof URL ? registration.module.href : registration?.module;
+    if (typeof module !== 'string' || !/^(file|data):/.test(module)) {
+      throw new InvalidArgumentError('[hooks-module] registerApartmentHooks needs { module: <absolute file URL> }', { parameter: 'module' });
+    }
+    const reg: HooksRegistration = { module, export: registration.export ?? 'default' };
+    this.hookRegistrations.push(reg);
+    await Promise.all([
+      this.local.hooks.register(reg),
+      ...[...this.byId.values()].filter((a) => isLive(a.state)).map((a) => this.local.endpoint.call(a.id, CONTROL_OID, 'registerHooks', [reg])),
+    ]);
+  }
+
+  /** A pool of warm apartments, each lent to one owner at a time and reset on checkin. */
+  createPool(options: PoolOptions = {}): ApartmentPool {
+    this.assertOpen();
+    const pool = new ApartmentPool(options, this.local.endpoint, (name) => this.createApartment({ name }));
+    this.pools.add(pool);
+    return pool;
+  }
+
+  /** Define a resource made once on the main thread and shared by every apartment that leases it. */
+  defineSharedResource<T>(name: string, definition: SharedResourceDefinition<T>): void {
+    this.shared.define(name, definition);
+  }
+
+  /** Lease a shared resource for the main apartment. */
+  acquireShared<T = unknown>(name: string): Promise<SharedLease<T>> {
+    return this.local.acquireShared<T>(name);
+  }
+
+  /** Live leases of a shared resource. */
+  sharedLeases(name: string): number {
+    return this.shared.leases(name);
+  }
+
   /** Export, proxy and queue counts of the main apartment. */
   stats(): ApartmentStats {
     return apartmentStats(this.local);
@@ -249,7 +307,9 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   /** Close every apartment, disconnect the main apartment's exports and leave the apartment. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const pool of this.pools) await pool.close();
       await Promise.all([...this.byId.values()].map((a) => a.close()));
+      await this.local.hooks.detach('close');
       this.local.endpoint.close(new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to make calls'));
       setCurrentApartment(undefined);
       if (running === this) running = undefined;
@@ -326,27 +386,12 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     }, wait).unref();
   }
 
-  private connect(requester: number, target: number): { port: unknown } | null {
-    const peer = this.byId.get(target);
-    if (target === requester || target === 0 || !peer || !isLive(peer.state)) {
-      throw new DisconnectedError(`[apartment-gone] ${this.label(target)} is closed or unknown; its objects cannot be reached`);
-    }
-    const key = requester < target ? `${requester}:${target}` : `${target}:${requester}`;
-    if (this.brokered.has(key)) return null;
-    this.brokered.add(key);
-    const { port1, port2 } = new MessageChannel();
-    this.local.endpoint.channelTo(target).post([Op.Connect, requester, port2], [port2]);
-    return transfer({ port: port1 }, [port1]);
-  }
-
   private gone(apt: Apartment, reason: Error): void {
     this.byId.delete(apt.id);
     this.idleTimeouts.delete(apt);
+    this.shared.dropApartment(apt.id);
     for (const group of this.groups.values()) group.forget(apt);
-    for (const key of [...this.brokered]) {
-      const [a, b] = key.split(':').map(Number);
-      if (a === apt.id || b === apt.id) this.brokered.delete(key);
-    }
+    this.broker.forget(apt.id);
     this.local.endpoint.peerGone(apt.id, reason);
     this.deadlocks.removeApartment(apt.id);
     const wire = encodeError(reason, 0);

@@ -357,6 +357,14 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     }
   }
 
+  /** Release every proxy this apartment holds (it is being reset for another user). */
+  releaseAllImports(): void {
+    for (const table of [...this.proxies.values()]) for (const ref of [...table.values()]) {
+      const state = remoteOf(ref.deref());
+      if (state) this.releaseRemote(state);
+    }
+  }
+
   /** The apartment is closing: disconnect everything it exports and every proxy it holds. */
   close(reason: Error): void {
     this.closing = true;

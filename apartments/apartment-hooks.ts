@@ -1,0 +1,90 @@
+// Attach/detach notifications, the DLL entry point done right: a module registered for apartment
+// hooks gets `attach` in every apartment — also in those that existed before it registered
+// (replayed) — before any class of the runtime is constructed there, and `detach` when the
+// apartment closes or dies. A hook that throws is reported and never takes the apartment down.
+// Owner apartment only.
+import type { ApartmentContext } from '../lib/context.js';
+import { ModuleLoadError } from '../lib/errors.js';
+
+/** Why an apartment is detaching. */
+export type DetachReason = 'close' | 'fault' | 'exit';
+
+/** What a hooks module exports (as its named export or default). */
+export interface ApartmentHooks {
+  attach?(apartment: ApartmentContext): void | Promise<void>;
+  /** Keep it synchronous: when the apartment dies, nothing it starts asynchronously completes. */
+  detach?(apartment: ApartmentContext, reason: DetachReason): void | Promise<void>;
+}
+
+/** Where a hooks module is: structured-cloneable, sent to every apartment. */
+export interface HooksRegistration {
+  readonly module: string;
+  readonly export: string;
+}
+
+/** One apartment's registered hooks and their attach/detach bookkeeping. */
+export class HookRunner {
+  private readonly attached: { registration: HooksRegistration; hooks: ApartmentHooks }[] = [];
+  private readonly known = new Set<string>();
+  private settled: Promise<void> = Promise.resolve();
+  private detached = false;
+
+  constructor(
+    private readonly context: ApartmentContext,
+    private readonly report: (message: string) => void,
+  ) {}
+
+  /** Resolves once every attach registered so far has run (classes are constructed after it). */
+  get ready(): Promise<void> {
+    return this.settled;
+  }
+
+  /** Load a hooks module and run its attach here; registering the same module twice is a no-op. */
+  register(registration: HooksRegistration): Promise<void> {
+    const key = `${registration.module}#${registration.export}`;
+    if (this.known.has(key)) return this.settled;
+    this.known.add(key);
+    this.settled = this.settled.then(() => this.attach(registration));
+    return this.settled;
+  }
+
+  /** Run every detach hook once, in reverse order of attach. */
+  async detach(reason: DetachReason): Promise<void> {
+    if (this.detached) return;
+    this.detached = true;
+    for (const { registration, hooks } of [...this.attached].reverse()) {
+      try {
+        await hooks.detach?.(this.context, reason);
+      } catch (err) {
+        this.report(`[hook-detach] detach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error)?.message ?? String(err)}`);
+      }
+    }
+  }
+
+  /** Run detach hooks synchronously (the thread is ending: nothing asynchronous can finish). */
+  detachNow(reason: DetachReason): void {
+    if (this.detached) return;
+    this.detached = true;
+    for (const { registration, hooks } of [...this.attached].reverse()) {
+      try {
+        void hooks.detach?.(this.context, reason);
+      } catch (err) {
+        this.report(`[hook-detach] detach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error)?.message ?? String(err)}`);
+      }
+    }
+  }
+
+  private async attach(registration: HooksRegistration): Promise<void> {
+    try {
+      const mod = (await import(registration.module)) as Record<string, unknown>;
+      const hooks = mod[registration.export] as ApartmentHooks | undefined;
+      if (!hooks || typeof hooks !== 'object') {
+        throw new ModuleLoadError(`[hooks-export] ${registration.module} has no hooks object export '${registration.export}'`);
+      }
+      this.attached.push({ registration, hooks });
+      await hooks.attach?.(this.context);
+    } catch (err) {
+      this.report(`[hook-attach] attach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
+}

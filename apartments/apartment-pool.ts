@@ -1,0 +1,161 @@
+// A pool of warm worker apartments (the VM pool of the source documents): checkout() hands one to
+// a single owner; checkin() resets it — every object it exported released, every reference it held
+// released, its reset hooks run, the runtime's class cache cleared — before anyone else gets it.
+// Main apartment only.
+import { CallTimeoutError, DisconnectedError, InvalidArgumentError } from '../lib/errors.js';
+import { CONTROL_OID } from '../marshal/protocol.js';
+import type { Endpoint } from '../marshal/endpoint.js';
+import type { Remote } from '../marshal/proxy.js';
+import type { Apartment } from './apartment.js';
+import type { ApartmentStats } from './apartment-stats.js';
+import { isLive } from './apartment-state.js';
+
+/** Options of a pool. */
+export interface PoolOptions {
+  /** How many apartments the pool keeps (default 2). */
+  size?: number;
+  /** Name prefix of its apartments (default 'pool'). */
+  name?: string;
+  /** How long checkout() waits for a free apartment before CallTimeoutError (default 30 000 ms). */
+  checkoutTimeoutMs?: number;
+}
+
+interface Waiter {
+  resolve: (apt: Apartment) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** An apartment checked out of a pool: usable by its one owner until checkin(). */
+export class PooledApartment implements AsyncDisposable {
+  private returned = false;
+  constructor(private readonly apt: Apartment, private readonly pool: ApartmentPool) {}
+
+  get id(): number {
+    return this.apartment.id;
+  }
+
+  get name(): string {
+    return this.apartment.name;
+  }
+
+  /** The apartment itself; fails once the lease was checked in. */
+  get apartment(): Apartment {
+    if (this.returned) throw new DisconnectedError(`[checked-in] apartment '${this.apt.name}' was checked back into its pool; check out another one`);
+    return this.apt;
+  }
+
+  createObject<T = unknown>(className: string, ...args: unknown[]): Promise<Remote<T>> {
+    try {
+      return this.apartment.createObject<T>(className, ...args);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  stats(): Promise<ApartmentStats> {
+    try {
+      return this.apartment.stats();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Reset the apartment and give it back to the pool; this handle is unusable afterwards. */
+  async checkin(): Promise<void> {
+    if (this.returned) return;
+    this.returned = true;
+    await this.pool.giveBack(this.apt);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.checkin();
+  }
+}
+
+/** Warm apartments lent to one owner at a time. */
+export class ApartmentPool {
+  private readonly free: Apartment[] = [];
+  private readonly all: Apartment[] = [];
+  private readonly waiters: Waiter[] = [];
+  private readonly size: number;
+  private readonly timeoutMs: number;
+  private closed = false;
+  private starting: Promise<void> | undefined;
+
+  constructor(
+    private readonly options: PoolOptions,
+    private readonly endpoint: Endpoint,
+    private readonly start: (name: string) => Promise<Apartment>,
+  ) {
+    this.size = options.size ?? 2;
+    this.timeoutMs = options.checkoutTimeoutMs ?? 30_000;
+    if (!Number.isInteger(this.size) || this.size < 1) throw new InvalidArgumentError(`[pool-size] a pool needs a whole number of apartments ≥ 1; got ${String(this.size)}`, { parameter: 'size' });
+  }
+
+  /** Start every apartment of the pool now (checkout also does, on first use). */
+  warm(): Promise<void> {
+    this.starting ??= (async () => {
+      const prefix = this.options.name ?? 'pool';
+      const started = await Promise.all(Array.from({ length: this.size }, (_, i) => this.start(`${prefix}-${i + 1}`)));
+      this.all.push(...started);
+      for (const apt of started) this.release(apt);
+    })();
+    return this.starting;
+  }
+
+  /** Free apartments right now. */
+  get available(): number {
+    return this.free.filter((a) => isLive(a.state)).length;
+  }
+
+  /** Take an apartment for one owner; waits (FIFO) while all are out. */
+  async checkout(): Promise<PooledApartment> {
+    if (this.closed) throw new DisconnectedError('[pool-closed] this pool was closed; create another');
+    await this.warm();
+    let apt: Apartment | undefined;
+    while ((apt = this.free.shift()) && !isLive(apt.state));
+    if (!apt) {
+      apt = await new Promise<Apartment>((resolve, reject) => {
+        const waiter: Waiter = {
+          resolve,
+          reject,
+          timer: setTimeout(() => {
+            this.waiters.splice(this.waiters.indexOf(waiter), 1);
+            reject(new CallTimeoutError(`[pool-checkout] no apartment of the pool came free within ${this.timeoutMs} ms; check apartments in sooner or make the pool larger`));
+          }, this.timeoutMs),
+        };
+        this.waiters.push(waiter);
+      });
+    }
+    return new PooledApartment(apt, this);
+  }
+
+  /** Runtime internals: reset a checked-in apartment and hand it to the next owner. */
+  async giveBack(apt: Apartment): Promise<void> {
+    if (!isLive(apt.state)) return;
+    await this.endpoint.call(apt.id, CONTROL_OID, 'reset', []);
+    if (this.closed) return;
+    this.release(apt);
+  }
+
+  /** Close the pool and its apartments; waiting checkouts fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new DisconnectedError('[pool-closed] the pool was closed while waiting for an apartment'));
+    }
+    await Promise.all(this.all.map((a) => a.close()));
+  }
+
+  private release(apt: Apartment): void {
+    const waiter = this.waiters.shift();
+    if (waiter) {
+      clearTimeout(waiter.timer);
+      waiter.resolve(apt);
+    } else {
+      this.free.push(apt);
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// Shared resources, the child-DLL lesson: something loaded once on behalf of several apartments
+// (a connection, a parsed model, a native handle) is disposed only after every apartment that
+// acquired it has released it, or died. Each acquire yields its own lease; the resource's count is
+// the number of live leases, so disposing early is impossible by construction. Main apartment only.
+import { ApartmentError, DisconnectedError, InvalidArgumentError } from './errors.js';
+
+/** How a shared resource is made and disposed (both run on the main thread). */
+export interface SharedResourceDefinition<T> {
+  create(): T | Promise<T>;
+  dispose(value: T): void | Promise<void>;
+}
+
+interface Entry {
+  definition: SharedResourceDefinition<unknown>;
+  value: Promise<unknown> | undefined;
+  leases: Map<number, number>;
+  disposing: Promise<void> | undefined;
+}
+
+/** Named shared resources with per-apartment leases. */
+export class SharedResourceRegistry {
+  private readonly entries = new Map<string, Entry>();
+  private nextLease = 1;
+
+  constructor(private readonly report: (message: string) => void) {}
+
+  define<T>(name: string, definition: SharedResourceDefinition<T>): void {
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('[shared-name] a shared resource needs a non-empty name', { parameter: 'name' });
+    if (typeof definition?.create !== 'function' || typeof definition.dispose !== 'function') {
+      throw new InvalidArgumentError(`[shared-definition] shared resource '${name}' needs create() and dispose() functions`, { parameter: 'definition' });
+    }
+    if (this.entries.has(name)) throw new InvalidArgumentError(`[shared-exists] a shared resource named '${name}' is already defined`, { parameter: 'name' });
+    this.entries.set(name, { definition: definition as SharedResourceDefinition<unknown>, value: undefined, leases: new Map(), disposing: undefined });
+  }
+
+  /** Take a lease for `apartment`; creates the resource on the first lease. */
+  async acquire(name: string, apartment: number): Promise<{ lease: number; value: unknown }> {
+    const entry = this.entries.get(name);
+    if (!entry) throw new ApartmentError('REGDB_E_CLASSNOTREG', `[shared-unknown] no shared resource named '${name}'; define it with runtime.defineSharedResource() first`);
+    while (entry.disposing) await entry.disposing;
+    const lease = this.nextLease++;
+    entry.leases.set(lease, apartment);
+    entry.value ??= Promise.resolve().then(() => entry.definition.create());
+    try {
+      return { lease, value: await entry.value };
+    } catch (err) {
+      entry.leases.delete(lease);
+      entry.value = undefined;
+      throw err;
+    }
+  }
+
+  /** Give a lease back; the last one disposes the resource. Unknown or repeated leases are refused. */
+  release(lease: number, apartment: number): Promise<void> {
+    for (const [name, entry] of this.entries) {
+      if (entry.leases.get(lease) !== apartment) continue;
+      entry.leases.delete(lease);
+      return this.disposeIfUnused(name, entry);
+    }
+    return Promise.reject(new DisconnectedError(`[shared-lease] lease ${lease} is not held by this apartment (released already?)`, { code: 'CO_E_OBJNOTCONNECTED' }));
+  }
+
+  /** An apartment closed or died: its leases end with it. */
+  dropApartment(apartment: number): void {
+    for (const [name, entry] of this.entries) {
+      let dropped = false;
+      for (const [lease, holder] of entry.leases) if (holder === apartment) {
+        entry.leases.delete(lease);
+        dropped = true;
+      }
+      if (dropped) void this.disposeIfUnused(name, entry);
+    }
+  }
+
+  /** Live leases of a resource (for diagnostics and specs). */
+  leases(name: string): number {
+    return this.entries.get(name)?.leases.size ?? 0;
+  }
+
+  private disposeIfUnused(name: string, entry: Entry): Promise<void> {
+    if (entry.leases.size > 0 || !entry.value) return Promise.resolve();
+    const value = entry.value;
+    entry.value = undefined;
+    entry.disposing = (async () => {
+      try {
+        await entry.definition.dispose(await value);
+      } catch (err) {
+        this.report(`[shared-dispose] disposing shared resource '${name}' failed: ${(err as Error)?.message ?? String(err)}`);
+      } finally {
+        entry.disposing = undefined;
+      }
+    })();
+    return entry.disposing;
+  }
+}
+
+/** One apartment's hold on a shared resource; release() (or dispose) gives it back, once. */
+export class SharedLease<T> implements Disposable {
+  private released = false;
+  constructor(
+    private readonly resource: T,
+    private readonly giveBack: () => Promise<void>,
+  ) {}
+
+  /** The resource (a proxy when it lives in another apartment); unusable after release. */
+  get value(): T {
+    if (this.released) throw new DisconnectedError('[shared-released] this lease was released; acquire the resource again', { code: 'CO_E_OBJNOTCONNECTED' });
+    return this.resource;
+  }
+
+  release(): Promise<void> {
+    if (this.released) return Promise.resolve();
+    this.released = true;
+    return this.giveBack();
+  }
+
+  [Symbol.dispose](): void {
+    void this.release();
+  }
+}
