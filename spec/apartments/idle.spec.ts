@@ -1,0 +1,39 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Runtime } from '../../lib/index.js';
+import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+describe('apartments/idle: idle apartments do not keep the process alive', () => {
+  it('lets a host that never closes its runtime exit on its own', async () => {
+    const child = spawn(process.execPath, [fileURLToPath(fixture('forgetful-host.js'))], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    clearTimeout(killer);
+    expect(out).to.equal('answer 42\n');
+    expect(code, 'exited by itself, not killed').to.equal(0);
+  });
+});
+
+describe('apartments/idle: idle timeout', () => {
+  it('closes an apartment left with nothing referenced for its idle timeout', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ idleTimeoutMs: 50 });
+    const calc = await apt.createObject<{ add(n: number): Promise<number> }>('Calc');
+    await calc.add(1);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(apt.state).to.equal('ready');
+    calc[Symbol.dispose]();
+    await eventually(() => {
+      expect(apt.state).to.equal('closed');
+    });
+  });
+});

@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { DisconnectedError, type Runtime, type SharedResourceDefinition } from '../../lib/index.js';
+import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+type User = { useAndRelease(name: string, rounds: number): Promise<number>; acquireAndKeep(name: string): Promise<number> };
+
+/** A resource that counts creations and disposals, and refuses use after disposal. */
+type Counted = { disposed: boolean; use(): number };
+function countingResource(log: string[]): SharedResourceDefinition<Counted> {
+  let made = 0;
+  return {
+    create: () => {
+      const id = ++made;
+      log.push(`create ${id}`);
+      const res: Counted = { disposed: false, use: () => {
+        if (res.disposed) throw new Error(`resource ${id} used after dispose`);
+        return 1;
+      } };
+      return res;
+    },
+    dispose: (v) => {
+      v.disposed = true;
+      log.push('dispose');
+    },
+  };
+}
+
+describe('lib/shared-resources: disposed only after every apartment released it', () => {
+  it('survives releases racing from many apartments: used only while alive, disposed once per life', async () => {
+    ({ rt } = await startRuntime());
+    rt.registerClass('SharedUser', { module: fixture('shared-user.js'), export: 'SharedUser' });
+    const log: string[] = [];
+    rt.defineSharedResource('dictionary', countingResource(log));
+    const users = await Promise.all([1, 2, 3, 4].map(async () => (await rt!.createApartment()).createObject<User>('SharedUser')));
+    const totals = await Promise.all(users.map((u) => u.useAndRelease('dictionary', 10)));
+    expect(totals).to.deep.equal([10, 10, 10, 10]);
+    await eventually(() => {
+      expect(rt!.sharedLeases('dictionary')).to.equal(0);
+      expect(log.filter((l) => l === 'dispose').length).to.equal(log.filter((l) => l.startsWith('create')).length);
+    });
+    expect(log.at(-1)).to.equal('dispose');
+  });
+
+  it('ends the leases of an apartment that dies, then disposes', async () => {
+    ({ rt } = await startRuntime());
+    rt.registerClass('SharedUser', { module: fixture('shared-user.js'), export: 'SharedUser' });
+    const log: string[] = [];
+    rt.defineSharedResource('conn', countingResource(log));
+    const host = await rt.acquireShared<{ use(): number }>('conn');
+    const apt = await rt.createApartment();
+    const user = await apt.createObject<User>('SharedUser');
+    expect(await user.acquireAndKeep('conn')).to.equal(1);
+    expect(rt.sharedLeases('conn')).to.equal(2);
+    await apt.terminate();
+    await eventually(() => {
+      expect(rt!.sharedLeases('conn')).to.equal(1);
+    });
+    expect(log).to.deep.equal(['create 1']);
+    expect(host.value.use()).to.equal(1);
+    await host.release();
+    expect(log).to.deep.equal(['create 1', 'dispose']);
+    expect(() => host.value).to.throw(DisconnectedError, /shared-released/);
+  });
+
+  it('refuses unknown names and duplicate definitions', async () => {
+    ({ rt } = await startRuntime());
+    rt.defineSharedResource('x', { create: () => ({}), dispose: () => {} });
+    expect(() => rt!.defineSharedResource('x', { create: () => ({}), dispose: () => {} })).to.throw(/shared-exists/);
+    expect(await rt.acquireShared('nope').catch((e: unknown) => e)).to.have.property('code', 'REGDB_E_CLASSNOTREG');
+  });
+});
