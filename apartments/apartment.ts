@@ -9,6 +9,7 @@ import type { ApartmentStats } from './apartment-stats.js';
 import { CONTROL_OID } from '../marshal/protocol.js';
 import type { Remote } from '../marshal/proxy.js';
 import { isLive, transition, type ApartmentState } from './apartment-state.js';
+import type { LinkKind } from './links.js';
 
 /** Events of one apartment. */
 export type ApartmentEvents = {
@@ -33,6 +34,8 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   constructor(
     readonly id: number,
     readonly name: string,
+    /** The transport its links use. */
+    readonly transport: LinkKind,
     private readonly worker: Worker,
     private readonly endpoint: Endpoint,
     private readonly onGone: (apartment: Apartment, reason: Error) => void,

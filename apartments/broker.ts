@@ -5,6 +5,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { DisconnectedError } from '../lib/errors.js';
 import { transfer } from '../marshal/by-ref.js';
 import type { Endpoint } from '../marshal/endpoint.js';
+import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
 import { Op } from '../marshal/protocol.js';
 import type { Apartment } from './apartment.js';
 import { isLive } from './apartment-state.js';
@@ -19,8 +20,12 @@ export class ConnectionBroker {
     private readonly label: (id: number) => string,
   ) {}
 
-  /** A port to `target` for `requester`, or null when the pair's channel is already on its way. */
-  connect(requester: number, target: number): { port: unknown } | null {
+  /**
+   * Link `requester` to `target`. With a shared-memory `offer` from the requester and a target that
+   * uses shared memory too, the offer goes to the target ({ accepted: true }); otherwise the requester
+   * gets a port. Null when the pair's link is already on its way.
+   */
+  connect(requester: number, target: number, offer?: { end: SharedRingHandle }): { port?: unknown; accepted?: boolean } | null {
     const peer = this.apartment(target);
     if (target === requester || target === 0 || !peer || !isLive(peer.state)) {
       throw new DisconnectedError(`[apartment-gone] ${this.label(target)} is closed or unknown; its objects cannot be reached`);
@@ -28,6 +33,10 @@ export class ConnectionBroker {
     const key = requester < target ? `${requester}:${target}` : `${target}:${requester}`;
     if (this.brokered.has(key)) return null;
     this.brokered.add(key);
+    if (offer && peer.transport === 'shared-memory') {
+      this.endpoint.channelTo(target).post([Op.Connect, requester, offer.end], [offer.end.port]);
+      return { accepted: true };
+    }
     const { port1, port2 } = new MessageChannel();
     this.endpoint.channelTo(target).post([Op.Connect, requester, port2], [port2]);
     return transfer({ port: port1 }, [port1]);

@@ -6,13 +6,14 @@ import { InvalidArgumentError } from '../lib/errors.js';
 import type { LogEntry } from '../lib/logger.js';
 import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
 import type { AssignmentSpec } from './assignment.js';
+import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
 import type { WaitEdge } from './admission.js';
 import type { LocalApartment } from './local-apartment.js';
 
 /** What the main control needs from the runtime. */
 export interface RuntimeServices {
   /** A port to `target` for `requester`, or null when one is already on its way. */
-  connect(requester: number, target: number): { port: unknown } | null;
+  connect(requester: number, target: number, offer?: { end: SharedRingHandle }): { port?: unknown; accepted?: boolean } | null;
   /** The apartment an object of `className` created by `requester` should live in. */
   place(requester: number, className: string, mode: CreationMode, assignment: AssignmentSpec | undefined): Promise<number>;
   unreferenced(apartment: number): void;
@@ -33,9 +34,11 @@ export class MainControl {
     return call.callerApartment;
   }
 
-  connect(target: unknown): { port: unknown } | null {
+  connect(target: unknown, offer?: unknown): { port?: unknown; accepted?: boolean } | null {
     if (typeof target !== 'number') throw new InvalidArgumentError('[connect] the target apartment id must be a number', { parameter: 'target' });
-    return this.services.connect(this.caller(), target);
+    const end = (offer as { end?: SharedRingHandle } | undefined)?.end;
+    if (offer !== undefined && !(end?.sab instanceof SharedArrayBuffer)) throw new InvalidArgumentError('[connect] a link offer must carry a shared-ring handle', { parameter: 'offer' });
+    return this.services.connect(this.caller(), target, end ? { end } : undefined);
   }
 
   place(className: unknown, mode: unknown, assignment?: unknown): Promise<number> {

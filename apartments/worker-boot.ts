@@ -1,16 +1,18 @@
 // What the runtime hands a new worker apartment at start (workerData). Structured-cloneable.
-import type { MessagePort } from 'node:worker_threads';
 import type { ClassDescriptor } from '../lib/class-registry.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Reentrancy } from './admission.js';
 import type { HooksRegistration } from './apartment-hooks.js';
+import type { LinkEnd, LinkKind } from './links.js';
 
 /** Start-up facts for a worker apartment; immutable after the worker starts. */
 export interface WorkerBoot {
   readonly id: number;
   readonly name: string;
-  /** This apartment's end of its channel to the main apartment. */
-  readonly port: MessagePort;
+  /** This apartment's end of its link to the main apartment. */
+  readonly link: LinkEnd;
+  /** The transport this apartment's links use. */
+  readonly transport: LinkKind;
   readonly classes: readonly ClassDescriptor[];
   readonly defaultTimeoutMs: number;
   readonly reentrancy: Reentrancy;

@@ -3,8 +3,9 @@
 import { workerData, type MessagePort } from 'node:worker_threads';
 import { setCurrentApartment } from '../lib/context.js';
 import { decodeError } from '../marshal/error-codec.js';
-import { PortTransport } from '../marshal/port-transport.js';
+import { transfer } from '../marshal/by-ref.js';
 import { CONTROL_OID, Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
+import { attachLink, createLink } from './links.js';
 import { LocalApartment } from './local-apartment.js';
 import type { WorkerBoot } from './worker-boot.js';
 import { WorkerControl } from './worker-control.js';
@@ -34,13 +35,24 @@ const apartment: LocalApartment = new LocalApartment({
   },
   label,
   connect(peer) {
-    apartment.endpoint.call(0, CONTROL_OID, 'connect', [peer]).then(
+    // Offer a shared-memory link when this apartment uses one; the runtime takes it if the peer
+    // does too, and otherwise answers with a port.
+    const offer = boot.transport === 'shared-memory' ? createLink('shared-memory') : undefined;
+    const args = offer ? [peer, transfer({ end: offer.far }, offer.transfer)] : [peer];
+    apartment.endpoint.call(0, CONTROL_OID, 'connect', args).then(
       (reply) => {
-        const port = (reply as { port?: MessagePort } | null)?.port;
-        // null: the peer asked first and our end is already on its way as a Connect message.
-        if (port) apartment.endpoint.attach(peer, new PortTransport(port));
+        const r = reply as { port?: MessagePort; accepted?: boolean } | null;
+        if (offer && r?.accepted) apartment.endpoint.attach(peer, offer.near);
+        else {
+          offer?.near.close();
+          // null: the peer asked first and our end is already on its way as a Connect message.
+          if (r?.port) apartment.endpoint.attach(peer, attachLink(r.port));
+        }
       },
-      (err: unknown) => apartment.endpoint.peerGone(peer, err as Error),
+      (err: unknown) => {
+        offer?.near.close();
+        apartment.endpoint.peerGone(peer, err as Error);
+      },
     );
   },
   place: (className, mode, assignment) => apartment.endpoint.call(0, CONTROL_OID, 'place', [className, mode, assignment]) as Promise<number>,
@@ -57,7 +69,7 @@ const apartment: LocalApartment = new LocalApartment({
   onLifecycle(channel, msg) {
     switch (msg[0]) {
       case Op.Connect:
-        apartment.endpoint.attach(msg[1], new PortTransport(msg[2] as MessagePort));
+        apartment.endpoint.attach(msg[1], attachLink(msg[2]));
         return;
       case Op.PeerGone:
         if (channel.peer === msg[1] && msg[1] !== 0) {
@@ -88,7 +100,7 @@ apartment.endpoint.control = new WorkerControl(apartment, () => {
   setCurrentApartment(undefined);
 });
 setCurrentApartment(apartment);
-const toMain = apartment.endpoint.attach(0, new PortTransport(boot.port));
+const toMain = apartment.endpoint.attach(0, attachLink(boot.link));
 
 // The thread is ending (process.exit, an uncaught exception, an unhandled rejection): detach
 // hooks still run, synchronously, before it goes.

@@ -2,7 +2,7 @@
 // register classes, create worker apartments and objects, close everything. It also brokers the
 // direct channels between apartments and runs the placement and assignment decisions.
 import { EventEmitter } from 'node:events';
-import { MessageChannel, Worker, type ResourceLimits } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type * as TypedEmitterTypes from 'typed-emitter';
 import { Apartment } from '../apartments/apartment.js';
 import { isLive } from '../apartments/apartment-state.js';
@@ -20,7 +20,7 @@ import { SharedResourceRegistry, type SharedLease, type SharedResourceDefinition
 import type { RetryPolicy } from '../marshal/call-options.js';
 import { apartmentStats, type ApartmentStats } from '../apartments/apartment-stats.js';
 import { encodeError } from '../marshal/error-codec.js';
-import { PortTransport } from '../marshal/port-transport.js';
+import { checkLinkKind, createLink, type LinkKind } from '../apartments/links.js';
 import { CONTROL_OID, Op } from '../marshal/protocol.js';
 import type { Remote } from '../marshal/proxy.js';
 import { describeClass, type ClassRegistration } from './class-registry.js';
@@ -47,6 +47,8 @@ export interface RuntimeOptions {
   reentrancy?: Reentrancy;
   /** Retry policy for calls refused with retry-later (default: no retry). */
   retry?: RetryPolicy;
+  /** Transport between apartments: 'shared-memory' rings (default) or 'port' (MessagePort). */
+  transport?: LinkKind;
 }
 
 /** Options of createApartment(). */
@@ -55,6 +57,8 @@ export interface ApartmentOptions {
   resourceLimits?: ResourceLimits;
   /** Deadline of calls made from this apartment (ms; default: the runtime's). */
   defaultTimeoutMs?: number;
+  /** Transport of this apartment's links (default: the runtime's). */
+  transport?: LinkKind;
   /** Admission default for objects in this apartment (default: the runtime's). */
   reentrancy?: Reentrancy;
   /** Start a replacement apartment when this one faults (objects are not resurrected). */
@@ -101,6 +105,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly defaultTimeoutMs: number;
   private readonly reentrancy: Reentrancy;
   private readonly retry: RetryPolicy | undefined;
+  private readonly transport: LinkKind;
   private readonly deadlocks = new DeadlockDetector();
   private readonly restartPlans = new Map<Apartment, { options: ApartmentOptions; left: number }>();
   private nextId = 1;
@@ -136,6 +141,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.groupFor(this.defaultAssignment);
     this.reentrancy = checkReentrancy(options.reentrancy ?? 'turn-based');
     this.retry = options.retry;
+    this.transport = checkLinkKind(options.transport ?? 'shared-memory');
     const local: LocalApartment = new LocalApartment({
       id: 0,
       name: 'main',
@@ -163,7 +169,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       },
     });
     local.endpoint.control = new MainControl(local, {
-      connect: (requester, target) => this.broker.connect(requester, target),
+      connect: (requester, target, offer) => this.broker.connect(requester, target, offer),
       place: (requester, className, mode, assignment) => this.place(requester, className, mode, assignment),
       unreferenced: (apartment) => this.unreferenced(apartment),
       acquireShared: async (name, apartment) => {
@@ -208,7 +214,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidArgumentError('[apartment-name] an apartment name must be a non-empty string', { parameter: 'name' });
     }
-    const { port1, port2 } = new MessageChannel();
+    const kind = checkLinkKind(options.transport ?? this.transport);
+    const link = createLink(kind);
     const labels: Record<number, string> = { 0: this.label(0) };
     for (const a of this.byId.values()) labels[a.id] = a.label;
     const timeout = options.defaultTimeoutMs ?? this.defaultTimeoutMs;
@@ -216,16 +223,16 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
     }
     const boot: WorkerBoot = {
-      id, name, port: port2, classes: this.local.classTable.all(), defaultTimeoutMs: timeout, labels,
+      id, name, link: link.far, transport: kind, classes: this.local.classTable.all(), defaultTimeoutMs: timeout, labels,
       reentrancy: checkReentrancy(options.reentrancy ?? this.reentrancy), retry: this.retry, hooks: [...this.hookRegistrations],
     };
     const worker = new Worker(WORKER_ENTRY, {
       workerData: boot,
-      transferList: [port2],
+      transferList: link.transfer,
       name: `apartment:${name}`,
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });
-    const apt = new Apartment(id, name, worker, this.local.endpoint, (a, reason) => this.gone(a, reason));
+    const apt = new Apartment(id, name, kind, worker, this.local.endpoint, (a, reason) => this.gone(a, reason));
     this.byId.set(id, apt);
     if (options.idleTimeoutMs !== undefined) {
       if (!(typeof options.idleTimeoutMs === 'number' && options.idleTimeoutMs >= 0)) {
@@ -235,7 +242,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     }
     if (options.restart === 'on-fault') this.restartPlans.set(apt, { options, left: options.maxRestarts ?? 3 });
     labels[id] = apt.label;
-    this.local.endpoint.attach(id, new PortTransport(port1));
+    this.local.endpoint.attach(id, link.near);
     this.emit('apartment-created', apt);
     await apt.ready;
     if (this.idleTimeouts.has(apt)) this.unreferenced(apt.id);
