@@ -1,8 +1,7 @@
-// Call-path cases: sequential latency and pipelined throughput of a small add(a, b) through the
-// runtime, raw postMessage and comlink, measured side by side in one process run.
-import { Runtime } from '../../lib/index.js';
-import { startComlink, startRawPostMessage, type Baseline } from './baselines.js';
+// Call-path cases: the same calls through every subject, side by side in one process run, so the
+// ratios to raw postMessage are measured under the same machine load.
 import { medianOf, pipelinedRate, sequentialMicros } from './harness.js';
+import { comlink, piscina, rawPostMessage, runtime, type Subject } from './subjects.js';
 
 /** One measured figure. */
 export interface BenchRow {
@@ -10,35 +9,32 @@ export interface BenchRow {
   subject: string;
   value: number;
   unit: string;
+  /** For rates: higher is better; for times and sizes: lower is better. */
+  better: 'higher' | 'lower';
 }
 
-const RUNS = 5;
-
-async function startRuntime(): Promise<Baseline> {
-  const rt = await Runtime.start();
-  rt.registerClass('Adder', { module: new URL('./fixtures/adder.js', import.meta.url), export: 'Adder' });
-  const apt = await rt.createApartment({ name: 'bench' });
-  const adder = await apt.createObject<{ sum(a: number, b: number): number }>('Adder');
-  return { sum: (a, b) => adder.sum(a, b), close: () => rt.close() };
-}
+const hundredFields = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`field${i}`, i % 3 === 0 ? `v${i}` : i]));
 
 /** Run the call-path cases for every subject. */
 export async function benchCallPath(options: { quick: boolean }): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const seqCount = options.quick ? 1_000 : 5_000;
-  const pipeTotal = options.quick ? 20_000 : 100_000;
-  const subjects: [string, () => Promise<Baseline>][] = [
-    ['raw postMessage', startRawPostMessage],
-    ['runtime (port channel)', startRuntime],
-    ['comlink', startComlink],
-  ];
-  for (const [subject, start] of subjects) {
+  const runs = options.quick ? 3 : 5;
+  const seq = options.quick ? 1_000 : 4_000;
+  const pipe = options.quick ? 20_000 : 100_000;
+  const starts: (() => Promise<Subject>)[] = [rawPostMessage, () => runtime('port'), () => runtime('shared-memory'), comlink, piscina];
+  for (const start of starts) {
     const s = await start();
+    const row = (c: string, value: number, unit: string, better: 'higher' | 'lower'): void => {
+      rows.push({ case: c, subject: s.name, value, unit, better });
+    };
     try {
-      rows.push({ case: 'sequential small call', subject, unit: 'µs/call', value: await medianOf(RUNS, () => sequentialMicros(seqCount, () => s.sum(1, 2))) });
+      row('sequential small call', await medianOf(runs, () => sequentialMicros(seq, () => s.sum(1, 2))), 'µs/call', 'lower');
       for (const depth of [64, 1024]) {
-        rows.push({ case: `pipelined, ${depth} in flight`, subject, unit: 'calls/s', value: await medianOf(RUNS, () => pipelinedRate(pipeTotal, depth, () => s.sum(1, 2))) });
+        row(`pipelined small calls, ${depth} in flight`, await medianOf(runs, () => pipelinedRate(pipe, depth, () => s.sum(1, 2))), 'calls/s', 'higher');
       }
+      row('100-field object argument, 64 in flight', await medianOf(runs, () => pipelinedRate(pipe / 4, 64, () => s.echo(hundredFields))), 'calls/s', 'higher');
+      row('64 KiB buffer copied', await medianOf(runs, () => sequentialMicros(seq / 4, () => s.echo(new ArrayBuffer(65_536)))), 'µs/call', 'lower');
+      row('64 KiB buffer transferred', await medianOf(runs, () => sequentialMicros(seq / 4, () => s.echoTransfer(new ArrayBuffer(65_536)))), 'µs/call', 'lower');
     } finally {
       await s.close();
     }

@@ -1,0 +1,153 @@
+// Apartment-level cases: callbacks, spreading calls, start-up, memory, CPU per call, many busy
+// apartments on few cores, and the same-apartment path. Port and shared-memory runtimes side by
+// side where the transport matters.
+import { Runtime, release, type Remote } from '../../lib/index.js';
+import type { BenchRow } from './call-path-bench.js';
+import type { Adder } from './fixtures/adder.js';
+import { median, medianOf, pipelinedRate, sequentialMicros } from './harness.js';
+
+const ADDER = new URL('./fixtures/adder.js', import.meta.url);
+const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+
+async function start(transport: 'port' | 'shared-memory'): Promise<Runtime> {
+  const rt = await Runtime.start({ transport, logger: () => {} });
+  rt.registerClass('Adder', { module: ADDER, export: 'Adder' });
+  return rt;
+}
+
+/** The same method on an ordinary class, never registered: the baseline of the same-apartment path. */
+class PlainAdder {
+  sum(a: number, b: number): number {
+    return a + b;
+  }
+}
+
+/** Run the apartment cases. */
+export async function benchApartments(options: { quick: boolean }): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const runs = options.quick ? 3 : 5;
+  const n = options.quick ? 1_000 : 3_000;
+  for (const transport of ['port', 'shared-memory'] as const) {
+    const subject = `runtime (${transport === 'port' ? 'port channel' : 'shared memory'})`;
+    const row = (c: string, value: number, unit: string, better: 'higher' | 'lower', who = subject): void => {
+      rows.push({ case: c, subject: who, value, unit, better });
+    };
+    const rt = await start(transport);
+    try {
+      const a = await rt.createApartment({ name: 'a' });
+      const b = await rt.createApartment({ name: 'b' });
+      const adderA = await a.createObject<Adder>('Adder');
+      const adderB = await b.createObject<Adder>('Adder');
+
+      const back = async (x: number): Promise<number> => x + 1;
+      row('callback round trip (host → A → host)', await medianOf(runs, () => sequentialMicros(n, () => adderA.callBack(back, 1))), 'µs/call', 'lower');
+      row('apartment to apartment call (A → B), sequential', await medianOf(runs, async () => {
+        const t0 = performance.now();
+        await adderA.viaPeer(adderB, n);
+        return ((performance.now() - t0) * 1000) / n;
+      }), 'µs/call', 'lower');
+      const both = [adderA, adderB];
+      let i = 0;
+      row('calls spread over 2 apartments, 256 in flight', await medianOf(runs, () => pipelinedRate(n * 40, 256, () => both[i++ & 1]!.sum(1, 2))), 'calls/s', 'higher');
+
+      const cpu0 = process.cpuUsage();
+      const calls = n * 20;
+      await pipelinedRate(calls, 256, () => adderA.sum(1, 2));
+      const cpu = process.cpuUsage(cpu0);
+      row('host CPU time per pipelined call', ((cpu.user + cpu.system) * 1000) / calls, 'ns/call', 'lower');
+
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      await pipelinedRate(options.quick ? 200_000 : 1_000_000, 256, () => adderA.sum(1, 2));
+      gc();
+      row(`host heap growth after ${options.quick ? '200k' : '1M'} calls`, (process.memoryUsage().heapUsed - before) / 1024, 'KiB', 'lower');
+
+      const count = options.quick ? 20_000 : 100_000;
+      const heapA0 = await adderA.heapUsed();
+      gc();
+      const host0 = process.memoryUsage().heapUsed;
+      const tokens = (await adderA.tokens(count)) as unknown as object[];
+      const heapA1 = await adderA.heapUsed();
+      gc();
+      const host1 = process.memoryUsage().heapUsed;
+      row(`memory per exported object (${count / 1000}k)`, (heapA1 - heapA0) / count, 'bytes', 'lower');
+      row(`memory per live proxy (${count / 1000}k)`, (host1 - host0) / count, 'bytes', 'lower');
+      for (const t of tokens) release(t);
+      await adderA.drop();
+    } finally {
+      await rt.close();
+    }
+  }
+  rows.push(...(await apartmentCosts(options)));
+  return rows;
+}
+
+/** Start-up, pool checkout, idle memory, the same-apartment path and many busy apartments. */
+async function apartmentCosts(options: { quick: boolean }): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const rt = await start('shared-memory');
+  try {
+    const cold: number[] = [];
+    for (let i = 0; i < (options.quick ? 3 : 8); i++) {
+      const t0 = performance.now();
+      const apt = await rt.createApartment();
+      cold.push((performance.now() - t0) * 1000);
+      await apt.close();
+    }
+    rows.push({ case: 'get an apartment', subject: 'cold start (createApartment)', value: median(cold), unit: 'µs', better: 'lower' });
+    const pool = rt.createPool({ size: 2 });
+    await pool.warm();
+    const warm: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const t0 = performance.now();
+      const lease = await pool.checkout();
+      warm.push((performance.now() - t0) * 1000);
+      await lease.checkin();
+    }
+    rows.push({ case: 'get an apartment', subject: 'warm pool checkout', value: median(warm), unit: 'µs', better: 'lower' });
+    await pool.close();
+
+    gc();
+    const rss0 = process.memoryUsage().rss;
+    const idle = await Promise.all(Array.from({ length: 8 }, () => rt.createApartment()));
+    await new Promise((r) => setTimeout(r, 100));
+    gc();
+    rows.push({ case: 'memory per idle apartment (RSS, 8 apartments)', subject: 'runtime', value: (process.memoryUsage().rss - rss0) / 8 / 1024 / 1024, unit: 'MiB', better: 'lower' });
+    await Promise.all(idle.map((a) => a.close()));
+
+    const local = await rt.createInstance<Adder>('Adder');
+    const plain = new PlainAdder();
+    const iterations = 2_000_000;
+    const time = (f: () => number): number => {
+      let s = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < iterations; i++) s += f();
+      if (s < 0) throw new Error('unreachable');
+      return ((performance.now() - t0) * 1e6) / iterations;
+    };
+    rows.push({ case: 'same-apartment call', subject: 'plain method call', value: median([1, 2, 3].map(() => time(() => plain.sum(1, 2)))), unit: 'ns/call', better: 'lower' });
+    rows.push({ case: 'same-apartment call', subject: 'runtime object, same apartment', value: median([1, 2, 3].map(() => time(() => local.sum(1, 2)))), unit: 'ns/call', better: 'lower' });
+  } finally {
+    await rt.close();
+  }
+  rows.push(...(await busyApartments(options)));
+  return rows;
+}
+
+/** 8 apartments each kept busy by the host, on a 2-core machine: spinning must back off. */
+async function busyApartments(options: { quick: boolean }): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  for (const transport of ['port', 'shared-memory'] as const) {
+    const rt = await start(transport);
+    try {
+      const adders: Remote<Adder>[] = [];
+      for (let i = 0; i < 8; i++) adders.push(await (await rt.createApartment()).createObject<Adder>('Adder'));
+      let i = 0;
+      const rate = await medianOf(options.quick ? 2 : 3, () => pipelinedRate(options.quick ? 40_000 : 160_000, 512, () => adders[i++ & 7]!.sum(1, 2)));
+      rows.push({ case: '8 busy apartments on this machine, total', subject: `runtime (${transport === 'port' ? 'port channel' : 'shared memory'})`, value: rate, unit: 'calls/s', better: 'higher' });
+    } finally {
+      await rt.close();
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,88 @@
+// Everything the call-path cases compare, behind one small interface: raw postMessage, the
+// runtime over ports and over shared memory, comlink and piscina. Each runs its server in a worker.
+import { Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { Piscina } from 'piscina';
+import { Runtime, transfer, type Remote } from '../../lib/index.js';
+import type { Adder } from './fixtures/adder.js';
+
+/** A started subject. */
+export interface Subject {
+  name: string;
+  sum(a: number, b: number): Promise<number>;
+  echo(v: unknown): Promise<unknown>;
+  echoTransfer(buf: ArrayBuffer): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export async function rawPostMessage(): Promise<Subject> {
+  const worker = new Worker(new URL('./workers/raw-echo.js', import.meta.url));
+  const pending = new Map<number, (v: unknown) => void>();
+  let nextId = 1;
+  worker.on('message', (msg: [number, unknown]) => {
+    const r = pending.get(msg[0])!;
+    pending.delete(msg[0]);
+    r(msg[1]);
+  });
+  await new Promise((r) => worker.once('online', r));
+  const send = (a: unknown, b: unknown, moved: ArrayBuffer[] = []): Promise<unknown> => new Promise((resolve) => {
+    const id = nextId++;
+    pending.set(id, resolve);
+    worker.postMessage([id, a, b], moved);
+  });
+  return {
+    name: 'raw postMessage',
+    sum: (a, b) => send(a, b) as Promise<number>,
+    echo: (v) => send('echo', v),
+    echoTransfer: (buf) => send('echo', buf, [buf]),
+    close: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+/** The runtime with one apartment hosting an Adder, over the given transport. */
+export async function runtime(transport: 'port' | 'shared-memory'): Promise<Subject & { rt: Runtime; adder: Remote<Adder> }> {
+  const rt = await Runtime.start({ transport, logger: () => {} });
+  rt.registerClass('Adder', { module: new URL('./fixtures/adder.js', import.meta.url), export: 'Adder' });
+  const apt = await rt.createApartment({ name: 'bench' });
+  const adder = await apt.createObject<Adder>('Adder');
+  return {
+    name: transport === 'port' ? 'runtime (port channel)' : 'runtime (shared memory)',
+    rt,
+    adder,
+    sum: (a, b) => adder.sum(a, b),
+    echo: (v) => adder.echo(v),
+    echoTransfer: (buf) => adder.echoTransfer(transfer(buf, [buf])),
+    close: () => rt.close(),
+  };
+}
+
+export async function comlink(): Promise<Subject> {
+  const worker = new Worker(new URL('./workers/comlink-echo.js', import.meta.url));
+  await new Promise((r) => worker.once('online', r));
+  const remote = Comlink.wrap<{ sum(a: number, b: number): number; echo(v: unknown): unknown }>(nodeEndpoint(worker));
+  return {
+    name: 'comlink',
+    sum: (a, b) => remote.sum(a, b),
+    echo: (v) => remote.echo(v) as Promise<unknown>,
+    echoTransfer: (buf) => remote.echo(Comlink.transfer(buf, [buf])) as Promise<unknown>,
+    close: async () => {
+      remote[Comlink.releaseProxy]();
+      await worker.terminate();
+    },
+  };
+}
+
+export async function piscina(): Promise<Subject> {
+  const pool = new Piscina({ filename: new URL('./workers/piscina-task.js', import.meta.url).href, minThreads: 1, maxThreads: 1 });
+  await pool.run({ a: 0, b: 0 });
+  return {
+    name: 'piscina',
+    sum: (a, b) => pool.run({ a, b }) as Promise<number>,
+    echo: (v) => pool.run({ echo: v }),
+    echoTransfer: (buf) => pool.run({ echo: Piscina.move(buf) }, { transferList: [buf] }),
+    close: () => pool.destroy(),
+  };
+}
