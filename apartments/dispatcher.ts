@@ -49,9 +49,7 @@ export class Dispatcher implements CallDispatcher {
     // Indexed reads, not destructuring: this is the hot path of every call.
     const callId = msg[1];
     const oid = msg[2];
-    const method = msg[3];
     const refs = msg[5];
-    const causality = msg[6];
     const control = oid === CONTROL_OID;
     const target = control ? endpoint.control : endpoint.exports.get(oid)?.object;
     if (target === undefined) {
@@ -61,13 +59,26 @@ export class Dispatcher implements CallDispatcher {
     }
     const filter = control ? undefined : this.options.filter();
     if (filter && !this.filterAccepts(filter, endpoint, channel, msg, target)) return;
-    let args: unknown[];
+    let decoded: unknown[] | Promise<unknown[]>;
     try {
-      args = endpoint.decodeArgs(channel, msg[4], refs);
+      decoded = endpoint.decodeArgs(channel, msg[4], refs);
     } catch (err) {
       channel.replyError(callId, err, endpoint.self);
       return;
     }
+    if (decoded instanceof Promise) {
+      // An argument needs its class loaded here first (a free-threaded view): admit once it is.
+      decoded.then((args) => this.admitCall(endpoint, channel, msg, target, control, args), (err: unknown) => channel.replyError(callId, err, endpoint.self));
+      return;
+    }
+    this.admitCall(endpoint, channel, msg, target, control, decoded);
+  }
+
+  private admitCall(endpoint: Endpoint, channel: Channel, msg: CallMessage, target: object, control: boolean, args: unknown[]): void {
+    const callId = msg[1];
+    const method = msg[3];
+    const refs = msg[5];
+    const causality = msg[6];
     const served = new ServedCall(channel.peer, causality, refs);
     const admission = this.options.admission;
     const turn = admission.enter(target, method, causality, control);

@@ -3,6 +3,19 @@
 
 import type { Transferable } from './transport.js';
 
+/**
+ * An object with this method travels by value under a named unmarshaler: the method returns the
+ * unmarshaler's key and a cloneable payload, and the receiving apartment rebuilds the object from
+ * them (used by free-threaded objects and free-pool handles).
+ */
+export const CUSTOM_MARSHAL: unique symbol = Symbol('apartment-runtime.custom-marshal');
+
+/** What CUSTOM_MARSHAL returns. */
+export interface CustomMarshaled {
+  key: string;
+  payload: unknown;
+}
+
 /** Objects explicitly marked with byRef(). Weak: marking never keeps an object alive. */
 const markedObjects = new WeakSet<object>();
 /** Prototypes whose instances always travel by reference (registered classes). */

@@ -386,7 +386,7 @@ function isRefs(x: unknown): x is WireRefs {
   if (x === 0) return true;
   if (!Array.isArray(x)) return false;
   for (const r of x) {
-    if (!Array.isArray(r) || !Array.isArray(r[0]) || !isId(r[1]) || !isId(r[2]) || (r[3] !== 0 && r[3] !== 1) || !isId(r[4])) return false;
+    if (!Array.isArray(r) || !Array.isArray(r[0]) || !isId(r[1]) || !isId(r[2]) || (r[3] !== 0 && r[3] !== 1 && r[3] !== 2) || !isId(r[4])) return false;
     for (const step of r[0]) if (typeof step !== 'string' && typeof step !== 'number') return false;
   }
   return true;

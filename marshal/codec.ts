@@ -4,7 +4,7 @@
 // container only when something inside it was replaced, so a plain argument list costs no
 // allocation. Decoding puts the resolved references back at their paths.
 import { MarshalError } from '../lib/errors.js';
-import { isByRefObject, takeTransferList } from './by-ref.js';
+import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
@@ -20,6 +20,8 @@ export interface RefSpace {
   resolve(ref: WireRef, peer: number): unknown;
   /** Give back references made for a value that will not be sent after all. */
   discard(refs: WireRef[], peer: number): void;
+  /** Rebuild a value sent by value under `key` (may be asynchronous, e.g. to load its class). */
+  unmarshal(key: string, payload: unknown, peer: number): unknown;
 }
 
 /** An encoded value: the clone-ready value, the references found in it, and what to transfer. */
@@ -73,21 +75,48 @@ function run(st: WalkState, body: () => unknown): Encoded {
   }
 }
 
-/** Put references back into a received value; `value` is a fresh clone and is changed in place. */
+/**
+ * Put references back into a received value; `value` is a fresh clone and is changed in place.
+ * Returns a promise only when an unmarshaler had to wait (loading a class); otherwise the value.
+ */
 export function decodeValue(space: RefSpace, value: unknown, refs: WireRefs, peer: number): unknown {
   if (refs === 0) return value;
   let root = value;
+  let waits: Promise<unknown>[] | undefined;
   for (const ref of refs) {
-    const resolved = space.resolve(ref, peer);
     const path = ref[0];
-    if (path.length === 0) {
-      root = resolved;
-      continue;
+    let resolved: unknown;
+    if (ref[3] === RefKind.Value) {
+      const holder = valueAt(root, path) as { k?: unknown; p?: unknown } | null;
+      if (holder === null || typeof holder !== 'object' || typeof holder.k !== 'string') {
+        throw new MarshalError(`[marshal] a by-value reference at ${formatPath('value', path)} is malformed`, { path: formatPath('value', path) });
+      }
+      resolved = space.unmarshal(holder.k, holder.p, peer);
+      if (resolved instanceof Promise) {
+        const at = path;
+        (waits ??= []).push(resolved.then((v) => {
+          root = put(root, at, v);
+        }));
+        continue;
+      }
+    } else {
+      resolved = space.resolve(ref, peer);
     }
-    let parent = root as Record<PathStep, unknown>;
-    for (let i = 0; i < path.length - 1; i++) parent = parent[path[i]!] as Record<PathStep, unknown>;
-    parent[path[path.length - 1]!] = resolved;
+    root = put(root, path, resolved);
   }
+  return waits ? Promise.all(waits).then(() => root) : root;
+}
+
+function valueAt(root: unknown, path: readonly PathStep[]): unknown {
+  let v = root;
+  for (const step of path) v = (v as Record<PathStep, unknown>)[step];
+  return v;
+}
+
+function put(root: unknown, path: readonly PathStep[], value: unknown): unknown {
+  if (path.length === 0) return value;
+  const parent = valueAt(root, path.slice(0, -1)) as Record<PathStep, unknown>;
+  parent[path[path.length - 1]!] = value;
   return root;
 }
 
@@ -118,6 +147,12 @@ function walk(v: unknown, st: WalkState): unknown {
   const obj = v as object;
   const state = (obj as { [REMOTE_STATE]?: RemoteState })[REMOTE_STATE];
   if (state) return addRef(st, st.space.marshalProxy(state, st.peer));
+  const custom = (obj as { [CUSTOM_MARSHAL]?: () => CustomMarshaled })[CUSTOM_MARSHAL];
+  if (typeof custom === 'function') {
+    const { key, payload } = custom.call(obj);
+    (st.refs ??= []).push([st.path.slice(), 0, 0, RefKind.Value, 0]);
+    return { k: key, p: payload };
+  }
   const moved = takeTransferList(obj);
   if (moved) (st.transfer ??= []).push(...moved);
   if (Array.isArray(obj)) return walkArray(obj, st);

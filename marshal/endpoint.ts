@@ -6,7 +6,7 @@ import { CallOptions, type RetryPolicy } from './call-options.js';
 import { Channel, type ChannelHandler } from './channel.js';
 import { decodeValue, encodeArgs, encodeValue, type RefSpace } from './codec.js';
 import { ExportTable } from './export-table.js';
-import { CONTROL_OID, Op } from './protocol.js';
+import { CONTROL_OID, Op, RefKind } from './protocol.js';
 import type { AddRefMessage, CallMessage, ConnectMessage, PeerGoneMessage, ReadyMessage, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { createProxy, remoteStateOf as remoteOf } from './proxy.js';
 import type { ProxyHost, RemoteState } from './remote-state.js';
@@ -61,6 +61,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   private readonly channels = new Map<number, Channel>();
   private readonly proxies = new Map<number, Map<number, WeakRef<object>>>();
   private readonly loans = new Map<number, Loan>();
+  private readonly unmarshalers = new Map<string, (payload: unknown, peer: number) => unknown>();
   private nextLoan = 1;
   private readonly finalizer = new FinalizationRegistry<RemoteState>((state) => this.collected(state));
 
@@ -222,8 +223,20 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     return proxy;
   }
 
+  /** Install how values sent by value under `key` are rebuilt in this apartment. */
+  registerUnmarshaler(key: string, unmarshal: (payload: unknown, peer: number) => unknown): void {
+    this.unmarshalers.set(key, unmarshal);
+  }
+
+  unmarshal(key: string, payload: unknown, peer: number): unknown {
+    const fn = this.unmarshalers.get(key);
+    if (!fn) throw new ProtocolError(`[protocol] ${this.options.label(peer)} sent a value of kind '${key}' that this apartment cannot rebuild`);
+    return fn(payload, peer);
+  }
+
   discard(refs: WireRef[], peer: number): void {
-    for (const [, apt, oid, , loan] of refs) {
+    for (const [, apt, oid, kind, loan] of refs) {
+      if (kind === RefKind.Value) continue;
       if (apt === this.self && loan === 0) this.exports.release(oid, peer, 1);
       else if (loan !== 0) this.onLoanReturn(undefined, loan);
     }
@@ -285,7 +298,8 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
 
   discardIncoming(channel: Channel, refs: WireRefs): void {
     if (refs === 0) return;
-    for (const [, apt, oid, , loan] of refs) {
+    for (const [, apt, oid, kind, loan] of refs) {
+      if (kind === RefKind.Value) continue;
       if (loan !== 0) channel.post([Op.LoanReturn, loan]);
       else if (apt !== this.self) channel.post([Op.Release, oid, 1]);
     }
@@ -317,8 +331,8 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
    */
   releaseArrivals(refs: WireRefs): void {
     if (refs === 0) return;
-    for (const [, apt, oid] of refs) {
-      if (apt === this.self) continue;
+    for (const [, apt, oid, kind] of refs) {
+      if (apt === this.self || kind === RefKind.Value) continue;
       const proxy = this.proxies.get(apt)?.get(oid)?.deref();
       const state = remoteOf(proxy);
       if (!state || state.released || state.disconnected) continue;
@@ -331,9 +345,9 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     }
   }
 
-  /** Rebuild a call's arguments (references become proxies or, coming home, the objects). */
-  decodeArgs(channel: Channel, args: unknown[], refs: WireRefs): unknown[] {
-    return decodeValue(this, args, refs, channel.peer) as unknown[];
+  /** Rebuild a call's arguments (references become proxies or, coming home, the objects); a promise only if an unmarshaler must wait. */
+  decodeArgs(channel: Channel, args: unknown[], refs: WireRefs): unknown[] | Promise<unknown[]> {
+    return decodeValue(this, args, refs, channel.peer) as unknown[] | Promise<unknown[]>;
   }
 
   /**

@@ -33,6 +33,11 @@ export const RefKind = {
   Object: 0,
   /** A function (callback): arrives as a callable proxy. */
   Function: 1,
+  /**
+   * Marshal-by-value under a named unmarshaler (free-threaded objects, free-pool handles): the value
+   * at the path is `{ k: key, p: payload }`; apartment and oid are 0.
+   */
+  Value: 2,
 } as const;
 
 export type RefKindCode = (typeof RefKind)[keyof typeof RefKind];
