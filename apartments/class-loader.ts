@@ -22,6 +22,8 @@ export class ClassLoader {
     private readonly classes: ClassTable,
     /** Settles once the apartment's attach hooks have run: nothing is constructed before that. */
     private readonly beforeConstruct: () => Promise<void> = () => Promise.resolve(),
+    /** Told of every class loaded here (free classes are adopted by the free-object registry). */
+    private readonly onLoaded: (loaded: LoadedClass) => void = () => {},
   ) {}
 
   /** Forget every loaded class (a pooled apartment is being reset). */
@@ -43,7 +45,10 @@ export class ClassLoader {
       } catch (err) {
         return Promise.reject(err);
       }
-      p = importClass(descriptor);
+      p = importClass(descriptor).then((loaded) => {
+        this.onLoaded(loaded);
+        return loaded;
+      });
       this.cache.set(name, p);
       p.catch(() => this.cache.delete(name));
     }

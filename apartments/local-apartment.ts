@@ -15,6 +15,7 @@ import { Admission, type MessageFilter, type Reentrancy, type WaitReporter } fro
 import { ClassLoader } from './class-loader.js';
 import type { AssignmentSpec } from './assignment.js';
 import { HookRunner } from './apartment-hooks.js';
+import { FreeObjects, type FreeClass } from './free-objects.js';
 import { Dispatcher } from './dispatcher.js';
 import { SharedLease } from '../lib/shared-resources.js';
 import { release } from '../marshal/proxy.js';
@@ -46,6 +47,8 @@ export interface LocalApartmentOptions {
   retry: RetryPolicy | undefined;
   /** Where waiting calls are reported, for deadlock detection. */
   waits: WaitReporter;
+  /** The free pool's apartment ids (known to pool threads; empty elsewhere). */
+  pool?: readonly number[];
 }
 
 /** This thread's apartment: marshaling endpoint, classes and creation paths. */
@@ -59,6 +62,7 @@ export class LocalApartment implements ApartmentContext {
   readonly endpoint: Endpoint;
   readonly admission: Admission;
   readonly hooks: HookRunner;
+  readonly freeObjects: FreeObjects;
   private readonly resetHooks: (() => void | Promise<void>)[] = [];
   private filter: MessageFilter | undefined;
   private causalityCounter = 0;
@@ -69,7 +73,9 @@ export class LocalApartment implements ApartmentContext {
     this.kind = options.kind;
     this.classTable = new ClassTable(options.classes);
     this.hooks = new HookRunner(this, options.warn);
-    this.loader = new ClassLoader(this.classTable, () => this.hooks.ready);
+    this.loader = new ClassLoader(this.classTable, () => this.hooks.ready, (loaded) => {
+      if (loaded.contract.name === 'free') this.freeObjects.adopt(loaded.descriptor.name, loaded.cls as unknown as FreeClass);
+    });
     this.admission = new Admission(options.id, options.reentrancy, options.waits);
     this.dispatcher = new Dispatcher({
       label: options.label(options.id),
@@ -90,6 +96,12 @@ export class LocalApartment implements ApartmentContext {
       label: options.label,
       warn: options.warn,
     });
+    this.freeObjects = this.initFree();
+  }
+
+  /** Runtime internals: built after the endpoint, which the free-object registry uses. */
+  private initFree(): FreeObjects {
+    return new FreeObjects(this.id, this.kind === 'pool', this.loader, this.endpoint, () => [...(this.options.pool ?? [])]);
   }
 
   get classes(): readonly string[] {
@@ -162,10 +174,9 @@ export class LocalApartment implements ApartmentContext {
       case 'main':
         return (await this.createAt(0, className, args)) as T;
       case 'assigned':
-        return (await this.createAt(await this.options.place(className, 'in-process'), className, args)) as T;
       case 'free-pool':
       case 'host':
-        throw new ContractViolationError(`[placement-unavailable] class '${className}' (contract '${contract.name}') asks for ${placement.kind === 'host' ? 'a host apartment' : 'the free pool'}, which this runtime does not provide; use the 'apartment' or 'single' contract`);
+        return (await this.createAt(await this.options.place(className, 'in-process'), className, args)) as T;
       default: {
         const unreachable: never = placement;
         throw new ContractViolationError(`[placement] unknown placement ${JSON.stringify(unreachable)}`);

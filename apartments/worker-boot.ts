@@ -11,6 +11,10 @@ export interface WorkerBoot {
   readonly name: string;
   /** This apartment's end of its link to the main apartment. */
   readonly link: LinkEnd;
+  /** 'pool' for the free pool's threads. */
+  readonly kind: 'worker' | 'pool';
+  /** The free pool's apartment ids (pool threads only). */
+  readonly pool: readonly number[];
   /** The transport this apartment's links use. */
   readonly transport: LinkKind;
   readonly classes: readonly ClassDescriptor[];

@@ -3,6 +3,7 @@
 import type { ClassDescriptor } from '../lib/class-registry.js';
 import { DeadlockError, InvalidArgumentError } from '../lib/errors.js';
 import type { HooksRegistration } from './apartment-hooks.js';
+import type { FreePayload } from './free-objects.js';
 import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
 import type { LocalApartment } from './local-apartment.js';
 
@@ -32,6 +33,12 @@ export class WorkerControl {
 
   registerHooks(registration: HooksRegistration): Promise<void> {
     return this.apartment.hooks.register(registration);
+  }
+
+  /** Run a method of a free-threaded object on this pool thread. */
+  invokeFree(payload: FreePayload, method: unknown, args: unknown): Promise<unknown> {
+    if (typeof method !== 'string' || !Array.isArray(args)) throw new InvalidArgumentError('[invoke-free] needs a method name and an argument list', { parameter: 'method' });
+    return this.apartment.freeObjects.invoke(payload, method, args);
   }
 
   /** Make the apartment as new for its next user (pool checkin). */

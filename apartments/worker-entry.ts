@@ -24,7 +24,8 @@ function tellMain(method: string, args: unknown[]): void {
 const apartment: LocalApartment = new LocalApartment({
   id: boot.id,
   name: boot.name,
-  kind: 'worker',
+  kind: boot.kind,
+  pool: boot.pool,
   defaultTimeoutMs: boot.defaultTimeoutMs,
   reentrancy: boot.reentrancy,
   retry: boot.retry,

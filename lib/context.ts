@@ -8,7 +8,7 @@ import type { AssignmentSpec } from '../apartments/assignment.js';
 import type { SharedLease } from './shared-resources.js';
 
 /** What kind of apartment a thread belongs to. */
-export type ApartmentKind = 'main' | 'worker';
+export type ApartmentKind = 'main' | 'worker' | 'pool';
 
 /** The apartment the calling code runs in, as user code sees it. */
 export interface ApartmentContext {

@@ -2,6 +2,7 @@
 // register classes, create worker apartments and objects, close everything. It also brokers the
 // direct channels between apartments and runs the placement and assignment decisions.
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type * as TypedEmitterTypes from 'typed-emitter';
 import { Apartment } from '../apartments/apartment.js';
@@ -47,6 +48,8 @@ export interface RuntimeOptions {
   reentrancy?: Reentrancy;
   /** Retry policy for calls refused with retry-later (default: no retry). */
   retry?: RetryPolicy;
+  /** Threads of the free pool (MTA) that run `free` objects' calls (default: the number of cores). */
+  freePoolSize?: number;
   /** Transport between apartments: 'shared-memory' rings (default) or 'port' (MessagePort). */
   transport?: LinkKind;
 }
@@ -109,6 +112,11 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly deadlocks = new DeadlockDetector();
   private readonly restartPlans = new Map<Apartment, { options: ApartmentOptions; left: number }>();
   private nextId = 1;
+  private readonly freePoolSize: number;
+  private freeThreads: Promise<Apartment[]> | undefined;
+  private freeRotation = 0;
+  private readonly poolIds = new Set<number>();
+  private host: Promise<Apartment> | undefined;
   private closing: Promise<void> | undefined;
 
   /** Start the runtime; the calling thread joins it as the main apartment. */
@@ -138,6 +146,10 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     }
     this.maxApartments = max;
     this.defaultAssignment = options.assignment ?? 'single-thread';
+    this.freePoolSize = options.freePoolSize ?? availableParallelism();
+    if (!Number.isInteger(this.freePoolSize) || this.freePoolSize < 1) {
+      throw new InvalidArgumentError(`[free-pool] freePoolSize must be a whole number ≥ 1; got ${String(options.freePoolSize)}`, { parameter: 'freePoolSize' });
+    }
     this.groupFor(this.defaultAssignment);
     this.reentrancy = checkReentrancy(options.reentrancy ?? 'turn-based');
     this.retry = options.retry;
@@ -207,9 +219,12 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   }
 
   /** Start a new worker apartment and wait until it serves calls. */
-  async createApartment(options: ApartmentOptions = {}): Promise<Apartment> {
+  createApartment(options: ApartmentOptions = {}): Promise<Apartment> {
+    return this.startApartment(options, 'worker', [], this.nextId++);
+  }
+
+  private async startApartment(options: ApartmentOptions, role: 'worker' | 'pool', pool: readonly number[], id: number): Promise<Apartment> {
     this.assertOpen();
-    const id = this.nextId++;
     const name = options.name ?? `apartment-${id}`;
     if (typeof name !== 'string' || name.length === 0) {
       throw new InvalidArgumentError('[apartment-name] an apartment name must be a non-empty string', { parameter: 'name' });
@@ -223,7 +238,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
     }
     const boot: WorkerBoot = {
-      id, name, link: link.far, transport: kind, classes: this.local.classTable.all(), defaultTimeoutMs: timeout, labels,
+      id, name, kind: role, pool, link: link.far, transport: kind, classes: this.local.classTable.all(), defaultTimeoutMs: timeout, labels,
       reentrancy: checkReentrancy(options.reentrancy ?? this.reentrancy), retry: this.retry, hooks: [...this.hookRegistrations],
     };
     const worker = new Worker(WORKER_ENTRY, {
@@ -281,6 +296,16 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       this.local.hooks.register(reg),
       ...[...this.byId.values()].filter((a) => isLive(a.state)).map((a) => this.local.endpoint.call(a.id, CONTROL_OID, 'registerHooks', [reg])),
     ]);
+  }
+
+  /** The free pool (COM's MTA): its threads, started together on first use. */
+  freePool(): Promise<Apartment[]> {
+    this.freeThreads ??= (() => {
+      const ids = Array.from({ length: this.freePoolSize }, () => this.nextId++);
+      for (const id of ids) this.poolIds.add(id);
+      return Promise.all(ids.map((id, i) => this.startApartment({ name: `free-${i + 1}` }, 'pool', ids, id)));
+    })();
+    return this.freeThreads;
   }
 
   /** A pool of warm apartments, each lent to one owner at a time and reset on checkin. */
@@ -343,7 +368,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private async place(requester: number, className: string, mode: CreationMode, assignment: AssignmentSpec | undefined): Promise<number> {
     this.assertOpen();
     const contract = await this.local.loader.contractOf(className);
-    const placement = contract.place({ creator: requester === 0 ? 'main' : 'worker', mode, hasMainApartment: true });
+    const creator = requester === 0 ? 'main' : this.poolIds.has(requester) ? 'pool' : 'worker';
+    const placement = contract.place({ creator, mode, hasMainApartment: true });
     switch (placement.kind) {
       case 'creator':
         return requester;
@@ -351,9 +377,13 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
         return 0;
       case 'assigned':
         return (await this.groupFor(assignment ?? this.defaultAssignment).assign({ className, creator: requester })).id;
-      case 'free-pool':
+      case 'free-pool': {
+        const pool = await this.freePool();
+        return pool[this.freeRotation++ % pool.length]!.id;
+      }
       case 'host':
-        throw new ContractViolationError(`[placement-unavailable] class '${className}' (contract '${contract.name}') asks for ${placement.kind === 'host' ? 'a host apartment' : 'the free pool'}, which this runtime does not provide; use the 'apartment' or 'single' contract`);
+        this.host ??= this.createApartment({ name: 'host' });
+        return (await this.host).id;
       default: {
         const unreachable: never = placement;
         throw new ContractViolationError(`[placement] unknown placement ${JSON.stringify(unreachable)}`);

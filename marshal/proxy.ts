@@ -3,7 +3,7 @@
 // proxy is never mistaken for a promise; disposing it releases the reference.
 import { CallOptions } from './call-options.js';
 import { RefKind } from './protocol.js';
-import { REMOTE_STATE, type RemoteState } from './remote-state.js';
+import { INDIRECT, REMOTE_STATE, type RemoteState } from './remote-state.js';
 
 type AnyFunction = (...args: never[]) => unknown;
 
@@ -82,9 +82,10 @@ export function remoteStateOf(value: unknown): RemoteState | undefined {
   return (value as { [REMOTE_STATE]?: RemoteState })[REMOTE_STATE];
 }
 
-/** Whether `value` is a proxy for an object in another apartment. */
+/** Whether `value` stands for an object elsewhere (a proxy, or a free-pool handle) rather than being it. */
 export function isProxy(value: unknown): boolean {
-  return remoteStateOf(value) !== undefined;
+  if (remoteStateOf(value) !== undefined) return true;
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && (value as { [INDIRECT]?: boolean })[INDIRECT] === true;
 }
 
 /**

@@ -5,6 +5,9 @@ import type { RefKindCode } from './protocol.js';
 /** Reads a proxy's state; on anything that is not one of our proxies it yields undefined. */
 export const REMOTE_STATE: unique symbol = Symbol('apartment-runtime.remote-state');
 
+/** Present (true) on stand-ins that are not proxies but still call elsewhere (free-pool handles). */
+export const INDIRECT: unique symbol = Symbol('apartment-runtime.indirect');
+
 /** The marshal-side facts about one imported object reference. */
 export interface RemoteState {
   readonly apartment: number;

@@ -6,6 +6,7 @@ const here: Placement = Object.freeze({ kind: 'creator' });
 const main: Placement = Object.freeze({ kind: 'main' });
 const assigned: Placement = Object.freeze({ kind: 'assigned' });
 const host: Placement = Object.freeze({ kind: 'host' });
+const freePool: Placement = Object.freeze({ kind: 'free-pool' });
 
 /** `single`: every instance lives in the main apartment (COM's legacy "no ThreadingModel"). */
 export const single: Contract = defineContract({
@@ -24,6 +25,18 @@ export const apartment: Contract = defineContract({
   place(r: PlacementRequest): Placement {
     if (r.mode === 'external') return assigned;
     return r.creator === 'pool' ? host : here;
+  },
+});
+
+/**
+ * `free`: state in shared memory; created in the free pool (a pool thread creating one keeps it);
+ * references travel as the shared state, not as proxies (see apartments/free-objects.ts).
+ */
+export const free: Contract = defineContract({
+  name: 'free',
+  marshal: 'agile',
+  place(r: PlacementRequest): Placement {
+    return r.creator === 'pool' ? here : freePool;
   },
 });
 

@@ -1,0 +1,161 @@
+// Free-threaded objects (COM's MTA and free-threaded marshaler). A `free` class keeps its instance
+// state in shared memory: `toShared()` returns it (SharedArrayBuffers and plain data) and the static
+// `fromShared(state)` builds a view bound to the same memory. References to a free object travel as
+// that state, never as an ObjRef:
+// - in a free-pool thread, or when the class is `static agile = true`, the receiver gets its own
+//   local view: calls run on the caller's thread with no hop;
+// - elsewhere, the receiver gets a handle whose calls run on whichever pool thread is least busy,
+//   so two calls to one object really run in parallel.
+// One registry per thread (the thread's apartment owns it).
+import { ContractViolationError, InvalidArgumentError } from '../lib/errors.js';
+import { CUSTOM_MARSHAL, type CustomMarshaled } from '../marshal/by-ref.js';
+import { isProxy } from '../marshal/proxy.js';
+import { INDIRECT } from '../marshal/remote-state.js';
+import type { Endpoint } from '../marshal/endpoint.js';
+import { CONTROL_OID } from '../marshal/protocol.js';
+import { invokeMember } from '../marshal/stub.js';
+import type { ClassLoader } from './class-loader.js';
+
+/** What a free class must provide. */
+export interface FreeClass {
+  new (...args: never[]): { toShared(): unknown };
+  fromShared(state: unknown): object;
+  agile?: boolean;
+}
+
+/** The by-value form of a free object. */
+export interface FreePayload {
+  fid: string;
+  className: string;
+  shared: unknown;
+  agile: boolean;
+  /** The free pool's apartments when the reference was made. */
+  pool: number[];
+}
+
+const FREE_KEY = 'free';
+/** Views a pool thread keeps (they can always be rebuilt from the shared state). */
+const MAX_VIEWS = 10_000;
+
+/** This thread's free-object state: ids of the objects made here, views, and calls in flight per pool thread. */
+export class FreeObjects {
+  private readonly ids = new WeakMap<object, FreePayload>();
+  private readonly views = new Map<string, object>();
+  private readonly inFlight = new Map<number, number>();
+  private counter = 0;
+  private rotate = 0;
+
+  constructor(
+    private readonly apartmentId: number,
+    /** Whether this thread belongs to the free pool (it may hold direct views). */
+    private readonly inPool: boolean,
+    private readonly loader: ClassLoader,
+    private readonly endpoint: Endpoint,
+    private readonly poolIds: () => number[],
+  ) {
+    endpoint.registerUnmarshaler(FREE_KEY, (payload) => this.unmarshal(payload as FreePayload));
+  }
+
+  /** Make instances of `cls` travel as free objects (called when the class is loaded here). */
+  adopt(className: string, cls: FreeClass): void {
+    if (typeof cls.fromShared !== 'function' || typeof (cls.prototype as { toShared?: unknown }).toShared !== 'function') {
+      throw new ContractViolationError(`[free-class] class '${className}' is 'free' but lacks toShared() and static fromShared(state); keep its state in shared memory and provide both`);
+    }
+    const registry = this;
+    Object.defineProperty(cls.prototype, CUSTOM_MARSHAL, {
+      configurable: true,
+      value(this: { toShared(): unknown }): CustomMarshaled {
+        return { key: FREE_KEY, payload: registry.describe(this, className, cls) };
+      },
+    });
+  }
+
+  /** Call a method of a free object on this pool thread (the pool's control object calls this). */
+  async invoke(payload: FreePayload, method: string, args: unknown[]): Promise<unknown> {
+    const view = await this.view(payload);
+    return invokeMember(view, method, args);
+  }
+
+  private describe(instance: { toShared(): unknown }, className: string, cls: FreeClass): FreePayload {
+    let payload = this.ids.get(instance);
+    if (cls.agile === true) checkAgile(instance, className);
+    if (!payload) {
+      const agile = cls.agile === true;
+      payload = { fid: `${this.apartmentId}.${++this.counter}`, className, shared: instance.toShared(), agile, pool: this.poolIds() };
+      this.ids.set(instance, payload);
+      this.remember(payload.fid, instance);
+    }
+    return payload;
+  }
+
+  private unmarshal(payload: FreePayload): unknown {
+    if (this.inPool || payload.agile) {
+      const known = this.views.get(payload.fid);
+      return known ?? this.view(payload);
+    }
+    return this.handle(payload);
+  }
+
+  private async view(payload: FreePayload): Promise<object> {
+    const known = this.views.get(payload.fid);
+    if (known) return known;
+    const loaded = await this.loader.load(payload.className);
+    const view = (loaded.cls as unknown as FreeClass).fromShared(payload.shared);
+    this.ids.set(view, payload);
+    this.remember(payload.fid, view);
+    return view;
+  }
+
+  private remember(fid: string, view: object): void {
+    if (this.views.size >= MAX_VIEWS) this.views.delete(this.views.keys().next().value as string);
+    this.views.set(fid, view);
+  }
+
+  /** A handle whose calls run in the free pool, on the least busy thread. */
+  private handle(payload: FreePayload): object {
+    const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+    const call = (method: string, args: unknown[]): Promise<unknown> => {
+      const target = this.pickPoolThread(payload.pool);
+      this.inFlight.set(target, (this.inFlight.get(target) ?? 0) + 1);
+      const done = (): void => {
+        this.inFlight.set(target, this.inFlight.get(target)! - 1);
+      };
+      const p = this.endpoint.call(target, CONTROL_OID, 'invokeFree', [payload, method, args]);
+      p.then(done, done);
+      return p;
+    };
+    return new Proxy({}, {
+      get(_t, prop) {
+        if (prop === CUSTOM_MARSHAL) return () => ({ key: FREE_KEY, payload });
+        if (prop === INDIRECT) return true;
+        if (typeof prop === 'symbol' || prop === 'then') return undefined;
+        let fn = methods.get(prop);
+        if (!fn) methods.set(prop, (fn = (...args: unknown[]) => call(prop, args)));
+        return fn;
+      },
+      set() {
+        throw new TypeError('[remote-set] properties of a free-threaded object cannot be set through a pool handle; call a method');
+      },
+    });
+  }
+
+  private pickPoolThread(pool: readonly number[]): number {
+    if (pool.length === 0) throw new InvalidArgumentError('[free-pool] this free object has no pool threads to run on');
+    let best = pool[this.rotate++ % pool.length]!;
+    for (const id of pool) if ((this.inFlight.get(id) ?? 0) < (this.inFlight.get(best) ?? 0)) best = id;
+    return best;
+  }
+}
+
+/**
+ * An agile object is handed to other apartments as a direct view, so it must hold nothing that is
+ * bound to one apartment: no proxies and no functions in its own fields.
+ */
+function checkAgile(instance: object, className: string): void {
+  for (const [key, value] of Object.entries(instance)) {
+    if (isProxy(value) || typeof value === 'function') {
+      throw new ContractViolationError(`[agile-unsafe] agile class '${className}' holds ${isProxy(value) ? 'a proxy' : 'a function'} in field '${key}'; an agile object is used directly from every apartment and may hold only shared state — drop 'agile' or keep that reference elsewhere`);
+    }
+  }
+}
+

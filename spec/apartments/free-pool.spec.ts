@@ -1,0 +1,84 @@
+import { expect } from 'chai';
+import { ContractViolationError, isProxy, type Runtime } from '../../lib/index.js';
+import type { AgileCounter, NaiveCounter, SharedCounter } from '../fixtures/free-classes.js';
+import type { Holder } from '../fixtures/holder.js';
+import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
+
+async function start(): Promise<Runtime> {
+  ({ rt } = await startRuntime({ freePoolSize: 2 }));
+  for (const name of ['SharedCounter', 'NaiveCounter', 'AgileCounter']) rt.registerClass(name, { module: fixture('free-classes.js'), export: name });
+  return rt;
+}
+
+describe('apartments/free-pool: free objects run on whichever pool thread is free', () => {
+  it('runs two concurrent calls to one object in parallel on two threads', async () => {
+    const r = await start();
+    const counter = await r.createObject<Async<SharedCounter>>('SharedCounter');
+    expect(isProxy(counter)).to.equal(true);
+    const [a, b] = await Promise.all([counter.meet(5_000), counter.meet(5_000)]);
+    expect([a, b]).to.deep.equal([2, 2]);
+  });
+
+  it('gives every thread a view of the same shared state', async () => {
+    const r = await start();
+    const counter = await r.createObject<Async<SharedCounter>>('SharedCounter');
+    const threads = new Set<number>();
+    await Promise.all(Array.from({ length: 40 }, async () => {
+      await counter.increment();
+      threads.add((await counter.where()).thread);
+    }));
+    expect(await counter.get()).to.equal(40);
+    expect(threads.size).to.equal(2);
+  });
+
+  it('shows the free-threading mistake: an ordinary field diverges between the threads\' views', async () => {
+    const r = await start();
+    const naive = await r.createObject<Async<NaiveCounter>>('NaiveCounter');
+    const results = await Promise.all(Array.from({ length: 40 }, () => naive.count()));
+    expect(Math.max(...results.map((x) => x.shared))).to.equal(40);
+    expect(Math.max(...results.map((x) => x.thisThreadsField))).to.be.lessThan(40);
+  });
+});
+
+describe('apartments/free-pool: agile objects (the free-threaded marshaler)', () => {
+  it('hands every apartment a direct view: calls run on the caller\'s thread with no hop', async () => {
+    const r = await start();
+    const agile = (await r.createObject('AgileCounter')) as unknown as AgileCounter;
+    expect(isProxy(agile)).to.equal(false);
+    expect(agile.increment()).to.equal(1);
+    expect(agile.where().apartment).to.equal(0);
+    const apt = await r.createApartment();
+    const holder = await apt.createObject<Holder>('Holder');
+    await holder.keep(agile);
+    expect(await holder.callKept(0, 'increment')).to.equal(2);
+    expect(((await holder.callKept(0, 'where')) as { apartment: number }).apartment).to.equal(apt.id);
+    expect(agile.get()).to.equal(2);
+  });
+
+  it('refuses to hand out an agile object that holds a proxy', async () => {
+    const r = await start();
+    const agile = (await r.createObject('AgileCounter')) as unknown as AgileCounter;
+    const apt = await r.createApartment();
+    const holder = await apt.createObject<Holder>('Holder');
+    agile.hold(holder);
+    const err = await holder.keep(agile).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ContractViolationError);
+    expect((err as Error).message).to.contain('agile-unsafe');
+  });
+
+  it('refuses a free class that does not keep its state in shared memory', async () => {
+    const r = await start();
+    r.registerClass('NotFree', { module: fixture('free-classes.js'), export: 'PlainState', threading: 'free' });
+    const err = await r.createObject('NotFree').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ContractViolationError);
+    expect((err as Error).message).to.contain('[free-class]');
+  });
+});
