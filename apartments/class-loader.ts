@@ -26,6 +26,9 @@ export class ClassLoader {
     private readonly onLoaded: (loaded: LoadedClass) => void = () => {},
   ) {}
 
+  /** Makes the object callers get for contracts that do not hand out instances (rental, on the main apartment). */
+  constructHook: ((loaded: LoadedClass, args: unknown[]) => object | undefined) | undefined;
+
   /** Forget every loaded class (a pooled apartment is being reset). */
   clear(): void {
     this.cache.clear();
@@ -67,7 +70,7 @@ export class ClassLoader {
     if (!Array.isArray(args)) throw new InvalidArgumentError(`[create-args] constructor arguments for '${name}' must be an array`, { parameter: 'args' });
     const loaded = await this.load(name);
     await this.beforeConstruct();
-    return new loaded.cls(...args);
+    return this.constructHook?.(loaded, args) ?? new loaded.cls(...args);
   }
 }
 

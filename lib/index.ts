@@ -9,6 +9,7 @@ export type { ApartmentStats } from '../apartments/apartment-stats.js';
 export { ApartmentPool, PooledApartment, type PoolOptions } from '../apartments/apartment-pool.js';
 export type { ApartmentHooks, DetachReason } from '../apartments/apartment-hooks.js';
 export { SharedLease, type SharedResourceDefinition } from './shared-resources.js';
+export { lease, disposeRental, RentalLease, type LeaseOptions } from './rental.js';
 export type {
   Reentrancy, CallCategory, FilterVerdict, IncomingCallView, MessageFilter,
 } from '../apartments/admission.js';
@@ -17,7 +18,7 @@ export type { ClassRegistration, ClassDescriptor } from './class-registry.js';
 export {
   defineContract, getContract, type Contract, type CreatorKind, type CreationMode, type MarshalRule, type Placement, type PlacementRequest,
 } from './contracts/contract.js';
-export { single, apartment, both } from './contracts/builtins.js';
+export { single, apartment, both, free, rental } from './contracts/builtins.js';
 export type { Logger, LogEntry } from './logger.js';
 export * from './errors.js';
 export { byRef, transfer } from '../marshal/by-ref.js';

@@ -17,6 +17,7 @@ import { byRef } from '../marshal/by-ref.js';
 import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js';
 import type { HooksRegistration } from '../apartments/apartment-hooks.js';
 import { ConnectionBroker } from '../apartments/broker.js';
+import { RentalRegistry } from './rental.js';
 import { SharedResourceRegistry, type SharedLease, type SharedResourceDefinition } from './shared-resources.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import { apartmentStats, type ApartmentStats } from '../apartments/apartment-stats.js';
@@ -102,6 +103,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly idleTimeouts = new Map<Apartment, number>();
   private readonly broker: ConnectionBroker;
   private readonly shared: SharedResourceRegistry;
+  private readonly rentals: RentalRegistry;
   private readonly hookRegistrations: HooksRegistration[] = [];
   private readonly pools = new Set<ApartmentPool>();
   private readonly logger: Logger;
@@ -197,6 +199,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.main = local;
     this.broker = new ConnectionBroker(local.endpoint, (id) => this.byId.get(id), (id) => this.label(id));
     this.shared = new SharedResourceRegistry((message) => this.log({ level: 'warn', message, apartment: 0 }));
+    this.rentals = new RentalRegistry((id) => this.label(id));
+    local.loader.constructHook = (loaded, args) => (loaded.contract.name === 'rental' ? this.rentals.create(loaded.descriptor.name, args) : undefined);
     setCurrentApartment(local);
   }
 
@@ -427,6 +431,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.byId.delete(apt.id);
     this.idleTimeouts.delete(apt);
     this.shared.dropApartment(apt.id);
+    this.rentals.dropApartment(apt.id);
     for (const group of this.groups.values()) group.forget(apt);
     this.broker.forget(apt.id);
     this.local.endpoint.peerGone(apt.id, reason);

@@ -40,6 +40,18 @@ export const free: Contract = defineContract({
   },
 });
 
+/**
+ * `rental`: registered in the main apartment; the object itself moves into whichever apartment
+ * holds its lease (lib/rental.ts).
+ */
+export const rental: Contract = defineContract({
+  name: 'rental',
+  marshal: 'standard',
+  place(): Placement {
+    return main;
+  },
+});
+
 /** `both`: lives with its creator whatever the creator's kind; external creation as `apartment`. */
 export const both: Contract = defineContract({
   name: 'both',

@@ -1,0 +1,218 @@
+// Rental objects: resident in exactly one apartment at a time, and movable. COM described rental but
+// never enforced it; here it is enforced. The runtime keeps each rental object's registration in
+// the main apartment; lease(handle) moves the object into the caller's apartment — its state
+// carried over by structured clone once no call is running on it — and gives a direct reference for
+// the lease. Anyone else calling it, or a second concurrent holder, gets ContractViolationError;
+// disposing it while leased fails with InUseError. Leases may wait in a queue with a deadline.
+import { byRef } from '../marshal/by-ref.js';
+import type { LocalApartment } from '../apartments/local-apartment.js';
+import { currentApartment, currentCall } from './context.js';
+import { CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError } from './errors.js';
+
+/** Options of lease(). */
+export interface LeaseOptions {
+  /** Wait in the queue when another apartment holds the lease, instead of failing. */
+  wait?: boolean;
+  /** How long to wait (ms; default 30 000). */
+  timeoutMs?: number;
+}
+
+interface Grant {
+  className: string;
+  fresh: boolean;
+  args: unknown[];
+  state: unknown;
+}
+
+interface Waiter {
+  apartment: number;
+  resolve: (g: Grant) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const INTERNAL = new Set(['rental:lease', 'rental:return', 'rental:dispose']);
+
+/** The main apartment's record of one rental object: where it is and who waits for it. */
+class RentalRecord {
+  holder: number | undefined;
+  state: unknown;
+  fresh = true;
+  gone: Error | undefined;
+  readonly queue: Waiter[] = [];
+  constructor(readonly className: string, readonly args: unknown[], private readonly label: (id: number) => string) {}
+
+  lease(wait: unknown, timeoutMs: unknown): Grant | Promise<Grant> {
+    if (this.gone) throw this.gone;
+    const caller = currentCall()?.callerApartment ?? currentApartment().id;
+    if (this.holder === undefined) return this.grant(caller);
+    if (this.holder === caller) throw new ContractViolationError(`[rental-held] ${this.label(caller)} already holds the lease on this ${this.className}; use the reference it has`);
+    if (wait !== true) {
+      throw new ContractViolationError(`[rental-busy] this ${this.className} is leased by ${this.label(this.holder)}; wait with lease(handle, { wait: true }) or try later`);
+    }
+    const ms = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : 30_000;
+    return new Promise<Grant>((resolve, reject) => {
+      const waiter: Waiter = {
+        apartment: caller,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.queue.splice(this.queue.indexOf(waiter), 1);
+          reject(new CallTimeoutError(`[rental-wait] the lease on this ${this.className} did not come free within ${ms} ms`));
+        }, ms),
+      };
+      this.queue.push(waiter);
+    });
+  }
+
+  giveBack(state: unknown): boolean {
+    const caller = currentCall()?.callerApartment ?? currentApartment().id;
+    if (this.holder !== caller) throw new ContractViolationError(`[rental-not-held] ${this.label(caller)} does not hold the lease on this ${this.className}`);
+    this.holder = undefined;
+    this.state = state;
+    this.fresh = false;
+    const next = this.queue.shift();
+    if (next) {
+      clearTimeout(next.timer);
+      next.resolve(this.grant(next.apartment));
+    }
+    return true;
+  }
+
+  dispose(): boolean {
+    if (this.holder !== undefined) throw new InUseError(`[rental-in-use] this ${this.className} is leased by ${this.label(this.holder)}; release the lease before disposing it`);
+    this.gone = new DisconnectedError(`[rental-disposed] this ${this.className} was disposed`, { code: 'CO_E_OBJNOTCONNECTED' });
+    for (const w of this.queue.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(this.gone);
+    }
+    return true;
+  }
+
+  /** Its holder died: the object went with it (objects are never resurrected). */
+  holderGone(apartment: number): void {
+    if (this.holder !== apartment) return;
+    this.holder = undefined;
+    this.gone = new DisconnectedError(`[rental-lost] this ${this.className} was lost with ${this.label(apartment)}, which held it`);
+    for (const w of this.queue.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(this.gone);
+    }
+  }
+
+  private grant(apartment: number): Grant {
+    this.holder = apartment;
+    return { className: this.className, fresh: this.fresh, args: this.args, state: this.state };
+  }
+}
+
+/** Rental registrations, in the main apartment. */
+export class RentalRegistry {
+  private readonly records = new Set<RentalRecord>();
+  constructor(private readonly label: (id: number) => string) {}
+
+  /** The handle callers hold: only lease() may use it; any method called on it is a contract violation. */
+  create(className: string, args: unknown[]): object {
+    const record = new RentalRecord(className, args, this.label);
+    this.records.add(record);
+    const internal: Record<string, (...a: unknown[]) => unknown> = {
+      'rental:lease': (wait, timeoutMs) => record.lease(wait, timeoutMs),
+      'rental:return': (state) => record.giveBack(state),
+      'rental:dispose': () => record.dispose(),
+    };
+    const refuse = (name: string) => (): never => {
+      throw new ContractViolationError(`[rental-not-leased] '${name}' was called on a rental ${className} without holding its lease; call lease(handle) and use the reference it gives`);
+    };
+    const member = (name: string): unknown => (INTERNAL.has(name) ? internal[name] : refuse(name));
+    return byRef(new Proxy({}, {
+      get: (_t, prop) => (typeof prop === 'string' && prop !== 'then' ? member(prop) : undefined),
+      getOwnPropertyDescriptor: (_t, prop) => (typeof prop === 'string' ? { value: member(prop), configurable: true, enumerable: false, writable: false } : undefined),
+    }));
+  }
+
+  dropApartment(apartment: number): void {
+    for (const r of this.records) r.holderGone(apartment);
+  }
+}
+
+/** A lease on a rental object: `value` is the object itself, here, until release(). */
+export class RentalLease<T extends object> implements AsyncDisposable {
+  private running = 0;
+  private idle: (() => void) | undefined;
+  private revoked = false;
+  readonly value: T;
+
+  constructor(private readonly instance: T, private readonly handle: { 'rental:return'(state: unknown): unknown }) {
+    const lease = this;
+    const wrapped = new Map<PropertyKey, unknown>();
+    this.value = new Proxy(instance, {
+      get(target, prop) {
+        if (lease.revoked) throw new ContractViolationError('[rental-released] this lease was released; the object has moved on — lease it again to use it');
+        const v = Reflect.get(target, prop, target) as unknown;
+        if (typeof v !== 'function' || prop === 'constructor') return v;
+        let fn = wrapped.get(prop);
+        if (!fn) wrapped.set(prop, (fn = (...args: unknown[]) => lease.track(() => (v as (...a: unknown[]) => unknown).apply(target, args))));
+        return fn;
+      },
+    });
+  }
+
+  /** Move the object back out once no call on it is running; the reference stops working. */
+  async release(): Promise<void> {
+    if (this.revoked) return;
+    if (this.running > 0) await new Promise<void>((r) => (this.idle = r));
+    this.revoked = true;
+    const toState = (this.instance as { toState?: () => unknown }).toState;
+    const state = typeof toState === 'function' ? toState.call(this.instance) : { ...this.instance };
+    await this.handle['rental:return'](state);
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
+  }
+
+  private track(call: () => unknown): unknown {
+    this.running++;
+    let result: unknown;
+    try {
+      result = call();
+    } catch (err) {
+      this.settled();
+      throw err;
+    }
+    if (result instanceof Promise) return result.finally(() => this.settled());
+    this.settled();
+    return result;
+  }
+
+  private settled(): void {
+    if (--this.running === 0) this.idle?.();
+  }
+}
+
+/** Lease a rental object into this apartment; the lease's `value` is the object itself. */
+export async function lease<T extends object>(handle: unknown, options: LeaseOptions = {}): Promise<RentalLease<T>> {
+  const h = handle as { 'rental:lease'?: (wait: unknown, timeout: unknown) => Promise<Grant> | Grant; 'rental:return'(state: unknown): unknown };
+  if (handle === null || typeof handle !== 'object' || typeof h['rental:lease'] !== 'function') {
+    throw new InvalidArgumentError('[lease] lease() needs the handle of a rental object', { parameter: 'handle' });
+  }
+  const grant = await h['rental:lease'](options.wait === true, options.timeoutMs);
+  const apartment = currentApartment() as LocalApartment;
+  const { cls } = await apartment.loader.load(grant.className);
+  let instance: T;
+  if (grant.fresh) instance = new cls(...grant.args) as T;
+  else {
+    const fromState = (cls as unknown as { fromState?: (s: unknown) => T }).fromState;
+    instance = typeof fromState === 'function' ? fromState(grant.state) : Object.assign(Object.create(cls.prototype as object) as T, grant.state);
+  }
+  return new RentalLease(instance, h);
+}
+
+/** Dispose a rental object; fails with InUseError while it is leased. */
+export async function disposeRental(handle: unknown): Promise<void> {
+  const h = handle as { 'rental:dispose'?: () => unknown };
+  if (handle === null || typeof handle !== 'object' || typeof h['rental:dispose'] !== 'function') {
+    throw new InvalidArgumentError('[lease] disposeRental() needs the handle of a rental object', { parameter: 'handle' });
+  }
+  await h['rental:dispose']();
+}

@@ -1,0 +1,79 @@
+import { expect } from 'chai';
+import {
+  CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, disposeRental, lease, type Runtime,
+} from '../../lib/index.js';
+import type { Lessee, RentalCounter } from '../fixtures/rental-classes.js';
+import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+async function start(): Promise<{ r: Runtime; handle: unknown; lessee: Awaited<ReturnType<Runtime['createObject']>> & { useOnce(h: unknown, w: boolean, t?: number): Promise<{ count: number; where: number }>; take(h: unknown): Promise<number>; callWithoutLease(h: unknown): Promise<number>; giveBack(): Promise<void> }; aptId: number }> {
+  ({ rt } = await startRuntime());
+  rt.registerClass('RentalCounter', { module: fixture('rental-classes.js'), export: 'RentalCounter' });
+  rt.registerClass('Lessee', { module: fixture('rental-classes.js'), export: 'Lessee' });
+  const apt = await rt.createApartment({ name: 'lessee' });
+  const lessee = await apt.createObject<Lessee>('Lessee');
+  const handle = await rt.createObject('RentalCounter', 10);
+  return { r: rt, handle, lessee: lessee as never, aptId: apt.id };
+}
+
+describe('lib/rental: one apartment at a time, and it moves', () => {
+  it('moves the object into the leasing apartment with its state, and back out on release', async () => {
+    const { handle, lessee, aptId } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    expect(mine.value.increment()).to.equal(11);
+    expect(mine.value.where()).to.equal(0);
+    await mine.release();
+    expect(await lessee.useOnce(handle, false)).to.deep.equal({ count: 12, where: aptId });
+    await using again = await lease<RentalCounter>(handle);
+    expect(again.value.count).to.equal(12);
+  });
+
+  it('refuses calls from anyone not holding the lease, and a second holder', async () => {
+    const { handle, lessee } = await start();
+    // On the main apartment the handle is local, so the refusal is synchronous; elsewhere it is a rejected call.
+    expect(() => (handle as { increment(): number }).increment()).to.throw(ContractViolationError, /rental-not-leased/);
+    const remote = await lessee.callWithoutLease(handle).catch((e: unknown) => e);
+    expect(remote).to.be.instanceOf(ContractViolationError);
+    expect((remote as ContractViolationError).code).to.equal('RPC_E_WRONG_THREAD');
+    const mine = await lease<RentalCounter>(handle);
+    expect(await lessee.useOnce(handle, false).catch((e: unknown) => e)).to.be.instanceOf(ContractViolationError);
+    await mine.release();
+    expect(() => mine.value.increment()).to.throw(ContractViolationError, /rental-released/);
+  });
+
+  it('lets a lease wait in the queue, or give up at its deadline', async () => {
+    const { handle, lessee } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    expect(await lessee.useOnce(handle, true, 30).catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
+    const waiting = lessee.useOnce(handle, true, 5_000);
+    await new Promise((r) => setTimeout(r, 20));
+    mine.value.increment();
+    await mine.release();
+    expect((await waiting).count).to.equal(12);
+  });
+
+  it('moves only once no call is running on it', async () => {
+    const { handle } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    const slow = mine.value.slowIncrement(40);
+    await mine.release();
+    expect(await slow).to.equal(11);
+    const next = await lease<RentalCounter>(handle);
+    expect(next.value.count).to.equal(11);
+    await next.release();
+  });
+
+  it('refuses to dispose a leased object (InUseError), and is gone after disposal', async () => {
+    const { handle, lessee } = await start();
+    await lessee.take(handle);
+    expect(await disposeRental(handle).catch((e: unknown) => e)).to.be.instanceOf(InUseError);
+    await lessee.giveBack();
+    await disposeRental(handle);
+    expect(await lease(handle).catch((e: unknown) => e)).to.be.instanceOf(DisconnectedError);
+  });
+});
