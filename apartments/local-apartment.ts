@@ -16,6 +16,7 @@ import { ClassLoader } from './class-loader.js';
 import type { AssignmentSpec } from './assignment.js';
 import { HookRunner } from './apartment-hooks.js';
 import { FreeObjects, type FreeClass } from './free-objects.js';
+import { MarshalTable } from './marshal-table.js';
 import { Dispatcher } from './dispatcher.js';
 import { SharedLease } from '../lib/shared-resources.js';
 import { release } from '../marshal/proxy.js';
@@ -63,6 +64,7 @@ export class LocalApartment implements ApartmentContext {
   readonly admission: Admission;
   readonly hooks: HookRunner;
   readonly freeObjects: FreeObjects;
+  readonly marshalTable: MarshalTable;
   private readonly resetHooks: (() => void | Promise<void>)[] = [];
   private filter: MessageFilter | undefined;
   private causalityCounter = 0;
@@ -72,6 +74,7 @@ export class LocalApartment implements ApartmentContext {
     this.name = options.name;
     this.kind = options.kind;
     this.classTable = new ClassTable(options.classes);
+    this.marshalTable = new MarshalTable(options.id);
     this.hooks = new HookRunner(this, options.warn);
     this.loader = new ClassLoader(this.classTable, () => this.hooks.ready, (loaded) => {
       if (loaded.contract.name === 'free') this.freeObjects.adopt(loaded.descriptor.name, loaded.cls as unknown as FreeClass);

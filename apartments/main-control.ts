@@ -2,7 +2,7 @@
 // runtime (a channel to a peer, a placement decision, an object of a `single` class, a log line).
 import { currentCall } from '../lib/context.js';
 import type { CreationMode } from '../lib/contracts/contract.js';
-import { InvalidArgumentError } from '../lib/errors.js';
+import { DisconnectedError, InvalidArgumentError } from '../lib/errors.js';
 import type { LogEntry } from '../lib/logger.js';
 import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
 import type { AssignmentSpec } from './assignment.js';
@@ -75,6 +75,17 @@ export class MainControl {
     this.services.waitRemoved(this.caller(), id);
   }
 
+  /** Another apartment unmarshals a token this apartment handed out. */
+  unmarshal(id: unknown): object {
+    if (typeof id !== 'number') throw new InvalidArgumentError('[marshal-token] the token id must be a number', { parameter: 'id' });
+    return this.apartment.marshalTable.unmarshal(id);
+  }
+
+  revokeMarshal(id: unknown): boolean {
+    if (typeof id !== 'number') throw new InvalidArgumentError('[marshal-token] the token id must be a number', { parameter: 'id' });
+    return this.apartment.marshalTable.revoke(id);
+  }
+
   stats(): ApartmentStats {
     return apartmentStats(this.apartment);
   }
@@ -87,6 +98,32 @@ export class MainControl {
   releaseShared(lease: unknown): Promise<void> {
     if (typeof lease !== 'number') throw new InvalidArgumentError('[shared-lease] the lease must be a number', { parameter: 'lease' });
     return this.services.releaseShared(lease, this.caller());
+  }
+
+  /** The global interface table: cookie → token of a table-strong registration. */
+  private readonly git = new Map<number, { apartment: number; id: number; kind: string }>();
+  private nextCookie = 1;
+
+  gitRegister(token: unknown): number {
+    const t = token as { apartment?: unknown; id?: unknown; kind?: unknown } | null;
+    if (!t || typeof t.apartment !== 'number' || typeof t.id !== 'number' || t.kind !== 'table-strong') {
+      throw new InvalidArgumentError('[git] register needs a table-strong token', { parameter: 'token' });
+    }
+    const cookie = this.nextCookie++;
+    this.git.set(cookie, { apartment: t.apartment, id: t.id, kind: 'table-strong' });
+    return cookie;
+  }
+
+  gitLookup(cookie: unknown): { apartment: number; id: number; kind: string } {
+    const entry = typeof cookie === 'number' ? this.git.get(cookie) : undefined;
+    if (!entry) throw new DisconnectedError(`[git] cookie ${String(cookie)} is not registered (revoked?)`, { code: 'CO_E_OBJNOTCONNECTED' });
+    return entry;
+  }
+
+  gitRevoke(cookie: unknown): { apartment: number; id: number; kind: string } {
+    const entry = this.gitLookup(cookie);
+    this.git.delete(cookie as number);
+    return entry;
   }
 
   /** The calling apartment's exports just dropped to none. */

@@ -27,6 +27,17 @@ export class WorkerControl {
     return this.apartment.admission.breakWait(edgeId, new DeadlockError(String(message)));
   }
 
+  /** Another apartment unmarshals a token this apartment handed out. */
+  unmarshal(id: unknown): object {
+    if (typeof id !== 'number') throw new InvalidArgumentError('[marshal-token] the token id must be a number', { parameter: 'id' });
+    return this.apartment.marshalTable.unmarshal(id);
+  }
+
+  revokeMarshal(id: unknown): boolean {
+    if (typeof id !== 'number') throw new InvalidArgumentError('[marshal-token] the token id must be a number', { parameter: 'id' });
+    return this.apartment.marshalTable.revoke(id);
+  }
+
   stats(): ApartmentStats {
     return apartmentStats(this.apartment);
   }

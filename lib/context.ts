@@ -2,7 +2,7 @@
 // `currentApartment()` answers which apartment this is and creates objects through the runtime;
 // `currentCall()` says who is calling, at the start of a method served for another apartment.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { NotInitializedError } from './errors.js';
+import { ApartmentError, ChangedModeError, InvalidArgumentError, NotInitializedError } from './errors.js';
 import type { MessageFilter } from '../apartments/admission.js';
 import type { AssignmentSpec } from '../apartments/assignment.js';
 import type { SharedLease } from './shared-resources.js';
@@ -68,6 +68,39 @@ export function currentCall(): CallInfo | undefined {
 /** Runtime internals: join (or, with undefined, leave) an apartment on this thread. */
 export function setCurrentApartment(context: ApartmentContext | undefined): void {
   current = context;
+  joins = context ? 1 : 0;
+}
+
+/** The threading model a thread's apartment has: single-threaded ('apartment') or the free pool ('free'). */
+export type ThreadModel = 'apartment' | 'free';
+
+// Per thread: how many times the thread joined its apartment (the runtime's own join counts once).
+let joins = 0;
+
+/**
+ * COM's CoInitializeEx for a thread the runtime already made an apartment: joining again with the
+ * same model succeeds and is counted; another model fails with ChangedModeError and changes
+ * nothing; a thread that never joined fails with NotInitializedError. Returns the join count.
+ */
+export function initializeApartment(model: ThreadModel): number {
+  const apt = currentApartment();
+  const mine: ThreadModel = apt.kind === 'pool' ? 'free' : 'apartment';
+  if (model !== 'apartment' && model !== 'free') {
+    throw new InvalidArgumentError(`[initialize] the model must be 'apartment' or 'free'; got ${String(model)}`, { parameter: 'model' });
+  }
+  if (model !== mine) {
+    throw new ChangedModeError(`[changed-mode] this thread is ${mine === 'free' ? 'a free-pool thread' : 'a single-threaded apartment'}; it cannot join as '${model}' — create objects through the runtime instead`);
+  }
+  return ++joins;
+}
+
+/** Undo one initializeApartment(); the runtime's own join cannot be undone this way. Returns the count left. */
+export function uninitializeApartment(): number {
+  currentApartment();
+  if (joins <= 1) {
+    throw new ApartmentError('E_UNEXPECTED', '[uninitialize] more uninitializeApartment() calls than initializeApartment() calls on this thread');
+  }
+  return --joins;
 }
 
 /** Runtime internals: run `fn` as part of serving the call `info`. */

@@ -10,10 +10,16 @@ export { ApartmentPool, PooledApartment, type PoolOptions } from '../apartments/
 export type { ApartmentHooks, DetachReason } from '../apartments/apartment-hooks.js';
 export { SharedLease, type SharedResourceDefinition } from './shared-resources.js';
 export { lease, disposeRental, RentalLease, type LeaseOptions } from './rental.js';
+export {
+  marshalInterface, unmarshalInterface, revokeMarshal, globalInterfaceTable, type MarshalKind, type MarshalToken,
+} from './interface-marshaling.js';
 export type {
   Reentrancy, CallCategory, FilterVerdict, IncomingCallView, MessageFilter,
 } from '../apartments/admission.js';
-export { currentApartment, currentCall, inApartment, type ApartmentContext, type ApartmentKind, type CallInfo } from './context.js';
+export {
+  currentApartment, currentCall, inApartment, initializeApartment, uninitializeApartment,
+  type ApartmentContext, type ApartmentKind, type CallInfo, type ThreadModel,
+} from './context.js';
 export type { ClassRegistration, ClassDescriptor } from './class-registry.js';
 export {
   defineContract, getContract, type Contract, type CreatorKind, type CreationMode, type MarshalRule, type Placement, type PlacementRequest,

@@ -1,0 +1,66 @@
+// Marshaling object references explicitly (CoMarshalInterface / CoUnmarshalInterface) and the
+// global interface table (GIT): a cookie any apartment can turn into a reference valid for itself,
+// revocable from any apartment.
+import type { LocalApartment } from '../apartments/local-apartment.js';
+import type { MarshalKind, MarshalToken } from '../apartments/marshal-table.js';
+import { CONTROL_OID } from '../marshal/protocol.js';
+import { currentApartment } from './context.js';
+import { InvalidArgumentError } from './errors.js';
+
+function here(): LocalApartment {
+  return currentApartment() as LocalApartment;
+}
+
+function checkToken(token: unknown): MarshalToken {
+  const t = token as Partial<MarshalToken> | null;
+  if (!t || typeof t.apartment !== 'number' || typeof t.id !== 'number') {
+    throw new InvalidArgumentError('[marshal-token] expected a token from marshalInterface()', { parameter: 'token' });
+  }
+  return t as MarshalToken;
+}
+
+/** Marshal `obj` (an object of this apartment, or a proxy it holds) into a token for any apartment. */
+export function marshalInterface(obj: object, kind: MarshalKind = 'normal'): MarshalToken {
+  return here().marshalTable.marshal(obj, kind);
+}
+
+/** Turn a token into a reference valid in this apartment: the object itself at home, a proxy elsewhere. */
+export async function unmarshalInterface<T = unknown>(token: MarshalToken): Promise<T> {
+  const t = checkToken(token);
+  const apt = here();
+  if (t.apartment === apt.id) return apt.marshalTable.unmarshal(t.id) as T;
+  return (await apt.endpoint.call(t.apartment, CONTROL_OID, 'unmarshal', [t.id])) as T;
+}
+
+/** Revoke a token (from any apartment): later unmarshals fail. */
+export async function revokeMarshal(token: MarshalToken): Promise<void> {
+  const t = checkToken(token);
+  const apt = here();
+  if (t.apartment === apt.id) apt.marshalTable.revoke(t.id);
+  else await apt.endpoint.call(t.apartment, CONTROL_OID, 'revokeMarshal', [t.id]);
+}
+
+/** The runtime-wide table of registered references, by cookie. */
+export const globalInterfaceTable = {
+  /** Register `obj` (table-strong in this apartment) and get a cookie usable from any apartment. */
+  async register(obj: object): Promise<number> {
+    const token = marshalInterface(obj, 'table-strong');
+    return (await callMain('gitRegister', [token])) as number;
+  },
+  /** A reference to the registered object, valid in the calling apartment. */
+  async get<T = unknown>(cookie: number): Promise<T> {
+    return unmarshalInterface<T>((await callMain('gitLookup', [cookie])) as MarshalToken);
+  },
+  /** Remove the registration (from any apartment); the object is no longer kept alive by it. */
+  async revoke(cookie: number): Promise<void> {
+    await revokeMarshal((await callMain('gitRevoke', [cookie])) as MarshalToken);
+  },
+};
+
+function callMain(method: string, args: unknown[]): Promise<unknown> {
+  const apt = here();
+  if (apt.id === 0) return Promise.resolve((apt.endpoint.control as Record<string, (...a: unknown[]) => unknown>)[method]!(...args));
+  return apt.endpoint.call(0, CONTROL_OID, method, args);
+}
+
+export type { MarshalKind, MarshalToken };
