@@ -58,10 +58,12 @@ export class ClassLoader {
     return p;
   }
 
-  /** The contract of a registered class: from its registration, else from the class itself. */
+  /**
+   * The contract of a registered class: from its registration, else from the class itself. The
+   * module is loaded first even when the registration names the contract, because a custom contract
+   * is defined by code that the class's module imports in every thread.
+   */
   async contractOf(name: string): Promise<Contract> {
-    const d = this.classes.get(name);
-    if (d.threading !== undefined) return getContract(d.threading);
     return (await this.load(name)).contract;
   }
 

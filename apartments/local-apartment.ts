@@ -179,6 +179,7 @@ export class LocalApartment implements ApartmentContext {
       case 'assigned':
       case 'free-pool':
       case 'host':
+      case 'named':
         return (await this.createAt(await this.options.place(className, 'in-process'), className, args)) as T;
       default: {
         const unreachable: never = placement;

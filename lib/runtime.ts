@@ -119,6 +119,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private freeRotation = 0;
   private readonly poolIds = new Set<number>();
   private host: Promise<Apartment> | undefined;
+  private readonly namedStarts = new Map<string, Promise<Apartment>>();
   private closing: Promise<void> | undefined;
 
   /** Start the runtime; the calling thread joins it as the main apartment. */
@@ -302,6 +303,18 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     ]);
   }
 
+  /** The live worker apartment called `name`, started on first use (placement 'named'). */
+  private named(name: string): Promise<Apartment> {
+    const live = [...this.byId.values()].find((a) => a.name === name && isLive(a.state));
+    if (live) return live.ready.then(() => live);
+    let starting = this.namedStarts.get(name);
+    if (!starting) {
+      starting = this.createApartment({ name }).finally(() => this.namedStarts.delete(name));
+      this.namedStarts.set(name, starting);
+    }
+    return starting;
+  }
+
   /** The free pool (COM's MTA): its threads, started together on first use. */
   freePool(): Promise<Apartment[]> {
     this.freeThreads ??= (() => {
@@ -388,6 +401,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       case 'host':
         this.host ??= this.createApartment({ name: 'host' });
         return (await this.host).id;
+      case 'named':
+        return (await this.named(placement.name)).id;
       default: {
         const unreachable: never = placement;
         throw new ContractViolationError(`[placement] unknown placement ${JSON.stringify(unreachable)}`);

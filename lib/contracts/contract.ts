@@ -13,9 +13,13 @@ export type CreatorKind = 'main' | 'worker' | 'pool';
  */
 export type CreationMode = 'in-process' | 'external';
 
-/** Where an instance goes: the creator's own apartment, the main one, one the assignment policy picks, the free pool, or a new host apartment. */
+/**
+ * Where an instance goes: the creator's own apartment, the main one, one the assignment policy
+ * picks, the free pool, a host apartment, or the worker apartment of a given name (started if none).
+ */
 export type Placement =
   | { readonly kind: 'creator' }
+  | { readonly kind: 'named'; readonly name: string }
   | { readonly kind: 'main' }
   | { readonly kind: 'assigned' }
   | { readonly kind: 'free-pool' }
