@@ -41,6 +41,7 @@ const MAX_VIEWS = 10_000;
 export class FreeObjects {
   private readonly ids = new WeakMap<object, FreePayload>();
   private readonly views = new Map<string, object>();
+  private readonly building = new Map<string, Promise<object>>();
   private readonly inFlight = new Map<number, number>();
   private counter = 0;
   private rotate = 0;
@@ -89,21 +90,25 @@ export class FreeObjects {
   }
 
   private unmarshal(payload: FreePayload): unknown {
-    if (this.inPool || payload.agile) {
-      const known = this.views.get(payload.fid);
-      return known ?? this.view(payload);
-    }
+    if (this.inPool || payload.agile) return this.view(payload);
     return this.handle(payload);
   }
 
-  private async view(payload: FreePayload): Promise<object> {
+  private view(payload: FreePayload): Promise<object> | object {
     const known = this.views.get(payload.fid);
     if (known) return known;
-    const loaded = await this.loader.load(payload.className);
-    const view = (loaded.cls as unknown as FreeClass).fromShared(payload.shared);
-    this.ids.set(view, payload);
-    this.remember(payload.fid, view);
-    return view;
+    // One view per object per thread, even when several calls arrive before the class has loaded.
+    let building = this.building.get(payload.fid);
+    if (!building) {
+      building = this.loader.load(payload.className).then((loaded) => {
+        const view = (loaded.cls as unknown as FreeClass).fromShared(payload.shared);
+        this.ids.set(view, payload);
+        this.remember(payload.fid, view);
+        return view;
+      }).finally(() => this.building.delete(payload.fid));
+      this.building.set(payload.fid, building);
+    }
+    return building;
   }
 
   private remember(fid: string, view: object): void {
