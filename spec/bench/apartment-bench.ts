@@ -117,16 +117,55 @@ async function apartmentCosts(options: { quick: boolean }): Promise<BenchRow[]> 
 
     const local = await rt.createInstance<Adder>('Adder');
     const plain = new PlainAdder();
+    // One loop per subject: a shared timing helper would make its call site polymorphic and
+    // charge whichever subject runs second for it.
     const iterations = 2_000_000;
-    const time = (f: () => number): number => {
-      let s = 0;
-      const t0 = performance.now();
-      for (let i = 0; i < iterations; i++) s += f();
-      if (s < 0) throw new Error('unreachable');
+    const perCall = (t0: number, sink: number): number => {
+      if (sink < 0) throw new Error('unreachable');
       return ((performance.now() - t0) * 1e6) / iterations;
     };
-    rows.push({ case: 'same-apartment call', subject: 'plain method call', value: median([1, 2, 3].map(() => time(() => plain.sum(1, 2)))), unit: 'ns/call', better: 'lower' });
-    rows.push({ case: 'same-apartment call', subject: 'runtime object, same apartment', value: median([1, 2, 3].map(() => time(() => local.sum(1, 2)))), unit: 'ns/call', better: 'lower' });
+    const timePlain = (): number => {
+      let s = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < iterations; i++) s += plain.sum(i, 1);
+      return perCall(t0, s);
+    };
+    const timeLocal = (): number => {
+      let s = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < iterations; i++) s += local.sum(i, 1);
+      return perCall(t0, s);
+    };
+    rows.push({ case: 'same-apartment call', subject: 'plain method call', value: median([1, 2, 3].map(timePlain)), unit: 'ns/call', better: 'lower' });
+    rows.push({ case: 'same-apartment call', subject: 'runtime object, same apartment', value: median([1, 2, 3].map(timeLocal)), unit: 'ns/call', better: 'lower' });
+
+    const freeModule = new URL('./fixtures/free-adder.js', import.meta.url);
+    rt.registerClass('FreeAdder', { module: freeModule, export: 'FreeAdder' });
+    rt.registerClass('AgileAdder', { module: freeModule, export: 'AgileAdder' });
+    const agile = (await rt.createObject('AgileAdder')) as unknown as PlainAdder;
+    // Baseline: an instance of the same class made here with `new`, never marshaled.
+    const same = new (agile.constructor as new () => PlainAdder)();
+    const timeSame = (): number => {
+      let s = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < iterations; i++) s += same.sum(i, 1);
+      return perCall(t0, s);
+    };
+    const timeAgile = (): number => {
+      let s = 0;
+      const t0 = performance.now();
+      for (let i = 0; i < iterations; i++) s += agile.sum(i, 1);
+      return perCall(t0, s);
+    };
+    rows.push({ case: 'agile direct call (free-threaded marshaler)', subject: 'plain call, same class', value: median([1, 2, 3].map(timeSame)), unit: 'ns/call', better: 'lower' });
+    rows.push({ case: 'agile direct call (free-threaded marshaler)', subject: 'agile view', value: median([1, 2, 3].map(timeAgile)), unit: 'ns/call', better: 'lower' });
+    const aptAdder = await (await rt.createApartment()).createObject<Adder>('Adder');
+    const freeAdder = await rt.createObject<Adder>('FreeAdder');
+    const calls = options.quick ? 1_000 : 3_000;
+    rows.push({ case: 'free-pool call vs apartment call', subject: 'apartment object', value: await medianOf(3, () => sequentialMicros(calls, () => aptAdder.sum(1, 2))), unit: 'µs/call', better: 'lower' });
+    rows.push({ case: 'free-pool call vs apartment call', subject: 'free object (pool handle)', value: await medianOf(3, () => sequentialMicros(calls, () => freeAdder.sum(1, 2))), unit: 'µs/call', better: 'lower' });
+    rows.push({ case: 'free-pool call vs apartment call, 256 in flight', subject: 'apartment object', value: await medianOf(3, () => pipelinedRate(calls * 20, 256, () => aptAdder.sum(1, 2))), unit: 'calls/s', better: 'higher' });
+    rows.push({ case: 'free-pool call vs apartment call, 256 in flight', subject: 'free object (pool handle)', value: await medianOf(3, () => pipelinedRate(calls * 20, 256, () => freeAdder.sum(1, 2))), unit: 'calls/s', better: 'higher' });
   } finally {
     await rt.close();
   }
