@@ -17,6 +17,9 @@ import type { AssignmentSpec } from './assignment.js';
 import { HookRunner } from './apartment-hooks.js';
 import { FreeObjects, type FreeClass } from './free-objects.js';
 import { MarshalTable } from './marshal-table.js';
+// Shared-state value types (mutexes, counts) must be rebuildable in every apartment that receives one.
+import '../lib/shared-state/shared-mutex.js';
+import '../lib/shared-state/atomic-ref-count.js';
 import { Dispatcher } from './dispatcher.js';
 import { SharedLease } from '../lib/shared-resources.js';
 import { release } from '../marshal/proxy.js';

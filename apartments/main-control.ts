@@ -7,6 +7,7 @@ import type { LogEntry } from '../lib/logger.js';
 import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
 import type { AssignmentSpec } from './assignment.js';
 import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
+import type { NamedGrant, NamedRegistry } from '../lib/shared-state/named-registry.js';
 import type { WaitEdge } from './admission.js';
 import type { LocalApartment } from './local-apartment.js';
 
@@ -19,6 +20,8 @@ export interface RuntimeServices {
   unreferenced(apartment: number): void;
   acquireShared(name: string, apartment: number): Promise<{ lease: number; value: unknown }>;
   releaseShared(lease: number, apartment: number): Promise<void>;
+  /** Named shared objects and create-once values. */
+  readonly named: NamedRegistry;
   log(entry: LogEntry): void;
   waitAdded(edge: WaitEdge): void;
   waitRemoved(apartment: number, id: number): void;
@@ -28,7 +31,20 @@ export interface RuntimeServices {
 export class MainControl {
   constructor(private readonly apartment: LocalApartment, private readonly services: RuntimeServices) {}
 
+  private direct = false;
+
+  /** Run a control method on behalf of the main apartment itself (not a remote caller). */
+  asMain(method: string, args: unknown[]): unknown {
+    this.direct = true;
+    try {
+      return (this as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args);
+    } finally {
+      this.direct = false;
+    }
+  }
+
   private caller(): number {
+    if (this.direct) return 0;
     const call = currentCall();
     if (!call) throw new InvalidArgumentError('[control] control methods are for apartments of this runtime only');
     return call.callerApartment;
@@ -124,6 +140,37 @@ export class MainControl {
     const entry = this.gitLookup(cookie);
     this.git.delete(cookie as number);
     return entry;
+  }
+
+  namedOpen(kind: unknown, name: unknown, bytes: unknown): Promise<NamedGrant> | NamedGrant {
+    if (kind !== 'mutex' && kind !== 'memory' && kind !== 'counter') throw new InvalidArgumentError('[named-kind] kind must be mutex, memory or counter', { parameter: 'kind' });
+    if (typeof name !== 'string' || typeof bytes !== 'number') throw new InvalidArgumentError('[named] needs a name and a size', { parameter: 'name' });
+    return this.services.named.open(this.caller(), kind, name, bytes);
+  }
+
+  namedPublish(name: unknown): void {
+    this.services.named.publish(this.caller(), String(name));
+  }
+
+  namedAbandon(name: unknown): void {
+    this.services.named.abandon(this.caller(), String(name));
+  }
+
+  namedClose(name: unknown): void {
+    this.services.named.close(this.caller(), String(name));
+  }
+
+  onceBegin(name: unknown): unknown {
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('[once] needs a non-empty name', { parameter: 'name' });
+    return this.services.named.onceBegin(this.caller(), name);
+  }
+
+  onceDone(name: unknown, value: unknown): void {
+    this.services.named.onceDone(this.caller(), String(name), value);
+  }
+
+  onceFailed(name: unknown): void {
+    this.services.named.onceFailed(this.caller(), String(name));
   }
 
   /** The calling apartment's exports just dropped to none. */

@@ -10,6 +10,10 @@ export { ApartmentPool, PooledApartment, type PoolOptions } from '../apartments/
 export type { ApartmentHooks, DetachReason } from '../apartments/apartment-hooks.js';
 export { SharedLease, type SharedResourceDefinition } from './shared-resources.js';
 export { lease, disposeRental, RentalLease, type LeaseOptions } from './rental.js';
+export { SharedMutex, LockGuard, type SharedMutexOptions, type SharedMutexHandle, type LockOptions } from './shared-state/shared-mutex.js';
+export { AtomicRefCount, AtomicCounter, NonAtomicCount } from './shared-state/atomic-ref-count.js';
+export { setLockOrderChecking } from './shared-state/lock-order.js';
+export { named, once, NamedHandle } from './shared-state/named.js';
 export {
   marshalInterface, unmarshalInterface, revokeMarshal, globalInterfaceTable, type MarshalKind, type MarshalToken,
 } from './interface-marshaling.js';

@@ -6,6 +6,7 @@ import type { MarshalKind, MarshalToken } from '../apartments/marshal-table.js';
 import { CONTROL_OID } from '../marshal/protocol.js';
 import { currentApartment } from './context.js';
 import { InvalidArgumentError } from './errors.js';
+import { callMain } from './main-call.js';
 
 function here(): LocalApartment {
   return currentApartment() as LocalApartment;
@@ -56,11 +57,5 @@ export const globalInterfaceTable = {
     await revokeMarshal((await callMain('gitRevoke', [cookie])) as MarshalToken);
   },
 };
-
-function callMain(method: string, args: unknown[]): Promise<unknown> {
-  const apt = here();
-  if (apt.id === 0) return Promise.resolve((apt.endpoint.control as Record<string, (...a: unknown[]) => unknown>)[method]!(...args));
-  return apt.endpoint.call(0, CONTROL_OID, method, args);
-}
 
 export type { MarshalKind, MarshalToken };

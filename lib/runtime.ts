@@ -18,6 +18,8 @@ import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js
 import type { HooksRegistration } from '../apartments/apartment-hooks.js';
 import { ConnectionBroker } from '../apartments/broker.js';
 import { RentalRegistry } from './rental.js';
+import { NamedRegistry } from './shared-state/named-registry.js';
+import { named } from './shared-state/named.js';
 import { SharedResourceRegistry, type SharedLease, type SharedResourceDefinition } from './shared-resources.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import { apartmentStats, type ApartmentStats } from '../apartments/apartment-stats.js';
@@ -104,6 +106,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly broker: ConnectionBroker;
   private readonly shared: SharedResourceRegistry;
   private readonly rentals: RentalRegistry;
+  private readonly namedObjects = new NamedRegistry();
   private readonly hookRegistrations: HooksRegistration[] = [];
   private readonly pools = new Set<ApartmentPool>();
   private readonly logger: Logger;
@@ -192,6 +195,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
         return { lease, value: byRef(value as object) };
       },
       releaseShared: (lease, apartment) => this.shared.release(lease, apartment),
+      named: this.namedObjects,
       log: (entry) => this.log(entry),
       waitAdded: (edge) => this.waitAdded(edge),
       waitRemoved: (apartment, id) => this.deadlocks.remove(apartment, id),
@@ -304,7 +308,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   }
 
   /** The live worker apartment called `name`, started on first use (placement 'named'). */
-  private named(name: string): Promise<Apartment> {
+  private namedApartment(name: string): Promise<Apartment> {
     const live = [...this.byId.values()].find((a) => a.name === name && isLive(a.state));
     if (live) return live.ready.then(() => live);
     let starting = this.namedStarts.get(name);
@@ -346,6 +350,14 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   /** Live leases of a shared resource. */
   sharedLeases(name: string): number {
     return this.shared.leases(name);
+  }
+
+  /** Named shared objects (mutexes, memory, counters), the same `named` every apartment can import. */
+  readonly named = named;
+
+  /** Whether a named object is open anywhere. */
+  isNamedOpen(name: string): boolean {
+    return this.namedObjects.isOpen(name);
   }
 
   /** Export, proxy and queue counts of the main apartment. */
@@ -402,7 +414,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
         this.host ??= this.createApartment({ name: 'host' });
         return (await this.host).id;
       case 'named':
-        return (await this.named(placement.name)).id;
+        return (await this.namedApartment(placement.name)).id;
       default: {
         const unreachable: never = placement;
         throw new ContractViolationError(`[placement] unknown placement ${JSON.stringify(unreachable)}`);
@@ -447,6 +459,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.idleTimeouts.delete(apt);
     this.shared.dropApartment(apt.id);
     this.rentals.dropApartment(apt.id);
+    this.namedObjects.dropApartment(apt.id);
     for (const group of this.groups.values()) group.forget(apt);
     this.broker.forget(apt.id);
     this.local.endpoint.peerGone(apt.id, reason);

@@ -9,6 +9,7 @@ import { ExportTable } from './export-table.js';
 import { CONTROL_OID, Op, RefKind } from './protocol.js';
 import type { AddRefMessage, CallMessage, ConnectMessage, PeerGoneMessage, ReadyMessage, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { createProxy, remoteStateOf as remoteOf } from './proxy.js';
+import { valueType } from './value-types.js';
 import type { ProxyHost, RemoteState } from './remote-state.js';
 import type { Transport } from './transport.js';
 
@@ -229,7 +230,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   }
 
   unmarshal(key: string, payload: unknown, peer: number): unknown {
-    const fn = this.unmarshalers.get(key);
+    const fn = this.unmarshalers.get(key) ?? valueType(key);
     if (!fn) throw new ProtocolError(`[protocol] ${this.options.label(peer)} sent a value of kind '${key}' that this apartment cannot rebuild`);
     return fn(payload, peer);
   }

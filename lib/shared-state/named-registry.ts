@@ -1,0 +1,143 @@
+// The main apartment's table of named shared objects and create-once values. Every open goes
+// through here, on one thread, so the create-or-open decision is atomic however many apartments
+// race: exactly one creator per name. Shared memory is published only after its creator
+// initialised it; if the creator dies first, the next waiter becomes the creator. Main apartment only.
+import { ApartmentError, InvalidArgumentError } from '../errors.js';
+
+/** Kinds of named object. */
+export type NamedKind = 'mutex' | 'memory' | 'counter';
+
+/** What an open answers: the memory, and whether the caller must initialise it. */
+export interface NamedGrant {
+  sab: SharedArrayBuffer;
+  create: boolean;
+}
+
+interface Waiter {
+  apartment: number;
+  resolve: (g: NamedGrant) => void;
+}
+
+interface NamedEntry {
+  kind: NamedKind;
+  sab: SharedArrayBuffer;
+  ready: boolean;
+  creator: number;
+  refs: Map<number, number>;
+  waiters: Waiter[];
+}
+
+type OnceEntry =
+  | { state: 'building'; builder: number; waiters: { apartment: number; resolve: (r: { build: true } | { value: unknown }) => void }[] }
+  | { state: 'done'; value: unknown };
+
+/** Named shared objects and create-once values, by name. */
+export class NamedRegistry {
+  private readonly entries = new Map<string, NamedEntry>();
+  private readonly onces = new Map<string, OnceEntry>();
+
+  open(apartment: number, kind: NamedKind, name: string, bytes: number): NamedGrant | Promise<NamedGrant> {
+    if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('[named] a named object needs a non-empty name', { parameter: 'name' });
+    const e = this.entries.get(name);
+    if (!e) {
+      const sab = new SharedArrayBuffer(bytes);
+      this.entries.set(name, { kind, sab, ready: kind !== 'memory', creator: apartment, refs: new Map([[apartment, 1]]), waiters: [] });
+      return { sab, create: true };
+    }
+    if (e.kind !== kind) throw new InvalidArgumentError(`[named-kind] '${name}' is a named ${e.kind}, not a ${kind}`, { parameter: 'name' });
+    if (e.sab.byteLength !== bytes) throw new InvalidArgumentError(`[named-size] named memory '${name}' has ${e.sab.byteLength} bytes, not ${bytes}`, { parameter: 'bytes' });
+    if (e.ready) {
+      e.refs.set(apartment, (e.refs.get(apartment) ?? 0) + 1);
+      return { sab: e.sab, create: false };
+    }
+    return new Promise((resolve) => e.waiters.push({ apartment, resolve }));
+  }
+
+  /** The creator finished initialising `name`: everyone waiting may see it now. */
+  publish(apartment: number, name: string): void {
+    const e = this.entries.get(name);
+    if (!e || e.creator !== apartment || e.ready) throw new ApartmentError('E_UNEXPECTED', `[named-publish] only the creator of '${name}' publishes it, once`);
+    e.ready = true;
+    for (const w of e.waiters.splice(0)) {
+      e.refs.set(w.apartment, (e.refs.get(w.apartment) ?? 0) + 1);
+      w.resolve({ sab: e.sab, create: false });
+    }
+  }
+
+  close(apartment: number, name: string): void {
+    const e = this.entries.get(name);
+    const held = e?.refs.get(apartment) ?? 0;
+    if (!e || held === 0) throw new ApartmentError('E_UNEXPECTED', `[named-close] this apartment holds no handle on '${name}'`);
+    if (held === 1) e.refs.delete(apartment);
+    else e.refs.set(apartment, held - 1);
+    if (e.refs.size === 0) this.entries.delete(name);
+  }
+
+  /** Whether `name` is open anywhere (diagnostics and specs). */
+  isOpen(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  onceBegin(apartment: number, name: string): { build: true } | { value: unknown } | Promise<{ build: true } | { value: unknown }> {
+    const e = this.onces.get(name);
+    if (!e) {
+      this.onces.set(name, { state: 'building', builder: apartment, waiters: [] });
+      return { build: true };
+    }
+    if (e.state === 'done') return { value: e.value };
+    return new Promise((resolve) => e.waiters.push({ apartment, resolve }));
+  }
+
+  onceDone(apartment: number, name: string, value: unknown): void {
+    const e = this.onces.get(name);
+    if (!e || e.state !== 'building' || e.builder !== apartment) throw new ApartmentError('E_UNEXPECTED', `[once] only the builder of '${name}' completes it`);
+    this.onces.set(name, { state: 'done', value });
+    for (const w of e.waiters) w.resolve({ value });
+  }
+
+  /** The builder failed or died: the next waiter builds instead (or the name is free again). */
+  onceFailed(apartment: number, name: string): void {
+    const e = this.onces.get(name);
+    if (!e || e.state !== 'building' || e.builder !== apartment) return;
+    const next = e.waiters.shift();
+    if (!next) {
+      this.onces.delete(name);
+      return;
+    }
+    e.builder = next.apartment;
+    next.resolve({ build: true });
+  }
+
+  /** The creator could not initialise `name`: pass creation to the next waiter, or forget it. */
+  abandon(apartment: number, name: string): void {
+    const e = this.entries.get(name);
+    if (!e || e.ready || e.creator !== apartment) return;
+    const next = e.waiters.shift();
+    if (!next) {
+      this.entries.delete(name);
+      return;
+    }
+    e.refs.delete(apartment);
+    e.creator = next.apartment;
+    e.refs.set(next.apartment, 1);
+    next.resolve({ sab: e.sab, create: true });
+  }
+
+  /** An apartment died: its handles close, and what it was creating passes to the next waiter. */
+  dropApartment(apartment: number): void {
+    for (const [name, e] of [...this.entries]) {
+      e.refs.delete(apartment);
+      if (!e.ready && e.creator === apartment) {
+        const next = e.waiters.shift();
+        if (next) {
+          e.creator = next.apartment;
+          e.refs.set(next.apartment, 1);
+          next.resolve({ sab: e.sab, create: true });
+          continue;
+        }
+      }
+      if (e.refs.size === 0 && e.waiters.length === 0) this.entries.delete(name);
+    }
+    for (const [name, e] of this.onces) if (e.state === 'building' && e.builder === apartment) this.onceFailed(apartment, name);
+  }
+}

@@ -1,0 +1,173 @@
+// A mutex in shared memory, usable from every apartment and the free pool. It is a ticket lock:
+// waiters are served in the order they arrived, so none starves. A waiter that gives up (timeout or
+// abort) marks its ticket abandoned, and the unlocker skips abandoned tickets; both sides settle a
+// ticket with compare-and-swap, so exactly one of them does. lock() waits with Atomics.waitAsync and
+// never blocks the event loop; lockSync() blocks (Atomics.wait) and is refused on the main thread
+// unless explicitly allowed. A mutex travels to other apartments by value (its memory is shared).
+import { isMainThread } from 'node:worker_threads';
+import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
+import { registerValueType } from '../../marshal/value-types.js';
+import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError } from '../errors.js';
+import { checkOrder, noteReleased, noteTaken, type OrderedLock } from './lock-order.js';
+
+const NEXT = 0;
+const SERVING = 1;
+const SLOTS = 2;
+/** At most this many waiters at once (abandoned-ticket slots). */
+const MAX_WAITERS = 1024;
+const VALUE_TYPE = 'shared-mutex';
+
+/** Options of a mutex. */
+export interface SharedMutexOptions {
+  /** Its name in errors and lock-order reports. */
+  name?: string;
+  /** Its level in the lock hierarchy (locks must be taken in ascending level order). */
+  level?: number;
+}
+
+/** Options of lock() and lockSync(). */
+export interface LockOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** lockSync() only: allow blocking the main thread anyway. */
+  allowOnMainThread?: boolean;
+}
+
+/** What a mutex is made of, as it crosses threads. */
+export interface SharedMutexHandle {
+  readonly sab: SharedArrayBuffer;
+  readonly name: string;
+  readonly level: number | undefined;
+}
+
+/** A held lock: unlock() (or dispose) releases it, exactly once. */
+export class LockGuard implements Disposable {
+  private released = false;
+  constructor(private readonly mutex: SharedMutex, private readonly ticket: number, private readonly chain: number) {}
+
+  unlock(): void {
+    if (this.released) {
+      throw new ApartmentError('E_UNEXPECTED', `[unlock-twice] '${this.mutex.name}' was already unlocked by this guard; unlock each acquisition once`);
+    }
+    this.released = true;
+    noteReleased(this.mutex, this.chain);
+    this.mutex.advance(this.ticket);
+  }
+
+  [Symbol.dispose](): void {
+    if (!this.released) this.unlock();
+  }
+}
+
+/** A fair mutex over a SharedArrayBuffer. */
+export class SharedMutex implements OrderedLock {
+  readonly name: string;
+  readonly level: number | undefined;
+  private readonly cells: Int32Array;
+
+  constructor(options: SharedMutexOptions = {}, sab?: SharedArrayBuffer) {
+    if (options.level !== undefined && !Number.isFinite(options.level)) {
+      throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${String(options.level)}`, { parameter: 'level' });
+    }
+    this.name = options.name ?? 'unnamed mutex';
+    this.level = options.level;
+    this.cells = new Int32Array(sab ?? new SharedArrayBuffer((SLOTS + MAX_WAITERS) * 4));
+  }
+
+  /** The handle to send to another thread yourself (the runtime does this for you when it is an argument). */
+  get handle(): SharedMutexHandle {
+    return { sab: this.cells.buffer as SharedArrayBuffer, name: this.name, level: this.level };
+  }
+
+  static fromHandle(handle: SharedMutexHandle): SharedMutex {
+    if (!(handle?.sab instanceof SharedArrayBuffer) || handle.sab.byteLength !== (SLOTS + MAX_WAITERS) * 4) {
+      throw new InvalidArgumentError('[mutex-handle] not a SharedMutex handle; pass mutex.handle unchanged', { parameter: 'handle' });
+    }
+    return new SharedMutex({ name: handle.name, ...(handle.level === undefined ? {} : { level: handle.level }) }, handle.sab);
+  }
+
+  /** Take the lock now if it is free; undefined otherwise. */
+  tryLock(): LockGuard | undefined {
+    checkOrder(this);
+    const serving = Atomics.load(this.cells, SERVING);
+    if (Atomics.compareExchange(this.cells, NEXT, serving, serving + 1) !== serving) return undefined;
+    return new LockGuard(this, serving, noteTaken(this));
+  }
+
+  /** Wait for the lock without blocking the event loop. */
+  async lock(options: LockOptions = {}): Promise<LockGuard> {
+    checkOrder(this);
+    options.signal?.throwIfAborted();
+    const ticket = this.takeTicket();
+    const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
+    for (;;) {
+      const serving = Atomics.load(this.cells, SERVING);
+      if (serving === ticket) return new LockGuard(this, ticket, noteTaken(this));
+      if (options.signal?.aborted) return this.abandon(ticket, new CallCanceledError(`[lock-canceled] waiting for '${this.name}' was cancelled`, { cause: options.signal.reason }));
+      const left = deadline - performance.now();
+      if (left <= 0) return this.abandon(ticket, this.timeoutError(options.timeoutMs!));
+      const w = Atomics.waitAsync(this.cells, SERVING, serving, Math.min(left, options.signal ? 50 : left));
+      if (w.async) await w.value;
+    }
+  }
+
+  /** Wait for the lock, blocking this thread (refused on the main thread unless allowed). */
+  lockSync(options: LockOptions = {}): LockGuard {
+    if (isMainThread && !options.allowOnMainThread) {
+      throw new ApartmentError('E_UNEXPECTED', `[lock-sync-main] lockSync('${this.name}') would block the main thread and every apartment waiting on it; use await lock(), or pass { allowOnMainThread: true } if you really mean it`);
+    }
+    checkOrder(this);
+    const ticket = this.takeTicket();
+    const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
+    for (;;) {
+      const serving = Atomics.load(this.cells, SERVING);
+      if (serving === ticket) return new LockGuard(this, ticket, noteTaken(this));
+      const left = deadline - performance.now();
+      if (left <= 0) return this.abandon(ticket, this.timeoutError(options.timeoutMs!));
+      Atomics.wait(this.cells, SERVING, serving, left === Infinity ? undefined : left);
+    }
+  }
+
+  /** Runtime internals (LockGuard): pass the lock on from `ticket`, skipping abandoned tickets. */
+  advance(ticket: number): void {
+    let next = ticket + 1;
+    for (;;) {
+      Atomics.store(this.cells, SERVING, next);
+      if (Atomics.compareExchange(this.cells, SLOTS + (next % MAX_WAITERS), next, 0) !== next) break;
+      next++;
+    }
+    Atomics.notify(this.cells, SERVING);
+  }
+
+  [CUSTOM_MARSHAL](): CustomMarshaled {
+    return { key: VALUE_TYPE, payload: this.handle };
+  }
+
+  private takeTicket(): number {
+    const ticket = Atomics.add(this.cells, NEXT, 1);
+    if (ticket - Atomics.load(this.cells, SERVING) >= MAX_WAITERS) {
+      this.abandonNow(ticket);
+      throw new ApartmentError('ERROR_BUSY', `[mutex-full] more than ${MAX_WAITERS} waiters on '${this.name}'; find why it is held so long`);
+    }
+    return ticket;
+  }
+
+  /** Give up a ticket: mark it so the unlocker skips it, unless it was already our turn. */
+  private abandon(ticket: number, error: Error): never {
+    this.abandonNow(ticket);
+    throw error;
+  }
+
+  private abandonNow(ticket: number): void {
+    const slot = SLOTS + (ticket % MAX_WAITERS);
+    Atomics.store(this.cells, slot, ticket);
+    // If the lock reached us meanwhile, exactly one of us (here or the unlocker) wins the slot.
+    if (Atomics.load(this.cells, SERVING) === ticket && Atomics.compareExchange(this.cells, slot, ticket, 0) === ticket) this.advance(ticket);
+  }
+
+  private timeoutError(ms: number): CallTimeoutError {
+    return new CallTimeoutError(`[lock-timeout] '${this.name}' was not acquired within ${ms} ms; find who holds it, or wait longer`);
+  }
+}
+
+registerValueType(VALUE_TYPE, (payload) => SharedMutex.fromHandle(payload as SharedMutexHandle));

@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import {
+  ApartmentError, AtomicCounter, AtomicRefCount, CallCanceledError, CallTimeoutError, LockOrderError, NonAtomicCount, SharedMutex,
+  type Remote, type Runtime,
+} from '../../../lib/index.js';
+import type { Racer } from '../../fixtures/shared-state-classes.js';
+import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+async function racers(n: number): Promise<Remote<Racer>[]> {
+  ({ rt } = await startRuntime());
+  rt.registerClass('Racer', { module: fixture('shared-state-classes.js'), export: 'Racer' });
+  const out: Remote<Racer>[] = [];
+  for (let i = 0; i < n; i++) out.push(await (await rt.createApartment()).createObject<Racer>('Racer'));
+  return out;
+}
+
+describe('lib/shared-state: SharedMutex across apartments', () => {
+  it('loses no update when 4 apartments read-modify-write under it (async lock)', async () => {
+    const rs = await racers(4);
+    const mutex = new SharedMutex({ name: 'cell' });
+    const cell = new SharedArrayBuffer(4);
+    await Promise.all(rs.map((r) => r.hammer(mutex, cell, 50)));
+    expect(new Int32Array(cell)[0]).to.equal(200);
+  });
+
+  it('loses no update with lockSync in worker apartments', async () => {
+    const rs = await racers(3);
+    const mutex = new SharedMutex({ name: 'cell' });
+    const cell = new SharedArrayBuffer(4);
+    await Promise.all(rs.map((r) => r.hammerSync(mutex, cell, 300)));
+    expect(new Int32Array(cell)[0]).to.equal(900);
+  });
+
+  it('serves waiters in arrival order: no apartment starves', async () => {
+    const rs = await racers(4);
+    const mutex = new SharedMutex({ name: 'fair' });
+    const rounds = 30;
+    const log = new SharedArrayBuffer(4);
+    const worst = await Promise.all(rs.map((r) => r.takeTurns(mutex, log, rounds)));
+    expect(new Int32Array(log)[0]).to.equal(rs.length * rounds);
+    // FIFO tickets: once a racer holds a ticket, at most the other racers' tickets are ahead of it.
+    for (const w of worst) expect(w).to.be.at.most(rs.length - 1);
+  });
+
+  it('times out, cancels, and tries without waiting', async () => {
+    ({ rt } = await startRuntime());
+    const mutex = new SharedMutex({ name: 'held' });
+    const guard = await mutex.lock();
+    expect(mutex.tryLock()).to.equal(undefined);
+    expect(await mutex.lock({ timeoutMs: 20 }).catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
+    const ac = new AbortController();
+    const waiting = mutex.lock({ signal: ac.signal }).catch((e: unknown) => e);
+    ac.abort();
+    expect(await waiting).to.be.instanceOf(CallCanceledError);
+    guard.unlock();
+    const next = mutex.tryLock();
+    expect(next, 'abandoned tickets are skipped').to.not.equal(undefined);
+    next!.unlock();
+  });
+
+  it('refuses lockSync on the main thread unless allowed, and a double unlock', async () => {
+    ({ rt } = await startRuntime());
+    const mutex = new SharedMutex({ name: 'main' });
+    expect(() => mutex.lockSync()).to.throw(ApartmentError, /lock-sync-main/);
+    const g = mutex.lockSync({ allowOnMainThread: true });
+    g.unlock();
+    expect(() => g.unlock()).to.throw(ApartmentError, /unlock-twice/);
+  });
+});
+
+describe('lib/shared-state: the lock hierarchy', () => {
+  const cases: [number[], boolean][] = [
+    [[1, 2, 3], true],
+    [[1, 3], true],
+    [[2, 1], false],
+    [[1, 1], false],
+    [[3, 2, 1], false],
+    [[1, 2, 2], false],
+  ];
+  for (const [levels, valid] of cases) {
+    it(`${valid ? 'allows' : 'refuses'} taking levels ${levels.join(' → ')}`, async () => {
+      const [r] = await racers(1);
+      const answer = await r!.takeInOrder(levels);
+      if (valid) expect(answer).to.equal('ok');
+      else expect(answer).to.match(/^LockOrderError: \[lock-order\] taking 'L\d' \(level \d\) while holding 'L\d'/);
+    });
+  }
+
+  it('checks per logical call on the main thread too', async () => {
+    ({ rt } = await startRuntime());
+    const high = await new SharedMutex({ name: 'high', level: 5 }).lock();
+    expect(() => new SharedMutex({ name: 'low', level: 1 }).tryLock()).to.throw(LockOrderError, /'low'.*'high'/);
+    high.unlock();
+    new SharedMutex({ name: 'low', level: 1 }).tryLock()!.unlock();
+  });
+});
+
+describe('lib/shared-state: reference counts', () => {
+  it('keeps an atomic count exact under 4 apartments releasing at once', async () => {
+    const rs = await racers(4);
+    const count = new AtomicRefCount(4 * 5_000);
+    await Promise.all(rs.map((r) => r.release(count, 5_000)));
+    expect(count.value).to.equal(0);
+    expect(() => count.release()).to.throw(ApartmentError, /ref-count-negative/);
+    expect(count.addRef()).to.equal(1);
+  });
+
+  it('lets the non-atomic teaching count lose decrements (never more than it should have)', async () => {
+    const rs = await racers(4);
+    const count = new NonAtomicCount(4 * 5_000);
+    await Promise.all(rs.map((r) => r.release(count, 5_000)));
+    expect(count.value).to.be.at.least(0);
+    const counter = new AtomicCounter();
+    expect(counter.add(3)).to.equal(3);
+  });
+});
