@@ -254,6 +254,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       workerData: boot,
       transferList: link.transfer,
       name: `apartment:${name}`,
+      ...workerExecArgv(),
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });
     const apt = new Apartment(id, name, kind, worker, this.local.endpoint, (a, reason) => this.gone(a, reason));
@@ -495,6 +496,27 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     if (edge.apartment === 0) this.local.admission.breakWait(edge.id, new DeadlockError(message));
     else this.local.endpoint.call(edge.apartment, CONTROL_OID, 'breakWait', [edge.id, message]).catch(() => {});
   }
+}
+
+/**
+ * Workers inherit the host's Node flags, but one started with --input-type or --eval fails before it
+ * runs a line: then pass the flags without those (and without V8's process-wide flags, which apply to
+ * every thread anyway and which Worker refuses in an explicit list). Otherwise inherit as they are.
+ */
+function workerExecArgv(): { execArgv?: string[] } {
+  const argv = process.execArgv;
+  if (!argv.some((a) => /^(--(input-type|eval|print)(=|$)|-e$|-p$)/.test(a))) return {};
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (/^--(input-type|eval|print)(=|$)/.test(a) || a === '-e' || a === '-p') {
+      if (!a.includes('=') && (a === '-e' || a === '-p' || a === '--eval' || a === '--print' || a === '--input-type')) i++;
+      continue;
+    }
+    if (/^--(expose[-_]gc|max[-_]old[-_]space[-_]size|max[-_]semi[-_]space[-_]size|stack[-_]size|jitless|allow[-_]natives[-_]syntax)/.test(a)) continue;
+    out.push(a);
+  }
+  return { execArgv: out };
 }
 
 function checkReentrancy(value: unknown): Reentrancy {

@@ -3,6 +3,7 @@
 // `--json` prints the rows as JSON instead; `--quick` runs fewer iterations.
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
+import { benchSharedState } from './shared-state-bench.js';
 import { benchTransports } from './transport-bench.js';
 
 const json = process.argv.includes('--json');
@@ -11,6 +12,7 @@ const quick = process.argv.includes('--quick');
 const rows: BenchRow[] = [];
 rows.push(...(await benchCallPath({ quick })));
 rows.push(...(await benchApartments({ quick })));
+rows.push(...(await benchSharedState({ quick })));
 for (const r of await benchTransports({ quick })) {
   rows.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
 }
