@@ -3,7 +3,7 @@
 // direct channels between apartments and runs the placement and assignment decisions.
 import { EventEmitter } from 'node:events';
 import { availableParallelism } from 'node:os';
-import { Worker, type ResourceLimits } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type * as TypedEmitterTypes from 'typed-emitter';
 import { Apartment } from '../apartments/apartment.js';
 import { isLive } from '../apartments/apartment-state.js';
@@ -31,65 +31,16 @@ import { describeClass, type ClassRegistration } from './class-registry.js';
 import { currentApartment, currentCall, inApartment, setCurrentApartment, type ApartmentContext } from './context.js';
 import type { CreationMode } from './contracts/contract.js';
 import {
-  ApartmentError, ChangedModeError, ContractViolationError, DeadlockError, DisconnectedError, InvalidArgumentError, type ApartmentFaultedError,
+  ApartmentError, ChangedModeError, ContractViolationError, DeadlockError, DisconnectedError, InvalidArgumentError,
 } from './errors.js';
 import { stderrLogger, type LogEntry, type Logger } from './logger.js';
+import {
+  checkReentrancy, workerExecArgv, type ApartmentOptions, type CreateOptions, type RuntimeEvents, type RuntimeOptions,
+} from './runtime-options.js';
+
+export type { ApartmentOptions, CreateOptions, RuntimeEvents, RuntimeOptions };
 
 const WORKER_ENTRY = new URL('../apartments/worker-entry.js', import.meta.url);
-
-/** Options of Runtime.start(). */
-export interface RuntimeOptions {
-  /** Deadline of every call unless overridden per call (ms; default 30 000). */
-  defaultTimeoutMs?: number;
-  /** Where runtime log lines go (default: JSON lines on stderr). */
-  logger?: Logger;
-  /** How externally created objects are assigned to worker apartments (default 'single-thread'). */
-  assignment?: AssignmentSpec;
-  /** The most apartments any one assignment policy may start (default 64); see docs/assignment.md. */
-  maxApartments?: number;
-  /** How objects admit unrelated calls while they await (default 'turn-based'; classes may override). */
-  reentrancy?: Reentrancy;
-  /** Retry policy for calls refused with retry-later (default: no retry). */
-  retry?: RetryPolicy;
-  /** Threads of the free pool (MTA) that run `free` objects' calls (default: the number of cores). */
-  freePoolSize?: number;
-  /** Transport between apartments: 'shared-memory' rings (default) or 'port' (MessagePort). */
-  transport?: LinkKind;
-}
-
-/** Options of createApartment(). */
-export interface ApartmentOptions {
-  name?: string;
-  resourceLimits?: ResourceLimits;
-  /** Deadline of calls made from this apartment (ms; default: the runtime's). */
-  defaultTimeoutMs?: number;
-  /** Transport of this apartment's links (default: the runtime's). */
-  transport?: LinkKind;
-  /** Admission default for objects in this apartment (default: the runtime's). */
-  reentrancy?: Reentrancy;
-  /** Start a replacement apartment when this one faults (objects are not resurrected). */
-  restart?: 'never' | 'on-fault';
-  /** How many replacements at most (default 3). */
-  maxRestarts?: number;
-  /** Close the apartment once nothing in it has been referenced for this long (ms). */
-  idleTimeoutMs?: number;
-}
-
-/** Options of one external creation. */
-export interface CreateOptions {
-  /** The assignment policy for this object instead of the runtime's. */
-  assignment?: AssignmentSpec;
-}
-
-/** Events of the runtime. */
-export type RuntimeEvents = {
-  'apartment-created': (apartment: Apartment) => void;
-  'apartment-closed': (apartment: Apartment) => void;
-  'apartment-faulted': (apartment: Apartment, error: ApartmentFaultedError) => void;
-  /** A faulted apartment with restart 'on-fault' was replaced; its objects were not resurrected. */
-  'apartment-restarted': (faulted: Apartment, replacement: Apartment) => void;
-  log: (entry: LogEntry) => void;
-};
 
 let running: Runtime | undefined;
 
@@ -496,32 +447,4 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     if (edge.apartment === 0) this.local.admission.breakWait(edge.id, new DeadlockError(message));
     else this.local.endpoint.call(edge.apartment, CONTROL_OID, 'breakWait', [edge.id, message]).catch(() => {});
   }
-}
-
-/**
- * Workers inherit the host's Node flags, but one started with --input-type or --eval fails before it
- * runs a line: then pass the flags without those (and without V8's process-wide flags, which apply to
- * every thread anyway and which Worker refuses in an explicit list). Otherwise inherit as they are.
- */
-function workerExecArgv(): { execArgv?: string[] } {
-  const argv = process.execArgv;
-  if (!argv.some((a) => /^(--(input-type|eval|print)(=|$)|-e$|-p$)/.test(a))) return {};
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (/^--(input-type|eval|print)(=|$)/.test(a) || a === '-e' || a === '-p') {
-      if (!a.includes('=') && (a === '-e' || a === '-p' || a === '--eval' || a === '--print' || a === '--input-type')) i++;
-      continue;
-    }
-    if (/^--(expose[-_]gc|max[-_]old[-_]space[-_]size|max[-_]semi[-_]space[-_]size|stack[-_]size|jitless|allow[-_]natives[-_]syntax)/.test(a)) continue;
-    out.push(a);
-  }
-  return { execArgv: out };
-}
-
-function checkReentrancy(value: unknown): Reentrancy {
-  if (value !== 'turn-based' && value !== 'reentrant') {
-    throw new InvalidArgumentError(`[reentrancy] reentrancy must be 'turn-based' or 'reentrant'; got ${String(value)}`, { parameter: 'reentrancy' });
-  }
-  return value;
 }
