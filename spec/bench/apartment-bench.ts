@@ -107,6 +107,17 @@ async function apartmentCosts(options: { quick: boolean }): Promise<BenchRow[]> 
     rows.push({ case: 'get an apartment', subject: 'warm pool checkout', value: median(warm), unit: 'µs', better: 'lower' });
     await pool.close();
 
+    // An idle runtime must not spin: CPU time of the whole process over one idle second.
+    const idleApts = await Promise.all(Array.from({ length: 4 }, () => rt.createApartment()));
+    const idleAdders = await Promise.all(idleApts.map((a) => a.createObject<Adder>('Adder')));
+    await Promise.all(idleAdders.map((a) => a.sum(1, 2)));
+    await new Promise((r) => setTimeout(r, 200));
+    const idle0 = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 1_000));
+    const idle = process.cpuUsage(idle0);
+    rows.push({ case: 'CPU time of an idle runtime (4 apartments, 1 s)', subject: 'runtime (shared memory)', value: (idle.user + idle.system) / 1000, unit: 'ms', better: 'lower' });
+    await Promise.all(idleApts.map((a) => a.close()));
+
     gc();
     const rss0 = process.memoryUsage().rss;
     const idle = await Promise.all(Array.from({ length: 8 }, () => rt.createApartment()));
