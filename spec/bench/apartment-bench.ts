@@ -114,8 +114,8 @@ async function apartmentCosts(options: { quick: boolean }): Promise<BenchRow[]> 
     await new Promise((r) => setTimeout(r, 200));
     const idle0 = process.cpuUsage();
     await new Promise((r) => setTimeout(r, 1_000));
-    const idle = process.cpuUsage(idle0);
-    rows.push({ case: 'CPU time of an idle runtime (4 apartments, 1 s)', subject: 'runtime (shared memory)', value: (idle.user + idle.system) / 1000, unit: 'ms', better: 'lower' });
+    const idleCpu = process.cpuUsage(idle0);
+    rows.push({ case: 'CPU time of an idle runtime (4 apartments, 1 s)', subject: 'runtime (shared memory)', value: (idleCpu.user + idleCpu.system) / 1000, unit: 'ms', better: 'lower' });
     await Promise.all(idleApts.map((a) => a.close()));
 
     gc();
