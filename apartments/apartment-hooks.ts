@@ -48,30 +48,27 @@ export class HookRunner {
     return this.settled;
   }
 
-  /** Run every detach hook once, in reverse order of attach. */
+  /** Run every detach hook once, in reverse order of attach, waiting for each. */
   async detach(reason: DetachReason): Promise<void> {
-    if (this.detached) return;
+    for (const run of this.detachRuns(reason)) await run();
+  }
+
+  /** Run detach hooks synchronously (the thread is ending: nothing asynchronous can finish). */
+  detachNow(reason: DetachReason): void {
+    for (const run of this.detachRuns(reason)) void run();
+  }
+
+  /** The detach calls still to make (none the second time), each reporting its own failure. */
+  private detachRuns(reason: DetachReason): (() => Promise<void>)[] {
+    if (this.detached) return [];
     this.detached = true;
-    for (const { registration, hooks } of [...this.attached].reverse()) {
+    return [...this.attached].reverse().map(({ registration, hooks }) => async () => {
       try {
         await hooks.detach?.(this.context, reason);
       } catch (err) {
         this.report(`[hook-detach] detach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error)?.message ?? String(err)}`);
       }
-    }
-  }
-
-  /** Run detach hooks synchronously (the thread is ending: nothing asynchronous can finish). */
-  detachNow(reason: DetachReason): void {
-    if (this.detached) return;
-    this.detached = true;
-    for (const { registration, hooks } of [...this.attached].reverse()) {
-      try {
-        void hooks.detach?.(this.context, reason);
-      } catch (err) {
-        this.report(`[hook-detach] detach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error)?.message ?? String(err)}`);
-      }
-    }
+    });
   }
 
   private async attach(registration: HooksRegistration): Promise<void> {

@@ -4,7 +4,7 @@ import { currentCall } from '../lib/context.js';
 import type { CreationMode } from '../lib/contracts/contract.js';
 import { DisconnectedError, InvalidArgumentError } from '../lib/errors.js';
 import type { LogEntry } from '../lib/logger.js';
-import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
+import { ControlBase } from './control-base.js';
 import type { AssignmentSpec } from './assignment.js';
 import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
 import type { NamedGrant, NamedRegistry } from '../lib/shared-state/named-registry.js';
@@ -28,8 +28,10 @@ export interface RuntimeServices {
 }
 
 /** Control surface of the main apartment; invoked only by the runtime's own calls. */
-export class MainControl {
-  constructor(private readonly apartment: LocalApartment, private readonly services: RuntimeServices) {}
+export class MainControl extends ControlBase {
+  constructor(apartment: LocalApartment, private readonly services: RuntimeServices) {
+    super(apartment);
+  }
 
   private direct = false;
 
@@ -66,11 +68,6 @@ export class MainControl {
     return this.services.place(this.caller(), className, mode, assignment as AssignmentSpec | undefined);
   }
 
-  createObject(className: unknown, args: unknown): Promise<object> {
-    if (typeof className !== 'string') throw new InvalidArgumentError('[create-class] the class name must be a string', { parameter: 'className' });
-    return this.apartment.loader.construct(className, args as unknown[]);
-  }
-
   log(level: unknown, message: unknown): void {
     const lv = level === 'debug' || level === 'info' || level === 'warn' || level === 'error' ? level : 'warn';
     this.services.log({ level: lv, message: String(message), apartment: this.caller() });
@@ -89,21 +86,6 @@ export class MainControl {
   waitRemoved(id: unknown): void {
     if (typeof id !== 'number') throw new InvalidArgumentError('[wait-edge] the edge id must be a number', { parameter: 'id' });
     this.services.waitRemoved(this.caller(), id);
-  }
-
-  /** Another apartment unmarshals a token this apartment handed out. */
-  unmarshal(id: unknown): object {
-    if (typeof id !== 'number') throw new InvalidArgumentError('[marshal-token] the token id must be a number', { parameter: 'id' });
-    return this.apartment.marshalTable.unmarshal(id);
-  }
-
-  revokeMarshal(id: unknown): boolean {
-    if (typeof id !== 'number') throw new InvalidArgumentError('[marshal-token] the token id must be a number', { parameter: 'id' });
-    return this.apartment.marshalTable.revoke(id);
-  }
-
-  stats(): ApartmentStats {
-    return apartmentStats(this.apartment);
   }
 
   acquireShared(name: unknown): Promise<{ lease: number; value: unknown }> {

@@ -4,16 +4,13 @@ import type { ClassDescriptor } from '../lib/class-registry.js';
 import { DeadlockError, InvalidArgumentError } from '../lib/errors.js';
 import type { HooksRegistration } from './apartment-hooks.js';
 import type { FreePayload } from './free-objects.js';
-import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
+import { ControlBase } from './control-base.js';
 import type { LocalApartment } from './local-apartment.js';
 
 /** Control surface of a worker apartment; invoked only by the runtime's own calls. */
-export class WorkerControl {
-  constructor(private readonly apartment: LocalApartment, private readonly onClose: () => void) {}
-
-  createObject(className: unknown, args: unknown): Promise<object> {
-    if (typeof className !== 'string') throw new InvalidArgumentError('[create-class] the class name must be a string', { parameter: 'className' });
-    return this.apartment.loader.construct(className, args as unknown[]);
+export class WorkerControl extends ControlBase {
+  constructor(apartment: LocalApartment, private readonly onClose: () => void) {
+    super(apartment);
   }
 
   registerClass(descriptor: ClassDescriptor): boolean {
@@ -25,21 +22,6 @@ export class WorkerControl {
   breakWait(edgeId: unknown, message: unknown): boolean {
     if (typeof edgeId !== 'number') throw new InvalidArgumentError('[break-wait] the edge id must be a number', { parameter: 'edgeId' });
     return this.apartment.admission.breakWait(edgeId, new DeadlockError(String(message)));
-  }
-
-  /** Another apartment unmarshals a token this apartment handed out. */
-  unmarshal(id: unknown): object {
-    if (typeof id !== 'number') throw new InvalidArgumentError('[marshal-token] the token id must be a number', { parameter: 'id' });
-    return this.apartment.marshalTable.unmarshal(id);
-  }
-
-  revokeMarshal(id: unknown): boolean {
-    if (typeof id !== 'number') throw new InvalidArgumentError('[marshal-token] the token id must be a number', { parameter: 'id' });
-    return this.apartment.marshalTable.revoke(id);
-  }
-
-  stats(): ApartmentStats {
-    return apartmentStats(this.apartment);
   }
 
   registerHooks(registration: HooksRegistration): Promise<void> {

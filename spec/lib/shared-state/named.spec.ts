@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { AtomicCounter, InvalidArgumentError, named, type Remote, type Runtime } from '../../../lib/index.js';
 import type { Racer } from '../../fixtures/shared-state-classes.js';
-import { eventually, fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
+import { eventually, startRuntime } from '../../fixtures/runtime-fixture.js';
+import { startRacers } from './racers.js';
 
 let rt: Runtime | undefined;
 afterEach(async () => {
@@ -10,11 +11,9 @@ afterEach(async () => {
 });
 
 async function racers(n: number): Promise<Remote<Racer>[]> {
-  ({ rt } = await startRuntime());
-  rt.registerClass('Racer', { module: fixture('shared-state-classes.js'), export: 'Racer' });
-  const out: Remote<Racer>[] = [];
-  for (let i = 0; i < n; i++) out.push(await (await rt.createApartment()).createObject<Racer>('Racer'));
-  return out;
+  const started = await startRacers(n);
+  rt = started.rt;
+  return started.racers;
 }
 
 describe('lib/shared-state: named objects are created once, opened after, released at the last close', () => {

@@ -4,7 +4,8 @@ import {
   type Remote, type Runtime,
 } from '../../../lib/index.js';
 import type { Racer } from '../../fixtures/shared-state-classes.js';
-import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
+import { startRuntime } from '../../fixtures/runtime-fixture.js';
+import { startRacers } from './racers.js';
 
 let rt: Runtime | undefined;
 afterEach(async () => {
@@ -13,11 +14,9 @@ afterEach(async () => {
 });
 
 async function racers(n: number): Promise<Remote<Racer>[]> {
-  ({ rt } = await startRuntime());
-  rt.registerClass('Racer', { module: fixture('shared-state-classes.js'), export: 'Racer' });
-  const out: Remote<Racer>[] = [];
-  for (let i = 0; i < n; i++) out.push(await (await rt.createApartment()).createObject<Racer>('Racer'));
-  return out;
+  const started = await startRacers(n);
+  rt = started.rt;
+  return started.racers;
 }
 
 describe('lib/shared-state: SharedMutex across apartments', () => {

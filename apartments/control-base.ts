@@ -1,0 +1,33 @@
+// What every apartment's control object answers, main or worker: create an object here, report
+// counts, and serve the marshal tokens it handed out.
+import { InvalidArgumentError } from '../lib/errors.js';
+import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
+import type { LocalApartment } from './local-apartment.js';
+
+/** The control methods common to all apartments; invoked only by the runtime's own calls. */
+export class ControlBase {
+  constructor(protected readonly apartment: LocalApartment) {}
+
+  createObject(className: unknown, args: unknown): Promise<object> {
+    if (typeof className !== 'string') throw new InvalidArgumentError('[create-class] the class name must be a string', { parameter: 'className' });
+    return this.apartment.loader.construct(className, args as unknown[]);
+  }
+
+  stats(): ApartmentStats {
+    return apartmentStats(this.apartment);
+  }
+
+  /** Another apartment unmarshals a token this apartment handed out. */
+  unmarshal(id: unknown): object {
+    return this.apartment.marshalTable.unmarshal(tokenId(id));
+  }
+
+  revokeMarshal(id: unknown): boolean {
+    return this.apartment.marshalTable.revoke(tokenId(id));
+  }
+}
+
+function tokenId(id: unknown): number {
+  if (typeof id !== 'number') throw new InvalidArgumentError('[marshal-token] the token id must be a number', { parameter: 'id' });
+  return id;
+}
