@@ -5,26 +5,28 @@ import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { ApartmentError, InvalidArgumentError } from '../errors.js';
 
-function cells(sab: SharedArrayBuffer | undefined, initial: number): Int32Array {
-  if (sab !== undefined && !(sab instanceof SharedArrayBuffer && sab.byteLength >= 4)) {
-    throw new InvalidArgumentError('[ref-count] expected the SharedArrayBuffer of a count', { parameter: 'sab' });
-  }
-  const view = new Int32Array(sab ?? new SharedArrayBuffer(4));
-  if (!sab) view[0] = initial;
-  return view;
-}
-
-/** A reference count that never loses an update; addRef/release return the new count. */
-export class AtomicRefCount {
-  private readonly cell: Int32Array;
-  constructor(initial = 0, sab?: SharedArrayBuffer) {
-    this.cell = cells(sab, initial);
+/** One 32-bit integer in shared memory: new, or a view of an existing one (`sab`). */
+class SharedCell {
+  protected readonly cell: Int32Array;
+  constructor(initial: number, sab: SharedArrayBuffer | undefined) {
+    if (sab !== undefined && !(sab instanceof SharedArrayBuffer && sab.byteLength >= 4)) {
+      throw new InvalidArgumentError('[shared-cell] expected the SharedArrayBuffer of a count', { parameter: 'sab' });
+    }
+    this.cell = new Int32Array(sab ?? new SharedArrayBuffer(4));
+    if (!sab) this.cell[0] = initial;
   }
   get sab(): SharedArrayBuffer {
     return this.cell.buffer as SharedArrayBuffer;
   }
   get value(): number {
     return Atomics.load(this.cell, 0);
+  }
+}
+
+/** A reference count that never loses an update; addRef/release return the new count. */
+export class AtomicRefCount extends SharedCell {
+  constructor(initial = 0, sab?: SharedArrayBuffer) {
+    super(initial, sab);
   }
   addRef(): number {
     return Atomics.add(this.cell, 0, 1) + 1;
@@ -43,16 +45,9 @@ export class AtomicRefCount {
 }
 
 /** The broken version, for teaching only: read, then write back, with nothing stopping another thread in between. */
-export class NonAtomicCount {
-  private readonly cell: Int32Array;
+export class NonAtomicCount extends SharedCell {
   constructor(initial = 0, sab?: SharedArrayBuffer) {
-    this.cell = cells(sab, initial);
-  }
-  get sab(): SharedArrayBuffer {
-    return this.cell.buffer as SharedArrayBuffer;
-  }
-  get value(): number {
-    return this.cell[0]!;
+    super(initial, sab);
   }
   release(): number {
     const read = this.cell[0]!;
@@ -70,16 +65,9 @@ registerValueType('atomic-ref-count', (sab) => new AtomicRefCount(0, sab as Shar
 registerValueType('non-atomic-count', (sab) => new NonAtomicCount(0, sab as SharedArrayBuffer));
 
 /** A named atomic counter: add() returns the new value; it may go below zero. */
-export class AtomicCounter {
-  private readonly cell: Int32Array;
+export class AtomicCounter extends SharedCell {
   constructor(sab?: SharedArrayBuffer) {
-    this.cell = cells(sab, 0);
-  }
-  get sab(): SharedArrayBuffer {
-    return this.cell.buffer as SharedArrayBuffer;
-  }
-  get value(): number {
-    return Atomics.load(this.cell, 0);
+    super(0, sab);
   }
   add(n = 1): number {
     return Atomics.add(this.cell, 0, n) + n;
