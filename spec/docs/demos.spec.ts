@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Run a compiled demo as a user would, and return what it printed. */
+function runDemo(path: string): string {
+  const file = fileURLToPath(new URL(`../../docs/demos/${path}`, import.meta.url));
+  const run = spawnSync(process.execPath, [file], { encoding: 'utf8', timeout: 30_000 });
+  expect(run.status, run.stderr).to.equal(0);
+  return run.stdout;
+}
+
+describe('docs/demos: the plugin host (npm run demo)', () => {
+  it('shows two plugin apartments, a callback to the host, an error crossing and a release', () => {
+    const out = runDemo('plugin-host/main.js');
+    expect(out).to.match(/apartment 'plugin-words' created/).and.match(/apartment 'plugin-spelling' created/);
+    expect(out).to.match(/callback on the host thread: .*counted 7 words/);
+    expect(out).to.match(/an error crossed from the plugin: EmptyDocumentError: nothing to check/);
+    expect(out).to.match(/now exports 0 object\(s\)/);
+    expect(out).to.match(/calling the released proxy fails: DisconnectedError \(CO_E_OBJNOTCONNECTED\)/);
+    expect(out).to.match(/runtime closed\n$/);
+  });
+});
+
+describe('docs/demos: the teaching demos run and show their lesson', () => {
+  it('free-threading: the shared count is exact, the ordinary field diverged', () => {
+    const out = runDemo('free-threading/main.js');
+    expect(out).to.contain('the shared (Atomics) count is 40');
+    expect(out).to.match(/ran on 2 pool threads/);
+  });
+
+  it('lost-decrement: the atomic count ends at exactly 0', () => {
+    const out = runDemo('lost-decrement/main.js');
+    expect(out).to.match(/atomic count: +started at 80000, released 80000 times, ended at 0\n/);
+  });
+});
