@@ -14,9 +14,10 @@ export async function medianOf(runs: number, fn: () => Promise<number>): Promise
   return median(out);
 }
 
-/** Mean microseconds per call of `count` calls made one after another. */
+/** Mean microseconds per call of `count` calls made one after another, after a warm-up of as many. */
 export async function sequentialMicros(count: number, call: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < Math.min(200, count); i++) await call();
+  // Steady state: both threads' code optimised (a cold JIT doubles the per-call cost here).
+  for (let i = 0; i < count; i++) await call();
   const t0 = performance.now();
   for (let i = 0; i < count; i++) await call();
   return ((performance.now() - t0) * 1000) / count;
