@@ -1,6 +1,7 @@
 // What every apartment's control object answers, main or worker: create an object here, report
 // counts, and serve the marshal tokens it handed out.
-import { InvalidArgumentError } from '../lib/errors.js';
+import { DisconnectedError, InvalidArgumentError } from '../lib/errors.js';
+import { queryInterface } from '../lib/interface-binding.js';
 import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
 import type { LocalApartment } from './local-apartment.js';
 
@@ -15,6 +16,14 @@ export class ControlBase {
 
   stats(): ApartmentStats {
     return apartmentStats(this.apartment);
+  }
+
+  /** Does exported object `oid` implement interface `id` at `version`? (generated proxies bind with this) */
+  queryInterface(oid: unknown, id: unknown, version: unknown): boolean {
+    const entry = typeof oid === 'number' ? this.apartment.endpoint.exports.get(oid) : undefined;
+    if (!entry) throw new DisconnectedError(`[object-gone] object ${String(oid)} is not exported here`, { code: 'CO_E_OBJNOTCONNECTED' });
+    queryInterface(entry.object, { id: String(id), version: String(version) });
+    return true;
   }
 
   /** Another apartment unmarshals a token this apartment handed out. */

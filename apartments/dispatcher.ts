@@ -8,7 +8,7 @@ import { CallRejectedError, DisconnectedError } from '../lib/errors.js';
 import type { Channel } from '../marshal/channel.js';
 import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
 import { CONTROL_OID, type CallMessage, type WireRefs } from '../marshal/protocol.js';
-import { invokeMember } from '../marshal/stub.js';
+import { invokeMember, methodName } from '../marshal/stub.js';
 import type { Admission, MessageFilter, QueuedTicket, Turn, Untracked } from './admission.js';
 
 /** A call being served (or waiting its turn); the abort controller is made only if asked for. */
@@ -79,9 +79,10 @@ export class Dispatcher implements CallDispatcher {
     const method = msg[3];
     const refs = msg[5];
     const causality = msg[6];
+    const name = methodName(target, method);
     const served = new ServedCall(channel.peer, causality, refs);
     const admission = this.options.admission;
-    const turn = admission.enter(target, method, causality, control);
+    const turn = admission.enter(target, name, causality, control);
     if (turn !== undefined) {
       this.invoke(endpoint, channel, callId, target, method, args, served, turn);
       return;
@@ -90,7 +91,7 @@ export class Dispatcher implements CallDispatcher {
     calls.set(callId, served);
     served.ticket = admission.wait({
       target,
-      method,
+      method: name,
       causality,
       start: (held) => {
         served.started = true;
@@ -124,7 +125,8 @@ export class Dispatcher implements CallDispatcher {
   }
 
   private filterAccepts(filter: MessageFilter, endpoint: Endpoint, channel: Channel, msg: CallMessage, target: object): boolean {
-    const [, callId, , method, , refs, causality] = msg;
+    const [, callId, , index, , refs, causality] = msg;
+    const method = methodName(target, index);
     const category = this.options.admission.classify(causality);
     let verdict;
     try {
@@ -151,7 +153,7 @@ export class Dispatcher implements CallDispatcher {
     return calls;
   }
 
-  private invoke(endpoint: Endpoint, channel: Channel, callId: number, target: object, method: string, args: unknown[], served: ServedCall, turn: Turn | Untracked): void {
+  private invoke(endpoint: Endpoint, channel: Channel, callId: number, target: object, method: string | number, args: unknown[], served: ServedCall, turn: Turn | Untracked): void {
     const admission = this.options.admission;
     let result: unknown;
     try {

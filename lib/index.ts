@@ -35,3 +35,7 @@ export { byRef, transfer } from '../marshal/by-ref.js';
 export { callOptions, CallOptions, type CallOptionsInit, type RetryPolicy } from '../marshal/call-options.js';
 export { release, isProxy, type Remote, type RemoteMethod } from '../marshal/proxy.js';
 export type { EndpointStats } from '../marshal/endpoint.js';
+export {
+  checkArguments, describeType, type InterfaceManifest, type MethodSpec, type ParamSpec, type RemoteInterface, type StubTable, type TypeCheck,
+} from '../marshal/interface-manifest.js';
+export { bindInterface, queryInterface, type RemoteTarget } from './interface-binding.js';

@@ -89,7 +89,7 @@ export class Channel {
   }
 
   /** Start a call; settles with the result, the callee's error, a timeout, a cancel or a close. */
-  call(oid: number, method: string, enc: Encoded, options: CallOptions | undefined, causality: number): Promise<unknown> {
+  call(oid: number, method: string | number, enc: Encoded, options: CallOptions | undefined, causality: number): Promise<unknown> {
     if (this.closedWith) {
       this.handler.discardOutgoing(this, enc.refs);
       return Promise.reject(this.closedWith);
@@ -103,7 +103,7 @@ export class Channel {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     const deadline = performance.now() + timeoutMs;
     return new Promise((resolve, reject) => {
-      const entry: PendingCall = { resolve, reject, deadline, method, signal, onAbort: undefined };
+      const entry: PendingCall = { resolve, reject, deadline, method: typeof method === 'number' ? `#${method}` : method, signal, onAbort: undefined };
       this.pending.set(id, entry);
       if (this.pending.size === 1) this.handler.busyChanged(this, true);
       if (signal) {
@@ -253,7 +253,7 @@ export class Channel {
     const msg = raw as Message;
     switch (msg[0]) {
       case Op.Call:
-        if (isId(msg[1]) && isId(msg[2]) && typeof msg[3] === 'string' && Array.isArray(msg[4]) && isRefs(msg[5]) && typeof msg[6] === 'number') {
+        if (isId(msg[1]) && isId(msg[2]) && (typeof msg[3] === 'string' || isId(msg[3])) && Array.isArray(msg[4]) && isRefs(msg[5]) && typeof msg[6] === 'number') {
           this.handler.onCall(this, msg);
         } else this.malformed(msg, 'Call needs [op, callId, oid, method, args[], refs, causality]');
         return;

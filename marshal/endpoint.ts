@@ -105,7 +105,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   }
 
   /** Call a method on an object of `peer` by id (control calls; user calls go through proxies). */
-  call(peer: number, oid: number, method: string, args: unknown[], options?: CallOptions): Promise<unknown> {
+  call(peer: number, oid: number, method: string | number, args: unknown[], options?: CallOptions): Promise<unknown> {
     const causality = this.options.causality();
     const first = this.send(peer, oid, method, args, options, causality);
     const retry = options?.retry ?? this.options.retry;
@@ -113,7 +113,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     return first.catch((err: unknown) => this.retry(err, retry, 1, peer, oid, method, args, options, causality));
   }
 
-  private send(peer: number, oid: number, method: string, args: unknown[], options: CallOptions | undefined, causality: number): Promise<unknown> {
+  private send(peer: number, oid: number, method: string | number, args: unknown[], options: CallOptions | undefined, causality: number): Promise<unknown> {
     const ch = this.channelTo(peer);
     if (ch.closed) return Promise.reject(ch.closed);
     let enc;
@@ -125,7 +125,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     return ch.call(oid, method, enc, options, causality);
   }
 
-  private async retry(err: unknown, policy: RetryPolicy, attempt: number, peer: number, oid: number, method: string, args: unknown[], options: CallOptions | undefined, causality: number): Promise<unknown> {
+  private async retry(err: unknown, policy: RetryPolicy, attempt: number, peer: number, oid: number, method: string | number, args: unknown[], options: CallOptions | undefined, causality: number): Promise<unknown> {
     if (!(err instanceof CallRejectedError) || err.code !== 'RPC_E_SERVERCALL_RETRYLATER' || attempt > policy.attempts) throw err;
     if (policy.delayMs) await new Promise((r) => setTimeout(r, policy.delayMs));
     return this.send(peer, oid, method, args, options, causality).catch((e: unknown) => this.retry(e, policy, attempt + 1, peer, oid, method, args, options, causality));
@@ -133,7 +133,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
 
   // ---- ProxyHost ----
 
-  callRemote(state: RemoteState, method: string, args: unknown[]): Promise<unknown> {
+  callRemote(state: RemoteState, method: string | number, args: unknown[]): Promise<unknown> {
     if (state.released) {
       return Promise.reject(new DisconnectedError(`[released] this proxy to object ${state.oid} in ${this.options.label(state.apartment)} was released; obtain a new reference to call it`, { code: 'CO_E_OBJNOTCONNECTED' }));
     }

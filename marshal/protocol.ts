@@ -68,12 +68,15 @@ export interface WireError {
   apartment: number;
 }
 
-/** Invoke `method` on object `oid` (method '' calls a function reference itself). */
+/**
+ * Invoke `method` on object `oid`: by name, or by index into the interface the object's class
+ * declares (generated stubs); method '' calls a function reference itself.
+ */
 export type CallMessage = [
   op: typeof Op.Call,
   callId: number,
   oid: number,
-  method: string,
+  method: string | number,
   args: unknown[],
   refs: WireRefs,
   causality: number,

@@ -29,6 +29,6 @@ export interface RemoteState {
 
 /** What a proxy needs from its apartment's endpoint. */
 export interface ProxyHost {
-  callRemote(state: RemoteState, method: string, args: unknown[]): Promise<unknown>;
+  callRemote(state: RemoteState, method: string | number, args: unknown[]): Promise<unknown>;
   releaseRemote(state: RemoteState): void;
 }

@@ -2,6 +2,7 @@
 // Only methods are reachable: never `constructor`, `__proto__`, Object.prototype members, symbols,
 // or accessors (a getter could run arbitrary code on a name the object never offered).
 import { NoInterfaceError } from '../lib/errors.js';
+import type { RemoteInterface } from './interface-manifest.js';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -40,13 +41,40 @@ export function resolveMethod(target: object, name: string): Method {
   return fn;
 }
 
-/** Invoke member `name` of `target` (name '' invokes a function reference itself). */
-export function invokeMember(target: object, name: string, args: unknown[]): unknown {
-  if (name === '') {
+/** The generated interface a class declares (static remoteInterface), if any. */
+function declaredInterface(target: object): RemoteInterface<object> | undefined {
+  const ctor = (target as { constructor?: unknown }).constructor;
+  return typeof ctor === 'function' ? (ctor as { remoteInterface?: RemoteInterface<object> }).remoteInterface : undefined;
+}
+
+/** A method's name from its index in the target's declared interface (for admission and messages). */
+export function methodName(target: object, method: string | number): string {
+  if (typeof method === 'string') return method;
+  return declaredInterface(target)?.manifest.methods[method]?.name ?? `#${method}`;
+}
+
+/**
+ * Invoke member `method` of `target`: by index through the generated stub of the interface its class
+ * declares, or by name (checked against that interface when there is one); '' invokes a function
+ * reference itself.
+ */
+export function invokeMember(target: object, method: string | number, args: unknown[]): unknown {
+  const iface = declaredInterface(target);
+  if (typeof method === 'number') {
+    const invoker = iface?.stub[method];
+    if (!invoker) throw noInterface(target, `#${method}`);
+    return invoker(target, args);
+  }
+  if (method === '') {
     if (typeof target !== 'function') throw noInterface(target, '(call)');
     return (target as Method)(...args);
   }
-  return resolveMethod(target, name).apply(target, args);
+  if (iface) {
+    const index = iface.manifest.methods.findIndex((m) => m.name === method);
+    if (index < 0) throw noInterface(target, method);
+    return iface.stub[index]!(target, args);
+  }
+  return resolveMethod(target, method).apply(target, args);
 }
 
 function noInterface(target: object, name: string): NoInterfaceError {

@@ -1,0 +1,117 @@
+#!/usr/bin/env node
+// apartment-proxygen: the runtime's interface compiler. argv → introspection → emission → files.
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, watch, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { emitFile, outputName } from './emit.js';
+import { formatProblem } from './ir.js';
+import { introspect } from './introspect.js';
+import { USAGE, UsageError, parseArgs, type CliOptions } from './args.js';
+
+/** Expand `*` and `**` in a path pattern (Node 20 has no fs.glob). */
+function expand(pattern: string): string[] {
+  if (!/[*?]/.test(pattern)) return [resolve(pattern)];
+  const parts = resolve(pattern).split('/');
+  const firstWild = parts.findIndex((p) => /[*?]/.test(p));
+  const base = parts.slice(0, firstWild).join('/') || '/';
+  const re = new RegExp(`^${parts.slice(firstWild).join('/').replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*\//g, '(?:.*/)?').replace(/\*\*/g, '.*').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')}$`);
+  const out: string[] = [];
+  const walk = (dir: string, rel: string): void => {
+    for (const name of readdirSync(dir).sort()) {
+      if (name === 'node_modules' || name.startsWith('.')) continue;
+      const full = join(dir, name);
+      const r = rel ? `${rel}/${name}` : name;
+      if (statSync(full).isDirectory()) walk(full, r);
+      else if (re.test(r)) out.push(full);
+    }
+  };
+  if (existsSync(base)) walk(base, '');
+  return out;
+}
+
+/** Generate once; returns the process exit code. */
+function generate(options: CliOptions): number {
+  const files = [...new Set(options.inputs.flatMap(expand))].filter((f) => f.endsWith('.ts') && !f.endsWith('.remote.ts'));
+  for (const f of files) {
+    if (!existsSync(f)) {
+      process.stderr.write(`apartment-proxygen: cannot read ${f}\n`);
+      return 1;
+    }
+  }
+  if (files.length === 0) {
+    process.stderr.write('apartment-proxygen: no input file matched\n');
+    return 1;
+  }
+  const outDir = resolve(options.out!);
+  const { files: irs, problems } = introspect({ files, names: options.interfaces, outDir });
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`${formatProblem(p)}\n`);
+    return 2;
+  }
+  const stale: string[] = [];
+  for (const ir of irs) {
+    const target = join(outDir, outputName(ir.source));
+    const text = emitFile(ir, options.runtimeImport);
+    if (options.check) {
+      if (!existsSync(target) || readFileSync(target, 'utf8') !== text) stale.push(target);
+      continue;
+    }
+    try {
+      mkdirSync(outDir, { recursive: true });
+      if (!existsSync(target) || readFileSync(target, 'utf8') !== text) writeFileSync(target, text);
+    } catch (err) {
+      process.stderr.write(`apartment-proxygen: cannot write ${target}: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
+  if (stale.length > 0) {
+    for (const s of stale) process.stderr.write(`stale: ${s}\n`);
+    process.stderr.write('apartment-proxygen: generated files are stale; run apartment-proxygen without --check\n');
+    return 1;
+  }
+  return 0;
+}
+
+function version(): string {
+  const pkg = join(dirname(fileURLToPath(import.meta.url)), '../../../package.json');
+  return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+}
+
+function main(argv: string[]): number {
+  let options: CliOptions;
+  try {
+    options = parseArgs(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`apartment-proxygen: ${err.message}\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (options.version) {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const code = generate(options);
+  if (!options.watch) return code;
+  const inputs = [...new Set(options.inputs.flatMap(expand))];
+  let timer: NodeJS.Timeout | undefined;
+  const watchers = inputs.map((f) => watch(f, () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const c = generate(options);
+      process.stdout.write(`apartment-proxygen: regenerated (${c === 0 ? 'ok' : `exit ${c}`})\n`);
+    }, 50);
+  }));
+  process.stdout.write(`apartment-proxygen: watching ${inputs.length} file(s)\n`);
+  process.once('SIGINT', () => {
+    for (const w of watchers) w.close();
+    clearTimeout(timer);
+  });
+  return -1;
+}
+
+const code = main(process.argv.slice(2));
+if (code >= 0) process.exitCode = code;

@@ -1,0 +1,38 @@
+// Binding a reference to a generated interface (COM's QueryInterface): the owner apartment checks
+// that the object's class declares that interface at the same version, then calls go by index.
+import type { LocalApartment } from '../apartments/local-apartment.js';
+import type { InterfaceManifest, RemoteInterface } from '../marshal/interface-manifest.js';
+import { CONTROL_OID } from '../marshal/protocol.js';
+import { remoteStateOf } from '../marshal/proxy.js';
+import { currentApartment } from './context.js';
+import { NoInterfaceError } from './errors.js';
+
+/** What a generated proxy calls through: method index and arguments. */
+export interface RemoteTarget {
+  invoke(index: number, args: unknown[]): Promise<unknown>;
+}
+
+/** Check that `object`'s class declares `manifest`'s interface at its version (QueryInterface). */
+export function queryInterface(object: object, manifest: { id: string; version: string }): RemoteInterface<object> {
+  const declared = (object as { constructor?: { remoteInterface?: RemoteInterface<object> } }).constructor?.remoteInterface;
+  if (!declared || declared.manifest.id !== manifest.id) {
+    throw new NoInterfaceError(`[no-interface] the object does not implement interface ${manifest.id}; declare static remoteInterface = ${manifest.id}Remote on its class`);
+  }
+  if (declared.manifest.version !== manifest.version) {
+    throw new NoInterfaceError(`[version-mismatch] interface ${manifest.id} is version ${declared.manifest.version} on the object's side and ${manifest.version} on the caller's; regenerate both sides with apartment-proxygen from the same source`);
+  }
+  return declared;
+}
+
+/** Bind a reference (a proxy, or a local object) to a generated interface; fails if it does not implement it. */
+export async function bindInterface(ref: unknown, manifest: InterfaceManifest): Promise<RemoteTarget> {
+  const state = remoteStateOf(ref);
+  if (!state) {
+    if (ref === null || typeof ref !== 'object') throw new NoInterfaceError(`[no-interface] expected an object or a proxy to bind to ${manifest.id}`);
+    const local = queryInterface(ref, manifest);
+    return { invoke: async (index, args) => local.stub[index]!(ref, args) };
+  }
+  const apt = currentApartment() as LocalApartment;
+  await apt.endpoint.call(state.apartment, CONTROL_OID, 'queryInterface', [state.oid, manifest.id, manifest.version]);
+  return { invoke: (index, args) => state.host.callRemote(state, index, args) };
+}
