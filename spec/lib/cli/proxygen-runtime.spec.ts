@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+import { InvalidArgumentError, NoInterfaceError, bindInterface, byRef, type Runtime } from '../../../lib/index.js';
+import { emitFile } from '../../../lib/cli/emit.js';
+import { introspect } from '../../../lib/cli/introspect.js';
+import { CalcApiManifest, bindCalcApi } from '../../fixtures/proxygen/generated/calc-api.remote.js';
+import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
+import { repo } from './cli-harness.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+async function startCalc(): Promise<{ proxy: unknown; r: Runtime }> {
+  ({ rt } = await startRuntime());
+  rt.registerClass('CalcImpl', { module: fixture('proxygen/calc-impl.js'), export: 'CalcImpl' });
+  const apt = await rt.createApartment({ name: 'calc' });
+  return { proxy: await apt.createObject('CalcImpl'), r: rt };
+}
+
+describe('lib/cli: generated proxies and stubs in a real apartment', () => {
+  it('calls every method through the typed proxy, by index', async () => {
+    const { proxy } = await startCalc();
+    const calc = await bindCalcApi(proxy);
+    expect(await calc.add(2, 3)).to.equal(5);
+    expect(await calc.scale([1, 2])).to.deep.equal([2, 4]);
+    expect(await calc.scale([1, 2], 3)).to.deep.equal([3, 6]);
+    expect(await calc.describe({ label: 'x', precision: 2 })).to.equal('x:2');
+    expect(await calc.pick('max', [3, 9, 4])).to.equal(9);
+    const heard: string[] = [];
+    expect(await calc.tell(byRef({ notify: (m: string) => void heard.push(m) }), 'hello')).to.equal(true);
+    expect(heard).to.deep.equal(['hello']);
+    expect(await calc.flag(true, null)).to.equal(false);
+  });
+
+  it('rejects every bad argument with InvalidArgumentError naming the parameter, before the object is touched', async () => {
+    const { proxy } = await startCalc();
+    const calc = await bindCalcApi(proxy);
+    const loose = proxy as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    const cases: [() => Promise<unknown>, string][] = [
+      [() => loose.add!('2', 3), 'a'],
+      [() => loose.add!(2), 'b'],
+      [() => loose.add!(1, 2, 3), 'b'],
+      [() => loose.scale!('no'), 'values'],
+      [() => loose.scale!([1, 'x']), 'values'],
+      [() => loose.scale!([1], '2'), 'factor'],
+      [() => loose.describe!({ precision: 1 }), 'options'],
+      [() => loose.describe!({ label: 'x', precision: '1' }), 'options'],
+      [() => loose.describe!([]), 'options'],
+      [() => loose.pick!('avg', [1]), 'mode'],
+      [() => loose.tell!(42, 'm'), 'listener'],
+      [() => loose.flag!(1, null), 'on'],
+      [() => loose.flag!(true, 3), 'note'],
+    ];
+    for (const [call, parameter] of cases) {
+      const err = await call().catch((e: unknown) => e);
+      expect(err, parameter).to.be.instanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).parameter, String((err as Error).message)).to.equal(parameter);
+    }
+    expect(await calc.touches()).to.equal(0);
+  });
+
+  it('never reaches a member outside the interface', async () => {
+    const { proxy } = await startCalc();
+    const loose = proxy as Record<string, () => Promise<unknown>>;
+    for (const name of ['secret', 'constructor', '__proto__', 'toString', 'touched']) {
+      expect(await loose[name]!().catch((e: unknown) => e), name).to.be.instanceOf(NoInterfaceError);
+    }
+    const bound = await bindInterface(proxy, CalcApiManifest);
+    expect(await bound.invoke(99, []).catch((e: unknown) => e)).to.be.instanceOf(NoInterfaceError);
+  });
+
+  it('fails to bind on a version mismatch, or to an object of another interface', async () => {
+    const { proxy, r } = await startCalc();
+    const err = await bindInterface(proxy, { ...CalcApiManifest, version: '0000000000000000' }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(NoInterfaceError);
+    expect((err as Error).message).to.contain('[version-mismatch]');
+    const other = await r.createObject('Calc');
+    expect(await bindCalcApi(other).catch((e: unknown) => e)).to.be.instanceOf(NoInterfaceError);
+  });
+});
+
+describe('lib/cli: emission from an inline interface', () => {
+  it('emits the golden text, deterministically, and it compiles under tsc', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxygen-inline-'));
+    const src = join(dir, 'greeter.ts');
+    writeFileSync(src, '/** @remote */\nexport interface Greeter {\n  greet(name: string, times?: number): string;\n  ids(list: Array<1 | 2>): number[];\n}\n');
+    const runtimeImport = relative(dir, join(repo, 'lib/index.js')).replace(/\\/g, '/');
+    const gen = (importFrom: string): string => {
+      const { files, problems } = introspect({ files: [src], names: [], outDir: dir });
+      expect(problems).to.deep.equal([]);
+      return emitFile(files[0]!, importFrom);
+    };
+    const golden = readFileSync(join(repo, 'spec/lib/cli/golden/greeter.remote.golden'), 'utf8');
+    expect(gen('apartment-runtime')).to.equal(golden);
+    expect(gen('apartment-runtime')).to.equal(golden);
+    const out = join(dir, 'greeter.remote.ts');
+    writeFileSync(out, gen(runtimeImport));
+    const program = ts.createProgram([out], {
+      strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true,
+      types: ['node'], typeRoots: [join(repo, 'node_modules/@types')], lib: ['lib.es2024.d.ts', 'lib.esnext.disposable.d.ts'],
+    });
+    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+    expect(diagnostics).to.deep.equal([]);
+  });
+});
