@@ -16,6 +16,7 @@ describe('docs/demos: the plugin host (npm run demo)', () => {
     expect(out).to.match(/apartment 'plugin-words' created/).and.match(/apartment 'plugin-spelling' created/);
     expect(out).to.match(/callback on the host thread: .*counted 7 words/);
     expect(out).to.match(/an error crossed from the plugin: EmptyDocumentError: nothing to check/);
+    expect(out).to.contain("a call with a bad argument is refused at the plugin's boundary: InvalidArgumentError (parameter 'text')");
     expect(out).to.match(/now exports 0 object\(s\)/);
     expect(out).to.match(/calling the released proxy fails: DisconnectedError \(CO_E_OBJNOTCONNECTED\)/);
     expect(out).to.match(/runtime closed\n$/);

@@ -1,10 +1,8 @@
 // The plugin-host demo (`npm run demo`): two plugins in two apartments, a callback from a plugin
 // back to the host, an error crossing apartments, and a release — each step printed as it happens.
 import { threadId } from 'node:worker_threads';
-import { DisconnectedError, Runtime, release } from 'apartment-runtime';
-import type { Remote } from 'apartment-runtime';
-import type { SpellChecker } from './plugins/spell-checker.js';
-import type { WordCounter } from './plugins/word-counter.js';
+import { DisconnectedError, InvalidArgumentError, Runtime, release } from 'apartment-runtime';
+import { bindSpellCheckerApi, bindWordCounterApi } from './generated/plugin-interfaces.remote.js';
 
 const say = (text: string): void => console.log(`[host thread ${threadId}] ${text}`);
 
@@ -19,8 +17,11 @@ const counterApt = await rt.createApartment({ name: 'plugin-words' });
 const checkerApt = await rt.createApartment({ name: 'plugin-spelling' });
 say(`apartments run on worker threads ${counterApt.threadId} and ${checkerApt.threadId}`);
 
-const counter: Remote<WordCounter> = await counterApt.createObject<WordCounter>('WordCounter');
-const checker: Remote<SpellChecker> = await checkerApt.createObject<SpellChecker>('SpellChecker');
+// The plugins' interfaces are compiled by apartment-proxygen: typed proxies, calls by index,
+// arguments checked at the plugin's boundary.
+const counterRef = await counterApt.createObject('WordCounter');
+const counter = await bindWordCounterApi(counterRef);
+const checker = await bindSpellCheckerApi(await checkerApt.createObject('SpellChecker'));
 
 const text = 'Apartments keep objects on their own threads';
 say(`asking word-counter to count "${text}"; it will call the host back`);
@@ -38,8 +39,14 @@ try {
   say(`its stack ends with: ${e.stack?.split('\n').at(-1)?.trim()}`);
 }
 
+try {
+  await (counterRef as unknown as { count(n: number, p: () => Promise<void>): Promise<number> }).count(42, async () => {});
+} catch (err) {
+  say(`a call with a bad argument is refused at the plugin's boundary: ${(err as Error).name} (parameter '${(err as InvalidArgumentError).parameter}')`);
+}
+
 say(`word-counter apartment exports ${(await counterApt.stats()).exports} object(s); releasing our proxy`);
-release(counter);
+release(counterRef);
 await new Promise((r) => setTimeout(r, 20));
 say(`word-counter apartment now exports ${(await counterApt.stats()).exports} object(s)`);
 try {

@@ -13,6 +13,11 @@ describe('lib/cli: apartment-proxygen keeps checked-in output fresh', () => {
     expect(run.status, run.stderr).to.equal(0);
   });
 
+  it('--check passes on the demo plugins\' generated proxies', () => {
+    const run = runCli(['docs/demos/plugin-host/plugin-interfaces.ts', '--out', 'docs/demos/plugin-host/generated', '--check']);
+    expect(run.status, run.stderr).to.equal(0);
+  });
+
   it('--check exits 1 and names a stale file', () => {
     const out = mkdtempSync(join(tmpdir(), 'proxygen-'));
     expect(runCli([`${fixtures}calc-api.ts`, '--out', out, ...RUNTIME, '--check']).status, 'missing output is stale').to.equal(1);
