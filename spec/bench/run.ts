@@ -3,6 +3,7 @@
 // `--json` prints the rows as JSON instead; `--quick` runs fewer iterations.
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
+import { benchGeneratedStubs } from './proxygen-bench.js';
 import { benchSharedState } from './shared-state-bench.js';
 import { benchTransports } from './transport-bench.js';
 
@@ -13,6 +14,7 @@ const rows: BenchRow[] = [];
 rows.push(...(await benchCallPath({ quick })));
 rows.push(...(await benchApartments({ quick })));
 rows.push(...(await benchSharedState({ quick })));
+rows.push(...(await benchGeneratedStubs({ quick })));
 for (const r of await benchTransports({ quick })) {
   rows.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
 }
