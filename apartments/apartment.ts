@@ -9,6 +9,10 @@ import type { ApartmentStats } from './apartment-stats.js';
 import { CONTROL_OID } from '../marshal/protocol.js';
 import type { Remote } from '../marshal/proxy.js';
 import { isLive, transition, type ApartmentState } from './apartment-state.js';
+import { callOptions } from '../marshal/call-options.js';
+
+/** How long close() waits for an apartment to acknowledge before terminating its thread. */
+const CLOSE_GRACE_MS = 2_000;
 import type { LinkKind } from './links.js';
 
 /** Events of one apartment. */
@@ -28,6 +32,8 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   private failStart!: (err: Error) => void;
   private readonly exited: Promise<void>;
   private busy = false;
+  /** Shared with the apartment: which script engine is running a script there ([oid, generation]). */
+  readonly scriptGate: Int32Array;
   /** The last load read from the apartment (refreshLoad() updates it): what load-based policies compare. */
   load: { objects: number; queuedCalls: number; runningCalls: number } = { objects: 0, queuedCalls: 0, runningCalls: 0 };
 
@@ -39,8 +45,12 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     private readonly worker: Worker,
     private readonly endpoint: Endpoint,
     private readonly onGone: (apartment: Apartment, reason: Error) => void,
+    scriptGate: SharedArrayBuffer = new SharedArrayBuffer(8),
+    /** Whether calls are followed across awaits there (off: scripts there can be interrupted). */
+    readonly asyncCausality = true,
   ) {
     super();
+    this.scriptGate = new Int32Array(scriptGate);
     this.ready = new Promise<void>((resolve, reject) => {
       this.markReady = resolve;
       this.failStart = reject;
@@ -127,7 +137,8 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     this.current = transition(this.current, 'closing', this.label);
     this.updateKeepAlive();
     try {
-      await this.endpoint.call(this.id, CONTROL_OID, 'close', []);
+      // A thread stuck in a busy loop cannot answer: do not wait the full call deadline for it.
+      await this.endpoint.call(this.id, CONTROL_OID, 'close', [], callOptions({ timeoutMs: CLOSE_GRACE_MS }));
     } catch {
       // It could not acknowledge (busy or dying): terminating below ends it all the same.
     }

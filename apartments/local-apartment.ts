@@ -20,6 +20,7 @@ import { MarshalTable } from './marshal-table.js';
 // Shared-state value types (mutexes, counts) must be rebuildable in every apartment that receives one.
 import '../lib/shared-state/shared-mutex.js';
 import '../lib/shared-state/atomic-ref-count.js';
+import '../lib/script-engine/script-engine.js';
 import { Dispatcher } from './dispatcher.js';
 import { SharedLease } from '../lib/shared-resources.js';
 import { release } from '../marshal/proxy.js';
@@ -53,6 +54,8 @@ export interface LocalApartmentOptions {
   waits: WaitReporter;
   /** The free pool's apartment ids (known to pool threads; empty elsewhere). */
   pool?: readonly number[];
+  /** [running engine's object id, generation]: which script may be interrupted (shared with the main thread). */
+  scriptGate?: SharedArrayBuffer;
 }
 
 /** This thread's apartment: marshaling endpoint, classes and creation paths. */
@@ -68,6 +71,8 @@ export class LocalApartment implements ApartmentContext {
   readonly hooks: HookRunner;
   readonly freeObjects: FreeObjects;
   readonly marshalTable: MarshalTable;
+  /** Which script engine is running a script here now ([oid, generation]); read by the main thread's interrupt service. */
+  readonly scriptGate: Int32Array;
   private readonly resetHooks: (() => void | Promise<void>)[] = [];
   private filter: MessageFilter | undefined;
   private causalityCounter = 0;
@@ -78,6 +83,7 @@ export class LocalApartment implements ApartmentContext {
     this.kind = options.kind;
     this.classTable = new ClassTable(options.classes);
     this.marshalTable = new MarshalTable(options.id);
+    this.scriptGate = new Int32Array(options.scriptGate ?? new SharedArrayBuffer(8));
     this.hooks = new HookRunner(this, options.warn);
     this.loader = new ClassLoader(this.classTable, () => this.hooks.ready, (loaded) => {
       if (loaded.contract.name === 'free') this.freeObjects.adopt(loaded.descriptor.name, loaded.cls as unknown as FreeClass);

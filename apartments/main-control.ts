@@ -22,6 +22,8 @@ export interface RuntimeServices {
   releaseShared(lease: number, apartment: number): Promise<void>;
   /** Named shared objects and create-once values. */
   readonly named: NamedRegistry;
+  /** Interrupt the script engine `oid` of `apartment` if it runs a script now. */
+  interruptScript(apartment: number, oid: number): Promise<boolean>;
   log(entry: LogEntry): void;
   waitAdded(edge: WaitEdge): void;
   waitRemoved(apartment: number, id: number): void;
@@ -153,6 +155,11 @@ export class MainControl extends ControlBase {
 
   onceFailed(name: unknown): void {
     this.services.named.onceFailed(this.caller(), String(name));
+  }
+
+  interruptScript(apartment: unknown, oid: unknown): Promise<boolean> {
+    if (typeof apartment !== 'number' || typeof oid !== 'number') throw new InvalidArgumentError('[interrupt] needs an apartment id and an object id', { parameter: 'apartment' });
+    return this.services.interruptScript(apartment, oid);
   }
 
   /** The calling apartment's exports just dropped to none. */

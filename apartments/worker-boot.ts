@@ -15,6 +15,10 @@ export interface WorkerBoot {
   readonly kind: 'worker' | 'pool';
   /** The free pool's apartment ids (pool threads only). */
   readonly pool: readonly number[];
+  /** Follow calls across awaits (off in apartments whose scripts must be interruptible). */
+  readonly asyncCausality: boolean;
+  /** Shared with the main thread's interrupt service: which script runs here now. */
+  readonly scriptGate: SharedArrayBuffer;
   /** The transport this apartment's links use. */
   readonly transport: LinkKind;
   readonly classes: readonly ClassDescriptor[];

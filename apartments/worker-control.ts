@@ -4,6 +4,7 @@ import type { ClassDescriptor } from '../lib/class-registry.js';
 import { DeadlockError, InvalidArgumentError } from '../lib/errors.js';
 import type { HooksRegistration } from './apartment-hooks.js';
 import type { FreePayload } from './free-objects.js';
+import { ScriptEngine } from '../lib/script-engine/script-engine.js';
 import { ControlBase } from './control-base.js';
 import type { LocalApartment } from './local-apartment.js';
 
@@ -32,6 +33,13 @@ export class WorkerControl extends ControlBase {
   invokeFree(payload: FreePayload, method: unknown, args: unknown): Promise<unknown> {
     if (typeof method !== 'string' || !Array.isArray(args)) throw new InvalidArgumentError('[invoke-free] needs a method name and an argument list', { parameter: 'method' });
     return this.apartment.freeObjects.invoke(payload, method, args);
+  }
+
+  /** The main thread interrupted the script of engine `oid` (generation `generation`): settle its call. */
+  scriptInterrupted(oid: unknown, generation: unknown): boolean {
+    const engine = typeof oid === 'number' ? this.apartment.endpoint.exports.get(oid)?.object : undefined;
+    if (!(engine instanceof ScriptEngine) || typeof generation !== 'number') return false;
+    return engine.interrupted(generation);
   }
 
   /** Make the apartment as new for its next user (pool checkin). */

@@ -1,7 +1,7 @@
 // The body of every worker apartment: join the apartment, connect to the main apartment, say
 // Ready, then serve calls from the message loop until the runtime closes the apartment.
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { setCurrentApartment } from '../lib/context.js';
+import { setAsyncCallTracking, setCurrentApartment } from '../lib/context.js';
 import { decodeError } from '../marshal/error-codec.js';
 import { transfer } from '../marshal/by-ref.js';
 import { CONTROL_OID, Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
@@ -11,6 +11,7 @@ import type { WorkerBoot } from './worker-boot.js';
 import { WorkerControl } from './worker-control.js';
 
 const boot = workerData as WorkerBoot;
+setAsyncCallTracking(boot.asyncCausality);
 /** How long to wait for the runtime's word on a peer whose link closed before deciding alone. */
 const PEER_GONE_GRACE_MS = 250;
 const labels = new Map<number, string>(Object.entries(boot.labels).map(([k, v]) => [Number(k), v]));
@@ -26,6 +27,7 @@ const apartment: LocalApartment = new LocalApartment({
   name: boot.name,
   kind: boot.kind,
   pool: boot.pool,
+  scriptGate: boot.scriptGate,
   defaultTimeoutMs: boot.defaultTimeoutMs,
   reentrancy: boot.reentrancy,
   retry: boot.retry,

@@ -62,7 +62,20 @@ export function inApartment(): boolean {
 
 /** The call being served by the code that asks (also after its awaits), or undefined. */
 export function currentCall(): CallInfo | undefined {
-  return callStorage.getStore();
+  return callStorage.getStore() ?? syncCall;
+}
+
+// The call being served when async tracking is off for this thread: valid only until its first await.
+let syncCall: CallInfo | undefined;
+let trackAsync = true;
+
+/**
+ * Runtime internals: whether this thread follows calls across awaits (AsyncLocalStorage, which turns
+ * on async hooks). Apartments that host interruptible script engines turn it off: a script stopped
+ * by the inspector would otherwise leave the async-hook stack unbalanced, which aborts the thread.
+ */
+export function setAsyncCallTracking(on: boolean): void {
+  trackAsync = on;
 }
 
 /** Runtime internals: join (or, with undefined, leave) an apartment on this thread. */
@@ -105,5 +118,12 @@ export function uninitializeApartment(): number {
 
 /** Runtime internals: run `fn` as part of serving the call `info`. */
 export function runInCall<T>(info: CallInfo, fn: () => T): T {
-  return callStorage.run(info, fn);
+  if (trackAsync) return callStorage.run(info, fn);
+  const outer = syncCall;
+  syncCall = info;
+  try {
+    return fn();
+  } finally {
+    syncCall = outer;
+  }
 }

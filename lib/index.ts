@@ -14,6 +14,8 @@ export { SharedMutex, LockGuard, type SharedMutexOptions, type SharedMutexHandle
 export { AtomicRefCount, AtomicCounter, NonAtomicCount } from './shared-state/atomic-ref-count.js';
 export { setLockOrderChecking } from './shared-state/lock-order.js';
 export { named, once, NamedHandle } from './shared-state/named.js';
+export { ScriptEngine, type ScriptState, type ScriptRunOptions } from './script-engine/script-engine.js';
+export { interruptScript } from './script-engine/interrupt.js';
 export {
   marshalInterface, unmarshalInterface, revokeMarshal, globalInterfaceTable, type MarshalKind, type MarshalToken,
 } from './interface-marshaling.js';

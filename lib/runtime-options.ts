@@ -35,6 +35,12 @@ export interface ApartmentOptions {
   resourceLimits?: ResourceLimits;
   /** Deadline of calls made from this apartment (ms; default: the runtime's). */
   defaultTimeoutMs?: number;
+  /**
+   * Follow call chains across awaits (default true). Turn it off in an apartment that hosts script
+   * engines to be interrupted with interruptScript(): calls made there after an await then start a
+   * new logical call (see docs/script-engine.md).
+   */
+  asyncCausality?: boolean;
   /** Transport of this apartment's links (default: the runtime's). */
   transport?: LinkKind;
   /** Admission default for objects in this apartment (default: the runtime's). */

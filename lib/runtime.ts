@@ -18,6 +18,7 @@ import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js
 import type { HooksRegistration } from '../apartments/apartment-hooks.js';
 import { ConnectionBroker } from '../apartments/broker.js';
 import { RentalRegistry } from './rental.js';
+import { InterruptService } from './script-engine/interrupt-service.js';
 import { NamedRegistry } from './shared-state/named-registry.js';
 import { named } from './shared-state/named.js';
 import { SharedResourceRegistry, type SharedLease, type SharedResourceDefinition } from './shared-resources.js';
@@ -58,6 +59,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly shared: SharedResourceRegistry;
   private readonly rentals: RentalRegistry;
   private readonly namedObjects = new NamedRegistry();
+  private readonly interrupts: InterruptService;
   private readonly hookRegistrations: HooksRegistration[] = [];
   private readonly pools = new Set<ApartmentPool>();
   private readonly logger: Logger;
@@ -147,6 +149,11 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       },
       releaseShared: (lease, apartment) => this.shared.release(lease, apartment),
       named: this.namedObjects,
+      interruptScript: (apartment, oid) => {
+        const apt = this.byId.get(apartment);
+        if (!apt || !isLive(apt.state)) return Promise.resolve(false);
+        return this.interrupts.interrupt(apt, oid);
+      },
       log: (entry) => this.log(entry),
       waitAdded: (edge) => this.waitAdded(edge),
       waitRemoved: (apartment, id) => this.deadlocks.remove(apartment, id),
@@ -156,6 +163,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.broker = new ConnectionBroker(local.endpoint, (id) => this.byId.get(id), (id) => this.label(id));
     this.shared = new SharedResourceRegistry((message) => this.log({ level: 'warn', message, apartment: 0 }));
     this.rentals = new RentalRegistry((id) => this.label(id));
+    this.interrupts = new InterruptService(local.endpoint);
+    this.registerClass('ScriptEngine', { module: new URL('./script-engine/script-engine.js', import.meta.url), export: 'ScriptEngine' });
     local.loader.constructHook = (loaded, args) => (loaded.contract.name === 'rental' ? this.rentals.create(loaded.descriptor.name, args) : undefined);
     setCurrentApartment(local);
   }
@@ -190,6 +199,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       throw new InvalidArgumentError('[apartment-name] an apartment name must be a non-empty string', { parameter: 'name' });
     }
     const kind = checkLinkKind(options.transport ?? this.transport);
+    const scriptGate = new SharedArrayBuffer(8);
     const link = createLink(kind);
     const labels: Record<number, string> = { 0: this.label(0) };
     for (const a of this.byId.values()) labels[a.id] = a.label;
@@ -198,7 +208,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
     }
     const boot: WorkerBoot = {
-      id, name, kind: role, pool, link: link.far, transport: kind, classes: this.local.classTable.all(), defaultTimeoutMs: timeout, labels,
+      id, name, kind: role, pool, scriptGate, asyncCausality: options.asyncCausality !== false, link: link.far, transport: kind, classes: this.local.classTable.all(), defaultTimeoutMs: timeout, labels,
       reentrancy: checkReentrancy(options.reentrancy ?? this.reentrancy), retry: this.retry, hooks: [...this.hookRegistrations],
     };
     const worker = new Worker(WORKER_ENTRY, {
@@ -208,7 +218,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       ...workerExecArgv(),
       ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
     });
-    const apt = new Apartment(id, name, kind, worker, this.local.endpoint, (a, reason) => this.gone(a, reason));
+    const apt = new Apartment(id, name, kind, worker, this.local.endpoint, (a, reason) => this.gone(a, reason), scriptGate, options.asyncCausality !== false);
     this.byId.set(id, apt);
     if (options.idleTimeoutMs !== undefined) {
       if (!(typeof options.idleTimeoutMs === 'number' && options.idleTimeoutMs >= 0)) {
@@ -221,6 +231,9 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.local.endpoint.attach(id, link.near);
     this.emit('apartment-created', apt);
     await apt.ready;
+    if (!apt.asyncCausality) {
+      await this.interrupts.watch(apt).catch((err: unknown) => this.log({ level: 'warn', message: (err as Error).message, apartment: id }));
+    }
     if (this.idleTimeouts.has(apt)) this.unreferenced(apt.id);
     return apt;
   }

@@ -150,8 +150,12 @@ function walk(v: unknown, st: WalkState): unknown {
   const custom = (obj as { [CUSTOM_MARSHAL]?: () => CustomMarshaled })[CUSTOM_MARSHAL];
   if (typeof custom === 'function') {
     const { key, payload } = custom.call(obj);
+    // References inside the payload are recorded first, so they are resolved before the rebuild.
+    st.path.push('p');
+    const p = walk(payload, st);
+    st.path.pop();
     (st.refs ??= []).push([st.path.slice(), 0, 0, RefKind.Value, 0]);
-    return { k: key, p: payload };
+    return { k: key, p };
   }
   const moved = takeTransferList(obj);
   if (moved) (st.transfer ??= []).push(...moved);

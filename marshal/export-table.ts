@@ -32,6 +32,11 @@ export class ExportTable {
     return this.byOid.get(oid);
   }
 
+  /** The id `object` is exported under, if it is exported. */
+  oidOf(object: object): number | undefined {
+    return this.byObject.get(object)?.oid;
+  }
+
   /** Count one more reference held by `importer`, exporting `object` first if needed; returns its id. */
   export(object: object, importer: number, kind: RefKindCode): number {
     let entry = this.byObject.get(object);

@@ -52,6 +52,19 @@ export const rental: Contract = defineContract({
   },
 });
 
+/**
+ * `script-engine`: placed like `apartment`; the engine itself enforces the rest — free-threaded while
+ * uninitialized or closed, bound to the apartment that set its site until closed or reset.
+ */
+export const scriptEngine: Contract = defineContract({
+  name: 'script-engine',
+  marshal: 'standard',
+  place(r: PlacementRequest): Placement {
+    if (r.mode === 'external') return assigned;
+    return r.creator === 'pool' ? host : here;
+  },
+});
+
 /** `both`: lives with its creator whatever the creator's kind; external creation as `apartment`. */
 export const both: Contract = defineContract({
   name: 'both',

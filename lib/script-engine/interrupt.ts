@@ -1,0 +1,17 @@
+// interruptScript(): stop the script an engine in another apartment is running, from any apartment.
+import { remoteStateOf } from '../../marshal/proxy.js';
+import { InvalidArgumentError } from '../errors.js';
+import { callMain } from '../main-call.js';
+
+/**
+ * Interrupt the script `engine` (a proxy to a ScriptEngine in a worker apartment) is running now;
+ * resolves true if one was stopped. Its pending call fails with ScriptError `[interrupted]`; the
+ * engine stays usable with its global state as it was.
+ */
+export async function interruptScript(engine: unknown): Promise<boolean> {
+  const state = remoteStateOf(engine);
+  if (!state) {
+    throw new InvalidArgumentError('[interrupt] interruptScript() needs the proxy of an engine in another worker apartment; an engine of this apartment is never running while this code runs', { parameter: 'engine' });
+  }
+  return (await callMain('interruptScript', [state.apartment, state.oid])) as boolean;
+}

@@ -1,0 +1,300 @@
+// The script-engine adapter (COM's Active Scripting contract on node:vm). Free-threaded while
+// uninitialized or closed; setSite() binds it to the calling apartment, and until it is closed or
+// reset every operation from another apartment fails with WrongThreadError (E_UNEXPECTED), except
+// getState() and clone() (interruptScript() is a runtime function: a busy engine's thread cannot
+// serve a call). The engine lives in one apartment; callers elsewhere hold proxies.
+import vm from 'node:vm';
+import { MessageChannel } from 'node:worker_threads';
+import type { LocalApartment } from '../../apartments/local-apartment.js';
+import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
+import { registerValueType } from '../../marshal/value-types.js';
+import { currentApartment, currentCall } from '../context.js';
+import { ApartmentError, CallTimeoutError, ScriptError, WrongThreadError } from '../errors.js';
+import { compileScript } from './script-source.js';
+
+/** The engine's states (COM's SCRIPTSTATE). */
+export type ScriptState = 'uninitialized' | 'initialized' | 'started' | 'connected' | 'disconnected' | 'closed';
+
+/** Options of parseScriptText() and invoke(). */
+export interface ScriptRunOptions {
+  /** Kept across reset() and carried by clone(). */
+  persistent?: boolean;
+  /** Time limit of the call (synchronous code is stopped by V8; asynchronous code is abandoned). */
+  timeoutMs?: number;
+}
+
+interface CodeBlock {
+  text: string;
+  script: vm.Script;
+  persistent: boolean;
+}
+
+interface Item {
+  value: unknown;
+  persistent: boolean;
+}
+
+/** What a clone carries: the persistent script text and named items. */
+interface ClonePayload {
+  code: string[];
+  items: [string, unknown][];
+}
+
+const unexpected = (message: string): ApartmentError => new ApartmentError('E_UNEXPECTED', message);
+let scripts = 0;
+
+/** A script engine bound to the apartment that sets its site. */
+export class ScriptEngine {
+  static threading = 'script-engine';
+  /** State queries and clone are answered even while a long asynchronous script holds the engine's turn. */
+  static interleave = ['getState', 'clone'];
+
+  private state: ScriptState = 'uninitialized';
+  private boundTo: number | undefined;
+  private site: unknown;
+  private context: vm.Context | undefined;
+  private readonly code: CodeBlock[] = [];
+  private readonly items = new Map<string, Item>();
+  private running: { reject: (err: unknown) => void; generation: number } | undefined;
+
+  constructor(payload?: ClonePayload) {
+    for (const text of payload?.code ?? []) this.code.push({ text, script: compileScript(text, `script-${++scripts}.js`), persistent: true });
+    for (const [name, value] of payload?.items ?? []) this.items.set(name, { value, persistent: true });
+  }
+
+  getState(): ScriptState {
+    return this.state;
+  }
+
+  /** Bind the engine to the calling apartment (COM: SetScriptSite). */
+  setSite(site: object): void {
+    this.guard('setSite');
+    if (this.state !== 'uninitialized') throw unexpected(`[site-set] the engine already has a site (state ${this.state}); reset it with setState('uninitialized') first`);
+    if (site === null || typeof site !== 'object') throw unexpected('[site] the site must be an object');
+    this.site = site;
+    this.boundTo = caller();
+    this.state = 'initialized';
+  }
+
+  /** Expose a host object to scripts under `name` (it reaches scripts as a proxy when it lives elsewhere). */
+  addNamedItem(name: string, value: unknown, options: { persistent?: boolean } = {}): void {
+    this.guard('addNamedItem');
+    if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw unexpected(`[named-item] '${name}' is not a valid script identifier`);
+    this.items.set(name, { value, persistent: options.persistent === true });
+    if (this.context) this.context[name] = value;
+  }
+
+  /** Add script text; it runs now if the engine is started, else when it starts. Resolves to its value. */
+  async parseScriptText(text: string, options: ScriptRunOptions = {}): Promise<unknown> {
+    this.guard('parseScriptText');
+    if (this.state === 'uninitialized') throw unexpected('[state-order] set a site before adding script text');
+    const block = { text, script: compileScript(text, `script-${++scripts}.js`), persistent: options.persistent === true };
+    this.code.push(block);
+    if (this.context && this.state !== 'initialized') return this.run(() => block.script.runInContext(this.context!, timeoutOf(options)), options);
+    return undefined;
+  }
+
+  /** Move between states (COM: SetScriptState); the current state is a no-op; leaving closed is refused. */
+  async setState(next: ScriptState): Promise<void> {
+    if (next === this.state) return;
+    if (this.state === 'closed') throw unexpected(`[closed] a closed engine stays closed; create or clone a new one`);
+    this.guard('setState');
+    switch (next) {
+      case 'uninitialized':
+        return this.reset();
+      case 'closed':
+        return this.close();
+      case 'started':
+        if (this.state !== 'initialized') break;
+        return this.start();
+      case 'connected':
+        if (this.state === 'initialized') await this.start();
+        else if (this.state !== 'started' && this.state !== 'disconnected') break;
+        this.state = 'connected';
+        return;
+      case 'disconnected':
+        if (this.state !== 'connected') break;
+        this.state = 'disconnected';
+        return;
+      case 'initialized':
+        throw unexpected("[state-order] an engine becomes initialized by setSite(), not setState('initialized')");
+      default:
+        throw unexpected(`[state] unknown state ${String(next)}`);
+    }
+    throw unexpected(`[state-order] cannot go from ${this.state} to ${next}`);
+  }
+
+  /** The site this engine was given (its host's object), while it has one. */
+  getSite(): unknown {
+    this.guard('getSite');
+    return this.site;
+  }
+
+  /** Call a global function the script defined; awaits it if it returns a promise. */
+  invoke(name: string, ...args: unknown[]): Promise<unknown> {
+    return this.invokeWithin(undefined, name, ...args);
+  }
+
+  /** invoke() with a time limit in ms (undefined: none). */
+  async invokeWithin(timeoutMs: number | undefined, name: string, ...args: unknown[]): Promise<unknown> {
+    this.guard('invoke');
+    if (!this.context || this.state === 'initialized') throw unexpected(`[state-order] start the engine before invoking '${name}' (state ${this.state})`);
+    const fn = (this.context as Record<string, unknown>)[name];
+    if (typeof fn !== 'function') throw new ScriptError(`[no-such-function] the script defines no function '${name}'`);
+    const ctx = this.context;
+    const options: ScriptRunOptions = timeoutMs === undefined ? {} : { timeoutMs };
+    return this.run(() => {
+      ctx.__invocation = () => (fn as (...a: unknown[]) => unknown)(...args);
+      try {
+        return invocationScript.runInContext(ctx, timeoutOf(options));
+      } finally {
+        delete ctx.__invocation;
+      }
+    }, options);
+  }
+
+  /**
+   * A new engine with this one's persistent code and named items and no site. Returned to another
+   * apartment, it is built there (it travels by value the first time), so the two run in parallel.
+   */
+  clone(): ScriptEngine {
+    const payload: ClonePayload = {
+      code: this.code.filter((c) => c.persistent).map((c) => c.text),
+      items: [...this.items].filter(([, i]) => i.persistent).map(([n, i]) => [n, i.value]),
+    };
+    const copy = new ScriptEngine(payload);
+    Object.defineProperty(copy, CUSTOM_MARSHAL, {
+      configurable: true,
+      value(this: ScriptEngine): CustomMarshaled {
+        delete (this as unknown as Record<symbol, unknown>)[CUSTOM_MARSHAL];
+        return { key: 'script-engine-clone', payload };
+      },
+    });
+    return copy;
+  }
+
+  close(): void {
+    if (this.state === 'closed') return;
+    this.guard('close');
+    this.running?.reject(unexpected('[closed] the engine was closed while a script was running'));
+    this.running = undefined;
+    this.context = undefined;
+    this.code.length = 0;
+    this.items.clear();
+    this.site = undefined;
+    this.boundTo = undefined;
+    this.state = 'closed';
+  }
+
+  /** Runtime internals: the interrupt service stopped the script of `generation`; settle its call. */
+  interrupted(generation: number): boolean {
+    const gate = (currentApartment() as LocalApartment).scriptGate;
+    if (!this.running || this.running.generation !== generation) return false;
+    Atomics.store(gate, 0, 0);
+    this.running.reject(new ScriptError('[interrupted] the script was interrupted; the engine is still usable, with its global state as it was when it stopped'));
+    this.running = undefined;
+    return true;
+  }
+
+  private reset(): void {
+    this.running?.reject(unexpected('[reset] the engine was reset while a script was running'));
+    this.running = undefined;
+    for (const [name, item] of [...this.items]) if (!item.persistent) this.items.delete(name);
+    for (let i = this.code.length - 1; i >= 0; i--) if (!this.code[i]!.persistent) this.code.splice(i, 1);
+    this.context = undefined;
+    this.site = undefined;
+    this.boundTo = undefined;
+    this.state = 'uninitialized';
+  }
+
+  private async start(): Promise<void> {
+    // A fresh realm: scripts see its own Object and Function, not the host's (no `process`, no `require`).
+    const ctx = vm.createContext(Object.create(null) as object, { name: 'apartment-runtime script' });
+    for (const [name, item] of this.items) ctx[name] = item.value;
+    this.context = ctx;
+    this.state = 'started';
+    for (const block of [...this.code]) await this.run(() => block.script.runInContext(ctx), {});
+  }
+
+  /**
+   * Run script code in a macrotask of its own, with the apartment's script gate naming this engine,
+   * so that an interrupt (which aborts whatever JavaScript is running on the thread) can only ever
+   * stop the script and nothing else of the runtime.
+   */
+  private run(body: () => unknown, options: ScriptRunOptions): Promise<unknown> {
+    const apt = currentApartment() as LocalApartment;
+    const gate = apt.scriptGate;
+    const oid = apt.endpoint.exports.oidOf(this) ?? -1;
+    return new Promise((resolve, reject) => {
+      onScriptTurn(() => {
+        const generation = Atomics.add(gate, 1, 1) + 1;
+        this.running = { reject, generation };
+        Atomics.store(gate, 0, oid);
+        let result: unknown;
+        try {
+          result = body();
+        } catch (err) {
+          this.running = undefined;
+          Atomics.store(gate, 0, 0);
+          reject((err as { code?: unknown })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' ? new CallTimeoutError(`[script-timeout] the script ran past its ${options.timeoutMs} ms limit and was stopped`, { cause: err }) : err);
+          return;
+        }
+        this.running = undefined;
+        Atomics.store(gate, 0, 0);
+        if (!(result instanceof Object) || typeof (result as PromiseLike<unknown>).then !== 'function') {
+          resolve(result);
+          return;
+        }
+        if (options.timeoutMs === undefined) {
+          (result as PromiseLike<unknown>).then(resolve, reject);
+          return;
+        }
+        const timer = setTimeout(() => reject(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms`)), options.timeoutMs);
+        (result as PromiseLike<unknown>).then((v) => {
+          clearTimeout(timer);
+          resolve(v);
+        }, (e: unknown) => {
+          clearTimeout(timer);
+          reject(e);
+        });
+      });
+    });
+  }
+
+  /** While the engine has a site, only the apartment that set it may use it. */
+  private guard(op: string): void {
+    if (this.boundTo === undefined) return;
+    const who = caller();
+    if (who !== this.boundTo) {
+      throw new WrongThreadError(`[wrong-thread] ${op}() was called from apartment ${who}, but this engine is bound to apartment ${this.boundTo} (it set the site); call from there, or reset or close the engine first`, { code: 'E_UNEXPECTED' });
+    }
+  }
+}
+
+const invocationScript = new vm.Script('__invocation()', { filename: 'invoke.js' });
+
+// Scripts run in turns delivered by a private MessagePort rather than setImmediate: an interrupt
+// aborts the JavaScript that is running, and an immediate's JavaScript-side async bookkeeping would
+// be left unbalanced by it (Node then aborts the thread); a port's message dispatch has none.
+const turns: (() => void)[] = [];
+let pump: MessageChannel | undefined;
+function onScriptTurn(job: () => void): void {
+  if (!pump) {
+    pump = new MessageChannel();
+    pump.port2.on('message', () => turns.shift()?.());
+    pump.port1.unref();
+    pump.port2.unref();
+  }
+  turns.push(job);
+  pump.port1.postMessage(null);
+}
+
+function caller(): number {
+  return currentCall()?.callerApartment ?? currentApartment().id;
+}
+
+function timeoutOf(options: ScriptRunOptions): vm.RunningScriptOptions {
+  return options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs };
+}
+
+registerValueType('script-engine-clone', (payload) => new ScriptEngine(payload as ClonePayload));

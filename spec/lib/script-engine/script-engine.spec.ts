@@ -1,0 +1,161 @@
+import { expect } from 'chai';
+import {
+  ApartmentError, CallTimeoutError, ScriptError, WrongThreadError, byRef, type Remote, type Runtime, type ScriptEngine,
+} from '../../../lib/index.js';
+import type { EngineUser } from '../../fixtures/engine-user.js';
+import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+type Engine = Remote<ScriptEngine>;
+
+async function setup(): Promise<{ engine: Engine; users: Remote<EngineUser>[]; engineApt: number }> {
+  ({ rt } = await startRuntime());
+  rt.registerClass('EngineUser', { module: fixture('engine-user.js'), export: 'EngineUser' });
+  const home = await rt.createApartment({ name: 'engine-home', asyncCausality: false });
+  const engine = await home.createObject<ScriptEngine>('ScriptEngine');
+  const users = [
+    await (await rt.createApartment({ name: 'user-a' })).createObject<EngineUser>('EngineUser'),
+    await (await rt.createApartment({ name: 'user-b' })).createObject<EngineUser>('EngineUser'),
+  ];
+  return { engine, users, engineApt: home.id };
+}
+
+const code = async (p: Promise<unknown>): Promise<string | undefined> => ((await p.catch((e: unknown) => e)) as ApartmentError | undefined)?.code;
+
+describe('lib/script-engine: states', () => {
+  it('walks uninitialized → initialized → started → connected → disconnected → closed, refusing out-of-order steps', async () => {
+    const { engine } = await setup();
+    expect(await engine.getState()).to.equal('uninitialized');
+    expect(await code(engine.parseScriptText('1'))).to.equal('E_UNEXPECTED');
+    await engine.setSite(byRef({}));
+    expect(await engine.getState()).to.equal('initialized');
+    await engine.setState('initialized');
+    expect(await code(engine.setSite(byRef({})))).to.equal('E_UNEXPECTED');
+    expect(await code(engine.setState('disconnected'))).to.equal('E_UNEXPECTED');
+    await engine.parseScriptText('var ran = (globalThis.ran ?? 0) + 1; function get() { return ran; }');
+    await engine.setState('started');
+    await engine.setState('started');
+    expect(await engine.invoke('get')).to.equal(1);
+    expect(await code(engine.setState('initialized'))).to.equal('E_UNEXPECTED');
+    await engine.setState('connected');
+    await engine.setState('disconnected');
+    expect(await code(engine.setState('started'))).to.equal('E_UNEXPECTED');
+    await engine.setState('closed');
+    expect(await engine.getState()).to.equal('closed');
+    expect(await code(engine.setState('started'))).to.equal('E_UNEXPECTED');
+    await engine.setState('closed');
+  });
+});
+
+describe('lib/script-engine: free-threaded until initialized, bound after', () => {
+  it('lets any apartment use it before the site is set, then refuses every other apartment but state queries and clone', async () => {
+    const { engine, users } = await setup();
+    const [a, b] = users as [Remote<EngineUser>, Remote<EngineUser>];
+    expect(await b.attempt(engine, 'addNamedItem', 'early', 1)).to.equal('ok');
+    expect(await a.attempt(engine, 'getState')).to.equal('ok');
+    await a.bind(engine);
+    for (const [op, ...args] of [['addNamedItem', 'x', 1], ['parseScriptText', '1'], ['setState', 'started'], ['invoke', 'f'], ['getSite'], ['close']] as [string, ...unknown[]][]) {
+      expect(await b.attempt(engine, op, ...args), `${op} from another worker`).to.equal('WrongThreadError:E_UNEXPECTED');
+      const fromMain = await (engine as unknown as Record<string, (...x: unknown[]) => Promise<unknown>>)[op]!(...args).catch((e: unknown) => e);
+      expect(fromMain, `${op} from the main apartment`).to.be.instanceOf(WrongThreadError);
+    }
+    expect(await b.attempt(engine, 'getState')).to.equal('ok');
+    expect(await b.attempt(engine, 'clone')).to.equal('ok');
+    expect(await a.attempt(engine, 'parseScriptText', 'var y = 1')).to.equal('ok');
+  });
+
+  it('resets to uninitialized: drops the site, non-persistent items and text, keeps persistent code, unbinds', async () => {
+    const { engine, users } = await setup();
+    const [, b] = users as [Remote<EngineUser>, Remote<EngineUser>];
+    await engine.setSite(byRef({}));
+    await engine.addNamedItem('kept', 40, { persistent: true });
+    await engine.addNamedItem('dropped', 1);
+    await engine.parseScriptText('function keep() { return kept + 2; }', { persistent: true });
+    await engine.parseScriptText('function gone() { return dropped; }');
+    await engine.setState('uninitialized');
+    expect(await b.attempt(engine, 'setSite', byRef({}))).to.equal('ok');
+    expect(await b.attempt(engine, 'setState', 'started')).to.equal('ok');
+    await b.attempt(engine, 'setState', 'uninitialized');
+    await engine.setSite(byRef({}));
+    await engine.setState('started');
+    expect(await engine.invoke('keep')).to.equal(42);
+    expect(await engine.invoke('gone').catch((e: unknown) => e)).to.be.instanceOf(ScriptError);
+  });
+});
+
+describe('lib/script-engine: scripts and the host', () => {
+  it('exposes host objects as named items; scripts await their methods across apartments', async () => {
+    const { engine } = await setup();
+    await engine.setSite(byRef({}));
+    await engine.addNamedItem('host', byRef({ add: async (x: number, y: number) => x + y }));
+    await engine.parseScriptText('async function sum() { return await host.add(2, 3); }');
+    await engine.setState('started');
+    expect(await engine.invoke('sum')).to.equal(5);
+  });
+
+  it('reports syntax errors with line and column', async () => {
+    const { engine } = await setup();
+    await engine.setSite(byRef({}));
+    const err = (await engine.parseScriptText('var ok = 1;\n\n  let x = ;').catch((e: unknown) => e)) as ScriptError;
+    expect(err).to.be.instanceOf(ScriptError);
+    expect(err.code).to.equal('SCRIPT_E_RECORDED');
+    expect([err.line, err.column]).to.deep.equal([3, 11]);
+  });
+
+  it('gives scripts no process or require, even through the constructor chain', async () => {
+    const { engine } = await setup();
+    await engine.setSite(byRef({}));
+    await engine.parseScriptText("function probe() { return [typeof process, typeof require, this.constructor.constructor('return typeof process')()]; }");
+    await engine.setState('started');
+    expect(await engine.invoke('probe')).to.deep.equal(['undefined', 'undefined', 'undefined']);
+  });
+
+  it('stops a call that passes its time limit; the engine stays usable', async () => {
+    const { engine } = await setup();
+    await engine.setSite(byRef({}));
+    await engine.parseScriptText('var n = 0; function spin() { n++; while (true) {} } function count() { return n; }');
+    await engine.setState('started');
+    expect(await engine.invokeWithin(50, 'spin').catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
+    expect(await engine.invoke('count')).to.equal(1);
+  });
+});
+
+describe('lib/script-engine: interrupt and clone', () => {
+  it('interrupts a synchronous busy loop from another apartment; the engine keeps its state and stays usable', async () => {
+    const { engine, users } = await setup();
+    await engine.setSite(byRef({}));
+    await engine.parseScriptText('var entered = 0; function spin() { entered++; while (true) {} } function count() { return entered; }');
+    await engine.setState('started');
+    const pending = engine.invoke('spin').catch((e: unknown) => e);
+    let stopped = false;
+    for (let i = 0; i < 100 && !stopped; i++) {
+      stopped = await users[0]!.interrupt(engine);
+      if (!stopped) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(stopped).to.equal(true);
+    const err = await pending;
+    expect(err).to.be.instanceOf(ScriptError);
+    expect((err as Error).message).to.contain('[interrupted]');
+    expect(await engine.invoke('count')).to.equal(1);
+    expect(await users[0]!.interrupt(engine)).to.equal(false);
+  });
+
+  it('clones into another apartment, where the copy runs in parallel with the original', async () => {
+    const { engine, users, engineApt } = await setup();
+    const cells = new Int32Array(new SharedArrayBuffer(4));
+    await engine.setSite(byRef({}));
+    await engine.addNamedItem('cells', cells, { persistent: true });
+    await engine.parseScriptText('function busy(ms) { Atomics.add(cells, 0, 1); const end = Date.now() + ms; while (Atomics.load(cells, 0) < 2 && Date.now() < end) {} return Atomics.load(cells, 0); }', { persistent: true });
+    await engine.setState('started');
+    const where = await users[1]!.cloneHere(engine);
+    expect(where.state, 'the copy is a local engine there').to.equal('started');
+    expect(where.apartment).to.not.equal(engineApt);
+    const [mine, theirs] = await Promise.all([engine.invoke('busy', 5_000), users[1]!.runCopy('busy', 5_000)]);
+    expect([mine, theirs], 'both saw the other enter: they ran at the same time').to.deep.equal([2, 2]);
+  });
+});
