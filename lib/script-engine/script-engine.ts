@@ -261,8 +261,9 @@ export class ScriptEngine {
     });
   }
 
-  /** While the engine has a site, only the apartment that set it may use it. */
+  /** While the engine has a site, only the apartment that set it may use it; a closed engine only answers state queries. */
   private guard(op: string): void {
+    if (this.state === 'closed' && op !== 'close' && op !== 'setState') throw unexpected(`[closed] ${op}() on a closed engine; create or clone a new one`);
     if (this.boundTo === undefined) return;
     const who = caller();
     if (who !== this.boundTo) {

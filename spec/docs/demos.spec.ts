@@ -35,3 +35,14 @@ describe('docs/demos: the teaching demos run and show their lesson', () => {
     expect(out).to.match(/atomic count: +started at 80000, released 80000 times, ended at 0\n/);
   });
 });
+
+describe('docs/demos: the script engine (npm run demo, second part)', () => {
+  it('shows the contract switching from free to apartment on init, a script using host objects, and an interrupt', () => {
+    const out = runDemo('script-engine/main.js');
+    expect(out).to.contain("free-threaded: the editor apartment's call is allowed");
+    expect(out).to.contain("the contract is now apartment: the editor's call is refused with WrongThreadError (E_UNEXPECTED)");
+    expect(out).to.contain('ada has 3, then 7');
+    expect(out).to.contain('a runaway script was interrupted from the editor apartment: [interrupted]');
+    expect(out).to.contain('rounds played so far = 3, grace scores 5');
+  });
+});

@@ -48,6 +48,8 @@ describe('lib/script-engine: states', () => {
     await engine.setState('closed');
     expect(await engine.getState()).to.equal('closed');
     expect(await code(engine.setState('started'))).to.equal('E_UNEXPECTED');
+    expect(await code(engine.parseScriptText('1'))).to.equal('E_UNEXPECTED');
+    expect(await code(engine.addNamedItem('x', 1))).to.equal('E_UNEXPECTED');
     await engine.setState('closed');
   });
 });

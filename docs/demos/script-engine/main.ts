@@ -1,0 +1,53 @@
+// Script-engine demo: a host runs user scripts against its own objects. The engine is free-threaded
+// until the host sets its site, then bound to the host's apartment; a runaway script is interrupted
+// from another apartment and the engine carries on. Run: node dist/docs/demos/script-engine/main.js
+import { Runtime, byRef } from 'apartment-runtime';
+
+const say = (text: string): void => console.log(`[script demo] ${text}`);
+const rt = await Runtime.start({ logger: () => {} });
+rt.registerClass('Editor', { module: new URL('./editor.js', import.meta.url), export: 'Editor' });
+
+// Engines that must be interruptible live in an apartment that does not follow calls across awaits.
+const scripts = await rt.createApartment({ name: 'scripts', asyncCausality: false });
+const editor = await (await rt.createApartment({ name: 'editor' })).createObject<{
+  tryToUse(e: unknown): Promise<string>; state(e: unknown): Promise<string>; stop(e: unknown): Promise<boolean>;
+}>('Editor');
+const engine = await scripts.createObject<{
+  setSite(s: object): Promise<void>; addNamedItem(n: string, v: unknown, o?: object): Promise<void>; parseScriptText(c: string, o?: object): Promise<unknown>;
+  setState(s: string): Promise<void>; getState(): Promise<string>; invoke(n: string, ...a: unknown[]): Promise<unknown>;
+}>('ScriptEngine');
+
+say(`engine state: ${await engine.getState()} — free-threaded: the editor apartment's call is ${await editor.tryToUse(engine)}`);
+await engine.setSite(byRef({ host: 'demo' }));
+say(`the host set the site: state ${await engine.getState()} — the contract is now apartment: the editor's call is ${await editor.tryToUse(engine)}`);
+say(`(state queries still work from anywhere: the editor reads '${await editor.state(engine)}')`);
+
+const scoreboard = byRef({
+  scores: new Map<string, number>(),
+  async add(player: string, points: number): Promise<number> {
+    const total = (this.scores.get(player) ?? 0) + points;
+    this.scores.set(player, total);
+    return total;
+  },
+});
+await engine.addNamedItem('scoreboard', scoreboard, { persistent: true });
+await engine.parseScriptText(`
+  var rounds = 0;
+  async function play(player, points) { rounds++; return await scoreboard.add(player, points); }
+  function runaway() { rounds++; while (true) {} }
+  function played() { return rounds; }
+`, { persistent: true });
+await engine.setState('started');
+say(`user script calls the host's scoreboard (a proxy in the script): ada has ${await engine.invoke('play', 'ada', 3)}, then ${await engine.invoke('play', 'ada', 4)}`);
+
+const stuck = engine.invoke('runaway').catch((err: Error) => err.message);
+let stopped = false;
+while (!stopped) {
+  await new Promise((r) => setTimeout(r, 20));
+  stopped = await editor.stop(engine);
+}
+say(`a runaway script was interrupted from the editor apartment: ${await stuck}`);
+say(`the engine kept its globals and still runs: rounds played so far = ${await engine.invoke('played')}, grace scores ${await engine.invoke('play', 'grace', 5)}`);
+await engine.setState('closed');
+say(`closed: bound to no apartment again — the editor reads '${await editor.state(engine)}', and using it is ${await editor.tryToUse(engine)} because it is closed`);
+await rt.close();
