@@ -110,6 +110,17 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     this.load = { objects: s.exports, queuedCalls: s.queuedCalls, runningCalls: s.runningCalls };
   }
 
+  /** Close the apartment after `delayMs` if by then nothing in it is referenced, queued or running. */
+  closeWhenUnused(delayMs: number): void {
+    setTimeout(() => {
+      if (this.current !== 'ready') return;
+      this.refreshLoad().then(() => {
+        if (this.current === 'ready' && this.load.objects === 0 && this.load.queuedCalls === 0 && this.load.runningCalls === 0) return this.close();
+        return undefined;
+      }).catch(() => {});
+    }, delayMs).unref();
+  }
+
   /**
    * Runtime internals: the main apartment started or stopped waiting on calls into this one. An
    * apartment keeps the process alive only while it starts, closes, or has calls pending from the

@@ -13,6 +13,17 @@ export class DeadlockDetector {
     return this.edges.size;
   }
 
+  /**
+   * Add an edge; if it closes a cycle, take it out again and return the DeadlockError message that
+   * names every chain, apartment and method in the cycle (the waiting call is to be refused with it).
+   */
+  breakIfCycle(edge: WaitEdge, label: (apartment: number) => string): string | undefined {
+    const cycle = this.add(edge);
+    if (!cycle) return undefined;
+    this.remove(edge.apartment, edge.id);
+    return `[deadlock] call chains wait on each other: ${describeCycle(cycle, label)}; this call was refused to break the cycle — mark one method interleave, make one class reentrant, or do not call back into a busy object`;
+  }
+
   /** Add an edge; returns the cycle it closes (starting with it), or undefined. */
   add(edge: WaitEdge): WaitEdge[] | undefined {
     const key = `${edge.apartment}:${edge.id}`;

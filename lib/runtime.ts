@@ -9,7 +9,7 @@ import { Apartment } from '../apartments/apartment.js';
 import { isLive } from '../apartments/apartment-state.js';
 import type { Reentrancy, WaitEdge } from '../apartments/admission.js';
 import { AssignmentGroup, definePolicy, type AssignmentSpec } from '../apartments/assignment.js';
-import { DeadlockDetector, describeCycle } from '../apartments/deadlock-detector.js';
+import { DeadlockDetector } from '../apartments/deadlock-detector.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import { MainControl } from '../apartments/main-control.js';
 import type { WorkerBoot } from '../apartments/worker-boot.js';
@@ -408,15 +408,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     if (!apt || apt.state !== 'ready') return;
     const perObject = [...this.groups.values()].some((g) => g.definition.exitWhenUnreferenced && g.has(apt));
     const idle = this.idleTimeouts.get(apt);
-    if (!perObject && idle === undefined) return;
-    const wait = perObject ? 0 : idle!;
-    setTimeout(() => {
-      if (apt.state !== 'ready') return;
-      apt.refreshLoad().then(() => {
-        if (apt.state === 'ready' && apt.load.objects === 0 && apt.load.queuedCalls === 0 && apt.load.runningCalls === 0) return apt.close();
-        return undefined;
-      }).catch(() => {});
-    }, wait).unref();
+    if (perObject || idle !== undefined) apt.closeWhenUnused(perObject ? 0 : idle!);
   }
 
   private gone(apt: Apartment, reason: Error): void {
@@ -452,10 +444,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   /** A call had to wait for another chain's turn: if that closes a cycle, refuse it with DeadlockError. */
   private waitAdded(edge: WaitEdge): void {
-    const cycle = this.deadlocks.add(edge);
-    if (!cycle) return;
-    this.deadlocks.remove(edge.apartment, edge.id);
-    const message = `[deadlock] call chains wait on each other: ${describeCycle(cycle, (id) => this.label(id))}; this call was refused to break the cycle — mark one method interleave, make one class reentrant, or do not call back into a busy object`;
+    const message = this.deadlocks.breakIfCycle(edge, (id) => this.label(id));
+    if (!message) return;
     this.log({ level: 'warn', message, apartment: edge.apartment });
     if (edge.apartment === 0) this.local.admission.breakWait(edge.id, new DeadlockError(message));
     else this.local.endpoint.call(edge.apartment, CONTROL_OID, 'breakWait', [edge.id, message]).catch(() => {});
