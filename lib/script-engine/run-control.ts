@@ -107,6 +107,11 @@ export class ScriptRunControl {
     return Atomics.load(this.cells, WORD) === claim.word;
   }
 
+  /** True while script code of the engine is running (or a claimed run has not been settled). */
+  isRunning(): boolean {
+    return (Atomics.load(this.cells, WORD) & 3) !== IDLE;
+  }
+
   /** The engine's state as last published by its thread. */
   state(): ScriptEngineState {
     return SCRIPT_ENGINE_STATES[Atomics.load(this.cells, STATE)] ?? 'uninitialized';

@@ -14,11 +14,18 @@ import { type ClaimedRun, ScriptRunControl } from './run-control.js';
 export class WorkerInterruptService {
   private static running: WorkerInterruptService | undefined;
   private readonly targets = new Map<number, string>();
+  private readonly attachWaiters = new Map<number, (() => void)[]>();
   private readonly requests = new BroadcastChannel(INTERRUPT_SERVICE_CHANNEL);
   private nextMessage = 1;
 
   private constructor(private readonly session: Session) {
-    session.on('NodeWorker.attachedToWorker', ({ params }) => this.targets.set(Number(params.workerInfo.workerId), params.sessionId));
+    session.on('NodeWorker.attachedToWorker', ({ params }) => {
+      const worker = threadIdOf(params.workerInfo.title);
+      if (worker === undefined) return;
+      this.targets.set(worker, params.sessionId);
+      for (const wake of this.attachWaiters.get(worker) ?? []) wake();
+      this.attachWaiters.delete(worker);
+    });
     session.on('NodeWorker.detachedFromWorker', ({ params }) => {
       for (const [worker, id] of this.targets) if (id === params.sessionId) this.targets.delete(worker);
     });
@@ -46,6 +53,24 @@ export class WorkerInterruptService {
   /** The thread ids this service can interrupt now. */
   attachedThreads(): number[] {
     return [...this.targets.keys()];
+  }
+
+  /**
+   * Resolves true once worker `threadId` is attached (false after `timeoutMs`). Hosts wait for this
+   * before a worker runs untrusted scripts: attachment is asynchronous and never completes while
+   * the worker is already stuck in a loop.
+   */
+  whenAttached(threadId: number, timeoutMs = 5_000): Promise<boolean> {
+    if (this.targets.has(threadId)) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const waiters = this.attachWaiters.get(threadId) ?? [];
+      waiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+      this.attachWaiters.set(threadId, waiters);
+    });
   }
 
   /** Stops the service; interrupts requested afterwards report 'unsupported'. */
@@ -86,4 +111,11 @@ export class WorkerInterruptService {
         .post(method, params, (error, result) => (error ? reject(error) : resolve(result)));
     });
   }
+}
+
+// The inspector numbers its worker targets in attach order, which is not the thread id when workers
+// start concurrently; Node puts the thread id in the target's title: "[worker <threadId>] <name>".
+function threadIdOf(title: string): number | undefined {
+  const match = /^\[worker (\d+)\]/.exec(title);
+  return match ? Number(match[1]) : undefined;
 }
