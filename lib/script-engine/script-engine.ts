@@ -10,7 +10,8 @@ import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { currentApartment, currentCall } from '../context.js';
 import { ApartmentError, CallTimeoutError, ScriptError, WrongThreadError } from '../errors.js';
-import { compileScript } from './script-source.js';
+import { HostMembrane } from './host-membrane.js';
+import { compileScript, dataOf, scriptErrorOf } from './script-source.js';
 
 /** The engine's states (COM's SCRIPTSTATE). */
 export type ScriptState = 'uninitialized' | 'initialized' | 'started' | 'connected' | 'disconnected' | 'closed';
@@ -53,6 +54,8 @@ export class ScriptEngine {
   private boundTo: number | undefined;
   private site: unknown;
   private context: vm.Context | undefined;
+  /** Made with the context, dropped with it: host values reach scripts only through it. */
+  private membrane: HostMembrane | undefined;
   private readonly code: CodeBlock[] = [];
   private readonly items = new Map<string, Item>();
   private running: { reject: (err: unknown) => void; generation: number } | undefined;
@@ -81,7 +84,7 @@ export class ScriptEngine {
     this.guard('addNamedItem');
     if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw unexpected(`[named-item] '${name}' is not a valid script identifier`);
     this.items.set(name, { value, persistent: options.persistent === true });
-    if (this.context) this.context[name] = value;
+    if (this.context) this.context[name] = this.membrane!.toScript(value);
   }
 
   /** Add script text; it runs now if the engine is started, else when it starts. Resolves to its value. */
@@ -142,9 +145,10 @@ export class ScriptEngine {
     const fn = (this.context as Record<string, unknown>)[name];
     if (typeof fn !== 'function') throw new ScriptError(`[no-such-function] the script defines no function '${name}'`);
     const ctx = this.context;
+    const scriptArgs = args.map((a) => this.membrane!.toScript(a));
     const options: ScriptRunOptions = timeoutMs === undefined ? {} : { timeoutMs };
     return this.run(() => {
-      ctx.__invocation = () => (fn as (...a: unknown[]) => unknown)(...args);
+      ctx.__invocation = () => (fn as (...a: unknown[]) => unknown)(...scriptArgs);
       try {
         return invocationScript.runInContext(ctx, timeoutOf(options));
       } finally {
@@ -179,6 +183,7 @@ export class ScriptEngine {
     this.running?.reject(unexpected('[closed] the engine was closed while a script was running'));
     this.running = undefined;
     this.context = undefined;
+    this.membrane = undefined;
     this.code.length = 0;
     this.items.clear();
     this.site = undefined;
@@ -202,6 +207,7 @@ export class ScriptEngine {
     for (const [name, item] of [...this.items]) if (!item.persistent) this.items.delete(name);
     for (let i = this.code.length - 1; i >= 0; i--) if (!this.code[i]!.persistent) this.code.splice(i, 1);
     this.context = undefined;
+    this.membrane = undefined;
     this.site = undefined;
     this.boundTo = undefined;
     this.state = 'uninitialized';
@@ -210,8 +216,10 @@ export class ScriptEngine {
   private async start(): Promise<void> {
     // A fresh realm: scripts see its own Object and Function, not the host's (no `process`, no `require`).
     const ctx = vm.createContext(Object.create(null) as object, { name: 'apartment-runtime script' });
-    for (const [name, item] of this.items) ctx[name] = item.value;
+    const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor);
+    for (const [name, item] of this.items) ctx[name] = membrane.toScript(item.value);
     this.context = ctx;
+    this.membrane = membrane;
     this.state = 'started';
     for (const block of [...this.code]) await this.run(() => block.script.runInContext(ctx), {});
   }
@@ -225,6 +233,7 @@ export class ScriptEngine {
     const apt = currentApartment() as LocalApartment;
     const gate = apt.scriptGate;
     const oid = apt.endpoint.exports.oidOf(this) ?? -1;
+    const outcome = new ScriptOutcome(this.membrane, options);
     return new Promise((resolve, reject) => {
       onScriptTurn(() => {
         const generation = Atomics.add(gate, 1, 1) + 1;
@@ -236,26 +245,24 @@ export class ScriptEngine {
         } catch (err) {
           this.running = undefined;
           Atomics.store(gate, 0, 0);
-          reject((err as { code?: unknown })?.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT' ? new CallTimeoutError(`[script-timeout] the script ran past its ${options.timeoutMs} ms limit and was stopped`, { cause: err }) : err);
+          reject(outcome.failure(err));
           return;
         }
         this.running = undefined;
         Atomics.store(gate, 0, 0);
-        if (!(result instanceof Object) || typeof (result as PromiseLike<unknown>).then !== 'function') {
-          resolve(result);
+        // A script's promise comes from the script's realm: not `instanceof` the host's Promise.
+        const isThenable = result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function';
+        if (!isThenable) {
+          resolve(outcome.value(result));
           return;
         }
-        if (options.timeoutMs === undefined) {
-          (result as PromiseLike<unknown>).then(resolve, reject);
-          return;
-        }
-        const timer = setTimeout(() => reject(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms`)), options.timeoutMs);
+        const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => reject(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
         (result as PromiseLike<unknown>).then((v) => {
           clearTimeout(timer);
-          resolve(v);
+          resolve(outcome.value(v));
         }, (e: unknown) => {
           clearTimeout(timer);
-          reject(e);
+          reject(outcome.failure(e));
         });
       });
     });
@@ -269,6 +276,26 @@ export class ScriptEngine {
     if (who !== this.boundTo) {
       throw new WrongThreadError(`[wrong-thread] ${op}() was called from apartment ${who}, but this engine is bound to apartment ${this.boundTo} (it set the site); call from there, or reset or close the engine first`, { code: 'E_UNEXPECTED' });
     }
+  }
+}
+
+/** How one run's result or failure leaves the script realm. */
+class ScriptOutcome {
+  constructor(private readonly membrane: HostMembrane | undefined, private readonly options: ScriptRunOptions) {}
+
+  /** A host value the script hands back leaves the membrane; the script's own values are cloned out as they are. */
+  value(v: unknown): unknown {
+    return this.membrane ? this.membrane.toHost(v) : v;
+  }
+
+  /** A host error the script let through stays itself; anything the script threw becomes a ScriptError. */
+  failure(err: unknown): unknown {
+    if (this.membrane?.wraps(err)) return this.membrane.toHost(err);
+    // Data properties only: a getter on a script's value would run script code. V8's timeout error
+    // is made in the script's realm, so it is recognised by its code, not by instanceof.
+    const timedOut = err !== null && typeof err === 'object' && dataOf(err, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+    if (!timedOut) return err instanceof Error ? err : scriptErrorOf(err);
+    return new CallTimeoutError(`[script-timeout] the script ran past its ${this.options.timeoutMs} ms limit and was stopped`, { cause: err });
   }
 }
 

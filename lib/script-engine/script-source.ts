@@ -1,5 +1,5 @@
-// Compiling untrusted script text: a syntax error becomes a ScriptError with the 1-based line and
-// column V8 reports, instead of a bare SyntaxError.
+// Compiling untrusted script text and reporting what it throws: a syntax error or a thrown value
+// becomes a ScriptError with the 1-based line and column V8 reports.
 import vm from 'node:vm';
 import { ScriptError } from '../errors.js';
 
@@ -20,4 +20,33 @@ export function compileScript(code: string, filename: string): vm.Script {
     const at = where.line === undefined ? '' : `:${where.line}${where.column === undefined ? '' : `:${where.column}`}`;
     throw new ScriptError(`[script-syntax] ${err.message} at ${filename}${at}; fix the script text`, { cause: err, ...where });
   }
+}
+
+/**
+ * What a script threw, as a ScriptError with the 1-based line and column of the throw. Reads own
+ * data properties only: a getter on a thrown script object would run script code outside the
+ * engine's turn, where no time limit or interrupt applies.
+ */
+export function scriptErrorOf(thrown: unknown): ScriptError {
+  if (thrown === null || (typeof thrown !== 'object' && typeof thrown !== 'function')) {
+    return new ScriptError(`[script-threw] the script threw ${typeof thrown === 'string' ? JSON.stringify(thrown) : String(thrown)}; catch it in the script or fix the call`);
+  }
+  const name = dataOf(thrown, 'name') ?? 'Error';
+  const message = dataOf(thrown, 'message') ?? '';
+  const stack = dataOf(thrown, 'stack') ?? '';
+  const where = /\((script-\d+\.js|invoke\.js):(\d+):(\d+)\)|at (script-\d+\.js):(\d+):(\d+)/.exec(stack);
+  const file = where?.[1] ?? where?.[4];
+  const position = file === undefined || file === 'invoke.js' ? {} : { line: Number(where![2] ?? where![5]), column: Number(where![3] ?? where![6]) };
+  const at = 'line' in position ? ` at ${file}:${position.line}:${position.column}` : '';
+  return new ScriptError(`[script-threw] ${name}: ${message}${at}; catch it in the script or fix the call`, position);
+}
+
+/** A string-valued own-or-inherited data property, never through a getter. */
+export function dataOf(value: object, key: string): string | undefined {
+  for (let o: object | null = value, depth = 0; o !== null && depth < 8; o = Object.getPrototypeOf(o) as object | null, depth++) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d === undefined) continue;
+    return 'value' in d && typeof d.value === 'string' ? d.value : undefined;
+  }
+  return undefined;
 }

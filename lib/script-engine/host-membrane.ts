@@ -1,0 +1,95 @@
+// The membrane between host values and script code. A script's own realm has no `process` or
+// `require`, but any host object it can touch leads back to the host realm through its
+// `constructor` or prototype (host object → host Function → `return process`). Every host value a
+// script reaches (named items, invoke arguments, what host methods return or throw) passes through
+// toScript(), which hands out a Proxy that hides those keys and reports a null prototype; host
+// promises become promises of the script's realm. Binary data (typed arrays, DataView and their
+// buffers) is handed over as it is, because Atomics and typed-array methods refuse a Proxy:
+// a script given binary data can reach the host realm, which docs/script-engine.md states.
+
+type AnyFunction = (...args: unknown[]) => unknown;
+
+const HIDDEN_KEYS = new Set<PropertyKey>(['constructor', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+
+/** Wraps host values for one engine's script realm; owner apartment only. */
+export class HostMembrane {
+  private readonly proxies = new WeakMap<object, object>();
+  private readonly targets = new WeakMap<object, object>();
+
+  /** @param ScriptPromise the script realm's Promise constructor */
+  constructor(private readonly ScriptPromise: PromiseConstructor) {}
+
+  /** A host value as a script may see it. */
+  toScript(value: unknown): unknown {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
+    if (this.targets.has(value) || isBinary(value)) return value;
+    if (isThenable(value)) return this.scriptPromiseOf(value);
+    let proxy = this.proxies.get(value);
+    if (proxy === undefined) {
+      proxy = new Proxy(value, this.handler());
+      this.proxies.set(value, proxy);
+      this.targets.set(proxy, value);
+    }
+    return proxy;
+  }
+
+  /** A value leaving the script: a membrane proxy becomes its host value again (top level only). */
+  toHost(value: unknown): unknown {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
+    return this.targets.get(value) ?? value;
+  }
+
+  /** True for a proxy this membrane made. */
+  wraps(value: unknown): boolean {
+    return value !== null && (typeof value === 'object' || typeof value === 'function') && this.targets.has(value);
+  }
+
+  private scriptPromiseOf(thenable: PromiseLike<unknown>): unknown {
+    return new this.ScriptPromise((resolve, reject) => {
+      thenable.then((v) => resolve(this.toScript(v)), (e: unknown) => reject(this.toScript(e)));
+    });
+  }
+
+  private handler(): ProxyHandler<object> {
+    const toScript = (v: unknown): unknown => this.toScript(v);
+    const toHost = (v: unknown): unknown => this.toHost(v);
+    // What a host function throws reaches the script wrapped too: a host Error is a host object.
+    const guard = <T>(run: () => T): T => {
+      try {
+        return run();
+      } catch (error) {
+        throw toScript(error);
+      }
+    };
+    return {
+      get: (target, key) => (HIDDEN_KEYS.has(key) ? undefined : guard(() => toScript(Reflect.get(target, key, target)))),
+      set: (target, key, value) => !HIDDEN_KEYS.has(key) && guard(() => Reflect.set(target, key, toHost(value), target)),
+      has: (target, key) => !HIDDEN_KEYS.has(key) && Reflect.has(target, key),
+      // Every host object shows a null prototype; a frozen one refuses instead (a Proxy invariant).
+      getPrototypeOf: () => null,
+      setPrototypeOf: () => false,
+      getOwnPropertyDescriptor: (target, key) => {
+        if (HIDDEN_KEYS.has(key)) return undefined;
+        const d = Reflect.getOwnPropertyDescriptor(target, key);
+        if (d === undefined) return undefined;
+        if ('value' in d) return { ...d, value: toScript(d.value) };
+        return { ...d, get: d.get && (toScript(d.get) as () => unknown), set: d.set && (toScript(d.set) as (v: unknown) => void) };
+      },
+      defineProperty: (target, key, d) => !HIDDEN_KEYS.has(key) && Reflect.defineProperty(target, key, 'value' in d ? { ...d, value: toHost(d.value) } : d),
+      apply: (target, thisArg, args) => guard(() => toScript(Reflect.apply(target as AnyFunction, toHost(thisArg), args.map(toHost)))),
+      construct: (target, args) => guard(() => toScript(Reflect.construct(target as new (...a: unknown[]) => object, args.map(toHost)))) as object,
+    };
+  }
+}
+
+function isBinary(value: object): boolean {
+  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer;
+}
+
+function isThenable(value: object): value is PromiseLike<unknown> {
+  try {
+    return typeof (value as { then?: unknown }).then === 'function';
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { CallTimeoutError, InvalidArgumentError, ScriptError, byRef, type Remote, type Runtime, type ScriptEngine } from '../../../lib/index.js';
+import { startRuntime } from '../../fixtures/runtime-fixture.js';
+
+let rt: Runtime | undefined;
+afterEach(async () => {
+  await rt?.close();
+  rt = undefined;
+});
+
+/** A started engine in a worker apartment, with `host` (an object of the main apartment) as a named item. */
+async function engineWith(script: string, host: object): Promise<Remote<ScriptEngine>> {
+  ({ rt } = await startRuntime());
+  const home = await rt.createApartment({ name: 'engine-home', asyncCausality: false });
+  const engine = await home.createObject<ScriptEngine>('ScriptEngine');
+  await engine.setSite(byRef({}));
+  await engine.addNamedItem('host', byRef(host));
+  await engine.parseScriptText(script);
+  await engine.setState('started');
+  return engine;
+}
+
+const host = {
+  add: async (x: number, y: number) => x + y,
+  fail: async () => {
+    throw new InvalidArgumentError('[host] refused on purpose');
+  },
+  data: async () => ({ a: 1 }),
+};
+
+// Each probe tries to climb from a host value to the host's Function and run `return process`.
+const probes = `
+  const climb = (get) => { try { return typeof get().constructor.constructor('return process')(); } catch { return 'refused'; } };
+  async function probe() {
+    const out = {};
+    out.item = climb(() => host);
+    out.method = climb(() => host.add);
+    out.proto = Object.getPrototypeOf(host);
+    const pending = host.add(1, 2);
+    out.promiseIsScripts = pending instanceof Promise;
+    out.sum = await pending;
+    try { await host.fail(); } catch (e) { out.errorMessage = e.message; out.error = climb(() => e); }
+    const data = await host.data();
+    out.result = climb(() => data);
+    out.resultField = data.a;
+    return out;
+  }
+  function probeArg(arg) { return [climb(() => arg), arg.n]; }
+  function me() { return host; }
+  function letThrough() { return host.fail(); }
+`;
+
+describe('lib/script-engine: the membrane around host values', () => {
+  it('hides the host realm behind named items, their methods, results and errors', async () => {
+    const engine = await engineWith(probes, host);
+    const out = (await engine.invoke('probe')) as Record<string, unknown>;
+    expect(out).to.deep.include({ item: 'refused', method: 'refused', proto: null, promiseIsScripts: true, sum: 3, error: 'refused', result: 'refused', resultField: 1 });
+    expect(out.errorMessage).to.contain('refused on purpose');
+  });
+
+  it('wraps invoke arguments too', async () => {
+    const engine = await engineWith(probes, host);
+    expect(await engine.invoke('probeArg', { n: 7 })).to.deep.equal(['refused', 7]);
+  });
+
+  it('hands a host object back unwrapped, so it comes home as itself', async () => {
+    const engine = await engineWith(probes, host);
+    expect(await engine.invoke('me')).to.equal(host);
+  });
+
+  it('lets a host error the script does not catch reach the caller as itself', async () => {
+    const engine = await engineWith(probes, host);
+    const err = await engine.invoke('letThrough').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(InvalidArgumentError);
+    expect((err as Error).message).to.contain('refused on purpose');
+  });
+});
+
+describe('lib/script-engine: what a script throws', () => {
+  it('becomes a ScriptError with the line and column of the throw', async () => {
+    const engine = await engineWith('function f() {\n  const x = 1;\n    throw new TypeError("bad input");\n}\nfunction g() { throw 42; }', host);
+    const err = (await engine.invoke('f').catch((e: unknown) => e)) as ScriptError;
+    expect(err).to.be.instanceOf(ScriptError);
+    expect(err.code).to.equal('SCRIPT_E_RECORDED');
+    expect(err.message).to.contain('TypeError: bad input');
+    expect([err.line, err.column]).to.deep.equal([3, 11]);
+    const thrown = (await engine.invoke('g').catch((e: unknown) => e)) as ScriptError;
+    expect(thrown).to.be.instanceOf(ScriptError);
+    expect(thrown.message).to.contain('threw 42');
+  });
+
+  it('abandons an asynchronous script at its time limit; the engine stays usable', async () => {
+    const engine = await engineWith('async function hang() { await new Promise(() => {}); }\nfunction ok() { return "still here"; }', host);
+    const err = await engine.invokeWithin(50, 'hang').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(CallTimeoutError);
+    expect((err as Error).message).to.contain('did not settle within 50 ms');
+    expect(await engine.invoke('ok')).to.equal('still here');
+  });
+});
