@@ -1,13 +1,14 @@
 // The options and events of the runtime facade, and their validation: what a host passes to
 // Runtime.start(), createApartment() and createObjectWith(), and what the runtime emits.
+import { availableParallelism } from 'node:os';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Reentrancy } from '../apartments/admission.js';
 import type { Apartment } from '../apartments/apartment.js';
 import type { AssignmentSpec } from '../apartments/assignment.js';
-import type { LinkKind } from '../apartments/links.js';
+import { checkLinkKind, type LinkKind } from '../apartments/links.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import { InvalidArgumentError, type ApartmentFaultedError } from './errors.js';
-import type { LogEntry, Logger } from './logger.js';
+import { stderrLogger, type LogEntry, type Logger } from './logger.js';
 
 /** Options of Runtime.start(). */
 export interface RuntimeOptions {
@@ -95,4 +96,42 @@ export function checkReentrancy(value: unknown): Reentrancy {
     throw new InvalidArgumentError(`[reentrancy] reentrancy must be 'turn-based' or 'reentrant'; got ${String(value)}`, { parameter: 'reentrancy' });
   }
   return value;
+}
+
+/** Runtime.start() options with their defaults applied and checked; immutable after start. */
+export interface RuntimeSettings {
+  readonly defaultTimeoutMs: number;
+  readonly logger: Logger;
+  readonly maxApartments: number;
+  readonly assignment: AssignmentSpec;
+  readonly freePoolSize: number;
+  readonly reentrancy: Reentrancy;
+  readonly retry: RetryPolicy | undefined;
+  readonly transport: LinkKind;
+}
+
+/** Apply the defaults to Runtime.start()'s options; InvalidArgumentError names the bad one. */
+export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings {
+  const timeout = options.defaultTimeoutMs ?? 30_000;
+  if (!(typeof timeout === 'number' && timeout > 0)) {
+    throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
+  }
+  const max = options.maxApartments ?? 64;
+  if (!Number.isInteger(max) || max < 1) {
+    throw new InvalidArgumentError(`[max-apartments] maxApartments must be a whole number ≥ 1; got ${String(max)}`, { parameter: 'maxApartments' });
+  }
+  const freePoolSize = options.freePoolSize ?? availableParallelism();
+  if (!Number.isInteger(freePoolSize) || freePoolSize < 1) {
+    throw new InvalidArgumentError(`[free-pool] freePoolSize must be a whole number ≥ 1; got ${String(options.freePoolSize)}`, { parameter: 'freePoolSize' });
+  }
+  return {
+    defaultTimeoutMs: timeout,
+    logger: options.logger ?? stderrLogger,
+    maxApartments: max,
+    assignment: options.assignment ?? 'single-thread',
+    freePoolSize,
+    reentrancy: checkReentrancy(options.reentrancy ?? 'turn-based'),
+    retry: options.retry,
+    transport: checkLinkKind(options.transport ?? 'shared-memory'),
+  };
 }

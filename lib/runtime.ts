@@ -2,8 +2,6 @@
 // register classes, create worker apartments and objects, close everything. It also brokers the
 // direct channels between apartments and runs the placement and assignment decisions.
 import { EventEmitter } from 'node:events';
-import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import type * as TypedEmitterTypes from 'typed-emitter';
 import { Apartment } from '../apartments/apartment.js';
 import { isLive } from '../apartments/apartment-state.js';
@@ -12,7 +10,7 @@ import { AssignmentGroup, definePolicy, type AssignmentSpec } from '../apartment
 import { DeadlockDetector } from '../apartments/deadlock-detector.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import { MainControl } from '../apartments/main-control.js';
-import type { WorkerBoot } from '../apartments/worker-boot.js';
+import { launchApartment } from '../apartments/apartment-launcher.js';
 import { byRef } from '../marshal/by-ref.js';
 import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js';
 import type { HooksRegistration } from '../apartments/apartment-hooks.js';
@@ -25,7 +23,7 @@ import { SharedResourceRegistry, type SharedLease, type SharedResourceDefinition
 import type { RetryPolicy } from '../marshal/call-options.js';
 import { apartmentStats, type ApartmentStats } from '../apartments/apartment-stats.js';
 import { encodeError } from '../marshal/error-codec.js';
-import { checkLinkKind, createLink, type LinkKind } from '../apartments/links.js';
+import type { LinkKind } from '../apartments/links.js';
 import { CONTROL_OID, Op } from '../marshal/protocol.js';
 import type { Remote } from '../marshal/proxy.js';
 import { describeClass, type ClassRegistration } from './class-registry.js';
@@ -34,14 +32,12 @@ import type { CreationMode } from './contracts/contract.js';
 import {
   ApartmentError, ChangedModeError, ContractViolationError, DeadlockError, DisconnectedError, InvalidArgumentError,
 } from './errors.js';
-import { stderrLogger, type LogEntry, type Logger } from './logger.js';
+import type { LogEntry, Logger } from './logger.js';
 import {
-  checkReentrancy, workerExecArgv, type ApartmentOptions, type CreateOptions, type RuntimeEvents, type RuntimeOptions,
+  resolveRuntimeOptions, type ApartmentOptions, type CreateOptions, type RuntimeEvents, type RuntimeOptions,
 } from './runtime-options.js';
 
 export type { ApartmentOptions, CreateOptions, RuntimeEvents, RuntimeOptions };
-
-const WORKER_ENTRY = new URL('../apartments/worker-entry.js', import.meta.url);
 
 let running: Runtime | undefined;
 
@@ -93,26 +89,17 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   private constructor(options: RuntimeOptions) {
     super();
-    const timeout = options.defaultTimeoutMs ?? 30_000;
-    if (!(typeof timeout === 'number' && timeout > 0)) {
-      throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
-    }
+    const settings = resolveRuntimeOptions(options);
+    const timeout = settings.defaultTimeoutMs;
     this.defaultTimeoutMs = timeout;
-    this.logger = options.logger ?? stderrLogger;
-    const max = options.maxApartments ?? 64;
-    if (!Number.isInteger(max) || max < 1) {
-      throw new InvalidArgumentError(`[max-apartments] maxApartments must be a whole number ≥ 1; got ${String(max)}`, { parameter: 'maxApartments' });
-    }
-    this.maxApartments = max;
-    this.defaultAssignment = options.assignment ?? 'single-thread';
-    this.freePoolSize = options.freePoolSize ?? availableParallelism();
-    if (!Number.isInteger(this.freePoolSize) || this.freePoolSize < 1) {
-      throw new InvalidArgumentError(`[free-pool] freePoolSize must be a whole number ≥ 1; got ${String(options.freePoolSize)}`, { parameter: 'freePoolSize' });
-    }
+    this.logger = settings.logger;
+    this.maxApartments = settings.maxApartments;
+    this.defaultAssignment = settings.assignment;
+    this.freePoolSize = settings.freePoolSize;
     this.groupFor(this.defaultAssignment);
-    this.reentrancy = checkReentrancy(options.reentrancy ?? 'turn-based');
-    this.retry = options.retry;
-    this.transport = checkLinkKind(options.transport ?? 'shared-memory');
+    this.reentrancy = settings.reentrancy;
+    this.retry = settings.retry;
+    this.transport = settings.transport;
     const local: LocalApartment = new LocalApartment({
       id: 0,
       name: 'main',
@@ -194,41 +181,20 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   private async startApartment(options: ApartmentOptions, role: 'worker' | 'pool', pool: readonly number[], id: number): Promise<Apartment> {
     this.assertOpen();
-    const name = options.name ?? `apartment-${id}`;
-    if (typeof name !== 'string' || name.length === 0) {
-      throw new InvalidArgumentError('[apartment-name] an apartment name must be a non-empty string', { parameter: 'name' });
-    }
-    const kind = checkLinkKind(options.transport ?? this.transport);
-    const scriptGate = new SharedArrayBuffer(8);
-    const link = createLink(kind);
     const labels: Record<number, string> = { 0: this.label(0) };
     for (const a of this.byId.values()) labels[a.id] = a.label;
-    const timeout = options.defaultTimeoutMs ?? this.defaultTimeoutMs;
-    if (!(typeof timeout === 'number' && timeout > 0)) {
-      throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
-    }
-    const boot: WorkerBoot = {
-      id, name, kind: role, pool, scriptGate, asyncCausality: options.asyncCausality !== false, link: link.far, transport: kind, classes: this.local.classTable.all(), defaultTimeoutMs: timeout, labels,
-      reentrancy: checkReentrancy(options.reentrancy ?? this.reentrancy), retry: this.retry, hooks: [...this.hookRegistrations],
-    };
-    const worker = new Worker(WORKER_ENTRY, {
-      workerData: boot,
-      transferList: link.transfer,
-      name: `apartment:${name}`,
-      ...workerExecArgv(),
-      ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+    const { apartment: apt, near, idleTimeoutMs } = launchApartment({
+      id, role, pool, options, labels,
+      defaults: { transport: this.transport, timeoutMs: this.defaultTimeoutMs, reentrancy: this.reentrancy, retry: this.retry },
+      classes: this.local.classTable.all(),
+      hooks: [...this.hookRegistrations],
+      endpoint: this.local.endpoint,
+      onGone: (a, reason) => this.gone(a, reason),
     });
-    const apt = new Apartment(id, name, kind, worker, this.local.endpoint, (a, reason) => this.gone(a, reason), scriptGate, options.asyncCausality !== false);
     this.byId.set(id, apt);
-    if (options.idleTimeoutMs !== undefined) {
-      if (!(typeof options.idleTimeoutMs === 'number' && options.idleTimeoutMs >= 0)) {
-        throw new InvalidArgumentError(`[idle-timeout] idleTimeoutMs must be a number of milliseconds ≥ 0; got ${String(options.idleTimeoutMs)}`, { parameter: 'idleTimeoutMs' });
-      }
-      this.idleTimeouts.set(apt, options.idleTimeoutMs);
-    }
+    if (idleTimeoutMs !== undefined) this.idleTimeouts.set(apt, idleTimeoutMs);
     if (options.restart === 'on-fault') this.restartPlans.set(apt, { options, left: options.maxRestarts ?? 3 });
-    labels[id] = apt.label;
-    this.local.endpoint.attach(id, link.near);
+    this.local.endpoint.attach(id, near);
     this.emit('apartment-created', apt);
     await apt.ready;
     if (!apt.asyncCausality) {

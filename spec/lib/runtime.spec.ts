@@ -36,6 +36,25 @@ describe('lib/runtime: start and close', () => {
   });
 });
 
+describe('lib/runtime: apartment options', () => {
+  it('refuses each bad option with InvalidArgumentError naming it, before any thread starts', async () => {
+    ({ rt } = await startRuntime());
+    const bad: [Record<string, unknown>, string][] = [
+      [{ name: '' }, 'name'],
+      [{ transport: 'carrier-pigeon' }, 'transport'],
+      [{ defaultTimeoutMs: 0 }, 'defaultTimeoutMs'],
+      [{ idleTimeoutMs: -1 }, 'idleTimeoutMs'],
+      [{ reentrancy: 'sometimes' }, 'reentrancy'],
+    ];
+    for (const [options, parameter] of bad) {
+      const err = (await rt.createApartment(options).catch((e: unknown) => e)) as InvalidArgumentError;
+      expect(err, parameter).to.be.instanceOf(InvalidArgumentError);
+      expect(err.parameter, parameter).to.equal(parameter);
+    }
+    expect(rt.apartments, 'no apartment was left half-started').to.have.length(0);
+  });
+});
+
 describe('lib/runtime: a worker apartment cannot become a main apartment', () => {
   it('fails with ChangedModeError inside an apartment', async () => {
     ({ rt } = await startRuntime());

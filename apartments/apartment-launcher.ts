@@ -1,0 +1,78 @@
+// Starting a worker apartment's thread: check the apartment's options, build the boot record the
+// worker starts from, and spawn the Worker. Every option is checked before a thread exists, so a
+// bad option never leaves a half-started apartment behind. The runtime decides ids, names, roles
+// and what happens after start; this file owns only the spawn.
+import { Worker } from 'node:worker_threads';
+import type { ClassDescriptor } from '../lib/class-registry.js';
+import { InvalidArgumentError } from '../lib/errors.js';
+import { checkReentrancy, workerExecArgv, type ApartmentOptions } from '../lib/runtime-options.js';
+import type { RetryPolicy } from '../marshal/call-options.js';
+import type { Endpoint } from '../marshal/endpoint.js';
+import type { Transport } from '../marshal/transport.js';
+import type { Reentrancy } from './admission.js';
+import { Apartment } from './apartment.js';
+import type { HooksRegistration } from './apartment-hooks.js';
+import { checkLinkKind, createLink, type LinkKind } from './links.js';
+import type { WorkerBoot } from './worker-boot.js';
+
+const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
+
+/** Everything one apartment's start needs from the runtime. */
+export interface LaunchRequest {
+  readonly id: number;
+  readonly role: 'worker' | 'pool';
+  /** The free pool's apartment ids (pool threads only). */
+  readonly pool: readonly number[];
+  readonly options: ApartmentOptions;
+  /** The runtime's settings, used where the options leave something out. */
+  readonly defaults: { transport: LinkKind; timeoutMs: number; reentrancy: Reentrancy; retry: RetryPolicy | undefined };
+  readonly classes: readonly ClassDescriptor[];
+  /** Labels of the apartments that exist, for the new apartment's error messages. */
+  readonly labels: Record<number, string>;
+  readonly hooks: readonly HooksRegistration[];
+  /** The main apartment's endpoint, which the new apartment's proxy talks through. */
+  readonly endpoint: Endpoint;
+  readonly onGone: (apartment: Apartment, reason: Error) => void;
+}
+
+/** A spawned apartment (not yet ready), this side's transport to it, and its checked idle timeout. */
+export interface Launched {
+  readonly apartment: Apartment;
+  readonly near: Transport;
+  readonly idleTimeoutMs: number | undefined;
+}
+
+/** Check the options, then spawn the apartment's worker. Throws InvalidArgumentError before spawning. */
+export function launchApartment(request: LaunchRequest): Launched {
+  const { id, options, defaults } = request;
+  const name = options.name ?? `apartment-${id}`;
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError('[apartment-name] an apartment name must be a non-empty string', { parameter: 'name' });
+  }
+  const kind = checkLinkKind(options.transport ?? defaults.transport);
+  const timeout = options.defaultTimeoutMs ?? defaults.timeoutMs;
+  if (!(typeof timeout === 'number' && timeout > 0)) {
+    throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
+  }
+  const idle = options.idleTimeoutMs;
+  if (idle !== undefined && !(typeof idle === 'number' && idle >= 0)) {
+    throw new InvalidArgumentError(`[idle-timeout] idleTimeoutMs must be a number of milliseconds ≥ 0; got ${String(idle)}`, { parameter: 'idleTimeoutMs' });
+  }
+  const reentrancy = checkReentrancy(options.reentrancy ?? defaults.reentrancy);
+  const asyncCausality = options.asyncCausality !== false;
+  const scriptGate = new SharedArrayBuffer(8);
+  const link = createLink(kind);
+  const boot: WorkerBoot = {
+    id, name, kind: request.role, pool: request.pool, scriptGate, asyncCausality, link: link.far, transport: kind,
+    classes: request.classes, defaultTimeoutMs: timeout, labels: request.labels, reentrancy, retry: defaults.retry, hooks: request.hooks,
+  };
+  const worker = new Worker(WORKER_ENTRY, {
+    workerData: boot,
+    transferList: link.transfer,
+    name: `apartment:${name}`,
+    ...workerExecArgv(),
+    ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
+  });
+  const apartment = new Apartment(id, name, kind, worker, request.endpoint, request.onGone, scriptGate, asyncCausality);
+  return { apartment, near: link.near, idleTimeoutMs: idle };
+}
