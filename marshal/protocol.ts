@@ -3,7 +3,7 @@
 // Messages are flat tuples rather than objects: a tuple clones a little faster than an object with
 // the same fields, and the first element is the discriminant that every receiver switches on.
 // A transport carries a Batch (an array of messages) per postMessage, so many calls made in one
-// turn cost one native hop (PERFORMANCE-NOTES.md, "fast channel").
+// turn cost one native hop (docs/performance.md).
 
 /** Bumped on any change to a message's shape; apartments refuse a peer with another version. */
 export const PROTOCOL_VERSION = 1;

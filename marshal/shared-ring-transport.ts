@@ -4,16 +4,16 @@
 // their place; a PORT_MARK record in the ring tells a spinning consumer to pull the port item
 // synchronously (receiveMessageOnPort) instead of waiting for an event-loop turn.
 //
-// Wake-ups (PERFORMANCE-NOTES.md): after draining, a consumer spins a bounded time while spinning
+// Wake-ups (docs/performance.md; the spin loop is thread-spinner.ts): after draining, a consumer spins a bounded time while spinning
 // pays and no more threads are awake than cores, then parks in Atomics.waitAsync (its event loop
 // keeps running). A producer notifies only a consumer that flagged itself parked. The companion
 // port is what keeps a listening thread alive: waitAsync alone does not hold the event loop.
-import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError } from '../lib/errors.js';
 import type { Batch } from './protocol.js';
 import { allocateRingMemory, checkRingMemory, ConsumerState, MAX_RING_BYTES, MIN_RING_BYTES, PORT_MARK, RingPair } from './ring-buffer.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from './transport.js';
+import { now, spinner, threadGate, type SpinningConsumer } from './thread-spinner.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
 
 /** Tuning of one shared-ring pair; the creator's values apply to both sides. */
@@ -41,128 +41,14 @@ const DEFAULT_RING_BYTES = 256 * 1024;
 const DEFAULT_SPIN_MICROS = 50;
 /** After this many spins in a row that found nothing, park at once until a quick wake-up shows spinning would pay. */
 const MAX_MISSES = 2;
-/** Longest stretch of spin rounds chained without yielding to the event loop, in µs. */
-const CHAIN_MICROS = 1000;
 
 type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
-// ---- per-thread state -----------------------------------------------------------------------------
-
-/** Gate words: threads with an awake transport, and the core count they share. */
-const G_AWAKE = 0;
-const G_CORES = 1;
-let gate: Int32Array | undefined;
-
-function threadGate(adopt?: SharedArrayBuffer): Int32Array {
-  if (!gate) {
-    if (adopt) gate = new Int32Array(adopt);
-    else {
-      gate = new Int32Array(new SharedArrayBuffer(8));
-      gate[G_CORES] = availableParallelism();
-    }
-  }
-  return gate;
-}
-
 const encoder = new WireEncoder();
-const now = (): number => performance.now() * 1000;
-
-/** Runs one spin loop per thread over every transport that wants to spin; owner thread only. */
-class ThreadSpinner {
-  private readonly spinning: SharedRingTransport[] = [];
-  private scheduled = false;
-  private awakeTransports = 0;
-
-  /** Count a transport awake or asleep; the thread is awake in the gate while any of its transports is. */
-  setAwake(awake: boolean): void {
-    const g = threadGate();
-    if (awake) {
-      if (this.awakeTransports++ === 0) Atomics.add(g, G_AWAKE, 1);
-    } else if (--this.awakeTransports === 0) Atomics.sub(g, G_AWAKE, 1);
-  }
-
-  /** Spinning pays off only while no more threads are awake than there are cores. */
-  allowed(): boolean {
-    const g = threadGate();
-    return Atomics.load(g, G_AWAKE) <= g[G_CORES]!;
-  }
-
-  add(t: SharedRingTransport): void {
-    t.spinSince = now();
-    if (!this.spinning.includes(t)) this.spinning.push(t);
-    this.schedule();
-  }
-
-  /**
-   * Spin once the microtask queue has settled, so replies that handlers queued are sent first: a
-   * nextTick queued from a microtask runs right after the queue drains. Chaining this way skips an
-   * event-loop pass per round trip, but only for CHAIN_MICROS; then setImmediate lets timers and
-   * I/O run.
-   */
-  private schedule(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    if (now() - this.chainStart < CHAIN_MICROS) queueMicrotask(this.tickRun);
-    else setImmediate(this.freshRun);
-  }
-
-  private chainStart = -Infinity;
-  private readonly tickRun = (): void => {
-    process.nextTick(this.run);
-  };
-  private readonly freshRun = (): void => {
-    this.chainStart = now();
-    this.run();
-  };
-
-  remove(t: SharedRingTransport): void {
-    const i = this.spinning.indexOf(t);
-    if (i >= 0) this.spinning.splice(i, 1);
-  }
-
-  private readonly run = (): void => {
-    this.scheduled = false;
-    const list = this.spinning;
-    if (!this.allowed()) {
-      for (const t of list.splice(0)) t.park();
-      return;
-    }
-    for (let i = 1; list.length > 0; i++) {
-      for (let k = 0; k < list.length; k++) {
-        if (list[k]!.hasWork()) return this.drainReady();
-      }
-      if ((i & 63) === 0) {
-        const t0 = now();
-        for (let k = list.length - 1; k >= 0; k--) {
-          const t = list[k]!;
-          if (t0 - t.spinSince >= t.spinMicros) {
-            list.splice(k, 1);
-            t.misses++;
-            t.park();
-          }
-        }
-      }
-    }
-  };
-
-  private drainReady(): void {
-    const ready = this.spinning.filter((t) => t.hasWork());
-    for (const t of ready) this.remove(t);
-    for (const t of ready) {
-      t.misses = 0;
-      t.drain();
-    }
-    if (this.spinning.length > 0) this.schedule();
-  }
-}
-
-const spinner = new ThreadSpinner();
-
-// ---- the transport --------------------------------------------------------------------------------
 
 /** A Transport over a SharedArrayBuffer ring pair plus a companion MessagePort for the rest. */
-export class SharedRingTransport implements Transport {
+export class SharedRingTransport implements Transport, SpinningConsumer {
   /** Create the memory and channel for a pair; send `handle` to the peer thread, which calls attach(). */
   static create(options: SharedRingOptions = {}): { transport: SharedRingTransport; handle: SharedRingHandle } {
     const ringBytes = options.ringBytes ?? DEFAULT_RING_BYTES;

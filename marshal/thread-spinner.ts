@@ -1,0 +1,131 @@
+// One spin loop per thread over every shared-ring consumer that waits for input, and the
+// process-wide gate that stops spinning when more threads are awake than there are cores (then
+// spinning only steals a core from a thread with work). Owner thread only, except the gate words.
+import { availableParallelism } from 'node:os';
+
+/** Longest stretch of spin rounds chained without yielding to the event loop, in µs. */
+const CHAIN_MICROS = 1000;
+
+/** What the spinner needs of a consumer: its spin budget, a check for input, and drain or park. */
+export interface SpinningConsumer {
+  /** When the current spin began (µs, from now()). */
+  spinSince: number;
+  /** Spins in a row that found nothing. */
+  misses: number;
+  readonly spinMicros: number;
+  hasWork(): boolean;
+  drain(): void;
+  park(): void;
+}
+
+/** Gate words: threads with an awake transport, and the core count they share. */
+const G_AWAKE = 0;
+const G_CORES = 1;
+let gate: Int32Array | undefined;
+
+/** This process's gate: made by the first thread to create a ring pair, adopted by every other. */
+export function threadGate(adopt?: SharedArrayBuffer): Int32Array {
+  if (!gate) {
+    if (adopt) gate = new Int32Array(adopt);
+    else {
+      gate = new Int32Array(new SharedArrayBuffer(8));
+      gate[G_CORES] = availableParallelism();
+    }
+  }
+  return gate;
+}
+
+/** Microseconds, monotonic. */
+export const now = (): number => performance.now() * 1000;
+
+/** Runs one spin loop per thread over every transport that wants to spin; owner thread only. */
+export class ThreadSpinner {
+  private readonly spinning: SpinningConsumer[] = [];
+  private scheduled = false;
+  private awakeTransports = 0;
+
+  /** Count a transport awake or asleep; the thread is awake in the gate while any of its transports is. */
+  setAwake(awake: boolean): void {
+    const g = threadGate();
+    if (awake) {
+      if (this.awakeTransports++ === 0) Atomics.add(g, G_AWAKE, 1);
+    } else if (--this.awakeTransports === 0) Atomics.sub(g, G_AWAKE, 1);
+  }
+
+  /** Spinning pays off only while no more threads are awake than there are cores. */
+  allowed(): boolean {
+    const g = threadGate();
+    return Atomics.load(g, G_AWAKE) <= g[G_CORES]!;
+  }
+
+  add(t: SpinningConsumer): void {
+    t.spinSince = now();
+    if (!this.spinning.includes(t)) this.spinning.push(t);
+    this.schedule();
+  }
+
+  /**
+   * Spin once the microtask queue has settled, so replies that handlers queued are sent first: a
+   * nextTick queued from a microtask runs right after the queue drains. Chaining this way skips an
+   * event-loop pass per round trip, but only for CHAIN_MICROS; then setImmediate lets timers and
+   * I/O run.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    if (now() - this.chainStart < CHAIN_MICROS) queueMicrotask(this.tickRun);
+    else setImmediate(this.freshRun);
+  }
+
+  private chainStart = -Infinity;
+  private readonly tickRun = (): void => {
+    process.nextTick(this.run);
+  };
+  private readonly freshRun = (): void => {
+    this.chainStart = now();
+    this.run();
+  };
+
+  remove(t: SpinningConsumer): void {
+    const i = this.spinning.indexOf(t);
+    if (i >= 0) this.spinning.splice(i, 1);
+  }
+
+  private readonly run = (): void => {
+    this.scheduled = false;
+    const list = this.spinning;
+    if (!this.allowed()) {
+      for (const t of list.splice(0)) t.park();
+      return;
+    }
+    for (let i = 1; list.length > 0; i++) {
+      for (let k = 0; k < list.length; k++) {
+        if (list[k]!.hasWork()) return this.drainReady();
+      }
+      if ((i & 63) === 0) {
+        const t0 = now();
+        for (let k = list.length - 1; k >= 0; k--) {
+          const t = list[k]!;
+          if (t0 - t.spinSince >= t.spinMicros) {
+            list.splice(k, 1);
+            t.misses++;
+            t.park();
+          }
+        }
+      }
+    }
+  };
+
+  private drainReady(): void {
+    const ready = this.spinning.filter((t) => t.hasWork());
+    for (const t of ready) this.remove(t);
+    for (const t of ready) {
+      t.misses = 0;
+      t.drain();
+    }
+    if (this.spinning.length > 0) this.schedule();
+  }
+}
+
+/** This thread's spinner. */
+export const spinner = new ThreadSpinner();
