@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../lib/errors.js';
 import { checkReentrancy, workerExecArgv, type ApartmentOptions } from '../lib/runtime-options.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Endpoint } from '../marshal/endpoint.js';
+import { releaseAwakePlace } from '../marshal/thread-spinner.js';
 import type { Transport } from '../marshal/transport.js';
 import type { Reentrancy } from './admission.js';
 import { Apartment } from './apartment.js';
@@ -61,9 +62,10 @@ export function launchApartment(request: LaunchRequest): Launched {
   const reentrancy = checkReentrancy(options.reentrancy ?? defaults.reentrancy);
   const asyncCausality = options.asyncCausality !== false;
   const scriptGate = new SharedArrayBuffer(8);
+  const awakeFlag = new SharedArrayBuffer(4);
   const link = createLink(kind);
   const boot: WorkerBoot = {
-    id, name, kind: request.role, pool: request.pool, scriptGate, asyncCausality, link: link.far, transport: kind,
+    id, name, kind: request.role, pool: request.pool, scriptGate, awakeFlag, asyncCausality, link: link.far, transport: kind,
     classes: request.classes, defaultTimeoutMs: timeout, labels: request.labels, reentrancy, retry: defaults.retry, hooks: request.hooks,
   };
   const worker = new Worker(WORKER_ENTRY, {
@@ -73,6 +75,7 @@ export function launchApartment(request: LaunchRequest): Launched {
     ...workerExecArgv(),
     ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
   });
+  worker.once('exit', () => releaseAwakePlace(awakeFlag));
   const apartment = new Apartment(id, name, kind, worker, request.endpoint, request.onGone, scriptGate, asyncCausality);
   return { apartment, near: link.near, idleTimeoutMs: idle };
 }

@@ -19,6 +19,8 @@ export interface WorkerBoot {
   readonly asyncCausality: boolean;
   /** Shared with the main thread's interrupt service: which script runs here now. */
   readonly scriptGate: SharedArrayBuffer;
+  /** This thread's awake flag in the spin gate, shared so the main thread can clear it if the thread dies awake. */
+  readonly awakeFlag: SharedArrayBuffer;
   /** The transport this apartment's links use. */
   readonly transport: LinkKind;
   readonly classes: readonly ClassDescriptor[];

@@ -5,6 +5,7 @@ import { setAsyncCallTracking, setCurrentApartment } from '../lib/context.js';
 import { decodeError } from '../marshal/error-codec.js';
 import { transfer } from '../marshal/by-ref.js';
 import { CONTROL_OID, Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
+import { shareAwakeFlag } from '../marshal/thread-spinner.js';
 import { attachLink, createLink } from './links.js';
 import { LocalApartment } from './local-apartment.js';
 import type { WorkerBoot } from './worker-boot.js';
@@ -12,6 +13,7 @@ import { WorkerControl } from './worker-control.js';
 
 const boot = workerData as WorkerBoot;
 setAsyncCallTracking(boot.asyncCausality);
+shareAwakeFlag(boot.awakeFlag);
 /** How long to wait for the runtime's word on a peer whose link closed before deciding alone. */
 const PEER_GONE_GRACE_MS = 250;
 const labels = new Map<number, string>(Object.entries(boot.labels).map(([k, v]) => [Number(k), v]));

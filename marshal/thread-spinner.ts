@@ -35,6 +35,21 @@ export function threadGate(adopt?: SharedArrayBuffer): Int32Array {
   return gate;
 }
 
+// This thread's word "I hold a place in the gate's awake count". In a worker apartment it is shared
+// with the main thread, which gives the place back if the thread dies awake (terminated or crashed
+// mid-spin); otherwise every such death would keep spinning off for the rest of the process.
+let awakeFlag: Int32Array<ArrayBufferLike> = new Int32Array(1);
+
+/** Use `memory` as this thread's awake flag (worker apartments, at start, before any transport). */
+export function shareAwakeFlag(memory: SharedArrayBuffer): void {
+  awakeFlag = new Int32Array(memory);
+}
+
+/** After a thread exited: give back the place in the awake count it held, if it died awake. */
+export function releaseAwakePlace(memory: SharedArrayBuffer): void {
+  if (Atomics.exchange(new Int32Array(memory), 0, 0) === 1) Atomics.sub(threadGate(), G_AWAKE, 1);
+}
+
 /** Microseconds, monotonic. */
 export const now = (): number => performance.now() * 1000;
 
@@ -47,9 +62,16 @@ export class ThreadSpinner {
   /** Count a transport awake or asleep; the thread is awake in the gate while any of its transports is. */
   setAwake(awake: boolean): void {
     const g = threadGate();
+    // The flag is raised before the count and lowered before it: a thread that dies in between
+    // makes the count one low (one extra spinner for a while), never one high for good.
     if (awake) {
-      if (this.awakeTransports++ === 0) Atomics.add(g, G_AWAKE, 1);
-    } else if (--this.awakeTransports === 0) Atomics.sub(g, G_AWAKE, 1);
+      if (this.awakeTransports++ === 0) {
+        Atomics.store(awakeFlag, 0, 1);
+        Atomics.add(g, G_AWAKE, 1);
+      }
+    } else if (--this.awakeTransports === 0 && Atomics.exchange(awakeFlag, 0, 0) === 1) {
+      Atomics.sub(g, G_AWAKE, 1);
+    }
   }
 
   /** Spinning pays off only while no more threads are awake than there are cores. */

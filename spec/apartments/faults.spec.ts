@@ -4,6 +4,7 @@ import type { Gate } from '../fixtures/admission-classes.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Crasher } from '../fixtures/crasher.js';
 import type { Holder } from '../fixtures/holder.js';
+import { threadGate } from '../../marshal/thread-spinner.js';
 import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -66,6 +67,31 @@ describe('apartments/faults: every way an apartment dies is contained', () => {
       expect((await peer.stats()).exports).to.equal(1);
     });
     expect(await calc.add(2)).to.equal(2);
+  });
+});
+
+describe('apartments/faults: a thread that dies awake gives back its place in the spin gate', () => {
+  it('leaves the awake count where it was after apartments die mid-stream, so spinning stays on', async () => {
+    ({ rt } = await startRuntime());
+    const awake = (): number => Atomics.load(threadGate(), 0);
+    await new Promise((r) => setTimeout(r, 50));
+    // Other threads of this process may hold places of their own: compare with what was held before.
+    const before = awake();
+    for (let round = 0; round < 3; round++) {
+      const apt = await rt.createApartment({ name: `dies-awake-${round}` });
+      const [c, calc] = [await apt.createObject<Crasher>('Crasher'), await apt.createObject<Calc>('Calc', 0)];
+      // Calls before and after the exit keep the worker's consumer draining and spinning when it dies.
+      const stream = Array.from({ length: 2_000 }, () => settled(calc.add(1)));
+      const exit = settled(c.exit(1));
+      stream.push(...Array.from({ length: 2_000 }, () => settled(calc.add(1))));
+      await Promise.all([exit, ...stream]);
+      await eventually(() => {
+        expect(apt.state).to.equal('faulted');
+      });
+    }
+    await eventually(() => {
+      expect(awake(), 'places still held by dead threads').to.be.at.most(before);
+    });
   });
 });
 
