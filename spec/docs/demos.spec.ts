@@ -42,6 +42,8 @@ describe('docs/demos: the script engine (npm run demo, second part)', () => {
     expect(out).to.contain("free-threaded: the editor apartment's call is allowed");
     expect(out).to.contain("the contract is now apartment: the editor's call is refused with WrongThreadError (E_UNEXPECTED)");
     expect(out).to.contain('ada has 3, then 7');
+    expect(out).to.match(/a script climbing from the scoreboard to the host's Function is refused: /);
+    expect(out).to.match(/a script bug comes back as ScriptError at line 5, column \d+: \[script-threw\] RangeError/);
     expect(out).to.contain('a runaway script was interrupted from the editor apartment: [interrupted]');
     expect(out).to.contain('rounds played so far = 3, grace scores 5');
   });

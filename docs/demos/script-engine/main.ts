@@ -40,6 +40,17 @@ await engine.parseScriptText(`
 await engine.setState('started');
 say(`user script calls the host's scoreboard (a proxy in the script): ada has ${await engine.invoke('play', 'ada', 3)}, then ${await engine.invoke('play', 'ada', 4)}`);
 
+// Scripts are untrusted: host values reach them through a membrane, and their bugs come back with a position.
+await engine.parseScriptText(`
+  function escape() {
+    try { return typeof scoreboard.constructor.constructor('return process')(); } catch (e) { return 'refused: ' + e.message; }
+  }
+  function broken() { return rounds.toFixed(200); }
+`);
+say(`a script climbing from the scoreboard to the host's Function is ${await engine.invoke('escape')}`);
+const bug = (await engine.invoke('broken').catch((err: unknown) => err)) as { name: string; line: number; column: number; message: string };
+say(`a script bug comes back as ${bug.name} at line ${bug.line}, column ${bug.column}: ${bug.message}`);
+
 const stuck = engine.invoke('runaway').catch((err: Error) => err.message);
 let stopped = false;
 while (!stopped) {
