@@ -5,11 +5,6 @@ import type { Crasher } from '../fixtures/crasher.js';
 import { startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 describe('apartments/bad-input: values that cannot cross', () => {
   it('fails a non-cloneable argument with MarshalError naming the argument path; the object keeps serving', async () => {
     ({ rt } = await startRuntime());

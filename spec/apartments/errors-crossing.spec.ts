@@ -4,11 +4,6 @@ import type { Calc } from '../fixtures/calc.js';
 import { startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 describe('apartments/errors: thrown errors cross apartments', () => {
   it('keeps class, message, own properties and the remote stack', async () => {
     ({ rt } = await startRuntime());

@@ -5,9 +5,7 @@ import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.j
 
 let rt: Runtime | undefined;
 let channel: BroadcastChannel | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
+afterEach(() => {
   channel?.close();
 });
 

@@ -6,11 +6,6 @@ import type { Holder } from '../fixtures/holder.js';
 import { startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 describe('apartments/lifecycle: starting, ready, closing, closed', () => {
   it('walks the states and emits the runtime events', async () => {
     ({ rt } = await startRuntime());

@@ -5,11 +5,6 @@ import type { Holder } from '../fixtures/holder.js';
 import { eventually, expectNoExports, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 describe('apartments/lifetime: explicit release', () => {
   it('releases the object when its only proxy is released, and later calls fail', async () => {
     ({ rt } = await startRuntime());

@@ -4,11 +4,6 @@ import type { Tally } from '../fixtures/assignment-classes.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 async function start(): Promise<Runtime> {
   ({ rt } = await startRuntime());
   rt.registerClass('Tally', { module: fixture('assignment-classes.js'), export: 'Tally' });

@@ -8,11 +8,6 @@ import type { Holder } from '../fixtures/holder.js';
 import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 /** A small deterministic generator (mulberry32), so a failing seed can be replayed. */
 function random(seed: number): () => number {
   let a = seed;

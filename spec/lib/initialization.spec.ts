@@ -4,11 +4,6 @@ import { DisconnectedError, globalInterfaceTable, type MarshalToken, type Runtim
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 type Probe = {
   run(): Promise<string[]>;
   token(kind: string): Promise<MarshalToken>;

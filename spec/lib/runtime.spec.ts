@@ -8,11 +8,6 @@ import type { Widget } from '../fixtures/widget.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 describe('lib/runtime: start and close', () => {
   it('makes the starting thread the main apartment, and leaves it on close', async () => {
     ({ rt } = await startRuntime());

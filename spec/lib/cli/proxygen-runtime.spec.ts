@@ -11,11 +11,6 @@ import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { repo } from './cli-harness.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 async function startCalc(): Promise<{ proxy: unknown; r: Runtime }> {
   ({ rt } = await startRuntime());
   rt.registerClass('CalcImpl', { module: fixture('proxygen/calc-impl.js'), export: 'CalcImpl' });

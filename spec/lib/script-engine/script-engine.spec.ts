@@ -6,11 +6,6 @@ import type { EngineUser } from '../../fixtures/engine-user.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 type Engine = Remote<ScriptEngine>;
 
 async function setup(): Promise<{ engine: Engine; users: Remote<EngineUser>[]; engineApt: number }> {

@@ -5,11 +5,6 @@ import { eventually, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startRacers } from './racers.js';
 
 let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 async function racers(n: number): Promise<Remote<Racer>[]> {
   const started = await startRacers(n);
   rt = started.rt;

@@ -1,22 +1,14 @@
 import { expect } from 'chai';
 import {
   ApartmentError, AtomicCounter, AtomicRefCount, CallCanceledError, CallTimeoutError, LockOrderError, NonAtomicCount, SharedMutex,
-  type Remote, type Runtime,
+  type Remote,
 } from '../../../lib/index.js';
 import type { Racer } from '../../fixtures/shared-state-classes.js';
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startRacers } from './racers.js';
 
-let rt: Runtime | undefined;
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-});
-
 async function racers(n: number): Promise<Remote<Racer>[]> {
-  const started = await startRacers(n);
-  rt = started.rt;
-  return started.racers;
+  return (await startRacers(n)).racers;
 }
 
 describe('lib/shared-state: SharedMutex across apartments', () => {
@@ -48,7 +40,7 @@ describe('lib/shared-state: SharedMutex across apartments', () => {
   });
 
   it('times out, cancels, and tries without waiting', async () => {
-    ({ rt } = await startRuntime());
+    await startRuntime();
     const mutex = new SharedMutex({ name: 'held' });
     const guard = await mutex.lock();
     expect(mutex.tryLock()).to.equal(undefined);
@@ -64,7 +56,7 @@ describe('lib/shared-state: SharedMutex across apartments', () => {
   });
 
   it('refuses lockSync on the main thread unless allowed, and a double unlock', async () => {
-    ({ rt } = await startRuntime());
+    await startRuntime();
     const mutex = new SharedMutex({ name: 'main' });
     expect(() => mutex.lockSync()).to.throw(ApartmentError, /lock-sync-main/);
     const g = mutex.lockSync({ allowOnMainThread: true });
@@ -92,7 +84,7 @@ describe('lib/shared-state: the lock hierarchy', () => {
   }
 
   it('checks per logical call on the main thread too', async () => {
-    ({ rt } = await startRuntime());
+    await startRuntime();
     const high = await new SharedMutex({ name: 'high', level: 5 }).lock();
     expect(() => new SharedMutex({ name: 'low', level: 1 }).tryLock()).to.throw(LockOrderError, /'low'.*'high'/);
     high.unlock();
