@@ -4,6 +4,7 @@ import type { Account, Chain, Gate, Library } from '../fixtures/admission-classe
 import { startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 describe('apartments/admission: causality ids follow the call chain', () => {
   it('keeps one id through awaits and across several apartments; separate calls get separate ids', async () => {
     ({ rt } = await startRuntime());

@@ -5,6 +5,7 @@ import type { Sprocket, Widget } from '../fixtures/widget.js';
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 async function start(options: RuntimeOptions = {}): Promise<Runtime> {
   ({ rt } = await startRuntime(options));
   rt.registerClass('Tally', { module: fixture('assignment-classes.js'), export: 'Tally' });

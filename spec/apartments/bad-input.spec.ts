@@ -5,6 +5,7 @@ import type { Crasher } from '../fixtures/crasher.js';
 import { startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 describe('apartments/bad-input: values that cannot cross', () => {
   it('fails a non-cloneable argument with MarshalError naming the argument path; the object keeps serving', async () => {
     ({ rt } = await startRuntime());

@@ -4,6 +4,7 @@ import type { Calc } from '../fixtures/calc.js';
 import { startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 describe('apartments/errors: thrown errors cross apartments', () => {
   it('keeps class, message, own properties and the remote stack', async () => {
     ({ rt } = await startRuntime());

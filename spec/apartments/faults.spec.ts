@@ -8,6 +8,7 @@ import { threadGate } from '../../marshal/thread-spinner.js';
 import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 /** Settle a call's promise into its value or error at once, so no rejection goes unhandled. */
 const settled = (p: Promise<unknown>): Promise<unknown> => p.catch((e: unknown) => e);
 

@@ -5,6 +5,7 @@ import type { Holder } from '../fixtures/holder.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
 
 async function start(): Promise<Runtime> {

@@ -4,6 +4,7 @@ import type { Runtime } from '../../lib/index.js';
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 let channel: BroadcastChannel | undefined;
 afterEach(() => {
   channel?.close();

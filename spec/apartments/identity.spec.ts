@@ -5,6 +5,7 @@ import type { Holder } from '../fixtures/holder.js';
 import { startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 describe('apartments/identity: one proxy per object per apartment', () => {
   it('gives the same proxy however often and by whichever path the reference arrives', async () => {
     ({ rt } = await startRuntime());

@@ -5,6 +5,7 @@ import type { Runtime } from '../../lib/index.js';
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 describe('apartments/idle: idle apartments do not keep the process alive', () => {
   it('lets a host that never closes its runtime exit on its own', async () => {
     const child = spawn(process.execPath, [fileURLToPath(fixture('forgetful-host.js'))], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -6,6 +6,7 @@ import type { Holder } from '../fixtures/holder.js';
 import { startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 describe('apartments/lifecycle: starting, ready, closing, closed', () => {
   it('walks the states and emits the runtime events', async () => {
     ({ rt } = await startRuntime());

@@ -5,6 +5,7 @@ import type { Holder } from '../fixtures/holder.js';
 import { eventually, expectNoExports, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 describe('apartments/lifetime: explicit release', () => {
   it('releases the object when its only proxy is released, and later calls fail', async () => {
     ({ rt } = await startRuntime());

@@ -4,6 +4,7 @@ import type { Tally } from '../fixtures/assignment-classes.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 async function start(): Promise<Runtime> {
   ({ rt } = await startRuntime());
   rt.registerClass('Tally', { module: fixture('assignment-classes.js'), export: 'Tally' });

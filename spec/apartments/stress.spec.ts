@@ -8,6 +8,7 @@ import type { Holder } from '../fixtures/holder.js';
 import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 /** A small deterministic generator (mulberry32), so a failing seed can be replayed. */
 function random(seed: number): () => number {
   let a = seed;

@@ -4,6 +4,7 @@ import { DisconnectedError, globalInterfaceTable, type MarshalToken, type Runtim
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 type Probe = {
   run(): Promise<string[]>;
   token(kind: string): Promise<MarshalToken>;

@@ -6,6 +6,7 @@ import type { Lessee, RentalCounter } from '../fixtures/rental-classes.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 async function start(): Promise<{ r: Runtime; handle: unknown; lessee: Awaited<ReturnType<Runtime['createObject']>> & { useOnce(h: unknown, w: boolean, t?: number): Promise<{ count: number; where: number }>; take(h: unknown): Promise<number>; callWithoutLease(h: unknown): Promise<number>; giveBack(): Promise<void> }; aptId: number }> {
   ({ rt } = await startRuntime());
   rt.registerClass('RentalCounter', { module: fixture('rental-classes.js'), export: 'RentalCounter' });

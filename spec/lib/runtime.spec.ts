@@ -8,6 +8,7 @@ import type { Widget } from '../fixtures/widget.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 describe('lib/runtime: start and close', () => {
   it('makes the starting thread the main apartment, and leaves it on close', async () => {
     ({ rt } = await startRuntime());

@@ -3,6 +3,7 @@ import { DisconnectedError, type Runtime, type SharedResourceDefinition } from '
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 type User = { useAndRelease(name: string, rounds: number): Promise<number>; acquireAndKeep(name: string): Promise<number> };
 
 /** A resource that counts creations and disposals, and refuses use after disposal. */

@@ -11,6 +11,7 @@ import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { repo } from './cli-harness.js';
 
 let rt: Runtime | undefined;
+
 async function startCalc(): Promise<{ proxy: unknown; r: Runtime }> {
   ({ rt } = await startRuntime());
   rt.registerClass('CalcImpl', { module: fixture('proxygen/calc-impl.js'), export: 'CalcImpl' });

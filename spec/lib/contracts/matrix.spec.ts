@@ -3,6 +3,7 @@ import { isProxy, type Runtime } from '../../../lib/index.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 type Outcome = { landed: number; viaProxy: boolean };
 const CLASSES = ['SingleThing', 'AptThing', 'SharedCounter', 'BothThing'] as const;
 

@@ -3,6 +3,7 @@ import { CallTimeoutError, InvalidArgumentError, ScriptError, byRef, type Remote
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 /** A started engine in a worker apartment, with `host` (an object of the main apartment) as a named item. */
 async function engineWith(script: string, host: object): Promise<Remote<ScriptEngine>> {
   ({ rt } = await startRuntime());

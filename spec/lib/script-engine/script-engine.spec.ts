@@ -6,6 +6,7 @@ import type { EngineUser } from '../../fixtures/engine-user.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
 type Engine = Remote<ScriptEngine>;
 
 async function setup(): Promise<{ engine: Engine; users: Remote<EngineUser>[]; engineApt: number }> {

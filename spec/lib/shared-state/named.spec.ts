@@ -5,6 +5,7 @@ import { eventually, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startRacers } from './racers.js';
 
 let rt: Runtime | undefined;
+
 async function racers(n: number): Promise<Remote<Racer>[]> {
   const started = await startRacers(n);
   rt = started.rt;
