@@ -35,10 +35,10 @@ interface Item {
   persistent: boolean;
 }
 
-/** What a clone carries: the persistent script text and named items. */
-interface ClonePayload {
-  code: string[];
-  items: [string, unknown][];
+/** What a clone (the persistent part) or a move (everything) carries to the receiving apartment. */
+interface EnginePayload {
+  code: { text: string; persistent: boolean }[];
+  items: [name: string, value: unknown, persistent: boolean][];
 }
 
 const unexpected = (message: string): ApartmentError => new ApartmentError('E_UNEXPECTED', message);
@@ -59,10 +59,12 @@ export class ScriptEngine {
   private readonly code: CodeBlock[] = [];
   private readonly items = new Map<string, Item>();
   private running: { reject: (err: unknown) => void; generation: number } | undefined;
+  /** The apartment this engine moved to; it answers only state queries after. */
+  private movedTo: number | undefined;
 
-  constructor(payload?: ClonePayload) {
-    for (const text of payload?.code ?? []) this.code.push({ text, script: compileScript(text, `script-${++scripts}.js`), persistent: true });
-    for (const [name, value] of payload?.items ?? []) this.items.set(name, { value, persistent: true });
+  constructor(payload?: EnginePayload) {
+    for (const { text, persistent } of payload?.code ?? []) this.code.push({ text, script: compileScript(text, `script-${++scripts}.js`), persistent });
+    for (const [name, value, persistent] of payload?.items ?? []) this.items.set(name, { value, persistent });
   }
 
   getState(): ScriptState {
@@ -162,18 +164,22 @@ export class ScriptEngine {
    * apartment, it is built there (it travels by value the first time), so the two run in parallel.
    */
   clone(): ScriptEngine {
-    const payload: ClonePayload = {
-      code: this.code.filter((c) => c.persistent).map((c) => c.text),
-      items: [...this.items].filter(([, i]) => i.persistent).map(([n, i]) => [n, i.value]),
-    };
-    const copy = new ScriptEngine(payload);
-    Object.defineProperty(copy, CUSTOM_MARSHAL, {
-      configurable: true,
-      value(this: ScriptEngine): CustomMarshaled {
-        delete (this as unknown as Record<symbol, unknown>)[CUSTOM_MARSHAL];
-        return { key: 'script-engine-clone', payload };
-      },
-    });
+    return travelingCopy(this.payload(true));
+  }
+
+  /**
+   * Move an uninitialized engine into the calling apartment (a free-threaded object may change
+   * threads): the caller gets a local engine with all its script text and named items, and this
+   * one answers only state queries ('closed') after. A bound engine stays where its site was set.
+   */
+  move(): ScriptEngine {
+    this.guard('move');
+    if (this.state !== 'uninitialized') throw unexpected(`[bound] only an uninitialized engine can move (state ${this.state}); reset it first, or clone it`);
+    const to = caller();
+    if (to === currentApartment().id) return this;
+    const copy = travelingCopy(this.payload(false));
+    this.close();
+    this.movedTo = to;
     return copy;
   }
 
@@ -199,6 +205,14 @@ export class ScriptEngine {
     this.running.reject(new ScriptError('[interrupted] the script was interrupted; the engine is still usable, with its global state as it was when it stopped'));
     this.running = undefined;
     return true;
+  }
+
+  /** The code and items a clone (persistent only) or a move (all) takes along. */
+  private payload(persistentOnly: boolean): EnginePayload {
+    return {
+      code: this.code.filter((c) => !persistentOnly || c.persistent).map((c) => ({ text: c.text, persistent: c.persistent })),
+      items: [...this.items].filter(([, i]) => !persistentOnly || i.persistent).map(([n, i]) => [n, i.value, i.persistent]),
+    };
   }
 
   private reset(): void {
@@ -270,6 +284,7 @@ export class ScriptEngine {
 
   /** While the engine has a site, only the apartment that set it may use it; a closed engine only answers state queries. */
   private guard(op: string): void {
+    if (this.movedTo !== undefined) throw unexpected(`[moved] ${op}() on an engine that moved to apartment ${this.movedTo}; use the engine move() returned there`);
     if (this.state === 'closed' && op !== 'close' && op !== 'setState') throw unexpected(`[closed] ${op}() on a closed engine; create or clone a new one`);
     if (this.boundTo === undefined) return;
     const who = caller();
@@ -299,6 +314,19 @@ class ScriptOutcome {
   }
 }
 
+/** A new engine that is built in the receiving apartment the first time it crosses one (by value, once). */
+function travelingCopy(payload: EnginePayload): ScriptEngine {
+  const copy = new ScriptEngine(payload);
+  Object.defineProperty(copy, CUSTOM_MARSHAL, {
+    configurable: true,
+    value(this: ScriptEngine): CustomMarshaled {
+      delete (this as unknown as Record<symbol, unknown>)[CUSTOM_MARSHAL];
+      return { key: 'script-engine-copy', payload };
+    },
+  });
+  return copy;
+}
+
 const invocationScript = new vm.Script('__invocation()', { filename: 'invoke.js' });
 
 // Scripts run in turns delivered by a private MessagePort rather than setImmediate: an interrupt
@@ -325,4 +353,4 @@ function timeoutOf(options: ScriptRunOptions): vm.RunningScriptOptions {
   return options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs };
 }
 
-registerValueType('script-engine-clone', (payload) => new ScriptEngine(payload as ClonePayload));
+registerValueType('script-engine-copy', (payload) => new ScriptEngine(payload as EnginePayload));

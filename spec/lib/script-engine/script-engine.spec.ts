@@ -86,6 +86,34 @@ describe('lib/script-engine: free-threaded until initialized, bound after', () =
   });
 });
 
+describe('lib/script-engine: an uninitialized engine may move', () => {
+  it('moves into the apartment that asks, with its code and items; the old reference is refused', async () => {
+    const { engine, users, engineApt } = await setup();
+    await engine.setSite(byRef({}));
+    await engine.addNamedItem('kept', 40, { persistent: true });
+    await engine.parseScriptText('function answer() { return kept + extra; }', { persistent: true });
+    await engine.setState('uninitialized');
+    await engine.addNamedItem('extra', 2);
+    const there = await users[1]!.moveHere(engine, 'answer');
+    expect(there.local, 'the mover holds the engine itself, not a proxy').to.equal(true);
+    expect(there.apartment).to.not.equal(engineApt);
+    expect(there.answer).to.equal(42);
+    expect(await engine.getState()).to.equal('closed');
+    const err = (await engine.parseScriptText('1').catch((e: unknown) => e)) as ApartmentError;
+    expect(err.code).to.equal('E_UNEXPECTED');
+    expect(err.message).to.contain('[moved]');
+  });
+
+  it('refuses to move once a site binds it', async () => {
+    const { engine, users } = await setup();
+    const [a, b] = users as [Remote<EngineUser>, Remote<EngineUser>];
+    await a.bind(engine);
+    expect(await b.attempt(engine, 'move')).to.equal('WrongThreadError:E_UNEXPECTED');
+    expect(await a.attempt(engine, 'move')).to.equal('ApartmentError:E_UNEXPECTED');
+    expect(await engine.getState()).to.equal('initialized');
+  });
+});
+
 describe('lib/script-engine: scripts and the host', () => {
   it('exposes host objects as named items; scripts await their methods across apartments', async () => {
     const { engine } = await setup();
