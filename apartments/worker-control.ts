@@ -39,7 +39,7 @@ export class WorkerControl extends ControlBase {
   scriptInterrupted(oid: unknown, generation: unknown): boolean {
     const engine = typeof oid === 'number' ? this.apartment.endpoint.exports.get(oid)?.object : undefined;
     if (!(engine instanceof ScriptEngine) || typeof generation !== 'number') return false;
-    return engine.interrupted(generation);
+    return ScriptEngine.interrupted(engine, generation);
   }
 
   /** Make the apartment as new for its next user (pool checkin). */

@@ -73,7 +73,7 @@ export class ScriptEngine {
 
   /** Bind the engine to the calling apartment (COM: SetScriptSite). */
   setSite(site: object): void {
-    this.guard('setSite');
+    this.#guard('setSite');
     if (this.state !== 'uninitialized') throw unexpected(`[site-set] the engine already has a site (state ${this.state}); reset it with setState('uninitialized') first`);
     if (site === null || typeof site !== 'object') throw unexpected('[site] the site must be an object');
     this.site = site;
@@ -83,7 +83,7 @@ export class ScriptEngine {
 
   /** Expose a host object to scripts under `name` (it reaches scripts as a proxy when it lives elsewhere). */
   addNamedItem(name: string, value: unknown, options: { persistent?: boolean } = {}): void {
-    this.guard('addNamedItem');
+    this.#guard('addNamedItem');
     if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw unexpected(`[named-item] '${name}' is not a valid script identifier`);
     this.items.set(name, { value, persistent: options.persistent === true });
     if (this.context) this.context[name] = this.membrane!.toScript(value);
@@ -91,11 +91,11 @@ export class ScriptEngine {
 
   /** Add script text; it runs now if the engine is started, else when it starts. Resolves to its value. */
   async parseScriptText(text: string, options: ScriptRunOptions = {}): Promise<unknown> {
-    this.guard('parseScriptText');
+    this.#guard('parseScriptText');
     if (this.state === 'uninitialized') throw unexpected('[state-order] set a site before adding script text');
     const block = { text, script: compileScript(text, `script-${++scripts}.js`), persistent: options.persistent === true };
     this.code.push(block);
-    if (this.context && this.state !== 'initialized') return this.run(() => block.script.runInContext(this.context!, timeoutOf(options)), options);
+    if (this.context && this.state !== 'initialized') return this.#run(() => block.script.runInContext(this.context!, timeoutOf(options)), options);
     return undefined;
   }
 
@@ -103,17 +103,17 @@ export class ScriptEngine {
   async setState(next: ScriptState): Promise<void> {
     if (next === this.state) return;
     if (this.state === 'closed') throw unexpected(`[closed] a closed engine stays closed; create or clone a new one`);
-    this.guard('setState');
+    this.#guard('setState');
     switch (next) {
       case 'uninitialized':
-        return this.reset();
+        return this.#reset();
       case 'closed':
         return this.close();
       case 'started':
         if (this.state !== 'initialized') break;
-        return this.start();
+        return this.#start();
       case 'connected':
-        if (this.state === 'initialized') await this.start();
+        if (this.state === 'initialized') await this.#start();
         else if (this.state !== 'started' && this.state !== 'disconnected') break;
         this.state = 'connected';
         return;
@@ -131,7 +131,7 @@ export class ScriptEngine {
 
   /** The site this engine was given (its host's object), while it has one. */
   getSite(): unknown {
-    this.guard('getSite');
+    this.#guard('getSite');
     return this.site;
   }
 
@@ -142,14 +142,14 @@ export class ScriptEngine {
 
   /** invoke() with a time limit in ms (undefined: none). */
   async invokeWithin(timeoutMs: number | undefined, name: string, ...args: unknown[]): Promise<unknown> {
-    this.guard('invoke');
+    this.#guard('invoke');
     if (!this.context || this.state === 'initialized') throw unexpected(`[state-order] start the engine before invoking '${name}' (state ${this.state})`);
     const fn = (this.context as Record<string, unknown>)[name];
     if (typeof fn !== 'function') throw new ScriptError(`[no-such-function] the script defines no function '${name}'`);
     const ctx = this.context;
     const scriptArgs = args.map((a) => this.membrane!.toScript(a));
     const options: ScriptRunOptions = timeoutMs === undefined ? {} : { timeoutMs };
-    return this.run(() => {
+    return this.#run(() => {
       ctx.__invocation = () => (fn as (...a: unknown[]) => unknown)(...scriptArgs);
       try {
         return invocationScript.runInContext(ctx, timeoutOf(options));
@@ -164,7 +164,7 @@ export class ScriptEngine {
    * apartment, it is built there (it travels by value the first time), so the two run in parallel.
    */
   clone(): ScriptEngine {
-    return travelingCopy(this.payload(true));
+    return travelingCopy(this.#payload(true));
   }
 
   /**
@@ -173,11 +173,11 @@ export class ScriptEngine {
    * one answers only state queries ('closed') after. A bound engine stays where its site was set.
    */
   move(): ScriptEngine {
-    this.guard('move');
+    this.#guard('move');
     if (this.state !== 'uninitialized') throw unexpected(`[bound] only an uninitialized engine can move (state ${this.state}); reset it first, or clone it`);
     const to = caller();
     if (to === currentApartment().id) return this;
-    const copy = travelingCopy(this.payload(false));
+    const copy = travelingCopy(this.#payload(false));
     this.close();
     this.movedTo = to;
     return copy;
@@ -185,7 +185,7 @@ export class ScriptEngine {
 
   close(): void {
     if (this.state === 'closed') return;
-    this.guard('close');
+    this.#guard('close');
     this.running?.reject(unexpected('[closed] the engine was closed while a script was running'));
     this.running = undefined;
     this.context = undefined;
@@ -197,8 +197,15 @@ export class ScriptEngine {
     this.state = 'closed';
   }
 
-  /** Runtime internals: the interrupt service stopped the script of `generation`; settle its call. */
-  interrupted(generation: number): boolean {
+  /**
+   * Runtime internals: the interrupt service stopped the script of `generation`; settle its call.
+   * Static, so no other apartment can reach it through a proxy (only prototype methods are callable).
+   */
+  static interrupted(engine: ScriptEngine, generation: number): boolean {
+    return engine.#interrupted(generation);
+  }
+
+  #interrupted(generation: number): boolean {
     const gate = (currentApartment() as LocalApartment).scriptGate;
     if (!this.running || this.running.generation !== generation) return false;
     Atomics.store(gate, 0, 0);
@@ -208,14 +215,14 @@ export class ScriptEngine {
   }
 
   /** The code and items a clone (persistent only) or a move (all) takes along. */
-  private payload(persistentOnly: boolean): EnginePayload {
+  #payload(persistentOnly: boolean): EnginePayload {
     return {
       code: this.code.filter((c) => !persistentOnly || c.persistent).map((c) => ({ text: c.text, persistent: c.persistent })),
       items: [...this.items].filter(([, i]) => !persistentOnly || i.persistent).map(([n, i]) => [n, i.value, i.persistent]),
     };
   }
 
-  private reset(): void {
+  #reset(): void {
     this.running?.reject(unexpected('[reset] the engine was reset while a script was running'));
     this.running = undefined;
     for (const [name, item] of [...this.items]) if (!item.persistent) this.items.delete(name);
@@ -227,7 +234,7 @@ export class ScriptEngine {
     this.state = 'uninitialized';
   }
 
-  private async start(): Promise<void> {
+  async #start(): Promise<void> {
     // A fresh realm: scripts see its own Object and Function, not the host's (no `process`, no `require`).
     const ctx = vm.createContext(Object.create(null) as object, { name: 'apartment-runtime script' });
     const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor);
@@ -235,7 +242,7 @@ export class ScriptEngine {
     this.context = ctx;
     this.membrane = membrane;
     this.state = 'started';
-    for (const block of [...this.code]) await this.run(() => block.script.runInContext(ctx), {});
+    for (const block of [...this.code]) await this.#run(() => block.script.runInContext(ctx), {});
   }
 
   /**
@@ -243,7 +250,7 @@ export class ScriptEngine {
    * so that an interrupt (which aborts whatever JavaScript is running on the thread) can only ever
    * stop the script and nothing else of the runtime.
    */
-  private run(body: () => unknown, options: ScriptRunOptions): Promise<unknown> {
+  #run(body: () => unknown, options: ScriptRunOptions): Promise<unknown> {
     const apt = currentApartment() as LocalApartment;
     const gate = apt.scriptGate;
     const oid = apt.endpoint.exports.oidOf(this) ?? -1;
@@ -283,7 +290,7 @@ export class ScriptEngine {
   }
 
   /** While the engine has a site, only the apartment that set it may use it; a closed engine only answers state queries. */
-  private guard(op: string): void {
+  #guard(op: string): void {
     if (this.movedTo !== undefined) throw unexpected(`[moved] ${op}() on an engine that moved to apartment ${this.movedTo}; use the engine move() returned there`);
     if (this.state === 'closed' && op !== 'close' && op !== 'setState') throw unexpected(`[closed] ${op}() on a closed engine; create or clone a new one`);
     if (this.boundTo === undefined) return;

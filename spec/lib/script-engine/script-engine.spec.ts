@@ -62,6 +62,10 @@ describe('lib/script-engine: free-threaded until initialized, bound after', () =
       const fromMain = await (engine as unknown as Record<string, (...x: unknown[]) => Promise<unknown>>)[op]!(...args).catch((e: unknown) => e);
       expect(fromMain, `${op} from the main apartment`).to.be.instanceOf(WrongThreadError);
     }
+    for (const internal of ['reset', 'start', 'run', 'guard', 'payload', 'interrupted']) {
+      expect(await b.attempt(engine, internal), `internal '${internal}' from another worker`).to.equal('NoInterfaceError:E_NOINTERFACE');
+    }
+    expect(await engine.getState(), 'nothing reached the engine').to.equal('initialized');
     expect(await b.attempt(engine, 'getState')).to.equal('ok');
     expect(await b.attempt(engine, 'clone')).to.equal('ok');
     expect(await a.attempt(engine, 'parseScriptText', 'var y = 1')).to.equal('ok');
