@@ -35,11 +35,11 @@ export class WorkerControl extends ControlBase {
     return this.apartment.freeObjects.invoke(payload, method, args);
   }
 
-  /** The main thread interrupted the script of engine `oid` (generation `generation`): settle its call. */
+  /** The main thread interrupted the script of engine `oid` (generation `generation`; 0: the calls awaiting): settle them. */
   scriptInterrupted(oid: unknown, generation: unknown): boolean {
     const engine = typeof oid === 'number' ? this.apartment.endpoint.exports.get(oid)?.object : undefined;
     if (!(engine instanceof ScriptEngine) || typeof generation !== 'number') return false;
-    return ScriptEngine.interrupted(engine, generation);
+    return generation === 0 ? ScriptEngine.abandonAwaiting(engine) : ScriptEngine.interrupted(engine, generation);
   }
 
   /** Make the apartment as new for its next user (pool checkin). */

@@ -26,11 +26,13 @@ export class InterruptService {
 
   /** Interrupt the script engine `oid` of `apartment` if it is running a script now; true if it was. */
   async interrupt(apartment: Apartment, oid: number): Promise<boolean> {
+    const gate = apartment.scriptGate;
+    // Not running synchronously: settle the calls whose script awaits (generation 0), which stops
+    // nothing on the thread and so is safe in every apartment.
+    if (Atomics.load(gate, 0) !== oid) return (await this.endpoint.call(apartment.id, CONTROL_OID, 'scriptInterrupted', [oid, 0])) as boolean;
     if (apartment.asyncCausality) {
       throw new ApartmentError('E_UNEXPECTED', `[interrupt-unsafe] ${apartment.label} follows calls across awaits (async hooks), and stopping a script there would abort its thread; host interruptible engines in an apartment created with { asyncCausality: false }`);
     }
-    const gate = apartment.scriptGate;
-    if (Atomics.load(gate, 0) !== oid) return false;
     const generation = Atomics.load(gate, 1);
     const sessionId = await this.target(String(apartment.threadId));
     if (Atomics.load(gate, 0) !== oid || Atomics.load(gate, 1) !== generation) return false;

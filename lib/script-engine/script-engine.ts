@@ -28,6 +28,8 @@ interface CodeBlock {
   text: string;
   script: vm.Script;
   persistent: boolean;
+  /** The time limit it was added with; it applies whenever the block runs (now, or at start). */
+  timeoutMs: number | undefined;
 }
 
 interface Item {
@@ -37,7 +39,7 @@ interface Item {
 
 /** What a clone (the persistent part) or a move (everything) carries to the receiving apartment. */
 interface EnginePayload {
-  code: { text: string; persistent: boolean }[];
+  code: { text: string; persistent: boolean; timeoutMs: number | undefined }[];
   items: [name: string, value: unknown, persistent: boolean][];
 }
 
@@ -59,11 +61,13 @@ export class ScriptEngine {
   private readonly code: CodeBlock[] = [];
   private readonly items = new Map<string, Item>();
   private running: { reject: (err: unknown) => void; generation: number } | undefined;
+  /** Calls whose script is suspended in an await: an interrupt or close settles them (owner apartment only). */
+  readonly #awaiting = new Set<(err: Error) => void>();
   /** The apartment this engine moved to; it answers only state queries after. */
   private movedTo: number | undefined;
 
   constructor(payload?: EnginePayload) {
-    for (const { text, persistent } of payload?.code ?? []) this.code.push({ text, script: compileScript(text, `script-${++scripts}.js`), persistent });
+    for (const { text, persistent, timeoutMs } of payload?.code ?? []) this.code.push({ text, script: compileScript(text, `script-${++scripts}.js`), persistent, timeoutMs });
     for (const [name, value, persistent] of payload?.items ?? []) this.items.set(name, { value, persistent });
   }
 
@@ -93,9 +97,9 @@ export class ScriptEngine {
   async parseScriptText(text: string, options: ScriptRunOptions = {}): Promise<unknown> {
     this.#guard('parseScriptText');
     if (this.state === 'uninitialized') throw unexpected('[state-order] set a site before adding script text');
-    const block = { text, script: compileScript(text, `script-${++scripts}.js`), persistent: options.persistent === true };
+    const block: CodeBlock = { text, script: compileScript(text, `script-${++scripts}.js`), persistent: options.persistent === true, timeoutMs: options.timeoutMs };
     this.code.push(block);
-    if (this.context && this.state !== 'initialized') return this.#run(() => block.script.runInContext(this.context!, timeoutOf(options)), options);
+    if (this.context && this.state !== 'initialized') return this.#runBlock(block, this.context);
     return undefined;
   }
 
@@ -186,8 +190,7 @@ export class ScriptEngine {
   close(): void {
     if (this.state === 'closed') return;
     this.#guard('close');
-    this.running?.reject(unexpected('[closed] the engine was closed while a script was running'));
-    this.running = undefined;
+    this.#abandon(unexpected('[closed] the engine was closed while a script was running'));
     this.context = undefined;
     this.membrane = undefined;
     this.code.length = 0;
@@ -205,6 +208,24 @@ export class ScriptEngine {
     return engine.#interrupted(generation);
   }
 
+  /**
+   * Runtime internals: an interrupt found no script running synchronously; settle the calls whose
+   * script awaits. The suspended script code itself cannot be stopped: it resumes if what it awaits
+   * settles later, and its result is dropped.
+   */
+  static abandonAwaiting(engine: ScriptEngine): boolean {
+    if (engine.#awaiting.size === 0) return false;
+    for (const abandon of [...engine.#awaiting]) abandon(new ScriptError('[interrupted] the script was interrupted while it awaited; its call is abandoned, and its code resumes (with its result dropped) if what it awaited settles'));
+    return true;
+  }
+
+  /** Settle every call of this engine, running or awaiting, with `err`. */
+  #abandon(err: Error): void {
+    this.running?.reject(err);
+    this.running = undefined;
+    for (const abandon of [...this.#awaiting]) abandon(err);
+  }
+
   #interrupted(generation: number): boolean {
     const gate = (currentApartment() as LocalApartment).scriptGate;
     if (!this.running || this.running.generation !== generation) return false;
@@ -217,14 +238,13 @@ export class ScriptEngine {
   /** The code and items a clone (persistent only) or a move (all) takes along. */
   #payload(persistentOnly: boolean): EnginePayload {
     return {
-      code: this.code.filter((c) => !persistentOnly || c.persistent).map((c) => ({ text: c.text, persistent: c.persistent })),
+      code: this.code.filter((c) => !persistentOnly || c.persistent).map((c) => ({ text: c.text, persistent: c.persistent, timeoutMs: c.timeoutMs })),
       items: [...this.items].filter(([, i]) => !persistentOnly || i.persistent).map(([n, i]) => [n, i.value, i.persistent]),
     };
   }
 
   #reset(): void {
-    this.running?.reject(unexpected('[reset] the engine was reset while a script was running'));
-    this.running = undefined;
+    this.#abandon(unexpected('[reset] the engine was reset while a script was running'));
     for (const [name, item] of [...this.items]) if (!item.persistent) this.items.delete(name);
     for (let i = this.code.length - 1; i >= 0; i--) if (!this.code[i]!.persistent) this.code.splice(i, 1);
     this.context = undefined;
@@ -242,7 +262,12 @@ export class ScriptEngine {
     this.context = ctx;
     this.membrane = membrane;
     this.state = 'started';
-    for (const block of [...this.code]) await this.#run(() => block.script.runInContext(ctx), {});
+    for (const block of [...this.code]) await this.#runBlock(block, ctx);
+  }
+
+  #runBlock(block: CodeBlock, ctx: vm.Context): Promise<unknown> {
+    const options: ScriptRunOptions = block.timeoutMs === undefined ? {} : { timeoutMs: block.timeoutMs };
+    return this.#run(() => block.script.runInContext(ctx, timeoutOf(options)), options);
   }
 
   /**
@@ -277,14 +302,19 @@ export class ScriptEngine {
           resolve(outcome.value(result));
           return;
         }
-        const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => reject(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
-        (result as PromiseLike<unknown>).then((v) => {
+        // One settlement wins: the script's own, its time limit, an interrupt, or close/reset.
+        const settle = (finish: () => void): void => {
+          if (!this.#awaiting.delete(abandon)) return;
           clearTimeout(timer);
-          resolve(outcome.value(v));
-        }, (e: unknown) => {
-          clearTimeout(timer);
-          reject(outcome.failure(e));
-        });
+          finish();
+        };
+        const abandon = (err: Error): void => settle(() => reject(err));
+        this.#awaiting.add(abandon);
+        const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => abandon(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
+        (result as PromiseLike<unknown>).then(
+          (v) => settle(() => resolve(outcome.value(v))),
+          (e: unknown) => settle(() => reject(outcome.failure(e))),
+        );
       });
     });
   }

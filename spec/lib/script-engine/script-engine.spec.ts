@@ -77,15 +77,17 @@ describe('lib/script-engine: free-threaded until initialized, bound after', () =
     await engine.setSite(byRef({}));
     await engine.addNamedItem('kept', 40, { persistent: true });
     await engine.addNamedItem('dropped', 1);
-    await engine.parseScriptText('function keep() { return kept + 2; }', { persistent: true });
+    await engine.parseScriptText('function keep() { return kept + 2; } function items() { return [typeof kept, typeof dropped]; }', { persistent: true });
     await engine.parseScriptText('function gone() { return dropped; }');
     await engine.setState('uninitialized');
+    expect(await engine.getSite(), 'the site is dropped').to.equal(undefined);
     expect(await b.attempt(engine, 'setSite', byRef({}))).to.equal('ok');
     expect(await b.attempt(engine, 'setState', 'started')).to.equal('ok');
     await b.attempt(engine, 'setState', 'uninitialized');
     await engine.setSite(byRef({}));
     await engine.setState('started');
     expect(await engine.invoke('keep')).to.equal(42);
+    expect(await engine.invoke('items'), 'persistent item kept, the other dropped').to.deep.equal(['number', 'undefined']);
     expect(await engine.invoke('gone').catch((e: unknown) => e)).to.be.instanceOf(ScriptError);
   });
 });
@@ -145,6 +147,15 @@ describe('lib/script-engine: scripts and the host', () => {
     expect(await engine.invoke('probe')).to.deep.equal(['undefined', 'undefined', 'undefined']);
   });
 
+  it('keeps the time limit of script text added before start, and applies it when the engine starts', async () => {
+    const { engine } = await setup();
+    await engine.setSite(byRef({}));
+    await engine.parseScriptText('var started = 0; function count() { return started; }');
+    await engine.parseScriptText('started++; while (true) {}', { timeoutMs: 50 });
+    expect(await engine.setState('started').catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
+    expect(await engine.invoke('count'), 'the engine runs on with the code before it').to.equal(1);
+  });
+
   it('stops a call that passes its time limit; the engine stays usable', async () => {
     const { engine } = await setup();
     await engine.setSite(byRef({}));
@@ -180,6 +191,7 @@ describe('lib/script-engine: interrupt and clone', () => {
     const cells = new Int32Array(new SharedArrayBuffer(4));
     await engine.setSite(byRef({}));
     await engine.addNamedItem('cells', cells, { persistent: true });
+    await engine.parseScriptText('function transient() { return 1; }');
     await engine.parseScriptText('function busy(ms) { Atomics.add(cells, 0, 1); const end = Date.now() + ms; while (Atomics.load(cells, 0) < 2 && Date.now() < end) {} return Atomics.load(cells, 0); }', { persistent: true });
     await engine.setState('started');
     const where = await users[1]!.cloneHere(engine);
@@ -187,5 +199,6 @@ describe('lib/script-engine: interrupt and clone', () => {
     expect(where.apartment).to.not.equal(engineApt);
     const [mine, theirs] = await Promise.all([engine.invoke('busy', 5_000), users[1]!.runCopy('busy', 5_000)]);
     expect([mine, theirs], 'both saw the other enter: they ran at the same time').to.deep.equal([2, 2]);
+    expect(await users[1]!.runCopy('transient').catch((e: unknown) => e), 'non-persistent code stays behind').to.be.instanceOf(ScriptError);
   });
 });

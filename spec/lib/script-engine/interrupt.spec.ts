@@ -1,0 +1,67 @@
+import { expect } from 'chai';
+import {
+  ApartmentError, CallTimeoutError, InvalidArgumentError, ScriptError, byRef, interruptScript, type Remote, type Runtime, type ScriptEngine,
+} from '../../../lib/index.js';
+import type { EngineUser } from '../../fixtures/engine-user.js';
+import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
+
+/** A started engine in its own apartment, a user in another, and `host` (of the main apartment) as a named item. */
+async function setup(asyncCausality: boolean, script: string, host: object = {}): Promise<{ rt: Runtime; engine: Remote<ScriptEngine>; user: Remote<EngineUser> }> {
+  const { rt } = await startRuntime();
+  rt.registerClass('EngineUser', { module: fixture('engine-user.js'), export: 'EngineUser' });
+  const engine = await (await rt.createApartment({ name: 'engine-home', asyncCausality })).createObject<ScriptEngine>('ScriptEngine');
+  const user = await (await rt.createApartment({ name: 'user' })).createObject<EngineUser>('EngineUser');
+  await engine.setSite(byRef({}));
+  await engine.addNamedItem('host', byRef(host));
+  await engine.parseScriptText(script);
+  await engine.setState('started');
+  return { rt, engine, user };
+}
+
+/** Interrupt until the engine reports it stopped something (the call may not have started yet). */
+async function interruptUntilStopped(user: Remote<EngineUser>, engine: Remote<ScriptEngine>): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (await user.interrupt(engine)) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
+}
+
+describe('lib/script-engine interrupt: a script suspended in an await', () => {
+  it('settles the awaiting call with [interrupted], in any apartment, and the engine stays usable', async () => {
+    for (const asyncCausality of [false, true]) {
+      const { rt, engine, user } = await setup(asyncCausality, 'async function wait() { return await host.never(); }\nfunction ok() { return "usable"; }', { never: () => new Promise(() => {}) });
+      const pending = engine.invoke('wait').catch((e: unknown) => e);
+      expect(await interruptUntilStopped(user, engine), `asyncCausality ${asyncCausality}`).to.equal(true);
+      const err = (await pending) as ScriptError;
+      expect(err).to.be.instanceOf(ScriptError);
+      expect(err.message).to.contain('[interrupted]');
+      expect(await engine.invoke('ok')).to.equal('usable');
+      expect(await user.interrupt(engine), 'nothing left to interrupt').to.equal(false);
+      await rt.close();
+    }
+  });
+});
+
+describe('lib/script-engine interrupt: what cannot be interrupted says so', () => {
+  it('refuses to stop a busy loop in an apartment that follows calls across awaits, naming the fix', async () => {
+    const { engine, user } = await setup(true, 'function spin() { while (true) {} }');
+    const pending = engine.invokeWithin(1_000, 'spin').catch((e: unknown) => e);
+    let refusal: unknown;
+    for (let i = 0; i < 200 && refusal === undefined; i++) {
+      refusal = await user.interrupt(engine).then(() => undefined, (e: unknown) => e);
+      if (refusal === undefined) await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(refusal).to.be.instanceOf(ApartmentError);
+    expect((refusal as ApartmentError).code).to.equal('E_UNEXPECTED');
+    expect((refusal as Error).message).to.contain('[interrupt-unsafe]').and.contain('asyncCausality: false');
+    expect(await pending, 'the time limit still stops it').to.be.instanceOf(CallTimeoutError);
+  });
+
+  it('refuses an engine of the calling apartment, and anything that is not an engine proxy', async () => {
+    const { rt } = await startRuntime();
+    const local = await rt.createInstance<ScriptEngine>('ScriptEngine');
+    expect(await interruptScript(local).catch((e: unknown) => e)).to.be.instanceOf(InvalidArgumentError);
+    expect(await interruptScript({}).catch((e: unknown) => e)).to.be.instanceOf(InvalidArgumentError);
+  });
+});
