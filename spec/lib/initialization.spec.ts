@@ -11,6 +11,7 @@ type Probe = {
   use(t: MarshalToken): Promise<string>;
   fromGit(c: number): Promise<string>;
   revokeGit(c: number): Promise<void>;
+  revoke(t: MarshalToken): Promise<void>;
 };
 
 async function start(): Promise<Runtime> {
@@ -49,13 +50,20 @@ describe('lib/interface-marshaling: marshal kinds and the global interface table
     expect((err as DisconnectedError).code).to.equal('CO_E_OBJNOTCONNECTED');
   });
 
-  it('unmarshals a table-strong token many times until it is revoked', async () => {
+  it('unmarshals a table-strong token many times, keeps its object alive, until another apartment revokes it', async () => {
     const r = await start();
     const owner = await (await r.createApartment()).createObject<Probe>('InitProbe');
     const user = await (await r.createApartment()).createObject<Probe>('InitProbe');
     const token = await owner.token('table-strong');
+    // Collected before anyone unmarshals it: only the table holds the object (the table-weak case below dies here).
+    const janitor = await r.apartments[0]!.createObject<{ collect(): Promise<boolean> }>('Janitor');
+    expect(await janitor.collect()).to.equal(true);
+    expect(await user.use(token), 'still there after a full collection').to.equal('hi from the token owner');
     expect(await user.use(token)).to.equal('hi from the token owner');
-    expect(await user.use(token)).to.equal('hi from the token owner');
+    await user.revoke(token);
+    const err = await user.use(token).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(DisconnectedError);
+    expect((err as DisconnectedError).code).to.equal('CO_E_OBJNOTCONNECTED');
   });
 
   it('does not keep a table-weak object alive', async () => {
