@@ -17,6 +17,18 @@ describe('apartments/errors: thrown errors cross apartments', () => {
     expect(err.stack).to.match(/calc\.(ts|js)/).and.contain(`thrown in apartment ${apt.id}`);
   });
 
+  it('keeps the code and the cause, the cause with its own class and message', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'thrower' });
+    const calc = await apt.createObject<Calc>('Calc');
+    const err = (await calc.failWithCause('refused').catch((e: unknown) => e)) as Error & { code?: string };
+    expect(err).to.be.instanceOf(Error);
+    expect(err.message).to.equal('refused');
+    expect(err.code).to.equal('ERR_CALC_REFUSED');
+    expect(err.cause).to.be.instanceOf(TypeError);
+    expect((err.cause as Error).message).to.equal('the root cause');
+  });
+
   it('keeps the runtime error classes: a missing method is a NoInterfaceError with its code', async () => {
     ({ rt } = await startRuntime());
     const apt = await rt.createApartment();
