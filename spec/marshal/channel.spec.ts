@@ -3,7 +3,7 @@ import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, P
 import { currentCall } from '../../lib/context.js';
 import { callOptions } from '../../marshal/call-options.js';
 import type { Remote } from '../../marshal/proxy.js';
-import { Op, type Batch } from '../../marshal/protocol.js';
+import { Op, PROTOCOL_VERSION, type Batch } from '../../marshal/protocol.js';
 import { endpointPair, exportTo, type EndpointPair } from './fixtures/endpoint-pair.js';
 
 type Svc = Remote<{
@@ -165,6 +165,17 @@ describe('marshal/channel: malformed messages', () => {
     pair.tb.deliver([42, [999], [Op.Release, -1, 1], [Op.Result], null]);
     expect(pair.warnings.filter((w) => w.includes('[protocol]'))).to.have.length(6);
     expect(await svc.add(20, 22)).to.equal(42);
+  });
+
+  it('treats a Ready of another protocol version as the peer gone, with RPC_E_VERSION_MISMATCH', () => {
+    pair.tb.deliver([[Op.Ready, PROTOCOL_VERSION + 1, 1]]);
+    const gone = pair.lifecycle[2].find((m) => m[0] === Op.PeerGone);
+    expect(gone, 'a PeerGone for endpoint 1').to.not.equal(undefined);
+    expect(gone![1]).to.equal(1);
+    expect(gone![2]).to.include({ name: 'ProtocolError', code: 'RPC_E_VERSION_MISMATCH' });
+    expect((gone![2] as { message: string }).message).to.contain('[protocol-version]');
+    pair.tb.deliver([[Op.Ready, PROTOCOL_VERSION, 1]]);
+    expect(pair.lifecycle[2].at(-1), 'the right version is passed on as Ready').to.deep.equal([Op.Ready, PROTOCOL_VERSION, 1]);
   });
 
   it('fails a pending call whose reply is malformed instead of leaving it hanging', async () => {
