@@ -17,17 +17,22 @@ export interface LoadedClass {
 /** Imports registered classes on demand and caches them by name. */
 export class ClassLoader {
   private readonly cache = new Map<string, Promise<LoadedClass>>();
+  /** Loaded classes by constructor, so an incoming call finds its target's contract. */
+  private readonly byConstructor = new WeakMap<object, LoadedClass>();
 
   constructor(
     private readonly classes: ClassTable,
     /** Settles once the apartment's attach hooks have run: nothing is constructed before that. */
     private readonly beforeConstruct: () => Promise<void> = () => Promise.resolve(),
-    /** Told of every class loaded here (free classes are adopted by the free-object registry). */
+    /** Told of every class loaded here (classes marshaled by shared state are adopted by the free-object registry). */
     private readonly onLoaded: (loaded: LoadedClass) => void = () => {},
   ) {}
 
-  /** Makes the object callers get for contracts that do not hand out instances (rental, on the main apartment). */
-  constructHook: ((loaded: LoadedClass, args: unknown[]) => object | undefined) | undefined;
+  /**
+   * Makes the lease handle callers get for classes of a `leased` contract (rental). Set by the
+   * runtime on the main apartment only, where lease registrations live.
+   */
+  makeLeaseHandle: ((loaded: LoadedClass, args: unknown[]) => object) | undefined;
 
   /** Forget every loaded class (a pooled apartment is being reset). */
   clear(): void {
@@ -50,6 +55,8 @@ export class ClassLoader {
       }
       p = importClass(descriptor).then((loaded) => {
         this.onLoaded(loaded);
+        // A class registered under two names with different contracts takes the last one loaded.
+        this.byConstructor.set(loaded.cls, loaded);
         return loaded;
       });
       this.cache.set(name, p);
@@ -67,12 +74,37 @@ export class ClassLoader {
     return (await this.load(name)).contract;
   }
 
+  /**
+   * The loaded class `instance` was made from (the nearest registered class on its prototype chain),
+   * if any. Reads prototypes, never the instance's own members: exported objects may be proxies
+   * whose traps throw (a released rental lease).
+   */
+  classOf(instance: object): LoadedClass | undefined {
+    try {
+      for (let p = Object.getPrototypeOf(instance) as object | null; p !== null && p !== Object.prototype && p !== Function.prototype; p = Object.getPrototypeOf(p) as object | null) {
+        const ctor = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as unknown;
+        const loaded = typeof ctor === 'function' ? this.byConstructor.get(ctor) : undefined;
+        if (loaded) return loaded;
+      }
+    } catch {
+      // A prototype chain with a throwing proxy in it belongs to no registered class.
+    }
+    return undefined;
+  }
+
   /** Construct an instance here, in this apartment. */
   async construct(name: string, args: unknown[]): Promise<object> {
     if (!Array.isArray(args)) throw new InvalidArgumentError(`[create-args] constructor arguments for '${name}' must be an array`, { parameter: 'args' });
     const loaded = await this.load(name);
     await this.beforeConstruct();
-    return this.constructHook?.(loaded, args) ?? new loaded.cls(...args);
+    if (loaded.contract.residence === 'leased') {
+      const handle = this.makeLeaseHandle?.(loaded, args);
+      if (handle === undefined) {
+        throw new ContractViolationError(`[leased-placement] class '${name}' uses contract '${loaded.contract.name}', whose objects are leased: their lease handles live in the main apartment, so the contract's place() must answer { kind: 'main' }`);
+      }
+      return handle;
+    }
+    return new loaded.cls(...args);
   }
 }
 

@@ -1,15 +1,17 @@
-// Runs the calls that arrive at an apartment: find the target, let the message filter and call
-// admission decide when it may start, rebuild the arguments, invoke the member through the stub
+// Runs the calls that arrive at an apartment: find the target, let its class's contract decide
+// whether it may run at all, and the message filter and call admission when it may start, rebuild the arguments, invoke the member through the stub
 // inside the call's context (so calls it makes carry its causality id), and answer with the result
 // or the error. A Cancel drops a call that has not started and aborts the signal of one that has.
 // Owner apartment only.
 import { runInCall, type CallInfo } from '../lib/context.js';
+import { admitRefusal } from '../lib/contracts/admit.js';
 import { CallRejectedError, DisconnectedError } from '../lib/errors.js';
 import type { Channel } from '../marshal/channel.js';
 import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
 import { CONTROL_OID, type CallMessage, type WireRefs } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
 import type { Admission, MessageFilter, QueuedTicket, Turn, Untracked } from './admission.js';
+import type { LoadedClass } from './class-loader.js';
 
 /** A call being served (or waiting its turn); the abort controller is made only if asked for. */
 class ServedCall implements CallInfo {
@@ -37,6 +39,10 @@ export interface DispatcherOptions {
   admission: Admission;
   filter(): MessageFilter | undefined;
   warn(message: string): void;
+  /** The registered class an exported object was made from, whose contract admits its calls (none: no contract checks). */
+  classOf?(target: object): LoadedClass | undefined;
+  /** How to name an apartment in a refusal. */
+  labelOf?(apartment: number): string;
 }
 
 /** Dispatches incoming calls to the objects an apartment exports (and its control object). */
@@ -57,6 +63,7 @@ export class Dispatcher implements CallDispatcher {
       channel.replyError(callId, new DisconnectedError(`[object-gone] object ${oid} in ${this.options.label} no longer exists (it was released); obtain a new reference`, { code: 'CO_E_OBJNOTCONNECTED' }), endpoint.self);
       return;
     }
+    if (!control && !this.contractAdmits(endpoint, channel, msg, target)) return;
     const filter = control ? undefined : this.options.filter();
     if (filter && !this.filterAccepts(filter, endpoint, channel, msg, target)) return;
     let decoded: unknown[] | Promise<unknown[]>;
@@ -122,6 +129,22 @@ export class Dispatcher implements CallDispatcher {
   /** Forget the calls of a channel that closed. */
   forget(channel: Channel): void {
     this.calls.delete(channel);
+  }
+
+  /** Ask the contract of the target's class (if it has admit()); a refusal answers the call here. */
+  private contractAdmits(endpoint: Endpoint, channel: Channel, msg: CallMessage, target: object): boolean {
+    const loaded = this.options.classOf?.(target);
+    if (loaded?.contract.admit === undefined) return true;
+    const refusal = admitRefusal(loaded.contract, {
+      className: loaded.descriptor.name,
+      method: methodName(target, msg[3]),
+      callerApartment: channel.peer,
+      apartment: endpoint.self,
+    }, this.options.labelOf ?? ((id) => `apartment ${id}`));
+    if (!refusal) return true;
+    endpoint.discardIncoming(channel, msg[5]);
+    channel.replyError(msg[1], refusal, endpoint.self);
+    return false;
   }
 
   private filterAccepts(filter: MessageFilter, endpoint: Endpoint, channel: Channel, msg: CallMessage, target: object): boolean {

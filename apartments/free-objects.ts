@@ -1,13 +1,17 @@
-// Free-threaded objects (COM's MTA and free-threaded marshaler). A `free` class keeps its instance
-// state in shared memory: `toShared()` returns it (SharedArrayBuffers and plain data) and the static
-// `fromShared(state)` builds a view bound to the same memory. References to a free object travel as
+// Objects marshaled by their shared state (COM's MTA and free-threaded marshaler): the classes of
+// contracts whose marshal rule is `free-pool` (the built-in `free`) or `agile`. Such a class keeps
+// its instance state in shared memory: `toShared()` returns it (SharedArrayBuffers and plain data)
+// and the static `fromShared(state)` builds a view bound to the same memory. References travel as
 // that state, never as an ObjRef:
-// - in a free-pool thread, or when the class is `static agile = true`, the receiver gets its own
-//   local view: calls run on the caller's thread with no hop;
+// - under an `agile` contract, in a free-pool thread, or when the class is `static agile = true`,
+//   the receiver gets its own local view: calls run on the caller's thread with no hop;
 // - elsewhere, the receiver gets a handle whose calls run on whichever pool thread is least busy,
 //   so two calls to one object really run in parallel.
 // One registry per thread (the thread's apartment owns it).
-import { ContractViolationError, InvalidArgumentError } from '../lib/errors.js';
+import { admitRefusal } from '../lib/contracts/admit.js';
+import type { Contract } from '../lib/contracts/contract.js';
+import { currentCall } from '../lib/context.js';
+import { ContractViolationError, DisconnectedError, InvalidArgumentError } from '../lib/errors.js';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../marshal/by-ref.js';
 import { isProxy } from '../marshal/proxy.js';
 import { INDIRECT } from '../marshal/remote-state.js';
@@ -53,35 +57,49 @@ export class FreeObjects {
     private readonly loader: ClassLoader,
     private readonly endpoint: Endpoint,
     private readonly poolIds: () => number[],
+    private readonly label: (apartment: number) => string = (id) => `apartment ${id}`,
   ) {
     endpoint.registerUnmarshaler(FREE_KEY, (payload) => this.unmarshal(payload as FreePayload));
   }
 
-  /** Make instances of `cls` travel as free objects (called when the class is loaded here). */
-  adopt(className: string, cls: FreeClass): void {
+  /**
+   * Make instances of `cls` travel by their shared state, as `contract`'s marshal rule says (called
+   * when the class is loaded here). A class without shared state cannot: refused, rather than
+   * quietly marshaled some other way.
+   */
+  adopt(className: string, cls: FreeClass, contract: Contract): void {
     if (typeof cls.fromShared !== 'function' || typeof (cls.prototype as { toShared?: unknown }).toShared !== 'function') {
-      throw new ContractViolationError(`[free-class] class '${className}' is 'free' but lacks toShared() and static fromShared(state); keep its state in shared memory and provide both`);
+      const tag = contract.marshal === 'agile' ? 'agile-class' : 'free-class';
+      throw new ContractViolationError(`[${tag}] class '${className}' uses contract '${contract.name}', which marshals '${contract.marshal}' (by its shared state), but lacks toShared() and static fromShared(state); keep its state in shared memory and provide both, or use a contract that marshals 'standard'`);
     }
+    const agile = contract.marshal === 'agile' || cls.agile === true;
     const registry = this;
     Object.defineProperty(cls.prototype, CUSTOM_MARSHAL, {
       configurable: true,
       value(this: { toShared(): unknown }): CustomMarshaled {
-        return { key: FREE_KEY, payload: registry.describe(this, className, cls) };
+        return { key: FREE_KEY, payload: registry.describe(this, className, agile) };
       },
     });
   }
 
-  /** Call a method of a free object on this pool thread (the pool's control object calls this). */
+  /**
+   * Call a method of a free object on this pool thread (the pool's control object calls this, for a
+   * pool handle in another apartment): the call crossed apartments, so its contract admits it first.
+   */
   async invoke(payload: FreePayload, method: string, args: unknown[]): Promise<unknown> {
-    const view = await this.view(payload);
+    const [view, loaded] = await Promise.all([this.view(payload), this.loader.load(payload.className)]);
+    const caller = currentCall()?.callerApartment;
+    if (caller !== undefined) {
+      const refusal = admitRefusal(loaded.contract, { className: payload.className, method, callerApartment: caller, apartment: this.apartmentId }, this.label);
+      if (refusal) throw refusal;
+    }
     return invokeMember(view, method, args);
   }
 
-  private describe(instance: { toShared(): unknown }, className: string, cls: FreeClass): FreePayload {
+  private describe(instance: { toShared(): unknown }, className: string, agile: boolean): FreePayload {
     let payload = this.ids.get(instance);
-    if (cls.agile === true) checkAgile(instance, className);
+    if (agile) checkAgile(instance, className);
     if (!payload) {
-      const agile = cls.agile === true;
       payload = { fid: `${this.apartmentId}.${++this.counter}`, className, shared: instance.toShared(), agile, pool: this.poolIds() };
       this.ids.set(instance, payload);
       this.remember(payload.fid, instance);
@@ -116,10 +134,21 @@ export class FreeObjects {
     this.views.set(fid, view);
   }
 
-  /** A handle whose calls run in the free pool, on the least busy thread. */
+  /**
+   * A handle whose calls run in the free pool, on the least busy thread. It holds no reference in
+   * another apartment (the object is its shared state), so releasing it (release(), dispose) only
+   * retires this handle: later calls and marshals fail with DisconnectedError, while other handles
+   * and views of the same object keep working. The shared memory goes when nothing references it.
+   */
   private handle(payload: FreePayload): object {
     const methods = new Map<string, (...args: unknown[]) => Promise<unknown>>();
+    let released = false;
+    const gone = (): DisconnectedError => new DisconnectedError(`[handle-released] this handle on a free ${payload.className} was released; use another reference to it`, { code: 'CO_E_OBJNOTCONNECTED' });
+    const dispose = (): void => {
+      released = true;
+    };
     const call = (method: string, args: unknown[]): Promise<unknown> => {
+      if (released) return Promise.reject(gone());
       const target = this.pickPoolThread(payload.pool);
       this.inFlight.set(target, (this.inFlight.get(target) ?? 0) + 1);
       const done = (): void => {
@@ -131,8 +160,15 @@ export class FreeObjects {
     };
     return new Proxy({}, {
       get(_t, prop) {
-        if (prop === CUSTOM_MARSHAL) return () => ({ key: FREE_KEY, payload });
+        if (prop === CUSTOM_MARSHAL) {
+          return (): CustomMarshaled => {
+            if (released) throw gone();
+            return { key: FREE_KEY, payload };
+          };
+        }
         if (prop === INDIRECT) return true;
+        if (prop === Symbol.dispose) return dispose;
+        if (prop === Symbol.asyncDispose) return () => Promise.resolve(dispose());
         if (typeof prop === 'symbol' || prop === 'then') return undefined;
         let fn = methods.get(prop);
         if (!fn) methods.set(prop, (fn = (...args: unknown[]) => call(prop, args)));

@@ -86,7 +86,7 @@ export class LocalApartment implements ApartmentContext {
     this.scriptGate = new Int32Array(options.scriptGate ?? new SharedArrayBuffer(8));
     this.hooks = new HookRunner(this, options.warn);
     this.loader = new ClassLoader(this.classTable, () => this.hooks.ready, (loaded) => {
-      if (loaded.contract.name === 'free') this.freeObjects.adopt(loaded.descriptor.name, loaded.cls as unknown as FreeClass);
+      if (loaded.contract.marshal !== 'standard') this.freeObjects.adopt(loaded.descriptor.name, loaded.cls as unknown as FreeClass, loaded.contract);
     });
     this.admission = new Admission(options.id, options.reentrancy, options.waits);
     this.dispatcher = new Dispatcher({
@@ -94,6 +94,8 @@ export class LocalApartment implements ApartmentContext {
       admission: this.admission,
       filter: () => this.filter,
       warn: options.warn,
+      classOf: (target) => this.loader.classOf(target),
+      labelOf: options.label,
     });
     this.endpoint = new Endpoint({
       self: options.id,
@@ -113,7 +115,7 @@ export class LocalApartment implements ApartmentContext {
 
   /** Runtime internals: built after the endpoint, which the free-object registry uses. */
   private initFree(): FreeObjects {
-    return new FreeObjects(this.id, this.kind === 'pool', this.loader, this.endpoint, () => [...(this.options.pool ?? [])]);
+    return new FreeObjects(this.id, this.kind === 'pool', this.loader, this.endpoint, () => [...(this.options.pool ?? [])], this.options.label);
   }
 
   get classes(): readonly string[] {

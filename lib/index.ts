@@ -28,7 +28,8 @@ export {
 } from './context.js';
 export type { ClassRegistration, ClassDescriptor } from './class-registry.js';
 export {
-  defineContract, getContract, type Contract, type CreatorKind, type CreationMode, type MarshalRule, type Placement, type PlacementRequest,
+  defineContract, getContract, type AdmitRequest, type AdmitVerdict, type Contract, type CreatorKind, type CreationMode, type MarshalRule,
+  type Placement, type PlacementRequest, type Residence,
 } from './contracts/contract.js';
 export { single, apartment, both, free, rental } from './contracts/builtins.js';
 export type { Logger, LogEntry } from './logger.js';

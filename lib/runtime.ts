@@ -152,7 +152,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.rentals = new RentalRegistry((id) => this.label(id));
     this.interrupts = new InterruptService(local.endpoint);
     this.registerClass('ScriptEngine', { module: new URL('./script-engine/script-engine.js', import.meta.url), export: 'ScriptEngine' });
-    local.loader.constructHook = (loaded, args) => (loaded.contract.name === 'rental' ? this.rentals.create(loaded.descriptor.name, args) : undefined);
+    local.loader.makeLeaseHandle = (loaded, args) => this.rentals.create(loaded.descriptor.name, args);
     setCurrentApartment(local);
   }
 

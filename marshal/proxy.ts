@@ -89,13 +89,18 @@ export function isProxy(value: unknown): boolean {
 }
 
 /**
- * Release a proxy's reference now (COM's Release). Later calls on it fail with DisconnectedError.
- * Idempotent; returns false when `value` is not a proxy (a local object needs no release).
+ * Release a proxy's reference now (COM's Release), or retire a free-pool handle. Later calls on it
+ * fail with DisconnectedError. Idempotent; returns false when `value` is neither (a local object
+ * needs no release).
  */
 export function release(value: unknown): boolean {
   const state = remoteStateOf(value);
-  if (!state) return false;
-  state.host.releaseRemote(state);
+  if (state) {
+    state.host.releaseRemote(state);
+    return true;
+  }
+  if (!isProxy(value)) return false;
+  (value as Disposable)[Symbol.dispose]();
   return true;
 }
 

@@ -1,6 +1,7 @@
-// The built-in contracts, placed exactly as COM-REFERENCE.md's ThreadingModel × creator matrix
-// (free and rental arrive with the free pool and leases).
-import { defineContract, type Contract, type PlacementRequest, type Placement } from './contract.js';
+// The built-in contracts, placed exactly as COM-REFERENCE.md's ThreadingModel × creator matrix.
+// They use the same interface as custom contracts: the runtime reads their marshal rule,
+// residence and admit(), never their names.
+import { defineContract, type AdmitRequest, type AdmitVerdict, type Contract, type PlacementRequest, type Placement } from './contract.js';
 
 const here: Placement = Object.freeze({ kind: 'creator' });
 const main: Placement = Object.freeze({ kind: 'main' });
@@ -30,11 +31,13 @@ export const apartment: Contract = defineContract({
 
 /**
  * `free`: state in shared memory; created in the free pool (a pool thread creating one keeps it);
- * references travel as the shared state, not as proxies (see apartments/free-objects.ts).
+ * references travel as the shared state, not as proxies: pool threads get direct views, other
+ * apartments pool handles, every apartment a direct view for `static agile = true` classes
+ * (see apartments/free-objects.ts).
  */
 export const free: Contract = defineContract({
   name: 'free',
-  marshal: 'agile',
+  marshal: 'free-pool',
   place(r: PlacementRequest): Placement {
     return r.creator === 'pool' ? here : freePool;
   },
@@ -42,13 +45,18 @@ export const free: Contract = defineContract({
 
 /**
  * `rental`: registered in the main apartment; the object itself moves into whichever apartment
- * holds its lease (lib/rental.ts).
+ * holds its lease (lib/rental.ts). The holder calls it directly, so any call that reaches the object
+ * across apartments comes from a non-holder (someone was handed `lease.value`): refused.
  */
 export const rental: Contract = defineContract({
   name: 'rental',
   marshal: 'standard',
+  residence: 'leased',
   place(): Placement {
     return main;
+  },
+  admit(call: AdmitRequest): AdmitVerdict {
+    return `a rental ${call.className} is used only by the apartment holding its lease, and that is not the caller; lease it with lease(handle) (optionally { wait: true }) and use the reference the lease gives`;
   },
 });
 

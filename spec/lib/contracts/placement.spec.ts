@@ -41,4 +41,14 @@ describe('lib/contracts: defineContract', () => {
     expect(() => defineContract({ name: 'bad-marshal', marshal: 'nope', place: () => ({ kind: 'main' }) } as never)).to.throw(InvalidArgumentError);
     expect(() => getContract('never-defined')).to.throw(InvalidArgumentError, /unknown-contract/);
   });
+
+  it('refuses a bad admit, residence or field, and combinations that could never work', () => {
+    const place = (): Placement => ({ kind: 'main' });
+    expect(() => defineContract({ name: 'bad-admit', marshal: 'standard', place, admit: 'yes' } as never)).to.throw(InvalidArgumentError, /\[contract-admit\].*must be a function/);
+    expect(() => defineContract({ name: 'agile-admit', marshal: 'agile', place, admit: () => true })).to.throw(InvalidArgumentError, /\[contract-admit\].*admit would never run/);
+    expect(() => defineContract({ name: 'bad-residence', marshal: 'standard', place, residence: 'roaming' } as never)).to.throw(InvalidArgumentError, /\[contract-residence\]/);
+    expect(() => defineContract({ name: 'leased-agile', marshal: 'agile', place, residence: 'leased' })).to.throw(InvalidArgumentError, /\[contract-residence\].*marshal 'standard'/);
+    expect(() => defineContract({ name: 'typo', marshal: 'standard', place, admitt: () => true } as never)).to.throw(InvalidArgumentError, /\[contract-field\].*admitt/);
+    for (const name of ['bad-admit', 'agile-admit', 'bad-residence', 'leased-agile', 'typo']) expect(() => getContract(name), name).to.throw(InvalidArgumentError);
+  });
 });
