@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import {
   CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, disposeRental, lease, type Runtime,
 } from '../../lib/index.js';
+import type { Holder } from '../fixtures/holder.js';
 import type { Lessee, RentalCounter } from '../fixtures/rental-classes.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
@@ -40,6 +41,20 @@ describe('lib/rental: one apartment at a time, and it moves', () => {
     expect(await lessee.useOnce(handle, false).catch((e: unknown) => e)).to.be.instanceOf(ContractViolationError);
     await mine.release();
     expect(() => mine.value.increment()).to.throw(ContractViolationError, /rental-released/);
+  });
+
+  it('refuses calls from an apartment the holder handed the leased object to', async () => {
+    const { r, handle } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    const other = await r.createApartment({ name: 'bystander' });
+    const holder = await other.createObject<Holder>('Holder');
+    await holder.keep(mine.value);
+    const err = await holder.callKept(0, 'increment').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ContractViolationError);
+    expect((err as ContractViolationError).code).to.equal('RPC_E_WRONG_THREAD');
+    expect((err as Error).message).to.match(/^\[contract-refused\] contract 'rental' refused call 'increment' .*lease it with lease\(handle\)/);
+    expect(mine.value.increment(), 'the refused call did not run; the holder still uses it').to.equal(11);
+    await mine.release();
   });
 
   it('lets a lease wait in the queue, or give up at its deadline', async () => {
