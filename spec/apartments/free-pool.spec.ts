@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ContractViolationError, isProxy, type Runtime } from '../../lib/index.js';
+import { ContractViolationError, DisconnectedError, isProxy, release, type Runtime } from '../../lib/index.js';
 import type { AgileCounter, NaiveCounter, SharedCounter } from '../fixtures/free-classes.js';
 import type { Holder } from '../fixtures/holder.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
@@ -76,5 +76,38 @@ describe('apartments/free-pool: agile objects (the free-threaded marshaler)', ()
     const err = await r.createObject('NotFree').catch((e: unknown) => e);
     expect(err).to.be.instanceOf(ContractViolationError);
     expect((err as Error).message).to.contain('[free-class]');
+  });
+});
+
+describe('apartments/free-pool: releasing a pool handle retires that handle only', () => {
+  it('makes release() return true and later calls and hand-overs fail with DisconnectedError', async () => {
+    const r = await start();
+    const counter = await r.createObject<Async<SharedCounter>>('SharedCounter');
+    expect(await counter.increment()).to.equal(1);
+    const apt = await r.createApartment();
+    const holder = await apt.createObject<Holder>('Holder');
+    await holder.keep(counter);
+    expect(release(counter)).to.equal(true);
+    const call = await counter.increment().catch((e: unknown) => e);
+    expect(call).to.be.instanceOf(DisconnectedError);
+    expect((call as DisconnectedError).code).to.equal('CO_E_OBJNOTCONNECTED');
+    expect((call as Error).message).to.contain('[handle-released]');
+    expect(await holder.keep(counter).catch((e: unknown) => e), 'a released handle cannot be handed over').to.be.instanceOf(DisconnectedError);
+    expect(await holder.callKept(0, 'increment'), 'other handles on the same shared state keep working').to.equal(2);
+  });
+
+  it('releases on dispose, sync and async', async () => {
+    const r = await start();
+    const a = await r.createObject<SharedCounter>('SharedCounter');
+    const b = await r.createObject<SharedCounter>('SharedCounter');
+    {
+      using scoped = a;
+      expect(await scoped.increment()).to.equal(1);
+    }
+    await (async () => {
+      await using scoped = b;
+      expect(await scoped.increment()).to.equal(1);
+    })();
+    for (const h of [a, b]) expect(await h.increment().catch((e: unknown) => e)).to.be.instanceOf(DisconnectedError);
   });
 });
