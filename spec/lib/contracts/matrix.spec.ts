@@ -1,16 +1,29 @@
 import { expect } from 'chai';
-import { isProxy, type Runtime } from '../../../lib/index.js';
+import type { Runtime } from '../../../lib/index.js';
+import { createHere, type Outcome, type Probe } from '../../fixtures/free-classes.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 
-let rt: Runtime | undefined;
+/** One class per contract, and how to find where an instance landed (ScriptEngine has no where()). */
+const CLASSES: readonly (readonly [string, Probe])[] = [
+  ['SingleThing', 'where'], ['AptThing', 'where'], ['SharedCounter', 'where'], ['BothThing', 'where'],
+  ['RentalCounter', 'lease'], ['ScriptEngine', 'reference'],
+];
 
-type Outcome = { landed: number; viaProxy: boolean };
-const CLASSES = ['SingleThing', 'AptThing', 'SharedCounter', 'BothThing'] as const;
+type Creator = { createHere(className: string, probe: Probe): Promise<Outcome> };
 
 async function start(): Promise<Runtime> {
-  ({ rt } = await startRuntime({ freePoolSize: 2 }));
-  for (const name of [...CLASSES, 'PoolCreator', 'WorkerCreator']) rt.registerClass(name, { module: fixture('free-classes.js'), export: name });
+  const { rt } = await startRuntime({ freePoolSize: 2 });
+  for (const name of ['SingleThing', 'AptThing', 'SharedCounter', 'BothThing', 'PoolCreator', 'WorkerCreator']) {
+    rt.registerClass(name, { module: fixture('free-classes.js'), export: name });
+  }
+  rt.registerClass('RentalCounter', { module: fixture('rental-classes.js'), export: 'RentalCounter' });
   return rt;
+}
+
+async function createAll(create: (className: string, probe: Probe) => Promise<Outcome>): Promise<Record<string, Outcome>> {
+  const outcomes: Record<string, Outcome> = {};
+  for (const [c, probe] of CLASSES) outcomes[c] = await create(c, probe);
+  return outcomes;
 }
 
 describe('lib/contracts: the COM placement matrix, with real apartments', () => {
@@ -18,40 +31,43 @@ describe('lib/contracts: the COM placement matrix, with real apartments', () => 
     const r = await start();
     const pool = (await r.freePool()).map((a) => a.id);
     const worker = await r.createApartment({ name: 'sta' });
-    const workerCreator = await worker.createObject<{ createHere(c: string): Outcome }>('WorkerCreator');
-    const poolCreator = await r.createInstance<{ createHere(c: string): Promise<Outcome> }>('PoolCreator');
+    const workerCreator = await worker.createObject<Creator>('WorkerCreator');
+    const poolCreator = await r.createInstance<Creator>('PoolCreator');
 
-    const fromMain: Record<string, Outcome> = {};
-    for (const c of CLASSES) {
-      const obj = await r.createInstance<{ where(): unknown }>(c);
-      const w = (await obj.where()) as number | { apartment: number };
-      fromMain[c] = { landed: typeof w === 'number' ? w : w.apartment, viaProxy: isProxy(obj) };
-    }
-    const fromWorker: Record<string, Outcome> = {};
-    for (const c of CLASSES) fromWorker[c] = await workerCreator.createHere(c);
-    const fromPool: Record<string, Outcome> = {};
-    for (const c of CLASSES) fromPool[c] = await poolCreator.createHere(c);
+    const fromMain = await createAll(createHere);
+    const fromWorker = await createAll((c, p) => workerCreator.createHere(c, p));
+    const fromPool = await createAll((c, p) => poolCreator.createHere(c, p));
     const host = r.apartments.find((a) => a.name === 'host');
 
-    // main apartment: single here, apartment here, free → pool*, both here
-    expect(fromMain.SingleThing).to.deep.equal({ landed: 0, viaProxy: false });
-    expect(fromMain.AptThing).to.deep.equal({ landed: 0, viaProxy: false });
+    // main apartment: single here, apartment here, free → pool (a pool handle), both here,
+    // rental registered here (its lease handle), script-engine here
+    expect(fromMain.SingleThing).to.deep.equal({ creator: 0, landed: 0, got: 'object' });
+    expect(fromMain.AptThing).to.deep.equal({ creator: 0, landed: 0, got: 'object' });
     expect(pool).to.include(fromMain.SharedCounter!.landed);
-    expect(fromMain.SharedCounter!.viaProxy).to.equal(true);
-    expect(fromMain.BothThing).to.deep.equal({ landed: 0, viaProxy: false });
-    // other worker apartment: single → main*, apartment here, free → pool*, both here
-    expect(fromWorker.SingleThing).to.deep.equal({ landed: 0, viaProxy: true });
-    expect(fromWorker.AptThing).to.deep.equal({ landed: worker.id, viaProxy: false });
+    expect(fromMain.SharedCounter!.got).to.equal('handle');
+    expect(fromMain.BothThing).to.deep.equal({ creator: 0, landed: 0, got: 'object' });
+    expect(fromMain.RentalCounter).to.deep.equal({ creator: 0, landed: 0, got: 'handle', leasedIn: 0 });
+    expect(fromMain.ScriptEngine).to.deep.equal({ creator: 0, landed: 0, got: 'object' });
+    // other worker apartment: single → main*, apartment here, free → pool*, both here,
+    // rental → main (a proxy to its lease handle; a lease moves it here), script-engine here
+    const w = worker.id;
+    expect(fromWorker.SingleThing).to.deep.equal({ creator: w, landed: 0, got: 'proxy' });
+    expect(fromWorker.AptThing).to.deep.equal({ creator: w, landed: w, got: 'object' });
     expect(pool).to.include(fromWorker.SharedCounter!.landed);
-    expect(fromWorker.SharedCounter!.viaProxy).to.equal(true);
-    expect(fromWorker.BothThing).to.deep.equal({ landed: worker.id, viaProxy: false });
-    // free-pool thread: single → main*, apartment → a host apartment*, free here, both here
-    expect(fromPool.SingleThing).to.deep.equal({ landed: 0, viaProxy: true });
+    expect(fromWorker.SharedCounter!.got).to.equal('handle');
+    expect(fromWorker.BothThing).to.deep.equal({ creator: w, landed: w, got: 'object' });
+    expect(fromWorker.RentalCounter).to.deep.equal({ creator: w, landed: 0, got: 'proxy', leasedIn: w });
+    expect(fromWorker.ScriptEngine).to.deep.equal({ creator: w, landed: w, got: 'object' });
+    // free-pool thread: single → main*, apartment → a host apartment*, free here, both here,
+    // rental → main (a lease moves it to this pool thread), script-engine → the host apartment*
     expect(host, 'a host apartment was created').to.not.equal(undefined);
-    expect(fromPool.AptThing).to.deep.equal({ landed: host!.id, viaProxy: true });
-    expect(pool).to.include(fromPool.SharedCounter!.landed);
-    expect(fromPool.SharedCounter!.viaProxy).to.equal(false);
-    expect(pool).to.include(fromPool.BothThing!.landed);
-    expect(fromPool.BothThing!.viaProxy).to.equal(false);
+    for (const outcome of Object.values(fromPool)) expect(pool).to.include(outcome.creator);
+    const p = (c: string): number => fromPool[c]!.creator;
+    expect(fromPool.SingleThing).to.deep.equal({ creator: p('SingleThing'), landed: 0, got: 'proxy' });
+    expect(fromPool.AptThing).to.deep.equal({ creator: p('AptThing'), landed: host!.id, got: 'proxy' });
+    expect(fromPool.SharedCounter).to.deep.equal({ creator: p('SharedCounter'), landed: p('SharedCounter'), got: 'object' });
+    expect(fromPool.BothThing).to.deep.equal({ creator: p('BothThing'), landed: p('BothThing'), got: 'object' });
+    expect(fromPool.RentalCounter).to.deep.equal({ creator: p('RentalCounter'), landed: 0, got: 'proxy', leasedIn: p('RentalCounter') });
+    expect(fromPool.ScriptEngine).to.deep.equal({ creator: p('ScriptEngine'), landed: host!.id, got: 'proxy' });
   });
 });

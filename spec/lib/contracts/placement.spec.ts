@@ -1,21 +1,23 @@
 import { expect } from 'chai';
-import { apartment, both, single } from '../../../lib/contracts/builtins.js';
+import { apartment, both, free, rental, scriptEngine, single } from '../../../lib/contracts/builtins.js';
 import { defineContract, getContract, type CreatorKind, type CreationMode, type Placement } from '../../../lib/contracts/contract.js';
 import { InvalidArgumentError } from '../../../lib/errors.js';
 
 // COM-REFERENCE.md's ThreadingModel × creator matrix, for in-process creation; external creation
-// sends apartment and both classes to the assignment policy and single ones to the main apartment.
+// sends apartment, both and script-engine classes to the assignment policy and single ones to the
+// main apartment. free goes to the pool (a pool thread keeps its own); rental is registered in the
+// main apartment whoever creates it.
 const matrix: [CreatorKind, CreationMode, Record<string, Placement['kind']>][] = [
-  ['main', 'in-process', { single: 'creator', apartment: 'creator', both: 'creator' }],
-  ['worker', 'in-process', { single: 'main', apartment: 'creator', both: 'creator' }],
-  ['pool', 'in-process', { single: 'main', apartment: 'host', both: 'creator' }],
-  ['main', 'external', { single: 'creator', apartment: 'assigned', both: 'assigned' }],
-  ['worker', 'external', { single: 'main', apartment: 'assigned', both: 'assigned' }],
+  ['main', 'in-process', { single: 'creator', apartment: 'creator', both: 'creator', free: 'free-pool', rental: 'main', 'script-engine': 'creator' }],
+  ['worker', 'in-process', { single: 'main', apartment: 'creator', both: 'creator', free: 'free-pool', rental: 'main', 'script-engine': 'creator' }],
+  ['pool', 'in-process', { single: 'main', apartment: 'host', both: 'creator', free: 'creator', rental: 'main', 'script-engine': 'host' }],
+  ['main', 'external', { single: 'creator', apartment: 'assigned', both: 'assigned', free: 'free-pool', rental: 'main', 'script-engine': 'assigned' }],
+  ['worker', 'external', { single: 'main', apartment: 'assigned', both: 'assigned', free: 'free-pool', rental: 'main', 'script-engine': 'assigned' }],
 ];
 
 describe('lib/contracts: placement follows the COM matrix', () => {
   for (const [creator, mode, expected] of matrix) {
-    for (const contract of [single, apartment, both]) {
+    for (const contract of [single, apartment, both, free, rental, scriptEngine]) {
       it(`${contract.name} created ${mode} by a ${creator} apartment → ${expected[contract.name]}`, () => {
         expect(contract.place({ creator, mode, hasMainApartment: true }).kind).to.equal(expected[contract.name]);
       });
