@@ -66,7 +66,7 @@ export function launchApartment(request: LaunchRequest): Launched {
   const link = createLink(kind);
   const boot: WorkerBoot = {
     id, name, kind: request.role, pool: request.pool, scriptGate, awakeFlag, asyncCausality, link: link.far, transport: kind,
-    classes: request.classes, defaultTimeoutMs: timeout, labels: request.labels, reentrancy, retry: defaults.retry, hooks: request.hooks,
+    classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: `apartment '${name}' (${id})` }, reentrancy, retry: defaults.retry, hooks: request.hooks,
   };
   const worker = new Worker(WORKER_ENTRY, {
     workerData: boot,

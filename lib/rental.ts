@@ -2,7 +2,9 @@
 // never enforced it; here it is enforced. The runtime keeps each rental object's registration in
 // the main apartment; lease(handle) moves the object into the caller's apartment — its state
 // carried over by structured clone once no call is running on it — and gives a direct reference for
-// the lease. Anyone else calling it, or a second concurrent holder, gets ContractViolationError;
+// the lease. Anyone else calling it, or a second concurrent holder, gets ContractViolationError
+// (a call that reaches the object itself from another apartment, through a lease.value handed on,
+// is refused by the rental contract's admit() in lib/contracts/builtins.ts);
 // disposing it while leased fails with InUseError. Leases may wait in a queue with a deadline.
 import { byRef } from '../marshal/by-ref.js';
 import type { LocalApartment } from '../apartments/local-apartment.js';

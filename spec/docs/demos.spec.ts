@@ -26,8 +26,11 @@ describe('docs/demos: the plugin host (npm run demo)', () => {
 describe('docs/demos: the teaching demos run and show their lesson', () => {
   it('free-threading: the shared count is exact, the ordinary field diverged', () => {
     const out = runDemo('free-threading/main.js');
-    expect(out).to.contain('the shared (Atomics) count is 40');
-    expect(out).to.match(/ran on 2 pool threads/);
+    expect(out).to.contain('40 calls through one handle, two at a time, ran on 2 pool threads\n');
+    expect(out).to.contain('the shared (Atomics) count is 40\n');
+    // Each round's two calls ran on the two threads, so each view counted exactly half.
+    expect(out.match(/^thread \d+'s view counted 20 calls in its ordinary field$/gm)).to.have.length(2);
+    expect(out).to.contain('the ordinary field diverged: no view saw all 40 calls');
   });
 
   it('lost-decrement: the atomic count ends at exactly 0', () => {

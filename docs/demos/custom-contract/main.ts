@@ -1,7 +1,9 @@
 // Custom contract demo: `pinned-ui` (pinned-contract.ts) keeps every UiModel in the apartment named
-// 'ui', whether the host creates it or a worker apartment does. Run: node dist/docs/demos/custom-contract/main.js
-import { Runtime } from 'apartment-runtime';
+// 'ui', whether the host creates it or a worker apartment does, and lets only the host thread call
+// it. Run: node dist/docs/demos/custom-contract/main.js
+import { Runtime, type Remote } from 'apartment-runtime';
 import { pinnedUi } from './pinned-contract.js';
+import type { Helper } from './widgets.js';
 
 const rt = await Runtime.start({ logger: () => {} });
 const widgets = new URL('./widgets.js', import.meta.url);
@@ -12,8 +14,10 @@ const fromHost = await rt.createInstance<{ where(): Promise<string> }>('UiModel'
 console.log(`created by the host thread, the UiModel lives in apartment '${await fromHost.where()}'`);
 
 const other = await rt.createApartment({ name: 'background' });
-const helper = await other.createObject<{ makeModel(): Promise<{ helperIn: string; modelIn: string }> }>('Helper');
+const helper: Remote<Helper> = await other.createObject<Helper>('Helper');
 const made = await helper.makeModel();
-console.log(`created by a helper in '${made.helperIn}', the UiModel lives in apartment '${made.modelIn}'`);
+const model = made.model as unknown as { where(): Promise<string> };
+console.log(`created by a helper in '${made.helperIn}', the UiModel lives in apartment '${await model.where()}'`);
+console.log(`the helper's own call to it was refused: ${made.refused}`);
 
 await rt.close();

@@ -1,8 +1,8 @@
 // Classes for the custom-contract demo: a pinned UI model, and a worker-side helper that creates one.
-import { currentApartment } from 'apartment-runtime';
+import { ContractViolationError, currentApartment } from 'apartment-runtime';
 import './pinned-contract.js';
 
-/** Lives in the 'ui' apartment, whoever creates it. */
+/** Lives in the 'ui' apartment, whoever creates it; takes calls from the host thread only. */
 export class UiModel {
   static threading = 'pinned-ui';
   where(): string {
@@ -13,8 +13,13 @@ export class UiModel {
 /** An ordinary apartment-threaded helper that makes a UiModel from its own apartment. */
 export class Helper {
   static threading = 'apartment';
-  async makeModel(): Promise<{ helperIn: string; modelIn: string }> {
+  async makeModel(): Promise<{ helperIn: string; refused: string; model: UiModel }> {
     const model = await currentApartment().createInstance<{ where(): Promise<string> }>('UiModel');
-    return { helperIn: currentApartment().name, modelIn: await model.where() };
+    // The contract does not admit this apartment's calls: the helper can only hand the model on.
+    const refused = await model.where().then(
+      () => 'nothing: the call was admitted',
+      (err: unknown) => (err instanceof ContractViolationError ? `${err.name} (${err.code}) ${err.message}` : String(err)),
+    );
+    return { helperIn: currentApartment().name, refused, model: model as unknown as UiModel };
   }
 }
