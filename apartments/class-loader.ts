@@ -19,6 +19,8 @@ export class ClassLoader {
   private readonly cache = new Map<string, Promise<LoadedClass>>();
   /** Loaded classes by constructor, so an incoming call finds its target's contract. */
   private readonly byConstructor = new WeakMap<object, LoadedClass>();
+  /** Whether any class loaded here has admit(): until one does, calls skip the lookup. */
+  private anyAdmitting = false;
 
   constructor(
     private readonly classes: ClassTable,
@@ -57,6 +59,7 @@ export class ClassLoader {
         this.onLoaded(loaded);
         // A class registered under two names with different contracts takes the last one loaded.
         this.byConstructor.set(loaded.cls, loaded);
+        if (loaded.contract.admit !== undefined) this.anyAdmitting = true;
         return loaded;
       });
       this.cache.set(name, p);
@@ -76,10 +79,12 @@ export class ClassLoader {
 
   /**
    * The loaded class `instance` was made from (the nearest registered class on its prototype chain),
-   * if any. Reads prototypes, never the instance's own members: exported objects may be proxies
-   * whose traps throw (a released rental lease).
+   * if any — looked up only once some class loaded here has a contract with admit(), since that is
+   * what callers need it for. Reads prototypes, never the instance's own members: exported objects
+   * may be proxies whose traps throw (a released rental lease).
    */
-  classOf(instance: object): LoadedClass | undefined {
+  classForAdmission(instance: object): LoadedClass | undefined {
+    if (!this.anyAdmitting) return undefined;
     try {
       for (let p = Object.getPrototypeOf(instance) as object | null; p !== null && p !== Object.prototype && p !== Function.prototype; p = Object.getPrototypeOf(p) as object | null) {
         const ctor = Object.getOwnPropertyDescriptor(p, 'constructor')?.value as unknown;

@@ -39,7 +39,7 @@ export interface DispatcherOptions {
   admission: Admission;
   filter(): MessageFilter | undefined;
   warn(message: string): void;
-  /** The registered class an exported object was made from, whose contract admits its calls (none: no contract checks). */
+  /** The registered class an exported object was made from, if its contract has admit() (none: no contract checks). */
   classOf?(target: object): LoadedClass | undefined;
   /** How to name an apartment in a refusal. */
   labelOf?(apartment: number): string;

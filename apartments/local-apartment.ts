@@ -94,7 +94,7 @@ export class LocalApartment implements ApartmentContext {
       admission: this.admission,
       filter: () => this.filter,
       warn: options.warn,
-      classOf: (target) => this.loader.classOf(target),
+      classOf: (target) => this.loader.classForAdmission(target),
       labelOf: options.label,
     });
     this.endpoint = new Endpoint({
