@@ -1,8 +1,8 @@
 // Runs the calls that arrive at an apartment: find the target, let its class's contract decide
-// whether it may run at all, and the message filter and call admission when it may start, rebuild the arguments, invoke the member through the stub
-// inside the call's context (so calls it makes carry its causality id), and answer with the result
-// or the error. A Cancel drops a call that has not started and aborts the signal of one that has.
-// Owner apartment only.
+// whether it may run at all (admit()), and the message filter and call admission when it may start,
+// rebuild the arguments, invoke the member through the stub inside the call's context (so calls it
+// makes carry its causality id), and answer with the result or the error. A Cancel drops a call that
+// has not started and aborts the signal of one that has. Owner apartment only.
 import { runInCall, type CallInfo } from '../lib/context.js';
 import { admitRefusal } from '../lib/contracts/admit.js';
 import { CallRejectedError, DisconnectedError } from '../lib/errors.js';
