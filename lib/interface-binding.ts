@@ -30,7 +30,13 @@ export async function bindInterface(ref: unknown, manifest: InterfaceManifest): 
   if (!state) {
     if (ref === null || typeof ref !== 'object') throw new NoInterfaceError(`[no-interface] expected an object or a proxy to bind to ${manifest.id}`);
     const local = queryInterface(ref, manifest);
-    return { invoke: async (index, args) => local.stub[index]!(ref, args) };
+    return {
+      invoke: async (index, args) => {
+        const invoker = Number.isInteger(index) ? local.stub[index] : undefined;
+        if (!invoker) throw new NoInterfaceError(`[no-interface] interface ${manifest.id} has no method #${index}; regenerate the proxy from the same source as the object's stub`);
+        return invoker(ref, args);
+      },
+    };
   }
   const apt = currentApartment() as LocalApartment;
   await apt.endpoint.call(state.apartment, CONTROL_OID, 'queryInterface', [state.oid, manifest.id, manifest.version]);

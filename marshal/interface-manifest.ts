@@ -2,6 +2,8 @@
 // (lib/cli/): its manifest (id, version hash, methods with the runtime checks of their parameters)
 // and its stub table (method index → invoker). Types and pure helpers only.
 import { InvalidArgumentError } from '../lib/errors.js';
+import { isProxy } from './proxy.js';
+import { findMethod } from './stub.js';
 
 /** What a runtime check of one value verifies. */
 export type TypeCheck =
@@ -10,13 +12,17 @@ export type TypeCheck =
   | { readonly kind: 'array'; readonly element: TypeCheck }
   | { readonly kind: 'object'; readonly props: readonly { readonly name: string; readonly type: TypeCheck; readonly optional: boolean }[] }
   | { readonly kind: 'union'; readonly of: readonly TypeCheck[] }
-  | { readonly kind: 'remote'; readonly iface: string };
+  /** Another remote interface, passed by reference: a proxy, or a local object with these methods. */
+  | { readonly kind: 'remote'; readonly iface: string; readonly methods: readonly string[] };
 
 /** One parameter of a remote method. */
 export interface ParamSpec {
   readonly name: string;
+  /** For a rest parameter, the array type of all the arguments it collects. */
   readonly type: TypeCheck;
   readonly optional: boolean;
+  /** A rest parameter (`...name: T[]`): the last one; takes any number of trailing arguments. */
+  readonly rest?: true;
 }
 
 /** One method of a remote interface, at its index. */
@@ -66,12 +72,25 @@ function matches(value: unknown, type: TypeCheck): boolean {
     case 'union':
       return type.of.some((t) => matches(value, t));
     case 'remote':
-      return value !== null && (typeof value === 'object' || typeof value === 'function');
+      return isRemoteCandidate(value, type.methods);
     default: {
       const unreachable: never = type;
       return unreachable;
     }
   }
+}
+
+/**
+ * Whether `value` can stand for a remote interface: a proxy (or free-pool handle) of an object
+ * elsewhere — its owner checks each call against that object's own interface — or a local object
+ * offering every method of the interface as a method (never through a getter, which would run code
+ * of the caller's object at the boundary). A plain data object passed by value has no methods and
+ * is refused.
+ */
+function isRemoteCandidate(value: unknown, methods: readonly string[]): boolean {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return false;
+  if (isProxy(value)) return true;
+  return methods.every((m) => findMethod(value, m) !== undefined);
 }
 
 /** Describe a check for error messages. */
@@ -96,15 +115,25 @@ export function describeType(type: TypeCheck): string {
 export function checkArguments(manifest: InterfaceManifest, index: number, args: readonly unknown[]): void {
   const method = manifest.methods[index];
   if (!method) throw new InvalidArgumentError(`[bad-method] ${manifest.id} has no method #${index}`, { parameter: 'method' });
-  const required = method.params.filter((p) => !p.optional).length;
-  if (args.length < required || args.length > method.params.length) {
-    throw new InvalidArgumentError(`[arity] ${manifest.id}.${method.name} takes ${required === method.params.length ? required : `${required}–${method.params.length}`} argument(s), got ${args.length}`, { parameter: method.params[Math.min(args.length, method.params.length - 1)]?.name ?? '(none)' });
+  const rest = method.params.at(-1)?.rest ? method.params.at(-1) : undefined;
+  const fixed = rest ? method.params.slice(0, -1) : method.params;
+  const required = fixed.filter((p) => !p.optional).length;
+  if (args.length < required || (!rest && args.length > fixed.length)) {
+    const takes = rest ? `at least ${required}` : required === fixed.length ? `${required}` : `${required}–${fixed.length}`;
+    throw new InvalidArgumentError(`[arity] ${manifest.id}.${method.name} takes ${takes} argument(s), got ${args.length}`, { parameter: method.params[Math.min(args.length, method.params.length - 1)]?.name ?? '(none)' });
   }
-  method.params.forEach((p, i) => {
+  fixed.forEach((p, i) => {
     const v = args[i];
     if (v === undefined && p.optional) return;
-    if (!matches(v, p.type)) {
-      throw new InvalidArgumentError(`[bad-argument] ${manifest.id}.${method.name}: parameter '${p.name}' must be ${describeType(p.type)}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`, { parameter: p.name });
-    }
+    if (!matches(v, p.type)) throw badArgument(manifest, method, p, v);
   });
+  if (rest && args.length > fixed.length) {
+    const extra = args.slice(fixed.length);
+    if (!matches(extra, rest.type)) throw badArgument(manifest, method, rest, extra.find((v) => rest.type.kind !== 'array' || !matches(v, rest.type.element)));
+  }
+}
+
+function badArgument(manifest: InterfaceManifest, method: MethodSpec, p: ParamSpec, v: unknown): InvalidArgumentError {
+  const what = p.rest && p.type.kind === 'array' ? `each of '...${p.name}' must be ${describeType(p.type.element)}` : `parameter '${p.name}' must be ${describeType(p.type)}`;
+  return new InvalidArgumentError(`[bad-argument] ${manifest.id}.${method.name}: ${what}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`, { parameter: p.name });
 }

@@ -20,16 +20,15 @@ function lookupOnPrototypes(proto: object | null, name: string): Method | null {
   return null;
 }
 
-/** Resolve `name` on `target` to a callable method, or throw NoInterfaceError. */
-export function resolveMethod(target: object, name: string): Method {
-  if (FORBIDDEN.has(name)) throw noInterface(target, name);
+/** The method `name` of `target` (an own or inherited data property holding a function), or undefined. */
+export function findMethod(target: object, name: string): Method | undefined {
+  if (FORBIDDEN.has(name)) return undefined;
   if (Object.hasOwn(target, name)) {
     const desc = Object.getOwnPropertyDescriptor(target, name)!;
-    if (typeof desc.value === 'function') return desc.value as Method;
-    throw noInterface(target, name);
+    return typeof desc.value === 'function' ? (desc.value as Method) : undefined;
   }
   const proto = Object.getPrototypeOf(target) as object | null;
-  if (proto === null) throw noInterface(target, name);
+  if (proto === null) return undefined;
   let perProto = memberCache.get(proto);
   if (!perProto) memberCache.set(proto, (perProto = new Map()));
   let fn = perProto.get(name);
@@ -37,7 +36,13 @@ export function resolveMethod(target: object, name: string): Method {
     fn = lookupOnPrototypes(proto, name);
     perProto.set(name, fn);
   }
-  if (fn === null) throw noInterface(target, name);
+  return fn ?? undefined;
+}
+
+/** Resolve `name` on `target` to a callable method, or throw NoInterfaceError. */
+export function resolveMethod(target: object, name: string): Method {
+  const fn = findMethod(target, name);
+  if (!fn) throw noInterface(target, name);
   return fn;
 }
 

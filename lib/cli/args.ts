@@ -23,7 +23,7 @@ options:
   --out <dir>               where the generated *.remote.ts files go (required)
   --interface <Name>        also generate for this interface (repeatable)
   --runtime-import <spec>   module the generated code imports the runtime from (default: apartment-runtime)
-  --check                   write nothing; exit 1 if any generated file is missing or stale
+  --check                   write nothing; exit 1 if any generated file is missing, stale or orphaned
   --watch                   regenerate whenever an input changes (stop with Ctrl-C)
   --help                    this text
   --version                 the version of apartment-proxygen

@@ -20,7 +20,7 @@ export function introspect(options: IntrospectOptions): { files: FileIR[]; probl
   const checker = program.getTypeChecker();
   const problems: Problem[] = [];
   const files: FileIR[] = [];
-  for (const file of [...options.files].sort()) {
+  for (const file of [...options.files].sort(byCodeUnits)) {
     const sf = program.getSourceFile(file);
     if (!sf) continue;
     const candidates = sf.statements.filter((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && isExported(s) && (hasRemoteTag(s) || options.names.includes(s.name.text)));
@@ -30,9 +30,17 @@ export function introspect(options: IntrospectOptions): { files: FileIR[]; probl
       const ir = describeInterface(decl, sf, checker, remoteNames, options.outDir, problems);
       if (ir) interfaces.push(ir);
     }
-    if (interfaces.length > 0) files.push({ kind: 'file', source: file, interfaces: interfaces.sort((a, b) => a.name.localeCompare(b.name)) });
+    if (interfaces.length > 0) files.push({ kind: 'file', source: file, interfaces: interfaces.sort((a, b) => byCodeUnits(a.name, b.name)) });
   }
   return { files, problems };
+}
+
+/**
+ * Order by UTF-16 code units, never by locale: localeCompare depends on the machine's ICU data and
+ * locale, and generated files and version hashes must be byte-identical everywhere.
+ */
+export function byCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function isExported(node: ts.InterfaceDeclaration): boolean {
@@ -81,20 +89,27 @@ function describeInterface(decl: ts.InterfaceDeclaration, sf: ts.SourceFile, che
       continue;
     }
     const params: ParamSpec[] = [];
-    for (const p of member.parameters) {
-      if (p.dotDotDotToken) {
-        problems.push(problemAt(p, sf, `${decl.name.text}.${name}: rest parameters are not supported; pass an array`));
-        continue;
-      }
+    member.parameters.forEach((p, i) => {
       if (!ts.isIdentifier(p.name)) {
         problems.push(problemAt(p, sf, `${decl.name.text}.${name}: destructured parameters are not supported; name the parameter`));
-        continue;
+        return;
       }
       const type = checker.getTypeAtLocation(p);
+      if (p.dotDotDotToken) {
+        // Only a plain array rest can be checked element by element (a tuple rest would need positions).
+        if (!checker.isArrayType(type) || i !== member.parameters.length - 1) {
+          problems.push(problemAt(p, sf, `${decl.name.text}.${name}: rest parameter '${p.name.text}' must be a plain array (T[]); tuple rests are not supported`));
+          return;
+        }
+        params.push({ name: p.name.text, type: describeType(type, checker, remoteNames, p, sf, problems, 0), optional: true, rest: true });
+        return;
+      }
       const check = describeType(type, checker, remoteNames, p, sf, problems, 0);
       params.push({ name: p.name.text, type: check, optional: p.questionToken !== undefined || p.initializer !== undefined });
-    }
-    methods.push({ kind: 'method', name, params });
+    });
+    const signature = checker.getSignatureFromDeclaration(member);
+    const result = signature ? describeResult(checker.getAwaitedType(signature.getReturnType()) ?? signature.getReturnType(), checker, remoteNames) : undefined;
+    methods.push({ kind: 'method', name, params, result });
   }
   if (problems.length > before) return undefined;
   let importPath = relative(outDir, sf.fileName).replace(/\\/g, '/').replace(/\.ts$/, '.js');
@@ -127,9 +142,13 @@ function describeType(type: ts.Type, checker: ts.TypeChecker, remoteNames: Reado
     const element = checker.getTypeArguments(type as ts.TypeReference)[0];
     return { kind: 'array', element: element ? describeType(element, checker, remoteNames, at, sf, problems, depth + 1) : { kind: 'unknown' } };
   }
-  const symbol = type.getSymbol() ?? type.aliasSymbol;
-  if (symbol && remoteNames.has(symbol.getName())) return { kind: 'remote', iface: symbol.getName() };
+  const remote = remoteOf(type, checker, remoteNames);
+  if (remote) return remote;
   if (type.getCallSignatures().length > 0) return { kind: 'function' };
+  if (checker.isTupleType(type)) {
+    problems.push(problemAt(at, sf, `tuple type ${checker.typeToString(type)} is not supported; use an array or an object with named properties`));
+    return { kind: 'unknown' };
+  }
   if (f & ts.TypeFlags.Object) {
     if (checker.getIndexInfosOfType(type).length > 0) {
       problems.push(problemAt(at, sf, `type ${checker.typeToString(type)} has an index signature the runtime cannot check; use a plain object type or unknown`));
@@ -140,7 +159,40 @@ function describeType(type: ts.Type, checker: ts.TypeChecker, remoteNames: Reado
       type: describeType(checker.getTypeOfSymbolAtLocation(p, at), checker, remoteNames, at, sf, problems, depth + 1),
       optional: (p.flags & ts.SymbolFlags.Optional) !== 0,
     }));
-    return { kind: 'object', props: props.sort((a, b) => a.name.localeCompare(b.name)) };
+    return { kind: 'object', props: props.sort((a, b) => byCodeUnits(a.name, b.name)) };
   }
   return { kind: 'unknown' };
+}
+
+/** The remote interface `type` names, with its method names (what a local stand-in must offer). */
+function remoteOf(type: ts.Type, checker: ts.TypeChecker, remoteNames: ReadonlySet<string>): TypeCheck | undefined {
+  const symbol = type.getSymbol() ?? type.aliasSymbol;
+  if (!symbol || !remoteNames.has(symbol.getName())) return undefined;
+  const methods = checker.getPropertiesOfType(type).filter((p) => (p.flags & ts.SymbolFlags.Method) !== 0).map((p) => p.getName());
+  return { kind: 'remote', iface: symbol.getName(), methods };
+}
+
+/**
+ * A result that holds a remote interface — itself, in a union (e.g. with null or undefined) or as
+ * array elements — described for emission; undefined for anything else (its declared type is used).
+ */
+function describeResult(type: ts.Type, checker: ts.TypeChecker, remoteNames: ReadonlySet<string>): TypeCheck | undefined {
+  const remote = remoteOf(type, checker, remoteNames);
+  if (remote) return remote;
+  if (checker.isArrayType(type)) {
+    const element = checker.getTypeArguments(type as ts.TypeReference)[0];
+    const inner = element && describeResult(element, checker, remoteNames);
+    return inner ? { kind: 'array', element: inner } : undefined;
+  }
+  if (!type.isUnion()) return undefined;
+  const parts = type.types.map((t) => describeResult(t, checker, remoteNames) ?? simpleOf(t));
+  if (!parts.some((p) => p?.kind === 'remote' || p?.kind === 'array')) return undefined;
+  return parts.every((p) => p !== undefined) ? { kind: 'union', of: parts as TypeCheck[] } : undefined;
+}
+
+/** null and undefined beside a remote result (other members keep the declared type). */
+function simpleOf(type: ts.Type): TypeCheck | undefined {
+  if (type.flags & ts.TypeFlags.Null) return { kind: 'null' };
+  if (type.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Void)) return { kind: 'undefined' };
+  return undefined;
 }

@@ -1,12 +1,18 @@
 // The proxy generator's intermediate representation: what introspection found, and nothing of the
 // TypeScript compiler. Emission turns it into text; the version hash is computed from it.
-import type { ParamSpec } from '../../marshal/interface-manifest.js';
+import type { ParamSpec, TypeCheck } from '../../marshal/interface-manifest.js';
 
 /** One remote method, in declaration order (its index on the wire). */
 export interface MethodIR {
   readonly kind: 'method';
   readonly name: string;
   readonly params: readonly ParamSpec[];
+  /**
+   * The awaited result when it holds a remote interface (it reaches the caller as a proxy, so the
+   * generated proxy types it as Remote<…>); undefined when the declared result type is used as is.
+   * For emission only: results are not checked and not part of the version hash.
+   */
+  readonly result: TypeCheck | undefined;
 }
 
 /** One interface marked for remoting. */

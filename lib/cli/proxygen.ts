@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // apartment-proxygen: the runtime's interface compiler. argv → introspection → emission → files.
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, watch, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, unlinkSync, watch, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { emitFile, outputName } from './emit.js';
+import { emitFile, generatedHeader, outputName } from './emit.js';
 import { formatProblem } from './ir.js';
 import { introspect } from './introspect.js';
 import { USAGE, UsageError, parseArgs, type CliOptions } from './args.js';
@@ -49,11 +49,13 @@ function generate(options: CliOptions): number {
     return 2;
   }
   const stale: string[] = [];
+  const written = new Set<string>();
   for (const ir of irs) {
     const target = join(outDir, outputName(ir.source));
+    written.add(ir.source);
     const text = emitFile(ir, options.runtimeImport);
     if (options.check) {
-      if (!existsSync(target) || readFileSync(target, 'utf8') !== text) stale.push(target);
+      if (!existsSync(target) || readFileSync(target, 'utf8') !== text) stale.push(`stale: ${target}`);
       continue;
     }
     try {
@@ -64,12 +66,39 @@ function generate(options: CliOptions): number {
       return 1;
     }
   }
+  // An input that no longer declares a remote interface leaves its old output behind: generation
+  // removes it and --check reports it, but only a file this tool generated from that same input.
+  for (const source of files.filter((f) => !written.has(f))) {
+    const target = join(outDir, outputName(source));
+    if (!isGeneratedFrom(target, source)) continue;
+    if (options.check) {
+      stale.push(`orphaned: ${target}`);
+      continue;
+    }
+    try {
+      unlinkSync(target);
+    } catch (err) {
+      process.stderr.write(`apartment-proxygen: cannot remove ${target}: ${(err as Error).message}\n`);
+      return 1;
+    }
+  }
   if (stale.length > 0) {
-    for (const s of stale) process.stderr.write(`stale: ${s}\n`);
-    process.stderr.write('apartment-proxygen: generated files are stale; run apartment-proxygen without --check\n');
+    for (const s of stale) process.stderr.write(`${s}\n`);
+    process.stderr.write('apartment-proxygen: generated files are stale or orphaned; run apartment-proxygen without --check\n');
     return 1;
   }
   return 0;
+}
+
+/** Whether `target` is a file apartment-proxygen generated from `source` (its first line says so). */
+function isGeneratedFrom(target: string, source: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(target, 'utf8');
+  } catch {
+    return false;
+  }
+  return text.slice(0, text.indexOf('\n')) === generatedHeader(source);
 }
 
 function version(): string {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cli, fixtures, repo, runCli } from './cli-harness.js';
@@ -29,6 +29,37 @@ describe('lib/cli: apartment-proxygen keeps checked-in output fresh', () => {
     expect(run.stderr).to.contain('stale:').and.contain('calc-api.remote.ts');
   });
 
+  it('--check reports, and generation removes, the output of an input that lost its @remote tags', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxygen-'));
+    const out = join(dir, 'generated');
+    const src = join(dir, 'api.ts');
+    const handWritten = join(out, 'notes.remote.ts');
+    writeFileSync(src, '/** @remote */\nexport interface Api {\n  one(): number;\n}\n');
+    writeFileSync(join(dir, 'notes.ts'), 'export interface Notes {\n  one(): number;\n}\n');
+    expect(runCli([src, '--out', out]).status).to.equal(0);
+    writeFileSync(handWritten, '// written by hand, not generated\n');
+    writeFileSync(src, 'export interface Api {\n  one(): number;\n}\n');
+    const check = runCli([src, join(dir, 'notes.ts'), '--out', out, '--check']);
+    expect(check.status).to.equal(1);
+    expect(check.stderr).to.contain(`orphaned: ${join(out, 'api.remote.ts')}`).and.not.contain('notes.remote.ts');
+    expect(runCli([src, join(dir, 'notes.ts'), '--out', out]).status).to.equal(0);
+    expect(existsSync(join(out, 'api.remote.ts'))).to.equal(false);
+    expect(readFileSync(handWritten, 'utf8'), 'a file it did not generate is left alone').to.equal('// written by hand, not generated\n');
+    expect(runCli([src, join(dir, 'notes.ts'), '--out', out, '--check']).status).to.equal(0);
+  });
+
+  it('orders interfaces and properties by code unit, not by locale', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxygen-'));
+    const src = join(dir, 'order.ts');
+    writeFileSync(src, '/** @remote */\nexport interface beta {\n  b(o: { b: number; a: number; C: number; _: number }): void;\n}\n/** @remote */\nexport interface Zeta {\n  z(): void;\n}\n');
+    const run = spawnSync(process.execPath, [cli, src, '--out', dir], { encoding: 'utf8', env: { ...process.env, LANG: 'sv_SE.UTF-8', LC_ALL: 'sv_SE.UTF-8' } });
+    expect(run.status, run.stderr).to.equal(0);
+    const text = readFileSync(join(dir, 'order.remote.ts'), 'utf8');
+    expect(text.indexOf('export const ZetaManifest')).to.be.lessThan(text.indexOf('export const betaManifest'));
+    const props = [...text.matchAll(/^ {16}name: "(\w+)"/gm)].map((m) => m[1]);
+    expect(props).to.deep.equal(['C', '_', 'a', 'b']);
+  });
+
   it('writes byte-identical output on every run (and expands globs)', () => {
     const a = mkdtempSync(join(tmpdir(), 'proxygen-'));
     const b = mkdtempSync(join(tmpdir(), 'proxygen-'));
@@ -49,13 +80,29 @@ describe('lib/cli: apartment-proxygen errors and exit codes', () => {
     const run = runCli([`${fixtures}bad-api.ts`, '--out', mkdtempSync(join(tmpdir(), 'proxygen-'))]);
     expect(run.status).to.equal(2);
     const lines = run.stderr.trim().split('\n');
-    expect(lines).to.have.length(5);
-    for (const line of lines) expect(line).to.match(/bad-api\.ts:\d+:\d+: /);
-    expect(run.stderr).to.contain(':6:3: interface BadApi: overloads of \'twice\'');
-    expect(run.stderr).to.contain('generic method \'generic\'');
-    expect(run.stderr).to.contain('index signatures are not supported');
-    expect(run.stderr).to.contain('\'value\' is not a method');
-    expect(run.stderr).to.contain('accessors are not remotable');
+    const expected = [
+      ':6:3: interface BadApi: overloads of \'twice\'',
+      ':7:3: interface BadApi: generic method \'generic\'',
+      ':8:3: interface BadApi: index signatures are not supported',
+      ':9:3: interface BadApi: only methods are remotable; \'value\' is not a method',
+      ':10:3: interface BadApi: accessors are not remotable',
+      ':14:1: interface BadGeneric: generic interfaces are not supported',
+      ':20:10: BadParameters.spread: rest parameter \'pair\' must be a plain array',
+      ':21:10: BadParameters.unpack: destructured parameters are not supported',
+      ':22:3: interface BadParameters: method names must be plain identifiers',
+      ':23:3: interface BadParameters: method names must be plain identifiers',
+    ];
+    expect(lines).to.have.length(expected.length);
+    expected.forEach((text, i) => expect(lines[i]).to.contain(`bad-api.ts${text}`));
+  });
+
+  it('exits 1 when --out names a file, not a directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxygen-'));
+    const file = join(dir, 'not-a-dir');
+    writeFileSync(file, 'x');
+    const run = runCli([`${fixtures}calc-api.ts`, '--out', file, ...RUNTIME]);
+    expect(run.status).to.equal(1);
+    expect(run.stderr).to.contain('cannot write').and.contain('not-a-dir');
   });
 
   for (const [args, why] of [

@@ -3,9 +3,11 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
-import { InvalidArgumentError, NoInterfaceError, bindInterface, byRef, type Runtime } from '../../../lib/index.js';
+import { InvalidArgumentError, NoInterfaceError, ProtocolError, bindInterface, byRef, isProxy, release, type Remote, type Runtime } from '../../../lib/index.js';
 import { emitFile } from '../../../lib/cli/emit.js';
 import { introspect } from '../../../lib/cli/introspect.js';
+import type { Listener } from '../../fixtures/proxygen/calc-api.js';
+import { CalcImpl } from '../../fixtures/proxygen/calc-impl.js';
 import { CalcApiManifest, bindCalcApi } from '../../fixtures/proxygen/generated/calc-api.remote.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { repo } from './cli-harness.js';
@@ -61,6 +63,52 @@ describe('lib/cli: generated proxies and stubs in a real apartment', () => {
     expect(await calc.touches()).to.equal(0);
   });
 
+  it('gives a by-ref result as a proxy typed Remote<Listener>, and checks rest parameters element by element', async () => {
+    const { proxy } = await startCalc();
+    const calc = await bindCalcApi(proxy);
+    const listener: Remote<Listener> = await calc.listenerFor('p:');
+    expect(isProxy(listener)).to.equal(true);
+    const notified: Promise<void> = listener.notify('one');
+    await notified;
+    expect(await calc.tell(listener, 'two')).to.equal(true);
+    release(listener);
+    expect(await calc.total('t')).to.equal('t=0');
+    expect(await calc.total('t', 1, 2, 3)).to.equal('t=6');
+    const loose = proxy as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    for (const [call, parameter] of [[() => loose.total!('t', 1, 'x'), 'values'], [() => loose.total!(), 'label']] as const) {
+      const err = await call().catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).parameter).to.equal(parameter);
+    }
+  });
+
+  it('refuses a plain object passed by value where a remote interface is expected, naming the parameter', async () => {
+    const { proxy } = await startCalc();
+    const calc = await bindCalcApi(proxy);
+    const loose = proxy as Record<string, (...a: unknown[]) => Promise<unknown>>;
+    for (const byValue of [{}, { label: 'x' }, { notify: 'not a method' }, [], null]) {
+      const err = await loose.tell!(byValue, 'm').catch((e: unknown) => e);
+      expect(err, JSON.stringify(byValue)).to.be.instanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).parameter).to.equal('listener');
+      expect((err as Error).message).to.contain('remote Listener');
+    }
+    expect(await calc.touches()).to.equal(0);
+  });
+
+  it('checks a by-ref argument of a local call by its methods: an object with them passes, one without fails', async () => {
+    const local = await bindCalcApi(new CalcImpl());
+    const heard: string[] = [];
+    expect(await local.tell({ notify: (m: string) => void heard.push(m) }, 'here')).to.equal(true);
+    expect(heard).to.deep.equal(['here']);
+    const withGetter = Object.defineProperty({}, 'notify', { get: () => () => heard.push('getter ran') });
+    for (const bad of [{}, withGetter]) {
+      const err = await local.tell(bad as Listener, 'm').catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).parameter).to.equal('listener');
+    }
+    expect(heard, 'a getter on the argument is never run').to.deep.equal(['here']);
+  });
+
   it('never reaches a member outside the interface', async () => {
     const { proxy } = await startCalc();
     const loose = proxy as Record<string, () => Promise<unknown>>;
@@ -69,6 +117,26 @@ describe('lib/cli: generated proxies and stubs in a real apartment', () => {
     }
     const bound = await bindInterface(proxy, CalcApiManifest);
     expect(await bound.invoke(99, []).catch((e: unknown) => e)).to.be.instanceOf(NoInterfaceError);
+  });
+
+  it('refuses symbol-like names, unlisted getters and fields, and odd indexes, without touching the object', async () => {
+    const { proxy } = await startCalc();
+    const loose = proxy as Record<string, () => Promise<unknown>>;
+    const names = ['leaky', 'heard', 'Symbol(Symbol.iterator)', 'Symbol.iterator', '@@iterator', 'hasOwnProperty', 'valueOf', 'prototype', ''];
+    for (const name of names) {
+      expect(await loose[name]!().catch((e: unknown) => e), name || '(call)').to.be.instanceOf(NoInterfaceError);
+    }
+    const bound = await bindInterface(proxy, CalcApiManifest);
+    expect(await bound.invoke(CalcApiManifest.methods.length, []).catch((e: unknown) => e)).to.be.instanceOf(NoInterfaceError);
+    // Not an index at all: the channel drops the message as malformed before it reaches the apartment.
+    for (const index of [-1, 1.5, Number.NaN]) {
+      expect(await bound.invoke(index, []).catch((e: unknown) => e), String(index)).to.be.instanceOf(ProtocolError);
+    }
+    const local = await bindInterface(new CalcImpl(), CalcApiManifest);
+    for (const index of [-1, 1.5, Number.NaN, CalcApiManifest.methods.length]) {
+      expect(await local.invoke(index, []).catch((e: unknown) => e), `local ${index}`).to.be.instanceOf(NoInterfaceError);
+    }
+    expect(await (await bindCalcApi(proxy)).touches(), 'the getter never ran').to.equal(0);
   });
 
   it('fails to bind on a version mismatch, or to an object of another interface', async () => {
