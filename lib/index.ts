@@ -16,6 +16,10 @@ export { setLockOrderChecking } from './shared-state/lock-order.js';
 export { named, once, NamedHandle } from './shared-state/named.js';
 export { ScriptEngine, type ScriptState, type ScriptRunOptions } from './script-engine/script-engine.js';
 export { interruptScript } from './script-engine/interrupt.js';
+export type { ScriptEngineApi } from './script-engine/script-engine-api.js';
+export {
+  bindScriptEngineApi, ScriptEngineApiProxy, ScriptEngineApiManifest, ScriptEngineApiRemote,
+} from './script-engine/generated/script-engine-api.remote.js';
 export {
   marshalInterface, unmarshalInterface, revokeMarshal, globalInterfaceTable, type MarshalKind, type MarshalToken,
 } from './interface-marshaling.js';

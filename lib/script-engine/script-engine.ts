@@ -10,6 +10,7 @@ import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { currentApartment, currentCall } from '../context.js';
 import { ApartmentError, CallTimeoutError, ScriptError, WrongThreadError } from '../errors.js';
+import { ScriptEngineApiRemote } from './generated/script-engine-api.remote.js';
 import { HostMembrane } from './host-membrane.js';
 import { compileScript, dataOf, scriptErrorOf } from './script-source.js';
 
@@ -51,6 +52,8 @@ export class ScriptEngine {
   static threading = 'script-engine';
   /** State queries and clone are answered even while a long asynchronous script holds the engine's turn. */
   static interleave = ['getState', 'clone'];
+  /** Only ScriptEngineApi's methods are callable from other apartments, with their arguments checked. */
+  static remoteInterface = ScriptEngineApiRemote;
 
   private state: ScriptState = 'uninitialized';
   private boundTo: number | undefined;

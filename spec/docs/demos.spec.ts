@@ -44,6 +44,7 @@ describe('docs/demos: the script engine (npm run demo, second part)', () => {
     const out = runDemo('script-engine/main.js');
     expect(out).to.contain("free-threaded: the editor apartment's call is allowed");
     expect(out).to.contain("the contract is now apartment: the editor's call is refused with WrongThreadError (E_UNEXPECTED)");
+    expect(out).to.contain("an unknown state sent past the typed proxy is refused at the engine's boundary: InvalidArgumentError (parameter 'next')");
     expect(out).to.contain('ada has 3, then 7');
     expect(out).to.match(/a script climbing from the scoreboard to the host's Function is refused: /);
     expect(out).to.match(/a script bug comes back as ScriptError at line 5, column \d+: \[script-threw\] RangeError/);

@@ -1,23 +1,27 @@
 // An apartment that pokes at the host's script engine: allowed while the engine is free-threaded,
 // refused once the host bound it, and able to interrupt a runaway script at any time.
-import { interruptScript, type ApartmentError } from 'apartment-runtime';
+import { bindScriptEngineApi, interruptScript, type ApartmentError } from 'apartment-runtime';
+import type { EditorApi } from './editor-api.js';
+import { EditorApiRemote } from './generated/editor-api.remote.js';
 
-type Engine = { addNamedItem(n: string, v: unknown): Promise<void>; getState(): Promise<string>; interrupt?: never };
-
-export class Editor {
+export class Editor implements EditorApi {
   static threading = 'apartment';
-  async tryToUse(engine: Engine): Promise<string> {
+  static remoteInterface = EditorApiRemote;
+
+  async tryToUse(engine: object): Promise<string> {
     try {
-      await engine.addNamedItem('fromEditor', 1);
+      await (await bindScriptEngineApi(engine)).addNamedItem('fromEditor', 1);
       return 'allowed';
     } catch (err) {
       return `refused with ${(err as Error).name} (${(err as ApartmentError).code})`;
     }
   }
-  state(engine: Engine): Promise<string> {
-    return engine.getState();
+
+  async state(engine: object): Promise<string> {
+    return (await bindScriptEngineApi(engine)).getState();
   }
-  stop(engine: Engine): Promise<boolean> {
+
+  stop(engine: object): Promise<boolean> {
     return interruptScript(engine);
   }
 }

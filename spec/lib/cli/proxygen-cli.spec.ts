@@ -18,6 +18,13 @@ describe('lib/cli: apartment-proxygen keeps checked-in output fresh', () => {
     expect(run.status, run.stderr).to.equal(0);
   });
 
+  it('--check passes on the script engine\'s generated interface and the script demo\'s', () => {
+    const engine = runCli(['lib/script-engine/script-engine-api.ts', '--out', 'lib/script-engine/generated', '--runtime-import', '../../proxygen-support.js', '--check']);
+    expect(engine.status, engine.stderr).to.equal(0);
+    const editor = runCli(['docs/demos/script-engine/editor-api.ts', '--out', 'docs/demos/script-engine/generated', '--check']);
+    expect(editor.status, editor.stderr).to.equal(0);
+  });
+
   it('--check exits 1 and names a stale file', () => {
     const out = mkdtempSync(join(tmpdir(), 'proxygen-'));
     expect(runCli([`${fixtures}calc-api.ts`, '--out', out, ...RUNTIME, '--check']).status, 'missing output is stale').to.equal(1);
