@@ -135,5 +135,6 @@ export function checkArguments(manifest: InterfaceManifest, index: number, args:
 
 function badArgument(manifest: InterfaceManifest, method: MethodSpec, p: ParamSpec, v: unknown): InvalidArgumentError {
   const what = p.rest && p.type.kind === 'array' ? `each of '...${p.name}' must be ${describeType(p.type.element)}` : `parameter '${p.name}' must be ${describeType(p.type)}`;
-  return new InvalidArgumentError(`[bad-argument] ${manifest.id}.${method.name}: ${what}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}`, { parameter: p.name });
+  const hint = p.type.kind === 'remote' ? `; pass a proxy of a ${p.type.iface}, or send your own object with byRef() (it needs the methods ${p.type.methods.join(', ')})` : '';
+  return new InvalidArgumentError(`[bad-argument] ${manifest.id}.${method.name}: ${what}, got ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}${hint}`, { parameter: p.name });
 }

@@ -90,7 +90,7 @@ describe('lib/cli: generated proxies and stubs in a real apartment', () => {
       const err = await loose.tell!(byValue, 'm').catch((e: unknown) => e);
       expect(err, JSON.stringify(byValue)).to.be.instanceOf(InvalidArgumentError);
       expect((err as InvalidArgumentError).parameter).to.equal('listener');
-      expect((err as Error).message).to.contain('remote Listener');
+      expect((err as Error).message).to.contain('remote Listener').and.contain('byRef()').and.contain('notify');
     }
     expect(await calc.touches()).to.equal(0);
   });
@@ -149,7 +149,60 @@ describe('lib/cli: generated proxies and stubs in a real apartment', () => {
   });
 });
 
+/** Type-check `files` the way a strict user project would; returns the diagnostics' messages. */
+function typecheck(files: string[]): string[] {
+  const program = ts.createProgram(files, {
+    strict: true, noEmit: true, noUnusedLocals: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true,
+    types: ['node'], typeRoots: [join(repo, 'node_modules/@types')], lib: ['lib.es2024.d.ts', 'lib.esnext.disposable.d.ts'],
+  });
+  return ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+}
+
 describe('lib/cli: emission from an inline interface', () => {
+  it('types by-ref parameters and results as remote in every shape, and the result compiles under tsc', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxygen-byref-'));
+    writeFileSync(join(dir, 'hub.ts'), [
+      '/** @remote */',
+      'export interface Peer {\n  ping(): string;\n}',
+      '/** @remote */',
+      'export interface Hub {',
+      '  join(peer: Peer, note: string, later?: (n: number) => void): number;',
+      '  joinAll(peers: Peer[], options: { lead: Peer | null; tag?: string }): void;',
+      '  find(name: string): Promise<Peer | undefined>;',
+      '  all(): Peer[];',
+      '  broadcast(text: string, ...to: Peer[]): void;',
+      '}',
+      '',
+    ].join('\n'));
+    const { files, problems } = introspect({ files: [join(dir, 'hub.ts')], names: [], outDir: dir });
+    expect(problems).to.deep.equal([]);
+    const text = emitFile(files[0]!, relative(dir, join(repo, 'lib/index.js')).replace(/\\/g, '/'));
+    writeFileSync(join(dir, 'hub.remote.ts'), text);
+    expect(text).to.contain('join(...args: [peer: Peer | Remote<Peer>, note: Parameters<Hub[\'join\']>[1], later?: Parameters<Hub[\'join\']>[2]])');
+    expect(text).to.contain('joinAll(...args: [peers: (Peer | Remote<Peer>)[], options: { lead: null | Peer | Remote<Peer>; tag?: undefined | string }])');
+    expect(text).to.contain('find(...args: Parameters<Hub[\'find\']>): Promise<undefined | Remote<Peer>>');
+    expect(text).to.contain('all(...args: Parameters<Hub[\'all\']>): Promise<(Remote<Peer>)[]>');
+    expect(text).to.contain('broadcast(...args: [text: Parameters<Hub[\'broadcast\']>[0], ...to: (Peer | Remote<Peer>)[]])');
+    // A caller's code: what the types must accept and give.
+    writeFileSync(join(dir, 'use.ts'), [
+      "import type { Remote } from '" + relative(dir, join(repo, 'lib/index.js')).replace(/\\/g, '/') + "';",
+      "import type { Peer } from './hub.js';",
+      "import type { HubProxy } from './hub.remote.js';",
+      'export async function use(hub: HubProxy, mine: Peer): Promise<string> {',
+      '  const found: Remote<Peer> | undefined = await hub.find(\'x\');',
+      '  const pinged: Promise<string> | undefined = found?.ping();',
+      '  const [first] = await hub.all();',
+      '  await hub.join(mine, \'a\');',
+      '  await hub.join(first!, \'b\', (n) => void n);',
+      '  await hub.joinAll([mine, first!], { lead: found ?? null });',
+      '  await hub.broadcast(\'hi\', mine, first!);',
+      '  return (await pinged) ?? \'\';',
+      '}',
+      '',
+    ].join('\n'));
+    expect(typecheck([join(dir, 'hub.remote.ts'), join(dir, 'use.ts')])).to.deep.equal([]);
+  });
+
   it('emits the golden text, deterministically, and it compiles under tsc', () => {
     const dir = mkdtempSync(join(tmpdir(), 'proxygen-inline-'));
     const src = join(dir, 'greeter.ts');
@@ -165,11 +218,6 @@ describe('lib/cli: emission from an inline interface', () => {
     expect(gen('apartment-runtime')).to.equal(golden);
     const out = join(dir, 'greeter.remote.ts');
     writeFileSync(out, gen(runtimeImport));
-    const program = ts.createProgram([out], {
-      strict: true, noEmit: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true,
-      types: ['node'], typeRoots: [join(repo, 'node_modules/@types')], lib: ['lib.es2024.d.ts', 'lib.esnext.disposable.d.ts'],
-    });
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    expect(diagnostics).to.deep.equal([]);
+    expect(typecheck([out])).to.deep.equal([]);
   });
 });
