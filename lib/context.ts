@@ -78,6 +78,11 @@ export function setAsyncCallTracking(on: boolean): void {
   trackAsync = on;
 }
 
+/** Whether this thread follows calls across awaits (lock-order bookkeeping follows async flows only then). */
+export function asyncCallTracking(): boolean {
+  return trackAsync;
+}
+
 /** Runtime internals: join (or, with undefined, leave) an apartment on this thread. */
 export function setCurrentApartment(context: ApartmentContext | undefined): void {
   current = context;

@@ -19,6 +19,7 @@ import { RentalRegistry } from './rental.js';
 import { InterruptService } from './script-engine/interrupt-service.js';
 import { NamedRegistry } from './shared-state/named-registry.js';
 import { named } from './shared-state/named.js';
+import { forgetHeldLocks } from './shared-state/lock-order.js';
 import { SharedResourceRegistry, type SharedLease, type SharedResourceDefinition } from './shared-resources.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import { apartmentStats, type ApartmentStats } from '../apartments/apartment-stats.js';
@@ -303,6 +304,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       await Promise.all([...this.byId.values()].map((a) => a.close()));
       await this.local.hooks.detach('close');
       this.local.endpoint.close(new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to make calls'));
+      forgetHeldLocks(0);
       setCurrentApartment(undefined);
       if (running === this) running = undefined;
     })();
@@ -383,6 +385,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.shared.dropApartment(apt.id);
     this.rentals.dropApartment(apt.id);
     this.namedObjects.dropApartment(apt.id);
+    // Its threads can release no lock any more: drop what the lock hierarchy recorded for them.
+    forgetHeldLocks(apt.id);
     for (const group of this.groups.values()) group.forget(apt);
     this.broker.forget(apt.id);
     this.local.endpoint.peerGone(apt.id, reason);

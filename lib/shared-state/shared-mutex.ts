@@ -8,7 +8,7 @@ import { isMainThread } from 'node:worker_threads';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError } from '../errors.js';
-import { checkOrder, noteReleased, noteTaken, type OrderedLock } from './lock-order.js';
+import { claimOrder, type HeldLock, type OrderClaim, type OrderedLock } from './lock-order.js';
 
 const NEXT = 0;
 const SERVING = 1;
@@ -43,14 +43,14 @@ export interface SharedMutexHandle {
 /** A held lock: unlock() (or dispose) releases it, exactly once. */
 export class LockGuard implements Disposable {
   private released = false;
-  constructor(private readonly mutex: SharedMutex, private readonly ticket: number, private readonly chain: number) {}
+  constructor(private readonly mutex: SharedMutex, private readonly ticket: number, private readonly held: HeldLock) {}
 
   unlock(): void {
     if (this.released) {
       throw new ApartmentError('E_UNEXPECTED', `[unlock-twice] '${this.mutex.name}' was already unlocked by this guard; unlock each acquisition once`);
     }
     this.released = true;
-    noteReleased(this.mutex, this.chain);
+    this.held.release();
     this.mutex.advance(this.ticket);
   }
 
@@ -88,21 +88,26 @@ export class SharedMutex implements OrderedLock {
 
   /** Take the lock now if it is free; undefined otherwise. */
   tryLock(): LockGuard | undefined {
-    checkOrder(this);
+    const claim = claimOrder(this);
     const serving = Atomics.load(this.cells, SERVING);
     if (Atomics.compareExchange(this.cells, NEXT, serving, serving + 1) !== serving) return undefined;
-    return new LockGuard(this, serving, noteTaken(this));
+    return this.grant(serving, claim);
   }
 
   /** Wait for the lock without blocking the event loop. */
   async lock(options: LockOptions = {}): Promise<LockGuard> {
-    checkOrder(this);
+    // Synchronously, before any await: the claim binds the logical call that asked (lock-order.ts).
+    const claim = claimOrder(this);
     options.signal?.throwIfAborted();
     const ticket = this.takeTicket();
     const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
     for (;;) {
       const serving = Atomics.load(this.cells, SERVING);
-      if (serving === ticket) return new LockGuard(this, ticket, noteTaken(this));
+      if (serving === ticket) {
+        // The turn is ours and stays ours; recording it in the flow waits one microtask (lock-order.ts).
+        if (claim.inFlow) await null;
+        return this.grant(ticket, claim);
+      }
       if (options.signal?.aborted) return this.abandon(ticket, new CallCanceledError(`[lock-canceled] waiting for '${this.name}' was cancelled`, { cause: options.signal.reason }));
       const left = deadline - performance.now();
       if (left <= 0) return this.abandon(ticket, this.timeoutError(options.timeoutMs!));
@@ -116,12 +121,12 @@ export class SharedMutex implements OrderedLock {
     if (isMainThread && !options.allowOnMainThread) {
       throw new ApartmentError('E_UNEXPECTED', `[lock-sync-main] lockSync('${this.name}') would block the main thread and every apartment waiting on it; use await lock(), or pass { allowOnMainThread: true } if you really mean it`);
     }
-    checkOrder(this);
+    const claim = claimOrder(this);
     const ticket = this.takeTicket();
     const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
     for (;;) {
       const serving = Atomics.load(this.cells, SERVING);
-      if (serving === ticket) return new LockGuard(this, ticket, noteTaken(this));
+      if (serving === ticket) return this.grant(ticket, claim);
       const left = deadline - performance.now();
       if (left <= 0) return this.abandon(ticket, this.timeoutError(options.timeoutMs!));
       Atomics.wait(this.cells, SERVING, serving, left === Infinity ? undefined : left);
@@ -137,6 +142,16 @@ export class SharedMutex implements OrderedLock {
       next++;
     }
     Atomics.notify(this.cells, SERVING);
+  }
+
+  /** Our turn came: record the lock under the logical call; if that fails, pass the turn on. */
+  private grant(ticket: number, claim: OrderClaim): LockGuard {
+    try {
+      return new LockGuard(this, ticket, claim.taken());
+    } catch (err) {
+      this.advance(ticket);
+      throw err;
+    }
   }
 
   [CUSTOM_MARSHAL](): CustomMarshaled {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  ApartmentError, AtomicCounter, AtomicRefCount, CallCanceledError, CallTimeoutError, LockOrderError, NonAtomicCount, SharedMutex,
+  ApartmentError, AtomicCounter, AtomicRefCount, CallCanceledError, CallTimeoutError, NonAtomicCount, SharedMutex,
   type Remote,
 } from '../../../lib/index.js';
 import type { Racer } from '../../fixtures/shared-state-classes.js';
@@ -62,33 +62,6 @@ describe('lib/shared-state: SharedMutex across apartments', () => {
     const g = mutex.lockSync({ allowOnMainThread: true });
     g.unlock();
     expect(() => g.unlock()).to.throw(ApartmentError, /unlock-twice/);
-  });
-});
-
-describe('lib/shared-state: the lock hierarchy', () => {
-  const cases: [number[], boolean][] = [
-    [[1, 2, 3], true],
-    [[1, 3], true],
-    [[2, 1], false],
-    [[1, 1], false],
-    [[3, 2, 1], false],
-    [[1, 2, 2], false],
-  ];
-  for (const [levels, valid] of cases) {
-    it(`${valid ? 'allows' : 'refuses'} taking levels ${levels.join(' → ')}`, async () => {
-      const [r] = await racers(1);
-      const answer = await r!.takeInOrder(levels);
-      if (valid) expect(answer).to.equal('ok');
-      else expect(answer).to.match(/^LockOrderError: \[lock-order\] taking 'L\d' \(level \d\) while holding 'L\d'/);
-    });
-  }
-
-  it('checks per logical call on the main thread too', async () => {
-    await startRuntime();
-    const high = await new SharedMutex({ name: 'high', level: 5 }).lock();
-    expect(() => new SharedMutex({ name: 'low', level: 1 }).tryLock()).to.throw(LockOrderError, /'low'.*'high'/);
-    high.unlock();
-    new SharedMutex({ name: 'low', level: 1 }).tryLock()!.unlock();
   });
 });
 
