@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  ApartmentError, AtomicCounter, AtomicRefCount, CallCanceledError, CallTimeoutError, NonAtomicCount, SharedMutex,
+  ApartmentError, CallCanceledError, CallTimeoutError, SharedMutex,
   type Remote,
 } from '../../../lib/index.js';
 import type { Racer } from '../../fixtures/shared-state-classes.js';
@@ -62,25 +62,5 @@ describe('lib/shared-state: SharedMutex across apartments', () => {
     const g = mutex.lockSync({ allowOnMainThread: true });
     g.unlock();
     expect(() => g.unlock()).to.throw(ApartmentError, /unlock-twice/);
-  });
-});
-
-describe('lib/shared-state: reference counts', () => {
-  it('keeps an atomic count exact under 4 apartments releasing at once', async () => {
-    const rs = await racers(4);
-    const count = new AtomicRefCount(4 * 5_000);
-    await Promise.all(rs.map((r) => r.release(count, 5_000)));
-    expect(count.value).to.equal(0);
-    expect(() => count.release()).to.throw(ApartmentError, /ref-count-negative/);
-    expect(count.addRef()).to.equal(1);
-  });
-
-  it('lets the non-atomic teaching count lose decrements (never more than it should have)', async () => {
-    const rs = await racers(4);
-    const count = new NonAtomicCount(4 * 5_000);
-    await Promise.all(rs.map((r) => r.release(count, 5_000)));
-    expect(count.value).to.be.at.least(0);
-    const counter = new AtomicCounter();
-    expect(counter.add(3)).to.equal(3);
   });
 });
