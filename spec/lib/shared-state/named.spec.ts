@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { AtomicCounter, InvalidArgumentError, named, type Remote, type Runtime } from '../../../lib/index.js';
-import type { Racer } from '../../fixtures/shared-state-classes.js';
-import { eventually, startRuntime } from '../../fixtures/runtime-fixture.js';
+import type { PoolLocker, Racer } from '../../fixtures/shared-state-classes.js';
+import { eventually, fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startRacers } from './racers.js';
 
 let rt: Runtime | undefined;
@@ -21,6 +21,30 @@ describe('lib/shared-state: named objects are created once, opened after, releas
     expect(results.map((r) => r.seen)).to.deep.equal([4242, 4242, 4242, 4242, 4242]);
     expect(inits.value.value).to.equal(1);
     await inits.close();
+  });
+
+  for (const kind of ['mutex', 'counter'] as const) {
+    it(`has exactly one creator of a named ${kind} when 5 apartments race to open it`, async () => {
+      const rs = await racers(5);
+      const created = await Promise.all(rs.map((r) => r.openNamed(kind, `race-${kind}`)));
+      expect(created.filter((c) => c)).to.have.length(1);
+      await Promise.all(rs.map((r) => r.closeNamed()));
+      expect(rt!.isNamedOpen(`race-${kind}`)).to.equal(false);
+    });
+  }
+
+  it('gives the racers one mutex and one counter: all their updates land', async () => {
+    const rs = await racers(5);
+    await Promise.all(rs.flatMap((r) => [r.openNamed('mutex', 'race-lock'), r.openNamed('counter', 'race-count')]));
+    const cell = new SharedArrayBuffer(4);
+    const rounds = await Promise.all(rs.map((r) => r.useNamed('race-lock', 'race-count', cell)));
+    expect(new Int32Array(cell)[0]).to.equal(rounds.reduce((a, b) => a + b));
+    const count = await named.counter('race-count');
+    expect(count.created).to.equal(false);
+    expect(count.value.value).to.equal(5);
+    await count.close();
+    await Promise.all(rs.map((r) => r.closeNamed()));
+    expect(rt!.isNamedOpen('race-lock')).to.equal(false);
   });
 
   it('shares one mutex and one counter by name between the host and apartments', async () => {
@@ -66,5 +90,26 @@ describe('lib/shared-state: once()', () => {
     const values = await Promise.all(rs.map((r) => r.buildOnce('config', builds)));
     expect(builds.value).to.equal(1);
     expect(new Set(values).size).to.equal(1);
+  });
+});
+
+describe('lib/shared-state: named objects from free-pool threads', () => {
+  it('opens the same named mutex, memory and counter from pool threads as from the host', async () => {
+    ({ rt } = await startRuntime({ freePoolSize: 2 }));
+    rt.registerClass('PoolLocker', { module: fixture('shared-state-classes.js'), export: 'PoolLocker' });
+    // The host creates the segment first (zeroed by its creator), as the seed document's first process does.
+    const lock = await named.mutex('pool-lock');
+    const memory = await named.memory('pool-memory', 4, (sab) => {
+      new Int32Array(sab).fill(0);
+    });
+    const calls = await named.counter('pool-calls');
+    const pool = await rt.createObject<Remote<PoolLocker>>('PoolLocker');
+    const ran = await Promise.all(Array.from({ length: 4 }, () => pool.countInNamed(10)));
+    expect(ran.map((r) => r.kind)).to.deep.equal(['pool', 'pool', 'pool', 'pool']);
+    expect(new Set(ran.map((r) => r.thread)).size).to.equal(2);
+    expect(new Int32Array(memory.value)[0]).to.equal(40);
+    expect(calls.value.value).to.equal(4);
+    await Promise.all([lock.close(), memory.close(), calls.close()]);
+    for (const name of ['pool-lock', 'pool-memory', 'pool-calls']) expect(rt.isNamedOpen(name), name).to.equal(false);
   });
 });

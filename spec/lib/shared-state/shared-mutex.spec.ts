@@ -3,8 +3,8 @@ import {
   ApartmentError, CallCanceledError, CallTimeoutError, SharedMutex,
   type Remote,
 } from '../../../lib/index.js';
-import type { Racer } from '../../fixtures/shared-state-classes.js';
-import { startRuntime } from '../../fixtures/runtime-fixture.js';
+import type { PoolLocker, Racer } from '../../fixtures/shared-state-classes.js';
+import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startRacers } from './racers.js';
 
 async function racers(n: number): Promise<Remote<Racer>[]> {
@@ -62,5 +62,24 @@ describe('lib/shared-state: SharedMutex across apartments', () => {
     const g = mutex.lockSync({ allowOnMainThread: true });
     g.unlock();
     expect(() => g.unlock()).to.throw(ApartmentError, /unlock-twice/);
+  });
+});
+
+describe('lib/shared-state: SharedMutex on free-pool threads', () => {
+  it('loses no update when calls on both pool threads and a worker apartment read-modify-write under it', async () => {
+    const { rt } = await startRuntime({ freePoolSize: 2 });
+    rt.registerClass('PoolLocker', { module: fixture('shared-state-classes.js'), export: 'PoolLocker' });
+    const pool = await rt.createObject<Remote<PoolLocker>>('PoolLocker');
+    rt.registerClass('Racer', { module: fixture('shared-state-classes.js'), export: 'Racer' });
+    const racer = await (await rt.createApartment()).createObject<Remote<Racer>>('Racer');
+    const mutex = new SharedMutex({ name: 'pool-cell' });
+    const cell = new SharedArrayBuffer(4);
+    const [ran] = await Promise.all([
+      Promise.all(Array.from({ length: 4 }, () => pool.hammer(mutex, cell, 25))),
+      racer.hammer(mutex, cell, 25),
+    ]);
+    expect(ran.map((r) => r.kind)).to.deep.equal(['pool', 'pool', 'pool', 'pool']);
+    expect(new Set(ran.map((r) => r.thread)).size).to.equal(2);
+    expect(new Int32Array(cell)[0]).to.equal(5 * 25);
   });
 });
