@@ -13,7 +13,8 @@
 //   still held where it started, plus its own. A node is a snapshot, not a shared list, because
 //   entering a store from inside lock() also reaches code that runs later in the same
 //   synchronous turn (a sibling task started right after); such code sees only what was already
-//   held when it started, not what the other task takes afterwards.
+//   held when it started, not what the other task takes afterwards — which is also why lock()
+//   records its lock in the node only after a microtask, once the turn that asked for it is over.
 //   Limit: JavaScript cannot tell an async function's steps before its first await from its
 //   caller's, so a lock taken there is also seen by a caller that did not await the function,
 //   until it is released. These flows stay on their thread: a call they make starts a new chain.
