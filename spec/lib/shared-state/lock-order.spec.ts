@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { LockOrderError, SharedMutex, type Remote } from '../../../lib/index.js';
-import { heldLocks } from '../../../lib/shared-state/held-lock-table.js';
+import { HELD_LOCK_ROWS, heldLocks } from '../../../lib/shared-state/held-lock-table.js';
 import type { Racer } from '../../fixtures/shared-state-classes.js';
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startRacers } from './racers.js';
@@ -56,6 +56,16 @@ describe('lib/shared-state: the lock hierarchy follows a logical call across apa
     const both = await Promise.all([a!.chainLocks([['p2', 2], ['p3', 3]], [c!]), b!.chainLocks([['q1', 1], ['q2', 2]], [c!])]);
     expect(both).to.deep.equal(['ok', 'ok']);
     expect(heldLocks.rowsInUse()).to.equal(0);
+  });
+});
+
+describe('lib/shared-state: the held-lock table has a limit', () => {
+  it(`refuses the lock after ${HELD_LOCK_ROWS} held at once with [lock-order-full], and recovers when they are released`, async () => {
+    const [a] = await racers(1);
+    expect(await a!.holdMany(HELD_LOCK_ROWS)).to.equal('ok');
+    expect(await a!.holdMany(HELD_LOCK_ROWS + 1)).to.match(/^ApartmentError: \[lock-order-full\] more than 512 ordered locks/);
+    expect(heldLocks.rowsInUse()).to.equal(0);
+    expect(await a!.holdMany(3)).to.equal('ok');
   });
 });
 
