@@ -23,7 +23,6 @@ import '../lib/shared-state/atomic-ref-count.js';
 import '../lib/script-engine/script-engine.js';
 import { Dispatcher } from './dispatcher.js';
 import { SharedLease } from '../lib/shared-resources.js';
-import { release } from '../marshal/proxy.js';
 
 /** What a local apartment needs from the thread that hosts it. */
 export interface LocalApartmentOptions {
@@ -74,6 +73,8 @@ export class LocalApartment implements ApartmentContext {
   /** Which script engine is running a script here now ([oid, generation]); read by the main thread's interrupt service. */
   readonly scriptGate: Int32Array;
   private readonly resetHooks: (() => void | Promise<void>)[] = [];
+  /** Shared-resource leases taken here and not yet released (a reset gives them back). */
+  private readonly leases = new Set<SharedLease<unknown>>();
   private filter: MessageFilter | undefined;
   private causalityCounter = 0;
 
@@ -134,15 +135,21 @@ export class LocalApartment implements ApartmentContext {
 
   async acquireShared<T = unknown>(name: string): Promise<SharedLease<T>> {
     const { lease, value } = await this.options.acquireShared(name);
-    return new SharedLease(value as T, async () => {
-      release(value);
+    // Two leases of one resource in this apartment share its one proxy, but each arrival brought
+    // its own reference: a lease gives back only its own, so releasing one never cuts off another.
+    const held: SharedLease<T> = new SharedLease(value as T, async () => {
+      this.leases.delete(held);
+      this.endpoint.releaseReference(value);
       await this.options.releaseShared(lease);
     });
+    this.leases.add(held);
+    return held;
   }
 
   /**
-   * Make the apartment as new for its next user (pool checkin): run reset hooks, release every
-   * reference it holds, disconnect everything it exports, forget loaded classes.
+   * Make the apartment as new for its next user (pool checkin): run reset hooks, give back its
+   * shared-resource leases, release every reference it holds, disconnect everything it exports,
+   * forget loaded classes.
    */
   async reset(): Promise<void> {
     for (const hook of this.resetHooks.splice(0)) {
@@ -152,6 +159,9 @@ export class LocalApartment implements ApartmentContext {
         this.options.warn(`[reset-hook] a reset hook failed in apartment ${this.id}: ${(err as Error)?.message ?? String(err)}`);
       }
     }
+    await Promise.all([...this.leases].map((held) => held.release().catch((err: unknown) => {
+      this.options.warn(`[reset-lease] a shared-resource lease of apartment ${this.id} could not be given back: ${(err as Error)?.message ?? String(err)}`);
+    })));
     this.endpoint.releaseAllImports();
     this.endpoint.exports.clear();
     this.loader.clear();

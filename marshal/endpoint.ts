@@ -334,15 +334,29 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     if (refs === 0) return;
     for (const [, apt, oid, kind] of refs) {
       if (apt === this.self || kind === RefKind.Value) continue;
-      const proxy = this.proxies.get(apt)?.get(oid)?.deref();
-      const state = remoteOf(proxy);
-      if (!state || state.released || state.disconnected) continue;
-      if (state.refs > 1) {
-        state.refs--;
-        this.channels.get(apt)?.post([Op.Release, oid, 1]);
-      } else {
-        this.releaseRemote(state);
-      }
+      this.releaseOne(remoteOf(this.proxies.get(apt)?.get(oid)?.deref()));
+    }
+  }
+
+  /**
+   * Give back one of the references this apartment holds on a proxy's object (one arrival's worth),
+   * keeping the proxy usable while other holders here still count on it; the last one releases it.
+   * Returns false when `value` is not a live proxy of this apartment.
+   */
+  releaseReference(value: unknown): boolean {
+    const state = remoteOf(value);
+    if (!state || state.host !== this) return false;
+    this.releaseOne(state);
+    return true;
+  }
+
+  private releaseOne(state: RemoteState | undefined): void {
+    if (!state || state.released || state.disconnected) return;
+    if (state.refs > 1) {
+      state.refs--;
+      this.channels.get(state.apartment)?.post([Op.Release, state.oid, 1]);
+    } else {
+      this.releaseRemote(state);
     }
   }
 

@@ -1,12 +1,16 @@
 import { expect } from 'chai';
-import { DisconnectedError, type Runtime, type SharedResourceDefinition } from '../../lib/index.js';
-import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import { DisconnectedError, release, type Runtime, type SharedResourceDefinition } from '../../lib/index.js';
+import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
 
-type User = { useAndRelease(name: string, rounds: number): Promise<number>; acquireAndKeep(name: string): Promise<number> };
+type User = {
+  useAndRelease(name: string, rounds: number): Promise<number>;
+  releaseOneOfTwo(name: string): Promise<number>;
+  acquireAndKeep(name: string): Promise<number>;
+};
 
-/** A resource that counts creations and disposals, and refuses use after disposal. */
+/** A resource that counts creations and disposals, and records (and refuses) any use after disposal. */
 type Counted = { disposed: boolean; use(): number };
 function countingResource(log: string[]): SharedResourceDefinition<Counted> {
   let made = 0;
@@ -15,7 +19,10 @@ function countingResource(log: string[]): SharedResourceDefinition<Counted> {
       const id = ++made;
       log.push(`create ${id}`);
       const res: Counted = { disposed: false, use: () => {
-        if (res.disposed) throw new Error(`resource ${id} used after dispose`);
+        if (res.disposed) {
+          log.push(`use after dispose of ${id}`);
+          throw new Error(`resource ${id} used after dispose`);
+        }
         return 1;
       } };
       return res;
@@ -28,19 +35,36 @@ function countingResource(log: string[]): SharedResourceDefinition<Counted> {
 }
 
 describe('lib/shared-resources: disposed only after every apartment released it', () => {
-  it('survives releases racing from many apartments: used only while alive, disposed once per life', async () => {
+  it('survives releases racing from many apartments, two leases at a time in each: never used after disposal', async () => {
     ({ rt } = await startRuntime());
     rt.registerClass('SharedUser', { module: fixture('shared-user.js'), export: 'SharedUser' });
     const log: string[] = [];
     rt.defineSharedResource('dictionary', countingResource(log));
     const users = await Promise.all([1, 2, 3, 4].map(async () => (await rt!.createApartment()).createObject<User>('SharedUser')));
-    const totals = await Promise.all(users.map((u) => u.useAndRelease('dictionary', 10)));
-    expect(totals).to.deep.equal([10, 10, 10, 10]);
+    // Each apartment runs two overlapping loops of 10 leases, two uses per lease.
+    const totals = await Promise.all(users.map((u) => u.useAndRelease('dictionary', 10).catch((e: unknown) => e)));
+    expect(totals).to.deep.equal([40, 40, 40, 40]);
+    expect(log.filter((l) => l.startsWith('use after dispose')), 'uses of a disposed resource').to.deep.equal([]);
     await eventually(() => {
       expect(rt!.sharedLeases('dictionary')).to.equal(0);
       expect(log.filter((l) => l === 'dispose').length).to.equal(log.filter((l) => l.startsWith('create')).length);
     });
     expect(log.at(-1)).to.equal('dispose');
+  });
+
+  it('keeps the resource usable through a second lease after the first one in the same apartment is released', async () => {
+    ({ rt } = await startRuntime());
+    rt.registerClass('SharedUser', { module: fixture('shared-user.js'), export: 'SharedUser' });
+    const log: string[] = [];
+    rt.defineSharedResource('model', countingResource(log));
+    const user = await (await rt.createApartment()).createObject<User>('SharedUser');
+    expect(await user.releaseOneOfTwo('model').catch((e: unknown) => e)).to.equal(3);
+    await eventually(() => {
+      expect(rt!.sharedLeases('model')).to.equal(0);
+    });
+    expect(log).to.deep.equal(['create 1', 'dispose']);
+    release(user);
+    await expectNoExports(rt);
   });
 
   it('ends the leases of an apartment that dies, then disposes', async () => {
