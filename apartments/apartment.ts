@@ -184,8 +184,11 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   }
 
   private assertLive(): void {
+    if (this.faultError) {
+      throw new DisconnectedError(`[apartment-faulted] ${this.label} faulted earlier; it serves nothing any more — create objects in a live apartment (the cause says what happened)`, { cause: this.faultError });
+    }
     if (!isLive(this.current)) {
-      throw this.faultError ?? new DisconnectedError(`[apartment-closed] ${this.label} is ${this.current}; create objects in a live apartment`);
+      throw new DisconnectedError(`[apartment-closed] ${this.label} is ${this.current}; create objects in a live apartment`);
     }
   }
 }

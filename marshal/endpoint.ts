@@ -1,7 +1,7 @@
 // An apartment's marshaling endpoint: its export table, its proxies (one per imported object,
 // COM's proxy manager), its channels to peers, and the reference-counting rules between them.
 // Owner apartment only: every method runs on the apartment's own thread.
-import { CallRejectedError, DisconnectedError, ProtocolError } from '../lib/errors.js';
+import { ApartmentFaultedError, CallCanceledError, CallRejectedError, DisconnectedError, ProtocolError } from '../lib/errors.js';
 import { CallOptions, type RetryPolicy } from './call-options.js';
 import { Channel, type ChannelHandler } from './channel.js';
 import { decodeValue, encodeArgs, encodeValue, type RefSpace } from './codec.js';
@@ -127,8 +127,25 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
 
   private async retry(err: unknown, policy: RetryPolicy, attempt: number, peer: number, oid: number, method: string | number, args: unknown[], options: CallOptions | undefined, causality: number): Promise<unknown> {
     if (!(err instanceof CallRejectedError) || err.code !== 'RPC_E_SERVERCALL_RETRYLATER' || attempt > policy.attempts) throw err;
-    if (policy.delayMs) await new Promise((r) => setTimeout(r, policy.delayMs));
+    if (policy.delayMs) await this.retryDelay(policy.delayMs, options?.signal, method, peer);
     return this.send(peer, oid, method, args, options, causality).catch((e: unknown) => this.retry(e, policy, attempt + 1, peer, oid, method, args, options, causality));
+  }
+
+  /** Wait out a retry delay; a cancel during it rejects at once with CallCanceledError. */
+  private retryDelay(ms: number, signal: AbortSignal | undefined, method: string | number, peer: number): Promise<void> {
+    const canceled = (): CallCanceledError => new CallCanceledError(`[canceled] call '${String(method)}' to ${this.options.label(peer)} was cancelled by its caller while waiting to retry`, { cause: signal?.reason });
+    if (signal?.aborted) return Promise.reject(canceled());
+    return new Promise((resolve, reject) => {
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(canceled());
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
   }
 
   // ---- ProxyHost ----
@@ -215,7 +232,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
       this.channelTo(apt).addRef(oid, 1).then(
         () => lender.post([Op.LoanReturn, loan]),
         (err: unknown) => {
-          state.disconnected = err instanceof Error ? err : new DisconnectedError(String(err));
+          state.disconnected = this.laterCallsError(apt, err instanceof Error ? err : new DisconnectedError(String(err)));
           state.refs = 0;
           lender.post([Op.LoanReturn, loan]);
         },
@@ -367,7 +384,9 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
 
   /**
    * `peer` closed or died: drop the references it held here, fail the calls this side has in
-   * flight to it, and disconnect the proxies into it (their later calls fail with `reason`).
+   * flight to it with `reason`, and disconnect the proxies into it. Their later calls fail with
+   * DisconnectedError: `reason` itself after a close, one whose cause is the fault after a fault
+   * (a fault is what in-flight calls see; an object of a dead apartment is merely disconnected).
    */
   peerGone(peer: number, reason: Error): void {
     this.exports.dropImporter(peer);
@@ -376,14 +395,21 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     ch?.close(reason);
     const table = this.proxies.get(peer);
     this.proxies.delete(peer);
+    const later = this.laterCallsError(peer, reason);
     if (table) for (const ref of table.values()) {
       const state = remoteOf(ref.deref());
-      if (state && !state.disconnected) state.disconnected = reason;
+      if (state && !state.disconnected) state.disconnected = later;
     }
     for (const [id, loan] of this.loans) {
       if (loan.state.apartment === peer) this.loans.delete(id);
       else if (loan.borrower === peer) this.onLoanReturn(undefined, id);
     }
+  }
+
+  /** What calls on a proxy into `peer` fail with once `reason` cut it off: a fault becomes the cause of a DisconnectedError. */
+  private laterCallsError(peer: number, reason: Error): Error {
+    if (!(reason instanceof ApartmentFaultedError)) return reason;
+    return new DisconnectedError(`[disconnected] ${this.options.label(peer)} faulted (${describeCause(reason)}); its objects are disconnected — create new objects in a live apartment`, { cause: reason });
   }
 
   /** Release every proxy this apartment holds (it is being reset for another user). */
@@ -411,4 +437,10 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     for (const ch of this.channels.values()) pendingCalls += ch.pendingCount;
     return { exports: this.exports.size, proxies, channels: this.channels.size, pendingCalls, loans: this.loans.size };
   }
+}
+
+/** What a fault's cause says, for the message of the DisconnectedError later calls get. */
+function describeCause(fault: ApartmentFaultedError): string {
+  const cause = fault.cause;
+  return cause instanceof Error ? cause.message : cause === undefined ? 'no cause given' : String(cause);
 }

@@ -19,6 +19,15 @@ async function expectFault(apt: Apartment, inFlight: Promise<unknown>, causeText
   expect(apt.state).to.equal('faulted');
 }
 
+/** A call made after the fault: DisconnectedError, whose cause is the fault (and its cause says why). */
+function expectDisconnectedByFault(err: unknown, causeText: RegExp): void {
+  expect(err).to.be.instanceOf(DisconnectedError);
+  expect(err).to.not.be.instanceOf(ApartmentFaultedError);
+  const fault = (err as Error).cause;
+  expect(fault).to.be.instanceOf(ApartmentFaultedError);
+  expect(String((fault as Error).cause)).to.match(causeText);
+}
+
 describe('apartments/faults: every way an apartment dies is contained', () => {
   it('an unhandled rejection faults the apartment with its cause', async () => {
     ({ rt } = await startRuntime());
@@ -38,14 +47,21 @@ describe('apartments/faults: every way an apartment dies is contained', () => {
     expect(await other.add(1)).to.equal(1);
   });
 
-  it('terminate() rejects in-flight calls with ApartmentFaultedError and disconnects its objects', async () => {
+  it('terminate() rejects in-flight calls with ApartmentFaultedError; later calls, here and elsewhere, fail with DisconnectedError', async () => {
     ({ rt } = await startRuntime());
     const apt = await rt.createApartment();
     const c = await apt.createObject<Crasher>('Crasher');
+    const holder = await (await rt.createApartment()).createObject<Holder>('Holder');
+    await holder.keep(c);
     const hang = settled(c.hang());
     await apt.terminate();
     await expectFault(apt, hang, /terminated/);
-    expect(await c.ping().catch((e: unknown) => e)).to.be.instanceOf(ApartmentFaultedError);
+    expectDisconnectedByFault(await c.ping().catch((e: unknown) => e), /terminated/);
+    expectDisconnectedByFault(await apt.createObject('Calc').catch((e: unknown) => e), /terminated/);
+    // The other apartment hears of the fault a moment later; from then on its calls are refused the same way.
+    await eventually(async () => {
+      expectDisconnectedByFault(await holder.callKept(0, 'ping').catch((e: unknown) => e), /terminated/);
+    });
   });
 
   it('releases, on the other side, the references the dead apartment held', async () => {
@@ -102,7 +118,7 @@ describe('apartments/faults: restart policy', () => {
     expect(old).to.equal(apt);
     expect(replacement.name).to.equal('phoenix');
     expect(replacement.state).to.equal('ready');
-    expect(await c.ping().catch((e: unknown) => e)).to.be.instanceOf(ApartmentFaultedError);
+    expectDisconnectedByFault(await c.ping().catch((e: unknown) => e), /code 1/);
     const fresh = await replacement.createObject<Crasher>('Crasher');
     expect(await fresh.ping()).to.equal('pong');
   });

@@ -68,7 +68,11 @@ describe('apartments/lifecycle: a fault does not take the host down', () => {
       expect((err as Error).cause).to.be.instanceOf(Error);
       expect(bad.state).to.equal('faulted');
       expect(faults).to.have.length(1);
-      expect(await crasher.ping().catch((e: unknown) => e)).to.be.instanceOf(ApartmentFaultedError);
+      // Later calls: the object is disconnected, and the fault is the cause.
+      const later = await crasher.ping().catch((e: unknown) => e);
+      expect(later).to.be.instanceOf(DisconnectedError);
+      expect(later).to.not.be.instanceOf(ApartmentFaultedError);
+      expect((later as Error).cause).to.equal(err);
       expect(await calc.add(1)).to.equal(2);
     });
   }
