@@ -38,7 +38,8 @@ export interface DispatcherOptions {
   label: string;
   admission: Admission;
   filter(): MessageFilter | undefined;
-  warn(message: string): void;
+  /** Report a problem with the call of chain `causality` (the log entry carries the caller's chain). */
+  warn(message: string, causality?: number): void;
   /** The registered class an exported object was made from, if its contract has admit() (none: no contract checks). */
   classOf?(target: object): LoadedClass | undefined;
   /** How to name an apartment in a refusal. */
@@ -155,7 +156,8 @@ export class Dispatcher implements CallDispatcher {
     try {
       verdict = filter({ category, method, callerApartment: channel.peer, causality, className: classNameOf(target) });
     } catch (err) {
-      this.options.warn(`[message-filter] the message filter of ${this.options.label} threw (${(err as Error)?.message}); the call was accepted`);
+      // The filter runs before the call does, outside its context: name the caller's chain here.
+      this.options.warn(`[message-filter] the message filter of ${this.options.label} threw (${(err as Error)?.message}); the call was accepted`, causality);
       return true;
     }
     if (verdict === 'accept') return true;

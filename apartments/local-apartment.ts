@@ -44,7 +44,8 @@ export interface LocalApartmentOptions {
   acquireShared(name: string): Promise<{ lease: number; value: unknown }>;
   releaseShared(lease: number): Promise<void>;
   label(apartment: number): string;
-  warn(message: string): void;
+  /** Log a warning; `causality` names the call chain it is about (default: the call being served, if any). */
+  warn(message: string, causality?: number): void;
   /** How objects here admit unrelated calls unless their class says otherwise. */
   reentrancy: Reentrancy;
   /** Retry policy of outgoing calls that name none. */

@@ -70,9 +70,13 @@ export class MainControl extends ControlBase {
     return this.services.place(this.caller(), className, mode, assignment as AssignmentSpec | undefined);
   }
 
-  log(level: unknown, message: unknown): void {
+  /** A worker's log line; `causality` is the call chain it is about (none: about no call). */
+  log(level: unknown, message: unknown, causality?: unknown): void {
     const lv = level === 'debug' || level === 'info' || level === 'warn' || level === 'error' ? level : 'warn';
-    this.services.log({ level: lv, message: String(message), apartment: this.caller() });
+    if (causality !== undefined && (typeof causality !== 'number' || !Number.isSafeInteger(causality))) {
+      throw new InvalidArgumentError('[log] the causality id of a log entry must be an integer', { parameter: 'causality' });
+    }
+    this.services.log({ level: lv, message: String(message), apartment: this.caller(), causality });
   }
 
   waitAdded(edge: unknown): void {

@@ -1,7 +1,7 @@
 // The body of every worker apartment: join the apartment, connect to the main apartment, say
 // Ready, then serve calls from the message loop until the runtime closes the apartment.
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { setAsyncCallTracking, setCurrentApartment } from '../lib/context.js';
+import { currentCall, setAsyncCallTracking, setCurrentApartment } from '../lib/context.js';
 import { decodeError } from '../marshal/error-codec.js';
 import { transfer } from '../marshal/by-ref.js';
 import { CONTROL_OID, Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
@@ -66,8 +66,9 @@ const apartment: LocalApartment = new LocalApartment({
   releaseShared: async (lease) => {
     await apartment.endpoint.call(0, CONTROL_OID, 'releaseShared', [lease]);
   },
-  warn(message) {
-    apartment.endpoint.call(0, CONTROL_OID, 'log', ['warn', message]).catch(() => {
+  warn(message, causality = currentCall()?.causality) {
+    // The chain travels as an argument: the log call itself is the apartment's, not the caller's.
+    apartment.endpoint.call(0, CONTROL_OID, 'log', ['warn', message, causality]).catch(() => {
       process.stderr.write(`${message}\n`);
     });
   },

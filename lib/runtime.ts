@@ -122,7 +122,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       acquireShared: (name) => this.shared.acquire(name, 0),
       releaseShared: (lease) => this.shared.release(lease, 0),
       busyChanged: (peer, busy) => this.byId.get(peer)?.setBusy(busy),
-      warn: (message) => this.log({ level: 'warn', message, apartment: 0 }),
+      warn: (message, causality = currentCall()?.causality) => this.log({ level: 'warn', message, apartment: 0, causality }),
       onLifecycle: (channel, msg) => {
         if (msg[0] === Op.Ready) this.byId.get(channel.peer)?.readyReceived();
       },
@@ -320,9 +320,11 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     return this.byId.get(id)?.label ?? `apartment ${id}`;
   }
 
+  /** Log an entry; one that does not name its chain (no `causality` key) gets the call being served here, if any. */
   private log(entry: LogEntry): void {
-    const causality = entry.causality ?? currentCall()?.causality;
-    if (causality !== undefined) entry = { ...entry, causality };
+    const causality = 'causality' in entry ? entry.causality : currentCall()?.causality;
+    entry = { level: entry.level, message: entry.message, apartment: entry.apartment };
+    if (causality !== undefined) entry.causality = causality;
     this.emit('log', entry);
     this.logger(entry);
   }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApartmentFaultedError, DisconnectedError, type Apartment, type Runtime } from '../../lib/index.js';
+import { ApartmentFaultedError, DisconnectedError, currentCall, type Apartment, type Runtime } from '../../lib/index.js';
 import type { Gate } from '../fixtures/admission-classes.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Crasher } from '../fixtures/crasher.js';
@@ -137,18 +137,25 @@ describe('apartments/faults: restart policy', () => {
 });
 
 describe('apartments/faults: unattended logging', () => {
-  it('logs structured entries with the apartment and the causality id, never prompting', async () => {
+  it('logs structured entries with the apartment and the causality id of the call they are about, never prompting', async () => {
     const { rt: started, logs } = await startRuntime();
     rt = started;
     const apt = await rt.createApartment();
     const gate = await apt.createObject<Gate>('Gate');
+    const relay = await (await rt.createApartment()).createObject<Calc>('Calc');
     await gate.install('throw');
-    expect(await gate.work()).to.equal('done');
+    // The call into the gate is made while serving a callback on the host, so its chain is known here.
+    let caller: number | undefined;
+    const result = await relay.callBack(async () => {
+      caller = currentCall()!.causality;
+      return gate.work();
+    }, 0);
+    expect(result).to.equal('done');
+    expect(caller).to.be.a('number');
     await eventually(() => {
       const entry = logs.find((e) => e.message.includes('[message-filter]'));
       expect(entry, 'a message-filter warning').to.not.equal(undefined);
-      expect(entry).to.include({ level: 'warn', apartment: apt.id });
-      expect(entry!.causality).to.be.a('number');
+      expect(entry).to.include({ level: 'warn', apartment: apt.id, causality: caller });
     });
   });
 });
