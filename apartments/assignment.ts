@@ -1,7 +1,8 @@
 // Assignment policies: which worker apartment an externally created object goes to (COM's
 // out-of-process servers, Visual Basic's thread-pool choices). A policy is a function of the
 // request and the apartments it manages; it answers one of them, or 'new' to start another.
-// Each policy in use manages its own group of apartments, created on demand.
+// Each policy in use manages its own group of apartments, created on demand; one cap (the
+// runtime's maxApartments) bounds all groups together.
 import { availableParallelism } from 'node:os';
 import { Mutex } from 'async-mutex';
 import { InvalidArgumentError } from '../lib/errors.js';
@@ -96,9 +97,52 @@ export function definePolicy(spec: AssignmentSpec, defaultSize = availableParall
 }
 
 /**
+ * The cap on the apartments assignment policies start, shared by every group of one runtime: a
+ * caller cannot escape it by naming a new policy (each new function would otherwise get a group,
+ * and a cap, of its own). Slots are taken before an apartment starts, so two groups deciding at
+ * once never both take the last one. Main apartment only.
+ */
+export class ApartmentBudget {
+  private readonly groups = new Set<AssignmentGroup>();
+  private starting = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(readonly cap: number) {}
+
+  /** Runtime internals: count this group's apartments against the cap. */
+  join(group: AssignmentGroup): void {
+    this.groups.add(group);
+  }
+
+  /** Live apartments of every group. */
+  get apartments(): readonly Apartment[] {
+    return [...this.groups].flatMap((g) => g.apartments);
+  }
+
+  /** Take a slot for an apartment about to start, or return false at the cap. */
+  reserve(): boolean {
+    if (this.apartments.length + this.starting >= this.cap) return false;
+    this.starting++;
+    return true;
+  }
+
+  /** The apartment of a reserved slot started (and joined its group) or failed to. */
+  settle(): void {
+    this.starting--;
+    for (const wake of this.waiting.splice(0)) wake();
+  }
+
+  /** Resolves when a slot that is starting now settles. */
+  nextSettle(): Promise<void> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+}
+
+/**
  * The apartments one policy manages. Decisions are serialized (two objects placed at once never
- * both start "the one" shared apartment). At `cap` apartments a policy that asks for a new one gets
- * the least-loaded existing apartment instead (documented in docs/assignment.md).
+ * both start "the one" shared apartment). When the budget is spent, a policy that asks for a new
+ * apartment gets its own least-loaded apartment instead, or, having none, the least-loaded one of
+ * all policies (documented in docs/assignment.md).
  */
 export class AssignmentGroup {
   private members: Apartment[] = [];
@@ -107,9 +151,11 @@ export class AssignmentGroup {
 
   constructor(
     readonly definition: PolicyDefinition,
-    private readonly cap: number,
+    private readonly budget: ApartmentBudget,
     private readonly start: (name: string, group: AssignmentGroup) => Promise<Apartment>,
-  ) {}
+  ) {
+    budget.join(this);
+  }
 
   get apartments(): readonly Apartment[] {
     return this.members.filter((a) => isLive(a.state));
@@ -129,15 +175,7 @@ export class AssignmentGroup {
       const live = this.apartments;
       if (this.definition.needsLoad) await Promise.all(live.map((a) => a.refreshLoad()));
       const choice = this.definition.pick(request, live);
-      if (choice === 'new') {
-        if (live.length >= this.cap) {
-          const fallback = pickLeastLoaded(await this.loaded(live));
-          return fallback;
-        }
-        const apt = await this.start(`${this.definition.name}-${++this.started}`, this);
-        this.members.push(apt);
-        return apt;
-      }
+      if (choice === 'new') return this.startOrShare(live);
       if (!live.includes(choice)) {
         throw new InvalidArgumentError(`[assignment] policy '${this.definition.name}' returned an apartment it was not offered; return one of the apartments passed in, or 'new'`, { parameter: 'assignment' });
       }
@@ -146,8 +184,26 @@ export class AssignmentGroup {
     });
   }
 
-  private async loaded(apartments: readonly Apartment[]): Promise<readonly Apartment[]> {
-    if (!this.definition.needsLoad) await Promise.all(apartments.map((a) => a.refreshLoad()));
-    return apartments;
+  /** Start a new apartment if the budget allows; at the cap, share the least-loaded one there is. */
+  private async startOrShare(live: readonly Apartment[]): Promise<Apartment> {
+    if (!this.budget.reserve()) {
+      const candidates = live.length > 0 ? live : this.budget.apartments;
+      // Every slot is taken by apartments still starting (concurrent first uses): wait for one.
+      if (candidates.length === 0) {
+        await this.budget.nextSettle();
+        return this.startOrShare(this.apartments);
+      }
+      await Promise.all(candidates.map((a) => a.refreshLoad()));
+      const shared = pickLeastLoaded(candidates);
+      await shared.ready;
+      return shared;
+    }
+    try {
+      const apt = await this.start(`${this.definition.name}-${++this.started}`, this);
+      this.members.push(apt);
+      return apt;
+    } finally {
+      this.budget.settle();
+    }
   }
 }

@@ -6,7 +6,7 @@ import type * as TypedEmitterTypes from 'typed-emitter';
 import { Apartment } from '../apartments/apartment.js';
 import { isLive } from '../apartments/apartment-state.js';
 import type { Reentrancy, WaitEdge } from '../apartments/admission.js';
-import { AssignmentGroup, definePolicy, type AssignmentSpec } from '../apartments/assignment.js';
+import { ApartmentBudget, AssignmentGroup, definePolicy, type AssignmentSpec } from '../apartments/assignment.js';
 import { DeadlockDetector } from '../apartments/deadlock-detector.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import { MainControl } from '../apartments/main-control.js';
@@ -50,7 +50,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly byId = new Map<number, Apartment>();
   private readonly groups = new Map<unknown, AssignmentGroup>();
   private readonly defaultAssignment: AssignmentSpec;
-  private readonly maxApartments: number;
+  /** One cap on the apartments of every assignment policy together. */
+  private readonly budget: ApartmentBudget;
   private readonly idleTimeouts = new Map<Apartment, number>();
   private readonly broker: ConnectionBroker;
   private readonly shared: SharedResourceRegistry;
@@ -94,7 +95,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     const timeout = settings.defaultTimeoutMs;
     this.defaultTimeoutMs = timeout;
     this.logger = settings.logger;
-    this.maxApartments = settings.maxApartments;
+    this.budget = new ApartmentBudget(settings.maxApartments);
     this.defaultAssignment = settings.assignment;
     this.freePoolSize = settings.freePoolSize;
     this.groupFor(this.defaultAssignment);
@@ -363,7 +364,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     let group = this.groups.get(key);
     if (!group) {
       const definition = definePolicy(spec);
-      group = new AssignmentGroup(definition, this.maxApartments, (name) => this.createApartment({ name }));
+      group = new AssignmentGroup(definition, this.budget, (name) => this.createApartment({ name }));
       this.groups.set(key, group);
     }
     return group;

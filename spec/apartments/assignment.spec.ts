@@ -130,3 +130,29 @@ describe('apartments/assignment: custom policies, per-call policies and the cap'
     expect(r.apartments).to.have.length(2);
   });
 });
+
+describe('apartments/assignment: one cap for every policy together', () => {
+  it('keeps a round-robin pool larger than the cap within the cap', async () => {
+    const r = await start({ assignment: { policy: 'round-robin', apartments: 5 }, maxApartments: 2 });
+    const { where } = await place(5, () => r.createObject<Tally>('Tally'));
+    expect(new Set(where).size).to.equal(2);
+    expect(r.apartments).to.have.length(2);
+  });
+
+  it('is not escaped by a new user function per creation: each lands in an existing apartment at the cap', async () => {
+    const r = await start({ maxApartments: 2 });
+    const { where } = await place(4, () => r.createObjectWith<Tally>({ assignment: () => 'new' }, 'Tally'));
+    expect(new Set(where).size).to.equal(2);
+    expect(r.apartments).to.have.length(2);
+  });
+
+  it('counts the apartments of different policies against one cap', async () => {
+    const r = await start({ assignment: { policy: 'round-robin', apartments: 3 }, maxApartments: 3 });
+    const pooled = await place(2, () => r.createObject<Tally>('Tally'));
+    const own = await place(3, () => r.createObjectWith<Tally>({ assignment: 'thread-per-object' }, 'Tally'));
+    expect(r.apartments).to.have.length(3);
+    // The one slot left went to thread-per-object; after that it shares its own apartment.
+    expect(new Set(own.where).size).to.equal(1);
+    expect(own.where.some((w) => pooled.where.includes(w))).to.equal(false);
+  });
+});
