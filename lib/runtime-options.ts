@@ -18,7 +18,7 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** How externally created objects are assigned to worker apartments (default 'single-thread'). */
   assignment?: AssignmentSpec;
-  /** The most apartments any one assignment policy may start (default 64); see docs/assignment.md. */
+  /** The most apartments all assignment policies together may start (default 64); see docs/assignment.md. */
   maxApartments?: number;
   /** How objects admit unrelated calls while they await (default 'turn-based'; classes may override). */
   reentrancy?: Reentrancy;
