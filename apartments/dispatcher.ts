@@ -12,6 +12,7 @@ import { CONTROL_OID, type CallMessage, type WireRefs } from '../marshal/protoco
 import { invokeMember, methodName } from '../marshal/stub.js';
 import type { Admission, MessageFilter, QueuedTicket, Turn, Untracked } from './admission.js';
 import type { LoadedClass } from './class-loader.js';
+import { isInputSync } from './input-sync.js';
 
 /** A call being served (or waiting its turn); the abort controller is made only if asked for. */
 class ServedCall implements CallInfo {
@@ -19,7 +20,7 @@ class ServedCall implements CallInfo {
   private canceled = false;
   started = false;
   ticket: QueuedTicket | undefined;
-  constructor(readonly callerApartment: number, readonly causality: number, readonly refs: WireRefs) {}
+  constructor(readonly callerApartment: number, readonly causality: number, readonly refs: WireRefs, readonly inputSync: boolean) {}
 
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
@@ -88,7 +89,7 @@ export class Dispatcher implements CallDispatcher {
     const refs = msg[5];
     const causality = msg[6];
     const name = methodName(target, method);
-    const served = new ServedCall(channel.peer, causality, refs);
+    const served = new ServedCall(channel.peer, causality, refs, !control && isInputSync(target, name));
     const admission = this.options.admission;
     const turn = admission.enter(target, name, causality, control);
     if (turn !== undefined) {

@@ -22,6 +22,7 @@ import '../lib/shared-state/shared-mutex.js';
 import '../lib/shared-state/atomic-ref-count.js';
 import '../lib/script-engine/script-engine.js';
 import { Dispatcher } from './dispatcher.js';
+import { refuseCallOutInInputSync } from './input-sync.js';
 import { SharedLease } from '../lib/shared-resources.js';
 
 /** What a local apartment needs from the thread that hosts it. */
@@ -105,6 +106,7 @@ export class LocalApartment implements ApartmentContext {
       dispatcher: this.dispatcher,
       causality: () => currentCall()?.causality ?? this.newCausality(),
       retry: options.retry,
+      refuseCallOut: (method, peer) => refuseCallOutInInputSync(`call '${method}'`, options.label(peer)),
       onUnreferenced: options.onUnreferenced,
       busyChanged: options.busyChanged,
       connect: options.connect,
@@ -182,11 +184,13 @@ export class LocalApartment implements ApartmentContext {
   }
 
   async createObject<T = unknown>(className: string, ...args: unknown[]): Promise<T> {
+    this.assertMayPlace(className);
     return (await this.createAt(await this.options.place(className, 'external'), className, args)) as T;
   }
 
   async createObjectWith<T = unknown>(options: { assignment?: AssignmentSpec }, className: string, ...args: unknown[]): Promise<T> {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('[create-options] createObjectWith needs an options object first', { parameter: 'options' });
+    this.assertMayPlace(className);
     return (await this.createAt(await this.options.place(className, 'external', options.assignment), className, args)) as T;
   }
 
@@ -210,9 +214,17 @@ export class LocalApartment implements ApartmentContext {
     }
   }
 
+  /** External creation asks the runtime where to go (and may start an apartment): not from an input-synchronous call. */
+  private assertMayPlace(className: string): void {
+    const refused = refuseCallOutInInputSync(`creating '${className}' through the assignment policy`, 'the runtime');
+    if (refused) throw refused;
+  }
+
   /** Create `className` in apartment `target`: here directly, elsewhere through its control object. */
   async createAt(target: number, className: string, args: unknown[]): Promise<unknown> {
     if (target === this.id) return this.loader.construct(className, args);
+    const refused = refuseCallOutInInputSync(`creating '${className}'`, this.options.label(target));
+    if (refused) throw refused;
     return this.endpoint.call(target, CONTROL_OID, 'createObject', [className, args]);
   }
 }

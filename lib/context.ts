@@ -39,6 +39,8 @@ export interface CallInfo {
   readonly causality: number;
   /** Aborted when the caller cancels the call or it passes its deadline; read it at the start. */
   readonly signal: AbortSignal;
+  /** The method is input-synchronous (its class lists it in `static inputSync`): it may not call other apartments. */
+  readonly inputSync?: boolean;
 }
 
 // Per thread: set when the thread joins an apartment, cleared when it leaves.

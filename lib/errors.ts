@@ -25,7 +25,8 @@ export type ApartmentErrorCode =
   | 'RPC_E_INVALID_DATAPACKET'
   | 'RPC_E_VERSION_MISMATCH'
   | 'ERROR_BUSY'
-  | 'SCRIPT_E_RECORDED';
+  | 'SCRIPT_E_RECORDED'
+  | 'RPC_E_CANTCALLOUT_ININPUTSYNCCALL';
 
 /** Options every runtime error accepts; `cause` follows the standard Error option. */
 export interface ApartmentErrorOptions {
@@ -101,6 +102,13 @@ export class ApartmentFaultedError extends ApartmentError {
 export class DeadlockError extends ApartmentError {
   constructor(message: string, options?: ApartmentErrorOptions) {
     super('ERROR_POSSIBLE_DEADLOCK', message, options);
+  }
+}
+
+/** An input-synchronous method tried to call another apartment while it runs (RPC_E_CANTCALLOUT_ININPUTSYNCCALL). */
+export class CantCallOutError extends ApartmentError {
+  constructor(message: string, options?: ApartmentErrorOptions) {
+    super('RPC_E_CANTCALLOUT_ININPUTSYNCCALL', message, options);
   }
 }
 
@@ -190,7 +198,7 @@ export const errorClasses: Readonly<Record<string, new (...args: never[]) => Err
   Object.assign(Object.create(null) as Record<string, new (...args: never[]) => Error>, {
     Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError, AggregateError,
     ApartmentError, WrongThreadError, NotInitializedError, ChangedModeError, DisconnectedError,
-    CallRejectedError, CallCanceledError, CallTimeoutError, ApartmentFaultedError, DeadlockError,
+    CallRejectedError, CallCanceledError, CallTimeoutError, ApartmentFaultedError, DeadlockError, CantCallOutError,
     ContractViolationError, ClassNotRegisteredError, ModuleLoadError, NoInterfaceError,
     InvalidArgumentError, MarshalError, ProtocolError, LockOrderError, InUseError, ScriptError,
   }),

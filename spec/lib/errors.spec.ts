@@ -11,6 +11,7 @@ const cases: [new (message: string) => errors.ApartmentError, string][] = [
   [errors.CallTimeoutError, 'RPC_E_TIMEOUT'],
   [errors.ApartmentFaultedError, 'RPC_E_SERVERFAULT'],
   [errors.DeadlockError, 'ERROR_POSSIBLE_DEADLOCK'],
+  [errors.CantCallOutError, 'RPC_E_CANTCALLOUT_ININPUTSYNCCALL'],
   [errors.ContractViolationError, 'RPC_E_WRONG_THREAD'],
   [errors.ClassNotRegisteredError, 'REGDB_E_CLASSNOTREG'],
   [errors.ModuleLoadError, 'CO_E_ERRORINDLL'],
