@@ -43,6 +43,10 @@ describe('apartments/assignment: round-robin', () => {
     const r = await start({ assignment: { policy: 'round-robin', apartments: 5 } });
     const first = await place(2, () => r.createObject<Tally>('Tally'));
     for (const o of first.objs) release(o);
+    // Wait until apartments 1 and 2 really hold nothing: the next picks are made on empty apartments.
+    await eventually(async () => {
+      for (const id of first.where) expect((await r.apartments.find((a) => a.id === id)!.stats()).exports, `apartment ${id} exports`).to.equal(0);
+    });
     const next = await place(3, () => r.createObject<Tally>('Tally'));
     expect(next.where.some((w) => first.where.includes(w))).to.equal(false);
     expect(new Set([...first.where, ...next.where]).size).to.equal(5);
@@ -61,6 +65,26 @@ describe('apartments/assignment: least-loaded', () => {
       release(again);
       expect(w).to.equal(where[1]);
     });
+  });
+});
+
+describe('apartments/assignment: least-loaded breaks ties by queued calls', () => {
+  it('picks, among apartments with as many live objects, the one with fewer calls waiting', async () => {
+    const r = await start({ assignment: { policy: 'least-loaded', apartments: 2 } });
+    const { objs, where } = await place(2, () => r.createObject<Tally>('Tally'));
+    expect(new Set(where).size).to.equal(2);
+    // One object each; the first apartment, which a plain tie would pick, gets a call waiting for its turn.
+    const first = r.apartments.find((a) => a.id === where[0])!;
+    const busy = objs[0]!.busy();
+    const queued = objs[0]!.where();
+    await eventually(async () => {
+      expect((await first.stats()).queuedCalls).to.equal(1);
+    });
+    const next = await r.createObject<Tally>('Tally');
+    expect(await next.where()).to.equal(where[1]);
+    expect(await objs[0]!.free()).to.equal(1);
+    await busy;
+    expect(await queued).to.equal(where[0]);
   });
 });
 
@@ -114,13 +138,25 @@ describe('apartments/assignment: custom policies, per-call policies and the cap'
     expect(err).to.be.instanceOf(InvalidArgumentError);
   });
 
-  it('lets one creation pick its own policy, from the host or from inside an apartment', async () => {
+  it('lets one creation pick its own policy from the host', async () => {
     const r = await start({ assignment: 'single-thread' });
     const a = await r.createObject<Tally>('Tally');
     const b = await r.createObjectWith<Tally>({ assignment: 'thread-per-object' }, 'Tally');
     expect(await a.where()).to.not.equal(await b.where());
     const w = await r.createObject<Widget>('Widget');
     expect(await w.where()).to.equal(await a.where());
+  });
+
+  it('lets code inside an apartment create through the policy: a proxy when the object lands elsewhere, the object itself when it lands here', async () => {
+    const r = await start({ assignment: 'single-thread' });
+    const a = await r.createObject<Tally>('Tally');
+    const home = await a.where();
+    const elsewhere = await a.createFromHere('thread-per-object');
+    expect(elsewhere.where).to.not.equal(home);
+    expect(elsewhere.where).to.not.equal(0);
+    expect(elsewhere.proxy).to.equal(true);
+    // The runtime's policy (single-thread) sends it to the one apartment: the creator's own.
+    expect(await a.createFromHere()).to.deep.equal({ where: home, proxy: false });
   });
 
   it('at the cap, sends a new object to the least-loaded apartment the policy has', async () => {
