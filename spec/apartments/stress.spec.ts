@@ -20,7 +20,19 @@ function random(seed: number): () => number {
   };
 }
 
-const EXPECTED = [ApartmentFaultedError, DisconnectedError, CallCanceledError];
+/**
+ * Whether a failure is one this scenario causes. A call made straight to an object of the crashed
+ * apartment fails with ApartmentFaultedError while the crash is not yet known to the host (it was
+ * in flight), and with DisconnectedError caused by the fault once it is; a cancelled call with
+ * CallCanceledError. A call to a surviving apartment fails only when that apartment itself called
+ * the crashed one, in flight or later.
+ */
+function expectedFailure(e: unknown, op: { direct: boolean; afterFault: boolean; canceling: boolean }): boolean {
+  if (op.canceling && e instanceof CallCanceledError) return true;
+  const fromFault = e instanceof DisconnectedError && (e as Error).cause instanceof ApartmentFaultedError;
+  if (op.direct) return op.afterFault ? fromFault : e instanceof ApartmentFaultedError;
+  return e instanceof ApartmentFaultedError || fromFault;
+}
 
 describe('apartments/stress: random calls, callbacks, cancellations and a crash', () => {
   it('ends with no pending call, no leaked export and the host alive', async () => {
@@ -36,33 +48,44 @@ describe('apartments/stress: random calls, callbacks, cancellations and a crash'
       calcs.push(await a.createObject<Calc>('Calc'));
       holders.push(await a.createObject<Holder>('Holder'));
     }
+    const onVictim = new Set<unknown>([calcs[3], holders[3]]);
     for (const h of holders) await h.keep(pick(calcs));
     const crasher = await victim.createObject<Crasher>('Crasher');
     const unexpected: unknown[] = [];
     const ops: Promise<unknown>[] = [];
     let callbacks = 0;
+    let canceled = 0;
+    let crash: Promise<unknown> | undefined;
     for (let i = 0; i < 400; i++) {
-      if (i === 200) ops.push(crasher.exit(7).catch(() => 'crashed'));
+      if (i === 200) crash = crasher.exit(7).catch((e: unknown) => e);
       const r = rnd();
       let p: Promise<unknown>;
-      if (r < 0.3) p = pick(calcs).add(1);
-      else if (r < 0.5) p = pick(calcs).callBack((x: number) => ++callbacks + x, i);
-      else if (r < 0.65) p = pick(holders).keep(pick(calcs));
-      else if (r < 0.8) p = pick(holders).callKept(0, 'add', 1);
+      let target: unknown;
+      let canceling = false;
+      const afterFault = victim.state === 'faulted';
+      if (r < 0.3) p = (target = pick(calcs)).add(1);
+      else if (r < 0.5) p = (target = pick(calcs)).callBack((x: number) => ++callbacks + x, i);
+      else if (r < 0.65) p = (target = pick(holders)).keep(pick(calcs));
+      else if (r < 0.8) p = (target = pick(holders)).callKept(0, 'add', 1);
       else {
         const ac = new AbortController();
-        p = pick(calcs).slowAdd(1, 5, callOptions({ signal: ac.signal }));
+        canceling = true;
+        p = (target = pick(calcs)).slowAdd(1, 5, callOptions({ signal: ac.signal }));
         setTimeout(() => ac.abort(), Math.floor(rnd() * 8));
       }
+      const op = { direct: onVictim.has(target), afterFault, canceling };
       ops.push(p.catch((e: unknown) => {
+        if (e instanceof CallCanceledError) canceled++;
         // Failures must be the ones this scenario causes; anything else is a bug.
-        if (!EXPECTED.some((cls) => e instanceof cls)) unexpected.push(e);
+        if (!expectedFailure(e, op)) unexpected.push({ op, error: String((e as Error).stack ?? e) });
         return e;
       }));
       if (i % 25 === 0) await new Promise((r2) => setImmediate(r2));
     }
     await Promise.all(ops);
-    expect(unexpected.map((e) => String((e as Error).stack ?? e)), `seed ${seed}`).to.deep.equal([]);
+    expect(unexpected, `seed ${seed}`).to.deep.equal([]);
+    expect(await crash, 'the crashing call itself was in flight').to.be.instanceOf(ApartmentFaultedError);
+    expect(canceled, 'calls actually cancelled').to.be.greaterThan(0);
     expect(victim.state).to.equal('faulted');
 
     const survivors = apts.filter((a) => a.state === 'ready');
