@@ -9,6 +9,8 @@ export interface ApartmentStats extends EndpointStats {
   queuedCalls: number;
   /** Call chains running here, not counting the stats call itself. */
   runningCalls: number;
+  /** Registered classes loaded here (a pool checkin forgets them). */
+  loadedClasses: number;
 }
 
 /** Read an apartment's counts (from its own thread). */
@@ -17,5 +19,6 @@ export function apartmentStats(apartment: LocalApartment): ApartmentStats {
     ...apartment.endpoint.stats(),
     queuedCalls: apartment.admission.queuedCalls,
     runningCalls: apartment.admission.runningChains(currentCall()?.causality ?? -1),
+    loadedClasses: apartment.loader.size,
   };
 }

@@ -36,6 +36,11 @@ export class ClassLoader {
    */
   makeLeaseHandle: ((loaded: LoadedClass, args: unknown[]) => object) | undefined;
 
+  /** How many classes are loaded (or loading) here. */
+  get size(): number {
+    return this.cache.size;
+  }
+
   /** Forget every loaded class (a pooled apartment is being reset). */
   clear(): void {
     this.cache.clear();

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
-import { CallTimeoutError, DisconnectedError, type Runtime } from '../../lib/index.js';
+import { CallTimeoutError, DisconnectedError, release, type Runtime } from '../../lib/index.js';
 import type { Tally } from '../fixtures/assignment-classes.js';
-import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import type { Calc } from '../fixtures/calc.js';
+import type { Holder } from '../fixtures/holder.js';
+import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
 
@@ -41,6 +43,48 @@ describe('apartments/pool: checkout and checkin', () => {
     const fresh = await next.createObject<Tally>('Tally');
     expect(await fresh.globalCount()).to.equal(1);
     expect(await fresh.resets()).to.deep.equal(['reset at 2']);
+  });
+
+  it('forgets the classes it loaded and releases every reference it held, here and in other apartments', async () => {
+    const r = await start();
+    const pool = r.createPool({ size: 1 });
+    const lease = await pool.checkout();
+    const holder = await lease.createObject<Holder>('Holder');
+    const peer = await r.createApartment();
+    const calc = await peer.createObject<Calc>('Calc');
+    await holder.keep(() => 'a host callback');
+    await holder.keep(calc);
+    // Only the pooled apartment keeps the calc from now on.
+    release(calc);
+    expect(r.stats().exports, 'the host callback, held by the pooled apartment').to.equal(1);
+    expect((await peer.stats()).exports).to.equal(1);
+    expect((await lease.stats()).loadedClasses).to.be.greaterThan(0);
+    await lease.checkin();
+    await eventually(async () => {
+      expect(r.stats().exports, 'main exports').to.equal(0);
+      expect((await peer.stats()).exports, 'peer exports').to.equal(0);
+    });
+    const next = await pool.checkout();
+    const s = await next.stats();
+    expect(s.loadedClasses, 'classes still loaded after checkin').to.equal(0);
+    expect(s.proxies, 'references still held after checkin').to.equal(0);
+    expect(s.exports).to.equal(0);
+  });
+
+  it('gives back the shared-resource leases the apartment held', async () => {
+    const r = await start();
+    r.registerClass('SharedUser', { module: fixture('shared-user.js'), export: 'SharedUser' });
+    const log: string[] = [];
+    r.defineSharedResource('cache', { create: () => ({ use: () => 1 }), dispose: () => void log.push('dispose') });
+    const pool = r.createPool({ size: 1 });
+    const lease = await pool.checkout();
+    const user = await lease.createObject<{ acquireAndKeep(name: string): Promise<number> }>('SharedUser');
+    expect(await user.acquireAndKeep('cache')).to.equal(1);
+    expect(await user.acquireAndKeep('cache')).to.equal(1);
+    expect(r.sharedLeases('cache')).to.equal(2);
+    await lease.checkin();
+    expect(r.sharedLeases('cache')).to.equal(0);
+    expect(log).to.deep.equal(['dispose']);
   });
 
   it('refuses use of an apartment after it was checked in', async () => {
