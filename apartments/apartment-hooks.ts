@@ -27,6 +27,7 @@ export class HookRunner {
   private readonly attached: { registration: HooksRegistration; hooks: ApartmentHooks }[] = [];
   private readonly known = new Set<string>();
   private settled: Promise<void> = Promise.resolve();
+  private pending = 0;
   private detached = false;
 
   constructor(
@@ -39,12 +40,20 @@ export class HookRunner {
     return this.settled;
   }
 
+  /** Whether an attach registered here has not finished yet (calls are held meanwhile). */
+  get attaching(): boolean {
+    return this.pending > 0;
+  }
+
   /** Load a hooks module and run its attach here; registering the same module twice is a no-op. */
   register(registration: HooksRegistration): Promise<void> {
     const key = `${registration.module}#${registration.export}`;
     if (this.known.has(key)) return this.settled;
     this.known.add(key);
-    this.settled = this.settled.then(() => this.attach(registration));
+    this.pending++;
+    this.settled = this.settled.then(() => this.attach(registration)).finally(() => {
+      this.pending--;
+    });
     return this.settled;
   }
 

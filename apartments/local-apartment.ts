@@ -15,6 +15,7 @@ import { Admission, type MessageFilter, type Reentrancy, type WaitReporter } fro
 import { ClassLoader } from './class-loader.js';
 import type { AssignmentSpec } from './assignment.js';
 import { HookRunner } from './apartment-hooks.js';
+import { HookGate } from './hook-gate.js';
 import { FreeObjects, type FreeClass } from './free-objects.js';
 import { MarshalTable } from './marshal-table.js';
 // Shared-state value types (mutexes, counts) must be rebuildable in every apartment that receives one.
@@ -103,7 +104,9 @@ export class LocalApartment implements ApartmentContext {
     this.endpoint = new Endpoint({
       self: options.id,
       defaultTimeoutMs: options.defaultTimeoutMs,
-      dispatcher: this.dispatcher,
+      // Worker apartments hold user calls while an attach hook runs there (replayed ones included);
+      // the main apartment runs its attach when the host registers, outside any call.
+      dispatcher: options.kind === 'main' ? this.dispatcher : new HookGate(this.dispatcher, this.hooks, (c) => this.admission.classify(c) === 'nested'),
       causality: () => currentCall()?.causality ?? this.newCausality(),
       retry: options.retry,
       refuseCallOut: (method, peer) => refuseCallOutInInputSync(`call '${method}'`, options.label(peer)),

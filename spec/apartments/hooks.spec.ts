@@ -5,6 +5,8 @@ import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.j
 
 let rt: Runtime | undefined;
 
+type Probe = { seen(): string[] };
+
 let channel: BroadcastChannel | undefined;
 afterEach(() => {
   channel?.close();
@@ -19,18 +21,24 @@ function listen(): string[] {
 }
 
 describe('apartments/hooks: attach and detach notifications', () => {
-  it('replays attach in apartments that existed before registration, and attaches new ones before they serve', async () => {
+  it('replays attach in an existing apartment before its next call, and attaches a new one before its first', async () => {
     const seen = listen();
     ({ rt } = await startRuntime());
     rt.registerClass('HookProbe', { module: fixture('hooks-module.js'), export: 'HookProbe' });
-    await rt.createApartment({ name: 'early' });
-    await rt.registerApartmentHooks({ module: fixture('hooks-module.js'), export: 'hooks' });
+    const early = await rt.createApartment({ name: 'early' });
+    const earlyProbe = await early.createObject<Probe>('HookProbe');
+    expect(await earlyProbe.seen()).to.deep.equal([]);
+    // The attach takes a while; a call made while it is being replayed must wait for it.
+    const registering = rt.registerApartmentHooks({ module: fixture('hooks-module.js'), export: 'slowHooks' });
+    expect(await earlyProbe.seen()).to.deep.equal(['attach early']);
+    await registering;
     const late = await rt.createApartment({ name: 'late' });
-    const probe = await late.createObject<{ seen(): string[] }>('HookProbe');
+    const probe = await late.createObject<Probe>('HookProbe');
     expect(await probe.seen()).to.deep.equal(['attach late']);
     await eventually(() => {
       expect(seen).to.include.members(['attach main', 'attach early', 'attach late']);
     });
+    expect(seen.indexOf('attach early'), 'replayed before the new apartment existed').to.be.lessThan(seen.indexOf('attach late'));
   });
 
   it('detaches on close and on a fault, and not twice', async () => {
@@ -46,6 +54,12 @@ describe('apartments/hooks: attach and detach notifications', () => {
       expect(seen).to.include.members(['detach closing close', 'detach dying fault']);
     });
     expect(seen.filter((s) => s.startsWith('detach closing'))).to.have.length(1);
+    // Each apartment's notes arrive in the order it made them: attach first, detach after.
+    for (const name of ['closing', 'dying']) {
+      const attached = seen.indexOf(`attach ${name}`);
+      expect(attached, `attach ${name}`).to.be.greaterThan(-1);
+      expect(attached, `attach ${name} before its detach`).to.be.lessThan(seen.findIndex((s) => s.startsWith(`detach ${name}`)));
+    }
   });
 
   it('reports a hook that throws and keeps the apartment serving', async () => {

@@ -1,0 +1,57 @@
+// Holds the calls that arrive at a worker apartment while an attach hook is still running there,
+// so a module's `attach` — also one replayed in an apartment that already serves objects — runs
+// before any call it could serve. Held calls are dispatched in arrival order once every pending
+// attach has finished. Exempt: the runtime's control calls, and calls of a chain already running
+// here (a callback the attach itself caused), which would otherwise wait for the attach that waits
+// for them. A held call that its caller cancels is dropped. Owner apartment only.
+import type { Channel } from '../marshal/channel.js';
+import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
+import { CONTROL_OID, type CallMessage } from '../marshal/protocol.js';
+import type { HookRunner } from './apartment-hooks.js';
+
+interface HeldCall {
+  endpoint: Endpoint;
+  channel: Channel;
+  msg: CallMessage;
+}
+
+/** A CallDispatcher in front of the apartment's dispatcher that waits for pending attach hooks. */
+export class HookGate implements CallDispatcher {
+  private readonly held: HeldCall[] = [];
+
+  constructor(
+    private readonly inner: CallDispatcher,
+    private readonly hooks: HookRunner,
+    /** Whether calls of chain `causality` are running here now. */
+    private readonly chainRunning: (causality: number) => boolean,
+  ) {}
+
+  dispatch(endpoint: Endpoint, channel: Channel, msg: CallMessage): void {
+    // Hot path: one property read when no attach is pending and nothing is held.
+    if ((this.held.length > 0 || this.hooks.attaching) && msg[2] !== CONTROL_OID && !this.chainRunning(msg[6])) {
+      if (this.held.push({ endpoint, channel, msg }) === 1) void this.hooks.ready.then(() => this.release());
+      return;
+    }
+    this.inner.dispatch(endpoint, channel, msg);
+  }
+
+  cancel(endpoint: Endpoint, channel: Channel, callId: number): void {
+    const i = this.held.findIndex((h) => h.channel === channel && h.msg[1] === callId);
+    if (i < 0) {
+      this.inner.cancel(endpoint, channel, callId);
+      return;
+    }
+    // The caller has already seen CallCanceledError: the call never starts; give back what it carried.
+    const [dropped] = this.held.splice(i, 1);
+    endpoint.discardIncoming(channel, dropped!.msg[5]);
+  }
+
+  private release(): void {
+    // Another module registered while these waited: wait for its attach too.
+    if (this.hooks.attaching) {
+      void this.hooks.ready.then(() => this.release());
+      return;
+    }
+    for (const { endpoint, channel, msg } of this.held.splice(0)) this.inner.dispatch(endpoint, channel, msg);
+  }
+}
