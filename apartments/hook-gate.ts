@@ -52,6 +52,10 @@ export class HookGate implements CallDispatcher {
       void this.hooks.ready.then(() => this.release());
       return;
     }
-    for (const { endpoint, channel, msg } of this.held.splice(0)) this.inner.dispatch(endpoint, channel, msg);
+    for (const { endpoint, channel, msg } of this.held.splice(0)) {
+      // Its caller's apartment went away meanwhile: nobody is waiting for the answer.
+      if (channel.closed) continue;
+      this.inner.dispatch(endpoint, channel, msg);
+    }
   }
 }

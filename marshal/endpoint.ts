@@ -1,8 +1,9 @@
 // An apartment's marshaling endpoint: its export table, its proxies (one per imported object,
 // COM's proxy manager), its channels to peers, and the reference-counting rules between them.
 // Owner apartment only: every method runs on the apartment's own thread.
-import { ApartmentFaultedError, CallCanceledError, CallRejectedError, DisconnectedError, ProtocolError } from '../lib/errors.js';
+import { ApartmentFaultedError, DisconnectedError, ProtocolError } from '../lib/errors.js';
 import { CallOptions, type RetryPolicy } from './call-options.js';
+import { sendWithRetry } from './call-retry.js';
 import { Channel, type ChannelHandler } from './channel.js';
 import { decodeValue, encodeArgs, encodeValue, type RefSpace } from './codec.js';
 import { ExportTable } from './export-table.js';
@@ -109,10 +110,9 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   /** Call a method on an object of `peer` by id (control calls; user calls go through proxies). */
   call(peer: number, oid: number, method: string | number, args: unknown[], options?: CallOptions): Promise<unknown> {
     const causality = this.options.causality();
-    const first = this.send(peer, oid, method, args, options, causality);
     const retry = options?.retry ?? this.options.retry;
-    if (!retry || !(retry.attempts > 0)) return first;
-    return first.catch((err: unknown) => this.retry(err, retry, 1, peer, oid, method, args, options, causality));
+    if (!retry || !(retry.attempts > 0)) return this.send(peer, oid, method, args, options, causality);
+    return sendWithRetry(() => this.send(peer, oid, method, args, options, causality), retry, options?.signal, () => `call '${String(method)}' to ${this.options.label(peer)}`);
   }
 
   private send(peer: number, oid: number, method: string | number, args: unknown[], options: CallOptions | undefined, causality: number): Promise<unknown> {
@@ -125,29 +125,6 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
       return Promise.reject(err);
     }
     return ch.call(oid, method, enc, options, causality);
-  }
-
-  private async retry(err: unknown, policy: RetryPolicy, attempt: number, peer: number, oid: number, method: string | number, args: unknown[], options: CallOptions | undefined, causality: number): Promise<unknown> {
-    if (!(err instanceof CallRejectedError) || err.code !== 'RPC_E_SERVERCALL_RETRYLATER' || attempt > policy.attempts) throw err;
-    if (policy.delayMs) await this.retryDelay(policy.delayMs, options?.signal, method, peer);
-    return this.send(peer, oid, method, args, options, causality).catch((e: unknown) => this.retry(e, policy, attempt + 1, peer, oid, method, args, options, causality));
-  }
-
-  /** Wait out a retry delay; a cancel during it rejects at once with CallCanceledError. */
-  private retryDelay(ms: number, signal: AbortSignal | undefined, method: string | number, peer: number): Promise<void> {
-    const canceled = (): CallCanceledError => new CallCanceledError(`[canceled] call '${String(method)}' to ${this.options.label(peer)} was cancelled by its caller while waiting to retry`, { cause: signal?.reason });
-    if (signal?.aborted) return Promise.reject(canceled());
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(canceled());
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   // ---- ProxyHost ----
@@ -413,7 +390,8 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   /** What calls on a proxy into `peer` fail with once `reason` cut it off: a fault becomes the cause of a DisconnectedError. */
   private laterCallsError(peer: number, reason: Error): Error {
     if (!(reason instanceof ApartmentFaultedError)) return reason;
-    return new DisconnectedError(`[disconnected] ${this.options.label(peer)} faulted (${describeCause(reason)}); its objects are disconnected — create new objects in a live apartment`, { cause: reason });
+    const why = reason.cause instanceof Error ? reason.cause.message : String(reason.cause ?? 'no cause given');
+    return new DisconnectedError(`[disconnected] ${this.options.label(peer)} faulted (${why}); its objects are disconnected — create new objects in a live apartment`, { cause: reason });
   }
 
   /** Release every proxy this apartment holds (it is being reset for another user). */
@@ -441,10 +419,4 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     for (const ch of this.channels.values()) pendingCalls += ch.pendingCount;
     return { exports: this.exports.size, proxies, channels: this.channels.size, pendingCalls, loans: this.loans.size };
   }
-}
-
-/** What a fault's cause says, for the message of the DisconnectedError later calls get. */
-function describeCause(fault: ApartmentFaultedError): string {
-  const cause = fault.cause;
-  return cause instanceof Error ? cause.message : cause === undefined ? 'no cause given' : String(cause);
 }
