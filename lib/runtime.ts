@@ -419,7 +419,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private waitAdded(edge: WaitEdge): void {
     const message = this.deadlocks.breakIfCycle(edge, (id) => this.label(id));
     if (!message) return;
-    this.log({ level: 'warn', message, apartment: edge.apartment });
+    this.log({ level: 'warn', message, apartment: edge.apartment, causality: edge.waiter });
     if (edge.apartment === 0) this.local.admission.breakWait(edge.id, new DeadlockError(message));
     else this.local.endpoint.call(edge.apartment, CONTROL_OID, 'breakWait', [edge.id, message]).catch(() => {});
   }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { ApartmentFaultedError, DisconnectedError, currentCall, type Apartment, type Runtime } from '../../lib/index.js';
-import type { Gate } from '../fixtures/admission-classes.js';
+import { ApartmentFaultedError, DeadlockError, DisconnectedError, currentCall, type Apartment, type Remote, type Runtime } from '../../lib/index.js';
+import type { Chain, Gate } from '../fixtures/admission-classes.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Crasher } from '../fixtures/crasher.js';
 import type { Holder } from '../fixtures/holder.js';
@@ -156,6 +156,29 @@ describe('apartments/faults: unattended logging', () => {
       const entry = logs.find((e) => e.message.includes('[message-filter]'));
       expect(entry, 'a message-filter warning').to.not.equal(undefined);
       expect(entry).to.include({ level: 'warn', apartment: apt.id, causality: caller });
+    });
+  });
+
+  it('logs a deadlock with the causality id of the call chain that was refused', async () => {
+    const { rt: started, logs } = await startRuntime();
+    rt = started;
+    const x = await (await rt.createApartment({ name: 'left' })).createObject<Chain>('Chain');
+    const y = await (await rt.createApartment({ name: 'right' })).createObject<Chain>('Chain');
+    const relays = await rt.createApartment();
+    const [r1, r2] = [await relays.createObject<Calc>('Calc'), await relays.createObject<Calc>('Calc')];
+    // Each chain starts in a callback on the host, so its causality id is known here.
+    const chains: number[] = [];
+    const run = (relay: Remote<Calc>, from: Remote<Chain>, to: Remote<Chain>, i: number): Promise<unknown> => relay.callBack(async () => {
+      chains[i] = currentCall()!.causality;
+      return from.pingPong(to, 30);
+    }, 0);
+    const results = await Promise.allSettled([run(r1, x, y, 0), run(r2, y, x, 1)]);
+    const refused = results.findIndex((r) => r.status === 'rejected');
+    expect((results[refused] as PromiseRejectedResult).reason).to.be.instanceOf(DeadlockError);
+    await eventually(() => {
+      const entry = logs.find((e) => e.message.startsWith('[deadlock]'));
+      expect(entry, 'a deadlock warning').to.not.equal(undefined);
+      expect(entry!.causality).to.equal(chains[refused]);
     });
   });
 });
