@@ -109,9 +109,14 @@ export class ApartmentBudget {
 
   constructor(readonly cap: number) {}
 
-  /** Runtime internals: count this group's apartments against the cap. */
+  /** Count this group's apartments against the cap. */
   join(group: AssignmentGroup): void {
     this.groups.add(group);
+  }
+
+  /** The group is dropped (it has no apartments left). */
+  leave(group: AssignmentGroup): void {
+    this.groups.delete(group);
   }
 
   /** Live apartments of every group. */
@@ -165,6 +170,11 @@ export class AssignmentGroup {
     return this.members.includes(apartment);
   }
 
+  /** No apartment and no decision in progress: nothing is lost by dropping the group. */
+  get idle(): boolean {
+    return this.members.length === 0 && !this.deciding.isLocked();
+  }
+
   forget(apartment: Apartment): void {
     this.members = this.members.filter((a) => a !== apartment);
   }
@@ -205,5 +215,59 @@ export class AssignmentGroup {
     } finally {
       this.budget.settle();
     }
+  }
+}
+
+/**
+ * Every assignment group of one runtime, keyed by policy (named policies share one group; a
+ * policy function has its own), and the one cap they share. A function's group is dropped once it
+ * has no apartment, so a new inline function per creation leaves nothing behind. Main apartment only.
+ */
+export class AssignmentGroups {
+  private readonly groups = new Map<unknown, AssignmentGroup>();
+  private readonly budget: ApartmentBudget;
+
+  constructor(cap: number, private readonly start: (name: string) => Promise<Apartment>) {
+    this.budget = new ApartmentBudget(cap);
+  }
+
+  /** Pick (or start) the apartment for one object under `spec`. */
+  async assign(spec: AssignmentSpec, request: AssignmentRequest): Promise<Apartment> {
+    const group = this.groupFor(spec);
+    try {
+      return await group.assign(request);
+    } finally {
+      this.dropIfIdle(spec, group);
+    }
+  }
+
+  /** The group `spec` names, made (and the spec checked) on first use. */
+  groupFor(spec: AssignmentSpec): AssignmentGroup {
+    const key = typeof spec === 'object' && spec !== null ? `${spec.policy}:${spec.apartments}` : spec;
+    let group = this.groups.get(key);
+    if (!group) {
+      group = new AssignmentGroup(definePolicy(spec), this.budget, (name) => this.start(name));
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  /** Whether `apartment` belongs to a policy whose apartments exit when nothing in them is referenced. */
+  exitsWhenUnreferenced(apartment: Apartment): boolean {
+    return [...this.groups.values()].some((g) => g.definition.exitWhenUnreferenced && g.has(apartment));
+  }
+
+  /** An apartment is gone: no group counts it any more. */
+  forget(apartment: Apartment): void {
+    for (const [key, group] of this.groups) {
+      group.forget(apartment);
+      this.dropIfIdle(key, group);
+    }
+  }
+
+  private dropIfIdle(key: unknown, group: AssignmentGroup): void {
+    if (typeof key !== 'function' || !group.idle || this.groups.get(key) !== group) return;
+    this.groups.delete(key);
+    this.budget.leave(group);
   }
 }

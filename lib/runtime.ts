@@ -6,7 +6,7 @@ import type * as TypedEmitterTypes from 'typed-emitter';
 import { Apartment } from '../apartments/apartment.js';
 import { isLive } from '../apartments/apartment-state.js';
 import type { Reentrancy, WaitEdge } from '../apartments/admission.js';
-import { ApartmentBudget, AssignmentGroup, definePolicy, type AssignmentSpec } from '../apartments/assignment.js';
+import { AssignmentGroups, type AssignmentSpec } from '../apartments/assignment.js';
 import { DeadlockDetector } from '../apartments/deadlock-detector.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import { MainControl } from '../apartments/main-control.js';
@@ -48,10 +48,9 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   readonly main: ApartmentContext;
   private readonly local: LocalApartment;
   private readonly byId = new Map<number, Apartment>();
-  private readonly groups = new Map<unknown, AssignmentGroup>();
+  /** The assignment policies' groups of apartments, under one cap (maxApartments). */
+  private readonly assignments: AssignmentGroups;
   private readonly defaultAssignment: AssignmentSpec;
-  /** One cap on the apartments of every assignment policy together. */
-  private readonly budget: ApartmentBudget;
   private readonly idleTimeouts = new Map<Apartment, number>();
   private readonly broker: ConnectionBroker;
   private readonly shared: SharedResourceRegistry;
@@ -95,10 +94,10 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     const timeout = settings.defaultTimeoutMs;
     this.defaultTimeoutMs = timeout;
     this.logger = settings.logger;
-    this.budget = new ApartmentBudget(settings.maxApartments);
+    this.assignments = new AssignmentGroups(settings.maxApartments, (name) => this.createApartment({ name }));
     this.defaultAssignment = settings.assignment;
     this.freePoolSize = settings.freePoolSize;
-    this.groupFor(this.defaultAssignment);
+    this.assignments.groupFor(this.defaultAssignment);
     this.reentrancy = settings.reentrancy;
     this.retry = settings.retry;
     this.transport = settings.transport;
@@ -341,7 +340,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       case 'main':
         return 0;
       case 'assigned':
-        return (await this.groupFor(assignment ?? this.defaultAssignment).assign({ className, creator: requester })).id;
+        return (await this.assignments.assign(assignment ?? this.defaultAssignment, { className, creator: requester })).id;
       case 'free-pool': {
         const pool = await this.freePool();
         return pool[this.freeRotation++ % pool.length]!.id;
@@ -358,18 +357,6 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     }
   }
 
-  /** The group of apartments a policy manages, made on first use (named policies share one group). */
-  private groupFor(spec: AssignmentSpec): AssignmentGroup {
-    const key = typeof spec === 'object' && spec !== null ? `${spec.policy}:${spec.apartments}` : spec;
-    let group = this.groups.get(key);
-    if (!group) {
-      const definition = definePolicy(spec);
-      group = new AssignmentGroup(definition, this.budget, (name) => this.createApartment({ name }));
-      this.groups.set(key, group);
-    }
-    return group;
-  }
-
   /**
    * An apartment says nothing in it is referenced any more: a thread-per-object apartment exits
    * now; one with an idle timeout exits once the timeout passes with nothing referenced again.
@@ -377,7 +364,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private unreferenced(id: number): void {
     const apt = this.byId.get(id);
     if (!apt || apt.state !== 'ready') return;
-    const perObject = [...this.groups.values()].some((g) => g.definition.exitWhenUnreferenced && g.has(apt));
+    const perObject = this.assignments.exitsWhenUnreferenced(apt);
     const idle = this.idleTimeouts.get(apt);
     if (perObject || idle !== undefined) apt.closeWhenUnused(perObject ? 0 : idle!);
   }
@@ -390,7 +377,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.namedObjects.dropApartment(apt.id);
     // Its threads can release no lock any more: drop what the lock hierarchy recorded for them.
     forgetHeldLocks(apt.id);
-    for (const group of this.groups.values()) group.forget(apt);
+    this.assignments.forget(apt);
     this.broker.forget(apt.id);
     this.local.endpoint.peerGone(apt.id, reason);
     this.deadlocks.removeApartment(apt.id);
