@@ -1,4 +1,4 @@
-// Input-synchronous methods (COM-REFERENCE rule 17). In COM, a call that arrives through
+// Input-synchronous methods (COM's RPC_E_CANTCALLOUT_ININPUTSYNCCALL rule). In COM, a call that arrives through
 // SendMessage holds its caller's input queue until it returns, so it may not make outgoing calls:
 // they fail with RPC_E_CANTCALLOUT_ININPUTSYNCCALL instead of deadlocking the caller's UI. Here a
 // class lists such methods in `static inputSync = ['onPaint']`: the caller counts on them to

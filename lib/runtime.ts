@@ -393,7 +393,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   }
 
   private restart(faulted: Apartment, plan: { options: ApartmentOptions; left: number }): void {
-    this.createApartment({ ...plan.options, maxRestarts: plan.left - 1 }).then(
+    this.createApartment({ ...plan.options, name: faulted.name, maxRestarts: plan.left - 1 }).then(
       (replacement) => {
         this.log({ level: 'warn', message: `[restart] ${faulted.label} faulted and was replaced by ${replacement.label}; its objects were not resurrected`, apartment: replacement.id });
         this.emit('apartment-restarted', faulted, replacement);

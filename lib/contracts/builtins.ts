@@ -1,4 +1,4 @@
-// The built-in contracts, placed exactly as COM-REFERENCE.md's ThreadingModel × creator matrix.
+// The built-in contracts, placed exactly as COM's ThreadingModel × creator matrix (spec/lib/contracts/matrix.spec.ts).
 // They use the same interface as custom contracts: the runtime reads their marshal rule,
 // residence and admit(), never their names.
 import { defineContract, type AdmitRequest, type AdmitVerdict, type Contract, type PlacementRequest, type Placement } from './contract.js';

@@ -108,6 +108,7 @@ export class ScriptEngine {
 
   /** Move between states (COM: SetScriptState); the current state is a no-op; leaving closed is refused. */
   async setState(next: ScriptState): Promise<void> {
+    if (this.movedTo !== undefined) this.#guard('setState');
     if (next === this.state) return;
     if (this.state === 'closed') throw unexpected(`[closed] a closed engine stays closed; create or clone a new one`);
     this.#guard('setState');
@@ -191,6 +192,7 @@ export class ScriptEngine {
   }
 
   close(): void {
+    if (this.movedTo !== undefined) this.#guard('close');
     if (this.state === 'closed') return;
     this.#guard('close');
     this.#abandon(unexpected('[closed] the engine was closed while a script was running'));

@@ -123,6 +123,17 @@ describe('apartments/faults: restart policy', () => {
     expect(await fresh.ping()).to.equal('pong');
   });
 
+  it('gives the replacement the name of the apartment it replaces, also a default one', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ restart: 'on-fault' });
+    const c = await apt.createObject<Crasher>('Crasher');
+    const restarted = new Promise<[Apartment, Apartment]>((r) => rt!.once('apartment-restarted', (a, b) => r([a, b])));
+    void c.exit(1).catch(() => {});
+    const [, replacement] = await restarted;
+    expect(replacement.id).to.not.equal(apt.id);
+    expect(replacement.name).to.equal(apt.name);
+  });
+
   it('does not restart an apartment that was closed on purpose', async () => {
     ({ rt } = await startRuntime());
     const apt = await rt.createApartment({ restart: 'on-fault' });

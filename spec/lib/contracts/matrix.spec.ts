@@ -27,7 +27,7 @@ async function createAll(create: (className: string, probe: Probe) => Promise<Ou
 }
 
 describe('lib/contracts: the COM placement matrix, with real apartments', () => {
-  it('places in-process creations exactly as COM-REFERENCE.md says, for every creator kind and contract', async () => {
+  it('places in-process creations exactly as the COM ThreadingModel × creator matrix says, for every creator kind and contract', async () => {
     const r = await start();
     const pool = (await r.freePool()).map((a) => a.id);
     const worker = await r.createApartment({ name: 'sta' });

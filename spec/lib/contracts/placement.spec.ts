@@ -3,7 +3,7 @@ import { apartment, both, free, rental, scriptEngine, single } from '../../../li
 import { defineContract, getContract, type CreatorKind, type CreationMode, type Placement } from '../../../lib/contracts/contract.js';
 import { InvalidArgumentError } from '../../../lib/errors.js';
 
-// COM-REFERENCE.md's ThreadingModel × creator matrix, for in-process creation; external creation
+// COM's ThreadingModel × creator matrix, for in-process creation; external creation
 // sends apartment, both and script-engine classes to the assignment policy and single ones to the
 // main apartment. free goes to the pool (a pool thread keeps its own); rental is registered in the
 // main apartment whoever creates it.

@@ -108,6 +108,10 @@ describe('lib/script-engine: an uninitialized engine may move', () => {
     const err = (await engine.parseScriptText('1').catch((e: unknown) => e)) as ApartmentError;
     expect(err.code).to.equal('E_UNEXPECTED');
     expect(err.message).to.contain('[moved]');
+    for (const op of ['setState', 'close'] as const) {
+      const refused = (await (op === 'close' ? engine.close() : engine.setState('closed')).catch((e: unknown) => e)) as ApartmentError;
+      expect(refused?.message, op).to.contain('[moved]');
+    }
   });
 
   it('refuses to move once a site binds it', async () => {
