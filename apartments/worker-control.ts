@@ -10,8 +10,15 @@ import type { LocalApartment } from './local-apartment.js';
 
 /** Control surface of a worker apartment; invoked only by the runtime's own calls. */
 export class WorkerControl extends ControlBase {
-  constructor(apartment: LocalApartment, private readonly onClose: () => void) {
+  constructor(apartment: LocalApartment, private readonly onClose: () => void, private readonly labels: Map<number, string>) {
     super(apartment);
+  }
+
+  /** An apartment started after this one: learn its label, so messages here name it. */
+  learnLabel(id: unknown, label: unknown): boolean {
+    if (typeof id !== 'number' || typeof label !== 'string') throw new InvalidArgumentError('[learn-label] needs an apartment id and its label', { parameter: 'id' });
+    this.labels.set(id, label);
+    return true;
   }
 
   registerClass(descriptor: ClassDescriptor): boolean {

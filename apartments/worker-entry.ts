@@ -104,7 +104,7 @@ const apartment: LocalApartment = new LocalApartment({
 
 apartment.endpoint.control = new WorkerControl(apartment, () => {
   setCurrentApartment(undefined);
-});
+}, labels);
 setCurrentApartment(apartment);
 const toMain = apartment.endpoint.attach(0, attachLink(boot.link));
 

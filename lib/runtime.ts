@@ -198,6 +198,10 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.local.endpoint.attach(id, near);
     this.emit('apartment-created', apt);
     await apt.ready;
+    // Apartments that started earlier learn its label for their messages (they booted without it);
+    // awaited, so anything the caller does with the new apartment is already named right.
+    const others = [...this.byId.values()].filter((o) => o !== apt && isLive(o.state));
+    await Promise.all(others.map((o) => this.local.endpoint.call(o.id, CONTROL_OID, 'learnLabel', [id, apt.label]).catch(() => {})));
     if (!apt.asyncCausality) {
       await this.interrupts.watch(apt).catch((err: unknown) => this.log({ level: 'warn', message: (err as Error).message, apartment: id }));
     }
