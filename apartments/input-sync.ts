@@ -25,8 +25,11 @@ export function isInputSync(target: object, method: string): boolean {
   return methods.has(method);
 }
 
-/** Refuse an outgoing call (`what`, to `where`) made while an input-synchronous call is served here. */
-export function refuseCallOutInInputSync(what: string, where: string): CantCallOutError | undefined {
+/**
+ * Refuse an outgoing call (`what`, to `where`) made while an input-synchronous call is served here.
+ * The descriptions are functions: this runs on every outgoing call, and they are needed only to refuse.
+ */
+export function refuseCallOutInInputSync(what: () => string, where: () => string): CantCallOutError | undefined {
   if (!currentCall()?.inputSync) return undefined;
-  return new CantCallOutError(`[input-sync] ${what} to ${where} was refused: the call being served is input-synchronous (listed in its class's static inputSync) and may not call other apartments while it runs; make the call after it returns, or drop the method from inputSync`);
+  return new CantCallOutError(`[input-sync] ${what()} to ${where()} was refused: the call being served is input-synchronous (listed in its class's static inputSync) and may not call other apartments while it runs; make the call after it returns, or drop the method from inputSync`);
 }

@@ -109,7 +109,7 @@ export class LocalApartment implements ApartmentContext {
       dispatcher: options.kind === 'main' ? this.dispatcher : new HookGate(this.dispatcher, this.hooks, (c) => this.admission.classify(c) === 'nested'),
       causality: () => currentCall()?.causality ?? this.newCausality(),
       retry: options.retry,
-      refuseCallOut: (method, peer) => refuseCallOutInInputSync(`call '${method}'`, options.label(peer)),
+      refuseCallOut: (method, peer) => refuseCallOutInInputSync(() => `call '${String(method)}'`, () => options.label(peer)),
       onUnreferenced: options.onUnreferenced,
       busyChanged: options.busyChanged,
       connect: options.connect,
@@ -219,14 +219,14 @@ export class LocalApartment implements ApartmentContext {
 
   /** External creation asks the runtime where to go (and may start an apartment): not from an input-synchronous call. */
   private assertMayPlace(className: string): void {
-    const refused = refuseCallOutInInputSync(`creating '${className}' through the assignment policy`, 'the runtime');
+    const refused = refuseCallOutInInputSync(() => `creating '${className}' through the assignment policy`, () => 'the runtime');
     if (refused) throw refused;
   }
 
   /** Create `className` in apartment `target`: here directly, elsewhere through its control object. */
   async createAt(target: number, className: string, args: unknown[]): Promise<unknown> {
     if (target === this.id) return this.loader.construct(className, args);
-    const refused = refuseCallOutInInputSync(`creating '${className}'`, this.options.label(target));
+    const refused = refuseCallOutInInputSync(() => `creating '${className}'`, () => this.options.label(target));
     if (refused) throw refused;
     return this.endpoint.call(target, CONTROL_OID, 'createObject', [className, args]);
   }

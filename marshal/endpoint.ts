@@ -34,7 +34,7 @@ export interface EndpointOptions {
   /** Told when this side starts (true) or stops (false) waiting for replies from `peer`. */
   busyChanged?(peer: number, busy: boolean): void;
   /** An error if user code may not call `peer` now (an input-synchronous call is being served). */
-  refuseCallOut?(method: string, peer: number): Error | undefined;
+  refuseCallOut?(method: string | number, peer: number): Error | undefined;
   /** Ask the broker for a transport to `peer`; the apartment calls attach() when it arrives. */
   connect(peer: number): void;
   /** Ready, Connect and PeerGone messages, for the apartment layer. */
@@ -134,7 +134,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
       return Promise.reject(new DisconnectedError(`[released] this proxy to object ${state.oid} in ${this.options.label(state.apartment)} was released; obtain a new reference to call it`, { code: 'CO_E_OBJNOTCONNECTED' }));
     }
     if (state.disconnected) return Promise.reject(state.disconnected);
-    const refused = this.options.refuseCallOut?.(String(method), state.apartment);
+    const refused = this.options.refuseCallOut?.(method, state.apartment);
     if (refused) return Promise.reject(refused);
     let options: CallOptions | undefined;
     if (args.length > 0 && args[args.length - 1] instanceof CallOptions) {
