@@ -1,6 +1,8 @@
 // Call-path cases: the same calls through every subject, side by side in one process run, so the
-// ratios to raw postMessage are measured under the same machine load.
-import { medianOf, pipelinedRate, sequentialMicros } from './harness.js';
+// ratios to raw postMessage are measured under the same machine load. Each figure is the median of
+// 5 runs (3 with --quick), a run's figure being the mean over its calls. The 64 KiB cases do the
+// same for every subject: "copied" copies the buffer both ways, "transferred" moves it both ways.
+import { coldMicros, medianOf, pipelinedRate, sequentialMicros } from './harness.js';
 import { comlink, piscina, rawPostMessage, runtime, type Subject } from './subjects.js';
 
 /** One measured figure. */
@@ -21,6 +23,7 @@ export async function benchCallPath(options: { quick: boolean }): Promise<BenchR
   const runs = options.quick ? 3 : 5;
   const seq = options.quick ? 2_000 : 5_000;
   const pipe = options.quick ? 20_000 : 100_000;
+  const cold = 1_000;
   const starts: (() => Promise<Subject>)[] = [rawPostMessage, () => runtime('port'), () => runtime('shared-memory'), comlink, piscina];
   for (const start of starts) {
     const s = await start();
@@ -28,6 +31,8 @@ export async function benchCallPath(options: { quick: boolean }): Promise<BenchR
       rows.push({ case: c, subject: s.name, value, unit, better });
     };
     try {
+      // The first calls after start, before any warm-up: what a short-lived program sees.
+      row(`sequential small call, first ${cold} calls after start (cold, one run)`, await coldMicros(cold, () => s.sum(1, 2)), 'µs/call', 'lower');
       // Warm up each subject to its steady state: optimised code on both threads, and for the
       // shared-memory channel, the spin-or-park choice settled (it adapts to recent wake-ups).
       for (let i = 0; i < 8_000; i++) await s.sum(1, 2);

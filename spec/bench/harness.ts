@@ -23,6 +23,13 @@ export async function sequentialMicros(count: number, call: () => Promise<unknow
   return ((performance.now() - t0) * 1000) / count;
 }
 
+/** Mean microseconds per call of the first `count` calls made one after another, with no warm-up. */
+export async function coldMicros(count: number, call: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < count; i++) await call();
+  return ((performance.now() - t0) * 1000) / count;
+}
+
 /** Calls per second with `depth` calls kept in flight until `total` have completed. */
 export function pipelinedRate(total: number, depth: number, call: () => Promise<unknown>): Promise<number> {
   return new Promise((resolve, reject) => {

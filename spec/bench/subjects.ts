@@ -11,7 +11,9 @@ import type { Adder } from './fixtures/adder.js';
 export interface Subject {
   name: string;
   sum(a: number, b: number): Promise<number>;
+  /** Send `v` and get it back, copied both ways. */
   echo(v: unknown): Promise<unknown>;
+  /** Send `buf` and get it back, transferred (moved, not copied) both ways. */
   echoTransfer(buf: ArrayBuffer): Promise<unknown>;
   close(): Promise<void>;
 }
@@ -35,17 +37,23 @@ export async function rawPostMessage(): Promise<Subject> {
     name: 'raw postMessage',
     sum: (a, b) => send(a, b) as Promise<number>,
     echo: (v) => send('echo', v),
-    echoTransfer: (buf) => send('echo', buf, [buf]),
+    echoTransfer: (buf) => send('echo-moved', buf, [buf]),
     close: async () => {
       await worker.terminate();
     },
   };
 }
 
-/** The runtime with one apartment hosting an Adder, over the given transport. */
-export async function runtime(transport: 'port' | 'shared-memory'): Promise<Subject & { rt: Runtime; adder: Remote<Adder> }> {
+/** A runtime over the given transport with the bench's Adder class registered. */
+export async function startAdderRuntime(transport: 'port' | 'shared-memory'): Promise<Runtime> {
   const rt = await Runtime.start({ transport, logger: () => {} });
   rt.registerClass('Adder', { module: new URL('./fixtures/adder.js', import.meta.url), export: 'Adder' });
+  return rt;
+}
+
+/** The runtime with one apartment hosting an Adder, over the given transport. */
+export async function runtime(transport: 'port' | 'shared-memory'): Promise<Subject & { rt: Runtime; adder: Remote<Adder> }> {
+  const rt = await startAdderRuntime(transport);
   const apt = await rt.createApartment({ name: 'bench' });
   const adder = await apt.createObject<Adder>('Adder');
   return {
@@ -62,12 +70,12 @@ export async function runtime(transport: 'port' | 'shared-memory'): Promise<Subj
 export async function comlink(): Promise<Subject> {
   const worker = new Worker(new URL('./workers/comlink-echo.js', import.meta.url));
   await new Promise((r) => worker.once('online', r));
-  const remote = Comlink.wrap<{ sum(a: number, b: number): number; echo(v: unknown): unknown }>(nodeEndpoint(worker));
+  const remote = Comlink.wrap<{ sum(a: number, b: number): number; echo(v: unknown): unknown; echoMoved(buf: ArrayBuffer): ArrayBuffer }>(nodeEndpoint(worker));
   return {
     name: 'comlink',
     sum: (a, b) => remote.sum(a, b),
     echo: (v) => remote.echo(v) as Promise<unknown>,
-    echoTransfer: (buf) => remote.echo(Comlink.transfer(buf, [buf])) as Promise<unknown>,
+    echoTransfer: (buf) => remote.echoMoved(Comlink.transfer(buf, [buf])) as Promise<unknown>,
     close: async () => {
       remote[Comlink.releaseProxy]();
       await worker.terminate();
@@ -82,7 +90,7 @@ export async function piscina(): Promise<Subject> {
     name: 'piscina',
     sum: (a, b) => pool.run({ a, b }) as Promise<number>,
     echo: (v) => pool.run({ echo: v }),
-    echoTransfer: (buf) => pool.run({ echo: Piscina.move(buf) }, { transferList: [buf] }),
+    echoTransfer: (buf) => pool.run({ echoMoved: buf }, { transferList: [buf] }),
     close: () => pool.destroy(),
   };
 }
