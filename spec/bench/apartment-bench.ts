@@ -1,19 +1,16 @@
 // Apartment-level cases: callbacks, spreading calls, start-up, memory, CPU per call, many busy
 // apartments on few cores, and the same-apartment path. Port and shared-memory runtimes side by
-// side where the transport matters.
-import { Runtime, release, type Remote } from '../../lib/index.js';
+// side where the transport matters, after a raw postMessage (or comlink) baseline where one exists;
+// cases without one compare to their first row, which the printed ratio names.
+import { release } from '../../lib/index.js';
+import { comlinkCallback, rawCallback, rawPeers } from './apartment-baselines.js';
+import { benchBusyApartments } from './busy-apartments-bench.js';
 import type { BenchRow } from './call-path-bench.js';
 import type { Adder } from './fixtures/adder.js';
 import { median, medianOf, pipelinedRate, sequentialMicros } from './harness.js';
+import { rawPostMessage, startAdderRuntime } from './subjects.js';
 
-const ADDER = new URL('./fixtures/adder.js', import.meta.url);
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
-
-async function start(transport: 'port' | 'shared-memory'): Promise<Runtime> {
-  const rt = await Runtime.start({ transport, logger: () => {} });
-  rt.registerClass('Adder', { module: ADDER, export: 'Adder' });
-  return rt;
-}
 
 /** The same method on an ordinary class, never registered: the baseline of the same-apartment path. */
 class PlainAdder {
@@ -27,21 +24,60 @@ export async function benchApartments(options: { quick: boolean }): Promise<Benc
   const rows: BenchRow[] = [];
   const runs = options.quick ? 3 : 5;
   const n = options.quick ? 1_000 : 3_000;
+  const back = async (x: number): Promise<number> => x + 1;
+  const add = (c: string, subject: string, value: number, unit: string, better: 'higher' | 'lower'): void => {
+    rows.push({ case: c, subject, value, unit, better });
+  };
+  const CALLBACK = 'callback round trip (host → A → host), one callback reused';
+  const FRESH_CALLBACK = 'callback round trip, callback passed with every call (marshaled each call)';
+  const PEER = 'apartment to apartment call (A → B), sequential';
+  const CPU_PIPE = 'process CPU per pipelined call (256 in flight), all threads';
+  const CPU_SEQ = 'process CPU per sequential call, all threads';
+
+  // Baselines first, so each case's ratio is to raw postMessage.
+  for (const startBaseline of [rawCallback, comlinkCallback]) {
+    const b = await startBaseline(back);
+    try {
+      add(CALLBACK, b.name, await medianOf(runs, () => sequentialMicros(n, () => b.call(1))), 'µs/call', 'lower');
+    } finally {
+      await b.close();
+    }
+  }
+  const peers = await rawPeers();
+  try {
+    await peers.run(n);
+    add(PEER, 'raw postMessage (MessageChannel between 2 workers)', await medianOf(runs, async () => {
+      const t0 = performance.now();
+      await peers.run(n);
+      return ((performance.now() - t0) * 1000) / n;
+    }), 'µs/call', 'lower');
+  } finally {
+    await peers.close();
+  }
+  const raw = await rawPostMessage();
+  try {
+    await pipelinedRate(n * 20, 256, () => raw.sum(1, 2));
+    add(CPU_PIPE, raw.name, await cpuPerCall(n * 20, () => pipelinedRate(n * 20, 256, () => raw.sum(1, 2))), 'µs/call', 'lower');
+    add(CPU_SEQ, raw.name, await cpuPerCall(n, () => oneAfterAnother(n, () => raw.sum(1, 2))), 'µs/call', 'lower');
+  } finally {
+    await raw.close();
+  }
+
   for (const transport of ['port', 'shared-memory'] as const) {
     const subject = `runtime (${transport === 'port' ? 'port channel' : 'shared memory'})`;
-    const row = (c: string, value: number, unit: string, better: 'higher' | 'lower', who = subject): void => {
-      rows.push({ case: c, subject: who, value, unit, better });
-    };
-    const rt = await start(transport);
+    const row = (c: string, value: number, unit: string, better: 'higher' | 'lower'): void => add(c, subject, value, unit, better);
+    const rt = await startAdderRuntime(transport);
     try {
       const a = await rt.createApartment({ name: 'a' });
       const b = await rt.createApartment({ name: 'b' });
       const adderA = await a.createObject<Adder>('Adder');
       const adderB = await b.createObject<Adder>('Adder');
 
-      const back = async (x: number): Promise<number> => x + 1;
-      row('callback round trip (host → A → host)', await medianOf(runs, () => sequentialMicros(n, () => adderA.callBack(back, 1))), 'µs/call', 'lower');
-      row('apartment to apartment call (A → B), sequential', await medianOf(runs, async () => {
+      await adderA.setCallback(back);
+      row(CALLBACK, await medianOf(runs, () => sequentialMicros(n, () => adderA.callStored(1))), 'µs/call', 'lower');
+      row(FRESH_CALLBACK, await medianOf(runs, () => sequentialMicros(n, () => adderA.callBack(back, 1))), 'µs/call', 'lower');
+      await adderA.viaPeer(adderB, n);
+      row(PEER, await medianOf(runs, async () => {
         const t0 = performance.now();
         await adderA.viaPeer(adderB, n);
         return ((performance.now() - t0) * 1000) / n;
@@ -50,17 +86,20 @@ export async function benchApartments(options: { quick: boolean }): Promise<Benc
       let i = 0;
       row('calls spread over 2 apartments, 256 in flight', await medianOf(runs, () => pipelinedRate(n * 40, 256, () => both[i++ & 1]!.sum(1, 2))), 'calls/s', 'higher');
 
-      const cpu0 = process.cpuUsage();
-      const calls = n * 20;
-      await pipelinedRate(calls, 256, () => adderA.sum(1, 2));
-      const cpu = process.cpuUsage(cpu0);
-      row('host CPU time per pipelined call', ((cpu.user + cpu.system) * 1000) / calls, 'ns/call', 'lower');
+      // process.cpuUsage() counts every thread of the process: host, apartments and any spinning.
+      row(CPU_PIPE, await cpuPerCall(n * 20, () => pipelinedRate(n * 20, 256, () => adderA.sum(1, 2))), 'µs/call', 'lower');
+      row(CPU_SEQ, await cpuPerCall(n, () => oneAfterAnother(n, () => adderA.sum(1, 2))), 'µs/call', 'lower');
 
+      const many = options.quick ? 200_000 : 1_000_000;
+      const label = options.quick ? '200k' : '1M';
       gc();
       const before = process.memoryUsage().heapUsed;
-      await pipelinedRate(options.quick ? 200_000 : 1_000_000, 256, () => adderA.sum(1, 2));
+      const aptBefore = await adderA.heapUsed();
+      await pipelinedRate(many, 256, () => adderA.sum(1, 2));
+      const aptAfter = await adderA.heapUsed();
       gc();
-      row(`host heap growth after ${options.quick ? '200k' : '1M'} calls`, (process.memoryUsage().heapUsed - before) / 1024, 'KiB', 'lower');
+      row(`host heap growth after ${label} calls`, (process.memoryUsage().heapUsed - before) / 1024, 'KiB', 'lower');
+      row(`apartment heap growth after ${label} calls`, (aptAfter - aptBefore) / 1024, 'KiB', 'lower');
 
       const count = options.quick ? 20_000 : 100_000;
       const heapA0 = await adderA.heapUsed();
@@ -79,13 +118,26 @@ export async function benchApartments(options: { quick: boolean }): Promise<Benc
     }
   }
   rows.push(...(await apartmentCosts(options)));
+  rows.push(...(await benchBusyApartments(options)));
   return rows;
+}
+
+async function oneAfterAnother(calls: number, call: () => Promise<unknown>): Promise<void> {
+  for (let i = 0; i < calls; i++) await call();
+}
+
+/** CPU time of the whole process (all threads) per call while `calls` calls run. */
+async function cpuPerCall(calls: number, body: () => Promise<unknown>): Promise<number> {
+  const cpu0 = process.cpuUsage();
+  await body();
+  const cpu = process.cpuUsage(cpu0);
+  return (cpu.user + cpu.system) / calls;
 }
 
 /** Start-up, pool checkout, idle memory, the same-apartment path and many busy apartments. */
 async function apartmentCosts(options: { quick: boolean }): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const rt = await start('shared-memory');
+  const rt = await startAdderRuntime('shared-memory');
   try {
     const cold: number[] = [];
     for (let i = 0; i < (options.quick ? 3 : 8); i++) {
@@ -179,25 +231,6 @@ async function apartmentCosts(options: { quick: boolean }): Promise<BenchRow[]> 
     rows.push({ case: 'free-pool call vs apartment call, 256 in flight', subject: 'free object (pool handle)', value: await medianOf(3, () => pipelinedRate(calls * 20, 256, () => freeAdder.sum(1, 2))), unit: 'calls/s', better: 'higher' });
   } finally {
     await rt.close();
-  }
-  rows.push(...(await busyApartments(options)));
-  return rows;
-}
-
-/** 8 apartments each kept busy by the host, on a 2-core machine: spinning must back off. */
-async function busyApartments(options: { quick: boolean }): Promise<BenchRow[]> {
-  const rows: BenchRow[] = [];
-  for (const transport of ['port', 'shared-memory'] as const) {
-    const rt = await start(transport);
-    try {
-      const adders: Remote<Adder>[] = [];
-      for (let i = 0; i < 8; i++) adders.push(await (await rt.createApartment()).createObject<Adder>('Adder'));
-      let i = 0;
-      const rate = await medianOf(options.quick ? 2 : 3, () => pipelinedRate(options.quick ? 40_000 : 160_000, 512, () => adders[i++ & 7]!.sum(1, 2)));
-      rows.push({ case: '8 busy apartments on this machine, total', subject: `runtime (${transport === 'port' ? 'port channel' : 'shared memory'})`, value: rate, unit: 'calls/s', better: 'higher' });
-    } finally {
-      await rt.close();
-    }
   }
   return rows;
 }

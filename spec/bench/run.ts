@@ -1,40 +1,59 @@
 // `npm run bench`: every benchmark case, each subject side by side in this one process, printed as
-// a table of medians with the ratio to the case's first subject (raw postMessage where it applies).
-// `--json` prints the rows as JSON instead; `--quick` runs fewer iterations.
+// a table with each row's ratio to the first subject of its case. The ratio names that subject:
+// raw postMessage where a baseline exists, otherwise (e.g. cold start vs pool, memory, idle CPU) the
+// runtime row the case starts with. Cases with a single row have no ratio.
+// `--json` prints the rows as JSON instead (run it as `npm run -s bench -- --json`, or npm's banner
+// lines come first); `--json=<file>` writes them to <file> and prints the table as usual.
+// `--quick` runs fewer iterations.
+import { writeFileSync } from 'node:fs';
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
 import { benchGeneratedStubs } from './proxygen-bench.js';
 import { benchSharedState } from './shared-state-bench.js';
 import { benchTransports } from './transport-bench.js';
 
-const json = process.argv.includes('--json');
+const jsonArg = process.argv.find((a) => a === '--json' || a.startsWith('--json='));
+const jsonFile = jsonArg?.startsWith('--json=') ? jsonArg.slice('--json='.length) : undefined;
 const quick = process.argv.includes('--quick');
 
-const rows: BenchRow[] = [];
-rows.push(...(await benchCallPath({ quick })));
-rows.push(...(await benchApartments({ quick })));
-rows.push(...(await benchSharedState({ quick })));
-rows.push(...(await benchGeneratedStubs({ quick })));
+const measured: BenchRow[] = [];
+measured.push(...(await benchCallPath({ quick })));
+measured.push(...(await benchApartments({ quick })));
+measured.push(...(await benchSharedState({ quick })));
+measured.push(...(await benchGeneratedStubs({ quick })));
 for (const r of await benchTransports({ quick })) {
-  rows.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
+  measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
 }
 
-/** Value relative to the first subject of the same case. */
-function ratio(row: BenchRow): string {
-  const base = rows.find((r) => r.case === row.case);
-  if (!base || base === row) return 'baseline';
-  if (base.value === 0) return 'n/a';
-  return `${(row.value / base.value).toFixed(2)}×`;
+// Rows of one case together, in the order the cases first appeared; the first row is the baseline.
+const cases = [...new Set(measured.map((r) => r.case))];
+const rows = cases.flatMap((c) => measured.filter((r) => r.case === c));
+
+/** Value relative to the first subject of the same case, naming that subject. */
+function ratio(row: BenchRow): { ratio: number | null; baseline: string | null } {
+  const base = rows.find((r) => r.case === row.case)!;
+  if (rows.filter((r) => r.case === row.case).length === 1) return { ratio: null, baseline: null };
+  return { ratio: base.value === 0 ? null : row.value / base.value, baseline: base.subject };
 }
 
-if (json) {
-  process.stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, ratio: ratio(r) })), null, 2)}\n`);
+function ratioText(row: BenchRow): string {
+  const { ratio: r, baseline } = ratio(row);
+  if (baseline === null) return '';
+  if (baseline === row.subject) return 'baseline';
+  return r === null ? `n/a (${baseline} is 0)` : `${r.toFixed(2)}× ${baseline}`;
+}
+
+const asJson = (): string => `${JSON.stringify(rows.map((r) => ({ ...r, ...ratio(r) })), null, 2)}\n`;
+
+if (jsonArg && !jsonFile) {
+  process.stdout.write(asJson());
 } else {
+  if (jsonFile) writeFileSync(jsonFile, asJson());
   const fmt = (v: number): string => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
-  const lines = rows.map((r) => [r.case, r.subject, `${fmt(r.value)} ${r.unit}`, ratio(r)]);
-  const head = ['case', 'subject', 'median', 'vs first'];
+  const lines = rows.map((r) => [r.case, r.subject, `${fmt(r.value)} ${r.unit}`, ratioText(r)]);
+  const head = ['case', 'subject', 'value', 'ratio to the case\'s first row'];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const print = (l: string[]): void => console.log(l.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  const print = (l: string[]): void => console.log(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
   print(head);
   for (const l of lines) print(l);
 }
