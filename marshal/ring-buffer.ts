@@ -20,6 +20,8 @@ const W_CAPACITY = 2;
 const W_CLOSED = 3;
 /** FINAL + s: the sequence number side s would have used next when it closed. */
 const W_FINAL = 5;
+/** The sequence number both sides start from (0 except in wrap-around specs, see allocateRingMemory). */
+const W_FIRST_SEQ = 7;
 /** Per ring r, the words sit on lines 1 + 3r (head), 2 + 3r (tail), 3 + 3r (consumer state). */
 const headIndex = (r: number): number => (1 + 3 * r) * LINE;
 const tailIndex = (r: number): number => (2 + 3 * r) * LINE;
@@ -39,12 +41,22 @@ export const ConsumerState = { Running: 0, Parked: 1 } as const;
 export const MIN_RING_BYTES = 1024;
 export const MAX_RING_BYTES = 1 << 30;
 
-/** Allocate and initialise the shared memory for a pair with `ringBytes` per direction (a power of two). */
-export function allocateRingMemory(ringBytes: number): SharedArrayBuffer {
+/**
+ * Allocate and initialise the shared memory for a pair with `ringBytes` per direction (a power of
+ * two). `startCounters` (a multiple of 8, default 0) is where both rings' byte positions and both
+ * directions' sequence numbers begin: only specs move it, to cross the 32-bit wrap within a few
+ * hundred items; both sides read the start from here, so it cannot disagree between them.
+ */
+export function allocateRingMemory(ringBytes: number, startCounters = 0): SharedArrayBuffer {
   const sab = new SharedArrayBuffer(DATA_OFFSET + 2 * ringBytes);
   const words = new Int32Array(sab, 0, HEADER_BYTES / 4);
   words[W_CAPACITY] = ringBytes;
   words[W_VERSION] = LAYOUT_VERSION;
+  for (const r of [0, 1]) {
+    words[headIndex(r)] = startCounters;
+    words[tailIndex(r)] = startCounters;
+  }
+  words[W_FIRST_SEQ] = startCounters;
   Atomics.store(words, W_MAGIC, MAGIC);
   return sab;
 }
@@ -96,6 +108,11 @@ export class RingPair {
     this.readPos = Atomics.load(this.words, this.inTail);
     this.writePos = Atomics.load(this.words, this.outHead);
     this.seenOutTail = Atomics.load(this.words, this.outTail);
+  }
+
+  /** The sequence number both directions start from (see allocateRingMemory). */
+  get firstSeq(): number {
+    return this.words[W_FIRST_SEQ]!;
   }
 
   /** The inbound ring's bytes, for decoding a record in place. */

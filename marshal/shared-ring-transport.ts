@@ -24,6 +24,27 @@ export interface SharedRingOptions {
   maxInlineBytes?: number;
   /** How long a consumer spins for more input before parking, in µs (default 50; 0 never spins). */
   spinMicros?: number;
+  /**
+   * For specs only: where byte positions and sequence numbers start (default 0), an int32 that is
+   * a multiple of 8. A start just below 2^31 or 2^32 runs both counters across their 32-bit wrap
+   * within a few hundred items instead of after 2^31 of them.
+   */
+  startCounters?: number;
+}
+
+/**
+ * Read-only counts of one transport's side since it was made, for diagnostics and specs; nothing
+ * in the transport depends on them. `spins`: times its consumer began spinning for input; `parks`:
+ * times it parked in Atomics.waitAsync; `portSends`: items it sent over the companion port;
+ * `unmarkedPortSends`: of those, items whose PORT_MARK found the ring full (the consumer then learns
+ * of them from the port alone); `queuedPortItems`: port items received but not yet due.
+ */
+export interface SharedRingStats {
+  spins: number;
+  parks: number;
+  portSends: number;
+  unmarkedPortSends: number;
+  queuedPortItems: number;
 }
 
 /** What one side sends to the other so it can attach: post it with `transferList: [handle.port]`. */
@@ -63,7 +84,11 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     if (!(spinMicros >= 0 && spinMicros <= 10_000)) {
       throw new InvalidArgumentError(`[shared-ring] spinMicros must be from 0 to 10000, got ${spinMicros}; use 0 to never spin`, { parameter: 'spinMicros' });
     }
-    const sab = allocateRingMemory(ringBytes);
+    const startCounters = options.startCounters ?? 0;
+    if (!Number.isInteger(startCounters) || (startCounters | 0) !== startCounters || startCounters % 8 !== 0) {
+      throw new InvalidArgumentError(`[shared-ring] startCounters must be an int32 multiple of 8, got ${startCounters}; leave it out outside specs`, { parameter: 'startCounters' });
+    }
+    const sab = allocateRingMemory(ringBytes, startCounters);
     const { port1, port2 } = new MessageChannel();
     const g = threadGate();
     const transport = new SharedRingTransport(sab, port1, 0, g.buffer as SharedArrayBuffer, maxInlineBytes, spinMicros);
@@ -103,11 +128,17 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   /** Spinner bookkeeping (ThreadSpinner only). */
   spinSince = 0;
   misses = 0;
+  /** Counters behind `stats` (diagnostics only). */
+  private spins = 0;
+  private parks = 0;
+  private portSends = 0;
+  private unmarkedPortSends = 0;
 
   constructor(sab: SharedArrayBuffer, private readonly port: MessagePort, side: 0 | 1, gateMemory: SharedArrayBuffer, private readonly maxInlineBytes: number, readonly spinMicros: number) {
     threadGate(gateMemory);
     this.ring = new RingPair(sab, side);
     this.decoder = new WireDecoder(this.ring.inbound);
+    this.sendSeq = this.expected = this.ring.firstSeq;
     port.once('close', this.onPortClose);
   }
 
@@ -119,6 +150,12 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   /** True while the peer's consumer is parked (read from shared memory). */
   get peerParked(): boolean {
     return this.ring.peerState === ConsumerState.Parked;
+  }
+
+  /** A snapshot of this side's counters (SharedRingStats); read-only, for diagnostics and specs. */
+  get stats(): SharedRingStats {
+    const { spins, parks, portSends, unmarkedPortSends } = this;
+    return { spins, parks, portSends, unmarkedPortSends, queuedPortItems: this.portQueue.length - this.portHead };
   }
 
   send(batch: Batch, transfer?: readonly Transferable[]): void {
@@ -136,8 +173,10 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     // Throws DataCloneError for what cannot be cloned: then nothing was sent and seq is unused.
     this.port.postMessage([seq, batch], transfer as Transferable[] | undefined);
     this.sendSeq = (seq + 1) | 0;
+    this.portSends++;
     // The marker comes after the post, so a consumer that sees it finds the item in its port queue.
     if (this.ring.writeMarker(seq)) this.ring.wakePeer();
+    else this.unmarkedPortSends++;
     this.expectInput();
   }
 
@@ -212,7 +251,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     if (this.closed) return;
     const final = this.ring.peerFinalSeq();
     if ((final !== undefined && final === this.expected) || this.portClosed) return this.peerGone();
-    if (!blockedOnPort && this.misses < MAX_MISSES && this.spinMicros > 0 && spinner.allowed()) spinner.add(this);
+    if (!blockedOnPort && this.misses < MAX_MISSES && this.spinMicros > 0 && spinner.allowed()) this.spin();
     else this.park(blockedOnPort);
   };
 
@@ -270,6 +309,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
       return;
     }
     this.parked = true;
+    this.parks++;
     this.parkedAt = now();
     const generation = ++this.parkGeneration;
     this.setAwake(false);
@@ -299,6 +339,11 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   private expectInput(): void {
     if (!this.parked || !this.receiver || this.misses >= MAX_MISSES || this.spinMicros === 0 || !spinner.allowed()) return;
     this.unpark();
+    this.spin();
+  }
+
+  private spin(): void {
+    this.spins++;
     spinner.add(this);
   }
 

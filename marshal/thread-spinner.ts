@@ -18,9 +18,9 @@ export interface SpinningConsumer {
   park(): void;
 }
 
-/** Gate words: threads with an awake transport, and the core count they share. */
-const G_AWAKE = 0;
-const G_CORES = 1;
+/** Gate words: threads with an awake transport, and the core count they share (exported for specs). */
+export const G_AWAKE = 0;
+export const G_CORES = 1;
 let gate: Int32Array | undefined;
 
 /** This process's gate: made by the first thread to create a ring pair, adopted by every other. */
