@@ -1,77 +1,11 @@
 import { expect } from 'chai';
-import { MessageChannel, MessagePort, Worker } from 'node:worker_threads';
+import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError } from '../../lib/errors.js';
 import type { Batch } from '../../marshal/protocol.js';
 import { MIN_RING_BYTES } from '../../marshal/ring-buffer.js';
-import { SharedRingTransport, type SharedRingHandle, type SharedRingOptions, type SharedRingStats } from '../../marshal/shared-ring-transport.js';
-import { G_AWAKE, G_CORES, threadGate } from '../../marshal/thread-spinner.js';
+import { SharedRingTransport, type SharedRingHandle } from '../../marshal/shared-ring-transport.js';
 import { WireEncoder } from '../../marshal/wire-serializer.js';
-
-const fixture = new URL('./fixtures/ring-echo-worker.js', import.meta.url);
-const workers: Worker[] = [];
-const transports: SharedRingTransport[] = [];
-
-/** Wait (by polling, not by a deadline on speed) until `ready()` holds; fail after `limitMs`. */
-async function until(ready: () => boolean, what: string, limitMs = 5_000): Promise<void> {
-  const start = Date.now();
-  while (!ready()) {
-    if (Date.now() - start > limitMs) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
-
-function startWorker(data: Record<string, unknown>, transferList: (MessagePort | ArrayBuffer)[] = []): Worker {
-  const w = new Worker(fixture, { workerData: data, transferList });
-  w.on('error', () => {});
-  workers.push(w);
-  return w;
-}
-
-function nextEvent(w: Worker, name: string): Promise<Record<string, unknown>> {
-  return new Promise((resolve) => {
-    const on = (m: Record<string, unknown>): void => {
-      if (m.event !== name) return;
-      w.off('message', on);
-      resolve(m);
-    };
-    w.on('message', on);
-  });
-}
-
-/** A pair between this thread and an echo worker, with everything received collected in `got`. */
-function echoPair(options: SharedRingOptions = {}, data: Record<string, unknown> = {}, onBatch?: (b: unknown[][]) => void) {
-  const { transport, handle } = SharedRingTransport.create(options);
-  transports.push(transport);
-  const worker = startWorker({ ...data, handle }, [handle.port]);
-  const got: unknown[][][] = [];
-  let closeCount = 0;
-  const closed = new Promise<void>((resolve) => {
-    transport.listen((b) => {
-      got.push(b as unknown[][]);
-      onBatch?.(b as unknown[][]);
-    }, () => {
-      closeCount++;
-      resolve();
-    });
-  });
-  return { transport, worker, got, closed, closeCount: () => closeCount };
-}
-
-const ids = (got: unknown[][][]): unknown[] => got.map((b) => b[0]![1]);
-const send = (t: SharedRingTransport, ...msg: unknown[]): void => t.send([msg] as unknown as Batch);
-const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, k) => from + k);
-
-/** The worker side's counters, parked flag and whether input is still due there. */
-async function workerStats(w: Worker): Promise<{ stats: SharedRingStats; parked: boolean; hasWork: boolean }> {
-  const reply = nextEvent(w, 'stats');
-  w.postMessage({ cmd: 'stats' });
-  return (await reply) as unknown as { stats: SharedRingStats; parked: boolean; hasWork: boolean };
-}
-
-afterEach(async () => {
-  for (const t of transports.splice(0)) t.close();
-  await Promise.all(workers.splice(0).map((w) => w.terminate()));
-});
+import { echoPair, ids, nextEvent, range, send, until, workerStats } from './fixtures/ring-echo-pair.js';
 
 describe('SharedRingTransport ordering', () => {
   it('delivers thousands of batches in send order across many turns', async () => {
@@ -132,6 +66,33 @@ describe('SharedRingTransport wrap-around', () => {
     expect(ids(got)).to.deep.equal([...Array(count).keys()]);
     got.forEach((b, i) => expect(b[0]![2]).to.equal('y'.repeat((i * 53) % 450)));
   });
+});
+
+describe('SharedRingTransport 32-bit wrap-around', () => {
+  for (const start of [2 ** 31 - 512, -512]) {
+    it(`carries items in order across the wrap of positions and sequence numbers (counters from ${start})`, async () => {
+      const { transport, got, closed, closeCount } = echoPair({ ringBytes: MIN_RING_BYTES, startCounters: start });
+      const count = 700;
+      for (let i = 0; i < count; i++) {
+        if (i % 9 === 0) {
+          const buf = new Uint8Array([i & 0xff]).buffer;
+          transport.send([['buf', i, buf]] as unknown as Batch, [buf]);
+        } else send(transport, 'w', i, 'y'.repeat((i * 53) % 300));
+        if (i % 5 === 4) await new Promise((r) => setImmediate(r));
+      }
+      await until(() => got.length === count, `${count} echoes`);
+      expect(ids(got)).to.deep.equal(range(0, count));
+      got.forEach((b, i) => {
+        if (i % 9 === 0) expect([...new Uint8Array(b[0]![2] as ArrayBuffer)]).to.deep.equal([i & 0xff]);
+        else expect(b[0]![2]).to.equal('y'.repeat((i * 53) % 300));
+      });
+      // The worker's final sequence number lies past the wrap too: it still closes after its last item.
+      send(transport, 'close');
+      await closed;
+      expect(closeCount()).to.equal(1);
+      expect(got).to.have.length(count);
+    });
+  }
 });
 
 describe('SharedRingTransport batching', () => {
@@ -208,110 +169,6 @@ describe('SharedRingTransport port fallback', () => {
   });
 });
 
-describe('SharedRingTransport parking and waking', () => {
-  it('parks both idle consumers and wakes the peer on a later send', async () => {
-    const { transport, got } = echoPair();
-    send(transport, 'first', 0);
-    await until(() => got.length === 1, 'the first echo');
-    await until(() => transport.parkedNow && transport.peerParked, 'both sides parked');
-    send(transport, 'later', 1);
-    await until(() => got.length === 2, 'the echo of a send to a parked peer');
-    expect(ids(got)).to.deep.equal([0, 1]);
-    await until(() => transport.parkedNow && transport.peerParked, 'both sides parked again');
-  });
-
-  it('keeps its event loop running while parked: timers fire', async () => {
-    const { transport, got } = echoPair();
-    send(transport, 'first', 0);
-    await until(() => got.length === 1 && transport.parkedNow, 'parked after the echo');
-    const fired = await new Promise((r) => setTimeout(() => r(true), 1));
-    expect(fired).to.equal(true);
-  });
-});
-
-describe('SharedRingTransport forced parking (spinMicros 0)', () => {
-  it('loses no wake-up over thousands of round trips and pipelined bursts: every item once, in order', async function () {
-    // A lost wake-up hangs rather than fails, so the limit is generous; nothing here measures speed.
-    this.timeout(120_000);
-    const rounds = 5_000;
-    const bursts = 20;
-    const burst = 250;
-    let pingPong = true;
-    let waiter: { count: number; resolve: () => void } | undefined;
-    const pair = echoPair({ spinMicros: 0 }, {}, (b) => {
-      const i = b[0]![1] as number;
-      // Send the next round trip from inside the receiver: this side parks right after, racing the echo.
-      if (pingPong && i < rounds - 1) send(pair.transport, 'n', i + 1);
-      if (waiter && pair.got.length >= waiter.count) waiter.resolve();
-    });
-    const arrived = (count: number): Promise<void> => new Promise((resolve) => {
-      if (pair.got.length >= count) resolve();
-      else waiter = { count, resolve };
-    });
-    send(pair.transport, 'n', 0);
-    await arrived(rounds);
-    pingPong = false;
-    for (let k = 0; k < bursts; k++) {
-      const base = rounds + k * burst;
-      for (let i = base; i < base + burst; i++) send(pair.transport, 'n', i);
-      await arrived(base + burst);
-    }
-    // An item delivered twice would show up before this last echo, which comes in order.
-    const total = rounds + bursts * burst;
-    send(pair.transport, 'n', total);
-    await arrived(total + 1);
-    expect(ids(pair.got)).to.deep.equal(range(0, total + 1));
-    expect(pair.transport.hasWork(), 'input left on this side').to.equal(false);
-    expect(pair.transport.stats).to.include({ spins: 0, queuedPortItems: 0 });
-    expect(pair.transport.stats.parks).to.be.greaterThan(0);
-    const far = await workerStats(pair.worker);
-    expect(far.hasWork, 'input left on the worker side').to.equal(false);
-    expect(far.stats).to.include({ spins: 0, queuedPortItems: 0 });
-    expect(far.stats.parks).to.be.greaterThan(0);
-  });
-});
-
-describe('SharedRingTransport spin back-off', () => {
-  it('parks instead of spinning while more threads are awake than cores', async () => {
-    const gate = threadGate();
-    const cores = Atomics.load(gate, G_CORES);
-    const { transport, worker, got } = echoPair({ spinMicros: 200 });
-    // Control, with room for every thread (whatever the machine): both consumers do spin.
-    Atomics.store(gate, G_CORES, 1 << 20);
-    try {
-      send(transport, 'n', 0);
-      await until(() => got.length === 1, 'the first echo');
-    } finally {
-      Atomics.store(gate, G_CORES, cores);
-    }
-    expect(transport.stats.spins, 'spins on this side with room').to.be.greaterThan(0);
-    expect((await workerStats(worker)).stats.spins, 'spins on the worker side with room').to.be.greaterThan(0);
-    // Now report more awake threads than cores, as if other busy apartments were running.
-    const extra = cores + 4;
-    Atomics.add(gate, G_AWAKE, extra);
-    try {
-      await until(() => transport.parkedNow && transport.peerParked, 'both sides parked');
-      const near = transport.stats;
-      const far = (await workerStats(worker)).stats;
-      for (let i = 1; i <= 100; i++) {
-        send(transport, 'n', i);
-        await until(() => got.length === i + 1, `echo ${i}`);
-      }
-      for (let i = 101; i <= 300; i++) send(transport, 'n', i);
-      await until(() => got.length === 301, 'a burst of 200 echoes');
-      const nearAfter = transport.stats;
-      const farAfter = (await workerStats(worker)).stats;
-      expect(nearAfter.spins - near.spins, 'spins on this side').to.equal(0);
-      expect(farAfter.spins - far.spins, 'spins on the worker side').to.equal(0);
-      expect(nearAfter.parks - near.parks, 'parks on this side').to.be.greaterThan(0);
-      expect(farAfter.parks - far.parks, 'parks on the worker side').to.be.greaterThan(0);
-    } finally {
-      Atomics.sub(gate, G_AWAKE, extra);
-    }
-    expect(ids(got)).to.deep.equal(range(0, 301));
-  });
-});
-
 describe('SharedRingTransport full ring', () => {
   const encoder = new WireEncoder();
   /** A one-message batch whose ring record (8-byte header, payload padded to 8) takes exactly 64 bytes. */
@@ -370,101 +227,6 @@ describe('SharedRingTransport full ring', () => {
     got.forEach((b, i) => expect(b[0]![2]).to.equal('x'.repeat((i * 37) % 200)));
     expect((await workerStats(worker)).stats.portSends, 'items the full ring sent over the port').to.be.greaterThan(0);
   });
-});
-
-describe('SharedRingTransport 32-bit wrap-around', () => {
-  for (const start of [2 ** 31 - 512, -512]) {
-    it(`carries items in order across the wrap of positions and sequence numbers (counters from ${start})`, async () => {
-      const { transport, got, closed, closeCount } = echoPair({ ringBytes: MIN_RING_BYTES, startCounters: start });
-      const count = 700;
-      for (let i = 0; i < count; i++) {
-        if (i % 9 === 0) {
-          const buf = new Uint8Array([i & 0xff]).buffer;
-          transport.send([['buf', i, buf]] as unknown as Batch, [buf]);
-        } else send(transport, 'w', i, 'y'.repeat((i * 53) % 300));
-        if (i % 5 === 4) await new Promise((r) => setImmediate(r));
-      }
-      await until(() => got.length === count, `${count} echoes`);
-      expect(ids(got)).to.deep.equal(range(0, count));
-      got.forEach((b, i) => {
-        if (i % 9 === 0) expect([...new Uint8Array(b[0]![2] as ArrayBuffer)]).to.deep.equal([i & 0xff]);
-        else expect(b[0]![2]).to.equal('y'.repeat((i * 53) % 300));
-      });
-      // The worker's final sequence number lies past the wrap too: it still closes after its last item.
-      send(transport, 'close');
-      await closed;
-      expect(closeCount()).to.equal(1);
-      expect(got).to.have.length(count);
-    });
-  }
-});
-
-describe('SharedRingTransport peer crash while parked', () => {
-  it('tells this side when the worker throws while both are parked', async () => {
-    const { transport, worker, got, closed, closeCount } = echoPair();
-    send(transport, 'x', 0);
-    await until(() => got.length === 1 && transport.parkedNow && transport.peerParked, 'both parked');
-    const crashing = nextEvent(worker, 'crashing');
-    worker.postMessage({ cmd: 'throw' });
-    expect(await crashing, 'the worker was still parked when it threw').to.deep.equal({ event: 'crashing', parked: true });
-    await closed;
-    expect(closeCount()).to.equal(1);
-    expect(() => send(transport, 'after', 1)).to.not.throw();
-  });
-
-  it('tells the worker when this side closes while the worker is parked', async () => {
-    const { transport, worker, got, closed } = echoPair();
-    send(transport, 'x', 0);
-    await until(() => got.length === 1 && transport.peerParked, 'the worker parked');
-    expect((await workerStats(worker)).parked).to.equal(true);
-    const workerClosed = nextEvent(worker, 'closed');
-    const exited = new Promise((r) => worker.once('exit', r));
-    transport.close();
-    expect(await workerClosed).to.deep.equal({ event: 'closed' });
-    await closed;
-    expect(await exited).to.equal(0);
-  });
-
-  it('tells this side when the worker is terminated while both are parked', async () => {
-    const { transport, worker, got, closed, closeCount } = echoPair();
-    send(transport, 'x', 0);
-    await until(() => got.length === 1 && transport.parkedNow && transport.peerParked, 'both parked');
-    await worker.terminate();
-    await closed;
-    expect(closeCount()).to.equal(1);
-  });
-
-  for (const [victim, death] of [['creator', 'terminate'], ['attacher', 'terminate'], ['creator', 'throw'], ['attacher', 'throw']] as const) {
-    it(`tells the ${victim === 'creator' ? 'attaching' : 'creating'} worker when the ${victim} ${death === 'throw' ? 'throws' : 'is terminated'} while both are parked`, async () => {
-      const creator = startWorker({});
-      const handleEvent = nextEvent(creator, 'handle');
-      creator.postMessage({ cmd: 'create' });
-      const { handle } = (await handleEvent) as unknown as { handle: SharedRingHandle };
-      const attacher = startWorker({});
-      const attached = nextEvent(attacher, 'attached');
-      attacher.postMessage({ cmd: 'attach', handle }, [handle.port]);
-      await attached;
-      const pong = nextEvent(creator, 'pong');
-      creator.postMessage({ cmd: 'ping' });
-      await pong;
-      let parked = false;
-      while (!parked) {
-        const state = nextEvent(creator, 'state');
-        creator.postMessage({ cmd: 'state' });
-        const s = await state;
-        parked = s.parked === true && s.peerParked === true;
-      }
-      const [dead, survivor] = victim === 'creator' ? [creator, attacher] : [attacher, creator];
-      const closed = nextEvent(survivor, 'closed');
-      if (death === 'terminate') await dead.terminate();
-      else {
-        const crashing = nextEvent(dead, 'crashing');
-        dead.postMessage({ cmd: 'throw' });
-        expect(await crashing, `the ${victim} was still parked when it threw`).to.deep.equal({ event: 'crashing', parked: true });
-      }
-      expect(await closed).to.deep.equal({ event: 'closed' });
-    });
-  }
 });
 
 describe('SharedRingTransport close', () => {

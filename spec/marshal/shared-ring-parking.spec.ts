@@ -1,0 +1,176 @@
+import { expect } from 'chai';
+import type { SharedRingHandle } from '../../marshal/shared-ring-transport.js';
+import { G_AWAKE, G_CORES, threadGate } from '../../marshal/thread-spinner.js';
+import { echoPair, ids, nextEvent, range, send, startWorker, until, workerStats } from './fixtures/ring-echo-pair.js';
+
+describe('SharedRingTransport parking and waking', () => {
+  it('parks both idle consumers and wakes the peer on a later send', async () => {
+    const { transport, got } = echoPair();
+    send(transport, 'first', 0);
+    await until(() => got.length === 1, 'the first echo');
+    await until(() => transport.parkedNow && transport.peerParked, 'both sides parked');
+    send(transport, 'later', 1);
+    await until(() => got.length === 2, 'the echo of a send to a parked peer');
+    expect(ids(got)).to.deep.equal([0, 1]);
+    await until(() => transport.parkedNow && transport.peerParked, 'both sides parked again');
+  });
+
+  it('keeps its event loop running while parked: timers fire', async () => {
+    const { transport, got } = echoPair();
+    send(transport, 'first', 0);
+    await until(() => got.length === 1 && transport.parkedNow, 'parked after the echo');
+    const fired = await new Promise((r) => setTimeout(() => r(true), 1));
+    expect(fired).to.equal(true);
+  });
+});
+
+describe('SharedRingTransport forced parking (spinMicros 0)', () => {
+  it('loses no wake-up over thousands of round trips and pipelined bursts: every item once, in order', async function () {
+    // A lost wake-up hangs rather than fails, so the limit is generous; nothing here measures speed.
+    this.timeout(120_000);
+    const rounds = 5_000;
+    const bursts = 20;
+    const burst = 250;
+    let pingPong = true;
+    let waiter: { count: number; resolve: () => void } | undefined;
+    const pair = echoPair({ spinMicros: 0 }, {}, (b) => {
+      const i = b[0]![1] as number;
+      // Send the next round trip from inside the receiver: this side parks right after, racing the echo.
+      if (pingPong && i < rounds - 1) send(pair.transport, 'n', i + 1);
+      if (waiter && pair.got.length >= waiter.count) waiter.resolve();
+    });
+    const arrived = (count: number): Promise<void> => new Promise((resolve) => {
+      if (pair.got.length >= count) resolve();
+      else waiter = { count, resolve };
+    });
+    send(pair.transport, 'n', 0);
+    await arrived(rounds);
+    pingPong = false;
+    for (let k = 0; k < bursts; k++) {
+      const base = rounds + k * burst;
+      for (let i = base; i < base + burst; i++) send(pair.transport, 'n', i);
+      await arrived(base + burst);
+    }
+    // An item delivered twice would show up before this last echo, which comes in order.
+    const total = rounds + bursts * burst;
+    send(pair.transport, 'n', total);
+    await arrived(total + 1);
+    expect(ids(pair.got)).to.deep.equal(range(0, total + 1));
+    expect(pair.transport.hasWork(), 'input left on this side').to.equal(false);
+    expect(pair.transport.stats).to.include({ spins: 0, queuedPortItems: 0 });
+    expect(pair.transport.stats.parks).to.be.greaterThan(0);
+    const far = await workerStats(pair.worker);
+    expect(far.hasWork, 'input left on the worker side').to.equal(false);
+    expect(far.stats).to.include({ spins: 0, queuedPortItems: 0 });
+    expect(far.stats.parks).to.be.greaterThan(0);
+  });
+});
+
+describe('SharedRingTransport spin back-off', () => {
+  it('parks instead of spinning while more threads are awake than cores', async () => {
+    const gate = threadGate();
+    const cores = Atomics.load(gate, G_CORES);
+    const { transport, worker, got } = echoPair({ spinMicros: 200 });
+    // Control, with room for every thread (whatever the machine): both consumers do spin.
+    Atomics.store(gate, G_CORES, 1 << 20);
+    try {
+      send(transport, 'n', 0);
+      await until(() => got.length === 1, 'the first echo');
+    } finally {
+      Atomics.store(gate, G_CORES, cores);
+    }
+    expect(transport.stats.spins, 'spins on this side with room').to.be.greaterThan(0);
+    expect((await workerStats(worker)).stats.spins, 'spins on the worker side with room').to.be.greaterThan(0);
+    // Now report more awake threads than cores, as if other busy apartments were running.
+    const extra = cores + 4;
+    Atomics.add(gate, G_AWAKE, extra);
+    try {
+      await until(() => transport.parkedNow && transport.peerParked, 'both sides parked');
+      const near = transport.stats;
+      const far = (await workerStats(worker)).stats;
+      for (let i = 1; i <= 100; i++) {
+        send(transport, 'n', i);
+        await until(() => got.length === i + 1, `echo ${i}`);
+      }
+      for (let i = 101; i <= 300; i++) send(transport, 'n', i);
+      await until(() => got.length === 301, 'a burst of 200 echoes');
+      const nearAfter = transport.stats;
+      const farAfter = (await workerStats(worker)).stats;
+      expect(nearAfter.spins - near.spins, 'spins on this side').to.equal(0);
+      expect(farAfter.spins - far.spins, 'spins on the worker side').to.equal(0);
+      expect(nearAfter.parks - near.parks, 'parks on this side').to.be.greaterThan(0);
+      expect(farAfter.parks - far.parks, 'parks on the worker side').to.be.greaterThan(0);
+    } finally {
+      Atomics.sub(gate, G_AWAKE, extra);
+    }
+    expect(ids(got)).to.deep.equal(range(0, 301));
+  });
+});
+
+describe('SharedRingTransport peer crash while parked', () => {
+  it('tells this side when the worker throws while both are parked', async () => {
+    const { transport, worker, got, closed, closeCount } = echoPair();
+    send(transport, 'x', 0);
+    await until(() => got.length === 1 && transport.parkedNow && transport.peerParked, 'both parked');
+    const crashing = nextEvent(worker, 'crashing');
+    worker.postMessage({ cmd: 'throw' });
+    expect(await crashing, 'the worker was still parked when it threw').to.deep.equal({ event: 'crashing', parked: true });
+    await closed;
+    expect(closeCount()).to.equal(1);
+    expect(() => send(transport, 'after', 1)).to.not.throw();
+  });
+
+  it('tells the worker when this side closes while the worker is parked', async () => {
+    const { transport, worker, got, closed } = echoPair();
+    send(transport, 'x', 0);
+    await until(() => got.length === 1 && transport.peerParked, 'the worker parked');
+    expect((await workerStats(worker)).parked).to.equal(true);
+    const workerClosed = nextEvent(worker, 'closed');
+    const exited = new Promise((r) => worker.once('exit', r));
+    transport.close();
+    expect(await workerClosed).to.deep.equal({ event: 'closed' });
+    await closed;
+    expect(await exited).to.equal(0);
+  });
+
+  it('tells this side when the worker is terminated while both are parked', async () => {
+    const { transport, worker, got, closed, closeCount } = echoPair();
+    send(transport, 'x', 0);
+    await until(() => got.length === 1 && transport.parkedNow && transport.peerParked, 'both parked');
+    await worker.terminate();
+    await closed;
+    expect(closeCount()).to.equal(1);
+  });
+
+  for (const [victim, death] of [['creator', 'terminate'], ['attacher', 'terminate'], ['creator', 'throw'], ['attacher', 'throw']] as const) {
+    it(`tells the ${victim === 'creator' ? 'attaching' : 'creating'} worker when the ${victim} ${death === 'throw' ? 'throws' : 'is terminated'} while both are parked`, async () => {
+      const creator = startWorker({});
+      const handleEvent = nextEvent(creator, 'handle');
+      creator.postMessage({ cmd: 'create' });
+      const { handle } = (await handleEvent) as unknown as { handle: SharedRingHandle };
+      const attacher = startWorker({});
+      const attached = nextEvent(attacher, 'attached');
+      attacher.postMessage({ cmd: 'attach', handle }, [handle.port]);
+      await attached;
+      const pong = nextEvent(creator, 'pong');
+      creator.postMessage({ cmd: 'ping' });
+      await pong;
+      let parked = false;
+      while (!parked) {
+        const state = nextEvent(creator, 'state');
+        creator.postMessage({ cmd: 'state' });
+        const s = await state;
+        parked = s.parked === true && s.peerParked === true;
+      }
+      const [dead, survivor] = victim === 'creator' ? [creator, attacher] : [attacher, creator];
+      const closed = nextEvent(survivor, 'closed');
+      if (death === 'terminate') await dead.terminate();
+      else {
+        const crashing = nextEvent(dead, 'crashing');
+        dead.postMessage({ cmd: 'throw' });
+        expect(await crashing, `the ${victim} was still parked when it threw`).to.deep.equal({ event: 'crashing', parked: true });
+      }
+      expect(await closed).to.deep.equal({ event: 'closed' });
+    });
+  }
+});
