@@ -354,8 +354,13 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   }
 
   private stopConsuming(): void {
+    // A pending Atomics.waitAsync is held by the engine until notified, and it holds its promise's
+    // reaction, hence this transport and its ring memory: closing while parked leaked both for
+    // good. Notify it (after bumping the generation, so the wake-up is ignored) to let them go.
+    const wasParked = this.parked;
     this.parked = false;
     this.parkGeneration++;
+    if (wasParked) Atomics.notify(this.ring.words, this.ring.inState);
     spinner.remove(this);
     this.setAwake(false);
   }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { SharedRingHandle } from '../../marshal/shared-ring-transport.js';
+import { SharedRingTransport, type SharedRingHandle } from '../../marshal/shared-ring-transport.js';
 import { G_AWAKE, G_CORES, threadGate } from '../../marshal/thread-spinner.js';
 import { echoPair, ids, nextEvent, range, send, startWorker, until, workerStats } from './fixtures/ring-echo-pair.js';
 
@@ -173,4 +173,36 @@ describe('SharedRingTransport peer crash while parked', () => {
       expect(await closed).to.deep.equal({ event: 'closed' });
     });
   }
+});
+
+/** Transports registered here that were garbage collected (the registry must outlive them). */
+const collectedTransports = new Set<string>();
+const finalization = new FinalizationRegistry<string>((name) => collectedTransports.add(name));
+
+/** Close a pair whose two sides are parked; this side's transport is registered as `name`. */
+async function closeWhileParked(name: string): Promise<void> {
+  const { transport, handle } = SharedRingTransport.create();
+  finalization.register(transport, name);
+  const worker = startWorker({ handle }, [handle.port]);
+  const got: unknown[] = [];
+  const closed = new Promise<void>((resolve) => transport.listen((b) => got.push(b), () => resolve()));
+  send(transport, 'x', 0);
+  await until(() => got.length === 1 && transport.parkedNow && transport.peerParked, 'both parked');
+  const workerClosed = nextEvent(worker, 'closed');
+  transport.close();
+  await Promise.all([closed, workerClosed]);
+}
+
+describe('SharedRingTransport close while parked', () => {
+  it('lets go of the transport and its ring memory once closed', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc, 'specs run with --expose-gc').to.be.a('function');
+    await closeWhileParked('parked at close');
+    // A pending Atomics.waitAsync would hold the closed transport (and its ring) for good.
+    for (let i = 0; i < 50 && !collectedTransports.has('parked at close'); i++) {
+      gc!();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(collectedTransports.has('parked at close'), 'the closed transport was garbage collected').to.equal(true);
+  });
 });
