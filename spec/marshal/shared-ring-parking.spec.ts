@@ -76,11 +76,12 @@ describe('SharedRingTransport spin back-off', () => {
     try {
       send(transport, 'n', 0);
       await until(() => got.length === 1, 'the first echo');
+      // Read while there is still room: the worker decides to spin after its drain sent the echo.
+      expect(transport.stats.spins, 'spins on this side with room').to.be.greaterThan(0);
+      expect((await workerStats(worker)).stats.spins, 'spins on the worker side with room').to.be.greaterThan(0);
     } finally {
       Atomics.store(gate, G_CORES, cores);
     }
-    expect(transport.stats.spins, 'spins on this side with room').to.be.greaterThan(0);
-    expect((await workerStats(worker)).stats.spins, 'spins on the worker side with room').to.be.greaterThan(0);
     // Now report more awake threads than cores, as if other busy apartments were running.
     const extra = cores + 4;
     Atomics.add(gate, G_AWAKE, extra);
