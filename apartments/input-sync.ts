@@ -25,11 +25,12 @@ export function isInputSync(target: object, method: string): boolean {
   return methods.has(method);
 }
 
-/**
- * Refuse an outgoing call (`what`, to `where`) made while an input-synchronous call is served here.
- * The descriptions are functions: this runs on every outgoing call, and they are needed only to refuse.
- */
-export function refuseCallOutInInputSync(what: () => string, where: () => string): CantCallOutError | undefined {
-  if (!currentCall()?.inputSync) return undefined;
-  return new CantCallOutError(`[input-sync] ${what()} to ${where()} was refused: the call being served is input-synchronous (listed in its class's static inputSync) and may not call other apartments while it runs; make the call after it returns, or drop the method from inputSync`);
+/** Refuse an outgoing call (`what`, to `where`) made while an input-synchronous call is served here. */
+export function refuseCallOutInInputSync(what: string, where: string): CantCallOutError | undefined {
+  return currentCall()?.inputSync ? cantCallOut(what, where) : undefined;
+}
+
+/** The error of an outgoing call (`what`, to `where`) made from an input-synchronous call. */
+export function cantCallOut(what: string, where: string): CantCallOutError {
+  return new CantCallOutError(`[input-sync] ${what} to ${where} was refused: the call being served is input-synchronous (listed in its class's static inputSync) and may not call other apartments while it runs; make the call after it returns, or drop the method from inputSync`);
 }

@@ -23,7 +23,7 @@ import '../lib/shared-state/shared-mutex.js';
 import '../lib/shared-state/atomic-ref-count.js';
 import '../lib/script-engine/script-engine.js';
 import { Dispatcher } from './dispatcher.js';
-import { refuseCallOutInInputSync } from './input-sync.js';
+import { cantCallOut, refuseCallOutInInputSync } from './input-sync.js';
 import { SharedLease } from '../lib/shared-resources.js';
 
 /** What a local apartment needs from the thread that hosts it. */
@@ -107,9 +107,12 @@ export class LocalApartment implements ApartmentContext {
       // Worker apartments hold user calls while an attach hook runs there (replayed ones included);
       // the main apartment runs its attach when the host registers, outside any call.
       dispatcher: options.kind === 'main' ? this.dispatcher : new HookGate(this.dispatcher, this.hooks, (c) => this.admission.classify(c) === 'nested'),
-      causality: () => currentCall()?.causality ?? this.newCausality(),
+      causality: (method, peer) => {
+        const served = currentCall();
+        if (served?.inputSync && peer !== undefined) throw cantCallOut(`call '${String(method)}'`, options.label(peer));
+        return served?.causality ?? this.newCausality();
+      },
       retry: options.retry,
-      refuseCallOut: (method, peer) => refuseCallOutInInputSync(() => `call '${String(method)}'`, () => options.label(peer)),
       onUnreferenced: options.onUnreferenced,
       busyChanged: options.busyChanged,
       connect: options.connect,
@@ -219,14 +222,14 @@ export class LocalApartment implements ApartmentContext {
 
   /** External creation asks the runtime where to go (and may start an apartment): not from an input-synchronous call. */
   private assertMayPlace(className: string): void {
-    const refused = refuseCallOutInInputSync(() => `creating '${className}' through the assignment policy`, () => 'the runtime');
+    const refused = refuseCallOutInInputSync(`creating '${className}' through the assignment policy`, 'the runtime');
     if (refused) throw refused;
   }
 
   /** Create `className` in apartment `target`: here directly, elsewhere through its control object. */
   async createAt(target: number, className: string, args: unknown[]): Promise<unknown> {
     if (target === this.id) return this.loader.construct(className, args);
-    const refused = refuseCallOutInInputSync(() => `creating '${className}'`, () => this.options.label(target));
+    const refused = refuseCallOutInInputSync(`creating '${className}'`, this.options.label(target));
     if (refused) throw refused;
     return this.endpoint.call(target, CONTROL_OID, 'createObject', [className, args]);
   }

@@ -25,16 +25,19 @@ export interface EndpointOptions {
   self: number;
   defaultTimeoutMs: number;
   dispatcher: CallDispatcher;
-  /** The causality id an outgoing call made now carries (inherited inside a served call). */
-  causality(): number;
+  /**
+   * The causality id an outgoing call made now carries (inherited inside a served call). For a
+   * user call through a proxy it also gets the method and the peer, and may refuse the call by
+   * throwing (an input-synchronous call may not call other apartments): one look at the served
+   * call does both, on the hot path of every call.
+   */
+  causality(method?: string | number, peer?: number): number;
   /** Retry policy of calls that name none. */
   retry?: RetryPolicy;
   /** Told when the last exported object is released (the apartment holds nothing for anyone). */
   onUnreferenced?(): void;
   /** Told when this side starts (true) or stops (false) waiting for replies from `peer`. */
   busyChanged?(peer: number, busy: boolean): void;
-  /** An error if user code may not call `peer` now (an input-synchronous call is being served). */
-  refuseCallOut?(method: string | number, peer: number): Error | undefined;
   /** Ask the broker for a transport to `peer`; the apartment calls attach() when it arrives. */
   connect(peer: number): void;
   /** Ready, Connect and PeerGone messages, for the apartment layer. */
@@ -109,7 +112,10 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
 
   /** Call a method on an object of `peer` by id (control calls; user calls go through proxies). */
   call(peer: number, oid: number, method: string | number, args: unknown[], options?: CallOptions): Promise<unknown> {
-    const causality = this.options.causality();
+    return this.callAs(this.options.causality(), peer, oid, method, args, options);
+  }
+
+  private callAs(causality: number, peer: number, oid: number, method: string | number, args: unknown[], options: CallOptions | undefined): Promise<unknown> {
     const retry = options?.retry ?? this.options.retry;
     if (!retry || !(retry.attempts > 0)) return this.send(peer, oid, method, args, options, causality);
     return sendWithRetry(() => this.send(peer, oid, method, args, options, causality), retry, options?.signal, () => `call '${String(method)}' to ${this.options.label(peer)}`);
@@ -134,14 +140,18 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
       return Promise.reject(new DisconnectedError(`[released] this proxy to object ${state.oid} in ${this.options.label(state.apartment)} was released; obtain a new reference to call it`, { code: 'CO_E_OBJNOTCONNECTED' }));
     }
     if (state.disconnected) return Promise.reject(state.disconnected);
-    const refused = this.options.refuseCallOut?.(method, state.apartment);
-    if (refused) return Promise.reject(refused);
+    let causality: number;
+    try {
+      causality = this.options.causality(method, state.apartment);
+    } catch (refused) {
+      return Promise.reject(refused);
+    }
     let options: CallOptions | undefined;
     if (args.length > 0 && args[args.length - 1] instanceof CallOptions) {
       options = args[args.length - 1] as CallOptions;
       args = args.slice(0, -1);
     }
-    return this.call(state.apartment, state.oid, method, args, options);
+    return this.callAs(causality, state.apartment, state.oid, method, args, options);
   }
 
   releaseRemote(state: RemoteState): void {
