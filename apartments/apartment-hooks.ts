@@ -3,8 +3,8 @@
 // (replayed) — before any class of the runtime is constructed there, and `detach` when the
 // apartment closes or dies. A hook that throws is reported and never takes the apartment down.
 // Owner apartment only.
-import type { ApartmentContext } from '../lib/context.js';
-import { ModuleLoadError } from '../lib/errors.js';
+import type { ApartmentContext } from './context.js';
+import { ModuleLoadError } from '../marshal/errors.js';
 
 /** Why an apartment is detaching. */
 export type DetachReason = 'close' | 'fault' | 'exit';

@@ -3,9 +3,9 @@
 // bad option never leaves a half-started apartment behind. The runtime decides ids, names, roles
 // and what happens after start; this file owns only the spawn.
 import { Worker } from 'node:worker_threads';
-import type { ClassDescriptor } from '../lib/class-registry.js';
-import { InvalidArgumentError } from '../lib/errors.js';
-import { checkReentrancy, workerExecArgv, type ApartmentOptions } from '../lib/runtime-options.js';
+import type { ClassDescriptor } from './class-table.js';
+import { InvalidArgumentError } from '../marshal/errors.js';
+import { checkReentrancy, workerExecArgv, type ApartmentOptions } from './apartment-options.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import { releaseAwakePlace } from '../marshal/thread-spinner.js';
@@ -16,11 +16,11 @@ import type { HooksRegistration } from './apartment-hooks.js';
 import { checkLinkKind, createLink, type LinkKind } from './links.js';
 import type { WorkerBoot } from './worker-boot.js';
 
-const WORKER_ENTRY = new URL('./worker-entry.js', import.meta.url);
-
 /** Everything one apartment's start needs from the runtime. */
 export interface LaunchRequest {
   readonly id: number;
+  /** The worker's composition root: the module every apartment thread runs. */
+  readonly entry: URL;
   readonly role: 'worker' | 'pool';
   /** The free pool's apartment ids (pool threads only). */
   readonly pool: readonly number[];
@@ -68,7 +68,7 @@ export function launchApartment(request: LaunchRequest): Launched {
     id, name, kind: request.role, pool: request.pool, scriptGate, awakeFlag, asyncCausality, link: link.far, transport: kind,
     classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: `apartment '${name}' (${id})` }, reentrancy, retry: defaults.retry, hooks: request.hooks,
   };
-  const worker = new Worker(WORKER_ENTRY, {
+  const worker = new Worker(request.entry, {
     workerData: boot,
     transferList: link.transfer,
     name: `apartment:${name}`,

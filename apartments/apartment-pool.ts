@@ -2,8 +2,9 @@
 // a single owner; checkin() resets it — every object it exported released, every reference it held
 // released, its reset hooks run, the runtime's class cache cleared — before anyone else gets it.
 // Main apartment only.
-import { CallTimeoutError, DisconnectedError, InvalidArgumentError } from '../lib/errors.js';
-import { CONTROL_OID } from '../marshal/protocol.js';
+import { controlClient, endpointTransport } from './control-plane.js';
+import { ApartmentService } from './engine-services.js';
+import { CallTimeoutError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import type { Remote } from '../marshal/proxy.js';
 import type { Apartment } from './apartment.js';
@@ -134,7 +135,7 @@ export class ApartmentPool {
   /** Runtime internals: reset a checked-in apartment and hand it to the next owner. */
   async giveBack(apt: Apartment): Promise<void> {
     if (!isLive(apt.state)) return;
-    await this.endpoint.call(apt.id, CONTROL_OID, 'reset', []);
+    await controlClient(endpointTransport(this.endpoint), apt.id, ApartmentService).reset();
     if (this.closed) return;
     this.release(apt);
   }

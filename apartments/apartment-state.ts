@@ -1,6 +1,6 @@
 // The lifecycle of a worker apartment: starting → ready → closing → closed, or faulted from any
 // live state. Transitions outside this table are runtime bugs and throw.
-import { ApartmentError } from '../lib/errors.js';
+import { ApartmentError } from '../marshal/errors.js';
 
 /** Where an apartment is in its life. */
 export type ApartmentState = 'starting' | 'ready' | 'closing' | 'closed' | 'faulted';

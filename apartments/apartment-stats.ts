@@ -1,6 +1,6 @@
 // What an apartment reports about itself: its endpoint's counts plus its admission queues.
 import type { EndpointStats } from '../marshal/endpoint.js';
-import { currentCall } from '../lib/context.js';
+import { currentCall } from './context.js';
 import type { LocalApartment } from './local-apartment.js';
 
 /** Counts for diagnostics, lifetime specs and load-based assignment. */

@@ -1,9 +1,11 @@
 // The main thread's handle on one worker apartment: its Worker, its lifecycle state and events,
 // and the operations a host performs on it (create an object there, read its counts, close it).
+import { controlClient, endpointTransport, wireName } from './control-plane.js';
+import { ApartmentService, ObjectsService } from './engine-services.js';
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type * as TypedEmitterTypes from 'typed-emitter';
-import { ApartmentFaultedError, DisconnectedError } from '../lib/errors.js';
+import { ApartmentFaultedError, DisconnectedError } from '../marshal/errors.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import type { ApartmentStats } from './apartment-stats.js';
 import { CONTROL_OID } from '../marshal/protocol.js';
@@ -95,13 +97,13 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   /** Create an instance of a registered class in this apartment; the caller gets a proxy. */
   async createObject<T = unknown>(className: string, ...args: unknown[]): Promise<Remote<T>> {
     this.assertLive();
-    return (await this.endpoint.call(this.id, CONTROL_OID, 'createObject', [className, args])) as Remote<T>;
+    return (await controlClient(endpointTransport(this.endpoint), this.id, ObjectsService).createObject(className, args)) as Remote<T>;
   }
 
   /** Export and proxy counts inside the apartment (lifetime specs assert they end at zero). */
   async stats(): Promise<ApartmentStats> {
     this.assertLive();
-    return (await this.endpoint.call(this.id, CONTROL_OID, 'stats', [])) as ApartmentStats;
+    return controlClient(endpointTransport(this.endpoint), this.id, ApartmentService).stats();
   }
 
   /** Read the apartment's live objects and queued calls into `load`. */
@@ -149,7 +151,7 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     this.updateKeepAlive();
     try {
       // A thread stuck in a busy loop cannot answer: do not wait the full call deadline for it.
-      await this.endpoint.call(this.id, CONTROL_OID, 'close', [], callOptions({ timeoutMs: CLOSE_GRACE_MS }));
+      await this.endpoint.call(this.id, CONTROL_OID, wireName(ApartmentService, 'close'), [], callOptions({ timeoutMs: CLOSE_GRACE_MS }));
     } catch {
       // It could not acknowledge (busy or dying): terminating below ends it all the same.
     }

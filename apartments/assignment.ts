@@ -5,7 +5,7 @@
 // runtime's maxApartments) bounds all groups together.
 import { availableParallelism } from 'node:os';
 import { Mutex } from 'async-mutex';
-import { InvalidArgumentError } from '../lib/errors.js';
+import { InvalidArgumentError } from '../marshal/errors.js';
 import type { Apartment } from './apartment.js';
 import { isLive } from './apartment-state.js';
 

@@ -2,7 +2,7 @@
 // another, the main apartment makes a MessageChannel and hands one end to each, so calls between
 // workers never pass through the main thread. Main apartment only.
 import { MessageChannel } from 'node:worker_threads';
-import { DisconnectedError } from '../lib/errors.js';
+import { DisconnectedError } from '../marshal/errors.js';
 import { transfer } from '../marshal/by-ref.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';

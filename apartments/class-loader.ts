@@ -1,8 +1,8 @@
 // Loads registered classes into one apartment (dynamic import, once per class) and constructs
 // instances. Owner apartment only.
-import type { ClassDescriptor, ClassTable } from '../lib/class-registry.js';
-import { getContract, type Contract } from '../lib/contracts/contract.js';
-import { ContractViolationError, InvalidArgumentError, ModuleLoadError } from '../lib/errors.js';
+import type { ClassDescriptor, ClassTable } from './class-table.js';
+import { getContract, type Contract } from './contract.js';
+import { ContractViolationError, InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
 import { markClassByRef } from '../marshal/by-ref.js';
 
 type Constructor = new (...args: unknown[]) => object;

@@ -3,12 +3,12 @@
 // rebuild the arguments, invoke the member through the stub inside the call's context (so calls it
 // makes carry its causality id), and answer with the result or the error. A Cancel drops a call that
 // has not started and aborts the signal of one that has. Owner apartment only.
-import { runInCall, type CallInfo } from '../lib/context.js';
-import { admitRefusal } from '../lib/contracts/admit.js';
-import { CallRejectedError, DisconnectedError } from '../lib/errors.js';
+import { runInCall, type CallInfo } from './context.js';
+import { admitRefusal } from './contract-admit.js';
+import { CallRejectedError, DisconnectedError } from '../marshal/errors.js';
 import type { Channel } from '../marshal/channel.js';
 import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
-import { CONTROL_OID, type CallMessage, type WireRefs } from '../marshal/protocol.js';
+import { CONTROL_OID, type CallMessage, type NotifyMessage, type WireRefs } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
 import type { Admission, MessageFilter, QueuedTicket, Turn, Untracked } from './admission.js';
 import type { LoadedClass } from './class-loader.js';
@@ -113,6 +113,18 @@ export class Dispatcher implements CallDispatcher {
         channel.replyError(callId, error, endpoint.self);
       },
     });
+  }
+
+  /** Run a one-way notification on the control object; a failure is logged, never answered. */
+  notify(endpoint: Endpoint, channel: Channel, msg: NotifyMessage): void {
+    const causality = msg[3];
+    const report = (err: unknown): void => this.options.warn(`[notify] notification '${msg[1]}' from ${this.options.labelOf?.(channel.peer) ?? `apartment ${channel.peer}`} failed in ${this.options.label}: ${(err as Error)?.message ?? String(err)}`, causality);
+    try {
+      const result = runInCall(new ServedCall(channel.peer, causality, 0, false), () => invokeMember(endpoint.control, msg[1], msg[2]));
+      if (result instanceof Promise) result.catch(report);
+    } catch (err) {
+      report(err);
+    }
   }
 
   cancel(endpoint: Endpoint, channel: Channel, callId: number): void {

@@ -8,15 +8,16 @@
 // - elsewhere, the receiver gets a handle whose calls run on whichever pool thread is least busy,
 //   so two calls to one object really run in parallel.
 // One registry per thread (the thread's apartment owns it).
-import { admitRefusal } from '../lib/contracts/admit.js';
-import type { Contract } from '../lib/contracts/contract.js';
-import { currentCall } from '../lib/context.js';
-import { ContractViolationError, DisconnectedError, InvalidArgumentError } from '../lib/errors.js';
+import { admitRefusal } from './contract-admit.js';
+import type { Contract } from './contract.js';
+import { currentCall } from './context.js';
+import { ContractViolationError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../marshal/by-ref.js';
 import { isProxy } from '../marshal/proxy.js';
 import { INDIRECT } from '../marshal/remote-state.js';
 import type { Endpoint } from '../marshal/endpoint.js';
-import { CONTROL_OID } from '../marshal/protocol.js';
+import { ANY_ROLE, controlClient, controlService, endpointTransport, type ControlClient, type ControlRouter } from './control-plane.js';
+import { id, list, name, record } from './control-args.js';
 import { invokeMember } from '../marshal/stub.js';
 import type { ClassLoader } from './class-loader.js';
 
@@ -154,7 +155,7 @@ export class FreeObjects {
       const done = (): void => {
         this.inFlight.set(target, this.inFlight.get(target)! - 1);
       };
-      const p = this.endpoint.call(target, CONTROL_OID, 'invokeFree', [payload, method, args]);
+      const p = this.poolThread(target).invoke(payload, method, args);
       p.then(done, done);
       return p;
     };
@@ -180,6 +181,14 @@ export class FreeObjects {
     });
   }
 
+  private readonly poolClients = new Map<number, ControlClient<FreeApi>>();
+
+  private poolThread(target: number): ControlClient<FreeApi> {
+    let client = this.poolClients.get(target);
+    if (!client) this.poolClients.set(target, (client = controlClient(endpointTransport(this.endpoint), target, FreeService)));
+    return client;
+  }
+
   private pickPoolThread(pool: readonly number[]): number {
     if (pool.length === 0) throw new InvalidArgumentError('[free-pool] this free object has no pool threads to run on');
     let best = pool[this.rotate++ % pool.length]!;
@@ -200,3 +209,26 @@ function checkAgile(instance: object, className: string): void {
   }
 }
 
+
+/** Running free-threaded objects' calls on a pool thread (served by the free pool's threads). */
+export interface FreeApi {
+  invoke(payload: FreePayload, method: string, args: unknown[]): unknown;
+}
+export const FreeService = controlService<FreeApi>('free');
+
+/** Serve free-object calls on a pool thread. */
+export function serveFree(router: ControlRouter, objects: FreeObjects): void {
+  router.register(FreeService, {
+    invoke: {
+      roles: ANY_ROLE,
+      check: (args) => [freePayload(args[0]), name(args[1], 'method'), list(args[2], 'args', 1_000)],
+      run: (_caller, payload, method, args) => objects.invoke(payload, method, args),
+    },
+  });
+}
+
+function freePayload(value: unknown): FreePayload {
+  const p = record(value, 'payload');
+  const pool = list(p['pool'], 'payload.pool', 1_024).map((t, i) => id(t, `payload.pool[${i}]`));
+  return { fid: name(p['fid'], 'payload.fid'), className: name(p['className'], 'payload.className'), shared: p['shared'], agile: p['agile'] === true, pool };
+}

@@ -6,7 +6,7 @@
 // for them. A held call that its caller cancels is dropped. Owner apartment only.
 import type { Channel } from '../marshal/channel.js';
 import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
-import { CONTROL_OID, type CallMessage } from '../marshal/protocol.js';
+import { CONTROL_OID, type CallMessage, type NotifyMessage } from '../marshal/protocol.js';
 import type { HookRunner } from './apartment-hooks.js';
 
 interface HeldCall {
@@ -33,6 +33,10 @@ export class HookGate implements CallDispatcher {
       return;
     }
     this.inner.dispatch(endpoint, channel, msg);
+  }
+
+  notify(endpoint: Endpoint, channel: Channel, msg: NotifyMessage): void {
+    this.inner.notify(endpoint, channel, msg);
   }
 
   cancel(endpoint: Endpoint, channel: Channel, callId: number): void {

@@ -6,8 +6,8 @@
 // call through a proxy, or a creation that lands in another apartment, fails at once with
 // CantCallOutError. Calls to objects of the same apartment are direct and stay allowed.
 // Owner apartment only.
-import { currentCall } from '../lib/context.js';
-import { CantCallOutError } from '../lib/errors.js';
+import { currentCall } from './context.js';
+import { CantCallOutError } from '../marshal/errors.js';
 
 const noMethods: ReadonlySet<string> = new Set();
 const declared = new WeakMap<object, ReadonlySet<string>>();

@@ -2,7 +2,7 @@
 // port). A link travels to the other thread as a structured-cloneable value plus a transfer list,
 // and becomes a Transport where it arrives.
 import { MessageChannel, MessagePort } from 'node:worker_threads';
-import { InvalidArgumentError } from '../lib/errors.js';
+import { InvalidArgumentError } from '../marshal/errors.js';
 import { PortTransport } from '../marshal/port-transport.js';
 import { SharedRingTransport, type SharedRingHandle } from '../marshal/shared-ring-transport.js';
 import type { Transferable, Transport } from '../marshal/transport.js';

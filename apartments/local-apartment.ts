@@ -1,16 +1,17 @@
 // The apartment a thread belongs to, as seen from inside that thread: its endpoint (exports,
 // proxies, channels), its copy of the class table, its class loader and dispatcher, and the
 // creation paths user code reaches through currentApartment(). One per thread; owner thread only.
-import { ClassTable, type ClassDescriptor } from '../lib/class-registry.js';
-import type { ApartmentContext, ApartmentKind } from '../lib/context.js';
-import type { CreationMode } from '../lib/contracts/contract.js';
-import { ContractViolationError, InvalidArgumentError } from '../lib/errors.js';
+import { ClassTable, type ClassDescriptor } from './class-table.js';
+import type { ApartmentContext, ApartmentKind } from './context.js';
+import type { CreationMode } from './contract.js';
+import { ContractViolationError, InvalidArgumentError } from '../marshal/errors.js';
 import type { Channel } from '../marshal/channel.js';
 import { Endpoint } from '../marshal/endpoint.js';
-import { CONTROL_OID } from '../marshal/protocol.js';
+import { ControlRouter, controlClient, endpointTransport, type ControlClient, type ControlRole, type ControlServiceId } from './control-plane.js';
+import { ObjectsService } from './engine-services.js';
 import type { ConnectMessage, PeerGoneMessage, ReadyMessage } from '../marshal/protocol.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
-import { currentCall } from '../lib/context.js';
+import { currentCall } from './context.js';
 import { Admission, type MessageFilter, type Reentrancy, type WaitReporter } from './admission.js';
 import { ClassLoader } from './class-loader.js';
 import type { AssignmentSpec } from './assignment.js';
@@ -18,13 +19,9 @@ import { HookRunner } from './apartment-hooks.js';
 import { HookGate } from './hook-gate.js';
 import { FreeObjects, type FreeClass } from './free-objects.js';
 import { MarshalTable } from './marshal-table.js';
-// Shared-state value types (mutexes, counts) must be rebuildable in every apartment that receives one.
-import '../lib/shared-state/shared-mutex.js';
-import '../lib/shared-state/atomic-ref-count.js';
-import '../lib/script-engine/script-engine.js';
 import { Dispatcher } from './dispatcher.js';
 import { cantCallOut, refuseCallOutInInputSync } from './input-sync.js';
-import { SharedLease } from '../lib/shared-resources.js';
+import { SharedLease } from './shared-lease.js';
 
 /** What a local apartment needs from the thread that hosts it. */
 export interface LocalApartmentOptions {
@@ -56,6 +53,8 @@ export interface LocalApartmentOptions {
   waits: WaitReporter;
   /** The free pool's apartment ids (known to pool threads; empty elsewhere). */
   pool?: readonly number[];
+  /** The role of apartment `id` when it calls this apartment's control services. */
+  roleOf(id: number): ControlRole;
   /** [running engine's object id, generation]: which script may be interrupted (shared with the main thread). */
   scriptGate?: SharedArrayBuffer;
 }
@@ -73,6 +72,9 @@ export class LocalApartment implements ApartmentContext {
   readonly hooks: HookRunner;
   readonly freeObjects: FreeObjects;
   readonly marshalTable: MarshalTable;
+  /** The control services this apartment serves (at CONTROL_OID); features register theirs at start. */
+  readonly control: ControlRouter;
+  private readonly clients = new Map<string, unknown>();
   /** Which script engine is running a script here now ([oid, generation]); read by the main thread's interrupt service. */
   readonly scriptGate: Int32Array;
   private readonly resetHooks: (() => void | Promise<void>)[] = [];
@@ -121,6 +123,29 @@ export class LocalApartment implements ApartmentContext {
       warn: options.warn,
     });
     this.freeObjects = this.initFree();
+    this.control = new ControlRouter(options.id, options.roleOf);
+    this.endpoint.control = this.control;
+  }
+
+  /** A typed client for control service `service` in apartment `peer` (this one included). */
+  controlOf<Api>(peer: number, service: ControlServiceId<Api>): ControlClient<Api> {
+    const key = `${peer}:${service.name}`;
+    let client = this.clients.get(key) as ControlClient<Api> | undefined;
+    if (!client) {
+      client = controlClient(peer === this.id ? {
+        call: async (_peer, wire, args) => this.control.local(wire, args),
+        notify: (_peer, wire, args) => {
+          try {
+            const r = this.control.local(wire, args);
+            if (r instanceof Promise) r.catch((err: unknown) => this.options.warn(`[notify] '${wire}' failed: ${(err as Error)?.message ?? String(err)}`));
+          } catch (err) {
+            this.options.warn(`[notify] '${wire}' failed: ${(err as Error)?.message ?? String(err)}`);
+          }
+        },
+      } : endpointTransport(this.endpoint), peer, service);
+      this.clients.set(key, client);
+    }
+    return client;
   }
 
   /** Runtime internals: built after the endpoint, which the free-object registry uses. */
@@ -231,6 +256,6 @@ export class LocalApartment implements ApartmentContext {
     if (target === this.id) return this.loader.construct(className, args);
     const refused = refuseCallOutInInputSync(`creating '${className}'`, this.options.label(target));
     if (refused) throw refused;
-    return this.endpoint.call(target, CONTROL_OID, 'createObject', [className, args]);
+    return this.controlOf(target, ObjectsService).createObject(className, args);
   }
 }

@@ -2,7 +2,7 @@
 // unmarshal. `normal` unmarshals once (a second unmarshal fails with CO_E_OBJNOTCONNECTED),
 // `table-strong` any number of times and keeps the object alive until revoked, `table-weak` any
 // number of times without keeping it alive. Owner apartment only.
-import { DisconnectedError, InvalidArgumentError } from '../lib/errors.js';
+import { DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import { byRef } from '../marshal/by-ref.js';
 
 /** How a marshaled token may be used. */

@@ -1,5 +1,5 @@
 // What the runtime hands a new worker apartment at start (workerData). Structured-cloneable.
-import type { ClassDescriptor } from '../lib/class-registry.js';
+import type { ClassDescriptor } from './class-table.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Reentrancy } from './admission.js';
 import type { HooksRegistration } from './apartment-hooks.js';

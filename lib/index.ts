@@ -8,7 +8,8 @@ export {
 export type { ApartmentStats } from '../apartments/apartment-stats.js';
 export { ApartmentPool, PooledApartment, type PoolOptions } from '../apartments/apartment-pool.js';
 export type { ApartmentHooks, DetachReason } from '../apartments/apartment-hooks.js';
-export { SharedLease, type SharedResourceDefinition } from './shared-resources.js';
+export type { SharedResourceDefinition } from './shared-resources.js';
+export { SharedLease } from '../apartments/shared-lease.js';
 export { lease, disposeRental, RentalLease, type LeaseOptions } from './rental.js';
 export { SharedMutex, LockGuard, type SharedMutexOptions, type SharedMutexHandle, type LockOptions } from './shared-state/shared-mutex.js';
 export { AtomicRefCount, AtomicCounter, NonAtomicCount } from './shared-state/atomic-ref-count.js';
@@ -29,15 +30,15 @@ export type {
 export {
   currentApartment, currentCall, inApartment, initializeApartment, uninitializeApartment,
   type ApartmentContext, type ApartmentKind, type CallInfo, type ThreadModel,
-} from './context.js';
-export type { ClassRegistration, ClassDescriptor } from './class-registry.js';
+} from '../apartments/context.js';
+export type { ClassRegistration, ClassDescriptor } from '../apartments/class-table.js';
 export {
   defineContract, getContract, type AdmitRequest, type AdmitVerdict, type Contract, type CreatorKind, type CreationMode, type MarshalRule,
   type Placement, type PlacementRequest, type Residence,
-} from './contracts/contract.js';
+} from '../apartments/contract.js';
 export { single, apartment, both, free, rental } from './contracts/builtins.js';
-export type { Logger, LogEntry } from './logger.js';
-export * from './errors.js';
+export type { Logger, LogEntry } from '../apartments/logger.js';
+export * from '../marshal/errors.js';
 export { byRef, transfer } from '../marshal/by-ref.js';
 export { callOptions, CallOptions, type CallOptionsInit, type RetryPolicy } from '../marshal/call-options.js';
 export { release, isProxy, type Remote, type RemoteMethod } from '../marshal/proxy.js';

@@ -1,11 +1,16 @@
 // Binding a reference to a generated interface (COM's QueryInterface): the owner apartment checks
 // that the object's class declares that interface at the same version, then calls go by index.
-import type { LocalApartment } from '../apartments/local-apartment.js';
 import type { InterfaceManifest, RemoteInterface } from '../marshal/interface-manifest.js';
-import { CONTROL_OID } from '../marshal/protocol.js';
 import { remoteStateOf } from '../marshal/proxy.js';
-import { currentApartment } from './context.js';
-import { NoInterfaceError } from './errors.js';
+import { serviceOf } from '../apartments/main-call.js';
+import { controlService } from '../apartments/control-plane.js';
+import { NoInterfaceError } from '../marshal/errors.js';
+
+/** Interface queries on exported objects (served by every apartment; see interface-service.ts). */
+export interface InterfacesApi {
+  queryInterface(oid: number, id: string, version: string): boolean;
+}
+export const InterfacesService = controlService<InterfacesApi>('interfaces');
 
 /** What a generated proxy calls through: method index and arguments. */
 export interface RemoteTarget {
@@ -38,7 +43,6 @@ export async function bindInterface(ref: unknown, manifest: InterfaceManifest): 
       },
     };
   }
-  const apt = currentApartment() as LocalApartment;
-  await apt.endpoint.call(state.apartment, CONTROL_OID, 'queryInterface', [state.oid, manifest.id, manifest.version]);
+  await serviceOf(state.apartment, InterfacesService).queryInterface(state.oid, manifest.id, manifest.version);
   return { invoke: (index, args) => state.host.callRemote(state, index, args) };
 }

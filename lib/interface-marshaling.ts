@@ -3,10 +3,10 @@
 // revocable from any apartment.
 import type { LocalApartment } from '../apartments/local-apartment.js';
 import type { MarshalKind, MarshalToken } from '../apartments/marshal-table.js';
-import { CONTROL_OID } from '../marshal/protocol.js';
-import { currentApartment } from './context.js';
-import { InvalidArgumentError } from './errors.js';
-import { callMain } from './main-call.js';
+import { currentApartment } from '../apartments/context.js';
+import { InvalidArgumentError } from '../marshal/errors.js';
+import { mainService, serviceOf } from '../apartments/main-call.js';
+import { InterfaceTableService, MarshalTokensService } from './interface-table.js';
 
 function here(): LocalApartment {
   return currentApartment() as LocalApartment;
@@ -30,7 +30,7 @@ export async function unmarshalInterface<T = unknown>(token: MarshalToken): Prom
   const t = checkToken(token);
   const apt = here();
   if (t.apartment === apt.id) return apt.marshalTable.unmarshal(t.id) as T;
-  return (await apt.endpoint.call(t.apartment, CONTROL_OID, 'unmarshal', [t.id])) as T;
+  return (await serviceOf(t.apartment, MarshalTokensService).unmarshal(t.id)) as T;
 }
 
 /** Revoke a token (from any apartment): later unmarshals fail. */
@@ -38,7 +38,7 @@ export async function revokeMarshal(token: MarshalToken): Promise<void> {
   const t = checkToken(token);
   const apt = here();
   if (t.apartment === apt.id) apt.marshalTable.revoke(t.id);
-  else await apt.endpoint.call(t.apartment, CONTROL_OID, 'revokeMarshal', [t.id]);
+  else await serviceOf(t.apartment, MarshalTokensService).revoke(t.id);
 }
 
 /** The runtime-wide table of registered references, by cookie. */
@@ -46,15 +46,15 @@ export const globalInterfaceTable = {
   /** Register `obj` (table-strong in this apartment) and get a cookie usable from any apartment. */
   async register(obj: object): Promise<number> {
     const token = marshalInterface(obj, 'table-strong');
-    return (await callMain('gitRegister', [token])) as number;
+    return mainService(InterfaceTableService).register(token);
   },
   /** A reference to the registered object, valid in the calling apartment. */
   async get<T = unknown>(cookie: number): Promise<T> {
-    return unmarshalInterface<T>((await callMain('gitLookup', [cookie])) as MarshalToken);
+    return unmarshalInterface<T>(await mainService(InterfaceTableService).lookup(cookie));
   },
   /** Remove the registration (from any apartment); the object is no longer kept alive by it. */
   async revoke(cookie: number): Promise<void> {
-    await revokeMarshal((await callMain('gitRevoke', [cookie])) as MarshalToken);
+    await revokeMarshal(await mainService(InterfaceTableService).revoke(cookie));
   },
 };
 

@@ -8,8 +8,8 @@
 // disposing it while leased fails with InUseError. Leases may wait in a queue with a deadline.
 import { byRef } from '../marshal/by-ref.js';
 import type { LocalApartment } from '../apartments/local-apartment.js';
-import { currentApartment, currentCall } from './context.js';
-import { CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError } from './errors.js';
+import { currentApartment, currentCall } from '../apartments/context.js';
+import { CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError } from '../marshal/errors.js';
 
 /** Options of lease(). */
 export interface LeaseOptions {

@@ -9,9 +9,16 @@ import type { Reentrancy, WaitEdge } from '../apartments/admission.js';
 import { AssignmentGroups, type AssignmentSpec } from '../apartments/assignment.js';
 import { DeadlockDetector } from '../apartments/deadlock-detector.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
-import { MainControl } from '../apartments/main-control.js';
+import { serveObjects } from '../apartments/apartment-services.js';
+import { ApartmentService } from '../apartments/engine-services.js';
+import { serveRuntime } from '../apartments/runtime-service.js';
+import './contracts/builtins.js';
+import { serveInterfaceTable } from './interface-table.js';
+import { serveScript, ScriptApartmentService } from './script-engine/script-service.js';
+import { serveNamed } from './shared-state/named-service.js';
+import { serveSharedResources } from './shared-resources.js';
+import { installApartmentFeatures } from './worker-features.js';
 import { launchApartment } from '../apartments/apartment-launcher.js';
-import { byRef } from '../marshal/by-ref.js';
 import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js';
 import type { HooksRegistration } from '../apartments/apartment-hooks.js';
 import { ConnectionBroker } from '../apartments/broker.js';
@@ -20,20 +27,21 @@ import { InterruptService } from './script-engine/interrupt-service.js';
 import { NamedRegistry } from './shared-state/named-registry.js';
 import { named } from './shared-state/named.js';
 import { forgetHeldLocks } from './shared-state/lock-order.js';
-import { SharedResourceRegistry, type SharedLease, type SharedResourceDefinition } from './shared-resources.js';
+import { SharedResourceRegistry, type SharedResourceDefinition } from './shared-resources.js';
+import type { SharedLease } from '../apartments/shared-lease.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import { apartmentStats, type ApartmentStats } from '../apartments/apartment-stats.js';
 import { encodeError } from '../marshal/error-codec.js';
 import type { LinkKind } from '../apartments/links.js';
-import { CONTROL_OID, Op } from '../marshal/protocol.js';
+import { Op } from '../marshal/protocol.js';
 import type { Remote } from '../marshal/proxy.js';
-import { describeClass, type ClassRegistration } from './class-registry.js';
-import { currentApartment, currentCall, inApartment, setCurrentApartment, type ApartmentContext } from './context.js';
-import type { CreationMode } from './contracts/contract.js';
+import { describeClass, type ClassRegistration } from '../apartments/class-table.js';
+import { currentApartment, currentCall, inApartment, setCurrentApartment, type ApartmentContext } from '../apartments/context.js';
+import type { CreationMode } from '../apartments/contract.js';
 import {
   ApartmentError, ChangedModeError, ContractViolationError, DeadlockError, DisconnectedError, InvalidArgumentError,
-} from './errors.js';
-import type { LogEntry, Logger } from './logger.js';
+} from '../marshal/errors.js';
+import type { LogEntry, Logger } from '../apartments/logger.js';
 import {
   resolveRuntimeOptions, type ApartmentOptions, type CreateOptions, type RuntimeEvents, type RuntimeOptions,
 } from './runtime-options.js';
@@ -41,6 +49,8 @@ import {
 export type { ApartmentOptions, CreateOptions, RuntimeEvents, RuntimeOptions };
 
 let running: Runtime | undefined;
+/** The composition root every worker apartment runs. */
+const WORKER_MAIN = new URL('./worker-main.js', import.meta.url);
 
 /** The apartment runtime of this process; the thread that starts it is the main apartment. */
 export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.default<RuntimeEvents>) {
@@ -108,6 +118,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       defaultTimeoutMs: timeout,
       reentrancy: this.reentrancy,
       retry: this.retry,
+      roleOf: (id) => (id === 0 ? 'main' : this.poolIds.has(id) ? 'pool' : 'worker'),
       waits: {
         added: (edge) => this.waitAdded(edge),
         removed: (apartment, id) => this.deadlocks.remove(apartment, id),
@@ -127,31 +138,30 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
         if (msg[0] === Op.Ready) this.byId.get(channel.peer)?.readyReceived();
       },
     });
-    local.endpoint.control = new MainControl(local, {
+    this.shared = new SharedResourceRegistry((message) => this.log({ level: 'warn', message, apartment: 0 }));
+    serveObjects(local.control, local);
+    serveRuntime(local.control, {
       connect: (requester, target, offer) => this.broker.connect(requester, target, offer),
       place: (requester, className, mode, assignment) => this.place(requester, className, mode, assignment),
       unreferenced: (apartment) => this.unreferenced(apartment),
-      acquireShared: async (name, apartment) => {
-        const { lease, value } = await this.shared.acquire(name, apartment);
-        return { lease, value: byRef(value as object) };
-      },
-      releaseShared: (lease, apartment) => this.shared.release(lease, apartment),
-      named: this.namedObjects,
-      interruptScript: (apartment, oid) => {
-        const apt = this.byId.get(apartment);
-        if (!apt || !isLive(apt.state)) return Promise.resolve(false);
-        return this.interrupts.interrupt(apt, oid);
-      },
       log: (entry) => this.log(entry),
       waitAdded: (edge) => this.waitAdded(edge),
       waitRemoved: (apartment, id) => this.deadlocks.remove(apartment, id),
     });
+    serveSharedResources(local.control, this.shared);
+    serveNamed(local.control, this.namedObjects);
+    serveInterfaceTable(local.control);
+    serveScript(local.control, (apartment, oid) => {
+      const apt = this.byId.get(apartment);
+      if (!apt || !isLive(apt.state)) return Promise.resolve(false);
+      return this.interrupts.interrupt(apt, oid);
+    });
+    installApartmentFeatures(local);
     this.local = local;
     this.main = local;
     this.broker = new ConnectionBroker(local.endpoint, (id) => this.byId.get(id), (id) => this.label(id));
-    this.shared = new SharedResourceRegistry((message) => this.log({ level: 'warn', message, apartment: 0 }));
     this.rentals = new RentalRegistry((id) => this.label(id));
-    this.interrupts = new InterruptService(local.endpoint);
+    this.interrupts = new InterruptService((id) => local.controlOf(id, ScriptApartmentService));
     this.registerClass('ScriptEngine', { module: new URL('./script-engine/script-engine.js', import.meta.url), export: 'ScriptEngine' });
     local.loader.makeLeaseHandle = (loaded, args) => this.rentals.create(loaded.descriptor.name, args);
     setCurrentApartment(local);
@@ -169,7 +179,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.local.registerClass(descriptor);
     for (const apt of this.byId.values()) {
       if (!isLive(apt.state)) continue;
-      this.local.endpoint.call(apt.id, CONTROL_OID, 'registerClass', [descriptor]).catch((err: unknown) => {
+      this.local.controlOf(apt.id, ApartmentService).registerClass(descriptor).catch((err: unknown) => {
         this.log({ level: 'warn', message: `[register-class] ${apt.label} did not learn class '${name}': ${(err as Error).message}`, apartment: apt.id });
       });
     }
@@ -185,7 +195,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     const labels: Record<number, string> = { 0: this.label(0) };
     for (const a of this.byId.values()) labels[a.id] = a.label;
     const { apartment: apt, near, idleTimeoutMs } = launchApartment({
-      id, role, pool, options, labels,
+      id, role, pool, options, labels, entry: WORKER_MAIN,
       defaults: { transport: this.transport, timeoutMs: this.defaultTimeoutMs, reentrancy: this.reentrancy, retry: this.retry },
       classes: this.local.classTable.all(),
       hooks: [...this.hookRegistrations],
@@ -201,7 +211,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     // Apartments that started earlier learn its label for their messages (they booted without it);
     // awaited, so anything the caller does with the new apartment is already named right.
     const others = [...this.byId.values()].filter((o) => o !== apt && isLive(o.state));
-    await Promise.all(others.map((o) => this.local.endpoint.call(o.id, CONTROL_OID, 'learnLabel', [id, apt.label]).catch(() => {})));
+    await Promise.all(others.map((o) => this.local.controlOf(o.id, ApartmentService).learnLabel(id, apt.label).catch(() => {})));
     if (!apt.asyncCausality) {
       await this.interrupts.watch(apt).catch((err: unknown) => this.log({ level: 'warn', message: (err as Error).message, apartment: id }));
     }
@@ -239,7 +249,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.hookRegistrations.push(reg);
     await Promise.all([
       this.local.hooks.register(reg),
-      ...[...this.byId.values()].filter((a) => isLive(a.state)).map((a) => this.local.endpoint.call(a.id, CONTROL_OID, 'registerHooks', [reg])),
+      ...[...this.byId.values()].filter((a) => isLive(a.state)).map((a) => this.local.controlOf(a.id, ApartmentService).registerHooks(reg)),
     ]);
   }
 
@@ -412,6 +422,6 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     if (!message) return;
     this.log({ level: 'warn', message, apartment: edge.apartment, causality: edge.waiter });
     if (edge.apartment === 0) this.local.admission.breakWait(edge.id, new DeadlockError(message));
-    else this.local.endpoint.call(edge.apartment, CONTROL_OID, 'breakWait', [edge.id, message]).catch(() => {});
+    else this.local.controlOf(edge.apartment, ApartmentService).breakWait(edge.id, message).catch(() => {});
   }
 }

@@ -2,7 +2,10 @@
 // (a connection, a parsed model, a native handle) is disposed only after every apartment that
 // acquired it has released it, or died. Each acquire yields its own lease; the resource's count is
 // the number of live leases, so disposing early is impossible by construction. Main apartment only.
-import { ApartmentError, DisconnectedError, InvalidArgumentError } from './errors.js';
+import { ANY_ROLE, controlService, type ControlRouter } from '../apartments/control-plane.js';
+import { id, name } from '../apartments/control-args.js';
+import { byRef } from '../marshal/by-ref.js';
+import { ApartmentError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 
 /** How a shared resource is made and disposed (both run on the main thread). */
 export interface SharedResourceDefinition<T> {
@@ -94,27 +97,24 @@ export class SharedResourceRegistry {
   }
 }
 
-/** One apartment's hold on a shared resource; release() (or dispose) gives it back, once. */
-export class SharedLease<T> implements Disposable {
-  private released = false;
-  constructor(
-    private readonly resource: T,
-    private readonly giveBack: () => Promise<void>,
-  ) {}
+/** Leasing shared resources (served by the main apartment, which owns them). */
+export interface SharedResourcesApi {
+  acquire(name: string): { lease: number; value: unknown };
+  release(lease: number): void;
+}
+export const SharedResourcesService = controlService<SharedResourcesApi>('shared-resources');
 
-  /** The resource (a proxy when it lives in another apartment); unusable after release. */
-  get value(): T {
-    if (this.released) throw new DisconnectedError('[shared-released] this lease was released; acquire the resource again', { code: 'CO_E_OBJNOTCONNECTED' });
-    return this.resource;
-  }
-
-  release(): Promise<void> {
-    if (this.released) return Promise.resolve();
-    this.released = true;
-    return this.giveBack();
-  }
-
-  [Symbol.dispose](): void {
-    void this.release();
-  }
+/** Serve leases from `registry`; a value crosses by reference, so the resource stays on the main thread. */
+export function serveSharedResources(router: ControlRouter, registry: SharedResourceRegistry): void {
+  router.register(SharedResourcesService, {
+    acquire: {
+      roles: ANY_ROLE,
+      check: (args) => [name(args[0], 'name')],
+      run: async (caller, resource) => {
+        const { lease, value } = await registry.acquire(resource, caller.apartment);
+        return { lease, value: caller.role === 'main' ? value : byRef(value as object) };
+      },
+    },
+    release: { roles: ANY_ROLE, check: (args) => [id(args[0], 'lease')], run: (caller, lease) => registry.release(lease, caller.apartment) },
+  });
 }

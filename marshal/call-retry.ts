@@ -3,7 +3,7 @@
 // delay — up to the policy's number of attempts. A cancel while waiting to retry rejects the call
 // at once with CallCanceledError. Owner apartment only.
 import { setTimeout as delay } from 'node:timers/promises';
-import { CallCanceledError, CallRejectedError } from '../lib/errors.js';
+import { CallCanceledError, CallRejectedError } from './errors.js';
 import type { RetryPolicy } from './call-options.js';
 
 /** Send with `send`, retrying per `policy` while the callee answers retry-later; `what` names the call in errors. */

@@ -2,13 +2,13 @@
 // has in flight to the peer (ids never reused, deadlines, cancellation), batches everything sent in
 // one turn into one transport send, and validates every incoming message before handing it to the
 // handler in one exhaustive switch. Owner apartment only.
-import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from '../lib/errors.js';
+import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
 import type { CallOptions } from './call-options.js';
 import { decodeError, encodeError, isWireError } from './error-codec.js';
 import { findUncloneable, formatPath, type Encoded } from './codec.js';
 import { Op, PROTOCOL_VERSION } from './protocol.js';
 import type {
-  AddRefMessage, Batch, CallMessage, ConnectMessage, Message, PeerGoneMessage, ReadyMessage, WireRefs,
+  AddRefMessage, Batch, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, ReadyMessage, WireRefs,
 } from './protocol.js';
 import type { Transferable, Transport } from './transport.js';
 
@@ -16,6 +16,8 @@ import type { Transferable, Transport } from './transport.js';
 export interface ChannelHandler {
   onCall(channel: Channel, msg: CallMessage): void;
   onCancel(channel: Channel, callId: number): void;
+  /** A one-way notification for the control object. */
+  onNotify(channel: Channel, msg: NotifyMessage): void;
   onAddRef(channel: Channel, msg: AddRefMessage): void;
   onRelease(channel: Channel, oid: number, count: number): void;
   onLoanReturn(channel: Channel, loan: number): void;
@@ -260,6 +262,10 @@ export class Channel {
       case Op.Cancel:
         if (isId(msg[1])) this.handler.onCancel(this, msg[1]);
         else this.malformed(msg, 'Cancel needs [op, callId]');
+        return;
+      case Op.Notify:
+        if (typeof msg[1] === 'string' && Array.isArray(msg[2]) && typeof msg[3] === 'number') this.handler.onNotify(this, msg);
+        else this.malformed(msg, 'Notify needs [op, method, args[], causality]');
         return;
       case Op.AddRef:
         if (isId(msg[1]) && isId(msg[2]) && isId(msg[3]) && msg[3] > 0) this.handler.onAddRef(this, msg);

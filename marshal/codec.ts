@@ -3,7 +3,7 @@
 // WireRefs with their path, the value holding null there) and transfer() lists. The walk copies a
 // container only when something inside it was replaced, so a plain argument list costs no
 // allocation. Decoding puts the resolved references back at their paths.
-import { MarshalError } from '../lib/errors.js';
+import { MarshalError } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';

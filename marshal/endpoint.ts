@@ -1,14 +1,14 @@
 // An apartment's marshaling endpoint: its export table, its proxies (one per imported object,
 // COM's proxy manager), its channels to peers, and the reference-counting rules between them.
 // Owner apartment only: every method runs on the apartment's own thread.
-import { ApartmentFaultedError, DisconnectedError, ProtocolError } from '../lib/errors.js';
+import { ApartmentFaultedError, DisconnectedError, ProtocolError } from './errors.js';
 import { CallOptions, type RetryPolicy } from './call-options.js';
 import { sendWithRetry } from './call-retry.js';
 import { Channel, type ChannelHandler } from './channel.js';
 import { decodeValue, encodeArgs, encodeValue, type RefSpace } from './codec.js';
 import { ExportTable } from './export-table.js';
 import { CONTROL_OID, Op, RefKind } from './protocol.js';
-import type { AddRefMessage, CallMessage, ConnectMessage, PeerGoneMessage, ReadyMessage, RefKindCode, WireRef, WireRefs } from './protocol.js';
+import type { AddRefMessage, CallMessage, NotifyMessage, ConnectMessage, PeerGoneMessage, ReadyMessage, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { createProxy, remoteStateOf as remoteOf } from './proxy.js';
 import { valueType } from './value-types.js';
 import type { ProxyHost, RemoteState } from './remote-state.js';
@@ -18,6 +18,8 @@ import type { Transport } from './transport.js';
 export interface CallDispatcher {
   dispatch(endpoint: Endpoint, channel: Channel, msg: CallMessage): void;
   cancel(endpoint: Endpoint, channel: Channel, callId: number): void;
+  /** A one-way notification for the control object: run it, answer nothing. */
+  notify(endpoint: Endpoint, channel: Channel, msg: NotifyMessage): void;
 }
 
 /** What the endpoint needs from the apartment that owns it. */
@@ -131,6 +133,12 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
       return Promise.reject(err);
     }
     return ch.call(oid, method, enc, options, causality);
+  }
+
+  /** A one-way notification to `peer`'s control object (`service.method`); dropped if the link is gone. */
+  notify(peer: number, method: string, args: unknown[]): void {
+    const ch = this.channelTo(peer);
+    if (!ch.closed) ch.post([Op.Notify, method, args, this.options.causality()]);
   }
 
   // ---- ProxyHost ----
@@ -266,6 +274,10 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
 
   onCancel(channel: Channel, callId: number): void {
     this.options.dispatcher.cancel(this, channel, callId);
+  }
+
+  onNotify(channel: Channel, msg: NotifyMessage): void {
+    this.options.dispatcher.notify(this, channel, msg);
   }
 
   onAddRef(channel: Channel, msg: AddRefMessage): void {

@@ -1,7 +1,7 @@
 // Errors cross apartments as data (name, message, remote stack, code, cause, cloneable own
 // properties) and are rebuilt from a null-prototype table of known classes, never looked up by
 // name on globalThis: a hostile name cannot select an arbitrary constructor.
-import { errorClasses } from '../lib/errors.js';
+import { errorClasses } from './errors.js';
 import type { WireError } from './protocol.js';
 
 const RESERVED = new Set(['name', 'message', 'stack', 'code', 'cause']);

@@ -1,6 +1,6 @@
 // The objects an apartment exports, by object id, with a reference count per importing apartment
 // (COM's stub manager). Owner apartment only: touched from its own thread and no other.
-import { ApartmentError } from '../lib/errors.js';
+import { ApartmentError } from './errors.js';
 import type { RefKindCode } from './protocol.js';
 
 /** One exported object and who holds references to it. */

@@ -1,7 +1,7 @@
 // What generated code and the runtime agree on for an interface compiled by apartment-proxygen
 // (lib/cli/): its manifest (id, version hash, methods with the runtime checks of their parameters)
 // and its stub table (method index → invoker). Types and pure helpers only.
-import { InvalidArgumentError } from '../lib/errors.js';
+import { InvalidArgumentError } from './errors.js';
 import { isProxy } from './proxy.js';
 import { findMethod } from './stub.js';
 

@@ -13,6 +13,7 @@ export const Op = {
   Call: 1,
   Cancel: 2,
   AddRef: 3,
+  Notify: 4,
   Result: 20,
   Error: 21,
   Release: 40,
@@ -88,6 +89,12 @@ export type CancelMessage = [op: typeof Op.Cancel, callId: number];
 /** Take `count` more references on `oid` for the sender; answered by Result (true) or Error. */
 export type AddRefMessage = [op: typeof Op.AddRef, callId: number, oid: number, count: number];
 
+/**
+ * A one-way call to the receiver's control object (`service.method`): no reply and no deadline.
+ * It carries plain data only (no references), for notifications such as log lines and wait edges.
+ */
+export type NotifyMessage = [op: typeof Op.Notify, method: string, args: unknown[], causality: number];
+
 /** Call `callId` returned `value`. */
 export type ResultMessage = [op: typeof Op.Result, callId: number, value: unknown, refs: WireRefs];
 
@@ -114,6 +121,7 @@ export type Message =
   | CallMessage
   | CancelMessage
   | AddRefMessage
+  | NotifyMessage
   | ResultMessage
   | ErrorMessage
   | ReleaseMessage

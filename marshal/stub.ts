@@ -1,7 +1,7 @@
 // The callee side of a call: find the member a caller may invoke and call it on the real object.
 // Only methods are reachable: never `constructor`, `__proto__`, Object.prototype members, symbols,
 // or accessors (a getter could run arbitrary code on a name the object never offered).
-import { NoInterfaceError } from '../lib/errors.js';
+import { NoInterfaceError } from './errors.js';
 import type { RemoteInterface } from './interface-manifest.js';
 
 type Method = (...args: unknown[]) => unknown;

@@ -1,7 +1,7 @@
 // The built-in contracts, placed exactly as COM's ThreadingModel × creator matrix (spec/lib/contracts/matrix.spec.ts).
 // They use the same interface as custom contracts: the runtime reads their marshal rule,
 // residence and admit(), never their names.
-import { defineContract, type AdmitRequest, type AdmitVerdict, type Contract, type PlacementRequest, type Placement } from './contract.js';
+import { defineContract, type AdmitRequest, type AdmitVerdict, type Contract, type PlacementRequest, type Placement } from '../../apartments/contract.js';
 
 const here: Placement = Object.freeze({ kind: 'creator' });
 const main: Placement = Object.freeze({ kind: 'main' });

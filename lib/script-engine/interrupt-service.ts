@@ -7,9 +7,9 @@
 // the service interrupts only while the gate names it. Main apartment only.
 import { Session } from 'node:inspector';
 import type { Apartment } from '../../apartments/apartment.js';
-import type { Endpoint } from '../../marshal/endpoint.js';
-import { CONTROL_OID } from '../../marshal/protocol.js';
-import { ApartmentError } from '../errors.js';
+import type { ControlClient } from '../../apartments/control-plane.js';
+import { ApartmentError } from '../../marshal/errors.js';
+import type { ScriptApartmentApi } from './script-service.js';
 
 // One inspector session per process, kept for its lifetime: a second session that enables the
 // NodeWorker domain after the first was disconnected is not told about new workers.
@@ -22,14 +22,14 @@ const ATTACH_TIMEOUT_MS = 5_000;
 
 /** Stops running scripts in worker apartments through the inspector. */
 export class InterruptService {
-  constructor(private readonly endpoint: Endpoint) {}
+  constructor(private readonly apartmentOf: (id: number) => ControlClient<ScriptApartmentApi>) {}
 
   /** Interrupt the script engine `oid` of `apartment` if it is running a script now; true if it was. */
   async interrupt(apartment: Apartment, oid: number): Promise<boolean> {
     const gate = apartment.scriptGate;
     // Not running synchronously: settle the calls whose script awaits (generation 0), which stops
     // nothing on the thread and so is safe in every apartment.
-    if (Atomics.load(gate, 0) !== oid) return (await this.endpoint.call(apartment.id, CONTROL_OID, 'scriptInterrupted', [oid, 0])) as boolean;
+    if (Atomics.load(gate, 0) !== oid) return this.apartmentOf(apartment.id).interrupted(oid, 0);
     if (apartment.asyncCausality) {
       throw new ApartmentError('E_UNEXPECTED', `[interrupt-unsafe] ${apartment.label} follows calls across awaits (async hooks), and stopping a script there would abort its thread; host interruptible engines in an apartment created with { asyncCausality: false }`);
     }
@@ -40,7 +40,7 @@ export class InterruptService {
       sessionId,
       message: JSON.stringify({ id: nextMessage++, method: 'Runtime.terminateExecution' }),
     });
-    return (await this.endpoint.call(apartment.id, CONTROL_OID, 'scriptInterrupted', [oid, generation])) as boolean;
+    return this.apartmentOf(apartment.id).interrupted(oid, generation);
   }
 
   /**

@@ -1,7 +1,8 @@
 // interruptScript(): stop the script an engine in another apartment is running, from any apartment.
 import { remoteStateOf } from '../../marshal/proxy.js';
-import { InvalidArgumentError } from '../errors.js';
-import { callMain } from '../main-call.js';
+import { InvalidArgumentError } from '../../marshal/errors.js';
+import { mainService } from '../../apartments/main-call.js';
+import { ScriptService } from './script-service.js';
 
 /**
  * Interrupt the script `engine` (a proxy to a ScriptEngine in a worker apartment) is running now;
@@ -13,5 +14,5 @@ export async function interruptScript(engine: unknown): Promise<boolean> {
   if (!state) {
     throw new InvalidArgumentError('[interrupt] interruptScript() needs the proxy of an engine in another worker apartment; an engine of this apartment is never running while this code runs', { parameter: 'engine' });
   }
-  return (await callMain('interruptScript', [state.apartment, state.oid])) as boolean;
+  return mainService(ScriptService).interrupt(state.apartment, state.oid);
 }

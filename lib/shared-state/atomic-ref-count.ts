@@ -5,7 +5,7 @@
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { isMainThread } from 'node:worker_threads';
-import { ApartmentError, CallTimeoutError, InvalidArgumentError } from '../errors.js';
+import { ApartmentError, CallTimeoutError, InvalidArgumentError } from '../../marshal/errors.js';
 
 /** One 32-bit integer in shared memory: new, or a view of an existing one (`sab`). */
 class SharedCell {

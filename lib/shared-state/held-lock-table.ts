@@ -11,7 +11,7 @@
 // this instant across the runtime — so every operation scans rows up to a high-water mark, under a
 // small futex lock kept for the handful of loads and stores each operation makes.
 import { getEnvironmentData, setEnvironmentData } from 'node:worker_threads';
-import { ApartmentError } from '../errors.js';
+import { ApartmentError } from '../../marshal/errors.js';
 
 const ENV_KEY = 'apartment-runtime:held-locks';
 /** Rows at most: ordered locks held at once across the whole runtime. */

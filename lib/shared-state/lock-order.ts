@@ -21,8 +21,8 @@
 // - In an apartment with async call tracking off (interruptible script engines), the thread has
 //   one set for everything outside a served call.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { asyncCallTracking, currentApartment, currentCall, inApartment } from '../context.js';
-import { LockOrderError } from '../errors.js';
+import { asyncCallTracking, currentApartment, currentCall, inApartment } from '../../apartments/context.js';
+import { LockOrderError } from '../../marshal/errors.js';
 import { heldLocks } from './held-lock-table.js';
 
 /** What the hierarchy knows about a lock. */

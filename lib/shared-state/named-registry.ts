@@ -2,7 +2,7 @@
 // through here, on one thread, so the create-or-open decision is atomic however many apartments
 // race: exactly one creator per name. Shared memory is published only after its creator
 // initialised it; if the creator dies first, the next waiter becomes the creator. Main apartment only.
-import { ApartmentError, InvalidArgumentError } from '../errors.js';
+import { ApartmentError, InvalidArgumentError } from '../../marshal/errors.js';
 
 /** Kinds of named object. */
 export type NamedKind = 'mutex' | 'memory' | 'counter';

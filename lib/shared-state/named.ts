@@ -1,11 +1,12 @@
 // Named shared objects from any apartment: `named.mutex(name)`, `named.memory(name, bytes, init)`,
 // `named.counter(name)` create on first open and open afterwards, atomically across racing
 // apartments (the main apartment decides); `once(name, factory)` builds a value exactly once.
-import { callMain } from '../main-call.js';
-import { InvalidArgumentError } from '../errors.js';
+import { mainService } from '../../apartments/main-call.js';
+import { InvalidArgumentError } from '../../marshal/errors.js';
 import { AtomicCounter } from './atomic-ref-count.js';
 import { SharedMutex, type SharedMutexOptions } from './shared-mutex.js';
-import type { NamedGrant } from './named-registry.js';
+import type { NamedGrant, NamedKind } from './named-registry.js';
+import { NamedService } from './named-service.js';
 
 const MUTEX_BYTES = new SharedMutex().handle.sab.byteLength;
 
@@ -17,7 +18,7 @@ export class NamedHandle<T> implements AsyncDisposable {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await callMain('namedClose', [this.name]);
+    await mainService(NamedService).close(this.name);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -25,8 +26,8 @@ export class NamedHandle<T> implements AsyncDisposable {
   }
 }
 
-async function open(kind: string, name: string, bytes: number): Promise<NamedGrant> {
-  return (await callMain('namedOpen', [kind, name, bytes])) as NamedGrant;
+function open(kind: NamedKind, name: string, bytes: number): Promise<NamedGrant> {
+  return mainService(NamedService).open(kind, name, bytes);
 }
 
 /** Named shared objects, usable from every apartment and the free pool. */
@@ -50,10 +51,10 @@ export const named = {
         await init?.(g.sab);
       } catch (err) {
         // Never publish half-initialised memory: the next waiter becomes the creator instead.
-        await callMain('namedAbandon', [name]);
+        await mainService(NamedService).abandon(name);
         throw err;
       }
-      await callMain('namedPublish', [name]);
+      await mainService(NamedService).publish(name);
     }
     return new NamedHandle(name, g.sab, g.create);
   },
@@ -62,16 +63,16 @@ export const named = {
 /** Build a value once across all apartments; racing callers wait for and receive the same value. */
 export async function once<T>(name: string, factory: () => T | Promise<T>): Promise<T> {
   for (;;) {
-    const r = (await callMain('onceBegin', [name])) as { build?: true; value?: unknown };
+    const r = await mainService(NamedService).onceBegin(name);
     if (!r.build) return r.value as T;
     let value: T;
     try {
       value = await factory();
     } catch (err) {
-      await callMain('onceFailed', [name]);
+      await mainService(NamedService).onceFailed(name);
       throw err;
     }
-    await callMain('onceDone', [name, value]);
+    await mainService(NamedService).onceDone(name, value);
     return value;
   }
 }

@@ -7,7 +7,7 @@
 import { isMainThread } from 'node:worker_threads';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
-import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError } from '../errors.js';
+import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError } from '../../marshal/errors.js';
 import { claimOrder, type HeldLock, type OrderClaim, type OrderedLock } from './lock-order.js';
 
 const NEXT = 0;

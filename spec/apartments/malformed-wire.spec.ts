@@ -15,7 +15,7 @@ afterEach(async () => {
 function startApartment(): { inbox: Message[]; next: (pred: (m: Message) => boolean) => Promise<Message> } {
   const { port1, port2 } = new MessageChannel();
   const boot: WorkerBoot = { id: 7, name: 'raw', kind: 'worker', pool: [], scriptGate: new SharedArrayBuffer(8), awakeFlag: new SharedArrayBuffer(4), asyncCausality: true, link: port2, transport: 'port', classes: [], defaultTimeoutMs: 5_000, labels: {}, reentrancy: 'turn-based', retry: undefined, hooks: [] };
-  worker = new Worker(new URL('../../apartments/worker-entry.js', import.meta.url), { workerData: boot, transferList: [port2] });
+  worker = new Worker(new URL('../../lib/worker-main.js', import.meta.url), { workerData: boot, transferList: [port2] });
   port = port1;
   const inbox: Message[] = [];
   const waiters: [(m: Message) => boolean, (m: Message) => void][] = [];
@@ -52,10 +52,10 @@ describe('apartments/malformed-wire: a worker apartment fed bad messages keeps s
 
     port!.postMessage('not even a batch');
     port!.postMessage([[250, 1, 2], null, { op: 1 }]);
-    const log = await next((m) => m[0] === Op.Call && m[2] === CONTROL_OID && m[3] === 'log');
-    expect(String((log[4] as unknown[])[1])).to.contain('[protocol]');
+    const log = await next((m) => m[0] === Op.Notify && m[1] === 'runtime.log');
+    expect(String((log[2] as unknown[])[1])).to.contain('[protocol]');
 
-    port!.postMessage([[Op.Call, 6, CONTROL_OID, 'stats', [], 0, 0]]);
+    port!.postMessage([[Op.Call, 6, CONTROL_OID, 'apartment.stats', [], 0, 0]]);
     const stats = await next((m) => m[0] === Op.Result && m[1] === 6);
     expect(stats[2]).to.include({ exports: 0 });
   });

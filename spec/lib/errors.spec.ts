@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import * as errors from '../../lib/errors.js';
+import * as errors from '../../marshal/errors.js';
 
 const cases: [new (message: string) => errors.ApartmentError, string][] = [
   [errors.WrongThreadError, 'RPC_E_WRONG_THREAD'],

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from '../../lib/errors.js';
-import { currentCall } from '../../lib/context.js';
+import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from '../../marshal/errors.js';
+import { currentCall } from '../../apartments/context.js';
 import { callOptions } from '../../marshal/call-options.js';
 import type { Remote } from '../../marshal/proxy.js';
 import { Op, PROTOCOL_VERSION, type Batch } from '../../marshal/protocol.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MarshalError } from '../../lib/errors.js';
+import { MarshalError } from '../../marshal/errors.js';
 import { byRef, transfer } from '../../marshal/by-ref.js';
 import { encodeArgs, encodeValue } from '../../marshal/codec.js';
 import { Endpoint } from '../../marshal/endpoint.js';

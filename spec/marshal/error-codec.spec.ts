@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApartmentFaultedError, InvalidArgumentError, MarshalError } from '../../lib/errors.js';
+import { ApartmentFaultedError, InvalidArgumentError, MarshalError } from '../../marshal/errors.js';
 import { decodeError, encodeError } from '../../marshal/error-codec.js';
 
 const roundTrip = (e: unknown): Error => decodeError(structuredClone(encodeError(e, 3)));

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApartmentError } from '../../lib/errors.js';
+import { ApartmentError } from '../../marshal/errors.js';
 import { ExportTable } from '../../marshal/export-table.js';
 import { RefKind } from '../../marshal/protocol.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
-import { InvalidArgumentError } from '../../lib/errors.js';
+import { InvalidArgumentError } from '../../marshal/errors.js';
 import type { Batch } from '../../marshal/protocol.js';
 import { MIN_RING_BYTES } from '../../marshal/ring-buffer.js';
 import { SharedRingTransport, type SharedRingHandle } from '../../marshal/shared-ring-transport.js';

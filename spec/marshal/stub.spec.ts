@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { NoInterfaceError } from '../../lib/errors.js';
+import { NoInterfaceError } from '../../marshal/errors.js';
 import { invokeMember, resolveMethod } from '../../marshal/stub.js';
 
 class Base {

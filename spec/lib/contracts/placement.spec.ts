@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { apartment, both, free, rental, scriptEngine, single } from '../../../lib/contracts/builtins.js';
-import { defineContract, getContract, type CreatorKind, type CreationMode, type Placement } from '../../../lib/contracts/contract.js';
-import { InvalidArgumentError } from '../../../lib/errors.js';
+import { defineContract, getContract, type CreatorKind, type CreationMode, type Placement } from '../../../apartments/contract.js';
+import { InvalidArgumentError } from '../../../marshal/errors.js';
 
 // COM's ThreadingModel × creator matrix, for in-process creation; external creation
 // sends apartment, both and script-engine classes to the assignment policy and single ones to the

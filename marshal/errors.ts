@@ -21,6 +21,7 @@ export type ApartmentErrorCode =
   | 'CO_E_ERRORINDLL'
   | 'E_NOINTERFACE'
   | 'E_INVALIDARG'
+  | 'E_ACCESSDENIED'
   | 'DISP_E_BADVARTYPE'
   | 'RPC_E_INVALID_DATAPACKET'
   | 'RPC_E_VERSION_MISMATCH'
@@ -149,6 +150,13 @@ export class InvalidArgumentError extends ApartmentError {
   }
 }
 
+/** The caller's role may not do this (E_ACCESSDENIED): a control method it was not granted. */
+export class AccessDeniedError extends ApartmentError {
+  constructor(message: string, options?: ApartmentErrorOptions) {
+    super('E_ACCESSDENIED', message, options);
+  }
+}
+
 /** A value could not cross an apartment boundary (DISP_E_BADVARTYPE); `path` says where it was. */
 export class MarshalError extends ApartmentError {
   readonly path: string;
@@ -200,7 +208,7 @@ export const errorClasses: Readonly<Record<string, new (...args: never[]) => Err
     ApartmentError, WrongThreadError, NotInitializedError, ChangedModeError, DisconnectedError,
     CallRejectedError, CallCanceledError, CallTimeoutError, ApartmentFaultedError, DeadlockError, CantCallOutError,
     ContractViolationError, ClassNotRegisteredError, ModuleLoadError, NoInterfaceError,
-    InvalidArgumentError, MarshalError, ProtocolError, LockOrderError, InUseError, ScriptError,
+    InvalidArgumentError, AccessDeniedError, MarshalError, ProtocolError, LockOrderError, InUseError, ScriptError,
   }),
 );
 

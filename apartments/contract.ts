@@ -3,7 +3,7 @@
 // references to it cross apartments (the marshaling rule), which incoming calls it admits, and
 // whether instances stay put or are leased. The built-ins register through the same
 // defineContract(), and the runtime reads only these properties, never a contract's name.
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError } from '../marshal/errors.js';
 
 /** What kind of apartment asks for the object. */
 export type CreatorKind = 'main' | 'worker' | 'pool';

@@ -1,7 +1,7 @@
 // Asking a contract whether it admits one incoming cross-apartment call, and wording its refusal.
 // Called in the object's apartment by the dispatcher (proxy calls) and by the free-object registry
 // (free-pool handle calls), before the call starts.
-import { ContractViolationError } from '../errors.js';
+import { ContractViolationError } from '../marshal/errors.js';
 import type { AdmitRequest, Contract } from './contract.js';
 
 /**

@@ -1,15 +1,21 @@
-// The body of every worker apartment: join the apartment, connect to the main apartment, say
-// Ready, then serve calls from the message loop until the runtime closes the apartment.
+// The composition root of a worker apartment, the script every apartment's Worker runs: join the
+// apartment, plug in the features, connect to the main apartment, say Ready, then serve calls
+// from the message loop until the runtime closes the apartment.
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { currentCall, setAsyncCallTracking, setCurrentApartment } from '../lib/context.js';
+import { currentCall, setAsyncCallTracking, setCurrentApartment } from '../apartments/context.js';
+import { serveApartment, serveObjects } from '../apartments/apartment-services.js';
+import { RuntimeService } from '../apartments/engine-services.js';
+import { serveFree } from '../apartments/free-objects.js';
+import { attachLink, createLink } from '../apartments/links.js';
+import { LocalApartment } from '../apartments/local-apartment.js';
+import type { WorkerBoot } from '../apartments/worker-boot.js';
 import { decodeError } from '../marshal/error-codec.js';
 import { transfer } from '../marshal/by-ref.js';
-import { CONTROL_OID, Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
+import { Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
+import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
 import { shareAwakeFlag } from '../marshal/thread-spinner.js';
-import { attachLink, createLink } from './links.js';
-import { LocalApartment } from './local-apartment.js';
-import type { WorkerBoot } from './worker-boot.js';
-import { WorkerControl } from './worker-control.js';
+import { SharedResourcesService } from './shared-resources.js';
+import { installWorkerFeatures } from './worker-features.js';
 
 const boot = workerData as WorkerBoot;
 setAsyncCallTracking(boot.asyncCausality);
@@ -18,11 +24,7 @@ shareAwakeFlag(boot.awakeFlag);
 const PEER_GONE_GRACE_MS = 250;
 const labels = new Map<number, string>(Object.entries(boot.labels).map(([k, v]) => [Number(k), v]));
 const label = (id: number): string => labels.get(id) ?? `apartment ${id}`;
-
-/** A one-way control call to the main apartment; if it cannot arrive the apartment is ending. */
-function tellMain(method: string, args: unknown[]): void {
-  apartment.endpoint.call(0, CONTROL_OID, method, args).catch(() => {});
-}
+const pool = new Set(boot.pool);
 
 const apartment: LocalApartment = new LocalApartment({
   id: boot.id,
@@ -34,17 +36,17 @@ const apartment: LocalApartment = new LocalApartment({
   reentrancy: boot.reentrancy,
   retry: boot.retry,
   classes: boot.classes,
+  roleOf: (id) => (id === 0 ? 'main' : pool.has(id) ? 'pool' : 'worker'),
   waits: {
-    added: (edge) => tellMain('waitAdded', [edge]),
-    removed: (_apartment, id) => tellMain('waitRemoved', [id]),
+    added: (edge) => void runtime().waitAdded(edge),
+    removed: (_apartment, id) => void runtime().waitRemoved(id),
   },
   label,
   connect(peer) {
     // Offer a shared-memory link when this apartment uses one; the runtime takes it if the peer
     // does too, and otherwise answers with a port.
     const offer = boot.transport === 'shared-memory' ? createLink('shared-memory') : undefined;
-    const args = offer ? [peer, transfer({ end: offer.far }, offer.transfer)] : [peer];
-    apartment.endpoint.call(0, CONTROL_OID, 'connect', args).then(
+    runtime().connect(peer, offer ? transfer({ end: offer.far as SharedRingHandle }, offer.transfer) : undefined).then(
       (reply) => {
         const r = reply as { port?: MessagePort; accepted?: boolean } | null;
         if (offer && r?.accepted) apartment.endpoint.attach(peer, offer.near);
@@ -60,17 +62,14 @@ const apartment: LocalApartment = new LocalApartment({
       },
     );
   },
-  place: (className, mode, assignment) => apartment.endpoint.call(0, CONTROL_OID, 'place', [className, mode, assignment]) as Promise<number>,
-  onUnreferenced: () => tellMain('unreferenced', []),
-  acquireShared: (name) => apartment.endpoint.call(0, CONTROL_OID, 'acquireShared', [name]) as Promise<{ lease: number; value: unknown }>,
-  releaseShared: async (lease) => {
-    await apartment.endpoint.call(0, CONTROL_OID, 'releaseShared', [lease]);
-  },
+  place: (className, mode, assignment) => runtime().place(className, mode, assignment),
+  onUnreferenced: () => void runtime().unreferenced(),
+  acquireShared: (name) => apartment.controlOf(0, SharedResourcesService).acquire(name),
+  releaseShared: (lease) => apartment.controlOf(0, SharedResourcesService).release(lease),
   warn(message, causality = currentCall()?.causality) {
-    // The chain travels as an argument: the log call itself is the apartment's, not the caller's.
-    apartment.endpoint.call(0, CONTROL_OID, 'log', ['warn', message, causality]).catch(() => {
-      process.stderr.write(`${message}\n`);
-    });
+    // The chain travels as an argument: the log notification itself is the apartment's, not the caller's.
+    if (apartment.endpoint.hasChannel(0)) void runtime().log('warn', message, causality);
+    else process.stderr.write(`${message}\n`);
   },
   onLifecycle(channel, msg) {
     switch (msg[0]) {
@@ -102,9 +101,14 @@ const apartment: LocalApartment = new LocalApartment({
   },
 });
 
-apartment.endpoint.control = new WorkerControl(apartment, () => {
-  setCurrentApartment(undefined);
-}, labels);
+function runtime() {
+  return apartment.controlOf(0, RuntimeService);
+}
+
+serveObjects(apartment.control, apartment);
+serveApartment(apartment.control, apartment, labels, () => setCurrentApartment(undefined));
+if (boot.kind === 'pool') serveFree(apartment.control, apartment.freeObjects);
+installWorkerFeatures(apartment);
 setCurrentApartment(apartment);
 const toMain = apartment.endpoint.attach(0, attachLink(boot.link));
 
@@ -118,4 +122,3 @@ process.on('exit', () => apartment.hooks.detachNow(faulted ? 'fault' : 'exit'));
 
 for (const registration of boot.hooks) await apartment.hooks.register(registration);
 toMain.post([Op.Ready, PROTOCOL_VERSION, boot.id]);
-

@@ -2,10 +2,10 @@
 // `currentApartment()` answers which apartment this is and creates objects through the runtime;
 // `currentCall()` says who is calling, at the start of a method served for another apartment.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ApartmentError, ChangedModeError, InvalidArgumentError, NotInitializedError } from './errors.js';
-import type { MessageFilter } from '../apartments/admission.js';
-import type { AssignmentSpec } from '../apartments/assignment.js';
-import type { SharedLease } from './shared-resources.js';
+import { ApartmentError, ChangedModeError, InvalidArgumentError, NotInitializedError } from '../marshal/errors.js';
+import type { MessageFilter } from './admission.js';
+import type { AssignmentSpec } from './assignment.js';
+import type { SharedLease } from './shared-lease.js';
 
 /** What kind of apartment a thread belongs to. */
 export type ApartmentKind = 'main' | 'worker' | 'pool';

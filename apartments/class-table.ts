@@ -2,10 +2,8 @@
 // the table; every worker apartment holds a copy, kept in step by the runtime.
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ClassNotRegisteredError, InvalidArgumentError } from './errors.js';
-import { getContract } from './contracts/contract.js';
-// The built-in contracts must exist wherever classes are described or loaded.
-import './contracts/builtins.js';
+import { ClassNotRegisteredError, InvalidArgumentError } from '../marshal/errors.js';
+import { getContract } from './contract.js';
 
 /** How a caller registers a class: where its module is, which export, and (optionally) its contract. */
 export interface ClassRegistration {

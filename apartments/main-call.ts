@@ -1,0 +1,15 @@
+// Reaching a control service of the main apartment from whichever apartment this code runs in:
+// through the channel from a worker, directly on the main thread itself.
+import { currentApartment } from './context.js';
+import type { ControlClient, ControlServiceId } from './control-plane.js';
+import type { LocalApartment } from './local-apartment.js';
+
+/** A typed client for `service` as the main apartment serves it. */
+export function mainService<Api>(service: ControlServiceId<Api>): ControlClient<Api> {
+  return (currentApartment() as LocalApartment).controlOf(0, service);
+}
+
+/** A typed client for `service` as apartment `peer` serves it. */
+export function serviceOf<Api>(peer: number, service: ControlServiceId<Api>): ControlClient<Api> {
+  return (currentApartment() as LocalApartment).controlOf(peer, service);
+}

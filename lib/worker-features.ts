@@ -1,0 +1,22 @@
+// The features every worker apartment carries, plugged in by the worker's composition root: the
+// built-in contracts, the value types that must be rebuildable wherever one arrives (mutexes,
+// counts, engine copies), and the control services features serve in each apartment.
+import type { LocalApartment } from '../apartments/local-apartment.js';
+import './contracts/builtins.js';
+import './shared-state/shared-mutex.js';
+import './shared-state/atomic-ref-count.js';
+import { serveMarshalTokens } from './interface-table.js';
+import { serveInterfaces } from './interface-service.js';
+import { serveScriptApartment } from './script-engine/script-service.js';
+
+/** Serve the features' per-apartment control services in `apartment`. */
+export function installApartmentFeatures(apartment: LocalApartment): void {
+  serveMarshalTokens(apartment.control, apartment);
+  serveInterfaces(apartment.control, apartment);
+}
+
+/** Serve what only worker apartments serve for features (the main apartment interrupts scripts there). */
+export function installWorkerFeatures(apartment: LocalApartment): void {
+  installApartmentFeatures(apartment);
+  serveScriptApartment(apartment.control, apartment);
+}
