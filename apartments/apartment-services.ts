@@ -1,7 +1,6 @@
 // The engine's services every apartment serves: creating objects here (any apartment may ask), and
 // on worker apartments what only the main apartment may ask of them (stats, classes, hooks,
 // deadlock breaks, reset, close).
-import { apartmentStats } from './apartment-stats.js';
 import { ANY_ROLE, MAIN_ROLE, type ControlRouter } from './control-plane.js';
 import { id, list, name, none, record, text } from './control-args.js';
 import { ApartmentService, ObjectsService } from './engine-services.js';
@@ -24,7 +23,7 @@ export function serveObjects(router: ControlRouter, apartment: LocalApartment): 
 /** Serve what the main apartment asks of worker apartment `apartment`. */
 export function serveApartment(router: ControlRouter, apartment: LocalApartment, labels: Map<number, string>, onClose: () => void): void {
   router.register(ApartmentService, {
-    stats: { roles: MAIN_ROLE, check: none, run: () => apartmentStats(apartment) },
+    stats: { roles: MAIN_ROLE, check: none, run: () => apartment.stats() },
     learnLabel: {
       roles: MAIN_ROLE,
       check: (args) => [id(args[0], 'id'), text(args[1], 'label', 1024)],

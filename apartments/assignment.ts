@@ -8,6 +8,7 @@ import { Mutex } from 'async-mutex';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import type { Apartment } from './apartment.js';
 import { isLive } from './apartment-state.js';
+import type { NamedAssignment } from './assignment-names.js';
 
 /** What is being placed, and for whom. */
 export interface AssignmentRequest {
@@ -20,13 +21,7 @@ export interface AssignmentRequest {
 export type AssignmentPolicy = (request: AssignmentRequest, apartments: readonly Apartment[]) => Apartment | 'new';
 
 /** How a runtime or a createObject call names a policy. */
-export type AssignmentSpec =
-  | 'single-thread'
-  | 'round-robin'
-  | 'thread-per-object'
-  | 'least-loaded'
-  | { readonly policy: 'round-robin' | 'least-loaded'; readonly apartments: number }
-  | AssignmentPolicy;
+export type AssignmentSpec = NamedAssignment | AssignmentPolicy;
 
 /** A policy and what the runtime must do for it. */
 export interface PolicyDefinition {

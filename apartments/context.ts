@@ -4,7 +4,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ApartmentError, ChangedModeError, InvalidArgumentError, NotInitializedError } from '../marshal/errors.js';
 import type { MessageFilter } from './admission.js';
-import type { AssignmentSpec } from './assignment.js';
+import type { AssignmentChoice } from './assignment-names.js';
 import type { SharedLease } from './shared-lease.js';
 
 /** What kind of apartment a thread belongs to. */
@@ -20,7 +20,7 @@ export interface ApartmentContext {
   /** External creation: the assignment policy places `apartment` classes; returns a proxy when it lands elsewhere. */
   createObject<T = unknown>(className: string, ...args: unknown[]): Promise<T>;
   /** External creation with a named assignment policy for this one object. */
-  createObjectWith<T = unknown>(options: { assignment?: AssignmentSpec }, className: string, ...args: unknown[]): Promise<T>;
+  createObjectWith<T = unknown>(options: { assignment?: AssignmentChoice }, className: string, ...args: unknown[]): Promise<T>;
   /** In-process creation: the contract × creator matrix decides (an `apartment` class lands here). */
   createInstance<T = unknown>(className: string, ...args: unknown[]): Promise<T>;
   /** Run `hook` when this apartment is reset for its next user (pool checkin). */

@@ -4,7 +4,7 @@
 import type { ApartmentStats } from './apartment-stats.js';
 import type { HooksRegistration } from './apartment-hooks.js';
 import type { WaitEdge } from './admission.js';
-import type { AssignmentSpec } from './assignment.js';
+import type { NamedAssignment } from './assignment-names.js';
 import type { ClassDescriptor } from './class-table.js';
 import type { CreationMode } from './contract.js';
 import { controlService } from './control-plane.js';
@@ -38,7 +38,7 @@ export interface RuntimeApi {
   /** A link to `target`: a port, or whether the shared-memory offer was taken; null when one is already on its way. */
   connect(target: number, offer: { end: SharedRingHandle } | undefined): { port?: unknown; accepted?: boolean } | null;
   /** The apartment an object of `className` created by the caller should live in. */
-  place(className: string, mode: CreationMode, assignment: AssignmentSpec | undefined): number;
+  place(className: string, mode: CreationMode, assignment: NamedAssignment | undefined): number;
   /** The caller's exports just dropped to none. */
   unreferenced(): void;
   log(level: LogEntry['level'], message: string, causality: number | undefined): void;

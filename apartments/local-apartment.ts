@@ -14,6 +14,7 @@ import type { RetryPolicy } from '../marshal/call-options.js';
 import { currentCall } from './context.js';
 import { Admission, type MessageFilter, type Reentrancy, type WaitReporter } from './admission.js';
 import { ClassLoader } from './class-loader.js';
+import type { ApartmentStats } from './apartment-stats.js';
 import type { AssignmentSpec } from './assignment.js';
 import { HookRunner } from './apartment-hooks.js';
 import { HookGate } from './hook-gate.js';
@@ -151,6 +152,16 @@ export class LocalApartment implements ApartmentContext {
   /** Runtime internals: built after the endpoint, which the free-object registry uses. */
   private initFree(): FreeObjects {
     return new FreeObjects(this.id, this.kind === 'pool', this.loader, this.endpoint, () => [...(this.options.pool ?? [])], this.options.label);
+  }
+
+  /** This apartment's counts (from its own thread): exports, proxies, queues, loaded classes. */
+  stats(): ApartmentStats {
+    return {
+      ...this.endpoint.stats(),
+      queuedCalls: this.admission.queuedCalls,
+      runningCalls: this.admission.runningChains(currentCall()?.causality ?? -1),
+      loadedClasses: this.loader.size,
+    };
   }
 
   get classes(): readonly string[] {

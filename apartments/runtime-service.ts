@@ -1,7 +1,7 @@
 // The engine's service the main apartment serves to worker apartments: links to peers, placement
 // decisions, and one-way notifications (log lines, wait-for edges, "nothing referenced").
 import type { WaitEdge } from './admission.js';
-import type { AssignmentSpec } from './assignment.js';
+import type { NamedAssignment } from './assignment-names.js';
 import { APARTMENT_ROLES, type ControlRouter } from './control-plane.js';
 import { id, list, name, oneOf, record, text } from './control-args.js';
 import type { CreationMode } from './contract.js';
@@ -14,7 +14,7 @@ import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
 export interface RuntimeRequests {
   /** A link to `target` for `requester`, or null when one is already on its way. */
   connect(requester: number, target: number, offer: { end: SharedRingHandle } | undefined): { port?: unknown; accepted?: boolean } | null;
-  place(requester: number, className: string, mode: CreationMode, assignment: AssignmentSpec | undefined): Promise<number>;
+  place(requester: number, className: string, mode: CreationMode, assignment: NamedAssignment | undefined): Promise<number>;
   unreferenced(apartment: number): void;
   log(entry: LogEntry): void;
   waitAdded(edge: WaitEdge): void;
@@ -58,9 +58,9 @@ function causalityOf(value: unknown): number | undefined {
   return value;
 }
 
-function assignmentSpec(value: unknown): AssignmentSpec | undefined {
-  if (value === undefined || typeof value === 'string') return value as AssignmentSpec | undefined;
-  if (typeof value === 'object' && value !== null) return value as AssignmentSpec;
+function assignmentSpec(value: unknown): NamedAssignment | undefined {
+  if (value === undefined || typeof value === 'string') return value as NamedAssignment | undefined;
+  if (typeof value === 'object' && value !== null) return value as NamedAssignment;
   throw new InvalidArgumentError('[assignment] an apartment can name a built-in assignment policy, not pass a function; register custom policies on the runtime', { parameter: 'assignment' });
 }
 

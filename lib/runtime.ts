@@ -30,7 +30,7 @@ import { forgetHeldLocks } from './shared-state/lock-order.js';
 import { SharedResourceRegistry, type SharedResourceDefinition } from './shared-resources.js';
 import type { SharedLease } from '../apartments/shared-lease.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
-import { apartmentStats, type ApartmentStats } from '../apartments/apartment-stats.js';
+import type { ApartmentStats } from '../apartments/apartment-stats.js';
 import { encodeError } from '../marshal/error-codec.js';
 import type { LinkKind } from '../apartments/links.js';
 import { Op } from '../marshal/protocol.js';
@@ -308,7 +308,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   /** Export, proxy and queue counts of the main apartment. */
   stats(): ApartmentStats {
-    return apartmentStats(this.local);
+    return this.local.stats();
   }
 
   /** Close every apartment, disconnect the main apartment's exports and leave the apartment. */

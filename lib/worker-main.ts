@@ -10,6 +10,7 @@ import { attachLink, createLink } from '../apartments/links.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import type { WorkerBoot } from '../apartments/worker-boot.js';
 import { decodeError } from '../marshal/error-codec.js';
+import { InvalidArgumentError } from '../marshal/errors.js';
 import { transfer } from '../marshal/by-ref.js';
 import { Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
 import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
@@ -62,7 +63,12 @@ const apartment: LocalApartment = new LocalApartment({
       },
     );
   },
-  place: (className, mode, assignment) => runtime().place(className, mode, assignment),
+  place: (className, mode, assignment) => {
+    if (typeof assignment === 'function') {
+      return Promise.reject(new InvalidArgumentError('[assignment] an apartment can name a built-in assignment policy, not pass a function; register custom policies on the runtime', { parameter: 'assignment' }));
+    }
+    return runtime().place(className, mode, assignment);
+  },
   onUnreferenced: () => void runtime().unreferenced(),
   acquireShared: (name) => apartment.controlOf(0, SharedResourcesService).acquire(name),
   releaseShared: (lease) => apartment.controlOf(0, SharedResourcesService).release(lease),

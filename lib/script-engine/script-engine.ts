@@ -12,18 +12,10 @@ import { currentApartment, currentCall } from '../../apartments/context.js';
 import { ApartmentError, CallTimeoutError, ScriptError, WrongThreadError } from '../../marshal/errors.js';
 import { ScriptEngineApiRemote } from './generated/script-engine-api.remote.js';
 import { HostMembrane } from './host-membrane.js';
+import type { ScriptRunOptions, ScriptState } from './script-engine-api.js';
+
+export type { ScriptRunOptions, ScriptState };
 import { compileScript, dataOf, scriptErrorOf } from './script-source.js';
-
-/** The engine's states (COM's SCRIPTSTATE). */
-export type ScriptState = 'uninitialized' | 'initialized' | 'started' | 'connected' | 'disconnected' | 'closed';
-
-/** Options of parseScriptText() and invoke(). */
-export interface ScriptRunOptions {
-  /** Kept across reset() and carried by clone(). */
-  persistent?: boolean;
-  /** Time limit of the call (synchronous code is stopped by V8; asynchronous code is abandoned). */
-  timeoutMs?: number;
-}
 
 interface CodeBlock {
   text: string;

@@ -25,7 +25,9 @@ const files = (readdirSync(specRoot, { recursive: true }) as string[])
   .sort()
   .map((f) => join(specRoot, f));
 
-const mocha = new Mocha({ reporter: SpecWithSummary, timeout: 15_000, slow: 1_000 });
+// The per-spec timeout only catches a hang: it is no performance limit. Specs run real threads and
+// processes, and a CI machine may be busy with other work, so it is generous.
+const mocha = new Mocha({ reporter: SpecWithSummary, timeout: 120_000, slow: 1_000 });
 for (const f of files) mocha.addFile(f);
 await mocha.loadFilesAsync();
 mocha.run((failures) => {

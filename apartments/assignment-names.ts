@@ -1,0 +1,13 @@
+// The assignment policies an apartment can name when it creates an object (functions cannot cross
+// threads, so custom policies are registered on the runtime and named there).
+
+/** A built-in assignment policy by name, or a sized pool of one. */
+export type NamedAssignment =
+  | 'single-thread'
+  | 'round-robin'
+  | 'thread-per-object'
+  | 'least-loaded'
+  | { readonly policy: 'round-robin' | 'least-loaded'; readonly apartments: number };
+
+/** What an apartment's code may pass as an assignment: a name, or (on the main apartment only) a policy function. */
+export type AssignmentChoice = NamedAssignment | ((...args: never[]) => unknown);
