@@ -1,15 +1,16 @@
-// An apartment's marshaling endpoint: its export table, its proxies (one per imported object,
-// COM's proxy manager), its channels to peers, and the reference-counting rules between them.
+// An apartment's marshaling endpoint: it routes traffic between its channels to peers, its export
+// table and its import table (proxies, loans, releases), and serves as their RefSpace and ProxyHost.
 // Owner apartment only: every method runs on the apartment's own thread.
-import { ApartmentFaultedError, DisconnectedError, ProtocolError } from './errors.js';
+import { DisconnectedError, ProtocolError } from './errors.js';
 import { CallOptions, type RetryPolicy } from './call-options.js';
 import { sendWithRetry } from './call-retry.js';
 import { Channel, type ChannelHandler } from './channel.js';
 import { decodeValue, encodeArgs, encodeValue, type RefSpace } from './codec.js';
 import { ExportTable } from './export-table.js';
+import { ImportTable } from './import-table.js';
 import { CONTROL_OID, Op, RefKind } from './protocol.js';
 import type { AddRefMessage, CallMessage, NotifyMessage, ConnectMessage, PeerGoneMessage, ReadyMessage, RefKindCode, WireRef, WireRefs } from './protocol.js';
-import { createProxy, remoteStateOf as remoteOf } from './proxy.js';
+import { remoteStateOf as remoteOf } from './proxy.js';
 import { valueType } from './value-types.js';
 import type { ProxyHost, RemoteState } from './remote-state.js';
 import type { Transport } from './transport.js';
@@ -57,24 +58,24 @@ export interface EndpointStats {
   loans: number;
 }
 
-interface Loan {
-  state: RemoteState;
-  borrower: number;
-}
-
 /** One apartment's exports, proxies and channels, and the reference rules that tie them. */
 export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   readonly exports: ExportTable;
   /** The object served at CONTROL_OID; set by the apartment before any peer connects. */
   control: object = {};
   private readonly channels = new Map<number, Channel>();
-  private readonly proxies = new Map<number, Map<number, WeakRef<object>>>();
-  private readonly loans = new Map<number, Loan>();
+  private readonly imports: ImportTable;
   private readonly unmarshalers = new Map<string, (payload: unknown, peer: number) => unknown>();
-  private nextLoan = 1;
-  private readonly finalizer = new FinalizationRegistry<RemoteState>((state) => this.collected(state));
 
   constructor(private readonly options: EndpointOptions) {
+    this.imports = new ImportTable({
+      self: options.self,
+      host: this,
+      channelTo: (peer) => this.channelTo(peer),
+      channel: (peer) => this.channels.get(peer),
+      label: options.label,
+      warn: options.warn,
+    });
     this.exports = new ExportTable(() => {
       if (this.exports.size === 0 && !this.closing) options.onUnreferenced?.();
     });
@@ -163,24 +164,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   }
 
   releaseRemote(state: RemoteState): void {
-    if (state.released) return;
-    state.released = true;
-    this.finalizer.unregister(state);
-    const table = this.proxies.get(state.apartment);
-    const ref = table?.get(state.oid);
-    if (ref && (ref.deref() === undefined || remoteOf(ref.deref()!) === state)) table!.delete(state.oid);
-    if (state.loansOut === 0) this.sendRelease(state);
-  }
-
-  private collected(state: RemoteState): void {
-    if (!state.released) this.releaseRemote(state);
-  }
-
-  private sendRelease(state: RemoteState): void {
-    if (state.refs === 0 || state.disconnected) return;
-    const ch = this.channels.get(state.apartment);
-    if (ch && !ch.closed) ch.post([Op.Release, state.oid, state.refs]);
-    state.refs = 0;
+    this.imports.release(state);
   }
 
   // ---- RefSpace ----
@@ -190,14 +174,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   }
 
   marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number] {
-    if (state.released) throw new DisconnectedError(`[released] a released proxy cannot be passed to another apartment; pass a live reference`, { code: 'CO_E_OBJNOTCONNECTED' });
-    if (state.disconnected) throw state.disconnected;
-    if (state.apartment === peer) return [state.apartment, state.oid, state.kind, 0];
-    // Third-party hand-off: lend one of our references until the receiver has taken its own.
-    const loan = this.nextLoan++;
-    this.loans.set(loan, { state, borrower: peer });
-    state.loansOut++;
-    return [state.apartment, state.oid, state.kind, loan];
+    return this.imports.marshalProxy(state, peer);
   }
 
   resolve(ref: WireRef, peer: number): unknown {
@@ -208,36 +185,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
       if (!entry) throw new DisconnectedError(`[object-gone] object ${oid} of ${this.options.label(apt)} was released before this reference arrived; keep a reference while passing it around`);
       return entry.object;
     }
-    if (loan === 0 && apt !== peer) throw new ProtocolError(`[protocol] ${this.options.label(peer)} sent a reference to an object of ${this.options.label(apt)} without a loan`);
-    const existing = this.liveProxy(apt, oid);
-    if (existing) {
-      const state = remoteOf(existing)!;
-      if (loan === 0) state.refs++;
-      else this.channelTo(peer).post([Op.LoanReturn, loan]);
-      return existing;
-    }
-    const state: RemoteState = {
-      apartment: apt, oid, kind, refs: 1, loansOut: 0, released: false, disconnected: undefined, methods: undefined, host: this,
-    };
-    const proxy = createProxy(state);
-    let table = this.proxies.get(apt);
-    if (!table) this.proxies.set(apt, (table = new Map()));
-    table.set(oid, new WeakRef(proxy));
-    this.finalizer.register(proxy, state, state);
-    if (loan !== 0) {
-      // Take our own reference from the exporter, then give the lender its loan back. Our later
-      // Release travels on the same channel as this AddRef, so it can never overtake it.
-      const lender = this.channelTo(peer);
-      this.channelTo(apt).addRef(oid, 1).then(
-        () => lender.post([Op.LoanReturn, loan]),
-        (err: unknown) => {
-          state.disconnected = this.laterCallsError(apt, err instanceof Error ? err : new DisconnectedError(String(err)));
-          state.refs = 0;
-          lender.post([Op.LoanReturn, loan]);
-        },
-      );
-    }
-    return proxy;
+    return this.imports.importRef(apt, oid, kind, loan, peer);
   }
 
   /** Install how values sent by value under `key` are rebuilt in this apartment. */
@@ -257,13 +205,6 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
       if (apt === this.self && loan === 0) this.exports.release(oid, peer, 1);
       else if (loan !== 0) this.onLoanReturn(undefined, loan);
     }
-  }
-
-  private liveProxy(apt: number, oid: number): object | undefined {
-    const proxy = this.proxies.get(apt)?.get(oid)?.deref();
-    if (!proxy) return undefined;
-    const state = remoteOf(proxy)!;
-    return state.released || state.disconnected ? undefined : proxy;
   }
 
   // ---- ChannelHandler ----
@@ -295,14 +236,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   }
 
   onLoanReturn(_channel: Channel | undefined, loanId: number): void {
-    const loan = this.loans.get(loanId);
-    if (!loan) {
-      this.options.warn(`[loan] unknown loan ${loanId} returned; ignored`);
-      return;
-    }
-    this.loans.delete(loanId);
-    loan.state.loansOut--;
-    if (loan.state.released && loan.state.loansOut === 0) this.sendRelease(loan.state);
+    this.imports.loanReturned(loanId);
   }
 
   onLifecycle(channel: Channel, msg: ReadyMessage | ConnectMessage | PeerGoneMessage): void {
@@ -354,7 +288,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     if (refs === 0) return;
     for (const [, apt, oid, kind] of refs) {
       if (apt === this.self || kind === RefKind.Value) continue;
-      this.releaseOne(remoteOf(this.proxies.get(apt)?.get(oid)?.deref()));
+      this.imports.releaseArrival(apt, oid);
     }
   }
 
@@ -366,18 +300,8 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   releaseReference(value: unknown): boolean {
     const state = remoteOf(value);
     if (!state || state.host !== this) return false;
-    this.releaseOne(state);
+    this.imports.releaseOne(state);
     return true;
-  }
-
-  private releaseOne(state: RemoteState | undefined): void {
-    if (!state || state.released || state.disconnected) return;
-    if (state.refs > 1) {
-      state.refs--;
-      this.channels.get(state.apartment)?.post([Op.Release, state.oid, 1]);
-    } else {
-      this.releaseRemote(state);
-    }
   }
 
   /** Rebuild a call's arguments (references become proxies or, coming home, the objects); a promise only if an unmarshaler must wait. */
@@ -396,32 +320,12 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     const ch = this.channels.get(peer);
     this.channels.delete(peer);
     ch?.close(reason);
-    const table = this.proxies.get(peer);
-    this.proxies.delete(peer);
-    const later = this.laterCallsError(peer, reason);
-    if (table) for (const ref of table.values()) {
-      const state = remoteOf(ref.deref());
-      if (state && !state.disconnected) state.disconnected = later;
-    }
-    for (const [id, loan] of this.loans) {
-      if (loan.state.apartment === peer) this.loans.delete(id);
-      else if (loan.borrower === peer) this.onLoanReturn(undefined, id);
-    }
-  }
-
-  /** What calls on a proxy into `peer` fail with once `reason` cut it off: a fault becomes the cause of a DisconnectedError. */
-  private laterCallsError(peer: number, reason: Error): Error {
-    if (!(reason instanceof ApartmentFaultedError)) return reason;
-    const why = reason.cause instanceof Error ? reason.cause.message : String(reason.cause ?? 'no cause given');
-    return new DisconnectedError(`[disconnected] ${this.options.label(peer)} faulted (${why}); its objects are disconnected — create new objects in a live apartment`, { cause: reason });
+    this.imports.peerGone(peer, reason);
   }
 
   /** Release every proxy this apartment holds (it is being reset for another user). */
   releaseAllImports(): void {
-    for (const table of [...this.proxies.values()]) for (const ref of [...table.values()]) {
-      const state = remoteOf(ref.deref());
-      if (state) this.releaseRemote(state);
-    }
+    this.imports.releaseAll();
   }
 
   /** The apartment is closing: disconnect everything it exports and every proxy it holds. */
@@ -432,13 +336,9 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   }
 
   stats(): EndpointStats {
-    let proxies = 0;
-    for (const table of this.proxies.values()) for (const ref of table.values()) {
-      const state = remoteOf(ref.deref());
-      if (state && !state.released && !state.disconnected) proxies++;
-    }
+    const { proxies, loans } = this.imports.counts();
     let pendingCalls = 0;
     for (const ch of this.channels.values()) pendingCalls += ch.pendingCount;
-    return { exports: this.exports.size, proxies, channels: this.channels.size, pendingCalls, loans: this.loans.size };
+    return { exports: this.exports.size, proxies, channels: this.channels.size, pendingCalls, loans };
   }
 }
