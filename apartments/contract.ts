@@ -133,8 +133,3 @@ export function getContract(name: string): Contract {
   }
   return c;
 }
-
-/** Whether a contract of that name exists. */
-export function hasContract(name: string): boolean {
-  return contracts.has(name);
-}

@@ -4,7 +4,7 @@
 import { ClassTable, type ClassDescriptor } from './class-table.js';
 import type { ApartmentContext, ApartmentKind } from './context.js';
 import type { CreationMode } from './contract.js';
-import { ContractViolationError, InvalidArgumentError } from '../marshal/errors.js';
+import { InvalidArgumentError } from '../marshal/errors.js';
 import type { Channel } from '../marshal/channel.js';
 import { Endpoint } from '../marshal/endpoint.js';
 import { ControlRouter, controlClient, endpointTransport, type ControlClient, type ControlRole, type ControlServiceId } from './control-plane.js';
@@ -14,6 +14,7 @@ import type { RetryPolicy } from '../marshal/call-options.js';
 import { currentCall } from './context.js';
 import { Admission, type MessageFilter, type Reentrancy, type WaitReporter } from './admission.js';
 import { ClassLoader } from './class-loader.js';
+import { placeLocally } from './placement.js';
 import type { ApartmentStats } from './apartment-stats.js';
 import type { AssignmentSpec } from './assignment.js';
 import { HookRunner } from './apartment-hooks.js';
@@ -239,21 +240,8 @@ export class LocalApartment implements ApartmentContext {
   async createInstance<T = unknown>(className: string, ...args: unknown[]): Promise<T> {
     const contract = await this.loader.contractOf(className);
     const placement = contract.place({ creator: this.kind, mode: 'in-process', hasMainApartment: true });
-    switch (placement.kind) {
-      case 'creator':
-        return (await this.loader.construct(className, args)) as T;
-      case 'main':
-        return (await this.createAt(0, className, args)) as T;
-      case 'assigned':
-      case 'free-pool':
-      case 'host':
-      case 'named':
-        return (await this.createAt(await this.options.place(className, 'in-process'), className, args)) as T;
-      default: {
-        const unreachable: never = placement;
-        throw new ContractViolationError(`[placement] unknown placement ${JSON.stringify(unreachable)}`);
-      }
-    }
+    const target = placeLocally(placement, this.id) ?? await this.options.place(className, 'in-process');
+    return (await this.createAt(target, className, args)) as T;
   }
 
   /** External creation asks the runtime where to go (and may start an apartment): not from an input-synchronous call. */

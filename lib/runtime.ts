@@ -5,6 +5,8 @@ import { EventEmitter } from 'node:events';
 import type * as TypedEmitterTypes from 'typed-emitter';
 import { Apartment } from '../apartments/apartment.js';
 import { isLive } from '../apartments/apartment-state.js';
+import { ApartmentRegistry } from '../apartments/apartment-registry.js';
+import { placeWith } from '../apartments/placement.js';
 import type { Reentrancy, WaitEdge } from '../apartments/admission.js';
 import { AssignmentGroups, type AssignmentSpec } from '../apartments/assignment.js';
 import { DeadlockDetector } from '../apartments/deadlock-detector.js';
@@ -13,25 +15,17 @@ import { serveObjects } from '../apartments/apartment-services.js';
 import { ApartmentService } from '../apartments/engine-services.js';
 import { serveRuntime } from '../apartments/runtime-service.js';
 import './contracts/builtins.js';
-import { serveInterfaceTable } from './interface-table.js';
-import { serveScript, ScriptApartmentService } from './script-engine/script-service.js';
-import { serveNamed } from './shared-state/named-service.js';
-import { serveSharedResources } from './shared-resources.js';
-import { installApartmentFeatures } from './worker-features.js';
 import { launchApartment } from '../apartments/apartment-launcher.js';
 import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js';
 import type { HooksRegistration } from '../apartments/apartment-hooks.js';
 import { ConnectionBroker } from '../apartments/broker.js';
-import { RentalRegistry } from './rental.js';
-import { InterruptService } from './script-engine/interrupt-service.js';
-import { NamedRegistry } from './shared-state/named-registry.js';
 import { named } from './shared-state/named.js';
 import { forgetHeldLocks } from './shared-state/lock-order.js';
-import { SharedResourceRegistry, type SharedResourceDefinition } from './shared-resources.js';
+import type { SharedResourceDefinition } from './shared-resources.js';
+import { installHostFeatures, type HostFeatures } from './host-features.js';
 import type { SharedLease } from '../apartments/shared-lease.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { ApartmentStats } from '../apartments/apartment-stats.js';
-import { encodeError } from '../marshal/error-codec.js';
 import type { LinkKind } from '../apartments/links.js';
 import { Op } from '../marshal/protocol.js';
 import type { Remote } from '../marshal/proxy.js';
@@ -39,7 +33,7 @@ import { describeClass, type ClassRegistration } from '../apartments/class-table
 import { currentApartment, currentCall, inApartment, setCurrentApartment, type ApartmentContext } from '../apartments/context.js';
 import type { CreationMode } from '../apartments/contract.js';
 import {
-  ApartmentError, ChangedModeError, ContractViolationError, DeadlockError, DisconnectedError, InvalidArgumentError,
+  ApartmentError, ChangedModeError, DeadlockError, DisconnectedError, InvalidArgumentError,
 } from '../marshal/errors.js';
 import type { LogEntry, Logger } from '../apartments/logger.js';
 import {
@@ -57,16 +51,13 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   /** The main apartment (this thread). */
   readonly main: ApartmentContext;
   private readonly local: LocalApartment;
-  private readonly byId = new Map<number, Apartment>();
+  private readonly registry: ApartmentRegistry;
   /** The assignment policies' groups of apartments, under one cap (maxApartments). */
   private readonly assignments: AssignmentGroups;
   private readonly defaultAssignment: AssignmentSpec;
   private readonly idleTimeouts = new Map<Apartment, number>();
   private readonly broker: ConnectionBroker;
-  private readonly shared: SharedResourceRegistry;
-  private readonly rentals: RentalRegistry;
-  private readonly namedObjects = new NamedRegistry();
-  private readonly interrupts: InterruptService;
+  private readonly features: HostFeatures;
   private readonly hookRegistrations: HooksRegistration[] = [];
   private readonly pools = new Set<ApartmentPool>();
   private readonly logger: Logger;
@@ -111,6 +102,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.reentrancy = settings.reentrancy;
     this.retry = settings.retry;
     this.transport = settings.transport;
+    this.registry = new ApartmentRegistry(() => this.local.endpoint);
     const local: LocalApartment = new LocalApartment({
       id: 0,
       name: 'main',
@@ -130,15 +122,14 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
         queueMicrotask(() => local.endpoint.peerGone(peer, new DisconnectedError(`[apartment-gone] ${this.label(peer)} is closed or unknown; create objects in a live apartment`)));
       },
       place: (className, mode, assignment) => this.place(0, className, mode, assignment),
-      acquireShared: (name) => this.shared.acquire(name, 0),
-      releaseShared: (lease) => this.shared.release(lease, 0),
-      busyChanged: (peer, busy) => this.byId.get(peer)?.setBusy(busy),
+      acquireShared: (name) => this.features.shared.acquire(name, 0),
+      releaseShared: (lease) => this.features.shared.release(lease, 0),
+      busyChanged: (peer, busy) => this.registry.get(peer)?.setBusy(busy),
       warn: (message, causality = currentCall()?.causality) => this.log({ level: 'warn', message, apartment: 0, causality }),
       onLifecycle: (channel, msg) => {
-        if (msg[0] === Op.Ready) this.byId.get(channel.peer)?.readyReceived();
+        if (msg[0] === Op.Ready) this.registry.get(channel.peer)?.readyReceived();
       },
     });
-    this.shared = new SharedResourceRegistry((message) => this.log({ level: 'warn', message, apartment: 0 }));
     serveObjects(local.control, local);
     serveRuntime(local.control, {
       connect: (requester, target, offer) => this.broker.connect(requester, target, offer),
@@ -148,28 +139,19 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       waitAdded: (edge) => this.waitAdded(edge),
       waitRemoved: (apartment, id) => this.deadlocks.remove(apartment, id),
     });
-    serveSharedResources(local.control, this.shared);
-    serveNamed(local.control, this.namedObjects);
-    serveInterfaceTable(local.control);
-    serveScript(local.control, (apartment, oid) => {
-      const apt = this.byId.get(apartment);
-      if (!apt || !isLive(apt.state)) return Promise.resolve(false);
-      return this.interrupts.interrupt(apt, oid);
-    });
-    installApartmentFeatures(local);
     this.local = local;
     this.main = local;
-    this.broker = new ConnectionBroker(local.endpoint, (id) => this.byId.get(id), (id) => this.label(id));
-    this.rentals = new RentalRegistry((id) => this.label(id));
-    this.interrupts = new InterruptService((id) => local.controlOf(id, ScriptApartmentService));
+    this.features = installHostFeatures(local, this.registry, (message) => this.log({ level: 'warn', message, apartment: 0 }));
+    // Features drop what a gone apartment held first; the runtime's own policies run last.
+    this.registry.onGone((apt) => this.gone(apt));
+    this.broker = new ConnectionBroker(local.endpoint, (id) => this.registry.get(id), (id) => this.label(id));
     this.registerClass('ScriptEngine', { module: new URL('./script-engine/script-engine.js', import.meta.url), export: 'ScriptEngine' });
-    local.loader.makeLeaseHandle = (loaded, args) => this.rentals.create(loaded.descriptor.name, args);
     setCurrentApartment(local);
   }
 
   /** Live worker apartments. */
   get apartments(): readonly Apartment[] {
-    return [...this.byId.values()];
+    return this.registry.all();
   }
 
   /** Register a class by name for creation in any apartment. */
@@ -177,8 +159,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.assertOpen();
     const descriptor = describeClass(name, registration);
     this.local.registerClass(descriptor);
-    for (const apt of this.byId.values()) {
-      if (!isLive(apt.state)) continue;
+    for (const apt of this.registry.live()) {
       this.local.controlOf(apt.id, ApartmentService).registerClass(descriptor).catch((err: unknown) => {
         this.log({ level: 'warn', message: `[register-class] ${apt.label} did not learn class '${name}': ${(err as Error).message}`, apartment: apt.id });
       });
@@ -192,17 +173,16 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   private async startApartment(options: ApartmentOptions, role: 'worker' | 'pool', pool: readonly number[], id: number): Promise<Apartment> {
     this.assertOpen();
-    const labels: Record<number, string> = { 0: this.label(0) };
-    for (const a of this.byId.values()) labels[a.id] = a.label;
+    const labels = this.registry.labels();
     const { apartment: apt, near, idleTimeoutMs } = launchApartment({
       id, role, pool, options, labels, entry: WORKER_MAIN,
       defaults: { transport: this.transport, timeoutMs: this.defaultTimeoutMs, reentrancy: this.reentrancy, retry: this.retry },
       classes: this.local.classTable.all(),
       hooks: [...this.hookRegistrations],
       endpoint: this.local.endpoint,
-      onGone: (a, reason) => this.gone(a, reason),
+      onGone: (a, reason) => this.registry.gone(a, reason),
     });
-    this.byId.set(id, apt);
+    this.registry.add(apt);
     if (idleTimeoutMs !== undefined) this.idleTimeouts.set(apt, idleTimeoutMs);
     if (options.restart === 'on-fault') this.restartPlans.set(apt, { options, left: options.maxRestarts ?? 3 });
     this.local.endpoint.attach(id, near);
@@ -210,10 +190,10 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     await apt.ready;
     // Apartments that started earlier learn its label for their messages (they booted without it);
     // awaited, so anything the caller does with the new apartment is already named right.
-    const others = [...this.byId.values()].filter((o) => o !== apt && isLive(o.state));
+    const others = this.registry.all().filter((o) => o !== apt && isLive(o.state));
     await Promise.all(others.map((o) => this.local.controlOf(o.id, ApartmentService).learnLabel(id, apt.label).catch(() => {})));
     if (!apt.asyncCausality) {
-      await this.interrupts.watch(apt).catch((err: unknown) => this.log({ level: 'warn', message: (err as Error).message, apartment: id }));
+      await this.features.interrupts.watch(apt).catch((err: unknown) => this.log({ level: 'warn', message: (err as Error).message, apartment: id }));
     }
     if (this.idleTimeouts.has(apt)) this.unreferenced(apt.id);
     return apt;
@@ -249,13 +229,13 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.hookRegistrations.push(reg);
     await Promise.all([
       this.local.hooks.register(reg),
-      ...[...this.byId.values()].filter((a) => isLive(a.state)).map((a) => this.local.controlOf(a.id, ApartmentService).registerHooks(reg)),
+      ...this.registry.live().map((a) => this.local.controlOf(a.id, ApartmentService).registerHooks(reg)),
     ]);
   }
 
   /** The live worker apartment called `name`, started on first use (placement 'named'). */
   private namedApartment(name: string): Promise<Apartment> {
-    const live = [...this.byId.values()].find((a) => a.name === name && isLive(a.state));
+    const live = this.registry.all().find((a) => a.name === name && isLive(a.state));
     if (live) return live.ready.then(() => live);
     let starting = this.namedStarts.get(name);
     if (!starting) {
@@ -285,7 +265,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   /** Define a resource made once on the main thread and shared by every apartment that leases it. */
   defineSharedResource<T>(name: string, definition: SharedResourceDefinition<T>): void {
-    this.shared.define(name, definition);
+    this.features.shared.define(name, definition);
   }
 
   /** Lease a shared resource for the main apartment. */
@@ -295,7 +275,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   /** Live leases of a shared resource. */
   sharedLeases(name: string): number {
-    return this.shared.leases(name);
+    return this.features.shared.leases(name);
   }
 
   /** Named shared objects (mutexes, memory, counters), the same `named` every apartment can import. */
@@ -303,7 +283,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   /** Whether a named object is open anywhere. */
   isNamedOpen(name: string): boolean {
-    return this.namedObjects.isOpen(name);
+    return this.features.named.isOpen(name);
   }
 
   /** Export, proxy and queue counts of the main apartment. */
@@ -315,7 +295,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const pool of this.pools) await pool.close();
-      await Promise.all([...this.byId.values()].map((a) => a.close()));
+      await Promise.all(this.registry.all().map((a) => a.close()));
       await this.local.hooks.detach('close');
       this.local.endpoint.close(new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to make calls'));
       forgetHeldLocks(0);
@@ -330,8 +310,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   }
 
   private label(id: number): string {
-    if (id === 0) return 'the main apartment';
-    return this.byId.get(id)?.label ?? `apartment ${id}`;
+    return this.registry.label(id);
   }
 
   /** Log an entry; one that does not name its chain (no `causality` key) gets the call being served here, if any. */
@@ -347,28 +326,15 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.assertOpen();
     const contract = await this.local.loader.contractOf(className);
     const creator = requester === 0 ? 'main' : this.poolIds.has(requester) ? 'pool' : 'worker';
-    const placement = contract.place({ creator, mode, hasMainApartment: true });
-    switch (placement.kind) {
-      case 'creator':
-        return requester;
-      case 'main':
-        return 0;
-      case 'assigned':
-        return (await this.assignments.assign(assignment ?? this.defaultAssignment, { className, creator: requester })).id;
-      case 'free-pool': {
+    return placeWith(contract.place({ creator, mode, hasMainApartment: true }), requester, {
+      assigned: async () => (await this.assignments.assign(assignment ?? this.defaultAssignment, { className, creator: requester })).id,
+      freePool: async () => {
         const pool = await this.freePool();
         return pool[this.freeRotation++ % pool.length]!.id;
-      }
-      case 'host':
-        this.host ??= this.createApartment({ name: 'host' });
-        return (await this.host).id;
-      case 'named':
-        return (await this.namedApartment(placement.name)).id;
-      default: {
-        const unreachable: never = placement;
-        throw new ContractViolationError(`[placement] unknown placement ${JSON.stringify(unreachable)}`);
-      }
-    }
+      },
+      host: async () => (await (this.host ??= this.createApartment({ name: 'host' }))).id,
+      named: async (name) => (await this.namedApartment(name)).id,
+    });
   }
 
   /**
@@ -376,29 +342,19 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
    * now; one with an idle timeout exits once the timeout passes with nothing referenced again.
    */
   private unreferenced(id: number): void {
-    const apt = this.byId.get(id);
+    const apt = this.registry.get(id);
     if (!apt || apt.state !== 'ready') return;
     const perObject = this.assignments.exitsWhenUnreferenced(apt);
     const idle = this.idleTimeouts.get(apt);
     if (perObject || idle !== undefined) apt.closeWhenUnused(perObject ? 0 : idle!);
   }
 
-  private gone(apt: Apartment, reason: Error): void {
-    this.byId.delete(apt.id);
+  /** The engine has disconnected `apt`: the runtime's own policies (restart, events) follow. */
+  private gone(apt: Apartment): void {
     this.idleTimeouts.delete(apt);
-    this.shared.dropApartment(apt.id);
-    this.rentals.dropApartment(apt.id);
-    this.namedObjects.dropApartment(apt.id);
-    // Its threads can release no lock any more: drop what the lock hierarchy recorded for them.
-    forgetHeldLocks(apt.id);
     this.assignments.forget(apt);
     this.broker.forget(apt.id);
-    this.local.endpoint.peerGone(apt.id, reason);
     this.deadlocks.removeApartment(apt.id);
-    const wire = encodeError(reason, 0);
-    for (const other of this.byId.values()) {
-      if (isLive(other.state)) this.local.endpoint.channelTo(other.id).post([Op.PeerGone, apt.id, wire]);
-    }
     if (apt.state === 'faulted') this.emit('apartment-faulted', apt, apt.faultReason!);
     else this.emit('apartment-closed', apt);
     const plan = this.restartPlans.get(apt);

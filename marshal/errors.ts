@@ -1,6 +1,7 @@
 // The runtime's error classes. Each carries a `code` named after the COM result it mirrors, so
 // users who know COM can map them, and code can switch on `err.code` across apartments.
-// This module imports nothing of ours (DESIGN.md §10): every layer may throw these.
+// It lives on the lowest floor and imports nothing of ours: errors cross the wire and their codes
+// are protocol, so every layer may throw these.
 
 /** The closed set of result codes an ApartmentError may carry. */
 export type ApartmentErrorCode =

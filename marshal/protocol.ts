@@ -1,4 +1,4 @@
-// The wire protocol between apartments: types and constants only, no code (DESIGN.md §4).
+// The wire protocol between apartments: types and constants only, no code (docs/protocol.md).
 //
 // Messages are flat tuples rather than objects: a tuple clones a little faster than an object with
 // the same fields, and the first element is the discriminant that every receiver switches on.
@@ -22,8 +22,6 @@ export const Op = {
   Connect: 61,
   PeerGone: 62,
 } as const;
-
-export type OpCode = (typeof Op)[keyof typeof Op];
 
 /** The well-known object id of every apartment's control object (creation, connection, shutdown). */
 export const CONTROL_OID = 0;

@@ -23,7 +23,7 @@ const cases: [new (message: string) => errors.ApartmentError, string][] = [
   [errors.ScriptError, 'SCRIPT_E_RECORDED'],
 ];
 
-describe('lib/errors: one base class, codes named after COM results', () => {
+describe('marshal/errors: one base class, codes named after COM results', () => {
   for (const [cls, code] of cases) {
     it(`${cls.name} is an ApartmentError with code ${code}`, () => {
       const e = new cls('[tag] message');

@@ -1,0 +1,50 @@
+// The features the host's composition root plugs into the main apartment: shared resources,
+// named objects and create-once values, the global interface table, rental leases and script
+// interrupts. Each serves its control service here and drops what a gone apartment held; the
+// engine knows none of them by name.
+import type { Apartment } from '../apartments/apartment.js';
+import type { ApartmentRegistry } from '../apartments/apartment-registry.js';
+import { isLive } from '../apartments/apartment-state.js';
+import type { LocalApartment } from '../apartments/local-apartment.js';
+import { serveInterfaceTable } from './interface-table.js';
+import { RentalRegistry } from './rental.js';
+import { InterruptService } from './script-engine/interrupt-service.js';
+import { ScriptApartmentService, serveScript } from './script-engine/script-service.js';
+import { forgetHeldLocks } from './shared-state/lock-order.js';
+import { NamedRegistry } from './shared-state/named-registry.js';
+import { serveNamed } from './shared-state/named-service.js';
+import { SharedResourceRegistry, serveSharedResources } from './shared-resources.js';
+import { installApartmentFeatures } from './worker-features.js';
+
+/** The features' state the runtime facade reads (owned by the main apartment). */
+export interface HostFeatures {
+  readonly shared: SharedResourceRegistry;
+  readonly named: NamedRegistry;
+  readonly interrupts: InterruptService;
+}
+
+/** Plug the host's features into the main apartment `local`. */
+export function installHostFeatures(local: LocalApartment, registry: ApartmentRegistry, warn: (message: string) => void): HostFeatures {
+  const shared = new SharedResourceRegistry(warn);
+  const named = new NamedRegistry();
+  const rentals = new RentalRegistry((id) => registry.label(id));
+  const interrupts = new InterruptService((id) => local.controlOf(id, ScriptApartmentService));
+  serveSharedResources(local.control, shared);
+  serveNamed(local.control, named);
+  serveInterfaceTable(local.control);
+  serveScript(local.control, (apartment, oid) => {
+    const apt: Apartment | undefined = registry.get(apartment);
+    if (!apt || !isLive(apt.state)) return Promise.resolve(false);
+    return interrupts.interrupt(apt, oid);
+  });
+  installApartmentFeatures(local);
+  local.loader.makeLeaseHandle = (loaded, args) => rentals.create(loaded.descriptor.name, args);
+  registry.onGone((apt) => {
+    shared.dropApartment(apt.id);
+    rentals.dropApartment(apt.id);
+    named.dropApartment(apt.id);
+    // Its threads can release no lock any more: drop what the lock hierarchy recorded for them.
+    forgetHeldLocks(apt.id);
+  });
+  return { shared, named, interrupts };
+}
