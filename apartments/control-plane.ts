@@ -62,12 +62,15 @@ export type ControlClient<Api> = {
 };
 
 /**
- * The object an apartment serves at CONTROL_OID. Each registered method becomes an own method
- * named `service.method` (the stub finds own data properties), which checks the caller's role and
- * the arguments before running. Owner apartment only.
+ * The control services an apartment serves. Each registered method becomes an own method named
+ * `service.method` of `target`, the object served at CONTROL_OID, which checks the caller's role
+ * and the arguments before running. `target` has no prototype, so a peer reaches those methods
+ * and nothing else (not the router's own methods). Owner apartment only.
  */
 export class ControlRouter {
   private readonly services = new Set<string>();
+  /** What the apartment serves at CONTROL_OID: the wire methods, on a null prototype. */
+  readonly target: Record<string, (...args: unknown[]) => unknown> = Object.create(null) as Record<string, (...args: unknown[]) => unknown>;
 
   constructor(private readonly self: number, private readonly roleOf: (apartment: number) => ControlRole) {}
 
@@ -77,7 +80,7 @@ export class ControlRouter {
     this.services.add(service.name);
     for (const [method, spec] of Object.entries(impl) as [string, ControlMethod<Fn>][]) {
       const wire = `${service.name}.${method}`;
-      Object.defineProperty(this, wire, {
+      Object.defineProperty(this.target, wire, {
         value: (...args: unknown[]) => this.run(wire, spec, this.callerOf(wire, spec), args),
         enumerable: false,
       });
@@ -91,8 +94,8 @@ export class ControlRouter {
 
   /** Run a method for this apartment itself (the main apartment asking its own runtime). */
   local(wire: string, args: unknown[]): unknown {
-    const fn = (this as unknown as Record<string, ((...a: unknown[]) => unknown) | undefined>)[`${wire}`];
-    if (typeof fn !== 'function' || !Object.hasOwn(this, wire)) throw new ApartmentError('E_NOINTERFACE', `[control] no control method '${wire}' is served here`);
+    const fn = Object.hasOwn(this.target, wire) ? this.target[wire] : undefined;
+    if (typeof fn !== 'function') throw new ApartmentError('E_NOINTERFACE', `[control] no control method '${wire}' is served here`);
     this.localCall = true;
     try {
       return fn(...args);
@@ -104,14 +107,17 @@ export class ControlRouter {
   private localCall = false;
 
   private callerOf(wire: string, spec: ControlMethod<Fn>): ControlCaller {
-    if (this.localCall) return { apartment: this.self, role: this.roleOf(this.self) };
-    const call = currentCall();
-    if (!call) throw new InvalidArgumentError(`[control] '${wire}' is for apartments of this runtime only`);
-    const role = this.roleOf(call.callerApartment);
-    if (!spec.roles.includes(role)) {
-      throw new AccessDeniedError(`[control-denied] apartment ${call.callerApartment} (${role}) may not call '${wire}' in apartment ${this.self}; only ${spec.roles.join(', ')} may`);
+    let apartment = this.self;
+    if (!this.localCall) {
+      const call = currentCall();
+      if (!call) throw new InvalidArgumentError(`[control] '${wire}' is for apartments of this runtime only`);
+      apartment = call.callerApartment;
     }
-    return { apartment: call.callerApartment, role };
+    const role = this.roleOf(apartment);
+    if (!spec.roles.includes(role)) {
+      throw new AccessDeniedError(`[control-denied] apartment ${apartment} (${role}) may not call '${wire}' in apartment ${this.self}; only ${spec.roles.join(', ')} may`);
+    }
+    return { apartment, role };
   }
 
   private run(wire: string, spec: ControlMethod<Fn>, caller: ControlCaller, args: unknown[]): unknown {

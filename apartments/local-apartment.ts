@@ -126,7 +126,7 @@ export class LocalApartment implements ApartmentContext {
     });
     this.freeObjects = this.initFree();
     this.control = new ControlRouter(options.id, options.roleOf);
-    this.endpoint.control = this.control;
+    this.endpoint.control = this.control.target;
   }
 
   /** A typed client for control service `service` in apartment `peer` (this one included). */
