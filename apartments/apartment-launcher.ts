@@ -8,7 +8,7 @@ import { InvalidArgumentError } from '../marshal/errors.js';
 import { checkReentrancy, workerExecArgv, type ApartmentOptions } from './apartment-options.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Endpoint } from '../marshal/endpoint.js';
-import { releaseAwakePlace } from '../marshal/thread-spinner.js';
+import { releaseAwakePlace } from '../marshal/transports/thread-spinner.js';
 import type { Transport } from '../marshal/transport.js';
 import type { Reentrancy } from './admission.js';
 import { Apartment } from './apartment.js';

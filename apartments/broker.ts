@@ -5,7 +5,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { DisconnectedError } from '../marshal/errors.js';
 import { transfer } from '../marshal/by-ref.js';
 import type { Endpoint } from '../marshal/endpoint.js';
-import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
+import type { SharedRingHandle } from '../marshal/transports/shared-ring-transport.js';
 import { Op } from '../marshal/protocol.js';
 import type { Apartment } from './apartment.js';
 import { isLive } from './apartment-state.js';

@@ -9,7 +9,7 @@ import type { ClassDescriptor } from './class-table.js';
 import type { CreationMode } from './contract.js';
 import { controlService } from './control-plane.js';
 import type { LogEntry } from './logger.js';
-import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
+import type { SharedRingHandle } from '../marshal/transports/shared-ring-transport.js';
 
 /** Creating objects in an apartment (served by every apartment, callable by every apartment). */
 export interface ObjectsApi {

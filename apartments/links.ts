@@ -3,8 +3,8 @@
 // and becomes a Transport where it arrives.
 import { MessageChannel, MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError } from '../marshal/errors.js';
-import { PortTransport } from '../marshal/port-transport.js';
-import { SharedRingTransport, type SharedRingHandle } from '../marshal/shared-ring-transport.js';
+import { PortTransport } from '../marshal/transports/port-transport.js';
+import { SharedRingTransport, type SharedRingHandle } from '../marshal/transports/shared-ring-transport.js';
 import type { Transferable, Transport } from '../marshal/transport.js';
 
 /** Which transport an apartment's links use. */

@@ -8,7 +8,7 @@ import type { CreationMode } from './contract.js';
 import { RuntimeService } from './engine-services.js';
 import type { LogEntry } from './logger.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
-import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
+import type { SharedRingHandle } from '../marshal/transports/shared-ring-transport.js';
 
 /** What the runtime does for the requests of its worker apartments. */
 export interface RuntimeRequests {

@@ -13,8 +13,8 @@ import { decodeError } from '../marshal/error-codec.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { transfer } from '../marshal/by-ref.js';
 import { Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
-import type { SharedRingHandle } from '../marshal/shared-ring-transport.js';
-import { shareAwakeFlag } from '../marshal/thread-spinner.js';
+import type { SharedRingHandle } from '../marshal/transports/shared-ring-transport.js';
+import { shareAwakeFlag } from '../marshal/transports/thread-spinner.js';
 import { SharedResourcesService } from './shared-resources.js';
 import { installWorkerFeatures } from './worker-features.js';
 

@@ -1,6 +1,6 @@
-// The transport contract: moves batches of messages between two apartments, in order.
-// Implementations: MessagePort (port-transport.ts), in-memory pair for marshal unit specs
-// (memory-transport.ts); a shared-memory ring and a child-process pipe implement the same shape.
+// The transport contract: moves batches of messages between two apartments, in order. The
+// implementations live in transports/: a MessagePort (port-transport.ts), the shared-memory ring
+// (shared-ring-transport.ts), and an in-memory pair for marshal unit specs (memory-transport.ts).
 import type { TransferListItem } from 'node:worker_threads';
 import type { Batch } from './protocol.js';
 

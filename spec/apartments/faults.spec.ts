@@ -4,7 +4,7 @@ import type { Chain, Gate } from '../fixtures/admission-classes.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Crasher } from '../fixtures/crasher.js';
 import type { Holder } from '../fixtures/holder.js';
-import { threadGate } from '../../marshal/thread-spinner.js';
+import { threadGate } from '../../marshal/transports/thread-spinner.js';
 import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;

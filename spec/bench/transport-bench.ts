@@ -4,7 +4,7 @@
 // to print a table, or call benchTransports() from the suite.
 import { isMainThread, MessageChannel, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { SharedRingTransport, type SharedRingHandle } from '../../marshal/shared-ring-transport.js';
+import { SharedRingTransport, type SharedRingHandle } from '../../marshal/transports/shared-ring-transport.js';
 import type { Batch } from '../../marshal/protocol.js';
 import { median, pipelinedRate } from './harness.js';
 

@@ -9,10 +9,10 @@
 // keeps running). A producer notifies only a consumer that flagged itself parked. The companion
 // port is what keeps a listening thread alive: waitAsync alone does not hold the event loop.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { InvalidArgumentError } from './errors.js';
-import type { Batch } from './protocol.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { Batch } from '../protocol.js';
 import { allocateRingMemory, checkRingMemory, ConsumerState, MAX_RING_BYTES, MIN_RING_BYTES, PORT_MARK, RingPair } from './ring-buffer.js';
-import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from './transport.js';
+import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
 import { now, spinner, threadGate, type SpinningConsumer } from './thread-spinner.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
 

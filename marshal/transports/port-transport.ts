@@ -1,7 +1,7 @@
 // Transport over a worker_threads MessagePort: one postMessage per batch.
 import type { MessagePort } from 'node:worker_threads';
-import type { Batch } from './protocol.js';
-import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from './transport.js';
+import type { Batch } from '../protocol.js';
+import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
 
 /** A Transport backed by one end of a MessageChannel (or a Worker's own port). */
 export class PortTransport implements Transport {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { SharedRingTransport, type SharedRingHandle } from '../../marshal/shared-ring-transport.js';
-import { G_AWAKE, G_CORES, threadGate } from '../../marshal/thread-spinner.js';
-import { echoPair, ids, nextEvent, range, send, startWorker, until, workerStats } from './fixtures/ring-echo-pair.js';
+import { SharedRingTransport, type SharedRingHandle } from '../../../marshal/transports/shared-ring-transport.js';
+import { G_AWAKE, G_CORES, threadGate } from '../../../marshal/transports/thread-spinner.js';
+import { echoPair, ids, nextEvent, range, send, startWorker, until, workerStats } from '../fixtures/ring-echo-pair.js';
 
 describe('SharedRingTransport parking and waking', () => {
   it('parks both idle consumers and wakes the peer on a later send', async () => {

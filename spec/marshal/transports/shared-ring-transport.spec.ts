@@ -1,11 +1,11 @@
 import { expect } from 'chai';
 import { MessageChannel, MessagePort } from 'node:worker_threads';
-import { InvalidArgumentError } from '../../marshal/errors.js';
-import type { Batch } from '../../marshal/protocol.js';
-import { MIN_RING_BYTES } from '../../marshal/ring-buffer.js';
-import { SharedRingTransport, type SharedRingHandle } from '../../marshal/shared-ring-transport.js';
-import { WireEncoder } from '../../marshal/wire-serializer.js';
-import { echoPair, ids, nextEvent, range, send, until, workerStats } from './fixtures/ring-echo-pair.js';
+import { InvalidArgumentError } from '../../../marshal/errors.js';
+import type { Batch } from '../../../marshal/protocol.js';
+import { MIN_RING_BYTES } from '../../../marshal/transports/ring-buffer.js';
+import { SharedRingTransport, type SharedRingHandle } from '../../../marshal/transports/shared-ring-transport.js';
+import { WireEncoder } from '../../../marshal/transports/wire-serializer.js';
+import { echoPair, ids, nextEvent, range, send, until, workerStats } from '../fixtures/ring-echo-pair.js';
 
 describe('SharedRingTransport ordering', () => {
   it('delivers thousands of batches in send order across many turns', async () => {

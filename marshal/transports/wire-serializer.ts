@@ -8,7 +8,7 @@
 // differently: class instances, Date/Map/typed arrays, proxies, a shared or cyclic reference
 // (identity must survive), or an encoding larger than the caller's limit.
 import { types } from 'node:util';
-import { ProtocolError } from './errors.js';
+import { ProtocolError } from '../errors.js';
 
 const T_UNDEFINED = 0;
 const T_NULL = 1;

@@ -1,7 +1,7 @@
 // An in-memory transport pair for unit specs of the marshal layer only: batches are cloned with
 // structuredClone (so the same values fail as on a real port) and delivered on a later macrotask.
-import type { Batch } from './protocol.js';
-import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from './transport.js';
+import type { Batch } from '../protocol.js';
+import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
 
 class MemoryEnd implements Transport {
   peer!: MemoryEnd;
