@@ -13,7 +13,7 @@ import type { Transport } from '../marshal/transport.js';
 import type { Reentrancy } from './admission.js';
 import { Apartment } from './apartment.js';
 import type { HooksRegistration } from './apartment-hooks.js';
-import { checkLinkKind, createLink, type LinkKind } from './links.js';
+import { linkKind, linkKindSources } from './links.js';
 import type { WorkerBoot } from './worker-boot.js';
 
 /** Everything one apartment's start needs from the runtime. */
@@ -26,7 +26,7 @@ export interface LaunchRequest {
   readonly pool: readonly number[];
   readonly options: ApartmentOptions;
   /** The runtime's settings, used where the options leave something out. */
-  readonly defaults: { transport: LinkKind; timeoutMs: number; reentrancy: Reentrancy; retry: RetryPolicy | undefined };
+  readonly defaults: { transport: string; timeoutMs: number; reentrancy: Reentrancy; retry: RetryPolicy | undefined };
   readonly classes: readonly ClassDescriptor[];
   /** Labels of the apartments that exist, for the new apartment's error messages. */
   readonly labels: Record<number, string>;
@@ -50,7 +50,7 @@ export function launchApartment(request: LaunchRequest): Launched {
   if (typeof name !== 'string' || name.length === 0) {
     throw new InvalidArgumentError('[apartment-name] an apartment name must be a non-empty string', { parameter: 'name' });
   }
-  const kind = checkLinkKind(options.transport ?? defaults.transport);
+  const kind = linkKind(options.transport ?? defaults.transport);
   const timeout = options.defaultTimeoutMs ?? defaults.timeoutMs;
   if (!(typeof timeout === 'number' && timeout > 0)) {
     throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
@@ -63,9 +63,9 @@ export function launchApartment(request: LaunchRequest): Launched {
   const asyncCausality = options.asyncCausality !== false;
   const scriptGate = new SharedArrayBuffer(8);
   const awakeFlag = new SharedArrayBuffer(4);
-  const link = createLink(kind);
+  const link = kind.create();
   const boot: WorkerBoot = {
-    id, name, kind: request.role, pool: request.pool, scriptGate, awakeFlag, asyncCausality, link: link.far, transport: kind,
+    id, name, kind: request.role, pool: request.pool, scriptGate, awakeFlag, asyncCausality, link: link.far, transport: kind.name, linkKinds: linkKindSources(),
     classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: `apartment '${name}' (${id})` }, reentrancy, retry: defaults.retry, hooks: request.hooks,
   };
   const worker = new Worker(request.entry, {

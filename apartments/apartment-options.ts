@@ -2,7 +2,6 @@
 // and defaults the launcher applies before a thread exists.
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Reentrancy } from './admission.js';
-import type { LinkKind } from './links.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 
 /** Options of createApartment(). */
@@ -17,8 +16,8 @@ export interface ApartmentOptions {
    * new logical call (see docs/script-engine.md).
    */
   asyncCausality?: boolean;
-  /** Transport of this apartment's links (default: the runtime's). */
-  transport?: LinkKind;
+  /** The link kind of this apartment's links, by registered name (default: the runtime's). */
+  transport?: string;
   /** Admission default for objects in this apartment (default: the runtime's). */
   reentrancy?: Reentrancy;
   /** Start a replacement apartment when this one faults (objects are not resurrected). */

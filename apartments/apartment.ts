@@ -12,10 +12,10 @@ import { CONTROL_OID } from '../marshal/protocol.js';
 import type { Remote } from '../marshal/proxy.js';
 import { isLive, transition, type ApartmentState } from './apartment-state.js';
 import { callOptions } from '../marshal/call-options.js';
+import type { LinkKindDefinition } from '../marshal/transport.js';
 
 /** How long close() waits for an apartment to acknowledge before terminating its thread. */
 const CLOSE_GRACE_MS = 2_000;
-import type { LinkKind } from './links.js';
 
 /** Events of one apartment. */
 export type ApartmentEvents = {
@@ -42,8 +42,8 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   constructor(
     readonly id: number,
     readonly name: string,
-    /** The transport its links use. */
-    readonly transport: LinkKind,
+    /** The kind of its links (to the main apartment, and offered to peers). */
+    readonly link: LinkKindDefinition,
     private readonly worker: Worker,
     private readonly endpoint: Endpoint,
     private readonly onGone: (apartment: Apartment, reason: Error) => void,
@@ -74,6 +74,11 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   /** The error the apartment faulted with, if it did. */
   get faultReason(): ApartmentFaultedError | undefined {
     return this.faultError;
+  }
+
+  /** The name of the link kind its links use. */
+  get transport(): string {
+    return this.link.name;
   }
 
   /** The worker's thread id (for diagnostics and interrupt routing). */

@@ -1,16 +1,24 @@
-// Brokering of direct channels between worker apartments: the first time one apartment needs
-// another, the main apartment makes a MessageChannel and hands one end to each, so calls between
-// workers never pass through the main thread. Main apartment only.
-import { MessageChannel } from 'node:worker_threads';
+// Brokering of direct links between worker apartments: the first time one apartment needs another,
+// the main apartment sees that both get one end of a link, so calls between workers never pass
+// through the main thread. Which link the pair gets is read from the two apartments' link kinds,
+// never from their names. Main apartment only.
 import { DisconnectedError } from '../marshal/errors.js';
 import { transfer } from '../marshal/by-ref.js';
 import type { Endpoint } from '../marshal/endpoint.js';
-import type { SharedRingHandle } from '../marshal/transports/shared-ring-transport.js';
 import { Op } from '../marshal/protocol.js';
+import type { LinkKindDefinition, LinkTraits, Transferable } from '../marshal/transport.js';
 import type { Apartment } from './apartment.js';
 import { isLive } from './apartment-state.js';
+import { linkKind, type LinkOffer, type LinkReply } from './links.js';
 
-/** Hands out one direct channel per pair of live worker apartments. */
+/** An offer whose kind was looked up: a link of the requester's kind, made by the requester. */
+interface Offer {
+  readonly kind: LinkKindDefinition;
+  readonly end: unknown;
+  readonly transfer: Transferable[];
+}
+
+/** Hands out one direct link per pair of live worker apartments. */
 export class ConnectionBroker {
   private readonly brokered = new Set<string>();
 
@@ -21,25 +29,32 @@ export class ConnectionBroker {
   ) {}
 
   /**
-   * Link `requester` to `target`. With a shared-memory `offer` from the requester and a target that
-   * uses shared memory too, the offer goes to the target ({ accepted: true }); otherwise the requester
-   * gets a port. Null when the pair's link is already on its way.
+   * Link `requester` to `target`. In order of preference: the requester's offer when the target
+   * uses the same kind; a pair of the target's kind when the broker can make one; the requester's
+   * offer otherwise. An end travels to an apartment only over a host link that can carry it. Null
+   * when the pair's link is already on its way; DisconnectedError when no direct link can be made.
    */
-  connect(requester: number, target: number, offer?: { end: SharedRingHandle }): { port?: unknown; accepted?: boolean } | null {
+  connect(requester: number, target: number, offered: LinkOffer | undefined): LinkReply | null {
     const peer = this.apartment(target);
     if (target === requester || target === 0 || !peer || !isLive(peer.state)) {
       throw new DisconnectedError(`[apartment-gone] ${this.label(target)} is closed or unknown; its objects cannot be reached`);
     }
+    const own = this.apartment(requester);
     const key = requester < target ? `${requester}:${target}` : `${target}:${requester}`;
     if (this.brokered.has(key)) return null;
-    this.brokered.add(key);
-    if (offer && peer.transport === 'shared-memory') {
-      this.endpoint.channelTo(target).post([Op.Connect, requester, offer.end], [offer.end.port]);
-      return { accepted: true };
+    const theirs = peer.link;
+    const offer: Offer | undefined = offered && { ...offered, kind: linkKind(offered.kind, 'offer.kind') };
+    if (own && own.link.direct && theirs.direct) {
+      if (offer && offer.kind === theirs && carries(theirs, offer.kind, offer.transfer)) return this.forward(key, requester, target, offer);
+      const pair = theirs.pair && carries(theirs, theirs, []) && carries(own.link, theirs, []) ? theirs.pair() : undefined;
+      if (pair) {
+        this.brokered.add(key);
+        this.endpoint.channelTo(target).post([Op.Connect, requester, theirs.name, pair[1].end], pair[1].transfer);
+        return transfer({ kind: theirs.name, end: pair[0].end }, pair[0].transfer);
+      }
+      if (offer && carries(theirs, offer.kind, offer.transfer)) return this.forward(key, requester, target, offer);
     }
-    const { port1, port2 } = new MessageChannel();
-    this.endpoint.channelTo(target).post([Op.Connect, requester, port2], [port2]);
-    return transfer({ port: port1 }, [port1]);
+    throw new DisconnectedError(`[no-direct-link] ${this.label(requester)} ('${own?.link.name ?? 'unknown'}' links) and ${this.label(target)} ('${theirs.name}' links) cannot be linked directly; create objects that call each other in apartments whose link kinds can link directly`);
   }
 
   /** An apartment is gone: its pairs may be brokered again should its id ever be seen. */
@@ -49,4 +64,20 @@ export class ConnectionBroker {
       if (a === id || b === id) this.brokered.delete(key);
     }
   }
+
+  private forward(key: string, requester: number, target: number, offer: Offer): LinkReply {
+    this.brokered.add(key);
+    this.endpoint.channelTo(target).post([Op.Connect, requester, offer.kind.name, offer.end], offer.transfer);
+    return { accepted: true };
+  }
+}
+
+/**
+ * Whether an end of `kind` (moving `moved`) can travel over a host link of kind `via`: ends of a
+ * kind that shares memory need a link that shares memory, and ends that may move objects (those of
+ * a 'clone' kind, or any that lists transfers) need a link that carries structured clones.
+ */
+function carries(via: LinkTraits, kind: LinkTraits, moved: readonly Transferable[]): boolean {
+  if (kind.sharedMemory && !via.sharedMemory) return false;
+  return via.carries === 'clone' || (moved.length === 0 && kind.carries === 'bytes');
 }

@@ -9,7 +9,7 @@ import type { ClassDescriptor } from './class-table.js';
 import type { CreationMode } from './contract.js';
 import { controlService } from './control-plane.js';
 import type { LogEntry } from './logger.js';
-import type { SharedRingHandle } from '../marshal/transports/shared-ring-transport.js';
+import type { LinkOffer, LinkReply } from './links.js';
 
 /** Creating objects in an apartment (served by every apartment, callable by every apartment). */
 export interface ObjectsApi {
@@ -35,8 +35,8 @@ export const ApartmentService = controlService<ApartmentApi>('apartment');
 
 /** What worker apartments ask of the runtime (served by the main apartment). */
 export interface RuntimeApi {
-  /** A link to `target`: a port, or whether the shared-memory offer was taken; null when one is already on its way. */
-  connect(target: number, offer: { end: SharedRingHandle } | undefined): { port?: unknown; accepted?: boolean } | null;
+  /** A link to `target`: the offered one was passed on, or here is an end of another; null when one is already on its way. */
+  connect(target: number, offer: LinkOffer | undefined): LinkReply | null;
   /** The apartment an object of `className` created by the caller should live in. */
   place(className: string, mode: CreationMode, assignment: NamedAssignment | undefined): number;
   /** The caller's exports just dropped to none. */

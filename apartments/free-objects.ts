@@ -78,7 +78,7 @@ export class FreeObjects {
     Object.defineProperty(cls.prototype, CUSTOM_MARSHAL, {
       configurable: true,
       value(this: { toShared(): unknown }): CustomMarshaled {
-        return { key: FREE_KEY, payload: registry.describe(this, className, agile) };
+        return { key: FREE_KEY, payload: registry.describe(this, className, agile), sharedMemory: true };
       },
     });
   }
@@ -164,7 +164,7 @@ export class FreeObjects {
         if (prop === CUSTOM_MARSHAL) {
           return (): CustomMarshaled => {
             if (released) throw gone();
-            return { key: FREE_KEY, payload };
+            return { key: FREE_KEY, payload, sharedMemory: true };
           };
         }
         if (prop === INDIRECT) return true;

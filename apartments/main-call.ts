@@ -13,3 +13,12 @@ export function mainService<Api>(service: ControlServiceId<Api>): ControlClient<
 export function serviceOf<Api>(peer: number, service: ControlServiceId<Api>): ControlClient<Api> {
   return (currentApartment() as LocalApartment).controlOf(peer, service);
 }
+
+/**
+ * Whether this apartment's link to the main apartment shares memory (always, on the main thread
+ * itself): what features built on shared memory ask before they use it across that link.
+ */
+export function sharesMemoryWithMain(): boolean {
+  const apartment = currentApartment() as LocalApartment;
+  return apartment.id === 0 || apartment.endpoint.linkTo(0)?.sharedMemory === true;
+}

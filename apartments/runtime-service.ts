@@ -8,12 +8,12 @@ import type { CreationMode } from './contract.js';
 import { RuntimeService } from './engine-services.js';
 import type { LogEntry } from './logger.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
-import type { SharedRingHandle } from '../marshal/transports/shared-ring-transport.js';
+import { checkLinkOffer, type LinkOffer, type LinkReply } from './links.js';
 
 /** What the runtime does for the requests of its worker apartments. */
 export interface RuntimeRequests {
   /** A link to `target` for `requester`, or null when one is already on its way. */
-  connect(requester: number, target: number, offer: { end: SharedRingHandle } | undefined): { port?: unknown; accepted?: boolean } | null;
+  connect(requester: number, target: number, offer: LinkOffer | undefined): LinkReply | null;
   place(requester: number, className: string, mode: CreationMode, assignment: NamedAssignment | undefined): Promise<number>;
   unreferenced(apartment: number): void;
   log(entry: LogEntry): void;
@@ -26,7 +26,7 @@ export function serveRuntime(router: ControlRouter, runtime: RuntimeRequests): v
   router.register(RuntimeService, {
     connect: {
       roles: APARTMENT_ROLES,
-      check: (args) => [id(args[0], 'target'), linkOffer(args[1])],
+      check: (args) => [id(args[0], 'target'), checkLinkOffer(args[1])],
       run: (caller, target, offer) => runtime.connect(caller.apartment, target, offer),
     },
     place: {
@@ -77,10 +77,3 @@ function waitEdge(value: unknown): WaitEdge {
   };
 }
 
-
-function linkOffer(value: unknown): { end: SharedRingHandle } | undefined {
-  if (value === undefined) return undefined;
-  const end = (value as { end?: SharedRingHandle } | null)?.end;
-  if (!(end?.sab instanceof SharedArrayBuffer)) throw new InvalidArgumentError('[connect] a link offer must carry a shared-ring handle', { parameter: 'offer' });
-  return { end };
-}

@@ -1,16 +1,17 @@
-// What the runtime hands a new worker apartment at start (workerData). Structured-cloneable.
+// What the runtime hands a new apartment at start: the boot record every host passes on, and the
+// worker thread host's own addition to it (workerData). Structured-cloneable.
 import type { ClassDescriptor } from './class-table.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Reentrancy } from './admission.js';
 import type { HooksRegistration } from './apartment-hooks.js';
-import type { LinkEnd, LinkKind } from './links.js';
+import type { LinkKindSource } from './links.js';
 
-/** Start-up facts for a worker apartment; immutable after the worker starts. */
-export interface WorkerBoot {
+/** Start-up facts for an apartment, whatever hosts it; immutable after it starts. */
+export interface ApartmentBoot {
   readonly id: number;
   readonly name: string;
-  /** This apartment's end of its link to the main apartment. */
-  readonly link: LinkEnd;
+  /** This apartment's end of its link to the main apartment, of kind `transport`. */
+  readonly link: unknown;
   /** 'pool' for the free pool's threads. */
   readonly kind: 'worker' | 'pool';
   /** The free pool's apartment ids (pool threads only). */
@@ -19,10 +20,10 @@ export interface WorkerBoot {
   readonly asyncCausality: boolean;
   /** Shared with the main thread's interrupt service: which script runs here now. */
   readonly scriptGate: SharedArrayBuffer;
-  /** This thread's awake flag in the spin gate, shared so the main thread can clear it if the thread dies awake. */
-  readonly awakeFlag: SharedArrayBuffer;
-  /** The transport this apartment's links use. */
-  readonly transport: LinkKind;
+  /** The link kind this apartment's links use. */
+  readonly transport: string;
+  /** Link kinds to load before attaching any link (those not built into the runtime). */
+  readonly linkKinds: readonly LinkKindSource[];
   readonly classes: readonly ClassDescriptor[];
   readonly defaultTimeoutMs: number;
   readonly reentrancy: Reentrancy;
@@ -31,4 +32,10 @@ export interface WorkerBoot {
   readonly hooks: readonly HooksRegistration[];
   /** Human labels of the apartments that exist, for error messages. */
   readonly labels: Readonly<Record<number, string>>;
+}
+
+/** What a worker thread apartment starts from (its workerData). */
+export interface WorkerBoot extends ApartmentBoot {
+  /** This thread's awake flag in the spin gate, shared so the main thread can clear it if the thread dies awake. */
+  readonly awakeFlag: SharedArrayBuffer;
 }

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import type { Reentrancy } from '../apartments/admission.js';
 import type { Apartment } from '../apartments/apartment.js';
 import type { AssignmentSpec } from '../apartments/assignment.js';
-import { checkLinkKind, type LinkKind } from '../apartments/links.js';
+import { linkKind } from '../apartments/links.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import { InvalidArgumentError, type ApartmentFaultedError } from '../marshal/errors.js';
 import { stderrLogger, type LogEntry, type Logger } from '../apartments/logger.js';
@@ -28,8 +28,8 @@ export interface RuntimeOptions {
   retry?: RetryPolicy;
   /** Threads of the free pool (MTA) that run `free` objects' calls (default: the number of cores). */
   freePoolSize?: number;
-  /** Transport between apartments: 'shared-memory' rings (default) or 'port' (MessagePort). */
-  transport?: LinkKind;
+  /** The link kind between apartments: 'shared-memory' rings (default), 'port' (MessagePorts), or another registered kind. */
+  transport?: string;
 }
 
 
@@ -59,7 +59,7 @@ export interface RuntimeSettings {
   readonly freePoolSize: number;
   readonly reentrancy: Reentrancy;
   readonly retry: RetryPolicy | undefined;
-  readonly transport: LinkKind;
+  readonly transport: string;
 }
 
 /** Apply the defaults to Runtime.start()'s options; InvalidArgumentError names the bad one. */
@@ -84,6 +84,6 @@ export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings 
     freePoolSize,
     reentrancy: checkReentrancy(options.reentrancy ?? 'turn-based'),
     retry: options.retry,
-    transport: checkLinkKind(options.transport ?? 'shared-memory'),
+    transport: linkKind(options.transport ?? 'shared-memory').name,
   };
 }

@@ -1,22 +1,22 @@
 // The composition root of a worker apartment, the script every apartment's Worker runs: join the
 // apartment, plug in the features, connect to the main apartment, say Ready, then serve calls
 // from the message loop until the runtime closes the apartment.
-import { workerData, type MessagePort } from 'node:worker_threads';
+import { workerData } from 'node:worker_threads';
 import { currentCall, setAsyncCallTracking, setCurrentApartment } from '../apartments/context.js';
 import { serveApartment, serveObjects } from '../apartments/apartment-services.js';
 import { RuntimeService } from '../apartments/engine-services.js';
 import { serveFree } from '../apartments/free-objects.js';
-import { attachLink, createLink } from '../apartments/links.js';
+import { attachLink, linkKind, loadLinkKinds, type LinkReply } from '../apartments/links.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import type { WorkerBoot } from '../apartments/worker-boot.js';
 import { decodeError } from '../marshal/error-codec.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { transfer } from '../marshal/by-ref.js';
 import { Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
-import type { SharedRingHandle } from '../marshal/transports/shared-ring-transport.js';
 import { shareAwakeFlag } from '../marshal/transports/thread-spinner.js';
 import { SharedResourcesService } from './shared-resources.js';
 import { installWorkerFeatures } from './worker-features.js';
+import './link-kinds.js';
 
 const boot = workerData as WorkerBoot;
 setAsyncCallTracking(boot.asyncCausality);
@@ -43,26 +43,7 @@ const apartment: LocalApartment = new LocalApartment({
     removed: (_apartment, id) => void runtime().waitRemoved(id),
   },
   label,
-  connect(peer) {
-    // Offer a shared-memory link when this apartment uses one; the runtime takes it if the peer
-    // does too, and otherwise answers with a port.
-    const offer = boot.transport === 'shared-memory' ? createLink('shared-memory') : undefined;
-    runtime().connect(peer, offer ? transfer({ end: offer.far as SharedRingHandle }, offer.transfer) : undefined).then(
-      (reply) => {
-        const r = reply as { port?: MessagePort; accepted?: boolean } | null;
-        if (offer && r?.accepted) apartment.endpoint.attach(peer, offer.near);
-        else {
-          offer?.near.close();
-          // null: the peer asked first and our end is already on its way as a Connect message.
-          if (r?.port) apartment.endpoint.attach(peer, attachLink(r.port));
-        }
-      },
-      (err: unknown) => {
-        offer?.near.close();
-        apartment.endpoint.peerGone(peer, err as Error);
-      },
-    );
-  },
+  connect: (peer) => linkTo(peer),
   place: (className, mode, assignment) => {
     if (typeof assignment === 'function') {
       return Promise.reject(new InvalidArgumentError('[assignment] an apartment can name a built-in assignment policy, not pass a function; register custom policies on the runtime', { parameter: 'assignment' }));
@@ -80,7 +61,9 @@ const apartment: LocalApartment = new LocalApartment({
   onLifecycle(channel, msg) {
     switch (msg[0]) {
       case Op.Connect:
-        apartment.endpoint.attach(msg[1], attachLink(msg[2]));
+        // Only the runtime hands out links; an end from it is still checked by its kind.
+        if (channel.peer !== 0) apartment.endpoint.warn(`[connect] ${label(channel.peer)} sent a link, which only the runtime may do; ignored`);
+        else attachFrom(msg[1], msg[2], msg[3]);
         return;
       case Op.PeerGone:
         if (channel.peer === msg[1] && msg[1] !== 0) {
@@ -111,12 +94,48 @@ function runtime() {
   return apartment.controlOf(0, RuntimeService);
 }
 
+/**
+ * Ask the runtime for a link to `peer`, offering one of this apartment's own kind when that kind
+ * can link apartments directly: the runtime passes the offer on, or answers with an end of another
+ * kind, or with null when the peer asked first (its end is then on its way as a Connect message).
+ */
+function linkTo(peer: number): void {
+  const own = linkKind(boot.transport);
+  const offer = own.direct ? own.create() : undefined;
+  const made = offer ? transfer({ kind: own.name, end: offer.far, transfer: offer.transfer }, offer.transfer) : undefined;
+  runtime().connect(peer, made).then((reply: LinkReply | null) => {
+    if (offer && reply && 'accepted' in reply) {
+      apartment.endpoint.attach(peer, offer.near, own);
+      return;
+    }
+    offer?.near.close();
+    if (reply && 'end' in reply) attachFrom(peer, reply.kind, reply.end);
+  }, (err: unknown) => {
+    offer?.near.close();
+    apartment.endpoint.peerGone(peer, err as Error);
+  });
+}
+
+/** Attach an end of a link to `peer` that the runtime sent; one that fails its kind's check cuts the peer off. */
+function attachFrom(peer: number, kind: unknown, end: unknown): void {
+  try {
+    const link = attachLink(kind, end, 'the runtime');
+    apartment.endpoint.attach(peer, link.transport, link.kind);
+  } catch (err) {
+    apartment.endpoint.warn((err as Error).message);
+    apartment.endpoint.peerGone(peer, err as Error);
+  }
+}
+
 serveObjects(apartment.control, apartment);
 serveApartment(apartment.control, apartment, labels, () => setCurrentApartment(undefined));
 if (boot.kind === 'pool') serveFree(apartment.control, apartment.freeObjects);
 installWorkerFeatures(apartment);
 setCurrentApartment(apartment);
-const toMain = apartment.endpoint.attach(0, attachLink(boot.link));
+// Kinds that are not built in are loaded before the first link is attached.
+await loadLinkKinds(boot.linkKinds);
+const toMainLink = attachLink(boot.transport, boot.link, 'the runtime');
+const toMain = apartment.endpoint.attach(0, toMainLink.transport, toMainLink.kind);
 
 // The thread is ending (process.exit, an uncaught exception, an unhandled rejection): detach
 // hooks still run, synchronously, before it goes.

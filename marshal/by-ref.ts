@@ -14,6 +14,11 @@ export const CUSTOM_MARSHAL: unique symbol = Symbol('apartment-runtime.custom-ma
 export interface CustomMarshaled {
   key: string;
   payload: unknown;
+  /**
+   * The value works only where memory is shared with the sender (a mutex, a counter, a free
+   * object's state): sending it over a link whose sides share no memory fails with a MarshalError.
+   */
+  sharedMemory?: boolean;
 }
 
 /** Objects explicitly marked with byRef(). Weak: marking never keeps an object alive. */

@@ -5,12 +5,12 @@
 import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
 import type { CallOptions } from './call-options.js';
 import { decodeError, encodeError, isWireError } from './error-codec.js';
-import { findUncloneable, formatPath, type Encoded } from './codec.js';
+import { isWireRefs, uncarriable, uncloneable, type Encoded } from './codec.js';
 import { Op, PROTOCOL_VERSION } from './protocol.js';
 import type {
   AddRefMessage, Batch, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, ReadyMessage, WireRefs,
 } from './protocol.js';
-import type { Transferable, Transport } from './transport.js';
+import type { LinkTraits, Transferable, Transport } from './transport.js';
 
 /** What a channel hands incoming traffic to (the apartment's endpoint). */
 export interface ChannelHandler {
@@ -79,11 +79,27 @@ export class Channel {
     return this.pending.size;
   }
 
-  /** Connect the transport; anything queued before now is sent first. */
-  attach(transport: Transport): void {
+  /** What the link can carry, as its kind declares; undefined until the link is attached. */
+  link: LinkTraits | undefined;
+
+  /** Connect the transport of a link of kind `link`; anything queued before now is sent first. */
+  attach(transport: Transport, link: LinkTraits): void {
     this.transport = transport;
+    this.link = link;
     transport.listen(this.receive, (cause) => this.handlerClose(cause));
+    if (this.outbox.length > 0 && (!link.sharedMemory || link.carries !== 'clone')) this.refuseUncarriable(link);
     if (this.outbox.length > 0) this.flush();
+  }
+
+  /** Calls queued before the link's kind was known that it cannot carry fail now, each alone. */
+  private refuseUncarriable(link: LinkTraits): void {
+    const [queued, transfers] = [this.outbox, this.outTransfers];
+    [this.outbox, this.outTransfers] = [[], undefined];
+    queued.forEach((msg, i) => {
+      const refused = msg[0] === Op.Call ? uncarriable(msg[4], msg[5], transfers?.[i], link) : undefined;
+      if (refused) this.undeliverable(msg, refused);
+      else this.queue(msg, transfers?.[i]);
+    });
   }
 
   setKeepAlive(keepAlive: boolean): void {
@@ -214,19 +230,14 @@ export class Channel {
 
   private undeliverable(msg: Message, err: unknown): void {
     if (msg[0] === Op.Call) {
-      const found = findUncloneable(msg[4]);
-      const where = formatPath('args', found?.path ?? []);
       this.handler.discardOutgoing(this, msg[5]);
       const entry = this.pending.get(msg[1]);
-      if (entry) {
-        this.forget(msg[1]);
-        this.settle(entry, false, new MarshalError(`[marshal] ${where} of call '${msg[3]}' cannot be copied to another apartment (${found?.reason ?? String(err)}); pass plain data, or wrap objects with byRef()`, { path: where, cause: err }));
-      }
+      if (!entry) return;
+      this.forget(msg[1]);
+      this.settle(entry, false, err instanceof MarshalError ? err : uncloneable('args', msg[4], err, msg[3]));
     } else if (msg[0] === Op.Result) {
-      const found = findUncloneable(msg[2]);
-      const where = formatPath('result', found?.path ?? []);
       this.handler.discardOutgoing(this, msg[3]);
-      this.post([Op.Error, msg[1], encodeError(new MarshalError(`[marshal] ${where} cannot be copied back to the caller (${found?.reason ?? String(err)}); return plain data, or wrap objects with byRef()`, { path: where }), -1)]);
+      this.post([Op.Error, msg[1], encodeError(uncloneable('result', msg[2], err), -1)]);
     } else {
       this.handler.warn(`[channel] dropped an unsendable message (op ${msg[0]}) to ${this.peerLabel}: ${String(err)}`);
     }
@@ -255,7 +266,7 @@ export class Channel {
     const msg = raw as Message;
     switch (msg[0]) {
       case Op.Call:
-        if (isId(msg[1]) && isId(msg[2]) && (typeof msg[3] === 'string' || isId(msg[3])) && Array.isArray(msg[4]) && isRefs(msg[5]) && typeof msg[6] === 'number') {
+        if (isId(msg[1]) && isId(msg[2]) && (typeof msg[3] === 'string' || isId(msg[3])) && Array.isArray(msg[4]) && isWireRefs(msg[5]) && typeof msg[6] === 'number') {
           this.handler.onCall(this, msg);
         } else this.malformed(msg, 'Call needs [op, callId, oid, method, args[], refs, causality]');
         return;
@@ -272,7 +283,7 @@ export class Channel {
         else this.malformed(msg, 'AddRef needs [op, callId, oid, count>0]');
         return;
       case Op.Result:
-        if (isId(msg[1]) && isRefs(msg[3])) this.settleResult(msg[1], msg[2], msg[3]);
+        if (isId(msg[1]) && isWireRefs(msg[3])) this.settleResult(msg[1], msg[2], msg[3]);
         else this.malformed(msg, 'Result needs [op, callId, value, refs]');
         return;
       case Op.Error:
@@ -294,8 +305,8 @@ export class Channel {
         else this.malformed(msg, 'Ready needs [op, version, apartment]');
         return;
       case Op.Connect:
-        if (isId(msg[1]) && msg[2] !== null && typeof msg[2] === 'object') this.handler.onLifecycle(this, msg);
-        else this.malformed(msg, 'Connect needs [op, peer, port]');
+        if (isId(msg[1]) && typeof msg[2] === 'string' && msg[3] !== null && msg[3] !== undefined) this.handler.onLifecycle(this, msg);
+        else this.malformed(msg, 'Connect needs [op, peer, kind, end]');
         return;
       case Op.PeerGone:
         if (isId(msg[1]) && isWireError(msg[2])) this.handler.onLifecycle(this, msg);
@@ -386,14 +397,4 @@ export class Channel {
     }
     if (next !== Infinity) this.armTimer(next);
   };
-}
-
-function isRefs(x: unknown): x is WireRefs {
-  if (x === 0) return true;
-  if (!Array.isArray(x)) return false;
-  for (const r of x) {
-    if (!Array.isArray(r) || !Array.isArray(r[0]) || !isId(r[1]) || !isId(r[2]) || (r[3] !== 0 && r[3] !== 1 && r[3] !== 2) || !isId(r[4])) return false;
-    for (const step of r[0]) if (typeof step !== 'string' && typeof step !== 'number') return false;
-  }
-  return true;
 }

@@ -2,13 +2,15 @@
 // only finds what cannot be copied that way: functions, by-reference objects and proxies (sent as
 // WireRefs with their path, the value holding null there) and transfer() lists. The walk copies a
 // container only when something inside it was replaced, so a plain argument list costs no
-// allocation. Decoding puts the resolved references back at their paths.
+// allocation. Decoding puts the resolved references back at their paths. The walk also asks the
+// link to the peer what it can carry: values built on shared memory need a link whose two sides
+// share memory, and transfer lists a link that carries structured clones.
 import { MarshalError } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
-import type { Transferable } from './transport.js';
+import type { LinkTraits, Transferable } from './transport.js';
 
 /** How references are made and resolved; implemented by the apartment's endpoint. */
 export interface RefSpace {
@@ -22,6 +24,11 @@ export interface RefSpace {
   discard(refs: WireRef[], peer: number): void;
   /** Rebuild a value sent by value under `key` (may be asynchronous, e.g. to load its class). */
   unmarshal(key: string, payload: unknown, peer: number): unknown;
+  /**
+   * What the link to `peer` can carry; undefined while the link is still being made (the channel
+   * then checks the calls queued for it when it arrives, see uncarriable()).
+   */
+  linkTo(peer: number): LinkTraits | undefined;
 }
 
 /** An encoded value: the clone-ready value, the references found in it, and what to transfer. */
@@ -107,6 +114,18 @@ export function decodeValue(space: RefSpace, value: unknown, refs: WireRefs, pee
   return waits ? Promise.all(waits).then(() => root) : root;
 }
 
+/** Whether `x` has the shape of the references list of a message (checked on arrival, before decodeValue trusts it). */
+export function isWireRefs(x: unknown): x is WireRefs {
+  if (x === 0) return true;
+  if (!Array.isArray(x)) return false;
+  const isId = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 0;
+  for (const r of x) {
+    if (!Array.isArray(r) || !Array.isArray(r[0]) || !isId(r[1]) || !isId(r[2]) || (r[3] !== 0 && r[3] !== 1 && r[3] !== 2) || !isId(r[4])) return false;
+    for (const step of r[0]) if (typeof step !== 'string' && typeof step !== 'number') return false;
+  }
+  return true;
+}
+
 function valueAt(root: unknown, path: readonly PathStep[]): unknown {
   let v = root;
   for (const step of path) v = (v as Record<PathStep, unknown>)[step];
@@ -149,16 +168,24 @@ function walk(v: unknown, st: WalkState): unknown {
   if (state) return addRef(st, st.space.marshalProxy(state, st.peer));
   const custom = (obj as { [CUSTOM_MARSHAL]?: () => CustomMarshaled })[CUSTOM_MARSHAL];
   if (typeof custom === 'function') {
-    const { key, payload } = custom.call(obj);
+    const { key, payload, sharedMemory } = custom.call(obj);
+    if (sharedMemory) needSharedMemory(st, `a '${key}' value, which lives in shared memory`);
     // References inside the payload are recorded first, so they are resolved before the rebuild.
     st.path.push('p');
     const p = walk(payload, st);
     st.path.pop();
-    (st.refs ??= []).push([st.path.slice(), 0, 0, RefKind.Value, 0]);
+    (st.refs ??= []).push([st.path.slice(), 0, sharedMemory ? NEEDS_SHARED_MEMORY : 0, RefKind.Value, 0]);
     return { k: key, p };
   }
   const moved = takeTransferList(obj);
-  if (moved) (st.transfer ??= []).push(...moved);
+  if (moved) {
+    const link = st.space.linkTo(st.peer);
+    if (link && link.carries !== 'clone') {
+      const where = formatPath(st.root, st.path);
+      throw new MarshalError(`[link-carries-bytes] ${where} moves objects with transfer(), and the '${link.name}' link to the other apartment carries bytes only; send copies instead`, { path: where });
+    }
+    (st.transfer ??= []).push(...moved);
+  }
   if (Array.isArray(obj)) return walkArray(obj, st);
   const proto = Object.getPrototypeOf(obj) as object | null;
   if (isByRefObject(obj, proto)) return addRef(st, st.space.exportLocal(obj, RefKind.Object, st.peer));
@@ -171,7 +198,56 @@ function walk(v: unknown, st: WalkState): unknown {
     const where = formatPath(st.root, st.path);
     throw new MarshalError(`[marshal] ${where} is a ${obj.constructor.name}, which cannot be copied; pass its contents or wrap the owner with byRef()`, { path: where });
   }
+  if (isSharedMemory(obj)) needSharedMemory(st, 'shared memory');
   return v;
+}
+
+/** The oid slot of a by-value reference whose value needs memory shared with the sender. */
+const NEEDS_SHARED_MEMORY = 1;
+
+function isSharedMemory(obj: object): boolean {
+  return obj instanceof SharedArrayBuffer || (ArrayBuffer.isView(obj) && obj.buffer instanceof SharedArrayBuffer);
+}
+
+/** Refuse `what` at the walk's position when the link to the peer shares no memory. */
+function needSharedMemory(st: WalkState, what: string): void {
+  const link = st.space.linkTo(st.peer);
+  if (link === undefined || link.sharedMemory) return;
+  throw noSharedMemory(formatPath(st.root, st.path), what, link);
+}
+
+function noSharedMemory(where: string, what: string, link: LinkTraits): MarshalError {
+  return new MarshalError(`[no-shared-memory] ${where} is ${what}, and the '${link.name}' link to the other apartment shares no memory; pass plain data instead`, { path: where });
+}
+
+/**
+ * A call queued before its link existed, checked when the link arrives: the MarshalError it fails
+ * with because `link` cannot carry its arguments (shared memory, moved objects), or undefined.
+ */
+export function uncarriable(args: unknown, refs: WireRefs, transfer: readonly Transferable[] | undefined, link: LinkTraits): MarshalError | undefined {
+  if (!link.sharedMemory) {
+    const declared = refs === 0 ? undefined : refs.find((r) => r[3] === RefKind.Value && r[2] === NEEDS_SHARED_MEMORY);
+    if (declared) return noSharedMemory(formatPath('args', declared[0]), `a '${(valueAt(args, declared[0]) as { k: string }).k}' value, which lives in shared memory`, link);
+    const at = findSharedMemory(args, [], new Set());
+    if (at) return noSharedMemory(formatPath('args', at), 'shared memory', link);
+  }
+  if (link.carries !== 'clone' && transfer && transfer.length > 0) {
+    return new MarshalError(`[link-carries-bytes] the arguments move objects with transfer(), and the '${link.name}' link to the other apartment carries bytes only; send copies instead`, { path: 'args' });
+  }
+  return undefined;
+}
+
+function findSharedMemory(value: unknown, path: PathStep[], seen: Set<object>): PathStep[] | undefined {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return undefined;
+  if (isSharedMemory(value)) return path;
+  seen.add(value);
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) return undefined;
+  for (const key of Object.keys(value)) {
+    const found = findSharedMemory((value as Record<string, unknown>)[key], [...path, Array.isArray(value) ? Number(key) : key], seen);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function enter(obj: object, st: WalkState): boolean {
@@ -220,6 +296,16 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
     if (out) out[k] = enc;
   }
   return out ?? obj;
+}
+
+/** The error of a call's arguments (`args`, naming `method`) or of a result that could not be cloned. */
+export function uncloneable(root: 'args' | 'result', value: unknown, err: unknown, method?: string | number): MarshalError {
+  const found = findUncloneable(value);
+  const where = formatPath(root, found?.path ?? []);
+  const why = found?.reason ?? String(err);
+  return root === 'args'
+    ? new MarshalError(`[marshal] ${where} of call '${method}' cannot be copied to another apartment (${why}); pass plain data, or wrap objects with byRef()`, { path: where, cause: err })
+    : new MarshalError(`[marshal] ${where} cannot be copied back to the caller (${why}); return plain data, or wrap objects with byRef()`, { path: where });
 }
 
 /**

@@ -13,7 +13,7 @@ import type { AddRefMessage, CallMessage, NotifyMessage, ConnectMessage, PeerGon
 import { remoteStateOf as remoteOf } from './proxy.js';
 import { valueType } from './value-types.js';
 import type { ProxyHost, RemoteState } from './remote-state.js';
-import type { Transport } from './transport.js';
+import type { LinkTraits, Transport } from './transport.js';
 
 /** Runs incoming calls (admission, then the stub); implemented by the apartment's dispatcher. */
 export interface CallDispatcher {
@@ -98,15 +98,20 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     return ch;
   }
 
-  /** Connect the transport to `peer` (creating the channel if this side did not ask first). */
-  attach(peer: number, transport: Transport): Channel {
+  /** Connect the transport of a `link`-kind link to `peer` (creating the channel if this side did not ask first). */
+  attach(peer: number, transport: Transport, link: LinkTraits): Channel {
     let ch = this.channels.get(peer);
     if (!ch) {
       ch = new Channel(peer, this, this.options.defaultTimeoutMs, this.options.label(peer));
       this.channels.set(peer, ch);
     }
-    ch.attach(transport);
+    ch.attach(transport, link);
     return ch;
+  }
+
+  /** What the link to `peer` can carry; undefined while it is being made. */
+  linkTo(peer: number): LinkTraits | undefined {
+    return this.channels.get(peer)?.link;
   }
 
   hasChannel(peer: number): boolean {

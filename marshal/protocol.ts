@@ -6,7 +6,7 @@
 // turn cost one native hop (docs/performance.md).
 
 /** Bumped on any change to a message's shape; apartments refuse a peer with another version. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Numeric opcodes, grouped in ranges: requests 1–19, responses 20–39, references 40–59, lifecycle 60–79. */
 export const Op = {
@@ -34,7 +34,8 @@ export const RefKind = {
   Function: 1,
   /**
    * Marshal-by-value under a named unmarshaler (free-threaded objects, free-pool handles): the value
-   * at the path is `{ k: key, p: payload }`; apartment and oid are 0.
+   * at the path is `{ k: key, p: payload }`; apartment is 0, and oid is 1 when the value works only
+   * where memory is shared with the sender (a mutex, a free object's state), else 0.
    */
   Value: 2,
 } as const;
@@ -108,8 +109,8 @@ export type LoanReturnMessage = [op: typeof Op.LoanReturn, loan: number];
 /** First message of a worker apartment: it serves calls from now on. */
 export type ReadyMessage = [op: typeof Op.Ready, version: number, apartment: number];
 
-/** The broker hands over one end of a direct channel to apartment `peer`. */
-export type ConnectMessage = [op: typeof Op.Connect, peer: number, port: unknown];
+/** The broker hands over one end of a direct link to apartment `peer`: the link kind's name and the end, which the receiver checks. */
+export type ConnectMessage = [op: typeof Op.Connect, peer: number, kind: string, end: unknown];
 
 /** Apartment `peer` closed or faulted: drop its references, disconnect proxies into it. */
 export type PeerGoneMessage = [op: typeof Op.PeerGone, peer: number, reason: WireError];

@@ -27,3 +27,42 @@ export interface Transport {
   /** Close both directions; the peer's close listener fires. Idempotent. */
   close(): void;
 }
+
+/**
+ * What a link kind declares about every link it makes. The engine decides by these flags and never
+ * by a kind's name: which apartments the broker may link directly, what may travel over a link.
+ */
+export interface LinkTraits {
+  /** The name the kind is registered under, e.g. 'port'; options and messages use it. */
+  readonly name: string;
+  /** The broker may link two apartments of this kind to each other directly (both in this process). */
+  readonly direct: boolean;
+  /** 'clone': values travel by structured clone, transfer lists included; 'bytes': as serialized bytes, nothing moved. */
+  readonly carries: 'clone' | 'bytes';
+  /** Both sides see the same memory: SharedArrayBuffers sent over the link stay shared. */
+  readonly sharedMemory: boolean;
+}
+
+/** One end of a link as it is sent to the side that attaches it, and what sending it must move. */
+export interface LinkEnd {
+  readonly end: unknown;
+  readonly transfer: Transferable[];
+}
+
+/**
+ * A kind of link between apartments (a transport and how its ends are made and attached). Kinds are
+ * registered by name in every thread at the composition roots; the engine looks them up by name.
+ */
+export interface LinkKindDefinition extends LinkTraits {
+  /** Make a link: this side keeps `near`; `far` goes to the other side, which attaches it. */
+  create(): { near: Transport; far: unknown; transfer: Transferable[] };
+  /**
+   * Make both ends at once, so a third party (the broker on the main apartment) can hand one to
+   * each side. Leave it out when only a side that keeps its end can make a link.
+   */
+  pair?(): [LinkEnd, LinkEnd];
+  /** Why `value` is not a usable end of this kind, or undefined when it is. Ends come from peers: check everything attach() relies on. */
+  checkEnd(value: unknown): string | undefined;
+  /** Turn an end that passed checkEnd() into this side's transport. */
+  attach(end: unknown): Transport;
+}

@@ -42,7 +42,7 @@ export class AtomicRefCount extends SharedCell {
     }
   }
   [CUSTOM_MARSHAL](): CustomMarshaled {
-    return { key: 'atomic-ref-count', payload: this.sab };
+    return { key: 'atomic-ref-count', payload: this.sab, sharedMemory: true };
   }
 }
 
@@ -119,7 +119,7 @@ export class NonAtomicCount extends SharedCell {
   }
 
   [CUSTOM_MARSHAL](): CustomMarshaled {
-    return { key: 'non-atomic-count', payload: this.sab };
+    return { key: 'non-atomic-count', payload: this.sab, sharedMemory: true };
   }
 }
 
@@ -135,7 +135,7 @@ export class AtomicCounter extends SharedCell {
     return Atomics.add(this.cell, 0, n) + n;
   }
   [CUSTOM_MARSHAL](): CustomMarshaled {
-    return { key: 'atomic-counter', payload: this.sab };
+    return { key: 'atomic-counter', payload: this.sab, sharedMemory: true };
   }
 }
 

@@ -1,8 +1,8 @@
 // Named shared objects from any apartment: `named.mutex(name)`, `named.memory(name, bytes, init)`,
 // `named.counter(name)` create on first open and open afterwards, atomically across racing
 // apartments (the main apartment decides); `once(name, factory)` builds a value exactly once.
-import { mainService } from '../../apartments/main-call.js';
-import { InvalidArgumentError } from '../../marshal/errors.js';
+import { mainService, sharesMemoryWithMain } from '../../apartments/main-call.js';
+import { InvalidArgumentError, MarshalError } from '../../marshal/errors.js';
 import { AtomicCounter } from './atomic-ref-count.js';
 import { SharedMutex, type SharedMutexOptions } from './shared-mutex.js';
 import type { NamedGrant, NamedKind } from './named-registry.js';
@@ -26,7 +26,11 @@ export class NamedHandle<T> implements AsyncDisposable {
   }
 }
 
-function open(kind: NamedKind, name: string, bytes: number): Promise<NamedGrant> {
+/** Open `name` in the main apartment's registry, which hands out its memory: only over a link that shares memory. */
+async function open(kind: NamedKind, name: string, bytes: number): Promise<NamedGrant> {
+  if (!sharesMemoryWithMain()) {
+    throw new MarshalError(`[no-shared-memory] named ${kind} '${name}' lives in memory shared with the main apartment, and this apartment's link to it shares none; use named objects in apartments whose links share memory`, { path: `named.${kind}('${name}')` });
+  }
   return mainService(NamedService).open(kind, name, bytes);
 }
 

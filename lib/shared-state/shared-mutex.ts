@@ -155,7 +155,7 @@ export class SharedMutex implements OrderedLock {
   }
 
   [CUSTOM_MARSHAL](): CustomMarshaled {
-    return { key: VALUE_TYPE, payload: this.handle };
+    return { key: VALUE_TYPE, payload: this.handle, sharedMemory: true };
   }
 
   private takeTicket(): number {

@@ -1,7 +1,10 @@
 // An in-memory transport pair for unit specs of the marshal layer only: batches are cloned with
 // structuredClone (so the same values fail as on a real port) and delivered on a later macrotask.
 import type { Batch } from '../protocol.js';
-import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
+import type { LinkTraits, Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
+
+/** What an in-memory link carries: clones within one thread, so memory is shared. */
+export const MEMORY_LINK: LinkTraits = { name: 'memory', direct: true, carries: 'clone', sharedMemory: true };
 
 class MemoryEnd implements Transport {
   peer!: MemoryEnd;

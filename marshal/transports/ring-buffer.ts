@@ -67,8 +67,15 @@ export function checkRingMemory(sab: unknown): string | undefined {
   const words = new Int32Array(sab, 0, HEADER_BYTES / 4);
   if (Atomics.load(words, W_MAGIC) !== MAGIC) return 'its header was never initialised';
   if (words[W_VERSION] !== LAYOUT_VERSION) return `its layout version is ${words[W_VERSION]}, this side speaks ${LAYOUT_VERSION}`;
-  if (DATA_OFFSET + 2 * words[W_CAPACITY]! !== sab.byteLength) return 'its recorded capacity does not match its size';
+  const capacity = words[W_CAPACITY]!;
+  if (DATA_OFFSET + 2 * capacity !== sab.byteLength) return 'its recorded capacity does not match its size';
+  if ((capacity & (capacity - 1)) !== 0) return 'its recorded capacity is not a power of two';
   return undefined;
+}
+
+/** Bytes per direction of memory that passed checkRingMemory. */
+export function ringBytesOf(sab: SharedArrayBuffer): number {
+  return (sab.byteLength - DATA_OFFSET) / 2;
 }
 
 /** One side's view of the pair: reads ring `side`, writes ring `1 - side`. Owner thread only. */

@@ -14,7 +14,7 @@ afterEach(async () => {
 
 function startApartment(): { inbox: Message[]; next: (pred: (m: Message) => boolean) => Promise<Message> } {
   const { port1, port2 } = new MessageChannel();
-  const boot: WorkerBoot = { id: 7, name: 'raw', kind: 'worker', pool: [], scriptGate: new SharedArrayBuffer(8), awakeFlag: new SharedArrayBuffer(4), asyncCausality: true, link: port2, transport: 'port', classes: [], defaultTimeoutMs: 5_000, labels: {}, reentrancy: 'turn-based', retry: undefined, hooks: [] };
+  const boot: WorkerBoot = { id: 7, name: 'raw', kind: 'worker', pool: [], scriptGate: new SharedArrayBuffer(8), awakeFlag: new SharedArrayBuffer(4), asyncCausality: true, link: port2, transport: 'port', linkKinds: [], classes: [], defaultTimeoutMs: 5_000, labels: {}, reentrancy: 'turn-based', retry: undefined, hooks: [] };
   worker = new Worker(new URL('../../lib/worker-main.js', import.meta.url), { workerData: boot, transferList: [port2] });
   port = port1;
   const inbox: Message[] = [];
