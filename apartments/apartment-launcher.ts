@@ -1,26 +1,25 @@
-// Starting a worker apartment's thread: check the apartment's options, build the boot record the
-// worker starts from, and spawn the Worker. Every option is checked before a thread exists, so a
-// bad option never leaves a half-started apartment behind. The runtime decides ids, names, roles
-// and what happens after start; this file owns only the spawn.
-import { Worker } from 'node:worker_threads';
+// Starting an apartment: check its options, make its link to the main apartment, build the boot
+// record it starts from, and start its host (from the factory the runtime chose). Every option is
+// checked before a host exists, so a bad option never leaves a half-started apartment behind. The
+// runtime decides ids, names, roles and what happens after start; this file owns only the start.
 import type { ClassDescriptor } from './class-table.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
-import { checkReentrancy, workerExecArgv, type ApartmentOptions } from './apartment-options.js';
+import { checkReentrancy, type ApartmentOptions } from './apartment-options.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Endpoint } from '../marshal/endpoint.js';
-import { releaseAwakePlace } from '../marshal/transports/thread-spinner.js';
 import type { Transport } from '../marshal/transport.js';
 import type { Reentrancy } from './admission.js';
 import { Apartment } from './apartment.js';
+import type { ApartmentHostFactory } from './apartment-host.js';
 import type { HooksRegistration } from './apartment-hooks.js';
 import { linkKind, linkKindSources } from './links.js';
-import type { WorkerBoot } from './worker-boot.js';
+import type { ApartmentBoot } from './worker-boot.js';
 
 /** Everything one apartment's start needs from the runtime. */
 export interface LaunchRequest {
   readonly id: number;
-  /** The worker's composition root: the module every apartment thread runs. */
-  readonly entry: URL;
+  /** Makes the apartment's host (the runtime's choice: worker threads today). */
+  readonly host: ApartmentHostFactory;
   readonly role: 'worker' | 'pool';
   /** The free pool's apartment ids (pool threads only). */
   readonly pool: readonly number[];
@@ -43,7 +42,7 @@ export interface Launched {
   readonly idleTimeoutMs: number | undefined;
 }
 
-/** Check the options, then spawn the apartment's worker. Throws InvalidArgumentError before spawning. */
+/** Check the options, then start the apartment's host. Throws InvalidArgumentError before starting. */
 export function launchApartment(request: LaunchRequest): Launched {
   const { id, options, defaults } = request;
   const name = options.name ?? `apartment-${id}`;
@@ -62,20 +61,18 @@ export function launchApartment(request: LaunchRequest): Launched {
   const reentrancy = checkReentrancy(options.reentrancy ?? defaults.reentrancy);
   const asyncCausality = options.asyncCausality !== false;
   const scriptGate = new SharedArrayBuffer(8);
-  const awakeFlag = new SharedArrayBuffer(4);
   const link = kind.create();
-  const boot: WorkerBoot = {
-    id, name, kind: request.role, pool: request.pool, scriptGate, awakeFlag, asyncCausality, link: link.far, transport: kind.name, linkKinds: linkKindSources(),
+  const boot: ApartmentBoot = {
+    id, name, kind: request.role, pool: request.pool, scriptGate, asyncCausality, link: link.far, transport: kind.name, linkKinds: linkKindSources(),
     classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: `apartment '${name}' (${id})` }, reentrancy, retry: defaults.retry, hooks: request.hooks,
   };
-  const worker = new Worker(request.entry, {
-    workerData: boot,
-    transferList: link.transfer,
-    name: `apartment:${name}`,
-    ...workerExecArgv(),
-    ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
-  });
-  worker.once('exit', () => releaseAwakePlace(awakeFlag));
-  const apartment = new Apartment(id, name, kind, worker, request.endpoint, request.onGone, scriptGate, asyncCausality);
+  const host = request.host({ boot, transfer: link.transfer, resourceLimits: options.resourceLimits });
+  const apartment = new Apartment(id, name, kind, host, request.endpoint, request.onGone, scriptGate, asyncCausality);
+  try {
+    host.start();
+  } catch (err) {
+    link.near.close();
+    throw err;
+  }
   return { apartment, near: link.near, idleTimeoutMs: idle };
 }

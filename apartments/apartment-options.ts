@@ -1,5 +1,5 @@
 // The options of one worker apartment as a host passes them to createApartment(), and the checks
-// and defaults the launcher applies before a thread exists.
+// the launcher applies before the apartment's host starts.
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Reentrancy } from './admission.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
@@ -26,27 +26,6 @@ export interface ApartmentOptions {
   maxRestarts?: number;
   /** Close the apartment once nothing in it has been referenced for this long (ms). */
   idleTimeoutMs?: number;
-}
-
-/**
- * Workers inherit the host's Node flags, but one started with --input-type or --eval fails before it
- * runs a line: then pass the flags without those (and without V8's process-wide flags, which apply to
- * every thread anyway and which Worker refuses in an explicit list). Otherwise inherit as they are.
- */
-export function workerExecArgv(): { execArgv?: string[] } {
-  const argv = process.execArgv;
-  if (!argv.some((a) => /^(--(input-type|eval|print)(=|$)|-e$|-p$)/.test(a))) return {};
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (/^--(input-type|eval|print)(=|$)/.test(a) || a === '-e' || a === '-p') {
-      if (!a.includes('=') && (a === '-e' || a === '-p' || a === '--eval' || a === '--print' || a === '--input-type')) i++;
-      continue;
-    }
-    if (/^--(expose[-_]gc|max[-_]old[-_]space[-_]size|max[-_]semi[-_]space[-_]size|stack[-_]size|jitless|allow[-_]natives[-_]syntax)/.test(a)) continue;
-    out.push(a);
-  }
-  return { execArgv: out };
 }
 
 export function checkReentrancy(value: unknown): Reentrancy {

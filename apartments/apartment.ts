@@ -1,9 +1,9 @@
-// The main thread's handle on one worker apartment: its Worker, its lifecycle state and events,
-// and the operations a host performs on it (create an object there, read its counts, close it).
+// The main thread's handle on one worker apartment: its host (a worker thread today), its link
+// kind, its lifecycle state and events, and the operations a runtime performs on it (create an
+// object there, read its counts, close it).
 import { controlClient, endpointTransport, wireName } from './control-plane.js';
 import { ApartmentService, ObjectsService } from './engine-services.js';
 import { EventEmitter } from 'node:events';
-import type { Worker } from 'node:worker_threads';
 import type * as TypedEmitterTypes from 'typed-emitter';
 import { ApartmentFaultedError, DisconnectedError } from '../marshal/errors.js';
 import type { Endpoint } from '../marshal/endpoint.js';
@@ -13,8 +13,9 @@ import type { Remote } from '../marshal/proxy.js';
 import { isLive, transition, type ApartmentState } from './apartment-state.js';
 import { callOptions } from '../marshal/call-options.js';
 import type { LinkKindDefinition } from '../marshal/transport.js';
+import type { ApartmentHost } from './apartment-host.js';
 
-/** How long close() waits for an apartment to acknowledge before terminating its thread. */
+/** How long close() waits for an apartment to acknowledge before terminating its host. */
 const CLOSE_GRACE_MS = 2_000;
 
 /** Events of one apartment. */
@@ -44,7 +45,7 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     readonly name: string,
     /** The kind of its links (to the main apartment, and offered to peers). */
     readonly link: LinkKindDefinition,
-    private readonly worker: Worker,
+    private readonly host: ApartmentHost,
     private readonly endpoint: Endpoint,
     private readonly onGone: (apartment: Apartment, reason: Error) => void,
     scriptGate: SharedArrayBuffer = new SharedArrayBuffer(8),
@@ -58,11 +59,11 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
       this.failStart = reject;
     });
     this.ready.catch(() => {});
-    this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.on('error', (err) => this.fault(err));
+    this.exited = new Promise<void>((resolve) => host.once('exit', () => resolve()));
+    host.on('error', (err) => this.fault(err));
     this.exited.then(() => this.updateKeepAlive());
-    worker.once('exit', (code) => {
-      if (this.current !== 'closing') this.fault(new Error(`the worker thread exited with code ${code}`));
+    host.once('exit', (code) => {
+      if (this.current !== 'closing') this.fault(new Error(`${host.identity} exited with code ${code}`));
       else this.finishClose();
     });
   }
@@ -81,9 +82,14 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     return this.link.name;
   }
 
-  /** The worker's thread id (for diagnostics and interrupt routing). */
-  get threadId(): number {
-    return this.worker.threadId;
+  /** Who hosts it, for logs: "thread 7". */
+  get hostIdentity(): string {
+    return this.host.identity;
+  }
+
+  /** The worker thread id when a thread of this process hosts it (diagnostics, script interrupts); undefined otherwise. */
+  get threadId(): number | undefined {
+    return this.host.threadId;
   }
 
   get label(): string {
@@ -140,8 +146,8 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
 
   private updateKeepAlive(): void {
     const keep = this.current === 'starting' || this.current === 'closing' || this.busy;
-    if (keep) this.worker.ref();
-    else this.worker.unref();
+    if (keep) this.host.ref();
+    else this.host.unref();
     if (this.endpoint.hasChannel(this.id)) this.endpoint.channelTo(this.id).setKeepAlive(keep);
   }
 
@@ -160,7 +166,7 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     } catch {
       // It could not acknowledge (busy or dying): terminating below ends it all the same.
     }
-    await this.worker.terminate();
+    await this.host.terminate();
     await this.exited;
   }
 
@@ -187,7 +193,7 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     this.failStart(err);
     this.onGone(this, err);
     if (this.listenerCount('fault') > 0) this.emit('fault', err);
-    void this.worker.terminate();
+    void this.host.terminate();
   }
 
   private assertLive(): void {

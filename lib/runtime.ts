@@ -17,6 +17,7 @@ import { serveRuntime } from '../apartments/runtime-service.js';
 import './contracts/builtins.js';
 import './link-kinds.js';
 import { launchApartment } from '../apartments/apartment-launcher.js';
+import { workerHosts } from '../apartments/hosts/worker-host.js';
 import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js';
 import type { HooksRegistration } from '../apartments/apartment-hooks.js';
 import { ConnectionBroker } from '../apartments/broker.js';
@@ -43,8 +44,8 @@ import {
 export type { ApartmentOptions, CreateOptions, RuntimeEvents, RuntimeOptions };
 
 let running: Runtime | undefined;
-/** The composition root every worker apartment runs. */
-const WORKER_MAIN = new URL('./worker-main.js', import.meta.url);
+/** Apartments run on worker threads, each running the worker's composition root. */
+const WORKER_HOSTS = workerHosts(new URL('./worker-main.js', import.meta.url));
 
 /** The apartment runtime of this process; the thread that starts it is the main apartment. */
 export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.default<RuntimeEvents>) {
@@ -175,7 +176,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.assertOpen();
     const labels = this.registry.labels();
     const { apartment: apt, near, idleTimeoutMs } = launchApartment({
-      id, role, pool, options, labels, entry: WORKER_MAIN,
+      id, role, pool, options, labels, host: WORKER_HOSTS,
       defaults: { transport: this.transport, timeoutMs: this.defaultTimeoutMs, reentrancy: this.reentrancy, retry: this.retry },
       classes: this.local.classTable.all(),
       hooks: [...this.hookRegistrations],

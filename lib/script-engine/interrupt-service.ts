@@ -34,7 +34,7 @@ export class InterruptService {
       throw new ApartmentError('E_UNEXPECTED', `[interrupt-unsafe] ${apartment.label} follows calls across awaits (async hooks), and stopping a script there would abort its thread; host interruptible engines in an apartment created with { asyncCausality: false }`);
     }
     const generation = Atomics.load(gate, 1);
-    const sessionId = await this.target(String(apartment.threadId));
+    const sessionId = await this.target(threadOf(apartment));
     if (Atomics.load(gate, 0) !== oid || Atomics.load(gate, 1) !== generation) return false;
     await this.post('NodeWorker.sendMessageToWorker', {
       sessionId,
@@ -48,7 +48,7 @@ export class InterruptService {
    * is already stuck in a busy loop never completes.
    */
   async watch(apartment: Apartment): Promise<void> {
-    await this.target(String(apartment.threadId));
+    await this.target(threadOf(apartment));
   }
 
   /** The inspector session id of worker `threadId`, attaching to workers on first use. */
@@ -91,4 +91,13 @@ export class InterruptService {
         .post(method, params, (err, result) => (err ? reject(err) : resolve(result)));
     });
   }
+}
+
+/** The inspector reaches only worker threads of this process: the apartment's host must be one. */
+function threadOf(apartment: Apartment): string {
+  const id = apartment.threadId;
+  if (id === undefined) {
+    throw new ApartmentError('E_UNEXPECTED', `[interrupt-unavailable] ${apartment.label} is hosted by ${apartment.hostIdentity}, not by a thread of this process; scripts there cannot be interrupted`);
+  }
+  return String(id);
 }
