@@ -1,5 +1,5 @@
 // Raw request/reply over two transports, side by side in one process run: MessagePort postMessage
-// and the shared-memory ring (marshal/shared-ring-transport.ts). Both echo servers are real
+// and the shared-memory ring (marshal/transports/shared-ring-transport.ts). Both echo servers are real
 // workers started from this same file. Run directly (`node dist/spec/bench/transport-bench.js`)
 // to print a table, or call benchTransports() from the suite.
 import { isMainThread, MessageChannel, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
