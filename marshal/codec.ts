@@ -46,6 +46,8 @@ interface WalkState {
   transfer: Transferable[] | undefined;
   seen: Set<object> | undefined;
   root: string;
+  /** The link to the peer, looked up once per value (undefined while it is being made). */
+  link: LinkTraits | undefined;
 }
 
 /** Encode an argument list (paths start at the argument index). */
@@ -59,7 +61,7 @@ export function encodeArgs(space: RefSpace, args: unknown[], peer: number): Enco
     }
   }
   if (simple) return { value: args, refs: 0, transfer: undefined };
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args' };
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link: space.linkTo(peer) };
   return run(st, () => walkArray(args, st));
 }
 
@@ -68,7 +70,7 @@ export function encodeValue(space: RefSpace, value: unknown, peer: number): Enco
   if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) {
     return { value, refs: 0, transfer: undefined };
   }
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result' };
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link: space.linkTo(peer) };
   return run(st, () => walk(value, st));
 }
 
@@ -179,7 +181,7 @@ function walk(v: unknown, st: WalkState): unknown {
   }
   const moved = takeTransferList(obj);
   if (moved) {
-    const link = st.space.linkTo(st.peer);
+    const link = st.link;
     if (link && link.carries !== 'clone') {
       const where = formatPath(st.root, st.path);
       throw new MarshalError(`[link-carries-bytes] ${where} moves objects with transfer(), and the '${link.name}' link to the other apartment carries bytes only; send copies instead`, { path: where });
@@ -198,7 +200,8 @@ function walk(v: unknown, st: WalkState): unknown {
     const where = formatPath(st.root, st.path);
     throw new MarshalError(`[marshal] ${where} is a ${obj.constructor.name}, which cannot be copied; pass its contents or wrap the owner with byRef()`, { path: where });
   }
-  if (isSharedMemory(obj)) needSharedMemory(st, 'shared memory');
+  // Only a link known to share no memory needs the look; a pending one is checked when it arrives.
+  if (st.link?.sharedMemory === false && isSharedMemory(obj)) needSharedMemory(st, 'shared memory');
   return v;
 }
 
@@ -211,7 +214,7 @@ function isSharedMemory(obj: object): boolean {
 
 /** Refuse `what` at the walk's position when the link to the peer shares no memory. */
 function needSharedMemory(st: WalkState, what: string): void {
-  const link = st.space.linkTo(st.peer);
+  const link = st.link;
   if (link === undefined || link.sharedMemory) return;
   throw noSharedMemory(formatPath(st.root, st.path), what, link);
 }
