@@ -12,7 +12,7 @@ import { currentApartment, currentCall } from '../context.js';
 import { ApartmentError, CallTimeoutError, ScriptError, WrongThreadError } from '../errors.js';
 import { ScriptEngineApiRemote } from './generated/script-engine-api.remote.js';
 import { HostMembrane } from './host-membrane.js';
-import { compileScript, dataOf, scriptErrorOf } from './script-source.js';
+import { compileScript, dataOf, scriptErrorOf, stackGetterOf } from './script-source.js';
 
 /** The engine's states (COM's SCRIPTSTATE). */
 export type ScriptState = 'uninitialized' | 'initialized' | 'started' | 'connected' | 'disconnected' | 'closed';
@@ -262,7 +262,7 @@ export class ScriptEngine {
   async #start(): Promise<void> {
     // A fresh realm: scripts see its own Object and Function, not the host's (no `process`, no `require`).
     const ctx = vm.createContext(Object.create(null) as object, { name: 'apartment-runtime script' });
-    const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor);
+    const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor, stackGetterOf(ctx));
     for (const [name, item] of this.items) ctx[name] = membrane.toScript(item.value);
     this.context = ctx;
     this.membrane = membrane;
@@ -351,7 +351,7 @@ class ScriptOutcome {
     // Data properties only: a getter on a script's value would run script code. V8's timeout error
     // is made in the script's realm, so it is recognised by its code, not by instanceof.
     const timedOut = err !== null && typeof err === 'object' && dataOf(err, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
-    if (!timedOut) return err instanceof Error ? err : scriptErrorOf(err);
+    if (!timedOut) return err instanceof Error ? err : scriptErrorOf(err, this.membrane?.realmStack);
     return new CallTimeoutError(`[script-timeout] the script ran past its ${this.options.timeoutMs} ms limit and was stopped`, { cause: err });
   }
 }
