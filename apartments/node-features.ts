@@ -29,3 +29,14 @@ export function asyncContextWithoutHooks(): Promise<boolean> {
   })();
   return asyncContextProbe;
 }
+
+/**
+ * Whether this Node strips TypeScript types from `.ts` modules by itself (on by default from Node
+ * 22.18 and in 24; `process.features.typescript` is 'strip' or 'transform' then). A `.ts` plugin
+ * module then loads in a worker apartment without a loader, as long as it uses only syntax that
+ * can be erased (no enum, namespace with code, or constructor parameter properties).
+ */
+export function stripsTypeScript(): boolean {
+  const mode = (process.features as { typescript?: unknown }).typescript;
+  return mode === 'strip' || mode === 'transform';
+}
