@@ -27,12 +27,12 @@ export type StackGetter = (this: object) => unknown;
 
 /**
  * The getter V8 gives the errors of `ctx`'s realm for `stack`, or undefined where `stack` is a data
- * property. V8 up to Node 20's made `stack` an own data property; newer V8 (Node 22 and later)
- * makes it an own accessor pair, one getter per realm. A script can define a getter of its own, so
- * the engine calls only this one, taken from an error V8 raises itself (not through the realm's
- * `Error`, which a named item can shadow), before any script runs. It formats the trace V8
- * captured; like the first read of the data property on Node 20, that consults the realm's
- * `Error.prepareStackTrace` if one is set.
+ * property. Node 20's V8 makes `stack` an own data property; newer V8 (Node 22 and later) an own
+ * accessor pair, one getter per realm. A script can define a getter of its own, so the engine calls
+ * only this one, taken from an error V8 raises itself (not through the realm's `Error`, which a
+ * named item can shadow), before any script runs. It formats the trace V8 captured, and so consults
+ * the realm's `Error.prepareStackTrace` if a script set one, as reading the data property does on
+ * Node 20.
  */
 export function stackGetterOf(ctx: vm.Context): StackGetter | undefined {
   const own = vm.runInContext('(() => { try { null.x; } catch (e) { return e; } })()', ctx) as object;
