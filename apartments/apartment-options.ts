@@ -12,8 +12,9 @@ export interface ApartmentOptions {
   defaultTimeoutMs?: number;
   /**
    * Follow call chains across awaits (default true). Turn it off in an apartment that hosts script
-   * engines to be interrupted with interruptScript(): calls made there after an await then start a
-   * new logical call (see docs/script-engine.md).
+   * engines to be interrupted with interruptScript() where Node's AsyncLocalStorage uses async hooks
+   * (Node 20 and 22; not 24): calls made there after an await then start a new logical call (see
+   * docs/script-engine.md).
    */
   asyncCausality?: boolean;
   /** The link kind of this apartment's links, by registered name (default: the runtime's). */

@@ -4,6 +4,7 @@ import type { ClassDescriptor, ClassTable } from './class-table.js';
 import { getContract, type Contract } from './contract.js';
 import { ContractViolationError, InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
 import { markClassByRef } from '../marshal/by-ref.js';
+import { stripsTypeScript } from './node-features.js';
 
 type Constructor = new (...args: unknown[]) => object;
 
@@ -123,7 +124,7 @@ async function importClass(d: ClassDescriptor): Promise<LoadedClass> {
   try {
     mod = (await import(d.module)) as Record<string, unknown>;
   } catch (err) {
-    throw new ModuleLoadError(`[module-load] class '${d.name}': module ${d.module} failed to load (${(err as Error)?.message ?? String(err)}); check the path and that the module is compiled JavaScript`, { cause: err });
+    throw typeScriptLoadError(d, err) ?? new ModuleLoadError(`[module-load] class '${d.name}': module ${d.module} failed to load (${(err as Error)?.message ?? String(err)}); check the path and that the module is compiled JavaScript`, { cause: err });
   }
   const cls = mod[d.export];
   if (typeof cls !== 'function') {
@@ -139,4 +140,20 @@ async function importClass(d: ClassDescriptor): Promise<LoadedClass> {
   const contract = getContract(d.threading ?? (declared as string | undefined) ?? 'apartment');
   markClassByRef(cls as Constructor);
   return { descriptor: d, cls: cls as Constructor, contract };
+}
+
+/**
+ * Why a TypeScript module did not load, when that is the reason: this Node strips no types (and no
+ * loader was given), or the module uses syntax that stripping cannot erase. Undefined otherwise.
+ */
+function typeScriptLoadError(d: ClassDescriptor, err: unknown): ModuleLoadError | undefined {
+  if (!/^file:.*\.[cm]?ts$/i.test(d.module)) return undefined;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'ERR_UNKNOWN_FILE_EXTENSION' && !stripsTypeScript()) {
+    return new ModuleLoadError(`[module-typescript] class '${d.name}': module ${d.module} is TypeScript, and this Node does not strip types (Node 22.18 and later do); run on such a Node, compile the module to JavaScript, or start Node with a TypeScript loader`, { cause: err });
+  }
+  if (typeof code === 'string' && code.startsWith('ERR_UNSUPPORTED_') && code.includes('TYPE')) {
+    return new ModuleLoadError(`[module-typescript] class '${d.name}': module ${d.module} cannot be loaded by stripping its types (${(err as Error).message}); keep to erasable syntax (no enum, namespace with code, or constructor parameter properties) outside node_modules, or compile the module to JavaScript`, { cause: err });
+  }
+  return undefined;
 }

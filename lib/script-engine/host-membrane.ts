@@ -7,6 +7,8 @@
 // buffers) is handed over as it is, because Atomics and typed-array methods refuse a Proxy:
 // a script given binary data can reach the host realm, which docs/script-engine.md states.
 
+import type { StackGetter } from './script-source.js';
+
 type AnyFunction = (...args: unknown[]) => unknown;
 
 const HIDDEN_KEYS = new Set<PropertyKey>(['constructor', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
@@ -16,8 +18,12 @@ export class HostMembrane {
   private readonly proxies = new WeakMap<object, object>();
   private readonly targets = new WeakMap<object, object>();
 
-  /** @param ScriptPromise the script realm's Promise constructor */
-  constructor(private readonly ScriptPromise: PromiseConstructor) {}
+  /**
+   * @param ScriptPromise the script realm's Promise constructor
+   * @param realmStack V8's `stack` getter of the script realm, where errors have one: the one getter
+   *   the host may call to read where a script's error was thrown
+   */
+  constructor(private readonly ScriptPromise: PromiseConstructor, readonly realmStack?: StackGetter) {}
 
   /** A host value as a script may see it. */
   toScript(value: unknown): unknown {

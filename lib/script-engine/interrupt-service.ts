@@ -8,6 +8,7 @@
 import { Session } from 'node:inspector';
 import type { Apartment } from '../../apartments/apartment.js';
 import type { ControlClient } from '../../apartments/control-plane.js';
+import { asyncContextWithoutHooks } from '../../apartments/node-features.js';
 import { ApartmentError } from '../../marshal/errors.js';
 import type { ScriptApartmentApi } from './script-service.js';
 
@@ -30,8 +31,8 @@ export class InterruptService {
     // Not running synchronously: settle the calls whose script awaits (generation 0), which stops
     // nothing on the thread and so is safe in every apartment.
     if (Atomics.load(gate, 0) !== oid) return this.apartmentOf(apartment.id).interrupted(oid, 0);
-    if (apartment.asyncCausality) {
-      throw new ApartmentError('E_UNEXPECTED', `[interrupt-unsafe] ${apartment.label} follows calls across awaits (async hooks), and stopping a script there would abort its thread; host interruptible engines in an apartment created with { asyncCausality: false }`);
+    if (!(await interruptSafe(apartment))) {
+      throw new ApartmentError('E_UNEXPECTED', `[interrupt-unsafe] ${apartment.label} follows calls across awaits with async hooks (this Node's AsyncLocalStorage uses them), and stopping a script there would abort its thread; host interruptible engines in an apartment created with { asyncCausality: false }, or run on a Node whose AsyncLocalStorage needs no async hooks (Node 24)`);
     }
     const generation = Atomics.load(gate, 1);
     const sessionId = await this.target(threadOf(apartment));
@@ -100,4 +101,13 @@ function threadOf(apartment: Apartment): string {
     throw new ApartmentError('E_UNEXPECTED', `[interrupt-unavailable] ${apartment.label} is hosted by ${apartment.hostIdentity}, not by a thread of this process; scripts there cannot be interrupted`);
   }
   return String(id);
+}
+
+/**
+ * Whether the inspector may stop a script on the apartment's thread: where the apartment does not
+ * follow calls across awaits, or where it does so without async hooks (workers share the main
+ * thread's Node flags, so the main thread's probe answers for them).
+ */
+async function interruptSafe(apartment: Apartment): Promise<boolean> {
+  return !apartment.asyncCausality || (await asyncContextWithoutHooks());
 }

@@ -15,7 +15,7 @@ import { HostMembrane } from './host-membrane.js';
 import type { ScriptRunOptions, ScriptState } from './script-engine-api.js';
 
 export type { ScriptRunOptions, ScriptState };
-import { compileScript, dataOf, scriptErrorOf } from './script-source.js';
+import { compileScript, dataOf, scriptErrorOf, stackGetterOf } from './script-source.js';
 
 interface CodeBlock {
   text: string;
@@ -254,7 +254,7 @@ export class ScriptEngine {
   async #start(): Promise<void> {
     // A fresh realm: scripts see its own Object and Function, not the host's (no `process`, no `require`).
     const ctx = vm.createContext(Object.create(null) as object, { name: 'apartment-runtime script' });
-    const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor);
+    const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor, stackGetterOf(ctx));
     for (const [name, item] of this.items) ctx[name] = membrane.toScript(item.value);
     this.context = ctx;
     this.membrane = membrane;
@@ -343,7 +343,7 @@ class ScriptOutcome {
     // Data properties only: a getter on a script's value would run script code. V8's timeout error
     // is made in the script's realm, so it is recognised by its code, not by instanceof.
     const timedOut = err !== null && typeof err === 'object' && dataOf(err, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
-    if (!timedOut) return err instanceof Error ? err : scriptErrorOf(err);
+    if (!timedOut) return err instanceof Error ? err : scriptErrorOf(err, this.membrane?.realmStack);
     return new CallTimeoutError(`[script-timeout] the script ran past its ${this.options.timeoutMs} ms limit and was stopped`, { cause: err });
   }
 }

@@ -22,18 +22,36 @@ export function compileScript(code: string, filename: string): vm.Script {
   }
 }
 
+/** V8's own getter of `stack` on the errors of one script realm (see stackGetterOf). */
+export type StackGetter = (this: object) => unknown;
+
 /**
- * What a script threw, as a ScriptError with the 1-based line and column of the throw. Reads own
- * data properties only: a getter on a thrown script object would run script code outside the
- * engine's turn, where no time limit or interrupt applies.
+ * The getter V8 gives the errors of `ctx`'s realm for `stack`, or undefined where `stack` is a data
+ * property. Node 20's V8 makes `stack` an own data property; newer V8 (Node 22 and later) an own
+ * accessor pair, one getter per realm. A script can define a getter of its own, so the engine calls
+ * only this one, taken from an error V8 raises itself (not through the realm's `Error`, which a
+ * named item can shadow), before any script runs. It formats the trace V8 captured, and so consults
+ * the realm's `Error.prepareStackTrace` if a script set one, as reading the data property does on
+ * Node 20.
  */
-export function scriptErrorOf(thrown: unknown): ScriptError {
+export function stackGetterOf(ctx: vm.Context): StackGetter | undefined {
+  const own = vm.runInContext('(() => { try { null.x; } catch (e) { return e; } })()', ctx) as object;
+  const get = Object.getOwnPropertyDescriptor(own, 'stack')?.get;
+  return typeof get === 'function' ? (get as StackGetter) : undefined;
+}
+
+/**
+ * What a script threw, as a ScriptError with the 1-based line and column of the throw. Reads data
+ * properties, and `stack` through V8's own getter of the realm (`realmStack`) only: a getter of the
+ * script's would run script code outside the engine's turn, where no time limit or interrupt applies.
+ */
+export function scriptErrorOf(thrown: unknown, realmStack?: StackGetter): ScriptError {
   if (thrown === null || (typeof thrown !== 'object' && typeof thrown !== 'function')) {
     return new ScriptError(`[script-threw] the script threw ${typeof thrown === 'string' ? JSON.stringify(thrown) : String(thrown)}; catch it in the script or fix the call`);
   }
   const name = dataOf(thrown, 'name') ?? 'Error';
   const message = dataOf(thrown, 'message') ?? '';
-  const stack = dataOf(thrown, 'stack') ?? '';
+  const stack = dataOf(thrown, 'stack') ?? nativeStackOf(thrown, realmStack) ?? '';
   const where = /\((script-\d+\.js|invoke\.js):(\d+):(\d+)\)|at (script-\d+\.js):(\d+):(\d+)/.exec(stack);
   const file = where?.[1] ?? where?.[4];
   const position = file === undefined || file === 'invoke.js' ? {} : { line: Number(where![2] ?? where![5]), column: Number(where![3] ?? where![6]) };
@@ -49,4 +67,11 @@ export function dataOf(value: object, key: string): string | undefined {
     return 'value' in d && typeof d.value === 'string' ? d.value : undefined;
   }
   return undefined;
+}
+
+/** `stack` read through V8's getter of the realm, when that is the getter `value` has as its own. */
+function nativeStackOf(value: object, realmStack: StackGetter | undefined): string | undefined {
+  if (realmStack === undefined || Object.getOwnPropertyDescriptor(value, 'stack')?.get !== realmStack) return undefined;
+  const stack = Reflect.apply(realmStack, value, []);
+  return typeof stack === 'string' ? stack : undefined;
 }

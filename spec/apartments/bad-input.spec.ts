@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CallCanceledError, CallTimeoutError, MarshalError, callOptions, transfer, type Runtime } from '../../lib/index.js';
+import { CallCanceledError, CallTimeoutError, MarshalError, callOptions, transfer, type Remote, type Runtime } from '../../lib/index.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Crasher } from '../fixtures/crasher.js';
 import { startRuntime } from '../fixtures/runtime-fixture.js';
@@ -43,8 +43,17 @@ describe('apartments/bad-input: every call settles', () => {
   it('uses the runtime default deadline', async () => {
     ({ rt } = await startRuntime({ defaultTimeoutMs: 60 }));
     const apt = await rt.createApartment();
-    const crasher = await apt.createObject<Crasher>('Crasher');
-    expect(await crasher.hang().catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
+    // createObject is held to the same 60 ms, which loading the class's module can pass on a loaded
+    // machine; the module stays loaded, so a later attempt is quick. Only hang() is under test here.
+    let crasher: Remote<Crasher> | undefined;
+    for (let i = 0; i < 100 && crasher === undefined; i++) {
+      crasher = await apt.createObject<Crasher>('Crasher').catch((e: unknown) => {
+        if (e instanceof CallTimeoutError) return undefined;
+        throw e;
+      });
+    }
+    expect(crasher, 'created within 100 attempts').to.not.equal(undefined);
+    expect(await crasher!.hang().catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
   });
 
   it('cancels a call through an AbortSignal', async () => {

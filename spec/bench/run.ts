@@ -4,8 +4,11 @@
 // runtime row the case starts with. Cases with a single row have no ratio.
 // `--json` prints the rows as JSON instead (run it as `npm run -s bench -- --json`, or npm's banner
 // lines come first); `--json=<file>` writes them to <file> and prints the table as usual.
-// `--quick` runs fewer iterations.
+// `--quick` runs fewer iterations. Both forms name the Node version they were measured on (a text
+// line before the table; a `node` field in every JSON row, so rows of runs on different Node lines
+// can be put together and still told apart).
 import { writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
 import { benchGeneratedStubs } from './proxygen-bench.js';
@@ -43,7 +46,7 @@ function ratioText(row: BenchRow): string {
   return r === null ? `n/a (${baseline} is 0)` : `${r.toFixed(2)}× ${baseline}`;
 }
 
-const asJson = (): string => `${JSON.stringify(rows.map((r) => ({ ...r, ...ratio(r) })), null, 2)}\n`;
+const asJson = (): string => `${JSON.stringify(rows.map((r) => ({ ...r, ...ratio(r), node: process.version })), null, 2)}\n`;
 
 if (jsonArg && !jsonFile) {
   process.stdout.write(asJson());
@@ -54,6 +57,7 @@ if (jsonArg && !jsonFile) {
   const head = ['case', 'subject', 'value', 'ratio to the case\'s first row'];
   const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const print = (l: string[]): void => console.log(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  console.log(`Node ${process.version} (${process.platform} ${process.arch}, ${availableParallelism()} cores)${quick ? ', quick run' : ''}`);
   print(head);
   for (const l of lines) print(l);
 }

@@ -7,7 +7,10 @@ import { cli, fixtures, repo, runCli } from './cli-harness.js';
 
 const RUNTIME = ['--runtime-import', '../../../../lib/index.js'];
 
-describe('lib/cli: apartment-proxygen keeps checked-in output fresh', () => {
+describe('lib/cli: apartment-proxygen keeps checked-in output fresh', function () {
+  // Every test runs the CLI, and with it TypeScript's compiler, in a child process: seconds on a
+  // quiet machine, several times that on a loaded one. Nothing here measures speed.
+  this.timeout(180_000);
   it('--check passes on the generated files in the repository', () => {
     const run = runCli([`${fixtures}calc-api.ts`, '--out', `${fixtures}generated`, ...RUNTIME, '--check']);
     expect(run.status, run.stderr).to.equal(0);
@@ -82,7 +85,10 @@ describe('lib/cli: apartment-proxygen keeps checked-in output fresh', () => {
   });
 });
 
-describe('lib/cli: apartment-proxygen errors and exit codes', () => {
+describe('lib/cli: apartment-proxygen errors and exit codes', function () {
+  // Every test runs the CLI, and with it TypeScript's compiler, in a child process: seconds on a
+  // quiet machine, several times that on a loaded one. Nothing here measures speed.
+  this.timeout(180_000);
   it('refuses unsupported constructs with file:line:col and exit 2', () => {
     const run = runCli([`${fixtures}bad-api.ts`, '--out', mkdtempSync(join(tmpdir(), 'proxygen-'))]);
     expect(run.status).to.equal(2);
@@ -147,8 +153,9 @@ describe('lib/cli: apartment-proxygen errors and exit codes', () => {
     const child = spawn(process.execPath, [cli, src, '--out', dir, '--watch'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    // Bounded, but by a limit a loaded machine stays well inside (the child loads TypeScript first).
     const waitFor = async (text: string): Promise<void> => {
-      for (let i = 0; i < 200 && !out.includes(text); i++) await new Promise((r) => setTimeout(r, 25));
+      for (const end = Date.now() + 90_000; !out.includes(text) && Date.now() < end; ) await new Promise((r) => setTimeout(r, 25));
     };
     await waitFor('watching');
     writeFileSync(src, '/** @remote */\nexport interface Api {\n  one(): number;\n  two(): number;\n}\n');

@@ -158,7 +158,10 @@ function typecheck(files: string[]): string[] {
   return ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
 }
 
-describe('lib/cli: emission from an inline interface', () => {
+describe('lib/cli: emission from an inline interface', function () {
+  // Each test type-checks generated code with TypeScript's compiler: seconds on a quiet machine,
+  // several times that on a loaded one. Nothing here measures speed.
+  this.timeout(180_000);
   it('types by-ref parameters and results as remote in every shape, and the result compiles under tsc', () => {
     const dir = mkdtempSync(join(tmpdir(), 'proxygen-byref-'));
     writeFileSync(join(dir, 'hub.ts'), [

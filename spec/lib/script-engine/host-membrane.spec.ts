@@ -85,6 +85,14 @@ describe('lib/script-engine: what a script throws', () => {
     expect(thrown.message).to.contain('threw 42');
   });
 
+  it('never reads `stack` through a getter the script defined (it would run script code outside the turn)', async () => {
+    const engine = await engineWith('async function lie() {\n  await null;\n  const e = new RangeError("sneaky");\n  Object.defineProperty(e, "stack", { get() { return "RangeError\\n    at script-9.js:99:99"; } });\n  throw e;\n}', host);
+    const err = (await engine.invoke('lie').catch((e: unknown) => e)) as ScriptError;
+    expect(err).to.be.instanceOf(ScriptError);
+    expect(err.message).to.contain('RangeError: sneaky').and.not.contain('99');
+    expect([err.line, err.column]).to.deep.equal([undefined, undefined]);
+  });
+
   it('abandons an asynchronous script at its time limit; the engine stays usable', async () => {
     const engine = await engineWith('async function hang() { await new Promise(() => {}); }\nfunction ok() { return "still here"; }', host);
     const err = await engine.invokeWithin(50, 'hang').catch((e: unknown) => e);
