@@ -1,15 +1,14 @@
 // Reaching a control service of the main apartment from whichever apartment this code runs in:
 // through the channel from a worker, directly on the main thread itself.
-import { currentApartment } from './context.js';
 import type { ControlClient, ControlServiceId } from './control-plane.js';
-import type { LocalApartment } from './local-apartment.js';
+import { localApartment } from './local-context.js';
 
 /** A typed client for `service` as the main apartment serves it. */
 export function mainService<Api>(service: ControlServiceId<Api>): ControlClient<Api> {
-  return (currentApartment() as LocalApartment).controlOf(0, service);
+  return localApartment().controlOf(0, service);
 }
 
 /** A typed client for `service` as apartment `peer` serves it. */
 export function serviceOf<Api>(peer: number, service: ControlServiceId<Api>): ControlClient<Api> {
-  return (currentApartment() as LocalApartment).controlOf(peer, service);
+  return localApartment().controlOf(peer, service);
 }

@@ -3,13 +3,13 @@
 // revocable from any apartment.
 import type { LocalApartment } from '../apartments/local-apartment.js';
 import type { MarshalKind, MarshalToken } from '../apartments/marshal-table.js';
-import { currentApartment } from '../apartments/context.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { mainService, serviceOf } from '../apartments/main-call.js';
 import { InterfaceTableService, MarshalTokensService } from './interface-table.js';
+import { localApartment } from '../apartments/local-context.js';
 
 function here(): LocalApartment {
-  return currentApartment() as LocalApartment;
+  return localApartment();
 }
 
 function checkToken(token: unknown): MarshalToken {

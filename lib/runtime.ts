@@ -32,11 +32,12 @@ import type { SharedLease } from '../apartments/shared-lease.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { ApartmentStats } from '../apartments/apartment-stats.js';
 import { encodeError } from '../marshal/error-codec.js';
+import { mainLifecycle } from './main-lifecycle.js';
 import type { LinkKind } from '../apartments/links.js';
 import { Op } from '../marshal/protocol.js';
 import type { Remote } from '../marshal/proxy.js';
 import { describeClass, type ClassRegistration } from '../apartments/class-table.js';
-import { currentApartment, currentCall, inApartment, setCurrentApartment, type ApartmentContext } from '../apartments/context.js';
+import { currentApartment, currentCall, inApartment, publicView, setCurrentApartment, type ApartmentContext } from '../apartments/context.js';
 import type { CreationMode } from '../apartments/contract.js';
 import {
   ApartmentError, ChangedModeError, ContractViolationError, DeadlockError, DisconnectedError, InvalidArgumentError,
@@ -134,9 +135,11 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       releaseShared: (lease) => this.shared.release(lease, 0),
       busyChanged: (peer, busy) => this.byId.get(peer)?.setBusy(busy),
       warn: (message, causality = currentCall()?.causality) => this.log({ level: 'warn', message, apartment: 0, causality }),
-      onLifecycle: (channel, msg) => {
-        if (msg[0] === Op.Ready) this.byId.get(channel.peer)?.readyReceived();
-      },
+      onLifecycle: (channel, msg) => mainLifecycle(channel.peer, msg, {
+        apartment: (id) => this.byId.get(id),
+        label: (id) => this.label(id),
+        warn: (message, apartment) => this.log({ level: 'warn', message, apartment }),
+      }),
     });
     this.shared = new SharedResourceRegistry((message) => this.log({ level: 'warn', message, apartment: 0 }));
     serveObjects(local.control, local);
@@ -158,7 +161,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     });
     installApartmentFeatures(local);
     this.local = local;
-    this.main = local;
+    this.main = publicView(local);
     this.broker = new ConnectionBroker(local.endpoint, (id) => this.byId.get(id), (id) => this.label(id));
     this.rentals = new RentalRegistry((id) => this.label(id));
     this.interrupts = new InterruptService((id) => local.controlOf(id, ScriptApartmentService));

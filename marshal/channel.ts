@@ -49,6 +49,16 @@ const KNOWN_OPS = new Set<number>(Object.values(Op));
  * giant batch per turn makes the two threads take turns instead of overlapping).
  */
 const MAX_BATCH = 32;
+/**
+ * Bounds on what a peer may send (it may be hostile): messages in one batch (this side sends at
+ * most MAX_BATCH, or one per message when a batch failed to clone), references in one message
+ * and steps in one reference's path. More is not a bigger load but a broken or hostile peer.
+ */
+export const MAX_BATCH_MESSAGES = 1024;
+export const MAX_REFS = 4096;
+export const MAX_PATH = 256;
+/** Malformed messages a peer may send before its link is faulted (each one is logged). */
+const MAX_MALFORMED = 32;
 const isId = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
 /** One apartment's link to one peer: outgoing calls, batching, incoming validation. */
@@ -62,6 +72,9 @@ export class Channel {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private closedWith: Error | undefined;
+  /** The link was faulted for what the peer sent: nothing more from it is read. */
+  private faulted = false;
+  private malformedCount = 0;
 
   constructor(
     readonly peer: number,
@@ -164,6 +177,10 @@ export class Channel {
   }
 
   private handlerClose(cause: unknown): void {
+    if (cause instanceof ProtocolError) {
+      // The transport faulted the link for what the peer wrote (a malformed ring record or port item).
+      this.handler.warn(`[protocol] the link to ${this.peerLabel} was faulted: ${cause.message}`);
+    }
     const reason = cause ?? new DisconnectedError(`[apartment-gone] the link to ${this.peerLabel} closed (it closed or died); its objects are disconnected`);
     this.handler.onLifecycle(this, [Op.PeerGone, this.peer, encodeError(reason, this.peer)]);
   }
@@ -233,12 +250,16 @@ export class Channel {
   }
 
   private readonly receive = (data: unknown): void => {
-    if (this.closedWith) return;
+    if (this.closedWith || this.faulted) return;
     if (!Array.isArray(data)) {
       this.malformed(undefined, 'a batch must be an array of messages');
       return;
     }
-    for (let i = 0; i < data.length; i++) {
+    if (data.length > MAX_BATCH_MESSAGES) {
+      this.fault(`a batch of ${data.length} messages, more than ${MAX_BATCH_MESSAGES}`);
+      return;
+    }
+    for (let i = 0; i < data.length && !this.faulted; i++) {
       try {
         this.dispatch(data[i]);
       } catch (err) {
@@ -347,7 +368,25 @@ export class Channel {
     this.post([Op.Cancel, callId]);
   }
 
+  /**
+   * The peer sent something no well-behaved peer sends (or too much of what is malformed): log it
+   * with the peer's name, stop reading from it, close the link, and tell the apartment the peer is
+   * gone for this reason. Every other link and the thread itself keep running.
+   */
+  fault(why: string): void {
+    if (this.faulted || this.closedWith) return;
+    this.faulted = true;
+    const err = new ProtocolError(`[protocol] ${this.peerLabel} sent ${why}; its link was faulted — a peer that breaks the protocol is cut off`);
+    this.handler.warn(err.message);
+    this.transport?.close();
+    this.handler.onLifecycle(this, [Op.PeerGone, this.peer, encodeError(err, this.peer)]);
+  }
+
   private malformed(raw: unknown, why: string): void {
+    if (++this.malformedCount > MAX_MALFORMED) {
+      this.fault(`more than ${MAX_MALFORMED} malformed messages (the last: ${why})`);
+      return;
+    }
     const op = Array.isArray(raw) ? raw[0] : undefined;
     const id = Array.isArray(raw) ? raw[1] : undefined;
     const err = new ProtocolError(`[protocol] malformed message from ${this.peerLabel} (${why}); the message was dropped — check that both sides run the same apartment-runtime`);
@@ -390,10 +429,10 @@ export class Channel {
 
 function isRefs(x: unknown): x is WireRefs {
   if (x === 0) return true;
-  if (!Array.isArray(x)) return false;
+  if (!Array.isArray(x) || x.length > MAX_REFS) return false;
   for (const r of x) {
-    if (!Array.isArray(r) || !Array.isArray(r[0]) || !isId(r[1]) || !isId(r[2]) || (r[3] !== 0 && r[3] !== 1 && r[3] !== 2) || !isId(r[4])) return false;
-    for (const step of r[0]) if (typeof step !== 'string' && typeof step !== 'number') return false;
+    if (!Array.isArray(r) || !Array.isArray(r[0]) || r[0].length > MAX_PATH || !isId(r[1]) || !isId(r[2]) || (r[3] !== 0 && r[3] !== 1 && r[3] !== 2) || !isId(r[4])) return false;
+    for (const step of r[0]) if (typeof step !== 'string' && !isId(step)) return false;
   }
   return true;
 }

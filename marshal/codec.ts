@@ -107,16 +107,31 @@ export function decodeValue(space: RefSpace, value: unknown, refs: WireRefs, pee
   return waits ? Promise.all(waits).then(() => root) : root;
 }
 
-function valueAt(root: unknown, path: readonly PathStep[]): unknown {
+/**
+ * The value at `path` in a received value. A path comes from the peer: each step must name an own
+ * property of an array or plain object inside the value, so a hostile path cannot reach a
+ * prototype (`__proto__`, `constructor`) or anything outside the value.
+ */
+function valueAt(root: unknown, path: readonly PathStep[], upTo = path.length): unknown {
   let v = root;
-  for (const step of path) v = (v as Record<PathStep, unknown>)[step];
+  for (let i = 0; i < upTo; i++) v = (holder(v, path, i) as Record<PathStep, unknown>)[path[i]!];
+  return v;
+}
+
+function holder(v: unknown, path: readonly PathStep[], i: number): object {
+  if (v === null || typeof v !== 'object' || !Object.hasOwn(v, path[i]!)) {
+    throw new MarshalError(`[marshal] a reference's path ${formatPath('value', path.slice(0, i + 1))} does not lead into the value; the peer sent a malformed reference`, { path: formatPath('value', path) });
+  }
   return v;
 }
 
 function put(root: unknown, path: readonly PathStep[], value: unknown): unknown {
   if (path.length === 0) return value;
-  const parent = valueAt(root, path.slice(0, -1)) as Record<PathStep, unknown>;
-  parent[path[path.length - 1]!] = value;
+  const parent = holder(valueAt(root, path, path.length - 1), path, path.length - 1);
+  const key = path[path.length - 1]!;
+  // An own `__proto__` key must stay a data property: define it rather than assign (which would set the prototype).
+  if (key === '__proto__') Object.defineProperty(parent, key, { value, writable: true, enumerable: true, configurable: true });
+  else (parent as Record<PathStep, unknown>)[key] = value;
   return root;
 }
 

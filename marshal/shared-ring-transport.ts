@@ -9,7 +9,7 @@
 // keeps running). A producer notifies only a consumer that flagged itself parked. The companion
 // port is what keeps a listening thread alive: waitAsync alone does not hold the event loop.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, ProtocolError } from './errors.js';
 import type { Batch } from './protocol.js';
 import { allocateRingMemory, checkRingMemory, ConsumerState, MAX_RING_BYTES, MIN_RING_BYTES, PORT_MARK, RingPair } from './ring-buffer.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from './transport.js';
@@ -62,6 +62,12 @@ const DEFAULT_RING_BYTES = 256 * 1024;
 const DEFAULT_SPIN_MICROS = 50;
 /** After this many spins in a row that found nothing, park at once until a quick wake-up shows spinning would pay. */
 const MAX_MISSES = 2;
+/**
+ * Port items held until their turn. A well-behaved peer writes every earlier item before it posts
+ * a later one, so after a drain nothing waits here; a peer that posts items far ahead (or never
+ * sends the one they wait for) is faulted before their memory adds up.
+ */
+const MAX_QUEUED_PORT_ITEMS = 16;
 
 type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
@@ -111,6 +117,8 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   private onClose: TransportCloseListener | undefined;
   private closed = false;
   private closeFired = false;
+  /** Why this side faulted the link (a malformed record or port item), told to the close listener. */
+  private faultCause: ProtocolError | undefined;
   private portClosed = false;
   private keepAlive = true;
   private draining = false;
@@ -230,6 +238,8 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
         const at = this.ring.peek();
         if (at < 0) break;
         const seq = this.ring.recordSeq;
+        const problem = this.ring.recordProblem(at);
+        if (problem) return this.fault(`[shared-ring] a malformed record arrived (${problem}); the link was faulted — the ring's memory was overwritten or the peer runs another version`);
         if (this.ring.recordLength === PORT_MARK && ((seq - this.expected) | 0) < 0) {
           this.ring.consume();
           continue;
@@ -240,7 +250,12 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
           blockedOnPort = true;
           break;
         }
-        const batch = this.decoder.decode(at);
+        let batch: unknown;
+        try {
+          batch = this.decoder.decode(at, this.ring.recordLength);
+        } catch (err) {
+          return this.fault((err as Error).message);
+        }
         this.ring.consume();
         this.expected = (this.expected + 1) | 0;
         this.deliver(batch);
@@ -249,6 +264,9 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
       this.draining = false;
     }
     if (this.closed) return;
+    if (this.portQueue.length - this.portHead > MAX_QUEUED_PORT_ITEMS) {
+      return this.fault(`[shared-ring] ${this.portQueue.length - this.portHead} port items wait for an item that never came; the link was faulted — the peer skips sequence numbers`);
+    }
     const final = this.ring.peerFinalSeq();
     if ((final !== undefined && final === this.expected) || this.portClosed) return this.peerGone();
     if (!blockedOnPort && this.misses < MAX_MISSES && this.spinMicros > 0 && spinner.allowed()) this.spin();
@@ -275,9 +293,20 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   }
 
   private readonly onPortMessage = (data: unknown): void => {
+    if (this.closed) return;
     if (!Array.isArray(data) || typeof data[0] !== 'number') {
       // Not framed by a SharedRingTransport: hand it on raw so the channel reports it.
       this.deliver(data);
+      return;
+    }
+    const seq = data[0];
+    const last = this.portHead < this.portQueue.length ? this.portQueue[this.portQueue.length - 1]![0] : ((this.expected - 1) | 0);
+    if ((seq | 0) !== seq || ((seq - last) | 0) <= 0) {
+      this.fault(`[shared-ring] a port item came out of order (sequence ${seq} after ${last}); the link was faulted — the peer is not a well-behaved shared-ring transport`);
+      return;
+    }
+    if (this.portQueue.length - this.portHead >= MAX_QUEUED_PORT_ITEMS) {
+      this.fault(`[shared-ring] more than ${MAX_QUEUED_PORT_ITEMS} port items arrived ahead of their turn; the link was faulted — the peer skips sequence numbers`);
       return;
     }
     this.portQueue.push(data as [number, unknown]);
@@ -384,6 +413,18 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   private fireClose(): void {
     if (this.closeFired || !this.onClose) return;
     this.closeFired = true;
-    this.onClose();
+    this.onClose(this.faultCause);
+  }
+
+  /**
+   * What the peer sent cannot be what a well-behaved transport sends: stop reading, close the link
+   * (the peer sees it closed), and tell the listener why. Nothing more from this peer is delivered.
+   */
+  private fault(message: string): void {
+    if (this.closed) return;
+    this.faultCause = new ProtocolError(message);
+    this.portQueue = [];
+    this.portHead = 0;
+    this.close();
   }
 }
