@@ -177,6 +177,8 @@ export class Channel {
   }
 
   private handlerClose(cause: unknown): void {
+    // Faulted here: the apartment was already told why.
+    if (this.faulted) return;
     if (cause instanceof ProtocolError) {
       // The transport faulted the link for what the peer wrote (a malformed ring record or port item).
       this.handler.warn(`[protocol] the link to ${this.peerLabel} was faulted: ${cause.message}`);
@@ -310,7 +312,7 @@ export class Channel {
         return;
       case Op.Ready:
         if (msg[1] !== PROTOCOL_VERSION) {
-          this.handler.onLifecycle(this, [Op.PeerGone, this.peer, encodeError(new ProtocolError(`[protocol-version] ${this.peerLabel} speaks protocol ${String(msg[1])}, this side ${PROTOCOL_VERSION}; run one version of apartment-runtime in every thread`, { code: 'RPC_E_VERSION_MISMATCH' }), this.peer)]);
+          this.faultWith(new ProtocolError(`[protocol-version] ${this.peerLabel} speaks protocol ${String(msg[1])}, this side ${PROTOCOL_VERSION}; its link was faulted — run one version of apartment-runtime in every thread`, { code: 'RPC_E_VERSION_MISMATCH' }));
         } else if (isId(msg[2])) this.handler.onLifecycle(this, msg);
         else this.malformed(msg, 'Ready needs [op, version, apartment]');
         return;
@@ -374,12 +376,15 @@ export class Channel {
    * gone for this reason. Every other link and the thread itself keep running.
    */
   fault(why: string): void {
+    this.faultWith(new ProtocolError(`[protocol] ${this.peerLabel} sent ${why}; its link was faulted — a peer that breaks the protocol is cut off`));
+  }
+
+  private faultWith(err: ProtocolError): void {
     if (this.faulted || this.closedWith) return;
     this.faulted = true;
-    const err = new ProtocolError(`[protocol] ${this.peerLabel} sent ${why}; its link was faulted — a peer that breaks the protocol is cut off`);
     this.handler.warn(err.message);
-    this.transport?.close();
     this.handler.onLifecycle(this, [Op.PeerGone, this.peer, encodeError(err, this.peer)]);
+    this.transport?.close();
   }
 
   private malformed(raw: unknown, why: string): void {

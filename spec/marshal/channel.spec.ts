@@ -167,15 +167,17 @@ describe('marshal/channel: malformed messages', () => {
     expect(await svc.add(20, 22)).to.equal(42);
   });
 
-  it('treats a Ready of another protocol version as the peer gone, with RPC_E_VERSION_MISMATCH', () => {
+  it('faults the link on a Ready of another protocol version: the peer is gone, with RPC_E_VERSION_MISMATCH', () => {
     pair.tb.deliver([[Op.Ready, PROTOCOL_VERSION + 1, 1]]);
     const gone = pair.lifecycle[2].find((m) => m[0] === Op.PeerGone);
     expect(gone, 'a PeerGone for endpoint 1').to.not.equal(undefined);
     expect(gone![1]).to.equal(1);
     expect(gone![2]).to.include({ name: 'ProtocolError', code: 'RPC_E_VERSION_MISMATCH' });
     expect((gone![2] as { message: string }).message).to.contain('[protocol-version]');
+    expect(pair.warnings.some((w) => w.includes('[protocol-version]')), 'the fault is logged').to.equal(true);
+    const seen = pair.lifecycle[2].length;
     pair.tb.deliver([[Op.Ready, PROTOCOL_VERSION, 1]]);
-    expect(pair.lifecycle[2].at(-1), 'the right version is passed on as Ready').to.deep.equal([Op.Ready, PROTOCOL_VERSION, 1]);
+    expect(pair.lifecycle[2].length, 'nothing more is read from a faulted link').to.equal(seen);
   });
 
   it('fails a pending call whose reply is malformed instead of leaving it hanging', async () => {
