@@ -135,11 +135,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       releaseShared: (lease) => this.shared.release(lease, 0),
       busyChanged: (peer, busy) => this.byId.get(peer)?.setBusy(busy),
       warn: (message, causality = currentCall()?.causality) => this.log({ level: 'warn', message, apartment: 0, causality }),
-      onLifecycle: (channel, msg) => mainLifecycle(channel.peer, msg, {
-        apartment: (id) => this.byId.get(id),
-        label: (id) => this.label(id),
-        warn: (message, apartment) => this.log({ level: 'warn', message, apartment }),
-      }),
+      onLifecycle: (channel, msg) => mainLifecycle(channel.peer, msg, { apartment: (id) => this.byId.get(id), label: (id) => this.label(id), warn: (message, apartment) => this.log({ level: 'warn', message, apartment }) }),
     });
     this.shared = new SharedResourceRegistry((message) => this.log({ level: 'warn', message, apartment: 0 }));
     serveObjects(local.control, local);

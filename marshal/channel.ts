@@ -4,8 +4,9 @@
 // handler in one exhaustive switch. Owner apartment only.
 import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
 import type { CallOptions } from './call-options.js';
-import { decodeError, encodeError, isWireError } from './error-codec.js';
+import { decodeError, encodeError } from './error-codec.js';
 import { findUncloneable, formatPath, type Encoded } from './codec.js';
+import { isId, MAX_BATCH_MESSAGES, messageProblem } from './message-checks.js';
 import { Op, PROTOCOL_VERSION } from './protocol.js';
 import type {
   AddRefMessage, Batch, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, ReadyMessage, WireRefs,
@@ -42,24 +43,14 @@ interface PendingCall {
   onAbort: (() => void) | undefined;
 }
 
-const KNOWN_OPS = new Set<number>(Object.values(Op));
 /**
  * A batch is sent as soon as it holds this many messages, without waiting for the end of the
  * turn, so the peer starts on the first calls while this side is still producing the rest (one
  * giant batch per turn makes the two threads take turns instead of overlapping).
  */
 const MAX_BATCH = 32;
-/**
- * Bounds on what a peer may send (it may be hostile): messages in one batch (this side sends at
- * most MAX_BATCH, or one per message when a batch failed to clone), references in one message
- * and steps in one reference's path. More is not a bigger load but a broken or hostile peer.
- */
-export const MAX_BATCH_MESSAGES = 1024;
-export const MAX_REFS = 4096;
-export const MAX_PATH = 256;
 /** Malformed messages a peer may send before its link is faulted (each one is logged). */
 const MAX_MALFORMED = 32;
-const isId = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
 /** One apartment's link to one peer: outgoing calls, batching, incoming validation. */
 export class Channel {
@@ -130,8 +121,8 @@ export class Channel {
     });
   }
 
-  /** Ask the peer for `count` more references on `oid`; resolves when it has taken them. */
-  addRef(oid: number, count: number): Promise<unknown> {
+  /** Ask the peer for `count` more references on `oid` (showing its `grant` for a hand-off); resolves when it has taken them. */
+  addRef(oid: number, count: number, grant: string | 0 = 0): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextCallId++;
     const deadline = performance.now() + this.defaultTimeoutMs;
@@ -139,7 +130,7 @@ export class Channel {
       this.pending.set(id, { resolve, reject, deadline, method: '(addref)', signal: undefined, onAbort: undefined });
       if (this.pending.size === 1) this.handler.busyChanged(this, true);
       if (deadline < this.timerAt) this.armTimer(deadline);
-      this.queue([Op.AddRef, id, oid, count]);
+      this.queue([Op.AddRef, id, oid, count, grant]);
     });
   }
 
@@ -271,59 +262,35 @@ export class Channel {
   };
 
   private dispatch(raw: unknown): void {
-    if (!Array.isArray(raw) || !KNOWN_OPS.has(raw[0])) {
-      this.malformed(raw, 'unknown opcode');
+    const why = messageProblem(raw);
+    if (why !== undefined) {
+      this.malformed(raw, why);
       return;
     }
     const msg = raw as Message;
     switch (msg[0]) {
       case Op.Call:
-        if (isId(msg[1]) && isId(msg[2]) && (typeof msg[3] === 'string' || isId(msg[3])) && Array.isArray(msg[4]) && isRefs(msg[5]) && typeof msg[6] === 'number') {
-          this.handler.onCall(this, msg);
-        } else this.malformed(msg, 'Call needs [op, callId, oid, method, args[], refs, causality]');
-        return;
+        return this.handler.onCall(this, msg);
       case Op.Cancel:
-        if (isId(msg[1])) this.handler.onCancel(this, msg[1]);
-        else this.malformed(msg, 'Cancel needs [op, callId]');
-        return;
+        return this.handler.onCancel(this, msg[1]);
       case Op.Notify:
-        if (typeof msg[1] === 'string' && Array.isArray(msg[2]) && typeof msg[3] === 'number') this.handler.onNotify(this, msg);
-        else this.malformed(msg, 'Notify needs [op, method, args[], causality]');
-        return;
+        return this.handler.onNotify(this, msg);
       case Op.AddRef:
-        if (isId(msg[1]) && isId(msg[2]) && isId(msg[3]) && msg[3] > 0) this.handler.onAddRef(this, msg);
-        else this.malformed(msg, 'AddRef needs [op, callId, oid, count>0]');
-        return;
+        return this.handler.onAddRef(this, msg);
       case Op.Result:
-        if (isId(msg[1]) && isRefs(msg[3])) this.settleResult(msg[1], msg[2], msg[3]);
-        else this.malformed(msg, 'Result needs [op, callId, value, refs]');
-        return;
+        return this.settleResult(msg[1], msg[2], msg[3]);
       case Op.Error:
-        if (isId(msg[1]) && isWireError(msg[2])) this.settleError(msg[1], decodeError(msg[2]));
-        else this.malformed(msg, 'Error needs [op, callId, error]');
-        return;
+        return this.settleError(msg[1], decodeError(msg[2]));
       case Op.Release:
-        if (isId(msg[1]) && isId(msg[2]) && msg[2] > 0) this.handler.onRelease(this, msg[1], msg[2]);
-        else this.malformed(msg, 'Release needs [op, oid, count>0]');
-        return;
+        return this.handler.onRelease(this, msg[1], msg[2]);
       case Op.LoanReturn:
-        if (isId(msg[1])) this.handler.onLoanReturn(this, msg[1]);
-        else this.malformed(msg, 'LoanReturn needs [op, loan]');
-        return;
+        return this.handler.onLoanReturn(this, msg[1]);
       case Op.Ready:
-        if (msg[1] !== PROTOCOL_VERSION) {
-          this.faultWith(new ProtocolError(`[protocol-version] ${this.peerLabel} speaks protocol ${String(msg[1])}, this side ${PROTOCOL_VERSION}; its link was faulted — run one version of apartment-runtime in every thread`, { code: 'RPC_E_VERSION_MISMATCH' }));
-        } else if (isId(msg[2])) this.handler.onLifecycle(this, msg);
-        else this.malformed(msg, 'Ready needs [op, version, apartment]');
-        return;
+        if (msg[1] === PROTOCOL_VERSION) return this.handler.onLifecycle(this, msg);
+        return this.faultWith(new ProtocolError(`[protocol-version] ${this.peerLabel} speaks protocol ${String(msg[1])}, this side ${PROTOCOL_VERSION}; its link was faulted — run one version of apartment-runtime in every thread`, { code: 'RPC_E_VERSION_MISMATCH' }));
       case Op.Connect:
-        if (isId(msg[1]) && msg[2] !== null && typeof msg[2] === 'object') this.handler.onLifecycle(this, msg);
-        else this.malformed(msg, 'Connect needs [op, peer, port]');
-        return;
       case Op.PeerGone:
-        if (isId(msg[1]) && isWireError(msg[2])) this.handler.onLifecycle(this, msg);
-        else this.malformed(msg, 'PeerGone needs [op, peer, reason]');
-        return;
+        return this.handler.onLifecycle(this, msg);
       default: {
         const unreachable: never = msg;
         this.malformed(unreachable, 'unknown opcode');
@@ -430,14 +397,4 @@ export class Channel {
     }
     if (next !== Infinity) this.armTimer(next);
   };
-}
-
-function isRefs(x: unknown): x is WireRefs {
-  if (x === 0) return true;
-  if (!Array.isArray(x) || x.length > MAX_REFS) return false;
-  for (const r of x) {
-    if (!Array.isArray(r) || !Array.isArray(r[0]) || r[0].length > MAX_PATH || !isId(r[1]) || !isId(r[2]) || (r[3] !== 0 && r[3] !== 1 && r[3] !== 2) || !isId(r[4])) return false;
-    for (const step of r[0]) if (typeof step !== 'string' && !isId(step)) return false;
-  }
-  return true;
 }

@@ -13,9 +13,9 @@ import type { Transferable } from './transport.js';
 /** How references are made and resolved; implemented by the apartment's endpoint. */
 export interface RefSpace {
   /** Export a local object or function to `peer`; returns [apartment, oid, kind, loan]. */
-  exportLocal(value: object, kind: RefKindCode, peer: number): [number, number, RefKindCode, number];
+  exportLocal(value: object, kind: RefKindCode, peer: number): [number, number, RefKindCode, number, string | 0];
   /** Hand a proxy this apartment holds on to `peer`; returns [apartment, oid, kind, loan]. */
-  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number];
+  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number, string | 0];
   /** Turn a reference that arrived from `peer` into a local object or a proxy. */
   resolve(ref: WireRef, peer: number): unknown;
   /** Give back references made for a value that will not be sent after all. */
@@ -142,8 +142,8 @@ export function formatPath(root: string, path: readonly PathStep[]): string {
   return s;
 }
 
-function addRef(st: WalkState, r: [number, number, RefKindCode, number]): null {
-  (st.refs ??= []).push([st.path.slice(), r[0], r[1], r[2], r[3]]);
+function addRef(st: WalkState, r: [number, number, RefKindCode, number, string | 0]): null {
+  (st.refs ??= []).push([st.path.slice(), r[0], r[1], r[2], r[3], r[4]]);
   return null;
 }
 
@@ -169,7 +169,7 @@ function walk(v: unknown, st: WalkState): unknown {
     st.path.push('p');
     const p = walk(payload, st);
     st.path.pop();
-    (st.refs ??= []).push([st.path.slice(), 0, 0, RefKind.Value, 0]);
+    (st.refs ??= []).push([st.path.slice(), 0, 0, RefKind.Value, 0, 0]);
     return { k: key, p };
   }
   const moved = takeTransferList(obj);

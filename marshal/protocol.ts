@@ -6,7 +6,7 @@
 // turn cost one native hop (docs/performance.md).
 
 /** Bumped on any change to a message's shape; apartments refuse a peer with another version. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** Numeric opcodes, grouped in ranges: requests 1–19, responses 20–39, references 40–59, lifecycle 60–79. */
 export const Op = {
@@ -48,10 +48,13 @@ export type PathStep = string | number;
 
 /**
  * An object reference that crossed the wire (COM's OBJREF): where in the value it sits, which
- * apartment exports it, its object id there, what kind of proxy to make, and the loan id when the
- * sender is not the exporter (third-party hand-off; 0 when the sender exports it).
+ * apartment exports it, its object id there, what kind of proxy to make, the loan id when the
+ * sender is not the exporter (third-party hand-off; 0 when the sender exports it), and the
+ * object's grant: an unguessable string its exporter made for it, which a third party shows in its
+ * AddRef to prove it was handed the object (0 when the reference goes back to its exporter, and
+ * for by-value references).
  */
-export type WireRef = [path: PathStep[], apartment: number, oid: number, kind: RefKindCode, loan: number];
+export type WireRef = [path: PathStep[], apartment: number, oid: number, kind: RefKindCode, loan: number, grant: string | 0];
 
 /** The references found in a value, or 0 when it holds none (the common, cheap case). */
 export type WireRefs = WireRef[] | 0;
@@ -86,8 +89,11 @@ export type CallMessage = [
 /** The caller gave up on call `callId`; the callee should stop or skip it. */
 export type CancelMessage = [op: typeof Op.Cancel, callId: number];
 
-/** Take `count` more references on `oid` for the sender; answered by Result (true) or Error. */
-export type AddRefMessage = [op: typeof Op.AddRef, callId: number, oid: number, count: number];
+/**
+ * Take `count` more references on `oid` for the sender; answered by Result (true) or Error. The
+ * sender must hold a reference already or show the object's grant (a third-party hand-off).
+ */
+export type AddRefMessage = [op: typeof Op.AddRef, callId: number, oid: number, count: number, grant: string | 0];
 
 /**
  * A one-way call to the receiver's control object (`service.method`): no reply and no deadline.

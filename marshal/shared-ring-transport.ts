@@ -13,6 +13,7 @@ import { InvalidArgumentError, ProtocolError } from './errors.js';
 import type { Batch } from './protocol.js';
 import { allocateRingMemory, checkRingMemory, ConsumerState, MAX_RING_BYTES, MIN_RING_BYTES, PORT_MARK, RingPair } from './ring-buffer.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from './transport.js';
+import { PortQueue } from './port-queue.js';
 import { now, spinner, threadGate, type SpinningConsumer } from './thread-spinner.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
 
@@ -62,12 +63,6 @@ const DEFAULT_RING_BYTES = 256 * 1024;
 const DEFAULT_SPIN_MICROS = 50;
 /** After this many spins in a row that found nothing, park at once until a quick wake-up shows spinning would pay. */
 const MAX_MISSES = 2;
-/**
- * Port items held until their turn. A well-behaved peer writes every earlier item before it posts
- * a later one, so after a drain nothing waits here; a peer that posts items far ahead (or never
- * sends the one they wait for) is faulted before their memory adds up.
- */
-const MAX_QUEUED_PORT_ITEMS = 16;
 
 type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
@@ -125,9 +120,8 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   /** Next sequence number this side sends / expects to deliver. */
   private sendSeq = 0;
   private expected = 0;
-  /** Port items received but not yet due, in sequence order: [seq, batch] pairs. */
-  private portQueue: [number, unknown][] = [];
-  private portHead = 0;
+  /** Port items received but not yet due, in sequence order. */
+  private readonly portQueue = new PortQueue();
   /** While parked: the park generation, so a stale waitAsync wake-up is ignored. */
   private parked = false;
   private parkGeneration = 0;
@@ -163,7 +157,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   /** A snapshot of this side's counters (SharedRingStats); read-only, for diagnostics and specs. */
   get stats(): SharedRingStats {
     const { spins, parks, portSends, unmarkedPortSends } = this;
-    return { spins, parks, portSends, unmarkedPortSends, queuedPortItems: this.portQueue.length - this.portHead };
+    return { spins, parks, portSends, unmarkedPortSends, queuedPortItems: this.portQueue.size };
   }
 
   send(batch: Batch, transfer?: readonly Transferable[]): void {
@@ -218,7 +212,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
 
   /** Input is due: the next ring record exists, or the next port item is queued. */
   hasWork(): boolean {
-    return this.ring.hasInput() || (this.portHead < this.portQueue.length && this.portQueue[this.portHead]![0] === this.expected);
+    return this.ring.hasInput() || this.portQueue.isDue(this.expected);
   }
 
   /** Deliver every item that is due, in sequence order, then spin or park. Re-entrant calls return. */
@@ -228,9 +222,8 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     let blockedOnPort = false;
     try {
       while (!this.closed) {
-        if (this.portHead < this.portQueue.length && this.portQueue[this.portHead]![0] === this.expected) {
-          const batch = this.portQueue[this.portHead++]![1];
-          this.compactPortQueue();
+        if (this.portQueue.isDue(this.expected)) {
+          const batch = this.portQueue.take();
           this.expected = (this.expected + 1) | 0;
           this.deliver(batch);
           continue;
@@ -239,7 +232,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
         if (at < 0) break;
         const seq = this.ring.recordSeq;
         const problem = this.ring.recordProblem(at);
-        if (problem) return this.fault(`[shared-ring] a malformed record arrived (${problem}); the link was faulted — the ring's memory was overwritten or the peer runs another version`);
+        if (problem) return this.fault(`[shared-ring] a malformed record arrived (${problem}); the link was faulted`);
         if (this.ring.recordLength === PORT_MARK && ((seq - this.expected) | 0) < 0) {
           this.ring.consume();
           continue;
@@ -264,9 +257,6 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
       this.draining = false;
     }
     if (this.closed) return;
-    if (this.portQueue.length - this.portHead > MAX_QUEUED_PORT_ITEMS) {
-      return this.fault(`[shared-ring] ${this.portQueue.length - this.portHead} port items wait for an item that never came; the link was faulted — the peer skips sequence numbers`);
-    }
     const final = this.ring.peerFinalSeq();
     if ((final !== undefined && final === this.expected) || this.portClosed) return this.peerGone();
     if (!blockedOnPort && this.misses < MAX_MISSES && this.spinMicros > 0 && spinner.allowed()) this.spin();
@@ -299,29 +289,13 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
       this.deliver(data);
       return;
     }
-    const seq = data[0];
-    const last = this.portHead < this.portQueue.length ? this.portQueue[this.portQueue.length - 1]![0] : ((this.expected - 1) | 0);
-    if ((seq | 0) !== seq || ((seq - last) | 0) <= 0) {
-      this.fault(`[shared-ring] a port item came out of order (sequence ${seq} after ${last}); the link was faulted — the peer is not a well-behaved shared-ring transport`);
-      return;
-    }
-    if (this.portQueue.length - this.portHead >= MAX_QUEUED_PORT_ITEMS) {
-      this.fault(`[shared-ring] more than ${MAX_QUEUED_PORT_ITEMS} port items arrived ahead of their turn; the link was faulted — the peer skips sequence numbers`);
-      return;
-    }
-    this.portQueue.push(data as [number, unknown]);
+    const refused = this.portQueue.add(data[0], data[1], this.expected);
+    if (refused) return this.fault(`[shared-ring] ${refused}`);
     if (!this.draining) {
       this.unpark();
       this.drain();
     }
   };
-
-  private compactPortQueue(): void {
-    if (this.portHead === this.portQueue.length) {
-      this.portQueue = [];
-      this.portHead = 0;
-    }
-  }
 
   /**
    * Park in Atomics.waitAsync: flag parked, re-check, then wait (ThreadSpinner and drain only).
@@ -416,15 +390,11 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     this.onClose(this.faultCause);
   }
 
-  /**
-   * What the peer sent cannot be what a well-behaved transport sends: stop reading, close the link
-   * (the peer sees it closed), and tell the listener why. Nothing more from this peer is delivered.
-   */
+  /** The peer sent what no well-behaved transport sends: close the link, tell the listener why. */
   private fault(message: string): void {
     if (this.closed) return;
     this.faultCause = new ProtocolError(message);
-    this.portQueue = [];
-    this.portHead = 0;
+    this.portQueue.clear();
     this.close();
   }
 }
