@@ -4,12 +4,13 @@ import { isWireError } from './error-codec.js';
 import { Op, type WireRefs } from './protocol.js';
 
 /**
- * Bounds on what a peer may send (it may be hostile): messages in one batch (this side sends at
- * most MAX_BATCH, or one per message when a batch failed to clone), references in one message
- * and steps in one reference's path. More is not a bigger load but a broken or hostile peer.
+ * Bounds on what a peer may send (it may be hostile): messages in one batch (a channel sends at
+ * most 32, or one per message when a batch failed to clone), references in one message (a result
+ * may honestly hold tens of thousands; each costs the receiver a proxy, so the cap is generous but
+ * finite) and steps in one reference's path. More is not a bigger load but a broken or hostile peer.
  */
 export const MAX_BATCH_MESSAGES = 1024;
-export const MAX_REFS = 4096;
+export const MAX_REFS = 1_000_000;
 export const MAX_PATH = 256;
 /** A non-negative integer: call ids, object ids, counts. */
 export const isId = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;

@@ -153,8 +153,11 @@ describe('marshal/channel: malformed messages', () => {
     const replies: unknown[] = [];
     pair.ta.listen((data) => replies.push(data), () => {});
     pair.tb.deliver([[Op.Call, 7, 'not-an-oid', 'add', 'not-args', 0, 0]]);
-    await new Promise((r) => setTimeout(r, 10));
-    const reply = (replies.flat() as unknown[][]).find((m) => m[0] === Op.Error && m[1] === 7);
+    const find = (): unknown[] | undefined => (replies.flat() as unknown[][]).find((m) => m[0] === Op.Error && m[1] === 7);
+    // The reply comes a few event-loop turns later (flush, then the in-memory hop); a busy machine
+    // makes the turns slower, not more, so wait for turns rather than for a fixed time.
+    for (let turn = 0; turn < 100 && !find(); turn++) await new Promise((r) => setImmediate(r));
+    const reply = find();
     expect(reply, 'an Error reply for call 7').to.not.equal(undefined);
     expect((reply![2] as { name: string }).name).to.equal('ProtocolError');
   });
