@@ -105,6 +105,14 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     this.emit('ready');
   }
 
+  /**
+   * Runtime internals: the apartment broke the protocol on its link to the main apartment (the
+   * link was faulted): it can no longer be reached, so it faults, and its thread is ended.
+   */
+  linkFaulted(cause: Error): void {
+    if (isLive(this.current)) this.fault(cause);
+  }
+
   /** Create an instance of a registered class in this apartment; the caller gets a proxy. */
   async createObject<T = unknown>(className: string, ...args: unknown[]): Promise<Remote<T>> {
     this.assertLive();

@@ -43,8 +43,12 @@ export interface CallInfo {
   readonly inputSync?: boolean;
 }
 
-// Per thread: set when the thread joins an apartment, cleared when it leaves.
+// Per thread: set when the thread joins an apartment, cleared when it leaves. Code in the apartment
+// sees `current`, a small view; the engine's own object (endpoint, channels, ring memory, export
+// table) stays in `engine`, reached by the runtime through local-context.ts, never handed to users.
 let current: ApartmentContext | undefined;
+let engine: ApartmentContext | undefined;
+const views = new WeakMap<ApartmentContext, ApartmentContext>();
 // The call being served follows its async continuations, so calls made after an await still
 // carry the chain's causality id (what call-chain reentrancy needs).
 const callStorage = new AsyncLocalStorage<CallInfo>();
@@ -87,8 +91,40 @@ export function asyncCallTracking(): boolean {
 
 /** Runtime internals: join (or, with undefined, leave) an apartment on this thread. */
 export function setCurrentApartment(context: ApartmentContext | undefined): void {
-  current = context;
+  engine = context;
+  current = context ? publicView(context) : undefined;
   joins = context ? 1 : 0;
+}
+
+/** Runtime internals: the engine object this thread joined with (local-context.ts gives it its type). */
+export function currentEngine(): ApartmentContext {
+  currentApartment();
+  return engine!;
+}
+
+/**
+ * The view of an apartment that user code gets: the members of ApartmentContext and nothing else,
+ * frozen, one per apartment. Its methods forward to the engine object, which it does not expose.
+ */
+export function publicView(context: ApartmentContext): ApartmentContext {
+  let view = views.get(context);
+  if (view) return view;
+  view = Object.freeze({
+    id: context.id,
+    name: context.name,
+    kind: context.kind,
+    get classes() {
+      return context.classes;
+    },
+    createObject: <T>(className: string, ...args: unknown[]) => context.createObject<T>(className, ...args),
+    createObjectWith: <T>(options: { assignment?: AssignmentChoice }, className: string, ...args: unknown[]) => context.createObjectWith<T>(options, className, ...args),
+    createInstance: <T>(className: string, ...args: unknown[]) => context.createInstance<T>(className, ...args),
+    onReset: (hook: () => void | Promise<void>) => context.onReset(hook),
+    acquireShared: <T>(name: string) => context.acquireShared<T>(name),
+    setMessageFilter: (filter: MessageFilter | undefined) => context.setMessageFilter(filter),
+  });
+  views.set(context, view);
+  return view;
 }
 
 /** The threading model a thread's apartment has: single-threaded ('apartment') or the free pool ('free'). */

@@ -59,7 +59,14 @@ export class Dispatcher implements CallDispatcher {
     const oid = msg[2];
     const refs = msg[5];
     const control = oid === CONTROL_OID;
-    const target = control ? endpoint.control : endpoint.exports.get(oid)?.object;
+    const entry = control ? undefined : endpoint.exports.get(oid);
+    if (entry !== undefined && !entry.counts.has(channel.peer)) {
+      // Object ids are small counters: a peer may call only what it holds a reference to.
+      endpoint.discardIncoming(channel, refs);
+      channel.replyError(callId, endpoint.notGranted(channel.peer, oid, `called '${String(msg[3])}' on`), endpoint.self);
+      return;
+    }
+    const target = control ? endpoint.control : entry?.object;
     if (target === undefined) {
       endpoint.discardIncoming(channel, refs);
       channel.replyError(callId, new DisconnectedError(`[object-gone] object ${oid} in ${this.options.label} no longer exists (it was released); obtain a new reference`, { code: 'CO_E_OBJNOTCONNECTED' }), endpoint.self);

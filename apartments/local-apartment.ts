@@ -11,7 +11,7 @@ import { ControlRouter, controlClient, endpointTransport, type ControlClient, ty
 import { ObjectsService } from './engine-services.js';
 import type { ConnectMessage, PeerGoneMessage, ReadyMessage } from '../marshal/protocol.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
-import { currentCall } from './context.js';
+import { currentCall, publicView } from './context.js';
 import { Admission, type MessageFilter, type Reentrancy, type WaitReporter } from './admission.js';
 import { ClassLoader } from './class-loader.js';
 import { placeLocally } from './placement.js';
@@ -92,7 +92,8 @@ export class LocalApartment implements ApartmentContext {
     this.classTable = new ClassTable(options.classes);
     this.marshalTable = new MarshalTable(options.id);
     this.scriptGate = new Int32Array(options.scriptGate ?? new SharedArrayBuffer(8));
-    this.hooks = new HookRunner(this, options.warn);
+    // Hooks modules are user code: they get the public view, not this engine object.
+    this.hooks = new HookRunner(publicView(this), options.warn);
     this.loader = new ClassLoader(this.classTable, () => this.hooks.ready, (loaded) => {
       if (loaded.contract.marshal !== 'standard') this.freeObjects.adopt(loaded.descriptor.name, loaded.cls as unknown as FreeClass, loaded.contract);
     });

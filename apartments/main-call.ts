@@ -1,17 +1,16 @@
 // Reaching a control service of the main apartment from whichever apartment this code runs in:
 // through the channel from a worker, directly on the main thread itself.
-import { currentApartment } from './context.js';
 import type { ControlClient, ControlServiceId } from './control-plane.js';
-import type { LocalApartment } from './local-apartment.js';
+import { localApartment } from './local-context.js';
 
 /** A typed client for `service` as the main apartment serves it. */
 export function mainService<Api>(service: ControlServiceId<Api>): ControlClient<Api> {
-  return (currentApartment() as LocalApartment).controlOf(0, service);
+  return localApartment().controlOf(0, service);
 }
 
 /** A typed client for `service` as apartment `peer` serves it. */
 export function serviceOf<Api>(peer: number, service: ControlServiceId<Api>): ControlClient<Api> {
-  return (currentApartment() as LocalApartment).controlOf(peer, service);
+  return localApartment().controlOf(peer, service);
 }
 
 /**
@@ -19,6 +18,6 @@ export function serviceOf<Api>(peer: number, service: ControlServiceId<Api>): Co
  * itself): what features built on shared memory ask before they use it across that link.
  */
 export function sharesMemoryWithMain(): boolean {
-  const apartment = currentApartment() as LocalApartment;
+  const apartment = localApartment();
   return apartment.id === 0 || apartment.endpoint.linkTo(0)?.sharedMemory === true;
 }

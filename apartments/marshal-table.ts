@@ -2,16 +2,21 @@
 // unmarshal. `normal` unmarshals once (a second unmarshal fails with CO_E_OBJNOTCONNECTED),
 // `table-strong` any number of times and keeps the object alive until revoked, `table-weak` any
 // number of times without keeping it alive. Owner apartment only.
+import { randomUUID } from 'node:crypto';
 import { DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import { byRef } from '../marshal/by-ref.js';
 
 /** How a marshaled token may be used. */
 export type MarshalKind = 'normal' | 'table-strong' | 'table-weak';
 
-/** A marshaled object: plain data, usable from any apartment of the runtime. */
+/**
+ * A marshaled object: plain data, usable from any apartment of the runtime. Its `id` is random
+ * (122 bits): holding the token is what lets an apartment unmarshal or revoke it, so it cannot be
+ * guessed from other tokens.
+ */
 export interface MarshalToken {
   readonly apartment: number;
-  readonly id: number;
+  readonly id: string;
   readonly kind: MarshalKind;
 }
 
@@ -23,8 +28,7 @@ interface Entry {
 
 /** The tokens an apartment has handed out. */
 export class MarshalTable {
-  private readonly entries = new Map<number, Entry>();
-  private nextId = 1;
+  private readonly entries = new Map<string, Entry>();
 
   constructor(private readonly apartment: number) {}
 
@@ -36,23 +40,23 @@ export class MarshalTable {
       throw new InvalidArgumentError(`[marshal-kind] kind must be 'normal', 'table-strong' or 'table-weak'; got ${String(kind)}`, { parameter: 'kind' });
     }
     const target = typeof obj === 'function' ? obj : byRef(obj);
-    const id = this.nextId++;
+    const id = randomUUID();
     this.entries.set(id, kind === 'table-weak' ? { kind, strong: undefined, weak: new WeakRef(target) } : { kind, strong: target, weak: undefined });
     return { apartment: this.apartment, id, kind };
   }
 
-  unmarshal(id: number): object {
+  unmarshal(id: string): object {
     const entry = this.entries.get(id);
     const target = entry?.strong ?? entry?.weak?.deref();
     if (!entry || !target) {
       if (entry) this.entries.delete(id);
-      throw new DisconnectedError(`[marshal-token] token ${this.apartment}.${id} is not (or no longer) valid: it was revoked, a normal token was already unmarshaled, or a weak one's object was collected`, { code: 'CO_E_OBJNOTCONNECTED' });
+      throw new DisconnectedError(`[marshal-token] the token is not (or no longer) valid: it was revoked, a normal token was already unmarshaled, or a weak one's object was collected`, { code: 'CO_E_OBJNOTCONNECTED' });
     }
     if (entry.kind === 'normal') this.entries.delete(id);
     return target;
   }
 
-  revoke(id: number): boolean {
+  revoke(id: string): boolean {
     return this.entries.delete(id);
   }
 

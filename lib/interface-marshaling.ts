@@ -3,18 +3,18 @@
 // revocable from any apartment.
 import type { LocalApartment } from '../apartments/local-apartment.js';
 import type { MarshalKind, MarshalToken } from '../apartments/marshal-table.js';
-import { currentApartment } from '../apartments/context.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { mainService, serviceOf } from '../apartments/main-call.js';
 import { InterfaceTableService, MarshalTokensService } from './interface-table.js';
+import { localApartment } from '../apartments/local-context.js';
 
 function here(): LocalApartment {
-  return currentApartment() as LocalApartment;
+  return localApartment();
 }
 
 function checkToken(token: unknown): MarshalToken {
   const t = token as Partial<MarshalToken> | null;
-  if (!t || typeof t.apartment !== 'number' || typeof t.id !== 'number') {
+  if (!t || typeof t.apartment !== 'number' || typeof t.id !== 'string') {
     throw new InvalidArgumentError('[marshal-token] expected a token from marshalInterface()', { parameter: 'token' });
   }
   return t as MarshalToken;
@@ -44,16 +44,16 @@ export async function revokeMarshal(token: MarshalToken): Promise<void> {
 /** The runtime-wide table of registered references, by cookie. */
 export const globalInterfaceTable = {
   /** Register `obj` (table-strong in this apartment) and get a cookie usable from any apartment. */
-  async register(obj: object): Promise<number> {
+  async register(obj: object): Promise<string> {
     const token = marshalInterface(obj, 'table-strong');
     return mainService(InterfaceTableService).register(token);
   },
   /** A reference to the registered object, valid in the calling apartment. */
-  async get<T = unknown>(cookie: number): Promise<T> {
+  async get<T = unknown>(cookie: string): Promise<T> {
     return unmarshalInterface<T>(await mainService(InterfaceTableService).lookup(cookie));
   },
   /** Remove the registration (from any apartment); the object is no longer kept alive by it. */
-  async revoke(cookie: number): Promise<void> {
+  async revoke(cookie: string): Promise<void> {
     await revokeMarshal(await mainService(InterfaceTableService).revoke(cookie));
   },
 };

@@ -1,42 +1,43 @@
 // The control services behind explicit marshaling: every apartment serves the tokens it handed
 // out ('marshal-tokens'), and the main apartment keeps the global interface table
 // ('interface-table'), cookie → table-strong token.
+import { randomUUID } from 'node:crypto';
 import { ANY_ROLE, controlService, type ControlRouter } from '../apartments/control-plane.js';
-import { id, record } from '../apartments/control-args.js';
+import { id, record, text } from '../apartments/control-args.js';
 import type { LocalApartment } from '../apartments/local-apartment.js';
 import type { MarshalToken } from '../apartments/marshal-table.js';
 import { DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 
 /** Tokens an apartment handed out (served by every apartment). */
 export interface MarshalTokensApi {
-  unmarshal(id: number): object;
-  revoke(id: number): boolean;
+  unmarshal(id: string): object;
+  revoke(id: string): boolean;
 }
 export const MarshalTokensService = controlService<MarshalTokensApi>('marshal-tokens');
 
 /** The global interface table (served by the main apartment). */
 export interface InterfaceTableApi {
-  register(token: MarshalToken): number;
-  lookup(cookie: number): MarshalToken;
-  revoke(cookie: number): MarshalToken;
+  register(token: MarshalToken): string;
+  lookup(cookie: string): MarshalToken;
+  revoke(cookie: string): MarshalToken;
 }
 export const InterfaceTableService = controlService<InterfaceTableApi>('interface-table');
 
 /** Serve the tokens of `apartment`. */
 export function serveMarshalTokens(router: ControlRouter, apartment: LocalApartment): void {
   router.register(MarshalTokensService, {
-    unmarshal: { roles: ANY_ROLE, check: (args) => [id(args[0], 'id')], run: (_caller, token) => apartment.marshalTable.unmarshal(token) },
-    revoke: { roles: ANY_ROLE, check: (args) => [id(args[0], 'id')], run: (_caller, token) => apartment.marshalTable.revoke(token) },
+    unmarshal: { roles: ANY_ROLE, check: (args) => [text(args[0], 'id', 64)], run: (_caller, token) => apartment.marshalTable.unmarshal(token) },
+    revoke: { roles: ANY_ROLE, check: (args) => [text(args[0], 'id', 64)], run: (_caller, token) => apartment.marshalTable.revoke(token) },
   });
 }
 
 /** Serve the global interface table on the main apartment. */
 export function serveInterfaceTable(router: ControlRouter): void {
-  const table = new Map<number, MarshalToken>();
-  let nextCookie = 1;
-  const lookup = (cookie: number): MarshalToken => {
+  // Cookies are random (122 bits): holding one is what lets an apartment look an entry up or revoke it.
+  const table = new Map<string, MarshalToken>();
+  const lookup = (cookie: string): MarshalToken => {
     const entry = table.get(cookie);
-    if (!entry) throw new DisconnectedError(`[git] cookie ${cookie} is not registered (revoked?)`, { code: 'CO_E_OBJNOTCONNECTED' });
+    if (!entry) throw new DisconnectedError('[git] the cookie is not registered (revoked, or never handed out); register the object again', { code: 'CO_E_OBJNOTCONNECTED' });
     return entry;
   };
   router.register(InterfaceTableService, {
@@ -45,18 +46,18 @@ export function serveInterfaceTable(router: ControlRouter): void {
       check: (args) => {
         const t = record(args[0], 'token');
         if (t['kind'] !== 'table-strong') throw new InvalidArgumentError('[git] register needs a table-strong token', { parameter: 'token' });
-        return [{ apartment: id(t['apartment'], 'token.apartment'), id: id(t['id'], 'token.id'), kind: 'table-strong' }];
+        return [{ apartment: id(t['apartment'], 'token.apartment'), id: text(t['id'], 'token.id', 64), kind: 'table-strong' }];
       },
       run: (_caller, token) => {
-        const cookie = nextCookie++;
+        const cookie = randomUUID();
         table.set(cookie, token);
         return cookie;
       },
     },
-    lookup: { roles: ANY_ROLE, check: (args) => [id(args[0], 'cookie')], run: (_caller, cookie) => lookup(cookie) },
+    lookup: { roles: ANY_ROLE, check: (args) => [text(args[0], 'cookie', 64)], run: (_caller, cookie) => lookup(cookie) },
     revoke: {
       roles: ANY_ROLE,
-      check: (args) => [id(args[0], 'cookie')],
+      check: (args) => [text(args[0], 'cookie', 64)],
       run: (_caller, cookie) => {
         const entry = lookup(cookie);
         table.delete(cookie);

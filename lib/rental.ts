@@ -7,9 +7,9 @@
 // is refused by the rental contract's admit() in lib/contracts/builtins.ts);
 // disposing it while leased fails with InUseError. Leases may wait in a queue with a deadline.
 import { byRef } from '../marshal/by-ref.js';
-import type { LocalApartment } from '../apartments/local-apartment.js';
 import { currentApartment, currentCall } from '../apartments/context.js';
 import { CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError } from '../marshal/errors.js';
+import { localApartment } from '../apartments/local-context.js';
 
 /** Options of lease(). */
 export interface LeaseOptions {
@@ -199,7 +199,7 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
     throw new InvalidArgumentError('[lease] lease() needs the handle of a rental object', { parameter: 'handle' });
   }
   const grant = await h['rental:lease'](options.wait === true, options.timeoutMs);
-  const apartment = currentApartment() as LocalApartment;
+  const apartment = localApartment();
   const { cls } = await apartment.loader.load(grant.className);
   let instance: T;
   if (grant.fresh) instance = new cls(...grant.args) as T;

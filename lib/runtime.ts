@@ -28,10 +28,10 @@ import { installHostFeatures, type HostFeatures } from './host-features.js';
 import type { SharedLease } from '../apartments/shared-lease.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { ApartmentStats } from '../apartments/apartment-stats.js';
-import { Op } from '../marshal/protocol.js';
+import { mainLifecycle } from './main-lifecycle.js';
 import type { Remote } from '../marshal/proxy.js';
 import { describeClass, type ClassRegistration } from '../apartments/class-table.js';
-import { currentApartment, currentCall, inApartment, setCurrentApartment, type ApartmentContext } from '../apartments/context.js';
+import { currentApartment, currentCall, inApartment, publicView, setCurrentApartment, type ApartmentContext } from '../apartments/context.js';
 import type { CreationMode } from '../apartments/contract.js';
 import {
   ApartmentError, ChangedModeError, DeadlockError, DisconnectedError, InvalidArgumentError,
@@ -127,9 +127,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       releaseShared: (lease) => this.features.shared.release(lease, 0),
       busyChanged: (peer, busy) => this.registry.get(peer)?.setBusy(busy),
       warn: (message, causality = currentCall()?.causality) => this.log({ level: 'warn', message, apartment: 0, causality }),
-      onLifecycle: (channel, msg) => {
-        if (msg[0] === Op.Ready) this.registry.get(channel.peer)?.readyReceived();
-      },
+      onLifecycle: (channel, msg) => mainLifecycle(channel.peer, msg, { apartment: (id) => this.registry.get(id), label: (id) => this.label(id), warn: (message, apartment) => this.log({ level: 'warn', message, apartment }) }),
     });
     serveObjects(local.control, local);
     serveRuntime(local.control, {
@@ -141,7 +139,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       waitRemoved: (apartment, id) => this.deadlocks.remove(apartment, id),
     });
     this.local = local;
-    this.main = local;
+    this.main = publicView(local);
     this.features = installHostFeatures(local, this.registry, (message) => this.log({ level: 'warn', message, apartment: 0 }));
     // Features drop what a gone apartment held first; the runtime's own policies run last.
     this.registry.onGone((apt) => this.gone(apt));

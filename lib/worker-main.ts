@@ -1,7 +1,7 @@
 // The composition root of a worker apartment, the script every apartment's Worker runs: join the
 // apartment, plug in the features, connect to the main apartment, say Ready, then serve calls
 // from the message loop until the runtime closes the apartment.
-import { workerData } from 'node:worker_threads';
+import { MessagePort, workerData } from 'node:worker_threads';
 import { currentCall, setAsyncCallTracking, setCurrentApartment } from '../apartments/context.js';
 import { serveApartment, serveObjects } from '../apartments/apartment-services.js';
 import { RuntimeService } from '../apartments/engine-services.js';
@@ -10,7 +10,7 @@ import { attachLink, linkKind, loadLinkKinds, type LinkReply } from '../apartmen
 import { LocalApartment } from '../apartments/local-apartment.js';
 import type { WorkerBoot } from '../apartments/worker-boot.js';
 import { decodeError } from '../marshal/error-codec.js';
-import { InvalidArgumentError } from '../marshal/errors.js';
+import { InvalidArgumentError, ProtocolError } from '../marshal/errors.js';
 import { transfer } from '../marshal/by-ref.js';
 import { Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
 import { shareAwakeFlag } from '../marshal/transports/thread-spinner.js';
@@ -18,7 +18,10 @@ import { SharedResourcesService } from './shared-resources.js';
 import { installWorkerFeatures } from './worker-features.js';
 import './link-kinds.js';
 
-const boot = workerData as WorkerBoot;
+// The boot record holds this apartment's link (ring memory, ports) and shared gates: keep a private
+// copy and empty the module's workerData, so code loaded into the apartment cannot reach them.
+const boot: WorkerBoot = { ...(workerData as WorkerBoot) };
+for (const key of Object.keys(workerData as object)) delete (workerData as Record<string, unknown>)[key];
 setAsyncCallTracking(boot.asyncCausality);
 shareAwakeFlag(boot.awakeFlag);
 /** How long to wait for the runtime's word on a peer whose link closed before deciding alone. */
@@ -59,19 +62,23 @@ const apartment: LocalApartment = new LocalApartment({
     else process.stderr.write(`${message}\n`);
   },
   onLifecycle(channel, msg) {
+    // Lifecycle is the main apartment's to send: a peer apartment may only close its own link.
     switch (msg[0]) {
       case Op.Connect:
-        // Only the runtime hands out links; an end from it is still checked by its kind.
-        if (channel.peer !== 0) apartment.endpoint.warn(`[connect] ${label(channel.peer)} sent a link, which only the runtime may do; ignored`);
-        else attachFrom(msg[1], msg[2], msg[3]);
+        if (channel.peer !== 0 || msg[1] === 0 || msg[1] === boot.id) return refuseLifecycle(channel.peer, `a Connect for ${label(msg[1])}`, msg[3]);
+        attachFrom(msg[1], msg[2], msg[3]);
         return;
       case Op.PeerGone:
         if (channel.peer === msg[1] && msg[1] !== 0) {
+          const reason = decodeError(msg[2]);
+          // The link was faulted for what the peer sent (already logged): it is gone for this apartment now.
+          if (reason instanceof ProtocolError) return apartment.endpoint.peerGone(msg[1], reason);
           // Our direct link to a peer closed. The runtime's PeerGone says why (closed or faulted)
           // and normally follows at once; fall back to the link's own reason if it does not.
-          setTimeout(() => apartment.endpoint.peerGone(msg[1], decodeError(msg[2])), PEER_GONE_GRACE_MS).unref();
+          setTimeout(() => apartment.endpoint.peerGone(msg[1], reason), PEER_GONE_GRACE_MS).unref();
           return;
         }
+        if (channel.peer !== 0) return refuseLifecycle(channel.peer, `a PeerGone naming ${label(msg[1])}`);
         if (msg[1] === 0) {
           // The main apartment is gone: nothing can reach this apartment any more.
           apartment.endpoint.close(decodeError(msg[2]));
@@ -89,6 +96,14 @@ const apartment: LocalApartment = new LocalApartment({
     }
   },
 });
+
+/** A lifecycle message from a peer whose role does not allow it: log it with the peer, act on nothing. */
+function refuseLifecycle(peer: number, what: string, link?: unknown): void {
+  // A link end that came with a refused Connect is closed, not left open.
+  if (link instanceof MessagePort) link.close();
+  else if (link && typeof link === 'object' && (link as { port?: unknown }).port instanceof MessagePort) (link as { port: MessagePort }).port.close();
+  apartment.endpoint.warn(`[lifecycle] ${label(peer)} sent ${what}, which only the main apartment may send; refused`);
+}
 
 function runtime() {
   return apartment.controlOf(0, RuntimeService);

@@ -4,13 +4,15 @@
 // handler in one exhaustive switch. Owner apartment only.
 import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
 import type { CallOptions } from './call-options.js';
-import { decodeError, encodeError, isWireError } from './error-codec.js';
-import { isWireRefs, uncarriable, uncloneable, type Encoded } from './codec.js';
+import { decodeError, encodeError } from './error-codec.js';
+import { uncarriable, uncloneable, type Encoded } from './codec.js';
+import { isId, MAX_BATCH_MESSAGES, messageProblem } from './message-checks.js';
 import { Op, PROTOCOL_VERSION } from './protocol.js';
 import type {
-  AddRefMessage, Batch, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, ReadyMessage, WireRefs,
+  AddRefMessage, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, ReadyMessage, WireRefs,
 } from './protocol.js';
 import type { LinkTraits, Transferable, Transport } from './transport.js';
+import { Outbox } from './outbox.js';
 
 /** What a channel hands incoming traffic to (the apartment's endpoint). */
 export interface ChannelHandler {
@@ -42,26 +44,21 @@ interface PendingCall {
   onAbort: (() => void) | undefined;
 }
 
-const KNOWN_OPS = new Set<number>(Object.values(Op));
-/**
- * A batch is sent as soon as it holds this many messages, without waiting for the end of the
- * turn, so the peer starts on the first calls while this side is still producing the rest (one
- * giant batch per turn makes the two threads take turns instead of overlapping).
- */
-const MAX_BATCH = 32;
-const isId = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+/** Malformed messages a peer may send before its link is faulted (each one is logged). */
+const MAX_MALFORMED = 32;
 
 /** One apartment's link to one peer: outgoing calls, batching, incoming validation. */
 export class Channel {
   private transport: Transport | undefined;
-  private outbox: Message[] = [];
-  private outTransfers: (Transferable[] | undefined)[] | undefined;
-  private flushQueued = false;
+  private readonly outbox = new Outbox((msg, err) => this.undeliverable(msg, err));
   private nextCallId = 1;
   private readonly pending = new Map<number, PendingCall>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private closedWith: Error | undefined;
+  /** The link was faulted for what the peer sent: nothing more from it is read. */
+  private faulted = false;
+  private malformedCount = 0;
 
   constructor(
     readonly peer: number,
@@ -87,14 +84,14 @@ export class Channel {
     this.transport = transport;
     this.link = link;
     transport.listen(this.receive, (cause) => this.handlerClose(cause));
-    if (this.outbox.length > 0 && (!link.sharedMemory || link.carries !== 'clone')) this.refuseUncarriable(link);
-    if (this.outbox.length > 0) this.flush();
+    this.outbox.attach(transport);
+    if (this.outbox.size > 0 && (!link.sharedMemory || link.carries !== 'clone')) this.refuseUncarriable(link);
+    if (this.outbox.size > 0) this.outbox.flush();
   }
 
   /** Calls queued before the link's kind was known that it cannot carry fail now, each alone. */
   private refuseUncarriable(link: LinkTraits): void {
-    const [queued, transfers] = [this.outbox, this.outTransfers];
-    [this.outbox, this.outTransfers] = [[], undefined];
+    const { messages: queued, transfers } = this.outbox.drain();
     queued.forEach((msg, i) => {
       const refused = msg[0] === Op.Call ? uncarriable(msg[4], msg[5], transfers?.[i], link) : undefined;
       if (refused) this.undeliverable(msg, refused);
@@ -133,8 +130,8 @@ export class Channel {
     });
   }
 
-  /** Ask the peer for `count` more references on `oid`; resolves when it has taken them. */
-  addRef(oid: number, count: number): Promise<unknown> {
+  /** Ask the peer for `count` more references on `oid` (showing its `grant` for a hand-off); resolves when it has taken them. */
+  addRef(oid: number, count: number, grant: string | 0 = 0): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextCallId++;
     const deadline = performance.now() + this.defaultTimeoutMs;
@@ -142,7 +139,7 @@ export class Channel {
       this.pending.set(id, { resolve, reject, deadline, method: '(addref)', signal: undefined, onAbort: undefined });
       if (this.pending.size === 1) this.handler.busyChanged(this, true);
       if (deadline < this.timerAt) this.armTimer(deadline);
-      this.queue([Op.AddRef, id, oid, count]);
+      this.queue([Op.AddRef, id, oid, count, grant]);
     });
   }
 
@@ -175,11 +172,17 @@ export class Channel {
     this.pending.clear();
     if (wasBusy) this.handler.busyChanged(this, false);
     for (const c of calls) this.settle(c, false, cause);
-    if (this.outbox.length > 0) this.flush();
+    if (this.outbox.size > 0) this.outbox.flush();
     this.transport?.close();
   }
 
   private handlerClose(cause: unknown): void {
+    // Faulted here: the apartment was already told why.
+    if (this.faulted) return;
+    if (cause instanceof ProtocolError) {
+      // The transport faulted the link for what the peer wrote (a malformed ring record or port item).
+      this.handler.warn(`[protocol] the link to ${this.peerLabel} was faulted: ${cause.message}`);
+    }
     const reason = cause ?? new DisconnectedError(`[apartment-gone] the link to ${this.peerLabel} closed (it closed or died); its objects are disconnected`);
     this.handler.onLifecycle(this, [Op.PeerGone, this.peer, encodeError(reason, this.peer)]);
   }
@@ -189,43 +192,8 @@ export class Channel {
     if (this.pending.delete(callId) && this.pending.size === 0) this.handler.busyChanged(this, false);
   }
 
-  private queue(msg: Message, transfer: Transferable[] | undefined = undefined): void {
-    if (transfer && transfer.length > 0) (this.outTransfers ??= [])[this.outbox.length] = transfer;
-    this.outbox.push(msg);
-    if (this.outbox.length >= MAX_BATCH && this.transport) {
-      this.flush();
-      return;
-    }
-    if (!this.flushQueued && this.transport) {
-      this.flushQueued = true;
-      queueMicrotask(this.flush);
-    }
-  }
-
-  private readonly flush = (): void => {
-    this.flushQueued = false;
-    if (!this.transport || this.outbox.length === 0) return;
-    const batch = this.outbox;
-    const transfers = this.outTransfers;
-    this.outbox = [];
-    this.outTransfers = undefined;
-    try {
-      this.transport.send(batch, transfers ? transfers.flat() as Transferable[] : undefined);
-    } catch (err) {
-      this.resendOneByOne(batch, transfers, err);
-    }
-  };
-
-  /** A batch failed to clone: send its messages one by one and fail only the ones that cannot go. */
-  private resendOneByOne(batch: Batch, transfers: (Transferable[] | undefined)[] | undefined, batchError: unknown): void {
-    for (let i = 0; i < batch.length; i++) {
-      const msg = batch[i]!;
-      try {
-        this.transport!.send([msg], transfers?.[i]);
-      } catch (err) {
-        this.undeliverable(msg, err ?? batchError);
-      }
-    }
+  private queue(msg: Message, transfer?: Transferable[]): void {
+    this.outbox.queue(msg, transfer);
   }
 
   private undeliverable(msg: Message, err: unknown): void {
@@ -244,12 +212,16 @@ export class Channel {
   }
 
   private readonly receive = (data: unknown): void => {
-    if (this.closedWith) return;
+    if (this.closedWith || this.faulted) return;
     if (!Array.isArray(data)) {
       this.malformed(undefined, 'a batch must be an array of messages');
       return;
     }
-    for (let i = 0; i < data.length; i++) {
+    if (data.length > MAX_BATCH_MESSAGES) {
+      this.fault(`a batch of ${data.length} messages, more than ${MAX_BATCH_MESSAGES}`);
+      return;
+    }
+    for (let i = 0; i < data.length && !this.faulted; i++) {
       try {
         this.dispatch(data[i]);
       } catch (err) {
@@ -259,59 +231,35 @@ export class Channel {
   };
 
   private dispatch(raw: unknown): void {
-    if (!Array.isArray(raw) || !KNOWN_OPS.has(raw[0])) {
-      this.malformed(raw, 'unknown opcode');
+    const why = messageProblem(raw);
+    if (why !== undefined) {
+      this.malformed(raw, why);
       return;
     }
     const msg = raw as Message;
     switch (msg[0]) {
       case Op.Call:
-        if (isId(msg[1]) && isId(msg[2]) && (typeof msg[3] === 'string' || isId(msg[3])) && Array.isArray(msg[4]) && isWireRefs(msg[5]) && typeof msg[6] === 'number') {
-          this.handler.onCall(this, msg);
-        } else this.malformed(msg, 'Call needs [op, callId, oid, method, args[], refs, causality]');
-        return;
+        return this.handler.onCall(this, msg);
       case Op.Cancel:
-        if (isId(msg[1])) this.handler.onCancel(this, msg[1]);
-        else this.malformed(msg, 'Cancel needs [op, callId]');
-        return;
+        return this.handler.onCancel(this, msg[1]);
       case Op.Notify:
-        if (typeof msg[1] === 'string' && Array.isArray(msg[2]) && typeof msg[3] === 'number') this.handler.onNotify(this, msg);
-        else this.malformed(msg, 'Notify needs [op, method, args[], causality]');
-        return;
+        return this.handler.onNotify(this, msg);
       case Op.AddRef:
-        if (isId(msg[1]) && isId(msg[2]) && isId(msg[3]) && msg[3] > 0) this.handler.onAddRef(this, msg);
-        else this.malformed(msg, 'AddRef needs [op, callId, oid, count>0]');
-        return;
+        return this.handler.onAddRef(this, msg);
       case Op.Result:
-        if (isId(msg[1]) && isWireRefs(msg[3])) this.settleResult(msg[1], msg[2], msg[3]);
-        else this.malformed(msg, 'Result needs [op, callId, value, refs]');
-        return;
+        return this.settleResult(msg[1], msg[2], msg[3]);
       case Op.Error:
-        if (isId(msg[1]) && isWireError(msg[2])) this.settleError(msg[1], decodeError(msg[2]));
-        else this.malformed(msg, 'Error needs [op, callId, error]');
-        return;
+        return this.settleError(msg[1], decodeError(msg[2]));
       case Op.Release:
-        if (isId(msg[1]) && isId(msg[2]) && msg[2] > 0) this.handler.onRelease(this, msg[1], msg[2]);
-        else this.malformed(msg, 'Release needs [op, oid, count>0]');
-        return;
+        return this.handler.onRelease(this, msg[1], msg[2]);
       case Op.LoanReturn:
-        if (isId(msg[1])) this.handler.onLoanReturn(this, msg[1]);
-        else this.malformed(msg, 'LoanReturn needs [op, loan]');
-        return;
+        return this.handler.onLoanReturn(this, msg[1]);
       case Op.Ready:
-        if (msg[1] !== PROTOCOL_VERSION) {
-          this.handler.onLifecycle(this, [Op.PeerGone, this.peer, encodeError(new ProtocolError(`[protocol-version] ${this.peerLabel} speaks protocol ${String(msg[1])}, this side ${PROTOCOL_VERSION}; run one version of apartment-runtime in every thread`, { code: 'RPC_E_VERSION_MISMATCH' }), this.peer)]);
-        } else if (isId(msg[2])) this.handler.onLifecycle(this, msg);
-        else this.malformed(msg, 'Ready needs [op, version, apartment]');
-        return;
+        if (msg[1] === PROTOCOL_VERSION) return this.handler.onLifecycle(this, msg);
+        return this.faultWith(new ProtocolError(`[protocol-version] ${this.peerLabel} speaks protocol ${String(msg[1])}, this side ${PROTOCOL_VERSION}; its link was faulted — run one version of apartment-runtime in every thread`, { code: 'RPC_E_VERSION_MISMATCH' }));
       case Op.Connect:
-        if (isId(msg[1]) && typeof msg[2] === 'string' && msg[3] !== null && msg[3] !== undefined) this.handler.onLifecycle(this, msg);
-        else this.malformed(msg, 'Connect needs [op, peer, kind, end]');
-        return;
       case Op.PeerGone:
-        if (isId(msg[1]) && isWireError(msg[2])) this.handler.onLifecycle(this, msg);
-        else this.malformed(msg, 'PeerGone needs [op, peer, reason]');
-        return;
+        return this.handler.onLifecycle(this, msg);
       default: {
         const unreachable: never = msg;
         this.malformed(unreachable, 'unknown opcode');
@@ -358,7 +306,28 @@ export class Channel {
     this.post([Op.Cancel, callId]);
   }
 
+  /**
+   * The peer sent something no well-behaved peer sends (or too much of what is malformed): log it
+   * with the peer's name, stop reading from it, close the link, and tell the apartment the peer is
+   * gone for this reason. Every other link and the thread itself keep running.
+   */
+  fault(why: string): void {
+    this.faultWith(new ProtocolError(`[protocol] ${this.peerLabel} sent ${why}; its link was faulted — a peer that breaks the protocol is cut off`));
+  }
+
+  private faultWith(err: ProtocolError): void {
+    if (this.faulted || this.closedWith) return;
+    this.faulted = true;
+    this.handler.warn(err.message);
+    this.handler.onLifecycle(this, [Op.PeerGone, this.peer, encodeError(err, this.peer)]);
+    this.transport?.close();
+  }
+
   private malformed(raw: unknown, why: string): void {
+    if (++this.malformedCount > MAX_MALFORMED) {
+      this.fault(`more than ${MAX_MALFORMED} malformed messages (the last: ${why})`);
+      return;
+    }
     const op = Array.isArray(raw) ? raw[0] : undefined;
     const id = Array.isArray(raw) ? raw[1] : undefined;
     const err = new ProtocolError(`[protocol] malformed message from ${this.peerLabel} (${why}); the message was dropped — check that both sides run the same apartment-runtime`);

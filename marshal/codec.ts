@@ -15,9 +15,9 @@ import type { LinkTraits, Transferable } from './transport.js';
 /** How references are made and resolved; implemented by the apartment's endpoint. */
 export interface RefSpace {
   /** Export a local object or function to `peer`; returns [apartment, oid, kind, loan]. */
-  exportLocal(value: object, kind: RefKindCode, peer: number): [number, number, RefKindCode, number];
+  exportLocal(value: object, kind: RefKindCode, peer: number): [number, number, RefKindCode, number, string | 0];
   /** Hand a proxy this apartment holds on to `peer`; returns [apartment, oid, kind, loan]. */
-  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number];
+  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number, string | 0];
   /** Turn a reference that arrived from `peer` into a local object or a proxy. */
   resolve(ref: WireRef, peer: number): unknown;
   /** Give back references made for a value that will not be sent after all. */
@@ -116,28 +116,31 @@ export function decodeValue(space: RefSpace, value: unknown, refs: WireRefs, pee
   return waits ? Promise.all(waits).then(() => root) : root;
 }
 
-/** Whether `x` has the shape of the references list of a message (checked on arrival, before decodeValue trusts it). */
-export function isWireRefs(x: unknown): x is WireRefs {
-  if (x === 0) return true;
-  if (!Array.isArray(x)) return false;
-  const isId = (n: unknown): boolean => typeof n === 'number' && Number.isInteger(n) && n >= 0;
-  for (const r of x) {
-    if (!Array.isArray(r) || !Array.isArray(r[0]) || !isId(r[1]) || !isId(r[2]) || (r[3] !== 0 && r[3] !== 1 && r[3] !== 2) || !isId(r[4])) return false;
-    for (const step of r[0]) if (typeof step !== 'string' && typeof step !== 'number') return false;
-  }
-  return true;
+/**
+ * The value at `path` in a received value. A path comes from the peer: each step must name an own
+ * property of an array or plain object inside the value, so a hostile path cannot reach a
+ * prototype (`__proto__`, `constructor`) or anything outside the value.
+ */
+function valueAt(root: unknown, path: readonly PathStep[], upTo = path.length): unknown {
+  let v = root;
+  for (let i = 0; i < upTo; i++) v = (holder(v, path, i) as Record<PathStep, unknown>)[path[i]!];
+  return v;
 }
 
-function valueAt(root: unknown, path: readonly PathStep[]): unknown {
-  let v = root;
-  for (const step of path) v = (v as Record<PathStep, unknown>)[step];
+function holder(v: unknown, path: readonly PathStep[], i: number): object {
+  if (v === null || typeof v !== 'object' || !Object.hasOwn(v, path[i]!)) {
+    throw new MarshalError(`[marshal] a reference's path ${formatPath('value', path.slice(0, i + 1))} does not lead into the value; the peer sent a malformed reference`, { path: formatPath('value', path) });
+  }
   return v;
 }
 
 function put(root: unknown, path: readonly PathStep[], value: unknown): unknown {
   if (path.length === 0) return value;
-  const parent = valueAt(root, path.slice(0, -1)) as Record<PathStep, unknown>;
-  parent[path[path.length - 1]!] = value;
+  const parent = holder(valueAt(root, path, path.length - 1), path, path.length - 1);
+  const key = path[path.length - 1]!;
+  // An own `__proto__` key must stay a data property: define it rather than assign (which would set the prototype).
+  if (key === '__proto__') Object.defineProperty(parent, key, { value, writable: true, enumerable: true, configurable: true });
+  else (parent as Record<PathStep, unknown>)[key] = value;
   return root;
 }
 
@@ -148,8 +151,8 @@ export function formatPath(root: string, path: readonly PathStep[]): string {
   return s;
 }
 
-function addRef(st: WalkState, r: [number, number, RefKindCode, number]): null {
-  (st.refs ??= []).push([st.path.slice(), r[0], r[1], r[2], r[3]]);
+function addRef(st: WalkState, r: [number, number, RefKindCode, number, string | 0]): null {
+  (st.refs ??= []).push([st.path.slice(), r[0], r[1], r[2], r[3], r[4]]);
   return null;
 }
 
@@ -176,7 +179,7 @@ function walk(v: unknown, st: WalkState): unknown {
     st.path.push('p');
     const p = walk(payload, st);
     st.path.pop();
-    (st.refs ??= []).push([st.path.slice(), 0, sharedMemory ? NEEDS_SHARED_MEMORY : 0, RefKind.Value, 0]);
+    (st.refs ??= []).push([st.path.slice(), 0, sharedMemory ? NEEDS_SHARED_MEMORY : 0, RefKind.Value, 0, 0]);
     return { k: key, p };
   }
   const moved = takeTransferList(obj);

@@ -174,23 +174,36 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
 
   // ---- RefSpace ----
 
-  exportLocal(value: object, kind: RefKindCode, peer: number): [number, number, RefKindCode, number] {
-    return [this.self, this.exports.export(value, peer, kind), kind, 0];
+  exportLocal(value: object, kind: RefKindCode, peer: number): [number, number, RefKindCode, number, string | 0] {
+    const entry = this.exports.exportEntry(value, peer, kind);
+    return [this.self, entry.oid, kind, 0, entry.grant];
   }
 
-  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number] {
+  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number, string | 0] {
     return this.imports.marshalProxy(state, peer);
   }
 
   resolve(ref: WireRef, peer: number): unknown {
-    const [, apt, oid, kind, loan] = ref;
+    const [, apt, oid, kind, loan, grant] = ref;
     if (apt === this.self) {
       if (loan !== 0) this.channelTo(peer).post([Op.LoanReturn, loan]);
       const entry = oid === CONTROL_OID ? undefined : this.exports.get(oid);
       if (!entry) throw new DisconnectedError(`[object-gone] object ${oid} of ${this.options.label(apt)} was released before this reference arrived; keep a reference while passing it around`);
+      // A reference coming home must be one the sender was given, not a guessed object id.
+      if (!entry.counts.has(peer) && grant !== entry.grant) throw this.notGranted(peer, oid, 'sent a reference to');
       return entry.object;
     }
-    return this.imports.importRef(apt, oid, kind, loan, peer);
+    return this.imports.importRef(apt, oid, kind, loan, peer, grant);
+  }
+
+  /**
+   * `peer` named object `oid` of this apartment without holding a reference to it or showing its
+   * grant (a guessed id, or one it already released): refuse, and log it with the peer named.
+   */
+  notGranted(peer: number, oid: number, what: string): DisconnectedError {
+    const message = `[not-granted] ${this.options.label(peer)} ${what} object ${oid} of ${this.options.label(this.self)}, which was never handed to it (or it released it); an apartment can use only references it was given`;
+    this.options.warn(message);
+    return new DisconnectedError(message, { code: 'CO_E_OBJNOTCONNECTED' });
   }
 
   /** Install how values sent by value under `key` are rebuilt in this apartment. */
@@ -227,12 +240,21 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   }
 
   onAddRef(channel: Channel, msg: AddRefMessage): void {
-    const [, callId, oid, count] = msg;
+    const [, callId, oid, count, grant] = msg;
+    const entry = this.exports.get(oid);
+    if (entry && !entry.counts.has(channel.peer) && grant !== entry.grant) {
+      channel.replyError(callId, this.notGranted(channel.peer, oid, 'asked for a reference to'), this.self);
+      return;
+    }
     if (this.exports.addRef(oid, channel.peer, count)) channel.reply(callId, { value: true, refs: 0, transfer: undefined });
-    else channel.replyError(callId, new DisconnectedError(`[object-gone] object ${oid} of ${this.options.label(this.self)} was released before a reference to it arrived`), this.self);
+    else channel.replyError(callId, new DisconnectedError(`[object-gone] object ${oid} of ${this.options.label(this.self)} was released before a reference to it arrived`, { code: 'CO_E_OBJNOTCONNECTED' }), this.self);
   }
 
   onRelease(channel: Channel, oid: number, count: number): void {
+    if (this.exports.get(oid) && !this.exports.holds(oid, channel.peer)) {
+      this.notGranted(channel.peer, oid, 'released');
+      return;
+    }
     try {
       this.exports.release(oid, channel.peer, count);
     } catch (err) {

@@ -66,11 +66,12 @@ export function decodeError(wire: WireError): Error {
 }
 
 /** Whether a value received from a peer has the shape of a WireError. */
-export function isWireError(value: unknown): value is WireError {
-  if (value === null || typeof value !== 'object') return false;
+export function isWireError(value: unknown, depth = 0): value is WireError {
+  if (value === null || typeof value !== 'object' || depth > MAX_CAUSE_DEPTH) return false;
   const w = value as Partial<WireError>;
   return typeof w.name === 'string' && typeof w.message === 'string' && typeof w.apartment === 'number'
-    && (w.cause === undefined || isWireError(w.cause));
+    && (w.props === undefined || (w.props !== null && typeof w.props === 'object'))
+    && (w.cause === undefined || isWireError(w.cause, depth + 1));
 }
 
 function safeString(value: unknown): string {

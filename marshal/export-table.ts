@@ -1,5 +1,6 @@
 // The objects an apartment exports, by object id, with a reference count per importing apartment
 // (COM's stub manager). Owner apartment only: touched from its own thread and no other.
+import { randomUUID } from 'node:crypto';
 import { ApartmentError } from './errors.js';
 import type { RefKindCode } from './protocol.js';
 
@@ -8,6 +9,11 @@ export interface ExportEntry {
   readonly oid: number;
   readonly object: object;
   readonly kind: RefKindCode;
+  /**
+   * 122 random bits, sent with every reference to the object: object ids are small counters, so
+   * holding a reference (counts) or showing this grant is what lets a peer name the object.
+   */
+  readonly grant: string;
   /** importing apartment id → references it holds. */
   readonly counts: Map<number, number>;
   total: number;
@@ -37,11 +43,22 @@ export class ExportTable {
     return this.byObject.get(object)?.oid;
   }
 
+  /** Whether `importer` holds at least one reference to object `oid`. */
+  holds(oid: number, importer: number): boolean {
+    return this.byOid.get(oid)?.counts.has(importer) === true;
+  }
+
+  /** Count one more reference held by `importer`, exporting `object` first if needed; returns its entry. */
+  exportEntry(object: object, importer: number, kind: RefKindCode): ExportEntry {
+    this.export(object, importer, kind);
+    return this.byObject.get(object)!;
+  }
+
   /** Count one more reference held by `importer`, exporting `object` first if needed; returns its id. */
   export(object: object, importer: number, kind: RefKindCode): number {
     let entry = this.byObject.get(object);
     if (!entry) {
-      entry = { oid: this.nextOid++, object, kind, counts: new Map(), total: 0 };
+      entry = { oid: this.nextOid++, object, kind, grant: randomUUID(), counts: new Map(), total: 0 };
       this.byOid.set(entry.oid, entry);
       this.byObject.set(object, entry);
     }

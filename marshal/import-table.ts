@@ -37,7 +37,7 @@ export class ImportTable {
   constructor(private readonly options: ImportTableOptions) {}
 
   /** The proxy for object `oid` of `apt`, received from `peer` (with `loan` when `peer` is not the exporter). */
-  importRef(apt: number, oid: number, kind: RefKindCode, loan: number, peer: number): object {
+  importRef(apt: number, oid: number, kind: RefKindCode, loan: number, peer: number, grant: string | 0): object {
     if (loan === 0 && apt !== peer) throw new ProtocolError(`[protocol] ${this.options.label(peer)} sent a reference to an object of ${this.options.label(apt)} without a loan`);
     const existing = this.liveProxy(apt, oid);
     if (existing) {
@@ -47,7 +47,7 @@ export class ImportTable {
       return existing;
     }
     const state: RemoteState = {
-      apartment: apt, oid, kind, refs: 1, loansOut: 0, released: false, disconnected: undefined, methods: undefined, host: this.options.host,
+      apartment: apt, oid, kind, grant, refs: 1, loansOut: 0, released: false, disconnected: undefined, methods: undefined, host: this.options.host,
     };
     const proxy = createProxy(state);
     let table = this.proxies.get(apt);
@@ -58,7 +58,7 @@ export class ImportTable {
       // Take our own reference from the exporter, then give the lender its loan back. Our later
       // Release travels on the same channel as this AddRef, so it can never overtake it.
       const lender = this.options.channelTo(peer);
-      this.options.channelTo(apt).addRef(oid, 1).then(
+      this.options.channelTo(apt).addRef(oid, 1, grant).then(
         () => lender.post([Op.LoanReturn, loan]),
         (err: unknown) => {
           state.disconnected = this.laterCallsError(apt, err instanceof Error ? err : new DisconnectedError(String(err)));
@@ -71,14 +71,14 @@ export class ImportTable {
   }
 
   /** Pass a proxy on to `peer`: as is to its exporter, or with a loan of one of our references to a third party. */
-  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number] {
+  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number, string | 0] {
     if (state.released) throw new DisconnectedError(`[released] a released proxy cannot be passed to another apartment; pass a live reference`, { code: 'CO_E_OBJNOTCONNECTED' });
     if (state.disconnected) throw state.disconnected;
-    if (state.apartment === peer) return [state.apartment, state.oid, state.kind, 0];
+    if (state.apartment === peer) return [state.apartment, state.oid, state.kind, 0, 0];
     const loan = this.nextLoan++;
     this.loans.set(loan, { state, borrower: peer });
     state.loansOut++;
-    return [state.apartment, state.oid, state.kind, loan];
+    return [state.apartment, state.oid, state.kind, loan, state.grant];
   }
 
   /** The user released the proxy (or it was collected): give back every reference it holds. */

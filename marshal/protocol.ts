@@ -47,10 +47,13 @@ export type PathStep = string | number;
 
 /**
  * An object reference that crossed the wire (COM's OBJREF): where in the value it sits, which
- * apartment exports it, its object id there, what kind of proxy to make, and the loan id when the
- * sender is not the exporter (third-party hand-off; 0 when the sender exports it).
+ * apartment exports it, its object id there, what kind of proxy to make, the loan id when the
+ * sender is not the exporter (third-party hand-off; 0 when the sender exports it), and the
+ * object's grant: an unguessable string its exporter made for it, which a third party shows in its
+ * AddRef to prove it was handed the object (0 when the reference goes back to its exporter, and
+ * for by-value references).
  */
-export type WireRef = [path: PathStep[], apartment: number, oid: number, kind: RefKindCode, loan: number];
+export type WireRef = [path: PathStep[], apartment: number, oid: number, kind: RefKindCode, loan: number, grant: string | 0];
 
 /** The references found in a value, or 0 when it holds none (the common, cheap case). */
 export type WireRefs = WireRef[] | 0;
@@ -85,8 +88,11 @@ export type CallMessage = [
 /** The caller gave up on call `callId`; the callee should stop or skip it. */
 export type CancelMessage = [op: typeof Op.Cancel, callId: number];
 
-/** Take `count` more references on `oid` for the sender; answered by Result (true) or Error. */
-export type AddRefMessage = [op: typeof Op.AddRef, callId: number, oid: number, count: number];
+/**
+ * Take `count` more references on `oid` for the sender; answered by Result (true) or Error. The
+ * sender must hold a reference already or show the object's grant (a third-party hand-off).
+ */
+export type AddRefMessage = [op: typeof Op.AddRef, callId: number, oid: number, count: number, grant: string | 0];
 
 /**
  * A one-way call to the receiver's control object (`service.method`): no reply and no deadline.

@@ -13,6 +13,8 @@ export interface RemoteState {
   readonly apartment: number;
   readonly oid: number;
   readonly kind: RefKindCode;
+  /** The exporter's grant for the object: shown by a third party this proxy is handed to. */
+  readonly grant: string | 0;
   /** References the exporter holds on this apartment's behalf through this proxy. */
   refs: number;
   /** References lent to third parties that have not yet taken their own. */

@@ -5,7 +5,6 @@
 // serve a call). The engine lives in one apartment; callers elsewhere hold proxies.
 import vm from 'node:vm';
 import { MessageChannel } from 'node:worker_threads';
-import type { LocalApartment } from '../../apartments/local-apartment.js';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { currentApartment, currentCall } from '../../apartments/context.js';
@@ -16,6 +15,7 @@ import type { ScriptRunOptions, ScriptState } from './script-engine-api.js';
 
 export type { ScriptRunOptions, ScriptState };
 import { compileScript, dataOf, scriptErrorOf, stackGetterOf } from './script-source.js';
+import { localApartment } from '../../apartments/local-context.js';
 
 interface CodeBlock {
   text: string;
@@ -224,7 +224,7 @@ export class ScriptEngine {
   }
 
   #interrupted(generation: number): boolean {
-    const gate = (currentApartment() as LocalApartment).scriptGate;
+    const gate = localApartment().scriptGate;
     if (!this.running || this.running.generation !== generation) return false;
     Atomics.store(gate, 0, 0);
     this.running.reject(new ScriptError('[interrupted] the script was interrupted; the engine is still usable, with its global state as it was when it stopped'));
@@ -273,7 +273,7 @@ export class ScriptEngine {
    * stop the script and nothing else of the runtime.
    */
   #run(body: () => unknown, options: ScriptRunOptions): Promise<unknown> {
-    const apt = currentApartment() as LocalApartment;
+    const apt = localApartment();
     const gate = apt.scriptGate;
     const oid = apt.endpoint.exports.oidOf(this) ?? -1;
     const outcome = new ScriptOutcome(this.membrane, options);

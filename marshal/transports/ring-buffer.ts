@@ -211,7 +211,9 @@ export class RingPair {
    * length and sequence number are then in `recordLength` / `recordSeq`.
    */
   peek(): number {
-    if (Atomics.load(this.words, this.inHead) === this.readPos) return -1;
+    const head = Atomics.load(this.words, this.inHead);
+    if (head === this.readPos) return -1;
+    this.seenHead = head;
     let at = this.readPos & this.mask;
     let length = this.readInt(at);
     if (length === WRAP_MARK) {
@@ -226,6 +228,24 @@ export class RingPair {
 
   recordLength = 0;
   recordSeq = 0;
+  private seenHead = 0;
+
+  /**
+   * Why the record last returned by peek() cannot be a record a well-behaved producer wrote, or
+   * undefined when it can be. The producer may be hostile and owns these bytes: its length must
+   * fit the ring and lie within what it published, so a bogus length is caught before anything
+   * is decoded or consumed.
+   */
+  recordProblem(payloadAt: number): string | undefined {
+    const length = this.recordLength;
+    const published = (this.seenHead - this.readPos) >>> 0;
+    if (published > this.capacity) return `the producer published ${published} bytes, more than the ring's ${this.capacity}`;
+    if (length === PORT_MARK) return published < RECORD_HEADER ? 'a port marker is truncated' : undefined;
+    if (length <= 0 || length > this.maxPayload) return `record length ${length} is outside 1..${this.maxPayload}`;
+    if (payloadAt + length > this.capacity) return `a record of ${length} bytes at byte ${payloadAt} runs past the ring's end`;
+    if (RECORD_HEADER + ((length + 7) & ~7) > published) return `a record of ${length} bytes is longer than the ${published} bytes published`;
+    return undefined;
+  }
 
   /** Release the record last returned by peek() to the producer. */
   consume(): void {

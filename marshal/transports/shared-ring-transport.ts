@@ -9,10 +9,11 @@
 // keeps running). A producer notifies only a consumer that flagged itself parked. The companion
 // port is what keeps a listening thread alive: waitAsync alone does not hold the event loop.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import type { Batch } from '../protocol.js';
 import { allocateRingMemory, checkRingMemory, ConsumerState, MAX_RING_BYTES, MIN_RING_BYTES, PORT_MARK, RingPair } from './ring-buffer.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
+import { PortQueue } from './port-queue.js';
 import { now, spinner, threadGate, type SpinningConsumer } from './thread-spinner.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
 
@@ -111,15 +112,16 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   private onClose: TransportCloseListener | undefined;
   private closed = false;
   private closeFired = false;
+  /** Why this side faulted the link (a malformed record or port item), told to the close listener. */
+  private faultCause: ProtocolError | undefined;
   private portClosed = false;
   private keepAlive = true;
   private draining = false;
   /** Next sequence number this side sends / expects to deliver. */
   private sendSeq = 0;
   private expected = 0;
-  /** Port items received but not yet due, in sequence order: [seq, batch] pairs. */
-  private portQueue: [number, unknown][] = [];
-  private portHead = 0;
+  /** Port items received but not yet due, in sequence order. */
+  private readonly portQueue = new PortQueue();
   /** While parked: the park generation, so a stale waitAsync wake-up is ignored. */
   private parked = false;
   private parkGeneration = 0;
@@ -155,7 +157,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   /** A snapshot of this side's counters (SharedRingStats); read-only, for diagnostics and specs. */
   get stats(): SharedRingStats {
     const { spins, parks, portSends, unmarkedPortSends } = this;
-    return { spins, parks, portSends, unmarkedPortSends, queuedPortItems: this.portQueue.length - this.portHead };
+    return { spins, parks, portSends, unmarkedPortSends, queuedPortItems: this.portQueue.size };
   }
 
   send(batch: Batch, transfer?: readonly Transferable[]): void {
@@ -210,7 +212,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
 
   /** Input is due: the next ring record exists, or the next port item is queued. */
   hasWork(): boolean {
-    return this.ring.hasInput() || (this.portHead < this.portQueue.length && this.portQueue[this.portHead]![0] === this.expected);
+    return this.ring.hasInput() || this.portQueue.isDue(this.expected);
   }
 
   /** Deliver every item that is due, in sequence order, then spin or park. Re-entrant calls return. */
@@ -220,9 +222,8 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     let blockedOnPort = false;
     try {
       while (!this.closed) {
-        if (this.portHead < this.portQueue.length && this.portQueue[this.portHead]![0] === this.expected) {
-          const batch = this.portQueue[this.portHead++]![1];
-          this.compactPortQueue();
+        if (this.portQueue.isDue(this.expected)) {
+          const batch = this.portQueue.take();
           this.expected = (this.expected + 1) | 0;
           this.deliver(batch);
           continue;
@@ -230,6 +231,8 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
         const at = this.ring.peek();
         if (at < 0) break;
         const seq = this.ring.recordSeq;
+        const problem = this.ring.recordProblem(at);
+        if (problem) return this.fault(`[shared-ring] a malformed record arrived (${problem}); the link was faulted`);
         if (this.ring.recordLength === PORT_MARK && ((seq - this.expected) | 0) < 0) {
           this.ring.consume();
           continue;
@@ -240,7 +243,12 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
           blockedOnPort = true;
           break;
         }
-        const batch = this.decoder.decode(at);
+        let batch: unknown;
+        try {
+          batch = this.decoder.decode(at, this.ring.recordLength);
+        } catch (err) {
+          return this.fault((err as Error).message);
+        }
         this.ring.consume();
         this.expected = (this.expected + 1) | 0;
         this.deliver(batch);
@@ -275,24 +283,19 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   }
 
   private readonly onPortMessage = (data: unknown): void => {
+    if (this.closed) return;
     if (!Array.isArray(data) || typeof data[0] !== 'number') {
       // Not framed by a SharedRingTransport: hand it on raw so the channel reports it.
       this.deliver(data);
       return;
     }
-    this.portQueue.push(data as [number, unknown]);
+    const refused = this.portQueue.add(data[0], data[1], this.expected);
+    if (refused) return this.fault(`[shared-ring] ${refused}`);
     if (!this.draining) {
       this.unpark();
       this.drain();
     }
   };
-
-  private compactPortQueue(): void {
-    if (this.portHead === this.portQueue.length) {
-      this.portQueue = [];
-      this.portHead = 0;
-    }
-  }
 
   /**
    * Park in Atomics.waitAsync: flag parked, re-check, then wait (ThreadSpinner and drain only).
@@ -384,6 +387,14 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   private fireClose(): void {
     if (this.closeFired || !this.onClose) return;
     this.closeFired = true;
-    this.onClose();
+    this.onClose(this.faultCause);
+  }
+
+  /** The peer sent what no well-behaved transport sends: close the link, tell the listener why. */
+  private fault(message: string): void {
+    if (this.closed) return;
+    this.faultCause = new ProtocolError(message);
+    this.portQueue.clear();
+    this.close();
   }
 }

@@ -33,12 +33,20 @@ const SHORT_STRING = 24;
 /** Objects tracked by linear search up to this count, then by a Set (identity check). */
 const LINEAR_SEEN = 16;
 
+/**
+ * Deepest nesting of arrays and objects the ring carries. The encoder refuses deeper values (they
+ * go over the port, where structured clone applies), so a deeper record is never honest: the
+ * decoder refuses it instead of recursing until its thread's stack overflows.
+ */
+export const MAX_WIRE_DEPTH = 64;
+
 /** Encodes values into a growable private buffer. One per thread; not re-entrant. */
 export class WireEncoder {
   private buf: Buffer = Buffer.allocUnsafeSlow(4096);
   private view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
   private pos = 0;
   private limit = 0;
+  private depth = 0;
   private readonly seen: object[] = [];
   private seenSet: Set<object> | undefined;
 
@@ -51,6 +59,7 @@ export class WireEncoder {
   encode(value: unknown, limit: number): number {
     this.pos = 0;
     this.limit = limit;
+    this.depth = 0;
     this.seen.length = 0;
     this.seenSet = undefined;
     try {
@@ -168,6 +177,12 @@ export class WireEncoder {
   }
 
   private object(o: object): void {
+    if (++this.depth > MAX_WIRE_DEPTH) throw REFUSED;
+    this.container(o);
+    this.depth--;
+  }
+
+  private container(o: object): void {
     const proto = Object.getPrototypeOf(o);
     if (proto === Array.prototype) {
       if (types.isProxy(o)) throw REFUSED;
@@ -196,34 +211,65 @@ export class WireEncoder {
   }
 }
 
-/** Decodes values written by WireEncoder out of a (shared) byte array. Not re-entrant. */
+/**
+ * Decodes values written by WireEncoder out of a (shared) byte array. The bytes come from a peer
+ * that may be hostile and may change them while they are read: every read is checked against the
+ * record's end, every count against the bytes left, and nesting against MAX_WIRE_DEPTH, so a bad
+ * record throws ProtocolError (the transport then faults that link) and allocates no more than
+ * the record's size. Not re-entrant.
+ */
 export class WireDecoder {
   private readonly view: DataView;
   private readonly text: Buffer;
   private pos = 0;
+  private end = 0;
+  private depth = 0;
 
   constructor(private readonly u8: Uint8Array) {
     this.view = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
     this.text = Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
   }
 
-  /** Decode the value encoded at `offset`. */
-  decode(offset: number): unknown {
+  /** Decode the value encoded in `length` bytes at `offset`; ProtocolError when they are not one well-formed value. */
+  decode(offset: number, length: number): unknown {
+    if (!(offset >= 0 && length > 0 && offset + length <= this.u8.length)) {
+      throw malformedRecord(`a record of ${length} bytes at byte ${offset} does not fit the ring`);
+    }
     this.pos = offset;
-    return this.value();
+    this.end = offset + length;
+    this.depth = 0;
+    const v = this.value();
+    if (this.pos > this.end) throw malformedRecord('its value runs past the record');
+    return v;
+  }
+
+  /** Fail unless `n` more bytes lie inside the record. */
+  private need(n: number): void {
+    if (n > this.end - this.pos) throw malformedRecord(`it is truncated (${n} bytes needed at byte ${this.pos}, the record ends at ${this.end})`);
+  }
+
+  private count(): number {
+    this.need(4);
+    const n = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return n;
   }
 
   private value(): unknown {
+    this.need(1);
     const t = this.u8[this.pos++];
     switch (t) {
       case T_UINT8:
+        this.need(1);
         return this.u8[this.pos++];
       case T_INT32: {
+        this.need(4);
         const v = this.view.getInt32(this.pos, true);
         this.pos += 4;
         return v;
       }
       case T_FLOAT64: {
+        this.need(8);
         const v = this.view.getFloat64(this.pos, true);
         this.pos += 8;
         return v;
@@ -232,9 +278,9 @@ export class WireDecoder {
       case T_UTF16:
         return this.stringBody(t);
       case T_ARRAY:
-        return this.array();
+        return this.nested(() => this.array());
       case T_OBJECT:
-        return this.object();
+        return this.nested(() => this.object());
       case T_UNDEFINED:
         return undefined;
       case T_NULL:
@@ -245,26 +291,37 @@ export class WireDecoder {
         return true;
       case T_BIGINT: {
         const hex = this.string();
+        if (!/^-?[0-9a-f]+$/.test(hex)) throw malformedRecord('a bigint is not hexadecimal digits');
         return hex.charCodeAt(0) === 45 ? -BigInt('0x' + hex.slice(1)) : BigInt('0x' + hex);
       }
       default:
-        throw new ProtocolError(`[shared-ring] unknown value tag ${t} at byte ${this.pos - 1}; the ring's memory was overwritten or the peer runs another version`);
+        throw malformedRecord(`unknown value tag ${t} at byte ${this.pos - 1}`);
     }
   }
 
+  private nested<T>(read: () => T): T {
+    if (++this.depth > MAX_WIRE_DEPTH) throw malformedRecord(`it nests deeper than ${MAX_WIRE_DEPTH} levels`);
+    const v = read();
+    this.depth--;
+    return v;
+  }
+
   private string(): string {
+    this.need(1);
     const t = this.u8[this.pos++]!;
+    if (t !== T_LATIN1 && t !== T_UTF16) throw malformedRecord(`a string was expected at byte ${this.pos - 1}, found tag ${t}`);
     return this.stringBody(t);
   }
 
   private stringBody(t: number): string {
-    const n = this.view.getUint32(this.pos, true);
-    this.pos += 4;
+    const n = this.count();
     const start = this.pos;
     if (t === T_UTF16) {
+      this.need(2 * n);
       this.pos += 2 * n;
       return this.text.toString('utf16le', start, this.pos);
     }
+    this.need(n);
     this.pos += n;
     if (n > SHORT_STRING) return this.text.toString('latin1', start, this.pos);
     const u8 = this.u8;
@@ -274,11 +331,13 @@ export class WireDecoder {
   }
 
   private array(): unknown[] {
-    const n = this.view.getUint32(this.pos, true);
-    this.pos += 4;
+    const n = this.count();
+    // Every element takes at least one byte: a count beyond the bytes left is a lie.
+    this.need(n);
     // Built by push so a hole-free array stays packed; a hole is made by growing the length.
     const a: unknown[] = [];
     for (let i = 0; i < n; i++) {
+      this.need(1);
       if (this.u8[this.pos] === T_HOLE) {
         this.pos++;
         a.length = i + 1;
@@ -288,8 +347,9 @@ export class WireDecoder {
   }
 
   private object(): Record<string, unknown> {
-    const n = this.view.getUint32(this.pos, true);
-    this.pos += 4;
+    const n = this.count();
+    // Every entry takes at least six bytes (a key's tag and length, a value's tag).
+    this.need(n * 6);
     const o: Record<string, unknown> = {};
     for (let i = 0; i < n; i++) {
       const k = this.string();
@@ -300,4 +360,8 @@ export class WireDecoder {
     }
     return o;
   }
+}
+
+function malformedRecord(why: string): ProtocolError {
+  return new ProtocolError(`[shared-ring] a malformed record arrived (${why}); the link was faulted — the ring's memory was overwritten or the peer runs another version`);
 }

@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import type { Remote, Runtime } from '../../lib/index.js';
+import { RuntimeService } from '../../apartments/engine-services.js';
+import { localApartment } from '../../apartments/local-context.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { ControlProber } from '../fixtures/control-prober.js';
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
@@ -27,9 +29,8 @@ describe('apartments/control-plane: each control method says which roles may cal
 
   it('refuses a worker-only method called on the main apartment by the main apartment itself', async () => {
     const { rt } = await startRuntime();
-    const main = rt.main as unknown as { controlOf(peer: number, service: { name: string; oneWay: readonly string[] }): Record<string, (...a: unknown[]) => Promise<unknown>> };
-    const runtime = main.controlOf(0, { name: 'runtime', oneWay: [] });
-    const err = await runtime['place']!('Calc', 'external', undefined).catch((e: unknown) => e);
+    expect(rt.main.id).to.equal(0);
+    const err = await localApartment().controlOf(0, RuntimeService).place('Calc', 'external', undefined).catch((e: unknown) => e);
     expect(err).to.have.property('code', 'E_ACCESSDENIED');
   });
 });

@@ -9,8 +9,8 @@ type Probe = {
   run(): Promise<string[]>;
   token(kind: string): Promise<MarshalToken>;
   use(t: MarshalToken): Promise<string>;
-  fromGit(c: number): Promise<string>;
-  revokeGit(c: number): Promise<void>;
+  fromGit(c: string): Promise<string>;
+  revokeGit(c: string): Promise<void>;
   revoke(t: MarshalToken): Promise<void>;
 };
 

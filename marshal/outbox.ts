@@ -1,0 +1,76 @@
+// What one channel has queued to send: everything queued in one turn leaves as one transport send
+// (a batch), or sooner once the batch is full. A batch that fails to clone is sent message by
+// message so only the messages that cannot go fail. Owner apartment only.
+import type { Batch, Message } from './protocol.js';
+import type { Transferable, Transport } from './transport.js';
+
+/**
+ * A batch is sent as soon as it holds this many messages, without waiting for the end of the
+ * turn, so the peer starts on the first calls while this side is still producing the rest (one
+ * giant batch per turn makes the two threads take turns instead of overlapping).
+ */
+const MAX_BATCH = 32;
+
+/** Messages queued for one peer, with what each one moves. */
+export class Outbox {
+  private messages: Message[] = [];
+  private transfers: (Transferable[] | undefined)[] | undefined;
+  private flushQueued = false;
+  private transport: Transport | undefined;
+
+  /** `undeliverable` is told of each message that could not be sent, with why. */
+  constructor(private readonly undeliverable: (msg: Message, err: unknown) => void) {}
+
+  get size(): number {
+    return this.messages.length;
+  }
+
+  /** Send through `transport` from now on (what was queued goes at the next flush). */
+  attach(transport: Transport): void {
+    this.transport = transport;
+  }
+
+  /** Take everything queued, leaving the outbox empty (to queue it again, message by message). */
+  drain(): { messages: Message[]; transfers: (Transferable[] | undefined)[] | undefined } {
+    const taken = { messages: this.messages, transfers: this.transfers };
+    this.messages = [];
+    this.transfers = undefined;
+    return taken;
+  }
+
+  queue(msg: Message, transfer: Transferable[] | undefined = undefined): void {
+    if (transfer && transfer.length > 0) (this.transfers ??= [])[this.messages.length] = transfer;
+    this.messages.push(msg);
+    if (this.messages.length >= MAX_BATCH && this.transport) {
+      this.flush();
+      return;
+    }
+    if (!this.flushQueued && this.transport) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
+  }
+
+  readonly flush = (): void => {
+    this.flushQueued = false;
+    if (!this.transport || this.messages.length === 0) return;
+    const { messages: batch, transfers } = this.drain();
+    try {
+      this.transport.send(batch, transfers ? transfers.flat() as Transferable[] : undefined);
+    } catch (err) {
+      this.resendOneByOne(batch, transfers, err);
+    }
+  };
+
+  /** A batch failed to clone: send its messages one by one and fail only the ones that cannot go. */
+  private resendOneByOne(batch: Batch, transfers: (Transferable[] | undefined)[] | undefined, batchError: unknown): void {
+    for (let i = 0; i < batch.length; i++) {
+      const msg = batch[i]!;
+      try {
+        this.transport!.send([msg], transfers?.[i]);
+      } catch (err) {
+        this.undeliverable(msg, err ?? batchError);
+      }
+    }
+  }
+}
