@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { ClassDescriptor } from './class-table.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { checkReentrancy, workerExecArgv, type ApartmentOptions } from './apartment-options.js';
+import { resolveCallLimits } from './call-limits.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import { releaseAwakePlace } from '../marshal/thread-spinner.js';
@@ -60,13 +61,14 @@ export function launchApartment(request: LaunchRequest): Launched {
     throw new InvalidArgumentError(`[idle-timeout] idleTimeoutMs must be a number of milliseconds ≥ 0; got ${String(idle)}`, { parameter: 'idleTimeoutMs' });
   }
   const reentrancy = checkReentrancy(options.reentrancy ?? defaults.reentrancy);
+  const callLimits = resolveCallLimits(options.callLimits);
   const asyncCausality = options.asyncCausality !== false;
   const scriptGate = new SharedArrayBuffer(8);
   const awakeFlag = new SharedArrayBuffer(4);
   const link = createLink(kind);
   const boot: WorkerBoot = {
     id, name, kind: request.role, pool: request.pool, scriptGate, awakeFlag, asyncCausality, link: link.far, transport: kind,
-    classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: `apartment '${name}' (${id})` }, reentrancy, retry: defaults.retry, hooks: request.hooks,
+    classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: `apartment '${name}' (${id})` }, reentrancy, retry: defaults.retry, hooks: request.hooks, callLimits,
   };
   const worker = new Worker(request.entry, {
     workerData: boot,

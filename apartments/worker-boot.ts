@@ -3,6 +3,7 @@ import type { ClassDescriptor } from './class-table.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Reentrancy } from './admission.js';
 import type { HooksRegistration } from './apartment-hooks.js';
+import type { CallLimits } from './call-limits.js';
 import type { LinkEnd, LinkKind } from './links.js';
 
 /** Start-up facts for a worker apartment; immutable after the worker starts. */
@@ -27,6 +28,8 @@ export interface WorkerBoot {
   readonly defaultTimeoutMs: number;
   readonly reentrancy: Reentrancy;
   readonly retry: RetryPolicy | undefined;
+  /** Queue limits and overrun policy of calls into this apartment. */
+  readonly callLimits: CallLimits;
   /** Hooks modules registered so far: attached before the apartment says Ready. */
   readonly hooks: readonly HooksRegistration[];
   /** Human labels of the apartments that exist, for error messages. */

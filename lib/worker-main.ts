@@ -21,8 +21,13 @@ import { installWorkerFeatures } from './worker-features.js';
 const boot = workerData as WorkerBoot;
 setAsyncCallTracking(boot.asyncCausality);
 shareAwakeFlag(boot.awakeFlag);
-/** How long to wait for the runtime's word on a peer whose link closed before deciding alone. */
-const PEER_GONE_GRACE_MS = 250;
+/**
+ * How long to wait for the runtime's word on a peer whose link closed before deciding alone. The
+ * runtime tells every apartment as soon as it sees the thread exit, so this is only a backstop; on
+ * a loaded machine that word can take far longer than a few hundred ms, and deciding alone then
+ * turns a fault into a plain disconnect for the calls in flight.
+ */
+const PEER_GONE_GRACE_MS = 10_000;
 const labels = new Map<number, string>(Object.entries(boot.labels).map(([k, v]) => [Number(k), v]));
 const label = (id: number): string => labels.get(id) ?? `apartment ${id}`;
 const pool = new Set(boot.pool);
@@ -36,6 +41,11 @@ const apartment: LocalApartment = new LocalApartment({
   defaultTimeoutMs: boot.defaultTimeoutMs,
   reentrancy: boot.reentrancy,
   retry: boot.retry,
+  callLimits: boot.callLimits,
+  // An uncaught error ends the thread the way any fault does: in-flight calls fail, a fault event fires.
+  fault: (error) => setImmediate(() => {
+    throw error;
+  }),
   classes: boot.classes,
   roleOf: (id) => (id === 0 ? 'main' : pool.has(id) ? 'pool' : 'worker'),
   waits: {

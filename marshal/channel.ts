@@ -4,7 +4,7 @@
 // handler in one exhaustive switch. Owner apartment only.
 import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
 import type { CallOptions } from './call-options.js';
-import { decodeError, encodeError, isWireError } from './error-codec.js';
+import { decodeError, describeThrown, encodeError, isWireError } from './error-codec.js';
 import { findUncloneable, formatPath, type Encoded } from './codec.js';
 import { Op, PROTOCOL_VERSION } from './protocol.js';
 import type {
@@ -40,7 +40,13 @@ interface PendingCall {
   method: string;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Past its deadline and cancelled: waiting (until the new deadline) for the callee to say whether it had started. */
+  expired?: boolean;
+  timeoutMs: number;
 }
+
+/** How long a timed-out call waits at most for the callee's answer to its cancel (capped by its own timeout). */
+const CANCEL_ANSWER_MS = 1_000;
 
 const KNOWN_OPS = new Set<number>(Object.values(Op));
 /**
@@ -105,7 +111,7 @@ export class Channel {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     const deadline = performance.now() + timeoutMs;
     return new Promise((resolve, reject) => {
-      const entry: PendingCall = { resolve, reject, deadline, method: typeof method === 'number' ? `#${method}` : method, signal, onAbort: undefined };
+      const entry: PendingCall = { resolve, reject, deadline, method: typeof method === 'number' ? `#${method}` : method, signal, onAbort: undefined, timeoutMs };
       this.pending.set(id, entry);
       if (this.pending.size === 1) this.handler.busyChanged(this, true);
       if (signal) {
@@ -117,15 +123,17 @@ export class Channel {
     });
   }
 
-  /** Ask the peer for `count` more references on `oid`; resolves when it has taken them. */
+  /**
+   * Ask the peer for `count` more references on `oid`; resolves when it has taken them. No
+   * deadline: giving up while the AddRef may still be served would leak the count it takes (or
+   * leave the proxy waiting on it unusable); it settles with the answer or when the link closes.
+   */
   addRef(oid: number, count: number): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextCallId++;
-    const deadline = performance.now() + this.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, deadline, method: '(addref)', signal: undefined, onAbort: undefined });
+      this.pending.set(id, { resolve, reject, deadline: Infinity, method: '(addref)', signal: undefined, onAbort: undefined, timeoutMs: Infinity });
       if (this.pending.size === 1) this.handler.busyChanged(this, true);
-      if (deadline < this.timerAt) this.armTimer(deadline);
       this.queue([Op.AddRef, id, oid, count]);
     });
   }
@@ -242,7 +250,7 @@ export class Channel {
       try {
         this.dispatch(data[i]);
       } catch (err) {
-        this.handler.warn(`[channel] handler failed on a message from ${this.peerLabel}: ${(err as Error)?.stack ?? String(err)}`);
+        this.handler.warn(`[channel] handler failed on a message from ${this.peerLabel}: ${err instanceof Error && typeof err.stack === 'string' ? err.stack : describeThrown(err)}`);
       }
     }
   };
@@ -310,9 +318,13 @@ export class Channel {
 
   private settleResult(callId: number, value: unknown, refs: WireRefs): void {
     const entry = this.pending.get(callId);
-    if (!entry) {
+    if (!entry || entry.expired) {
       // A late answer to a call that already timed out or was cancelled: give back what it carried.
       this.handler.discardIncoming(this, refs);
+      if (entry) {
+        this.forget(callId);
+        this.settle(entry, false, this.timeoutError(entry, true, 'it finished after its deadline and its result was dropped'));
+      }
       return;
     }
     this.forget(callId);
@@ -330,7 +342,20 @@ export class Channel {
     const entry = this.pending.get(callId);
     if (!entry) return;
     this.forget(callId);
+    if (entry.expired) {
+      // The callee's answer to the cancel of a call past its deadline (or the call's own late failure).
+      const state = error instanceof CallCanceledError ? (error as { callState?: unknown }).callState : 'failed';
+      if (state === 'running') this.settle(entry, false, this.timeoutError(entry, true, 'it had started, and its currentCall().signal was aborted'));
+      else if (state === 'queued') this.settle(entry, false, this.timeoutError(entry, false, 'it had not started (it waited for its turn on a busy object) and never will'));
+      else if (state === 'failed') this.settle(entry, false, this.timeoutError(entry, true, 'it failed after its deadline', error));
+      else this.settle(entry, false, this.timeoutError(entry, undefined, 'it was no longer known to the callee'));
+      return;
+    }
     this.settle(entry, false, error);
+  }
+
+  private timeoutError(entry: PendingCall, started: boolean | undefined, why: string, cause?: unknown): CallTimeoutError {
+    return new CallTimeoutError(`[timeout] call '${entry.method}' to ${this.peerLabel} did not finish within ${entry.timeoutMs} ms: ${why}; raise timeoutMs (runtime, apartment or callOptions) or look for a hung or deadlocked callee`, { started, cause });
   }
 
   private settle(entry: PendingCall, ok: boolean, value: unknown): void {
@@ -378,11 +403,17 @@ export class Channel {
     const now = performance.now();
     let next = Infinity;
     for (const [id, entry] of this.pending) {
-      if (entry.deadline <= now) {
-        this.forget(id);
-        this.settle(entry, false, new CallTimeoutError(`[timeout] call '${entry.method}' to ${this.peerLabel} did not finish before its deadline; raise timeoutMs (runtime, apartment or callOptions) or look for a hung or deadlocked callee`));
+      if (entry.deadline <= now && !entry.expired) {
+        // Cancel it and give the callee a moment to say whether it had started (it answers every Cancel).
+        entry.expired = true;
+        entry.deadline = now + Math.min(entry.timeoutMs, CANCEL_ANSWER_MS);
         this.post([Op.Cancel, id]);
-      } else if (entry.deadline < next) next = entry.deadline;
+      } else if (entry.deadline <= now) {
+        this.forget(id);
+        this.settle(entry, false, this.timeoutError(entry, undefined, 'the callee did not say whether it had started (its thread did not answer: busy or hung)'));
+        continue;
+      }
+      if (entry.deadline < next) next = entry.deadline;
     }
     if (next !== Infinity) this.armTimer(next);
   };
