@@ -2,7 +2,8 @@
 // has in flight to the peer (ids never reused, deadlines, cancellation), batches everything sent in
 // one turn into one transport send, and validates every incoming message before handing it to the
 // handler in one exhaustive switch. Owner apartment only.
-import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
+import { CallCanceledError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
+import { CANCEL_ANSWER_MS, timeoutFromAnswer, type PendingCall, timeoutLateResult, timeoutUnanswered } from './call-timeout.js';
 import type { CallOptions } from './call-options.js';
 import { decodeError, describeThrown, encodeError, isWireError } from './error-codec.js';
 import { findUncloneable, formatPath, type Encoded } from './codec.js';
@@ -32,21 +33,6 @@ export interface ChannelHandler {
   /** This side started (true) or stopped (false) waiting for replies: the runtime refs the thread only while busy. */
   busyChanged(channel: Channel, busy: boolean): void;
 }
-
-interface PendingCall {
-  resolve: (value: unknown) => void;
-  reject: (reason: unknown) => void;
-  deadline: number;
-  method: string;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-  /** Past its deadline and cancelled: waiting (until the new deadline) for the callee to say whether it had started. */
-  expired?: boolean;
-  timeoutMs: number;
-}
-
-/** How long a timed-out call waits at most for the callee's answer to its cancel (capped by its own timeout). */
-const CANCEL_ANSWER_MS = 1_000;
 
 const KNOWN_OPS = new Set<number>(Object.values(Op));
 /**
@@ -123,11 +109,8 @@ export class Channel {
     });
   }
 
-  /**
-   * Ask the peer for `count` more references on `oid`; resolves when it has taken them. No
-   * deadline: giving up while the AddRef may still be served would leak the count it takes (or
-   * leave the proxy waiting on it unusable); it settles with the answer or when the link closes.
-   */
+  /** Ask the peer for `count` more references on `oid`; resolves when it has taken them. No deadline:
+   * giving up while it may still be served would leak its count; it settles with the answer or a close. */
   addRef(oid: number, count: number): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextCallId++;
@@ -321,10 +304,7 @@ export class Channel {
     if (!entry || entry.expired) {
       // A late answer to a call that already timed out or was cancelled: give back what it carried.
       this.handler.discardIncoming(this, refs);
-      if (entry) {
-        this.forget(callId);
-        this.settle(entry, false, this.timeoutError(entry, true, 'it finished after its deadline and its result was dropped'));
-      }
+      if (entry) { this.forget(callId); this.settle(entry, false, timeoutLateResult(entry, this.peerLabel)); }
       return;
     }
     this.forget(callId);
@@ -342,20 +322,8 @@ export class Channel {
     const entry = this.pending.get(callId);
     if (!entry) return;
     this.forget(callId);
-    if (entry.expired) {
-      // The callee's answer to the cancel of a call past its deadline (or the call's own late failure).
-      const state = error instanceof CallCanceledError ? (error as { callState?: unknown }).callState : 'failed';
-      if (state === 'running') this.settle(entry, false, this.timeoutError(entry, true, 'it had started, and its currentCall().signal was aborted'));
-      else if (state === 'queued') this.settle(entry, false, this.timeoutError(entry, false, 'it had not started (it waited for its turn on a busy object) and never will'));
-      else if (state === 'failed') this.settle(entry, false, this.timeoutError(entry, true, 'it failed after its deadline', error));
-      else this.settle(entry, false, this.timeoutError(entry, undefined, 'it was no longer known to the callee'));
-      return;
-    }
-    this.settle(entry, false, error);
-  }
-
-  private timeoutError(entry: PendingCall, started: boolean | undefined, why: string, cause?: unknown): CallTimeoutError {
-    return new CallTimeoutError(`[timeout] call '${entry.method}' to ${this.peerLabel} did not finish within ${entry.timeoutMs} ms: ${why}; raise timeoutMs (runtime, apartment or callOptions) or look for a hung or deadlocked callee`, { started, cause });
+    // Past its deadline, the callee's answer to the cancel (or the call's own late failure) says whether it started.
+    this.settle(entry, false, entry.expired ? timeoutFromAnswer(entry, this.peerLabel, error) : error);
   }
 
   private settle(entry: PendingCall, ok: boolean, value: unknown): void {
@@ -410,7 +378,7 @@ export class Channel {
         this.post([Op.Cancel, id]);
       } else if (entry.deadline <= now) {
         this.forget(id);
-        this.settle(entry, false, this.timeoutError(entry, undefined, 'the callee did not say whether it had started (its thread did not answer: busy or hung)'));
+        this.settle(entry, false, timeoutUnanswered(entry, this.peerLabel));
         continue;
       }
       if (entry.deadline < next) next = entry.deadline;
