@@ -242,6 +242,11 @@ export class Dispatcher implements CallDispatcher {
     this.calls.delete(channel);
   }
 
+  /** Forget the calls that apartment `peer` made here (it is gone). */
+  forgetPeer(peer: number): void {
+    for (const channel of [...this.calls.keys()]) if (channel.peer === peer) this.calls.delete(channel);
+  }
+
   /** Ask the contract of the target's class (if it has admit()); a refusal answers the call here. */
   private contractAdmits(endpoint: Endpoint, channel: Channel, msg: CallMessage, target: object): boolean {
     const loaded = this.options.classOf?.(target);

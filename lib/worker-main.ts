@@ -105,7 +105,8 @@ const apartment: LocalApartment = new LocalApartment({
           process.exit(0);
         }
         apartment.endpoint.peerGone(msg[1], decodeError(msg[2]));
-        apartment.dispatcher.forget(channel);
+        // The calls it made here are gone with it (not those of the channel this news came on: the main apartment's).
+        apartment.dispatcher.forgetPeer(msg[1]);
         return;
       case Op.Ready:
         return;

@@ -3,8 +3,12 @@
 // this file turns that answer (or its absence, or a late result) into the CallTimeoutError.
 import { CallCanceledError, CallTimeoutError } from './errors.js';
 
-/** How long a timed-out call waits at most for the callee's answer to its cancel (capped by its own timeout). */
-export const CANCEL_ANSWER_MS = 1_000;
+/**
+ * How long a timed-out call waits at most for the callee's answer to its cancel. Not scaled down
+ * with a short timeout: a live thread on a loaded machine may take a while to answer, and without
+ * the answer the error cannot say whether the call started.
+ */
+export const CANCEL_ANSWER_MS = 2_000;
 
 /** The timed-out call, as the error names it. */
 export interface TimedOutCall {

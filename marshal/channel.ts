@@ -374,7 +374,7 @@ export class Channel {
       if (entry.deadline <= now && !entry.expired) {
         // Cancel it and give the callee a moment to say whether it had started (it answers every Cancel).
         entry.expired = true;
-        entry.deadline = now + Math.min(entry.timeoutMs, CANCEL_ANSWER_MS);
+        entry.deadline = now + CANCEL_ANSWER_MS;
         this.post([Op.Cancel, id]);
       } else if (entry.deadline <= now) {
         this.forget(id);

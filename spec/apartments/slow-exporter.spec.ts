@@ -28,7 +28,10 @@ describe('apartments/slow-exporter: a reference hand-off survives an exporter bu
     expect(late).to.be.instanceOf(CallTimeoutError);
     Atomics.store(flag, 0, 1);
     await spinning;
-    expect(await holder.callKept(0, 'sum', 2, 3)).to.equal(5);
+    // The receiver's own short deadline still applies to this call, so a loaded machine may need a retry.
+    await eventually(async () => {
+      expect(await holder.callKept(0, 'sum', 2, 3)).to.equal(5);
+    }, 120_000);
     expect(await holder.releaseAll()).to.equal(1);
     release(calc);
     release(crasher);
