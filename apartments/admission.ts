@@ -130,6 +130,11 @@ export class Admission {
     return this.queuedById.size;
   }
 
+  /** Calls waiting for their turn on `target`. */
+  queuedOn(target: object): number {
+    return this.turns.get(target)?.queue.length ?? 0;
+  }
+
   /** Chains running here, not counting `except` (the caller asking). */
   runningChains(except: number): number {
     return this.running.size - (this.running.has(except) ? 1 : 0);

@@ -5,6 +5,7 @@
 import type { ClassDescriptor } from './class-table.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { checkReentrancy, type ApartmentOptions } from './apartment-options.js';
+import { resolveCallLimits } from './call-limits.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import type { Transport } from '../marshal/transport.js';
@@ -59,12 +60,13 @@ export function launchApartment(request: LaunchRequest): Launched {
     throw new InvalidArgumentError(`[idle-timeout] idleTimeoutMs must be a number of milliseconds ≥ 0; got ${String(idle)}`, { parameter: 'idleTimeoutMs' });
   }
   const reentrancy = checkReentrancy(options.reentrancy ?? defaults.reentrancy);
+  const callLimits = resolveCallLimits(options.callLimits);
   const asyncCausality = options.asyncCausality !== false;
   const scriptGate = new SharedArrayBuffer(8);
   const link = kind.create();
   const boot: ApartmentBoot = {
     id, name, kind: request.role, pool: request.pool, scriptGate, asyncCausality, link: link.far, transport: kind.name, linkKinds: linkKindSources(),
-    classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: `apartment '${name}' (${id})` }, reentrancy, retry: defaults.retry, hooks: request.hooks,
+    classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: `apartment '${name}' (${id})` }, reentrancy, retry: defaults.retry, hooks: request.hooks, callLimits,
   };
   const host = request.host({ boot, transfer: link.transfer, resourceLimits: options.resourceLimits });
   const apartment = new Apartment(id, name, kind, host, request.endpoint, request.onGone, scriptGate, asyncCausality);

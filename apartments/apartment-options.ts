@@ -2,6 +2,7 @@
 // the launcher applies before the apartment's host starts.
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Reentrancy } from './admission.js';
+import type { CallLimits } from './call-limits.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 
 /** Options of createApartment(). */
@@ -27,6 +28,8 @@ export interface ApartmentOptions {
   maxRestarts?: number;
   /** Close the apartment once nothing in it has been referenced for this long (ms). */
   idleTimeoutMs?: number;
+  /** Queue limits and the overrun policy of calls into this apartment (docs/reentrancy.md). */
+  callLimits?: Partial<CallLimits>;
 }
 
 export function checkReentrancy(value: unknown): Reentrancy {

@@ -9,4 +9,8 @@ export interface ApartmentStats extends EndpointStats {
   runningCalls: number;
   /** Registered classes loaded here (a pool checkin forgets them). */
   loadedClasses: number;
+  /** Calls still running after their callers gave up, whose objects' turns were handed on (docs/reentrancy.md). */
+  wedgedCalls: number;
+  /** Calls refused with retry-later because the queue they would join was full. */
+  refusedCalls: number;
 }

@@ -2,15 +2,19 @@
 // whether it may run at all (admit()), and the message filter and call admission when it may start,
 // rebuild the arguments, invoke the member through the stub inside the call's context (so calls it
 // makes carry its causality id), and answer with the result or the error. A Cancel drops a call that
-// has not started and aborts the signal of one that has. Owner apartment only.
+// has not started and aborts the signal of one that has, and tells the caller which it was; a call
+// still running a grace period after that loses its object's turn (call-limits.ts). A call that
+// would wait behind too many others is refused with retry-later. Owner apartment only.
 import { runInCall, type CallInfo } from './context.js';
 import { admitRefusal } from './contract-admit.js';
-import { CallRejectedError, DisconnectedError } from '../marshal/errors.js';
+import { ApartmentError, CallCanceledError, CallRejectedError, DisconnectedError } from '../marshal/errors.js';
+import { describeThrown, encodeError } from '../marshal/error-codec.js';
 import type { Channel } from '../marshal/channel.js';
 import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
-import { CONTROL_OID, type CallMessage, type NotifyMessage, type WireRefs } from '../marshal/protocol.js';
+import { CONTROL_OID, Op, type CallMessage, type NotifyMessage, type WireRefs } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
-import type { Admission, MessageFilter, QueuedTicket, Turn, Untracked } from './admission.js';
+import { UNTRACKED, type Admission, type MessageFilter, type QueuedTicket, type Turn, type Untracked } from './admission.js';
+import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import type { LoadedClass } from './class-loader.js';
 import { isInputSync } from './input-sync.js';
 
@@ -20,6 +24,13 @@ class ServedCall implements CallInfo {
   private canceled = false;
   started = false;
   ticket: QueuedTicket | undefined;
+  /** What a started call holds, until it settles. */
+  turn: Turn | Untracked | undefined;
+  method = '';
+  /** Armed when the caller gave up on a running call: hands its turn on if it does not stop. */
+  overrun: NodeJS.Timeout | undefined;
+  /** Its turn was handed on while it still ran: settling it must not leave the turn again. */
+  abandoned = false;
   constructor(readonly callerApartment: number, readonly causality: number, readonly refs: WireRefs, readonly inputSync: boolean) {}
 
   get signal(): AbortSignal {
@@ -45,13 +56,44 @@ export interface DispatcherOptions {
   classOf?(target: object): LoadedClass | undefined;
   /** How to name an apartment in a refusal. */
   labelOf?(apartment: number): string;
+  /** Queue limits and overrun policy (default: DEFAULT_CALL_LIMITS). */
+  limits?: CallLimits;
+  /** Fault this apartment (the overrun policy 'fault'); absent in the main apartment, which only hands on. */
+  fault?(error: Error): void;
+}
+
+/** How a Cancel found its call, told back to the caller (as the `callState` of a CallCanceledError reply). */
+export type CancelState = 'queued' | 'running' | 'unknown';
+
+/**
+ * Answer a Cancel: the caller of a call that timed out waits for this to say whether it had
+ * started (a caller that cancelled itself has forgotten the call and ignores it).
+ */
+export function acknowledgeCancel(endpoint: Endpoint, channel: Channel, callId: number, state: CancelState): void {
+  const ack = Object.assign(new CallCanceledError(`[canceled] the call was cancelled by its caller while ${state === 'queued' ? 'waiting for its turn' : state === 'running' ? 'running' : 'not known here'}`), { callState: state });
+  channel.post([Op.Error, callId, encodeError(ack, endpoint.self)]);
 }
 
 /** Dispatches incoming calls to the objects an apartment exports (and its control object). */
 export class Dispatcher implements CallDispatcher {
   private readonly calls = new Map<Channel, Map<number, ServedCall>>();
+  private readonly limits: CallLimits;
+  private wedged = 0;
+  private refused = 0;
 
-  constructor(private readonly options: DispatcherOptions) {}
+  constructor(private readonly options: DispatcherOptions) {
+    this.limits = options.limits ?? DEFAULT_CALL_LIMITS;
+  }
+
+  /** Calls still running after their turn was handed on (their callers gave up on them). */
+  get wedgedCalls(): number {
+    return this.wedged;
+  }
+
+  /** Calls refused so far because the queue they would join was full. */
+  get refusedCalls(): number {
+    return this.refused;
+  }
 
   dispatch(endpoint: Endpoint, channel: Channel, msg: CallMessage): void {
     // Indexed reads, not destructuring: this is the hot path of every call.
@@ -103,6 +145,13 @@ export class Dispatcher implements CallDispatcher {
       this.invoke(endpoint, channel, callId, target, method, args, served, turn);
       return;
     }
+    const full = this.queueFull(target, name);
+    if (full) {
+      this.refused++;
+      endpoint.releaseArrivals(refs);
+      channel.replyError(callId, full, endpoint.self);
+      return;
+    }
     const calls = this.callsOf(channel);
     calls.set(callId, served);
     served.ticket = admission.wait({
@@ -125,7 +174,7 @@ export class Dispatcher implements CallDispatcher {
   /** Run a one-way notification on the control object; a failure is logged, never answered. */
   notify(endpoint: Endpoint, channel: Channel, msg: NotifyMessage): void {
     const causality = msg[3];
-    const report = (err: unknown): void => this.options.warn(`[notify] notification '${msg[1]}' from ${this.options.labelOf?.(channel.peer) ?? `apartment ${channel.peer}`} failed in ${this.options.label}: ${(err as Error)?.message ?? String(err)}`, causality);
+    const report = (err: unknown): void => this.options.warn(`[notify] notification '${msg[1]}' from ${this.options.labelOf?.(channel.peer) ?? `apartment ${channel.peer}`} failed in ${this.options.label}: ${describeThrown(err)}`, causality);
     try {
       const result = runInCall(new ServedCall(channel.peer, causality, 0, false), () => invokeMember(endpoint.control, msg[1], msg[2]));
       if (result instanceof Promise) result.catch(report);
@@ -136,20 +185,73 @@ export class Dispatcher implements CallDispatcher {
 
   cancel(endpoint: Endpoint, channel: Channel, callId: number): void {
     const served = this.calls.get(channel)?.get(callId);
-    if (!served) return;
+    if (!served) {
+      acknowledgeCancel(endpoint, channel, callId, 'unknown');
+      return;
+    }
     if (!served.started && served.ticket) {
       // Queued and cancelled: it never starts, and what it carried is given back.
       served.ticket.cancel();
       this.calls.get(channel)!.delete(callId);
       endpoint.releaseArrivals(served.refs);
+      acknowledgeCancel(endpoint, channel, callId, 'queued');
     } else {
       served.cancel();
+      acknowledgeCancel(endpoint, channel, callId, 'running');
+      this.watchOverrun(served);
     }
+  }
+
+  /** The caller gave up on a running call: if it still holds its object's turn after the grace period, hand the turn on (or fault). */
+  private watchOverrun(served: ServedCall): void {
+    if (served.turn === undefined || served.turn === UNTRACKED || served.overrun || served.abandoned) return;
+    const turn = served.turn;
+    served.overrun = setTimeout(() => {
+      served.overrun = undefined;
+      if (served.turn === undefined) return;
+      served.abandoned = true;
+      this.wedged++;
+      this.options.admission.leave(turn, served.causality);
+      const what = `call '${served.method}' from ${this.options.labelOf?.(served.callerApartment) ?? `apartment ${served.callerApartment}`}`;
+      if (this.limits.onOverrun === 'fault' && this.options.fault) {
+        this.options.fault(new ApartmentError('E_UNEXPECTED', `[wedged] ${what} in ${this.options.label} still ran ${this.limits.overrunGraceMs} ms after its caller gave up; the apartment is faulted (callLimits.onOverrun 'fault')`));
+        return;
+      }
+      this.options.warn(`[wedged] ${what} in ${this.options.label} still runs ${this.limits.overrunGraceMs} ms after its caller gave up and ignores its aborted signal; its object's turn was handed on to the next call (stats: wedgedCalls)`, served.causality);
+    }, this.limits.overrunGraceMs);
+    served.overrun.unref();
+  }
+
+  /** A started call settled: give its turn back unless it was already handed on. */
+  private settled(served: ServedCall, turn: Turn | Untracked): void {
+    served.turn = undefined;
+    if (served.overrun) clearTimeout(served.overrun);
+    served.overrun = undefined;
+    if (served.abandoned) {
+      this.wedged--;
+      return;
+    }
+    this.options.admission.leave(turn, served.causality);
+  }
+
+  /** A retry-later refusal when the call would wait behind too many others, on its object or in the apartment. */
+  private queueFull(target: object, method: string): CallRejectedError | undefined {
+    const admission = this.options.admission;
+    const onObject = admission.queuedOn(target);
+    const limit = onObject >= this.limits.maxQueuedPerObject ? `${onObject} calls already wait for ${classNameOf(target)} (callLimits.maxQueuedPerObject)`
+      : admission.queuedCalls >= this.limits.maxQueuedPerApartment ? `${admission.queuedCalls} calls already wait in it (callLimits.maxQueuedPerApartment)` : undefined;
+    if (!limit) return undefined;
+    return new CallRejectedError(`[queue-full] ${this.options.label} refused call '${method}': ${limit}; retry later (callOptions({ retry })) or send fewer calls at once`, { code: 'RPC_E_SERVERCALL_RETRYLATER' });
   }
 
   /** Forget the calls of a channel that closed. */
   forget(channel: Channel): void {
     this.calls.delete(channel);
+  }
+
+  /** Forget the calls that apartment `peer` made here (it is gone). */
+  forgetPeer(peer: number): void {
+    for (const channel of [...this.calls.keys()]) if (channel.peer === peer) this.calls.delete(channel);
   }
 
   /** Ask the contract of the target's class (if it has admit()); a refusal answers the call here. */
@@ -208,24 +310,36 @@ export class Dispatcher implements CallDispatcher {
       channel.replyError(callId, err, endpoint.self);
       return;
     }
-    if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof (result as PromiseLike<unknown>).then !== 'function') {
+    let pending: PromiseLike<unknown>;
+    try {
+      if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof (result as PromiseLike<unknown>).then !== 'function') {
+        admission.leave(turn, served.causality);
+        endpoint.respond(channel, callId, result);
+        return;
+      }
+      // A native promise as is; anything else thenable is adopted, so a `then` that throws rejects.
+      pending = result instanceof Promise ? result : Promise.resolve(result);
+    } catch (err) {
+      // A result whose `then` getter or proxy traps throw: answer with what they threw.
       admission.leave(turn, served.causality);
-      endpoint.respond(channel, callId, result);
+      channel.replyError(callId, err, endpoint.self);
       return;
     }
     // Still running after this turn of the loop: it can be cancelled until it settles.
     served.started = true;
+    served.turn = turn;
+    served.method = methodName(target, method);
     const calls = this.callsOf(channel);
     calls.set(callId, served);
-    (result as PromiseLike<unknown>).then(
+    pending.then(
       (value) => {
         calls.delete(callId);
-        admission.leave(turn, served.causality);
+        this.settled(served, turn);
         endpoint.respond(channel, callId, value);
       },
       (err: unknown) => {
         calls.delete(callId);
-        admission.leave(turn, served.causality);
+        this.settled(served, turn);
         channel.replyError(callId, err, endpoint.self);
       },
     );

@@ -20,8 +20,9 @@ export const ObjectsService = controlService<ObjectsApi>('objects');
 /** What the main apartment asks of a worker apartment about itself (main only). */
 export interface ApartmentApi {
   stats(): ApartmentStats;
-  /** An apartment started after this one: learn its label, so messages here name it. */
+  /** An apartment started after this one: learn its label, so messages here name it (one-way). */
   learnLabel(id: number, label: string): boolean;
+  /** A class registered after this apartment started (one-way). */
   registerClass(descriptor: ClassDescriptor): boolean;
   /** The runtime found that this waiting call closes a deadlock cycle: refuse it. */
   breakWait(edgeId: number, message: string): boolean;
@@ -31,7 +32,9 @@ export interface ApartmentApi {
   /** Run detach hooks, acknowledge, then let the host tear the apartment down. */
   close(): boolean;
 }
-export const ApartmentService = controlService<ApartmentApi>('apartment');
+// Broadcasts are one-way: a busy or hung apartment must not hold up creating another apartment
+// or registering a class elsewhere; the channel keeps them in order before any later call to it.
+export const ApartmentService = controlService<ApartmentApi>('apartment', ['learnLabel', 'registerClass']);
 
 /** What worker apartments ask of the runtime (served by the main apartment). */
 export interface RuntimeApi {

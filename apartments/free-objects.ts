@@ -48,6 +48,11 @@ export class FreeObjects {
   private readonly views = new Map<string, object>();
   private readonly building = new Map<string, Promise<object>>();
   private readonly inFlight = new Map<number, number>();
+  /** One live handle per free object in this apartment (identity, as one proxy per object). */
+  private readonly handles = new Map<string, WeakRef<object>>();
+  private readonly handleGone = new FinalizationRegistry<string>((fid) => {
+    if (this.handles.get(fid)?.deref() === undefined) this.handles.delete(fid);
+  });
   private counter = 0;
   private rotate = 0;
 
@@ -110,7 +115,15 @@ export class FreeObjects {
 
   private unmarshal(payload: FreePayload): unknown {
     if (this.inPool || payload.agile) return this.view(payload);
-    return this.handle(payload);
+    // Made here, coming home: the object itself. Otherwise the one handle this apartment has for it.
+    const own = this.views.get(payload.fid);
+    if (own) return own;
+    const known = this.handles.get(payload.fid)?.deref();
+    if (known) return known;
+    const handle = this.handle(payload);
+    this.handles.set(payload.fid, new WeakRef(handle));
+    this.handleGone.register(handle, payload.fid);
+    return handle;
   }
 
   private view(payload: FreePayload): Promise<object> | object {
@@ -147,6 +160,8 @@ export class FreeObjects {
     const gone = (): DisconnectedError => new DisconnectedError(`[handle-released] this handle on a free ${payload.className} was released; use another reference to it`, { code: 'CO_E_OBJNOTCONNECTED' });
     const dispose = (): void => {
       released = true;
+      // A reference that arrives later gets a new, working handle.
+      if (this.handles.get(payload.fid)?.deref() === handle) this.handles.delete(payload.fid);
     };
     const call = (method: string, args: unknown[]): Promise<unknown> => {
       if (released) return Promise.reject(gone());
@@ -159,7 +174,7 @@ export class FreeObjects {
       p.then(done, done);
       return p;
     };
-    return new Proxy({}, {
+    const handle: object = new Proxy({}, {
       get(_t, prop) {
         if (prop === CUSTOM_MARSHAL) {
           return (): CustomMarshaled => {
@@ -179,6 +194,7 @@ export class FreeObjects {
         throw new TypeError('[remote-set] properties of a free-threaded object cannot be set through a pool handle; call a method');
       },
     });
+    return handle;
   }
 
   private readonly poolClients = new Map<number, ControlClient<FreeApi>>();

@@ -8,6 +8,7 @@ import type { Channel } from '../marshal/channel.js';
 import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
 import { CONTROL_OID, type CallMessage, type NotifyMessage } from '../marshal/protocol.js';
 import type { HookRunner } from './apartment-hooks.js';
+import { acknowledgeCancel } from './dispatcher.js';
 
 interface HeldCall {
   endpoint: Endpoint;
@@ -48,6 +49,7 @@ export class HookGate implements CallDispatcher {
     // The caller has already seen CallCanceledError: the call never starts; give back what it carried.
     const [dropped] = this.held.splice(i, 1);
     endpoint.discardIncoming(channel, dropped!.msg[5]);
+    acknowledgeCancel(endpoint, channel, callId, 'queued');
   }
 
   private release(): void {

@@ -22,6 +22,7 @@ import { HookGate } from './hook-gate.js';
 import { FreeObjects, type FreeClass } from './free-objects.js';
 import { MarshalTable } from './marshal-table.js';
 import { Dispatcher } from './dispatcher.js';
+import type { CallLimits } from './call-limits.js';
 import { cantCallOut, refuseCallOutInInputSync } from './input-sync.js';
 import { SharedLease } from './shared-lease.js';
 
@@ -59,6 +60,10 @@ export interface LocalApartmentOptions {
   roleOf(id: number): ControlRole;
   /** [running engine's object id, generation]: which script may be interrupted (shared with the main thread). */
   scriptGate?: SharedArrayBuffer;
+  /** Queue limits and overrun policy of calls into this apartment (default: DEFAULT_CALL_LIMITS). */
+  callLimits?: CallLimits;
+  /** Fault this apartment's thread (the overrun policy 'fault'); worker apartments only. */
+  fault?(error: Error): void;
 }
 
 /** This thread's apartment: marshaling endpoint, classes and creation paths. */
@@ -105,6 +110,8 @@ export class LocalApartment implements ApartmentContext {
       warn: options.warn,
       classOf: (target) => this.loader.classForAdmission(target),
       labelOf: options.label,
+      limits: options.callLimits,
+      fault: options.fault,
     });
     this.endpoint = new Endpoint({
       self: options.id,
@@ -163,6 +170,8 @@ export class LocalApartment implements ApartmentContext {
       queuedCalls: this.admission.queuedCalls,
       runningCalls: this.admission.runningChains(currentCall()?.causality ?? -1),
       loadedClasses: this.loader.size,
+      wedgedCalls: this.dispatcher.wedgedCalls,
+      refusedCalls: this.dispatcher.refusedCalls,
     };
   }
 

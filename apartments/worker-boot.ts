@@ -5,6 +5,7 @@ import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Reentrancy } from './admission.js';
 import type { HooksRegistration } from './apartment-hooks.js';
 import type { LinkKindSource } from './links.js';
+import type { CallLimits } from './call-limits.js';
 
 /** Start-up facts for an apartment, whatever hosts it; immutable after it starts. */
 export interface ApartmentBoot {
@@ -28,6 +29,8 @@ export interface ApartmentBoot {
   readonly defaultTimeoutMs: number;
   readonly reentrancy: Reentrancy;
   readonly retry: RetryPolicy | undefined;
+  /** Queue limits and overrun policy of calls into this apartment. */
+  readonly callLimits: CallLimits;
   /** Hooks modules registered so far: attached before the apartment says Ready. */
   readonly hooks: readonly HooksRegistration[];
   /** Human labels of the apartments that exist, for error messages. */

@@ -158,11 +158,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.assertOpen();
     const descriptor = describeClass(name, registration);
     this.local.registerClass(descriptor);
-    for (const apt of this.registry.live()) {
-      this.local.controlOf(apt.id, ApartmentService).registerClass(descriptor).catch((err: unknown) => {
-        this.log({ level: 'warn', message: `[register-class] ${apt.label} did not learn class '${name}': ${(err as Error).message}`, apartment: apt.id });
-      });
-    }
+    // One-way: a failure to learn it is logged by the apartment itself ([notify]).
+    for (const apt of this.registry.live()) void this.local.controlOf(apt.id, ApartmentService).registerClass(descriptor);
   }
 
   /** Start a new worker apartment and wait until it serves calls. */
@@ -187,10 +184,12 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.local.endpoint.attach(id, near, apt.link);
     this.emit('apartment-created', apt);
     await apt.ready;
-    // Apartments that started earlier learn its label for their messages (they booted without it);
-    // awaited, so anything the caller does with the new apartment is already named right.
-    const others = this.registry.all().filter((o) => o !== apt && isLive(o.state));
-    await Promise.all(others.map((o) => this.local.controlOf(o.id, ApartmentService).learnLabel(id, apt.label).catch(() => {})));
+    // Apartments that started earlier learn its label for their messages (they booted without it).
+    // A one-way notice, not awaited: a busy apartment must not hold up creation elsewhere; it
+    // arrives before any later call from here to that apartment.
+    for (const o of this.registry.live()) {
+      if (o !== apt) void this.local.controlOf(o.id, ApartmentService).learnLabel(id, apt.label);
+    }
     if (!apt.asyncCausality) {
       await this.features.interrupts.watch(apt).catch((err: unknown) => this.log({ level: 'warn', message: (err as Error).message, apartment: id }));
     }

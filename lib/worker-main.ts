@@ -24,8 +24,13 @@ const boot: WorkerBoot = { ...(workerData as WorkerBoot) };
 for (const key of Object.keys(workerData as object)) delete (workerData as Record<string, unknown>)[key];
 setAsyncCallTracking(boot.asyncCausality);
 shareAwakeFlag(boot.awakeFlag);
-/** How long to wait for the runtime's word on a peer whose link closed before deciding alone. */
-const PEER_GONE_GRACE_MS = 250;
+/**
+ * How long to wait for the runtime's word on a peer whose link closed before deciding alone. The
+ * runtime tells every apartment as soon as it sees the thread exit, so this is only a backstop; on
+ * a loaded machine that word can take far longer than a few hundred ms, and deciding alone then
+ * turns a fault into a plain disconnect for the calls in flight.
+ */
+const PEER_GONE_GRACE_MS = 10_000;
 const labels = new Map<number, string>(Object.entries(boot.labels).map(([k, v]) => [Number(k), v]));
 const label = (id: number): string => labels.get(id) ?? `apartment ${id}`;
 const pool = new Set(boot.pool);
@@ -39,6 +44,11 @@ const apartment: LocalApartment = new LocalApartment({
   defaultTimeoutMs: boot.defaultTimeoutMs,
   reentrancy: boot.reentrancy,
   retry: boot.retry,
+  callLimits: boot.callLimits,
+  // An uncaught error ends the thread the way any fault does: in-flight calls fail, a fault event fires.
+  fault: (error) => setImmediate(() => {
+    throw error;
+  }),
   classes: boot.classes,
   roleOf: (id) => (id === 0 ? 'main' : pool.has(id) ? 'pool' : 'worker'),
   waits: {
@@ -85,7 +95,8 @@ const apartment: LocalApartment = new LocalApartment({
           process.exit(0);
         }
         apartment.endpoint.peerGone(msg[1], decodeError(msg[2]));
-        apartment.dispatcher.forget(channel);
+        // The calls it made here are gone with it (not those of the channel this news came on: the main apartment's).
+        apartment.dispatcher.forgetPeer(msg[1]);
         return;
       case Op.Ready:
         return;

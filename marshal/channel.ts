@@ -2,9 +2,10 @@
 // has in flight to the peer (ids never reused, deadlines, cancellation), batches everything sent in
 // one turn into one transport send, and validates every incoming message before handing it to the
 // handler in one exhaustive switch. Owner apartment only.
-import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
+import { CallCanceledError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
+import { CANCEL_ANSWER_MS, timeoutFromAnswer, type PendingCall, timeoutLateResult, timeoutUnanswered } from './call-timeout.js';
 import type { CallOptions } from './call-options.js';
-import { decodeError, encodeError } from './error-codec.js';
+import { decodeError, describeThrown, encodeError } from './error-codec.js';
 import { uncarriable, uncloneable, type Encoded } from './codec.js';
 import { isId, MAX_BATCH_MESSAGES, messageProblem } from './message-checks.js';
 import { Op, PROTOCOL_VERSION } from './protocol.js';
@@ -33,15 +34,6 @@ export interface ChannelHandler {
   warn(message: string): void;
   /** This side started (true) or stopped (false) waiting for replies: the runtime refs the thread only while busy. */
   busyChanged(channel: Channel, busy: boolean): void;
-}
-
-interface PendingCall {
-  resolve: (value: unknown) => void;
-  reject: (reason: unknown) => void;
-  deadline: number;
-  method: string;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 /** Malformed messages a peer may send before its link is faulted (each one is logged). */
@@ -118,7 +110,7 @@ export class Channel {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     const deadline = performance.now() + timeoutMs;
     return new Promise((resolve, reject) => {
-      const entry: PendingCall = { resolve, reject, deadline, method: typeof method === 'number' ? `#${method}` : method, signal, onAbort: undefined };
+      const entry: PendingCall = { resolve, reject, deadline, method: typeof method === 'number' ? `#${method}` : method, signal, onAbort: undefined, timeoutMs };
       this.pending.set(id, entry);
       if (this.pending.size === 1) this.handler.busyChanged(this, true);
       if (signal) {
@@ -130,15 +122,17 @@ export class Channel {
     });
   }
 
-  /** Ask the peer for `count` more references on `oid` (showing its `grant` for a hand-off); resolves when it has taken them. */
+  /**
+   * Ask the peer for `count` more references on `oid` (showing its `grant` for a hand-off); resolves
+   * when it has taken them. No deadline: giving up while it may still be served would leak its
+   * count; it settles with the answer or a close.
+   */
   addRef(oid: number, count: number, grant: string | 0 = 0): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     const id = this.nextCallId++;
-    const deadline = performance.now() + this.defaultTimeoutMs;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, deadline, method: '(addref)', signal: undefined, onAbort: undefined });
+      this.pending.set(id, { resolve, reject, deadline: Infinity, method: '(addref)', signal: undefined, onAbort: undefined, timeoutMs: Infinity });
       if (this.pending.size === 1) this.handler.busyChanged(this, true);
-      if (deadline < this.timerAt) this.armTimer(deadline);
       this.queue([Op.AddRef, id, oid, count, grant]);
     });
   }
@@ -225,7 +219,7 @@ export class Channel {
       try {
         this.dispatch(data[i]);
       } catch (err) {
-        this.handler.warn(`[channel] handler failed on a message from ${this.peerLabel}: ${(err as Error)?.stack ?? String(err)}`);
+        this.handler.warn(`[channel] handler failed on a message from ${this.peerLabel}: ${err instanceof Error && typeof err.stack === 'string' ? err.stack : describeThrown(err)}`);
       }
     }
   };
@@ -269,9 +263,10 @@ export class Channel {
 
   private settleResult(callId: number, value: unknown, refs: WireRefs): void {
     const entry = this.pending.get(callId);
-    if (!entry) {
+    if (!entry || entry.expired) {
       // A late answer to a call that already timed out or was cancelled: give back what it carried.
       this.handler.discardIncoming(this, refs);
+      if (entry) { this.forget(callId); this.settle(entry, false, timeoutLateResult(entry, this.peerLabel)); }
       return;
     }
     this.forget(callId);
@@ -289,7 +284,8 @@ export class Channel {
     const entry = this.pending.get(callId);
     if (!entry) return;
     this.forget(callId);
-    this.settle(entry, false, error);
+    // Past its deadline, the callee's answer to the cancel (or the call's own late failure) says whether it started.
+    this.settle(entry, false, entry.expired ? timeoutFromAnswer(entry, this.peerLabel, error) : error);
   }
 
   private settle(entry: PendingCall, ok: boolean, value: unknown): void {
@@ -358,11 +354,17 @@ export class Channel {
     const now = performance.now();
     let next = Infinity;
     for (const [id, entry] of this.pending) {
-      if (entry.deadline <= now) {
-        this.forget(id);
-        this.settle(entry, false, new CallTimeoutError(`[timeout] call '${entry.method}' to ${this.peerLabel} did not finish before its deadline; raise timeoutMs (runtime, apartment or callOptions) or look for a hung or deadlocked callee`));
+      if (entry.deadline <= now && !entry.expired) {
+        // Cancel it and give the callee a moment to say whether it had started (it answers every Cancel).
+        entry.expired = true;
+        entry.deadline = now + CANCEL_ANSWER_MS;
         this.post([Op.Cancel, id]);
-      } else if (entry.deadline < next) next = entry.deadline;
+      } else if (entry.deadline <= now) {
+        this.forget(id);
+        this.settle(entry, false, timeoutUnanswered(entry, this.peerLabel));
+        continue;
+      }
+      if (entry.deadline < next) next = entry.deadline;
     }
     if (next !== Infinity) this.armTimer(next);
   };

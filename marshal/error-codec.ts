@@ -1,6 +1,8 @@
 // Errors cross apartments as data (name, message, remote stack, code, cause, cloneable own
 // properties) and are rebuilt from a null-prototype table of known classes, never looked up by
-// name on globalThis: a hostile name cannot select an arbitrary constructor.
+// name on globalThis: a hostile name cannot select an arbitrary constructor. Encoding never
+// throws: a thrown value whose getters or proxy traps throw is reduced to a safe error (its class
+// name and message when they can be read without running its code), so every call is answered.
 import { errorClasses } from './errors.js';
 import type { WireError } from './protocol.js';
 
@@ -17,8 +19,16 @@ function isCloneable(value: unknown): boolean {
   }
 }
 
-/** Turn anything thrown into its wire form; `apartment` is where it was thrown. */
+/** Turn anything thrown into its wire form; `apartment` is where it was thrown. Never throws. */
 export function encodeError(thrown: unknown, apartment: number, depth = 0): WireError {
+  try {
+    return encodeFaithfully(thrown, apartment, depth);
+  } catch {
+    return reducedError(thrown, apartment);
+  }
+}
+
+function encodeFaithfully(thrown: unknown, apartment: number, depth: number): WireError {
   if (!(thrown instanceof Error)) {
     const text = typeof thrown === 'string' ? thrown : safeString(thrown);
     return { name: 'Error', message: text, stack: undefined, code: undefined, cause: undefined, props: { thrownValue: isCloneable(thrown) ? thrown : text }, apartment };
@@ -26,20 +36,76 @@ export function encodeError(thrown: unknown, apartment: number, depth = 0): Wire
   let props: Record<string, unknown> | undefined;
   for (const key of Object.keys(thrown)) {
     if (RESERVED.has(key)) continue;
-    const v = (thrown as unknown as Record<string, unknown>)[key];
+    let v: unknown;
+    try {
+      v = (thrown as unknown as Record<string, unknown>)[key];
+    } catch {
+      continue; // a getter that throws: the property is left out, the error still travels
+    }
     if (isCloneable(v)) (props ??= {})[key] = v;
   }
+  const { name, message } = thrown;
+  // Anything but strings here would not survive the receiver's checks: reduce instead.
+  if (typeof name !== 'string' || typeof message !== 'string') return reducedError(thrown, apartment);
+  const stack = thrown.stack;
   const code = (thrown as { code?: unknown }).code;
   const cause = (thrown as { cause?: unknown }).cause;
   return {
-    name: thrown.name,
-    message: thrown.message,
-    stack: thrown.stack,
+    name,
+    message,
+    stack: typeof stack === 'string' ? stack : undefined,
     code: typeof code === 'string' ? code : undefined,
     cause: cause !== undefined && depth < MAX_CAUSE_DEPTH ? encodeError(cause, apartment, depth + 1) : undefined,
     props,
     apartment,
   };
+}
+
+/**
+ * The safe stand-in for a thrown value that could not be encoded: its class name and message, read
+ * only from data properties (no getter or proxy trap runs, and a trap that throws is skipped).
+ */
+function reducedError(thrown: unknown, apartment: number): WireError {
+  const className = safeClassName(thrown);
+  const message = dataString(thrown, 'message');
+  const text = `[unserializable-error] a thrown ${className} could not be sent to the caller (its properties throw when read)${message !== undefined ? `: ${message}` : ''}; throw plain Error objects`;
+  return { name: 'Error', message: text, stack: undefined, code: undefined, cause: undefined, props: { thrownClass: className }, apartment };
+}
+
+/** A short description of anything thrown, for log lines; never throws and runs no getter. */
+export function describeThrown(thrown: unknown): string {
+  if (typeof thrown === 'string') return thrown;
+  if (thrown === null || (typeof thrown !== 'object' && typeof thrown !== 'function')) return typeof thrown === 'symbol' ? 'a symbol' : String(thrown);
+  const message = dataString(thrown, 'message');
+  return message !== undefined ? `${safeClassName(thrown)}: ${message}` : `a thrown ${safeClassName(thrown)}`;
+}
+
+function safeClassName(value: unknown): string {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return typeof value;
+  try {
+    let proto: unknown = Object.getPrototypeOf(value);
+    for (let i = 0; proto !== null && i < 32; i++) {
+      const ctor = Object.getOwnPropertyDescriptor(proto, 'constructor')?.value as unknown;
+      if (typeof ctor === 'function') {
+        const name = Object.getOwnPropertyDescriptor(ctor, 'name')?.value as unknown;
+        if (typeof name === 'string' && name.length > 0) return name.slice(0, 200);
+      }
+      proto = Object.getPrototypeOf(proto);
+    }
+  } catch {
+    // a proxy whose traps throw
+  }
+  return 'object';
+}
+
+function dataString(value: unknown, key: string): string | undefined {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
+  try {
+    const found = Object.getOwnPropertyDescriptor(value, key)?.value as unknown;
+    return typeof found === 'string' ? found.slice(0, 4_096) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Rebuild an error from its wire form; known classes keep `instanceof`, others become Error. */
@@ -78,6 +144,6 @@ function safeString(value: unknown): string {
   try {
     return String(value);
   } catch {
-    return Object.prototype.toString.call(value);
+    return describeThrown(value);
   }
 }

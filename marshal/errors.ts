@@ -86,10 +86,16 @@ export class CallCanceledError extends ApartmentError {
   }
 }
 
-/** The call passed its deadline (RPC_E_TIMEOUT). */
+/**
+ * The call passed its deadline (RPC_E_TIMEOUT). `started` says whether the callee had begun to run
+ * it: true (it ran; its signal was aborted), false (it was still waiting for its turn and never
+ * runs), undefined (the callee did not say in time, e.g. its thread was busy).
+ */
 export class CallTimeoutError extends ApartmentError {
-  constructor(message: string, options?: ApartmentErrorOptions) {
+  readonly started: boolean | undefined;
+  constructor(message: string, options?: ApartmentErrorOptions & { started?: boolean }) {
     super('RPC_E_TIMEOUT', message, options);
+    this.started = options?.started;
   }
 }
 

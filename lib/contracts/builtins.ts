@@ -61,15 +61,16 @@ export const rental: Contract = defineContract({
 });
 
 /**
- * `script-engine`: placed like `apartment`; the engine itself enforces the rest — free-threaded while
- * uninitialized or closed, bound to the apartment that set its site until closed or reset.
+ * `script-engine`: placed like `both` (COM registers script engines `Both`): an uninitialized engine
+ * is made where its creator runs, a free-pool thread included; external creation as `apartment`.
+ * The engine itself enforces the rest — free-threaded while uninitialized or closed, bound to the
+ * apartment that set its site until closed or reset.
  */
 export const scriptEngine: Contract = defineContract({
   name: 'script-engine',
   marshal: 'standard',
   place(r: PlacementRequest): Placement {
-    if (r.mode === 'external') return assigned;
-    return r.creator === 'pool' ? host : here;
+    return r.mode === 'external' ? assigned : here;
   },
 });
 

@@ -79,6 +79,28 @@ describe('apartments/free-pool: agile objects (the free-threaded marshaler)', ()
   });
 });
 
+describe('apartments/free-pool: one handle per free object per apartment', () => {
+  it('gives an apartment the same handle each time the object arrives, and the host its own handle back', async () => {
+    const r = await start();
+    const counter = await r.createObject<Async<SharedCounter>>('SharedCounter');
+    const holder = await (await r.createApartment()).createObject<Holder>('Holder');
+    await holder.keep(counter);
+    await holder.keep(counter);
+    expect(await holder.same(counter, counter), 'one call, two arrivals').to.equal(true);
+    expect(await holder.callKept(0, 'increment')).to.equal(1);
+    // Both kept references are the same handle in the holder's apartment: giving them back twice yields one handle here.
+    const [first, second] = await Promise.all([holder.give(0), holder.give(1)]);
+    expect(first).to.equal(counter);
+    expect(second).to.equal(counter);
+    expect(await counter.get()).to.equal(1);
+    // A released handle is retired: the next arrival gets a new, working one.
+    expect(release(counter)).to.equal(true);
+    const again = (await holder.give(0)) as Async<SharedCounter>;
+    expect(again).to.not.equal(counter);
+    expect(await again.increment()).to.equal(2);
+  });
+});
+
 describe('apartments/free-pool: releasing a pool handle retires that handle only', () => {
   it('makes release() return true and later calls and hand-overs fail with DisconnectedError', async () => {
     const r = await start();

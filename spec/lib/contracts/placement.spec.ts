@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../../../marshal/errors.js';
 const matrix: [CreatorKind, CreationMode, Record<string, Placement['kind']>][] = [
   ['main', 'in-process', { single: 'creator', apartment: 'creator', both: 'creator', free: 'free-pool', rental: 'main', 'script-engine': 'creator' }],
   ['worker', 'in-process', { single: 'main', apartment: 'creator', both: 'creator', free: 'free-pool', rental: 'main', 'script-engine': 'creator' }],
-  ['pool', 'in-process', { single: 'main', apartment: 'host', both: 'creator', free: 'creator', rental: 'main', 'script-engine': 'host' }],
+  ['pool', 'in-process', { single: 'main', apartment: 'host', both: 'creator', free: 'creator', rental: 'main', 'script-engine': 'creator' }],
   ['main', 'external', { single: 'creator', apartment: 'assigned', both: 'assigned', free: 'free-pool', rental: 'main', 'script-engine': 'assigned' }],
   ['worker', 'external', { single: 'main', apartment: 'assigned', both: 'assigned', free: 'free-pool', rental: 'main', 'script-engine': 'assigned' }],
 ];

@@ -1,0 +1,54 @@
+// What an apartment does about calls that pile up or outlive their callers: how many calls may
+// wait for their turn (per object and per apartment) before new ones are refused with retry-later,
+// and how long a call may keep its object's turn after its caller gave up on it (timeout or
+// cancel) before the turn is handed on — or the apartment is faulted, if the host prefers a clean
+// restart to a wedged object. Checked once, when the apartment is created.
+import { InvalidArgumentError } from '../marshal/errors.js';
+
+/** What happens to a call still running past its overrun grace. */
+export type OverrunAction = 'hand-on' | 'fault';
+
+/** The limits of one apartment; every field has a default. */
+export interface CallLimits {
+  /** Calls that may wait for their turn on one object; more are refused with retry-later (default 10 000). */
+  readonly maxQueuedPerObject: number;
+  /** Calls that may wait for their turn in the whole apartment (default 50 000). */
+  readonly maxQueuedPerApartment: number;
+  /** How long a call may run on after its caller gave up before its object's turn is handed on (ms; default 1 000). */
+  readonly overrunGraceMs: number;
+  /** 'hand-on' (default): log, count and let the next call in; 'fault': fault the apartment instead. */
+  readonly onOverrun: OverrunAction;
+}
+
+export const DEFAULT_CALL_LIMITS: CallLimits = Object.freeze({
+  maxQueuedPerObject: 10_000,
+  maxQueuedPerApartment: 50_000,
+  overrunGraceMs: 1_000,
+  onOverrun: 'hand-on',
+});
+
+/** Apply the defaults to a host's partial limits; InvalidArgumentError names a bad field. */
+export function resolveCallLimits(given: Partial<CallLimits> | undefined): CallLimits {
+  if (given === undefined) return DEFAULT_CALL_LIMITS;
+  if (given === null || typeof given !== 'object') {
+    throw new InvalidArgumentError('[call-limits] callLimits must be an object such as { maxQueuedPerObject: 1000 }', { parameter: 'callLimits' });
+  }
+  const limits = { ...DEFAULT_CALL_LIMITS, ...given };
+  for (const key of ['maxQueuedPerObject', 'maxQueuedPerApartment'] as const) {
+    if (!Number.isInteger(limits[key]) || limits[key] < 1) {
+      throw new InvalidArgumentError(`[call-limits] callLimits.${key} must be a whole number ≥ 1; got ${String(limits[key])}`, { parameter: `callLimits.${key}` });
+    }
+  }
+  if (!(typeof limits.overrunGraceMs === 'number' && limits.overrunGraceMs >= 0 && limits.overrunGraceMs <= 2_147_483_647)) {
+    throw new InvalidArgumentError(`[call-limits] callLimits.overrunGraceMs must be a number of milliseconds ≥ 0; got ${String(limits.overrunGraceMs)}`, { parameter: 'callLimits.overrunGraceMs' });
+  }
+  if (limits.onOverrun !== 'hand-on' && limits.onOverrun !== 'fault') {
+    throw new InvalidArgumentError(`[call-limits] callLimits.onOverrun must be 'hand-on' or 'fault'; got ${String(limits.onOverrun)}`, { parameter: 'callLimits.onOverrun' });
+  }
+  return Object.freeze({
+    maxQueuedPerObject: limits.maxQueuedPerObject,
+    maxQueuedPerApartment: limits.maxQueuedPerApartment,
+    overrunGraceMs: limits.overrunGraceMs,
+    onOverrun: limits.onOverrun,
+  });
+}

@@ -1,0 +1,58 @@
+// What a caller tells its user when a call passes its deadline. The channel cancels the call and
+// waits a moment for the callee's answer to the cancel, which says whether the call had started;
+// this file turns that answer (or its absence, or a late result) into the CallTimeoutError.
+import { CallCanceledError, CallTimeoutError } from './errors.js';
+
+/**
+ * How long a timed-out call waits at most for the callee's answer to its cancel. Not scaled down
+ * with a short timeout: a live thread on a loaded machine may take a while to answer, and without
+ * the answer the error cannot say whether the call started.
+ */
+export const CANCEL_ANSWER_MS = 2_000;
+
+/** The timed-out call, as the error names it. */
+export interface TimedOutCall {
+  readonly method: string;
+  readonly timeoutMs: number;
+}
+
+/** A call a channel has in flight (owned by that channel). */
+export interface PendingCall extends TimedOutCall {
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+  deadline: number;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** Past its deadline and cancelled: waiting (until the new deadline) for the callee to say whether it had started. */
+  expired?: boolean;
+}
+
+/** The CallTimeoutError for `call` to `peerLabel`; `why` says what became of it. */
+export function timeoutError(call: TimedOutCall, peerLabel: string, started: boolean | undefined, why: string, cause?: unknown): CallTimeoutError {
+  return new CallTimeoutError(`[timeout] call '${call.method}' to ${peerLabel} did not finish within ${call.timeoutMs} ms: ${why}; raise timeoutMs (runtime, apartment or callOptions) or look for a hung or deadlocked callee`, { started, cause });
+}
+
+/** The callee answered a timed-out call: the answer to its cancel, or the call's own late failure. */
+export function timeoutFromAnswer(call: TimedOutCall, peerLabel: string, answer: Error): CallTimeoutError {
+  const state = answer instanceof CallCanceledError ? (answer as { callState?: unknown }).callState : 'failed';
+  switch (state) {
+    case 'running':
+      return timeoutError(call, peerLabel, true, 'it had started, and its currentCall().signal was aborted');
+    case 'queued':
+      return timeoutError(call, peerLabel, false, 'it had not started (it waited for its turn on a busy object) and never will');
+    case 'failed':
+      return timeoutError(call, peerLabel, true, 'it failed after its deadline', answer);
+    default:
+      return timeoutError(call, peerLabel, undefined, 'it was no longer known to the callee');
+  }
+}
+
+/** No answer came: the callee's thread is busy or hung. */
+export function timeoutUnanswered(call: TimedOutCall, peerLabel: string): CallTimeoutError {
+  return timeoutError(call, peerLabel, undefined, 'the callee did not say whether it had started (its thread did not answer: busy or hung)');
+}
+
+/** The call's result came after its deadline: it ran, and the result is dropped. */
+export function timeoutLateResult(call: TimedOutCall, peerLabel: string): CallTimeoutError {
+  return timeoutError(call, peerLabel, true, 'it finished after its deadline and its result was dropped');
+}

@@ -1,0 +1,41 @@
+import { expect } from 'chai';
+import type { Remote, Runtime } from '../../lib/index.js';
+import type { Hostile } from '../fixtures/hostile.js';
+import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+
+let rt: Runtime;
+// A reply that never came would hang the spec (its guard fails it) rather than end at a deadline.
+const patient = { defaultTimeoutMs: 600_000 };
+
+async function hostileObject(): Promise<Remote<Hostile>> {
+  ({ rt } = await startRuntime(patient));
+  rt.registerClass('Hostile', { module: fixture('hostile.js'), export: 'Hostile' });
+  return (await rt.createApartment({ name: 'hostile' })).createObject<Hostile>('Hostile');
+}
+
+const cases: { kind: string; what: string; check(err: Error): void }[] = [
+  { kind: 'stack', what: 'a `stack` getter that throws', check: (e) => expect(e.message).to.match(/^\[unserializable-error\] a thrown TypeError .*: stack getter/) },
+  { kind: 'name', what: 'a `name` getter that throws', check: (e) => expect(e.message).to.match(/^\[unserializable-error\] a thrown Error .*: name getter/) },
+  // Only the throwing property is left out: the error itself travels as usual.
+  { kind: 'enumerable', what: 'an enumerable getter that throws', check: (e) => {
+    expect(e).to.be.instanceOf(RangeError);
+    expect(e.message).to.equal('enumerable getter');
+  } },
+  { kind: 'proxy', what: 'a Proxy whose traps throw', check: (e) => expect(e.message).to.match(/^\[unserializable-error\] a thrown object could not be sent/) },
+];
+
+describe('apartments/hostile-errors: a hostile thrown value is still answered', () => {
+  for (const c of cases) {
+    it(`answers a call that throws an error with ${c.what}, and a call that rejects with one, with a safe error`, async () => {
+      const obj = await hostileObject();
+      for (const call of [() => obj.throwIt(c.kind), () => obj.rejectIt(c.kind)]) {
+        const err = await call().then(() => undefined, (e: unknown) => e);
+        expect(err).to.be.instanceOf(Error);
+        c.check(err as Error);
+      }
+      // Nothing faulted: the apartment keeps serving.
+      expect(await obj.ping()).to.equal('pong');
+      expect(rt.apartments.find((a) => a.name === 'hostile')?.state).to.equal('ready');
+    });
+  }
+});
