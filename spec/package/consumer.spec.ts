@@ -103,14 +103,14 @@ describe('package: installed from its tarball into a user\'s project', function 
       expect(tsc.status, report(tsc)).to.equal(0);
       const host = run(process.execPath, ['build/host.js'], app);
       expect(host.status, report(host)).to.equal(0);
-      expect(host.stdout).to.contain('sum 42');
+      expect(host.stdout).to.contain('sum 42, 1 recorded');
     });
 
     it('a host run under tsx loads a plugin written in TypeScript in its worker apartment', () => {
       expect(existsSync(join(app, 'src/calc.js')), 'the plugin exists only as TypeScript').to.equal(false);
       const host = run(process.execPath, ['--import', 'tsx', 'src/host.ts'], app);
       expect(host.status, report(host)).to.equal(0);
-      expect(host.stdout).to.contain('sum 42');
+      expect(host.stdout).to.contain('sum 42, 1 recorded');
     });
 
     it('a host bundled by esbuild, with the worker entry as its own entry point, runs away from node_modules', async () => {
@@ -124,7 +124,7 @@ describe('package: installed from its tarball into a user\'s project', function 
       writeFileSync(join(elsewhere, 'package.json'), JSON.stringify({ type: 'module' }));
       const host = run(process.execPath, ['host.js'], elsewhere);
       expect(host.status, report(host)).to.equal(0);
-      expect(host.stdout).to.contain('sum 42');
+      expect(host.stdout).to.contain('sum 42, 1 recorded');
     });
   });
 });

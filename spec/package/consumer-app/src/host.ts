@@ -8,7 +8,11 @@ rt.registerClass('Calc', { module: new URL('./calc.js', import.meta.url), export
 const apt = await rt.createApartment({ name: 'plugins-1' });
 const calc = await apt.createObject<Calc>('Calc', 40);
 const sum: number = await calc.add(2, callOptions({ timeoutMs: undefined }));
-console.log(`sum ${sum}`);
+// history() returns a Tape, which travels by reference: a proxy typed Remote<Tape>.
+const tape = await calc.history();
+const recorded: number = await tape.length();
+console.log(`sum ${sum}, ${recorded} recorded`);
+release(tape);
 release(calc);
 await apt.close();
 await rt.close();
