@@ -94,11 +94,21 @@ class RemoteHandler implements ProxyHandler<object> {
 
 function remoteFunctionTarget(): void {}
 
-/** Make the proxy for `state`; callables for function references, plain objects otherwise. */
+/**
+ * Make the proxy for `state`; callables for function references, plain objects otherwise.
+ * util.inspect() looks at a proxy's target, not through its traps, so the target carries the short
+ * form console.log() prints.
+ */
 export function createProxy(state: RemoteState): object {
-  const target = state.kind === RefKind.Function ? remoteFunctionTarget.bind(null) : {};
+  const target: object = state.kind === RefKind.Function ? remoteFunctionTarget.bind(null) : {};
+  Object.defineProperty(target, INSPECT, {
+    configurable: true,
+    value: () => `Remote { ${state.kind === RefKind.Function ? 'function' : 'object'} ${state.oid} in apartment ${state.apartment}${state.released ? ', released' : ''} }`,
+  });
   return new Proxy(target, new RemoteHandler(state));
 }
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 /** The marshal state behind a proxy, or undefined when `value` is not one of our proxies. */
 export function remoteStateOf(value: unknown): RemoteState | undefined {
