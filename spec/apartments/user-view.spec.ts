@@ -44,6 +44,8 @@ describe('apartments: releasing a released proxy is a no-op', () => {
     expect(release(calc)).to.equal(true);
     calc[Symbol.dispose]();
     expect(await calc.add(1).catch((e: unknown) => e)).to.be.instanceOf(DisconnectedError);
-    await eventually(async () => expect((await apt.stats()).exports).to.equal(0));
+    await eventually(async () => {
+      expect((await apt.stats()).exports).to.equal(0);
+    });
   });
 });
