@@ -35,6 +35,7 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   private failStart!: (err: Error) => void;
   private readonly exited: Promise<void>;
   private busy = false;
+  private successor: Apartment | undefined;
   /** Shared with the apartment: which script engine is running a script there ([oid, generation]). */
   readonly scriptGate: Int32Array;
   /** The last load read from the apartment (refreshLoad() updates it): what load-based policies compare. */
@@ -94,6 +95,25 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
 
   get label(): string {
     return `apartment '${this.name}' (${this.id})`;
+  }
+
+  /**
+   * The apartment that replaced this one after it faulted (restart: 'on-fault'), following later
+   * restarts to the newest; undefined until a replacement is ready. The handle itself does not
+   * follow the restart: objects are never resurrected, so it keeps failing with the fault.
+   */
+  get replacement(): Apartment | undefined {
+    return this.successor?.replacement ?? this.successor;
+  }
+
+  /** Runtime internals: `next` replaced this faulted apartment. */
+  replacedBy(next: Apartment): void {
+    this.successor = next;
+  }
+
+  /** A short form for console.log() and util.inspect(): not the emitter and worker internals. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `Apartment { ${this.label}, ${this.current} }`;
   }
 
   /** Runtime internals: the worker said Ready. */
@@ -206,7 +226,9 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
 
   private assertLive(): void {
     if (this.faultError) {
-      throw new DisconnectedError(`[apartment-faulted] ${this.label} faulted earlier; it serves nothing any more — create objects in a live apartment (the cause says what happened)`, { cause: this.faultError });
+      const next = this.replacement;
+      const where = next ? `its replacement, apartment.replacement (${next.label})` : 'a live apartment';
+      throw new DisconnectedError(`[apartment-faulted] ${this.label} faulted earlier; it serves nothing any more — create objects in ${where} (the cause says what happened)`, { cause: this.faultError });
     }
     if (!isLive(this.current)) {
       throw new DisconnectedError(`[apartment-closed] ${this.label} is ${this.current}; create objects in a live apartment`);

@@ -29,6 +29,8 @@ export class ClassLoader {
     private readonly beforeConstruct: () => Promise<void> = () => Promise.resolve(),
     /** Told of every class loaded here (classes marshaled by shared state are adopted by the free-object registry). */
     private readonly onLoaded: (loaded: LoadedClass) => void = () => {},
+    /** This apartment's label, for the errors a constructor throws. */
+    private readonly where = 'this apartment',
   ) {}
 
   /**
@@ -115,7 +117,15 @@ export class ClassLoader {
       }
       return handle;
     }
-    return new loaded.cls(...args);
+    try {
+      return new loaded.cls(...args);
+    } catch (err) {
+      // The user's error keeps its class (a RangeError stays one) and gains where it came from.
+      if (err instanceof Error && !err.message.startsWith('[constructor]')) {
+        err.message = `[constructor] class '${name}' in ${this.where} threw: ${err.message}`;
+      }
+      throw err;
+    }
   }
 }
 

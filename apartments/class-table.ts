@@ -1,5 +1,6 @@
 // The classes a runtime can create by name (COM's class registrations). The main apartment owns
 // the table; every worker apartment holds a copy, kept in step by the runtime.
+import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClassNotRegisteredError, InvalidArgumentError } from '../marshal/errors.js';
@@ -7,8 +8,14 @@ import { getContract } from './contract.js';
 
 /** How a caller registers a class: where its module is, which export, and (optionally) its contract. */
 export interface ClassRegistration {
-  /** Absolute file URL or path of the module (an ES module the worker can import). */
+  /**
+   * The module (an ES module the worker can import): an absolute file URL or path, or — with
+   * `base` — a relative path or a package specifier ('my-plugins/calc') resolved from `base`.
+   * `import.meta.resolve('my-plugins/calc')` gives an absolute URL with your module's own conditions.
+   */
   module: string | URL;
+  /** Where a relative or package `module` is resolved from, typically `import.meta.url`. */
+  base?: string | URL;
   /** The export naming the class (default: 'default'). */
   export?: string;
   /** Threading contract; when omitted, the class's static `threading` field, else 'apartment'. */
@@ -35,8 +42,9 @@ export function describeClass(name: string, reg: ClassRegistration): ClassDescri
   if (reg.module instanceof URL) module = reg.module.href;
   else if (typeof reg.module === 'string' && /^(file|data):/.test(reg.module)) module = reg.module;
   else if (typeof reg.module === 'string' && isAbsolute(reg.module)) module = pathToFileURL(reg.module).href;
+  else if (typeof reg.module === 'string' && reg.base !== undefined) module = resolveFrom(name, reg.module, reg.base);
   else {
-    throw new InvalidArgumentError(`[class-module] class '${name}' needs an absolute module URL or path (try new URL('./calc.js', import.meta.url)); got ${String(reg.module)}`, { parameter: 'module' });
+    throw new InvalidArgumentError(`[class-module] class '${name}' needs an absolute module URL or path (try new URL('./calc.js', import.meta.url)), or a package specifier with base: import.meta.url; got ${String(reg.module)}`, { parameter: 'module' });
   }
   const exportName = reg.export ?? 'default';
   if (typeof exportName !== 'string' || exportName.length === 0) {
@@ -44,6 +52,18 @@ export function describeClass(name: string, reg: ClassRegistration): ClassDescri
   }
   if (reg.threading !== undefined) getContract(reg.threading);
   return Object.freeze({ name, module, export: exportName, threading: reg.threading });
+}
+
+/** Resolve a relative path or package specifier from `base` to a file URL, or say why not. */
+function resolveFrom(name: string, specifier: string, base: string | URL): string {
+  try {
+    const from = new URL(base);
+    if (/^\.{1,2}\//.test(specifier)) return new URL(specifier, from).href;
+    // Package resolution with the exports map's "node"/"default" conditions, from base's folder.
+    return pathToFileURL(createRequire(from).resolve(specifier)).href;
+  } catch (err) {
+    throw new InvalidArgumentError(`[class-module] class '${name}': cannot resolve '${specifier}' from ${String(base)} (${String((err as Error).message).split('\n')[0]}); pass import.meta.resolve('${specifier}') as module instead`, { parameter: 'module', cause: err });
+  }
 }
 
 /** Registered classes by name. Owner thread only. */

@@ -122,6 +122,8 @@ export function publicView(context: ApartmentContext): ApartmentContext {
     onReset: (hook: () => void | Promise<void>) => context.onReset(hook),
     acquireShared: <T>(name: string) => context.acquireShared<T>(name),
     setMessageFilter: (filter: MessageFilter | undefined) => context.setMessageFilter(filter),
+    // console.log() prints one short line, not the view's members.
+    [Symbol.for('nodejs.util.inspect.custom')]: () => `ApartmentContext { apartment '${context.name}' (${context.id}), ${context.kind} }`,
   });
   views.set(context, view);
   return view;

@@ -101,7 +101,7 @@ export class LocalApartment implements ApartmentContext {
     this.hooks = new HookRunner(publicView(this), options.warn);
     this.loader = new ClassLoader(this.classTable, () => this.hooks.ready, (loaded) => {
       if (loaded.contract.marshal !== 'standard') this.freeObjects.adopt(loaded.descriptor.name, loaded.cls as unknown as FreeClass, loaded.contract);
-    });
+    }, options.label(options.id));
     this.admission = new Admission(options.id, options.reentrancy, options.waits);
     this.dispatcher = new Dispatcher({
       label: options.label(options.id),
@@ -135,6 +135,11 @@ export class LocalApartment implements ApartmentContext {
     this.freeObjects = this.initFree();
     this.control = new ControlRouter(options.id, options.roleOf);
     this.endpoint.control = this.control.target;
+  }
+
+  /** A short form for console.log(currentApartment()) and util.inspect(): not the engine's internals. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `ApartmentContext { apartment '${this.name}' (${this.id}), ${this.kind} }`;
   }
 
   /** A typed client for control service `service` in apartment `peer` (this one included). */

@@ -364,6 +364,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.createApartment({ ...plan.options, name: faulted.name, maxRestarts: plan.left - 1 }).then(
       (replacement) => {
         this.log({ level: 'warn', message: `[restart] ${faulted.label} faulted and was replaced by ${replacement.label}; its objects were not resurrected`, apartment: replacement.id });
+        faulted.replacedBy(replacement);
         this.emit('apartment-restarted', faulted, replacement);
       },
       (err: unknown) => this.log({ level: 'error', message: `[restart] could not replace ${faulted.label}: ${(err as Error).message}`, apartment: faulted.id }),

@@ -2,6 +2,7 @@
 // apartment, plug in the features, connect to the main apartment, say Ready, then serve calls
 // from the message loop until the runtime closes the apartment.
 import { MessagePort, workerData } from 'node:worker_threads';
+import { inheritHostLoaders } from './worker-loader.js';
 import { currentCall, setAsyncCallTracking, setCurrentApartment } from '../apartments/context.js';
 import { serveApartment, serveObjects } from '../apartments/apartment-services.js';
 import { RuntimeService } from '../apartments/engine-services.js';
@@ -18,6 +19,8 @@ import { SharedResourcesService } from './shared-resources.js';
 import { installWorkerFeatures } from './worker-features.js';
 import './link-kinds.js';
 
+// First, before any class module loads: load modules the way the host does (TypeScript loaders).
+await inheritHostLoaders();
 // The boot record holds this apartment's link (ring memory, ports) and shared gates: keep a private
 // copy and empty the module's workerData, so code loaded into the apartment cannot reach them.
 const boot: WorkerBoot = { ...(workerData as WorkerBoot) };

@@ -21,6 +21,27 @@ export interface CustomMarshaled {
   sharedMemory?: boolean;
 }
 
+// The type-level mark of a value that travels by reference, so Remote<T> can type what arrives
+// (a proxy) instead of the object itself. A type brand only: it never exists at run time.
+declare const BY_REFERENCE: unique symbol;
+/** The key of the by-reference brand (for Remote<T>; users write Ref<T> or extend ByReference). */
+export type ByReferenceKey = typeof BY_REFERENCE;
+
+/**
+ * A `T` that travels by reference: annotate a method's result or parameter as `Ref<Child>` and a
+ * caller's Remote<T> types it as `Remote<Child>` (a proxy whose methods return promises). A plain
+ * `Child` is assignable to it; byRef() returns one.
+ */
+export type Ref<T extends object> = T & { readonly [BY_REFERENCE]?: true };
+
+/**
+ * Extend it to say that every instance of a class travels by reference, both at run time (like a
+ * registered class) and in Remote<T>'s types.
+ */
+export abstract class ByReference {
+  declare readonly [BY_REFERENCE]?: true;
+}
+
 /** Objects explicitly marked with byRef(). Weak: marking never keeps an object alive. */
 const markedObjects = new WeakSet<object>();
 /** Prototypes whose instances always travel by reference (registered classes). */
@@ -29,7 +50,7 @@ const byRefPrototypes = new WeakSet<object>();
 const transferLists = new WeakMap<object, readonly Transferable[]>();
 
 /** Mark `obj` so it crosses apartments by reference: the receiver gets a proxy. Returns `obj`. */
-export function byRef<T extends object>(obj: T): T {
+export function byRef<T extends object>(obj: T): Ref<T> {
   markedObjects.add(obj);
   return obj;
 }
@@ -38,6 +59,8 @@ export function byRef<T extends object>(obj: T): T {
 export function markClassByRef(cls: abstract new (...args: never[]) => unknown): void {
   byRefPrototypes.add(cls.prototype as object);
 }
+
+byRefPrototypes.add(ByReference.prototype);
 
 /**
  * Send `value` with the objects in `list` moved rather than copied (ArrayBuffers, MessagePorts…).

@@ -9,14 +9,18 @@ export interface RetryPolicy {
   delayMs?: number;
 }
 
-/** What a single call may override: its deadline, a signal that cancels it, its retry policy. */
+/**
+ * What a single call may override: its deadline, a signal that cancels it, its retry policy. Each
+ * may be given as undefined (the default), so the class below implements it under
+ * exactOptionalPropertyTypes too.
+ */
 export interface CallOptionsInit {
   /** Milliseconds before the call fails with CallTimeoutError (default: the runtime's). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Aborting it rejects the call with CallCanceledError at once and tells the callee. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** Retry policy when the callee's message filter answers retry-later. */
-  retry?: RetryPolicy;
+  retry?: RetryPolicy | undefined;
 }
 
 /** A marked bag of per-call options; only instances of this class are stripped from arguments. */

@@ -1,15 +1,39 @@
 // Proxies: the caller-side stand-ins for objects in other apartments. One Proxy per imported
 // object per apartment; its members are methods that return promises; `then` is undefined so a
 // proxy is never mistaken for a promise; disposing it releases the reference.
+import type { ByReferenceKey } from './by-ref.js';
 import { CallOptions } from './call-options.js';
 import { RefKind } from './protocol.js';
 import { INDIRECT, REMOTE_STATE, type RemoteState } from './remote-state.js';
 
 type AnyFunction = (...args: never[]) => unknown;
 
-/** A method as seen through a proxy: same parameters (plus optional CallOptions), async result. */
+type IsAny<V> = 0 extends 1 & V ? true : false;
+
+/**
+ * A value as it arrives from another apartment: functions and objects typed as travelling by
+ * reference (Ref<T>, subclasses of ByReference) arrive as proxies; everything else is a copy. Only
+ * the value itself is mapped, not objects nested in a copied one.
+ */
+export type Marshaled<V> = IsAny<V> extends true ? V
+  : V extends AnyFunction ? Remote<V>
+    : V extends object ? (ByReferenceKey extends keyof V ? Remote<V> : V)
+      : V;
+
+/** What a caller may pass where a method takes `P`: the value, or a proxy of it when it travels by reference. */
+export type RemoteArgument<P> = IsAny<P> extends true ? P
+  : P extends AnyFunction ? P | Remote<P>
+    : P extends object ? (ByReferenceKey extends keyof P ? P | Remote<P> : P)
+      : P;
+
+type RemoteArguments<A extends readonly unknown[]> = { [I in keyof A]: RemoteArgument<A[I]> };
+
+/**
+ * A method as seen through a proxy: its parameters (plus an optional CallOptions last) and a
+ * promise of its result as it arrives (Marshaled).
+ */
 export type RemoteMethod<F> = F extends (...args: infer A) => infer R
-  ? (...args: A | [...A, CallOptions]) => Promise<Awaited<R>>
+  ? (...args: RemoteArguments<A> | [...RemoteArguments<A>, CallOptions]) => Promise<Marshaled<Awaited<R>>>
   : never;
 
 /** The caller's view of an object that lives in another apartment. */
@@ -70,11 +94,21 @@ class RemoteHandler implements ProxyHandler<object> {
 
 function remoteFunctionTarget(): void {}
 
-/** Make the proxy for `state`; callables for function references, plain objects otherwise. */
+/**
+ * Make the proxy for `state`; callables for function references, plain objects otherwise.
+ * util.inspect() looks at a proxy's target, not through its traps, so the target carries the short
+ * form console.log() prints.
+ */
 export function createProxy(state: RemoteState): object {
-  const target = state.kind === RefKind.Function ? remoteFunctionTarget.bind(null) : {};
+  const target: object = state.kind === RefKind.Function ? remoteFunctionTarget.bind(null) : {};
+  Object.defineProperty(target, INSPECT, {
+    configurable: true,
+    value: () => `Remote { ${state.kind === RefKind.Function ? 'function' : 'object'} ${state.oid} in apartment ${state.apartment}${state.released ? ', released' : ''} }`,
+  });
   return new Proxy(target, new RemoteHandler(state));
 }
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 /** The marshal state behind a proxy, or undefined when `value` is not one of our proxies. */
 export function remoteStateOf(value: unknown): RemoteState | undefined {

@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitFile, generatedHeader, outputName } from './emit.js';
 import { formatProblem } from './ir.js';
-import { introspect } from './introspect.js';
+import type { introspect as Introspect } from './introspect.js';
 import { USAGE, UsageError, parseArgs, type CliOptions } from './args.js';
 
 /** Expand `*` and `**` in a path pattern (Node 20 has no fs.glob). */
@@ -27,6 +27,23 @@ function expand(pattern: string): string[] {
   };
   if (existsSync(base)) walk(base, '');
   return out;
+}
+
+// TypeScript is an optional peer dependency (runtime users need no compiler), so the introspector,
+// the only module that imports it, loads once generation is asked for; --help works without it.
+let introspect: typeof Introspect;
+
+/** Load the introspector, or say how to install TypeScript; false when it is missing. */
+async function loadIntrospector(): Promise<boolean> {
+  try {
+    ({ introspect } = await import('./introspect.js'));
+    return true;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes("'typescript'")) throw err;
+    process.stderr.write("apartment-proxygen: needs the 'typescript' package (5.x or later) to read interfaces; install it beside apartment-runtime: npm install --save-dev typescript\n");
+    return false;
+  }
 }
 
 /** Generate once; returns the process exit code. */
@@ -106,7 +123,7 @@ function version(): string {
   return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let options: CliOptions;
   try {
     options = parseArgs(argv);
@@ -123,6 +140,7 @@ function main(argv: string[]): number {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  if (!(await loadIntrospector())) return 1;
   const code = generate(options);
   if (!options.watch) return code;
   const inputs = [...new Set(options.inputs.flatMap(expand))];
@@ -142,5 +160,5 @@ function main(argv: string[]): number {
   return -1;
 }
 
-const code = main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
 if (code >= 0) process.exitCode = code;

@@ -119,6 +119,10 @@ describe('apartments/faults: restart policy', () => {
     expect(replacement.name).to.equal('phoenix');
     expect(replacement.state).to.equal('ready');
     expectDisconnectedByFault(await c.ping().catch((e: unknown) => e), /code 1/);
+    expect(apt.replacement, 'the handle the user holds reaches the replacement').to.equal(replacement);
+    const refused = await apt.createObject('Crasher').catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(DisconnectedError);
+    expect((refused as Error).message).to.contain('apartment.replacement').and.contain(replacement.label);
     const fresh = await replacement.createObject<Crasher>('Crasher');
     expect(await fresh.ping()).to.equal('pong');
   });

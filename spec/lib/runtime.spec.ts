@@ -6,6 +6,7 @@ import {
 import type { Calc } from '../fixtures/calc.js';
 import type { Widget } from '../fixtures/widget.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import { describeClass } from '../../apartments/class-table.js';
 
 let rt: Runtime | undefined;
 
@@ -127,6 +128,17 @@ describe('lib/runtime: registration errors', () => {
     expect(() => rt!.registerClass('R', { module: './relative.js' })).to.throw(InvalidArgumentError, /absolute/);
     expect(() => rt!.registerClass('U', { module: fixture('calc.js'), threading: 'no-such-contract' })).to.throw(InvalidArgumentError, /unknown-contract/);
     expect(() => rt!.registerClass('', { module: fixture('calc.js') })).to.throw(InvalidArgumentError);
+  });
+
+  it('resolves a relative path or a package specifier from base', async () => {
+    ({ rt } = await startRuntime());
+    const base = fixture('runtime-fixture.js');
+    rt.registerClass('RelativeCalc', { module: './calc.js', base, export: 'Calc' });
+    const calc = await (await rt.createApartment()).createObject<Calc>('RelativeCalc', 1);
+    expect(await calc.add(1)).to.equal(2);
+    const fromPackage = describeClass('FromPackage', { module: 'apartment-runtime', base: import.meta.url, export: 'ByReference' });
+    expect(fromPackage.module).to.equal(new URL('../../lib/index.js', import.meta.url).href);
+    expect(() => rt!.registerClass('Nowhere', { module: 'no-such-package/calc', base: import.meta.url })).to.throw(InvalidArgumentError, /cannot resolve 'no-such-package\/calc'.*import\.meta\.resolve/);
   });
 
   it('refuses a class whose static threading disagrees with its registration', async () => {
