@@ -42,6 +42,7 @@ export * from '../marshal/errors.js';
 export { byRef, transfer } from '../marshal/by-ref.js';
 export { callOptions, CallOptions, type CallOptionsInit, type RetryPolicy } from '../marshal/call-options.js';
 export { release, isProxy, type Remote, type RemoteMethod } from '../marshal/proxy.js';
+export { pipeline, type Pipelined, type PipelinedPromise } from '../marshal/pipeline.js';
 export type { EndpointStats } from '../marshal/endpoint.js';
 export {
   checkArguments, describeType, type InterfaceManifest, type MethodSpec, type ParamSpec, type RemoteInterface, type StubTable, type TypeCheck,

@@ -8,8 +8,10 @@ import { decodeError, encodeError, isWireError } from './error-codec.js';
 import { findUncloneable, formatPath, type Encoded } from './codec.js';
 import { Op, PROTOCOL_VERSION } from './protocol.js';
 import type {
-  AddRefMessage, Batch, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, ReadyMessage, WireRefs,
+  AddRefMessage, Batch, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, PipelineCallMessage, ReadyMessage, WireRefs,
 } from './protocol.js';
+import type { PendingCall } from './pending-call.js';
+import { isCall, isId, isPipelineCall, isRefs } from './wire-checks.js';
 import type { Transferable, Transport } from './transport.js';
 
 /** What a channel hands incoming traffic to (the apartment's endpoint). */
@@ -22,6 +24,10 @@ export interface ChannelHandler {
   onRelease(channel: Channel, oid: number, count: number): void;
   onLoanReturn(channel: Channel, loan: number): void;
   onLifecycle(channel: Channel, msg: ReadyMessage | ConnectMessage | PeerGoneMessage): void;
+  /** Promise pipelining: a call on a kept answer, the peer forgetting one, this side failing a call. */
+  onPipelineCall(channel: Channel, msg: PipelineCallMessage): void;
+  onReleaseAnswer(channel: Channel, callId: number): void;
+  answeredWithError(channel: Channel, callId: number, error: unknown): void;
   /** Rebuild a result value (its references become proxies); may throw to fail the call. */
   decodeResult(channel: Channel, value: unknown, refs: WireRefs): unknown;
   /** References in a message that will never be delivered or used: give them back. */
@@ -33,15 +39,6 @@ export interface ChannelHandler {
   busyChanged(channel: Channel, busy: boolean): void;
 }
 
-interface PendingCall {
-  resolve: (value: unknown) => void;
-  reject: (reason: unknown) => void;
-  deadline: number;
-  method: string;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
-}
-
 const KNOWN_OPS = new Set<number>(Object.values(Op));
 /**
  * A batch is sent as soon as it holds this many messages, without waiting for the end of the
@@ -49,7 +46,6 @@ const KNOWN_OPS = new Set<number>(Object.values(Op));
  * giant batch per turn makes the two threads take turns instead of overlapping).
  */
 const MAX_BATCH = 32;
-const isId = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
 /** One apartment's link to one peer: outgoing calls, batching, incoming validation. */
 export class Channel {
@@ -90,8 +86,14 @@ export class Channel {
     this.transport?.setKeepAlive(keepAlive);
   }
 
-  /** Start a call; settles with the result, the callee's error, a timeout, a cancel or a close. */
-  call(oid: number, method: string | number, enc: Encoded, options: CallOptions | undefined, causality: number): Promise<unknown> {
+  /** The id of the call started last (a pipelined call names it as its base). */
+  get lastCallId(): number { return this.nextCallId - 1; }
+
+  /**
+   * Start a call; settles with the result, the callee's error, a timeout, a cancel or a close. With
+   * `base` ≥ 0 it is a PipelineCall whose answer the callee keeps (protocol.ts).
+   */
+  call(oid: number, method: string | number, enc: Encoded, options: CallOptions | undefined, causality: number, base = -1): Promise<unknown> {
     if (this.closedWith) {
       this.handler.discardOutgoing(this, enc.refs);
       return Promise.reject(this.closedWith);
@@ -113,7 +115,8 @@ export class Channel {
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       if (deadline < this.timerAt) this.armTimer(deadline);
-      this.queue([Op.Call, id, oid, method, enc.value as unknown[], enc.refs, causality], enc.transfer);
+      const args = enc.value as unknown[];
+      this.queue(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality], enc.transfer);
     });
   }
 
@@ -146,6 +149,7 @@ export class Channel {
 
   replyError(callId: number, error: unknown, self: number): void {
     this.post([Op.Error, callId, encodeError(error, self)]);
+    this.handler.answeredWithError(this, callId, error);
   }
 
   /** Close the channel: every pending call rejects with `cause`; later sends are dropped. */
@@ -255,9 +259,16 @@ export class Channel {
     const msg = raw as Message;
     switch (msg[0]) {
       case Op.Call:
-        if (isId(msg[1]) && isId(msg[2]) && (typeof msg[3] === 'string' || isId(msg[3])) && Array.isArray(msg[4]) && isRefs(msg[5]) && typeof msg[6] === 'number') {
-          this.handler.onCall(this, msg);
-        } else this.malformed(msg, 'Call needs [op, callId, oid, method, args[], refs, causality]');
+        if (isCall(msg)) this.handler.onCall(this, msg);
+        else this.malformed(msg, 'Call needs [op, callId, oid, method, args[], refs, causality]');
+        return;
+      case Op.PipelineCall:
+        if (isPipelineCall(msg)) this.handler.onPipelineCall(this, msg);
+        else this.malformed(msg, 'PipelineCall needs [op, callId, oid, base<callId, method, args[], refs, causality], oid 0 when base is set');
+        return;
+      case Op.ReleaseAnswer:
+        if (isId(msg[1])) this.handler.onReleaseAnswer(this, msg[1]);
+        else this.malformed(msg, 'ReleaseAnswer needs [op, callId]');
         return;
       case Op.Cancel:
         if (isId(msg[1])) this.handler.onCancel(this, msg[1]);
@@ -351,7 +362,7 @@ export class Channel {
     const op = Array.isArray(raw) ? raw[0] : undefined;
     const id = Array.isArray(raw) ? raw[1] : undefined;
     const err = new ProtocolError(`[protocol] malformed message from ${this.peerLabel} (${why}); the message was dropped — check that both sides run the same apartment-runtime`);
-    if ((op === Op.Call || op === Op.AddRef) && isId(id)) {
+    if ((op === Op.Call || op === Op.AddRef || op === Op.PipelineCall) && isId(id)) {
       this.post([Op.Error, id, encodeError(err, -1)]);
       return;
     }
@@ -386,14 +397,4 @@ export class Channel {
     }
     if (next !== Infinity) this.armTimer(next);
   };
-}
-
-function isRefs(x: unknown): x is WireRefs {
-  if (x === 0) return true;
-  if (!Array.isArray(x)) return false;
-  for (const r of x) {
-    if (!Array.isArray(r) || !Array.isArray(r[0]) || !isId(r[1]) || !isId(r[2]) || (r[3] !== 0 && r[3] !== 1 && r[3] !== 2) || !isId(r[4])) return false;
-    for (const step of r[0]) if (typeof step !== 'string' && typeof step !== 'number') return false;
-  }
-  return true;
 }
