@@ -43,6 +43,8 @@ export { byRef, transfer } from '../marshal/by-ref.js';
 export { callOptions, CallOptions, type CallOptionsInit, type RetryPolicy } from '../marshal/call-options.js';
 export { release, isProxy, type Remote, type RemoteMethod } from '../marshal/proxy.js';
 export { pipeline, type Pipelined, type PipelinedPromise } from '../marshal/pipeline.js';
+export { stream, type StreamHandle } from '../marshal/streams.js';
+export type { StreamOptions } from '../marshal/stream-options.js';
 export type { EndpointStats } from '../marshal/endpoint.js';
 export {
   checkArguments, describeType, type InterfaceManifest, type MethodSpec, type ParamSpec, type RemoteInterface, type StubTable, type TypeCheck,

@@ -1,5 +1,6 @@
 // The objects an apartment exports, by object id, with a reference count per importing apartment
 // (COM's stub manager). Owner apartment only: touched from its own thread and no other.
+import { ON_UNREFERENCED } from './by-ref.js';
 import { ApartmentError } from './errors.js';
 import type { RefKindCode } from './protocol.js';
 
@@ -96,13 +97,25 @@ export class ExportTable {
     const entries = [...this.byOid.values()];
     this.byOid.clear();
     this.byObject.clear();
-    for (const e of entries) this.onReleased(e);
+    for (const e of entries) this.released(e);
     return n;
   }
 
   private remove(entry: ExportEntry): void {
     this.byOid.delete(entry.oid);
     this.byObject.delete(entry.object);
+    this.released(entry);
+  }
+
+  private released(entry: ExportEntry): void {
+    const hook = (entry.object as { [ON_UNREFERENCED]?: unknown })[ON_UNREFERENCED];
+    if (typeof hook === 'function') {
+      try {
+        (hook as () => void).call(entry.object);
+      } catch {
+        // The object's own clean-up failed; the reference is gone either way.
+      }
+    }
     this.onReleased(entry);
   }
 }
