@@ -13,8 +13,8 @@ const CHUNK = 64 * 1024;
 const WINDOW = 16;
 /** Checkpoints per stream: each asks the producer how far ahead it is and samples memory. */
 const CHECK_EVERY = Math.max(16, Math.floor(TOTAL / CHUNK / 64));
-/** What either side may retain above its baseline: a few windows of chunks, nowhere near TOTAL. */
-const RETAIN_LIMIT = 24 * MiB;
+/** What either side may retain above its baseline (array buffers are counted per process, and freed lazily): well under the default TOTAL. */
+const RETAIN_LIMIT = 32 * MiB;
 
 function retainedHere(): number {
   globalThis.gc!();
