@@ -2,7 +2,8 @@
 // user's async iterator in batches when the consumer pulls. It reads only when asked, at most the
 // requested count (≤ the window) or byte budget, so the producer never runs further ahead than the
 // consumer allows. A batch also ends when the next item is not ready within the current turn of the
-// loop, so a slow producer's items are not held back waiting for company. Owner apartment only.
+// loop, so a slow producer's items are not held back waiting for company. Its helpers are #private so
+// a peer reaches only next() and return(). Owner apartment only.
 import { ON_UNREFERENCED, byRef, transfer } from './by-ref.js';
 import { CallCanceledError, InvalidArgumentError } from './errors.js';
 import { itemBytes, type StreamLimits } from './stream-options.js';
@@ -33,7 +34,7 @@ export class StreamSource {
     if (signal) {
       const stop = (): void => {
         this.failure = { error: new CallCanceledError('[stream-canceled] the producer cancelled this stream; no more items will come', { cause: signal.reason }) };
-        this.close();
+        this.#close();
       };
       if (signal.aborted) stop();
       else signal.addEventListener('abort', stop, { once: true });
@@ -46,21 +47,21 @@ export class StreamSource {
       return Promise.reject(new InvalidArgumentError(`[stream] a pull asks for 1 to ${this.limits.window} items; got ${String(count)}`, { parameter: 'count' }));
     }
     const budget = typeof maxBytes === 'number' && maxBytes >= 1 ? Math.min(maxBytes, this.limits.maxBytes) : this.limits.maxBytes;
-    const result = this.chain.then(() => this.read(count as number, budget));
+    const result = this.chain.then(() => this.#read(count as number, budget));
     this.chain = result.catch(() => undefined);
     return result;
   }
 
   /** The consumer stopped (break, return(), cancel): close the producer's iterator. */
   return(): void {
-    this.close();
+    this.#close();
   }
 
   [ON_UNREFERENCED](): void {
-    this.close();
+    this.#close();
   }
 
-  private async read(count: number, maxBytes: number): Promise<StreamBatch> {
+  async #read(count: number, maxBytes: number): Promise<StreamBatch> {
     if (this.failure) {
       const { error } = this.failure;
       this.failure = undefined;
@@ -106,7 +107,7 @@ export class StreamSource {
     return this.limits.transfer ? transfer(batch, buffersOf(items)) : batch;
   }
 
-  private close(): void {
+  #close(): void {
     // Released before any pull: a generator handed over mid-way is still closed (its finally runs).
     if (!this.opened) {
       this.opened = true;
