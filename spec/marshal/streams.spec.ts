@@ -3,6 +3,8 @@ import { ReadableStream, WritableStream } from 'node:stream/web';
 import {
   ApartmentError, ApartmentFaultedError, CallCanceledError, DisconnectedError, release, type Runtime,
 } from '../../lib/index.js';
+import type { Janitor } from '../fixtures/crasher.js';
+import type { Holder } from '../fixtures/holder.js';
 import type { Streamer } from '../fixtures/stream-classes.js';
 import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
@@ -216,6 +218,28 @@ describe('marshal/streams: lifetime', () => {
       expect((await apt.stats()).exports, 'only the streamer is left').to.equal(1);
     }, 10_000);
     release(streamer);
+    await expectNoExports(rt);
+  });
+});
+
+describe('marshal/streams: identity', () => {
+  it('arrives as one object when one stream is passed twice, and is released when it is collected there', async () => {
+    const rt = await start();
+    const apt = await rt.createApartment();
+    const holder = await apt.createObject<Holder>('Holder');
+    const janitor = await apt.createObject<Janitor>('Janitor');
+    async function* local(): AsyncGenerator<number> {
+      yield 1;
+    }
+    const gen = local();
+    expect(await holder.same(gen, gen)).to.equal(true);
+    expect(await holder.same(gen, local())).to.equal(false);
+    await eventually(async () => {
+      expect(await janitor.collect()).to.equal(true);
+      expect(rt.stats().exports, 'the main apartment exports no stream').to.equal(0);
+    }, 10_000);
+    release(holder);
+    release(janitor);
     await expectNoExports(rt);
   });
 });
