@@ -108,13 +108,12 @@ export class ExportTable {
   }
 
   private released(entry: ExportEntry): void {
-    const hook = (entry.object as { [ON_UNREFERENCED]?: unknown })[ON_UNREFERENCED];
-    if (typeof hook === 'function') {
-      try {
-        (hook as () => void).call(entry.object);
-      } catch {
-        // The object's own clean-up failed; the reference is gone either way.
-      }
+    try {
+      // Read inside the try: an exported Proxy (a rental lease) may throw on any property read.
+      const hook = (entry.object as { [ON_UNREFERENCED]?: unknown })[ON_UNREFERENCED];
+      if (typeof hook === 'function') (hook as () => void).call(entry.object);
+    } catch {
+      // The object's own clean-up failed, or it refused the look-up; the reference is gone either way.
     }
     this.onReleased(entry);
   }
