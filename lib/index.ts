@@ -38,6 +38,9 @@ export {
 } from '../apartments/contract.js';
 export { single, apartment, both, free, rental } from './contracts/builtins.js';
 export type { Logger, LogEntry } from '../apartments/logger.js';
+export { pipeline, type Pipelined, type PipelinedPromise } from '../marshal/pipeline.js';
+export { stream, type StreamHandle } from '../marshal/streams.js';
+export type { StreamOptions } from '../marshal/stream-options.js';
 export {
   ApartmentError, type ApartmentErrorCode, type ApartmentErrorOptions, AccessDeniedError, ApartmentFaultedError, CallCanceledError,
   CallRejectedError, CallTimeoutError, CantCallOutError, ChangedModeError, ClassNotRegisteredError, ContractViolationError, DeadlockError,

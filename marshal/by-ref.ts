@@ -94,3 +94,10 @@ export function isByRefObject(value: object, proto: object | null): boolean {
   }
   return false;
 }
+
+/**
+ * An exported object with this method is told when its last external reference goes (released by
+ * every importer, or its apartment closing), so it can let go of what it holds for them: a stream
+ * source closes the iterator it reads, running the producer's `finally` blocks.
+ */
+export const ON_UNREFERENCED: unique symbol = Symbol('apartment-runtime.on-unreferenced');

@@ -39,3 +39,9 @@ export class CallOptions implements CallOptionsInit {
 export function callOptions(init: CallOptionsInit): CallOptions {
   return new CallOptions(init);
 }
+
+/** A proxy call's arguments, and the CallOptions its caller put last if it did. */
+export function splitCallOptions(args: unknown[]): [unknown[], CallOptions | undefined] {
+  const last = args.length > 0 ? args[args.length - 1] : undefined;
+  return last instanceof CallOptions ? [args.slice(0, -1), last] : [args, undefined];
+}

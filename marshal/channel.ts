@@ -10,7 +10,7 @@ import { uncarriable, uncloneable, type Encoded } from './codec.js';
 import { isId, MAX_BATCH_MESSAGES, messageProblem } from './message-checks.js';
 import { Op, PROTOCOL_VERSION } from './protocol.js';
 import type {
-  AddRefMessage, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, ReadyMessage, WireRefs,
+  AddRefMessage, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, PipelineCallMessage, ReadyMessage, WireRefs,
 } from './protocol.js';
 import type { LinkTraits, Transferable, Transport } from './transport.js';
 import { Outbox } from './outbox.js';
@@ -25,6 +25,10 @@ export interface ChannelHandler {
   onRelease(channel: Channel, oid: number, count: number): void;
   onLoanReturn(channel: Channel, loan: number): void;
   onLifecycle(channel: Channel, msg: ReadyMessage | ConnectMessage | PeerGoneMessage): void;
+  /** Promise pipelining: a call on a kept answer, the peer forgetting one, this side failing a call. */
+  onPipelineCall(channel: Channel, msg: PipelineCallMessage): void;
+  onReleaseAnswer(channel: Channel, callId: number): void;
+  answeredWithError(channel: Channel, callId: number, error: unknown): void;
   /** Rebuild a result value (its references become proxies); may throw to fail the call. */
   decodeResult(channel: Channel, value: unknown, refs: WireRefs): unknown;
   /** References in a message that will never be delivered or used: give them back. */
@@ -95,8 +99,14 @@ export class Channel {
     this.transport?.setKeepAlive(keepAlive);
   }
 
-  /** Start a call; settles with the result, the callee's error, a timeout, a cancel or a close. */
-  call(oid: number, method: string | number, enc: Encoded, options: CallOptions | undefined, causality: number): Promise<unknown> {
+  /** The id of the call started last (a pipelined call names it as its base). */
+  get lastCallId(): number { return this.nextCallId - 1; }
+
+  /**
+   * Start a call; settles with the result, the callee's error, a timeout, a cancel or a close. With
+   * `base` ≥ 0 it is a PipelineCall whose answer the callee keeps (protocol.ts).
+   */
+  call(oid: number, method: string | number, enc: Encoded, options: CallOptions | undefined, causality: number, base = -1): Promise<unknown> {
     if (this.closedWith) {
       this.handler.discardOutgoing(this, enc.refs);
       return Promise.reject(this.closedWith);
@@ -118,7 +128,8 @@ export class Channel {
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       if (deadline < this.timerAt) this.armTimer(deadline);
-      this.queue([Op.Call, id, oid, method, enc.value as unknown[], enc.refs, causality], enc.transfer);
+      const args = enc.value as unknown[];
+      this.queue(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality], enc.transfer);
     });
   }
 
@@ -153,6 +164,7 @@ export class Channel {
 
   replyError(callId: number, error: unknown, self: number): void {
     this.post([Op.Error, callId, encodeError(error, self)]);
+    this.handler.answeredWithError(this, callId, error);
   }
 
   /** Close the channel: every pending call rejects with `cause`; later sends are dropped. */
@@ -234,6 +246,10 @@ export class Channel {
     switch (msg[0]) {
       case Op.Call:
         return this.handler.onCall(this, msg);
+      case Op.PipelineCall:
+        return this.handler.onPipelineCall(this, msg);
+      case Op.ReleaseAnswer:
+        return this.handler.onReleaseAnswer(this, msg[1]);
       case Op.Cancel:
         return this.handler.onCancel(this, msg[1]);
       case Op.Notify:
@@ -327,7 +343,7 @@ export class Channel {
     const op = Array.isArray(raw) ? raw[0] : undefined;
     const id = Array.isArray(raw) ? raw[1] : undefined;
     const err = new ProtocolError(`[protocol] malformed message from ${this.peerLabel} (${why}); the message was dropped — check that both sides run the same apartment-runtime`);
-    if ((op === Op.Call || op === Op.AddRef) && isId(id)) {
+    if ((op === Op.Call || op === Op.AddRef || op === Op.PipelineCall) && isId(id)) {
       this.post([Op.Error, id, encodeError(err, -1)]);
       return;
     }

@@ -10,6 +10,7 @@ import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled }
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
+import { marshalStream } from './streams.js';
 import type { LinkTraits, Transferable } from './transport.js';
 
 /** How references are made and resolved; implemented by the apartment's endpoint. */
@@ -172,16 +173,7 @@ function walk(v: unknown, st: WalkState): unknown {
   const state = (obj as { [REMOTE_STATE]?: RemoteState })[REMOTE_STATE];
   if (state) return addRef(st, st.space.marshalProxy(state, st.peer));
   const custom = (obj as { [CUSTOM_MARSHAL]?: () => CustomMarshaled })[CUSTOM_MARSHAL];
-  if (typeof custom === 'function') {
-    const { key, payload, sharedMemory } = custom.call(obj);
-    if (sharedMemory) needSharedMemory(st, `a '${key}' value, which lives in shared memory`);
-    // References inside the payload are recorded first, so they are resolved before the rebuild.
-    st.path.push('p');
-    const p = walk(payload, st);
-    st.path.pop();
-    (st.refs ??= []).push([st.path.slice(), 0, sharedMemory ? NEEDS_SHARED_MEMORY : 0, RefKind.Value, 0, 0]);
-    return { k: key, p };
-  }
+  if (typeof custom === 'function') return walkByValue(custom.call(obj), st);
   const moved = takeTransferList(obj);
   if (moved) {
     const link = st.link;
@@ -194,6 +186,9 @@ function walk(v: unknown, st: WalkState): unknown {
   if (Array.isArray(obj)) return walkArray(obj, st);
   const proto = Object.getPrototypeOf(obj) as object | null;
   if (isByRefObject(obj, proto)) return addRef(st, st.space.exportLocal(obj, RefKind.Object, st.peer));
+  // Async iterables and web streams travel as streams (streams.ts), by reference to their producer.
+  const streamed = marshalStream(obj);
+  if (streamed) return walkByValue(streamed, st);
   if (proto === Object.prototype || proto === null) return walkPlain(obj as Record<string, unknown>, st);
   if (obj instanceof Promise) {
     const where = formatPath(st.root, st.path);
@@ -254,6 +249,16 @@ function findSharedMemory(value: unknown, path: PathStep[], seen: Set<object>): 
     if (found) return found;
   }
   return undefined;
+}
+
+function walkByValue({ key, payload, sharedMemory }: CustomMarshaled, st: WalkState): unknown {
+  if (sharedMemory) needSharedMemory(st, `a '${key}' value, which lives in shared memory`);
+  // References inside the payload are recorded first, so they are resolved before the rebuild.
+  st.path.push('p');
+  const p = walk(payload, st);
+  st.path.pop();
+  (st.refs ??= []).push([st.path.slice(), 0, sharedMemory ? NEEDS_SHARED_MEMORY : 0, RefKind.Value, 0, 0]);
+  return { k: key, p };
 }
 
 function enter(obj: object, st: WalkState): boolean {

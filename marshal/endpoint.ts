@@ -2,17 +2,19 @@
 // table and its import table (proxies, loans, releases), and serves as their RefSpace and ProxyHost.
 // Owner apartment only: every method runs on the apartment's own thread.
 import { DisconnectedError, ProtocolError } from './errors.js';
-import { CallOptions, type RetryPolicy } from './call-options.js';
+import { splitCallOptions, type CallOptions, type RetryPolicy } from './call-options.js';
+import type { EndpointStats } from './endpoint-stats.js';
 import { sendWithRetry } from './call-retry.js';
 import { Channel, type ChannelHandler } from './channel.js';
+import { AnswerTable } from './answer-table.js';
 import { decodeValue, encodeArgs, encodeValue, type RefSpace } from './codec.js';
 import { ExportTable } from './export-table.js';
 import { ImportTable } from './import-table.js';
 import { CONTROL_OID, Op, RefKind } from './protocol.js';
-import type { AddRefMessage, CallMessage, NotifyMessage, ConnectMessage, PeerGoneMessage, ReadyMessage, RefKindCode, WireRef, WireRefs } from './protocol.js';
+import type { AddRefMessage, CallMessage, NotifyMessage, ConnectMessage, PeerGoneMessage, PipelineCallMessage, ReadyMessage, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { remoteStateOf as remoteOf } from './proxy.js';
 import { valueType } from './value-types.js';
-import type { ProxyHost, RemoteState } from './remote-state.js';
+import type { PipelinedCall, ProxyHost, RemoteState } from './remote-state.js';
 import type { LinkTraits, Transport } from './transport.js';
 
 /** Runs incoming calls (admission, then the stub); implemented by the apartment's dispatcher. */
@@ -49,14 +51,7 @@ export interface EndpointOptions {
   warn(message: string): void;
 }
 
-/** Counts for diagnostics and lifetime specs. */
-export interface EndpointStats {
-  exports: number;
-  proxies: number;
-  channels: number;
-  pendingCalls: number;
-  loans: number;
-}
+export type { EndpointStats };
 
 /** One apartment's exports, proxies and channels, and the reference rules that tie them. */
 export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
@@ -66,6 +61,8 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   private readonly channels = new Map<number, Channel>();
   private readonly imports: ImportTable;
   private readonly unmarshalers = new Map<string, (payload: unknown, peer: number) => unknown>();
+  /** Answers of pipelined calls that peers may still target. */
+  private readonly answers: AnswerTable;
 
   constructor(private readonly options: EndpointOptions) {
     this.imports = new ImportTable({
@@ -75,6 +72,12 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
       channel: (peer) => this.channels.get(peer),
       label: options.label,
       warn: options.warn,
+    });
+    this.answers = new AnswerTable({
+      self: options.self,
+      dispatch: (channel, msg) => options.dispatcher.dispatch(this, channel, msg),
+      exportedOid: (value) => (value !== null && (typeof value === 'object' || typeof value === 'function') ? this.exports.oidOf(value) : undefined),
+      discardIncoming: (channel, refs) => this.discardIncoming(channel, refs),
     });
     this.exports = new ExportTable(() => {
       if (this.exports.size === 0 && !this.closing) options.onUnreferenced?.();
@@ -147,8 +150,6 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     if (!ch.closed) ch.post([Op.Notify, method, args, this.options.causality()]);
   }
 
-  // ---- ProxyHost ----
-
   callRemote(state: RemoteState, method: string | number, args: unknown[]): Promise<unknown> {
     if (state.released) {
       return Promise.reject(new DisconnectedError(`[released] this proxy to object ${state.oid} in ${this.options.label(state.apartment)} was released; obtain a new reference to call it`, { code: 'CO_E_OBJNOTCONNECTED' }));
@@ -160,19 +161,32 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     } catch (refused) {
       return Promise.reject(refused);
     }
-    let options: CallOptions | undefined;
-    if (args.length > 0 && args[args.length - 1] instanceof CallOptions) {
-      options = args[args.length - 1] as CallOptions;
-      args = args.slice(0, -1);
+    const [plain, options] = splitCallOptions(args);
+    return this.callAs(causality, state.apartment, state.oid, method, plain, options);
+  }
+
+  pipelineRemote(peer: number, oid: number, base: number, method: string | number, withOptions: unknown[]): PipelinedCall {
+    const [args, options] = splitCallOptions(withOptions);
+    const ch = this.channelTo(peer);
+    const before = ch.lastCallId;
+    let result: Promise<unknown>;
+    try {
+      result = ch.call(oid, method, encodeArgs(this, args, peer), options, this.options.causality(method, peer), base);
+    } catch (err) {
+      return { id: 0, result: Promise.reject(err) };
     }
-    return this.callAs(causality, state.apartment, state.oid, method, args, options);
+    // Id 0: the call was refused before it was sent (closed link, aborted signal): nothing to pipeline on.
+    const id = ch.lastCallId === before ? 0 : ch.lastCallId;
+    if (id !== 0) {
+      const forget = (): void => ch.post([Op.ReleaseAnswer, id]);
+      result.then(forget, forget);
+    }
+    return { id, result };
   }
 
   releaseRemote(state: RemoteState): void {
     this.imports.release(state);
   }
-
-  // ---- RefSpace ----
 
   exportLocal(value: object, kind: RefKindCode, peer: number): [number, number, RefKindCode, number, string | 0] {
     const entry = this.exports.exportEntry(value, peer, kind);
@@ -225,18 +239,29 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     }
   }
 
-  // ---- ChannelHandler ----
-
   onCall(channel: Channel, msg: CallMessage): void {
     this.options.dispatcher.dispatch(this, channel, msg);
   }
 
   onCancel(channel: Channel, callId: number): void {
+    if (!this.answers.empty && this.answers.cancel(channel, callId)) return;
     this.options.dispatcher.cancel(this, channel, callId);
   }
 
   onNotify(channel: Channel, msg: NotifyMessage): void {
     this.options.dispatcher.notify(this, channel, msg);
+  }
+
+  onPipelineCall(channel: Channel, msg: PipelineCallMessage): void {
+    this.answers.receive(channel, msg);
+  }
+
+  onReleaseAnswer(channel: Channel, callId: number): void {
+    this.answers.release(channel, callId);
+  }
+
+  answeredWithError(channel: Channel, callId: number, error: unknown): void {
+    if (!this.answers.empty) this.answers.settle(channel, callId, false, error);
   }
 
   onAddRef(channel: Channel, msg: AddRefMessage): void {
@@ -305,6 +330,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
       return;
     }
     channel.reply(callId, enc);
+    if (!this.answers.empty) this.answers.settle(channel, callId, true, value);
   }
 
   /**
@@ -346,6 +372,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     this.exports.dropImporter(peer);
     const ch = this.channels.get(peer);
     this.channels.delete(peer);
+    if (ch) this.answers.drop(ch);
     ch?.close(reason);
     this.imports.peerGone(peer, reason);
   }
@@ -366,6 +393,6 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     const { proxies, loans } = this.imports.counts();
     let pendingCalls = 0;
     for (const ch of this.channels.values()) pendingCalls += ch.pendingCount;
-    return { exports: this.exports.size, proxies, channels: this.channels.size, pendingCalls, loans };
+    return { exports: this.exports.size, proxies, channels: this.channels.size, pendingCalls, loans, answers: this.answers.size };
   }
 }

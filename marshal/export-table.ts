@@ -1,6 +1,7 @@
 // The objects an apartment exports, by object id, with a reference count per importing apartment
 // (COM's stub manager). Owner apartment only: touched from its own thread and no other.
 import { randomUUID } from 'node:crypto';
+import { ON_UNREFERENCED } from './by-ref.js';
 import { ApartmentError } from './errors.js';
 import type { RefKindCode } from './protocol.js';
 
@@ -113,13 +114,24 @@ export class ExportTable {
     const entries = [...this.byOid.values()];
     this.byOid.clear();
     this.byObject.clear();
-    for (const e of entries) this.onReleased(e);
+    for (const e of entries) this.released(e);
     return n;
   }
 
   private remove(entry: ExportEntry): void {
     this.byOid.delete(entry.oid);
     this.byObject.delete(entry.object);
+    this.released(entry);
+  }
+
+  private released(entry: ExportEntry): void {
+    try {
+      // Read inside the try: an exported Proxy (a rental lease) may throw on any property read.
+      const hook = (entry.object as { [ON_UNREFERENCED]?: unknown })[ON_UNREFERENCED];
+      if (typeof hook === 'function') (hook as () => void).call(entry.object);
+    } catch {
+      // The object's own clean-up failed, or it refused the look-up; the reference is gone either way.
+    }
     this.onReleased(entry);
   }
 }

@@ -44,6 +44,11 @@ export function messageProblem(raw: unknown): string | undefined {
     case Op.Call:
       return isId(m[1]) && isId(m[2]) && (typeof m[3] === 'string' || isId(m[3])) && Array.isArray(m[4]) && isRefs(m[5]) && typeof m[6] === 'number'
         ? undefined : 'Call needs [op, callId, oid, method, args[], refs, causality]';
+    case Op.PipelineCall:
+      return isId(m[1]) && isId(m[2]) && isId(m[3]) && m[3] < m[1] && (m[3] === 0 || m[2] === 0) && (typeof m[4] === 'string' || isId(m[4])) && Array.isArray(m[5]) && isRefs(m[6]) && typeof m[7] === 'number'
+        ? undefined : 'PipelineCall needs [op, callId, oid, base<callId, method, args[], refs, causality], oid 0 when base is set';
+    case Op.ReleaseAnswer:
+      return isId(m[1]) ? undefined : 'ReleaseAnswer needs [op, callId]';
     case Op.Cancel:
       return isId(m[1]) ? undefined : 'Cancel needs [op, callId]';
     case Op.Notify:

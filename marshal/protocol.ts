@@ -14,10 +14,12 @@ export const Op = {
   Cancel: 2,
   AddRef: 3,
   Notify: 4,
+  PipelineCall: 5,
   Result: 20,
   Error: 21,
   Release: 40,
   LoanReturn: 41,
+  ReleaseAnswer: 42,
   Ready: 60,
   Connect: 61,
   PeerGone: 62,
@@ -100,6 +102,24 @@ export type AddRefMessage = [op: typeof Op.AddRef, callId: number, oid: number, 
  */
 export type NotifyMessage = [op: typeof Op.Notify, method: string, args: unknown[], causality: number];
 
+/**
+ * Promise pipelining: a call whose answer the callee keeps until ReleaseAnswer, so later calls may
+ * target it before its reply arrives. With `base` 0 it calls `method` on object `oid`; with `base`
+ * > 0 (an earlier PipelineCall of the sender on this channel, `oid` 0) it calls `method` on the
+ * object that call answers, once it has answered, in arrival order. A failed base fails it with the
+ * base's error. Answered by Result or Error like a Call.
+ */
+export type PipelineCallMessage = [
+  op: typeof Op.PipelineCall,
+  callId: number,
+  oid: number,
+  base: number,
+  method: string | number,
+  args: unknown[],
+  refs: WireRefs,
+  causality: number,
+];
+
 /** Call `callId` returned `value`. */
 export type ResultMessage = [op: typeof Op.Result, callId: number, value: unknown, refs: WireRefs];
 
@@ -111,6 +131,9 @@ export type ReleaseMessage = [op: typeof Op.Release, oid: number, count: number]
 
 /** The receiver of a third-party reference took its own reference; the lender may drop its loan. */
 export type LoanReturnMessage = [op: typeof Op.LoanReturn, loan: number];
+
+/** The sender has the answer of its PipelineCall `callId` and will target it no more: forget it. */
+export type ReleaseAnswerMessage = [op: typeof Op.ReleaseAnswer, callId: number];
 
 /** First message of a worker apartment: it serves calls from now on. */
 export type ReadyMessage = [op: typeof Op.Ready, version: number, apartment: number];
@@ -127,10 +150,12 @@ export type Message =
   | CancelMessage
   | AddRefMessage
   | NotifyMessage
+  | PipelineCallMessage
   | ResultMessage
   | ErrorMessage
   | ReleaseMessage
   | LoanReturnMessage
+  | ReleaseAnswerMessage
   | ReadyMessage
   | ConnectMessage
   | PeerGoneMessage;

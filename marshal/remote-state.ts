@@ -32,5 +32,16 @@ export interface RemoteState {
 /** What a proxy needs from its apartment's endpoint. */
 export interface ProxyHost {
   callRemote(state: RemoteState, method: string | number, args: unknown[]): Promise<unknown>;
+  /**
+   * Start a pipelined call to apartment `peer`: on object `oid`, or (`base` > 0) on the answer of
+   * the earlier pipelined call `base`, before that answer has arrived.
+   */
+  pipelineRemote(peer: number, oid: number, base: number, method: string | number, args: unknown[]): PipelinedCall;
   releaseRemote(state: RemoteState): void;
+}
+
+/** A pipelined call that was started: its id on the channel (0 if it was never sent) and its result. */
+export interface PipelinedCall {
+  readonly id: number;
+  readonly result: Promise<unknown>;
 }

@@ -7,25 +7,34 @@
 // `--quick` runs fewer iterations. Both forms name the Node version they were measured on (a text
 // line before the table; a `node` field in every JSON row, so rows of runs on different Node lines
 // can be put together and still told apart).
+// `--only=<word>` runs the cases of the groups whose name holds it
+// (call-path, apartments, shared-state, proxygen, streams, transports).
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
 import { benchGeneratedStubs } from './proxygen-bench.js';
 import { benchSharedState } from './shared-state-bench.js';
+import { benchStreams } from './stream-bench.js';
 import { benchTransports } from './transport-bench.js';
 
 const jsonArg = process.argv.find((a) => a === '--json' || a.startsWith('--json='));
 const jsonFile = jsonArg?.startsWith('--json=') ? jsonArg.slice('--json='.length) : undefined;
 const quick = process.argv.includes('--quick');
 
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const wanted = (group: string): boolean => only === undefined || group.includes(only);
+
 const measured: BenchRow[] = [];
-measured.push(...(await benchCallPath({ quick })));
-measured.push(...(await benchApartments({ quick })));
-measured.push(...(await benchSharedState({ quick })));
-measured.push(...(await benchGeneratedStubs({ quick })));
-for (const r of await benchTransports({ quick })) {
-  measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
+if (wanted('call-path')) measured.push(...(await benchCallPath({ quick })));
+if (wanted('apartments')) measured.push(...(await benchApartments({ quick })));
+if (wanted('shared-state')) measured.push(...(await benchSharedState({ quick })));
+if (wanted('proxygen')) measured.push(...(await benchGeneratedStubs({ quick })));
+if (wanted('streams')) measured.push(...(await benchStreams({ quick })));
+if (wanted('transports')) {
+  for (const r of await benchTransports({ quick })) {
+    measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
+  }
 }
 
 // Rows of one case together, in the order the cases first appeared; the first row is the baseline.

@@ -1,0 +1,92 @@
+// Promise pipelining, the caller's side: `pipeline(proxy).method(…)` returns the call's promise
+// with the callee object's methods on it. Calling one sends the next call at once, naming the first
+// call's answer as its target (PipelineCall), so a chain of calls into one apartment costs one round
+// trip instead of one per call. Once an answer has arrived (and the callee was told to forget it),
+// later calls on the pipelined promise go to the arrived proxy as ordinary calls.
+import { InvalidArgumentError, NoInterfaceError } from './errors.js';
+import type { CallOptions } from './call-options.js';
+import { remoteStateOf } from './proxy.js';
+import type { PipelinedCall, ProxyHost } from './remote-state.js';
+
+type AnyFunction = (...args: never[]) => unknown;
+
+/** The pipelinable methods of `T`: each starts a call at once and returns a pipelined promise. */
+export type Pipelined<T> = {
+  readonly [K in keyof T as T[K] extends AnyFunction ? K : never]: T[K] extends (...args: infer A) => infer R
+    ? (...args: A | [...A, CallOptions]) => PipelinedPromise<Awaited<R>>
+    : never;
+};
+
+/** A call's result, and the methods of the object it will be: calls on them are pipelined. */
+export type PipelinedPromise<R> = Promise<R> & ([R] extends [never] ? unknown : Pipelined<R>);
+
+type Starter = (method: string, args: unknown[]) => PipelinedCall;
+
+/**
+ * Pipeline calls on `proxy`, a proxy to an object in another apartment:
+ * `await pipeline(factory).makeChild().value()` sends both calls before either answers.
+ * Errors of a call reject the calls pipelined on it with the same error.
+ */
+export function pipeline<P extends object>(proxy: P): Pipelined<P> {
+  const state = remoteStateOf(proxy);
+  if (!state) {
+    throw new InvalidArgumentError('[pipeline] pipeline() takes a proxy to an object in another apartment; call a local object directly', { parameter: 'proxy' });
+  }
+  return methods(state.host, state.apartment, (method, args) => {
+    // A released or disconnected proxy fails the way an ordinary call on it would.
+    if (state.released || state.disconnected) return { id: 0, result: state.host.callRemote(state, method, args) };
+    return state.host.pipelineRemote(state.apartment, state.oid, 0, method, args);
+  }) as Pipelined<P>;
+}
+
+/** The pipelined promise of `call`, made on `host` towards apartment `peer`. */
+function answer(host: ProxyHost, peer: number, call: PipelinedCall): object {
+  let open = call.id !== 0;
+  const close = (): void => {
+    open = false;
+  };
+  call.result.then(close, close);
+  const result = call.result;
+  const then = result.then.bind(result);
+  const catcher = result.catch.bind(result);
+  const finish = result.finally.bind(result);
+  const calls = methods(host, peer, (method, args) => {
+    if (open) return host.pipelineRemote(peer, 0, call.id, method, args);
+    return { id: 0, result: result.then((value) => callArrived(value, method, args)) };
+  });
+  return new Proxy(calls, {
+    get(target, prop) {
+      if (prop === 'then') return then;
+      if (prop === 'catch') return catcher;
+      if (prop === 'finally') return finish;
+      return Reflect.get(target, prop) as unknown;
+    },
+  });
+
+  function callArrived(value: unknown, method: string, args: unknown[]): Promise<unknown> {
+    const fn = value !== null && (typeof value === 'object' || typeof value === 'function') ? (value as Record<string, unknown>)[method] : undefined;
+    if (typeof fn !== 'function') {
+      return Promise.reject(new NoInterfaceError(`[pipeline] the result has no method '${method}' to call; check what the first call returns`));
+    }
+    return Promise.resolve((fn as (...a: unknown[]) => unknown).apply(value, args));
+  }
+}
+
+/** An object whose every string member is a method that starts a call and returns its pipelined promise. */
+function methods(host: ProxyHost, peer: number, start: Starter): object {
+  const cache = new Map<string, (...args: unknown[]) => object>();
+  return new Proxy(Object.create(null) as object, {
+    get(_target, prop) {
+      if (typeof prop !== 'string' || prop === 'then') return undefined;
+      let fn = cache.get(prop);
+      if (!fn) {
+        fn = (...args: unknown[]) => {
+          const call = start(prop, args);
+          return answer(host, peer, call);
+        };
+        cache.set(prop, fn);
+      }
+      return fn;
+    },
+  });
+}

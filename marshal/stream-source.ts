@@ -1,0 +1,132 @@
+// The producing side of a stream that crossed apartments: an exported object that reads the
+// user's async iterator in batches when the consumer pulls. It reads only when asked, at most the
+// requested count (≤ the window) or byte budget, so the producer never runs further ahead than the
+// consumer allows. A batch also ends when the next item is not ready within the current turn of the
+// loop, so a slow producer's items are not held back waiting for company. Its helpers are #private so
+// a peer reaches only next() and return(). Owner apartment only.
+import { ON_UNREFERENCED, byRef, transfer } from './by-ref.js';
+import { CallCanceledError, InvalidArgumentError } from './errors.js';
+import { itemBytes, type StreamLimits } from './stream-options.js';
+
+/** One pull's answer: the items read, and whether the producer has finished. */
+export interface StreamBatch {
+  items: unknown[];
+  done: boolean;
+}
+
+const NOT_YET = Symbol('not-yet');
+
+/** Reads a local async iterable for a consumer in another apartment. Travels by reference. */
+export class StreamSource {
+  private iterator: AsyncIterator<unknown> | undefined;
+  /** A read started for the previous batch that was not ready in time; the next batch starts with it. */
+  private ahead: Promise<IteratorResult<unknown>> | undefined;
+  /** An error the producer threw after some items of a batch: the next pull reports it. */
+  private failure: { error: unknown } | undefined;
+  private finished = false;
+  /** Whether the iterable was asked for its iterator (a pull, or a close before any pull). */
+  private opened = false;
+  /** Pulls run one after another, whatever a peer sends. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly iterable: AsyncIterable<unknown>, readonly limits: StreamLimits, signal: AbortSignal | undefined) {
+    byRef(this);
+    if (signal) {
+      const stop = (): void => {
+        this.failure = { error: new CallCanceledError('[stream-canceled] the producer cancelled this stream; no more items will come', { cause: signal.reason }) };
+        this.#close();
+      };
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop, { once: true });
+    }
+  }
+
+  /** Read up to `count` items (and about `maxBytes`); called by the consumer's apartment. */
+  next(count: unknown, maxBytes: unknown): Promise<StreamBatch> {
+    if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > this.limits.window) {
+      return Promise.reject(new InvalidArgumentError(`[stream] a pull asks for 1 to ${this.limits.window} items; got ${String(count)}`, { parameter: 'count' }));
+    }
+    const budget = typeof maxBytes === 'number' && maxBytes >= 1 ? Math.min(maxBytes, this.limits.maxBytes) : this.limits.maxBytes;
+    const result = this.chain.then(() => this.#read(count as number, budget));
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
+  /** The consumer stopped (break, return(), cancel): close the producer's iterator. */
+  return(): void {
+    this.#close();
+  }
+
+  [ON_UNREFERENCED](): void {
+    this.#close();
+  }
+
+  async #read(count: number, maxBytes: number): Promise<StreamBatch> {
+    if (this.failure) {
+      const { error } = this.failure;
+      this.failure = undefined;
+      this.finished = true;
+      throw error;
+    }
+    if (this.finished) return { items: [], done: true };
+    if (!this.opened) {
+      this.opened = true;
+      this.iterator = this.iterable[Symbol.asyncIterator]();
+    }
+    if (!this.iterator) return { items: [], done: true };
+    const items: unknown[] = [];
+    let bytes = 0;
+    let turnOver: Promise<typeof NOT_YET> | undefined;
+    const iterator = this.iterator;
+    while (items.length < count && bytes < maxBytes && !this.finished) {
+      const pending = this.ahead ?? iterator.next();
+      this.ahead = undefined;
+      let r: IteratorResult<unknown> | typeof NOT_YET;
+      try {
+        // The first item is waited for; later ones only while this turn lasts.
+        r = items.length === 0 ? await pending : await Promise.race([pending, (turnOver ??= new Promise((resolve) => setImmediate(resolve, NOT_YET)))]);
+      } catch (error) {
+        this.finished = true;
+        if (items.length === 0) throw error;
+        this.failure = { error };
+        break;
+      }
+      if (r === NOT_YET) {
+        this.ahead = pending;
+        break;
+      }
+      if (r.done) {
+        this.finished = true;
+        break;
+      }
+      items.push(r.value);
+      bytes += itemBytes(r.value);
+    }
+    const batch: StreamBatch = { items, done: this.finished && !this.failure };
+    if (this.finished && !this.failure) this.iterator = undefined;
+    return this.limits.transfer ? transfer(batch, buffersOf(items)) : batch;
+  }
+
+  #close(): void {
+    // Released before any pull: a generator handed over mid-way is still closed (its finally runs).
+    if (!this.opened) {
+      this.opened = true;
+      this.iterator = this.iterable[Symbol.asyncIterator]();
+    }
+    this.finished = true;
+    const it = this.iterator;
+    this.iterator = undefined;
+    this.ahead = undefined;
+    // Closing runs the producer's finally blocks; what they throw has nobody left to hear it.
+    if (it?.return) void Promise.resolve().then(() => it.return!()).catch(() => undefined);
+  }
+}
+
+function buffersOf(items: unknown[]): ArrayBuffer[] {
+  const list = new Set<ArrayBuffer>();
+  for (const item of items) {
+    if (item instanceof ArrayBuffer) list.add(item);
+    else if (ArrayBuffer.isView(item) && item.buffer instanceof ArrayBuffer) list.add(item.buffer);
+  }
+  return [...list];
+}

@@ -1,0 +1,117 @@
+// Streams across apartments: async iterables (async generators among them) and web
+// ReadableStreams travel by reference to a StreamSource and arrive as async iterables (a
+// RemoteIterator) or ReadableStreams pulling from it; WritableStreams travel by reference to a
+// StreamSink and arrive as WritableStreams. The codec asks marshalStream() about every object that
+// is not plain data; the receiving side rebuilds the stream under the value type 'stream'.
+import { ReadableStream, WritableStream } from 'node:stream/web';
+import { CUSTOM_MARSHAL, type CustomMarshaled } from './by-ref.js';
+import { ProtocolError } from './errors.js';
+import { remoteStateOf } from './proxy.js';
+import { RemoteIterator, type PullSource } from './remote-iterator.js';
+import { StreamSink, remoteWritable, type PushTarget } from './remote-writable.js';
+import { StreamSource } from './stream-source.js';
+import { streamLimits, type StreamLimits, type StreamOptions } from './stream-options.js';
+import { registerValueType } from './value-types.js';
+
+/** The value-type key streams travel under (docs/protocol.md). */
+export const STREAM_KEY = 'stream';
+
+type StreamKind = 'iterable' | 'readable' | 'writable';
+
+interface StreamPayload {
+  kind: StreamKind;
+  /** The StreamSource or StreamSink; a reference on the wire. */
+  end: object;
+  window: number;
+  maxBytes: number;
+  pullTimeoutMs: number | undefined;
+}
+
+/** One source (or sink) per local stream, so passing it twice names one object. */
+const exported = new WeakMap<object, StreamSource | StreamSink>();
+/** One rebuilt stream per arrived source, so it arrives as the same object each time. */
+const rebuilt = new WeakMap<object, object>();
+
+/** An async iterable or web stream with the options it crosses apartments with. */
+export interface StreamHandle<T> extends AsyncIterable<T> {
+  [CUSTOM_MARSHAL](): CustomMarshaled;
+}
+
+/**
+ * Pass `source` to another apartment with these options (window, byte budget, transfer, a signal
+ * to stop it from this side). Without stream(), async iterables and web streams travel with the
+ * defaults. The result is still an async iterable here.
+ */
+export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options: StreamOptions = {}): StreamHandle<T> {
+  const limits = streamLimits(options);
+  const kind: StreamKind = source instanceof ReadableStream ? 'readable' : 'iterable';
+  return {
+    [Symbol.asyncIterator]: () => (source as AsyncIterable<T>)[Symbol.asyncIterator](),
+    [CUSTOM_MARSHAL]: () => payloadOf(source, kind, limits, options.signal),
+  };
+}
+
+/** How the codec sends `obj` if it is a stream (an async iterable or a web stream); otherwise undefined. */
+export function marshalStream(obj: object): CustomMarshaled | undefined {
+  if (obj instanceof ReadableStream) return payloadOf(obj, 'readable', streamLimits(undefined), undefined);
+  if (obj instanceof WritableStream) return payloadOf(obj, 'writable', streamLimits(undefined), undefined);
+  if (typeof (obj as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
+    return payloadOf(obj, 'iterable', streamLimits(undefined), undefined);
+  }
+  return undefined;
+}
+
+function payloadOf(stream: object, kind: StreamKind, limits: StreamLimits, signal: AbortSignal | undefined): CustomMarshaled {
+  let end = exported.get(stream);
+  if (!end) {
+    end = kind === 'writable' ? new StreamSink(stream as WritableStream<unknown>, limits) : new StreamSource(stream as AsyncIterable<unknown>, limits, signal);
+    exported.set(stream, end);
+  }
+  const payload: StreamPayload = { kind, end, window: end.limits.window, maxBytes: end.limits.maxBytes, pullTimeoutMs: end.limits.pullTimeoutMs };
+  return { key: STREAM_KEY, payload };
+}
+
+/** Rebuild a stream that arrived: an async iterable, a ReadableStream or a WritableStream. */
+function rebuildStream(payload: unknown): unknown {
+  const p = payload as Partial<StreamPayload> | null;
+  if (p === null || typeof p !== 'object' || (p.kind !== 'iterable' && p.kind !== 'readable' && p.kind !== 'writable')) {
+    throw new ProtocolError('[stream] a stream arrived without a kind this apartment knows (iterable, readable, writable)');
+  }
+  const end = p.end;
+  const state = remoteStateOf(end);
+  const home = end instanceof StreamSource || end instanceof StreamSink;
+  if (!state && !home) throw new ProtocolError('[stream] a stream arrived without a reference to its producer');
+  let limits: StreamLimits;
+  try {
+    limits = streamLimits({ window: p.window, maxBytes: p.maxBytes, pullTimeoutMs: p.pullTimeoutMs ?? undefined });
+  } catch (err) {
+    throw new ProtocolError(`[stream] a stream arrived with bad limits: ${(err as Error).message}`);
+  }
+  const known = rebuilt.get(end as object);
+  if (known) return known;
+  const label = state ? `apartment ${state.apartment}` : 'this apartment';
+  let made: object;
+  if (p.kind === 'writable') made = remoteWritable(end as unknown as PushTarget, limits);
+  else {
+    const it = new RemoteIterator(end as unknown as PullSource, limits, label);
+    made = p.kind === 'readable' ? readableOf(it) : it;
+  }
+  rebuilt.set(end as object, made);
+  return made;
+}
+
+/** A ReadableStream that reads `it` one item per pull; cancel() stops the producer. */
+function readableOf(it: RemoteIterator): ReadableStream<unknown> {
+  return new ReadableStream<unknown>({
+    async pull(controller) {
+      const r = await it.next();
+      if (r.done) controller.close();
+      else controller.enqueue(r.value);
+    },
+    async cancel() {
+      await it.return();
+    },
+  }, { highWaterMark: 0 });
+}
+
+registerValueType(STREAM_KEY, rebuildStream);
