@@ -6,11 +6,9 @@ import { CallCanceledError, CallTimeoutError, DisconnectedError, MarshalError, P
 import type { CallOptions } from './call-options.js';
 import { decodeError, encodeError, isWireError } from './error-codec.js';
 import { findUncloneable, formatPath, type Encoded } from './codec.js';
-import { Op, PROTOCOL_VERSION } from './protocol.js';
-import type {
-  AddRefMessage, Batch, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, ReadyMessage, WireRefs,
-} from './protocol.js';
+import { Op, PROTOCOL_VERSION, type AddRefMessage, type Batch, type CallMessage, type NotifyMessage, type ConnectMessage, type Message, type PeerGoneMessage, type ReadyMessage, type WireRefs } from './protocol.js';
 import type { Transferable, Transport } from './transport.js';
+import { activeTrace, TraceKind } from './trace-hook.js';
 
 /** What a channel hands incoming traffic to (the apartment's endpoint). */
 export interface ChannelHandler {
@@ -113,6 +111,7 @@ export class Channel {
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       if (deadline < this.timerAt) this.armTimer(deadline);
+      activeTrace?.record(TraceKind.Send, causality, this.peer, id, method, oid);
       this.queue([Op.Call, id, oid, method, enc.value as unknown[], enc.refs, causality], enc.transfer);
     });
   }
@@ -170,7 +169,9 @@ export class Channel {
 
   /** Drop a settled call from the pending table. */
   private forget(callId: number): void {
-    if (this.pending.delete(callId) && this.pending.size === 0) this.handler.busyChanged(this, false);
+    if (!this.pending.delete(callId)) return;
+    activeTrace?.record(TraceKind.Reply, -1, this.peer, callId, '', 0);
+    if (this.pending.size === 0) this.handler.busyChanged(this, false);
   }
 
   private queue(msg: Message, transfer: Transferable[] | undefined = undefined): void {
