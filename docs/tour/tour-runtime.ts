@@ -15,8 +15,18 @@ export async function startTour(options: RuntimeOptions = {}): Promise<Runtime> 
   return rt;
 }
 
-/** Close the runtime, then take everything it traced. */
-export async function finishTour(rt: Runtime): Promise<Trace> {
+/**
+ * Where the scenario begins: what was traced so far is setup (starting apartments, loading
+ * classes), kept out of the step's pages so the scenario fills them. Call it with no call in flight.
+ */
+export function scenarioStart(rt: Runtime): number {
+  const events = rt.trace().events;
+  return events.length > 0 ? events[events.length - 1]!.seq + 1 : 0;
+}
+
+/** Close the runtime, then take what it traced from `from` (a scenarioStart()) on. */
+export async function finishTour(rt: Runtime, from = 0): Promise<Trace> {
   await rt.close();
-  return rt.trace();
+  const trace = rt.trace();
+  return { ...trace, events: trace.events.filter((e) => e.seq >= from) };
 }

@@ -155,7 +155,6 @@ export class SharedMutex implements OrderedLock {
       return guard;
     } catch (err) {
       this.advance(ticket);
-      traceLock(TraceKind.Refuse, (err as { code?: string }).code ?? 'lock');
       throw err;
     }
   }

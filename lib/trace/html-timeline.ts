@@ -13,7 +13,7 @@ export interface HtmlTimelineOptions {
 
 const LABEL_W = 240;
 const PLOT_W = 960;
-const LANE_H = 44;
+const LANE_H = 56;
 const TOP = 24;
 
 /** Render `trace` as an HTML document (a string). */
@@ -36,6 +36,7 @@ p.lesson{max-width:1150px;margin:0 0 10px}
 .arrow{fill:none;stroke-width:1.3;opacity:.85}
 .marker{stroke:#fff;stroke-width:.5}
 .marker.error{fill:#d11;stroke:#600}
+.mark-label{font:9px ui-monospace,monospace;fill:#333}
 .axis{font:10px system-ui,sans-serif;fill:#666}
 .stats{color:#555;font-size:12px}
 </style></head><body>
@@ -72,7 +73,7 @@ function view(model: TimelineModel, mode: 'time' | 'step'): string {
     const x1 = x(s.from);
     const w = Math.max(2, x(s.to) - x1);
     const label = w > 40 ? `<text class="slice-label" x="${x1 + 3}" y="${y(s.lane) + 24}">${esc(clip(s.name, Math.floor(w / 6)))}</text>` : '';
-    parts.push(`<rect class="slice" data-lane="${s.lane}" data-causality="${s.causality}" x="${x1.toFixed(1)}" y="${y(s.lane) + 8}" width="${w.toFixed(1)}" height="${LANE_H - 22}" fill="${chainColour(s.causality)}"><title>${esc(s.name)} · chain ${s.causality} · steps ${s.from.step}–${s.to.step}</title></rect>${label}`);
+    parts.push(`<rect class="slice" data-lane="${s.lane}" data-causality="${s.causality}" x="${x1.toFixed(1)}" y="${y(s.lane) + 8}" width="${w.toFixed(1)}" height="${LANE_H - 34}" fill="${chainColour(s.causality)}"><title>${esc(s.name)} · chain ${s.causality} · steps ${s.from.step}–${s.to.step}</title></rect>${label}`);
   }
   for (const f of model.flows) {
     const x1 = x(f.from);
@@ -87,7 +88,11 @@ function view(model: TimelineModel, mode: 'time' | 'step'): string {
     const my = y(m.lane);
     const tip = `<title>${esc(m.kind)} ${esc(m.name)}${m.value ? ` = ${m.value}` : ''} · step ${m.at.step}</title>`;
     if (m.error) parts.push(`<path class="marker error" data-kind="${m.kind}" d="M${mx.toFixed(1)},${my + 2} l6,8 l-6,8 l-6,-8 z">${tip}</path>`);
-    else parts.push(`<rect class="marker ${m.kind.toLowerCase()}" data-kind="${m.kind}" x="${(mx - 1).toFixed(1)}" y="${my + LANE_H - 14}" width="3" height="8" fill="${chainColour(m.causality)}">${tip}</rect>`);
+    else {
+      parts.push(`<rect class="marker ${m.kind.toLowerCase()}" data-kind="${m.kind}" x="${(mx - 1).toFixed(1)}" y="${my + LANE_H - 26}" width="3" height="8" fill="${chainColour(m.causality)}">${tip}</rect>`);
+      // What a program marked (a read, a write and its value) is the point of a scenario: say it.
+      if (m.kind === 'Mark') parts.push(`<text class="mark-label" x="${mx.toFixed(1)}" y="${my + LANE_H - 9}" text-anchor="middle">${esc(`${m.name.split(' ')[0]!.slice(0, 6)} ${m.value}`)}</text>`);
+    }
   }
   return `<svg class="timeline" data-mode="${mode}" xmlns="http://www.w3.org/2000/svg" width="${LABEL_W + PLOT_W + 10}" height="${height}"${mode === 'step' ? ' style="display:none"' : ''}>${parts.join('')}</svg>`;
 }

@@ -88,6 +88,13 @@ export function buildTimeline(trace: Trace): TimelineModel {
   const flows: Flow[] = [];
   const open = new Map<number, { name: string; causality: number; from: TimePoint }>();
   const chainOf = new Map<string, number>();
+  // Chains with a call started and not yet ended, per lane: only their code can resume on it.
+  const active = new Map<number, Map<number, number>>();
+  const activeOn = (lane: number): Map<number, number> => active.get(lane) ?? active.set(lane, new Map()).get(lane)!;
+  // A message sent or answered outside any run slice still gets a point slice, so arrows have ends.
+  const point = (e: TraceEvent, name: string, causality: number): void => {
+    slices.push({ lane: e.apartment, name, causality, from: at(e), to: at(e) });
+  };
 
   for (const e of events) {
     const lane = e.apartment;
@@ -101,10 +108,12 @@ export function buildTimeline(trace: Trace): TimelineModel {
     }
     switch (e.kind) {
       case 'Start':
+        activeOn(lane).set(e.causality, (activeOn(lane).get(e.causality) ?? 0) + 1);
         open.set(lane, { name: e.name, causality: e.causality, from: at(e) });
         flowIn(arrivals, sends, e, 'call');
         break;
       case 'Send':
+        if (!running) point(e, `→ ${e.name}`, e.causality);
         sends.set(`${lane}>${e.peer}#${e.callId}`, e);
         chainOf.set(`${lane}>${e.peer}#${e.callId}`, e.causality);
         break;
@@ -114,6 +123,11 @@ export function buildTimeline(trace: Trace): TimelineModel {
       case 'End':
       case 'Refuse': {
         const key = `${e.peer}>${lane}#${e.callId}`;
+        if (e.kind === 'End') {
+          const n = activeOn(lane).get(e.causality) ?? 0;
+          if (n <= 1) activeOn(lane).delete(e.causality);
+          else activeOn(lane).set(e.causality, n - 1);
+        }
         if (e.kind === 'Refuse') flowIn(arrivals, sends, e, 'call');
         arrivals.set(key, e);
         break;
@@ -129,8 +143,9 @@ export function buildTimeline(trace: Trace): TimelineModel {
         if (answered && (answered.kind === 'End' || answered.kind === 'Refuse')) {
           flows.push({ id: `${key}/return`, direction: 'return', causality, fromLane: answered.apartment, from: at(answered), toLane: lane, to: at(e) });
         }
-        // The caller's chain resumes with the answer.
-        open.set(lane, { name: `↩ ${sent.name}`, causality, from: at(e) });
+        // The caller's chain resumes with the answer if it is inside a call here; else a point.
+        if (activeOn(lane).has(causality)) open.set(lane, { name: `↩ ${sent.name}`, causality, from: at(e) });
+        else point(e, `← ${sent.name}`, causality);
         break;
       }
       default:

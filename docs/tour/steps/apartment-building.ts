@@ -3,7 +3,7 @@
 import type { Remote } from 'apartment-runtime';
 import type { Room } from '../classes/room.js';
 import { count, type TourStep } from '../tour-step.js';
-import { finishTour, startTour } from '../tour-runtime.js';
+import { finishTour, scenarioStart, startTour } from '../tour-runtime.js';
 
 export const apartmentBuilding: TourStep = {
   name: 'apartment-building',
@@ -20,11 +20,12 @@ export const apartmentBuilding: TourStep = {
       homes.push(apt.id);
       rooms.push(await apt.createObject<Room>('Room'));
     }
+    const from = scenarioStart(rt);
     // One chain of calls walks from each room to the next; each call says where it ran.
     const visits: number[][] = [];
     for (let i = 0; i < flats; i++) visits.push(await rooms[i]!.visit(rooms[(i + 1) % flats]!));
     const ranAtHome = visits.every((ran, i) => ran[0] === homes[i] && ran[1] === homes[(i + 1) % flats]);
-    const trace = await finishTour(rt);
+    const trace = await finishTour(rt, from);
     return {
       trace,
       facts: { homes, visits, ranAtHome },

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { Apartment } from 'apartment-runtime';
 import type { Plugin } from '../classes/plugin.js';
 import type { TourStep } from '../tour-step.js';
-import { finishTour, startTour } from '../tour-runtime.js';
+import { finishTour, scenarioStart, startTour } from '../tour-runtime.js';
 
 export const crashRestart: TourStep = {
   name: 'crash-restart',
@@ -16,6 +16,7 @@ export const crashRestart: TourStep = {
     const rt = await startTour();
     const flat = await rt.createApartment({ name: 'plugin', restart });
     const plugin = await flat.createObject<Plugin>('Plugin');
+    const from = scenarioStart(rt);
     const before = await plugin.work(21);
     const faulted = once(rt, 'apartment-faulted');
     const restarted = restart === 'on-fault' ? once(rt, 'apartment-restarted') : undefined;
@@ -31,7 +32,7 @@ export const crashRestart: TourStep = {
       replacementAnswer = await (await replacement.createObject<Plugin>('Plugin')).work(21);
     }
     clearInterval(keepAlive);
-    const trace = await finishTour(rt);
+    const trace = await finishTour(rt, from);
     return {
       trace,
       facts: { before, afterCrash, replacementAnswer, restart },

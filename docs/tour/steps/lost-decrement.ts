@@ -3,7 +3,7 @@
 import type { Remote } from 'apartment-runtime';
 import type { Racer } from '../classes/racer.js';
 import { count, type TourStep } from '../tour-step.js';
-import { finishTour, startTour } from '../tour-runtime.js';
+import { finishTour, scenarioStart, startTour } from '../tour-runtime.js';
 
 export const lostDecrement: TourStep = {
   name: 'lost-decrement',
@@ -24,9 +24,10 @@ export const lostDecrement: TourStep = {
     new Int32Array(cells)[0] = start;
     const all: Remote<Racer>[] = [];
     for (let i = 1; i <= racers; i++) all.push(await (await rt.createApartment({ name: `racer-${i}` })).createObject<Racer>('Racer'));
+    const from = scenarioStart(rt);
     await Promise.all(all.map((r) => r.race(cells, barrier, racers, rounds, schedule)));
     const end = new Int32Array(cells)[0]!;
-    const trace = await finishTour(rt);
+    const trace = await finishTour(rt, from);
     return {
       trace,
       facts: { schedule, racers, rounds, start, end, lost: end },

@@ -4,7 +4,7 @@
 import type { Remote } from 'apartment-runtime';
 import type { Pauser, Tally } from '../classes/tally.js';
 import { count, type TourStep } from '../tour-step.js';
-import { finishTour, startTour } from '../tour-runtime.js';
+import { finishTour, scenarioStart, startTour } from '../tour-runtime.js';
 
 export const oneChain: TourStep = {
   name: 'one-chain',
@@ -20,10 +20,11 @@ export const oneChain: TourStep = {
     const tallyFlat = await rt.createApartment({ name: 'tally', reentrancy: reentrant ? 'reentrant' : 'turn-based' });
     const tally = await tallyFlat.createObject<Tally>('Tally');
     const pauser = await (await rt.createApartment({ name: 'elsewhere' })).createObject<Pauser>('Pauser');
+    const from = scenarioStart(rt);
     // Every host call starts its own chain: they all arrive at once.
     await Promise.all(Array.from({ length: calls }, () => tally.add(1, pauser as Remote<Pauser>)));
     const total = await tally.value();
-    const trace = await finishTour(rt);
+    const trace = await finishTour(rt, from);
     return {
       trace,
       facts: { reentrant, calls, total },

@@ -5,7 +5,7 @@
 import { release, type Remote } from 'apartment-runtime';
 import type { A } from '../classes/parts.js';
 import { count, type TourStep } from '../tour-step.js';
-import { finishTour, startTour } from '../tour-runtime.js';
+import { finishTour, scenarioStart, startTour } from '../tour-runtime.js';
 
 /**
  * Who asked for what, in order. The document names its figures' constraints in prose (client 1
@@ -35,13 +35,14 @@ export const roundRobinStep: TourStep = {
       placed.push({ client, cls, thread: threadOf.get(apartment)! });
       return threadOf.get(apartment)!;
     };
+    const from = scenarioStart(rt);
     for (const [client, cls] of REQUESTS) await create(client, cls);
     // Clients 2 and 3 release their objects and close.
     REQUESTS.forEach(([client], i) => {
       if (client === 2 || client === 3) release(objects[i]!);
     });
     const next = await create(4, 'A');
-    const trace = await finishTour(rt);
+    const trace = await finishTour(rt, from);
     const table = Array.from({ length: threads }, (_, t) => `T${t + 1}: ${placed.slice(0, REQUESTS.length).filter((p) => p.thread === t + 1).map((p) => `${p.cls}${p.client}`).join(' ')}`);
     return {
       trace,

@@ -4,7 +4,7 @@
 import { SharedMutex, type Remote } from 'apartment-runtime';
 import type { Crossing, Ledger } from '../classes/crossing.js';
 import type { TourStep } from '../tour-step.js';
-import { finishTour, startTour } from '../tour-runtime.js';
+import { finishTour, scenarioStart, startTour } from '../tour-runtime.js';
 
 export const wrongOrder: TourStep = {
   name: 'wrong-order',
@@ -15,13 +15,14 @@ export const wrongOrder: TourStep = {
     const accounts = new SharedMutex({ name: 'accounts', level: 1 });
     const audit = new SharedMutex({ name: 'audit', level: 2 });
     const ledger = await (await rt.createApartment({ name: 'ledger' })).createObject<Ledger>('Ledger');
-    const locks = options.locks === 'ascending' ? await ledger.takeBoth(accounts, audit) : await ledger.takeBoth(audit, accounts);
     const left = await (await rt.createApartment({ name: 'left' })).createObject<Crossing>('Crossing');
     const right = await (await rt.createApartment({ name: 'right' })).createObject<Crossing>('Crossing');
+    const from = scenarioStart(rt);
+    const locks = options.locks === 'ascending' ? await ledger.takeBoth(accounts, audit) : await ledger.takeBoth(audit, accounts);
     const started = new SharedArrayBuffer(4);
     const results = await Promise.allSettled([left.cross(right as Remote<Crossing>, started), right.cross(left as Remote<Crossing>, started)]);
     const outcomes = results.map((r) => (r.status === 'fulfilled' ? String(r.value) : (r.reason as Error).name));
-    const trace = await finishTour(rt);
+    const trace = await finishTour(rt, from);
     return {
       trace,
       facts: { locks, outcomes },
