@@ -146,7 +146,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.local = local;
     this.main = local;
     this.features = installHostFeatures(local, this.registry, (message) => this.log({ level: 'warn', message, apartment: 0 }));
-    this.tracing = new RuntimeTrace(options.trace, options.diagnostics, (name, event) => (this.emit as (n: string, e: unknown) => boolean)(name, event));
+    this.tracing = new RuntimeTrace(options.trace, options.diagnostics, (name, event) => (this.emit as (n: string, e: unknown) => boolean)(name, event), (name) => this.listenerCount(name));
     this.tracing.attachMain('main');
     this.on('apartment-faulted', (apt, error) => this.tracing.fault(apt.id, error.code));
     this.on('apartment-restarted', (faulted, replacement) => this.tracing.restart(faulted.id, replacement.id));

@@ -31,6 +31,8 @@ export class RuntimeTrace {
     trace: boolean | TraceOptions | undefined,
     diagnostics: boolean | undefined,
     private readonly emit: <K extends keyof TraceEvents>(name: K, event: TraceEvent) => void,
+    /** How many listeners the runtime has for a typed trace event. */
+    private readonly listeners: (name: keyof TraceEvents) => number = () => 0,
   ) {
     this.all = trace !== undefined && trace !== false;
     this.options = typeof trace === 'object' && trace !== null ? trace : {};
@@ -92,7 +94,7 @@ export class RuntimeTrace {
           const name = EMITTED[e.kind];
           if (name) this.emit(name, e);
         }
-      });
+      }, () => Object.values(EMITTED).some((name) => this.listeners(name) > 0));
       this.timer = setInterval(() => this.recorder?.drain(), DRAIN_EVERY_MS);
       this.timer.unref();
     }

@@ -37,11 +37,18 @@ export class TraceRecorder {
   private readonly sequence = new SharedArrayBuffer(4);
   private readonly rings = new Map<number, TraceRingReader>();
   private readonly lanes = new Map<number, TraceLane>();
+  /** Raw chunks drained but not yet decoded (decoding waits until someone asks: it is the costly part). */
+  private readonly pending: { ring: TraceRingReader; chunk: Float64Array }[] = [];
   private readonly collected: TraceEvent[] = [];
   private readonly capacity: number;
   private host: TraceRingWriter | undefined;
 
-  constructor(options: TraceOptions, private readonly onEvents: (events: readonly TraceEvent[]) => void = () => {}) {
+  constructor(
+    options: TraceOptions,
+    private readonly onEvents: (events: readonly TraceEvent[]) => void = () => {},
+    /** Whether anyone wants events as they are drained (else the periodic drain only copies memory). */
+    private readonly wantsEvents: () => boolean = () => false,
+  ) {
     this.capacity = options.capacity ?? 65_536;
   }
 
@@ -63,25 +70,39 @@ export class TraceRecorder {
     this.host.record(kind, -1, apartment, -1, name, extra);
   }
 
-  /** Move what every ring holds into the trace; returns the new events in global order. */
-  drain(): readonly TraceEvent[] {
+  /** Copy what every ring holds out of it, making room; cheap. Decodes too if events are wanted. */
+  drain(): void {
+    for (const ring of this.rings.values()) {
+      const chunk = ring.drainRaw();
+      if (chunk) this.pending.push({ ring, chunk });
+    }
+    if (this.wantsEvents()) this.decodePending();
+  }
+
+  /** Decode the drained chunks into the trace, in global order; tell the listener about them. */
+  private decodePending(): void {
+    if (this.pending.length === 0) return;
     const fresh: TraceEvent[] = [];
-    for (const [apartment, ring] of this.rings) {
-      for (const raw of ring.drain()) {
+    for (const { ring, chunk } of this.pending.splice(0)) {
+      const apartment = ring.handle.apartment;
+      for (const raw of ring.decode(chunk)) {
         // Host records belong to the apartment they concern.
         const lane = apartment === -1 ? raw.peer : apartment;
         fresh.push({ ...raw, apartment: lane, kind: TRACE_KIND_NAMES[raw.kind] ?? 'Unknown' });
       }
     }
     fresh.sort((a, b) => a.seq - b.seq);
+    // Merge with what was decoded before (chunks of different rings interleave in order).
+    const merged = this.collected.length > 0 && fresh.length > 0 && fresh[0]!.seq < this.collected[this.collected.length - 1]!.seq;
     for (const e of fresh) this.collected.push(e);
-    if (fresh.length > 0) this.onEvents(fresh);
-    return fresh;
+    if (merged) this.collected.sort((a, b) => a.seq - b.seq);
+    this.onEvents(fresh);
   }
 
   /** Everything recorded so far, merged (drains first). */
   snapshot(): Trace {
     this.drain();
+    this.decodePending();
     let dropped = 0;
     for (const ring of this.rings.values()) dropped += ring.dropped;
     const used = new Set(this.collected.map((e) => e.apartment));
@@ -92,6 +113,7 @@ export class TraceRecorder {
   /** Forget what was collected so far (rings keep recording). */
   clear(): void {
     this.drain();
+    this.pending.length = 0;
     this.collected.length = 0;
   }
 }

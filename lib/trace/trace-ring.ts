@@ -134,21 +134,41 @@ export class TraceRingReader {
     return Atomics.load(this.header, HEADER_DROPPED);
   }
 
-  /** Copy out every event written since the last drain and free their room. */
-  drain(): RawTraceEvent[] {
+  /** Copy out every event written since the last drain and free their room: one or two copies of memory, no objects. */
+  drainRaw(): Float64Array | undefined {
     const w = Atomics.load(this.header, HEADER_WRITTEN);
     const r = Atomics.load(this.header, HEADER_READ);
-    const out: RawTraceEvent[] = [];
-    for (let i = r; i < w; i++) {
-      const at = (i % this.capacity) * FIELDS;
-      const ev = this.events;
-      out.push({
-        seq: ev[at]!, time: ev[at + 1]!, kind: ev[at + 2]! as TraceKindCode, apartment: this.handle.apartment,
-        causality: ev[at + 3]!, peer: ev[at + 4]!, callId: ev[at + 5]!, name: this.nameOf(ev[at + 6]!), extra: ev[at + 7]!,
-      });
+    if (w === r) return undefined;
+    const from = (r % this.capacity) * FIELDS;
+    const to = (w % this.capacity) * FIELDS;
+    let copy: Float64Array;
+    if (from < to) copy = this.events.slice(from, to);
+    else {
+      // Wrapped: the tail of the ring, then its head.
+      copy = new Float64Array((w - r) * FIELDS);
+      copy.set(this.events.subarray(from), 0);
+      copy.set(this.events.subarray(0, to), this.events.length - from);
     }
     Atomics.store(this.header, HEADER_READ, w);
+    return copy;
+  }
+
+  /** The events of a chunk drainRaw() returned, as objects. */
+  decode(chunk: Float64Array): RawTraceEvent[] {
+    const out: RawTraceEvent[] = [];
+    for (let at = 0; at < chunk.length; at += FIELDS) {
+      out.push({
+        seq: chunk[at]!, time: chunk[at + 1]!, kind: chunk[at + 2]! as TraceKindCode, apartment: this.handle.apartment,
+        causality: chunk[at + 3]!, peer: chunk[at + 4]!, callId: chunk[at + 5]!, name: this.nameOf(chunk[at + 6]!), extra: chunk[at + 7]!,
+      });
+    }
     return out;
+  }
+
+  /** Drain and decode at once. */
+  drain(): RawTraceEvent[] {
+    const chunk = this.drainRaw();
+    return chunk ? this.decode(chunk) : [];
   }
 
   private nameOf(id: number): string {

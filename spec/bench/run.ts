@@ -4,26 +4,36 @@
 // runtime row the case starts with. Cases with a single row have no ratio.
 // `--json` prints the rows as JSON instead (run it as `npm run -s bench -- --json`, or npm's banner
 // lines come first); `--json=<file>` writes them to <file> and prints the table as usual.
-// `--quick` runs fewer iterations.
+// `--quick` runs fewer iterations; `--only=<group>` runs one group (call-path, apartments,
+// shared-state, proxygen, transports, tracing); `--trace-baseline=<dist>` adds a build from before
+// tracing to the tracing group.
 import { writeFileSync } from 'node:fs';
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
 import { benchGeneratedStubs } from './proxygen-bench.js';
 import { benchSharedState } from './shared-state-bench.js';
 import { benchTransports } from './transport-bench.js';
+import { benchTracing } from './trace-bench.js';
 
 const jsonArg = process.argv.find((a) => a === '--json' || a.startsWith('--json='));
 const jsonFile = jsonArg?.startsWith('--json=') ? jsonArg.slice('--json='.length) : undefined;
 const quick = process.argv.includes('--quick');
+const baselineArg = process.argv.find((a) => a.startsWith('--trace-baseline='));
+/** `--only=<word>` runs only the groups whose name contains it (e.g. --only=tracing). */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const runs = (group: string): boolean => only === undefined || group.includes(only);
 
 const measured: BenchRow[] = [];
-measured.push(...(await benchCallPath({ quick })));
-measured.push(...(await benchApartments({ quick })));
-measured.push(...(await benchSharedState({ quick })));
-measured.push(...(await benchGeneratedStubs({ quick })));
-for (const r of await benchTransports({ quick })) {
-  measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
+if (runs('call-path')) measured.push(...(await benchCallPath({ quick })));
+if (runs('apartments')) measured.push(...(await benchApartments({ quick })));
+if (runs('shared-state')) measured.push(...(await benchSharedState({ quick })));
+if (runs('proxygen')) measured.push(...(await benchGeneratedStubs({ quick })));
+if (runs('transports')) {
+  for (const r of await benchTransports({ quick })) {
+    measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
+  }
 }
+if (runs('tracing')) measured.push(...(await benchTracing({ quick, baselineDist: baselineArg?.slice('--trace-baseline='.length) })));
 
 // Rows of one case together, in the order the cases first appeared; the first row is the baseline.
 const cases = [...new Set(measured.map((r) => r.case))];
