@@ -61,9 +61,8 @@ export class Dispatcher implements CallDispatcher {
     const refs = msg[5];
     const control = oid === CONTROL_OID;
     const target = control ? endpoint.control : endpoint.exports.get(oid)?.object;
-    const trace = activeTrace;
-    if (trace) trace.record(TraceKind.Arrive, msg[6], channel.peer, callId, msg[3], oid);
     if (target === undefined) {
+      const trace = activeTrace;
       if (trace) trace.record(TraceKind.Refuse, msg[6], channel.peer, callId, 'CO_E_OBJNOTCONNECTED', oid);
       endpoint.discardIncoming(channel, refs);
       channel.replyError(callId, new DisconnectedError(`[object-gone] object ${oid} in ${this.options.label} no longer exists (it was released); obtain a new reference`, { code: 'CO_E_OBJNOTCONNECTED' }), endpoint.self);

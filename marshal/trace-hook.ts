@@ -10,11 +10,15 @@ export const TraceKind = {
   Send: 1,
   /** Caller side: the answer to call `callId` from `peer` arrived (extra: 1 ok, 0 error). */
   Reply: 2,
-  /** Callee side: a call from `peer` arrived. */
+  /**
+   * Callee side: a call from `peer` arrived. Not recorded on its own: a call's arrival is its first
+   * event here (Queue, Start or Refuse), which saves a clock read per call. Kept so the number
+   * stays reserved.
+   */
   Arrive: 3,
-  /** Callee side: the call waits for its turn (admission). */
+  /** Callee side: the call waits for its turn (admission); it arrived now. */
   Queue: 4,
-  /** Callee side: the call starts running. */
+  /** Callee side: the call starts running (it arrived now, unless it was queued). */
   Start: 5,
   /** Callee side: the call finished (extra: 1 ok, 0 threw). */
   End: 6,

@@ -17,11 +17,11 @@ export function laneDiagram(trace: Trace, columns = 72): string {
     const cells = cut.map((e) => (e.apartment === lane.apartment ? symbolOf(e.kind, e.name) : '·'));
     return `${lane.name.padEnd(width)} │${cells.join('')}${shown.length > cut.length ? '…' : ''}`;
   });
-  const legend = '▶ start ■ end ✗ refused/fault ↻ restart r read w write L/U lock/unlock + object - released';
+  const legend = '▶ start ■ end ✗ refused/fault ↻ restart letters: marks (r read, w write, …) L/U lock/unlock + object - released';
   return [...rows, `${''.padEnd(width)}   ${legend}`].join('\n');
 }
 
 function symbolOf(kind: string, name: string): string {
-  if (kind === 'Mark') return name.startsWith('read') ? 'r' : name.startsWith('write') ? 'w' : '*';
+  if (kind === 'Mark') return name[0] ?? '*';
   return SYMBOLS[kind] ?? '?';
 }

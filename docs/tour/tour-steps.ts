@@ -5,6 +5,7 @@ import { oneChain } from './steps/one-chain.js';
 import { lostDecrement } from './steps/lost-decrement.js';
 import { roundRobinStep } from './steps/round-robin.js';
 import { crashRestart } from './steps/crash-restart.js';
+import { freeThreading } from './steps/free-threading.js';
 import { wrongOrder } from './steps/wrong-order.js';
 
-export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, roundRobinStep, crashRestart, wrongOrder];
+export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, crashRestart, wrongOrder];

@@ -117,9 +117,6 @@ export function buildTimeline(trace: Trace): TimelineModel {
         sends.set(`${lane}>${e.peer}#${e.callId}`, e);
         chainOf.set(`${lane}>${e.peer}#${e.callId}`, e.causality);
         break;
-      case 'Arrive':
-        arrivals.set(`${e.peer}>${lane}#${e.callId}`, e);
-        break;
       case 'End':
       case 'Refuse': {
         const key = `${e.peer}>${lane}#${e.callId}`;

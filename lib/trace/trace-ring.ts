@@ -60,6 +60,7 @@ export class TraceRingWriter implements TraceSink {
   private readonly nameIds = new Map<string, number>();
   private readonly encoder = new TextEncoder();
   private written = 0;
+  private readSeen = 0;
   private nameEnd = 0;
   /** Event times are wall-clock, so events of different threads compare. */
   private readonly origin = performance.timeOrigin;
@@ -71,12 +72,14 @@ export class TraceRingWriter implements TraceSink {
     this.sequence = new Int32Array(handle.sequence);
     this.capacity = this.events.length / FIELDS;
     this.written = Atomics.load(this.header, HEADER_WRITTEN);
+    this.readSeen = Atomics.load(this.header, HEADER_READ);
     this.nameEnd = Atomics.load(this.header, HEADER_NAME_BYTES);
   }
 
   record(kind: TraceKindCode, causality: number, peer: number, callId: number, name: string | number, extra: number): void {
     const w = this.written;
-    if (w - Atomics.load(this.header, HEADER_READ) >= this.capacity) {
+    // The reader's position is read again only when the one seen last says the ring is full.
+    if (w - this.readSeen >= this.capacity && w - (this.readSeen = Atomics.load(this.header, HEADER_READ)) >= this.capacity) {
       Atomics.add(this.header, HEADER_DROPPED, 1);
       return;
     }

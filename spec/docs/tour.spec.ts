@@ -84,6 +84,20 @@ describe('docs/tour: the lost decrement', () => {
   });
 });
 
+describe('docs/tour: free threading', () => {
+  it('runs the calls of one object on two pool threads at once, whose ordinary fields diverge', async () => {
+    const outcome = await runStep('free-threading', { threads: '2', rounds: '2' });
+    expect(outcome.facts.used).to.equal(2);
+    expect(outcome.facts.fields as number).to.be.lessThan(outcome.facts.shared as number);
+  });
+
+  it('runs them all on the one thread of a one-thread pool, whose field sees every call', async () => {
+    const outcome = await runStep('free-threading', { threads: '1', rounds: '2' }, 'free-threading-one');
+    expect(outcome.facts.used).to.equal(1);
+    expect(outcome.facts.fields).to.equal(outcome.facts.shared);
+  });
+});
+
 describe('docs/tour: the round-robin thread pool', () => {
   it('puts object i on thread i mod 5, and the next object after releases on T3', async () => {
     const outcome = await runStep('round-robin', {});

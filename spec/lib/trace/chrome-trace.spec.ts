@@ -7,8 +7,8 @@ const ev = (seq: number, apartment: number, kind: string, peer: number, callId: 
 const trace: Trace = {
   lanes: [{ apartment: 0, name: 'main (0) · thread 0', thread: 0 }, { apartment: 1, name: 'ui (1) · thread 3', thread: 3 }],
   events: [
-    ev(0, 0, 'Send', 1, 1, 'add'), ev(1, 1, 'Arrive', 0, 1, 'add'), ev(2, 1, 'Start', 0, 1, 'add'), ev(3, 1, 'End', 0, 1, 'add'), ev(4, 0, 'Reply', 1, 1, ''),
-    ev(5, 0, 'Send', 1, 2, 'add', 6), ev(6, 1, 'Arrive', 0, 2, 'add', 6), ev(7, 1, 'Refuse', 0, 2, 'RPC_E_CALL_REJECTED', 6), ev(8, 0, 'Reply', 1, 2, '', 6),
+    ev(0, 0, 'Send', 1, 1, 'add'), ev(2, 1, 'Start', 0, 1, 'add'), ev(3, 1, 'End', 0, 1, 'add'), ev(4, 0, 'Reply', 1, 1, ''),
+    ev(5, 0, 'Send', 1, 2, 'add', 6), ev(7, 1, 'Refuse', 0, 2, 'RPC_E_CALL_REJECTED', 6), ev(8, 0, 'Reply', 1, 2, '', 6),
   ],
   dropped: 0,
 };
