@@ -14,10 +14,10 @@ export function laneDiagram(trace: Trace, columns = 72): string {
   const lanes = trace.lanes.filter((l) => shown.some((e) => e.apartment === l.apartment));
   const width = Math.max(...lanes.map((l) => l.name.length), 4);
   const rows = lanes.map((lane) => {
-    const cells = cut.map((e) => (e.apartment === lane.apartment ? symbolOf(e.kind, e.name) : '·'));
+    const cells = cut.map((e) => (e.apartment === lane.apartment ? (e.kind === 'End' && e.extra === 0 ? '✗' : symbolOf(e.kind, e.name)) : '·'));
     return `${lane.name.padEnd(width)} │${cells.join('')}${shown.length > cut.length ? '…' : ''}`;
   });
-  const legend = '▶ start ■ end ✗ refused/fault ↻ restart letters: marks (r read, w write, …) L/U lock/unlock + object - released';
+  const legend = '▶ start ■ end ✗ refused/threw/fault ↻ restart letters: marks (r read, w write, …) L/U lock/unlock + object - released';
   return [...rows, `${''.padEnd(width)}   ${legend}`].join('\n');
 }
 

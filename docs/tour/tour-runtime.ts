@@ -3,7 +3,7 @@
 import { Runtime, type RuntimeOptions, type Trace } from 'apartment-runtime';
 
 const CLASSES: Readonly<Record<string, string>> = {
-  Room: 'room', Tally: 'tally', Pauser: 'tally', Racer: 'racer', A: 'parts', B: 'parts', C: 'parts', Plugin: 'plugin', Crossing: 'crossing', Ledger: 'crossing', FreeTally: 'free-tally',
+  Room: 'room', Tally: 'tally', Pauser: 'tally', Racer: 'racer', A: 'parts', B: 'parts', C: 'parts', Plugin: 'plugin', Crossing: 'crossing', Ledger: 'crossing', FreeTally: 'free-tally', Neighbour: 'neighbour',
 };
 
 /** Start a traced runtime with the tour's classes registered. */

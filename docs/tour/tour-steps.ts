@@ -6,6 +6,7 @@ import { lostDecrement } from './steps/lost-decrement.js';
 import { roundRobinStep } from './steps/round-robin.js';
 import { crashRestart } from './steps/crash-restart.js';
 import { freeThreading } from './steps/free-threading.js';
+import { scriptEngine } from './steps/script-engine.js';
 import { wrongOrder } from './steps/wrong-order.js';
 
-export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, crashRestart, wrongOrder];
+export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, scriptEngine, crashRestart, wrongOrder];

@@ -103,6 +103,8 @@ export function buildTimeline(trace: Trace): TimelineModel {
       slices.push({ lane, name: running.name, causality: running.causality, from: running.from, to: at(e) });
       open.delete(lane);
     }
+    // A call that threw ends with a red mark, like a refusal.
+    if (e.kind === 'End' && e.extra === 0) markers.push({ lane, kind: 'Threw', name: e.name, causality: e.causality, value: 0, at: at(e), error: true });
     if (MARKED.has(e.kind)) {
       markers.push({ lane, kind: e.kind, name: e.name, causality: e.causality, value: e.extra, at: at(e), error: e.kind === 'Refuse' || e.kind === 'Fault' });
     }

@@ -107,6 +107,19 @@ describe('docs/tour: the round-robin thread pool', () => {
   });
 });
 
+describe('docs/tour: the script engine', () => {
+  it("serves another apartment's call while free, and fails it once a site binds the engine", async () => {
+    const outcome = await runStep('script-engine', {});
+    expect(outcome.facts).to.include({ before: 'allowed', after: 'WrongThreadError' });
+    expect(outcome.trace.events.filter((e) => e.kind === 'End' && e.name === 'addNamedItem').map((e) => e.extra)).to.deep.equal([1, 0]);
+  });
+
+  it('stays free when no site is set', async () => {
+    const outcome = await runStep('script-engine', { site: 'none' }, 'script-engine-free');
+    expect(outcome.facts).to.include({ before: 'allowed', after: 'allowed' });
+  });
+});
+
 describe('docs/tour: a crashing plugin', () => {
   it('faults its apartment, fails the next call, and a replacement serves', async () => {
     const outcome = await runStep('crash-restart', {});
@@ -179,6 +192,7 @@ describe('docs/tour: the pages in a real browser', () => {
       };
       expect(await red('wrong-order.html'), 'refusals are red markers').to.be.at.least(2);
       expect(await red('crash-restart.html'), 'the fault is a red marker').to.be.at.least(1);
+      expect(await red('script-engine.html'), 'the call the bound engine refused is a red marker').to.be.at.least(1);
     } finally {
       await browser.close();
     }
