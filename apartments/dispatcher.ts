@@ -13,6 +13,7 @@ import type { Channel } from '../marshal/channel.js';
 import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
 import { CONTROL_OID, Op, type CallMessage, type NotifyMessage, type WireRefs } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
+import { activeTrace, TraceKind } from '../marshal/trace-hook.js';
 import { UNTRACKED, type Admission, type MessageFilter, type QueuedTicket, type Turn, type Untracked } from './admission.js';
 import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import type { LoadedClass } from './class-loader.js';
@@ -110,6 +111,8 @@ export class Dispatcher implements CallDispatcher {
     }
     const target = control ? endpoint.control : entry?.object;
     if (target === undefined) {
+      const trace = activeTrace;
+      if (trace) trace.record(TraceKind.Refuse, msg[6], channel.peer, callId, 'CO_E_OBJNOTCONNECTED', oid);
       endpoint.discardIncoming(channel, refs);
       channel.replyError(callId, new DisconnectedError(`[object-gone] object ${oid} in ${this.options.label} no longer exists (it was released); obtain a new reference`, { code: 'CO_E_OBJNOTCONNECTED' }), endpoint.self);
       return;
@@ -154,6 +157,8 @@ export class Dispatcher implements CallDispatcher {
     }
     const calls = this.callsOf(channel);
     calls.set(callId, served);
+    const trace = activeTrace;
+    if (trace) trace.record(TraceKind.Queue, causality, channel.peer, callId, name, 0);
     served.ticket = admission.wait({
       target,
       method: name,
@@ -165,6 +170,7 @@ export class Dispatcher implements CallDispatcher {
       },
       refuse: (error) => {
         calls.delete(callId);
+        if (trace) trace.record(TraceKind.Refuse, causality, channel.peer, callId, (error as { code?: string }).code ?? 'refused', 0);
         endpoint.releaseArrivals(refs);
         channel.replyError(callId, error, endpoint.self);
       },
@@ -265,6 +271,8 @@ export class Dispatcher implements CallDispatcher {
       apartment: endpoint.self,
     }, this.options.labelOf ?? ((id) => `apartment ${id}`));
     if (!refusal) return true;
+    const trace = activeTrace;
+    if (trace) trace.record(TraceKind.Refuse, msg[6], channel.peer, msg[1], (refusal as { code?: string }).code ?? 'refused', msg[2]);
     endpoint.discardIncoming(channel, msg[5]);
     channel.replyError(msg[1], refusal, endpoint.self);
     return false;
@@ -283,6 +291,8 @@ export class Dispatcher implements CallDispatcher {
       return true;
     }
     if (verdict === 'accept') return true;
+    const trace = activeTrace;
+    if (trace) trace.record(TraceKind.Refuse, causality, channel.peer, callId, verdict === 'retry-later' ? 'RPC_E_SERVERCALL_RETRYLATER' : 'RPC_E_CALL_REJECTED', 0);
     endpoint.discardIncoming(channel, refs);
     const retry = verdict === 'retry-later';
     channel.replyError(callId, new CallRejectedError(
@@ -302,10 +312,13 @@ export class Dispatcher implements CallDispatcher {
 
   private invoke(endpoint: Endpoint, channel: Channel, callId: number, target: object, method: string | number, args: unknown[], served: ServedCall, turn: Turn | Untracked): void {
     const admission = this.options.admission;
+    const trace = activeTrace;
+    if (trace) trace.record(TraceKind.Start, served.causality, channel.peer, callId, method, 0);
     let result: unknown;
     try {
       result = runInCall(served, () => invokeMember(target, method, args));
     } catch (err) {
+      if (trace) trace.record(TraceKind.End, served.causality, channel.peer, callId, method, 0);
       admission.leave(turn, served.causality);
       channel.replyError(callId, err, endpoint.self);
       return;
@@ -313,6 +326,7 @@ export class Dispatcher implements CallDispatcher {
     let pending: PromiseLike<unknown>;
     try {
       if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof (result as PromiseLike<unknown>).then !== 'function') {
+        if (trace) trace.record(TraceKind.End, served.causality, channel.peer, callId, method, 1);
         admission.leave(turn, served.causality);
         endpoint.respond(channel, callId, result);
         return;
@@ -321,6 +335,7 @@ export class Dispatcher implements CallDispatcher {
       pending = result instanceof Promise ? result : Promise.resolve(result);
     } catch (err) {
       // A result whose `then` getter or proxy traps throw: answer with what they threw.
+      if (trace) trace.record(TraceKind.End, served.causality, channel.peer, callId, method, 0);
       admission.leave(turn, served.causality);
       channel.replyError(callId, err, endpoint.self);
       return;
@@ -334,11 +349,13 @@ export class Dispatcher implements CallDispatcher {
     pending.then(
       (value) => {
         calls.delete(callId);
+        if (trace) trace.record(TraceKind.End, served.causality, channel.peer, callId, method, 1);
         this.settled(served, turn);
         endpoint.respond(channel, callId, value);
       },
       (err: unknown) => {
         calls.delete(callId);
+        if (trace) trace.record(TraceKind.End, served.causality, channel.peer, callId, method, 0);
         this.settled(served, turn);
         channel.replyError(callId, err, endpoint.self);
       },

@@ -54,3 +54,9 @@ export {
   checkArguments, type InterfaceManifest, type RemoteInterface, type StubTable,
 } from '../marshal/interface-manifest.js';
 export { bindInterface, queryInterface, type RemoteTarget } from './interface-binding.js';
+export type { Trace, TraceEvent, TraceLane, TraceOptions } from './trace/trace-recorder.js';
+export type { TraceEvents } from './trace/runtime-trace.js';
+export { DiagnosticsChannels, type DiagnosticsMessage } from './trace/diagnostics.js';
+export { traceMark } from './trace/trace-mark.js';
+export { toChromeTrace, checkChromeTrace, type ChromeTraceEvent } from './trace/chrome-trace.js';
+export { toHtmlTimeline } from './trace/html-timeline.js';

@@ -8,9 +8,15 @@ import { linkKind } from '../apartments/links.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import { InvalidArgumentError, type ApartmentFaultedError } from '../marshal/errors.js';
 import { stderrLogger, type LogEntry, type Logger } from '../apartments/logger.js';
-import { checkReentrancy, type ApartmentOptions } from '../apartments/apartment-options.js';
+import { checkReentrancy, type ApartmentOptions as EngineApartmentOptions } from '../apartments/apartment-options.js';
+import type { TraceEvents } from './trace/runtime-trace.js';
+import type { TraceOptions } from './trace/trace-recorder.js';
 
-export type { ApartmentOptions };
+/** Options of createApartment(). */
+export interface ApartmentOptions extends EngineApartmentOptions {
+  /** Trace this apartment (default: whether the runtime traces); see docs/tracing.md. */
+  trace?: boolean;
+}
 
 /** Options of Runtime.start(). */
 export interface RuntimeOptions {
@@ -30,6 +36,10 @@ export interface RuntimeOptions {
   freePoolSize?: number;
   /** The link kind between apartments: 'shared-memory' rings (default), 'port' (MessagePorts), or another registered kind. */
   transport?: string;
+  /** Record what every apartment does (off by default, and free when off); see docs/tracing.md. */
+  trace?: boolean | TraceOptions;
+  /** Publish calls and object lifecycle on node:diagnostics_channel in every thread (default off). */
+  diagnostics?: boolean;
 }
 
 
@@ -47,7 +57,7 @@ export type RuntimeEvents = {
   /** A faulted apartment with restart 'on-fault' was replaced; its objects were not resurrected. */
   'apartment-restarted': (faulted: Apartment, replacement: Apartment) => void;
   log: (entry: LogEntry) => void;
-};
+} & TraceEvents;
 
 
 /** Runtime.start() options with their defaults applied and checked; immutable after start. */

@@ -25,6 +25,9 @@ import { named } from './shared-state/named.js';
 import { forgetHeldLocks } from './shared-state/lock-order.js';
 import type { SharedResourceDefinition } from './shared-resources.js';
 import { installHostFeatures, type HostFeatures } from './host-features.js';
+import { RuntimeTrace } from './trace/runtime-trace.js';
+import { TraceService } from './trace/trace-service.js';
+import type { Trace } from './trace/trace-recorder.js';
 import type { SharedLease } from '../apartments/shared-lease.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { ApartmentStats } from '../apartments/apartment-stats.js';
@@ -76,6 +79,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private host: Promise<Apartment> | undefined;
   private readonly namedStarts = new Map<string, Promise<Apartment>>();
   private closing: Promise<void> | undefined;
+  private readonly tracing: RuntimeTrace;
 
   /** Start the runtime; the calling thread joins it as the main apartment. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -141,6 +145,10 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.local = local;
     this.main = publicView(local);
     this.features = installHostFeatures(local, this.registry, (message) => this.log({ level: 'warn', message, apartment: 0 }));
+    this.tracing = new RuntimeTrace(options.trace, options.diagnostics, (name, event) => (this.emit as (n: string, e: unknown) => boolean)(name, event), (name) => this.listenerCount(name));
+    this.tracing.attachMain('main');
+    this.on('apartment-faulted', (apt, error) => this.tracing.fault(apt.id, error.code));
+    this.on('apartment-restarted', (faulted, replacement) => this.tracing.restart(faulted.id, replacement.id));
     // Features drop what a gone apartment held first; the runtime's own policies run last.
     this.registry.onGone((apt) => this.gone(apt));
     this.broker = new ConnectionBroker(local.endpoint, (id) => this.registry.get(id), (id) => this.label(id));
@@ -184,6 +192,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.local.endpoint.attach(id, near, apt.link);
     this.emit('apartment-created', apt);
     await apt.ready;
+    await this.tracing.attach(id, apt.name, apt.threadId ?? 0, options.trace, this.local.controlOf(id, TraceService));
     // Apartments that started earlier learn its label for their messages (they booted without it).
     // A one-way notice, not awaited: a busy apartment must not hold up creation elsewhere; it
     // arrives before any later call from here to that apartment.
@@ -289,6 +298,11 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     return this.local.stats();
   }
 
+  /** What tracing recorded so far, merged in global order (empty when nothing is traced); see docs/tracing.md. */
+  trace(): Trace {
+    return this.tracing.snapshot();
+  }
+
   /** Close every apartment, disconnect the main apartment's exports and leave the apartment. */
   close(): Promise<void> {
     this.closing ??= (async () => {
@@ -297,6 +311,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       await this.local.hooks.detach('close');
       this.local.endpoint.close(new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to make calls'));
       forgetHeldLocks(0);
+      this.tracing.close();
       setCurrentApartment(undefined);
       if (running === this) running = undefined;
     })();

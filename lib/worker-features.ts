@@ -8,6 +8,7 @@ import './shared-state/atomic-ref-count.js';
 import { serveMarshalTokens } from './interface-table.js';
 import { serveInterfaces } from './interface-service.js';
 import { serveScriptApartment } from './script-engine/script-service.js';
+import { serveTrace } from './trace/trace-service.js';
 
 /** Serve the features' per-apartment control services in `apartment`. */
 export function installApartmentFeatures(apartment: LocalApartment): void {
@@ -19,4 +20,5 @@ export function installApartmentFeatures(apartment: LocalApartment): void {
 export function installWorkerFeatures(apartment: LocalApartment): void {
   installApartmentFeatures(apartment);
   serveScriptApartment(apartment.control, apartment);
+  serveTrace(apartment.control, apartment.id);
 }

@@ -14,6 +14,7 @@ import type {
 } from './protocol.js';
 import type { LinkTraits, Transferable, Transport } from './transport.js';
 import { Outbox } from './outbox.js';
+import { activeTrace, TraceKind } from './trace-hook.js';
 
 /** What a channel hands incoming traffic to (the apartment's endpoint). */
 export interface ChannelHandler {
@@ -128,6 +129,7 @@ export class Channel {
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
       if (deadline < this.timerAt) this.armTimer(deadline);
+      activeTrace?.record(TraceKind.Send, causality, this.peer, id, method, oid);
       const args = enc.value as unknown[];
       this.queue(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality], enc.transfer);
     });
@@ -195,7 +197,9 @@ export class Channel {
 
   /** Drop a settled call from the pending table. */
   private forget(callId: number): void {
-    if (this.pending.delete(callId) && this.pending.size === 0) this.handler.busyChanged(this, false);
+    if (!this.pending.delete(callId)) return;
+    activeTrace?.record(TraceKind.Reply, -1, this.peer, callId, '', 0);
+    if (this.pending.size === 0) this.handler.busyChanged(this, false);
   }
 
   private queue(msg: Message, transfer?: Transferable[]): void {

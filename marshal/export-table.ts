@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ON_UNREFERENCED } from './by-ref.js';
 import { ApartmentError } from './errors.js';
 import type { RefKindCode } from './protocol.js';
+import { activeTrace, TraceKind } from './trace-hook.js';
 
 /** One exported object and who holds references to it. */
 export interface ExportEntry {
@@ -62,6 +63,8 @@ export class ExportTable {
       entry = { oid: this.nextOid++, object, kind, grant: randomUUID(), counts: new Map(), total: 0 };
       this.byOid.set(entry.oid, entry);
       this.byObject.set(object, entry);
+      const trace = activeTrace;
+      if (trace) trace.record(TraceKind.Export, -1, importer, entry.oid, classNameOf(object), this.byOid.size);
     }
     entry.counts.set(importer, (entry.counts.get(importer) ?? 0) + 1);
     entry.total++;
@@ -121,6 +124,8 @@ export class ExportTable {
   private remove(entry: ExportEntry): void {
     this.byOid.delete(entry.oid);
     this.byObject.delete(entry.object);
+    const trace = activeTrace;
+    if (trace) trace.record(TraceKind.Release, -1, -1, entry.oid, classNameOf(entry.object), this.byOid.size);
     this.released(entry);
   }
 
@@ -134,4 +139,10 @@ export class ExportTable {
     }
     this.onReleased(entry);
   }
+}
+
+/** What a trace calls an exported object: its class, or 'function'. */
+function classNameOf(object: object): string {
+  if (typeof object === 'function') return 'function';
+  return (Object.getPrototypeOf(object) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
 }

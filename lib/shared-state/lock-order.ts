@@ -24,6 +24,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { asyncCallTracking, currentApartment, currentCall, inApartment } from '../../apartments/context.js';
 import { LockOrderError } from '../../marshal/errors.js';
 import { heldLocks } from './held-lock-table.js';
+import { TraceKind } from '../../marshal/trace-hook.js';
+import { traceLock } from '../trace/trace-mark.js';
 
 /** What the hierarchy knows about a lock. */
 export interface OrderedLock {
@@ -75,6 +77,7 @@ export function setLockOrderChecking(on: boolean): void {
 }
 
 function orderError(lock: OrderedLock, held: { name: string; level: number }): LockOrderError {
+  traceLock(TraceKind.Refuse, `ERROR_LOCK_VIOLATION ${lock.name} after ${held.name}`);
   return new LockOrderError(`[lock-order] taking '${lock.name}' (level ${lock.level}) while holding '${held.name}' (level ${held.level}); take locks in ascending level order, or release '${held.name}' first`);
 }
 

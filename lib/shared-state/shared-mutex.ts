@@ -8,6 +8,8 @@ import { isMainThread } from 'node:worker_threads';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError } from '../../marshal/errors.js';
+import { TraceKind } from '../../marshal/trace-hook.js';
+import { traceLock } from '../trace/trace-mark.js';
 import { claimOrder, type HeldLock, type OrderClaim, type OrderedLock } from './lock-order.js';
 
 const NEXT = 0;
@@ -52,6 +54,7 @@ export class LockGuard implements Disposable {
     this.released = true;
     this.held.release();
     this.mutex.advance(this.ticket);
+    traceLock(TraceKind.LockRelease, this.mutex.name);
   }
 
   [Symbol.dispose](): void {
@@ -147,7 +150,9 @@ export class SharedMutex implements OrderedLock {
   /** Our turn came: record the lock under the logical call; if that fails, pass the turn on. */
   private grant(ticket: number, claim: OrderClaim): LockGuard {
     try {
-      return new LockGuard(this, ticket, claim.taken());
+      const guard = new LockGuard(this, ticket, claim.taken());
+      traceLock(TraceKind.LockAcquire, this.name);
+      return guard;
     } catch (err) {
       this.advance(ticket);
       throw err;

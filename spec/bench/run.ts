@@ -7,8 +7,9 @@
 // `--quick` runs fewer iterations. Both forms name the Node version they were measured on (a text
 // line before the table; a `node` field in every JSON row, so rows of runs on different Node lines
 // can be put together and still told apart).
-// `--only=<word>` runs the cases of the groups whose name holds it
-// (call-path, apartments, shared-state, proxygen, streams, transports).
+// `--only=<word>` runs the cases of the groups whose name holds it (call-path, apartments,
+// shared-state, proxygen, streams, transports, tracing); `--trace-baseline=<dist>` adds a build
+// from before tracing to the tracing group.
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { benchApartments } from './apartment-bench.js';
@@ -17,25 +18,28 @@ import { benchGeneratedStubs } from './proxygen-bench.js';
 import { benchSharedState } from './shared-state-bench.js';
 import { benchStreams } from './stream-bench.js';
 import { benchTransports } from './transport-bench.js';
+import { benchTracing } from './trace-bench.js';
 
 const jsonArg = process.argv.find((a) => a === '--json' || a.startsWith('--json='));
 const jsonFile = jsonArg?.startsWith('--json=') ? jsonArg.slice('--json='.length) : undefined;
 const quick = process.argv.includes('--quick');
-
+const baselineArg = process.argv.find((a) => a.startsWith('--trace-baseline='));
+/** `--only=<word>` runs only the groups whose name contains it (e.g. --only=tracing). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
-const wanted = (group: string): boolean => only === undefined || group.includes(only);
+const runs = (group: string): boolean => only === undefined || group.includes(only);
 
 const measured: BenchRow[] = [];
-if (wanted('call-path')) measured.push(...(await benchCallPath({ quick })));
-if (wanted('apartments')) measured.push(...(await benchApartments({ quick })));
-if (wanted('shared-state')) measured.push(...(await benchSharedState({ quick })));
-if (wanted('proxygen')) measured.push(...(await benchGeneratedStubs({ quick })));
-if (wanted('streams')) measured.push(...(await benchStreams({ quick })));
-if (wanted('transports')) {
+if (runs('call-path')) measured.push(...(await benchCallPath({ quick })));
+if (runs('apartments')) measured.push(...(await benchApartments({ quick })));
+if (runs('shared-state')) measured.push(...(await benchSharedState({ quick })));
+if (runs('proxygen')) measured.push(...(await benchGeneratedStubs({ quick })));
+if (runs('streams')) measured.push(...(await benchStreams({ quick })));
+if (runs('transports')) {
   for (const r of await benchTransports({ quick })) {
     measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
   }
 }
+if (runs('tracing')) measured.push(...(await benchTracing({ quick, baselineDist: baselineArg?.slice('--trace-baseline='.length) })));
 
 // Rows of one case together, in the order the cases first appeared; the first row is the baseline.
 const cases = [...new Set(measured.map((r) => r.case))];

@@ -1,0 +1,32 @@
+// The runtime every step runs in: tracing on, log lines kept quiet (the trace shows what
+// happened), classes of the tour registered by name. Closed by the step, which then takes the trace.
+import { Runtime, type RuntimeOptions, type Trace } from 'apartment-runtime';
+
+const CLASSES: Readonly<Record<string, string>> = {
+  Room: 'room', Tally: 'tally', Pauser: 'tally', Racer: 'racer', A: 'parts', B: 'parts', C: 'parts', Plugin: 'plugin', Crossing: 'crossing', Ledger: 'crossing', FreeTally: 'free-tally', Neighbour: 'neighbour',
+};
+
+/** Start a traced runtime with the tour's classes registered. */
+export async function startTour(options: RuntimeOptions = {}): Promise<Runtime> {
+  const rt = await Runtime.start({ logger: () => {}, ...options, trace: true });
+  for (const [name, file] of Object.entries(CLASSES)) {
+    rt.registerClass(name, { module: new URL(`./classes/${file}.js`, import.meta.url), export: name });
+  }
+  return rt;
+}
+
+/**
+ * Where the scenario begins: what was traced so far is setup (starting apartments, loading
+ * classes), kept out of the step's pages so the scenario fills them. Call it with no call in flight.
+ */
+export function scenarioStart(rt: Runtime): number {
+  const events = rt.trace().events;
+  return events.length > 0 ? events[events.length - 1]!.seq + 1 : 0;
+}
+
+/** Close the runtime, then take what it traced from `from` (a scenarioStart()) on. */
+export async function finishTour(rt: Runtime, from = 0): Promise<Trace> {
+  await rt.close();
+  const trace = rt.trace();
+  return { ...trace, events: trace.events.filter((e) => e.seq >= from) };
+}

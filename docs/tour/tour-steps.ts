@@ -1,0 +1,12 @@
+// Every step of the tour, in the order a newcomer should take them.
+import type { TourStep } from './tour-step.js';
+import { apartmentBuilding } from './steps/apartment-building.js';
+import { oneChain } from './steps/one-chain.js';
+import { lostDecrement } from './steps/lost-decrement.js';
+import { roundRobinStep } from './steps/round-robin.js';
+import { crashRestart } from './steps/crash-restart.js';
+import { freeThreading } from './steps/free-threading.js';
+import { scriptEngine } from './steps/script-engine.js';
+import { wrongOrder } from './steps/wrong-order.js';
+
+export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, scriptEngine, crashRestart, wrongOrder];

@@ -1,0 +1,200 @@
+// Every step of the tour, run small: its lesson holds, its trace keeps the invariants, and the
+// files it writes are a valid trace-event document and a page that a real browser draws.
+import { expect } from 'chai';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { checkChromeTrace } from '../../lib/index.js';
+import { TOUR_STEPS } from '../../docs/tour/tour-steps.js';
+import { resolveStepOptions, type StepOutcome, type TourStep } from '../../docs/tour/tour-step.js';
+import { writeIndex, writeStep } from '../../docs/tour/tour-output.js';
+import { REQUESTS } from '../../docs/tour/steps/round-robin.js';
+import { expectTraceInvariants } from '../lib/trace/trace-invariants.js';
+import { launchBrowser } from '../support/headless-browser.js';
+
+/** Generated pages and screenshots: an ignored folder at the top of the repository. */
+export const TOUR_SPEC_OUT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'spec-out', 'tour');
+
+function step(name: string): TourStep {
+  return TOUR_STEPS.find((s) => s.name === name)!;
+}
+
+/** Run a step with `options`, write its files, check what every step must keep; returns the outcome. */
+async function runStep(name: string, options: Record<string, string>, page = name): Promise<StepOutcome> {
+  const s = step(name);
+  const outcome = await s.run(resolveStepOptions(s, options));
+  expectTraceInvariants(outcome.trace);
+  const files = writeStep(TOUR_SPEC_OUT, { ...s, name: page }, outcome, options);
+  expect(checkChromeTrace(JSON.parse(readFileSync(files.json, 'utf8')))).to.deep.equal([]);
+  return outcome;
+}
+
+const marks = (outcome: StepOutcome): string[] => outcome.trace.events.filter((e) => e.kind === 'Mark').map((e) => e.name);
+
+before(() => {
+  rmSync(TOUR_SPEC_OUT, { recursive: true, force: true });
+  mkdirSync(TOUR_SPEC_OUT, { recursive: true });
+});
+
+describe('docs/tour: the apartment building', () => {
+  it('runs every call on the lane of the object it calls', async () => {
+    const outcome = await runStep('apartment-building', { flats: '2' });
+    expect(outcome.facts.ranAtHome).to.equal(true);
+    const homes = outcome.facts.homes as number[];
+    const starts = outcome.trace.events.filter((e) => e.kind === 'Start' && e.name === 'visit');
+    expect(starts).to.have.length(4);
+    for (const s of starts) expect(homes).to.include(s.apartment);
+  });
+});
+
+describe('docs/tour: one call chain at a time per object', () => {
+  it('keeps the total under turn-based admission: each read is followed by its write', async () => {
+    const outcome = await runStep('one-chain', { calls: '3' });
+    expect(outcome.facts.total).to.equal(3);
+    expect(marks(outcome)).to.deep.equal(['read total', 'write total', 'read total', 'write total', 'read total', 'write total']);
+  });
+
+  it('loses updates with --reentrant: every read comes before the first write', async () => {
+    const outcome = await runStep('one-chain', { calls: '3', reentrant: 'yes' }, 'one-chain-reentrant');
+    expect(outcome.facts.total).to.be.lessThan(3);
+    const seen = marks(outcome);
+    expect(seen.indexOf('write total')).to.be.greaterThan(seen.lastIndexOf('read total'));
+  });
+});
+
+describe('docs/tour: the lost decrement', () => {
+  it('under forced: each round is N reads then N writes, and every round loses N-1 releases', async () => {
+    const outcome = await runStep('lost-decrement', { schedule: 'forced', racers: '3', rounds: '2' });
+    const seen = marks(outcome).map((m) => m.split(' ')[0]);
+    expect(seen).to.deep.equal(['read', 'read', 'read', 'write', 'write', 'write', 'read', 'read', 'read', 'write', 'write', 'write']);
+    expect(outcome.facts.end).to.equal(6 - 2);
+  });
+
+  it('under atomic: the count ends at 0', async () => {
+    const outcome = await runStep('lost-decrement', { schedule: 'atomic', racers: '3', rounds: '2' }, 'lost-decrement-atomic');
+    expect(outcome.facts.end).to.equal(0);
+    expect(marks(outcome).filter((m) => m === 'atomic decrement')).to.have.length(6);
+  });
+
+  it('under chance: every racer reads and writes each round, whatever the count ends at', async () => {
+    const outcome = await runStep('lost-decrement', { schedule: 'chance', racers: '2', rounds: '2' }, 'lost-decrement-chance');
+    expect(marks(outcome).filter((m) => m === 'read')).to.have.length(4);
+    expect(marks(outcome).filter((m) => m === 'write')).to.have.length(4);
+    expect(outcome.facts.end as number).to.be.within(0, 3);
+  });
+});
+
+describe('docs/tour: free threading', () => {
+  it('runs the calls of one object on two pool threads at once, whose ordinary fields diverge', async () => {
+    const outcome = await runStep('free-threading', { threads: '2', rounds: '2' });
+    expect(outcome.facts.used).to.equal(2);
+    expect(outcome.facts.fields as number).to.be.lessThan(outcome.facts.shared as number);
+  });
+
+  it('runs them all on the one thread of a one-thread pool, whose field sees every call', async () => {
+    const outcome = await runStep('free-threading', { threads: '1', rounds: '2' }, 'free-threading-one');
+    expect(outcome.facts.used).to.equal(1);
+    expect(outcome.facts.fields).to.equal(outcome.facts.shared);
+  });
+});
+
+describe('docs/tour: the round-robin thread pool', () => {
+  it('puts object i on thread i mod 5, and the next object after releases on T3', async () => {
+    const outcome = await runStep('round-robin', {});
+    const placed = outcome.facts.placed as { thread: number }[];
+    expect(placed.slice(0, REQUESTS.length).map((p) => p.thread)).to.deep.equal(REQUESTS.map((_, i) => (i % 5) + 1));
+    expect(outcome.facts.next).to.equal(3);
+  });
+});
+
+describe('docs/tour: the script engine', () => {
+  it("serves another apartment's call while free, and fails it once a site binds the engine", async () => {
+    const outcome = await runStep('script-engine', {});
+    expect(outcome.facts).to.include({ before: 'allowed', after: 'WrongThreadError' });
+    expect(outcome.trace.events.filter((e) => e.kind === 'End' && e.name === 'addNamedItem').map((e) => e.extra)).to.deep.equal([1, 0]);
+  });
+
+  it('stays free when no site is set', async () => {
+    const outcome = await runStep('script-engine', { site: 'none' }, 'script-engine-free');
+    expect(outcome.facts).to.include({ before: 'allowed', after: 'allowed' });
+  });
+});
+
+describe('docs/tour: a crashing plugin', () => {
+  it('faults its apartment, fails the next call, and a replacement serves', async () => {
+    const outcome = await runStep('crash-restart', {});
+    expect(outcome.facts.before).to.equal(42);
+    expect(['DisconnectedError', 'ApartmentFaultedError']).to.include(outcome.facts.afterCrash);
+    expect(outcome.facts.replacementAnswer).to.equal(42);
+    expect(outcome.trace.events.filter((e) => e.kind === 'Fault')).to.have.length(1);
+    expect(outcome.trace.events.filter((e) => e.kind === 'Restart')).to.have.length(1);
+  });
+});
+
+describe('docs/tour: wrong lock order and a deadlock cycle', () => {
+  it('refuses the lock taken out of order and one call of the cycle, and marks both refusals', async () => {
+    const outcome = await runStep('wrong-order', {});
+    expect(outcome.facts.locks).to.equal('LockOrderError');
+    expect([...(outcome.facts.outcomes as string[])].sort()).to.deep.equal(['DeadlockError', 'touched']);
+    const refusals = outcome.trace.events.filter((e) => e.kind === 'Refuse').map((e) => e.name.split(' ')[0]);
+    expect(refusals).to.include.members(['ERROR_LOCK_VIOLATION', 'ERROR_POSSIBLE_DEADLOCK']);
+  });
+
+  it('takes both locks when they are taken in ascending order', async () => {
+    const outcome = await runStep('wrong-order', { locks: 'ascending' }, 'wrong-order-ascending');
+    expect(outcome.facts.locks).to.equal('both taken');
+    expect(outcome.trace.events.filter((e) => e.kind === 'LockAcquire')).to.have.length(2);
+  });
+});
+
+describe('docs/tour: the index page', () => {
+  it('links every step page written', () => {
+    const index = readFileSync(writeIndex(TOUR_SPEC_OUT, TOUR_STEPS), 'utf8');
+    for (const s of TOUR_STEPS) expect(index).to.include(`href="${s.name}.html"`);
+  });
+});
+
+describe('docs/tour: the pages in a real browser', () => {
+  it('draws lanes, slices, arrows and markers on every page, loads nothing from the network, and saves a screenshot of each', async function () {
+    const pages = readdirSync(TOUR_SPEC_OUT).filter((f) => f.endsWith('.html') && f !== 'index.html');
+    expect(pages.length, 'pages written by the steps above').to.be.at.least(TOUR_STEPS.length);
+    const browser = await launchBrowser(join(TOUR_SPEC_OUT, 'browser-profile'));
+    try {
+      for (const file of [...pages, 'index.html']) {
+        const page = await browser.newPage();
+        const requested: string[] = [];
+        page.on('request', (r) => {
+          if (!r.url().startsWith('file:')) requested.push(r.url());
+        });
+        await page.goto(pathToFileURL(join(TOUR_SPEC_OUT, file)).href, { waitUntil: 'load' });
+        expect(requested, `${file} loads nothing from the network`).to.deep.equal([]);
+        if (file !== 'index.html') {
+          const view = page.locator('svg.timeline[data-mode=time]');
+          const lanes = await view.locator('.lane').count();
+          expect(lanes, `${file}: lanes`).to.be.at.least(1);
+          for (const name of await view.locator('.lane-label').allTextContents()) expect(name).to.match(/ \(\d+\) · thread \d+$/);
+          expect(await view.locator('.slice').count(), `${file}: slices`).to.be.at.least(1);
+          expect(await view.locator('.arrow').count(), `${file}: arrows`).to.be.at.least(1);
+          // The switch shows step order instead.
+          await page.locator('input[value=step]').check();
+          expect(await page.locator('svg.timeline[data-mode=step]').isVisible()).to.equal(true);
+          expect(await view.isVisible()).to.equal(false);
+        }
+        await page.screenshot({ path: join(TOUR_SPEC_OUT, file.replace(/\.html$/, '.png')), fullPage: true });
+        await page.close();
+      }
+      const red = async (file: string): Promise<number> => {
+        const page = await browser.newPage();
+        await page.goto(pathToFileURL(join(TOUR_SPEC_OUT, file)).href);
+        const n = await page.locator('svg.timeline[data-mode=time] .marker.error').count();
+        await page.close();
+        return n;
+      };
+      expect(await red('wrong-order.html'), 'refusals are red markers').to.be.at.least(2);
+      expect(await red('crash-restart.html'), 'the fault is a red marker').to.be.at.least(1);
+      expect(await red('script-engine.html'), 'the call the bound engine refused is a red marker').to.be.at.least(1);
+    } finally {
+      await browser.close();
+    }
+  });
+});

@@ -1,0 +1,62 @@
+import { expect } from 'chai';
+import { type Remote, type Runtime } from '../../../lib/index.js';
+import { activeTrace } from '../../../marshal/trace-hook.js';
+import type { TraceProbe } from '../../fixtures/trace-probe.js';
+import { startRuntime } from '../../fixtures/runtime-fixture.js';
+import { expectTraceInvariants } from './trace-invariants.js';
+
+async function probeIn(rt: Runtime, options: { trace?: boolean } = {}): Promise<Remote<TraceProbe>> {
+  rt.registerClass('TraceProbe', { module: new URL('../../fixtures/trace-probe.js', import.meta.url), export: 'TraceProbe' });
+  return (await rt.createApartment({ name: 'probed', ...options })).createObject<TraceProbe>('TraceProbe');
+}
+
+describe('lib/trace: off by default', () => {
+  it('installs no sink in any thread and records no event', async () => {
+    const { rt } = await startRuntime();
+    const probe = await probeIn(rt);
+    expect(await probe.callBack((x: number) => x + 1, 1)).to.equal(2);
+    expect(activeTrace, 'host thread sink').to.equal(undefined);
+    expect(await probe.sinkInstalled(), 'worker thread sink').to.equal(false);
+    const trace = rt.trace();
+    expect(trace.events).to.deep.equal([]);
+    expect(trace.lanes).to.deep.equal([]);
+  });
+});
+
+describe('lib/trace: on for the runtime', () => {
+  it('records calls both ways on lanes named after apartment and thread, in one global order', async () => {
+    const { rt } = await startRuntime({ trace: true });
+    const probe = await probeIn(rt);
+    expect(await probe.sinkInstalled()).to.equal(true);
+    expect(await probe.callBack((x: number) => x * 2, 21)).to.equal(42);
+    const trace = rt.trace();
+    expect(trace.lanes.map((l) => l.name)).to.include.members(['main (0) · thread 0']);
+    expect(trace.lanes.some((l) => /^probed \(\d+\) · thread \d+$/.test(l.name))).to.equal(true);
+    const probed = trace.lanes.find((l) => l.name.startsWith('probed'))!.apartment;
+    const onProbe = trace.events.filter((e) => e.apartment === probed);
+    const at = (kind: string, name?: string): number => onProbe.findIndex((e) => e.kind === kind && (name === undefined || e.name === name));
+    // The host calls callBack; inside it the probe calls the host's function, then callBack ends.
+    expect(at('Start', 'callBack')).to.be.at.least(0);
+    const sendBack = onProbe.findIndex((e, i) => i > at('Start', 'callBack') && e.kind === 'Send' && e.peer === 0);
+    expect(sendBack).to.be.greaterThan(at('Start', 'callBack'));
+    expect(at('End', 'callBack')).to.be.greaterThan(sendBack);
+    const start = trace.events.find((e) => e.apartment === probed && e.kind === 'Start' && e.name === 'callBack')!;
+    const nested = trace.events.find((e) => e.apartment === 0 && e.kind === 'Start' && e.peer === probed)!;
+    expect(nested.causality, 'the callback runs in the chain of the call that made it').to.equal(start.causality);
+    expectTraceInvariants(trace);
+  });
+});
+
+describe('lib/trace: on for one apartment', () => {
+  it('traces that apartment only, leaving the host thread without a sink', async () => {
+    const { rt } = await startRuntime();
+    const probe = await probeIn(rt, { trace: true });
+    expect(await probe.sinkInstalled()).to.equal(true);
+    expect(activeTrace).to.equal(undefined);
+    await probe.callBack((x: number) => x, 1);
+    const trace = rt.trace();
+    expect(trace.lanes.map((l) => l.name)).to.have.length(1);
+    expect(trace.events.every((e) => e.apartment === trace.lanes[0]!.apartment)).to.equal(true);
+    expect(trace.events.some((e) => e.kind === 'Start' && e.name === 'callBack')).to.equal(true);
+  });
+});
