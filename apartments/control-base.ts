@@ -1,7 +1,7 @@
 // What every apartment's control object answers, main or worker: create an object here, report
 // counts, and serve the marshal tokens it handed out.
 import { DisconnectedError, InvalidArgumentError } from '../lib/errors.js';
-import { queryInterface } from '../lib/interface-binding.js';
+import { interfaceRequest, queryInterface, type MemberMap } from '../lib/interface-binding.js';
 import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
 import type { LocalApartment } from './local-apartment.js';
 
@@ -18,12 +18,11 @@ export class ControlBase {
     return apartmentStats(this.apartment);
   }
 
-  /** Does exported object `oid` implement interface `id` at `version`? (generated proxies bind with this) */
-  queryInterface(oid: unknown, id: unknown, version: unknown): boolean {
+  /** Does exported object `oid` implement interface `id`, and which of the caller's members can it serve? (generated proxies bind with this) */
+  queryInterface(oid: unknown, id: unknown, version: unknown, members: unknown): MemberMap {
     const entry = typeof oid === 'number' ? this.apartment.endpoint.exports.get(oid) : undefined;
     if (!entry) throw new DisconnectedError(`[object-gone] object ${String(oid)} is not exported here`, { code: 'CO_E_OBJNOTCONNECTED' });
-    queryInterface(entry.object, { id: String(id), version: String(version) });
-    return true;
+    return queryInterface(entry.object, interfaceRequest(id, version, members));
   }
 
   /** Another apartment unmarshals a token this apartment handed out. */

@@ -43,6 +43,7 @@ export { callOptions, CallOptions, type CallOptionsInit, type RetryPolicy } from
 export { release, isProxy, type Remote, type RemoteMethod } from '../marshal/proxy.js';
 export type { EndpointStats } from '../marshal/endpoint.js';
 export {
-  checkArguments, describeType, type InterfaceManifest, type MethodSpec, type ParamSpec, type RemoteInterface, type StubTable, type TypeCheck,
-} from '../marshal/interface-manifest.js';
-export { bindInterface, queryInterface, type RemoteTarget } from './interface-binding.js';
+  proxygenSupport, type CheckReport, type InterfaceManifest, type MemberSpec, type ParamSpec, type RemoteInterface, type StubTable,
+} from './proxygen-support.js';
+export type { MemberKind } from '../marshal/interface-manifest.js';
+export { bindInterface, queryInterface, type InterfaceRequest, type MemberMap, type RemoteSubscription, type RemoteTarget } from './interface-binding.js';
