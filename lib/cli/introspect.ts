@@ -77,7 +77,8 @@ export function introspect(options: IntrospectOptions, program: ts.Program = cre
   const bySource = new Map<string, Target[]>();
   for (const t of found.targets) bySource.set(t.file, [...(bySource.get(t.file) ?? []), t]);
   for (const source of [...bySource.keys()].sort(byCodeUnits)) {
-    const imports = new ImportTable();
+    const sf = program.getSourceFile(source);
+    const imports = new ImportTable(sf ? ModuleAccess.importedPackages(sf) : []);
     const checks = new CheckBuilder(checker, kinds, access);
     const printer = new TypePrinter(checker, access, kinds, imports);
     const done: InterfaceIR[] = [];

@@ -12,6 +12,13 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 export class ImportTable {
   private readonly aliases = new Map<string, string>();
 
+  /** `preferred`: package specifiers the input file itself imports from (tried before the declaring package). */
+  constructor(readonly preferred: readonly string[] = []) {}
+
+  specifiers(): string[] {
+    return [...this.aliases.keys()];
+  }
+
   alias(specifier: string): string {
     let a = this.aliases.get(specifier);
     if (!a) this.aliases.set(specifier, (a = `$${this.aliases.size + 1}`));
@@ -46,11 +53,35 @@ export class ModuleAccess {
     const home = this.homeOf(target);
     if (home === 'global') return this.globalName(target);
     if (!home) return undefined;
+    // Modules the generated file imports already, then the packages the input imports from (a
+    // package's entry often re-exports what a dependency declares), then where it was declared.
+    for (const specifier of [...imports.specifiers(), ...imports.preferred]) {
+      const path = this.pathIn(specifier, target);
+      if (path) return `${imports.alias(specifier)}.${path}`;
+    }
     for (const [specifier, moduleSymbol] of this.candidates(home)) {
       const path = this.exportIndex(moduleSymbol).get(target);
       if (path) return `${imports.alias(specifier)}.${path}`;
     }
     return undefined;
+  }
+
+  /** The access path to `target` among the exports of the module `specifier` loads, if it exports it. */
+  private pathIn(specifier: string, target: ts.Symbol): string | undefined {
+    const file = this.resolve(specifier);
+    const sf = file ? this.program.getSourceFile(file) : undefined;
+    const moduleSymbol = sf ? this.checker.getSymbolAtLocation(sf) : undefined;
+    return moduleSymbol ? this.exportIndex(moduleSymbol).get(target) : undefined;
+  }
+
+  /** The package specifiers an input file imports or re-exports from. */
+  static importedPackages(sf: ts.SourceFile): string[] {
+    const out: string[] = [];
+    for (const s of sf.statements) {
+      const spec = (ts.isImportDeclaration(s) || ts.isExportDeclaration(s)) && s.moduleSpecifier && ts.isStringLiteral(s.moduleSpecifier) ? s.moduleSpecifier.text : undefined;
+      if (spec && !spec.startsWith('.') && !spec.startsWith('/') && !out.includes(spec)) out.push(spec);
+    }
+    return out;
   }
 
   /** Where `symbol` was declared, machine-independently: `pkg/path/file#NS.Name` or `module#Name`. */

@@ -5,7 +5,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { USAGE, UsageError, parseArgs, type CliOptions } from './args.js';
-import { generate, type Streams } from './generate.js';
+import type { Generation, Streams } from './generate.js';
 
 const io: Streams = {
   out: (line) => process.stdout.write(`${line}\n`),
@@ -18,7 +18,7 @@ function version(): string {
 }
 
 /** Regenerate whenever one of the files the last run read changes, following new imports as they appear. */
-function watchAndRegenerate(options: CliOptions, first: readonly string[]): void {
+function watchAndRegenerate(options: CliOptions, first: readonly string[], generate: (o: CliOptions, io: Streams) => Generation): void {
   const watchers = new Map<string, FSWatcher>();
   let timer: NodeJS.Timeout | undefined;
   const follow = (files: readonly string[]): void => {
@@ -54,7 +54,7 @@ function watchAndRegenerate(options: CliOptions, first: readonly string[]): void
   });
 }
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   let options: CliOptions;
   try {
     options = parseArgs(argv);
@@ -71,11 +71,13 @@ function main(argv: string[]): number {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
+  // Loaded only now: the compiler takes a while to load, and usage errors, --help and --version do without it.
+  const { generate } = await import('./generate.js');
   const run = generate(options, io);
   if (!options.watch) return run.code;
-  watchAndRegenerate(options, run.read);
+  watchAndRegenerate(options, run.read, generate);
   return -1;
 }
 
-const code = main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
 if (code >= 0) process.exitCode = code;

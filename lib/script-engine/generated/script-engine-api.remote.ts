@@ -57,42 +57,18 @@ function $args4(a: unknown[], r?: $Report): boolean {
   return true;
 }
 
-/** ScriptEngineApi.getSite */
-function $args5(a: unknown[], r?: $Report): boolean {
-  if (a.length !== 0) return $rt.arity(r, 0, 0, a.length);
-  return true;
-}
-
 /** ScriptEngineApi.invoke */
-function $args6(a: unknown[], r?: $Report): boolean {
+function $args5(a: unknown[], r?: $Report): boolean {
   if (a.length < 1) return $rt.arity(r, 1, Infinity, a.length);
   if (!(typeof a[0] === "string" || $rt.fail(r, "string", a[0]))) return $rt.arg(r, 0);
   return true;
 }
 
 /** ScriptEngineApi.invokeWithin */
-function $args7(a: unknown[], r?: $Report): boolean {
+function $args6(a: unknown[], r?: $Report): boolean {
   if (a.length < 2) return $rt.arity(r, 2, Infinity, a.length);
   if (!(typeof a[0] === "number" || a[0] === undefined || $rt.fail(r, "number | undefined", a[0]))) return $rt.arg(r, 0);
   if (!(typeof a[1] === "string" || $rt.fail(r, "string", a[1]))) return $rt.arg(r, 1);
-  return true;
-}
-
-/** ScriptEngineApi.clone */
-function $args8(a: unknown[], r?: $Report): boolean {
-  if (a.length !== 0) return $rt.arity(r, 0, 0, a.length);
-  return true;
-}
-
-/** ScriptEngineApi.move */
-function $args9(a: unknown[], r?: $Report): boolean {
-  if (a.length !== 0) return $rt.arity(r, 0, 0, a.length);
-  return true;
-}
-
-/** ScriptEngineApi.close */
-function $args10(a: unknown[], r?: $Report): boolean {
-  if (a.length !== 0) return $rt.arity(r, 0, 0, a.length);
   return true;
 }
 
@@ -139,27 +115,27 @@ export const ScriptEngineApiStub: $StubTable<$1.ScriptEngineApi> = [
     return (t as unknown as { setState: (...args: unknown[]) => unknown }).setState(...a);
   },
   (t, a) => {
-    if (!$args5(a)) $rt.refuse(ScriptEngineApiManifest, 5, a, $args5);
+    if (!$args0(a)) $rt.refuse(ScriptEngineApiManifest, 5, a, $args0);
     return (t as unknown as { getSite: (...args: unknown[]) => unknown }).getSite(...a);
   },
   (t, a) => {
-    if (!$args6(a)) $rt.refuse(ScriptEngineApiManifest, 6, a, $args6);
+    if (!$args5(a)) $rt.refuse(ScriptEngineApiManifest, 6, a, $args5);
     return (t as unknown as { invoke: (...args: unknown[]) => unknown }).invoke(...a);
   },
   (t, a) => {
-    if (!$args7(a)) $rt.refuse(ScriptEngineApiManifest, 7, a, $args7);
+    if (!$args6(a)) $rt.refuse(ScriptEngineApiManifest, 7, a, $args6);
     return (t as unknown as { invokeWithin: (...args: unknown[]) => unknown }).invokeWithin(...a);
   },
   (t, a) => {
-    if (!$args8(a)) $rt.refuse(ScriptEngineApiManifest, 8, a, $args8);
+    if (!$args0(a)) $rt.refuse(ScriptEngineApiManifest, 8, a, $args0);
     return (t as unknown as { clone: (...args: unknown[]) => unknown }).clone(...a);
   },
   (t, a) => {
-    if (!$args9(a)) $rt.refuse(ScriptEngineApiManifest, 9, a, $args9);
+    if (!$args0(a)) $rt.refuse(ScriptEngineApiManifest, 9, a, $args0);
     return (t as unknown as { move: (...args: unknown[]) => unknown }).move(...a);
   },
   (t, a) => {
-    if (!$args10(a)) $rt.refuse(ScriptEngineApiManifest, 10, a, $args10);
+    if (!$args0(a)) $rt.refuse(ScriptEngineApiManifest, 10, a, $args0);
     return (t as unknown as { close: (...args: unknown[]) => unknown }).close(...a);
   },
 ];

@@ -10,20 +10,6 @@ function $args0(a: unknown[], r?: $Report): boolean {
   return true;
 }
 
-/** EditorApi.state */
-function $args1(a: unknown[], r?: $Report): boolean {
-  if (a.length !== 1) return $rt.arity(r, 1, 1, a.length);
-  if (!((typeof a[0] === "object" ? a[0] !== null : typeof a[0] === "function") || $rt.fail(r, "object", a[0]))) return $rt.arg(r, 0);
-  return true;
-}
-
-/** EditorApi.stop */
-function $args2(a: unknown[], r?: $Report): boolean {
-  if (a.length !== 1) return $rt.arity(r, 1, 1, a.length);
-  if (!((typeof a[0] === "object" ? a[0] !== null : typeof a[0] === "function") || $rt.fail(r, "object", a[0]))) return $rt.arg(r, 0);
-  return true;
-}
-
 /** EditorApi: interface id, version hash and members in index order. */
 export const EditorApiManifest: $Manifest = {
   id: "apartment-runtime/docs/demos/script-engine/editor-api#EditorApi",
@@ -43,11 +29,11 @@ export const EditorApiStub: $StubTable<$1.EditorApi> = [
     return (t as unknown as { tryToUse: (...args: unknown[]) => unknown }).tryToUse(...a);
   },
   (t, a) => {
-    if (!$args1(a)) $rt.refuse(EditorApiManifest, 1, a, $args1);
+    if (!$args0(a)) $rt.refuse(EditorApiManifest, 1, a, $args0);
     return (t as unknown as { state: (...args: unknown[]) => unknown }).state(...a);
   },
   (t, a) => {
-    if (!$args2(a)) $rt.refuse(EditorApiManifest, 2, a, $args2);
+    if (!$args0(a)) $rt.refuse(EditorApiManifest, 2, a, $args0);
     return (t as unknown as { stop: (...args: unknown[]) => unknown }).stop(...a);
   },
 ];
