@@ -89,17 +89,22 @@ export function arity(r: CheckReport | undefined, min: number, max: number, got:
 export function anyOverload(a: unknown[], r: CheckReport | undefined, checks: readonly ((a: unknown[], r?: CheckReport) => boolean)[]): boolean {
   for (const check of checks) if (check(a)) return true;
   if (r === undefined) return false;
-  // Explain with the overload that got furthest: a right arity first, then the deepest path.
+  // Explain with the overload that got furthest: a right arity first, then the later argument, then the deeper path.
   let best: CheckReport | undefined;
   checks.forEach((check, i) => {
     const mine = new CheckReport();
     mine.overload = i;
     check(a, mine);
-    const score = (x: CheckReport): number => (x.arity ? 0 : 1 + x.path.length);
+    const score = (x: CheckReport): number => (x.arity || x.arg < 0 ? -1 : x.arg * 1_000 + x.path.length);
     if (!best || score(mine) > score(best)) best = mine;
   });
-  Object.assign(r, best);
-  r.path.splice(0, r.path.length, ...best!.path);
+  r.path.push(...best!.path);
+  r.arg = best!.arg;
+  r.expected = best!.expected;
+  r.got = best!.got;
+  r.hint = best!.hint;
+  r.arity = best!.arity;
+  r.overload = best!.overload;
   return false;
 }
 

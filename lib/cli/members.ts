@@ -168,6 +168,8 @@ function callable(ctx: MemberContext, refuse: (at: ts.Node | undefined, m: strin
 function resultMode(ctx: MemberContext, sig: ts.Signature, returned: ts.Type, awaited: ts.Type, kind: 'method' | 'call'): ResultMode {
   if (kind === 'method' && (isThisType(returned) || isThisType(awaited) || returnsThis(sig))) return 'this';
   const target = ctx.checker.getNonNullableType(awaited);
+  // An iterator or generator cannot be copied, but it can be used through a proxy.
+  if (ctx.kinds.library(target)?.kind === 'cannot-cross' && ctx.kinds.callableMembers(target).length > 0) return 'byref';
   const methods = ctx.kinds.byReference(target);
   if (!methods) {
     const element = ctx.checker.isArrayType(target) ? ctx.checker.getTypeArguments(target as ts.TypeReference)[0] : undefined;
