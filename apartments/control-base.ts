@@ -1,7 +1,7 @@
 // What every apartment's control object answers, main or worker: create an object here, report
 // counts, and serve the marshal tokens it handed out.
 import { DisconnectedError, InvalidArgumentError } from '../lib/errors.js';
-import { interfaceRequest, queryInterface, type MemberMap } from '../lib/interface-binding.js';
+import { interfaceRequest, queryInterface, type MemberMap } from '../marshal/interface-query.js';
 import { apartmentStats, type ApartmentStats } from './apartment-stats.js';
 import type { LocalApartment } from './local-apartment.js';
 
