@@ -6,8 +6,8 @@ import { Runtime } from '../../lib/index.js';
 import { bindCalcApi } from '../fixtures/proxygen/generated/calc-api.remote.js';
 import type { BenchRow } from './call-path-bench.js';
 import type { Adder } from './fixtures/adder.js';
-import { LanguageServerApiStub, bindLanguageServerApi } from './fixtures/generated/lsp-api.remote.js';
-import { UncheckedServer } from './fixtures/lsp-server.js';
+import { LanguageServerApiStub, bindLanguageServerApi } from '../fixtures/proxygen/generated/lsp-api.remote.js';
+import { UncheckedServer } from '../fixtures/proxygen/lsp-server.js';
 import { median, pipelinedRate, sequentialMicros } from './harness.js';
 
 /** A completion request as an editor sends it: where, in which document, and how it was triggered. */
@@ -50,8 +50,8 @@ export async function benchGeneratedStubs(options: { quick: boolean }): Promise<
   try {
     rt.registerClass('Adder', { module: new URL('./fixtures/adder.js', import.meta.url), export: 'Adder' });
     rt.registerClass('CalcImpl', { module: new URL('../fixtures/proxygen/calc-impl.js', import.meta.url), export: 'CalcImpl' });
-    rt.registerClass('CheckedServer', { module: new URL('./fixtures/lsp-server.js', import.meta.url), export: 'CheckedServer' });
-    rt.registerClass('UncheckedServer', { module: new URL('./fixtures/lsp-server.js', import.meta.url), export: 'UncheckedServer' });
+    rt.registerClass('CheckedServer', { module: new URL('../fixtures/proxygen/lsp-server.js', import.meta.url), export: 'CheckedServer' });
+    rt.registerClass('UncheckedServer', { module: new URL('../fixtures/proxygen/lsp-server.js', import.meta.url), export: 'UncheckedServer' });
     const apt = await rt.createApartment();
     const dynamic = await apt.createObject<Adder>('Adder');
     const generated = await bindCalcApi(await apt.createObject('CalcImpl'));
@@ -77,8 +77,8 @@ export async function benchGeneratedStubs(options: { quick: boolean }): Promise<
     const target = new UncheckedServer();
     const count = options.quick ? 200_000 : 1_000_000;
     const inProcess = await alternating(runs, [
-      () => nanosPerCall(count, () => UncheckedServer.remoteInterface.stub[1](target, [didChange])),
-      () => nanosPerCall(count, () => LanguageServerApiStub[1]!(target, [didChange])),
+      () => nanosPerCall(count, () => UncheckedServer.remoteInterface.stub[2](target, [didChange])),
+      () => nanosPerCall(count, () => LanguageServerApiStub[2]!(target, [didChange])),
     ]);
     inProcess.forEach((value, i) => rows.push({ case: 'generated check alone, LSP didChange, in process', subject: ['stub invoker without the check', 'stub invoker with the check'][i]!, value, unit: 'ns/call', better: 'lower' }));
   } finally {
