@@ -12,7 +12,7 @@ import { median, pipelinedRate, sequentialMicros } from './harness.js';
 
 /** A completion request as an editor sends it: where, in which document, and how it was triggered. */
 const completion: CompletionParams = {
-  textDocument: { uri: 'file:///work/project/src/main.ts' },
+  textDocument: { uri: 'file:///projects/app/src/main.ts' },
   position: { line: 41, character: 17 },
   context: { triggerKind: 2, triggerCharacter: '.' },
   workDoneToken: 'w-1',
@@ -20,7 +20,7 @@ const completion: CompletionParams = {
 
 /** A keystroke: one ranged change in a versioned document. */
 const didChange: DidChangeTextDocumentParams = {
-  textDocument: { uri: 'file:///work/project/src/main.ts', version: 12 },
+  textDocument: { uri: 'file:///projects/app/src/main.ts', version: 12 },
   contentChanges: [{ range: { start: { line: 41, character: 16 }, end: { line: 41, character: 16 } }, text: 'x' }],
 };
 
