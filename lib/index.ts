@@ -51,9 +51,10 @@ export { byRef, transfer, ByReference, type Ref } from '../marshal/by-ref.js';
 export { callOptions, CallOptions, type CallOptionsInit, type RetryPolicy } from '../marshal/call-options.js';
 export { release, isProxy, type Remote, type RemoteMethod, type Marshaled, type RemoteArgument } from '../marshal/proxy.js';
 export {
-  checkArguments, type InterfaceManifest, type RemoteInterface, type StubTable,
-} from '../marshal/interface-manifest.js';
-export { bindInterface, queryInterface, type RemoteTarget } from './interface-binding.js';
+  proxygenSupport, type CheckReport, type InterfaceManifest, type MemberSpec, type ParamSpec, type RemoteInterface, type StubTable,
+} from './proxygen-support.js';
+export type { MemberKind } from '../marshal/interface-manifest.js';
+export { bindInterface, queryInterface, type InterfaceRequest, type MemberMap, type RemoteSubscription, type RemoteTarget } from './interface-binding.js';
 export type { Trace, TraceEvent, TraceLane, TraceOptions } from './trace/trace-recorder.js';
 export type { TraceEvents } from './trace/runtime-trace.js';
 export { DiagnosticsChannels, type DiagnosticsMessage } from './trace/diagnostics.js';

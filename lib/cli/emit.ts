@@ -1,123 +1,126 @@
 // Emission: IR → the text of one generated module per input file. Pure and deterministic: the same
-// IR always gives the same bytes (interfaces sorted by name, methods in declaration order, the
-// version hash computed from a canonical form of the interface).
-import { createHash } from 'node:crypto';
+// IR always gives the same bytes.
 import { basename } from 'node:path';
-import type { InterfaceManifest, TypeCheck } from '../../marshal/interface-manifest.js';
-import type { FileIR, InterfaceIR, MethodIR } from './ir.js';
-
-/** The version hash of an interface: its name and methods, canonically serialised. */
-export function versionOf(iface: InterfaceIR): string {
-  return createHash('sha256').update(JSON.stringify([iface.name, iface.methods.map((m) => [m.name, m.params])])).digest('hex').slice(0, 16);
-}
-
-/** The manifest the runtime checks calls against. */
-export function manifestOf(iface: InterfaceIR): InterfaceManifest {
-  return { id: iface.name, version: versionOf(iface), methods: iface.methods.map((m) => ({ name: m.name, params: m.params })) };
-}
-
-function holdsRemote(t: TypeCheck): boolean {
-  switch (t.kind) {
-    case 'remote': return true;
-    case 'array': return holdsRemote(t.element);
-    case 'union': return t.of.some(holdsRemote);
-    case 'object': return t.props.some((p) => holdsRemote(p.type));
-    default: return false;
-  }
-}
-
-/**
- * A check written back as a TypeScript type, a remote interface `I` written by `remote(I)`. Used only
- * where a type holds a remote interface; elsewhere the declared type is used as is (a check loses
- * detail, e.g. a callback's signature).
- */
-function typeText(t: TypeCheck, remote: (iface: string) => string): string {
-  const inner = (u: TypeCheck): string => (u.kind === 'union' || u.kind === 'function' || u.kind === 'remote' ? `(${typeText(u, remote)})` : typeText(u, remote));
-  switch (t.kind) {
-    case 'remote': return remote(t.iface);
-    case 'literal': return JSON.stringify(t.value);
-    case 'array': return `${inner(t.element)}[]`;
-    case 'union': return t.of.map((u) => typeText(u, remote)).join(' | ');
-    case 'object': return `{ ${t.props.map((p) => `${/^[A-Za-z_$][\w$]*$/.test(p.name) ? p.name : JSON.stringify(p.name)}${p.optional ? '?' : ''}: ${typeText(p.type, remote)}`).join('; ')} }`;
-    case 'function': return '(...args: never[]) => unknown';
-    default: return t.kind;
-  }
-}
-
-/** A by-ref argument: the caller's own object (passed with byRef) or a proxy it holds. */
-const remoteArgument = (iface: string): string => `${iface} | Remote<${iface}>`;
-/** A by-ref result: it reaches the caller as a proxy. */
-const remoteResult = (iface: string): string => `Remote<${iface}>`;
-
-/** The proxy method's parameter list: the declared parameters, except that by-ref ones may be proxies. */
-function proxyParams(n: string, method: MethodIR): string {
-  const declared = `Parameters<${n}['${method.name}']>`;
-  if (!method.params.some((p) => holdsRemote(p.type))) return `...args: ${declared}`;
-  const elements = method.params.map((p, i) => {
-    if (p.rest) return `...${p.name}: ${holdsRemote(p.type) ? typeText(p.type, remoteArgument) : `${declared}[${i}][]`}`;
-    return `${p.name}${p.optional ? '?' : ''}: ${holdsRemote(p.type) ? typeText(p.type, remoteArgument) : `${declared}[${i}]`}`;
-  });
-  return `...args: [${elements.join(', ')}]`;
-}
-
-/** The proxy method's result: the declared one, except that a by-ref result is a Remote<…>. */
-function proxyResult(n: string, method: MethodIR): string {
-  return method.result && holdsRemote(method.result) ? typeText(method.result, remoteResult) : `Awaited<ReturnType<${n}['${method.name}']>>`;
-}
-
-/** The generated file's name for an input file: calc-api.ts → calc-api.remote.ts */
-export function outputName(source: string): string {
-  return `${basename(source).replace(/\.ts$/, '')}.remote.ts`;
-}
-
-function emitInterface(iface: InterfaceIR): string {
-  const n = iface.name;
-  const m = JSON.stringify(manifestOf(iface), null, 2).replace(/"([A-Za-z_$][\w$]*)":/g, '$1:');
-  const stub = iface.methods
-    .map((method, i) => `  (target, args) => {\n    checkArguments(${n}Manifest, ${i}, args);\n    return target.${method.name}(...(args as Parameters<${n}['${method.name}']>));\n  },`)
-    .join('\n');
-  const proxyMethods = iface.methods
-    .map((method, i) => `  ${method.name}(${proxyParams(n, method)}): Promise<${proxyResult(n, method)}> {\n    return this.target.invoke(${i}, args) as Promise<${proxyResult(n, method)}>;\n  }`)
-    .join('\n\n');
-  return `/** ${n}: interface id, version hash and methods in index order. */
-export const ${n}Manifest: InterfaceManifest = ${m};
-
-/** ${n}'s stub table: each invoker checks its arguments, then calls the method. */
-export const ${n}Stub: StubTable<${n}> = [
-${stub}
-];
-
-/** Declare \`static remoteInterface = ${n}Remote\` on a class to have its calls dispatched through the stub. */
-export const ${n}Remote: RemoteInterface<${n}> = { manifest: ${n}Manifest, stub: ${n}Stub };
-
-/** A typed proxy for ${n}: every method returns a promise and is called by index. */
-export class ${n}Proxy {
-  constructor(private readonly target: RemoteTarget) {}
-
-${proxyMethods}
-}
-
-/** Bind a reference to ${n}, after the owner checked that the object implements this version of it. */
-export async function bind${n}(ref: unknown): Promise<${n}Proxy> {
-  return new ${n}Proxy(await bindInterface(ref, ${n}Manifest));
-}
-`;
-}
+import { CheckEmitter } from './emit-checks.js';
+import type { FileIR, InterfaceIR, MemberIR, ParamIR } from './ir.js';
 
 /** The first line of every generated module: names its source, and marks the file as ours to replace or remove. */
 export function generatedHeader(source: string): string {
   return `// Generated by apartment-proxygen from ${basename(source)}. Do not edit: change the interfaces and run it again.`;
 }
 
+/** The runtime names generated code may use, each imported only when used (unused imports fail strict builds). */
+const RUNTIME_TYPES = ['CheckReport:$Report', 'InterfaceManifest:$Manifest', 'Remote:$Remote', 'RemoteInterface:$RemoteInterface', 'RemoteMethod:$RemoteMethod', 'RemoteSubscription:$RemoteSubscription', 'RemoteTarget:$RemoteTarget', 'StubTable:$StubTable'];
+
+function paramSpec(p: ParamIR): string {
+  return `{ name: ${JSON.stringify(p.name)}, type: ${JSON.stringify(p.label)}${p.optional && !p.rest ? ', optional: true' : ''}${p.rest ? ', rest: true' : ''} }`;
+}
+
+function manifestText(iface: InterfaceIR): string {
+  const members = iface.members.map((m) => {
+    const [first, ...more] = m.signatures;
+    const params = `[${first!.params.map(paramSpec).join(', ')}]`;
+    const overloads = more.length > 0 ? `, overloads: [${more.map((s) => `[${s.params.map(paramSpec).join(', ')}]`).join(', ')}]` : '';
+    return `    { name: ${JSON.stringify(m.name)}, kind: "${m.kind}", params: ${params}${overloads}, hash: "${m.hash}" },`;
+  });
+  return `{\n  id: ${JSON.stringify(iface.id)},\n  name: ${JSON.stringify(iface.name)},\n  version: "${iface.version}",\n  members: [\n${members.join('\n')}\n  ],\n}`;
+}
+
+/** One stub invoker: check the arguments, then call, read or write the member. */
+function invoker(iface: InterfaceIR, m: MemberIR, index: number, check: string): string {
+  const n = iface.name;
+  const guard = `if (!${check}(a)) $rt.refuse(${n}Manifest, ${index}, a, ${check});`;
+  const indexed = m.name.startsWith('[key: ');
+  let call: string;
+  // The target seen as having just this member, callable with the checked arguments whatever its overloads.
+  const key = m.access.startsWith('.') ? m.access.slice(1) : m.access.startsWith('[Symbol.') ? m.access : m.access.slice(1, -1);
+  const asMember = (type: string): string => `(t as unknown as { ${key}: ${type} })`;
+  if (m.kind === 'get') call = indexed ? `$rt.readEntry(t, a[0] as string | number)` : `t${m.access}`;
+  else if (m.kind === 'set') call = indexed ? `$rt.writeEntry(t, a[0] as string | number, a[1])` : `(${asMember('unknown')}${m.access} = a[0])`;
+  else if (m.kind === 'call') call = `(t as unknown as (...args: unknown[]) => unknown)(...a)`;
+  else if (m.optional) {
+    const lines = [
+      `  (t, a) => {`,
+      `    ${guard}`,
+      `    const f = ${asMember('unknown')}${m.access};`,
+      `    if (typeof f !== "function") return $rt.notImplemented(${n}Manifest, ${index});`,
+      `    ${result(m, 'f.apply(t, a)')}`,
+      `  },`,
+    ];
+    return lines.join('\n');
+  } else call = `${asMember('(...args: unknown[]) => unknown')}${m.access}(...a)`;
+  const body = m.kind === 'set' ? `${call};\n    return undefined;` : result(m, call);
+  return `  (t, a) => {\n    ${guard}\n    ${body}\n  },`;
+}
+
+function result(m: MemberIR, call: string): string {
+  if (m.result === 'this') return `return $rt.discardResult(${call});`;
+  if (m.result === 'byref' || m.result === 'subscription') return `return $rt.byRefResult(${call});`;
+  return `return ${call};`;
+}
+
+/** The proxy's member: each signature as an overload, one implementation calling by index. */
+function proxyMember(m: MemberIR, index: number): string {
+  const declarations = [...new Set(m.signatures.map((s) => `  ${m.proxyName}${s.proxy};`))];
+  const invoke = `this.#target.invoke(${index}, args)`;
+  const body = m.result === 'this' ? `${invoke}.then(() => this)` : m.result === 'subscription' ? `$rt.subscription(${invoke})` : invoke;
+  return `${declarations.join('\n')}\n  ${m.proxyName}(...args: unknown[]): Promise<unknown> {\n    return ${body};\n  }`;
+}
+
+function emitInterface(iface: InterfaceIR, checks: CheckEmitter): string {
+  const n = iface.name;
+  const invokers = iface.members.map((m, i) => {
+    const perSignature = m.signatures.map((s, j) => checks.args(s.params, `${n}.${m.proxyName}${m.signatures.length > 1 ? ` (overload ${j + 1})` : ''}`));
+    let check = perSignature[0]!;
+    if (perSignature.length > 1) {
+      check = `${perSignature[0]}_any`;
+      checks.extra(`const ${check}Overloads = [${perSignature.join(', ')}];\nfunction ${check}(a: unknown[], r?: $Report): boolean {\n  return $rt.anyOverload(a, r, ${check}Overloads);\n}`);
+    }
+    return invoker(iface, m, i, check);
+  });
+  const tp = iface.typeParams;
+  const args = iface.typeArgs;
+  return `/** ${n}: interface id, version hash and members in index order. */
+export const ${n}Manifest: $Manifest = ${manifestText(iface)};
+
+/** ${n}'s stub table: each invoker checks its arguments, then calls, reads or writes the member. */
+export const ${n}Stub: $StubTable<${iface.anyRef}> = [
+${invokers.join('\n')}
+];
+
+/** Declare \`static remoteInterface = ${n}Remote\` on a class to have its calls dispatched through the stub. */
+export const ${n}Remote: $RemoteInterface<${iface.anyRef}> = { manifest: ${n}Manifest, stub: ${n}Stub };
+
+/** A typed proxy for ${n}: every member returns a promise and is called by index; properties are read with get_ and written with put_. */
+export class ${n}Proxy${tp} {
+  readonly #target: $RemoteTarget;
+
+  constructor(target: $RemoteTarget) {
+    this.#target = target;
+  }
+
+${iface.members.map(proxyMember).join('\n\n')}
+}
+
+/** Bind a reference to ${n}, after its owner checked that the object implements it (and which members still match). */
+export async function bind${n}${tp}(ref: unknown): Promise<${n}Proxy${args}> {
+  return new ${n}Proxy${args}(await $rt.bindInterface(ref, ${n}Manifest));
+}
+`;
+}
+
 /** The whole generated module for one input file. */
 export function emitFile(file: FileIR, runtimeImport: string): string {
-  const names = file.interfaces.map((i) => i.name);
-  const importPath = file.interfaces[0]!.importPath;
-  // Remote<…> is imported only where a by-ref parameter or result uses it (unused imports fail strict builds).
-  const usesRemote = file.interfaces.some((i) => i.methods.some((m) => m.params.some((p) => holdsRemote(p.type)) || (m.result !== undefined && holdsRemote(m.result))));
+  const checks = new CheckEmitter(new Map(file.shapes.map((s) => [s.id, s])));
+  const interfaces = file.interfaces.map((i) => emitInterface(i, checks)).join('\n');
+  const body = `${checks.text()}\n\n${interfaces}`;
+  const used = RUNTIME_TYPES.map((e) => e.split(':') as [string, string]).filter(([, alias]) => new RegExp(`\\${alias}\\b`).test(body));
+  const runtime = [`proxygenSupport as $rt`, ...used.map(([name, alias]) => `type ${name} as ${alias}`)];
+  const sources = file.imports.filter((i) => new RegExp(`\\${i.alias}\\.`).test(body)).map((i) => `import type * as ${i.alias} from '${i.specifier}';`);
   return `${generatedHeader(file.source)}
-import { bindInterface, checkArguments, type InterfaceManifest, ${usesRemote ? 'type Remote, ' : ''}type RemoteInterface, type RemoteTarget, type StubTable } from '${runtimeImport}';
-import type { ${names.join(', ')} } from '${importPath}';
+import { ${runtime.join(', ')} } from '${runtimeImport}';
+${sources.join('\n')}
 
-${file.interfaces.map(emitInterface).join('\n')}`;
+// Checks shared by this file's interfaces: one function per type (r, when given, records why a value failed).
+${body}`;
 }

@@ -1,38 +1,60 @@
-// Introspection: read TypeScript files with the compiler's type checker and describe the interfaces
-// marked `@remote` (or named with --interface) as IR. The only module that imports `typescript`.
-import { dirname, relative, basename } from 'node:path';
+// Introspection: read the input files with the compiler's type checker and describe the interfaces
+// to generate as IR, each from its resolved type. The CLI modules that import `typescript` are this
+// one and the ones it drives (discover, members, check-builder, type-printer, type-kinds,
+// module-access); emission works on the IR alone.
+import { basename, join } from 'node:path';
 import ts from 'typescript';
-import type { ParamSpec, TypeCheck } from '../../marshal/interface-manifest.js';
-import type { FileIR, InterfaceIR, MethodIR, Problem } from './ir.js';
+import { CheckBuilder } from './check-builder.js';
+import { discover, problemAt, type Target } from './discover.js';
+import { memberHash, versionOf } from './identity.js';
+import type { FileIR, InterfaceIR, MemberIR, Problem } from './ir.js';
+import { describeMembers } from './members.js';
+import { ImportTable, ModuleAccess, packageEntryFiles } from './module-access.js';
+import { CannotPrint, TypePrinter } from './type-printer.js';
+import { TypeKinds } from './type-kinds.js';
 
 /** What to introspect. */
 export interface IntrospectOptions {
-  files: readonly string[];
-  /** Interface names to include besides the ones tagged @remote. */
-  names: readonly string[];
+  readonly files: readonly string[];
+  /** Interface names (plain or qualified: `NS.Name`) to include besides the ones tagged @remote. */
+  readonly names: readonly string[];
   /** Where the generated files go (import paths are made relative to it). */
-  outDir: string;
+  readonly outDir: string;
 }
 
-/** Introspect every file; problems are collected, not thrown. */
-export function introspect(options: IntrospectOptions): { files: FileIR[]; problems: Problem[] } {
-  const program = ts.createProgram([...options.files], { strict: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, skipLibCheck: true });
-  const checker = program.getTypeChecker();
-  const problems: Problem[] = [];
-  const files: FileIR[] = [];
-  for (const file of [...options.files].sort(byCodeUnits)) {
-    const sf = program.getSourceFile(file);
-    if (!sf) continue;
-    const candidates = sf.statements.filter((s): s is ts.InterfaceDeclaration => ts.isInterfaceDeclaration(s) && isExported(s) && (hasRemoteTag(s) || options.names.includes(s.name.text)));
-    const remoteNames = new Set(candidates.map((c) => c.name.text));
-    const interfaces: InterfaceIR[] = [];
-    for (const decl of candidates) {
-      const ir = describeInterface(decl, sf, checker, remoteNames, options.outDir, problems);
-      if (ir) interfaces.push(ir);
-    }
-    if (interfaces.length > 0) files.push({ kind: 'file', source: file, interfaces: interfaces.sort((a, b) => byCodeUnits(a.name, b.name)) });
-  }
-  return { files, problems };
+/** The outcome for one interface: its IR, or the problems that stopped it. */
+export interface InterfaceResult {
+  readonly file: string;
+  readonly qualifiedName: string;
+  readonly ir: InterfaceIR | undefined;
+  readonly problems: readonly Problem[];
+}
+
+export interface Introspection {
+  /** Per input file, the interfaces that could be generated. */
+  readonly files: FileIR[];
+  /** Every problem; the CLI writes nothing when there is one. */
+  readonly problems: Problem[];
+  readonly interfaces: InterfaceResult[];
+  readonly program: ts.Program;
+}
+
+/** The compiler options introspection reads the inputs with. */
+export const PROGRAM_OPTIONS: ts.CompilerOptions = {
+  strict: true, target: ts.ScriptTarget.ES2022, lib: ['lib.esnext.d.ts'], module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext, noEmit: true, skipLibCheck: true, types: ['node'],
+};
+
+/** The program introspection reads: the inputs, and the entry points of the packages inputs come from. */
+export function createProgram(files: readonly string[], outDir: string): ts.Program {
+  return ts.createProgram([...files, ...packageEntryFiles(files, outDir, PROGRAM_OPTIONS)], PROGRAM_OPTIONS);
+}
+
+/** The generated file's name for an input file: calc-api.ts → calc-api.remote.ts, api.d.mts → api.remote.mts */
+export function outputName(source: string): string {
+  const m = /(\.d)?\.(m|c)?tsx?$/.exec(basename(source));
+  const stem = m ? basename(source).slice(0, m.index) : basename(source);
+  return `${stem}.remote.${m?.[2] ?? ''}ts`;
 }
 
 /**
@@ -43,156 +65,89 @@ export function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function isExported(node: ts.InterfaceDeclaration): boolean {
-  return node.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword) ?? false;
-}
-
-function hasRemoteTag(node: ts.Node): boolean {
-  return ts.getJSDocTags(node).some((t) => t.tagName.text === 'remote');
-}
-
-function problemAt(node: ts.Node, sf: ts.SourceFile, message: string): Problem {
-  const { line, character } = sf.getLineAndCharacterOfPosition(node.getStart(sf));
-  return { file: sf.fileName, line: line + 1, column: character + 1, message };
-}
-
-function describeInterface(decl: ts.InterfaceDeclaration, sf: ts.SourceFile, checker: ts.TypeChecker, remoteNames: ReadonlySet<string>, outDir: string, problems: Problem[]): InterfaceIR | undefined {
-  const before = problems.length;
-  if (decl.typeParameters?.length) problems.push(problemAt(decl, sf, `interface ${decl.name.text}: generic interfaces are not supported; remote interfaces must be concrete`));
-  const methods: MethodIR[] = [];
-  const seen = new Set<string>();
-  for (const member of decl.members) {
-    if (ts.isIndexSignatureDeclaration(member)) {
-      problems.push(problemAt(member, sf, `interface ${decl.name.text}: index signatures are not supported; list each method`));
-      continue;
+/** Introspect every file; problems are collected, not thrown. */
+export function introspect(options: IntrospectOptions, program: ts.Program = createProgram(options.files, options.outDir)): Introspection {
+  const checker = program.getTypeChecker();
+  const found = discover(program, checker, options.files, options.names);
+  const problems: Problem[] = [...found.problems];
+  const access = new ModuleAccess(program, checker, options.outDir);
+  const kinds = new TypeKinds(program, checker, found.remote);
+  const files: FileIR[] = [];
+  const interfaces: InterfaceResult[] = [];
+  const bySource = new Map<string, Target[]>();
+  for (const t of found.targets) bySource.set(t.file, [...(bySource.get(t.file) ?? []), t]);
+  for (const source of [...bySource.keys()].sort(byCodeUnits)) {
+    const sf = program.getSourceFile(source);
+    const imports = new ImportTable(sf ? ModuleAccess.importedPackages(sf) : []);
+    const checks = new CheckBuilder(checker, kinds, access);
+    const printer = new TypePrinter(checker, access, kinds, imports);
+    const done: InterfaceIR[] = [];
+    const publicNames = new Map<string, string>();
+    for (const target of bySource.get(source)!.sort((a, b) => byCodeUnits(a.qualifiedName, b.qualifiedName))) {
+      const mine: Problem[] = [];
+      const ir = describeInterface(target, { checker, access, kinds, checks, printer, imports }, mine);
+      const name = target.declaration.name.text;
+      const clash = publicNames.get(name);
+      if (ir && clash) mine.push(problemAt(target.declaration, `interface ${target.qualifiedName}: ${clash} in the same file is also named ${name}, and the generated names (${name}Proxy…) would clash; generate them from separate files`));
+      publicNames.set(name, target.qualifiedName);
+      interfaces.push({ file: source, qualifiedName: target.qualifiedName, ir: mine.length === 0 ? ir : undefined, problems: mine });
+      problems.push(...mine);
+      if (ir && mine.length === 0) done.push(ir);
     }
-    if (ts.isGetAccessorDeclaration(member) || ts.isSetAccessorDeclaration(member)) {
-      problems.push(problemAt(member, sf, `interface ${decl.name.text}: accessors are not remotable; use a method`));
-      continue;
+    if (done.length > 0) {
+      files.push({ source, output: join(options.outDir, outputName(source)), interfaces: done.sort((a, b) => byCodeUnits(a.name, b.name)), shapes: [...checks.shapes.values()], imports: imports.list() });
     }
-    if (!ts.isMethodSignature(member)) {
-      problems.push(problemAt(member, sf, `interface ${decl.name.text}: only methods are remotable; '${member.name?.getText(sf) ?? '?'}' is not a method`));
-      continue;
-    }
-    if (!ts.isIdentifier(member.name)) {
-      problems.push(problemAt(member, sf, `interface ${decl.name.text}: method names must be plain identifiers (no symbols or computed names)`));
-      continue;
-    }
-    const name = member.name.text;
-    if (seen.has(name)) {
-      problems.push(problemAt(member, sf, `interface ${decl.name.text}: overloads of '${name}' are not supported; give each variant its own name`));
-      continue;
-    }
-    seen.add(name);
-    if (member.typeParameters?.length) {
-      problems.push(problemAt(member, sf, `interface ${decl.name.text}: generic method '${name}' cannot be checked at run time; make it concrete`));
-      continue;
-    }
-    const params: ParamSpec[] = [];
-    member.parameters.forEach((p, i) => {
-      if (!ts.isIdentifier(p.name)) {
-        problems.push(problemAt(p, sf, `${decl.name.text}.${name}: destructured parameters are not supported; name the parameter`));
-        return;
-      }
-      const type = checker.getTypeAtLocation(p);
-      if (p.dotDotDotToken) {
-        // Only a plain array rest can be checked element by element (a tuple rest would need positions).
-        if (!checker.isArrayType(type) || i !== member.parameters.length - 1) {
-          problems.push(problemAt(p, sf, `${decl.name.text}.${name}: rest parameter '${p.name.text}' must be a plain array (T[]); tuple rests are not supported`));
-          return;
-        }
-        params.push({ name: p.name.text, type: describeType(type, checker, remoteNames, p, sf, problems, 0), optional: true, rest: true });
-        return;
-      }
-      const check = describeType(type, checker, remoteNames, p, sf, problems, 0);
-      params.push({ name: p.name.text, type: check, optional: p.questionToken !== undefined || p.initializer !== undefined });
-    });
-    const signature = checker.getSignatureFromDeclaration(member);
-    const result = signature ? describeResult(checker.getAwaitedType(signature.getReturnType()) ?? signature.getReturnType(), checker, remoteNames) : undefined;
-    methods.push({ kind: 'method', name, params, result });
   }
-  if (problems.length > before) return undefined;
-  let importPath = relative(outDir, sf.fileName).replace(/\\/g, '/').replace(/\.ts$/, '.js');
-  if (!importPath.startsWith('.')) importPath = `./${importPath}`;
-  if (dirname(importPath) === '.') importPath = `./${basename(importPath)}`;
-  return { kind: 'interface', name: decl.name.text, importPath, methods };
+  // Compiler order: by file and position; command-line problems (no position) last.
+  problems.sort((a, b) => (a.line === 0 ? 1 : 0) - (b.line === 0 ? 1 : 0) || byCodeUnits(a.file, b.file) || a.line - b.line || a.column - b.column);
+  return { files, problems, interfaces, program };
 }
 
-function describeType(type: ts.Type, checker: ts.TypeChecker, remoteNames: ReadonlySet<string>, at: ts.Node, sf: ts.SourceFile, problems: Problem[], depth: number): TypeCheck {
-  const f = type.flags;
-  if (depth > 8) return { kind: 'unknown' };
-  if (f & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return { kind: 'unknown' };
-  if (f & ts.TypeFlags.NumberLiteral) return { kind: 'literal', value: (type as ts.NumberLiteralType).value };
-  if (f & ts.TypeFlags.StringLiteral) return { kind: 'literal', value: (type as ts.StringLiteralType).value };
-  if (f & ts.TypeFlags.BooleanLiteral) return { kind: 'literal', value: checker.typeToString(type) === 'true' };
-  if (f & ts.TypeFlags.Number) return { kind: 'number' };
-  if (f & ts.TypeFlags.String) return { kind: 'string' };
-  if (f & ts.TypeFlags.Boolean) return { kind: 'boolean' };
-  if (f & ts.TypeFlags.BigInt) return { kind: 'bigint' };
-  if (f & (ts.TypeFlags.Undefined | ts.TypeFlags.Void)) return { kind: 'undefined' };
-  if (f & ts.TypeFlags.Null) return { kind: 'null' };
-  if (type.isUnion()) {
-    const parts = type.types.map((t) => describeType(t, checker, remoteNames, at, sf, problems, depth + 1));
-    const literals = parts.filter((p) => p.kind === 'literal' && typeof p.value === 'boolean');
-    const rest = parts.filter((p) => !(p.kind === 'literal' && typeof p.value === 'boolean'));
-    const merged = literals.length === 2 ? [...rest, { kind: 'boolean' } as TypeCheck] : parts;
-    return merged.length === 1 ? merged[0]! : { kind: 'union', of: merged };
-  }
-  if (checker.isArrayType(type)) {
-    const element = checker.getTypeArguments(type as ts.TypeReference)[0];
-    return { kind: 'array', element: element ? describeType(element, checker, remoteNames, at, sf, problems, depth + 1) : { kind: 'unknown' } };
-  }
-  const remote = remoteOf(type, checker, remoteNames);
-  if (remote) return remote;
-  if (type.getCallSignatures().length > 0) return { kind: 'function' };
-  if (checker.isTupleType(type)) {
-    problems.push(problemAt(at, sf, `tuple type ${checker.typeToString(type)} is not supported; use an array or an object with named properties`));
-    return { kind: 'unknown' };
-  }
-  if (f & ts.TypeFlags.Object) {
-    if (checker.getIndexInfosOfType(type).length > 0) {
-      problems.push(problemAt(at, sf, `type ${checker.typeToString(type)} has an index signature the runtime cannot check; use a plain object type or unknown`));
-      return { kind: 'unknown' };
-    }
-    const props = checker.getPropertiesOfType(type).map((p) => ({
-      name: p.getName(),
-      type: describeType(checker.getTypeOfSymbolAtLocation(p, at), checker, remoteNames, at, sf, problems, depth + 1),
-      optional: (p.flags & ts.SymbolFlags.Optional) !== 0,
-    }));
-    return { kind: 'object', props: props.sort((a, b) => byCodeUnits(a.name, b.name)) };
-  }
-  return { kind: 'unknown' };
+interface Tools {
+  checker: ts.TypeChecker;
+  access: ModuleAccess;
+  kinds: TypeKinds;
+  checks: CheckBuilder;
+  printer: TypePrinter;
+  imports: ImportTable;
 }
 
-/** The remote interface `type` names, with its method names (what a local stand-in must offer). */
-function remoteOf(type: ts.Type, checker: ts.TypeChecker, remoteNames: ReadonlySet<string>): TypeCheck | undefined {
-  const symbol = type.getSymbol() ?? type.aliasSymbol;
-  if (!symbol || !remoteNames.has(symbol.getName())) return undefined;
-  const methods = checker.getPropertiesOfType(type).filter((p) => (p.flags & ts.SymbolFlags.Method) !== 0).map((p) => p.getName());
-  return { kind: 'remote', iface: symbol.getName(), methods };
-}
-
-/**
- * A result that holds a remote interface — itself, in a union (e.g. with null or undefined) or as
- * array elements — described for emission; undefined for anything else (its declared type is used).
- */
-function describeResult(type: ts.Type, checker: ts.TypeChecker, remoteNames: ReadonlySet<string>): TypeCheck | undefined {
-  const remote = remoteOf(type, checker, remoteNames);
-  if (remote) return remote;
-  if (checker.isArrayType(type)) {
-    const element = checker.getTypeArguments(type as ts.TypeReference)[0];
-    const inner = element && describeResult(element, checker, remoteNames);
-    return inner ? { kind: 'array', element: inner } : undefined;
+function describeInterface(target: Target, tools: Tools, problems: Problem[]): InterfaceIR | undefined {
+  const { checker, access, checks, printer, imports } = tools;
+  const decl = target.declaration;
+  const name = decl.name.text;
+  const ref = access.reference(target.symbol, imports);
+  if (!ref) {
+    problems.push(problemAt(decl, `${target.qualifiedName} is not exported from its module (the generated file imports its type); export it`));
+    return undefined;
   }
-  if (!type.isUnion()) return undefined;
-  const parts = type.types.map((t) => describeResult(t, checker, remoteNames) ?? simpleOf(t));
-  if (!parts.some((p) => p?.kind === 'remote' || p?.kind === 'array')) return undefined;
-  return parts.every((p) => p !== undefined) ? { kind: 'union', of: parts as TypeCheck[] } : undefined;
-}
-
-/** null and undefined beside a remote result (other members keep the declared type). */
-function simpleOf(type: ts.Type): TypeCheck | undefined {
-  if (type.flags & ts.TypeFlags.Null) return { kind: 'null' };
-  if (type.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Void)) return { kind: 'undefined' };
-  return undefined;
+  const typeParameters = (decl.typeParameters ?? []).map((tp) => checker.getTypeAtLocation(tp) as ts.TypeParameter);
+  const scope = new Set<ts.Symbol>();
+  let typeParams: string;
+  try {
+    typeParams = printer.typeParams(typeParameters, scope);
+  } catch (err) {
+    if (!(err instanceof CannotPrint)) throw err;
+    problems.push(problemAt(decl, `interface ${target.qualifiedName}: the constraint or default of a type parameter cannot be named in the generated file (${err.message})`));
+    return undefined;
+  }
+  const args = typeParameters.length > 0 ? `<${typeParameters.map((tp) => tp.getSymbol()!.getName()).join(', ')}>` : '';
+  const anyArgs = typeParameters.length > 0 ? `<${typeParameters.map(() => 'any').join(', ')}>` : '';
+  const typeRef = `${ref}${args}`;
+  const type = checker.getDeclaredTypeOfSymbol(target.symbol);
+  const drafts = describeMembers({
+    checker, kinds: tools.kinds, checks, printer, name, typeRef, scope,
+    problem: (at, message) => problems.push(problemAt(at ?? decl, message)),
+  }, type);
+  if (!drafts || problems.length > 0) return undefined;
+  if (drafts.length === 0) {
+    problems.push(problemAt(decl, `interface ${target.qualifiedName} has no members to call`));
+    return undefined;
+  }
+  const members: MemberIR[] = drafts.map((d) => {
+    const { resultKey: _key, ...member } = d;
+    return { ...member, hash: memberHash(d, checks.shapes) };
+  });
+  const id = target.declaredId ?? access.declarationId(target.symbol);
+  return { name, id, version: versionOf(id, members), typeRef, anyRef: `${ref}${anyArgs}`, typeParams, typeArgs: args, members };
 }

@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import ts from 'typescript';
+import { emitFile } from '../../../lib/cli/emit.js';
+import { introspect } from '../../../lib/cli/introspect.js';
+import { repo } from './cli-harness.js';
+
+/** Type-check `files` the way a strict user project would; returns the diagnostics' messages. */
+function typecheck(files: string[]): string[] {
+  const program = ts.createProgram(files, {
+    strict: true, noEmit: true, noUnusedLocals: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, skipLibCheck: true,
+    types: ['node'], typeRoots: [join(repo, 'node_modules/@types')], lib: ['lib.es2024.d.ts', 'lib.esnext.disposable.d.ts'],
+  });
+  return ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+}
+
+/** Generate `source` (one file, in a fresh directory) against this repository's runtime; returns its directory and the text. */
+function generate(name: string, source: string): { dir: string; text: string; runtime: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'proxygen-emit-'));
+  writeFileSync(join(dir, `${name}.ts`), source);
+  const { files, problems } = introspect({ files: [join(dir, `${name}.ts`)], names: [], outDir: dir });
+  expect(problems).to.deep.equal([]);
+  const runtime = relative(dir, join(repo, 'lib/index.js')).replace(/\\/g, '/');
+  const text = emitFile(files[0]!, runtime);
+  writeFileSync(join(dir, `${name}.remote.ts`), text);
+  return { dir, text, runtime };
+}
+
+describe('lib/cli: emission: the proxy keeps the declared types', function () {
+  // Each case runs the compiler twice (introspection, then a strict type check of the output).
+  this.timeout(10 * 60_000);
+
+  it('types by-ref parameters as "yours or a proxy" and by-ref results as proxies, in every shape, and compiles under tsc', () => {
+    const { dir, text, runtime } = generate('hub', [
+      '/** @remote */',
+      'export interface Peer {\n  ping(): string;\n}',
+      '/** @remote */',
+      'export interface Hub {',
+      '  join(peer: Peer, note: string, later?: (n: number) => void): number;',
+      '  joinAll(peers: Peer[], options: { lead: Peer | null; tag?: string }): void;',
+      '  find(name: string): Promise<Peer | undefined>;',
+      '  all(): Peer[];',
+      '  broadcast(text: string, ...to: Peer[]): void;',
+      '}',
+      '',
+    ].join('\n'));
+    expect(text).to.contain('join(peer: $1.Peer | $Remote<$1.Peer>, note: string, later?: ((n: number) => void) | undefined): Promise<number>;');
+    expect(text).to.contain('joinAll(peers: ($1.Peer | $Remote<$1.Peer>)[], options: { lead: $1.Peer | $Remote<$1.Peer> | null; tag?: string | undefined }): Promise<void>;');
+    expect(text).to.contain('find(name: string): Promise<$Remote<$1.Peer> | undefined>;');
+    expect(text).to.contain('all(): Promise<$Remote<$1.Peer>[]>;');
+    expect(text).to.contain('broadcast(text: string, ...to: ($1.Peer | $Remote<$1.Peer>)[]): Promise<void>;');
+    writeFileSync(join(dir, 'use.ts'), [
+      `import type { Remote } from '${runtime}';`,
+      "import type { Peer } from './hub.js';",
+      "import type { HubProxy } from './hub.remote.js';",
+      'export async function use(hub: HubProxy, mine: Peer): Promise<string> {',
+      "  const found: Remote<Peer> | undefined = await hub.find('x');",
+      '  const pinged: Promise<string> | undefined = found?.ping();',
+      '  const [first] = await hub.all();',
+      "  await hub.join(mine, 'a');",
+      "  await hub.join(first!, 'b', (n) => void n);",
+      '  await hub.joinAll([mine, first!], { lead: found ?? null });',
+      "  await hub.broadcast('hi', mine, first!);",
+      "  return (await pinged) ?? '';",
+      '}',
+      '',
+    ].join('\n'));
+    expect(typecheck([join(dir, 'hub.remote.ts'), join(dir, 'use.ts')])).to.deep.equal([]);
+  });
+
+  it('keeps overloads, generic interfaces and generic methods, properties, events and `this`, checked by tsc both ways', () => {
+    const { dir, text } = generate('emitter', [
+      'export interface Disposable { dispose(): void }',
+      'export type EventMap = { [name: string]: (...args: any[]) => void };',
+      '/** @remote */',
+      'export interface Emitter<Events extends EventMap> {',
+      '  readonly count: number;',
+      '  label: string;',
+      '  onDidFire(listener: (name: keyof Events) => void): Disposable;',
+      '  on<E extends keyof Events>(event: E, listener: Events[E]): this;',
+      '  emit<E extends keyof Events>(event: E, ...args: Parameters<Events[E]>): boolean;',
+      '  parse(text: string): number;',
+      '  parse(bytes: Uint8Array, offset?: number): bigint;',
+      '}',
+      '',
+    ].join('\n'));
+    expect(text).to.contain('export class EmitterProxy<Events extends $1.EventMap> {');
+    expect(text).to.contain('on<E extends keyof Events>(event: E, listener: Events[E]): Promise<this>;');
+    expect(text).to.contain('parse(text: string): Promise<number>;\n  parse(bytes: Uint8Array<ArrayBufferLike>, offset?: number | undefined): Promise<bigint>;');
+    writeFileSync(join(dir, 'use.ts'), [
+      "import type { EmitterProxy } from './emitter.remote.js';",
+      'type Events = { ready: (at: number) => void; quit: () => void };',
+      'export async function use(e: EmitterProxy<Events>): Promise<number> {',
+      '  const n: number = await e.parse("1");',
+      '  const b: bigint = await e.parse(new Uint8Array(1), 0);',
+      "  const self: EmitterProxy<Events> = await e.on('ready', (at) => void at);",
+      "  const fired: boolean = await self.emit('ready', 1);",
+      '  const count: number = await e.get_count();',
+      "  await e.put_label('x');",
+      '  await using subscription = await e.onDidFire((name) => void name);',
+      '  void subscription;',
+      '  // @ts-expect-error: the overloads are kept, so a number is neither overload',
+      '  await e.parse(42);',
+      "  // @ts-expect-error: generic methods keep their constraint (keyof Events)",
+      "  await e.on('missing', () => undefined);",
+      "  // @ts-expect-error: and their parameters follow the type argument",
+      "  await e.emit('ready', 'not a number');",
+      '  // @ts-expect-error: a read-only property has no put_',
+      '  await e.put_count(1);',
+      '  return n + Number(b) + count + (fired ? 1 : 0);',
+      '}',
+      '',
+    ].join('\n'));
+    expect(typecheck([join(dir, 'emitter.remote.ts'), join(dir, 'use.ts')])).to.deep.equal([]);
+  });
+
+  it('emits the golden text, deterministically, and it compiles under tsc', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxygen-inline-'));
+    const src = join(dir, 'greeter.ts');
+    writeFileSync(src, '/** @remote */\nexport interface Greeter {\n  greet(name: string, times?: number): string;\n  ids(list: Array<1 | 2>): number[];\n}\n');
+    const runtimeImport = relative(dir, join(repo, 'lib/index.js')).replace(/\\/g, '/');
+    const gen = (importFrom: string): string => {
+      const { files, problems } = introspect({ files: [src], names: [], outDir: dir });
+      expect(problems).to.deep.equal([]);
+      return emitFile(files[0]!, importFrom);
+    };
+    const golden = readFileSync(join(repo, 'spec/lib/cli/golden/greeter.remote.golden'), 'utf8');
+    expect(gen('apartment-runtime')).to.equal(golden);
+    expect(gen('apartment-runtime')).to.equal(golden);
+    const out = join(dir, 'greeter.remote.ts');
+    writeFileSync(out, gen(runtimeImport));
+    expect(typecheck([out])).to.deep.equal([]);
+  });
+
+  it('writes one check function per type, so output grows linearly with the types (a recursive type with 5 optional self-references)', () => {
+    const fields = (n: number): string => Array.from({ length: n }, (_, i) => `  next${i}?: Node;`).join('\n');
+    const size = (n: number): number => generate('tree', `export interface Node {\n  value: number;\n${fields(n)}\n}\n/** @remote */\nexport interface Trees {\n  add(root: Node): number;\n}\n`).text.length;
+    const three = size(3);
+    const five = size(5);
+    expect(five - three, 'two more optional self-references add two lines, not a copy of the type').to.be.below(600);
+    expect(five).to.be.below(6_000);
+  });
+});

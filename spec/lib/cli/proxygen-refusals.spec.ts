@@ -1,0 +1,31 @@
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixtures, runCli } from './cli-harness.js';
+
+describe('lib/cli: apartment-proxygen refuses only what cannot cross, with file:line:col and a member path', function () {
+  this.timeout(10 * 60_000);
+
+  it('names each construct, where it is and what to do, exits 2 and writes nothing', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'proxygen-')), 'generated');
+    const run = runCli([`${fixtures}bad-api.ts`, '--out', out]);
+    expect(run.status).to.equal(2);
+    const lines = run.stderr.trim().split('\n');
+    const expected = [
+      ':12:9: BadApi.start.options.links[0].context.ready: a Promise cannot cross apartments; await it first',
+      ':13:9: BadApi.keyed.key: a symbol cannot cross apartments; pass a string',
+      ':14:9: BadApi.later.value: a Promise cannot cross apartments',
+      ':15:8: BadApi.weak.cache: a WeakMap cannot cross apartments',
+      ':16:3: BadApi.[secret]: a member keyed by a unique symbol cannot be named in another apartment',
+      ':17:3: BadApi.then: a member named \'then\' cannot be generated (a proxy with it would look like a promise)',
+      ':21:1: BadShapes: the proxy would have two members named get_size (for get_size and size)',
+      ':22:3: BadShapes: a construct signature cannot be called across apartments; expose a factory method',
+      ':28:1: Hidden is not exported from its module (the generated file imports its type); export it',
+      ':33:1: type NotAnObject is not an object type',
+      ':36:1: interface BadId: @remote takes an optional interface id',
+    ];
+    expect(lines, run.stderr).to.have.length(expected.length);
+    expected.forEach((text, i) => expect(lines[i]).to.contain(`bad-api.ts${text}`));
+  });
+});
