@@ -71,8 +71,16 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${version()}\n`);
     return 0;
   }
-  // Loaded only now: the compiler takes a while to load, and usage errors, --help and --version do without it.
-  const { generate } = await import('./generate.js');
+  // Loaded only now: the compiler takes a while to load, and usage errors, --help and --version do
+  // without it. TypeScript is an optional peer of the package: say how to get it when it is missing.
+  let generate: typeof import('./generate.js').generate;
+  try {
+    ({ generate } = await import('./generate.js'));
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes("'typescript'")) throw err;
+    process.stderr.write("apartment-proxygen: needs the 'typescript' package (5.x or later) to read interfaces; install it beside apartment-runtime: npm install --save-dev typescript\n");
+    return 1;
+  }
   const run = generate(options, io);
   if (!options.watch) return run.code;
   watchAndRegenerate(options, run.read, generate);

@@ -1,10 +1,12 @@
 // The items a shared-ring transport received on its companion port ahead of their turn, held in
 // sequence order until the ring catches up. Bounded: a well-behaved peer writes every earlier item
-// before it posts a later one, so after a drain nothing waits here; a peer that posts items out of
-// order or far ahead is refused before their memory adds up. Owner thread only.
+// before it posts a later one, but this side may read the port before it drains the ring records
+// written earlier, so honest items can wait here — many when most of a burst goes over the port
+// (transfers, large values) and this thread is slow; a peer that posts items out of order or
+// keeps posting far ahead is refused before their memory adds up. Owner thread only.
 
 /** Items held at most; one more faults the link. */
-export const MAX_QUEUED_PORT_ITEMS = 16;
+export const MAX_QUEUED_PORT_ITEMS = 256;
 
 /** Port items ([sequence number, batch]) waiting for their turn. */
 export class PortQueue {

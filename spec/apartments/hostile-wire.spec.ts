@@ -86,7 +86,7 @@ describe('apartments/hostile-wire: a malformed ring record faults only the link 
 describe('apartments/hostile-wire: port items and batches are bounded', () => {
   it('items posted on the ring\'s companion port far ahead of their turn fault the link before they pile up', async () => {
     const s = await scene('shared-memory');
-    await s.hostile.floodPort(0, 40, 256 * 1024).catch(() => undefined);
+    await s.hostile.floodPort(0, 300, 16 * 1024).catch(() => undefined);
     await expectPluginCutOff(s, /port items|ahead of their turn/);
     await expectEveryoneElseRuns(s);
   });
