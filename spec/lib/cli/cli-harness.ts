@@ -9,5 +9,6 @@ export const fixtures = `${repo}spec/fixtures/proxygen/`;
 
 /** Run the CLI with `args`; returns status, stdout and stderr. */
 export function runCli(args: string[]): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 60_000, cwd: repo });
+  // Bounded so a hung CLI fails the spec, but well past what TypeScript takes on a loaded machine.
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 150_000, cwd: repo });
 }
