@@ -21,10 +21,18 @@ async function setup(asyncCausality: boolean, script: string, host: object = {})
   return { rt, engine, user, home };
 }
 
-/** Interrupt until the engine reports it stopped something (the call may not have started yet). */
+/**
+ * Interrupt until the engine reports it stopped something (the call may not have started yet). An
+ * interrupt that lands while the script's synchronous part runs, in an apartment where that cannot
+ * be stopped, is refused with [interrupt-unsafe]: that instant passes, so try again.
+ */
 async function interruptUntilStopped(user: Remote<EngineUser>, engine: Remote<ScriptEngine>): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
-    if (await user.interrupt(engine)) return true;
+    const stopped = await user.interrupt(engine).catch((e: unknown) => {
+      if (e instanceof ApartmentError && e.message.includes('[interrupt-unsafe]')) return false;
+      throw e;
+    });
+    if (stopped) return true;
     await new Promise((r) => setTimeout(r, 10));
   }
   return false;
