@@ -63,13 +63,18 @@ describe('lib/script-engine interrupt: a busy loop in an apartment that follows 
   it(withoutHooks
     ? 'is stopped (AsyncLocalStorage needs no async hooks here); the apartment keeps following calls across awaits'
     : 'is refused, naming the fix (AsyncLocalStorage uses async hooks here); the time limit still stops it', async () => {
-    const { engine, user, home } = await setup(true, 'var entered = 0; function spin() { entered++; while (true) {} } function count() { return entered; }');
+    const { engine, user, home } = await setup(true, 'var entered = 0; function spin() { entered++; Atomics.store(spinning, 0, 1); while (true) {} } function count() { return entered; }');
+    // The script says it spins through shared memory, so each interrupt is sent while it surely runs.
+    const spinning = new Int32Array(new SharedArrayBuffer(4));
+    await engine.addNamedItem('spinning', spinning);
     if (withoutHooks) {
       const chain = await home.createObject<Chain>('Chain');
       for (let round = 1; round <= 3; round++) {
+        Atomics.store(spinning, 0, 0);
         const hopping = chain.hop([], true);
         const pending = engine.invoke('spin').catch((e: unknown) => e);
-        expect(await interruptUntilStopped(user, engine), `round ${round}`).to.equal(true);
+        while (Atomics.load(spinning, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+        expect(await user.interrupt(engine), `round ${round}`).to.equal(true);
         const err = (await pending) as ScriptError;
         expect(err).to.be.instanceOf(ScriptError);
         expect(err.message).to.contain('[interrupted]');
