@@ -6,6 +6,11 @@ import type { Remote } from '../../marshal/proxy.js';
 import { Op, PROTOCOL_VERSION, type Batch } from '../../marshal/protocol.js';
 import { endpointPair, exportTo, type EndpointPair } from './fixtures/endpoint-pair.js';
 
+/** Wait until `ready()` holds (by polling: a loaded machine can pause the thread past any short sleep); give up after 10 s. */
+async function until(ready: () => boolean): Promise<void> {
+  for (const end = Date.now() + 10_000; !ready() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 2));
+}
+
 type Svc = Remote<{
   add(a: number, b: number): number;
   never(): Promise<never>;
@@ -83,7 +88,7 @@ describe('marshal/channel: cancellation', () => {
     const err = await p.catch((e: unknown) => e);
     expect(err).to.be.instanceOf(CallCanceledError);
     expect((err as Error).cause).to.be.instanceOf(Error);
-    await new Promise((r) => setTimeout(r, 20));
+    await until(() => log.length > 0);
     expect(log).to.deep.equal(['callee saw abort']);
   });
 
@@ -153,11 +158,9 @@ describe('marshal/channel: malformed messages', () => {
     const replies: unknown[] = [];
     pair.ta.listen((data) => replies.push(data), () => {});
     pair.tb.deliver([[Op.Call, 7, 'not-an-oid', 'add', 'not-args', 0, 0]]);
-    const find = (): unknown[] | undefined => (replies.flat() as unknown[][]).find((m) => m[0] === Op.Error && m[1] === 7);
-    // The reply comes a few event-loop turns later (flush, then the in-memory hop); a busy machine
-    // makes the turns slower, not more, so wait for turns rather than for a fixed time.
-    for (let turn = 0; turn < 100 && !find(); turn++) await new Promise((r) => setImmediate(r));
-    const reply = find();
+    const errorFor7 = (): unknown[] | undefined => (replies.flat() as unknown[][]).find((m) => m[0] === Op.Error && m[1] === 7);
+    await until(() => errorFor7() !== undefined);
+    const reply = errorFor7();
     expect(reply, 'an Error reply for call 7').to.not.equal(undefined);
     expect((reply![2] as { name: string }).name).to.equal('ProtocolError');
   });
@@ -187,7 +190,7 @@ describe('marshal/channel: malformed messages', () => {
     const svc = await exportTo<Svc>(pair, service());
     pair.sentByA.length = 0;
     const p = svc.never().catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 10));
+    await until(() => pair.sentByA.flat().some((m) => m[0] === Op.Call));
     const callId = pair.sentByA.flat().find((m) => m[0] === Op.Call)![1];
     pair.ta.deliver([[Op.Error, callId, { not: 'an error' }]]);
     expect(await p).to.be.instanceOf(ProtocolError);
