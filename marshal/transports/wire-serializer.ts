@@ -64,7 +64,9 @@ export class WireEncoder {
     this.seenSet = undefined;
     try {
       this.value(value);
-      return this.pos;
+      // ensure() checks the limit only when the buffer grows: a buffer grown under an earlier,
+      // larger limit (another transport on this thread) must not let a larger record through.
+      return this.pos <= limit ? this.pos : -1;
     } catch (err) {
       if (err === REFUSED) return -1;
       throw err;

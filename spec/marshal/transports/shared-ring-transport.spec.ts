@@ -142,6 +142,26 @@ describe('SharedRingTransport port fallback', () => {
     }
   });
 
+  it('sends a batch over the port once it outgrows this pair\'s inline limit, though a pair with a larger limit on this thread sent one as large inline', async () => {
+    // One encoder serves every pair on a thread, and its buffer keeps the size the largest batch gave it.
+    const big = 'q'.repeat(40_000);
+    const encoder = new WireEncoder();
+    expect(encoder.encode([['big', 0, big]], 64 * 1024)).to.be.greaterThan(40_000);
+    expect(encoder.encode([['big', 0, big]], 16 * 1024), 'over the smaller limit').to.equal(-1);
+
+    const roomy = echoPair();
+    send(roomy.transport, 'big', 0, big);
+    await until(() => roomy.got.length === 1, 'the roomy pair\'s echo');
+    expect(roomy.transport.stats.portSends, 'under 64 KiB fits the default ring inline').to.equal(0);
+    const tight = echoPair({ ringBytes: 64 * 1024 });
+    send(tight.transport, 'big', 1, big);
+    send(tight.transport, 'small', 2);
+    await until(() => tight.got.length === 2, 'the tight pair\'s echoes');
+    expect(tight.transport.stats.portSends, 'over its 16 KiB inline limit').to.equal(1);
+    expect(ids(tight.got)).to.deep.equal([1, 2]);
+    expect(tight.got[0]![0]![2]).to.equal(big);
+  });
+
   it('moves a MessagePort in order with ring batches around it', async () => {
     const { transport, got } = echoPair();
     const { port1, port2 } = new MessageChannel();
