@@ -10,8 +10,8 @@ import { admitRefusal } from './contract-admit.js';
 import { ApartmentError, CallCanceledError, CallRejectedError, DisconnectedError } from '../marshal/errors.js';
 import { describeThrown, encodeError } from '../marshal/error-codec.js';
 import type { Channel } from '../marshal/channel.js';
-import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
-import { CONTROL_OID, Op, type CallMessage, type NotifyMessage, type WireRefs } from '../marshal/protocol.js';
+import type { CallDispatcher, CallHost, IncomingCall } from '../marshal/incoming-call.js';
+import { CONTROL_OID, Op, type NotifyMessage, type WireRefs } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
 import { activeTrace, TraceKind } from '../marshal/trace-hook.js';
 import { UNTRACKED, type Admission, type MessageFilter, type QueuedTicket, type Turn, type Untracked } from './admission.js';
@@ -70,9 +70,9 @@ export type CancelState = 'queued' | 'running' | 'unknown';
  * Answer a Cancel: the caller of a call that timed out waits for this to say whether it had
  * started (a caller that cancelled itself has forgotten the call and ignores it).
  */
-export function acknowledgeCancel(endpoint: Endpoint, channel: Channel, callId: number, state: CancelState): void {
+export function acknowledgeCancel(host: CallHost, channel: Channel, callId: number, state: CancelState): void {
   const ack = Object.assign(new CallCanceledError(`[canceled] the call was cancelled by its caller while ${state === 'queued' ? 'waiting for its turn' : state === 'running' ? 'running' : 'not known here'}`), { callState: state });
-  channel.post([Op.Error, callId, encodeError(ack, endpoint.self)]);
+  channel.post([Op.Error, callId, encodeError(ack, host.self)]);
 }
 
 /** Dispatches incoming calls to the objects an apartment exports (and its control object). */
@@ -96,63 +96,62 @@ export class Dispatcher implements CallDispatcher {
     return this.refused;
   }
 
-  dispatch(endpoint: Endpoint, channel: Channel, msg: CallMessage): void {
-    // Indexed reads, not destructuring: this is the hot path of every call.
-    const callId = msg[1];
+  dispatch(call: IncomingCall): void {
+    // Indexed reads, not getters: this is the hot path of every call.
+    const msg = call.message;
+    const host = call.host;
+    const channel = call.channel;
     const oid = msg[2];
-    const refs = msg[5];
     const control = oid === CONTROL_OID;
-    const entry = control ? undefined : endpoint.exports.get(oid);
+    const entry = control ? undefined : host.exports.get(oid);
     if (entry !== undefined && !entry.counts.has(channel.peer)) {
       // Object ids are small counters: a peer may call only what it holds a reference to.
-      endpoint.discardIncoming(channel, refs);
-      channel.replyError(callId, endpoint.notGranted(channel.peer, oid, `called '${String(msg[3])}' on`), endpoint.self);
+      call.refuse(host.notGranted(channel.peer, oid, `called '${String(msg[3])}' on`));
       return;
     }
-    const target = control ? endpoint.control : entry?.object;
+    const target = control ? host.control : entry?.object;
     if (target === undefined) {
       const trace = activeTrace;
-      if (trace) trace.record(TraceKind.Refuse, msg[6], channel.peer, callId, 'CO_E_OBJNOTCONNECTED', oid);
-      endpoint.discardIncoming(channel, refs);
-      channel.replyError(callId, new DisconnectedError(`[object-gone] object ${oid} in ${this.options.label} no longer exists (it was released); obtain a new reference`, { code: 'CO_E_OBJNOTCONNECTED' }), endpoint.self);
+      if (trace) trace.record(TraceKind.Refuse, msg[6], channel.peer, msg[1], 'CO_E_OBJNOTCONNECTED', oid);
+      call.refuse(new DisconnectedError(`[object-gone] object ${oid} in ${this.options.label} no longer exists (it was released); obtain a new reference`, { code: 'CO_E_OBJNOTCONNECTED' }));
       return;
     }
-    if (!control && !this.contractAdmits(endpoint, channel, msg, target)) return;
+    if (!control && !this.contractAdmits(call, target)) return;
     const filter = control ? undefined : this.options.filter();
-    if (filter && !this.filterAccepts(filter, endpoint, channel, msg, target)) return;
+    if (filter && !this.filterAccepts(filter, call, target)) return;
     let decoded: unknown[] | Promise<unknown[]>;
     try {
-      decoded = endpoint.decodeArgs(channel, msg[4], refs);
+      decoded = call.decodeArgs();
     } catch (err) {
-      channel.replyError(callId, err, endpoint.self);
+      call.fail(err);
       return;
     }
     if (decoded instanceof Promise) {
       // An argument needs its class loaded here first (a free-threaded view): admit once it is.
-      decoded.then((args) => this.admitCall(endpoint, channel, msg, target, control, args), (err: unknown) => channel.replyError(callId, err, endpoint.self));
+      decoded.then((args) => this.admitCall(call, target, control, args), (err: unknown) => call.fail(err));
       return;
     }
-    this.admitCall(endpoint, channel, msg, target, control, decoded);
+    this.admitCall(call, target, control, decoded);
   }
 
-  private admitCall(endpoint: Endpoint, channel: Channel, msg: CallMessage, target: object, control: boolean, args: unknown[]): void {
+  private admitCall(call: IncomingCall, target: object, control: boolean, args: unknown[]): void {
+    const msg = call.message;
     const callId = msg[1];
     const method = msg[3];
-    const refs = msg[5];
     const causality = msg[6];
+    const channel = call.channel;
     const name = methodName(target, method);
-    const served = new ServedCall(channel.peer, causality, refs, !control && isInputSync(target, name));
+    const served = new ServedCall(channel.peer, causality, msg[5], !control && isInputSync(target, name));
     const admission = this.options.admission;
     const turn = admission.enter(target, name, causality, control);
     if (turn !== undefined) {
-      this.invoke(endpoint, channel, callId, target, method, args, served, turn);
+      this.invoke(call, target, args, served, turn);
       return;
     }
     const full = this.queueFull(target, name);
     if (full) {
       this.refused++;
-      endpoint.releaseArrivals(refs);
-      channel.replyError(callId, full, endpoint.self);
+      call.withdraw(full);
       return;
     }
     const calls = this.callsOf(channel);
@@ -166,44 +165,43 @@ export class Dispatcher implements CallDispatcher {
       start: (held) => {
         served.started = true;
         calls.delete(callId);
-        this.invoke(endpoint, channel, callId, target, method, args, served, held);
+        this.invoke(call, target, args, served, held);
       },
       refuse: (error) => {
         calls.delete(callId);
         if (trace) trace.record(TraceKind.Refuse, causality, channel.peer, callId, (error as { code?: string }).code ?? 'refused', 0);
-        endpoint.releaseArrivals(refs);
-        channel.replyError(callId, error, endpoint.self);
+        call.withdraw(error);
       },
     });
   }
 
   /** Run a one-way notification on the control object; a failure is logged, never answered. */
-  notify(endpoint: Endpoint, channel: Channel, msg: NotifyMessage): void {
+  notify(host: CallHost, channel: Channel, msg: NotifyMessage): void {
     const causality = msg[3];
     const report = (err: unknown): void => this.options.warn(`[notify] notification '${msg[1]}' from ${this.options.labelOf?.(channel.peer) ?? `apartment ${channel.peer}`} failed in ${this.options.label}: ${describeThrown(err)}`, causality);
     try {
-      const result = runInCall(new ServedCall(channel.peer, causality, 0, false), () => invokeMember(endpoint.control, msg[1], msg[2]));
+      const result = runInCall(new ServedCall(channel.peer, causality, 0, false), () => invokeMember(host.control, msg[1], msg[2]));
       if (result instanceof Promise) result.catch(report);
     } catch (err) {
       report(err);
     }
   }
 
-  cancel(endpoint: Endpoint, channel: Channel, callId: number): void {
+  cancel(host: CallHost, channel: Channel, callId: number): void {
     const served = this.calls.get(channel)?.get(callId);
     if (!served) {
-      acknowledgeCancel(endpoint, channel, callId, 'unknown');
+      acknowledgeCancel(host, channel, callId, 'unknown');
       return;
     }
     if (!served.started && served.ticket) {
       // Queued and cancelled: it never starts, and what it carried is given back.
       served.ticket.cancel();
       this.calls.get(channel)!.delete(callId);
-      endpoint.releaseArrivals(served.refs);
-      acknowledgeCancel(endpoint, channel, callId, 'queued');
+      host.releaseArrivals(served.refs);
+      acknowledgeCancel(host, channel, callId, 'queued');
     } else {
       served.cancel();
-      acknowledgeCancel(endpoint, channel, callId, 'running');
+      acknowledgeCancel(host, channel, callId, 'running');
       this.watchOverrun(served);
     }
   }
@@ -261,30 +259,29 @@ export class Dispatcher implements CallDispatcher {
   }
 
   /** Ask the contract of the target's class (if it has admit()); a refusal answers the call here. */
-  private contractAdmits(endpoint: Endpoint, channel: Channel, msg: CallMessage, target: object): boolean {
+  private contractAdmits(call: IncomingCall, target: object): boolean {
     const loaded = this.options.classOf?.(target);
     if (loaded?.contract.admit === undefined) return true;
     const refusal = admitRefusal(loaded.contract, {
       className: loaded.descriptor.name,
-      method: methodName(target, msg[3]),
-      callerApartment: channel.peer,
-      apartment: endpoint.self,
+      method: methodName(target, call.method),
+      callerApartment: call.caller,
+      apartment: call.host.self,
     }, this.options.labelOf ?? ((id) => `apartment ${id}`));
     if (!refusal) return true;
     const trace = activeTrace;
-    if (trace) trace.record(TraceKind.Refuse, msg[6], channel.peer, msg[1], (refusal as { code?: string }).code ?? 'refused', msg[2]);
-    endpoint.discardIncoming(channel, msg[5]);
-    channel.replyError(msg[1], refusal, endpoint.self);
+    if (trace) trace.record(TraceKind.Refuse, call.causality, call.caller, call.callId, (refusal as { code?: string }).code ?? 'refused', call.oid);
+    call.refuse(refusal);
     return false;
   }
 
-  private filterAccepts(filter: MessageFilter, endpoint: Endpoint, channel: Channel, msg: CallMessage, target: object): boolean {
-    const [, callId, , index, , refs, causality] = msg;
+  private filterAccepts(filter: MessageFilter, call: IncomingCall, target: object): boolean {
+    const [, callId, , index, , , causality] = call.message;
     const method = methodName(target, index);
     const category = this.options.admission.classify(causality);
     let verdict;
     try {
-      verdict = filter({ category, method, callerApartment: channel.peer, causality, className: classNameOf(target) });
+      verdict = filter({ category, method, callerApartment: call.caller, causality, className: classNameOf(target) });
     } catch (err) {
       // The filter runs before the call does, outside its context: name the caller's chain here.
       this.options.warn(`[message-filter] the message filter of ${this.options.label} threw (${(err as Error)?.message}); the call was accepted`, causality);
@@ -292,15 +289,14 @@ export class Dispatcher implements CallDispatcher {
     }
     if (verdict === 'accept') return true;
     const trace = activeTrace;
-    if (trace) trace.record(TraceKind.Refuse, causality, channel.peer, callId, verdict === 'retry-later' ? 'RPC_E_SERVERCALL_RETRYLATER' : 'RPC_E_CALL_REJECTED', 0);
-    endpoint.discardIncoming(channel, refs);
+    if (trace) trace.record(TraceKind.Refuse, causality, call.caller, callId, verdict === 'retry-later' ? 'RPC_E_SERVERCALL_RETRYLATER' : 'RPC_E_CALL_REJECTED', 0);
     const retry = verdict === 'retry-later';
-    channel.replyError(callId, new CallRejectedError(
+    call.refuse(new CallRejectedError(
       retry
         ? `[retry-later] ${this.options.label} is busy and asked to retry call '${method}' later (${category}); give the call a retry policy (callOptions({ retry })) or try again`
         : `[call-rejected] the message filter of ${this.options.label} rejected call '${method}' (${category}); do not retry it as is`,
       { code: retry ? 'RPC_E_SERVERCALL_RETRYLATER' : 'RPC_E_CALL_REJECTED' },
-    ), endpoint.self);
+    ));
     return false;
   }
 
@@ -310,54 +306,57 @@ export class Dispatcher implements CallDispatcher {
     return calls;
   }
 
-  private invoke(endpoint: Endpoint, channel: Channel, callId: number, target: object, method: string | number, args: unknown[], served: ServedCall, turn: Turn | Untracked): void {
+  private invoke(call: IncomingCall, target: object, args: unknown[], served: ServedCall, turn: Turn | Untracked): void {
     const admission = this.options.admission;
+    const callId = call.message[1];
+    const method = call.message[3];
+    const peer = call.channel.peer;
     const trace = activeTrace;
-    if (trace) trace.record(TraceKind.Start, served.causality, channel.peer, callId, method, 0);
+    if (trace) trace.record(TraceKind.Start, served.causality, peer, callId, method, 0);
     let result: unknown;
     try {
       result = runInCall(served, () => invokeMember(target, method, args));
     } catch (err) {
-      if (trace) trace.record(TraceKind.End, served.causality, channel.peer, callId, method, 0);
+      if (trace) trace.record(TraceKind.End, served.causality, peer, callId, method, 0);
       admission.leave(turn, served.causality);
-      channel.replyError(callId, err, endpoint.self);
+      call.fail(err);
       return;
     }
     let pending: PromiseLike<unknown>;
     try {
       if (result === null || (typeof result !== 'object' && typeof result !== 'function') || typeof (result as PromiseLike<unknown>).then !== 'function') {
-        if (trace) trace.record(TraceKind.End, served.causality, channel.peer, callId, method, 1);
+        if (trace) trace.record(TraceKind.End, served.causality, peer, callId, method, 1);
         admission.leave(turn, served.causality);
-        endpoint.respond(channel, callId, result);
+        call.reply(result);
         return;
       }
       // A native promise as is; anything else thenable is adopted, so a `then` that throws rejects.
       pending = result instanceof Promise ? result : Promise.resolve(result);
     } catch (err) {
       // A result whose `then` getter or proxy traps throw: answer with what they threw.
-      if (trace) trace.record(TraceKind.End, served.causality, channel.peer, callId, method, 0);
+      if (trace) trace.record(TraceKind.End, served.causality, peer, callId, method, 0);
       admission.leave(turn, served.causality);
-      channel.replyError(callId, err, endpoint.self);
+      call.fail(err);
       return;
     }
     // Still running after this turn of the loop: it can be cancelled until it settles.
     served.started = true;
     served.turn = turn;
     served.method = methodName(target, method);
-    const calls = this.callsOf(channel);
+    const calls = this.callsOf(call.channel);
     calls.set(callId, served);
     pending.then(
       (value) => {
         calls.delete(callId);
-        if (trace) trace.record(TraceKind.End, served.causality, channel.peer, callId, method, 1);
+        if (trace) trace.record(TraceKind.End, served.causality, peer, callId, method, 1);
         this.settled(served, turn);
-        endpoint.respond(channel, callId, value);
+        call.reply(value);
       },
       (err: unknown) => {
         calls.delete(callId);
-        if (trace) trace.record(TraceKind.End, served.causality, channel.peer, callId, method, 0);
+        if (trace) trace.record(TraceKind.End, served.causality, peer, callId, method, 0);
         this.settled(served, turn);
-        channel.replyError(callId, err, endpoint.self);
+        call.fail(err);
       },
     );
   }

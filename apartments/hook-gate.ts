@@ -5,20 +5,14 @@
 // here (a callback the attach itself caused), which would otherwise wait for the attach that waits
 // for them. A held call that its caller cancels is dropped. Owner apartment only.
 import type { Channel } from '../marshal/channel.js';
-import type { CallDispatcher, Endpoint } from '../marshal/endpoint.js';
-import { CONTROL_OID, type CallMessage, type NotifyMessage } from '../marshal/protocol.js';
+import type { CallDispatcher, CallHost, IncomingCall } from '../marshal/incoming-call.js';
+import { CONTROL_OID, type NotifyMessage } from '../marshal/protocol.js';
 import type { HookRunner } from './apartment-hooks.js';
 import { acknowledgeCancel } from './dispatcher.js';
 
-interface HeldCall {
-  endpoint: Endpoint;
-  channel: Channel;
-  msg: CallMessage;
-}
-
 /** A CallDispatcher in front of the apartment's dispatcher that waits for pending attach hooks. */
 export class HookGate implements CallDispatcher {
-  private readonly held: HeldCall[] = [];
+  private readonly held: IncomingCall[] = [];
 
   constructor(
     private readonly inner: CallDispatcher,
@@ -27,29 +21,29 @@ export class HookGate implements CallDispatcher {
     private readonly chainRunning: (causality: number) => boolean,
   ) {}
 
-  dispatch(endpoint: Endpoint, channel: Channel, msg: CallMessage): void {
+  dispatch(call: IncomingCall): void {
     // Hot path: one property read when no attach is pending and nothing is held.
-    if ((this.held.length > 0 || this.hooks.attaching) && msg[2] !== CONTROL_OID && !this.chainRunning(msg[6])) {
-      if (this.held.push({ endpoint, channel, msg }) === 1) void this.hooks.ready.then(() => this.release());
+    if ((this.held.length > 0 || this.hooks.attaching) && call.message[2] !== CONTROL_OID && !this.chainRunning(call.message[6])) {
+      if (this.held.push(call) === 1) void this.hooks.ready.then(() => this.release());
       return;
     }
-    this.inner.dispatch(endpoint, channel, msg);
+    this.inner.dispatch(call);
   }
 
-  notify(endpoint: Endpoint, channel: Channel, msg: NotifyMessage): void {
-    this.inner.notify(endpoint, channel, msg);
+  notify(host: CallHost, channel: Channel, msg: NotifyMessage): void {
+    this.inner.notify(host, channel, msg);
   }
 
-  cancel(endpoint: Endpoint, channel: Channel, callId: number): void {
-    const i = this.held.findIndex((h) => h.channel === channel && h.msg[1] === callId);
+  cancel(host: CallHost, channel: Channel, callId: number): void {
+    const i = this.held.findIndex((h) => h.channel === channel && h.callId === callId);
     if (i < 0) {
-      this.inner.cancel(endpoint, channel, callId);
+      this.inner.cancel(host, channel, callId);
       return;
     }
     // The caller has already seen CallCanceledError: the call never starts; give back what it carried.
     const [dropped] = this.held.splice(i, 1);
-    endpoint.discardIncoming(channel, dropped!.msg[5]);
-    acknowledgeCancel(endpoint, channel, callId, 'queued');
+    host.discardIncoming(channel, dropped!.refs);
+    acknowledgeCancel(host, channel, callId, 'queued');
   }
 
   private release(): void {
@@ -58,10 +52,10 @@ export class HookGate implements CallDispatcher {
       void this.hooks.ready.then(() => this.release());
       return;
     }
-    for (const { endpoint, channel, msg } of this.held.splice(0)) {
+    for (const call of this.held.splice(0)) {
       // Its caller's apartment went away meanwhile: nobody is waiting for the answer.
-      if (channel.closed) continue;
-      this.inner.dispatch(endpoint, channel, msg);
+      if (call.channel.closed) continue;
+      this.inner.dispatch(call);
     }
   }
 }

@@ -10,20 +10,13 @@ import { AnswerTable } from './answer-table.js';
 import { decodeValue, encodeArgs, encodeValue, type RefSpace } from './codec.js';
 import { ExportTable } from './export-table.js';
 import { ImportTable } from './import-table.js';
+import { IncomingCall, type CallDispatcher, type CallHost } from './incoming-call.js';
 import { CONTROL_OID, Op, RefKind } from './protocol.js';
 import type { AddRefMessage, CallMessage, NotifyMessage, ConnectMessage, PeerGoneMessage, PipelineCallMessage, ReadyMessage, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { remoteStateOf as remoteOf } from './proxy.js';
 import { valueType } from './value-types.js';
 import type { PipelinedCall, ProxyHost, RemoteState } from './remote-state.js';
 import type { LinkTraits, Transport } from './transport.js';
-
-/** Runs incoming calls (admission, then the stub); implemented by the apartment's dispatcher. */
-export interface CallDispatcher {
-  dispatch(endpoint: Endpoint, channel: Channel, msg: CallMessage): void;
-  cancel(endpoint: Endpoint, channel: Channel, callId: number): void;
-  /** A one-way notification for the control object: run it, answer nothing. */
-  notify(endpoint: Endpoint, channel: Channel, msg: NotifyMessage): void;
-}
 
 /** What the endpoint needs from the apartment that owns it. */
 export interface EndpointOptions {
@@ -54,7 +47,7 @@ export interface EndpointOptions {
 export type { EndpointStats };
 
 /** One apartment's exports, proxies and channels, and the reference rules that tie them. */
-export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
+export class Endpoint implements ChannelHandler, RefSpace, ProxyHost, CallHost {
   readonly exports: ExportTable;
   /** The object served at CONTROL_OID; set by the apartment before any peer connects. */
   control: object = {};
@@ -75,7 +68,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     });
     this.answers = new AnswerTable({
       self: options.self,
-      dispatch: (channel, msg) => options.dispatcher.dispatch(this, channel, msg),
+      dispatch: (channel, msg) => options.dispatcher.dispatch(new IncomingCall(this, channel, msg)),
       exportedOid: (value) => (value !== null && (typeof value === 'object' || typeof value === 'function') ? this.exports.oidOf(value) : undefined),
       discardIncoming: (channel, refs) => this.discardIncoming(channel, refs),
     });
@@ -240,7 +233,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
   }
 
   onCall(channel: Channel, msg: CallMessage): void {
-    this.options.dispatcher.dispatch(this, channel, msg);
+    this.options.dispatcher.dispatch(new IncomingCall(this, channel, msg));
   }
 
   onCancel(channel: Channel, callId: number): void {
