@@ -40,8 +40,14 @@ export function callOptions(init: CallOptionsInit): CallOptions {
   return new CallOptions(init);
 }
 
+/** The CallOptions a proxy call's caller put last, if it did. */
+export function callOptionsOf(args: unknown[]): CallOptions | undefined {
+  const last = args.length > 0 ? args[args.length - 1] : undefined;
+  return last instanceof CallOptions ? last : undefined;
+}
+
 /** A proxy call's arguments, and the CallOptions its caller put last if it did. */
 export function splitCallOptions(args: unknown[]): [unknown[], CallOptions | undefined] {
-  const last = args.length > 0 ? args[args.length - 1] : undefined;
-  return last instanceof CallOptions ? [args.slice(0, -1), last] : [args, undefined];
+  const options = callOptionsOf(args);
+  return options ? [args.slice(0, -1), options] : [args, undefined];
 }

@@ -27,6 +27,9 @@ export interface PendingCall extends TimedOutCall {
   expired?: boolean;
 }
 
+/** A pending call's settle functions until its promise's executor has run (it runs at once). */
+export const unsettled = (): void => {};
+
 /** The CallTimeoutError for `call` to `peerLabel`; `why` says what became of it. */
 export function timeoutError(call: TimedOutCall, peerLabel: string, started: boolean | undefined, why: string, cause?: unknown): CallTimeoutError {
   return new CallTimeoutError(`[timeout] call '${call.method}' to ${peerLabel} did not finish within ${call.timeoutMs} ms: ${why}; raise timeoutMs (runtime, apartment or callOptions) or look for a hung or deadlocked callee`, { started, cause });
