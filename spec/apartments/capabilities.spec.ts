@@ -1,31 +1,17 @@
 import { expect } from 'chai';
-import { DisconnectedError, InvalidArgumentError, byRef, globalInterfaceTable, marshalInterface, release, unmarshalInterface, type Apartment, type LogEntry, type Remote, type Runtime } from '../../lib/index.js';
+import { DisconnectedError, InvalidArgumentError, byRef, globalInterfaceTable, marshalInterface, release, unmarshalInterface } from '../../lib/index.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Holder } from '../fixtures/holder.js';
-import type { HostilePlugin } from '../fixtures/hostile-plugin.js';
-import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import { hostileScene, type HostileScene } from '../fixtures/hostile-scene.js';
+import { eventually, expectNoExports } from '../fixtures/runtime-fixture.js';
 
 // A plugin that was handed nothing tries to reach other apartments' objects by naming them: object
 // ids are small counters, so it tries them all. Each attempt is refused with CO_E_OBJNOTCONNECTED
 // and logged with the plugin named; references that were handed over, also to third apartments,
 // keep working.
 
-interface Scene {
-  rt: Runtime;
-  logs: LogEntry[];
-  plugin: Apartment;
-  hostile: Remote<HostilePlugin>;
-  bystander: Apartment;
-}
-
-async function scene(): Promise<Scene> {
-  const { rt, logs } = await startRuntime();
-  rt.registerClass('HostilePlugin', { module: fixture('hostile-plugin.js'), export: 'HostilePlugin' });
-  const plugin = await rt.createApartment({ name: 'plugin' });
-  const bystander = await rt.createApartment({ name: 'bystander' });
-  const hostile = await plugin.createObject<HostilePlugin>('HostilePlugin');
-  return { rt, logs, plugin, hostile, bystander };
-}
+type Scene = HostileScene;
+const scene = (): Promise<Scene> => hostileScene();
 
 const GUESSES = Array.from({ length: 12 }, (_, i) => i + 1);
 

@@ -1,32 +1,23 @@
 import { expect } from 'chai';
-import { AccessDeniedError, NoInterfaceError, release, type Apartment, type LogEntry, type Remote, type Runtime } from '../../lib/index.js';
+import { AccessDeniedError, NoInterfaceError, release, type Remote } from '../../lib/index.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Holder } from '../fixtures/holder.js';
-import type { HostilePlugin } from '../fixtures/hostile-plugin.js';
-import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import { hostileScene, type HostileScene } from '../fixtures/hostile-scene.js';
+import { eventually, expectNoExports } from '../fixtures/runtime-fixture.js';
 
 // A plugin tries what only the main apartment may do: lifecycle messages to a bystander, the
 // bystander's main-only control methods, class registration, and reaching the engine through the
 // runtime's own objects. Each is refused; the bystander keeps its objects and its links.
 
-interface Scene {
-  rt: Runtime;
-  logs: LogEntry[];
-  plugin: Apartment;
-  hostile: Remote<HostilePlugin>;
-  bystander: Apartment;
+interface Scene extends HostileScene {
   calc: Remote<Calc>;
 }
 
 async function scene(): Promise<Scene> {
-  const { rt, logs } = await startRuntime();
-  rt.registerClass('HostilePlugin', { module: fixture('hostile-plugin.js'), export: 'HostilePlugin' });
-  const plugin = await rt.createApartment({ name: 'plugin' });
-  const bystander = await rt.createApartment({ name: 'bystander' });
-  const hostile = await plugin.createObject<HostilePlugin>('HostilePlugin');
-  const calc = await bystander.createObject<Calc>('Calc');
-  await hostile.linkTo(bystander.id);
-  return { rt, logs, plugin, hostile, bystander, calc };
+  const base = await hostileScene();
+  const calc = await base.bystander.createObject<Calc>('Calc');
+  await base.hostile.linkTo(base.bystander.id);
+  return { ...base, calc };
 }
 
 async function expectRefusalLogged(s: Scene, what: RegExp): Promise<void> {

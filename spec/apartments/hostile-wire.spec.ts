@@ -1,37 +1,30 @@
 import { expect } from 'chai';
-import { ApartmentFaultedError, ProtocolError, type Apartment, type LogEntry, type Remote, type Runtime } from '../../lib/index.js';
+import { ApartmentFaultedError, ProtocolError, type Remote } from '../../lib/index.js';
 import type { Calc } from '../fixtures/calc.js';
-import type { BadRecord, HostilePlugin } from '../fixtures/hostile-plugin.js';
-import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import type { BadRecord } from '../fixtures/hostile-plugin.js';
+import { hostileScene, type HostileScene } from '../fixtures/hostile-scene.js';
+import { eventually } from '../fixtures/runtime-fixture.js';
 
 // A plugin writes what no well-behaved apartment writes into its links: the apartment at the other
 // end faults that one link (a logged ProtocolError naming the plugin), and the host, bystander
 // apartments and every other link keep running.
 
-interface Scene {
-  rt: Runtime;
-  logs: LogEntry[];
-  plugin: Apartment;
-  hostile: Remote<HostilePlugin>;
-  bystander: Apartment;
+interface Scene extends HostileScene {
   calc: Remote<Calc>;
   /** Resolves with the error the plugin apartment faults with. */
   pluginFault: Promise<ApartmentFaultedError>;
 }
 
 async function scene(transport: 'port' | 'shared-memory'): Promise<Scene> {
-  const { rt, logs } = await startRuntime({ transport });
-  rt.registerClass('HostilePlugin', { module: fixture('hostile-plugin.js'), export: 'HostilePlugin' });
-  const plugin = await rt.createApartment({ name: 'plugin' });
-  const bystander = await rt.createApartment({ name: 'bystander' });
+  const base = await hostileScene({ transport });
+  // Nothing hostile has run yet: the plugin can only fault once a spec makes it misbehave.
   const pluginFault = new Promise<ApartmentFaultedError>((resolve) => {
-    rt.on('apartment-faulted', (apt, err) => {
-      if (apt === plugin) resolve(err);
+    base.rt.on('apartment-faulted', (apt, err) => {
+      if (apt === base.plugin) resolve(err);
     });
   });
-  const hostile = await plugin.createObject<HostilePlugin>('HostilePlugin');
-  const calc = await bystander.createObject<Calc>('Calc');
-  return { rt, logs, plugin, hostile, bystander, calc, pluginFault };
+  const calc = await base.bystander.createObject<Calc>('Calc');
+  return { ...base, calc, pluginFault };
 }
 
 /** The host, the bystander and new work all still run. */
