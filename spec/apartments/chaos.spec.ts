@@ -6,19 +6,10 @@ import type { Calc } from '../fixtures/calc.js';
 import type { Crasher, Janitor } from '../fixtures/crasher.js';
 import type { Holder } from '../fixtures/holder.js';
 import { eventually, expectNoExports, startRuntime } from '../fixtures/runtime-fixture.js';
+import { seededRandom } from '../fixtures/seeded-random.js';
 
 let rt: Runtime;
 
-/** A small deterministic generator (mulberry32), so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What one operation may legitimately fail with, besides succeeding. */
 interface Op {
@@ -36,7 +27,7 @@ describe('apartments/chaos: mixed calls across six apartments while they busy-lo
   it('settles every call, leaves every surviving apartment responsive and every export table empty', async () => {
     ({ rt } = await startRuntime());
     const seed = 20261202;
-    const rnd = random(seed);
+    const rnd = seededRandom(seed);
     const pickIndex = (n: number): number => Math.floor(rnd() * n);
     const limits = { maxQueuedPerObject: 40, overrunGraceMs: 200 };
     const apts: Apartment[] = [];

@@ -6,19 +6,10 @@ import type { Calc } from '../fixtures/calc.js';
 import type { Crasher, Janitor } from '../fixtures/crasher.js';
 import type { Holder } from '../fixtures/holder.js';
 import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
+import { seededRandom } from '../fixtures/seeded-random.js';
 
 let rt: Runtime | undefined;
 
-/** A small deterministic generator (mulberry32), so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Whether a failure is one this scenario causes. A call made straight to an object of the crashed
@@ -38,7 +29,7 @@ describe('apartments/stress: random calls, callbacks, cancellations and a crash'
   it('ends with no pending call, no leaked export and the host alive', async () => {
     ({ rt } = await startRuntime());
     const seed = 20261122;
-    const rnd = random(seed);
+    const rnd = seededRandom(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
     const apts: Apartment[] = await Promise.all([0, 1, 2, 3].map((i) => rt!.createApartment({ name: `s${i}` })));
     const victim = apts[3]!;
