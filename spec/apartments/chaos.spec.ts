@@ -10,7 +10,6 @@ import { seededRandom } from '../fixtures/seeded-random.js';
 
 let rt: Runtime;
 
-
 /** What one operation may legitimately fail with, besides succeeding. */
 interface Op {
   /** Apartments the call touches (its target, and where its arguments or kept references live). */

@@ -10,7 +10,6 @@ import { seededRandom } from '../fixtures/seeded-random.js';
 
 let rt: Runtime | undefined;
 
-
 /**
  * Whether a failure is one this scenario causes. A call made straight to an object of the crashed
  * apartment fails with ApartmentFaultedError while the crash is not yet known to the host (it was
