@@ -53,6 +53,8 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
   private child: ChildProcess | undefined;
   private pid: number | undefined;
   private stderrTail = '';
+  /** The first line where V8 or Node reported a fatal error on stderr, if one did. */
+  private fatalLine: string | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private unanswered = 0;
   private pings = 0;
@@ -98,7 +100,10 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
     child.stderr?.on('data', (chunk: string) => {
       // The child's diagnostics stay visible where a worker's would be; the end is kept for the fault.
       process.stderr.write(chunk);
-      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+      const text = this.stderrTail + chunk;
+      // V8's fatal line (out of memory) comes before a long native stack that pushes it out of the tail.
+      this.fatalLine ??= /^FATAL ERROR: .*$/m.exec(text)?.[0];
+      this.stderrTail = text.slice(-STDERR_TAIL_CHARS);
     });
     child.on('message', (message) => this.fromChild(message, boot, near));
     child.on('error', (err) => this.emit('error', err));
@@ -175,7 +180,8 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
     releaseName(this.settings.name, this);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const tail = this.stderrTail.trim();
-    const description = `${this.identity} ${how}${tail ? `; its stderr ended with: ${tail}` : ''}`;
+    const fatal = this.fatalLine && !tail.includes(this.fatalLine) ? `; it reported ${this.fatalLine}` : '';
+    const description = `${this.identity} ${how}${fatal}${tail ? `; its stderr ended with: ${tail}` : ''}`;
     this.markExited();
     this.emit('exit', code ?? 128 + (signal ? constants.signals[signal] ?? 0 : 0), description);
   }

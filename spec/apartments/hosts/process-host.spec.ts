@@ -1,81 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import {
-  byRef, MarshalError, release, SharedMutex, transfer, type Apartment, type Runtime,
+  byRef, MarshalError, release, SharedMutex, transfer,
 } from '../../../lib/index.js';
 import type { Holder } from '../../fixtures/holder.js';
 import type { Counter, ProcessProbe } from '../../fixtures/process-probe.js';
-import { expectNoExports, fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
-
-/** Generous: a hang guard on a busy two-core machine, never a performance limit. */
-const HANG_GUARD_MS = 60_000;
-
-/** Child processes the running test started; any left running are killed after it. */
-const children: number[] = [];
-let rt: Runtime | undefined;
-
-afterEach(async () => {
-  await rt?.close();
-  rt = undefined;
-  for (const pid of children.splice(0)) {
-    if (!isRunning(pid)) continue;
-    // A stopped process must be continued to die of anything but SIGKILL; SIGKILL needs no help.
-    process.kill(pid, 'SIGKILL');
-  }
-});
-
-async function start(): Promise<Runtime> {
-  ({ rt } = await startRuntime());
-  rt.registerClass('ProcessProbe', { module: fixture('process-probe.js'), export: 'ProcessProbe' });
-  return rt;
-}
-
-/** Start a process apartment and remember its process for the clean-up. */
-async function processApartment(runtime: Runtime, options: Parameters<Runtime['createApartment']>[0]): Promise<{ apt: Apartment; pid: number }> {
-  const apt = await runtime.createApartment(options);
-  const pid = Number(/^process (\d+)$/.exec(apt.hostIdentity)?.[1]);
-  expect(pid, apt.hostIdentity).to.be.greaterThan(0);
-  children.push(pid);
-  return { apt, pid };
-}
-
-/** Whether `pid` is a process that has not ended (a zombie has ended). */
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    try {
-      process.kill(pid, 0);
-      return process.platform !== 'linux';
-    } catch {
-      return false;
-    }
-  }
-}
-
-/** Poll until `check` holds; fail after the hang guard. */
-async function until(what: string, check: () => boolean): Promise<void> {
-  const end = Date.now() + HANG_GUARD_MS;
-  while (!check()) {
-    if (Date.now() > end) throw new Error(`gave up waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** What a promise rejects with (fails the spec if it resolves). */
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection, but the call went through');
-}
+import { isRunning, processApartment, rejection, startProcessRuntime, until } from '../../fixtures/process-fixture.js';
+import { expectNoExports } from '../../fixtures/runtime-fixture.js';
 
 describe('apartments/hosts/process-host: a named process server hosts the apartment', () => {
   it('runs the apartment in a child process named by its pid, with no thread id', async () => {
-    const runtime = await start();
+    const runtime = await startProcessRuntime();
     const { apt, pid } = await processApartment(runtime, { name: 'in-process', process: 'plugins' });
     expect(pid).to.not.equal(process.pid);
     expect(apt.threadId).to.equal(undefined);
@@ -90,7 +24,7 @@ describe('apartments/hosts/process-host: a named process server hosts the apartm
 
 describe('apartments/hosts/process-host: calls, objects and callbacks cross the process boundary both ways', () => {
   it('calls methods, passes callbacks and by-ref objects of the host to the child, and objects of the child to the host', async () => {
-    const runtime = await start();
+    const runtime = await startProcessRuntime();
     const { apt, pid } = await processApartment(runtime, { process: 'plugins' });
     const probe = await apt.createObject<ProcessProbe>('ProcessProbe');
     expect(await probe.callBack((n: number) => n * 10, 4), 'a host function called from the child').to.equal(41);
@@ -114,7 +48,7 @@ describe('apartments/hosts/process-host: calls, objects and callbacks cross the 
 
 describe('apartments/hosts/process-host: identity holds across the process boundary', () => {
   it('gives the same proxy for the same object both ways, and release empties the export tables on both sides', async () => {
-    const runtime = await start();
+    const runtime = await startProcessRuntime();
     const { apt } = await processApartment(runtime, { process: 'plugins' });
     const holder = await apt.createObject<Holder>('Holder');
     const hostObject = byRef({ name: 'host-side' });
@@ -136,7 +70,7 @@ describe('apartments/hosts/process-host: identity holds across the process bound
 
 describe('apartments/hosts/process-host: values that cannot reach another process are refused', () => {
   it('refuses shared memory, a SharedMutex, moved objects and MessagePorts with a MarshalError naming the path; the link keeps serving', async () => {
-    const runtime = await start();
+    const runtime = await startProcessRuntime();
     const { apt } = await processApartment(runtime, { process: 'plugins' });
     const holder = await apt.createObject<Holder>('Holder');
     const sab = await rejection(holder.keep({ data: { buf: new SharedArrayBuffer(8) } }));
