@@ -135,7 +135,8 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
 
   private fromChild(message: unknown, boot: object, near: IpcTransport): void {
     const child = this.child!;
-    if (isIpc(message, IpcTag.Hello)) {
+    // The child runs untrusted plugins: a second hello is ignored, anything unknown too.
+    if (isIpc(message, IpcTag.Hello) && !this.heartbeatTimer) {
       // The child listens now: the boot record first, then what the runtime already sent.
       child.send([IpcTag.Boot, boot], undefined, undefined, () => undefined);
       near.open(child);
