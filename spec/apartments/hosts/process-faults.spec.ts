@@ -125,3 +125,22 @@ describe('apartments/hosts/process-faults: a process apartment never outlives it
     });
   }
 });
+
+describe('apartments/hosts/process-faults: the restart policy works for process apartments', () => {
+  it('starts a replacement process under the same name when the process dies', async () => {
+    const runtime = await startProcessRuntime();
+    const { apt, pid } = await processApartment(runtime, { name: 'restarted', process: 'phoenix', restart: 'on-fault', maxRestarts: 1 });
+    const restarted = new Promise<Apartment>((resolve) => runtime.once('apartment-restarted', (_faulted, replacement) => resolve(replacement)));
+    process.kill(pid, 'SIGKILL');
+    const replacement = await restarted;
+    await replacement.ready;
+    const newPid = Number(/^process (\d+)$/.exec(replacement.hostIdentity)?.[1]);
+    expect(newPid).to.be.greaterThan(0).and.not.equal(pid);
+    const probe = await replacement.createObject<ProcessProbe>('ProcessProbe');
+    expect(await probe.pid()).to.equal(newPid);
+    expect(apt.replacement).to.equal(replacement);
+    release(probe);
+    await replacement.close();
+    await until('the replacement process ends', () => !isRunning(newPid));
+  });
+});
