@@ -43,6 +43,12 @@ function releaseName(name: string, host: ProcessHost): void {
   if (runningNames.get(name) === host) runningNames.delete(name);
 }
 
+/** Children of this process that have not ended: killed when this process exits. */
+const liveChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
 /** A factory of process hosts that fork `entry`, the child's composition root. */
 export function processHosts(entry: URL, settings: ProcessHostSettings): ApartmentHostFactory {
   return (start) => new ProcessHost(entry, start, settings);
@@ -61,10 +67,6 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
   private keepAlive = true;
   private readonly exited: Promise<void>;
   private markExited!: () => void;
-  /** The host is ending: the child goes with it. */
-  private readonly killChild = (): void => {
-    this.child?.kill('SIGKILL');
-  };
 
   constructor(private readonly entry: URL, private readonly starting: HostStart, private readonly settings: ProcessHostSettings) {
     super();
@@ -95,7 +97,7 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
     this.child = child;
     this.pid = child.pid;
     runningNames.set(this.settings.name, this);
-    process.on('exit', this.killChild);
+    liveChildren.add(child);
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       // The child's diagnostics stay visible where a worker's would be; the end is kept for the fault.
@@ -129,7 +131,7 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
 
   async terminate(): Promise<void> {
     if (!this.child) return;
-    this.killChild();
+    this.child?.kill('SIGKILL');
     await this.exited;
   }
 
@@ -156,7 +158,7 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
         // The name is free for a replacement at once: this process is being killed.
         releaseName(this.settings.name, this);
         this.emit('error', new Error(`${this.identity} answered none of the last ${misses} heartbeats (one every ${periodMs} ms): it is hung or stopped, so it was killed`));
-        this.killChild();
+        this.child?.kill('SIGKILL');
         return;
       }
       this.unanswered++;
@@ -177,7 +179,7 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
 
   private ended(code: number | null, signal: NodeJS.Signals | null): void {
     clearInterval(this.heartbeatTimer);
-    process.off('exit', this.killChild);
+    liveChildren.delete(this.child!);
     releaseName(this.settings.name, this);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const tail = this.stderrTail.trim();

@@ -99,9 +99,10 @@ describe('apartments/hosts/process-faults: a hung process (SIGSTOP) is found by 
 });
 
 describe('apartments/hosts/process-faults: a process apartment never outlives its host', () => {
-  for (const how of ['exits', 'is killed'] as const) {
+  const modes = { 'exits': 'exit', 'ends without closing its runtime': 'forget', 'is killed': 'wait' } as const;
+  for (const [how, mode] of Object.entries(modes)) {
     it(`ends the child process when the host process ${how}`, async () => {
-      const parent = spawn(process.execPath, [...process.execArgv, fileURLToPath(fixture('process-parent.js')), how === 'exits' ? 'exit' : 'wait'], {
+      const parent = spawn(process.execPath, [...process.execArgv, fileURLToPath(fixture('process-parent.js')), mode], {
         stdio: ['pipe', 'pipe', 'inherit'],
       });
       let childPid = 0;
@@ -114,8 +115,8 @@ describe('apartments/hosts/process-faults: a process apartment never outlives it
         await until('the host prints its process apartment', () => /process (\d+)\n/.test(out));
         childPid = Number(/process (\d+)\n/.exec(out)![1]);
         expect(isRunning(childPid)).to.equal(true);
-        if (how === 'is killed') parent.kill('SIGKILL');
-        else parent.stdin.end('exit\n');
+        if (mode === 'wait') parent.kill('SIGKILL');
+        else parent.stdin.end('end\n');
         if (parent.exitCode === null && parent.signalCode === null) await once(parent, 'exit');
         await until('the child process ends with its host', () => !isRunning(childPid));
       } finally {
