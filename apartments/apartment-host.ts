@@ -7,8 +7,11 @@ import type { ApartmentBoot } from './worker-boot.js';
 
 /** Events of a host. */
 export type ApartmentHostEvents = {
-  /** The apartment's thread or process ended, with its exit code. Fires once. */
-  exit: (code: number) => void;
+  /**
+   * The apartment's thread or process ended, with its exit code and, when the host knows more (a
+   * signal, the end of a process's stderr), a sentence saying how. Fires once.
+   */
+  exit: (code: number, description?: string) => void;
   /** Something failed there that it could not handle (an uncaught error, a failed start). */
   error: (error: Error) => void;
 };

@@ -63,8 +63,8 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     this.exited = new Promise<void>((resolve) => host.once('exit', () => resolve()));
     host.on('error', (err) => this.fault(err));
     this.exited.then(() => this.updateKeepAlive());
-    host.once('exit', (code) => {
-      if (this.current !== 'closing') this.fault(new Error(`${host.identity} exited with code ${code}`));
+    host.once('exit', (code, description) => {
+      if (this.current !== 'closing') this.fault(new Error(description ?? `${host.identity} exited with code ${code}`));
       else this.finishClose();
     });
   }

@@ -16,6 +16,10 @@ import type { TraceOptions } from './trace/trace-recorder.js';
 export interface ApartmentOptions extends EngineApartmentOptions {
   /** Trace this apartment (default: whether the runtime traces); see docs/tracing.md. */
   trace?: boolean;
+  /** Run the apartment in the child process of this name instead of a thread (docs/processes.md). */
+  process?: string;
+  /** How a process apartment's host finds a hung process (default: a ping every 2 s, hung after 15 unanswered). */
+  heartbeat?: { periodMs?: number; misses?: number };
 }
 
 /** Options of Runtime.start(). */

@@ -25,6 +25,7 @@ import { named } from './shared-state/named.js';
 import { forgetHeldLocks } from './shared-state/lock-order.js';
 import type { SharedResourceDefinition } from './shared-resources.js';
 import { installHostFeatures, type HostFeatures } from './host-features.js';
+import { apartmentHost } from './process-apartments.js';
 import { RuntimeTrace } from './trace/runtime-trace.js';
 import { TraceService } from './trace/trace-service.js';
 import type { Trace } from './trace/trace-recorder.js';
@@ -47,7 +48,7 @@ import {
 export type { ApartmentOptions, CreateOptions, RuntimeEvents, RuntimeOptions };
 
 let running: Runtime | undefined;
-/** Apartments run on worker threads, each running the worker's composition root. */
+/** Apartments run on worker threads, each running the worker's composition root, unless they name a process. */
 const WORKER_HOSTS = workerHosts(new URL('./worker-main.js', import.meta.url));
 
 /** The apartment runtime of this process; the thread that starts it is the main apartment. */
@@ -179,7 +180,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.assertOpen();
     const labels = this.registry.labels();
     const { apartment: apt, near, idleTimeoutMs } = launchApartment({
-      id, role, pool, options, labels, host: WORKER_HOSTS,
+      id, role, pool, labels, ...apartmentHost(options, WORKER_HOSTS, this.transport),
       defaults: { transport: this.transport, timeoutMs: this.defaultTimeoutMs, reentrancy: this.reentrancy, retry: this.retry },
       classes: this.local.classTable.all(),
       hooks: [...this.hookRegistrations],

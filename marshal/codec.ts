@@ -200,6 +200,11 @@ function walk(v: unknown, st: WalkState): unknown {
   }
   // Only a link known to share no memory needs the look; a pending one is checked when it arrives.
   if (st.link?.sharedMemory === false && isSharedMemory(obj)) needSharedMemory(st, 'shared memory');
+  // A port is an endpoint of this process: it can only be moved, which a bytes link cannot do.
+  if (st.link?.carries === 'bytes' && typeof MessagePort === 'function' && obj instanceof MessagePort) {
+    const where = formatPath(st.root, st.path);
+    throw new MarshalError(`[link-carries-bytes] ${where} is a MessagePort, which can only be moved, and the '${st.link.name}' link to the other apartment carries bytes only; pass plain data or an object by reference instead`, { path: where });
+  }
   return v;
 }
 

@@ -8,12 +8,13 @@
 // line before the table; a `node` field in every JSON row, so rows of runs on different Node lines
 // can be put together and still told apart).
 // `--only=<word>` runs the cases of the groups whose name holds it (call-path, apartments,
-// shared-state, proxygen, streams, transports, tracing); `--trace-baseline=<dist>` adds a build
+// shared-state, proxygen, streams, transports, tracing, processes); `--trace-baseline=<dist>` adds a build
 // from before tracing to the tracing group.
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
+import { benchProcesses } from './process-bench.js';
 import { benchGeneratedStubs } from './proxygen-bench.js';
 import { benchSharedState } from './shared-state-bench.js';
 import { benchStreams } from './stream-bench.js';
@@ -39,6 +40,7 @@ if (runs('transports')) {
     measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
   }
 }
+if (runs('processes')) measured.push(...(await benchProcesses({ quick })));
 if (runs('tracing')) measured.push(...(await benchTracing({ quick, baselineDist: baselineArg?.slice('--trace-baseline='.length) })));
 
 // Rows of one case together, in the order the cases first appeared; the first row is the baseline.

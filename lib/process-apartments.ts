@@ -1,0 +1,70 @@
+// Which host runs a new apartment: a worker thread of this process (the default), or a child
+// process when the options name a process server (`process: 'plugins'`). This module checks the
+// process options before anything starts and picks the process host with its settings; the
+// runtime facade passes the result to the launcher.
+import type { ApartmentHostFactory } from '../apartments/apartment-host.js';
+import { processHosts, processNameTaken, type Heartbeat } from '../apartments/hosts/process-host.js';
+import { InvalidArgumentError } from '../marshal/errors.js';
+import type { ApartmentOptions } from './runtime-options.js';
+
+/** The child's composition root. */
+const PROCESS_ENTRY = new URL('./process-main.js', import.meta.url);
+/** The link kind of every process apartment. */
+const PROCESS_TRANSPORT = 'ipc';
+/**
+ * A ping every 2 s and 15 unanswered (30 s) before a process counts as hung: the child answers from
+ * its event loop, so a long synchronous computation must not be taken for a hang on a busy machine.
+ */
+export const DEFAULT_HEARTBEAT: Heartbeat = { periodMs: 2_000, misses: 15 };
+const PROCESS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** The host factory and the options to launch the apartment `options` describes with. */
+export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string): { host: ApartmentHostFactory; options: ApartmentOptions } {
+  const name = options.process;
+  if (name === undefined) {
+    if ((options.transport ?? defaultTransport) === PROCESS_TRANSPORT) {
+      throw new InvalidArgumentError(`[process-transport] transport '${PROCESS_TRANSPORT}' links only process apartments; name a process server with the process option, or pick another transport`, { parameter: 'transport' });
+    }
+    return { host: workers, options };
+  }
+  if (typeof name !== 'string' || !PROCESS_NAME.test(name)) {
+    throw new InvalidArgumentError(`[process-name] process must name a process server in letters, digits, '.', '_' and '-' (at most 64); got ${typeof name === 'string' ? `'${name}'` : typeof name}`, { parameter: 'process' });
+  }
+  if (processNameTaken(name)) {
+    throw new InvalidArgumentError(`[process-taken] process server '${name}' already runs an apartment, and a process server runs one apartment for now; close that apartment first or name another process`, { parameter: 'process' });
+  }
+  if (options.transport !== undefined && options.transport !== PROCESS_TRANSPORT) {
+    throw new InvalidArgumentError(`[process-transport] a process apartment is linked over its IPC channel (transport '${PROCESS_TRANSPORT}'); leave transport out`, { parameter: 'transport' });
+  }
+  checkLimits(options.resourceLimits);
+  return {
+    host: processHosts(PROCESS_ENTRY, { name, heartbeat: checkHeartbeat(options.heartbeat) }),
+    options: { ...options, transport: PROCESS_TRANSPORT },
+  };
+}
+
+/** A process's memory is capped by its V8 heap limit only: the other worker limits mean nothing there. */
+function checkLimits(limits: ApartmentOptions['resourceLimits']): void {
+  if (limits === undefined) return;
+  const other = Object.keys(limits).filter((k) => k !== 'maxOldGenerationSizeMb');
+  if (other.length > 0) {
+    throw new InvalidArgumentError(`[process-limits] a process apartment takes only resourceLimits.maxOldGenerationSizeMb (its heap cap); remove ${other.join(', ')}`, { parameter: 'resourceLimits' });
+  }
+  const mb = limits.maxOldGenerationSizeMb;
+  if (mb !== undefined && !(Number.isInteger(mb) && mb >= 16)) {
+    throw new InvalidArgumentError(`[process-limits] resourceLimits.maxOldGenerationSizeMb must be a whole number of MB ≥ 16; got ${String(mb)}`, { parameter: 'resourceLimits' });
+  }
+}
+
+function checkHeartbeat(heartbeat: ApartmentOptions['heartbeat']): Heartbeat {
+  if (heartbeat === undefined) return DEFAULT_HEARTBEAT;
+  const periodMs = heartbeat.periodMs ?? DEFAULT_HEARTBEAT.periodMs;
+  const misses = heartbeat.misses ?? DEFAULT_HEARTBEAT.misses;
+  if (!(typeof periodMs === 'number' && periodMs >= 10 && periodMs <= 3_600_000)) {
+    throw new InvalidArgumentError(`[heartbeat] heartbeat.periodMs must be a number of milliseconds from 10 to 3 600 000; got ${String(periodMs)}`, { parameter: 'heartbeat' });
+  }
+  if (!(Number.isInteger(misses) && misses >= 1 && misses <= 1_000)) {
+    throw new InvalidArgumentError(`[heartbeat] heartbeat.misses must be a whole number from 1 to 1000; got ${String(misses)}`, { parameter: 'heartbeat' });
+  }
+  return { periodMs, misses };
+}

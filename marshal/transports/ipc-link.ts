@@ -1,0 +1,61 @@
+// The 'ipc' link kind: the link between the main apartment and an apartment in a child process,
+// over the child's IPC channel (ipc-transport.ts). The host's end is made before the child runs;
+// the process host claims it by the far end's number and opens it on the child once the child
+// listens. The child attaches its end to its own IPC channel. Processes share no memory and can
+// move nothing, and two children have no channel to each other, so the kind is not direct.
+import type { LinkKindDefinition } from '../transport.js';
+import { IpcTransport, type IpcPeer } from './ipc-transport.js';
+
+/** The far end of an 'ipc' link as the child receives it in its boot record. */
+export interface IpcEnd {
+  readonly ipc: number;
+}
+
+/** Host ends made and not yet claimed by a process host, by number. Main thread only. */
+const unclaimed = new Map<number, IpcTransport>();
+let nextEnd = 1;
+
+/** Links over a child process's IPC channel: v8 serialization, no shared memory, not direct. */
+export const ipcLink: LinkKindDefinition = {
+  name: 'ipc',
+  direct: false,
+  carries: 'bytes',
+  sharedMemory: false,
+  create() {
+    const near = new IpcTransport();
+    const far: IpcEnd = { ipc: nextEnd++ };
+    unclaimed.set(far.ipc, near);
+    // A host that never claims the end (its start failed) closes it: then it is forgotten too.
+    const close = near.close.bind(near);
+    near.close = () => {
+      unclaimed.delete(far.ipc);
+      close();
+    };
+    return { near, far, transfer: [] };
+  },
+  checkEnd(value) {
+    if (typeof (value as IpcEnd | null)?.ipc !== 'number') return 'an { ipc: number } end was expected';
+    if (typeof process.send !== 'function') return 'this thread is not a child process with an IPC channel; an ipc link can join only a process apartment to its host';
+    return undefined;
+  },
+  attach: () => childIpcEnd(),
+};
+
+let childEnd: IpcTransport | undefined;
+
+/**
+ * The child's end of its link to the host, on its own IPC channel; one per process. The child's
+ * composition root makes it before it says hello, so batches that arrive before the apartment
+ * attaches the link wait in it.
+ */
+export function childIpcEnd(): IpcTransport {
+  return (childEnd ??= new IpcTransport(process as IpcPeer));
+}
+
+/** The host's end of the 'ipc' link whose far end is `far`, once; undefined when there is none. */
+export function claimIpcEnd(far: unknown): IpcTransport | undefined {
+  const id = (far as IpcEnd | null)?.ipc;
+  const near = typeof id === 'number' ? unclaimed.get(id) : undefined;
+  if (typeof id === 'number') unclaimed.delete(id);
+  return near;
+}

@@ -1,0 +1,147 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import {
+  ApartmentFaultedError, byRef, DisconnectedError, release, type Apartment, type ApartmentOptions, type Remote, type Runtime,
+} from '../../../lib/index.js';
+import type { Crasher } from '../../fixtures/crasher.js';
+import type { Holder } from '../../fixtures/holder.js';
+import type { ProcessProbe } from '../../fixtures/process-probe.js';
+import { isRunning, processApartment, rejection, startProcessRuntime, until } from '../../fixtures/process-fixture.js';
+import { fixture } from '../../fixtures/runtime-fixture.js';
+
+/** What a fault scenario gives its trigger. */
+interface Victim {
+  readonly apt: Apartment;
+  readonly pid: number;
+  readonly crasher: Remote<Crasher>;
+}
+
+/**
+ * Start a process apartment that holds a host object and has a call in flight, fault it with
+ * `trigger`, and check what every fault must leave behind: the call failed with the fault, the
+ * apartment's objects are disconnected, the host object it held is released, the process is gone,
+ * and the host starts a new process under the same name. Returns the fault.
+ */
+async function faultScenario(options: ApartmentOptions, trigger: (victim: Victim) => unknown): Promise<ApartmentFaultedError> {
+  const runtime: Runtime = await startProcessRuntime();
+  const { apt, pid } = await processApartment(runtime, { process: 'fragile', ...options });
+  const probe = await apt.createObject<ProcessProbe>('ProcessProbe');
+  const holder = await apt.createObject<Holder>('Holder');
+  const crasher = await apt.createObject<Crasher>('Crasher');
+  const hostObject = byRef({ poke: () => 'poked' });
+  await holder.keep(hostObject);
+  expect(runtime.stats().exports, 'the child holds a host object').to.equal(1);
+  const faulted = new Promise<ApartmentFaultedError>((resolve) => apt.once('fault', resolve));
+  const inFlight = rejection(probe.hang());
+  // A trigger that is a call into the dying process fails with the fault, like the call in flight.
+  void Promise.resolve().then(() => trigger({ apt, pid, crasher })).catch(() => undefined);
+
+  const err = await faulted;
+  expect(err).to.be.instanceOf(ApartmentFaultedError);
+  expect(await inFlight, 'the call in flight failed with the fault').to.equal(err);
+  expect(apt.state).to.equal('faulted');
+  const later = await rejection(holder.give(0));
+  expect(later, 'the dead process\'s objects are disconnected').to.be.instanceOf(DisconnectedError);
+  await until('the host releases what the dead process held', () => runtime.stats().exports === 0);
+  await until('the process is gone', () => !isRunning(pid));
+  release(hostObject);
+
+  const { apt: again } = await processApartment(runtime, { process: 'fragile' });
+  const fresh = await again.createObject<ProcessProbe>('ProcessProbe');
+  expect(await fresh.pid(), 'the host starts a new process under the same name').to.not.equal(pid);
+  release(fresh);
+  return err;
+}
+
+describe('apartments/hosts/process-faults: a process killed with SIGKILL', () => {
+  it('faults its apartment with the signal in the cause and leaves the host working', async () => {
+    const err = await faultScenario({}, ({ pid }) => void process.kill(pid, 'SIGKILL'));
+    expect((err.cause as Error).message).to.match(/^process \d+ was killed by SIGKILL/);
+  });
+});
+
+describe('apartments/hosts/process-faults: a process that crashes with SIGSEGV, as a native addon does', () => {
+  it('faults only its apartment, with the signal in the cause', async () => {
+    const err = await faultScenario({}, ({ pid }) => void process.kill(pid, 'SIGSEGV'));
+    expect((err.cause as Error).message).to.match(/^process \d+ was killed by SIGSEGV/);
+  });
+});
+
+describe('apartments/hosts/process-faults: a process that calls process.exit', () => {
+  it('faults its apartment with the exit code in the cause', async () => {
+    const err = await faultScenario({}, ({ crasher }) => crasher.exit(3));
+    expect((err.cause as Error).message).to.match(/^process \d+ exited with code 3/);
+  });
+});
+
+describe('apartments/hosts/process-faults: a process over its heap cap', () => {
+  it('dies of out-of-memory under resourceLimits.maxOldGenerationSizeMb, with the end of its stderr in the cause', async () => {
+    const err = await faultScenario({ resourceLimits: { maxOldGenerationSizeMb: 32 } }, ({ crasher }) => crasher.exhaustMemory());
+    expect((err.cause as Error).message).to.match(/^process \d+ (was killed by SIG[A-Z]+|exited with code \d+); [^]*FATAL ERROR: [^\n]*out of memory/);
+  });
+});
+
+describe('apartments/hosts/process-faults: a process that throws an uncaught error', () => {
+  it('faults its apartment with the error from the end of its stderr in the cause', async () => {
+    const err = await faultScenario({}, ({ crasher }) => crasher.throwLater('boom in the process'));
+    expect((err.cause as Error).message).to.match(/^process \d+ exited with code 1; its stderr ended with: [^]*boom in the process/);
+  });
+});
+
+describe('apartments/hosts/process-faults: a hung process (SIGSTOP) is found by the heartbeat', () => {
+  it('faults its apartment once the configured number of heartbeats go unanswered, and kills the process', async () => {
+    // Ten unanswered pings half a second apart: long enough that a busy machine does not fake a hang.
+    const err = await faultScenario({ heartbeat: { periodMs: 500, misses: 10 } }, ({ pid }) => void process.kill(pid, 'SIGSTOP'));
+    expect((err.cause as Error).message).to.match(/^process \d+ answered none of the last 10 heartbeats \(one every 500 ms\): it is hung or stopped, so it was killed$/);
+  });
+});
+
+describe('apartments/hosts/process-faults: a process apartment never outlives its host', () => {
+  const modes = { 'exits': 'exit', 'ends without closing its runtime': 'forget', 'is killed': 'wait' } as const;
+  for (const [how, mode] of Object.entries(modes)) {
+    it(`ends the child process when the host process ${how}`, async () => {
+      const parent = spawn(process.execPath, [...process.execArgv, fileURLToPath(fixture('process-parent.js')), mode], {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
+      let childPid = 0;
+      try {
+        parent.stdout.setEncoding('utf8');
+        let out = '';
+        parent.stdout.on('data', (chunk: string) => {
+          out += chunk;
+        });
+        await until('the host prints its process apartment', () => /process (\d+)\n/.test(out));
+        childPid = Number(/process (\d+)\n/.exec(out)![1]);
+        expect(isRunning(childPid)).to.equal(true);
+        if (mode === 'wait') parent.kill('SIGKILL');
+        else parent.stdin.end('end\n');
+        if (parent.exitCode === null && parent.signalCode === null) await once(parent, 'exit');
+        await until('the child process ends with its host', () => !isRunning(childPid));
+      } finally {
+        if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
+        if (childPid > 0 && isRunning(childPid)) process.kill(childPid, 'SIGKILL');
+      }
+    });
+  }
+});
+
+describe('apartments/hosts/process-faults: the restart policy works for process apartments', () => {
+  it('starts a replacement process under the same name when the process dies', async () => {
+    const runtime = await startProcessRuntime();
+    const { apt, pid } = await processApartment(runtime, { name: 'restarted', process: 'phoenix', restart: 'on-fault', maxRestarts: 1 });
+    const restarted = new Promise<Apartment>((resolve) => runtime.once('apartment-restarted', (_faulted, replacement) => resolve(replacement)));
+    process.kill(pid, 'SIGKILL');
+    const replacement = await restarted;
+    await replacement.ready;
+    const newPid = Number(/^process (\d+)$/.exec(replacement.hostIdentity)?.[1]);
+    expect(newPid).to.be.greaterThan(0).and.not.equal(pid);
+    const probe = await replacement.createObject<ProcessProbe>('ProcessProbe');
+    expect(await probe.pid()).to.equal(newPid);
+    expect(apt.replacement).to.equal(replacement);
+    release(probe);
+    await replacement.close();
+    await until('the replacement process ends', () => !isRunning(newPid));
+  });
+});

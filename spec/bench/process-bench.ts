@@ -1,0 +1,102 @@
+// Process apartment cases: a call into a process apartment beside raw child-process IPC
+// request/reply (the baseline, same channel settings) and a worker apartment call, measured side by
+// side in this one run; the cold start of a process apartment beside a worker apartment's; and the
+// resident memory of one idle process apartment. Each figure is the median of 5 runs (3 with --quick).
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Remote } from '../../lib/index.js';
+import type { BenchRow } from './call-path-bench.js';
+import type { Adder } from './fixtures/adder.js';
+import { medianOf, pipelinedRate, sequentialMicros } from './harness.js';
+import { startAdderRuntime } from './subjects.js';
+
+interface Summer {
+  readonly name: string;
+  sum(a: number, b: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Raw request/reply over a forked child's IPC channel (serialization 'advanced'). */
+async function rawIpc(): Promise<Summer> {
+  const child = fork(fileURLToPath(new URL('./workers/raw-ipc-echo.js', import.meta.url)), [], { serialization: 'advanced' });
+  const pending = new Map<number, (v: number) => void>();
+  let nextId = 1;
+  child.on('message', (msg) => {
+    const [id, value] = msg as [number, number];
+    pending.get(id)?.(value);
+    pending.delete(id);
+  });
+  await new Promise((r) => child.once('spawn', r));
+  return {
+    name: 'raw child-process IPC',
+    sum: (a, b) => new Promise((resolve) => {
+      const id = nextId++;
+      pending.set(id, resolve);
+      child.send([id, a, b]);
+    }),
+    close: async () => {
+      child.kill();
+    },
+  };
+}
+
+/** An Adder in an apartment of a fresh runtime: a worker thread's, or a child process's. */
+async function apartmentSummer(where: 'process' | 'worker'): Promise<Summer> {
+  const rt = await startAdderRuntime('shared-memory');
+  const apt = await rt.createApartment(where === 'process' ? { process: 'bench' } : {});
+  const adder: Remote<Adder> = await apt.createObject<Adder>('Adder');
+  return {
+    name: where === 'process' ? 'process apartment' : 'worker apartment (shared memory)',
+    sum: (a, b) => adder.sum(a, b),
+    close: () => rt.close(),
+  };
+}
+
+/** Kilobytes of resident memory of process `pid` (Linux), or undefined elsewhere. */
+function residentKb(pid: number): number | undefined {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Run the process apartment cases. */
+export async function benchProcesses(options: { quick: boolean }): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const runs = options.quick ? 3 : 5;
+  const seq = options.quick ? 2_000 : 5_000;
+  const pipe = options.quick ? 20_000 : 60_000;
+  for (const start of [rawIpc, () => apartmentSummer('process'), () => apartmentSummer('worker')]) {
+    const s = await start();
+    try {
+      for (let i = 0; i < 4_000; i++) await s.sum(1, 2);
+      rows.push({ case: 'process: sequential small call', subject: s.name, value: await medianOf(runs, () => sequentialMicros(seq, () => s.sum(1, 2))), unit: 'µs/call', better: 'lower' });
+      rows.push({ case: 'process: pipelined small calls, 64 in flight', subject: s.name, value: await medianOf(runs, () => pipelinedRate(pipe, 64, () => s.sum(1, 2))), unit: 'calls/s', better: 'higher' });
+    } finally {
+      await s.close();
+    }
+  }
+  const rt = await startAdderRuntime('shared-memory');
+  try {
+    for (const where of ['worker', 'process'] as const) {
+      const ms = await medianOf(runs, async () => {
+        const t0 = performance.now();
+        const apt = await rt.createApartment(where === 'process' ? { process: 'cold' } : {});
+        const elapsed = performance.now() - t0;
+        await apt.close();
+        return elapsed;
+      });
+      rows.push({ case: 'process: cold start until the apartment serves', subject: `${where} apartment`, value: ms, unit: 'ms', better: 'lower' });
+    }
+    const apt = await rt.createApartment({ process: 'memory' });
+    await (await apt.createObject<Adder>('Adder')).sum(1, 2);
+    const kb = residentKb(Number(/^process (\d+)$/.exec(apt.hostIdentity)?.[1]));
+    if (kb !== undefined) rows.push({ case: 'process: resident memory of one idle process apartment', subject: 'process apartment', value: kb / 1024, unit: 'MiB', better: 'lower' });
+    await apt.close();
+  } finally {
+    await rt.close();
+  }
+  return rows;
+}

@@ -1,0 +1,89 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import type { Batch } from '../../../marshal/protocol.js';
+import { IpcTransport } from '../../../marshal/transports/ipc-transport.js';
+import { HANG_GUARD_MS, isRunning, until } from '../../fixtures/process-fixture.js';
+
+const ECHO = fileURLToPath(new URL('../../fixtures/ipc-echo.js', import.meta.url));
+let child: ChildProcess | undefined;
+
+afterEach(() => {
+  if (child?.pid !== undefined && isRunning(child.pid)) child.kill('SIGKILL');
+  child = undefined;
+});
+
+/** Fork the echo child with an IPC channel that serializes by structured clone; resolves once it listens. */
+async function echoChild(): Promise<ChildProcess> {
+  child = fork(ECHO, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const started = child;
+  await new Promise<void>((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error('the echo child never said ready')), HANG_GUARD_MS);
+    started.on('message', (m) => {
+      if (Array.isArray(m) && m[0] === 'ready') {
+        clearTimeout(guard);
+        resolve();
+      }
+    });
+  });
+  return started;
+}
+
+/** A batch of one message carrying `value` (the transport does not look inside). */
+const batchOf = (value: unknown): Batch => [value] as unknown as Batch;
+
+describe('marshal/transports/ipc-transport: batches cross the IPC channel in order, with structured-clone fidelity', () => {
+  it('holds batches sent before the channel opens and delivers everything in order, Maps, Dates and typed arrays intact', async () => {
+    const near = new IpcTransport();
+    const received: unknown[] = [];
+    near.listen((data) => received.push(data), () => undefined);
+    near.send(batchOf({ n: 1, at: new Date(5), map: new Map([['k', new Uint8Array([1, 2])]]) }));
+    near.send(batchOf({ n: 2 }));
+    near.open(await echoChild());
+    near.send(batchOf({ n: 3 }));
+    await until('three echoes arrive', () => received.length === 3);
+    expect(received.map((b) => ((b as [{ n: number }])[0]).n)).to.deep.equal([1, 2, 3]);
+    const first = (received[0] as [{ at: Date; map: Map<string, Uint8Array> }])[0];
+    expect(first.at).to.be.instanceOf(Date);
+    expect(first.map.get('k')).to.deep.equal(new Uint8Array([1, 2]));
+    near.close();
+  });
+});
+
+describe('marshal/transports/ipc-transport: what cannot be sent fails the send at once', () => {
+  it('throws for an uncloneable value before and after the channel opens, and for a transfer list; nothing of it is sent', async () => {
+    const near = new IpcTransport();
+    const received: unknown[] = [];
+    near.listen((data) => received.push(data), () => undefined);
+    expect(() => near.send(batchOf({ fn: () => 1 }))).to.throw();
+    near.open(await echoChild());
+    expect(() => near.send(batchOf({ buf: new SharedArrayBuffer(8) }))).to.throw();
+    const buffer = new ArrayBuffer(4);
+    expect(() => near.send(batchOf(buffer), [buffer])).to.throw(/cannot be moved to another process/);
+    near.send(batchOf('after'));
+    await until('the good batch echoes', () => received.length === 1);
+    expect(received).to.deep.equal([['after']]);
+    near.close();
+  });
+});
+
+describe('marshal/transports/ipc-transport: closing either side closes the other', () => {
+  it('fires the close listener when the child dies, and closing this side ends the child', async () => {
+    const near = new IpcTransport();
+    let closed = false;
+    near.listen(() => undefined, () => {
+      closed = true;
+    });
+    const dying = await echoChild();
+    near.open(dying);
+    dying.kill('SIGKILL');
+    await until('the close listener fires', () => closed);
+
+    const other = new IpcTransport();
+    const living = await echoChild();
+    other.open(living);
+    other.close();
+    await until('the child ends once its channel closed', () => living.exitCode !== null || living.signalCode !== null);
+    expect(living.exitCode).to.equal(0);
+  });
+});
