@@ -16,6 +16,7 @@ import type { ScriptRunOptions, ScriptState } from './script-engine-api.js';
 export type { ScriptRunOptions, ScriptState };
 import { compileScript, dataOf, scriptErrorOf, stackGetterOf } from './script-source.js';
 import { localApartment } from '../../apartments/local-context.js';
+import { clearClaim, enterRun, leaveRun } from '../../apartments/script-gate.js';
 
 interface CodeBlock {
   text: string;
@@ -224,9 +225,8 @@ export class ScriptEngine {
   }
 
   #interrupted(generation: number): boolean {
-    const gate = localApartment().scriptGate;
     if (!this.running || this.running.generation !== generation) return false;
-    Atomics.store(gate, 0, 0);
+    clearClaim(localApartment().scriptGate);
     this.running.reject(new ScriptError('[interrupted] the script was interrupted; the engine is still usable, with its global state as it was when it stopped'));
     this.running = undefined;
     return true;
@@ -279,20 +279,22 @@ export class ScriptEngine {
     const outcome = new ScriptOutcome(this.membrane, options);
     return new Promise((resolve, reject) => {
       onScriptTurn(() => {
-        const generation = Atomics.add(gate, 1, 1) + 1;
+        // A run still recorded was stopped (its turn ended without its own bookkeeping); its
+        // settlement from the interrupt service may still be on its way: settle it now.
+        if (this.running) this.#interrupted(this.running.generation);
+        const generation = enterRun(gate, oid);
         this.running = { reject, generation };
-        Atomics.store(gate, 0, oid);
         let result: unknown;
         try {
           result = body();
         } catch (err) {
+          leaveRun(gate, generation);
           this.running = undefined;
-          Atomics.store(gate, 0, 0);
           reject(outcome.failure(err));
           return;
         }
+        leaveRun(gate, generation);
         this.running = undefined;
-        Atomics.store(gate, 0, 0);
         // A script's promise comes from the script's realm: not `instanceof` the host's Promise.
         const isThenable = result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function';
         if (!isThenable) {

@@ -7,7 +7,7 @@ let rt: Runtime | undefined;
 /** A started engine in a worker apartment, with `host` (an object of the main apartment) as a named item. */
 async function engineWith(script: string, host: object): Promise<Remote<ScriptEngine>> {
   ({ rt } = await startRuntime());
-  const home = await rt.createApartment({ name: 'engine-home', asyncCausality: false });
+  const home = await rt.createApartment({ name: 'engine-home' });
   const engine = await home.createObject<ScriptEngine>('ScriptEngine');
   await engine.setSite(byRef({}));
   await engine.addNamedItem('host', byRef(host));
