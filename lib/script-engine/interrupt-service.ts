@@ -9,9 +9,9 @@
 import { Session } from 'node:inspector';
 import type { Apartment } from '../../apartments/apartment.js';
 import type { ControlClient } from '../../apartments/control-plane.js';
-import { claimRun, releaseClaim, runningRun } from '../../apartments/script-gate.js';
+import { claimRun, claimedRunGranted, releaseClaim, runningRun, unclaimRun } from '../../apartments/script-gate.js';
 import { ApartmentError } from '../../marshal/errors.js';
-import type { ScriptApartmentApi } from './script-service.js';
+import { interruptDenied, type ScriptApartmentApi } from './script-service.js';
 
 // One inspector session per process, kept for its lifetime: a second session that enables the
 // NodeWorker domain after the first was disconnected is not told about new workers.
@@ -32,27 +32,38 @@ const CLAIM_ATTEMPTS = 5;
 export class InterruptService {
   constructor(private readonly apartmentOf: (id: number) => ControlClient<ScriptApartmentApi>) {}
 
-  /** Interrupt the script engine `oid` of `apartment` if it is running a script now; true if it was. */
-  async interrupt(apartment: Apartment, oid: number): Promise<boolean> {
+  /**
+   * Interrupt the script engine `oid` of `apartment` if it is running a script now; true if it was.
+   * `shown` is what the requester showed: the engine's grant from its proxy, or undefined when the
+   * main apartment itself asks.
+   */
+  async interrupt(apartment: Apartment, oid: number, shown: string | undefined): Promise<boolean> {
+    if (shown === '') throw interruptDenied(oid, apartment.label);
+    // The settling apartment takes '' for the main apartment's own request (only it calls there).
+    const grant = shown ?? '';
     const gate = apartment.scriptGate;
     const settler = this.apartmentOf(apartment.id);
     // Not running synchronously: settle the calls whose script awaits (generation 0), which stops
-    // nothing on the thread.
-    if (runningRun(gate, oid) === undefined) return settler.interrupted(oid, 0);
+    // nothing on the thread; the apartment itself checks that the requester holds a reference.
+    if (runningRun(gate, oid) === undefined) return settler.interrupted(oid, 0, grant);
     const sessionId = await this.target(threadOf(apartment));
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       const run = runningRun(gate, oid);
       if (run === undefined) break;
       if (!claimRun(gate, run)) continue;
       // Claimed: the run's turn now ends only by the stop (or this release), wherever the script is.
+      if (shown !== undefined && !claimedRunGranted(gate, shown)) {
+        unclaimRun(gate, run);
+        throw interruptDenied(oid, apartment.label);
+      }
       try {
         await this.stop(sessionId);
       } finally {
         releaseClaim(gate);
       }
-      return settler.interrupted(oid, run);
+      return settler.interrupted(oid, run, grant);
     }
-    return settler.interrupted(oid, 0);
+    return settler.interrupted(oid, 0, grant);
   }
 
   /**

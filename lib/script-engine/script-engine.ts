@@ -282,7 +282,7 @@ export class ScriptEngine {
         // A run still recorded was stopped (its turn ended without its own bookkeeping); its
         // settlement from the interrupt service may still be on its way: settle it now.
         if (this.running) this.#interrupted(this.running.generation);
-        const generation = enterRun(gate, oid);
+        const generation = enterRun(gate, oid, apt.endpoint.exports.get(oid)?.grant);
         this.running = { reject, generation };
         let result: unknown;
         try {

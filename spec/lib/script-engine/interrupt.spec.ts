@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import {
-  CallTimeoutError, InvalidArgumentError, ScriptError, byRef, interruptScript, type Apartment, type Remote, type Runtime, type ScriptEngine,
+  AccessDeniedError, CallTimeoutError, InvalidArgumentError, ScriptError, byRef, interruptScript, type Apartment, type Remote, type Runtime, type ScriptEngine,
 } from '../../../lib/index.js';
 import type { Chain } from '../../fixtures/admission-classes.js';
 import type { EngineUser } from '../../fixtures/engine-user.js';
+import type { HostilePlugin } from '../../fixtures/hostile-plugin.js';
+import { remoteStateOf } from '../../../marshal/proxy.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 
 /** A started engine in its own apartment, a user in another, and `host` (of the main apartment) as a named item. */
@@ -106,6 +109,36 @@ describe('lib/script-engine interrupt: a busy loop under its own time limit', ()
       expect(err instanceof CallTimeoutError || (err instanceof ScriptError && err.message.includes('[interrupted]')), String(err)).to.equal(true);
       expect(await engine.invoke('ok')).to.equal('usable');
     }
+  });
+});
+
+describe('lib/script-engine interrupt: only the host and holders of the engine may interrupt it', () => {
+  it('refuses an apartment that names the engine by its ids without holding it, running or awaiting; the main apartment may', async () => {
+    const { rt, engine, home } = await setup(true, 'function spin() { Atomics.store(spinning, 0, 1); while (true) {} } async function wait() { return await host.never(); }', { never: () => new Promise(() => {}) });
+    rt.registerClass('HostilePlugin', { module: fixture('hostile-plugin.js'), export: 'HostilePlugin' });
+    const hostile = await (await rt.createApartment({ name: 'plugin' })).createObject<HostilePlugin>('HostilePlugin');
+    const spinning = new Int32Array(new SharedArrayBuffer(4));
+    await engine.addNamedItem('spinning', spinning);
+    const { oid } = remoteStateOf(engine)!;
+    // The engine serves one call at a time: first a spinning call, then an awaiting one.
+    const spin = engine.invoke('spin').catch((e: unknown) => e);
+    while (Atomics.load(spinning, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+    const refusedRunning = await hostile.control(0, 'script.interrupt', home.id, oid, randomUUID()).catch((e: unknown) => e);
+    const refusedEmpty = await hostile.control(0, 'script.interrupt', home.id, oid, '').catch((e: unknown) => e);
+    expect(await interruptScript(engine), 'the main apartment stops the spin').to.equal(true);
+    expect(((await spin) as Error).message).to.contain('[interrupted]');
+    const awaiting = engine.invoke('wait').catch((e: unknown) => e);
+    let refusedAwaiting: unknown;
+    // Until the call has started to await, there is nothing to refuse yet (false).
+    while (refusedAwaiting === undefined || refusedAwaiting === false) {
+      refusedAwaiting = await hostile.control(0, 'script.interrupt', home.id, oid, randomUUID()).catch((e: unknown) => e);
+    }
+    for (const refusal of [refusedRunning, refusedEmpty, refusedAwaiting]) {
+      expect(refusal).to.be.instanceOf(AccessDeniedError);
+      expect((refusal as Error).message).to.contain('[interrupt-denied]');
+    }
+    expect(await interruptScript(engine), 'the main apartment settles the awaiting call').to.equal(true);
+    expect(((await awaiting) as Error).message).to.contain('[interrupted]');
   });
 });
 
