@@ -72,6 +72,58 @@ describe('lib/script-engine: the membrane around host values', () => {
   });
 });
 
+// The ways a script once reached the host's process: host code calling a script function with host
+// values (a method the script planted on a host object, a getter it defined there, a host forEach, a
+// callback called back from another apartment). Each hostile script reports what its climb found.
+const holes = `
+  const climb = (get) => { try { return typeof get().constructor.constructor('return process')(); } catch { return 'refused'; } };
+  function plantedToString() {
+    let found = 'not called';
+    item.toString = function () { found = climb(() => this); return 'planted'; };
+    item.toLocaleString();
+    return found;
+  }
+  function definedGetter() {
+    let found = 'not called';
+    Object.defineProperty(item, 'sneaky', { configurable: true, get() { found = climb(() => this); return 1; } });
+    item.sneaky;
+    return found;
+  }
+  function forEachArguments() {
+    const found = {};
+    item.list.forEach((element, index, array) => { found.element = climb(() => element); found.array = climb(() => array); });
+    return found;
+  }
+  async function callbackArguments() {
+    return host.callBack((arg) => climb(() => arg));
+  }
+`;
+const callingBack = { callBack: async (fn: (arg: object) => Promise<unknown>) => fn({ from: 'host' }) };
+
+describe('lib/script-engine: host code calling script functions hands them host values through the membrane', () => {
+  async function holeEngine(): Promise<Remote<ScriptEngine>> {
+    const engine = await engineWith(holes, callingBack);
+    await engine.addNamedItem('item', { list: [{ k: 1 }] });
+    return engine;
+  }
+
+  it('a toString the script assigns to a host object, called by the host toLocaleString, gets a wrapped `this`', async () => {
+    expect(await (await holeEngine()).invoke('plantedToString')).to.equal('refused');
+  });
+
+  it('a getter the script defines on a host object, read by the host, gets a wrapped `this`', async () => {
+    expect(await (await holeEngine()).invoke('definedGetter')).to.equal('refused');
+  });
+
+  it("a host forEach's callback gets the element and the array wrapped", async () => {
+    expect(await (await holeEngine()).invoke('forEachArguments')).to.deep.equal({ element: 'refused', array: 'refused' });
+  });
+
+  it('a callback passed to an object of another apartment gets its arguments wrapped', async () => {
+    expect(await (await holeEngine()).invoke('callbackArguments')).to.equal('refused');
+  });
+});
+
 describe('lib/script-engine: what a script throws', () => {
   it('becomes a ScriptError with the line and column of the throw', async () => {
     const engine = await engineWith('function f() {\n  const x = 1;\n    throw new TypeError("bad input");\n}\nfunction g() { throw 42; }', host);
