@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CallTimeoutError, InvalidArgumentError, ScriptError, byRef, type Remote, type Runtime, type ScriptEngine } from '../../../lib/index.js';
+import { CallTimeoutError, InvalidArgumentError, ScriptError, byRef, interruptScript, type Remote, type Runtime, type ScriptEngine } from '../../../lib/index.js';
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -121,6 +121,54 @@ describe('lib/script-engine: host code calling script functions hands them host 
 
   it('a callback passed to an object of another apartment gets its arguments wrapped', async () => {
     expect(await (await holeEngine()).invoke('callbackArguments')).to.equal('refused');
+  });
+});
+
+// Script code the runtime runs when it reads what a script returned or threw. Each spins.
+const lateSpins = `
+  function getter() { return { plain: 1, get late() { Atomics.store(spinning, 0, 1); while (true) {} } }; }
+  function thenable() { return { then() { Atomics.store(spinning, 0, 1); while (true) {} } }; }
+  function stackFormat() { Error.prepareStackTrace = () => { Atomics.store(spinning, 0, 1); while (true) {} }; throw new Error('formatted late'); }
+  function thrownProxy() { throw new Proxy({}, { get() { Atomics.store(spinning, 0, 1); while (true) {} }, getOwnPropertyDescriptor() { Atomics.store(spinning, 0, 1); while (true) {} }, getPrototypeOf() { Atomics.store(spinning, 0, 1); while (true) {} } }); }
+  function resolvesSpinning() { return Promise.resolve({ get late() { Atomics.store(spinning, 0, 1); while (true) {} } }); }
+  function reset() { Error.prepareStackTrace = undefined; Atomics.store(spinning, 0, 0); return 'usable'; }
+`;
+const lateSpinners = ['getter', 'thenable', 'stackFormat', 'thrownProxy', 'resolvesSpinning'];
+
+describe("lib/script-engine: script code run on the script's behalf is under its time limit and interruptScript", () => {
+  async function spinEngine(): Promise<{ engine: Remote<ScriptEngine>; spinning: Int32Array }> {
+    const engine = await engineWith(lateSpins, host);
+    const spinning = new Int32Array(new SharedArrayBuffer(4));
+    await engine.addNamedItem('spinning', spinning);
+    return { engine, spinning };
+  }
+
+  it('stops a getter on the result, a thenable, a stack formatter and a thrown Proxy at the time limit', async () => {
+    const { engine } = await spinEngine();
+    for (const name of lateSpinners) {
+      const err = await engine.invokeWithin(200, name).catch((e: unknown) => e);
+      expect(err, name).to.be.instanceOf(CallTimeoutError);
+      expect(await engine.invoke('reset'), `${name}: the engine stays usable`).to.equal('usable');
+    }
+  });
+
+  it('lets interruptScript stop each of them when there is no time limit', async () => {
+    const { engine, spinning } = await spinEngine();
+    for (const name of lateSpinners) {
+      const pending = engine.invoke(name).catch((e: unknown) => e);
+      while (Atomics.load(spinning, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+      expect(await interruptScript(engine), name).to.equal(true);
+      expect(((await pending) as Error).message, name).to.contain('[interrupted]');
+      expect(await engine.invoke('reset'), `${name}: the engine stays usable`).to.equal('usable');
+    }
+  });
+
+  it("still returns the script's plain data, host objects and errors as before", async () => {
+    const engine = await engineWith('function data() { const o = { n: 1, list: [1, { deep: true }], get computed() { return 42; } }; o.self = o; return o; }\nfunction back() { return [host]; }', host);
+    const out = (await engine.invoke('data')) as Record<string, unknown>;
+    expect(out).to.deep.include({ n: 1, list: [1, { deep: true }], computed: 42 });
+    expect(out.self, 'a cycle stays a cycle').to.equal(out);
+    expect(((await engine.invoke('back')) as unknown[])[0], 'a host object nested in the result comes home as itself').to.equal(host);
   });
 });
 
