@@ -15,6 +15,7 @@ import type { ApartmentHostFactory } from './apartment-host.js';
 import type { HooksRegistration } from './apartment-hooks.js';
 import { linkKind, linkKindSources } from './links.js';
 import type { ApartmentBoot } from './worker-boot.js';
+import { SCRIPT_GATE_BYTES } from './script-gate.js';
 
 /** Everything one apartment's start needs from the runtime. */
 export interface LaunchRequest {
@@ -62,7 +63,7 @@ export function launchApartment(request: LaunchRequest): Launched {
   const reentrancy = checkReentrancy(options.reentrancy ?? defaults.reentrancy);
   const callLimits = resolveCallLimits(options.callLimits);
   const asyncCausality = options.asyncCausality !== false;
-  const scriptGate = new SharedArrayBuffer(8);
+  const scriptGate = new SharedArrayBuffer(SCRIPT_GATE_BYTES);
   const link = kind.create();
   const boot: ApartmentBoot = {
     id, name, kind: request.role, pool: request.pool, scriptGate, asyncCausality, link: link.far, transport: kind.name, linkKinds: linkKindSources(),

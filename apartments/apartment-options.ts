@@ -12,10 +12,8 @@ export interface ApartmentOptions {
   /** Deadline of calls made from this apartment (ms; default: the runtime's). */
   defaultTimeoutMs?: number;
   /**
-   * Follow call chains across awaits (default true). Turn it off in an apartment that hosts script
-   * engines to be interrupted with interruptScript() where Node's AsyncLocalStorage uses async hooks
-   * (Node 20 and 22; not 24): calls made there after an await then start a new logical call (see
-   * docs/script-engine.md).
+   * Follow call chains across awaits (default true). Off, calls made after an await start a new
+   * logical call (see docs/reentrancy.md); scripts can be interrupted either way.
    */
   asyncCausality?: boolean;
   /** The link kind of this apartment's links, by registered name (default: the runtime's). */

@@ -14,6 +14,7 @@ import { isLive, transition, type ApartmentState } from './apartment-state.js';
 import { callOptions } from '../marshal/call-options.js';
 import type { LinkKindDefinition } from '../marshal/transport.js';
 import type { ApartmentHost } from './apartment-host.js';
+import { SCRIPT_GATE_BYTES } from './script-gate.js';
 
 /** How long close() waits for an apartment to acknowledge before terminating its host. */
 const CLOSE_GRACE_MS = 2_000;
@@ -36,7 +37,7 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   private readonly exited: Promise<void>;
   private busy = false;
   private successor: Apartment | undefined;
-  /** Shared with the apartment: which script engine is running a script there ([oid, generation]). */
+  /** Shared with the apartment: which script run may be interrupted there (script-gate.ts). */
   readonly scriptGate: Int32Array;
   /** The last load read from the apartment (refreshLoad() updates it): what load-based policies compare. */
   load: { objects: number; queuedCalls: number; runningCalls: number } = { objects: 0, queuedCalls: 0, runningCalls: 0 };
@@ -49,8 +50,8 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     private readonly host: ApartmentHost,
     private readonly endpoint: Endpoint,
     private readonly onGone: (apartment: Apartment, reason: Error) => void,
-    scriptGate: SharedArrayBuffer = new SharedArrayBuffer(8),
-    /** Whether calls are followed across awaits there (off: scripts there can be interrupted). */
+    scriptGate: SharedArrayBuffer = new SharedArrayBuffer(SCRIPT_GATE_BYTES),
+    /** Whether calls are followed across awaits there. */
     readonly asyncCausality = true,
   ) {
     super();

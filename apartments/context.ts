@@ -77,8 +77,8 @@ let trackAsync = true;
 
 /**
  * Runtime internals: whether this thread follows calls across awaits (AsyncLocalStorage, which turns
- * on async hooks). Apartments that host interruptible script engines turn it off: a script stopped
- * by the inspector would otherwise leave the async-hook stack unbalanced, which aborts the thread.
+ * on async hooks where Node's AsyncLocalStorage needs them). An apartment created with
+ * `asyncCausality: false` turns it off.
  */
 export function setAsyncCallTracking(on: boolean): void {
   trackAsync = on;

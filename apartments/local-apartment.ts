@@ -25,6 +25,7 @@ import { Dispatcher } from './dispatcher.js';
 import type { CallLimits } from './call-limits.js';
 import { cantCallOut, refuseCallOutInInputSync } from './input-sync.js';
 import { SharedLease } from './shared-lease.js';
+import { SCRIPT_GATE_BYTES } from './script-gate.js';
 
 /** What a local apartment needs from the thread that hosts it. */
 export interface LocalApartmentOptions {
@@ -58,7 +59,7 @@ export interface LocalApartmentOptions {
   pool?: readonly number[];
   /** The role of apartment `id` when it calls this apartment's control services. */
   roleOf(id: number): ControlRole;
-  /** [running engine's object id, generation]: which script may be interrupted (shared with the main thread). */
+  /** Which script run may be interrupted (script-gate.ts; shared with the main thread). */
   scriptGate?: SharedArrayBuffer;
   /** Queue limits and overrun policy of calls into this apartment (default: DEFAULT_CALL_LIMITS). */
   callLimits?: CallLimits;
@@ -96,7 +97,7 @@ export class LocalApartment implements ApartmentContext {
     this.kind = options.kind;
     this.classTable = new ClassTable(options.classes);
     this.marshalTable = new MarshalTable(options.id);
-    this.scriptGate = new Int32Array(options.scriptGate ?? new SharedArrayBuffer(8));
+    this.scriptGate = new Int32Array(options.scriptGate ?? new SharedArrayBuffer(SCRIPT_GATE_BYTES));
     // Hooks modules are user code: they get the public view, not this engine object.
     this.hooks = new HookRunner(publicView(this), options.warn);
     this.loader = new ClassLoader(this.classTable, () => this.hooks.ready, (loaded) => {

@@ -32,10 +32,10 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
   serveSharedResources(local.control, shared);
   serveNamed(local.control, named);
   serveInterfaceTable(local.control);
-  serveScript(local.control, (apartment, oid) => {
+  serveScript(local.control, (apartment, oid, grant, caller) => {
     const apt: Apartment | undefined = registry.get(apartment);
     if (!apt || !isLive(apt.state)) return Promise.resolve(false);
-    return interrupts.interrupt(apt, oid);
+    return interrupts.interrupt(apt, oid, caller.role === 'main' ? undefined : grant);
   });
   installApartmentFeatures(local);
   local.loader.makeLeaseHandle = (loaded, args) => rentals.create(loaded.descriptor.name, args);

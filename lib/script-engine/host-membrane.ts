@@ -3,7 +3,11 @@
 // `constructor` or prototype (host object → host Function → `return process`). Every host value a
 // script reaches (named items, invoke arguments, what host methods return or throw) passes through
 // toScript(), which hands out a Proxy that hides those keys and reports a null prototype; host
-// promises become promises of the script's realm. Binary data (typed arrays, DataView and their
+// promises become promises of the script's realm. The other way, a script function that reaches
+// host code (assigned to a host object, defined as its getter or setter, passed to a host method,
+// to another apartment's object, or returned) is handed over as a host function that wraps: whoever
+// calls it, host code, a host builtin such as forEach or toLocaleString, or another apartment through
+// its proxy, the script function gets `this` and its arguments through toScript(). Binary data (typed arrays, DataView and their
 // buffers) is handed over as it is, because Atomics and typed-array methods refuse a Proxy:
 // a script given binary data can reach the host realm, which docs/script-engine.md states.
 
@@ -17,6 +21,9 @@ const HIDDEN_KEYS = new Set<PropertyKey>(['constructor', '__proto__', '__defineG
 export class HostMembrane {
   private readonly proxies = new WeakMap<object, object>();
   private readonly targets = new WeakMap<object, object>();
+  /** Script functions by the host wrapper they were handed over as, and the other way. */
+  private readonly scriptFunctions = new WeakMap<object, AnyFunction>();
+  private readonly wrappers = new WeakMap<AnyFunction, AnyFunction>();
 
   /**
    * @param ScriptPromise the script realm's Promise constructor
@@ -29,6 +36,8 @@ export class HostMembrane {
   toScript(value: unknown): unknown {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
     if (this.targets.has(value) || isBinary(value)) return value;
+    const scriptFunction = this.scriptFunctions.get(value);
+    if (scriptFunction) return scriptFunction;
     if (isThenable(value)) return this.scriptPromiseOf(value);
     let proxy = this.proxies.get(value);
     if (proxy === undefined) {
@@ -39,10 +48,30 @@ export class HostMembrane {
     return proxy;
   }
 
-  /** A value leaving the script: a membrane proxy becomes its host value again (top level only). */
+  /**
+   * A value leaving the script: a membrane proxy becomes its host value again, a script function a
+   * host function that wraps what it is called with (top level only).
+   */
   toHost(value: unknown): unknown {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
-    return this.targets.get(value) ?? value;
+    const target = this.targets.get(value);
+    if (target !== undefined) return target;
+    return typeof value === 'function' ? this.hostFunctionOf(value as AnyFunction) : value;
+  }
+
+  /** The host function a script function is handed over as: one per script function. */
+  private hostFunctionOf(fn: AnyFunction): AnyFunction {
+    let wrapper = this.wrappers.get(fn);
+    if (wrapper === undefined) {
+      const toScript = (v: unknown): unknown => this.toScript(v);
+      const toHost = (v: unknown): unknown => this.toHost(v);
+      wrapper = function (this: unknown, ...args: unknown[]): unknown {
+        return toHost(Reflect.apply(fn, toScript(this), args.map(toScript)));
+      };
+      this.wrappers.set(fn, wrapper);
+      this.scriptFunctions.set(wrapper, fn);
+    }
+    return wrapper;
   }
 
   /** True for a proxy this membrane made. */
@@ -81,7 +110,7 @@ export class HostMembrane {
         if ('value' in d) return { ...d, value: toScript(d.value) };
         return { ...d, get: d.get && (toScript(d.get) as () => unknown), set: d.set && (toScript(d.set) as (v: unknown) => void) };
       },
-      defineProperty: (target, key, d) => !HIDDEN_KEYS.has(key) && Reflect.defineProperty(target, key, 'value' in d ? { ...d, value: toHost(d.value) } : d),
+      defineProperty: (target, key, d) => !HIDDEN_KEYS.has(key) && Reflect.defineProperty(target, key, hostDescriptor(d, toHost)),
       apply: (target, thisArg, args) => guard(() => toScript(Reflect.apply(target as AnyFunction, toHost(thisArg), args.map(toHost)))),
       construct: (target, args) => guard(() => toScript(Reflect.construct(target as new (...a: unknown[]) => object, args.map(toHost)))) as object,
     };
@@ -98,4 +127,13 @@ function isThenable(value: object): value is PromiseLike<unknown> {
   } catch {
     return false;
   }
+}
+
+/** A descriptor a script defines on a host object, with its value, getter and setter handed over. */
+function hostDescriptor(d: PropertyDescriptor, toHost: (v: unknown) => unknown): PropertyDescriptor {
+  const out: PropertyDescriptor = { ...d };
+  if ('value' in d) out.value = toHost(d.value);
+  if (d.get !== undefined) out.get = toHost(d.get) as () => unknown;
+  if (d.set !== undefined) out.set = toHost(d.set) as (v: unknown) => void;
+  return out;
 }

@@ -3,45 +3,67 @@
 // domain sends Runtime.terminateExecution to the worker's target; the worker's JavaScript stops at
 // once, its vm context keeps its state, and the thread goes on serving. The interrupted code's
 // catch/finally do not run, so the service then asks the apartment to settle the interrupted call.
-// Scripts run in a macrotask of their own with the apartment's script gate naming the engine, and
-// the service interrupts only while the gate names it. Main apartment only.
+// Scripts run in a macrotask of their own, and the service stops only a run it claimed through the
+// apartment's script gate (apartments/script-gate.ts), which keeps the stop inside that run's turn:
+// that is what makes it safe in every apartment, async hooks on or off. Main apartment only.
 import { Session } from 'node:inspector';
 import type { Apartment } from '../../apartments/apartment.js';
 import type { ControlClient } from '../../apartments/control-plane.js';
-import { asyncContextWithoutHooks } from '../../apartments/node-features.js';
+import { claimRun, claimedRunGranted, releaseClaim, runningRun, unclaimRun } from '../../apartments/script-gate.js';
 import { ApartmentError } from '../../marshal/errors.js';
-import type { ScriptApartmentApi } from './script-service.js';
+import { interruptDenied, type ScriptApartmentApi } from './script-service.js';
 
 // One inspector session per process, kept for its lifetime: a second session that enables the
 // NodeWorker domain after the first was disconnected is not told about new workers.
 let session: Session | undefined;
 const targets = new Map<string, string>();
 const waiting = new Map<string, (sessionId: string) => void>();
+/** Stops sent to workers, by message id: answered when the stopped call has completed. */
+const stopping = new Map<number, () => void>();
 let nextMessage = 1;
 /** How long to wait for the inspector to attach to a worker. */
 const ATTACH_TIMEOUT_MS = 5_000;
+/** A hang guard: a worker answers a stop as soon as the stopped turn unwound. */
+const STOP_ANSWER_TIMEOUT_MS = 60_000;
+/** How many times to look again when the run seen ends before it is claimed. */
+const CLAIM_ATTEMPTS = 5;
 
 /** Stops running scripts in worker apartments through the inspector. */
 export class InterruptService {
   constructor(private readonly apartmentOf: (id: number) => ControlClient<ScriptApartmentApi>) {}
 
-  /** Interrupt the script engine `oid` of `apartment` if it is running a script now; true if it was. */
-  async interrupt(apartment: Apartment, oid: number): Promise<boolean> {
+  /**
+   * Interrupt the script engine `oid` of `apartment` if it is running a script now; true if it was.
+   * `shown` is what the requester showed: the engine's grant from its proxy, or undefined when the
+   * main apartment itself asks.
+   */
+  async interrupt(apartment: Apartment, oid: number, shown: string | undefined): Promise<boolean> {
+    if (shown === '') throw interruptDenied(oid, apartment.label);
+    // The settling apartment takes '' for the main apartment's own request (only it calls there).
+    const grant = shown ?? '';
     const gate = apartment.scriptGate;
+    const settler = this.apartmentOf(apartment.id);
     // Not running synchronously: settle the calls whose script awaits (generation 0), which stops
-    // nothing on the thread and so is safe in every apartment.
-    if (Atomics.load(gate, 0) !== oid) return this.apartmentOf(apartment.id).interrupted(oid, 0);
-    if (!(await interruptSafe(apartment))) {
-      throw new ApartmentError('E_UNEXPECTED', `[interrupt-unsafe] ${apartment.label} follows calls across awaits with async hooks (this Node's AsyncLocalStorage uses them), and stopping a script there would abort its thread; host interruptible engines in an apartment created with { asyncCausality: false }, or run on a Node whose AsyncLocalStorage needs no async hooks (Node 24)`);
-    }
-    const generation = Atomics.load(gate, 1);
+    // nothing on the thread; the apartment itself checks that the requester holds a reference.
+    if (runningRun(gate, oid) === undefined) return settler.interrupted(oid, 0, grant);
     const sessionId = await this.target(threadOf(apartment));
-    if (Atomics.load(gate, 0) !== oid || Atomics.load(gate, 1) !== generation) return false;
-    await this.post('NodeWorker.sendMessageToWorker', {
-      sessionId,
-      message: JSON.stringify({ id: nextMessage++, method: 'Runtime.terminateExecution' }),
-    });
-    return this.apartmentOf(apartment.id).interrupted(oid, generation);
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
+      const run = runningRun(gate, oid);
+      if (run === undefined) break;
+      if (!claimRun(gate, run)) continue;
+      // Claimed: the run's turn now ends only by the stop (or this release), wherever the script is.
+      if (shown !== undefined && !claimedRunGranted(gate, shown)) {
+        unclaimRun(gate, run);
+        throw interruptDenied(oid, apartment.label);
+      }
+      try {
+        await this.stop(sessionId);
+      } finally {
+        releaseClaim(gate);
+      }
+      return settler.interrupted(oid, run, grant);
+    }
+    return settler.interrupted(oid, 0, grant);
   }
 
   /**
@@ -78,12 +100,39 @@ export class InterruptService {
         waiting.get(threadId)?.(params.sessionId);
         waiting.delete(threadId);
       });
+      session.on('NodeWorker.receivedMessageFromWorker', ({ params }) => {
+        const answered = answerId(params.message);
+        if (answered === undefined) return;
+        stopping.get(answered)?.();
+        stopping.delete(answered);
+      });
       session.on('NodeWorker.detachedFromWorker', ({ params }) => {
         for (const [worker, id] of targets) if (id === params.sessionId) targets.delete(worker);
       });
       void this.post('NodeWorker.enable', { waitForDebuggerOnStart: false });
     }
     return found;
+  }
+
+  /**
+   * Stop the JavaScript running on a worker; resolves once the worker answered, which V8 does when the
+   * stopped call has unwound (or when Node cancelled the stop because the run's own time limit hit).
+   */
+  private async stop(sessionId: string): Promise<void> {
+    const messageId = nextMessage++;
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<void>((resolve) => {
+      stopping.set(messageId, resolve);
+      timer = setTimeout(resolve, STOP_ANSWER_TIMEOUT_MS);
+      timer.unref();
+    });
+    try {
+      await this.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: messageId, method: 'Runtime.terminateExecution' }) });
+      await answered;
+    } finally {
+      clearTimeout(timer);
+      stopping.delete(messageId);
+    }
   }
 
   private post(method: string, params: object): Promise<unknown> {
@@ -103,11 +152,12 @@ function threadOf(apartment: Apartment): string {
   return String(id);
 }
 
-/**
- * Whether the inspector may stop a script on the apartment's thread: where the apartment does not
- * follow calls across awaits, or where it does so without async hooks (workers share the main
- * thread's Node flags, so the main thread's probe answers for them).
- */
-async function interruptSafe(apartment: Apartment): Promise<boolean> {
-  return !apartment.asyncCausality || (await asyncContextWithoutHooks());
+/** The id of a worker's answer to one of our messages (events carry none). */
+function answerId(message: string): number | undefined {
+  try {
+    const id = (JSON.parse(message) as { id?: unknown }).id;
+    return typeof id === 'number' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -14,5 +14,5 @@ export async function interruptScript(engine: unknown): Promise<boolean> {
   if (!state) {
     throw new InvalidArgumentError('[interrupt] interruptScript() needs the proxy of an engine in another worker apartment; an engine of this apartment is never running while this code runs', { parameter: 'engine' });
   }
-  return mainService(ScriptService).interrupt(state.apartment, state.oid);
+  return mainService(ScriptService).interrupt(state.apartment, state.oid, state.grant === 0 ? '' : state.grant);
 }

@@ -4,18 +4,19 @@
 // getState() and clone() (interruptScript() is a runtime function: a busy engine's thread cannot
 // serve a call). The engine lives in one apartment; callers elsewhere hold proxies.
 import vm from 'node:vm';
-import { MessageChannel } from 'node:worker_threads';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { currentApartment, currentCall } from '../../apartments/context.js';
 import { ApartmentError, CallTimeoutError, ScriptError, WrongThreadError } from '../../marshal/errors.js';
+import { ScriptOutcome, onScriptTurn, timeoutOf, type Exit } from './script-turns.js';
 import { ScriptEngineApiRemote } from './generated/script-engine-api.remote.js';
 import { HostMembrane } from './host-membrane.js';
 import type { ScriptRunOptions, ScriptState } from './script-engine-api.js';
 
 export type { ScriptRunOptions, ScriptState };
-import { compileScript, dataOf, scriptErrorOf, stackGetterOf } from './script-source.js';
+import { compileScript, stackGetterOf } from './script-source.js';
 import { localApartment } from '../../apartments/local-context.js';
+import { clearClaim, enterRun, leaveRun } from '../../apartments/script-gate.js';
 
 interface CodeBlock {
   text: string;
@@ -156,7 +157,7 @@ export class ScriptEngine {
       } finally {
         delete ctx.__invocation;
       }
-    }, options);
+    }, options, ctx);
   }
 
   /**
@@ -224,9 +225,8 @@ export class ScriptEngine {
   }
 
   #interrupted(generation: number): boolean {
-    const gate = localApartment().scriptGate;
     if (!this.running || this.running.generation !== generation) return false;
-    Atomics.store(gate, 0, 0);
+    clearClaim(localApartment().scriptGate);
     this.running.reject(new ScriptError('[interrupted] the script was interrupted; the engine is still usable, with its global state as it was when it stopped'));
     this.running = undefined;
     return true;
@@ -264,56 +264,74 @@ export class ScriptEngine {
 
   #runBlock(block: CodeBlock, ctx: vm.Context): Promise<unknown> {
     const options: ScriptRunOptions = block.timeoutMs === undefined ? {} : { timeoutMs: block.timeoutMs };
-    return this.#run(() => block.script.runInContext(ctx, timeoutOf(options)), options);
+    return this.#run(() => block.script.runInContext(ctx, timeoutOf(options)), options, ctx);
   }
 
   /**
-   * Run script code in a macrotask of its own, with the apartment's script gate naming this engine,
-   * so that an interrupt (which aborts whatever JavaScript is running on the thread) can only ever
-   * stop the script and nothing else of the runtime.
+   * Run script code in a macrotask of its own, with the apartment's script gate naming this run, so
+   * that an interrupt (which aborts whatever JavaScript is running on the thread) can only ever stop
+   * the script and nothing else of the runtime. Whatever may run script code on the script's behalf
+   * (reading what it returned or threw, a returned thenable's `then`) runs in the turn too, under
+   * the run's time limit, and leaves only host values behind.
    */
-  #run(body: () => unknown, options: ScriptRunOptions): Promise<unknown> {
-    const apt = localApartment();
-    const gate = apt.scriptGate;
-    const oid = apt.endpoint.exports.oidOf(this) ?? -1;
-    const outcome = new ScriptOutcome(this.membrane, options);
+  #run(body: () => unknown, options: ScriptRunOptions, ctx: vm.Context): Promise<unknown> {
+    const outcome = new ScriptOutcome(this.membrane, options, ctx);
     return new Promise((resolve, reject) => {
-      onScriptTurn(() => {
-        const generation = Atomics.add(gate, 1, 1) + 1;
-        this.running = { reject, generation };
-        Atomics.store(gate, 0, oid);
+      this.#turn(reject, () => {
         let result: unknown;
         try {
           result = body();
         } catch (err) {
-          this.running = undefined;
-          Atomics.store(gate, 0, 0);
-          reject(outcome.failure(err));
-          return;
+          return outcome.failed(err);
         }
-        this.running = undefined;
-        Atomics.store(gate, 0, 0);
-        // A script's promise comes from the script's realm: not `instanceof` the host's Promise.
-        const isThenable = result !== null && (typeof result === 'object' || typeof result === 'function') && typeof (result as PromiseLike<unknown>).then === 'function';
-        if (!isThenable) {
-          resolve(outcome.value(result));
-          return;
-        }
-        // One settlement wins: the script's own, its time limit, an interrupt, or close/reset.
-        const settle = (finish: () => void): void => {
-          if (!this.#awaiting.delete(abandon)) return;
-          clearTimeout(timer);
-          finish();
-        };
-        const abandon = (err: Error): void => settle(() => reject(err));
-        this.#awaiting.add(abandon);
-        const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => abandon(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
-        (result as PromiseLike<unknown>).then(
-          (v) => settle(() => resolve(outcome.value(v))),
-          (e: unknown) => settle(() => reject(outcome.failure(e))),
-        );
-      });
+        const then = outcome.thenOf(result);
+        if (then.kind !== 'value') return then;
+        if (then.value === undefined) return outcome.returned(result);
+        return this.#awaitThenable(result, then.value as (ok: unknown, fail: unknown) => unknown, outcome, options, resolve, reject);
+      }, resolve);
     });
+  }
+
+  /** One gated turn: `work` runs with the gate naming it, and its exit settles the call after it. */
+  #turn(reject: (err: unknown) => void, work: () => Exit | undefined, resolve: (v: unknown) => void): void {
+    const apt = localApartment();
+    const gate = apt.scriptGate;
+    const oid = apt.endpoint.exports.oidOf(this) ?? -1;
+    onScriptTurn(() => {
+      // A run still recorded was stopped (its turn ended without its own bookkeeping); its
+      // settlement from the interrupt service may still be on its way: settle it now.
+      if (this.running) this.#interrupted(this.running.generation);
+      const generation = enterRun(gate, oid, apt.endpoint.exports.get(oid)?.grant);
+      this.running = { reject, generation };
+      const exit = work();
+      leaveRun(gate, generation);
+      this.running = undefined;
+      if (exit?.kind === 'value') resolve(exit.value);
+      else if (exit?.kind === 'failure') reject(exit.value);
+    });
+  }
+
+  /**
+   * Wait for a thenable the script returned: `then` is called in the run's turn; what it settles
+   * with is read in a gated turn of its own. One settlement wins: the script's own, its time limit,
+   * an interrupt, or close/reset.
+   */
+  #awaitThenable(thenable: unknown, then: (ok: unknown, fail: unknown) => unknown, outcome: ScriptOutcome, options: ScriptRunOptions, resolve: (v: unknown) => void, reject: (err: unknown) => void): Exit | undefined {
+    const settle = (finish: () => void): void => {
+      if (!this.#awaiting.delete(abandon)) return;
+      clearTimeout(timer);
+      finish();
+    };
+    const abandon = (err: Error): void => settle(() => reject(err));
+    this.#awaiting.add(abandon);
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => abandon(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
+    const later = (read: () => Exit): void => {
+      if (!this.#awaiting.has(abandon)) return;
+      this.#turn((err) => settle(() => reject(err)), read, (v) => settle(() => resolve(v)));
+    };
+    const calling = outcome.call(() => Reflect.apply(then, thenable, [(v: unknown) => later(() => outcome.returned(v)), (e: unknown) => later(() => outcome.failed(e))]));
+    if (calling.kind === 'failure') settle(() => reject(calling.value));
+    return undefined;
   }
 
   /** While the engine has a site, only the apartment that set it may use it; a closed engine only answers state queries. */
@@ -325,26 +343,6 @@ export class ScriptEngine {
     if (who !== this.boundTo) {
       throw new WrongThreadError(`[wrong-thread] ${op}() was called from apartment ${who}, but this engine is bound to apartment ${this.boundTo} (it set the site); call from there, or reset or close the engine first`, { code: 'E_UNEXPECTED' });
     }
-  }
-}
-
-/** How one run's result or failure leaves the script realm. */
-class ScriptOutcome {
-  constructor(private readonly membrane: HostMembrane | undefined, private readonly options: ScriptRunOptions) {}
-
-  /** A host value the script hands back leaves the membrane; the script's own values are cloned out as they are. */
-  value(v: unknown): unknown {
-    return this.membrane ? this.membrane.toHost(v) : v;
-  }
-
-  /** A host error the script let through stays itself; anything the script threw becomes a ScriptError. */
-  failure(err: unknown): unknown {
-    if (this.membrane?.wraps(err)) return this.membrane.toHost(err);
-    // Data properties only: a getter on a script's value would run script code. V8's timeout error
-    // is made in the script's realm, so it is recognised by its code, not by instanceof.
-    const timedOut = err !== null && typeof err === 'object' && dataOf(err, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
-    if (!timedOut) return err instanceof Error ? err : scriptErrorOf(err, this.membrane?.realmStack);
-    return new CallTimeoutError(`[script-timeout] the script ran past its ${this.options.timeoutMs} ms limit and was stopped`, { cause: err });
   }
 }
 
@@ -363,28 +361,8 @@ function travelingCopy(payload: EnginePayload): ScriptEngine {
 
 const invocationScript = new vm.Script('__invocation()', { filename: 'invoke.js' });
 
-// Scripts run in turns delivered by a private MessagePort rather than setImmediate: an interrupt
-// aborts the JavaScript that is running, and an immediate's JavaScript-side async bookkeeping would
-// be left unbalanced by it (Node then aborts the thread); a port's message dispatch has none.
-const turns: (() => void)[] = [];
-let pump: MessageChannel | undefined;
-function onScriptTurn(job: () => void): void {
-  if (!pump) {
-    pump = new MessageChannel();
-    pump.port2.on('message', () => turns.shift()?.());
-    pump.port1.unref();
-    pump.port2.unref();
-  }
-  turns.push(job);
-  pump.port1.postMessage(null);
-}
-
 function caller(): number {
   return currentCall()?.callerApartment ?? currentApartment().id;
-}
-
-function timeoutOf(options: ScriptRunOptions): vm.RunningScriptOptions {
-  return options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs };
 }
 
 registerValueType('script-engine-copy', (payload) => new ScriptEngine(payload as EnginePayload));

@@ -3,6 +3,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { CONTROL_OID, Op, PROTOCOL_VERSION, type Batch, type Message } from '../../marshal/protocol.js';
 import type { WorkerBoot } from '../../apartments/worker-boot.js';
 import { DEFAULT_CALL_LIMITS } from '../../apartments/call-limits.js';
+import { SCRIPT_GATE_BYTES } from '../../apartments/script-gate.js';
 
 // This spec plays the main apartment by hand: a real worker apartment, and raw wire messages.
 let worker: Worker | undefined;
@@ -15,7 +16,7 @@ afterEach(async () => {
 
 function startApartment(): { inbox: Message[]; next: (pred: (m: Message) => boolean) => Promise<Message> } {
   const { port1, port2 } = new MessageChannel();
-  const boot: WorkerBoot = { id: 7, name: 'raw', kind: 'worker', pool: [], scriptGate: new SharedArrayBuffer(8), awakeFlag: new SharedArrayBuffer(4), asyncCausality: true, link: port2, transport: 'port', linkKinds: [], classes: [], defaultTimeoutMs: 5_000, labels: {}, reentrancy: 'turn-based', retry: undefined, hooks: [], callLimits: DEFAULT_CALL_LIMITS };
+  const boot: WorkerBoot = { id: 7, name: 'raw', kind: 'worker', pool: [], scriptGate: new SharedArrayBuffer(SCRIPT_GATE_BYTES), awakeFlag: new SharedArrayBuffer(4), asyncCausality: true, link: port2, transport: 'port', linkKinds: [], classes: [], defaultTimeoutMs: 5_000, labels: {}, reentrancy: 'turn-based', retry: undefined, hooks: [], callLimits: DEFAULT_CALL_LIMITS };
   worker = new Worker(new URL('../../lib/worker-main.js', import.meta.url), { workerData: boot, transferList: [port2] });
   port = port1;
   const inbox: Message[] = [];

@@ -8,8 +8,7 @@ const say = (text: string): void => console.log(`[script demo] ${text}`);
 const rt = await Runtime.start({ logger: () => {} });
 rt.registerClass('Editor', { module: new URL('./editor.js', import.meta.url), export: 'Editor' });
 
-// Engines that must be interruptible live in an apartment that does not follow calls across awaits.
-const scripts = await rt.createApartment({ name: 'scripts', asyncCausality: false });
+const scripts = await rt.createApartment({ name: 'scripts' });
 const editor = await bindEditorApi(await (await rt.createApartment({ name: 'editor' })).createObject('Editor'));
 // Both interfaces are compiled by apartment-proxygen: typed proxies, calls by index, arguments
 // checked at the engine's boundary. The editor gets the engine's reference and binds it itself.

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CallTimeoutError, InvalidArgumentError, ScriptError, byRef, type Remote, type Runtime, type ScriptEngine } from '../../../lib/index.js';
+import { CallTimeoutError, InvalidArgumentError, ScriptError, byRef, interruptScript, type Remote, type Runtime, type ScriptEngine } from '../../../lib/index.js';
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -7,7 +7,7 @@ let rt: Runtime | undefined;
 /** A started engine in a worker apartment, with `host` (an object of the main apartment) as a named item. */
 async function engineWith(script: string, host: object): Promise<Remote<ScriptEngine>> {
   ({ rt } = await startRuntime());
-  const home = await rt.createApartment({ name: 'engine-home', asyncCausality: false });
+  const home = await rt.createApartment({ name: 'engine-home' });
   const engine = await home.createObject<ScriptEngine>('ScriptEngine');
   await engine.setSite(byRef({}));
   await engine.addNamedItem('host', byRef(host));
@@ -69,6 +69,106 @@ describe('lib/script-engine: the membrane around host values', () => {
     const err = await engine.invoke('letThrough').catch((e: unknown) => e);
     expect(err).to.be.instanceOf(InvalidArgumentError);
     expect((err as Error).message).to.contain('refused on purpose');
+  });
+});
+
+// The ways a script once reached the host's process: host code calling a script function with host
+// values (a method the script planted on a host object, a getter it defined there, a host forEach, a
+// callback called back from another apartment). Each hostile script reports what its climb found.
+const holes = `
+  const climb = (get) => { try { return typeof get().constructor.constructor('return process')(); } catch { return 'refused'; } };
+  function plantedToString() {
+    let found = 'not called';
+    item.toString = function () { found = climb(() => this); return 'planted'; };
+    item.toLocaleString();
+    return found;
+  }
+  function definedGetter() {
+    let found = 'not called';
+    Object.defineProperty(item, 'sneaky', { configurable: true, get() { found = climb(() => this); return 1; } });
+    item.sneaky;
+    return found;
+  }
+  function forEachArguments() {
+    const found = {};
+    item.list.forEach((element, index, array) => { found.element = climb(() => element); found.array = climb(() => array); });
+    return found;
+  }
+  async function callbackArguments() {
+    return host.callBack((arg) => climb(() => arg));
+  }
+`;
+const callingBack = { callBack: async (fn: (arg: object) => Promise<unknown>) => fn({ from: 'host' }) };
+
+describe('lib/script-engine: host code calling script functions hands them host values through the membrane', () => {
+  async function holeEngine(): Promise<Remote<ScriptEngine>> {
+    const engine = await engineWith(holes, callingBack);
+    await engine.addNamedItem('item', { list: [{ k: 1 }] });
+    return engine;
+  }
+
+  it('a toString the script assigns to a host object, called by the host toLocaleString, gets a wrapped `this`', async () => {
+    expect(await (await holeEngine()).invoke('plantedToString')).to.equal('refused');
+  });
+
+  it('a getter the script defines on a host object, read by the host, gets a wrapped `this`', async () => {
+    expect(await (await holeEngine()).invoke('definedGetter')).to.equal('refused');
+  });
+
+  it("a host forEach's callback gets the element and the array wrapped", async () => {
+    expect(await (await holeEngine()).invoke('forEachArguments')).to.deep.equal({ element: 'refused', array: 'refused' });
+  });
+
+  it('a callback passed to an object of another apartment gets its arguments wrapped', async () => {
+    expect(await (await holeEngine()).invoke('callbackArguments')).to.equal('refused');
+  });
+});
+
+// Script code the runtime runs when it reads what a script returned or threw. Each spins.
+const lateSpins = `
+  function getter() { return { plain: 1, get late() { Atomics.store(spinning, 0, 1); while (true) {} } }; }
+  function thenable() { return { then() { Atomics.store(spinning, 0, 1); while (true) {} } }; }
+  function stackFormat() { Error.prepareStackTrace = () => { Atomics.store(spinning, 0, 1); while (true) {} }; throw new Error('formatted late'); }
+  function thrownProxy() { throw new Proxy({}, { get() { Atomics.store(spinning, 0, 1); while (true) {} }, getOwnPropertyDescriptor() { Atomics.store(spinning, 0, 1); while (true) {} }, getPrototypeOf() { Atomics.store(spinning, 0, 1); while (true) {} } }); }
+  function resolvesSpinning() { return Promise.resolve({ get late() { Atomics.store(spinning, 0, 1); while (true) {} } }); }
+  function reset() { Error.prepareStackTrace = undefined; Atomics.store(spinning, 0, 0); return 'usable'; }
+`;
+const lateSpinners = ['getter', 'thenable', 'stackFormat', 'thrownProxy', 'resolvesSpinning'];
+
+describe("lib/script-engine: script code run on the script's behalf is under its time limit and interruptScript", () => {
+  async function spinEngine(): Promise<{ engine: Remote<ScriptEngine>; spinning: Int32Array }> {
+    const engine = await engineWith(lateSpins, host);
+    const spinning = new Int32Array(new SharedArrayBuffer(4));
+    await engine.addNamedItem('spinning', spinning);
+    return { engine, spinning };
+  }
+
+  it('stops a getter on the result, a thenable, a stack formatter and a thrown Proxy at the time limit', async () => {
+    const { engine } = await spinEngine();
+    for (const name of lateSpinners) {
+      const err = await engine.invokeWithin(200, name).catch((e: unknown) => e);
+      expect(err, name).to.be.instanceOf(CallTimeoutError);
+      expect(await engine.invoke('reset'), `${name}: the engine stays usable`).to.equal('usable');
+    }
+  });
+
+  it('lets interruptScript stop each of them when there is no time limit', async () => {
+    const { engine, spinning } = await spinEngine();
+    for (const name of lateSpinners) {
+      const pending = engine.invoke(name).catch((e: unknown) => e);
+      while (Atomics.load(spinning, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+      expect(await interruptScript(engine), name).to.equal(true);
+      expect(((await pending) as Error).message, name).to.contain('[interrupted]');
+      expect(await engine.invoke('reset'), `${name}: the engine stays usable`).to.equal('usable');
+    }
+  });
+
+  it("still returns the script's plain data, host objects and errors as before", async () => {
+    const engine = await engineWith('function data() { const o = { n: 1, list: [1, { deep: true }], get computed() { return 42; } }; o.self = o; return o; }\nfunction back() { return [host]; }', host);
+    const out = (await engine.invoke('data')) as Record<string, unknown>;
+    expect(out).to.deep.include({ n: 1, list: [1, { deep: true }], computed: 42 });
+    expect(out.self, 'a cycle stays a cycle').to.equal(out);
+    expect(((await engine.invoke('back')) as unknown[])[0], 'a host object nested in the result comes home as itself').to.equal(host);
   });
 });
 

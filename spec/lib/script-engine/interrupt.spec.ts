@@ -1,10 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import {
-  ApartmentError, CallTimeoutError, InvalidArgumentError, ScriptError, byRef, interruptScript, type Apartment, type Remote, type Runtime, type ScriptEngine,
+  AccessDeniedError, CallTimeoutError, InvalidArgumentError, ScriptError, byRef, interruptScript, type Apartment, type Remote, type Runtime, type ScriptEngine,
 } from '../../../lib/index.js';
-import { asyncContextWithoutHooks } from '../../../apartments/node-features.js';
 import type { Chain } from '../../fixtures/admission-classes.js';
 import type { EngineUser } from '../../fixtures/engine-user.js';
+import type { HostilePlugin } from '../../fixtures/hostile-plugin.js';
+import { remoteStateOf } from '../../../marshal/proxy.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 
 /** A started engine in its own apartment, a user in another, and `host` (of the main apartment) as a named item. */
@@ -21,17 +23,10 @@ async function setup(asyncCausality: boolean, script: string, host: object = {})
   return { rt, engine, user, home };
 }
 
-/**
- * Interrupt until the engine reports it stopped something (the call may not have started yet). An
- * interrupt that lands while the script's synchronous part runs, in an apartment where that cannot
- * be stopped, is refused with [interrupt-unsafe]: that instant passes, so try again.
- */
+/** Interrupt until the engine reports it stopped something (the call may not have started yet). */
 async function interruptUntilStopped(user: Remote<EngineUser>, engine: Remote<ScriptEngine>): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
-    const stopped = await user.interrupt(engine).catch((e: unknown) => {
-      if (e instanceof ApartmentError && e.message.includes('[interrupt-unsafe]')) return false;
-      throw e;
-    });
+    const stopped = await user.interrupt(engine);
     if (stopped) return true;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -54,47 +49,96 @@ describe('lib/script-engine interrupt: a script suspended in an await', () => {
   });
 });
 
-// Stopping a script mid-turn leaves Node's async-id stack unbalanced, which only a thread with async
-// hooks on checks (and dies of). Where AsyncLocalStorage needs no async hooks (Node 24), an
-// apartment that follows calls across awaits can be interrupted; elsewhere it is refused.
-const withoutHooks = await asyncContextWithoutHooks();
-
 describe('lib/script-engine interrupt: a busy loop in an apartment that follows calls across awaits', () => {
-  it(withoutHooks
-    ? 'is stopped (AsyncLocalStorage needs no async hooks here); the apartment keeps following calls across awaits'
-    : 'is refused, naming the fix (AsyncLocalStorage uses async hooks here); the time limit still stops it', async () => {
+  it('is stopped, on every Node line, and the apartment keeps following calls across awaits', async () => {
     const { engine, user, home } = await setup(true, 'var entered = 0; function spin() { entered++; Atomics.store(spinning, 0, 1); while (true) {} } function count() { return entered; }');
     // The script says it spins through shared memory, so each interrupt is sent while it surely runs.
     const spinning = new Int32Array(new SharedArrayBuffer(4));
     await engine.addNamedItem('spinning', spinning);
-    if (withoutHooks) {
-      const chain = await home.createObject<Chain>('Chain');
-      for (let round = 1; round <= 3; round++) {
-        Atomics.store(spinning, 0, 0);
-        const hopping = chain.hop([], true);
-        const pending = engine.invoke('spin').catch((e: unknown) => e);
-        while (Atomics.load(spinning, 0) === 0) await new Promise((r) => setTimeout(r, 2));
-        expect(await user.interrupt(engine), `round ${round}`).to.equal(true);
-        const err = (await pending) as ScriptError;
-        expect(err).to.be.instanceOf(ScriptError);
-        expect(err.message).to.contain('[interrupted]');
-        expect(await engine.invoke('count'), 'the engine keeps its state').to.equal(round);
-        const [before, after] = await hopping;
-        expect(after, 'a call in flight keeps its causality across its await').to.equal(before);
+    const chain = await home.createObject<Chain>('Chain');
+    for (let round = 1; round <= 3; round++) {
+      Atomics.store(spinning, 0, 0);
+      const hopping = chain.hop([], true);
+      const pending = engine.invoke('spin').catch((e: unknown) => e);
+      while (Atomics.load(spinning, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+      expect(await user.interrupt(engine), `round ${round}`).to.equal(true);
+      const err = (await pending) as ScriptError;
+      expect(err).to.be.instanceOf(ScriptError);
+      expect(err.message).to.contain('[interrupted]');
+      expect(await engine.invoke('count'), 'the engine keeps its state').to.equal(round);
+      const [before, after] = await hopping;
+      expect(after, 'a call in flight keeps its causality across its await').to.equal(before);
+    }
+    expect(await user.interrupt(engine), 'nothing left to interrupt').to.equal(false);
+  });
+});
+
+describe('lib/script-engine interrupt: interrupts racing short scripts', () => {
+  it('stop only script runs: the apartment survives, every call settles, and its other objects keep answering', async () => {
+    // Runs that end while an interrupt is on its way: the stop must land in the run (or be
+    // released), never in the runtime code that follows it on the thread.
+    const { engine, user, home } = await setup(true, 'var runs = 0; function short(n) { runs++; for (let i = 0; i < n; i++) {} return runs; } async function hop() { await null; return runs; } function count() { return runs; }');
+    const chain = await home.createObject<Chain>('Chain');
+    for (let round = 0; round < 60; round++) {
+      // Runs of about a microsecond to a few milliseconds, so interrupts land before, in and after them.
+      const n = 10 ** (2 + (round % 5));
+      const calls = [engine.invoke('short', n), engine.invoke('hop'), engine.invokeWithin(5_000, 'short', n), chain.hop([], true)].map((p) => (p as Promise<unknown>).then(() => 'ok', (e: unknown) => e));
+      await Promise.all([user.interrupt(engine), user.interrupt(engine)]);
+      for (const outcome of await Promise.all(calls)) {
+        if (outcome === 'ok') continue;
+        expect(outcome, String(outcome)).to.be.instanceOf(ScriptError);
+        expect((outcome as Error).message).to.contain('[interrupted]');
       }
-      expect(await user.interrupt(engine), 'nothing left to interrupt').to.equal(false);
-      return;
     }
-    const pending = engine.invokeWithin(1_000, 'spin').catch((e: unknown) => e);
-    let refusal: unknown;
-    for (let i = 0; i < 200 && refusal === undefined; i++) {
-      refusal = await user.interrupt(engine).then(() => undefined, (e: unknown) => e);
-      if (refusal === undefined) await new Promise((r) => setTimeout(r, 5));
+    expect(await engine.invoke('count'), 'the engine still answers').to.be.a('number');
+    expect((await chain.hop([], true)).length, 'the apartment still serves its other objects').to.equal(2);
+  });
+});
+
+describe('lib/script-engine interrupt: a busy loop under its own time limit', () => {
+  it('ends once, by the interrupt or by the limit, and the engine stays usable', async () => {
+    const { engine, user } = await setup(true, 'function spin() { Atomics.store(spinning, 0, 1); while (true) {} } function ok() { return "usable"; }');
+    const spinning = new Int32Array(new SharedArrayBuffer(4));
+    await engine.addNamedItem('spinning', spinning);
+    for (const limitMs of [1, 20, 200]) {
+      Atomics.store(spinning, 0, 0);
+      const pending = engine.invokeWithin(limitMs, 'spin').catch((e: unknown) => e);
+      while (Atomics.load(spinning, 0) === 0) await new Promise((r) => setTimeout(r, 1));
+      await user.interrupt(engine);
+      const err = (await pending) as Error;
+      expect(err instanceof CallTimeoutError || (err instanceof ScriptError && err.message.includes('[interrupted]')), String(err)).to.equal(true);
+      expect(await engine.invoke('ok')).to.equal('usable');
     }
-    expect(refusal).to.be.instanceOf(ApartmentError);
-    expect((refusal as ApartmentError).code).to.equal('E_UNEXPECTED');
-    expect((refusal as Error).message).to.contain('[interrupt-unsafe]').and.contain('asyncCausality: false');
-    expect(await pending, 'the time limit still stops it').to.be.instanceOf(CallTimeoutError);
+  });
+});
+
+describe('lib/script-engine interrupt: only the host and holders of the engine may interrupt it', () => {
+  it('refuses an apartment that names the engine by its ids without holding it, running or awaiting; the main apartment may', async () => {
+    const { rt, engine, home } = await setup(true, 'function spin() { Atomics.store(spinning, 0, 1); while (true) {} } async function wait() { return await host.never(); }', { never: () => new Promise(() => {}) });
+    rt.registerClass('HostilePlugin', { module: fixture('hostile-plugin.js'), export: 'HostilePlugin' });
+    const hostile = await (await rt.createApartment({ name: 'plugin' })).createObject<HostilePlugin>('HostilePlugin');
+    const spinning = new Int32Array(new SharedArrayBuffer(4));
+    await engine.addNamedItem('spinning', spinning);
+    const { oid } = remoteStateOf(engine)!;
+    // The engine serves one call at a time: first a spinning call, then an awaiting one.
+    const spin = engine.invoke('spin').catch((e: unknown) => e);
+    while (Atomics.load(spinning, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+    const refusedRunning = await hostile.control(0, 'script.interrupt', home.id, oid, randomUUID()).catch((e: unknown) => e);
+    const refusedEmpty = await hostile.control(0, 'script.interrupt', home.id, oid, '').catch((e: unknown) => e);
+    expect(await interruptScript(engine), 'the main apartment stops the spin').to.equal(true);
+    expect(((await spin) as Error).message).to.contain('[interrupted]');
+    const awaiting = engine.invoke('wait').catch((e: unknown) => e);
+    let refusedAwaiting: unknown;
+    // Until the call has started to await, there is nothing to refuse yet (false).
+    while (refusedAwaiting === undefined || refusedAwaiting === false) {
+      refusedAwaiting = await hostile.control(0, 'script.interrupt', home.id, oid, randomUUID()).catch((e: unknown) => e);
+    }
+    for (const refusal of [refusedRunning, refusedEmpty, refusedAwaiting]) {
+      expect(refusal).to.be.instanceOf(AccessDeniedError);
+      expect((refusal as Error).message).to.contain('[interrupt-denied]');
+    }
+    expect(await interruptScript(engine), 'the main apartment settles the awaiting call').to.equal(true);
+    expect(((await awaiting) as Error).message).to.contain('[interrupted]');
   });
 });
 

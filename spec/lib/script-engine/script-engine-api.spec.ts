@@ -11,7 +11,7 @@ const engineImplementsApi: ScriptEngine extends ScriptEngineApi ? true : never =
 
 async function engineRef(): Promise<object> {
   ({ rt } = await startRuntime());
-  const home = await rt.createApartment({ name: 'engine-home', asyncCausality: false });
+  const home = await rt.createApartment({ name: 'engine-home' });
   return home.createObject('ScriptEngine');
 }
 

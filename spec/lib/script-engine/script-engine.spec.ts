@@ -12,7 +12,7 @@ type Engine = Remote<ScriptEngine>;
 async function setup(): Promise<{ engine: Engine; users: Remote<EngineUser>[]; engineApt: number }> {
   ({ rt } = await startRuntime());
   rt.registerClass('EngineUser', { module: fixture('engine-user.js'), export: 'EngineUser' });
-  const home = await rt.createApartment({ name: 'engine-home', asyncCausality: false });
+  const home = await rt.createApartment({ name: 'engine-home' });
   const engine = await home.createObject<ScriptEngine>('ScriptEngine');
   const users = [
     await (await rt.createApartment({ name: 'user-a' })).createObject<EngineUser>('EngineUser'),

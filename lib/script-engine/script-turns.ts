@@ -1,0 +1,152 @@
+// How a script run leaves the script realm, and the turns scripts run in. Reading what a script
+// returned or threw can run script code (a getter on the returned object, a returned thenable's
+// `then`, the realm's Error.prepareStackTrace when a thrown error's stack is formatted, the traps of
+// a thrown or returned Proxy). ScriptOutcome does that reading in the run's own turn, while the
+// apartment's script gate names the run (so interruptScript can stop it) and under the run's time
+// limit, and hands on only host values: what runs outside the turn never calls into the script.
+import { types } from 'node:util';
+import vm from 'node:vm';
+import { MessageChannel } from 'node:worker_threads';
+import { CallTimeoutError, ScriptError } from '../../marshal/errors.js';
+import type { HostMembrane } from './host-membrane.js';
+import type { ScriptRunOptions } from './script-engine-api.js';
+import { dataOf, scriptErrorOf } from './script-source.js';
+
+/** How a run (or the part of it the runtime reads) ended: what to resolve or reject its call with. */
+export type Exit = { kind: 'value'; value: unknown } | { kind: 'failure'; value: unknown };
+
+/** How deep a returned value is copied out of the script realm; deeper levels are refused. */
+const MAX_DEPTH = 64;
+const exitScript = new vm.Script('__exit()', { filename: 'invoke.js' });
+/** The script realm's Object.prototype and Array.prototype, per context. */
+const realmPrototypes = new WeakMap<vm.Context, readonly [object, object]>();
+
+/** One run's reading of what the script returned or threw; owner apartment only, in the run's turn. */
+export class ScriptOutcome {
+  constructor(private readonly membrane: HostMembrane | undefined, private readonly options: ScriptRunOptions, private readonly ctx: vm.Context) {}
+
+  /** What the script returned, copied out of its realm (getters and traps run now). */
+  returned(value: unknown): Exit {
+    return this.call(() => this.copyOut(value, 0, new Map()));
+  }
+
+  /** What the script threw, as the error its call fails with. */
+  failed(err: unknown): Exit {
+    try {
+      return { kind: 'failure', value: this.limited(() => this.failure(err)) };
+    } catch (reading) {
+      if (isTimeout(reading)) return this.timedOut();
+      return { kind: 'failure', value: new ScriptError('[script-threw] reading what the script threw ran script code that threw in turn; throw an Error with a plain message') };
+    }
+  }
+
+  /** The `then` of a returned thenable (undefined for any other value), read now. */
+  thenOf(value: unknown): Exit {
+    if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return { kind: 'value', value: undefined };
+    return this.call(() => {
+      const then = (value as { then?: unknown }).then;
+      return typeof then === 'function' ? then : undefined;
+    });
+  }
+
+  /** Run `read`, which may run script code, under the run's time limit. */
+  call(read: () => unknown): Exit {
+    try {
+      return { kind: 'value', value: this.limited(read) };
+    } catch (err) {
+      return isTimeout(err) ? this.timedOut() : this.failed(err);
+    }
+  }
+
+  /** `read` inside a vm call of the script's context with the run's limit, so V8's watchdog covers it. */
+  private limited<T>(read: () => T): T {
+    if (this.options.timeoutMs === undefined) return read();
+    this.ctx.__exit = read;
+    try {
+      return exitScript.runInContext(this.ctx, timeoutOf(this.options)) as T;
+    } finally {
+      delete this.ctx.__exit;
+    }
+  }
+
+  private timedOut(): Exit {
+    return { kind: 'failure', value: new CallTimeoutError(`[script-timeout] the script ran past its ${this.options.timeoutMs} ms limit and was stopped`) };
+  }
+
+  /** A host error the script let through stays itself; anything the script threw becomes a ScriptError. */
+  private failure(err: unknown): unknown {
+    if (this.membrane?.wraps(err)) return this.membrane.toHost(err);
+    // Data properties only: a getter on a script's value would run script code. V8's timeout error
+    // is made in the script's realm, so it is recognised by its code, not by instanceof.
+    const timedOut = err !== null && typeof err === 'object' && dataOf(err, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+    if (!timedOut) return err instanceof Error && !types.isProxy(err) ? err : scriptErrorOf(err, this.membrane?.realmStack);
+    return new CallTimeoutError(`[script-timeout] the script ran past its ${this.options.timeoutMs} ms limit and was stopped`, { cause: err });
+  }
+
+  /**
+   * A value leaving the script: membrane proxies become their host values, script functions host
+   * functions that wrap their callers' values, and the script's plain objects and arrays (Proxies
+   * included) host copies of their enumerable own properties, read now. Other objects go as they are.
+   */
+  private copyOut(value: unknown, depth: number, copies: Map<object, unknown>): unknown {
+    const host = this.membrane ? this.membrane.toHost(value) : value;
+    if (host !== value || value === null || typeof value !== 'object') return host;
+    const done = copies.get(value);
+    if (done !== undefined) return done;
+    if (!this.isScriptPlain(value)) return value;
+    if (depth >= MAX_DEPTH) throw new ScriptError(`[script-result] the script returned a value nested deeper than ${MAX_DEPTH} levels; return flatter data`);
+    if (Array.isArray(value)) {
+      const copy: unknown[] = [];
+      copies.set(value, copy);
+      for (let i = 0; i < value.length; i++) copy.push(this.copyOut(value[i], depth + 1, copies));
+      return copy;
+    }
+    const copy: Record<string, unknown> = {};
+    copies.set(value, copy);
+    for (const key of Object.keys(value)) copy[key] = this.copyOut((value as Record<string, unknown>)[key], depth + 1, copies);
+    return copy;
+  }
+
+  /** A plain object or array of the script's realm, or any Proxy the script made. */
+  private isScriptPlain(value: object): boolean {
+    if (types.isProxy(value)) return true;
+    let prototypes = realmPrototypes.get(this.ctx);
+    if (prototypes === undefined) {
+      prototypes = vm.runInContext('[Object.prototype, Array.prototype]', this.ctx) as [object, object];
+      realmPrototypes.set(this.ctx, prototypes);
+    }
+    const proto = Object.getPrototypeOf(value) as object | null;
+    return proto === prototypes[0] || proto === prototypes[1];
+  }
+}
+
+/** Whether `err` is Node's report that a vm call ran past its limit. */
+function isTimeout(err: unknown): boolean {
+  return err !== null && typeof err === 'object' && !types.isProxy(err) && dataOf(err, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
+}
+
+// Scripts run in turns delivered by a private MessagePort rather than setImmediate: an interrupt
+// aborts the JavaScript that is running, and an immediate's JavaScript-side async bookkeeping would
+// be left unbalanced by it (Node then aborts the thread); a port's message dispatch has none.
+const turns: (() => void)[] = [];
+let pump: MessageChannel | undefined;
+
+/** Run `job` in a turn of its own. */
+export function onScriptTurn(job: () => void): void {
+  if (!pump) {
+    pump = new MessageChannel();
+    pump.port2.on('message', () => turns.shift()?.());
+    pump.port1.unref();
+    pump.port2.unref();
+  }
+  turns.push(job);
+  pump.port1.postMessage(null);
+}
+
+/**
+ * The vm options of a run. displayErrors off: Node would otherwise read a thrown error's `stack` as
+ * the vm call returns, after its time limit ended, running the realm's Error.prepareStackTrace there.
+ */
+export function timeoutOf(options: ScriptRunOptions): vm.RunningScriptOptions {
+  return options.timeoutMs === undefined ? { displayErrors: false } : { timeout: options.timeoutMs, displayErrors: false };
+}
