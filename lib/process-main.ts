@@ -6,6 +6,7 @@ import type { ApartmentBoot } from '../apartments/worker-boot.js';
 import { childIpcEnd } from '../marshal/transports/ipc-link.js';
 import { IpcTag, isIpc } from '../marshal/transports/ipc-transport.js';
 import { runApartment } from './apartment-main.js';
+import { SCRIPT_GATE_BYTES } from '../apartments/script-gate.js';
 
 const send = process.send?.bind(process);
 if (!send) {
@@ -35,4 +36,4 @@ send([IpcTag.Hello, null], undefined, undefined, ignoreFailure);
 
 const boot = await bootRecord;
 // Shared memory stays within a process: the script gate and spin flag are this process's own.
-await runApartment({ ...boot, scriptGate: new SharedArrayBuffer(8), awakeFlag: new SharedArrayBuffer(4) });
+await runApartment({ ...boot, scriptGate: new SharedArrayBuffer(SCRIPT_GATE_BYTES), awakeFlag: new SharedArrayBuffer(4) });

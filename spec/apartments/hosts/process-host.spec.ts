@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  byRef, MarshalError, release, SharedMutex, transfer,
+  byRef, MarshalError, release, ScriptError, SharedMutex, transfer, type ScriptEngine,
 } from '../../../lib/index.js';
 import type { Holder } from '../../fixtures/holder.js';
 import type { Counter, ProcessProbe } from '../../fixtures/process-probe.js';
@@ -102,5 +102,21 @@ describe('apartments/hosts/process-host: values that cannot reach another proces
     release(probe);
     release(holder);
     await expectNoExports(runtime);
+  });
+});
+
+describe('apartments/hosts/process-host: a script engine runs in a process apartment', () => {
+  it('parses and runs a script there, and a script that throws fails with ScriptError', async () => {
+    const runtime = await startProcessRuntime();
+    const { apt } = await processApartment(runtime, { process: 'scripts' });
+    const engine = await apt.createObject<ScriptEngine>('ScriptEngine');
+    await engine.setSite(byRef({}));
+    await engine.parseScriptText('function add(a, b) { return a + b; } function boom() { throw new Error("scripted"); }');
+    await engine.setState('started');
+    expect(await engine.invoke('add', 40, 2)).to.equal(42);
+    const err = await engine.invoke('boom').then(() => undefined, (e: unknown) => e);
+    expect(err).to.be.instanceOf(ScriptError);
+    release(engine);
+    await apt.close();
   });
 });
