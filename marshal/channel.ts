@@ -156,6 +156,12 @@ export class Channel {
     this.queue(msg, transfer);
   }
 
+  /** Queue a one-way message that may wait for the next batch (Outbox.queueLazily). */
+  postLazily(msg: Message): void {
+    if (this.closedWith) return;
+    this.outbox.queueLazily(msg);
+  }
+
   reply(callId: number, enc: Encoded): void {
     if (this.closedWith) {
       this.handler.discardOutgoing(this, enc.refs);

@@ -178,7 +178,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost {
     // Id 0: the call was refused before it was sent (closed link, aborted signal): nothing to pipeline on.
     const id = ch.lastCallId === before ? 0 : ch.lastCallId;
     if (id !== 0) {
-      const forget = (): void => ch.post([Op.ReleaseAnswer, id]);
+      const forget = (): void => ch.postLazily([Op.ReleaseAnswer, id]);
       result.then(forget, forget);
     }
     return { id, result };
