@@ -107,7 +107,7 @@ export class Channel {
    * Start a call; settles with the result, the callee's error, a timeout, a cancel or a close. With
    * `base` ≥ 0 it is a PipelineCall whose answer the callee keeps (protocol.ts).
    */
-  call(oid: number, method: string | number, enc: Encoded, options: CallOptions | undefined, causality: number, base = -1): Promise<unknown> {
+  call(oid: number, method: string | number, enc: Encoded, options: CallOptions | undefined, causality: number, base = -1, settled?: () => void): Promise<unknown> {
     if (this.closedWith) {
       this.handler.discardOutgoing(this, enc.refs);
       return Promise.reject(this.closedWith);
@@ -121,7 +121,7 @@ export class Channel {
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     const deadline = performance.now() + timeoutMs;
     return new Promise((resolve, reject) => {
-      const entry: PendingCall = { resolve, reject, deadline, method: typeof method === 'number' ? `#${method}` : method, signal, onAbort: undefined, timeoutMs };
+      const entry: PendingCall = { resolve, reject, deadline, method: typeof method === 'number' ? `#${method}` : method, signal, onAbort: undefined, timeoutMs, settled };
       this.pending.set(id, entry);
       if (this.pending.size === 1) this.handler.busyChanged(this, true);
       if (signal) {
@@ -316,6 +316,7 @@ export class Channel {
 
   private settle(entry: PendingCall, ok: boolean, value: unknown): void {
     if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+    entry.settled?.();
     if (ok) entry.resolve(value);
     else entry.reject(value);
   }

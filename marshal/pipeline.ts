@@ -34,7 +34,7 @@ export function pipeline<P extends object>(proxy: P): Pipelined<P> {
   }
   return methods(state.host, state.apartment, (method, args) => {
     // A released or disconnected proxy fails the way an ordinary call on it would.
-    if (state.released || state.disconnected) return { id: 0, result: state.host.callRemote(state, method, args) };
+    if (state.released || state.disconnected) return { id: 0, result: state.host.callRemote(state, method, args), open: false };
     return state.host.pipelineRemote(state.apartment, state.oid, 0, method, args);
   }) as Pipelined<P>;
 }
@@ -44,17 +44,10 @@ export function pipeline<P extends object>(proxy: P): Pipelined<P> {
  * method functions made on first use: this runs on every pipelined call, whose whole point is speed.
  */
 function answer(host: ProxyHost, peer: number, call: PipelinedCall): object {
-  let open = call.id !== 0;
   const result = call.result;
-  if (open) {
-    const close = (): void => {
-      open = false;
-    };
-    result.then(close, close);
-  }
   const start: Starter = (method, args) => {
-    if (open) return host.pipelineRemote(peer, 0, call.id, method, args);
-    return { id: 0, result: result.then((value) => callArrived(value, method, args)) };
+    if (call.open) return host.pipelineRemote(peer, 0, call.id, method, args);
+    return { id: 0, result: result.then((value) => callArrived(value, method, args)), open: false };
   };
   let made: Map<string, (...args: unknown[]) => object> | undefined;
   return new Proxy(Object.create(null) as object, {
