@@ -2,6 +2,7 @@
 // function per type (lib/cli/emit-checks.ts): each returns true or false and, only when a report
 // is passed, records where and why a value failed. The stub runs them without a report (no
 // allocation, no strings); on failure it runs them again with one, to build the message.
+import { ReadableStream, WritableStream } from 'node:stream/web';
 import { types } from 'node:util';
 import { InvalidArgumentError, NoInterfaceError } from './errors.js';
 import { byRef } from './by-ref.js';
@@ -143,6 +144,21 @@ export function isBytes(value: unknown): value is Uint8Array {
 /** A Buffer over the same memory as `bytes` (copying across apartments turns a Buffer into a Uint8Array). */
 export function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Something `for await…of` can walk: an async iterable (an async generator, a stream's RemoteIterator, a ReadableStream). */
+export function isAsyncIterable(value: unknown): boolean {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+}
+
+/** A web ReadableStream (one that crossed apartments arrives as one). */
+export function isReadableStream(value: unknown): boolean {
+  return value instanceof ReadableStream;
+}
+
+/** A web WritableStream (one that crossed apartments arrives as one). */
+export function isWritableStream(value: unknown): boolean {
+  return value instanceof WritableStream;
 }
 
 /** Something `for…of` can walk (an array, Set, Map, string or typed array once copied). */

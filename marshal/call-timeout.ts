@@ -23,6 +23,8 @@ export interface PendingCall extends TimedOutCall {
   deadline: number;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+  /** Told synchronously when the call settles, before its promise is (a pipelined call's answer is no longer open). */
+  settled?: () => void;
   /** Past its deadline and cancelled: waiting (until the new deadline) for the callee to say whether it had started. */
   expired?: boolean;
 }

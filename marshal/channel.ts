@@ -92,7 +92,7 @@ export class Channel {
     queued.forEach((msg, i) => {
       const refused = msg[0] === Op.Call ? uncarriable(msg[4], msg[5], transfers?.[i], link) : undefined;
       if (refused) this.undeliverable(msg, refused);
-      else this.queue(msg, transfers?.[i]);
+      else this.outbox.queue(msg, transfers?.[i]);
     });
   }
 
@@ -107,7 +107,7 @@ export class Channel {
    * Start a call; settles with the result, the callee's error, a timeout, a cancel or a close. With
    * `base` ≥ 0 it is a PipelineCall whose answer the callee keeps (protocol.ts).
    */
-  call(oid: number, method: string | number, enc: Encoded, options: CallOptions | undefined, causality: number, base = -1): Promise<unknown> {
+  call(oid: number, method: string | number, enc: Encoded, options: CallOptions | undefined, causality: number, base = -1, settled?: () => void): Promise<unknown> {
     if (this.closedWith) {
       this.handler.discardOutgoing(this, enc.refs);
       return Promise.reject(this.closedWith);
@@ -120,7 +120,7 @@ export class Channel {
     const id = this.nextCallId++;
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
     const deadline = performance.now() + timeoutMs;
-    const entry: PendingCall = { resolve: unsettled, reject: unsettled, deadline, method: typeof method === 'number' ? `#${method}` : method, signal, onAbort: undefined, timeoutMs };
+    const entry: PendingCall = { resolve: unsettled, reject: unsettled, deadline, method: typeof method === 'number' ? `#${method}` : method, signal, onAbort: undefined, timeoutMs, settled };
     // The executor captures the entry alone: a closure over every local here was a third of a call's garbage.
     const promise = new Promise<unknown>((resolve, reject) => {
       entry.resolve = resolve;
@@ -136,7 +136,7 @@ export class Channel {
       if (deadline < this.timerAt) this.armTimer(deadline);
       activeTrace?.record(TraceKind.Send, causality, this.peer, id, method, oid);
       const args = enc.value as unknown[];
-      this.queue(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality], enc.transfer);
+      this.outbox.queue(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality], enc.transfer);
     } catch (err) {
       entry.reject(err);
     }
@@ -144,9 +144,8 @@ export class Channel {
   }
 
   /**
-   * Ask the peer for `count` more references on `oid` (showing its `grant` for a hand-off); resolves
-   * when it has taken them. No deadline: giving up while it may still be served would leak its
-   * count; it settles with the answer or a close.
+   * Ask the peer for `count` more references on `oid` (showing its `grant` for a hand-off); resolves when it has
+   * taken them. No deadline: giving up while it may still be served would leak its count.
    */
   addRef(oid: number, count: number, grant: string | 0 = 0): Promise<unknown> {
     if (this.closedWith) return Promise.reject(this.closedWith);
@@ -154,14 +153,19 @@ export class Channel {
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, deadline: Infinity, method: '(addref)', signal: undefined, onAbort: undefined, timeoutMs: Infinity });
       if (this.pending.size === 1) this.handler.busyChanged(this, true);
-      this.queue([Op.AddRef, id, oid, count, grant]);
+      this.outbox.queue([Op.AddRef, id, oid, count, grant]);
     });
   }
 
   /** Queue a one-way message; it goes out with everything else sent this turn. */
   post(msg: Message, transfer?: Transferable[]): void {
     if (this.closedWith) return;
-    this.queue(msg, transfer);
+    this.outbox.queue(msg, transfer);
+  }
+
+  /** Queue a one-way message that may wait for the next batch (Outbox.queueLazily). */
+  postLazily(msg: Message): void {
+    if (!this.closedWith) this.outbox.queueLazily(msg);
   }
 
   reply(callId: number, enc: Encoded): void {
@@ -169,7 +173,7 @@ export class Channel {
       this.handler.discardOutgoing(this, enc.refs);
       return;
     }
-    this.queue([Op.Result, callId, enc.value, enc.refs], enc.transfer);
+    this.outbox.queue([Op.Result, callId, enc.value, enc.refs], enc.transfer);
   }
 
   replyError(callId: number, error: unknown, self: number): void {
@@ -208,10 +212,6 @@ export class Channel {
     if (!this.pending.delete(callId)) return;
     activeTrace?.record(TraceKind.Reply, -1, this.peer, callId, '', 0);
     if (this.pending.size === 0) this.handler.busyChanged(this, false);
-  }
-
-  private queue(msg: Message, transfer?: Transferable[]): void {
-    this.outbox.queue(msg, transfer);
   }
 
   private undeliverable(msg: Message, err: unknown): void {
@@ -318,6 +318,7 @@ export class Channel {
 
   private settle(entry: PendingCall, ok: boolean, value: unknown): void {
     if (entry.onAbort) entry.signal!.removeEventListener('abort', entry.onAbort);
+    entry.settled?.();
     if (ok) entry.resolve(value);
     else entry.reject(value);
   }

@@ -163,19 +163,21 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost, CallHost {
     const [args, options] = splitCallOptions(withOptions);
     const ch = this.channelTo(peer);
     const before = ch.lastCallId;
+    // Told as the answer settles (no promise reaction of its own): later calls go to the arrived value.
+    const settled = (): void => {
+      call.open = false;
+      ch.postLazily([Op.ReleaseAnswer, call.id]);
+    };
     let result: Promise<unknown>;
     try {
-      result = ch.call(oid, method, encodeArgs(this, args, peer), options, this.options.causality(method, peer), base);
+      result = ch.call(oid, method, encodeArgs(this, args, peer), options, this.options.causality(method, peer), base, settled);
     } catch (err) {
-      return { id: 0, result: Promise.reject(err) };
+      return { id: 0, result: Promise.reject(err), open: false };
     }
     // Id 0: the call was refused before it was sent (closed link, aborted signal): nothing to pipeline on.
     const id = ch.lastCallId === before ? 0 : ch.lastCallId;
-    if (id !== 0) {
-      const forget = (): void => ch.post([Op.ReleaseAnswer, id]);
-      result.then(forget, forget);
-    }
-    return { id, result };
+    const call: PipelinedCall = { id, result, open: id !== 0 };
+    return call;
   }
 
   releaseRemote(state: RemoteState): void {

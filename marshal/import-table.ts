@@ -95,7 +95,7 @@ export class ImportTable {
   private sendRelease(state: RemoteState): void {
     if (state.refs === 0 || state.disconnected) return;
     const ch = this.options.channel(state.apartment);
-    if (ch && !ch.closed) ch.post([Op.Release, state.oid, state.refs]);
+    if (ch && !ch.closed) ch.postLazily([Op.Release, state.oid, state.refs]);
     state.refs = 0;
   }
 

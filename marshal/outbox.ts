@@ -16,6 +16,7 @@ export class Outbox {
   private messages: Message[] = [];
   private transfers: (Transferable[] | undefined)[] | undefined;
   private flushQueued = false;
+  private lazyFlushQueued = false;
   private transport: Transport | undefined;
 
   /** `undeliverable` is told of each message that could not be sent, with why. */
@@ -50,6 +51,29 @@ export class Outbox {
       queueMicrotask(this.flush);
     }
   }
+
+  /**
+   * Queue a message that may wait: it goes out with the next batch this side sends anyway, or at
+   * the latest once this turn's pending I/O has run (setImmediate), never in a send of its own
+   * while other traffic follows. For bookkeeping the peer needs soon but not at once (ReleaseAnswer),
+   * so a pipelined pair costs one message each way and not a third one for its bookkeeping.
+   */
+  queueLazily(msg: Message): void {
+    this.messages.push(msg);
+    if (this.messages.length >= MAX_BATCH && this.transport) {
+      this.flush();
+      return;
+    }
+    if (!this.flushQueued && !this.lazyFlushQueued && this.transport) {
+      this.lazyFlushQueued = true;
+      setImmediate(this.lazyFlush);
+    }
+  }
+
+  private readonly lazyFlush = (): void => {
+    this.lazyFlushQueued = false;
+    if (!this.flushQueued) this.flush();
+  };
 
   readonly flush = (): void => {
     this.flushQueued = false;

@@ -34,59 +34,59 @@ export function pipeline<P extends object>(proxy: P): Pipelined<P> {
   }
   return methods(state.host, state.apartment, (method, args) => {
     // A released or disconnected proxy fails the way an ordinary call on it would.
-    if (state.released || state.disconnected) return { id: 0, result: state.host.callRemote(state, method, args) };
+    if (state.released || state.disconnected) return { id: 0, result: state.host.callRemote(state, method, args), open: false };
     return state.host.pipelineRemote(state.apartment, state.oid, 0, method, args);
   }) as Pipelined<P>;
 }
 
-/** The pipelined promise of `call`, made on `host` towards apartment `peer`. */
+/**
+ * The pipelined promise of `call`, made on `host` towards apartment `peer`. One proxy per call, its
+ * method functions made on first use: this runs on every pipelined call, whose whole point is speed.
+ */
 function answer(host: ProxyHost, peer: number, call: PipelinedCall): object {
-  let open = call.id !== 0;
-  const close = (): void => {
-    open = false;
-  };
-  call.result.then(close, close);
   const result = call.result;
-  const then = result.then.bind(result);
-  const catcher = result.catch.bind(result);
-  const finish = result.finally.bind(result);
-  const calls = methods(host, peer, (method, args) => {
-    if (open) return host.pipelineRemote(peer, 0, call.id, method, args);
-    return { id: 0, result: result.then((value) => callArrived(value, method, args)) };
-  });
-  return new Proxy(calls, {
-    get(target, prop) {
-      if (prop === 'then') return then;
-      if (prop === 'catch') return catcher;
-      if (prop === 'finally') return finish;
-      return Reflect.get(target, prop) as unknown;
+  const start: Starter = (method, args) => {
+    if (call.open) return host.pipelineRemote(peer, 0, call.id, method, args);
+    return { id: 0, result: result.then((value) => callArrived(value, method, args)), open: false };
+  };
+  let made: Map<string, (...args: unknown[]) => object> | undefined;
+  return new Proxy(Object.create(null) as object, {
+    get(_target, prop) {
+      if (prop === 'then') return result.then.bind(result);
+      if (prop === 'catch') return result.catch.bind(result);
+      if (prop === 'finally') return result.finally.bind(result);
+      if (typeof prop !== 'string') return undefined;
+      made ??= new Map();
+      return methodOf(made, prop, host, peer, start);
     },
   });
+}
 
-  function callArrived(value: unknown, method: string, args: unknown[]): Promise<unknown> {
-    const fn = value !== null && (typeof value === 'object' || typeof value === 'function') ? (value as Record<string, unknown>)[method] : undefined;
-    if (typeof fn !== 'function') {
-      return Promise.reject(new NoInterfaceError(`[pipeline] the result has no method '${method}' to call; check what the first call returns`));
-    }
-    return Promise.resolve((fn as (...a: unknown[]) => unknown).apply(value, args));
+function callArrived(value: unknown, method: string, args: unknown[]): Promise<unknown> {
+  const fn = value !== null && (typeof value === 'object' || typeof value === 'function') ? (value as Record<string, unknown>)[method] : undefined;
+  if (typeof fn !== 'function') {
+    return Promise.reject(new NoInterfaceError(`[pipeline] the result has no method '${method}' to call; check what the first call returns`));
   }
+  return Promise.resolve((fn as (...a: unknown[]) => unknown).apply(value, args));
+}
+
+/** The function for method `prop` (cached in `made`): it starts a call and returns its pipelined promise. */
+function methodOf(made: Map<string, (...args: unknown[]) => object>, prop: string, host: ProxyHost, peer: number, start: Starter): (...args: unknown[]) => object {
+  let fn = made.get(prop);
+  if (!fn) {
+    fn = (...args: unknown[]) => answer(host, peer, start(prop, args));
+    made.set(prop, fn);
+  }
+  return fn;
 }
 
 /** An object whose every string member is a method that starts a call and returns its pipelined promise. */
 function methods(host: ProxyHost, peer: number, start: Starter): object {
-  const cache = new Map<string, (...args: unknown[]) => object>();
+  const made = new Map<string, (...args: unknown[]) => object>();
   return new Proxy(Object.create(null) as object, {
     get(_target, prop) {
       if (typeof prop !== 'string' || prop === 'then') return undefined;
-      let fn = cache.get(prop);
-      if (!fn) {
-        fn = (...args: unknown[]) => {
-          const call = start(prop, args);
-          return answer(host, peer, call);
-        };
-        cache.set(prop, fn);
-      }
-      return fn;
+      return methodOf(made, prop, host, peer, start);
     },
   });
 }

@@ -44,4 +44,6 @@ export interface ProxyHost {
 export interface PipelinedCall {
   readonly id: number;
   readonly result: Promise<unknown>;
+  /** Calls may still be pipelined on its answer: it was sent and has not settled (the callee keeps the answer). */
+  open: boolean;
 }

@@ -146,6 +146,11 @@ export class CheckBuilder {
         case 'iterable':
           // Elements are not checked: walking an iterator here would consume it.
           return { k: 'iterable', of: ANY };
+        case 'stream': {
+          // Items are not checked (that would read the stream), but they must be able to cross.
+          const item = arg(0);
+          return isRefused(item) ? within(item, '[item]') : { k: 'stream', t: lib.name, of: item };
+        }
       }
     }
     if (this.kinds.isThenable(type)) return { k: 'refused', reason: 'a promise-like value cannot cross apartments; await it first and pass the value', path: [] };
@@ -305,6 +310,8 @@ export function checkKey(c: Check): string {
       return `Set<${checkKey(c.of)}>`;
     case 'iterable':
       return `Iterable<${checkKey(c.of)}>`;
+    case 'stream':
+      return `stream ${c.t}<${checkKey(c.of)}>`;
     case 'remote':
       return `remote ${c.label}(${c.methods.join(',')})`;
   }

@@ -4,7 +4,7 @@
 // report it only answers; with one, the failing leaf records what it expected and what it got, and
 // each level on the way out adds its step to the path.
 import { checkKey } from './check-builder.js';
-import type { Check, ParamIR, ShapeIR, TupleItemIR } from './ir.js';
+import type { Check, ParamIR, ShapeIR, StreamName, TupleItemIR } from './ir.js';
 import { labelOf } from './labels.js';
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
@@ -19,6 +19,9 @@ const PRIMITIVE_TESTS: Readonly<Record<string, (x: string) => string>> = {
   null: (x) => `${x} === null`,
   object: (x) => `(typeof ${x} === "object" ? ${x} !== null : typeof ${x} === "function")`,
 };
+
+/** The run-time test of each stream kind (marshal/argument-checks.ts). */
+const STREAM_TESTS: Readonly<Record<StreamName, string>> = { 'async-iterable': 'isAsyncIterable', readable: 'isReadableStream', writable: 'isWritableStream' };
 
 const BUILTIN_TESTS: Readonly<Record<string, (x: string) => string>> = {
   Date: (x) => `$rt.isDate(${x})`,
@@ -96,6 +99,8 @@ export class CheckEmitter {
         return leaf(BUILTIN_TESTS[c.t]?.(x) ?? `$rt.isTypedArray(${x}, ${JSON.stringify(c.t)})`);
       case 'iterable':
         return leaf(`$rt.isIterable(${x})`);
+      case 'stream':
+        return leaf(`$rt.${STREAM_TESTS[c.t]}(${x})`);
       case 'remote': {
         const methods = this.constant(JSON.stringify(c.methods));
         return report ? `($rt.isRemote(${x}, ${methods}) || $rt.failRemote(r, ${JSON.stringify(c.label)}, ${methods}, ${x}))` : `$rt.isRemote(${x}, ${methods})`;

@@ -25,6 +25,7 @@ export function reachableShapes(roots: readonly Check[], shapes: ReadonlyMap<str
       case 'array':
       case 'set':
       case 'iterable':
+      case 'stream':
         return visit(c.of);
       case 'union':
         return c.of.forEach(visit);

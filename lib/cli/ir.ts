@@ -10,6 +10,9 @@ export type BuiltinName =
   | 'Uint8Array' | 'Uint8ClampedArray' | 'Uint16Array' | 'Uint32Array' | 'Int8Array' | 'Int16Array' | 'Int32Array'
   | 'Float32Array' | 'Float64Array' | 'BigInt64Array' | 'BigUint64Array';
 
+/** Streams the runtime passes by reference (marshal/streams.ts), checked by what they are. */
+export type StreamName = 'async-iterable' | 'readable' | 'writable';
+
 /** A run-time check of one value. Object shapes are named (ShapeIR) and shared by every use in a file. */
 export type Check =
   | { readonly k: 'any' }
@@ -25,6 +28,11 @@ export type Check =
   | { readonly k: 'map'; readonly key: Check; readonly value: Check }
   | { readonly k: 'set'; readonly of: Check }
   | { readonly k: 'iterable'; readonly of: Check }
+  /**
+   * A stream: it crosses by reference and only what it is is checked (checking its items would read
+   * them); `of`, what its items must be, is kept for labels and member hashes.
+   */
+  | { readonly k: 'stream'; readonly t: StreamName; readonly of: Check }
   /** A by-reference interface: a proxy, or a local object offering these methods. */
   | { readonly k: 'remote'; readonly label: string; readonly methods: readonly string[] };
 

@@ -1,6 +1,8 @@
 // How messages and manifests name a check's type: `number | undefined`, `TextDocumentItem[]`,
 // `remote Listener`. Deterministic: made from the IR, never from the compiler's own printing.
-import type { Check, ShapeIR } from './ir.js';
+import type { Check, ShapeIR, StreamName } from './ir.js';
+
+const STREAM_LABELS: Readonly<Record<StreamName, string>> = { 'async-iterable': 'AsyncIterable', readable: 'ReadableStream', writable: 'WritableStream' };
 
 /** The name of what a check accepts. */
 export function labelOf(c: Check, shapes: ReadonlyMap<string, ShapeIR>): string {
@@ -29,6 +31,8 @@ export function labelOf(c: Check, shapes: ReadonlyMap<string, ShapeIR>): string 
       return `Set<${labelOf(c.of, shapes)}>`;
     case 'iterable':
       return 'iterable';
+    case 'stream':
+      return `${STREAM_LABELS[c.t]}<${labelOf(c.of, shapes)}>`;
     case 'remote':
       return `remote ${c.label}`;
   }

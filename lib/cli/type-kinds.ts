@@ -2,7 +2,7 @@
 // built-in that structured clone copies, a function, a type whose values travel by reference, or
 // plain data. Shared by the check builder and the type printer, so both agree.
 import ts from 'typescript';
-import type { BuiltinName } from './ir.js';
+import type { BuiltinName, StreamName } from './ir.js';
 
 /** Built-ins that cannot cross apartments at all, with what to do instead. */
 const CANNOT_CROSS: Readonly<Record<string, string>> = {
@@ -12,15 +12,25 @@ const CANNOT_CROSS: Readonly<Record<string, string>> = {
   WeakSet: 'a WeakSet cannot cross apartments; pass its contents',
   WeakRef: 'a WeakRef cannot cross apartments',
   FinalizationRegistry: 'a FinalizationRegistry cannot cross apartments',
-  AsyncIterable: 'an async iterable cannot cross apartments; pass an array, or a callback for each item',
-  AsyncIterator: 'an async iterator cannot cross apartments; pass an array, or a callback for each item',
-  AsyncIterableIterator: 'an async iterator cannot cross apartments; pass an array, or a callback for each item',
-  AsyncGenerator: 'an async generator cannot cross apartments; pass an array, or a callback for each item',
+  AsyncIterator: 'a bare async iterator cannot cross apartments; declare it AsyncIterable<T> (or AsyncIterableIterator<T>) so it travels as a stream',
   Generator: 'a generator cannot cross apartments; pass an array',
   Iterator: 'an iterator cannot cross apartments; pass an array',
   IterableIterator: 'an iterator cannot cross apartments; pass an array',
   URL: 'a URL cannot be copied across apartments; pass its href',
   URLSearchParams: 'URLSearchParams cannot be copied across apartments; pass its string',
+};
+
+/**
+ * Streams: the runtime sends these by reference and rebuilds them on the other side as the same
+ * kind of object (marshal/streams.ts): an async iterable arrives as an async iterable iterator,
+ * a web stream as a web stream pulling from (or pushing to) the owner's.
+ */
+const STREAMS: Readonly<Record<string, StreamName>> = {
+  AsyncIterable: 'async-iterable',
+  AsyncIterableIterator: 'async-iterable',
+  AsyncGenerator: 'async-iterable',
+  ReadableStream: 'readable',
+  WritableStream: 'writable',
 };
 
 const BUILTINS = new Set<string>([
@@ -34,6 +44,7 @@ const ERRORS = new Set(['Error', 'EvalError', 'RangeError', 'ReferenceError', 'S
 export type LibraryKind =
   | { readonly kind: 'builtin'; readonly name: BuiltinName }
   | { readonly kind: 'map' | 'set' | 'iterable' | 'function' | 'any' }
+  | { readonly kind: 'stream'; readonly name: StreamName }
   | { readonly kind: 'cannot-cross'; readonly reason: string };
 
 /** Facts about types that depend on the program: which files are libraries, which interfaces are remote. */
@@ -57,6 +68,8 @@ export class TypeKinds {
     if (name === 'Map' || name === 'ReadonlyMap') return { kind: 'map' };
     if (name === 'Set' || name === 'ReadonlySet') return { kind: 'set' };
     if (name === 'Iterable') return { kind: 'iterable' };
+    const stream = STREAMS[name];
+    if (stream) return { kind: 'stream', name: stream };
     if (name === 'Function' || name === 'CallableFunction' || name === 'NewableFunction') return { kind: 'function' };
     if (name === 'Object') return { kind: 'any' };
     const reason = CANNOT_CROSS[name];

@@ -57,6 +57,12 @@ export class TypePrinter {
         const declared = this.type(t, scope, 'plain');
         return pos === 'param' ? `${declared} | $Remote<${declared}>` : `$Remote<${declared}>`;
       }
+      // An async generator arrives as the runtime's async iterable iterator (next and return; no throw).
+      const stream = pos === 'result' ? this.kinds.library(t) : undefined;
+      if (stream?.kind === 'stream' && t.getSymbol()?.getName() === 'AsyncGenerator') {
+        const item = this.checker.getTypeArguments(t as ts.TypeReference)[0];
+        return `AsyncIterableIterator<${item ? this.type(item, scope, 'plain') : 'unknown'}>`;
+      }
       if (pos === 'result' && t.flags & ts.TypeFlags.Object && !this.checker.isArrayType(t) && !this.checker.isTupleType(t) && t.getCallSignatures().length > 0 && this.checker.getPropertiesOfType(t).length === 0) {
         return `$RemoteMethod<${this.type(t, scope, 'plain')}>`;
       }

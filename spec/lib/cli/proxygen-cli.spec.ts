@@ -17,6 +17,7 @@ describe('lib/cli: apartment-proxygen keeps checked-in output fresh', function (
       [`${fixtures}calc-api.ts`, '--out', `${fixtures}generated`, ...RUNTIME],
       [`${fixtures}constructs-api.ts`, '--out', `${fixtures}generated`, ...RUNTIME],
       [`${fixtures}lsp-api.ts`, '--out', `${fixtures}generated`, ...RUNTIME],
+      [`${fixtures}stream-api.ts`, '--out', `${fixtures}generated`, ...RUNTIME],
       ['docs/demos/plugin-host/plugin-interfaces.ts', '--out', 'docs/demos/plugin-host/generated'],
       ['lib/script-engine/script-engine-api.ts', '--out', 'lib/script-engine/generated', '--runtime-import', '../../proxygen-support.js'],
       ['docs/demos/script-engine/editor-api.ts', '--out', 'docs/demos/script-engine/generated'],
