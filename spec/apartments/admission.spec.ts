@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { CallCanceledError, CallRejectedError, DeadlockError, callOptions, type Remote, type Runtime } from '../../lib/index.js';
 import type { Account, Chain, Gate, Library } from '../fixtures/admission-classes.js';
-import { startRuntime } from '../fixtures/runtime-fixture.js';
+import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
 
@@ -139,12 +139,21 @@ describe('apartments/admission: cancellation', () => {
     ({ rt } = await startRuntime());
     const apt = await rt.createApartment();
     const acct = await apt.createObject<Account>('Account');
-    const first = acct.deposit(1, 'first');
+    // The first deposit holds the object's turn until released, so the second one surely waits.
+    const gate = new Int32Array(new SharedArrayBuffer(8));
+    const first = acct.depositHeld(1, 'first', gate);
+    await eventually(() => {
+      expect(Atomics.load(gate, 1), 'the first deposit started').to.equal(1);
+    }, 60_000);
     const ac = new AbortController();
     const second = acct.deposit(100, 'second', callOptions({ signal: ac.signal })).catch((e: unknown) => e);
-    await new Promise((r) => setTimeout(r, 2));
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls, 'the second deposit waits its turn').to.equal(1);
+    }, 60_000);
     ac.abort();
     expect(await second).to.be.instanceOf(CallCanceledError);
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
     await first;
     await acct.deposit(1, 'third');
     expect(await acct.history()).to.deep.equal(['start first', 'end first', 'start third', 'end third']);
