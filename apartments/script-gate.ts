@@ -39,8 +39,9 @@ export function enterRun(gate: Int32Array, oid: number, grant: string | undefine
 /**
  * Apartment thread: run `run` ended on its own. When the main thread claimed it, a stop is on its
  * way: wait for it here, inside the run's turn, where it can only end this turn. Returns only if the
- * claim was released without a stop (Node's own time limit cancelled it first, or the stop could
- * not be sent).
+ * claim was released without a stop landing: the stop was dispatched in this turn but Node cancelled
+ * it because the run's own time limit struck too (the main thread releases the claim once the stop
+ * is dispatched), or the stop could not be sent.
  */
 export function leaveRun(gate: Int32Array, run: number): void {
   // A claim given back (unclaimRun) restores the run's token: end the run then as if never claimed.

@@ -57,7 +57,11 @@ export class InterruptService {
         throw interruptDenied(oid, apartment.label);
       }
       try {
-        await this.stop(sessionId);
+        // Once the stop has been dispatched on the thread (inside this run's turn, which the claim
+        // holds open), the claim has done its work: either the stop lands in this turn, or Node
+        // cancelled it because the run's own time limit struck at the same moment. Only in the
+        // second case does the run reach its end still claimed, and then nothing else will come.
+        await this.stop(sessionId, () => releaseClaim(gate));
       } finally {
         releaseClaim(gate);
       }
@@ -116,22 +120,32 @@ export class InterruptService {
 
   /**
    * Stop the JavaScript running on a worker; resolves once the worker answered, which V8 does when the
-   * stopped call has unwound (or when Node cancelled the stop because the run's own time limit hit).
+   * stopped call has unwound, or, when Node cancelled the stop because the run's own time limit struck
+   * first, when the turn it was dispatched in ends. `dispatched` is called as soon as the stop has been
+   * dispatched on the worker: a probe sent right behind it is answered then (the inspector answers
+   * in order, and a probe needs no JavaScript), while the stop's own answer may wait for the turn.
    */
-  private async stop(sessionId: string): Promise<void> {
-    const messageId = nextMessage++;
-    let timer: NodeJS.Timeout | undefined;
-    const answered = new Promise<void>((resolve) => {
-      stopping.set(messageId, resolve);
-      timer = setTimeout(resolve, STOP_ANSWER_TIMEOUT_MS);
-      timer.unref();
-    });
+  private async stop(sessionId: string, dispatched: () => void): Promise<void> {
+    const stopId = nextMessage++;
+    const probeId = nextMessage++;
+    const timers: NodeJS.Timeout[] = [];
+    const answerOf = (messageId: number): Promise<void> =>
+      new Promise<void>((resolve) => {
+        stopping.set(messageId, resolve);
+        const timer = setTimeout(resolve, STOP_ANSWER_TIMEOUT_MS);
+        timer.unref();
+        timers.push(timer);
+      });
+    const stopped = answerOf(stopId);
+    const probed = answerOf(probeId).then(dispatched);
     try {
-      await this.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: messageId, method: 'Runtime.terminateExecution' }) });
-      await answered;
+      await this.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: stopId, method: 'Runtime.terminateExecution' }) });
+      await this.post('NodeWorker.sendMessageToWorker', { sessionId, message: JSON.stringify({ id: probeId, method: 'Runtime.getIsolateId' }) });
+      await Promise.all([stopped, probed]);
     } finally {
-      clearTimeout(timer);
-      stopping.delete(messageId);
+      for (const timer of timers) clearTimeout(timer);
+      stopping.delete(stopId);
+      stopping.delete(probeId);
     }
   }
 

@@ -96,19 +96,30 @@ describe('lib/script-engine interrupt: interrupts racing short scripts', () => {
 });
 
 describe('lib/script-engine interrupt: a busy loop under its own time limit', () => {
-  it('ends once, by the interrupt or by the limit, and the engine stays usable', async () => {
+  it('ends once, by the interrupt or by the limit, and the engine stays usable, however the two coincide', async () => {
     const { engine, user } = await setup(true, 'function spin() { Atomics.store(spinning, 0, 1); while (true) {} } function ok() { return "usable"; }');
     const spinning = new Int32Array(new SharedArrayBuffer(4));
     await engine.addNamedItem('spinning', spinning);
-    for (const limitMs of [1, 20, 200]) {
+    // Limits from 1 to 25 ms, the interrupt sent at once or about when the limit strikes: some of
+    // these runs meet both at the same moment, where V8 takes the interrupt and Node cancels it
+    // for the limit. A very short limit may strike before the script's first statement.
+    const outcomes = { limit: 0, interrupt: 0 };
+    for (let round = 0; round < 75; round++) {
+      const limitMs = 1 + (round % 25);
       Atomics.store(spinning, 0, 0);
+      let settled: unknown;
       const pending = engine.invokeWithin(limitMs, 'spin').catch((e: unknown) => e);
-      while (Atomics.load(spinning, 0) === 0) await new Promise((r) => setTimeout(r, 1));
+      void pending.then((e) => (settled = e));
+      while (Atomics.load(spinning, 0) === 0 && settled === undefined) await new Promise((r) => setTimeout(r, 1));
+      if (round % 3 === 1) await new Promise((r) => setTimeout(r, limitMs - 1));
       await user.interrupt(engine);
       const err = (await pending) as Error;
-      expect(err instanceof CallTimeoutError || (err instanceof ScriptError && err.message.includes('[interrupted]')), String(err)).to.equal(true);
+      const byLimit = err instanceof CallTimeoutError;
+      expect(byLimit || (err instanceof ScriptError && err.message.includes('[interrupted]')), `round ${round}: ${String(err)}`).to.equal(true);
+      outcomes[byLimit ? 'limit' : 'interrupt']++;
       expect(await engine.invoke('ok')).to.equal('usable');
     }
+    expect(outcomes.interrupt, 'some runs are stopped by the interrupt').to.be.greaterThan(0);
   });
 });
 
