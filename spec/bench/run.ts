@@ -2,6 +2,11 @@
 // a table with each row's ratio to the first subject of its case. The ratio names that subject:
 // raw postMessage where a baseline exists, otherwise (e.g. cold start vs pool, memory, idle CPU) the
 // runtime row the case starts with. Cases with a single row have no ratio.
+// Every group runs `--rounds=<n>` times (3; 2 with `--quick`), interleaved: round 1 of every group,
+// then round 2, and so on, baselines in the same rounds as what they are compared with. A row shows
+// its median over the rounds with the range it moved in; its ratio is the median of its per-round
+// ratios (bench-report.ts).
+// `--loaded` runs one CPU-bound process beside the bench for its whole length (cpu-load.ts).
 // `--json` prints the rows as JSON instead (run it as `npm run -s bench -- --json`, or npm's banner
 // lines come first); `--json=<file>` writes them to <file> and prints the table as usual.
 // `--quick` runs fewer iterations. Both forms name the Node version they were measured on (a text
@@ -12,6 +17,8 @@
 // from before tracing to the tracing group.
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { foldRounds, reportTable } from './bench-report.js';
+import { startCpuLoad } from './cpu-load.js';
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
 import { benchProcesses } from './process-bench.js';
@@ -29,51 +36,45 @@ const baselineArg = process.argv.find((a) => a.startsWith('--trace-baseline='));
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const runs = (group: string): boolean => only === undefined || group.includes(only);
 
-const measured: BenchRow[] = [];
-if (runs('call-path')) measured.push(...(await benchCallPath({ quick })));
-if (runs('apartments')) measured.push(...(await benchApartments({ quick })));
-if (runs('shared-state')) measured.push(...(await benchSharedState({ quick })));
-if (runs('proxygen')) measured.push(...(await benchGeneratedStubs({ quick })));
-if (runs('streams')) measured.push(...(await benchStreams({ quick })));
-if (runs('transports')) {
-  for (const r of await benchTransports({ quick })) {
-    measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
+const roundsArg = process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length);
+const rounds = roundsArg === undefined ? (quick ? 2 : 3) : Number(roundsArg);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`[bench-args] --rounds=${roundsArg} is not a whole number of rounds; pass --rounds=3, for example`);
+const loaded = process.argv.includes('--loaded');
+
+/** One round of every group that runs. */
+async function round(): Promise<BenchRow[]> {
+  const measured: BenchRow[] = [];
+  if (runs('call-path')) measured.push(...(await benchCallPath({ quick })));
+  if (runs('apartments')) measured.push(...(await benchApartments({ quick })));
+  if (runs('shared-state')) measured.push(...(await benchSharedState({ quick })));
+  if (runs('proxygen')) measured.push(...(await benchGeneratedStubs({ quick })));
+  if (runs('streams')) measured.push(...(await benchStreams({ quick })));
+  if (runs('transports')) {
+    for (const r of await benchTransports({ quick })) {
+      measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
+    }
   }
-}
-if (runs('processes')) measured.push(...(await benchProcesses({ quick })));
-if (runs('tracing')) measured.push(...(await benchTracing({ quick, baselineDist: baselineArg?.slice('--trace-baseline='.length) })));
-
-// Rows of one case together, in the order the cases first appeared; the first row is the baseline.
-const cases = [...new Set(measured.map((r) => r.case))];
-const rows = cases.flatMap((c) => measured.filter((r) => r.case === c));
-
-/** Value relative to the first subject of the same case, naming that subject. */
-function ratio(row: BenchRow): { ratio: number | null; baseline: string | null } {
-  const base = rows.find((r) => r.case === row.case)!;
-  if (rows.filter((r) => r.case === row.case).length === 1) return { ratio: null, baseline: null };
-  return { ratio: base.value === 0 ? null : row.value / base.value, baseline: base.subject };
+  if (runs('processes')) measured.push(...(await benchProcesses({ quick })));
+  if (runs('tracing')) measured.push(...(await benchTracing({ quick, baselineDist: baselineArg?.slice('--trace-baseline='.length) })));
+  return measured;
 }
 
-function ratioText(row: BenchRow): string {
-  const { ratio: r, baseline } = ratio(row);
-  if (baseline === null) return '';
-  if (baseline === row.subject) return 'baseline';
-  return r === null ? `n/a (${baseline} is 0)` : `${r.toFixed(2)}× ${baseline}`;
+const load = loaded ? startCpuLoad(1) : [];
+const perRound: BenchRow[][] = [];
+for (let i = 0; i < rounds; i++) {
+  if (!jsonArg || jsonFile) process.stderr.write(`bench: round ${i + 1} of ${rounds}\n`);
+  perRound.push(await round());
 }
+for (const l of load) l.stop();
+const rows = foldRounds(perRound);
 
-const asJson = (): string => `${JSON.stringify(rows.map((r) => ({ ...r, ...ratio(r), node: process.version })), null, 2)}\n`;
+const title = `Node ${process.version} (${process.platform} ${process.arch}, ${availableParallelism()} cores), ${rounds} round${rounds === 1 ? '' : 's'}${quick ? ', quick run' : ''}${loaded ? ', loaded: one CPU-bound process beside the bench' : ''}`;
+const asJson = (): string => `${JSON.stringify(rows.map((r) => ({ ...r, value: r.median, node: process.version, loaded })), null, 2)}\n`;
 
 if (jsonArg && !jsonFile) {
   process.stdout.write(asJson());
 } else {
   if (jsonFile) writeFileSync(jsonFile, asJson());
-  const fmt = (v: number): string => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
-  const lines = rows.map((r) => [r.case, r.subject, `${fmt(r.value)} ${r.unit}`, ratioText(r)]);
-  const head = ['case', 'subject', 'value', 'ratio to the case\'s first row'];
-  const widths = head.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const print = (l: string[]): void => console.log(l.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-  console.log(`Node ${process.version} (${process.platform} ${process.arch}, ${availableParallelism()} cores)${quick ? ', quick run' : ''}`);
-  print(head);
-  for (const l of lines) print(l);
+  console.log(reportTable(title, rows));
 }
 process.exit(0);
