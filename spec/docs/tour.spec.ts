@@ -107,6 +107,26 @@ describe('docs/tour: the round-robin thread pool', () => {
   });
 });
 
+describe('docs/tour: thread per object', () => {
+  it('gives each widget a thread of its own, which a dependent Sprocket keeps alive after the Widget is released', async () => {
+    const outcome = await runStep('thread-per-object', {});
+    const homes = outcome.facts.homes as number[];
+    expect(new Set(homes).size).to.equal(2);
+    expect(outcome.facts).to.include({ sprocketHome: homes[0], stateAfterWidgetReleased: 'ready', othersLive: 1 });
+    // The Widget's apartment still exported the Sprocket after the Widget went, then nothing.
+    expect(outcome.facts.exportsLeft).to.deep.equal([1, 0]);
+    const home = outcome.trace.events.filter((e) => e.apartment === homes[0] && (e.kind === 'Start' || e.kind === 'Release') && !e.name.includes('.'));
+    expect(home.map((e) => `${e.kind} ${e.kind === 'Start' ? e.name : e.extra}`)).to.deep.equal(['Start where', 'Start makeSprocket', 'Release 1', 'Start where', 'Release 0']);
+  });
+
+  it('lets the thread exit as soon as the Widget is released when it made no dependent', async () => {
+    const outcome = await runStep('thread-per-object', { dependent: 'no', widgets: '3' }, 'thread-per-object-alone');
+    expect(new Set(outcome.facts.homes as number[]).size).to.equal(3);
+    expect(outcome.facts.exportsLeft).to.deep.equal([0]);
+    expect(outcome.facts.othersLive).to.equal(2);
+  });
+});
+
 describe('docs/tour: the script engine', () => {
   it("serves another apartment's call while free, and fails it once a site binds the engine", async () => {
     const outcome = await runStep('script-engine', {});
