@@ -9,5 +9,6 @@ import { freeThreading } from './steps/free-threading.js';
 import { scriptEngine } from './steps/script-engine.js';
 import { wrongOrder } from './steps/wrong-order.js';
 import { threadPerObject } from './steps/thread-per-object.js';
+import { creation } from './steps/creation.js';
 
-export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, threadPerObject, scriptEngine, crashRestart, wrongOrder];
+export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, threadPerObject, creation, scriptEngine, crashRestart, wrongOrder];

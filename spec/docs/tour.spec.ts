@@ -127,6 +127,36 @@ describe('docs/tour: thread per object', () => {
   });
 });
 
+describe('docs/tour: new vs createInstance vs external creation', () => {
+  const where = (outcome: StepOutcome): number[] => (outcome.facts.placed as { where: number }[]).map((p) => p.where);
+
+  it('keeps new and createInstance with the creator, and sends createObject to the single-thread apartment twice', async () => {
+    const outcome = await runStep('creation', {});
+    const maker = outcome.facts.maker as number;
+    const [byNew, byInstance, external, again] = where(outcome);
+    expect([byNew, byInstance]).to.deep.equal([maker, maker]);
+    expect(external).to.not.be.oneOf([maker, 0]);
+    expect(again).to.equal(external);
+    // Every part's where() ran on the lane of the apartment it answered from.
+    const starts = outcome.trace.events.filter((e) => e.kind === 'Start' && e.name === 'where').map((e) => e.apartment);
+    expect(starts).to.deep.equal(where(outcome));
+  });
+
+  it('sends each external creation to a new apartment under thread-per-object', async () => {
+    const outcome = await runStep('creation', { assignment: 'thread-per-object' }, 'creation-thread-per-object');
+    const maker = outcome.facts.maker as number;
+    const [byNew, byInstance, external, again] = where(outcome);
+    expect([byNew, byInstance]).to.deep.equal([maker, maker]);
+    expect(new Set([maker, 0, external, again]).size).to.equal(4);
+  });
+
+  it('sends a single class to the main apartment by createInstance and createObject; only new keeps it with the creator', async () => {
+    const outcome = await runStep('creation', { contract: 'single' }, 'creation-single');
+    expect(where(outcome)).to.deep.equal([outcome.facts.maker, 0, 0, 0]);
+    expect(outcome.trace.events.filter((e) => e.kind === 'Export' && e.apartment === 0)).to.have.length(3);
+  });
+});
+
 describe('docs/tour: the script engine', () => {
   it("serves another apartment's call while free, and fails it once a site binds the engine", async () => {
     const outcome = await runStep('script-engine', {});
