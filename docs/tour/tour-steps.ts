@@ -10,5 +10,6 @@ import { scriptEngine } from './steps/script-engine.js';
 import { wrongOrder } from './steps/wrong-order.js';
 import { threadPerObject } from './steps/thread-per-object.js';
 import { creation } from './steps/creation.js';
+import { namedSync } from './steps/named-sync.js';
 
-export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, threadPerObject, creation, scriptEngine, crashRestart, wrongOrder];
+export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, threadPerObject, creation, scriptEngine, namedSync, crashRestart, wrongOrder];

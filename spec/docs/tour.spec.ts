@@ -170,6 +170,29 @@ describe('docs/tour: the script engine', () => {
   });
 });
 
+describe('docs/tour: a named mutex and named shared memory', () => {
+  it('with the mutex: one creator, each read-then-write alone under the lock, no update lost, names released', async () => {
+    const outcome = await runStep('named-sync', { sharers: '3', rounds: '2' });
+    expect(outcome.facts).to.include({ created: 1, total: 6, lost: 0, releasedByName: true });
+    const steps = outcome.trace.events.filter((e) => e.kind === 'LockAcquire' || e.kind === 'LockRelease' || (e.kind === 'Mark' && (e.name === 'read' || e.name === 'write')));
+    expect(steps).to.have.length(6 * 4);
+    for (let i = 0; i < steps.length; i += 4) {
+      const turn = steps.slice(i, i + 4);
+      expect(turn.map((e) => (e.kind === 'Mark' ? e.name : e.kind)), `turn ${i / 4}`).to.deep.equal(['LockAcquire', 'read', 'write', 'LockRelease']);
+      expect(new Set(turn.map((e) => e.apartment)).size, `turn ${i / 4} on one lane`).to.equal(1);
+      expect(turn[1]!.extra, `turn ${i / 4} read what the turn before wrote`).to.equal(i / 4);
+    }
+  });
+
+  it('without the mutex: each round is N reads of one value then N writes, and N-1 updates per round are lost', async () => {
+    const outcome = await runStep('named-sync', { mutex: 'no', sharers: '3', rounds: '2' }, 'named-sync-unguarded');
+    expect(outcome.facts).to.include({ created: 1, total: 2, lost: 4, releasedByName: true });
+    const seen = outcome.trace.events.filter((e) => e.kind === 'Mark' && (e.name === 'read' || e.name === 'write')).map((e) => `${e.name} ${e.extra}`);
+    expect(seen).to.deep.equal(['read 0', 'read 0', 'read 0', 'write 1', 'write 1', 'write 1', 'read 1', 'read 1', 'read 1', 'write 2', 'write 2', 'write 2']);
+    expect(outcome.trace.events.filter((e) => e.kind === 'LockAcquire')).to.have.length(0);
+  });
+});
+
 describe('docs/tour: a crashing plugin', () => {
   it('faults its apartment, fails the next call, and a replacement serves', async () => {
     const outcome = await runStep('crash-restart', {});
