@@ -193,6 +193,36 @@ describe('docs/tour: a named mutex and named shared memory', () => {
   });
 });
 
+describe('docs/tour: racing creators of a cache', () => {
+  const kinds = (outcome: StepOutcome): string[] => outcome.trace.events.filter((e) => e.kind === 'Mark' || e.kind === 'LockAcquire' || e.kind === 'LockRelease').map((e) => (e.kind === 'Mark' ? e.name : e.kind));
+
+  it('once: one racer builds, every racer uses its instance after it was built', async () => {
+    const outcome = await runStep('cache-race', { strategy: 'once', racers: '3' });
+    expect(outcome.facts).to.deep.include({ built: 1, discarded: 0 });
+    expect(outcome.facts.used).to.have.length(1);
+    const seen = kinds(outcome);
+    expect(seen.filter((k) => k === 'using')).to.have.length(3);
+    expect(seen.indexOf('built')).to.be.lessThan(seen.indexOf('using'));
+  });
+
+  it('locked: the first holder of the lock builds, the others take the lock after it and find the cache full', async () => {
+    const outcome = await runStep('cache-race', { strategy: 'locked', racers: '3' }, 'cache-race-locked');
+    expect(outcome.facts).to.deep.include({ built: 1, discarded: 0 });
+    expect(outcome.facts.used).to.have.length(1);
+    const turns = kinds(outcome).filter((k) => k !== 'using');
+    expect(turns).to.deep.equal(['LockAcquire', 'built', 'LockRelease', 'LockAcquire', 'LockRelease', 'LockAcquire', 'LockRelease']);
+  });
+
+  it('discard: every racer looks before any publishes, so all build and all but one discard', async () => {
+    const outcome = await runStep('cache-race', { strategy: 'discard', racers: '3' }, 'cache-race-discard');
+    expect(outcome.facts).to.deep.include({ built: 3, discarded: 2 });
+    expect(outcome.facts.used).to.have.length(1);
+    const seen = kinds(outcome);
+    expect(seen.lastIndexOf('looked')).to.be.lessThan(seen.indexOf('built'));
+    expect(outcome.trace.events.filter((e) => e.name === 'looked').map((e) => e.extra)).to.deep.equal([0, 0, 0]);
+  });
+});
+
 describe('docs/tour: a crashing plugin', () => {
   it('faults its apartment, fails the next call, and a replacement serves', async () => {
     const outcome = await runStep('crash-restart', {});
