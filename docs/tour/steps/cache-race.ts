@@ -30,7 +30,7 @@ export const cacheRace: TourStep = {
     return {
       trace,
       facts: { strategy, racers, built, discarded, used },
-      lesson: `${racers} apartments raced for one cached instance: ${built} built, ${discarded} discarded, and all used instance ${used.join(', ')}. ${strategy === 'discard'
+      lesson: `${racers} apartment${racers === 1 ? '' : 's'} raced for one cached instance: ${built} built, ${discarded} discarded, and all used instance ${used.join(', ')}. ${strategy === 'discard'
         ? 'Create-then-discard is correct in the end, but every racer that looked before the first publish paid for a build: cheap builds only.'
         : strategy === 'once'
           ? 'once() let one caller build while the others waited for its value.'

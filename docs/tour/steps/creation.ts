@@ -38,7 +38,7 @@ export const creation: TourStep = {
       trace,
       facts: { className, assignment: options.assignment, maker: makerFlat.id, placed },
       lesson: `The Maker (in ${laneOf(makerFlat.id)}) made a part of contract '${single ? 'single' : 'apartment'}' four ways: ${said}. ${single
-        ? "Only new kept it in the Maker's apartment; the contract sends both createInstance and createObject of a single class to the main apartment, whatever the policy. The host holds those two there as the objects themselves, so their calls need no message: only their + marks show on the main lane."
+        ? "Only new kept it in the Maker's apartment; the contract sends both createInstance and createObject of a single class to the main apartment, whatever the policy. The host holds those three there as the objects themselves, so their calls need no message: only their + marks show on the main lane."
         : `new and createInstance kept it with its creator; createObject went through the ${options.assignment} policy to ${options.assignment === 'single-thread' ? "the one shared worker apartment, both times" : 'a new apartment each time'}.`}`,
     };
   },

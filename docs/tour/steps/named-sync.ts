@@ -36,9 +36,11 @@ export const namedSync: TourStep = {
     return {
       trace,
       facts: { useMutex, sharers: sharerCount, rounds, created, total, expected, lost: expected - total, releasedByName },
-      lesson: `${sharerCount} apartments opened 'tour-total' by name (${created} created it) and added 1 to it ${rounds} times each: ${expected} additions made ${total}. ${useMutex
+      lesson: `${sharerCount} apartment${sharerCount === 1 ? '' : 's'} opened 'tour-total' by name (${created} created it) and added 1 to it ${rounds} time${rounds === 1 ? '' : 's'} each: ${expected} additions made ${total}. ${useMutex
         ? "Each read-then-write held the named mutex 'tour-total-lock', so the sharers took turns (L read write U on one lane at a time) and no update was lost."
-        : `Without the mutex every round's sharers read the same value before any wrote it, so ${expected - total} updates were lost. Run with --mutex=yes.`} Once the last one closed its handles, both named objects were released.`,
+        : sharerCount === 1
+          ? 'With one sharer nothing can come between its read and its write, mutex or not: run with --sharers=3.'
+          : `Without the mutex every round's sharers read the same value before any wrote it, so ${expected - total} updates were lost. Run with --mutex=yes.`} Once the last one closed its handles, both named objects were released.`,
     };
   },
 };

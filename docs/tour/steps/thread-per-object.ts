@@ -42,9 +42,9 @@ export const threadPerObject: TourStep = {
     return {
       trace,
       facts: { dependent, homes, sprocketHome, stateAfterWidgetReleased, exportsLeft, othersLive },
-      lesson: `${widgetCount} widgets created externally ran on ${new Set(homes).size} threads of their own (apartments ${homes.join(', ')}). ${dependent
+      lesson: `${widgetCount === 1 ? 'The widget created externally ran on a thread of its own' : `${widgetCount} widgets created externally ran on ${new Set(homes).size} threads of their own`} (apartment${widgetCount === 1 ? '' : 's'} ${homes.join(', ')}). ${dependent
         ? `The client released widget 1 but kept the Sprocket it made with new: its thread stayed ${stateAfterWidgetReleased} and the Sprocket answered from apartment ${sprocketHome}, the Widget's; only releasing the Sprocket let the thread exit.`
-        : 'Widget 1 made no dependent object, so releasing it let its thread exit at once.'} The other widgets' threads stayed up: each lives as long as something in it is referenced.`,
+        : 'Widget 1 made no dependent object, so releasing it let its thread exit at once.'}${widgetCount > 1 ? " The other widgets' threads stayed up: each lives as long as something in it is referenced." : ''}`,
     };
   },
 };
