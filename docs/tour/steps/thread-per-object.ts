@@ -2,7 +2,7 @@
 // of its own, which exits when nothing in it is referenced any more. "Nothing" includes dependent
 // objects: a Sprocket a Widget made with `new` lives on the Widget's thread, so a client that keeps
 // the Sprocket keeps that thread alive after releasing the Widget.
-import { release, type Remote } from 'apartment-runtime';
+import { release, traceMark, type Remote } from 'apartment-runtime';
 import type { Sprocket, Widget } from '../classes/workshop.js';
 import { count, type TourStep } from '../tour-step.js';
 import { finishTour, scenarioStart, startTour, untilClosed } from '../tour-runtime.js';
@@ -29,11 +29,15 @@ export const threadPerObject: TourStep = {
     const home = rt.apartments.find((a) => a.id === homes[0])!;
     const sprocket = dependent ? ((await widgets[0]!.makeSprocket(7)) as unknown as Remote<Sprocket>) : undefined;
     release(widgets[0]!);
+    traceMark('released widget 1');
     // The Sprocket's calls travel the channel the release went down, so this call arrives after
     // the Widget is gone: if the thread were closing, it would fail.
     const sprocketHome = sprocket ? await sprocket.where() : undefined;
     const stateAfterWidgetReleased = home.state;
-    if (sprocket) release(sprocket);
+    if (sprocket) {
+      release(sprocket);
+      traceMark('released sprocket');
+    }
     await untilClosed(home);
     const othersLive = rt.apartments.filter((a) => homes.slice(1).includes(a.id) && a.state === 'ready').length;
     const trace = await finishTour(rt, from);
