@@ -8,5 +8,9 @@ import { crashRestart } from './steps/crash-restart.js';
 import { freeThreading } from './steps/free-threading.js';
 import { scriptEngine } from './steps/script-engine.js';
 import { wrongOrder } from './steps/wrong-order.js';
+import { threadPerObject } from './steps/thread-per-object.js';
+import { creation } from './steps/creation.js';
+import { namedSync } from './steps/named-sync.js';
+import { cacheRace } from './steps/cache-race.js';
 
-export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, scriptEngine, crashRestart, wrongOrder];
+export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, threadPerObject, creation, scriptEngine, namedSync, cacheRace, crashRestart, wrongOrder];

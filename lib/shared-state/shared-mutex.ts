@@ -53,8 +53,9 @@ export class LockGuard implements Disposable {
     }
     this.released = true;
     this.held.release();
-    this.mutex.advance(this.ticket);
+    // Recorded before the next waiter can take the lock, so a trace never shows two holders at once.
     traceLock(TraceKind.LockRelease, this.mutex.name);
+    this.mutex.advance(this.ticket);
   }
 
   [Symbol.dispose](): void {

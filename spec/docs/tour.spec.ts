@@ -107,6 +107,56 @@ describe('docs/tour: the round-robin thread pool', () => {
   });
 });
 
+describe('docs/tour: thread per object', () => {
+  it('gives each widget a thread of its own, which a dependent Sprocket keeps alive after the Widget is released', async () => {
+    const outcome = await runStep('thread-per-object', {});
+    const homes = outcome.facts.homes as number[];
+    expect(new Set(homes).size).to.equal(2);
+    expect(outcome.facts).to.include({ sprocketHome: homes[0], stateAfterWidgetReleased: 'ready', othersLive: 1 });
+    // The Widget's apartment still exported the Sprocket after the Widget went, then nothing.
+    expect(outcome.facts.exportsLeft).to.deep.equal([1, 0]);
+    const home = outcome.trace.events.filter((e) => e.apartment === homes[0] && (e.kind === 'Start' || e.kind === 'Release') && !e.name.includes('.'));
+    expect(home.map((e) => `${e.kind} ${e.kind === 'Start' ? e.name : e.extra}`)).to.deep.equal(['Start where', 'Start makeSprocket', 'Release 1', 'Start where', 'Release 0']);
+  });
+
+  it('lets the thread exit as soon as the Widget is released when it made no dependent', async () => {
+    const outcome = await runStep('thread-per-object', { dependent: 'no', widgets: '3' }, 'thread-per-object-alone');
+    expect(new Set(outcome.facts.homes as number[]).size).to.equal(3);
+    expect(outcome.facts.exportsLeft).to.deep.equal([0]);
+    expect(outcome.facts.othersLive).to.equal(2);
+  });
+});
+
+describe('docs/tour: new vs createInstance vs external creation', () => {
+  const where = (outcome: StepOutcome): number[] => (outcome.facts.placed as { where: number }[]).map((p) => p.where);
+
+  it('keeps new and createInstance with the creator, and sends createObject to the single-thread apartment twice', async () => {
+    const outcome = await runStep('creation', {});
+    const maker = outcome.facts.maker as number;
+    const [byNew, byInstance, external, again] = where(outcome);
+    expect([byNew, byInstance]).to.deep.equal([maker, maker]);
+    expect(external).to.not.be.oneOf([maker, 0]);
+    expect(again).to.equal(external);
+    // Every part's where() ran on the lane of the apartment it answered from.
+    const starts = outcome.trace.events.filter((e) => e.kind === 'Start' && e.name === 'where').map((e) => e.apartment);
+    expect(starts).to.deep.equal(where(outcome));
+  });
+
+  it('sends each external creation to a new apartment under thread-per-object', async () => {
+    const outcome = await runStep('creation', { assignment: 'thread-per-object' }, 'creation-thread-per-object');
+    const maker = outcome.facts.maker as number;
+    const [byNew, byInstance, external, again] = where(outcome);
+    expect([byNew, byInstance]).to.deep.equal([maker, maker]);
+    expect(new Set([maker, 0, external, again]).size).to.equal(4);
+  });
+
+  it('sends a single class to the main apartment by createInstance and createObject; only new keeps it with the creator', async () => {
+    const outcome = await runStep('creation', { contract: 'single' }, 'creation-single');
+    expect(where(outcome)).to.deep.equal([outcome.facts.maker, 0, 0, 0]);
+    expect(outcome.trace.events.filter((e) => e.kind === 'Export' && e.apartment === 0)).to.have.length(3);
+  });
+});
+
 describe('docs/tour: the script engine', () => {
   it("serves another apartment's call while free, and fails it once a site binds the engine", async () => {
     const outcome = await runStep('script-engine', {});
@@ -117,6 +167,59 @@ describe('docs/tour: the script engine', () => {
   it('stays free when no site is set', async () => {
     const outcome = await runStep('script-engine', { site: 'none' }, 'script-engine-free');
     expect(outcome.facts).to.include({ before: 'allowed', after: 'allowed' });
+  });
+});
+
+describe('docs/tour: a named mutex and named shared memory', () => {
+  it('with the mutex: one creator, each read-then-write alone under the lock, no update lost, names released', async () => {
+    const outcome = await runStep('named-sync', { sharers: '3', rounds: '2' });
+    expect(outcome.facts).to.include({ created: 1, total: 6, lost: 0, releasedByName: true });
+    const steps = outcome.trace.events.filter((e) => e.kind === 'LockAcquire' || e.kind === 'LockRelease' || (e.kind === 'Mark' && (e.name === 'read' || e.name === 'write')));
+    expect(steps).to.have.length(6 * 4);
+    for (let i = 0; i < steps.length; i += 4) {
+      const turn = steps.slice(i, i + 4);
+      expect(turn.map((e) => (e.kind === 'Mark' ? e.name : e.kind)), `turn ${i / 4}`).to.deep.equal(['LockAcquire', 'read', 'write', 'LockRelease']);
+      expect(new Set(turn.map((e) => e.apartment)).size, `turn ${i / 4} on one lane`).to.equal(1);
+      expect(turn[1]!.extra, `turn ${i / 4} read what the turn before wrote`).to.equal(i / 4);
+    }
+  });
+
+  it('without the mutex: each round is N reads of one value then N writes, and N-1 updates per round are lost', async () => {
+    const outcome = await runStep('named-sync', { mutex: 'no', sharers: '3', rounds: '2' }, 'named-sync-unguarded');
+    expect(outcome.facts).to.include({ created: 1, total: 2, lost: 4, releasedByName: true });
+    const seen = outcome.trace.events.filter((e) => e.kind === 'Mark' && (e.name === 'read' || e.name === 'write')).map((e) => `${e.name} ${e.extra}`);
+    expect(seen).to.deep.equal(['read 0', 'read 0', 'read 0', 'write 1', 'write 1', 'write 1', 'read 1', 'read 1', 'read 1', 'write 2', 'write 2', 'write 2']);
+    expect(outcome.trace.events.filter((e) => e.kind === 'LockAcquire')).to.have.length(0);
+  });
+});
+
+describe('docs/tour: racing creators of a cache', () => {
+  const kinds = (outcome: StepOutcome): string[] => outcome.trace.events.filter((e) => e.kind === 'Mark' || e.kind === 'LockAcquire' || e.kind === 'LockRelease').map((e) => (e.kind === 'Mark' ? e.name : e.kind));
+
+  it('once: one racer builds, every racer uses its instance after it was built', async () => {
+    const outcome = await runStep('cache-race', { strategy: 'once', racers: '3' });
+    expect(outcome.facts).to.deep.include({ built: 1, discarded: 0 });
+    expect(outcome.facts.used).to.have.length(1);
+    const seen = kinds(outcome);
+    expect(seen.filter((k) => k === 'using')).to.have.length(3);
+    expect(seen.indexOf('built')).to.be.lessThan(seen.indexOf('using'));
+  });
+
+  it('locked: the first holder of the lock builds, the others take the lock after it and find the cache full', async () => {
+    const outcome = await runStep('cache-race', { strategy: 'locked', racers: '3' }, 'cache-race-locked');
+    expect(outcome.facts).to.deep.include({ built: 1, discarded: 0 });
+    expect(outcome.facts.used).to.have.length(1);
+    const turns = kinds(outcome).filter((k) => k !== 'using');
+    expect(turns).to.deep.equal(['LockAcquire', 'built', 'LockRelease', 'LockAcquire', 'LockRelease', 'LockAcquire', 'LockRelease']);
+  });
+
+  it('discard: every racer looks before any publishes, so all build and all but one discard', async () => {
+    const outcome = await runStep('cache-race', { strategy: 'discard', racers: '3' }, 'cache-race-discard');
+    expect(outcome.facts).to.deep.include({ built: 3, discarded: 2 });
+    expect(outcome.facts.used).to.have.length(1);
+    const seen = kinds(outcome);
+    expect(seen.lastIndexOf('looked')).to.be.lessThan(seen.indexOf('built'));
+    expect(outcome.trace.events.filter((e) => e.name === 'looked').map((e) => e.extra)).to.deep.equal([0, 0, 0]);
   });
 });
 
