@@ -35,6 +35,16 @@ interface Waiter {
 
 const INTERNAL = new Set(['rental:lease', 'rental:return', 'rental:dispose']);
 
+/**
+ * What a handle answers as its constructor, for admission: its methods interleave. A lease that
+ * waits in the queue is a call still running on the handle; taking turns, the holder's
+ * 'rental:return' from another apartment would queue behind it and neither could finish. The
+ * record needs no turns: it runs on the main apartment's one thread and never awaits mid-update.
+ */
+class RentalHandle {
+  static interleave = [...INTERNAL];
+}
+
 /** The main apartment's record of one rental object: where it is and who waits for it. */
 class RentalRecord {
   holder: number | undefined;
@@ -125,7 +135,7 @@ export class RentalRegistry {
     const refuse = (name: string) => (): never => {
       throw new ContractViolationError(`[rental-not-leased] '${name}' was called on a rental ${className} without holding its lease; call lease(handle) and use the reference it gives`);
     };
-    const member = (name: string): unknown => (INTERNAL.has(name) ? internal[name] : refuse(name));
+    const member = (name: string): unknown => (name === 'constructor' ? RentalHandle : INTERNAL.has(name) ? internal[name] : refuse(name));
     return byRef(new Proxy({}, {
       get: (_t, prop) => (typeof prop === 'string' && prop !== 'then' ? member(prop) : undefined),
       getOwnPropertyDescriptor: (_t, prop) => (typeof prop === 'string' ? { value: member(prop), configurable: true, enumerable: false, writable: false } : undefined),

@@ -68,6 +68,16 @@ describe('lib/rental: one apartment at a time, and it moves', () => {
     expect((await waiting).count).to.equal(12);
   });
 
+  it('hands a waiting lease on when the holder in another apartment gives the object back', async () => {
+    const { r, handle, lessee } = await start();
+    const other = await (await r.createApartment({ name: 'second lessee' })).createObject<Lessee>('Lessee');
+    expect(await lessee.take(handle)).to.equal(11);
+    const waiting = other.useOnce(handle, true, 120_000);
+    // The waiting lease is a call still open on the handle: the return must not queue behind it.
+    await lessee.giveBack();
+    expect((await waiting).count).to.equal(12);
+  });
+
   it('moves only once no call is running on it', async () => {
     const { handle } = await start();
     const mine = await lease<RentalCounter>(handle);
