@@ -12,5 +12,6 @@ import { threadPerObject } from './steps/thread-per-object.js';
 import { creation } from './steps/creation.js';
 import { namedSync } from './steps/named-sync.js';
 import { cacheRace } from './steps/cache-race.js';
+import { rentalStep } from './steps/rental.js';
 
-export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, roundRobinStep, threadPerObject, creation, scriptEngine, namedSync, cacheRace, crashRestart, wrongOrder];
+export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, rentalStep, roundRobinStep, threadPerObject, creation, scriptEngine, namedSync, cacheRace, crashRestart, wrongOrder];

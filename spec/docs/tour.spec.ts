@@ -98,6 +98,34 @@ describe('docs/tour: free threading', () => {
   });
 });
 
+describe('docs/tour: rental', () => {
+  it('runs the Notebook on one lane at a time, never two calls at once, and moves it only between calls', async () => {
+    const outcome = await runStep('rental', { lessees: '3', writes: '2' });
+    expect(outcome.facts).to.include({ lines: 6, lanes: 3 });
+    expect((outcome.facts.turns as { found: number }[]).map((t) => t.found)).to.deep.equal([0, 2, 4]);
+    const steps = outcome.trace.events.filter((e) => e.kind === 'Mark' && ['leased', 'write begin', 'write end', 'release asked', 'moved out'].includes(e.name));
+    const writes = steps.filter((e) => e.name.startsWith('write'));
+    expect(writes).to.have.length(12);
+    for (let i = 0; i < writes.length; i += 2) {
+      expect([writes[i]!.name, writes[i + 1]!.name], `call ${i / 2} ends before the next begins`).to.deep.equal(['write begin', 'write end']);
+      expect(writes[i + 1]!.apartment, `call ${i / 2} on one lane`).to.equal(writes[i]!.apartment);
+    }
+    // Each holder's calls come together: the lane changes only between one holder's last call and the next one's first.
+    const holders = [...new Set(writes.map((e) => e.apartment))];
+    expect(holders).to.have.length(3);
+    expect(writes.map((e) => e.apartment)).to.deep.equal(holders.flatMap((a) => [a, a, a, a]));
+    // Each holder leased, wrote, asked to give it back during its last write, and the Notebook
+    // moved out only after that write ended; the next holder leased it after that write too.
+    for (const a of holders) {
+      expect(steps.filter((e) => e.apartment === a).map((e) => e.name), `holder ${a}`).to.deep.equal(['leased', 'write begin', 'write end', 'write begin', 'release asked', 'write end', 'moved out']);
+    }
+    for (let k = 1; k < holders.length; k++) {
+      const lastEnd = steps.findLastIndex((e) => e.apartment === holders[k - 1] && e.name === 'write end');
+      expect(steps.findIndex((e) => e.apartment === holders[k] && e.name === 'leased'), `holder ${holders[k]} leased after ${holders[k - 1]}'s last call`).to.be.greaterThan(lastEnd);
+    }
+  });
+});
+
 describe('docs/tour: the round-robin thread pool', () => {
   it('puts object i on thread i mod 5, and the next object after releases on T3', async () => {
     const outcome = await runStep('round-robin', {});
