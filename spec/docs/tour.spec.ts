@@ -185,6 +185,34 @@ describe('docs/tour: new vs createInstance vs external creation', () => {
   });
 });
 
+describe('docs/tour: apartment hooks attach and detach', () => {
+  type HookFacts = { early: number; late: number; lateSaw: string[]; lanes: Record<number, string[]> };
+  const detaches = (outcome: StepOutcome): number[] => outcome.trace.events.filter((e) => e.kind === 'Mark' && e.name.startsWith('detach')).map((e) => e.apartment);
+
+  it('replays attach where apartments ran already, attaches a new one before its first call, and detaches each once on close', async () => {
+    const outcome = await runStep('attach-detach', {});
+    const { early, late, lateSaw, lanes } = outcome.facts as HookFacts;
+    expect(lanes[0]).to.deep.equal(['attach', 'detach close']);
+    expect(lanes[early]).to.deep.equal(['attach', 'first call', 'detach close']);
+    // The new apartment attached while starting, before its lane was traced; its first call found that attach done.
+    expect(lanes[late]).to.deep.equal(['first call', 'detach close']);
+    expect(lateSaw).to.deep.equal(['attach']);
+    expect(outcome.trace.events.find((e) => e.kind === 'Mark' && e.name === 'first call' && e.apartment === late)?.extra).to.equal(1);
+    // Closing the runtime closes the worker apartments first, then the main one.
+    expect(detaches(outcome)).to.deep.equal([early, late, 0]);
+  });
+
+  it('with --fault=yes: the crashed apartment detaches for the fault, once, and the others on close', async () => {
+    const outcome = await runStep('attach-detach', { fault: 'yes' }, 'attach-detach-fault');
+    const { early, late, lanes } = outcome.facts as HookFacts;
+    expect(lanes[early]).to.deep.equal(['attach', 'first call', 'detach fault']);
+    expect(lanes[late]).to.deep.equal(['first call', 'detach close']);
+    expect(lanes[0]).to.deep.equal(['attach', 'detach close']);
+    expect(outcome.trace.events.filter((e) => e.kind === 'Fault').map((e) => e.apartment)).to.deep.equal([early]);
+    expect(detaches(outcome)).to.deep.equal([early, late, 0]);
+  });
+});
+
 describe('docs/tour: the script engine', () => {
   it("serves another apartment's call while free, and fails it once a site binds the engine", async () => {
     const outcome = await runStep('script-engine', {});
