@@ -5,7 +5,7 @@ import { Runtime, type Apartment, type RuntimeOptions, type Trace } from 'apartm
 const CLASSES: Readonly<Record<string, string>> = {
   Room: 'room', Tally: 'tally', Pauser: 'tally', Racer: 'racer', A: 'parts', B: 'parts', C: 'parts', Plugin: 'plugin', Crossing: 'crossing', Ledger: 'crossing', FreeTally: 'free-tally', Neighbour: 'neighbour',
   Widget: 'workshop', Sprocket: 'workshop', Part: 'workshop', MainPart: 'workshop', Maker: 'workshop', Sharer: 'sharer', CacheUser: 'cache-user',
-  Notebook: 'notebook', Borrower: 'notebook', Tenant: 'hooks',
+  Notebook: 'notebook', Borrower: 'notebook', Tenant: 'hooks', Script: 'vm',
 };
 
 /** Start a traced runtime with the tour's classes registered. */

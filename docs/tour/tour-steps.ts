@@ -14,5 +14,6 @@ import { namedSync } from './steps/named-sync.js';
 import { cacheRace } from './steps/cache-race.js';
 import { rentalStep } from './steps/rental.js';
 import { attachDetach } from './steps/attach-detach.js';
+import { vmPool } from './steps/vm-pool.js';
 
-export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, rentalStep, roundRobinStep, threadPerObject, creation, attachDetach, scriptEngine, namedSync, cacheRace, crashRestart, wrongOrder];
+export const TOUR_STEPS: readonly TourStep[] = [apartmentBuilding, oneChain, lostDecrement, freeThreading, rentalStep, roundRobinStep, threadPerObject, creation, attachDetach, scriptEngine, namedSync, cacheRace, vmPool, crashRestart, wrongOrder];

@@ -279,6 +279,29 @@ describe('docs/tour: racing creators of a cache', () => {
   });
 });
 
+describe('docs/tour: the VM pool and a shared child library', () => {
+  const library = (outcome: StepOutcome): string[] => outcome.trace.events.filter((e) => e.kind === 'Mark' && e.name.startsWith('library')).map((e) => (e.name === 'library used' ? `used ${e.extra}` : e.name));
+  const scriptLanes = (outcome: StepOutcome): number[] => outcome.trace.events.filter((e) => e.kind === 'Mark' && e.name === 'script ran').map((e) => e.apartment);
+
+  it("reuses the pool's VMs, loads the library for each wave's first user and unloads it after the wave's last VM is checked in", async () => {
+    const outcome = await runStep('vm-pool', { vms: '2', users: '3' });
+    expect(outcome.facts).to.deep.include({ vmsUsed: 2, loads: 2, unloads: 2, leasesAfterWave: [0, 0], leasesAtEnd: 0 });
+    expect((outcome.facts.runs as { answer: string }[]).map((r) => r.answer)).to.deep.equal(['USER 1', 'USER 2', 'USER 3']);
+    // A fresh instance after each unload: its count of calls starts again.
+    expect(library(outcome)).to.deep.equal(['library loaded', 'used 1', 'used 2', 'library unloaded', 'library loaded', 'used 1', 'library unloaded']);
+    const lanes = scriptLanes(outcome);
+    expect(lanes).to.have.length(3);
+    expect(new Set(lanes).size, 'the third script reused a VM').to.equal(2);
+    expect(lanes).to.not.include(0);
+  });
+
+  it('keeps the library loaded between waves while the host holds a lease, and unloads it after its last user (--keep=yes)', async () => {
+    const outcome = await runStep('vm-pool', { vms: '2', users: '3', keep: 'yes' }, 'vm-pool-keep');
+    expect(outcome.facts).to.deep.include({ loads: 1, unloads: 1, leasesAfterWave: [1, 1], leasesAtEnd: 0 });
+    expect(library(outcome)).to.deep.equal(['library loaded', 'used 1', 'used 2', 'used 3', 'library unloaded']);
+  });
+});
+
 describe('docs/tour: a crashing plugin', () => {
   it('faults its apartment, fails the next call, and a replacement serves', async () => {
     const outcome = await runStep('crash-restart', {});
