@@ -1,6 +1,8 @@
 // One spin loop per thread over every shared-ring consumer that waits for input, and the
-// process-wide gate that stops spinning when more threads are awake than there are cores (then
-// spinning only steals a core from a thread with work). Owner thread only, except the gate words.
+// process-wide gate that stops spinning when more threads are awake than there are cores free of
+// other processes' work (then spinning only steals a core from a thread with work). Owner thread
+// only, except the gate words.
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 
 /** Longest stretch of spin rounds chained without yielding to the event loop, in µs. */
@@ -18,9 +20,13 @@ export interface SpinningConsumer {
   park(): void;
 }
 
-/** Gate words: threads with an awake transport, and the core count they share (exported for specs). */
+/**
+ * Gate words: threads with an awake transport, the core count they share, and how many of those
+ * cores other processes keep busy now (exported for specs).
+ */
 export const G_AWAKE = 0;
 export const G_CORES = 1;
+export const G_BUSY_ELSEWHERE = 2;
 let gate: Int32Array | undefined;
 
 /** This process's gate: made by the first thread to create a ring pair, adopted by every other. */
@@ -28,11 +34,63 @@ export function threadGate(adopt?: SharedArrayBuffer): Int32Array {
   if (!gate) {
     if (adopt) gate = new Int32Array(adopt);
     else {
-      gate = new Int32Array(new SharedArrayBuffer(8));
+      gate = new Int32Array(new SharedArrayBuffer(12));
       gate[G_CORES] = availableParallelism();
+      watchOtherProcesses(gate);
     }
   }
   return gate;
+}
+
+/** How often the gate's maker looks at which threads the machine is running, in ms. */
+const LOAD_SAMPLE_MS = 200;
+/** Samples a busy-elsewhere figure is the least of: a burst elsewhere must last to stop spinning. */
+const LOAD_SAMPLES = 3;
+
+/**
+ * Linux: keep G_BUSY_ELSEWHERE at the threads other processes are running now: the machine's
+ * running count (/proc/loadavg, an instantaneous figure) less this process's running threads
+ * (/proc/self/task/<tid>/stat), GC and compiler helpers included. Spinning for a peer pays only
+ * when the peer has a core of its own; with a CPU-bound neighbour on a 2-core machine it has not,
+ * and each spin then delays the very thread it waits for (a sequential call measured 135-150 µs
+ * spinning against 57-65 µs parked). Sampled only while some thread of ours is awake; one sample
+ * reads a file per thread, 0.47 ms for 7 threads on the 2-core development machine (0.25% of
+ * one thread at this rate).
+ */
+function watchOtherProcesses(g: Int32Array): void {
+  if (process.platform !== 'linux') return;
+  const recent: number[] = [];
+  const timer = setInterval(() => {
+    if (Atomics.load(g, G_AWAKE) === 0) return;
+    const elsewhere = runningElsewhere();
+    if (elsewhere === undefined) return clearInterval(timer);
+    recent.push(elsewhere);
+    if (recent.length > LOAD_SAMPLES) recent.shift();
+    Atomics.store(g, G_BUSY_ELSEWHERE, Math.min(...recent));
+  }, LOAD_SAMPLE_MS);
+  timer.unref();
+}
+
+/** Threads of other processes running now; undefined where /proc cannot be read. */
+function runningElsewhere(): number | undefined {
+  try {
+    const machine = Number(/ (\d+)\//.exec(readFileSync('/proc/loadavg', 'latin1'))?.[1]);
+    let ours = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      // A thread may end between the listing and the read: it is not running then.
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
+      } catch {
+        continue;
+      }
+      // The state follows the command name, which is in parentheses and may hold any character.
+      if (stat.charAt(stat.lastIndexOf(')') + 2) === 'R') ours++;
+    }
+    return Number.isFinite(machine) ? Math.max(0, machine - ours) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 // This thread's word "I hold a place in the gate's awake count". In a worker apartment it is shared
@@ -74,10 +132,19 @@ export class ThreadSpinner {
     }
   }
 
-  /** Spinning pays off only while no more threads are awake than there are cores. */
+  /** Whether this thread holds a place in the gate's awake count. */
+  get awake(): boolean {
+    return this.awakeTransports > 0;
+  }
+
+  /**
+   * Spinning pays off only while the peer it waits for can run beside it: at least two cores free
+   * of other processes' threads, and no more of ours awake than there are free cores.
+   */
   allowed(): boolean {
     const g = threadGate();
-    return Atomics.load(g, G_AWAKE) <= g[G_CORES]!;
+    const free = Atomics.load(g, G_CORES) - Atomics.load(g, G_BUSY_ELSEWHERE);
+    return free >= 2 && Atomics.load(g, G_AWAKE) <= free;
   }
 
   add(t: SpinningConsumer): void {

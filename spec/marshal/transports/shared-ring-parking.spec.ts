@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { SharedRingTransport, type SharedRingHandle } from '../../../marshal/transports/shared-ring-transport.js';
-import { G_AWAKE, G_CORES, threadGate } from '../../../marshal/transports/thread-spinner.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { G_AWAKE, G_BUSY_ELSEWHERE, G_CORES, spinner, threadGate } from '../../../marshal/transports/thread-spinner.js';
 import { echoPair, ids, nextEvent, range, send, startWorker, until, workerStats } from '../fixtures/ring-echo-pair.js';
 
 describe('SharedRingTransport parking and waking', () => {
@@ -105,6 +106,42 @@ describe('SharedRingTransport spin back-off', () => {
       Atomics.sub(gate, G_AWAKE, extra);
     }
     expect(ids(got)).to.deep.equal(range(0, 301));
+  });
+});
+
+describe('SharedRingTransport spin back-off for other processes', () => {
+  let hogs: ChildProcess[] = [];
+  afterEach(() => {
+    for (const hog of hogs) hog.kill('SIGKILL');
+    hogs = [];
+  });
+
+  it('stops spinning while other processes keep the cores busy (Linux: read from /proc)', async () => {
+    const gate = threadGate();
+    const cores = Atomics.load(gate, G_CORES);
+    const { transport, got } = echoPair({ spinMicros: 200 });
+    // One CPU-bound process per core: fewer than two cores are left for a spinner and its peer.
+    hogs = Array.from({ length: cores }, () => spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }));
+    // The figure is sampled only while some transport is awake: keep echoing until it shows them.
+    let i = 0;
+    const seen = (): boolean => (process.platform === 'linux' ? Atomics.load(gate, G_BUSY_ELSEWHERE) >= cores - 1 : i >= 200);
+    while (!seen()) {
+      send(transport, 'n', i);
+      await until(() => got.length === i + 1, `echo ${i}`);
+      i++;
+    }
+    if (process.platform !== 'linux') {
+      expect(Atomics.load(gate, G_BUSY_ELSEWHERE), 'no figure where /proc is missing').to.equal(0);
+      return;
+    }
+    expect(spinner.allowed(), 'spinning allowed beside the busy processes').to.equal(false);
+    const before = transport.stats;
+    for (let k = 0; k < 50; k++, i++) {
+      send(transport, 'n', i);
+      await until(() => got.length === i + 1, `echo ${i}`);
+    }
+    expect(transport.stats.spins - before.spins, 'spins on this side beside the busy processes').to.equal(0);
+    expect(ids(got)).to.deep.equal(range(0, i));
   });
 });
 
