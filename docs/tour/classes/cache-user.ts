@@ -8,24 +8,13 @@
 //             the instance that lost. The tour forces the worst case: every racer looks before
 //             any publishes, so every racer builds.
 import { currentApartment, named, once, traceMark } from 'apartment-runtime';
+import { count, until } from './gate-counts.js';
 
 export type CacheStrategy = 'once' | 'locked' | 'discard';
 
 /** Gate slots: racers that opened the cache, racers that looked into it. */
 const OPENED = 0;
 const LOOKED = 1;
-
-async function until(gate: Int32Array, slot: number, target: number): Promise<void> {
-  for (let seen = Atomics.load(gate, slot); seen < target; seen = Atomics.load(gate, slot)) {
-    const wait = Atomics.waitAsync(gate, slot, seen);
-    if (wait.async) await wait.value;
-  }
-}
-
-function count(gate: Int32Array, slot: number): void {
-  Atomics.add(gate, slot, 1);
-  Atomics.notify(gate, slot);
-}
 
 export class CacheUser {
   static threading = 'apartment';

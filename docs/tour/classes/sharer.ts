@@ -5,24 +5,12 @@
 // all have read (so all read the same value); with it, until all have arrived at the lock (they
 // queue on it, so none can read in between).
 import { named, traceMark, type NamedHandle, type SharedMutex } from 'apartment-runtime';
+import { count, until } from './gate-counts.js';
 
 /** Gate slots: sharers arrived at a round, sharers that read in it, sharers done with it. */
 const ARRIVED = 0;
 const READ = 1;
 const DONE = 2;
-
-/** Wait (without blocking the thread's event loop) until `slot` of `gate` is at least `target`. */
-async function until(gate: Int32Array, slot: number, target: number): Promise<void> {
-  for (let seen = Atomics.load(gate, slot); seen < target; seen = Atomics.load(gate, slot)) {
-    const wait = Atomics.waitAsync(gate, slot, seen);
-    if (wait.async) await wait.value;
-  }
-}
-
-function count(gate: Int32Array, slot: number): void {
-  Atomics.add(gate, slot, 1);
-  Atomics.notify(gate, slot);
-}
 
 export class Sharer {
   static threading = 'apartment';
