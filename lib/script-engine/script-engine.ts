@@ -56,7 +56,12 @@ export class ScriptEngine {
   private membrane: HostMembrane | undefined;
   private readonly code: CodeBlock[] = [];
   private readonly items = new Map<string, Item>();
-  private running: { reject: (err: unknown) => void; generation: number } | undefined;
+  /**
+   * The run going on in this thread's script turn. `abandon` is set once the run has handed a
+   * thenable over to wait for: a stop landing after that (the run had ended, still claimed) must
+   * settle the call through it, so that no stale wait is left behind.
+   */
+  private running: { reject: (err: unknown) => void; generation: number; abandon?: (err: Error) => void } | undefined;
   /** Calls whose script is suspended in an await: an interrupt or close settles them (owner apartment only). */
   readonly #awaiting = new Set<(err: Error) => void>();
   /** The apartment this engine moved to; it answers only state queries after. */
@@ -227,8 +232,11 @@ export class ScriptEngine {
   #interrupted(generation: number): boolean {
     if (!this.running || this.running.generation !== generation) return false;
     clearClaim(localApartment().scriptGate);
-    this.running.reject(new ScriptError('[interrupted] the script was interrupted; the engine is still usable, with its global state as it was when it stopped'));
+    const err = new ScriptError('[interrupted] the script was interrupted; the engine is still usable, with its global state as it was when it stopped');
+    const { reject, abandon } = this.running;
     this.running = undefined;
+    if (abandon) abandon(err);
+    else reject(err);
     return true;
   }
 
@@ -324,6 +332,8 @@ export class ScriptEngine {
     };
     const abandon = (err: Error): void => settle(() => reject(err));
     this.#awaiting.add(abandon);
+    // Called in the run's own turn: the run recorded now is the one that returned this thenable.
+    if (this.running) this.running.abandon = abandon;
     const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => abandon(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
     const later = (read: () => Exit): void => {
       if (!this.#awaiting.has(abandon)) return;

@@ -95,6 +95,21 @@ describe('lib/script-engine interrupt: interrupts racing short scripts', () => {
   });
 });
 
+describe('lib/script-engine interrupt: a run stopped just after it handed over a promise', () => {
+  it('settles the call once and leaves no wait behind to interrupt later', async () => {
+    // The synchronous part of wait() is long enough for some interrupts to claim it; some of those
+    // stops land after it returned its promise, while the run waits in its turn for them.
+    const { engine, user } = await setup(true, 'async function wait() { for (let i = 0; i < 20000; i++); return await host.never(); } function ok() { return "usable"; }', { never: () => new Promise(() => {}) });
+    for (let round = 0; round < 100; round++) {
+      const pending = engine.invoke('wait').catch((e: unknown) => e);
+      expect(await interruptUntilStopped(user, engine), `round ${round}`).to.equal(true);
+      expect(String(await pending)).to.contain('[interrupted]');
+      expect(await engine.invoke('ok')).to.equal('usable');
+      expect(await user.interrupt(engine), `round ${round}: nothing left to interrupt`).to.equal(false);
+    }
+  });
+});
+
 describe('lib/script-engine interrupt: a busy loop under its own time limit', () => {
   it('ends once, by the interrupt or by the limit, and the engine stays usable, however the two coincide', async () => {
     const { engine, user } = await setup(true, 'function spin() { Atomics.store(spinning, 0, 1); while (true) {} } function ok() { return "usable"; }');
