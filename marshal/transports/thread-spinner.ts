@@ -132,11 +132,6 @@ export class ThreadSpinner {
     }
   }
 
-  /** Whether this thread holds a place in the gate's awake count. */
-  get awake(): boolean {
-    return this.awakeTransports > 0;
-  }
-
   /**
    * Spinning pays off only while the peer it waits for can run beside it: at least two cores free
    * of other processes' threads, and no more of ours awake than there are free cores.
