@@ -17,6 +17,14 @@ type AnyFunction = (...args: unknown[]) => unknown;
 
 const HIDDEN_KEYS = new Set<PropertyKey>(['constructor', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
 
+/** Every membrane's proxies, by the host value each wraps (this thread's engines). */
+const hostValues = new WeakMap<object, object>();
+
+/** The host value behind a membrane proxy, or undefined for anything else. */
+export function hostValueBehind(value: unknown): object | undefined {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') ? hostValues.get(value) : undefined;
+}
+
 /** Wraps host values for one engine's script realm; owner apartment only. */
 export class HostMembrane {
   private readonly proxies = new WeakMap<object, object>();
@@ -44,6 +52,7 @@ export class HostMembrane {
       proxy = new Proxy(value, this.handler());
       this.proxies.set(value, proxy);
       this.targets.set(proxy, value);
+      hostValues.set(proxy, value);
     }
     return proxy;
   }

@@ -15,6 +15,7 @@ import type { ScriptRunOptions, ScriptState } from './script-engine-api.js';
 
 export type { ScriptRunOptions, ScriptState };
 import { compileScript, stackGetterOf } from './script-source.js';
+import { containScriptRejections } from './script-rejections.js';
 import { localApartment } from '../../apartments/local-context.js';
 import { clearClaim, enterRun, leaveRun } from '../../apartments/script-gate.js';
 
@@ -262,6 +263,8 @@ export class ScriptEngine {
   async #start(): Promise<void> {
     // A fresh realm: scripts see its own Object and Function, not the host's (no `process`, no `require`).
     const ctx = vm.createContext(Object.create(null) as object, { name: 'apartment-runtime script' });
+    const apt = localApartment();
+    containScriptRejections((message) => apt.endpoint.warn(message));
     const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor, stackGetterOf(ctx));
     for (const [name, item] of this.items) ctx[name] = membrane.toScript(item.value);
     this.context = ctx;

@@ -1,6 +1,7 @@
 // Compiling untrusted script text and reporting what it throws: a syntax error or a thrown value
 // becomes a ScriptError with the 1-based line and column V8 reports.
 import vm from 'node:vm';
+import { types } from 'node:util';
 import { ScriptError } from '../../marshal/errors.js';
 
 /** Compile `code`; throws ScriptError with line and column on a syntax error. */
@@ -47,21 +48,28 @@ export function stackGetterOf(ctx: vm.Context): StackGetter | undefined {
  */
 export function scriptErrorOf(thrown: unknown, realmStack?: StackGetter): ScriptError {
   if (thrown === null || (typeof thrown !== 'object' && typeof thrown !== 'function')) {
-    return new ScriptError(`[script-threw] the script threw ${typeof thrown === 'string' ? JSON.stringify(thrown) : String(thrown)}; catch it in the script or fix the call`);
+    return new ScriptError(`[script-threw] the script threw ${describeThrown(thrown)}; catch it in the script or fix the call`);
   }
-  const name = dataOf(thrown, 'name') ?? 'Error';
-  const message = dataOf(thrown, 'message') ?? '';
   const stack = dataOf(thrown, 'stack') ?? nativeStackOf(thrown, realmStack) ?? '';
   const where = /\((script-\d+\.js|invoke\.js):(\d+):(\d+)\)|at (script-\d+\.js):(\d+):(\d+)/.exec(stack);
   const file = where?.[1] ?? where?.[4];
   const position = file === undefined || file === 'invoke.js' ? {} : { line: Number(where![2] ?? where![5]), column: Number(where![3] ?? where![6]) };
   const at = 'line' in position ? ` at ${file}:${position.line}:${position.column}` : '';
-  return new ScriptError(`[script-threw] ${name}: ${message}${at}; catch it in the script or fix the call`, position);
+  return new ScriptError(`[script-threw] ${describeThrown(thrown)}${at}; catch it in the script or fix the call`, position);
+}
+
+/** What a script threw, as `Name: message` or the primitive, read through data properties only. */
+export function describeThrown(thrown: unknown): string {
+  if (thrown === null || (typeof thrown !== 'object' && typeof thrown !== 'function')) return typeof thrown === 'string' ? JSON.stringify(thrown) : String(thrown);
+  if (types.isProxy(thrown)) return 'a proxy';
+  return `${dataOf(thrown, 'name') ?? 'Error'}: ${dataOf(thrown, 'message') ?? ''}`;
 }
 
 /** A string-valued own-or-inherited data property, never through a getter. */
 export function dataOf(value: object, key: string): string | undefined {
   for (let o: object | null = value, depth = 0; o !== null && depth < 8; o = Object.getPrototypeOf(o) as object | null, depth++) {
+    // A proxy anywhere on the chain would run its traps, which are script code.
+    if (types.isProxy(o)) return undefined;
     const d = Object.getOwnPropertyDescriptor(o, key);
     if (d === undefined) continue;
     return 'value' in d && typeof d.value === 'string' ? d.value : undefined;
