@@ -49,6 +49,27 @@ export function leaveRun(gate: Int32Array, run: number): void {
   while (Atomics.compareExchange(gate, RUN, run, 0) === CLAIMED) Atomics.wait(gate, RUN, CLAIMED, CLAIMED_POLL_MS);
 }
 
+/**
+ * Apartment thread: run `run` calls out of the script into host code, where a stop must not land (it
+ * could leave Node's own state, its timer lists say, half updated). Takes the run off the gate, first
+ * waiting, as leaveRun does, for a stop already on its way. True if the run was on the gate and is
+ * now off it (resumeRun puts it back); false if it was not: the run of a turn a stop ended, met
+ * again from a later microtask, or a claim released without a stop.
+ */
+export function pauseRun(gate: Int32Array, run: number): boolean {
+  for (;;) {
+    const was = Atomics.compareExchange(gate, RUN, run, 0);
+    if (was === run) return true;
+    if (was !== CLAIMED) return false;
+    Atomics.wait(gate, RUN, CLAIMED, CLAIMED_POLL_MS);
+  }
+}
+
+/** Apartment thread: the host code that run `run` called returned to the script; it may be stopped again. */
+export function resumeRun(gate: Int32Array, run: number): void {
+  Atomics.store(gate, RUN, run);
+}
+
 /** Apartment thread: an interrupted run was settled; its claim is spent. */
 export function clearClaim(gate: Int32Array): void {
   Atomics.compareExchange(gate, RUN, CLAIMED, 0);

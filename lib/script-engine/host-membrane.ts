@@ -11,6 +11,7 @@
 // buffers) is handed over as it is, because Atomics and typed-array methods refuse a Proxy:
 // a script given binary data can reach the host realm, which docs/script-engine.md states.
 
+import { OPEN_BORDER, type ScriptBorder } from './script-run.js';
 import type { StackGetter } from './script-source.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -37,8 +38,9 @@ export class HostMembrane {
    * @param ScriptPromise the script realm's Promise constructor
    * @param realmStack V8's `stack` getter of the script realm, where errors have one: the one getter
    *   the host may call to read where a script's error was thrown
+   * @param border how host code the script calls, and script code host code calls back, are run
    */
-  constructor(private readonly ScriptPromise: PromiseConstructor, readonly realmStack?: StackGetter) {}
+  constructor(private readonly ScriptPromise: PromiseConstructor, readonly realmStack?: StackGetter, private readonly border: ScriptBorder = OPEN_BORDER) {}
 
   /** A host value as a script may see it. */
   toScript(value: unknown): unknown {
@@ -74,8 +76,11 @@ export class HostMembrane {
     if (wrapper === undefined) {
       const toScript = (v: unknown): unknown => this.toScript(v);
       const toHost = (v: unknown): unknown => this.toHost(v);
+      const border = this.border;
       wrapper = function (this: unknown, ...args: unknown[]): unknown {
-        return toHost(Reflect.apply(fn, toScript(this), args.map(toScript)));
+        const self = toScript(this);
+        const scriptArgs = args.map(toScript);
+        return toHost(border.inside(() => Reflect.apply(fn, self, scriptArgs)));
       };
       this.wrappers.set(fn, wrapper);
       this.scriptFunctions.set(wrapper, fn);
@@ -97,31 +102,35 @@ export class HostMembrane {
   private handler(): ProxyHandler<object> {
     const toScript = (v: unknown): unknown => this.toScript(v);
     const toHost = (v: unknown): unknown => this.toHost(v);
-    // What a host function throws reaches the script wrapped too: a host Error is a host object.
-    const guard = <T>(run: () => T): T => {
+    // Every trap that runs host code runs it outside the script's run (see ScriptBorder), and what
+    // it throws reaches the script wrapped too: a host Error is a host object.
+    const border = this.border;
+    const host = <T>(run: () => T): T => {
       try {
-        return run();
+        return border.outside(run);
       } catch (error) {
         throw toScript(error);
       }
     };
     return {
-      get: (target, key) => (HIDDEN_KEYS.has(key) ? undefined : guard(() => toScript(Reflect.get(target, key, target)))),
-      set: (target, key, value) => !HIDDEN_KEYS.has(key) && guard(() => Reflect.set(target, key, toHost(value), target)),
-      has: (target, key) => !HIDDEN_KEYS.has(key) && Reflect.has(target, key),
+      get: (target, key) => (HIDDEN_KEYS.has(key) ? undefined : host(() => toScript(Reflect.get(target, key, target)))),
+      set: (target, key, value) => !HIDDEN_KEYS.has(key) && host(() => Reflect.set(target, key, toHost(value), target)),
+      has: (target, key) => !HIDDEN_KEYS.has(key) && host(() => Reflect.has(target, key)),
       // Every host object shows a null prototype; a frozen one refuses instead (a Proxy invariant).
       getPrototypeOf: () => null,
       setPrototypeOf: () => false,
       getOwnPropertyDescriptor: (target, key) => {
         if (HIDDEN_KEYS.has(key)) return undefined;
-        const d = Reflect.getOwnPropertyDescriptor(target, key);
-        if (d === undefined) return undefined;
-        if ('value' in d) return { ...d, value: toScript(d.value) };
-        return { ...d, get: d.get && (toScript(d.get) as () => unknown), set: d.set && (toScript(d.set) as (v: unknown) => void) };
+        return host(() => {
+          const d = Reflect.getOwnPropertyDescriptor(target, key);
+          if (d === undefined) return undefined;
+          if ('value' in d) return { ...d, value: toScript(d.value) };
+          return { ...d, get: d.get && (toScript(d.get) as () => unknown), set: d.set && (toScript(d.set) as (v: unknown) => void) };
+        });
       },
-      defineProperty: (target, key, d) => !HIDDEN_KEYS.has(key) && Reflect.defineProperty(target, key, hostDescriptor(d, toHost)),
-      apply: (target, thisArg, args) => guard(() => toScript(Reflect.apply(target as AnyFunction, toHost(thisArg), args.map(toHost)))),
-      construct: (target, args) => guard(() => toScript(Reflect.construct(target as new (...a: unknown[]) => object, args.map(toHost)))) as object,
+      defineProperty: (target, key, d) => !HIDDEN_KEYS.has(key) && host(() => Reflect.defineProperty(target, key, hostDescriptor(d, toHost))),
+      apply: (target, thisArg, args) => host(() => toScript(Reflect.apply(target as AnyFunction, toHost(thisArg), args.map(toHost)))),
+      construct: (target, args) => host(() => toScript(Reflect.construct(target as new (...a: unknown[]) => object, args.map(toHost)))) as object,
     };
   }
 }

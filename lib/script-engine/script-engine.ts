@@ -16,6 +16,8 @@ import type { ScriptRunOptions, ScriptState } from './script-engine-api.js';
 export type { ScriptRunOptions, ScriptState };
 import { compileScript, stackGetterOf } from './script-source.js';
 import { containScriptRejections } from './script-rejections.js';
+import { prepareRealm, sealed, throughSlot } from './realm-seal.js';
+import { ScriptRun, type ScriptBorder } from './script-run.js';
 import { localApartment } from '../../apartments/local-context.js';
 import { clearClaim, enterRun, leaveRun } from '../../apartments/script-gate.js';
 
@@ -57,12 +59,8 @@ export class ScriptEngine {
   private membrane: HostMembrane | undefined;
   private readonly code: CodeBlock[] = [];
   private readonly items = new Map<string, Item>();
-  /**
-   * The run going on in this thread's script turn. `abandon` is set once the run has handed a
-   * thenable over to wait for: a stop landing after that (the run had ended, still claimed) must
-   * settle the call through it, so that no stale wait is left behind.
-   */
-  private running: { reject: (err: unknown) => void; generation: number; abandon?: (err: Error) => void } | undefined;
+  /** The run going on in this thread's script turn, or one a stop ended and nothing settled yet. */
+  private running: ScriptRun | undefined;
   /** Calls whose script is suspended in an await: an interrupt or close settles them (owner apartment only). */
   readonly #awaiting = new Set<(err: Error) => void>();
   /** The apartment this engine moved to; it answers only state queries after. */
@@ -156,14 +154,7 @@ export class ScriptEngine {
     const ctx = this.context;
     const scriptArgs = args.map((a) => this.membrane!.toScript(a));
     const options: ScriptRunOptions = timeoutMs === undefined ? {} : { timeoutMs };
-    return this.#run(() => {
-      ctx.__invocation = () => (fn as (...a: unknown[]) => unknown)(...scriptArgs);
-      try {
-        return invocationScript.runInContext(ctx, timeoutOf(options));
-      } finally {
-        delete ctx.__invocation;
-      }
-    }, options, ctx);
+    return this.#run(() => throughSlot(ctx, '__invocation', () => (fn as (...a: unknown[]) => unknown)(...scriptArgs), () => invocationScript.runInContext(ctx, timeoutOf(options))), options, ctx);
   }
 
   /**
@@ -263,9 +254,11 @@ export class ScriptEngine {
   async #start(): Promise<void> {
     // A fresh realm: scripts see its own Object and Function, not the host's (no `process`, no `require`).
     const ctx = vm.createContext(Object.create(null) as object, { name: 'apartment-runtime script' });
+    prepareRealm(ctx);
     const apt = localApartment();
     containScriptRejections((message) => apt.endpoint.warn(message));
-    const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor, stackGetterOf(ctx));
+    const border: ScriptBorder = { outside: (call) => this.#outside(call), inside: (call) => (this.running ? this.running.inside(call) : call()) };
+    const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor, stackGetterOf(ctx), border);
     for (const [name, item] of this.items) ctx[name] = membrane.toScript(item.value);
     this.context = ctx;
     this.membrane = membrane;
@@ -298,7 +291,7 @@ export class ScriptEngine {
         const then = outcome.thenOf(result);
         if (then.kind !== 'value') return then;
         if (then.value === undefined) return outcome.returned(result);
-        return this.#awaitThenable(result, then.value as (ok: unknown, fail: unknown) => unknown, outcome, options, resolve, reject);
+        return this.#awaitThenable(result, then.value as (ok: unknown, fail: unknown) => unknown, outcome, options, ctx, resolve, reject);
       }, resolve);
     });
   }
@@ -313,12 +306,13 @@ export class ScriptEngine {
       // settlement from the interrupt service may still be on its way: settle it now.
       if (this.running) this.#interrupted(this.running.generation);
       const generation = enterRun(gate, oid, apt.endpoint.exports.get(oid)?.grant);
-      this.running = { reject, generation };
+      this.running = new ScriptRun(reject, generation, gate);
       const exit = work();
       leaveRun(gate, generation);
       this.running = undefined;
       if (exit?.kind === 'value') resolve(exit.value);
       else if (exit?.kind === 'failure') reject(exit.value);
+      else if (exit?.kind === 'awaiting') exit.arm();
     });
   }
 
@@ -327,7 +321,11 @@ export class ScriptEngine {
    * with is read in a gated turn of its own. One settlement wins: the script's own, its time limit,
    * an interrupt, or close/reset.
    */
-  #awaitThenable(thenable: unknown, then: (ok: unknown, fail: unknown) => unknown, outcome: ScriptOutcome, options: ScriptRunOptions, resolve: (v: unknown) => void, reject: (err: unknown) => void): Exit | undefined {
+  #awaitThenable(thenable: unknown, then: (ok: unknown, fail: unknown) => unknown, outcome: ScriptOutcome, options: ScriptRunOptions, ctx: vm.Context, resolve: (v: unknown) => void, reject: (err: unknown) => void): Exit {
+    // An interrupt can stop this turn at any statement, so `abandon` uses nothing declared after
+    // it is registered, and the time limit's timer is armed after the turn, outside the gate: a
+    // stop inside Node's timer code would leave its timer lists broken for the whole thread.
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const settle = (finish: () => void): void => {
       if (!this.#awaiting.delete(abandon)) return;
       clearTimeout(timer);
@@ -337,14 +335,23 @@ export class ScriptEngine {
     this.#awaiting.add(abandon);
     // Called in the run's own turn: the run recorded now is the one that returned this thenable.
     if (this.running) this.running.abandon = abandon;
-    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => abandon(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
+    const arm = (): void => {
+      if (options.timeoutMs === undefined || !this.#awaiting.has(abandon)) return;
+      timer = setTimeout(() => abandon(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
+    };
     const later = (read: () => Exit): void => {
       if (!this.#awaiting.has(abandon)) return;
       this.#turn((err) => settle(() => reject(err)), read, (v) => settle(() => resolve(v)));
     };
-    const calling = outcome.call(() => Reflect.apply(then, thenable, [(v: unknown) => later(() => outcome.returned(v)), (e: unknown) => later(() => outcome.failed(e))]));
-    if (calling.kind === 'failure') settle(() => reject(calling.value));
-    return undefined;
+    // The settlers are sealed into the script's realm, and what they do runs outside the run.
+    const settlers = [sealed(ctx, (v) => this.#outside(() => later(() => outcome.returned(v)))), sealed(ctx, (e) => this.#outside(() => later(() => outcome.failed(e))))];
+    const calling = outcome.call(() => Reflect.apply(then, thenable, settlers));
+    return { kind: 'awaiting', arm: calling.kind === 'failure' ? () => settle(() => reject(calling.value)) : arm };
+  }
+
+  /** Host code a script called: outside the run, if one is going on (see ScriptRun). */
+  #outside<T>(call: () => T): T {
+    return this.running ? this.running.outside(call) : call();
   }
 
   /** While the engine has a site, only the apartment that set it may use it; a closed engine only answers state queries. */

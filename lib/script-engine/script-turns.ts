@@ -11,9 +11,13 @@ import { CallTimeoutError, ScriptError } from '../../marshal/errors.js';
 import type { HostMembrane } from './host-membrane.js';
 import type { ScriptRunOptions } from './script-engine-api.js';
 import { dataOf, scriptErrorOf } from './script-source.js';
+import { throughSlot } from './realm-seal.js';
 
-/** How a run (or the part of it the runtime reads) ended: what to resolve or reject its call with. */
-export type Exit = { kind: 'value'; value: unknown } | { kind: 'failure'; value: unknown };
+/**
+ * How a run (or the part of it the runtime reads) ended: what to resolve or reject its call with, or
+ * that it waits for a thenable (`arm` runs after the turn, outside the script gate).
+ */
+export type Exit = { kind: 'value'; value: unknown } | { kind: 'failure'; value: unknown } | { kind: 'awaiting'; arm: () => void };
 
 /** How deep a returned value is copied out of the script realm; deeper levels are refused. */
 const MAX_DEPTH = 64;
@@ -61,12 +65,7 @@ export class ScriptOutcome {
   /** `read` inside a vm call of the script's context with the run's limit, so V8's watchdog covers it. */
   private limited<T>(read: () => T): T {
     if (this.options.timeoutMs === undefined) return read();
-    this.ctx.__exit = read;
-    try {
-      return exitScript.runInContext(this.ctx, timeoutOf(this.options)) as T;
-    } finally {
-      delete this.ctx.__exit;
-    }
+    return throughSlot<T>(this.ctx, '__exit', read, () => exitScript.runInContext(this.ctx, timeoutOf(this.options)));
   }
 
   private timedOut(): Exit {

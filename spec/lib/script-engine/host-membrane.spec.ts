@@ -201,3 +201,32 @@ describe('lib/script-engine: what a script throws', () => {
     expect(await engine.invoke('ok')).to.equal('still here');
   });
 });
+
+describe("lib/script-engine: the runtime's own ways into a script hand it nothing of the host", () => {
+  const entries = `
+    const climb = (get) => { try { return typeof get().constructor.constructor('return process')(); } catch { return 'refused'; } };
+    function viaSlot() { return climb(() => __invocation); }
+    function viaSettlers() { return { then(ok, fail) { ok([climb(() => ok), climb(() => fail)]); } }; }
+    var kept;
+    function keep() { kept = __invocation; return typeof kept; }
+    function reuse() { return kept(); }
+    function readBack() { return { get seen() { return [typeof __exit, climb(() => __exit), __exit()]; } }; }
+    function redefine() { try { Object.defineProperty(globalThis, '__invocation', { get() { while (true) {} } }); return 'redefined'; } catch { return 'fixed'; } }
+  `;
+
+  it('neither the slot a call enters through, nor the settlers a thenable gets, nor the slot results are read through, reach the host realm', async () => {
+    const engine = await engineWith(entries, host);
+    expect(await engine.invoke('viaSlot')).to.equal('refused');
+    expect(await engine.invoke('viaSettlers')).to.deep.equal(['refused', 'refused']);
+    // Reading a result under a time limit goes through the read-back slot, which its getter can see.
+    expect(await engine.invokeWithin(60_000, 'readBack')).to.deep.equal({ seen: ['function', 'refused', undefined] });
+  });
+
+  it('each slot serves one call: a kept entry answers undefined, and the slots cannot be made accessors', async () => {
+    const engine = await engineWith(entries, host);
+    expect(await engine.invoke('keep')).to.equal('function');
+    expect(await engine.invoke('reuse')).to.equal(undefined);
+    expect(await engine.invoke('redefine')).to.equal('fixed');
+    expect(await engine.invoke('viaSlot'), 'calls still enter').to.equal('refused');
+  });
+});

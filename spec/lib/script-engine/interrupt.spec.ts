@@ -110,6 +110,28 @@ describe('lib/script-engine interrupt: a run stopped just after it handed over a
   });
 });
 
+describe('lib/script-engine interrupt: a time-limited run stopped as it hands over a promise that fails later', () => {
+  it('settles every call, and neither the cut-off await nor the time limit harms the apartment', async () => {
+    // The stop can land anywhere in the turn that hands the promise over, including where the time
+    // limit's timer would be armed; and an await it cuts off leaves a script promise that rejects
+    // when what it awaited fails, with nothing in the script to handle it.
+    const failLater = (): Promise<never> => new Promise((_, reject) => setTimeout(() => reject(new Error('failed later')), 20));
+    const { engine, user, home } = await setup(true, 'async function wait() { for (let i = 0; i < 20000; i++); return await host.failLater(); } function ok() { return "usable"; }', { failLater });
+    for (let round = 0; round < 100; round++) {
+      let settled = false;
+      const pending = engine.invokeWithin(60_000, 'wait').catch((e: unknown) => e).finally(() => (settled = true));
+      while (!settled && !(await user.interrupt(engine))) await new Promise((r) => setTimeout(r, 1));
+      const outcome = String(await pending);
+      expect(outcome.includes('[interrupted]') || outcome.includes('failed later'), `round ${round}: ${outcome}`).to.equal(true);
+      expect(await engine.invoke('ok')).to.equal('usable');
+    }
+    // Every host promise has failed by now (20 ms each): the apartment is still there.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await engine.invoke('ok')).to.equal('usable');
+    expect(home.state).to.equal('ready');
+  });
+});
+
 describe('lib/script-engine interrupt: a busy loop under its own time limit', () => {
   it('ends once, by the interrupt or by the limit, and the engine stays usable, however the two coincide', async () => {
     const { engine, user } = await setup(true, 'function spin() { Atomics.store(spinning, 0, 1); while (true) {} } function ok() { return "usable"; }');
@@ -135,6 +157,28 @@ describe('lib/script-engine interrupt: a busy loop under its own time limit', ()
       expect(await engine.invoke('ok')).to.equal('usable');
     }
     expect(outcomes.interrupt, 'some runs are stopped by the interrupt').to.be.greaterThan(0);
+  });
+});
+
+describe('lib/script-engine interrupt: host code a script calls', () => {
+  it('is never stopped: an interrupt sent while it runs finds no script to stop', async () => {
+    const { engine, home } = await setup(true, 'function callHost() { return local.holdUntil(flag); }');
+    // The host object lives in the engine's apartment, so the script's call runs it right there.
+    const local = await home.createObject<EngineUser>('EngineUser');
+    const flag = new Int32Array(new SharedArrayBuffer(12));
+    await engine.addNamedItem('local', local);
+    await engine.addNamedItem('flag', flag);
+    const call = engine.invoke('callHost').catch((e: unknown) => e);
+    while (Atomics.load(flag, 1) === 0) await new Promise((r) => setTimeout(r, 2));
+    // The interrupt reaches the main apartment while the host code holds the thread; it is given
+    // time to do its harm (a stop landing in the host code) before the host code is let go.
+    const interrupting = interruptScript(engine);
+    await new Promise((r) => setTimeout(r, 100));
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
+    expect(await call).to.equal('host code finished');
+    expect(Atomics.load(flag, 2), 'the host code ran to its end').to.equal(1);
+    expect(await interrupting, 'there was no script to stop').to.equal(false);
   });
 });
 
