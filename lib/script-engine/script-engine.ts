@@ -149,8 +149,10 @@ export class ScriptEngine {
   async invokeWithin(timeoutMs: number | undefined, name: string, ...args: unknown[]): Promise<unknown> {
     this.#guard('invoke');
     if (!this.context || this.state === 'initialized') throw unexpected(`[state-order] start the engine before invoking '${name}' (state ${this.state})`);
-    const fn = (this.context as Record<string, unknown>)[name];
-    if (typeof fn !== 'function') throw new ScriptError(`[no-such-function] the script defines no function '${name}'`);
+    // A data property only: a getter the script put there would run its code outside any run.
+    const own = Object.getOwnPropertyDescriptor(this.context, name);
+    const fn: unknown = own && 'value' in own ? own.value : undefined;
+    if (typeof fn !== 'function') throw new ScriptError(`[no-such-function] the script defines no function '${name}' (a global function, not an accessor)`);
     const ctx = this.context;
     const scriptArgs = args.map((a) => this.membrane!.toScript(a));
     const options: ScriptRunOptions = timeoutMs === undefined ? {} : { timeoutMs };

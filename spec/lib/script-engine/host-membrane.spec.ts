@@ -229,4 +229,12 @@ describe("lib/script-engine: the runtime's own ways into a script hand it nothin
     expect(await engine.invoke('redefine')).to.equal('fixed');
     expect(await engine.invoke('viaSlot'), 'calls still enter').to.equal('refused');
   });
+
+  it('a global accessor named as the function to invoke is refused without running it', async () => {
+    const engine = await engineWith(`${entries}\nObject.defineProperty(globalThis, 'sneaky', { get() { while (true) {} } });`, host);
+    const err = await engine.invoke('sneaky').catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ScriptError);
+    expect((err as Error).message).to.contain('[no-such-function]');
+    expect(await engine.invoke('viaSlot'), 'the engine still answers').to.equal('refused');
+  });
 });
