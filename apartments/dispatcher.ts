@@ -14,6 +14,7 @@ import type { CallDispatcher, CallHost, IncomingCall } from '../marshal/incoming
 import { CONTROL_OID, Op, type NotifyMessage, type WireRefs } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
 import { activeTrace, TraceKind } from '../marshal/trace-hook.js';
+import { activeCarrier } from '../marshal/context-carrier.js';
 import { UNTRACKED, type Admission, type MessageFilter, type QueuedTicket, type Turn, type Untracked } from './admission.js';
 import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import type { LoadedClass } from './class-loader.js';
@@ -314,8 +315,10 @@ export class Dispatcher implements CallDispatcher {
     const trace = activeTrace;
     if (trace) trace.record(TraceKind.Start, served.causality, peer, callId, method, 0);
     let result: unknown;
+    const carried = call.message[7];
+    const carrier = carried === undefined ? undefined : activeCarrier;
     try {
-      result = runInCall(served, () => invokeMember(target, method, args));
+      result = carrier ? carrier.within(carried!, () => runInCall(served, () => invokeMember(target, method, args))) : runInCall(served, () => invokeMember(target, method, args));
     } catch (err) {
       if (trace) trace.record(TraceKind.End, served.causality, peer, callId, method, 0);
       admission.leave(turn, served.causality);

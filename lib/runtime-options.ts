@@ -44,6 +44,11 @@ export interface RuntimeOptions {
   trace?: boolean | TraceOptions;
   /** Publish calls and object lifecycle on node:diagnostics_channel in every thread (default off). */
   diagnostics?: boolean;
+  /**
+   * Carry OpenTelemetry's trace context with every call (needs `@opentelemetry/api`); default: on
+   * when this thread has registered an OpenTelemetry SDK before start. See docs/tracing.md.
+   */
+  openTelemetry?: boolean;
 }
 
 
@@ -85,6 +90,9 @@ export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings 
   const max = options.maxApartments ?? 64;
   if (!Number.isInteger(max) || max < 1) {
     throw new InvalidArgumentError(`[max-apartments] maxApartments must be a whole number ≥ 1; got ${String(max)}`, { parameter: 'maxApartments' });
+  }
+  if (options.openTelemetry !== undefined && typeof options.openTelemetry !== 'boolean') {
+    throw new InvalidArgumentError(`[open-telemetry] openTelemetry must be true or false; got ${String(options.openTelemetry)}`, { parameter: 'openTelemetry' });
   }
   const freePoolSize = options.freePoolSize ?? availableParallelism();
   if (!Number.isInteger(freePoolSize) || freePoolSize < 1) {

@@ -141,5 +141,5 @@ export class AnswerTable {
 }
 
 function toCall(msg: PipelineCallMessage, oid: number): CallMessage {
-  return [Op.Call, msg[1], oid, msg[4], msg[5], msg[6], msg[7]];
+  return msg[8] === undefined ? [Op.Call, msg[1], oid, msg[4], msg[5], msg[6], msg[7]] : [Op.Call, msg[1], oid, msg[4], msg[5], msg[6], msg[7], msg[8]];
 }

@@ -15,6 +15,7 @@ import type {
 import type { LinkTraits, Transferable, Transport } from './transport.js';
 import { Outbox } from './outbox.js';
 import { activeTrace, TraceKind } from './trace-hook.js';
+import { activeCarrier } from './context-carrier.js';
 
 /** What a channel hands incoming traffic to (the apartment's endpoint). */
 export interface ChannelHandler {
@@ -136,7 +137,10 @@ export class Channel {
       if (deadline < this.timerAt) this.armTimer(deadline);
       activeTrace?.record(TraceKind.Send, causality, this.peer, id, method, oid);
       const args = enc.value as unknown[];
-      this.outbox.queue(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality], enc.transfer);
+      // Ambient context (a trace context) goes along only when a carrier is plugged in and has some.
+      const context = activeCarrier?.capture();
+      if (context === undefined) this.outbox.queue(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality], enc.transfer);
+      else this.outbox.queue(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality, context] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality, context], enc.transfer);
     } catch (err) {
       entry.reject(err);
     }

@@ -1,7 +1,7 @@
 // Checks on the fields of incoming messages, which come from a peer that may be hostile: ids,
 // grants and reference lists, and the bounds on how much one batch or message may hold.
 import { isWireError } from './error-codec.js';
-import { Op, type WireRefs } from './protocol.js';
+import { MAX_CARRIED_CONTEXT, Op, type WireRefs } from './protocol.js';
 
 /**
  * Bounds on what a peer may send (it may be hostile): messages in one batch (a channel sends at
@@ -33,6 +33,9 @@ export function isRefs(x: unknown): x is WireRefs {
 
 const KNOWN_OPS = new Set<number>(Object.values(Op));
 
+/** A call's carried context: absent, or a string of at most MAX_CARRIED_CONTEXT characters. */
+const isCarried = (x: unknown): boolean => x === undefined || (typeof x === 'string' && x.length <= MAX_CARRIED_CONTEXT);
+
 /**
  * Why `raw` is not a well-formed message, or undefined when it is one (its fields have the types
  * and ranges the protocol gives them; a Ready of another version is well-formed, and refused later).
@@ -42,11 +45,11 @@ export function messageProblem(raw: unknown): string | undefined {
   const m = raw as unknown[];
   switch (m[0]) {
     case Op.Call:
-      return isId(m[1]) && isId(m[2]) && (typeof m[3] === 'string' || isId(m[3])) && Array.isArray(m[4]) && isRefs(m[5]) && typeof m[6] === 'number'
-        ? undefined : 'Call needs [op, callId, oid, method, args[], refs, causality]';
+      return isId(m[1]) && isId(m[2]) && (typeof m[3] === 'string' || isId(m[3])) && Array.isArray(m[4]) && isRefs(m[5]) && typeof m[6] === 'number' && isCarried(m[7])
+        ? undefined : `Call needs [op, callId, oid, method, args[], refs, causality, context?] (context a string of at most ${MAX_CARRIED_CONTEXT} characters)`;
     case Op.PipelineCall:
-      return isId(m[1]) && isId(m[2]) && isId(m[3]) && m[3] < m[1] && (m[3] === 0 || m[2] === 0) && (typeof m[4] === 'string' || isId(m[4])) && Array.isArray(m[5]) && isRefs(m[6]) && typeof m[7] === 'number'
-        ? undefined : 'PipelineCall needs [op, callId, oid, base<callId, method, args[], refs, causality], oid 0 when base is set';
+      return isId(m[1]) && isId(m[2]) && isId(m[3]) && m[3] < m[1] && (m[3] === 0 || m[2] === 0) && (typeof m[4] === 'string' || isId(m[4])) && Array.isArray(m[5]) && isRefs(m[6]) && typeof m[7] === 'number' && isCarried(m[8])
+        ? undefined : 'PipelineCall needs [op, callId, oid, base<callId, method, args[], refs, causality, context?], oid 0 when base is set';
     case Op.ReleaseAnswer:
       return isId(m[1]) ? undefined : 'ReleaseAnswer needs [op, callId]';
     case Op.Cancel:

@@ -6,7 +6,7 @@
 // turn cost one native hop (docs/performance.md).
 
 /** Bumped on any change to a message's shape; apartments refuse a peer with another version. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** Numeric opcodes, grouped in ranges: requests 1–19, responses 20–39, references 40–59, lifecycle 60–79. */
 export const Op = {
@@ -74,6 +74,15 @@ export interface WireError {
 }
 
 /**
+ * Ambient context a feature carries with a call (a W3C `traceparent` for OpenTelemetry): a short
+ * string, at most MAX_CARRIED_CONTEXT characters; left off when there is none.
+ */
+export type CarriedContext = string;
+
+/** The longest carried context a receiver accepts. */
+export const MAX_CARRIED_CONTEXT = 512;
+
+/**
  * Invoke `method` on object `oid`: by name, or by index into the interface the object's class
  * declares (generated stubs); method '' calls a function reference itself.
  */
@@ -85,6 +94,7 @@ export type CallMessage = [
   args: unknown[],
   refs: WireRefs,
   causality: number,
+  context?: CarriedContext,
 ];
 
 /** The caller gave up on call `callId`; the callee should stop or skip it. */
@@ -118,6 +128,7 @@ export type PipelineCallMessage = [
   args: unknown[],
   refs: WireRefs,
   causality: number,
+  context?: CarriedContext,
 ];
 
 /** Call `callId` returned `value`. */
