@@ -27,7 +27,7 @@ import type { SharedResourceDefinition } from './shared-resources.js';
 import { installHostFeatures, type HostFeatures } from './host-features.js';
 import { apartmentHost } from './process-apartments.js';
 import { RuntimeTrace } from './trace/runtime-trace.js';
-import { openTelemetryRegistered } from './trace/open-telemetry.js';
+import { OPEN_TELEMETRY_HOOKS, openTelemetryRegistered } from './trace/open-telemetry.js';
 import { TraceService } from './trace/trace-service.js';
 import type { Trace } from './trace/trace-recorder.js';
 import type { SharedLease } from '../apartments/shared-lease.js';
@@ -93,9 +93,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     }
     const rt = new Runtime(options);
     running = rt;
-    if (options.openTelemetry ?? openTelemetryRegistered()) {
-      await rt.registerApartmentHooks({ module: new URL('./trace/open-telemetry.js', import.meta.url), export: 'openTelemetryHooks' });
-    }
+    if (options.openTelemetry ?? openTelemetryRegistered()) await rt.registerApartmentHooks(OPEN_TELEMETRY_HOOKS);
     return rt;
   }
 

@@ -8,14 +8,11 @@ import type { CallOptions } from './call-options.js';
 import { decodeError, describeThrown, encodeError } from './error-codec.js';
 import { uncarriable, uncloneable, type Encoded } from './codec.js';
 import { isId, MAX_BATCH_MESSAGES, messageProblem } from './message-checks.js';
-import { Op, PROTOCOL_VERSION } from './protocol.js';
-import type {
-  AddRefMessage, CallMessage, NotifyMessage, ConnectMessage, Message, PeerGoneMessage, PipelineCallMessage, ReadyMessage, WireRefs,
-} from './protocol.js';
+import { Op, PROTOCOL_VERSION, type AddRefMessage, type CallMessage, type NotifyMessage, type ConnectMessage, type Message, type PeerGoneMessage, type PipelineCallMessage, type ReadyMessage, type WireRefs } from './protocol.js';
 import type { LinkTraits, Transferable, Transport } from './transport.js';
 import { Outbox } from './outbox.js';
 import { activeTrace, TraceKind } from './trace-hook.js';
-import { activeCarrier } from './context-carrier.js';
+import { withCarriedContext } from './context-carrier.js';
 
 /** What a channel hands incoming traffic to (the apartment's endpoint). */
 export interface ChannelHandler {
@@ -137,10 +134,7 @@ export class Channel {
       if (deadline < this.timerAt) this.armTimer(deadline);
       activeTrace?.record(TraceKind.Send, causality, this.peer, id, method, oid);
       const args = enc.value as unknown[];
-      // Ambient context (a trace context) goes along only when a carrier is plugged in and has some.
-      const context = activeCarrier?.capture();
-      if (context === undefined) this.outbox.queue(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality], enc.transfer);
-      else this.outbox.queue(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality, context] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality, context], enc.transfer);
+      this.outbox.queue(withCarriedContext(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality]), enc.transfer);
     } catch (err) {
       entry.reject(err);
     }

@@ -54,6 +54,9 @@ export function openTelemetryRegistered(): boolean {
   return registered?.context !== undefined;
 }
 
+/** Where the hooks below are, to register them (Runtime.start does, when OpenTelemetry is on). */
+export const OPEN_TELEMETRY_HOOKS = { module: new URL(import.meta.url).href, export: 'openTelemetryHooks' } as const;
+
 /** Attached in every apartment of a runtime started with OpenTelemetry on: installs its carrier there. */
 export const openTelemetryHooks: ApartmentHooks = {
   async attach() {

@@ -26,7 +26,9 @@ export function corpusPackages(): { name: string; files: string[] }[] {
     { name: 'vscode-languageserver-protocol', files: declarations(join(modules, 'vscode-languageserver-protocol/lib/common'), /\.d\.ts$/) },
     { name: 'vscode-jsonrpc', files: declarations(join(modules, 'vscode-jsonrpc/lib/common'), /\.d\.ts$/) },
     { name: '@types/vscode', files: [join(modules, '@types/vscode/index.d.ts')] },
-    { name: '@opentelemetry/api', files: declarations(join(modules, '@opentelemetry/api/dist'), /\.d\.mts$/) },
+    // OpenTelemetry's API 1.10, under an alias: the specs of the runtime's own OpenTelemetry support
+    // use 1.9, the newest that OpenTelemetry's SDK packages accept as a peer.
+    { name: '@opentelemetry/api', files: declarations(join(modules, 'otel-api-corpus/dist'), /\.d\.mts$/) },
     { name: '@types/ws', files: [join(modules, '@types/ws/index.d.ts')] },
     { name: 'async-mutex', files: declarations(join(modules, 'async-mutex/lib'), /\.d\.ts$/) },
     { name: 'comlink', files: declarations(join(modules, 'comlink/dist/umd'), /\.d\.ts$/) },
