@@ -195,7 +195,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.local.endpoint.attach(id, near, apt.link);
     this.emit('apartment-created', apt);
     await apt.ready;
-    await this.tracing.attach(id, apt.name, apt.threadId ?? 0, options.trace, this.local.controlOf(id, TraceService));
+    await this.tracing.attach(id, apt.name, apt.threadId ?? 0, options.trace, this.local.controlOf(id, TraceService), apt.link.sharedMemory);
     // Apartments that started earlier learn its label for their messages (they booted without it).
     // A one-way notice, not awaited: a busy apartment must not hold up creation elsewhere; it
     // arrives before any later call from here to that apartment.

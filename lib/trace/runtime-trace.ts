@@ -45,11 +45,17 @@ export class RuntimeTrace {
     installTrace(0, { ring: this.all ? this.recorderOf().open(0, label, 0) : undefined, diagnostics: this.diagnostics });
   }
 
-  /** Turn tracing on in a worker apartment that just said Ready, if it is traced. */
-  async attach(apartment: number, label: string, thread: number, perApartment: boolean | undefined, service: ControlClient<TraceApi>): Promise<void> {
+  /**
+   * Turn tracing on in an apartment that just said Ready, if it is traced. A ring lives in shared
+   * memory: an apartment its link shares no memory with (a process apartment) records nothing of its
+   * own, and its lane shows what the host records about it (its fault, its restart).
+   */
+  async attach(apartment: number, label: string, thread: number, perApartment: boolean | undefined, service: ControlClient<TraceApi>, sharedMemory: boolean): Promise<void> {
     const traced = perApartment ?? this.all;
-    if (!traced && !this.diagnostics) return;
-    await service.start({ ring: traced ? this.recorderOf().open(apartment, label, thread) : undefined, diagnostics: this.diagnostics });
+    if (traced && !sharedMemory) this.recorderOf().laneOnly(apartment, label);
+    const ringed = traced && sharedMemory;
+    if (!ringed && !this.diagnostics) return;
+    await service.start({ ring: ringed ? this.recorderOf().open(apartment, label, thread) : undefined, diagnostics: this.diagnostics });
   }
 
   fault(apartment: number, code: string): void {

@@ -60,6 +60,14 @@ export class TraceRecorder {
     return handle;
   }
 
+  /**
+   * A lane without a ring, for an apartment that shares no memory with the host (a process
+   * apartment, named "… · process"): it shows what the host records about it.
+   */
+  laneOnly(apartment: number, label: string): void {
+    this.lanes.set(apartment, { apartment, name: `${label} (${apartment}) · process`, thread: 0 });
+  }
+
   /** Record on the host, on the lane of `apartment` (faults, restarts, markers of the host). */
   recordHost(kind: typeof TraceKind.Fault | typeof TraceKind.Restart | typeof TraceKind.Mark, apartment: number, name: string, extra: number): void {
     if (!this.host) {

@@ -311,6 +311,19 @@ describe('docs/tour: a crashing plugin', () => {
     expect(outcome.trace.events.filter((e) => e.kind === 'Fault')).to.have.length(1);
     expect(outcome.trace.events.filter((e) => e.kind === 'Restart')).to.have.length(1);
   });
+
+  it('in a child process, crashes it with a segmentation fault and nothing else: the host and a replacement process go on', async () => {
+    const outcome = await runStep('crash-restart', { where: 'process' }, 'crash-restart-process');
+    expect(outcome.facts.before).to.equal(42);
+    expect(outcome.facts.fault).to.contain('SIGSEGV');
+    expect(outcome.facts.bystanderAfter, 'a plugin in a worker thread of the host answers after the crash').to.equal(10);
+    expect(['DisconnectedError', 'ApartmentFaultedError']).to.include(outcome.facts.afterCrash);
+    expect(outcome.facts.replacementAnswer).to.equal(42);
+    const faults = outcome.trace.events.filter((e) => e.kind === 'Fault');
+    expect(faults).to.have.length(1);
+    const lane = outcome.trace.lanes.find((l) => l.apartment === faults[0]!.apartment);
+    expect(lane?.name, 'the process has a lane of its own, named as a process').to.match(/^plugin \(\d+\) · process$/);
+  });
 });
 
 describe('docs/tour: wrong lock order and a deadlock cycle', () => {
@@ -354,7 +367,7 @@ describe('docs/tour: the pages in a real browser', () => {
           const view = page.locator('svg.timeline[data-mode=time]');
           const lanes = await view.locator('.lane').count();
           expect(lanes, `${file}: lanes`).to.be.at.least(1);
-          for (const name of await view.locator('.lane-label').allTextContents()) expect(name).to.match(/ \(\d+\) · thread \d+$/);
+          for (const name of await view.locator('.lane-label').allTextContents()) expect(name).to.match(/ \(\d+\) · (thread \d+|process)$/);
           expect(await view.locator('.slice').count(), `${file}: slices`).to.be.at.least(1);
           expect(await view.locator('.arrow').count(), `${file}: arrows`).to.be.at.least(1);
           // The switch shows step order instead.

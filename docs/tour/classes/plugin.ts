@@ -9,4 +9,11 @@ export class Plugin {
       throw new Error('plugin bug: an exception nobody catches');
     });
   }
+  /**
+   * What a broken native addon does: a segmentation fault. It ends the whole process it runs in, so
+   * only a plugin in a process apartment may do it (in a worker thread it would end the host).
+   */
+  crashNatively(): void {
+    setImmediate(() => process.kill(process.pid, 'SIGSEGV'));
+  }
 }

@@ -7,7 +7,8 @@ import { checkChromeTrace, toChromeTrace, type Trace } from '../../../lib/index.
 export function expectTraceInvariants(trace: Trace): void {
   expect(trace.events.length, 'events recorded').to.be.greaterThan(0);
   expect(trace.dropped, 'events dropped').to.equal(0);
-  for (const lane of trace.lanes) expect(lane.name, 'lane name').to.match(/^\S.* \(\d+\) · thread \d+$/);
+  // A thread's lane names its thread; a process apartment's lane (no ring: host records only) says so.
+  for (const lane of trace.lanes) expect(lane.name, 'lane name').to.match(/^\S.* \(\d+\) · (thread \d+|process)$/);
   const laneIds = new Set(trace.lanes.map((l) => l.apartment));
   for (const e of trace.events) expect(laneIds.has(e.apartment), `event ${e.kind} on a named lane`).to.equal(true);
   // The global sequence orders everything.
