@@ -176,9 +176,16 @@ describe('lib/script-engine interrupt: host code a script calls', () => {
     await new Promise((r) => setTimeout(r, 100));
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
-    expect(await call).to.equal('host code finished');
+    const outcome = await call;
     expect(Atomics.load(flag, 2), 'the host code ran to its end').to.equal(1);
-    expect(await interrupting, 'there was no script to stop').to.equal(false);
+    if (outcome === 'host code finished') {
+      expect(await interrupting, 'there was no script to stop').to.equal(false);
+    } else {
+      // On a machine slow enough that the interrupt reached the gate only after the host code had
+      // returned, it may stop the script's last steps: that, and only that, is allowed.
+      expect(String(outcome)).to.contain('[interrupted]');
+      expect(await interrupting).to.equal(true);
+    }
   });
 });
 
