@@ -65,7 +65,10 @@ export class InterruptService {
       } finally {
         releaseClaim(gate);
       }
-      return settler.interrupted(oid, run, grant);
+      // The claimed run was stopped (or ended by its own limit at that moment), whichever side
+      // settles its call: the apartment's next script turn may have settled it before this arrives.
+      await settler.interrupted(oid, run, grant);
+      return true;
     }
     return settler.interrupted(oid, 0, grant);
   }
