@@ -11,6 +11,7 @@ import { RentalRegistry } from './rental.js';
 import { InterruptService } from './script-engine/interrupt-service.js';
 import { ScriptApartmentService, serveScript } from './script-engine/script-service.js';
 import { forgetHeldLocks } from './shared-state/lock-order.js';
+import { MirroredLocks } from './shared-state/mirrored-locks.js';
 import { NamedRegistry } from './shared-state/named-registry.js';
 import { serveNamed } from './shared-state/named-service.js';
 import { SharedResourceRegistry, serveSharedResources } from './shared-resources.js';
@@ -30,7 +31,11 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
   const rentals = new RentalRegistry((id) => registry.label(id));
   const interrupts = new InterruptService((id) => local.controlOf(id, ScriptApartmentService));
   serveSharedResources(local.control, shared);
-  serveNamed(local.control, named);
+  const mirroredLocks = new MirroredLocks(named, (id) => {
+    const apt = registry.get(id);
+    return apt !== undefined && isLive(apt.state);
+  }, warn);
+  serveNamed(local.control, named, mirroredLocks);
   serveInterfaceTable(local.control);
   serveScript(local.control, (apartment, oid, grant, caller) => {
     const apt: Apartment | undefined = registry.get(apartment);
@@ -43,6 +48,7 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
     shared.dropApartment(apt.id);
     rentals.dropApartment(apt.id);
     named.dropApartment(apt.id);
+    mirroredLocks.dropApartment(apt.id);
     // Its threads can release no lock any more: drop what the lock hierarchy recorded for them.
     forgetHeldLocks(apt.id);
   });

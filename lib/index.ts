@@ -13,7 +13,7 @@ export type { ApartmentHooks, DetachReason } from '../apartments/apartment-hooks
 export type { SharedResourceDefinition } from './shared-resources.js';
 export { SharedLease } from '../apartments/shared-lease.js';
 export { lease, disposeRental, RentalLease, type LeaseOptions } from './rental.js';
-export { SharedMutex, LockGuard, type SharedMutexOptions, type SharedMutexHandle, type LockOptions } from './shared-state/shared-mutex.js';
+export { SharedMutex, LockGuard, type Mutex, type MutexGuard, type SharedMutexOptions, type SharedMutexHandle, type LockOptions } from './shared-state/shared-mutex.js';
 export { AtomicRefCount, AtomicCounter, NonAtomicCount } from './shared-state/atomic-ref-count.js';
 export { setLockOrderChecking } from './shared-state/lock-order.js';
 export { named, once, NamedHandle } from './shared-state/named.js';

@@ -53,10 +53,17 @@ export class NamedRegistry {
     return new Promise((resolve) => e.waiters.push({ apartment, resolve }));
   }
 
-  /** The creator finished initialising `name`: everyone waiting may see it now. */
-  publish(apartment: number, name: string): void {
+  /**
+   * The creator finished initialising `name`: everyone waiting may see it now. A creator in another
+   * process initialised its own copy and sends its `bytes`, written here first.
+   */
+  publish(apartment: number, name: string, bytes?: Uint8Array): void {
     const e = this.entries.get(name);
     if (!e || e.creator !== apartment || e.ready) throw new ApartmentError('E_UNEXPECTED', `[named-publish] only the creator of '${name}' publishes it, once`);
+    if (bytes !== undefined) {
+      if (bytes.byteLength !== e.sab.byteLength) throw new InvalidArgumentError(`[named-size] named memory '${name}' has ${e.sab.byteLength} bytes; its initial contents had ${bytes.byteLength}`, { parameter: 'bytes' });
+      new Uint8Array(e.sab).set(bytes);
+    }
     e.ready = true;
     for (const w of e.waiters.splice(0)) {
       e.refs.set(w.apartment, (e.refs.get(w.apartment) ?? 0) + 1);
@@ -71,6 +78,17 @@ export class NamedRegistry {
     if (held === 1) e.refs.delete(apartment);
     else e.refs.set(apartment, held - 1);
     if (e.refs.size === 0) this.entries.delete(name);
+  }
+
+  /** The memory of `name` when `apartment` holds a handle on it as a `kind`; undefined otherwise. */
+  heldBy(apartment: number, name: string, kind: NamedKind): SharedArrayBuffer | undefined {
+    const e = this.entries.get(name);
+    return e && e.kind === kind && e.ready && e.refs.has(apartment) ? e.sab : undefined;
+  }
+
+  /** The named memories `apartment` holds a handle on, by name. */
+  memoriesOf(apartment: number): [string, SharedArrayBuffer][] {
+    return [...this.entries].filter(([, e]) => e.kind === 'memory' && e.ready && e.refs.has(apartment)).map(([name, e]) => [name, e.sab]);
   }
 
   /** Whether `name` is open anywhere (diagnostics and specs). */

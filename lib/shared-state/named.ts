@@ -1,23 +1,29 @@
 // Named shared objects from any apartment: `named.mutex(name)`, `named.memory(name, bytes, init)`,
 // `named.counter(name)` create on first open and open afterwards, atomically across racing
-// apartments (the main apartment decides); `once(name, factory)` builds a value exactly once.
+// apartments (the main apartment decides); `once(name, factory)` builds a value exactly once. An
+// apartment whose link to the main one shares no memory (a process apartment) gets the process-wide
+// equivalents: a mutex taken through the main apartment and a copy of the memory kept coherent at
+// that mutex's lock and unlock (remote-mutex.ts, memory-mirrors.ts).
 import { mainService, sharesMemoryWithMain } from '../../apartments/main-call.js';
 import { InvalidArgumentError, MarshalError } from '../../marshal/errors.js';
 import { AtomicCounter } from './atomic-ref-count.js';
-import { SharedMutex, type SharedMutexOptions } from './shared-mutex.js';
+import { closeMirror, openMirror, publishedMirror } from './memory-mirrors.js';
 import type { NamedGrant, NamedKind } from './named-registry.js';
 import { NamedService } from './named-service.js';
+import { RemoteMutex } from './remote-mutex.js';
+import { SharedMutex, type Mutex, type SharedMutexOptions } from './shared-mutex.js';
 
 const MUTEX_BYTES = new SharedMutex().handle.sab.byteLength;
 
 /** An open handle on a named object; close() (or dispose) releases it, once. */
 export class NamedHandle<T> implements AsyncDisposable {
   private closed = false;
-  constructor(readonly name: string, readonly value: T, readonly created: boolean) {}
+  constructor(readonly name: string, readonly value: T, readonly created: boolean, private readonly onClose?: () => void) {}
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.onClose?.();
     await mainService(NamedService).close(this.name);
   }
 
@@ -29,14 +35,49 @@ export class NamedHandle<T> implements AsyncDisposable {
 /** Open `name` in the main apartment's registry, which hands out its memory: only over a link that shares memory. */
 async function open(kind: NamedKind, name: string, bytes: number): Promise<NamedGrant> {
   if (!sharesMemoryWithMain()) {
-    throw new MarshalError(`[no-shared-memory] named ${kind} '${name}' lives in memory shared with the main apartment, and this apartment's link to it shares none; use named objects in apartments whose links share memory`, { path: `named.${kind}('${name}')` });
+    throw new MarshalError(`[no-shared-memory] named ${kind} '${name}' lives in memory shared with the main apartment, and this apartment's link to it shares none; use named mutexes and memory here, or named counters in apartments whose links share memory`, { path: `named.${kind}('${name}')` });
   }
   return mainService(NamedService).open(kind, name, bytes);
 }
 
+/** Run the creator's `init` on `memory`, then let everyone see it; on failure the next waiter creates instead. */
+async function initialise(name: string, memory: SharedArrayBuffer, init: ((memory: SharedArrayBuffer) => void | Promise<void>) | undefined, contents: () => Uint8Array | undefined): Promise<void> {
+  try {
+    await init?.(memory);
+  } catch (err) {
+    // Never publish half-initialised memory.
+    await mainService(NamedService).abandon(name);
+    throw err;
+  }
+  await mainService(NamedService).publish(name, contents());
+}
+
+/** Named memory for an apartment that shares none with the main one: a copy, coherent at named locks. */
+async function mirroredMemory(name: string, bytes: number, init: ((memory: SharedArrayBuffer) => void | Promise<void>) | undefined): Promise<NamedHandle<SharedArrayBuffer>> {
+  const g = await mainService(NamedService).openMirror('memory', name, bytes);
+  const memory = openMirror(name, bytes, g.bytes);
+  if (g.create) {
+    try {
+      await initialise(name, memory, init, () => publishedMirror(name));
+    } catch (err) {
+      closeMirror(name);
+      throw err;
+    }
+  }
+  return new NamedHandle(name, memory, g.create, () => closeMirror(name));
+}
+
 /** Named shared objects, usable from every apartment and the free pool. */
 export const named = {
-  async mutex(name: string, options: Omit<SharedMutexOptions, 'name'> = {}): Promise<NamedHandle<SharedMutex>> {
+  /** A named mutex: a SharedMutex, or where no memory is shared with the main apartment, one taken through it (lock() only). */
+  async mutex(name: string, options: Omit<SharedMutexOptions, 'name'> = {}): Promise<NamedHandle<Mutex>> {
+    if (!sharesMemoryWithMain()) {
+      if (options.level !== undefined && !Number.isFinite(options.level)) {
+        throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${String(options.level)}`, { parameter: 'level' });
+      }
+      const g = await mainService(NamedService).openMirror('mutex', name, MUTEX_BYTES);
+      return new NamedHandle(name, new RemoteMutex(name, options.level), g.create);
+    }
     const g = await open('mutex', name, MUTEX_BYTES);
     return new NamedHandle(name, SharedMutex.fromHandle({ sab: g.sab, name, level: options.level }), g.create);
   },
@@ -49,17 +90,9 @@ export const named = {
   /** Shared memory of `bytes`; the one creator runs `init` on it before anyone else can see it. */
   async memory(name: string, bytes: number, init?: (memory: SharedArrayBuffer) => void | Promise<void>): Promise<NamedHandle<SharedArrayBuffer>> {
     if (!Number.isInteger(bytes) || bytes <= 0) throw new InvalidArgumentError(`[named-size] bytes must be a whole number > 0; got ${String(bytes)}`, { parameter: 'bytes' });
+    if (!sharesMemoryWithMain()) return mirroredMemory(name, bytes, init);
     const g = await open('memory', name, bytes);
-    if (g.create) {
-      try {
-        await init?.(g.sab);
-      } catch (err) {
-        // Never publish half-initialised memory: the next waiter becomes the creator instead.
-        await mainService(NamedService).abandon(name);
-        throw err;
-      }
-      await mainService(NamedService).publish(name);
-    }
+    if (g.create) await initialise(name, g.sab, init, () => undefined);
     return new NamedHandle(name, g.sab, g.create);
   },
 };

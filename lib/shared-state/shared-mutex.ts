@@ -42,8 +42,25 @@ export interface SharedMutexHandle {
   readonly level: number | undefined;
 }
 
+/** A taken lock of any mutex: unlock() (or dispose) releases it, exactly once. */
+export interface MutexGuard extends Disposable {
+  unlock(): void;
+}
+
+/**
+ * A mutex as its users take it: a SharedMutex, or a named mutex opened in an apartment that shares
+ * no memory with the main one (a process apartment), which can be waited for only with lock().
+ */
+export interface Mutex {
+  readonly name: string;
+  readonly level: number | undefined;
+  lock(options?: LockOptions): Promise<MutexGuard>;
+  tryLock(): MutexGuard | undefined;
+  lockSync(options?: LockOptions): MutexGuard;
+}
+
 /** A held lock: unlock() (or dispose) releases it, exactly once. */
-export class LockGuard implements Disposable {
+export class LockGuard implements MutexGuard {
   private released = false;
   constructor(private readonly mutex: SharedMutex, private readonly ticket: number, private readonly held: HeldLock) {}
 
@@ -64,7 +81,7 @@ export class LockGuard implements Disposable {
 }
 
 /** A fair mutex over a SharedArrayBuffer. */
-export class SharedMutex implements OrderedLock {
+export class SharedMutex implements OrderedLock, Mutex {
   readonly name: string;
   readonly level: number | undefined;
   private readonly cells: Int32Array;

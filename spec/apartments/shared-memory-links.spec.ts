@@ -52,16 +52,19 @@ describe('apartments/shared-memory-links: values built on shared memory ask the 
     await expectNoExports(rt);
   });
 
-  it('refuses shared memory coming back as a result, and named memory opened over such a link', async () => {
+  it('refuses shared memory coming back as a result, and a named counter opened over such a link', async () => {
     const rt = await start();
     const apt = await rt.createApartment({ name: 'unshared', transport: 'unshared-port' });
     const probe = await apt.createObject<LinkProbe>('LinkProbe');
     const result = await marshalError(probe.makeMutex());
     expect(result.path).to.equal('result');
-    const namedRefused = await probe.openNamedMemory('segment').then(() => undefined, (err: Error & { path?: string }) => err);
+    const namedRefused = await probe.openNamedCounter('hits').then(() => undefined, (err: Error & { path?: string }) => err);
     expect(namedRefused?.name).to.equal('MarshalError');
-    expect(namedRefused?.message).to.match(/^\[no-shared-memory\] named memory 'segment'/);
-    expect(rt.isNamedOpen('segment'), 'the main apartment never opened it').to.equal(false);
+    expect(namedRefused?.message).to.match(/^\[no-shared-memory\] named counter 'hits'/);
+    expect(rt.isNamedOpen('hits'), 'the main apartment never opened it').to.equal(false);
+    // Named memory is the exception: such an apartment gets a copy, kept coherent at named locks.
+    expect(await probe.openNamedMemory('segment'), 'named memory opens as a copy over such a link').to.equal(8);
+    expect(rt.isNamedOpen('segment'), 'closed again').to.equal(false);
     const shared = await rt.createApartment({ name: 'shared' });
     const probe2 = await shared.createObject<LinkProbe>('LinkProbe');
     expect(await probe2.openNamedMemory('segment'), 'named memory works over a link that shares memory').to.equal(8);

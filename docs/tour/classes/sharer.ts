@@ -4,7 +4,7 @@
 // its window open until every other sharer has had its chance to read: without the mutex, until
 // all have read (so all read the same value); with it, until all have arrived at the lock (they
 // queue on it, so none can read in between).
-import { named, traceMark, type NamedHandle, type SharedMutex } from 'apartment-runtime';
+import { named, traceMark, type Mutex, type NamedHandle } from 'apartment-runtime';
 import { count, until } from './gate-counts.js';
 
 /** Gate slots: sharers arrived at a round, sharers that read in it, sharers done with it. */
@@ -15,7 +15,7 @@ const DONE = 2;
 export class Sharer {
   static threading = 'apartment';
   private memory: NamedHandle<SharedArrayBuffer> | undefined;
-  private mutex: NamedHandle<SharedMutex> | undefined;
+  private mutex: NamedHandle<Mutex> | undefined;
 
   /** Open (or, first of all, create) the named total and its mutex; answers whether this one created the total. */
   async open(): Promise<boolean> {

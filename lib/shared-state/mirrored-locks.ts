@@ -1,0 +1,130 @@
+// Named mutexes held for apartments that share no memory with the main apartment (process
+// apartments). Such an apartment cannot touch the mutex's memory, so the main apartment takes the
+// very same SharedMutex on its behalf, and worker and process apartments exclude one another. The
+// apartment's named memories travel with the lock: the grant carries a copy of each, and the bytes
+// the apartment changed come back with its unlock and are written before the mutex passes on — the
+// seed document's shared memory guarded by a named mutex, coherent at lock boundaries. Tokens are
+// chosen by the apartment, so it can give up a lock whose grant it never saw (a timeout, an abort).
+// Main apartment only.
+import { ApartmentError, DisconnectedError, InvalidArgumentError } from '../../marshal/errors.js';
+import type { NamedRegistry } from './named-registry.js';
+import { SharedMutex, type LockGuard } from './shared-mutex.js';
+
+/** What a granted lock carries: a copy of every named memory the apartment holds. */
+export interface MirroredGrant {
+  readonly memories: [name: string, bytes: Uint8Array][];
+}
+
+/** A run of bytes an apartment changed in one of its named memories. */
+export type MemoryWrite = [name: string, offset: number, bytes: Uint8Array];
+
+/** At most this many locks held or waited for by one apartment: a peer cannot fill a mutex's waiter slots. */
+export const MAX_MIRRORED_LOCKS = 64;
+
+type Entry =
+  | { readonly state: 'waiting'; readonly name: string; readonly abort: AbortController }
+  | { readonly state: 'held'; readonly name: string; readonly guard: LockGuard };
+
+/** The mirrored locks of every apartment, by apartment and the apartment's token. */
+export class MirroredLocks {
+  private readonly entries = new Map<number, Map<number, Entry>>();
+
+  constructor(
+    private readonly registry: NamedRegistry,
+    private readonly isLive: (apartment: number) => boolean,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  /** Take named mutex `name` for `apartment` under its `token`; the grant carries its memories. */
+  async lock(apartment: number, name: string, token: number, timeoutMs: number | undefined): Promise<MirroredGrant> {
+    const sab = this.registry.heldBy(apartment, name, 'mutex');
+    if (!sab) throw new ApartmentError('E_UNEXPECTED', `[named-lock] this apartment holds no handle on a named mutex '${name}'; open it with named.mutex() first`);
+    const mine = this.of(apartment);
+    if (mine.has(token)) throw new InvalidArgumentError(`[named-lock] lock token ${token} is already in use by this apartment; use a new token per lock`, { parameter: 'token' });
+    if (mine.size >= MAX_MIRRORED_LOCKS) throw new ApartmentError('ERROR_BUSY', `[named-lock-full] this apartment holds or waits for ${MAX_MIRRORED_LOCKS} named locks already; unlock some first`);
+    const abort = new AbortController();
+    mine.set(token, { state: 'waiting', name, abort });
+    let guard: LockGuard;
+    try {
+      guard = await SharedMutex.fromHandle({ sab, name, level: undefined }).lock({ signal: abort.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    } catch (err) {
+      this.forget(apartment, token);
+      throw err;
+    }
+    if (mine.get(token)?.state !== 'waiting' || !this.isLive(apartment)) {
+      // Given up (its unlock came first) or its apartment died while it waited: pass the lock on.
+      guard.unlock();
+      this.forget(apartment, token);
+      throw new DisconnectedError(`[named-lock] the lock on '${name}' was given up before it was granted`);
+    }
+    mine.set(token, { state: 'held', name, guard });
+    return { memories: this.registry.memoriesOf(apartment).map(([memory, bytes]) => [memory, new Uint8Array(bytes).slice()]) };
+  }
+
+  /**
+   * Release `apartment`'s lock `token`, first writing the bytes it changed; a lock still waited for
+   * is given up. Writes are checked in full before any lands, so a bad one changes nothing.
+   */
+  unlock(apartment: number, token: number, writes: readonly MemoryWrite[]): void {
+    const mine = this.entries.get(apartment);
+    const entry = mine?.get(token);
+    if (!mine || !entry) throw new ApartmentError('E_UNEXPECTED', `[named-unlock] this apartment holds no lock under token ${token}; unlock each lock once`);
+    const targets = writes.map(([memory, offset, bytes]) => {
+      const sab = this.registry.heldBy(apartment, memory, 'memory');
+      if (!sab) throw new InvalidArgumentError(`[named-write] this apartment holds no handle on named memory '${memory}'; it cannot write there`, { parameter: 'writes' });
+      if (offset + bytes.byteLength > sab.byteLength) {
+        throw new InvalidArgumentError(`[named-write] ${bytes.byteLength} bytes at offset ${offset} do not fit named memory '${memory}' of ${sab.byteLength} bytes`, { parameter: 'writes' });
+      }
+      return { view: new Uint8Array(sab), offset, bytes };
+    });
+    if (entry.state === 'waiting') {
+      if (writes.length > 0) throw new InvalidArgumentError(`[named-write] lock token ${token} was never granted; nothing may be written under it`, { parameter: 'writes' });
+      this.forget(apartment, token);
+      entry.abort.abort();
+      return;
+    }
+    for (const { view, offset, bytes } of targets) view.set(bytes, offset);
+    this.forget(apartment, token);
+    entry.guard.unlock();
+  }
+
+  /** Give lock `token` back unchanged, granted or still waited for; false when there is none (it ended already). */
+  giveUp(apartment: number, token: number): boolean {
+    if (!this.entries.get(apartment)?.has(token)) return false;
+    this.unlock(apartment, token, []);
+    return true;
+  }
+
+  /** An apartment died: the locks it held pass on (its unpublished changes are dropped), its waits end. */
+  dropApartment(apartment: number): void {
+    const mine = this.entries.get(apartment);
+    if (!mine) return;
+    this.entries.delete(apartment);
+    for (const entry of mine.values()) {
+      if (entry.state === 'waiting') {
+        entry.abort.abort();
+        continue;
+      }
+      this.warn(`[mutex-abandoned] apartment ${apartment} ended holding named mutex '${entry.name}'; the changes it made under it were never written, and the next waiter has the lock`);
+      entry.guard.unlock();
+    }
+  }
+
+  /** How many locks `apartment` holds or waits for (diagnostics and specs). */
+  count(apartment: number): number {
+    return this.entries.get(apartment)?.size ?? 0;
+  }
+
+  /** Drop one entry; an apartment with none left is forgotten. */
+  private forget(apartment: number, token: number): void {
+    const mine = this.entries.get(apartment);
+    mine?.delete(token);
+    if (mine?.size === 0) this.entries.delete(apartment);
+  }
+
+  private of(apartment: number): Map<number, Entry> {
+    let mine = this.entries.get(apartment);
+    if (!mine) this.entries.set(apartment, (mine = new Map()));
+    return mine;
+  }
+}
