@@ -1,20 +1,6 @@
 import { expect } from 'chai';
-import { CallTimeoutError, InvalidArgumentError, ScriptError, byRef, interruptScript, type Remote, type Runtime, type ScriptEngine } from '../../../lib/index.js';
-import { startRuntime } from '../../fixtures/runtime-fixture.js';
-
-let rt: Runtime | undefined;
-
-/** A started engine in a worker apartment, with `host` (an object of the main apartment) as a named item. */
-async function engineWith(script: string, host: object): Promise<Remote<ScriptEngine>> {
-  ({ rt } = await startRuntime());
-  const home = await rt.createApartment({ name: 'engine-home' });
-  const engine = await home.createObject<ScriptEngine>('ScriptEngine');
-  await engine.setSite(byRef({}));
-  await engine.addNamedItem('host', byRef(host));
-  await engine.parseScriptText(script);
-  await engine.setState('started');
-  return engine;
-}
+import { CallTimeoutError, InvalidArgumentError, ScriptError, interruptScript, type Remote, type ScriptEngine } from '../../../lib/index.js';
+import { startEngine } from '../../fixtures/started-engine.js';
 
 const host = {
   add: async (x: number, y: number) => x + y,
@@ -48,24 +34,24 @@ const probes = `
 
 describe('lib/script-engine: the membrane around host values', () => {
   it('hides the host realm behind named items, their methods, results and errors', async () => {
-    const engine = await engineWith(probes, host);
+    const { engine } = await startEngine(probes, { host });
     const out = (await engine.invoke('probe')) as Record<string, unknown>;
     expect(out).to.deep.include({ item: 'refused', method: 'refused', proto: null, promiseIsScripts: true, sum: 3, error: 'refused', result: 'refused', resultField: 1 });
     expect(out.errorMessage).to.contain('refused on purpose');
   });
 
   it('wraps invoke arguments too', async () => {
-    const engine = await engineWith(probes, host);
+    const { engine } = await startEngine(probes, { host });
     expect(await engine.invoke('probeArg', { n: 7 })).to.deep.equal(['refused', 7]);
   });
 
   it('hands a host object back unwrapped, so it comes home as itself', async () => {
-    const engine = await engineWith(probes, host);
+    const { engine } = await startEngine(probes, { host });
     expect(await engine.invoke('me')).to.equal(host);
   });
 
   it('lets a host error the script does not catch reach the caller as itself', async () => {
-    const engine = await engineWith(probes, host);
+    const { engine } = await startEngine(probes, { host });
     const err = await engine.invoke('letThrough').catch((e: unknown) => e);
     expect(err).to.be.instanceOf(InvalidArgumentError);
     expect((err as Error).message).to.contain('refused on purpose');
@@ -102,7 +88,7 @@ const callingBack = { callBack: async (fn: (arg: object) => Promise<unknown>) =>
 
 describe('lib/script-engine: host code calling script functions hands them host values through the membrane', () => {
   async function holeEngine(): Promise<Remote<ScriptEngine>> {
-    const engine = await engineWith(holes, callingBack);
+    const { engine } = await startEngine(holes, { host: callingBack });
     await engine.addNamedItem('item', { list: [{ k: 1 }] });
     return engine;
   }
@@ -137,7 +123,7 @@ const lateSpinners = ['getter', 'thenable', 'stackFormat', 'thrownProxy', 'resol
 
 describe("lib/script-engine: script code run on the script's behalf is under its time limit and interruptScript", () => {
   async function spinEngine(): Promise<{ engine: Remote<ScriptEngine>; spinning: Int32Array }> {
-    const engine = await engineWith(lateSpins, host);
+    const { engine } = await startEngine(lateSpins, { host });
     const spinning = new Int32Array(new SharedArrayBuffer(4));
     await engine.addNamedItem('spinning', spinning);
     return { engine, spinning };
@@ -164,7 +150,7 @@ describe("lib/script-engine: script code run on the script's behalf is under its
   });
 
   it("still returns the script's plain data, host objects and errors as before", async () => {
-    const engine = await engineWith('function data() { const o = { n: 1, list: [1, { deep: true }], get computed() { return 42; } }; o.self = o; return o; }\nfunction back() { return [host]; }', host);
+    const { engine } = await startEngine('function data() { const o = { n: 1, list: [1, { deep: true }], get computed() { return 42; } }; o.self = o; return o; }\nfunction back() { return [host]; }', { host });
     const out = (await engine.invoke('data')) as Record<string, unknown>;
     expect(out).to.deep.include({ n: 1, list: [1, { deep: true }], computed: 42 });
     expect(out.self, 'a cycle stays a cycle').to.equal(out);
@@ -174,7 +160,7 @@ describe("lib/script-engine: script code run on the script's behalf is under its
 
 describe('lib/script-engine: what a script throws', () => {
   it('becomes a ScriptError with the line and column of the throw', async () => {
-    const engine = await engineWith('function f() {\n  const x = 1;\n    throw new TypeError("bad input");\n}\nfunction g() { throw 42; }', host);
+    const { engine } = await startEngine('function f() {\n  const x = 1;\n    throw new TypeError("bad input");\n}\nfunction g() { throw 42; }', { host });
     const err = (await engine.invoke('f').catch((e: unknown) => e)) as ScriptError;
     expect(err).to.be.instanceOf(ScriptError);
     expect(err.code).to.equal('SCRIPT_E_RECORDED');
@@ -186,7 +172,7 @@ describe('lib/script-engine: what a script throws', () => {
   });
 
   it('never reads `stack` through a getter the script defined (it would run script code outside the turn)', async () => {
-    const engine = await engineWith('async function lie() {\n  await null;\n  const e = new RangeError("sneaky");\n  Object.defineProperty(e, "stack", { get() { return "RangeError\\n    at script-9.js:99:99"; } });\n  throw e;\n}', host);
+    const { engine } = await startEngine('async function lie() {\n  await null;\n  const e = new RangeError("sneaky");\n  Object.defineProperty(e, "stack", { get() { return "RangeError\\n    at script-9.js:99:99"; } });\n  throw e;\n}', { host });
     const err = (await engine.invoke('lie').catch((e: unknown) => e)) as ScriptError;
     expect(err).to.be.instanceOf(ScriptError);
     expect(err.message).to.contain('RangeError: sneaky').and.not.contain('99');
@@ -194,7 +180,7 @@ describe('lib/script-engine: what a script throws', () => {
   });
 
   it('abandons an asynchronous script at its time limit; the engine stays usable', async () => {
-    const engine = await engineWith('async function hang() { await new Promise(() => {}); }\nfunction ok() { return "still here"; }', host);
+    const { engine } = await startEngine('async function hang() { await new Promise(() => {}); }\nfunction ok() { return "still here"; }', { host });
     const err = await engine.invokeWithin(50, 'hang').catch((e: unknown) => e);
     expect(err).to.be.instanceOf(CallTimeoutError);
     expect((err as Error).message).to.contain('did not settle within 50 ms');
@@ -215,7 +201,7 @@ describe("lib/script-engine: the runtime's own ways into a script hand it nothin
   `;
 
   it('neither the slot a call enters through, nor the settlers a thenable gets, nor the slot results are read through, reach the host realm', async () => {
-    const engine = await engineWith(entries, host);
+    const { engine } = await startEngine(entries, { host });
     expect(await engine.invoke('viaSlot')).to.equal('refused');
     expect(await engine.invoke('viaSettlers')).to.deep.equal(['refused', 'refused']);
     // Reading a result under a time limit goes through the read-back slot, which its getter can see.
@@ -223,7 +209,7 @@ describe("lib/script-engine: the runtime's own ways into a script hand it nothin
   });
 
   it('each slot serves one call: a kept entry answers undefined, and the slots cannot be made accessors', async () => {
-    const engine = await engineWith(entries, host);
+    const { engine } = await startEngine(entries, { host });
     expect(await engine.invoke('keep')).to.equal('function');
     expect(await engine.invoke('reuse')).to.equal(undefined);
     expect(await engine.invoke('redefine')).to.equal('fixed');
@@ -231,7 +217,7 @@ describe("lib/script-engine: the runtime's own ways into a script hand it nothin
   });
 
   it('a global accessor named as the function to invoke is refused without running it', async () => {
-    const engine = await engineWith(`${entries}\nObject.defineProperty(globalThis, 'sneaky', { get() { while (true) {} } });`, host);
+    const { engine } = await startEngine(`${entries}\nObject.defineProperty(globalThis, 'sneaky', { get() { while (true) {} } });`, { host });
     const err = await engine.invoke('sneaky').catch((e: unknown) => e);
     expect(err).to.be.instanceOf(ScriptError);
     expect((err as Error).message).to.contain('[no-such-function]');

@@ -1,27 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import {
-  AccessDeniedError, CallTimeoutError, InvalidArgumentError, ScriptError, byRef, interruptScript, type Apartment, type Remote, type Runtime, type ScriptEngine,
-} from '../../../lib/index.js';
+import { AccessDeniedError, CallTimeoutError, InvalidArgumentError, ScriptError, interruptScript, type Remote, type ScriptEngine } from '../../../lib/index.js';
 import type { Chain } from '../../fixtures/admission-classes.js';
 import type { EngineUser } from '../../fixtures/engine-user.js';
 import type { HostilePlugin } from '../../fixtures/hostile-plugin.js';
 import { remoteStateOf } from '../../../marshal/proxy.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
-
-/** A started engine in its own apartment, a user in another, and `host` (of the main apartment) as a named item. */
-async function setup(asyncCausality: boolean, script: string, host: object = {}): Promise<{ rt: Runtime; engine: Remote<ScriptEngine>; user: Remote<EngineUser>; home: Apartment }> {
-  const { rt } = await startRuntime();
-  rt.registerClass('EngineUser', { module: fixture('engine-user.js'), export: 'EngineUser' });
-  const home = await rt.createApartment({ name: 'engine-home', asyncCausality });
-  const engine = await home.createObject<ScriptEngine>('ScriptEngine');
-  const user = await (await rt.createApartment({ name: 'user' })).createObject<EngineUser>('EngineUser');
-  await engine.setSite(byRef({}));
-  await engine.addNamedItem('host', byRef(host));
-  await engine.parseScriptText(script);
-  await engine.setState('started');
-  return { rt, engine, user, home };
-}
+import { startEngineWithUser } from '../../fixtures/started-engine.js';
 
 /** Interrupt until the engine reports it stopped something (the call may not have started yet). */
 async function interruptUntilStopped(user: Remote<EngineUser>, engine: Remote<ScriptEngine>): Promise<boolean> {
@@ -36,7 +21,7 @@ async function interruptUntilStopped(user: Remote<EngineUser>, engine: Remote<Sc
 describe('lib/script-engine interrupt: a script suspended in an await', () => {
   it('settles the awaiting call with [interrupted], in any apartment, and the engine stays usable', async () => {
     for (const asyncCausality of [false, true]) {
-      const { rt, engine, user } = await setup(asyncCausality, 'async function wait() { return await host.never(); }\nfunction ok() { return "usable"; }', { never: () => new Promise(() => {}) });
+      const { rt, engine, user } = await startEngineWithUser('async function wait() { return await host.never(); }\nfunction ok() { return "usable"; }', { asyncCausality, host: { never: () => new Promise(() => {}) } });
       const pending = engine.invoke('wait').catch((e: unknown) => e);
       expect(await interruptUntilStopped(user, engine), `asyncCausality ${asyncCausality}`).to.equal(true);
       const err = (await pending) as ScriptError;
@@ -51,7 +36,7 @@ describe('lib/script-engine interrupt: a script suspended in an await', () => {
 
 describe('lib/script-engine interrupt: a busy loop in an apartment that follows calls across awaits', () => {
   it('is stopped, on every Node line, and the apartment keeps following calls across awaits', async () => {
-    const { engine, user, home } = await setup(true, 'var entered = 0; function spin() { entered++; Atomics.store(spinning, 0, 1); while (true) {} } function count() { return entered; }');
+    const { engine, user, home } = await startEngineWithUser('var entered = 0; function spin() { entered++; Atomics.store(spinning, 0, 1); while (true) {} } function count() { return entered; }', { asyncCausality: true });
     // The script says it spins through shared memory, so each interrupt is sent while it surely runs.
     const spinning = new Int32Array(new SharedArrayBuffer(4));
     await engine.addNamedItem('spinning', spinning);
@@ -77,7 +62,7 @@ describe('lib/script-engine interrupt: interrupts racing short scripts', () => {
   it('stop only script runs: the apartment survives, every call settles, and its other objects keep answering', async () => {
     // Runs that end while an interrupt is on its way: the stop must land in the run (or be
     // released), never in the runtime code that follows it on the thread.
-    const { engine, user, home } = await setup(true, 'var runs = 0; function short(n) { runs++; for (let i = 0; i < n; i++) {} return runs; } async function hop() { await null; return runs; } function count() { return runs; }');
+    const { engine, user, home } = await startEngineWithUser('var runs = 0; function short(n) { runs++; for (let i = 0; i < n; i++) {} return runs; } async function hop() { await null; return runs; } function count() { return runs; }', { asyncCausality: true });
     const chain = await home.createObject<Chain>('Chain');
     for (let round = 0; round < 60; round++) {
       // Runs of about a microsecond to a few milliseconds, so interrupts land before, in and after them.
@@ -99,7 +84,7 @@ describe('lib/script-engine interrupt: a run stopped just after it handed over a
   it('settles the call once and leaves no wait behind to interrupt later', async () => {
     // The synchronous part of wait() is long enough for some interrupts to claim it; some of those
     // stops land after it returned its promise, while the run waits in its turn for them.
-    const { engine, user } = await setup(true, 'async function wait() { for (let i = 0; i < 20000; i++); return await host.never(); } function ok() { return "usable"; }', { never: () => new Promise(() => {}) });
+    const { engine, user } = await startEngineWithUser('async function wait() { for (let i = 0; i < 20000; i++); return await host.never(); } function ok() { return "usable"; }', { asyncCausality: true, host: { never: () => new Promise(() => {}) } });
     for (let round = 0; round < 100; round++) {
       const pending = engine.invoke('wait').catch((e: unknown) => e);
       expect(await interruptUntilStopped(user, engine), `round ${round}`).to.equal(true);
@@ -116,7 +101,7 @@ describe('lib/script-engine interrupt: a time-limited run stopped as it hands ov
     // limit's timer would be armed; and an await it cuts off leaves a script promise that rejects
     // when what it awaited fails, with nothing in the script to handle it.
     const failLater = (): Promise<never> => new Promise((_, reject) => setTimeout(() => reject(new Error('failed later')), 20));
-    const { engine, user, home } = await setup(true, 'async function wait() { for (let i = 0; i < 20000; i++); return await host.failLater(); } function ok() { return "usable"; }', { failLater });
+    const { engine, user, home } = await startEngineWithUser('async function wait() { for (let i = 0; i < 20000; i++); return await host.failLater(); } function ok() { return "usable"; }', { asyncCausality: true, host: { failLater } });
     for (let round = 0; round < 100; round++) {
       let settled = false;
       const pending = engine.invokeWithin(60_000, 'wait').catch((e: unknown) => e).finally(() => (settled = true));
@@ -134,7 +119,7 @@ describe('lib/script-engine interrupt: a time-limited run stopped as it hands ov
 
 describe('lib/script-engine interrupt: a busy loop under its own time limit', () => {
   it('ends once, by the interrupt or by the limit, and the engine stays usable, however the two coincide', async () => {
-    const { engine, user } = await setup(true, 'function spin() { Atomics.store(spinning, 0, 1); while (true) {} } function ok() { return "usable"; }');
+    const { engine, user } = await startEngineWithUser('function spin() { Atomics.store(spinning, 0, 1); while (true) {} } function ok() { return "usable"; }', { asyncCausality: true });
     const spinning = new Int32Array(new SharedArrayBuffer(4));
     await engine.addNamedItem('spinning', spinning);
     // Limits from 1 to 25 ms, the interrupt sent at once or about when the limit strikes: some of
@@ -162,7 +147,7 @@ describe('lib/script-engine interrupt: a busy loop under its own time limit', ()
 
 describe('lib/script-engine interrupt: host code a script calls', () => {
   it('is never stopped: an interrupt sent while it runs finds no script to stop', async () => {
-    const { engine, home } = await setup(true, 'function callHost() { return local.holdUntil(flag); }');
+    const { engine, home } = await startEngineWithUser('function callHost() { return local.holdUntil(flag); }', { asyncCausality: true });
     // The host object lives in the engine's apartment, so the script's call runs it right there.
     const local = await home.createObject<EngineUser>('EngineUser');
     const flag = new Int32Array(new SharedArrayBuffer(12));
@@ -191,7 +176,7 @@ describe('lib/script-engine interrupt: host code a script calls', () => {
 
 describe('lib/script-engine interrupt: only the host and holders of the engine may interrupt it', () => {
   it('refuses an apartment that names the engine by its ids without holding it, running or awaiting; the main apartment may', async () => {
-    const { rt, engine, home } = await setup(true, 'function spin() { Atomics.store(spinning, 0, 1); while (true) {} } async function wait() { return await host.never(); }', { never: () => new Promise(() => {}) });
+    const { rt, engine, home } = await startEngineWithUser('function spin() { Atomics.store(spinning, 0, 1); while (true) {} } async function wait() { return await host.never(); }', { asyncCausality: true, host: { never: () => new Promise(() => {}) } });
     rt.registerClass('HostilePlugin', { module: fixture('hostile-plugin.js'), export: 'HostilePlugin' });
     const hostile = await (await rt.createApartment({ name: 'plugin' })).createObject<HostilePlugin>('HostilePlugin');
     const spinning = new Int32Array(new SharedArrayBuffer(4));

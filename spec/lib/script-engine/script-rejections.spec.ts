@@ -1,19 +1,8 @@
 import { expect } from 'chai';
-import { ApartmentFaultedError, byRef, type Apartment, type LogEntry, type Remote, type ScriptEngine } from '../../../lib/index.js';
+import { ApartmentFaultedError, type LogEntry } from '../../../lib/index.js';
 import type { Crasher } from '../../fixtures/crasher.js';
-import { eventually, startRuntime } from '../../fixtures/runtime-fixture.js';
-
-/** A started engine in apartment 'engine-home', with `host` (of the main apartment) as a named item. */
-async function setup(script: string, host: object): Promise<{ engine: Remote<ScriptEngine>; home: Apartment; logs: LogEntry[] }> {
-  const { rt, logs } = await startRuntime();
-  const home = await rt.createApartment({ name: 'engine-home' });
-  const engine = await home.createObject<ScriptEngine>('ScriptEngine');
-  await engine.setSite(byRef({}));
-  await engine.addNamedItem('host', byRef(host));
-  await engine.parseScriptText(script);
-  await engine.setState('started');
-  return { engine, home, logs };
-}
+import { eventually } from '../../fixtures/runtime-fixture.js';
+import { startEngine } from '../../fixtures/started-engine.js';
 
 const rejections = (logs: LogEntry[]): string[] => logs.filter((e) => e.level === 'warn' && e.message.startsWith('[script-rejection]')).map((e) => e.message);
 
@@ -27,7 +16,7 @@ describe("lib/script-engine: a script's unhandled rejections", () => {
       'function primitive() { Promise.reject("just a string"); return 4; }',
       'function ok() { return "usable"; }',
     ].join('\n');
-    const { engine, home, logs } = await setup(script, { fail: () => Promise.reject(new Error('host said no')) });
+    const { engine, home, logs } = await startEngine(script, { host: { fail: () => Promise.reject(new Error('host said no')) } });
     expect(await engine.invoke('own')).to.equal(1);
     expect(await engine.invoke('hosts')).to.equal(2);
     expect(await engine.invoke('trap')).to.equal(3);
@@ -47,7 +36,7 @@ describe("lib/script-engine: a script's unhandled rejections", () => {
 
 describe("lib/script-engine: an unhandled rejection of the apartment's own code, beside an engine", () => {
   it('still faults the apartment with its cause, as in an apartment with no engine', async () => {
-    const { engine, home } = await setup('function ok() { return "usable"; }', {});
+    const { engine, home } = await startEngine('function ok() { return "usable"; }');
     expect(await engine.invoke('ok')).to.equal('usable');
     const crasher = await home.createObject<Crasher>('Crasher');
     const hang = crasher.hang().catch((e: unknown) => e);
