@@ -22,18 +22,22 @@ const CLAIMED = -1;
 /** How long a claimed run's turn sleeps between looks at its gate while it waits for the stop. */
 const CLAIMED_POLL_MS = 50;
 
+/** Apartment thread: the token of the next run, not yet on the gate (enterRun puts it there). */
+export function nextRun(gate: Int32Array): number {
+  return (Atomics.add(gate, COUNTER, 1) + 1) & 0x7fffffff || 1;
+}
+
 /**
- * Apartment thread: a run of engine `oid` starts; returns its token. `grant` is the engine's export
- * grant, which every holder of a reference to it has (and only they): a requester other than the
- * main apartment shows it to interrupt the run.
+ * Apartment thread: run `run` of engine `oid` starts, and may be stopped from now on: whatever must
+ * settle its call once a stop lands is recorded before this. `grant` is the engine's export grant,
+ * which every holder of a reference to it has (and only they): a requester other than the main
+ * apartment shows it to interrupt the run.
  */
-export function enterRun(gate: Int32Array, oid: number, grant: string | undefined): number {
-  const run = (Atomics.add(gate, COUNTER, 1) + 1) & 0x7fffffff || 1;
+export function enterRun(gate: Int32Array, run: number, oid: number, grant: string | undefined): void {
   Atomics.store(gate, ENGINE, oid);
   const words = grantWords(grant) ?? [0, 0, 0, 0];
   words.forEach((word, i) => Atomics.store(gate, GRANT + i, word));
   Atomics.store(gate, RUN, run);
-  return run;
 }
 
 /**

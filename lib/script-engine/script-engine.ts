@@ -19,7 +19,7 @@ import { containScriptRejections } from './script-rejections.js';
 import { prepareRealm, sealed, throughSlot } from './realm-seal.js';
 import { ScriptRun, type ScriptBorder } from './script-run.js';
 import { localApartment } from '../../apartments/local-context.js';
-import { clearClaim, enterRun, leaveRun } from '../../apartments/script-gate.js';
+import { clearClaim, enterRun, leaveRun, nextRun } from '../../apartments/script-gate.js';
 
 interface CodeBlock {
   text: string;
@@ -307,8 +307,12 @@ export class ScriptEngine {
       // A run still recorded was stopped (its turn ended without its own bookkeeping); its
       // settlement from the interrupt service may still be on its way: settle it now.
       if (this.running) this.#interrupted(this.running.generation);
-      const generation = enterRun(gate, oid, apt.endpoint.exports.get(oid)?.grant);
+      const grant = apt.endpoint.exports.get(oid)?.grant;
+      const generation = nextRun(gate);
+      // Recorded before the run is on the gate: a stop may land at any step after that, even
+      // before work() begins, and the interrupt's settlement then finds the run to settle.
       this.running = new ScriptRun(reject, generation, gate);
+      enterRun(gate, generation, oid, grant);
       const exit = work();
       leaveRun(gate, generation);
       this.running = undefined;
