@@ -12,10 +12,11 @@ const PROCESS_ENTRY = new URL('./process-main.js', import.meta.url);
 /** The link kind of every process apartment. */
 const PROCESS_TRANSPORT = 'ipc';
 /**
- * A ping every 2 s and 15 unanswered (30 s) before a process counts as hung: the child answers from
- * its event loop, so a long synchronous computation must not be taken for a hang on a busy machine.
+ * A ping every second and 10 unanswered (10 s) before a process counts as hung or stopped. A thread
+ * of the child that does nothing else answers, so a long synchronous call in its apartment is not
+ * taken for a hang; the margin is for a machine so loaded that even that thread waits its turn.
  */
-export const DEFAULT_HEARTBEAT: Heartbeat = { periodMs: 2_000, misses: 15 };
+export const DEFAULT_HEARTBEAT: Heartbeat = { periodMs: 1_000, misses: 10 };
 const PROCESS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** The host factory and the options to launch the apartment `options` describes with. */

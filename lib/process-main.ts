@@ -1,8 +1,10 @@
 // The composition root of a process apartment, the script every process host forks
 // (apartments/hosts/process-host.ts): open the link to the host, say hello, take the boot record
-// the host sends back, answer heartbeats, then run the apartment loop (apartment-main.ts). The
-// process ends when its host's channel closes, so it never outlives the host.
+// the host sends back, answer heartbeats (from a thread of their own, heartbeat-pipe.ts), then run
+// the apartment loop (apartment-main.ts). The process ends when its host's channel closes, so it
+// never outlives the host.
 import type { ApartmentBoot } from '../apartments/worker-boot.js';
+import { answerHeartbeats } from '../apartments/hosts/heartbeat-pipe.js';
 import { childIpcEnd } from '../marshal/transports/ipc-link.js';
 import { IpcTag, isIpc } from '../marshal/transports/ipc-transport.js';
 import { runApartment } from './apartment-main.js';
@@ -26,10 +28,7 @@ const bootRecord = new Promise<ApartmentBoot>((resolve) => {
   };
   process.on('message', onBoot);
 });
-// Answered by this thread's event loop: a process that is stopped or stuck in a loop does not answer.
-process.on('message', (message) => {
-  if (isIpc(message, IpcTag.Ping)) send([IpcTag.Pong, message[1]], undefined, undefined, ignoreFailure);
-});
+answerHeartbeats();
 // The host closed the channel or died: nothing can reach this apartment any more.
 process.on('disconnect', () => process.exit(0));
 send([IpcTag.Hello, null], undefined, undefined, ignoreFailure);

@@ -8,15 +8,14 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import { claimIpcEnd } from '../../marshal/transports/ipc-link.js';
 import { IpcTag, isIpc, type IpcTransport } from '../../marshal/transports/ipc-transport.js';
 import type { ApartmentHost, ApartmentHostFactory, HostStart } from '../apartment-host.js';
+import { HEARTBEAT_FD, HeartbeatWatch, type Heartbeat } from './heartbeat-pipe.js';
 
-/** How a process host watches its child for a hang: one ping per period; this many unanswered in a row means hung. */
-export interface Heartbeat {
-  readonly periodMs: number;
-  readonly misses: number;
-}
+export type { Heartbeat } from './heartbeat-pipe.js';
+
 
 /** What a process apartment's host is told besides the start record. */
 export interface ProcessHostSettings {
@@ -61,9 +60,7 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
   private stderrTail = '';
   /** The first line where V8 or Node reported a fatal error on stderr, if one did. */
   private fatalLine: string | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
-  private unanswered = 0;
-  private pings = 0;
+  private heartbeat: HeartbeatWatch | undefined;
   private keepAlive = true;
   private readonly exited: Promise<void>;
   private markExited!: () => void;
@@ -91,7 +88,8 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
     const { scriptGate: _notShared, ...boot } = this.starting.boot;
     const child = fork(this.entry, [], {
       serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+      // The heartbeat has a pipe of its own at HEARTBEAT_FD, answered by a thread of its own there.
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc', 'pipe'],
       execArgv: childExecArgv(this.starting.resourceLimits?.maxOldGenerationSizeMb),
     });
     this.child = child;
@@ -138,39 +136,30 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
   private fromChild(message: unknown, boot: object, near: IpcTransport): void {
     const child = this.child!;
     // The child runs untrusted plugins: a second hello is ignored, anything unknown too.
-    if (isIpc(message, IpcTag.Hello) && !this.heartbeatTimer) {
+    if (isIpc(message, IpcTag.Hello) && !this.heartbeat) {
       // The child listens now: the boot record first, then what the runtime already sent.
       child.send([IpcTag.Boot, boot], undefined, undefined, () => undefined);
       near.open(child);
       this.startHeartbeat();
-    } else if (isIpc(message, IpcTag.Pong)) {
-      this.unanswered = 0;
     }
   }
 
   private startHeartbeat(): void {
+    const pipe = this.child!.stdio[HEARTBEAT_FD] as (Readable & Writable) | null | undefined;
+    if (!pipe) return;
     const { periodMs, misses } = this.settings.heartbeat;
-    this.heartbeatTimer = setInterval(() => {
-      const child = this.child!;
-      if (!child.connected) return;
-      if (this.unanswered >= misses) {
-        clearInterval(this.heartbeatTimer);
-        // The name is free for a replacement at once: this process is being killed.
-        releaseName(this.settings.name, this);
-        this.emit('error', new Error(`${this.identity} answered none of the last ${misses} heartbeats (one every ${periodMs} ms): it is hung or stopped, so it was killed`));
-        this.child?.kill('SIGKILL');
-        return;
-      }
-      this.unanswered++;
-      child.send([IpcTag.Ping, ++this.pings], undefined, undefined, () => undefined);
-    }, periodMs);
-    this.heartbeatTimer.unref();
+    this.heartbeat = new HeartbeatWatch(pipe, this.settings.heartbeat, () => {
+      // The name is free for a replacement at once: this process is being killed.
+      releaseName(this.settings.name, this);
+      this.emit('error', new Error(`${this.identity} answered none of the last ${misses} heartbeats (one every ${periodMs} ms): it is hung or stopped, so it was killed`));
+      this.child?.kill('SIGKILL');
+    });
   }
 
   private applyKeepAlive(): void {
     const child = this.child;
     if (!child) return;
-    const handles = [child, child.channel, child.stderr] as ({ ref?(): void; unref?(): void } | null | undefined)[];
+    const handles = [child, child.channel, child.stderr, child.stdio[HEARTBEAT_FD]] as ({ ref?(): void; unref?(): void } | null | undefined)[];
     for (const handle of handles) {
       if (this.keepAlive) handle?.ref?.();
       else handle?.unref?.();
@@ -178,7 +167,7 @@ class ProcessHost extends EventEmitter implements ApartmentHost {
   }
 
   private ended(code: number | null, signal: NodeJS.Signals | null): void {
-    clearInterval(this.heartbeatTimer);
+    this.heartbeat?.stop();
     liveChildren.delete(this.child!);
     releaseName(this.settings.name, this);
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;

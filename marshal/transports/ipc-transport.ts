@@ -3,7 +3,7 @@
 // structured-cloned through v8.serialize, so values keep the fidelity they have between threads
 // (Maps, Dates, typed arrays, errors, cycles) but nothing can be moved or shared. One IPC message
 // carries one batch: the channel's outbox already gathers what a turn queued into a batch.
-// The same IPC channel also carries the process host's own messages (hello, boot, heartbeat); each
+// The same IPC channel also carries the process host's own messages (hello, boot); each
 // message is a tuple tagged by its first element and each side reads only its own tags.
 import type { Serializable } from 'node:child_process';
 import { serialize } from 'node:v8';
@@ -18,9 +18,6 @@ export const IpcTag = {
   Boot: 'apartment:boot',
   /** either way: [tag, batch] for the apartment link. */
   Batch: 'apartment:batch',
-  /** host → child: [tag, n]; the child answers Pong with the same n. */
-  Ping: 'apartment:ping',
-  Pong: 'apartment:pong',
 } as const;
 
 /** One end of an IPC channel: a ChildProcess in the host, `process` in the child. */

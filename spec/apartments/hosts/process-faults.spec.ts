@@ -90,6 +90,22 @@ describe('apartments/hosts/process-faults: a process that throws an uncaught err
   });
 });
 
+describe('apartments/hosts/process-faults: a process busy in a long synchronous call is not taken for hung', () => {
+  it('answers its heartbeats from a thread of its own while its apartment computes far longer than the heartbeat allows', async () => {
+    const runtime = await startProcessRuntime();
+    // Five unanswered pings of 100 ms would end it; the call holds the apartment six times as long.
+    const { apt, pid } = await processApartment(runtime, { process: 'busy', heartbeat: { periodMs: 100, misses: 5 } });
+    const probe = await apt.createObject<ProcessProbe>('ProcessProbe');
+    let faulted = false;
+    apt.once('fault', () => (faulted = true));
+    expect(await probe.busy(3_000), 'the busy call finished in the same process').to.equal(pid);
+    expect(faulted, 'no fault while it computed').to.equal(false);
+    expect(apt.state).to.equal('ready');
+    expect(await probe.pid(), 'and it serves on').to.equal(pid);
+    release(probe);
+  });
+});
+
 describe('apartments/hosts/process-faults: a hung process (SIGSTOP) is found by the heartbeat', () => {
   it('faults its apartment once the configured number of heartbeats go unanswered, and kills the process', async () => {
     // Ten unanswered pings half a second apart: long enough that a busy machine does not fake a hang.
