@@ -1,13 +1,17 @@
 // The assignment policies an apartment can name when it creates an object (functions cannot cross
 // threads, so custom policies are registered on the runtime and named there).
 
-/** A built-in assignment policy by name, or a sized pool of one. */
+/**
+ * A built-in assignment policy by name, or a sized pool of one; with `process`, its apartments run
+ * in that process server (VB6's out-of-process component and its thread models; the host only).
+ */
 export type NamedAssignment =
   | 'single-thread'
   | 'round-robin'
   | 'thread-per-object'
   | 'least-loaded'
-  | { readonly policy: 'round-robin' | 'least-loaded'; readonly apartments: number };
+  | { readonly policy: 'round-robin' | 'least-loaded'; readonly apartments: number; readonly process?: string }
+  | { readonly policy: 'single-thread' | 'thread-per-object'; readonly process: string };
 
 /** What an apartment's code may pass as an assignment: a name, or (on the main apartment only) a policy function. */
 export type AssignmentChoice = NamedAssignment | ((...args: never[]) => unknown);

@@ -31,6 +31,8 @@ export interface PolicyDefinition {
   readonly exitWhenUnreferenced: boolean;
   /** Refresh each apartment's load before asking the policy. */
   readonly needsLoad: boolean;
+  /** The process server its apartments run in; undefined: worker threads of this process. */
+  readonly process?: string;
 }
 
 /** `single-thread`: every object goes to one shared worker apartment. */
@@ -70,7 +72,17 @@ export function pickLeastLoaded(apartments: readonly Apartment[]): Apartment {
 /** Resolve a policy name (or function) into its definition; `defaultSize` sizes the fixed pools. */
 export function definePolicy(spec: AssignmentSpec, defaultSize = availableParallelism()): PolicyDefinition {
   if (typeof spec === 'function') return { name: spec.name || 'custom', pick: spec, exitWhenUnreferenced: false, needsLoad: true };
+  if (typeof spec === 'object' && spec !== null && spec.process !== undefined) {
+    const process = spec.process;
+    if (typeof process !== 'string') throw new InvalidArgumentError('[assignment] assignment.process must name a process server', { parameter: 'assignment.process' });
+    const { process: _named, ...threads } = spec;
+    const inThreads = definePolicy((threads.policy === 'single-thread' || threads.policy === 'thread-per-object' ? threads.policy : threads) as NamedAssignment, defaultSize);
+    return { ...inThreads, name: `${inThreads.name}@${process}`, process };
+  }
   if (typeof spec === 'object' && spec !== null) {
+    if (spec.policy !== 'round-robin' && spec.policy !== 'least-loaded') {
+      throw new InvalidArgumentError(`[assignment] { policy: '${String(spec.policy)}' } takes a process; name it, or pass the policy by name`, { parameter: 'assignment.policy' });
+    }
     if (!Number.isInteger(spec.apartments) || spec.apartments < 1) {
       throw new InvalidArgumentError(`[assignment] a ${spec.policy} pool needs a whole number of apartments ≥ 1; got ${String(spec.apartments)}`, { parameter: 'assignment.apartments' });
     }
@@ -152,7 +164,7 @@ export class AssignmentGroup {
   constructor(
     readonly definition: PolicyDefinition,
     private readonly budget: ApartmentBudget,
-    private readonly start: (name: string, group: AssignmentGroup) => Promise<Apartment>,
+    private readonly start: (name: string, process: string | undefined) => Promise<Apartment>,
   ) {
     budget.join(this);
   }
@@ -204,7 +216,7 @@ export class AssignmentGroup {
       return shared;
     }
     try {
-      const apt = await this.start(`${this.definition.name}-${++this.started}`, this);
+      const apt = await this.start(`${this.definition.name}-${++this.started}`, this.definition.process);
       this.members.push(apt);
       return apt;
     } finally {
@@ -222,7 +234,7 @@ export class AssignmentGroups {
   private readonly groups = new Map<unknown, AssignmentGroup>();
   private readonly budget: ApartmentBudget;
 
-  constructor(cap: number, private readonly start: (name: string) => Promise<Apartment>) {
+  constructor(cap: number, private readonly start: (name: string, process: string | undefined) => Promise<Apartment>) {
     this.budget = new ApartmentBudget(cap);
   }
 
@@ -238,10 +250,10 @@ export class AssignmentGroups {
 
   /** The group `spec` names, made (and the spec checked) on first use. */
   groupFor(spec: AssignmentSpec): AssignmentGroup {
-    const key = typeof spec === 'object' && spec !== null ? `${spec.policy}:${spec.apartments}` : spec;
+    const key = typeof spec === 'object' && spec !== null ? `${spec.policy}:${'apartments' in spec ? spec.apartments : ''}@${spec.process ?? ''}` : spec;
     let group = this.groups.get(key);
     if (!group) {
-      group = new AssignmentGroup(definePolicy(spec), this.budget, (name) => this.start(name));
+      group = new AssignmentGroup(definePolicy(spec), this.budget, (name, process) => this.start(name, process));
       this.groups.set(key, group);
     }
     return group;

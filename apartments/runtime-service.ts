@@ -60,7 +60,11 @@ function causalityOf(value: unknown): number | undefined {
 
 function assignmentSpec(value: unknown): NamedAssignment | undefined {
   if (value === undefined || typeof value === 'string') return value as NamedAssignment | undefined;
-  if (typeof value === 'object' && value !== null) return value as NamedAssignment;
+  if (typeof value === 'object' && value !== null) {
+    // Starting processes is the host's to decide: a plugin may not place objects in a process server.
+    if ('process' in value) throw new InvalidArgumentError('[assignment] only the host may name a process server in an assignment; leave process out', { parameter: 'assignment.process' });
+    return value as NamedAssignment;
+  }
   throw new InvalidArgumentError('[assignment] an apartment can name a built-in assignment policy, not pass a function; register custom policies on the runtime', { parameter: 'assignment' });
 }
 

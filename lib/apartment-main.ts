@@ -27,8 +27,12 @@ import './link-kinds.js';
  */
 const PEER_GONE_GRACE_MS = 10_000;
 
-/** Run the apartment `boot` describes in this thread; resolves once it has said Ready. */
-export async function runApartment(boot: WorkerBoot): Promise<void> {
+/**
+ * Run the apartment `boot` describes in this thread; resolves once it has said Ready. `mainGone`
+ * runs once the main apartment is out of reach: by default this thread ends (a process server
+ * whose other threads still serve keeps its process).
+ */
+export async function runApartment(boot: WorkerBoot, mainGone: () => void = () => process.exit(0)): Promise<void> {
   setAsyncCallTracking(boot.asyncCausality);
   shareAwakeFlag(boot.awakeFlag);
   const labels = new Map<number, string>(Object.entries(boot.labels).map(([k, v]) => [Number(k), v]));
@@ -92,7 +96,8 @@ export async function runApartment(boot: WorkerBoot): Promise<void> {
           if (msg[1] === 0) {
             // The main apartment is gone: nothing can reach this apartment any more.
             apartment.endpoint.close(decodeError(msg[2]));
-            process.exit(0);
+            mainGone();
+            return;
           }
           apartment.endpoint.peerGone(msg[1], decodeError(msg[2]));
           // The calls it made here are gone with it (not those of the channel this news came on: the main apartment's).

@@ -4,9 +4,11 @@
 // more registration here.
 import { registerLinkKind } from '../apartments/links.js';
 import { ipcLink } from '../marshal/transports/ipc-link.js';
+import { ipcRelayLink } from '../marshal/transports/ipc-relay-link.js';
 import { portLink } from '../marshal/transports/port-link.js';
 import { sharedMemoryLink } from '../marshal/transports/shared-memory-link.js';
 
 registerLinkKind(portLink);
 registerLinkKind(sharedMemoryLink);
 registerLinkKind(ipcLink);
+registerLinkKind(ipcRelayLink);

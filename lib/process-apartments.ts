@@ -1,9 +1,10 @@
-// Which host runs a new apartment: a worker thread of this process (the default), or a child
-// process when the options name a process server (`process: 'plugins'`). This module checks the
+// Which host runs a new apartment: a worker thread of this process (the default), or a process
+// server when the options name one (`process: 'plugins'`): the first apartment naming it starts its
+// child process, later ones run on threads of that process. This module checks the
 // process options before anything starts and picks the process host with its settings; the
 // runtime facade passes the result to the launcher.
 import type { ApartmentHostFactory } from '../apartments/apartment-host.js';
-import { processHosts, processNameTaken, type Heartbeat } from '../apartments/hosts/process-host.js';
+import { processHosts, runningServerHeartbeat, type Heartbeat } from '../apartments/hosts/process-host.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import type { ApartmentOptions } from './runtime-options.js';
 
@@ -31,15 +32,18 @@ export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostF
   if (typeof name !== 'string' || !PROCESS_NAME.test(name)) {
     throw new InvalidArgumentError(`[process-name] process must name a process server in letters, digits, '.', '_' and '-' (at most 64); got ${typeof name === 'string' ? `'${name}'` : typeof name}`, { parameter: 'process' });
   }
-  if (processNameTaken(name)) {
-    throw new InvalidArgumentError(`[process-taken] process server '${name}' already runs an apartment, and a process server runs one apartment for now; close that apartment first or name another process`, { parameter: 'process' });
-  }
   if (options.transport !== undefined && options.transport !== PROCESS_TRANSPORT) {
     throw new InvalidArgumentError(`[process-transport] a process apartment is linked over its IPC channel (transport '${PROCESS_TRANSPORT}'); leave transport out`, { parameter: 'transport' });
   }
   checkLimits(options.resourceLimits);
+  const heartbeat = checkHeartbeat(options.heartbeat);
+  // A later apartment joins the running server as it is: one heartbeat per process.
+  const running = runningServerHeartbeat(name);
+  if (running && options.heartbeat !== undefined && (running.periodMs !== heartbeat.periodMs || running.misses !== heartbeat.misses)) {
+    throw new InvalidArgumentError(`[process-heartbeat] process server '${name}' already runs with a heartbeat of ${running.periodMs} ms × ${running.misses}; leave heartbeat out to join it, or name another process`, { parameter: 'heartbeat' });
+  }
   return {
-    host: processHosts(PROCESS_ENTRY, { name, heartbeat: checkHeartbeat(options.heartbeat) }),
+    host: processHosts(PROCESS_ENTRY, { name, heartbeat: running ?? heartbeat }),
     options: { ...options, transport: PROCESS_TRANSPORT },
   };
 }

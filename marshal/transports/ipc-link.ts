@@ -1,8 +1,10 @@
 // The 'ipc' link kind: the link between the main apartment and an apartment in a child process,
-// over the child's IPC channel (ipc-transport.ts). The host's end is made before the child runs;
-// the process host claims it by the far end's number and opens it on the child once the child
-// listens. The child attaches its end to its own IPC channel. Processes share no memory and can
-// move nothing, and two children have no channel to each other, so the kind is not direct.
+// over the child's IPC channel (ipc-transport.ts), one link number per apartment. The host's end is
+// made before the child runs; the process host claims it by the far end's number and opens it on
+// the child once the child listens. The child attaches its end to its own IPC channel (or, for an
+// apartment on another thread of the child, relays it there: ipc-relay-link.ts). Processes share
+// no memory and can move nothing, and two children have no channel to each other, so the kind is
+// not direct.
 import type { LinkKindDefinition } from '../transport.js';
 import { IpcTransport, type IpcPeer } from './ipc-transport.js';
 
@@ -22,8 +24,8 @@ export const ipcLink: LinkKindDefinition = {
   carries: 'bytes',
   sharedMemory: false,
   create() {
-    const near = new IpcTransport();
     const far: IpcEnd = { ipc: nextEnd++ };
+    const near = new IpcTransport(far.ipc);
     unclaimed.set(far.ipc, near);
     // A host that never claims the end (its start failed) closes it: then it is forgotten too.
     const close = near.close.bind(near);
@@ -38,18 +40,20 @@ export const ipcLink: LinkKindDefinition = {
     if (typeof process.send !== 'function') return 'this thread is not a child process with an IPC channel; an ipc link can join only a process apartment to its host';
     return undefined;
   },
-  attach: () => childIpcEnd(),
+  attach: (end) => childIpcEnd((end as IpcEnd).ipc),
 };
 
-let childEnd: IpcTransport | undefined;
+/** This child's ends of its links to the host, by link number. */
+const childEnds = new Map<number, IpcTransport>();
 
 /**
- * The child's end of its link to the host, on its own IPC channel; one per process. The child's
- * composition root makes it before it says hello, so batches that arrive before the apartment
- * attaches the link wait in it.
+ * The child's end of link `link` to the host, on its own IPC channel. The child's composition root
+ * makes it as the link's boot record arrives, so batches that come right behind it wait in it.
  */
-export function childIpcEnd(): IpcTransport {
-  return (childEnd ??= new IpcTransport(process as IpcPeer));
+export function childIpcEnd(link: number): IpcTransport {
+  let end = childEnds.get(link);
+  if (!end) childEnds.set(link, (end = new IpcTransport(link, process as IpcPeer)));
+  return end;
 }
 
 /** The host's end of the 'ipc' link whose far end is `far`, once; undefined when there is none. */

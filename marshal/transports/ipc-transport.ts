@@ -3,8 +3,9 @@
 // structured-cloned through v8.serialize, so values keep the fidelity they have between threads
 // (Maps, Dates, typed arrays, errors, cycles) but nothing can be moved or shared. One IPC message
 // carries one batch: the channel's outbox already gathers what a turn queued into a batch.
-// The same IPC channel also carries the process host's own messages (hello, boot); each
-// message is a tuple tagged by its first element and each side reads only its own tags.
+// One IPC channel carries the links of every apartment of a process server, each under its link
+// number, and the process host's own messages (hello, boot, exit, terminate); each message is a
+// tuple [tag, link, payload] and each side reads only its own tags and links.
 import type { Serializable } from 'node:child_process';
 import { serialize } from 'node:v8';
 import type { Batch } from '../protocol.js';
@@ -12,12 +13,18 @@ import type { Transferable, Transport, TransportCloseListener, TransportReceiver
 
 /** The tags of the messages a process host and its child exchange over the IPC channel. */
 export const IpcTag = {
-  /** child → host, once it listens: the boot record may come. */
+  /** child → host, once it listens: boot records may come. */
   Hello: 'apartment:hello',
-  /** host → child: [tag, boot record]. */
+  /** host → child: [tag, link, { boot, resourceLimits }], one per apartment of the process. */
   Boot: 'apartment:boot',
-  /** either way: [tag, batch] for the apartment link. */
+  /** either way: [tag, link, batch] for the apartment link `link`. */
   Batch: 'apartment:batch',
+  /** either way: [tag, link, null]: this side closed link `link`. */
+  Close: 'apartment:close',
+  /** host → child: [tag, link, null]: end the apartment of link `link` now. */
+  Terminate: 'apartment:terminate',
+  /** child → host: [tag, link, { code, description }]: the apartment of link `link` ended. */
+  Exited: 'apartment:exited',
 } as const;
 
 /** One end of an IPC channel: a ChildProcess in the host, `process` in the child. */
@@ -32,14 +39,15 @@ export interface IpcPeer {
   off(event: 'disconnect', listener: () => void): unknown;
 }
 
-/** Whether `message` is a tagged IPC message with tag `tag`. */
-export function isIpc(message: unknown, tag: string): message is [string, unknown] {
-  return Array.isArray(message) && message.length === 2 && message[0] === tag;
+/** Whether `message` is a tagged IPC message [tag, link, payload] with tag `tag`. */
+export function isIpc(message: unknown, tag: string): message is [string, number, unknown] {
+  return Array.isArray(message) && message.length === 3 && message[0] === tag && typeof message[1] === 'number';
 }
 
 /**
- * A Transport over an IPC channel. It may be made before its channel exists (the host makes its
- * end before the child runs): sends wait, checked for cloneability at once, until open().
+ * A Transport for link `link` over an IPC channel. It may be made before its channel exists (the
+ * host makes its end before the child runs): sends wait, checked for cloneability at once, until
+ * open(). Closing it closes only its link; the channel is the process host's to end.
  */
 export class IpcTransport implements Transport {
   private peer: IpcPeer | undefined;
@@ -47,18 +55,19 @@ export class IpcTransport implements Transport {
   private arrived: unknown[] = [];
   private receiver: TransportReceiver | undefined;
   private onClose: TransportCloseListener | undefined;
-  private keepAlive = true;
   private closed = false;
 
   private readonly message = (message: unknown): void => {
-    if (!isIpc(message, IpcTag.Batch) || this.closed) return;
-    if (this.receiver) this.receiver(message[1]);
-    else this.arrived.push(message[1]);
+    if (this.closed || !Array.isArray(message) || message[1] !== this.link) return;
+    if (isIpc(message, IpcTag.Close)) return this.end(undefined);
+    if (!isIpc(message, IpcTag.Batch)) return;
+    if (this.receiver) this.receiver(message[2]);
+    else this.arrived.push(message[2]);
   };
 
   private readonly disconnected = (): void => this.end(undefined);
 
-  constructor(peer?: IpcPeer) {
+  constructor(readonly link: number, peer?: IpcPeer) {
     if (peer) this.open(peer);
   }
 
@@ -68,7 +77,6 @@ export class IpcTransport implements Transport {
     this.peer = peer;
     peer.on('message', this.message);
     peer.on('disconnect', this.disconnected);
-    this.applyKeepAlive();
     const waiting = this.waiting;
     this.waiting = [];
     for (const batch of waiting) this.post(batch);
@@ -97,17 +105,15 @@ export class IpcTransport implements Transport {
     for (const data of arrived) receiver(data);
   }
 
-  setKeepAlive(keepAlive: boolean): void {
-    this.keepAlive = keepAlive;
-    this.applyKeepAlive();
-  }
+  /** Nothing to do: the channel is shared by every link of the process, and its host keeps it alive. */
+  setKeepAlive(): void {}
 
-  /** Close this side and disconnect the channel: the other side's close listener fires. */
+  /** Close this side's link: the other side's close listener fires; the channel stays. */
   close(): void {
     if (this.closed) return;
     const peer = this.peer;
     this.end(undefined);
-    if (peer?.connected) peer.disconnect?.();
+    if (peer?.connected) peer.send?.([IpcTag.Close, this.link, null], undefined, undefined, () => undefined);
   }
 
   private post(batch: Batch): void {
@@ -116,14 +122,7 @@ export class IpcTransport implements Transport {
     // Serialization happens inside send, synchronously: a DataCloneError reaches the caller with
     // nothing sent. A failure to write (the other side just died) arrives in the callback and is
     // left to the disconnect that follows it.
-    peer.send([IpcTag.Batch, batch], undefined, undefined, () => undefined);
-  }
-
-  private applyKeepAlive(): void {
-    const channel = this.peer?.channel;
-    if (!channel || this.closed) return;
-    if (this.keepAlive) channel.ref();
-    else channel.unref();
+    peer.send([IpcTag.Batch, this.link, batch], undefined, undefined, () => undefined);
   }
 
   private end(cause: unknown): void {

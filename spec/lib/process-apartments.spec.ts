@@ -40,15 +40,15 @@ describe('lib/process-apartments: process options are checked before a process s
   });
 });
 
-describe('lib/process-apartments: one apartment per process server for now', () => {
-  it('refuses a second apartment naming a running process, and accepts the name again once that apartment closed', async () => {
+describe('lib/process-apartments: a later apartment joins a running process server as it is', () => {
+  it('refuses another heartbeat for a running server, and takes the same or none', async () => {
     const runtime = await startProcessRuntime();
-    const { apt } = await processApartment(runtime, { process: 'plugins' });
-    const err = await rejection(Promise.resolve().then(() => runtime.createApartment({ process: 'plugins' })));
+    const { apt } = await processApartment(runtime, { process: 'plugins', heartbeat: { periodMs: 500, misses: 4 } });
+    const err = await rejection(Promise.resolve().then(() => runtime.createApartment({ process: 'plugins', heartbeat: { periodMs: 1_000 } })));
     expect(err).to.be.instanceOf(InvalidArgumentError);
-    expect(err.message).to.match(/^\[process-taken\] process server 'plugins' already runs an apartment/);
-    await apt.close();
-    const { apt: again } = await processApartment(runtime, { process: 'plugins' });
-    expect(again.state).to.equal('ready');
+    expect(err.message).to.match(/^\[process-heartbeat\] process server 'plugins' already runs with a heartbeat of 500 ms × 4; leave heartbeat out to join it/);
+    const same = await runtime.createApartment({ process: 'plugins', heartbeat: { periodMs: 500, misses: 4 } });
+    const none = await runtime.createApartment({ process: 'plugins' });
+    expect([same.hostIdentity, none.hostIdentity]).to.deep.equal([apt.hostIdentity, apt.hostIdentity]);
   });
 });

@@ -6,6 +6,8 @@ import { IpcTransport } from '../../../marshal/transports/ipc-transport.js';
 import { HANG_GUARD_MS, isRunning, until } from '../../fixtures/process-fixture.js';
 
 const ECHO = fileURLToPath(new URL('../../fixtures/ipc-echo.js', import.meta.url));
+/** The link number the echo child attaches to. */
+const LINK = 1;
 let child: ChildProcess | undefined;
 
 afterEach(() => {
@@ -34,7 +36,7 @@ const batchOf = (value: unknown): Batch => [value] as unknown as Batch;
 
 describe('marshal/transports/ipc-transport: batches cross the IPC channel in order, with structured-clone fidelity', () => {
   it('holds batches sent before the channel opens and delivers everything in order, Maps, Dates and typed arrays intact', async () => {
-    const near = new IpcTransport();
+    const near = new IpcTransport(LINK);
     const received: unknown[] = [];
     near.listen((data) => received.push(data), () => undefined);
     near.send(batchOf({ n: 1, at: new Date(5), map: new Map([['k', new Uint8Array([1, 2])]]) }));
@@ -52,7 +54,7 @@ describe('marshal/transports/ipc-transport: batches cross the IPC channel in ord
 
 describe('marshal/transports/ipc-transport: what cannot be sent fails the send at once', () => {
   it('throws for an uncloneable value before and after the channel opens, and for a transfer list; nothing of it is sent', async () => {
-    const near = new IpcTransport();
+    const near = new IpcTransport(LINK);
     const received: unknown[] = [];
     near.listen((data) => received.push(data), () => undefined);
     expect(() => near.send(batchOf({ fn: () => 1 }))).to.throw();
@@ -69,7 +71,7 @@ describe('marshal/transports/ipc-transport: what cannot be sent fails the send a
 
 describe('marshal/transports/ipc-transport: closing either side closes the other', () => {
   it('fires the close listener when the child dies, and closing this side ends the child', async () => {
-    const near = new IpcTransport();
+    const near = new IpcTransport(LINK);
     let closed = false;
     near.listen(() => undefined, () => {
       closed = true;
@@ -79,7 +81,7 @@ describe('marshal/transports/ipc-transport: closing either side closes the other
     dying.kill('SIGKILL');
     await until('the close listener fires', () => closed);
 
-    const other = new IpcTransport();
+    const other = new IpcTransport(LINK);
     const living = await echoChild();
     other.open(living);
     other.close();

@@ -1,0 +1,251 @@
+// One child process that runs one or more apartments: VB6's out-of-process component, named, made
+// on first use. The first apartment runs on the child's main thread; later ones run on threads of
+// the child (lib/process-threads.ts), so the assignment policies give VB6's three models inside one
+// process. The server owns the fork (Node flags, the heap cap, the IPC channel with structured-clone
+// serialization), the hand-over of each boot record once the child listens, the heartbeat, the tail
+// of the child's stderr for fault messages, and the rule that a child never outlives its host; it
+// routes what the child says about each apartment to that apartment's host. A crash of the process
+// ends every apartment in it. Main thread only.
+import { fork, type ChildProcess } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
+import type { ResourceLimits } from 'node:worker_threads';
+import { IpcTag, isIpc, type IpcTransport } from '../../marshal/transports/ipc-transport.js';
+import { HEARTBEAT_FD, HeartbeatWatch, type Heartbeat } from './heartbeat-pipe.js';
+
+/** How much of the child's stderr a fault message quotes (its end: where the crash is reported). */
+const STDERR_TAIL_CHARS = 2_000;
+/** How long a child whose IPC channel closed may take to exit before it is killed. */
+const DISCONNECT_GRACE_MS = 5_000;
+
+/** What the server tells one of its apartments' hosts. */
+export interface ServedApartment {
+  /** The apartment ended, with its exit code and a sentence saying how. */
+  ended(code: number, description: string): void;
+  /** Something failed that the apartment could not handle (the process hung, could not start). */
+  failed(error: Error): void;
+}
+
+/** A boot record on its way to the child, once it listens. */
+interface PendingBoot {
+  readonly link: number;
+  readonly boot: object;
+  readonly resourceLimits: ResourceLimits | undefined;
+  readonly near: IpcTransport;
+}
+
+/** Servers whose process runs, by name. */
+const running = new Map<string, ProcessServer>();
+
+/** Children of this process that have not ended: killed when this process exits. */
+const liveChildren = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL');
+});
+
+/** The running server called `name`, if any. */
+export function runningServer(name: string): ProcessServer | undefined {
+  return running.get(name);
+}
+
+/** A process server: one child process and the apartments in it, by link number. */
+export class ProcessServer {
+  private readonly child: ChildProcess;
+  readonly pid: number | undefined;
+  private readonly apartments = new Map<number, ServedApartment>();
+  /** The link of the apartment on the child's main thread: the first to join. */
+  private primary: number | undefined;
+  private pending: PendingBoot[] | undefined = [];
+  private stderrTail = '';
+  /** The first line where V8 or Node reported a fatal error on stderr, if one did. */
+  private fatalLine: string | undefined;
+  private heartbeatWatch: HeartbeatWatch | undefined;
+  /** Apartments that keep this process alive (ref). */
+  private readonly keptAlive = new Set<number>();
+  readonly exited: Promise<void>;
+  private markExited!: () => void;
+  private over = false;
+  /** The process is being killed: its last apartment ended, or it hung. */
+  private ending = false;
+
+  constructor(entry: URL, readonly name: string, readonly heartbeat: Heartbeat, maxOldGenerationSizeMb: number | undefined) {
+    this.exited = new Promise((resolve) => {
+      this.markExited = resolve;
+    });
+    const child = fork(entry, [], {
+      serialization: 'advanced',
+      // The heartbeat has a pipe of its own at HEARTBEAT_FD, answered by a thread of its own there.
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc', 'pipe'],
+      execArgv: childExecArgv(maxOldGenerationSizeMb),
+    });
+    this.child = child;
+    this.pid = child.pid;
+    running.set(name, this);
+    liveChildren.add(child);
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      // The child's diagnostics stay visible where a worker's would be; the end is kept for the fault.
+      process.stderr.write(chunk);
+      const text = this.stderrTail + chunk;
+      // V8's fatal line (out of memory) comes before a long native stack that pushes it out of the tail.
+      this.fatalLine ??= /^FATAL ERROR: .*$/m.exec(text)?.[0];
+      this.stderrTail = text.slice(-STDERR_TAIL_CHARS);
+    });
+    child.on('message', (message) => this.fromChild(message));
+    child.on('error', (err) => this.failAll(err));
+    child.once('disconnect', () => {
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      }, DISCONNECT_GRACE_MS).unref();
+    });
+    // 'close' comes after the process ended and its stderr was read to the end.
+    child.once('close', (code, signal) => this.ended(code, signal));
+  }
+
+  get identity(): string {
+    return `process ${this.pid ?? '(not started)'}`;
+  }
+
+  /** Whether the process runs and is not being ended (an apartment may join). */
+  get live(): boolean {
+    return !this.over && !this.ending;
+  }
+
+  /** Run the apartment of link `link` in this process; its boot record goes out once the child listens. */
+  join(apartment: ServedApartment, boot: PendingBoot): void {
+    this.apartments.set(boot.link, apartment);
+    this.primary ??= boot.link;
+    this.keptAlive.add(boot.link);
+    this.applyKeepAlive();
+    if (this.pending) this.pending.push(boot);
+    else this.sendBoot(boot);
+  }
+
+  /** Whether link `link`'s apartment runs on the child's main thread. */
+  isPrimary(link: number): boolean {
+    return this.primary === link;
+  }
+
+  /**
+   * End the apartment of link `link` now. The last apartment of the process ends with the process;
+   * another is ended by the child, and its end is reported as it happens (ended()).
+   */
+  terminate(link: number): void {
+    if (!this.apartments.has(link)) return;
+    if (this.apartments.size === 1) return this.kill();
+    this.child.send([IpcTag.Terminate, link, null], undefined, undefined, () => undefined);
+  }
+
+  /** Keep this process alive for apartment `link`, or stop doing so. */
+  keepAlive(link: number, keep: boolean): void {
+    if (keep) this.keptAlive.add(link);
+    else this.keptAlive.delete(link);
+    this.applyKeepAlive();
+  }
+
+  /** Kill the whole process (a hung apartment on its main thread cannot be ended alone); its name is free at once. */
+  kill(): void {
+    this.ending = true;
+    this.release();
+    this.child.kill('SIGKILL');
+  }
+
+  private sendBoot({ link, boot, resourceLimits, near }: PendingBoot): void {
+    this.child.send([IpcTag.Boot, link, { boot, resourceLimits }], undefined, undefined, () => undefined);
+    near.open(this.child);
+  }
+
+  private fromChild(message: unknown): void {
+    // The child runs untrusted plugins: a second hello, an unknown link or tag are ignored.
+    if (isIpc(message, IpcTag.Hello) && this.pending) {
+      // The child listens now: the boot records first, then what the runtime already sent.
+      const pending = this.pending;
+      this.pending = undefined;
+      for (const boot of pending) this.sendBoot(boot);
+      this.startHeartbeat();
+    } else if (isIpc(message, IpcTag.Exited)) {
+      const link = message[1];
+      const apartment = this.apartments.get(link);
+      if (!apartment) return;
+      const report = message[2] as { code?: unknown; description?: unknown } | null;
+      const code = typeof report?.code === 'number' ? report.code : 1;
+      const description = typeof report?.description === 'string' ? report.description.slice(0, STDERR_TAIL_CHARS) : `an apartment of ${this.identity} ended`;
+      this.leave(link);
+      apartment.ended(code, description);
+    }
+  }
+
+  /** Apartment `link` is gone; a process left with none ends. */
+  private leave(link: number): void {
+    this.apartments.delete(link);
+    this.keptAlive.delete(link);
+    this.applyKeepAlive();
+    if (this.apartments.size === 0) this.kill();
+  }
+
+  private startHeartbeat(): void {
+    const pipe = this.child.stdio[HEARTBEAT_FD] as (Readable & Writable) | null | undefined;
+    if (!pipe) return;
+    const { periodMs, misses } = this.heartbeat;
+    this.heartbeatWatch = new HeartbeatWatch(pipe, this.heartbeat, () => {
+      // Killed first, so its name is free for a replacement that the fault may start at once.
+      this.kill();
+      this.failAll(new Error(`${this.identity} answered none of the last ${misses} heartbeats (one every ${periodMs} ms): it is hung or stopped, so it was killed`));
+    });
+  }
+
+  private failAll(error: Error): void {
+    for (const apartment of [...this.apartments.values()]) apartment.failed(error);
+  }
+
+  private applyKeepAlive(): void {
+    const keep = this.keptAlive.size > 0;
+    const handles = [this.child, this.child.channel, this.child.stderr, this.child.stdio[HEARTBEAT_FD]] as ({ ref?(): void; unref?(): void } | null | undefined)[];
+    for (const handle of handles) {
+      if (keep) handle?.ref?.();
+      else handle?.unref?.();
+    }
+  }
+
+  /** Free the server's name (not that of a later server that took it over). */
+  private release(): void {
+    if (running.get(this.name) === this) running.delete(this.name);
+  }
+
+  private ended(code: number | null, signal: NodeJS.Signals | null): void {
+    this.over = true;
+    this.heartbeatWatch?.stop();
+    liveChildren.delete(this.child);
+    this.release();
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const tail = this.stderrTail.trim();
+    const fatal = this.fatalLine && !tail.includes(this.fatalLine) ? `; it reported ${this.fatalLine}` : '';
+    const description = `${this.identity} ${how}${fatal}${tail ? `; its stderr ended with: ${tail}` : ''}`;
+    const exitCode = code ?? 128 + (signal ? constants.signals[signal] ?? 0 : 0);
+    this.markExited();
+    const left = [...this.apartments.values()];
+    this.apartments.clear();
+    for (const apartment of left) apartment.ended(exitCode, description);
+  }
+}
+
+/**
+ * The child inherits the host's Node flags (TypeScript loaders, source maps), except those that
+ * would run other code instead of the composition root or fight over the inspector's port. The
+ * heap cap comes last, so it wins over an inherited one.
+ */
+function childExecArgv(maxOldGenerationSizeMb: number | undefined): string[] {
+  const argv = process.execArgv;
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-e' || a === '-p' || a === '--eval' || a === '--print' || a === '--input-type') {
+      i++;
+      continue;
+    }
+    if (/^--(input-type|eval|print|inspect[a-z-]*)(=|$)/.test(a)) continue;
+    out.push(a);
+  }
+  if (maxOldGenerationSizeMb !== undefined) out.push(`--max-old-space-size=${maxOldGenerationSizeMb}`);
+  return out;
+}
