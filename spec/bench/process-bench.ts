@@ -5,10 +5,12 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Remote } from '../../lib/index.js';
+import { Runtime, type Remote } from '../../lib/index.js';
 import type { BenchRow } from './call-path-bench.js';
 import type { Adder } from './fixtures/adder.js';
+import type { BenchFactory } from './fixtures/stream-producer.js';
 import { medianOf, pipelinedRate, sequentialMicros } from './harness.js';
+import { pipelinePairRows } from './pipeline-pair.js';
 import { startAdderRuntime } from './subjects.js';
 
 interface Summer {
@@ -53,6 +55,19 @@ async function apartmentSummer(where: 'process' | 'worker'): Promise<Summer> {
   };
 }
 
+/** The pipelining pair case over a process apartment's IPC link (the stream group runs it over the thread links). */
+async function processPair(pairs: number): Promise<BenchRow[]> {
+  const rt = await Runtime.start({ logger: () => {} });
+  try {
+    const module = new URL('./fixtures/stream-producer.js', import.meta.url);
+    for (const name of ['BenchFactory', 'BenchChild']) rt.registerClass(name, { module, export: name });
+    const apt = await rt.createApartment({ process: 'bench-pipeline' });
+    return await pipelinePairRows(await apt.createObject<BenchFactory>('BenchFactory'), 'child-process IPC', pairs);
+  } finally {
+    await rt.close();
+  }
+}
+
 /** Kilobytes of resident memory of process `pid` (Linux), or undefined elsewhere. */
 function residentKb(pid: number): number | undefined {
   try {
@@ -78,6 +93,7 @@ export async function benchProcesses(options: { quick: boolean }): Promise<Bench
       await s.close();
     }
   }
+  rows.push(...(await processPair(options.quick ? 2_000 : 10_000)));
   const rt = await startAdderRuntime('shared-memory');
   try {
     for (const where of ['worker', 'process'] as const) {

@@ -1,13 +1,14 @@
 // Stream and pipelining cases. Items through an async iterator (small numbers, and 64 KiB chunks
 // copied or transferred) against one awaited callback per item and against raw postMessage of the
 // same items, one message each and no flow control; and a call on a call's result, as two
-// sequential calls against one pipeline(), in alternating blocks. Each stream figure is the median
-// of 5 runs (3 with --quick).
+// sequential calls against one pipeline() (pipeline-pair.ts). Each stream figure is the median of
+// 5 runs (3 with --quick).
 import { Worker } from 'node:worker_threads';
-import { Runtime, pipeline, release, type Remote } from '../../lib/index.js';
+import { Runtime, type Remote } from '../../lib/index.js';
 import type { BenchRow } from './call-path-bench.js';
 import type { BenchFactory, StreamProducer } from './fixtures/stream-producer.js';
 import { medianOf } from './harness.js';
+import { pipelinePairRows } from './pipeline-pair.js';
 
 const CHUNK = 64 * 1024;
 
@@ -46,23 +47,6 @@ async function rawSeconds(worker: Worker, count: number, bytes: number): Promise
   }));
 }
 
-/**
- * Mean µs per call of each of `fns`, `count` calls each, run in alternating blocks of 100 after a
- * warm-up, so a change in the machine's load falls on every subject alike.
- */
-async function alternatingMicros(count: number, fns: (() => Promise<unknown>)[]): Promise<number[]> {
-  for (const fn of fns) for (let i = 0; i < count / 4; i++) await fn();
-  const spent = fns.map(() => 0);
-  for (let done = 0; done < count; done += 100) {
-    for (let f = 0; f < fns.length; f++) {
-      const t0 = performance.now();
-      for (let i = 0; i < 100; i++) await fns[f]!();
-      spent[f]! += performance.now() - t0;
-    }
-  }
-  return spent.map((ms) => (ms * 1000) / count);
-}
-
 /** Run the stream and pipelining cases. */
 export async function benchStreams(options: { quick: boolean }): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -97,21 +81,7 @@ export async function benchStreams(options: { quick: boolean }): Promise<BenchRo
       rate(chunkCase, `runtime async iterator, transferred (${link})`, chunks, await medianOf(runs, async () => seconds(async () => drain(await producer.chunks(chunks, CHUNK, true)))));
       rate(chunkCase, `runtime callback per chunk (${link})`, chunks, await medianOf(runs, () => seconds(() => producer.eachChunk(chunks, CHUNK, async () => undefined))));
 
-      const pairs = options.quick ? 2_000 : 10_000;
-      const pairCase = `call on a call's result (${link})`;
-      const twoCalls = async (): Promise<void> => {
-        const child = await factory.makeChild(1);
-        await child.value();
-        release(child);
-      };
-      const pipelined = async (): Promise<void> => {
-        const child = pipeline(factory).makeChild(1);
-        await child.value();
-        release(await child);
-      };
-      const [two, piped] = await alternatingMicros(pairs, [twoCalls, pipelined]);
-      rows.push({ case: pairCase, subject: 'two sequential calls', value: two, unit: 'µs/pair', better: 'lower' });
-      rows.push({ case: pairCase, subject: 'pipeline(): both sent at once', value: piped, unit: 'µs/pair', better: 'lower' });
+      rows.push(...(await pipelinePairRows(factory, link, options.quick ? 2_000 : 10_000)));
     } finally {
       await rt.close();
     }
