@@ -45,9 +45,3 @@ export function callOptionsOf(args: unknown[]): CallOptions | undefined {
   const last = args.length > 0 ? args[args.length - 1] : undefined;
   return last instanceof CallOptions ? last : undefined;
 }
-
-/** A proxy call's arguments, and the CallOptions its caller put last if it did. */
-export function splitCallOptions(args: unknown[]): [unknown[], CallOptions | undefined] {
-  const options = callOptionsOf(args);
-  return options ? [args.slice(0, -1), options] : [args, undefined];
-}

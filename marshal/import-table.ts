@@ -47,7 +47,7 @@ export class ImportTable {
       return existing;
     }
     const state: RemoteState = {
-      apartment: apt, oid, kind, grant, refs: 1, loansOut: 0, released: false, disconnected: undefined, methods: undefined, host: this.options.host,
+      apartment: apt, oid, kind, grant, refs: 1, loansOut: 0, released: false, disconnected: undefined, methods: undefined, pipelined: undefined, host: this.options.host,
     };
     const proxy = createProxy(state);
     let table = this.proxies.get(apt);

@@ -32,34 +32,50 @@ export function pipeline<P extends object>(proxy: P): Pipelined<P> {
   if (!state) {
     throw new InvalidArgumentError('[pipeline] pipeline() takes a proxy to an object in another apartment; call a local object directly', { parameter: 'proxy' });
   }
-  return methods(state.host, state.apartment, (method, args) => {
+  // One view per proxy, made on first use: `pipeline(factory)` is typically written at every call.
+  return (state.pipelined ??= methods(state.host, state.apartment, (method, args) => {
     // A released or disconnected proxy fails the way an ordinary call on it would.
     if (state.released || state.disconnected) return { id: 0, result: state.host.callRemote(state, method, args), open: false };
     return state.host.pipelineRemote(state.apartment, state.oid, 0, method, args);
-  }) as Pipelined<P>;
+  })) as Pipelined<P>;
 }
 
 /**
- * The pipelined promise of `call`, made on `host` towards apartment `peer`. One proxy per call, its
- * method functions made on first use: this runs on every pipelined call, whose whole point is speed.
+ * The traps of the pipelined promise of one call, made on `host` towards apartment `peer`: its
+ * promise's `then`, `catch` and `finally`, and a method for every other name that starts a call
+ * pipelined on its answer. One handler object per call and no closures until a member is read:
+ * this runs on every pipelined call, whose whole point is speed.
  */
+class AnswerHandler implements ProxyHandler<object> {
+  private made: Map<string, (...args: unknown[]) => object> | undefined;
+
+  constructor(private readonly host: ProxyHost, private readonly peer: number, private readonly call: PipelinedCall) {}
+
+  get(_target: object, prop: string | symbol): unknown {
+    const result = this.call.result;
+    if (prop === 'then') return result.then.bind(result);
+    if (prop === 'catch') return result.catch.bind(result);
+    if (prop === 'finally') return result.finally.bind(result);
+    if (typeof prop !== 'string') return undefined;
+    this.made ??= new Map();
+    return methodOf(this.made, prop, this);
+  }
+
+  /** Start call `method` on this call's answer: pipelined while the callee keeps it, else on the arrived value. */
+  start(method: string, args: unknown[]): PipelinedCall {
+    const call = this.call;
+    if (call.open) return this.host.pipelineRemote(this.peer, 0, call.id, method, args);
+    return { id: 0, result: call.result.then((value) => callArrived(value, method, args)), open: false };
+  }
+
+  answer(call: PipelinedCall): object {
+    return answer(this.host, this.peer, call);
+  }
+}
+
+/** The pipelined promise of `call`, made on `host` towards apartment `peer`. */
 function answer(host: ProxyHost, peer: number, call: PipelinedCall): object {
-  const result = call.result;
-  const start: Starter = (method, args) => {
-    if (call.open) return host.pipelineRemote(peer, 0, call.id, method, args);
-    return { id: 0, result: result.then((value) => callArrived(value, method, args)), open: false };
-  };
-  let made: Map<string, (...args: unknown[]) => object> | undefined;
-  return new Proxy(Object.create(null) as object, {
-    get(_target, prop) {
-      if (prop === 'then') return result.then.bind(result);
-      if (prop === 'catch') return result.catch.bind(result);
-      if (prop === 'finally') return result.finally.bind(result);
-      if (typeof prop !== 'string') return undefined;
-      made ??= new Map();
-      return methodOf(made, prop, host, peer, start);
-    },
-  });
+  return new Proxy(Object.create(null) as object, new AnswerHandler(host, peer, call));
 }
 
 function callArrived(value: unknown, method: string, args: unknown[]): Promise<unknown> {
@@ -70,23 +86,30 @@ function callArrived(value: unknown, method: string, args: unknown[]): Promise<u
   return Promise.resolve((fn as (...a: unknown[]) => unknown).apply(value, args));
 }
 
+/** What a method of a pipelined view or promise needs: how to start its call, and how to wrap the call's answer. */
+interface CallStarter {
+  start(method: string, args: unknown[]): PipelinedCall;
+  answer(call: PipelinedCall): object;
+}
+
 /** The function for method `prop` (cached in `made`): it starts a call and returns its pipelined promise. */
-function methodOf(made: Map<string, (...args: unknown[]) => object>, prop: string, host: ProxyHost, peer: number, start: Starter): (...args: unknown[]) => object {
+function methodOf(made: Map<string, (...args: unknown[]) => object>, prop: string, starter: CallStarter): (...args: unknown[]) => object {
   let fn = made.get(prop);
   if (!fn) {
-    fn = (...args: unknown[]) => answer(host, peer, start(prop, args));
+    fn = (...args: unknown[]) => starter.answer(starter.start(prop, args));
     made.set(prop, fn);
   }
   return fn;
 }
 
-/** An object whose every string member is a method that starts a call and returns its pipelined promise. */
+/** An object whose every string member is a method that starts a call (on the proxy's object) and returns its pipelined promise. */
 function methods(host: ProxyHost, peer: number, start: Starter): object {
   const made = new Map<string, (...args: unknown[]) => object>();
+  const starter: CallStarter = { start, answer: (call) => answer(host, peer, call) };
   return new Proxy(Object.create(null) as object, {
     get(_target, prop) {
       if (typeof prop !== 'string' || prop === 'then') return undefined;
-      return methodOf(made, prop, host, peer, start);
+      return methodOf(made, prop, starter);
     },
   });
 }

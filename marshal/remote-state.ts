@@ -25,6 +25,8 @@ export interface RemoteState {
   disconnected: Error | undefined;
   /** Per-method callers, made on first use and reused (no closure per call). */
   methods: Map<string, (...args: unknown[]) => Promise<unknown>> | undefined;
+  /** Its pipeline() view, made on first use and reused. */
+  pipelined: object | undefined;
   /** The endpoint that made the proxy: it sends the calls and the release. */
   readonly host: ProxyHost;
 }
