@@ -28,21 +28,26 @@ interface Answer {
   settled: boolean;
   ok: boolean;
   value: unknown;
-  /** Calls that arrived before the answer, in arrival order. */
-  waiting: PipelineCallMessage[];
+  /** Calls that arrived before the answer, in arrival order (made when the first one does). */
+  waiting: PipelineCallMessage[] | undefined;
   /** ReleaseAnswer arrived before the answer did: forget it once it has settled. */
   released: boolean;
 }
 
 /** Kept answers of pipelined calls, per channel. */
 export class AnswerTable {
+  /**
+   * A channel's map stays while the channel does, even when empty: a caller that pipelines pair
+   * after pair empties it after every pair.
+   */
   private readonly byChannel = new Map<Channel, Map<number, Answer>>();
+  private kept = 0;
 
   constructor(private readonly host: AnswerHost) {}
 
   /** Whether any answer is kept (the hot path of every reply asks this first). */
   get empty(): boolean {
-    return this.byChannel.size === 0;
+    return this.kept === 0;
   }
 
   /** A PipelineCall arrived: keep its answer, and run it now or once its base has answered. */
@@ -54,7 +59,8 @@ export class AnswerTable {
       this.refuse(channel, msg, new CallRejectedError(`[pipeline-limit] ${MAX_KEPT_ANSWERS} pipelined answers are already kept for this caller; await some results before pipelining more`));
       return;
     }
-    answers.set(callId, { settled: false, ok: false, value: undefined, waiting: [], released: false });
+    answers.set(callId, { settled: false, ok: false, value: undefined, waiting: undefined, released: false });
+    this.kept++;
     if (base === 0) {
       this.host.dispatch(channel, toCall(msg, oid));
       return;
@@ -65,7 +71,7 @@ export class AnswerTable {
       return;
     }
     if (target.settled) this.run(channel, msg, base, target);
-    else target.waiting.push(msg);
+    else (target.waiting ??= []).push(msg);
   }
 
   /** This side answered call `callId` (a result or an error); calls waiting for it run now. */
@@ -76,8 +82,10 @@ export class AnswerTable {
     answer.settled = true;
     answer.ok = ok;
     answer.value = value;
-    for (const msg of answer.waiting.splice(0)) this.run(channel, msg, callId, answer);
-    if (answer.released) this.forget(channel, answers!, callId);
+    const waiting = answer.waiting;
+    answer.waiting = undefined;
+    if (waiting) for (const msg of waiting) this.run(channel, msg, callId, answer);
+    if (answer.released) this.forget(answers!, callId);
   }
 
   /** The caller will target answer `callId` no more. */
@@ -85,7 +93,7 @@ export class AnswerTable {
     const answers = this.byChannel.get(channel);
     const answer = answers?.get(callId);
     if (!answer) return;
-    if (answer.settled) this.forget(channel, answers!, callId);
+    if (answer.settled) this.forget(answers!, callId);
     else answer.released = true;
   }
 
@@ -94,9 +102,9 @@ export class AnswerTable {
     const answers = this.byChannel.get(channel);
     if (!answers) return false;
     for (const answer of answers.values()) {
-      const i = answer.waiting.findIndex((m) => m[1] === callId);
+      const i = answer.waiting?.findIndex((m) => m[1] === callId) ?? -1;
       if (i < 0) continue;
-      const [msg] = answer.waiting.splice(i, 1);
+      const [msg] = answer.waiting!.splice(i, 1);
       this.refuse(channel, msg!, new CallCanceledError(`[canceled] pipelined call ${callId} was cancelled by its caller before its target answered`));
       return true;
     }
@@ -105,14 +113,13 @@ export class AnswerTable {
 
   /** The channel closed: its answers go with it. */
   drop(channel: Channel): void {
+    this.kept -= this.byChannel.get(channel)?.size ?? 0;
     this.byChannel.delete(channel);
   }
 
   /** How many answers are kept (diagnostics and lifetime specs). */
   get size(): number {
-    let n = 0;
-    for (const answers of this.byChannel.values()) n += answers.size;
-    return n;
+    return this.kept;
   }
 
   private run(channel: Channel, msg: PipelineCallMessage, base: number, answer: Answer): void {
@@ -134,9 +141,8 @@ export class AnswerTable {
     channel.replyError(msg[1], error, this.host.self);
   }
 
-  private forget(channel: Channel, answers: Map<number, Answer>, callId: number): void {
-    answers.delete(callId);
-    if (answers.size === 0) this.byChannel.delete(channel);
+  private forget(answers: Map<number, Answer>, callId: number): void {
+    if (answers.delete(callId)) this.kept--;
   }
 }
 

@@ -52,12 +52,6 @@ export class ExportTable {
 
   /** Count one more reference held by `importer`, exporting `object` first if needed; returns its entry. */
   exportEntry(object: object, importer: number, kind: RefKindCode): ExportEntry {
-    this.export(object, importer, kind);
-    return this.byObject.get(object)!;
-  }
-
-  /** Count one more reference held by `importer`, exporting `object` first if needed; returns its id. */
-  export(object: object, importer: number, kind: RefKindCode): number {
     let entry = this.byObject.get(object);
     if (!entry) {
       entry = { oid: this.nextOid++, object, kind, grant: randomUUID(), counts: new Map(), total: 0 };
@@ -68,7 +62,12 @@ export class ExportTable {
     }
     entry.counts.set(importer, (entry.counts.get(importer) ?? 0) + 1);
     entry.total++;
-    return entry.oid;
+    return entry;
+  }
+
+  /** Count one more reference held by `importer`, exporting `object` first if needed; returns its id. */
+  export(object: object, importer: number, kind: RefKindCode): number {
+    return this.exportEntry(object, importer, kind).oid;
   }
 
   /** Add `count` references for `importer` on an object already exported; false if it is gone. */
