@@ -2,7 +2,7 @@
 // this interface only, so a worker thread (hosts/worker-host.ts) can be joined by a child process
 // or another machine without touching the engine. The composition root picks the host factory.
 import type { ResourceLimits } from 'node:worker_threads';
-import type { Transferable } from '../marshal/transport.js';
+import type { Transferable, Transport } from '../marshal/transport.js';
 import type { ApartmentBoot } from './worker-boot.js';
 
 /** Events of a host. */
@@ -26,12 +26,26 @@ export interface HostStart {
   readonly resourceLimits: ResourceLimits | undefined;
 }
 
+/**
+ * A further link to an apartment whose near end the main apartment keeps: it relays what crosses it
+ * to and from another apartment that cannot be linked to this one directly. `kind` and `end` go to
+ * the apartment in a Connect message (moving `transfer`); the kind says what the relayed link carries.
+ */
+export interface RelayEnd {
+  readonly near: Transport;
+  readonly kind: string;
+  readonly end: unknown;
+  readonly transfer: Transferable[];
+}
+
 /** One apartment's host, as the main apartment sees it. */
 export interface ApartmentHost {
   /** Who hosts the apartment, for logs and error messages: "thread 7", "process 4242". */
   readonly identity: string;
   /** The worker thread id when the host is a thread of this process (script interrupts need it); undefined otherwise. */
   readonly threadId: number | undefined;
+  /** A new relayed link to the apartment, or undefined when this host cannot make one. */
+  relayEnd(): RelayEnd | undefined;
   /** Start the apartment; 'exit' and 'error' fire from now on. Throws if it cannot even begin. */
   start(): void;
   /** Let the host keep this process alive (ref) or not (unref). */

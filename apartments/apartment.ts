@@ -13,7 +13,7 @@ import type { Remote } from '../marshal/proxy.js';
 import { isLive, transition, type ApartmentState } from './apartment-state.js';
 import { callOptions } from '../marshal/call-options.js';
 import type { LinkKindDefinition } from '../marshal/transport.js';
-import type { ApartmentHost } from './apartment-host.js';
+import type { ApartmentHost, RelayEnd } from './apartment-host.js';
 import { SCRIPT_GATE_BYTES } from './script-gate.js';
 
 /** How long close() waits for an apartment to acknowledge before terminating its host. */
@@ -87,6 +87,11 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   /** Who hosts it, for logs: "thread 7". */
   get hostIdentity(): string {
     return this.host.identity;
+  }
+
+  /** A new link to this apartment for the main apartment to relay over (broker.ts), if its host can make one. */
+  relayEnd(): RelayEnd | undefined {
+    return this.host.relayEnd();
   }
 
   /** The worker thread id when a thread of this process hosts it (diagnostics, script interrupts); undefined otherwise. */

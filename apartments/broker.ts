@@ -1,12 +1,14 @@
 // Brokering of direct links between worker apartments: the first time one apartment needs another,
 // the main apartment sees that both get one end of a link, so calls between workers never pass
 // through the main thread. Which link the pair gets is read from the two apartments' link kinds,
-// never from their names. Main apartment only.
+// never from their names. A pair that cannot be linked directly (an apartment in another process)
+// is relayed through the main thread instead, over links their hosts make. Main apartment only.
 import { DisconnectedError } from '../marshal/errors.js';
 import { transfer } from '../marshal/by-ref.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import { Op } from '../marshal/protocol.js';
-import type { LinkKindDefinition, LinkTraits, Transferable } from '../marshal/transport.js';
+import type { Batch } from '../marshal/protocol.js';
+import type { LinkKindDefinition, LinkTraits, Transferable, Transport } from '../marshal/transport.js';
 import type { Apartment } from './apartment.js';
 import { isLive } from './apartment-state.js';
 import { linkKind, type LinkOffer, type LinkReply } from './links.js';
@@ -21,11 +23,14 @@ interface Offer {
 /** Hands out one direct link per pair of live worker apartments. */
 export class ConnectionBroker {
   private readonly brokered = new Set<string>();
+  /** The near ends of the relayed pairs, by pair. */
+  private readonly relays = new Map<string, [Transport, Transport]>();
 
   constructor(
     private readonly endpoint: Endpoint,
     private readonly apartment: (id: number) => Apartment | undefined,
     private readonly label: (id: number) => string,
+    private readonly warn: (message: string) => void,
   ) {}
 
   /**
@@ -54,15 +59,46 @@ export class ConnectionBroker {
       }
       if (offer && carries(theirs, offer.kind, offer.transfer)) return this.forward(key, requester, target, offer);
     }
+    const relayed = own && this.relay(key, own, peer);
+    if (relayed) return relayed;
     throw new DisconnectedError(`[no-direct-link] ${this.label(requester)} ('${own?.link.name ?? 'unknown'}' links) and ${this.label(target)} ('${theirs.name}' links) cannot be linked directly; create objects that call each other in apartments whose link kinds can link directly`);
   }
 
-  /** An apartment is gone: its pairs may be brokered again should its id ever be seen. */
+  /** An apartment is gone: its pairs may be brokered again should its id ever be seen, and its relays close. */
   forget(id: number): void {
     for (const key of [...this.brokered]) {
       const [a, b] = key.split(':').map(Number);
-      if (a === id || b === id) this.brokered.delete(key);
+      if (a !== id && b !== id) continue;
+      this.brokered.delete(key);
+      for (const near of this.relays.get(key) ?? []) near.close();
+      this.relays.delete(key);
     }
+  }
+
+  /**
+   * Link two apartments that cannot be linked directly (one of them in another process) through
+   * this thread: each gets a new link from its host, and what arrives on one goes out on the other
+   * as it is; the receiving apartment checks it as it checks everything a peer sends. Undefined
+   * when a host cannot make such a link.
+   */
+  private relay(key: string, own: Apartment, peer: Apartment): LinkReply | undefined {
+    const mine = own.relayEnd();
+    const theirs = mine && peer.relayEnd();
+    if (!mine || !theirs || !carries(own.link, linkKind(mine.kind), mine.transfer) || !carries(peer.link, linkKind(theirs.kind), theirs.transfer)) {
+      mine?.near.close();
+      theirs?.near.close();
+      return undefined;
+    }
+    this.brokered.add(key);
+    this.relays.set(key, [mine.near, theirs.near]);
+    const warn = (from: Apartment, to: Apartment, err: unknown): void =>
+      this.warn(`[relay] a batch from ${from.label} could not go on to ${to.label}: ${(err as Error)?.message ?? String(err)}; their link is closed`);
+    pipe(mine.near, theirs.near, (err) => warn(own, peer, err));
+    pipe(theirs.near, mine.near, (err) => warn(peer, own, err));
+    this.endpoint.channelTo(peer.id).post([Op.Connect, own.id, theirs.kind, theirs.end], theirs.transfer);
+    // An end that moves nothing goes as a plain value: a process's link to the host moves nothing.
+    const reply = { kind: mine.kind, end: mine.end };
+    return mine.transfer.length > 0 ? transfer(reply, mine.transfer) : reply;
   }
 
   private forward(key: string, requester: number, target: number, offer: Offer): LinkReply {
@@ -70,6 +106,21 @@ export class ConnectionBroker {
     this.endpoint.channelTo(target).post([Op.Connect, requester, offer.kind.name, offer.end], offer.transfer);
     return { accepted: true };
   }
+}
+
+/** Send what arrives on `from` out on `to`; either side closing closes the other, as does a batch `to` cannot take. */
+function pipe(from: Transport, to: Transport, refused: (err: unknown) => void): void {
+  from.listen((batch) => {
+    try {
+      to.send(batch as Batch);
+    } catch (err) {
+      refused(err);
+      from.close();
+      to.close();
+    }
+  }, () => to.close());
+  // A relay keeps nothing alive: the apartments at its ends do, while they are busy.
+  from.setKeepAlive(false);
 }
 
 /**

@@ -154,7 +154,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.on('apartment-restarted', (faulted, replacement) => this.tracing.restart(faulted.id, replacement.id));
     // Features drop what a gone apartment held first; the runtime's own policies run last.
     this.registry.onGone((apt) => this.gone(apt));
-    this.broker = new ConnectionBroker(local.endpoint, (id) => this.registry.get(id), (id) => this.label(id));
+    this.broker = new ConnectionBroker(local.endpoint, (id) => this.registry.get(id), (id) => this.label(id), (message) => this.log({ level: 'warn', message, apartment: 0 }));
     this.registerClass('ScriptEngine', { module: new URL('./script-engine/script-engine.js', import.meta.url), export: 'ScriptEngine' });
     setCurrentApartment(local);
   }

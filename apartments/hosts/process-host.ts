@@ -4,8 +4,8 @@
 // (process-server.ts), the others join it and run on threads of that process. This host is one
 // apartment's view of its server: its link, its start, its end. Main thread only.
 import { EventEmitter } from 'node:events';
-import { claimIpcEnd } from '../../marshal/transports/ipc-link.js';
-import type { ApartmentHost, ApartmentHostFactory, HostStart } from '../apartment-host.js';
+import { claimIpcEnd, ipcLink } from '../../marshal/transports/ipc-link.js';
+import type { ApartmentHost, ApartmentHostFactory, HostStart, RelayEnd } from '../apartment-host.js';
 import type { Heartbeat } from './heartbeat-pipe.js';
 import { ProcessServer, runningServer, type ServedApartment } from './process-server.js';
 
@@ -66,6 +66,22 @@ class ProcessHost extends EventEmitter implements ApartmentHost, ServedApartment
     // Shared memory cannot reach another process: the child makes its own script gate.
     const { scriptGate: _notShared, ...boot } = this.starting.boot;
     this.server.join(this, { link: near.link, boot, resourceLimits: limits, near });
+  }
+
+  /**
+   * A further link number on the process's channel, attached by the apartment on its main thread.
+   * An apartment on another thread of the process has only its relay to the main thread: none.
+   */
+  relayEnd(): RelayEnd | undefined {
+    const server = this.server;
+    if (!server || this.link === undefined || !server.isPrimary(this.link)) return undefined;
+    const link = ipcLink.create();
+    const near = claimIpcEnd(link.far)!;
+    if (!server.openLink(near)) {
+      near.close();
+      return undefined;
+    }
+    return { near, kind: ipcLink.name, end: link.far, transfer: [] };
   }
 
   ref(): void {

@@ -136,6 +136,13 @@ export class ProcessServer {
     this.child.send([IpcTag.Terminate, link, null], undefined, undefined, () => undefined);
   }
 
+  /** Open `near`, a further link to the apartment on the main thread, on the child's channel; false before the child listens. */
+  openLink(near: IpcTransport): boolean {
+    if (this.pending || !this.live) return false;
+    near.open(this.child);
+    return true;
+  }
+
   /** Keep this process alive for apartment `link`, or stop doing so. */
   keepAlive(link: number, keep: boolean): void {
     if (keep) this.keptAlive.add(link);

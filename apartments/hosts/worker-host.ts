@@ -2,9 +2,11 @@
 // the spawn (Node flags, resource limits, the thread's name) and the thread's place in the spin
 // gate, which it gives back if the thread dies while spinning.
 import { EventEmitter } from 'node:events';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { ipcRelayLink } from '../../marshal/transports/ipc-relay-link.js';
+import { PortTransport } from '../../marshal/transports/port-transport.js';
 import { releaseAwakePlace } from '../../marshal/transports/thread-spinner.js';
-import type { ApartmentHost, ApartmentHostFactory, HostStart } from '../apartment-host.js';
+import type { ApartmentHost, ApartmentHostFactory, HostStart, RelayEnd } from '../apartment-host.js';
 import type { WorkerBoot } from '../worker-boot.js';
 
 /** A factory of worker thread hosts that run `entry`, the worker's composition root. */
@@ -56,6 +58,14 @@ class WorkerHost extends EventEmitter implements ApartmentHost {
       this.markExited();
       this.emit('exit', code);
     });
+  }
+
+  /** A MessageChannel whose far port the thread attaches with what the relay's other side can carry: copies only. */
+  relayEnd(): RelayEnd {
+    const { port1, port2 } = new MessageChannel();
+    const near = new PortTransport(port1);
+    near.setKeepAlive(false);
+    return { near, kind: ipcRelayLink.name, end: { relay: port2 }, transfer: [port2] };
   }
 
   ref(): void {

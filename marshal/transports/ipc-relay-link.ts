@@ -1,8 +1,10 @@
-// The 'ipc-relay' link kind: an apartment on a worker thread of a process server reaches the host
-// through the child's main thread, which holds the IPC channel and relays each batch between that
-// channel (under the apartment's link number) and a MessagePort to the thread. The thread's end is
+// The 'ipc-relay' link kind: a link whose other side is in another process, relayed by a thread
+// that holds the way there. An apartment on a worker thread of a process server reaches the host
+// through the child's main thread, which relays each batch between the IPC channel (under the
+// apartment's link number) and a MessagePort to the thread; a worker apartment of the host reaches
+// a process apartment through the host's main thread (apartments/broker.ts). The thread's end is
 // the port; what crosses is what the IPC channel can carry, so the kind says so: copies only, no
-// shared memory, nothing moved, and no direct links. Only a process server makes these links.
+// shared memory, nothing moved, and no direct links. Only the runtime makes these links.
 import { MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.js';
 import type { LinkKindDefinition } from '../transport.js';
@@ -20,7 +22,7 @@ export const ipcRelayLink: LinkKindDefinition = {
   carries: 'bytes',
   sharedMemory: false,
   create() {
-    throw new InvalidArgumentError("[process-transport] transport 'ipc-relay' is made by a process server for the apartments on its threads; leave transport out", { parameter: 'transport' });
+    throw new InvalidArgumentError("[process-transport] transport 'ipc-relay' is made by the runtime for links it relays to another process; leave transport out", { parameter: 'transport' });
   },
   checkEnd: (value) => ((value as IpcRelayEnd | null)?.relay instanceof MessagePort ? undefined : 'a { relay: MessagePort } end was expected'),
   attach: (end) => new PortTransport((end as IpcRelayEnd).relay),

@@ -57,6 +57,11 @@ export class IpcTransport implements Transport {
   private onClose: TransportCloseListener | undefined;
   private closed = false;
 
+  /** A message of this link that arrived before the transport was made (ipc-link.ts keeps those). */
+  deliver(message: unknown): void {
+    this.message(message);
+  }
+
   private readonly message = (message: unknown): void => {
     if (this.closed || !Array.isArray(message) || message[1] !== this.link) return;
     if (isIpc(message, IpcTag.Close)) return this.end(undefined);

@@ -1,0 +1,101 @@
+import { expect } from 'chai';
+import { ApartmentError, DisconnectedError, release, type Apartment, type Remote, type Runtime } from '../../../lib/index.js';
+import type { Calc } from '../../fixtures/calc.js';
+import type { Holder } from '../../fixtures/holder.js';
+import type { Counter, ProcessProbe } from '../../fixtures/process-probe.js';
+import { HANG_GUARD_MS, processApartment, rejection, startProcessRuntime } from '../../fixtures/process-fixture.js';
+
+/** An object of `apt`'s process: a Counter made by a probe there (the probe is released). */
+async function counterIn(apt: Apartment): Promise<Remote<Counter>> {
+  const probe = await apt.createObject<ProcessProbe>('ProcessProbe');
+  const counter = await probe.makeCounter() as unknown as Remote<Counter>;
+  release(probe);
+  return counter;
+}
+
+/** Wait until `apartments` and the host export nothing. */
+async function exportsEmpty(runtime: Runtime, apartments: Apartment[]): Promise<void> {
+  const end = Date.now() + HANG_GUARD_MS;
+  for (;;) {
+    const counts = await Promise.all(apartments.map(async (apt) => (await apt.stats()).exports));
+    if (counts.every((n) => n === 0) && runtime.stats().exports === 0) return;
+    if (Date.now() > end) throw new Error(`exports left: ${counts.join(', ')} in the apartments, ${runtime.stats().exports} in the host`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('apartments/hosts/process-relay: apartments in different processes call each other through the host', () => {
+  it('lets a worker apartment call an object of a process apartment and the process call an object of the worker, identity and release intact', async () => {
+    const runtime = await startProcessRuntime();
+    const { apt: plugin, pid } = await processApartment(runtime, { process: 'plugins' });
+    const worker = await runtime.createApartment({ name: 'worker' });
+    const counter = await counterIn(plugin);
+    const inWorker = await worker.createObject<Holder>('Holder');
+    await inWorker.keep(counter);
+    expect(await inWorker.callKept(0, 'increment'), 'the worker calls into the process').to.equal(1);
+    expect(await inWorker.callKept(0, 'pid')).to.equal(pid);
+    expect(await inWorker.give(0), 'the process\'s object comes back from the worker as the host\'s proxy').to.equal(counter);
+
+    const calc = await worker.createObject<Calc>('Calc');
+    const inProcess = await plugin.createObject<Holder>('Holder');
+    await inProcess.keep(calc);
+    await inProcess.keep(calc);
+    expect(await inProcess.callKept(0, 'add', 5), 'the process calls into the worker').to.equal(5);
+    expect(await inProcess.same(calc, calc), 'one proxy in the process for the worker\'s object').to.equal(true);
+    expect(await inProcess.give(1)).to.equal(calc);
+
+    await inWorker.releaseAll();
+    await inProcess.releaseAll();
+    for (const ref of [counter, calc, inWorker, inProcess]) release(ref);
+    await exportsEmpty(runtime, [plugin, worker]);
+  });
+
+  it('keeps identity through a third process: an object of one process handed to another comes back as the same proxy', async () => {
+    const runtime = await startProcessRuntime();
+    const { apt: a } = await processApartment(runtime, { process: 'a' });
+    const { apt: b, pid: pidB } = await processApartment(runtime, { process: 'b' });
+    const counter = await counterIn(a);
+    const inB = await b.createObject<Holder>('Holder');
+    await inB.keep(counter);
+    await inB.keep(counter);
+    expect(await inB.same(counter, counter), 'one proxy in process b for the object of process a').to.equal(true);
+    expect(await inB.callKept(1, 'increment'), 'process b calls process a').to.equal(1);
+    expect(await inB.callKept(0, 'pid'), 'and it runs in process a').to.not.equal(pidB);
+    expect(await inB.give(0), 'it comes back as the host\'s proxy').to.equal(counter);
+    expect(await counter.increment(), 'one object, counted by both').to.equal(2);
+    await inB.releaseAll();
+    release(counter);
+    release(inB);
+    await exportsEmpty(runtime, [a, b]);
+  });
+});
+
+describe('apartments/hosts/process-relay: a relayed link ends with either side', () => {
+  it('fails the worker\'s calls into a process that died, and the worker serves on', async () => {
+    const runtime = await startProcessRuntime();
+    const { apt: plugin, pid } = await processApartment(runtime, { process: 'plugins' });
+    const worker = await runtime.createApartment({ name: 'worker' });
+    const inWorker = await worker.createObject<Holder>('Holder');
+    await inWorker.keep(await counterIn(plugin));
+    expect(await inWorker.callKept(0, 'increment')).to.equal(1);
+    const faulted = new Promise((resolve) => plugin.once('fault', resolve));
+    process.kill(pid, 'SIGKILL');
+    await faulted;
+    const err = await rejection(inWorker.callKept(0, 'increment'));
+    expect(err, String(err)).to.be.instanceOf(ApartmentError);
+    expect(await inWorker.keep('still serving')).to.equal(2);
+  });
+
+  it('refuses a link to an apartment on another thread of a process server, which only its relay to the host reaches', async () => {
+    const runtime = await startProcessRuntime();
+    await processApartment(runtime, { process: 'plugins' });
+    const second = await runtime.createApartment({ process: 'plugins' });
+    const worker = await runtime.createApartment({ name: 'worker' });
+    const inWorker = await worker.createObject<Holder>('Holder');
+    await inWorker.keep(await counterIn(second));
+    const err = await rejection(inWorker.callKept(0, 'increment'));
+    expect(err).to.be.instanceOf(DisconnectedError);
+    expect(err.message).to.match(/\[no-direct-link\]/);
+    expect(await inWorker.keep('still serving')).to.equal(2);
+  });
+});
