@@ -1,6 +1,6 @@
-// Process apartment cases: a call into a process apartment beside raw child-process IPC
-// request/reply (the baseline, same channel settings) and a worker apartment call, measured side by
-// side in this one run; the cold start of a process apartment beside a worker apartment's; and the
+// Process apartment cases: a call into a process apartment (on its server's main thread, and on a
+// later thread that the main thread relays) beside raw child-process IPC request/reply (the
+// baseline, same channel settings) and a worker apartment call, measured side by side in this run; the cold start of a process apartment beside a worker apartment's; and the
 // resident memory of one idle process apartment. Each figure is the median of 5 runs (3 with --quick).
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -43,16 +43,22 @@ async function rawIpc(): Promise<Summer> {
   };
 }
 
-/** An Adder in an apartment of a fresh runtime: a worker thread's, or a child process's. */
-async function apartmentSummer(where: 'process' | 'worker'): Promise<Summer> {
+/** Where an Adder runs: a worker thread, a process's main thread, or a later thread of a process server (relayed by its main thread). */
+type AdderHome = 'process' | 'process-thread' | 'worker';
+const HOME_NAMES: Record<AdderHome, string> = {
+  process: 'process apartment',
+  'process-thread': 'process apartment on a later thread of its server',
+  worker: 'worker apartment (shared memory)',
+};
+
+/** An Adder in an apartment of a fresh runtime. */
+async function apartmentSummer(where: AdderHome): Promise<Summer> {
   const rt = await startAdderRuntime('shared-memory');
-  const apt = await rt.createApartment(where === 'process' ? { process: 'bench' } : {});
+  const options = where === 'worker' ? {} : { process: 'bench' };
+  let apt = await rt.createApartment(options);
+  if (where === 'process-thread') apt = await rt.createApartment(options);
   const adder: Remote<Adder> = await apt.createObject<Adder>('Adder');
-  return {
-    name: where === 'process' ? 'process apartment' : 'worker apartment (shared memory)',
-    sum: (a, b) => adder.sum(a, b),
-    close: () => rt.close(),
-  };
+  return { name: HOME_NAMES[where], sum: (a, b) => adder.sum(a, b), close: () => rt.close() };
 }
 
 /** The pipelining pair case over a process apartment's IPC link (the stream group runs it over the thread links). */
@@ -83,7 +89,7 @@ export async function benchProcesses(options: { quick: boolean }): Promise<Bench
   const runs = options.quick ? 3 : 5;
   const seq = options.quick ? 2_000 : 5_000;
   const pipe = options.quick ? 20_000 : 60_000;
-  for (const start of [rawIpc, () => apartmentSummer('process'), () => apartmentSummer('worker')]) {
+  for (const start of [rawIpc, () => apartmentSummer('process'), () => apartmentSummer('process-thread'), () => apartmentSummer('worker')]) {
     const s = await start();
     try {
       for (let i = 0; i < 4_000; i++) await s.sum(1, 2);
