@@ -35,14 +35,43 @@ export interface IpcPeer {
   readonly channel?: { ref(): void; unref(): void } | null | undefined;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   on(event: 'disconnect', listener: () => void): unknown;
-  off(event: 'message', listener: (message: unknown) => void): unknown;
-  off(event: 'disconnect', listener: () => void): unknown;
 }
 
 /** Whether `message` is a tagged IPC message [tag, link, payload] with tag `tag`. */
 export function isIpc(message: unknown, tag: string): message is [string, number, unknown] {
   return Array.isArray(message) && message.length === 3 && message[0] === tag && typeof message[1] === 'number';
 }
+
+/**
+ * The open links of each IPC channel, and the one listener per channel that hands each message to
+ * its link: a process server's channel carries many links, and a listener each would be looked up
+ * by every message (and trip Node's listener-leak warning past ten).
+ */
+const channelLinks = new WeakMap<IpcPeer, Map<number, IpcTransport>>();
+
+function joinChannel(peer: IpcPeer, transport: IpcTransport): void {
+  let links = channelLinks.get(peer);
+  if (!links) {
+    const open = new Map<number, IpcTransport>();
+    links = open;
+    channelLinks.set(peer, open);
+    peer.on('message', (message) => {
+      if (Array.isArray(message) && typeof message[1] === 'number') open.get(message[1])?.deliver(message);
+    });
+    peer.on('disconnect', () => {
+      for (const link of [...open.values()]) link.deliver(DISCONNECTED);
+    });
+  }
+  links.set(transport.link, transport);
+}
+
+function leaveChannel(peer: IpcPeer, transport: IpcTransport): void {
+  const links = channelLinks.get(peer);
+  if (links?.get(transport.link) === transport) links.delete(transport.link);
+}
+
+/** What a link is handed when its channel disconnects. */
+const DISCONNECTED = Symbol('disconnected');
 
 /**
  * A Transport for link `link` over an IPC channel. It may be made before its channel exists (the
@@ -57,31 +86,29 @@ export class IpcTransport implements Transport {
   private onClose: TransportCloseListener | undefined;
   private closed = false;
 
-  /** A message of this link that arrived before the transport was made (ipc-link.ts keeps those). */
-  deliver(message: unknown): void {
-    this.message(message);
+  constructor(readonly link: number, peer?: IpcPeer) {
+    if (peer) this.open(peer);
   }
 
-  private readonly message = (message: unknown): void => {
-    if (this.closed || !Array.isArray(message) || message[1] !== this.link) return;
+  /**
+   * A message of this link from its channel, or one that arrived before the transport was made
+   * (ipc-link.ts keeps those); the channel's disconnect ends the link.
+   */
+  deliver(message: unknown): void {
+    if (this.closed) return;
+    if (message === DISCONNECTED) return this.end(undefined);
+    if (!Array.isArray(message) || message[1] !== this.link) return;
     if (isIpc(message, IpcTag.Close)) return this.end(undefined);
     if (!isIpc(message, IpcTag.Batch)) return;
     if (this.receiver) this.receiver(message[2]);
     else this.arrived.push(message[2]);
-  };
-
-  private readonly disconnected = (): void => this.end(undefined);
-
-  constructor(readonly link: number, peer?: IpcPeer) {
-    if (peer) this.open(peer);
   }
 
   /** Start using `peer`'s channel: batches sent so far leave in order. */
   open(peer: IpcPeer): void {
     if (this.peer || this.closed) return;
     this.peer = peer;
-    peer.on('message', this.message);
-    peer.on('disconnect', this.disconnected);
+    joinChannel(peer, this);
     const waiting = this.waiting;
     this.waiting = [];
     for (const batch of waiting) this.post(batch);
@@ -135,10 +162,7 @@ export class IpcTransport implements Transport {
     this.closed = true;
     this.waiting = [];
     this.arrived = [];
-    if (this.peer) {
-      this.peer.off('message', this.message);
-      this.peer.off('disconnect', this.disconnected);
-    }
+    if (this.peer) leaveChannel(this.peer, this);
     this.onClose?.(cause);
   }
 }
