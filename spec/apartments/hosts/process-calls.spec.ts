@@ -1,0 +1,57 @@
+import { expect } from 'chai';
+import { CallCanceledError, CallTimeoutError, DeadlockError, callOptions, release, type Remote, type Runtime } from '../../../lib/index.js';
+import type { Chain } from '../../fixtures/admission-classes.js';
+import type { ProcessProbe } from '../../fixtures/process-probe.js';
+import { processApartment, rejection, startProcessRuntime } from '../../fixtures/process-fixture.js';
+
+/** A runtime with a process apartment and its probe. */
+async function withProbe(): Promise<{ runtime: Runtime; probe: Remote<ProcessProbe> }> {
+  const runtime = await startProcessRuntime();
+  const { apt } = await processApartment(runtime, { process: 'plugins' });
+  return { runtime, probe: await apt.createObject<ProcessProbe>('ProcessProbe') };
+}
+
+describe('apartments/hosts/process-calls: deadlines and cancellation cross the process boundary', () => {
+  it('fails a call into a process past its deadline with CallTimeoutError, and one its caller cancels with CallCanceledError; the apartment serves on', async () => {
+    const { probe } = await withProbe();
+    const late = await rejection(probe.hang(callOptions({ timeoutMs: 200 })));
+    expect(late, String(late)).to.be.instanceOf(CallTimeoutError);
+    const cancel = new AbortController();
+    const waiting = rejection(probe.hang(callOptions({ signal: cancel.signal })));
+    cancel.abort(new Error('the user gave up'));
+    expect(await waiting).to.be.instanceOf(CallCanceledError);
+    expect(await probe.pid(), 'the apartment still answers').to.be.a('number');
+    release(probe);
+  });
+});
+
+describe('apartments/hosts/process-calls: one logical call across processes', () => {
+  it('keeps its causality id from the host through a process and a worker and back', async () => {
+    const runtime = await startProcessRuntime();
+    const { apt } = await processApartment(runtime, { process: 'plugins' });
+    const worker = await runtime.createApartment({ name: 'worker' });
+    const inProcess = await apt.createObject<Chain>('Chain');
+    const inWorker = await worker.createObject<Chain>('Chain');
+    const ids = await inProcess.hop([inWorker], true);
+    expect(ids, 'the process and the worker saw the call, before and after an await').to.have.length(4);
+    expect(new Set(ids).size, `one causality id: ${ids.join(', ')}`).to.equal(1);
+    release(inProcess);
+    release(inWorker);
+  });
+
+  it('refuses one call of a cycle between two processes with DeadlockError naming both, by detection rather than the deadline', async () => {
+    const runtime = await startProcessRuntime();
+    const left = (await processApartment(runtime, { name: 'left', process: 'left', defaultTimeoutMs: 30_000 })).apt;
+    const right = (await processApartment(runtime, { name: 'right', process: 'right', defaultTimeoutMs: 30_000 })).apt;
+    const x = await left.createObject<Chain>('Chain');
+    const y = await right.createObject<Chain>('Chain');
+    const results = await Promise.allSettled([x.pingPong(y, 30), y.pingPong(x, 30)]);
+    const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+    expect(failed, 'one call of the cycle is refused').to.have.length(1);
+    expect(failed[0]!.reason, String(failed[0]!.reason)).to.be.instanceOf(DeadlockError);
+    expect((failed[0]!.reason as Error).message).to.contain("'left'").and.contain("'right'");
+    expect(results.filter((r) => r.status === 'fulfilled'), 'the other completes').to.have.length(1);
+    release(x);
+    release(y);
+  });
+});
