@@ -59,8 +59,8 @@ export class ConnectionBroker {
       }
       if (offer && carries(theirs, offer.kind, offer.transfer)) return this.forward(key, requester, target, offer);
     }
-    const relayed = own && this.relay(key, own, peer);
-    if (relayed) return relayed;
+    // Both ends of a relayed link go out as Connect messages: null tells the requester its end is on its way.
+    if (own && this.relay(key, own, peer)) return null;
     throw new DisconnectedError(`[no-direct-link] ${this.label(requester)} ('${own?.link.name ?? 'unknown'}' links) and ${this.label(target)} ('${theirs.name}' links) cannot be linked directly; create objects that call each other in apartments whose link kinds can link directly`);
   }
 
@@ -78,16 +78,17 @@ export class ConnectionBroker {
   /**
    * Link two apartments that cannot be linked directly (one of them in another process) through
    * this thread: each gets a new link from its host, and what arrives on one goes out on the other
-   * as it is; the receiving apartment checks it as it checks everything a peer sends. Undefined
-   * when a host cannot make such a link.
+   * as it is; the receiving apartment checks it as it checks everything a peer sends. Each end goes
+   * to its apartment in a Connect message, which a process server can rewrite on its way to a later
+   * thread (lib/process-threads.ts). False when a host cannot make such a link.
    */
-  private relay(key: string, own: Apartment, peer: Apartment): LinkReply | undefined {
+  private relay(key: string, own: Apartment, peer: Apartment): boolean {
     const mine = own.relayEnd();
     const theirs = mine && peer.relayEnd();
     if (!mine || !theirs || !carries(own.link, linkKind(mine.kind), mine.transfer) || !carries(peer.link, linkKind(theirs.kind), theirs.transfer)) {
       mine?.near.close();
       theirs?.near.close();
-      return undefined;
+      return false;
     }
     this.brokered.add(key);
     this.relays.set(key, [mine.near, theirs.near]);
@@ -96,9 +97,8 @@ export class ConnectionBroker {
     pipe(mine.near, theirs.near, (err) => warn(own, peer, err));
     pipe(theirs.near, mine.near, (err) => warn(peer, own, err));
     this.endpoint.channelTo(peer.id).post([Op.Connect, own.id, theirs.kind, theirs.end], theirs.transfer);
-    // An end that moves nothing goes as a plain value: a process's link to the host moves nothing.
-    const reply = { kind: mine.kind, end: mine.end };
-    return mine.transfer.length > 0 ? transfer(reply, mine.transfer) : reply;
+    this.endpoint.channelTo(own.id).post([Op.Connect, peer.id, mine.kind, mine.end], mine.transfer);
+    return true;
   }
 
   private forward(key: string, requester: number, target: number, offer: Offer): LinkReply {

@@ -1,15 +1,16 @@
 // The threads of a process server past its first apartment (which runs on the child's main
 // thread): each later apartment runs on a worker thread of the child, hosted as worker apartments
 // are in the host, and reaches the host through this thread, which relays its batches between the
-// IPC channel (under the apartment's link number) and a MessagePort to the thread. What the child
-// reports of each thread's end reaches that apartment's host. Child process, main thread only.
-import { MessageChannel, type ResourceLimits } from 'node:worker_threads';
+// IPC channel (under the apartment's link number) and a MessagePort to the thread, and relays the
+// further links the host makes to it (relayed links to other apartments) the same way. What the
+// child reports of each thread's end reaches that apartment's host. Child process, main thread only.
+import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import type { ApartmentHost } from '../apartments/apartment-host.js';
 import { workerHosts } from '../apartments/hosts/worker-host.js';
 import { SCRIPT_GATE_BYTES } from '../apartments/script-gate.js';
 import type { ApartmentBoot } from '../apartments/worker-boot.js';
-import type { Batch } from '../marshal/protocol.js';
-import { childIpcEnd } from '../marshal/transports/ipc-link.js';
+import { Op, type Batch } from '../marshal/protocol.js';
+import { childIpcEnd, ipcLink, type IpcEnd } from '../marshal/transports/ipc-link.js';
 import { ipcRelayLink, type IpcRelayEnd } from '../marshal/transports/ipc-relay-link.js';
 
 /** The worker composition root, as the host's worker apartments run it. */
@@ -27,7 +28,10 @@ export class ProcessThreads {
     if (this.hosts.has(link)) return;
     const toHost = childIpcEnd(link);
     const { port1, port2 } = new MessageChannel();
-    toHost.listen((batch) => port1.postMessage(batch), () => port1.close());
+    toHost.listen((batch) => {
+      const moved = relayConnects(batch as Batch);
+      port1.postMessage(batch, moved);
+    }, () => port1.close());
     port1.on('message', (batch: Batch) => {
       try {
         toHost.send(batch);
@@ -64,4 +68,31 @@ export class ProcessThreads {
   terminate(link: number): void {
     void this.hosts.get(link)?.terminate();
   }
+}
+
+/**
+ * The host links this thread's apartment to another apartment over a further link number of the
+ * IPC channel (a Connect naming an 'ipc' end), which only this thread can reach: relay that link to
+ * a MessagePort of its own, and hand the thread the port instead. Rewrites `batch` in place and
+ * answers the ports it must move. The host is trusted; what the relayed link carries is the thread's
+ * to check, as from any peer.
+ */
+function relayConnects(batch: Batch): MessagePort[] {
+  const moved: MessagePort[] = [];
+  if (!Array.isArray(batch)) return moved;
+  for (let i = 0; i < batch.length; i++) {
+    const message = batch[i];
+    if (!Array.isArray(message) || message[0] !== Op.Connect || message[2] !== ipcLink.name) continue;
+    const link = (message[3] as IpcEnd | null)?.ipc;
+    if (typeof link !== 'number') continue;
+    const toHost = childIpcEnd(link);
+    const { port1, port2 } = new MessageChannel();
+    toHost.listen((relayed) => port1.postMessage(relayed), () => port1.close());
+    port1.on('message', (relayed: Batch) => toHost.send(relayed));
+    port1.once('close', () => toHost.close());
+    const end: IpcRelayEnd = { relay: port2 };
+    batch[i] = [Op.Connect, message[1], ipcRelayLink.name, end];
+    moved.push(port2);
+  }
+  return moved;
 }

@@ -69,12 +69,12 @@ class ProcessHost extends EventEmitter implements ApartmentHost, ServedApartment
   }
 
   /**
-   * A further link number on the process's channel, attached by the apartment on its main thread.
-   * An apartment on another thread of the process has only its relay to the main thread: none.
+   * A further link number on the process's channel: the apartment on its main thread attaches it,
+   * and the main thread relays it to an apartment on another thread (lib/process-threads.ts).
    */
   relayEnd(): RelayEnd | undefined {
     const server = this.server;
-    if (!server || this.link === undefined || !server.isPrimary(this.link)) return undefined;
+    if (!server || this.link === undefined) return undefined;
     const link = ipcLink.create();
     const near = claimIpcEnd(link.far)!;
     if (!server.openLink(near)) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApartmentError, DisconnectedError, release, type Apartment, type Remote, type Runtime } from '../../../lib/index.js';
+import { ApartmentError, release, type Apartment, type Remote, type Runtime } from '../../../lib/index.js';
 import type { Calc } from '../../fixtures/calc.js';
 import type { Holder } from '../../fixtures/holder.js';
 import type { Counter, ProcessProbe } from '../../fixtures/process-probe.js';
@@ -86,16 +86,27 @@ describe('apartments/hosts/process-relay: a relayed link ends with either side',
     expect(await inWorker.keep('still serving')).to.equal(2);
   });
 
-  it('refuses a link to an apartment on another thread of a process server, which only its relay to the host reaches', async () => {
+});
+
+describe('apartments/hosts/process-relay: later threads of a process server are reached through its main thread', () => {
+  it('links a worker to an apartment on a later thread, and two threads of one server to each other', async () => {
     const runtime = await startProcessRuntime();
-    await processApartment(runtime, { process: 'plugins' });
+    const { pid } = await processApartment(runtime, { process: 'plugins' });
     const second = await runtime.createApartment({ process: 'plugins' });
+    const third = await runtime.createApartment({ process: 'plugins' });
     const worker = await runtime.createApartment({ name: 'worker' });
+    const counter = await counterIn(second);
     const inWorker = await worker.createObject<Holder>('Holder');
-    await inWorker.keep(await counterIn(second));
-    const err = await rejection(inWorker.callKept(0, 'increment'));
-    expect(err).to.be.instanceOf(DisconnectedError);
-    expect(err.message).to.match(/\[no-direct-link\]/);
-    expect(await inWorker.keep('still serving')).to.equal(2);
+    await inWorker.keep(counter);
+    expect(await inWorker.callKept(0, 'increment'), 'a worker calls a later thread of the process').to.equal(1);
+    const inThird = await third.createObject<Holder>('Holder');
+    await inThird.keep(counter);
+    expect(await inThird.callKept(0, 'increment'), 'one thread of the server calls another').to.equal(2);
+    expect(await inThird.callKept(0, 'pid')).to.equal(pid);
+    expect(await inThird.give(0), 'identity holds').to.equal(counter);
+    await inWorker.releaseAll();
+    await inThird.releaseAll();
+    for (const ref of [counter, inWorker, inThird]) release(ref);
+    await exportsEmpty(runtime, [second, third, worker]);
   });
 });
