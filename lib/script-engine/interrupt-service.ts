@@ -27,6 +27,21 @@ const ATTACH_TIMEOUT_MS = 5_000;
 const STOP_ANSWER_TIMEOUT_MS = 60_000;
 /** How many times to look again when the run seen ends before it is claimed. */
 const CLAIM_ATTEMPTS = 5;
+/** How many times to go from settling awaiting calls to stopping a run that appeared meanwhile. */
+const SETTLE_ROUNDS = 5;
+/** How often to look at the gate while a settling request is on its way. */
+const RUN_POLL_MS = 5;
+
+/** Whether `settling` answered first, or a run of engine `oid` appeared on the gate while it was on its way. */
+async function settledOrRunning(settling: Promise<boolean>, gate: Int32Array, oid: number): Promise<'settled' | 'running'> {
+  let answered = false;
+  const done = settling.then(() => (answered = true), () => (answered = true));
+  for (;;) {
+    if (answered) return 'settled';
+    if (runningRun(gate, oid) !== undefined) return 'running';
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, RUN_POLL_MS))]);
+  }
+}
 
 /** Stops running scripts in worker apartments through the inspector. */
 export class InterruptService {
@@ -43,9 +58,35 @@ export class InterruptService {
     const grant = shown ?? '';
     const gate = apartment.scriptGate;
     const settler = this.apartmentOf(apartment.id);
-    // Not running synchronously: settle the calls whose script awaits (generation 0), which stops
-    // nothing on the thread; the apartment itself checks that the requester holds a reference.
-    if (runningRun(gate, oid) === undefined) return settler.interrupted(oid, 0, grant);
+    for (let round = 0; round < SETTLE_ROUNDS; round++) {
+      let settling: Promise<boolean> | undefined;
+      if (runningRun(gate, oid) === undefined) {
+        // Not running synchronously: settle the calls whose script awaits (generation 0), which stops
+        // nothing on the thread; the apartment itself checks that the requester holds a reference.
+        // A run that starts before the apartment reads this request holds the request behind it
+        // (a busy loop, for ever): then stop that run instead.
+        settling = settler.interrupted(oid, 0, grant);
+        if ((await settledOrRunning(settling, gate, oid)) === 'settled') return settling;
+      }
+      if (await this.stopRunning(apartment, oid, shown, grant)) {
+        settling?.catch(() => undefined);
+        return true;
+      }
+      // The run ended before it could be claimed: the request on its way may yet settle what awaits now.
+      if (settling && (await settledOrRunning(settling, gate, oid)) === 'settled') return settling;
+      settling?.catch(() => undefined);
+    }
+    // Runs kept starting and ending before they could be claimed: settle what awaits, if the apartment reads it.
+    const last = settler.interrupted(oid, 0, grant);
+    if ((await settledOrRunning(last, gate, oid)) === 'settled') return last;
+    last.catch(() => undefined);
+    return false;
+  }
+
+  /** Claim and stop the run of engine `oid` going on now; false when none could be claimed. */
+  private async stopRunning(apartment: Apartment, oid: number, shown: string | undefined, grant: string): Promise<boolean> {
+    const gate = apartment.scriptGate;
+    const settler = this.apartmentOf(apartment.id);
     const sessionId = await this.target(threadOf(apartment));
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
       const run = runningRun(gate, oid);
@@ -70,7 +111,7 @@ export class InterruptService {
       await settler.interrupted(oid, run, grant);
       return true;
     }
-    return settler.interrupted(oid, 0, grant);
+    return false;
   }
 
   /**

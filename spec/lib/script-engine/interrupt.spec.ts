@@ -34,6 +34,20 @@ describe('lib/script-engine interrupt: a script suspended in an await', () => {
   });
 });
 
+describe('lib/script-engine interrupt: an interrupt sent as a busy loop starts', () => {
+  it('is never held behind the loop: it stops the run or answers at once, round after round', async () => {
+    const { engine, user } = await startEngineWithUser('function spin() { while (true) {} } function ok() { return "usable"; }', { asyncCausality: true });
+    for (let round = 0; round < 40; round++) {
+      const pending = engine.invoke('spin').catch((e: unknown) => e);
+      // Sent at once: it may reach the apartment just after the loop began, behind it.
+      const first = await user.interrupt(engine);
+      expect(first || (await interruptUntilStopped(user, engine)), `round ${round}`).to.equal(true);
+      expect(String(await pending)).to.contain('[interrupted]');
+      expect(await engine.invoke('ok')).to.equal('usable');
+    }
+  });
+});
+
 describe('lib/script-engine interrupt: a busy loop in an apartment that follows calls across awaits', () => {
   it('is stopped, on every Node line, and the apartment keeps following calls across awaits', async () => {
     const { engine, user, home } = await startEngineWithUser('var entered = 0; function spin() { entered++; Atomics.store(spinning, 0, 1); while (true) {} } function count() { return entered; }', { asyncCausality: true });
