@@ -6,7 +6,7 @@
 // no memory and can move nothing, and two children have no channel to each other, so the kind is
 // not direct.
 import type { LinkKindDefinition } from '../transport.js';
-import { IpcTag, IpcTransport, type IpcPeer } from './ipc-transport.js';
+import { IpcTransport, keepEarlyMessages, type IpcPeer } from './ipc-transport.js';
 
 /** The far end of an 'ipc' link as the child receives it in its boot record. */
 export interface IpcEnd {
@@ -45,30 +45,6 @@ export const ipcLink: LinkKindDefinition = {
 
 /** This child's ends of its links to the host, by link number. */
 const childEnds = new Map<number, IpcTransport>();
-/**
- * Messages for links this child has not made yet, by link: a relayed link's first batches can come
- * before the Connect that names it has been handled. They come from the host; bounded all the same.
- */
-const early = new Map<number, unknown[]>();
-const MAX_EARLY_LINKS = 256;
-const MAX_EARLY_MESSAGES = 4_096;
-let catching = false;
-
-/** Keep what arrives for links not made yet, from the first link on. */
-function catchEarly(): void {
-  if (catching) return;
-  catching = true;
-  process.on('message', (message: unknown) => {
-    if (!Array.isArray(message) || typeof message[1] !== 'number' || childEnds.has(message[1])) return;
-    if (message[0] !== IpcTag.Batch && message[0] !== IpcTag.Close) return;
-    let queue = early.get(message[1]);
-    if (!queue) {
-      if (early.size >= MAX_EARLY_LINKS) return;
-      early.set(message[1], (queue = []));
-    }
-    if (queue.length < MAX_EARLY_MESSAGES) queue.push(message);
-  });
-}
 
 /**
  * The child's end of link `link` to the host, on its own IPC channel. The child's composition root
@@ -78,10 +54,8 @@ function catchEarly(): void {
 export function childIpcEnd(link: number): IpcTransport {
   let end = childEnds.get(link);
   if (!end) {
-    catchEarly();
+    keepEarlyMessages(process as IpcPeer);
     childEnds.set(link, (end = new IpcTransport(link, process as IpcPeer)));
-    for (const message of early.get(link) ?? []) end.deliver(message);
-    early.delete(link);
   }
   return end;
 }

@@ -43,31 +43,72 @@ export function isIpc(message: unknown, tag: string): message is [string, number
 }
 
 /**
- * The open links of each IPC channel, and the one listener per channel that hands each message to
- * its link: a process server's channel carries many links, and a listener each would be looked up
- * by every message (and trip Node's listener-leak warning past ten).
+ * One IPC channel's router: its open links, and the one listener that hands each message to its
+ * link. A process server's channel carries many links, and a listener each would be looked up by
+ * every message (and trip Node's listener-leak warning past ten). On a channel whose other side is
+ * trusted and may send on a link before this side opened it (keepEarlyMessages), it also keeps
+ * those messages, bounded, for the link to take when it opens.
  */
-const channelLinks = new WeakMap<IpcPeer, Map<number, IpcTransport>>();
+interface ChannelRouter {
+  readonly open: Map<number, IpcTransport>;
+  /** Messages for links not opened yet, by link; undefined: dropped. */
+  early: Map<number, unknown[]> | undefined;
+  /** Links opened so far (kept early only): a closed link's late messages are not kept. */
+  readonly opened: Set<number>;
+}
+
+const MAX_EARLY_LINKS = 256;
+const MAX_EARLY_MESSAGES = 4_096;
+const routers = new WeakMap<IpcPeer, ChannelRouter>();
+
+function routerOf(peer: IpcPeer): ChannelRouter {
+  const known = routers.get(peer);
+  if (known) return known;
+  const router: ChannelRouter = { open: new Map(), early: undefined, opened: new Set() };
+  routers.set(peer, router);
+  peer.on('message', (message) => {
+    if (!Array.isArray(message) || typeof message[1] !== 'number') return;
+    const link = router.open.get(message[1]);
+    if (link) link.deliver(message);
+    else if (router.early && !router.opened.has(message[1]) && (message[0] === IpcTag.Batch || message[0] === IpcTag.Close)) keepEarly(router.early, message[1], message);
+  });
+  peer.on('disconnect', () => {
+    for (const link of [...router.open.values()]) link.deliver(DISCONNECTED);
+  });
+  return router;
+}
+
+function keepEarly(early: Map<number, unknown[]>, link: number, message: unknown): void {
+  let queue = early.get(link);
+  if (!queue) {
+    if (early.size >= MAX_EARLY_LINKS) return;
+    early.set(link, (queue = []));
+  }
+  if (queue.length < MAX_EARLY_MESSAGES) queue.push(message);
+}
+
+/**
+ * Keep what arrives on `peer`'s channel for links not opened yet, and hand it to each as it opens:
+ * a child's channel to its host, where a relayed link's first batches can come before the Connect
+ * that names it has been handled. Never on a host's channel to a child: a child is not trusted.
+ */
+export function keepEarlyMessages(peer: IpcPeer): void {
+  routerOf(peer).early ??= new Map();
+}
 
 function joinChannel(peer: IpcPeer, transport: IpcTransport): void {
-  let links = channelLinks.get(peer);
-  if (!links) {
-    const open = new Map<number, IpcTransport>();
-    links = open;
-    channelLinks.set(peer, open);
-    peer.on('message', (message) => {
-      if (Array.isArray(message) && typeof message[1] === 'number') open.get(message[1])?.deliver(message);
-    });
-    peer.on('disconnect', () => {
-      for (const link of [...open.values()]) link.deliver(DISCONNECTED);
-    });
-  }
-  links.set(transport.link, transport);
+  const router = routerOf(peer);
+  router.open.set(transport.link, transport);
+  if (!router.early) return;
+  router.opened.add(transport.link);
+  const kept = router.early.get(transport.link);
+  router.early.delete(transport.link);
+  for (const message of kept ?? []) transport.deliver(message);
 }
 
 function leaveChannel(peer: IpcPeer, transport: IpcTransport): void {
-  const links = channelLinks.get(peer);
-  if (links?.get(transport.link) === transport) links.delete(transport.link);
+  const router = routers.get(peer);
+  if (router?.open.get(transport.link) === transport) router.open.delete(transport.link);
 }
 
 /** What a link is handed when its channel disconnects. */
@@ -90,10 +131,7 @@ export class IpcTransport implements Transport {
     if (peer) this.open(peer);
   }
 
-  /**
-   * A message of this link from its channel, or one that arrived before the transport was made
-   * (ipc-link.ts keeps those); the channel's disconnect ends the link.
-   */
+  /** A message of this link from its channel's router (or kept for it before it opened); the channel's disconnect ends the link. */
   deliver(message: unknown): void {
     if (this.closed) return;
     if (message === DISCONNECTED) return this.end(undefined);
