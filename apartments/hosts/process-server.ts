@@ -62,16 +62,11 @@ export class ProcessServer {
   private heartbeatWatch: HeartbeatWatch | undefined;
   /** Apartments that keep this process alive (ref). */
   private readonly keptAlive = new Set<number>();
-  readonly exited: Promise<void>;
-  private markExited!: () => void;
   private over = false;
   /** The process is being killed: its last apartment ended, or it hung. */
   private ending = false;
 
   constructor(entry: URL, readonly name: string, readonly heartbeat: Heartbeat, maxOldGenerationSizeMb: number | undefined) {
-    this.exited = new Promise((resolve) => {
-      this.markExited = resolve;
-    });
     const child = fork(entry, [], {
       serialization: 'advanced',
       // The heartbeat has a pipe of its own at HEARTBEAT_FD, answered by a thread of its own there.
@@ -229,7 +224,6 @@ export class ProcessServer {
     const fatal = this.fatalLine && !tail.includes(this.fatalLine) ? `; it reported ${this.fatalLine}` : '';
     const description = `${this.identity} ${how}${fatal}${tail ? `; its stderr ended with: ${tail}` : ''}`;
     const exitCode = code ?? 128 + (signal ? constants.signals[signal] ?? 0 : 0);
-    this.markExited();
     const left = [...this.apartments.values()];
     this.apartments.clear();
     for (const apartment of left) apartment.ended(exitCode, description);

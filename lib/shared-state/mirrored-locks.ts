@@ -39,9 +39,10 @@ export class MirroredLocks {
   async lock(apartment: number, name: string, token: number, timeoutMs: number | undefined): Promise<MirroredGrant> {
     const sab = this.registry.heldBy(apartment, name, 'mutex');
     if (!sab) throw new ApartmentError('E_UNEXPECTED', `[named-lock] this apartment holds no handle on a named mutex '${name}'; open it with named.mutex() first`);
+    const held = this.entries.get(apartment);
+    if (held?.has(token)) throw new InvalidArgumentError(`[named-lock] lock token ${token} is already in use by this apartment; use a new token per lock`, { parameter: 'token' });
+    if ((held?.size ?? 0) >= MAX_MIRRORED_LOCKS) throw new ApartmentError('ERROR_BUSY', `[named-lock-full] this apartment holds or waits for ${MAX_MIRRORED_LOCKS} named locks already; unlock some first`);
     const mine = this.of(apartment);
-    if (mine.has(token)) throw new InvalidArgumentError(`[named-lock] lock token ${token} is already in use by this apartment; use a new token per lock`, { parameter: 'token' });
-    if (mine.size >= MAX_MIRRORED_LOCKS) throw new ApartmentError('ERROR_BUSY', `[named-lock-full] this apartment holds or waits for ${MAX_MIRRORED_LOCKS} named locks already; unlock some first`);
     const abort = new AbortController();
     mine.set(token, { state: 'waiting', name, abort });
     let guard: LockGuard;
@@ -108,11 +109,6 @@ export class MirroredLocks {
       this.warn(`[mutex-abandoned] apartment ${apartment} ended holding named mutex '${entry.name}'; the changes it made under it were never written, and the next waiter has the lock`);
       entry.guard.unlock();
     }
-  }
-
-  /** How many locks `apartment` holds or waits for (diagnostics and specs). */
-  count(apartment: number): number {
-    return this.entries.get(apartment)?.size ?? 0;
   }
 
   /** Drop one entry; an apartment with none left is forgotten. */
