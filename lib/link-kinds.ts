@@ -5,6 +5,7 @@
 import { registerLinkKind } from '../apartments/links.js';
 import { ipcLink } from '../marshal/transports/ipc-link.js';
 import { ipcRelayLink } from '../marshal/transports/ipc-relay-link.js';
+import { natsLink } from '../marshal/transports/nats-link.js';
 import { portLink } from '../marshal/transports/port-link.js';
 import { sharedMemoryLink } from '../marshal/transports/shared-memory-link.js';
 
@@ -12,3 +13,4 @@ registerLinkKind(portLink);
 registerLinkKind(sharedMemoryLink);
 registerLinkKind(ipcLink);
 registerLinkKind(ipcRelayLink);
+registerLinkKind(natsLink);

@@ -1,11 +1,15 @@
-// Which host runs a new apartment: a worker thread of this process (the default), or a process
+// Which host runs a new apartment: a worker thread of this process (the default), a process
 // server when the options name one (`process: 'plugins'`): the first apartment naming it starts its
-// child process, later ones run on threads of that process. This module checks the
-// process options before anything starts and picks the process host with its settings; the
-// runtime facade passes the result to the launcher.
+// child process, later ones run on threads of that process; or another node of the cluster when
+// they name one (`node: 'b'`, docs/cluster.md). This module checks those options before anything
+// starts and picks the host with its settings; the runtime facade passes the result to the launcher.
 import type { ApartmentHostFactory } from '../apartments/apartment-host.js';
+import type { ClusterConnection } from '../apartments/hosts/cluster-connection.js';
+import { nodeHosts } from '../apartments/hosts/node-host.js';
 import { processHosts, runningServerHeartbeat, type Heartbeat } from '../apartments/hosts/process-host.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
+import { natsLink } from '../marshal/transports/nats-link.js';
+import { isNodeName } from './cluster/node-options.js';
 import type { ApartmentOptions } from './runtime-options.js';
 
 /** The child's composition root. */
@@ -20,10 +24,20 @@ const PROCESS_TRANSPORT = 'ipc';
 export const DEFAULT_HEARTBEAT: Heartbeat = { periodMs: 1_000, misses: 10 };
 const PROCESS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** The cluster this runtime is a node of, and the heartbeat it keeps with other nodes. */
+export interface NodeMembership {
+  readonly connection: ClusterConnection;
+  readonly heartbeat: Heartbeat;
+}
+
 /** The host factory and the options to launch the apartment `options` describes with. */
-export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string): { host: ApartmentHostFactory; options: ApartmentOptions } {
+export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string, cluster?: NodeMembership): { host: ApartmentHostFactory; options: ApartmentOptions } {
+  if (options.node !== undefined) return nodeHost(options, workers, cluster);
   const name = options.process;
   if (name === undefined) {
+    if ((options.transport ?? defaultTransport) === natsLink.name) {
+      throw new InvalidArgumentError(`[node-transport] transport '${natsLink.name}' links only apartments on other nodes; name the node with the node option, or pick another transport`, { parameter: 'transport' });
+    }
     if ((options.transport ?? defaultTransport) === PROCESS_TRANSPORT) {
       throw new InvalidArgumentError(`[process-transport] transport '${PROCESS_TRANSPORT}' links only process apartments; name a process server with the process option, or pick another transport`, { parameter: 'transport' });
     }
@@ -46,6 +60,30 @@ export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostF
     host: processHosts(PROCESS_ENTRY, { name, heartbeat: running ?? heartbeat }),
     options: { ...options, transport: PROCESS_TRANSPORT },
   };
+}
+
+/** An apartment on another node of the cluster, or on this node's own threads when it names this node. */
+function nodeHost(options: ApartmentOptions, workers: ApartmentHostFactory, cluster: NodeMembership | undefined): { host: ApartmentHostFactory; options: ApartmentOptions } {
+  const node = options.node;
+  if (!isNodeName(node)) {
+    throw new InvalidArgumentError(`[node-name] node must name a node of the cluster in letters, digits, '_' and '-' (at most 64); got ${typeof node === 'string' ? `'${node}'` : typeof node}`, { parameter: 'node' });
+  }
+  if (!cluster) {
+    throw new InvalidArgumentError(`[node-none] this runtime is not a node of a cluster; start it with Runtime.start({ node: { name, nats } }) to place apartments on node '${node}'`, { parameter: 'node' });
+  }
+  if (options.process !== undefined) {
+    throw new InvalidArgumentError('[node-process] an apartment runs on another node or in a process server of this one, not both; leave process or node out', { parameter: 'process' });
+  }
+  if (options.transport !== undefined && options.transport !== natsLink.name) {
+    throw new InvalidArgumentError(`[node-transport] an apartment on another node is linked over the cluster (transport '${natsLink.name}'); leave transport out`, { parameter: 'transport' });
+  }
+  if (options.heartbeat !== undefined) {
+    throw new InvalidArgumentError('[node-heartbeat] nodes keep one heartbeat per pair, set by Runtime.start({ node: { heartbeat } }); leave heartbeat out', { parameter: 'heartbeat' });
+  }
+  const { node: _node, ...rest } = options;
+  // On the other node the apartment runs on a worker thread, so a worker's limits apply as they are.
+  if (node === cluster.connection.name) return { host: workers, options: rest };
+  return { host: nodeHosts(cluster.connection, node, cluster.heartbeat), options: { ...options, transport: natsLink.name } };
 }
 
 /** A process's memory is capped by its V8 heap limit only: the other worker limits mean nothing there. */

@@ -9,6 +9,7 @@ import type { RetryPolicy } from '../marshal/call-options.js';
 import { InvalidArgumentError, type ApartmentFaultedError } from '../marshal/errors.js';
 import { stderrLogger, type LogEntry, type Logger } from '../apartments/logger.js';
 import { checkReentrancy, type ApartmentOptions as EngineApartmentOptions } from '../apartments/apartment-options.js';
+import type { NodeOptions } from './cluster/node-options.js';
 import type { TraceEvents } from './trace/runtime-trace.js';
 import type { TraceOptions } from './trace/trace-recorder.js';
 
@@ -18,8 +19,10 @@ export interface ApartmentOptions extends EngineApartmentOptions {
   trace?: boolean;
   /** Run the apartment in the child process of this name instead of a thread (docs/processes.md). */
   process?: string;
-  /** How a process apartment's host finds a hung process (default: a ping every 2 s, hung after 15 unanswered). */
+  /** How a process apartment's host finds a hung process (default: a ping every second, hung after 10 unanswered). */
   heartbeat?: { periodMs?: number; misses?: number };
+  /** Run the apartment on this node of the cluster (the runtime must be a node: docs/cluster.md). */
+  node?: string;
 }
 
 /** Options of Runtime.start(). */
@@ -49,6 +52,8 @@ export interface RuntimeOptions {
    * when this thread has registered an OpenTelemetry SDK before start. See docs/tracing.md.
    */
   openTelemetry?: boolean;
+  /** Join a cluster of runtimes over NATS as this node (docs/cluster.md). */
+  node?: NodeOptions;
 }
 
 

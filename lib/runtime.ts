@@ -25,7 +25,8 @@ import { named } from './shared-state/named.js';
 import { forgetHeldLocks } from './shared-state/lock-order.js';
 import type { SharedResourceDefinition } from './shared-resources.js';
 import { installHostFeatures, type HostFeatures } from './host-features.js';
-import { apartmentHost } from './process-apartments.js';
+import { apartmentHost, type NodeMembership } from './process-apartments.js';
+import { joinCluster, type ClusterNode, type ClusterView } from './cluster/cluster-node.js';
 import { RuntimeTrace } from './trace/runtime-trace.js';
 import { OPEN_TELEMETRY_HOOKS, openTelemetryRegistered } from './trace/open-telemetry.js';
 import { TraceService } from './trace/trace-service.js';
@@ -82,6 +83,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly namedStarts = new Map<string, Promise<Apartment>>();
   private closing: Promise<void> | undefined;
   private readonly tracing: RuntimeTrace;
+  /** This runtime as a node of a cluster, once joined (Runtime.start({ node })). */
+  private clusterNode: NodeMembership & { readonly node: ClusterNode } | undefined;
 
   /** Start the runtime; the calling thread joins it as the main apartment. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -93,7 +96,16 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     }
     const rt = new Runtime(options);
     running = rt;
-    if (options.openTelemetry ?? openTelemetryRegistered()) await rt.registerApartmentHooks(OPEN_TELEMETRY_HOOKS);
+    try {
+      if (options.openTelemetry ?? openTelemetryRegistered()) await rt.registerApartmentHooks(OPEN_TELEMETRY_HOOKS);
+      if (options.node !== undefined) {
+        const node = await joinCluster(options.node, (message) => rt.log({ level: 'warn', message, apartment: 0 }));
+        rt.clusterNode = { node, connection: node, heartbeat: node.settings.heartbeat };
+      }
+    } catch (err) {
+      await rt.close();
+      throw err;
+    }
     return rt;
   }
 
@@ -159,6 +171,11 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     setCurrentApartment(local);
   }
 
+  /** This runtime as a node of a cluster (its name, epoch and the cluster's directory); undefined when it is none. */
+  get node(): ClusterView | undefined {
+    return this.clusterNode?.node.view;
+  }
+
   /** Live worker apartments. */
   get apartments(): readonly Apartment[] {
     return this.registry.all();
@@ -182,7 +199,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.assertOpen();
     const labels = this.registry.labels();
     const { apartment: apt, near, idleTimeoutMs } = launchApartment({
-      id, role, pool, labels, ...apartmentHost(options, WORKER_HOSTS, this.transport),
+      id, role, pool, labels, ...apartmentHost(options, WORKER_HOSTS, this.transport, this.clusterNode),
       defaults: { transport: this.transport, timeoutMs: this.defaultTimeoutMs, reentrancy: this.reentrancy, retry: this.retry },
       classes: this.local.classTable.all(),
       hooks: [...this.hookRegistrations],
@@ -311,6 +328,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.closing ??= (async () => {
       for (const pool of this.pools) await pool.close();
       await Promise.all(this.registry.all().map((a) => a.close()));
+      await this.clusterNode?.node.close();
       await this.local.hooks.detach('close');
       this.local.endpoint.close(new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to make calls'));
       forgetHeldLocks(0);

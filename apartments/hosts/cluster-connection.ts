@@ -1,0 +1,63 @@
+// What the engine's node hosts need from this process's membership of a cluster (lib/cluster/
+// cluster-node.ts makes it): this node's name and epoch, a request to another node's control
+// subject, and the NATS session with another node. Also the control messages nodes exchange, one
+// interface each. Types and constants only.
+import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
+
+/** Node → node: join node `to` as a host of apartments there, in epoch `epoch`. */
+export interface HelloRequest {
+  readonly op: 'hello';
+  readonly from: string;
+  readonly epoch: string;
+  /** The heartbeat this host sends: the node counts it gone after `misses` periods of silence. */
+  readonly periodMs: number;
+  readonly misses: number;
+}
+
+/** Node → node, once per heartbeat period: the host of apartments there is alive. */
+export interface PingRequest {
+  readonly op: 'ping';
+  readonly from: string;
+  readonly epoch: string;
+}
+
+/** Node → node, before a node takes over a name its last holder may still use: anyone there? */
+export interface ProbeRequest {
+  readonly op: 'probe';
+  readonly from: string;
+  readonly epoch: string;
+}
+
+/** A control request, told apart by `op`. */
+export type ControlRequest = HelloRequest | PingRequest | ProbeRequest;
+
+/** The answer to every control request. */
+export interface ControlReply {
+  /** The answering node's epoch: a host that finds another than it joined knows the node restarted. */
+  readonly epoch: string;
+  /** Whether the node has a session with the asker in the asker's epoch (pings), or accepted it (hello). */
+  readonly knows: boolean;
+  /** Why the node refused, when it did. */
+  readonly refusal?: string;
+}
+
+/** How a control request ended: an answer, nobody subscribed to the node's subject, or no answer in time. */
+export type ControlOutcome =
+  | { readonly kind: 'reply'; readonly reply: ControlReply }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'timeout' };
+
+/** This process as a node of a cluster, as the engine's node hosts use it. Main thread only. */
+export interface ClusterConnection {
+  readonly name: string;
+  /** This run of the node: a node that comes back has a new one. */
+  readonly epoch: string;
+  /** The cluster's subject prefix, for messages. */
+  readonly cluster: string;
+  /** Ask node `node` on its control subject. */
+  control(node: string, request: ControlRequest, timeoutMs: number): Promise<ControlOutcome>;
+  /** The session with node `node` in epoch `epoch`: frames from that node and epoch reach it. */
+  session(node: string, epoch: string): NatsPeer;
+  /** Forget a session that is over: its node's frames are dropped from now on. */
+  endSession(peer: NatsPeer): void;
+}

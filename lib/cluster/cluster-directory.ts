@@ -1,0 +1,162 @@
+// The cluster's directory, in a JetStream key-value bucket named after the cluster: who holds a
+// name (each node's own name, and the claims nodes make for named objects), claimed by create (the
+// store refuses a second create of a key), renewed by revision (compare-and-swap: a renewal fails
+// once another node took the key over) and expiring with the bucket's TTL, so a claim is a lease
+// its node must keep renewing. A node that was killed leaves its keys behind until they expire; a
+// node of that name may take its own key over sooner once nobody answers to the name. Main thread only.
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { KV } from '@nats-io/kv';
+import { ApartmentError, DisconnectedError, InvalidArgumentError, ModuleLoadError } from '../../marshal/errors.js';
+
+/** Keys users may claim: the key-value store's characters, no dots at the ends, at most 128. */
+const CLAIM_KEY = /^[A-Za-z0-9_=-](?:[A-Za-z0-9_=.-]{0,126}[A-Za-z0-9_=-])?$/;
+/** The largest value a claim carries (characters). */
+const MAX_CLAIM_VALUE = 4_096;
+
+/** What a key holds: the node and epoch that hold it, and the claim's value. */
+interface Holding {
+  readonly node: string;
+  readonly epoch: string;
+  readonly value: string;
+}
+
+export class ClusterDirectory {
+  /** Keys this node holds, with the revision of its last write. */
+  private readonly owned = new Map<string, { value: string; revision: number }>();
+  private readonly timer: NodeJS.Timeout;
+
+  private constructor(private readonly kv: KV, leaseMs: number, private readonly node: string, private readonly epoch: string, private readonly warn: (message: string) => void) {
+    this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(leaseMs / 3)));
+    this.timer.unref();
+  }
+
+  /** Open (or make) the cluster's bucket; the first node to make it sets its TTL. */
+  static async open(nc: NatsConnection, cluster: string, leaseMs: number, node: string, epoch: string, warn: (message: string) => void): Promise<ClusterDirectory> {
+    const { Kvm } = await import('@nats-io/kv').catch((err: unknown) => {
+      throw new ModuleLoadError(`[cluster-client] a node's directory needs the key-value client; install it with npm install @nats-io/kv (${(err as Error)?.message ?? String(err)})`, { cause: err });
+    });
+    const kvm = new Kvm(nc);
+    let kv: KV;
+    try {
+      kv = await kvm.create(cluster, { ttl: leaseMs, history: 1 }).catch(async (err: unknown) => {
+        // The bucket is there already, made by a node with other settings: use it as it is.
+        if (/already in use|exists/i.test((err as Error)?.message ?? '')) return kvm.open(cluster);
+        throw err;
+      });
+    } catch (err) {
+      throw new ApartmentError('E_UNEXPECTED', `[cluster-jetstream] the cluster's directory needs JetStream on the NATS server (${(err as Error)?.message ?? String(err)}); start nats-server with -js (JetStream enabled)`, { cause: err });
+    }
+    return new ClusterDirectory(kv, leaseMs, node, epoch, warn);
+  }
+
+  /** Claim this node's name; a holder of it that no longer answers (`gone`) is taken over. */
+  async claimNode(gone: () => Promise<boolean>): Promise<boolean> {
+    const key = `node.${this.node}`;
+    if (await this.create(key, '')) return true;
+    const entry = await this.kv.get(key);
+    if (!entry || entry.operation !== 'PUT') return this.create(key, '');
+    if (!(await gone())) return false;
+    return this.takeOver(key, '', entry.revision);
+  }
+
+  async claim(key: string, value: string): Promise<boolean> {
+    checkKey(key);
+    if (typeof value !== 'string' || value.length > MAX_CLAIM_VALUE) {
+      throw new InvalidArgumentError(`[claim-value] a claim's value must be a string of at most ${MAX_CLAIM_VALUE} characters`, { parameter: 'value' });
+    }
+    const full = `claim.${key}`;
+    if (this.owned.has(full)) return this.owned.get(full)!.value === value;
+    return this.create(full, value);
+  }
+
+  async lookup(key: string): Promise<Holding | undefined> {
+    checkKey(key);
+    const entry = await this.guard(() => this.kv.get(`claim.${key}`));
+    if (!entry || entry.operation !== 'PUT') return undefined;
+    return parseHolding(entry.string());
+  }
+
+  async release(key: string): Promise<void> {
+    checkKey(key);
+    await this.drop(`claim.${key}`);
+  }
+
+  /** Give up every key this node holds (it leaves the cluster). */
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    await Promise.all([...this.owned.keys()].map((key) => this.drop(key).catch(() => undefined)));
+  }
+
+  private async create(key: string, value: string): Promise<boolean> {
+    const holding = JSON.stringify({ node: this.node, epoch: this.epoch, value } satisfies Holding);
+    try {
+      const revision = await this.kv.create(key, holding);
+      this.owned.set(key, { value, revision });
+      return true;
+    } catch (err) {
+      if (/wrong last sequence|key exists/i.test((err as Error)?.message ?? '')) return false;
+      throw directoryError(err);
+    }
+  }
+
+  private async takeOver(key: string, value: string, revision: number): Promise<boolean> {
+    try {
+      const next = await this.kv.update(key, JSON.stringify({ node: this.node, epoch: this.epoch, value } satisfies Holding), revision);
+      this.owned.set(key, { value, revision: next });
+      return true;
+    } catch (err) {
+      if (/wrong last sequence/i.test((err as Error)?.message ?? '')) return false;
+      throw directoryError(err);
+    }
+  }
+
+  private async drop(key: string): Promise<void> {
+    const held = this.owned.get(key);
+    if (!held) return;
+    this.owned.delete(key);
+    await this.guard(() => this.kv.delete(key, { previousSeq: held.revision })).catch(() => undefined);
+  }
+
+  /** Rewrite every held key at the revision this node last wrote: a failure means it is lost. */
+  private async renew(): Promise<void> {
+    for (const [key, held] of [...this.owned]) {
+      try {
+        const revision = await this.kv.update(key, JSON.stringify({ node: this.node, epoch: this.epoch, value: held.value } satisfies Holding), held.revision);
+        if (this.owned.get(key) === held) held.revision = revision;
+      } catch (err) {
+        const message = (err as Error)?.message ?? String(err);
+        if (!/wrong last sequence/i.test(message)) continue; // The server is out of reach now: try again next time.
+        this.owned.delete(key);
+        this.warn(`[claim-lost] node '${this.node}' lost its claim on '${key}': another node took it over after it expired`);
+      }
+    }
+  }
+
+  private async guard<T>(op: () => Promise<T>): Promise<T> {
+    try {
+      return await op();
+    } catch (err) {
+      throw directoryError(err);
+    }
+  }
+}
+
+function checkKey(key: string): void {
+  if (typeof key !== 'string' || !CLAIM_KEY.test(key)) {
+    throw new InvalidArgumentError(`[claim-key] a claim's key must be letters, digits, '_', '=', '-' and inner dots (at most 128); got ${typeof key === 'string' ? `'${key.slice(0, 140)}'` : typeof key}`, { parameter: 'key' });
+  }
+}
+
+function parseHolding(text: string): Holding | undefined {
+  try {
+    const value = JSON.parse(text) as Partial<Holding>;
+    if (typeof value.node === 'string' && typeof value.epoch === 'string' && typeof value.value === 'string') return { node: value.node, epoch: value.epoch, value: value.value };
+  } catch {
+    // Written by something other than a node: nobody holds it as far as nodes are concerned.
+  }
+  return undefined;
+}
+
+function directoryError(err: unknown): Error {
+  return new DisconnectedError(`[directory] the cluster's directory did not answer (${(err as Error)?.message ?? String(err)}); check the NATS server's JetStream`, { cause: err });
+}

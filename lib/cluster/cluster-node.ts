@@ -1,0 +1,201 @@
+// This process as a node of a cluster (docs/cluster.md): its connection to NATS, its name and
+// epoch, its two subjects (`<cluster>.<name>.ctl` answers control requests; `<cluster>.<name>.<epoch>`
+// is the inbox every session with another node publishes to), the sessions by node and epoch, the
+// directory in JetStream's key-value store, and the node server that runs apartments for other
+// nodes. The runtime facade joins when started with `node` and leaves when it closes. Main thread only.
+import { randomBytes } from 'node:crypto';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { ClusterConnection, ControlOutcome, ControlReply, ControlRequest } from '../../apartments/hosts/cluster-connection.js';
+import { leaveRemoteNodes } from '../../apartments/hosts/remote-node.js';
+import { DisconnectedError, InUseError, ModuleLoadError } from '../../marshal/errors.js';
+import { decodeFrame, NatsPeer } from '../../marshal/transports/nats-peer.js';
+import { ClusterDirectory } from './cluster-directory.js';
+import { NodeServer } from './node-server.js';
+import { checkNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
+
+/** The largest control request or reply read, in bytes: they are a few fields of JSON. */
+const MAX_CONTROL_BYTES = 4_096;
+/** How many frames a node drops (unknown sender or epoch, malformed) before it says so again. */
+const DROPPED_REPORT_EVERY = 1_000;
+
+/** What the runtime's users see of the node: its identity and the cluster's directory. */
+export interface ClusterView {
+  readonly name: string;
+  readonly epoch: string;
+  /** Claim `key` for this node with `value`, once in the cluster; false when another node holds it. */
+  claim(key: string, value: string): Promise<boolean>;
+  /** Who holds `key`, and its value; undefined when nobody does. */
+  lookup(key: string): Promise<{ node: string; epoch: string; value: string } | undefined>;
+  /** Give up a claim of this node's. */
+  release(key: string): Promise<void>;
+}
+
+/** Join the cluster `options` names; throws with what to do when NATS or JetStream cannot be used. */
+export async function joinCluster(options: NodeOptions, warn: (message: string) => void): Promise<ClusterNode> {
+  const settings = checkNodeOptions(options);
+  const nats = await import('@nats-io/transport-node').catch((err: unknown) => {
+    throw new ModuleLoadError(`[cluster-client] a node needs the NATS client; install it with npm install @nats-io/transport-node @nats-io/kv (${(err as Error)?.message ?? String(err)})`, { cause: err });
+  });
+  const nc = await nats.connect({
+    servers: settings.servers,
+    name: `apartments ${settings.cluster}.${settings.name}`,
+    // A node rides out a server restart or a switch to another server of the cluster.
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 250,
+  }).catch((err: unknown) => {
+    throw new DisconnectedError(`[cluster-connect] could not reach a NATS server at ${settings.servers.join(', ')}: ${(err as Error)?.message ?? String(err)}; start nats-server there, or fix node.nats`, { cause: err });
+  });
+  try {
+    const node = new ClusterNode(nc, settings, warn);
+    await node.join();
+    return node;
+  } catch (err) {
+    await nc.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+export class ClusterNode implements ClusterConnection {
+  readonly name: string;
+  readonly cluster: string;
+  readonly epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+  readonly server: NodeServer;
+  private readonly sessions = new Map<string, NatsPeer>();
+  private readonly subscriptions: Subscription[] = [];
+  private directory: ClusterDirectory | undefined;
+  private dropped = 0;
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly nc: NatsConnection, readonly settings: ResolvedNodeOptions, private readonly warn: (message: string) => void) {
+    this.name = settings.name;
+    this.cluster = settings.cluster;
+    this.server = new NodeServer(this, warn);
+  }
+
+  /** Claim the node's name, then listen: a second node of the same name is refused before it answers anything. */
+  async join(): Promise<void> {
+    this.directory = await ClusterDirectory.open(this.nc, this.cluster, this.settings.leaseMs, this.name, this.epoch, this.warn);
+    const claimed = await this.directory.claimNode(async () => (await this.control(this.name, { op: 'probe', from: this.name, epoch: this.epoch }, this.settings.heartbeat.periodMs * this.settings.heartbeat.misses)).kind === 'absent');
+    if (!claimed) {
+      throw new InUseError(`[node-name-taken] node '${this.name}' already runs in cluster '${this.cluster}'; give this node another name, or stop the other one`);
+    }
+    this.subscriptions.push(this.nc.subscribe(`${this.cluster}.${this.name}.${this.epoch}`, {
+      callback: (err, msg) => {
+        if (!err) this.fromInbox(msg.data);
+      },
+    }));
+    this.subscriptions.push(this.nc.subscribe(`${this.cluster}.${this.name}.ctl`, {
+      callback: (err, msg) => {
+        if (err || !msg.reply) return;
+        const reply = this.server.control(parseControl(msg.data));
+        msg.respond(JSON.stringify(reply));
+      },
+    }));
+    await this.nc.flush();
+    // The server closed the connection for good (not a reconnect): nothing of the cluster is reachable.
+    void this.nc.closed().then(() => this.lost());
+  }
+
+  /** What users see of this node. */
+  get view(): ClusterView {
+    const directory = this.directory!;
+    return {
+      name: this.name,
+      epoch: this.epoch,
+      claim: (key, value) => directory.claim(key, value),
+      lookup: (key) => directory.lookup(key),
+      release: (key) => directory.release(key),
+    };
+  }
+
+  async control(node: string, request: ControlRequest, timeoutMs: number): Promise<ControlOutcome> {
+    try {
+      const msg = await this.nc.request(`${this.cluster}.${node}.ctl`, JSON.stringify(request), { timeout: Math.max(1, Math.round(timeoutMs)) });
+      const reply = parseReply(msg.data);
+      return reply ? { kind: 'reply', reply } : { kind: 'timeout' };
+    } catch (err) {
+      const cause = (err as { cause?: { name?: string } })?.cause;
+      if (cause?.name === 'NoRespondersError' || /no responders/i.test((err as Error)?.message ?? '')) return { kind: 'absent' };
+      // A timeout, or the connection is between servers: either way no answer came.
+      return { kind: 'timeout' };
+    }
+  }
+
+  session(node: string, epoch: string): NatsPeer {
+    const key = `${node}/${epoch}`;
+    const known = this.sessions.get(key);
+    if (known?.connected) return known;
+    const subject = `${this.cluster}.${node}.${epoch}`;
+    const peer = new NatsPeer({
+      name: this.name,
+      epoch: this.epoch,
+      publish: (bytes) => this.nc.publish(subject, bytes),
+      maxPayload: this.nc.info?.max_payload ?? 1_048_576,
+    }, node, epoch);
+    this.sessions.set(key, peer);
+    return peer;
+  }
+
+  endSession(peer: NatsPeer): void {
+    const key = `${peer.node}/${peer.epoch}`;
+    if (this.sessions.get(key) === peer) this.sessions.delete(key);
+  }
+
+  /** Leave the cluster: apartments run for others end, claims are given up, the connection drains. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.server.close();
+      leaveRemoteNodes(this, `node '${this.name}' left the cluster`);
+      await this.directory?.close();
+      for (const sub of this.subscriptions) sub.unsubscribe();
+      await this.nc.drain().catch(() => undefined);
+    })();
+    return this.closing;
+  }
+
+  private fromInbox(bytes: Uint8Array): void {
+    const frame = decodeFrame(bytes);
+    const session = typeof frame === 'string' ? undefined : this.sessions.get(`${frame.from}/${frame.epoch}`);
+    if (session && typeof frame !== 'string') return session.receive(frame);
+    // Frames of an epoch that ended (a node that came back), of nodes never met, or malformed.
+    if (this.dropped++ % DROPPED_REPORT_EVERY === 0) {
+      const what = typeof frame === 'string' ? frame : `a frame from node '${frame.from}' in epoch ${frame.epoch}, which has no session here (it ended, or never began)`;
+      this.warn(`[node-frame-dropped] node '${this.name}' dropped ${what} (${this.dropped} dropped so far)`);
+    }
+  }
+
+  /** The connection is closed for good: every session ends as if its node were gone. */
+  private lost(): void {
+    if (this.closing) return;
+    this.warn(`[cluster-lost] node '${this.name}' lost its NATS connection for good; its apartments elsewhere and those it ran for others are gone`);
+    void this.server.close();
+    leaveRemoteNodes(this, `node '${this.name}' lost its connection to the cluster`);
+  }
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  if (bytes.byteLength > MAX_CONTROL_BYTES) return undefined;
+  try {
+    return JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** A control request from another node, checked field by field; undefined when it is not one. */
+function parseControl(bytes: Uint8Array): ControlRequest | undefined {
+  const value = parseJson(bytes) as Record<string, unknown> | null | undefined;
+  if (typeof value !== 'object' || value === null || typeof value.from !== 'string' || typeof value.epoch !== 'string') return undefined;
+  if (value.from.length > 64 || value.epoch.length > 64) return undefined;
+  if (value.op === 'ping' || value.op === 'probe') return { op: value.op, from: value.from, epoch: value.epoch };
+  if (value.op === 'hello' && Number.isInteger(value.periodMs) && Number.isInteger(value.misses)) {
+    return { op: 'hello', from: value.from, epoch: value.epoch, periodMs: value.periodMs as number, misses: value.misses as number };
+  }
+  return undefined;
+}
+
+function parseReply(bytes: Uint8Array): ControlReply | undefined {
+  const value = parseJson(bytes) as Record<string, unknown> | null | undefined;
+  if (typeof value !== 'object' || value === null || typeof value.epoch !== 'string' || typeof value.knows !== 'boolean') return undefined;
+  return { epoch: value.epoch, knows: value.knows, ...(typeof value.refusal === 'string' ? { refusal: value.refusal.slice(0, 500) } : {}) };
+}

@@ -1,0 +1,63 @@
+// The `node` option of Runtime.start(): which cluster this process joins, under which name, through
+// which NATS servers, and how fast it notices that another node is gone. Checked before anything
+// connects.
+import type { Heartbeat } from '../../apartments/hosts/heartbeat-pipe.js';
+import { InvalidArgumentError } from '../../marshal/errors.js';
+
+/** Options of Runtime.start({ node }). */
+export interface NodeOptions {
+  /** This node's name in the cluster: letters, digits, '_' and '-' (at most 64). */
+  name: string;
+  /** The NATS server(s) to connect to, e.g. 'nats://127.0.0.1:4222'; several for a cluster of servers. */
+  nats: string | readonly string[];
+  /** The cluster's name, the first token of every subject and the directory bucket's name (default 'apartments'). */
+  cluster?: string;
+  /** Pings between two nodes, and how many may go unanswered before a node counts as gone (default 1 s × 10). */
+  heartbeat?: { periodMs?: number; misses?: number };
+  /** How long a claim in the directory lives without renewal (ms; default 15 000; renewed every third of it). */
+  leaseMs?: number;
+}
+
+/** The options with their defaults, checked. */
+export interface ResolvedNodeOptions {
+  readonly name: string;
+  readonly servers: string[];
+  readonly cluster: string;
+  readonly heartbeat: Heartbeat;
+  readonly leaseMs: number;
+}
+
+/** Names that are one token of a NATS subject and a key-value bucket name. */
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+export const DEFAULT_NODE_HEARTBEAT: Heartbeat = { periodMs: 1_000, misses: 10 };
+
+/** Whether `name` can name a node. */
+export function isNodeName(name: unknown): name is string {
+  return typeof name === 'string' && TOKEN.test(name);
+}
+
+export function checkNodeOptions(options: NodeOptions): ResolvedNodeOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('[node] node must be { name, nats }', { parameter: 'node' });
+  if (!isNodeName(options.name)) {
+    throw new InvalidArgumentError(`[node-name] node.name must be letters, digits, '_' and '-' (at most 64); got ${typeof options.name === 'string' ? `'${options.name}'` : typeof options.name}`, { parameter: 'node.name' });
+  }
+  const cluster = options.cluster ?? 'apartments';
+  if (!TOKEN.test(cluster)) throw new InvalidArgumentError(`[node-cluster] node.cluster must be letters, digits, '_' and '-' (at most 64); got '${String(cluster)}'`, { parameter: 'node.cluster' });
+  const servers = typeof options.nats === 'string' ? [options.nats] : Array.isArray(options.nats) ? [...options.nats] : [];
+  if (servers.length === 0 || servers.some((s) => typeof s !== 'string' || s.length === 0)) {
+    throw new InvalidArgumentError("[node-nats] node.nats must name a NATS server ('nats://127.0.0.1:4222') or a list of them", { parameter: 'node.nats' });
+  }
+  const periodMs = options.heartbeat?.periodMs ?? DEFAULT_NODE_HEARTBEAT.periodMs;
+  const misses = options.heartbeat?.misses ?? DEFAULT_NODE_HEARTBEAT.misses;
+  if (!(Number.isInteger(periodMs) && periodMs >= 10 && periodMs <= 3_600_000)) {
+    throw new InvalidArgumentError(`[heartbeat] node.heartbeat.periodMs must be a whole number of milliseconds from 10 to 3 600 000; got ${String(periodMs)}`, { parameter: 'node.heartbeat' });
+  }
+  if (!(Number.isInteger(misses) && misses >= 1 && misses <= 1_000)) {
+    throw new InvalidArgumentError(`[heartbeat] node.heartbeat.misses must be a whole number from 1 to 1000; got ${String(misses)}`, { parameter: 'node.heartbeat' });
+  }
+  const leaseMs = options.leaseMs ?? 15_000;
+  if (!(Number.isInteger(leaseMs) && leaseMs >= 1_000 && leaseMs <= 86_400_000)) {
+    throw new InvalidArgumentError(`[node-lease] node.leaseMs must be a whole number of milliseconds from 1 000 to 86 400 000; got ${String(leaseMs)}`, { parameter: 'node.leaseMs' });
+  }
+  return { name: options.name, servers, cluster, heartbeat: { periodMs, misses }, leaseMs };
+}

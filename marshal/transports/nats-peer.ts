@@ -1,0 +1,157 @@
+// One node's session with another over NATS, seen as an IPC peer (ipc-transport.ts), so the tagged
+// link transport and its router carry the apartments' links over it unchanged: every message
+// [tag, link, payload] goes to the other node's inbox subject as one frame, or as parts when it is
+// larger than the server lets one NATS message be. Core NATS delivers at most once, so each frame
+// carries the session's sequence number and a gap ends the session ('gap', then 'disconnect')
+// instead of losing a call silently. A session is bound to both nodes' epochs: frames of another
+// epoch never reach it (the node's router drops them). Main thread only.
+import { EventEmitter } from 'node:events';
+import { deserialize, serialize } from 'node:v8';
+
+/** The tag of a part of a message too large for one NATS message: [.., Part, index, [count, bytes]]. */
+const PART_TAG = 'apartment:part';
+/** The largest message a session carries in parts; a larger one is refused when it is sent. */
+export const MAX_NATS_MESSAGE_BYTES = 64 * 1024 * 1024;
+/** Room left in each NATS message for the frame's header. */
+const FRAME_HEADER_ROOM = 1_024;
+
+/** A frame as it arrives: who sent it, in which epoch, its sequence number, and the message. */
+export interface NatsFrame {
+  readonly from: string;
+  readonly epoch: string;
+  readonly seq: number;
+  readonly tag: string;
+  readonly link: number;
+  readonly payload: unknown;
+}
+
+/** Decode a frame from another node's bytes, or say why they are not one. Peers are not trusted. */
+export function decodeFrame(bytes: Uint8Array): NatsFrame | string {
+  let value: unknown;
+  try {
+    value = deserialize(bytes);
+  } catch (err) {
+    return `bytes that do not deserialize (${(err as Error)?.message ?? String(err)})`;
+  }
+  if (!Array.isArray(value) || value.length !== 6) return 'a frame that is not [from, epoch, seq, tag, link, payload]';
+  const [from, epoch, seq, tag, link, payload] = value as unknown[];
+  if (typeof from !== 'string' || typeof epoch !== 'string' || typeof tag !== 'string') return 'a frame whose sender, epoch or tag is not a string';
+  if (!Number.isSafeInteger(seq) || (seq as number) < 0 || !Number.isSafeInteger(link) || (link as number) < 0) return 'a frame whose sequence or link number is not a whole number';
+  return { from, epoch, seq: seq as number, tag, link: link as number, payload };
+}
+
+/** What a session needs from its node: where its frames go, and how large one NATS message may be. */
+export interface NatsSessionWire {
+  readonly name: string;
+  readonly epoch: string;
+  /** Publish one frame to the other node's inbox (fire and forget; core NATS). */
+  publish(bytes: Uint8Array): void;
+  readonly maxPayload: number;
+}
+
+/** Events of a session besides the IPC peer's 'message' and 'disconnect'. */
+type SessionEvents = {
+  message: [message: unknown];
+  disconnect: [];
+  /** A frame is missing: the session is over; the sentence says which. Fires before 'disconnect'. */
+  gap: [description: string];
+};
+
+/** This node's session with node `node` in epoch `epoch`. */
+export class NatsPeer extends EventEmitter<SessionEvents> {
+  private outSeq = 0;
+  private inSeq = 0;
+  private parts: Uint8Array[] = [];
+  private partBytes = 0;
+  private open = true;
+
+  constructor(private readonly wire: NatsSessionWire, readonly node: string, readonly epoch: string) {
+    super();
+  }
+
+  get connected(): boolean {
+    return this.open;
+  }
+
+  /** Send [tag, link, payload]; throws DataCloneError (nothing sent) for what cannot be copied. */
+  send(message: unknown, _handle?: undefined, _options?: undefined, callback?: (error: Error | null) => void): boolean {
+    if (!this.open) {
+      callback?.(new Error('[node-session] the session with the other node is over'));
+      return false;
+    }
+    const [tag, link, payload] = message as [string, number, unknown];
+    const { name, epoch } = this.wire;
+    const whole = serialize([name, epoch, this.outSeq, tag, link, payload]);
+    if (whole.byteLength <= this.wire.maxPayload) {
+      this.outSeq++;
+      this.wire.publish(whole);
+    } else {
+      this.sendInParts(serialize([tag, link, payload]));
+    }
+    callback?.(null);
+    return true;
+  }
+
+  private sendInParts(bytes: Uint8Array): void {
+    if (bytes.byteLength > MAX_NATS_MESSAGE_BYTES) {
+      throw new DOMException(`[value-too-large] a message of ${bytes.byteLength} bytes is larger than a node session carries (${MAX_NATS_MESSAGE_BYTES}); pass a smaller value, or a reference to where the data is`, 'DataCloneError');
+    }
+    const size = Math.max(1, this.wire.maxPayload - FRAME_HEADER_ROOM);
+    const count = Math.ceil(bytes.byteLength / size);
+    const { name, epoch } = this.wire;
+    for (let i = 0; i < count; i++) {
+      this.wire.publish(serialize([name, epoch, this.outSeq++, PART_TAG, i, [count, bytes.subarray(i * size, (i + 1) * size)]]));
+    }
+  }
+
+  /** A frame of this session from the node's router, in arrival order. */
+  receive(frame: NatsFrame): void {
+    if (!this.open) return;
+    // Core NATS may drop but never duplicates or reorders what one connection publishes to one subject.
+    if (frame.seq < this.inSeq) return;
+    if (frame.seq > this.inSeq) {
+      return this.fail(`[link-gap] frames ${this.inSeq}–${frame.seq - 1} from node '${this.node}' were lost (NATS delivers at most once; a slow consumer or a server restart drops messages); the session is ended so no call is lost silently`);
+    }
+    this.inSeq++;
+    if (frame.tag !== PART_TAG) {
+      if (this.parts.length > 0) return this.fail(`[malformed-frame] node '${this.node}' sent a message in the middle of a parted one`);
+      this.emit('message', [frame.tag, frame.link, frame.payload]);
+      return;
+    }
+    const [count, bytes] = Array.isArray(frame.payload) ? (frame.payload as unknown[]) : [];
+    if (!Number.isSafeInteger(count) || !(bytes instanceof Uint8Array) || frame.link !== this.parts.length || (count as number) <= frame.link) {
+      return this.fail(`[malformed-frame] node '${this.node}' sent a part out of order or without its bytes`);
+    }
+    this.partBytes += bytes.byteLength;
+    if (this.partBytes > MAX_NATS_MESSAGE_BYTES) return this.fail(`[malformed-frame] node '${this.node}' sent a message larger than ${MAX_NATS_MESSAGE_BYTES} bytes`);
+    this.parts.push(bytes);
+    if (this.parts.length < (count as number)) return;
+    const whole = Buffer.concat(this.parts);
+    this.parts = [];
+    this.partBytes = 0;
+    let message: unknown;
+    try {
+      message = deserialize(whole);
+    } catch {
+      return this.fail(`[malformed-frame] node '${this.node}' sent parts that do not make a message`);
+    }
+    if (!Array.isArray(message) || message.length !== 3 || typeof message[0] !== 'string' || typeof message[1] !== 'number') {
+      return this.fail(`[malformed-frame] node '${this.node}' sent a parted message that is not [tag, link, payload]`);
+    }
+    this.emit('message', message);
+  }
+
+  /** End the session: every link on it ends ('disconnect'). */
+  disconnect(): void {
+    if (!this.open) return;
+    this.open = false;
+    this.parts = [];
+    this.emit('disconnect');
+  }
+
+  private fail(description: string): void {
+    if (!this.open) return;
+    this.emit('gap', description);
+    this.disconnect();
+  }
+}
