@@ -4,7 +4,7 @@
 // directory in JetStream's key-value store, and the node server that runs apartments for other
 // nodes. The runtime facade joins when started with `node` and leaves when it closes. Main thread only.
 import { randomBytes } from 'node:crypto';
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { ClusterConnection, ControlOutcome, ControlReply, ControlRequest } from '../../apartments/hosts/cluster-connection.js';
 import { leaveRemoteNodes } from '../../apartments/hosts/remote-node.js';
 import { DisconnectedError, InUseError, ModuleLoadError } from '../../marshal/errors.js';
@@ -42,6 +42,8 @@ export async function joinCluster(options: NodeOptions, warn: (message: string) 
     // A node rides out a server restart or a switch to another server of the cluster.
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    // The servers are tried in the order given: the first is this node's preferred server.
+    noRandomize: true,
   }).catch((err: unknown) => {
     throw new DisconnectedError(`[cluster-connect] could not reach a NATS server at ${settings.servers.join(', ')}: ${(err as Error)?.message ?? String(err)}; start nats-server there, or fix node.nats`, { cause: err });
   });
@@ -61,7 +63,6 @@ export class ClusterNode implements ClusterConnection {
   readonly epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
   readonly server: NodeServer;
   private readonly sessions = new Map<string, NatsPeer>();
-  private readonly subscriptions: Subscription[] = [];
   private directory: ClusterDirectory | undefined;
   private dropped = 0;
   private closing: Promise<void> | undefined;
@@ -79,18 +80,18 @@ export class ClusterNode implements ClusterConnection {
     if (!claimed) {
       throw new InUseError(`[node-name-taken] node '${this.name}' already runs in cluster '${this.cluster}'; give this node another name, or stop the other one`);
     }
-    this.subscriptions.push(this.nc.subscribe(`${this.cluster}.${this.name}.${this.epoch}`, {
+    this.nc.subscribe(`${this.cluster}.${this.name}.${this.epoch}`, {
       callback: (err, msg) => {
         if (!err) this.fromInbox(msg.data);
       },
-    }));
-    this.subscriptions.push(this.nc.subscribe(`${this.cluster}.${this.name}.ctl`, {
+    });
+    this.nc.subscribe(`${this.cluster}.${this.name}.ctl`, {
       callback: (err, msg) => {
         if (err || !msg.reply) return;
         const reply = this.server.control(parseControl(msg.data));
         msg.respond(JSON.stringify(reply));
       },
-    }));
+    });
     await this.nc.flush();
     // The server closed the connection for good (not a reconnect): nothing of the cluster is reachable.
     void this.nc.closed().then(() => this.lost());
@@ -147,8 +148,8 @@ export class ClusterNode implements ClusterConnection {
       await this.server.close();
       leaveRemoteNodes(this, `node '${this.name}' left the cluster`);
       await this.directory?.close();
-      for (const sub of this.subscriptions) sub.unsubscribe();
-      await this.nc.drain().catch(() => undefined);
+      // Nothing is left to deliver (every apartment ended first); a server that is gone cannot hold this up.
+      await this.nc.close().catch(() => undefined);
     })();
     return this.closing;
   }

@@ -1,12 +1,16 @@
 // Runs every compiled spec under dist/spec with mocha and ends with the one line CI reads:
-// `spec: N passed, M failed`. Optional arguments filter spec files by substring.
+// `spec: N passed, M failed`. Optional arguments filter spec files by substring. With --cluster it
+// runs the cluster specs (*.cluster.spec.ts) instead, which start real NATS servers and node
+// processes (npm run test:cluster); without it, every other spec (npm test).
+import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Mocha from 'mocha';
 
 const specRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const filters = process.argv.slice(2);
+const cluster = process.argv.includes('--cluster');
+const filters = process.argv.slice(2).filter((a) => a !== '--cluster');
 
 /** The spec reporter, plus the closing summary line that CI and the guide rely on. */
 class SpecWithSummary extends Mocha.reporters.Spec {
@@ -19,8 +23,14 @@ class SpecWithSummary extends Mocha.reporters.Spec {
   }
 }
 
+if (cluster && spawnSync('nats-server', ['--version']).status !== 0) {
+  process.stderr.write('[nats-server-missing] npm run test:cluster starts real NATS servers and needs nats-server on PATH; install it (Debian: apt-get install nats-server) and run it again\n');
+  process.stdout.write('spec: 0 passed, 1 failed\n');
+  process.exit(1);
+}
+
 const files = (readdirSync(specRoot, { recursive: true }) as string[])
-  .filter((f) => f.endsWith('.spec.js') && !f.startsWith('bench'))
+  .filter((f) => f.endsWith('.spec.js') && !f.startsWith('bench') && f.endsWith('.cluster.spec.js') === cluster)
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort()
   .map((f) => join(specRoot, f));
