@@ -9,6 +9,8 @@ export interface HelloRequest {
   readonly op: 'hello';
   readonly from: string;
   readonly epoch: string;
+  /** The session the host opens, named from its epoch: a later hello with another ends this one. */
+  readonly session: string;
   /** The heartbeat this host sends: the node counts it gone after `misses` periods of silence. */
   readonly periodMs: number;
   readonly misses: number;
@@ -19,6 +21,9 @@ export interface PingRequest {
   readonly op: 'ping';
   readonly from: string;
   readonly epoch: string;
+  readonly session: string;
+  /** Frames the host has sent on the session so far: the node checks that all of them came. */
+  readonly sent: number;
 }
 
 /** Node → node, before a node takes over a name its last holder may still use: anyone there? */
@@ -35,10 +40,12 @@ export type ControlRequest = HelloRequest | PingRequest | ProbeRequest;
 export interface ControlReply {
   /** The answering node's epoch: a host that finds another than it joined knows the node restarted. */
   readonly epoch: string;
-  /** Whether the node has a session with the asker in the asker's epoch (pings), or accepted it (hello). */
+  /** Whether the node has the asker's session (pings), or accepted it (hello). */
   readonly knows: boolean;
   /** Why the node refused, when it did. */
   readonly refusal?: string;
+  /** Frames the node has sent on the asker's session so far (pings it knows). */
+  readonly sent?: number;
 }
 
 /** How a control request ended: an answer, nobody subscribed to the node's subject, or no answer in time. */
@@ -56,8 +63,8 @@ export interface ClusterConnection {
   readonly cluster: string;
   /** Ask node `node` on its control subject. */
   control(node: string, request: ControlRequest, timeoutMs: number): Promise<ControlOutcome>;
-  /** The session with node `node` in epoch `epoch`: frames from that node and epoch reach it. */
-  session(node: string, epoch: string): NatsPeer;
+  /** Session `id` with node `node`, on its inbox in epoch `epoch`: frames from that node in that session reach it. */
+  session(node: string, epoch: string, id: string): NatsPeer;
   /** Forget a session that is over: its node's frames are dropped from now on. */
   endSession(peer: NatsPeer): void;
 }

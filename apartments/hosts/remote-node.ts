@@ -30,6 +30,8 @@ export interface NodeBoot {
 
 /** Nodes that run apartments for this one, by name, while they serve. */
 const serving = new Map<string, RemoteNode>();
+/** Sessions opened so far by this process: each new one has a new id. */
+let sessionsOpened = 0;
 
 /** The node called `node` as the host of this node's apartments there: the live one, or a new one. */
 export function remoteNode(connection: ClusterConnection, node: string, heartbeat: Heartbeat): RemoteNode {
@@ -51,12 +53,15 @@ export class RemoteNode {
   private pending: NodeBoot[] | undefined = [];
   private session: NatsPeer | undefined;
   private epoch: string | undefined;
+  /** This session's id: this node's epoch and a count, so no two sessions of any run share one. */
+  private readonly sessionId: string;
   private timer: NodeJS.Timeout | undefined;
   private pinging = false;
   private misses = 0;
   private over = false;
 
   constructor(readonly connection: ClusterConnection, readonly node: string, readonly heartbeat: Heartbeat) {
+    this.sessionId = `${connection.epoch}.${++sessionsOpened}`;
     void this.hello();
   }
 
@@ -122,7 +127,7 @@ export class RemoteNode {
     const { name, epoch } = this.connection;
     const { periodMs, misses } = this.heartbeat;
     // The first answer may take a while on a busy node: as long as the heartbeat allows silence.
-    const outcome = await this.connection.control(this.node, { op: 'hello', from: name, epoch, periodMs, misses }, periodMs * misses);
+    const outcome = await this.connection.control(this.node, { op: 'hello', from: name, epoch, session: this.sessionId, periodMs, misses }, periodMs * misses);
     if (this.over) return;
     if (outcome.kind !== 'reply' || !outcome.reply.knows) {
       const why = outcome.kind === 'absent'
@@ -135,7 +140,7 @@ export class RemoteNode {
       return this.gone(why);
     }
     this.epoch = outcome.reply.epoch;
-    const session = this.connection.session(this.node, this.epoch);
+    const session = this.connection.session(this.node, this.epoch, this.sessionId);
     this.session = session;
     session.on('message', (message) => this.fromNode(message));
     session.on('gap', (description) => this.gone(`${this.identity}: ${description}`));
@@ -157,7 +162,8 @@ export class RemoteNode {
     this.pinging = true;
     const { periodMs, misses } = this.heartbeat;
     const { name, epoch } = this.connection;
-    const outcome = await this.connection.control(this.node, { op: 'ping', from: name, epoch }, periodMs);
+    const sent = this.session?.sent ?? 0;
+    const outcome = await this.connection.control(this.node, { op: 'ping', from: name, epoch, session: this.sessionId, sent }, periodMs);
     this.pinging = false;
     if (this.over) return;
     if (outcome.kind === 'absent') {
@@ -169,7 +175,8 @@ export class RemoteNode {
     }
     this.misses = 0;
     if (outcome.reply.epoch !== this.epoch) return this.gone(`${this.identity} restarted (it answers from epoch ${outcome.reply.epoch}); what ran there before is gone`);
-    if (!outcome.reply.knows) this.gone(`${this.identity} no longer runs apartments for this node: it counted this node gone (silent too long)`);
+    if (!outcome.reply.knows) return this.gone(`${this.identity} no longer runs apartments for this node: it counted this node gone, or lost frames of this node's`);
+    if (outcome.reply.sent !== undefined) this.session?.confirm(outcome.reply.sent);
   }
 
   private fromNode(message: unknown): void {

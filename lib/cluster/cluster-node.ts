@@ -28,6 +28,8 @@ export interface ClusterView {
   lookup(key: string): Promise<{ node: string; epoch: string; value: string } | undefined>;
   /** Give up a claim of this node's. */
   release(key: string): Promise<void>;
+  /** How many apartments this node runs for other nodes now. */
+  hosted(): number;
 }
 
 /** Join the cluster `options` names; throws with what to do when NATS or JetStream cannot be used. */
@@ -106,6 +108,7 @@ export class ClusterNode implements ClusterConnection {
       claim: (key, value) => directory.claim(key, value),
       lookup: (key) => directory.lookup(key),
       release: (key) => directory.release(key),
+      hosted: () => this.server.hostedApartments,
     };
   }
 
@@ -122,23 +125,22 @@ export class ClusterNode implements ClusterConnection {
     }
   }
 
-  session(node: string, epoch: string): NatsPeer {
-    const key = `${node}/${epoch}`;
+  session(node: string, epoch: string, id: string): NatsPeer {
+    const key = `${node}/${id}`;
     const known = this.sessions.get(key);
     if (known?.connected) return known;
     const subject = `${this.cluster}.${node}.${epoch}`;
     const peer = new NatsPeer({
       name: this.name,
-      epoch: this.epoch,
       publish: (bytes) => this.nc.publish(subject, bytes),
       maxPayload: this.nc.info?.max_payload ?? 1_048_576,
-    }, node, epoch);
+    }, node, id);
     this.sessions.set(key, peer);
     return peer;
   }
 
   endSession(peer: NatsPeer): void {
-    const key = `${peer.node}/${peer.epoch}`;
+    const key = `${peer.node}/${peer.id}`;
     if (this.sessions.get(key) === peer) this.sessions.delete(key);
   }
 
@@ -156,11 +158,11 @@ export class ClusterNode implements ClusterConnection {
 
   private fromInbox(bytes: Uint8Array): void {
     const frame = decodeFrame(bytes);
-    const session = typeof frame === 'string' ? undefined : this.sessions.get(`${frame.from}/${frame.epoch}`);
+    const session = typeof frame === 'string' ? undefined : this.sessions.get(`${frame.from}/${frame.session}`);
     if (session && typeof frame !== 'string') return session.receive(frame);
-    // Frames of an epoch that ended (a node that came back), of nodes never met, or malformed.
+    // Frames of a session that ended (one of a node's earlier epoch among them), of nodes never met, or malformed.
     if (this.dropped++ % DROPPED_REPORT_EVERY === 0) {
-      const what = typeof frame === 'string' ? frame : `a frame from node '${frame.from}' in epoch ${frame.epoch}, which has no session here (it ended, or never began)`;
+      const what = typeof frame === 'string' ? frame : `a frame from node '${frame.from}' in session ${frame.session}, which is not open here (it ended, or never began)`;
       this.warn(`[node-frame-dropped] node '${this.name}' dropped ${what} (${this.dropped} dropped so far)`);
     }
   }
@@ -188,9 +190,11 @@ function parseControl(bytes: Uint8Array): ControlRequest | undefined {
   const value = parseJson(bytes) as Record<string, unknown> | null | undefined;
   if (typeof value !== 'object' || value === null || typeof value.from !== 'string' || typeof value.epoch !== 'string') return undefined;
   if (value.from.length > 64 || value.epoch.length > 64) return undefined;
-  if (value.op === 'ping' || value.op === 'probe') return { op: value.op, from: value.from, epoch: value.epoch };
+  if (value.op === 'probe') return { op: value.op, from: value.from, epoch: value.epoch };
+  if (typeof value.session !== 'string' || value.session.length > 96 || !value.session.startsWith(`${value.epoch}.`)) return undefined;
+  if (value.op === 'ping') return Number.isSafeInteger(value.sent) && (value.sent as number) >= 0 ? { op: value.op, from: value.from, epoch: value.epoch, session: value.session, sent: value.sent as number } : undefined;
   if (value.op === 'hello' && Number.isInteger(value.periodMs) && Number.isInteger(value.misses)) {
-    return { op: 'hello', from: value.from, epoch: value.epoch, periodMs: value.periodMs as number, misses: value.misses as number };
+    return { op: 'hello', from: value.from, epoch: value.epoch, session: value.session, periodMs: value.periodMs as number, misses: value.misses as number };
   }
   return undefined;
 }
@@ -198,5 +202,10 @@ function parseControl(bytes: Uint8Array): ControlRequest | undefined {
 function parseReply(bytes: Uint8Array): ControlReply | undefined {
   const value = parseJson(bytes) as Record<string, unknown> | null | undefined;
   if (typeof value !== 'object' || value === null || typeof value.epoch !== 'string' || typeof value.knows !== 'boolean') return undefined;
-  return { epoch: value.epoch, knows: value.knows, ...(typeof value.refusal === 'string' ? { refusal: value.refusal.slice(0, 500) } : {}) };
+  return {
+    epoch: value.epoch,
+    knows: value.knows,
+    ...(typeof value.refusal === 'string' ? { refusal: value.refusal.slice(0, 500) } : {}),
+    ...(Number.isSafeInteger(value.sent) && (value.sent as number) >= 0 ? { sent: value.sent as number } : {}),
+  };
 }

@@ -29,20 +29,22 @@ export class NodeServer {
     if (request.op === 'probe') return { epoch, knows: false };
     const known = this.hosts.get(request.from);
     if (request.op === 'ping') {
-      const knows = known?.epoch === request.epoch;
-      if (knows) known.seen();
-      return { epoch, knows };
+      if (known?.id !== request.session) return { epoch, knows: false };
+      known.seen(request.sent);
+      // A session that found frames missing has ended: the host learns it from this answer.
+      return known.live ? { epoch, knows: true, sent: known.sent } : { epoch, knows: false };
     }
     if (this.closed) return { epoch, knows: false, refusal: `node '${this.connection.name}' is leaving the cluster` };
     if (request.from === this.connection.name) return { epoch, knows: false, refusal: 'a node runs its own apartments on its own threads' };
     if (!(request.periodMs >= 10 && request.misses >= 1)) return { epoch, knows: false, refusal: 'a heartbeat of at least 10 ms × 1 is needed' };
-    if (known?.epoch === request.epoch) {
+    if (known?.id === request.session) {
       known.seen();
       return { epoch, knows: true };
     }
-    // The host came back in a new epoch: what ran for its last run is gone with it.
-    known?.end(`node '${request.from}' came back in epoch ${request.epoch}`);
-    this.hosts.set(request.from, new HostedSession(this.connection, this.connection.session(request.from, request.epoch), request, (session) => {
+    // A new session: the host came back in a new epoch, or counted this node gone and starts over.
+    // What ran in its last session is gone with it.
+    void known?.end(known.epoch === request.epoch ? `node '${request.from}' opened a new session` : `node '${request.from}' came back in epoch ${request.epoch}`);
+    this.hosts.set(request.from, new HostedSession(this.connection, this.connection.session(request.from, request.epoch, request.session), request, (session) => {
       if (this.hosts.get(session.node) === session) this.hosts.delete(session.node);
     }, this.warn));
     return { epoch, knows: true };
@@ -54,7 +56,7 @@ export class NodeServer {
     await Promise.all([...this.hosts.values()].map((host) => host.end(`node '${this.connection.name}' left the cluster`)));
   }
 
-  /** Apartments run here for other nodes, by host node (for specs and stats). */
+  /** How many apartments run here for other nodes. */
   get hostedApartments(): number {
     let n = 0;
     for (const host of this.hosts.values()) n += host.count;
@@ -65,16 +67,19 @@ export class NodeServer {
 /** One host node's session, and the apartments run for it. */
 class HostedSession {
   readonly node: string;
+  /** The host's epoch, and the session's id. */
   readonly epoch: string;
+  readonly id: string;
   private readonly ends = new Map<number, IpcTransport>();
   private readonly threads: ProcessThreads;
   private lastSeen = Date.now();
   private readonly timer: NodeJS.Timeout;
   private ending: Promise<void> | undefined;
 
-  constructor(private readonly connection: ClusterConnection, private readonly peer: NatsPeer, hello: { periodMs: number; misses: number }, private readonly forget: (session: HostedSession) => void, private readonly warn: (message: string) => void) {
+  constructor(private readonly connection: ClusterConnection, private readonly peer: NatsPeer, hello: { epoch: string; periodMs: number; misses: number }, private readonly forget: (session: HostedSession) => void, private readonly warn: (message: string) => void) {
     this.node = peer.node;
-    this.epoch = peer.epoch;
+    this.epoch = hello.epoch;
+    this.id = peer.id;
     // Relayed links are opened by Connect messages on the apartment's own link, behind which their
     // first batches come on the same ordered session: bounded keeping covers any that arrive first.
     keepEarlyMessages(peer);
@@ -100,8 +105,18 @@ class HostedSession {
     return this.ends.size;
   }
 
-  seen(): void {
+  /** The host's heartbeat came, saying how many frames it had sent when it did. */
+  seen(sent?: number): void {
     this.lastSeen = Date.now();
+    if (sent !== undefined) this.peer.confirm(sent);
+  }
+
+  get live(): boolean {
+    return this.peer.connected;
+  }
+
+  get sent(): number {
+    return this.peer.sent;
   }
 
   /** The host is gone or this node leaves: end every apartment run for it, then the session. */

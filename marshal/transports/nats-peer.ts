@@ -3,8 +3,10 @@
 // [tag, link, payload] goes to the other node's inbox subject as one frame, or as parts when it is
 // larger than the server lets one NATS message be. Core NATS delivers at most once, so each frame
 // carries the session's sequence number and a gap ends the session ('gap', then 'disconnect')
-// instead of losing a call silently. A session is bound to both nodes' epochs: frames of another
-// epoch never reach it (the node's router drops them). Main thread only.
+// instead of losing a call silently. A session has an id that its opener makes from its own epoch
+// and a count, and the other node accepts it only with a hello from that epoch: frames of another
+// session (an earlier one, or one of a node's earlier epoch) never reach it (the node's router
+// drops them). Main thread only.
 import { EventEmitter } from 'node:events';
 import { deserialize, serialize } from 'node:v8';
 
@@ -15,10 +17,10 @@ export const MAX_NATS_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Room left in each NATS message for the frame's header. */
 const FRAME_HEADER_ROOM = 1_024;
 
-/** A frame as it arrives: who sent it, in which epoch, its sequence number, and the message. */
+/** A frame as it arrives: who sent it, in which session, its sequence number, and the message. */
 export interface NatsFrame {
   readonly from: string;
-  readonly epoch: string;
+  readonly session: string;
   readonly seq: number;
   readonly tag: string;
   readonly link: number;
@@ -33,17 +35,16 @@ export function decodeFrame(bytes: Uint8Array): NatsFrame | string {
   } catch (err) {
     return `bytes that do not deserialize (${(err as Error)?.message ?? String(err)})`;
   }
-  if (!Array.isArray(value) || value.length !== 6) return 'a frame that is not [from, epoch, seq, tag, link, payload]';
-  const [from, epoch, seq, tag, link, payload] = value as unknown[];
-  if (typeof from !== 'string' || typeof epoch !== 'string' || typeof tag !== 'string') return 'a frame whose sender, epoch or tag is not a string';
+  if (!Array.isArray(value) || value.length !== 6) return 'a frame that is not [from, session, seq, tag, link, payload]';
+  const [from, session, seq, tag, link, payload] = value as unknown[];
+  if (typeof from !== 'string' || typeof session !== 'string' || typeof tag !== 'string') return 'a frame whose sender, session or tag is not a string';
   if (!Number.isSafeInteger(seq) || (seq as number) < 0 || !Number.isSafeInteger(link) || (link as number) < 0) return 'a frame whose sequence or link number is not a whole number';
-  return { from, epoch, seq: seq as number, tag, link: link as number, payload };
+  return { from, session, seq: seq as number, tag, link: link as number, payload };
 }
 
-/** What a session needs from its node: where its frames go, and how large one NATS message may be. */
+/** What a session needs from its node: its name, where its frames go, and how large one NATS message may be. */
 export interface NatsSessionWire {
   readonly name: string;
-  readonly epoch: string;
   /** Publish one frame to the other node's inbox (fire and forget; core NATS). */
   publish(bytes: Uint8Array): void;
   readonly maxPayload: number;
@@ -57,15 +58,17 @@ type SessionEvents = {
   gap: [description: string];
 };
 
-/** This node's session with node `node` in epoch `epoch`. */
+/** This node's session `id` with node `node`. */
 export class NatsPeer extends EventEmitter<SessionEvents> {
   private outSeq = 0;
   private inSeq = 0;
+  /** Frames the other node said (at a heartbeat) it had sent: all must have come by the next one. */
+  private owed: number | undefined;
   private parts: Uint8Array[] = [];
   private partBytes = 0;
   private open = true;
 
-  constructor(private readonly wire: NatsSessionWire, readonly node: string, readonly epoch: string) {
+  constructor(private readonly wire: NatsSessionWire, readonly node: string, readonly id: string) {
     super();
   }
 
@@ -80,8 +83,7 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return false;
     }
     const [tag, link, payload] = message as [string, number, unknown];
-    const { name, epoch } = this.wire;
-    const whole = serialize([name, epoch, this.outSeq, tag, link, payload]);
+    const whole = serialize([this.wire.name, this.id, this.outSeq, tag, link, payload]);
     if (whole.byteLength <= this.wire.maxPayload) {
       this.outSeq++;
       this.wire.publish(whole);
@@ -98,10 +100,27 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     }
     const size = Math.max(1, this.wire.maxPayload - FRAME_HEADER_ROOM);
     const count = Math.ceil(bytes.byteLength / size);
-    const { name, epoch } = this.wire;
     for (let i = 0; i < count; i++) {
-      this.wire.publish(serialize([name, epoch, this.outSeq++, PART_TAG, i, [count, bytes.subarray(i * size, (i + 1) * size)]]));
+      this.wire.publish(serialize([this.wire.name, this.id, this.outSeq++, PART_TAG, i, [count, bytes.subarray(i * size, (i + 1) * size)]]));
     }
+  }
+
+  /** Frames sent on this session so far: the other node hears the count with each heartbeat. */
+  get sent(): number {
+    return this.outSeq;
+  }
+
+  /**
+   * The other node had sent `sent` frames when it answered or sent a heartbeat. A frame lost last
+   * of all has no later frame to show the gap, so the count shows it: a heartbeat later, every frame
+   * it names must have come (a whole period leaves room for frames still on their way).
+   */
+  confirm(sent: number): void {
+    if (!this.open || !Number.isSafeInteger(sent)) return;
+    if (this.owed !== undefined && this.inSeq < this.owed) {
+      return this.fail(`[link-gap] node '${this.node}' had sent ${this.owed} frames a heartbeat ago and only ${this.inSeq} came (NATS delivers at most once; a server that went away took the rest); the session is ended so no call waits for an answer that cannot come`);
+    }
+    this.owed = sent > this.inSeq ? sent : undefined;
   }
 
   /** A frame of this session from the node's router, in arrival order. */

@@ -1,0 +1,112 @@
+import { expect } from 'chai';
+import { ApartmentFaultedError, ApartmentError, CallTimeoutError, byRef, release, type Apartment, type Remote, type Runtime } from '../../../lib/index.js';
+import { SPEC_HEARTBEAT, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
+import type { Holder } from '../../fixtures/holder.js';
+import { startNatsCluster, startNatsServer } from '../../fixtures/nats-server.js';
+import { rejection } from '../../fixtures/process-fixture.js';
+import { eventuallyTrue as until } from '../../fixtures/cluster-fixture.js';
+import type { Counter, ProcessProbe } from '../../fixtures/process-probe.js';
+
+/** The fault `apt` reports, once it does. */
+function faultOf(apt: Apartment): Promise<ApartmentFaultedError> {
+  return new Promise((resolve) => apt.once('fault', resolve));
+}
+
+/** An apartment on node `node` holding an object of this node, with a call in flight that never ends by itself. */
+async function busyApartment(runtime: Runtime, node: string): Promise<{ apt: Apartment; probe: Remote<ProcessProbe>; counter: Remote<Counter>; inFlight: Promise<Error> }> {
+  const apt = await runtime.createApartment({ node });
+  const probe = await apt.createObject<ProcessProbe>('ProcessProbe');
+  const counter = await probe.makeCounter() as unknown as Remote<Counter>;
+  const holder = await apt.createObject<Holder>('Holder');
+  // Node b holds a reference into this node: it must be released when b is gone.
+  await holder.keep(byRef({ hello: () => 'from a' }));
+  release(holder);
+  expect(runtime.stats().exports, 'this node exports the object node b holds').to.equal(1);
+  return { apt, probe, counter, inFlight: rejection(probe.hang()) };
+}
+
+describe('lib/cluster: a node killed with SIGKILL', () => {
+  it('settles every call in flight, disconnects references into it and releases what it held here, soon after the server drops it', async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    const { apt, counter, inFlight } = await busyApartment(runtime, 'b');
+    const faulted = faultOf(apt);
+    b.child.kill('SIGKILL');
+    const fault = await faulted;
+    expect(fault.message, fault.message).to.contain("node 'b'").and.contain('no longer listens');
+    const err = await inFlight;
+    expect(err, String(err)).to.be.instanceOf(ApartmentError);
+    const later = await rejection(counter.increment());
+    expect(later, 'a reference into the dead node is disconnected').to.be.instanceOf(ApartmentError);
+    expect(runtime.stats().exports, 'what node b held here is released').to.equal(0);
+    expect(apt.state).to.equal('faulted');
+  });
+});
+
+describe('lib/cluster: a node frozen with SIGSTOP', () => {
+  it('is gone after its missed heartbeats: calls settle, references are reclaimed, and once it runs again it has ended what it ran for this node', async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    const { apt, inFlight } = await busyApartment(runtime, 'b');
+    const faulted = faultOf(apt);
+    b.child.kill('SIGSTOP');
+    const fault = await faulted;
+    expect(fault.message, fault.message).to.contain(`answered none of the last ${SPEC_HEARTBEAT.misses} heartbeats`);
+    expect(await inFlight, 'the call in flight settles').to.be.instanceOf(ApartmentError);
+    expect(runtime.stats().exports, 'what node b held here is released').to.equal(0);
+    b.child.kill('SIGCONT');
+    // Node b counts this node gone in turn (no pings came while it was stopped) and ends what it ran for it.
+    await until('node b ended the apartment it ran for this node', async () => (await b.ask<number>('hosted')) === 0);
+    const again = await runtime.createApartment({ node: 'b' });
+    const probe = await again.createObject<ProcessProbe>('ProcessProbe');
+    expect(await probe.pid(), 'node b serves again').to.equal(b.pid);
+    release(probe);
+  });
+});
+
+describe('lib/cluster: a node that comes back', () => {
+  it('has a new epoch; what ran in the old one stays gone, and new apartments run in the new one', async () => {
+    const nats = await startNatsServer('one');
+    const first = await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    const { apt, counter } = await busyApartment(runtime, 'b');
+    const faulted = faultOf(apt);
+    first.child.kill('SIGKILL');
+    await faulted;
+    const second = await startNode('b', nats.url);
+    expect(second.epoch, 'a new epoch').to.not.equal(first.epoch);
+    const again = await runtime.createApartment({ node: 'b' });
+    expect(again.hostIdentity).to.equal(`node 'b' (epoch ${second.epoch})`);
+    const probe = await again.createObject<ProcessProbe>('ProcessProbe');
+    expect(await probe.pid()).to.equal(second.pid);
+    expect(await rejection(counter.increment()), 'the old epoch\'s object stays disconnected').to.be.instanceOf(ApartmentError);
+    release(probe);
+  });
+});
+
+describe('lib/cluster: a NATS server of the cluster killed', () => {
+  it('moves a node to the other server; every call in flight settles and calls go on', async () => {
+    const [first, second] = await startNatsCluster();
+    // Node b prefers s2, this node s1: their sessions cross the route until s2 dies.
+    const b = await startNode('b', [second.url, first.url]);
+    const runtime = await startNodeRuntime([first.url, second.url]);
+    const apt = await runtime.createApartment({ node: 'b' });
+    const probe = await apt.createObject<ProcessProbe>('ProcessProbe');
+    expect(await probe.pid()).to.equal(b.pid);
+    const inFlight = Array.from({ length: 20 }, (_, i) => probe.busy(i % 2 === 0 ? 20 : 0));
+    await second.kill();
+    const settled = await Promise.allSettled(inFlight);
+    for (const s of settled) {
+      if (s.status === 'rejected') {
+        expect(s.reason, String(s.reason)).to.be.instanceOf(ApartmentError);
+        expect(s.reason, String(s.reason)).to.not.be.instanceOf(CallTimeoutError);
+      }
+    }
+    // Frames lost with the server fault the session ([link-gap]) within heartbeats, long before the calls' deadline.
+    let target = probe;
+    if (apt.state !== 'ready') target = await (await runtime.createApartment({ node: 'b' })).createObject<ProcessProbe>('ProcessProbe');
+    expect(await target.pid(), 'calls go on through the remaining server').to.equal(b.pid);
+  });
+});
