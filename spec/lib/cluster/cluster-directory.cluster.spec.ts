@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import { InvalidArgumentError } from '../../../lib/index.js';
+import { eventuallyTrue, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
+import { startNatsServer } from '../../fixtures/nats-server.js';
+import { rejection } from '../../fixtures/process-fixture.js';
+
+describe('lib/cluster/cluster-directory: a named object is claimed once in the cluster', () => {
+  it('lets exactly one of several racing nodes claim a name, tells every node who holds it, and frees it on release', async () => {
+    const nats = await startNatsServer('one');
+    const [b, c] = await Promise.all([startNode('b', nats.url), startNode('c', nats.url)]);
+    const runtime = await startNodeRuntime(nats.url);
+    const claims = await Promise.all([
+      runtime.node!.claim('cache', 'held by a'),
+      b.ask<boolean>('claim', { key: 'cache', value: 'held by b' }),
+      c.ask<boolean>('claim', { key: 'cache', value: 'held by c' }),
+    ]);
+    expect(claims.filter(Boolean), `one claim wins: ${claims.join(', ')}`).to.have.length(1);
+    const winner = ['a', 'b', 'c'][claims.indexOf(true)]!;
+    const seen = await Promise.all([runtime.node!.lookup('cache'), b.ask('lookup', { key: 'cache' }), c.ask('lookup', { key: 'cache' })]);
+    for (const holding of seen) expect(holding).to.deep.include({ node: winner, value: `held by ${winner}` });
+    const holder = { a: undefined, b, c }[winner];
+    if (holder) await holder.ask('release', { key: 'cache' });
+    else await runtime.node!.release('cache');
+    expect(await runtime.node!.lookup('cache'), 'released: nobody holds it').to.equal(undefined);
+    expect(await c.ask<boolean>('claim', { key: 'cache', value: 'held by c' }), 'and it can be claimed again').to.equal(true);
+  });
+
+  it('keeps a claim alive while its node renews it, and lets it lapse once the node is killed', async () => {
+    const nats = await startNatsServer('one');
+    // The first node to make the cluster's bucket sets its TTL: this one, with a short lease.
+    const runtime = await startNodeRuntime(nats.url, 'a', { leaseMs: 1_000 });
+    const b = await startNode('b', nats.url, { leaseMs: 1_000 });
+    expect(await b.ask<boolean>('claim', { key: 'cache', value: 'b' })).to.equal(true);
+    // Several leases go by: node b's renewals keep the claim.
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect(await runtime.node!.claim('cache', 'a'), 'still held by b').to.equal(false);
+    b.child.kill('SIGKILL');
+    await eventuallyTrue('the claim of the killed node lapses', async () => (await runtime.node!.lookup('cache')) === undefined);
+    expect(await runtime.node!.claim('cache', 'a'), 'then another node claims it').to.equal(true);
+  });
+
+  it('refuses keys and values the directory cannot hold with InvalidArgumentError', async () => {
+    const nats = await startNatsServer('one');
+    const runtime = await startNodeRuntime(nats.url);
+    for (const key of ['', '.cache', 'cache.', 'a b', 'x'.repeat(129), 'cache>']) {
+      const err = await rejection(runtime.node!.claim(key, 'v'));
+      expect(err, key).to.be.instanceOf(InvalidArgumentError);
+      expect(err.message).to.match(/^\[claim-key\]/);
+    }
+    const err = await rejection(runtime.node!.claim('cache', 'v'.repeat(4_097)));
+    expect(err).to.be.instanceOf(InvalidArgumentError);
+    expect(err.message).to.match(/^\[claim-value\]/);
+  });
+});
