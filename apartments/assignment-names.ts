@@ -3,15 +3,17 @@
 
 /**
  * A built-in assignment policy by name, or a sized pool of one; with `process`, its apartments run
- * in that process server (VB6's out-of-process component and its thread models; the host only).
+ * in that process server (VB6's out-of-process component and its thread models), with `node` on
+ * that node of the cluster (DCOM's remote server); either is for the host only.
  */
 export type NamedAssignment =
   | 'single-thread'
   | 'round-robin'
   | 'thread-per-object'
   | 'least-loaded'
-  | { readonly policy: 'round-robin' | 'least-loaded'; readonly apartments: number; readonly process?: string }
-  | { readonly policy: 'single-thread' | 'thread-per-object'; readonly process: string };
+  | { readonly policy: 'round-robin' | 'least-loaded'; readonly apartments: number; readonly process?: string; readonly node?: string }
+  | { readonly policy: 'single-thread' | 'thread-per-object'; readonly process: string }
+  | { readonly policy: 'single-thread' | 'thread-per-object'; readonly node: string };
 
 /** What an apartment's code may pass as an assignment: a name, or (on the main apartment only) a policy function. */
 export type AssignmentChoice = NamedAssignment | ((...args: never[]) => unknown);

@@ -33,6 +33,14 @@ export interface PolicyDefinition {
   readonly needsLoad: boolean;
   /** The process server its apartments run in; undefined: worker threads of this process. */
   readonly process?: string;
+  /** The node of the cluster its apartments run on; undefined: this one. */
+  readonly node?: string;
+}
+
+/** Where a group's apartments run: a process server, another node, or (neither) worker threads here. */
+export interface GroupHost {
+  readonly process?: string | undefined;
+  readonly node?: string | undefined;
 }
 
 /** `single-thread`: every object goes to one shared worker apartment. */
@@ -72,12 +80,16 @@ export function pickLeastLoaded(apartments: readonly Apartment[]): Apartment {
 /** Resolve a policy name (or function) into its definition; `defaultSize` sizes the fixed pools. */
 export function definePolicy(spec: AssignmentSpec, defaultSize = availableParallelism()): PolicyDefinition {
   if (typeof spec === 'function') return { name: spec.name || 'custom', pick: spec, exitWhenUnreferenced: false, needsLoad: true };
-  if (typeof spec === 'object' && spec !== null && spec.process !== undefined) {
-    const process = spec.process;
-    if (typeof process !== 'string') throw new InvalidArgumentError('[assignment] assignment.process must name a process server', { parameter: 'assignment.process' });
-    const { process: _named, ...threads } = spec;
+  if (typeof spec === 'object' && spec !== null && ('process' in spec || 'node' in spec)) {
+    const { process, node } = spec as GroupHost;
+    if (process !== undefined && node !== undefined) throw new InvalidArgumentError('[assignment] an assignment names a process server or a node, not both', { parameter: 'assignment.node' });
+    if (process !== undefined && typeof process !== 'string') throw new InvalidArgumentError('[assignment] assignment.process must name a process server', { parameter: 'assignment.process' });
+    if (node !== undefined && typeof node !== 'string') throw new InvalidArgumentError('[assignment] assignment.node must name a node of the cluster', { parameter: 'assignment.node' });
+    const { process: _process, node: _node, ...threads } = spec as typeof spec & GroupHost;
     const inThreads = definePolicy((threads.policy === 'single-thread' || threads.policy === 'thread-per-object' ? threads.policy : threads) as NamedAssignment, defaultSize);
-    return { ...inThreads, name: `${inThreads.name}@${process}`, process };
+    if (node !== undefined) return { ...inThreads, name: `${inThreads.name}@node:${node}`, node };
+    if (process !== undefined) return { ...inThreads, name: `${inThreads.name}@${process}`, process };
+    return inThreads;
   }
   if (typeof spec === 'object' && spec !== null) {
     if (spec.policy !== 'round-robin' && spec.policy !== 'least-loaded') {
@@ -164,7 +176,7 @@ export class AssignmentGroup {
   constructor(
     readonly definition: PolicyDefinition,
     private readonly budget: ApartmentBudget,
-    private readonly start: (name: string, process: string | undefined) => Promise<Apartment>,
+    private readonly start: (name: string, host: GroupHost) => Promise<Apartment>,
   ) {
     budget.join(this);
   }
@@ -216,7 +228,7 @@ export class AssignmentGroup {
       return shared;
     }
     try {
-      const apt = await this.start(`${this.definition.name}-${++this.started}`, this.definition.process);
+      const apt = await this.start(`${this.definition.name}-${++this.started}`, { process: this.definition.process, node: this.definition.node });
       this.members.push(apt);
       return apt;
     } finally {
@@ -234,7 +246,7 @@ export class AssignmentGroups {
   private readonly groups = new Map<unknown, AssignmentGroup>();
   private readonly budget: ApartmentBudget;
 
-  constructor(cap: number, private readonly start: (name: string, process: string | undefined) => Promise<Apartment>) {
+  constructor(cap: number, private readonly start: (name: string, host: GroupHost) => Promise<Apartment>) {
     this.budget = new ApartmentBudget(cap);
   }
 
@@ -250,10 +262,10 @@ export class AssignmentGroups {
 
   /** The group `spec` names, made (and the spec checked) on first use. */
   groupFor(spec: AssignmentSpec): AssignmentGroup {
-    const key = typeof spec === 'object' && spec !== null ? `${spec.policy}:${'apartments' in spec ? spec.apartments : ''}@${spec.process ?? ''}` : spec;
+    const key = typeof spec === 'object' && spec !== null ? `${spec.policy}:${'apartments' in spec ? spec.apartments : ''}@${(spec as GroupHost).process ?? ''}@${(spec as GroupHost).node ?? ''}` : spec;
     let group = this.groups.get(key);
     if (!group) {
-      group = new AssignmentGroup(definePolicy(spec), this.budget, (name, process) => this.start(name, process));
+      group = new AssignmentGroup(definePolicy(spec), this.budget, (name, host) => this.start(name, host));
       this.groups.set(key, group);
     }
     return group;

@@ -63,6 +63,7 @@ function assignmentSpec(value: unknown): NamedAssignment | undefined {
   if (typeof value === 'object' && value !== null) {
     // Starting processes is the host's to decide: a plugin may not place objects in a process server.
     if ('process' in value) throw new InvalidArgumentError('[assignment] only the host may name a process server in an assignment; leave process out', { parameter: 'assignment.process' });
+    if ('node' in value) throw new InvalidArgumentError('[assignment] only the host may name a node in an assignment; leave node out', { parameter: 'assignment.node' });
     return value as NamedAssignment;
   }
   throw new InvalidArgumentError('[assignment] an apartment can name a built-in assignment policy, not pass a function; register custom policies on the runtime', { parameter: 'assignment' });

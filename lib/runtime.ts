@@ -115,7 +115,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     const timeout = settings.defaultTimeoutMs;
     this.defaultTimeoutMs = timeout;
     this.logger = settings.logger;
-    this.assignments = new AssignmentGroups(settings.maxApartments, (name, process) => this.createApartment(process === undefined ? { name } : { name, process }));
+    this.assignments = new AssignmentGroups(settings.maxApartments, (name, host) => this.createApartment({ name, ...host }));
     this.defaultAssignment = settings.assignment;
     this.freePoolSize = settings.freePoolSize;
     this.assignments.groupFor(this.defaultAssignment);

@@ -1,9 +1,11 @@
 import { expect } from 'chai';
 import {
-  ApartmentError, CallCanceledError, CallTimeoutError, DeadlockError, InUseError, MarshalError, byRef, callOptions, release,
+  ApartmentError, CallCanceledError, CallTimeoutError, DeadlockError, InUseError, InvalidArgumentError, MarshalError, byRef, callOptions, release,
   type Apartment, type Remote, type Runtime,
 } from '../../../lib/index.js';
 import type { Chain } from '../../fixtures/admission-classes.js';
+import type { Tally } from '../../fixtures/assignment-classes.js';
+import { fixture } from '../../fixtures/runtime-fixture.js';
 import { startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
 import type { Holder } from '../../fixtures/holder.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
@@ -173,5 +175,28 @@ describe('lib/cluster: nodes are found by name, and a name is held once', () => 
     expect(err.message).to.match(/^\[node-name-taken\]/);
     const runtime = await startNodeRuntime(nats.url, 'a');
     expect(runtime.node?.name, 'a runtime starts again at once').to.equal('a');
+  });
+});
+
+describe('lib/cluster: assignment policies place objects on a node', () => {
+  it('runs a round-robin pool and thread per object on node b, and refuses a plugin that names a node', async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    const pooled = await Promise.all(Array.from({ length: 4 }, () => runtime.createObjectWith<ProcessProbe>({ assignment: { policy: 'round-robin', apartments: 2, node: 'b' } }, 'ProcessProbe')));
+    const places = await Promise.all(pooled.map(async (p) => [await p.pid(), await p.thread()] as const));
+    expect(places.map(([pid]) => pid), 'every object runs on node b').to.deep.equal([b.pid, b.pid, b.pid, b.pid]);
+    expect(places[2]![1], 'object 2 shares object 0\'s thread').to.equal(places[0]![1]);
+    expect(places[3]![1], 'object 3 shares object 1\'s thread').to.equal(places[1]![1]);
+    expect(places[0]![1], 'two threads').to.not.equal(places[1]![1]);
+    const own = await Promise.all([0, 1].map(() => runtime.createObjectWith<ProcessProbe>({ assignment: { policy: 'thread-per-object', node: 'b' } }, 'ProcessProbe')));
+    const ownThreads = await Promise.all(own.map((p) => p.thread()));
+    expect(new Set([...ownThreads, places[0]![1], places[1]![1]]).size, 'a thread per object, apart from the pool').to.equal(4);
+    runtime.registerClass('Tally', { module: fixture('assignment-classes.js'), export: 'Tally' });
+    const plugin = await (await runtime.createApartment({ name: 'plugin' })).createObject<Tally>('Tally');
+    const refused = await rejection(plugin.createFromHere({ policy: 'single-thread', node: 'b' }));
+    expect(refused, String(refused)).to.be.instanceOf(InvalidArgumentError);
+    expect(refused.message).to.contain('only the host may name a node');
+    for (const p of [...pooled, ...own, plugin]) release(p);
   });
 });
