@@ -8,7 +8,7 @@
 // session (an earlier one, or one of a node's earlier epoch) never reach it (the node's router
 // drops them). Main thread only.
 import { EventEmitter } from 'node:events';
-import { deserialize, serialize } from 'node:v8';
+import { DefaultSerializer, deserialize, serialize } from 'node:v8';
 
 /** The tag of a part of a message too large for one NATS message: [.., Part, index, [count, bytes]]. */
 const PART_TAG = 'apartment:part';
@@ -25,6 +25,31 @@ export interface NatsFrame {
   readonly tag: string;
   readonly link: number;
   readonly payload: unknown;
+}
+
+/**
+ * v8's serializer failing as structured clone does: what cannot be copied throws a DataCloneError
+ * (the transport contract; the outbox then fails only the messages that cannot go). v8.serialize
+ * throws a plain Error instead. Errors thrown by the value itself (a getter) pass through as they are.
+ */
+class FrameSerializer extends DefaultSerializer {
+  /** Called by Node for every value the serializer cannot copy (a function, a symbol, …). */
+  _getDataCloneError(message: string): Error {
+    return new DOMException(message, 'DataCloneError');
+  }
+
+  /** Called by Node for a SharedArrayBuffer: other nodes share no memory with this one. */
+  _getSharedArrayBufferId(): number {
+    throw new DOMException('#<SharedArrayBuffer> could not be cloned: another node shares no memory with this one', 'DataCloneError');
+  }
+}
+
+/** Serialize a frame; throws DataCloneError for what cannot be copied. */
+function serializeFrame(value: unknown): Buffer {
+  const serializer = new FrameSerializer();
+  serializer.writeHeader();
+  serializer.writeValue(value);
+  return serializer.releaseBuffer();
 }
 
 /** Decode a frame from another node's bytes, or say why they are not one. Peers are not trusted. */
@@ -83,12 +108,12 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return false;
     }
     const [tag, link, payload] = message as [string, number, unknown];
-    const whole = serialize([this.wire.name, this.id, this.outSeq, tag, link, payload]);
+    const whole = serializeFrame([this.wire.name, this.id, this.outSeq, tag, link, payload]);
     if (whole.byteLength <= this.wire.maxPayload) {
       this.outSeq++;
       this.wire.publish(whole);
     } else {
-      this.sendInParts(serialize([tag, link, payload]));
+      this.sendInParts(serializeFrame([tag, link, payload]));
     }
     callback?.(null);
     return true;
