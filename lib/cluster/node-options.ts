@@ -42,7 +42,7 @@ export function checkNodeOptions(options: NodeOptions): ResolvedNodeOptions {
     throw new InvalidArgumentError(`[node-name] node.name must be letters, digits, '_' and '-' (at most 64); got ${typeof options.name === 'string' ? `'${options.name}'` : typeof options.name}`, { parameter: 'node.name' });
   }
   const cluster = options.cluster ?? 'apartments';
-  if (!TOKEN.test(cluster)) throw new InvalidArgumentError(`[node-cluster] node.cluster must be letters, digits, '_' and '-' (at most 64); got '${String(cluster)}'`, { parameter: 'node.cluster' });
+  if (typeof cluster !== 'string' || !TOKEN.test(cluster)) throw new InvalidArgumentError(`[node-cluster] node.cluster must be letters, digits, '_' and '-' (at most 64); got '${String(cluster)}'`, { parameter: 'node.cluster' });
   const servers = typeof options.nats === 'string' ? [options.nats] : Array.isArray(options.nats) ? [...options.nats] : [];
   if (servers.length === 0 || servers.some((s) => typeof s !== 'string' || s.length === 0)) {
     throw new InvalidArgumentError("[node-nats] node.nats must name a NATS server ('nats://127.0.0.1:4222') or a list of them", { parameter: 'node.nats' });
