@@ -13,14 +13,20 @@
 // line before the table; a `node` field in every JSON row, so rows of runs on different Node lines
 // can be put together and still told apart).
 // `--only=<word>` runs the cases of the groups whose name holds it (call-path, apartments,
-// shared-state, proxygen, streams, transports, tracing, processes); `--trace-baseline=<dist>` adds a build
+// shared-state, proxygen, streams, transports, tracing, processes, cluster); `--trace-baseline=<dist>` adds a build
 // from before tracing to the tracing group.
+// `--cluster` adds the cluster group (cluster-bench.ts): a call to an apartment on another node over
+// NATS beside a raw NATS round trip, nc.request() and a process apartment call. It starts its own
+// nats-server (which must be on PATH), an echo process and a node process each round, so it runs
+// only with this flag: `npm run bench -- --cluster --only=cluster` runs it alone.
 import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { foldRounds, reportTable } from './bench-report.js';
 import { startCpuLoad } from './cpu-load.js';
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
+import { benchCluster } from './cluster-bench.js';
+import { requireNatsServer } from './fixtures/nats-bench-server.js';
 import { benchProcesses } from './process-bench.js';
 import { benchGeneratedStubs } from './proxygen-bench.js';
 import { benchSharedState } from './shared-state-bench.js';
@@ -40,6 +46,13 @@ const roundsArg = process.argv.find((a) => a.startsWith('--rounds='))?.slice('--
 const rounds = roundsArg === undefined ? (quick ? 2 : 3) : Number(roundsArg);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`[bench-args] --rounds=${roundsArg} is not a whole number of rounds; pass --rounds=3, for example`);
 const loaded = process.argv.includes('--loaded');
+/** `--cluster` adds the cluster group, the only one that starts nats-server. */
+const cluster = process.argv.includes('--cluster');
+if (cluster && runs('cluster')) requireNatsServer();
+const otherGroups = ['call-path', 'apartments', 'shared-state', 'proxygen', 'streams', 'transports', 'processes', 'tracing'];
+if (!cluster && only !== undefined && runs('cluster') && !otherGroups.some(runs)) {
+  throw new Error(`[bench-args] --only=${only} names only the cluster group, which runs only with --cluster (it starts nats-server); pass --cluster too`);
+}
 
 /** One round of every group that runs. */
 async function round(): Promise<BenchRow[]> {
@@ -56,6 +69,8 @@ async function round(): Promise<BenchRow[]> {
   }
   if (runs('processes')) measured.push(...(await benchProcesses({ quick })));
   if (runs('tracing')) measured.push(...(await benchTracing({ quick, baselineDist: baselineArg?.slice('--trace-baseline='.length) })));
+  // Last: it makes this process a node with a runtime of its own, and every group above closed theirs.
+  if (cluster && runs('cluster')) measured.push(...(await benchCluster({ quick })));
   return measured;
 }
 
