@@ -18,6 +18,8 @@ import { Runtime, type Remote } from '../../lib/index.js';
 import type { ProcessProbe } from '../fixtures/process-probe.js';
 import type { BenchRow } from './call-path-bench.js';
 import { startBenchNatsServer } from './fixtures/nats-bench-server.js';
+
+export { requireNatsServer } from './fixtures/nats-bench-server.js';
 import { median, pipelinedRate, sequentialMicros } from './harness.js';
 
 /** A hang guard for starting and stopping the bench's processes, never a performance limit. */

@@ -25,8 +25,6 @@ import { foldRounds, reportTable } from './bench-report.js';
 import { startCpuLoad } from './cpu-load.js';
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
-import { benchCluster } from './cluster-bench.js';
-import { requireNatsServer } from './fixtures/nats-bench-server.js';
 import { benchProcesses } from './process-bench.js';
 import { benchGeneratedStubs } from './proxygen-bench.js';
 import { benchSharedState } from './shared-state-bench.js';
@@ -48,7 +46,9 @@ if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`[bench-args] --rou
 const loaded = process.argv.includes('--loaded');
 /** `--cluster` adds the cluster group, the only one that starts nats-server. */
 const cluster = process.argv.includes('--cluster');
-if (cluster && runs('cluster')) requireNatsServer();
+// Loaded only with --cluster: the NATS client is an optional peer, which the other groups never need.
+const clusterGroup = cluster && runs('cluster') ? await import('./cluster-bench.js') : undefined;
+clusterGroup?.requireNatsServer();
 const otherGroups = ['call-path', 'apartments', 'shared-state', 'proxygen', 'streams', 'transports', 'processes', 'tracing'];
 if (!cluster && only !== undefined && runs('cluster') && !otherGroups.some(runs)) {
   throw new Error(`[bench-args] --only=${only} names only the cluster group, which runs only with --cluster (it starts nats-server); pass --cluster too`);
@@ -70,7 +70,7 @@ async function round(): Promise<BenchRow[]> {
   if (runs('processes')) measured.push(...(await benchProcesses({ quick })));
   if (runs('tracing')) measured.push(...(await benchTracing({ quick, baselineDist: baselineArg?.slice('--trace-baseline='.length) })));
   // Last: it makes this process a node with a runtime of its own, and every group above closed theirs.
-  if (cluster && runs('cluster')) measured.push(...(await benchCluster({ quick })));
+  if (clusterGroup) measured.push(...(await clusterGroup.benchCluster({ quick })));
   return measured;
 }
 
