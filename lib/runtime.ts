@@ -26,7 +26,8 @@ import { forgetHeldLocks } from './shared-state/lock-order.js';
 import type { SharedResourceDefinition } from './shared-resources.js';
 import { installHostFeatures, type HostFeatures } from './host-features.js';
 import { apartmentHost, type NodeMembership } from './process-apartments.js';
-import { joinCluster, type ClusterNode, type ClusterView } from './cluster/cluster-node.js';
+import { RestartPlans } from './restart-plans.js';
+import { joinCluster, type ClusterView } from './cluster/cluster-node.js';
 import { RuntimeTrace } from './trace/runtime-trace.js';
 import { OPEN_TELEMETRY_HOOKS, openTelemetryRegistered } from './trace/open-telemetry.js';
 import { TraceService } from './trace/trace-service.js';
@@ -39,9 +40,7 @@ import type { Remote } from '../marshal/proxy.js';
 import { describeClass, type ClassRegistration } from '../apartments/class-table.js';
 import { currentApartment, currentCall, inApartment, publicView, setCurrentApartment, type ApartmentContext } from '../apartments/context.js';
 import type { CreationMode } from '../apartments/contract.js';
-import {
-  ApartmentError, ChangedModeError, DeadlockError, DisconnectedError, InvalidArgumentError,
-} from '../marshal/errors.js';
+import { ApartmentError, ChangedModeError, DeadlockError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import type { LogEntry, Logger } from '../apartments/logger.js';
 import {
   resolveRuntimeOptions, type ApartmentOptions, type CreateOptions, type RuntimeEvents, type RuntimeOptions,
@@ -73,7 +72,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly retry: RetryPolicy | undefined;
   private readonly transport: string;
   private readonly deadlocks = new DeadlockDetector();
-  private readonly restartPlans = new Map<Apartment, { options: ApartmentOptions; left: number }>();
+  private readonly restartPlans = new RestartPlans((options) => this.createApartment(options), (entry) => this.log(entry), (faulted, replacement) => this.emit('apartment-restarted', faulted, replacement));
   private nextId = 1;
   private readonly freePoolSize: number;
   private freeThreads: Promise<Apartment[]> | undefined;
@@ -84,7 +83,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private closing: Promise<void> | undefined;
   private readonly tracing: RuntimeTrace;
   /** This runtime as a node of a cluster, once joined (Runtime.start({ node })). */
-  private clusterNode: NodeMembership & { readonly node: ClusterNode } | undefined;
+  private clusterNode: (NodeMembership & { readonly view: ClusterView; close(): Promise<void> }) | undefined;
 
   /** Start the runtime; the calling thread joins it as the main apartment. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -98,10 +97,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     running = rt;
     try {
       if (options.openTelemetry ?? openTelemetryRegistered()) await rt.registerApartmentHooks(OPEN_TELEMETRY_HOOKS);
-      if (options.node !== undefined) {
-        const node = await joinCluster(options.node, (message) => rt.log({ level: 'warn', message, apartment: 0 }));
-        rt.clusterNode = { node, connection: node, heartbeat: node.settings.heartbeat };
-      }
+      if (options.node !== undefined) rt.clusterNode = await joinCluster(options.node, (message) => rt.log({ level: 'warn', message, apartment: 0 }));
     } catch (err) {
       await rt.close();
       throw err;
@@ -173,7 +169,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   /** This runtime as a node of a cluster (its name, epoch and the cluster's directory); undefined when it is none. */
   get node(): ClusterView | undefined {
-    return this.clusterNode?.node.view;
+    return this.clusterNode?.view;
   }
 
   /** Live worker apartments. */
@@ -208,7 +204,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     });
     this.registry.add(apt);
     if (idleTimeoutMs !== undefined) this.idleTimeouts.set(apt, idleTimeoutMs);
-    if (options.restart === 'on-fault') this.restartPlans.set(apt, { options, left: options.maxRestarts ?? 3 });
+    this.restartPlans.add(apt, options);
     this.local.endpoint.attach(id, near, apt.link);
     this.emit('apartment-created', apt);
     await apt.ready;
@@ -328,7 +324,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.closing ??= (async () => {
       for (const pool of this.pools) await pool.close();
       await Promise.all(this.registry.all().map((a) => a.close()));
-      await this.clusterNode?.node.close();
+      await this.clusterNode?.close();
       await this.local.hooks.detach('close');
       this.local.endpoint.close(new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to make calls'));
       forgetHeldLocks(0);
@@ -343,9 +339,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     if (this.closing) throw new DisconnectedError('[runtime-closed] the runtime was closed; start a new one');
   }
 
-  private label(id: number): string {
-    return this.registry.label(id);
-  }
+  private readonly label = (id: number): string => this.registry.label(id);
 
   /** Log an entry; one that does not name its chain (no `causality` key) gets the call being served here, if any. */
   private log(entry: LogEntry): void {
@@ -391,20 +385,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.deadlocks.removeApartment(apt.id);
     if (apt.state === 'faulted') this.emit('apartment-faulted', apt, apt.faultReason!);
     else this.emit('apartment-closed', apt);
-    const plan = this.restartPlans.get(apt);
-    this.restartPlans.delete(apt);
-    if (plan && apt.state === 'faulted' && plan.left > 0 && !this.closing) this.restart(apt, plan);
-  }
-
-  private restart(faulted: Apartment, plan: { options: ApartmentOptions; left: number }): void {
-    this.createApartment({ ...plan.options, name: faulted.name, maxRestarts: plan.left - 1 }).then(
-      (replacement) => {
-        this.log({ level: 'warn', message: `[restart] ${faulted.label} faulted and was replaced by ${replacement.label}; its objects were not resurrected`, apartment: replacement.id });
-        faulted.replacedBy(replacement);
-        this.emit('apartment-restarted', faulted, replacement);
-      },
-      (err: unknown) => this.log({ level: 'error', message: `[restart] could not replace ${faulted.label}: ${(err as Error).message}`, apartment: faulted.id }),
-    );
+    this.restartPlans.gone(apt, this.closing !== undefined);
   }
 
   /** A call had to wait for another chain's turn: if that closes a cycle, refuse it with DeadlockError. */

@@ -4,9 +4,8 @@
 // once another node took the key over) and expiring with the bucket's TTL, so a claim is a lease
 // its node must keep renewing. A node that was killed leaves its keys behind until they expire; a
 // node of that name may take its own key over sooner once nobody answers to the name. Main thread only.
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { KV } from '@nats-io/kv';
 import { ApartmentError, DisconnectedError, InvalidArgumentError, ModuleLoadError } from '../../marshal/errors.js';
+import type { KeyValueBucket, NatsClient } from './nats-client.js';
 
 /** Keys users may claim: the key-value store's characters, no dots at the ends, at most 128. */
 const CLAIM_KEY = /^[A-Za-z0-9_=-](?:[A-Za-z0-9_=.-]{0,126}[A-Za-z0-9_=-])?$/;
@@ -25,18 +24,19 @@ export class ClusterDirectory {
   private readonly owned = new Map<string, { value: string; revision: number }>();
   private readonly timer: NodeJS.Timeout;
 
-  private constructor(private readonly kv: KV, leaseMs: number, private readonly node: string, private readonly epoch: string, private readonly warn: (message: string) => void) {
+  private constructor(private readonly kv: KeyValueBucket, leaseMs: number, private readonly node: string, private readonly epoch: string, private readonly warn: (message: string) => void) {
     this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(leaseMs / 3)));
     this.timer.unref();
   }
 
   /** Open (or make) the cluster's bucket; the first node to make it sets its TTL. */
-  static async open(nc: NatsConnection, cluster: string, leaseMs: number, node: string, epoch: string, warn: (message: string) => void): Promise<ClusterDirectory> {
+  static async open(nc: NatsClient, cluster: string, leaseMs: number, node: string, epoch: string, warn: (message: string) => void): Promise<ClusterDirectory> {
     const { Kvm } = await import('@nats-io/kv').catch((err: unknown) => {
       throw new ModuleLoadError(`[cluster-client] a node's directory needs the key-value client; install it with npm install @nats-io/kv (${(err as Error)?.message ?? String(err)})`, { cause: err });
     });
-    const kvm = new Kvm(nc);
-    let kv: KV;
+    // The client's own connection object: the shape above is this package's view of it.
+    const kvm = new Kvm(nc as ConstructorParameters<typeof Kvm>[0]);
+    let kv: KeyValueBucket;
     try {
       kv = await kvm.create(cluster, { ttl: leaseMs, history: 1 }).catch(async (err: unknown) => {
         // The bucket is there already, made by a node with other settings: use it as it is.

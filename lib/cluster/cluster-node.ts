@@ -4,12 +4,13 @@
 // directory in JetStream's key-value store, and the node server that runs apartments for other
 // nodes. The runtime facade joins when started with `node` and leaves when it closes. Main thread only.
 import { randomBytes } from 'node:crypto';
-import type { NatsConnection } from '@nats-io/transport-node';
 import type { ClusterConnection, ControlOutcome, ControlReply, ControlRequest } from '../../apartments/hosts/cluster-connection.js';
+import type { Heartbeat } from '../../apartments/hosts/heartbeat-pipe.js';
 import { leaveRemoteNodes } from '../../apartments/hosts/remote-node.js';
 import { DisconnectedError, InUseError, ModuleLoadError } from '../../marshal/errors.js';
 import { decodeFrame, NatsPeer } from '../../marshal/transports/nats-peer.js';
 import { ClusterDirectory } from './cluster-directory.js';
+import type { NatsClient } from './nats-client.js';
 import { NodeServer } from './node-server.js';
 import { checkNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
 
@@ -50,7 +51,7 @@ export async function joinCluster(options: NodeOptions, warn: (message: string) 
     throw new DisconnectedError(`[cluster-connect] could not reach a NATS server at ${settings.servers.join(', ')}: ${(err as Error)?.message ?? String(err)}; start nats-server there, or fix node.nats`, { cause: err });
   });
   try {
-    const node = new ClusterNode(nc, settings, warn);
+    const node = new ClusterNode(nc as NatsClient, settings, warn);
     await node.join();
     return node;
   } catch (err) {
@@ -64,14 +65,19 @@ export class ClusterNode implements ClusterConnection {
   readonly cluster: string;
   readonly epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
   readonly server: NodeServer;
+  /** The heartbeat this node keeps with the nodes it places apartments on. */
+  readonly heartbeat: Heartbeat;
+  /** This node as the hosts of its apartments elsewhere use it. */
+  readonly connection: ClusterConnection = this;
   private readonly sessions = new Map<string, NatsPeer>();
   private directory: ClusterDirectory | undefined;
   private dropped = 0;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly nc: NatsConnection, readonly settings: ResolvedNodeOptions, private readonly warn: (message: string) => void) {
+  constructor(private readonly nc: NatsClient, readonly settings: ResolvedNodeOptions, private readonly warn: (message: string) => void) {
     this.name = settings.name;
     this.cluster = settings.cluster;
+    this.heartbeat = settings.heartbeat;
     this.server = new NodeServer(this, warn);
   }
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ApartmentFaultedError, ApartmentError, CallTimeoutError, byRef, release, type Apartment, type Remote, type Runtime } from '../../../lib/index.js';
 import { SPEC_HEARTBEAT, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
+import type { Crasher } from '../../fixtures/crasher.js';
 import type { Holder } from '../../fixtures/holder.js';
 import { startNatsCluster, startNatsServer } from '../../fixtures/nats-server.js';
 import { rejection } from '../../fixtures/process-fixture.js';
@@ -108,5 +109,28 @@ describe('lib/cluster: a NATS server of the cluster killed', () => {
     let target = probe;
     if (apt.state !== 'ready') target = await (await runtime.createApartment({ node: 'b' })).createObject<ProcessProbe>('ProcessProbe');
     expect(await target.pid(), 'calls go on through the remaining server').to.equal(b.pid);
+  });
+});
+
+describe('lib/cluster: a fault of one apartment on a node', () => {
+  it('ends only that apartment, with the node\'s word on how, and a restart policy starts its replacement on the same node', async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    const neighbour = await (await runtime.createApartment({ node: 'b' })).createObject<ProcessProbe>('ProcessProbe');
+    const apt = await runtime.createApartment({ node: 'b', name: 'fragile', restart: 'on-fault' });
+    const crasher = await apt.createObject<Crasher>('Crasher');
+    const restarted = new Promise<[Apartment, Apartment]>((resolve) => runtime.once('apartment-restarted', (a, r) => resolve([a, r])));
+    const faulted = faultOf(apt);
+    await crasher.exit(3).catch(() => undefined);
+    const fault = await faulted;
+    expect(fault.message, fault.message).to.contain('exited with code 3').and.contain("on node 'b'");
+    const [, replacement] = await restarted;
+    expect(replacement.hostIdentity).to.equal(`node 'b' (epoch ${b.epoch})`);
+    const probe = await replacement.createObject<ProcessProbe>('ProcessProbe');
+    expect(await probe.pid(), 'the replacement runs on node b').to.equal(b.pid);
+    expect(await neighbour.pid(), 'the other apartment on node b never noticed').to.equal(b.pid);
+    release(probe);
+    release(neighbour);
   });
 });

@@ -4,7 +4,7 @@ import type { Batch } from '../../../marshal/protocol.js';
 import { IpcTransport } from '../../../marshal/transports/ipc-transport.js';
 import { decodeFrame, MAX_NATS_MESSAGE_BYTES, NatsPeer, type NatsFrame } from '../../../marshal/transports/nats-peer.js';
 
-// Two nodes, 'a' (epoch 'ea') and 'b' (epoch 'eb'), each with its session with the other, wired
+// Two nodes, 'a' and 'b', each with its side of one session (id 'ea.1', opened by 'a'), wired
 // over memory instead of NATS: what one publishes is copied (as NATS would), decoded with
 // decodeFrame and handed to the other's session in a later microtask, as a node's router does.
 
@@ -26,6 +26,9 @@ interface PairOptions {
   drop?: (from: 'a' | 'b', index: number) => boolean;
 }
 
+/** The session's id: the opening node's epoch and a count. */
+const SESSION = 'ea.1';
+
 /** Wire two sessions to each other over memory. */
 function wiredPair({ maxPayload = 1_048_576, drop }: PairOptions = {}): { a: Side; b: Side } {
   const sides: Partial<Record<'a' | 'b', Side>> = {};
@@ -33,7 +36,6 @@ function wiredPair({ maxPayload = 1_048_576, drop }: PairOptions = {}): { a: Sid
     const published: Uint8Array[] = [];
     const wire = {
       name,
-      epoch: `e${name}`,
       maxPayload,
       publish(bytes: Uint8Array): void {
         const index = published.push(bytes) - 1;
@@ -42,7 +44,7 @@ function wiredPair({ maxPayload = 1_048_576, drop }: PairOptions = {}): { a: Sid
         queueMicrotask(() => deliver(sides[other]!, copy));
       },
     };
-    const peer = new NatsPeer(wire, other, `e${other}`);
+    const peer = new NatsPeer(wire, other, SESSION);
     const s: Side = { peer, published, messages: [], events: [] };
     peer.on('message', (m) => s.messages.push(m));
     peer.on('gap', (d) => s.events.push(`gap: ${d}`));
@@ -58,7 +60,7 @@ function wiredPair({ maxPayload = 1_048_576, drop }: PairOptions = {}): { a: Sid
 function deliver(to: Side, bytes: Uint8Array): void {
   const frame = decodeFrame(bytes);
   if (typeof frame === 'string') throw new Error(`the wire carried something that is not a frame: ${frame}`);
-  if (frame.from !== to.peer.node || frame.epoch !== to.peer.epoch) throw new Error(`a frame from ${frame.from}/${frame.epoch} reached the session with ${to.peer.node}/${to.peer.epoch}`);
+  if (frame.from !== to.peer.node || frame.session !== to.peer.id) throw new Error(`a frame from ${frame.from}/${frame.session} reached the session with ${to.peer.node}/${to.peer.id}`);
   to.peer.receive(frame);
 }
 
@@ -141,11 +143,11 @@ describe('marshal/transports/nats-peer: messages arrive in order, whole, with st
     expect([...a.events, ...b.events]).to.deep.equal([]);
   });
 
-  it('numbers the frames of a session 0, 1, 2, … and signs them with the sender\'s name and epoch', async () => {
+  it('numbers the frames of a session 0, 1, 2, … and signs them with the sender\'s name and the session', async () => {
     const { a } = wiredPair();
     for (let i = 0; i < 4; i++) a.peer.send(['t', i, i]);
     await settled();
-    expect(framesOf(a).map((f) => [f.from, f.epoch, f.seq, f.link])).to.deep.equal([['a', 'ea', 0, 0], ['a', 'ea', 1, 1], ['a', 'ea', 2, 2], ['a', 'ea', 3, 3]]);
+    expect(framesOf(a).map((f) => [f.from, f.session, f.seq, f.link])).to.deep.equal([['a', SESSION, 0, 0], ['a', SESSION, 1, 1], ['a', SESSION, 2, 2], ['a', SESSION, 3, 3]]);
   });
 });
 
@@ -212,6 +214,34 @@ describe('marshal/transports/nats-peer: a lost frame ends the session instead of
   });
 });
 
+describe('marshal/transports/nats-peer: a frame lost last of all shows in the count a heartbeat carries', () => {
+  it('ends the session at the next heartbeat when frames the other side had sent by the last one never came', async () => {
+    const { a, b } = wiredPair({ drop: (from, index) => from === 'a' && index === 2 });
+    for (let i = 0; i < 3; i++) a.peer.send(['t', i, `m${i}`]);
+    await settled();
+    expect(b.messages, 'no later frame shows the gap').to.have.length(2);
+    expect(b.peer.connected).to.equal(true);
+    b.peer.confirm(a.peer.sent);
+    expect(b.peer.connected, 'a heartbeat is allowed for frames still on their way').to.equal(true);
+    b.peer.confirm(a.peer.sent);
+    expectEndedWith(b, '[link-gap]');
+    expect(b.events[0]).to.contain("node 'a' had sent 3 frames a heartbeat ago and only 2 came");
+  });
+
+  it('keeps a session whose frames all came, however many heartbeats pass', async () => {
+    const { a, b } = wiredPair();
+    for (let round = 0; round < 5; round++) {
+      a.peer.send(['t', round, `m${round}`]);
+      b.peer.confirm(a.peer.sent);
+      await settled();
+    }
+    b.peer.confirm(a.peer.sent);
+    expect(b.messages).to.have.length(5);
+    expect(b.peer.connected).to.equal(true);
+    expect(b.events).to.deep.equal([]);
+  });
+});
+
 describe('marshal/transports/nats-peer: a frame that arrives again is ignored', () => {
   it('drops a frame whose sequence number is below the next one expected, and goes on', async () => {
     const { a, b } = wiredPair({ drop: (from) => from === 'a' });
@@ -270,7 +300,7 @@ describe('marshal/transports/nats-peer: parts that do not follow each other end 
   it('refuses an ordinary message in the middle of a parted one', () => {
     const { parts, b } = partsOf();
     b.peer.receive(parts[0]!);
-    b.peer.receive({ from: 'a', epoch: 'ea', seq: 1, tag: 't:small', link: 2, payload: 'in between' });
+    b.peer.receive({ from: 'a', session: SESSION, seq: 1, tag: 't:small', link: 2, payload: 'in between' });
     expect(b.messages).to.deep.equal([]);
     expectEndedWith(b, '[malformed-frame]');
   });
@@ -364,7 +394,7 @@ describe('marshal/transports/nats-peer: decodeFrame answers why bytes are not a 
 
   it('decodes a well-formed frame', () => {
     const map = new Map([['k', new Date(3)]]);
-    expect(decodeFrame(frame('a', 'ea', 5, 't', 2, map))).to.deep.equal({ from: 'a', epoch: 'ea', seq: 5, tag: 't', link: 2, payload: map });
+    expect(decodeFrame(frame('a', SESSION, 5, 't', 2, map))).to.deep.equal({ from: 'a', session: SESSION, seq: 5, tag: 't', link: 2, payload: map });
   });
 
   it('answers a sentence for bytes that do not deserialize', () => {
@@ -377,13 +407,13 @@ describe('marshal/transports/nats-peer: decodeFrame answers why bytes are not a 
 
   it('answers a sentence for a value that is not a six-field array', () => {
     for (const value of [serialize({ from: 'a' }), serialize('frame'), serialize(null), frame('a', 'ea', 0, 't', 0), frame('a', 'ea', 0, 't', 0, null, 'extra')]) {
-      expect(decodeFrame(value)).to.equal('a frame that is not [from, epoch, seq, tag, link, payload]');
+      expect(decodeFrame(value)).to.equal('a frame that is not [from, session, seq, tag, link, payload]');
     }
   });
 
-  it('answers a sentence for a sender, epoch or tag that is not a string', () => {
+  it('answers a sentence for a sender, session or tag that is not a string', () => {
     for (const value of [frame(1, 'ea', 0, 't', 0, null), frame('a', null, 0, 't', 0, null), frame('a', 'ea', 0, 7, 0, null)]) {
-      expect(decodeFrame(value)).to.equal('a frame whose sender, epoch or tag is not a string');
+      expect(decodeFrame(value)).to.equal('a frame whose sender, session or tag is not a string');
     }
   });
 
