@@ -2,13 +2,12 @@
 // this runtime's, with this runtime's id, classes and rules, but its thread is on the other node,
 // reached over the node pair's NATS session (remote-node.ts). This host is one apartment's view of
 // that node: its link, its start, its end. Main thread only.
-import { EventEmitter } from 'node:events';
 import { claimNatsEnd, natsLink } from '../../marshal/transports/nats-link.js';
 import type { ApartmentHost, ApartmentHostFactory, HostStart, RelayEnd } from '../apartment-host.js';
 import type { ClusterConnection } from './cluster-connection.js';
 import type { Heartbeat } from './heartbeat-pipe.js';
+import { ServedHost } from './served-host.js';
 import { remoteNode, type RemoteNode } from './remote-node.js';
-import type { ServedApartment } from './process-server.js';
 
 /** How long the other node may take to report an apartment's end before it is given up on. */
 const END_GRACE_MS = 10_000;
@@ -19,26 +18,16 @@ export function nodeHosts(connection: ClusterConnection, node: string, heartbeat
 }
 
 /** One apartment on another node. */
-class NodeHost extends EventEmitter implements ApartmentHost, ServedApartment {
+class NodeHost extends ServedHost implements ApartmentHost {
   private remote: RemoteNode | undefined;
   private link: number | undefined;
-  private done = false;
-  private readonly exited: Promise<void>;
-  private markExited!: () => void;
 
   constructor(private readonly connection: ClusterConnection, private readonly node: string, private readonly heartbeat: Heartbeat, private readonly starting: HostStart) {
     super();
-    this.exited = new Promise((resolve) => {
-      this.markExited = resolve;
-    });
   }
 
   get identity(): string {
     return this.remote ? this.remote.identity : `node '${this.node}'`;
-  }
-
-  get threadId(): number | undefined {
-    return undefined;
   }
 
   start(): void {
@@ -78,16 +67,5 @@ class NodeHost extends EventEmitter implements ApartmentHost, ServedApartment {
     timer.unref();
     await this.exited;
     clearTimeout(timer);
-  }
-
-  ended(code: number, description: string): void {
-    if (this.done) return;
-    this.done = true;
-    this.markExited();
-    this.emit('exit', code, description);
-  }
-
-  failed(error: Error): void {
-    if (!this.done) this.emit('error', error);
   }
 }

@@ -3,11 +3,11 @@
 // process. Each apartment names its process server; the first apartment to name one starts it
 // (process-server.ts), the others join it and run on threads of that process. This host is one
 // apartment's view of its server: its link, its start, its end. Main thread only.
-import { EventEmitter } from 'node:events';
 import { claimIpcEnd, ipcLink } from '../../marshal/transports/ipc-link.js';
 import type { ApartmentHost, ApartmentHostFactory, HostStart, RelayEnd } from '../apartment-host.js';
 import type { Heartbeat } from './heartbeat-pipe.js';
-import { ProcessServer, runningServer, type ServedApartment } from './process-server.js';
+import { ServedHost } from './served-host.js';
+import { ProcessServer, runningServer } from './process-server.js';
 
 export type { Heartbeat } from './heartbeat-pipe.js';
 
@@ -33,26 +33,16 @@ export function runningServerHeartbeat(name: string): Heartbeat | undefined {
 }
 
 /** One apartment in a process server. */
-class ProcessHost extends EventEmitter implements ApartmentHost, ServedApartment {
+class ProcessHost extends ServedHost implements ApartmentHost {
   private server: ProcessServer | undefined;
   private link: number | undefined;
-  private done = false;
-  private readonly exited: Promise<void>;
-  private markExited!: () => void;
 
   constructor(private readonly entry: URL, private readonly starting: HostStart, private readonly settings: ProcessHostSettings) {
     super();
-    this.exited = new Promise((resolve) => {
-      this.markExited = resolve;
-    });
   }
 
   get identity(): string {
     return this.server ? this.server.identity : 'a process not started yet';
-  }
-
-  get threadId(): number | undefined {
-    return undefined;
   }
 
   start(): void {
@@ -102,16 +92,5 @@ class ProcessHost extends EventEmitter implements ApartmentHost, ServedApartment
     timer.unref();
     await this.exited;
     clearTimeout(timer);
-  }
-
-  ended(code: number, description: string): void {
-    if (this.done) return;
-    this.done = true;
-    this.markExited();
-    this.emit('exit', code, description);
-  }
-
-  failed(error: Error): void {
-    if (!this.done) this.emit('error', error);
   }
 }

@@ -7,15 +7,15 @@
 // not direct.
 import type { LinkKindDefinition } from '../transport.js';
 import { IpcTransport, keepEarlyMessages, type IpcPeer } from './ipc-transport.js';
+import { UnclaimedEnds } from './unclaimed-ends.js';
 
 /** The far end of an 'ipc' link as the child receives it in its boot record. */
 export interface IpcEnd {
   readonly ipc: number;
 }
 
-/** Host ends made and not yet claimed by a process host, by number. Main thread only. */
-const unclaimed = new Map<number, IpcTransport>();
-let nextEnd = 1;
+/** Host ends made and not yet claimed by a process host. */
+const unclaimed = new UnclaimedEnds();
 
 /** Links over a child process's IPC channel: v8 serialization, no shared memory, not direct. */
 export const ipcLink: LinkKindDefinition = {
@@ -24,15 +24,8 @@ export const ipcLink: LinkKindDefinition = {
   carries: 'bytes',
   sharedMemory: false,
   create() {
-    const far: IpcEnd = { ipc: nextEnd++ };
-    const near = new IpcTransport(far.ipc);
-    unclaimed.set(far.ipc, near);
-    // A host that never claims the end (its start failed) closes it: then it is forgotten too.
-    const close = near.close.bind(near);
-    near.close = () => {
-      unclaimed.delete(far.ipc);
-      close();
-    };
+    const { number, near } = unclaimed.make();
+    const far: IpcEnd = { ipc: number };
     return { near, far, transfer: [] };
   },
   checkEnd(value) {
@@ -63,7 +56,5 @@ export function childIpcEnd(link: number): IpcTransport {
 /** The host's end of the 'ipc' link whose far end is `far`, once; undefined when there is none. */
 export function claimIpcEnd(far: unknown): IpcTransport | undefined {
   const id = (far as IpcEnd | null)?.ipc;
-  const near = typeof id === 'number' ? unclaimed.get(id) : undefined;
-  if (typeof id === 'number') unclaimed.delete(id);
-  return near;
+  return unclaimed.claim(typeof id === 'number' ? id : undefined);
 }

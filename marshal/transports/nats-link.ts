@@ -6,16 +6,16 @@
 // main thread, which relays it to the apartment's thread (lib/process-threads.ts), so no thread
 // attaches a 'nats' end itself. Nodes share no memory and can move nothing: copies only, not direct.
 import type { LinkKindDefinition } from '../transport.js';
-import { IpcTransport } from './ipc-transport.js';
+import type { IpcTransport } from './ipc-transport.js';
+import { UnclaimedEnds } from './unclaimed-ends.js';
 
 /** The far end of a 'nats' link as the other node receives it. */
 export interface NatsEnd {
   readonly nats: number;
 }
 
-/** Host ends made and not yet claimed by a node host, by number. Main thread only. */
-const unclaimed = new Map<number, IpcTransport>();
-let nextEnd = 1;
+/** Host ends made and not yet claimed by a node host. */
+const unclaimed = new UnclaimedEnds();
 
 /** Links over a NATS session between two nodes: v8 serialization, no shared memory, not direct. */
 export const natsLink: LinkKindDefinition = {
@@ -24,15 +24,8 @@ export const natsLink: LinkKindDefinition = {
   carries: 'bytes',
   sharedMemory: false,
   create() {
-    const far: NatsEnd = { nats: nextEnd++ };
-    const near = new IpcTransport(far.nats);
-    unclaimed.set(far.nats, near);
-    // A host that never claims the end (its start failed) closes it: then it is forgotten too.
-    const close = near.close.bind(near);
-    near.close = () => {
-      unclaimed.delete(far.nats);
-      close();
-    };
+    const { number, near } = unclaimed.make();
+    const far: NatsEnd = { nats: number };
     return { near, far, transfer: [] };
   },
   checkEnd: () => "a 'nats' link ends on a node's main thread, which relays it to the apartment's thread; no apartment attaches one",
@@ -49,9 +42,5 @@ export function natsLinkNumber(end: unknown): number | undefined {
 
 /** The host's end of the 'nats' link whose far end is `far`, once; undefined when there is none. */
 export function claimNatsEnd(far: unknown): IpcTransport | undefined {
-  const id = natsLinkNumber(far);
-  if (id === undefined) return undefined;
-  const near = unclaimed.get(id);
-  unclaimed.delete(id);
-  return near;
+  return unclaimed.claim(natsLinkNumber(far));
 }
