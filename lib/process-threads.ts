@@ -14,6 +14,7 @@ import type { ApartmentBoot } from '../apartments/worker-boot.js';
 import { Op, type Batch } from '../marshal/protocol.js';
 import { childIpcEnd, ipcLink, type IpcEnd } from '../marshal/transports/ipc-link.js';
 import { ipcRelayLink, type IpcRelayEnd } from '../marshal/transports/ipc-relay-link.js';
+import { SharedRingTransport } from '../marshal/transports/shared-ring-transport.js';
 import type { IpcTransport } from '../marshal/transports/ipc-transport.js';
 
 /** The worker composition root, as the host's worker apartments run it. */
@@ -50,23 +51,24 @@ export class ProcessThreads {
   start(link: number, boot: ApartmentBoot, resourceLimits: ResourceLimits | undefined): void {
     if (this.hosts.has(link)) return;
     const toHost = this.channel.endOf(link);
-    const { port1, port2 } = new MessageChannel();
+    // A ring pair to the thread: every call of the apartment to and from its host crosses it.
+    const { transport: toThread, handle } = SharedRingTransport.create();
     toHost.listen((batch) => {
       const moved = relayConnects(batch as Batch, this.channel);
-      port1.postMessage(batch, moved);
-    }, () => port1.close());
-    port1.on('message', (batch: Batch) => {
+      toThread.send(batch as Batch, moved);
+    }, () => toThread.close());
+    toThread.listen((batch) => {
       try {
-        toHost.send(batch);
+        toHost.send(batch as Batch);
       } catch (err) {
         // The thread's link says what it can carry, so its channel refused such values already.
         process.stderr.write(`[process-relay] a batch of link ${link} could not cross to the host: ${(err as Error)?.message ?? String(err)}\n`);
       }
-    });
-    const end: IpcRelayEnd = { relay: port2 };
+    }, () => undefined);
+    const end: IpcRelayEnd = { ring: handle };
     const host = THREAD_HOSTS({
       boot: { ...boot, transport: ipcRelayLink.name, link: end, scriptGate: new SharedArrayBuffer(SCRIPT_GATE_BYTES) },
-      transfer: [port2],
+      transfer: [handle.port],
       resourceLimits,
     });
     let failure: Error | undefined;
@@ -75,7 +77,7 @@ export class ProcessThreads {
       this.hosts.delete(link);
       const thrown = failure ? `; it failed with ${failure.stack ?? failure.message}` : '';
       this.report(link, code, `${host.identity} of process ${process.pid} exited with code ${code}${thrown}`);
-      port1.close();
+      toThread.close();
       toHost.close();
     });
     this.hosts.set(link, host);
