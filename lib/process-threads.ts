@@ -1,12 +1,14 @@
-// Apartments that this process runs for a host elsewhere, each on a worker thread: the threads of
-// a process server past its first apartment (which runs on the child's main thread), and every
-// apartment a node of a cluster runs for another node (lib/cluster/node-server.ts). Each is hosted
-// as worker apartments are in the host, and reaches its host through this thread, which relays its
-// batches between the tagged channel to the host (the IPC channel, or the node pair's NATS
-// session, under the apartment's link number) and a MessagePort to the thread, and relays the
-// further links the host makes to it (relayed links to other apartments) the same way. What is
-// known of each thread's end is reported to that apartment's host. Main thread only.
+// Apartments that this process runs for a host elsewhere, each on a worker thread hosted as worker
+// apartments are in the host: the threads of a process server past its first apartment (which runs
+// on the child's main thread), and every apartment a node of a cluster runs for another node
+// (lib/cluster/node-server.ts). A process server's thread reaches its host through this thread,
+// which relays its batches between the IPC channel (under the apartment's link number) and a
+// shared-memory ring to the thread, and relays the further links the host makes to it (relayed
+// links to other apartments) over ports of their own; a node's apartment holds its own session
+// with its host. What is known of each thread's end is reported to that apartment's host. Main
+// thread only.
 import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
+import type { Transferable } from '../marshal/transport.js';
 import type { ApartmentHost } from '../apartments/apartment-host.js';
 import { workerHosts } from '../apartments/hosts/worker-host.js';
 import { SCRIPT_GATE_BYTES } from '../apartments/script-gate.js';
@@ -15,46 +17,25 @@ import { Op, type Batch } from '../marshal/protocol.js';
 import { childIpcEnd, ipcLink, type IpcEnd } from '../marshal/transports/ipc-link.js';
 import { ipcRelayLink, type IpcRelayEnd } from '../marshal/transports/ipc-relay-link.js';
 import { SharedRingTransport } from '../marshal/transports/shared-ring-transport.js';
-import type { IpcTransport } from '../marshal/transports/ipc-transport.js';
 
 /** The worker composition root, as the host's worker apartments run it. */
 const THREAD_HOSTS = workerHosts(new URL('./worker-main.js', import.meta.url));
-
-/** The channel to one host: this side's end of each link number, and the kind of link it relays. */
-export interface HostChannel {
-  /** This side's end of link `link` to the host (made on first use). */
-  endOf(link: number): IpcTransport;
-  /** The link kind of the ends the host names in Connect messages. */
-  readonly kind: string;
-  /** The link number of such an end, or undefined when it names none. */
-  linkOf(end: unknown): number | undefined;
-}
-
-/** A child process's IPC channel to the host that forked it. */
-export const CHILD_CHANNEL: HostChannel = {
-  endOf: childIpcEnd,
-  kind: ipcLink.name,
-  linkOf: (end) => {
-    const link = (end as IpcEnd | null)?.ipc;
-    return typeof link === 'number' ? link : undefined;
-  },
-};
 
 /** The apartments on worker threads of this process for one host, by link number. */
 export class ProcessThreads {
   private readonly hosts = new Map<number, ApartmentHost>();
 
   /** `report` tells the host that the apartment of `link` ended, and how. */
-  constructor(private readonly report: (link: number, code: number, description: string) => void, private readonly channel: HostChannel = CHILD_CHANNEL) {}
+  constructor(private readonly report: (link: number, code: number, description: string) => void) {}
 
-  /** Start the apartment of link `link` on a thread of its own, relayed to the host. */
+  /** Start the apartment of link `link` on a thread of its own, relayed to the host over this child's IPC channel. */
   start(link: number, boot: ApartmentBoot, resourceLimits: ResourceLimits | undefined): void {
     if (this.hosts.has(link)) return;
-    const toHost = this.channel.endOf(link);
+    const toHost = childIpcEnd(link);
     // A ring pair to the thread: every call of the apartment to and from its host crosses it.
     const { transport: toThread, handle } = SharedRingTransport.create();
     toHost.listen((batch) => {
-      const moved = relayConnects(batch as Batch, this.channel);
+      const moved = relayConnects(batch as Batch);
       toThread.send(batch as Batch, moved);
     }, () => toThread.close());
     toThread.listen((batch) => {
@@ -66,9 +47,25 @@ export class ProcessThreads {
       }
     }, () => undefined);
     const end: IpcRelayEnd = { ring: handle };
+    this.launch(link, { ...boot, transport: ipcRelayLink.name, link: end }, [handle.port], resourceLimits, () => {
+      toThread.close();
+      toHost.close();
+    });
+  }
+
+  /**
+   * Start the apartment of link `link` on a thread of its own with the boot record as it is: its
+   * link to the host is its own (an apartment a node runs for another holds its own NATS session).
+   */
+  run(link: number, boot: ApartmentBoot, resourceLimits: ResourceLimits | undefined): void {
+    if (this.hosts.has(link)) return;
+    this.launch(link, boot, [], resourceLimits, () => undefined);
+  }
+
+  private launch(link: number, boot: ApartmentBoot, transfer: Transferable[], resourceLimits: ResourceLimits | undefined, ended: () => void): void {
     const host = THREAD_HOSTS({
-      boot: { ...boot, transport: ipcRelayLink.name, link: end, scriptGate: new SharedArrayBuffer(SCRIPT_GATE_BYTES) },
-      transfer: [handle.port],
+      boot: { ...boot, scriptGate: new SharedArrayBuffer(SCRIPT_GATE_BYTES) },
+      transfer,
       resourceLimits,
     });
     let failure: Error | undefined;
@@ -77,8 +74,7 @@ export class ProcessThreads {
       this.hosts.delete(link);
       const thrown = failure ? `; it failed with ${failure.stack ?? failure.message}` : '';
       this.report(link, code, `${host.identity} of process ${process.pid} exited with code ${code}${thrown}`);
-      toThread.close();
-      toHost.close();
+      ended();
     });
     this.hosts.set(link, host);
     host.start();
@@ -107,20 +103,20 @@ export class ProcessThreads {
 
 /**
  * The host links this thread's apartment to another apartment over a further link number of the
- * channel (a Connect naming an end of the channel's kind), which only this thread can reach: relay that link to
+ * IPC channel (a Connect naming an 'ipc' end), which only this thread can reach: relay that link to
  * a MessagePort of its own, and hand the thread the port instead. Rewrites `batch` in place and
  * answers the ports it must move. The host is trusted; what the relayed link carries is the thread's
  * to check, as from any peer.
  */
-function relayConnects(batch: Batch, channel: HostChannel): MessagePort[] {
+function relayConnects(batch: Batch): MessagePort[] {
   const moved: MessagePort[] = [];
   if (!Array.isArray(batch)) return moved;
   for (let i = 0; i < batch.length; i++) {
     const message = batch[i];
-    if (!Array.isArray(message) || message[0] !== Op.Connect || message[2] !== channel.kind) continue;
-    const link = channel.linkOf(message[3]);
-    if (link === undefined) continue;
-    const toHost = channel.endOf(link);
+    if (!Array.isArray(message) || message[0] !== Op.Connect || message[2] !== ipcLink.name) continue;
+    const link = (message[3] as IpcEnd | null)?.ipc;
+    if (typeof link !== 'number') continue;
+    const toHost = childIpcEnd(link);
     const { port1, port2 } = new MessageChannel();
     toHost.listen((relayed) => port1.postMessage(relayed), () => port1.close());
     port1.on('message', (relayed: Batch) => toHost.send(relayed));

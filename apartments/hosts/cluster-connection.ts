@@ -24,6 +24,8 @@ export interface PingRequest {
   readonly session: string;
   /** Frames the host has sent on the session so far: the node checks that all of them came. */
   readonly sent: number;
+  /** The same for each apartment's own session, by link number. */
+  readonly links: Readonly<Record<string, number>>;
 }
 
 /** Node → node, before a node takes over a name its last holder may still use: anyone there? */
@@ -46,6 +48,8 @@ export interface ControlReply {
   readonly refusal?: string;
   /** Frames the node has sent on the asker's session so far (pings it knows). */
   readonly sent?: number;
+  /** The same for each apartment's own session, by link number. */
+  readonly links?: Readonly<Record<string, number>>;
 }
 
 /** How a control request ended: an answer, nobody subscribed to the node's subject, or no answer in time. */
@@ -63,8 +67,12 @@ export interface ClusterConnection {
   readonly cluster: string;
   /** Ask node `node` on its control subject. */
   control(node: string, request: ControlRequest, timeoutMs: number): Promise<ControlOutcome>;
-  /** Session `id` with node `node`, on its inbox in epoch `epoch`: frames from that node in that session reach it. */
-  session(node: string, epoch: string, id: string): NatsPeer;
+  /** Session `id` with node `node`, publishing to `subject`: frames from that node in that session reach it. */
+  session(node: string, subject: string, id: string): NatsPeer;
+  /** This node's inbox subject, where every session's frames to it arrive. */
+  readonly inbox: string;
+  /** The subject of node `node`'s inbox in epoch `epoch`. */
+  inboxOf(node: string, epoch: string): string;
   /** Forget a session that is over: its node's frames are dropped from now on. */
   endSession(peer: NatsPeer): void;
 }

@@ -41,12 +41,12 @@ class NodeHost extends ServedHost implements ApartmentHost {
     this.remote.join(this, { link: near.link, boot, resourceLimits: this.starting.resourceLimits, near });
   }
 
-  /** A further link number on the node pair's session, relayed there to the apartment's thread. */
+  /** A further link number on the apartment's own session, attached there by the apartment's thread. */
   relayEnd(): RelayEnd | undefined {
-    if (!this.remote || this.done) return undefined;
+    if (!this.remote || this.link === undefined || this.done) return undefined;
     const link = natsLink.create();
     const near = claimNatsEnd(link.far)!;
-    if (!this.remote.openLink(near)) {
+    if (!this.remote.openLink(near, this.link)) {
       near.close();
       return undefined;
     }

@@ -1,15 +1,19 @@
 // Another node of the cluster as the host of apartments it runs for this one: DCOM's remote server,
 // reached over NATS. One per node while it serves: the first apartment placed there says hello
-// (learning the node's epoch and opening the node pair's session), later ones join. It sends each
-// boot record on the session, pings the node once per period for all its apartments (one heartbeat
-// per node pair, not per object), and decides when the node is gone: at once when nobody listens on
-// its control subject any more (the server dropped its connection: it exited, was killed or lost
-// the server) or it answers from a new epoch (it restarted), or after `misses` unanswered pings
-// (frozen, or cut off), or when a frame of the session was lost. Then every apartment there ends
-// with a sentence saying why, as for a dead process. Main thread only.
+// (learning the node's epoch and opening the node pair's session, which carries boot records and
+// the node's word on each apartment's end), later ones join. Each apartment's calls travel on a
+// session of its own, between this thread and the apartment's thread there, on a subject of its
+// own: its links open once that thread says hello. One ping per period covers the node and every
+// apartment session (one heartbeat per node pair, not per object) and decides when the node is gone:
+// at once when nobody listens on its control subject any more (the server dropped its connection:
+// it exited, was killed or lost the server) or it answers from a new epoch (it restarted), or after
+// `misses` unanswered pings (frozen, or cut off), or when frames of the node's session were lost.
+// Then every apartment there ends with a sentence saying why, as for a dead process. Frames lost
+// on one apartment's session end that apartment only. Main thread only.
 import type { ResourceLimits } from 'node:worker_threads';
 import type { IpcTransport } from '../../marshal/transports/ipc-transport.js';
 import { IpcTag, isIpc } from '../../marshal/transports/ipc-transport.js';
+import type { NatsEnd } from '../../marshal/transports/nats-link.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
 import type { ClusterConnection } from './cluster-connection.js';
 import type { Heartbeat } from './heartbeat-pipe.js';
@@ -20,12 +24,20 @@ const NODE_GONE_CODE = 1;
 /** How much of a reported end a message quotes. */
 const DESCRIPTION_CHARS = 2_000;
 
-/** A boot record on its way to the node, once the session is open. */
+/** A boot record on its way to the node, once the node's session is open. */
 export interface NodeBoot {
   readonly link: number;
   readonly boot: object;
   readonly resourceLimits: ResourceLimits | undefined;
   readonly near: IpcTransport;
+}
+
+/** One apartment there: its host, its own session, and the ends waiting for its thread's hello. */
+interface Served {
+  readonly apartment: ServedApartment;
+  session: NatsPeer | undefined;
+  /** Ends to open on the session once the thread listens; undefined once it does. */
+  waiting: IpcTransport[] | undefined;
 }
 
 /** Nodes that run apartments for this one, by name, while they serve. */
@@ -49,7 +61,7 @@ export function leaveRemoteNodes(connection: ClusterConnection, why: string): vo
 
 /** One other node and the apartments it runs for this one, by link number. */
 export class RemoteNode {
-  private readonly apartments = new Map<number, ServedApartment>();
+  private readonly apartments = new Map<number, Served>();
   private pending: NodeBoot[] | undefined = [];
   private session: NatsPeer | undefined;
   private epoch: string | undefined;
@@ -80,7 +92,7 @@ export class RemoteNode {
       apartment.ended(NODE_GONE_CODE, `${this.identity} is gone`);
       return;
     }
-    this.apartments.set(boot.link, apartment);
+    this.apartments.set(boot.link, { apartment, session: undefined, waiting: [boot.near] });
     if (this.pending) this.pending.push(boot);
     else this.sendBoot(boot);
   }
@@ -97,30 +109,33 @@ export class RemoteNode {
     if (this.apartments.has(link)) this.leave(link, why);
   }
 
-  /** Open `near`, a further link to an apartment there, on the session; false before it is open. */
-  openLink(near: IpcTransport): boolean {
-    if (!this.session?.connected || this.over) return false;
-    near.open(this.session);
+  /** Open `near`, a further link to the apartment of link `link`, on its session; false when it is gone. */
+  openLink(near: IpcTransport, link: number): boolean {
+    const served = this.apartments.get(link);
+    if (!served || this.over) return false;
+    if (served.waiting) served.waiting.push(near);
+    else if (served.session?.connected) near.open(served.session);
+    else return false;
     return true;
   }
 
-  /** The node is gone, for the reason `why`: its session ends and every apartment there with it. */
+  /** The node is gone, for the reason `why`: its sessions end and every apartment there with them. */
   gone(why: string): void {
     if (this.over) return;
     this.over = true;
     if (serving.get(this.node) === this) serving.delete(this.node);
     if (this.timer) clearInterval(this.timer);
-    const session = this.session;
-    if (session) {
-      session.disconnect();
-      this.connection.endSession(session);
-    }
+    this.endSession(this.session);
     const left = [...this.apartments.values()];
     this.apartments.clear();
     const pendingBoots = this.pending ?? [];
     this.pending = undefined;
     for (const boot of pendingBoots) boot.near.close();
-    for (const apartment of left) apartment.ended(NODE_GONE_CODE, why);
+    for (const served of left) {
+      this.endSession(served.session);
+      for (const near of served.waiting ?? []) near.close();
+      served.apartment.ended(NODE_GONE_CODE, why);
+    }
   }
 
   private async hello(): Promise<void> {
@@ -136,11 +151,11 @@ export class RemoteNode {
           ? `[node-unreachable] node '${this.node}' did not answer within ${periodMs * misses} ms; check that it runs and reaches the NATS server`
           : `[node-refused] node '${this.node}' refused to run apartments for this node: ${outcome.reply.refusal ?? 'no reason given'}`;
       const error = new Error(why);
-      for (const apartment of this.apartments.values()) apartment.failed(error);
+      for (const served of this.apartments.values()) served.apartment.failed(error);
       return this.gone(why);
     }
     this.epoch = outcome.reply.epoch;
-    const session = this.connection.session(this.node, this.epoch, this.sessionId);
+    const session = this.connection.session(this.node, this.connection.inboxOf(this.node, this.epoch), this.sessionId);
     this.session = session;
     session.on('message', (message) => this.fromNode(message));
     session.on('gap', (description) => this.gone(`${this.identity}: ${description}`));
@@ -151,9 +166,27 @@ export class RemoteNode {
     this.timer.unref();
   }
 
-  private sendBoot({ link, boot, resourceLimits, near }: NodeBoot): void {
-    this.session!.send([IpcTag.Boot, link, { boot, resourceLimits }]);
-    near.open(this.session!);
+  /** Send the boot record, naming the apartment's own session: a subject of its own on the node, replies to this node's inbox. */
+  private sendBoot({ link, boot, resourceLimits }: NodeBoot): void {
+    const served = this.apartments.get(link);
+    if (!served) return;
+    const id = `${this.sessionId}/${link}`;
+    const subject = `${this.connection.inboxOf(this.node, this.epoch!)}.${this.connection.name}.${this.sessionId}.${link}`;
+    const session = this.connection.session(this.node, subject, id);
+    served.session = session;
+    session.on('message', (message) => {
+      if (!isIpc(message, IpcTag.Hello) || !served.waiting) return;
+      const waiting = served.waiting;
+      served.waiting = undefined;
+      for (const near of waiting) near.open(session);
+    });
+    session.on('gap', (description) => {
+      this.session?.send([IpcTag.Terminate, link, null]);
+      this.leave(link, `the apartment's session lost frames: ${description}`);
+    });
+    // The node fills in what only it knows (its name, its servers, the counters' memory).
+    const end = { nats: link, session: { id, host: this.connection.name, subject, reply: this.connection.inbox } } as unknown as NatsEnd;
+    this.session!.send([IpcTag.Boot, link, { boot: { ...boot, link: end }, resourceLimits }]);
   }
 
   private async ping(): Promise<void> {
@@ -163,7 +196,9 @@ export class RemoteNode {
     const { periodMs, misses } = this.heartbeat;
     const { name, epoch } = this.connection;
     const sent = this.session?.sent ?? 0;
-    const outcome = await this.connection.control(this.node, { op: 'ping', from: name, epoch, session: this.sessionId, sent }, periodMs);
+    const links: Record<string, number> = {};
+    for (const [link, served] of this.apartments) if (served.session && !served.waiting) links[link] = served.session.sent;
+    const outcome = await this.connection.control(this.node, { op: 'ping', from: name, epoch, session: this.sessionId, sent, links }, periodMs);
     this.pinging = false;
     if (this.over) return;
     if (outcome.kind === 'absent') {
@@ -174,9 +209,11 @@ export class RemoteNode {
       return;
     }
     this.misses = 0;
-    if (outcome.reply.epoch !== this.epoch) return this.gone(`${this.identity} restarted (it answers from epoch ${outcome.reply.epoch}); what ran there before is gone`);
-    if (!outcome.reply.knows) return this.gone(`${this.identity} no longer runs apartments for this node: it counted this node gone, or lost frames of this node's`);
-    if (outcome.reply.sent !== undefined) this.session?.confirm(outcome.reply.sent);
+    const reply = outcome.reply;
+    if (reply.epoch !== this.epoch) return this.gone(`${this.identity} restarted (it answers from epoch ${reply.epoch}); what ran there before is gone`);
+    if (!reply.knows) return this.gone(`${this.identity} no longer runs apartments for this node: it counted this node gone, or lost frames of this node's`);
+    if (reply.sent !== undefined) this.session?.confirm(reply.sent);
+    for (const [link, count] of Object.entries(reply.links ?? {})) this.apartments.get(Number(link))?.session?.confirm(count);
   }
 
   private fromNode(message: unknown): void {
@@ -191,9 +228,17 @@ export class RemoteNode {
   }
 
   private leave(link: number, description: string, code = NODE_GONE_CODE): void {
-    const apartment = this.apartments.get(link);
-    if (!apartment) return;
+    const served = this.apartments.get(link);
+    if (!served) return;
     this.apartments.delete(link);
-    apartment.ended(code, `${description} (on ${this.identity})`);
+    this.endSession(served.session);
+    for (const near of served.waiting ?? []) near.close();
+    served.apartment.ended(code, `${description} (on ${this.identity})`);
+  }
+
+  private endSession(session: NatsPeer | undefined): void {
+    if (!session) return;
+    session.disconnect();
+    this.connection.endSession(session);
   }
 }

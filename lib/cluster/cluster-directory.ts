@@ -5,7 +5,7 @@
 // its node must keep renewing. A node that was killed leaves its keys behind until they expire; a
 // node of that name may take its own key over sooner once nobody answers to the name. Main thread only.
 import { ApartmentError, DisconnectedError, InvalidArgumentError, ModuleLoadError } from '../../marshal/errors.js';
-import type { KeyValueBucket, NatsClient } from './nats-client.js';
+import type { KeyValueBucket, NatsClient } from '../../marshal/transports/nats-client.js';
 
 /** Keys users may claim: the key-value store's characters, no dots at the ends, at most 128. */
 const CLAIM_KEY = /^[A-Za-z0-9_=-](?:[A-Za-z0-9_=.-]{0,126}[A-Za-z0-9_=-])?$/;

@@ -10,12 +10,14 @@ import { leaveRemoteNodes } from '../../apartments/hosts/remote-node.js';
 import { DisconnectedError, InUseError, ModuleLoadError } from '../../marshal/errors.js';
 import { decodeFrame, NatsPeer } from '../../marshal/transports/nats-peer.js';
 import { ClusterDirectory } from './cluster-directory.js';
-import type { NatsClient } from './nats-client.js';
+import type { NatsClient } from '../../marshal/transports/nats-client.js';
 import { NodeServer } from './node-server.js';
 import { checkNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
 
-/** The largest control request or reply read, in bytes: they are a few fields of JSON. */
-const MAX_CONTROL_BYTES = 4_096;
+/** The largest control request or reply read, in bytes: a few fields of JSON and a count per apartment. */
+const MAX_CONTROL_BYTES = 64 * 1024;
+/** The most apartment sessions one heartbeat counts (a node runs at most 256 apartments for a host). */
+const MAX_COUNTED_LINKS = 256;
 /** How many frames a node drops (unknown sender or epoch, malformed) before it says so again. */
 const DROPPED_REPORT_EVERY = 1_000;
 
@@ -78,7 +80,7 @@ export class ClusterNode implements ClusterConnection {
     this.name = settings.name;
     this.cluster = settings.cluster;
     this.heartbeat = settings.heartbeat;
-    this.server = new NodeServer(this, warn);
+    this.server = new NodeServer(this, settings.servers, warn);
   }
 
   /** Claim the node's name, then listen: a second node of the same name is refused before it answers anything. */
@@ -88,7 +90,7 @@ export class ClusterNode implements ClusterConnection {
     if (!claimed) {
       throw new InUseError(`[node-name-taken] node '${this.name}' already runs in cluster '${this.cluster}'; give this node another name, or stop the other one`);
     }
-    this.nc.subscribe(`${this.cluster}.${this.name}.${this.epoch}`, {
+    this.nc.subscribe(this.inbox, {
       callback: (err, msg) => {
         if (!err) this.fromInbox(msg.data);
       },
@@ -131,11 +133,18 @@ export class ClusterNode implements ClusterConnection {
     }
   }
 
-  session(node: string, epoch: string, id: string): NatsPeer {
+  get inbox(): string {
+    return this.inboxOf(this.name, this.epoch);
+  }
+
+  inboxOf(node: string, epoch: string): string {
+    return `${this.cluster}.${node}.${epoch}`;
+  }
+
+  session(node: string, subject: string, id: string): NatsPeer {
     const key = `${node}/${id}`;
     const known = this.sessions.get(key);
     if (known?.connected) return known;
-    const subject = `${this.cluster}.${node}.${epoch}`;
     const peer = new NatsPeer({
       name: this.name,
       publish: (bytes) => this.nc.publish(subject, bytes),
@@ -198,7 +207,10 @@ function parseControl(bytes: Uint8Array): ControlRequest | undefined {
   if (value.from.length > 64 || value.epoch.length > 64) return undefined;
   if (value.op === 'probe') return { op: value.op, from: value.from, epoch: value.epoch };
   if (typeof value.session !== 'string' || value.session.length > 96 || !value.session.startsWith(`${value.epoch}.`)) return undefined;
-  if (value.op === 'ping') return Number.isSafeInteger(value.sent) && (value.sent as number) >= 0 ? { op: value.op, from: value.from, epoch: value.epoch, session: value.session, sent: value.sent as number } : undefined;
+  if (value.op === 'ping') {
+    const links = counts(value.links);
+    return Number.isSafeInteger(value.sent) && (value.sent as number) >= 0 && links ? { op: value.op, from: value.from, epoch: value.epoch, session: value.session, sent: value.sent as number, links } : undefined;
+  }
   if (value.op === 'hello' && Number.isInteger(value.periodMs) && Number.isInteger(value.misses)) {
     return { op: 'hello', from: value.from, epoch: value.epoch, session: value.session, periodMs: value.periodMs as number, misses: value.misses as number };
   }
@@ -213,5 +225,17 @@ function parseReply(bytes: Uint8Array): ControlReply | undefined {
     knows: value.knows,
     ...(typeof value.refusal === 'string' ? { refusal: value.refusal.slice(0, 500) } : {}),
     ...(Number.isSafeInteger(value.sent) && (value.sent as number) >= 0 ? { sent: value.sent as number } : {}),
+    ...(counts(value.links) ? { links: counts(value.links)! } : {}),
   };
+}
+
+/** Frame counts by link number, as a heartbeat carries them; undefined when `value` is not that. */
+function counts(value: unknown): Record<string, number> | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > MAX_COUNTED_LINKS) return undefined;
+  for (const [link, n] of entries) {
+    if (!/^[1-9][0-9]{0,9}$/.test(link) || !Number.isSafeInteger(n) || (n as number) < 0) return undefined;
+  }
+  return Object.fromEntries(entries) as Record<string, number>;
 }

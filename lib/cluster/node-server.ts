@@ -1,26 +1,33 @@
 // The apartments this node runs for other nodes: DCOM's server side. A node that places an
-// apartment here says hello first (its name, epoch and heartbeat); this node opens a session with
-// it and runs each apartment it boots on a worker thread of this process, relayed to the session
-// (process-threads.ts), and reports each end back. The host pings once per period; a host silent
-// for its whole heartbeat, or one that comes back in a new epoch, is gone, and so is every
-// apartment run for it. Main thread only.
+// apartment here says hello first (its name, epoch, session and heartbeat); this node opens the
+// node pair's session with it, runs each apartment it boots on a worker thread of this process
+// (process-threads.ts), and reports each end back. The apartment's calls do not pass through this
+// thread: the boot record names a session of the apartment's own, which its thread opens on a NATS
+// connection of its own (marshal/transports/nats-worker-session.ts); this thread adds what only
+// it knows (its name, its servers, memory for the session's frame counts) and checks those counts
+// at each heartbeat. The host pings once per period; a host silent for its whole heartbeat, or one
+// that comes back in a new epoch or session, is gone, and so is every apartment run for it. Main
+// thread only.
 import type { ResourceLimits } from 'node:worker_threads';
 import type { ClusterConnection, ControlReply, ControlRequest } from '../../apartments/hosts/cluster-connection.js';
 import type { ApartmentBoot } from '../../apartments/worker-boot.js';
-import { IpcTag, IpcTransport, isIpc, keepEarlyMessages } from '../../marshal/transports/ipc-transport.js';
-import { natsLink, natsLinkNumber } from '../../marshal/transports/nats-link.js';
+import { IpcTag, isIpc } from '../../marshal/transports/ipc-transport.js';
+import { natsLinkNumber, type NatsEnd } from '../../marshal/transports/nats-link.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
+import type { DirectSessionEnd } from '../../marshal/transports/nats-worker-session.js';
 import { ProcessThreads } from '../process-threads.js';
 
 /** The most apartments one host may run on this node at once. */
 const MAX_APARTMENTS_PER_HOST = 256;
+/** Subjects are dot-separated tokens without wildcards or spaces. */
+const SUBJECT = /^[A-Za-z0-9_./=-]{1,512}$/;
 
 /** Runs apartments for the other nodes of the cluster. */
 export class NodeServer {
   private readonly hosts = new Map<string, HostedSession>();
   private closed = false;
 
-  constructor(private readonly connection: ClusterConnection, private readonly warn: (message: string) => void) {}
+  constructor(private readonly connection: ClusterConnection, private readonly servers: readonly string[], private readonly warn: (message: string) => void) {}
 
   /** Answer a control request (undefined: it was not one). */
   control(request: ControlRequest | undefined): ControlReply {
@@ -29,10 +36,9 @@ export class NodeServer {
     if (request.op === 'probe') return { epoch, knows: false };
     const known = this.hosts.get(request.from);
     if (request.op === 'ping') {
-      if (known?.id !== request.session) return { epoch, knows: false };
-      known.seen(request.sent);
-      // A session that found frames missing has ended: the host learns it from this answer.
-      return known.live ? { epoch, knows: true, sent: known.sent } : { epoch, knows: false };
+      if (known?.id !== request.session || !known.live) return { epoch, knows: false };
+      known.seen(request.sent, request.links);
+      return { epoch, knows: true, sent: known.sent, links: known.linkCounts() };
     }
     if (this.closed) return { epoch, knows: false, refusal: `node '${this.connection.name}' is leaving the cluster` };
     if (request.from === this.connection.name) return { epoch, knows: false, refusal: 'a node runs its own apartments on its own threads' };
@@ -44,7 +50,8 @@ export class NodeServer {
     // A new session: the host came back in a new epoch, or counted this node gone and starts over.
     // What ran in its last session is gone with it.
     void known?.end(known.epoch === request.epoch ? `node '${request.from}' opened a new session` : `node '${request.from}' came back in epoch ${request.epoch}`);
-    this.hosts.set(request.from, new HostedSession(this.connection, this.connection.session(request.from, request.epoch, request.session), request, (session) => {
+    const peer = this.connection.session(request.from, this.connection.inboxOf(request.from, request.epoch), request.session);
+    this.hosts.set(request.from, new HostedSession(this.connection, peer, request, this.servers, (session) => {
       if (this.hosts.get(session.node) === session) this.hosts.delete(session.node);
     }, this.warn));
     return { epoch, knows: true };
@@ -64,33 +71,42 @@ export class NodeServer {
   }
 }
 
+/** An apartment run for a host: its session's frame counts and what the host said it had sent. */
+interface HostedApartment {
+  readonly counts: BigInt64Array;
+  /** Frames the host had sent on the apartment's session at its last heartbeat, if more had to come. */
+  owed: number | undefined;
+  /** Why this node ended it, when it did (reported instead of the thread's exit). */
+  reason: string | undefined;
+}
+
 /** One host node's session, and the apartments run for it. */
 class HostedSession {
   readonly node: string;
   /** The host's epoch, and the session's id. */
   readonly epoch: string;
   readonly id: string;
-  private readonly ends = new Map<number, IpcTransport>();
+  private readonly apartments = new Map<number, HostedApartment>();
   private readonly threads: ProcessThreads;
   private lastSeen = Date.now();
   private readonly timer: NodeJS.Timeout;
   private ending: Promise<void> | undefined;
 
-  constructor(private readonly connection: ClusterConnection, private readonly peer: NatsPeer, hello: { epoch: string; periodMs: number; misses: number }, private readonly forget: (session: HostedSession) => void, private readonly warn: (message: string) => void) {
+  constructor(
+    private readonly connection: ClusterConnection,
+    private readonly peer: NatsPeer,
+    hello: { epoch: string; periodMs: number; misses: number },
+    private readonly servers: readonly string[],
+    private readonly forget: (session: HostedSession) => void,
+    private readonly warn: (message: string) => void,
+  ) {
     this.node = peer.node;
     this.epoch = hello.epoch;
     this.id = peer.id;
-    // Relayed links are opened by Connect messages on the apartment's own link, behind which their
-    // first batches come on the same ordered session: bounded keeping covers any that arrive first.
-    keepEarlyMessages(peer);
     this.threads = new ProcessThreads((link, code, description) => {
-      this.ends.get(link)?.close();
-      this.ends.delete(link);
-      if (peer.connected) peer.send([IpcTag.Exited, link, { code, description: `${description} on node '${connection.name}'` }]);
-    }, {
-      endOf: (link) => this.endOf(link),
-      kind: natsLink.name,
-      linkOf: natsLinkNumber,
+      const reason = this.apartments.get(link)?.reason;
+      this.apartments.delete(link);
+      if (peer.connected) peer.send([IpcTag.Exited, link, { code, description: `${reason ?? description} on node '${connection.name}'` }]);
     });
     peer.on('message', (message) => this.fromHost(message));
     peer.on('gap', (description) => void this.end(description));
@@ -102,13 +118,7 @@ class HostedSession {
   }
 
   get count(): number {
-    return this.ends.size;
-  }
-
-  /** The host's heartbeat came, saying how many frames it had sent when it did. */
-  seen(sent?: number): void {
-    this.lastSeen = Date.now();
-    if (sent !== undefined) this.peer.confirm(sent);
+    return this.apartments.size;
   }
 
   get live(): boolean {
@@ -119,12 +129,39 @@ class HostedSession {
     return this.peer.sent;
   }
 
+  /** Frames each apartment's thread has sent on its session. */
+  linkCounts(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const [link, apt] of this.apartments) counts[link] = Number(Atomics.load(apt.counts, 0));
+    return counts;
+  }
+
+  /**
+   * The host's heartbeat came, saying how many frames it had sent on each session when it did. A
+   * heartbeat later every one of them must have come: an apartment whose session lost some ends.
+   */
+  seen(sent?: number, links?: Readonly<Record<string, number>>): void {
+    this.lastSeen = Date.now();
+    if (sent !== undefined) this.peer.confirm(sent);
+    for (const [key, count] of Object.entries(links ?? {})) {
+      const apt = this.apartments.get(Number(key));
+      if (!apt || apt.reason) continue;
+      const received = Number(Atomics.load(apt.counts, 1));
+      if (apt.owed !== undefined && received < apt.owed) {
+        apt.reason = `[link-gap] node '${this.node}' had sent ${apt.owed} frames to the apartment a heartbeat ago and only ${received} came (a NATS server that went away took the rest)`;
+        this.threads.terminate(Number(key));
+        continue;
+      }
+      apt.owed = count > received ? count : undefined;
+    }
+  }
+
   /** The host is gone or this node leaves: end every apartment run for it, then the session. */
   end(why: string): Promise<void> {
     this.ending ??= (async () => {
       clearInterval(this.timer);
       this.forget(this);
-      if (this.threads.running) this.warn(`[node-host-gone] ${why}: ending the ${this.ends.size} apartment(s) this node ran for it`);
+      if (this.threads.running) this.warn(`[node-host-gone] ${why}: ending the ${this.apartments.size} apartment(s) this node ran for it`);
       await this.threads.terminateAll();
       this.peer.disconnect();
       this.connection.endSession(this.peer);
@@ -132,44 +169,48 @@ class HostedSession {
     return this.ending;
   }
 
-  private endOf(link: number): IpcTransport {
-    let end = this.ends.get(link);
-    if (!end) this.ends.set(link, (end = new IpcTransport(link, this.peer)));
-    return end;
-  }
-
   private fromHost(message: unknown): void {
     if (this.ending) return;
     if (isIpc(message, IpcTag.Boot)) {
       const [, link, payload] = message;
-      const boot = checkBoot(link, payload);
-      if (typeof boot === 'string') {
-        this.peer.send([IpcTag.Exited, link, { code: 1, description: `[node-boot] node '${this.connection.name}' refused to start the apartment: ${boot}` }]);
+      const checked = this.checkBoot(link, payload);
+      if (typeof checked === 'string') {
+        this.peer.send([IpcTag.Exited, link, { code: 1, description: `[node-boot] node '${this.connection.name}' refused to start the apartment: ${checked}` }]);
         return;
       }
       if (this.threads.has(link)) return;
-      if (this.ends.size >= MAX_APARTMENTS_PER_HOST) {
+      if (this.apartments.size >= MAX_APARTMENTS_PER_HOST) {
         this.peer.send([IpcTag.Exited, link, { code: 1, description: `[node-boot] node '${this.connection.name}' already runs ${MAX_APARTMENTS_PER_HOST} apartments for node '${this.node}'; close some first` }]);
         return;
       }
-      this.endOf(link);
-      this.threads.start(link, boot.boot, boot.resourceLimits);
+      const counters = new SharedArrayBuffer(16);
+      this.apartments.set(link, { counts: new BigInt64Array(counters), owed: undefined, reason: undefined });
+      const session: DirectSessionEnd = { ...checked.session, node: this.connection.name, servers: [...this.servers], counters };
+      const end: NatsEnd = { nats: link, session };
+      this.threads.run(link, { ...checked.boot, link: end }, checked.resourceLimits);
     } else if (isIpc(message, IpcTag.Terminate)) {
       const link = message[1];
       if (this.threads.has(link)) this.threads.terminate(link);
       else this.peer.send([IpcTag.Exited, link, { code: 0, description: `node '${this.connection.name}' runs no apartment of link ${link}` }]);
     }
   }
-}
 
-/** A boot record from another node, checked as far as this node relies on it before the thread starts. */
-function checkBoot(link: number, payload: unknown): { boot: ApartmentBoot; resourceLimits: ResourceLimits | undefined } | string {
-  const { boot, resourceLimits } = (payload ?? {}) as { boot?: Partial<ApartmentBoot>; resourceLimits?: unknown };
-  if (typeof boot !== 'object' || boot === null) return 'the boot record is missing';
-  if (natsLinkNumber(boot.link) !== link) return "its link is not the 'nats' end of the link it came on";
-  if (!Number.isSafeInteger(boot.id) || typeof boot.name !== 'string' || !Array.isArray(boot.classes) || !Array.isArray(boot.linkKinds) || !Array.isArray(boot.hooks)) {
-    return 'the boot record lacks an id, a name, classes, link kinds or hooks';
+  /**
+   * A boot record from the host, checked as far as this node relies on it before the thread starts:
+   * the apartment's session must be this session's, on a subject of this node's, answering to the host's inbox.
+   */
+  private checkBoot(link: number, payload: unknown): { boot: ApartmentBoot; resourceLimits: ResourceLimits | undefined; session: Pick<DirectSessionEnd, 'id' | 'host' | 'subject' | 'reply'> } | string {
+    const { boot, resourceLimits } = (payload ?? {}) as { boot?: Partial<ApartmentBoot>; resourceLimits?: unknown };
+    if (typeof boot !== 'object' || boot === null) return 'the boot record is missing';
+    if (natsLinkNumber(boot.link) !== link) return "its link is not the 'nats' end of the link it came on";
+    if (!Number.isSafeInteger(boot.id) || typeof boot.name !== 'string' || !Array.isArray(boot.classes) || !Array.isArray(boot.linkKinds) || !Array.isArray(boot.hooks)) {
+      return 'the boot record lacks an id, a name, classes, link kinds or hooks';
+    }
+    if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) return 'resourceLimits is not an object';
+    const session = (boot.link as { session?: Partial<DirectSessionEnd> }).session;
+    if (session?.id !== `${this.id}/${link}` || session.host !== this.node) return "its session is not this host's session for the link";
+    if (session.reply !== this.connection.inboxOf(this.node, this.epoch)) return "its session does not answer to the host's inbox";
+    if (typeof session.subject !== 'string' || !SUBJECT.test(session.subject) || !session.subject.startsWith(`${this.connection.inbox}.`)) return "its session's subject is not one of this node's";
+    return { boot: boot as ApartmentBoot, resourceLimits: resourceLimits as ResourceLimits | undefined, session: { id: session.id, host: session.host, subject: session.subject, reply: session.reply } };
   }
-  if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) return 'resourceLimits is not an object';
-  return { boot: boot as ApartmentBoot, resourceLimits: resourceLimits as ResourceLimits | undefined };
 }

@@ -73,6 +73,8 @@ export interface NatsSessionWire {
   /** Publish one frame to the other node's inbox (fire and forget; core NATS). */
   publish(bytes: Uint8Array): void;
   readonly maxPayload: number;
+  /** Where to keep [frames sent, frames received] for another thread to read, if anywhere. */
+  readonly counters?: BigInt64Array | undefined;
 }
 
 /** Events of a session besides the IPC peer's 'message' and 'disconnect'. */
@@ -115,6 +117,7 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     } else {
       this.sendInParts(serializeFrame([tag, link, payload]));
     }
+    if (this.wire.counters) Atomics.store(this.wire.counters, 0, BigInt(this.outSeq));
     callback?.(null);
     return true;
   }
@@ -157,6 +160,7 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return this.fail(`[link-gap] frames ${this.inSeq}–${frame.seq - 1} from node '${this.node}' were lost (NATS delivers at most once; a slow consumer or a server restart drops messages); the session is ended so no call is lost silently`);
     }
     this.inSeq++;
+    if (this.wire.counters) Atomics.store(this.wire.counters, 1, BigInt(this.inSeq));
     if (frame.tag !== PART_TAG) {
       if (this.parts.length > 0) return this.fail(`[malformed-frame] node '${this.node}' sent a message in the middle of a parted one`);
       this.emit('message', [frame.tag, frame.link, frame.payload]);

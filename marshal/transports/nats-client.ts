@@ -1,6 +1,7 @@
-// What a node uses of the NATS client (`@nats-io/transport-node`, `@nats-io/kv`), described here so
-// that this package's own type declarations never name those packages: they are optional peers,
-// installed only by users whose runtimes join a cluster. The client's objects fit these shapes.
+// What a node and its apartments' threads use of the NATS client (`@nats-io/transport-node`,
+// `@nats-io/kv`), described here so that this package's own type declarations never name those
+// packages: they are optional peers, installed only by users whose runtimes join a cluster. The
+// client's objects fit these shapes. Types only.
 
 /** A message as a subscription or a request answers it. */
 export interface NatsMessage {

@@ -1,0 +1,103 @@
+// The session an apartment on a node holds with its host from its own thread: a NATS connection of
+// its own, subscribed to the apartment's subject and publishing to the host's inbox, so its calls
+// never pass through the node's main thread. The first 'nats' end the thread attaches (its link to
+// the host, in its boot record) names the session; later ones (links the host relays to other
+// apartments) ride on it under their own link numbers. Until the connection is up, links wait (their
+// sends queue); once it is, the thread says hello and the host opens its ends. The session keeps
+// its frame counts where the node's main thread reads them for the heartbeat. One per thread.
+import { IpcTag, IpcTransport, keepEarlyMessages } from './ipc-transport.js';
+import type { NatsClient } from './nats-client.js';
+import { decodeFrame, NatsPeer } from './nats-peer.js';
+
+/** What the boot record's 'nats' end says of the session. */
+export interface DirectSessionEnd {
+  /** The session's id: every frame of it carries this. */
+  readonly id: string;
+  /** The host node: frames on the subject count only when they come from it. */
+  readonly host: string;
+  /** This node's name: the frames this thread sends carry it. */
+  readonly node: string;
+  /** The subject this thread listens on. */
+  readonly subject: string;
+  /** The host's inbox. */
+  readonly reply: string;
+  /** The NATS servers this node uses, in its order of preference. */
+  readonly servers: readonly string[];
+  /** [frames sent, frames received] as 64-bit counts, read by the node's main thread. */
+  readonly counters: SharedArrayBuffer;
+}
+
+/** Why `value` is not a usable session, or undefined. */
+export function checkSessionEnd(value: unknown): string | undefined {
+  const s = value as Partial<DirectSessionEnd> | null;
+  if (typeof s !== 'object' || s === null) return 'its session is not an object';
+  for (const key of ['id', 'host', 'node', 'subject', 'reply'] as const) {
+    if (typeof s[key] !== 'string' || s[key].length === 0 || s[key].length > 512) return `its session's ${key} is not a string`;
+  }
+  if (!Array.isArray(s.servers) || s.servers.length === 0 || s.servers.length > 32 || !s.servers.every((u) => typeof u === 'string')) return "its session's servers are not a list of URLs";
+  if (!(s.counters instanceof SharedArrayBuffer) || s.counters.byteLength < 16) return "its session's counters are missing";
+  return undefined;
+}
+
+/** This thread's session, once its first end named it. */
+let current: { peer: NatsPeer | undefined; waiting: IpcTransport[]; over: boolean } | undefined;
+
+/** Whether this thread holds a session that later links can ride on. */
+export function hasDirectSession(): boolean {
+  return current !== undefined && !current.over;
+}
+
+/** The transport of link `link` on this thread's session; `session` opens the session (first end only). */
+export function attachDirect(link: number, session: DirectSessionEnd | undefined): IpcTransport {
+  if (session) {
+    if (current) throw new Error('[nats-session] this thread already holds its session with its host');
+    current = { peer: undefined, waiting: [], over: false };
+    void connectSession(current, session);
+  }
+  const state = current;
+  if (!state || state.over) throw new Error('[nats-session] this thread holds no session with its host');
+  if (state.peer) return new IpcTransport(link, state.peer);
+  const transport = new IpcTransport(link);
+  state.waiting.push(transport);
+  return transport;
+}
+
+async function connectSession(state: NonNullable<typeof current>, end: DirectSessionEnd): Promise<void> {
+  let nc: NatsClient;
+  try {
+    const nats = await import('@nats-io/transport-node');
+    nc = await nats.connect({ servers: [...end.servers], name: `apartments ${end.subject}`, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 }) as NatsClient;
+  } catch (err) {
+    process.stderr.write(`[nats-session] the apartment's thread could not reach NATS at ${end.servers.join(', ')}: ${(err as Error)?.message ?? String(err)}\n`);
+    state.over = true;
+    for (const t of state.waiting.splice(0)) t.close();
+    return;
+  }
+  const peer = new NatsPeer({
+    name: end.node,
+    publish: (bytes) => nc.publish(end.reply, bytes),
+    maxPayload: nc.info?.max_payload ?? 1_048_576,
+    counters: new BigInt64Array(end.counters, 0, 2),
+  }, end.host, end.id);
+  nc.subscribe(end.subject, {
+    callback: (err, msg) => {
+      if (err) return;
+      const frame = decodeFrame(msg.data);
+      // Only the host's frames of this session: anything else on the subject is dropped.
+      if (typeof frame !== 'string' && frame.from === end.host && frame.session === end.id) peer.receive(frame);
+    },
+  });
+  await nc.flush().catch(() => undefined);
+  peer.on('gap', (description) => process.stderr.write(`${description}\n`));
+  peer.on('disconnect', () => {
+    state.over = true;
+    void nc.close().catch(() => undefined);
+  });
+  // The host is the apartment's owner: a relayed link's first batches may come before its Connect is handled.
+  keepEarlyMessages(peer);
+  state.peer = peer;
+  // Listening now: the host may open its ends and send. The hello goes first, so the host's ends are
+  // open before the batches the links queued meanwhile reach it.
+  peer.send([IpcTag.Hello, 0, null]);
+  for (const t of state.waiting.splice(0)) t.open(peer);
+}
