@@ -3,10 +3,9 @@
 // on the child's main thread), and every apartment a node of a cluster runs for another node
 // (lib/cluster/node-server.ts). A process server's thread reaches its host through this thread,
 // which relays its batches between the IPC channel (under the apartment's link number) and a
-// shared-memory ring to the thread, and relays the further links the host makes to it (relayed
-// links to other apartments) over ports of their own; a node's apartment holds its own session
-// with its host. What is known of each thread's end is reported to that apartment's host. Main
-// thread only.
+// MessagePort to the thread, and relays the further links the host makes to it (relayed links to
+// other apartments) the same way; a node's apartment holds its own session with its host. What is
+// known of each thread's end is reported to that apartment's host. Main thread only.
 import { MessageChannel, type MessagePort, type ResourceLimits } from 'node:worker_threads';
 import type { Transferable } from '../marshal/transport.js';
 import type { ApartmentHost } from '../apartments/apartment-host.js';
@@ -16,7 +15,6 @@ import type { ApartmentBoot } from '../apartments/worker-boot.js';
 import { Op, type Batch } from '../marshal/protocol.js';
 import { childIpcEnd, ipcLink, type IpcEnd } from '../marshal/transports/ipc-link.js';
 import { ipcRelayLink, type IpcRelayEnd } from '../marshal/transports/ipc-relay-link.js';
-import { SharedRingTransport } from '../marshal/transports/shared-ring-transport.js';
 
 /** The worker composition root, as the host's worker apartments run it. */
 const THREAD_HOSTS = workerHosts(new URL('./worker-main.js', import.meta.url));
@@ -32,23 +30,22 @@ export class ProcessThreads {
   start(link: number, boot: ApartmentBoot, resourceLimits: ResourceLimits | undefined): void {
     if (this.hosts.has(link)) return;
     const toHost = childIpcEnd(link);
-    // A ring pair to the thread: every call of the apartment to and from its host crosses it.
-    const { transport: toThread, handle } = SharedRingTransport.create();
+    const { port1, port2 } = new MessageChannel();
     toHost.listen((batch) => {
       const moved = relayConnects(batch as Batch);
-      toThread.send(batch as Batch, moved);
-    }, () => toThread.close());
-    toThread.listen((batch) => {
+      port1.postMessage(batch, moved);
+    }, () => port1.close());
+    port1.on('message', (batch: Batch) => {
       try {
-        toHost.send(batch as Batch);
+        toHost.send(batch);
       } catch (err) {
         // The thread's link says what it can carry, so its channel refused such values already.
         process.stderr.write(`[process-relay] a batch of link ${link} could not cross to the host: ${(err as Error)?.message ?? String(err)}\n`);
       }
-    }, () => undefined);
-    const end: IpcRelayEnd = { ring: handle };
-    this.launch(link, { ...boot, transport: ipcRelayLink.name, link: end }, [handle.port], resourceLimits, () => {
-      toThread.close();
+    });
+    const end: IpcRelayEnd = { relay: port2 };
+    this.launch(link, { ...boot, transport: ipcRelayLink.name, link: end }, [port2], resourceLimits, () => {
+      port1.close();
       toHost.close();
     });
   }
