@@ -242,6 +242,22 @@ describe('marshal/transports/nats-peer: a frame lost last of all shows in the co
   });
 });
 
+describe('marshal/transports/nats-peer: a session keeps its frame counts where another thread reads them', () => {
+  it('stores frames sent and received in shared memory as they go', async () => {
+    const counters = new BigInt64Array(new SharedArrayBuffer(16));
+    const sent: Uint8Array[] = [];
+    const peer = new NatsPeer({ name: 'b', maxPayload: 1_048_576, counters, publish: (bytes) => void sent.push(bytes) }, 'a', SESSION);
+    peer.send(['t', 1, 'one']);
+    peer.send(['t', 1, 'two']);
+    expect(Atomics.load(counters, 0), 'frames sent').to.equal(2n);
+    const { a } = wiredPair();
+    a.peer.send(['t', 1, 'x']);
+    peer.receive(framesOf(a)[0]!);
+    expect(Atomics.load(counters, 1), 'frames received').to.equal(1n);
+    expect(sent).to.have.length(2);
+  });
+});
+
 describe('marshal/transports/nats-peer: a frame that arrives again is ignored', () => {
   it('drops a frame whose sequence number is below the next one expected, and goes on', async () => {
     const { a, b } = wiredPair({ drop: (from) => from === 'a' });
