@@ -186,7 +186,14 @@ export class RemoteNode {
     });
     // The node fills in what only it knows (its name, its servers, the counters' memory).
     const end = { nats: link, session: { id, host: this.connection.name, subject, reply: this.connection.inbox } } as unknown as NatsEnd;
-    this.session!.send([IpcTag.Boot, link, { boot: { ...boot, link: end }, resourceLimits }]);
+    try {
+      this.session!.send([IpcTag.Boot, link, { boot: { ...boot, link: end }, resourceLimits }]);
+    } catch (err) {
+      // A boot record that cannot be copied (a class or hook registration holding something odd).
+      const why = `[node-boot] the apartment's boot record could not be sent to ${this.identity}: ${(err as Error)?.message ?? String(err)}`;
+      served.apartment.failed(new Error(why));
+      this.leave(link, why);
+    }
   }
 
   private async ping(): Promise<void> {

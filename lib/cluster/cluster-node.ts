@@ -147,7 +147,7 @@ export class ClusterNode implements ClusterConnection {
     if (known?.connected) return known;
     const peer = new NatsPeer({
       name: this.name,
-      publish: (bytes) => this.nc.publish(subject, bytes),
+      publish: (bytes) => publishOrDrop(this.nc, subject, bytes),
       maxPayload: this.nc.info?.max_payload ?? 1_048_576,
     }, node, id);
     this.sessions.set(key, peer);
@@ -188,6 +188,18 @@ export class ClusterNode implements ClusterConnection {
     this.warn(`[cluster-lost] node '${this.name}' lost its NATS connection for good; its apartments elsewhere and those it ran for others are gone`);
     void this.server.close();
     leaveRemoteNodes(this, `node '${this.name}' lost its connection to the cluster`);
+  }
+}
+
+/**
+ * Publish, or lose the frame when the connection is closed: a lost frame is what core NATS may do
+ * to any of them, and the session's sequence numbers and heartbeat counts find it.
+ */
+function publishOrDrop(nc: NatsClient, subject: string, bytes: Uint8Array): void {
+  try {
+    nc.publish(subject, bytes);
+  } catch {
+    // Closed for good: the node counts as gone at its next heartbeat, and its sessions with it.
   }
 }
 

@@ -75,7 +75,13 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
   }
   const peer = new NatsPeer({
     name: end.node,
-    publish: (bytes) => nc.publish(end.reply, bytes),
+    publish: (bytes) => {
+      try {
+        nc.publish(end.reply, bytes);
+      } catch {
+        // The connection closed: the frame is lost as NATS may lose any, and the host's heartbeat counts find it.
+      }
+    },
     maxPayload: nc.info?.max_payload ?? 1_048_576,
     counters: new BigInt64Array(end.counters, 0, 2),
   }, end.host, end.id);
