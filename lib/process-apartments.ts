@@ -24,14 +24,8 @@ const PROCESS_TRANSPORT = 'ipc';
 export const DEFAULT_HEARTBEAT: Heartbeat = { periodMs: 1_000, misses: 10 };
 const PROCESS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** The cluster this runtime is a node of, and the heartbeat it keeps with other nodes. */
-export interface NodeMembership {
-  readonly connection: ClusterConnection;
-  readonly heartbeat: Heartbeat;
-}
-
 /** The host factory and the options to launch the apartment `options` describes with. */
-export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string, cluster?: NodeMembership): { host: ApartmentHostFactory; options: ApartmentOptions } {
+export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string, cluster?: ClusterConnection): { host: ApartmentHostFactory; options: ApartmentOptions } {
   if (options.node !== undefined) return nodeHost(options, workers, cluster);
   const name = options.process;
   if (name === undefined) {
@@ -63,7 +57,7 @@ export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostF
 }
 
 /** An apartment on another node of the cluster, or on this node's own threads when it names this node. */
-function nodeHost(options: ApartmentOptions, workers: ApartmentHostFactory, cluster: NodeMembership | undefined): { host: ApartmentHostFactory; options: ApartmentOptions } {
+function nodeHost(options: ApartmentOptions, workers: ApartmentHostFactory, cluster: ClusterConnection | undefined): { host: ApartmentHostFactory; options: ApartmentOptions } {
   const node = options.node;
   if (!isNodeName(node)) {
     throw new InvalidArgumentError(`[node-name] node must name a node of the cluster in letters, digits, '_' and '-' (at most 64); got ${typeof node === 'string' ? `'${node}'` : typeof node}`, { parameter: 'node' });
@@ -82,8 +76,8 @@ function nodeHost(options: ApartmentOptions, workers: ApartmentHostFactory, clus
   }
   const { node: _node, ...rest } = options;
   // On the other node the apartment runs on a worker thread, so a worker's limits apply as they are.
-  if (node === cluster.connection.name) return { host: workers, options: rest };
-  return { host: nodeHosts(cluster.connection, node, cluster.heartbeat), options: { ...options, transport: natsLink.name } };
+  if (node === cluster.name) return { host: workers, options: rest };
+  return { host: nodeHosts(cluster, node), options: { ...options, transport: natsLink.name } };
 }
 
 /** A process's memory is capped by its V8 heap limit only: the other worker limits mean nothing there. */

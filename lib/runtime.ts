@@ -25,9 +25,9 @@ import { named } from './shared-state/named.js';
 import { forgetHeldLocks } from './shared-state/lock-order.js';
 import type { SharedResourceDefinition } from './shared-resources.js';
 import { installHostFeatures, type HostFeatures } from './host-features.js';
-import { apartmentHost, type NodeMembership } from './process-apartments.js';
+import { apartmentHost } from './process-apartments.js';
 import { RestartPlans } from './restart-plans.js';
-import { joinCluster, type ClusterView } from './cluster/cluster-node.js';
+import { joinCluster, type ClusterNode, type ClusterView } from './cluster/cluster-node.js';
 import { RuntimeTrace } from './trace/runtime-trace.js';
 import { OPEN_TELEMETRY_HOOKS, openTelemetryRegistered } from './trace/open-telemetry.js';
 import { TraceService } from './trace/trace-service.js';
@@ -83,7 +83,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private closing: Promise<void> | undefined;
   private readonly tracing: RuntimeTrace;
   /** This runtime as a node of a cluster, once joined (Runtime.start({ node })). */
-  private clusterNode: (NodeMembership & { readonly view: ClusterView; close(): Promise<void> }) | undefined;
+  private clusterNode: ClusterNode | undefined;
 
   /** Start the runtime; the calling thread joins it as the main apartment. */
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {

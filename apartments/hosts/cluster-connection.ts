@@ -3,6 +3,7 @@
 // subject, and the NATS session with another node. Also the control messages nodes exchange, one
 // interface each. Types and constants only.
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
+import type { Heartbeat } from './heartbeat-pipe.js';
 
 /** Node → node: join node `to` as a host of apartments there, in epoch `epoch`. */
 export interface HelloRequest {
@@ -65,6 +66,8 @@ export interface ClusterConnection {
   readonly epoch: string;
   /** The cluster's subject prefix, for messages. */
   readonly cluster: string;
+  /** The heartbeat this node keeps with each node it places apartments on. */
+  readonly heartbeat: Heartbeat;
   /** Ask node `node` on its control subject. */
   control(node: string, request: ControlRequest, timeoutMs: number): Promise<ControlOutcome>;
   /** Session `id` with node `node`, publishing to `subject`: frames from that node in that session reach it. */

@@ -5,7 +5,6 @@
 import { claimNatsEnd, natsLink } from '../../marshal/transports/nats-link.js';
 import type { ApartmentHost, ApartmentHostFactory, HostStart, RelayEnd } from '../apartment-host.js';
 import type { ClusterConnection } from './cluster-connection.js';
-import type { Heartbeat } from './heartbeat-pipe.js';
 import { ServedHost } from './served-host.js';
 import { remoteNode, type RemoteNode } from './remote-node.js';
 
@@ -13,8 +12,8 @@ import { remoteNode, type RemoteNode } from './remote-node.js';
 const END_GRACE_MS = 10_000;
 
 /** A factory of hosts whose apartments run on node `node`. */
-export function nodeHosts(connection: ClusterConnection, node: string, heartbeat: Heartbeat): ApartmentHostFactory {
-  return (start) => new NodeHost(connection, node, heartbeat, start);
+export function nodeHosts(connection: ClusterConnection, node: string): ApartmentHostFactory {
+  return (start) => new NodeHost(connection, node, start);
 }
 
 /** One apartment on another node. */
@@ -22,7 +21,7 @@ class NodeHost extends ServedHost implements ApartmentHost {
   private remote: RemoteNode | undefined;
   private link: number | undefined;
 
-  constructor(private readonly connection: ClusterConnection, private readonly node: string, private readonly heartbeat: Heartbeat, private readonly starting: HostStart) {
+  constructor(private readonly connection: ClusterConnection, private readonly node: string, private readonly starting: HostStart) {
     super();
   }
 
@@ -34,7 +33,7 @@ class NodeHost extends ServedHost implements ApartmentHost {
     if (this.remote) return;
     const near = claimNatsEnd(this.starting.boot.link);
     if (!near) throw new Error(`[node-host] the apartment's link is not an unclaimed 'nats' link end; an apartment on another node needs transport 'nats'`);
-    this.remote = remoteNode(this.connection, this.node, this.heartbeat);
+    this.remote = remoteNode(this.connection, this.node);
     this.link = near.link;
     // Shared memory cannot reach another machine: the node makes the apartment's own script gate.
     const { scriptGate: _notShared, ...boot } = this.starting.boot;

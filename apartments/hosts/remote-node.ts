@@ -16,7 +16,6 @@ import { IpcTag, isIpc } from '../../marshal/transports/ipc-transport.js';
 import type { NatsEnd } from '../../marshal/transports/nats-link.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
 import type { ClusterConnection } from './cluster-connection.js';
-import type { Heartbeat } from './heartbeat-pipe.js';
 import type { ServedApartment } from './process-server.js';
 
 /** The exit code an apartment reports when its node is gone. */
@@ -46,10 +45,10 @@ const serving = new Map<string, RemoteNode>();
 let sessionsOpened = 0;
 
 /** The node called `node` as the host of this node's apartments there: the live one, or a new one. */
-export function remoteNode(connection: ClusterConnection, node: string, heartbeat: Heartbeat): RemoteNode {
+export function remoteNode(connection: ClusterConnection, node: string): RemoteNode {
   const known = serving.get(node);
   if (known?.live && known.connection === connection) return known;
-  const made = new RemoteNode(connection, node, heartbeat);
+  const made = new RemoteNode(connection, node);
   serving.set(node, made);
   return made;
 }
@@ -72,7 +71,7 @@ export class RemoteNode {
   private misses = 0;
   private over = false;
 
-  constructor(readonly connection: ClusterConnection, readonly node: string, readonly heartbeat: Heartbeat) {
+  constructor(readonly connection: ClusterConnection, readonly node: string) {
     this.sessionId = `${connection.epoch}.${++sessionsOpened}`;
     void this.hello();
   }
@@ -140,7 +139,7 @@ export class RemoteNode {
 
   private async hello(): Promise<void> {
     const { name, epoch } = this.connection;
-    const { periodMs, misses } = this.heartbeat;
+    const { periodMs, misses } = this.connection.heartbeat;
     // The first answer may take a while on a busy node: as long as the heartbeat allows silence.
     const outcome = await this.connection.control(this.node, { op: 'hello', from: name, epoch, session: this.sessionId, periodMs, misses }, periodMs * misses);
     if (this.over) return;
@@ -200,7 +199,7 @@ export class RemoteNode {
     // One ping at a time: one still unanswered when the next is due counts as missed then.
     if (this.pinging || this.over) return;
     this.pinging = true;
-    const { periodMs, misses } = this.heartbeat;
+    const { periodMs, misses } = this.connection.heartbeat;
     const { name, epoch } = this.connection;
     const sent = this.session?.sent ?? 0;
     const links: Record<string, number> = {};

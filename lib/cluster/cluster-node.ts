@@ -1,6 +1,6 @@
 // This process as a node of a cluster (docs/cluster.md): its connection to NATS, its name and
 // epoch, its two subjects (`<cluster>.<name>.ctl` answers control requests; `<cluster>.<name>.<epoch>`
-// is the inbox every session with another node publishes to), the sessions by node and epoch, the
+// is the inbox every session with another node publishes to), the sessions by node and id, the
 // directory in JetStream's key-value store, and the node server that runs apartments for other
 // nodes. The runtime facade joins when started with `node` and leaves when it closes. Main thread only.
 import { randomBytes } from 'node:crypto';
@@ -67,16 +67,13 @@ export class ClusterNode implements ClusterConnection {
   readonly cluster: string;
   readonly epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
   readonly server: NodeServer;
-  /** The heartbeat this node keeps with the nodes it places apartments on. */
   readonly heartbeat: Heartbeat;
-  /** This node as the hosts of its apartments elsewhere use it. */
-  readonly connection: ClusterConnection = this;
   private readonly sessions = new Map<string, NatsPeer>();
   private directory: ClusterDirectory | undefined;
   private dropped = 0;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly nc: NatsClient, readonly settings: ResolvedNodeOptions, private readonly warn: (message: string) => void) {
+  constructor(private readonly nc: NatsClient, private readonly settings: ResolvedNodeOptions, private readonly warn: (message: string) => void) {
     this.name = settings.name;
     this.cluster = settings.cluster;
     this.heartbeat = settings.heartbeat;
@@ -86,7 +83,7 @@ export class ClusterNode implements ClusterConnection {
   /** Claim the node's name, then listen: a second node of the same name is refused before it answers anything. */
   async join(): Promise<void> {
     this.directory = await ClusterDirectory.open(this.nc, this.cluster, this.settings.leaseMs, this.name, this.epoch, this.warn);
-    const claimed = await this.directory.claimNode(async () => (await this.control(this.name, { op: 'probe', from: this.name, epoch: this.epoch }, this.settings.heartbeat.periodMs * this.settings.heartbeat.misses)).kind === 'absent');
+    const claimed = await this.directory.claimNode(async () => (await this.control(this.name, { op: 'probe', from: this.name, epoch: this.epoch }, this.heartbeat.periodMs * this.heartbeat.misses)).kind === 'absent');
     if (!claimed) {
       throw new InUseError(`[node-name-taken] node '${this.name}' already runs in cluster '${this.cluster}'; give this node another name, or stop the other one`);
     }
