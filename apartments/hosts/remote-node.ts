@@ -127,9 +127,8 @@ export class RemoteNode {
     this.endSession(this.session);
     const left = [...this.apartments.values()];
     this.apartments.clear();
-    const pendingBoots = this.pending ?? [];
+    // A boot still pending has its apartment's end among that apartment's waiting ends.
     this.pending = undefined;
-    for (const boot of pendingBoots) boot.near.close();
     for (const served of left) {
       this.endSession(served.session);
       for (const near of served.waiting ?? []) near.close();

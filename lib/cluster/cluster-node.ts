@@ -11,6 +11,7 @@ import { DisconnectedError, InUseError, ModuleLoadError } from '../../marshal/er
 import { decodeFrame, NatsPeer } from '../../marshal/transports/nats-peer.js';
 import { ClusterDirectory } from './cluster-directory.js';
 import type { NatsClient } from '../../marshal/transports/nats-client.js';
+import { connectNats, publishOrDrop } from '../../marshal/transports/nats-connect.js';
 import { NodeServer } from './node-server.js';
 import { checkNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
 
@@ -38,22 +39,12 @@ export interface ClusterView {
 /** Join the cluster `options` names; throws with what to do when NATS or JetStream cannot be used. */
 export async function joinCluster(options: NodeOptions, warn: (message: string) => void): Promise<ClusterNode> {
   const settings = checkNodeOptions(options);
-  const nats = await import('@nats-io/transport-node').catch((err: unknown) => {
-    throw new ModuleLoadError(`[cluster-client] a node needs the NATS client; install it with npm install @nats-io/transport-node @nats-io/kv (${(err as Error)?.message ?? String(err)})`, { cause: err });
-  });
-  const nc = await nats.connect({
-    servers: settings.servers,
-    name: `apartments ${settings.cluster}.${settings.name}`,
-    // A node rides out a server restart or a switch to another server of the cluster.
-    maxReconnectAttempts: -1,
-    reconnectTimeWait: 250,
-    // The servers are tried in the order given: the first is this node's preferred server.
-    noRandomize: true,
-  }).catch((err: unknown) => {
+  const nc = await connectNats(settings.servers, `apartments ${settings.cluster}.${settings.name}`).catch((err: unknown) => {
+    if (err instanceof ModuleLoadError) throw err;
     throw new DisconnectedError(`[cluster-connect] could not reach a NATS server at ${settings.servers.join(', ')}: ${(err as Error)?.message ?? String(err)}; start nats-server there, or fix node.nats`, { cause: err });
   });
   try {
-    const node = new ClusterNode(nc as NatsClient, settings, warn);
+    const node = new ClusterNode(nc, settings, warn);
     await node.join();
     return node;
   } catch (err) {
@@ -185,18 +176,6 @@ export class ClusterNode implements ClusterConnection {
     this.warn(`[cluster-lost] node '${this.name}' lost its NATS connection for good; its apartments elsewhere and those it ran for others are gone`);
     void this.server.close();
     leaveRemoteNodes(this, `node '${this.name}' lost its connection to the cluster`);
-  }
-}
-
-/**
- * Publish, or lose the frame when the connection is closed: a lost frame is what core NATS may do
- * to any of them, and the session's sequence numbers and heartbeat counts find it.
- */
-function publishOrDrop(nc: NatsClient, subject: string, bytes: Uint8Array): void {
-  try {
-    nc.publish(subject, bytes);
-  } catch {
-    // Closed for good: the node counts as gone at its next heartbeat, and its sessions with it.
   }
 }
 

@@ -7,6 +7,7 @@
 // its frame counts where the node's main thread reads them for the heartbeat. One per thread.
 import { IpcTag, IpcTransport, keepEarlyMessages } from './ipc-transport.js';
 import type { NatsClient } from './nats-client.js';
+import { connectNats, publishOrDrop } from './nats-connect.js';
 import { decodeFrame, NatsPeer } from './nats-peer.js';
 
 /** What the boot record's 'nats' end says of the session. */
@@ -65,8 +66,7 @@ export function attachDirect(link: number, session: DirectSessionEnd | undefined
 async function connectSession(state: NonNullable<typeof current>, end: DirectSessionEnd): Promise<void> {
   let nc: NatsClient;
   try {
-    const nats = await import('@nats-io/transport-node');
-    nc = await nats.connect({ servers: [...end.servers], name: `apartments ${end.subject}`, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 }) as NatsClient;
+    nc = await connectNats(end.servers, `apartments ${end.subject}`);
   } catch (err) {
     process.stderr.write(`[nats-session] the apartment's thread could not reach NATS at ${end.servers.join(', ')}: ${(err as Error)?.message ?? String(err)}\n`);
     state.over = true;
@@ -75,13 +75,7 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
   }
   const peer = new NatsPeer({
     name: end.node,
-    publish: (bytes) => {
-      try {
-        nc.publish(end.reply, bytes);
-      } catch {
-        // The connection closed: the frame is lost as NATS may lose any, and the host's heartbeat counts find it.
-      }
-    },
+    publish: (bytes) => publishOrDrop(nc, end.reply, bytes),
     maxPayload: nc.info?.max_payload ?? 1_048_576,
     counters: new BigInt64Array(end.counters, 0, 2),
   }, end.host, end.id);

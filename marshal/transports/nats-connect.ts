@@ -1,0 +1,25 @@
+// How every part of a node reaches NATS: the node's main thread and each thread that holds an
+// apartment's session connect the same way (the client loaded only now, an optional peer; the
+// servers tried in the order given, the first being the node's preferred one; reconnecting for
+// ever, so a server restart or a move to another server of the cluster is ridden out), and publish
+// the same way (a frame published on a closed connection is lost, as NATS may lose any: the
+// sessions' sequence numbers and heartbeat counts find it).
+import { ModuleLoadError } from '../errors.js';
+import type { NatsClient } from './nats-client.js';
+
+/** Connect to the first of `servers` that answers; ModuleLoadError when the client is not installed. */
+export async function connectNats(servers: readonly string[], name: string): Promise<NatsClient> {
+  const nats = await import('@nats-io/transport-node').catch((err: unknown) => {
+    throw new ModuleLoadError(`[cluster-client] a node needs the NATS client; install it with npm install @nats-io/transport-node @nats-io/kv (${(err as Error)?.message ?? String(err)})`, { cause: err });
+  });
+  return await nats.connect({ servers: [...servers], name, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 }) as NatsClient;
+}
+
+/** Publish `bytes` to `subject`, or lose them when the connection is closed. */
+export function publishOrDrop(nc: NatsClient, subject: string, bytes: Uint8Array): void {
+  try {
+    nc.publish(subject, bytes);
+  } catch {
+    // Closed for good: the other side's heartbeat finds the frame missing, or finds this node gone.
+  }
+}
