@@ -6,6 +6,8 @@
 // each other, never alongside a writer). Waiting calls are reported as wait-for edges so the
 // runtime can find deadlocks. Owner apartment only.
 
+import { IdTable } from '../marshal/id-table.js';
+
 /** How an object admits unrelated calls while it awaits. */
 export type Reentrancy = 'turn-based' | 'reentrant';
 
@@ -116,7 +118,7 @@ export class Admission {
   private readonly turns = new WeakMap<object, Turn>();
   private readonly queuedById = new Map<number, { turn: Turn; entry: Queued }>();
   /** causality → calls of that chain running in this apartment (for the filter's categories). */
-  private readonly running = new Map<number, number>();
+  private readonly running = new IdTable<number>();
   private nextEdge = 1;
 
   constructor(

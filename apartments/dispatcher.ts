@@ -10,6 +10,7 @@ import { admitRefusal } from './contract-admit.js';
 import { ApartmentError, CallCanceledError, CallRejectedError, DisconnectedError } from '../marshal/errors.js';
 import { describeThrown, encodeError } from '../marshal/error-codec.js';
 import type { Channel } from '../marshal/channel.js';
+import { IdTable } from '../marshal/id-table.js';
 import type { CallDispatcher, CallHost, IncomingCall } from '../marshal/incoming-call.js';
 import { CONTROL_OID, Op, type NotifyMessage, type WireRefs } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
@@ -78,7 +79,8 @@ export function acknowledgeCancel(host: CallHost, channel: Channel, callId: numb
 
 /** Dispatches incoming calls to the objects an apartment exports (and its control object). */
 export class Dispatcher implements CallDispatcher {
-  private readonly calls = new Map<Channel, Map<number, ServedCall>>();
+  /** Calls queued or running past their turn, by channel and the caller's call id (IdTable: no garbage per call). */
+  private readonly calls = new Map<Channel, IdTable<ServedCall>>();
   private readonly limits: CallLimits;
   private wedged = 0;
   private refused = 0;
@@ -301,9 +303,9 @@ export class Dispatcher implements CallDispatcher {
     return false;
   }
 
-  private callsOf(channel: Channel): Map<number, ServedCall> {
+  private callsOf(channel: Channel): IdTable<ServedCall> {
     let calls = this.calls.get(channel);
-    if (!calls) this.calls.set(channel, (calls = new Map()));
+    if (!calls) this.calls.set(channel, (calls = new IdTable()));
     return calls;
   }
 

@@ -11,6 +11,7 @@ import { isId, MAX_BATCH_MESSAGES, messageProblem } from './message-checks.js';
 import { Op, PROTOCOL_VERSION, type AddRefMessage, type CallMessage, type NotifyMessage, type ConnectMessage, type Message, type PeerGoneMessage, type PipelineCallMessage, type ReadyMessage, type WireRefs } from './protocol.js';
 import type { LinkTraits, Transferable, Transport } from './transport.js';
 import { Outbox } from './outbox.js';
+import { IdTable } from './id-table.js';
 import { activeTrace, TraceKind } from './trace-hook.js';
 import { withCarriedContext } from './context-carrier.js';
 
@@ -47,7 +48,8 @@ export class Channel {
   private transport: Transport | undefined;
   private readonly outbox = new Outbox((msg, err) => this.undeliverable(msg, err));
   private nextCallId = 1;
-  private readonly pending = new Map<number, PendingCall>();
+  /** Calls in flight by call id (an IdTable: a Map here left old-space garbage on every call). */
+  private readonly pending = new IdTable<PendingCall>();
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private closedWith: Error | undefined;
@@ -185,7 +187,7 @@ export class Channel {
     this.closedWith = cause;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const calls = [...this.pending.values()];
+    const calls = this.pending.valuesCopy();
     const wasBusy = this.pending.size > 0;
     this.pending.clear();
     if (wasBusy) this.handler.busyChanged(this, false);

@@ -10,6 +10,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
+import { IdTable } from '../../marshal/id-table.js';
 import { IpcTag, isIpc, type IpcTransport } from '../../marshal/transports/ipc-transport.js';
 import { HEARTBEAT_FD, HeartbeatWatch, type Heartbeat } from './heartbeat-pipe.js';
 
@@ -60,8 +61,10 @@ export class ProcessServer {
   /** The first line where V8 or Node reported a fatal error on stderr, if one did. */
   private fatalLine: string | undefined;
   private heartbeatWatch: HeartbeatWatch | undefined;
-  /** Apartments that keep this process alive (ref). */
-  private readonly keptAlive = new Set<number>();
+  /** Apartments that keep this process alive (ref), by link; toggled on every call, hence an IdTable. */
+  private readonly keptAlive = new IdTable<true>();
+  /** Whether the process's handles are ref'd now: they change only when that answer does. */
+  private refd: boolean | undefined;
   private over = false;
   /** The process is being killed: its last apartment ended, or it hung. */
   private ending = false;
@@ -110,7 +113,7 @@ export class ProcessServer {
   join(apartment: ServedApartment, boot: PendingBoot): void {
     this.apartments.set(boot.link, apartment);
     this.primary ??= boot.link;
-    this.keptAlive.add(boot.link);
+    this.keptAlive.set(boot.link, true);
     this.applyKeepAlive();
     if (this.pending) this.pending.push(boot);
     else this.sendBoot(boot);
@@ -140,7 +143,7 @@ export class ProcessServer {
 
   /** Keep this process alive for apartment `link`, or stop doing so. */
   keepAlive(link: number, keep: boolean): void {
-    if (keep) this.keptAlive.add(link);
+    if (keep) this.keptAlive.set(link, true);
     else this.keptAlive.delete(link);
     this.applyKeepAlive();
   }
@@ -202,6 +205,8 @@ export class ProcessServer {
 
   private applyKeepAlive(): void {
     const keep = this.keptAlive.size > 0;
+    if (keep === this.refd) return;
+    this.refd = keep;
     const handles = [this.child, this.child.channel, this.child.stderr, this.child.stdio[HEARTBEAT_FD]] as ({ ref?(): void; unref?(): void } | null | undefined)[];
     for (const handle of handles) {
       if (keep) handle?.ref?.();
