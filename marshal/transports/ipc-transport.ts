@@ -6,10 +6,19 @@
 // One IPC channel carries the links of every apartment of a process server, each under its link
 // number, and the process host's own messages (hello, boot, exit, terminate); each message is a
 // tuple [tag, link, payload] and each side reads only its own tags and links.
+// A batch's payload is its WireEncoder bytes as a one-byte string when the encoder takes it (what
+// a batch usually holds), else the batch itself, structured-cloned. Why not always the batch: the
+// channel's serializer holds every object it wrote until its own wrapper is collected, so each
+// message of every call was alive at the next scavenge; V8 then allocated those messages straight
+// in old space (allocation-site pretenuring), and a steady stream of calls grew old space until
+// mark-compacts. A string is copied by the serializer and holds no object; it is also cheaper to
+// write and read than nested arrays.
 import type { Serializable } from 'node:child_process';
 import { serialize } from 'node:v8';
+import { ProtocolError } from '../errors.js';
 import type { Batch } from '../protocol.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
+import { WireDecoder, WireEncoder } from './wire-serializer.js';
 
 /** The tags of the messages a process host and its child exchange over the IPC channel. */
 export const IpcTag = {
@@ -111,8 +120,35 @@ function leaveChannel(peer: IpcPeer, transport: IpcTransport): void {
   if (router?.open.get(transport.link) === transport) router.open.delete(transport.link);
 }
 
+/** A failed write means the other side is going; its disconnect ends the links. */
+const ignoreWriteFailure = (): undefined => undefined;
+
 /** What a link is handed when its channel disconnects. */
 const DISCONNECTED = Symbol('disconnected');
+
+/**
+ * Largest batch sent as encoded bytes; a larger one goes as the batch itself (structured clone is
+ * as fast there, and a string frame of one megabyte is already a large single allocation). A
+ * string payload longer than this is malformed.
+ */
+export const MAX_ENCODED_BATCH = 1 << 20;
+
+// Per thread (modules are): neither is re-entrant, and neither runs user code between its steps
+// except plain objects' getters, as structured clone would.
+const encoder = new WireEncoder();
+let inbound = Buffer.allocUnsafeSlow(4096);
+let decoder = new WireDecoder(inbound);
+
+/** The batch whose encoded bytes `text` holds; ProtocolError when they are not one well-formed batch. */
+function decodeBatch(text: string): unknown {
+  if (text.length === 0 || text.length > MAX_ENCODED_BATCH) throw new ProtocolError(`[ipc] an encoded batch of ${text.length} characters (1 to ${MAX_ENCODED_BATCH} allowed)`);
+  if (text.length > inbound.length) {
+    inbound = Buffer.allocUnsafeSlow(Math.min(MAX_ENCODED_BATCH, 2 ** Math.ceil(Math.log2(text.length))));
+    decoder = new WireDecoder(inbound);
+  }
+  const n = inbound.write(text, 0, 'latin1');
+  return decoder.decode(0, n);
+}
 
 /**
  * A Transport for link `link` over an IPC channel. It may be made before its channel exists (the
@@ -126,8 +162,11 @@ export class IpcTransport implements Transport {
   private receiver: TransportReceiver | undefined;
   private onClose: TransportCloseListener | undefined;
   private closed = false;
+  /** The one [tag, link, payload] this link sends its batches in (post()). */
+  private readonly frame: [string, number, unknown];
 
   constructor(readonly link: number, peer?: IpcPeer) {
+    this.frame = [IpcTag.Batch, link, null];
     if (peer) this.open(peer);
   }
 
@@ -138,8 +177,16 @@ export class IpcTransport implements Transport {
     if (!Array.isArray(message) || message[1] !== this.link) return;
     if (isIpc(message, IpcTag.Close)) return this.end(undefined);
     if (!isIpc(message, IpcTag.Batch)) return;
-    if (this.receiver) this.receiver(message[2]);
-    else this.arrived.push(message[2]);
+    let batch = message[2];
+    if (typeof batch === 'string') {
+      try {
+        batch = decodeBatch(batch);
+      } catch (err) {
+        return this.fault(err as Error);
+      }
+    }
+    if (this.receiver) this.receiver(batch);
+    else this.arrived.push(batch);
   }
 
   /** Start using `peer`'s channel: batches sent so far leave in order. */
@@ -189,10 +236,25 @@ export class IpcTransport implements Transport {
   private post(batch: Batch): void {
     const peer = this.peer!;
     if (!peer.connected || !peer.send) return;
+    const n = encoder.encode(batch, MAX_ENCODED_BATCH);
     // Serialization happens inside send, synchronously: a DataCloneError reaches the caller with
-    // nothing sent. A failure to write (the other side just died) arrives in the callback and is
-    // left to the disconnect that follows it.
-    peer.send([IpcTag.Batch, this.link, batch], undefined, undefined, () => undefined);
+    // nothing sent, and the frame can be used again at once (one per link, so the serializer's
+    // hold on what it wrote keeps no message of a call alive). A failure to write (the other side
+    // just died) arrives in the callback and is left to the disconnect that follows it.
+    const frame = this.frame;
+    frame[2] = n > 0 ? encoder.bytes.toString('latin1', 0, n) : batch;
+    try {
+      peer.send(frame, undefined, undefined, ignoreWriteFailure);
+    } finally {
+      frame[2] = null;
+    }
+  }
+
+  /** The peer sent what no well-behaved side sends on this link: close it, and tell the listener why. */
+  private fault(cause: Error): void {
+    const peer = this.peer;
+    this.end(cause instanceof ProtocolError ? cause : new ProtocolError(`[ipc] ${cause.message}`));
+    if (peer?.connected) peer.send?.([IpcTag.Close, this.link, null], undefined, undefined, ignoreWriteFailure);
   }
 
   private end(cause: unknown): void {

@@ -371,5 +371,5 @@ export class WireDecoder {
 }
 
 function malformedRecord(why: string): ProtocolError {
-  return new ProtocolError(`[shared-ring] a malformed record arrived (${why}); the link was faulted — the ring's memory was overwritten or the peer runs another version`);
+  return new ProtocolError(`[wire] a malformed record arrived (${why}); the link was faulted — its bytes were overwritten (a shared ring's memory) or the peer runs another version`);
 }

@@ -1,11 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { ProtocolError } from '../../../marshal/errors.js';
 import type { Batch } from '../../../marshal/protocol.js';
 import { IpcTransport } from '../../../marshal/transports/ipc-transport.js';
 import { HANG_GUARD_MS, isRunning, until } from '../../fixtures/process-fixture.js';
 
 const ECHO = fileURLToPath(new URL('../../fixtures/ipc-echo.js', import.meta.url));
+const HOSTILE = fileURLToPath(new URL('../../fixtures/ipc-hostile.js', import.meta.url));
 /** The link number the echo child attaches to. */
 const LINK = 1;
 let child: ChildProcess | undefined;
@@ -15,9 +17,9 @@ afterEach(() => {
   child = undefined;
 });
 
-/** Fork the echo child with an IPC channel that serializes by structured clone; resolves once it listens. */
-async function echoChild(): Promise<ChildProcess> {
-  child = fork(ECHO, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** Fork the echo child (or `script`) with an IPC channel that serializes by structured clone; resolves once it listens. */
+async function echoChild(script = ECHO): Promise<ChildProcess> {
+  child = fork(script, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const started = child;
   await new Promise<void>((resolve, reject) => {
     const guard = setTimeout(() => reject(new Error('the echo child never said ready')), HANG_GUARD_MS);
@@ -49,6 +51,56 @@ describe('marshal/transports/ipc-transport: batches cross the IPC channel in ord
     expect(first.at).to.be.instanceOf(Date);
     expect(first.map.get('k')).to.deep.equal(new Uint8Array([1, 2]));
     near.close();
+  });
+});
+
+describe('marshal/transports/ipc-transport: a batch crosses as encoded bytes when the encoder takes it, else as a clone', () => {
+  it('sends plain batches as a one-byte string and the rest as the batch itself, and both arrive exactly', async () => {
+    const near = new IpcTransport(LINK);
+    const received: unknown[] = [];
+    near.listen((data) => received.push(data), () => undefined);
+    const echo = await echoChild();
+    // What the child sends back, as it crossed the channel.
+    const payloads: unknown[] = [];
+    echo.on('message', (m) => {
+      if (Array.isArray(m) && m[1] === LINK) payloads.push(m[2]);
+    });
+    near.open(echo);
+    const plain = { zero: -0, nan: NaN, big: 2n ** 70n, text: 'héllo ✓ \u{1F600}', list: [1, undefined, null, true, 'x'], nested: { deep: [[{ a: 1.5 }]] } };
+    const holey = [1, , 3];
+    near.send(batchOf(plain));
+    near.send(batchOf(holey));
+    near.send(batchOf({ when: new Date(7) }));
+    await until('three echoes arrive', () => received.length === 3);
+    expect(payloads.map((p) => typeof p)).to.deep.equal(['string', 'string', 'object']);
+    const [back] = received[0] as [typeof plain];
+    expect(Object.is(back.zero, -0), '-0 stays -0').to.equal(true);
+    expect(back).to.deep.equal(plain);
+    const [holes] = received[1] as [unknown[]];
+    expect(holes.length).to.equal(3);
+    expect(1 in holes, 'a hole stays a hole').to.equal(false);
+    expect((received[2] as [{ when: Date }])[0].when).to.deep.equal(new Date(7));
+    near.close();
+  });
+});
+
+describe('marshal/transports/ipc-transport: encoded bytes that are not one well-formed batch fault only their link', () => {
+  it('closes a link sent malformed, oversized or empty bytes with a ProtocolError, and the channel\'s other link works on', async () => {
+    const hostile = await echoChild(HOSTILE);
+    const closedWith = new Map<number, unknown>();
+    const received: unknown[] = [];
+    for (const link of [1, 2, 3, 4]) {
+      const near = new IpcTransport(link, hostile);
+      near.listen((data) => received.push([link, data]), (cause) => closedWith.set(link, cause));
+    }
+    hostile.send(['go']);
+    await until('the good batch arrives and three links are faulted', () => received.length === 1 && closedWith.size === 3);
+    expect(received).to.deep.equal([[2, [['fine']]]]);
+    for (const link of [1, 3, 4]) {
+      expect(closedWith.get(link), `link ${link}`).to.be.instanceOf(ProtocolError);
+      expect((closedWith.get(link) as Error).message).to.match(/^\[(ipc|wire)\]/);
+    }
+    expect(closedWith.has(2)).to.equal(false);
   });
 });
 
