@@ -95,8 +95,12 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
   private partBytes = 0;
   private open = true;
 
+  /** The [from, session, seq, tag, link, payload] every frame is serialized from (send()). */
+  private readonly frame: [string, string, number, string, number, unknown];
+
   constructor(private readonly wire: NatsSessionWire, readonly node: string, readonly id: string) {
     super();
+    this.frame = [wire.name, id, 0, '', 0, null];
   }
 
   get connected(): boolean {
@@ -110,7 +114,19 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return false;
     }
     const [tag, link, payload] = message as [string, number, unknown];
-    const whole = serializeFrame([this.wire.name, this.id, this.outSeq, tag, link, payload]);
+    // One frame array per session, filled for each send: a v8 serializer holds what it wrote until
+    // it is collected, and a new frame per call was so alive at every scavenge (ipc-transport.ts).
+    const frame = this.frame;
+    frame[2] = this.outSeq;
+    frame[3] = tag;
+    frame[4] = link;
+    frame[5] = payload;
+    let whole: Buffer;
+    try {
+      whole = serializeFrame(frame);
+    } finally {
+      frame[5] = null;
+    }
     if (whole.byteLength <= this.wire.maxPayload) {
       this.outSeq++;
       this.wire.publish(whole);
