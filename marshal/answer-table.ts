@@ -6,6 +6,7 @@
 import { CallCanceledError, CallRejectedError, NoInterfaceError, ProtocolError } from './errors.js';
 import type { Channel } from './channel.js';
 import { Op, type CallMessage, type PipelineCallMessage, type WireRefs } from './protocol.js';
+import { IdTable } from './id-table.js';
 
 /**
  * Answers a peer may keep at once on one channel. A peer that never releases its answers is refused
@@ -40,7 +41,7 @@ export class AnswerTable {
    * A channel's map stays while the channel does, even when empty: a caller that pipelines pair
    * after pair empties it after every pair.
    */
-  private readonly byChannel = new Map<Channel, Map<number, Answer>>();
+  private readonly byChannel = new Map<Channel, IdTable<Answer>>();
   private kept = 0;
 
   constructor(private readonly host: AnswerHost) {}
@@ -54,7 +55,7 @@ export class AnswerTable {
   receive(channel: Channel, msg: PipelineCallMessage): void {
     const [, callId, oid, base] = msg;
     let answers = this.byChannel.get(channel);
-    if (!answers) this.byChannel.set(channel, (answers = new Map()));
+    if (!answers) this.byChannel.set(channel, (answers = new IdTable()));
     if (answers.size >= MAX_KEPT_ANSWERS) {
       this.refuse(channel, msg, new CallRejectedError(`[pipeline-limit] ${MAX_KEPT_ANSWERS} pipelined answers are already kept for this caller; await some results before pipelining more`));
       return;
@@ -101,7 +102,7 @@ export class AnswerTable {
   cancel(channel: Channel, callId: number): boolean {
     const answers = this.byChannel.get(channel);
     if (!answers) return false;
-    for (const answer of answers.values()) {
+    for (const [, answer] of answers) {
       const i = answer.waiting?.findIndex((m) => m[1] === callId) ?? -1;
       if (i < 0) continue;
       const [msg] = answer.waiting!.splice(i, 1);
@@ -141,7 +142,7 @@ export class AnswerTable {
     channel.replyError(msg[1], error, this.host.self);
   }
 
-  private forget(answers: Map<number, Answer>, callId: number): void {
+  private forget(answers: IdTable<Answer>, callId: number): void {
     if (answers.delete(callId)) this.kept--;
   }
 }

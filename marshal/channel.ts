@@ -187,7 +187,7 @@ export class Channel {
     this.closedWith = cause;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    const calls = this.pending.valuesCopy();
+    const calls = [...this.pending.values()];
     const wasBusy = this.pending.size > 0;
     this.pending.clear();
     if (wasBusy) this.handler.busyChanged(this, false);

@@ -5,6 +5,7 @@ import { ON_UNREFERENCED } from './by-ref.js';
 import { ApartmentError } from './errors.js';
 import type { RefKindCode } from './protocol.js';
 import { activeTrace, TraceKind } from './trace-hook.js';
+import { IdTable } from './id-table.js';
 
 /** One exported object and who holds references to it. */
 export interface ExportEntry {
@@ -26,7 +27,8 @@ export type ReleasedListener = (entry: ExportEntry) => void;
 
 /** Exported objects by id and by identity, with per-importer reference counts. */
 export class ExportTable {
-  private readonly byOid = new Map<number, ExportEntry>();
+  /** Exports by oid (an IdTable: oids rise, and objects made per call come and go; id-table.ts). */
+  private readonly byOid = new IdTable<ExportEntry>();
   private readonly byObject = new Map<object, ExportEntry>();
   private nextOid = 1;
 

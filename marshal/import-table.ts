@@ -6,6 +6,7 @@ import type { Channel } from './channel.js';
 import { Op, type RefKindCode } from './protocol.js';
 import { createProxy, remoteStateOf as remoteOf } from './proxy.js';
 import type { ProxyHost, RemoteState } from './remote-state.js';
+import { IdTable } from './id-table.js';
 
 /** What the import table needs from its endpoint. */
 export interface ImportTableOptions {
@@ -27,7 +28,8 @@ interface Loan {
 
 /** Proxies, loans and releases of one apartment. */
 export class ImportTable {
-  private readonly proxies = new Map<number, Map<number, WeakRef<object>>>();
+  /** Proxies by exporting apartment and oid; oids rise and proxies come and go with calls, hence an IdTable (id-table.ts). */
+  private readonly proxies = new Map<number, IdTable<WeakRef<object>>>();
   private readonly loans = new Map<number, Loan>();
   private nextLoan = 1;
   private readonly finalizer = new FinalizationRegistry<RemoteState>((state) => {
@@ -51,7 +53,7 @@ export class ImportTable {
     };
     const proxy = createProxy(state);
     let table = this.proxies.get(apt);
-    if (!table) this.proxies.set(apt, (table = new Map()));
+    if (!table) this.proxies.set(apt, (table = new IdTable()));
     table.set(oid, new WeakRef(proxy));
     this.finalizer.register(proxy, state, state);
     if (loan !== 0) {
