@@ -4,13 +4,22 @@
 // refill on every call, and V8 gives a Map that empties (or fills with deleted entries) a new
 // backing table each time, which for a long-lived Map is allocated in old space: 20–54 bytes of
 // old-space garbage per call measured on Node 20, 22 and 24, enough to slow every scavenge and
-// force mark-compacts in a steady stream of calls. Here an entry sits in a slot picked by the id's
-// low bits, or the next free one after it (linear probing, at most half the slots used, deletion
-// by shifting the entries behind back), so set and delete allocate nothing once the slots
-// suffice. Owner thread only.
+// force mark-compacts in a steady stream of calls. Here an entry sits in a slot picked by hashing
+// the id, or the next free one after it (linear probing, at most half the slots used, deletion by
+// shifting the entries behind back), so set and delete allocate nothing once the slots suffice.
+// The hash is Fibonacci hashing (the id's low 32 bits times 2^32/φ, top bits): rising ids spread
+// over the slots instead of filling one run, since a delete scans the run after its slot. Owner
+// thread only.
 
 /** Slots a new table starts with. */
 const MIN_SLOTS = 8;
+/** 2^32 divided by the golden ratio: multiplying by it scatters consecutive ids. */
+const FIBONACCI = 0x9e3779b9;
+/**
+ * A table larger than this gives slots back once at most an eighth of them are used (to a quarter
+ * used, so it does not resize back and forth), so a burst of calls or exports leaves no lasting cost.
+ */
+const SHRINK_ABOVE = 1024;
 
 /** Entries by numeric id; set, get and delete allocate nothing while the slots suffice. */
 export class IdTable<T> {
@@ -18,6 +27,8 @@ export class IdTable<T> {
   private ids = new Float64Array(MIN_SLOTS).fill(NaN);
   private slotValues: (T | undefined)[] = new Array<T | undefined>(MIN_SLOTS).fill(undefined);
   private mask = MIN_SLOTS - 1;
+  /** 32 less log2 of the slot count: a hash's top bits pick the home slot. */
+  private shift = 32 - Math.log2(MIN_SLOTS);
   private inSlots = 0;
   /** The entry of id NaN, which only a hostile peer sends, but which a Map would keep too. */
   private nanEntry: { value: T } | undefined;
@@ -42,7 +53,7 @@ export class IdTable<T> {
       return;
     }
     const { ids, mask } = this;
-    let i = id & mask;
+    let i = this.home(id);
     for (;;) {
       const at = ids[i]!;
       if (at === id) {
@@ -54,7 +65,7 @@ export class IdTable<T> {
     }
     ids[i] = id;
     this.slotValues[i] = value;
-    if (++this.inSlots * 2 > ids.length) this.grow();
+    if (++this.inSlots * 2 > ids.length) this.resize(ids.length * 2);
   }
 
   /** Remove `id`'s entry; whether there was one. */
@@ -66,7 +77,7 @@ export class IdTable<T> {
     }
     let i = this.find(id);
     if (i < 0) return false;
-    const { ids, slotValues, mask } = this;
+    const { ids, slotValues, mask, shift } = this;
     // Shift back every entry after the hole whose home slot does not lie between the hole and it,
     // so each entry stays reachable from its home slot without a gap.
     let j = i;
@@ -74,7 +85,7 @@ export class IdTable<T> {
       j = (j + 1) & mask;
       const at = ids[j]!;
       if (at !== at) break;
-      const home = at & mask;
+      const home = Math.imul(at, FIBONACCI) >>> shift;
       const between = i <= j ? i < home && home <= j : i < home || home <= j;
       if (between) continue;
       ids[i] = at;
@@ -84,12 +95,15 @@ export class IdTable<T> {
     ids[i] = NaN;
     slotValues[i] = undefined;
     this.inSlots--;
+    if (ids.length > SHRINK_ABOVE && this.inSlots * 8 < ids.length) this.resize(Math.max(MIN_SLOTS, 2 ** Math.ceil(Math.log2(this.inSlots * 4 + 1))));
     return true;
   }
 
   clear(): void {
-    this.ids.fill(NaN);
-    this.slotValues.fill(undefined);
+    this.ids = new Float64Array(MIN_SLOTS).fill(NaN);
+    this.slotValues = new Array<T | undefined>(MIN_SLOTS).fill(undefined);
+    this.mask = MIN_SLOTS - 1;
+    this.shift = 32 - Math.log2(MIN_SLOTS);
     this.inSlots = 0;
     this.nanEntry = undefined;
   }
@@ -110,10 +124,15 @@ export class IdTable<T> {
     return [...this].map(([, value]) => value)[Symbol.iterator]();
   }
 
+  /** The slot `id` belongs in when it is free (any number hashes: Math.imul takes its low 32 bits). */
+  private home(id: number): number {
+    return Math.imul(id, FIBONACCI) >>> this.shift;
+  }
+
   /** The slot holding `id`, or -1. */
   private find(id: number): number {
     const { ids, mask } = this;
-    let i = id & mask;
+    let i = this.home(id);
     for (;;) {
       const at = ids[i]!;
       if (at === id) return i;
@@ -122,12 +141,13 @@ export class IdTable<T> {
     }
   }
 
-  /** Twice the slots, every entry placed again. */
-  private grow(): void {
+  /** `slots` slots (a power of two, more than twice the entries), every entry placed again. */
+  private resize(slots: number): void {
     const { ids, slotValues } = this;
-    this.ids = new Float64Array(ids.length * 2).fill(NaN);
-    this.slotValues = new Array<T | undefined>(ids.length * 2).fill(undefined);
-    this.mask = ids.length * 2 - 1;
+    this.ids = new Float64Array(slots).fill(NaN);
+    this.slotValues = new Array<T | undefined>(slots).fill(undefined);
+    this.mask = slots - 1;
+    this.shift = 32 - Math.log2(slots);
     this.inSlots = 0;
     for (let i = 0; i < ids.length; i++) {
       if (ids[i] === ids[i]) this.set(ids[i]!, slotValues[i] as T);

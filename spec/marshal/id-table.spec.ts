@@ -73,7 +73,7 @@ describe('marshal/id-table: ids that share a home slot stay reachable after dele
   it('finds every id of a run that wraps around the slots, whatever is deleted in between', () => {
     const table = new IdTable<number>();
     const model = new Map<number, number>();
-    // Ids 8 apart share a home slot in a table of 8 or 16 slots: each delete shifts entries back.
+    // Six entries in a table of 16 slots collide whatever the hash, so deletes shift entries back.
     for (let round = 0; round < 50; round++) {
       for (let k = 0; k < 6; k++) {
         const id = round * 3 + k * 8;
@@ -86,6 +86,21 @@ describe('marshal/id-table: ids that share a home slot stay reachable after dele
       for (const [id, value] of model) expect(table.get(id), `id ${id} in round ${round}`).to.equal(value);
       expect(table.size).to.equal(model.size);
     }
+  });
+});
+
+describe('marshal/id-table: a burst leaves no lasting size', () => {
+  it('gives slots back once most entries of a burst are gone, and keeps every entry left', () => {
+    const table = new IdTable<number>();
+    const slots = (): number => (table as unknown as { ids: Float64Array }).ids.length;
+    for (let id = 1; id <= 100_000; id++) table.set(id, id);
+    expect(slots()).to.be.at.least(200_000);
+    for (let id = 1; id <= 100_000; id++) if (id % 1000 !== 0) table.delete(id);
+    expect(table.size).to.equal(100);
+    expect(slots()).to.be.at.most(1024);
+    for (let id = 1000; id <= 100_000; id += 1000) expect(table.get(id)).to.equal(id);
+    table.clear();
+    expect(slots()).to.equal(8);
   });
 });
 
