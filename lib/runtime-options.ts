@@ -11,7 +11,7 @@ import { stderrLogger, type LogEntry, type Logger } from '../apartments/logger.j
 import { checkReentrancy, type ApartmentOptions as EngineApartmentOptions } from '../apartments/apartment-options.js';
 import type { NodeOptions } from './cluster/node-options.js';
 import type { TraceEvents } from './trace/runtime-trace.js';
-import type { TraceOptions } from './trace/trace-recorder.js';
+import { TRACE_CAPACITY_MAX, type TraceOptions } from './trace/trace-recorder.js';
 
 /** Options of createApartment(). */
 export interface ApartmentOptions extends EngineApartmentOptions {
@@ -98,6 +98,10 @@ export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings 
   }
   if (options.openTelemetry !== undefined && typeof options.openTelemetry !== 'boolean') {
     throw new InvalidArgumentError(`[open-telemetry] openTelemetry must be true or false; got ${String(options.openTelemetry)}`, { parameter: 'openTelemetry' });
+  }
+  const capacity = typeof options.trace === 'object' && options.trace !== null ? options.trace.capacity : undefined;
+  if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1 && capacity <= TRACE_CAPACITY_MAX)) {
+    throw new InvalidArgumentError(`[trace] trace.capacity must be a whole number of events from 1 to ${TRACE_CAPACITY_MAX}; got ${String(capacity)} (leave it out for the default)`, { parameter: 'trace' });
   }
   const freePoolSize = options.freePoolSize ?? availableParallelism();
   if (!Number.isInteger(freePoolSize) || freePoolSize < 1) {

@@ -46,7 +46,7 @@ ${options.lesson ? `<p class="lesson">${esc(options.lesson)}</p>` : ''}
 <label><input type="radio" name="mode" value="step"> step order</label></div>
 ${view(model, 'time')}
 ${view(model, 'step')}
-<p class="stats">${model.lanes.length} lanes · ${model.slices.length} run slices · ${model.flows.length} arrows · ${model.markers.filter((m) => m.error).length} refusals/faults · ${trace.dropped} events dropped</p>
+<p class="stats">${model.lanes.length} lanes · ${model.slices.length} run slices · ${model.flows.length} arrows · ${model.markers.filter((m) => m.error).length} refusals/faults · ${trace.dropped} events dropped${trace.damaged.length > 0 ? ` · events of ${trace.damaged.length} lane(s) cut short by a damaged buffer` : ''}</p>
 <script>
 for (const input of document.querySelectorAll('input[name=mode]')) input.addEventListener('change', () => {
   for (const svg of document.querySelectorAll('svg.timeline')) svg.style.display = svg.dataset.mode === input.value ? '' : 'none';

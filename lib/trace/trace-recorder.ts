@@ -7,9 +7,16 @@ import { createTraceRing, TraceRingReader, TRACE_KIND_NAMES, TraceRingWriter, ty
 
 /** Options of tracing, as Runtime.start({ trace }) takes them. */
 export interface TraceOptions {
-  /** Events each apartment's ring holds between drains (default 65 536); more are dropped and counted. */
+  /**
+   * Events each apartment's ring holds between drains (default 32 768, 1.25 MiB; the host drains
+   * every 10 ms); more are dropped and counted. A small ring is reused while its pages are still
+   * in memory; a big one is written into fresh memory until it first wraps.
+   */
   capacity?: number;
 }
+
+/** The largest ring capacity tracing accepts, in events (160 MiB a ring). */
+export const TRACE_CAPACITY_MAX = 1 << 22;
 
 /** One lane of the timeline: an apartment and the thread it runs on. */
 export interface TraceLane {
@@ -30,6 +37,8 @@ export interface Trace {
   readonly events: readonly TraceEvent[];
   /** Events lost because a ring was full. */
   readonly dropped: number;
+  /** Apartments whose ring held a record that made no sense (damaged memory): their events stop there. */
+  readonly damaged: readonly number[];
 }
 
 /** Collects the rings of traced apartments and merges them. */
@@ -38,7 +47,7 @@ export class TraceRecorder {
   private readonly rings = new Map<number, TraceRingReader>();
   private readonly lanes = new Map<number, TraceLane>();
   /** Raw chunks drained but not yet decoded (decoding waits until someone asks: it is the costly part). */
-  private readonly pending: { ring: TraceRingReader; chunk: Float64Array }[] = [];
+  private readonly pending: { ring: TraceRingReader; chunk: Uint8Array }[] = [];
   private readonly collected: TraceEvent[] = [];
   private readonly capacity: number;
   private host: TraceRingWriter | undefined;
@@ -49,7 +58,7 @@ export class TraceRecorder {
     /** Whether anyone wants events as they are drained (else the periodic drain only copies memory). */
     private readonly wantsEvents: () => boolean = () => false,
   ) {
-    this.capacity = options.capacity ?? 65_536;
+    this.capacity = options.capacity ?? 32_768;
   }
 
   /** A new ring for apartment `apartment` on `thread`, named `label`; its handle goes to the thread. */
@@ -112,10 +121,14 @@ export class TraceRecorder {
     this.drain();
     this.decodePending();
     let dropped = 0;
-    for (const ring of this.rings.values()) dropped += ring.dropped;
+    const damaged: number[] = [];
+    for (const [apartment, ring] of this.rings) {
+      dropped += ring.dropped;
+      if (ring.malformed) damaged.push(apartment);
+    }
     const used = new Set(this.collected.map((e) => e.apartment));
     const lanes = [...this.lanes.values()].filter((l) => used.has(l.apartment) || this.rings.has(l.apartment));
-    return { lanes, events: [...this.collected], dropped };
+    return { lanes, events: [...this.collected], dropped, damaged };
   }
 
   /** Forget what was collected so far (rings keep recording). */

@@ -7,7 +7,7 @@ import { record } from '../../apartments/control-args.js';
 import { InvalidArgumentError } from '../../marshal/errors.js';
 import { setTraceSink, type TraceSink } from '../../marshal/trace-hook.js';
 import { DiagnosticsSink } from './diagnostics.js';
-import { TraceRingWriter, type TraceRingHandle } from './trace-ring.js';
+import { TRACE_RING_MIN_BYTES, TraceRingWriter, type TraceRingHandle } from './trace-ring.js';
 
 /** What to turn on in an apartment: a ring to write, diagnostics channels, or both. */
 export interface TraceStart {
@@ -45,7 +45,7 @@ function checkStart(value: unknown): TraceStart {
     }
     if (!Number.isSafeInteger(ring.apartment)) throw new InvalidArgumentError('[trace] ring.apartment must be an apartment id', { parameter: 'ring' });
     const events = (ring.events as SharedArrayBuffer).byteLength;
-    if (events === 0 || events % 64 !== 0 || (ring.header as SharedArrayBuffer).byteLength < 16 || (ring.sequence as SharedArrayBuffer).byteLength < 4) {
+    if (events < TRACE_RING_MIN_BYTES || (events & (events - 1)) !== 0 || (ring.header as SharedArrayBuffer).byteLength < 16 || (ring.sequence as SharedArrayBuffer).byteLength < 4) {
       throw new InvalidArgumentError('[trace] the ring buffers have the wrong sizes', { parameter: 'ring' });
     }
   }

@@ -33,7 +33,7 @@ export async function benchTracing(options: { quick: boolean; baselineDist?: str
   const n = options.quick ? 2_000 : 5_000;
   const subjects: TraceSubject[] = [
     subject('tracing off', here, {}),
-    subject('tracing on (every apartment, shared-memory rings)', here, { trace: { capacity: 1 << 18 } }),
+    subject('tracing on (every apartment, default rings)', here, { trace: true }),
   ];
   if (options.baselineDist) subjects.push(subject('build before tracing existed', resolve(options.baselineDist), {}));
   const pipelined = new Map<string, number[]>();

@@ -11,6 +11,7 @@ const trace: Trace = {
     ev(5, 0, 'Send', 1, 2, 'add', 6), ev(7, 1, 'Refuse', 0, 2, 'RPC_E_CALL_REJECTED', 6), ev(8, 0, 'Reply', 1, 2, '', 6),
   ],
   dropped: 0,
+  damaged: [],
 };
 
 describe('lib/trace: Chrome trace-event JSON', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type Remote, type Runtime } from '../../../lib/index.js';
+import { InvalidArgumentError, Runtime, type Remote } from '../../../lib/index.js';
 import { activeTrace } from '../../../marshal/trace-hook.js';
 import type { TraceProbe } from '../../fixtures/trace-probe.js';
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
@@ -58,5 +58,24 @@ describe('lib/trace: on for one apartment', () => {
     expect(trace.lanes.map((l) => l.name)).to.have.length(1);
     expect(trace.events.every((e) => e.apartment === trace.lanes[0]!.apartment)).to.equal(true);
     expect(trace.events.some((e) => e.kind === 'Start' && e.name === 'callBack')).to.equal(true);
+  });
+});
+
+describe('lib/trace: ring capacity', () => {
+  it('refuses a capacity that is not a whole number of events in range, before anything starts', async () => {
+    for (const capacity of [0, -1, 1.5, Number.NaN, 2 ** 23, '64' as unknown as number]) {
+      const error = await Runtime.start({ trace: { capacity } }).catch((e: unknown) => e);
+      expect(error, String(capacity)).to.be.instanceOf(InvalidArgumentError);
+      expect((error as Error).message).to.match(/^\[trace\] trace\.capacity/);
+    }
+    const { rt } = await startRuntime({ trace: { capacity: 4 } });
+    const probe = await probeIn(rt);
+    await probe.marks(200);
+    const trace = rt.trace();
+    expect(trace.dropped, 'a ring of four events drops what one turn records beyond it').to.be.greaterThan(0);
+    const marks = trace.events.filter((e) => e.kind === 'Mark');
+    expect(marks.length).to.be.greaterThan(0);
+    expect(marks.length + trace.dropped).to.be.at.least(200);
+    expect(marks.map((e) => e.extra), 'the first ones, in order').to.deep.equal(marks.map((_, i) => i));
   });
 });
