@@ -35,6 +35,8 @@ export interface LaunchRequest {
   /** The main apartment's endpoint, which the new apartment's proxy talks through. */
   readonly endpoint: Endpoint;
   readonly onGone: (apartment: Apartment, reason: Error) => void;
+  /** What features hand the apartment at boot (ApartmentBoot.features), given what its link can carry. */
+  readonly features?: (apartment: { readonly name: string; readonly sharedMemory: boolean }) => Readonly<Record<string, unknown>>;
 }
 
 /** A spawned apartment (not yet ready), this side's transport to it, and its checked idle timeout. */
@@ -68,6 +70,7 @@ export function launchApartment(request: LaunchRequest): Launched {
   const boot: ApartmentBoot = {
     id, name, kind: request.role, pool: request.pool, scriptGate, asyncCausality, link: link.far, transport: kind.name, linkKinds: linkKindSources(),
     classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: `apartment '${name}' (${id})` }, reentrancy, retry: defaults.retry, hooks: request.hooks, callLimits,
+    features: request.features?.({ name, sharedMemory: kind.sharedMemory }) ?? {},
   };
   const host = request.host({ boot, transfer: link.transfer, resourceLimits: options.resourceLimits });
   const apartment = new Apartment(id, name, kind, host, request.endpoint, request.onGone, scriptGate, asyncCausality);

@@ -35,6 +35,12 @@ export interface ApartmentBoot {
   readonly hooks: readonly HooksRegistration[];
   /** Human labels of the apartments that exist, for error messages. */
   readonly labels: Readonly<Record<number, string>>;
+  /**
+   * What features plugged in at the host's composition root hand this apartment before its hooks
+   * attach, by feature name (structured-cloneable; read and checked by the apartment's own
+   * composition root). Absent from boots that come from elsewhere.
+   */
+  readonly features?: Readonly<Record<string, unknown>>;
 }
 
 /** What a worker thread apartment starts from (its workerData). */

@@ -161,7 +161,7 @@ export async function runApartment(boot: WorkerBoot, mainGone: () => void = () =
   serveObjects(apartment.control, apartment);
   serveApartment(apartment.control, apartment, labels, () => setCurrentApartment(undefined));
   if (boot.kind === 'pool') serveFree(apartment.control, apartment.freeObjects);
-  installWorkerFeatures(apartment);
+  installWorkerFeatures(apartment, boot.features ?? {});
   setCurrentApartment(apartment);
   // Kinds that are not built in are loaded before the first link is attached.
   await loadLinkKinds(boot.linkKinds);

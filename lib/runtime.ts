@@ -201,6 +201,10 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       hooks: [...this.hookRegistrations],
       endpoint: this.local.endpoint,
       onGone: (a, reason) => this.registry.gone(a, reason),
+      features: ({ name, sharedMemory }) => {
+        const trace = this.tracing.boot(id, name, options.trace, sharedMemory);
+        return trace ? { trace } : {};
+      },
     });
     this.registry.add(apt);
     if (idleTimeoutMs !== undefined) this.idleTimeouts.set(apt, idleTimeoutMs);

@@ -8,7 +8,7 @@ import './shared-state/atomic-ref-count.js';
 import { serveMarshalTokens } from './interface-table.js';
 import { serveInterfaces } from './interface-service.js';
 import { serveScriptApartment } from './script-engine/script-service.js';
-import { serveTrace } from './trace/trace-service.js';
+import { bootTrace, serveTrace } from './trace/trace-service.js';
 
 /** Serve the features' per-apartment control services in `apartment`. */
 export function installApartmentFeatures(apartment: LocalApartment): void {
@@ -16,9 +16,14 @@ export function installApartmentFeatures(apartment: LocalApartment): void {
   serveInterfaces(apartment.control, apartment);
 }
 
-/** Serve what only worker apartments serve for features (the main apartment interrupts scripts there). */
-export function installWorkerFeatures(apartment: LocalApartment): void {
+/**
+ * Serve what only worker apartments serve for features (the main apartment interrupts scripts
+ * there), and take what the host's features handed this apartment at boot (`boot.features`).
+ */
+export function installWorkerFeatures(apartment: LocalApartment, boot: Readonly<Record<string, unknown>>): void {
   installApartmentFeatures(apartment);
   serveScriptApartment(apartment.control, apartment);
   serveTrace(apartment.control, apartment.id);
+  // Tracing starts before the hooks attach, so an apartment's own attach is on its lane.
+  if (boot.trace !== undefined) bootTrace(apartment.id, boot.trace);
 }

@@ -4,7 +4,7 @@
 // events the runtime emits for what the rings held. Owner: the main apartment.
 import { setTraceSink, TraceKind } from '../../marshal/trace-hook.js';
 import type { ControlClient } from '../../apartments/control-plane.js';
-import { installTrace, type TraceApi } from './trace-service.js';
+import { installTrace, type TraceApi, type TraceStart } from './trace-service.js';
 import { TraceRecorder, type Trace, type TraceEvent, type TraceOptions } from './trace-recorder.js';
 
 /** What the runtime emits for traced events (batched: emitted when the host drains the rings). */
@@ -50,16 +50,30 @@ export class RuntimeTrace {
   }
 
   /**
-   * Turn tracing on in an apartment that just said Ready, if it is traced. A ring lives in shared
-   * memory: an apartment its link shares no memory with (a process apartment) records nothing of its
-   * own, and its lane shows what the host records about it (its fault, its restart).
+   * What a new apartment whose link shares memory is handed at boot, so tracing is on before its
+   * hooks attach: a ring when it is traced, and the diagnostics switch. Its lane is named once it is
+   * ready (attach), when its thread is known.
+   */
+  boot(apartment: number, label: string, perApartment: boolean | undefined, sharedMemory: boolean): TraceStart | undefined {
+    if (!sharedMemory) return undefined;
+    const ringed = perApartment ?? this.all;
+    if (!ringed && !this.diagnostics) return undefined;
+    return { ring: ringed ? this.recorderOf().open(apartment, label, 0) : undefined, diagnostics: this.diagnostics };
+  }
+
+  /**
+   * An apartment just said Ready. One that shares memory with the host was set up at boot: its lane
+   * gets its thread. One that shares none (a process apartment) records nothing of its own: its lane
+   * shows what the host records about it (its fault, its restart), and diagnostics start now.
    */
   async attach(apartment: number, label: string, thread: number, perApartment: boolean | undefined, service: ControlClient<TraceApi>, sharedMemory: boolean): Promise<void> {
     const traced = perApartment ?? this.all;
-    if (traced && !sharedMemory) this.recorderOf().laneOnly(apartment, label);
-    const ringed = traced && sharedMemory;
-    if (!ringed && !this.diagnostics) return;
-    await service.start({ ring: ringed ? this.recorderOf().open(apartment, label, thread) : undefined, diagnostics: this.diagnostics });
+    if (sharedMemory) {
+      if (traced) this.recorder?.nameLane(apartment, label, thread);
+      return;
+    }
+    if (traced) this.recorderOf().laneOnly(apartment, label);
+    if (this.diagnostics) await service.start({ ring: undefined, diagnostics: true });
   }
 
   fault(apartment: number, code: string): void {

@@ -69,6 +69,11 @@ export class TraceRecorder {
     return handle;
   }
 
+  /** Name the lane of a ring opened before its thread was known. */
+  nameLane(apartment: number, label: string, thread: number): void {
+    if (this.rings.has(apartment)) this.lanes.set(apartment, { apartment, name: `${label} (${apartment}) · thread ${thread}`, thread });
+  }
+
   /**
    * A lane without a ring, for an apartment that shares no memory with the host (a process
    * apartment, named "… · process"): it shows what the host records about it.

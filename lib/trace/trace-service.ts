@@ -28,6 +28,11 @@ export function installTrace(apartment: number, settings: TraceStart): void {
   setTraceSink(sink);
 }
 
+/** Turn on what the host handed apartment `self` at boot (its `trace` feature entry), checked like a start. */
+export function bootTrace(self: number, settings: unknown): void {
+  installTrace(self, checkStart(settings));
+}
+
 /** Serve the trace service in the apartment `self`. */
 export function serveTrace(router: ControlRouter, self: number): void {
   router.register(TraceService, {

@@ -194,8 +194,8 @@ describe('docs/tour: apartment hooks attach and detach', () => {
     const { early, late, lateSaw, lanes } = outcome.facts as HookFacts;
     expect(lanes[0]).to.deep.equal(['attach', 'detach close']);
     expect(lanes[early]).to.deep.equal(['attach', 'first call', 'detach close']);
-    // The new apartment attached while starting, before its lane was traced; its first call found that attach done.
-    expect(lanes[late]).to.deep.equal(['first call', 'detach close']);
+    // The new apartment attached while starting (traced from boot), before its first call, which found that attach done.
+    expect(lanes[late]).to.deep.equal(['attach', 'first call', 'detach close']);
     expect(lateSaw).to.deep.equal(['attach']);
     expect(outcome.trace.events.find((e) => e.kind === 'Mark' && e.name === 'first call' && e.apartment === late)?.extra).to.equal(1);
     // Closing the runtime closes the worker apartments first, then the main one.
@@ -206,7 +206,7 @@ describe('docs/tour: apartment hooks attach and detach', () => {
     const outcome = await runStep('attach-detach', { fault: 'yes' }, 'attach-detach-fault');
     const { early, late, lanes } = outcome.facts as HookFacts;
     expect(lanes[early]).to.deep.equal(['attach', 'first call', 'detach fault']);
-    expect(lanes[late]).to.deep.equal(['first call', 'detach close']);
+    expect(lanes[late]).to.deep.equal(['attach', 'first call', 'detach close']);
     expect(lanes[0]).to.deep.equal(['attach', 'detach close']);
     expect(outcome.trace.events.filter((e) => e.kind === 'Fault').map((e) => e.apartment)).to.deep.equal([early]);
     expect(detaches(outcome)).to.deep.equal([early, late, 0]);

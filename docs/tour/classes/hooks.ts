@@ -1,7 +1,7 @@
 // The attach-detach step's hooks module, and the class that reads what it did. Each thread loads
 // the module once, so `record` is that apartment's own account of its hooks; the hooks also mark
-// the apartment's lane, which shows them wherever tracing has begun (a new apartment attaches while
-// it starts, before its lane is traced: its Tenant's first call reports that attach instead).
+// the apartment's lane (a traced apartment has its ring from boot, so a new apartment's attach,
+// which runs while it starts, is on its lane too).
 import { traceMark, type ApartmentContext, type ApartmentHooks, type DetachReason } from 'apartment-runtime';
 
 const record: string[] = [];

@@ -36,7 +36,7 @@ export const attachDetach: TourStep = {
     return {
       trace,
       facts: { fault, early: early.id, late: late.id, earlySaw, lateSaw, lanes },
-      lesson: `The hooks registered while 'early' already ran: its attach was replayed there (and in the main apartment) before its next call, which found ${JSON.stringify(earlySaw)}. 'late' started afterwards and attached while starting, before its lane was traced: its first call found ${JSON.stringify(lateSaw)}. 'early' then ${fault ? 'crashed' : 'was closed'} and ran ${earlyDetach}; 'late' and the main apartment detached when the runtime closed, each once.`,
+      lesson: `The hooks registered while 'early' already ran: its attach was replayed there (and in the main apartment) before its next call, which found ${JSON.stringify(earlySaw)}. 'late' started afterwards and attached while starting, before it said it was ready: its lane shows that attach before its first call, which found ${JSON.stringify(lateSaw)}. 'early' then ${fault ? 'crashed' : 'was closed'} and ran ${earlyDetach}; 'late' and the main apartment detached when the runtime closed, each once.`,
     };
   },
 };
