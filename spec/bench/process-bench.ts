@@ -1,7 +1,10 @@
 // Process apartment cases: a call into a process apartment (on its server's main thread, and on a
 // later thread that the main thread relays) beside raw child-process IPC request/reply (the
-// baseline, same channel settings) and a worker apartment call, measured side by side in this run; the cold start of a process apartment beside a worker apartment's; and the
-// resident memory of one idle process apartment. Each figure is the median of 5 runs (3 with --quick).
+// baseline, same channel settings) and a worker apartment call, measured side by side in this run:
+// all four subjects run at once and take turns, round after round, so a machine that gets busier or
+// quieter meanwhile (raw IPC alone moved between 45 and 83 µs a call from one run to the next) falls
+// on all of them alike. Then the cold start of a process apartment beside a worker apartment's, and
+// the resident memory of one idle process apartment. Each figure is the median of 5 rounds (3 with --quick).
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,7 +12,7 @@ import { Runtime, type Remote } from '../../lib/index.js';
 import type { BenchRow } from './call-path-bench.js';
 import type { Adder } from './fixtures/adder.js';
 import type { BenchFactory } from './fixtures/stream-producer.js';
-import { medianOf, pipelinedRate, sequentialMicros } from './harness.js';
+import { median, medianOf, pipelinedRate, sequentialMicros } from './harness.js';
 import { pipelinePairRows } from './pipeline-pair.js';
 import { startAdderRuntime } from './subjects.js';
 
@@ -43,22 +46,30 @@ async function rawIpc(): Promise<Summer> {
   };
 }
 
-/** Where an Adder runs: a worker thread, a process's main thread, or a later thread of a process server (relayed by its main thread). */
-type AdderHome = 'process' | 'process-thread' | 'worker';
-const HOME_NAMES: Record<AdderHome, string> = {
+/** Where an Adder runs: a process's main thread, a later thread of a process server (relayed by its main thread), or a worker thread. */
+const HOME_NAMES = {
   process: 'process apartment',
   'process-thread': 'process apartment on a later thread of its server',
   worker: 'worker apartment (shared memory)',
-};
+} as const;
 
-/** An Adder in an apartment of a fresh runtime. */
-async function apartmentSummer(where: AdderHome): Promise<Summer> {
+/** An Adder in each home, in one runtime (one runtime may run per process). */
+async function apartmentSummers(): Promise<Summer[]> {
   const rt = await startAdderRuntime('shared-memory');
-  const options = where === 'worker' ? {} : { process: 'bench' };
-  let apt = await rt.createApartment(options);
-  if (where === 'process-thread') apt = await rt.createApartment(options);
-  const adder: Remote<Adder> = await apt.createObject<Adder>('Adder');
-  return { name: HOME_NAMES[where], sum: (a, b) => adder.sum(a, b), close: () => rt.close() };
+  const main = await rt.createApartment({ process: 'bench' });
+  const later = await rt.createApartment({ process: 'bench' });
+  const worker = await rt.createApartment({});
+  const homes: [keyof typeof HOME_NAMES, Remote<Adder>][] = [];
+  for (const [home, apt] of [['process', main], ['process-thread', later], ['worker', worker]] as const) homes.push([home, await apt.createObject<Adder>('Adder')]);
+  let open = homes.length;
+  return homes.map(([home, adder]) => ({
+    name: HOME_NAMES[home],
+    sum: (a, b) => adder.sum(a, b),
+    // The runtime closes with the last subject.
+    close: async () => {
+      if (--open === 0) await rt.close();
+    },
+  }));
 }
 
 /** The pipelining pair case over a process apartment's IPC link (the stream group runs it over the thread links). */
@@ -89,15 +100,23 @@ export async function benchProcesses(options: { quick: boolean }): Promise<Bench
   const runs = options.quick ? 3 : 5;
   const seq = options.quick ? 2_000 : 5_000;
   const pipe = options.quick ? 20_000 : 60_000;
-  for (const start of [rawIpc, () => apartmentSummer('process'), () => apartmentSummer('process-thread'), () => apartmentSummer('worker')]) {
-    const s = await start();
-    try {
-      for (let i = 0; i < 4_000; i++) await s.sum(1, 2);
-      rows.push({ case: 'process: sequential small call', subject: s.name, value: await medianOf(runs, () => sequentialMicros(seq, () => s.sum(1, 2))), unit: 'µs/call', better: 'lower' });
-      rows.push({ case: 'process: pipelined small calls, 64 in flight', subject: s.name, value: await medianOf(runs, () => pipelinedRate(pipe, 64, () => s.sum(1, 2))), unit: 'calls/s', better: 'higher' });
-    } finally {
-      await s.close();
+  const subjects = [await rawIpc(), ...(await apartmentSummers())];
+  try {
+    for (const s of subjects) for (let i = 0; i < 4_000; i++) await s.sum(1, 2);
+    const sequential = subjects.map((): number[] => []);
+    const pipelined = subjects.map((): number[] => []);
+    for (let round = 0; round < runs; round++) {
+      for (const [i, s] of subjects.entries()) sequential[i]!.push(await sequentialMicros(seq, () => s.sum(1, 2)));
+      for (const [i, s] of subjects.entries()) pipelined[i]!.push(await pipelinedRate(pipe, 64, () => s.sum(1, 2)));
     }
+    for (const [i, s] of subjects.entries()) {
+      rows.push({ case: 'process: sequential small call', subject: s.name, value: median(sequential[i]!), unit: 'µs/call', better: 'lower' });
+    }
+    for (const [i, s] of subjects.entries()) {
+      rows.push({ case: 'process: pipelined small calls, 64 in flight', subject: s.name, value: median(pipelined[i]!), unit: 'calls/s', better: 'higher' });
+    }
+  } finally {
+    for (const s of subjects) await s.close();
   }
   rows.push(...(await processPair(options.quick ? 2_000 : 10_000)));
   const rt = await startAdderRuntime('shared-memory');
