@@ -8,14 +8,14 @@ import { createTraceRing, TraceRingReader, TRACE_KIND_NAMES, TraceRingWriter, ty
 /** Options of tracing, as Runtime.start({ trace }) takes them. */
 export interface TraceOptions {
   /**
-   * Events each apartment's ring holds between drains (default 32 768, 1.25 MiB; the host drains
-   * every 10 ms); more are dropped and counted. A small ring is reused while its pages are still
-   * in memory; a big one is written into fresh memory until it first wraps.
+   * Events each apartment's ring holds between drains, counted at 16 bytes each (default 32 768, a
+   * 512 KiB ring; the host drains every 10 ms); more are dropped and counted. A small ring is reused
+   * while its pages are still in memory; a big one is written into fresh memory until it first wraps.
    */
   capacity?: number;
 }
 
-/** The largest ring capacity tracing accepts, in events (160 MiB a ring). */
+/** The largest ring capacity tracing accepts, in events (a 64 MiB ring). */
 export const TRACE_CAPACITY_MAX = 1 << 22;
 
 /** One lane of the timeline: an apartment and the thread it runs on. */
