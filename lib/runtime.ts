@@ -201,10 +201,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       hooks: [...this.hookRegistrations],
       endpoint: this.local.endpoint,
       onGone: (a, reason) => this.registry.gone(a, reason),
-      features: ({ name, sharedMemory }) => {
-        const trace = this.tracing.boot(id, name, options.trace, sharedMemory);
-        return trace ? { trace } : {};
-      },
+      features: ({ name, sharedMemory }) => this.tracing.bootFeatures(id, name, options.trace, sharedMemory),
     });
     this.registry.add(apt);
     if (idleTimeoutMs !== undefined) this.idleTimeouts.set(apt, idleTimeoutMs);

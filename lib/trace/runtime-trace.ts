@@ -50,15 +50,15 @@ export class RuntimeTrace {
   }
 
   /**
-   * What a new apartment whose link shares memory is handed at boot, so tracing is on before its
-   * hooks attach: a ring when it is traced, and the diagnostics switch. Its lane is named once it is
+   * What a new apartment whose link shares memory is handed at boot (its boot features' `trace`), so
+   * tracing is on before its hooks attach: a ring when it is traced, and the diagnostics switch. Its lane is named once it is
    * ready (attach), when its thread is known.
    */
-  boot(apartment: number, label: string, perApartment: boolean | undefined, sharedMemory: boolean): TraceStart | undefined {
-    if (!sharedMemory) return undefined;
+  bootFeatures(apartment: number, label: string, perApartment: boolean | undefined, sharedMemory: boolean): { trace?: TraceStart } {
+    if (!sharedMemory) return {};
     const ringed = perApartment ?? this.all;
-    if (!ringed && !this.diagnostics) return undefined;
-    return { ring: ringed ? this.recorderOf().open(apartment, label, 0) : undefined, diagnostics: this.diagnostics };
+    if (!ringed && !this.diagnostics) return {};
+    return { trace: { ring: ringed ? this.recorderOf().open(apartment, label, 0) : undefined, diagnostics: this.diagnostics } };
   }
 
   /**
