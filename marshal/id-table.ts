@@ -24,14 +24,18 @@ const SHRINK_ABOVE = 1024;
 /** Entries by numeric id; set, get and delete allocate nothing while the slots suffice. */
 export class IdTable<T> {
   /** The id in each slot; NaN marks a free slot (no id equals NaN; a NaN id lives in `nanEntry`). */
-  private ids = new Float64Array(MIN_SLOTS).fill(NaN);
-  private slotValues: (T | undefined)[] = new Array<T | undefined>(MIN_SLOTS).fill(undefined);
-  private mask = MIN_SLOTS - 1;
+  private ids!: Float64Array;
+  private slotValues!: (T | undefined)[];
+  private mask!: number;
   /** 32 less log2 of the slot count: a hash's top bits pick the home slot. */
-  private shift = 32 - Math.log2(MIN_SLOTS);
-  private inSlots = 0;
+  private shift!: number;
+  private inSlots!: number;
   /** The entry of id NaN, which only a hostile peer sends, but which a Map would keep too. */
   private nanEntry: { value: T } | undefined;
+
+  constructor() {
+    this.allocate(MIN_SLOTS);
+  }
 
   get size(): number {
     return this.inSlots + (this.nanEntry ? 1 : 0);
@@ -100,11 +104,7 @@ export class IdTable<T> {
   }
 
   clear(): void {
-    this.ids = new Float64Array(MIN_SLOTS).fill(NaN);
-    this.slotValues = new Array<T | undefined>(MIN_SLOTS).fill(undefined);
-    this.mask = MIN_SLOTS - 1;
-    this.shift = 32 - Math.log2(MIN_SLOTS);
-    this.inSlots = 0;
+    this.allocate(MIN_SLOTS);
     this.nanEntry = undefined;
   }
 
@@ -144,13 +144,18 @@ export class IdTable<T> {
   /** `slots` slots (a power of two, more than twice the entries), every entry placed again. */
   private resize(slots: number): void {
     const { ids, slotValues } = this;
+    this.allocate(slots);
+    for (let i = 0; i < ids.length; i++) {
+      if (ids[i] === ids[i]) this.set(ids[i]!, slotValues[i] as T);
+    }
+  }
+
+  /** `slots` empty slots (a power of two). */
+  private allocate(slots: number): void {
     this.ids = new Float64Array(slots).fill(NaN);
     this.slotValues = new Array<T | undefined>(slots).fill(undefined);
     this.mask = slots - 1;
     this.shift = 32 - Math.log2(slots);
     this.inSlots = 0;
-    for (let i = 0; i < ids.length; i++) {
-      if (ids[i] === ids[i]) this.set(ids[i]!, slotValues[i] as T);
-    }
   }
 }
