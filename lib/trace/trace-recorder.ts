@@ -65,11 +65,11 @@ export class TraceRecorder {
   open(apartment: number, label: string, thread: number): TraceRingHandle {
     const handle = createTraceRing(apartment, this.capacity, this.sequence);
     this.rings.set(apartment, new TraceRingReader(handle));
-    this.lanes.set(apartment, { apartment, name: `${label} (${apartment}) · thread ${thread}`, thread });
+    this.nameLane(apartment, label, thread);
     return handle;
   }
 
-  /** Name the lane of a ring opened before its thread was known. */
+  /** Name the lane of a ring (again, once its thread is known when it was opened before). */
   nameLane(apartment: number, label: string, thread: number): void {
     if (this.rings.has(apartment)) this.lanes.set(apartment, { apartment, name: `${label} (${apartment}) · thread ${thread}`, thread });
   }
