@@ -6,7 +6,10 @@
 // instead of losing a call silently. A session has an id that its opener makes from its own epoch
 // and a count, and the other node accepts it only with a hello from that epoch: frames of another
 // session (an earlier one, or one of a node's earlier epoch) never reach it (the node's router
-// drops them). Main thread only.
+// drops them). A message whose payload is a one-byte string (an encoded batch, what a session
+// mostly carries) goes as a text frame: a fixed header and the string's bytes, written and read
+// without a v8 serializer, whose making and reading cost ≈ 4.7 µs a frame against 0.5 µs. Anything
+// else goes as v8.serialize of the six fields. The thread that owns the session only.
 import { EventEmitter } from 'node:events';
 import { DefaultSerializer, deserialize, serialize } from 'node:v8';
 
@@ -52,8 +55,49 @@ function serializeFrame(value: unknown): Buffer {
   return serializer.releaseBuffer();
 }
 
+/**
+ * The first byte of a text frame: [TEXT_FRAME, from length, from, session length, session, tag
+ * length, tag, seq (f64 LE), link (u32 LE), payload], names and tag in UTF-8 of at most 255 bytes,
+ * the payload's characters one byte each. A v8-serialized frame starts with 0xFF, its version tag.
+ */
+const TEXT_FRAME = 0xb1;
+/** Bytes of a text frame's seq and link. */
+const TEXT_NUMBERS = 12;
+/** Characters that a one-byte (latin1) string never holds. */
+const WIDE_CHARACTER = /[^\u0000-\u00ff]/;
+
+/** `text` as [length, UTF-8 bytes] for a text frame's header, or undefined when it is longer than 255 bytes. */
+function headerField(text: string): Buffer | undefined {
+  const bytes = Buffer.from(text, 'utf8');
+  return bytes.byteLength <= 255 ? Buffer.concat([Buffer.from([bytes.byteLength]), bytes]) : undefined;
+}
+
+/** Read the [length, UTF-8 bytes] field at `offset`, or undefined when it runs past `bytes`. */
+function readField(bytes: Buffer, offset: number): { text: string; next: number } | undefined {
+  if (offset >= bytes.byteLength) return undefined;
+  const next = offset + 1 + bytes[offset]!;
+  if (next > bytes.byteLength) return undefined;
+  return { text: bytes.toString('utf8', offset + 1, next), next };
+}
+
+/** A text frame's fields; a sentence when they do not fit the bytes. Peers are not trusted. */
+function decodeTextFrame(bytes: Buffer): NatsFrame | string {
+  const from = readField(bytes, 1);
+  const session = from && readField(bytes, from.next);
+  const tag = session && readField(bytes, session.next);
+  if (!tag || tag.next + TEXT_NUMBERS > bytes.byteLength) return 'a text frame shorter than its header';
+  const seq = bytes.readDoubleLE(tag.next);
+  const link = bytes.readUInt32LE(tag.next + 8);
+  if (!Number.isSafeInteger(seq) || seq < 0) return 'a frame whose sequence or link number is not a whole number';
+  const payload = bytes.toString('latin1', tag.next + TEXT_NUMBERS);
+  return { from: from.text, session: session.text, seq, tag: tag.text, link, payload };
+}
+
 /** Decode a frame from another node's bytes, or say why they are not one. Peers are not trusted. */
 export function decodeFrame(bytes: Uint8Array): NatsFrame | string {
+  if (bytes.byteLength > 0 && bytes[0] === TEXT_FRAME) {
+    return decodeTextFrame(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
   let value: unknown;
   try {
     value = deserialize(bytes);
@@ -95,12 +139,19 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
   private partBytes = 0;
   private open = true;
 
-  /** The [from, session, seq, tag, link, payload] every frame is serialized from (send()). */
+  /** The [from, session, seq, tag, link, payload] every v8 frame is serialized from (send()). */
   private readonly frame: [string, string, number, string, number, unknown];
+  /** A text frame's first bytes (its kind, from, session), or undefined when a name is too long for one. */
+  private readonly textHeader: Buffer | undefined;
+  /** Each tag this session sent in a text frame, as its header field (a session sends a handful). */
+  private readonly tagFields = new Map<string, Buffer | undefined>();
 
   constructor(private readonly wire: NatsSessionWire, readonly node: string, readonly id: string) {
     super();
     this.frame = [wire.name, id, 0, '', 0, null];
+    const from = headerField(wire.name);
+    const session = headerField(id);
+    this.textHeader = from && session ? Buffer.concat([Buffer.from([TEXT_FRAME]), from, session]) : undefined;
   }
 
   get connected(): boolean {
@@ -114,6 +165,14 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return false;
     }
     const [tag, link, payload] = message as [string, number, unknown];
+    const text = this.textFrame(tag, link, payload);
+    if (text) {
+      this.outSeq++;
+      this.wire.publish(text);
+      if (this.wire.counters) Atomics.store(this.wire.counters, 0, BigInt(this.outSeq));
+      callback?.(null);
+      return true;
+    }
     // One frame array per session, filled for each send: a v8 serializer holds what it wrote until
     // it is collected, and a new frame per call was so alive at every scavenge (ipc-transport.ts).
     const frame = this.frame;
@@ -136,6 +195,25 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     if (this.wire.counters) Atomics.store(this.wire.counters, 0, BigInt(this.outSeq));
     callback?.(null);
     return true;
+  }
+
+  /** [tag, link, payload] as a text frame with the next sequence number, or undefined when it cannot be one. */
+  private textFrame(tag: string, link: number, payload: unknown): Buffer | undefined {
+    if (typeof payload !== 'string' || !this.textHeader || !(link >= 0 && link <= 0xffff_ffff && Number.isInteger(link))) return undefined;
+    let tagField = this.tagFields.get(tag);
+    if (tagField === undefined && !this.tagFields.has(tag)) {
+      tagField = this.tagFields.size < 64 ? headerField(tag) : undefined;
+      if (this.tagFields.size < 64) this.tagFields.set(tag, tagField);
+    }
+    const header = this.textHeader.byteLength + (tagField?.byteLength ?? 0) + TEXT_NUMBERS;
+    if (!tagField || header + payload.length > this.wire.maxPayload || WIDE_CHARACTER.test(payload)) return undefined;
+    const bytes = Buffer.allocUnsafe(header + payload.length);
+    let at = this.textHeader.copy(bytes, 0);
+    at += tagField.copy(bytes, at);
+    at = bytes.writeDoubleLE(this.outSeq, at);
+    at = bytes.writeUInt32LE(link, at);
+    bytes.write(payload, at, 'latin1');
+    return bytes;
   }
 
   private sendInParts(bytes: Uint8Array): void {

@@ -9,18 +9,20 @@
 // Each call of benchCluster() starts its own nats-server, echo process and node 'b', makes this
 // process node 'a' (a runtime of its own: run.ts runs the groups one after another and each closes
 // the runtimes it starts, so none runs when this one starts) and ends all of them before it returns.
-// Each figure is the median of 5 runs (3 with --quick).
+// Each figure is the median of 5 runs (3 with --quick). Last, the pipelining pair (pipeline-pair.ts)
+// on the apartment on node 'b': two sequential calls against one pipeline(), alternating.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Runtime, type Remote } from '../../lib/index.js';
+import { pipeline, release, Runtime, type Remote } from '../../lib/index.js';
 import type { ProcessProbe } from '../fixtures/process-probe.js';
 import type { BenchRow } from './call-path-bench.js';
 import { startBenchNatsServer } from './fixtures/nats-bench-server.js';
 
 export { requireNatsServer } from './fixtures/nats-bench-server.js';
 import { median, pipelinedRate, sequentialMicros } from './harness.js';
+import { pipelinePairRows } from './pipeline-pair.js';
 
 /** A hang guard for starting and stopping the bench's processes, never a performance limit. */
 const GUARD_MS = 30_000;
@@ -166,6 +168,20 @@ export async function benchCluster(options: { quick: boolean }): Promise<BenchRo
       if (i === 0) continue;
       rows.push({ case: `cluster: pipelined small calls, ${DEPTH} in flight, to nc.request()`, subject: s.name, value: median(pipelined[i]!), unit: 'calls/s', better: 'higher' });
     }
+    // A call on a call's result, over the slowest link there is: makeCounter() then increment() on
+    // the counter it returns, awaited one after the other against one pipeline() (issue: ≤ 0.6×).
+    rows.push(...(await pipelinePairRows({
+      async twoCalls() {
+        const counter = await remote.makeCounter();
+        await counter.increment();
+        release(counter);
+      },
+      async pipelined() {
+        const counter = pipeline(remote).makeCounter();
+        await counter.increment();
+        release(await counter);
+      },
+    }, "NATS, an apartment on node 'b'", options.quick ? 400 : 1_000)));
     return rows;
   } finally {
     // Node 'a' leaves while the server is still up (its apartments end first), then node 'b', the echo, the server.

@@ -22,19 +22,31 @@ export async function alternatingMicros(count: number, fns: (() => Promise<unkno
   return spent.map((ms) => (ms * 1000) / count);
 }
 
-/** The pair case's two rows for `factory`, reached over `link` (named in the case). */
-export async function pipelinePairRows(factory: Remote<BenchFactory>, link: string, pairs: number): Promise<BenchRow[]> {
-  const twoCalls = async (): Promise<void> => {
-    const child = await factory.makeChild(1);
-    await child.value();
-    release(child);
+/** One pair, made both ways: awaiting the first call's result before the second, and pipelined. */
+export interface CallPair {
+  twoCalls(): Promise<void>;
+  pipelined(): Promise<void>;
+}
+
+/** The pair on the bench's factory: makeChild(1), then value() on the child. */
+export function factoryPair(factory: Remote<BenchFactory>): CallPair {
+  return {
+    async twoCalls() {
+      const child = await factory.makeChild(1);
+      await child.value();
+      release(child);
+    },
+    async pipelined() {
+      const child = pipeline(factory).makeChild(1);
+      await child.value();
+      release(await child);
+    },
   };
-  const pipelined = async (): Promise<void> => {
-    const child = pipeline(factory).makeChild(1);
-    await child.value();
-    release(await child);
-  };
-  const [two, piped] = await alternatingMicros(pairs, [twoCalls, pipelined]);
+}
+
+/** The pair case's two rows for `pair`, made over `link` (named in the case). */
+export async function pipelinePairRows(pair: CallPair, link: string, pairs: number): Promise<BenchRow[]> {
+  const [two, piped] = await alternatingMicros(pairs, [pair.twoCalls, pair.pipelined]);
   const pairCase = `call on a call's result (${link})`;
   return [
     { case: pairCase, subject: 'two sequential calls', value: two!, unit: 'µs/pair', better: 'lower' },

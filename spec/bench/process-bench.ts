@@ -13,7 +13,7 @@ import type { BenchRow } from './call-path-bench.js';
 import type { Adder } from './fixtures/adder.js';
 import type { BenchFactory } from './fixtures/stream-producer.js';
 import { median, medianOf, pipelinedRate, sequentialMicros } from './harness.js';
-import { pipelinePairRows } from './pipeline-pair.js';
+import { factoryPair, pipelinePairRows } from './pipeline-pair.js';
 import { startAdderRuntime } from './subjects.js';
 
 interface Summer {
@@ -79,7 +79,7 @@ async function processPair(pairs: number): Promise<BenchRow[]> {
     const module = new URL('./fixtures/stream-producer.js', import.meta.url);
     for (const name of ['BenchFactory', 'BenchChild']) rt.registerClass(name, { module, export: name });
     const apt = await rt.createApartment({ process: 'bench-pipeline' });
-    return await pipelinePairRows(await apt.createObject<BenchFactory>('BenchFactory'), 'child-process IPC', pairs);
+    return await pipelinePairRows(factoryPair(await apt.createObject<BenchFactory>('BenchFactory')), 'child-process IPC', pairs);
   } finally {
     await rt.close();
   }

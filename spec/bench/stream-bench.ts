@@ -8,7 +8,7 @@ import { Runtime, type Remote } from '../../lib/index.js';
 import type { BenchRow } from './call-path-bench.js';
 import type { BenchFactory, StreamProducer } from './fixtures/stream-producer.js';
 import { medianOf } from './harness.js';
-import { pipelinePairRows } from './pipeline-pair.js';
+import { factoryPair, pipelinePairRows } from './pipeline-pair.js';
 
 const CHUNK = 64 * 1024;
 
@@ -81,7 +81,7 @@ export async function benchStreams(options: { quick: boolean }): Promise<BenchRo
       rate(chunkCase, `runtime async iterator, transferred (${link})`, chunks, await medianOf(runs, async () => seconds(async () => drain(await producer.chunks(chunks, CHUNK, true)))));
       rate(chunkCase, `runtime callback per chunk (${link})`, chunks, await medianOf(runs, () => seconds(() => producer.eachChunk(chunks, CHUNK, async () => undefined))));
 
-      rows.push(...(await pipelinePairRows(factory, link, options.quick ? 2_000 : 10_000)));
+      rows.push(...(await pipelinePairRows(factoryPair(factory), link, options.quick ? 2_000 : 10_000)));
     } finally {
       await rt.close();
     }
