@@ -14,6 +14,7 @@ import type { Batch } from '../protocol.js';
 import { allocateRingMemory, checkRingMemory, ConsumerState, MAX_RING_BYTES, MIN_RING_BYTES, PORT_MARK, RingPair } from './ring-buffer.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
 import { PortQueue } from './port-queue.js';
+import { SpinPolicy } from './spin-policy.js';
 import { now, spinner, threadGate, type SpinningConsumer } from './thread-spinner.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
 
@@ -61,8 +62,6 @@ export interface SharedRingHandle {
 
 const DEFAULT_RING_BYTES = 256 * 1024;
 const DEFAULT_SPIN_MICROS = 50;
-/** After this many spins in a row that found nothing, park at once until a quick wake-up shows spinning would pay. */
-const MAX_MISSES = 2;
 
 type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
@@ -129,7 +128,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   private awake = false;
   /** Spinner bookkeeping (ThreadSpinner only). */
   spinSince = 0;
-  misses = 0;
+  readonly spinPolicy: SpinPolicy;
   /** Counters behind `stats` (diagnostics only). */
   private spins = 0;
   private parks = 0;
@@ -138,6 +137,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
 
   constructor(sab: SharedArrayBuffer, private readonly port: MessagePort, side: 0 | 1, gateMemory: SharedArrayBuffer, private readonly maxInlineBytes: number, readonly spinMicros: number) {
     threadGate(gateMemory);
+    this.spinPolicy = new SpinPolicy(spinMicros);
     this.ring = new RingPair(sab, side);
     this.decoder = new WireDecoder(this.ring.inbound);
     this.sendSeq = this.expected = this.ring.firstSeq;
@@ -259,7 +259,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     if (this.closed) return;
     const final = this.ring.peerFinalSeq();
     if ((final !== undefined && final === this.expected) || this.portClosed) return this.peerGone();
-    if (!blockedOnPort && this.misses < MAX_MISSES && this.spinMicros > 0 && spinner.allowed()) this.spin();
+    if (!blockedOnPort && spinner.allowed() && this.spinPolicy.shouldSpin()) this.spin();
     else this.park(blockedOnPort);
   };
 
@@ -324,7 +324,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   private woken(generation: number): void {
     if (generation !== this.parkGeneration || this.closed) return;
     // A wake-up within the spin budget means spinning would have caught it.
-    if (now() - this.parkedAt < this.spinMicros) this.misses = 0;
+    if (now() - this.parkedAt < this.spinMicros) this.spinPolicy.caught();
     this.unpark();
     this.drain();
   }
@@ -338,9 +338,9 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     if (this.ring.setRunning()) Atomics.notify(this.ring.words, this.ring.inState);
   }
 
-  /** We just sent: a reply is likely, so spin for it if spinning has been paying. */
+  /** We just sent: a reply is likely, so spin for it if spinning has been paying (or it is time to probe). */
   private expectInput(): void {
-    if (!this.parked || !this.receiver || this.misses >= MAX_MISSES || this.spinMicros === 0 || !spinner.allowed()) return;
+    if (!this.parked || !this.receiver || !spinner.allowed() || !this.spinPolicy.shouldSpin()) return;
     this.unpark();
     this.spin();
   }

@@ -4,17 +4,17 @@
 // only, except the gate words.
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import type { SpinPolicy } from './spin-policy.js';
 
 /** Longest stretch of spin rounds chained without yielding to the event loop, in µs. */
 const CHAIN_MICROS = 1000;
 
-/** What the spinner needs of a consumer: its spin budget, a check for input, and drain or park. */
+/** What the spinner needs of a consumer: its spin policy, a check for input, and drain or park. */
 export interface SpinningConsumer {
   /** When the current spin began (µs, from now()). */
   spinSince: number;
-  /** Spins in a row that found nothing. */
-  misses: number;
-  readonly spinMicros: number;
+  /** The current spin's budget, and what the spinner tells it each spin found. */
+  readonly spinPolicy: SpinPolicy;
   hasWork(): boolean;
   drain(): void;
   park(): void;
@@ -190,9 +190,9 @@ export class ThreadSpinner {
         const t0 = now();
         for (let k = list.length - 1; k >= 0; k--) {
           const t = list[k]!;
-          if (t0 - t.spinSince >= t.spinMicros) {
+          if (t0 - t.spinSince >= t.spinPolicy.budget) {
             list.splice(k, 1);
-            t.misses++;
+            t.spinPolicy.missed();
             t.park();
           }
         }
@@ -204,7 +204,7 @@ export class ThreadSpinner {
     const ready = this.spinning.filter((t) => t.hasWork());
     for (const t of ready) this.remove(t);
     for (const t of ready) {
-      t.misses = 0;
+      t.spinPolicy.caught();
       t.drain();
     }
     if (this.spinning.length > 0) this.schedule();

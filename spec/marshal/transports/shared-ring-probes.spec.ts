@@ -1,0 +1,48 @@
+import { expect } from 'chai';
+import { MAX_MISSES, PROBE_PERIOD_MS } from '../../../marshal/transports/spin-policy.js';
+import { G_CORES, threadGate } from '../../../marshal/transports/thread-spinner.js';
+import { echoPair, ids, range, send, until } from '../fixtures/ring-echo-pair.js';
+
+// A link whose spins stopped paying (here: a budget of 1 µs, which no round trip fits) parks, and
+// then spins only as a probe, once per wall-clock period, with a budget long enough to outlast a
+// wake-up of the other side. Before probes, such a link never spun again: the one way back was a
+// park woken within the budget, which no wake-up on a slow machine is. The thread gate is given
+// room, as the back-off specs do, so whether spinning is allowed does not depend on the machine.
+
+describe('SharedRingTransport probes again after its spins stopped paying', () => {
+  let cores: number | undefined;
+  afterEach(() => {
+    if (cores !== undefined) Atomics.store(threadGate(), G_CORES, cores);
+    cores = undefined;
+  });
+
+  it('spins about once per probe period, not at every round trip, and loses nothing', async () => {
+    const gate = threadGate();
+    cores = Atomics.load(gate, G_CORES);
+    Atomics.store(gate, G_CORES, 1 << 20);
+    const { transport, got } = echoPair({ spinMicros: 1 });
+    let i = 0;
+    const roundTrip = async (): Promise<void> => {
+      send(transport, 'n', i);
+      await until(() => got.length === i + 1, `echo ${i}`);
+      i++;
+    };
+    while (transport.spinPolicy.misses < MAX_MISSES) await roundTrip();
+
+    const before = transport.stats.spins;
+    const started = performance.timeOrigin + performance.now();
+    const firstPeriod = Math.floor(started / PROBE_PERIOD_MS);
+    let trips = 0;
+    // Round trips through at least four period boundaries (on a busy machine that may take long).
+    while (Math.floor((performance.timeOrigin + performance.now()) / PROBE_PERIOD_MS) - firstPeriod < 4 || trips < 20) {
+      await roundTrip();
+      trips++;
+    }
+    const periods = Math.floor((performance.timeOrigin + performance.now()) / PROBE_PERIOD_MS) - firstPeriod + 1;
+    const spins = transport.stats.spins - before;
+    expect(spins, `spins over ${periods} periods and ${trips} round trips`).to.be.at.least(3);
+    // A probe that catches an echo turns spinning on until MAX_MISSES spins miss again.
+    expect(spins, `spins over ${periods} periods and ${trips} round trips`).to.be.at.most(periods * (MAX_MISSES + 2));
+    expect(ids(got)).to.deep.equal(range(0, i));
+  });
+});

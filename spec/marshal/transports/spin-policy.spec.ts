@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import { MAX_MISSES, PROBE_MICROS, PROBE_PERIOD_MS, SpinPolicy } from '../../../marshal/transports/spin-policy.js';
+
+// The spin decisions of one shared-ring consumer, on a clock the spec moves (ms).
+
+/** A policy on a clock the spec sets, starting inside a probe period. */
+function policyAt(spinMicros: number, startMs = 10 * PROBE_PERIOD_MS + 1): { policy: SpinPolicy; clock: { ms: number } } {
+  const clock = { ms: startMs };
+  return { policy: new SpinPolicy(spinMicros, () => clock.ms), clock };
+}
+
+/** Miss `n` spins in a row. */
+function miss(policy: SpinPolicy, n: number): void {
+  for (let i = 0; i < n; i++) {
+    expect(policy.shouldSpin(), `spin ${i + 1} before the misses add up`).to.equal(true);
+    policy.missed();
+  }
+}
+
+describe('marshal/transports/spin-policy: a consumer spins with its own budget while spinning pays', () => {
+  it('spins every time, with spinMicros as the budget, while fewer than MAX_MISSES spins in a row missed', () => {
+    const { policy } = policyAt(50);
+    for (let i = 0; i < 100; i++) {
+      expect(policy.shouldSpin()).to.equal(true);
+      expect(policy.budget).to.equal(50);
+      if (i % 2 === 0) policy.missed();
+      else policy.caught();
+    }
+    expect(policy.misses).to.equal(0);
+  });
+
+  it('never spins with spinMicros 0, in any probe period', () => {
+    const { policy, clock } = policyAt(0);
+    for (let i = 0; i < 5; i++, clock.ms += PROBE_PERIOD_MS) expect(policy.shouldSpin()).to.equal(false);
+  });
+});
+
+describe('marshal/transports/spin-policy: after MAX_MISSES misses it only probes, once per wall-clock period', () => {
+  it('parks for the rest of the period, then spins once with a budget that outlasts a wake-up', () => {
+    const { policy, clock } = policyAt(50);
+    miss(policy, MAX_MISSES);
+    // The first decision after the misses, in a period not probed yet, is a probe.
+    expect(policy.shouldSpin(), 'the first probe').to.equal(true);
+    expect(policy.budget).to.equal(PROBE_MICROS);
+    policy.missed();
+    for (let i = 0; i < 1_000; i++) expect(policy.shouldSpin(), 'in the probed period').to.equal(false);
+    clock.ms += PROBE_PERIOD_MS;
+    expect(policy.shouldSpin(), 'in the next period').to.equal(true);
+    expect(policy.budget).to.equal(PROBE_MICROS);
+    policy.missed();
+    expect(policy.shouldSpin(), 'again in that period').to.equal(false);
+  });
+
+  it('probes at the same wall-clock boundaries on every thread', () => {
+    const clock = { ms: 7 * PROBE_PERIOD_MS + PROBE_PERIOD_MS - 1 };
+    const sides = [new SpinPolicy(50, () => clock.ms), new SpinPolicy(50, () => clock.ms)];
+    for (const side of sides) miss(side, MAX_MISSES);
+    expect(sides.map((s) => s.shouldSpin())).to.deep.equal([true, true]);
+    for (const side of sides) side.missed();
+    clock.ms += 1;
+    expect(sides.map((s) => s.shouldSpin()), 'both at the next boundary').to.deep.equal([true, true]);
+  });
+
+  it('turns spinning back on when a probe catches input', () => {
+    const { policy } = policyAt(50);
+    miss(policy, MAX_MISSES);
+    expect(policy.shouldSpin()).to.equal(true);
+    policy.caught();
+    for (let i = 0; i < 10; i++) {
+      expect(policy.shouldSpin()).to.equal(true);
+      expect(policy.budget).to.equal(50);
+      policy.caught();
+    }
+  });
+
+  it('probes with its own budget when that is longer than PROBE_MICROS', () => {
+    const { policy } = policyAt(PROBE_MICROS * 3);
+    miss(policy, MAX_MISSES);
+    expect(policy.shouldSpin()).to.equal(true);
+    expect(policy.budget).to.equal(PROBE_MICROS * 3);
+  });
+});
