@@ -63,6 +63,8 @@ function serializeFrame(value: unknown): Buffer {
 const TEXT_FRAME = 0xb1;
 /** Bytes of a text frame's seq and link. */
 const TEXT_NUMBERS = 12;
+/** How many tags a session keeps encoded for its text frames. */
+const MAX_KEPT_TAGS = 64;
 /** Characters that a one-byte (latin1) string never holds. */
 const WIDE_CHARACTER = /[^\u0000-\u00ff]/;
 
@@ -200,13 +202,10 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
   /** [tag, link, payload] as a text frame with the next sequence number, or undefined when it cannot be one. */
   private textFrame(tag: string, link: number, payload: unknown): Buffer | undefined {
     if (typeof payload !== 'string' || !this.textHeader || !(link >= 0 && link <= 0xffff_ffff && Number.isInteger(link))) return undefined;
-    let tagField = this.tagFields.get(tag);
-    if (tagField === undefined && !this.tagFields.has(tag)) {
-      tagField = this.tagFields.size < 64 ? headerField(tag) : undefined;
-      if (this.tagFields.size < 64) this.tagFields.set(tag, tagField);
-    }
-    const header = this.textHeader.byteLength + (tagField?.byteLength ?? 0) + TEXT_NUMBERS;
-    if (!tagField || header + payload.length > this.wire.maxPayload || WIDE_CHARACTER.test(payload)) return undefined;
+    const tagField = this.tagField(tag);
+    if (!tagField) return undefined;
+    const header = this.textHeader.byteLength + tagField.byteLength + TEXT_NUMBERS;
+    if (header + payload.length > this.wire.maxPayload || WIDE_CHARACTER.test(payload)) return undefined;
     const bytes = Buffer.allocUnsafe(header + payload.length);
     let at = this.textHeader.copy(bytes, 0);
     at += tagField.copy(bytes, at);
@@ -214,6 +213,15 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     at = bytes.writeUInt32LE(link, at);
     bytes.write(payload, at, 'latin1');
     return bytes;
+  }
+
+  /** `tag` as a text frame's header field (kept for the next frame), or undefined when it cannot be one. */
+  private tagField(tag: string): Buffer | undefined {
+    if (this.tagFields.has(tag)) return this.tagFields.get(tag);
+    const field = headerField(tag);
+    // A session sends a handful of tags; a peer of ours never makes this grow past that.
+    if (this.tagFields.size < MAX_KEPT_TAGS) this.tagFields.set(tag, field);
+    return field;
   }
 
   private sendInParts(bytes: Uint8Array): void {
