@@ -167,27 +167,7 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return false;
     }
     const [tag, link, payload] = message as [string, number, unknown];
-    const text = this.textFrame(tag, link, payload);
-    if (text) {
-      this.outSeq++;
-      this.wire.publish(text);
-      if (this.wire.counters) Atomics.store(this.wire.counters, 0, BigInt(this.outSeq));
-      callback?.(null);
-      return true;
-    }
-    // One frame array per session, filled for each send: a v8 serializer holds what it wrote until
-    // it is collected, and a new frame per call was so alive at every scavenge (ipc-transport.ts).
-    const frame = this.frame;
-    frame[2] = this.outSeq;
-    frame[3] = tag;
-    frame[4] = link;
-    frame[5] = payload;
-    let whole: Buffer;
-    try {
-      whole = serializeFrame(frame);
-    } finally {
-      frame[5] = null;
-    }
+    const whole = this.textFrame(tag, link, payload) ?? this.v8Frame(tag, link, payload);
     if (whole.byteLength <= this.wire.maxPayload) {
       this.outSeq++;
       this.wire.publish(whole);
@@ -197,6 +177,22 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     if (this.wire.counters) Atomics.store(this.wire.counters, 0, BigInt(this.outSeq));
     callback?.(null);
     return true;
+  }
+
+  /** [tag, link, payload] as a v8 frame with the next sequence number; throws DataCloneError for what cannot be copied. */
+  private v8Frame(tag: string, link: number, payload: unknown): Buffer {
+    // One frame array per session, filled for each send: a v8 serializer holds what it wrote until
+    // it is collected, and a new frame per call was so alive at every scavenge (ipc-transport.ts).
+    const frame = this.frame;
+    frame[2] = this.outSeq;
+    frame[3] = tag;
+    frame[4] = link;
+    frame[5] = payload;
+    try {
+      return serializeFrame(frame);
+    } finally {
+      frame[5] = null;
+    }
   }
 
   /** [tag, link, payload] as a text frame with the next sequence number, or undefined when it cannot be one. */
