@@ -23,7 +23,7 @@ export const sharedMemoryLink: LinkKindDefinition = {
     if (memory) return `its memory is unusable (${memory})`;
     const ringBytes = ringBytesOf(h.sab as SharedArrayBuffer);
     if (!(h.port instanceof MessagePort)) return 'its companion port is missing';
-    if (!(h.gate instanceof SharedArrayBuffer) || h.gate.byteLength < 12) return 'its thread gate is missing';
+    if (!(h.gate instanceof SharedArrayBuffer) || h.gate.byteLength < 16) return 'its thread gate is missing';
     if (!Number.isInteger(h.maxInlineBytes) || h.maxInlineBytes! < 0 || h.maxInlineBytes! > ringBytes / 2 - 8) return 'its maxInlineBytes is out of range';
     if (typeof h.spinMicros !== 'number' || !(h.spinMicros >= 0 && h.spinMicros <= 10_000)) return 'its spinMicros is out of range';
     return undefined;

@@ -2,8 +2,9 @@
 // process-wide gate that stops spinning when more threads are awake than there are cores free of
 // other processes' work (then spinning only steals a core from a thread with work). Owner thread
 // only, except the gate words.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { coresBusyElsewhere, MachineLoad, type CpuReading } from './machine-load.js';
 import type { SpinPolicy } from './spin-policy.js';
 
 /** Longest stretch of spin rounds chained without yielding to the event loop, in µs. */
@@ -21,12 +22,14 @@ export interface SpinningConsumer {
 }
 
 /**
- * Gate words: threads with an awake transport, the core count they share, and how many of those
- * cores other processes keep busy now (exported for specs).
+ * Gate words: threads with an awake transport, the core count they share, how many of those
+ * cores other processes keep busy now, and a count of wake-ups (a thread's first transport
+ * becoming awake) that tells the load sampler the runtime is in use (exported for specs).
  */
 export const G_AWAKE = 0;
 export const G_CORES = 1;
 export const G_BUSY_ELSEWHERE = 2;
+export const G_WAKES = 3;
 let gate: Int32Array | undefined;
 
 /** This process's gate: made by the first thread to create a ring pair, adopted by every other. */
@@ -34,7 +37,7 @@ export function threadGate(adopt?: SharedArrayBuffer): Int32Array {
   if (!gate) {
     if (adopt) gate = new Int32Array(adopt);
     else {
-      gate = new Int32Array(new SharedArrayBuffer(12));
+      gate = new Int32Array(new SharedArrayBuffer(16));
       gate[G_CORES] = availableParallelism();
       watchOtherProcesses(gate);
     }
@@ -42,55 +45,44 @@ export function threadGate(adopt?: SharedArrayBuffer): Int32Array {
   return gate;
 }
 
-/** How often the gate's maker looks at which threads the machine is running, in ms. */
+/** How often the gate's maker measures what other processes keep busy, in ms. */
 const LOAD_SAMPLE_MS = 200;
 /** Samples a busy-elsewhere figure is the least of: a burst elsewhere must last to stop spinning. */
 const LOAD_SAMPLES = 3;
 
 /**
- * Linux: keep G_BUSY_ELSEWHERE at the threads other processes are running now: the machine's
- * running count (/proc/loadavg, an instantaneous figure) less this process's running threads
- * (/proc/self/task/<tid>/stat), GC and compiler helpers included. Spinning for a peer pays only
- * when the peer has a core of its own; with a CPU-bound neighbour on a 2-core machine it has not,
- * and each spin then delays the very thread it waits for (a sequential call measured 135-150 µs
- * spinning against 57-65 µs parked). Sampled only while some thread of ours is awake; one sample
- * reads a file per thread, 0.47 ms for 7 threads on the 2-core development machine (0.25% of
- * one thread at this rate).
+ * Linux: keep G_BUSY_ELSEWHERE at the cores other processes kept busy over the last sampling
+ * period (machine-load.ts: the busy time of the cores we may run on less this process's CPU time).
+ * Spinning for a peer pays only when the peer has a core of its own; with a CPU-bound neighbour on
+ * a 2-core machine it has not, and each spin then delays the very thread it waits for (a
+ * sequential call measured 135-150 µs spinning against 57-65 µs parked). Measured only across
+ * periods in which some thread of ours was awake or woke: an idle runtime reads nothing. One
+ * reading is one read of /proc/stat.
  */
 function watchOtherProcesses(g: Int32Array): void {
   if (process.platform !== 'linux') return;
+  const load = new MachineLoad((path) => readFileSync(path, 'latin1'));
   const recent: number[] = [];
+  let before: CpuReading | undefined;
+  let wakes = Atomics.load(g, G_WAKES);
   const timer = setInterval(() => {
-    if (Atomics.load(g, G_AWAKE) === 0) return;
-    const elsewhere = runningElsewhere();
-    if (elsewhere === undefined) return clearInterval(timer);
-    recent.push(elsewhere);
-    if (recent.length > LOAD_SAMPLES) recent.shift();
-    Atomics.store(g, G_BUSY_ELSEWHERE, Math.min(...recent));
+    const woke = Atomics.load(g, G_WAKES);
+    const active = woke !== wakes || Atomics.load(g, G_AWAKE) > 0;
+    wakes = woke;
+    if (!active) {
+      before = undefined;
+      return;
+    }
+    const after = load.read();
+    if (after === undefined) return clearInterval(timer);
+    if (before !== undefined) {
+      recent.push(coresBusyElsewhere(before, after));
+      if (recent.length > LOAD_SAMPLES) recent.shift();
+      Atomics.store(g, G_BUSY_ELSEWHERE, Math.min(...recent));
+    }
+    before = after;
   }, LOAD_SAMPLE_MS);
   timer.unref();
-}
-
-/** Threads of other processes running now; undefined where /proc cannot be read. */
-function runningElsewhere(): number | undefined {
-  try {
-    const machine = Number(/ (\d+)\//.exec(readFileSync('/proc/loadavg', 'latin1'))?.[1]);
-    let ours = 0;
-    for (const tid of readdirSync('/proc/self/task')) {
-      // A thread may end between the listing and the read: it is not running then.
-      let stat: string;
-      try {
-        stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1');
-      } catch {
-        continue;
-      }
-      // The state follows the command name, which is in parentheses and may hold any character.
-      if (stat.charAt(stat.lastIndexOf(')') + 2) === 'R') ours++;
-    }
-    return Number.isFinite(machine) ? Math.max(0, machine - ours) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 // This thread's word "I hold a place in the gate's awake count". In a worker apartment it is shared
@@ -126,6 +118,7 @@ export class ThreadSpinner {
       if (this.awakeTransports++ === 0) {
         Atomics.store(awakeFlag, 0, 1);
         Atomics.add(g, G_AWAKE, 1);
+        Atomics.add(g, G_WAKES, 1);
       }
     } else if (--this.awakeTransports === 0 && Atomics.exchange(awakeFlag, 0, 0) === 1) {
       Atomics.sub(g, G_AWAKE, 1);
