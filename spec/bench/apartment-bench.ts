@@ -2,6 +2,8 @@
 // apartments on few cores, and the same-apartment path. Port and shared-memory runtimes side by
 // side where the transport matters, after a raw postMessage (or comlink) baseline where one exists;
 // cases without one compare to their first row, which the printed ratio names.
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
 import { release } from '../../lib/index.js';
 import { comlinkCallback, rawCallback, rawPeers } from './apartment-baselines.js';
 import { benchBusyApartments } from './busy-apartments-bench.js';
@@ -122,6 +124,28 @@ export async function benchApartments(options: { quick: boolean }): Promise<Benc
   return rows;
 }
 
+/** A bare Worker, once it said it is ready (workers/bare-ready.ts). */
+async function bareWorker(): Promise<Worker> {
+  const worker = new Worker(new URL('./workers/bare-ready.js', import.meta.url));
+  await once(worker, 'message');
+  return worker;
+}
+
+/** Resident memory (MiB) each of 8 threads `start` starts adds while idle; the threads end after. */
+async function residentPerThread(start: () => Promise<() => Promise<unknown>>): Promise<number> {
+  const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100));
+  gc();
+  await settle();
+  const rss0 = process.memoryUsage().rss;
+  const stop = await start();
+  await settle();
+  gc();
+  const perThread = (process.memoryUsage().rss - rss0) / 8 / 1024 / 1024;
+  await stop();
+  await settle();
+  return perThread;
+}
+
 async function oneAfterAnother(calls: number, call: () => Promise<unknown>): Promise<void> {
   for (let i = 0; i < calls; i++) await call();
 }
@@ -139,14 +163,23 @@ async function apartmentCosts(options: { quick: boolean }): Promise<BenchRow[]> 
   const rows: BenchRow[] = [];
   const rt = await startAdderRuntime('shared-memory');
   try {
+    // Against a bare Worker to its first message, in interleaved rounds: what an apartment's start
+    // adds to the thread's own (the runtime's modules, the boot record, the Ready handshake).
+    const COLD = 'cold start, until the thread answers';
+    const bareCold: number[] = [];
     const cold: number[] = [];
     for (let i = 0; i < (options.quick ? 3 : 8); i++) {
-      const t0 = performance.now();
+      let t0 = performance.now();
+      const bare = await bareWorker();
+      bareCold.push((performance.now() - t0) * 1000);
+      await bare.terminate();
+      t0 = performance.now();
       const apt = await rt.createApartment();
       cold.push((performance.now() - t0) * 1000);
       await apt.close();
     }
-    rows.push({ case: 'get an apartment', subject: 'cold start (createApartment)', value: median(cold), unit: 'µs', better: 'lower' });
+    rows.push({ case: COLD, subject: 'bare Worker, to its first message', value: median(bareCold), unit: 'µs', better: 'lower' });
+    rows.push({ case: COLD, subject: 'runtime: createApartment (shared memory)', value: median(cold), unit: 'µs', better: 'lower' });
     const pool = rt.createPool({ size: 2 });
     await pool.warm();
     const warm: number[] = [];
@@ -156,7 +189,7 @@ async function apartmentCosts(options: { quick: boolean }): Promise<BenchRow[]> 
       warm.push((performance.now() - t0) * 1000);
       await lease.checkin();
     }
-    rows.push({ case: 'get an apartment', subject: 'warm pool checkout', value: median(warm), unit: 'µs', better: 'lower' });
+    rows.push({ case: 'get an apartment from a warm pool', subject: 'pool checkout', value: median(warm), unit: 'µs', better: 'lower' });
     await pool.close();
 
     // An idle runtime must not spin: CPU time of the whole process over one idle second.
@@ -170,13 +203,17 @@ async function apartmentCosts(options: { quick: boolean }): Promise<BenchRow[]> 
     rows.push({ case: 'CPU time of an idle runtime (4 apartments, 1 s)', subject: 'runtime (shared memory)', value: (idleCpu.user + idleCpu.system) / 1000, unit: 'ms', better: 'lower' });
     await Promise.all(idleApts.map((a) => a.close()));
 
-    gc();
-    const rss0 = process.memoryUsage().rss;
-    const idle = await Promise.all(Array.from({ length: 8 }, () => rt.createApartment()));
-    await new Promise((r) => setTimeout(r, 100));
-    gc();
-    rows.push({ case: 'memory per idle apartment (RSS, 8 apartments)', subject: 'runtime', value: (process.memoryUsage().rss - rss0) / 8 / 1024 / 1024, unit: 'MiB', better: 'lower' });
-    await Promise.all(idle.map((a) => a.close()));
+    const IDLE = 'memory per idle thread (RSS, 8 threads)';
+    const workers = await residentPerThread(async () => {
+      const all = await Promise.all(Array.from({ length: 8 }, () => bareWorker()));
+      return () => Promise.all(all.map((w) => w.terminate()));
+    });
+    rows.push({ case: IDLE, subject: 'bare Worker', value: workers, unit: 'MiB', better: 'lower' });
+    const apartments = await residentPerThread(async () => {
+      const all = await Promise.all(Array.from({ length: 8 }, () => rt.createApartment()));
+      return () => Promise.all(all.map((a) => a.close()));
+    });
+    rows.push({ case: IDLE, subject: 'runtime: idle apartment', value: apartments, unit: 'MiB', better: 'lower' });
 
     const local = await rt.createInstance<Adder>('Adder');
     const plain = new PlainAdder();
