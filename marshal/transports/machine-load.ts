@@ -1,7 +1,7 @@
 // How many cores the machine's other processes keep busy, measured over an interval: the CPU time
 // the cores this process may run on spent busy (Linux: /proc/stat) less the CPU time this process
 // used in the same interval (process.cpuUsage, every thread). The spin gate (thread-spinner.ts)
-// reads it to stop spinning beside CPU-bound neighbours.
+// samples it to stop spinning beside CPU-bound neighbours.
 //
 // Why time over an interval and not a count of running threads at one instant: this process's own
 // threads, parked and woken for every call, flip between running and sleeping many times a
@@ -103,4 +103,77 @@ export class MachineLoad {
       return undefined;
     }
   }
+}
+
+/** How often a sampler measures while the runtime is in use, in ms. */
+export const LOAD_SAMPLE_MS = 200;
+/** How often it looks whether the runtime is in use again once it found it idle, in ms. */
+export const IDLE_SAMPLE_MS = 2_000;
+/** Periods a busy-elsewhere figure is the least of: a burst elsewhere must last to stop spinning. */
+export const LOAD_SAMPLES = 3;
+
+/** What a sampler asks and tells its owner. */
+export interface LoadSamplerHooks {
+  /** Whether the runtime was in use since the last call (a period that was not is not measured). */
+  active(): boolean;
+  /** The cores other processes kept busy, the least of the last LOAD_SAMPLES periods. */
+  publish(cores: number): void;
+}
+
+/**
+ * Measures every LOAD_SAMPLE_MS while the runtime is in use; once idle, only looks every
+ * IDLE_SAMPLE_MS, until resume() says it is in use again. Each tick wakes the thread, and on a
+ * virtual machine a wake-up is dear: an empty 200 ms timer beside an idle runtime added 1-3 ms of
+ * CPU a second there (three paired runs). Stops for good where no reading can be taken. Owner
+ * thread only.
+ */
+export class LoadSampler {
+  private readonly recent: number[] = [];
+  private before: CpuReading | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private idle = false;
+
+  constructor(private readonly load: Pick<MachineLoad, 'read'>, private readonly hooks: LoadSamplerHooks) {
+    this.schedule(LOAD_SAMPLE_MS);
+  }
+
+  /** The runtime is in use: measure at the busy rate again, from the next period. */
+  resume(): void {
+    if (!this.idle || this.timer === undefined) return;
+    this.idle = false;
+    clearTimeout(this.timer);
+    this.schedule(LOAD_SAMPLE_MS);
+  }
+
+  /** Stop sampling (the timer is unref'd, so a sampler never holds a process open anyway). */
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(this.tick, ms);
+    this.timer.unref();
+  }
+
+  private readonly tick = (): void => {
+    if (!this.hooks.active()) {
+      this.before = undefined;
+      this.idle = true;
+      return this.schedule(IDLE_SAMPLE_MS);
+    }
+    this.idle = false;
+    const after = this.load.read();
+    if (after === undefined) {
+      this.timer = undefined;
+      return;
+    }
+    if (this.before !== undefined) {
+      this.recent.push(coresBusyElsewhere(this.before, after));
+      if (this.recent.length > LOAD_SAMPLES) this.recent.shift();
+      this.hooks.publish(Math.min(...this.recent));
+    }
+    this.before = after;
+    this.schedule(LOAD_SAMPLE_MS);
+  };
 }

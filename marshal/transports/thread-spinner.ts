@@ -4,7 +4,7 @@
 // only, except the gate words.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { coresBusyElsewhere, MachineLoad, type CpuReading } from './machine-load.js';
+import { LoadSampler, MachineLoad } from './machine-load.js';
 import type { SpinPolicy } from './spin-policy.js';
 
 /** Longest stretch of spin rounds chained without yielding to the event loop, in µs. */
@@ -45,44 +45,29 @@ export function threadGate(adopt?: SharedArrayBuffer): Int32Array {
   return gate;
 }
 
-/** How often the gate's maker measures what other processes keep busy, in ms. */
-const LOAD_SAMPLE_MS = 200;
-/** Samples a busy-elsewhere figure is the least of: a burst elsewhere must last to stop spinning. */
-const LOAD_SAMPLES = 3;
+/** The gate maker's load sampler (Linux only); undefined in other threads. */
+let sampler: LoadSampler | undefined;
 
 /**
- * Linux: keep G_BUSY_ELSEWHERE at the cores other processes kept busy over the last sampling
- * period (machine-load.ts: the busy time of the cores we may run on less this process's CPU time).
+ * Linux: keep G_BUSY_ELSEWHERE at the cores other processes kept busy (machine-load.ts: the busy
+ * time of the cores we may run on less this process's CPU time, the least of the last periods).
  * Spinning for a peer pays only when the peer has a core of its own; with a CPU-bound neighbour on
  * a 2-core machine it has not, and each spin then delays the very thread it waits for (a
- * sequential call measured 135-150 µs spinning against 57-65 µs parked). Measured only across
- * periods in which some thread of ours was awake or woke: an idle runtime reads nothing. One
- * reading is one read of /proc/stat.
+ * sequential call measured 135-150 µs spinning against 57-65 µs parked). A period counts only if
+ * some thread of ours was awake or woke in it (an idle runtime reads nothing).
  */
 function watchOtherProcesses(g: Int32Array): void {
   if (process.platform !== 'linux') return;
-  const load = new MachineLoad((path) => readFileSync(path, 'latin1'));
-  const recent: number[] = [];
-  let before: CpuReading | undefined;
   let wakes = Atomics.load(g, G_WAKES);
-  const timer = setInterval(() => {
-    const woke = Atomics.load(g, G_WAKES);
-    const active = woke !== wakes || Atomics.load(g, G_AWAKE) > 0;
-    wakes = woke;
-    if (!active) {
-      before = undefined;
-      return;
-    }
-    const after = load.read();
-    if (after === undefined) return clearInterval(timer);
-    if (before !== undefined) {
-      recent.push(coresBusyElsewhere(before, after));
-      if (recent.length > LOAD_SAMPLES) recent.shift();
-      Atomics.store(g, G_BUSY_ELSEWHERE, Math.min(...recent));
-    }
-    before = after;
-  }, LOAD_SAMPLE_MS);
-  timer.unref();
+  sampler = new LoadSampler(new MachineLoad((path) => readFileSync(path, 'latin1')), {
+    active: () => {
+      const woke = Atomics.load(g, G_WAKES);
+      const active = woke !== wakes || Atomics.load(g, G_AWAKE) > 0;
+      wakes = woke;
+      return active;
+    },
+    publish: (cores) => Atomics.store(g, G_BUSY_ELSEWHERE, cores),
+  });
 }
 
 // This thread's word "I hold a place in the gate's awake count". In a worker apartment it is shared
@@ -119,6 +104,7 @@ export class ThreadSpinner {
         Atomics.store(awakeFlag, 0, 1);
         Atomics.add(g, G_AWAKE, 1);
         Atomics.add(g, G_WAKES, 1);
+        sampler?.resume();
       }
     } else if (--this.awakeTransports === 0 && Atomics.exchange(awakeFlag, 0, 0) === 1) {
       Atomics.sub(g, G_AWAKE, 1);

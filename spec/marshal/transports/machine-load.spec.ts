@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { coresBusyElsewhere, MachineLoad, parseCoreTicks, parseCpuList, type CpuReading } from '../../../marshal/transports/machine-load.js';
+import { coresBusyElsewhere, IDLE_SAMPLE_MS, LOAD_SAMPLE_MS, LOAD_SAMPLES, LoadSampler, MachineLoad, parseCoreTicks, parseCpuList, type CpuReading } from '../../../marshal/transports/machine-load.js';
 
 // What the spin gate learns of other processes: cores they kept busy over an interval, from
 // /proc/stat less this process's own CPU time.
@@ -101,3 +101,61 @@ describe('marshal/transports/machine-load: a real neighbour process', () => {
     expect(coresBusyElsewhere(before, after)).to.be.at.least(1);
   });
 });
+
+/** Readings 200 ms apart (20 ticks a core) in which other processes kept `cores[i]` of two cores busy. */
+function readings(cores: number[]): () => CpuReading | undefined {
+  let i = 0;
+  let busy = 0;
+  return () => {
+    if (i > cores.length) return undefined;
+    busy += (cores[i - 1] ?? 0) * 10;
+    const r = reading(i * 200, [busy, busy], 0, i * 20);
+    i++;
+    return r;
+  };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('marshal/transports/machine-load: a sampler measures while the runtime is in use', () => {
+  let sampler: LoadSampler | undefined;
+  afterEach(() => {
+    sampler?.stop();
+    sampler = undefined;
+  });
+
+  it('publishes the least figure of the last LOAD_SAMPLES periods, so a burst elsewhere must last', async () => {
+    const published: number[] = [];
+    const figures = [0, 1, 1, 1, 0];
+    sampler = new LoadSampler({ read: readings(figures) }, { active: () => true, publish: (c) => published.push(c) });
+    await until(() => published.length === figures.length, LOAD_SAMPLE_MS);
+    expect(LOAD_SAMPLES).to.equal(3);
+    expect(published).to.deep.equal([0, 0, 0, 1, 0]);
+  });
+
+  it('takes no reading while the runtime is idle, looks again only every IDLE_SAMPLE_MS, and measures again on resume()', async () => {
+    let reads = 0;
+    let active = false;
+    const published: number[] = [];
+    sampler = new LoadSampler({ read: () => (reads++, reading(reads * 200, [reads * 20, reads * 20], 0, reads * 20)) }, { active: () => active, publish: (c) => published.push(c) });
+    await sleep(3 * LOAD_SAMPLE_MS);
+    expect(reads, 'readings while idle').to.equal(0);
+    active = true;
+    sampler.resume();
+    await until(() => published.length >= 2, LOAD_SAMPLE_MS);
+    expect(published.slice(0, 2), 'both cores busy elsewhere').to.deep.equal([2, 2]);
+    expect(IDLE_SAMPLE_MS).to.be.greaterThan(LOAD_SAMPLE_MS * 5);
+  });
+
+  it('stops for good where no reading can be taken', async () => {
+    let asked = 0;
+    sampler = new LoadSampler({ read: () => undefined }, { active: () => (asked++, true), publish: () => expect.fail('nothing to publish') });
+    await sleep(4 * LOAD_SAMPLE_MS);
+    expect(asked, 'ticks before it stopped').to.equal(1);
+  });
+});
+
+/** Wait (by polling, not by a deadline on speed) until `ready()` holds. */
+async function until(ready: () => boolean, pollMs: number): Promise<void> {
+  while (!ready()) await sleep(pollMs);
+}
