@@ -292,6 +292,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     const refused = this.portQueue.add(data[0], data[1], this.expected);
     if (refused) return this.fault(`[shared-ring] ${refused}`);
     if (!this.draining) {
+      if (this.parked) this.spinPolicy.woken(now() - this.parkedAt); // input woke a parked consumer
       this.unpark();
       this.drain();
     }
@@ -323,8 +324,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
 
   private woken(generation: number): void {
     if (generation !== this.parkGeneration || this.closed) return;
-    // A wake-up within the spin budget means spinning would have caught it.
-    if (now() - this.parkedAt < this.spinMicros) this.spinPolicy.caught();
+    this.spinPolicy.woken(now() - this.parkedAt);
     this.unpark();
     this.drain();
   }

@@ -7,7 +7,14 @@
 // than the budget (measured: ≈ 40 µs a wake-up against the 50 µs budget, so a sequential call over
 // shared memory took 95 µs parked against 5 µs spinning). The probe boundaries are wall-clock, the
 // same on every thread, so both sides of a link probe at once: each side's probe catches input only
-// while the other side is awake. Owner thread only.
+// while the other side is awake.
+//
+// The budget adapts to the work on the other side: a consumer woken soon after it gave up spinning
+// learns that a spin as long as its spin and its park together would have caught the input, and
+// spins that long (with a margin) from then on, up to MAX_BUDGET_FACTOR times spinMicros; when
+// spins stop paying (MAX_MISSES in a row) the budget goes back to spinMicros. With a fixed 50 µs a 64 KiB echo, whose answer takes
+// ≈ 60 µs to come, missed every time and paid a wake-up each way: 1.38× a raw postMessage round
+// trip, against 0.76× with 150 µs. Owner thread only.
 
 /** Spins in a row that found nothing, after which the consumer parks and only probes. */
 export const MAX_MISSES = 2;
@@ -21,6 +28,11 @@ export const PROBE_PERIOD_MS = 20;
 /** The least budget of a probe spin, µs: a wake-up of the other side and its turn fit in it. */
 export const PROBE_MICROS = 500;
 
+/** The longest an adapted spin budget grows to, as a multiple of spinMicros. */
+export const MAX_BUDGET_FACTOR = 5;
+/** How much longer than the wait it learned of an adapted budget is. */
+export const BUDGET_MARGIN = 1.25;
+
 /** Milliseconds on the wall clock, at microsecond resolution, the same on every thread. */
 const wallClockMs = (): number => performance.timeOrigin + performance.now();
 
@@ -28,21 +40,25 @@ const wallClockMs = (): number => performance.timeOrigin + performance.now();
 export class SpinPolicy {
   /** Spins in a row that ran out their budget. */
   misses = 0;
-  /** The budget of the spin under way, µs: `spinMicros`, or a probe's. */
+  /** The budget of the spin under way, µs: the adapted spin budget, or a probe's. */
   budget: number;
+  /** The budget of an ordinary spin, µs: spinMicros, grown by wake-ups a longer spin would have caught. */
+  spinBudget: number;
   /** The probe period this consumer last probed in. */
   private probedPeriod = -1;
+  /** How long the spin before the current park ran, µs (0 when the consumer parked without spinning). */
+  private spunBeforePark = 0;
 
   /** `spinMicros` 0: never spin. `clock` (ms) is the wall clock; specs pass their own. */
   constructor(readonly spinMicros: number, private readonly clock: () => number = wallClockMs) {
-    this.budget = spinMicros;
+    this.budget = this.spinBudget = spinMicros;
   }
 
   /** Whether to spin now (the thread gate permitting), setting `budget` for that spin. */
   shouldSpin(): boolean {
     if (this.spinMicros === 0) return false;
     if (this.misses < MAX_MISSES) {
-      this.budget = this.spinMicros;
+      this.budget = this.spinBudget;
       return true;
     }
     const period = Math.floor(this.clock() / PROBE_PERIOD_MS);
@@ -52,13 +68,31 @@ export class SpinPolicy {
     return true;
   }
 
-  /** A spin found input, or a park was woken within the spin budget: spinning pays. */
+  /** A spin found input: spinning pays. */
   caught(): void {
     this.misses = 0;
+    this.spunBeforePark = 0;
   }
 
-  /** A spin ran out its budget. */
-  missed(): void {
+  /** A spin ran out its budget after `spunMicros`; the consumer parks next. */
+  missed(spunMicros = this.budget): void {
     this.misses++;
+    this.spunBeforePark = spunMicros;
+    // Traffic stopped (or the answers outgrew the cap): learn the budget afresh when it resumes.
+    if (this.misses >= MAX_MISSES) this.spinBudget = this.spinMicros;
+  }
+
+  /**
+   * The parked consumer was woken by input `parkedMicros` after it parked. A spin of the spin
+   * before and the park together would have caught it: when that fits under the cap, spin that
+   * long (with a margin) from now on, and spinning pays again.
+   */
+  woken(parkedMicros: number): void {
+    const wait = this.spunBeforePark + parkedMicros;
+    this.spunBeforePark = 0;
+    const cap = this.spinMicros * MAX_BUDGET_FACTOR;
+    if (this.spinMicros === 0 || !(wait <= cap)) return;
+    this.spinBudget = Math.min(cap, Math.max(this.spinMicros, wait * BUDGET_MARGIN));
+    this.caught();
   }
 }

@@ -171,7 +171,7 @@ export class ThreadSpinner {
           const t = list[k]!;
           if (t0 - t.spinSince >= t.spinPolicy.budget) {
             list.splice(k, 1);
-            t.spinPolicy.missed();
+            t.spinPolicy.missed(t0 - t.spinSince);
             t.park();
           }
         }

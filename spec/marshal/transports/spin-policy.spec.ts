@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MAX_MISSES, PROBE_MICROS, PROBE_PERIOD_MS, SpinPolicy } from '../../../marshal/transports/spin-policy.js';
+import { BUDGET_MARGIN, MAX_BUDGET_FACTOR, MAX_MISSES, PROBE_MICROS, PROBE_PERIOD_MS, SpinPolicy } from '../../../marshal/transports/spin-policy.js';
 
 // The spin decisions of one shared-ring consumer, on a clock the spec moves (ms).
 
@@ -78,5 +78,53 @@ describe('marshal/transports/spin-policy: after MAX_MISSES misses it only probes
     miss(policy, MAX_MISSES);
     expect(policy.shouldSpin()).to.equal(true);
     expect(policy.budget).to.equal(PROBE_MICROS * 3);
+  });
+});
+
+describe('marshal/transports/spin-policy: the budget adapts to answers that come after it ran out', () => {
+  it('spins as long as its spin and its park together, with a margin, after a wake-up soon after parking', () => {
+    const { policy } = policyAt(50);
+    expect(policy.shouldSpin()).to.equal(true);
+    policy.missed(50);
+    policy.woken(30);
+    expect(policy.spinBudget).to.equal(80 * BUDGET_MARGIN);
+    expect(policy.shouldSpin()).to.equal(true);
+    expect(policy.budget, 'the next spin').to.equal(80 * BUDGET_MARGIN);
+    expect(policy.misses, 'spinning pays again').to.equal(0);
+  });
+
+  it('never grows past MAX_BUDGET_FACTOR times spinMicros, and learns nothing from a later wake-up', () => {
+    const { policy } = policyAt(50);
+    policy.missed(50);
+    policy.woken(50 * MAX_BUDGET_FACTOR - 60);
+    expect(policy.spinBudget, 'capped').to.equal(50 * MAX_BUDGET_FACTOR);
+    const late = policyAt(50).policy;
+    late.missed(50);
+    late.woken(50 * MAX_BUDGET_FACTOR);
+    expect(late.spinBudget, 'a wake-up past the cap').to.equal(50);
+    expect(late.misses, 'still one miss').to.equal(1);
+  });
+
+  it('counts a park without a spin before it as a spin of 0 µs', () => {
+    const { policy } = policyAt(50);
+    policy.woken(100);
+    expect(policy.spinBudget).to.equal(100 * BUDGET_MARGIN);
+  });
+
+  it('keeps the grown budget through one miss, and goes back to spinMicros after MAX_MISSES in a row', () => {
+    const { policy } = policyAt(50);
+    policy.woken(100);
+    const grown = policy.spinBudget;
+    policy.missed(grown);
+    expect(policy.spinBudget, 'after one miss').to.equal(grown);
+    for (let i = 1; i < MAX_MISSES; i++) policy.missed(grown);
+    expect(policy.spinBudget, `after ${MAX_MISSES} misses`).to.equal(50);
+  });
+
+  it('never grows with spinMicros 0', () => {
+    const { policy } = policyAt(0);
+    policy.woken(1);
+    expect(policy.spinBudget).to.equal(0);
+    expect(policy.shouldSpin()).to.equal(false);
   });
 });
