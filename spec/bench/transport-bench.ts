@@ -5,6 +5,7 @@
 import { isMainThread, MessageChannel, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { SharedRingTransport, type SharedRingHandle } from '../../marshal/transports/shared-ring-transport.js';
+import { releaseAwakePlace, shareAwakeFlag } from '../../marshal/transports/thread-spinner.js';
 import type { Batch } from '../../marshal/protocol.js';
 import { median, pipelinedRate } from './harness.js';
 
@@ -22,7 +23,7 @@ interface EchoClient {
   stop(): Promise<void>;
 }
 
-type EchoRole = { role: 'port-echo'; port: MessagePort } | { role: 'ring-echo'; handle: SharedRingHandle };
+type EchoRole = { role: 'port-echo'; port: MessagePort } | { role: 'ring-echo'; handle: SharedRingHandle; awakeFlag: SharedArrayBuffer };
 
 // ---- worker side ----------------------------------------------------------------------------------
 
@@ -31,6 +32,7 @@ function serveEcho(data: EchoRole): void {
     const port = data.port;
     port.on('message', (m) => port.postMessage(m));
   } else {
+    shareAwakeFlag(data.awakeFlag);
     const t = SharedRingTransport.attach(data.handle);
     t.listen((b) => t.send(b as Batch), () => process.exit(0));
   }
@@ -77,7 +79,10 @@ async function portClient(): Promise<EchoClient> {
 
 async function ringClient(): Promise<EchoClient> {
   const { transport, handle } = SharedRingTransport.create();
-  const worker = new Worker(self, { workerData: { role: 'ring-echo', handle }, transferList: [handle.port] });
+  // As a worker apartment's host does: a thread terminated while spinning would otherwise keep its
+  // place in the process's spin gate, and the next rounds' rings would never spin.
+  const awakeFlag = new SharedArrayBuffer(4);
+  const worker = new Worker(self, { workerData: { role: 'ring-echo', handle, awakeFlag }, transferList: [handle.port] });
   const pending = new PendingReplies();
   transport.listen((b) => pending.settle(b), () => {});
   return {
@@ -89,6 +94,7 @@ async function ringClient(): Promise<EchoClient> {
     async stop() {
       transport.close();
       await worker.terminate();
+      releaseAwakePlace(awakeFlag);
     },
   };
 }
