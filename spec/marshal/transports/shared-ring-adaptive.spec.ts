@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { MAX_BUDGET_FACTOR } from '../../../marshal/transports/spin-policy.js';
-import { G_CORES, threadGate } from '../../../marshal/transports/thread-spinner.js';
-import { echoPair, ids, range, send, until } from '../fixtures/ring-echo-pair.js';
+import { echoPair, ids, range, roomInGate, send, until } from '../fixtures/ring-echo-pair.js';
 
 // A link whose answers take longer than its spin budget (here 150 µs of work against 100 µs) would
 // miss every spin and pay a wake-up each way. Woken soon after giving up, the consumer learns how
@@ -10,16 +9,8 @@ import { echoPair, ids, range, send, until } from '../fixtures/ring-echo-pair.js
 // given room, as the back-off specs do, so whether spinning is allowed does not depend on the machine.
 
 describe('SharedRingTransport adapts its spin budget to answers that take longer than it', () => {
-  let cores: number | undefined;
-  afterEach(() => {
-    if (cores !== undefined) Atomics.store(threadGate(), G_CORES, cores);
-    cores = undefined;
-  });
-
   it('grows the budget past spinMicros (never past its cap), then catches most answers spinning, losing nothing', async () => {
-    const gate = threadGate();
-    cores = Atomics.load(gate, G_CORES);
-    Atomics.store(gate, G_CORES, 1 << 20);
+    roomInGate();
     const spinMicros = 100;
     const trips = 400;
     const budgets: number[] = [];

@@ -1,7 +1,6 @@
 import { expect } from 'chai';
 import { MAX_MISSES, PROBE_PERIOD_MS } from '../../../marshal/transports/spin-policy.js';
-import { G_CORES, threadGate } from '../../../marshal/transports/thread-spinner.js';
-import { echoPair, ids, range, send, until } from '../fixtures/ring-echo-pair.js';
+import { echoPair, ids, range, roomInGate, send, until } from '../fixtures/ring-echo-pair.js';
 
 // A link whose spins stopped paying (here: a budget of 1 µs, which no round trip fits) parks, and
 // then spins only as a probe, once per wall-clock period, with a budget long enough to outlast a
@@ -10,16 +9,8 @@ import { echoPair, ids, range, send, until } from '../fixtures/ring-echo-pair.js
 // room, as the back-off specs do, so whether spinning is allowed does not depend on the machine.
 
 describe('SharedRingTransport probes again after its spins stopped paying', () => {
-  let cores: number | undefined;
-  afterEach(() => {
-    if (cores !== undefined) Atomics.store(threadGate(), G_CORES, cores);
-    cores = undefined;
-  });
-
   it('spins about once per probe period, not at every round trip, and loses nothing', async () => {
-    const gate = threadGate();
-    cores = Atomics.load(gate, G_CORES);
-    Atomics.store(gate, G_CORES, 1 << 20);
+    roomInGate();
     const { transport, got } = echoPair({ spinMicros: 1 });
     let i = 0;
     const roundTrip = async (): Promise<void> => {
