@@ -123,9 +123,9 @@ export interface LoadSamplerHooks {
 /**
  * Measures every LOAD_SAMPLE_MS while the runtime is in use; once idle, only looks every
  * IDLE_SAMPLE_MS, until resume() says it is in use again. Each tick wakes the thread, and on a
- * virtual machine a wake-up is dear: an empty 200 ms timer beside an idle runtime added 1-3 ms of
- * CPU a second there (three paired runs). Stops for good where no reading can be taken. Owner
- * thread only.
+ * virtual machine a wake-up is dear: an empty 200 ms timer beside an idle runtime added 1.3-1.5 ms
+ * of CPU a second there (the means of three paired runs). Stops for good where no reading can be
+ * taken. Owner thread only.
  */
 export class LoadSampler {
   private readonly recent: number[] = [];
