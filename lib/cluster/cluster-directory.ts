@@ -39,8 +39,10 @@ export class ClusterDirectory {
     let kv: KeyValueBucket;
     try {
       kv = await kvm.create(cluster, { ttl: leaseMs, history: 1 }).catch(async (err: unknown) => {
-        // The bucket is there already, made by a node with other settings: use it as it is.
-        if (/already in use|exists/i.test((err as Error)?.message ?? '')) return kvm.open(cluster);
+        // The bucket is there already, made by a node with other settings, or by a node that made
+        // it at the same moment (the server may then answer that its subjects overlap an existing
+        // stream): use it as it is. A stream of someone else's on those subjects fails to open.
+        if (/already in use|exists|subjects overlap/i.test((err as Error)?.message ?? '')) return kvm.open(cluster);
         throw err;
       });
     } catch (err) {

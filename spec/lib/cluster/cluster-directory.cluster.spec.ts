@@ -1,8 +1,32 @@
 import { expect } from 'chai';
+import { ClusterDirectory } from '../../../lib/cluster/cluster-directory.js';
 import { InvalidArgumentError } from '../../../lib/index.js';
+import { connectNats } from '../../../marshal/transports/nats-connect.js';
+import type { NatsClient } from '../../../marshal/transports/nats-client.js';
 import { eventuallyTrue, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
 import { rejection } from '../../fixtures/process-fixture.js';
+
+describe("lib/cluster/cluster-directory: nodes that start together all open the cluster's directory", () => {
+  let connections: NatsClient[] = [];
+  afterEach(async () => {
+    await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
+    connections = [];
+  });
+
+  it('lets sixteen nodes make the bucket at once on a server that has none, and every one of them claims and looks up', async () => {
+    const nats = await startNatsServer('one');
+    connections = await Promise.all(Array.from({ length: 16 }, (_, i) => connectNats([nats.url], `racing node ${i}`)));
+    // The server refuses all but one make of the bucket's stream, with more than one wording (once
+    // in CI a node that started beside another was told the subjects overlap an existing stream).
+    const directories = await Promise.all(connections.map((nc, i) => ClusterDirectory.open(nc, 'racing', 15_000, `n${i}`, 'e1', () => {})));
+    const claims = await Promise.all(directories.map((d, i) => d.claim('cache', `n${i}`)));
+    expect(claims.filter(Boolean), `one claim wins: ${claims.join(', ')}`).to.have.length(1);
+    const winner = `n${claims.indexOf(true)}`;
+    for (const d of directories) expect(await d.lookup('cache')).to.deep.include({ node: winner, value: winner });
+    await Promise.all(directories.map((d) => d.close()));
+  });
+});
 
 describe('lib/cluster/cluster-directory: a named object is claimed once in the cluster', () => {
   it('lets exactly one of several racing nodes claim a name, tells every node who holds it, and frees it on release', async () => {
