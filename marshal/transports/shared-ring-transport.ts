@@ -135,7 +135,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   private portSends = 0;
   private unmarkedPortSends = 0;
 
-  constructor(sab: SharedArrayBuffer, private readonly port: MessagePort, side: 0 | 1, gateMemory: SharedArrayBuffer, private readonly maxInlineBytes: number, readonly spinMicros: number) {
+  constructor(sab: SharedArrayBuffer, private readonly port: MessagePort, side: 0 | 1, gateMemory: SharedArrayBuffer, private readonly maxInlineBytes: number, spinMicros: number) {
     threadGate(gateMemory);
     this.spinPolicy = new SpinPolicy(spinMicros);
     this.ring = new RingPair(sab, side);
