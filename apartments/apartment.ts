@@ -182,7 +182,7 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     const keep = this.current === 'starting' || this.current === 'closing' || this.busy;
     if (keep) this.host.ref();
     else this.host.unref();
-    if (this.endpoint.hasChannel(this.id)) this.endpoint.channelTo(this.id).setKeepAlive(keep);
+    this.endpoint.channelIfAny(this.id)?.setKeepAlive(keep);
   }
 
   /**

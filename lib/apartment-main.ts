@@ -72,7 +72,7 @@ export async function runApartment(boot: WorkerBoot, mainGone: () => void = () =
     releaseShared: (lease) => apartment.controlOf(0, SharedResourcesService).release(lease),
     warn(message, causality = currentCall()?.causality) {
       // The chain travels as an argument: the log notification itself is the apartment's, not the caller's.
-      if (apartment.endpoint.hasChannel(0)) void runtime().log('warn', message, causality);
+      if (apartment.endpoint.channelIfAny(0)) void runtime().log('warn', message, causality);
       else process.stderr.write(`${message}\n`);
     },
     onLifecycle(channel, msg) {
@@ -134,7 +134,16 @@ export async function runApartment(boot: WorkerBoot, mainGone: () => void = () =
     const own = linkKind(boot.transport);
     const offer = own.direct ? own.create() : undefined;
     const made = offer ? transfer({ kind: own.name, end: offer.far, transfer: offer.transfer }, offer.transfer) : undefined;
+    const asking = apartment.endpoint.channelIfAny(peer);
     runtime().connect(peer, made).then((reply: LinkReply | null) => {
+      if (apartment.endpoint.channelIfAny(peer) !== asking) {
+        // The peer went while the answer was on its way (its PeerGone can be read before this
+        // callback runs). Its end is closed unread: what the dead peer wrote into it, such as an
+        // AddRef, would otherwise take references nobody will ever release.
+        offer?.near.close();
+        if (reply && 'end' in reply) discardEnd(reply.kind, reply.end);
+        return;
+      }
       if (offer && reply && 'accepted' in reply) {
         apartment.endpoint.attach(peer, offer.near, own);
         return;
@@ -145,6 +154,15 @@ export async function runApartment(boot: WorkerBoot, mainGone: () => void = () =
       offer?.near.close();
       apartment.endpoint.peerGone(peer, err as Error);
     });
+  }
+
+  /** Close an end of a link that came too late to be used. */
+  function discardEnd(kind: unknown, end: unknown): void {
+    try {
+      attachLink(kind, end, 'the runtime').transport.close();
+    } catch (err) {
+      apartment.endpoint.warn((err as Error).message);
+    }
   }
 
   /** Attach an end of a link to `peer` that the runtime sent; one that fails its kind's check cuts the peer off. */

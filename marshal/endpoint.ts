@@ -110,8 +110,9 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost, CallHost {
     return this.channels.get(peer)?.link;
   }
 
-  hasChannel(peer: number): boolean {
-    return this.channels.has(peer);
+  /** The channel to `peer` while there is one (asked for or attached); a new one after the peer went and was asked for again. */
+  channelIfAny(peer: number): Channel | undefined {
+    return this.channels.get(peer);
   }
 
   /** Call a method on an object of `peer` by id (control calls; user calls go through proxies). */

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
-import { byRef, release } from '../../lib/index.js';
+import { ApartmentFaultedError, byRef, release } from '../../lib/index.js';
 import type { Calc } from '../fixtures/calc.js';
+import type { Crasher } from '../fixtures/crasher.js';
+import type { Holder } from '../fixtures/holder.js';
 import type { Relay } from '../fixtures/relay.js';
-import { expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 for (const transport of ['port', 'shared-memory'] as const) {
   describe(`apartments/broker: workers call each other directly (${transport})`, () => {
@@ -41,3 +43,41 @@ describe('apartments/broker: the port transport end to end', () => {
   });
 });
 
+
+for (const transport of ['port', 'shared-memory'] as const) {
+  describe(`apartments/broker: a link that arrives after its peer died is not attached (${transport})`, () => {
+    it('drops the late end unread: nothing the dead apartment wrote into it holds a reference', async () => {
+      // Seen once in the stress spec under load: an export that stayed referenced by a dead apartment.
+      const { rt } = await startRuntime({ transport, defaultTimeoutMs: 600_000 });
+      const a = await rt.createApartment({ name: 'a' });
+      const b = await rt.createApartment({ name: 'b' });
+      const calcA = await a.createObject<Calc>('Calc');
+      const holderA = await a.createObject<Holder>('Holder');
+      const calcB = await b.createObject<Calc>('Calc');
+      const holderB = await b.createObject<Holder>('Holder');
+      const crasherB = await b.createObject<Crasher>('Crasher');
+      // a takes a reference on b's Calc, which asks the runtime for a link to b, and then reads
+      // nothing: the runtime's answer (the link) waits in a's queue.
+      const flag = new Int32Array(new SharedArrayBuffer(8));
+      const busy = holderA.keepWhileBusy(calcB, flag);
+      await eventually(() => {
+        expect(Atomics.load(flag, 1)).to.equal(1);
+      }, 60_000);
+      // b has its end of that link; it takes a reference on a's Calc through it, then dies.
+      await eventually(async () => {
+        expect((await b.stats()).channels, "b's links: the runtime's and a's").to.equal(2);
+      }, 60_000);
+      expect(await holderB.keep(calcA)).to.equal(1);
+      expect(await crasherB.exit(7).catch((e: unknown) => e)).to.be.instanceOf(ApartmentFaultedError);
+      expect(b.state).to.equal('faulted');
+      // a now reads, in order, its link to b and the news that b is gone.
+      Atomics.store(flag, 0, 1);
+      expect(await busy).to.equal(1);
+      const stats = await a.stats();
+      expect(stats.channels, "a's links: the runtime's only").to.equal(1);
+      await holderA.releaseAll();
+      for (const p of [calcA, holderA, calcB, holderB, crasherB]) release(p);
+      await expectNoExports(rt);
+    });
+  });
+}
