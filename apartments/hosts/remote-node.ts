@@ -53,6 +53,12 @@ export function remoteNode(connection: ClusterConnection, node: string): RemoteN
   return made;
 }
 
+/** The live node called `node` serving apartments for `connection`, in its run `epoch`; undefined if none. */
+export function servingNode(connection: ClusterConnection, node: string, epoch: string): RemoteNode | undefined {
+  const known = serving.get(node);
+  return known?.live && known.connection === connection && known.epoch === epoch ? known : undefined;
+}
+
 /** Every node serving apartments for `connection` ends (this node leaves the cluster). */
 export function leaveRemoteNodes(connection: ClusterConnection, why: string): void {
   for (const remote of [...serving.values()]) if (remote.connection === connection) remote.gone(why);
@@ -63,7 +69,8 @@ export class RemoteNode {
   private readonly apartments = new Map<number, Served>();
   private pending: NodeBoot[] | undefined = [];
   private session: NatsPeer | undefined;
-  private epoch: string | undefined;
+  /** The node's run, once it answered the hello. */
+  epoch: string | undefined;
   /** This session's id: this node's epoch and a count, so no two sessions of any run share one. */
   private readonly sessionId: string;
   private timer: NodeJS.Timeout | undefined;

@@ -6,12 +6,13 @@
 import { randomBytes } from 'node:crypto';
 import type { ClusterConnection, ControlOutcome, ControlReply, ControlRequest } from '../../apartments/hosts/cluster-connection.js';
 import type { Heartbeat } from '../../apartments/hosts/heartbeat-pipe.js';
-import { leaveRemoteNodes } from '../../apartments/hosts/remote-node.js';
+import { leaveRemoteNodes, servingNode } from '../../apartments/hosts/remote-node.js';
 import { DisconnectedError, InUseError, ModuleLoadError } from '../../marshal/errors.js';
 import { decodeFrame, NatsPeer } from '../../marshal/transports/nats-peer.js';
 import { ClusterDirectory } from './cluster-directory.js';
 import type { NatsClient } from '../../marshal/transports/nats-client.js';
 import { connectNats, publishOrDrop } from '../../marshal/transports/nats-connect.js';
+import { nodeConnectionName, parseDisconnect, type NodeDisconnect } from './disconnect-advisory.js';
 import { NodeServer } from './node-server.js';
 import { checkNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
 
@@ -39,12 +40,15 @@ export interface ClusterView {
 /** Join the cluster `options` names; throws with what to do when NATS or JetStream cannot be used. */
 export async function joinCluster(options: NodeOptions, warn: (message: string) => void): Promise<ClusterNode> {
   const settings = checkNodeOptions(options);
-  const nc = await connectNats(settings.servers, `apartments ${settings.cluster}.${settings.name}`).catch((err: unknown) => {
+  const epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
+  const nc = await connectNats(settings.servers, nodeConnectionName(settings.cluster, settings.name, epoch), settings.auth).catch((err: unknown) => {
     if (err instanceof ModuleLoadError) throw err;
-    throw new DisconnectedError(`[cluster-connect] could not reach a NATS server at ${settings.servers.join(', ')}: ${(err as Error)?.message ?? String(err)}; start nats-server there, or fix node.nats`, { cause: err });
+    const message = (err as Error)?.message ?? String(err);
+    const fix = /authori[sz]ation|authentication/i.test(message) ? 'give the credentials its account expects in node.auth' : 'start nats-server there, or fix node.nats';
+    throw new DisconnectedError(`[cluster-connect] could not reach a NATS server at ${settings.servers.join(', ')}: ${message}; ${fix}`, { cause: err });
   });
   try {
-    const node = new ClusterNode(nc, settings, warn);
+    const node = new ClusterNode(nc, settings, epoch, warn);
     await node.join();
     return node;
   } catch (err) {
@@ -56,7 +60,6 @@ export async function joinCluster(options: NodeOptions, warn: (message: string) 
 export class ClusterNode implements ClusterConnection {
   readonly name: string;
   readonly cluster: string;
-  readonly epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
   readonly server: NodeServer;
   readonly heartbeat: Heartbeat;
   private readonly sessions = new Map<string, NatsPeer>();
@@ -64,11 +67,11 @@ export class ClusterNode implements ClusterConnection {
   private dropped = 0;
   private closing: Promise<void> | undefined;
 
-  constructor(private readonly nc: NatsClient, private readonly settings: ResolvedNodeOptions, private readonly warn: (message: string) => void) {
+  constructor(private readonly nc: NatsClient, private readonly settings: ResolvedNodeOptions, readonly epoch: string, private readonly warn: (message: string) => void) {
     this.name = settings.name;
     this.cluster = settings.cluster;
     this.heartbeat = settings.heartbeat;
-    this.server = new NodeServer(this, settings.servers, warn);
+    this.server = new NodeServer(this, { servers: settings.servers, auth: settings.auth }, warn);
   }
 
   /** Claim the node's name, then listen: a second node of the same name is refused before it answers anything. */
@@ -90,6 +93,14 @@ export class ClusterNode implements ClusterConnection {
         msg.respond(JSON.stringify(reply));
       },
     });
+    if (this.settings.disconnects) {
+      this.nc.subscribe(this.settings.disconnects, {
+        callback: (err, msg) => {
+          const gone = err ? undefined : parseDisconnect(msg.data, this.cluster);
+          if (gone && gone.node !== this.name) void this.disconnected(gone);
+        },
+      });
+    }
     await this.nc.flush();
     // The server closed the connection for good (not a reconnect): nothing of the cluster is reachable.
     void this.nc.closed().then(() => this.lost());
@@ -168,6 +179,24 @@ export class ClusterNode implements ClusterConnection {
       const what = typeof frame === 'string' ? frame : `a frame from node '${frame.from}' in session ${frame.session}, which is not open here (it ended, or never began)`;
       this.warn(`[node-frame-dropped] node '${this.name}' dropped ${what} (${this.dropped} dropped so far)`);
     }
+  }
+
+  /**
+   * The server reports the main connection of `node` in `epoch` closed. Anyone may publish on the
+   * advisories' subject, so this is a reason to ask that node at once, never proof it is gone.
+   */
+  private async disconnected({ node, epoch, reason }: NodeDisconnect): Promise<void> {
+    const remote = servingNode(this, node, epoch);
+    if (!remote && !this.server.hosts(node, epoch)) return;
+    const outcome = await this.control(node, { op: 'probe', from: this.name, epoch: this.epoch }, this.heartbeat.periodMs);
+    const who = `node '${node}' (epoch ${epoch})`;
+    if (outcome.kind !== 'absent') {
+      this.warn(`[node-disconnect] the NATS server reported ${who} disconnected (${reason}), but it still answers (it reconnected, or the report was forged); nothing ends`);
+      return;
+    }
+    const why = `${who} dropped its connection to the NATS server (${reason}) and no longer listens on the cluster: it exited, was killed, or lost the server`;
+    remote?.gone(why);
+    this.server.hostGone(node, epoch, why);
   }
 
   /** The connection is closed for good: every session ends as if its node were gone. */

@@ -3,6 +3,8 @@
 // connects.
 import type { Heartbeat } from '../../apartments/hosts/heartbeat-pipe.js';
 import { InvalidArgumentError } from '../../marshal/errors.js';
+import type { NatsAuth } from '../../marshal/transports/nats-client.js';
+import { natsAuthProblem } from '../../marshal/transports/nats-connect.js';
 
 /** Options of Runtime.start({ node }). */
 export interface NodeOptions {
@@ -16,6 +18,14 @@ export interface NodeOptions {
   heartbeat?: { periodMs?: number; misses?: number };
   /** How long a claim in the directory lives without renewal (ms; default 15 000; renewed every third of it). */
   leaseMs?: number;
+  /** Credentials for servers that require them: the account's `{ user, pass }`, or `{ token }`. */
+  auth?: NatsAuth;
+  /**
+   * The subject where the server's client-disconnect advisories for this account arrive (an import
+   * of `$SYS.ACCOUNT.<account>.DISCONNECT`): a node whose connection the server reports closed is
+   * asked at once whether it still listens, instead of at its next heartbeat.
+   */
+  disconnects?: string;
 }
 
 /** The options with their defaults, checked. */
@@ -25,10 +35,14 @@ export interface ResolvedNodeOptions {
   readonly cluster: string;
   readonly heartbeat: Heartbeat;
   readonly leaseMs: number;
+  readonly auth: NatsAuth | undefined;
+  readonly disconnects: string | undefined;
 }
 
 /** Names that are one token of a NATS subject and a key-value bucket name. */
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A subject to subscribe to: tokens of letters, digits and `$_-`, no wildcards. */
+const SUBJECT = /^[A-Za-z0-9$_-]{1,64}(\.[A-Za-z0-9$_-]{1,64}){0,15}$/;
 export const DEFAULT_NODE_HEARTBEAT: Heartbeat = { periodMs: 1_000, misses: 10 };
 
 /** Whether `name` can name a node. */
@@ -59,5 +73,10 @@ export function checkNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (!(Number.isInteger(leaseMs) && leaseMs >= 1_000 && leaseMs <= 86_400_000)) {
     throw new InvalidArgumentError(`[node-lease] node.leaseMs must be a whole number of milliseconds from 1 000 to 86 400 000; got ${String(leaseMs)}`, { parameter: 'node.leaseMs' });
   }
-  return { name: options.name, servers, cluster, heartbeat: { periodMs, misses }, leaseMs };
+  const authProblem = options.auth === undefined ? undefined : natsAuthProblem(options.auth);
+  if (authProblem) throw new InvalidArgumentError(`[node-auth] node.auth ${authProblem}`, { parameter: 'node.auth' });
+  if (options.disconnects !== undefined && (typeof options.disconnects !== 'string' || !SUBJECT.test(options.disconnects))) {
+    throw new InvalidArgumentError(`[node-disconnects] node.disconnects must be a NATS subject without wildcards ('apartments.disconnects'); got ${typeof options.disconnects === 'string' ? `'${options.disconnects.slice(0, 80)}'` : typeof options.disconnects}`, { parameter: 'node.disconnects' });
+  }
+  return { name: options.name, servers, cluster, heartbeat: { periodMs, misses }, leaseMs, auth: options.auth, disconnects: options.disconnects };
 }

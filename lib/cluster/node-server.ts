@@ -13,9 +13,16 @@ import type { ClusterConnection, ControlReply, ControlRequest } from '../../apar
 import type { ApartmentBoot } from '../../apartments/worker-boot.js';
 import { IpcTag, isIpc } from '../../marshal/transports/ipc-transport.js';
 import { natsLinkNumber, type NatsEnd } from '../../marshal/transports/nats-link.js';
+import type { NatsAuth } from '../../marshal/transports/nats-client.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
 import type { DirectSessionEnd } from '../../marshal/transports/nats-worker-session.js';
 import { ProcessThreads } from '../process-threads.js';
+
+/** How this node's threads reach NATS: its servers in order of preference, and its credentials. */
+export interface NatsSettings {
+  readonly servers: readonly string[];
+  readonly auth: NatsAuth | undefined;
+}
 
 /** The most apartments one host may run on this node at once. */
 const MAX_APARTMENTS_PER_HOST = 256;
@@ -24,17 +31,17 @@ const SUBJECT = /^[A-Za-z0-9_./=-]{1,512}$/;
 
 /** Runs apartments for the other nodes of the cluster. */
 export class NodeServer {
-  private readonly hosts = new Map<string, HostedSession>();
+  private readonly sessions = new Map<string, HostedSession>();
   private closed = false;
 
-  constructor(private readonly connection: ClusterConnection, private readonly servers: readonly string[], private readonly warn: (message: string) => void) {}
+  constructor(private readonly connection: ClusterConnection, private readonly nats: NatsSettings, private readonly warn: (message: string) => void) {}
 
   /** Answer a control request (undefined: it was not one). */
   control(request: ControlRequest | undefined): ControlReply {
     const epoch = this.connection.epoch;
     if (!request) return { epoch, knows: false, refusal: 'not a control request' };
     if (request.op === 'probe') return { epoch, knows: false };
-    const known = this.hosts.get(request.from);
+    const known = this.sessions.get(request.from);
     if (request.op === 'ping') {
       if (known?.id !== request.session || !known.live) return { epoch, knows: false };
       known.seen(request.sent, request.links);
@@ -51,22 +58,33 @@ export class NodeServer {
     // What ran in its last session is gone with it.
     void known?.end(known.epoch === request.epoch ? `node '${request.from}' opened a new session` : `node '${request.from}' came back in epoch ${request.epoch}`);
     const peer = this.connection.session(request.from, this.connection.inboxOf(request.from, request.epoch), request.session);
-    this.hosts.set(request.from, new HostedSession(this.connection, peer, request, this.servers, (session) => {
-      if (this.hosts.get(session.node) === session) this.hosts.delete(session.node);
+    this.sessions.set(request.from, new HostedSession(this.connection, peer, request, this.nats, (session) => {
+      if (this.sessions.get(session.node) === session) this.sessions.delete(session.node);
     }, this.warn));
     return { epoch, knows: true };
+  }
+
+  /** Whether this node runs apartments for node `node` in its run `epoch`. */
+  hosts(node: string, epoch: string): boolean {
+    return this.sessions.get(node)?.epoch === epoch;
+  }
+
+  /** Host `node` of run `epoch` is gone: end what this node runs for it. */
+  hostGone(node: string, epoch: string, why: string): void {
+    const host = this.sessions.get(node);
+    if (host?.epoch === epoch) void host.end(why);
   }
 
   /** End every apartment run for other nodes; resolves once they ended and their ends were reported. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.hosts.values()].map((host) => host.end(`node '${this.connection.name}' left the cluster`)));
+    await Promise.all([...this.sessions.values()].map((host) => host.end(`node '${this.connection.name}' left the cluster`)));
   }
 
   /** How many apartments run here for other nodes. */
   get hostedApartments(): number {
     let n = 0;
-    for (const host of this.hosts.values()) n += host.count;
+    for (const host of this.sessions.values()) n += host.count;
     return n;
   }
 }
@@ -96,7 +114,7 @@ class HostedSession {
     private readonly connection: ClusterConnection,
     private readonly peer: NatsPeer,
     hello: { epoch: string; periodMs: number; misses: number },
-    private readonly servers: readonly string[],
+    private readonly nats: NatsSettings,
     private readonly forget: (session: HostedSession) => void,
     private readonly warn: (message: string) => void,
   ) {
@@ -185,7 +203,7 @@ class HostedSession {
       }
       const counters = new SharedArrayBuffer(16);
       this.apartments.set(link, { counts: new BigInt64Array(counters), owed: undefined, reason: undefined });
-      const session: DirectSessionEnd = { ...checked.session, node: this.connection.name, servers: [...this.servers], counters };
+      const session: DirectSessionEnd = { ...checked.session, node: this.connection.name, servers: [...this.nats.servers], auth: this.nats.auth, counters };
       const end: NatsEnd = { nats: link, session };
       this.threads.run(link, { ...checked.boot, link: end }, checked.resourceLimits);
     } else if (isIpc(message, IpcTag.Terminate)) {

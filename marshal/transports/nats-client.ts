@@ -3,6 +3,9 @@
 // packages: they are optional peers, installed only by users whose runtimes join a cluster. The
 // client's objects fit these shapes. Types only.
 
+/** How a connection proves who it is to a server that requires it (the account's user, or a token). */
+export type NatsAuth = { readonly user: string; readonly pass: string } | { readonly token: string };
+
 /** A message as a subscription or a request answers it. */
 export interface NatsMessage {
   readonly data: Uint8Array;

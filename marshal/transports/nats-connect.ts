@@ -5,14 +5,24 @@
 // the same way (a frame published on a closed connection is lost, as NATS may lose any: the
 // sessions' sequence numbers and heartbeat counts find it).
 import { ModuleLoadError } from '../errors.js';
-import type { NatsClient } from './nats-client.js';
+import type { NatsAuth, NatsClient } from './nats-client.js';
 
-/** Connect to the first of `servers` that answers; ModuleLoadError when the client is not installed. */
-export async function connectNats(servers: readonly string[], name: string): Promise<NatsClient> {
+/** Connect to the first of `servers` that answers, as `auth` when given; ModuleLoadError when the client is not installed. */
+export async function connectNats(servers: readonly string[], name: string, auth: NatsAuth | undefined): Promise<NatsClient> {
   const nats = await import('@nats-io/transport-node').catch((err: unknown) => {
     throw new ModuleLoadError(`[cluster-client] a node needs the NATS client; install it with npm install @nats-io/transport-node @nats-io/kv (${(err as Error)?.message ?? String(err)})`, { cause: err });
   });
-  return await nats.connect({ servers: [...servers], name, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250 }) as NatsClient;
+  const credentials = auth === undefined ? {} : 'token' in auth ? { token: auth.token } : { user: auth.user, pass: auth.pass };
+  return await nats.connect({ servers: [...servers], name, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...credentials }) as NatsClient;
+}
+
+/** What is wrong with `auth` as credentials (a user and password, or a token), or undefined. */
+export function natsAuthProblem(auth: unknown): string | undefined {
+  const a = auth as Record<string, unknown> | null;
+  const text = (v: unknown): boolean => typeof v === 'string' && v.length > 0 && v.length <= 4_096;
+  if (typeof a !== 'object' || a === null) return 'must be { user, pass } or { token }';
+  if ('token' in a) return text(a.token) && Object.keys(a).length === 1 ? undefined : 'token must be a non-empty string, alone';
+  return text(a.user) && text(a.pass) && Object.keys(a).length === 2 ? undefined : 'must be { user, pass } with non-empty strings, or { token }';
 }
 
 /** Publish `bytes` to `subject`, or lose them when the connection is closed. */

@@ -6,8 +6,8 @@
 // sends queue); once it is, the thread says hello and the host opens its ends. The session keeps
 // its frame counts where the node's main thread reads them for the heartbeat. One per thread.
 import { IpcTag, IpcTransport, keepEarlyMessages } from './ipc-transport.js';
-import type { NatsClient } from './nats-client.js';
-import { connectNats, publishOrDrop } from './nats-connect.js';
+import type { NatsAuth, NatsClient } from './nats-client.js';
+import { connectNats, natsAuthProblem, publishOrDrop } from './nats-connect.js';
 import { decodeFrame, NatsPeer } from './nats-peer.js';
 
 /** What the boot record's 'nats' end says of the session. */
@@ -24,6 +24,8 @@ export interface DirectSessionEnd {
   readonly reply: string;
   /** The NATS servers this node uses, in its order of preference. */
   readonly servers: readonly string[];
+  /** This node's credentials, when its servers require them (the node's own: they never leave its process). */
+  readonly auth?: NatsAuth | undefined;
   /** [frames sent, frames received] as 64-bit counts, read by the node's main thread. */
   readonly counters: SharedArrayBuffer;
 }
@@ -37,6 +39,7 @@ export function checkSessionEnd(value: unknown): string | undefined {
   }
   if (!Array.isArray(s.servers) || s.servers.length === 0 || s.servers.length > 32 || !s.servers.every((u) => typeof u === 'string')) return "its session's servers are not a list of URLs";
   if (!(s.counters instanceof SharedArrayBuffer) || s.counters.byteLength < 16) return "its session's counters are missing";
+  if (s.auth !== undefined && natsAuthProblem(s.auth) !== undefined) return "its session's credentials are malformed";
   return undefined;
 }
 
@@ -66,7 +69,7 @@ export function attachDirect(link: number, session: DirectSessionEnd | undefined
 async function connectSession(state: NonNullable<typeof current>, end: DirectSessionEnd): Promise<void> {
   let nc: NatsClient;
   try {
-    nc = await connectNats(end.servers, `apartments ${end.subject}`);
+    nc = await connectNats(end.servers, `apartments ${end.subject}`, end.auth);
   } catch (err) {
     process.stderr.write(`[nats-session] the apartment's thread could not reach NATS at ${end.servers.join(', ')}: ${(err as Error)?.message ?? String(err)}\n`);
     state.over = true;

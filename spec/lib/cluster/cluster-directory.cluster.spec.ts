@@ -16,7 +16,7 @@ describe("lib/cluster/cluster-directory: nodes that start together all open the 
 
   it('lets sixteen nodes make the bucket at once on a server that has none, and every one of them claims and looks up', async () => {
     const nats = await startNatsServer('one');
-    connections = await Promise.all(Array.from({ length: 16 }, (_, i) => connectNats([nats.url], `racing node ${i}`)));
+    connections = await Promise.all(Array.from({ length: 16 }, (_, i) => connectNats([nats.url], `racing node ${i}`, undefined)));
     // The server refuses all but one make of the bucket's stream, with more than one wording (once
     // in CI a node that started beside another was told the subjects overlap an existing stream).
     const directories = await Promise.all(connections.map((nc, i) => ClusterDirectory.open(nc, 'racing', 15_000, `n${i}`, 'e1', () => {})));

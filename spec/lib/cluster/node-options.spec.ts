@@ -45,6 +45,30 @@ describe('lib/cluster/node-options: a cluster name is one subject token', () => 
   });
 });
 
+describe('lib/cluster/node-options: credentials and the disconnect advisories subject', () => {
+  it('takes { user, pass } or { token }, and refuses anything else, naming node.auth', () => {
+    expect(checkNodeOptions({ name: 'a', nats: NATS, auth: { user: 'app', pass: 'secret' } }).auth).to.deep.equal({ user: 'app', pass: 'secret' });
+    expect(checkNodeOptions({ name: 'a', nats: NATS, auth: { token: 't0k' } }).auth).to.deep.equal({ token: 't0k' });
+    expect(checkNodeOptions({ name: 'a', nats: NATS }).auth).to.equal(undefined);
+    for (const auth of [null, 'app:secret', {}, { user: 'app' }, { user: '', pass: 'x' }, { user: 'app', pass: 7 }, { token: '' }, { token: 't', user: 'u' }, { user: 'u', pass: 'p', extra: 1 }, { token: 'x'.repeat(4_097) }]) {
+      const err = refused({ name: 'a', nats: NATS, auth });
+      expect(err.message, JSON.stringify(auth)).to.match(/^\[node-auth\] node\.auth /);
+      expect(err.parameter).to.equal('node.auth');
+    }
+  });
+
+  it('takes a subject without wildcards, and refuses anything else, naming node.disconnects', () => {
+    for (const subject of ['apartments.disconnects', '$SYS.ACCOUNT.APP.DISCONNECT', 'x']) {
+      expect(checkNodeOptions({ name: 'a', nats: NATS, disconnects: subject }).disconnects).to.equal(subject);
+    }
+    for (const disconnects of ['', 'a.*', 'a.>', 'a..b', '.a', 'a b', 7, null, `${'t.'.repeat(16)}t`]) {
+      const err = refused({ name: 'a', nats: NATS, disconnects });
+      expect(err.message, String(disconnects)).to.match(/^\[node-disconnects\] node\.disconnects must be a NATS subject without wildcards/);
+      expect(err.parameter).to.equal('node.disconnects');
+    }
+  });
+});
+
 describe('lib/cluster/node-options: nats names at least one server', () => {
   it('refuses missing, empty or non-string servers, naming node.nats', () => {
     for (const nats of [undefined, null, '', [], [''], [NATS, ''], [NATS, 4222], 4222, { url: NATS }]) {
@@ -99,13 +123,15 @@ describe('lib/cluster/node-options: the directory lease is checked', () => {
 });
 
 describe('lib/cluster/node-options: what is left out takes its default', () => {
-  it("defaults to cluster 'apartments', a heartbeat of 1000 ms × 10 and a lease of 15 000 ms", () => {
+  it("defaults to cluster 'apartments', a heartbeat of 1000 ms × 10, a lease of 15 000 ms, no credentials and no advisories", () => {
     expect(checkNodeOptions({ name: 'a', nats: NATS })).to.deep.equal({
       name: 'a',
       servers: [NATS],
       cluster: 'apartments',
       heartbeat: { periodMs: 1_000, misses: 10 },
       leaseMs: 15_000,
+      auth: undefined,
+      disconnects: undefined,
     });
   });
 
