@@ -2,16 +2,16 @@
 // unmarshal. `normal` unmarshals once (a second unmarshal fails with CO_E_OBJNOTCONNECTED),
 // `table-strong` any number of times and keeps the object alive until revoked, `table-weak` any
 // number of times without keeping it alive. Owner apartment only.
-import { randomUUID } from 'node:crypto';
 import { DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import { byRef } from '../marshal/by-ref.js';
+import { randomId } from '../marshal/random-ids.js';
 
 /** How a marshaled token may be used. */
 export type MarshalKind = 'normal' | 'table-strong' | 'table-weak';
 
 /**
  * A marshaled object: plain data, usable from any apartment of the runtime. Its `id` is random
- * (122 bits): holding the token is what lets an apartment unmarshal or revoke it, so it cannot be
+ * (128 bits): holding the token is what lets an apartment unmarshal or revoke it, so it cannot be
  * guessed from other tokens.
  */
 export interface MarshalToken {
@@ -40,7 +40,7 @@ export class MarshalTable {
       throw new InvalidArgumentError(`[marshal-kind] kind must be 'normal', 'table-strong' or 'table-weak'; got ${String(kind)}`, { parameter: 'kind' });
     }
     const target = typeof obj === 'function' ? obj : byRef(obj);
-    const id = randomUUID();
+    const id = randomId();
     this.entries.set(id, kind === 'table-weak' ? { kind, strong: undefined, weak: new WeakRef(target) } : { kind, strong: target, weak: undefined });
     return { apartment: this.apartment, id, kind };
   }

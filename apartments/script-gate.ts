@@ -16,7 +16,7 @@ const RUN = 0;
 const COUNTER = 1;
 /** Index of the object id of the engine whose run it is. */
 const ENGINE = 2;
-/** Index of the four words of the running engine's grant (the 128 bits of its export's UUID). */
+/** Index of the four words of the running engine's grant (the 128 bits of its export's grant). */
 const GRANT = 3;
 const CLAIMED = -1;
 /** How long a claimed run's turn sleeps between looks at its gate while it waits for the stop. */
@@ -101,7 +101,7 @@ export function claimedRunGranted(gate: Int32Array, grant: string): boolean {
   return words !== undefined && words.every((word, i) => Atomics.load(gate, GRANT + i) === word);
 }
 
-/** A grant (a UUID) as four 32-bit words; undefined for anything else. */
+/** A grant (32 hex digits; dashes, as in a UUID, are ignored) as four 32-bit words; undefined for anything else. */
 function grantWords(grant: string | undefined): number[] | undefined {
   const hex = grant?.replaceAll('-', '') ?? '';
   if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;

@@ -47,4 +47,6 @@ export interface ApartmentBoot {
 export interface WorkerBoot extends ApartmentBoot {
   /** This thread's awake flag in the spin gate, shared so the main thread can clear it if the thread dies awake. */
   readonly awakeFlag: SharedArrayBuffer;
+  /** Random bytes for the thread's first unguessable ids (marshal/random-ids.ts), so it need not load node:crypto to start. */
+  readonly entropy?: Uint8Array;
 }

@@ -14,6 +14,7 @@ import { decodeError } from '../marshal/error-codec.js';
 import { InvalidArgumentError, ProtocolError } from '../marshal/errors.js';
 import { transfer } from '../marshal/by-ref.js';
 import { Op, PROTOCOL_VERSION } from '../marshal/protocol.js';
+import { useStartEntropy } from '../marshal/random-ids.js';
 import { shareAwakeFlag } from '../marshal/transports/thread-spinner.js';
 import { SharedResourcesService } from './shared-resources.js';
 import { installWorkerFeatures } from './worker-features.js';
@@ -35,6 +36,7 @@ const PEER_GONE_GRACE_MS = 10_000;
 export async function runApartment(boot: WorkerBoot, mainGone: () => void = () => process.exit(0)): Promise<void> {
   setAsyncCallTracking(boot.asyncCausality);
   shareAwakeFlag(boot.awakeFlag);
+  useStartEntropy(boot.entropy);
   const labels = new Map<number, string>(Object.entries(boot.labels).map(([k, v]) => [Number(k), v]));
   const label = (id: number): string => labels.get(id) ?? `apartment ${id}`;
   const pool = new Set(boot.pool);

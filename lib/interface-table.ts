@@ -1,12 +1,12 @@
 // The control services behind explicit marshaling: every apartment serves the tokens it handed
 // out ('marshal-tokens'), and the main apartment keeps the global interface table
 // ('interface-table'), cookie → table-strong token.
-import { randomUUID } from 'node:crypto';
 import { ANY_ROLE, controlService, type ControlRouter } from '../apartments/control-plane.js';
 import { id, record, text } from '../apartments/control-args.js';
 import type { LocalApartment } from '../apartments/local-apartment.js';
 import type { MarshalToken } from '../apartments/marshal-table.js';
 import { DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
+import { randomId } from '../marshal/random-ids.js';
 
 /** Tokens an apartment handed out (served by every apartment). */
 export interface MarshalTokensApi {
@@ -33,7 +33,7 @@ export function serveMarshalTokens(router: ControlRouter, apartment: LocalApartm
 
 /** Serve the global interface table on the main apartment. */
 export function serveInterfaceTable(router: ControlRouter): void {
-  // Cookies are random (122 bits): holding one is what lets an apartment look an entry up or revoke it.
+  // Cookies are random (128 bits): holding one is what lets an apartment look an entry up or revoke it.
   const table = new Map<string, MarshalToken>();
   const lookup = (cookie: string): MarshalToken => {
     const entry = table.get(cookie);
@@ -49,7 +49,7 @@ export function serveInterfaceTable(router: ControlRouter): void {
         return [{ apartment: id(t['apartment'], 'token.apartment'), id: text(t['id'], 'token.id', 64), kind: 'table-strong' }];
       },
       run: (_caller, token) => {
-        const cookie = randomUUID();
+        const cookie = randomId();
         table.set(cookie, token);
         return cookie;
       },

@@ -2,13 +2,13 @@
 // function per type (lib/cli/emit-checks.ts): each returns true or false and, only when a report
 // is passed, records where and why a value failed. The stub runs them without a report (no
 // allocation, no strings); on failure it runs them again with one, to build the message.
-import { ReadableStream, WritableStream } from 'node:stream/web';
 import { types } from 'node:util';
 import { InvalidArgumentError, NoInterfaceError } from './errors.js';
 import { byRef } from './by-ref.js';
 import { memberLabel, type InterfaceManifest, type ParamSpec } from './interface-manifest.js';
 import { isProxy } from './proxy.js';
 import { findMethod } from './stub.js';
+import { isWebReadable, isWebWritable } from './web-streams.js';
 
 /** Where a value failed its check: filled from the failing leaf outwards. */
 export class CheckReport {
@@ -153,12 +153,12 @@ export function isAsyncIterable(value: unknown): boolean {
 
 /** A web ReadableStream (one that crossed apartments arrives as one). */
 export function isReadableStream(value: unknown): boolean {
-  return value instanceof ReadableStream;
+  return isWebReadable(value);
 }
 
 /** A web WritableStream (one that crossed apartments arrives as one). */
 export function isWritableStream(value: unknown): boolean {
-  return value instanceof WritableStream;
+  return isWebWritable(value);
 }
 
 /** Something `for…of` can walk (an array, Set, Map, string or typed array once copied). */

@@ -1,11 +1,11 @@
 // The objects an apartment exports, by object id, with a reference count per importing apartment
 // (COM's stub manager). Owner apartment only: touched from its own thread and no other.
-import { randomUUID } from 'node:crypto';
 import { ON_UNREFERENCED } from './by-ref.js';
 import { ApartmentError } from './errors.js';
 import type { RefKindCode } from './protocol.js';
 import { activeTrace, TraceKind } from './trace-hook.js';
 import { IdTable } from './id-table.js';
+import { randomId } from './random-ids.js';
 
 /** One exported object and who holds references to it. */
 export interface ExportEntry {
@@ -56,7 +56,7 @@ export class ExportTable {
   exportEntry(object: object, importer: number, kind: RefKindCode): ExportEntry {
     let entry = this.byObject.get(object);
     if (!entry) {
-      entry = { oid: this.nextOid++, object, kind, grant: randomUUID(), counts: new Map(), total: 0 };
+      entry = { oid: this.nextOid++, object, kind, grant: randomId(), counts: new Map(), total: 0 };
       this.byOid.set(entry.oid, entry);
       this.byObject.set(object, entry);
       const trace = activeTrace;

@@ -15,7 +15,7 @@ export const MAX_PATH = 256;
 /** A non-negative integer: call ids, object ids, counts. */
 export const isId = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 0;
 
-/** A grant is 0 (none) or a short string (the exporter's are UUIDs). */
+/** A grant is 0 (none) or a short string (the exporter's are 32 hex digits: marshal/random-ids.ts). */
 export function isGrant(x: unknown): x is string | 0 {
   return x === 0 || (typeof x === 'string' && x.length <= 64);
 }

@@ -3,11 +3,12 @@
 // WritableStream whose writes are gathered into batches (up to the window) and sent one batch at a
 // time, so a fast writer waits for the owner's stream (backpressure) instead of queueing without
 // bound. close() and abort() reach the owner's stream after the batches before them. Owner apartment only.
-import { WritableStream } from 'node:stream/web';
+import type { WritableStream } from 'node:stream/web';
 import { ON_UNREFERENCED, byRef } from './by-ref.js';
 import { DisconnectedError, InvalidArgumentError } from './errors.js';
 import { release } from './proxy.js';
 import { itemBytes, type StreamLimits } from './stream-options.js';
+import { webStreams } from './web-streams.js';
 
 /** Writes batches that arrive from another apartment into a local WritableStream. Travels by reference. */
 export class StreamSink {
@@ -79,7 +80,7 @@ export function remoteWritable(sink: PushTarget, limits: StreamLimits): Writable
   const check = (): void => {
     if (failed) throw failed.error;
   };
-  return new WritableStream<unknown>({
+  return new (webStreams().WritableStream)<unknown>({
     async write(chunk) {
       check();
       batch.push(chunk);

@@ -3,7 +3,7 @@
 // RemoteIterator) or ReadableStreams pulling from it; WritableStreams travel by reference to a
 // StreamSink and arrive as WritableStreams. The codec asks marshalStream() about every object that
 // is not plain data; the receiving side rebuilds the stream under the value type 'stream'.
-import { ReadableStream, WritableStream } from 'node:stream/web';
+import type { ReadableStream, WritableStream } from 'node:stream/web';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from './by-ref.js';
 import { ProtocolError } from './errors.js';
 import { remoteStateOf } from './proxy.js';
@@ -12,6 +12,7 @@ import { StreamSink, remoteWritable, type PushTarget } from './remote-writable.j
 import { StreamSource } from './stream-source.js';
 import { streamLimits, type StreamLimits, type StreamOptions } from './stream-options.js';
 import { registerValueType } from './value-types.js';
+import { isWebReadable, isWebWritable, webStreams } from './web-streams.js';
 
 /** The value-type key streams travel under (docs/protocol.md). */
 export const STREAM_KEY = 'stream';
@@ -44,7 +45,7 @@ export interface StreamHandle<T> extends AsyncIterable<T> {
  */
 export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options: StreamOptions = {}): StreamHandle<T> {
   const limits = streamLimits(options);
-  const kind: StreamKind = source instanceof ReadableStream ? 'readable' : 'iterable';
+  const kind: StreamKind = isWebReadable(source) ? 'readable' : 'iterable';
   return {
     [Symbol.asyncIterator]: () => (source as AsyncIterable<T>)[Symbol.asyncIterator](),
     [CUSTOM_MARSHAL]: () => payloadOf(source, kind, limits, options.signal),
@@ -53,8 +54,8 @@ export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options:
 
 /** How the codec sends `obj` if it is a stream (an async iterable or a web stream); otherwise undefined. */
 export function marshalStream(obj: object): CustomMarshaled | undefined {
-  if (obj instanceof ReadableStream) return payloadOf(obj, 'readable', streamLimits(undefined), undefined);
-  if (obj instanceof WritableStream) return payloadOf(obj, 'writable', streamLimits(undefined), undefined);
+  if (isWebReadable(obj)) return payloadOf(obj, 'readable', streamLimits(undefined), undefined);
+  if (isWebWritable(obj)) return payloadOf(obj, 'writable', streamLimits(undefined), undefined);
   if (typeof (obj as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
     return payloadOf(obj, 'iterable', streamLimits(undefined), undefined);
   }
@@ -102,7 +103,7 @@ function rebuildStream(payload: unknown): unknown {
 
 /** A ReadableStream that reads `it` one item per pull; cancel() stops the producer. */
 function readableOf(it: RemoteIterator): ReadableStream<unknown> {
-  return new ReadableStream<unknown>({
+  return new (webStreams().ReadableStream)<unknown>({
     async pull(controller) {
       const r = await it.next();
       if (r.done) controller.close();

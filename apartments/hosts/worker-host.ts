@@ -3,6 +3,7 @@
 // gate, which it gives back if the thread dies while spinning.
 import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker } from 'node:worker_threads';
+import { startEntropy } from '../../marshal/random-ids.js';
 import { ipcRelayLink } from '../../marshal/transports/ipc-relay-link.js';
 import { PortTransport } from '../../marshal/transports/port-transport.js';
 import { releaseAwakePlace } from '../../marshal/transports/thread-spinner.js';
@@ -42,7 +43,7 @@ class WorkerHost extends EventEmitter implements ApartmentHost {
   start(): void {
     if (this.worker) return;
     const { boot, transfer, resourceLimits } = this.starting;
-    const workerData: WorkerBoot = { ...boot, awakeFlag: this.awakeFlag };
+    const workerData: WorkerBoot = { ...boot, awakeFlag: this.awakeFlag, entropy: startEntropy() };
     const worker = new Worker(this.entry, {
       workerData,
       transferList: transfer,
