@@ -69,8 +69,7 @@ export class RemoteNode {
   private readonly apartments = new Map<number, Served>();
   private pending: NodeBoot[] | undefined = [];
   private session: NatsPeer | undefined;
-  /** The node's run, once it answered the hello. */
-  epoch: string | undefined;
+  private nodeEpoch: string | undefined;
   /** This session's id: this node's epoch and a count, so no two sessions of any run share one. */
   private readonly sessionId: string;
   private timer: NodeJS.Timeout | undefined;
@@ -83,8 +82,13 @@ export class RemoteNode {
     void this.hello();
   }
 
+  /** The node's run, once it answered the hello. */
+  get epoch(): string | undefined {
+    return this.nodeEpoch;
+  }
+
   get identity(): string {
-    return this.epoch ? `node '${this.node}' (epoch ${this.epoch})` : `node '${this.node}'`;
+    return this.nodeEpoch ? `node '${this.node}' (epoch ${this.nodeEpoch})` : `node '${this.node}'`;
   }
 
   get live(): boolean {
@@ -159,8 +163,8 @@ export class RemoteNode {
       for (const served of this.apartments.values()) served.apartment.failed(error);
       return this.gone(why);
     }
-    this.epoch = outcome.reply.epoch;
-    const session = this.connection.session(this.node, this.connection.inboxOf(this.node, this.epoch), this.sessionId);
+    this.nodeEpoch = outcome.reply.epoch;
+    const session = this.connection.session(this.node, this.connection.inboxOf(this.node, this.nodeEpoch), this.sessionId);
     this.session = session;
     session.on('message', (message) => this.fromNode(message));
     session.on('gap', (description) => this.gone(`${this.identity}: ${description}`));
@@ -176,7 +180,7 @@ export class RemoteNode {
     const served = this.apartments.get(link);
     if (!served) return;
     const id = `${this.sessionId}/${link}`;
-    const subject = `${this.connection.inboxOf(this.node, this.epoch!)}.${this.connection.name}.${this.sessionId}.${link}`;
+    const subject = `${this.connection.inboxOf(this.node, this.nodeEpoch!)}.${this.connection.name}.${this.sessionId}.${link}`;
     const session = this.connection.session(this.node, subject, id);
     served.session = session;
     session.on('message', (message) => {
@@ -222,7 +226,7 @@ export class RemoteNode {
     }
     this.misses = 0;
     const reply = outcome.reply;
-    if (reply.epoch !== this.epoch) return this.gone(`${this.identity} restarted (it answers from epoch ${reply.epoch}); what ran there before is gone`);
+    if (reply.epoch !== this.nodeEpoch) return this.gone(`${this.identity} restarted (it answers from epoch ${reply.epoch}); what ran there before is gone`);
     if (!reply.knows) return this.gone(`${this.identity} no longer runs apartments for this node: it counted this node gone, or lost frames of this node's`);
     if (reply.sent !== undefined) this.session?.confirm(reply.sent);
     for (const [link, count] of Object.entries(reply.links ?? {})) this.apartments.get(Number(link))?.session?.confirm(count);

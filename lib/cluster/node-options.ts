@@ -78,5 +78,7 @@ export function checkNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (options.disconnects !== undefined && (typeof options.disconnects !== 'string' || !SUBJECT.test(options.disconnects))) {
     throw new InvalidArgumentError(`[node-disconnects] node.disconnects must be a NATS subject without wildcards ('apartments.disconnects'); got ${typeof options.disconnects === 'string' ? `'${options.disconnects.slice(0, 80)}'` : typeof options.disconnects}`, { parameter: 'node.disconnects' });
   }
-  return { name: options.name, servers, cluster, heartbeat: { periodMs, misses }, leaseMs, auth: options.auth, disconnects: options.disconnects };
+  // A copy: credentials changed by the caller later do not change those this node's threads use.
+  const auth = options.auth === undefined ? undefined : 'token' in options.auth ? { token: options.auth.token } : { user: options.auth.user, pass: options.auth.pass };
+  return { name: options.name, servers, cluster, heartbeat: { periodMs, misses }, leaseMs, auth, disconnects: options.disconnects };
 }

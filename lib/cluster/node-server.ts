@@ -4,10 +4,11 @@
 // (process-threads.ts), and reports each end back. The apartment's calls do not pass through this
 // thread: the boot record names a session of the apartment's own, which its thread opens on a NATS
 // connection of its own (marshal/transports/nats-worker-session.ts); this thread adds what only
-// it knows (its name, its servers, memory for the session's frame counts) and checks those counts
-// at each heartbeat. The host pings once per period; a host silent for its whole heartbeat, or one
-// that comes back in a new epoch or session, is gone, and so is every apartment run for it. Main
-// thread only.
+// it knows (its name, its servers and credentials, memory for the session's frame counts) and
+// checks those counts at each heartbeat. The host pings once per period; a host silent for its
+// whole heartbeat, one that comes back in a new epoch or session, or one the server reports
+// disconnected that no longer listens (cluster-node.ts), is gone, and so is every apartment run
+// for it. Main thread only.
 import type { ResourceLimits } from 'node:worker_threads';
 import type { ClusterConnection, ControlReply, ControlRequest } from '../../apartments/hosts/cluster-connection.js';
 import type { ApartmentBoot } from '../../apartments/worker-boot.js';
