@@ -78,7 +78,7 @@ export function checkNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (options.disconnects !== undefined && (typeof options.disconnects !== 'string' || !SUBJECT.test(options.disconnects))) {
     throw new InvalidArgumentError(`[node-disconnects] node.disconnects must be a NATS subject without wildcards ('apartments.disconnects'); got ${typeof options.disconnects === 'string' ? `'${options.disconnects.slice(0, 80)}'` : typeof options.disconnects}`, { parameter: 'node.disconnects' });
   }
-  // A copy: credentials changed by the caller later do not change those this node's threads use.
-  const auth = options.auth === undefined ? undefined : 'token' in options.auth ? { token: options.auth.token } : { user: options.auth.user, pass: options.auth.pass };
+  // A copy (checked to hold only its two or one fields): the caller changing its object later does not change what this node's threads use.
+  const auth = options.auth === undefined ? undefined : { ...options.auth };
   return { name: options.name, servers, cluster, heartbeat: { periodMs, misses }, leaseMs, auth, disconnects: options.disconnects };
 }

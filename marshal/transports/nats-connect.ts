@@ -12,8 +12,8 @@ export async function connectNats(servers: readonly string[], name: string, auth
   const nats = await import('@nats-io/transport-node').catch((err: unknown) => {
     throw new ModuleLoadError(`[cluster-client] a node needs the NATS client; install it with npm install @nats-io/transport-node @nats-io/kv (${(err as Error)?.message ?? String(err)})`, { cause: err });
   });
-  const credentials = auth === undefined ? {} : 'token' in auth ? { token: auth.token } : { user: auth.user, pass: auth.pass };
-  return await nats.connect({ servers: [...servers], name, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...credentials }) as NatsClient;
+  // `auth` was checked (natsAuthProblem): it holds { token } or { user, pass } and nothing else, the client's own option names.
+  return await nats.connect({ servers: [...servers], name, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...auth }) as NatsClient;
 }
 
 /** What is wrong with `auth` as credentials (a user and password, or a token), or undefined. */
