@@ -63,6 +63,29 @@ describe("lib/cluster: the server's disconnect advisory", () => {
     expect(apt.state).to.equal('faulted');
   });
 
+  it('serves again from a node started under the killed one\'s name, in a new epoch, kill after kill', async () => {
+    const nats = await startNatsServer('accounts', { accounts: true });
+    const runtime = await startNodeRuntime(nats.url, 'a', withAccount(nats, { heartbeat: SLOW_HEARTBEAT }));
+    let node = await startNode('b', nats.url, withAccount(nats, { heartbeat: SLOW_HEARTBEAT }));
+    const epochs = new Set([node.epoch]);
+    for (let round = 0; round < 5; round++) {
+      const apt = await runtime.createApartment({ node: 'b' });
+      expect(apt.hostIdentity).to.equal(`node 'b' (epoch ${node.epoch})`);
+      const probe = await apt.createObject<ProcessProbe>('ProcessProbe');
+      expect(await probe.pid(), `round ${round}: the node of this epoch serves`).to.equal(node.pid);
+      const faulted = faultOf(apt);
+      const inFlight = rejection(probe.hang());
+      node.child.kill('SIGKILL');
+      // The next node of the name starts at once: its hello may come before or after the advisory.
+      node = await startNode('b', nats.url, withAccount(nats, { heartbeat: SLOW_HEARTBEAT }));
+      await faulted;
+      expect(await inFlight, `round ${round}: the call in flight settles`).to.be.instanceOf(ApartmentError);
+      expect(await rejection(probe.pid()), `round ${round}: the killed epoch's object is disconnected`).to.be.instanceOf(ApartmentError);
+      epochs.add(node.epoch);
+    }
+    expect(epochs.size, 'each start is a new epoch').to.equal(6);
+  });
+
   it('ends what a node ran for a host killed with SIGKILL, long before the host would have missed its heartbeats', async () => {
     const nats = await startNatsServer('accounts', { accounts: true });
     const b = await startNode('b', nats.url, withAccount(nats, { heartbeat: SLOW_HEARTBEAT }));
