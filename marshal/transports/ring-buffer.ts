@@ -34,7 +34,7 @@ const WRAP_MARK = -1;
 /** A record with this length has no payload: item `seq` travels on the companion port. */
 export const PORT_MARK = -2;
 
-/** The consumer of a ring is running (draining or spinning) or parked in Atomics.waitAsync. */
+/** The consumer of a ring is running (draining or spinning) or parked (it waits for a message on its port). */
 export const ConsumerState = { Running: 0, Parked: 1 } as const;
 
 /** Smallest and largest ring sizes accepted, in bytes per direction. */
@@ -184,19 +184,20 @@ export class RingPair {
     d[at + 7] = (seq >>> 24) & 0xff;
   }
 
-  /** Wake the peer if it parked: flip its state back to running, then notify. */
-  wakePeer(): void {
+  /**
+   * If the peer parked, flag it running and return true: the caller owes it a message on the
+   * companion port, the one thing a parked consumer waits for. Flagging first, then posting, means
+   * a flag this side clears is always followed by a message the consumer has not read yet.
+   */
+  claimParkedPeer(): boolean {
     const w = this.words;
-    if (Atomics.load(w, this.outState) === ConsumerState.Parked && Atomics.compareExchange(w, this.outState, ConsumerState.Parked, ConsumerState.Running) === ConsumerState.Parked) {
-      Atomics.notify(w, this.outState);
-    }
+    return Atomics.load(w, this.outState) === ConsumerState.Parked && Atomics.compareExchange(w, this.outState, ConsumerState.Parked, ConsumerState.Running) === ConsumerState.Parked;
   }
 
-  /** Record that this side closed after sending `finalSeq` items, then wake the peer to see it. */
+  /** Record that this side closed after sending `finalSeq` items (a parked peer learns it from its port closing). */
   markClosed(finalSeq: number): void {
     Atomics.store(this.words, W_FINAL + this.side, finalSeq);
     Atomics.store(this.words, W_CLOSED + this.side, 1);
-    this.wakePeer();
   }
 
   // ---- consumer side ------------------------------------------------------------------------
@@ -264,9 +265,9 @@ export class RingPair {
     Atomics.store(this.words, this.inState, ConsumerState.Parked);
   }
 
-  /** Flag this side running; returns whether it had been parked. */
-  setRunning(): boolean {
-    return Atomics.exchange(this.words, this.inState, ConsumerState.Running) === ConsumerState.Parked;
+  /** Flag this side running. */
+  setRunning(): void {
+    Atomics.store(this.words, this.inState, ConsumerState.Running);
   }
 
   /** This side's consumer state, as the peer sees it. */

@@ -4,10 +4,11 @@
 // their place; a PORT_MARK record in the ring tells a spinning consumer to pull the port item
 // synchronously (receiveMessageOnPort) instead of waiting for an event-loop turn.
 //
-// Wake-ups (docs/performance.md; the spin loop is thread-spinner.ts): after draining, a consumer spins a bounded time while spinning
-// pays and no more threads are awake than cores, then parks in Atomics.waitAsync (its event loop
-// keeps running). A producer notifies only a consumer that flagged itself parked. The companion
-// port is what keeps a listening thread alive: waitAsync alone does not hold the event loop.
+// Wake-ups (docs/performance.md; the spin loop is thread-spinner.ts): after draining, a consumer
+// spins while spinning pays and no more threads are awake than cores, then parks: it flags itself
+// parked and waits for a message on the companion port, which a producer that finds it parked
+// posts (the item itself, or a WAKE after a ring record). Not Atomics.waitAsync: beside a CPU-bound
+// process each Atomics.notify cost ≈ 17 µs against ≈ 12 µs for a postMessage (docs/performance.md).
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import type { Batch } from '../protocol.js';
@@ -37,7 +38,7 @@ export interface SharedRingOptions {
 /**
  * Read-only counts of one transport's side since it was made, for diagnostics and specs; nothing
  * in the transport depends on them. `spins`: times its consumer began spinning for input; `parks`:
- * times it parked in Atomics.waitAsync; `portSends`: items it sent over the companion port;
+ * times it parked (to wait for a message on its port); `portSends`: items it sent over the companion port;
  * `unmarkedPortSends`: of those, items whose PORT_MARK found the ring full (the consumer then learns
  * of them from the port alone); `queuedPortItems`: port items received but not yet due.
  */
@@ -63,8 +64,8 @@ export interface SharedRingHandle {
 const DEFAULT_RING_BYTES = 256 * 1024;
 const DEFAULT_SPIN_MICROS = 50;
 
-type WaitAsync = (a: Int32Array, index: number, value: number) => { async: boolean; value: Promise<string> | string };
-const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+/** The port message that wakes a parked consumer whose input went into the ring. */
+const WAKE = 'wake';
 
 const encoder = new WireEncoder();
 
@@ -121,9 +122,8 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   private expected = 0;
   /** Port items received but not yet due, in sequence order. */
   private readonly portQueue = new PortQueue();
-  /** While parked: the park generation, so a stale waitAsync wake-up is ignored. */
+  /** True from park() until input or a WAKE arrives on the port (or the consumer spins again). */
   private parked = false;
-  private parkGeneration = 0;
   private parkedAt = 0;
   private awake = false;
   /** Spinner bookkeeping (ThreadSpinner only). */
@@ -144,7 +144,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     port.once('close', this.onPortClose);
   }
 
-  /** True while this side's consumer is parked in Atomics.waitAsync (read from shared memory). */
+  /** True while this side's consumer is parked (read from shared memory). */
   get parkedNow(): boolean {
     return this.ring.state === ConsumerState.Parked;
   }
@@ -167,19 +167,31 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
       const n = encoder.encode(batch, this.maxInlineBytes);
       if (n >= 0 && this.ring.write(encoder.bytes, n, seq)) {
         this.sendSeq = (seq + 1) | 0;
-        this.ring.wakePeer();
+        this.wakePeer();
         this.expectInput();
         return;
       }
     }
-    // Throws DataCloneError for what cannot be cloned: then nothing was sent and seq is unused.
-    this.port.postMessage([seq, batch], transfer as Transferable[] | undefined);
+    // A parked peer is flagged running first, so this post is the message that wakes it.
+    const wakes = this.ring.claimParkedPeer();
+    try {
+      // Throws DataCloneError for what cannot be cloned: then nothing was sent and seq is unused.
+      this.port.postMessage([seq, batch], transfer as Transferable[] | undefined);
+    } catch (err) {
+      if (wakes) this.port.postMessage(WAKE);
+      throw err;
+    }
     this.sendSeq = (seq + 1) | 0;
     this.portSends++;
     // The marker comes after the post, so a consumer that sees it finds the item in its port queue.
-    if (this.ring.writeMarker(seq)) this.ring.wakePeer();
-    else this.unmarkedPortSends++;
+    if (!this.ring.writeMarker(seq)) this.unmarkedPortSends++;
+    else if (!wakes) this.wakePeer();
     this.expectInput();
+  }
+
+  /** After a ring write: a peer that parked before seeing it gets a WAKE on its port. */
+  private wakePeer(): void {
+    if (this.ring.claimParkedPeer()) this.port.postMessage(WAKE);
   }
 
   listen(receiver: TransportReceiver, onClose: TransportCloseListener): void {
@@ -284,6 +296,8 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
 
   private readonly onPortMessage = (data: unknown): void => {
     if (this.closed) return;
+    // A WAKE pulled by a drain under way (pullPort) needs nothing: the drain reads the ring.
+    if (data === WAKE) return this.draining ? undefined : this.wake();
     if (!Array.isArray(data) || typeof data[0] !== 'number') {
       // Not framed by a SharedRingTransport: hand it on raw so the channel reports it.
       this.deliver(data);
@@ -291,15 +305,18 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     }
     const refused = this.portQueue.add(data[0], data[1], this.expected);
     if (refused) return this.fault(`[shared-ring] ${refused}`);
-    if (!this.draining) {
-      if (this.parked) this.spinPolicy.woken(now() - this.parkedAt); // input woke a parked consumer
-      this.unpark();
-      this.drain();
-    }
+    if (!this.draining) this.wake();
   };
 
+  /** A port message arrived outside a drain: unpark (the spin policy learns how long it was) and drain. */
+  private wake(): void {
+    if (this.parked) this.spinPolicy.woken(now() - this.parkedAt);
+    this.unpark();
+    this.drain();
+  }
+
   /**
-   * Park in Atomics.waitAsync: flag parked, re-check, then wait (ThreadSpinner and drain only).
+   * Park: flag parked, re-check, then wait for a port message (ThreadSpinner and drain only).
    * `blockedOnPort`: the next item is due on the port, whose message event will wake us, so new
    * ring input is no reason to stay awake.
    */
@@ -315,27 +332,15 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     this.parked = true;
     this.parks++;
     this.parkedAt = now();
-    const generation = ++this.parkGeneration;
     this.setAwake(false);
-    const r = waitAsync(this.ring.words, this.ring.inState, ConsumerState.Parked);
-    if (r.async) (r.value as Promise<string>).then(() => this.woken(generation));
-    else queueMicrotask(() => this.woken(generation));
   }
 
-  private woken(generation: number): void {
-    if (generation !== this.parkGeneration || this.closed) return;
-    this.spinPolicy.woken(now() - this.parkedAt);
-    this.unpark();
-    this.drain();
-  }
-
-  /** Leave the parked state (if parked) and retire the pending waitAsync so it cannot fire later. */
+  /** Leave the parked state, if parked. */
   private unpark(): void {
     if (!this.parked) return;
     this.parked = false;
-    this.parkGeneration++;
     this.setAwake(true);
-    if (this.ring.setRunning()) Atomics.notify(this.ring.words, this.ring.inState);
+    this.ring.setRunning();
   }
 
   /** We just sent: a reply is likely, so spin for it if spinning has been paying (or it is time to probe). */
@@ -357,13 +362,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   }
 
   private stopConsuming(): void {
-    // A pending Atomics.waitAsync is held by the engine until notified, and it holds its promise's
-    // reaction, hence this transport and its ring memory: closing while parked leaked both for
-    // good. Notify it (after bumping the generation, so the wake-up is ignored) to let them go.
-    const wasParked = this.parked;
     this.parked = false;
-    this.parkGeneration++;
-    if (wasParked) Atomics.notify(this.ring.words, this.ring.inState);
     spinner.remove(this);
     this.setAwake(false);
   }

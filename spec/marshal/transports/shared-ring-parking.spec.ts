@@ -16,6 +16,18 @@ describe('SharedRingTransport parking and waking', () => {
     await until(() => transport.parkedNow && transport.peerParked, 'both sides parked again');
   });
 
+  it('still wakes a parked peer after a send to it failed to clone (the failed send flagged it running)', async () => {
+    const { transport, got } = echoPair();
+    send(transport, 'first', 0);
+    await until(() => got.length === 1 && transport.peerParked, 'the worker parked');
+    // Too big for the ring and uncloneable: it goes for the port, which wakes a parked consumer.
+    expect(() => send(transport, 'fn', 1, [new Uint8Array(128 * 1024), () => 1])).to.throw().with.property('name', 'DataCloneError');
+    // Into the ring: the worker must be parked and flagged so, or awake, for this to reach it.
+    send(transport, 'later', 2);
+    await until(() => got.length === 2, 'the echo of a ring send after the failed one');
+    expect(ids(got)).to.deep.equal([0, 2]);
+  });
+
   it('keeps its event loop running while parked: timers fire', async () => {
     const { transport, got } = echoPair();
     send(transport, 'first', 0);
