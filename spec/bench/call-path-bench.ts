@@ -3,7 +3,7 @@
 // 5 runs (3 with --quick), a run's figure being the mean over its calls. The 64 KiB cases do the
 // same for every subject: "copied" copies the buffer both ways, "transferred" moves it both ways.
 import { coldMicros, medianOf, pipelinedRate, sequentialMicros } from './harness.js';
-import { comlink, piscina, rawPostMessage, runtime, type Subject } from './subjects.js';
+import { comlink, piscina, rawPostMessage, rawSharedRing, runtime, type Subject } from './subjects.js';
 
 /** One measured figure. */
 export interface BenchRow {
@@ -24,7 +24,7 @@ export async function benchCallPath(options: { quick: boolean }): Promise<BenchR
   const seq = options.quick ? 2_000 : 5_000;
   const pipe = options.quick ? 20_000 : 100_000;
   const cold = 1_000;
-  const starts: (() => Promise<Subject>)[] = [rawPostMessage, () => runtime('port'), () => runtime('shared-memory'), comlink, piscina];
+  const starts: (() => Promise<Subject>)[] = [rawPostMessage, () => runtime('port'), () => runtime('shared-memory'), rawSharedRing, comlink, piscina];
   for (const start of starts) {
     const s = await start();
     const row = (c: string, value: number, unit: string, better: 'higher' | 'lower'): void => {

@@ -1,10 +1,14 @@
 // Everything the call-path cases compare, behind one small interface: raw postMessage, the
-// runtime over ports and over shared memory, comlink and piscina. Each runs its server in a worker.
+// runtime over ports and over shared memory, the shared-memory transport alone, comlink and
+// piscina. Each runs its server in a worker.
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
 import { Runtime, transfer, type Remote } from '../../lib/index.js';
+import type { Batch } from '../../marshal/protocol.js';
+import { SharedRingTransport } from '../../marshal/transports/shared-ring-transport.js';
+import { releaseAwakePlace } from '../../marshal/transports/thread-spinner.js';
 import type { Adder } from './fixtures/adder.js';
 
 /** A started subject. */
@@ -64,6 +68,39 @@ export async function runtime(transport: 'port' | 'shared-memory'): Promise<Subj
     echo: (v) => adder.echo(v),
     echoTransfer: (buf) => adder.echoTransfer(transfer(buf, [buf])),
     close: () => rt.close(),
+  };
+}
+
+/** The shared-memory transport with no runtime above it: the floor the runtime's shared-memory link is measured against. */
+export async function rawSharedRing(): Promise<Subject> {
+  const { transport, handle } = SharedRingTransport.create();
+  const awakeFlag = new SharedArrayBuffer(4);
+  const worker = new Worker(new URL('./workers/raw-ring-echo.js', import.meta.url), { workerData: { handle, awakeFlag }, transferList: [handle.port] });
+  const pending = new Map<number, (v: unknown) => void>();
+  let nextId = 1;
+  transport.listen((batch) => {
+    for (const msg of batch as unknown as [number, unknown][]) {
+      const r = pending.get(msg[0])!;
+      pending.delete(msg[0]);
+      r(msg[1]);
+    }
+  }, () => {});
+  await new Promise((r) => worker.once('online', r));
+  const send = (a: unknown, b: unknown, moved: ArrayBuffer[] = []): Promise<unknown> => new Promise((resolve) => {
+    const id = nextId++;
+    pending.set(id, resolve);
+    transport.send([[id, a, b]] as unknown as Batch, moved);
+  });
+  return {
+    name: 'raw shared ring',
+    sum: (a, b) => send(a, b) as Promise<number>,
+    echo: (v) => send('echo', v),
+    echoTransfer: (buf) => send('echo-moved', buf, [buf]),
+    close: async () => {
+      transport.close();
+      await worker.terminate();
+      releaseAwakePlace(awakeFlag);
+    },
   };
 }
 
