@@ -22,30 +22,41 @@ export interface Subject {
   close(): Promise<void>;
 }
 
-export async function rawPostMessage(): Promise<Subject> {
-  const worker = new Worker(new URL('./workers/raw-echo.js', import.meta.url));
+/**
+ * A subject over a raw request/reply server (workers/raw-echo.ts and raw-ring-echo.ts speak the
+ * same requests): `post` sends [id, a, b] with what to move; `settle` is told each [id, value] reply.
+ */
+function requestReply(name: string, post: (request: [number, unknown, unknown], moved: ArrayBuffer[]) => void, close: () => Promise<void>): { subject: Subject; settle(reply: [number, unknown]): void } {
   const pending = new Map<number, (v: unknown) => void>();
   let nextId = 1;
-  worker.on('message', (msg: [number, unknown]) => {
-    const r = pending.get(msg[0])!;
-    pending.delete(msg[0]);
-    r(msg[1]);
-  });
-  await new Promise((r) => worker.once('online', r));
   const send = (a: unknown, b: unknown, moved: ArrayBuffer[] = []): Promise<unknown> => new Promise((resolve) => {
     const id = nextId++;
     pending.set(id, resolve);
-    worker.postMessage([id, a, b], moved);
+    post([id, a, b], moved);
   });
-  return {
-    name: 'raw postMessage',
+  const subject: Subject = {
+    name,
     sum: (a, b) => send(a, b) as Promise<number>,
     echo: (v) => send('echo', v),
     echoTransfer: (buf) => send('echo-moved', buf, [buf]),
-    close: async () => {
-      await worker.terminate();
-    },
+    close,
   };
+  const settle = (reply: [number, unknown]): void => {
+    const resolve = pending.get(reply[0])!;
+    pending.delete(reply[0]);
+    resolve(reply[1]);
+  };
+  return { subject, settle };
+}
+
+export async function rawPostMessage(): Promise<Subject> {
+  const worker = new Worker(new URL('./workers/raw-echo.js', import.meta.url));
+  const { subject, settle } = requestReply('raw postMessage', (request, moved) => worker.postMessage(request, moved), async () => {
+    await worker.terminate();
+  });
+  worker.on('message', settle);
+  await new Promise((r) => worker.once('online', r));
+  return subject;
 }
 
 /** A runtime over the given transport with the bench's Adder class registered. */
@@ -76,32 +87,16 @@ export async function rawSharedRing(): Promise<Subject> {
   const { transport, handle } = SharedRingTransport.create();
   const awakeFlag = new SharedArrayBuffer(4);
   const worker = new Worker(new URL('./workers/raw-ring-echo.js', import.meta.url), { workerData: { handle, awakeFlag }, transferList: [handle.port] });
-  const pending = new Map<number, (v: unknown) => void>();
-  let nextId = 1;
+  const { subject, settle } = requestReply('raw shared ring', (request, moved) => transport.send([request] as unknown as Batch, moved), async () => {
+    transport.close();
+    await worker.terminate();
+    releaseAwakePlace(awakeFlag);
+  });
   transport.listen((batch) => {
-    for (const msg of batch as unknown as [number, unknown][]) {
-      const r = pending.get(msg[0])!;
-      pending.delete(msg[0]);
-      r(msg[1]);
-    }
+    for (const reply of batch as unknown as [number, unknown][]) settle(reply);
   }, () => {});
   await new Promise((r) => worker.once('online', r));
-  const send = (a: unknown, b: unknown, moved: ArrayBuffer[] = []): Promise<unknown> => new Promise((resolve) => {
-    const id = nextId++;
-    pending.set(id, resolve);
-    transport.send([[id, a, b]] as unknown as Batch, moved);
-  });
-  return {
-    name: 'raw shared ring',
-    sum: (a, b) => send(a, b) as Promise<number>,
-    echo: (v) => send('echo', v),
-    echoTransfer: (buf) => send('echo-moved', buf, [buf]),
-    close: async () => {
-      transport.close();
-      await worker.terminate();
-      releaseAwakePlace(awakeFlag);
-    },
-  };
+  return subject;
 }
 
 export async function comlink(): Promise<Subject> {
