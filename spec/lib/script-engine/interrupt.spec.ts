@@ -190,7 +190,12 @@ describe('lib/script-engine interrupt: host code a script calls', () => {
 
 describe('lib/script-engine interrupt: only the host and holders of the engine may interrupt it', () => {
   it('refuses an apartment that names the engine by its ids without holding it, running or awaiting; the main apartment may', async () => {
-    const { rt, engine, home } = await startEngineWithUser('function spin() { Atomics.store(spinning, 0, 1); while (true) {} } async function wait() { return await host.never(); }', { asyncCausality: true, host: { never: () => new Promise(() => {}) } });
+    let awaited = false;
+    const never = (): Promise<never> => {
+      awaited = true;
+      return new Promise(() => {});
+    };
+    const { rt, engine, home } = await startEngineWithUser('function spin() { Atomics.store(spinning, 0, 1); while (true) {} } async function wait() { return await host.never(); }', { asyncCausality: true, host: { never } });
     rt.registerClass('HostilePlugin', { module: fixture('hostile-plugin.js'), export: 'HostilePlugin' });
     const hostile = await (await rt.createApartment({ name: 'plugin' })).createObject<HostilePlugin>('HostilePlugin');
     const spinning = new Int32Array(new SharedArrayBuffer(4));
@@ -204,11 +209,11 @@ describe('lib/script-engine interrupt: only the host and holders of the engine m
     expect(await interruptScript(engine), 'the main apartment stops the spin').to.equal(true);
     expect(((await spin) as Error).message).to.contain('[interrupted]');
     const awaiting = engine.invoke('wait').catch((e: unknown) => e);
-    let refusedAwaiting: unknown;
-    // Until the call has started to await, there is nothing to refuse yet (false).
-    while (refusedAwaiting === undefined || refusedAwaiting === false) {
-      refusedAwaiting = await hostile.control(0, 'script.interrupt', home.id, oid, randomUUID()).catch((e: unknown) => e);
-    }
+    // The script awaits once it has called the host. A refusal proves nothing before that, and an
+    // interrupt before that finds nothing to settle (the engine may start the call after this
+    // apartment's control requests, which pass its queue).
+    while (!awaited) await new Promise((r) => setTimeout(r, 2));
+    const refusedAwaiting = await hostile.control(0, 'script.interrupt', home.id, oid, randomUUID()).catch((e: unknown) => e);
     for (const refusal of [refusedRunning, refusedEmpty, refusedAwaiting]) {
       expect(refusal).to.be.instanceOf(AccessDeniedError);
       expect((refusal as Error).message).to.contain('[interrupt-denied]');
