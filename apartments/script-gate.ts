@@ -101,9 +101,9 @@ export function claimedRunGranted(gate: Int32Array, grant: string): boolean {
   return words !== undefined && words.every((word, i) => Atomics.load(gate, GRANT + i) === word);
 }
 
-/** A grant (32 hex digits; dashes, as in a UUID, are ignored) as four 32-bit words; undefined for anything else. */
+/** A grant (32 hex digits, marshal/random-ids.ts) as four 32-bit words; undefined for anything else. */
 function grantWords(grant: string | undefined): number[] | undefined {
-  const hex = grant?.replaceAll('-', '') ?? '';
+  const hex = grant ?? '';
   if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;
   return [0, 1, 2, 3].map((i) => Number.parseInt(hex.slice(i * 8, i * 8 + 8), 16) | 0);
 }

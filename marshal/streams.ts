@@ -12,7 +12,7 @@ import { StreamSink, remoteWritable, type PushTarget } from './remote-writable.j
 import { StreamSource } from './stream-source.js';
 import { streamLimits, type StreamLimits, type StreamOptions } from './stream-options.js';
 import { registerValueType } from './value-types.js';
-import { isWebReadable, isWebWritable, webStreams } from './web-streams.js';
+import { isWebReadable, webStreamKind, webStreams } from './web-streams.js';
 
 /** The value-type key streams travel under (docs/protocol.md). */
 export const STREAM_KEY = 'stream';
@@ -54,8 +54,8 @@ export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options:
 
 /** How the codec sends `obj` if it is a stream (an async iterable or a web stream); otherwise undefined. */
 export function marshalStream(obj: object): CustomMarshaled | undefined {
-  if (isWebReadable(obj)) return payloadOf(obj, 'readable', streamLimits(undefined), undefined);
-  if (isWebWritable(obj)) return payloadOf(obj, 'writable', streamLimits(undefined), undefined);
+  const web = webStreamKind(obj);
+  if (web !== undefined) return payloadOf(obj, web, streamLimits(undefined), undefined);
   if (typeof (obj as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
     return payloadOf(obj, 'iterable', streamLimits(undefined), undefined);
   }

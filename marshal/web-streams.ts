@@ -1,6 +1,6 @@
 // node:stream/web, loaded on first use. Loading it costs 1-2 ms in a fresh worker and most
 // apartments never pass a web stream, so a thread loads it only once it meets an object that
-// looks like one (looksLikeWebStream) or has to make one.
+// looks like one (webStreamKind) or has to make one.
 import { createRequire } from 'node:module';
 import type * as WebStreams from 'node:stream/web';
 
@@ -13,20 +13,23 @@ export function webStreams(): typeof WebStreams {
 }
 
 /**
- * Whether `obj` may be a web ReadableStream or WritableStream: every one has getReader() or
- * getWriter(), so anything else is none without loading the module to ask `instanceof`.
+ * Which web stream `value` is, if any. Every web stream has getReader() or getWriter(), so
+ * anything else is none without loading the module to ask `instanceof`.
  */
-export function looksLikeWebStream(obj: object): boolean {
-  const o = obj as { getReader?: unknown; getWriter?: unknown };
-  return typeof o.getReader === 'function' || typeof o.getWriter === 'function';
+export function webStreamKind(value: unknown): 'readable' | 'writable' | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const o = value as { getReader?: unknown; getWriter?: unknown };
+  if (typeof o.getReader !== 'function' && typeof o.getWriter !== 'function') return undefined;
+  const { ReadableStream, WritableStream } = webStreams();
+  return value instanceof ReadableStream ? 'readable' : value instanceof WritableStream ? 'writable' : undefined;
 }
 
 /** Whether `value` is a web ReadableStream (loading the module only for a look-alike). */
 export function isWebReadable(value: unknown): value is WebStreams.ReadableStream {
-  return value !== null && typeof value === 'object' && looksLikeWebStream(value) && value instanceof webStreams().ReadableStream;
+  return webStreamKind(value) === 'readable';
 }
 
 /** Whether `value` is a web WritableStream (loading the module only for a look-alike). */
 export function isWebWritable(value: unknown): value is WebStreams.WritableStream {
-  return value !== null && typeof value === 'object' && looksLikeWebStream(value) && value instanceof webStreams().WritableStream;
+  return webStreamKind(value) === 'writable';
 }
