@@ -113,6 +113,28 @@ describe('marshal/channel: close', () => {
     for (const p of pending) expect(await p.catch((e: unknown) => e)).to.equal(cause);
     expect(await svc.add(1, 2).catch((e: unknown) => e)).to.equal(cause);
   });
+
+  it('fails a call already past its deadline with CallTimeoutError caused by the close, when the link closes before the cancel is answered', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    // The cancel never reaches the callee: its answer (which says whether the call started) never comes.
+    const send = pair.ta.send.bind(pair.ta);
+    let cancelled = false;
+    pair.ta.send = (batch, transfer) => {
+      cancelled ||= batch.some((m) => m[0] === Op.Cancel);
+      send(batch.filter((m) => m[0] !== Op.Cancel) as Batch, transfer);
+    };
+    const call = svc.never(callOptions({ timeoutMs: 30 })).catch((e: unknown) => e);
+    await until(() => cancelled);
+    expect(cancelled).to.equal(true);
+    const cause = new DisconnectedError('[test] gone');
+    pair.a.peerGone(2, cause);
+    const err = await call;
+    expect(err).to.be.instanceOf(CallTimeoutError);
+    expect((err as CallTimeoutError).started).to.equal(undefined);
+    expect((err as Error).cause).to.equal(cause);
+    expect((err as Error).message).to.contain("'never'").and.contain('link closed');
+  });
 });
 
 describe('marshal/channel: values that cannot be copied', () => {
