@@ -61,3 +61,8 @@ export function timeoutUnanswered(call: TimedOutCall, peerLabel: string): CallTi
 export function timeoutLateResult(call: TimedOutCall, peerLabel: string): CallTimeoutError {
   return timeoutError(call, peerLabel, true, 'it finished after its deadline and its result was dropped');
 }
+
+/** The link closed while a call past its deadline waited for the answer to its cancel: a timeout still, caused by the close. */
+export function timeoutClosed(call: TimedOutCall, peerLabel: string, cause: Error): CallTimeoutError {
+  return timeoutError(call, peerLabel, undefined, 'its link closed before the callee said whether it had started', cause);
+}

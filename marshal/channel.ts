@@ -3,7 +3,7 @@
 // one turn into one transport send, and validates every incoming message before handing it to the
 // handler in one exhaustive switch. Owner apartment only.
 import { CallCanceledError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
-import { CANCEL_ANSWER_MS, timeoutError, timeoutFromAnswer, type PendingCall, timeoutLateResult, timeoutUnanswered, unsettled } from './call-timeout.js';
+import { CANCEL_ANSWER_MS, timeoutClosed, timeoutFromAnswer, type PendingCall, timeoutLateResult, timeoutUnanswered, unsettled } from './call-timeout.js';
 import type { CallOptions } from './call-options.js';
 import { decodeError, describeThrown, encodeError } from './error-codec.js';
 import { uncarriable, uncloneable, type Encoded } from './codec.js';
@@ -191,8 +191,7 @@ export class Channel {
     const wasBusy = this.pending.size > 0;
     this.pending.clear();
     if (wasBusy) this.handler.busyChanged(this, false);
-    // A call already past its deadline (cancelled, awaiting the callee's answer) fails as the timeout it is, with the close as its cause.
-    for (const c of calls) this.settle(c, false, c.expired ? timeoutError(c, this.peerLabel, undefined, 'its link closed before the callee said whether it had started', cause) : cause);
+    for (const c of calls) this.settle(c, false, c.expired ? timeoutClosed(c, this.peerLabel, cause) : cause);
     if (this.outbox.size > 0) this.outbox.flush();
     this.transport?.close();
   }
