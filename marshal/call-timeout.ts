@@ -66,3 +66,33 @@ export function timeoutLateResult(call: TimedOutCall, peerLabel: string): CallTi
 export function timeoutClosed(call: TimedOutCall, peerLabel: string, cause: Error): CallTimeoutError {
   return timeoutError(call, peerLabel, undefined, 'its link closed before the callee said whether it had started', cause);
 }
+
+/** One timer for the earliest deadline of a channel's calls in flight. Owner apartment only. */
+export class DeadlineTimer {
+  private timer: NodeJS.Timeout | undefined;
+  /** When it fires (performance.now() time); Infinity when it is not armed. */
+  at = Infinity;
+
+  constructor(private readonly due: () => void) {}
+
+  /** Fire at `at` instead of when it was armed for. */
+  arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.at = at;
+    // +1: a timer may fire up to a millisecond early by performance.now().
+    this.timer = setTimeout(this.fire, Math.max(0, at - performance.now()) + 1);
+    this.timer.unref();
+  }
+
+  clear(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.at = Infinity;
+  }
+
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    this.at = Infinity;
+    this.due();
+  };
+}

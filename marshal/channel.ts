@@ -3,7 +3,7 @@
 // one turn into one transport send, and validates every incoming message before handing it to the
 // handler in one exhaustive switch. Owner apartment only.
 import { CallCanceledError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
-import { CANCEL_ANSWER_MS, timeoutClosed, timeoutFromAnswer, type PendingCall, timeoutLateResult, timeoutUnanswered, unsettled } from './call-timeout.js';
+import { CANCEL_ANSWER_MS, DeadlineTimer, timeoutClosed, timeoutFromAnswer, type PendingCall, timeoutLateResult, timeoutUnanswered, unsettled } from './call-timeout.js';
 import type { CallOptions } from './call-options.js';
 import { decodeError, describeThrown, encodeError } from './error-codec.js';
 import { uncarriable, uncloneable, type Encoded } from './codec.js';
@@ -50,12 +50,14 @@ export class Channel {
   private nextCallId = 1;
   /** Calls in flight by call id (an IdTable: a Map here left old-space garbage on every call). */
   private readonly pending = new IdTable<PendingCall>();
-  private timer: NodeJS.Timeout | undefined;
-  private timerAt = Infinity;
+  /** Fires at the earliest deadline of the calls in flight. */
+  private readonly deadlines = new DeadlineTimer(() => this.expire());
   private closedWith: Error | undefined;
   /** The link was faulted for what the peer sent: nothing more from it is read. */
   private faulted = false;
   private malformedCount = 0;
+  /** The peer is gone and what it sent last is being read: its answers only (collectAnswers). */
+  private answersOnly = false;
 
   constructor(
     readonly peer: number,
@@ -82,18 +84,9 @@ export class Channel {
     this.link = link;
     transport.listen(this.receive, (cause) => this.handlerClose(cause));
     this.outbox.attach(transport);
-    if (this.outbox.size > 0 && (!link.sharedMemory || link.carries !== 'clone')) this.refuseUncarriable(link);
+    // Calls queued before the link's kind was known that it cannot carry fail now, each alone.
+    if (this.outbox.size > 0 && (!link.sharedMemory || link.carries !== 'clone')) this.outbox.refuse((msg, transfer) => (msg[0] === Op.Call ? uncarriable(msg[4], msg[5], transfer, link) : undefined));
     if (this.outbox.size > 0) this.outbox.flush();
-  }
-
-  /** Calls queued before the link's kind was known that it cannot carry fail now, each alone. */
-  private refuseUncarriable(link: LinkTraits): void {
-    const { messages: queued, transfers } = this.outbox.drain();
-    queued.forEach((msg, i) => {
-      const refused = msg[0] === Op.Call ? uncarriable(msg[4], msg[5], transfers?.[i], link) : undefined;
-      if (refused) this.undeliverable(msg, refused);
-      else this.outbox.queue(msg, transfers?.[i]);
-    });
   }
 
   setKeepAlive(keepAlive: boolean): void {
@@ -133,7 +126,7 @@ export class Channel {
         entry.onAbort = () => this.cancel(id, signal.reason);
         signal.addEventListener('abort', entry.onAbort, { once: true });
       }
-      if (deadline < this.timerAt) this.armTimer(deadline);
+      if (deadline < this.deadlines.at) this.deadlines.arm(deadline);
       activeTrace?.record(TraceKind.Send, causality, this.peer, id, method, oid);
       const args = enc.value as unknown[];
       this.outbox.queue(withCarriedContext(base < 0 ? [Op.Call, id, oid, method, args, enc.refs, causality] : [Op.PipelineCall, id, oid, base, method, args, enc.refs, causality]), enc.transfer);
@@ -181,12 +174,18 @@ export class Channel {
     this.handler.answeredWithError(this, callId, error);
   }
 
+  /** The peer is gone: read its answers sent before it went, so a call it answered settles with the answer (not after a fault). */
+  collectAnswers(): void {
+    if (this.closedWith || this.faulted || this.pending.size === 0 || !this.transport?.deliverArrived) return;
+    this.answersOnly = true;
+    this.transport.deliverArrived();
+  }
+
   /** Close the channel: every pending call rejects with `cause` (one past its deadline with a timeout caused by it); later sends are dropped. */
   close(cause: Error): void {
     if (this.closedWith) return;
     this.closedWith = cause;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    this.deadlines.clear();
     const calls = [...this.pending.values()];
     const wasBusy = this.pending.size > 0;
     this.pending.clear();
@@ -255,6 +254,7 @@ export class Channel {
       return;
     }
     const msg = raw as Message;
+    if (this.answersOnly && msg[0] !== Op.Result && msg[0] !== Op.Error) return this.unanswerable(msg);
     switch (msg[0]) {
       case Op.Call:
         return this.handler.onCall(this, msg);
@@ -287,6 +287,12 @@ export class Channel {
         this.malformed(unreachable, 'unknown opcode');
       }
     }
+  }
+
+  /** A message from a peer that is gone, read after it went: the references it carried are given back. */
+  private unanswerable(msg: Message): void {
+    if (msg[0] === Op.Call) this.handler.discardIncoming(this, msg[5]);
+    else if (msg[0] === Op.PipelineCall) this.handler.discardIncoming(this, msg[6]);
   }
 
   private settleResult(callId: number, value: unknown, refs: WireRefs): void {
@@ -369,17 +375,8 @@ export class Channel {
     this.handler.warn(err.message);
   }
 
-  private armTimer(at: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timerAt = at;
-    this.timer = setTimeout(this.expire, Math.max(0, at - performance.now()) + 1);
-    this.timer.unref();
-  }
-
   /** Fail every call past its deadline, then re-arm for the earliest one left. */
-  private readonly expire = (): void => {
-    this.timer = undefined;
-    this.timerAt = Infinity;
+  private expire(): void {
     const now = performance.now();
     let next = Infinity;
     for (const [id, entry] of this.pending) {
@@ -395,6 +392,6 @@ export class Channel {
       }
       if (entry.deadline < next) next = entry.deadline;
     }
-    if (next !== Infinity) this.armTimer(next);
-  };
+    if (next !== Infinity) this.deadlines.arm(next);
+  }
 }

@@ -368,6 +368,8 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost, CallHost {
    * (a fault is what in-flight calls see; an object of a dead apartment is merely disconnected).
    */
   peerGone(peer: number, reason: Error): void {
+    // First what it answered before it went (its link may hold answers not read yet).
+    this.channels.get(peer)?.collectAnswers();
     this.exports.dropImporter(peer);
     const ch = this.channels.get(peer);
     this.channels.delete(peer);

@@ -39,6 +39,16 @@ export class Outbox {
     return taken;
   }
 
+  /** Fail each queued message `refusal` gives a reason for (told to `undeliverable`); the rest stay queued, in order. */
+  refuse(refusal: (msg: Message, transfer: Transferable[] | undefined) => unknown): void {
+    const { messages, transfers } = this.drain();
+    messages.forEach((msg, i) => {
+      const why = refusal(msg, transfers?.[i]);
+      if (why) this.undeliverable(msg, why);
+      else this.queue(msg, transfers?.[i]);
+    });
+  }
+
   queue(msg: Message, transfer: Transferable[] | undefined = undefined): void {
     if (transfer && transfer.length > 0) (this.transfers ??= [])[this.messages.length] = transfer;
     this.messages.push(msg);

@@ -26,6 +26,12 @@ export interface Transport {
   setKeepAlive(keepAlive: boolean): void;
   /** Close both directions; the peer's close listener fires. Idempotent. */
   close(): void;
+  /**
+   * Deliver now, in order, what the peer already sent and the receiver has not had: its link is
+   * about to close, and answers it wrote before it died still count. Left out by a transport that
+   * delivers everything as it arrives.
+   */
+  deliverArrived?(): void;
 }
 
 /**

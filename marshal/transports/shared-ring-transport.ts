@@ -11,29 +11,16 @@
 // process each Atomics.notify cost ≈ 17 µs against ≈ 12 µs for a postMessage (docs/performance.md).
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError, ProtocolError } from '../errors.js';
+import { checkSharedRingOptions, type SharedRingOptions } from './shared-ring-options.js';
+
+export type { SharedRingOptions } from './shared-ring-options.js';
 import type { Batch } from '../protocol.js';
-import { allocateRingMemory, checkRingMemory, ConsumerState, MAX_RING_BYTES, MIN_RING_BYTES, PORT_MARK, RingPair } from './ring-buffer.js';
+import { allocateRingMemory, checkRingMemory, ConsumerState, PORT_MARK, RingPair } from './ring-buffer.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
 import { PortQueue } from './port-queue.js';
 import { SpinPolicy } from './spin-policy.js';
 import { now, spinner, threadGate, type SpinningConsumer } from './thread-spinner.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
-
-/** Tuning of one shared-ring pair; the creator's values apply to both sides. */
-export interface SharedRingOptions {
-  /** Bytes per direction, a power of two (default 256 KiB). */
-  ringBytes?: number;
-  /** Batches whose encoding is larger go over the port (default ringBytes / 4). */
-  maxInlineBytes?: number;
-  /** How long a consumer spins for more input before parking, in µs (default 50; 0 never spins). */
-  spinMicros?: number;
-  /**
-   * For specs only: where byte positions and sequence numbers start (default 0), an int32 that is
-   * a multiple of 8. A start just below 2^31 or 2^32 runs both counters across their 32-bit wrap
-   * within a few hundred items instead of after 2^31 of them.
-   */
-  startCounters?: number;
-}
 
 /**
  * Read-only counts of one transport's side since it was made, for diagnostics and specs; nothing
@@ -61,9 +48,6 @@ export interface SharedRingHandle {
   spinMicros: number;
 }
 
-const DEFAULT_RING_BYTES = 256 * 1024;
-const DEFAULT_SPIN_MICROS = 50;
-
 /** The port message that wakes a parked consumer whose input went into the ring. */
 const WAKE = 'wake';
 
@@ -73,22 +57,7 @@ const encoder = new WireEncoder();
 export class SharedRingTransport implements Transport, SpinningConsumer {
   /** Create the memory and channel for a pair; send `handle` to the peer thread, which calls attach(). */
   static create(options: SharedRingOptions = {}): { transport: SharedRingTransport; handle: SharedRingHandle } {
-    const ringBytes = options.ringBytes ?? DEFAULT_RING_BYTES;
-    if (!Number.isInteger(ringBytes) || ringBytes < MIN_RING_BYTES || ringBytes > MAX_RING_BYTES || (ringBytes & (ringBytes - 1)) !== 0) {
-      throw new InvalidArgumentError(`[shared-ring] ringBytes must be a power of two between ${MIN_RING_BYTES} and ${MAX_RING_BYTES}, got ${ringBytes}; pick e.g. 262144`, { parameter: 'ringBytes' });
-    }
-    const maxInlineBytes = options.maxInlineBytes ?? ringBytes / 4;
-    if (!Number.isInteger(maxInlineBytes) || maxInlineBytes < 0 || maxInlineBytes > ringBytes / 2 - 8) {
-      throw new InvalidArgumentError(`[shared-ring] maxInlineBytes must be an integer from 0 to ringBytes / 2 - 8 (${ringBytes / 2 - 8}), got ${maxInlineBytes}; larger batches go over the port anyway`, { parameter: 'maxInlineBytes' });
-    }
-    const spinMicros = options.spinMicros ?? DEFAULT_SPIN_MICROS;
-    if (!(spinMicros >= 0 && spinMicros <= 10_000)) {
-      throw new InvalidArgumentError(`[shared-ring] spinMicros must be from 0 to 10000, got ${spinMicros}; use 0 to never spin`, { parameter: 'spinMicros' });
-    }
-    const startCounters = options.startCounters ?? 0;
-    if (!Number.isInteger(startCounters) || (startCounters | 0) !== startCounters || startCounters % 8 !== 0) {
-      throw new InvalidArgumentError(`[shared-ring] startCounters must be an int32 multiple of 8, got ${startCounters}; leave it out outside specs`, { parameter: 'startCounters' });
-    }
+    const { ringBytes, maxInlineBytes, spinMicros, startCounters } = checkSharedRingOptions(options);
     const sab = allocateRingMemory(ringBytes, startCounters);
     const { port1, port2 } = new MessageChannel();
     const g = threadGate();
@@ -227,44 +196,24 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     return this.ring.hasInput() || this.portQueue.isDue(this.expected);
   }
 
+  /** Transport contract: deliver now what the peer already sent (its link is about to close); no spinning or parking after. */
+  deliverArrived(): void {
+    if (this.draining || this.closed || !this.receiver) return;
+    this.draining = true;
+    try {
+      this.deliverDue();
+    } finally {
+      this.draining = false;
+    }
+  }
+
   /** Deliver every item that is due, in sequence order, then spin or park. Re-entrant calls return. */
   readonly drain = (): void => {
     if (this.draining || this.closed || !this.receiver) return;
     this.draining = true;
     let blockedOnPort = false;
     try {
-      while (!this.closed) {
-        if (this.portQueue.isDue(this.expected)) {
-          const batch = this.portQueue.take();
-          this.expected = (this.expected + 1) | 0;
-          this.deliver(batch);
-          continue;
-        }
-        const at = this.ring.peek();
-        if (at < 0) break;
-        const seq = this.ring.recordSeq;
-        const problem = this.ring.recordProblem(at);
-        if (problem) return this.fault(`[shared-ring] a malformed record arrived (${problem}); the link was faulted`);
-        if (this.ring.recordLength === PORT_MARK && ((seq - this.expected) | 0) < 0) {
-          this.ring.consume();
-          continue;
-        }
-        if (seq !== this.expected || this.ring.recordLength === PORT_MARK) {
-          // Item `expected` went over the port; it is already in the port's queue if its marker is here.
-          if (this.pullPort()) continue;
-          blockedOnPort = true;
-          break;
-        }
-        let batch: unknown;
-        try {
-          batch = this.decoder.decode(at, this.ring.recordLength);
-        } catch (err) {
-          return this.fault((err as Error).message);
-        }
-        this.ring.consume();
-        this.expected = (this.expected + 1) | 0;
-        this.deliver(batch);
-      }
+      blockedOnPort = this.deliverDue();
     } finally {
       this.draining = false;
     }
@@ -274,6 +223,46 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     if (!blockedOnPort && spinner.allowed() && this.spinPolicy.shouldSpin()) this.spin();
     else this.park(blockedOnPort);
   };
+
+  /** Deliver the items that are due (draining only); true when the next one went over the port and has not come. */
+  private deliverDue(): boolean {
+    while (!this.closed) {
+      if (this.portQueue.isDue(this.expected)) {
+        const batch = this.portQueue.take();
+        this.expected = (this.expected + 1) | 0;
+        this.deliver(batch);
+        continue;
+      }
+      const at = this.ring.peek();
+      if (at < 0) return false;
+      const seq = this.ring.recordSeq;
+      const problem = this.ring.recordProblem(at);
+      if (problem) {
+        this.fault(`[shared-ring] a malformed record arrived (${problem}); the link was faulted`);
+        return false;
+      }
+      if (this.ring.recordLength === PORT_MARK && ((seq - this.expected) | 0) < 0) {
+        this.ring.consume();
+        continue;
+      }
+      if (seq !== this.expected || this.ring.recordLength === PORT_MARK) {
+        // Item `expected` went over the port; it is already in the port's queue if its marker is here.
+        if (this.pullPort()) continue;
+        return true;
+      }
+      let batch: unknown;
+      try {
+        batch = this.decoder.decode(at, this.ring.recordLength);
+      } catch (err) {
+        this.fault((err as Error).message);
+        return false;
+      }
+      this.ring.consume();
+      this.expected = (this.expected + 1) | 0;
+      this.deliver(batch);
+    }
+    return false;
+  }
 
   private deliver(batch: unknown): void {
     try {

@@ -82,6 +82,29 @@ describe('apartments/faults: every way an apartment dies is contained', () => {
   });
 });
 
+describe('apartments/faults: an answer sent before the apartment died is not lost', () => {
+  for (const link of ['shared-memory', 'port'] as const) {
+    it(`settles the call with its answer over a ${link} link, though the host hears of the death first`, async () => {
+      ({ rt } = await startRuntime());
+      const apt = await rt.createApartment({ transport: link });
+      const c = await apt.createObject<Crasher>('Crasher');
+      const flag = new Int32Array(new SharedArrayBuffer(4));
+      const answer = settled(c.answerThenSignal(flag));
+      // The call goes out at the end of this turn's microtasks; from then on this thread reads
+      // nothing until the answer is on its way, then ends the apartment before it reads the answer:
+      // the call was answered, and the answer counts.
+      await Promise.resolve();
+      expect(Atomics.wait(flag, 0, 0, 60_000)).to.not.equal('timed-out');
+      const terminated = apt.terminate();
+      expect(apt.state).to.equal('faulted');
+      expect(await answer).to.equal('answered');
+      await terminated;
+      const later = await settled(c.ping());
+      expect(later).to.be.instanceOf(DisconnectedError);
+    });
+  }
+});
+
 describe('apartments/faults: a thread that dies awake gives back its place in the spin gate', () => {
   it('leaves the awake count where it was after apartments die mid-stream, so spinning stays on', async () => {
     ({ rt } = await startRuntime());
