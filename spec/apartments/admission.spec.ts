@@ -155,6 +155,11 @@ describe('apartments/admission: cancellation', () => {
     }, 60_000);
     ac.abort();
     expect(await second).to.be.instanceOf(CallCanceledError);
+    // The caller knows at once; the callee when the cancel arrives. Hand the turn on only after that:
+    // a turn handed on while the cancel is on its way starts the call (docs/reentrancy.md).
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls, 'the callee dropped the cancelled deposit').to.equal(0);
+    }, 60_000);
     Atomics.store(gate, 0, 1);
     Atomics.notify(gate, 0);
     await first;
