@@ -12,8 +12,6 @@
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import { checkSharedRingOptions, type SharedRingOptions } from './shared-ring-options.js';
-
-export type { SharedRingOptions } from './shared-ring-options.js';
 import type { Batch } from '../protocol.js';
 import { allocateRingMemory, checkRingMemory, ConsumerState, PORT_MARK, RingPair } from './ring-buffer.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
@@ -21,6 +19,8 @@ import { PortQueue } from './port-queue.js';
 import { SpinPolicy } from './spin-policy.js';
 import { now, spinner, threadGate, type SpinningConsumer } from './thread-spinner.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
+
+export type { SharedRingOptions } from './shared-ring-options.js';
 
 /**
  * Read-only counts of one transport's side since it was made, for diagnostics and specs; nothing
