@@ -12,6 +12,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { ResourceLimits } from 'node:worker_threads';
 import { IdTable } from '../../marshal/id-table.js';
 import { IpcTag, isIpc, type IpcTransport } from '../../marshal/transports/ipc-transport.js';
+import { environmentWithCompileCache } from './compile-cache.js';
 import { HEARTBEAT_FD, HeartbeatWatch, type Heartbeat } from './heartbeat-pipe.js';
 
 /** How much of the child's stderr a fault message quotes (its end: where the crash is reported). */
@@ -70,7 +71,9 @@ export class ProcessServer {
   private ending = false;
 
   constructor(entry: URL, readonly name: string, readonly heartbeat: Heartbeat, maxOldGenerationSizeMb: number | undefined) {
+    const env = environmentWithCompileCache();
     const child = fork(entry, [], {
+      ...(env ? { env } : {}),
       serialization: 'advanced',
       // The heartbeat has a pipe of its own at HEARTBEAT_FD, answered by a thread of its own there.
       stdio: ['ignore', 'inherit', 'pipe', 'ipc', 'pipe'],

@@ -7,6 +7,7 @@ import { startEntropy } from '../../marshal/random-ids.js';
 import { ipcRelayLink } from '../../marshal/transports/ipc-relay-link.js';
 import { PortTransport } from '../../marshal/transports/port-transport.js';
 import { releaseAwakePlace } from '../../marshal/transports/thread-spinner.js';
+import { environmentWithCompileCache } from './compile-cache.js';
 import type { ApartmentHost, ApartmentHostFactory, HostStart, RelayEnd } from '../apartment-host.js';
 import type { WorkerBoot } from '../worker-boot.js';
 
@@ -44,11 +45,13 @@ class WorkerHost extends EventEmitter implements ApartmentHost {
     if (this.worker) return;
     const { boot, transfer, resourceLimits } = this.starting;
     const workerData: WorkerBoot = { ...boot, awakeFlag: this.awakeFlag, entropy: startEntropy() };
+    const env = environmentWithCompileCache();
     const worker = new Worker(this.entry, {
       workerData,
       transferList: transfer,
       name: `apartment:${boot.name}`,
       ...workerExecArgv(),
+      ...(env ? { env } : {}),
       ...(resourceLimits ? { resourceLimits } : {}),
     });
     this.worker = worker;
