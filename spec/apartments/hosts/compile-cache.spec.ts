@@ -16,13 +16,6 @@ interface Report {
   process: CacheView;
 }
 
-let dir: string | undefined;
-
-afterEach(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-  dir = undefined;
-});
-
 /** Run the fixture host in a process of its own and take its report. */
 function runHost(cacheDir: string): Promise<Report> {
   const child = fork(fileURLToPath(new URL('../../fixtures/compile-cache-host.js', import.meta.url)), [cacheDir], {
@@ -39,14 +32,19 @@ function runHost(cacheDir: string): Promise<Report> {
 }
 
 describe('apartments/hosts: the threads and processes a host starts share its compile cache', () => {
+  let dir: string | undefined;
+  afterEach(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
   it('gives apartments the cache directory the host turned on through the API, and none to a host without one', async () => {
     dir = mkdtempSync(join(tmpdir(), 'compile-cache-'));
     const report = await runHost(dir);
     const hasApi = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
     if (hasApi) {
-      // Node 22.1+: the host turned the cache on through the API (nothing in its environment), and
-      // both kinds of apartment compile through the same directory.
-      // Node keeps its cache in a subdirectory of `dir` per Node version; every apartment uses the host's.
+      // Node 22.1+: the host turned the cache on through the API (nothing in its environment), and both
+      // kinds of apartment compile through the directory it uses (a subdirectory of `dir` per Node version).
       const inUse = report.host.directory;
       expect(inUse).to.be.a('string').and.satisfy((d: string) => d === dir || d.startsWith(`${dir}/`));
       expect(report.host.env).to.equal(null);
