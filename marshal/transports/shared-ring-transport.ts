@@ -196,12 +196,16 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     return this.ring.hasInput() || this.portQueue.isDue(this.expected);
   }
 
-  /** Transport contract: deliver now what the peer already sent (its link is about to close); no spinning or parking after. */
-  deliverArrived(): void {
-    if (this.draining || this.closed || !this.receiver) return;
+  /**
+   * Transport contract: deliver now what the peer already sent (its link is about to close), with
+   * no spinning or parking after. Re-entrant calls return. True when the next item went over the
+   * port and has not come.
+   */
+  deliverArrived(): boolean {
+    if (this.draining || this.closed || !this.receiver) return false;
     this.draining = true;
     try {
-      this.deliverDue();
+      return this.deliverDue();
     } finally {
       this.draining = false;
     }
@@ -209,14 +213,8 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
 
   /** Deliver every item that is due, in sequence order, then spin or park. Re-entrant calls return. */
   readonly drain = (): void => {
-    if (this.draining || this.closed || !this.receiver) return;
-    this.draining = true;
-    let blockedOnPort = false;
-    try {
-      blockedOnPort = this.deliverDue();
-    } finally {
-      this.draining = false;
-    }
+    if (this.draining || !this.receiver) return;
+    const blockedOnPort = this.deliverArrived();
     if (this.closed) return;
     const final = this.ring.peerFinalSeq();
     if ((final !== undefined && final === this.expected) || this.portClosed) return this.peerGone();
