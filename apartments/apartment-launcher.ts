@@ -26,6 +26,8 @@ export interface LaunchRequest {
   /** The free pool's apartment ids (pool threads only). */
   readonly pool: readonly number[];
   readonly options: ApartmentOptions;
+  /** Where the host runs it when not on a thread of this process, for its label: "on node 'b'". */
+  readonly place?: string;
   /** The runtime's settings, used where the options leave something out. */
   readonly defaults: { transport: string; timeoutMs: number; reentrancy: Reentrancy; retry: RetryPolicy | undefined };
   readonly classes: readonly ClassDescriptor[];
@@ -66,14 +68,15 @@ export function launchApartment(request: LaunchRequest): Launched {
   const callLimits = resolveCallLimits(options.callLimits);
   const asyncCausality = options.asyncCausality !== false;
   const scriptGate = new SharedArrayBuffer(SCRIPT_GATE_BYTES);
+  const label = `apartment '${name}' (${id})${request.place ? ` ${request.place}` : ''}`;
   const link = kind.create();
   const boot: ApartmentBoot = {
     id, name, kind: request.role, pool: request.pool, scriptGate, asyncCausality, link: link.far, transport: kind.name, linkKinds: linkKindSources(),
-    classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: `apartment '${name}' (${id})` }, reentrancy, retry: defaults.retry, hooks: request.hooks, callLimits,
+    classes: request.classes, defaultTimeoutMs: timeout, labels: { ...request.labels, [id]: label }, reentrancy, retry: defaults.retry, hooks: request.hooks, callLimits,
     features: request.features?.({ name, sharedMemory: kind.sharedMemory }) ?? {},
   };
   const host = request.host({ boot, transfer: link.transfer, resourceLimits: options.resourceLimits });
-  const apartment = new Apartment(id, name, kind, host, request.endpoint, request.onGone, scriptGate, asyncCausality);
+  const apartment = new Apartment(id, name, label, kind, host, request.endpoint, request.onGone, scriptGate, asyncCausality);
   try {
     host.start();
   } catch (err) {

@@ -45,6 +45,8 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   constructor(
     readonly id: number,
     readonly name: string,
+    /** How messages name it: its name and id, and where it runs when not on a thread of this process. */
+    readonly label: string,
     /** The kind of its links (to the main apartment, and offered to peers). */
     readonly link: LinkKindDefinition,
     private readonly host: ApartmentHost,
@@ -97,10 +99,6 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   /** The worker thread id when a thread of this process hosts it (diagnostics, script interrupts); undefined otherwise. */
   get threadId(): number | undefined {
     return this.host.threadId;
-  }
-
-  get label(): string {
-    return `apartment '${this.name}' (${this.id})`;
   }
 
   /**

@@ -24,8 +24,15 @@ const PROCESS_TRANSPORT = 'ipc';
 export const DEFAULT_HEARTBEAT: Heartbeat = { periodMs: 1_000, misses: 10 };
 const PROCESS_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** The host factory, the options to launch with, and where the apartment runs (for its label) when not on a thread here. */
+export interface HostChoice {
+  readonly host: ApartmentHostFactory;
+  readonly options: ApartmentOptions;
+  readonly place?: string;
+}
+
 /** The host factory and the options to launch the apartment `options` describes with. */
-export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string, cluster?: ClusterConnection): { host: ApartmentHostFactory; options: ApartmentOptions } {
+export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string, cluster?: ClusterConnection): HostChoice {
   if (options.node !== undefined) return nodeHost(options, workers, cluster);
   const name = options.process;
   if (name === undefined) {
@@ -53,11 +60,12 @@ export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostF
   return {
     host: processHosts(PROCESS_ENTRY, { name, heartbeat: running ?? heartbeat }),
     options: { ...options, transport: PROCESS_TRANSPORT },
+    place: `in process '${name}'`,
   };
 }
 
 /** An apartment on another node of the cluster, or on this node's own threads when it names this node. */
-function nodeHost(options: ApartmentOptions, workers: ApartmentHostFactory, cluster: ClusterConnection | undefined): { host: ApartmentHostFactory; options: ApartmentOptions } {
+function nodeHost(options: ApartmentOptions, workers: ApartmentHostFactory, cluster: ClusterConnection | undefined): HostChoice {
   const node = options.node;
   if (!isNodeName(node)) {
     throw new InvalidArgumentError(`[node-name] node must name a node of the cluster in letters, digits, '_' and '-' (at most 64); got ${typeof node === 'string' ? `'${node}'` : typeof node}`, { parameter: 'node' });
@@ -77,7 +85,7 @@ function nodeHost(options: ApartmentOptions, workers: ApartmentHostFactory, clus
   const { node: _node, ...rest } = options;
   // On the other node the apartment runs on a worker thread, so a worker's limits apply as they are.
   if (node === cluster.name) return { host: workers, options: rest };
-  return { host: nodeHosts(cluster, node), options: { ...options, transport: natsLink.name } };
+  return { host: nodeHosts(cluster, node), options: { ...options, transport: natsLink.name }, place: `on node '${node}'` };
 }
 
 /** A process's memory is capped by its V8 heap limit only: the other worker limits mean nothing there. */

@@ -57,8 +57,9 @@ async function faultScenario(options: ApartmentOptions, trigger: (victim: Victim
 
 describe('apartments/hosts/process-faults: a process killed with SIGKILL', () => {
   it('faults its apartment with the signal in the cause and leaves the host working', async () => {
-    const err = await faultScenario({}, ({ pid }) => void process.kill(pid, 'SIGKILL'));
+    const err = await faultScenario({ name: 'victim' }, ({ pid }) => void process.kill(pid, 'SIGKILL'));
     expect((err.cause as Error).message).to.match(/^process \d+ was killed by SIGKILL/);
+    expect(err.message, 'the fault names the apartment and its process server').to.match(/^\[apartment-faulted\] apartment 'victim' \(\d+\) in process 'fragile' failed/);
   });
 });
 

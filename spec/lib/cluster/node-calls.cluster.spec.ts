@@ -30,6 +30,7 @@ describe('lib/cluster: an apartment on another node serves calls and callbacks b
     const runtime = await startNodeRuntime(nats.url);
     const apt = await runtime.createApartment({ node: 'b' });
     expect(apt.hostIdentity).to.equal(`node 'b' (epoch ${b.epoch})`);
+    expect(apt.label, 'messages say where it runs').to.equal(`apartment '${apt.name}' (${apt.id}) on node 'b'`);
     expect(apt.transport).to.equal('nats');
     const probe = await apt.createObject<ProcessProbe>('ProcessProbe');
     expect(await probe.pid(), 'it runs in node b\'s process').to.equal(b.pid);
@@ -126,7 +127,7 @@ describe('lib/cluster: deadlines, cancellation, causality and deadlock detection
     const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     expect(failed, 'one call of the cycle is refused').to.have.length(1);
     expect(failed[0]!.reason, String(failed[0]!.reason)).to.be.instanceOf(DeadlockError);
-    expect((failed[0]!.reason as Error).message).to.contain("'left'").and.contain("'right'");
+    expect((failed[0]!.reason as Error).message).to.contain(`'left' (${left.id}) on node 'b'`).and.contain(`'right' (${right.id}) on node 'c'`);
     release(x);
     release(y);
   });
