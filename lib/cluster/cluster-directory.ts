@@ -23,6 +23,8 @@ export class ClusterDirectory {
   /** Keys this node holds, with the revision of its last write. */
   private readonly owned = new Map<string, { value: string; revision: number }>();
   private readonly timer: NodeJS.Timeout;
+  /** True while a renewal waits for the server's answers. */
+  private renewing = false;
 
   private constructor(private readonly kv: KeyValueBucket, leaseMs: number, private readonly node: string, private readonly epoch: string, private readonly warn: (message: string) => void) {
     this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(leaseMs / 3)));
@@ -119,8 +121,22 @@ export class ClusterDirectory {
     await this.guard(() => this.kv.delete(key, { previousSeq: held.revision })).catch(() => undefined);
   }
 
-  /** Rewrite every held key at the revision this node last wrote: a failure means it is lost. */
+  /**
+   * Rewrite every held key at the revision this node last wrote: a refusal means it is lost. One
+   * renewal at a time: a second one started while the server is slow to answer the first would
+   * write the same revision again, and the server's refusal of it would pass for a lost claim.
+   */
   private async renew(): Promise<void> {
+    if (this.renewing) return;
+    this.renewing = true;
+    try {
+      await this.renewEach();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async renewEach(): Promise<void> {
     for (const [key, held] of [...this.owned]) {
       try {
         const revision = await this.kv.update(key, JSON.stringify({ node: this.node, epoch: this.epoch, value: held.value } satisfies Holding), held.revision);

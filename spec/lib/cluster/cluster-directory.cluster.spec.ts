@@ -28,6 +28,40 @@ describe("lib/cluster/cluster-directory: nodes that start together all open the 
   });
 });
 
+describe('lib/cluster/cluster-directory: a renewal waits for the one before it', () => {
+  let connections: NatsClient[] = [];
+  afterEach(async () => {
+    await Promise.all(connections.map((nc) => nc.close().catch(() => undefined)));
+    connections = [];
+  });
+
+  it('keeps a claim whose renewals went unanswered for several periods while the server was stopped', async () => {
+    const nats = await startNatsServer('one');
+    connections = await Promise.all([connectNats([nats.url], 'bucket maker', undefined), connectNats([nats.url], 'renewing node', undefined)]);
+    // The first node makes the bucket with a long TTL, so nothing expires while the server is
+    // stopped; the second renews every 100 ms (a third of its own lease).
+    const maker = await ClusterDirectory.open(connections[0]!, 'slow', 60_000, 'maker', 'e1', () => {});
+    const warnings: string[] = [];
+    const renewing = await ClusterDirectory.open(connections[1]!, 'slow', 300, 'renewer', 'e1', (m) => warnings.push(m));
+    expect(await renewing.claim('cache', 'mine')).to.equal(true);
+    const { Kvm } = await import('@nats-io/kv');
+    const kv = await new Kvm(connections[0]! as ConstructorParameters<typeof Kvm>[0]).open('slow');
+    const revision = async (): Promise<number> => (await kv.get('claim.cache'))?.revision ?? 0;
+    await eventuallyTrue('a first renewal', async () => (await revision()) > 1);
+    // Stopped for many renewal periods: each renewal meanwhile would rewrite the revision the one
+    // still waiting rewrites too, and the server would refuse all but the first once it resumes.
+    nats.process.kill('SIGSTOP');
+    await new Promise((r) => setTimeout(r, 1_500));
+    nats.process.kill('SIGCONT');
+    const resumed = await revision();
+    await eventuallyTrue('renewals go on after the server resumed', async () => (await revision()) >= resumed + 3);
+    expect(warnings, 'the claim was never taken for lost').to.deep.equal([]);
+    expect(await maker.claim('cache', 'theirs'), 'another node still cannot claim it').to.equal(false);
+    expect(await maker.lookup('cache')).to.deep.include({ node: 'renewer', value: 'mine' });
+    await Promise.all([maker.close(), renewing.close()]);
+  });
+});
+
 describe('lib/cluster/cluster-directory: a named object is claimed once in the cluster', () => {
   it('lets exactly one of several racing nodes claim a name, tells every node who holds it, and frees it on release', async () => {
     const nats = await startNatsServer('one');
