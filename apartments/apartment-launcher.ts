@@ -16,6 +16,7 @@ import type { HooksRegistration } from './apartment-hooks.js';
 import { linkKind, linkKindSources } from './links.js';
 import type { ApartmentBoot } from './worker-boot.js';
 import { SCRIPT_GATE_BYTES } from './script-gate.js';
+import { resourceLimitsProblem } from './resource-limits.js';
 
 /** Everything one apartment's start needs from the runtime. */
 export interface LaunchRequest {
@@ -64,6 +65,8 @@ export function launchApartment(request: LaunchRequest): Launched {
   if (idle !== undefined && !(typeof idle === 'number' && idle >= 0)) {
     throw new InvalidArgumentError(`[idle-timeout] idleTimeoutMs must be a number of milliseconds ≥ 0; got ${String(idle)}`, { parameter: 'idleTimeoutMs' });
   }
+  const limits = resourceLimitsProblem(options.resourceLimits);
+  if (limits) throw new InvalidArgumentError(`[resource-limits] ${limits}`, { parameter: 'resourceLimits' });
   const reentrancy = checkReentrancy(options.reentrancy ?? defaults.reentrancy);
   const callLimits = resolveCallLimits(options.callLimits);
   const asyncCausality = options.asyncCausality !== false;

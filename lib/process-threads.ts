@@ -74,7 +74,15 @@ export class ProcessThreads {
       ended();
     });
     this.hosts.set(link, host);
-    host.start();
+    try {
+      host.start();
+    } catch (err) {
+      // No thread (EAGAIN under load, limits the platform refuses): the host hears it as an end,
+      // and nothing of the thread stays counted here.
+      this.hosts.delete(link);
+      this.report(link, 1, `a thread of process ${process.pid} could not be started for the apartment: ${(err as Error)?.message ?? String(err)}`);
+      ended();
+    }
   }
 
   /** Whether any apartment runs on a thread of this process. */
