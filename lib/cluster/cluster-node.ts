@@ -11,11 +11,13 @@ import { DisconnectedError, InUseError, ModuleLoadError } from '../../marshal/er
 import { decodeFrame, NatsPeer } from '../../marshal/transports/nats-peer.js';
 import { ClusterDirectory } from './cluster-directory.js';
 import type { NatsClient } from '../../marshal/transports/nats-client.js';
-import { connectNats, publishOrDrop } from '../../marshal/transports/nats-connect.js';
+import { connectNats, publishOrDrop, subscribeGuarded } from '../../marshal/transports/nats-connect.js';
 import { nodeConnectionName, parseDisconnect, type NodeDisconnect } from './disconnect-advisory.js';
 import { NodeServer } from './node-server.js';
-import { checkNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
+import { checkNodeOptions, isNodeName, MAX_HEARTBEAT_MISSES, MAX_HEARTBEAT_PERIOD_MS, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
 
+/** A node's epoch as joinCluster() makes it: base-36 time and hex. */
+const EPOCH = /^[a-z0-9]{1,64}$/;
 /** The largest control request or reply read, in bytes: a few fields of JSON and a count per apartment. */
 const MAX_CONTROL_BYTES = 64 * 1024;
 /** The most apartment sessions one heartbeat counts (a node runs at most 256 apartments for a host). */
@@ -47,12 +49,13 @@ export async function joinCluster(options: NodeOptions, warn: (message: string) 
     const fix = /authori[sz]ation|authentication/i.test(message) ? 'give the credentials its account expects in node.auth' : 'start nats-server there, or fix node.nats';
     throw new DisconnectedError(`[cluster-connect] could not reach a NATS server at ${settings.servers.join(', ')}: ${message}; ${fix}`, { cause: err });
   });
+  const node = new ClusterNode(nc, settings, epoch, warn);
   try {
-    const node = new ClusterNode(nc, settings, epoch, warn);
     await node.join();
     return node;
   } catch (err) {
-    await nc.close().catch(() => undefined);
+    // Its directory (opened before the name was refused) renews on a timer of its own.
+    await node.close();
     throw err;
   }
 }
@@ -81,25 +84,18 @@ export class ClusterNode implements ClusterConnection {
     if (!claimed) {
       throw new InUseError(`[node-name-taken] node '${this.name}' already runs in cluster '${this.cluster}'; give this node another name, or stop the other one`);
     }
-    this.nc.subscribe(this.inbox, {
-      callback: (err, msg) => {
-        if (!err) this.fromInbox(msg.data);
-      },
-    });
-    this.nc.subscribe(`${this.cluster}.${this.name}.ctl`, {
-      callback: (err, msg) => {
-        if (err || !msg.reply) return;
-        const reply = this.server.control(parseControl(msg.data));
-        msg.respond(JSON.stringify(reply));
-      },
-    });
+    const failed = (what: string) => (err: unknown): void => this.warn(`[node-internal] node '${this.name}' failed to handle ${what}: ${(err as Error)?.stack ?? String(err)}`);
+    subscribeGuarded(this.nc, this.inbox, (msg) => this.fromInbox(msg.data), failed('a frame on its inbox'));
+    subscribeGuarded(this.nc, `${this.cluster}.${this.name}.ctl`, (msg) => {
+      if (!msg.reply) return;
+      const reply = this.server.control(parseControl(msg.data));
+      msg.respond(JSON.stringify(reply));
+    }, failed('a control request'));
     if (this.settings.disconnects) {
-      this.nc.subscribe(this.settings.disconnects, {
-        callback: (err, msg) => {
-          const gone = err ? undefined : parseDisconnect(msg.data, this.cluster);
-          if (gone && gone.node !== this.name) void this.disconnected(gone);
-        },
-      });
+      subscribeGuarded(this.nc, this.settings.disconnects, (msg) => {
+        const gone = parseDisconnect(msg.data, this.cluster);
+        if (gone && gone.node !== this.name) void this.disconnected(gone);
+      }, failed('a disconnect advisory'));
     }
     await this.nc.flush();
     // The server closed the connection for good (not a reconnect): nothing of the cluster is reachable.
@@ -190,11 +186,14 @@ export class ClusterNode implements ClusterConnection {
     if (!remote && !this.server.hosts(node, epoch)) return;
     const outcome = await this.control(node, { op: 'probe', from: this.name, epoch: this.epoch }, this.heartbeat.periodMs);
     const who = `node '${node}' (epoch ${epoch})`;
-    if (outcome.kind !== 'absent') {
+    // A reply from another epoch is the node's next run: the one the server reported is gone.
+    if (outcome.kind !== 'absent' && !(outcome.kind === 'reply' && outcome.reply.epoch !== epoch)) {
       this.warn(`[node-disconnect] the NATS server reported ${who} disconnected (${reason}), but it still answers (it reconnected, or the report was forged); nothing ends`);
       return;
     }
-    const why = `${who} dropped its connection to the NATS server (${reason}) and no longer listens on the cluster: it exited, was killed, or lost the server`;
+    const why = outcome.kind === 'reply'
+      ? `${who} dropped its connection to the NATS server (${reason}) and answers from epoch ${outcome.reply.epoch} now: it restarted`
+      : `${who} dropped its connection to the NATS server (${reason}) and no longer listens on the cluster: it exited, was killed, or lost the server`;
     remote?.gone(why);
     this.server.hostGone(node, epoch, why);
   }
@@ -204,6 +203,8 @@ export class ClusterNode implements ClusterConnection {
     if (this.closing) return;
     this.warn(`[cluster-lost] node '${this.name}' lost its NATS connection for good; its apartments elsewhere and those it ran for others are gone`);
     void this.server.close();
+    // Its claims can no longer be renewed; the renewal timer would only fail.
+    void this.directory?.close();
     leaveRemoteNodes(this, `node '${this.name}' lost its connection to the cluster`);
   }
 }
@@ -221,14 +222,16 @@ function parseJson(bytes: Uint8Array): unknown {
 function parseControl(bytes: Uint8Array): ControlRequest | undefined {
   const value = parseJson(bytes) as Record<string, unknown> | null | undefined;
   if (typeof value !== 'object' || value === null || typeof value.from !== 'string' || typeof value.epoch !== 'string') return undefined;
-  if (value.from.length > 64 || value.epoch.length > 64) return undefined;
+  if (!isNodeName(value.from) || !EPOCH.test(value.epoch)) return undefined;
   if (value.op === 'probe') return { op: value.op, from: value.from, epoch: value.epoch };
   if (typeof value.session !== 'string' || value.session.length > 96 || !value.session.startsWith(`${value.epoch}.`)) return undefined;
   if (value.op === 'ping') {
     const links = counts(value.links);
     return Number.isSafeInteger(value.sent) && (value.sent as number) >= 0 && links ? { op: value.op, from: value.from, epoch: value.epoch, session: value.session, sent: value.sent as number, links } : undefined;
   }
-  if (value.op === 'hello' && Number.isInteger(value.periodMs) && Number.isInteger(value.misses)) {
+  // A heartbeat within the bounds a node may set its own to (node-options.ts): a hello with a period
+  // of 10^300 ms would keep its session, and a 1 ms timer of Node's making, for good.
+  if (value.op === 'hello' && Number.isInteger(value.periodMs) && Number.isInteger(value.misses) && (value.periodMs as number) <= MAX_HEARTBEAT_PERIOD_MS && (value.misses as number) <= MAX_HEARTBEAT_MISSES) {
     return { op: 'hello', from: value.from, epoch: value.epoch, session: value.session, periodMs: value.periodMs as number, misses: value.misses as number };
   }
   return undefined;

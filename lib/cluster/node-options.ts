@@ -44,6 +44,9 @@ const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 /** A subject to subscribe to: tokens of letters, digits and `$_-`, no wildcards. */
 const SUBJECT = /^[A-Za-z0-9$_-]{1,64}(\.[A-Za-z0-9$_-]{1,64}){0,15}$/;
 export const DEFAULT_NODE_HEARTBEAT: Heartbeat = { periodMs: 1_000, misses: 10 };
+/** The longest heartbeat period and the most misses a node may set, or ask of another node. */
+export const MAX_HEARTBEAT_PERIOD_MS = 3_600_000;
+export const MAX_HEARTBEAT_MISSES = 1_000;
 
 /** Whether `name` can name a node. */
 export function isNodeName(name: unknown): name is string {
@@ -63,10 +66,10 @@ export function checkNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   }
   const periodMs = options.heartbeat?.periodMs ?? DEFAULT_NODE_HEARTBEAT.periodMs;
   const misses = options.heartbeat?.misses ?? DEFAULT_NODE_HEARTBEAT.misses;
-  if (!(Number.isInteger(periodMs) && periodMs >= 10 && periodMs <= 3_600_000)) {
+  if (!(Number.isInteger(periodMs) && periodMs >= 10 && periodMs <= MAX_HEARTBEAT_PERIOD_MS)) {
     throw new InvalidArgumentError(`[heartbeat] node.heartbeat.periodMs must be a whole number of milliseconds from 10 to 3 600 000; got ${String(periodMs)}`, { parameter: 'node.heartbeat' });
   }
-  if (!(Number.isInteger(misses) && misses >= 1 && misses <= 1_000)) {
+  if (!(Number.isInteger(misses) && misses >= 1 && misses <= MAX_HEARTBEAT_MISSES)) {
     throw new InvalidArgumentError(`[heartbeat] node.heartbeat.misses must be a whole number from 1 to 1000; got ${String(misses)}`, { parameter: 'node.heartbeat' });
   }
   const leaseMs = options.leaseMs ?? 15_000;

@@ -18,6 +18,7 @@ import type { NatsAuth } from '../../marshal/transports/nats-client.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
 import type { DirectSessionEnd } from '../../marshal/transports/nats-worker-session.js';
 import { ProcessThreads } from '../process-threads.js';
+import { resourceLimitsProblem } from '../../apartments/resource-limits.js';
 
 /** How this node's threads reach NATS: its servers in order of preference, and its credentials. */
 export interface NatsSettings {
@@ -25,6 +26,8 @@ export interface NatsSettings {
   readonly auth: NatsAuth | undefined;
 }
 
+/** The most hosts this node runs apartments for at once: each holds a session and a timer. */
+const MAX_HOSTS = 1_024;
 /** The most apartments one host may run on this node at once. */
 const MAX_APARTMENTS_PER_HOST = 256;
 /** Subjects are dot-separated tokens without wildcards or spaces. */
@@ -46,7 +49,8 @@ export class NodeServer {
     if (request.op === 'ping') {
       if (known?.id !== request.session || !known.live) return { epoch, knows: false };
       known.seen(request.sent, request.links);
-      return { epoch, knows: true, sent: known.sent, links: known.linkCounts() };
+      // The counts it brought may have just ended the session (frames of the host's that never came).
+      return known.live ? { epoch, knows: true, sent: known.sent, links: known.linkCounts() } : { epoch, knows: false };
     }
     if (this.closed) return { epoch, knows: false, refusal: `node '${this.connection.name}' is leaving the cluster` };
     if (request.from === this.connection.name) return { epoch, knows: false, refusal: 'a node runs its own apartments on its own threads' };
@@ -55,6 +59,7 @@ export class NodeServer {
       known.seen();
       return { epoch, knows: true };
     }
+    if (!known && this.sessions.size >= MAX_HOSTS) return { epoch, knows: false, refusal: `node '${this.connection.name}' already runs apartments for ${MAX_HOSTS} nodes` };
     // A new session: the host came back in a new epoch, or counted this node gone and starts over.
     // What ran in its last session is gone with it.
     void known?.end(known.epoch === request.epoch ? `node '${request.from}' opened a new session` : `node '${request.from}' came back in epoch ${request.epoch}`);
@@ -92,9 +97,12 @@ export class NodeServer {
 
 /** An apartment run for a host: its session's frame counts and what the host said it had sent. */
 interface HostedApartment {
+  /** [frames sent, frames received, when its thread's loop last ran] (DirectSessionEnd.counters). */
   readonly counts: BigInt64Array;
   /** Frames the host had sent on the apartment's session at its last heartbeat, if more had to come. */
   owed: number | undefined;
+  /** When this node first found `owed` frames missing (ms since the epoch): the thread must run after it for them to count as lost. */
+  missingSince: number | undefined;
   /** Why this node ended it, when it did (reported instead of the thread's exit). */
   reason: string | undefined;
 }
@@ -110,6 +118,8 @@ class HostedSession {
   private lastSeen = Date.now();
   private readonly timer: NodeJS.Timeout;
   private ending: Promise<void> | undefined;
+  /** The host's heartbeat period, ms. */
+  private readonly periodMs: number;
 
   constructor(
     private readonly connection: ClusterConnection,
@@ -121,11 +131,13 @@ class HostedSession {
   ) {
     this.node = peer.node;
     this.epoch = hello.epoch;
+    this.periodMs = hello.periodMs;
     this.id = peer.id;
     this.threads = new ProcessThreads((link, code, description) => {
       const reason = this.apartments.get(link)?.reason;
       this.apartments.delete(link);
-      if (peer.connected) peer.send([IpcTag.Exited, link, { code, description: `${reason ?? description} on node '${connection.name}'` }]);
+      // The host adds where it ran (the node and its epoch).
+      if (peer.connected) peer.send([IpcTag.Exited, link, { code, description: reason ?? description }]);
     });
     peer.on('message', (message) => this.fromHost(message));
     peer.on('gap', (description) => void this.end(description));
@@ -167,10 +179,16 @@ class HostedSession {
       if (!apt || apt.reason) continue;
       const received = Number(Atomics.load(apt.counts, 1));
       if (apt.owed !== undefined && received < apt.owed) {
-        apt.reason = `[link-gap] node '${this.node}' had sent ${apt.owed} frames to the apartment a heartbeat ago and only ${received} came (a NATS server that went away took the rest)`;
+        // Lost, or not read yet: a thread busy in a long synchronous call reads nothing. Lost only
+        // once its loop ran after they were found missing (its mark comes at least once a period).
+        const ranAt = Number(Atomics.load(apt.counts, 2));
+        apt.missingSince ??= Date.now();
+        if (ranAt <= apt.missingSince) continue;
+        apt.reason = `[link-gap] node '${this.node}' had sent ${apt.owed} frames to the apartment and only ${received} came, though the apartment's thread has run since (a NATS server that went away took the rest)`;
         this.threads.terminate(Number(key));
         continue;
       }
+      apt.missingSince = undefined;
       apt.owed = count > received ? count : undefined;
     }
   }
@@ -202,9 +220,9 @@ class HostedSession {
         this.peer.send([IpcTag.Exited, link, { code: 1, description: `[node-boot] node '${this.connection.name}' already runs ${MAX_APARTMENTS_PER_HOST} apartments for node '${this.node}'; close some first` }]);
         return;
       }
-      const counters = new SharedArrayBuffer(16);
-      this.apartments.set(link, { counts: new BigInt64Array(counters), owed: undefined, reason: undefined });
-      const session: DirectSessionEnd = { ...checked.session, node: this.connection.name, servers: [...this.nats.servers], auth: this.nats.auth, counters };
+      const counters = new SharedArrayBuffer(24);
+      this.apartments.set(link, { counts: new BigInt64Array(counters), owed: undefined, missingSince: undefined, reason: undefined });
+      const session: DirectSessionEnd = { ...checked.session, node: this.connection.name, servers: [...this.nats.servers], auth: this.nats.auth, counters, tickMs: this.periodMs };
       const end: NatsEnd = { nats: link, session };
       this.threads.run(link, { ...checked.boot, link: end }, checked.resourceLimits);
     } else if (isIpc(message, IpcTag.Terminate)) {
@@ -225,7 +243,8 @@ class HostedSession {
     if (!Number.isSafeInteger(boot.id) || typeof boot.name !== 'string' || !Array.isArray(boot.classes) || !Array.isArray(boot.linkKinds) || !Array.isArray(boot.hooks)) {
       return 'the boot record lacks an id, a name, classes, link kinds or hooks';
     }
-    if (resourceLimits !== undefined && (typeof resourceLimits !== 'object' || resourceLimits === null)) return 'resourceLimits is not an object';
+    const limits = resourceLimitsProblem(resourceLimits);
+    if (limits) return limits;
     const session = (boot.link as { session?: Partial<DirectSessionEnd> }).session;
     if (session?.id !== `${this.id}/${link}` || session.host !== this.node) return "its session is not this host's session for the link";
     if (session.reply !== this.connection.inboxOf(this.node, this.epoch)) return "its session does not answer to the host's inbox";

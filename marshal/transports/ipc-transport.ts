@@ -196,7 +196,17 @@ export class IpcTransport implements Transport {
     joinChannel(peer, this);
     const waiting = this.waiting;
     this.waiting = [];
-    for (const batch of waiting) this.post(batch);
+    for (const batch of waiting) {
+      try {
+        this.post(batch);
+      } catch (err) {
+        // Held since before the link opened, it cannot leave now (larger than the peer carries, or
+        // changed since into what cannot be copied): close the link with the reason, so its calls
+        // fail now instead of at their deadlines and nothing after it leaves out of order.
+        this.abandon(err);
+        return;
+      }
+    }
     if (peer.connected === false) this.end(undefined);
   }
 
@@ -248,6 +258,13 @@ export class IpcTransport implements Transport {
     } finally {
       frame[2] = null;
     }
+  }
+
+  /** This side cannot go on sending on the link: close both sides of it, and tell the listener why. */
+  private abandon(cause: unknown): void {
+    const peer = this.peer;
+    this.end(cause);
+    if (peer?.connected) peer.send?.([IpcTag.Close, this.link, null], undefined, undefined, ignoreWriteFailure);
   }
 
   /** The peer sent what no well-behaved side sends on this link: close it, and tell the listener why. */

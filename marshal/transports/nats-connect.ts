@@ -5,7 +5,7 @@
 // the same way (a frame published on a closed connection is lost, as NATS may lose any: the
 // sessions' sequence numbers and heartbeat counts find it).
 import { ModuleLoadError } from '../errors.js';
-import type { NatsAuth, NatsClient } from './nats-client.js';
+import type { NatsAuth, NatsClient, NatsMessage } from './nats-client.js';
 
 /** Connect to the first of `servers` that answers, as `auth` when given; ModuleLoadError when the client is not installed. */
 export async function connectNats(servers: readonly string[], name: string, auth: NatsAuth | undefined): Promise<NatsClient> {
@@ -32,4 +32,22 @@ export function publishOrDrop(nc: NatsClient, subject: string, bytes: Uint8Array
   } catch {
     // Closed for good: the other side's heartbeat finds the frame missing, or finds this node gone.
   }
+}
+
+/**
+ * Subscribe to `subject`, handing each message to `handle`; whatever `handle` throws goes to
+ * `failed`, never to the client: the client's reader stops for good on an exception from a
+ * callback, and the connection then hears nothing more until its pings time out (minutes).
+ */
+export function subscribeGuarded(nc: NatsClient, subject: string, handle: (msg: NatsMessage) => void, failed: (err: unknown) => void): void {
+  nc.subscribe(subject, {
+    callback: (err, msg) => {
+      if (err) return;
+      try {
+        handle(msg);
+      } catch (thrown) {
+        failed(thrown);
+      }
+    },
+  });
 }

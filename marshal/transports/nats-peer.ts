@@ -19,6 +19,13 @@ const PART_TAG = 'apartment:part';
 export const MAX_NATS_MESSAGE_BYTES = 64 * 1024 * 1024;
 /** Room left in each NATS message for the frame's header. */
 const FRAME_HEADER_ROOM = 1_024;
+/**
+ * The least a part other than the last carries, and so the most parts a message has: a sender
+ * splits at the server's max_payload less FRAME_HEADER_ROOM, far more than this, while a peer that
+ * sent parts of a byte each (or none) could make a receiver hold millions of them.
+ */
+const MIN_PART_BYTES = 512;
+const MAX_PARTS = Math.ceil(MAX_NATS_MESSAGE_BYTES / MIN_PART_BYTES);
 
 /** A frame as it arrives: who sent it, in which session, its sequence number, and the message. */
 export interface NatsFrame {
@@ -139,6 +146,8 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
   private owed: number | undefined;
   private parts: Uint8Array[] = [];
   private partBytes = 0;
+  /** How many parts the message being put together has, as its first part said. */
+  private partCount = 0;
   private open = true;
 
   /** The [from, session, seq, tag, link, payload] every v8 frame is serialized from (send()). */
@@ -268,10 +277,16 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     if (!Number.isSafeInteger(count) || !(bytes instanceof Uint8Array) || frame.link !== this.parts.length || (count as number) <= frame.link) {
       return this.fail(`[malformed-frame] node '${this.node}' sent a part out of order or without its bytes`);
     }
+    if (frame.link === 0) this.partCount = count as number;
+    const last = frame.link === this.partCount - 1;
+    if (count !== this.partCount || this.partCount > MAX_PARTS || bytes.byteLength === 0 || (!last && bytes.byteLength < MIN_PART_BYTES)) {
+      return this.fail(`[malformed-frame] node '${this.node}' sent parts that do not add up (a count that changed or exceeds ${MAX_PARTS}, or a part under ${MIN_PART_BYTES} bytes before the last)`);
+    }
     this.partBytes += bytes.byteLength;
     if (this.partBytes > MAX_NATS_MESSAGE_BYTES) return this.fail(`[malformed-frame] node '${this.node}' sent a message larger than ${MAX_NATS_MESSAGE_BYTES} bytes`);
-    this.parts.push(bytes);
-    if (this.parts.length < (count as number)) return;
+    // A copy: the part arrived as a view onto the connection's read buffer, which it would keep whole.
+    this.parts.push(Uint8Array.prototype.slice.call(bytes));
+    if (!last) return;
     const whole = Buffer.concat(this.parts);
     this.parts = [];
     this.partBytes = 0;
@@ -281,7 +296,7 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     } catch {
       return this.fail(`[malformed-frame] node '${this.node}' sent parts that do not make a message`);
     }
-    if (!Array.isArray(message) || message.length !== 3 || typeof message[0] !== 'string' || typeof message[1] !== 'number') {
+    if (!Array.isArray(message) || message.length !== 3 || typeof message[0] !== 'string' || !(Number.isSafeInteger(message[1]) && message[1] >= 0 && message[1] <= 0xffff_ffff)) {
       return this.fail(`[malformed-frame] node '${this.node}' sent a parted message that is not [tag, link, payload]`);
     }
     this.emit('message', message);

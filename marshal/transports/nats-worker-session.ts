@@ -7,7 +7,7 @@
 // its frame counts where the node's main thread reads them for the heartbeat. One per thread.
 import { IpcTag, IpcTransport, keepEarlyMessages } from './ipc-transport.js';
 import type { NatsAuth, NatsClient } from './nats-client.js';
-import { connectNats, natsAuthProblem, publishOrDrop } from './nats-connect.js';
+import { connectNats, natsAuthProblem, publishOrDrop, subscribeGuarded } from './nats-connect.js';
 import { decodeFrame, NatsPeer } from './nats-peer.js';
 
 /** What the boot record's 'nats' end says of the session. */
@@ -26,8 +26,14 @@ export interface DirectSessionEnd {
   readonly servers: readonly string[];
   /** This node's credentials, when its servers require them (the node's own: they never leave its process). */
   readonly auth?: NatsAuth | undefined;
-  /** [frames sent, frames received] as 64-bit counts, read by the node's main thread. */
+  /**
+   * [frames sent, frames received, when this thread's event loop last ran (ms since the epoch)] as
+   * 64-bit numbers, read by the node's main thread: frames not received yet are lost only if the
+   * loop ran since they were due; a thread busy in a synchronous call reads nothing meanwhile.
+   */
   readonly counters: SharedArrayBuffer;
+  /** How often the thread marks that its loop ran, ms: the host's heartbeat period. */
+  readonly tickMs: number;
 }
 
 /** Why `value` is not a usable session, or undefined. */
@@ -38,7 +44,8 @@ export function checkSessionEnd(value: unknown): string | undefined {
     if (typeof s[key] !== 'string' || s[key].length === 0 || s[key].length > 512) return `its session's ${key} is not a string`;
   }
   if (!Array.isArray(s.servers) || s.servers.length === 0 || s.servers.length > 32 || !s.servers.every((u) => typeof u === 'string')) return "its session's servers are not a list of URLs";
-  if (!(s.counters instanceof SharedArrayBuffer) || s.counters.byteLength < 16) return "its session's counters are missing";
+  if (!(s.counters instanceof SharedArrayBuffer) || s.counters.byteLength < 24) return "its session's counters are missing";
+  if (!(typeof s.tickMs === 'number' && s.tickMs >= 10 && s.tickMs <= 3_600_000)) return "its session's tick period is out of range";
   if (s.auth !== undefined && natsAuthProblem(s.auth) !== undefined) return "its session's credentials are malformed";
   return undefined;
 }
@@ -82,22 +89,31 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
     maxPayload: nc.info?.max_payload ?? 1_048_576,
     counters: new BigInt64Array(end.counters, 0, 2),
   }, end.host, end.id);
-  nc.subscribe(end.subject, {
-    callback: (err, msg) => {
-      if (err) return;
-      const frame = decodeFrame(msg.data);
-      // Only the host's frames of this session: anything else on the subject is dropped.
-      if (typeof frame !== 'string' && frame.from === end.host && frame.session === end.id) peer.receive(frame);
-    },
-  });
-  await nc.flush().catch(() => undefined);
+  // The loop's mark, once a period (a timer that never keeps the thread alive): when a turn of the
+  // loop began, stored once that turn's poll phase, which reads what arrived by then, is over.
+  const ranAt = new BigInt64Array(end.counters, 16, 1);
+  const mark = (): void => {
+    const began = Date.now();
+    setImmediate(() => Atomics.store(ranAt, 0, BigInt(began)));
+  };
+  mark();
+  const ticking = setInterval(mark, end.tickMs);
+  ticking.unref();
+  // Listening before subscribing: a frame that ends the session at once (a gap) finds its listeners.
   peer.on('gap', (description) => process.stderr.write(`${description}\n`));
   peer.on('disconnect', () => {
     state.over = true;
+    clearInterval(ticking);
     void nc.close().catch(() => undefined);
   });
   // The host is the apartment's owner: a relayed link's first batches may come before its Connect is handled.
   keepEarlyMessages(peer);
+  subscribeGuarded(nc, end.subject, (msg) => {
+    const frame = decodeFrame(msg.data);
+    // Only the host's frames of this session: anything else on the subject is dropped.
+    if (typeof frame !== 'string' && frame.from === end.host && frame.session === end.id) peer.receive(frame);
+  }, (err) => process.stderr.write(`[nats-session] the apartment's thread failed to handle a frame from its host: ${(err as Error)?.stack ?? String(err)}\n`));
+  await nc.flush().catch(() => undefined);
   state.peer = peer;
   // Listening now: the host may open its ends and send. The hello goes first, so the host's ends are
   // open before the batches the links queued meanwhile reach it.

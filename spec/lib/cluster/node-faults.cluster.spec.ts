@@ -146,3 +146,25 @@ describe('lib/cluster: a fault of one apartment on a node', () => {
     release(neighbour);
   });
 });
+
+describe('lib/cluster: an apartment on a node busy in a long synchronous call', () => {
+  it('is not taken for one whose session lost frames: a call that came meanwhile is served after it', async () => {
+    const nats = await startNatsServer('one');
+    await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    const apt = await runtime.createApartment({ node: 'b' });
+    const probe = await apt.createObject<ProcessProbe>('ProcessProbe');
+    let blocking!: () => void;
+    const started = new Promise<void>((resolve) => (blocking = resolve));
+    // Ten heartbeats (200 ms each) pass while the thread cannot read the frame of the second call.
+    const long = probe.busyAfter(() => blocking(), 2_000);
+    await started;
+    // A turn later, so the second call leaves in a frame of its own, after the callback's answer.
+    await new Promise((r) => setTimeout(r, 100));
+    const meanwhile = probe.pid();
+    const [pid, again] = await Promise.all([long, meanwhile]);
+    expect(again, 'the call sent while the thread was busy was served').to.equal(pid);
+    expect(apt.state).to.equal('ready');
+    release(probe);
+  });
+});

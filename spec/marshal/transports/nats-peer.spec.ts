@@ -331,6 +331,41 @@ describe('marshal/transports/nats-peer: parts that do not follow each other end 
     expectEndedWith(b, '[malformed-frame]');
   });
 
+  it('refuses a part whose count differs from the first part\'s', () => {
+    const { parts, b } = partsOf();
+    const [count, bytes] = parts[1]!.payload as [number, Uint8Array];
+    b.peer.receive(parts[0]!);
+    b.peer.receive({ ...parts[1]!, payload: [count + 1, bytes] });
+    expect(b.messages).to.deep.equal([]);
+    expectEndedWith(b, '[malformed-frame]');
+  });
+
+  it('refuses empty parts, and parts too small to be any sender\'s, however many come', () => {
+    // Parts of no bytes never added to the size a peer may send, so a receiver held them without end.
+    for (const bytes of [new Uint8Array(0), new Uint8Array(100)]) {
+      const { b } = partsOf();
+      b.peer.receive({ from: 'a', session: SESSION, seq: 0, tag: 'apartment:part', link: 0, payload: [3, bytes] });
+      expect(b.messages).to.deep.equal([]);
+      expectEndedWith(b, '[malformed-frame]');
+    }
+    const { b } = partsOf();
+    b.peer.receive({ from: 'a', session: SESSION, seq: 0, tag: 'apartment:part', link: 0, payload: [1e9, new Uint8Array(4_096)] });
+    expectEndedWith(b, '[malformed-frame]');
+  });
+
+  it('keeps a copy of each part, not the buffer it arrived in', () => {
+    const { parts, b } = partsOf();
+    const [count, bytes] = parts[0]!.payload as [number, Uint8Array];
+    const arrivedIn = new Uint8Array(bytes.byteLength + 60_000);
+    arrivedIn.set(bytes, 60_000);
+    b.peer.receive({ ...parts[0]!, payload: [count, arrivedIn.subarray(60_000)] });
+    // Overwriting the buffer the part arrived in changes nothing of the message being put together.
+    arrivedIn.fill(0);
+    for (const part of parts.slice(1)) b.peer.receive(part);
+    expect(b.events).to.deep.equal([]);
+    expect(Buffer.compare((b.messages[0] as [string, number, Uint8Array])[2], pattern(12_000))).to.equal(0);
+  });
+
   it('refuses parts that add up to more than MAX_NATS_MESSAGE_BYTES', () => {
     const { parts, b } = partsOf();
     b.peer.receive({ ...parts[0]!, payload: [2, new Uint8Array(MAX_NATS_MESSAGE_BYTES + 1)] });
@@ -469,6 +504,29 @@ describe('marshal/transports/nats-peer: an IPC transport over a session carries 
     expect((far.received[0] as [{ at: Date }])[0].at).to.be.instanceOf(Date);
     expect(Buffer.compare((far.received[1] as [{ big: Uint8Array }])[0].big, big)).to.equal(0);
     expect([near.closed, far.closed]).to.deep.equal([0, 0]);
+  });
+});
+
+describe('marshal/transports/nats-peer: a batch held until the session opened that cannot leave then closes its link', () => {
+  it('closes the link with the reason instead of throwing into whoever opened it, and sends nothing after it', async () => {
+    const { a, b } = wiredPair();
+    const far = new IpcTransport(5, b.peer);
+    const received: unknown[] = [];
+    far.listen((data) => received.push(data), () => undefined);
+    // Made before its session, as an apartment's link is until its thread says hello.
+    const near = new IpcTransport(5);
+    const closes: unknown[] = [];
+    near.listen(() => undefined, (cause) => closes.push(cause));
+    near.send(batchOf('before'));
+    near.send(batchOf(new Uint8Array(MAX_NATS_MESSAGE_BYTES + 1)));
+    near.send(batchOf('after'));
+    // The hello's listener opens it: before, the throw went into the NATS client's callback.
+    near.open(a.peer);
+    await settled();
+    expect(closes, 'closed once, with the reason').to.have.length(1);
+    expect(String(closes[0])).to.contain('[value-too-large]');
+    expect(received, 'what came before it went; nothing after it').to.deep.equal([batchOf('before')]);
+    expect(a.peer.connected, 'the session serves its other links').to.equal(true);
   });
 });
 
