@@ -26,13 +26,20 @@ export class ClusterDirectory {
   /** True while a renewal waits for the server's answers. */
   private renewing = false;
 
-  private constructor(private readonly kv: KeyValueBucket, leaseMs: number, private readonly node: string, private readonly epoch: string, private readonly warn: (message: string) => void) {
+  private constructor(
+    private readonly kv: KeyValueBucket,
+    leaseMs: number,
+    private readonly node: string,
+    private readonly epoch: string,
+    private readonly warn: (message: string) => void,
+    private readonly lost: ((key: string) => void) | undefined,
+  ) {
     this.timer = setInterval(() => void this.renew(), Math.max(100, Math.floor(leaseMs / 3)));
     this.timer.unref();
   }
 
-  /** Open (or make) the cluster's bucket; the first node to make it sets its TTL. */
-  static async open(nc: NatsClient, cluster: string, leaseMs: number, node: string, epoch: string, warn: (message: string) => void): Promise<ClusterDirectory> {
+  /** Open (or make) the cluster's bucket; the first node to make it sets its TTL. `lost` hears of each key this node held and lost. */
+  static async open(nc: NatsClient, cluster: string, leaseMs: number, node: string, epoch: string, warn: (message: string) => void, lost?: (key: string) => void): Promise<ClusterDirectory> {
     const { Kvm } = await import('@nats-io/kv').catch((err: unknown) => {
       throw new ModuleLoadError(`[cluster-client] a node's directory needs the key-value client; install it with npm install @nats-io/kv (${(err as Error)?.message ?? String(err)})`, { cause: err });
     });
@@ -50,7 +57,7 @@ export class ClusterDirectory {
     } catch (err) {
       throw new ApartmentError('E_UNEXPECTED', `[cluster-jetstream] the cluster's directory needs JetStream on the NATS server (${(err as Error)?.message ?? String(err)}); start nats-server with -js (JetStream enabled)`, { cause: err });
     }
-    return new ClusterDirectory(kv, leaseMs, node, epoch, warn);
+    return new ClusterDirectory(kv, leaseMs, node, epoch, warn, lost);
   }
 
   /** Claim this node's name; a holder of it that no longer answers (`gone`) is taken over. */
@@ -146,6 +153,7 @@ export class ClusterDirectory {
         if (!/wrong last sequence/i.test(message)) continue; // The server is out of reach now: try again next time.
         this.owned.delete(key);
         this.warn(`[claim-lost] node '${this.node}' lost its claim on '${key}': another node took it over after it expired`);
+        this.lost?.(key);
       }
     }
   }

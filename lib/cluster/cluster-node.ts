@@ -79,7 +79,9 @@ export class ClusterNode implements ClusterConnection {
 
   /** Claim the node's name, then listen: a second node of the same name is refused before it answers anything. */
   async join(): Promise<void> {
-    this.directory = await ClusterDirectory.open(this.nc, this.cluster, this.settings.leaseMs, this.name, this.epoch, this.warn);
+    this.directory = await ClusterDirectory.open(this.nc, this.cluster, this.settings.leaseMs, this.name, this.epoch, this.warn, (key) => {
+      if (key === `node.${this.name}`) this.nameLost();
+    });
     const claimed = await this.directory.claimNode(async () => (await this.control(this.name, { op: 'probe', from: this.name, epoch: this.epoch }, this.heartbeat.periodMs * this.heartbeat.misses)).kind === 'absent');
     if (!claimed) {
       throw new InUseError(`[node-name-taken] node '${this.name}' already runs in cluster '${this.cluster}'; give this node another name, or stop the other one`);
@@ -196,6 +198,18 @@ export class ClusterNode implements ClusterConnection {
       : `${who} dropped its connection to the NATS server (${reason}) and no longer listens on the cluster: it exited, was killed, or lost the server`;
     remote?.gone(why);
     this.server.hostGone(node, epoch, why);
+  }
+
+  /**
+   * Another node of this name took the name over while this one could not renew it (cut off from
+   * the server longer than a lease): two live nodes must not answer to one name, and the other
+   * holds it now, so this one leaves the cluster.
+   */
+  private nameLost(): void {
+    if (this.closing) return;
+    this.warn(`[node-name-lost] node '${this.name}' (epoch ${this.epoch}) lost its name to another node that took it over while this one could not renew it; this node leaves the cluster`);
+    leaveRemoteNodes(this, `node '${this.name}' lost its name in the cluster`);
+    void this.close();
   }
 
   /** The connection is closed for good: every session ends as if its node were gone. */

@@ -36,6 +36,8 @@ const SUBJECT = /^[A-Za-z0-9_./=-]{1,512}$/;
 /** Runs apartments for the other nodes of the cluster. */
 export class NodeServer {
   private readonly sessions = new Map<string, HostedSession>();
+  /** Sessions ending (out of `sessions` already) until their apartments' ends are reported. */
+  private readonly ending = new Set<HostedSession>();
   private closed = false;
 
   constructor(private readonly connection: ClusterConnection, private readonly nats: NatsSettings, private readonly warn: (message: string) => void) {}
@@ -66,6 +68,9 @@ export class NodeServer {
     const peer = this.connection.session(request.from, this.connection.inboxOf(request.from, request.epoch), request.session);
     this.sessions.set(request.from, new HostedSession(this.connection, peer, request, this.nats, (session) => {
       if (this.sessions.get(session.node) === session) this.sessions.delete(session.node);
+      this.ending.add(session);
+      // A turn later its end() is under way: the same promise, which close() waits for too.
+      queueMicrotask(() => void session.end('').catch(() => undefined).then(() => this.ending.delete(session)));
     }, this.warn));
     return { epoch, knows: true };
   }
@@ -84,7 +89,7 @@ export class NodeServer {
   /** End every apartment run for other nodes; resolves once they ended and their ends were reported. */
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.sessions.values()].map((host) => host.end(`node '${this.connection.name}' left the cluster`)));
+    await Promise.all([...this.sessions.values(), ...this.ending].map((host) => host.end(`node '${this.connection.name}' left the cluster`)));
   }
 
   /** How many apartments run here for other nodes. */
