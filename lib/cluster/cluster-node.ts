@@ -142,10 +142,14 @@ export class ClusterNode implements ClusterConnection {
     const key = `${node}/${id}`;
     const known = this.sessions.get(key);
     if (known?.connected) return known;
+    const nc = this.nc;
     const peer = new NatsPeer({
       name: this.name,
-      publish: (bytes) => publishOrDrop(this.nc, subject, bytes),
-      maxPayload: this.nc.info?.max_payload ?? 1_048_576,
+      publish: (bytes) => publishOrDrop(nc, subject, bytes),
+      // Read at each send: a reconnect may land on a server that takes less.
+      get maxPayload() {
+        return nc.info?.max_payload ?? 1_048_576;
+      },
     }, node, id);
     this.sessions.set(key, peer);
     return peer;

@@ -86,7 +86,10 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
   const peer = new NatsPeer({
     name: end.node,
     publish: (bytes) => publishOrDrop(nc, end.reply, bytes),
-    maxPayload: nc.info?.max_payload ?? 1_048_576,
+    // Read at each send: a reconnect may land on a server that takes less.
+    get maxPayload() {
+      return nc.info?.max_payload ?? 1_048_576;
+    },
     counters: new BigInt64Array(end.counters, 0, 2),
   }, end.host, end.id);
   // The loop's mark, once a period (a timer that never keeps the thread alive): when a turn of the
