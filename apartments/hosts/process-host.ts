@@ -18,8 +18,8 @@ export interface ProcessHostSettings {
   readonly heartbeat: Heartbeat;
 }
 
-/** How long an apartment on a process's main thread may take to end when other apartments keep the process. */
-const PRIMARY_END_GRACE_MS = 5_000;
+/** How long an apartment may take to end when other apartments keep its process. */
+const END_GRACE_MS = 5_000;
 
 /** A factory of process hosts whose servers fork `entry`, the child's composition root. */
 export function processHosts(entry: URL, settings: ProcessHostSettings): ApartmentHostFactory {
@@ -85,10 +85,15 @@ class ProcessHost extends ServedHost implements ApartmentHost {
   async terminate(): Promise<void> {
     const server = this.server;
     if (!server || this.link === undefined || this.done) return this.exited;
-    server.terminate(this.link);
-    if (!server.isPrimary(this.link)) return this.exited;
-    // An apartment on the process's main thread that is stuck cannot end alone: then the process goes.
-    const timer = setTimeout(() => server.kill(), PRIMARY_END_GRACE_MS);
+    const link = this.link;
+    server.terminate(link);
+    // An apartment on the process's main thread that is stuck cannot end alone: then the process
+    // goes. One on another thread is ended by the main thread, which reports its end; a main thread
+    // busy in a long call does neither, and the apartment counts as ended here without its word.
+    const timer = setTimeout(() => {
+      if (server.isPrimary(link)) server.kill();
+      else server.abandon(link, `the apartment was ended; ${server.identity} did not confirm it within ${END_GRACE_MS} ms (its main thread is busy or stuck), so its thread may run on until the main thread gets to it`);
+    }, END_GRACE_MS);
     timer.unref();
     await this.exited;
     clearTimeout(timer);

@@ -19,6 +19,15 @@ import { HEARTBEAT_FD, HeartbeatWatch, type Heartbeat } from './heartbeat-pipe.j
 const STDERR_TAIL_CHARS = 2_000;
 /** How long a child whose IPC channel closed may take to exit before it is killed. */
 const DISCONNECT_GRACE_MS = 5_000;
+/**
+ * The least time a child has to say hello before it counts as hung at its start (its heartbeat is
+ * answered only from then on); a heartbeat's whole allowance when that is longer.
+ */
+const HELLO_GRACE_MS = 30_000;
+/** How long after the child exited its stderr and heartbeat pipe may stay open (a grandchild holding them) before they are closed. */
+const EXIT_STDIO_GRACE_MS = 1_000;
+/** The most of the child's stderr waiting to be written to ours; beyond it, output is dropped (and the drop said). */
+const STDERR_BACKLOG_BYTES = 1_048_576;
 
 /** What the server tells one of its apartments' hosts. */
 export interface ServedApartment {
@@ -69,6 +78,9 @@ export class ProcessServer {
   private over = false;
   /** The process is being killed: its last apartment ended, or it hung. */
   private ending = false;
+  private readonly helloTimer: NodeJS.Timeout;
+  /** Characters of the child's stderr dropped since our stderr last had room. */
+  private droppedStderr = 0;
 
   constructor(entry: URL, readonly name: string, readonly heartbeat: Heartbeat, maxOldGenerationSizeMb: number | undefined) {
     const env = environmentWithCompileCache();
@@ -86,14 +98,35 @@ export class ProcessServer {
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string) => {
       // The child's diagnostics stay visible where a worker's would be; the end is kept for the fault.
-      process.stderr.write(chunk);
+      // Never paused (its end must be read for the fault), so a stderr of ours that is not read
+      // drops the child's output past a backlog instead of holding all of it.
+      this.passStderr(chunk);
       const text = this.stderrTail + chunk;
       // V8's fatal line (out of memory) comes before a long native stack that pushes it out of the tail.
       this.fatalLine ??= /^FATAL ERROR: .*$/m.exec(text)?.[0];
       this.stderrTail = text.slice(-STDERR_TAIL_CHARS);
     });
     child.on('message', (message) => this.fromChild(message));
-    child.on('error', (err) => this.failAll(err));
+    child.on('error', (err) => {
+      // It could not start: its name is free for a replacement the fault may start at once.
+      this.ending = true;
+      this.release();
+      this.failAll(err);
+    });
+    const helloMs = Math.max(HELLO_GRACE_MS, heartbeat.periodMs * heartbeat.misses);
+    this.helloTimer = setTimeout(() => {
+      if (!this.pending || this.over) return;
+      this.kill();
+      this.failAll(new Error(`${this.identity} did not say hello within ${helloMs} ms of its start: it is hung or stopped before it could serve, so it was killed`));
+    }, helloMs);
+    this.helloTimer.unref();
+    child.once('exit', () => {
+      // 'close' waits for every stdio stream: a grandchild that inherited them would hold it back.
+      setTimeout(() => {
+        child.stderr?.destroy();
+        (child.stdio[HEARTBEAT_FD] as Readable | null | undefined)?.destroy();
+      }, EXIT_STDIO_GRACE_MS).unref();
+    });
     child.once('disconnect', () => {
       setTimeout(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -132,9 +165,29 @@ export class ProcessServer {
    * another is ended by the child, and its end is reported as it happens (ended()).
    */
   terminate(link: number): void {
-    if (!this.apartments.has(link)) return;
+    const apartment = this.apartments.get(link);
+    if (!apartment) return;
     if (this.apartments.size === 1) return this.kill();
+    const waiting = this.pending?.findIndex((p) => p.link === link) ?? -1;
+    if (waiting >= 0) {
+      // Its boot record has not gone out (the child has not said hello): it never starts. A
+      // Terminate would reach the child before the boot record and be ignored there.
+      const [boot] = this.pending!.splice(waiting, 1);
+      boot!.near.close();
+      if (this.primary === link) this.primary = this.pending![0]?.link;
+      this.leave(link);
+      apartment.ended(0, `the apartment was ended before ${this.identity} started it`);
+      return;
+    }
     this.child.send([IpcTag.Terminate, link, null], undefined, undefined, () => undefined);
+  }
+
+  /** Apartment `link` did not report its end in time (the child's main thread, which relays it, is busy or stuck): end it here. */
+  abandon(link: number, why: string): void {
+    const apartment = this.apartments.get(link);
+    if (!apartment) return;
+    this.leave(link);
+    apartment.ended(1, why);
   }
 
   /** Open `near`, a further link to the apartment on the main thread, on the child's channel; false before the child listens. */
@@ -169,6 +222,7 @@ export class ProcessServer {
       // The child listens now: the boot records first, then what the runtime already sent.
       const pending = this.pending;
       this.pending = undefined;
+      clearTimeout(this.helloTimer);
       for (const boot of pending) this.sendBoot(boot);
       this.startHeartbeat();
     } else if (isIpc(message, IpcTag.Exited)) {
@@ -203,7 +257,19 @@ export class ProcessServer {
   }
 
   private failAll(error: Error): void {
-    for (const apartment of [...this.apartments.values()]) apartment.failed(error);
+    everyOne([...this.apartments.values()], (apartment) => apartment.failed(error));
+  }
+
+  private passStderr(chunk: string): void {
+    if (process.stderr.writableLength > STDERR_BACKLOG_BYTES) {
+      this.droppedStderr += chunk.length;
+      return;
+    }
+    if (this.droppedStderr > 0) {
+      process.stderr.write(`[process-stderr] ${this.droppedStderr} characters of ${this.identity}'s stderr were dropped: this process's stderr is not being read\n`);
+      this.droppedStderr = 0;
+    }
+    process.stderr.write(chunk);
   }
 
   private applyKeepAlive(): void {
@@ -224,6 +290,7 @@ export class ProcessServer {
 
   private ended(code: number | null, signal: NodeJS.Signals | null): void {
     this.over = true;
+    clearTimeout(this.helloTimer);
     this.heartbeatWatch?.stop();
     liveChildren.delete(this.child);
     this.release();
@@ -234,8 +301,26 @@ export class ProcessServer {
     const exitCode = code ?? 128 + (signal ? constants.signals[signal] ?? 0 : 0);
     const left = [...this.apartments.values()];
     this.apartments.clear();
-    for (const apartment of left) apartment.ended(exitCode, description);
+    everyOne(left, (apartment) => apartment.ended(exitCode, description));
   }
+}
+
+/**
+ * `fn` for each of `items`, even when it throws for one (a user's 'fault' listener may): the others
+ * must still end, or their calls in flight would never settle. The first error is thrown after.
+ */
+function everyOne<T>(items: readonly T[], fn: (item: T) => void): void {
+  let first: { error: unknown } | undefined;
+  for (const item of items) {
+    try {
+      fn(item);
+    } catch (error) {
+      first ??= { error };
+    }
+  }
+  if (first) queueMicrotask(() => {
+    throw first.error;
+  });
 }
 
 /**
