@@ -62,6 +62,8 @@ export function remoteWritable(sink: PushTarget, limits: StreamLimits): Writable
   let batch: unknown[] = [];
   let bytes = 0;
   let sending: Promise<void> = Promise.resolve();
+  /** Batches handed to `sending` and not yet written by the owner. */
+  let onTheirWay = 0;
   let failed: { error: unknown } | undefined;
   let timer: NodeJS.Immediate | undefined;
 
@@ -72,9 +74,16 @@ export function remoteWritable(sink: PushTarget, limits: StreamLimits): Writable
     const items = batch;
     batch = [];
     bytes = 0;
-    sending = sending.then(() => sink.write(items)).catch((error: unknown) => {
-      failed ??= { error };
-    });
+    onTheirWay++;
+    // After a failed batch the rest are not sent: the stream is errored, and they would land out of place.
+    sending = sending
+      .then(() => (failed ? undefined : sink.write(items)))
+      .catch((error: unknown) => {
+        failed ??= { error };
+      })
+      .then(() => {
+        onTheirWay--;
+      });
     return sending;
   };
   const check = (): void => {
@@ -83,6 +92,12 @@ export function remoteWritable(sink: PushTarget, limits: StreamLimits): Writable
   return new (webStreams().WritableStream)<unknown>({
     async write(chunk) {
       check();
+      // A batch that is not full leaves at the end of the turn without being waited for; a writer
+      // that writes a chunk a turn would chain them without end, so it waits here while two are on their way.
+      if (onTheirWay >= 2) {
+        await sending;
+        check();
+      }
       batch.push(chunk);
       bytes += itemBytes(chunk);
       // A full batch waits for the one before it: at most two batches are ever on their way.
