@@ -23,6 +23,8 @@ export class SharedLease<T> implements Disposable {
   }
 
   [Symbol.dispose](): void {
-    void this.release();
+    // `using` cannot wait or hear a failure, and a rejection nobody handles ends the thread. Giving
+    // back fails only when the resource's apartment or the link to it is gone, and the lease with it.
+    this.release().catch(() => undefined);
   }
 }

@@ -10,6 +10,9 @@ import { release } from './proxy.js';
 import type { StreamBatch } from './stream-source.js';
 import { itemBytes, type StreamLimits } from './stream-options.js';
 
+/** Empty batches in a row a producer may answer before it counts as broken (StreamSource answers at most one). */
+const MAX_EMPTY_PULLS = 2;
+
 /** What the iterator calls: a proxy to a StreamSource, or the source itself when it came home. */
 export interface PullSource {
   next(count: number, maxBytes: number, options?: CallOptions): Promise<StreamBatch> | StreamBatch;
@@ -25,6 +28,8 @@ export class RemoteIterator<T = unknown> implements AsyncIterableIterator<T> {
   private ended = false;
   private failure: { error: unknown } | undefined;
   private readonly pullOptions: CallOptions | undefined;
+  /** Batches in a row that brought nothing and did not end the stream. */
+  private emptyPulls = 0;
 
   constructor(private source: PullSource | undefined, private readonly limits: StreamLimits, private readonly label: string) {
     this.pullOptions = limits.pullTimeoutMs === undefined ? undefined : callOptions({ timeoutMs: limits.pullTimeoutMs });
@@ -98,6 +103,14 @@ export class RemoteIterator<T = unknown> implements AsyncIterableIterator<T> {
           if (batch === null || typeof batch !== 'object' || !Array.isArray(batch.items) || batch.items.length > count || typeof batch.done !== 'boolean') {
             void Promise.resolve().then(() => source.return()).catch(() => undefined);
             this.fail(new ProtocolError(`[stream] ${this.label} answered a pull with something that is not a batch of at most ${count} items; the stream was stopped`));
+            return;
+          }
+          // A producer cancelled during a pull answers one empty batch, then its error; more in a row
+          // would have this side pull again and again at once, the read never answered.
+          this.emptyPulls = batch.items.length === 0 && !batch.done ? this.emptyPulls + 1 : 0;
+          if (this.emptyPulls > MAX_EMPTY_PULLS) {
+            void Promise.resolve().then(() => source.return()).catch(() => undefined);
+            this.fail(new ProtocolError(`[stream] ${this.label} answered ${this.emptyPulls} pulls in a row with no items and no end; the stream was stopped`));
             return;
           }
           for (const item of batch.items as T[]) {

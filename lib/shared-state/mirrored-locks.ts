@@ -44,18 +44,24 @@ export class MirroredLocks {
     if ((held?.size ?? 0) >= MAX_MIRRORED_LOCKS) throw new ApartmentError('ERROR_BUSY', `[named-lock-full] this apartment holds or waits for ${MAX_MIRRORED_LOCKS} named locks already; unlock some first`);
     const mine = this.of(apartment);
     const abort = new AbortController();
-    mine.set(token, { state: 'waiting', name, abort });
+    const waiting: Entry = { state: 'waiting', name, abort };
+    mine.set(token, waiting);
+    // Only this wait's own entry is touched after it: once given up, its token is free, and the
+    // apartment may have used it for another lock meanwhile.
+    const forgetMine = (): void => {
+      if (mine.get(token) === waiting) this.forget(apartment, token);
+    };
     let guard: LockGuard;
     try {
       guard = await SharedMutex.fromHandle({ sab, name, level: undefined }).lock({ signal: abort.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     } catch (err) {
-      this.forget(apartment, token);
+      forgetMine();
       throw err;
     }
-    if (mine.get(token)?.state !== 'waiting' || !this.isLive(apartment)) {
+    if (mine.get(token) !== waiting || !this.isLive(apartment)) {
       // Given up (its unlock came first) or its apartment died while it waited: pass the lock on.
       guard.unlock();
-      this.forget(apartment, token);
+      forgetMine();
       throw new DisconnectedError(`[named-lock] the lock on '${name}' was given up before it was granted`);
     }
     mine.set(token, { state: 'held', name, guard });

@@ -156,11 +156,12 @@ export class SharedMutex implements OrderedLock, Mutex {
 
   /** Runtime internals (LockGuard): pass the lock on from `ticket`, skipping abandoned tickets. */
   advance(ticket: number): void {
-    let next = ticket + 1;
+    // Tickets are int32 and wrap after 2^31 locks: every step and slot is taken modulo 2^32.
+    let next = (ticket + 1) | 0;
     for (;;) {
       Atomics.store(this.cells, SERVING, next);
-      if (Atomics.compareExchange(this.cells, SLOTS + (next % MAX_WAITERS), next, 0) !== next) break;
-      next++;
+      if (Atomics.compareExchange(this.cells, SLOTS + (next & (MAX_WAITERS - 1)), next, 0) !== next) break;
+      next = (next + 1) | 0;
     }
     Atomics.notify(this.cells, SERVING);
   }
@@ -183,7 +184,7 @@ export class SharedMutex implements OrderedLock, Mutex {
 
   private takeTicket(): number {
     const ticket = Atomics.add(this.cells, NEXT, 1);
-    if (ticket - Atomics.load(this.cells, SERVING) >= MAX_WAITERS) {
+    if (((ticket - Atomics.load(this.cells, SERVING)) | 0) >= MAX_WAITERS) {
       this.abandonNow(ticket);
       throw new ApartmentError('ERROR_BUSY', `[mutex-full] more than ${MAX_WAITERS} waiters on '${this.name}'; find why it is held so long`);
     }
@@ -197,7 +198,7 @@ export class SharedMutex implements OrderedLock, Mutex {
   }
 
   private abandonNow(ticket: number): void {
-    const slot = SLOTS + (ticket % MAX_WAITERS);
+    const slot = SLOTS + (ticket & (MAX_WAITERS - 1));
     Atomics.store(this.cells, slot, ticket);
     // If the lock reached us meanwhile, exactly one of us (here or the unlocker) wins the slot.
     if (Atomics.load(this.cells, SERVING) === ticket && Atomics.compareExchange(this.cells, slot, ticket, 0) === ticket) this.advance(ticket);

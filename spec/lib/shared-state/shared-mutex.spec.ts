@@ -83,3 +83,29 @@ describe('lib/shared-state: SharedMutex on free-pool threads', () => {
     expect(new Int32Array(cell)[0]).to.equal(5 * 25);
   });
 });
+
+describe('lib/shared-state: SharedMutex past 2^31 locks', () => {
+  it('goes on locking, waiting, timing out and passing the lock on when its int32 tickets wrap', async () => {
+    // A mutex that has been taken 2^31 - 3 times: its next ticket and the one served, both int32.
+    const sab = new SharedArrayBuffer((2 + 1024) * 4);
+    const cells = new Int32Array(sab);
+    cells[0] = cells[1] = 2 ** 31 - 3;
+    const mutex = SharedMutex.fromHandle({ sab, name: 'old', level: undefined });
+    const order: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const held = await mutex.lock();
+      // One waiter gives up (its ticket is skipped), one waits and gets the lock next.
+      const givesUp = mutex.lock({ timeoutMs: 1 }).then(() => 'granted', (err: unknown) => (err as Error).constructor.name);
+      expect(await givesUp).to.equal('CallTimeoutError');
+      const next = mutex.lock().then((guard) => {
+        order.push(round);
+        guard.unlock();
+      });
+      held.unlock();
+      await next;
+    }
+    expect(order, 'every waiter got its turn across the wrap').to.deep.equal([0, 1, 2]);
+    expect(cells[1], 'the tickets wrapped').to.be.lessThan(0);
+    (await mutex.lock()).unlock();
+  });
+});

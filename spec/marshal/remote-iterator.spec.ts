@@ -1,0 +1,36 @@
+import { expect } from 'chai';
+import { ProtocolError } from '../../marshal/errors.js';
+import { RemoteIterator, type PullSource } from '../../marshal/remote-iterator.js';
+import { streamLimits } from '../../marshal/stream-options.js';
+
+describe('marshal/remote-iterator: a producer that answers pulls with nothing, forever', () => {
+  it('fails the read with ProtocolError after a few empty batches and tells the producer to stop, instead of pulling without end', async () => {
+    let pulls = 0;
+    let stopped = 0;
+    const source: PullSource = {
+      next: () => {
+        pulls++;
+        return { items: [], done: false };
+      },
+      return: () => void stopped++,
+    };
+    const iterator = new RemoteIterator(source, streamLimits({ window: 8 }), 'the producer');
+    // Before: the read never settled, and a million pulls a second went out.
+    const err = await iterator.next().then(() => undefined, (e: unknown) => e as Error);
+    expect(err, String(err)).to.be.instanceOf(ProtocolError);
+    expect(err!.message).to.match(/^\[stream\] the producer answered 3 pulls in a row with no items and no end/);
+    expect(pulls).to.equal(3);
+    await new Promise((r) => setImmediate(r));
+    expect(stopped, 'the producer was told to stop').to.equal(1);
+    expect(await iterator.next(), 'the stream is over').to.deep.equal({ value: undefined, done: true });
+  });
+
+  it('takes one empty batch (a producer cancelled during a pull answers one), then reads on', async () => {
+    const answers = [{ items: [], done: false }, { items: [1, 2], done: false }, { items: [], done: true }];
+    const source: PullSource = { next: () => answers.shift()!, return: () => undefined };
+    const iterator = new RemoteIterator<number>(source, streamLimits({ window: 8 }), 'the producer');
+    const got: number[] = [];
+    for await (const n of iterator) got.push(n);
+    expect(got).to.deep.equal([1, 2]);
+  });
+});
