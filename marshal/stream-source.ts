@@ -18,6 +18,9 @@ const NOT_YET = Symbol('not-yet');
 
 /** Reads a local async iterable for a consumer in another apartment. Travels by reference. */
 export class StreamSource {
+  // The consumer's stop must not queue behind a pull waiting for the producer's next item (the
+  // object serves one call chain at a time): `break` would take the pull's whole deadline.
+  static interleave = ['return'];
   private iterator: AsyncIterator<unknown> | undefined;
   /** A read started for the previous batch that was not ready in time; the next batch starts with it. */
   private ahead: Promise<IteratorResult<unknown>> | undefined;

@@ -90,6 +90,27 @@ describe('marshal/streams: cancellation', () => {
     await expectNoExports(rt);
   });
 
+  it('lets the consumer break at once while a pull waits for the producer\'s next item', async () => {
+    const rt = await start();
+    const apt = await rt.createApartment({ defaultTimeoutMs: 60_000 });
+    const streamer = await apt.createObject<Streamer>('Streamer');
+    const items = await streamer.stalled();
+    // The consumer's stop used to queue behind the pull (the producer serves one call at a time),
+    // so break took the pull's whole deadline: a minute here.
+    const broke = (async () => {
+      for await (const x of items) {
+        expect(x).to.equal(1);
+        await new Promise((r) => setTimeout(r, 50));
+        break;
+      }
+      return 'broke';
+    })();
+    const guard = new Promise((r) => setTimeout(() => r('still waiting after 20 s'), 20_000).unref());
+    expect(await Promise.race([broke, guard])).to.equal('broke');
+    expect(await streamer.produced(), 'the producer serves on').to.be.a('number');
+    release(streamer);
+  });
+
   it('stops the main apartment\'s generator when the worker consuming it breaks', async () => {
     const rt = await start();
     const apt = await rt.createApartment();
