@@ -75,6 +75,9 @@ export class NamedRegistry {
     const e = this.entries.get(name);
     const held = e?.refs.get(apartment) ?? 0;
     if (!e || held === 0) throw new ApartmentError('E_UNEXPECTED', `[named-close] this apartment holds no handle on '${name}'`);
+    // A creator that closes before publishing gives creation up, as one that fails does: dropping
+    // the entry would leave its waiters waiting for good.
+    if (!e.ready && e.creator === apartment) return this.abandon(apartment, name);
     if (held === 1) e.refs.delete(apartment);
     else e.refs.set(apartment, held - 1);
     if (e.refs.size === 0) this.entries.delete(name);
@@ -141,10 +144,12 @@ export class NamedRegistry {
     next.resolve({ sab: e.sab, create: true });
   }
 
-  /** An apartment died: its handles close, and what it was creating passes to the next waiter. */
+  /** An apartment died: its handles close, its waits end, and what it was creating passes to the next waiter. */
   dropApartment(apartment: number): void {
     for (const [name, e] of [...this.entries]) {
       e.refs.delete(apartment);
+      // Creation never passes to an apartment that is gone.
+      e.waiters = e.waiters.filter((w) => w.apartment !== apartment);
       if (!e.ready && e.creator === apartment) {
         const next = e.waiters.shift();
         if (next) {
@@ -156,6 +161,7 @@ export class NamedRegistry {
       }
       if (e.refs.size === 0 && e.waiters.length === 0) this.entries.delete(name);
     }
+    for (const e of this.onces.values()) if (e.state === 'building') e.waiters = e.waiters.filter((w) => w.apartment !== apartment);
     for (const [name, e] of this.onces) if (e.state === 'building' && e.builder === apartment) this.onceFailed(apartment, name);
   }
 }
