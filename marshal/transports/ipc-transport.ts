@@ -280,6 +280,10 @@ export class IpcTransport implements Transport {
     this.waiting = [];
     this.arrived = [];
     if (this.peer) leaveChannel(this.peer, this);
-    this.onClose?.(cause);
+    const onClose = this.onClose;
+    // A child keeps its link ends by number for good (ipc-link.ts): a closed one must not keep its channel alive.
+    this.receiver = undefined;
+    this.onClose = undefined;
+    onClose?.(cause);
   }
 }
