@@ -31,6 +31,8 @@ export class StreamSource {
   private opened = false;
   /** Pulls run one after another, whatever a peer sends. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** Stops listening to the producer's signal: a long-lived signal must not keep ended sources alive. */
+  private unlisten: (() => void) | undefined;
 
   constructor(private readonly iterable: AsyncIterable<unknown>, readonly limits: StreamLimits, signal: AbortSignal | undefined) {
     byRef(this);
@@ -40,7 +42,10 @@ export class StreamSource {
         this.#close();
       };
       if (signal.aborted) stop();
-      else signal.addEventListener('abort', stop, { once: true });
+      else {
+        signal.addEventListener('abort', stop, { once: true });
+        this.unlisten = () => signal.removeEventListener('abort', stop);
+      }
     }
   }
 
@@ -106,7 +111,10 @@ export class StreamSource {
       bytes += itemBytes(r.value);
     }
     const batch: StreamBatch = { items, done: this.finished && !this.failure };
-    if (this.finished && !this.failure) this.iterator = undefined;
+    if (this.finished && !this.failure) {
+      this.iterator = undefined;
+      this.unlisten?.();
+    }
     return this.limits.transfer ? transfer(batch, buffersOf(items)) : batch;
   }
 
@@ -117,6 +125,7 @@ export class StreamSource {
       this.iterator = this.iterable[Symbol.asyncIterator]();
     }
     this.finished = true;
+    this.unlisten?.();
     const it = this.iterator;
     this.iterator = undefined;
     this.ahead = undefined;
