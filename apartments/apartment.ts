@@ -86,6 +86,11 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     return this.link.name;
   }
 
+  /** Resolves once its host has ended: its thread or process exited, or its node let it go. */
+  get hostEnded(): Promise<void> {
+    return this.exited;
+  }
+
   /** Who hosts it, for logs: "thread 7". */
   get hostIdentity(): string {
     return this.host.identity;

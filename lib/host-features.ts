@@ -10,6 +10,7 @@ import { serveInterfaceTable } from './interface-table.js';
 import { RentalRegistry } from './rental.js';
 import { InterruptService } from './script-engine/interrupt-service.js';
 import { ScriptApartmentService, serveScript } from './script-engine/script-service.js';
+import { deadThreadTable, threadEnded } from './shared-state/dead-threads.js';
 import { forgetHeldLocks } from './shared-state/lock-order.js';
 import { MirroredLocks } from './shared-state/mirrored-locks.js';
 import { NamedRegistry } from './shared-state/named-registry.js';
@@ -51,6 +52,15 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
     mirroredLocks.dropApartment(apt.id);
     // Its threads can release no lock any more: drop what the lock hierarchy recorded for them.
     forgetHeldLocks(apt.id);
+    // Its turns on shared mutexes pass on once its thread has exited (not before: it may still run).
+    const thread = apt.threadId;
+    if (thread !== undefined) void apt.hostEnded.then(() => threadEnded(thread));
   });
   return { shared, named, interrupts };
+}
+
+/** What the host's features hand a worker apartment at boot, given whether its link shares memory. */
+export function hostBootFeatures(sharedMemory: boolean): Readonly<Record<string, unknown>> {
+  // Which threads have ended, for SharedMutex: only a thread that shares this process's memory uses it.
+  return sharedMemory ? { deadThreads: deadThreadTable() } : {};
 }

@@ -24,7 +24,7 @@ import { ConnectionBroker } from '../apartments/broker.js';
 import { named } from './shared-state/named.js';
 import { forgetHeldLocks } from './shared-state/lock-order.js';
 import type { SharedResourceDefinition } from './shared-resources.js';
-import { installHostFeatures, type HostFeatures } from './host-features.js';
+import { hostBootFeatures, installHostFeatures, type HostFeatures } from './host-features.js';
 import { apartmentHost } from './process-apartments.js';
 import { RestartPlans } from './restart-plans.js';
 import { joinCluster, type ClusterNode, type ClusterView } from './cluster/cluster-node.js';
@@ -201,7 +201,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       hooks: [...this.hookRegistrations],
       endpoint: this.local.endpoint,
       onGone: (a, reason) => this.registry.gone(a, reason),
-      features: ({ name, sharedMemory }) => this.tracing.bootFeatures(id, name, options.trace, sharedMemory),
+      features: ({ name, sharedMemory }) => ({ ...this.tracing.bootFeatures(id, name, options.trace, sharedMemory), ...hostBootFeatures(sharedMemory) }),
     });
     this.registry.add(apt);
     if (idleTimeoutMs !== undefined) this.idleTimeouts.set(apt, idleTimeoutMs);

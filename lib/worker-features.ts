@@ -8,6 +8,7 @@ import './shared-state/atomic-ref-count.js';
 import { serveMarshalTokens } from './interface-table.js';
 import { serveInterfaces } from './interface-service.js';
 import { serveScriptApartment } from './script-engine/script-service.js';
+import { useDeadThreadTable } from './shared-state/dead-threads.js';
 import { bootTrace, serveTrace } from './trace/trace-service.js';
 
 /** Serve the features' per-apartment control services in `apartment`. */
@@ -24,6 +25,7 @@ export function installWorkerFeatures(apartment: LocalApartment, boot: Readonly<
   installApartmentFeatures(apartment);
   serveScriptApartment(apartment.control, apartment);
   serveTrace(apartment.control, apartment.id);
+  if (boot.deadThreads !== undefined) useDeadThreadTable(boot.deadThreads);
   // Tracing starts before the hooks attach, so an apartment's own attach is on its lane.
   if (boot.trace !== undefined) bootTrace(apartment.id, boot.trace);
 }

@@ -4,19 +4,29 @@
 // ticket with compare-and-swap, so exactly one of them does. lock() waits with Atomics.waitAsync and
 // never blocks the event loop; lockSync() blocks (Atomics.wait) and is refused on the main thread
 // unless explicitly allowed. A mutex travels to other apartments by value (its memory is shared).
-import { isMainThread } from 'node:worker_threads';
+// Each ticket records the thread that took it: a turn that comes to a thread that has ended (it
+// held the lock, or waited, when its apartment died) is passed on by the unlocker or by a waiter,
+// which looks every DEAD_CHECK_MS (dead-threads.ts), as an abandoned Windows mutex is.
+import { isMainThread, threadId } from 'node:worker_threads';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError } from '../../marshal/errors.js';
 import { TraceKind } from '../../marshal/trace-hook.js';
 import { traceLock } from '../trace/trace-mark.js';
+import { isDeadThread } from './dead-threads.js';
 import { claimOrder, type HeldLock, type OrderClaim, type OrderedLock } from './lock-order.js';
 
 const NEXT = 0;
 const SERVING = 1;
 const SLOTS = 2;
-/** At most this many waiters at once (abandoned-ticket slots). */
+/** At most this many waiters at once (abandoned-ticket slots, and the owner of each ticket after them). */
 const MAX_WAITERS = 1024;
+const OWNERS = SLOTS + MAX_WAITERS;
+const CELLS = SLOTS + 2 * MAX_WAITERS;
+/** This thread as a ticket's owner: its threadId + 1. */
+const SELF = threadId + 1;
+/** How often a waiter looks whether the turn came to a thread that has ended, ms. */
+const DEAD_CHECK_MS = 250;
 const VALUE_TYPE = 'shared-mutex';
 
 /** Options of a mutex. */
@@ -92,7 +102,7 @@ export class SharedMutex implements OrderedLock, Mutex {
     }
     this.name = options.name ?? 'unnamed mutex';
     this.level = options.level;
-    this.cells = new Int32Array(sab ?? new SharedArrayBuffer((SLOTS + MAX_WAITERS) * 4));
+    this.cells = new Int32Array(sab ?? new SharedArrayBuffer(CELLS * 4));
   }
 
   /** The handle to send to another thread yourself (the runtime does this for you when it is an argument). */
@@ -101,7 +111,7 @@ export class SharedMutex implements OrderedLock, Mutex {
   }
 
   static fromHandle(handle: SharedMutexHandle): SharedMutex {
-    if (!(handle?.sab instanceof SharedArrayBuffer) || handle.sab.byteLength !== (SLOTS + MAX_WAITERS) * 4) {
+    if (!(handle?.sab instanceof SharedArrayBuffer) || handle.sab.byteLength !== CELLS * 4) {
       throw new InvalidArgumentError('[mutex-handle] not a SharedMutex handle; pass mutex.handle unchanged', { parameter: 'handle' });
     }
     return new SharedMutex({ name: handle.name, ...(handle.level === undefined ? {} : { level: handle.level }) }, handle.sab);
@@ -112,6 +122,7 @@ export class SharedMutex implements OrderedLock, Mutex {
     const claim = claimOrder(this);
     const serving = Atomics.load(this.cells, SERVING);
     if (Atomics.compareExchange(this.cells, NEXT, serving, serving + 1) !== serving) return undefined;
+    Atomics.store(this.cells, OWNERS + (serving & (MAX_WAITERS - 1)), SELF);
     return this.grant(serving, claim);
   }
 
@@ -130,9 +141,10 @@ export class SharedMutex implements OrderedLock, Mutex {
         return this.grant(ticket, claim);
       }
       if (options.signal?.aborted) return this.abandon(ticket, new CallCanceledError(`[lock-canceled] waiting for '${this.name}' was cancelled`, { cause: options.signal.reason }));
+      if (this.passDeadTurn(serving)) continue;
       const left = deadline - performance.now();
       if (left <= 0) return this.abandon(ticket, this.timeoutError(options.timeoutMs!));
-      const w = Atomics.waitAsync(this.cells, SERVING, serving, Math.min(left, options.signal ? 50 : left));
+      const w = Atomics.waitAsync(this.cells, SERVING, serving, Math.min(left, options.signal ? 50 : DEAD_CHECK_MS));
       if (w.async) await w.value;
     }
   }
@@ -148,22 +160,41 @@ export class SharedMutex implements OrderedLock, Mutex {
     for (;;) {
       const serving = Atomics.load(this.cells, SERVING);
       if (serving === ticket) return this.grant(ticket, claim);
+      if (this.passDeadTurn(serving)) continue;
       const left = deadline - performance.now();
       if (left <= 0) return this.abandon(ticket, this.timeoutError(options.timeoutMs!));
-      Atomics.wait(this.cells, SERVING, serving, left === Infinity ? undefined : left);
+      Atomics.wait(this.cells, SERVING, serving, Math.min(left, DEAD_CHECK_MS));
     }
   }
 
   /** Runtime internals (LockGuard): pass the lock on from `ticket`, skipping abandoned tickets. */
   advance(ticket: number): void {
+    Atomics.store(this.cells, OWNERS + (ticket & (MAX_WAITERS - 1)), 0);
     // Tickets are int32 and wrap after 2^31 locks: every step and slot is taken modulo 2^32.
     let next = (ticket + 1) | 0;
     for (;;) {
       Atomics.store(this.cells, SERVING, next);
-      if (Atomics.compareExchange(this.cells, SLOTS + (next & (MAX_WAITERS - 1)), next, 0) !== next) break;
+      const at = next & (MAX_WAITERS - 1);
+      const abandoned = Atomics.compareExchange(this.cells, SLOTS + at, next, 0) === next;
+      if (!abandoned && !this.claimDead(next)) break;
+      Atomics.store(this.cells, OWNERS + at, 0);
       next = (next + 1) | 0;
     }
     Atomics.notify(this.cells, SERVING);
+  }
+
+  /** Whether `ticket` belongs to a thread that has ended, taken so that one thread alone passes its turn on. */
+  private claimDead(ticket: number): boolean {
+    const slot = OWNERS + (ticket & (MAX_WAITERS - 1));
+    const owner = Atomics.load(this.cells, slot);
+    return owner !== 0 && owner !== SELF && isDeadThread(owner) && Atomics.compareExchange(this.cells, slot, owner, 0) === owner;
+  }
+
+  /** The turn is `serving`'s, whose thread has ended (holding the lock, or waiting): pass it on. */
+  private passDeadTurn(serving: number): boolean {
+    if (!this.claimDead(serving)) return false;
+    this.advance(serving);
+    return true;
   }
 
   /** Our turn came: record the lock under the logical call; if that fails, pass the turn on. */
@@ -185,9 +216,11 @@ export class SharedMutex implements OrderedLock, Mutex {
   private takeTicket(): number {
     const ticket = Atomics.add(this.cells, NEXT, 1);
     if (((ticket - Atomics.load(this.cells, SERVING)) | 0) >= MAX_WAITERS) {
-      this.abandonNow(ticket);
+      // Its owner cell is a waiting ticket's (1024 back): left alone.
+      this.abandonNow(ticket, false);
       throw new ApartmentError('ERROR_BUSY', `[mutex-full] more than ${MAX_WAITERS} waiters on '${this.name}'; find why it is held so long`);
     }
+    Atomics.store(this.cells, OWNERS + (ticket & (MAX_WAITERS - 1)), SELF);
     return ticket;
   }
 
@@ -197,8 +230,9 @@ export class SharedMutex implements OrderedLock, Mutex {
     throw error;
   }
 
-  private abandonNow(ticket: number): void {
+  private abandonNow(ticket: number, owned = true): void {
     const slot = SLOTS + (ticket & (MAX_WAITERS - 1));
+    if (owned) Atomics.store(this.cells, OWNERS + (ticket & (MAX_WAITERS - 1)), 0);
     Atomics.store(this.cells, slot, ticket);
     // If the lock reached us meanwhile, exactly one of us (here or the unlocker) wins the slot.
     if (Atomics.load(this.cells, SERVING) === ticket && Atomics.compareExchange(this.cells, slot, ticket, 0) === ticket) this.advance(ticket);

@@ -4,7 +4,7 @@ import { MirroredLocks } from '../../../lib/shared-state/mirrored-locks.js';
 import { NamedRegistry } from '../../../lib/shared-state/named-registry.js';
 
 /** A named mutex's bytes: its words and its waiters' tickets (shared-mutex.ts). */
-const MUTEX_BYTES = (2 + 1024) * 4;
+const MUTEX_BYTES = new SharedMutex().handle.sab.byteLength;
 
 describe('lib/shared-state/mirrored-locks: a lock token given up while it waited may be used again at once', () => {
   it('leaves the new lock of that token alone when the old wait ends, so it unlocks, and passes on when its apartment dies', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  ApartmentError, CallCanceledError, CallTimeoutError, SharedMutex,
+  ApartmentError, CallCanceledError, CallTimeoutError, SharedMutex, type Apartment, type Runtime,
   type Remote,
 } from '../../../lib/index.js';
 import type { PoolLocker, Racer } from '../../fixtures/shared-state-classes.js';
@@ -87,7 +87,7 @@ describe('lib/shared-state: SharedMutex on free-pool threads', () => {
 describe('lib/shared-state: SharedMutex past 2^31 locks', () => {
   it('goes on locking, waiting, timing out and passing the lock on when its int32 tickets wrap', async () => {
     // A mutex that has been taken 2^31 - 3 times: its next ticket and the one served, both int32.
-    const sab = new SharedArrayBuffer((2 + 1024) * 4);
+    const sab = new SharedArrayBuffer(new SharedMutex().handle.sab.byteLength);
     const cells = new Int32Array(sab);
     cells[0] = cells[1] = 2 ** 31 - 3;
     const mutex = SharedMutex.fromHandle({ sab, name: 'old', level: undefined });
@@ -106,6 +106,43 @@ describe('lib/shared-state: SharedMutex past 2^31 locks', () => {
     }
     expect(order, 'every waiter got its turn across the wrap').to.deep.equal([0, 1, 2]);
     expect(cells[1], 'the tickets wrapped').to.be.lessThan(0);
+    (await mutex.lock()).unlock();
+  });
+});
+
+describe('lib/shared-state: a SharedMutex whose holder or waiter dies', () => {
+  /** Two worker apartments with a Racer each. */
+  async function twoRacers(): Promise<{ rt: Runtime; a: Apartment; racerA: Remote<Racer>; racerB: Remote<Racer> }> {
+    const { rt } = await startRuntime();
+    rt.registerClass('Racer', { module: fixture('shared-state-classes.js'), export: 'Racer' });
+    const a = await rt.createApartment({ name: 'dies' });
+    const b = await rt.createApartment({ name: 'waits' });
+    return { rt, a, racerA: await a.createObject<Racer>('Racer'), racerB: await b.createObject<Racer>('Racer') };
+  }
+
+  it('passes the lock on when the apartment holding it is ended, as an abandoned Windows mutex is', async () => {
+    const { a, racerA, racerB } = await twoRacers();
+    const mutex = new SharedMutex({ name: 'abandoned' });
+    expect(await racerA.holdLock(mutex)).to.equal('held');
+    const waiting = racerB.lockWithin(mutex, 30_000);
+    await a.terminate();
+    // Before: nothing ever passed the dead thread's turn on, and the wait ran out its 30 s.
+    expect(await waiting).to.equal('granted');
+    (await mutex.lock()).unlock();
+  });
+
+  it('skips the turn of an apartment ended while it waited', async () => {
+    const { a, racerA, racerB } = await twoRacers();
+    const mutex = new SharedMutex({ name: 'skipped' });
+    const held = await mutex.lock();
+    let taken!: () => void;
+    const inQueue = new Promise<void>((resolve) => (taken = resolve));
+    void racerA.waitForLock(mutex, () => taken()).catch(() => undefined);
+    await inQueue;
+    await a.terminate();
+    const waiting = racerB.lockWithin(mutex, 30_000);
+    held.unlock();
+    expect(await waiting).to.equal('granted');
     (await mutex.lock()).unlock();
   });
 });
