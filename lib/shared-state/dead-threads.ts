@@ -5,33 +5,33 @@
 // to each worker apartment at boot. A thread is named by its threadId + 1 (0 is no thread).
 // Written by the main thread only; read anywhere.
 
-/** Ends remembered: a ring, the oldest forgotten first (a lock held by a thread that ended 4096 thread ends ago stays held). */
-const CAPACITY = 4_096;
-/** [ends recorded so far, then the ring of ended threads]. */
-const BYTES = (1 + CAPACITY) * 4;
+/** Thread ids the table covers: one bit each (128 KiB). Node numbers threads from 1 and never reuses an id. */
+const THREADS = 1 << 20;
 
-let table = new Int32Array(new SharedArrayBuffer(BYTES));
+/** One bit per threadId, set once the thread has ended; made when first needed. */
+let bits: Int32Array | undefined;
 
 /** This process's table, to hand to a worker apartment at boot. */
 export function deadThreadTable(): SharedArrayBuffer {
-  return table.buffer as SharedArrayBuffer;
+  bits ??= new Int32Array(new SharedArrayBuffer(THREADS / 8));
+  return bits.buffer as SharedArrayBuffer;
 }
 
 /** A worker apartment's boot: read the main thread's table from now on. */
 export function useDeadThreadTable(memory: unknown): void {
-  if (memory instanceof SharedArrayBuffer && memory.byteLength === BYTES) table = new Int32Array(memory);
+  if (memory instanceof SharedArrayBuffer && memory.byteLength === THREADS / 8) bits = new Int32Array(memory);
 }
 
 /** Main thread: the thread `threadId` has exited. */
 export function threadEnded(threadId: number): void {
-  const at = Atomics.add(table, 0, 1);
-  Atomics.store(table, 1 + (at % CAPACITY), threadId + 1);
+  if (!(threadId >= 0 && threadId < THREADS)) return;
+  deadThreadTable();
+  Atomics.or(bits!, threadId >> 5, 1 << (threadId & 31));
 }
 
-/** Whether the thread named `owner` (a threadId + 1) has ended. */
+/** Whether the thread named `owner` (a threadId + 1) has ended; one past the table's range never counts as ended. */
 export function isDeadThread(owner: number): boolean {
-  if (owner === 0) return false;
-  const recorded = Math.min(Atomics.load(table, 0), CAPACITY);
-  for (let i = 1; i <= recorded; i++) if (Atomics.load(table, i) === owner) return true;
-  return false;
+  const id = owner - 1;
+  if (!bits || !(id >= 0 && id < THREADS)) return false;
+  return ((Atomics.load(bits, id >> 5) >>> (id & 31)) & 1) === 1;
 }
