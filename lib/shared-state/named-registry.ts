@@ -31,14 +31,45 @@ type OnceEntry =
   | { state: 'building'; builder: number; waiters: { apartment: number; resolve: (r: { build: true } | { value: unknown }) => void }[] }
   | { state: 'done'; value: unknown };
 
+/** The most named objects one apartment may hold handles on (or wait for) at once. */
+export const MAX_NAMED_HANDLES = 1_024;
+/** The most bytes of named objects one apartment may hold at once, unless its caller says less (2 GiB). */
+export const MAX_NAMED_BYTES = 2 ** 31;
+/** The most create-once values one apartment may build: they are kept for the life of the process. */
+export const MAX_ONCE_BUILT = 4_096;
+
 /** Named shared objects and create-once values, by name. */
 export class NamedRegistry {
   private readonly entries = new Map<string, NamedEntry>();
   private readonly onces = new Map<string, OnceEntry>();
+  /** Create-once values each apartment built (they outlive it). */
+  private readonly built = new Map<number, number>();
 
-  open(apartment: number, kind: NamedKind, name: string, bytes: number): NamedGrant | Promise<NamedGrant> {
+  /** Refuse a further handle for `apartment` that would take it past its quota (ERROR_BUSY). */
+  private checkQuota(apartment: number, bytes: number, maxBytes: number): void {
+    let handles = 0;
+    let held = 0;
+    for (const e of this.entries.values()) {
+      if (!e.refs.has(apartment) && !e.waiters.some((w) => w.apartment === apartment)) continue;
+      handles++;
+      held += e.sab.byteLength;
+    }
+    if (handles >= MAX_NAMED_HANDLES) {
+      throw new ApartmentError('ERROR_BUSY', `[named-quota] this apartment holds ${handles} named objects already (at most ${MAX_NAMED_HANDLES}); close some first`);
+    }
+    if (held + bytes > maxBytes) {
+      throw new ApartmentError('ERROR_BUSY', `[named-quota] this apartment holds ${held} bytes of named objects; ${bytes} more would pass its ${maxBytes}; close some first`);
+    }
+  }
+
+  /**
+   * Open or create `name` for `apartment`. `maxBytes` caps what the apartment holds in all (an
+   * apartment without shared memory gets a copy of every named memory it holds at each lock).
+   */
+  open(apartment: number, kind: NamedKind, name: string, bytes: number, maxBytes = MAX_NAMED_BYTES): NamedGrant | Promise<NamedGrant> {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('[named] a named object needs a non-empty name', { parameter: 'name' });
     const e = this.entries.get(name);
+    if (!e?.refs.has(apartment)) this.checkQuota(apartment, bytes, maxBytes);
     if (!e) {
       const sab = new SharedArrayBuffer(bytes);
       this.entries.set(name, { kind, sab, ready: kind !== 'memory', creator: apartment, refs: new Map([[apartment, 1]]), waiters: [] });
@@ -102,6 +133,9 @@ export class NamedRegistry {
   onceBegin(apartment: number, name: string): { build: true } | { value: unknown } | Promise<{ build: true } | { value: unknown }> {
     const e = this.onces.get(name);
     if (!e) {
+      if ((this.built.get(apartment) ?? 0) >= MAX_ONCE_BUILT) {
+        throw new ApartmentError('ERROR_BUSY', `[once-quota] this apartment built ${MAX_ONCE_BUILT} create-once values already, which are kept for the life of the process; reuse names, or keep such values yourself`);
+      }
       this.onces.set(name, { state: 'building', builder: apartment, waiters: [] });
       return { build: true };
     }
@@ -113,6 +147,7 @@ export class NamedRegistry {
     const e = this.onces.get(name);
     if (!e || e.state !== 'building' || e.builder !== apartment) throw new ApartmentError('E_UNEXPECTED', `[once] only the builder of '${name}' completes it`);
     this.onces.set(name, { state: 'done', value });
+    this.built.set(apartment, (this.built.get(apartment) ?? 0) + 1);
     for (const w of e.waiters) w.resolve({ value });
   }
 

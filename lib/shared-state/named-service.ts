@@ -35,6 +35,8 @@ export interface MirrorGrant {
 const MAX_BYTES = 1 << 30;
 /** The largest named memory an apartment without shared memory may open: every lock copies it (16 MiB). */
 export const MAX_MIRRORED_BYTES = 1 << 24;
+/** The most named memory in all an apartment without shared memory may hold (64 MiB). */
+const MAX_MIRRORED_TOTAL = 1 << 26;
 /** The most changed runs one unlock may write. */
 const MAX_WRITES = 65_536;
 
@@ -51,7 +53,8 @@ export function serveNamed(router: ControlRouter, registry: NamedRegistry, locks
       roles: ANY_ROLE,
       check: (args) => [oneOf(args[0], 'kind', ['mutex', 'memory'] as const), name(args[1], 'name'), size(args[2], MAX_MIRRORED_BYTES)],
       run: async (caller, kind, named, bytes) => {
-        const grant = await registry.open(caller.apartment, kind, named, bytes);
+        // Every lock copies each named memory it holds to it: all of them together stay small.
+        const grant = await registry.open(caller.apartment, kind, named, bytes, MAX_MIRRORED_TOTAL);
         return grant.create || kind === 'mutex' ? { create: grant.create } : { create: false, bytes: new Uint8Array(grant.sab).slice() };
       },
     },

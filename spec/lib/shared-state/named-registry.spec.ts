@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { NamedRegistry, type NamedGrant } from '../../../lib/shared-state/named-registry.js';
+import { ApartmentError } from '../../../lib/index.js';
+import { MAX_NAMED_HANDLES, MAX_ONCE_BUILT, NamedRegistry, type NamedGrant } from '../../../lib/shared-state/named-registry.js';
 
 /** Whether `p` has settled by the end of the current turn, and with what. */
 async function settledNow<T>(p: Promise<T> | T): Promise<T | 'waiting'> {
@@ -40,3 +41,42 @@ describe('lib/shared-state/named-registry: creation never passes to an apartment
     expect(registry.open(3, 'memory', 'm', 64)).to.include({ create: false });
   });
 });
+
+describe('lib/shared-state/named-registry: an apartment holds a bounded share of named objects', () => {
+  it('refuses a handle past an apartment\'s count or bytes with ERROR_BUSY, leaves other apartments alone, and takes more once it closed some', () => {
+    const registry = new NamedRegistry();
+    for (let i = 0; i < MAX_NAMED_HANDLES; i++) registry.open(1, 'counter', `c${i}`, 8);
+    const tooMany = thrown(() => registry.open(1, 'counter', 'one-more', 8));
+    expect(tooMany).to.be.instanceOf(ApartmentError);
+    expect(tooMany).to.include({ code: 'ERROR_BUSY' });
+    expect(tooMany.message).to.match(/^\[named-quota\] this apartment holds 1024 named objects already/);
+    expect(registry.open(1, 'counter', 'c0', 8), 'a name it holds opens again').to.include({ create: false });
+    expect(registry.open(2, 'counter', 'one-more', 8), 'another apartment is not held back').to.include({ create: true });
+    registry.close(1, 'c1');
+    expect(registry.open(1, 'counter', 'one-more', 8)).to.include({ create: false });
+    // Bytes: a caller that copies every memory at each lock (a process apartment) asks for a smaller cap.
+    registry.open(3, 'memory', 'a', 1_024, 2_048);
+    const tooBig = thrown(() => registry.open(3, 'memory', 'b', 2_048, 2_048));
+    expect(tooBig.message).to.match(/^\[named-quota\] this apartment holds 1024 bytes of named objects; 2048 more would pass its 2048/);
+  });
+
+  it('refuses a create-once value past what one apartment may build, since built values are kept for good', () => {
+    const registry = new NamedRegistry();
+    for (let i = 0; i < MAX_ONCE_BUILT; i++) {
+      expect(registry.onceBegin(1, `v${i}`)).to.deep.equal({ build: true });
+      registry.onceDone(1, `v${i}`, i);
+    }
+    expect(thrown(() => registry.onceBegin(1, 'one-more')).message).to.match(/^\[once-quota\]/);
+    expect(registry.onceBegin(1, 'v7'), 'values built already are still read').to.deep.equal({ value: 7 });
+  });
+});
+
+/** What `fn` threw. */
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('expected a throw');
+}
