@@ -27,15 +27,17 @@ export interface HostFeatures {
 
 /** Plug the host's features into the main apartment `local`. */
 export function installHostFeatures(local: LocalApartment, registry: ApartmentRegistry, warn: (message: string) => void): HostFeatures {
-  const shared = new SharedResourceRegistry(warn);
+  const isLiveApartment = (id: number): boolean => {
+    if (id === 0) return true;
+    const apt = registry.get(id);
+    return apt !== undefined && isLive(apt.state);
+  };
+  const shared = new SharedResourceRegistry(warn, isLiveApartment);
   const named = new NamedRegistry();
   const rentals = new RentalRegistry((id) => registry.label(id));
   const interrupts = new InterruptService((id) => local.controlOf(id, ScriptApartmentService));
   serveSharedResources(local.control, shared);
-  const mirroredLocks = new MirroredLocks(named, (id) => {
-    const apt = registry.get(id);
-    return apt !== undefined && isLive(apt.state);
-  }, warn);
+  const mirroredLocks = new MirroredLocks(named, isLiveApartment, warn);
   serveNamed(local.control, named, mirroredLocks);
   serveInterfaceTable(local.control);
   serveScript(local.control, (apartment, oid, grant, caller) => {

@@ -25,7 +25,8 @@ export class SharedResourceRegistry {
   private readonly entries = new Map<string, Entry>();
   private nextLease = 1;
 
-  constructor(private readonly report: (message: string) => void) {}
+  /** `isLive` says whether an apartment still runs: one that died while it waited takes no lease. */
+  constructor(private readonly report: (message: string) => void, private readonly isLive: (apartment: number) => boolean = () => true) {}
 
   define<T>(name: string, definition: SharedResourceDefinition<T>): void {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('[shared-name] a shared resource needs a non-empty name', { parameter: 'name' });
@@ -41,6 +42,9 @@ export class SharedResourceRegistry {
     const entry = this.entries.get(name);
     if (!entry) throw new ApartmentError('REGDB_E_CLASSNOTREG', `[shared-unknown] no shared resource named '${name}'; define it with runtime.defineSharedResource() first`);
     while (entry.disposing) await entry.disposing;
+    // Its apartment may have died (and its leases been dropped) while it waited for the dispose:
+    // a lease taken now would be nobody's, and the resource would never be disposed.
+    if (!this.isLive(apartment)) throw new DisconnectedError(`[shared-gone] apartment ${apartment} ended while it waited for shared resource '${name}'`);
     const lease = this.nextLease++;
     entry.leases.set(lease, apartment);
     entry.value ??= Promise.resolve().then(() => entry.definition.create());

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { DisconnectedError, release, type Runtime, type SharedResourceDefinition } from '../../lib/index.js';
+import { SharedResourceRegistry } from '../../lib/shared-resources.js';
 import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -93,5 +94,39 @@ describe('lib/shared-resources: disposed only after every apartment released it'
     rt.defineSharedResource('x', { create: () => ({}), dispose: () => {} });
     expect(() => rt!.defineSharedResource('x', { create: () => ({}), dispose: () => {} })).to.throw(/shared-exists/);
     expect(await rt.acquireShared('nope').catch((e: unknown) => e)).to.have.property('code', 'REGDB_E_CLASSNOTREG');
+  });
+});
+
+describe('lib/shared-resources: an apartment that dies while it waits for a dispose takes no lease', () => {
+  it('refuses the wait of a gone apartment, so nothing is created again nor left undisposed', async () => {
+    const live = new Set([1, 2]);
+    const registry = new SharedResourceRegistry(() => undefined, (apartment) => live.has(apartment));
+    const log: string[] = [];
+    let finishDispose: (() => void) | undefined;
+    registry.define('slow', {
+      create: () => {
+        log.push('create');
+        return {};
+      },
+      dispose: () => new Promise<void>((resolve) => (finishDispose = () => {
+        log.push('dispose');
+        resolve();
+      })),
+    });
+    const { lease } = await registry.acquire('slow', 1);
+    const disposing = registry.release(lease, 1);
+    const waiting = registry.acquire('slow', 2).then(() => 'leased', (err: unknown) => err as Error);
+    live.delete(2);
+    registry.dropApartment(2);
+    while (!finishDispose) await new Promise((r) => setImmediate(r));
+    finishDispose();
+    await disposing;
+    // Before: the gone apartment's lease was added after the dispose, the resource created again,
+    // and nobody was left to release it.
+    const outcome = await waiting;
+    expect(outcome, String(outcome)).to.be.instanceOf(DisconnectedError);
+    expect((outcome as Error).message).to.match(/^\[shared-gone\]/);
+    expect(registry.leases('slow')).to.equal(0);
+    expect(log).to.deep.equal(['create', 'dispose']);
   });
 });
