@@ -16,6 +16,8 @@ import { nodeConnectionName, parseDisconnect, type NodeDisconnect } from './disc
 import { NodeServer } from './node-server.js';
 import { checkNodeOptions, isNodeName, MAX_HEARTBEAT_MISSES, MAX_HEARTBEAT_PERIOD_MS, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
 
+/** Node runs whose last probe time is kept (only runs this node has sessions with are probed). */
+const MAX_PROBED = 1_024;
 /** A node's epoch as joinCluster() makes it: base-36 time and hex. */
 const EPOCH = /^[a-z0-9]{1,64}$/;
 /** The largest control request or reply read, in bytes: a few fields of JSON and a count per apartment. */
@@ -69,6 +71,8 @@ export class ClusterNode implements ClusterConnection {
   private directory: ClusterDirectory | undefined;
   private dropped = 0;
   private closing: Promise<void> | undefined;
+  /** When each node run reported disconnected was last probed: at most once a heartbeat period each. */
+  private readonly probed = new Map<string, number>();
 
   constructor(private readonly nc: NatsClient, private readonly settings: ResolvedNodeOptions, readonly epoch: string, private readonly warn: (message: string) => void) {
     this.name = settings.name;
@@ -190,6 +194,13 @@ export class ClusterNode implements ClusterConnection {
   private async disconnected({ node, epoch, reason }: NodeDisconnect): Promise<void> {
     const remote = servingNode(this, node, epoch);
     if (!remote && !this.server.hosts(node, epoch)) return;
+    // Any client of the account may publish advisories: a flood of them must not become a flood of
+    // probes. Between probes the heartbeat watches the node as ever.
+    const key = `${node}/${epoch}`;
+    const last = this.probed.get(key);
+    if (last !== undefined && Date.now() - last < this.heartbeat.periodMs) return;
+    if (this.probed.size >= MAX_PROBED) this.probed.clear();
+    this.probed.set(key, Date.now());
     const outcome = await this.control(node, { op: 'probe', from: this.name, epoch: this.epoch }, this.heartbeat.periodMs);
     const who = `node '${node}' (epoch ${epoch})`;
     // A reply from another epoch is the node's next run: the one the server reported is gone.
