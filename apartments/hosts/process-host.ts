@@ -92,7 +92,7 @@ class ProcessHost extends ServedHost implements ApartmentHost {
     // busy in a long call does neither, and the apartment counts as ended here without its word.
     const timer = setTimeout(() => {
       if (server.isPrimary(link)) server.kill();
-      else server.abandon(link, `the apartment was ended; ${server.identity} did not confirm it within ${END_GRACE_MS} ms (its main thread is busy or stuck), so its thread may run on until the main thread gets to it`);
+      else server.endHere(link, 1, `the apartment was ended; ${server.identity} did not confirm it within ${END_GRACE_MS} ms (its main thread is busy or stuck), so its thread may run on until the main thread gets to it`);
     }, END_GRACE_MS);
     timer.unref();
     await this.exited;

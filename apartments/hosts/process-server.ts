@@ -175,19 +175,21 @@ export class ProcessServer {
       const [boot] = this.pending!.splice(waiting, 1);
       boot!.near.close();
       if (this.primary === link) this.primary = this.pending![0]?.link;
-      this.leave(link);
-      apartment.ended(0, `the apartment was ended before ${this.identity} started it`);
+      this.endHere(link, 0, `the apartment was ended before ${this.identity} started it`);
       return;
     }
     this.child.send([IpcTag.Terminate, link, null], undefined, undefined, () => undefined);
   }
 
-  /** Apartment `link` did not report its end in time (the child's main thread, which relays it, is busy or stuck): end it here. */
-  abandon(link: number, why: string): void {
+  /**
+   * Apartment `link` ended, as the child reported it, or ended here without its word (it never
+   * started, or the child's main thread, which relays its end, is busy or stuck).
+   */
+  endHere(link: number, code: number, description: string): void {
     const apartment = this.apartments.get(link);
     if (!apartment) return;
     this.leave(link);
-    apartment.ended(1, why);
+    apartment.ended(code, description);
   }
 
   /** Open `near`, a further link to the apartment on the main thread, on the child's channel; false before the child listens. */
@@ -226,14 +228,10 @@ export class ProcessServer {
       for (const boot of pending) this.sendBoot(boot);
       this.startHeartbeat();
     } else if (isIpc(message, IpcTag.Exited)) {
-      const link = message[1];
-      const apartment = this.apartments.get(link);
-      if (!apartment) return;
       const report = message[2] as { code?: unknown; description?: unknown } | null;
       const code = typeof report?.code === 'number' ? report.code : 1;
       const description = typeof report?.description === 'string' ? report.description.slice(0, STDERR_TAIL_CHARS) : `an apartment of ${this.identity} ended`;
-      this.leave(link);
-      apartment.ended(code, description);
+      this.endHere(message[1], code, description);
     }
   }
 

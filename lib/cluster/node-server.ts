@@ -66,11 +66,10 @@ export class NodeServer {
     // What ran in its last session is gone with it.
     void known?.end(known.epoch === request.epoch ? `node '${request.from}' opened a new session` : `node '${request.from}' came back in epoch ${request.epoch}`);
     const peer = this.connection.session(request.from, this.connection.inboxOf(request.from, request.epoch), request.session);
-    this.sessions.set(request.from, new HostedSession(this.connection, peer, request, this.nats, (session) => {
+    this.sessions.set(request.from, new HostedSession(this.connection, peer, request, this.nats, (session, ended) => {
       if (this.sessions.get(session.node) === session) this.sessions.delete(session.node);
       this.ending.add(session);
-      // A turn later its end() is under way: the same promise, which close() waits for too.
-      queueMicrotask(() => void session.end('').catch(() => undefined).then(() => this.ending.delete(session)));
+      void ended.catch(() => undefined).then(() => this.ending.delete(session));
     }, this.warn));
     return { epoch, knows: true };
   }
@@ -131,7 +130,8 @@ class HostedSession {
     private readonly peer: NatsPeer,
     hello: { epoch: string; periodMs: number; misses: number },
     private readonly nats: NatsSettings,
-    private readonly forget: (session: HostedSession) => void,
+    /** The session is ending (`ended` settles once it has): it is no longer the host's current one. */
+    private readonly forget: (session: HostedSession, ended: Promise<void>) => void,
     private readonly warn: (message: string) => void,
   ) {
     this.node = peer.node;
@@ -200,14 +200,15 @@ class HostedSession {
 
   /** The host is gone or this node leaves: end every apartment run for it, then the session. */
   end(why: string): Promise<void> {
-    this.ending ??= (async () => {
-      clearInterval(this.timer);
-      this.forget(this);
+    if (this.ending) return this.ending;
+    clearInterval(this.timer);
+    this.ending = (async () => {
       if (this.threads.running) this.warn(`[node-host-gone] ${why}: ending the ${this.apartments.size} apartment(s) this node ran for it`);
       await this.threads.terminateAll();
       this.peer.disconnect();
       this.connection.endSession(this.peer);
     })();
+    this.forget(this, this.ending);
     return this.ending;
   }
 

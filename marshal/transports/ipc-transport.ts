@@ -269,9 +269,7 @@ export class IpcTransport implements Transport {
 
   /** The peer sent what no well-behaved side sends on this link: close it, and tell the listener why. */
   private fault(cause: Error): void {
-    const peer = this.peer;
-    this.end(cause instanceof ProtocolError ? cause : new ProtocolError(`[ipc] ${cause.message}`));
-    if (peer?.connected) peer.send?.([IpcTag.Close, this.link, null], undefined, undefined, ignoreWriteFailure);
+    this.abandon(cause instanceof ProtocolError ? cause : new ProtocolError(`[ipc] ${cause.message}`));
   }
 
   private end(cause: unknown): void {
