@@ -131,6 +131,21 @@ describe('lib/shared-state: a SharedMutex whose holder or waiter dies', () => {
     (await mutex.lock()).unlock();
   });
 
+  it('passes the lock on to a free-pool thread waiting when the holder is ended', async () => {
+    const { rt } = await startRuntime({ freePoolSize: 1 });
+    rt.registerClass('Racer', { module: fixture('shared-state-classes.js'), export: 'Racer' });
+    rt.registerClass('PoolLocker', { module: fixture('shared-state-classes.js'), export: 'PoolLocker' });
+    const a = await rt.createApartment({ name: 'dies' });
+    const racerA = await a.createObject<Racer>('Racer');
+    const pool = await rt.createObject<Remote<PoolLocker>>('PoolLocker');
+    const mutex = new SharedMutex({ name: 'abandoned-to-pool' });
+    expect(await racerA.holdLock(mutex)).to.equal('held');
+    const waiting = pool.lockWithin(mutex, 30_000);
+    await a.terminate();
+    expect(await waiting).to.equal('granted');
+    (await mutex.lock()).unlock();
+  });
+
   it('skips the turn of an apartment ended while it waited', async () => {
     const { a, racerA, racerB } = await twoRacers();
     const mutex = new SharedMutex({ name: 'skipped' });
