@@ -4,8 +4,9 @@
 // the number of live leases, so disposing early is impossible by construction. Main apartment only.
 import { ANY_ROLE, controlService, type ControlRouter } from '../apartments/control-plane.js';
 import { id, name } from '../apartments/control-args.js';
+import { currentCall } from '../apartments/context.js';
 import { byRef } from '../marshal/by-ref.js';
-import { ApartmentError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
+import { ApartmentError, CallCanceledError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 
 /** How a shared resource is made and disposed (both run on the main thread). */
 export interface SharedResourceDefinition<T> {
@@ -115,7 +116,15 @@ export function serveSharedResources(router: ControlRouter, registry: SharedReso
       roles: ANY_ROLE,
       check: (args) => [name(args[0], 'name')],
       run: async (caller, resource) => {
+        // Read at the start: the signal of the call being served, aborted when its caller gives up.
+        const signal = currentCall()?.signal;
         const { lease, value } = await registry.acquire(resource, caller.apartment);
+        // The caller passed its deadline (or cancelled) while the resource was made: nobody will
+        // hear of this lease, which would keep the resource alive until the apartment ends.
+        if (signal?.aborted) {
+          await registry.release(lease, caller.apartment);
+          throw new CallCanceledError(`[shared-abandoned] the caller gave up on shared resource '${resource}' before it was ready; its lease was given back`);
+        }
         return { lease, value: caller.role === 'main' ? value : byRef(value as object) };
       },
     },

@@ -130,3 +130,36 @@ describe('lib/shared-resources: an apartment that dies while it waits for a disp
     expect(log).to.deep.equal(['create', 'dispose']);
   });
 });
+
+describe('lib/shared-resources: an acquire whose caller gave up before the resource was made', () => {
+  it('gives its lease back once the resource is made, so the resource is disposed', async () => {
+    ({ rt } = await startRuntime());
+    rt.registerClass('SharedUser', { module: fixture('shared-user.js'), export: 'SharedUser' });
+    const log: string[] = [];
+    let creating!: () => void;
+    const createStarted = new Promise<void>((resolve) => (creating = resolve));
+    let finishCreate!: () => void;
+    const created = new Promise<void>((resolve) => (finishCreate = resolve));
+    rt.defineSharedResource('slow-model', {
+      create: async () => {
+        creating();
+        await created;
+        log.push('create');
+        return { use: () => 1 };
+      },
+      dispose: () => {
+        log.push('dispose');
+      },
+    });
+    // Calls made from this apartment (its acquire) give up after 200 ms; the resource is made only after that.
+    const user = await (await rt.createApartment({ defaultTimeoutMs: 200 })).createObject<User>('SharedUser');
+    const outcome = user.acquireAndKeep('slow-model').then(() => 'acquired', (err: unknown) => (err as Error).constructor.name);
+    await createStarted;
+    expect(await outcome).to.equal('CallTimeoutError');
+    finishCreate();
+    // Before: the lease stayed counted for the apartment, which never heard of it, and the
+    // resource lived until the apartment ended.
+    await eventually(() => expect(log).to.deep.equal(['create', 'dispose']));
+    expect(rt.sharedLeases('slow-model')).to.equal(0);
+  });
+});
