@@ -159,7 +159,9 @@ describe('lib/shared-resources: an acquire whose caller gave up before the resou
     finishCreate();
     // Before: the lease stayed counted for the apartment, which never heard of it, and the
     // resource lived until the apartment ended.
-    await eventually(() => expect(log).to.deep.equal(['create', 'dispose']));
+    await eventually(() => {
+      expect(log).to.deep.equal(['create', 'dispose']);
+    });
     expect(rt.sharedLeases('slow-model')).to.equal(0);
   });
 });
