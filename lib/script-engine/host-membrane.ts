@@ -11,10 +11,14 @@
 // buffers) is handed over as it is, because Atomics and typed-array methods refuse a Proxy:
 // a script given binary data can reach the host realm, which docs/script-engine.md states.
 
+import type { RealmGuard } from './realm-seal.js';
 import { OPEN_BORDER, type ScriptBorder } from './script-run.js';
 import type { StackGetter } from './script-source.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
+
+/** The traps the membrane's handler has; each reaches the script through the realm's guard. */
+const TRAPS = ['get', 'set', 'has', 'deleteProperty', 'ownKeys', 'getPrototypeOf', 'setPrototypeOf', 'isExtensible', 'preventExtensions', 'getOwnPropertyDescriptor', 'defineProperty', 'apply', 'construct'] as const;
 
 const HIDDEN_KEYS = new Set<PropertyKey>(['constructor', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
 
@@ -30,17 +34,22 @@ export function hostValueBehind(value: unknown): object | undefined {
 export class HostMembrane {
   private readonly proxies = new WeakMap<object, object>();
   private readonly targets = new WeakMap<object, object>();
+  /** The host value behind each proxy's shadow target (see toScript). */
+  private readonly behindShadow = new WeakMap<object, object>();
   /** Script functions by the host wrapper they were handed over as, and the other way. */
   private readonly scriptFunctions = new WeakMap<object, AnyFunction>();
   private readonly wrappers = new WeakMap<AnyFunction, AnyFunction>();
+  /** The one handler of every proxy this membrane makes: the realm's guarded traps over handler(). */
+  private guardedHandler: ProxyHandler<object> | undefined;
 
   /**
    * @param ScriptPromise the script realm's Promise constructor
+   * @param guard the realm's guard (realm-seal.ts): it makes the proxies, in the script's realm, with its own functions as traps
    * @param realmStack V8's `stack` getter of the script realm, where errors have one: the one getter
    *   the host may call to read where a script's error was thrown
    * @param border how host code the script calls, and script code host code calls back, are run
    */
-  constructor(private readonly ScriptPromise: PromiseConstructor, readonly realmStack?: StackGetter, private readonly border: ScriptBorder = OPEN_BORDER) {}
+  constructor(private readonly ScriptPromise: PromiseConstructor, private readonly guard: RealmGuard, readonly realmStack?: StackGetter, private readonly border: ScriptBorder = OPEN_BORDER) {}
 
   /** A host value as a script may see it. */
   toScript(value: unknown): unknown {
@@ -51,7 +60,14 @@ export class HostMembrane {
     if (isThenable(value)) return this.scriptPromiseOf(value);
     let proxy = this.proxies.get(value);
     if (proxy === undefined) {
-      proxy = new Proxy(value, this.handler());
+      // The proxy's target is a shadow of the script's realm, not the host value: V8 checks a
+      // proxy's answers against its target by calling the target's own internal methods, which for
+      // a host value that is itself a proxy (a remote object's) would run host code the guard never
+      // sees. So every trap answers for the host value, and the shadow stays empty and extensible.
+      this.guardedHandler ??= this.guard.guardHandler(this.handler(), TRAPS);
+      const shadow = this.guard.shadow(typeof value === 'function');
+      this.behindShadow.set(shadow, value);
+      proxy = this.guard.proxy(shadow, this.guardedHandler);
       this.proxies.set(value, proxy);
       this.targets.set(proxy, value);
       hostValues.set(proxy, value);
@@ -102,6 +118,8 @@ export class HostMembrane {
   private handler(): ProxyHandler<object> {
     const toScript = (v: unknown): unknown => this.toScript(v);
     const toHost = (v: unknown): unknown => this.toHost(v);
+    const behind = this.behindShadow;
+    const real = (shadow: object): object => behind.get(shadow)!;
     // Every trap that runs host code runs it outside the script's run (see ScriptBorder), and what
     // it throws reaches the script wrapped too: a host Error is a host object.
     const border = this.border;
@@ -113,24 +131,38 @@ export class HostMembrane {
       }
     };
     return {
-      get: (target, key) => (HIDDEN_KEYS.has(key) ? undefined : host(() => toScript(Reflect.get(target, key, target)))),
-      set: (target, key, value) => !HIDDEN_KEYS.has(key) && host(() => Reflect.set(target, key, toHost(value), target)),
-      has: (target, key) => !HIDDEN_KEYS.has(key) && host(() => Reflect.has(target, key)),
-      // Every host object shows a null prototype; a frozen one refuses instead (a Proxy invariant).
+      get: (shadow, key) => {
+        if (HIDDEN_KEYS.has(key)) return undefined;
+        const target = real(shadow);
+        return host(() => toScript(Reflect.get(target, key, target)));
+      },
+      set: (shadow, key, value) => {
+        const target = real(shadow);
+        return !HIDDEN_KEYS.has(key) && host(() => Reflect.set(target, key, toHost(value), target));
+      },
+      has: (shadow, key) => !HIDDEN_KEYS.has(key) && host(() => Reflect.has(real(shadow), key)),
+      deleteProperty: (shadow, key) => !HIDDEN_KEYS.has(key) && host(() => Reflect.deleteProperty(real(shadow), key)),
+      ownKeys: (shadow) => host(() => Reflect.ownKeys(real(shadow)).filter((key) => !HIDDEN_KEYS.has(key))),
+      // Every host object shows a null prototype, and stays extensible to the script (its shadow
+      // does: a proxy must answer these as its target would).
       getPrototypeOf: () => null,
       setPrototypeOf: () => false,
-      getOwnPropertyDescriptor: (target, key) => {
+      isExtensible: () => true,
+      preventExtensions: () => false,
+      getOwnPropertyDescriptor: (shadow, key) => {
         if (HIDDEN_KEYS.has(key)) return undefined;
         return host(() => {
-          const d = Reflect.getOwnPropertyDescriptor(target, key);
+          const d = Reflect.getOwnPropertyDescriptor(real(shadow), key);
           if (d === undefined) return undefined;
-          if ('value' in d) return { ...d, value: toScript(d.value) };
-          return { ...d, get: d.get && (toScript(d.get) as () => unknown), set: d.set && (toScript(d.set) as (v: unknown) => void) };
+          // Reported configurable: the shadow has no such property, and a proxy may report a
+          // non-configurable one only where its target has it (frozen host objects read as usual).
+          if ('value' in d) return { ...d, configurable: true, value: toScript(d.value) };
+          return { ...d, configurable: true, get: d.get && (toScript(d.get) as () => unknown), set: d.set && (toScript(d.set) as (v: unknown) => void) };
         });
       },
-      defineProperty: (target, key, d) => !HIDDEN_KEYS.has(key) && host(() => Reflect.defineProperty(target, key, hostDescriptor(d, toHost))),
-      apply: (target, thisArg, args) => host(() => toScript(Reflect.apply(target as AnyFunction, toHost(thisArg), args.map(toHost)))),
-      construct: (target, args) => host(() => toScript(Reflect.construct(target as new (...a: unknown[]) => object, args.map(toHost)))) as object,
+      defineProperty: (shadow, key, d) => !HIDDEN_KEYS.has(key) && d.configurable !== false && host(() => Reflect.defineProperty(real(shadow), key, hostDescriptor(d, toHost))),
+      apply: (shadow, thisArg, args) => host(() => toScript(Reflect.apply(real(shadow) as AnyFunction, toHost(thisArg), args.map(toHost)))),
+      construct: (shadow, args) => host(() => toScript(Reflect.construct(real(shadow) as new (...a: unknown[]) => object, args.map(toHost)))) as object,
     };
   }
 }

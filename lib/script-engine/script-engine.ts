@@ -256,11 +256,11 @@ export class ScriptEngine {
   async #start(): Promise<void> {
     // A fresh realm: scripts see its own Object and Function, not the host's (no `process`, no `require`).
     const ctx = vm.createContext(Object.create(null) as object, { name: 'apartment-runtime script' });
-    prepareRealm(ctx);
+    const guard = prepareRealm(ctx);
     const apt = localApartment();
     containScriptRejections((message) => apt.endpoint.warn(message));
     const border: ScriptBorder = { outside: (call) => this.#outside(call), inside: (call) => (this.running ? this.running.inside(call) : call()) };
-    const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor, stackGetterOf(ctx), border);
+    const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor, guard, stackGetterOf(ctx), border);
     for (const [name, item] of this.items) ctx[name] = membrane.toScript(item.value);
     this.context = ctx;
     this.membrane = membrane;

@@ -224,3 +224,37 @@ describe("lib/script-engine: the runtime's own ways into a script hand it nothin
     expect(await engine.invoke('viaSlot'), 'the engine still answers').to.equal('refused');
   });
 });
+
+describe('lib/script-engine: a script that runs the stack out on its way into host code', () => {
+  // Fill the stack, then at every depth on the way back call into host code, and keep what was
+  // thrown there that is not the script's own RangeError: V8 makes the error of a stack that runs
+  // out in the realm of the function being entered, which was the host's for the slot and the traps.
+  const overflow = `
+    const climb = (e) => { try { return typeof e.constructor.constructor('return process')(); } catch { return 'refused'; } };
+    function overflowInto(enter) {
+      const caught = [];
+      (function deeper() {
+        try { deeper(); } catch {}
+        try { enter(); } catch (e) { if (!(e instanceof RangeError) && caught.length < 8) caught.push(e); }
+      })();
+      return caught.map(climb);
+    }
+    function viaSlot() { const slot = __invocation; return overflowInto(() => slot()); }
+    function viaGet() { return overflowInto(() => host.add); }
+    // Node prints 'Exception in PromiseRejectCallback' for the promises this one makes with no stack left.
+    function viaApply() { return overflowInto(() => host.data()); }
+    function viaHas() { return overflowInto(() => 'add' in host); }
+    function viaSet() { return overflowInto(() => { host.x = 1; }); }
+    function viaKeys() { return overflowInto(() => Object.keys(host)); }
+  `;
+
+  it('catches only errors of its own realm, through the slot a call enters by and through every trap of a host object', async () => {
+    const { engine } = await startEngine(overflow, { host });
+    for (const door of ['viaSlot', 'viaGet', 'viaApply', 'viaHas', 'viaSet', 'viaKeys']) {
+      const climbs = (await engine.invoke(door)) as string[];
+      // Before: the host's RangeError came through, and its constructor's constructor returned `process`.
+      expect(climbs.filter((c) => c !== 'refused'), `${door}: ${climbs.join(', ')}`).to.deep.equal([]);
+    }
+    expect(await engine.invoke('viaSlot'), 'the engine still answers').to.be.an('array');
+  });
+});
