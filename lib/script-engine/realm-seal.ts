@@ -96,17 +96,28 @@ export function sealed(ctx: vm.Context, host: (arg: unknown) => unknown): (arg: 
 
 /**
  * Run `entry` (a script that calls slot `slot`) with the slot holding `host`, sealed and good for one
- * call: a script that keeps the slot's function, or calls it while `host` runs, gets undefined.
+ * call: a script that keeps the slot's function, or calls it while `host` runs, gets undefined. What
+ * `host` throws reaches the caller as itself: the entry scripts are the runtime's own, so no script
+ * code stands between the slot and `enter`, and the seal would otherwise turn the runtime's own
+ * errors (a refused result) into errors of the script's realm.
  */
 export function throughSlot<T>(ctx: vm.Context, slot: EntrySlot, host: () => unknown, enter: () => unknown): T {
   let used = false;
+  let failure: { readonly error: unknown } | undefined;
   (ctx as Record<string, unknown>)[slot] = sealed(ctx, () => {
     if (used) return undefined;
     used = true;
-    return host();
+    try {
+      return host();
+    } catch (error) {
+      failure = { error };
+      throw error;
+    }
   });
   try {
     return enter() as T;
+  } catch (thrown) {
+    throw failure === undefined ? thrown : failure.error;
   } finally {
     (ctx as Record<string, unknown>)[slot] = undefined;
   }

@@ -21,9 +21,13 @@ export type Exit = { kind: 'value'; value: unknown } | { kind: 'failure'; value:
 
 /** How deep a returned value is copied out of the script realm; deeper levels are refused. */
 const MAX_DEPTH = 64;
+/**
+ * The most a returned value may weigh, counted as its copy would carry it: each string each time it
+ * appears, binary data by its bytes. A copy writes a string once per appearance, so an array of a
+ * few thousand references to one 1 MiB string was gigabytes in the host, whose heap it overran.
+ */
+export const MAX_RESULT_BYTES = 64 * 1024 * 1024;
 const exitScript = new vm.Script('__exit()', { filename: 'invoke.js' });
-/** The script realm's Object.prototype and Array.prototype, per context. */
-const realmPrototypes = new WeakMap<vm.Context, readonly [object, object]>();
 
 /** One run's reading of what the script returned or threw; owner apartment only, in the run's turn. */
 export class ScriptOutcome {
@@ -31,7 +35,7 @@ export class ScriptOutcome {
 
   /** What the script returned, copied out of its realm (getters and traps run now). */
   returned(value: unknown): Exit {
-    return this.call(() => this.copyOut(value, 0, new Map()));
+    return this.call(() => this.copyOut(value, 0, new Map(), { bytes: 0 }));
   }
 
   /** What the script threw, as the error its call fails with. */
@@ -84,38 +88,58 @@ export class ScriptOutcome {
 
   /**
    * A value leaving the script: membrane proxies become their host values, script functions host
-   * functions that wrap their callers' values, and the script's plain objects and arrays (Proxies
-   * included) host copies of their enumerable own properties, read now. Other objects go as they are.
+   * functions that wrap their callers' values, and every other object of the script (plain, of a
+   * class, with no prototype, a Proxy, a Map or Set) a host copy of its enumerable own properties or
+   * entries, read now, so no getter of the script's runs once the result has left the run. Dates,
+   * regular expressions, binary data and errors go as they are. The whole is weighed as it goes.
    */
-  private copyOut(value: unknown, depth: number, copies: Map<object, unknown>): unknown {
+  private copyOut(value: unknown, depth: number, copies: Map<object, unknown>, weight: { bytes: number }): unknown {
     const host = this.membrane ? this.membrane.toHost(value) : value;
+    if (typeof value === 'string') this.weigh(weight, value.length);
     if (host !== value || value === null || typeof value !== 'object') return host;
     const done = copies.get(value);
     if (done !== undefined) return done;
-    if (!this.isScriptPlain(value)) return value;
+    if (types.isArrayBufferView(value)) return this.weigh(weight, value.byteLength, value);
+    if (types.isAnyArrayBuffer(value)) return this.weigh(weight, value.byteLength, value);
+    if (types.isRegExp(value)) return this.weigh(weight, value.source.length, value);
+    if (types.isDate(value) || types.isNativeError(value) || types.isBoxedPrimitive(value)) return value;
     if (depth >= MAX_DEPTH) throw new ScriptError(`[script-result] the script returned a value nested deeper than ${MAX_DEPTH} levels; return flatter data`);
+    const next = (v: unknown): unknown => this.copyOut(v, depth + 1, copies, weight);
     if (Array.isArray(value)) {
       const copy: unknown[] = [];
       copies.set(value, copy);
-      for (let i = 0; i < value.length; i++) copy.push(this.copyOut(value[i], depth + 1, copies));
+      for (let i = 0; i < value.length; i++) copy.push(next(value[i]));
+      return copy;
+    }
+    // The host's own Map and Set methods read the entries from their slots: no method of the script's runs.
+    if (types.isMap(value)) {
+      const copy = new Map<unknown, unknown>();
+      copies.set(value, copy);
+      for (const [k, v] of Map.prototype.entries.call(value) as IterableIterator<[unknown, unknown]>) copy.set(next(k), next(v));
+      return copy;
+    }
+    if (types.isSet(value)) {
+      const copy = new Set<unknown>();
+      copies.set(value, copy);
+      for (const v of Set.prototype.values.call(value) as IterableIterator<unknown>) copy.add(next(v));
       return copy;
     }
     const copy: Record<string, unknown> = {};
     copies.set(value, copy);
-    for (const key of Object.keys(value)) copy[key] = this.copyOut((value as Record<string, unknown>)[key], depth + 1, copies);
+    for (const key of Object.keys(value)) {
+      this.weigh(weight, key.length);
+      copy[key] = next((value as Record<string, unknown>)[key]);
+    }
     return copy;
   }
 
-  /** A plain object or array of the script's realm, or any Proxy the script made. */
-  private isScriptPlain(value: object): boolean {
-    if (types.isProxy(value)) return true;
-    let prototypes = realmPrototypes.get(this.ctx);
-    if (prototypes === undefined) {
-      prototypes = vm.runInContext('[Object.prototype, Array.prototype]', this.ctx) as [object, object];
-      realmPrototypes.set(this.ctx, prototypes);
+  /** Count `bytes` more of the result; past MAX_RESULT_BYTES the result is refused. */
+  private weigh<T>(weight: { bytes: number }, bytes: number, value?: T): T | undefined {
+    weight.bytes += bytes + 8;
+    if (weight.bytes > MAX_RESULT_BYTES) {
+      throw new ScriptError(`[script-result] the script returned more than ${MAX_RESULT_BYTES / 1024 / 1024} MiB, counted as a copy carries it (each string each time it appears); return less, or keep the data in the script and hand out parts`);
     }
-    const proto = Object.getPrototypeOf(value) as object | null;
-    return proto === prototypes[0] || proto === prototypes[1];
+    return value;
   }
 }
 

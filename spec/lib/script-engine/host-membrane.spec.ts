@@ -117,9 +117,15 @@ const lateSpins = `
   function stackFormat() { Error.prepareStackTrace = () => { Atomics.store(spinning, 0, 1); while (true) {} }; throw new Error('formatted late'); }
   function thrownProxy() { throw new Proxy({}, { get() { Atomics.store(spinning, 0, 1); while (true) {} }, getOwnPropertyDescriptor() { Atomics.store(spinning, 0, 1); while (true) {} }, getPrototypeOf() { Atomics.store(spinning, 0, 1); while (true) {} } }); }
   function resolvesSpinning() { return Promise.resolve({ get late() { Atomics.store(spinning, 0, 1); while (true) {} } }); }
+  function spinningObject(o) { Object.defineProperty(o, 'late', { enumerable: true, get() { Atomics.store(spinning, 0, 1); while (true) {} } }); return o; }
+  function nullPrototypeGetter() { return { inner: spinningObject(Object.create(null)) }; }
+  function classGetter() { class Point {} return [spinningObject(new Point())]; }
+  function mapGetter() { return new Map([['k', spinningObject({})]]); }
   function reset() { Error.prepareStackTrace = undefined; Atomics.store(spinning, 0, 0); return 'usable'; }
 `;
-const lateSpinners = ['getter', 'thenable', 'stackFormat', 'thrownProxy', 'resolvesSpinning'];
+// Before: an object with no prototype, of a class, or in a Map went out as it was, and the copy to
+// the caller ran its getter after the run, out of reach of the time limit and interruptScript.
+const lateSpinners = ['getter', 'thenable', 'stackFormat', 'thrownProxy', 'resolvesSpinning', 'nullPrototypeGetter', 'classGetter', 'mapGetter'];
 
 describe("lib/script-engine: script code run on the script's behalf is under its time limit and interruptScript", () => {
   async function spinEngine(): Promise<{ engine: Remote<ScriptEngine>; spinning: Int32Array }> {
@@ -155,6 +161,25 @@ describe("lib/script-engine: script code run on the script's behalf is under its
     expect(out).to.deep.include({ n: 1, list: [1, { deep: true }], computed: 42 });
     expect(out.self, 'a cycle stays a cycle').to.equal(out);
     expect(((await engine.invoke('back')) as unknown[])[0], 'a host object nested in the result comes home as itself').to.equal(host);
+  });
+});
+
+describe('lib/script-engine: how much a script may return', () => {
+  it('refuses a result heavier than 64 MiB as a copy carries it, before it leaves the engine', async () => {
+    const script = `
+      function heavy() { return Array(200).fill('x'.repeat(1024 * 1024)); }
+      function heavyMap() { const s = 'y'.repeat(1024 * 1024); return new Map(Array.from({ length: 100 }, (_, i) => [i, [s, s]])); }
+      function light() { return Array(20).fill('x'.repeat(1024 * 1024)).length; }
+    `;
+    const { engine } = await startEngine(script, { host });
+    // Before: 200 references to one 1 MiB string became 200 MiB in the caller (a few thousand overran
+    // the host's heap and ended the process).
+    for (const name of ['heavy', 'heavyMap']) {
+      const err = (await engine.invoke(name).catch((e: unknown) => e)) as ScriptError;
+      expect(err, name).to.be.instanceOf(ScriptError);
+      expect(err.message, name).to.match(/^\[script-result\] the script returned more than 64 MiB/);
+    }
+    expect(await engine.invoke('light'), 'the engine goes on').to.equal(20);
   });
 });
 
