@@ -21,6 +21,13 @@ export type Built = Check | Refused;
 const ANY: Check = { k: 'any' };
 const NEVER: Check = { k: 'union', of: [] };
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+/**
+ * How deep checks are built inside one another before the rest takes anything: a generic that
+ * grows as it recurses (`child?: Nested<T[]>`) is a new type at every level and would never end.
+ */
+const MAX_BUILD_DEPTH = 32;
+/** How many instances of one generic declaration are checked inside one another. */
+const MAX_GENERIC_NESTING = 3;
 
 export function isRefused(b: Built): b is Refused {
   return b.k === 'refused';
@@ -41,6 +48,10 @@ export class CheckBuilder {
   private readonly byType = new Map<ts.Type, Built>();
   private readonly building = new Map<ts.Type, string>();
   private readonly keyStack = new Set<ts.Type>();
+  /** Types whose check is being built (outermost first): met again inside itself, a type takes anything there. */
+  private readonly inProgress = new Set<ts.Type>();
+  /** How many of those are instances of each generic declaration: one that nests itself with new arguments (`Nested<T[]>`) stops at MAX_GENERIC_NESTING. */
+  private readonly genericsInProgress = new Map<ts.Type, number>();
 
   constructor(private readonly checker: ts.TypeChecker, private readonly kinds: TypeKinds, private readonly access: ModuleAccess) {}
 
@@ -49,9 +60,22 @@ export class CheckBuilder {
     if (cached) return cached;
     const pending = this.building.get(type);
     if (pending) return { k: 'shape', id: pending };
-    const built = this.compute(type);
-    this.byType.set(type, built);
-    return built;
+    // A recursive shape calls its own check (above); a type that recurses otherwise (a union such as
+    // a JSON value, an array of itself) is checked down to where it recurs, and takes anything there.
+    if (this.inProgress.has(type) || this.inProgress.size >= MAX_BUILD_DEPTH) return ANY;
+    const generic = type.flags & ts.TypeFlags.Object && (type as ts.ObjectType).objectFlags & ts.ObjectFlags.Reference ? (type as ts.TypeReference).target : undefined;
+    const nesting = generic === undefined ? 0 : this.genericsInProgress.get(generic) ?? 0;
+    if (nesting >= MAX_GENERIC_NESTING) return ANY;
+    this.inProgress.add(type);
+    if (generic !== undefined) this.genericsInProgress.set(generic, nesting + 1);
+    try {
+      const built = this.compute(type);
+      this.byType.set(type, built);
+      return built;
+    } finally {
+      this.inProgress.delete(type);
+      if (generic !== undefined) this.genericsInProgress.set(generic, nesting);
+    }
   }
 
   private compute(type: ts.Type): Built {

@@ -143,3 +143,43 @@ describe('lib/cli: emission: the proxy keeps the declared types', function () {
     expect(five).to.be.below(6_000);
   });
 });
+
+describe('lib/cli: emission of types that recur other than through a named shape', function () {
+  this.timeout(120_000);
+
+  it('checks a recursive union (a JSON value) down to where it recurs, and a generic that grows as it nests down three levels; the output compiles', () => {
+    const source = [
+      'export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };',
+      'export interface Nested<T> { value: T; child?: Nested<T[]> }',
+      '/** @remote */',
+      'export interface Docs {',
+      '  put(doc: Json): Promise<void>;',
+      '  nest(n: Nested<number>): Promise<void>;',
+      '}',
+    ].join('\n');
+    // Before: RangeError: Maximum call stack size exceeded (each level of either is built again for ever).
+    const { dir, text } = generate('recurring', source);
+    expect(text).to.contain('return $rt.fail(r, "Json", v);');
+    expect(text.match(/^function \$isNested_/gm) ?? [], 'one check per nesting level, three levels').to.have.length(3);
+    expect(typecheck([join(dir, 'recurring.remote.ts')])).to.deep.equal([]);
+  });
+
+  it('gives each overloaded member a combinator of its own when their first overloads check alike; the output compiles', () => {
+    const source = [
+      '/** @remote */',
+      'export interface Files {',
+      '  read(fd: number): Promise<string>;',
+      '  read(fd: number, length: number): Promise<string>;',
+      '  write(fd: number): Promise<void>;',
+      '  write(fd: number, data: string): Promise<void>;',
+      '  stat(fd: number): Promise<number>;',
+      '  stat(fd: number, length: number): Promise<number>;',
+      '}',
+    ].join('\n');
+    // Before: both combinators were named after the shared first check, declared twice (TS2451).
+    const { dir, text } = generate('overloads', source);
+    const combinators = text.match(/^function \$anyOf_\w+/gm) ?? [];
+    expect(combinators, 'read and stat check alike and share one; write has its own').to.have.length(2);
+    expect(typecheck([join(dir, 'overloads.remote.ts')])).to.deep.equal([]);
+  });
+});
