@@ -32,6 +32,20 @@ function changed(manifest: InterfaceManifest, index: number): NoInterfaceError {
   return new NoInterfaceError(`[version-mismatch] ${what} differs between the caller's build of ${manifest.name} and the object's (or the object's has no such member); regenerate both sides with apartment-proxygen from the same source`);
 }
 
+/** The reference each generated proxy was bound to (what bindFoo(ref) returned → ref). */
+const boundRefs = new WeakMap<object, unknown>();
+
+/** Record that `proxy`, a generated proxy, speaks for `ref` (generated bindFoo functions call it); returns `proxy`. */
+export function boundProxy<P extends object>(proxy: P, ref: unknown): P {
+  boundRefs.set(proxy, ref);
+  return proxy;
+}
+
+/** The reference a generated proxy was bound to, or undefined for anything else. */
+export function boundReference(value: unknown): unknown {
+  return value !== null && typeof value === 'object' ? boundRefs.get(value) : undefined;
+}
+
 /** Bind a reference (a proxy, or a local object) to a generated interface; fails if it does not implement it. */
 export async function bindInterface(ref: unknown, manifest: InterfaceManifest): Promise<RemoteTarget> {
   const state = remoteStateOf(ref);

@@ -3,12 +3,12 @@
 // instead, because a class the package entry re-exports (ScriptEngine) imports its own generated
 // file, and going through the entry would make that an import cycle.
 import * as checks from '../marshal/argument-checks.js';
-import { bindInterface, subscription } from './interface-binding.js';
+import { bindInterface, boundProxy, subscription } from './interface-binding.js';
 
-export { bindInterface, subscription, type RemoteSubscription, type RemoteTarget } from './interface-binding.js';
+export { bindInterface, boundProxy, subscription, type RemoteSubscription, type RemoteTarget } from './interface-binding.js';
 export type { InterfaceManifest, MemberSpec, ParamSpec, RemoteInterface, StubTable } from '../marshal/interface-manifest.js';
 export type { CheckReport } from '../marshal/argument-checks.js';
 export type { Remote, RemoteMethod } from '../marshal/proxy.js';
 
 /** The run-time helpers of generated checks, stubs and proxies, as one object (one import per generated file). */
-export const proxygenSupport = Object.freeze({ ...checks, bindInterface, subscription });
+export const proxygenSupport = Object.freeze({ ...checks, bindInterface, boundProxy, subscription });

@@ -114,7 +114,7 @@ ${iface.members.map(proxyMember).join('\n\n')}
 
 /** Bind a reference to ${n}, after its owner checked that the object implements it (and which members still match). */
 export async function bind${n}${tp}(ref: unknown): Promise<${n}Proxy${args}> {
-  return new ${n}Proxy${args}(await $rt.bindInterface(ref, ${n}Manifest));
+  return $rt.boundProxy(new ${n}Proxy${args}(await $rt.bindInterface(ref, ${n}Manifest)), ref);
 }
 `;
 }

@@ -105,10 +105,10 @@ export class ScriptEngine {
 
   /** Move between states (COM: SetScriptState); the current state is a no-op; leaving closed is refused. */
   async setState(next: ScriptState): Promise<void> {
-    if (this.movedTo !== undefined) this.#guard('setState');
+    // Checked before the no-op: another apartment may not even learn the state by setting it.
+    this.#guard('setState');
     if (next === this.state) return;
     if (this.state === 'closed') throw unexpected(`[closed] a closed engine stays closed; create or clone a new one`);
-    this.#guard('setState');
     switch (next) {
       case 'uninitialized':
         return this.#reset();

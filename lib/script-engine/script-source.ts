@@ -58,11 +58,20 @@ export function scriptErrorOf(thrown: unknown, realmStack?: StackGetter): Script
   return new ScriptError(`[script-threw] ${describeThrown(thrown)}${at}; catch it in the script or fix the call`, position);
 }
 
-/** What a script threw, as `Name: message` or the primitive, read through data properties only. */
+/** How much of a thrown name or message a ScriptError repeats; a script may throw a message of any size. */
+export const MAX_THROWN_TEXT = 4_096;
+
+/** What a script threw, as `Name: message` or the primitive, read through data properties only, each part at most MAX_THROWN_TEXT characters. */
 export function describeThrown(thrown: unknown): string {
-  if (thrown === null || (typeof thrown !== 'object' && typeof thrown !== 'function')) return typeof thrown === 'string' ? JSON.stringify(thrown) : String(thrown);
+  if (thrown === null || (typeof thrown !== 'object' && typeof thrown !== 'function')) {
+    return clip(typeof thrown === 'string' ? JSON.stringify(thrown) : typeof thrown === 'bigint' ? `${thrown}n` : String(thrown));
+  }
   if (types.isProxy(thrown)) return 'a proxy';
-  return `${dataOf(thrown, 'name') ?? 'Error'}: ${dataOf(thrown, 'message') ?? ''}`;
+  return `${clip(dataOf(thrown, 'name') ?? 'Error')}: ${clip(dataOf(thrown, 'message') ?? '')}`;
+}
+
+function clip(text: string): string {
+  return text.length <= MAX_THROWN_TEXT ? text : `${text.slice(0, MAX_THROWN_TEXT)}… (${text.length - MAX_THROWN_TEXT} more characters)`;
 }
 
 /** A string-valued own-or-inherited data property, never through a getter. */

@@ -208,5 +208,5 @@ export class ScriptEngineApiProxy {
 
 /** Bind a reference to ScriptEngineApi, after its owner checked that the object implements it (and which members still match). */
 export async function bindScriptEngineApi(ref: unknown): Promise<ScriptEngineApiProxy> {
-  return new ScriptEngineApiProxy(await $rt.bindInterface(ref, ScriptEngineApiManifest));
+  return $rt.boundProxy(new ScriptEngineApiProxy(await $rt.bindInterface(ref, ScriptEngineApiManifest)), ref);
 }

@@ -164,6 +164,18 @@ describe("lib/script-engine: script code run on the script's behalf is under its
   });
 });
 
+describe('lib/script-engine: what a script throws, however large or odd', () => {
+  it('repeats at most 4096 characters of its name and message, and keeps a bigint a bigint', async () => {
+    const { engine } = await startEngine("function long() { const e = new Error('m'.repeat(5e6)); e.name = 'N'.repeat(5e6); throw e; }\nfunction big() { throw 10n; }", { host });
+    const long = (await engine.invoke('long').catch((e: unknown) => e)) as ScriptError;
+    expect(long).to.be.instanceOf(ScriptError);
+    // Before: a 10 MB message, carried to the caller and into every log line that quotes it.
+    expect(long.message.length).to.be.below(10_000);
+    expect(long.message).to.contain('more characters)');
+    expect(((await engine.invoke('big').catch((e: unknown) => e)) as Error).message).to.contain('threw 10n;');
+  });
+});
+
 describe('lib/script-engine: how much a script may return', () => {
   it('refuses a result heavier than 64 MiB as a copy carries it, before it leaves the engine', async () => {
     const script = `

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import { AccessDeniedError, CallTimeoutError, InvalidArgumentError, ScriptError, interruptScript, type Remote, type ScriptEngine } from '../../../lib/index.js';
+import { AccessDeniedError, CallTimeoutError, InvalidArgumentError, ScriptError, bindScriptEngineApi, interruptScript, type Remote, type ScriptEngine } from '../../../lib/index.js';
 import type { Chain } from '../../fixtures/admission-classes.js';
 import type { EngineUser } from '../../fixtures/engine-user.js';
 import type { HostilePlugin } from '../../fixtures/hostile-plugin.js';
 import { remoteStateOf } from '../../../marshal/proxy.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
-import { startEngineWithUser } from '../../fixtures/started-engine.js';
+import { startEngine, startEngineWithUser } from '../../fixtures/started-engine.js';
 
 /** Interrupt until the engine reports it stopped something (the call may not have started yet). */
 async function interruptUntilStopped(user: Remote<EngineUser>, engine: Remote<ScriptEngine>): Promise<boolean> {
@@ -220,6 +220,20 @@ describe('lib/script-engine interrupt: only the host and holders of the engine m
     }
     expect(await interruptScript(engine), 'the main apartment settles the awaiting call').to.equal(true);
     expect(((await awaiting) as Error).message).to.contain('[interrupted]');
+  });
+});
+
+describe('lib/script-engine interrupt: through the typed proxy bindScriptEngineApi makes', () => {
+  it('stops the script as through the engine proxy it was bound from', async () => {
+    const { engine } = await startEngine('function spin() { Atomics.store(spinning, 0, 1); while (true) {} }');
+    const spinning = new Int32Array(new SharedArrayBuffer(4));
+    await engine.addNamedItem('spinning', spinning);
+    const api = await bindScriptEngineApi(engine);
+    const spin = api.invoke('spin').catch((e: unknown) => e);
+    while (Atomics.load(spinning, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+    // Before: InvalidArgumentError [interrupt], saying the engine was of this apartment.
+    expect(await interruptScript(api)).to.equal(true);
+    expect(((await spin) as Error).message).to.contain('[interrupted]');
   });
 });
 

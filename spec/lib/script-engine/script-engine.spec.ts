@@ -57,7 +57,7 @@ describe('lib/script-engine: free-threaded until initialized, bound after', () =
     expect(await b.attempt(engine, 'addNamedItem', 'early', 1)).to.equal('ok');
     expect(await a.attempt(engine, 'getState')).to.equal('ok');
     await a.bind(engine);
-    for (const [op, ...args] of [['addNamedItem', 'x', 1], ['parseScriptText', '1'], ['setState', 'started'], ['invoke', 'f'], ['getSite'], ['close']] as [string, ...unknown[]][]) {
+    for (const [op, ...args] of [['addNamedItem', 'x', 1], ['parseScriptText', '1'], ['setState', 'started'], ['setState', 'initialized'], ['invoke', 'f'], ['getSite'], ['close']] as [string, ...unknown[]][]) {
       expect(await b.attempt(engine, op, ...args), `${op} from another worker`).to.equal('WrongThreadError:E_UNEXPECTED');
       const fromMain = await (engine as unknown as Record<string, (...x: unknown[]) => Promise<unknown>>)[op]!(...args).catch((e: unknown) => e);
       expect(fromMain, `${op} from the main apartment`).to.be.instanceOf(WrongThreadError);

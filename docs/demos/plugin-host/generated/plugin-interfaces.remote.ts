@@ -55,7 +55,7 @@ export class SpellCheckerApiProxy {
 
 /** Bind a reference to SpellCheckerApi, after its owner checked that the object implements it (and which members still match). */
 export async function bindSpellCheckerApi(ref: unknown): Promise<SpellCheckerApiProxy> {
-  return new SpellCheckerApiProxy(await $rt.bindInterface(ref, SpellCheckerApiManifest));
+  return $rt.boundProxy(new SpellCheckerApiProxy(await $rt.bindInterface(ref, SpellCheckerApiManifest)), ref);
 }
 
 /** WordCounterApi: interface id, version hash and members in index order. */
@@ -95,5 +95,5 @@ export class WordCounterApiProxy {
 
 /** Bind a reference to WordCounterApi, after its owner checked that the object implements it (and which members still match). */
 export async function bindWordCounterApi(ref: unknown): Promise<WordCounterApiProxy> {
-  return new WordCounterApiProxy(await $rt.bindInterface(ref, WordCounterApiManifest));
+  return $rt.boundProxy(new WordCounterApiProxy(await $rt.bindInterface(ref, WordCounterApiManifest)), ref);
 }

@@ -67,5 +67,5 @@ export class EditorApiProxy {
 
 /** Bind a reference to EditorApi, after its owner checked that the object implements it (and which members still match). */
 export async function bindEditorApi(ref: unknown): Promise<EditorApiProxy> {
-  return new EditorApiProxy(await $rt.bindInterface(ref, EditorApiManifest));
+  return $rt.boundProxy(new EditorApiProxy(await $rt.bindInterface(ref, EditorApiManifest)), ref);
 }
