@@ -7,7 +7,7 @@ import { isRefused, type CheckBuilder } from './check-builder.js';
 import type { Check, MemberIR, ParamIR, ResultMode, SignatureIR } from './ir.js';
 import { labelOf } from './labels.js';
 import { CannotPrint, keyText, paramName, type Scope, type TypePrinter } from './type-printer.js';
-import { isReadonlyMember, isThisType, isWellKnownSymbolMember, memberName, type TypeKinds } from './type-kinds.js';
+import { isHidden, isReadonlyMember, isThisType, isWellKnownSymbolMember, memberName, type TypeKinds } from './type-kinds.js';
 
 /** What describing one interface's members needs. */
 export interface MemberContext {
@@ -45,8 +45,13 @@ export function describeMembers(ctx: MemberContext, type: ts.Type): Draft[] | un
     if (m) members.push(m);
   }
   for (const p of checker.getPropertiesOfType(type)) {
+    // Private and protected members (of a class the interface extends) are not part of what callers see.
+    if (isHidden(p)) continue;
     const name = memberName(p);
     const at = p.declarations?.[0];
+    // An optional member keyed by a unique symbol (EventEmitter's captureRejectionSymbol) is left out:
+    // an object without it still implements the interface, and no other apartment could name it.
+    if (name.startsWith('[') && !isWellKnownSymbolMember(p) && p.flags & ts.SymbolFlags.Optional) continue;
     if (name.startsWith('[') && !isWellKnownSymbolMember(p)) {
       refuse(at, `${ctx.name}.${name}: a member keyed by a unique symbol cannot be named in another apartment; give it a string name`);
       continue;

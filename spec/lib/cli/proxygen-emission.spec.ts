@@ -183,3 +183,25 @@ describe('lib/cli: emission of types that recur other than through a named shape
     expect(typecheck([join(dir, 'overloads.remote.ts')])).to.deep.equal([]);
   });
 });
+
+describe('lib/cli: emission of interfaces that extend classes and Node types', function () {
+  this.timeout(120_000);
+
+  it("leaves out a base class's private and protected members and an optional member keyed by a unique symbol; the output compiles", () => {
+    const source = [
+      "import { EventEmitter } from 'node:events';",
+      "export class BaseClient { private secret = 1; protected retries = 2; name = 'c'; total(): number { return this.secret + this.retries; } }",
+      '/** @remote */',
+      'export interface Client extends BaseClient { ping(): Promise<string>; }',
+      '/** @remote */',
+      'export interface Emitting extends EventEmitter { status(): Promise<number>; }',
+    ].join('\n');
+    // Before: get_secret/put_secret in the proxy (TS2341, TS2445), and Emitting refused for
+    // EventEmitter's optional [captureRejectionSymbol] ("give it a string name").
+    const { dir, text } = generate('extending', source);
+    expect(text).to.not.match(/secret|retries|captureRejection/);
+    expect(text).to.contain('export class EmittingProxy');
+    expect(text).to.contain('get_name');
+    expect(typecheck([join(dir, 'extending.remote.ts')])).to.deep.equal([]);
+  });
+});
