@@ -65,11 +65,34 @@ export function byCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/**
+ * Errors that leave a type of the input unresolved (a name or module not found, an import this
+ * resolution cannot follow) and any syntax error: the checker would read such a type as `any`, and
+ * the generated checks would then take any value where it stands, with nothing said.
+ */
+const UNRESOLVED = new Set([2304, 2305, 2307, 2503, 2552, 2580, 2582, 2591, 2592, 2613, 2614, 2694, 2724, 2792, 2834, 2835]);
+
+function unresolvedIn(program: ts.Program, files: readonly string[]): Problem[] {
+  const out: Problem[] = [];
+  for (const file of files) {
+    const sf = program.getSourceFile(file);
+    if (!sf) continue;
+    const found = [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf).filter((d) => UNRESOLVED.has(d.code))];
+    for (const d of found) {
+      if (d.category !== ts.DiagnosticCategory.Error) continue;
+      const at = sf.getLineAndCharacterOfPosition(d.start ?? 0);
+      const text = ts.flattenDiagnosticMessageText(d.messageText, ' ');
+      out.push({ file, line: at.line + 1, column: at.character + 1, message: `${text} (TS${d.code}); a type left unresolved would be checked as any. apartment-proxygen reads the input with NodeNext resolution and Node's types only: relative imports name their .js file, and tsconfig paths are not followed` });
+    }
+  }
+  return out;
+}
+
 /** Introspect every file; problems are collected, not thrown. */
 export function introspect(options: IntrospectOptions, program: ts.Program = createProgram(options.files, options.outDir)): Introspection {
   const checker = program.getTypeChecker();
   const found = discover(program, checker, options.files, options.names);
-  const problems: Problem[] = [...found.problems];
+  const problems: Problem[] = [...found.problems, ...unresolvedIn(program, options.files)];
   const access = new ModuleAccess(program, checker, options.outDir);
   const kinds = new TypeKinds(program, checker, found.remote);
   const files: FileIR[] = [];

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixtures, runCli } from './cli-harness.js';
@@ -27,5 +27,23 @@ describe('lib/cli: apartment-proxygen refuses only what cannot cross, with file:
     ];
     expect(lines, run.stderr).to.have.length(expected.length);
     expected.forEach((text, i) => expect(lines[i]).to.contain(`bad-api.ts${text}`));
+  });
+});
+
+describe('lib/cli: apartment-proxygen refuses an input whose types it cannot resolve', function () {
+  this.timeout(10 * 60_000);
+
+  it('names the unresolved import and the misspelt type, exits 2 and writes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxygen-'));
+    const input = join(dir, 'shop.ts');
+    writeFileSync(input, "import type { Order } from './types';\n/** @remote */\nexport interface Shop {\n  place(order: Order): Promise<void>;\n  sub(a: numbr): Promise<number>;\n}\n");
+    const out = join(dir, 'generated');
+    const run = runCli([input, '--out', out]);
+    // Before: exit 0, place(order: any) and sub(a: any), the stub checking only how many arguments came.
+    expect(run.status, run.stderr).to.equal(2);
+    const lines = run.stderr.trim().split('\n');
+    expect(lines[0]).to.contain("shop.ts:1:28: Cannot find module './types'").and.contain('relative imports name their .js file');
+    expect(lines[1]).to.contain("shop.ts:5:10: Cannot find name 'numbr'");
+    expect(existsSync(out), 'nothing written').to.equal(false);
   });
 });
