@@ -141,7 +141,8 @@ export class TypePrinter {
     if (member && decl && ts.isEnumMember(decl)) {
       const enumSymbol = this.checker.getSymbolAtLocation(decl.parent.name);
       const r = enumSymbol && this.access.reference(enumSymbol, this.imports);
-      if (r) return `${r}.${keyText(member.getName())}`;
+      // `(typeof Status)["in-progress"]` for a member whose name is no identifier (`Status."in-progress"` is no type).
+      if (r) return IDENTIFIER.test(member.getName()) ? `${r}.${member.getName()}` : `(typeof ${r})[${JSON.stringify(member.getName())}]`;
     }
     const v = (t as ts.LiteralType).value;
     return typeof v === 'string' ? JSON.stringify(v) : String(v);
@@ -290,8 +291,27 @@ export class TypePrinter {
  * also a union or intersection.
  */
 function wrap(text: string, strong = false): string {
-  const needs = /=>|^new |^keyof |^typeof |^readonly /.test(text) || (strong && /[|&]/.test(text) && !/^[\w$.]+<.*>$/.test(text));
+  const needs = /=>|^new |^keyof |^typeof |^readonly /.test(text) || (strong && hasTopLevelOperator(text));
   return needs && !(text.startsWith('(') && text.endsWith(')') && balanced(text.slice(1, -1))) ? `(${text})` : text;
+}
+
+/** Whether `|` or `&` joins parts of `text` outside any brackets and string literals (`A<x | y>` has none; `A<x> | B` has one). */
+function hasTopLevelOperator(text: string): boolean {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quote !== undefined) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'" || c === '`') quote = c;
+    else if (c === '(' || c === '[' || c === '{' || c === '<') depth++;
+    else if (c === ')' || c === ']' || c === '}' || (c === '>' && text[i - 1] !== '=')) depth--;
+    else if ((c === '|' || c === '&') && depth === 0) return true;
+  }
+  return false;
 }
 
 function balanced(s: string): boolean {

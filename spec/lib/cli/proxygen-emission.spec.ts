@@ -205,3 +205,32 @@ describe('lib/cli: emission of interfaces that extend classes and Node types', f
     expect(typecheck([join(dir, 'extending.remote.ts')])).to.deep.equal([]);
   });
 });
+
+describe('lib/cli: emission keeps the grouping of the declared types', function () {
+  this.timeout(120_000);
+
+  it('parenthesizes an array of a union of generic types, and names an enum member that is no identifier; the proxy takes what the interface takes', () => {
+    const source = [
+      "export enum Status { 'in-progress' = 'in-progress', done = 'done' }",
+      '/** @remote */',
+      'export interface Printing {',
+      '  mixed(items: (Map<string, number> | Set<string>)[]): Promise<void>;',
+      '  state(s: Exclude<Status, Status.done>): Promise<void>;',
+      '}',
+    ].join('\n');
+    // Before: `Map<string, number> | Set<string>[]` (a Map alone was refused by tsc) and `$1.Status."in-progress"` (TS1003).
+    const { dir, text } = generate('grouping', source);
+    expect(text).to.contain('mixed(items: (Map<string, number> | Set<string>)[]): Promise<void>;');
+    expect(text).to.contain('state(s: (typeof $1.Status)["in-progress"]): Promise<void>;');
+    const use = join(dir, 'use.ts');
+    writeFileSync(use, [
+      "import { Status } from './grouping.js';",
+      "import type { PrintingProxy } from './grouping.remote.js';",
+      'export async function use(p: PrintingProxy): Promise<void> {',
+      '  await p.mixed([new Map([["a", 1]]), new Set(["b"])]);',
+      "  await p.state(Status['in-progress']);",
+      '}',
+    ].join('\n'));
+    expect(typecheck([join(dir, 'grouping.remote.ts'), use])).to.deep.equal([]);
+  });
+});
