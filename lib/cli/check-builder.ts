@@ -124,6 +124,8 @@ export class CheckBuilder {
     const of = [...keyed.keys()].sort().map((k) => keyed.get(k)!);
     if (of.length === 1) return of[0]!;
     const s = type.getSymbol();
+    // A numeric enum takes any number in TypeScript (flags combine: Flag.A | Flag.B), so its check does too.
+    if (s && s.flags & ts.SymbolFlags.Enum && of.every((c) => c.k === 'lit' && typeof c.v === 'number')) return { k: 'prim', t: 'number' };
     const name = type.aliasSymbol ? this.label(type) : s && s.flags & ts.SymbolFlags.Enum ? s.getName() : undefined;
     return name && ok.length === parts.length ? { k: 'union', of, name } : { k: 'union', of };
   }

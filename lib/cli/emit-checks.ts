@@ -222,7 +222,8 @@ export class CheckEmitter {
       if (i.key === 'number') checks.push('  if (String(Number(k)) !== k) continue;');
       checks.push(`  if (!${test}) return $rt.at(r, k);`, '}');
     }
-    if (checks.length > 0) lines.push('const o = v as { [key: string]: unknown };', ...checks);
+    // Through unknown: `v` may have been narrowed to a function (a callable interface with properties).
+    if (checks.length > 0) lines.push('const o = v as unknown as { [key: string]: unknown };', ...checks);
     lines.push('return true;');
     return lines;
   }

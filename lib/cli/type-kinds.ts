@@ -18,6 +18,12 @@ const CANNOT_CROSS: Readonly<Record<string, string>> = {
   IterableIterator: 'an iterator cannot cross apartments; pass an array',
   URL: 'a URL cannot be copied across apartments; pass its href',
   URLSearchParams: 'URLSearchParams cannot be copied across apartments; pass its string',
+  AbortSignal: "an AbortSignal cannot cross apartments; cancel a call by giving it callOptions({ signal }) as its last argument, and read currentCall().signal in the callee",
+  AbortController: "an AbortController cannot cross apartments; cancel a call by giving it callOptions({ signal }) as its last argument",
+  Readable: 'a Node stream cannot cross apartments; declare an AsyncIterable<T> (a Readable is one) or a web ReadableStream, which travel as streams',
+  Writable: 'a Node stream cannot cross apartments; declare a web WritableStream, which travels as a stream',
+  Duplex: 'a Node stream cannot cross apartments; declare an AsyncIterable<T> or a web stream for each direction',
+  Transform: 'a Node stream cannot cross apartments; declare an AsyncIterable<T> or a web stream for each direction',
 };
 
 /**

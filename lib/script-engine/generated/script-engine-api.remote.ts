@@ -19,7 +19,7 @@ function $args1(a: unknown[], r?: $Report): boolean {
 /** { persistent? } */
 function $isObject(v: unknown, r?: $Report): boolean {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return $rt.fail(r, "{ persistent? }", v);
-  const o = v as { [key: string]: unknown };
+  const o = v as unknown as { [key: string]: unknown };
   if (o.persistent !== undefined && !(typeof o.persistent === "boolean" || o.persistent === undefined || $rt.fail(r, "boolean | undefined", o.persistent))) return $rt.at(r, "persistent");
   return true;
 }
@@ -35,7 +35,7 @@ function $args2(a: unknown[], r?: $Report): boolean {
 /** ScriptRunOptions */
 function $isScriptRunOptions(v: unknown, r?: $Report): boolean {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return $rt.fail(r, "ScriptRunOptions", v);
-  const o = v as { [key: string]: unknown };
+  const o = v as unknown as { [key: string]: unknown };
   if (o.persistent !== undefined && !(typeof o.persistent === "boolean" || o.persistent === undefined || $rt.fail(r, "boolean | undefined", o.persistent))) return $rt.at(r, "persistent");
   if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === "number" || o.timeoutMs === undefined || $rt.fail(r, "number | undefined", o.timeoutMs))) return $rt.at(r, "timeoutMs");
   return true;

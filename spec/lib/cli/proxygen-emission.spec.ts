@@ -234,3 +234,24 @@ describe('lib/cli: emission keeps the grouping of the declared types', function 
     expect(typecheck([join(dir, 'grouping.remote.ts'), use])).to.deep.equal([]);
   });
 });
+
+describe('lib/cli: emission of numeric enums and callable interfaces with properties', function () {
+  this.timeout(120_000);
+
+  it('checks a numeric enum as a number (flags combine), and a callable interface with properties compiles as a parameter', () => {
+    const source = [
+      'export enum Flag { A = 1 << 0, B = 1 << 1 }',
+      'export interface Handler { (req: string): void; displayName: string }',
+      '/** @remote */',
+      'export interface Flags {',
+      '  flags(f: Flag): Promise<void>;',
+      '  handle(h: Handler): Promise<void>;',
+      '}',
+    ].join('\n');
+    const { dir, text } = generate('flags', source);
+    // Before: a check for 1 or 2, so Flag.A | Flag.B (3), which tsc accepts, was refused at run time.
+    expect(text).to.match(/\/\*\* Flags\.flags \*\/\nfunction \$args\d+\(a: unknown\[\], r\?: \$Report\): boolean \{\n {2}if \(a\.length !== 1\) return \$rt\.arity\(r, 1, 1, a\.length\);\n {2}if \(!\(typeof a\[0\] === "number"/);
+    // Before: TS2352 converting the narrowed function to an index signature.
+    expect(typecheck([join(dir, 'flags.remote.ts')])).to.deep.equal([]);
+  });
+});

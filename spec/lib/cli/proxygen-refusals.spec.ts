@@ -47,3 +47,18 @@ describe('lib/cli: apartment-proxygen refuses an input whose types it cannot res
     expect(existsSync(out), 'nothing written').to.equal(false);
   });
 });
+
+describe('lib/cli: apartment-proxygen refuses what is accepted by type but never arrives intact', function () {
+  this.timeout(10 * 60_000);
+
+  it('refuses an AbortSignal and a Node stream, saying what to declare instead', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'proxygen-'));
+    const input = join(dir, 'jobs.ts');
+    writeFileSync(input, "import type { Readable } from 'node:stream';\n/** @remote */\nexport interface Jobs {\n  run(name: string, signal: AbortSignal): Promise<void>;\n  feed(input: Readable): Promise<void>;\n}\n");
+    const run = runCli([input, '--out', join(dir, 'generated')]);
+    // Before: generated, and every real call failed (args[1].signal.aborted: expected boolean, got undefined).
+    expect(run.status, run.stderr).to.equal(2);
+    expect(run.stderr).to.contain('Jobs.run.signal: an AbortSignal cannot cross apartments; cancel a call by giving it callOptions({ signal })');
+    expect(run.stderr).to.contain('Jobs.feed.input: a Node stream cannot cross apartments; declare an AsyncIterable<T>');
+  });
+});
