@@ -7,8 +7,6 @@ import { checkKey } from './check-builder.js';
 import type { Check, ParamIR, ShapeIR, StreamName, TupleItemIR } from './ir.js';
 import { labelOf } from './labels.js';
 
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-
 const PRIMITIVE_TESTS: Readonly<Record<string, (x: string) => string>> = {
   string: (x) => `typeof ${x} === "string"`,
   number: (x) => `typeof ${x} === "number"`,
@@ -38,9 +36,9 @@ function holdsBuffer(c: Check): boolean {
   return (c.k === 'builtin' && c.t === 'Buffer') || (c.k === 'union' && c.of.some(holdsBuffer));
 }
 
-/** Accessing property `name` of `o`. */
+/** Accessing property `name` of `o` (typed as an index signature): always bracketed, which noPropertyAccessFromIndexSignature requires. */
 function prop(o: string, name: string): string {
-  return IDENTIFIER.test(name) ? `${o}.${name}` : `${o}[${JSON.stringify(name)}]`;
+  return `${o}[${JSON.stringify(name)}]`;
 }
 
 /** What a compound check's value must be before its parts are looked at. */
@@ -270,7 +268,7 @@ export class CheckEmitter {
       else {
         const d = g === 'object' ? this.discriminant(members) : undefined;
         if (d) {
-          lines.push(`  switch ((v as { [key: string]: unknown })${IDENTIFIER.test(d.name) ? `.${d.name}` : `[${JSON.stringify(d.name)}]`}) {`);
+          lines.push(`  switch (${prop('(v as { [key: string]: unknown })', d.name)}) {`);
           for (const [values, member] of d.cases) lines.push(`    ${values.map((x) => `case ${JSON.stringify(x)}:`).join(' ')} return ${this.test(member, 'v', true)};`);
           lines.push('  }');
         } else {

@@ -20,7 +20,7 @@ function $args1(a: unknown[], r?: $Report): boolean {
 function $isObject(v: unknown, r?: $Report): boolean {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return $rt.fail(r, "{ persistent? }", v);
   const o = v as unknown as { [key: string]: unknown };
-  if (o.persistent !== undefined && !(typeof o.persistent === "boolean" || o.persistent === undefined || $rt.fail(r, "boolean | undefined", o.persistent))) return $rt.at(r, "persistent");
+  if (o["persistent"] !== undefined && !(typeof o["persistent"] === "boolean" || o["persistent"] === undefined || $rt.fail(r, "boolean | undefined", o["persistent"]))) return $rt.at(r, "persistent");
   return true;
 }
 
@@ -36,8 +36,8 @@ function $args2(a: unknown[], r?: $Report): boolean {
 function $isScriptRunOptions(v: unknown, r?: $Report): boolean {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return $rt.fail(r, "ScriptRunOptions", v);
   const o = v as unknown as { [key: string]: unknown };
-  if (o.persistent !== undefined && !(typeof o.persistent === "boolean" || o.persistent === undefined || $rt.fail(r, "boolean | undefined", o.persistent))) return $rt.at(r, "persistent");
-  if (o.timeoutMs !== undefined && !(typeof o.timeoutMs === "number" || o.timeoutMs === undefined || $rt.fail(r, "number | undefined", o.timeoutMs))) return $rt.at(r, "timeoutMs");
+  if (o["persistent"] !== undefined && !(typeof o["persistent"] === "boolean" || o["persistent"] === undefined || $rt.fail(r, "boolean | undefined", o["persistent"]))) return $rt.at(r, "persistent");
+  if (o["timeoutMs"] !== undefined && !(typeof o["timeoutMs"] === "number" || o["timeoutMs"] === undefined || $rt.fail(r, "number | undefined", o["timeoutMs"]))) return $rt.at(r, "timeoutMs");
   return true;
 }
 
