@@ -248,7 +248,10 @@ export class TypePrinter {
       const c = tp.getConstraint();
       const d = tp.getDefault();
       const decl = tp.getSymbol()!.declarations?.find(ts.isTypeParameterDeclaration);
-      const constraint = (decl?.constraint && this.keyofNode(decl.constraint, scope)) ?? (c ? this.type(c, scope) : undefined);
+      // The constraint as declared (`P extends K`, `E extends Extract<keyof Events, string>`), not the
+      // checker's resolved base constraint, which loses the other type parameters it names.
+      const declared = decl?.constraint ? this.checker.getTypeFromTypeNode(decl.constraint) : undefined;
+      const constraint = (decl?.constraint && this.keyofNode(decl.constraint, scope)) ?? (declared ? this.type(declared, scope) : c ? this.type(c, scope) : undefined);
       return `${tp.getSymbol()!.getName()}${constraint ? ` extends ${constraint}` : ''}${d ? ` = ${this.type(d, scope)}` : ''}`;
     }).join(', ')}>`;
   }

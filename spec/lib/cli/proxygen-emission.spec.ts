@@ -258,3 +258,33 @@ describe('lib/cli: emission of numeric enums and callable interfaces with proper
     expect(typecheck([join(dir, 'flags.remote.ts')], { noPropertyAccessFromIndexSignature: true })).to.deep.equal([]);
   });
 });
+
+describe('lib/cli: emission of type parameters constrained by other type parameters', function () {
+  this.timeout(120_000);
+
+  it('keeps each constraint as declared, so the output compiles and the proxy refuses what the interface refuses', () => {
+    const source = [
+      'export interface Events { ready: number; done: string }',
+      '/** @remote */',
+      'export interface Table<T, K extends keyof T> {',
+      '  pluck<P extends K>(row: T, key: P): Promise<T[P]>;',
+      '  on<E extends Extract<keyof Events, string>>(name: E, value: Events[E]): Promise<void>;',
+      '}',
+    ].join('\n');
+    const { dir, text } = generate('constrained', source);
+    // Before: `P extends string | number | symbol` (TS2536 on T[P]) and `E extends string`.
+    expect(text).to.contain('pluck<P extends K>(row: T, key: P)');
+    const use = join(dir, 'use.ts');
+    writeFileSync(use, [
+      "import type { TableProxy } from './constrained.remote.js';",
+      'export async function use(p: TableProxy<{ a: number; b: string }, "a">): Promise<void> {',
+      "  const a: number = await p.pluck({ a: 1, b: 'x' }, 'a');",
+      "  await p.on('ready', a);",
+      "  await p.on('redy', a);",
+      '}',
+    ].join('\n'));
+    const problems = typecheck([join(dir, 'constrained.remote.ts'), use]);
+    expect(problems, problems.join('\n')).to.have.length(1);
+    expect(problems[0]).to.contain('use.ts').and.contain('"redy"');
+  });
+});
