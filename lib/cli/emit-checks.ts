@@ -73,6 +73,8 @@ export class CheckEmitter {
   private readonly functions: string[] = [];
   private readonly constants = new Map<string, string>();
   private readonly argsByBody = new Map<string, string>();
+  /** The overload combinators written so far (anyOverload). */
+  private readonly combinators = new Set<string>();
 
   constructor(private readonly shapes: ReadonlyMap<string, ShapeIR>) {}
 
@@ -337,9 +339,17 @@ export class CheckEmitter {
     return name;
   }
 
-  /** Add a declaration of the caller's (it goes out with the functions). */
-  extra(text: string): void {
-    this.functions.push(text);
+  /**
+   * The check of an overloaded member: any of its overloads' argument checks. Named after all of
+   * them, since members share argument checks: two members whose first overloads check alike need
+   * a combinator each, and members whose overloads all check alike share one.
+   */
+  anyOverload(argChecks: readonly string[]): string {
+    const name = `$anyOf_${argChecks.map((c) => c.replace(/^\$/, '')).join('_')}`;
+    if (this.combinators.has(name)) return name;
+    this.combinators.add(name);
+    this.functions.push(`const ${name}_checks = [${argChecks.join(', ')}];\nfunction ${name}(a: unknown[], r?: $Report): boolean {\n  return $rt.anyOverload(a, r, ${name}_checks);\n}`);
+    return name;
   }
 
   /** Everything written so far: constants, then functions in order of first use. */

@@ -67,25 +67,11 @@ function proxyMember(m: MemberIR, index: number): string {
   return `${declarations.join('\n')}\n  ${m.proxyName}(...args: unknown[]): Promise<unknown> {\n    return ${body};\n  }`;
 }
 
-/** The overload combinators each file's checks hold already. */
-const overloadCombinators = new WeakMap<CheckEmitter, Set<string>>();
-
 function emitInterface(iface: InterfaceIR, checks: CheckEmitter): string {
   const n = iface.name;
   const invokers = iface.members.map((m, i) => {
     const perSignature = m.signatures.map((s, j) => checks.args(s.params, `${n}.${m.proxyName}${m.signatures.length > 1 ? ` (overload ${j + 1})` : ''}`));
-    let check = perSignature[0]!;
-    if (perSignature.length > 1) {
-      // Named after every overload's check: members share check functions, so two members whose
-      // first overloads check alike need combinators of their own (and alike ones share one).
-      check = `$anyOf_${perSignature.map((c) => c.replace(/^\$/, '')).join('_')}`;
-      const emitted = overloadCombinators.get(checks) ?? new Set<string>();
-      overloadCombinators.set(checks, emitted);
-      if (!emitted.has(check)) {
-        emitted.add(check);
-        checks.extra(`const ${check}_checks = [${perSignature.join(', ')}];\nfunction ${check}(a: unknown[], r?: $Report): boolean {\n  return $rt.anyOverload(a, r, ${check}_checks);\n}`);
-      }
-    }
+    const check = perSignature.length > 1 ? checks.anyOverload(perSignature) : perSignature[0]!;
     return invoker(iface, m, i, check);
   });
   const tp = iface.typeParams;

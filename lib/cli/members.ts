@@ -49,11 +49,10 @@ export function describeMembers(ctx: MemberContext, type: ts.Type): Draft[] | un
     if (isHidden(p)) continue;
     const name = memberName(p);
     const at = p.declarations?.[0];
-    // An optional member keyed by a unique symbol (EventEmitter's captureRejectionSymbol) is left out:
-    // an object without it still implements the interface, and no other apartment could name it.
-    if (name.startsWith('[') && !isWellKnownSymbolMember(p) && p.flags & ts.SymbolFlags.Optional) continue;
     if (name.startsWith('[') && !isWellKnownSymbolMember(p)) {
-      refuse(at, `${ctx.name}.${name}: a member keyed by a unique symbol cannot be named in another apartment; give it a string name`);
+      // An optional one (EventEmitter's captureRejectionSymbol) is left out: an object without it
+      // still implements the interface, and no other apartment could name it.
+      if (!(p.flags & ts.SymbolFlags.Optional)) refuse(at, `${ctx.name}.${name}: a member keyed by a unique symbol cannot be named in another apartment; give it a string name`);
       continue;
     }
     if (name === 'then' || name === 'constructor') {

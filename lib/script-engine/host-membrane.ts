@@ -17,9 +17,6 @@ import type { StackGetter } from './script-source.js';
 
 type AnyFunction = (...args: unknown[]) => unknown;
 
-/** The traps the membrane's handler has; each reaches the script through the realm's guard. */
-const TRAPS = ['get', 'set', 'has', 'deleteProperty', 'ownKeys', 'getPrototypeOf', 'setPrototypeOf', 'isExtensible', 'preventExtensions', 'getOwnPropertyDescriptor', 'defineProperty', 'apply', 'construct'] as const;
-
 const HIDDEN_KEYS = new Set<PropertyKey>(['constructor', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
 
 /** Every membrane's proxies, by the host value each wraps (this thread's engines). */
@@ -64,7 +61,7 @@ export class HostMembrane {
       // proxy's answers against its target by calling the target's own internal methods, which for
       // a host value that is itself a proxy (a remote object's) would run host code the guard never
       // sees. So every trap answers for the host value, and the shadow stays empty and extensible.
-      this.guardedHandler ??= this.guard.guardHandler(this.handler(), TRAPS);
+      this.guardedHandler ??= this.guard.guardHandler(this.handler());
       const shadow = this.guard.shadow(typeof value === 'function');
       this.behindShadow.set(shadow, value);
       proxy = this.guard.proxy(shadow, this.guardedHandler);

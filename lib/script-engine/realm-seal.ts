@@ -12,8 +12,8 @@ import vm from 'node:vm';
 export interface RealmGuard {
   /** `host` as a function of the realm; its result passes unchanged, and what it throws is passed. */
   seal(host: (arg: unknown) => unknown): (arg: unknown) => unknown;
-  /** A proxy handler of the realm whose traps call `handler`'s named traps, each guarded as seal() is. */
-  guardHandler<T extends object>(handler: ProxyHandler<T>, traps: readonly string[]): ProxyHandler<T>;
+  /** A proxy handler of the realm whose traps call `handler`'s, each guarded as seal() is. */
+  guardHandler<T extends object>(handler: ProxyHandler<T>): ProxyHandler<T>;
   /**
    * A proxy of `target` made in the realm, with `handler` (a guarded one), trusted: thrown at the
    * script, it passes as it is. Made in the realm because V8 makes the RangeError of a stack that runs
@@ -36,7 +36,7 @@ type EntrySlot = (typeof ENTRY_SLOTS)[number];
 // script is what it was, less the host's realm.
 const GUARD_SOURCE = `(function () {
   "use strict";
-  const apply = Reflect.apply, create = Object.create, bind = Function.prototype.bind, RealmObject = Object, RealmRangeError = RangeError, RealmProxy = Proxy;
+  const apply = Reflect.apply, create = Object.create, keys = Object.keys, bind = Function.prototype.bind, RealmObject = Object, RealmRangeError = RangeError, RealmProxy = Proxy;
   const hasInstance = Function.prototype[Symbol.hasInstance];
   const trusted = new WeakSet(), isTrusted = WeakSet.prototype.has, addTrusted = WeakSet.prototype.add;
   function pass(thrown) {
@@ -52,8 +52,8 @@ const GUARD_SOURCE = `(function () {
       try { return host(arg); } catch (thrown) { throw pass(thrown); }
     };
   }
-  function guardHandler(handler, traps) {
-    const out = create(null);
+  function guardHandler(handler) {
+    const out = create(null), traps = keys(handler);
     for (let i = 0; i < traps.length; i++) {
       const trap = handler[traps[i]];
       out[traps[i]] = function (...args) {

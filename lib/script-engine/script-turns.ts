@@ -99,8 +99,7 @@ export class ScriptOutcome {
     if (host !== value || value === null || typeof value !== 'object') return host;
     const done = copies.get(value);
     if (done !== undefined) return done;
-    if (types.isArrayBufferView(value)) return this.weigh(weight, value.byteLength, value);
-    if (types.isAnyArrayBuffer(value)) return this.weigh(weight, value.byteLength, value);
+    if (types.isArrayBufferView(value) || types.isAnyArrayBuffer(value)) return this.weigh(weight, value.byteLength, value);
     if (types.isRegExp(value)) return this.weigh(weight, value.source.length, value);
     if (types.isDate(value) || types.isNativeError(value) || types.isBoxedPrimitive(value)) return value;
     if (depth >= MAX_DEPTH) throw new ScriptError(`[script-result] the script returned a value nested deeper than ${MAX_DEPTH} levels; return flatter data`);
