@@ -9,17 +9,18 @@ import type { ApartmentBoot } from '../apartments/worker-boot.js';
 import { SCRIPT_GATE_BYTES } from '../apartments/script-gate.js';
 import { childIpcEnd } from '../marshal/transports/ipc-link.js';
 import { IpcTag, isIpc } from '../marshal/transports/ipc-transport.js';
+import { channelToHost } from '../marshal/transports/pipe-channel.js';
 import { runApartment } from './apartment-main.js';
 import { ProcessThreads } from './process-threads.js';
 
-const send = process.send?.bind(process);
-if (!send) {
-  process.stderr.write('[process-apartment] this script is the composition root of a process server; the runtime forks it with an IPC channel — do not run it directly\n');
+const host = channelToHost();
+if (!host) {
+  process.stderr.write('[process-apartment] this script is the composition root of a process server; the runtime starts it with a channel to the host — do not run it directly\n');
   process.exit(70);
 }
 /** Writes that fail mean the host is gone; the disconnect that follows ends this process. */
 const ignoreFailure = (): undefined => undefined;
-const tell = (tag: string, link: number, payload: unknown): void => void send([tag, link, payload], undefined, undefined, ignoreFailure);
+const tell = (tag: string, link: number, payload: unknown): void => void host.send([tag, link, payload], undefined, undefined, ignoreFailure);
 
 const threads = new ProcessThreads((link, code, description) => tell(IpcTag.Exited, link, { code, description }));
 /** The link of the apartment on this thread, once its boot record came. */
@@ -29,7 +30,7 @@ const primaryBoot = new Promise<ApartmentBoot>((resolve) => {
   bootPrimary = resolve;
 });
 
-process.on('message', (message) => {
+host.on('message', (message) => {
   if (isIpc(message, IpcTag.Boot)) {
     const [, link, payload] = message;
     const { boot, resourceLimits } = payload as { boot: ApartmentBoot; resourceLimits: ResourceLimits | undefined };
@@ -52,7 +53,7 @@ process.on('message', (message) => {
 });
 answerHeartbeats();
 // The host closed the channel or died: nothing can reach these apartments any more.
-process.on('disconnect', () => process.exit(0));
+host.on('disconnect', () => process.exit(0));
 tell(IpcTag.Hello, 0, null);
 
 const boot = await primaryBoot;

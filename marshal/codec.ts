@@ -5,7 +5,7 @@
 // allocation. Decoding puts the resolved references back at their paths. The walk also asks the
 // link to the peer what it can carry: values built on shared memory need a link whose two sides
 // share memory, and transfer lists a link that carries structured clones.
-import { MarshalError } from './errors.js';
+import { MarshalError, TOO_LARGE } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
@@ -316,6 +316,13 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
 
 /** The error of a call's arguments (`args`, naming `method`) or of a result that could not be cloned. */
 export function uncloneable(root: 'args' | 'result', value: unknown, err: unknown, method?: string | number): MarshalError {
+  // Too large for the link as a whole: no part of it is to blame, and cloning it again part by part
+  // to find one would cost what the link just refused to carry.
+  if (err instanceof Error && err.message.startsWith(TOO_LARGE)) {
+    const where = formatPath(root, []);
+    const what = root === 'args' ? `${where} of call '${method}'` : where;
+    return new MarshalError(`${TOO_LARGE} ${what} is too large to send: ${err.message.slice(TOO_LARGE.length + 1)}`, { path: where, cause: err });
+  }
   const found = findUncloneable(value);
   const where = formatPath(root, found?.path ?? []);
   const why = found?.reason ?? String(err);

@@ -226,3 +226,6 @@ for (const [name, cls] of Object.entries(errorClasses)) {
     Object.defineProperty(cls.prototype, 'name', { value: name, writable: true, configurable: true });
   }
 }
+
+/** The tag a transport's DataCloneError starts with when a message is larger than its link carries (the call then fails with MarshalError). */
+export const TOO_LARGE = '[value-too-large]';

@@ -6,7 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 
-/** The child's stdio slot the heartbeat pipe is opened at (0–2 are stdio, 3 the IPC channel). */
+/** The child's stdio slot the heartbeat pipe is opened at (0–2 are stdio, 3 the message channel). */
 export const HEARTBEAT_FD = 4;
 
 /** How a process host watches its child: one ping per period; this many unanswered in a row means hung. */
@@ -17,7 +17,7 @@ export interface Heartbeat {
 
 /**
  * The echo, run in a worker thread of the child (CommonJS, as eval workers are). A pipe error means
- * the host is gone; the IPC channel's disconnect then ends the process.
+ * the host is gone; the message channel's end then ends the process.
  */
 const ECHO = `
 const { Socket } = require('node:net');

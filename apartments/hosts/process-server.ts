@@ -1,23 +1,26 @@
 // One child process that runs one or more apartments: VB6's out-of-process component, named, made
 // on first use. The first apartment runs on the child's main thread; later ones run on threads of
 // the child (lib/process-threads.ts), so the assignment policies give VB6's three models inside one
-// process. The server owns the fork (Node flags, the heap cap, the IPC channel with structured-clone
-// serialization), the hand-over of each boot record once the child listens, the heartbeat, the tail
+// process. The server owns the child (Node flags, the heap cap, its message channel: a framed pipe
+// that bounds what the child can make the host read, pipe-channel.ts), the hand-over of each boot record once the child listens, the heartbeat, the tail
 // of the child's stderr for fault messages, and the rule that a child never outlives its host; it
 // routes what the child says about each apartment to that apartment's host. A crash of the process
 // ends every apartment in it. Main thread only.
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import type { ResourceLimits } from 'node:worker_threads';
 import { IdTable } from '../../marshal/id-table.js';
 import { IpcTag, isIpc, type IpcTransport } from '../../marshal/transports/ipc-transport.js';
+import { CHANNEL_FD, CHANNEL_VARIABLE, PipeChannel } from '../../marshal/transports/pipe-channel.js';
 import { environmentWithCompileCache } from './compile-cache.js';
 import { HEARTBEAT_FD, HeartbeatWatch, type Heartbeat } from './heartbeat-pipe.js';
 
 /** How much of the child's stderr a fault message quotes (its end: where the crash is reported). */
 const STDERR_TAIL_CHARS = 2_000;
-/** How long a child whose IPC channel closed may take to exit before it is killed. */
+/** How long a child whose channel closed may take to exit before it is killed. */
 const DISCONNECT_GRACE_MS = 5_000;
 /**
  * The least time a child has to say hello before it counts as hung at its start (its heartbeat is
@@ -62,6 +65,8 @@ export function runningServer(name: string): ProcessServer | undefined {
 /** A process server: one child process and the apartments in it, by link number. */
 export class ProcessServer {
   private readonly child: ChildProcess;
+  /** The message channel to the child (boot records, batches, ends), at its stdio slot CHANNEL_FD. */
+  private readonly channel: PipeChannel;
   readonly pid: number | undefined;
   private readonly apartments = new Map<number, ServedApartment>();
   /** The link of the apartment on the child's main thread: the first to join. */
@@ -83,16 +88,16 @@ export class ProcessServer {
   private droppedStderr = 0;
 
   constructor(entry: URL, readonly name: string, readonly heartbeat: Heartbeat, maxOldGenerationSizeMb: number | undefined) {
-    const env = environmentWithCompileCache();
-    const child = fork(entry, [], {
-      ...(env ? { env } : {}),
-      serialization: 'advanced',
-      // The heartbeat has a pipe of its own at HEARTBEAT_FD, answered by a thread of its own there.
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc', 'pipe'],
-      execArgv: childExecArgv(maxOldGenerationSizeMb),
+    const env = { ...(environmentWithCompileCache() ?? process.env), [CHANNEL_VARIABLE]: String(CHANNEL_FD) };
+    // Not fork(): its IPC channel would let the child's plugins send the host frames of any size.
+    // The heartbeat has a pipe of its own at HEARTBEAT_FD, answered by a thread of its own there.
+    const child = spawn(process.execPath, [...childExecArgv(maxOldGenerationSizeMb), fileURLToPath(entry)], {
+      env,
+      stdio: ['ignore', 'inherit', 'pipe', 'pipe', 'pipe'],
     });
     this.child = child;
     this.pid = child.pid;
+    this.channel = new PipeChannel(child.stdio[CHANNEL_FD] as Socket, this.identity);
     running.set(name, this);
     liveChildren.add(child);
     child.stderr?.setEncoding('utf8');
@@ -106,7 +111,12 @@ export class ProcessServer {
       this.fatalLine ??= /^FATAL ERROR: .*$/m.exec(text)?.[0];
       this.stderrTail = text.slice(-STDERR_TAIL_CHARS);
     });
-    child.on('message', (message) => this.fromChild(message));
+    this.channel.on('message', (message) => this.fromChild(message));
+    this.channel.on('fault', (err) => {
+      // The child broke the framing: nothing it sends can be trusted to be whole any more.
+      this.kill();
+      this.failAll(err);
+    });
     child.on('error', (err) => {
       // It could not start: its name is free for a replacement the fault may start at once.
       this.ending = true;
@@ -124,10 +134,11 @@ export class ProcessServer {
       // 'close' waits for every stdio stream: a grandchild that inherited them would hold it back.
       setTimeout(() => {
         child.stderr?.destroy();
+        (child.stdio[CHANNEL_FD] as Readable | null | undefined)?.destroy();
         (child.stdio[HEARTBEAT_FD] as Readable | null | undefined)?.destroy();
       }, EXIT_STDIO_GRACE_MS).unref();
     });
-    child.once('disconnect', () => {
+    this.channel.on('disconnect', () => {
       setTimeout(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       }, DISCONNECT_GRACE_MS).unref();
@@ -178,7 +189,7 @@ export class ProcessServer {
       this.endHere(link, 0, `the apartment was ended before ${this.identity} started it`);
       return;
     }
-    this.child.send([IpcTag.Terminate, link, null], undefined, undefined, () => undefined);
+    this.channel.send([IpcTag.Terminate, link, null], undefined, undefined, () => undefined);
   }
 
   /**
@@ -195,7 +206,7 @@ export class ProcessServer {
   /** Open `near`, a further link to the apartment on the main thread, on the child's channel; false before the child listens. */
   openLink(near: IpcTransport): boolean {
     if (this.pending || !this.live) return false;
-    near.open(this.child);
+    near.open(this.channel);
     return true;
   }
 
@@ -214,8 +225,8 @@ export class ProcessServer {
   }
 
   private sendBoot({ link, boot, resourceLimits, near }: PendingBoot): void {
-    this.child.send([IpcTag.Boot, link, { boot, resourceLimits }], undefined, undefined, () => undefined);
-    near.open(this.child);
+    this.channel.send([IpcTag.Boot, link, { boot, resourceLimits }], undefined, undefined, () => undefined);
+    near.open(this.channel);
   }
 
   private fromChild(message: unknown): void {
@@ -274,7 +285,7 @@ export class ProcessServer {
     const keep = this.keptAlive.size > 0;
     if (keep === this.refd) return;
     this.refd = keep;
-    const handles = [this.child, this.child.channel, this.child.stderr, this.child.stdio[HEARTBEAT_FD]] as ({ ref?(): void; unref?(): void } | null | undefined)[];
+    const handles = [this.child, this.channel.channel, this.child.stderr, this.child.stdio[HEARTBEAT_FD]] as ({ ref?(): void; unref?(): void } | null | undefined)[];
     for (const handle of handles) {
       if (keep) handle?.ref?.();
       else handle?.unref?.();

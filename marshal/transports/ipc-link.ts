@@ -1,12 +1,13 @@
 // The 'ipc' link kind: the link between the main apartment and an apartment in a child process,
-// over the child's IPC channel (ipc-transport.ts), one link number per apartment. The host's end is
+// over the child's channel to its host (ipc-transport.ts over pipe-channel.ts), one link number per apartment. The host's end is
 // made before the child runs; the process host claims it by the far end's number and opens it on
 // the child once the child listens. The child attaches its end to its own IPC channel (or, for an
 // apartment on another thread of the child, relays it there: ipc-relay-link.ts). Processes share
 // no memory and can move nothing, and two children have no channel to each other, so the kind is
 // not direct.
 import type { LinkKindDefinition } from '../transport.js';
-import { IpcTransport, keepEarlyMessages, type IpcPeer } from './ipc-transport.js';
+import { IpcTransport, keepEarlyMessages } from './ipc-transport.js';
+import { channelToHost } from './pipe-channel.js';
 import { UnclaimedEnds } from './unclaimed-ends.js';
 
 /** The far end of an 'ipc' link as the child receives it in its boot record. */
@@ -30,7 +31,7 @@ export const ipcLink: LinkKindDefinition = {
   },
   checkEnd(value) {
     if (typeof (value as IpcEnd | null)?.ipc !== 'number') return 'an { ipc: number } end was expected';
-    if (typeof process.send !== 'function') return 'this thread is not a child process with an IPC channel; an ipc link can join only a process apartment to its host';
+    if (!channelToHost()) return 'this thread is not the main thread of a process apartment started by a host; an ipc link can join only a process apartment to its host';
     return undefined;
   },
   attach: (end) => childIpcEnd((end as IpcEnd).ipc),
@@ -47,8 +48,10 @@ const childEnds = new Map<number, IpcTransport>();
 export function childIpcEnd(link: number): IpcTransport {
   let end = childEnds.get(link);
   if (!end) {
-    keepEarlyMessages(process as IpcPeer);
-    childEnds.set(link, (end = new IpcTransport(link, process as IpcPeer)));
+    const host = channelToHost();
+    if (!host) throw new Error(`[ipc] this thread has no channel to a host, so link ${link} cannot be made here; only a process apartment's main thread has one`);
+    keepEarlyMessages(host);
+    childEnds.set(link, (end = new IpcTransport(link, host)));
   }
   return end;
 }

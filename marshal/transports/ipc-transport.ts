@@ -1,19 +1,18 @@
-// Transport over a child process's IPC channel, for links between processes, which share no
-// memory. The channel is node:child_process's with `serialization: 'advanced'`: every message is
-// structured-cloned through v8.serialize, so values keep the fidelity they have between threads
-// (Maps, Dates, typed arrays, errors, cycles) but nothing can be moved or shared. One IPC message
-// carries one batch: the channel's outbox already gathers what a turn queued into a batch.
+// Transport over a process's IPC channel to another, for links between processes, which share no
+// memory. The channel is a framed pipe (pipe-channel.ts): every message is structured-cloned
+// through v8.serialize, so values keep the fidelity they have between threads (Maps, Dates, typed
+// arrays, errors, cycles) but nothing can be moved or shared, and a frame is bounded in size. One
+// message carries one batch: the channel's outbox already gathers what a turn queued into a batch.
 // One IPC channel carries the links of every apartment of a process server, each under its link
 // number, and the process host's own messages (hello, boot, exit, terminate); each message is a
 // tuple [tag, link, payload] and each side reads only its own tags and links.
 // A batch's payload is its WireEncoder bytes as a one-byte string when the encoder takes it (what
-// a batch usually holds), else the batch itself, structured-cloned. Why not always the batch: the
-// channel's serializer holds every object it wrote until its own wrapper is collected, so each
-// message of every call was alive at the next scavenge; V8 then allocated those messages straight
-// in old space (allocation-site pretenuring), and a steady stream of calls grew old space until
+// a batch usually holds), else the batch itself, structured-cloned. Why not always the batch: a
+// serializer holds every object it wrote until its own wrapper is collected, so each message of
+// every call was alive at the next scavenge; V8 then allocated those messages straight in old
+// space (allocation-site pretenuring), and a steady stream of calls grew old space until
 // mark-compacts. A string is copied by the serializer and holds no object; it is also cheaper to
 // write and read than nested arrays.
-import type { Serializable } from 'node:child_process';
 import { serialize } from 'node:v8';
 import { ProtocolError } from '../errors.js';
 import type { Batch } from '../protocol.js';
@@ -36,9 +35,9 @@ export const IpcTag = {
   Exited: 'apartment:exited',
 } as const;
 
-/** One end of an IPC channel: a ChildProcess in the host, `process` in the child. */
+/** One end of an IPC channel: a PipeChannel (pipe-channel.ts) in the host and in the child. */
 export interface IpcPeer {
-  send?: ((message: Serializable, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void) => boolean) | undefined;
+  send?: ((message: unknown, sendHandle?: undefined, options?: undefined, callback?: (error: Error | null) => void) => boolean) | undefined;
   readonly connected?: boolean;
   disconnect?: (() => void) | undefined;
   readonly channel?: { ref(): void; unref(): void } | null | undefined;

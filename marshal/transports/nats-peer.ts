@@ -12,6 +12,7 @@
 // else goes as v8.serialize of the six fields. The thread that owns the session only.
 import { EventEmitter } from 'node:events';
 import { DefaultSerializer, deserialize, serialize } from 'node:v8';
+import { TOO_LARGE } from '../errors.js';
 
 /** The tag of a part of a message too large for one NATS message: [.., Part, index, [count, bytes]]. */
 const PART_TAG = 'apartment:part';
@@ -231,7 +232,7 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
 
   private sendInParts(bytes: Uint8Array): void {
     if (bytes.byteLength > MAX_NATS_MESSAGE_BYTES) {
-      throw new DOMException(`[value-too-large] a message of ${bytes.byteLength} bytes is larger than a node session carries (${MAX_NATS_MESSAGE_BYTES}); pass a smaller value, or a reference to where the data is`, 'DataCloneError');
+      throw new DOMException(`${TOO_LARGE} a message of ${bytes.byteLength} bytes is larger than a node session carries (${MAX_NATS_MESSAGE_BYTES}); pass a smaller value, or a reference to where the data is`, 'DataCloneError');
     }
     const size = Math.max(1, this.wire.maxPayload - FRAME_HEADER_ROOM);
     const count = Math.ceil(bytes.byteLength / size);

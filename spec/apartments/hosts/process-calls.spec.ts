@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { CallCanceledError, CallTimeoutError, DeadlockError, callOptions, release, type Remote, type Runtime } from '../../../lib/index.js';
+import { CallCanceledError, CallTimeoutError, DeadlockError, MarshalError, callOptions, release, type Remote, type Runtime } from '../../../lib/index.js';
+import type { Crasher } from '../../fixtures/crasher.js';
 import type { Chain } from '../../fixtures/admission-classes.js';
 import type { ProcessProbe } from '../../fixtures/process-probe.js';
 import { processApartment, rejection, startProcessRuntime } from '../../fixtures/process-fixture.js';
@@ -53,5 +54,24 @@ describe('apartments/hosts/process-calls: one logical call across processes', ()
     expect(results.filter((r) => r.status === 'fulfilled'), 'the other completes').to.have.length(1);
     release(x);
     release(y);
+  });
+});
+
+describe('apartments/hosts/process-calls: a value larger than a process link carries fails its own call only', () => {
+  it('refuses a result and an argument that serialize past 64 MiB with MarshalError [value-too-large], and the apartment serves on', async () => {
+    const runtime = await startProcessRuntime();
+    const { apt } = await processApartment(runtime, { process: 'plugins' });
+    const crasher = await apt.createObject<Crasher>('Crasher');
+    // 70 references to one string of 1 MiB: 70 MiB once serialized, as structured clone copies each.
+    const result = await rejection(crasher.repeated(70, 1));
+    expect(result, String(result)).to.be.instanceOf(MarshalError);
+    expect((result as Error).message).to.match(/^\[value-too-large\] result is too large to send: a message of \d+ bytes is larger than a process link carries \(67108864\)/);
+    const argument = await rejection(crasher.take('y'.repeat(65 * 2 ** 20)));
+    expect(argument, String(argument)).to.be.instanceOf(MarshalError);
+    expect((argument as Error).message).to.match(/^\[value-too-large\] args of call 'take' is too large to send/);
+    expect(await crasher.repeated(3, 1), 'a value under the bound crosses').to.have.length(3);
+    expect(await crasher.ping()).to.equal('pong');
+    expect(apt.state).to.equal('ready');
+    release(crasher);
   });
 });

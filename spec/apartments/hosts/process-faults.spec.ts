@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import {
-  ApartmentFaultedError, byRef, DisconnectedError, release, type Apartment, type ApartmentOptions, type Remote, type Runtime,
+  ApartmentFaultedError, byRef, DisconnectedError, ProtocolError, release, type Apartment, type ApartmentOptions, type Remote, type Runtime,
 } from '../../../lib/index.js';
 import type { Crasher } from '../../fixtures/crasher.js';
 import type { Holder } from '../../fixtures/holder.js';
@@ -88,6 +88,22 @@ describe('apartments/hosts/process-faults: a process that throws an uncaught err
   it('faults its apartment with the error from the end of its stderr in the cause', async () => {
     const err = await faultScenario({}, ({ crasher }) => crasher.throwLater('boom in the process'));
     expect((err.cause as Error).message).to.match(/^process \d+ exited with code 1; its stderr ended with: [^]*boom in the process/);
+  });
+});
+
+describe('apartments/hosts/process-faults: a process that breaks its channel\'s framing, as a hostile plugin can', () => {
+  it('is cut off at a frame head claiming 4 GiB, before any of it is read, and the host works on', async () => {
+    const heapBefore = process.memoryUsage().heapUsed;
+    const err = await faultScenario({}, ({ crasher }) => crasher.breakFrame('head'));
+    expect(err.cause).to.be.instanceOf(ProtocolError);
+    expect((err.cause as Error).message).to.match(/^\[pipe-frame\] process \d+ sent a frame of 4294967295 bytes \(1 to 67108864 allowed\)/);
+    expect(process.memoryUsage().heapUsed - heapBefore, 'the host kept nothing of the frame').to.be.below(64 * 2 ** 20);
+  });
+
+  it('is cut off at a frame whose bytes are not one serialized value', async () => {
+    const err = await faultScenario({}, ({ crasher }) => crasher.breakFrame('body'));
+    expect(err.cause).to.be.instanceOf(ProtocolError);
+    expect((err.cause as Error).message).to.match(/^\[pipe-frame\] process \d+ sent a frame that is not one serialized value/);
   });
 });
 

@@ -1,9 +1,11 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ProtocolError } from '../../../marshal/errors.js';
 import type { Batch } from '../../../marshal/protocol.js';
 import { IpcTransport } from '../../../marshal/transports/ipc-transport.js';
+import { CHANNEL_FD, CHANNEL_VARIABLE, PipeChannel } from '../../../marshal/transports/pipe-channel.js';
 import { HANG_GUARD_MS, isRunning, until } from '../../fixtures/process-fixture.js';
 
 const ECHO = fileURLToPath(new URL('../../fixtures/ipc-echo.js', import.meta.url));
@@ -17,10 +19,13 @@ afterEach(() => {
   child = undefined;
 });
 
-/** Fork the echo child (or `script`) with an IPC channel that serializes by structured clone; resolves once it listens. */
-async function echoChild(script = ECHO): Promise<ChildProcess> {
-  child = fork(script, [], { serialization: 'advanced', stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const started = child;
+/** Start the echo child (or `script`) with a channel to this process, as a process server does; resolves to that channel once it listens. */
+async function echoChild(script = ECHO): Promise<PipeChannel> {
+  child = spawn(process.execPath, [...process.execArgv, script], {
+    env: { ...process.env, [CHANNEL_VARIABLE]: String(CHANNEL_FD) },
+    stdio: ['ignore', 'inherit', 'inherit', 'pipe'],
+  });
+  const started = new PipeChannel(child.stdio[CHANNEL_FD] as Socket, 'the echo child');
   await new Promise<void>((resolve, reject) => {
     const guard = setTimeout(() => reject(new Error('the echo child never said ready')), HANG_GUARD_MS);
     started.on('message', (m) => {
@@ -128,14 +133,13 @@ describe('marshal/transports/ipc-transport: closing either side closes the other
     near.listen(() => undefined, () => {
       closed = true;
     });
-    const dying = await echoChild();
-    near.open(dying);
-    dying.kill('SIGKILL');
+    near.open(await echoChild());
+    child!.kill('SIGKILL');
     await until('the close listener fires', () => closed);
 
     const other = new IpcTransport(LINK);
-    const living = await echoChild();
-    other.open(living);
+    other.open(await echoChild());
+    const living = child!;
     other.close();
     await until('the child ends once its channel closed', () => living.exitCode !== null || living.signalCode !== null);
     expect(living.exitCode).to.equal(0);
