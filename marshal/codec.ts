@@ -7,6 +7,7 @@
 // share memory, and transfer lists a link that carries structured clones.
 import { MarshalError, TOO_LARGE } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
+import { heldChars, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
@@ -49,20 +50,27 @@ interface WalkState {
   root: string;
   /** The link to the peer, looked up once per value (undefined while it is being made). */
   link: LinkTraits | undefined;
+  /** Characters of the strings walked so far, each counted where it appears (copy-weight.ts). */
+  chars: number;
 }
 
 /** Encode an argument list (paths start at the argument index). */
 export function encodeArgs(space: RefSpace, args: unknown[], peer: number): Encoded {
   let simple = true;
+  let chars = 0;
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    if (a !== null && (typeof a === 'object' || typeof a === 'function' || typeof a === 'symbol')) {
+    if (typeof a === 'string') chars += a.length;
+    else if (a !== null && (typeof a === 'object' || typeof a === 'function' || typeof a === 'symbol')) {
       simple = false;
       break;
     }
   }
-  if (simple) return { value: args, refs: 0, transfer: undefined };
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link: space.linkTo(peer) };
+  if (simple) {
+    if (chars > MAX_COPIED_CHARS) throw tooManyChars('args');
+    return { value: args, refs: 0, transfer: undefined };
+  }
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link: space.linkTo(peer), chars: 0 };
   return run(st, () => walkArray(args, st));
 }
 
@@ -71,7 +79,7 @@ export function encodeValue(space: RefSpace, value: unknown, peer: number): Enco
   if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) {
     return { value, refs: 0, transfer: undefined };
   }
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link: space.linkTo(peer) };
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link: space.linkTo(peer), chars: 0 };
   return run(st, () => walk(value, st));
 }
 
@@ -205,6 +213,10 @@ function walk(v: unknown, st: WalkState): unknown {
     const where = formatPath(st.root, st.path);
     throw new MarshalError(`[link-carries-bytes] ${where} is a MessagePort, which can only be moved, and the '${st.link.name}' link to the other apartment carries bytes only; pass plain data or an object by reference instead`, { path: where });
   }
+  if ((obj instanceof Map || obj instanceof Set) && enter(obj, st)) {
+    st.chars += heldChars(obj, st.seen!, MAX_COPIED_CHARS - st.chars);
+    if (st.chars > MAX_COPIED_CHARS) throw tooManyChars(formatPath(st.root, st.path));
+  }
   return v;
 }
 
@@ -279,6 +291,7 @@ function walkArray(arr: unknown[], st: WalkState): unknown[] {
   for (let i = 0; i < arr.length; i++) {
     const item = arr[i];
     if (item === null || (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol')) {
+      if (typeof item === 'string' && (st.chars += item.length) > MAX_COPIED_CHARS) throw tooManyChars(formatPath(st.root, [...st.path, i]));
       if (out) out[i] = item;
       continue;
     }
@@ -299,6 +312,7 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
     const k = keys[i]!;
     const item = obj[k];
     if (item === null || (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol')) {
+      if (typeof item === 'string' && (st.chars += item.length) > MAX_COPIED_CHARS) throw tooManyChars(formatPath(st.root, [...st.path, k]));
       if (out) out[k] = item;
       continue;
     }

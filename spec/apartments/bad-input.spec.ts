@@ -29,6 +29,34 @@ describe('apartments/bad-input: values that cannot cross', () => {
   });
 });
 
+describe('apartments/bad-input: a value that copying would make huge', () => {
+  for (const link of ['shared-memory', 'port'] as const) {
+    it(`refuses a result, a Map result and an argument repeating one string past 2^29 characters with MarshalError [value-too-large] on a ${link} link; the apartment serves on`, async () => {
+      ({ rt } = await startRuntime());
+      const apt = await rt.createApartment({ transport: link });
+      const crasher = await apt.createObject<Crasher>('Crasher');
+      // 600 references to one 1 MiB string: 600 MiB in the host's heap once copied, and 6000 made
+      // the host process abort before the bound.
+      const result = (await crasher.repeated(600, 1).catch((e: unknown) => e)) as MarshalError;
+      expect(result, String(result)).to.be.instanceOf(MarshalError);
+      expect(result.message).to.match(/^\[value-too-large\] result\[512\] is too large to send: its strings come to more than 536870912 characters/);
+      expect(result.path).to.equal('result[512]');
+      const inMap = (await crasher.repeated(600, 1, 'map').catch((e: unknown) => e)) as MarshalError;
+      expect(inMap, String(inMap)).to.be.instanceOf(MarshalError);
+      expect(inMap.path).to.equal('result');
+      const text = 'y'.repeat(2 ** 20);
+      const argument = (await crasher.take(new Array(600).fill(text) as unknown as string).catch((e: unknown) => e)) as MarshalError;
+      expect(argument, String(argument)).to.be.instanceOf(MarshalError);
+      expect(argument.path).to.equal('args[0][512]');
+      // One object held in 600 places is copied once: its string counts once.
+      const shared = { text };
+      expect(await crasher.take(new Array(600).fill(shared) as unknown as string)).to.equal(600);
+      expect(await crasher.ping()).to.equal('pong');
+      expect(apt.state).to.equal('ready');
+    });
+  }
+});
+
 describe('apartments/bad-input: every call settles', () => {
   it('times out a call that hangs, naming the method and the apartment', async () => {
     ({ rt } = await startRuntime());

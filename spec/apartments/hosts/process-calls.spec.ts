@@ -69,7 +69,7 @@ describe('apartments/hosts/process-calls: a value larger than a process link car
     const argument = await rejection(crasher.take('y'.repeat(65 * 2 ** 20)));
     expect(argument, String(argument)).to.be.instanceOf(MarshalError);
     expect((argument as Error).message).to.match(/^\[value-too-large\] args of call 'take' is too large to send/);
-    expect(await crasher.repeated(3, 1), 'a value under the bound crosses').to.have.length(3);
+    expect(await crasher.repeated(3, 1) as string[], 'a value under the bound crosses').to.have.length(3);
     expect(await crasher.ping()).to.equal('pong');
     expect(apt.state).to.equal('ready');
     release(crasher);

@@ -1,0 +1,47 @@
+// How much string data a value becomes once copied. Structured clone keeps each object once (a
+// second reference to it arrives as a reference), but copies a string every place it appears:
+// 6000 references to one 1 MiB string are 48 KB in the sender's heap and 6 GiB in the receiver's,
+// which a worker's buggy plugin returning them made the host process abort on (out of memory,
+// deserializing the port message). The codec counts the strings a value holds as it walks it and
+// refuses one past MAX_COPIED_CHARS before it is sent; this module counts inside Maps and Sets,
+// which the codec's walk does not enter.
+import { MarshalError, TOO_LARGE } from './errors.js';
+
+/** The most characters of strings one value may hold, counted each place they appear: V8's longest string fits. */
+export const MAX_COPIED_CHARS = 2 ** 29;
+
+/**
+ * Characters of the strings in `collection`'s entries and in the arrays, plain objects, Maps and
+ * Sets they hold, each counted where it appears; objects in `seen` are not entered again (they
+ * are copied once), and those entered are added to it. Stops counting once past `budget`.
+ */
+export function heldChars(collection: Map<unknown, unknown> | Set<unknown>, seen: Set<object>, budget: number): number {
+  let chars = 0;
+  const pending: object[] = [collection];
+  const count = (item: unknown): void => {
+    if (typeof item === 'string') chars += item.length;
+    else if (item !== null && typeof item === 'object' && !seen.has(item)) {
+      seen.add(item);
+      pending.push(item);
+    }
+  };
+  while (pending.length > 0 && chars <= budget) {
+    const obj = pending.pop()!;
+    if (obj instanceof Map) {
+      for (const [k, v] of obj) {
+        count(k);
+        count(v);
+      }
+    } else if (obj instanceof Set) {
+      for (const v of obj) count(v);
+    } else if (Array.isArray(obj) || Object.getPrototypeOf(obj) === Object.prototype || Object.getPrototypeOf(obj) === null) {
+      for (const k of Object.keys(obj)) count((obj as Record<string, unknown>)[k]);
+    }
+  }
+  return chars;
+}
+
+/** The error of a value at `where` whose strings, counted each place they appear, pass MAX_COPIED_CHARS. */
+export function tooManyChars(where: string): MarshalError {
+  return new MarshalError(`${TOO_LARGE} ${where} is too large to send: its strings come to more than ${MAX_COPIED_CHARS} characters, counting each string every place it appears (a copy repeats it there); send one copy and indexes into it, fewer items, or a stream`, { path: where });
+}
