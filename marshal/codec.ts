@@ -7,7 +7,7 @@
 // share memory, and transfer lists a link that carries structured clones.
 import { MarshalError, TOO_LARGE } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
-import { heldChars, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
+import { copiedChars, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
@@ -214,7 +214,7 @@ function walk(v: unknown, st: WalkState): unknown {
     throw new MarshalError(`[link-carries-bytes] ${where} is a MessagePort, which can only be moved, and the '${st.link.name}' link to the other apartment carries bytes only; pass plain data or an object by reference instead`, { path: where });
   }
   if ((obj instanceof Map || obj instanceof Set) && enter(obj, st)) {
-    st.chars += heldChars(obj, st.seen!, MAX_COPIED_CHARS - st.chars);
+    st.chars += copiedChars(obj, MAX_COPIED_CHARS - st.chars, st.seen);
     if (st.chars > MAX_COPIED_CHARS) throw tooManyChars(formatPath(st.root, st.path));
   }
   return v;

@@ -4,20 +4,25 @@
 // which a worker's buggy plugin returning them made the host process abort on (out of memory,
 // deserializing the port message). The codec counts the strings a value holds as it walks it and
 // refuses one past MAX_COPIED_CHARS before it is sent; this module counts inside Maps and Sets,
-// which the codec's walk does not enter.
+// which the codec's walk does not enter, and weighs what an error carries (error-codec.ts).
 import { MarshalError, TOO_LARGE } from './errors.js';
 
 /** The most characters of strings one value may hold, counted each place they appear: V8's longest string fits. */
 export const MAX_COPIED_CHARS = 2 ** 29;
 
 /**
- * Characters of the strings in `collection`'s entries and in the arrays, plain objects, Maps and
- * Sets they hold, each counted where it appears; objects in `seen` are not entered again (they
- * are copied once), and those entered are added to it. Stops counting once past `budget`.
+ * Characters of the strings in `value` and in the arrays, plain objects, Maps and Sets it holds,
+ * each counted where it appears; objects in `seen` are not entered again (they are copied once),
+ * and those entered are added to it (`value` itself is entered even when it is there already).
+ * Stops counting at the first string that takes the count past `budget`. Other objects (typed arrays, dates, errors) hold no strings
+ * a copy repeats, or are weighed where they are sent (error-codec.ts).
  */
-export function heldChars(collection: Map<unknown, unknown> | Set<unknown>, seen: Set<object>, budget: number): number {
+export function copiedChars(value: unknown, budget: number, seen: Set<object> = new Set()): number {
+  if (typeof value === 'string') return value.length;
+  if (value === null || typeof value !== 'object') return 0;
   let chars = 0;
-  const pending: object[] = [collection];
+  const pending: object[] = [value];
+  seen.add(value);
   const count = (item: unknown): void => {
     if (typeof item === 'string') chars += item.length;
     else if (item !== null && typeof item === 'object' && !seen.has(item)) {
@@ -25,17 +30,24 @@ export function heldChars(collection: Map<unknown, unknown> | Set<unknown>, seen
       pending.push(item);
     }
   };
-  while (pending.length > 0 && chars <= budget) {
+  while (pending.length > 0) {
     const obj = pending.pop()!;
     if (obj instanceof Map) {
       for (const [k, v] of obj) {
         count(k);
         count(v);
+        if (chars > budget) return chars;
       }
     } else if (obj instanceof Set) {
-      for (const v of obj) count(v);
+      for (const v of obj) {
+        count(v);
+        if (chars > budget) return chars;
+      }
     } else if (Array.isArray(obj) || Object.getPrototypeOf(obj) === Object.prototype || Object.getPrototypeOf(obj) === null) {
-      for (const k of Object.keys(obj)) count((obj as Record<string, unknown>)[k]);
+      for (const k of Object.keys(obj)) {
+        count((obj as Record<string, unknown>)[k]);
+        if (chars > budget) return chars;
+      }
     }
   }
   return chars;

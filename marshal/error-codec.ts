@@ -3,11 +3,34 @@
 // name on globalThis: a hostile name cannot select an arbitrary constructor. Encoding never
 // throws: a thrown value whose getters or proxy traps throw is reduced to a safe error (its class
 // name and message when they can be read without running its code), so every call is answered.
+// What an error carries is bounded, as a result is (copy-weight.ts): its texts are clipped, and a
+// property that copying would make large is left out, since a cause chain repeats what it holds.
+import { copiedChars } from './copy-weight.js';
 import { errorClasses } from './errors.js';
 import type { WireError } from './protocol.js';
 
 const RESERVED = new Set(['name', 'message', 'stack', 'code', 'cause']);
 const MAX_CAUSE_DEPTH = 8;
+/** The longest name, message or stack an error carries; longer ones are clipped. */
+export const MAX_ERROR_TEXT = 1 << 20;
+/** The most characters of strings an error's own properties carry together, counted as copy-weight.ts counts. */
+export const MAX_ERROR_PROP_CHARS = 1 << 22;
+
+/** `text` cut to MAX_ERROR_TEXT characters, saying so. */
+function clipped(text: string): string {
+  return text.length <= MAX_ERROR_TEXT ? text : `${text.slice(0, MAX_ERROR_TEXT)}… (${text.length - MAX_ERROR_TEXT} more characters clipped)`;
+}
+
+/** Whether `value` can be copied, and what it costs in copied characters (Infinity when it cannot be, or passes `budget`). */
+function copyCost(value: unknown, budget: number): number {
+  let chars: number;
+  try {
+    chars = copiedChars(value, budget);
+  } catch {
+    return Infinity; // a getter or proxy trap inside it threw, as cloning it would
+  }
+  return chars <= budget && isCloneable(value) ? chars : Infinity;
+}
 
 function isCloneable(value: unknown): boolean {
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return typeof value !== 'symbol';
@@ -30,10 +53,11 @@ export function encodeError(thrown: unknown, apartment: number, depth = 0): Wire
 
 function encodeFaithfully(thrown: unknown, apartment: number, depth: number): WireError {
   if (!(thrown instanceof Error)) {
-    const text = typeof thrown === 'string' ? thrown : safeString(thrown);
-    return { name: 'Error', message: text, stack: undefined, code: undefined, cause: undefined, props: { thrownValue: isCloneable(thrown) ? thrown : text }, apartment };
+    const text = clipped(typeof thrown === 'string' ? thrown : safeString(thrown));
+    return { name: 'Error', message: text, stack: undefined, code: undefined, cause: undefined, props: { thrownValue: copyCost(thrown, MAX_ERROR_PROP_CHARS) < Infinity ? thrown : text }, apartment };
   }
   let props: Record<string, unknown> | undefined;
+  let budget = MAX_ERROR_PROP_CHARS;
   for (const key of Object.keys(thrown)) {
     if (RESERVED.has(key)) continue;
     let v: unknown;
@@ -42,7 +66,11 @@ function encodeFaithfully(thrown: unknown, apartment: number, depth: number): Wi
     } catch {
       continue; // a getter that throws: the property is left out, the error still travels
     }
-    if (isCloneable(v)) (props ??= {})[key] = v;
+    // One that cannot be copied, or would pass what is left of the budget, is left out.
+    const cost = copyCost(v, budget);
+    if (cost === Infinity) continue;
+    budget -= cost;
+    (props ??= {})[key] = v;
   }
   const { name, message } = thrown;
   // Anything but strings here would not survive the receiver's checks: reduce instead.
@@ -51,10 +79,10 @@ function encodeFaithfully(thrown: unknown, apartment: number, depth: number): Wi
   const code = (thrown as { code?: unknown }).code;
   const cause = (thrown as { cause?: unknown }).cause;
   return {
-    name,
-    message,
-    stack: typeof stack === 'string' ? stack : undefined,
-    code: typeof code === 'string' ? code : undefined,
+    name: clipped(name),
+    message: clipped(message),
+    stack: typeof stack === 'string' ? clipped(stack) : undefined,
+    code: typeof code === 'string' ? clipped(code) : undefined,
     cause: cause !== undefined && depth < MAX_CAUSE_DEPTH ? encodeError(cause, apartment, depth + 1) : undefined,
     props,
     apartment,
@@ -68,7 +96,7 @@ function encodeFaithfully(thrown: unknown, apartment: number, depth: number): Wi
 function reducedError(thrown: unknown, apartment: number): WireError {
   const className = safeClassName(thrown);
   const message = dataString(thrown, 'message');
-  const text = `[unserializable-error] a thrown ${className} could not be sent to the caller (its properties throw when read)${message !== undefined ? `: ${message}` : ''}; throw plain Error objects`;
+  const text = `[unserializable-error] a thrown ${className} could not be sent to the caller (its properties throw when read)${message !== undefined ? `: ${clipped(message)}` : ''}; throw plain Error objects`;
   return { name: 'Error', message: text, stack: undefined, code: undefined, cause: undefined, props: { thrownClass: className }, apartment };
 }
 

@@ -21,6 +21,17 @@ const cases: { kind: string; what: string; check(err: Error): void }[] = [
     expect(e).to.be.instanceOf(RangeError);
     expect(e.message).to.equal('enumerable getter');
   } },
+  // What copying would make huge is left out or clipped; the rest of the error travels.
+  { kind: 'repeated', what: 'a property repeating one string 6000 times and itself as its cause', check: (e) => {
+    expect(e).to.be.instanceOf(RangeError);
+    expect(e.message).to.equal('repeated');
+    expect((e as Error & { small?: string }).small).to.equal('kept');
+    expect(e).to.not.have.property('detail');
+  } },
+  { kind: 'long-message', what: 'a message of 16 Mi characters', check: (e) => {
+    expect(e.message).to.have.length.below(2 ** 20 + 64);
+    expect(e.message).to.match(/^m+… \(15728640 more characters clipped\)$/);
+  } },
   { kind: 'proxy', what: 'a Proxy whose traps throw', check: (e) => expect(e.message).to.match(/^\[unserializable-error\] a thrown object could not be sent/) },
 ];
 

@@ -44,3 +44,16 @@ describe('marshal/error-codec: errors as data', () => {
     expect(fromString.thrownValue).to.equal('plain string thrown');
   });
 });
+
+describe('marshal/error-codec: what an error carries is bounded', () => {
+  it('keeps own properties up to 4 Mi copied characters in all, leaves out the one that passes it, and clips texts at 1 Mi characters', () => {
+    const threeMi = 'p'.repeat(3 * 2 ** 20);
+    const err = Object.assign(new Error('e'.repeat(2 ** 21)), { first: threeMi, second: [threeMi], third: 'small', fourth: new Array<string>(1000).fill(threeMi) });
+    const wire = encodeError(err, 1);
+    expect(Object.keys(wire.props ?? {})).to.deep.equal(['first', 'third']);
+    expect(wire.message).to.match(/^e{1048576}… \(1048576 more characters clipped\)$/);
+    expect(wire.stack!.length).to.be.at.most(2 ** 20 + 64);
+    const thrown = encodeError(new Array<string>(10).fill(threeMi), 1);
+    expect(thrown.props?.['thrownValue'], 'a thrown value that copying would make large travels as its text').to.be.a('string');
+  });
+});

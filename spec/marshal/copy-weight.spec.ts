@@ -1,0 +1,25 @@
+import { expect } from 'chai';
+import { copiedChars } from '../../marshal/copy-weight.js';
+
+describe('marshal/copy-weight: strings are counted as a copy would carry them', () => {
+  it('counts a string each place it appears, an object once however often it is held, and looks inside Maps, Sets, arrays and plain objects', () => {
+    const s = 'abcd';
+    expect(copiedChars(s, 100)).to.equal(4);
+    expect(copiedChars([s, s, s], 100), 'a string repeated is copied each time').to.equal(12);
+    const shared = { s };
+    expect(copiedChars([shared, shared, shared], 100), 'an object repeated is copied once').to.equal(4);
+    const nested = new Map<unknown, unknown>([[s, new Set([s, [s, { k: s }]])]]);
+    expect(copiedChars({ nested, again: nested }, 100)).to.equal(16);
+    const cyclic: unknown[] = [s];
+    cyclic.push(cyclic);
+    expect(copiedChars(cyclic, 100), 'a cycle ends').to.equal(4);
+    expect(copiedChars([1, 2n, true, null, new Uint8Array(8), new Date(0)], 100), 'no strings').to.equal(0);
+  });
+
+  it('stops at the first string past the budget, so weighing a huge value does not walk all of it', () => {
+    const many = new Array<string>(1_000_000).fill('x');
+    expect(copiedChars(many, 1_000), 'a thousand and one').to.equal(1_001);
+    expect(copiedChars(new Map([[1, many]]), 10)).to.equal(11);
+    expect(copiedChars(new Set(['ab', 'cd', 'ef']), 3)).to.equal(4);
+  });
+});
