@@ -67,10 +67,10 @@ export class ProcessThreads {
     });
     let failure: Error | undefined;
     host.on('error', (err) => (failure ??= err));
-    host.once('exit', (code) => {
+    host.once('exit', (code, meaning?: string) => {
       this.hosts.delete(link);
       const thrown = failure ? `; it failed with ${failure.stack ?? failure.message}` : '';
-      this.report(link, code, `${host.identity} of process ${process.pid} exited with code ${code}${thrown}`);
+      this.report(link, code, meaning ?? `${host.identity} of process ${process.pid} exited with code ${code}${thrown}`);
       ended();
     });
     this.hosts.set(link, host);

@@ -15,6 +15,7 @@ import type { ResourceLimits } from 'node:worker_threads';
 import { IdTable } from '../../marshal/id-table.js';
 import { IpcTag, isIpc, type IpcTransport } from '../../marshal/transports/ipc-transport.js';
 import { CHANNEL_FD, CHANNEL_VARIABLE, PipeChannel } from '../../marshal/transports/pipe-channel.js';
+import { threadExitMeaning } from '../thread-exits.js';
 import { environmentWithCompileCache } from './compile-cache.js';
 import { HEARTBEAT_FD, HeartbeatWatch, type Heartbeat } from './heartbeat-pipe.js';
 
@@ -303,7 +304,8 @@ export class ProcessServer {
     this.heartbeatWatch?.stop();
     liveChildren.delete(this.child);
     this.release();
-    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const meaning = threadExitMeaning(code);
+    const how = signal ? `was killed by ${signal}` : meaning ? `ended: ${meaning}` : `exited with code ${code}`;
     const tail = this.stderrTail.trim();
     const fatal = this.fatalLine && !tail.includes(this.fatalLine) ? `; it reported ${this.fatalLine}` : '';
     const description = `${this.identity} ${how}${fatal}${tail ? `; its stderr ended with: ${tail}` : ''}`;

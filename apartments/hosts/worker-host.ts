@@ -8,6 +8,7 @@ import { ipcRelayLink } from '../../marshal/transports/ipc-relay-link.js';
 import { PortTransport } from '../../marshal/transports/port-transport.js';
 import { releaseAwakePlace } from '../../marshal/transports/thread-spinner.js';
 import { environmentWithCompileCache } from './compile-cache.js';
+import { threadExitMeaning } from '../thread-exits.js';
 import type { ApartmentHost, ApartmentHostFactory, HostStart, RelayEnd } from '../apartment-host.js';
 import type { WorkerBoot } from '../worker-boot.js';
 
@@ -60,7 +61,8 @@ class WorkerHost extends EventEmitter implements ApartmentHost {
     worker.once('exit', (code) => {
       releaseAwakePlace(this.awakeFlag);
       this.markExited();
-      this.emit('exit', code);
+      const meaning = threadExitMeaning(code);
+      this.emit('exit', code, meaning && `${this.identity} ended: ${meaning}`);
     });
   }
 

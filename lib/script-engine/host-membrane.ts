@@ -108,7 +108,13 @@ export class HostMembrane {
 
   private scriptPromiseOf(thenable: PromiseLike<unknown>): unknown {
     return new this.ScriptPromise((resolve, reject) => {
-      thenable.then((v) => resolve(this.toScript(v)), (e: unknown) => reject(this.toScript(e)));
+      thenable.then((v) => {
+        resolve(this.toScript(v));
+        this.border.settled?.();
+      }, (e: unknown) => {
+        reject(this.toScript(e));
+        this.border.settled?.();
+      });
     });
   }
 

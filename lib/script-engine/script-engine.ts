@@ -3,42 +3,26 @@
 // reset every operation from another apartment fails with WrongThreadError (E_UNEXPECTED), except
 // getState() and clone() (interruptScript() is a runtime function: a busy engine's thread cannot
 // serve a call). The engine lives in one apartment; callers elsewhere hold proxies.
+import { executionAsyncId } from 'node:async_hooks';
 import vm from 'node:vm';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { currentApartment, currentCall } from '../../apartments/context.js';
-import { ApartmentError, CallTimeoutError, ScriptError, WrongThreadError } from '../../marshal/errors.js';
+import { ApartmentError, ScriptError, WrongThreadError } from '../../marshal/errors.js';
 import { ScriptOutcome, onScriptTurn, timeoutOf, type Exit } from './script-turns.js';
 import { ScriptEngineApiRemote } from './generated/script-engine-api.remote.js';
 import { HostMembrane } from './host-membrane.js';
 import type { ScriptRunOptions, ScriptState } from './script-engine-api.js';
-
 export type { ScriptRunOptions, ScriptState };
 import { compileScript, stackGetterOf } from './script-source.js';
 import { containScriptRejections } from './script-rejections.js';
-import { prepareRealm, sealed, throughSlot } from './realm-seal.js';
+import { prepareRealm, throughSlot } from './realm-seal.js';
 import { ScriptRun, type ScriptBorder } from './script-run.js';
+import { AwaitingCalls, ScriptDrain, awaitThenable, type AwaitSite } from './script-awaits.js';
+import { asyncStackIntact, endBrokenThread, promiseHooksOn } from './promise-hooks.js';
+import type { CodeBlock, EnginePayload, Item } from './engine-contents.js';
 import { localApartment } from '../../apartments/local-context.js';
 import { clearClaim, enterRun, leaveRun, nextRun } from '../../apartments/script-gate.js';
-
-interface CodeBlock {
-  text: string;
-  script: vm.Script;
-  persistent: boolean;
-  /** The time limit it was added with; it applies whenever the block runs (now, or at start). */
-  timeoutMs: number | undefined;
-}
-
-interface Item {
-  value: unknown;
-  persistent: boolean;
-}
-
-/** What a clone (the persistent part) or a move (everything) carries to the receiving apartment. */
-interface EnginePayload {
-  code: { text: string; persistent: boolean; timeoutMs: number | undefined }[];
-  items: [name: string, value: unknown, persistent: boolean][];
-}
 
 const unexpected = (message: string): ApartmentError => new ApartmentError('E_UNEXPECTED', message);
 let scripts = 0;
@@ -62,7 +46,22 @@ export class ScriptEngine {
   /** The run going on in this thread's script turn, or one a stop ended and nothing settled yet. */
   private running: ScriptRun | undefined;
   /** Calls whose script is suspended in an await: an interrupt or close settles them (owner apartment only). */
-  readonly #awaiting = new Set<(err: Error) => void>();
+  readonly #awaiting = new AwaitingCalls();
+  /** Whether the context runs its own promise jobs (promise-hooks.ts), so that drains run what host code queued there. */
+  #ownJobs = false;
+  /** What a wait for a promise the script returned uses of this engine (script-awaits.ts). */
+  readonly #awaits: AwaitSite = {
+    awaiting: this.#awaiting,
+    running: () => this.running,
+    turn: (reject, work, resolve) => this.#turn(reject, work, resolve),
+    outside: (call) => this.#outside(call),
+  };
+  /** Runs the promise jobs host code queued in the context, in turns of their own (script-awaits.ts). */
+  readonly #drain = new ScriptDrain({
+    context: () => (this.#ownJobs ? this.context : undefined),
+    turn: (work, failed) => this.#turn(failed, work, () => undefined, false),
+    awaiting: this.#awaiting,
+  });
   /** The apartment this engine moved to; it answers only state queries after. */
   private movedTo: number | undefined;
 
@@ -212,7 +211,7 @@ export class ScriptEngine {
    */
   static abandonAwaiting(engine: ScriptEngine): boolean {
     if (engine.#awaiting.size === 0) return false;
-    for (const abandon of [...engine.#awaiting]) abandon(new ScriptError('[interrupted] the script was interrupted while it awaited; its call is abandoned, and its code resumes (with its result dropped) if what it awaited settles'));
+    engine.#awaiting.abandonAll(new ScriptError('[interrupted] the script was interrupted while it awaited; its call is abandoned, and its code resumes (with its result dropped) if what it awaited settles'));
     return true;
   }
 
@@ -220,7 +219,7 @@ export class ScriptEngine {
   #abandon(err: Error): void {
     this.running?.reject(err);
     this.running = undefined;
-    for (const abandon of [...this.#awaiting]) abandon(err);
+    this.#awaiting.abandonAll(err);
   }
 
   #interrupted(generation: number): boolean {
@@ -255,11 +254,23 @@ export class ScriptEngine {
 
   async #start(): Promise<void> {
     // A fresh realm: scripts see its own Object and Function, not the host's (no `process`, no `require`).
-    const ctx = vm.createContext(Object.create(null) as object, { name: 'apartment-runtime script' });
+    // Its own promise job queue where that is safe (promise-hooks.ts): what a script queues then runs
+    // inside a run or a drain (script-awaits.ts), never in the thread's queue where nothing stops it.
+    this.#ownJobs = !promiseHooksOn();
+    const ctx = vm.createContext(Object.create(null) as object, { name: 'apartment-runtime script', ...(this.#ownJobs ? { microtaskMode: 'afterEvaluate' as const } : {}) });
     const guard = prepareRealm(ctx);
     const apt = localApartment();
     containScriptRejections((message) => apt.endpoint.warn(message));
-    const border: ScriptBorder = { outside: (call) => this.#outside(call), inside: (call) => (this.running ? this.running.inside(call) : call()) };
+    const border: ScriptBorder = {
+      outside: (call) => this.#outside(call),
+      inside: (call) => {
+        if (this.running) return this.running.inside(call);
+        // Called back outside any run: what it queued runs in a drain.
+        this.#drain.soon();
+        return call();
+      },
+      settled: () => this.#drain.soon(),
+    };
     const membrane = new HostMembrane(vm.runInContext('Promise', ctx) as PromiseConstructor, guard, stackGetterOf(ctx), border);
     for (const [name, item] of this.items) ctx[name] = membrane.toScript(item.value);
     this.context = ctx;
@@ -293,13 +304,16 @@ export class ScriptEngine {
         const then = outcome.thenOf(result);
         if (then.kind !== 'value') return then;
         if (then.value === undefined) return outcome.returned(result);
-        return this.#awaitThenable(result, then.value as (ok: unknown, fail: unknown) => unknown, outcome, options, ctx, resolve, reject);
+        return awaitThenable(this.#awaits, result, then.value as (ok: unknown, fail: unknown) => unknown, { outcome, options, ctx, resolve, reject });
       }, resolve);
     });
   }
 
-  /** One gated turn: `work` runs with the gate naming it, and its exit settles the call after it. */
-  #turn(reject: (err: unknown) => void, work: () => Exit | undefined, resolve: (v: unknown) => void): void {
+  /**
+   * One gated turn: `work` runs with the gate naming it, and its exit settles the call after it. A
+   * drain follows any other turn: what it did may have queued jobs in the context no vm call runs.
+   */
+  #turn(reject: (err: unknown) => void, work: () => Exit | undefined, resolve: (v: unknown) => void, drains = true): void {
     const apt = localApartment();
     const gate = apt.scriptGate;
     const oid = apt.endpoint.exports.oidOf(this) ?? -1;
@@ -312,47 +326,21 @@ export class ScriptEngine {
       // Recorded before the run is on the gate: a stop may land at any step after that, even
       // before work() begins, and the interrupt's settlement then finds the run to settle.
       this.running = new ScriptRun(reject, generation, gate);
-      enterRun(gate, generation, oid, grant);
+      // A context that runs its own promise jobs runs them in this turn. With promise hooks on since
+      // it started, a stop in a job would make Node abort the process (promise-hooks.ts): the run
+      // stays off the gate, and a time limit that stopped a job ends the thread instead.
+      const stoppable = !this.#ownJobs || !promiseHooksOn();
+      const stack = executionAsyncId();
+      if (stoppable) enterRun(gate, generation, oid, grant);
       const exit = work();
-      leaveRun(gate, generation);
+      if (stoppable) leaveRun(gate, generation);
       this.running = undefined;
+      if (!asyncStackIntact(stack)) endBrokenThread();
+      if (drains) this.#drain.soon();
       if (exit?.kind === 'value') resolve(exit.value);
       else if (exit?.kind === 'failure') reject(exit.value);
       else if (exit?.kind === 'awaiting') exit.arm();
     });
-  }
-
-  /**
-   * Wait for a thenable the script returned: `then` is called in the run's turn; what it settles
-   * with is read in a gated turn of its own. One settlement wins: the script's own, its time limit,
-   * an interrupt, or close/reset.
-   */
-  #awaitThenable(thenable: unknown, then: (ok: unknown, fail: unknown) => unknown, outcome: ScriptOutcome, options: ScriptRunOptions, ctx: vm.Context, resolve: (v: unknown) => void, reject: (err: unknown) => void): Exit {
-    // An interrupt can stop this turn at any statement, so `abandon` uses nothing declared after
-    // it is registered, and the time limit's timer is armed after the turn, outside the gate: a
-    // stop inside Node's timer code would leave its timer lists broken for the whole thread.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const settle = (finish: () => void): void => {
-      if (!this.#awaiting.delete(abandon)) return;
-      clearTimeout(timer);
-      finish();
-    };
-    const abandon = (err: Error): void => settle(() => reject(err));
-    this.#awaiting.add(abandon);
-    // Called in the run's own turn: the run recorded now is the one that returned this thenable.
-    if (this.running) this.running.abandon = abandon;
-    const arm = (): void => {
-      if (options.timeoutMs === undefined || !this.#awaiting.has(abandon)) return;
-      timer = setTimeout(() => abandon(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
-    };
-    const later = (read: () => Exit): void => {
-      if (!this.#awaiting.has(abandon)) return;
-      this.#turn((err) => settle(() => reject(err)), read, (v) => settle(() => resolve(v)));
-    };
-    // The settlers are sealed into the script's realm, and what they do runs outside the run.
-    const settlers = [sealed(ctx, (v) => this.#outside(() => later(() => outcome.returned(v)))), sealed(ctx, (e) => this.#outside(() => later(() => outcome.failed(e))))];
-    const calling = outcome.call(() => Reflect.apply(then, thenable, settlers));
-    return { kind: 'awaiting', arm: calling.kind === 'failure' ? () => settle(() => reject(calling.value)) : arm };
   }
 
   /** Host code a script called: outside the run, if one is going on (see ScriptRun). */

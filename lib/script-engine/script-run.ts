@@ -10,6 +10,8 @@ export interface ScriptBorder {
   outside<T>(call: () => T): T;
   /** Run script code host code called. */
   inside<T>(call: () => T): T;
+  /** Host code settled a promise of the script's realm: its jobs wait in the realm's queue. */
+  settled?(): void;
 }
 
 /** No run to take off the gate: both ways just call. */

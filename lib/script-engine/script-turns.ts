@@ -143,7 +143,7 @@ export class ScriptOutcome {
 }
 
 /** Whether `err` is Node's report that a vm call ran past its limit. */
-function isTimeout(err: unknown): boolean {
+export function isTimeout(err: unknown): boolean {
   return err !== null && typeof err === 'object' && !types.isProxy(err) && dataOf(err, 'code') === 'ERR_SCRIPT_EXECUTION_TIMEOUT';
 }
 
