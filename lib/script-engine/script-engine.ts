@@ -161,9 +161,12 @@ export class ScriptEngine {
   /**
    * A new engine with this one's persistent code and named items and no site. Returned to another
    * apartment, it is built there (it travels by value the first time), so the two run in parallel.
+   * Made from an apartment a bound engine is not bound to, it carries the items' names only: their
+   * values are the binding host's objects, which that apartment was not handed (COM's clone asks its
+   * new site for each item); it adds them itself with addNamedItem().
    */
   clone(): ScriptEngine {
-    return travelingCopy(this.#payload(true));
+    return travelingCopy(this.#payload(true, this.boundTo !== undefined && caller() !== this.boundTo));
   }
 
   /**
@@ -233,11 +236,11 @@ export class ScriptEngine {
     return true;
   }
 
-  /** The code and items a clone (persistent only) or a move (all) takes along. */
-  #payload(persistentOnly: boolean): EnginePayload {
+  /** The code and items a clone (persistent only, item values too unless `namesOnly`) or a move (all) takes along. */
+  #payload(persistentOnly: boolean, namesOnly = false): EnginePayload {
     return {
       code: this.code.filter((c) => !persistentOnly || c.persistent).map((c) => ({ text: c.text, persistent: c.persistent, timeoutMs: c.timeoutMs })),
-      items: [...this.items].filter(([, i]) => !persistentOnly || i.persistent).map(([n, i]) => [n, i.value, i.persistent]),
+      items: [...this.items].filter(([, i]) => !persistentOnly || i.persistent).map(([n, i]) => [n, namesOnly ? undefined : i.value, i.persistent]),
     };
   }
 

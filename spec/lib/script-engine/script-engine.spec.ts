@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  ApartmentError, CallTimeoutError, ScriptError, WrongThreadError, byRef, type Remote, type Runtime, type ScriptEngine,
+  ApartmentError, CallTimeoutError, ScriptError, WrongThreadError, byRef, release, type Remote, type Runtime, type ScriptEngine,
 } from '../../../lib/index.js';
 import type { EngineUser } from '../../fixtures/engine-user.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
@@ -198,11 +198,33 @@ describe('lib/script-engine: interrupt and clone', () => {
     await engine.parseScriptText('function transient() { return 1; }');
     await engine.parseScriptText('function busy(ms) { Atomics.add(cells, 0, 1); const end = Date.now() + ms; while (Atomics.load(cells, 0) < 2 && Date.now() < end) {} return Atomics.load(cells, 0); }', { persistent: true });
     await engine.setState('started');
-    const where = await users[1]!.cloneHere(engine);
+    // Another apartment's clone carries the items' names, not the binding host's values: it adds its own.
+    const where = await users[1]!.cloneHere(engine, { cells });
     expect(where.state, 'the copy is a local engine there').to.equal('started');
     expect(where.apartment).to.not.equal(engineApt);
     const [mine, theirs] = await Promise.all([engine.invoke('busy', 5_000), users[1]!.runCopy('busy', 5_000)]);
     expect([mine, theirs], 'both saw the other enter: they ran at the same time').to.deep.equal([2, 2]);
     expect(await users[1]!.runCopy('transient').catch((e: unknown) => e), 'non-persistent code stays behind').to.be.instanceOf(ScriptError);
+  });
+
+  it('hands an apartment that clones a bound engine the persistent items\' names only, and the binding apartment their values too', async () => {
+    const { engine, users } = await setup();
+    const secret = byRef({ reveal: () => 'the host\'s secret' });
+    await engine.setSite(byRef({}));
+    await engine.addNamedItem('secret', secret, { persistent: true });
+    await engine.parseScriptText('function peek() { return typeof secret === "undefined" ? "no secret" : secret.reveal(); }', { persistent: true });
+    await engine.setState('started');
+    expect(await engine.invoke('peek')).to.equal('the host\'s secret');
+    // users[1] holds the engine but may not invoke it (it is bound here): a clone gives it no more.
+    expect(await users[1]!.attempt(engine, 'invoke', 'peek')).to.equal('WrongThreadError:E_UNEXPECTED');
+    await users[1]!.cloneHere(engine);
+    expect(await users[1]!.runCopy('peek')).to.equal('no secret');
+    // The apartment the engine is bound to clones it with the items' values.
+    const mine = (await engine.clone()) as unknown as ScriptEngine;
+    mine.setSite(byRef({}));
+    await mine.setState('started');
+    expect(await mine.invoke('peek')).to.equal('the host\'s secret');
+    mine.close();
+    release(secret);
   });
 });
