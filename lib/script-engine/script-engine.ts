@@ -59,7 +59,7 @@ export class ScriptEngine {
   /** Runs the promise jobs host code queued in the context, in turns of their own (script-awaits.ts). */
   readonly #drain = new ScriptDrain({
     context: () => (this.#ownJobs ? this.context : undefined),
-    turn: (work, failed) => this.#turn(failed, work, () => undefined, false),
+    turn: (work, failed) => this.#turn(failed, work, () => undefined),
     awaiting: this.#awaiting,
   });
   /** The apartment this engine moved to; it answers only state queries after. */
@@ -89,7 +89,10 @@ export class ScriptEngine {
     this.#guard('addNamedItem');
     if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw unexpected(`[named-item] '${name}' is not a valid script identifier`);
     this.items.set(name, { value, persistent: options.persistent === true });
-    if (this.context) this.context[name] = this.membrane!.toScript(value);
+    // Defined, not assigned: assigning would run a setter the script put on its global, outside any run.
+    if (this.context && !Reflect.defineProperty(this.context, name, { value: this.membrane!.toScript(value), writable: true, enumerable: true, configurable: true })) {
+      throw unexpected(`[named-item] the script made its global '${name}' unchangeable; add items under names the script does not define`);
+    }
   }
 
   /** Add script text; it runs now if the engine is started, else when it starts. Resolves to its value. */
@@ -295,7 +298,7 @@ export class ScriptEngine {
    * the run's time limit, and leaves only host values behind.
    */
   #run(body: () => unknown, options: ScriptRunOptions, ctx: vm.Context): Promise<unknown> {
-    const outcome = new ScriptOutcome(this.membrane, options, ctx);
+    const outcome = new ScriptOutcome(this.membrane, options, ctx, this.#ownJobs);
     return new Promise((resolve, reject) => {
       this.#turn(reject, () => {
         let result: unknown;
@@ -313,10 +316,10 @@ export class ScriptEngine {
   }
 
   /**
-   * One gated turn: `work` runs with the gate naming it, and its exit settles the call after it. A
-   * drain follows any other turn: what it did may have queued jobs in the context no vm call runs.
+   * One gated turn: `work` runs with the gate naming it, and its exit settles the call after it.
+   * Whatever script code it runs, it runs in vm calls, so the jobs that code queues run in the turn.
    */
-  #turn(reject: (err: unknown) => void, work: () => Exit | undefined, resolve: (v: unknown) => void, drains = true): void {
+  #turn(reject: (err: unknown) => void, work: () => Exit | undefined, resolve: (v: unknown) => void): void {
     const apt = localApartment();
     const gate = apt.scriptGate;
     const oid = apt.endpoint.exports.oidOf(this) ?? -1;
@@ -339,7 +342,6 @@ export class ScriptEngine {
       if (stoppable) leaveRun(gate, generation);
       this.running = undefined;
       if (!asyncStackIntact(stack)) endBrokenThread();
-      if (drains) this.#drain.soon();
       if (exit?.kind === 'value') resolve(exit.value);
       else if (exit?.kind === 'failure') reject(exit.value);
       else if (exit?.kind === 'awaiting') exit.arm();

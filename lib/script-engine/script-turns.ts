@@ -31,7 +31,8 @@ const exitScript = new vm.Script('__exit()', { filename: 'invoke.js' });
 
 /** One run's reading of what the script returned or threw; owner apartment only, in the run's turn. */
 export class ScriptOutcome {
-  constructor(private readonly membrane: HostMembrane | undefined, private readonly options: ScriptRunOptions, private readonly ctx: vm.Context) {}
+  /** `ownJobs`: the context runs its own promise jobs (script-awaits.ts), which only a vm call's end runs. */
+  constructor(private readonly membrane: HostMembrane | undefined, private readonly options: ScriptRunOptions, private readonly ctx: vm.Context, private readonly ownJobs = false) {}
 
   /** What the script returned, copied out of its realm (getters and traps run now). */
   returned(value: unknown): Exit {
@@ -66,9 +67,12 @@ export class ScriptOutcome {
     }
   }
 
-  /** `read` inside a vm call of the script's context with the run's limit, so V8's watchdog covers it. */
+  /**
+   * `read` inside a vm call of the script's context with the run's limit, so V8's watchdog covers
+   * it, and the jobs it queues in a context with a queue of its own run before the turn ends.
+   */
   private limited<T>(read: () => T): T {
-    if (this.options.timeoutMs === undefined) return read();
+    if (this.options.timeoutMs === undefined && !this.ownJobs) return read();
     return throughSlot<T>(this.ctx, '__exit', read, () => exitScript.runInContext(this.ctx, timeoutOf(this.options)));
   }
 

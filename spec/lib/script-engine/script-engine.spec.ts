@@ -134,6 +134,24 @@ describe('lib/script-engine: scripts and the host', () => {
     expect(await engine.invoke('sum')).to.equal(5);
   });
 
+  it('adds a named item over a global the script made an accessor without running the script\'s setter, and refuses one it made unchangeable', async () => {
+    const { engine } = await setup();
+    await engine.setSite(byRef({}));
+    await engine.parseScriptText(`
+      Object.defineProperty(globalThis, 'item', { get() { return 'getter'; }, set(v) { while (true) {} }, configurable: true });
+      Object.defineProperty(globalThis, 'fixed', { value: 'fixed', writable: false, configurable: false });
+      function read(name) { return globalThis[name]; }`);
+    await engine.setState('started');
+    expect(await engine.invoke('read', 'item')).to.equal('getter');
+    // Assigned, the item would have run the setter's busy loop outside any run, for good.
+    await engine.addNamedItem('item', 42);
+    expect(await engine.invoke('read', 'item')).to.equal(42);
+    const err = (await engine.addNamedItem('fixed', 1).catch((e: unknown) => e)) as ApartmentError;
+    expect(err.code).to.equal('E_UNEXPECTED');
+    expect(err.message).to.match(/^\[named-item\] the script made its global 'fixed' unchangeable/);
+    expect(await engine.invoke('read', 'fixed')).to.equal('fixed');
+  });
+
   it('reports syntax errors with line and column', async () => {
     const { engine } = await setup();
     await engine.setSite(byRef({}));
