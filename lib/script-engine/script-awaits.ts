@@ -1,12 +1,12 @@
 // What happens while a script awaits: the calls waiting for a promise a script returned, and the
-// script realm's own promise jobs, run in gated turns. An engine's context may have a microtask
-// queue of its own (microtaskMode 'afterEvaluate', where promise-hooks.ts finds it safe), so code a script queues (after an `await`, in a
-// `.then`) runs at the end of the vm call that queued it, under that run's time limit and on the
-// script gate, and never in the thread's queue, where neither reaches: there an `await null`
-// followed by a busy loop wedged the apartment for good. Jobs queued from outside a vm call (host
-// code settling a promise the script awaits, calling a script function back, or taking up a
-// promise the script returned) wait in that queue until something runs in the context: a drain, a
-// turn that runs an empty script there, with the time limit of the awaiting calls. Owner apartment only.
+// script realm's own promise jobs, run in gated turns. An engine's context may have a job queue of
+// its own (microtaskMode 'afterEvaluate', where promise-hooks.ts finds that safe): code a script
+// queues (after an `await`, in a `.then`) then runs at the end of the vm call that queued it, under
+// that run's time limit and on the script gate, and never in the thread's queue, where neither
+// reaches it: there an `await null` followed by a busy loop wedged the apartment for good. Jobs
+// queued from outside a vm call (host code settling a promise the script awaits, or calling a
+// script function back) wait in that queue until something runs in the context: a drain, a turn
+// that runs an empty script there, with the time limit of the awaiting calls. Owner apartment only.
 import vm from 'node:vm';
 import { CallTimeoutError } from '../../marshal/errors.js';
 import type { ScriptRunOptions } from './script-engine-api.js';

@@ -30,8 +30,11 @@ let scripts = 0;
 /** A script engine bound to the apartment that sets its site. */
 export class ScriptEngine {
   static threading = 'script-engine';
-  /** State queries and clone are answered even while a long asynchronous script holds the engine's turn. */
-  static interleave = ['getState', 'clone'];
+  /**
+   * Answered even while a long asynchronous script holds the engine's turn: state queries, clone, and
+   * state changes, so close() or a reset can end a call whose script awaits forever.
+   */
+  static interleave = ['getState', 'clone', 'close', 'setState'];
   /** Only ScriptEngineApi's methods are callable from other apartments, with their arguments checked. */
   static remoteInterface = ScriptEngineApiRemote;
 
@@ -301,6 +304,8 @@ export class ScriptEngine {
     const outcome = new ScriptOutcome(this.membrane, options, ctx, this.#ownJobs);
     return new Promise((resolve, reject) => {
       this.#turn(reject, () => {
+        // Closed or reset while this run waited for its turn: it must not run in the old realm.
+        if (this.context !== ctx) return { kind: 'failure', value: unexpected(this.state === 'closed' ? '[closed] the engine was closed before the script ran' : '[reset] the engine was reset before the script ran') };
         let result: unknown;
         try {
           result = body();

@@ -124,6 +124,31 @@ describe('lib/script-engine: an uninitialized engine may move', () => {
   });
 });
 
+describe('lib/script-engine: closing or resetting an engine whose script awaits', () => {
+  it('settles the awaiting call at once with E_UNEXPECTED, instead of waiting behind it, and one still waiting for its turn too', async () => {
+    for (const [how, state] of [['closed', 'closed'], ['reset', 'uninitialized']] as const) {
+      for (const when of ['awaiting', 'queued'] as const) {
+        const { engine } = await setup();
+        let entered = false;
+        await engine.setSite(byRef({}));
+        await engine.addNamedItem('host', byRef({ never: () => ((entered = true), new Promise(() => {})) }));
+        await engine.parseScriptText('async function wait() { return await host.never(); }');
+        await engine.setState('started');
+        const pending = engine.invoke('wait').catch((e: unknown) => e);
+        if (when === 'awaiting') while (!entered) await new Promise((r) => setTimeout(r, 5));
+        await engine.setState(state);
+        const err = (await pending) as ApartmentError;
+        expect(err.code, `${how}, ${when}`).to.equal('E_UNEXPECTED');
+        const message = how === 'closed' ? /^\[closed\] the engine was closed (while a script was running|before the script ran)/ : /^\[reset\] the engine was reset (while a script was running|before the script ran)/;
+        expect(err.message, `${how}, ${when}`).to.match(message);
+        if (when === 'awaiting') expect(err.message).to.contain('while a script was running');
+        expect(await engine.getState(), how).to.equal(state);
+        await rt!.close();
+      }
+    }
+  });
+});
+
 describe('lib/script-engine: scripts and the host', () => {
   it('exposes host objects as named items; scripts await their methods across apartments', async () => {
     const { engine } = await setup();
