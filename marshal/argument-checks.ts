@@ -161,9 +161,9 @@ export function isWritableStream(value: unknown): boolean {
   return isWebWritable(value);
 }
 
-/** Something `for…of` can walk (an array, Set, Map, string or typed array once copied). */
-export function isIterable(value: unknown): boolean {
-  return typeof value === 'string' || (value !== null && typeof value === 'object' && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function');
+/** Something `for…of` can walk (an array, Set, Map or typed array once copied; a string too, unless `strings` is false). */
+export function isIterable(value: unknown, strings = true): boolean {
+  return (strings && typeof value === 'string') || (value !== null && typeof value === 'object' && typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function');
 }
 
 /**

@@ -170,8 +170,9 @@ export class CheckBuilder {
           return isRefused(element) ? within(element, '.values()[0]') : { k: 'set', of: element };
         }
         case 'iterable':
-          // Elements are not checked: walking an iterator here would consume it.
-          return { k: 'iterable', of: ANY };
+          // Elements are not checked: walking an iterator here would consume it. A string iterates
+          // its characters, so it is an Iterable<number> only by mistake.
+          return { k: 'iterable', of: ANY, strings: takesString(arg(0)) };
         case 'stream': {
           // Items are not checked (that would read the stream), but they must be able to cross.
           const item = arg(0);
@@ -335,10 +336,26 @@ export function checkKey(c: Check): string {
     case 'set':
       return `Set<${checkKey(c.of)}>`;
     case 'iterable':
-      return `Iterable<${checkKey(c.of)}>`;
+      return `Iterable<${checkKey(c.of)}${c.strings ? '' : ',no-string'}>`;
     case 'stream':
       return `stream ${c.t}<${checkKey(c.of)}>`;
     case 'remote':
       return `remote ${c.label}(${c.methods.join(',')})`;
+  }
+}
+
+/** Whether a value that passes `c` may be a string (what iterating a string yields). */
+function takesString(c: Built): boolean {
+  switch (c.k) {
+    case 'any':
+      return true;
+    case 'prim':
+      return c.t === 'string';
+    case 'lit':
+      return typeof c.v === 'string';
+    case 'union':
+      return c.of.some(takesString);
+    default:
+      return false;
   }
 }

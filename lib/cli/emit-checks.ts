@@ -98,7 +98,7 @@ export class CheckEmitter {
       case 'builtin':
         return leaf(BUILTIN_TESTS[c.t]?.(x) ?? `$rt.isTypedArray(${x}, ${JSON.stringify(c.t)})`);
       case 'iterable':
-        return leaf(`$rt.isIterable(${x})`);
+        return leaf(c.strings ? `$rt.isIterable(${x})` : `$rt.isIterable(${x}, false)`);
       case 'stream':
         return leaf(`$rt.${STREAM_TESTS[c.t]}(${x})`);
       case 'remote': {

@@ -27,7 +27,8 @@ export type Check =
   | { readonly k: 'builtin'; readonly t: BuiltinName }
   | { readonly k: 'map'; readonly key: Check; readonly value: Check }
   | { readonly k: 'set'; readonly of: Check }
-  | { readonly k: 'iterable'; readonly of: Check }
+  /** An iterable, its elements unchecked (walking it would consume it); a string is one only when `strings` (its elements may be strings). */
+  | { readonly k: 'iterable'; readonly of: Check; readonly strings: boolean }
   /**
    * A stream: it crosses by reference and only what it is is checked (checking its items would read
    * them); `of`, what its items must be, is kept for labels and member hashes.

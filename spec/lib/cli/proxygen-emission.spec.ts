@@ -5,6 +5,7 @@ import { join, relative } from 'node:path';
 import ts from 'typescript';
 import { emitFile } from '../../../lib/cli/emit.js';
 import { introspect } from '../../../lib/cli/introspect.js';
+import { isIterable } from '../../../marshal/argument-checks.js';
 import { repo } from './cli-harness.js';
 
 /** Type-check `files` the way a strict user project would (plus `extra`); returns the diagnostics' messages (with `extra`, only those in `files`). */
@@ -256,6 +257,33 @@ describe('lib/cli: emission of numeric enums and callable interfaces with proper
     expect(typecheck([join(dir, 'flags.remote.ts')])).to.deep.equal([]);
     // Before: TS4111 for every o.displayName-style read of a shape (a setting of @tsconfig/strictest).
     expect(typecheck([join(dir, 'flags.remote.ts')], { noPropertyAccessFromIndexSignature: true })).to.deep.equal([]);
+  });
+});
+
+describe('lib/cli: emission of iterables', function () {
+  this.timeout(120_000);
+
+  it('takes a string as an Iterable only where its elements may be strings', () => {
+    const source = [
+      '/** @remote */',
+      'export interface Sums {',
+      '  sum(xs: Iterable<number>): Promise<number>;',
+      '  join(parts: Iterable<string>): Promise<string>;',
+      '  either(xs: Iterable<string | number>): Promise<number>;',
+      '}',
+    ].join('\n');
+    const { dir, text } = generate('sums', source);
+    const check = (member: string): string => new RegExp(`/\\*\\* Sums\\.${member} \\*/\\n[^]*?\\$rt\\.isIterable\\(a\\[0\\](, false)?\\)`).exec(text)?.[0] ?? '';
+    // Before: every Iterable took a string, so sum('12') passed the check and summed characters.
+    expect(check('sum')).to.match(/isIterable\(a\[0\], false\)$/);
+    expect(check('join')).to.match(/isIterable\(a\[0\]\)$/);
+    // A union that takes strings: on its own, as its check would otherwise be shared with join's.
+    const either = generate('either', '/** @remote */\nexport interface Either {\n  either(xs: Iterable<string | number>): Promise<number>;\n}').text;
+    expect(either).to.contain('$rt.isIterable(a[0])').and.not.contain('$rt.isIterable(a[0], false)');
+    expect(isIterable('12', false)).to.equal(false);
+    expect(isIterable('12')).to.equal(true);
+    expect(isIterable([1, 2], false)).to.equal(true);
+    expect(typecheck([join(dir, 'sums.remote.ts')])).to.deep.equal([]);
   });
 });
 
