@@ -39,7 +39,7 @@ export class ProcessThreads {
       try {
         toHost.send(batch);
       } catch (err) {
-        // The thread's link says what it can carry, so its channel refused such values already.
+        // The thread's link refuses what cannot cross (ipc-relay-link.ts), so this is not expected.
         process.stderr.write(`[process-relay] a batch of link ${link} could not cross to the host: ${(err as Error)?.message ?? String(err)}\n`);
       }
     });
@@ -124,7 +124,14 @@ function relayConnects(batch: Batch): MessagePort[] {
     const toHost = childIpcEnd(link);
     const { port1, port2 } = new MessageChannel();
     toHost.listen((relayed) => port1.postMessage(relayed), () => port1.close());
-    port1.on('message', (relayed: Batch) => toHost.send(relayed));
+    port1.on('message', (relayed: Batch) => {
+      try {
+        toHost.send(relayed);
+      } catch (err) {
+        // As for the thread's own link: the relayed link's transport refuses what cannot cross.
+        process.stderr.write(`[process-relay] a batch of link ${link} could not cross to the host: ${(err as Error)?.message ?? String(err)}\n`);
+      }
+    });
     port1.once('close', () => toHost.close());
     const end: IpcRelayEnd = { relay: port2 };
     batch[i] = [Op.Connect, message[1], ipcRelayLink.name, end];

@@ -52,6 +52,8 @@ interface WalkState {
   link: LinkTraits | undefined;
   /** Characters of the strings walked so far, each counted where it appears (copy-weight.ts). */
   chars: number;
+  /** Objects the walk does not enter whose strings were counted (copy-weight.ts). */
+  weighed?: Set<object>;
 }
 
 /** Encode an argument list (paths start at the argument index). */
@@ -213,10 +215,13 @@ function walk(v: unknown, st: WalkState): unknown {
     const where = formatPath(st.root, st.path);
     throw new MarshalError(`[link-carries-bytes] ${where} is a MessagePort, which can only be moved, and the '${st.link.name}' link to the other apartment carries bytes only; pass plain data or an object by reference instead`, { path: where });
   }
-  if ((obj instanceof Map || obj instanceof Set) && enter(obj, st)) {
-    st.chars += copiedChars(obj, MAX_COPIED_CHARS - st.chars, st.seen);
-    if (st.chars > MAX_COPIED_CHARS) throw tooManyChars(formatPath(st.root, st.path));
-  }
+  // The walk enters only arrays and plain objects of this realm; a copy carries the rest too (Maps,
+  // Sets, class instances, objects of other realms), so their strings are counted here. With a set
+  // of their own: an object only weighed here must still be walked if the walk meets it elsewhere.
+  const weighed = (st.weighed ??= new Set());
+  if (weighed.has(obj)) return v;
+  st.chars += copiedChars(obj, MAX_COPIED_CHARS - st.chars, weighed);
+  if (st.chars > MAX_COPIED_CHARS) throw tooManyChars(formatPath(st.root, st.path));
   return v;
 }
 

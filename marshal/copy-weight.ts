@@ -5,17 +5,18 @@
 // deserializing the port message). The codec counts the strings a value holds as it walks it and
 // refuses one past MAX_COPIED_CHARS before it is sent; this module counts inside Maps and Sets,
 // which the codec's walk does not enter, and weighs what an error carries (error-codec.ts).
+import { types } from 'node:util';
 import { MarshalError, TOO_LARGE } from './errors.js';
 
 /** The most characters of strings one value may hold, counted each place they appear: V8's longest string fits. */
 export const MAX_COPIED_CHARS = 2 ** 29;
 
 /**
- * Characters of the strings in `value` and in the arrays, plain objects, Maps and Sets it holds,
- * each counted where it appears; objects in `seen` are not entered again (they are copied once),
- * and those entered are added to it (`value` itself is entered even when it is there already).
- * Stops counting at the first string that takes the count past `budget`. Other objects (typed arrays, dates, errors) hold no strings
- * a copy repeats, or are weighed where they are sent (error-codec.ts).
+ * Characters of the strings in `value` and in the objects it holds (arrays, plain objects, class
+ * instances, objects of other realms, Maps, Sets, an error's message), each counted where it
+ * appears; objects in `seen` are not entered again (they are copied once), and those entered are
+ * added to it (`value` itself is entered even when it is there already). Stops counting at the
+ * first string that takes the count past `budget`. Binary data and dates hold no strings.
  */
 export function copiedChars(value: unknown, budget: number, seen: Set<object> = new Set()): number {
   if (typeof value === 'string') return value.length;
@@ -32,18 +33,22 @@ export function copiedChars(value: unknown, budget: number, seen: Set<object> = 
   };
   while (pending.length > 0) {
     const obj = pending.pop()!;
-    if (obj instanceof Map) {
-      for (const [k, v] of obj) {
+    // Cross-realm safe tests: a value made in a vm context has that realm's prototypes.
+    if (types.isMap(obj)) {
+      for (const [k, v] of obj as Map<unknown, unknown>) {
         count(k);
         count(v);
         if (chars > budget) return chars;
       }
-    } else if (obj instanceof Set) {
-      for (const v of obj) {
+    } else if (types.isSet(obj)) {
+      for (const v of obj as Set<unknown>) {
         count(v);
         if (chars > budget) return chars;
       }
-    } else if (Array.isArray(obj) || Object.getPrototypeOf(obj) === Object.prototype || Object.getPrototypeOf(obj) === null) {
+    } else if (!types.isProxy(obj) && !ArrayBuffer.isView(obj) && !types.isAnyArrayBuffer(obj) && !types.isDate(obj)) {
+      // Arrays, plain objects and class instances alike: a copy carries their own enumerable
+      // properties (a Proxy is refused by the copy itself, and its traps are not run here).
+      if (types.isNativeError(obj)) count(Object.getOwnPropertyDescriptor(obj, 'message')?.value);
       for (const k of Object.keys(obj)) {
         count((obj as Record<string, unknown>)[k]);
         if (chars > budget) return chars;

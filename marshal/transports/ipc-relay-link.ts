@@ -5,10 +5,15 @@
 // a process apartment through the host's main thread (apartments/broker.ts). The thread's end is
 // the port; what crosses is what the IPC channel can carry, so the kind says so: copies only, no
 // shared memory, nothing moved, and no direct links. Only the runtime makes these links.
+import { serialize } from 'node:v8';
 import { MessagePort } from 'node:worker_threads';
-import { InvalidArgumentError } from '../errors.js';
-import type { LinkKindDefinition } from '../transport.js';
+import { InvalidArgumentError, TOO_LARGE } from '../errors.js';
+import type { Batch } from '../protocol.js';
+import type { LinkKindDefinition, Transferable } from '../transport.js';
+import { MAX_ENCODED_BATCH } from './ipc-transport.js';
+import { MAX_FRAME_BYTES } from './pipe-channel.js';
 import { PortTransport } from './port-transport.js';
+import { WireEncoder } from './wire-serializer.js';
 
 /** The thread's end of a relayed link, in its boot record. */
 export interface IpcRelayEnd {
@@ -25,5 +30,23 @@ export const ipcRelayLink: LinkKindDefinition = {
     throw new InvalidArgumentError("[process-transport] transport 'ipc-relay' is made by the runtime for links it relays to another process; leave transport out", { parameter: 'transport' });
   },
   checkEnd: (value) => ((value as IpcRelayEnd | null)?.relay instanceof MessagePort ? undefined : 'a { relay: MessagePort } end was expected'),
-  attach: (end) => new PortTransport((end as IpcRelayEnd).relay),
+  attach: (end) => new RelayedPortTransport((end as IpcRelayEnd).relay),
 };
+
+const encoder = new WireEncoder();
+
+/**
+ * The thread's end of a relayed link. What it sends crosses a process channel further on, whose
+ * frames are bounded (pipe-channel.ts): a batch too large for one is refused here, where the
+ * channel fails only the calls in it, and not by the relaying thread, which could only drop it and
+ * leave those calls unanswered. A batch the wire encoder takes is well under the bound.
+ */
+class RelayedPortTransport extends PortTransport {
+  override send(batch: Batch, transfer?: readonly Transferable[]): void {
+    if (encoder.encode(batch, MAX_ENCODED_BATCH) <= 0) {
+      const bytes = serialize(batch).byteLength;
+      if (bytes > MAX_FRAME_BYTES) throw new DOMException(`${TOO_LARGE} a message of ${bytes} bytes is larger than a process link carries (${MAX_FRAME_BYTES}); pass a smaller value, or a stream or reference to where the data is`, 'DataCloneError');
+    }
+    super.send(batch, transfer);
+  }
+}

@@ -109,7 +109,10 @@ export class PipeChannel implements IpcPeer {
       this.frameBytes = -1;
       let message: unknown;
       try {
-        message = deserialize(body);
+        // From a copy of its own: v8.deserialize builds typed arrays on the memory it reads, and
+        // `body` views the socket's chunk (or Buffer's shared pool) with other frames' bytes in it,
+        // which transferring one such array would detach.
+        message = deserialize(new Uint8Array(body));
       } catch (err) {
         return this.fault(`${this.who} sent a frame that is not one serialized value (${(err as Error)?.message ?? err})`);
       }

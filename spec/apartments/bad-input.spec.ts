@@ -31,7 +31,7 @@ describe('apartments/bad-input: values that cannot cross', () => {
 
 describe('apartments/bad-input: a value that copying would make huge', () => {
   for (const link of ['shared-memory', 'port'] as const) {
-    it(`refuses a result, a Map result and an argument repeating one string past 2^29 characters with MarshalError [value-too-large] on a ${link} link; the apartment serves on`, async () => {
+    it(`refuses a result, a Map, a class instance, an object of another realm and an argument repeating one string past 2^29 characters with MarshalError [value-too-large] on a ${link} link; the apartment serves on`, async () => {
       ({ rt } = await startRuntime());
       const apt = await rt.createApartment({ transport: link });
       const crasher = await apt.createObject<Crasher>('Crasher');
@@ -41,9 +41,11 @@ describe('apartments/bad-input: a value that copying would make huge', () => {
       expect(result, String(result)).to.be.instanceOf(MarshalError);
       expect(result.message).to.match(/^\[value-too-large\] result\[512\] is too large to send: its strings come to more than 536870912 characters/);
       expect(result.path).to.equal('result[512]');
-      const inMap = (await crasher.repeated(600, 1, 'map').catch((e: unknown) => e)) as MarshalError;
-      expect(inMap, String(inMap)).to.be.instanceOf(MarshalError);
-      expect(inMap.path).to.equal('result');
+      for (const as of ['map', 'instance', 'foreign'] as const) {
+        const held = (await crasher.repeated(600, 1, as).catch((e: unknown) => e)) as MarshalError;
+        expect(held, `${as}: ${String(held)}`).to.be.instanceOf(MarshalError);
+        expect(held.path, as).to.equal('result');
+      }
       const text = 'y'.repeat(2 ** 20);
       const argument = (await crasher.take(new Array(600).fill(text) as unknown as string).catch((e: unknown) => e)) as MarshalError;
       expect(argument, String(argument)).to.be.instanceOf(MarshalError);

@@ -1,3 +1,4 @@
+import vm from 'node:vm';
 import { expect } from 'chai';
 import { copiedChars } from '../../marshal/copy-weight.js';
 
@@ -14,6 +15,16 @@ describe('marshal/copy-weight: strings are counted as a copy would carry them', 
     cyclic.push(cyclic);
     expect(copiedChars(cyclic, 100), 'a cycle ends').to.equal(4);
     expect(copiedChars([1, 2n, true, null, new Uint8Array(8), new Date(0)], 100), 'no strings').to.equal(0);
+  });
+
+  it('counts inside class instances, objects and collections of another realm, and an error\'s message, as a copy carries them', () => {
+    class Box {
+      constructor(readonly items: string[]) {}
+    }
+    expect(copiedChars(new Box(['ab', 'ab']), 100)).to.equal(4);
+    const foreign = vm.runInNewContext('({ list: ["abc", "abc"], map: new Map([["k", "vv"]]) })') as object;
+    expect(copiedChars(foreign, 100)).to.equal(9);
+    expect(copiedChars({ e: new Error('four') }, 100)).to.equal(4);
   });
 
   it('stops at the first string past the budget, so weighing a huge value does not walk all of it', () => {

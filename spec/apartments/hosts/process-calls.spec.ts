@@ -73,5 +73,14 @@ describe('apartments/hosts/process-calls: a value larger than a process link car
     expect(await crasher.ping()).to.equal('pong');
     expect(apt.state).to.equal('ready');
     release(crasher);
+    // An apartment on a later thread of the server, relayed by its main thread: refused the same
+    // way, where the relay could only drop it and leave the call unanswered.
+    const later = await runtime.createApartment({ process: 'plugins' });
+    const relayed = await later.createObject<Crasher>('Crasher');
+    const refused = await rejection(relayed.repeated(70, 1));
+    expect(refused, String(refused)).to.be.instanceOf(MarshalError);
+    expect((refused as Error).message).to.match(/^\[value-too-large\] result is too large to send/);
+    expect(await relayed.ping()).to.equal('pong');
+    release(relayed);
   });
 });
