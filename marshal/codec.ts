@@ -7,7 +7,7 @@
 // share memory, and transfer lists a link that carries structured clones.
 import { MarshalError, TOO_LARGE } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
-import { copiedChars, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
+import { copiedChars, holdsNoStrings, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
@@ -218,6 +218,8 @@ function walk(v: unknown, st: WalkState): unknown {
   // The walk enters only arrays and plain objects of this realm; a copy carries the rest too (Maps,
   // Sets, class instances, objects of other realms), so their strings are counted here. With a set
   // of their own: an object only weighed here must still be walked if the walk meets it elsewhere.
+  // Binary data, the usual object argument, is let through before anything is allocated for it.
+  if (holdsNoStrings(obj)) return v;
   const weighed = (st.weighed ??= new Set());
   if (weighed.has(obj)) return v;
   st.chars += copiedChars(obj, MAX_COPIED_CHARS - st.chars, weighed);

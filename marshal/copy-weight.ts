@@ -45,7 +45,7 @@ export function copiedChars(value: unknown, budget: number, seen: Set<object> = 
         count(v);
         if (chars > budget) return chars;
       }
-    } else if (!types.isProxy(obj) && !ArrayBuffer.isView(obj) && !types.isAnyArrayBuffer(obj) && !types.isDate(obj)) {
+    } else if (!holdsNoStrings(obj)) {
       // Arrays, plain objects and class instances alike: a copy carries their own enumerable
       // properties (a Proxy is refused by the copy itself, and its traps are not run here).
       if (types.isNativeError(obj)) count(Object.getOwnPropertyDescriptor(obj, 'message')?.value);
@@ -56,6 +56,14 @@ export function copiedChars(value: unknown, budget: number, seen: Set<object> = 
     }
   }
   return chars;
+}
+
+/**
+ * Whether a copy of `obj` carries no strings of its own properties: binary data and dates, and a
+ * Proxy, which the copy refuses (its traps are not run here). Cross-realm safe.
+ */
+export function holdsNoStrings(obj: object): boolean {
+  return ArrayBuffer.isView(obj) || types.isAnyArrayBuffer(obj) || types.isDate(obj) || types.isProxy(obj);
 }
 
 /** The error of a value at `where` whose strings, counted each place they appear, pass MAX_COPIED_CHARS. */

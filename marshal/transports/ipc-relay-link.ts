@@ -7,11 +7,11 @@
 // shared memory, nothing moved, and no direct links. Only the runtime makes these links.
 import { serialize } from 'node:v8';
 import { MessagePort } from 'node:worker_threads';
-import { InvalidArgumentError, TOO_LARGE } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { Batch } from '../protocol.js';
 import type { LinkKindDefinition, Transferable } from '../transport.js';
 import { MAX_ENCODED_BATCH } from './ipc-transport.js';
-import { MAX_FRAME_BYTES } from './pipe-channel.js';
+import { frameTooLarge, MAX_FRAME_BYTES } from './pipe-channel.js';
 import { PortTransport } from './port-transport.js';
 import { WireEncoder } from './wire-serializer.js';
 
@@ -45,7 +45,7 @@ class RelayedPortTransport extends PortTransport {
   override send(batch: Batch, transfer?: readonly Transferable[]): void {
     if (encoder.encode(batch, MAX_ENCODED_BATCH) <= 0) {
       const bytes = serialize(batch).byteLength;
-      if (bytes > MAX_FRAME_BYTES) throw new DOMException(`${TOO_LARGE} a message of ${bytes} bytes is larger than a process link carries (${MAX_FRAME_BYTES}); pass a smaller value, or a stream or reference to where the data is`, 'DataCloneError');
+      if (bytes > MAX_FRAME_BYTES) throw frameTooLarge(bytes);
     }
     super.send(batch, transfer);
   }

@@ -17,6 +17,11 @@ import type { IpcPeer } from './ipc-transport.js';
 /** The largest frame either side writes or reads: the same bound a node session carries (nats-peer.ts). */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
+/** The DataCloneError of a message of `bytes` serialized bytes that is larger than a frame (the call fails with MarshalError). */
+export function frameTooLarge(bytes: number, max = MAX_FRAME_BYTES): DOMException {
+  return new DOMException(`${TOO_LARGE} a message of ${bytes} bytes is larger than a process link carries (${max}); pass a smaller value, or a stream or reference to where the data is`, 'DataCloneError');
+}
+
 const HEAD_BYTES = 4;
 
 /** The events of a pipe channel: a message, its end, and (before the end) why the other side was cut off. */
@@ -75,9 +80,7 @@ export class PipeChannel implements IpcPeer {
       return false;
     }
     const body = serialize(message);
-    if (body.byteLength > this.maxFrameBytes) {
-      throw new DOMException(`${TOO_LARGE} a message of ${body.byteLength} bytes is larger than a process link carries (${this.maxFrameBytes}); pass a smaller value, or a stream or reference to where the data is`, 'DataCloneError');
-    }
+    if (body.byteLength > this.maxFrameBytes) throw frameTooLarge(body.byteLength, this.maxFrameBytes);
     const head = Buffer.allocUnsafe(HEAD_BYTES);
     head.writeUInt32BE(body.byteLength, 0);
     this.socket.cork();
