@@ -2,7 +2,7 @@
 // has in flight to the peer (ids never reused, deadlines, cancellation), batches everything sent in
 // one turn into one transport send, and validates every incoming message before handing it to the
 // handler in one exhaustive switch. Owner apartment only.
-import { CallCanceledError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
+import { CallCanceledError, CallRejectedError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
 import { CANCEL_ANSWER_MS, DeadlineTimer, timeoutClosed, timeoutFromAnswer, type PendingCall, timeoutLateResult, timeoutUnanswered, unsettled } from './call-timeout.js';
 import type { CallOptions } from './call-options.js';
 import { decodeError, describeThrown, encodeError } from './error-codec.js';
@@ -219,10 +219,13 @@ export class Channel {
       const entry = this.pending.get(msg[1]);
       if (!entry) return;
       this.forget(msg[1]);
-      this.settle(entry, false, err instanceof MarshalError ? err : uncloneable('args', msg[4], err, msg[3]));
+      // A transport that refuses to send for now (a peer not reading) says so itself.
+      this.settle(entry, false, err instanceof MarshalError || err instanceof CallRejectedError ? err : uncloneable('args', msg[4], err, msg[3]));
     } else if (msg[0] === Op.Result) {
       this.handler.discardOutgoing(this, msg[3]);
-      this.post([Op.Error, msg[1], encodeError(uncloneable('result', msg[2], err), -1)]);
+      // A caller that is not reading what it is sent would not get an error in its place either.
+      if (err instanceof CallRejectedError) this.handler.warn(`[channel] dropped the result of call ${msg[1]} to ${this.peerLabel}: ${err.message}`);
+      else this.post([Op.Error, msg[1], encodeError(uncloneable('result', msg[2], err), -1)]);
     } else {
       this.handler.warn(`[channel] dropped an unsendable message (op ${msg[0]}) to ${this.peerLabel}: ${String(err)}`);
     }

@@ -41,6 +41,8 @@ export interface IpcPeer {
   readonly connected?: boolean;
   disconnect?: (() => void) | undefined;
   readonly channel?: { ref(): void; unref(): void } | null | undefined;
+  /** Throws (CallRejectedError) when the other side left too much unread to send it another batch. */
+  checkBacklog?: (() => void) | undefined;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   on(event: 'disconnect', listener: () => void): unknown;
 }
@@ -245,6 +247,7 @@ export class IpcTransport implements Transport {
   private post(batch: Batch): void {
     const peer = this.peer!;
     if (!peer.connected || !peer.send) return;
+    peer.checkBacklog?.();
     const n = encoder.encode(batch, MAX_ENCODED_BATCH);
     // Serialization happens inside send, synchronously: a DataCloneError reaches the caller with
     // nothing sent, and the frame can be used again at once (one per link, so the serializer's

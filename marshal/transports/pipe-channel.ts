@@ -11,7 +11,7 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
-import { ProtocolError, TOO_LARGE } from '../errors.js';
+import { CallRejectedError, ProtocolError, TOO_LARGE } from '../errors.js';
 import type { IpcPeer } from './ipc-transport.js';
 
 /** The largest frame either side writes or reads: the same bound a node session carries (nats-peer.ts). */
@@ -21,6 +21,14 @@ export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 export function frameTooLarge(bytes: number, max = MAX_FRAME_BYTES): DOMException {
   return new DOMException(`${TOO_LARGE} a message of ${bytes} bytes is larger than a process link carries (${max}); pass a smaller value, or a stream or reference to where the data is`, 'DataCloneError');
 }
+
+/**
+ * How many written bytes the other side may leave unread before this side sends it no more
+ * batches (checkBacklog): two frames of the largest size. Node's streams buffer without limit, so
+ * a child that stopped reading (stopped, hung, or a plugin that pauses the pipe) made its host keep
+ * every call it was sent in memory until the host ran out of it.
+ */
+export const MAX_BACKLOG_BYTES = 2 * MAX_FRAME_BYTES;
 
 const HEAD_BYTES = 4;
 
@@ -44,7 +52,7 @@ export class PipeChannel implements IpcPeer {
   faultCause: ProtocolError | undefined;
 
   /** `who` names the other side in fault messages ("process 1234"). */
-  constructor(private readonly socket: Socket, private readonly who: string, private readonly maxFrameBytes = MAX_FRAME_BYTES) {
+  constructor(private readonly socket: Socket, private readonly who: string, private readonly maxFrameBytes = MAX_FRAME_BYTES, private readonly maxBacklogBytes = MAX_BACKLOG_BYTES) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     // A pipe that breaks or ends belongs to a process that is going: the channel ends with it.
     socket.on('error', () => this.end());
@@ -88,6 +96,21 @@ export class PipeChannel implements IpcPeer {
     this.socket.write(body, callback && ((err) => callback(err ?? null)));
     this.socket.uncork();
     return true;
+  }
+
+  /**
+   * Throw CallRejectedError (retry later) when the other side has left more than the backlog bound
+   * unread: what it would send is refused before it is serialized, so its call fails at once
+   * instead of waiting in this process's memory. Called for batches only; the few small control
+   * messages (boot, terminate, close) always go.
+   */
+  checkBacklog(): void {
+    const unread = this.socket.writableLength;
+    if (unread <= this.maxBacklogBytes) return;
+    throw new CallRejectedError(
+      `[pipe-backlog] ${this.who} has left ${unread} bytes this side wrote unread (at most ${this.maxBacklogBytes}): it is stopped, hung or not reading, so nothing more is sent to it for now; retry later (callOptions({ retry })), or end the process if it stays stuck`,
+      { code: 'RPC_E_SERVERCALL_RETRYLATER' },
+    );
   }
 
   /** End the channel from this side: the other side sees its pipe end. */

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import {
-  ApartmentFaultedError, byRef, DisconnectedError, ProtocolError, release, type Apartment, type ApartmentOptions, type Remote, type Runtime,
+  ApartmentFaultedError, byRef, CallRejectedError, DisconnectedError, ProtocolError, release, type Apartment, type ApartmentOptions, type Remote, type Runtime,
 } from '../../../lib/index.js';
 import type { Crasher } from '../../fixtures/crasher.js';
 import type { Holder } from '../../fixtures/holder.js';
@@ -104,6 +104,38 @@ describe('apartments/hosts/process-faults: a process that breaks its channel\'s 
     const err = await faultScenario({}, ({ crasher }) => crasher.breakFrame('body'));
     expect(err.cause).to.be.instanceOf(ProtocolError);
     expect((err.cause as Error).message).to.match(/^\[pipe-frame\] process \d+ sent a frame that is not one serialized value/);
+  });
+});
+
+describe('apartments/hosts/process-faults: a process that stops reading its channel', () => {
+  it('is sent no more once it leaves the bound unread: later calls fail at once (retry later), and those it took are answered when it reads again', async () => {
+    const runtime = await startProcessRuntime();
+    // Heartbeats far apart: the process is stopped on purpose and must not be killed as hung meanwhile.
+    const { apt, pid } = await processApartment(runtime, { process: 'unread', heartbeat: { periodMs: 600_000, misses: 10 } });
+    const probe = await apt.createObject<ProcessProbe>('ProcessProbe');
+    process.kill(pid, 'SIGSTOP');
+    const chunk = 8 * 2 ** 20;
+    const taken: Promise<number>[] = [];
+    let refused: unknown;
+    for (let i = 0; i < 64 && refused === undefined; i++) {
+      let outcome: unknown;
+      const call = probe.size(new Uint8Array(chunk));
+      call.catch((err: unknown) => (outcome = err));
+      // A call leaves in the batch its turn flushes; a refusal settles it before the next turn.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (outcome === undefined) taken.push(call);
+      else refused = outcome;
+    }
+    expect(refused).to.be.instanceOf(CallRejectedError);
+    expect((refused as CallRejectedError).code).to.equal('RPC_E_SERVERCALL_RETRYLATER');
+    expect((refused as Error).message).to.match(/^\[pipe-backlog\] process \d+ has left \d+ bytes this side wrote unread \(at most 134217728\)/);
+    // 128 MiB unread in the host's stream, and what the kernel's socket buffers took before it.
+    expect(taken.length, 'calls written before the refusal').to.be.within(16, 20);
+    process.kill(pid, 'SIGCONT');
+    expect(await Promise.all(taken), 'every call it took is answered').to.deep.equal(taken.map(() => chunk));
+    expect(await probe.size(new Uint8Array(10)), 'and it takes calls again').to.equal(10);
+    expect(apt.state).to.equal('ready');
+    release(probe);
   });
 });
 
