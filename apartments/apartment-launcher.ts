@@ -4,7 +4,7 @@
 // runtime decides ids, names, roles and what happens after start; this file owns only the start.
 import type { ClassDescriptor } from './class-table.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
-import { checkReentrancy, type ApartmentOptions } from './apartment-options.js';
+import { checkReentrancy, DEFAULT_START_TIMEOUT_MS, type ApartmentOptions } from './apartment-options.js';
 import { resolveCallLimits } from './call-limits.js';
 import type { RetryPolicy } from '../marshal/call-options.js';
 import type { Endpoint } from '../marshal/endpoint.js';
@@ -65,6 +65,10 @@ export function launchApartment(request: LaunchRequest): Launched {
   if (idle !== undefined && !(typeof idle === 'number' && idle >= 0)) {
     throw new InvalidArgumentError(`[idle-timeout] idleTimeoutMs must be a number of milliseconds ≥ 0; got ${String(idle)}`, { parameter: 'idleTimeoutMs' });
   }
+  const startTimeout = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
+  if (!(typeof startTimeout === 'number' && startTimeout > 0 && startTimeout <= 2 ** 31 - 1)) {
+    throw new InvalidArgumentError(`[start-timeout] startTimeoutMs must be a positive number of milliseconds (at most 2^31 - 1); got ${String(startTimeout)}`, { parameter: 'startTimeoutMs' });
+  }
   const limits = resourceLimitsProblem(options.resourceLimits);
   if (limits) throw new InvalidArgumentError(`[resource-limits] ${limits}`, { parameter: 'resourceLimits' });
   const reentrancy = checkReentrancy(options.reentrancy ?? defaults.reentrancy);
@@ -86,5 +90,6 @@ export function launchApartment(request: LaunchRequest): Launched {
     link.near.close();
     throw err;
   }
+  apartment.startDeadline(startTimeout);
   return { apartment, near: link.near, idleTimeoutMs: idle };
 }

@@ -28,7 +28,16 @@ export interface ApartmentOptions {
   idleTimeoutMs?: number;
   /** Queue limits and the overrun policy of calls into this apartment (docs/reentrancy.md). */
   callLimits?: Partial<CallLimits>;
+  /**
+   * How long its thread, process or node may take to say it is ready (ms; default 60 000). Past it
+   * the apartment faults with a CallTimeoutError cause and its start fails, instead of waiting on a
+   * host that is stuck (a process whose main thread a plugin holds, a node that never boots it).
+   */
+  startTimeoutMs?: number;
 }
+
+/** The default of ApartmentOptions.startTimeoutMs: generous, as a loaded machine starts threads slowly. */
+export const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 export function checkReentrancy(value: unknown): Reentrancy {
   if (value !== 'turn-based' && value !== 'reentrant') {

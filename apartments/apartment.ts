@@ -5,7 +5,7 @@ import { controlClient, endpointTransport, wireName } from './control-plane.js';
 import { ApartmentService, ObjectsService } from './engine-services.js';
 import { EventEmitter } from 'node:events';
 import type * as TypedEmitterTypes from 'typed-emitter';
-import { ApartmentFaultedError, DisconnectedError } from '../marshal/errors.js';
+import { ApartmentFaultedError, CallTimeoutError, DisconnectedError } from '../marshal/errors.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import type { ApartmentStats } from './apartment-stats.js';
 import { CONTROL_OID } from '../marshal/protocol.js';
@@ -123,6 +123,18 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   /** A short form for console.log() and util.inspect(): not the emitter and worker internals. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `Apartment { ${this.label}, ${this.current} }`;
+  }
+
+  /** Runtime internals: fault the apartment unless it says Ready within `ms` of its host's start. */
+  startDeadline(ms: number): void {
+    const timer = setTimeout(() => {
+      if (this.current !== 'starting') return;
+      this.fault(new CallTimeoutError(`[start-timeout] ${this.label} did not say it is ready within ${ms} ms of its start: ${this.host.identity} is stuck, or too busy to start it, so the apartment was ended; raise startTimeoutMs if its start is only slow`));
+    }, ms);
+    // Nothing waits on the timer itself: the host's thread, process or connection keeps the process alive.
+    timer.unref();
+    const clear = (): void => clearTimeout(timer);
+    this.ready.then(clear, clear);
   }
 
   /** Runtime internals: the worker said Ready. */

@@ -41,6 +41,8 @@ describe('lib/runtime: apartment options', () => {
       [{ transport: 'carrier-pigeon' }, 'transport'],
       [{ defaultTimeoutMs: 0 }, 'defaultTimeoutMs'],
       [{ idleTimeoutMs: -1 }, 'idleTimeoutMs'],
+      [{ startTimeoutMs: 0 }, 'startTimeoutMs'],
+      [{ startTimeoutMs: 2 ** 31 }, 'startTimeoutMs'],
       [{ reentrancy: 'sometimes' }, 'reentrancy'],
     ];
     for (const [options, parameter] of bad) {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { ApartmentFaultedError, byRef, release, type Apartment, type Remote, type Runtime } from '../../../lib/index.js';
+import { ApartmentFaultedError, byRef, CallTimeoutError, release, type Apartment, type Remote, type Runtime } from '../../../lib/index.js';
 import type { Crasher } from '../../fixtures/crasher.js';
 import type { Counter, ProcessProbe } from '../../fixtures/process-probe.js';
-import { isRunning, processApartment, rejection, startProcessRuntime, until } from '../../fixtures/process-fixture.js';
+import { HANG_GUARD_MS, isRunning, processApartment, rejection, startProcessRuntime, until } from '../../fixtures/process-fixture.js';
 
 /** Where an apartment's probe runs: [pid, thread]. */
 async function whereIs(probe: Remote<ProcessProbe>): Promise<[number, number]> {
@@ -61,6 +61,25 @@ describe('apartments/hosts/process-server: apartments naming one process server 
     const { apt: fresh, pid: freshPid } = await processApartment(runtime, { process: 'plugins' });
     expect(freshPid, 'the name then starts a new process').to.not.equal(pid);
     expect(fresh.state).to.equal('ready');
+  });
+});
+
+describe('apartments/hosts/process-server: an apartment its process cannot get to start', () => {
+  it('fails its start at startTimeoutMs while a plugin holds the main thread that relays its boot, and the runtime serves on', async () => {
+    const runtime = await startProcessRuntime();
+    const { apt: first } = await processApartment(runtime, { process: 'held' });
+    const probe = await first.createObject<ProcessProbe>('ProcessProbe');
+    let blocking!: () => void;
+    const blocked = new Promise<void>((resolve) => (blocking = resolve));
+    // The first apartment runs on the process's main thread: a plugin there that never yields.
+    void probe.busyAfter(() => void blocking(), HANG_GUARD_MS).catch(() => undefined);
+    await blocked;
+    const err = await rejection(runtime.createApartment({ process: 'held', name: 'unstarted', startTimeoutMs: 2_000 }));
+    expect(err).to.be.instanceOf(ApartmentFaultedError);
+    expect(err.cause).to.be.instanceOf(CallTimeoutError);
+    expect((err.cause as Error).message).to.match(/^\[start-timeout\] apartment 'unstarted' \(\d+\).* did not say it is ready within 2000 ms of its start: process \d+ is stuck/);
+    const other = await runtime.createApartment({ name: 'elsewhere' });
+    expect(other.state, 'apartments elsewhere start as before').to.equal('ready');
   });
 });
 
