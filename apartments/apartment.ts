@@ -5,7 +5,7 @@ import { controlClient, endpointTransport, wireName } from './control-plane.js';
 import { ApartmentService, ObjectsService } from './engine-services.js';
 import { EventEmitter } from 'node:events';
 import type * as TypedEmitterTypes from 'typed-emitter';
-import { ApartmentFaultedError, CallTimeoutError, DisconnectedError } from '../marshal/errors.js';
+import { ApartmentFaultedError, CallTimeoutError, DisconnectedError, ProtocolError } from '../marshal/errors.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import type { ApartmentStats } from './apartment-stats.js';
 import { CONTROL_OID } from '../marshal/protocol.js';
@@ -15,6 +15,12 @@ import { callOptions } from '../marshal/call-options.js';
 import type { LinkKindDefinition } from '../marshal/transport.js';
 import type { ApartmentHost, RelayEnd } from './apartment-host.js';
 import { SCRIPT_GATE_BYTES } from './script-gate.js';
+
+/**
+ * How long a host may take to report its end after the apartment's link closed: the exit event of
+ * a thread or the Exited of a process normally follows at once; generous for a loaded machine.
+ */
+const LINK_CLOSED_GRACE_MS = 10_000;
 
 /** How long close() waits for an apartment to acknowledge before terminating its host. */
 const CLOSE_GRACE_MS = 2_000;
@@ -135,6 +141,21 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
     timer.unref();
     const clear = (): void => clearTimeout(timer);
     this.ready.then(clear, clear);
+  }
+
+  /**
+   * Runtime internals: its link to the main apartment closed, not for a protocol fault. Its host's
+   * end follows at once and says why (a thread's exit, a process's Exited); a host that closed the
+   * link and stayed (a process whose plugin wrote the Close itself) would leave the apartment
+   * 'ready' with every call waiting out its deadline, so it faults after a grace instead.
+   */
+  linkClosed(): void {
+    if (!isLive(this.current)) return;
+    const timer = setTimeout(() => {
+      if (!isLive(this.current)) return;
+      this.fault(new ProtocolError(`[link-closed] ${this.host.identity} closed the apartment's link and did not end it within ${LINK_CLOSED_GRACE_MS} ms; its process or node breaks the protocol`));
+    }, LINK_CLOSED_GRACE_MS);
+    timer.unref();
   }
 
   /** Runtime internals: the worker said Ready. */

@@ -22,8 +22,10 @@ export function mainLifecycle(peer: number, msg: ReadyMessage | ConnectMessage |
   }
   if (msg[0] === Op.PeerGone && msg[1] === peer) {
     const reason = decodeError(msg[2]);
-    // Any other reason: its link closed because its thread ended, and the worker's exit event says why.
+    // Any other reason: its link closed because its thread ended, and the host's exit event says
+    // why; the apartment waits for that a while (a process could close its link and stay).
     if (reason instanceof ProtocolError) host.apartment(peer)?.linkFaulted(reason);
+    else host.apartment(peer)?.linkClosed();
     return;
   }
   const what = msg[0] === Op.Ready ? 'a Ready naming another apartment' : msg[0] === Op.Connect ? 'a Connect' : 'a PeerGone naming another apartment';

@@ -107,6 +107,14 @@ describe('apartments/hosts/process-faults: a process that breaks its channel\'s 
   });
 });
 
+describe('apartments/hosts/process-faults: a process that closes its apartment\'s link and stays, as a hostile plugin can', () => {
+  it('faults the apartment once the grace for its end has passed, instead of leaving every call to its deadline', async () => {
+    const err = await faultScenario({}, ({ crasher }) => crasher.breakFrame('close'));
+    expect(err.cause).to.be.instanceOf(ProtocolError);
+    expect((err.cause as Error).message).to.match(/^\[link-closed\] process \d+ closed the apartment's link and did not end it within 10000 ms/);
+  });
+});
+
 describe('apartments/hosts/process-faults: a process that stops reading its channel', () => {
   it('is sent no more once it leaves the bound unread: later calls fail at once (retry later), and those it took are answered when it reads again', async () => {
     const runtime = await startProcessRuntime();
