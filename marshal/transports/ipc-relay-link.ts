@@ -11,7 +11,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Batch } from '../protocol.js';
 import type { LinkKindDefinition, Transferable } from '../transport.js';
 import { MAX_ENCODED_BATCH } from './ipc-transport.js';
-import { frameTooLarge, MAX_FRAME_BYTES } from './pipe-channel.js';
+import { checkFrame } from './pipe-channel.js';
 import { PortTransport } from './port-transport.js';
 import { WireEncoder } from './wire-serializer.js';
 
@@ -43,10 +43,7 @@ const encoder = new WireEncoder();
  */
 class RelayedPortTransport extends PortTransport {
   override send(batch: Batch, transfer?: readonly Transferable[]): void {
-    if (encoder.encode(batch, MAX_ENCODED_BATCH) <= 0) {
-      const bytes = serialize(batch).byteLength;
-      if (bytes > MAX_FRAME_BYTES) throw frameTooLarge(bytes);
-    }
+    if (encoder.encode(batch, MAX_ENCODED_BATCH) <= 0) checkFrame(serialize(batch));
     super.send(batch, transfer);
   }
 }

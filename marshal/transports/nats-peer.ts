@@ -13,6 +13,7 @@
 import { EventEmitter } from 'node:events';
 import { DefaultSerializer, deserialize, serialize } from 'node:v8';
 import { TOO_LARGE } from '../errors.js';
+import { builtBytes, checkWeight } from './frame-weight.js';
 
 /** The tag of a part of a message too large for one NATS message: [.., Part, index, [count, bytes]]. */
 const PART_TAG = 'apartment:part';
@@ -108,6 +109,8 @@ export function decodeFrame(bytes: Uint8Array): NatsFrame | string {
   if (bytes.byteLength > 0 && bytes[0] === TEXT_FRAME) {
     return decodeTextFrame(Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   }
+  const built = builtBytes(bytes);
+  if (typeof built !== 'number') return built.tooLarge ? `a frame larger than a session rebuilds (${built.why})` : `bytes that do not deserialize as one value a session reads (${built.why})`;
   let value: unknown;
   try {
     value = deserialize(bytes);
@@ -177,12 +180,17 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return false;
     }
     const [tag, link, payload] = message as [string, number, unknown];
-    const whole = this.textFrame(tag, link, payload) ?? this.v8Frame(tag, link, payload);
+    const text = this.textFrame(tag, link, payload);
+    const whole = text ?? this.v8Frame(tag, link, payload);
     if (whole.byteLength <= this.wire.maxPayload) {
+      // What the other node would refuse (and end the session for) is refused here, to this call.
+      if (!text) checkWeight(whole, 'a node session');
       this.outSeq++;
       this.wire.publish(whole);
     } else {
-      this.sendInParts(serializeFrame([tag, link, payload]));
+      const bytes = serializeFrame([tag, link, payload]);
+      checkWeight(bytes, 'a node session');
+      this.sendInParts(bytes);
     }
     if (this.wire.counters) Atomics.store(this.wire.counters, 0, BigInt(this.outSeq));
     callback?.(null);
@@ -291,6 +299,8 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     const whole = Buffer.concat(this.parts);
     this.parts = [];
     this.partBytes = 0;
+    const built = builtBytes(whole);
+    if (typeof built !== 'number') return this.fail(`[malformed-frame] node '${this.node}' sent parts that do not make a message a session takes (${built.why})`);
     let message: unknown;
     try {
       message = deserialize(whole);

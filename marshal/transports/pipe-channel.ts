@@ -12,6 +12,7 @@ import { Socket } from 'node:net';
 import { deserialize, serialize } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { CallRejectedError, ProtocolError, TOO_LARGE } from '../errors.js';
+import { builtBytes, checkWeight } from './frame-weight.js';
 import type { IpcPeer } from './ipc-transport.js';
 
 /** The largest frame either side writes or reads: the same bound a node session carries (nats-peer.ts). */
@@ -29,6 +30,15 @@ export function frameTooLarge(bytes: number, max = MAX_FRAME_BYTES): DOMExceptio
  * every call it was sent in memory until the host ran out of it.
  */
 export const MAX_BACKLOG_BYTES = 2 * MAX_FRAME_BYTES;
+
+/**
+ * Throw the DataCloneError of a serialized message the other side would refuse (and cut this side
+ * off for): larger than a frame, or a value that deserializes far larger than its bytes.
+ */
+export function checkFrame(body: Uint8Array, max = MAX_FRAME_BYTES): void {
+  if (body.byteLength > max) throw frameTooLarge(body.byteLength, max);
+  checkWeight(body, 'a process link');
+}
 
 const HEAD_BYTES = 4;
 
@@ -88,7 +98,7 @@ export class PipeChannel implements IpcPeer {
       return false;
     }
     const body = serialize(message);
-    if (body.byteLength > this.maxFrameBytes) throw frameTooLarge(body.byteLength, this.maxFrameBytes);
+    checkFrame(body, this.maxFrameBytes);
     const head = Buffer.allocUnsafe(HEAD_BYTES);
     head.writeUInt32BE(body.byteLength, 0);
     this.socket.cork();
@@ -133,6 +143,9 @@ export class PipeChannel implements IpcPeer {
       if (this.buffered < this.frameBytes) return;
       const body = this.take(this.frameBytes);
       this.frameBytes = -1;
+      // Weighed before it is built: a frame of tiny objects deserializes into many times its size.
+      const built = builtBytes(body);
+      if (typeof built !== 'number') return this.fault(`${this.who} sent a frame that is not one serialized value the channel takes (${built.why})`);
       let message: unknown;
       try {
         // From a copy of its own: v8.deserialize builds typed arrays on the memory it reads, and

@@ -57,6 +57,21 @@ describe('apartments/hosts/process-calls: one logical call across processes', ()
   });
 });
 
+describe('apartments/hosts/process-calls: a value that deserializes far larger than its bytes fails its own call only', () => {
+  it('refuses a result of four million empty objects with MarshalError [value-too-large] before sending it, and the apartment serves on', async () => {
+    const runtime = await startProcessRuntime();
+    const { apt } = await processApartment(runtime, { process: 'plugins' });
+    const crasher = await apt.createObject<Crasher>('Crasher');
+    // 12 MB serialized, some 290 MB estimated once rebuilt: over the 256 MiB a frame may build.
+    const refused = await rejection(crasher.emptyObjects(4_000_000));
+    expect(refused, String(refused)).to.be.instanceOf(MarshalError);
+    expect((refused as Error).message).to.match(/^\[value-too-large\] result is too large to send: a message of \d+ bytes is more than a process link rebuilds \(it would build more than 268435456 bytes of values once deserialized\)/);
+    expect(await crasher.emptyObjects(1_000) as object[], 'fewer cross').to.have.length(1_000);
+    expect(apt.state).to.equal('ready');
+    release(crasher);
+  });
+});
+
 describe('apartments/hosts/process-calls: a value larger than a process link carries fails its own call only', () => {
   it('refuses a result and an argument that serialize past 64 MiB with MarshalError [value-too-large], and the apartment serves on', async () => {
     const runtime = await startProcessRuntime();

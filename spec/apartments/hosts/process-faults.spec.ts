@@ -100,6 +100,14 @@ describe('apartments/hosts/process-faults: a process that breaks its channel\'s 
     expect(process.memoryUsage().heapUsed - heapBefore, 'the host kept nothing of the frame').to.be.below(64 * 2 ** 20);
   });
 
+  it('is cut off at a well-formed frame that would deserialize into hundreds of megabytes, before it is built', async () => {
+    const heapBefore = process.memoryUsage().heapUsed;
+    const err = await faultScenario({}, ({ crasher }) => crasher.breakFrame('amplified'));
+    expect(err.cause).to.be.instanceOf(ProtocolError);
+    expect((err.cause as Error).message).to.match(/^\[pipe-frame\] process \d+ sent a frame that is not one serialized value the channel takes \(it would build more than 268435456 bytes of values once deserialized\)/);
+    expect(process.memoryUsage().heapUsed - heapBefore, 'the host built nothing of it').to.be.below(64 * 2 ** 20);
+  });
+
   it('is cut off at a frame whose bytes are not one serialized value', async () => {
     const err = await faultScenario({}, ({ crasher }) => crasher.breakFrame('body'));
     expect(err.cause).to.be.instanceOf(ProtocolError);

@@ -456,6 +456,26 @@ describe('marshal/transports/nats-peer: decodeFrame answers why bytes are not a 
     }
   });
 
+  it('answers a sentence for a frame that would deserialize far larger than its bytes, without building it', () => {
+    const heapBefore = process.memoryUsage().heapUsed;
+    // Four million empty objects as the payload: 12 MB of frame, some 290 MB of heap by the estimate.
+    const count = 4_000_000;
+    const varint = (n: number): number[] => {
+      const out: number[] = [];
+      for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80);
+      out.push(n);
+      return out;
+    };
+    const objects = Buffer.alloc(count * 3);
+    for (let i = 0; i < count * 3; i += 3) objects.set([0x6f, 0x7b, 0], i);
+    const payload = Buffer.concat([Buffer.from([0x41, ...varint(count)]), objects, Buffer.from([0x24, 0, ...varint(count)])]);
+    // The frame with its last field (null: one byte, before the array's end of three) replaced.
+    const head = Buffer.from(frame('a', SESSION, 5, 't', 2, null));
+    const bytes = Buffer.concat([head.subarray(0, head.length - 4), payload, head.subarray(head.length - 3)]);
+    expect(decodeFrame(bytes)).to.match(/^a frame larger than a session rebuilds \(it would build more than 268435456 bytes of values once deserialized\)$/);
+    expect(process.memoryUsage().heapUsed - heapBefore, 'nothing of it was built').to.be.below(64 * 2 ** 20);
+  });
+
   it('answers a sentence for a value that is not a six-field array', () => {
     for (const value of [serialize({ from: 'a' }), serialize('frame'), serialize(null), frame('a', 'ea', 0, 't', 0), frame('a', 'ea', 0, 't', 0, null, 'extra')]) {
       expect(decodeFrame(value)).to.equal('a frame that is not [from, session, seq, tag, link, payload]');
