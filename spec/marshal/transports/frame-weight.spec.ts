@@ -1,6 +1,7 @@
 import { serialize } from 'node:v8';
 import { expect } from 'chai';
 import { builtBytes, MAX_BUILT_BYTES, type FrameRefusal } from '../../../marshal/transports/frame-weight.js';
+import { emptyObjectsFrame } from '../../fixtures/heavy-frames.js';
 
 /** Every kind of value structured clone carries, as v8.serialize writes it on this Node line. */
 function everyKind(): [string, unknown][] {
@@ -25,21 +26,6 @@ function everyKind(): [string, unknown][] {
   ];
 }
 
-/** A hand-written frame of one dense array of `count` empty objects (three bytes each). */
-function emptyObjects(count: number): Uint8Array {
-  const bytes: number[] = [0xff, 15, 0x41];
-  const varint = (n: number): void => {
-    for (; n >= 0x80; n = Math.floor(n / 128)) bytes.push((n & 0x7f) | 0x80);
-    bytes.push(n);
-  };
-  varint(count);
-  for (let i = 0; i < count; i++) bytes.push(0x6f, 0x7b, 0);
-  bytes.push(0x24);
-  varint(0);
-  varint(count);
-  return Uint8Array.from(bytes);
-}
-
 describe('marshal/transports/frame-weight: what a frame builds is weighed before it is built', () => {
   it('reads every kind of value structured clone carries, and weighs each at least its own bytes', () => {
     for (const [what, value] of everyKind()) {
@@ -51,7 +37,7 @@ describe('marshal/transports/frame-weight: what a frame builds is weighed before
   });
 
   it('weighs a frame of tiny objects at many times its bytes, and refuses it past the budget', () => {
-    const frame = emptyObjects(100_000);
+    const frame = emptyObjectsFrame(100_000);
     const built = builtBytes(frame) as number;
     expect(built).to.be.at.least(60 * frame.byteLength / 3 * 0.9);
     const refused = builtBytes(frame, 1_000_000) as FrameRefusal;

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Batch } from '../../../marshal/protocol.js';
 import { IpcTransport } from '../../../marshal/transports/ipc-transport.js';
 import { decodeFrame, MAX_NATS_MESSAGE_BYTES, NatsPeer, type NatsFrame } from '../../../marshal/transports/nats-peer.js';
+import { emptyObjectsValue } from '../../fixtures/heavy-frames.js';
 
 // Two nodes, 'a' and 'b', each with its side of one session (id 'ea.1', opened by 'a'), wired
 // over memory instead of NATS: what one publishes is copied (as NATS would), decoded with
@@ -460,15 +461,7 @@ describe('marshal/transports/nats-peer: decodeFrame answers why bytes are not a 
     const heapBefore = process.memoryUsage().heapUsed;
     // Four million empty objects as the payload: 12 MB of frame, some 290 MB of heap by the estimate.
     const count = 4_000_000;
-    const varint = (n: number): number[] => {
-      const out: number[] = [];
-      for (; n >= 0x80; n = Math.floor(n / 128)) out.push((n & 0x7f) | 0x80);
-      out.push(n);
-      return out;
-    };
-    const objects = Buffer.alloc(count * 3);
-    for (let i = 0; i < count * 3; i += 3) objects.set([0x6f, 0x7b, 0], i);
-    const payload = Buffer.concat([Buffer.from([0x41, ...varint(count)]), objects, Buffer.from([0x24, 0, ...varint(count)])]);
+    const payload = emptyObjectsValue(count);
     // The frame with its last field (null: one byte, before the array's end of three) replaced.
     const head = Buffer.from(frame('a', SESSION, 5, 't', 2, null));
     const bytes = Buffer.concat([head.subarray(0, head.length - 4), payload, head.subarray(head.length - 3)]);
