@@ -214,13 +214,13 @@ export class Channel {
   }
 
   private undeliverable(msg: Message, err: unknown): void {
-    if (msg[0] === Op.Call) {
-      this.handler.discardOutgoing(this, msg[5]);
+    if (msg[0] === Op.Call || msg[0] === Op.PipelineCall) {
+      const [refs, args, method] = msg[0] === Op.Call ? [msg[5], msg[4], msg[3]] : [msg[6], msg[5], msg[4]];
+      this.handler.discardOutgoing(this, refs);
       const entry = this.pending.get(msg[1]);
       if (!entry) return;
-      this.forget(msg[1]);
-      // A transport that refuses to send for now (a peer not reading) says so itself.
-      this.settle(entry, false, err instanceof MarshalError || err instanceof CallRejectedError ? err : uncloneable('args', msg[4], err, msg[3]));
+      this.forget(msg[1]); // A transport that refuses to send for now (a peer not reading) says so itself:
+      this.settle(entry, false, err instanceof MarshalError || err instanceof CallRejectedError ? err : uncloneable('args', args, err, method));
     } else if (msg[0] === Op.Result) {
       this.handler.discardOutgoing(this, msg[3]);
       // A caller that is not reading what it is sent would not get an error in its place either.

@@ -8,10 +8,24 @@
 // value-serializer.cc; Node's serializer writes typed arrays and Buffers as host objects); a tag
 // it does not know fails the frame, since its length cannot be known. Pure functions.
 
+import { serialize } from 'node:v8';
 import { TOO_LARGE } from '../errors.js';
 
 /** The most heap one frame may build, by this estimate. */
 export const MAX_BUILT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The serializer version this process writes, the only one the walk reads: V8 reads some tags
+ * differently in older versions, and a frame the walk and V8 read differently could hide its
+ * weight from the walk. Both ends of a process link run one Node binary.
+ */
+const VERSION = serialize(null)[1]!;
+
+/**
+ * V8 preallocates a sparse array's length as elements up to this length (SetLength), so a
+ * 13-byte frame could claim 240 MB; past it the array is a dictionary.
+ */
+const PREALLOCATED_LENGTH = 2 ** 25;
 
 /** Nesting deeper than this fails the frame (the walk recurses, as the deserializer does). */
 const MAX_DEPTH = 2_048;
@@ -73,8 +87,6 @@ const enum Tag {
   BeginSet = 0x27, // '
   EndSet = 0x2c, // ,
   ArrayBuffer = 0x42, // B
-  ResizableArrayBuffer = 0x7e, // ~
-  ArrayBufferView = 0x56, // V
   HostObject = 0x5c, // \
   Error = 0x72, // r
 }
@@ -96,7 +108,8 @@ class Walk {
 
   run(): number {
     if (this.byte() !== Tag.Version) throw new Unreadable('it does not start with a serializer version');
-    this.varint();
+    const version = this.varint();
+    if (version !== VERSION) throw new Unreadable(`it is of serializer version ${version}, where this process reads ${VERSION}`);
     this.value();
     if (this.pos !== this.bytes.length) throw new Unreadable(`${this.bytes.length - this.pos} bytes follow its value`);
     return this.built;
@@ -176,7 +189,9 @@ class Walk {
       }
       case Tag.StringObject:
         this.add(BOXED);
-        return this.value();
+        this.enter();
+        this.value();
+        return this.leave();
       case Tag.RegExp:
         this.add(BOXED);
         this.value();
@@ -187,12 +202,13 @@ class Walk {
         this.enter();
         this.properties(Tag.EndObject, 1, 0);
         return this.leave();
-      case Tag.BeginSparseArray:
-        this.varint();
-        this.add(ARRAY);
+      case Tag.BeginSparseArray: {
+        const length = this.varint();
+        this.add(ARRAY + (length <= PREALLOCATED_LENGTH ? SLOT * length : 0));
         this.enter();
         this.properties(Tag.EndSparseArray, 2, 0);
         return this.leave();
+      }
       case Tag.BeginDenseArray: {
         const length = this.varint();
         // As V8 does: every element takes at least a byte, so a longer length is a lie.
@@ -208,18 +224,12 @@ class Walk {
         this.enter();
         this.entries(tag === Tag.BeginMap ? Tag.EndMap : Tag.EndSet);
         return this.leave();
+      // Not followed by a view (tag V): Node's serializer writes views as host objects, and V8
+      // reads a view's fields in ways that differ by version, so V is refused like any unknown tag.
       case Tag.ArrayBuffer: {
         const n = this.varint();
         this.skip(n);
-        this.add(BINARY + n);
-        return this.view();
-      }
-      case Tag.ResizableArrayBuffer: {
-        const n = this.varint();
-        this.varint();
-        this.skip(n);
-        this.add(BINARY + n);
-        return this.view();
+        return this.add(BINARY + n);
       }
       case Tag.HostObject: {
         this.varint();
@@ -273,17 +283,6 @@ class Walk {
     const n = Math.floor(bitfield / 2);
     this.skip(n);
     this.add(STRING + n);
-  }
-
-  /** An ArrayBuffer may be followed by a view of it: its sub-tag, offset, length and flags. */
-  private view(): void {
-    if (this.pos >= this.bytes.length || this.bytes[this.pos] !== Tag.ArrayBufferView) return;
-    this.pos++;
-    this.byte();
-    this.varint();
-    this.varint();
-    this.varint();
-    this.add(BINARY);
   }
 
   private error(): void {

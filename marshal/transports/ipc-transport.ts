@@ -15,7 +15,7 @@
 // write and read than nested arrays.
 import { serialize } from 'node:v8';
 import { ProtocolError } from '../errors.js';
-import type { Batch } from '../protocol.js';
+import { Op, type Batch } from '../protocol.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
 
@@ -141,6 +141,12 @@ let inbound = Buffer.allocUnsafeSlow(4096);
 let decoder = new WireDecoder(inbound);
 
 /** The batch whose encoded bytes `text` holds; ProtocolError when they are not one well-formed batch. */
+/** Whether `message` is a call, a notification or an answer: what a backlogged peer is refused (IpcTransport.post). */
+function carriesCall(message: Batch[number]): boolean {
+  const op = message[0];
+  return op === Op.Call || op === Op.PipelineCall || op === Op.Notify || op === Op.Result || op === Op.Error;
+}
+
 function decodeBatch(text: string): unknown {
   if (text.length === 0 || text.length > MAX_ENCODED_BATCH) throw new ProtocolError(`[ipc] an encoded batch of ${text.length} characters (1 to ${MAX_ENCODED_BATCH} allowed)`);
   if (text.length > inbound.length) {
@@ -247,7 +253,9 @@ export class IpcTransport implements Transport {
   private post(batch: Batch): void {
     const peer = this.peer!;
     if (!peer.connected || !peer.send) return;
-    peer.checkBacklog?.();
+    // Only batches with calls or answers wait for the peer to read: bookkeeping (releases, AddRefs,
+    // loan returns) is small and must not be lost, or counts go wrong on both sides.
+    if (peer.checkBacklog && batch.some(carriesCall)) peer.checkBacklog();
     const n = encoder.encode(batch, MAX_ENCODED_BATCH);
     // Serialization happens inside send, synchronously: a DataCloneError reaches the caller with
     // nothing sent, and the frame can be used again at once (one per link, so the serializer's

@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import {
-  ApartmentFaultedError, byRef, CallRejectedError, DisconnectedError, ProtocolError, release, type Apartment, type ApartmentOptions, type Remote, type Runtime,
+  ApartmentFaultedError, byRef, CallRejectedError, pipeline, DisconnectedError, ProtocolError, release, type Apartment, type ApartmentOptions, type Remote, type Runtime,
 } from '../../../lib/index.js';
 import type { Crasher } from '../../fixtures/crasher.js';
 import type { Holder } from '../../fixtures/holder.js';
@@ -147,6 +147,10 @@ describe('apartments/hosts/process-faults: a process that stops reading its chan
     expect((refused as Error).message).to.match(/^\[pipe-backlog\] process \d+ has left \d+ bytes this side wrote unread \(at most 134217728\)/);
     // 128 MiB unread in the host's stream, and what the kernel's socket buffers took before it.
     expect(taken.length, 'calls written before the refusal').to.be.within(16, 20);
+    // A call on a call's result leaves in the same batch as that call, and is refused with it.
+    const piped = pipeline(probe).makeCounter();
+    const outcomes = await Promise.allSettled([piped, piped.increment()]);
+    for (const outcome of outcomes) expect((outcome as PromiseRejectedResult).reason, 'the pipelined pair').to.be.instanceOf(CallRejectedError);
     process.kill(pid, 'SIGCONT');
     expect(await Promise.all(taken), 'every call it took is answered').to.deep.equal(taken.map(() => chunk));
     expect(await probe.size(new Uint8Array(10)), 'and it takes calls again').to.equal(10);

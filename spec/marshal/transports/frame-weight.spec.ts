@@ -1,7 +1,7 @@
 import { serialize } from 'node:v8';
 import { expect } from 'chai';
 import { builtBytes, MAX_BUILT_BYTES, type FrameRefusal } from '../../../marshal/transports/frame-weight.js';
-import { emptyObjectsFrame } from '../../fixtures/heavy-frames.js';
+import { emptyObjectsFrame, varint } from '../../fixtures/heavy-frames.js';
 
 /** Every kind of value structured clone carries, as v8.serialize writes it on this Node line. */
 function everyKind(): [string, unknown][] {
@@ -46,6 +46,16 @@ describe('marshal/transports/frame-weight: what a frame builds is weighed before
     expect(MAX_BUILT_BYTES).to.equal(256 * 2 ** 20);
   });
 
+  it('weighs the elements V8 preallocates for a sparse array\'s length, which its frame does not hold', () => {
+    const sparse = (length: number): number[] => [0x61, ...varint(length), 0x40, 0, ...varint(length)];
+    // Thirteen bytes that V8 builds into an array of 30 million preallocated elements (240 MB).
+    expect(builtBytes(Uint8Array.from([0xff, 15, ...sparse(30_000_000)]))).to.be.at.least(240_000_000);
+    const six = Uint8Array.from([0xff, 15, 0x41, 6, ...Array.from({ length: 6 }, () => sparse(30_000_000)).flat(), 0x24, 0, 6]);
+    expect((builtBytes(six) as FrameRefusal).tooLarge, 'six of them').to.equal(true);
+    // Past 2^25 V8 makes a dictionary, which holds only what the frame sets.
+    expect(builtBytes(Uint8Array.from([0xff, 15, ...sparse(2 ** 32 - 1)]))).to.be.below(1_000);
+  });
+
   it('refuses bytes that are not one value it can read, saying why', () => {
     const reason = (bytes: number[]): string => (builtBytes(Uint8Array.from(bytes)) as FrameRefusal).why;
     expect(reason([0xde, 0xad])).to.equal('it does not start with a serializer version');
@@ -55,6 +65,11 @@ describe('marshal/transports/frame-weight: what a frame builds is weighed before
     expect(reason([0xff, 15, 0x41, 200, 1])).to.match(/^an array claims 200 elements where \d+ bytes are left$/);
     expect(reason([0xff, 15, 0x75, 0])).to.equal('it holds tag 0x75 at byte 2, which a structured clone of plain values does not write');
     expect(reason([0xff, 15, 0x72, 0x21])).to.equal('an error holds sub-tag 0x21');
+    // V8 reads a view's fields differently by version, so a view tag (Node writes views as host
+    // objects) could hide what follows from the walk: refused.
+    expect(reason([0xff, 15, 0x41, 2, 0x42, 0, 0x56, 0xe2, 0, 0, 0, 0x5c])).to.equal('it holds tag 0x56 at byte 6, which a structured clone of plain values does not write');
+    const own = serialize(null)[1]!;
+    expect(reason([0xff, own - 2, 0x30])).to.equal(`it is of serializer version ${own - 2}, where this process reads ${own}`);
     let deep: unknown[] = [];
     for (let i = 0; i < 3_000; i++) deep = [deep];
     expect((builtBytes(serialize(deep)) as FrameRefusal).why).to.equal('it nests deeper than 2048 levels');

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { ProtocolError } from '../../../marshal/errors.js';
-import type { Batch } from '../../../marshal/protocol.js';
-import { IpcTransport } from '../../../marshal/transports/ipc-transport.js';
+import { CallRejectedError, ProtocolError } from '../../../marshal/errors.js';
+import { Op, type Batch } from '../../../marshal/protocol.js';
+import { IpcTransport, type IpcPeer } from '../../../marshal/transports/ipc-transport.js';
 import { CHANNEL_FD, CHANNEL_VARIABLE, PipeChannel } from '../../../marshal/transports/pipe-channel.js';
 import { HANG_GUARD_MS, isRunning, until } from '../../fixtures/process-fixture.js';
 
@@ -143,5 +143,30 @@ describe('marshal/transports/ipc-transport: closing either side closes the other
     other.close();
     await until('the child ends once its channel closed', () => living.exitCode !== null || living.signalCode !== null);
     expect(living.exitCode).to.equal(0);
+  });
+});
+
+describe('marshal/transports/ipc-transport: a peer that left too much unread is sent bookkeeping, not calls', () => {
+  it('refuses batches with calls, notifications or answers with the peer\'s refusal, and still sends releases, AddRefs and cancels', () => {
+    const sent: unknown[] = [];
+    const refusal = new CallRejectedError('[pipe-backlog] the peer left too much unread', { code: 'RPC_E_SERVERCALL_RETRYLATER' });
+    const peer: IpcPeer = {
+      connected: true,
+      send: (message) => sent.push(message) > 0,
+      checkBacklog: () => {
+        throw refusal;
+      },
+      on: () => peer,
+    };
+    const near = new IpcTransport(LINK, peer);
+    const bookkeeping = [[Op.Release, 7, 1], [Op.AddRef, 3, 8, 2], [Op.Cancel, 4], [Op.LoanReturn, 9, 1], [Op.ReleaseAnswer, 5]];
+    for (const message of bookkeeping) near.send([message] as unknown as Batch);
+    expect(sent, 'every bookkeeping batch went').to.have.length(bookkeeping.length);
+    const carrying = [[Op.Call, 1, 2, 'm', [], [], 0], [Op.PipelineCall, 2, 2, 1, 'm', [], [], 0], [Op.Notify, 2, 'm', [], [], 0], [Op.Result, 1, 5, []], [Op.Error, 1, {}]];
+    for (const message of carrying) {
+      expect(() => near.send([[Op.Release, 7, 1], message] as unknown as Batch), `op ${message[0]}`).to.throw(refusal.message);
+    }
+    expect(sent, 'and none that carried a call or an answer').to.have.length(bookkeeping.length);
+    near.close();
   });
 });
