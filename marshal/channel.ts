@@ -214,16 +214,16 @@ export class Channel {
   }
 
   private undeliverable(msg: Message, err: unknown): void {
+    // A refusal for now (CallRejectedError: the peer is not reading) fails a call as it is, and drops an answer.
     if (msg[0] === Op.Call || msg[0] === Op.PipelineCall) {
       const [refs, args, method] = msg[0] === Op.Call ? [msg[5], msg[4], msg[3]] : [msg[6], msg[5], msg[4]];
       this.handler.discardOutgoing(this, refs);
       const entry = this.pending.get(msg[1]);
       if (!entry) return;
-      this.forget(msg[1]); // A transport that refuses to send for now (a peer not reading) says so itself:
+      this.forget(msg[1]);
       this.settle(entry, false, err instanceof MarshalError || err instanceof CallRejectedError ? err : uncloneable('args', args, err, method));
     } else if (msg[0] === Op.Result) {
       this.handler.discardOutgoing(this, msg[3]);
-      // A caller that is not reading what it is sent would not get an error in its place either.
       if (err instanceof CallRejectedError) this.handler.warn(`[channel] dropped the result of call ${msg[1]} to ${this.peerLabel}: ${err.message}`);
       else this.post([Op.Error, msg[1], encodeError(uncloneable('result', msg[2], err), -1)]);
     } else {

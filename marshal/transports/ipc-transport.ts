@@ -140,13 +140,13 @@ const encoder = new WireEncoder();
 let inbound = Buffer.allocUnsafeSlow(4096);
 let decoder = new WireDecoder(inbound);
 
-/** The batch whose encoded bytes `text` holds; ProtocolError when they are not one well-formed batch. */
 /** Whether `message` is a call, a notification or an answer: what a backlogged peer is refused (IpcTransport.post). */
 function carriesCall(message: Batch[number]): boolean {
   const op = message[0];
   return op === Op.Call || op === Op.PipelineCall || op === Op.Notify || op === Op.Result || op === Op.Error;
 }
 
+/** The batch whose encoded bytes `text` holds; ProtocolError when they are not one well-formed batch. */
 function decodeBatch(text: string): unknown {
   if (text.length === 0 || text.length > MAX_ENCODED_BATCH) throw new ProtocolError(`[ipc] an encoded batch of ${text.length} characters (1 to ${MAX_ENCODED_BATCH} allowed)`);
   if (text.length > inbound.length) {
@@ -253,8 +253,8 @@ export class IpcTransport implements Transport {
   private post(batch: Batch): void {
     const peer = this.peer!;
     if (!peer.connected || !peer.send) return;
-    // Only batches with calls or answers wait for the peer to read: bookkeeping (releases, AddRefs,
-    // loan returns) is small and must not be lost, or counts go wrong on both sides.
+    // Only batches with calls, notifications or answers wait for the peer to read: bookkeeping
+    // (releases, AddRefs, loan returns) is small and must not be lost, or counts go wrong on both sides.
     if (peer.checkBacklog && batch.some(carriesCall)) peer.checkBacklog();
     const n = encoder.encode(batch, MAX_ENCODED_BATCH);
     // Serialization happens inside send, synchronously: a DataCloneError reaches the caller with

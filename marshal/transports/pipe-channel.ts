@@ -111,8 +111,8 @@ export class PipeChannel implements IpcPeer {
   /**
    * Throw CallRejectedError (retry later) when the other side has left more than the backlog bound
    * unread: what it would send is refused before it is serialized, so its call fails at once
-   * instead of waiting in this process's memory. Called for batches only; the few small control
-   * messages (boot, terminate, close) always go.
+   * instead of waiting in this process's memory. Asked only for batches that carry calls or
+   * answers (ipc-transport.ts); bookkeeping and control messages (boot, terminate, close) always go.
    */
   checkBacklog(): void {
     const unread = this.socket.writableLength;
