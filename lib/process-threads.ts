@@ -15,6 +15,7 @@ import type { ApartmentBoot } from '../apartments/worker-boot.js';
 import { Op, type Batch } from '../marshal/protocol.js';
 import { childIpcEnd, ipcLink, type IpcEnd } from '../marshal/transports/ipc-link.js';
 import { ipcRelayLink, type IpcRelayEnd } from '../marshal/transports/ipc-relay-link.js';
+import type { IpcTransport } from '../marshal/transports/ipc-transport.js';
 
 /** The worker composition root, as the host's worker apartments run it. */
 const THREAD_HOSTS = workerHosts(new URL('./worker-main.js', import.meta.url));
@@ -35,14 +36,7 @@ export class ProcessThreads {
       const moved = relayConnects(batch as Batch);
       port1.postMessage(batch, moved);
     }, () => port1.close());
-    port1.on('message', (batch: Batch) => {
-      try {
-        toHost.send(batch);
-      } catch (err) {
-        // The thread's link refuses what cannot cross (ipc-relay-link.ts), so this is not expected.
-        process.stderr.write(`[process-relay] a batch of link ${link} could not cross to the host: ${(err as Error)?.message ?? String(err)}\n`);
-      }
-    });
+    port1.on('message', forwardToHost(toHost, link));
     const end: IpcRelayEnd = { relay: port2 };
     this.launch(link, { ...boot, transport: ipcRelayLink.name, link: end }, [port2], resourceLimits, () => {
       port1.close();
@@ -124,18 +118,25 @@ function relayConnects(batch: Batch): MessagePort[] {
     const toHost = childIpcEnd(link);
     const { port1, port2 } = new MessageChannel();
     toHost.listen((relayed) => port1.postMessage(relayed), () => port1.close());
-    port1.on('message', (relayed: Batch) => {
-      try {
-        toHost.send(relayed);
-      } catch (err) {
-        // As for the thread's own link: the relayed link's transport refuses what cannot cross.
-        process.stderr.write(`[process-relay] a batch of link ${link} could not cross to the host: ${(err as Error)?.message ?? String(err)}\n`);
-      }
-    });
+    port1.on('message', forwardToHost(toHost, link));
     port1.once('close', () => toHost.close());
     const end: IpcRelayEnd = { relay: port2 };
     batch[i] = [Op.Connect, message[1], ipcRelayLink.name, end];
     moved.push(port2);
   }
   return moved;
+}
+
+/**
+ * What a thread sends on relayed link `link`, sent on to the host. The thread's end of the link
+ * refuses what cannot cross (ipc-relay-link.ts), so a refusal here is not expected: it is logged.
+ */
+function forwardToHost(toHost: IpcTransport, link: number): (batch: Batch) => void {
+  return (batch) => {
+    try {
+      toHost.send(batch);
+    } catch (err) {
+      process.stderr.write(`[process-relay] a batch of link ${link} could not cross to the host: ${(err as Error)?.message ?? String(err)}\n`);
+    }
+  };
 }

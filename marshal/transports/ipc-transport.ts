@@ -41,8 +41,8 @@ export interface IpcPeer {
   readonly connected?: boolean;
   disconnect?: (() => void) | undefined;
   readonly channel?: { ref(): void; unref(): void } | null | undefined;
-  /** Throws (CallRejectedError) when the other side left too much unread to send it another batch. */
-  checkBacklog?: (() => void) | undefined;
+  /** Why a batch with calls or answers may not go now (the other side left too much unread); undefined when it may. */
+  backlogRefusal?: (() => Error | undefined) | undefined;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   on(event: 'disconnect', listener: () => void): unknown;
 }
@@ -255,7 +255,8 @@ export class IpcTransport implements Transport {
     if (!peer.connected || !peer.send) return;
     // Only batches with calls, notifications or answers wait for the peer to read: bookkeeping
     // (releases, AddRefs, loan returns) is small and must not be lost, or counts go wrong on both sides.
-    if (peer.checkBacklog && batch.some(carriesCall)) peer.checkBacklog();
+    const refusal = peer.backlogRefusal?.();
+    if (refusal && batch.some(carriesCall)) throw refusal;
     const n = encoder.encode(batch, MAX_ENCODED_BATCH);
     // Serialization happens inside send, synchronously: a DataCloneError reaches the caller with
     // nothing sent, and the frame can be used again at once (one per link, so the serializer's

@@ -19,13 +19,13 @@ import type { IpcPeer } from './ipc-transport.js';
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
 
 /** The DataCloneError of a message of `bytes` serialized bytes that is larger than a frame (the call fails with MarshalError). */
-export function frameTooLarge(bytes: number, max = MAX_FRAME_BYTES): DOMException {
+function frameTooLarge(bytes: number, max = MAX_FRAME_BYTES): DOMException {
   return new DOMException(`${TOO_LARGE} a message of ${bytes} bytes is larger than a process link carries (${max}); pass a smaller value, or a stream or reference to where the data is`, 'DataCloneError');
 }
 
 /**
  * How many written bytes the other side may leave unread before this side sends it no more
- * batches (checkBacklog): two frames of the largest size. Node's streams buffer without limit, so
+ * batches (backlogRefusal): two frames of the largest size. Node's streams buffer without limit, so
  * a child that stopped reading (stopped, hung, or a plugin that pauses the pipe) made its host keep
  * every call it was sent in memory until the host ran out of it.
  */
@@ -109,15 +109,15 @@ export class PipeChannel implements IpcPeer {
   }
 
   /**
-   * Throw CallRejectedError (retry later) when the other side has left more than the backlog bound
-   * unread: what it would send is refused before it is serialized, so its call fails at once
-   * instead of waiting in this process's memory. Asked only for batches that carry calls or
-   * answers (ipc-transport.ts); bookkeeping and control messages (boot, terminate, close) always go.
+   * The refusal (CallRejectedError, retry later) of a batch while the other side has left more than
+   * the backlog bound unread; undefined otherwise. A batch that carries calls or answers is then
+   * refused before it is serialized (ipc-transport.ts), so its calls fail at once instead of waiting
+   * in this process's memory; bookkeeping and control messages (boot, terminate, close) always go.
    */
-  checkBacklog(): void {
+  backlogRefusal(): CallRejectedError | undefined {
     const unread = this.socket.writableLength;
-    if (unread <= this.maxBacklogBytes) return;
-    throw new CallRejectedError(
+    if (unread <= this.maxBacklogBytes) return undefined;
+    return new CallRejectedError(
       `[pipe-backlog] ${this.who} has left ${unread} bytes this side wrote unread (at most ${this.maxBacklogBytes}): it is stopped, hung or not reading, so nothing more is sent to it for now; retry later (callOptions({ retry })), or end the process if it stays stuck`,
       { code: 'RPC_E_SERVERCALL_RETRYLATER' },
     );

@@ -153,9 +153,7 @@ describe('marshal/transports/ipc-transport: a peer that left too much unread is 
     const peer: IpcPeer = {
       connected: true,
       send: (message) => sent.push(message) > 0,
-      checkBacklog: () => {
-        throw refusal;
-      },
+      backlogRefusal: () => refusal,
       on: () => peer,
     };
     const near = new IpcTransport(LINK, peer);
