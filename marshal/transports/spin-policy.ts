@@ -45,6 +45,8 @@ export class SpinPolicy {
   budget: number;
   /** The budget of an ordinary spin, µs: spinMicros, grown by wake-ups a longer spin would have caught. */
   spinBudget: number;
+  /** Probe spins started (diagnostics and specs): at most one per probe period. */
+  probes = 0;
   /** The probe period this consumer last probed in. */
   private probedPeriod = -1;
   /** How long the spin before the current park ran, µs (0 when the consumer parked without spinning). */
@@ -65,6 +67,7 @@ export class SpinPolicy {
     const period = Math.floor(this.clock() / PROBE_PERIOD_MS);
     if (period === this.probedPeriod) return false;
     this.probedPeriod = period;
+    this.probes++;
     this.budget = Math.max(PROBE_MICROS, this.spinMicros);
     return true;
   }

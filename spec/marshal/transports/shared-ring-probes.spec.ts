@@ -21,6 +21,7 @@ describe('SharedRingTransport probes again after its spins stopped paying', () =
     while (transport.spinPolicy.misses < MAX_MISSES) await roundTrip();
 
     const before = transport.stats.spins;
+    const probesBefore = transport.spinPolicy.probes;
     const started = performance.timeOrigin + performance.now();
     const firstPeriod = Math.floor(started / PROBE_PERIOD_MS);
     let trips = 0;
@@ -31,9 +32,11 @@ describe('SharedRingTransport probes again after its spins stopped paying', () =
     }
     const periods = Math.floor((performance.timeOrigin + performance.now()) / PROBE_PERIOD_MS) - firstPeriod + 1;
     const spins = transport.stats.spins - before;
+    const probes = transport.spinPolicy.probes - probesBefore;
     expect(spins, `spins over ${periods} periods and ${trips} round trips`).to.be.at.least(3);
-    // A probe that catches an echo turns spinning on until MAX_MISSES spins miss again.
-    expect(spins, `spins over ${periods} periods and ${trips} round trips`).to.be.at.most(periods * (MAX_MISSES + 2));
+    // Spins that are not probes follow a spin that caught input, and how many catch depends on the
+    // machine (a spin descheduled past its budget can still catch); the probes themselves do not.
+    expect(probes, `probes over ${periods} periods and ${trips} round trips`).to.be.within(1, periods);
     expect(ids(got)).to.deep.equal(range(0, i));
   });
 });
