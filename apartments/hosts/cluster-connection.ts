@@ -76,6 +76,12 @@ export interface ClusterConnection {
   readonly inbox: string;
   /** The subject of node `node`'s inbox in epoch `epoch`. */
   inboxOf(node: string, epoch: string): string;
+  /**
+   * Where this node's frames to node `node` in epoch `epoch` go: that node's inbox, then this
+   * node's name, so the receiver drops frames whose sender is not the subject's, and a server's
+   * per-node permissions can make sure nobody publishes under another node's name.
+   */
+  inboxFor(node: string, epoch: string): string;
   /** Forget a session that is over: its node's frames are dropped from now on. */
   endSession(peer: NatsPeer): void;
 }

@@ -10,6 +10,7 @@
 // `misses` unanswered pings (frozen, or cut off), or when frames of the node's session were lost.
 // Then every apartment there ends with a sentence saying why, as for a dead process. Frames lost
 // on one apartment's session end that apartment only. Main thread only.
+import { randomBytes } from 'node:crypto';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { IpcTransport } from '../../marshal/transports/ipc-transport.js';
 import { IpcTag, isIpc } from '../../marshal/transports/ipc-transport.js';
@@ -41,8 +42,6 @@ interface Served {
 
 /** Nodes that run apartments for this one, by name, while they serve. */
 const serving = new Map<string, RemoteNode>();
-/** Sessions opened so far by this process: each new one has a new id. */
-let sessionsOpened = 0;
 
 /** The node called `node` as the host of this node's apartments there: the live one, or a new one. */
 export function remoteNode(connection: ClusterConnection, node: string): RemoteNode {
@@ -70,7 +69,10 @@ export class RemoteNode {
   private pending: NodeBoot[] | undefined = [];
   private session: NatsPeer | undefined;
   private nodeEpoch: string | undefined;
-  /** This session's id: this node's epoch and a count, so no two sessions of any run share one. */
+  /**
+   * This session's id: this node's epoch and 64 random bits, so no two sessions of any run share
+   * one and no other node can guess one to slip frames into it (a count could be guessed).
+   */
   private readonly sessionId: string;
   private timer: NodeJS.Timeout | undefined;
   private pinging = false;
@@ -78,7 +80,7 @@ export class RemoteNode {
   private over = false;
 
   constructor(readonly connection: ClusterConnection, readonly node: string) {
-    this.sessionId = `${connection.epoch}.${++sessionsOpened}`;
+    this.sessionId = `${connection.epoch}.${randomBytes(8).toString('hex')}`;
     void this.hello();
   }
 
@@ -164,7 +166,7 @@ export class RemoteNode {
       return this.gone(why);
     }
     this.nodeEpoch = outcome.reply.epoch;
-    const session = this.connection.session(this.node, this.connection.inboxOf(this.node, this.nodeEpoch), this.sessionId);
+    const session = this.connection.session(this.node, this.connection.inboxFor(this.node, this.nodeEpoch), this.sessionId);
     this.session = session;
     session.on('message', (message) => this.fromNode(message));
     session.on('gap', (description) => this.gone(`${this.identity}: ${description}`));
@@ -194,7 +196,7 @@ export class RemoteNode {
       this.leave(link, `the apartment's session lost frames: ${description}`);
     });
     // The node fills in what only it knows (its name, its servers, the counters' memory).
-    const end = { nats: link, session: { id, host: this.connection.name, subject, reply: this.connection.inbox } } as unknown as NatsEnd;
+    const end = { nats: link, session: { id, host: this.connection.name, subject, reply: `${this.connection.inbox}.${this.node}` } } as unknown as NatsEnd;
     try {
       this.session!.send([IpcTag.Boot, link, { boot: { ...boot, link: end }, resourceLimits }]);
     } catch (err) {

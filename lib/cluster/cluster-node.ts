@@ -1,8 +1,12 @@
 // This process as a node of a cluster (docs/cluster.md): its connection to NATS, its name and
-// epoch, its two subjects (`<cluster>.<name>.ctl` answers control requests; `<cluster>.<name>.<epoch>`
-// is the inbox every session with another node publishes to), the sessions by node and id, the
-// directory in JetStream's key-value store, and the node server that runs apartments for other
-// nodes. The runtime facade joins when started with `node` and leaves when it closes. Main thread only.
+// epoch, its two subjects (`<cluster>.<name>.ctl.<sender>` answers control requests;
+// `<cluster>.<name>.<epoch>.<sender>` is the inbox every session with another node publishes to),
+// the sessions by node and id, the directory in JetStream's key-value store, and the node server
+// that runs apartments for other nodes. Every subject another node publishes to ends in that node's
+// name, and what it sends counts only in that name: a request or frame that names another sender is
+// refused, and a server whose permissions let each node publish only under its own name (docs/
+// cluster.md) leaves no node a way to speak for another. The runtime facade joins when started with
+// `node` and leaves when it closes. Main thread only.
 import { randomBytes } from 'node:crypto';
 import type { ClusterConnection, ControlOutcome, ControlReply, ControlRequest } from '../../apartments/hosts/cluster-connection.js';
 import type { Heartbeat } from '../../apartments/hosts/heartbeat-pipe.js';
@@ -91,10 +95,14 @@ export class ClusterNode implements ClusterConnection {
       throw new InUseError(`[node-name-taken] node '${this.name}' already runs in cluster '${this.cluster}'; give this node another name, or stop the other one`);
     }
     const failed = (what: string) => (err: unknown): void => this.warn(`[node-internal] node '${this.name}' failed to handle ${what}: ${(err as Error)?.stack ?? String(err)}`);
-    subscribeGuarded(this.nc, this.inbox, (msg) => this.fromInbox(msg.data), failed('a frame on its inbox'));
-    subscribeGuarded(this.nc, `${this.cluster}.${this.name}.ctl`, (msg) => {
+    subscribeGuarded(this.nc, `${this.inbox}.*`, (msg) => this.fromInbox(lastToken(msg.subject), msg.data), failed('a frame on its inbox'));
+    subscribeGuarded(this.nc, `${this.cluster}.${this.name}.ctl.*`, (msg) => {
       if (!msg.reply) return;
-      const reply = this.server.control(parseControl(msg.data));
+      const request = parseControl(msg.data);
+      const sender = lastToken(msg.subject);
+      const reply: ControlReply = request && request.from !== sender
+        ? { epoch: this.epoch, knows: false, refusal: `a request in the name of node '${request.from}' published on node '${sender}''s subject: a node asks in its own name only` }
+        : this.server.control(request);
       msg.respond(JSON.stringify(reply));
     }, failed('a control request'));
     if (this.settings.disconnects) {
@@ -123,7 +131,7 @@ export class ClusterNode implements ClusterConnection {
 
   async control(node: string, request: ControlRequest, timeoutMs: number): Promise<ControlOutcome> {
     try {
-      const msg = await this.nc.request(`${this.cluster}.${node}.ctl`, JSON.stringify(request), { timeout: Math.max(1, Math.round(timeoutMs)) });
+      const msg = await this.nc.request(`${this.cluster}.${node}.ctl.${this.name}`, JSON.stringify(request), { timeout: Math.max(1, Math.round(timeoutMs)) });
       const reply = parseReply(msg.data);
       return reply ? { kind: 'reply', reply } : { kind: 'timeout' };
     } catch (err) {
@@ -140,6 +148,10 @@ export class ClusterNode implements ClusterConnection {
 
   inboxOf(node: string, epoch: string): string {
     return `${this.cluster}.${node}.${epoch}`;
+  }
+
+  inboxFor(node: string, epoch: string): string {
+    return `${this.inboxOf(node, epoch)}.${this.name}`;
   }
 
   session(node: string, subject: string, id: string): NatsPeer {
@@ -176,13 +188,18 @@ export class ClusterNode implements ClusterConnection {
     return this.closing;
   }
 
-  private fromInbox(bytes: Uint8Array): void {
+  /** A frame node `sender` published on this node's inbox. */
+  private fromInbox(sender: string, bytes: Uint8Array): void {
     const frame = decodeFrame(bytes);
-    const session = typeof frame === 'string' ? undefined : this.sessions.get(`${frame.from}/${frame.session}`);
+    const session = typeof frame === 'string' || frame.from !== sender ? undefined : this.sessions.get(`${frame.from}/${frame.session}`);
     if (session && typeof frame !== 'string') return session.receive(frame);
-    // Frames of a session that ended (one of a node's earlier epoch among them), of nodes never met, or malformed.
+    // Frames of a session that ended (one of a node's earlier epoch among them), of nodes never met, in another node's name, or malformed.
     if (this.dropped++ % DROPPED_REPORT_EVERY === 0) {
-      const what = typeof frame === 'string' ? frame : `a frame from node '${frame.from}' in session ${frame.session}, which is not open here (it ended, or never began)`;
+      const what = typeof frame === 'string'
+        ? frame
+        : frame.from !== sender
+          ? `a frame in the name of node '${frame.from}' published on node '${sender}''s subject`
+          : `a frame from node '${frame.from}' in session ${frame.session}, which is not open here (it ended, or never began)`;
       this.warn(`[node-frame-dropped] node '${this.name}' dropped ${what} (${this.dropped} dropped so far)`);
     }
   }
@@ -236,6 +253,11 @@ export class ClusterNode implements ClusterConnection {
     void this.directory?.close();
     leaveRemoteNodes(this, `node '${this.name}' lost its connection to the cluster`);
   }
+}
+
+/** The last token of `subject`: on the subjects other nodes publish to, the sender's name. */
+function lastToken(subject: string): string {
+  return subject.slice(subject.lastIndexOf('.') + 1);
 }
 
 function parseJson(bytes: Uint8Array): unknown {

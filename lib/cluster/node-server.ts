@@ -65,7 +65,7 @@ export class NodeServer {
     // A new session: the host came back in a new epoch, or counted this node gone and starts over.
     // What ran in its last session is gone with it.
     void known?.end(known.epoch === request.epoch ? `node '${request.from}' opened a new session` : `node '${request.from}' came back in epoch ${request.epoch}`);
-    const peer = this.connection.session(request.from, this.connection.inboxOf(request.from, request.epoch), request.session);
+    const peer = this.connection.session(request.from, this.connection.inboxFor(request.from, request.epoch), request.session);
     this.sessions.set(request.from, new HostedSession(this.connection, peer, request, this.nats, (session, ended) => {
       if (this.sessions.get(session.node) === session) this.sessions.delete(session.node);
       this.ending.add(session);
@@ -253,8 +253,9 @@ class HostedSession {
     if (limits) return limits;
     const session = (boot.link as { session?: Partial<DirectSessionEnd> }).session;
     if (session?.id !== `${this.id}/${link}` || session.host !== this.node) return "its session is not this host's session for the link";
-    if (session.reply !== this.connection.inboxOf(this.node, this.epoch)) return "its session does not answer to the host's inbox";
-    if (typeof session.subject !== 'string' || !SUBJECT.test(session.subject) || !session.subject.startsWith(`${this.connection.inbox}.`)) return "its session's subject is not one of this node's";
+    // Both subjects end in the name of the node that publishes to them (cluster-node.ts).
+    if (session.reply !== this.connection.inboxFor(this.node, this.epoch)) return "its session does not answer to the host's inbox";
+    if (typeof session.subject !== 'string' || !SUBJECT.test(session.subject) || !session.subject.startsWith(`${this.connection.inbox}.${this.node}.`)) return "its session's subject is not one of this node's for the host";
     return { boot: boot as ApartmentBoot, resourceLimits: resourceLimits as ResourceLimits | undefined, session: { id: session.id, host: session.host, subject: session.subject, reply: session.reply } };
   }
 }

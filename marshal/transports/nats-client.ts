@@ -8,6 +8,8 @@ export type NatsAuth = { readonly user: string; readonly pass: string } | { read
 
 /** A message as a subscription or a request answers it. */
 export interface NatsMessage {
+  /** The subject it was published to (a subscription to a wildcard hears several). */
+  readonly subject: string;
   readonly data: Uint8Array;
   readonly reply?: string | undefined;
   respond(data?: string | Uint8Array): boolean;

@@ -2,16 +2,20 @@ import { deserialize, serialize } from 'node:v8';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { release } from '../../../lib/index.js';
+import { decodeFrame, type NatsFrame } from '../../../marshal/transports/nats-peer.js';
 import { startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
 import type { ProcessProbe } from '../../fixtures/process-probe.js';
 
-/** A peer that speaks the cluster's wire by hand, as a broken or hostile node could. */
+/**
+ * A peer that speaks the cluster's wire by hand as node 'mallory', as a broken or hostile node
+ * could: its inbox in its epoch 'e1', and its control requests, on subjects ending in its name.
+ */
 async function handPeer(url: string): Promise<{ nc: NatsConnection; ask(node: string, body: string): Promise<Record<string, unknown>>; inbox: string; frames: unknown[][] }> {
   const nc = await connect({ servers: url });
   const inbox = 'apartments.mallory.e1';
   const frames: unknown[][] = [];
-  nc.subscribe(inbox, {
+  nc.subscribe(`${inbox}.*`, {
     callback: (_err, msg) => {
       frames.push(deserialize(msg.data) as unknown[]);
     },
@@ -21,7 +25,7 @@ async function handPeer(url: string): Promise<{ nc: NatsConnection; ask(node: st
     nc,
     inbox,
     frames,
-    ask: async (node, body) => JSON.parse(new TextDecoder().decode((await nc.request(`apartments.${node}.ctl`, body, { timeout: 30_000 })).data)) as Record<string, unknown>,
+    ask: async (node, body) => JSON.parse(new TextDecoder().decode((await nc.request(`apartments.${node}.ctl.mallory`, body, { timeout: 30_000 })).data)) as Record<string, unknown>,
   };
 }
 
@@ -61,22 +65,92 @@ describe('lib/cluster: a node treats what other nodes send as hostile', () => {
     const inbox = `apartments.b.${String(hello.epoch)}`;
     expect(inbox).to.contain(b.epoch);
     const boot = (link: number, session: Record<string, unknown>) => ({ boot: { id: 7, name: 'evil', classes: [], linkKinds: [], hooks: [], link: { nats: link, session } }, resourceLimits: undefined });
-    const send = (seq: number, tag: string, link: number, payload: unknown) => peer.nc.publish(inbox, serialize(['mallory', 'e1.1', seq, tag, link, payload]));
-    send(0, 'apartment:boot', 1, boot(1, { id: 'e1.1/1', host: 'mallory', subject: 'elsewhere.entirely', reply: peer.inbox }));
-    send(1, 'apartment:boot', 2, boot(2, { id: 'e1.1/2', host: 'mallory', subject: `${inbox}.mallory.e1.1.2`, reply: 'apartments.victim.e9' }));
+    const send = (seq: number, tag: string, link: number, payload: unknown) => peer.nc.publish(`${inbox}.mallory`, serialize(['mallory', 'e1.1', seq, tag, link, payload]));
+    // Its answers go to the host's inbox under this node's name, where the host takes them as this node's.
+    const reply = `${peer.inbox}.b`;
+    send(0, 'apartment:boot', 1, boot(1, { id: 'e1.1/1', host: 'mallory', subject: 'elsewhere.entirely', reply }));
+    send(1, 'apartment:boot', 2, boot(2, { id: 'e1.1/2', host: 'mallory', subject: `${inbox}.mallory.e1.1.2`, reply: 'apartments.victim.e9.b' }));
     send(2, 'apartment:boot', 3, { boot: 'not a boot record' });
     // Limits that abort a whole process when a thread is started with them.
-    send(3, 'apartment:boot', 4, { ...boot(4, { id: 'e1.1/4', host: 'mallory', subject: `${inbox}.mallory.e1.1.4`, reply: peer.inbox }), resourceLimits: { codeRangeSizeMb: 1e9 } });
+    send(3, 'apartment:boot', 4, { ...boot(4, { id: 'e1.1/4', host: 'mallory', subject: `${inbox}.mallory.e1.1.4`, reply }), resourceLimits: { codeRangeSizeMb: 1e9 } });
+    // A subject of the node's, but one where the host 'victim' would be the only publisher.
+    send(4, 'apartment:boot', 5, boot(5, { id: 'e1.1/5', host: 'mallory', subject: `${inbox}.victim.e1.1.5`, reply }));
+    // An answer subject that would make the node's thread publish in another node's name.
+    send(5, 'apartment:boot', 6, boot(6, { id: 'e1.1/6', host: 'mallory', subject: `${inbox}.mallory.e1.1.6`, reply: `${peer.inbox}.victim` }));
     // Garbage on the inbox is dropped; the session goes on.
-    peer.nc.publish(inbox, new Uint8Array([1, 2, 3]));
-    await until(() => peer.frames.length >= 4);
+    peer.nc.publish(`${inbox}.mallory`, new Uint8Array([1, 2, 3]));
+    await until(() => peer.frames.length >= 6);
     const exits = peer.frames.map((f) => [f[3], f[4], (f[5] as { description: string }).description]);
-    expect(exits.map(([tag, link]) => [tag, link])).to.deep.equal([['apartment:exited', 1], ['apartment:exited', 2], ['apartment:exited', 3], ['apartment:exited', 4]]);
+    expect(exits.map(([tag, link]) => [tag, link])).to.deep.equal([1, 2, 3, 4, 5, 6].map((link) => ['apartment:exited', link]));
     expect(exits[0]![2]).to.match(/^\[node-boot\]/).and.contain('subject');
     expect(exits[1]![2]).to.match(/^\[node-boot\]/).and.contain("host's inbox");
     expect(exits[2]![2]).to.match(/^\[node-boot\]/);
     expect(exits[3]![2]).to.match(/^\[node-boot\]/).and.contain('resourceLimits.codeRangeSizeMb must be a number of MB from 1 to 1024');
+    expect(exits[4]![2]).to.match(/^\[node-boot\]/).and.contain('subject');
+    expect(exits[5]![2]).to.match(/^\[node-boot\]/).and.contain("host's inbox");
     expect(await b.ask<number>('hosted'), 'nothing started').to.equal(0);
     await peer.nc.close();
+  });
+});
+
+describe("lib/cluster: a node acts only in its own name", () => {
+  it("refuses a control request and drops frames that name another node than the subject's sender, and that node's apartment serves on", async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const peer = await handPeer(nats.url);
+    // Mallory reads what node a sends b (nothing in this server's configuration stops it).
+    const seen: NatsFrame[] = [];
+    peer.nc.subscribe('apartments.b.*.a', {
+      callback: (_err, msg) => {
+        const frame = decodeFrame(msg.data);
+        if (typeof frame !== 'string') seen.push(frame);
+      },
+    });
+    await peer.nc.flush();
+    const runtime = await startNodeRuntime(nats.url);
+    const probe = await (await runtime.createApartment({ node: 'b' })).createObject<ProcessProbe>('ProcessProbe');
+    expect(await probe.pid()).to.equal(b.pid);
+    const own = seen.find((f) => f.tag === 'apartment:boot');
+    expect(own, "node a's boot record, read on the wire").to.not.equal(undefined);
+
+    // A hello in a's name would end a's session on b (a host that says hello again starts over).
+    const hello = await peer.ask('b', JSON.stringify({ op: 'hello', from: 'a', epoch: runtime.node!.epoch, session: `${runtime.node!.epoch}.forged`, periodMs: 1_000, misses: 10 }));
+    expect(hello.knows).to.equal(false);
+    expect(hello.refusal).to.contain("in the name of node 'a'").and.contain('in its own name');
+    // A frame in a's session would end it too (its sequence number skips ahead, and it asks b to end a's apartment).
+    peer.nc.publish(`apartments.b.${b.epoch}.mallory`, serialize(['a', own!.session, own!.seq + 1_000, 'apartment:terminate', own!.link, null]));
+    // Answered after the frame above, on the same connection: b has read that frame by now.
+    expect((await peer.ask('b', JSON.stringify({ op: 'probe', from: 'mallory', epoch: 'e1' }))).epoch).to.equal(b.epoch);
+
+    expect(await probe.pid(), "a's apartment serves on").to.equal(b.pid);
+    expect(await b.ask<number>('hosted')).to.equal(1);
+    release(probe);
+    await peer.nc.close();
+  });
+
+  it('runs on a server that lets each node publish only under its own name, where a node cannot even send in the name of another', async () => {
+    const nats = await startNatsServer('users', { nodeUsers: ['a', 'b', 'mallory'] });
+    const b = await startNode('b', nats.url, { auth: nats.users.b });
+    const runtime = await startNodeRuntime(nats.url, 'a', { auth: nats.users.a });
+    const probe = await (await runtime.createApartment({ node: 'b' })).createObject<ProcessProbe>('ProcessProbe');
+    expect(await probe.pid(), 'the apartment runs on node b').to.equal(b.pid);
+    expect(await probe.callBack((n: number) => n * 3, 5), 'and calls back here (its answer plus one)').to.equal(16);
+
+    const mallory = await connect({ servers: nats.url, ...nats.users.mallory });
+    const violations: string[] = [];
+    void (async () => {
+      for await (const status of mallory.status()) if (status.type === 'error') violations.push(String((status as { error?: unknown }).error));
+    })();
+    const forged = JSON.stringify({ op: 'hello', from: 'a', epoch: runtime.node!.epoch, session: `${runtime.node!.epoch}.forged`, periodMs: 1_000, misses: 10 });
+    const asked = await mallory.request('apartments.b.ctl.a', forged, { timeout: 30_000 }).then(() => 'answered', (err: Error) => err.message);
+    expect(asked, 'the server refused to carry it').to.not.equal('answered');
+    mallory.publish(`apartments.b.${b.epoch}.a`, serialize(['a', 'x', 0, 'apartment:terminate', 1, null]));
+    await until(() => violations.some((v) => /Permissions Violation for Publish to "apartments\.b\.[a-z0-9]+\.a"/.test(v)));
+    // Under its own name it is heard, and refused as what it is: not a host b knows.
+    expect((await mallory.request('apartments.b.ctl.mallory', JSON.stringify({ op: 'probe', from: 'mallory', epoch: 'e1' }), { timeout: 30_000 })).json<{ epoch: string }>().epoch).to.equal(b.epoch);
+
+    expect(await probe.pid(), "a's apartment serves on").to.equal(b.pid);
+    release(probe);
+    await mallory.close();
   });
 });
