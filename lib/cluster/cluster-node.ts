@@ -13,6 +13,7 @@ import type { Heartbeat } from '../../apartments/hosts/heartbeat-pipe.js';
 import { leaveRemoteNodes, servingNode } from '../../apartments/hosts/remote-node.js';
 import { DisconnectedError, InUseError, ModuleLoadError } from '../../marshal/errors.js';
 import { decodeFrame, NatsPeer } from '../../marshal/transports/nats-peer.js';
+import { ReassemblyBudget } from '../../marshal/transports/reassembly-budget.js';
 import { ClusterDirectory } from './cluster-directory.js';
 import type { NatsClient } from '../../marshal/transports/nats-client.js';
 import { connectNats, publishOrDrop, subscribeGuarded } from '../../marshal/transports/nats-connect.js';
@@ -72,6 +73,8 @@ export class ClusterNode implements ClusterConnection {
   readonly server: NodeServer;
   readonly heartbeat: Heartbeat;
   private readonly sessions = new Map<string, NatsPeer>();
+  /** The bytes of unfinished parted messages all sessions with other nodes may hold together. */
+  private readonly reassembly = new ReassemblyBudget();
   private directory: ClusterDirectory | undefined;
   private dropped = 0;
   private closing: Promise<void> | undefined;
@@ -166,6 +169,7 @@ export class ClusterNode implements ClusterConnection {
       get maxPayload() {
         return nc.info?.max_payload ?? 1_048_576;
       },
+      reassembly: this.reassembly,
     }, node, id);
     this.sessions.set(key, peer);
     return peer;

@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import { DefaultSerializer, deserialize, serialize } from 'node:v8';
 import { TOO_LARGE } from '../errors.js';
 import { builtBytes, checkWeight } from './frame-weight.js';
+import type { ReassemblyBudget } from './reassembly-budget.js';
 
 /** The tag of a part of a message too large for one NATS message: [.., Part, index, [count, bytes]]. */
 const PART_TAG = 'apartment:part';
@@ -132,6 +133,8 @@ export interface NatsSessionWire {
   readonly maxPayload: number;
   /** Where to keep [frames sent, frames received] for another thread to read, if anywhere. */
   readonly counters?: BigInt64Array | undefined;
+  /** The allowance this session's unfinished parted messages share with the node's other sessions, if any. */
+  readonly reassembly?: ReassemblyBudget | undefined;
 }
 
 /** Events of a session besides the IPC peer's 'message' and 'disconnect'. */
@@ -152,6 +155,9 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
   private partBytes = 0;
   /** How many parts the message being put together has, as its first part said. */
   private partCount = 0;
+  /** Heartbeat counts (confirm()) so far, and how many there had been when the message being put together began. */
+  private confirms = 0;
+  private partsBegan = 0;
   private open = true;
 
   /** The [from, session, seq, tag, link, payload] every v8 frame is serialized from (send()). */
@@ -265,6 +271,13 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return this.fail(`[link-gap] node '${this.node}' had sent ${this.owed} frames a heartbeat ago and only ${this.inSeq} came (NATS delivers at most once; a server that went away took the rest); the session is ended so no call waits for an answer that cannot come`);
     }
     this.owed = sent > this.inSeq ? sent : undefined;
+    // A node publishes a message's parts in one go, and its heartbeat on the same connection, so the
+    // heartbeat that follows the first part follows the last too: parts still missing two heartbeats
+    // on were never sent, and what came of them would be held for good.
+    this.confirms++;
+    if (this.parts.length > 0 && this.confirms - this.partsBegan >= 2) {
+      return this.fail(`[malformed-frame] node '${this.node}' began a message of ${this.partCount} parts and sent only ${this.parts.length} of them over two heartbeats`);
+    }
   }
 
   /** A frame of this session from the node's router, in arrival order. */
@@ -286,19 +299,24 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     if (!Number.isSafeInteger(count) || !(bytes instanceof Uint8Array) || frame.link !== this.parts.length || (count as number) <= frame.link) {
       return this.fail(`[malformed-frame] node '${this.node}' sent a part out of order or without its bytes`);
     }
-    if (frame.link === 0) this.partCount = count as number;
+    if (frame.link === 0) {
+      this.partCount = count as number;
+      this.partsBegan = this.confirms;
+    }
     const last = frame.link === this.partCount - 1;
     if (count !== this.partCount || this.partCount > MAX_PARTS || bytes.byteLength === 0 || (!last && bytes.byteLength < MIN_PART_BYTES)) {
       return this.fail(`[malformed-frame] node '${this.node}' sent parts that do not add up (a count that changed or exceeds ${MAX_PARTS}, or a part under ${MIN_PART_BYTES} bytes before the last)`);
     }
+    if (this.partBytes + bytes.byteLength > MAX_NATS_MESSAGE_BYTES) return this.fail(`[malformed-frame] node '${this.node}' sent a message larger than ${MAX_NATS_MESSAGE_BYTES} bytes`);
+    if (this.wire.reassembly && !this.wire.reassembly.take(bytes.byteLength)) {
+      return this.fail(`[node-busy] node '${this.node}' sent a message in parts while this node already holds ${this.wire.reassembly.limit} bytes of unfinished parted messages of its sessions; the session is ended so no call waits for it: send smaller values, or retry once the node is less busy`);
+    }
     this.partBytes += bytes.byteLength;
-    if (this.partBytes > MAX_NATS_MESSAGE_BYTES) return this.fail(`[malformed-frame] node '${this.node}' sent a message larger than ${MAX_NATS_MESSAGE_BYTES} bytes`);
     // A copy: the part arrived as a view onto the connection's read buffer, which it would keep whole.
     this.parts.push(Uint8Array.prototype.slice.call(bytes));
     if (!last) return;
     const whole = Buffer.concat(this.parts);
-    this.parts = [];
-    this.partBytes = 0;
+    this.dropParts();
     const built = builtBytes(whole);
     if (typeof built !== 'number') return this.fail(`[malformed-frame] node '${this.node}' sent parts that do not make a message a session takes (${built.why})`);
     let message: unknown;
@@ -317,8 +335,15 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
   disconnect(): void {
     if (!this.open) return;
     this.open = false;
-    this.parts = [];
+    this.dropParts();
     this.emit('disconnect');
+  }
+
+  /** Let go of the parts held, giving their bytes back to the node's allowance. */
+  private dropParts(): void {
+    this.wire.reassembly?.give(this.partBytes);
+    this.parts = [];
+    this.partBytes = 0;
   }
 
   private fail(description: string): void {

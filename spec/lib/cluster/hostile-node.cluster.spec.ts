@@ -93,6 +93,22 @@ describe('lib/cluster: a node treats what other nodes send as hostile', () => {
   });
 });
 
+describe('lib/cluster: a node does not hold the parts of a message its host never finishes', () => {
+  it("ends the host's session at the second heartbeat after the first part", async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const peer = await handPeer(nats.url);
+    const hello = await peer.ask('b', JSON.stringify({ op: 'hello', from: 'mallory', epoch: 'e1', session: 'e1.1', periodMs: 10_000, misses: 10 }));
+    expect(hello.knows).to.equal(true);
+    // The first of three parts of 4 KiB each; the other two never come.
+    peer.nc.publish(`apartments.b.${b.epoch}.mallory`, serialize(['mallory', 'e1.1', 0, 'apartment:part', 0, [3, new Uint8Array(4_096)]]));
+    const ping = async () => (await peer.ask('b', JSON.stringify({ op: 'ping', from: 'mallory', epoch: 'e1', session: 'e1.1', sent: 1, links: {} }))).knows;
+    expect(await ping(), 'one heartbeat on, the rest may still be on its way').to.equal(true);
+    expect(await ping(), 'two heartbeats on, the session is over').to.equal(false);
+    await peer.nc.close();
+  });
+});
+
 describe("lib/cluster: a node acts only in its own name", () => {
   it("refuses a control request and drops frames that name another node than the subject's sender, and that node's apartment serves on", async () => {
     const nats = await startNatsServer('one');

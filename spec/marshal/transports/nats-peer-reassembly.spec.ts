@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { decodeFrame, NatsPeer, type NatsFrame } from '../../../marshal/transports/nats-peer.js';
+import { ReassemblyBudget } from '../../../marshal/transports/reassembly-budget.js';
+
+// The parts of a message larger than one NATS message are held until the last comes. A node that
+// begins such a message and never finishes it must not make its receiver hold the parts for good,
+// and hosts that each begin one must not make a node hold 64 MiB per session: unfinished parts end
+// their session two heartbeats on, and all sessions of a node share one allowance.
+
+/** The frames of one message of `bytes` bytes that node 'a' sends in parts of at most 4 KiB. */
+function partsOf(bytes: number, session = 'ea.1'): NatsFrame[] {
+  const published: Uint8Array[] = [];
+  const sender = new NatsPeer({ name: 'a', maxPayload: 4_096, publish: (b) => published.push(new Uint8Array(b)) }, 'b', session);
+  sender.send(['t:big', 1, new Uint8Array(bytes).fill(7)]);
+  return published.map((b) => {
+    const frame = decodeFrame(b);
+    if (typeof frame === 'string') throw new Error(frame);
+    return frame;
+  });
+}
+
+/** Node b's side of session `session` with node 'a', drawing on `budget`; what it emitted. */
+function receiver(budget: ReassemblyBudget, session = 'ea.1'): { peer: NatsPeer; messages: unknown[]; events: string[] } {
+  const peer = new NatsPeer({ name: 'b', maxPayload: 4_096, publish: () => undefined, reassembly: budget }, 'a', session);
+  const messages: unknown[] = [];
+  const events: string[] = [];
+  peer.on('message', (m) => messages.push(m));
+  peer.on('gap', (d) => events.push(d));
+  return { peer, messages, events };
+}
+
+describe('marshal/transports/nats-peer: a parted message left unfinished ends its session two heartbeats on', () => {
+  it('ends it with [malformed-frame] at the second heartbeat after its first part, and gives its bytes back', () => {
+    const budget = new ReassemblyBudget();
+    const parts = partsOf(12_000);
+    expect(parts.length).to.be.at.least(3);
+    const b = receiver(budget);
+    b.peer.receive(parts[0]!);
+    b.peer.receive(parts[1]!);
+    expect(budget.bytes, 'the parts held draw on the allowance').to.be.above(0);
+    b.peer.confirm(2);
+    expect(b.peer.connected, 'one heartbeat on').to.equal(true);
+    b.peer.confirm(2);
+    expect(b.peer.connected).to.equal(false);
+    expect(b.events).to.have.length(1);
+    expect(b.events[0]).to.match(/^\[malformed-frame\]/).and.contain(`only 2 of them`);
+    expect(b.messages).to.deep.equal([]);
+    expect(budget.bytes, 'given back').to.equal(0);
+  });
+
+  it('keeps a session whose parts came within a heartbeat, and one that sends many parted messages across heartbeats', () => {
+    const budget = new ReassemblyBudget();
+    const b = receiver(budget);
+    let seq = 0;
+    for (let round = 0; round < 5; round++) {
+      const parts = partsOf(12_000).map((p) => ({ ...p, seq: seq++ }));
+      b.peer.receive(parts[0]!);
+      // A heartbeat between the first part and the rest (they were on their way when it came).
+      b.peer.confirm(seq);
+      for (const part of parts.slice(1)) b.peer.receive(part);
+      b.peer.confirm(seq);
+    }
+    expect(b.events).to.deep.equal([]);
+    expect(b.messages).to.have.length(5);
+    expect(budget.bytes).to.equal(0);
+  });
+});
+
+describe("marshal/transports/nats-peer: a node's sessions share one allowance for parts", () => {
+  it('ends the session whose part would pass it with [node-busy], and the others put their messages together', () => {
+    const budget = new ReassemblyBudget(20_000);
+    const first = receiver(budget, 'ea.1');
+    const second = receiver(budget, 'ea.2');
+    const firstParts = partsOf(12_000, 'ea.1');
+    const secondParts = partsOf(12_000, 'ea.2');
+    for (const part of firstParts.slice(0, -1)) first.peer.receive(part);
+    for (const part of secondParts) second.peer.receive(part);
+    expect(second.peer.connected).to.equal(false);
+    expect(second.events[0]).to.match(/^\[node-busy\]/).and.contain('20000 bytes');
+    first.peer.receive(firstParts.at(-1)!);
+    expect(first.events).to.deep.equal([]);
+    expect((first.messages[0] as [string, number, Uint8Array])[2]).to.deep.equal(new Uint8Array(12_000).fill(7));
+    expect(budget.bytes, 'all given back').to.equal(0);
+  });
+
+  it('gives back the parts of a session that ends for another reason', () => {
+    const budget = new ReassemblyBudget();
+    const b = receiver(budget);
+    b.peer.receive(partsOf(12_000)[0]!);
+    expect(budget.bytes).to.be.above(0);
+    b.peer.disconnect();
+    expect(budget.bytes).to.equal(0);
+  });
+});
