@@ -5,7 +5,7 @@ import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { startEntropy } from '../../marshal/random-ids.js';
 import { ipcRelayLink } from '../../marshal/transports/ipc-relay-link.js';
-import { PortTransport } from '../../marshal/transports/port-transport.js';
+import { CreditedPortTransport } from '../../marshal/transports/credited-port-transport.js';
 import { releaseAwakePlace } from '../../marshal/transports/thread-spinner.js';
 import { environmentWithCompileCache } from './compile-cache.js';
 import { threadExitMeaning } from '../thread-exits.js';
@@ -66,12 +66,17 @@ class WorkerHost extends EventEmitter implements ApartmentHost {
     });
   }
 
-  /** A MessageChannel whose far port the thread attaches with what the relay's other side can carry: copies only. */
+  /**
+   * A MessageChannel whose far port the thread attaches with what the relay's other side can carry:
+   * copies only. The thread counts what it takes, and the near end posts no more while too much
+   * waits (what a relay posts comes from another process).
+   */
   relayEnd(): RelayEnd {
     const { port1, port2 } = new MessageChannel();
-    const near = new PortTransport(port1);
+    const taken = new SharedArrayBuffer(4);
+    const near = new CreditedPortTransport(port1, taken);
     near.setKeepAlive(false);
-    return { near, kind: ipcRelayLink.name, end: { relay: port2 }, transfer: [port2] };
+    return { near, kind: ipcRelayLink.name, end: { relay: port2, taken }, transfer: [port2] };
   }
 
   ref(): void {

@@ -9,7 +9,7 @@ import { serialize } from 'node:v8';
 import { MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.js';
 import type { Batch } from '../protocol.js';
-import type { LinkKindDefinition, Transferable } from '../transport.js';
+import type { LinkKindDefinition, Transferable, TransportCloseListener, TransportReceiver } from '../transport.js';
 import { MAX_ENCODED_BATCH } from './ipc-transport.js';
 import { checkFrame } from './pipe-channel.js';
 import { PortTransport } from './port-transport.js';
@@ -18,6 +18,19 @@ import { WireEncoder } from './wire-serializer.js';
 /** The thread's end of a relayed link, in its boot record. */
 export interface IpcRelayEnd {
   readonly relay: MessagePort;
+  /**
+   * Where the thread counts the batches it took off `relay` (an Int32, wrapping), when the near end
+   * bounds what waits for it (credited-port-transport.ts).
+   */
+  readonly taken?: SharedArrayBuffer;
+}
+
+/** Why `value` is not a relayed link's end, or undefined. */
+function relayEndProblem(value: unknown): string | undefined {
+  const end = value as Partial<IpcRelayEnd> | null;
+  if (!(end?.relay instanceof MessagePort)) return 'a { relay: MessagePort } end was expected';
+  if (end.taken !== undefined && !(end.taken instanceof SharedArrayBuffer && end.taken.byteLength >= 4)) return "the end's taken count is not shared memory";
+  return undefined;
 }
 
 /** Links of apartments on threads of a process server, relayed over its IPC channel. */
@@ -29,8 +42,8 @@ export const ipcRelayLink: LinkKindDefinition = {
   create() {
     throw new InvalidArgumentError("[process-transport] transport 'ipc-relay' is made by the runtime for links it relays to another process; leave transport out", { parameter: 'transport' });
   },
-  checkEnd: (value) => ((value as IpcRelayEnd | null)?.relay instanceof MessagePort ? undefined : 'a { relay: MessagePort } end was expected'),
-  attach: (end) => new RelayedPortTransport((end as IpcRelayEnd).relay),
+  checkEnd: relayEndProblem,
+  attach: (end) => new RelayedPortTransport((end as IpcRelayEnd).relay, (end as IpcRelayEnd).taken),
 };
 
 const encoder = new WireEncoder();
@@ -42,6 +55,22 @@ const encoder = new WireEncoder();
  * leave those calls unanswered. A batch the wire encoder takes is well under the bound.
  */
 class RelayedPortTransport extends PortTransport {
+  private readonly taken: Int32Array | undefined;
+
+  constructor(port: MessagePort, taken: SharedArrayBuffer | undefined) {
+    super(port);
+    this.taken = taken && new Int32Array(taken, 0, 1);
+  }
+
+  /** Each batch taken off the port is counted first, so the near end can post more. */
+  override listen(receiver: TransportReceiver, onClose: TransportCloseListener): void {
+    const taken = this.taken;
+    super.listen(taken ? (batch) => {
+      Atomics.add(taken, 0, 1);
+      receiver(batch);
+    } : receiver, onClose);
+  }
+
   override send(batch: Batch, transfer?: readonly Transferable[]): void {
     if (encoder.encode(batch, MAX_ENCODED_BATCH) <= 0) checkFrame(serialize(batch));
     super.send(batch, transfer);

@@ -4,6 +4,7 @@ import type { Calc } from '../../fixtures/calc.js';
 import type { Holder } from '../../fixtures/holder.js';
 import type { Counter, ProcessProbe } from '../../fixtures/process-probe.js';
 import { HANG_GUARD_MS, processApartment, rejection, startProcessRuntime } from '../../fixtures/process-fixture.js';
+import { startRuntime } from '../../fixtures/runtime-fixture.js';
 
 /** An object of `apt`'s process: a Counter made by a probe there (the probe is released). */
 async function counterIn(apt: Apartment): Promise<Remote<Counter>> {
@@ -85,7 +86,38 @@ describe('apartments/hosts/process-relay: a relayed link ends with either side',
     expect(err, String(err)).to.be.instanceOf(ApartmentError);
     expect(await inWorker.keep('still serving')).to.equal(2);
   });
+});
 
+describe('apartments/hosts/process-relay: a process that floods a busy worker apartment', () => {
+  it('loses its link to it once the bound of what waits untaken is passed, and the host holds no more; the worker serves on', async () => {
+    const { rt: runtime, logs } = await startRuntime();
+    const { apt: plugin } = await processApartment(runtime, { process: 'flooder' });
+    const worker = await runtime.createApartment({ name: 'busy' });
+    const inWorker = await worker.createObject<Holder>('Holder');
+    const inProcess = await plugin.createObject<Holder>('Holder');
+    await inProcess.keep(inWorker);
+    expect(await inProcess.callKept(0, 'same', 1, 1), 'the relay is up').to.equal(true);
+    // The worker's thread loops in a call of the host's, and takes nothing off its ports meanwhile.
+    const flag = new Int32Array(new SharedArrayBuffer(8));
+    const busy = inWorker.keepWhileBusy('busy', flag);
+    while (Atomics.load(flag, 1) === 0) await new Promise((r) => setTimeout(r, 5));
+    const rss0 = process.memoryUsage().rss;
+    // 48 calls of 8 MiB each: 384 MiB, three times the bound.
+    const flood = await inProcess.callKeptMany(0, 'same', 8 * 2 ** 20, 48);
+    const grew = process.memoryUsage().rss - rss0;
+    Atomics.store(flag, 0, 1);
+    expect(await busy).to.equal(1);
+    expect(flood.answered, 'the link closed with the calls on it').to.equal(0);
+    expect(flood.errors).to.have.length(1);
+    expect(flood.errors[0]).to.match(/^DisconnectedError: /);
+    const refusal = logs.map((e) => e.message).find((m) => m.includes('[relay-backlog]'));
+    expect(refusal, 'the host says why').to.match(/^\[relay\] a batch from apartment '[^']+' \(\d+\) in process 'flooder' could not go on to apartment 'busy' \(\d+\): \[relay-backlog\] the apartment has left \d+ bytes relayed to it untaken \(at most 134217728\)/);
+    // What waited for the worker: the bound and one batch past it, not the 384 MiB sent.
+    expect(grew, `the host's memory grew by ${grew} bytes`).to.be.below(320 * 2 ** 20);
+    expect(await inWorker.same(1, 1), 'the worker serves on').to.equal(true);
+    expect(await inProcess.keep('still serving'), 'and so does the process').to.equal(2);
+    for (const ref of [inWorker, inProcess]) release(ref);
+  });
 });
 
 describe('apartments/hosts/process-relay: later threads of a process server are reached through its main thread', () => {
