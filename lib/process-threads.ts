@@ -30,7 +30,7 @@ export class ProcessThreads {
   /** Start the apartment of link `link` on a thread of its own, relayed to the host over this child's IPC channel. */
   start(link: number, boot: ApartmentBoot, resourceLimits: ResourceLimits | undefined): void {
     if (this.hosts.has(link)) return;
-    const toHost = childIpcEnd(link);
+    const toHost = childIpcEnd(link).relaysForThread();
     const { port1, port2 } = new MessageChannel();
     toHost.listen((batch) => {
       const moved = relayConnects(batch as Batch);
@@ -115,7 +115,7 @@ function relayConnects(batch: Batch): MessagePort[] {
     if (!Array.isArray(message) || message[0] !== Op.Connect || message[2] !== ipcLink.name) continue;
     const link = (message[3] as IpcEnd | null)?.ipc;
     if (typeof link !== 'number') continue;
-    const toHost = childIpcEnd(link);
+    const toHost = childIpcEnd(link).relaysForThread();
     const { port1, port2 } = new MessageChannel();
     toHost.listen((relayed) => port1.postMessage(relayed), () => port1.close());
     port1.on('message', forwardToHost(toHost, link));
@@ -129,7 +129,8 @@ function relayConnects(batch: Batch): MessagePort[] {
 
 /**
  * What a thread sends on relayed link `link`, sent on to the host. The thread's end of the link
- * refuses what cannot cross (ipc-relay-link.ts), so a refusal here is not expected: it is logged.
+ * refuses what cannot cross (ipc-relay-link.ts), and a relayed link is not held back for the
+ * host's backlog (relaysForThread), so a refusal here is not expected: it is logged.
  */
 function forwardToHost(toHost: IpcTransport, link: number): (batch: Batch) => void {
   return (batch) => {

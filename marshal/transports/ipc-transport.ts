@@ -169,6 +169,8 @@ export class IpcTransport implements Transport {
   private receiver: TransportReceiver | undefined;
   private onClose: TransportCloseListener | undefined;
   private closed = false;
+  /** Whether a batch with calls or answers waits while the peer is over its backlog (see relaysForThread). */
+  private holdsBack = true;
   /** The one [tag, link, payload] this link sends its batches in (post()). */
   private readonly frame: [string, number, unknown];
 
@@ -231,6 +233,17 @@ export class IpcTransport implements Transport {
     this.post(batch);
   }
 
+  /**
+   * Mark this link as one this process relays for a thread of its own (lib/process-threads.ts): its
+   * batches are never held back for the peer's backlog, since nobody here could fail the thread's
+   * calls and answers in them (they would wait out their deadlines on both sides); the host reads
+   * what it is sent, and the thread's own sends are bounded where it runs.
+   */
+  relaysForThread(): this {
+    this.holdsBack = false;
+    return this;
+  }
+
   listen(receiver: TransportReceiver, onClose: TransportCloseListener): void {
     this.receiver = receiver;
     this.onClose = onClose;
@@ -255,7 +268,7 @@ export class IpcTransport implements Transport {
     if (!peer.connected || !peer.send) return;
     // Only batches with calls, notifications or answers wait for the peer to read: bookkeeping
     // (releases, AddRefs, loan returns) is small and must not be lost, or counts go wrong on both sides.
-    const refusal = peer.backlogRefusal?.();
+    const refusal = this.holdsBack ? peer.backlogRefusal?.() : undefined;
     if (refusal && batch.some(carriesCall)) throw refusal;
     const n = encoder.encode(batch, MAX_ENCODED_BATCH);
     // Serialization happens inside send, synchronously: a DataCloneError reaches the caller with

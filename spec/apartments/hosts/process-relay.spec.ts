@@ -1,3 +1,6 @@
+import { existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { ApartmentError, release, type Apartment, type Remote, type Runtime } from '../../../lib/index.js';
 import type { Calc } from '../../fixtures/calc.js';
@@ -140,5 +143,32 @@ describe('apartments/hosts/process-relay: later threads of a process server are 
     await inThird.releaseAll();
     for (const ref of [counter, inWorker, inThird]) release(ref);
     await exportsEmpty(runtime, [second, third, worker]);
+  });
+});
+
+describe("apartments/hosts/process-relay: a process server's main thread relays its threads' batches whatever the host has left unread", () => {
+  it("delivers every call of a thread's that the host read late, where it used to drop those past the backlog bound", async () => {
+    const runtime = await startProcessRuntime();
+    // Heartbeats far apart: the host blocks its own main thread below and must not be taken for gone.
+    const heartbeat = { periodMs: 600_000, misses: 10 };
+    await processApartment(runtime, { process: 'relayer', heartbeat });
+    const onThread = await runtime.createApartment({ process: 'relayer', heartbeat });
+    const probe = await onThread.createObject<ProcessProbe>('ProcessProbe');
+    expect(await probe.thread(), 'the apartment runs on a thread of the server').to.not.equal(0);
+    const marker = join(tmpdir(), `relay-backlog-${process.pid}-${Date.now()}`);
+    let called = 0;
+    const answered = probe.callBackMany((bytes: Uint8Array) => (called++, bytes.byteLength), 8 * 2 ** 20, 24, marker);
+    // The call leaves in the batch this turn flushes.
+    await new Promise((resolve) => setImmediate(resolve));
+    // This thread reads nothing while it loops: the 192 MiB of calls the process's thread sends
+    // pile up in the process, past the 128 MiB it holds its own calls back at.
+    const guard = Date.now() + HANG_GUARD_MS;
+    while (!existsSync(marker) && Date.now() < guard);
+    const relaying = Date.now() + 3_000;
+    while (Date.now() < relaying);
+    rmSync(marker, { force: true });
+    expect(await answered, 'every call was answered').to.equal(24);
+    expect(called).to.equal(24);
+    release(probe);
   });
 });

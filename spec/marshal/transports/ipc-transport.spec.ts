@@ -168,3 +168,20 @@ describe('marshal/transports/ipc-transport: a peer that left too much unread is 
     near.close();
   });
 });
+
+describe('marshal/transports/ipc-transport: a link a process relays for one of its threads is not held back', () => {
+  it("sends the thread's calls and answers to a peer over its backlog, where nobody could fail them", () => {
+    const sent: unknown[] = [];
+    const peer: IpcPeer = {
+      connected: true,
+      send: (message) => sent.push(message) > 0,
+      backlogRefusal: () => new CallRejectedError('[pipe-backlog] the peer left too much unread', { code: 'RPC_E_SERVERCALL_RETRYLATER' }),
+      on: () => peer,
+    };
+    const relayed = new IpcTransport(LINK, peer).relaysForThread();
+    const carrying = [[Op.Call, 1, 2, 'm', [], [], 0], [Op.Result, 1, 5, []], [Op.Error, 1, {}]];
+    for (const message of carrying) relayed.send([message] as unknown as Batch);
+    expect(sent).to.have.length(carrying.length);
+    relayed.close();
+  });
+});
