@@ -43,6 +43,11 @@ describe('lib/cluster: an apartment on another node serves calls and callbacks b
     release(counter);
     release(doubler);
     release(probe);
+    // Node b's proxies for the callbacks and `doubler` go when its thread collects them (the
+    // backstop), which an idle thread may not do for minutes: collect there now.
+    const janitor = await apt.createObject<{ collect(): Promise<boolean> }>('Janitor');
+    expect(await janitor.collect()).to.equal(true);
+    release(janitor);
     await exportsEmpty(runtime, [apt]);
     await apt.close();
     expect(apt.state).to.equal('closed');
