@@ -5,13 +5,13 @@
 // batch (16 sends of 32 MiB raised the host's memory from 69 to 742 MiB). This end counts what is
 // posted and not yet taken, and refuses to post more once MAX_BACKLOG_BYTES of it wait: the relay
 // then closes the link (apartments/broker.ts), whose calls fail on both sides. Owner thread only.
+import { serialize } from 'node:v8';
 import type { MessagePort } from 'node:worker_threads';
 import { CallRejectedError } from '../errors.js';
 import type { Batch } from '../protocol.js';
 import type { Transferable } from '../transport.js';
 import { MAX_BACKLOG_BYTES } from './pipe-channel.js';
 import { PortTransport } from './port-transport.js';
-import { approximateBytes } from './value-bytes.js';
 
 /** A port transport that knows how much of what it posted still waits on the other side. */
 export class CreditedPortTransport extends PortTransport {
@@ -43,7 +43,7 @@ export class CreditedPortTransport extends PortTransport {
         { code: 'RPC_E_SERVERCALL_RETRYLATER' },
       );
     }
-    const size = approximateBytes(batch);
+    const size = sizeOf(batch);
     // Counted once posted: a batch the port refuses (DataCloneError) never reaches the other side.
     super.send(batch, transfer);
     this.sizes.push(size);
@@ -63,4 +63,15 @@ export class CreditedPortTransport extends PortTransport {
       this.head = 0;
     }
   }
+}
+
+/**
+ * A batch's size as it crosses: an encoded batch is one string; any other is weighed by V8's own
+ * serializer, in native code and sparse arrays as sparse (a walk of the value in JavaScript took a
+ * 13-byte frame's array of length 2^32 - 1 element by element, and crashed the host).
+ */
+function sizeOf(batch: Batch): number {
+  // What a relay carries may be an encoded batch, a string, though Batch does not say so.
+  const carried: unknown = batch;
+  return typeof carried === 'string' ? carried.length : serialize(carried).byteLength;
 }

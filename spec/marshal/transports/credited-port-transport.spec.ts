@@ -45,6 +45,22 @@ describe('marshal/transports/credited-port-transport: what waits untaken is boun
     far.close();
   });
 
+  it('weighs a batch as V8 serializes it: a sparse array of length 2^32 - 1 (a 13-byte frame) weighs a few bytes, and is posted', async () => {
+    const { near, far } = relayedPair(1_000);
+    const sparse: unknown[] = [];
+    sparse.length = 2 ** 32 - 1;
+    sparse[7] = 'x';
+    near.send(sparse as unknown as Batch);
+    expect(near.backlog).to.be.below(100);
+    const got: unknown[] = [];
+    far.listen((batch) => got.push(batch), () => undefined);
+    while (got.length < 1) await new Promise((resolve) => setImmediate(resolve));
+    expect((got[0] as unknown[]).length).to.equal(2 ** 32 - 1);
+    expect(near.backlog).to.equal(0);
+    near.close();
+    far.close();
+  });
+
   it('counts a batch the port refuses (it cannot be cloned) as never posted', () => {
     const { near, far } = relayedPair(1_000);
     expect(() => near.send([() => 1] as unknown as Batch)).to.throw();
