@@ -4,7 +4,7 @@
 // once another node took the key over) and expiring with the bucket's TTL, so a claim is a lease
 // its node must keep renewing. A node that was killed leaves its keys behind until they expire; a
 // node of that name may take its own key over sooner once nobody answers to the name. Main thread only.
-import { ApartmentError, DisconnectedError, InvalidArgumentError, ModuleLoadError } from '../../marshal/errors.js';
+import { AccessDeniedError, ApartmentError, DisconnectedError, InvalidArgumentError, ModuleLoadError } from '../../marshal/errors.js';
 import type { KeyValueBucket, NatsClient } from '../../marshal/transports/nats-client.js';
 
 /** Keys users may claim: the key-value store's characters, no dots at the ends, at most 128. */
@@ -55,6 +55,10 @@ export class ClusterDirectory {
         throw err;
       });
     } catch (err) {
+      // A node whose user may not make streams (docs/cluster.md, each node in its own name).
+      if (/permissions violation/i.test((err as Error)?.message ?? '')) {
+        throw new AccessDeniedError(`[cluster-jetstream] this node may not make the cluster's directory (${(err as Error).message}); make the key-value bucket '${cluster}' once with an account that may (history 1, TTL the lease: ${leaseMs} ms), as docs/cluster.md shows`, { cause: err });
+      }
       throw new ApartmentError('E_UNEXPECTED', `[cluster-jetstream] the cluster's directory needs JetStream on the NATS server (${(err as Error)?.message ?? String(err)}); start nats-server with -js (JetStream enabled)`, { cause: err });
     }
     return new ClusterDirectory(kv, leaseMs, node, epoch, warn, lost);

@@ -1,7 +1,7 @@
 import { deserialize, serialize } from 'node:v8';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
-import { release } from '../../../lib/index.js';
+import { AccessDeniedError, Runtime, release } from '../../../lib/index.js';
 import { decodeFrame, type NatsFrame } from '../../../marshal/transports/nats-peer.js';
 import { startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
@@ -162,11 +162,22 @@ describe("lib/cluster: a node acts only in its own name", () => {
     expect(asked, 'the server refused to carry it').to.not.equal('answered');
     mallory.publish(`apartments.b.${b.epoch}.a`, serialize(['a', 'x', 0, 'apartment:terminate', 1, null]));
     await until(() => violations.some((v) => /Permissions Violation for Publish to "apartments\.b\.[a-z0-9]+\.a"/.test(v)));
+    // Nor through JetStream: a stream of its own could republish what it captured in any name.
+    const stream = { name: 'relay', subjects: ['apartments.zz.zz.mallory'], republish: { src: '>', dest: `apartments.b.${b.epoch}.a` } };
+    const made = await mallory.request('$JS.API.STREAM.CREATE.relay', JSON.stringify(stream), { timeout: 30_000 }).then((m) => m.string(), (err: Error) => err.message);
+    expect(made).to.match(/permissions violation/i);
     // Under its own name it is heard, and refused as what it is: not a host b knows.
     expect((await mallory.request('apartments.b.ctl.mallory', JSON.stringify({ op: 'probe', from: 'mallory', epoch: 'e1' }), { timeout: 30_000 })).json<{ epoch: string }>().epoch).to.equal(b.epoch);
 
     expect(await probe.pid(), "a's apartment serves on").to.equal(b.pid);
     release(probe);
     await mallory.close();
+  });
+
+  it("refuses to join with AccessDeniedError [cluster-jetstream] where its user may not make the directory nobody made, saying how to make it", async () => {
+    const nats = await startNatsServer('users', { nodeUsers: ['a'], noDirectory: true });
+    const err = await Runtime.start({ node: { name: 'a', nats: nats.url, auth: nats.users.a } }).then(() => undefined, (e: unknown) => e);
+    expect(err, String(err)).to.be.instanceOf(AccessDeniedError);
+    expect((err as Error).message).to.match(/^\[cluster-jetstream\] this node may not make the cluster's directory/).and.contain("make the key-value bucket 'apartments' once");
   });
 });
