@@ -85,7 +85,7 @@ export class ClusterNode implements ClusterConnection {
     this.name = settings.name;
     this.cluster = settings.cluster;
     this.heartbeat = settings.heartbeat;
-    this.server = new NodeServer(this, { servers: settings.servers, auth: settings.auth }, warn);
+    this.server = new NodeServer(this, { servers: settings.servers, auth: settings.auth, reassembly: this.reassembly.memory }, warn);
   }
 
   /** Claim the node's name, then listen: a second node of the same name is refused before it answers anything. */

@@ -24,6 +24,8 @@ import { resourceLimitsProblem } from '../../apartments/resource-limits.js';
 export interface NatsSettings {
   readonly servers: readonly string[];
   readonly auth: NatsAuth | undefined;
+  /** The node's allowance for unfinished parted messages, which its apartments' sessions share with its own. */
+  readonly reassembly: SharedArrayBuffer;
 }
 
 /** The most hosts this node runs apartments for at once: each holds a session and a timer. */
@@ -122,8 +124,9 @@ class HostedSession {
   private lastSeen = Date.now();
   private readonly timer: NodeJS.Timeout;
   private ending: Promise<void> | undefined;
-  /** The host's heartbeat period, ms. */
+  /** The host's heartbeat period, ms, and how many it may miss. */
   private readonly periodMs: number;
+  private readonly misses: number;
 
   constructor(
     private readonly connection: ClusterConnection,
@@ -137,6 +140,7 @@ class HostedSession {
     this.node = peer.node;
     this.epoch = hello.epoch;
     this.periodMs = hello.periodMs;
+    this.misses = hello.misses;
     this.id = peer.id;
     this.threads = new ProcessThreads((link, code, description) => {
       const reason = this.apartments.get(link)?.reason;
@@ -228,7 +232,10 @@ class HostedSession {
       }
       const counters = new SharedArrayBuffer(24);
       this.apartments.set(link, { counts: new BigInt64Array(counters), owed: undefined, missingSince: undefined, reason: undefined });
-      const session: DirectSessionEnd = { ...checked.session, node: this.connection.name, servers: [...this.nats.servers], auth: this.nats.auth, counters, tickMs: this.periodMs };
+      const session: DirectSessionEnd = {
+        ...checked.session, node: this.connection.name, servers: [...this.nats.servers], auth: this.nats.auth, counters, tickMs: this.periodMs,
+        reassembly: this.nats.reassembly, partsMs: this.periodMs * this.misses,
+      };
       const end: NatsEnd = { nats: link, session };
       this.threads.run(link, { ...checked.boot, link: end }, checked.resourceLimits);
     } else if (isIpc(message, IpcTag.Terminate)) {

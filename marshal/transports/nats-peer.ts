@@ -158,6 +158,8 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
   /** Heartbeat counts (confirm()) so far, and how many there had been when the message being put together began. */
   private confirms = 0;
   private partsBegan = 0;
+  /** When the first part of the message being put together arrived (ms since the epoch). */
+  private partsSince = 0;
   private open = true;
 
   /** The [from, session, seq, tag, link, payload] every v8 frame is serialized from (send()). */
@@ -280,6 +282,17 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     }
   }
 
+  /**
+   * For a session without heartbeat counts (an apartment's, on its own thread and connection): the
+   * thread has read everything that had arrived by `readBy` (ms since the epoch). A parted message
+   * whose first part came more than `maxAgeMs` before that never got its other parts sent, and
+   * what came of it would be held for good.
+   */
+  expireParts(readBy: number, maxAgeMs: number): void {
+    if (!this.open || this.parts.length === 0 || readBy - this.partsSince <= maxAgeMs) return;
+    this.fail(`[malformed-frame] node '${this.node}' began a message of ${this.partCount} parts and sent only ${this.parts.length} of them in ${maxAgeMs} ms`);
+  }
+
   /** A frame of this session from the node's router, in arrival order. */
   receive(frame: NatsFrame): void {
     if (!this.open) return;
@@ -302,6 +315,7 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     if (frame.link === 0) {
       this.partCount = count as number;
       this.partsBegan = this.confirms;
+      this.partsSince = Date.now();
     }
     const last = frame.link === this.partCount - 1;
     if (count !== this.partCount || this.partCount > MAX_PARTS || bytes.byteLength === 0 || (!last && bytes.byteLength < MIN_PART_BYTES)) {
@@ -348,7 +362,10 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
 
   private fail(description: string): void {
     if (!this.open) return;
-    this.emit('gap', description);
-    this.disconnect();
+    try {
+      this.emit('gap', description);
+    } finally {
+      this.disconnect();
+    }
   }
 }

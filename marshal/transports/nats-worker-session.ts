@@ -9,6 +9,7 @@ import { IpcTag, IpcTransport, keepEarlyMessages } from './ipc-transport.js';
 import type { NatsAuth, NatsClient } from './nats-client.js';
 import { connectNats, natsAuthProblem, publishOrDrop, subscribeGuarded } from './nats-connect.js';
 import { decodeFrame, NatsPeer } from './nats-peer.js';
+import { ReassemblyBudget } from './reassembly-budget.js';
 
 /** What the boot record's 'nats' end says of the session. */
 export interface DirectSessionEnd {
@@ -34,6 +35,10 @@ export interface DirectSessionEnd {
   readonly counters: SharedArrayBuffer;
   /** How often the thread marks that its loop ran, ms: the host's heartbeat period. */
   readonly tickMs: number;
+  /** The node's allowance for unfinished parted messages, shared by all its sessions (reassembly-budget.ts). */
+  readonly reassembly: SharedArrayBuffer;
+  /** How long a parted message from the host may take to arrive whole, ms: the host's whole heartbeat. */
+  readonly partsMs: number;
 }
 
 /** Why `value` is not a usable session, or undefined. */
@@ -46,6 +51,8 @@ export function checkSessionEnd(value: unknown): string | undefined {
   if (!Array.isArray(s.servers) || s.servers.length === 0 || s.servers.length > 32 || !s.servers.every((u) => typeof u === 'string')) return "its session's servers are not a list of URLs";
   if (!(s.counters instanceof SharedArrayBuffer) || s.counters.byteLength < 24) return "its session's counters are missing";
   if (!(typeof s.tickMs === 'number' && s.tickMs >= 10 && s.tickMs <= 3_600_000)) return "its session's tick period is out of range";
+  if (!(s.reassembly instanceof SharedArrayBuffer) || s.reassembly.byteLength < 4) return "its session's allowance for parts is missing";
+  if (!(typeof s.partsMs === 'number' && s.partsMs >= 10 && Number.isFinite(s.partsMs))) return "its session's time for parts is out of range";
   if (s.auth !== undefined && natsAuthProblem(s.auth) !== undefined) return "its session's credentials are malformed";
   return undefined;
 }
@@ -91,13 +98,18 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
       return nc.info?.max_payload ?? 1_048_576;
     },
     counters: new BigInt64Array(end.counters, 0, 2),
+    reassembly: new ReassemblyBudget(end.reassembly),
   }, end.host, end.id);
   // The loop's mark, once a period (a timer that never keeps the thread alive): when a turn of the
   // loop began, stored once that turn's poll phase, which reads what arrived by then, is over.
   const ranAt = new BigInt64Array(end.counters, 16, 1);
+  // The same mark bounds the parts of a message from the host: what had arrived by then was read.
   const mark = (): void => {
     const began = Date.now();
-    setImmediate(() => Atomics.store(ranAt, 0, BigInt(began)));
+    setImmediate(() => {
+      Atomics.store(ranAt, 0, BigInt(began));
+      peer.expireParts(began, end.partsMs);
+    });
   };
   mark();
   const ticking = setInterval(mark, end.tickMs);

@@ -1,32 +1,39 @@
 // How many bytes of unfinished parted messages one node holds for all the sessions other nodes
-// opened with it. Each session already holds at most one message of 64 MiB, but a node runs
-// sessions for up to 1024 hosts, and nodes are not trusted to finish what they start: without a
-// shared bound, hosts that each began a large message and never sent its last part could make a
-// node hold 64 GiB. Main thread only (the node's sessions all live there).
+// opened with it: the node pair's sessions on its main thread, and the sessions of the apartments
+// it runs for others, each on a thread of its own. Each session holds at most one message of 64
+// MiB, but a node runs sessions for up to 1024 hosts and 256 apartments for each, and nodes are not
+// trusted to finish what they start: without a shared bound, hosts that each began a large message
+// and never sent its last part could make a node hold terabytes. The count lives in shared memory,
+// so the main thread and every apartment thread take from one allowance. Any thread.
 
 /** Bytes of parts a node holds at once across its sessions. */
 export const MAX_REASSEMBLY_BYTES = 256 * 1024 * 1024;
 
 /** A shared allowance that sessions take parts' bytes from, and give back once a message is whole or dropped. */
 export class ReassemblyBudget {
-  private held = 0;
+  private readonly held: Int32Array;
 
-  constructor(readonly limit = MAX_REASSEMBLY_BYTES) {}
+  /** `memory`: the allowance's count, shared with the other threads' budgets (a new one when left out). */
+  constructor(readonly memory = new SharedArrayBuffer(4), readonly limit = MAX_REASSEMBLY_BYTES) {
+    this.held = new Int32Array(memory, 0, 1);
+  }
 
   /** Take `bytes` for a part; false (nothing taken) when that would pass the limit. */
   take(bytes: number): boolean {
-    if (this.held + bytes > this.limit) return false;
-    this.held += bytes;
-    return true;
+    for (;;) {
+      const held = Atomics.load(this.held, 0);
+      if (held + bytes > this.limit) return false;
+      if (Atomics.compareExchange(this.held, 0, held, held + bytes) === held) return true;
+    }
   }
 
   /** Give back `bytes` taken earlier. */
   give(bytes: number): void {
-    this.held = Math.max(0, this.held - bytes);
+    Atomics.sub(this.held, 0, bytes);
   }
 
-  /** Bytes held now (diagnostics and specs). */
+  /** Bytes held now, by every session sharing the allowance (diagnostics and specs). */
   get bytes(): number {
-    return this.held;
+    return Atomics.load(this.held, 0);
   }
 }

@@ -1,4 +1,4 @@
-import { deserialize, serialize } from 'node:v8';
+import { serialize } from 'node:v8';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { AccessDeniedError, Runtime, release } from '../../../lib/index.js';
@@ -17,7 +17,9 @@ async function handPeer(url: string): Promise<{ nc: NatsConnection; ask(node: st
   const frames: unknown[][] = [];
   nc.subscribe(`${inbox}.*`, {
     callback: (_err, msg) => {
-      frames.push(deserialize(msg.data) as unknown[]);
+      // Text frames too: an apartment's thread sends its batches as text frames.
+      const frame = decodeFrame(msg.data);
+      frames.push(typeof frame === 'string' ? [frame] : [frame.from, frame.session, frame.seq, frame.tag, frame.link, frame.payload]);
     },
   });
   await nc.flush();
@@ -105,6 +107,39 @@ describe('lib/cluster: a node does not hold the parts of a message its host neve
     const ping = async () => (await peer.ask('b', JSON.stringify({ op: 'ping', from: 'mallory', epoch: 'e1', session: 'e1.1', sent: 1, links: {} }))).knows;
     expect(await ping(), 'one heartbeat on, the rest may still be on its way').to.equal(true);
     expect(await ping(), 'two heartbeats on, the session is over').to.equal(false);
+    await peer.nc.close();
+  });
+});
+
+describe("lib/cluster: an apartment's thread does not hold the parts of a message its host never finishes", () => {
+  it('ends that apartment once the host\'s whole heartbeat has passed, and tells the host', async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const peer = await handPeer(nats.url);
+    const ping = (sent: number) => peer.ask('b', JSON.stringify({ op: 'ping', from: 'mallory', epoch: 'e1', session: 'e1.1', sent, links: {} }));
+    expect((await peer.ask('b', JSON.stringify({ op: 'hello', from: 'mallory', epoch: 'e1', session: 'e1.1', periodMs: 200, misses: 10 }))).knows).to.equal(true);
+    const inbox = `apartments.b.${b.epoch}`;
+    const subject = `${inbox}.mallory.e1.1.1`;
+    // An apartment with nothing registered, booted as a host of this runtime's would boot it.
+    const boot = {
+      id: 101, name: 'held', classes: [], linkKinds: [], hooks: [], transport: 'nats', kind: 'worker', pool: [], asyncCausality: false, defaultTimeoutMs: 30_000, reentrancy: 'turn-based', retry: undefined,
+      callLimits: { maxQueuedPerObject: 1_000, maxQueuedPerApartment: 5_000, overrunGraceMs: 1_000, onOverrun: 'hand-on' }, labels: {},
+      link: { nats: 1, session: { id: 'e1.1/1', host: 'mallory', subject, reply: `${peer.inbox}.b` } },
+    };
+    peer.nc.publish(`${inbox}.mallory`, serialize(['mallory', 'e1.1', 0, 'apartment:boot', 1, { boot, resourceLimits: undefined }]));
+    const frameOf = (tag: string) => peer.frames.find((f) => f[3] === tag && f[4] === (tag === 'apartment:hello' ? 0 : 1));
+    while (!frameOf('apartment:hello')) {
+      await ping(1);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // Three parts of a message of four on the apartment's own session; the last never comes.
+    for (let i = 0; i < 3; i++) peer.nc.publish(subject, serialize(['mallory', 'e1.1/1', i, 'apartment:part', i, [4, new Uint8Array(4_096)]]));
+    while (!frameOf('apartment:exited')) {
+      // An honest host's heartbeat meanwhile: the session with the node goes on.
+      expect((await ping(1)).knows).to.equal(true);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await b.ask<number>('hosted'), 'the apartment ended').to.equal(0);
     await peer.nc.close();
   });
 });

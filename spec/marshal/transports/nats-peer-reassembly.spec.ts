@@ -68,7 +68,7 @@ describe('marshal/transports/nats-peer: a parted message left unfinished ends it
 
 describe("marshal/transports/nats-peer: a node's sessions share one allowance for parts", () => {
   it('ends the session whose part would pass it with [node-busy], and the others put their messages together', () => {
-    const budget = new ReassemblyBudget(20_000);
+    const budget = new ReassemblyBudget(undefined, 20_000);
     const first = receiver(budget, 'ea.1');
     const second = receiver(budget, 'ea.2');
     const firstParts = partsOf(12_000, 'ea.1');
@@ -90,5 +90,41 @@ describe("marshal/transports/nats-peer: a node's sessions share one allowance fo
     expect(budget.bytes).to.be.above(0);
     b.peer.disconnect();
     expect(budget.bytes).to.equal(0);
+  });
+});
+
+describe('marshal/transports/nats-peer: an apartment session ends a parted message its host never finishes, by time', () => {
+  it('ends it once its thread has read what arrived more than the allowed time after the first part, and gives its bytes back', () => {
+    const budget = new ReassemblyBudget();
+    const b = receiver(budget);
+    const parts = partsOf(12_000);
+    b.peer.receive(parts[0]!);
+    const began = Date.now();
+    b.peer.expireParts(began + 1_000, 2_000);
+    expect(b.peer.connected, 'within the time').to.equal(true);
+    b.peer.expireParts(began + 5_000, 2_000);
+    expect(b.peer.connected).to.equal(false);
+    expect(b.events[0]).to.match(/^\[malformed-frame\]/).and.contain('in 2000 ms');
+    expect(budget.bytes).to.equal(0);
+  });
+
+  it('leaves a session alone that holds no parts, however late', () => {
+    const b = receiver(new ReassemblyBudget());
+    b.peer.expireParts(Date.now() + 3_600_000, 10);
+    expect(b.peer.connected).to.equal(true);
+  });
+});
+
+describe('marshal/transports/reassembly-budget: budgets on one memory share one allowance', () => {
+  it('refuses a take past the limit whichever budget made the earlier ones, and counts gives from any', () => {
+    const first = new ReassemblyBudget(undefined, 10_000);
+    const second = new ReassemblyBudget(first.memory, 10_000);
+    expect(first.take(6_000)).to.equal(true);
+    expect(second.take(6_000), 'past the shared limit').to.equal(false);
+    expect(second.take(4_000)).to.equal(true);
+    expect(first.bytes).to.equal(10_000);
+    first.give(4_000);
+    second.give(6_000);
+    expect(second.bytes).to.equal(0);
   });
 });
