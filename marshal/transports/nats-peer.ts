@@ -275,7 +275,9 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     this.owed = sent > this.inSeq ? sent : undefined;
     // A node publishes a message's parts in one go, and its heartbeat on the same connection, so the
     // heartbeat that follows the first part follows the last too: parts still missing two heartbeats
-    // on were never sent, and what came of them would be held for good.
+    // on were never sent, and what came of them would be held for good. (A host confirms its
+    // apartments' sessions with counts its node's main connection sends, not ordered with their
+    // parts; there the gap rule above already ends a session whose frames are a heartbeat late.)
     this.confirms++;
     if (this.parts.length > 0 && this.confirms - this.partsBegan >= 2) {
       return this.fail(`[malformed-frame] node '${this.node}' began a message of ${this.partCount} parts and sent only ${this.parts.length} of them over two heartbeats`);
