@@ -68,7 +68,9 @@ export class CreditedPortTransport extends PortTransport {
 /**
  * A batch's size as it crosses: an encoded batch is one string; any other is weighed by V8's own
  * serializer, in native code and sparse arrays as sparse (a walk of the value in JavaScript took a
- * 13-byte frame's array of length 2^32 - 1 element by element, and crashed the host).
+ * 13-byte frame's array of length 2^32 - 1 element by element, and crashed the host). The
+ * serializer writes a view's own bytes only, which is what a view from a peer's frame holds: the
+ * channel gives each its own buffer (owned-deserializer.ts).
  */
 function sizeOf(batch: Batch): number {
   // What a relay carries may be an encoded batch, a string, though Batch does not say so.

@@ -11,9 +11,10 @@
 // without a v8 serializer, whose making and reading cost ≈ 4.7 µs a frame against 0.5 µs. Anything
 // else goes as v8.serialize of the six fields. The thread that owns the session only.
 import { EventEmitter } from 'node:events';
-import { DefaultSerializer, deserialize, serialize } from 'node:v8';
+import { DefaultSerializer, serialize } from 'node:v8';
 import { TOO_LARGE } from '../errors.js';
 import { builtBytes, checkWeight } from './frame-weight.js';
+import { deserializeOwned } from './owned-deserializer.js';
 import type { ReassemblyBudget } from './reassembly-budget.js';
 
 /** The tag of a part of a message too large for one NATS message: [.., Part, index, [count, bytes]]. */
@@ -114,7 +115,7 @@ export function decodeFrame(bytes: Uint8Array): NatsFrame | string {
   if (typeof built !== 'number') return built.tooLarge ? `a frame larger than a session rebuilds (${built.why})` : `bytes that do not deserialize as one value a session reads (${built.why})`;
   let value: unknown;
   try {
-    value = deserialize(bytes);
+    value = deserializeOwned(bytes);
   } catch (err) {
     return `bytes that do not deserialize (${(err as Error)?.message ?? String(err)})`;
   }
@@ -337,7 +338,7 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     if (typeof built !== 'number') return this.fail(`[malformed-frame] node '${this.node}' sent parts that do not make a message a session takes (${built.why})`);
     let message: unknown;
     try {
-      message = deserialize(whole);
+      message = deserializeOwned(whole);
     } catch {
       return this.fail(`[malformed-frame] node '${this.node}' sent parts that do not make a message`);
     }

@@ -9,10 +9,11 @@
 // One side per process and pipe; the thread that made it only.
 import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
-import { deserialize, serialize } from 'node:v8';
+import { serialize } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
 import { CallRejectedError, ProtocolError, TOO_LARGE } from '../errors.js';
 import { builtBytes, checkWeight } from './frame-weight.js';
+import { deserializeOwned } from './owned-deserializer.js';
 import type { IpcPeer } from './ipc-transport.js';
 
 /** The largest frame either side writes or reads: the same bound a node session carries (nats-peer.ts). */
@@ -148,10 +149,10 @@ export class PipeChannel implements IpcPeer {
       if (typeof built !== 'number') return this.fault(`${this.who} sent a frame that is not one serialized value the channel takes (${built.why})`);
       let message: unknown;
       try {
-        // From a copy of its own: v8.deserialize builds typed arrays on the memory it reads, and
-        // `body` views the socket's chunk (or Buffer's shared pool) with other frames' bytes in it,
-        // which transferring one such array would detach.
-        message = deserialize(new Uint8Array(body));
+        // Each typed array on bytes of its own (owned-deserializer.ts): Node's deserializer builds
+        // them on `body`, which views the socket's chunk (or Buffer's shared pool) with other
+        // frames' bytes in it, and a peer could hang a whole frame of padding on a 1-byte array.
+        message = deserializeOwned(body);
       } catch (err) {
         return this.fault(`${this.who} sent a frame that is not one serialized value (${(err as Error)?.message ?? err})`);
       }
