@@ -16,7 +16,8 @@ import { IpcTag, isIpc } from '../../marshal/transports/ipc-transport.js';
 import { natsLinkNumber, type NatsEnd } from '../../marshal/transports/nats-link.js';
 import type { NatsAuth } from '../../marshal/transports/nats-client.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
-import type { DirectSessionEnd } from '../../marshal/transports/nats-worker-session.js';
+import { HELD_OFFSET, type DirectSessionEnd } from '../../marshal/transports/nats-worker-session.js';
+import { ReassemblyBudget } from '../../marshal/transports/reassembly-budget.js';
 import { ProcessThreads } from '../process-threads.js';
 import { resourceLimitsProblem } from '../../apartments/resource-limits.js';
 
@@ -32,6 +33,8 @@ export interface NatsSettings {
 const MAX_HOSTS = 1_024;
 /** The most apartments one host may run on this node at once. */
 const MAX_APARTMENTS_PER_HOST = 256;
+/** The longest a parted message from a host may stall, whatever heartbeat the host asked for. */
+const MAX_PARTS_MS = 600_000;
 /** Subjects are dot-separated tokens without wildcards or spaces. */
 const SUBJECT = /^[A-Za-z0-9_./=-]{1,512}$/;
 
@@ -105,6 +108,8 @@ export class NodeServer {
 interface HostedApartment {
   /** [frames sent, frames received, when its thread's loop last ran] (DirectSessionEnd.counters). */
   readonly counts: BigInt64Array;
+  /** The bytes of parts its thread holds, given back to the node's allowance when the thread ends. */
+  readonly held: Int32Array;
   /** Frames the host had sent on the apartment's session at its last heartbeat, if more had to come. */
   owed: number | undefined;
   /** When this node first found `owed` frames missing (ms since the epoch): the thread must run after it for them to count as lost. */
@@ -142,8 +147,12 @@ class HostedSession {
     this.periodMs = hello.periodMs;
     this.misses = hello.misses;
     this.id = peer.id;
+    const allowance = new ReassemblyBudget(nats.reassembly);
     this.threads = new ProcessThreads((link, code, description) => {
-      const reason = this.apartments.get(link)?.reason;
+      const apt = this.apartments.get(link);
+      const reason = apt?.reason;
+      // A thread that was terminated ran no more code: what it held of the allowance is given back here.
+      if (apt) allowance.giveAll(apt.held);
       this.apartments.delete(link);
       // The host adds where it ran (the node and its epoch).
       if (peer.connected) peer.send([IpcTag.Exited, link, { code, description: reason ?? description }]);
@@ -230,11 +239,11 @@ class HostedSession {
         this.peer.send([IpcTag.Exited, link, { code: 1, description: `[node-boot] node '${this.connection.name}' already runs ${MAX_APARTMENTS_PER_HOST} apartments for node '${this.node}'; close some first` }]);
         return;
       }
-      const counters = new SharedArrayBuffer(24);
-      this.apartments.set(link, { counts: new BigInt64Array(counters), owed: undefined, missingSince: undefined, reason: undefined });
+      const counters = new SharedArrayBuffer(32);
+      this.apartments.set(link, { counts: new BigInt64Array(counters, 0, 3), held: new Int32Array(counters, HELD_OFFSET, 1), owed: undefined, missingSince: undefined, reason: undefined });
       const session: DirectSessionEnd = {
         ...checked.session, node: this.connection.name, servers: [...this.nats.servers], auth: this.nats.auth, counters, tickMs: this.periodMs,
-        reassembly: this.nats.reassembly, partsMs: this.periodMs * this.misses,
+        reassembly: this.nats.reassembly, partsMs: Math.min(this.periodMs * this.misses, MAX_PARTS_MS),
       };
       const end: NatsEnd = { nats: link, session };
       this.threads.run(link, { ...checked.boot, link: end }, checked.resourceLimits);

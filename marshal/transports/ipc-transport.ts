@@ -236,8 +236,9 @@ export class IpcTransport implements Transport {
   /**
    * Mark this link as one this process relays for a thread of its own (lib/process-threads.ts): its
    * batches are never held back for the peer's backlog, since nobody here could fail the thread's
-   * calls and answers in them (they would wait out their deadlines on both sides); the host reads
-   * what it is sent, and the thread's own sends are bounded where it runs.
+   * calls and answers in them (they would wait out their deadlines on both sides). The host reads
+   * what it is sent; while it is slow to, what the thread sends waits in this process's memory,
+   * which is the process's own to spend.
    */
   relaysForThread(): this {
     this.holdsBack = false;

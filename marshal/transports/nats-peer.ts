@@ -159,8 +159,12 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
   /** Heartbeat counts (confirm()) so far, and how many there had been when the message being put together began. */
   private confirms = 0;
   private partsBegan = 0;
-  /** When the first part of the message being put together arrived (ms since the epoch). */
-  private partsSince = 0;
+  /** When the last part of the message being put together arrived (ms since the epoch). */
+  private lastPartAt = 0;
+  /** expireParts() calls since the message began, parts held at the last one, and calls in a row without a new part. */
+  private partChecks = 0;
+  private partsSeen = 0;
+  private stalledChecks = 0;
   private open = true;
 
   /** The [from, session, seq, tag, link, payload] every v8 frame is serialized from (send()). */
@@ -286,14 +290,25 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * For a session without heartbeat counts (an apartment's, on its own thread and connection): the
-   * thread has read everything that had arrived by `readBy` (ms since the epoch). A parted message
-   * whose first part came more than `maxAgeMs` before that never got its other parts sent, and
-   * what came of it would be held for good.
+   * For a session without heartbeat counts (an apartment's, on its own thread and connection),
+   * called once a period while the thread's loop runs, after a poll phase that began at `readBy`
+   * (ms since the epoch). A parted message ends the session when no part of it came at two calls in
+   * a row and none for more than `maxAgeMs` (its sender stopped: what came would be held for good),
+   * or when it is still unfinished after `maxChecks` calls (a sender that drips a part now and then
+   * to hold its share of the node's allowance). Counted in calls, not time, so a thread busy in a
+   * long synchronous call, which reads nothing meanwhile, does not end an honest message for it.
    */
-  expireParts(readBy: number, maxAgeMs: number): void {
-    if (!this.open || this.parts.length === 0 || readBy - this.partsSince <= maxAgeMs) return;
-    this.fail(`[malformed-frame] node '${this.node}' began a message of ${this.partCount} parts and sent only ${this.parts.length} of them in ${maxAgeMs} ms`);
+  expireParts(readBy: number, maxAgeMs: number, maxChecks: number): void {
+    if (!this.open || this.parts.length === 0) return;
+    this.partChecks++;
+    this.stalledChecks = this.parts.length === this.partsSeen ? this.stalledChecks + 1 : 0;
+    this.partsSeen = this.parts.length;
+    if (this.stalledChecks >= 2 && readBy - this.lastPartAt > maxAgeMs) {
+      return this.fail(`[malformed-frame] node '${this.node}' began a message of ${this.partCount} parts, sent ${this.parts.length} of them, and then none for ${readBy - this.lastPartAt} ms`);
+    }
+    if (this.partChecks > maxChecks) {
+      this.fail(`[malformed-frame] node '${this.node}' began a message of ${this.partCount} parts and had sent only ${this.parts.length} of them after ${maxChecks} periods`);
+    }
   }
 
   /** A frame of this session from the node's router, in arrival order. */
@@ -318,8 +333,9 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
     if (frame.link === 0) {
       this.partCount = count as number;
       this.partsBegan = this.confirms;
-      this.partsSince = Date.now();
+      this.partChecks = this.partsSeen = this.stalledChecks = 0;
     }
+    this.lastPartAt = Date.now();
     const last = frame.link === this.partCount - 1;
     if (count !== this.partCount || this.partCount > MAX_PARTS || bytes.byteLength === 0 || (!last && bytes.byteLength < MIN_PART_BYTES)) {
       return this.fail(`[malformed-frame] node '${this.node}' sent parts that do not add up (a count that changed or exceeds ${MAX_PARTS}, or a part under ${MIN_PART_BYTES} bytes before the last)`);

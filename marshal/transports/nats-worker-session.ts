@@ -31,6 +31,8 @@ export interface DirectSessionEnd {
    * [frames sent, frames received, when this thread's event loop last ran (ms since the epoch)] as
    * 64-bit numbers, read by the node's main thread: frames not received yet are lost only if the
    * loop ran since they were due; a thread busy in a synchronous call reads nothing meanwhile.
+   * Then, at HELD_OFFSET, the bytes of parts this thread holds, which the main thread gives back
+   * to the node's allowance when the thread ends.
    */
   readonly counters: SharedArrayBuffer;
   /** How often the thread marks that its loop ran, ms: the host's heartbeat period. */
@@ -41,6 +43,11 @@ export interface DirectSessionEnd {
   readonly partsMs: number;
 }
 
+/** Bytes of a session's counters: three 64-bit counts, then the parts' bytes its thread holds (an Int32). */
+export const SESSION_COUNTERS_BYTES = 28;
+/** Where in the counters the parts' bytes held are. */
+export const HELD_OFFSET = 24;
+
 /** Why `value` is not a usable session, or undefined. */
 export function checkSessionEnd(value: unknown): string | undefined {
   const s = value as Partial<DirectSessionEnd> | null;
@@ -49,7 +56,7 @@ export function checkSessionEnd(value: unknown): string | undefined {
     if (typeof s[key] !== 'string' || s[key].length === 0 || s[key].length > 512) return `its session's ${key} is not a string`;
   }
   if (!Array.isArray(s.servers) || s.servers.length === 0 || s.servers.length > 32 || !s.servers.every((u) => typeof u === 'string')) return "its session's servers are not a list of URLs";
-  if (!(s.counters instanceof SharedArrayBuffer) || s.counters.byteLength < 24) return "its session's counters are missing";
+  if (!(s.counters instanceof SharedArrayBuffer) || s.counters.byteLength < SESSION_COUNTERS_BYTES) return "its session's counters are missing";
   if (!(typeof s.tickMs === 'number' && s.tickMs >= 10 && s.tickMs <= 3_600_000)) return "its session's tick period is out of range";
   if (!(s.reassembly instanceof SharedArrayBuffer) || s.reassembly.byteLength < 4) return "its session's allowance for parts is missing";
   if (!(typeof s.partsMs === 'number' && s.partsMs >= 10 && Number.isFinite(s.partsMs))) return "its session's time for parts is out of range";
@@ -98,17 +105,19 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
       return nc.info?.max_payload ?? 1_048_576;
     },
     counters: new BigInt64Array(end.counters, 0, 2),
-    reassembly: new ReassemblyBudget(end.reassembly),
+    reassembly: new ReassemblyBudget(end.reassembly, undefined, new Int32Array(end.counters, HELD_OFFSET, 1)),
   }, end.host, end.id);
   // The loop's mark, once a period (a timer that never keeps the thread alive): when a turn of the
   // loop began, stored once that turn's poll phase, which reads what arrived by then, is over.
   const ranAt = new BigInt64Array(end.counters, 16, 1);
+  // A parted message may take four times the host's whole heartbeat, counted in this loop's periods.
+  const partChecks = Math.ceil((4 * end.partsMs) / end.tickMs);
   // The same mark bounds the parts of a message from the host: what had arrived by then was read.
   const mark = (): void => {
     const began = Date.now();
     setImmediate(() => {
       Atomics.store(ranAt, 0, BigInt(began));
-      peer.expireParts(began, end.partsMs);
+      peer.expireParts(began, end.partsMs, partChecks);
     });
   };
   mark();

@@ -8,21 +8,35 @@
 
 /** Bytes of parts a node holds at once across its sessions. */
 export const MAX_REASSEMBLY_BYTES = 256 * 1024 * 1024;
+/** The largest limit an allowance takes: its count is an Int32, and a take may add up to 64 MiB. */
+const MAX_LIMIT = 2 ** 30;
 
 /** A shared allowance that sessions take parts' bytes from, and give back once a message is whole or dropped. */
 export class ReassemblyBudget {
   private readonly held: Int32Array;
 
-  /** `memory`: the allowance's count, shared with the other threads' budgets (a new one when left out). */
-  constructor(readonly memory = new SharedArrayBuffer(4), readonly limit = MAX_REASSEMBLY_BYTES) {
+  /**
+   * `memory`: the allowance's count, shared with the other threads' budgets (a new one when left
+   * out). `own`: where this budget also counts what it holds, for a thread that may be ended
+   * without running another line (worker.terminate()): the thread that ends it gives that back
+   * (giveAll).
+   */
+  constructor(readonly memory = new SharedArrayBuffer(4), readonly limit = MAX_REASSEMBLY_BYTES, private readonly own?: Int32Array) {
+    if (!(limit >= 0 && limit <= MAX_LIMIT)) throw new RangeError(`[reassembly] an allowance of ${limit} bytes does not fit its count; at most ${MAX_LIMIT}`);
     this.held = new Int32Array(memory, 0, 1);
   }
 
   /** Take `bytes` for a part; false (nothing taken) when that would pass the limit. */
   take(bytes: number): boolean {
+    // Counted as its own first: a thread ended between the two steps leaves the allowance a part
+    // short for a while (it is given back), never a part held for good.
+    if (this.own) Atomics.add(this.own, 0, bytes);
     for (;;) {
       const held = Atomics.load(this.held, 0);
-      if (held + bytes > this.limit) return false;
+      if (held + bytes > this.limit) {
+        if (this.own) Atomics.sub(this.own, 0, bytes);
+        return false;
+      }
       if (Atomics.compareExchange(this.held, 0, held, held + bytes) === held) return true;
     }
   }
@@ -30,6 +44,16 @@ export class ReassemblyBudget {
   /** Give back `bytes` taken earlier. */
   give(bytes: number): void {
     Atomics.sub(this.held, 0, bytes);
+    if (this.own) Atomics.sub(this.own, 0, bytes);
+  }
+
+  /** Give back all that the budget counting in `own` still held, its thread having ended. */
+  giveAll(own: Int32Array): void {
+    const bytes = Atomics.exchange(own, 0, 0);
+    for (;;) {
+      const held = Atomics.load(this.held, 0);
+      if (Atomics.compareExchange(this.held, 0, held, Math.max(0, held - bytes)) === held) return;
+    }
   }
 
   /** Bytes held now, by every session sharing the allowance (diagnostics and specs). */

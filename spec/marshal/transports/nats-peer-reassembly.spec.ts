@@ -93,24 +93,52 @@ describe("marshal/transports/nats-peer: a node's sessions share one allowance fo
   });
 });
 
-describe('marshal/transports/nats-peer: an apartment session ends a parted message its host never finishes, by time', () => {
-  it('ends it once its thread has read what arrived more than the allowed time after the first part, and gives its bytes back', () => {
+describe('marshal/transports/nats-peer: an apartment session ends a parted message its host stops sending', () => {
+  it('ends it once two periods in a row brought no part and none came for the allowed time, and gives its bytes back', () => {
     const budget = new ReassemblyBudget();
     const b = receiver(budget);
     const parts = partsOf(12_000);
     b.peer.receive(parts[0]!);
     const began = Date.now();
-    b.peer.expireParts(began + 1_000, 2_000);
-    expect(b.peer.connected, 'within the time').to.equal(true);
-    b.peer.expireParts(began + 5_000, 2_000);
+    b.peer.expireParts(began + 5_000, 2_000, 100);
+    expect(b.peer.connected, 'the first look: a part came since the last').to.equal(true);
+    b.peer.expireParts(began + 5_000, 2_000, 100);
+    expect(b.peer.connected, 'one look without a part').to.equal(true);
+    b.peer.expireParts(began + 5_000, 2_000, 100);
     expect(b.peer.connected).to.equal(false);
-    expect(b.events[0]).to.match(/^\[malformed-frame\]/).and.contain('in 2000 ms');
+    expect(b.events[0]).to.match(/^\[malformed-frame\]/).and.contain('and then none for');
     expect(budget.bytes).to.equal(0);
+  });
+
+  it('keeps a message whose parts come late but come: after a long synchronous call of its thread, the first look sees parts read since', () => {
+    const b = receiver(new ReassemblyBudget());
+    const parts = partsOf(12_000);
+    b.peer.receive(parts[0]!);
+    b.peer.expireParts(Date.now(), 2_000, 100);
+    // The thread was busy for a minute; the poll phase after it read the next part.
+    b.peer.receive(parts[1]!);
+    b.peer.expireParts(Date.now() - 60_000, 2_000, 100);
+    b.peer.expireParts(Date.now(), 2_000, 100);
+    expect(b.peer.connected, 'no two looks in a row without a part and its time passed').to.equal(true);
+    for (const part of parts.slice(2)) b.peer.receive(part);
+    expect(b.messages).to.have.length(1);
+  });
+
+  it('ends a message that a part now and then keeps unfinished past the allowed number of periods', () => {
+    const b = receiver(new ReassemblyBudget());
+    const parts = partsOf(40_000);
+    let next = 0;
+    for (let check = 0; check < 5 && b.peer.connected; check++) {
+      b.peer.receive(parts[next++]!);
+      b.peer.expireParts(Date.now(), 2_000, 4);
+    }
+    expect(b.peer.connected).to.equal(false);
+    expect(b.events[0]).to.match(/^\[malformed-frame\]/).and.contain('after 4 periods');
   });
 
   it('leaves a session alone that holds no parts, however late', () => {
     const b = receiver(new ReassemblyBudget());
-    b.peer.expireParts(Date.now() + 3_600_000, 10);
+    b.peer.expireParts(Date.now() + 3_600_000, 10, 1);
     expect(b.peer.connected).to.equal(true);
   });
 });
@@ -126,5 +154,25 @@ describe('marshal/transports/reassembly-budget: budgets on one memory share one 
     first.give(4_000);
     second.give(6_000);
     expect(second.bytes).to.equal(0);
+  });
+});
+
+describe('marshal/transports/reassembly-budget: what a thread held is given back when it ends without running', () => {
+  it('counts what a budget holds in its own slot too, and giveAll returns it to the shared allowance', () => {
+    const shared = new ReassemblyBudget();
+    const slot = new Int32Array(new SharedArrayBuffer(4));
+    const threads = new ReassemblyBudget(shared.memory, undefined, slot);
+    expect(threads.take(5_000)).to.equal(true);
+    expect(threads.take(3_000)).to.equal(true);
+    threads.give(3_000);
+    expect(Atomics.load(slot, 0)).to.equal(5_000);
+    // The thread is terminated holding 5 000 bytes; the thread that ended it gives them back.
+    shared.giveAll(slot);
+    expect(shared.bytes).to.equal(0);
+    expect(Atomics.load(slot, 0)).to.equal(0);
+  });
+
+  it('refuses a limit its Int32 count cannot hold', () => {
+    expect(() => new ReassemblyBudget(undefined, 2 ** 31)).to.throw(RangeError, /\[reassembly\]/);
   });
 });

@@ -5,7 +5,7 @@ import { checkSessionEnd, type DirectSessionEnd } from '../../../marshal/transpo
 function end(overrides: Partial<Record<keyof DirectSessionEnd, unknown>> = {}): unknown {
   return {
     id: 'e1.ab/1', host: 'a', node: 'b', subject: 'apartments.b.e2.a.e1.ab.1', reply: 'apartments.a.e1.b', servers: ['nats://127.0.0.1:4222'],
-    counters: new SharedArrayBuffer(24), tickMs: 1_000, reassembly: new SharedArrayBuffer(4), partsMs: 10_000, ...overrides,
+    counters: new SharedArrayBuffer(32), tickMs: 1_000, reassembly: new SharedArrayBuffer(4), partsMs: 10_000, ...overrides,
   };
 }
 
