@@ -40,6 +40,12 @@ const BOXED = 64;
 const NUMBER = 16;
 const COLLECTION_ENTRY = 32;
 const BINARY = 96;
+/**
+ * A view (a host object): the receiver gives each its own buffer (owned-deserializer.ts), an
+ * ArrayBuffer with a backing store of its own and the view on it, measured at ≈ 450 bytes of
+ * process memory each for a frame of 2.2 million one-byte views.
+ */
+const VIEW = 512;
 
 /** A frame the walk cannot read or that is over the budget: why, for the fault or error message. */
 class Unreadable {
@@ -235,7 +241,7 @@ class Walk {
         this.varint();
         const n = this.varint();
         this.skip(n);
-        return this.add(BINARY + n);
+        return this.add(VIEW + n);
       }
       case Tag.Error:
         this.add(BOXED);

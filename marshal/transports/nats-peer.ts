@@ -345,8 +345,10 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return this.fail(`[node-busy] node '${this.node}' sent a message in parts while this node already holds ${this.wire.reassembly.limit} bytes of unfinished parted messages of its sessions; the session is ended so no call waits for it: send smaller values, or retry once the node is less busy`);
     }
     this.partBytes += bytes.byteLength;
-    // A copy: the part arrived as a view onto the connection's read buffer, which it would keep whole.
-    this.parts.push(Uint8Array.prototype.slice.call(bytes));
+    // Its own bytes only: a part that views a larger buffer (a frame read some other way than
+    // decodeFrame, which gives each view its own) would keep that buffer whole.
+    const owns = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    this.parts.push(owns ? bytes : Uint8Array.prototype.slice.call(bytes));
     if (!last) return;
     const whole = Buffer.concat(this.parts);
     this.dropParts();

@@ -35,7 +35,7 @@ export interface DirectSessionEnd {
    * to the node's allowance when the thread ends.
    */
   readonly counters: SharedArrayBuffer;
-  /** How often the thread marks that its loop ran, ms: the host's heartbeat period. */
+  /** How often the thread marks that its loop ran, ms: the host's heartbeat period (or more often, see partsMs). */
   readonly tickMs: number;
   /** The node's allowance for unfinished parted messages, shared by all its sessions (reassembly-budget.ts). */
   readonly reassembly: SharedArrayBuffer;
@@ -110,8 +110,11 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
   // The loop's mark, once a period (a timer that never keeps the thread alive): when a turn of the
   // loop began, stored once that turn's poll phase, which reads what arrived by then, is over.
   const ranAt = new BigInt64Array(end.counters, 16, 1);
-  // A parted message may take four times the host's whole heartbeat, counted in this loop's periods.
-  const partChecks = Math.ceil((4 * end.partsMs) / end.tickMs);
+  // The mark comes once a heartbeat period, or twice within the time a parted message may stall
+  // if that is shorter (the node caps that time, not the host's period); a parted message may take
+  // four times that time, counted in marks.
+  const markMs = Math.max(10, Math.min(end.tickMs, end.partsMs / 2));
+  const partChecks = Math.ceil((4 * end.partsMs) / markMs);
   // The same mark bounds the parts of a message from the host: what had arrived by then was read.
   const mark = (): void => {
     const began = Date.now();
@@ -121,7 +124,7 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
     });
   };
   mark();
-  const ticking = setInterval(mark, end.tickMs);
+  const ticking = setInterval(mark, markMs);
   ticking.unref();
   // Listening before subscribing: a frame that ends the session at once (a gap) finds its listeners.
   peer.on('gap', (description) => process.stderr.write(`${description}\n`));

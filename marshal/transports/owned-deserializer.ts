@@ -9,10 +9,10 @@ import { DefaultDeserializer } from 'node:v8';
 
 /** A view of its own: the same kind, over a copy of exactly its bytes. */
 function ownCopy(view: ArrayBufferView): ArrayBufferView {
-  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
-  if (Buffer.isBuffer(view)) return Buffer.from(bytes.buffer, 0, bytes.byteLength);
-  if (view instanceof DataView) return new DataView(bytes.buffer);
-  return new (view.constructor as new (buffer: ArrayBuffer) => ArrayBufferView)(bytes.buffer);
+  const buffer = (view.buffer as ArrayBuffer).slice(view.byteOffset, view.byteOffset + view.byteLength);
+  if (Buffer.isBuffer(view)) return Buffer.from(buffer, 0, buffer.byteLength);
+  if (view instanceof DataView) return new DataView(buffer);
+  return new (view.constructor as new (buffer: ArrayBuffer) => ArrayBufferView)(buffer);
 }
 
 /** Node's deserializer, with each host object (an ArrayBufferView) copied onto a buffer of its own. */

@@ -28,23 +28,22 @@ export class ReassemblyBudget {
 
   /** Take `bytes` for a part; false (nothing taken) when that would pass the limit. */
   take(bytes: number): boolean {
-    // Counted as its own first: a thread ended between the two steps leaves the allowance a part
-    // short for a while (it is given back), never a part held for good.
-    if (this.own) Atomics.add(this.own, 0, bytes);
     for (;;) {
       const held = Atomics.load(this.held, 0);
-      if (held + bytes > this.limit) {
-        if (this.own) Atomics.sub(this.own, 0, bytes);
-        return false;
-      }
-      if (Atomics.compareExchange(this.held, 0, held, held + bytes) === held) return true;
+      if (held + bytes > this.limit) return false;
+      if (Atomics.compareExchange(this.held, 0, held, held + bytes) === held) break;
     }
+    // The shared count first, here and in give(): a thread ended between the two steps leaves at
+    // most that part counted as held (the allowance a little smaller), never the allowance larger
+    // than it is, which a double give would make it.
+    if (this.own) Atomics.add(this.own, 0, bytes);
+    return true;
   }
 
   /** Give back `bytes` taken earlier. */
   give(bytes: number): void {
-    Atomics.sub(this.held, 0, bytes);
     if (this.own) Atomics.sub(this.own, 0, bytes);
+    Atomics.sub(this.held, 0, bytes);
   }
 
   /** Give back all that the budget counting in `own` still held, its thread having ended. */
