@@ -46,6 +46,13 @@ describe('marshal/transports/frame-weight: what a frame builds is weighed before
     expect(MAX_BUILT_BYTES).to.equal(256 * 2 ** 20);
   });
 
+  it('weighs a view at what the receiver builds for it (a buffer of its own and the view), not its bytes', () => {
+    const views = Array.from({ length: 10_000 }, () => new Uint8Array(1));
+    const frame = serialize(views);
+    // Each view is a few bytes of frame, and about 450 bytes of memory once it owns a buffer.
+    expect(builtBytes(frame) as number).to.be.at.least(10_000 * 450);
+  });
+
   it('weighs the elements V8 preallocates for a sparse array\'s length, which its frame does not hold', () => {
     const sparse = (length: number): number[] => [0x61, ...varint(length), 0x40, 0, ...varint(length)];
     // Thirteen bytes that V8 builds into an array of 30 million preallocated elements (240 MB).
