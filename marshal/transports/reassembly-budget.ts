@@ -33,9 +33,9 @@ export class ReassemblyBudget {
       if (held + bytes > this.limit) return false;
       if (Atomics.compareExchange(this.held, 0, held, held + bytes) === held) break;
     }
-    // The shared count first, here and in give(): a thread ended between the two steps leaves at
-    // most that part counted as held (the allowance a little smaller), never the allowance larger
-    // than it is, which a double give would make it.
+    // The shared count before the own one here, and after it in give(): a thread ended between
+    // the two steps leaves at most that part counted as held (the allowance a little smaller),
+    // never the allowance larger than it is, which a double give would make it.
     if (this.own) Atomics.add(this.own, 0, bytes);
     return true;
   }
