@@ -91,11 +91,20 @@ export class ConnectionBroker {
       return false;
     }
     this.brokered.add(key);
-    this.relays.set(key, [mine.near, theirs.near]);
+    const ends: [Transport, Transport] = [mine.near, theirs.near];
+    this.relays.set(key, ends);
     const warn = (from: Apartment, to: Apartment, err: unknown): void =>
       this.warn(`[relay] a batch from ${from.label} could not go on to ${to.label}: ${(err as Error)?.message ?? String(err)}; their link is closed`);
-    pipe(mine.near, theirs.near, (err) => warn(own, peer, err));
-    pipe(theirs.near, mine.near, (err) => warn(peer, own, err));
+    // A relay closed while both apartments live (a batch one side could not take) may be made
+    // again: the next reference either side is handed asks for a link anew, and must not wait
+    // for this one, which is gone.
+    const closed = (): void => {
+      if (this.relays.get(key) !== ends) return;
+      this.relays.delete(key);
+      this.brokered.delete(key);
+    };
+    pipe(mine.near, theirs.near, (err) => warn(own, peer, err), closed);
+    pipe(theirs.near, mine.near, (err) => warn(peer, own, err), closed);
     this.endpoint.channelTo(peer.id).post([Op.Connect, own.id, theirs.kind, theirs.end], theirs.transfer);
     this.endpoint.channelTo(own.id).post([Op.Connect, peer.id, mine.kind, mine.end], mine.transfer);
     return true;
@@ -109,7 +118,7 @@ export class ConnectionBroker {
 }
 
 /** Send what arrives on `from` out on `to`; either side closing closes the other, as does a batch `to` cannot take. */
-function pipe(from: Transport, to: Transport, refused: (err: unknown) => void): void {
+function pipe(from: Transport, to: Transport, refused: (err: unknown) => void, closed: () => void): void {
   from.listen((batch) => {
     try {
       to.send(batch as Batch);
@@ -117,8 +126,12 @@ function pipe(from: Transport, to: Transport, refused: (err: unknown) => void): 
       refused(err);
       from.close();
       to.close();
+      closed();
     }
-  }, () => to.close());
+  }, () => {
+    to.close();
+    closed();
+  });
   // A relay keeps nothing alive: the apartments at its ends do, while they are busy.
   from.setKeepAlive(false);
 }

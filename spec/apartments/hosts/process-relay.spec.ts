@@ -118,8 +118,11 @@ describe('apartments/hosts/process-relay: a process that floods a busy worker ap
     // What waited for the worker: the bound and one batch past it, not the 384 MiB sent.
     expect(grew, `the host's memory grew by ${grew} bytes`).to.be.below(320 * 2 ** 20);
     expect(await inWorker.same(1, 1), 'the worker serves on').to.equal(true);
-    expect(await inProcess.keep('still serving'), 'and so does the process').to.equal(2);
-    for (const ref of [inWorker, inProcess]) release(ref);
+    // A reference handed to the process afresh links the pair again.
+    const fresh = await worker.createObject<Holder>('Holder');
+    expect(await inProcess.keep(fresh), 'and so does the process').to.equal(2);
+    expect(await inProcess.callKept(1, 'same', 2, 2), 'over a new relay').to.equal(true);
+    for (const ref of [inWorker, inProcess, fresh]) release(ref);
   });
 });
 
