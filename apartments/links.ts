@@ -33,6 +33,13 @@ const MAX_END_TRANSFERS = 8;
 const kinds = new Map<string, { definition: LinkKindDefinition; source: LinkKindSource | undefined }>();
 
 /**
+ * Kinds whose definitions a thread loads only when it needs them: only a thread started on a link
+ * of such a kind attaches its ends (a node's apartment its session, a process's main thread its
+ * channel), so every other thread is spared their code. Registering the kind fulfils it.
+ */
+const deferred = new Map<string, () => Promise<LinkKindDefinition>>();
+
+/**
  * Register a link kind in this thread. With `source`, worker apartments started afterwards load it
  * from there before attaching any link. Registering the same definition again does nothing;
  * another definition under a taken name is refused.
@@ -48,11 +55,37 @@ export function registerLinkKind(definition: LinkKindDefinition, source?: { modu
     throw new InvalidArgumentError(`[link-kind] the module of link kind '${definition.name}' must be an absolute file URL so worker apartments can load it; got ${from.module}`, { parameter: 'module' });
   }
   kinds.set(definition.name, { definition, source: known?.source ?? from });
+  deferred.delete(definition.name);
+}
+
+/**
+ * Declare a kind this thread loads with `load` when it is asked to (loadLinkKind), not now. A kind
+ * already registered stays as it is.
+ */
+export function deferLinkKind(name: string, load: () => Promise<LinkKindDefinition>): void {
+  if (!kinds.has(name)) deferred.set(name, load);
+}
+
+/** Load kind `name` if it was deferred in this thread; a kind already registered, or unknown, is left to linkKind(). */
+export async function loadLinkKind(name: unknown): Promise<void> {
+  const load = typeof name === 'string' ? deferred.get(name) : undefined;
+  if (load === undefined) return;
+  let definition: LinkKindDefinition;
+  try {
+    definition = await load();
+  } catch (err) {
+    throw new ModuleLoadError(`[link-kind] link kind '${String(name)}' could not be loaded: ${(err as Error)?.message ?? String(err)}; reinstall the package`, { cause: err });
+  }
+  if (definition?.name !== name) throw new ModuleLoadError(`[link-kind] the module of link kind '${String(name)}' holds another kind; reinstall the package`);
+  registerLinkKind(definition);
 }
 
 /** The registered kind called `name`; InvalidArgumentError naming it (and the known ones) otherwise. */
 export function linkKind(name: unknown, parameter = 'transport'): LinkKindDefinition {
   const known = typeof name === 'string' ? kinds.get(name) : undefined;
+  if (!known && deferred.has(name as string)) {
+    throw new InvalidArgumentError(`[link-kind] ${parameter} names link kind '${name as string}', which this thread has not loaded: only an apartment started on a link of that kind attaches its ends`, { parameter });
+  }
   if (!known) {
     const names = [...kinds.keys()].map((k) => `'${k}'`).join(', ') || 'none';
     throw new InvalidArgumentError(`[link-kind] ${parameter} names no registered link kind: ${describe(name)} (registered: ${names}); use one of those or register the kind first`, { parameter });

@@ -7,7 +7,7 @@ import { currentCall, setAsyncCallTracking, setCurrentApartment } from '../apart
 import { serveApartment, serveObjects } from '../apartments/apartment-services.js';
 import { RuntimeService } from '../apartments/engine-services.js';
 import { serveFree } from '../apartments/free-objects.js';
-import { attachLink, linkKind, loadLinkKinds, type LinkReply } from '../apartments/links.js';
+import { attachLink, linkKind, loadLinkKind, loadLinkKinds, type LinkReply } from '../apartments/links.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import type { WorkerBoot } from '../apartments/worker-boot.js';
 import { decodeError } from '../marshal/error-codec.js';
@@ -18,7 +18,7 @@ import { useStartEntropy } from '../marshal/random-ids.js';
 import { shareAwakeFlag } from '../marshal/transports/thread-spinner.js';
 import { SharedResourcesService } from './shared-resources.js';
 import { installWorkerFeatures } from './worker-features.js';
-import './link-kinds.js';
+import './thread-link-kinds.js';
 
 /**
  * How long to wait for the runtime's word on a peer whose link closed before deciding alone. The
@@ -183,8 +183,9 @@ export async function runApartment(boot: WorkerBoot, mainGone: () => void = () =
   if (boot.kind === 'pool') serveFree(apartment.control, apartment.freeObjects);
   installWorkerFeatures(apartment, boot.features ?? {});
   setCurrentApartment(apartment);
-  // Kinds that are not built in are loaded before the first link is attached.
+  // Kinds that are not built in, and the deferred kind this thread was started on, are loaded before the first link is attached.
   await loadLinkKinds(boot.linkKinds);
+  await loadLinkKind(boot.transport);
   const toMainLink = attachLink(boot.transport, boot.link, 'the runtime');
   const toMain = apartment.endpoint.attach(0, toMainLink.transport, toMainLink.kind);
 

@@ -7,6 +7,7 @@ import { executionAsyncId } from 'node:async_hooks';
 import vm from 'node:vm';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
+import { ENGINE_COPY, settleInterruptedWith } from './engine-handles.js';
 import { currentApartment, currentCall } from '../../apartments/context.js';
 import { ApartmentError, ScriptError, WrongThreadError } from '../../marshal/errors.js';
 import { ScriptOutcome, onScriptTurn, timeoutOf, type Exit } from './script-turns.js';
@@ -377,7 +378,7 @@ function travelingCopy(payload: EnginePayload): ScriptEngine {
     configurable: true,
     value(this: ScriptEngine): CustomMarshaled {
       delete (this as unknown as Record<symbol, unknown>)[CUSTOM_MARSHAL];
-      return { key: 'script-engine-copy', payload };
+      return { key: ENGINE_COPY, payload };
     },
   });
   return copy;
@@ -389,4 +390,8 @@ function caller(): number {
   return currentCall()?.callerApartment ?? currentApartment().id;
 }
 
-registerValueType('script-engine-copy', (payload) => new ScriptEngine(payload as EnginePayload));
+registerValueType(ENGINE_COPY, (payload) => new ScriptEngine(payload as EnginePayload));
+settleInterruptedWith((object, generation) => {
+  if (!(object instanceof ScriptEngine)) return false;
+  return generation === 0 ? ScriptEngine.abandonAwaiting(object) : ScriptEngine.interrupted(object, generation);
+});

@@ -3,9 +3,20 @@
 // the interrupted call ('script-apartment').
 import { ANY_ROLE, MAIN_ROLE, controlService, type ControlCaller, type ControlRouter } from '../../apartments/control-plane.js';
 import { id, text } from '../../apartments/control-args.js';
-import { AccessDeniedError } from '../../marshal/errors.js';
+import { AccessDeniedError, ModuleLoadError } from '../../marshal/errors.js';
 import type { LocalApartment } from '../../apartments/local-apartment.js';
-import { ScriptEngine } from './script-engine.js';
+import { registerValueType, valueType } from '../../marshal/value-types.js';
+import { ENGINE_COPY, settleInterrupted } from './engine-handles.js';
+
+// An engine's copy can arrive in any apartment: until the engine's module is loaded here, its
+// rebuilder loads it (the module then registers the rebuilder that replaces this one).
+const loadThenRebuild = async (payload: unknown): Promise<unknown> => {
+  await import('./script-engine.js');
+  const rebuild = valueType(ENGINE_COPY);
+  if (rebuild === undefined || rebuild === loadThenRebuild) throw new ModuleLoadError('[script-engine] the script engine module did not register how its copies are rebuilt; rebuild the package');
+  return rebuild(payload);
+};
+if (valueType(ENGINE_COPY) === undefined) registerValueType(ENGINE_COPY, loadThenRebuild);
 
 /** Interrupting scripts (served by the main apartment, which alone can stop a thread's JavaScript). */
 export interface ScriptApi {
@@ -49,9 +60,7 @@ export function serveScriptApartment(router: ControlRouter, apartment: LocalApar
         const entry = apartment.endpoint.exports.get(oid);
         // Interrupting is for the host and for holders of a reference: an id alone grants nothing.
         if (!entry || (grant !== '' && grant !== entry.grant)) throw interruptDenied(oid, apartment.id);
-        const engine = entry.object;
-        if (!(engine instanceof ScriptEngine)) return false;
-        return generation === 0 ? ScriptEngine.abandonAwaiting(engine) : ScriptEngine.interrupted(engine, generation);
+        return settleInterrupted(entry.object, generation);
       },
     },
   });

@@ -11,7 +11,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Batch } from '../protocol.js';
 import type { LinkKindDefinition, Transferable, TransportCloseListener, TransportReceiver } from '../transport.js';
 import { MAX_ENCODED_BATCH } from './ipc-transport.js';
-import { checkFrame } from './pipe-channel.js';
+import { checkFrame } from './frame-check.js';
 import { PortTransport } from './port-transport.js';
 import { WireEncoder } from './wire-serializer.js';
 

@@ -11,18 +11,11 @@ import { EventEmitter } from 'node:events';
 import { Socket } from 'node:net';
 import { serialize } from 'node:v8';
 import { isMainThread } from 'node:worker_threads';
-import { CallRejectedError, ProtocolError, TOO_LARGE } from '../errors.js';
-import { builtBytes, checkWeight } from './frame-weight.js';
+import { CallRejectedError, ProtocolError } from '../errors.js';
+import { checkFrame, MAX_FRAME_BYTES } from './frame-check.js';
+import { builtBytes } from './frame-weight.js';
 import { deserializeOwned } from './owned-deserializer.js';
 import type { IpcPeer } from './ipc-transport.js';
-
-/** The largest frame either side writes or reads: the same bound a node session carries (nats-peer.ts). */
-export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
-
-/** The DataCloneError of a message of `bytes` serialized bytes that is larger than a frame (the call fails with MarshalError). */
-function frameTooLarge(bytes: number, max = MAX_FRAME_BYTES): DOMException {
-  return new DOMException(`${TOO_LARGE} a message of ${bytes} bytes is larger than a process link carries (${max}); pass a smaller value, or a stream or reference to where the data is`, 'DataCloneError');
-}
 
 /**
  * How many written bytes the other side may leave unread before this side sends it no more
@@ -31,15 +24,6 @@ function frameTooLarge(bytes: number, max = MAX_FRAME_BYTES): DOMException {
  * every call it was sent in memory until the host ran out of it.
  */
 export const MAX_BACKLOG_BYTES = 2 * MAX_FRAME_BYTES;
-
-/**
- * Throw the DataCloneError of a serialized message the other side would refuse (and cut this side
- * off for): larger than a frame, or a value that deserializes far larger than its bytes.
- */
-export function checkFrame(body: Uint8Array, max = MAX_FRAME_BYTES): void {
-  if (body.byteLength > max) throw frameTooLarge(body.byteLength, max);
-  checkWeight(body, 'a process link');
-}
 
 const HEAD_BYTES = 4;
 

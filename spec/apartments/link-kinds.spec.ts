@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { InvalidArgumentError, release, Runtime, type LogEntry, type Remote } from '../../lib/index.js';
-import { attachLink, linkKind, registerLinkKind } from '../../apartments/links.js';
+import { InvalidArgumentError, ModuleLoadError, release, Runtime, type LogEntry, type Remote } from '../../lib/index.js';
+import { attachLink, deferLinkKind, linkKind, loadLinkKind, registerLinkKind } from '../../apartments/links.js';
 import type { Chain, Gate } from '../fixtures/admission-classes.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Janitor } from '../fixtures/crasher.js';
@@ -138,5 +138,36 @@ describe('apartments/link-kinds: a link end from a peer is checked before it is 
     expect(() => attachLink('port', { not: 'a port' }, 'apartment 9')).to.throw(InvalidArgumentError, /\[link-end\] apartment 9 sent an unusable 'port' link end: a MessagePort was expected/);
     expect(() => attachLink('shared-memory', null, 'apartment 9')).to.throw(InvalidArgumentError, /'shared-memory' link end/);
     expect(() => attachLink('smoke-signal', {}, 'apartment 9')).to.throw(InvalidArgumentError, /'smoke-signal'/);
+  });
+});
+
+describe('apartments/link-kinds: a deferred kind is loaded only when a thread asks for it', () => {
+  it('refuses it by name until loaded, loads it once asked, and refuses a loader that fails or gives another kind', async () => {
+    let loads = 0;
+    const later = { ...portLink, name: 'spec-deferred-port' };
+    deferLinkKind(later.name, async () => {
+      loads++;
+      return later;
+    });
+    expect(loads, 'deferring loads nothing').to.equal(0);
+    expect(() => linkKind(later.name)).to.throw(InvalidArgumentError, /\[link-kind\] transport names link kind 'spec-deferred-port', which this thread has not loaded/);
+    await loadLinkKind(later.name);
+    expect(linkKind(later.name), 'registered once loaded').to.equal(later);
+    await loadLinkKind(later.name);
+    expect(loads, 'a loaded kind is not loaded again').to.equal(1);
+    // Deferring a kind that is registered changes nothing.
+    deferLinkKind('port', () => Promise.reject(new Error('never called')));
+    await loadLinkKind('port');
+    expect(linkKind('port')).to.equal(portLink);
+
+    deferLinkKind('spec-deferred-broken', () => Promise.reject(new Error('no such file')));
+    const broken = await loadLinkKind('spec-deferred-broken').then(() => undefined, (err: unknown) => err);
+    expect(broken).to.be.instanceOf(ModuleLoadError);
+    expect((broken as Error).message).to.match(/\[link-kind\] link kind 'spec-deferred-broken' could not be loaded: no such file/);
+    deferLinkKind('spec-deferred-other', async () => ({ ...portLink, name: 'spec-deferred-elsewhere' }));
+    const other = await loadLinkKind('spec-deferred-other').then(() => undefined, (err: unknown) => err);
+    expect(other).to.be.instanceOf(ModuleLoadError);
+    expect((other as Error).message).to.match(/holds another kind/);
+    expect(() => linkKind('spec-deferred-elsewhere'), 'the other kind was not registered').to.throw(InvalidArgumentError);
   });
 });

@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { ReadableStream } from 'node:stream/web';
 import type { ModuleProbe } from '../fixtures/module-probe.js';
+import type { ScriptEngine } from '../../lib/script-engine/script-engine.js';
+import { byRef } from '../../marshal/by-ref.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 // node:crypto takes about 3 ms to load in a fresh worker and node:stream/web 1-2 ms: a worker
@@ -37,3 +39,28 @@ for (const transport of ['shared-memory', 'port'] as const) {
     });
   });
 }
+
+// node:net is loaded only by a process's byte pipe and node:vm only by the script engine, each in an
+// engine file of its own (.ci/bundle-engine.mjs): a plain worker apartment compiles neither.
+describe('apartments/start-cost: a worker apartment loads the script engine and the process and node links only when it needs them', () => {
+  it('starts without node:net or node:vm, and loads node:vm once it makes a script engine', async () => {
+    const { rt } = await startRuntime();
+    rt.registerClass('ModuleProbe', { module: fixture('module-probe.js'), export: 'ModuleProbe' });
+    const apt = await rt.createApartment({ name: 'lean' });
+    const probe = await apt.createObject<ModuleProbe>('ModuleProbe');
+    expect(await probe.loaded('^net$'), 'node:net in the apartment').to.deep.equal([]);
+    expect(await probe.loaded('^vm$'), 'node:vm in the apartment').to.deep.equal([]);
+    // Their link kinds are deferred here: an end of either is refused without loading them.
+    for (const kind of ['ipc', 'nats']) {
+      expect(await probe.refusal(kind), kind).to.match(new RegExp(`^InvalidArgumentError: \\[link-kind\\] link kind names link kind '${kind}', which this thread has not loaded`));
+    }
+    expect(await probe.loaded('^net$'), 'node:net after the refusals').to.deep.equal([]);
+    const engine = await apt.createObject<ScriptEngine>('ScriptEngine');
+    await engine.setSite(byRef({}));
+    await engine.parseScriptText('function answer() { return 6 * 7; }');
+    await engine.setState('started');
+    expect(await engine.invoke('answer'), 'the engine, loaded on demand, runs').to.equal(42);
+    expect(await probe.loaded('^vm$'), 'node:vm once an engine was made').to.deep.equal(['NativeModule vm']);
+    expect(await probe.loaded('^net$'), 'node:net still').to.deep.equal([]);
+  });
+});

@@ -1,6 +1,7 @@
 // What the build's last step (.ci/bundle-engine.mjs) promises: an apartment's thread loads the
-// runtime as one module file, every other path to those modules reaches the same instances, and
-// the file is held one byte a character.
+// runtime as a few module files (engines), the script engine and the process and node links only
+// where they are needed, every other path to those modules reaches the same instances, and the
+// files are held one byte a character.
 import { expect } from 'chai';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
@@ -8,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 
 /** dist/, where this compiled spec runs from (dist/spec/architecture/). */
 const DIST = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const ENGINE = join(DIST, 'lib', 'apartment-engine.js');
+/** The engines in build order: a later one may import an earlier one's modules (through their facades), never the reverse. */
+const ENGINES = ['apartment-engine.js', 'apartment-engine-links.js', 'apartment-engine-scripts.js'].map((f) => join(DIST, 'lib', f));
+const [ENGINE, LINKS, SCRIPTS] = ENGINES as [string, string, string];
 const FACADE = /^\/\/ Facade: /;
 
 /** The relative modules a compiled file imports statically. */
@@ -31,20 +34,46 @@ function reachable(entry: string): Set<string> {
   return seen;
 }
 
-describe('architecture/apartment-engine: an apartment thread loads the runtime as one file', () => {
-  for (const entry of ['lib/worker-main.js', 'lib/process-main.js']) {
-    it(`${entry} reaches only facades and the engine, and the engine imports no module of ours`, () => {
-      const files = [...reachable(join(DIST, entry))];
-      const others = files.filter((f) => f !== join(DIST, entry) && f !== ENGINE && !FACADE.test(readFileSync(f, 'utf8')));
-      expect(others.map((f) => relative(DIST, f)), 'modules loaded besides facades and the engine').to.deep.equal([]);
-      expect(files, 'the engine is loaded').to.include(ENGINE);
-      expect(files.length, 'facades (one line each) and the engine').to.be.greaterThan(2);
-      expect(staticImports(ENGINE), 'relative imports of the engine').to.deep.equal([]);
-      for (const facade of files.filter((f) => f !== ENGINE && f !== join(DIST, entry))) {
-        expect(staticImports(facade), relative(DIST, facade)).to.deep.equal([ENGINE]);
-      }
+/** The engine a facade re-exports from. */
+function engineOf(facade: string): string {
+  const targets = staticImports(facade);
+  expect(targets, `${relative(DIST, facade)} imports one engine`).to.have.length(1);
+  expect(ENGINES, `${relative(DIST, facade)} imports an engine`).to.include(targets[0]);
+  return targets[0]!;
+}
+
+describe('architecture/apartment-engine: an apartment thread loads the runtime as a few files, each only where it is needed', () => {
+  const starts = [
+    { entry: 'lib/worker-main.js', engines: [ENGINE] },
+    { entry: 'lib/process-main.js', engines: [ENGINE, LINKS] },
+  ];
+  for (const { entry, engines } of starts) {
+    it(`${entry} reaches only facades and ${engines.map((e) => relative(DIST, e)).join(' and ')}`, () => {
+      const start = join(DIST, entry);
+      const files = [...reachable(start)].filter((f) => f !== start);
+      const others = files.filter((f) => !ENGINES.includes(f) && !FACADE.test(readFileSync(f, 'utf8')));
+      expect(others.map((f) => relative(DIST, f)), 'modules loaded besides facades and engines').to.deep.equal([]);
+      expect(files.filter((f) => ENGINES.includes(f)).sort(), 'the engines loaded').to.deep.equal([...engines].sort());
+      expect(files.length, 'facades (one line each) and the engines').to.be.greaterThan(engines.length + 1);
     });
   }
+
+  it('gives the first engine no import of ours, and each later one only facades of earlier engines', () => {
+    expect(staticImports(ENGINE), 'relative imports of the first engine').to.deep.equal([]);
+    ENGINES.forEach((engine, i) => {
+      for (const imported of staticImports(engine)) {
+        const from = engineOf(imported);
+        expect(ENGINES.indexOf(from), `${relative(DIST, engine)} imports ${relative(DIST, imported)} of ${relative(DIST, from)}`).to.be.lessThan(i);
+      }
+    });
+  });
+
+  it('keeps the script engine, the byte pipe and the NATS session out of the first engine', () => {
+    expect(engineOf(join(DIST, 'lib', 'script-engine', 'script-engine.js'))).to.equal(SCRIPTS);
+    expect(engineOf(join(DIST, 'marshal', 'transports', 'pipe-channel.js'))).to.equal(LINKS);
+    expect(engineOf(join(DIST, 'marshal', 'transports', 'nats-peer.js'))).to.equal(LINKS);
+    expect(engineOf(join(DIST, 'lib', 'apartment-main.js'))).to.equal(ENGINE);
+  });
 });
 
 describe('architecture/apartment-engine: one instance of each module, whatever the path', () => {
@@ -61,11 +90,13 @@ describe('architecture/apartment-engine: one instance of each module, whatever t
   });
 });
 
-describe('architecture/apartment-engine: the engine is held one byte a character', () => {
-  it('holds only ASCII characters, comments included (one other character doubles its size in every thread)', () => {
-    expect(existsSync(ENGINE), 'dist/lib/apartment-engine.js').to.equal(true);
-    const bytes = readFileSync(ENGINE);
-    const wide = bytes.findIndex((b) => b > 0x7f);
-    expect(wide, wide < 0 ? '' : `a non-ASCII byte near: ${bytes.subarray(Math.max(0, wide - 40), wide + 10).toString('latin1')}`).to.equal(-1);
-  });
+describe('architecture/apartment-engine: the engines are held one byte a character', () => {
+  for (const engine of ENGINES) {
+    it(`${relative(DIST, engine)} holds only ASCII characters, comments included (one other character doubles its size in every thread)`, () => {
+      expect(existsSync(engine), relative(DIST, engine)).to.equal(true);
+      const bytes = readFileSync(engine);
+      const wide = bytes.findIndex((b) => b > 0x7f);
+      expect(wide, wide < 0 ? '' : `a non-ASCII byte near: ${bytes.subarray(Math.max(0, wide - 40), wide + 10).toString('latin1')}`).to.equal(-1);
+    });
+  }
 });
