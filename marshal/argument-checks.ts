@@ -2,7 +2,7 @@
 // function per type (lib/cli/emit-checks.ts): each returns true or false and, only when a report
 // is passed, records where and why a value failed. The stub runs them without a report (no
 // allocation, no strings); on failure it runs them again with one, to build the message.
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import { InvalidArgumentError, NoInterfaceError } from './errors.js';
 import { byRef } from './by-ref.js';
 import { memberLabel, type InterfaceManifest, type ParamSpec } from './interface-manifest.js';

@@ -2,7 +2,6 @@
 // callee's message filter answered with retry-later is sent again — now, or after the policy's
 // delay — up to the policy's number of attempts. A cancel while waiting to retry rejects the call
 // at once with CallCanceledError. Owner apartment only.
-import { setTimeout as delay } from 'node:timers/promises';
 import { CallCanceledError, CallRejectedError } from './errors.js';
 import type { RetryPolicy } from './call-options.js';
 
@@ -16,7 +15,8 @@ export async function sendWithRetry(send: () => Promise<unknown>, policy: RetryP
     }
     if (!policy.delayMs) continue;
     try {
-      await delay(policy.delayMs, undefined, signal ? { signal } : undefined);
+      // Loaded at the first delayed retry, not with every apartment (node:timers/promises).
+      await process.getBuiltinModule('node:timers/promises').setTimeout(policy.delayMs, undefined, signal ? { signal } : undefined);
     } catch {
       throw new CallCanceledError(`[canceled] ${what()} was cancelled by its caller while waiting to retry`, { cause: signal?.reason });
     }

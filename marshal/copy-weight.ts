@@ -5,7 +5,7 @@
 // deserializing the port message). The codec counts the strings a value holds as it walks it and
 // refuses one past MAX_COPIED_CHARS before it is sent; this module counts inside Maps and Sets,
 // which the codec's walk does not enter, and weighs what an error carries (error-codec.ts).
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import { MarshalError, TOO_LARGE } from './errors.js';
 
 /** The most characters of strings one value may hold, counted each place they appear: V8's longest string fits. */

@@ -1,7 +1,7 @@
 // Compiling untrusted script text and reporting what it throws: a syntax error or a thrown value
 // becomes a ScriptError with the 1-based line and column V8 reports.
 import vm from 'node:vm';
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import { ScriptError } from '../../marshal/errors.js';
 
 /** Compile `code`; throws ScriptError with line and column on a syntax error. */

@@ -4,7 +4,7 @@
 // a thrown or returned Proxy). ScriptOutcome does that reading in the run's own turn, while the
 // apartment's script gate names the run (so interruptScript can stop it) and under the run's time
 // limit, and hands on only host values: what runs outside the turn never calls into the script.
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import vm from 'node:vm';
 import { MessageChannel } from 'node:worker_threads';
 import { CallTimeoutError, ScriptError } from '../../marshal/errors.js';

@@ -1,12 +1,20 @@
-// What a process link refuses of a serialized message before sending it: a frame larger than the
-// other side reads, or one that would build far more heap there than its bytes (frame-weight.ts).
-// The pipe checks what it writes, and a relay into a process checks what it passes on, so a call
-// fails at its sender with MarshalError instead of cutting the link.
+// What a process link refuses of a message before sending it: an encoded batch past its length,
+// or, serialized, a frame larger than the other side reads or one that would build far more heap
+// there than its bytes (frame-weight.ts). The pipe checks what it writes, and a relay into a
+// process checks what it passes on, so a call fails at its sender with MarshalError instead of
+// cutting the link.
 import { TOO_LARGE } from '../errors.js';
 import { checkWeight } from './frame-weight.js';
 
 /** The largest frame either side of a process link writes or reads: the same bound a node session carries (nats-peer.ts). */
 export const MAX_FRAME_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Largest batch a process link sends as encoded bytes; a larger one goes as the batch itself
+ * (structured clone is as fast there, and a string frame of one megabyte is already a large single
+ * allocation). A string payload longer than this is malformed.
+ */
+export const MAX_ENCODED_BATCH = 1 << 20;
 
 /** The DataCloneError of a message of `bytes` serialized bytes that is larger than a frame (the call fails with MarshalError). */
 function frameTooLarge(bytes: number, max: number): DOMException {

@@ -8,7 +8,6 @@
 // value-serializer.cc; Node's serializer writes typed arrays and Buffers as host objects); a tag
 // it does not know fails the frame, since its length cannot be known. Pure functions.
 
-import { serialize } from 'node:v8';
 import { TOO_LARGE } from '../errors.js';
 
 /** The most heap one frame may build, by this estimate. */
@@ -19,7 +18,9 @@ export const MAX_BUILT_BYTES = 256 * 1024 * 1024;
  * differently in older versions, and a frame the walk and V8 read differently could hide its
  * weight from the walk. Both ends of a process link run one Node binary.
  */
-const VERSION = serialize(null)[1]!;
+let writtenVersion: number | undefined;
+/** The version, read at the first frame weighed (node:v8 is not loaded with every apartment). */
+const serializerVersion = (): number => (writtenVersion ??= process.getBuiltinModule('node:v8').serialize(null)[1]!);
 
 /**
  * V8 preallocates a sparse array's length as elements up to this length (SetLength), so a
@@ -115,7 +116,7 @@ class Walk {
   run(): number {
     if (this.byte() !== Tag.Version) throw new Unreadable('it does not start with a serializer version');
     const version = this.varint();
-    if (version !== VERSION) throw new Unreadable(`it is of serializer version ${version}, where this process reads ${VERSION}`);
+    if (version !== serializerVersion()) throw new Unreadable(`it is of serializer version ${version}, where this process reads ${serializerVersion()}`);
     this.value();
     if (this.pos !== this.bytes.length) throw new Unreadable(`${this.bytes.length - this.pos} bytes follow its value`);
     return this.built;

@@ -5,13 +5,11 @@
 // a process apartment through the host's main thread (apartments/broker.ts). The thread's end is
 // the port; what crosses is what the IPC channel can carry, so the kind says so: copies only, no
 // shared memory, nothing moved, and no direct links. Only the runtime makes these links.
-import { serialize } from 'node:v8';
 import { MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.js';
 import type { Batch } from '../protocol.js';
 import type { LinkKindDefinition, Transferable, TransportCloseListener, TransportReceiver } from '../transport.js';
-import { MAX_ENCODED_BATCH } from './ipc-transport.js';
-import { checkFrame } from './frame-check.js';
+import { checkFrame, MAX_ENCODED_BATCH } from './frame-check.js';
 import { PortTransport } from './port-transport.js';
 import { WireEncoder } from './wire-serializer.js';
 
@@ -72,7 +70,7 @@ class RelayedPortTransport extends PortTransport {
   }
 
   override send(batch: Batch, transfer?: readonly Transferable[]): void {
-    if (encoder.encode(batch, MAX_ENCODED_BATCH) <= 0) checkFrame(serialize(batch));
+    if (encoder.encode(batch, MAX_ENCODED_BATCH) <= 0) checkFrame(process.getBuiltinModule('node:v8').serialize(batch));
     super.send(batch, transfer);
   }
 }

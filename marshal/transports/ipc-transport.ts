@@ -17,6 +17,7 @@ import { serialize } from 'node:v8';
 import { ProtocolError } from '../errors.js';
 import { Op, type Batch } from '../protocol.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
+import { MAX_ENCODED_BATCH } from './frame-check.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
 
 /** The tags of the messages a process host and its child exchange over the IPC channel. */
@@ -127,12 +128,6 @@ const ignoreWriteFailure = (): undefined => undefined;
 /** What a link is handed when its channel disconnects. */
 const DISCONNECTED = Symbol('disconnected');
 
-/**
- * Largest batch sent as encoded bytes; a larger one goes as the batch itself (structured clone is
- * as fast there, and a string frame of one megabyte is already a large single allocation). A
- * string payload longer than this is malformed.
- */
-export const MAX_ENCODED_BATCH = 1 << 20;
 
 // Per thread (modules are): neither is re-entrant, and neither runs user code between its steps
 // except plain objects' getters, as structured clone would.

@@ -7,7 +7,7 @@
 // The encoder refuses (returns -1) rather than guessing whenever structured clone would behave
 // differently: class instances, Date/Map/typed arrays, proxies, a shared or cyclic reference
 // (identity must survive), or an encoding larger than the caller's limit.
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import { ProtocolError } from '../errors.js';
 
 const T_UNDEFINED = 0;

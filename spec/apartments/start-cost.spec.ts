@@ -63,4 +63,17 @@ describe('apartments/start-cost: a worker apartment loads the script engine and 
     expect(await probe.loaded('^vm$'), 'node:vm once an engine was made').to.deep.equal(['NativeModule vm']);
     expect(await probe.loaded('^net$'), 'node:net still').to.deep.equal([]);
   });
+
+  it("rebuilds an engine's copy in an apartment that never loaded the engine", async () => {
+    const { rt } = await startRuntime();
+    rt.registerClass('ModuleProbe', { module: fixture('module-probe.js'), export: 'ModuleProbe' });
+    const [home, other] = [await rt.createApartment({ name: 'home' }), await rt.createApartment({ name: 'other' })];
+    const engine = await home.createObject<ScriptEngine>('ScriptEngine');
+    await engine.setSite(byRef({}));
+    await engine.parseScriptText('function answer() { return 6 * 7; }', { persistent: true });
+    const probe = await other.createObject<ModuleProbe>('ModuleProbe');
+    expect(await probe.loaded('^vm$'), 'node:vm before the copy arrives').to.deep.equal([]);
+    expect(await probe.runClone(engine, 'answer'), 'the copy runs where it arrived').to.equal(42);
+    expect(await probe.loaded('^vm$'), 'node:vm once the copy arrived').to.deep.equal(['NativeModule vm']);
+  });
 });
