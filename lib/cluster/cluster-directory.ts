@@ -55,8 +55,13 @@ export class ClusterDirectory {
         throw err;
       });
     } catch (err) {
+      const message = (err as Error)?.message ?? '';
+      // A node whose user may not read the answers to its requests: its inboxes are under its name.
+      if (/permissions violation for subscription to "_INBOX/i.test(message)) {
+        throw new AccessDeniedError(`[cluster-permissions] this node may not read the answers to its own requests (${message}); let its user subscribe to its inboxes, _INBOX.${cluster}.${node}.>, as docs/cluster.md shows`, { cause: err });
+      }
       // A node whose user may not make streams (docs/cluster.md, each node in its own name).
-      if (/permissions violation/i.test((err as Error)?.message ?? '')) {
+      if (/permissions violation/i.test(message)) {
         throw new AccessDeniedError(`[cluster-jetstream] this node may not make the cluster's directory (${(err as Error).message}); make the key-value bucket '${cluster}' once with an account that may (history 1, TTL the lease: ${leaseMs} ms), as docs/cluster.md shows`, { cause: err });
       }
       throw new ApartmentError('E_UNEXPECTED', `[cluster-jetstream] the cluster's directory needs JetStream on the NATS server (${(err as Error)?.message ?? String(err)}); start nats-server with -js (JetStream enabled)`, { cause: err });

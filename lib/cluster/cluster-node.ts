@@ -46,11 +46,20 @@ export interface ClusterView {
   hosted(): number;
 }
 
+/**
+ * Where the answers to a node's requests (control requests, the directory's) come: under its own
+ * name, so the server can let each node subscribe to its own answers only (docs/cluster.md), where
+ * a shared `_INBOX.>` let any node read every other's.
+ */
+export function nodeInbox(cluster: string, name: string): string {
+  return `_INBOX.${cluster}.${name}`;
+}
+
 /** Join the cluster `options` names; throws with what to do when NATS or JetStream cannot be used. */
 export async function joinCluster(options: NodeOptions, warn: (message: string) => void): Promise<ClusterNode> {
   const settings = checkNodeOptions(options);
   const epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
-  const nc = await connectNats(settings.servers, nodeConnectionName(settings.cluster, settings.name, epoch), settings.auth).catch((err: unknown) => {
+  const nc = await connectNats(settings.servers, nodeConnectionName(settings.cluster, settings.name, epoch), settings.auth, nodeInbox(settings.cluster, settings.name)).catch((err: unknown) => {
     if (err instanceof ModuleLoadError) throw err;
     const message = (err as Error)?.message ?? String(err);
     const fix = /authori[sz]ation|authentication/i.test(message) ? 'give the credentials its account expects in node.auth' : 'start nats-server there, or fix node.nats';

@@ -7,13 +7,17 @@
 import { ModuleLoadError } from '../errors.js';
 import type { NatsAuth, NatsClient, NatsMessage } from './nats-client.js';
 
-/** Connect to the first of `servers` that answers, as `auth` when given; ModuleLoadError when the client is not installed. */
-export async function connectNats(servers: readonly string[], name: string, auth: NatsAuth | undefined): Promise<NatsClient> {
+/**
+ * Connect to the first of `servers` that answers, as `auth` when given; ModuleLoadError when the
+ * client is not installed. Answers to this connection's requests come under `inboxPrefix` (the
+ * client's `_INBOX` when left out), so a server can let each node read only its own answers.
+ */
+export async function connectNats(servers: readonly string[], name: string, auth: NatsAuth | undefined, inboxPrefix?: string): Promise<NatsClient> {
   const nats = await import('@nats-io/transport-node').catch((err: unknown) => {
     throw new ModuleLoadError(`[cluster-client] a node needs the NATS client; install it with npm install @nats-io/transport-node @nats-io/kv (${(err as Error)?.message ?? String(err)})`, { cause: err });
   });
   // `auth` was checked (natsAuthProblem): it holds { token } or { user, pass } and nothing else, the client's own option names.
-  return await nats.connect({ servers: [...servers], name, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...auth }) as NatsClient;
+  return await nats.connect({ servers: [...servers], name, noRandomize: true, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...(inboxPrefix === undefined ? {} : { inboxPrefix }), ...auth }) as NatsClient;
 }
 
 /** What is wrong with `auth` as credentials (a user and password, or a token), or undefined. */

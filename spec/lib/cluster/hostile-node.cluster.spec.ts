@@ -179,7 +179,7 @@ describe("lib/cluster: a node acts only in its own name", () => {
     await peer.nc.close();
   });
 
-  it('runs on a server that lets each node publish only under its own name, where a node cannot even send in the name of another', async () => {
+  it('runs on a server that lets each node publish and read answers only under its own name, where a node cannot even send in the name of another or read its answers', async () => {
     const nats = await startNatsServer('users', { nodeUsers: ['a', 'b', 'mallory'] });
     const b = await startNode('b', nats.url, { auth: nats.users.b });
     const runtime = await startNodeRuntime(nats.url, 'a', { auth: nats.users.a });
@@ -187,7 +187,8 @@ describe("lib/cluster: a node acts only in its own name", () => {
     expect(await probe.pid(), 'the apartment runs on node b').to.equal(b.pid);
     expect(await probe.callBack((n: number) => n * 3, 5), 'and calls back here (its answer plus one)').to.equal(16);
 
-    const mallory = await connect({ servers: nats.url, ...nats.users.mallory });
+    // Mallory's own answers come to its own inboxes, the only ones it may read.
+    const mallory = await connect({ servers: nats.url, inboxPrefix: '_INBOX.apartments.mallory', ...nats.users.mallory });
     const violations: string[] = [];
     void (async () => {
       for await (const status of mallory.status()) if (status.type === 'error') violations.push(String((status as { error?: unknown }).error));
@@ -201,6 +202,10 @@ describe("lib/cluster: a node acts only in its own name", () => {
     const stream = { name: 'relay', subjects: ['apartments.zz.zz.mallory'], republish: { src: '>', dest: `apartments.b.${b.epoch}.a` } };
     const made = await mallory.request('$JS.API.STREAM.CREATE.relay', JSON.stringify(stream), { timeout: 30_000 }).then((m) => m.string(), (err: Error) => err.message);
     expect(made).to.match(/permissions violation/i);
+    // Nor can it read the answers to a's requests (control requests, the directory's).
+    mallory.subscribe('_INBOX.apartments.a.>');
+    mallory.subscribe('_INBOX.>');
+    await until(() => violations.some((v) => /Permissions Violation for Subscription to "_INBOX\.apartments\.a\.>"/.test(v)) && violations.some((v) => /Permissions Violation for Subscription to "_INBOX\.>"/.test(v)));
     // Under its own name it is heard, and refused as what it is: not a host b knows.
     expect((await mallory.request('apartments.b.ctl.mallory', JSON.stringify({ op: 'probe', from: 'mallory', epoch: 'e1' }), { timeout: 30_000 })).json<{ epoch: string }>().epoch).to.equal(b.epoch);
 
@@ -214,5 +219,13 @@ describe("lib/cluster: a node acts only in its own name", () => {
     const err = await Runtime.start({ node: { name: 'a', nats: nats.url, auth: nats.users.a } }).then(() => undefined, (e: unknown) => e);
     expect(err, String(err)).to.be.instanceOf(AccessDeniedError);
     expect((err as Error).message).to.match(/^\[cluster-jetstream\] this node may not make the cluster's directory/).and.contain("make the key-value bucket 'apartments' once");
+  });
+
+  it('refuses to join with AccessDeniedError [cluster-permissions] where its user may not read the answers under its name, saying which inboxes to allow', async () => {
+    const nats = await startNatsServer('users', { nodeUsers: ['a'] });
+    // Node x logs in as a's user, which may read a's answers only.
+    const err = await Runtime.start({ node: { name: 'x', nats: nats.url, auth: nats.users.a } }).then(() => undefined, (e: unknown) => e);
+    expect(err, String(err)).to.be.instanceOf(AccessDeniedError);
+    expect((err as Error).message).to.match(/^\[cluster-permissions\] this node may not read the answers to its own requests/).and.contain('_INBOX.apartments.x.>');
   });
 });
