@@ -84,7 +84,7 @@ export async function loadLinkKind(name: unknown): Promise<void> {
 export function linkKind(name: unknown, parameter = 'transport'): LinkKindDefinition {
   const known = typeof name === 'string' ? kinds.get(name) : undefined;
   if (!known && deferred.has(name as string)) {
-    throw new InvalidArgumentError(`[link-kind] ${parameter} names link kind '${name as string}', which this thread has not loaded: only an apartment started on a link of that kind attaches its ends`, { parameter });
+    throw new InvalidArgumentError(`[link-kind] this thread has not loaded link kind '${name as string}' (${parameter}): only an apartment started on a link of that kind attaches its ends`, { parameter });
   }
   if (!known) {
     const names = [...kinds.keys()].map((k) => `'${k}'`).join(', ') || 'none';

@@ -150,7 +150,7 @@ describe('apartments/link-kinds: a deferred kind is loaded only when a thread as
       return later;
     });
     expect(loads, 'deferring loads nothing').to.equal(0);
-    expect(() => linkKind(later.name)).to.throw(InvalidArgumentError, /\[link-kind\] transport names link kind 'spec-deferred-port', which this thread has not loaded/);
+    expect(() => linkKind(later.name)).to.throw(InvalidArgumentError, /\[link-kind\] this thread has not loaded link kind 'spec-deferred-port' \(transport\)/);
     await loadLinkKind(later.name);
     expect(linkKind(later.name), 'registered once loaded').to.equal(later);
     await loadLinkKind(later.name);

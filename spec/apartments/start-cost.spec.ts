@@ -52,7 +52,7 @@ describe('apartments/start-cost: a worker apartment loads the script engine and 
     expect(await probe.loaded('^vm$'), 'node:vm in the apartment').to.deep.equal([]);
     // Their link kinds are deferred here: an end of either is refused without loading them.
     for (const kind of ['ipc', 'nats']) {
-      expect(await probe.refusal(kind), kind).to.match(new RegExp(`^InvalidArgumentError: \\[link-kind\\] link kind names link kind '${kind}', which this thread has not loaded`));
+      expect(await probe.refusal(kind), kind).to.match(new RegExp(`^InvalidArgumentError: \\[link-kind\\] this thread has not loaded link kind '${kind}' \\(link kind\\)`));
     }
     expect(await probe.loaded('^net$'), 'node:net after the refusals').to.deep.equal([]);
     const engine = await apt.createObject<ScriptEngine>('ScriptEngine');
@@ -75,5 +75,19 @@ describe('apartments/start-cost: a worker apartment loads the script engine and 
     expect(await probe.loaded('^vm$'), 'node:vm before the copy arrives').to.deep.equal([]);
     expect(await probe.runClone(engine, 'answer'), 'the copy runs where it arrived').to.equal(42);
     expect(await probe.loaded('^vm$'), 'node:vm once the copy arrived').to.deep.equal(['NativeModule vm']);
+  });
+
+  it('runs a call that carries the first copy before the calls sent after it, though the engine loads in between', async () => {
+    const { rt } = await startRuntime();
+    rt.registerClass('ModuleProbe', { module: fixture('module-probe.js'), export: 'ModuleProbe' });
+    const engine = await rt.createInstance<ScriptEngine>('ScriptEngine');
+    const probe = await (await rt.createApartment({ name: 'other' })).createObject<ModuleProbe>('ModuleProbe');
+    expect(await probe.loaded('^vm$'), 'node:vm before the copy arrives').to.deep.equal([]);
+    // Sent one after the other without waiting: the first must be rebuilt while the engine loads.
+    const sent = [probe.note(engine.clone()), probe.note('second'), probe.note('third')];
+    await Promise.all(sent);
+    expect(await probe.noted(), 'in the order sent').to.deep.equal(['ScriptEngine', 'second', 'third']);
+    expect(await probe.loaded('^vm$'), 'the engine was loaded for the copy').to.deep.equal(['NativeModule vm']);
+    engine.close();
   });
 });
