@@ -89,6 +89,11 @@ export class Dispatcher implements CallDispatcher {
     if (this.rebuilding !== 0) {
       const waiting = this.behind.get(channel);
       if (waiting !== undefined) {
+        if (waiting.length >= this.limits.maxQueuedPerApartment) {
+          this.refused++;
+          call.refuse(new CallRejectedError(`[queue-full] ${this.options.label} refused call '${String(msg[3])}': ${waiting.length} calls already wait behind one whose arguments are being rebuilt (callLimits.maxQueuedPerApartment); retry later (callOptions({ retry })) or send fewer calls at once`, { code: 'RPC_E_SERVERCALL_RETRYLATER' }));
+          return;
+        }
         waiting.push(call);
         return;
       }
@@ -202,6 +207,14 @@ export class Dispatcher implements CallDispatcher {
   cancel(host: CallHost, channel: Channel, callId: number): void {
     const served = this.calls.get(channel)?.get(callId);
     if (!served) {
+      const waiting = this.rebuilding !== 0 ? this.behind.get(channel) : undefined;
+      const at = waiting?.findIndex((call) => call.message[1] === callId) ?? -1;
+      if (at >= 0) {
+        // Waiting behind a rebuild and cancelled: it never starts, and what it carried is given back.
+        host.discardIncoming(channel, waiting!.splice(at, 1)[0]!.message[5]);
+        acknowledgeCancel(host, channel, callId, 'queued');
+        return;
+      }
       acknowledgeCancel(host, channel, callId, 'unknown');
       return;
     }
@@ -263,11 +276,13 @@ export class Dispatcher implements CallDispatcher {
   /** Forget the calls of a channel that closed. */
   forget(channel: Channel): void {
     this.calls.delete(channel);
+    this.behind.delete(channel);
   }
 
   /** Forget the calls that apartment `peer` made here (it is gone). */
   forgetPeer(peer: number): void {
     for (const channel of [...this.calls.keys()]) if (channel.peer === peer) this.calls.delete(channel);
+    for (const channel of [...this.behind.keys()]) if (channel.peer === peer) this.behind.delete(channel);
   }
 
   /** Ask the contract of the target's class (if it has admit()); a refusal answers the call here. */
