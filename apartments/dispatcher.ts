@@ -5,22 +5,48 @@
 // has not started and aborts the signal of one that has, and tells the caller which it was; a call
 // still running a grace period after that loses its object's turn (call-limits.ts). A call that
 // would wait behind too many others is refused with retry-later. Owner apartment only.
-import { runInCall } from './context.js';
+import { runInCall, type CallInfo } from './context.js';
 import { admitRefusal } from './contract-admit.js';
 import { ApartmentError, CallCanceledError, CallRejectedError, DisconnectedError } from '../marshal/errors.js';
 import { describeThrown, encodeError } from '../marshal/error-codec.js';
 import type { Channel } from '../marshal/channel.js';
 import { IdTable } from '../marshal/id-table.js';
 import type { CallDispatcher, CallHost, IncomingCall } from '../marshal/incoming-call.js';
-import { CONTROL_OID, Op, type NotifyMessage } from '../marshal/protocol.js';
+import { CONTROL_OID, Op, type NotifyMessage, type WireRefs } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
 import { activeTrace, TraceKind } from '../marshal/trace-hook.js';
 import { activeCarrier } from '../marshal/context-carrier.js';
-import { UNTRACKED, type Admission, type MessageFilter, type Turn, type Untracked } from './admission.js';
+import { UNTRACKED, type Admission, type MessageFilter, type QueuedTicket, type Turn, type Untracked } from './admission.js';
 import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import type { LoadedClass } from './class-loader.js';
 import { isInputSync } from './input-sync.js';
-import { ServedCall } from './served-call.js';
+
+/** A call being served (or waiting its turn); the abort controller is made only if asked for. */
+class ServedCall implements CallInfo {
+  private controller: AbortController | undefined;
+  private canceled = false;
+  started = false;
+  ticket: QueuedTicket | undefined;
+  /** What a started call holds, until it settles. */
+  turn: Turn | Untracked | undefined;
+  method = '';
+  /** Armed when the caller gave up on a running call: hands its turn on if it does not stop. */
+  overrun: NodeJS.Timeout | undefined;
+  /** Its turn was handed on while it still ran: settling it must not leave the turn again. */
+  abandoned = false;
+  constructor(readonly callerApartment: number, readonly causality: number, readonly refs: WireRefs, readonly inputSync: boolean) {}
+
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    if (this.canceled) this.controller.abort();
+    return this.controller.signal;
+  }
+
+  cancel(): void {
+    this.canceled = true;
+    this.controller?.abort();
+  }
+}
 
 /** What the dispatcher needs from its apartment besides the endpoint. */
 export interface DispatcherOptions {
@@ -58,14 +84,6 @@ export class Dispatcher implements CallDispatcher {
   private readonly limits: CallLimits;
   private wedged = 0;
   private refused = 0;
-  /**
-   * Calls that came on a channel while an earlier call of it waited for its arguments to be
-   * rebuilt (a class or the script engine loading here): they wait behind it, so a channel's calls
-   * are admitted in the order they were sent. `rebuilding` counts the channels with such a wait,
-   * so the hot path reads the map only while one exists.
-   */
-  private readonly behind = new Map<Channel, IncomingCall[]>();
-  private rebuilding = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     this.limits = options.limits ?? DEFAULT_CALL_LIMITS;
@@ -86,18 +104,6 @@ export class Dispatcher implements CallDispatcher {
     const msg = call.message;
     const host = call.host;
     const channel = call.channel;
-    if (this.rebuilding !== 0) {
-      const waiting = this.behind.get(channel);
-      if (waiting !== undefined) {
-        if (waiting.length >= this.limits.maxQueuedPerApartment) {
-          this.refused++;
-          call.refuse(new CallRejectedError(`[queue-full] ${this.options.label} refused call '${String(msg[3])}': ${waiting.length} calls already wait behind one whose arguments are being rebuilt (callLimits.maxQueuedPerApartment); retry later (callOptions({ retry })) or send fewer calls at once`, { code: 'RPC_E_SERVERCALL_RETRYLATER' }));
-          return;
-        }
-        waiting.push(call);
-        return;
-      }
-    }
     const oid = msg[2];
     const control = oid === CONTROL_OID;
     const entry = control ? undefined : host.exports.get(oid);
@@ -124,31 +130,11 @@ export class Dispatcher implements CallDispatcher {
       return;
     }
     if (decoded instanceof Promise) {
-      // An argument needs its class loaded here first (a free-threaded view, an engine's copy):
-      // admit once it is, and the calls that come on this channel meanwhile after it.
-      this.behind.set(channel, []);
-      this.rebuilding++;
-      decoded
-        .then((args) => this.admitCall(call, target, control, args), (err: unknown) => call.fail(err))
-        .finally(() => this.admitBehind(channel));
+      // An argument needs its class loaded here first (a free-threaded view): admit once it is.
+      decoded.then((args) => this.admitCall(call, target, control, args), (err: unknown) => call.fail(err));
       return;
     }
     this.admitCall(call, target, control, decoded);
-  }
-
-  /** Dispatch, in arrival order, the calls that waited on `channel` behind a rebuild; stop behind the next one. */
-  private admitBehind(channel: Channel): void {
-    const waiting = this.behind.get(channel) ?? [];
-    this.behind.delete(channel);
-    this.rebuilding--;
-    for (let i = 0; i < waiting.length; i++) {
-      const next = this.behind.get(channel);
-      if (next !== undefined) {
-        next.push(...waiting.slice(i));
-        return;
-      }
-      this.dispatch(waiting[i]!);
-    }
   }
 
   private admitCall(call: IncomingCall, target: object, control: boolean, args: unknown[]): void {
@@ -207,14 +193,6 @@ export class Dispatcher implements CallDispatcher {
   cancel(host: CallHost, channel: Channel, callId: number): void {
     const served = this.calls.get(channel)?.get(callId);
     if (!served) {
-      const waiting = this.rebuilding !== 0 ? this.behind.get(channel) : undefined;
-      const at = waiting?.findIndex((call) => call.message[1] === callId) ?? -1;
-      if (at >= 0) {
-        // Waiting behind a rebuild and cancelled: it never starts, and what it carried is given back.
-        host.discardIncoming(channel, waiting!.splice(at, 1)[0]!.message[5]);
-        acknowledgeCancel(host, channel, callId, 'queued');
-        return;
-      }
       acknowledgeCancel(host, channel, callId, 'unknown');
       return;
     }
@@ -276,13 +254,11 @@ export class Dispatcher implements CallDispatcher {
   /** Forget the calls of a channel that closed. */
   forget(channel: Channel): void {
     this.calls.delete(channel);
-    this.behind.delete(channel);
   }
 
   /** Forget the calls that apartment `peer` made here (it is gone). */
   forgetPeer(peer: number): void {
     for (const channel of [...this.calls.keys()]) if (channel.peer === peer) this.calls.delete(channel);
-    for (const channel of [...this.behind.keys()]) if (channel.peer === peer) this.behind.delete(channel);
   }
 
   /** Ask the contract of the target's class (if it has admit()); a refusal answers the call here. */

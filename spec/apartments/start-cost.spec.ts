@@ -3,8 +3,6 @@ import { ReadableStream } from 'node:stream/web';
 import type { ModuleProbe } from '../fixtures/module-probe.js';
 import type { ScriptEngine } from '../../lib/script-engine/script-engine.js';
 import { byRef } from '../../marshal/by-ref.js';
-import { callOptions } from '../../marshal/call-options.js';
-import { CallCanceledError, CallRejectedError } from '../../marshal/errors.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 // node:crypto takes about 3 ms to load in a fresh worker and node:stream/web 1-2 ms: a worker
@@ -77,43 +75,5 @@ describe('apartments/start-cost: a worker apartment loads the script engine and 
     expect(await probe.loaded('^vm$'), 'node:vm before the copy arrives').to.deep.equal([]);
     expect(await probe.runClone(engine, 'answer'), 'the copy runs where it arrived').to.equal(42);
     expect(await probe.loaded('^vm$'), 'node:vm once the copy arrived').to.deep.equal(['NativeModule vm']);
-  });
-
-  it('runs a call that carries the first copy before the calls sent after it, though the engine loads in between', async () => {
-    const { rt } = await startRuntime();
-    rt.registerClass('ModuleProbe', { module: fixture('module-probe.js'), export: 'ModuleProbe' });
-    const engine = await rt.createInstance<ScriptEngine>('ScriptEngine');
-    const probe = await (await rt.createApartment({ name: 'other' })).createObject<ModuleProbe>('ModuleProbe');
-    expect(await probe.loaded('^vm$'), 'node:vm before the copy arrives').to.deep.equal([]);
-    // Sent one after the other without waiting: the first must be rebuilt while the engine loads.
-    const sent = [probe.note(engine.clone()), probe.note('second'), probe.note('third')];
-    await Promise.all(sent);
-    expect(await probe.noted(), 'in the order sent').to.deep.equal(['ScriptEngine', 'second', 'third']);
-    expect(await probe.loaded('^vm$'), 'the engine was loaded for the copy').to.deep.equal(['NativeModule vm']);
-    engine.close();
-  });
-
-  it('drops a call cancelled while it waits behind the copy, and refuses calls past the queue limit with CallRejectedError', async () => {
-    const { rt } = await startRuntime();
-    rt.registerClass('ModuleProbe', { module: fixture('module-probe.js'), export: 'ModuleProbe' });
-    const engine = await rt.createInstance<ScriptEngine>('ScriptEngine');
-    const apt = await rt.createApartment({ name: 'other', callLimits: { maxQueuedPerApartment: 3 } });
-    const probe = await apt.createObject<ModuleProbe>('ModuleProbe');
-    // One turn, so one batch: the copy's call, a call cancelled at once, then more than may wait.
-    const ac = new AbortController();
-    const first = probe.note(engine.clone());
-    const cancelled = probe.note('cancelled', callOptions({ signal: ac.signal })).catch((e: unknown) => e);
-    ac.abort();
-    const rest = ['a', 'b', 'c', 'd', 'e'].map((n) => probe.note(n).then(() => n, (e: unknown) => e));
-    await first;
-    expect(await cancelled).to.be.instanceOf(CallCanceledError);
-    const outcomes = await Promise.all(rest);
-    expect(outcomes.slice(0, 3), 'three wait their turn').to.deep.equal(['a', 'b', 'c']);
-    for (const refused of outcomes.slice(3)) {
-      expect(refused).to.be.instanceOf(CallRejectedError);
-      expect((refused as CallRejectedError).message).to.match(/^\[queue-full\] .*3 calls already wait behind one whose arguments are being rebuilt/);
-    }
-    expect(await probe.noted(), 'the cancelled call never ran').to.deep.equal(['ScriptEngine', 'a', 'b', 'c']);
-    engine.close();
   });
 });
