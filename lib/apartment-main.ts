@@ -183,7 +183,8 @@ export async function runApartment(boot: WorkerBoot, mainGone: () => void = () =
   if (boot.kind === 'pool') serveFree(apartment.control, apartment.freeObjects);
   installWorkerFeatures(apartment, boot.features ?? {});
   setCurrentApartment(apartment);
-  // Kinds that are not built in, and the deferred kind this thread was started on, are loaded before the first link is attached.
+  // Kinds that are not built in, and the deferred kind this thread was started on, are loaded
+  // before the first link is attached.
   await loadLinkKinds(boot.linkKinds);
   await loadLinkKind(boot.transport);
   const toMainLink = attachLink(boot.transport, boot.link, 'the runtime');
