@@ -48,7 +48,14 @@ const stopAtDynamicImports = {
 };
 
 /** The local modules `starts` reach by static imports, dependencies before their importers (esbuild lists its inputs in that order). */
+const closures = new Map();
 async function closureOf(starts) {
+  const key = starts.join('\n');
+  if (!closures.has(key)) closures.set(key, await walkClosure(starts));
+  return closures.get(key);
+}
+
+async function walkClosure(starts) {
   const result = await build({ ...quiet, entryPoints: starts, bundle: true, format: 'esm', platform: 'node', target: 'node20', packages: 'external', outdir: 'closure', plugins: [stopAtDynamicImports] });
   const modules = Object.keys(result.metafile.inputs).filter((path) => path.endsWith('.ts') && !path.startsWith('node_modules/'));
   const position = new Map(modules.map((path, i) => [path, i]));
@@ -107,7 +114,6 @@ for (const engine of ENGINES) {
     name: 'through-facades',
     setup(b) {
       b.onResolve({ filter: /^\./ }, (args) => {
-        if (args.kind === 'entry-point' || args.importer === '' || args.importer.endsWith('apartment-engine.ts')) return undefined;
         const target = relative(root, resolve(dirname(args.importer), args.path)).replace(/\.js$/, '.ts');
         if (!owner.has(target) || mine.has(target)) return undefined;
         return { path: relativeImport(engineFile, distFile(target)), external: true };
