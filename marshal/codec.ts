@@ -4,10 +4,12 @@
 // container only when something inside it was replaced, so a plain argument list costs no
 // allocation. Decoding puts the resolved references back at their paths. The walk also asks the
 // link to the peer what it can carry: values built on shared memory need a link whose two sides
-// share memory, and transfer lists a link that carries structured clones.
+// share memory, and transfer lists a link that carries structured clones. Over a link that asks for
+// it, large binary data is copied here and the copy moved (moved-copies.ts).
 import { MarshalError, TOO_LARGE } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import { copiedChars, holdsNoStrings, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
+import { copiesClash, movedCopy, type MovedCopies } from './moved-copies.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
@@ -54,6 +56,12 @@ interface WalkState {
   chars: number;
   /** Objects the walk does not enter whose strings were counted (copy-weight.ts). */
   weighed?: Set<object>;
+  /** From how many bytes a buffer travels as a moved copy (the link's moveCopiesFrom); undefined: never. */
+  moveFrom: number | undefined;
+  /** The moved copies made so far, by original buffer. */
+  copies?: MovedCopies;
+  /** The walk let through an object it does not enter (a Map, a class instance) or met a container twice: a moved copy could then not be the only form of its buffer. */
+  opaque?: boolean;
 }
 
 /** Encode an argument list (paths start at the argument index). */
@@ -72,7 +80,8 @@ export function encodeArgs(space: RefSpace, args: unknown[], peer: number): Enco
     if (chars > MAX_COPIED_CHARS) throw tooManyChars('args');
     return { value: args, refs: 0, transfer: undefined };
   }
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link: space.linkTo(peer), chars: 0 };
+  const link = space.linkTo(peer);
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link, chars: 0, moveFrom: link?.moveCopiesFrom };
   return run(st, () => walkArray(args, st));
 }
 
@@ -81,13 +90,21 @@ export function encodeValue(space: RefSpace, value: unknown, peer: number): Enco
   if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) {
     return { value, refs: 0, transfer: undefined };
   }
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link: space.linkTo(peer), chars: 0 };
+  const link = space.linkTo(peer);
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link, chars: 0, moveFrom: link?.moveCopiesFrom };
   return run(st, () => walk(value, st));
 }
 
 function run(st: WalkState, body: () => unknown): Encoded {
   try {
-    const value = body();
+    let value = body();
+    // A moved copy must be the only form of its buffer there: without copies when it may be in what
+    // the walk let through, or moved by the caller.
+    if (st.copies && (st.opaque || copiesClash(st.copies, st.transfer))) {
+      if (st.refs) st.space.discard(st.refs, st.peer);
+      Object.assign(st, { path: [], refs: undefined, transfer: undefined, seen: undefined, chars: 0, weighed: undefined, moveFrom: undefined, copies: undefined, opaque: undefined });
+      value = body();
+    }
     return { value, refs: st.refs ?? 0, transfer: st.transfer };
   } catch (err) {
     if (st.refs) st.space.discard(st.refs, st.peer);
@@ -218,8 +235,13 @@ function walk(v: unknown, st: WalkState): unknown {
   // The walk enters only arrays and plain objects of this realm; a copy carries the rest too (Maps,
   // Sets, class instances, objects of other realms), so their strings are counted here. With a set
   // of their own: an object only weighed here must still be walked if the walk meets it elsewhere.
+  if (st.moveFrom !== undefined) {
+    const copy = movedCopy(obj, st.moveFrom, st);
+    if (copy !== undefined) return copy;
+  }
   // Binary data, the usual object argument, is let through before anything is allocated for it.
   if (holdsNoStrings(obj)) return v;
+  st.opaque = true;
   const weighed = (st.weighed ??= new Set());
   if (weighed.has(obj)) return v;
   st.chars += copiedChars(obj, MAX_COPIED_CHARS - st.chars, weighed);
@@ -287,7 +309,10 @@ function walkByValue({ key, payload, sharedMemory }: CustomMarshaled, st: WalkSt
 
 function enter(obj: object, st: WalkState): boolean {
   const seen = (st.seen ??= new Set());
-  if (seen.has(obj)) return false;
+  if (seen.has(obj)) {
+    st.opaque = true; // a container met twice travels as it is the second time, with no copy in it
+    return false;
+  }
   seen.add(obj);
   return true;
 }

@@ -47,6 +47,11 @@ export interface LinkTraits {
   readonly carries: 'clone' | 'bytes';
   /** Both sides see the same memory: SharedArrayBuffers sent over the link stay shared. */
   readonly sharedMemory: boolean;
+  /**
+   * From how many bytes an ArrayBuffer (or a view of one) that is copied travels as a copy made by
+   * the sender and moved, instead of being cloned (moved-copies.ts); absent: always cloned.
+   */
+  readonly moveCopiesFrom?: number;
 }
 
 /** One end of a link as it is sent to the side that attaches it, and what sending it must move. */

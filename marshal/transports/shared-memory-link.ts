@@ -12,6 +12,10 @@ export const sharedMemoryLink: LinkKindDefinition = {
   direct: true,
   carries: 'clone',
   sharedMemory: true,
+  // The ring's encoder refuses binary data, so a batch holding some goes over the companion port
+  // anyway; there a moved copy spares the clone's two copies (measured: 2-16 KiB echoes 15-44 µs
+  // moved against 28-70 µs cloned, 64 KiB 38 against 197 µs).
+  moveCopiesFrom: 1024,
   create() {
     const { transport, handle } = SharedRingTransport.create();
     return { near: transport, far: handle, transfer: [handle.port] };
