@@ -158,6 +158,9 @@ function checkDefinition(d: LinkKindDefinition): void {
   if (d.carries !== 'clone' && d.carries !== 'bytes') throw bad(`'${d.name}' must say carries: 'clone' or 'bytes'`);
   if (typeof d.create !== 'function' || typeof d.attach !== 'function' || typeof d.checkEnd !== 'function') throw bad(`'${d.name}' needs create(), attach() and checkEnd()`);
   if (d.pair !== undefined && typeof d.pair !== 'function') throw bad(`'${d.name}' has a pair that is not a function`);
+  if (d.moveCopiesFrom !== undefined && (d.carries !== 'clone' || !Number.isSafeInteger(d.moveCopiesFrom) || d.moveCopiesFrom < 1)) {
+    throw bad(`'${d.name}' may say moveCopiesFrom only with carries: 'clone', as a whole number of bytes from 1; got ${describe(d.moveCopiesFrom)}${typeof d.moveCopiesFrom === 'number' ? ` (${d.moveCopiesFrom})` : ''}`);
+  }
 }
 
 function describe(value: unknown): string {

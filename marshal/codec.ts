@@ -5,11 +5,11 @@
 // allocation. Decoding puts the resolved references back at their paths. The walk also asks the
 // link to the peer what it can carry: values built on shared memory need a link whose two sides
 // share memory, and transfer lists a link that carries structured clones. Over a link that asks for
-// it, large binary data is copied here and the copy moved (moved-copies.ts).
+// it, large binary data is copied here and the copy moved (moved-copies.ts), after the walk.
 import { MarshalError, TOO_LARGE } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import { copiedChars, holdsNoStrings, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
-import { copiesClash, movedCopy, type MovedCopies } from './moved-copies.js';
+import { noteBinary, noteMade, withMovedCopies, type MoveState } from './moved-copies.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
@@ -56,12 +56,14 @@ interface WalkState {
   chars: number;
   /** Objects the walk does not enter whose strings were counted (copy-weight.ts). */
   weighed?: Set<object>;
-  /** From how many bytes a buffer travels as a moved copy (the link's moveCopiesFrom); undefined: never. */
-  moveFrom: number | undefined;
-  /** The moved copies made so far, by original buffer. */
-  copies?: MovedCopies;
-  /** The walk let through an object it does not enter (a Map, a class instance) or met a container twice: a moved copy could then not be the only form of its buffer. */
-  opaque?: boolean;
+  /** Where binary data that may travel as moved copies is (over a link with moveCopiesFrom), or undefined. */
+  move: MoveState | undefined;
+}
+
+/** The moved-copies state of a walk over `link`, if the link asks for them. */
+function moveState(link: LinkTraits | undefined): MoveState | undefined {
+  const from = link?.moveCopiesFrom;
+  return from === undefined ? undefined : { from, opaque: false };
 }
 
 /** Encode an argument list (paths start at the argument index). */
@@ -81,7 +83,7 @@ export function encodeArgs(space: RefSpace, args: unknown[], peer: number): Enco
     return { value: args, refs: 0, transfer: undefined };
   }
   const link = space.linkTo(peer);
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link, chars: 0, moveFrom: link?.moveCopiesFrom };
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link, chars: 0, move: moveState(link) };
   return run(st, () => walkArray(args, st));
 }
 
@@ -91,20 +93,15 @@ export function encodeValue(space: RefSpace, value: unknown, peer: number): Enco
     return { value, refs: 0, transfer: undefined };
   }
   const link = space.linkTo(peer);
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link, chars: 0, moveFrom: link?.moveCopiesFrom };
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link, chars: 0, move: moveState(link) };
   return run(st, () => walk(value, st));
 }
 
 function run(st: WalkState, body: () => unknown): Encoded {
   try {
-    let value = body();
-    // A moved copy must be the only form of its buffer there: without copies when it may be in what
-    // the walk let through, or moved by the caller.
-    if (st.copies && (st.opaque || copiesClash(st.copies, st.transfer))) {
-      if (st.refs) st.space.discard(st.refs, st.peer);
-      Object.assign(st, { path: [], refs: undefined, transfer: undefined, seen: undefined, chars: 0, weighed: undefined, moveFrom: undefined, copies: undefined, opaque: undefined });
-      value = body();
-    }
+    const value = body();
+    const moved = st.move?.candidates && withMovedCopies(value, st.move, st.transfer);
+    if (moved) return { value: moved.value, refs: st.refs ?? 0, transfer: moved.transfer };
     return { value, refs: st.refs ?? 0, transfer: st.transfer };
   } catch (err) {
     if (st.refs) st.space.discard(st.refs, st.peer);
@@ -235,13 +232,9 @@ function walk(v: unknown, st: WalkState): unknown {
   // The walk enters only arrays and plain objects of this realm; a copy carries the rest too (Maps,
   // Sets, class instances, objects of other realms), so their strings are counted here. With a set
   // of their own: an object only weighed here must still be walked if the walk meets it elsewhere.
-  if (st.moveFrom !== undefined) {
-    const copy = movedCopy(obj, st.moveFrom, st);
-    if (copy !== undefined) return copy;
-  }
   // Binary data, the usual object argument, is let through before anything is allocated for it.
-  if (holdsNoStrings(obj)) return v;
-  st.opaque = true;
+  if (st.move ? noteBinary(obj, st.path, st.move) : holdsNoStrings(obj)) return v;
+  if (st.move) st.move.opaque = true;
   const weighed = (st.weighed ??= new Set());
   if (weighed.has(obj)) return v;
   st.chars += copiedChars(obj, MAX_COPIED_CHARS - st.chars, weighed);
@@ -304,13 +297,15 @@ function walkByValue({ key, payload, sharedMemory }: CustomMarshaled, st: WalkSt
   const p = walk(payload, st);
   st.path.pop();
   (st.refs ??= []).push([st.path.slice(), 0, sharedMemory ? NEEDS_SHARED_MEMORY : 0, RefKind.Value, 0, 0]);
-  return { k: key, p };
+  const holder = { k: key, p };
+  noteMade(holder, st.move);
+  return holder;
 }
 
 function enter(obj: object, st: WalkState): boolean {
   const seen = (st.seen ??= new Set());
   if (seen.has(obj)) {
-    st.opaque = true; // a container met twice travels as it is the second time, with no copy in it
+    if (st.move) st.move.opaque = true; // met twice, it travels as it is the second time
     return false;
   }
   seen.add(obj);
@@ -319,6 +314,7 @@ function enter(obj: object, st: WalkState): boolean {
 
 function walkArray(arr: unknown[], st: WalkState): unknown[] {
   if (st.path.length > 0 && !enter(arr, st)) return arr;
+  if (st.move) (st.move.arrays ??= []).push(arr);
   let out: unknown[] | undefined;
   for (let i = 0; i < arr.length; i++) {
     const item = arr[i];
@@ -330,7 +326,7 @@ function walkArray(arr: unknown[], st: WalkState): unknown[] {
     st.path.push(i);
     const enc = walk(item, st);
     st.path.pop();
-    if (enc !== item && !out) out = arr.slice(0, i);
+    if (enc !== item && !out) noteMade((out = arr.slice(0, i)), st.move);
     if (out) out[i] = enc;
   }
   return out ?? arr;
@@ -354,6 +350,7 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
     if (enc !== item && !out) {
       out = Object.getPrototypeOf(obj) === null ? Object.create(null) as Record<string, unknown> : {};
       for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
+      noteMade(out, st.move);
     }
     if (out) out[k] = enc;
   }

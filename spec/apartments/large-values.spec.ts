@@ -61,7 +61,23 @@ for (const transport of ['port', 'shared-memory'] as const) {
       expect((await p.describe(resizable)).resizable, 'still resizable').to.equal(true);
       const shared = new SharedArrayBuffer(64 * KiB);
       const view = new Uint8Array(shared);
-      expect(await p.sameBuffer(view, view), 'a shared buffer').to.equal(true);
+      expect(await p.writeShared(view, 10, 42), 'a shared buffer arrives shared').to.equal(true);
+      expect(view[10], 'and its write is seen here').to.equal(42);
+    });
+
+    it('delivers what travels beside a large buffer as before: a Map holding it, a buffer the caller moves, a stream', async () => {
+      const p = await probe();
+      const big = filled(64 * KiB);
+      const moved = filled(64 * KiB);
+      async function* items(): AsyncGenerator<number> {
+        yield 1;
+        yield 2;
+        yield 3;
+      }
+      const got = await p.beside(big, new Map([[1, big]]), transfer({ buf: moved }, [moved]), items());
+      expect(got).to.deep.equal({ same: true, moved: 64 * KiB, items: [1, 2, 3] });
+      expect(moved.byteLength, 'moved away').to.equal(0);
+      expect(big.byteLength, 'the copied buffer stays').to.equal(64 * KiB);
     });
   });
 }

@@ -56,6 +56,10 @@ describe('apartments/link-kinds: a link kind that is not registered is refused b
     expect(() => registerLinkKind({ ...portLink, name: 'Bad Name' })).to.throw(InvalidArgumentError, /\[link-kind\].*name/);
     expect(() => registerLinkKind({ ...portLink, name: 'no-flags', carries: 'smoke' as 'bytes' })).to.throw(InvalidArgumentError, /carries/);
     expect(() => registerLinkKind({ ...portLink, name: 'no-attach', attach: undefined as never })).to.throw(InvalidArgumentError, /attach/);
+    for (const moveCopiesFrom of [0, -1, 1.5, Number.NaN, '4096' as unknown as number]) {
+      expect(() => registerLinkKind({ ...portLink, name: 'odd-moves', moveCopiesFrom }), String(moveCopiesFrom)).to.throw(InvalidArgumentError, /moveCopiesFrom only with carries: 'clone', as a whole number of bytes from 1/);
+    }
+    expect(() => registerLinkKind({ ...portLink, name: 'bytes-moves', carries: 'bytes', moveCopiesFrom: 4096 })).to.throw(InvalidArgumentError, /moveCopiesFrom only with carries: 'clone'/);
     expect(() => registerLinkKind({ ...portLink })).to.throw(InvalidArgumentError, /'port' is already registered/);
     expect(() => registerLinkKind(portLink), 'the same definition again').to.not.throw();
     expect(linkKind('port')).to.equal(portLink);

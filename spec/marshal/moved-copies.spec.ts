@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { transfer } from '../../marshal/by-ref.js';
+import { CUSTOM_MARSHAL, transfer } from '../../marshal/by-ref.js';
 import { encodeArgs, encodeValue } from '../../marshal/codec.js';
+import { MarshalError } from '../../marshal/errors.js';
 import type { LinkTraits } from '../../marshal/transport.js';
 import { portLink } from '../../marshal/transports/port-link.js';
 import { sharedMemoryLink } from '../../marshal/transports/shared-memory-link.js';
@@ -20,36 +21,48 @@ describe('marshal/moved-copies: large buffers are copied by the sender and the c
     expect([portLink.moveCopiesFrom, sharedMemoryLink.moveCopiesFrom]).to.deep.equal([32 * 1024, 1024]);
   });
 
-  it('sends a copy in the transfer list, leaving the caller its buffer, and lets small buffers through as they are', () => {
+  it('sends a copy in the transfer list, leaving the caller its buffer and containers, and lets small buffers through as they are', () => {
     const { a } = endpointPair(5_000, MOVING);
     const big = filled(4096);
     const small = new ArrayBuffer(100);
-    const enc = encodeArgs(a, [big, small], 2);
-    const [sentBig, sentSmall] = enc.value as [ArrayBuffer, ArrayBuffer];
-    expect(sentBig).to.not.equal(big);
-    expect(enc.transfer).to.deep.equal([sentBig]);
-    expect(new Uint8Array(sentBig)).to.deep.equal(new Uint8Array(big));
-    expect(sentSmall, 'below the threshold').to.equal(small);
+    const holder = { big, small };
+    const args = [holder, 7];
+    const enc = encodeArgs(a, args, 2);
+    const sent = (enc.value as [{ big: ArrayBuffer; small: ArrayBuffer }])[0];
+    expect(enc.value).to.not.equal(args);
+    expect(sent).to.not.equal(holder);
+    expect(holder.big, "the caller's container is unchanged").to.equal(big);
+    expect(sent.big).to.not.equal(big);
+    expect(enc.transfer).to.deep.equal([sent.big]);
+    expect(new Uint8Array(sent.big)).to.deep.equal(new Uint8Array(big));
+    expect(sent.small, 'below the threshold').to.equal(small);
     expect(encodeValue(a, small, 2)).to.deep.equal({ value: small, refs: 0, transfer: undefined });
   });
 
-  it("copies a view's whole buffer once, keeping each view's kind, offset and length", () => {
+  it("copies a view's whole buffer once, keeping each view's kind, offset and length as the engine knows them", () => {
     const { a } = endpointPair(5_000, MOVING);
     const buffer = filled(8192);
+    class Short extends Uint8Array {
+      override get length(): number {
+        return 1;
+      }
+    }
     const bytes = Buffer.from(buffer, 16, 100);
     const words = new Uint32Array(buffer, 64, 10);
     const view = new DataView(buffer, 128, 32);
-    const enc = encodeArgs(a, [{ bytes, words, view, buffer }], 2);
-    const out = (enc.value as [Record<string, ArrayBufferView & { length?: number }>])[0]!;
+    const short = new Short(buffer, 256, 1000);
+    const enc = encodeArgs(a, [{ bytes, words, view, short, buffer }], 2);
+    const out = (enc.value as [Record<string, ArrayBufferView>])[0]!;
     const copy = out.buffer as unknown as ArrayBuffer;
-    expect(enc.transfer, 'one copy for the four').to.deep.equal([copy]);
+    expect(enc.transfer, 'one copy for all five').to.deep.equal([copy]);
     expect(copy.byteLength).to.equal(8192);
-    for (const [name, original] of Object.entries({ bytes, words, view })) {
+    for (const [name, original] of Object.entries({ bytes, words, view, short })) {
       expect(out[name]!.buffer, name).to.equal(copy);
       expect(out[name]!.byteOffset, name).to.equal(original.byteOffset);
       expect(out[name]!.byteLength, name).to.equal(original.byteLength);
     }
     expect(Object.getPrototypeOf(out.bytes), 'a Buffer arrives as a Uint8Array, as a clone of it would').to.equal(Uint8Array.prototype);
+    expect((out.short as Uint8Array).length, "not the subclass's own length").to.equal(1000);
     expect(out.words).to.be.instanceOf(Uint32Array);
     expect(out.view).to.be.instanceOf(DataView);
   });
@@ -59,29 +72,59 @@ describe('marshal/moved-copies: large buffers are copied by the sender and the c
     const shared = new SharedArrayBuffer(4096);
     const resizable = new ArrayBuffer(4096, { maxByteLength: 8192 });
     const moved = new ArrayBuffer(4096);
-    const enc = encodeArgs(a, [shared, resizable, transfer({ moved }, [moved])], 2);
-    const [s, r, m] = enc.value as [unknown, unknown, { moved: unknown }];
-    expect(s).to.equal(shared);
-    expect(r).to.equal(resizable);
-    expect(m.moved).to.equal(moved);
+    const args = [shared, resizable, transfer({ moved }, [moved])];
+    const enc = encodeArgs(a, args, 2);
+    expect(enc.value).to.equal(args);
     expect(enc.transfer).to.deep.equal([moved]);
   });
 
-  it('sends no copy when the buffer may also travel where the walk does not look, or is moved by the caller later in the value', () => {
+  it('makes no copy when something else could carry the buffer: a Map, a container met twice, an array with a named property or a hole, a transfer() of it', () => {
     const { a } = endpointPair(5_000, MOVING);
     const buffer = filled(4096);
-    for (const args of [
-      [buffer, new Map([[1, buffer]])],
-      [buffer, transfer({}, [buffer])],
-      (() => {
-        const shared = { buffer };
-        return [shared, shared];
-      })(),
-    ]) {
+    const shared = { buffer };
+    const named = Object.assign([0], { same: buffer });
+    const holey = [buffer, , 3]; // eslint-disable-line no-sparse-arrays
+    for (const args of [[buffer, new Map([[1, buffer]])], [shared, shared], [buffer, named], holey]) {
       const enc = encodeArgs(a, args, 2);
       expect(enc.value, 'sent as it is').to.equal(args);
-      expect((enc.transfer ?? []).filter((x) => x !== buffer), 'no copy moved').to.deep.equal([]);
+      expect(enc.transfer, 'nothing moved').to.equal(undefined);
     }
+    const moved = encodeArgs(a, [buffer, transfer({}, [buffer])], 2);
+    expect(moved.transfer, "the caller's move, kept").to.deep.equal([buffer]);
+    expect((moved.value as unknown[])[0]).to.equal(buffer);
+  });
+
+  it('walks once: beside a large buffer and a Map, a value marshals itself once and a reference is exported once', () => {
+    const { a } = endpointPair(5_000, MOVING);
+    const callback = (): number => 1;
+    let marshaled = 0;
+    const once = { [CUSTOM_MARSHAL]: () => ({ key: 'once', payload: ++marshaled }) };
+    const enc = encodeArgs(a, [filled(4096), new Map(), once, callback], 2);
+    expect(enc.transfer, 'no copy beside the Map').to.equal(undefined);
+    expect(marshaled, 'marshaled once').to.equal(1);
+    expect(a.exports.size).to.equal(1);
+    const ref = (enc.refs as unknown[][]).find((r) => (r[0] as unknown[])[0] === 3)!;
+    expect(a.exports.get(ref[2] as number)?.object, 'the exported entry is the one sent').to.equal(callback);
+  });
+
+  it('runs no code of the buffer (a subclass, a proxy) and refuses what the clone refused', () => {
+    const { a } = endpointPair(5_000, MOVING);
+    let speciesRead = 0;
+    class Tagged extends ArrayBuffer {
+      constructor(readonly tag: string, bytes: number) {
+        if (typeof tag !== 'string') throw new Error('Tagged needs a tag');
+        super(bytes);
+      }
+      static override get [Symbol.species](): ArrayBufferConstructor {
+        speciesRead++;
+        return ArrayBuffer;
+      }
+    }
+    const enc = encodeArgs(a, [new Tagged('t', 4096)], 2);
+    expect(enc.transfer).to.have.length(1);
+    expect(speciesRead, 'species not read').to.equal(0);
+    expect(() => encodeArgs(a, [new Proxy(new ArrayBuffer(4096), {})], 2)).to.not.throw();
+    expect(encodeArgs(a, [new Proxy(new ArrayBuffer(4096), {})], 2).transfer, 'a proxy is no buffer').to.equal(undefined);
   });
 
   it('delivers copies the receiver can use, and the caller keeps its own (through the in-memory link)', async () => {
@@ -93,6 +136,8 @@ describe('marshal/moved-copies: large buffers are copied by the sender and the c
     expect(await pair.a.call(2, 0, 'keep', [{ data }])).to.equal(sum);
     expect(data.byteLength, 'the caller still has its buffer').to.equal(2048);
     expect((received as { data: Uint8Array }).data.buffer).to.not.equal(data.buffer);
+    const proxied = await pair.a.call(2, 0, 'keep', [new Proxy(new ArrayBuffer(4096), {})]).then(() => undefined, (e: unknown) => e);
+    expect(proxied, 'a proxied buffer cannot be cloned, as before').to.be.instanceOf(MarshalError);
     expect(pair.warnings).to.deep.equal([]);
   });
 });
