@@ -9,7 +9,7 @@
 import { MarshalError, TOO_LARGE } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import { copiedChars, holdsNoStrings, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
-import { noteBinary, noteMade, withMovedCopies, type MoveState } from './moved-copies.js';
+import { noteArray, noteBinary, noteMade, noteOpaque, withMovedCopies, type MoveHolder, type MoveState } from './moved-copies.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
@@ -42,7 +42,7 @@ export interface Encoded {
   transfer: Transferable[] | undefined;
 }
 
-interface WalkState {
+interface WalkState extends MoveHolder {
   space: RefSpace;
   peer: number;
   path: PathStep[];
@@ -56,14 +56,8 @@ interface WalkState {
   chars: number;
   /** Objects the walk does not enter whose strings were counted (copy-weight.ts). */
   weighed?: Set<object>;
-  /** Where binary data that may travel as moved copies is (over a link with moveCopiesFrom), or undefined. */
+  /** Where binary data that may travel as moved copies is, once the walk found some (moved-copies.ts). */
   move: MoveState | undefined;
-}
-
-/** The moved-copies state of a walk over `link`, if the link asks for them. */
-function moveState(link: LinkTraits | undefined): MoveState | undefined {
-  const from = link?.moveCopiesFrom;
-  return from === undefined ? undefined : { from, opaque: false };
 }
 
 /** Encode an argument list (paths start at the argument index). */
@@ -83,7 +77,7 @@ export function encodeArgs(space: RefSpace, args: unknown[], peer: number): Enco
     return { value: args, refs: 0, transfer: undefined };
   }
   const link = space.linkTo(peer);
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link, chars: 0, move: moveState(link) };
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link, chars: 0, moveFrom: link?.moveCopiesFrom, move: undefined };
   return run(st, () => walkArray(args, st));
 }
 
@@ -93,7 +87,7 @@ export function encodeValue(space: RefSpace, value: unknown, peer: number): Enco
     return { value, refs: 0, transfer: undefined };
   }
   const link = space.linkTo(peer);
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link, chars: 0, move: moveState(link) };
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link, chars: 0, moveFrom: link?.moveCopiesFrom, move: undefined };
   return run(st, () => walk(value, st));
 }
 
@@ -233,8 +227,11 @@ function walk(v: unknown, st: WalkState): unknown {
   // Sets, class instances, objects of other realms), so their strings are counted here. With a set
   // of their own: an object only weighed here must still be walked if the walk meets it elsewhere.
   // Binary data, the usual object argument, is let through before anything is allocated for it.
-  if (st.move ? noteBinary(obj, st.path, st.move) : holdsNoStrings(obj)) return v;
-  if (st.move) st.move.opaque = true;
+  if (holdsNoStrings(obj)) {
+    if (st.moveFrom !== undefined) noteBinary(obj, st.path, st);
+    return v;
+  }
+  noteOpaque(st);
   const weighed = (st.weighed ??= new Set());
   if (weighed.has(obj)) return v;
   st.chars += copiedChars(obj, MAX_COPIED_CHARS - st.chars, weighed);
@@ -298,14 +295,14 @@ function walkByValue({ key, payload, sharedMemory }: CustomMarshaled, st: WalkSt
   st.path.pop();
   (st.refs ??= []).push([st.path.slice(), 0, sharedMemory ? NEEDS_SHARED_MEMORY : 0, RefKind.Value, 0, 0]);
   const holder = { k: key, p };
-  noteMade(holder, st.move);
+  noteMade(holder, st);
   return holder;
 }
 
 function enter(obj: object, st: WalkState): boolean {
   const seen = (st.seen ??= new Set());
   if (seen.has(obj)) {
-    if (st.move) st.move.opaque = true; // met twice, it travels as it is the second time
+    noteOpaque(st); // met twice, it travels as it is the second time
     return false;
   }
   seen.add(obj);
@@ -314,7 +311,8 @@ function enter(obj: object, st: WalkState): boolean {
 
 function walkArray(arr: unknown[], st: WalkState): unknown[] {
   if (st.path.length > 0 && !enter(arr, st)) return arr;
-  if (st.move) (st.move.arrays ??= []).push(arr);
+  // The argument list is the runtime's own (rest parameters): no names, no holes.
+  if (st.moveFrom !== undefined && (st.path.length > 0 || st.root !== 'args')) noteArray(arr, st);
   let out: unknown[] | undefined;
   for (let i = 0; i < arr.length; i++) {
     const item = arr[i];
@@ -326,7 +324,7 @@ function walkArray(arr: unknown[], st: WalkState): unknown[] {
     st.path.push(i);
     const enc = walk(item, st);
     st.path.pop();
-    if (enc !== item && !out) noteMade((out = arr.slice(0, i)), st.move);
+    if (enc !== item && !out) noteMade((out = arr.slice(0, i)), st);
     if (out) out[i] = enc;
   }
   return out ?? arr;
@@ -350,7 +348,7 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
     if (enc !== item && !out) {
       out = Object.getPrototypeOf(obj) === null ? Object.create(null) as Record<string, unknown> : {};
       for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
-      noteMade(out, st.move);
+      noteMade(out, st);
     }
     if (out) out[k] = enc;
   }

@@ -42,13 +42,15 @@ for (const transport of ['port', 'shared-memory'] as const) {
       expect(Array.from(echoed)).to.deep.equal(Array.from(words));
     });
 
-    it('keeps one buffer one buffer: two views of it, a view and the buffer, the buffer in a Map beside itself', async () => {
+    it('keeps one buffer one buffer: two views of it, a view and the buffer, the buffer in a Map beside itself, a view twice', async () => {
       const p = await probe();
       const big = filled(64 * KiB);
       expect(await p.sameBuffer(new Uint8Array(big, 0, 10), new Int16Array(big, 64, 10))).to.equal(true);
       expect(await p.sameBuffer(big, new DataView(big))).to.equal(true);
       expect(await p.sameBuffer(big, new Map([[1, big]]))).to.equal(true);
       expect(await p.sameBuffer(big, filled(64 * KiB))).to.equal(false);
+      const view = new Uint8Array(big);
+      expect(await p.same(view, view), 'one view met twice').to.equal(true);
     });
 
     it('moves what the caller moves, and clones resizable and shared buffers as before', async () => {

@@ -67,6 +67,20 @@ describe('marshal/moved-copies: large buffers are copied by the sender and the c
     expect(out.view).to.be.instanceOf(DataView);
   });
 
+  it('sends a view met twice as one view, copies beside a Date, and copies into a null-prototype array', () => {
+    const { a } = endpointPair(5_000, MOVING);
+    const view = new Uint16Array(filled(4096));
+    const twice = encodeArgs(a, [view, { again: view }], 2).value as [Uint16Array, { again: Uint16Array }];
+    expect(twice[0]).to.not.equal(view);
+    expect(twice[1].again, 'one view there too').to.equal(twice[0]);
+    const dated = encodeArgs(a, [{ at: new Date(0), data: filled(4096) }], 2);
+    expect(dated.transfer, 'a Date carries no buffer').to.have.length(1);
+    const bare = Object.setPrototypeOf([filled(4096)], null) as unknown[];
+    const enc = encodeArgs(a, [bare], 2);
+    expect(enc.transfer).to.have.length(1);
+    expect(((enc.value as unknown[][])[0]!)[0]).to.equal(enc.transfer![0]);
+  });
+
   it('leaves shared, resizable and caller-moved buffers to the clone', () => {
     const { a } = endpointPair(5_000, MOVING);
     const shared = new SharedArrayBuffer(4096);
@@ -84,7 +98,9 @@ describe('marshal/moved-copies: large buffers are copied by the sender and the c
     const shared = { buffer };
     const named = Object.assign([0], { same: buffer });
     const holey = [buffer, , 3]; // eslint-disable-line no-sparse-arrays
-    for (const args of [[buffer, new Map([[1, buffer]])], [shared, shared], [buffer, named], holey]) {
+    const balanced = Object.assign([, 1], { x: buffer }); // eslint-disable-line no-sparse-arrays
+    const long = Array.from({ length: 2000 }, (_, i) => i);
+    for (const args of [[buffer, new Map([[1, buffer]])], [shared, shared], [buffer, named], [holey], [buffer, balanced], [buffer, long]]) {
       const enc = encodeArgs(a, args, 2);
       expect(enc.value, 'sent as it is').to.equal(args);
       expect(enc.transfer, 'nothing moved').to.equal(undefined);
@@ -105,6 +121,23 @@ describe('marshal/moved-copies: large buffers are copied by the sender and the c
     expect(a.exports.size).to.equal(1);
     const ref = (enc.refs as unknown[][]).find((r) => (r[0] as unknown[])[0] === 3)!;
     expect(a.exports.get(ref[2] as number)?.object, 'the exported entry is the one sent').to.equal(callback);
+  });
+
+  it('runs no getter or trap of the caller more often than the clone did', () => {
+    const { a } = endpointPair(5_000, MOVING);
+    let reads = 0;
+    const getting = {
+      get data(): Uint8Array {
+        return new Uint8Array(4096).fill(++reads);
+      },
+    };
+    const enc = encodeArgs(a, [getting], 2);
+    expect(enc.transfer, 'an accessor on the way: left to the clone').to.equal(undefined);
+    expect(reads, 'read by the walk only').to.equal(1);
+    const traps: string[] = [];
+    const proxied = new Proxy([1, 2, 3], { ownKeys: (t) => (traps.push('ownKeys'), Reflect.ownKeys(t)), getOwnPropertyDescriptor: (t, k) => (traps.push('descriptor'), Reflect.getOwnPropertyDescriptor(t, k)) });
+    encodeArgs(a, [proxied, filled(4096)], 2);
+    expect(traps, 'no look at a proxy beyond the walk').to.deep.equal([]);
   });
 
   it('runs no code of the buffer (a subclass, a proxy) and refuses what the clone refused', () => {
