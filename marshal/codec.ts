@@ -9,7 +9,7 @@
 import { MarshalError, TOO_LARGE } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import { copiedChars, holdsNoStrings, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
-import { noteArray, noteBinary, noteMade, noteOpaque, withMovedCopies, type MoveHolder, type MoveState } from './moved-copies.js';
+import { noteBinary, withMovedCopies, type MoveHolder } from './moved-copies.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
@@ -56,8 +56,6 @@ interface WalkState extends MoveHolder {
   chars: number;
   /** Objects the walk does not enter whose strings were counted (copy-weight.ts). */
   weighed?: Set<object>;
-  /** Where binary data that may travel as moved copies is, once the walk found some (moved-copies.ts). */
-  move: MoveState | undefined;
 }
 
 /** Encode an argument list (paths start at the argument index). */
@@ -77,7 +75,7 @@ export function encodeArgs(space: RefSpace, args: unknown[], peer: number): Enco
     return { value: args, refs: 0, transfer: undefined };
   }
   const link = space.linkTo(peer);
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link, chars: 0, moveFrom: link?.moveCopiesFrom, move: undefined };
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link, chars: 0, moveFrom: link?.moveCopiesFrom, moves: undefined };
   return run(st, () => walkArray(args, st));
 }
 
@@ -87,14 +85,14 @@ export function encodeValue(space: RefSpace, value: unknown, peer: number): Enco
     return { value, refs: 0, transfer: undefined };
   }
   const link = space.linkTo(peer);
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link, chars: 0, moveFrom: link?.moveCopiesFrom, move: undefined };
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link, chars: 0, moveFrom: link?.moveCopiesFrom, moves: undefined };
   return run(st, () => walk(value, st));
 }
 
 function run(st: WalkState, body: () => unknown): Encoded {
   try {
     const value = body();
-    const moved = st.move?.candidates && withMovedCopies(value, st.move, st.transfer);
+    const moved = st.moves && withMovedCopies(value, st.moves, st.transfer);
     if (moved) return { value: moved.value, refs: st.refs ?? 0, transfer: moved.transfer };
     return { value, refs: st.refs ?? 0, transfer: st.transfer };
   } catch (err) {
@@ -231,7 +229,6 @@ function walk(v: unknown, st: WalkState): unknown {
     if (st.moveFrom !== undefined) noteBinary(obj, st.path, st);
     return v;
   }
-  noteOpaque(st);
   const weighed = (st.weighed ??= new Set());
   if (weighed.has(obj)) return v;
   st.chars += copiedChars(obj, MAX_COPIED_CHARS - st.chars, weighed);
@@ -294,25 +291,18 @@ function walkByValue({ key, payload, sharedMemory }: CustomMarshaled, st: WalkSt
   const p = walk(payload, st);
   st.path.pop();
   (st.refs ??= []).push([st.path.slice(), 0, sharedMemory ? NEEDS_SHARED_MEMORY : 0, RefKind.Value, 0, 0]);
-  const holder = { k: key, p };
-  noteMade(holder, st);
-  return holder;
+  return { k: key, p };
 }
 
 function enter(obj: object, st: WalkState): boolean {
   const seen = (st.seen ??= new Set());
-  if (seen.has(obj)) {
-    noteOpaque(st); // met twice, it travels as it is the second time
-    return false;
-  }
+  if (seen.has(obj)) return false;
   seen.add(obj);
   return true;
 }
 
 function walkArray(arr: unknown[], st: WalkState): unknown[] {
   if (st.path.length > 0 && !enter(arr, st)) return arr;
-  // The argument list is the runtime's own (rest parameters): no names, no holes.
-  if (st.moveFrom !== undefined && (st.path.length > 0 || st.root !== 'args')) noteArray(arr, st);
   let out: unknown[] | undefined;
   for (let i = 0; i < arr.length; i++) {
     const item = arr[i];
@@ -324,7 +314,7 @@ function walkArray(arr: unknown[], st: WalkState): unknown[] {
     st.path.push(i);
     const enc = walk(item, st);
     st.path.pop();
-    if (enc !== item && !out) noteMade((out = arr.slice(0, i)), st);
+    if (enc !== item && !out) out = arr.slice(0, i);
     if (out) out[i] = enc;
   }
   return out ?? arr;
@@ -348,7 +338,6 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
     if (enc !== item && !out) {
       out = Object.getPrototypeOf(obj) === null ? Object.create(null) as Record<string, unknown> : {};
       for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
-      noteMade(out, st);
     }
     if (out) out[k] = enc;
   }

@@ -4,14 +4,17 @@
 // through the runtime against 60-100 µs for raw postMessage, nearly all of it page faults in the
 // clone's writes to freshly allocated message memory; moved copies took 62-90 µs.
 //
-// What the other side sees must not change. So the codec's walk (codec.ts) only notes where such
-// buffers and views are; once the walk is done, and only if nothing else in the value could hold
-// one of those buffers (an object the walk does not enter, a container met twice, an array with
-// named properties or holes, a proxy or an accessor on the way, a buffer the caller moves itself),
-// each buffer is copied once, each view rebuilt once over its buffer's copy, and each put in its
-// places, copying the caller's containers on the way (their data properties only: no getter runs
-// again). The caller keeps its buffer, and anything else is left to the clone. A buffer is copied
-// when the call is made, not when the turn's messages leave. Per value.
+// What the other side sees must not change, and the walk runs the caller's code (getters, values
+// that marshal themselves), which may change the value behind it. So the walk (codec.ts) only notes
+// where buffers and views worth a copy are. Once it is done, the value as it now stands is looked
+// at again without running anything of the caller's (own data properties only): arrays without
+// holes or names and plain objects, binary data and dates, each container met once, and each noted
+// buffer or view exactly at the places noted. Anything else (a Map or class instance, an accessor,
+// a proxy, a long array, a view of a noted buffer that was not noted, the caller's own transfer()
+// of it) leaves the value to the clone. Otherwise each buffer is copied once, each view rebuilt once
+// over its buffer's copy, and both put in their places in fresh copies of the containers on the
+// way; nothing the caller or the walk made is written into. A buffer is copied when the call is
+// made, not when the turn's messages leave. Per value.
 import * as types from 'node:util/types';
 import type { PathStep } from './protocol.js';
 import type { Transferable } from './transport.js';
@@ -29,25 +32,15 @@ interface Candidate {
   readonly length: number;
 }
 
-/** What one walk notes for moved copies; made on the first thing worth noting. */
-export interface MoveState {
-  candidates?: Candidate[];
-  /** Arrays the walk entered: one with named properties or holes could carry a buffer unseen. */
-  arrays?: unknown[][];
-  /** Containers the walk made itself (the value's own copies), which may be written into. */
-  made?: Set<object>;
-  /** Something in the value could carry a buffer the walk did not see: no copies for this value. */
-  opaque: boolean;
-}
-
 /** The part of a walk's state this module reads and writes. */
 export interface MoveHolder {
   /** From how many bytes a buffer travels as a moved copy (the link's moveCopiesFrom); undefined: never. */
   readonly moveFrom: number | undefined;
-  move: MoveState | undefined;
+  /** The buffers and views noted so far, if any. */
+  moves: Candidate[] | undefined;
 }
 
-/** Arrays longer than this are not checked for named properties (an O(n) look): a value holding one is cloned. */
+/** Arrays longer than this are not looked into again (an O(n) look): a value holding one is cloned. */
 const MAX_CHECKED_ARRAY = 1024;
 
 // The engine's own getters: an object's own `length`, `buffer` or tag may say something else.
@@ -68,15 +61,6 @@ const VIEWS: Record<string, new (buffer: ArrayBuffer, byteOffset: number, length
 for (const name of ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'Float16Array']) {
   const ctor = (globalThis as Record<string, unknown>)[name];
   if (typeof ctor === 'function') VIEWS[name] = ctor as (typeof VIEWS)[string];
-}
-
-function moving(holder: MoveHolder): MoveState {
-  return (holder.move ??= { opaque: false });
-}
-
-/** The value could carry a noted buffer where the walk did not look. */
-export function noteOpaque(holder: MoveHolder): void {
-  if (holder.moveFrom !== undefined) moving(holder).opaque = true;
 }
 
 /**
@@ -109,7 +93,7 @@ export function noteBinary(obj: object, path: readonly PathStep[], holder: MoveH
       byteOffset = viewOffset.call(obj) as number;
       length = viewLength.call(obj) as number;
     } else {
-      if (VIEWS[kind] === undefined) return noteOpaque(holder);
+      if (VIEWS[kind] === undefined) return; // no copy can rebuild it: the look after the walk refuses its buffer
       byteOffset = typedOffset.call(obj) as number;
       length = typedLength.call(obj) as number;
     }
@@ -119,18 +103,7 @@ export function noteBinary(obj: object, path: readonly PathStep[], holder: MoveH
   } else {
     return;
   }
-  (moving(holder).candidates ??= []).push({ path: path.slice(), original: obj, buffer: buffer as ArrayBuffer, kind, byteOffset, length });
-}
-
-/** Note an array the walk entered (not the runtime's own argument list). */
-export function noteArray(arr: unknown[], holder: MoveHolder): void {
-  if (types.isProxy(arr) || arr.length > MAX_CHECKED_ARRAY) noteOpaque(holder);
-  else (moving(holder).arrays ??= []).push(arr);
-}
-
-/** Record a container the walk made itself. */
-export function noteMade(container: object, holder: MoveHolder): void {
-  if (holder.moveFrom !== undefined) (moving(holder).made ??= new Set()).add(container);
+  (holder.moves ??= []).push({ path: path.slice(), original: obj, buffer: buffer as ArrayBuffer, kind, byteOffset, length });
 }
 
 /** Whether `arr` has named properties or holes: its own keys are then not exactly 0 … length - 1. */
@@ -141,17 +114,65 @@ function irregular(arr: unknown[]): boolean {
   return keys.length !== n || (n > 0 && keys[n - 1] !== String(n - 1));
 }
 
+/** The buffer a view or buffer stands for (the engine's getters), or undefined for anything else. */
+function bufferOf(v: object): unknown {
+  if (!ArrayBuffer.isView(v)) return types.isAnyArrayBuffer(v) ? v : undefined;
+  return typedTag.call(v) === undefined ? viewBuffer.call(v) : typedBuffer.call(v);
+}
+
+/**
+ * Whether `root`, looked at through own data properties only, holds nothing but arrays (no holes,
+ * no names, at most MAX_CHECKED_ARRAY long), plain objects, primitives, dates and binary data, each
+ * container once, and each noted original exactly as often as it was noted, with no other form of
+ * a noted buffer.
+ */
+function plainWithMoves(root: unknown, moves: readonly Candidate[]): boolean {
+  const noted = new Map<object, number>();
+  for (const c of moves) noted.set(c.original, (noted.get(c.original) ?? 0) + 1);
+  const buffers = new Set(moves.map((c) => c.buffer));
+  const found = new Map<object, number>();
+  const seen = new Set<object>();
+  const pending: unknown[] = [root];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (typeof v === 'function') return false;
+    if (v === null || typeof v !== 'object') continue;
+    if (noted.has(v)) {
+      found.set(v, (found.get(v) ?? 0) + 1);
+      continue;
+    }
+    if (types.isProxy(v) || seen.has(v)) return false;
+    const buffer = bufferOf(v);
+    if (buffer !== undefined) {
+      if (buffers.has(buffer as ArrayBuffer)) return false;
+      continue;
+    }
+    if (types.isDate(v)) continue;
+    seen.add(v);
+    if (Array.isArray(v)) {
+      if (v.length > MAX_CHECKED_ARRAY || irregular(v)) return false;
+    } else {
+      const proto = Object.getPrototypeOf(v) as unknown;
+      if (proto !== Object.prototype && proto !== null) return false;
+    }
+    for (const k of Object.keys(v)) {
+      const d = Object.getOwnPropertyDescriptor(v, k);
+      if (d === undefined || !('value' in d)) return false;
+      pending.push(d.value);
+    }
+  }
+  for (const [original, count] of noted) if (found.get(original) !== count) return false;
+  return true;
+}
+
 /**
  * The value with moved copies in place of the buffers and views noted, and the transfer list with
- * the copies added; undefined when the value must travel as the walk left it (nothing noted, or
- * something could carry a noted buffer where no copy would be, or a copy could not be made).
+ * the copies added; undefined when the value must travel as the walk left it.
  */
-export function withMovedCopies(value: unknown, move: MoveState, moved: Transferable[] | undefined): { value: unknown; transfer: Transferable[] } | undefined {
-  const candidates = move.candidates;
-  if (!candidates || move.opaque) return undefined;
-  const buffers = new Set(candidates.map((c) => c.buffer));
+export function withMovedCopies(value: unknown, moves: readonly Candidate[], moved: Transferable[] | undefined): { value: unknown; transfer: Transferable[] } | undefined {
+  const buffers = new Set(moves.map((c) => c.buffer));
   if (moved?.some((item) => buffers.has(item as ArrayBuffer))) return undefined;
-  if (move.arrays?.some(irregular)) return undefined;
+  if (!plainWithMoves(value, moves)) return undefined;
   const copies = new Map<ArrayBuffer, ArrayBuffer>();
   try {
     for (const buffer of buffers) {
@@ -162,41 +183,39 @@ export function withMovedCopies(value: unknown, move: MoveState, moved: Transfer
       copies.set(buffer, copy);
     }
   } catch {
-    return undefined; // no memory for a copy: the clone tries, and reports what it finds
+    return undefined; // no memory for a copy (or a buffer detached meanwhile): the clone tries, and reports what it finds
   }
-  const made = move.made ?? new Set<object>();
+  // The containers copied here; nothing else is written into.
+  const mine = new Set<object>();
   // One replacement per original: a view met in two places is one view there too.
   const replacements = new Map<object, object>();
   let root = value;
-  for (const c of candidates) {
+  for (const c of moves) {
     let replacement = replacements.get(c.original);
     if (replacement === undefined) {
       const copy = copies.get(c.buffer)!;
       replacement = c.kind === 'ArrayBuffer' ? copy : c.kind === 'DataView' ? new DataView(copy, c.byteOffset, c.length) : new VIEWS[c.kind]!(copy, c.byteOffset, c.length);
       replacements.set(c.original, replacement);
     }
-    const placed = place(root, c, replacement, made);
+    const placed = place(root, c, replacement, mine);
     if (placed === undefined) return undefined;
     root = placed;
   }
   return { value: root, transfer: [...(moved ?? []), ...copies.values()] };
 }
 
-/**
- * `root` with `replacement` where `c` was, copying the caller's containers on the way; undefined
- * when a container is a proxy or has an accessor, or the place no longer holds what the walk met.
- */
-function place(root: unknown, c: Candidate, replacement: object, made: Set<object>): unknown {
+/** `root` with `replacement` where `c` was, in copies of the containers on the way; undefined when the place no longer holds what the walk met. */
+function place(root: unknown, c: Candidate, replacement: object, mine: Set<object>): unknown {
   const path = c.path;
   if (path.length === 0) return replacement;
-  const top = own(root as object, made);
-  if (top === undefined) return undefined;
+  const top = own(root as object, mine);
   let container = top;
   for (let i = 0; i < path.length - 1; i++) {
-    const child = own(container[path[i]!] as object, made);
-    if (child === undefined) return undefined;
-    setOwn(container, path[i]!, child);
-    container = child;
+    const child = container[path[i]!];
+    if (child === null || typeof child !== 'object') return undefined;
+    const copy = own(child, mine);
+    setOwn(container, path[i]!, copy);
+    container = copy;
   }
   const last = path[path.length - 1]!;
   if (container[last] !== c.original) return undefined;
@@ -204,18 +223,13 @@ function place(root: unknown, c: Candidate, replacement: object, made: Set<objec
   return top;
 }
 
-/** A container of the value this side may write into: the walk's own, or a copy of the caller's data properties. */
-function own(container: object, made: Set<object>): Record<PathStep, unknown> | undefined {
-  if (made.has(container)) return container as Record<PathStep, unknown>;
-  if (container === null || typeof container !== 'object' || types.isProxy(container)) return undefined;
+/** A copy of a container (its own data properties, as plainWithMoves found them), or the copy already made. */
+function own(container: object, mine: Set<object>): Record<PathStep, unknown> {
+  if (mine.has(container)) return container as Record<PathStep, unknown>;
   const array = Array.isArray(container);
   const copy = (array ? new Array((container as unknown[]).length) : Object.create(Object.getPrototypeOf(container) === null ? null : Object.prototype)) as Record<PathStep, unknown>;
-  for (const k of Object.keys(container)) {
-    const d = Object.getOwnPropertyDescriptor(container, k);
-    if (d === undefined || !('value' in d)) return undefined;
-    setOwn(copy, k, d.value);
-  }
-  made.add(copy);
+  for (const k of Object.keys(container)) setOwn(copy, k, Object.getOwnPropertyDescriptor(container, k)!.value);
+  mine.add(copy);
   return copy;
 }
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { CUSTOM_MARSHAL, transfer } from '../../marshal/by-ref.js';
 import { encodeArgs, encodeValue } from '../../marshal/codec.js';
 import { MarshalError } from '../../marshal/errors.js';
-import type { LinkTraits } from '../../marshal/transport.js';
+import type { LinkTraits, Transferable } from '../../marshal/transport.js';
 import { portLink } from '../../marshal/transports/port-link.js';
 import { sharedMemoryLink } from '../../marshal/transports/shared-memory-link.js';
 import { endpointPair } from './fixtures/endpoint-pair.js';
@@ -138,6 +138,36 @@ describe('marshal/moved-copies: large buffers are copied by the sender and the c
     const proxied = new Proxy([1, 2, 3], { ownKeys: (t) => (traps.push('ownKeys'), Reflect.ownKeys(t)), getOwnPropertyDescriptor: (t, k) => (traps.push('descriptor'), Reflect.getOwnPropertyDescriptor(t, k)) });
     encodeArgs(a, [proxied, filled(4096)], 2);
     expect(traps, 'no look at a proxy beyond the walk').to.deep.equal([]);
+  });
+
+  it("sees what the caller's code did to the value during the walk, and writes into nothing it did not make", () => {
+    const { a } = endpointPair(5_000, MOVING);
+    const bytes = new Uint8Array(filled(4096));
+    // A value that marshals itself adds a second place for the buffer behind the walk.
+    const config: Record<string, unknown> = { data: bytes };
+    const sneaky = { [CUSTOM_MARSHAL]: () => ((config.cache = bytes), { key: 'sneaky', payload: 1 }) };
+    const added = encodeArgs(a, [config, sneaky], 2);
+    expect(added.transfer, 'a place the walk never noted: cloned').to.equal(undefined);
+    const r = structuredClone(added.value, { transfer: added.transfer as Transferable[] as never }) as [Record<string, unknown>];
+    expect(r[0].data).to.equal(r[0].cache);
+    // A reference makes the walk copy the first container; an accessor later leaves the value to the clone, untouched.
+    const args = [{ f: (): number => 1, a: bytes }, { get b(): Uint8Array { return bytes; } }];
+    const mixed = encodeArgs(a, args, 2);
+    expect(mixed.transfer).to.equal(undefined);
+    expect((mixed.value as [{ a: unknown }])[0].a, "the walk's container holds the caller's view still").to.equal(bytes);
+    // An array whose species hands the walk an array the caller keeps: the copy goes elsewhere.
+    let kept: unknown[] | undefined;
+    class Sub extends Array {
+      static override get [Symbol.species](): ArrayConstructor {
+        return function (n: number) {
+          return (kept = new Array(n));
+        } as unknown as ArrayConstructor;
+      }
+    }
+    const sub = Sub.from([bytes, (): number => 2]);
+    const enc = encodeArgs(a, [sub], 2);
+    expect(enc.transfer).to.have.length(1);
+    expect(kept![0], "the caller's array keeps its view").to.equal(bytes);
   });
 
   it('runs no code of the buffer (a subclass, a proxy) and refuses what the clone refused', () => {
