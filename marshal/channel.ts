@@ -6,7 +6,8 @@ import { CallCanceledError, CallRejectedError, DisconnectedError, MarshalError, 
 import { CANCEL_ANSWER_MS, DeadlineTimer, timeoutClosed, timeoutFromAnswer, type PendingCall, timeoutLateResult, timeoutUnanswered, unsettled } from './call-timeout.js';
 import type { CallOptions } from './call-options.js';
 import { decodeError, describeThrown, encodeError } from './error-codec.js';
-import { uncarriable, uncloneable, type Encoded } from './codec.js';
+import { uncloneable } from './clone-failure.js';
+import { uncarriable, type Encoded } from './codec.js';
 import { isId, MAX_BATCH_MESSAGES, messageProblem } from './message-checks.js';
 import { Op, PROTOCOL_VERSION, type AddRefMessage, type CallMessage, type NotifyMessage, type ConnectMessage, type Message, type PeerGoneMessage, type PipelineCallMessage, type ReadyMessage, type WireRefs } from './protocol.js';
 import type { LinkTraits, Transferable, Transport } from './transport.js';
@@ -152,8 +153,7 @@ export class Channel {
 
   /** Queue a one-way message; it goes out with everything else sent this turn. */
   post(msg: Message, transfer?: Transferable[]): void {
-    if (this.closedWith) return;
-    this.outbox.queue(msg, transfer);
+    if (!this.closedWith) this.outbox.queue(msg, transfer);
   }
 
   /** Queue a one-way message that may wait for the next batch (Outbox.queueLazily). */
@@ -227,7 +227,7 @@ export class Channel {
       if (err instanceof CallRejectedError) this.handler.warn(`[channel] dropped the result of call ${msg[1]} to ${this.peerLabel}: ${err.message}`);
       else this.post([Op.Error, msg[1], encodeError(uncloneable('result', msg[2], err), -1)]);
     } else {
-      this.handler.warn(`[channel] dropped an unsendable message (op ${msg[0]}) to ${this.peerLabel}: ${String(err)}`);
+      this.handler.warn(`[channel] dropped an unsendable message (op ${msg[0]}) to ${this.peerLabel}: ${describeThrown(err)}`);
     }
   }
 

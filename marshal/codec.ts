@@ -6,10 +6,10 @@
 // link to the peer what it can carry: values built on shared memory need a link whose two sides
 // share memory, and transfer lists a link that carries structured clones. Over a link that asks for
 // it, large binary data is copied here and the copy moved (moved-copies.ts), after the walk.
-import { MarshalError, TOO_LARGE } from './errors.js';
+import { MarshalError } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import { copiedChars, holdsNoStrings, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
-import { noteBinary, withMovedCopies, type MoveHolder } from './moved-copies.js';
+import { noteBinary, setOwn, withMovedCopies, type MoveHolder } from './moved-copies.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
@@ -329,7 +329,7 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
     const item = obj[k];
     if (item === null || (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol')) {
       if (typeof item === 'string' && (st.chars += item.length) > MAX_COPIED_CHARS) throw tooManyChars(formatPath(st.root, [...st.path, k]));
-      if (out) out[k] = item;
+      if (out) setOwn(out, k, item);
       continue;
     }
     st.path.push(k);
@@ -337,48 +337,9 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
     st.path.pop();
     if (enc !== item && !out) {
       out = Object.getPrototypeOf(obj) === null ? Object.create(null) as Record<string, unknown> : {};
-      for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
+      for (let j = 0; j < i; j++) setOwn(out, keys[j]!, obj[keys[j]!]);
     }
-    if (out) out[k] = enc;
+    if (out) setOwn(out, k, enc);
   }
   return out ?? obj;
-}
-
-/** The error of a call's arguments (`args`, naming `method`) or of a result that could not be cloned. */
-export function uncloneable(root: 'args' | 'result', value: unknown, err: unknown, method?: string | number): MarshalError {
-  // Too large for the link as a whole: no part of it is to blame, and cloning it again part by part
-  // to find one would cost what the link just refused to carry.
-  if (err instanceof Error && err.message.startsWith(TOO_LARGE)) {
-    const where = formatPath(root, []);
-    const what = root === 'args' ? `${where} of call '${method}'` : where;
-    return new MarshalError(`${TOO_LARGE} ${what} is too large to send: ${err.message.slice(TOO_LARGE.length + 1)}`, { path: where, cause: err });
-  }
-  const found = findUncloneable(value);
-  const where = formatPath(root, found?.path ?? []);
-  const why = found?.reason ?? String(err);
-  return root === 'args'
-    ? new MarshalError(`[marshal] ${where} of call '${method}' cannot be copied to another apartment (${why}); pass plain data, or wrap objects with byRef()`, { path: where, cause: err })
-    : new MarshalError(`[marshal] ${where} cannot be copied back to the caller (${why}); return plain data, or wrap objects with byRef()`, { path: where });
-}
-
-/**
- * After a failed clone, find where in `value` the first uncloneable part is (error path only:
- * it clones sub-values one by one). Returns the path, or undefined when the whole value clones.
- */
-export function findUncloneable(value: unknown, path: PathStep[] = []): { path: PathStep[]; reason: string } | undefined {
-  try {
-    structuredClone(value);
-    return undefined;
-  } catch (err) {
-    if (value !== null && typeof value === 'object') {
-      const entries: [PathStep, unknown][] = Array.isArray(value)
-        ? value.map((x, i) => [i, x] as [PathStep, unknown])
-        : Object.keys(value).map((k) => [k, (value as Record<string, unknown>)[k]] as [PathStep, unknown]);
-      for (const [k, child] of entries) {
-        const found = findUncloneable(child, [...path, k]);
-        if (found) return found;
-      }
-    }
-    return { path, reason: (err as Error).message };
-  }
 }

@@ -233,7 +233,8 @@ function own(container: object, mine: Set<object>): Record<PathStep, unknown> {
   return copy;
 }
 
-function setOwn(container: Record<PathStep, unknown>, key: PathStep, value: unknown): void {
+/** Put `value` at `key` as an own data property, `__proto__` included (the codec's walk copies with it too). */
+export function setOwn(container: Record<PathStep, unknown>, key: PathStep, value: unknown): void {
   // An own `__proto__` key must stay a data property: define it rather than assign (which would set the prototype).
   if (key === '__proto__') Object.defineProperty(container, key, { value, writable: true, enumerable: true, configurable: true });
   else container[key] = value;

@@ -159,6 +159,47 @@ describe('marshal/channel: values that cannot be copied', () => {
     expect(err.path).to.equal('result.bad');
   });
 
+  it('fails the call with MarshalError when a getter throws as the failed value is read again', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    // A class instance is copied, not walked: the clone reads the getter, then meets the function;
+    // the search for the failing place reads the getter again, and from its second read it throws.
+    const value = new (class Holder {})() as Record<string, unknown>;
+    let reads = 0;
+    Object.defineProperty(value, 'late', {
+      enumerable: true,
+      get() {
+        if (reads++ > 0) throw new Error('read twice');
+        return 1;
+      },
+    });
+    value.fn = (): number => 1;
+    const err = (await svc.echo(value).catch((e: unknown) => e)) as MarshalError;
+    expect(err).to.be.instanceOf(MarshalError);
+    expect(err.path).to.match(/^args\[0\]/);
+    expect(reads).to.be.greaterThan(1);
+    expect(await svc.add(1, 2)).to.equal(3);
+  });
+
+  it('fails the call with MarshalError when a proxy argument throws from its traps', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    // The walk takes the proxy for a class instance and lets the clone refuse it (no trap runs);
+    // the search for the failing place then asks for its keys, and the trap throws.
+    let keyReads = 0;
+    const hostile = new Proxy(new (class Shape {})(), {
+      ownKeys: () => {
+        keyReads++;
+        throw new Error('no keys');
+      },
+    });
+    const err = (await svc.echo([1, hostile]).catch((e: unknown) => e)) as MarshalError;
+    expect(err).to.be.instanceOf(MarshalError);
+    expect(err.path).to.equal('args[0][1]');
+    expect(keyReads).to.equal(1);
+    expect(await svc.add(2, 2)).to.equal(4);
+  });
+
   it('finds uncloneable host objects (a MessagePort not transferred) at send time', async () => {
     const pair = endpointPair();
     const svc = await exportTo<Svc>(pair, service());

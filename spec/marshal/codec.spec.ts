@@ -38,6 +38,18 @@ describe('marshal/codec: encoding values', () => {
     expect(ep.exports.size).to.equal(2);
   });
 
+  it('keeps an own __proto__ key as a key when it copies an object around a reference', () => {
+    const ep = endpoint();
+    const arg = JSON.parse('{"__proto__": {"polluted": true}, "after": 1}') as Record<string, unknown>;
+    arg.cb = () => 1;
+    const out = (encodeArgs(ep, [arg], 2).value as unknown[])[0] as Record<string, unknown>;
+    expect(out).to.not.equal(arg);
+    expect(Object.getPrototypeOf(out)).to.equal(Object.prototype);
+    expect(Object.keys(out)).to.deep.equal(['__proto__', 'after', 'cb']);
+    expect(Object.getOwnPropertyDescriptor(out, '__proto__')?.value).to.deep.equal({ polluted: true });
+    expect((out as { polluted?: unknown }).polluted).to.equal(undefined);
+  });
+
   it('rejects a Promise or a symbol with a MarshalError naming the path, and gives back references already made', () => {
     const ep = endpoint();
     const err = (() => {

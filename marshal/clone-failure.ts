@@ -1,0 +1,72 @@
+// Why a value could not be cloned, and where in it: the error path of a send whose clone failed
+// (channel.ts). It reads the caller's value a second time, so it runs the caller's getters and
+// proxy traps again, and must never throw because of them.
+import { formatPath } from './codec.js';
+import { describeThrown } from './error-codec.js';
+import { MarshalError, TOO_LARGE } from './errors.js';
+import type { PathStep } from './protocol.js';
+
+/** The error of a call's arguments (`args`, naming `method`) or of a result that could not be cloned. */
+export function uncloneable(root: 'args' | 'result', value: unknown, err: unknown, method?: string | number): MarshalError {
+  // Too large for the link as a whole: no part of it is to blame, and cloning it again part by part
+  // to find one would cost what the link just refused to carry.
+  const tooLarge = tooLargeText(err);
+  if (tooLarge !== undefined) {
+    const where = formatPath(root, []);
+    const what = root === 'args' ? `${where} of call '${method}'` : where;
+    return new MarshalError(`${TOO_LARGE} ${what} is too large to send: ${tooLarge.slice(TOO_LARGE.length + 1)}`, { path: where, cause: err });
+  }
+  const found = findUncloneable(value);
+  const where = formatPath(root, found?.path ?? []);
+  const why = found?.reason ?? cloneFailure(err);
+  return root === 'args'
+    ? new MarshalError(`[marshal] ${where} of call '${method}' cannot be copied to another apartment (${why}); pass plain data, or wrap objects with byRef()`, { path: where, cause: err })
+    : new MarshalError(`[marshal] ${where} cannot be copied back to the caller (${why}); return plain data, or wrap objects with byRef()`, { path: where });
+}
+
+/**
+ * After a failed clone, find where in `value` the first uncloneable part is (error path only:
+ * it clones sub-values one by one). Returns the path, or undefined when the whole value clones.
+ * Never throws: reading the value again runs the caller's getters and proxy traps a second time,
+ * and one that throws now ends the search where it stands (the call still fails with its error).
+ */
+export function findUncloneable(value: unknown, path: PathStep[] = []): { path: PathStep[]; reason: string } | undefined {
+  let cloneError: unknown;
+  try {
+    structuredClone(value);
+    return undefined;
+  } catch (err) {
+    cloneError = err;
+  }
+  const here = { path, reason: cloneFailure(cloneError) };
+  if (value === null || typeof value !== 'object') return here;
+  try {
+    const keys: PathStep[] = Array.isArray(value) ? Array.from({ length: value.length }, (_, i) => i) : Object.keys(value);
+    for (const k of keys) {
+      const found = findUncloneable((value as Record<PathStep, unknown>)[k], [...path, k]);
+      if (found) return found;
+    }
+  } catch {
+    // The caller's code threw on this second look: report the place reached.
+  }
+  return here;
+}
+
+/** Why a clone failed, in words: the engine's DataCloneError says it; anything else the caller's code threw is described without running more of it. */
+function cloneFailure(err: unknown): string {
+  try {
+    if (err instanceof DOMException) return err.message;
+  } catch {
+    // A proxy's prototype trap, or a fake DOMException: fall through to the careful description.
+  }
+  return describeThrown(err);
+}
+
+/** The message of a transport's refusal of a message too large for its link, else undefined (the caller's thrown values may be anything). */
+function tooLargeText(err: unknown): string | undefined {
+  try {
+    return err instanceof Error && typeof err.message === 'string' && err.message.startsWith(TOO_LARGE) ? err.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
