@@ -5,48 +5,23 @@
 // has not started and aborts the signal of one that has, and tells the caller which it was; a call
 // still running a grace period after that loses its object's turn (call-limits.ts). A call that
 // would wait behind too many others is refused with retry-later. Owner apartment only.
-import { runInCall, type CallInfo } from './context.js';
+import { runInCall } from './context.js';
 import { admitRefusal } from './contract-admit.js';
 import { ApartmentError, CallCanceledError, CallRejectedError, DisconnectedError } from '../marshal/errors.js';
 import { describeThrown, encodeError } from '../marshal/error-codec.js';
 import type { Channel } from '../marshal/channel.js';
 import { IdTable } from '../marshal/id-table.js';
 import type { CallDispatcher, CallHost, IncomingCall } from '../marshal/incoming-call.js';
-import { CONTROL_OID, Op, type NotifyMessage, type WireRefs } from '../marshal/protocol.js';
+import { RebuildQueue } from './rebuild-queue.js';
+import { CONTROL_OID, Op, type NotifyMessage } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
 import { activeTrace, TraceKind } from '../marshal/trace-hook.js';
 import { activeCarrier } from '../marshal/context-carrier.js';
-import { UNTRACKED, type Admission, type MessageFilter, type QueuedTicket, type Turn, type Untracked } from './admission.js';
+import { UNTRACKED, type Admission, type MessageFilter, type Turn, type Untracked } from './admission.js';
 import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import type { LoadedClass } from './class-loader.js';
 import { isInputSync } from './input-sync.js';
-
-/** A call being served (or waiting its turn); the abort controller is made only if asked for. */
-class ServedCall implements CallInfo {
-  private controller: AbortController | undefined;
-  private canceled = false;
-  started = false;
-  ticket: QueuedTicket | undefined;
-  /** What a started call holds, until it settles. */
-  turn: Turn | Untracked | undefined;
-  method = '';
-  /** Armed when the caller gave up on a running call: hands its turn on if it does not stop. */
-  overrun: NodeJS.Timeout | undefined;
-  /** Its turn was handed on while it still ran: settling it must not leave the turn again. */
-  abandoned = false;
-  constructor(readonly callerApartment: number, readonly causality: number, readonly refs: WireRefs, readonly inputSync: boolean) {}
-
-  get signal(): AbortSignal {
-    this.controller ??= new AbortController();
-    if (this.canceled) this.controller.abort();
-    return this.controller.signal;
-  }
-
-  cancel(): void {
-    this.canceled = true;
-    this.controller?.abort();
-  }
-}
+import { ServedCall } from './served-call.js';
 
 /** What the dispatcher needs from its apartment besides the endpoint. */
 export interface DispatcherOptions {
@@ -81,6 +56,8 @@ export function acknowledgeCancel(host: CallHost, channel: Channel, callId: numb
 export class Dispatcher implements CallDispatcher {
   /** Calls queued or running past their turn, by channel and the caller's call id (IdTable: no garbage per call). */
   private readonly calls = new Map<Channel, IdTable<ServedCall>>();
+  /** Calls held behind a call of their channel whose arguments are still being rebuilt. */
+  private readonly rebuilds = new RebuildQueue();
   private readonly limits: CallLimits;
   private wedged = 0;
   private refused = 0;
@@ -106,6 +83,11 @@ export class Dispatcher implements CallDispatcher {
     const channel = call.channel;
     const oid = msg[2];
     const control = oid === CONTROL_OID;
+    if (!control && this.rebuilds.holds(call)) {
+      if (this.queuedInApartment() < this.limits.maxQueuedPerApartment) this.rebuilds.hold(call);
+      else call.refuse(this.queueFullError(String(msg[3]), `${this.queuedInApartment()} calls already wait in it (callLimits.maxQueuedPerApartment)`));
+      return;
+    }
     const entry = control ? undefined : host.exports.get(oid);
     if (entry !== undefined && !entry.counts.has(channel.peer)) {
       // Object ids are small counters: a peer may call only what it holds a reference to.
@@ -130,14 +112,32 @@ export class Dispatcher implements CallDispatcher {
       return;
     }
     if (decoded instanceof Promise) {
-      // An argument needs its class loaded here first (a free-threaded view): admit once it is.
-      decoded.then((args) => this.admitCall(call, target, control, args), (err: unknown) => call.fail(err));
+      // An argument needs its class loaded here first (a free-threaded view): admit once it is,
+      // and hold the channel's later calls until then (rebuild-queue.ts). A control call holds nothing.
+      if (control) {
+        decoded.then((args) => this.admitCall(call, target, control, args), (err: unknown) => call.fail(err));
+        return;
+      }
+      this.rebuilds.begin(call);
+      decoded.then((args) => {
+        const { canceled, held } = this.rebuilds.end(call);
+        if (canceled) call.host.releaseArrivals(call.refs);
+        else this.admitCall(call, target, control, args);
+        for (const next of held) this.dispatch(next);
+      }, (err: unknown) => {
+        const { canceled, held } = this.rebuilds.end(call);
+        if (!canceled) call.fail(err);
+        for (const next of held) this.dispatch(next);
+      });
       return;
     }
     this.admitCall(call, target, control, decoded);
   }
 
   private admitCall(call: IncomingCall, target: object, control: boolean, args: unknown[]): void {
+    // Its arguments were rebuilt after a wait (a class to load): the caller may have gone meanwhile.
+    const gone = call.channel.closed;
+    if (gone) return call.withdraw(gone);
     const msg = call.message;
     const callId = msg[1];
     const method = msg[3];
@@ -191,6 +191,13 @@ export class Dispatcher implements CallDispatcher {
   }
 
   cancel(host: CallHost, channel: Channel, callId: number): void {
+    const unstarted = this.rebuilds.cancel(channel, callId);
+    if (unstarted !== undefined) {
+      // Held behind a rebuild, or being rebuilt: it never starts, and what it carried is given back.
+      if (unstarted !== 'rebuilding') host.discardIncoming(channel, unstarted.refs);
+      acknowledgeCancel(host, channel, callId, 'queued');
+      return;
+    }
     const served = this.calls.get(channel)?.get(callId);
     if (!served) {
       acknowledgeCancel(host, channel, callId, 'unknown');
@@ -243,22 +250,39 @@ export class Dispatcher implements CallDispatcher {
 
   /** A retry-later refusal when the call would wait behind too many others, on its object or in the apartment. */
   private queueFull(target: object, method: string): CallRejectedError | undefined {
-    const admission = this.options.admission;
-    const onObject = admission.queuedOn(target);
+    const onObject = this.options.admission.queuedOn(target);
     const limit = onObject >= this.limits.maxQueuedPerObject ? `${onObject} calls already wait for ${classNameOf(target)} (callLimits.maxQueuedPerObject)`
-      : admission.queuedCalls >= this.limits.maxQueuedPerApartment ? `${admission.queuedCalls} calls already wait in it (callLimits.maxQueuedPerApartment)` : undefined;
-    if (!limit) return undefined;
+      : this.queuedInApartment() >= this.limits.maxQueuedPerApartment ? `${this.queuedInApartment()} calls already wait in it (callLimits.maxQueuedPerApartment)` : undefined;
+    return limit === undefined ? undefined : this.queueFullError(method, limit);
+  }
+
+  private queueFullError(method: string, limit: string): CallRejectedError {
     return new CallRejectedError(`[queue-full] ${this.options.label} refused call '${method}': ${limit}; retry later (callOptions({ retry })) or send fewer calls at once`, { code: 'RPC_E_SERVERCALL_RETRYLATER' });
   }
 
-  /** Forget the calls of a channel that closed. */
-  forget(channel: Channel): void {
-    this.calls.delete(channel);
+  /** Calls waiting here: for their turn, or behind an earlier call of their caller whose arguments are being rebuilt. */
+  queuedInApartment(): number {
+    return this.options.admission.queuedCalls + this.rebuilds.held;
   }
 
-  /** Forget the calls that apartment `peer` made here (it is gone). */
-  forgetPeer(peer: number): void {
-    for (const channel of [...this.calls.keys()]) if (channel.peer === peer) this.calls.delete(channel);
+  /**
+   * The caller behind `channel` is gone (its apartment died or closed, or this one is closing): no
+   * one is left to answer. A queued call never starts and gives back what it carried; a running
+   * one sees its signal abort, as after a cancel, and runs on as long as it chooses to.
+   */
+  callerGone(host: CallHost, channel: Channel): void {
+    for (const held of this.rebuilds.drop(channel)) host.discardIncoming(channel, held.refs);
+    const calls = this.calls.get(channel);
+    if (!calls) return;
+    this.calls.delete(channel);
+    for (const served of calls.values()) {
+      if (!served.started && served.ticket) {
+        served.ticket.cancel();
+        host.releaseArrivals(served.refs);
+      } else {
+        served.cancel();
+      }
+    }
   }
 
   /** Ask the contract of the target's class (if it has admit()); a refusal answers the call here. */

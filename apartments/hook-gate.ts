@@ -46,16 +46,24 @@ export class HookGate implements CallDispatcher {
     acknowledgeCancel(host, channel, callId, 'queued');
   }
 
+  callerGone(host: CallHost, channel: Channel): void {
+    // Held calls of a caller that is gone never start; give back what they carried.
+    for (let i = this.held.length - 1; i >= 0; i--) {
+      const call = this.held[i]!;
+      if (call.channel !== channel) continue;
+      this.held.splice(i, 1);
+      host.discardIncoming(channel, call.refs);
+    }
+    this.inner.callerGone(host, channel);
+  }
+
   private release(): void {
     // Another module registered while these waited: wait for its attach too.
     if (this.hooks.attaching) {
       void this.hooks.ready.then(() => this.release());
       return;
     }
-    for (const call of this.held.splice(0)) {
-      // Its caller's apartment went away meanwhile: nobody is waiting for the answer.
-      if (call.channel.closed) continue;
-      this.inner.dispatch(call);
-    }
+    // A held call whose caller went away was dropped by callerGone.
+    for (const call of this.held.splice(0)) this.inner.dispatch(call);
   }
 }

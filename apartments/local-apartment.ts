@@ -173,7 +173,7 @@ export class LocalApartment implements ApartmentContext {
   stats(): ApartmentStats {
     return {
       ...this.endpoint.stats(),
-      queuedCalls: this.admission.queuedCalls,
+      queuedCalls: this.dispatcher.queuedInApartment(),
       runningCalls: this.admission.runningChains(currentCall()?.causality ?? -1),
       loadedClasses: this.loader.size,
       wedgedCalls: this.dispatcher.wedgedCalls,

@@ -101,9 +101,8 @@ export async function runApartment(boot: WorkerBoot, mainGone: () => void = () =
             mainGone();
             return;
           }
+          // The calls it made here go with it (Dispatcher.callerGone), not those of the main apartment that brought the news.
           apartment.endpoint.peerGone(msg[1], decodeError(msg[2]));
-          // The calls it made here are gone with it (not those of the channel this news came on: the main apartment's).
-          apartment.dispatcher.forgetPeer(msg[1]);
           return;
         case Op.Ready:
           return;

@@ -375,6 +375,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost, CallHost {
     this.channels.delete(peer);
     if (ch) this.answers.drop(ch);
     ch?.close(reason);
+    if (ch) this.options.dispatcher.callerGone(this, ch);
     this.imports.peerGone(peer, reason);
   }
 

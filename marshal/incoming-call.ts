@@ -91,4 +91,6 @@ export interface CallDispatcher {
   cancel(host: CallHost, channel: Channel, callId: number): void;
   /** A one-way notification for the control object: run it, answer nothing. */
   notify(host: CallHost, channel: Channel, msg: NotifyMessage): void;
+  /** The caller behind `channel` is gone: its calls here that have not started never start, and running ones see their signal abort. */
+  callerGone(host: CallHost, channel: Channel): void;
 }

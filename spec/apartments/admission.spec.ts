@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { CallCanceledError, CallRejectedError, DeadlockError, callOptions, type Remote, type Runtime } from '../../lib/index.js';
 import type { Account, Chain, Gate, Library } from '../fixtures/admission-classes.js';
+import type { Holder } from '../fixtures/holder.js';
 import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -134,6 +135,62 @@ describe('apartments/admission: deadlocks are reported, not left to hang', () =>
     expect(failed[0]!.reason).to.be.instanceOf(DeadlockError);
     expect((failed[0]!.reason as Error).message).to.contain("'left'").and.contain("'right'").and.contain('Chain.touch');
     expect(results.filter((r) => r.status === 'fulfilled')).to.have.length(1);
+  });
+});
+
+describe('apartments/admission: the calls of a caller that is gone', () => {
+  /** A Holder in a caller apartment of its own that keeps `target`; the caller apartment is returned to be ended. */
+  async function callerHolding(target: unknown): Promise<{ caller: Awaited<ReturnType<Runtime['createApartment']>>; holder: Remote<Holder> }> {
+    const caller = await rt!.createApartment({ name: 'caller' });
+    const holder = await caller.createObject<Holder>('Holder');
+    await holder.keep(target);
+    return { caller, holder };
+  }
+
+  it('never starts a queued call whose caller apartment died, and lets the object serve others', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'callee' });
+    const acct = await apt.createObject<Account>('Account');
+    const gate = new Int32Array(new SharedArrayBuffer(8));
+    const first = acct.depositHeld(1, 'first', gate);
+    await eventually(() => {
+      expect(Atomics.load(gate, 1), 'the first deposit started').to.equal(1);
+    }, 60_000);
+    const { caller, holder } = await callerHolding(acct);
+    const queued = holder.callKept(0, 'deposit', 100, 'from the dead caller').catch((e: unknown) => e);
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls, 'the dead caller\'s deposit waits its turn').to.equal(1);
+    }, 60_000);
+    await caller.terminate();
+    await queued;
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls, 'the callee dropped the deposit of the caller that died').to.equal(0);
+    }, 60_000);
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    await first;
+    await acct.deposit(1, 'third');
+    expect(await acct.history()).to.deep.equal(['start first', 'end first', 'start third', 'end third']);
+    expect(await acct.getBalance()).to.equal(2);
+    expect((await apt.stats()).exports, 'only the host\'s account stays exported').to.equal(1);
+  });
+
+  it('aborts the signal of a running call whose caller apartment died', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'callee' });
+    const chain = await apt.createObject<Chain>('Chain');
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const { caller, holder } = await callerHolding(chain);
+    const running = holder.callKept(0, 'watchCancel', 600_000, started).catch((e: unknown) => e);
+    await eventually(() => {
+      expect(Atomics.load(started, 0), 'the call started').to.equal(1);
+    }, 60_000);
+    await caller.terminate();
+    await running;
+    await eventually(async () => {
+      expect(await chain.seenCancels(), 'the callee saw its signal abort').to.deep.equal([true]);
+    }, 60_000);
+    expect((await apt.stats()).runningCalls).to.equal(0);
   });
 });
 

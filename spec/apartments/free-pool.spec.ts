@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { ContractViolationError, DisconnectedError, isProxy, release, type Runtime } from '../../lib/index.js';
+import { BroadcastChannel } from 'node:worker_threads';
+import { CallCanceledError, CallRejectedError, ContractViolationError, DisconnectedError, callOptions, isProxy, release, type Runtime } from '../../lib/index.js';
 import type { AgileCounter, NaiveCounter, SharedCounter } from '../fixtures/free-classes.js';
 import type { Holder } from '../fixtures/holder.js';
-import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
 
@@ -76,6 +77,85 @@ describe('apartments/free-pool: agile objects (the free-threaded marshaler)', ()
     const err = await r.createObject('NotFree').catch((e: unknown) => e);
     expect(err).to.be.instanceOf(ContractViolationError);
     expect((err as Error).message).to.contain('[free-class]');
+  });
+});
+
+describe('apartments/free-pool: calls keep their order while an argument\'s class loads', () => {
+  const gates: BroadcastChannel[] = [];
+  afterEach(() => {
+    for (const g of gates.splice(0)) g.close();
+  });
+
+  /** A GatedCounter (made in the free pool), and a Holder in a new apartment that has not loaded its class. */
+  async function gatedSetup(options: { maxQueuedPerApartment?: number } = {}) {
+    const r = await start();
+    r.registerClass('GatedCounter', { module: fixture('gated-class.js'), export: 'GatedCounter' });
+    const waiting = new BroadcastChannel('gated-class-waiting');
+    gates.push(waiting);
+    let announced: () => void = () => {};
+    waiting.onmessage = () => announced();
+    const nextLoad = (): Promise<void> => new Promise((resolve) => (announced = resolve));
+    const openGate = (): void => {
+      const gate = new BroadcastChannel('gated-class');
+      gate.postMessage('go');
+      gate.close();
+    };
+    // The pool thread that makes the object loads the class first: let that load through.
+    const poolLoad = nextLoad();
+    const creating = r.createObject('GatedCounter');
+    await poolLoad;
+    openGate();
+    const gated = await creating;
+    const apt = await r.createApartment(options.maxQueuedPerApartment ? { callLimits: { maxQueuedPerApartment: options.maxQueuedPerApartment } } : {});
+    const holder = await apt.createObject<Holder>('Holder');
+    return { apt, holder, gated, loading: nextLoad(), openGate };
+  }
+
+  it('runs a call sent after one whose agile argument must load its class after it, not before', async () => {
+    const { apt, holder, gated, loading, openGate } = await gatedSetup();
+    const first = holder.keep(gated);
+    await loading;
+    const second = holder.keep('sent second');
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls, 'the second call waits behind the first').to.equal(1);
+    }, 60_000);
+    openGate();
+    expect([await first, await second], 'keep() returns how many it held, so the order the calls ran in').to.deep.equal([1, 2]);
+    expect(await holder.give(1)).to.equal('sent second');
+    expect(await holder.callKept(0, 'increment')).to.equal(1);
+    expect((await apt.stats()).queuedCalls).to.equal(0);
+  });
+
+  it('never runs a call cancelled while it waited behind a class load', async () => {
+    const { apt, holder, gated, loading, openGate } = await gatedSetup();
+    const first = holder.keep(gated);
+    await loading;
+    const ac = new AbortController();
+    const second = holder.keep('cancelled', callOptions({ signal: ac.signal })).catch((e: unknown) => e);
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls).to.equal(1);
+    }, 60_000);
+    ac.abort();
+    expect(await second).to.be.instanceOf(CallCanceledError);
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls, 'the callee dropped the cancelled call').to.equal(0);
+    }, 60_000);
+    openGate();
+    expect(await first).to.equal(1);
+    expect(await holder.keep('third')).to.equal(2);
+    expect(await holder.give(1)).to.equal('third');
+  });
+
+  it('counts the calls held behind a class load against the apartment\'s queue limit', async () => {
+    const { holder, gated, loading, openGate } = await gatedSetup({ maxQueuedPerApartment: 2 });
+    const first = holder.keep(gated);
+    await loading;
+    const held = [holder.keep('a'), holder.keep('b')];
+    const refused = await holder.keep('c').catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(CallRejectedError);
+    expect((refused as Error).message).to.contain('[queue-full]');
+    openGate();
+    expect([await first, ...(await Promise.all(held))]).to.deep.equal([1, 2, 3]);
   });
 });
 
