@@ -1,9 +1,12 @@
-// Call-path cases: the same calls through every subject, side by side in one process run, so the
-// ratios to raw postMessage are measured under the same machine load. Each figure is the median of
-// 5 runs (3 with --quick), a run's figure being the mean over its calls. The 64 KiB cases do the
-// same for every subject: "copied" copies the buffer both ways, "transferred" moves it both ways.
-import { coldMicros, medianOf, pipelinedRate, sequentialMicros } from './harness.js';
-import { comlink, piscina, rawPostMessage, rawSharedRing, runtime, type Subject } from './subjects.js';
+// Call-path cases: the same calls through every subject in one process run, so the ratios to raw
+// postMessage are measured under the same machine load. Every subject is alive for the whole
+// group and the subjects take turns: run k of a case measures each subject in turn (starting with
+// a different one each run), so a slow stretch of the machine, or a garbage collection of the
+// main thread, falls on all of them alike. Each figure is the median of 5 runs (3 with --quick), a
+// run's figure being the mean over its calls. The 64 KiB cases do the same for every subject:
+// "copied" copies the buffer both ways, "transferred" moves it both ways.
+import { coldMicros, median, pipelinedRate, sequentialMicros } from './harness.js';
+import { comlink, piscina, rawPostMessage, rawSharedRing, runtimeBothLinks, type Subject } from './subjects.js';
 
 /** One measured figure. */
 export interface BenchRow {
@@ -17,6 +20,34 @@ export interface BenchRow {
 
 const hundredFields = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`field${i}`, i % 3 === 0 ? `v${i}` : i]));
 
+/** One case: what it measures of a subject, and how its figures read. */
+interface Case {
+  name: string;
+  unit: string;
+  better: 'higher' | 'lower';
+  measure(s: Subject): Promise<number>;
+}
+
+/** Start every subject; the runtime's two links share one runtime. */
+async function startSubjects(): Promise<Subject[]> {
+  const started: Subject[] = [];
+  try {
+    started.push(await rawPostMessage());
+    started.push(...(await runtimeBothLinks()));
+    started.push(await rawSharedRing());
+    started.push(await comlink());
+    started.push(await piscina());
+    return started;
+  } catch (err) {
+    await closeAll(started);
+    throw err;
+  }
+}
+
+async function closeAll(subjects: Subject[]): Promise<void> {
+  for (const s of subjects) await s.close();
+}
+
 /** Run the call-path cases for every subject. */
 export async function benchCallPath(options: { quick: boolean }): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
@@ -24,28 +55,36 @@ export async function benchCallPath(options: { quick: boolean }): Promise<BenchR
   const seq = options.quick ? 2_000 : 5_000;
   const pipe = options.quick ? 20_000 : 100_000;
   const cold = 1_000;
-  const starts: (() => Promise<Subject>)[] = [rawPostMessage, () => runtime('port'), () => runtime('shared-memory'), rawSharedRing, comlink, piscina];
-  for (const start of starts) {
-    const s = await start();
-    const row = (c: string, value: number, unit: string, better: 'higher' | 'lower'): void => {
-      rows.push({ case: c, subject: s.name, value, unit, better });
-    };
-    try {
-      // The first calls after start, before any warm-up: what a short-lived program sees.
-      row(`sequential small call, first ${cold} calls after start (cold, one run)`, await coldMicros(cold, () => s.sum(1, 2)), 'µs/call', 'lower');
-      // Warm up each subject to its steady state: optimised code on both threads, and for the
-      // shared-memory channel, the spin-or-park choice settled (it adapts to recent wake-ups).
-      for (let i = 0; i < 8_000; i++) await s.sum(1, 2);
-      row('sequential small call', await medianOf(runs, () => sequentialMicros(seq, () => s.sum(1, 2))), 'µs/call', 'lower');
-      for (const depth of [64, 1024]) {
-        row(`pipelined small calls, ${depth} in flight`, await medianOf(runs, () => pipelinedRate(pipe, depth, () => s.sum(1, 2))), 'calls/s', 'higher');
-      }
-      row('100-field object argument, 64 in flight', await medianOf(runs, () => pipelinedRate(pipe / 4, 64, () => s.echo(hundredFields))), 'calls/s', 'higher');
-      row('64 KiB buffer copied', await medianOf(runs, () => sequentialMicros(seq / 4, () => s.echo(new ArrayBuffer(65_536)))), 'µs/call', 'lower');
-      row('64 KiB buffer transferred', await medianOf(runs, () => sequentialMicros(seq / 4, () => s.echoTransfer(new ArrayBuffer(65_536)))), 'µs/call', 'lower');
-    } finally {
-      await s.close();
+  const subjects = await startSubjects();
+  try {
+    // The first calls after start, before any warm-up: what a short-lived program sees. One run per
+    // subject, in turn; the runtime's main-thread code is shared by its two links, so the second
+    // link's first calls find that side warm, as a program's second apartment does.
+    for (const s of subjects) {
+      rows.push({ case: `sequential small call, first ${cold} calls after start (cold, one run)`, subject: s.name, value: await coldMicros(cold, () => s.sum(1, 2)), unit: 'µs/call', better: 'lower' });
     }
+    // Warm up each subject to its steady state: optimised code on both threads, and for the
+    // shared-memory channel, the spin-or-park choice settled (it adapts to recent wake-ups).
+    for (const s of subjects) for (let i = 0; i < 8_000; i++) await s.sum(1, 2);
+    const cases: Case[] = [
+      { name: 'sequential small call', unit: 'µs/call', better: 'lower', measure: (s) => sequentialMicros(seq, () => s.sum(1, 2)) },
+      ...[64, 1024].map((depth): Case => ({ name: `pipelined small calls, ${depth} in flight`, unit: 'calls/s', better: 'higher', measure: (s) => pipelinedRate(pipe, depth, () => s.sum(1, 2)) })),
+      { name: '100-field object argument, 64 in flight', unit: 'calls/s', better: 'higher', measure: (s) => pipelinedRate(pipe / 4, 64, () => s.echo(hundredFields)) },
+      { name: '64 KiB buffer copied', unit: 'µs/call', better: 'lower', measure: (s) => sequentialMicros(seq / 4, () => s.echo(new ArrayBuffer(65_536))) },
+      { name: '64 KiB buffer transferred', unit: 'µs/call', better: 'lower', measure: (s) => sequentialMicros(seq / 4, () => s.echoTransfer(new ArrayBuffer(65_536))) },
+    ];
+    for (const c of cases) {
+      const figures = subjects.map((): number[] => []);
+      for (let run = 0; run < runs; run++) {
+        for (let k = 0; k < subjects.length; k++) {
+          const i = (run + k) % subjects.length;
+          figures[i]!.push(await c.measure(subjects[i]!));
+        }
+      }
+      subjects.forEach((s, i) => rows.push({ case: c.name, subject: s.name, value: median(figures[i]!), unit: c.unit, better: c.better }));
+    }
+  } finally {
+    await closeAll(subjects);
   }
   return rows;
 }

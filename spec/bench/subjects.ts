@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { Piscina } from 'piscina';
-import { Runtime, transfer, type Remote } from '../../lib/index.js';
+import { Runtime, transfer } from '../../lib/index.js';
 import type { Batch } from '../../marshal/protocol.js';
 import { SharedRingTransport } from '../../marshal/transports/shared-ring-transport.js';
 import { releaseAwakePlace } from '../../marshal/transports/thread-spinner.js';
@@ -66,20 +66,21 @@ export async function startAdderRuntime(transport: 'port' | 'shared-memory'): Pr
   return rt;
 }
 
-/** The runtime with one apartment hosting an Adder, over the given transport. */
-export async function runtime(transport: 'port' | 'shared-memory'): Promise<Subject & { rt: Runtime; adder: Remote<Adder> }> {
-  const rt = await startAdderRuntime(transport);
-  const apt = await rt.createApartment({ name: 'bench' });
-  const adder = await apt.createObject<Adder>('Adder');
-  return {
-    name: transport === 'port' ? 'runtime (port channel)' : 'runtime (shared memory)',
-    rt,
-    adder,
-    sum: (a, b) => adder.sum(a, b),
-    echo: (v) => adder.echo(v),
-    echoTransfer: (buf) => adder.echoTransfer(transfer(buf, [buf])),
-    close: () => rt.close(),
+/**
+ * The runtime's two worker links side by side: one runtime, an Adder in an apartment on ports and
+ * one in an apartment on shared memory, so both can be measured in alternation. Closing either
+ * subject closes the runtime.
+ */
+export async function runtimeBothLinks(): Promise<[Subject, Subject]> {
+  const rt = await startAdderRuntime('shared-memory');
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => (closing ??= rt.close());
+  const subject = async (name: string, transport: 'port' | 'shared-memory'): Promise<Subject> => {
+    const apt = await rt.createApartment({ name: `bench-${transport}`, transport });
+    const adder = await apt.createObject<Adder>('Adder');
+    return { name, sum: (a, b) => adder.sum(a, b), echo: (v) => adder.echo(v), echoTransfer: (buf) => adder.echoTransfer(transfer(buf, [buf])), close };
   };
+  return [await subject('runtime (port channel)', 'port'), await subject('runtime (shared memory)', 'shared-memory')];
 }
 
 /** The shared-memory transport with no runtime above it: the floor the runtime's shared-memory link is measured against. */
