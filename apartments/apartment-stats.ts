@@ -3,7 +3,7 @@ import type { EndpointStats } from '../marshal/endpoint.js';
 
 /** Counts for diagnostics, lifetime specs and load-based assignment. */
 export interface ApartmentStats extends EndpointStats {
-  /** Calls waiting for their turn on a busy object, or behind an earlier call of their caller whose arguments are still being rebuilt. */
+  /** Calls waiting for their turn on a busy object, or for a class their arguments need (and the calls their caller sent after them). */
   queuedCalls: number;
   /** Call chains running here, not counting the stats call itself. */
   runningCalls: number;

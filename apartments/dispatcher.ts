@@ -56,14 +56,15 @@ export function acknowledgeCancel(host: CallHost, channel: Channel, callId: numb
 export class Dispatcher implements CallDispatcher {
   /** Calls queued or running past their turn, by channel and the caller's call id (IdTable: no garbage per call). */
   private readonly calls = new Map<Channel, IdTable<ServedCall>>();
-  /** Calls held behind a call of their channel whose arguments are still being rebuilt. */
-  private readonly rebuilds = new RebuildQueue();
+  /** Calls waiting in their caller's order behind a call whose arguments are still being rebuilt. */
+  private readonly rebuilds: RebuildQueue;
   private readonly limits: CallLimits;
   private wedged = 0;
   private refused = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     this.limits = options.limits ?? DEFAULT_CALL_LIMITS;
+    this.rebuilds = new RebuildQueue((call, target, args) => this.admitCall(call, target, false, args), (message, causality) => options.warn(message, causality));
   }
 
   /** Calls still running after their turn was handed on (their callers gave up on them). */
@@ -83,11 +84,6 @@ export class Dispatcher implements CallDispatcher {
     const channel = call.channel;
     const oid = msg[2];
     const control = oid === CONTROL_OID;
-    if (!control && this.rebuilds.holds(call)) {
-      if (this.queuedInApartment() < this.limits.maxQueuedPerApartment) this.rebuilds.hold(call);
-      else call.refuse(this.queueFullError(String(msg[3]), `${this.queuedInApartment()} calls already wait in it (callLimits.maxQueuedPerApartment)`));
-      return;
-    }
     const entry = control ? undefined : host.exports.get(oid);
     if (entry !== undefined && !entry.counts.has(channel.peer)) {
       // Object ids are small counters: a peer may call only what it holds a reference to.
@@ -111,27 +107,21 @@ export class Dispatcher implements CallDispatcher {
       call.fail(err);
       return;
     }
-    if (decoded instanceof Promise) {
-      // An argument needs its class loaded here first (a free-threaded view): admit once it is,
-      // and hold the channel's later calls until then (rebuild-queue.ts). A control call holds nothing.
-      if (control) {
-        decoded.then((args) => this.admitCall(call, target, control, args), (err: unknown) => call.fail(err));
-        return;
-      }
-      this.rebuilds.begin(call);
-      decoded.then((args) => {
-        const { canceled, held } = this.rebuilds.end(call);
-        if (canceled) call.host.releaseArrivals(call.refs);
-        else this.admitCall(call, target, control, args);
-        for (const next of held) this.dispatch(next);
-      }, (err: unknown) => {
-        const { canceled, held } = this.rebuilds.end(call);
-        if (!canceled) call.fail(err);
-        for (const next of held) this.dispatch(next);
-      });
-      return;
+    if (control) {
+      // A control call orders nothing the caller can see: admit it as soon as its arguments are rebuilt.
+      if (decoded instanceof Promise) decoded.then((args) => this.admitCall(call, target, control, args), (err: unknown) => call.withdraw(err));
+      else this.admitCall(call, target, control, decoded);
+    } else if (decoded instanceof Promise || this.rebuilds.busy(channel)) {
+      // An argument needs its class loaded here first (a free-threaded view), or an earlier call of
+      // the same caller does: wait in the caller's order (rebuild-queue.ts), counted as queued.
+      if (this.queuedInApartment() < this.limits.maxQueuedPerApartment) return this.rebuilds.enqueue(call, target, decoded);
+      this.refused++;
+      const full = this.queueFullError(methodName(target, call.method), `${this.queuedInApartment()} calls already wait in it (callLimits.maxQueuedPerApartment)`);
+      if (decoded instanceof Promise) decoded.then(() => call.withdraw(full), () => call.withdraw(full));
+      else call.withdraw(full);
+    } else {
+      this.admitCall(call, target, control, decoded);
     }
-    this.admitCall(call, target, control, decoded);
   }
 
   private admitCall(call: IncomingCall, target: object, control: boolean, args: unknown[]): void {
@@ -191,10 +181,7 @@ export class Dispatcher implements CallDispatcher {
   }
 
   cancel(host: CallHost, channel: Channel, callId: number): void {
-    const unstarted = this.rebuilds.cancel(channel, callId);
-    if (unstarted !== undefined) {
-      // Held behind a rebuild, or being rebuilt: it never starts, and what it carried is given back.
-      if (unstarted !== 'rebuilding') host.discardIncoming(channel, unstarted.refs);
+    if (this.rebuilds.cancel(channel, callId)) {
       acknowledgeCancel(host, channel, callId, 'queued');
       return;
     }
@@ -260,7 +247,7 @@ export class Dispatcher implements CallDispatcher {
     return new CallRejectedError(`[queue-full] ${this.options.label} refused call '${method}': ${limit}; retry later (callOptions({ retry })) or send fewer calls at once`, { code: 'RPC_E_SERVERCALL_RETRYLATER' });
   }
 
-  /** Calls waiting here: for their turn, or behind an earlier call of their caller whose arguments are being rebuilt. */
+  /** Calls waiting here: for their turn, or in their caller's order for arguments still being rebuilt (rebuild-queue.ts). */
   queuedInApartment(): number {
     return this.options.admission.queuedCalls + this.rebuilds.held;
   }
@@ -268,10 +255,11 @@ export class Dispatcher implements CallDispatcher {
   /**
    * The caller behind `channel` is gone (its apartment died or closed, or this one is closing): no
    * one is left to answer. A queued call never starts and gives back what it carried; a running
-   * one sees its signal abort, as after a cancel, and runs on as long as it chooses to.
+   * one is treated as cancelled: its signal aborts, and if it still runs after the grace period it
+   * loses its object's turn (watchOverrun).
    */
   callerGone(host: CallHost, channel: Channel): void {
-    for (const held of this.rebuilds.drop(channel)) host.discardIncoming(channel, held.refs);
+    this.rebuilds.drop(channel);
     const calls = this.calls.get(channel);
     if (!calls) return;
     this.calls.delete(channel);
@@ -281,6 +269,7 @@ export class Dispatcher implements CallDispatcher {
         host.releaseArrivals(served.refs);
       } else {
         served.cancel();
+        this.watchOverrun(served);
       }
     }
   }

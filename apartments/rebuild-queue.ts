@@ -1,82 +1,117 @@
-// Calls from one caller run in the order they were sent. A call whose arguments take a while to
+// Calls from one caller start in the order they were sent. A call whose arguments take a while to
 // rebuild here (a free-threaded view whose class must load first) would otherwise be overtaken by
-// the calls its caller sent after it, whose arguments rebuild at once. So while one call of a
-// channel is being rebuilt, the channel's later calls wait here, in arrival order, and go on to
-// the dispatcher when it is admitted. Control calls pass: they order nothing the caller can see.
-// Owner apartment only.
+// the calls its caller sent after it, whose arguments rebuild at once. So while a call of a
+// channel is being rebuilt, it and the channel's later calls wait here in arrival order, each
+// already found, checked and decoded as it arrived (so a Release sent after a call cannot pull its
+// target away), and are admitted from the head as their rebuilds finish. Control calls never wait
+// here. Owner apartment only.
 import type { Channel } from '../marshal/channel.js';
+import { describeThrown } from '../marshal/error-codec.js';
 import type { IncomingCall } from '../marshal/incoming-call.js';
 
-/** One channel's call under rebuild and the calls held behind it. */
-interface Rebuild {
+/** A call found and checked, its arguments rebuilt or being rebuilt, waiting for its turn in its channel's order. */
+interface OrderedCall {
   readonly call: IncomingCall;
-  /** Its caller cancelled it while its arguments were rebuilt: it must not run. */
-  canceled: boolean;
-  readonly held: IncomingCall[];
+  readonly target: object;
+  /** The rebuilt arguments; undefined while they are being rebuilt (or when the rebuild failed). */
+  args: unknown[] | undefined;
+  /** Why the rebuild failed, once it did. */
+  failed: { error: unknown } | undefined;
+  /** Cancelled, or its caller is gone: it never starts. */
+  dropped: boolean;
 }
 
-/** The calls held behind a rebuild, by channel (at most one rebuild per channel at a time). */
+/** The calls waiting behind rebuilds, one queue per channel that has one under way. */
 export class RebuildQueue {
-  private readonly rebuilds = new Map<Channel, Rebuild>();
-  private heldCount = 0;
+  private readonly queues = new Map<Channel, OrderedCall[]>();
+  private count = 0;
 
-  /** Calls held now, over every channel (they count as queued calls). */
+  constructor(
+    /** Admit a call whose turn in its caller's order came (Dispatcher.admitCall). */
+    private readonly admit: (call: IncomingCall, target: object, args: unknown[]) => void,
+    private readonly warn: (message: string, causality: number) => void,
+  ) {}
+
+  /** Calls waiting now, over every channel (they count as queued calls). */
   get held(): number {
-    return this.heldCount;
+    return this.count;
   }
 
-  /** Whether `call` would be held: its channel has a rebuild under way. */
-  holds(call: IncomingCall): boolean {
+  /** Whether a call of `channel` must wait behind the ones before it. */
+  busy(channel: Channel): boolean {
     // Hot path: one size check when nothing is being rebuilt.
-    return this.rebuilds.size > 0 && this.rebuilds.has(call.channel);
+    return this.queues.size > 0 && this.queues.has(channel);
   }
 
-  /** Hold `call` behind its channel's rebuild (holds(call) said it would be held). */
-  hold(call: IncomingCall): void {
-    this.rebuilds.get(call.channel)!.held.push(call);
-    this.heldCount++;
+  /** Wait in the order of `call`'s channel; admitted once its arguments and every call before it are rebuilt. */
+  enqueue(call: IncomingCall, target: object, decoded: unknown[] | Promise<unknown[]>): void {
+    const entry: OrderedCall = { call, target, args: decoded instanceof Promise ? undefined : decoded, failed: undefined, dropped: false };
+    const queue = this.queues.get(call.channel);
+    if (queue) queue.push(entry);
+    else this.queues.set(call.channel, [entry]);
+    this.count++;
+    if (!(decoded instanceof Promise)) return;
+    const rebuilt = (): void => {
+      // Dropped meanwhile (cancelled, or its caller is gone): give back what its arguments brought.
+      if (entry.dropped) call.host.releaseArrivals(call.refs);
+      else this.admitReady(call.channel);
+    };
+    decoded.then((args) => {
+      entry.args = args;
+      rebuilt();
+    }, (error: unknown) => {
+      entry.failed = { error };
+      rebuilt();
+    });
   }
 
-  /** `call`'s arguments are being rebuilt: later calls of its channel wait until end(). */
-  begin(call: IncomingCall): void {
-    this.rebuilds.set(call.channel, { call, canceled: false, held: [] });
+  /** Call `callId` was cancelled: true when it waited here (it never starts, and what it brought is given back). */
+  cancel(channel: Channel, callId: number): boolean {
+    const queue = this.queues.get(channel);
+    const i = queue ? queue.findIndex((e) => e.call.callId === callId) : -1;
+    if (i < 0) return false;
+    this.dropAll(this.take(channel, queue!, i, 1));
+    // It may have been the head: the calls behind it go on if they are ready.
+    this.admitReady(channel);
+    return true;
   }
 
-  /**
-   * `call`'s rebuild is over (done or failed): whether it was cancelled meanwhile, and the calls
-   * held behind it, to dispatch in order. Nothing when its channel was dropped meanwhile.
-   */
-  end(call: IncomingCall): { canceled: boolean; held: IncomingCall[] } {
-    const rebuild = this.rebuilds.get(call.channel);
-    if (rebuild?.call !== call) return { canceled: true, held: [] };
-    this.rebuilds.delete(call.channel);
-    this.heldCount -= rebuild.held.length;
-    return rebuild;
+  /** The caller behind `channel` is gone: none of its waiting calls starts. */
+  drop(channel: Channel): void {
+    const queue = this.queues.get(channel);
+    if (queue) this.dropAll(this.take(channel, queue, 0, queue.length));
   }
 
-  /**
-   * The caller cancelled call `callId`: a held call is taken out and returned (it never starts),
-   * a call under rebuild is marked so that it does not run ('rebuilding'); undefined when neither.
-   */
-  cancel(channel: Channel, callId: number): IncomingCall | 'rebuilding' | undefined {
-    const rebuild = this.rebuilds.get(channel);
-    if (rebuild === undefined) return undefined;
-    if (rebuild.call.callId === callId) {
-      rebuild.canceled = true;
-      return 'rebuilding';
+  private dropAll(entries: OrderedCall[]): void {
+    for (const entry of entries) {
+      entry.dropped = true;
+      // One still being rebuilt gives back what it brought when its rebuild ends.
+      if (entry.args !== undefined) entry.call.host.releaseArrivals(entry.call.refs);
     }
-    const i = rebuild.held.findIndex((c) => c.callId === callId);
-    if (i < 0) return undefined;
-    this.heldCount--;
-    return rebuild.held.splice(i, 1)[0];
   }
 
-  /** The caller behind `channel` is gone: forget its rebuild; the held calls are returned (none of them starts). */
-  drop(channel: Channel): IncomingCall[] {
-    const rebuild = this.rebuilds.get(channel);
-    if (rebuild === undefined) return [];
-    this.rebuilds.delete(channel);
-    this.heldCount -= rebuild.held.length;
-    return rebuild.held;
+  /** Admit the calls at the head of `channel`'s queue whose rebuilds are over, in order. */
+  private admitReady(channel: Channel): void {
+    const queue = this.queues.get(channel);
+    if (!queue) return;
+    let n = 0;
+    while (n < queue.length && (queue[n]!.args !== undefined || queue[n]!.failed !== undefined)) n++;
+    for (const next of this.take(channel, queue, 0, n)) {
+      try {
+        if (next.failed) next.call.withdraw(next.failed.error);
+        else this.admit(next.call, next.target, next.args!);
+      } catch (err) {
+        // In a promise callback, outside the channel's receive loop: a throw must fail the call, not the apartment.
+        this.warn(`[dispatch] call '${String(next.call.method)}' failed before it ran: ${describeThrown(err)}`, next.call.causality);
+        next.call.fail(err);
+      }
+    }
+  }
+
+  private take(channel: Channel, queue: OrderedCall[], from: number, n: number): OrderedCall[] {
+    const taken = queue.splice(from, n);
+    this.count -= taken.length;
+    if (queue.length === 0) this.queues.delete(channel);
+    return taken;
   }
 }

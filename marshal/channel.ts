@@ -2,11 +2,11 @@
 // has in flight to the peer (ids never reused, deadlines, cancellation), batches everything sent in
 // one turn into one transport send, and validates every incoming message before handing it to the
 // handler in one exhaustive switch. Owner apartment only.
-import { CallCanceledError, CallRejectedError, DisconnectedError, MarshalError, ProtocolError } from './errors.js';
+import { CallCanceledError, CallRejectedError, DisconnectedError, ProtocolError } from './errors.js';
 import { CANCEL_ANSWER_MS, DeadlineTimer, timeoutClosed, timeoutFromAnswer, type PendingCall, timeoutLateResult, timeoutUnanswered, unsettled } from './call-timeout.js';
 import type { CallOptions } from './call-options.js';
 import { decodeError, describeThrown, encodeError } from './error-codec.js';
-import { uncloneable } from './clone-failure.js';
+import { isRuntimeError, sendFailure, uncloneable } from './clone-failure.js';
 import { uncarriable, type Encoded } from './codec.js';
 import { isId, MAX_BATCH_MESSAGES, messageProblem } from './message-checks.js';
 import { Op, PROTOCOL_VERSION, type AddRefMessage, type CallMessage, type NotifyMessage, type ConnectMessage, type Message, type PeerGoneMessage, type PipelineCallMessage, type ReadyMessage, type WireRefs } from './protocol.js';
@@ -221,10 +221,10 @@ export class Channel {
       const entry = this.pending.get(msg[1]);
       if (!entry) return;
       this.forget(msg[1]);
-      this.settle(entry, false, err instanceof MarshalError || err instanceof CallRejectedError ? err : uncloneable('args', args, err, method));
+      this.settle(entry, false, sendFailure(args, err, method));
     } else if (msg[0] === Op.Result) {
       this.handler.discardOutgoing(this, msg[3]);
-      if (err instanceof CallRejectedError) this.handler.warn(`[channel] dropped the result of call ${msg[1]} to ${this.peerLabel}: ${err.message}`);
+      if (isRuntimeError(err, CallRejectedError)) this.handler.warn(`[channel] dropped the result of call ${msg[1]} to ${this.peerLabel}: ${describeThrown(err)}`);
       else this.post([Op.Error, msg[1], encodeError(uncloneable('result', msg[2], err), -1)]);
     } else {
       this.handler.warn(`[channel] dropped an unsendable message (op ${msg[0]}) to ${this.peerLabel}: ${describeThrown(err)}`);

@@ -3,8 +3,29 @@
 // proxy traps again, and must never throw because of them.
 import { formatPath } from './codec.js';
 import { describeThrown } from './error-codec.js';
-import { MarshalError, TOO_LARGE } from './errors.js';
+import { CallRejectedError, MarshalError, TOO_LARGE } from './errors.js';
 import type { PathStep } from './protocol.js';
+
+/** How deep the search for the failing place goes. */
+const MAX_SEARCH_DEPTH = 64;
+
+/**
+ * Why a call fails whose message could not be sent: the runtime's own refusal as it is (a
+ * MarshalError, or a CallRejectedError while the peer is not reading), else where and why its
+ * arguments could not be copied.
+ */
+export function sendFailure(args: unknown, err: unknown, method: string | number): Error {
+  return isRuntimeError(err, MarshalError) || isRuntimeError(err, CallRejectedError) ? err : uncloneable('args', args, err, method);
+}
+
+/** Whether `err` is an instance of `cls`, asked without letting a proxy's traps throw. */
+export function isRuntimeError<T extends Error>(err: unknown, cls: new (...args: never[]) => T): err is T {
+  try {
+    return err instanceof cls;
+  } catch {
+    return false;
+  }
+}
 
 /** The error of a call's arguments (`args`, naming `method`) or of a result that could not be cloned. */
 export function uncloneable(root: 'args' | 'result', value: unknown, err: unknown, method?: string | number): MarshalError {
@@ -30,7 +51,10 @@ export function uncloneable(root: 'args' | 'result', value: unknown, err: unknow
  * Never throws: reading the value again runs the caller's getters and proxy traps a second time,
  * and one that throws now ends the search where it stands (the call still fails with its error).
  */
-export function findUncloneable(value: unknown, path: PathStep[] = []): { path: PathStep[]; reason: string } | undefined {
+export function findUncloneable(value: unknown, path: PathStep[] = [], entered: Set<object> = new Set()): { path: PathStep[]; reason: string } | undefined {
+  // A way back into an object the search is inside adds nothing (its keys are searched there); and
+  // a path is not followed deeper than any caller would read.
+  if (value !== null && typeof value === 'object' && entered.has(value)) return undefined;
   let cloneError: unknown;
   try {
     structuredClone(value);
@@ -39,11 +63,12 @@ export function findUncloneable(value: unknown, path: PathStep[] = []): { path: 
     cloneError = err;
   }
   const here = { path, reason: cloneFailure(cloneError) };
-  if (value === null || typeof value !== 'object') return here;
+  if (value === null || typeof value !== 'object' || path.length >= MAX_SEARCH_DEPTH) return here;
+  entered.add(value);
   try {
     const keys: PathStep[] = Array.isArray(value) ? Array.from({ length: value.length }, (_, i) => i) : Object.keys(value);
     for (const k of keys) {
-      const found = findUncloneable((value as Record<PathStep, unknown>)[k], [...path, k]);
+      const found = findUncloneable((value as Record<PathStep, unknown>)[k], [...path, k], entered);
       if (found) return found;
     }
   } catch {
@@ -55,7 +80,10 @@ export function findUncloneable(value: unknown, path: PathStep[] = []): { path: 
 /** Why a clone failed, in words: the engine's DataCloneError says it; anything else the caller's code threw is described without running more of it. */
 function cloneFailure(err: unknown): string {
   try {
-    if (err instanceof DOMException) return err.message;
+    if (err instanceof DOMException) {
+      const message: unknown = err.message;
+      if (typeof message === 'string') return message;
+    }
   } catch {
     // A proxy's prototype trap, or a fake DOMException: fall through to the careful description.
   }
@@ -65,7 +93,8 @@ function cloneFailure(err: unknown): string {
 /** The message of a transport's refusal of a message too large for its link, else undefined (the caller's thrown values may be anything). */
 function tooLargeText(err: unknown): string | undefined {
   try {
-    return err instanceof Error && typeof err.message === 'string' && err.message.startsWith(TOO_LARGE) ? err.message : undefined;
+    const message: unknown = err instanceof Error ? err.message : undefined;
+    return typeof message === 'string' && message.startsWith(TOO_LARGE) ? message : undefined;
   } catch {
     return undefined;
   }

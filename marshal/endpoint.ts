@@ -375,8 +375,8 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost, CallHost {
     this.channels.delete(peer);
     if (ch) this.answers.drop(ch);
     ch?.close(reason);
-    if (ch) this.options.dispatcher.callerGone(this, ch);
     this.imports.peerGone(peer, reason);
+    if (ch) this.options.dispatcher.callerGone(this, ch);
   }
 
   /** Release every proxy this apartment holds (it is being reset for another user). */

@@ -91,6 +91,9 @@ export interface CallDispatcher {
   cancel(host: CallHost, channel: Channel, callId: number): void;
   /** A one-way notification for the control object: run it, answer nothing. */
   notify(host: CallHost, channel: Channel, msg: NotifyMessage): void;
-  /** The caller behind `channel` is gone: its calls here that have not started never start, and running ones see their signal abort. */
+  /**
+   * The caller behind `channel` is gone: its calls here that have not started never start, and running ones see their signal
+   * abort. Told after the caller's proxies here are disconnected, so a call that calls back when its signal aborts finds them so.
+   */
   callerGone(host: CallHost, channel: Channel): void;
 }

@@ -192,6 +192,50 @@ describe('apartments/admission: the calls of a caller that is gone', () => {
     }, 60_000);
     expect((await apt.stats()).runningCalls).to.equal(0);
   });
+
+  it('hands the object\'s turn on when a running call of a dead caller does not stop within the grace period', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'callee', callLimits: { overrunGraceMs: 200 } });
+    const acct = await apt.createObject<Account>('Account');
+    const gate = new Int32Array(new SharedArrayBuffer(8));
+    const { caller, holder } = await callerHolding(acct);
+    const held = holder.callKept(0, 'depositHeld', 1, 'from the dead caller', gate).catch((e: unknown) => e);
+    await eventually(() => {
+      expect(Atomics.load(gate, 1), 'the held deposit started').to.equal(1);
+    }, 60_000);
+    await caller.terminate();
+    await held;
+    expect(await acct.deposit(1, 'after')).to.equal(1);
+    expect((await apt.stats()).wedgedCalls).to.equal(1);
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    await eventually(async () => {
+      expect((await apt.stats()).wedgedCalls, 'the wedged call settled').to.equal(0);
+    }, 60_000);
+  });
+
+  it('disconnects the dead caller\'s proxies before a running call hears its signal abort', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'callee' });
+    const chain = await apt.createObject<Chain>('Chain');
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const { caller, holder } = await callerHolding(chain);
+    const running = holder.callKeptWithCallback(0, 'callBackOnAbort', started).catch((e: unknown) => e);
+    await eventually(() => {
+      expect(Atomics.load(started, 0)).to.equal(1);
+    }, 60_000);
+    const channels = (await apt.stats()).channels;
+    await caller.terminate();
+    await running;
+    let outcome = 'none';
+    await eventually(async () => {
+      outcome = await chain.abortCallbackOutcome();
+      expect(outcome).to.not.equal('none');
+    }, 60_000);
+    expect(outcome).to.match(/^DisconnectedError/);
+    expect(outcome, 'no link was asked for to the dead apartment').to.not.contain('[apartment-gone]');
+    expect((await apt.stats()).channels).to.be.at.most(channels);
+  });
 });
 
 describe('apartments/admission: cancellation', () => {

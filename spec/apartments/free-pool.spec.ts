@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { BroadcastChannel } from 'node:worker_threads';
-import { CallCanceledError, CallRejectedError, ContractViolationError, DisconnectedError, callOptions, isProxy, release, type Runtime } from '../../lib/index.js';
+import { CallCanceledError, CallRejectedError, ContractViolationError, DisconnectedError, callOptions, isProxy, release, type Remote, type Runtime } from '../../lib/index.js';
 import type { AgileCounter, NaiveCounter, SharedCounter } from '../fixtures/free-classes.js';
 import type { Holder } from '../fixtures/holder.js';
+import type { Hostile } from '../fixtures/hostile.js';
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -90,6 +91,7 @@ describe('apartments/free-pool: calls keep their order while an argument\'s clas
   async function gatedSetup(options: { maxQueuedPerApartment?: number } = {}) {
     const r = await start();
     r.registerClass('GatedCounter', { module: fixture('gated-class.js'), export: 'GatedCounter' });
+    r.registerClass('Hostile', { module: fixture('hostile.js'), export: 'Hostile' });
     const waiting = new BroadcastChannel('gated-class-waiting');
     gates.push(waiting);
     let announced: () => void = () => {};
@@ -108,7 +110,7 @@ describe('apartments/free-pool: calls keep their order while an argument\'s clas
     const gated = await creating;
     const apt = await r.createApartment(options.maxQueuedPerApartment ? { callLimits: { maxQueuedPerApartment: options.maxQueuedPerApartment } } : {});
     const holder = await apt.createObject<Holder>('Holder');
-    return { apt, holder, gated, loading: nextLoad(), openGate };
+    return { r, apt, holder, gated, loading: nextLoad(), openGate };
   }
 
   it('runs a call sent after one whose agile argument must load its class after it, not before', async () => {
@@ -117,7 +119,7 @@ describe('apartments/free-pool: calls keep their order while an argument\'s clas
     await loading;
     const second = holder.keep('sent second');
     await eventually(async () => {
-      expect((await apt.stats()).queuedCalls, 'the second call waits behind the first').to.equal(1);
+      expect((await apt.stats()).queuedCalls, 'both wait: the first for its class, the second behind it').to.equal(2);
     }, 60_000);
     openGate();
     expect([await first, await second], 'keep() returns how many it held, so the order the calls ran in').to.deep.equal([1, 2]);
@@ -133,12 +135,12 @@ describe('apartments/free-pool: calls keep their order while an argument\'s clas
     const ac = new AbortController();
     const second = holder.keep('cancelled', callOptions({ signal: ac.signal })).catch((e: unknown) => e);
     await eventually(async () => {
-      expect((await apt.stats()).queuedCalls).to.equal(1);
+      expect((await apt.stats()).queuedCalls).to.equal(2);
     }, 60_000);
     ac.abort();
     expect(await second).to.be.instanceOf(CallCanceledError);
     await eventually(async () => {
-      expect((await apt.stats()).queuedCalls, 'the callee dropped the cancelled call').to.equal(0);
+      expect((await apt.stats()).queuedCalls, 'the callee dropped the cancelled call').to.equal(1);
     }, 60_000);
     openGate();
     expect(await first).to.equal(1);
@@ -146,14 +148,70 @@ describe('apartments/free-pool: calls keep their order while an argument\'s clas
     expect(await holder.give(1)).to.equal('third');
   });
 
-  it('counts the calls held behind a class load against the apartment\'s queue limit', async () => {
-    const { holder, gated, loading, openGate } = await gatedSetup({ maxQueuedPerApartment: 2 });
+  it('lets the calls behind a call go on once that call is cancelled while its class loads', async () => {
+    const { apt, holder, gated, loading, openGate } = await gatedSetup();
+    const ac = new AbortController();
+    const first = holder.keep(gated, callOptions({ signal: ac.signal })).catch((e: unknown) => e);
+    await loading;
+    const second = holder.keep('sent second');
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls).to.equal(2);
+    }, 60_000);
+    ac.abort();
+    expect(await first).to.be.instanceOf(CallCanceledError);
+    expect(await second, 'the second call ran with the class load still held open').to.equal(1);
+    openGate();
+    expect(await holder.keep('third')).to.equal(2);
+    expect((await apt.stats()).queuedCalls).to.equal(0);
+  });
+
+  it('finds a waiting call\'s target as it arrives: a release sent after the call does not pull it away', async () => {
+    const { r, apt, holder, gated, loading, openGate } = await gatedSetup();
+    const other = await apt.createObject<Holder>('Holder');
+    const first = holder.keep(gated);
+    await loading;
+    const second = other.keep('kept before the release');
+    release(other);
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls).to.equal(2);
+    }, 60_000);
+    openGate();
+    expect(await first).to.equal(1);
+    expect(await second).to.equal(1);
+    await eventually(async () => {
+      expect((await apt.stats()).exports, 'only the first holder stays exported').to.equal(1);
+    }, 60_000);
+    expect(r.stats().exports).to.equal(0);
+  });
+
+  it('fails only the waiting call whose target throws as it is admitted, and the apartment serves on', async () => {
+    const { apt, holder, gated, loading, openGate } = await gatedSetup();
+    const hostile = await apt.createObject<Hostile>('Hostile');
+    const shape = (await hostile.trickyShape()) as unknown as Remote<{ ping(): string }>;
+    await hostile.armShapes();
+    const first = holder.keep(gated);
+    await loading;
+    const tricky = shape.ping().catch((e: unknown) => e);
+    const after = holder.keep('after the tricky one');
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls).to.equal(3);
+    }, 60_000);
+    openGate();
+    expect(await first).to.equal(1);
+    expect(((await tricky) as Error).message).to.contain('constructor getter');
+    expect(await after).to.equal(2);
+    expect(await hostile.ping()).to.equal('pong');
+  });
+
+  it('counts the calls waiting on a class load against the apartment\'s queue limit', async () => {
+    const { apt, holder, gated, loading, openGate } = await gatedSetup({ maxQueuedPerApartment: 3 });
     const first = holder.keep(gated);
     await loading;
     const held = [holder.keep('a'), holder.keep('b')];
     const refused = await holder.keep('c').catch((e: unknown) => e);
     expect(refused).to.be.instanceOf(CallRejectedError);
     expect((refused as Error).message).to.contain('[queue-full]');
+    expect((await apt.stats()).refusedCalls).to.equal(1);
     openGate();
     expect([await first, ...(await Promise.all(held))]).to.deep.equal([1, 2, 3]);
   });

@@ -200,6 +200,43 @@ describe('marshal/channel: values that cannot be copied', () => {
     expect(await svc.add(2, 2)).to.equal(4);
   });
 
+  it('fails the call with MarshalError and sends the rest of the turn when what a getter throws is itself hostile', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    // Thrown on the second read: a proxy whose prototype trap throws (asked by instanceof), and a
+    // fake DOMException whose message cannot be made a string.
+    const thrown: unknown[] = [
+      new Proxy({}, { getPrototypeOf: () => { throw new Error('trap'); } }),
+      Object.create(DOMException.prototype, { message: { value: { toString: () => { throw new Error('boom'); } } } }),
+    ];
+    for (const bad of thrown) {
+      const value = new (class Holder {})();
+      let reads = 0;
+      Object.defineProperty(value, 'x', {
+        enumerable: true,
+        get() {
+          if (reads++ > 0) throw bad;
+          return 1;
+        },
+      });
+      const failed = svc.echo(value).catch((e: unknown) => e);
+      const sameTurn = svc.add(1, 2);
+      expect(await failed).to.be.instanceOf(MarshalError);
+      expect(await sameTurn).to.equal(3);
+    }
+  });
+
+  it('names the failing place in a value that refers to itself, without following the cycle', async () => {
+    const pair = endpointPair();
+    const svc = await exportTo<Svc>(pair, service());
+    const value = new (class Holder {})() as Record<string, unknown>;
+    value.self = value;
+    value.fn = (): number => 1;
+    const err = (await svc.echo(value).catch((e: unknown) => e)) as MarshalError;
+    expect(err).to.be.instanceOf(MarshalError);
+    expect(err.path).to.equal('args[0].fn');
+  });
+
   it('finds uncloneable host objects (a MessagePort not transferred) at send time', async () => {
     const pair = endpointPair();
     const svc = await exportTo<Svc>(pair, service());
