@@ -1,10 +1,40 @@
 import { expect } from 'chai';
-import { CallCanceledError, CallRejectedError, DeadlockError, callOptions, type Remote, type Runtime } from '../../lib/index.js';
+import { CallCanceledError, CallRejectedError, DeadlockError, callOptions, type Apartment, type Remote, type Runtime } from '../../lib/index.js';
 import type { Account, Chain, Gate, Library } from '../fixtures/admission-classes.js';
 import type { Holder } from '../fixtures/holder.js';
 import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
+
+/** Wait until `apt` has `n` queued calls: the callee hears of a cancel or a caller's death after the caller's side does. */
+async function queuedBecomes(apt: Apartment, n: number, why: string): Promise<void> {
+  await eventually(async () => {
+    expect((await apt.stats()).queuedCalls, why).to.equal(n);
+  }, 60_000);
+}
+
+/** An Account in a new apartment whose first deposit has started and holds the object's turn until finishAndCheck(). */
+async function accountHeld(): Promise<{ apt: Apartment; acct: Remote<Account>; gate: Int32Array; first: Promise<number> }> {
+  ({ rt } = await startRuntime());
+  const apt = await rt.createApartment({ name: 'callee' });
+  const acct = await apt.createObject<Account>('Account');
+  const gate = new Int32Array(new SharedArrayBuffer(8));
+  const first = acct.depositHeld(1, 'first', gate);
+  await eventually(() => {
+    expect(Atomics.load(gate, 1), 'the first deposit started').to.equal(1);
+  }, 60_000);
+  return { apt, acct, gate, first };
+}
+
+/** Let the held first deposit finish, make a third, and check that nothing ran between them. */
+async function finishAndCheck(acct: Remote<Account>, gate: Int32Array, first: Promise<number>): Promise<void> {
+  Atomics.store(gate, 0, 1);
+  Atomics.notify(gate, 0);
+  await first;
+  await acct.deposit(1, 'third');
+  expect(await acct.history()).to.deep.equal(['start first', 'end first', 'start third', 'end third']);
+  expect(await acct.getBalance()).to.equal(2);
+}
 
 describe('apartments/admission: causality ids follow the call chain', () => {
   it('keeps one id through awaits and across several apartments; separate calls get separate ids', async () => {
@@ -140,7 +170,7 @@ describe('apartments/admission: deadlocks are reported, not left to hang', () =>
 
 describe('apartments/admission: the calls of a caller that is gone', () => {
   /** A Holder in a caller apartment of its own that keeps `target`; the caller apartment is returned to be ended. */
-  async function callerHolding(target: unknown): Promise<{ caller: Awaited<ReturnType<Runtime['createApartment']>>; holder: Remote<Holder> }> {
+  async function callerHolding(target: unknown): Promise<{ caller: Apartment; holder: Remote<Holder> }> {
     const caller = await rt!.createApartment({ name: 'caller' });
     const holder = await caller.createObject<Holder>('Holder');
     await holder.keep(target);
@@ -148,30 +178,14 @@ describe('apartments/admission: the calls of a caller that is gone', () => {
   }
 
   it('never starts a queued call whose caller apartment died, and lets the object serve others', async () => {
-    ({ rt } = await startRuntime());
-    const apt = await rt.createApartment({ name: 'callee' });
-    const acct = await apt.createObject<Account>('Account');
-    const gate = new Int32Array(new SharedArrayBuffer(8));
-    const first = acct.depositHeld(1, 'first', gate);
-    await eventually(() => {
-      expect(Atomics.load(gate, 1), 'the first deposit started').to.equal(1);
-    }, 60_000);
+    const { apt, acct, gate, first } = await accountHeld();
     const { caller, holder } = await callerHolding(acct);
     const queued = holder.callKept(0, 'deposit', 100, 'from the dead caller').catch((e: unknown) => e);
-    await eventually(async () => {
-      expect((await apt.stats()).queuedCalls, 'the dead caller\'s deposit waits its turn').to.equal(1);
-    }, 60_000);
+    await queuedBecomes(apt, 1, 'the dead caller\'s deposit waits its turn');
     await caller.terminate();
     await queued;
-    await eventually(async () => {
-      expect((await apt.stats()).queuedCalls, 'the callee dropped the deposit of the caller that died').to.equal(0);
-    }, 60_000);
-    Atomics.store(gate, 0, 1);
-    Atomics.notify(gate, 0);
-    await first;
-    await acct.deposit(1, 'third');
-    expect(await acct.history()).to.deep.equal(['start first', 'end first', 'start third', 'end third']);
-    expect(await acct.getBalance()).to.equal(2);
+    await queuedBecomes(apt, 0, 'the callee dropped the deposit of the caller that died');
+    await finishAndCheck(acct, gate, first);
     expect((await apt.stats()).exports, 'only the host\'s account stays exported').to.equal(1);
   });
 
@@ -240,33 +254,17 @@ describe('apartments/admission: the calls of a caller that is gone', () => {
 
 describe('apartments/admission: cancellation', () => {
   it('never starts a queued call that was cancelled', async () => {
-    ({ rt } = await startRuntime());
-    const apt = await rt.createApartment();
-    const acct = await apt.createObject<Account>('Account');
     // The first deposit holds the object's turn until released, so the second one surely waits.
-    const gate = new Int32Array(new SharedArrayBuffer(8));
-    const first = acct.depositHeld(1, 'first', gate);
-    await eventually(() => {
-      expect(Atomics.load(gate, 1), 'the first deposit started').to.equal(1);
-    }, 60_000);
+    const { apt, acct, gate, first } = await accountHeld();
     const ac = new AbortController();
     const second = acct.deposit(100, 'second', callOptions({ signal: ac.signal })).catch((e: unknown) => e);
-    await eventually(async () => {
-      expect((await apt.stats()).queuedCalls, 'the second deposit waits its turn').to.equal(1);
-    }, 60_000);
+    await queuedBecomes(apt, 1, 'the second deposit waits its turn');
     ac.abort();
     expect(await second).to.be.instanceOf(CallCanceledError);
     // The caller knows at once; the callee when the cancel arrives. Hand the turn on only after that:
     // a turn handed on while the cancel is on its way starts the call (docs/reentrancy.md).
-    await eventually(async () => {
-      expect((await apt.stats()).queuedCalls, 'the callee dropped the cancelled deposit').to.equal(0);
-    }, 60_000);
-    Atomics.store(gate, 0, 1);
-    Atomics.notify(gate, 0);
-    await first;
-    await acct.deposit(1, 'third');
-    expect(await acct.history()).to.deep.equal(['start first', 'end first', 'start third', 'end third']);
-    expect(await acct.getBalance()).to.equal(2);
+    await queuedBecomes(apt, 0, 'the callee dropped the cancelled deposit');
+    await finishAndCheck(acct, gate, first);
   });
 
   it('lets a running callee see the cancellation through its call signal, across awaits', async () => {
