@@ -125,6 +125,15 @@ export class Dispatcher implements CallDispatcher {
   }
 
   private admitCall(call: IncomingCall, target: object, control: boolean, args: unknown[]): void {
+    try {
+      this.enterOrWait(call, target, control, args);
+    } catch (err) {
+      // Reading the target's class threw (a `constructor` getter, say) before the call got in: answer with it.
+      call.withdraw(err);
+    }
+  }
+
+  private enterOrWait(call: IncomingCall, target: object, control: boolean, args: unknown[]): void {
     // Its arguments were rebuilt after a wait (a class to load): the caller may have gone meanwhile.
     const gone = call.channel.closed;
     if (gone) return call.withdraw(gone);

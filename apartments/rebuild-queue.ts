@@ -85,18 +85,22 @@ export class RebuildQueue {
   private dropAll(entries: OrderedCall[]): void {
     for (const entry of entries) {
       entry.dropped = true;
-      // One still being rebuilt gives back what it brought when its rebuild ends.
-      if (entry.args !== undefined) entry.call.host.releaseArrivals(entry.call.refs);
+      // One still being rebuilt gives back what it brought when its rebuild ends; a rebuilt or failed one, now.
+      if (entry.args !== undefined || entry.failed !== undefined) entry.call.host.releaseArrivals(entry.call.refs);
     }
   }
 
-  /** Admit the calls at the head of `channel`'s queue whose rebuilds are over, in order. */
+  /**
+   * Admit the calls at the head of `channel`'s queue whose rebuilds are over, in order, one at a
+   * time and with the queue still in place: admitting one runs its method, whose answer can
+   * dispatch a call pipelined on it, and that call must find the channel busy and wait its turn.
+   */
   private admitReady(channel: Channel): void {
     const queue = this.queues.get(channel);
     if (!queue) return;
-    let n = 0;
-    while (n < queue.length && (queue[n]!.args !== undefined || queue[n]!.failed !== undefined)) n++;
-    for (const next of this.take(channel, queue, 0, n)) {
+    while (this.queues.get(channel) === queue && queue.length > 0 && (queue[0]!.args !== undefined || queue[0]!.failed !== undefined)) {
+      const next = queue.shift()!;
+      this.count--;
       try {
         if (next.failed) next.call.withdraw(next.failed.error);
         else this.admit(next.call, next.target, next.args!);
@@ -106,6 +110,7 @@ export class RebuildQueue {
         next.call.fail(err);
       }
     }
+    if (queue.length === 0 && this.queues.get(channel) === queue) this.queues.delete(channel);
   }
 
   private take(channel: Channel, queue: OrderedCall[], from: number, n: number): OrderedCall[] {

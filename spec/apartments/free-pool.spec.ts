@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { BroadcastChannel } from 'node:worker_threads';
-import { CallCanceledError, CallRejectedError, ContractViolationError, DisconnectedError, callOptions, isProxy, release, type Remote, type Runtime } from '../../lib/index.js';
+import { CallCanceledError, CallRejectedError, ContractViolationError, DisconnectedError, callOptions, isProxy, pipeline, release, type Remote, type Runtime } from '../../lib/index.js';
 import type { AgileCounter, NaiveCounter, SharedCounter } from '../fixtures/free-classes.js';
 import type { Holder } from '../fixtures/holder.js';
 import type { Hostile } from '../fixtures/hostile.js';
+import type { StartLog } from '../fixtures/pipeline-classes.js';
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -87,30 +88,43 @@ describe('apartments/free-pool: calls keep their order while an argument\'s clas
     for (const g of gates.splice(0)) g.close();
   });
 
+  /** A load gate (load-gate.ts): the next announced load, and the word to let it through or fail it. */
+  function loadGate(name: string): { nextLoad(): Promise<void>; send(word: 'go' | 'fail'): void } {
+    const waiting = new BroadcastChannel(`${name}-waiting`);
+    gates.push(waiting);
+    let announced: () => void = () => {};
+    waiting.onmessage = () => announced();
+    return {
+      nextLoad: () => new Promise((resolve) => (announced = resolve)),
+      send: (word) => {
+        const gate = new BroadcastChannel(name);
+        gate.postMessage(word);
+        gate.close();
+      },
+    };
+  }
+
+  /** An object of a gated class, made in the free pool (whose own load of the class is let through). */
+  async function makeGated(r: Runtime, gate: ReturnType<typeof loadGate>, className: string): Promise<unknown> {
+    const poolLoad = gate.nextLoad();
+    const creating = r.createObject(className);
+    await poolLoad;
+    gate.send('go');
+    return creating;
+  }
+
   /** A GatedCounter (made in the free pool), and a Holder in a new apartment that has not loaded its class. */
   async function gatedSetup(options: { maxQueuedPerApartment?: number } = {}) {
     const r = await start();
     r.registerClass('GatedCounter', { module: fixture('gated-class.js'), export: 'GatedCounter' });
+    r.registerClass('FailingGatedCounter', { module: fixture('gated-failing-class.js'), export: 'FailingGatedCounter' });
     r.registerClass('Hostile', { module: fixture('hostile.js'), export: 'Hostile' });
-    const waiting = new BroadcastChannel('gated-class-waiting');
-    gates.push(waiting);
-    let announced: () => void = () => {};
-    waiting.onmessage = () => announced();
-    const nextLoad = (): Promise<void> => new Promise((resolve) => (announced = resolve));
-    const openGate = (): void => {
-      const gate = new BroadcastChannel('gated-class');
-      gate.postMessage('go');
-      gate.close();
-    };
-    // The pool thread that makes the object loads the class first: let that load through.
-    const poolLoad = nextLoad();
-    const creating = r.createObject('GatedCounter');
-    await poolLoad;
-    openGate();
-    const gated = await creating;
+    r.registerClass('StartLog', { module: fixture('pipeline-classes.js'), export: 'StartLog' });
+    const gate = loadGate('gated-class');
+    const gated = await makeGated(r, gate, 'GatedCounter');
     const apt = await r.createApartment(options.maxQueuedPerApartment ? { callLimits: { maxQueuedPerApartment: options.maxQueuedPerApartment } } : {});
     const holder = await apt.createObject<Holder>('Holder');
-    return { r, apt, holder, gated, loading: nextLoad(), openGate };
+    return { r, apt, holder, gated, loading: gate.nextLoad(), openGate: () => gate.send('go') };
   }
 
   it('runs a call sent after one whose agile argument must load its class after it, not before', async () => {
@@ -201,6 +215,50 @@ describe('apartments/free-pool: calls keep their order while an argument\'s clas
     expect(((await tricky) as Error).message).to.contain('constructor getter');
     expect(await after).to.equal(2);
     expect(await hostile.ping()).to.equal('pong');
+  });
+
+  it('starts a call pipelined on a waiting call after the calls its caller sent before it', async () => {
+    const { apt, gated, loading, openGate } = await gatedSetup();
+    const log = await apt.createObject<StartLog>('StartLog');
+    const child = pipeline(log).make(gated, 'child');
+    await loading;
+    const second = log.note('sent second');
+    const third = child.note('sent third');
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls).to.equal(2);
+    }, 60_000);
+    openGate();
+    await Promise.all([second, third]);
+    expect(await log.log()).to.deep.equal(['make:child', 'root:sent second', 'child:sent third']);
+  });
+
+  it('gives back what a call brought when its class load failed and it is cancelled while it waits', async () => {
+    const { r, apt, holder, gated, loading, openGate } = await gatedSetup();
+    const failingGate = loadGate('gated-failing-class');
+    const failing = await makeGated(r, failingGate, 'FailingGatedCounter');
+    const exported = r.stats().exports;
+    const first = holder.keep(gated);
+    await loading;
+    const failingLoad = failingGate.nextLoad();
+    const ac = new AbortController();
+    const second = holder.same(failing, () => 1, callOptions({ signal: ac.signal })).catch((e: unknown) => e);
+    await failingLoad;
+    expect(r.stats().exports, 'the callback is exported while its call waits').to.equal(exported + 1);
+    // Fail the load, and let the apartment finish the turn that fails it (a stats call answered after).
+    const failingNow = failingGate.nextLoad();
+    failingGate.send('fail');
+    await failingNow;
+    expect((await apt.stats()).queuedCalls, 'both still wait: the failed call behind the first').to.equal(2);
+    ac.abort();
+    expect(await second).to.be.instanceOf(CallCanceledError);
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls, 'the callee dropped the cancelled call').to.equal(1);
+    }, 60_000);
+    // The callee gave the callback back as it dropped the call, before it answered the stats call
+    // above on the same link: it is back by now, and not left to the garbage collector.
+    expect(r.stats().exports, 'the callback was given back').to.equal(exported);
+    openGate();
+    expect(await first).to.equal(1);
   });
 
   it('counts the calls waiting on a class load against the apartment\'s queue limit', async () => {

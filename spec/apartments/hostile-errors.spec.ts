@@ -50,3 +50,14 @@ describe('apartments/hostile-errors: a hostile thrown value is still answered', 
     });
   }
 });
+
+describe('apartments/hostile-errors: a target whose class cannot be read is still answered', () => {
+  it('fails a call whose target\'s constructor getter throws with that error, and the apartment serves on', async () => {
+    const hostile = await hostileObject();
+    const shape = (await hostile.trickyShape()) as unknown as Remote<{ ping(): string }>;
+    await hostile.armShapes();
+    const err = await shape.ping().catch((e: unknown) => e);
+    expect((err as Error).message).to.contain('constructor getter');
+    expect(await hostile.ping()).to.equal('pong');
+  });
+});
