@@ -114,9 +114,9 @@ export class Dispatcher implements CallDispatcher {
     } else if (decoded instanceof Promise || this.rebuilds.busy(channel)) {
       // An argument needs its class loaded here first (a free-threaded view), or an earlier call of
       // the same caller does: wait in the caller's order (rebuild-queue.ts), counted as queued.
-      if (this.queuedInApartment() < this.limits.maxQueuedPerApartment) return this.rebuilds.enqueue(call, target, decoded);
-      this.refused++;
-      const full = this.queueFullError(methodName(target, call.method), `${this.queuedInApartment()} calls already wait in it (callLimits.maxQueuedPerApartment)`);
+      const limit = this.apartmentFull();
+      if (limit === undefined) return this.rebuilds.enqueue(call, target, decoded);
+      const full = this.queueFullError(methodName(target, call.method), limit);
       if (decoded instanceof Promise) decoded.then(() => call.withdraw(full), () => call.withdraw(full));
       else call.withdraw(full);
     } else {
@@ -151,11 +151,7 @@ export class Dispatcher implements CallDispatcher {
       return;
     }
     const full = this.queueFull(target, name);
-    if (full) {
-      this.refused++;
-      call.withdraw(full);
-      return;
-    }
+    if (full) return call.withdraw(full);
     const calls = this.callsOf(channel);
     calls.set(callId, served);
     const trace = activeTrace;
@@ -247,12 +243,19 @@ export class Dispatcher implements CallDispatcher {
   /** A retry-later refusal when the call would wait behind too many others, on its object or in the apartment. */
   private queueFull(target: object, method: string): CallRejectedError | undefined {
     const onObject = this.options.admission.queuedOn(target);
-    const limit = onObject >= this.limits.maxQueuedPerObject ? `${onObject} calls already wait for ${classNameOf(target)} (callLimits.maxQueuedPerObject)`
-      : this.queuedInApartment() >= this.limits.maxQueuedPerApartment ? `${this.queuedInApartment()} calls already wait in it (callLimits.maxQueuedPerApartment)` : undefined;
+    const limit = onObject >= this.limits.maxQueuedPerObject ? `${onObject} calls already wait for ${classNameOf(target)} (callLimits.maxQueuedPerObject)` : this.apartmentFull();
     return limit === undefined ? undefined : this.queueFullError(method, limit);
   }
 
+  /** Why the apartment takes no more waiting calls, or undefined while it does. */
+  private apartmentFull(): string | undefined {
+    const queued = this.queuedInApartment();
+    return queued >= this.limits.maxQueuedPerApartment ? `${queued} calls already wait in it (callLimits.maxQueuedPerApartment)` : undefined;
+  }
+
+  /** The retry-later refusal of a call that would wait past `limit`; counted in refusedCalls. */
   private queueFullError(method: string, limit: string): CallRejectedError {
+    this.refused++;
     return new CallRejectedError(`[queue-full] ${this.options.label} refused call '${method}': ${limit}; retry later (callOptions({ retry })) or send fewer calls at once`, { code: 'RPC_E_SERVERCALL_RETRYLATER' });
   }
 

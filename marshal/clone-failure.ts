@@ -79,22 +79,20 @@ export function findUncloneable(value: unknown, path: PathStep[] = [], entered: 
 
 /** Why a clone failed, in words: the engine's DataCloneError says it; anything else the caller's code threw is described without running more of it. */
 function cloneFailure(err: unknown): string {
-  try {
-    if (err instanceof DOMException) {
-      const message: unknown = err.message;
-      if (typeof message === 'string') return message;
-    }
-  } catch {
-    // A proxy's prototype trap, or a fake DOMException: fall through to the careful description.
-  }
-  return describeThrown(err);
+  return messageOf(err, DOMException) ?? describeThrown(err);
 }
 
-/** The message of a transport's refusal of a message too large for its link, else undefined (the caller's thrown values may be anything). */
+/** The message of a transport's refusal of a message too large for its link, else undefined. */
 function tooLargeText(err: unknown): string | undefined {
+  const message = messageOf(err, Error);
+  return message?.startsWith(TOO_LARGE) ? message : undefined;
+}
+
+/** `err.message` when `err` is a `cls` and its message a string, read so that nothing the caller threw (a proxy, a fake) can throw here. */
+function messageOf(err: unknown, cls: abstract new (...args: never[]) => { message: unknown }): string | undefined {
   try {
-    const message: unknown = err instanceof Error ? err.message : undefined;
-    return typeof message === 'string' && message.startsWith(TOO_LARGE) ? message : undefined;
+    const message: unknown = err instanceof cls ? err.message : undefined;
+    return typeof message === 'string' ? message : undefined;
   } catch {
     return undefined;
   }

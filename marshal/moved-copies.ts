@@ -124,12 +124,11 @@ function bufferOf(v: object): unknown {
  * Whether `root`, looked at through own data properties only, holds nothing but arrays (no holes,
  * no names, at most MAX_CHECKED_ARRAY long), plain objects, primitives, dates and binary data, each
  * container once, and each noted original exactly as often as it was noted, with no other form of
- * a noted buffer.
+ * a noted buffer (one of `buffers`, the noted ones).
  */
-function plainWithMoves(root: unknown, moves: readonly Candidate[]): boolean {
+function plainWithMoves(root: unknown, moves: readonly Candidate[], buffers: ReadonlySet<ArrayBuffer>): boolean {
   const noted = new Map<object, number>();
   for (const c of moves) noted.set(c.original, (noted.get(c.original) ?? 0) + 1);
-  const buffers = new Set(moves.map((c) => c.buffer));
   const found = new Map<object, number>();
   const seen = new Set<object>();
   const pending: unknown[] = [root];
@@ -172,7 +171,7 @@ function plainWithMoves(root: unknown, moves: readonly Candidate[]): boolean {
 export function withMovedCopies(value: unknown, moves: readonly Candidate[], moved: Transferable[] | undefined): { value: unknown; transfer: Transferable[] } | undefined {
   const buffers = new Set(moves.map((c) => c.buffer));
   if (moved?.some((item) => buffers.has(item as ArrayBuffer))) return undefined;
-  if (!plainWithMoves(value, moves)) return undefined;
+  if (!plainWithMoves(value, moves, buffers)) return undefined;
   const copies = new Map<ArrayBuffer, ArrayBuffer>();
   try {
     for (const buffer of buffers) {
