@@ -44,14 +44,22 @@ export abstract class ByReference {
 
 /** Objects explicitly marked with byRef(). Weak: marking never keeps an object alive. */
 const markedObjects = new WeakSet<object>();
+/** Whether byRef() was ever called: until then the codec's walk skips a lookup per object. */
+let anyMarked = false;
 /** Prototypes whose instances always travel by reference (registered classes). */
 const byRefPrototypes = new WeakSet<object>();
 /** Values passed to transfer(), with what to move when they are sent. Consumed on send. */
 const transferLists = new WeakMap<object, readonly Transferable[]>();
+/**
+ * Lists registered and not yet taken, at most: a value dropped without being sent stays counted
+ * (its entry goes with it, unseen). While none is, the codec's walk skips a lookup per object.
+ */
+let pendingTransfers = 0;
 
 /** Mark `obj` so it crosses apartments by reference: the receiver gets a proxy. Returns `obj`. */
 export function byRef<T extends object>(obj: T): Ref<T> {
   markedObjects.add(obj);
+  anyMarked = true;
   return obj;
 }
 
@@ -67,14 +75,19 @@ byRefPrototypes.add(ByReference.prototype);
  * After the send the sender's buffers are detached. Returns `value`.
  */
 export function transfer<T extends object>(value: T, list: readonly Transferable[]): T {
+  if (!transferLists.has(value)) pendingTransfers++;
   transferLists.set(value, list);
   return value;
 }
 
 /** Take (and forget) the transfer list registered for `value`, if any. */
 export function takeTransferList(value: object): readonly Transferable[] | undefined {
+  if (pendingTransfers === 0) return undefined;
   const list = transferLists.get(value);
-  if (list) transferLists.delete(value);
+  if (list) {
+    transferLists.delete(value);
+    pendingTransfers--;
+  }
   return list;
 }
 
@@ -83,7 +96,7 @@ export function takeTransferList(value: object): readonly Transferable[] | undef
  * registered class, or of a class that declares a static `threading` contract.
  */
 export function isByRefObject(value: object, proto: object | null): boolean {
-  if (markedObjects.has(value)) return true;
+  if (anyMarked && markedObjects.has(value)) return true;
   for (let p = proto; p !== null && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
     if (byRefPrototypes.has(p)) return true;
     const ctor = (p as { constructor?: unknown }).constructor;

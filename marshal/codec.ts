@@ -203,9 +203,13 @@ function walk(v: unknown, st: WalkState): unknown {
   const proto = Object.getPrototypeOf(obj) as object | null;
   if (isByRefObject(obj, proto)) return addRef(st, st.space.exportLocal(obj, RefKind.Object, st.peer));
   // Async iterables and web streams travel as streams (streams.ts), by reference to their producer.
-  const streamed = marshalStream(obj);
-  if (streamed) return walkByValue(streamed, st);
-  if (proto === Object.prototype || proto === null) return walkPlain(obj as Record<string, unknown>, st);
+  // A plain object is never a web stream (those are class instances): only its async iterator is asked.
+  const plain = proto === Object.prototype || proto === null;
+  if (!plain || typeof (obj as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
+    const streamed = marshalStream(obj);
+    if (streamed) return walkByValue(streamed, st);
+  }
+  if (plain) return walkPlain(obj as Record<string, unknown>, st);
   if (obj instanceof Promise) {
     const where = formatPath(st.root, st.path);
     throw new MarshalError(`[marshal] ${where} is a Promise; await it before passing the value`, { path: where });
@@ -295,10 +299,10 @@ function walkByValue({ key, payload, sharedMemory }: CustomMarshaled, st: WalkSt
 }
 
 function enter(obj: object, st: WalkState): boolean {
+  // One lookup, not has() then add(): this runs for every container the walk enters.
   const seen = (st.seen ??= new Set());
-  if (seen.has(obj)) return false;
-  seen.add(obj);
-  return true;
+  const before = seen.size;
+  return seen.add(obj).size !== before;
 }
 
 function walkArray(arr: unknown[], st: WalkState): unknown[] {

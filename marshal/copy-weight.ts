@@ -26,13 +26,23 @@ export function copiedChars(value: unknown, budget: number, seen: Set<object> = 
   seen.add(value);
   const count = (item: unknown): void => {
     if (typeof item === 'string') chars += item.length;
-    else if (item !== null && typeof item === 'object' && !seen.has(item)) {
-      seen.add(item);
-      pending.push(item);
+    else if (item !== null && typeof item === 'object') {
+      // One lookup, not has() then add(): this runs for every object inside a Map or Set.
+      const before = seen.size;
+      if (seen.add(item).size !== before) pending.push(item);
     }
   };
   while (pending.length > 0) {
     const obj = pending.pop()!;
+    // This realm's plain objects first, the usual content of a Map or Set, with two checks rather
+    // than the seven below (a Proxy is asked first, so its getPrototypeOf trap is not run).
+    if (!types.isProxy(obj) && Object.getPrototypeOf(obj) === Object.prototype) {
+      for (const k of Object.keys(obj)) {
+        count((obj as Record<string, unknown>)[k]);
+        if (chars > budget) return chars;
+      }
+      continue;
+    }
     // Cross-realm safe tests: a value made in a vm context has that realm's prototypes.
     if (types.isMap(obj)) {
       for (const [k, v] of obj as Map<unknown, unknown>) {

@@ -38,6 +38,22 @@ describe('marshal/codec: encoding values', () => {
     expect(ep.exports.size).to.equal(2);
   });
 
+  it('finds byRef() marks, transfer() lists and async iterators on plain objects, also after a transfer() that was never sent', () => {
+    const ep = endpoint();
+    transfer({ neverSent: true }, [new ArrayBuffer(8)]);
+    const buffer = new ArrayBuffer(8);
+    const moved = transfer({ buffer }, [buffer]);
+    const streamed = { async *[Symbol.asyncIterator]() {
+      yield 1;
+    } };
+    const marked = byRef({ plain: true });
+    const enc = encodeArgs(ep, [{ moved, streamed, marked }], 2);
+    expect(enc.transfer, 'the transfer() list of the value sent').to.deep.equal([buffer]);
+    const paths = (enc.refs as unknown[][]).map((r) => r[0]);
+    expect(paths, "the stream's producer by reference inside the stream's value, the marked object by reference").to.deep.equal([[0, 'streamed', 'p', 'end'], [0, 'streamed'], [0, 'marked']]);
+    expect(encodeArgs(ep, [{ moved }], 2).transfer, 'a list is taken by the send that uses it').to.equal(undefined);
+  });
+
   it('keeps an own __proto__ key as a key when it copies an object around a reference', () => {
     const ep = endpoint();
     const arg = JSON.parse('{"__proto__": {"polluted": true}, "after": 1}') as Record<string, unknown>;

@@ -27,6 +27,21 @@ describe('marshal/copy-weight: strings are counted as a copy would carry them', 
     expect(copiedChars({ e: new Error('four') }, 100)).to.equal(4);
   });
 
+  it('counts a plain object in a Map or Set once however often it is held there, and runs no trap of a Proxy held there', () => {
+    const shared = { s: 'abcd' };
+    expect(copiedChars(new Map([[1, shared], [2, shared]]), 100)).to.equal(4);
+    expect(copiedChars(new Set([shared, { again: shared, t: 'xy' }]), 100)).to.equal(6);
+    const trapped = new Proxy({ s: 'abcd' }, {
+      getPrototypeOf: () => {
+        throw new Error('getPrototypeOf trap ran');
+      },
+      ownKeys: () => {
+        throw new Error('ownKeys trap ran');
+      },
+    });
+    expect(copiedChars(new Map([['k', trapped]]), 100), 'the copy refuses a Proxy; only the key is counted').to.equal(1);
+  });
+
   it('stops at the first string past the budget, so weighing a huge value does not walk all of it', () => {
     const many = new Array<string>(1_000_000).fill('x');
     expect(copiedChars(many, 1_000), 'a thousand and one').to.equal(1_001);
