@@ -39,6 +39,8 @@ const LINEAR_SEEN = 16;
  * decoder refuses it instead of recursing until its thread's stack overflows.
  */
 export const MAX_WIRE_DEPTH = 64;
+/** How many items of a long array are encoded before its whole size is projected from them. */
+const PROJECT_AFTER = 16;
 
 /** Encodes values into a growable private buffer. One per thread; not re-entrant. */
 export class WireEncoder {
@@ -193,10 +195,15 @@ export class WireEncoder {
       const n = a.length;
       this.tag(T_ARRAY);
       this.u32(n);
+      const start = this.pos;
       for (let i = 0; i < n; i++) {
         const item = a[i];
         if (item === undefined && !(i in a)) this.tag(T_HOLE);
         else this.value(item);
+        // A long array whose first items already say it will not fit goes over the port now,
+        // rather than after most of the record was written for nothing (a 2000-object array
+        // wrote 64 KiB, a fifth of its structured clone's time, before it was refused).
+        if (i === PROJECT_AFTER - 1 && n > 4 * PROJECT_AFTER && start + ((this.pos - start) / PROJECT_AFTER) * n > this.limit) throw REFUSED;
       }
       return;
     }

@@ -162,6 +162,17 @@ describe('SharedRingTransport port fallback', () => {
     expect(tight.got[0]![0]![2]).to.equal(big);
   });
 
+  it('refuses a long array for the ring once its first items project it past the inline limit, without reading the rest', () => {
+    const encoder = new WireEncoder();
+    let read = false;
+    const items: object[] = Array.from({ length: 2_000 }, (_, i) => ({ id: i, name: `item ${i}`, tags: ['a', 'b'] }));
+    Object.defineProperty(items[100], 'late', { enumerable: true, get: () => (read = true) });
+    expect(encoder.encode([['big', 0, items]], 16 * 1024), 'goes over the port').to.equal(-1);
+    expect(read, 'an item past the projection was never read').to.equal(false);
+    const fits = Array.from({ length: 1_000 }, (_, i) => i);
+    expect(encoder.encode([['fits', 0, fits]], 16 * 1024), 'a long array that fits is written').to.be.greaterThan(1_000);
+  });
+
   it('moves a MessagePort in order with ring batches around it', async () => {
     const { transport, got } = echoPair();
     const { port1, port2 } = new MessageChannel();
