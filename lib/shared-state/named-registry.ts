@@ -2,7 +2,7 @@
 // through here, on one thread, so the create-or-open decision is atomic however many apartments
 // race: exactly one creator per name. Shared memory is published only after its creator
 // initialised it; if the creator dies first, the next waiter becomes the creator. Main apartment only.
-import { ApartmentError, InvalidArgumentError } from '../../marshal/errors.js';
+import { ApartmentError, CallCanceledError, InvalidArgumentError } from '../../marshal/errors.js';
 
 /** Kinds of named object. */
 export type NamedKind = 'mutex' | 'memory' | 'counter';
@@ -38,6 +38,29 @@ export const MAX_NAMED_BYTES = 2 ** 31;
 /** The most create-once values one apartment may build: they are kept for the life of the process. */
 export const MAX_ONCE_BUILT = 4_096;
 
+/**
+ * Wait in `queue()` until resolved, or leave it once `signal` (the waiting call's) aborts: a waiter
+ * whose caller gave up would be handed creation that nobody performs, or a handle nobody closes.
+ */
+function waitIn<W extends { apartment: number }, R>(queue: () => W[], make: (resolve: (r: R) => void) => W, signal: AbortSignal | undefined, name: string): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const leave = (): void => {
+      const waiters = queue();
+      const at = waiters.indexOf(waiter);
+      if (at < 0) return;
+      waiters.splice(at, 1);
+      reject(new CallCanceledError(`[named-canceled] the wait for '${name}' was given up by its caller`, { cause: signal!.reason }));
+    };
+    const waiter = make((r) => {
+      signal?.removeEventListener('abort', leave);
+      resolve(r);
+    });
+    queue().push(waiter);
+    if (signal?.aborted) leave();
+    else signal?.addEventListener('abort', leave, { once: true });
+  });
+}
+
 /** Named shared objects and create-once values, by name. */
 export class NamedRegistry {
   private readonly entries = new Map<string, NamedEntry>();
@@ -64,9 +87,10 @@ export class NamedRegistry {
 
   /**
    * Open or create `name` for `apartment`. `maxBytes` caps what the apartment holds in all (an
-   * apartment without shared memory gets a copy of every named memory it holds at each lock).
+   * apartment without shared memory gets a copy of every named memory it holds at each lock). A
+   * wait for memory still being initialised ends when `signal` (the asking call's) aborts.
    */
-  open(apartment: number, kind: NamedKind, name: string, bytes: number, maxBytes = MAX_NAMED_BYTES): NamedGrant | Promise<NamedGrant> {
+  open(apartment: number, kind: NamedKind, name: string, bytes: number, maxBytes = MAX_NAMED_BYTES, signal?: AbortSignal): NamedGrant | Promise<NamedGrant> {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('[named] a named object needs a non-empty name', { parameter: 'name' });
     const e = this.entries.get(name);
     if (!e?.refs.has(apartment)) this.checkQuota(apartment, bytes, maxBytes);
@@ -81,7 +105,7 @@ export class NamedRegistry {
       e.refs.set(apartment, (e.refs.get(apartment) ?? 0) + 1);
       return { sab: e.sab, create: false };
     }
-    return new Promise((resolve) => e.waiters.push({ apartment, resolve }));
+    return waitIn(() => e.waiters, (resolve: (g: NamedGrant) => void) => ({ apartment, resolve }), signal, name);
   }
 
   /**
@@ -130,7 +154,8 @@ export class NamedRegistry {
     return this.entries.has(name);
   }
 
-  onceBegin(apartment: number, name: string): { build: true } | { value: unknown } | Promise<{ build: true } | { value: unknown }> {
+  /** Build `name`, or wait for its value; a wait ends when `signal` (the asking call's) aborts. */
+  onceBegin(apartment: number, name: string, signal?: AbortSignal): { build: true } | { value: unknown } | Promise<{ build: true } | { value: unknown }> {
     const e = this.onces.get(name);
     if (!e) {
       if ((this.built.get(apartment) ?? 0) >= MAX_ONCE_BUILT) {
@@ -140,7 +165,7 @@ export class NamedRegistry {
       return { build: true };
     }
     if (e.state === 'done') return { value: e.value };
-    return new Promise((resolve) => e.waiters.push({ apartment, resolve }));
+    return waitIn(() => e.waiters, (resolve: (r: { build: true } | { value: unknown }) => void) => ({ apartment, resolve }), signal, name);
   }
 
   onceDone(apartment: number, name: string, value: unknown): void {

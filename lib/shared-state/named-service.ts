@@ -1,5 +1,6 @@
 // The control service behind named objects and once(): every open and create-once decision is
 // made by the main apartment's registry, asked through this service from any apartment.
+import { currentCall } from '../../apartments/context.js';
 import { ANY_ROLE, controlService, type ControlRouter } from '../../apartments/control-plane.js';
 import { id, list, name, oneOf } from '../../apartments/control-args.js';
 import { InvalidArgumentError } from '../../marshal/errors.js';
@@ -47,14 +48,15 @@ export function serveNamed(router: ControlRouter, registry: NamedRegistry, locks
     open: {
       roles: ANY_ROLE,
       check: (args) => [oneOf(args[0], 'kind', ['mutex', 'memory', 'counter'] as const), name(args[1], 'name'), size(args[2], MAX_BYTES)],
-      run: (caller, kind, named, bytes) => registry.open(caller.apartment, kind, named, bytes),
+      // A wait ends with the asking call: a caller that gave up must not be handed creation or a handle.
+      run: (caller, kind, named, bytes) => registry.open(caller.apartment, kind, named, bytes, undefined, currentCall()?.signal),
     },
     openMirror: {
       roles: ANY_ROLE,
       check: (args) => [oneOf(args[0], 'kind', ['mutex', 'memory'] as const), name(args[1], 'name'), size(args[2], MAX_MIRRORED_BYTES)],
       run: async (caller, kind, named, bytes) => {
         // Every lock copies each named memory it holds to it: all of them together stay small.
-        const grant = await registry.open(caller.apartment, kind, named, bytes, MAX_MIRRORED_TOTAL);
+        const grant = await registry.open(caller.apartment, kind, named, bytes, MAX_MIRRORED_TOTAL, currentCall()?.signal);
         return grant.create || kind === 'mutex' ? { create: grant.create } : { create: false, bytes: new Uint8Array(grant.sab).slice() };
       },
     },
@@ -76,7 +78,7 @@ export function serveNamed(router: ControlRouter, registry: NamedRegistry, locks
     giveUp: { roles: ANY_ROLE, check: (args) => [id(args[0], 'token')], run: (caller, token) => locks.giveUp(caller.apartment, token) },
     abandon: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.abandon(caller.apartment, named) },
     close: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.close(caller.apartment, named) },
-    onceBegin: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.onceBegin(caller.apartment, named) },
+    onceBegin: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.onceBegin(caller.apartment, named, currentCall()?.signal) },
     onceDone: { roles: ANY_ROLE, check: (args) => [name(args[0], 'name'), args[1]], run: (caller, named, value) => registry.onceDone(caller.apartment, named, value) },
     onceFailed: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.onceFailed(caller.apartment, named) },
   });

@@ -1,0 +1,80 @@
+import { expect } from 'chai';
+import { AtomicCounter, CallTimeoutError, named, once, type Remote, type Runtime } from '../../../lib/index.js';
+import type { Racer } from '../../fixtures/shared-state-classes.js';
+import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
+
+/** A promise the spec settles when it chooses. */
+function gate(): { opened: Promise<void>; open(): void } {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { opened, open };
+}
+
+/** A Racer in an apartment of its own whose calls out give up after `timeoutMs`. */
+async function racer(rt: Runtime, timeoutMs: number): Promise<Remote<Racer>> {
+  return (await rt.createApartment({ defaultTimeoutMs: timeoutMs })).createObject<Racer>('Racer');
+}
+
+async function start(): Promise<Runtime> {
+  const { rt } = await startRuntime();
+  rt.registerClass('Racer', { module: fixture('shared-state-classes.js'), export: 'Racer' });
+  return rt;
+}
+
+/** The class name of what `p` rejects with, or 'fulfilled'. */
+const outcome = (p: Promise<unknown>): Promise<string> => p.then(() => 'fulfilled', (err: unknown) => (err as Error).constructor.name);
+
+// The registry answers a wait for named memory or a once() value when the creator or builder is done.
+// A waiter whose call was given up (its caller's deadline passed, or it was cancelled) must leave
+// the queue: handed creation, it would create nothing and every later opener would wait for good;
+// handed a handle, nobody would ever close it.
+describe('lib/shared-state: a named-object waiter whose call was given up leaves the queue', () => {
+  it('hands a once() value whose builder failed to a later caller, not to a waiter that timed out', async () => {
+    const rt = await start();
+    const quitter = await racer(rt, 1_000);
+    const later = await racer(rt, 10_000);
+    const builder = gate();
+    const building = outcome(once('slow-config', async () => {
+      await builder.opened;
+      throw new Error('the builder failed');
+    }));
+    expect(await outcome(quitter.buildOnce('slow-config', new AtomicCounter())), 'the waiter gave up at its deadline').to.equal(CallTimeoutError.name);
+    builder.open();
+    expect(await building).to.equal('Error');
+    // Before: the build went to the waiter that had timed out, which never built; this caller waited until its deadline.
+    const builds = new AtomicCounter();
+    expect(await later.buildOnce('slow-config', builds)).to.match(/^built by /);
+    expect(builds.value).to.equal(1);
+  });
+
+  it('hands named memory whose creator failed to a later opener, not to a waiter that timed out', async () => {
+    const rt = await start();
+    const quitter = await racer(rt, 1_000);
+    const later = await racer(rt, 10_000);
+    const creator = gate();
+    const creating = outcome(named.memory('slow-segment', 8, async () => {
+      await creator.opened;
+      throw new Error('the creator failed');
+    }));
+    expect(await outcome(quitter.openMemory('slow-segment')), 'the waiter gave up at its deadline').to.equal(CallTimeoutError.name);
+    creator.open();
+    expect(await creating).to.equal('Error');
+    // Before: creation went to the waiter that had timed out, and this opener waited until its deadline.
+    expect(await later.openMemory('slow-segment')).to.deep.equal({ created: true, seen: 4242 });
+  });
+
+  it('gives no handle on published named memory to a waiter that timed out, so the last close releases it', async () => {
+    const rt = await start();
+    const quitter = await racer(rt, 1_000);
+    const creator = gate();
+    const creating = named.memory('slow-published', 8, async () => {
+      await creator.opened;
+    });
+    expect(await outcome(quitter.openMemory('slow-published')), 'the waiter gave up at its deadline').to.equal(CallTimeoutError.name);
+    creator.open();
+    const handle = await creating;
+    await handle.close();
+    // Before: the waiter that had timed out was counted as holding a handle it never saw, and the memory stayed.
+    expect(rt.isNamedOpen('slow-published')).to.equal(false);
+  });
+});
