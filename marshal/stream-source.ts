@@ -31,8 +31,11 @@ export class StreamSource {
   private opened = false;
   /** Pulls run one after another, whatever a peer sends. */
   private chain: Promise<unknown> = Promise.resolve();
-  /** Stops listening to the producer's signal: a long-lived signal must not keep ended sources alive. */
-  private unlisten: (() => void) | undefined;
+  /**
+   * Stops listening to the producer's signal: a long-lived signal must not keep ended sources alive.
+   * #private: an own function-valued field is callable by name, and a consumer must not unhook the producer's stop.
+   */
+  #unlisten: (() => void) | undefined;
 
   constructor(private readonly iterable: AsyncIterable<unknown>, readonly limits: StreamLimits, signal: AbortSignal | undefined) {
     byRef(this);
@@ -44,7 +47,7 @@ export class StreamSource {
       if (signal.aborted) stop();
       else {
         signal.addEventListener('abort', stop, { once: true });
-        this.unlisten = () => signal.removeEventListener('abort', stop);
+        this.#unlisten = () => signal.removeEventListener('abort', stop);
       }
     }
   }
@@ -113,7 +116,7 @@ export class StreamSource {
     const batch: StreamBatch = { items, done: this.finished && !this.failure };
     if (this.finished && !this.failure) {
       this.iterator = undefined;
-      this.unlisten?.();
+      this.#unlisten?.();
     }
     return this.limits.transfer ? transfer(batch, buffersOf(items)) : batch;
   }
@@ -125,7 +128,7 @@ export class StreamSource {
       this.iterator = this.iterable[Symbol.asyncIterator]();
     }
     this.finished = true;
-    this.unlisten?.();
+    this.#unlisten?.();
     const it = this.iterator;
     this.iterator = undefined;
     this.ahead = undefined;

@@ -168,6 +168,27 @@ describe('marshal/streams: cancellation', () => {
   });
 });
 
+describe('marshal/streams: a consumer reaches only next() and return() of the producer\'s source', () => {
+  it('cannot call the source\'s helpers, so the producer\'s signal still stops the stream', async () => {
+    const rt = await start();
+    const apt = await rt.createApartment();
+    const streamer = await apt.createObject<Streamer>('Streamer');
+    const it = (await streamer.endless())[Symbol.asyncIterator]();
+    expect((await it.next()).value).to.equal(0);
+    // What a plugin that dug the source's proxy out of its iterator could call by name.
+    const source = (it as unknown as { source: { unlisten(): Promise<unknown> } }).source;
+    const reached = await source.unlisten().then(() => 'called', (err: unknown) => (err as Error).constructor.name);
+    // Before: the consumer could stop the source listening to the producer's signal, and cancel() no longer stopped it.
+    expect(reached).to.equal('NoInterfaceError');
+    await streamer.cancel();
+    let err: unknown;
+    for (let i = 0; i < 100 && err === undefined; i++) await it.next().catch((e: unknown) => (err = e));
+    expect(err).to.be.instanceOf(CallCanceledError);
+    release(streamer);
+    await expectNoExports(rt);
+  });
+});
+
 describe('marshal/streams: failures', () => {
   it('delivers the items before a producer error, then rejects the next read with it', async () => {
     const rt = await start();
