@@ -214,14 +214,17 @@ export class SharedMutex implements OrderedLock, Mutex {
   }
 
   private takeTicket(): number {
-    const ticket = Atomics.add(this.cells, NEXT, 1);
-    if (((ticket - Atomics.load(this.cells, SERVING)) | 0) >= MAX_WAITERS) {
-      // Its owner cell is a waiting ticket's (1024 back): left alone.
-      this.abandonNow(ticket, false);
-      throw new ApartmentError('ERROR_BUSY', `[mutex-full] more than ${MAX_WAITERS} waiters on '${this.name}'; find why it is held so long`);
+    // A full queue refuses without taking a ticket: one taken and abandoned would share its slot with a
+    // ticket 1024 back, still waiting, whose own abandonment would overwrite the mark and stop the turn there.
+    for (;;) {
+      const ticket = Atomics.load(this.cells, NEXT);
+      if (((ticket - Atomics.load(this.cells, SERVING)) | 0) >= MAX_WAITERS) {
+        throw new ApartmentError('ERROR_BUSY', `[mutex-full] more than ${MAX_WAITERS} waiters on '${this.name}'; find why it is held so long`);
+      }
+      if (Atomics.compareExchange(this.cells, NEXT, ticket, (ticket + 1) | 0) !== ticket) continue;
+      Atomics.store(this.cells, OWNERS + (ticket & (MAX_WAITERS - 1)), SELF);
+      return ticket;
     }
-    Atomics.store(this.cells, OWNERS + (ticket & (MAX_WAITERS - 1)), SELF);
-    return ticket;
   }
 
   /** Give up a ticket: mark it so the unlocker skips it, unless it was already our turn. */
@@ -230,9 +233,9 @@ export class SharedMutex implements OrderedLock, Mutex {
     throw error;
   }
 
-  private abandonNow(ticket: number, owned = true): void {
+  private abandonNow(ticket: number): void {
     const slot = SLOTS + (ticket & (MAX_WAITERS - 1));
-    if (owned) Atomics.store(this.cells, OWNERS + (ticket & (MAX_WAITERS - 1)), 0);
+    Atomics.store(this.cells, OWNERS + (ticket & (MAX_WAITERS - 1)), 0);
     Atomics.store(this.cells, slot, ticket);
     // If the lock reached us meanwhile, exactly one of us (here or the unlocker) wins the slot.
     if (Atomics.load(this.cells, SERVING) === ticket && Atomics.compareExchange(this.cells, slot, ticket, 0) === ticket) this.advance(ticket);

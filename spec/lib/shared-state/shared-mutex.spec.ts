@@ -110,6 +110,29 @@ describe('lib/shared-state: SharedMutex past 2^31 locks', () => {
   });
 });
 
+describe('lib/shared-state: a SharedMutex that refuses a waiter past its limit keeps passing the lock on', () => {
+  it('serves the next waiter after a refusal whose slot a waiter that then gives up shares', async () => {
+    const mutex = new SharedMutex({ name: 'crowded' });
+    const held = mutex.tryLock()!;
+    const quitting = new AbortController();
+    const quitter = mutex.lock({ signal: quitting.signal }).then(() => 'granted', (err: unknown) => (err as Error).constructor.name);
+    // The rest of the 1024 places are taken by waiters that give up at once (their tickets wait to be skipped).
+    const gaveUp = await Promise.all(Array.from({ length: 1022 }, () => mutex.lock({ timeoutMs: 1 }).then(() => 'granted', (err: unknown) => (err as Error).constructor.name)));
+    expect(new Set(gaveUp)).to.deep.equal(new Set([CallTimeoutError.name]));
+    // Two more are refused; the second one's place in the ring is the quitter's.
+    for (let i = 0; i < 2; i++) {
+      const refused = await mutex.lock().then(() => 'granted', (err: unknown) => (err as Error).message);
+      expect(refused).to.match(/^\[mutex-full\]/);
+    }
+    quitting.abort();
+    expect(await quitter).to.equal(CallCanceledError.name);
+    held.unlock();
+    // Before: the refused waiter's mark was overwritten by the quitter's, the turn stopped at its ticket, and nobody was served again.
+    const next = await mutex.lock({ timeoutMs: 10_000 }).then((guard) => (guard.unlock(), 'granted'), (err: unknown) => (err as Error).constructor.name);
+    expect(next).to.equal('granted');
+  });
+});
+
 describe('lib/shared-state: a SharedMutex whose holder or waiter dies', () => {
   /** Two worker apartments with a Racer each. */
   async function twoRacers(): Promise<{ rt: Runtime; a: Apartment; racerA: Remote<Racer>; racerB: Remote<Racer> }> {
