@@ -79,7 +79,11 @@ export function remoteWritable(sink: PushTarget, limits: StreamLimits): Writable
     sending = sending
       .then(() => (failed ? undefined : sink.write(items)))
       .catch((error: unknown) => {
-        failed ??= { error };
+        if (failed) return;
+        failed = { error };
+        // Nothing more goes to the sink (an errored stream calls neither close nor abort): give its
+        // reference back now, not when the collector finds the errored stream.
+        release(sink);
       })
       .then(() => {
         onTheirWay--;
@@ -110,13 +114,17 @@ export function remoteWritable(sink: PushTarget, limits: StreamLimits): Writable
     async close() {
       await send();
       check();
-      await sink.close();
-      release(sink);
+      try {
+        await sink.close();
+      } finally {
+        release(sink);
+      }
     },
     async abort(reason) {
       if (timer) clearImmediate(timer);
       batch = [];
       await sending;
+      if (failed) return;
       try {
         await sink.abort(reason instanceof Error ? reason.message : String(reason));
       } finally {
