@@ -13,11 +13,20 @@ interface Mirror {
   readonly base: Uint8Array;
   /** Open handles on it in this apartment; the copy is dropped with the last. */
   handles: number;
+  /**
+   * The main apartment holds it as this copy's: false while this apartment, its creator, initialises
+   * it. Until then an unlock sends none of it (the main apartment refuses writes to memory nobody may
+   * see yet, and the whole unlock with them): its contents go out with its publication.
+   */
+  published: boolean;
 }
 
 const mirrors = new Map<string, Mirror>();
 
-/** The copy of named memory `name` of `size` bytes: the open one, or a new one holding `contents` (zeros without). */
+/**
+ * The copy of named memory `name` of `size` bytes: the open one, or a new one holding `contents`, or
+ * without them zeros for this apartment, its creator, to initialise (unpublished until publishedMirror()).
+ */
 export function openMirror(name: string, size: number, contents: Uint8Array | undefined): SharedArrayBuffer {
   const open = mirrors.get(name);
   if (open) {
@@ -27,13 +36,14 @@ export function openMirror(name: string, size: number, contents: Uint8Array | un
   const memory = new SharedArrayBuffer(size);
   const view = new Uint8Array(memory);
   if (contents) view.set(contents.subarray(0, size));
-  mirrors.set(name, { memory, view, base: view.slice(), handles: 1 });
+  mirrors.set(name, { memory, view, base: view.slice(), handles: 1, published: contents !== undefined });
   return memory;
 }
 
 /** The creator initialised its copy: that is now what the main apartment holds too. */
 export function publishedMirror(name: string): Uint8Array {
   const mirror = mirrors.get(name)!;
+  mirror.published = true;
   mirror.base.set(mirror.view);
   return mirror.base.slice();
 }
@@ -75,8 +85,8 @@ const MAX_RUNS_PER_MEMORY = 1024;
 /** The runs of bytes changed since the last exchange, which now count as exchanged. */
 export function takeMirrorChanges(): MemoryWrite[] {
   const writes: MemoryWrite[] = [];
-  for (const [name, { view, base }] of mirrors) {
-    if (Buffer.compare(view, base) === 0) continue;
+  for (const [name, { view, base, published }] of mirrors) {
+    if (!published || Buffer.compare(view, base) === 0) continue;
     const runs: [number, number][] = [];
     let i = 0;
     while (i < view.length) {

@@ -59,6 +59,28 @@ describe('lib/shared-state: the seed document\'s named mutex and memory work acr
   });
 });
 
+describe('lib/shared-state: a process that initialises named memory under a named mutex', () => {
+  it('gives the mutex back, and its initial contents reach the host with its publication', async () => {
+    const { rt } = await start();
+    const proc = (await processApartment(rt, { process: 'creator' })).apt;
+    const user = await proc.createObject<Remote<NamedLockUser>>('NamedLockUser');
+    await user.open();
+    expect(await user.createUnderLock('fresh'), 'the process created it').to.equal(true);
+    const lock = await named.mutex('stats-lock');
+    const fresh = await named.memory('fresh', 8);
+    // Before: the unlock carried the bytes of memory not yet published, was refused, and the mutex stayed held for good.
+    const contents = await lock.value.lock({ timeoutMs: 10_000 }).then((guard) => {
+      using _held = guard;
+      return [...new Int32Array(fresh.value)];
+    }, (err: unknown) => (err as Error).constructor.name);
+    expect(contents).to.deep.equal([7, 0]);
+    await user.close();
+    release(user);
+    await fresh.close();
+    await lock.close();
+  });
+});
+
 describe('lib/shared-state: a process that ends holding a named mutex', () => {
   it('passes the lock on, drops what it changed under it, and says so in the log', async () => {
     const { rt, logs } = await start();
