@@ -1,19 +1,23 @@
-// Runs the calls that arrive at an apartment: find the target, let its class's contract decide
-// whether it may run at all (admit()), and the message filter and call admission when it may start,
-// rebuild the arguments, invoke the member through the stub inside the call's context (so calls it
-// makes carry its causality id), and answer with the result or the error. A Cancel drops a call that
-// has not started and aborts the signal of one that has, and tells the caller which it was; a call
-// still running a grace period after that loses its object's turn (call-limits.ts). A call that
-// would wait behind too many others is refused with retry-later. Owner apartment only.
+// Runs the calls that arrive at an apartment: as a call arrives, find the target, let its class's
+// contract (admit()) and the message filter decide whether it may run at all, and rebuild the
+// arguments; a call that may not start yet (an attach running here, its arguments still being
+// rebuilt, or an earlier call of its caller waiting) waits in arrival-queue.ts. Then call admission
+// gives it its object's turn, and it invokes the member through the stub inside the call's context
+// (so calls it makes carry its causality id) and answers with the result or the error. A Cancel
+// drops a call that has not started and aborts the signal of one that has, and tells the caller
+// which it was (cancel-ack.ts); a call still running a grace period after that loses its object's
+// turn (call-limits.ts). A call that would wait behind too many others is refused with
+// retry-later. Owner apartment only.
 import { runInCall } from './context.js';
 import { admitRefusal } from './contract-admit.js';
-import { ApartmentError, CallCanceledError, CallRejectedError, DisconnectedError } from '../marshal/errors.js';
-import { describeThrown, encodeError } from '../marshal/error-codec.js';
+import { ApartmentError, CallRejectedError, DisconnectedError } from '../marshal/errors.js';
+import { describeThrown } from '../marshal/error-codec.js';
 import type { Channel } from '../marshal/channel.js';
 import { IdTable } from '../marshal/id-table.js';
 import type { CallDispatcher, CallHost, IncomingCall } from '../marshal/incoming-call.js';
-import { RebuildQueue } from './rebuild-queue.js';
-import { CONTROL_OID, Op, type NotifyMessage } from '../marshal/protocol.js';
+import { ArrivalQueue, type PendingAttach } from './arrival-queue.js';
+import { acknowledgeCancel } from './cancel-ack.js';
+import { CONTROL_OID, type NotifyMessage } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
 import { activeTrace, TraceKind } from '../marshal/trace-hook.js';
 import { activeCarrier } from '../marshal/context-carrier.js';
@@ -38,33 +42,24 @@ export interface DispatcherOptions {
   limits?: CallLimits;
   /** Fault this apartment (the overrun policy 'fault'); absent in the main apartment, which only hands on. */
   fault?(error: Error): void;
-}
-
-/** How a Cancel found its call, told back to the caller (as the `callState` of a CallCanceledError reply). */
-export type CancelState = 'queued' | 'running' | 'unknown';
-
-/**
- * Answer a Cancel: the caller of a call that timed out waits for this to say whether it had
- * started (a caller that cancelled itself has forgotten the call and ignores it).
- */
-export function acknowledgeCancel(host: CallHost, channel: Channel, callId: number, state: CancelState): void {
-  const ack = Object.assign(new CallCanceledError(`[canceled] the call was cancelled by its caller while ${state === 'queued' ? 'waiting for its turn' : state === 'running' ? 'running' : 'not known here'}`), { callState: state });
-  channel.post([Op.Error, callId, encodeError(ack, host.self)]);
+  /** Attach hooks that user calls wait for (worker apartments; the main one attaches outside any call). */
+  attach?: PendingAttach;
 }
 
 /** Dispatches incoming calls to the objects an apartment exports (and its control object). */
 export class Dispatcher implements CallDispatcher {
   /** Calls queued or running past their turn, by channel and the caller's call id (IdTable: no garbage per call). */
   private readonly calls = new Map<Channel, IdTable<ServedCall>>();
-  /** Calls waiting in their caller's order behind a call whose arguments are still being rebuilt. */
-  private readonly rebuilds: RebuildQueue;
+  /** Calls waiting in their caller's order for their arguments, an earlier call of their caller, or an attach. */
+  private readonly arrivals: ArrivalQueue;
   private readonly limits: CallLimits;
   private wedged = 0;
   private refused = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     this.limits = options.limits ?? DEFAULT_CALL_LIMITS;
-    this.rebuilds = new RebuildQueue((call, target, args) => this.admitCall(call, target, false, args), (message, causality) => options.warn(message, causality));
+    this.arrivals = new ArrivalQueue((call, target, args) => this.admitCall(call, target, false, args), (message, causality) => options.warn(message, causality),
+      options.attach, (causality) => options.admission.classify(causality) === 'nested');
   }
 
   /** Calls still running after their turn was handed on (their callers gave up on them). */
@@ -111,11 +106,11 @@ export class Dispatcher implements CallDispatcher {
       // A control call orders nothing the caller can see: admit it as soon as its arguments are rebuilt.
       if (decoded instanceof Promise) decoded.then((args) => this.admitCall(call, target, control, args), (err: unknown) => call.withdraw(err));
       else this.admitCall(call, target, control, decoded);
-    } else if (decoded instanceof Promise || this.rebuilds.busy(channel)) {
-      // An argument needs its class loaded here first (a free-threaded view), or an earlier call of
-      // the same caller does: wait in the caller's order (rebuild-queue.ts), counted as queued.
+    } else if (decoded instanceof Promise || this.arrivals.mustWait(channel, msg[6])) {
+      // An argument needs its class loaded here first (a free-threaded view), an earlier call of the
+      // same caller waits, or an attach runs: wait in the caller's order (arrival-queue.ts), counted as queued.
       const limit = this.apartmentFull();
-      if (limit === undefined) return this.rebuilds.enqueue(call, target, decoded);
+      if (limit === undefined) return this.arrivals.enqueue(call, target, decoded);
       const full = this.queueFullError(methodName(target, call.method), limit);
       if (decoded instanceof Promise) decoded.then(() => call.withdraw(full), () => call.withdraw(full));
       else call.withdraw(full);
@@ -186,7 +181,7 @@ export class Dispatcher implements CallDispatcher {
   }
 
   cancel(host: CallHost, channel: Channel, callId: number): void {
-    if (this.rebuilds.cancel(channel, callId)) {
+    if (this.arrivals.cancel(channel, callId)) {
       acknowledgeCancel(host, channel, callId, 'queued');
       return;
     }
@@ -259,9 +254,9 @@ export class Dispatcher implements CallDispatcher {
     return new CallRejectedError(`[queue-full] ${this.options.label} refused call '${method}': ${limit}; retry later (callOptions({ retry })) or send fewer calls at once`, { code: 'RPC_E_SERVERCALL_RETRYLATER' });
   }
 
-  /** Calls waiting here: for their turn, or in their caller's order for arguments still being rebuilt (rebuild-queue.ts). */
+  /** Calls waiting here: for their turn, or in their caller's order before it (arrival-queue.ts). */
   queuedInApartment(): number {
-    return this.options.admission.queuedCalls + this.rebuilds.held;
+    return this.options.admission.queuedCalls + this.arrivals.held;
   }
 
   /**
@@ -271,7 +266,7 @@ export class Dispatcher implements CallDispatcher {
    * loses its object's turn (watchOverrun).
    */
   callerGone(host: CallHost, channel: Channel): void {
-    this.rebuilds.drop(channel);
+    this.arrivals.drop(channel);
     const calls = this.calls.get(channel);
     if (!calls) return;
     this.calls.delete(channel);

@@ -18,7 +18,6 @@ import { placeLocally } from './placement.js';
 import type { ApartmentStats } from './apartment-stats.js';
 import type { AssignmentSpec } from './assignment.js';
 import { HookRunner } from './apartment-hooks.js';
-import { HookGate } from './hook-gate.js';
 import { FreeObjects, type FreeClass } from './free-objects.js';
 import { MarshalTable } from './marshal-table.js';
 import { Dispatcher } from './dispatcher.js';
@@ -113,13 +112,14 @@ export class LocalApartment implements ApartmentContext {
       labelOf: options.label,
       limits: options.callLimits,
       fault: options.fault,
+      // Worker apartments start no user call while an attach hook runs there (replayed ones
+      // included); the main apartment runs its attach when the host registers, outside any call.
+      attach: options.kind === 'main' ? undefined : this.hooks,
     });
     this.endpoint = new Endpoint({
       self: options.id,
       defaultTimeoutMs: options.defaultTimeoutMs,
-      // Worker apartments hold user calls while an attach hook runs there (replayed ones included);
-      // the main apartment runs its attach when the host registers, outside any call.
-      dispatcher: options.kind === 'main' ? this.dispatcher : new HookGate(this.dispatcher, this.hooks, (c) => this.admission.classify(c) === 'nested'),
+      dispatcher: this.dispatcher,
       causality: (method, peer) => {
         const served = currentCall();
         if (served?.inputSync && peer !== undefined) throw cantCallOut(`call '${String(method)}'`, options.label(peer));

@@ -1,15 +1,18 @@
 import { expect } from 'chai';
 import { BroadcastChannel } from 'node:worker_threads';
-import type { Runtime } from '../../lib/index.js';
-import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import { CallCanceledError, CallRejectedError, callOptions, release, type Runtime } from '../../lib/index.js';
+import type { Holder } from '../fixtures/holder.js';
+import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
 
 type Probe = { seen(): string[] };
 
 let channel: BroadcastChannel | undefined;
+const gates: BroadcastChannel[] = [];
 afterEach(() => {
   channel?.close();
+  for (const g of gates.splice(0)) g.close();
 });
 
 /** Everything the hooks module notes, in every thread, in arrival order. */
@@ -71,6 +74,126 @@ describe('apartments/hooks: attach and detach notifications', () => {
     expect(await calc.add(2)).to.equal(2);
     await eventually(() => {
       expect(logs.some((l) => l.message.includes('[hook-attach]') && l.apartment === apt.id)).to.equal(true);
+    });
+  });
+});
+
+/**
+ * Register the gated hooks (hooks-module.ts gatedHooks) and wait until a worker apartment's attach
+ * is held open; `open()` lets it return, and `registered` settles once every apartment attached.
+ */
+async function holdAttachOpen(r: Runtime, hooks = 'gatedHooks'): Promise<{ open(): void; registered: Promise<void> }> {
+  const waiting = new BroadcastChannel('gated-attach-waiting');
+  gates.push(waiting);
+  const held = new Promise<void>((resolve) => (waiting.onmessage = () => resolve()));
+  const registered = r.registerApartmentHooks({ module: fixture('hooks-module.js'), export: hooks });
+  await held;
+  return {
+    open: () => {
+      const gate = new BroadcastChannel('gated-attach');
+      gate.postMessage('go');
+      gate.close();
+    },
+    registered,
+  };
+}
+
+describe('apartments/hooks: a call held while an attach runs keeps its target', () => {
+  it('runs a call whose caller released the object right after sending it, once the attach returns', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'attaching' });
+    const other = await apt.createObject<Holder>('Holder');
+    const exported = (await apt.stats()).exports;
+    const attach = await holdAttachOpen(rt);
+    const kept = other.keep('sent before the release');
+    release(other);
+    // The release is a control message: it is served while the call it followed is held.
+    await eventually(async () => {
+      expect((await apt.stats()).exports, 'the release was served').to.equal(exported - 1);
+    }, 60_000);
+    attach.open();
+    expect(await kept, 'the held call ran on the object it named').to.equal(1);
+    await attach.registered;
+    await expectNoExports(rt);
+  });
+});
+
+describe('apartments/hooks: calls held while an attach runs count as queued calls', () => {
+  it('counts them in stats().queuedCalls and refuses the call past maxQueuedPerApartment', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'attaching', callLimits: { maxQueuedPerApartment: 2 } });
+    const holder = await apt.createObject<Holder>('Holder');
+    const attach = await holdAttachOpen(rt);
+    const held = [holder.keep('a'), holder.keep('b')];
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls, 'both wait for the attach').to.equal(2);
+    }, 60_000);
+    const refused = await holder.keep('c').catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(CallRejectedError);
+    expect((refused as Error).message).to.contain('[queue-full]');
+    attach.open();
+    expect(await Promise.all(held), 'they ran in the order they were sent').to.deep.equal([1, 2]);
+    expect((await apt.stats()).queuedCalls).to.equal(0);
+    await attach.registered;
+    release(holder);
+    await expectNoExports(rt);
+  });
+});
+
+describe('apartments/hooks: a call cancelled while an attach holds it never runs', () => {
+  it('drops the call, gives back the references it carried, and serves the calls behind it', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment({ name: 'attaching' });
+    const holder = await apt.createObject<Holder>('Holder');
+    const exported = rt.stats().exports;
+    const attach = await holdAttachOpen(rt);
+    const ac = new AbortController();
+    const cancelled = holder.keep(() => 'a callback', callOptions({ signal: ac.signal })).catch((e: unknown) => e);
+    const after = holder.keep('sent after the cancelled one');
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls).to.equal(2);
+    }, 60_000);
+    expect(rt.stats().exports, 'the callback is exported while its call waits').to.equal(exported + 1);
+    ac.abort();
+    expect(await cancelled).to.be.instanceOf(CallCanceledError);
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls, 'the callee dropped the cancelled call').to.equal(1);
+    }, 60_000);
+    // Given back as the callee dropped the call, before it answered the stats call above on the same link.
+    expect(rt.stats().exports, 'the callback was given back').to.equal(exported);
+    attach.open();
+    expect(await after, 'the cancelled call never ran').to.equal(1);
+    await attach.registered;
+    release(holder);
+    await expectNoExports(rt);
+  });
+});
+
+describe('apartments/hooks: a callback the attach itself caused is not held behind the calls the attach holds', () => {
+  it('serves the callback while a call from the same caller waits for the attach, which then returns', async () => {
+    const seen = listen();
+    ({ rt } = await startRuntime());
+    rt.registerClass('AttachPeer', { module: fixture('hooks-module.js'), export: 'AttachPeer' });
+    const apt = await rt.createApartment({ name: 'attaching' });
+    const peerApt = await rt.createApartment({ name: 'peer' });
+    const local = await apt.createObject<Holder>('Holder');
+    // Two holders in the peer's apartment, both keeping `local`: one for the attach to call, one to send the held call.
+    const [peer, sender] = [await peerApt.createObject<Holder>('Holder'), await peerApt.createObject<Holder>('Holder')];
+    expect(await local.keep('kept before the attach')).to.equal(1);
+    expect([await peer.keep(local), await sender.keep(local)]).to.deep.equal([1, 1]);
+    const attachPeer = await apt.createObject<{ use(holder: unknown): Promise<boolean> }>('AttachPeer');
+    expect(await attachPeer.use(peer)).to.equal(true);
+    const attach = await holdAttachOpen(rt, 'callingOutHooks');
+    // A call of another chain, sent by the peer's apartment on the link the callback will take: held.
+    const held = sender.callKept(0, 'keep', 'held during the attach');
+    await eventually(async () => {
+      expect((await apt.stats()).queuedCalls, 'the peer\'s call waits for the attach').to.equal(1);
+    }, 60_000);
+    attach.open();
+    await attach.registered;
+    expect(await held, 'the held call ran once the attach returned').to.equal(2);
+    await eventually(() => {
+      expect(seen, 'the attach\'s callback ran while the peer\'s call waited').to.include('attach attaching called back: kept before the attach');
     });
   });
 });
