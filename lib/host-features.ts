@@ -39,7 +39,7 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
   serveSharedResources(local.control, shared);
   const mirroredLocks = new MirroredLocks(named, isLiveApartment, warn);
   serveNamed(local.control, named, mirroredLocks);
-  serveInterfaceTable(local.control);
+  const interfaceTable = serveInterfaceTable(local.control);
   serveScript(local.control, (apartment, oid, grant, caller) => {
     const apt: Apartment | undefined = registry.get(apartment);
     if (!apt || !isLive(apt.state)) return Promise.resolve(false);
@@ -52,6 +52,7 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
     rentals.dropApartment(apt.id);
     named.dropApartment(apt.id);
     mirroredLocks.dropApartment(apt.id);
+    interfaceTable.dropApartment(apt.id);
     // Its threads can release no lock any more: drop what the lock hierarchy recorded for them.
     forgetHeldLocks(apt.id);
     // Its turns on shared mutexes pass on once its thread has exited (not before: it may still run).

@@ -31,13 +31,22 @@ export function serveMarshalTokens(router: ControlRouter, apartment: LocalApartm
   });
 }
 
+/** The main apartment's side of the global interface table, for what the host does when an apartment goes. */
+export interface InterfaceTable {
+  /** Forget every entry `apartment` registered (it closed or faulted: its tokens went with it). */
+  dropApartment(apartment: number): void;
+}
+
 /** Serve the global interface table on the main apartment. */
-export function serveInterfaceTable(router: ControlRouter): void {
+export function serveInterfaceTable(router: ControlRouter): InterfaceTable {
   // Cookies are random (128 bits): holding one is what lets an apartment look an entry up or revoke it.
   const table = new Map<string, MarshalToken>();
+  // The cookies of each apartment's tokens: an apartment that is gone took its tokens along, so its
+  // entries are dropped with it instead of being kept (and handed out) for the life of the process.
+  const byApartment = new Map<number, Set<string>>();
   const lookup = (cookie: string): MarshalToken => {
     const entry = table.get(cookie);
-    if (!entry) throw new DisconnectedError('[git] the cookie is not registered (revoked, or never handed out); register the object again', { code: 'CO_E_OBJNOTCONNECTED' });
+    if (!entry) throw new DisconnectedError('[git] the cookie is not registered (revoked, never handed out, or its apartment is gone); register the object again', { code: 'CO_E_OBJNOTCONNECTED' });
     return entry;
   };
   router.register(InterfaceTableService, {
@@ -51,6 +60,9 @@ export function serveInterfaceTable(router: ControlRouter): void {
       run: (_caller, token) => {
         const cookie = randomId();
         table.set(cookie, token);
+        let cookies = byApartment.get(token.apartment);
+        if (!cookies) byApartment.set(token.apartment, (cookies = new Set()));
+        cookies.add(cookie);
         return cookie;
       },
     },
@@ -61,8 +73,17 @@ export function serveInterfaceTable(router: ControlRouter): void {
       run: (_caller, cookie) => {
         const entry = lookup(cookie);
         table.delete(cookie);
+        const cookies = byApartment.get(entry.apartment);
+        cookies?.delete(cookie);
+        if (cookies?.size === 0) byApartment.delete(entry.apartment);
         return entry;
       },
     },
   });
+  return {
+    dropApartment(apartment) {
+      for (const cookie of byApartment.get(apartment) ?? []) table.delete(cookie);
+      byApartment.delete(apartment);
+    },
+  };
 }

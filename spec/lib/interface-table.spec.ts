@@ -1,0 +1,41 @@
+import { expect } from 'chai';
+import { DisconnectedError, type Runtime } from '../../lib/index.js';
+import { mainService } from '../../apartments/main-call.js';
+import { InterfaceTableService } from '../../lib/interface-table.js';
+import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+
+// The global interface table is kept by the main apartment for every apartment of the runtime:
+// what it holds for an apartment must go with that apartment.
+
+type Probe = { registerGit(): Promise<string>; fromGit(cookie: string): Promise<string> };
+
+async function start(): Promise<Runtime> {
+  const { rt } = await startRuntime();
+  rt.registerClass('InitProbe', { module: fixture('init-probe.js'), export: 'InitProbe' });
+  return rt;
+}
+
+async function expectUnregistered(cookie: string): Promise<void> {
+  const err = await mainService(InterfaceTableService).lookup(cookie).catch((e: unknown) => e);
+  expect(err, 'the entry is gone from the table').to.be.instanceOf(DisconnectedError);
+  expect(err).to.include({ code: 'CO_E_OBJNOTCONNECTED' });
+  expect((err as Error).message).to.match(/^\[git\]/);
+}
+
+describe('lib/interface-table: the entries of an apartment that is gone are dropped', () => {
+  for (const end of ['close', 'terminate'] as const) {
+    it(`drops what an apartment registered once it ${end === 'close' ? 'closed' : 'faulted'}`, async () => {
+      const rt = await start();
+      const ownerApt = await rt.createApartment({ name: 'owner' });
+      const owner = await ownerApt.createObject<Probe>('InitProbe');
+      const user = await (await rt.createApartment({ name: 'user' })).createObject<Probe>('InitProbe');
+      const cookie = await owner.registerGit();
+      expect(await user.fromGit(cookie)).to.equal('hi from the registering apartment');
+      await ownerApt[end]();
+      await expectUnregistered(cookie);
+      const err = await user.fromGit(cookie).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(DisconnectedError);
+      expect((err as Error).message).to.match(/^\[git\]/);
+    });
+  }
+});
