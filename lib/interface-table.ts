@@ -5,7 +5,7 @@ import { ANY_ROLE, controlService, type ControlRouter } from '../apartments/cont
 import { id, record, text } from '../apartments/control-args.js';
 import type { LocalApartment } from '../apartments/local-apartment.js';
 import type { MarshalToken } from '../apartments/marshal-table.js';
-import { DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
+import { AccessDeniedError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import { randomId } from '../marshal/random-ids.js';
 
 /** Tokens an apartment handed out (served by every apartment). */
@@ -57,7 +57,12 @@ export function serveInterfaceTable(router: ControlRouter): InterfaceTable {
         if (t['kind'] !== 'table-strong') throw new InvalidArgumentError('[git] register needs a table-strong token', { parameter: 'token' });
         return [{ apartment: id(t['apartment'], 'token.apartment'), id: text(t['id'], 'token.id', 64), kind: 'table-strong' }];
       },
-      run: (_caller, token) => {
+      run: (caller, token) => {
+        // COM's RegisterInterfaceInGlobal marshals in the registering apartment: a token of another
+        // apartment would be an entry made in its name (kept, and counted, as its own).
+        if (token.apartment !== caller.apartment) {
+          throw new AccessDeniedError(`[git-denied] apartment ${caller.apartment} may register only tokens of its own apartment, not of apartment ${token.apartment}; call globalInterfaceTable.register(obj) where the object lives or is held`);
+        }
         const cookie = randomId();
         table.set(cookie, token);
         let cookies = byApartment.get(token.apartment);

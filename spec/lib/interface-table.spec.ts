@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { DisconnectedError, type Runtime } from '../../lib/index.js';
+import { AccessDeniedError, DisconnectedError, type Runtime } from '../../lib/index.js';
 import { mainService } from '../../apartments/main-call.js';
 import { InterfaceTableService } from '../../lib/interface-table.js';
+import { hostileScene } from '../fixtures/hostile-scene.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 // The global interface table is kept by the main apartment for every apartment of the runtime:
@@ -38,4 +39,17 @@ describe('lib/interface-table: the entries of an apartment that is gone are drop
       expect((err as Error).message).to.match(/^\[git\]/);
     });
   }
+});
+
+describe('lib/interface-table: an apartment registers only its own tokens', () => {
+  it('refuses a registration naming another apartment with AccessDeniedError, and takes the caller\'s own', async () => {
+    const s = await hostileScene();
+    for (const apartment of [0, s.bystander.id]) {
+      const err = await s.hostile.control(0, 'interface-table.register', { apartment, id: 'a'.repeat(32), kind: 'table-strong' }).catch((e: unknown) => e);
+      expect(err, `a token of apartment ${apartment}`).to.be.instanceOf(AccessDeniedError);
+      expect((err as Error).message).to.match(/^\[git-denied\]/);
+    }
+    const own = await s.hostile.control(0, 'interface-table.register', { apartment: s.plugin.id, id: 'a'.repeat(32), kind: 'table-strong' });
+    expect(own, 'a token of its own apartment').to.be.a('string').with.length(32);
+  });
 });
