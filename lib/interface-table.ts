@@ -5,7 +5,7 @@ import { ANY_ROLE, controlService, type ControlRouter } from '../apartments/cont
 import { id, record, text } from '../apartments/control-args.js';
 import type { LocalApartment } from '../apartments/local-apartment.js';
 import type { MarshalToken } from '../apartments/marshal-table.js';
-import { AccessDeniedError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
+import { AccessDeniedError, ApartmentError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import { randomId } from '../marshal/random-ids.js';
 
 /** Tokens an apartment handed out (served by every apartment). */
@@ -30,6 +30,13 @@ export function serveMarshalTokens(router: ControlRouter, apartment: LocalApartm
     revoke: { roles: ANY_ROLE, check: (args) => [text(args[0], 'id', 64)], run: (_caller, token) => apartment.marshalTable.revoke(token) },
   });
 }
+
+/**
+ * How many entries one apartment other than the main one may keep in the table: each is kept by
+ * the main apartment for as long as that apartment lives, so a plugin registering in a loop would
+ * otherwise grow the host without bound.
+ */
+export const MAX_GIT_ENTRIES = 4_096;
 
 /** The main apartment's side of the global interface table, for what the host does when an apartment goes. */
 export interface InterfaceTable {
@@ -63,9 +70,12 @@ export function serveInterfaceTable(router: ControlRouter): InterfaceTable {
         if (token.apartment !== caller.apartment) {
           throw new AccessDeniedError(`[git-denied] apartment ${caller.apartment} may register only tokens of its own apartment, not of apartment ${token.apartment}; call globalInterfaceTable.register(obj) where the object lives or is held`);
         }
+        let cookies = byApartment.get(token.apartment);
+        if (caller.role !== 'main' && (cookies?.size ?? 0) >= MAX_GIT_ENTRIES) {
+          throw new ApartmentError('ERROR_BUSY', `[git-quota] apartment ${caller.apartment} has ${MAX_GIT_ENTRIES} objects registered in the global interface table already (at most ${MAX_GIT_ENTRIES}); revoke cookies it no longer hands out first`);
+        }
         const cookie = randomId();
         table.set(cookie, token);
-        let cookies = byApartment.get(token.apartment);
         if (!cookies) byApartment.set(token.apartment, (cookies = new Set()));
         cookies.add(cookie);
         return cookie;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { AccessDeniedError, DisconnectedError, type Runtime } from '../../lib/index.js';
+import { AccessDeniedError, ApartmentError, DisconnectedError, globalInterfaceTable, type Runtime } from '../../lib/index.js';
 import { mainService } from '../../apartments/main-call.js';
-import { InterfaceTableService } from '../../lib/interface-table.js';
+import { InterfaceTableService, MAX_GIT_ENTRIES } from '../../lib/interface-table.js';
 import { hostileScene } from '../fixtures/hostile-scene.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
@@ -51,5 +51,23 @@ describe('lib/interface-table: an apartment registers only its own tokens', () =
     }
     const own = await s.hostile.control(0, 'interface-table.register', { apartment: s.plugin.id, id: 'a'.repeat(32), kind: 'table-strong' });
     expect(own, 'a token of its own apartment').to.be.a('string').with.length(32);
+  });
+});
+
+describe('lib/interface-table: what one apartment keeps registered is bounded', () => {
+  it(`refuses a worker apartment's entry past ${MAX_GIT_ENTRIES} with ERROR_BUSY, and takes one again after a revoke`, async function () {
+    this.timeout(60_000);
+    const s = await hostileScene();
+    const token = (n: number): object => ({ apartment: s.plugin.id, id: n.toString(16).padStart(32, '0'), kind: 'table-strong' });
+    const cookies: unknown[] = [];
+    for (let n = 0; n < MAX_GIT_ENTRIES; n++) cookies.push(await s.hostile.control(0, 'interface-table.register', token(n)));
+    const err = await s.hostile.control(0, 'interface-table.register', token(MAX_GIT_ENTRIES)).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(ApartmentError);
+    expect(err).to.include({ code: 'ERROR_BUSY' });
+    expect((err as Error).message).to.match(/^\[git-quota\]/);
+    const others = await globalInterfaceTable.register({ hello: () => 'hi' });
+    expect(others, 'other apartments register as before').to.be.a('string');
+    await s.hostile.control(0, 'interface-table.revoke', cookies[0]);
+    expect(await s.hostile.control(0, 'interface-table.register', token(MAX_GIT_ENTRIES)), 'room again after a revoke').to.be.a('string');
   });
 });
