@@ -211,7 +211,7 @@ export class LocalApartment implements ApartmentContext {
   /**
    * Make the apartment as new for its next user (pool checkin): run reset hooks, give back its
    * shared-resource leases, release every reference it holds, disconnect everything it exports,
-   * forget loaded classes.
+   * revoke the tokens it marshaled (they would reach the last owner's objects), forget loaded classes.
    */
   async reset(): Promise<void> {
     for (const hook of this.resetHooks.splice(0)) {
@@ -225,6 +225,7 @@ export class LocalApartment implements ApartmentContext {
       this.options.warn(`[reset-lease] a shared-resource lease of apartment ${this.id} could not be given back: ${(err as Error)?.message ?? String(err)}`);
     })));
     this.endpoint.releaseAllImports();
+    this.marshalTable.clear();
     this.endpoint.exports.clear();
     this.loader.clear();
     this.filter = undefined;

@@ -60,6 +60,11 @@ export class MarshalTable {
     return this.entries.delete(id);
   }
 
+  /** Revoke every token (the apartment is being reset for another owner, whose objects they must not reach). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
-import { DisconnectedError, globalInterfaceTable, type MarshalToken, type Runtime } from '../../lib/index.js';
+import { DisconnectedError, globalInterfaceTable, unmarshalInterface, type MarshalToken, type Runtime } from '../../lib/index.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -85,5 +85,23 @@ describe('lib/interface-marshaling: marshal kinds and the global interface table
     expect(mine.hello()).to.equal('hi from the host');
     await user.revokeGit(cookie);
     expect(await user.fromGit(cookie).catch((e: unknown) => e)).to.be.instanceOf(DisconnectedError);
+  });
+});
+
+describe('lib/interface-marshaling: a pooled apartment\'s checkin revokes the tokens marshaled there', () => {
+  it('leaves no token of the last owner that still reaches an object for the next one', async () => {
+    const r = await start();
+    const pool = r.createPool({ size: 1 });
+    const lease = await pool.checkout();
+    const probe = await lease.createObject<Probe>('InitProbe');
+    const tokens = [await probe.token('table-strong'), await probe.token('normal')];
+    await lease.checkin();
+    const next = await pool.checkout();
+    for (const token of tokens) {
+      const err = await unmarshalInterface(token).catch((e: unknown) => e);
+      expect(err, `a ${token.kind} token`).to.be.instanceOf(DisconnectedError);
+      expect(err).to.include({ code: 'CO_E_OBJNOTCONNECTED' });
+    }
+    expect((await next.stats()).exports, 'nothing of the last owner is exported again').to.equal(0);
   });
 });
