@@ -14,7 +14,8 @@ function here(): LocalApartment {
 
 function checkToken(token: unknown): MarshalToken {
   const t = token as Partial<MarshalToken> | null;
-  if (!t || typeof t.apartment !== 'number' || typeof t.id !== 'string') {
+  // An apartment id is a whole number ≥ 0: anything else is a broken token, not an apartment that went away.
+  if (!t || !Number.isSafeInteger(t.apartment) || (t.apartment as number) < 0 || typeof t.id !== 'string') {
     throw new InvalidArgumentError('[marshal-token] expected a token from marshalInterface()', { parameter: 'token' });
   }
   return t as MarshalToken;

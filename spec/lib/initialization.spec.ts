@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Worker } from 'node:worker_threads';
-import { DisconnectedError, globalInterfaceTable, unmarshalInterface, type MarshalToken, type Runtime } from '../../lib/index.js';
+import { DisconnectedError, InvalidArgumentError, globalInterfaceTable, revokeMarshal, unmarshalInterface, type MarshalToken, type Runtime } from '../../lib/index.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -103,5 +103,20 @@ describe('lib/interface-marshaling: a pooled apartment\'s checkin revokes the to
       expect(err).to.include({ code: 'CO_E_OBJNOTCONNECTED' });
     }
     expect((await next.stats()).exports, 'nothing of the last owner is exported again').to.equal(0);
+  });
+});
+
+describe('lib/interface-marshaling: a malformed token is refused as a bad argument', () => {
+  it('fails with InvalidArgumentError [marshal-token] for a token whose apartment is no apartment id', async () => {
+    const r = await start();
+    await r.createApartment();
+    for (const apartment of [NaN, -1, 1.5, Infinity]) {
+      const token = { apartment, id: 'a'.repeat(32), kind: 'normal' } as MarshalToken;
+      for (const use of [() => unmarshalInterface(token), () => revokeMarshal(token)]) {
+        const err = await use().catch((e: unknown) => e);
+        expect(err, `apartment ${apartment}`).to.be.instanceOf(InvalidArgumentError);
+        expect((err as Error).message).to.match(/^\[marshal-token\]/);
+      }
+    }
   });
 });
