@@ -3,8 +3,8 @@
 // group and the subjects take turns: run k of a case measures each subject in turn (starting with
 // a different one each run), so a slow stretch of the machine, or a garbage collection of the
 // main thread, falls on all of them alike. Each figure is the median of 5 runs (3 with --quick), a
-// run's figure being the mean over its calls. The 64 KiB cases do the same for every subject:
-// "copied" copies the buffer both ways, "transferred" moves it both ways.
+// run's figure being the mean over its calls. The buffer cases do the same for every subject:
+// "copied" copies the buffer both ways, "transferred" moves it both ways; so do the array and Map.
 import { coldMicros, median, pipelinedRate, sequentialMicros } from './harness.js';
 import { comlink, piscina, rawPostMessage, rawSharedRing, runtimeBothLinks, type Subject } from './subjects.js';
 
@@ -19,6 +19,10 @@ export interface BenchRow {
 }
 
 const hundredFields = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`field${i}`, i % 3 === 0 ? `v${i}` : i]));
+// Large structured values: what the runtime walks (to find functions and by-reference objects) and
+// weighs (the strings a copy would carry) before structured clone copies it.
+const records = Array.from({ length: 2_000 }, (_, i) => ({ id: i, name: `record ${i}`, tags: ['a', 'b'], score: i / 3 }));
+const entries = new Map(Array.from({ length: 5_000 }, (_, i) => [`key${i}`, { i }]));
 
 /** One case: what it measures of a subject, and how its figures read. */
 interface Case {
@@ -72,6 +76,9 @@ export async function benchCallPath(options: { quick: boolean }): Promise<BenchR
       { name: '100-field object argument, 64 in flight', unit: 'calls/s', better: 'higher', measure: (s) => pipelinedRate(pipe / 4, 64, () => s.echo(hundredFields)) },
       { name: '64 KiB buffer copied', unit: 'µs/call', better: 'lower', measure: (s) => sequentialMicros(seq / 4, () => s.echo(new ArrayBuffer(65_536))) },
       { name: '64 KiB buffer transferred', unit: 'µs/call', better: 'lower', measure: (s) => sequentialMicros(seq / 4, () => s.echoTransfer(new ArrayBuffer(65_536))) },
+      { name: '1 MiB buffer copied', unit: 'µs/call', better: 'lower', measure: (s) => sequentialMicros(seq / 50, () => s.echo(new ArrayBuffer(1_048_576))) },
+      { name: '2 000-record array copied', unit: 'µs/call', better: 'lower', measure: (s) => sequentialMicros(seq / 100, () => s.echo(records)) },
+      { name: '5 000-entry Map copied', unit: 'µs/call', better: 'lower', measure: (s) => sequentialMicros(seq / 100, () => s.echo(entries)) },
     ];
     for (const c of cases) {
       const figures = subjects.map((): number[] => []);
