@@ -24,12 +24,18 @@ export class StreamSink {
     if (!Array.isArray(items) || items.length > this.limits.window) {
       throw new InvalidArgumentError(`[stream] a write batch must be an array of at most ${this.limits.window} chunks`, { parameter: 'items' });
     }
-    let last: Promise<void> | undefined;
-    for (const item of items) {
-      await this.writer.ready;
-      last = this.writer.write(item);
+    const writes: Promise<void>[] = [];
+    try {
+      for (const item of items) {
+        await this.writer.ready;
+        writes.push(this.writer.write(item));
+      }
+    } finally {
+      // Once one write fails every later one fails with it, and `ready` too (which ends the loop):
+      // the batch reports the first failure, and no write's rejection is left unhandled.
+      for (const w of writes) w.catch(() => undefined);
     }
-    await last;
+    await Promise.all(writes);
   }
 
   async close(): Promise<void> {

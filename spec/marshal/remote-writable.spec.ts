@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { remoteWritable, type PushTarget } from '../../marshal/remote-writable.js';
+import { WritableStream } from 'node:stream/web';
+import { remoteWritable, StreamSink, type PushTarget } from '../../marshal/remote-writable.js';
 import { streamLimits } from '../../marshal/stream-options.js';
 
 /** A writing side's target whose owner answers only when told: what it was sent, and its answers. */
@@ -61,5 +62,31 @@ describe('marshal/remote-writable: a writer of one chunk a turn waits while two 
     const err = await writer.write('c').then(() => undefined, (e: unknown) => e as Error);
     expect(String(err)).to.contain("the owner's stream broke");
     expect(batches, 'the batch after the refused one was not sent').to.deep.equal([['a']]);
+  });
+});
+
+describe("marshal/remote-writable: the owner's side of a batch whose stream fails", () => {
+  it('fails the batch with the first error and leaves no write of it unhandled', async () => {
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', note);
+    try {
+      const sink = new StreamSink(new WritableStream<unknown>({
+        write: () => {
+          throw new Error('the disk is full');
+        },
+      }) as never, streamLimits({ window: 16 }));
+      let failure: unknown;
+      await sink.write([1, 2, 3]).catch((err: unknown) => (failure = err));
+      expect((failure as Error)?.message).to.equal('the disk is full');
+      // Unhandled rejections are reported after the turn that left them.
+      await nextTurn();
+      await nextTurn();
+      expect(unhandled, 'rejections nobody handled').to.deep.equal([]);
+    } finally {
+      process.off('unhandledRejection', note);
+    }
   });
 });
