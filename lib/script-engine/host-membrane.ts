@@ -7,7 +7,11 @@
 // host code (assigned to a host object, defined as its getter or setter, passed to a host method,
 // to another apartment's object, or returned) is handed over as a host function that wraps: whoever
 // calls it, host code, a host builtin such as forEach or toLocaleString, or another apartment through
-// its proxy, the script function gets `this` and its arguments through toScript(). Binary data (typed arrays, DataView and their
+// its proxy, the script function gets `this` and its arguments through toScript(). A value of the
+// script's own that comes back out of host code is handed back as itself, never wrapped as a host
+// value: the traps unwrap what they hand on, so a wrapped script object or function would receive
+// raw host values; one whose realm cannot be told (no prototype) is wrapped with traps that unwrap
+// nothing. Binary data (typed arrays, DataView and their
 // buffers) is handed over as it is, because Atomics and typed-array methods refuse a Proxy:
 // a script given binary data can reach the host realm, which docs/script-engine.md states.
 
@@ -18,6 +22,15 @@ import type { StackGetter } from './script-source.js';
 type AnyFunction = (...args: unknown[]) => unknown;
 
 const HIDDEN_KEYS = new Set<PropertyKey>(['constructor', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+/** Past this many prototypes a chain's realm is not looked for further (a Proxy may make it endless). */
+const MAX_CHAIN = 256;
+
+/**
+ * Which realm a value handed to toScript() belongs to, told by where its prototype chain ends: at
+ * the script realm's Object.prototype, at the host's, or neither (no prototype at all). A script
+ * cannot make a chain reach the host's Object.prototype: it holds nothing of the host's realm.
+ */
+type Side = 'script' | 'host' | 'unknown';
 
 /** Every membrane's proxies, by the host value each wraps (this thread's engines). */
 const hostValues = new WeakMap<object, object>();
@@ -31,6 +44,13 @@ export function hostValueBehind(value: unknown): object | undefined {
 export class HostMembrane {
   private readonly proxies = new WeakMap<object, object>();
   private readonly targets = new WeakMap<object, object>();
+  /**
+   * Proxies of values of no known realm (no prototype): their traps hand the value what the script
+   * gave, never a host value unwrapped, since the value may be the script's own.
+   */
+  private readonly unknownSide = new WeakSet<object>();
+  /** The script realm's Object.prototype, where the chain of every ordinary script value ends. */
+  private readonly scriptObjectPrototype: object;
   /** The host value behind each proxy's shadow target (see toScript). */
   private readonly behindShadow = new WeakMap<object, object>();
   /** Script functions by the host wrapper they were handed over as, and the other way. */
@@ -38,6 +58,8 @@ export class HostMembrane {
   private readonly wrappers = new WeakMap<AnyFunction, AnyFunction>();
   /** The one handler of every proxy this membrane makes: the realm's guarded traps over handler(). */
   private guardedHandler: ProxyHandler<object> | undefined;
+  /** The same over handler() that hands values on as the script gave them (values of unknown realm). */
+  private guardedAsGiven: ProxyHandler<object> | undefined;
 
   /**
    * @param ScriptPromise the script realm's Promise constructor
@@ -46,7 +68,9 @@ export class HostMembrane {
    *   the host may call to read where a script's error was thrown
    * @param border how host code the script calls, and script code host code calls back, are run
    */
-  constructor(private readonly ScriptPromise: PromiseConstructor, private readonly guard: RealmGuard, readonly realmStack?: StackGetter, private readonly border: ScriptBorder = OPEN_BORDER) {}
+  constructor(private readonly ScriptPromise: PromiseConstructor, private readonly guard: RealmGuard, readonly realmStack?: StackGetter, private readonly border: ScriptBorder = OPEN_BORDER) {
+    this.scriptObjectPrototype = Object.getPrototypeOf(ScriptPromise.prototype) as object;
+  }
 
   /** A host value as a script may see it. */
   toScript(value: unknown): unknown {
@@ -54,6 +78,10 @@ export class HostMembrane {
     if (this.targets.has(value) || isBinary(value)) return value;
     const scriptFunction = this.scriptFunctions.get(value);
     if (scriptFunction) return scriptFunction;
+    // A value of the script's own that host code held (set on a host object, copied into a host
+    // array) goes back as itself: wrapped, its traps would hand it host values unwrapped.
+    const side = this.sideOf(value);
+    if (side === 'script') return value;
     if (isThenable(value)) return this.scriptPromiseOf(value);
     let proxy = this.proxies.get(value);
     if (proxy === undefined) {
@@ -61,10 +89,12 @@ export class HostMembrane {
       // proxy's answers against its target by calling the target's own internal methods, which for
       // a host value that is itself a proxy (a remote object's) would run host code the guard never
       // sees. So every trap answers for the host value, and the shadow stays empty and extensible.
-      this.guardedHandler ??= this.guard.guardHandler(this.handler());
+      const asGiven = side === 'unknown';
+      const handler = asGiven ? (this.guardedAsGiven ??= this.guard.guardHandler(this.handler((v) => v))) : (this.guardedHandler ??= this.guard.guardHandler(this.handler((v) => this.toHost(v))));
       const shadow = this.guard.shadow(typeof value === 'function');
       this.behindShadow.set(shadow, value);
-      proxy = this.guard.proxy(shadow, this.guardedHandler);
+      proxy = this.guard.proxy(shadow, handler);
+      if (asGiven) this.unknownSide.add(proxy);
       this.proxies.set(value, proxy);
       this.targets.set(proxy, value);
       hostValues.set(proxy, value);
@@ -79,12 +109,29 @@ export class HostMembrane {
   toHost(value: unknown): unknown {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
     const target = this.targets.get(value);
-    if (target !== undefined) return target;
+    // A function of unknown realm may be the script's: host code calls it through a wrapper too.
+    if (target !== undefined) return typeof target === 'function' && this.unknownSide.has(value) ? this.hostFunctionOf(target as AnyFunction, value as AnyFunction) : target;
     return typeof value === 'function' ? this.hostFunctionOf(value as AnyFunction) : value;
   }
 
-  /** The host function a script function is handed over as: one per script function. */
-  private hostFunctionOf(fn: AnyFunction): AnyFunction {
+  /** Which realm `value` belongs to (see Side). */
+  private sideOf(value: object): Side {
+    let at: object | null = value;
+    try {
+      for (let hops = 0; at !== null && hops < MAX_CHAIN; hops++) {
+        if (at === this.scriptObjectPrototype) return 'script';
+        if (at === Object.prototype) return 'host';
+        at = Reflect.getPrototypeOf(at);
+      }
+    } catch {
+      // A Proxy of the script's whose getPrototypeOf trap threw (its trap runs here, as the `then`
+      // read of isThenable does): of no realm the membrane can vouch for.
+    }
+    return 'unknown';
+  }
+
+  /** The host function a script function is handed over as: one per script function; `scriptSide` is what it reads as back in the script. */
+  private hostFunctionOf(fn: AnyFunction, scriptSide: AnyFunction = fn): AnyFunction {
     let wrapper = this.wrappers.get(fn);
     if (wrapper === undefined) {
       const toScript = (v: unknown): unknown => this.toScript(v);
@@ -96,7 +143,7 @@ export class HostMembrane {
         return toHost(border.inside(() => Reflect.apply(fn, self, scriptArgs)));
       };
       this.wrappers.set(fn, wrapper);
-      this.scriptFunctions.set(wrapper, fn);
+      this.scriptFunctions.set(wrapper, scriptSide);
     }
     return wrapper;
   }
@@ -118,9 +165,9 @@ export class HostMembrane {
     });
   }
 
-  private handler(): ProxyHandler<object> {
+  /** The traps of the membrane's proxies; `toHost` is how they hand on what the script gives. */
+  private handler(toHost: (v: unknown) => unknown): ProxyHandler<object> {
     const toScript = (v: unknown): unknown => this.toScript(v);
-    const toHost = (v: unknown): unknown => this.toHost(v);
     const behind = this.behindShadow;
     const real = (shadow: object): object => behind.get(shadow)!;
     // Every trap that runs host code runs it outside the script's run (see ScriptBorder), and what

@@ -110,6 +110,28 @@ describe('lib/script-engine: host code calling script functions hands them host 
   });
 });
 
+// A script's own values that host code holds (set on a host object, copied into a host array by a
+// host builtin) used to come back wrapped as if they were host values, and the wrapper's traps then
+// handed them host values unwrapped: a write, a call, or a function in a script array reached the
+// host's process. Each hostile script reports what its climb found.
+const ownValues = `
+  const climb = (get) => { try { return typeof get().constructor.constructor('return process')(); } catch { return 'refused'; } };
+  function writtenBack() { const o = {}; item.o = o; item.o.x = item.list; return climb(() => o.x); }
+  function functionWrittenBack() { const o = {}; item.o = o; item.o.f = () => 1; return climb(() => o.f); }
+  function calledBack() { item.f = { g(x) { return climb(() => x); } }; return item.f.g(item.list); }
+  function noPrototypeCalledBack() { const f = (x) => climb(() => x); Object.setPrototypeOf(f, null); return item.list.concat([f])[1](item.list); }
+  function sameObject() { const o = {}; item.o = o; return item.o === o; }
+`;
+
+describe("lib/script-engine: a script's own values that host code holds come back as themselves", () => {
+  it('so writing to them, or calling them, through a host object hands them no host value unwrapped', async () => {
+    const { engine } = await startEngine(ownValues);
+    await engine.addNamedItem('item', { list: [{ k: 1 }] });
+    for (const fn of ['writtenBack', 'functionWrittenBack', 'calledBack', 'noPrototypeCalledBack']) expect(await engine.invoke(fn), fn).to.equal('refused');
+    expect(await engine.invoke('sameObject')).to.equal(true);
+  });
+});
+
 // Script code the runtime runs when it reads what a script returned or threw. Each spins.
 const lateSpins = `
   function getter() { return { plain: 1, get late() { Atomics.store(spinning, 0, 1); while (true) {} } }; }
