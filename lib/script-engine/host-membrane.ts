@@ -22,6 +22,8 @@ import type { StackGetter } from './script-source.js';
 type AnyFunction = (...args: unknown[]) => unknown;
 
 const HIDDEN_KEYS = new Set<PropertyKey>(['constructor', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+/** The most arguments a spreading builtin is handed through the membrane (V8's limit for apply). */
+const MAX_SPREAD = 65535;
 /** Past this many prototypes a chain's realm is not looked for further (a Proxy may make it endless). */
 const MAX_CHAIN = 256;
 
@@ -49,6 +51,13 @@ export class HostMembrane {
    * gave, never a host value unwrapped, since the value may be the script's own.
    */
   private readonly unknownSide = new WeakSet<object>();
+  /**
+   * The host builtins that call a function with the elements of an array (Function.prototype.apply,
+   * Reflect.apply and Reflect.construct), each as a script sees it: a stand-in that hands on those
+   * elements through toHost(), as the traps hand on arguments. Called as they are, they would pass a
+   * script function in the script's array to host code unwrapped, which calls it with host values.
+   */
+  private readonly spreaders: Map<unknown, AnyFunction>;
   /** The script realm's Object.prototype, where the chain of every ordinary script value ends. */
   private readonly scriptObjectPrototype: object;
   /** The host value behind each proxy's shadow target (see toScript). */
@@ -70,6 +79,15 @@ export class HostMembrane {
    */
   constructor(private readonly ScriptPromise: PromiseConstructor, private readonly guard: RealmGuard, readonly realmStack?: StackGetter, private readonly border: ScriptBorder = OPEN_BORDER) {
     this.scriptObjectPrototype = Object.getPrototypeOf(ScriptPromise.prototype) as object;
+    const list = (arrayLike: unknown): unknown[] => listFromArrayLike(arrayLike).map((v) => this.toHost(v));
+    const apply = Function.prototype.apply;
+    this.spreaders = new Map<unknown, AnyFunction>([
+      [apply, function (this: unknown, thisArg: unknown, args?: unknown) {
+        return Reflect.apply(apply, this, [thisArg, args === null || args === undefined ? args : list(args)]);
+      }],
+      [Reflect.apply, (fn: unknown, thisArg: unknown, args: unknown) => Reflect.apply(fn as AnyFunction, thisArg, list(args))],
+      [Reflect.construct, (fn: unknown, args: unknown, ...newTarget: unknown[]) => Reflect.construct(fn as AnyFunction, list(args), ...(newTarget as [AnyFunction]))],
+    ]);
   }
 
   /** A host value as a script may see it. */
@@ -78,6 +96,8 @@ export class HostMembrane {
     if (this.targets.has(value) || isBinary(value)) return value;
     const scriptFunction = this.scriptFunctions.get(value);
     if (scriptFunction) return scriptFunction;
+    const spreader = this.spreaders.get(value);
+    if (spreader) return this.toScript(spreader);
     // A value of the script's own that host code held (set on a host object, copied into a host
     // array) goes back as itself: wrapped, its traps would hand it host values unwrapped.
     const side = this.sideOf(value);
@@ -215,6 +235,17 @@ export class HostMembrane {
       construct: (shadow, args) => host(() => toScript(Reflect.construct(real(shadow) as new (...a: unknown[]) => object, args.map(toHost)))) as object,
     };
   }
+}
+
+/** The elements of an array-like, as the spreading builtins read them (a TypeError for a non-object). */
+function listFromArrayLike(arrayLike: unknown): unknown[] {
+  if (arrayLike === null || (typeof arrayLike !== 'object' && typeof arrayLike !== 'function')) throw new TypeError('[membrane] the arguments list must be an array or array-like object');
+  const length = Math.max(Math.trunc(Number((arrayLike as ArrayLike<unknown>).length)) || 0, 0);
+  // V8's own bound on a spread call's arguments, checked before anything is read.
+  if (length > MAX_SPREAD) throw new RangeError(`[membrane] too many arguments in a function call (${length}; at most ${MAX_SPREAD})`);
+  const out: unknown[] = [];
+  for (let i = 0; i < length; i++) out.push((arrayLike as ArrayLike<unknown>)[i]);
+  return out;
 }
 
 function isBinary(value: object): boolean {

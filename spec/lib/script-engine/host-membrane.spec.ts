@@ -132,6 +132,26 @@ describe("lib/script-engine: a script's own values that host code holds come bac
   });
 });
 
+// Function.prototype.apply (any host function's `.apply`) called the host function with the
+// elements of the script's array as they were: a script function among them reached host code
+// unwrapped, and host code (a host forEach, another apartment calling back) handed it host values.
+const spreads = `
+  const climb = (get) => { try { return typeof get().constructor.constructor('return process')(); } catch { return 'refused'; } };
+  function forEachApplied() { let found = 'not called'; item.list.forEach.apply(item.list, [(el) => { found = climb(() => el); }]); return found; }
+  function applyCalled() { let found = 'not called'; const each = item.list.forEach; each.call.call(each.apply, each, item.list, [(el) => { found = climb(() => el); }]); return found; }
+  async function callBackApplied() { return host.callBack.apply(host, [(arg) => climb(() => arg)]); }
+  function tooMany() { try { item.list.push.apply(item.list, { length: 1e9 }); return 'pushed'; } catch (e) { return e.message; } }
+`;
+
+describe("lib/script-engine: a host function's apply hands the script's array elements on through the membrane", () => {
+  it('so a script function among them gets host values wrapped, and an endless array-like is refused', async () => {
+    const { engine } = await startEngine(spreads, { host: callingBack });
+    await engine.addNamedItem('item', { list: [{ k: 1 }] });
+    for (const fn of ['forEachApplied', 'applyCalled', 'callBackApplied']) expect(await engine.invoke(fn), fn).to.equal('refused');
+    expect(await engine.invoke('tooMany')).to.contain('[membrane] too many arguments');
+  });
+});
+
 // Script code the runtime runs when it reads what a script returned or threw. Each spins.
 const lateSpins = `
   function getter() { return { plain: 1, get late() { Atomics.store(spinning, 0, 1); while (true) {} } }; }
