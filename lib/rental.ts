@@ -101,8 +101,18 @@ class RentalRecord {
     return true;
   }
 
-  /** Its holder died: the object went with it (objects are never resurrected). */
-  holderGone(apartment: number): void {
+  /**
+   * An apartment ended. Its waiting leases leave the queue (nobody is left to take or give back what
+   * they would be granted); if it held the lease, the object went with it (objects are never resurrected).
+   */
+  apartmentGone(apartment: number): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const w = this.queue[i]!;
+      if (w.apartment !== apartment) continue;
+      this.queue.splice(i, 1);
+      clearTimeout(w.timer);
+      w.reject(new DisconnectedError(`[rental-lost] ${this.label(apartment)}, which waited for the lease on this ${this.className}, ended`));
+    }
     if (this.holder !== apartment) return;
     this.holder = undefined;
     this.gone = new DisconnectedError(`[rental-lost] this ${this.className} was lost with ${this.label(apartment)}, which held it`);
@@ -143,7 +153,7 @@ export class RentalRegistry {
   }
 
   dropApartment(apartment: number): void {
-    for (const r of this.records) r.holderGone(apartment);
+    for (const r of this.records) r.apartmentGone(apartment);
   }
 }
 

@@ -98,3 +98,23 @@ describe('lib/rental: one apartment at a time, and it moves', () => {
     expect(await lease(handle).catch((e: unknown) => e)).to.be.instanceOf(DisconnectedError);
   });
 });
+
+describe('lib/rental: a lease waiting in the queue of an apartment that ends', () => {
+  it('is dropped with it, so the object is not handed to the ended apartment and held by it for good', async () => {
+    const { r, handle } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    const doomed = await r.createApartment({ name: 'doomed lessee' });
+    const waiter = await doomed.createObject<Lessee>('Lessee');
+    const bystander = await doomed.createObject<Lessee>('Lessee');
+    const waiting = waiter.useOnce(handle, true, 120_000).catch((e: unknown) => e);
+    // A call the same apartment sends the handle after the lease reaches it after the lease: once it
+    // is answered, the lease waits in the queue.
+    await bystander.callWithoutLease(handle).catch(() => undefined);
+    await doomed.terminate();
+    await waiting;
+    await mine.release();
+    const next = await lease<RentalCounter>(handle);
+    expect(next.value.count).to.equal(10);
+    await next.release();
+  });
+});
