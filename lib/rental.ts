@@ -8,7 +8,7 @@
 // disposing it while leased fails with InUseError. Leases may wait in a queue with a deadline.
 import { byRef } from '../marshal/by-ref.js';
 import { currentApartment, currentCall } from '../apartments/context.js';
-import { CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError } from '../marshal/errors.js';
+import { CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError } from '../marshal/errors.js';
 import { localApartment } from '../apartments/local-context.js';
 
 /** Options of lease(). */
@@ -31,6 +31,8 @@ interface Waiter {
   resolve: (g: Grant) => void;
   reject: (e: Error) => void;
   timer: NodeJS.Timeout;
+  /** Stops listening to the waiting call's signal; called as the waiter leaves the queue. */
+  forget: () => void;
 }
 
 const INTERNAL = new Set(['rental:lease', 'rental:return', 'rental:dispose']);
@@ -56,23 +58,36 @@ class RentalRecord {
 
   lease(wait: unknown, timeoutMs: unknown): Grant | Promise<Grant> {
     if (this.gone) throw this.gone;
-    const caller = currentCall()?.callerApartment ?? currentApartment().id;
+    const call = currentCall();
+    const caller = call?.callerApartment ?? currentApartment().id;
     if (this.holder === undefined) return this.grant(caller);
     if (this.holder === caller) throw new ContractViolationError(`[rental-held] ${this.label(caller)} already holds the lease on this ${this.className}; use the reference it has`);
     if (wait !== true) {
       throw new ContractViolationError(`[rental-busy] this ${this.className} is leased by ${this.label(this.holder)}; wait with lease(handle, { wait: true }) or try later`);
     }
     const ms = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : 30_000;
+    // A caller that cancels, or whose call passes its deadline, waits no longer: granted later, the
+    // lease would go to nobody, and the object would stay with its apartment for good.
+    const signal = call?.signal;
+    if (signal?.aborted) throw new CallCanceledError(`[rental-wait] the call waiting for the lease on this ${this.className} was canceled`);
     return new Promise<Grant>((resolve, reject) => {
+      const leave = (err: Error): void => {
+        const at = this.queue.indexOf(waiter);
+        if (at < 0) return;
+        this.queue.splice(at, 1);
+        clearTimeout(waiter.timer);
+        waiter.forget();
+        reject(err);
+      };
+      const canceled = (): void => leave(new CallCanceledError(`[rental-wait] the call waiting for the lease on this ${this.className} was canceled, or passed its deadline`));
       const waiter: Waiter = {
         apartment: caller,
         resolve,
         reject,
-        timer: setTimeout(() => {
-          this.queue.splice(this.queue.indexOf(waiter), 1);
-          reject(new CallTimeoutError(`[rental-wait] the lease on this ${this.className} did not come free within ${ms} ms`));
-        }, ms),
+        timer: setTimeout(() => leave(new CallTimeoutError(`[rental-wait] the lease on this ${this.className} did not come free within ${ms} ms`)), ms),
+        forget: () => signal?.removeEventListener('abort', canceled),
       };
+      signal?.addEventListener('abort', canceled, { once: true });
       this.queue.push(waiter);
     });
   }
@@ -86,6 +101,7 @@ class RentalRecord {
     const next = this.queue.shift();
     if (next) {
       clearTimeout(next.timer);
+      next.forget();
       next.resolve(this.grant(next.apartment));
     }
     return true;
@@ -96,6 +112,7 @@ class RentalRecord {
     this.gone = new DisconnectedError(`[rental-disposed] this ${this.className} was disposed`, { code: 'CO_E_OBJNOTCONNECTED' });
     for (const w of this.queue.splice(0)) {
       clearTimeout(w.timer);
+      w.forget();
       w.reject(this.gone);
     }
     return true;
@@ -111,6 +128,7 @@ class RentalRecord {
       if (w.apartment !== apartment) continue;
       this.queue.splice(i, 1);
       clearTimeout(w.timer);
+      w.forget();
       w.reject(new DisconnectedError(`[rental-lost] ${this.label(apartment)}, which waited for the lease on this ${this.className}, ended`));
     }
     if (this.holder !== apartment) return;
@@ -118,6 +136,7 @@ class RentalRecord {
     this.gone = new DisconnectedError(`[rental-lost] this ${this.className} was lost with ${this.label(apartment)}, which held it`);
     for (const w of this.queue.splice(0)) {
       clearTimeout(w.timer);
+      w.forget();
       w.reject(this.gone);
     }
   }

@@ -118,3 +118,18 @@ describe('lib/rental: a lease waiting in the queue of an apartment that ends', (
     await next.release();
   });
 });
+
+describe('lib/rental: a lease whose call its caller gives up on while it waits', () => {
+  it('leaves the queue, so the object is not granted to a caller that stopped waiting and held by it for good', async () => {
+    const { r, handle } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    // Its calls out pass their deadline long before the lease's own wait (120 s) would end.
+    const impatient = await r.createApartment({ name: 'impatient lessee', defaultTimeoutMs: 200 });
+    const waiter = await impatient.createObject<Lessee>('Lessee');
+    expect(await waiter.useOnce(handle, true, 120_000).catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
+    await mine.release();
+    const next = await lease<RentalCounter>(handle);
+    expect(next.value.count).to.equal(10);
+    await next.release();
+  });
+});
