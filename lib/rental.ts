@@ -92,12 +92,15 @@ class RentalRecord {
     });
   }
 
-  giveBack(state: unknown): boolean {
+  /** The holder gives the object back with `state`, or as it was granted when `untouched` (its lease failed before it had the object). */
+  giveBack(state: unknown, untouched: unknown): boolean {
     const caller = currentCall()?.callerApartment ?? currentApartment().id;
     if (this.holder !== caller) throw new ContractViolationError(`[rental-not-held] ${this.label(caller)} does not hold the lease on this ${this.className}`);
     this.holder = undefined;
-    this.state = state;
-    this.fresh = false;
+    if (untouched !== true) {
+      this.state = state;
+      this.fresh = false;
+    }
     const next = this.queue.shift();
     if (next) {
       clearTimeout(next.timer);
@@ -158,7 +161,7 @@ export class RentalRegistry {
     this.records.add(record);
     const internal: Record<string, (...a: unknown[]) => unknown> = {
       'rental:lease': (wait, timeoutMs) => record.lease(wait, timeoutMs),
-      'rental:return': (state) => record.giveBack(state),
+      'rental:return': (state, untouched) => record.giveBack(state, untouched),
       'rental:dispose': () => record.dispose(),
     };
     const refuse = (name: string) => (): never => {
@@ -233,20 +236,29 @@ export class RentalLease<T extends object> implements AsyncDisposable {
 
 /** Lease a rental object into this apartment; the lease's `value` is the object itself. */
 export async function lease<T extends object>(handle: unknown, options: LeaseOptions = {}): Promise<RentalLease<T>> {
-  const h = handle as { 'rental:lease'?: (wait: unknown, timeout: unknown) => Promise<Grant> | Grant; 'rental:return'(state: unknown): unknown };
+  const h = handle as { 'rental:lease'?: (wait: unknown, timeout: unknown) => Promise<Grant> | Grant; 'rental:return'(state: unknown, untouched?: boolean): unknown };
   if (handle === null || typeof handle !== 'object' || typeof h['rental:lease'] !== 'function') {
     throw new InvalidArgumentError('[lease] lease() needs the handle of a rental object', { parameter: 'handle' });
   }
   const grant = await h['rental:lease'](options.wait === true, options.timeoutMs);
-  const apartment = localApartment();
-  const { cls } = await apartment.loader.load(grant.className);
   let instance: T;
-  if (grant.fresh) instance = new cls(...grant.args) as T;
-  else {
-    const fromState = (cls as unknown as { fromState?: (s: unknown) => T }).fromState;
-    instance = typeof fromState === 'function' ? fromState(grant.state) : Object.assign(Object.create(cls.prototype as object) as T, grant.state);
+  try {
+    instance = await build<T>(grant);
+  } catch (err) {
+    // Nobody here has the object to give back later: give the lease back now, state as it was. The
+    // build's failure is what the caller must see, even if the registration is gone meanwhile.
+    await Promise.resolve(h['rental:return'](undefined, true)).catch(() => undefined);
+    throw err;
   }
   return new RentalLease(instance, h);
+}
+
+/** The leased object, built in this apartment from what the grant carries. */
+async function build<T extends object>(grant: Grant): Promise<T> {
+  const { cls } = await localApartment().loader.load(grant.className);
+  if (grant.fresh) return new cls(...grant.args) as T;
+  const fromState = (cls as unknown as { fromState?: (s: unknown) => T }).fromState;
+  return typeof fromState === 'function' ? fromState(grant.state) : Object.assign(Object.create(cls.prototype as object) as T, grant.state);
 }
 
 /** Dispose a rental object; fails with InUseError while it is leased. */

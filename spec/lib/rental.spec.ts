@@ -133,3 +133,15 @@ describe('lib/rental: a lease whose call its caller gives up on while it waits',
     await next.release();
   });
 });
+
+describe('lib/rental: a lease whose object cannot be built in the leasing apartment', () => {
+  it('fails with the reason and holds nothing, so the object can be leased again or disposed', async () => {
+    const { r } = await start();
+    r.registerClass('FragileRental', { module: fixture('rental-classes.js'), export: 'FragileRental' });
+    const handle = await r.createObject('FragileRental', true);
+    expect(await lease(handle).catch((e: unknown) => e)).to.be.instanceOf(RangeError);
+    const again = await lease(handle).catch((e: unknown) => e);
+    expect(again, 'the failed lease was not left held').to.be.instanceOf(RangeError);
+    await disposeRental(handle);
+  });
+});
