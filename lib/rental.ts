@@ -184,6 +184,8 @@ export class RentalLease<T extends object> implements AsyncDisposable {
   private running = 0;
   private idle: (() => void) | undefined;
   private revoked = false;
+  /** The release under way: a second release() waits for it (each would otherwise replace the other's wait for idle). */
+  private releasing: Promise<void> | undefined;
   readonly value: T;
 
   constructor(private readonly instance: T, private readonly handle: { 'rental:return'(state: unknown): unknown }) {
@@ -202,7 +204,11 @@ export class RentalLease<T extends object> implements AsyncDisposable {
   }
 
   /** Move the object back out once no call on it is running; the reference stops working. */
-  async release(): Promise<void> {
+  release(): Promise<void> {
+    return (this.releasing ??= this.moveOut());
+  }
+
+  private async moveOut(): Promise<void> {
     if (this.revoked) return;
     if (this.running > 0) await new Promise<void>((r) => (this.idle = r));
     this.revoked = true;

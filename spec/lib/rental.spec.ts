@@ -145,3 +145,17 @@ describe('lib/rental: a lease whose object cannot be built in the leasing apartm
     await disposeRental(handle);
   });
 });
+
+describe('lib/rental: releasing a lease twice while a call on its object still runs', () => {
+  it('settles both releases once the call has finished', async () => {
+    const { handle } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    const slow = mine.value.slowIncrement(40);
+    const releases = Promise.all([mine.release(), mine.release()]);
+    expect(await slow).to.equal(11);
+    await releases;
+    const next = await lease<RentalCounter>(handle);
+    expect(next.value.count).to.equal(11);
+    await next.release();
+  });
+});
