@@ -10,7 +10,7 @@ import { registerValueType } from '../../marshal/value-types.js';
 import { ENGINE_COPY, settleInterruptedWith } from './engine-handles.js';
 import { currentApartment, currentCall } from '../../apartments/context.js';
 import { ApartmentError, ScriptError, WrongThreadError } from '../../marshal/errors.js';
-import { ScriptOutcome, onScriptTurn, timeoutOf, type Exit } from './script-turns.js';
+import { ScriptOutcome, checkedTimeout, onScriptTurn, timeoutOf, type Exit } from './script-turns.js';
 import { ScriptEngineApiRemote } from './generated/script-engine-api.remote.js';
 import { HostMembrane } from './host-membrane.js';
 import type { ScriptRunOptions, ScriptState } from './script-engine-api.js';
@@ -103,7 +103,7 @@ export class ScriptEngine {
   async parseScriptText(text: string, options: ScriptRunOptions = {}): Promise<unknown> {
     this.#guard('parseScriptText');
     if (this.state === 'uninitialized') throw unexpected('[state-order] set a site before adding script text');
-    const block: CodeBlock = { text, script: compileScript(text, `script-${++scripts}.js`), persistent: options.persistent === true, timeoutMs: options.timeoutMs };
+    const block: CodeBlock = { text, timeoutMs: checkedTimeout(options.timeoutMs, 'options.timeoutMs'), script: compileScript(text, `script-${++scripts}.js`), persistent: options.persistent === true };
     this.code.push(block);
     if (this.context && this.state !== 'initialized') return this.#runBlock(block, this.context);
     return undefined;
@@ -161,7 +161,7 @@ export class ScriptEngine {
     if (typeof fn !== 'function') throw new ScriptError(`[no-such-function] the script defines no function '${name}' (a global function, not an accessor)`);
     const ctx = this.context;
     const scriptArgs = args.map((a) => this.membrane!.toScript(a));
-    const options: ScriptRunOptions = timeoutMs === undefined ? {} : { timeoutMs };
+    const options: ScriptRunOptions = timeoutMs === undefined ? {} : { timeoutMs: checkedTimeout(timeoutMs, 'timeoutMs') };
     return this.#run(() => throughSlot(ctx, '__invocation', () => (fn as (...a: unknown[]) => unknown)(...scriptArgs), () => invocationScript.runInContext(ctx, timeoutOf(options))), options, ctx);
   }
 

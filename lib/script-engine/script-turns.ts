@@ -7,7 +7,7 @@
 import * as types from 'node:util/types';
 import vm from 'node:vm';
 import { MessageChannel } from 'node:worker_threads';
-import { CallTimeoutError, ScriptError } from '../../marshal/errors.js';
+import { CallTimeoutError, InvalidArgumentError, ScriptError } from '../../marshal/errors.js';
 import type { HostMembrane } from './host-membrane.js';
 import type { ScriptRunOptions } from './script-engine-api.js';
 import { dataOf, scriptErrorOf } from './script-source.js';
@@ -167,6 +167,19 @@ export function onScriptTurn(job: () => void): void {
   }
   turns.push(job);
   pump.port1.postMessage(null);
+}
+
+/** The most V8's watchdog takes (ms): a time limit is a whole number from 1 to this. */
+const MAX_TIMEOUT_MS = 0xffff_ffff;
+
+/**
+ * `timeoutMs` as given, checked where it is given: V8 takes only a whole number of ms from 1 to
+ * 2^32 - 1, and a limit it refuses at run time would fail the run (or, stored, an engine's start)
+ * with an error about reading what the script threw.
+ */
+export function checkedTimeout(timeoutMs: number | undefined, parameter: string): number | undefined {
+  if (timeoutMs === undefined || (Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) return timeoutMs;
+  throw new InvalidArgumentError(`[timeout] ${parameter} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, or left out for no limit; got ${String(timeoutMs)}`, { parameter });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  ApartmentError, CallTimeoutError, ScriptError, WrongThreadError, byRef, release, type Remote, type Runtime, type ScriptEngine,
+  ApartmentError, CallTimeoutError, InvalidArgumentError, ScriptError, WrongThreadError, byRef, release, type Remote, type Runtime, type ScriptEngine,
 } from '../../../lib/index.js';
 import type { EngineUser } from '../../fixtures/engine-user.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
@@ -269,5 +269,24 @@ describe('lib/script-engine: interrupt and clone', () => {
     expect(await mine.invoke('peek')).to.equal('the host\'s secret');
     mine.close();
     release(secret);
+  });
+});
+
+describe('lib/script-engine: a time limit V8 cannot apply', () => {
+  it('is refused with InvalidArgumentError [timeout] when given, before it is stored or anything runs', async () => {
+    const { engine } = await setup();
+    await engine.setSite(byRef({}));
+    // Given before the engine starts, it used to be stored and to fail the start half way.
+    const early = await engine.parseScriptText('var early = 1;', { timeoutMs: 0 }).catch((e: unknown) => e);
+    expect(early).to.be.instanceOf(InvalidArgumentError);
+    expect((early as Error).message).to.match(/^\[timeout\] /);
+    await engine.parseScriptText('function f() { return 1; }');
+    await engine.setState('started');
+    for (const ms of [0, -5, 1.5, Number.NaN, 2 ** 40]) {
+      const err = await engine.invokeWithin(ms, 'f').catch((e: unknown) => e);
+      expect(err, String(ms)).to.be.instanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).parameter).to.equal('timeoutMs');
+    }
+    expect(await engine.invokeWithin(1_000, 'f')).to.equal(1);
   });
 });
