@@ -8,6 +8,7 @@ import vm from 'node:vm';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { ENGINE_COPY, settleInterruptedWith } from './engine-handles.js';
+import { ITEM_NAME, enginePayloadOf } from './engine-payload.js';
 import { currentApartment, currentCall } from '../../apartments/context.js';
 import { ApartmentError, ScriptError, WrongThreadError } from '../../marshal/errors.js';
 import { ScriptOutcome, checkedTimeout, onScriptTurn, timeoutOf, type Exit } from './script-turns.js';
@@ -91,7 +92,7 @@ export class ScriptEngine {
   /** Expose a host object to scripts under `name` (it reaches scripts as a proxy when it lives elsewhere). */
   addNamedItem(name: string, value: unknown, options: { persistent?: boolean } = {}): void {
     this.#guard('addNamedItem');
-    if (!/^[A-Za-z_$][\w$]*$/.test(name)) throw unexpected(`[named-item] '${name}' is not a valid script identifier`);
+    if (!ITEM_NAME.test(name)) throw unexpected(`[named-item] '${name}' is not a valid script identifier`);
     this.items.set(name, { value, persistent: options.persistent === true });
     // Defined, not assigned: assigning would run a setter the script put on its global, outside any run.
     if (this.context && !Reflect.defineProperty(this.context, name, { value: this.membrane!.toScript(value), writable: true, enumerable: true, configurable: true })) {
@@ -390,7 +391,7 @@ function caller(): number {
   return currentCall()?.callerApartment ?? currentApartment().id;
 }
 
-registerValueType(ENGINE_COPY, (payload) => new ScriptEngine(payload as EnginePayload));
+registerValueType(ENGINE_COPY, (payload) => new ScriptEngine(enginePayloadOf(payload)));
 settleInterruptedWith((object, generation) => {
   if (!(object instanceof ScriptEngine)) return false;
   return generation === 0 ? ScriptEngine.abandonAwaiting(object) : ScriptEngine.interrupted(object, generation);

@@ -2,6 +2,10 @@ import { expect } from 'chai';
 import {
   InvalidArgumentError, NoInterfaceError, bindScriptEngineApi, byRef, type Runtime, type ScriptEngine, type ScriptEngineApi,
 } from '../../../lib/index.js';
+import { CUSTOM_MARSHAL } from '../../../marshal/by-ref.js';
+import { ProtocolError } from '../../../marshal/errors.js';
+import { ENGINE_COPY } from '../../../lib/script-engine/engine-handles.js';
+import { startEngineWithUser } from '../../fixtures/started-engine.js';
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -58,5 +62,26 @@ describe('lib/script-engine: the generated ScriptEngineApi', () => {
     await engine.setSite(byRef({}));
     await engine.setState('started');
     expect(await engine.parseScriptText('typeof x'), 'no named item was added').to.equal('undefined');
+  });
+});
+
+// What a peer could send as an engine's copy (a clone or a move travels by value): it used to build an
+// engine from anything, failing with a TypeError from inside the engine, or building one whose
+// stored time limit failed its start.
+const forgedCopy = (payload: unknown): object => ({ [CUSTOM_MARSHAL]: () => ({ key: ENGINE_COPY, payload }) });
+
+describe('lib/script-engine: an engine copy another apartment sends that is not one', () => {
+  it('is refused with ProtocolError [engine-copy] saying what is wrong, before any engine is built', async () => {
+    const { user } = await startEngineWithUser('1');
+    const forgeries = [
+      { code: 5, items: [] },
+      { code: [{ text: 'var a = 1;', persistent: false, timeoutMs: 0 }], items: [] },
+      { code: [], items: [['not a name!', 1, false]] },
+    ];
+    for (const payload of forgeries) {
+      const err = await user.attempt(forgedCopy(payload) as never, 'getState').catch((e: unknown) => e);
+      expect(err, JSON.stringify(payload)).to.be.instanceOf(ProtocolError);
+      expect((err as Error).message).to.match(/^\[engine-copy\] /);
+    }
   });
 });
