@@ -9,7 +9,8 @@ import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { ENGINE_COPY, settleInterruptedWith } from './engine-handles.js';
 import { ITEM_NAME, enginePayloadOf } from './engine-payload.js';
-import { currentApartment, currentCall } from '../../apartments/context.js';
+import { currentApartment } from '../../apartments/context.js';
+import { callerOf, dispatchedThrough } from './engine-caller.js';
 import { ApartmentError, ScriptError, WrongThreadError } from '../../marshal/errors.js';
 import { ScriptOutcome, checkedTimeout, onScriptTurn, timeoutOf, type Exit } from './script-turns.js';
 import { ScriptEngineApiRemote } from './generated/script-engine-api.remote.js';
@@ -38,7 +39,7 @@ export class ScriptEngine {
    */
   static interleave = ['getState', 'clone', 'close', 'setState'];
   /** Only ScriptEngineApi's methods are callable from other apartments, with their arguments checked. */
-  static remoteInterface = ScriptEngineApiRemote;
+  static remoteInterface = dispatchedThrough(ScriptEngineApiRemote);
 
   private state: ScriptState = 'uninitialized';
   private boundTo: number | undefined;
@@ -85,7 +86,7 @@ export class ScriptEngine {
     if (this.state !== 'uninitialized') throw unexpected(`[site-set] the engine already has a site (state ${this.state}); reset it with setState('uninitialized') first`);
     if (site === null || typeof site !== 'object') throw unexpected('[site] the site must be an object');
     this.site = site;
-    this.boundTo = caller();
+    this.boundTo = callerOf(this);
     this.state = 'initialized';
   }
 
@@ -174,7 +175,7 @@ export class ScriptEngine {
    * new site for each item); it adds them itself with addNamedItem().
    */
   clone(): ScriptEngine {
-    return travelingCopy(this.#payload(true, this.boundTo !== undefined && caller() !== this.boundTo));
+    return travelingCopy(this.#payload(true, this.boundTo !== undefined && callerOf(this) !== this.boundTo));
   }
 
   /**
@@ -185,7 +186,7 @@ export class ScriptEngine {
   move(): ScriptEngine {
     this.#guard('move');
     if (this.state !== 'uninitialized') throw unexpected(`[bound] only an uninitialized engine can move (state ${this.state}); reset it first, or clone it`);
-    const to = caller();
+    const to = callerOf(this);
     if (to === currentApartment().id) return this;
     const copy = travelingCopy(this.#payload(false));
     this.close();
@@ -365,7 +366,7 @@ export class ScriptEngine {
     if (this.movedTo !== undefined) throw unexpected(`[moved] ${op}() on an engine that moved to apartment ${this.movedTo}; use the engine move() returned there`);
     if (this.state === 'closed' && op !== 'close' && op !== 'setState') throw unexpected(`[closed] ${op}() on a closed engine; create or clone a new one`);
     if (this.boundTo === undefined) return;
-    const who = caller();
+    const who = callerOf(this);
     if (who !== this.boundTo) {
       throw new WrongThreadError(`[wrong-thread] ${op}() was called from apartment ${who}, but this engine is bound to apartment ${this.boundTo} (it set the site); call from there, or reset or close the engine first`, { code: 'E_UNEXPECTED' });
     }
@@ -386,10 +387,6 @@ function travelingCopy(payload: EnginePayload): ScriptEngine {
 }
 
 const invocationScript = new vm.Script('__invocation()', { filename: 'invoke.js' });
-
-function caller(): number {
-  return currentCall()?.callerApartment ?? currentApartment().id;
-}
 
 registerValueType(ENGINE_COPY, (payload) => new ScriptEngine(enginePayloadOf(payload)));
 settleInterruptedWith((object, generation) => {

@@ -3,6 +3,7 @@ import {
   ApartmentError, CallTimeoutError, InvalidArgumentError, ScriptError, WrongThreadError, byRef, release, type Remote, type Runtime, type ScriptEngine,
 } from '../../../lib/index.js';
 import type { EngineUser } from '../../fixtures/engine-user.js';
+import type { Holder } from '../../fixtures/holder.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -288,5 +289,19 @@ describe('lib/script-engine: a time limit V8 cannot apply', () => {
       expect((err as InvalidArgumentError).parameter).to.equal('timeoutMs');
     }
     expect(await engine.invokeWithin(1_000, 'f')).to.equal(1);
+  });
+});
+
+describe('lib/script-engine: bound to the apartment whose code sets its site', () => {
+  it('even when that code sets it, or uses it, while serving a call from another apartment', async () => {
+    const { engine, users } = await setup();
+    await engine.setSite(byRef({}));
+    await engine.parseScriptText('function answer() { return 42; }', { persistent: true });
+    // user-a clones the engine into its own apartment and sets the copy's site there, serving the main apartment's call.
+    expect((await users[0]!.cloneHere(engine)).state).to.equal('started');
+    // A third apartment asks user-a to run the copy: user-a's own code calls its own local engine.
+    const third = await (await rt!.createApartment({ name: 'third' })).createObject<Holder>('Holder');
+    await third.keep(users[0]);
+    expect(await third.callKept(0, 'runCopy', 'answer')).to.equal(42);
   });
 });
