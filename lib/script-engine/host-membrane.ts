@@ -24,6 +24,8 @@ type AnyFunction = (...args: unknown[]) => unknown;
 const HIDDEN_KEYS = new Set<PropertyKey>(['constructor', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
 /** The most arguments a spreading builtin is handed through the membrane (V8's limit for apply). */
 const MAX_SPREAD = 65535;
+/** The longest array of the script's handed to host code as an argument (each is copied: a sparse one may claim any length). */
+const MAX_ARG_ARRAY = 1 << 24;
 /** Past this many prototypes a chain's realm is not looked for further (a Proxy may make it endless). */
 const MAX_CHAIN = 256;
 
@@ -79,7 +81,7 @@ export class HostMembrane {
    */
   constructor(private readonly ScriptPromise: PromiseConstructor, private readonly guard: RealmGuard, readonly realmStack?: StackGetter, private readonly border: ScriptBorder = OPEN_BORDER) {
     this.scriptObjectPrototype = Object.getPrototypeOf(ScriptPromise.prototype) as object;
-    const list = (arrayLike: unknown): unknown[] => listFromArrayLike(arrayLike).map((v) => this.toHost(v));
+    const list = (arrayLike: unknown): unknown[] => listFromArrayLike(arrayLike).map((v) => this.argToHost(v));
     const apply = Function.prototype.apply;
     this.spreaders = new Map<unknown, AnyFunction>([
       [apply, function (this: unknown, thisArg: unknown, args?: unknown) {
@@ -110,7 +112,7 @@ export class HostMembrane {
       // a host value that is itself a proxy (a remote object's) would run host code the guard never
       // sees. So every trap answers for the host value, and the shadow stays empty and extensible.
       const asGiven = side === 'unknown';
-      const handler = asGiven ? (this.guardedAsGiven ??= this.guard.guardHandler(this.handler((v) => v))) : (this.guardedHandler ??= this.guard.guardHandler(this.handler((v) => this.toHost(v))));
+      const handler = asGiven ? (this.guardedAsGiven ??= this.guard.guardHandler(this.handler((v) => v, (v) => v))) : (this.guardedHandler ??= this.guard.guardHandler(this.handler((v) => this.toHost(v), (v) => this.argToHost(v))));
       const shadow = this.guard.shadow(typeof value === 'function');
       this.behindShadow.set(shadow, value);
       proxy = this.guard.proxy(shadow, handler);
@@ -132,6 +134,24 @@ export class HostMembrane {
     // A function of unknown realm may be the script's: host code calls it through a wrapper too.
     if (target !== undefined) return typeof target === 'function' && this.unknownSide.has(value) ? this.hostFunctionOf(target as AnyFunction, value as AnyFunction) : target;
     return typeof value === 'function' ? this.hostFunctionOf(value as AnyFunction) : value;
+  }
+
+  /**
+   * An argument the script passes to host code: toHost(), except that an array of the script's is
+   * handed over as a host copy of its elements, each handed over the same way. An array crosses
+   * apartments element by element, so a script function in one would otherwise be exported as it is,
+   * and the other apartment would call it back with raw host values.
+   */
+  private argToHost(value: unknown, copies = new Map<unknown[], unknown[]>()): unknown {
+    if (!Array.isArray(value) || this.targets.has(value) || this.sideOf(value) !== 'script') return this.toHost(value);
+    const done = copies.get(value);
+    if (done !== undefined) return done;
+    if (value.length > MAX_ARG_ARRAY) throw new RangeError(`[membrane] an array of ${value.length} elements cannot be handed to host code (at most ${MAX_ARG_ARRAY}); pass less at a time`);
+    const copy: unknown[] = [];
+    copies.set(value, copy);
+    // Index by index, as the copy to another apartment would read it: no method of the script's array runs.
+    for (let i = 0; i < value.length; i++) copy.push(this.argToHost(value[i], copies));
+    return copy;
   }
 
   /** Which realm `value` belongs to (see Side). */
@@ -185,8 +205,11 @@ export class HostMembrane {
     });
   }
 
-  /** The traps of the membrane's proxies; `toHost` is how they hand on what the script gives. */
-  private handler(toHost: (v: unknown) => unknown): ProxyHandler<object> {
+  /**
+   * The traps of the membrane's proxies; `toHost` is how they hand on what the script gives, `toArg`
+   * how they hand on the arguments of a call.
+   */
+  private handler(toHost: (v: unknown) => unknown, toArg: (v: unknown) => unknown): ProxyHandler<object> {
     const toScript = (v: unknown): unknown => this.toScript(v);
     const behind = this.behindShadow;
     const real = (shadow: object): object => behind.get(shadow)!;
@@ -231,8 +254,8 @@ export class HostMembrane {
         });
       },
       defineProperty: (shadow, key, d) => !HIDDEN_KEYS.has(key) && d.configurable !== false && host(() => Reflect.defineProperty(real(shadow), key, hostDescriptor(d, toHost))),
-      apply: (shadow, thisArg, args) => host(() => toScript(Reflect.apply(real(shadow) as AnyFunction, toHost(thisArg), args.map(toHost)))),
-      construct: (shadow, args) => host(() => toScript(Reflect.construct(real(shadow) as new (...a: unknown[]) => object, args.map(toHost)))) as object,
+      apply: (shadow, thisArg, args) => host(() => toScript(Reflect.apply(real(shadow) as AnyFunction, toHost(thisArg), args.map(toArg)))),
+      construct: (shadow, args) => host(() => toScript(Reflect.construct(real(shadow) as new (...a: unknown[]) => object, args.map(toArg)))) as object,
     };
   }
 }

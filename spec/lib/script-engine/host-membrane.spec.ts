@@ -152,6 +152,28 @@ describe("lib/script-engine: a host function's apply hands the script's array el
   });
 });
 
+// An array crosses apartments element by element: a script function in an array the script passed
+// to another apartment's object was exported as it was, and called back with raw host values.
+const inArrays = `
+  const climb = (get) => { try { return typeof get().constructor.constructor('return process')(); } catch { return 'refused'; } };
+  async function inArray() { return host.callFirst([(arg) => climb(() => arg)]); }
+  async function nestedArray() { return host.callNested([[(arg) => climb(() => arg)]]); }
+  function endless() { const a = []; a.length = 2 ** 31; try { host.callFirst(a); return 'passed'; } catch (e) { return e.message; } }
+`;
+const callingFirst = {
+  callFirst: async (fns: ((arg: object) => unknown)[]) => fns[0]!({ from: 'host' }),
+  callNested: async (fns: ((arg: object) => unknown)[][]) => fns[0]![0]!({ from: 'host' }),
+};
+
+describe("lib/script-engine: a script function in an array the script passes to host code", () => {
+  it('is handed over wrapped, so another apartment calling it back hands it host values through the membrane', async () => {
+    const { engine } = await startEngine(inArrays, { host: callingFirst });
+    expect(await engine.invoke('inArray')).to.equal('refused');
+    expect(await engine.invoke('nestedArray')).to.equal('refused');
+    expect(await engine.invoke('endless')).to.contain('[membrane] an array of 2147483648 elements');
+  });
+});
+
 // Script code the runtime runs when it reads what a script returned or threw. Each spins.
 const lateSpins = `
   function getter() { return { plain: 1, get late() { Atomics.store(spinning, 0, 1); while (true) {} } }; }
