@@ -10,6 +10,7 @@ import { byRef } from '../marshal/by-ref.js';
 import { currentApartment, currentCall } from '../apartments/context.js';
 import { CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError } from '../marshal/errors.js';
 import { localApartment } from '../apartments/local-context.js';
+import { queuedWait } from './queued-wait.js';
 
 /** Options of lease(). */
 export interface LeaseOptions {
@@ -30,9 +31,6 @@ interface Waiter {
   apartment: number;
   resolve: (g: Grant) => void;
   reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
-  /** Stops listening to the waiting call's signal; called as the waiter leaves the queue. */
-  forget: () => void;
 }
 
 const INTERNAL = new Set(['rental:lease', 'rental:return', 'rental:dispose']);
@@ -68,27 +66,11 @@ class RentalRecord {
     const ms = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : 30_000;
     // A caller that cancels, or whose call passes its deadline, waits no longer: granted later, the
     // lease would go to nobody, and the object would stay with its apartment for good.
-    const signal = call?.signal;
-    if (signal?.aborted) throw new CallCanceledError(`[rental-wait] the call waiting for the lease on this ${this.className} was canceled`);
-    return new Promise<Grant>((resolve, reject) => {
-      const leave = (err: Error): void => {
-        const at = this.queue.indexOf(waiter);
-        if (at < 0) return;
-        this.queue.splice(at, 1);
-        clearTimeout(waiter.timer);
-        waiter.forget();
-        reject(err);
-      };
-      const canceled = (): void => leave(new CallCanceledError(`[rental-wait] the call waiting for the lease on this ${this.className} was canceled, or passed its deadline`));
-      const waiter: Waiter = {
-        apartment: caller,
-        resolve,
-        reject,
-        timer: setTimeout(() => leave(new CallTimeoutError(`[rental-wait] the lease on this ${this.className} did not come free within ${ms} ms`)), ms),
-        forget: () => signal?.removeEventListener('abort', canceled),
-      };
-      signal?.addEventListener('abort', canceled, { once: true });
-      this.queue.push(waiter);
+    return queuedWait(() => this.queue, (resolve: (g: Grant) => void, reject: (e: Error) => void): Waiter => ({ apartment: caller, resolve, reject }), {
+      signal: call?.signal,
+      canceled: () => new CallCanceledError(`[rental-wait] the call waiting for the lease on this ${this.className} was canceled, or passed its deadline`),
+      timeoutMs: ms,
+      timedOut: () => new CallTimeoutError(`[rental-wait] the lease on this ${this.className} did not come free within ${ms} ms`),
     });
   }
 
@@ -102,22 +84,14 @@ class RentalRecord {
       this.fresh = false;
     }
     const next = this.queue.shift();
-    if (next) {
-      clearTimeout(next.timer);
-      next.forget();
-      next.resolve(this.grant(next.apartment));
-    }
+    if (next) next.resolve(this.grant(next.apartment));
     return true;
   }
 
   dispose(): boolean {
     if (this.holder !== undefined) throw new InUseError(`[rental-in-use] this ${this.className} is leased by ${this.label(this.holder)}; release the lease before disposing it`);
     this.gone = new DisconnectedError(`[rental-disposed] this ${this.className} was disposed`, { code: 'CO_E_OBJNOTCONNECTED' });
-    for (const w of this.queue.splice(0)) {
-      clearTimeout(w.timer);
-      w.forget();
-      w.reject(this.gone);
-    }
+    for (const w of this.queue.splice(0)) w.reject(this.gone);
     return true;
   }
 
@@ -130,18 +104,12 @@ class RentalRecord {
       const w = this.queue[i]!;
       if (w.apartment !== apartment) continue;
       this.queue.splice(i, 1);
-      clearTimeout(w.timer);
-      w.forget();
       w.reject(new DisconnectedError(`[rental-lost] ${this.label(apartment)}, which waited for the lease on this ${this.className}, ended`));
     }
     if (this.holder !== apartment) return;
     this.holder = undefined;
     this.gone = new DisconnectedError(`[rental-lost] this ${this.className} was lost with ${this.label(apartment)}, which held it`);
-    for (const w of this.queue.splice(0)) {
-      clearTimeout(w.timer);
-      w.forget();
-      w.reject(this.gone);
-    }
+    for (const w of this.queue.splice(0)) w.reject(this.gone);
   }
 
   private grant(apartment: number): Grant {

@@ -3,6 +3,7 @@
 // race: exactly one creator per name. Shared memory is published only after its creator
 // initialised it; if the creator dies first, the next waiter becomes the creator. Main apartment only.
 import { ApartmentError, CallCanceledError, InvalidArgumentError } from '../../marshal/errors.js';
+import { queuedWait, type QueuedWaitOptions } from '../queued-wait.js';
 
 /** Kinds of named object. */
 export type NamedKind = 'mutex' | 'memory' | 'counter';
@@ -38,27 +39,9 @@ export const MAX_NAMED_BYTES = 2 ** 31;
 /** The most create-once values one apartment may build: they are kept for the life of the process. */
 export const MAX_ONCE_BUILT = 4_096;
 
-/**
- * Wait in `queue()` until resolved, or leave it once `signal` (the waiting call's) aborts: a waiter
- * whose caller gave up would be handed creation that nobody performs, or a handle nobody closes.
- */
-function waitIn<W extends { apartment: number }, R>(queue: () => W[], make: (resolve: (r: R) => void) => W, signal: AbortSignal | undefined, name: string): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    const leave = (): void => {
-      const waiters = queue();
-      const at = waiters.indexOf(waiter);
-      if (at < 0) return;
-      waiters.splice(at, 1);
-      reject(new CallCanceledError(`[named-canceled] the wait for '${name}' was given up by its caller`, { cause: signal!.reason }));
-    };
-    const waiter = make((r) => {
-      signal?.removeEventListener('abort', leave);
-      resolve(r);
-    });
-    queue().push(waiter);
-    if (signal?.aborted) leave();
-    else signal?.addEventListener('abort', leave, { once: true });
-  });
+/** A wait for `name` ends when `signal` (the asking call's) aborts: a waiter whose caller gave up would be handed creation that nobody performs, or a handle nobody closes. */
+function given(signal: AbortSignal | undefined, name: string): QueuedWaitOptions {
+  return { signal, canceled: (reason) => new CallCanceledError(`[named-canceled] the wait for '${name}' was given up by its caller`, { cause: reason }) };
 }
 
 /** Named shared objects and create-once values, by name. */
@@ -105,7 +88,7 @@ export class NamedRegistry {
       e.refs.set(apartment, (e.refs.get(apartment) ?? 0) + 1);
       return { sab: e.sab, create: false };
     }
-    return waitIn(() => e.waiters, (resolve: (g: NamedGrant) => void) => ({ apartment, resolve }), signal, name);
+    return queuedWait(() => e.waiters, (resolve: (g: NamedGrant) => void) => ({ apartment, resolve }), given(signal, name));
   }
 
   /**
@@ -165,7 +148,7 @@ export class NamedRegistry {
       return { build: true };
     }
     if (e.state === 'done') return { value: e.value };
-    return waitIn(() => e.waiters, (resolve: (r: { build: true } | { value: unknown }) => void) => ({ apartment, resolve }), signal, name);
+    return queuedWait(() => e.waiters, (resolve: (r: { build: true } | { value: unknown }) => void) => ({ apartment, resolve }), given(signal, name));
   }
 
   onceDone(apartment: number, name: string, value: unknown): void {
