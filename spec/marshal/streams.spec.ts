@@ -310,33 +310,32 @@ describe('marshal/streams: WritableStream', () => {
   });
 });
 
+/** Hand `sink` to a writer in another apartment that keeps the stream after it fails; nothing may stay exported. */
+async function writeToFailingOwner(sink: WritableStream<number>): Promise<void> {
+  const rt = await start();
+  const apt = await rt.createApartment();
+  const streamer = await apt.createObject<Streamer>('Streamer');
+  expect(await streamer.writeAndKeep(sink as never, 10)).to.equal('Error');
+  release(streamer);
+  // Before: the errored stream kept the sink exported from here for as long as the writer held it.
+  await expectNoExports(rt);
+}
+
 describe('marshal/streams: a WritableStream whose owner\'s stream fails', () => {
   it('gives back the reference to the owner\'s sink, though the writer keeps the errored stream', async () => {
-    const rt = await start();
-    const apt = await rt.createApartment();
-    const streamer = await apt.createObject<Streamer>('Streamer');
-    const sink = new WritableStream<number>({
+    await writeToFailingOwner(new WritableStream<number>({
       write: () => {
         throw new Error('the disk is full');
       },
-    });
-    expect(await streamer.writeAndKeep(sink as never, 10)).to.equal('Error');
-    release(streamer);
-    // Before: the errored stream kept the sink exported from here for as long as the writer held it.
-    await expectNoExports(rt);
+    }));
   });
 
   it('gives back the reference to the owner\'s sink when closing the owner\'s stream fails', async () => {
-    const rt = await start();
-    const apt = await rt.createApartment();
-    const streamer = await apt.createObject<Streamer>('Streamer');
-    const sink = new WritableStream<number>({
+    await writeToFailingOwner(new WritableStream<number>({
       close: () => {
         throw new Error('the disk is full');
       },
-    });
-    expect(await streamer.writeAndKeep(sink as never, 10)).to.equal('Error');
-    release(streamer);
-    await expectNoExports(rt);
+    }));
   });
 });
+
