@@ -56,7 +56,28 @@ interface WalkState extends MoveHolder {
   chars: number;
   /** Objects the walk does not enter whose strings were counted (copy-weight.ts). */
   weighed?: Set<object>;
+  /** Containers walked without entering `seen`, in a row down the current path (see looseWalk). */
+  loose: number;
+  /** Containers walked without entering `seen` so far. */
+  looseVisits: number;
+  /** A string was counted inside a container walked without entering: `chars` may count it twice. */
+  approx: boolean;
+  /** Every container enters `seen` (the walk again, after an approximate count went over). */
+  exact: boolean;
 }
+
+// Entering `seen` is a Set insertion per container, half the walk of a 2 000-record array. A small
+// container (LOOSE_ITEMS entries at most) a path reaches within LOOSE_DEPTH of the last entered one
+// is walked without it: met twice, it is walked twice, at most LOOSE_ITEMS reads and a path each
+// time, and a cycle still meets an entered container within LOOSE_DEPTH + 1 steps. LOOSE_VISITS
+// bounds the repeats a value built of shared small containers can cause. A string inside such a
+// container may be counted twice; a count that goes over MAX_COPIED_CHARS after that is only a
+// suspicion, and the value is walked again with every container entered before it is refused.
+const LOOSE_ITEMS = 16;
+const LOOSE_DEPTH = 2;
+const LOOSE_VISITS = 1 << 16;
+/** Thrown inside a walk whose approximate count went over: run() walks the value again, exactly. */
+const RECOUNT = Symbol('recount');
 
 /** Encode an argument list (paths start at the argument index). */
 export function encodeArgs(space: RefSpace, args: unknown[], peer: number): Encoded {
@@ -74,9 +95,7 @@ export function encodeArgs(space: RefSpace, args: unknown[], peer: number): Enco
     if (chars > MAX_COPIED_CHARS) throw tooManyChars('args');
     return { value: args, refs: 0, transfer: undefined };
   }
-  const link = space.linkTo(peer);
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'args', link, chars: 0, moveFrom: link?.moveCopiesFrom, moves: undefined };
-  return run(st, () => walkArray(args, st));
+  return run(space, peer, 'args', (st) => walkArray(args, st));
 }
 
 /** Encode one value (a result); paths start at the value itself. */
@@ -84,21 +103,28 @@ export function encodeValue(space: RefSpace, value: unknown, peer: number): Enco
   if (value === null || (typeof value !== 'object' && typeof value !== 'function' && typeof value !== 'symbol')) {
     return { value, refs: 0, transfer: undefined };
   }
-  const link = space.linkTo(peer);
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: undefined, seen: undefined, root: 'result', link, chars: 0, moveFrom: link?.moveCopiesFrom, moves: undefined };
-  return run(st, () => walk(value, st));
+  return run(space, peer, 'result', (st) => walk(value, st));
 }
 
-function run(st: WalkState, body: () => unknown): Encoded {
+function run(space: RefSpace, peer: number, root: string, body: (st: WalkState) => unknown, again?: WalkState): Encoded {
+  const link = again ? again.link : space.linkTo(peer);
+  // Walked again: the transfer lists the first walk took (taking consumes them) are kept.
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: again?.transfer, seen: undefined, root, link, chars: 0, moveFrom: link?.moveCopiesFrom, moves: undefined, loose: 0, looseVisits: 0, approx: false, exact: again !== undefined };
   try {
-    const value = body();
+    const value = body(st);
     const moved = st.moves && withMovedCopies(value, st.moves, st.transfer);
     if (moved) return { value: moved.value, refs: st.refs ?? 0, transfer: moved.transfer };
     return { value, refs: st.refs ?? 0, transfer: st.transfer };
   } catch (err) {
     if (st.refs) st.space.discard(st.refs, st.peer);
+    if (err === RECOUNT) return run(space, peer, root, body, st);
     throw err;
   }
+}
+
+/** The error for a count past MAX_COPIED_CHARS at `path`: RECOUNT when the count may hold repeats. */
+function overLimit(st: WalkState, path: readonly PathStep[]): unknown {
+  return st.approx ? RECOUNT : tooManyChars(formatPath(st.root, path));
 }
 
 /**
@@ -236,7 +262,7 @@ function walk(v: unknown, st: WalkState): unknown {
   const weighed = (st.weighed ??= new Set());
   if (weighed.has(obj)) return v;
   st.chars += copiedChars(obj, MAX_COPIED_CHARS - st.chars, weighed);
-  if (st.chars > MAX_COPIED_CHARS) throw tooManyChars(formatPath(st.root, st.path));
+  if (st.chars > MAX_COPIED_CHARS) throw overLimit(st, st.path);
   return v;
 }
 
@@ -298,6 +324,27 @@ function walkByValue({ key, payload, sharedMemory }: CustomMarshaled, st: WalkSt
   return { k: key, p };
 }
 
+/**
+ * Start walking a container of `size` entries: false when it was walked already. Walked without
+ * entering `seen` when it may be (see LOOSE_ITEMS); `st.loose` then counts it for its contents.
+ * The caller puts `st.loose` back to `outer` when done.
+ */
+function begin(obj: object, size: number, outer: number, st: WalkState): boolean {
+  if (!st.exact && size <= LOOSE_ITEMS && outer < LOOSE_DEPTH && st.looseVisits < LOOSE_VISITS) {
+    st.looseVisits++;
+    st.loose = outer + 1;
+    return true;
+  }
+  st.loose = 0;
+  return enter(obj, st);
+}
+
+/** Count a string met at `step` of the current container; throws when the count goes over. */
+function countString(st: WalkState, s: string, step: PathStep): void {
+  if (st.loose > 0) st.approx = true;
+  if ((st.chars += s.length) > MAX_COPIED_CHARS) throw overLimit(st, [...st.path, step]);
+}
+
 function enter(obj: object, st: WalkState): boolean {
   // One lookup, not has() then add(): this runs for every container the walk enters.
   const seen = (st.seen ??= new Set());
@@ -306,12 +353,13 @@ function enter(obj: object, st: WalkState): boolean {
 }
 
 function walkArray(arr: unknown[], st: WalkState): unknown[] {
-  if (st.path.length > 0 && !enter(arr, st)) return arr;
+  const outer = st.loose;
+  if (st.path.length > 0 && !begin(arr, arr.length, outer, st)) return arr;
   let out: unknown[] | undefined;
   for (let i = 0; i < arr.length; i++) {
     const item = arr[i];
     if (item === null || (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol')) {
-      if (typeof item === 'string' && (st.chars += item.length) > MAX_COPIED_CHARS) throw tooManyChars(formatPath(st.root, [...st.path, i]));
+      if (typeof item === 'string') countString(st, item, i);
       if (out) out[i] = item;
       continue;
     }
@@ -321,18 +369,20 @@ function walkArray(arr: unknown[], st: WalkState): unknown[] {
     if (enc !== item && !out) out = arr.slice(0, i);
     if (out) out[i] = enc;
   }
+  st.loose = outer;
   return out ?? arr;
 }
 
 function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
-  if (!enter(obj, st)) return obj;
-  let out: Record<string, unknown> | undefined;
+  const outer = st.loose;
   const keys = Object.keys(obj);
+  if (!begin(obj, keys.length, outer, st)) return obj;
+  let out: Record<string, unknown> | undefined;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const item = obj[k];
     if (item === null || (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol')) {
-      if (typeof item === 'string' && (st.chars += item.length) > MAX_COPIED_CHARS) throw tooManyChars(formatPath(st.root, [...st.path, k]));
+      if (typeof item === 'string') countString(st, item, k);
       if (out) setOwn(out, k, item);
       continue;
     }
@@ -345,5 +395,6 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
     }
     if (out) setOwn(out, k, enc);
   }
+  st.loose = outer;
   return out ?? obj;
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MarshalError } from '../../marshal/errors.js';
+import { MarshalError, TOO_LARGE } from '../../marshal/errors.js';
 import { byRef, transfer } from '../../marshal/by-ref.js';
 import { encodeArgs, encodeValue } from '../../marshal/codec.js';
 import { Endpoint } from '../../marshal/endpoint.js';
@@ -90,5 +90,58 @@ describe('marshal/codec: encoding values', () => {
     const enc = encodeArgs(endpoint(), [holder, cyclic], 2);
     expect(enc.transfer).to.deep.equal([buf]);
     expect((enc.value as unknown[])[1]).to.equal(cyclic);
+  });
+});
+
+describe('marshal/codec: small containers walked without remembering them', () => {
+  const text = 'x'.repeat(2 ** 20);
+
+  it('counts the string of a small object held in 600 places once, after the first count went over, and makes each reference once', () => {
+    const ep = endpoint();
+    const shared = { text };
+    const args = [new Array(600).fill(shared), () => 1];
+    const enc = encodeArgs(ep, args, 2);
+    expect((enc.value as unknown[])[0], 'nothing was replaced in the array').to.equal(args[0]);
+    expect((enc.refs as unknown[][]).map((r) => r[0]), 'the function, once').to.deep.equal([[1]]);
+    expect(ep.exports.size, 'the first walk\'s reference was given back').to.equal(1);
+  });
+
+  it('refuses 600 small objects each holding the string, with the path a walk that counts each once reaches', () => {
+    const ep = endpoint();
+    const many = Array.from({ length: 600 }, () => ({ text }));
+    const err = (() => {
+      try {
+        encodeArgs(ep, [() => 1, many], 2);
+      } catch (e) {
+        return e;
+      }
+    })() as MarshalError;
+    expect(err, String(err)).to.be.instanceOf(MarshalError);
+    expect(err.message.startsWith(TOO_LARGE)).to.equal(true);
+    expect(err.path).to.equal('args[1][512].text');
+    expect(ep.exports.size, 'references of both walks given back').to.equal(0);
+  });
+
+  it('replaces a function in a small object at every place the object is held', () => {
+    const ep = endpoint();
+    const leaf = { cb: () => 1, n: 1 };
+    const enc = encodeArgs(ep, [[leaf, leaf]], 2);
+    const [first, second] = (enc.value as unknown[][])[0] as Array<Record<string, unknown>>;
+    expect(first!.cb).to.equal(null);
+    expect(second!.cb).to.equal(null);
+    expect(first!.n).to.equal(1);
+    expect((enc.refs as unknown[][]).map((r) => r[0])).to.deep.equal([[0, 0, 'cb'], [0, 1, 'cb']]);
+  });
+
+  it('ends on cycles of small objects, and walks a value of shared small objects forty levels deep in linear time', () => {
+    const a: Record<string, unknown> = { n: 1 };
+    const b: Record<string, unknown> = { a };
+    a.b = b;
+    const enc = encodeArgs(endpoint(), [a, [b, [a]]], 2);
+    expect((enc.value as unknown[])[0]).to.equal(a);
+    // Each level holds the one below twice: 2^40 paths, 40 objects.
+    let level: Record<string, unknown> = { leaf: 'z' };
+    for (let i = 0; i < 40; i++) level = { left: level, right: level };
+    expect(encodeValue(endpoint(), level, 2).value).to.equal(level);
   });
 });

@@ -47,5 +47,17 @@ describe('marshal/copy-weight: strings are counted as a copy would carry them', 
     expect(copiedChars(many, 1_000), 'a thousand and one').to.equal(1_001);
     expect(copiedChars(new Map([[1, many]]), 10)).to.equal(11);
     expect(copiedChars(new Set(['ab', 'cd', 'ef']), 3)).to.equal(4);
+    expect(copiedChars(new Map([['ab', 1], ['cd', 2], ['ef', 3]]), 3), 'a Map stops at its key').to.equal(4);
+  });
+
+  it('remembers only the objects a repeat could count twice: a small object of numbers adds nothing wherever it appears', () => {
+    const flat = { i: 1, j: null, k: true };
+    const worded = { w: 'ab' };
+    const wide = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`n${i}`, i]));
+    const seen = new Set<object>();
+    expect(copiedChars(new Map<unknown, unknown>([[1, flat], [2, flat], [3, worded], [4, worded], [5, wide]]), 100, seen)).to.equal(2);
+    expect(seen.has(flat), 'the object of numbers').to.equal(false);
+    expect(seen.has(worded), 'the object holding a string').to.equal(true);
+    expect(seen.has(wide), 'an object past eight keys').to.equal(true);
   });
 });
