@@ -173,6 +173,20 @@ describe('SharedRingTransport port fallback', () => {
     expect(encoder.encode([['fits', 0, fits]], 16 * 1024), 'a long array that fits is written').to.be.greaterThan(1_000);
   });
 
+  it('refuses a value nesting deeper than the ring carries without reading on, then writes the next value', () => {
+    const encoder = new WireEncoder();
+    const nest = (levels: number): object => {
+      let o: object = { leaf: 1 };
+      for (let i = 0; i < levels; i++) o = { o, i, s: 'abc' };
+      return o;
+    };
+    let read = false;
+    const after = Object.defineProperty({}, 'late', { enumerable: true, get: () => (read = true) });
+    expect(encoder.encode([['deep', 0, { deep: nest(200), after }]], 64 * 1024), 'goes over the port').to.equal(-1);
+    expect(read, 'nothing after the too-deep branch was read').to.equal(false);
+    expect(encoder.encode([['shallower', 0, nest(50)]], 64 * 1024), 'a value within the depth is written').to.be.greaterThan(1_000);
+  });
+
   it('moves a MessagePort in order with ring batches around it', async () => {
     const { transport, got } = echoPair();
     const { port1, port2 } = new MessageChannel();
