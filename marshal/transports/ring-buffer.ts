@@ -30,6 +30,8 @@ const HEADER_BYTES = 7 * LINE * 4;
 const DATA_OFFSET = 512;
 
 const RECORD_HEADER = 8;
+/** Records at most this long are copied into the ring by a loop rather than through a view. */
+const SMALL_RECORD = 96;
 const WRAP_MARK = -1;
 /** A record with this length has no payload: item `seq` travels on the companion port. */
 export const PORT_MARK = -2;
@@ -153,7 +155,15 @@ export class RingPair {
       start = 0;
     }
     this.writeHeader(start, length, seq);
-    this.outData.set(length === payload.length ? payload : payload.subarray(0, length), start + RECORD_HEADER);
+    const dest = start + RECORD_HEADER;
+    if (length <= SMALL_RECORD) {
+      // A small call's record (≈ 60 bytes) is copied byte by byte: subarray() makes a Buffer per
+      // write. 60 bytes: 61 ns against 100-110 (single thread); past ≈ 100 bytes the loop loses.
+      const out = this.outData;
+      for (let i = 0; i < length; i++) out[dest + i] = payload[i]!;
+    } else {
+      this.outData.set(length === payload.length ? payload : payload.subarray(0, length), dest);
+    }
     this.writePos = (this.writePos + needed) | 0;
     Atomics.store(this.words, this.outHead, this.writePos);
     return true;
