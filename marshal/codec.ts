@@ -56,7 +56,7 @@ interface WalkState extends MoveHolder {
   chars: number;
   /** Objects the walk does not enter whose strings were counted (copy-weight.ts). */
   weighed?: Set<object>;
-  /** Containers walked without entering `seen`, in a row down the current path (see looseWalk). */
+  /** Containers walked without entering `seen`, in a row down the current path (see LOOSE_ITEMS). */
   loose: number;
   /** Containers walked without entering `seen` so far. */
   looseVisits: number;
@@ -327,7 +327,7 @@ function walkByValue({ key, payload, sharedMemory }: CustomMarshaled, st: WalkSt
 /**
  * Start walking a container of `size` entries: false when it was walked already. Walked without
  * entering `seen` when it may be (see LOOSE_ITEMS); `st.loose` then counts it for its contents.
- * The caller puts `st.loose` back to `outer` when done.
+ * The caller puts `st.loose` back to `outer` when done walking it.
  */
 function begin(obj: object, size: number, outer: number, st: WalkState): boolean {
   if (!st.exact && size <= LOOSE_ITEMS && outer < LOOSE_DEPTH && st.looseVisits < LOOSE_VISITS) {
@@ -336,20 +336,20 @@ function begin(obj: object, size: number, outer: number, st: WalkState): boolean
     return true;
   }
   st.loose = 0;
-  return enter(obj, st);
+  // One lookup, not has() then add(): this runs for every container the walk enters.
+  const seen = (st.seen ??= new Set());
+  const before = seen.size;
+  if (seen.add(obj).size !== before) return true;
+  // Met again: the caller's containers go on at their own depth (a reset here let a cycle of
+  // small containers run until the stack overflowed).
+  st.loose = outer;
+  return false;
 }
 
 /** Count a string met at `step` of the current container; throws when the count goes over. */
 function countString(st: WalkState, s: string, step: PathStep): void {
   if (st.loose > 0) st.approx = true;
   if ((st.chars += s.length) > MAX_COPIED_CHARS) throw overLimit(st, [...st.path, step]);
-}
-
-function enter(obj: object, st: WalkState): boolean {
-  // One lookup, not has() then add(): this runs for every container the walk enters.
-  const seen = (st.seen ??= new Set());
-  const before = seen.size;
-  return seen.add(obj).size !== before;
 }
 
 function walkArray(arr: unknown[], st: WalkState): unknown[] {

@@ -139,6 +139,12 @@ describe('marshal/codec: small containers walked without remembering them', () =
     a.b = b;
     const enc = encodeArgs(endpoint(), [a, [b, [a]]], 2);
     expect((enc.value as unknown[])[0]).to.equal(a);
+    // A small object whose first key leads to a container met before, then back into the cycle.
+    const seenBefore = new Array<number>(17).fill(0);
+    const c: Record<string, unknown> = { x: seenBefore };
+    const d: Record<string, unknown> = { x: seenBefore, c };
+    c.d = d;
+    expect((encodeArgs(endpoint(), [seenBefore, c], 2).value as unknown[])[1]).to.equal(c);
     // Each level holds the one below twice: 2^40 paths, 40 objects.
     let level: Record<string, unknown> = { leaf: 'z' };
     for (let i = 0; i < 40; i++) level = { left: level, right: level };
