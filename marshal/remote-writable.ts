@@ -5,7 +5,7 @@
 // bound. close() and abort() reach the owner's stream after the batches before them. Owner apartment only.
 import type { WritableStream } from 'node:stream/web';
 import { ON_UNREFERENCED, byRef } from './by-ref.js';
-import { DisconnectedError, InvalidArgumentError } from './errors.js';
+import { CallRejectedError, DisconnectedError, InvalidArgumentError } from './errors.js';
 import { release } from './proxy.js';
 import { itemBytes, type StreamLimits } from './stream-options.js';
 import { webStreams } from './web-streams.js';
@@ -21,6 +21,10 @@ export class StreamSink {
   }
 
   async write(items: unknown): Promise<void> {
+    if (this.closed) {
+      // The stream would answer with its own TypeError, which names no stream and no remedy.
+      throw new CallRejectedError('[stream-closed] this stream was closed or aborted, and takes no more chunks; write only before closing it');
+    }
     if (!Array.isArray(items) || items.length > this.limits.window) {
       throw new InvalidArgumentError(`[stream] a write batch must be an array of at most ${this.limits.window} chunks`, { parameter: 'items' });
     }

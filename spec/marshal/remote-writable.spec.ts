@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { WritableStream } from 'node:stream/web';
+import { CallRejectedError } from '../../marshal/errors.js';
 import { remoteWritable, StreamSink, type PushTarget } from '../../marshal/remote-writable.js';
 import { streamLimits } from '../../marshal/stream-options.js';
 
@@ -88,5 +89,20 @@ describe("marshal/remote-writable: the owner's side of a batch whose stream fail
     } finally {
       process.off('unhandledRejection', note);
     }
+  });
+});
+
+describe("marshal/remote-writable: the owner's side of a stream written after it was closed", () => {
+  it('refuses the batch with CallRejectedError [stream-closed] and writes nothing', async () => {
+    const written: unknown[] = [];
+    const sink = new StreamSink(new WritableStream<unknown>({ write: (chunk) => {
+      written.push(chunk);
+    } }) as never, streamLimits({ window: 16 }));
+    await sink.write([1]);
+    await sink.close();
+    const failure = await sink.write([2]).catch((err: unknown) => err);
+    expect(failure).to.be.instanceOf(CallRejectedError);
+    expect((failure as Error).message).to.match(/^\[stream-closed\]/);
+    expect(written).to.deep.equal([1]);
   });
 });
