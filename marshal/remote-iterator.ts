@@ -113,10 +113,19 @@ export class RemoteIterator<T = unknown> implements AsyncIterableIterator<T> {
             this.fail(new ProtocolError(`[stream] ${this.label} answered ${this.emptyPulls} pulls in a row with no items and no end; the stream was stopped`));
             return;
           }
+          // A producer stops adding items once it has `bytes` (stream-source.ts): an item after that
+          // point is one this side did not ask for.
+          let weight = 0;
           for (const item of batch.items as T[]) {
-            this.buffer.push(item);
-            this.bufferedBytes += itemBytes(item);
+            if (weight >= bytes) {
+              void Promise.resolve().then(() => source.return()).catch(() => undefined);
+              this.fail(new ProtocolError(`[stream] ${this.label} answered a pull for about ${bytes} bytes with more items after those bytes; the stream was stopped`));
+              return;
+            }
+            weight += itemBytes(item);
           }
+          for (const item of batch.items as T[]) this.buffer.push(item);
+          this.bufferedBytes += weight;
           if (batch.done) this.end();
         },
         (error: unknown) => {

@@ -34,3 +34,36 @@ describe('marshal/remote-iterator: a producer that answers pulls with nothing, f
     expect(got).to.deep.equal([1, 2]);
   });
 });
+
+describe('marshal/remote-iterator: a producer that answers a pull with more bytes than asked', () => {
+  it('fails the read with ProtocolError and tells the producer to stop, buffering none of the batch', async () => {
+    let asked = 0;
+    let stopped = 0;
+    const chunk = 'x'.repeat(1024);
+    const source: PullSource = {
+      next: (_count, maxBytes) => {
+        asked = maxBytes;
+        return { items: [chunk, chunk, chunk, chunk], done: false };
+      },
+      return: () => void stopped++,
+    };
+    const iterator = new RemoteIterator<string>(source, streamLimits({ window: 8, maxBytes: 2048 }), 'the producer');
+    const err = await iterator.next().then(() => undefined, (e: unknown) => e as Error);
+    expect(asked).to.equal(2048);
+    expect(err, String(err)).to.be.instanceOf(ProtocolError);
+    expect(err!.message).to.match(/^\[stream\] the producer answered a pull for about 2048 bytes with more items after those bytes/);
+    expect(iterator.buffered).to.equal(0);
+    await new Promise((r) => setImmediate(r));
+    expect(stopped, 'the producer was told to stop').to.equal(1);
+  });
+
+  it('takes a batch whose last item passes the bytes asked, as a producer that stops at the bytes sends', async () => {
+    const big = 'y'.repeat(4096);
+    const answers = [{ items: ['a', big], done: false }, { items: [big], done: true }];
+    const source: PullSource = { next: () => answers.shift()!, return: () => undefined };
+    const iterator = new RemoteIterator<string>(source, streamLimits({ window: 8, maxBytes: 2048 }), 'the producer');
+    const got: string[] = [];
+    for await (const s of iterator) got.push(s);
+    expect(got).to.deep.equal(['a', big, big]);
+  });
+});
