@@ -156,7 +156,7 @@ export class RentalLease<T extends object> implements AsyncDisposable {
   private releasing: Promise<void> | undefined;
   readonly value: T;
 
-  constructor(private readonly instance: T, private readonly handle: { 'rental:return'(state: unknown): unknown }) {
+  constructor(private readonly instance: T, private readonly handle: { 'rental:return'(state: unknown, untouched?: boolean): unknown }) {
     const lease = this;
     const wrapped = new Map<PropertyKey, unknown>();
     this.value = new Proxy(instance, {
@@ -181,7 +181,15 @@ export class RentalLease<T extends object> implements AsyncDisposable {
     if (this.running > 0) await new Promise<void>((r) => (this.idle = r));
     this.revoked = true;
     const toState = (this.instance as { toState?: () => unknown }).toState;
-    const state = typeof toState === 'function' ? toState.call(this.instance) : { ...this.instance };
+    let state: unknown;
+    try {
+      state = typeof toState === 'function' ? toState.call(this.instance) : { ...this.instance };
+    } catch (err) {
+      // The object cannot say its state: it moves on with the state it was leased with (or it
+      // would stay held here for good), and the caller learns that this lease's changes are lost.
+      await Promise.resolve(this.handle['rental:return'](undefined, true)).catch(() => undefined);
+      throw err;
+    }
     await this.handle['rental:return'](state);
   }
 

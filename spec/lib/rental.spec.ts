@@ -3,7 +3,7 @@ import {
   CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, disposeRental, lease, type Runtime,
 } from '../../lib/index.js';
 import type { Holder } from '../fixtures/holder.js';
-import type { Lessee, RentalCounter } from '../fixtures/rental-classes.js';
+import type { Lessee, RentalCounter, StubbornRental } from '../fixtures/rental-classes.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -142,6 +142,26 @@ describe('lib/rental: a lease whose object cannot be built in the leasing apartm
     expect(await lease(handle).catch((e: unknown) => e)).to.be.instanceOf(RangeError);
     const again = await lease(handle).catch((e: unknown) => e);
     expect(again, 'the failed lease was not left held').to.be.instanceOf(RangeError);
+    await disposeRental(handle);
+  });
+});
+
+describe('lib/rental: releasing a lease whose object cannot say its state', () => {
+  it('fails the release with the reason and gives the object back with the state it was leased with', async () => {
+    const { r } = await start();
+    r.registerClass('StubbornRental', { module: fixture('rental-classes.js'), export: 'StubbornRental' });
+    const handle = await r.createObject('StubbornRental');
+    const first = await lease<StubbornRental>(handle);
+    expect(first.value.bump()).to.equal(1);
+    await first.release();
+    const second = await lease<StubbornRental>(handle);
+    expect(second.value.bump()).to.equal(2);
+    second.value.jam();
+    expect(await second.release().catch((e: unknown) => e)).to.be.instanceOf(RangeError);
+    // Before: the lease stayed held, and every later lease was refused until the apartment ended.
+    const third = await lease<StubbornRental>(handle);
+    expect(third.value.count, 'the state the failed lease began with').to.equal(1);
+    await third.release();
     await disposeRental(handle);
   });
 });
