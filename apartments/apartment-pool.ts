@@ -88,6 +88,8 @@ export class ApartmentPool {
     private readonly options: PoolOptions,
     private readonly endpoint: Endpoint,
     private readonly start: (name: string) => Promise<Apartment>,
+    /** Told of each apartment reset on check-in, before its next owner has it. */
+    private readonly wasReset: (apartment: Apartment) => void = () => {},
   ) {
     this.size = options.size ?? 2;
     this.timeoutMs = options.checkoutTimeoutMs ?? 30_000;
@@ -136,6 +138,7 @@ export class ApartmentPool {
   async giveBack(apt: Apartment): Promise<void> {
     if (!isLive(apt.state)) return;
     await controlClient(endpointTransport(this.endpoint), apt.id, ApartmentService).reset();
+    this.wasReset(apt);
     if (this.closed) return;
     this.release(apt);
   }

@@ -15,6 +15,7 @@ export type GoneListener = (apartment: Apartment, reason: Error) => void;
 export class ApartmentRegistry {
   private readonly byId = new Map<number, Apartment>();
   private readonly goneListeners: GoneListener[] = [];
+  private readonly resetListeners: Array<(apartment: Apartment) => void> = [];
 
   /** `endpoint` is the main apartment's, read when an apartment goes (it exists by then). */
   constructor(private readonly endpoint: () => Endpoint) {}
@@ -53,6 +54,16 @@ export class ApartmentRegistry {
   /** Subscribe to apartments going (closed or faulted). */
   onGone(listener: GoneListener): void {
     this.goneListeners.push(listener);
+  }
+
+  /** Subscribe to pooled apartments reset for their next owner (the apartment lives on). */
+  onReset(listener: (apartment: Apartment) => void): void {
+    this.resetListeners.push(listener);
+  }
+
+  /** `apartment` was reset on check-in to its pool: tell the subscribers, before its next owner has it. */
+  reset(apartment: Apartment): void {
+    for (const listener of this.resetListeners) listener(apartment);
   }
 
   /**

@@ -59,6 +59,9 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
     const thread = apt.threadId;
     if (thread !== undefined) void apt.hostEnded.then(() => threadEnded(thread));
   });
+  // A pooled apartment reset for its next owner revoked every token it had: its entries in the
+  // global interface table go, or they would count against its quota for every owner after.
+  registry.onReset((apt) => interfaceTable.dropApartment(apt.id));
   return { shared, named, interrupts };
 }
 

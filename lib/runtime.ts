@@ -282,7 +282,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   /** A pool of warm apartments, each lent to one owner at a time and reset on checkin. */
   createPool(options: PoolOptions = {}): ApartmentPool {
     this.assertOpen();
-    const pool = new ApartmentPool(options, this.local.endpoint, (name) => this.createApartment({ name }));
+    const pool = new ApartmentPool(options, this.local.endpoint, (name) => this.createApartment({ name }), (apt) => this.registry.reset(apt));
     this.pools.add(pool);
     return pool;
   }

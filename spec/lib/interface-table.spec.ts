@@ -41,6 +41,24 @@ describe('lib/interface-table: the entries of an apartment that is gone are drop
   }
 });
 
+describe('lib/interface-table: the entries of a pooled apartment are dropped when it is checked in', () => {
+  it('forgets what the previous owner registered, so it counts toward no later owner\'s quota', async () => {
+    const rt = await start();
+    const pool = rt.createPool({ size: 1 });
+    const lent = await pool.checkout();
+    const lentId = lent.id;
+    const probe = await lent.createObject<Probe>('InitProbe');
+    const cookie = await probe.registerGit();
+    await lent.checkin();
+    await expectUnregistered(cookie);
+    const next = await pool.checkout();
+    expect(next.id, 'the same apartment, reset').to.equal(lentId);
+    const again = await (await next.createObject<Probe>('InitProbe')).registerGit();
+    expect(await (await rt.createApartment({ name: 'user' })).createObject<Probe>('InitProbe').then((u) => u.fromGit(again))).to.equal('hi from the registering apartment');
+    await next.checkin();
+  });
+});
+
 describe('lib/interface-table: an apartment registers only its own tokens', () => {
   it('refuses a registration naming another apartment with AccessDeniedError, and takes the caller\'s own', async () => {
     const s = await hostileScene();
