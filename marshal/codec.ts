@@ -9,6 +9,7 @@
 import { MarshalError } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import { copiedChars, holdsNoStrings, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
+import { countString, customMarshaled, enter, mayWalkLoose, RECOUNT, settle, walkLoose, wastedLook, type LooseState } from './small-containers.js';
 import { noteBinary, setOwn, withMovedCopies, type MoveHolder } from './moved-copies.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
@@ -42,42 +43,16 @@ export interface Encoded {
   transfer: Transferable[] | undefined;
 }
 
-interface WalkState extends MoveHolder {
+interface WalkState extends MoveHolder, LooseState {
   space: RefSpace;
-  peer: number;
   path: PathStep[];
-  refs: WireRef[] | undefined;
   transfer: Transferable[] | undefined;
-  seen: Set<object> | undefined;
   root: string;
   /** The link to the peer, looked up once per value (undefined while it is being made). */
   link: LinkTraits | undefined;
-  /** Characters of the strings walked so far, each counted where it appears (copy-weight.ts). */
-  chars: number;
   /** Objects the walk does not enter whose strings were counted (copy-weight.ts). */
   weighed?: Set<object>;
-  /** Containers walked without entering `seen`, in a row down the current path (see LOOSE_ITEMS). */
-  loose: number;
-  /** Containers walked without entering `seen` so far. */
-  looseVisits: number;
-  /** A string was counted inside a container walked without entering: `chars` may count it twice. */
-  approx: boolean;
-  /** Every container enters `seen` (the walk again, after an approximate count went over). */
-  exact: boolean;
 }
-
-// Entering `seen` is a Set insertion per container, half the walk of a 2 000-record array. A small
-// container (LOOSE_ITEMS entries at most) a path reaches within LOOSE_DEPTH of the last entered one
-// is walked without it: met twice, it is walked twice, at most LOOSE_ITEMS reads and a path each
-// time, and a cycle still meets an entered container within LOOSE_DEPTH + 1 steps. LOOSE_VISITS
-// bounds the repeats a value built of shared small containers can cause. A string inside such a
-// container may be counted twice; a count that goes over MAX_COPIED_CHARS after that is only a
-// suspicion, and the value is walked again with every container entered before it is refused.
-const LOOSE_ITEMS = 16;
-const LOOSE_DEPTH = 2;
-const LOOSE_VISITS = 1 << 16;
-/** Thrown inside a walk whose approximate count went over: run() walks the value again, exactly. */
-const RECOUNT = Symbol('recount');
 
 /** Encode an argument list (paths start at the argument index). */
 export function encodeArgs(space: RefSpace, args: unknown[], peer: number): Encoded {
@@ -108,8 +83,9 @@ export function encodeValue(space: RefSpace, value: unknown, peer: number): Enco
 
 function run(space: RefSpace, peer: number, root: string, body: (st: WalkState) => unknown, again?: WalkState): Encoded {
   const link = again ? again.link : space.linkTo(peer);
-  // Walked again: the transfer lists the first walk took (taking consumes them) are kept.
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: again?.transfer, seen: undefined, root, link, chars: 0, moveFrom: link?.moveCopiesFrom, moves: undefined, loose: 0, looseVisits: 0, approx: false, exact: again !== undefined };
+  // Walked again (small-containers.ts): the transfer lists the first walk took (taking consumes
+  // them) are kept, and so is what CUSTOM_MARSHAL returned.
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: again?.transfer, seen: undefined, root, link, chars: 0, moveFrom: link?.moveCopiesFrom, moves: undefined, looseVisits: 0, approx: false, exact: again !== undefined, customs: again?.customs, customsTaken: 0, markChars: 0, markApprox: false, markRefs: 0 };
   try {
     const value = body(st);
     const moved = st.moves && withMovedCopies(value, st.moves, st.transfer);
@@ -215,7 +191,7 @@ function walk(v: unknown, st: WalkState): unknown {
   const state = (obj as { [REMOTE_STATE]?: RemoteState })[REMOTE_STATE];
   if (state) return addRef(st, st.space.marshalProxy(state, st.peer));
   const custom = (obj as { [CUSTOM_MARSHAL]?: () => CustomMarshaled })[CUSTOM_MARSHAL];
-  if (typeof custom === 'function') return walkByValue(custom.call(obj), st);
+  if (typeof custom === 'function') return walkByValue(customMarshaled(obj, custom, st), st);
   const moved = takeTransferList(obj);
   if (moved) {
     const link = st.link;
@@ -324,44 +300,21 @@ function walkByValue({ key, payload, sharedMemory }: CustomMarshaled, st: WalkSt
   return { k: key, p };
 }
 
-/**
- * Start walking a container of `size` entries: false when it was walked already. Walked without
- * entering `seen` when it may be (see LOOSE_ITEMS); `st.loose` then counts it for its contents.
- * The caller puts `st.loose` back to `outer` when done walking it.
- */
-function begin(obj: object, size: number, outer: number, st: WalkState): boolean {
-  if (!st.exact && size <= LOOSE_ITEMS && outer < LOOSE_DEPTH && st.looseVisits < LOOSE_VISITS) {
-    st.looseVisits++;
-    st.loose = outer + 1;
-    return true;
-  }
-  st.loose = 0;
-  // One lookup, not has() then add(): this runs for every container the walk enters.
-  const seen = (st.seen ??= new Set());
-  const before = seen.size;
-  if (seen.add(obj).size !== before) return true;
-  // Met again: the caller's containers go on at their own depth (a reset here let a cycle of
-  // small containers run until the stack overflowed).
-  st.loose = outer;
-  return false;
-}
-
-/** Count a string met at `step` of the current container; throws when the count goes over. */
-function countString(st: WalkState, s: string, step: PathStep): void {
-  if (st.loose > 0) st.approx = true;
-  if ((st.chars += s.length) > MAX_COPIED_CHARS) throw overLimit(st, [...st.path, step]);
-}
-
+// A small container is walked loose until its first item that is an object (small-containers.ts).
 function walkArray(arr: unknown[], st: WalkState): unknown[] {
-  const outer = st.loose;
-  if (st.path.length > 0 && !begin(arr, arr.length, outer, st)) return arr;
+  let loose = false;
+  if (st.path.length > 0 && !(loose = walkLoose(arr.length, st)) && !enter(arr, st)) return arr;
   let out: unknown[] | undefined;
   for (let i = 0; i < arr.length; i++) {
     const item = arr[i];
     if (item === null || (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol')) {
-      if (typeof item === 'string') countString(st, item, i);
+      if (typeof item === 'string' && countString(st, item, loose, MAX_COPIED_CHARS)) throw overLimit(st, [...st.path, i]);
       if (out) out[i] = item;
       continue;
+    }
+    if (loose && typeof item === 'object') {
+      loose = false;
+      if (!settle(arr, st)) return arr;
     }
     st.path.push(i);
     const enc = walk(item, st);
@@ -369,22 +322,30 @@ function walkArray(arr: unknown[], st: WalkState): unknown[] {
     if (enc !== item && !out) out = arr.slice(0, i);
     if (out) out[i] = enc;
   }
-  st.loose = outer;
   return out ?? arr;
 }
 
 function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
-  const outer = st.loose;
+  const mayLoose = mayWalkLoose(st);
+  if (!mayLoose && !enter(obj, st)) return obj;
   const keys = Object.keys(obj);
-  if (!begin(obj, keys.length, outer, st)) return obj;
+  let loose = mayLoose && walkLoose(keys.length, st);
+  if (mayLoose && !loose && !enter(obj, st)) {
+    wastedLook(keys.length, st);
+    return obj;
+  }
   let out: Record<string, unknown> | undefined;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const item = obj[k];
     if (item === null || (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol')) {
-      if (typeof item === 'string') countString(st, item, k);
+      if (typeof item === 'string' && countString(st, item, loose, MAX_COPIED_CHARS)) throw overLimit(st, [...st.path, k]);
       if (out) setOwn(out, k, item);
       continue;
+    }
+    if (loose && typeof item === 'object') {
+      loose = false;
+      if (!settle(obj, st)) return obj;
     }
     st.path.push(k);
     const enc = walk(item, st);
@@ -395,6 +356,5 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
     }
     if (out) setOwn(out, k, enc);
   }
-  st.loose = outer;
   return out ?? obj;
 }

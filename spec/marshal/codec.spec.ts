@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MarshalError, TOO_LARGE } from '../../marshal/errors.js';
-import { byRef, transfer } from '../../marshal/by-ref.js';
+import { byRef, CUSTOM_MARSHAL, transfer } from '../../marshal/by-ref.js';
 import { encodeArgs, encodeValue } from '../../marshal/codec.js';
 import { Endpoint } from '../../marshal/endpoint.js';
 import { Admission } from '../../apartments/admission.js';
@@ -149,5 +149,45 @@ describe('marshal/codec: small containers walked without remembering them', () =
     let level: Record<string, unknown> = { leaf: 'z' };
     for (let i = 0; i < 40; i++) level = { left: level, right: level };
     expect(encodeValue(endpoint(), level, 2).value).to.equal(level);
+  });
+});
+
+describe('marshal/codec: small containers walked without remembering them, in cycles and repeats', () => {
+  const text = 'x'.repeat(2 ** 20);
+
+  it('walks a ring of a thousand small objects no deeper than one with every object remembered', () => {
+    const nodes: Array<Record<string, unknown>> = Array.from({ length: 1000 }, (_, i) => ({ i }));
+    nodes.forEach((n, i) => { n.next = nodes[(i + 1) % nodes.length]; });
+    expect((encodeArgs(endpoint(), [nodes[0]], 2).value as unknown[])[0]).to.equal(nodes[0]);
+  });
+
+  it('refuses a value whose child points back at it with the path of the place the strings are first met', () => {
+    const parent: Record<string, unknown> = { kids: [], big: new Array(600).fill(text) };
+    (parent.kids as unknown[]).push({ parent });
+    const err = (() => {
+      try {
+        encodeArgs(endpoint(), [parent], 2);
+      } catch (e) {
+        return e;
+      }
+    })() as MarshalError;
+    expect(err, String(err)).to.be.instanceOf(MarshalError);
+    expect(err.path).to.equal('args[0].big[512]');
+  });
+
+  it('does not read the keys of a large object again at each of the many places it is held', () => {
+    let listed = 0;
+    const target = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`k${i}`, i]));
+    const large = new Proxy(target, { ownKeys: (t) => { const keys = Reflect.ownKeys(t); listed += keys.length; return keys; } });
+    encodeArgs(endpoint(), [new Array(5000).fill(large)], 2);
+    expect(listed, 'keys listed').to.be.below(2 ** 17);
+  });
+
+  it('calls CUSTOM_MARSHAL once when the count of the value is redone', () => {
+    let calls = 0;
+    const custom = { [CUSTOM_MARSHAL]: () => { calls++; return { key: 'once', payload: calls }; } };
+    const enc = encodeArgs(endpoint(), [custom, new Array(600).fill({ text })], 2);
+    expect(calls).to.equal(1);
+    expect((enc.value as unknown[])[0]).to.deep.equal({ k: 'once', p: 1 });
   });
 });
