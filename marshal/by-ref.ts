@@ -80,6 +80,11 @@ export function transfer<T extends object>(value: T, list: readonly Transferable
   return value;
 }
 
+/** Whether some transfer() list is registered and not yet taken (the codec's walk skips a lookup while none is). */
+export function transfersPending(): boolean {
+  return pendingTransfers > 0;
+}
+
 /** Take (and forget) the transfer list registered for `value`, if any. */
 export function takeTransferList(value: object): readonly Transferable[] | undefined {
   if (pendingTransfers === 0) return undefined;

@@ -9,7 +9,7 @@
 import { MarshalError } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import { copiedChars, holdsNoStrings, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
-import { countString, customMarshaled, enter, mayWalkLoose, RECOUNT, settle, walkLoose, wastedLook, type LooseState } from './small-containers.js';
+import { countString, customMarshaled, enter, flatArray, mayWalkLoose, RECOUNT, settle, walkLoose, wastedLook, type LooseState } from './small-containers.js';
 import { noteBinary, setOwn, withMovedCopies, type MoveHolder } from './moved-copies.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
@@ -300,6 +300,14 @@ function walkByValue({ key, payload, sharedMemory }: CustomMarshaled, st: WalkSt
   return { k: key, p };
 }
 
+/** Count the strings of a flat array (small-containers.ts) held at `step` of a loose container. */
+function countFlat(flat: unknown[], step: PathStep, st: WalkState): void {
+  for (let j = 0; j < flat.length; j++) {
+    const v = flat[j];
+    if (typeof v === 'string' && countString(st, v, true, MAX_COPIED_CHARS)) throw overLimit(st, [...st.path, step, j]);
+  }
+}
+
 // A small container is walked loose until its first item that is an object (small-containers.ts).
 function walkArray(arr: unknown[], st: WalkState): unknown[] {
   let loose = false;
@@ -313,6 +321,11 @@ function walkArray(arr: unknown[], st: WalkState): unknown[] {
       continue;
     }
     if (loose && typeof item === 'object') {
+      if (flatArray(item)) {
+        countFlat(item, i, st);
+        if (out) out[i] = item;
+        continue;
+      }
       loose = false;
       if (!settle(arr, st)) return arr;
     }
@@ -344,6 +357,11 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
       continue;
     }
     if (loose && typeof item === 'object') {
+      if (flatArray(item)) {
+        countFlat(item, k, st);
+        if (out) setOwn(out, k, item);
+        continue;
+      }
       loose = false;
       if (!settle(obj, st)) return obj;
     }

@@ -10,7 +10,11 @@
 // visit did (references made, strings counted) is given back, and it is left as it is. A string in
 // a loose container may be counted twice; a count that goes over MAX_COPIED_CHARS after that is
 // only a suspicion, and the value is walked again with every container entered before it is refused.
-import type { CustomMarshaled } from './by-ref.js';
+// One kind of object item keeps a container loose: a flat array (flatArray()), the `tags: ['a', 'b']`
+// of a record. It holds nothing that leads anywhere, so no cycle, depth or first-met place can run
+// through it; it is counted where it stands, and never entered either.
+import * as types from 'node:util/types';
+import { CUSTOM_MARSHAL, transfersPending, type CustomMarshaled } from './by-ref.js';
 import type { WireRef } from './protocol.js';
 
 /** The part of the walk's state this module reads and writes. */
@@ -116,4 +120,20 @@ export function customMarshaled(obj: object, custom: () => CustomMarshaled, st: 
   const made = custom.call(obj);
   (st.customs ??= []).push([obj, made]);
   return made;
+}
+
+/**
+ * Whether `item`, an object met inside a loose container, is a flat array: an array of this realm
+ * or another, not a Proxy, of at most LOOSE_ITEMS items, each a primitive other than a symbol (no
+ * object, function or symbol), with nothing that marshals it otherwise (CUSTOM_MARSHAL, a pending
+ * transfer() list, which the walk must take). Its items hold no reference and need no walk.
+ */
+export function flatArray(item: object): item is unknown[] {
+  if (!Array.isArray(item) || item.length > LOOSE_ITEMS || types.isProxy(item)) return false;
+  if ((item as { [CUSTOM_MARSHAL]?: unknown })[CUSTOM_MARSHAL] !== undefined || transfersPending()) return false;
+  for (let i = 0; i < item.length; i++) {
+    const v: unknown = item[i];
+    if (v !== null && (typeof v === 'object' || typeof v === 'function' || typeof v === 'symbol')) return false;
+  }
+  return true;
 }

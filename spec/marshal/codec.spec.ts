@@ -191,3 +191,43 @@ describe('marshal/codec: small containers walked without remembering them, in cy
     expect((enc.value as unknown[])[0]).to.deep.equal({ k: 'once', p: 1 });
   });
 });
+
+describe('marshal/codec: a flat array inside a small container, counted where it stands', () => {
+  const text = 'x'.repeat(2 ** 20);
+  const fails = (run: () => unknown): MarshalError => {
+    try {
+      run();
+    } catch (e) {
+      return e as MarshalError;
+    }
+    throw new Error('expected a MarshalError');
+  };
+
+  it('counts one flat array held by 600 records once, and 600 such arrays each time', () => {
+    const ep = endpoint();
+    const shared = [text];
+    const records = Array.from({ length: 600 }, (_, i) => ({ i, tags: shared }));
+    expect((encodeArgs(ep, [records], 2).value as unknown[])[0], 'one array, copied once').to.equal(records);
+    const apart = Array.from({ length: 600 }, (_, i) => ({ i, tags: [text] }));
+    const err = fails(() => encodeArgs(ep, [apart], 2));
+    expect(err.message.startsWith(TOO_LARGE)).to.equal(true);
+    expect(err.path).to.equal('args[0][512].tags[0]');
+  });
+
+  it('walks an array holding a symbol, one that marshals itself, one with a transfer() list and a Proxy as any other array', () => {
+    const ep = endpoint();
+    expect(fails(() => encodeArgs(ep, [{ n: 1, tags: ['a', Symbol('s')] }], 2)).path).to.equal('args[0].tags[1]');
+    const custom = Object.assign(['a'], { [CUSTOM_MARSHAL]: () => ({ key: 'k', payload: 1 }) });
+    const enc = encodeArgs(ep, [{ n: 1, custom }], 2);
+    expect((enc.refs as unknown[][]).map((r) => r[0]), 'marshaled by value').to.deep.equal([[0, 'custom']]);
+    const buffer = new ArrayBuffer(8);
+    expect(encodeArgs(ep, [{ n: 1, moved: transfer([1, 2], [buffer]) }], 2).transfer).to.deep.equal([buffer]);
+    let reads = 0;
+    const proxied = new Proxy(['a'], { get: (t, k, r) => {
+      if (k === '0') reads++;
+      return Reflect.get(t, k, r) as unknown;
+    } });
+    encodeArgs(ep, [{ n: 1, proxied }], 2);
+    expect(reads, 'its items read once, as the walk reads them').to.equal(1);
+  });
+});
