@@ -1,6 +1,7 @@
 // How a stream crosses apartments: the window that bounds how far its producer runs ahead of the
 // consumer, the batch's byte budget, whether binary chunks are moved rather than copied, and a
 // signal with which the producing side may stop it. Plain data, checked where it arrives.
+import { isArrayBuffer } from 'node:util/types';
 import { InvalidArgumentError } from './errors.js';
 
 /** Options of `stream()`; the defaults apply to any async iterable or web stream passed as is. */
@@ -51,10 +52,15 @@ export function streamLimits(options: Partial<StreamOptions> | undefined): Strea
   return { window, maxBytes, transfer: options?.transfer === true, pullTimeoutMs };
 }
 
-/** What an item weighs against the byte budget: binary and string lengths; other items count by number only. */
+/**
+ * What an item weighs against the byte budget: binary and string lengths; other items count by number only.
+ * The producer weighs an item before it is sent and the reader after it arrived (where a clone made
+ * it an object of the reader's realm), so the weight must not depend on the realm: an ArrayBuffer
+ * of a vm context, which `instanceof ArrayBuffer` misses, weighs its bytes too.
+ */
 export function itemBytes(item: unknown): number {
   if (typeof item === 'string') return item.length;
-  if (item instanceof ArrayBuffer) return item.byteLength;
+  if (isArrayBuffer(item)) return item.byteLength;
   if (ArrayBuffer.isView(item)) return item.byteLength;
   return 0;
 }

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import * as vm from 'node:vm';
 import { ProtocolError } from '../../marshal/errors.js';
 import { RemoteIterator, type PullSource } from '../../marshal/remote-iterator.js';
 import { streamLimits } from '../../marshal/stream-options.js';
+import { StreamSource } from '../../marshal/stream-source.js';
 
 describe('marshal/remote-iterator: a producer that answers pulls with nothing, forever', () => {
   it('fails the read with ProtocolError after a few empty batches and tells the producer to stop, instead of pulling without end', async () => {
@@ -65,5 +67,26 @@ describe('marshal/remote-iterator: a producer that answers a pull with more byte
     const got: string[] = [];
     for await (const s of iterator) got.push(s);
     expect(got).to.deep.equal(['a', big, big]);
+  });
+});
+
+describe('marshal/remote-iterator: a StreamSource whose items are binary data of another realm', () => {
+  it('reads every batch the producer sends, as the producer weighs its ArrayBuffers as the reader does', async () => {
+    // ArrayBuffers made in a vm context (a script engine's, say): `instanceof ArrayBuffer` is false
+    // there, and they arrive as this realm's after the structured clone.
+    const foreign = (): ArrayBuffer => vm.runInNewContext('new ArrayBuffer(600)') as ArrayBuffer;
+    async function* produce(): AsyncGenerator<ArrayBuffer> {
+      for (let i = 0; i < 3; i++) yield foreign();
+    }
+    const limits = streamLimits({ window: 8, maxBytes: 1000 });
+    const producer = new StreamSource(produce(), limits, undefined);
+    const source: PullSource = {
+      next: async (count, maxBytes) => structuredClone(await producer.next(count, maxBytes)),
+      return: () => producer.return(),
+    };
+    const iterator = new RemoteIterator<ArrayBuffer>(source, limits, 'the producer');
+    const sizes: number[] = [];
+    for await (const b of iterator) sizes.push(b.byteLength);
+    expect(sizes).to.deep.equal([600, 600, 600]);
   });
 });
