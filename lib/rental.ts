@@ -8,7 +8,8 @@
 // disposing it while leased fails with InUseError. Leases may wait in a queue with a deadline.
 import { byRef } from '../marshal/by-ref.js';
 import { currentApartment, currentCall } from '../apartments/context.js';
-import { CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError } from '../marshal/errors.js';
+import { CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, MarshalError } from '../marshal/errors.js';
+import { isRuntimeError } from '../marshal/clone-failure.js';
 import { localApartment } from '../apartments/local-context.js';
 import { queuedWait } from './queued-wait.js';
 
@@ -187,10 +188,22 @@ export class RentalLease<T extends object> implements AsyncDisposable {
     } catch (err) {
       // The object cannot say its state: it moves on with the state it was leased with (or it
       // would stay held here for good), and the caller learns that this lease's changes are lost.
-      await Promise.resolve(this.handle['rental:return'](undefined, true)).catch(() => undefined);
+      await this.giveBackUntouched();
       throw err;
     }
-    await this.handle['rental:return'](state);
+    try {
+      await this.handle['rental:return'](state);
+    } catch (err) {
+      // A state that cannot travel (a promise from an async toState(), a symbol): the call never
+      // reached the registration, and the object would stay held here for good. Only a MarshalError
+      // says so; after any other failure the return may have arrived, and the lease moved on.
+      if (isRuntimeError(err, MarshalError)) await this.giveBackUntouched();
+      throw err;
+    }
+  }
+
+  private giveBackUntouched(): Promise<unknown> {
+    return Promise.resolve().then(() => this.handle['rental:return'](undefined, true)).catch(() => undefined);
   }
 
   [Symbol.asyncDispose](): Promise<void> {

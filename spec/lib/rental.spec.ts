@@ -3,7 +3,7 @@ import {
   CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, disposeRental, lease, type Runtime,
 } from '../../lib/index.js';
 import type { Holder } from '../fixtures/holder.js';
-import type { Lessee, RentalCounter, StubbornRental } from '../fixtures/rental-classes.js';
+import type { BumpingLessee, Lessee, PromisedStateRental, RentalCounter, StubbornRental } from '../fixtures/rental-classes.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
@@ -163,6 +163,22 @@ describe('lib/rental: releasing a lease whose object cannot say its state', () =
     expect(third.value.count, 'the state the failed lease began with').to.equal(1);
     await third.release();
     await disposeRental(handle);
+  });
+});
+
+describe('lib/rental: releasing, in a worker apartment, a lease whose state cannot travel', () => {
+  it('fails the release with MarshalError and gives the object back with the state it was leased with', async () => {
+    const { r } = await start();
+    r.registerClass('PromisedStateRental', { module: fixture('rental-classes.js'), export: 'PromisedStateRental' });
+    r.registerClass('BumpingLessee', { module: fixture('rental-classes.js'), export: 'BumpingLessee' });
+    const handle = await r.createObject('PromisedStateRental');
+    const apt = await r.createApartment({ name: 'bumper' });
+    const bumper = await apt.createObject<BumpingLessee>('BumpingLessee');
+    expect(await bumper.bumpAndRelease(handle)).to.match(/^MarshalError: .*Promise/);
+    // Before: the lease stayed held by the worker, and every later lease was refused until it ended.
+    const mine = await lease<PromisedStateRental>(handle);
+    expect(mine.value.count, 'the state the failed lease began with').to.equal(0);
+    await mine.release();
   });
 });
 
