@@ -182,28 +182,20 @@ export class RentalLease<T extends object> implements AsyncDisposable {
     if (this.running > 0) await new Promise<void>((r) => (this.idle = r));
     this.revoked = true;
     const toState = (this.instance as { toState?: () => unknown }).toState;
-    let state: unknown;
+    let taken = false;
     try {
-      state = typeof toState === 'function' ? toState.call(this.instance) : { ...this.instance };
-    } catch (err) {
-      // The object cannot say its state: it moves on with the state it was leased with (or it
-      // would stay held here for good), and the caller learns that this lease's changes are lost.
-      await this.giveBackUntouched();
-      throw err;
-    }
-    try {
+      const state = typeof toState === 'function' ? toState.call(this.instance) : { ...this.instance };
+      taken = true;
       await this.handle['rental:return'](state);
     } catch (err) {
-      // A state that cannot travel (a promise from an async toState(), a symbol): the call never
-      // reached the registration, and the object would stay held here for good. Only a MarshalError
-      // says so; after any other failure the return may have arrived, and the lease moved on.
-      if (isRuntimeError(err, MarshalError)) await this.giveBackUntouched();
+      // A state that cannot be taken (toState() throws) or cannot travel (a promise from an async
+      // toState(), a symbol: a MarshalError, so the return never reached the registration) would
+      // leave the object held here for good: it moves on with the state it was leased with, and the
+      // caller learns that this lease's changes are lost. After any other failure the return may
+      // have arrived, and the lease moved on.
+      if (!taken || isRuntimeError(err, MarshalError)) await giveBackUntouched(this.handle);
       throw err;
     }
-  }
-
-  private giveBackUntouched(): Promise<unknown> {
-    return Promise.resolve().then(() => this.handle['rental:return'](undefined, true)).catch(() => undefined);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -242,10 +234,15 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
   } catch (err) {
     // Nobody here has the object to give back later: give the lease back now, state as it was. The
     // build's failure is what the caller must see, even if the registration is gone meanwhile.
-    await Promise.resolve(h['rental:return'](undefined, true)).catch(() => undefined);
+    await giveBackUntouched(h);
     throw err;
   }
   return new RentalLease(instance, h);
+}
+
+/** Give a lease back with the object's state as it was when leased; never fails (the registration may be gone). */
+function giveBackUntouched(handle: { 'rental:return'(state: unknown, untouched?: boolean): unknown }): Promise<unknown> {
+  return Promise.resolve().then(() => handle['rental:return'](undefined, true)).catch(() => undefined);
 }
 
 /** The leased object, built in this apartment from what the grant carries. */
