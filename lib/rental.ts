@@ -11,6 +11,8 @@ import { currentApartment, currentCall } from '../apartments/context.js';
 import { CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, MarshalError } from '../marshal/errors.js';
 import { isRuntimeError } from '../marshal/clone-failure.js';
 import { localApartment } from '../apartments/local-context.js';
+import { callOptions } from '../marshal/call-options.js';
+import { isProxy } from '../marshal/proxy.js';
 import { queuedWait } from './queued-wait.js';
 
 /** Options of lease(). */
@@ -19,6 +21,8 @@ export interface LeaseOptions {
   wait?: boolean;
   /** How long to wait (ms; default 30 000). */
   timeoutMs?: number;
+  /** Aborting it gives up the wait at once (CallCanceledError); a lease granted meanwhile is given back. */
+  signal?: AbortSignal;
 }
 
 interface Grant {
@@ -30,11 +34,13 @@ interface Grant {
 
 interface Waiter {
   apartment: number;
+  /** The lessee's number for this request: what it names if it gives up (abandon). */
+  ticket: number | undefined;
   resolve: (g: Grant) => void;
   reject: (e: Error) => void;
 }
 
-const INTERNAL = new Set(['rental:lease', 'rental:return', 'rental:dispose']);
+const INTERNAL = new Set(['rental:lease', 'rental:return', 'rental:abandon', 'rental:dispose']);
 
 /**
  * What a handle answers as its constructor, for admission: its methods interleave. A lease that
@@ -46,33 +52,63 @@ class RentalHandle {
   static interleave = [...INTERNAL];
 }
 
+/** A lessee's request number as it arrived: a safe integer, or none (a hostile peer may send anything). */
+function ticketOf(value: unknown): number | undefined {
+  return Number.isSafeInteger(value) ? (value as number) : undefined;
+}
+
 /** The main apartment's record of one rental object: where it is and who waits for it. */
 class RentalRecord {
   holder: number | undefined;
+  /** The ticket of the request the holder was granted by. */
+  holderTicket: number | undefined;
   state: unknown;
   fresh = true;
   gone: Error | undefined;
   readonly queue: Waiter[] = [];
   constructor(readonly className: string, readonly args: unknown[], private readonly label: (id: number) => string) {}
 
-  lease(wait: unknown, timeoutMs: unknown): Grant | Promise<Grant> {
+  lease(wait: unknown, timeoutMs: unknown, ticketArg: unknown, local?: AbortSignal): Grant | Promise<Grant> {
     if (this.gone) throw this.gone;
+    const ticket = ticketOf(ticketArg);
     const call = currentCall();
     const caller = call?.callerApartment ?? currentApartment().id;
-    if (this.holder === undefined) return this.grant(caller);
+    if (this.holder === undefined) return this.grant(caller, ticket);
     if (this.holder === caller) throw new ContractViolationError(`[rental-held] ${this.label(caller)} already holds the lease on this ${this.className}; use the reference it has`);
     if (wait !== true) {
       throw new ContractViolationError(`[rental-busy] this ${this.className} is leased by ${this.label(this.holder)}; wait with lease(handle, { wait: true }) or try later`);
     }
     const ms = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : 30_000;
     // A caller that cancels, or whose call passes its deadline, waits no longer: granted later, the
-    // lease would go to nobody, and the object would stay with its apartment for good.
-    return queuedWait(() => this.queue, (resolve: (g: Grant) => void, reject: (e: Error) => void): Waiter => ({ apartment: caller, resolve, reject }), {
-      signal: call?.signal,
+    // lease would go to nobody, and the object would stay with its apartment for good. (A grant
+    // that crosses the caller's cancel on its way is given back by the lessee: abandon().)
+    const signal = local && call?.signal ? AbortSignal.any([local, call.signal]) : local ?? call?.signal;
+    return queuedWait(() => this.queue, (resolve: (g: Grant) => void, reject: (e: Error) => void): Waiter => ({ apartment: caller, ticket, resolve, reject }), {
+      signal,
       canceled: () => new CallCanceledError(`[rental-wait] the call waiting for the lease on this ${this.className} was canceled, or passed its deadline`),
       timeoutMs: ms,
       timedOut: () => new CallTimeoutError(`[rental-wait] the lease on this ${this.className} did not come free within ${ms} ms`),
     });
+  }
+
+  /**
+   * The caller gave up its request `ticket` (canceled, or past its deadline): a wait still queued
+   * leaves, and a lease it was granted on the way back is given back untouched. True if it held one.
+   */
+  abandon(ticketArg: unknown): boolean {
+    const ticket = ticketOf(ticketArg);
+    const caller = currentCall()?.callerApartment ?? currentApartment().id;
+    if (ticket === undefined) return false;
+    if (this.holder === caller && this.holderTicket === ticket) {
+      this.giveBack(undefined, true);
+      return true;
+    }
+    const waiter = this.queue.find((w) => w.apartment === caller && w.ticket === ticket);
+    if (waiter) {
+      this.queue.splice(this.queue.indexOf(waiter), 1);
+      waiter.reject(new CallCanceledError(`[rental-wait] the call waiting for the lease on this ${this.className} was given up by its caller`));
+    }
+    return false;
   }
 
   /** The holder gives the object back with `state`, or as it was granted when `untouched` (its lease failed before it had the object). */
@@ -80,12 +116,13 @@ class RentalRecord {
     const caller = currentCall()?.callerApartment ?? currentApartment().id;
     if (this.holder !== caller) throw new ContractViolationError(`[rental-not-held] ${this.label(caller)} does not hold the lease on this ${this.className}`);
     this.holder = undefined;
+    this.holderTicket = undefined;
     if (untouched !== true) {
       this.state = state;
       this.fresh = false;
     }
     const next = this.queue.shift();
-    if (next) next.resolve(this.grant(next.apartment));
+    if (next) next.resolve(this.grant(next.apartment, next.ticket));
     return true;
   }
 
@@ -113,8 +150,9 @@ class RentalRecord {
     for (const w of this.queue.splice(0)) w.reject(this.gone);
   }
 
-  private grant(apartment: number): Grant {
+  private grant(apartment: number, ticket: number | undefined): Grant {
     this.holder = apartment;
+    this.holderTicket = ticket;
     return { className: this.className, fresh: this.fresh, args: this.args, state: this.state };
   }
 }
@@ -129,8 +167,9 @@ export class RentalRegistry {
     const record = new RentalRecord(className, args, this.label);
     this.records.add(record);
     const internal: Record<string, (...a: unknown[]) => unknown> = {
-      'rental:lease': (wait, timeoutMs) => record.lease(wait, timeoutMs),
+      'rental:lease': (wait, timeoutMs, ticket, local) => record.lease(wait, timeoutMs, ticket, local instanceof AbortSignal ? local : undefined),
       'rental:return': (state, untouched) => record.giveBack(state, untouched),
+      'rental:abandon': (ticket) => record.abandon(ticket),
       'rental:dispose': () => record.dispose(),
     };
     const refuse = (name: string) => (): never => {
@@ -221,13 +260,39 @@ export class RentalLease<T extends object> implements AsyncDisposable {
   }
 }
 
+/** A handle as lease() uses it. */
+interface LeasableHandle {
+  'rental:lease'?: (wait: unknown, timeout: unknown, ticket: number, ...rest: unknown[]) => Promise<Grant> | Grant;
+  'rental:abandon'(ticket: number): unknown;
+  'rental:return'(state: unknown, untouched?: boolean): unknown;
+}
+
+/** This apartment's last lease request number (they only need to differ within one apartment). */
+let lastTicket = 0;
+
 /** Lease a rental object into this apartment; the lease's `value` is the object itself. */
 export async function lease<T extends object>(handle: unknown, options: LeaseOptions = {}): Promise<RentalLease<T>> {
-  const h = handle as { 'rental:lease'?: (wait: unknown, timeout: unknown) => Promise<Grant> | Grant; 'rental:return'(state: unknown, untouched?: boolean): unknown };
+  const h = handle as LeasableHandle;
   if (handle === null || typeof handle !== 'object' || typeof h['rental:lease'] !== 'function') {
     throw new InvalidArgumentError('[lease] lease() needs the handle of a rental object', { parameter: 'handle' });
   }
-  const grant = await h['rental:lease'](options.wait === true, options.timeoutMs);
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError('[lease] options.signal must be an AbortSignal', { parameter: 'options.signal' });
+  const ticket = ++lastTicket;
+  let grant: Grant;
+  try {
+    // A handle in another apartment takes the signal as the call's own; the main apartment's own
+    // handle takes it as an argument (a local call has no call options).
+    const cancel = signal === undefined ? [] : isProxy(handle) ? [callOptions({ signal })] : [signal];
+    grant = await h['rental:lease'](options.wait === true, options.timeoutMs, ticket, ...cancel);
+  } catch (err) {
+    // Given up here while the registration may have granted it on the way back: the grant would
+    // reach nobody, and the object would stay held by this apartment for good.
+    if (isRuntimeError(err, CallCanceledError) || isRuntimeError(err, CallTimeoutError)) {
+      await Promise.resolve().then(() => h['rental:abandon'](ticket)).catch(() => undefined);
+    }
+    throw err;
+  }
   let instance: T;
   try {
     instance = await build<T>(grant);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, disposeRental, lease, type Runtime,
+  CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, disposeRental, lease, type Runtime,
 } from '../../lib/index.js';
 import type { Holder } from '../fixtures/holder.js';
 import type { BumpingLessee, Lessee, PromisedStateRental, RentalCounter, StubbornRental } from '../fixtures/rental-classes.js';
@@ -130,6 +130,49 @@ describe('lib/rental: a lease whose call its caller gives up on while it waits',
     await mine.release();
     const next = await lease<RentalCounter>(handle);
     expect(next.value.count).to.equal(10);
+    await next.release();
+  });
+});
+
+describe('lib/rental: a lease granted while its caller gives up', () => {
+  it('is given back untouched by the lessee, so the object is not held for good by a caller that stopped waiting', async () => {
+    const { handle, lessee } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    const gate = new Int32Array(new SharedArrayBuffer(8));
+    const outcome = (lessee as unknown as Lessee).leaseGivenUpLate(handle, gate);
+    while (Atomics.load(gate, 0) === 0) await new Promise((r) => setTimeout(r, 2));
+    await mine.release();
+    // The lessee's thread is held: once the object is leased by someone else, it was granted to the
+    // lessee, whose answer waits behind the hold. (Free again here: the request had not arrived yet.)
+    for (;;) {
+      const outcomeHere = await lease<RentalCounter>(handle).then((l) => l.release().then(() => 'free'), (e: Error) => e);
+      if (outcomeHere === 'free') continue;
+      expect(outcomeHere, String(outcomeHere)).to.be.instanceOf(ContractViolationError);
+      expect((outcomeHere as Error).message).to.match(/^\[rental-busy\].*'lessee'/);
+      break;
+    }
+    Atomics.store(gate, 1, 1);
+    Atomics.notify(gate, 1);
+    expect(await outcome).to.equal('CallCanceledError');
+    const next = await lease<RentalCounter>(handle);
+    expect(next.value.count, 'given back as it was granted').to.equal(10);
+    await next.release();
+  });
+});
+
+describe('lib/rental: a lease given up through its signal', () => {
+  it('stops waiting at once with CallCanceledError, refuses a signal that is not one, and the object leases on', async () => {
+    const { handle, lessee } = await start();
+    expect(await lessee.take(handle)).to.equal(11);
+    const abort = new AbortController();
+    const waiting = lease<RentalCounter>(handle, { wait: true, timeoutMs: 120_000, signal: abort.signal }).catch((e: unknown) => e);
+    abort.abort();
+    expect(await waiting).to.be.instanceOf(CallCanceledError);
+    const refused = await lease<RentalCounter>(handle, { signal: 'no' as never }).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(InvalidArgumentError);
+    await lessee.giveBack();
+    const next = await lease<RentalCounter>(handle);
+    expect(next.value.count).to.equal(11);
     await next.release();
   });
 });
