@@ -16,20 +16,37 @@ export interface NamedGrant {
 
 interface Waiter {
   apartment: number;
+  /** The asking apartment's number for this request: what it names if it gives up (giveUpOpen). */
+  ticket: number | undefined;
   resolve: (g: NamedGrant) => void;
+  reject: (e: Error) => void;
 }
+
+/** A waiter's or a grant's owner: its apartment and ticket. */
+const ticketKey = (apartment: number, ticket: number): string => `${apartment}:${ticket}`;
 
 interface NamedEntry {
   kind: NamedKind;
   sab: SharedArrayBuffer;
   ready: boolean;
   creator: number;
+  /** The ticket of the request the creator was granted creation by. */
+  creatorTicket: number | undefined;
   refs: Map<number, number>;
   waiters: Waiter[];
+  /** Handles granted to waiters at publish(), by ticketKey: a grant whose caller gave up is closed by it. */
+  waitGranted: Set<string>;
+}
+
+interface OnceWaiter {
+  apartment: number;
+  ticket: number | undefined;
+  resolve: (r: { build: true } | { value: unknown }) => void;
+  reject: (e: Error) => void;
 }
 
 type OnceEntry =
-  | { state: 'building'; builder: number; waiters: { apartment: number; resolve: (r: { build: true } | { value: unknown }) => void }[] }
+  | { state: 'building'; builder: number; builderTicket: number | undefined; waiters: OnceWaiter[] }
   | { state: 'done'; value: unknown };
 
 /** The most named objects one apartment may hold handles on (or wait for) at once. */
@@ -73,13 +90,13 @@ export class NamedRegistry {
    * apartment without shared memory gets a copy of every named memory it holds at each lock). A
    * wait for memory still being initialised ends when `signal` (the asking call's) aborts.
    */
-  open(apartment: number, kind: NamedKind, name: string, bytes: number, maxBytes = MAX_NAMED_BYTES, signal?: AbortSignal): NamedGrant | Promise<NamedGrant> {
+  open(apartment: number, kind: NamedKind, name: string, bytes: number, maxBytes = MAX_NAMED_BYTES, signal?: AbortSignal, ticket?: number): NamedGrant | Promise<NamedGrant> {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('[named] a named object needs a non-empty name', { parameter: 'name' });
     const e = this.entries.get(name);
     if (!e?.refs.has(apartment)) this.checkQuota(apartment, bytes, maxBytes);
     if (!e) {
       const sab = new SharedArrayBuffer(bytes);
-      this.entries.set(name, { kind, sab, ready: kind !== 'memory', creator: apartment, refs: new Map([[apartment, 1]]), waiters: [] });
+      this.entries.set(name, { kind, sab, ready: kind !== 'memory', creator: apartment, creatorTicket: ticket, refs: new Map([[apartment, 1]]), waiters: [], waitGranted: new Set() });
       return { sab, create: true };
     }
     if (e.kind !== kind) throw new InvalidArgumentError(`[named-kind] '${name}' is a named ${e.kind}, not a ${kind}`, { parameter: 'name' });
@@ -88,7 +105,26 @@ export class NamedRegistry {
       e.refs.set(apartment, (e.refs.get(apartment) ?? 0) + 1);
       return { sab: e.sab, create: false };
     }
-    return queuedWait(() => e.waiters, (resolve: (g: NamedGrant) => void) => ({ apartment, resolve }), given(signal, name));
+    return queuedWait(() => e.waiters, (resolve: (g: NamedGrant) => void, reject: (e: Error) => void): Waiter => ({ apartment, ticket, resolve, reject }), given(signal, name));
+  }
+
+  /**
+   * `apartment` gave up its open of `name` by `ticket` (canceled, or past its deadline) while the
+   * answer may have been on its way: a wait still queued leaves; creation granted by it is given up
+   * (the next waiter creates); a handle granted by it is closed. Nothing else of the apartment's is touched.
+   */
+  giveUpOpen(apartment: number, name: string, ticket: number): void {
+    const e = this.entries.get(name);
+    if (!e) return;
+    const waiter = e.waiters.find((w) => w.apartment === apartment && w.ticket === ticket);
+    if (waiter) {
+      e.waiters.splice(e.waiters.indexOf(waiter), 1);
+      waiter.reject(given(undefined, name).canceled(undefined));
+    } else if (!e.ready && e.creator === apartment && e.creatorTicket === ticket) {
+      this.abandon(apartment, name);
+    } else if (e.waitGranted.delete(ticketKey(apartment, ticket)) && e.refs.has(apartment)) {
+      this.close(apartment, name);
+    }
   }
 
   /**
@@ -105,6 +141,7 @@ export class NamedRegistry {
     e.ready = true;
     for (const w of e.waiters.splice(0)) {
       e.refs.set(w.apartment, (e.refs.get(w.apartment) ?? 0) + 1);
+      if (w.ticket !== undefined) e.waitGranted.add(ticketKey(w.apartment, w.ticket));
       w.resolve({ sab: e.sab, create: false });
     }
   }
@@ -138,17 +175,33 @@ export class NamedRegistry {
   }
 
   /** Build `name`, or wait for its value; a wait ends when `signal` (the asking call's) aborts. */
-  onceBegin(apartment: number, name: string, signal?: AbortSignal): { build: true } | { value: unknown } | Promise<{ build: true } | { value: unknown }> {
+  onceBegin(apartment: number, name: string, signal?: AbortSignal, ticket?: number): { build: true } | { value: unknown } | Promise<{ build: true } | { value: unknown }> {
     const e = this.onces.get(name);
     if (!e) {
       if ((this.built.get(apartment) ?? 0) >= MAX_ONCE_BUILT) {
         throw new ApartmentError('ERROR_BUSY', `[once-quota] this apartment built ${MAX_ONCE_BUILT} create-once values already, which are kept for the life of the process; reuse names, or keep such values yourself`);
       }
-      this.onces.set(name, { state: 'building', builder: apartment, waiters: [] });
+      this.onces.set(name, { state: 'building', builder: apartment, builderTicket: ticket, waiters: [] });
       return { build: true };
     }
     if (e.state === 'done') return { value: e.value };
-    return queuedWait(() => e.waiters, (resolve: (r: { build: true } | { value: unknown }) => void) => ({ apartment, resolve }), given(signal, name));
+    return queuedWait(() => e.waiters, (resolve: (r: { build: true } | { value: unknown }) => void, reject: (e: Error) => void): OnceWaiter => ({ apartment, ticket, resolve, reject }), given(signal, name));
+  }
+
+  /**
+   * `apartment` gave up its onceBegin of `name` by `ticket` while the answer may have been on its
+   * way: a wait still queued leaves, and building granted by it passes to the next waiter.
+   */
+  giveUpOnce(apartment: number, name: string, ticket: number): void {
+    const e = this.onces.get(name);
+    if (!e || e.state !== 'building') return;
+    const waiter = e.waiters.find((w) => w.apartment === apartment && w.ticket === ticket);
+    if (waiter) {
+      e.waiters.splice(e.waiters.indexOf(waiter), 1);
+      waiter.reject(given(undefined, name).canceled(undefined));
+    } else if (e.builder === apartment && e.builderTicket === ticket) {
+      this.onceFailed(apartment, name);
+    }
   }
 
   onceDone(apartment: number, name: string, value: unknown): void {
@@ -169,6 +222,7 @@ export class NamedRegistry {
       return;
     }
     e.builder = next.apartment;
+    e.builderTicket = next.ticket;
     next.resolve({ build: true });
   }
 
@@ -183,6 +237,7 @@ export class NamedRegistry {
     }
     e.refs.delete(apartment);
     e.creator = next.apartment;
+    e.creatorTicket = next.ticket;
     e.refs.set(next.apartment, 1);
     next.resolve({ sab: e.sab, create: true });
   }
@@ -197,6 +252,7 @@ export class NamedRegistry {
         const next = e.waiters.shift();
         if (next) {
           e.creator = next.apartment;
+          e.creatorTicket = next.ticket;
           e.refs.set(next.apartment, 1);
           next.resolve({ sab: e.sab, create: true });
           continue;

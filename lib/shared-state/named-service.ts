@@ -9,9 +9,12 @@ import type { NamedGrant, NamedKind, NamedRegistry } from './named-registry.js';
 
 /** Named shared objects and create-once values (served by the main apartment). */
 export interface NamedApi {
-  open(kind: NamedKind, name: string, bytes: number): NamedGrant;
+  /** `ticket` numbers the request, for giveUpOpen() if the caller stops waiting for the answer. */
+  open(kind: NamedKind, name: string, bytes: number, ticket: number): NamedGrant;
   /** open() for an apartment that shares no memory with the main one: a copy of the contents instead. */
-  openMirror(kind: 'mutex' | 'memory', name: string, bytes: number): MirrorGrant;
+  openMirror(kind: 'mutex' | 'memory', name: string, bytes: number, ticket: number): MirrorGrant;
+  /** The caller gave up open `ticket`: what it was granted meanwhile (creation, a handle) is given up. */
+  giveUpOpen(name: string, ticket: number): void;
   /** The creator's initial contents come along when it initialised a copy (openMirror). */
   publish(name: string, bytes?: Uint8Array): void;
   lock(name: string, token: number, timeoutMs: number | undefined): MirroredGrant;
@@ -20,7 +23,9 @@ export interface NamedApi {
   giveUp(token: number): boolean;
   abandon(name: string): void;
   close(name: string): void;
-  onceBegin(name: string): { build?: true; value?: unknown };
+  onceBegin(name: string, ticket: number): { build?: true; value?: unknown };
+  /** The caller gave up onceBegin `ticket`: building granted meanwhile passes on. */
+  giveUpOnce(name: string, ticket: number): void;
   onceDone(name: string, value: unknown): void;
   onceFailed(name: string): void;
 }
@@ -47,19 +52,20 @@ export function serveNamed(router: ControlRouter, registry: NamedRegistry, locks
   router.register(NamedService, {
     open: {
       roles: ANY_ROLE,
-      check: (args) => [oneOf(args[0], 'kind', ['mutex', 'memory', 'counter'] as const), name(args[1], 'name'), size(args[2], MAX_BYTES)],
+      check: (args) => [oneOf(args[0], 'kind', ['mutex', 'memory', 'counter'] as const), name(args[1], 'name'), size(args[2], MAX_BYTES), id(args[3], 'ticket')],
       // A wait ends with the asking call: a caller that gave up must not be handed creation or a handle.
-      run: (caller, kind, named, bytes) => registry.open(caller.apartment, kind, named, bytes, undefined, currentCall()?.signal),
+      run: (caller, kind, named, bytes, ticket) => registry.open(caller.apartment, kind, named, bytes, undefined, currentCall()?.signal, ticket),
     },
     openMirror: {
       roles: ANY_ROLE,
-      check: (args) => [oneOf(args[0], 'kind', ['mutex', 'memory'] as const), name(args[1], 'name'), size(args[2], MAX_MIRRORED_BYTES)],
-      run: async (caller, kind, named, bytes) => {
+      check: (args) => [oneOf(args[0], 'kind', ['mutex', 'memory'] as const), name(args[1], 'name'), size(args[2], MAX_MIRRORED_BYTES), id(args[3], 'ticket')],
+      run: async (caller, kind, named, bytes, ticket) => {
         // Every lock copies each named memory it holds to it: all of them together stay small.
-        const grant = await registry.open(caller.apartment, kind, named, bytes, MAX_MIRRORED_TOTAL, currentCall()?.signal);
+        const grant = await registry.open(caller.apartment, kind, named, bytes, MAX_MIRRORED_TOTAL, currentCall()?.signal, ticket);
         return grant.create || kind === 'mutex' ? { create: grant.create } : { create: false, bytes: new Uint8Array(grant.sab).slice() };
       },
     },
+    giveUpOpen: { roles: ANY_ROLE, check: (args) => [name(args[0], 'name'), id(args[1], 'ticket')], run: (caller, named, ticket) => registry.giveUpOpen(caller.apartment, named, ticket) },
     publish: {
       roles: ANY_ROLE,
       check: (args) => [name(args[0], 'name'), args[1] === undefined ? undefined : bytesOf(args[1], 'bytes')],
@@ -78,7 +84,8 @@ export function serveNamed(router: ControlRouter, registry: NamedRegistry, locks
     giveUp: { roles: ANY_ROLE, check: (args) => [id(args[0], 'token')], run: (caller, token) => locks.giveUp(caller.apartment, token) },
     abandon: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.abandon(caller.apartment, named) },
     close: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.close(caller.apartment, named) },
-    onceBegin: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.onceBegin(caller.apartment, named, currentCall()?.signal) },
+    onceBegin: { roles: ANY_ROLE, check: (args) => [name(args[0], 'name'), id(args[1], 'ticket')], run: (caller, named, ticket) => registry.onceBegin(caller.apartment, named, currentCall()?.signal, ticket) },
+    giveUpOnce: { roles: ANY_ROLE, check: (args) => [name(args[0], 'name'), id(args[1], 'ticket')], run: (caller, named, ticket) => registry.giveUpOnce(caller.apartment, named, ticket) },
     onceDone: { roles: ANY_ROLE, check: (args) => [name(args[0], 'name'), args[1]], run: (caller, named, value) => registry.onceDone(caller.apartment, named, value) },
     onceFailed: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.onceFailed(caller.apartment, named) },
   });

@@ -5,11 +5,12 @@
 // equivalents: a mutex taken through the main apartment and a copy of the memory kept coherent at
 // that mutex's lock and unlock (remote-mutex.ts, memory-mirrors.ts).
 import { mainService, sharesMemoryWithMain } from '../../apartments/main-call.js';
-import { InvalidArgumentError, MarshalError } from '../../marshal/errors.js';
+import { CallCanceledError, CallTimeoutError, InvalidArgumentError, MarshalError } from '../../marshal/errors.js';
+import { isRuntimeError } from '../../marshal/clone-failure.js';
 import { AtomicCounter } from './atomic-ref-count.js';
 import { closeMirror, openMirror, publishedMirror } from './memory-mirrors.js';
 import type { NamedGrant, NamedKind } from './named-registry.js';
-import { NamedService } from './named-service.js';
+import { NamedService, type MirrorGrant } from './named-service.js';
 import { RemoteMutex } from './remote-mutex.js';
 import { SharedMutex, type Mutex, type SharedMutexOptions } from './shared-mutex.js';
 
@@ -32,12 +33,35 @@ export class NamedHandle<T> implements AsyncDisposable {
   }
 }
 
+/** This apartment's last request number for opens and onceBegins (they only need to differ within one apartment). */
+let lastTicket = 0;
+
+/**
+ * Ask the main apartment with a fresh ticket. A caller that stops waiting (canceled, or past its
+ * deadline) may have been granted creation, a handle or building on the way back: `giveUp` tells the
+ * registry, which passes it on or closes it, so nothing is held for good by a request nobody answers.
+ */
+async function ticketed<R>(ask: (ticket: number) => Promise<R>, giveUp: (ticket: number) => Promise<void>): Promise<R> {
+  const ticket = ++lastTicket;
+  try {
+    return await ask(ticket);
+  } catch (err) {
+    if (isRuntimeError(err, CallCanceledError) || isRuntimeError(err, CallTimeoutError)) await giveUp(ticket).catch(() => undefined);
+    throw err;
+  }
+}
+
 /** Open `name` in the main apartment's registry, which hands out its memory: only over a link that shares memory. */
 async function open(kind: NamedKind, name: string, bytes: number): Promise<NamedGrant> {
   if (!sharesMemoryWithMain()) {
     throw new MarshalError(`[no-shared-memory] named ${kind} '${name}' lives in memory shared with the main apartment, and this apartment's link to it shares none; use named mutexes and memory here, or named counters in apartments whose links share memory`, { path: `named.${kind}('${name}')` });
   }
-  return mainService(NamedService).open(kind, name, bytes);
+  return ticketed((t) => mainService(NamedService).open(kind, name, bytes, t), (t) => mainService(NamedService).giveUpOpen(name, t));
+}
+
+/** openMirror() with a ticket, as open(). */
+function openMirrored(kind: 'mutex' | 'memory', name: string, bytes: number): Promise<MirrorGrant> {
+  return ticketed((t) => mainService(NamedService).openMirror(kind, name, bytes, t), (t) => mainService(NamedService).giveUpOpen(name, t));
 }
 
 /** Run the creator's `init` on `memory`, then let everyone see it; on failure the next waiter creates instead. */
@@ -54,7 +78,7 @@ async function initialise(name: string, memory: SharedArrayBuffer, init: ((memor
 
 /** Named memory for an apartment that shares none with the main one: a copy, coherent at named locks. */
 async function mirroredMemory(name: string, bytes: number, init: ((memory: SharedArrayBuffer) => void | Promise<void>) | undefined): Promise<NamedHandle<SharedArrayBuffer>> {
-  const g = await mainService(NamedService).openMirror('memory', name, bytes);
+  const g = await openMirrored('memory', name, bytes);
   const memory = openMirror(name, bytes, g.bytes);
   if (g.create) {
     try {
@@ -75,7 +99,7 @@ export const named = {
       if (options.level !== undefined && !Number.isFinite(options.level)) {
         throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${String(options.level)}`, { parameter: 'level' });
       }
-      const g = await mainService(NamedService).openMirror('mutex', name, MUTEX_BYTES);
+      const g = await openMirrored('mutex', name, MUTEX_BYTES);
       return new NamedHandle(name, new RemoteMutex(name, options.level), g.create);
     }
     const g = await open('mutex', name, MUTEX_BYTES);
@@ -100,7 +124,7 @@ export const named = {
 /** Build a value once across all apartments; racing callers wait for and receive the same value. */
 export async function once<T>(name: string, factory: () => T | Promise<T>): Promise<T> {
   for (;;) {
-    const r = await mainService(NamedService).onceBegin(name);
+    const r = await ticketed((t) => mainService(NamedService).onceBegin(name, t), (t) => mainService(NamedService).giveUpOnce(name, t));
     if (!r.build) return r.value as T;
     let value: T;
     try {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApartmentError } from '../../../lib/index.js';
+import { ApartmentError, CallCanceledError } from '../../../lib/index.js';
 import { MAX_NAMED_HANDLES, MAX_ONCE_BUILT, NamedRegistry, type NamedGrant } from '../../../lib/shared-state/named-registry.js';
 
 /** Whether `p` has settled by the end of the current turn, and with what. */
@@ -80,3 +80,56 @@ function thrown(fn: () => unknown): Error {
   }
   throw new Error('expected a throw');
 }
+
+describe('lib/shared-state/named-registry: a grant whose caller gave up on the way back', () => {
+  it('passes creation granted to a request its caller gave up to the next waiter, and touches nothing else of that apartment', async () => {
+    const registry = new NamedRegistry();
+    expect(registry.open(1, 'memory', 'm', 64, undefined, undefined, 1)).to.include({ create: true });
+    const late = registry.open(2, 'memory', 'm', 64, undefined, undefined, 5) as Promise<NamedGrant>;
+    const next = registry.open(3, 'memory', 'm', 64, undefined, undefined, 1) as Promise<NamedGrant>;
+    registry.abandon(1, 'm');
+    // Creation went to apartment 2's request 5, whose caller had given up: it says so with the ticket.
+    expect(await settledNow(late)).to.include({ create: true });
+    registry.giveUpOpen(2, 'm', 4);
+    expect(await settledNow(next), 'another ticket of the same apartment gives up nothing').to.equal('waiting');
+    registry.giveUpOpen(2, 'm', 5);
+    expect(await settledNow(next)).to.include({ create: true });
+  });
+
+  it('closes a handle granted at publish to a request its caller gave up, and leaves a waiting request out of the queue', async () => {
+    const registry = new NamedRegistry();
+    expect(registry.open(1, 'memory', 'm', 64, undefined, undefined, 1)).to.include({ create: true });
+    const late = registry.open(2, 'memory', 'm', 64, undefined, undefined, 7) as Promise<NamedGrant>;
+    const kept = registry.open(2, 'memory', 'm', 64, undefined, undefined, 8) as Promise<NamedGrant>;
+    const leaving = registry.open(3, 'memory', 'm', 64, undefined, undefined, 2) as Promise<NamedGrant>;
+    registry.giveUpOpen(3, 'm', 2);
+    const left = await leaving.catch((e: unknown) => e);
+    expect(left, String(left)).to.be.instanceOf(CallCanceledError);
+    registry.publish(1, 'm');
+    expect(await settledNow(late)).to.include({ create: false });
+    expect(await settledNow(kept)).to.include({ create: false });
+    registry.giveUpOpen(2, 'm', 7);
+    registry.giveUpOpen(2, 'm', 7);
+    // Apartment 2 holds the one handle its request 8 was granted: closing it closes its last.
+    registry.close(2, 'm');
+    expect(() => registry.close(2, 'm')).to.throw(ApartmentError, /named-close/);
+    registry.close(1, 'm');
+    expect(registry.isOpen('m')).to.equal(false);
+  });
+
+  it('passes building granted to a once() request its caller gave up to the next waiter', async () => {
+    const registry = new NamedRegistry();
+    expect(registry.onceBegin(1, 'config', undefined, 1)).to.deep.equal({ build: true });
+    const late = registry.onceBegin(2, 'config', undefined, 3);
+    const next = registry.onceBegin(3, 'config', undefined, 1);
+    registry.onceFailed(1, 'config');
+    expect(await settledNow(late)).to.deep.equal({ build: true });
+    registry.giveUpOnce(2, 'config', 2);
+    expect(await settledNow(next), 'another ticket gives up nothing').to.equal('waiting');
+    registry.giveUpOnce(2, 'config', 3);
+    expect(await settledNow(next)).to.deep.equal({ build: true });
+    registry.onceDone(3, 'config', 'three');
+    registry.giveUpOnce(3, 'config', 1);
+    expect(registry.onceBegin(4, 'config', undefined, 1), 'a value once built stays').to.deep.equal({ value: 'three' });
+  });
+});
