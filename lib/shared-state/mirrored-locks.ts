@@ -25,6 +25,12 @@ type Entry =
   | { readonly state: 'waiting'; readonly name: string; readonly abort: AbortController }
   | { readonly state: 'held'; readonly name: string; readonly guard: LockGuard };
 
+/** Pass a lock on, or end its wait. */
+function release(entry: Entry): void {
+  if (entry.state === 'waiting') entry.abort.abort();
+  else entry.guard.unlock();
+}
+
 /** The mirrored locks of every apartment, by apartment and the apartment's token. */
 export class MirroredLocks {
   private readonly entries = new Map<number, Map<number, Entry>>();
@@ -70,29 +76,32 @@ export class MirroredLocks {
 
   /**
    * Release `apartment`'s lock `token`, first writing the bytes it changed; a lock still waited for
-   * is given up. Writes are checked in full before any lands, so a bad one changes nothing.
+   * is given up. Writes are checked in full before any lands: a bad one changes nothing, and the
+   * lock is released all the same before the refusal is thrown (kept, it would hold every other
+   * apartment waiting for it until this one ended).
    */
   unlock(apartment: number, token: number, writes: readonly MemoryWrite[]): void {
     const mine = this.entries.get(apartment);
     const entry = mine?.get(token);
     if (!mine || !entry) throw new ApartmentError('E_UNEXPECTED', `[named-unlock] this apartment holds no lock under token ${token}; unlock each lock once`);
-    const targets = writes.map(([memory, offset, bytes]) => {
-      const sab = this.registry.heldBy(apartment, memory, 'memory');
-      if (!sab) throw new InvalidArgumentError(`[named-write] this apartment holds no handle on named memory '${memory}'; it cannot write there`, { parameter: 'writes' });
-      if (offset + bytes.byteLength > sab.byteLength) {
-        throw new InvalidArgumentError(`[named-write] ${bytes.byteLength} bytes at offset ${offset} do not fit named memory '${memory}' of ${sab.byteLength} bytes`, { parameter: 'writes' });
-      }
-      return { view: new Uint8Array(sab), offset, bytes };
-    });
-    if (entry.state === 'waiting') {
-      if (writes.length > 0) throw new InvalidArgumentError(`[named-write] lock token ${token} was never granted; nothing may be written under it`, { parameter: 'writes' });
-      this.forget(apartment, token);
-      entry.abort.abort();
-      return;
+    this.forget(apartment, token);
+    let targets: { view: Uint8Array; offset: number; bytes: Uint8Array }[];
+    try {
+      if (entry.state === 'waiting' && writes.length > 0) throw new InvalidArgumentError(`[named-write] lock token ${token} was never granted; nothing may be written under it, and the wait was given up`, { parameter: 'writes' });
+      targets = writes.map(([memory, offset, bytes]) => {
+        const sab = this.registry.heldBy(apartment, memory, 'memory');
+        if (!sab) throw new InvalidArgumentError(`[named-write] this apartment holds no handle on named memory '${memory}'; it cannot write there, so nothing was written and the lock was released`, { parameter: 'writes' });
+        if (offset + bytes.byteLength > sab.byteLength) {
+          throw new InvalidArgumentError(`[named-write] ${bytes.byteLength} bytes at offset ${offset} do not fit named memory '${memory}' of ${sab.byteLength} bytes; nothing was written and the lock was released`, { parameter: 'writes' });
+        }
+        return { view: new Uint8Array(sab), offset, bytes };
+      });
+    } catch (err) {
+      release(entry);
+      throw err;
     }
     for (const { view, offset, bytes } of targets) view.set(bytes, offset);
-    this.forget(apartment, token);
-    entry.guard.unlock();
+    release(entry);
   }
 
   /** Give lock `token` back unchanged, granted or still waited for; false when there is none (it ended already). */

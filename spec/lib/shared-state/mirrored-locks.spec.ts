@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { SharedMutex } from '../../../lib/index.js';
+import { ApartmentError, InvalidArgumentError, SharedMutex } from '../../../lib/index.js';
 import { MirroredLocks } from '../../../lib/shared-state/mirrored-locks.js';
 import { NamedRegistry } from '../../../lib/shared-state/named-registry.js';
 
@@ -32,5 +32,25 @@ describe('lib/shared-state/mirrored-locks: a lock token given up while it waited
     await locks.lock(6, 'y', 2, 5_000);
     locks.unlock(6, 2, []);
     holder.unlock();
+  });
+});
+
+describe('lib/shared-state/mirrored-locks: an unlock whose writes are refused', () => {
+  it('writes nothing, says why, and still passes the lock on', async () => {
+    const registry = new NamedRegistry();
+    const locks = new MirroredLocks(registry, () => true, () => undefined);
+    for (const apartment of [5, 6]) await registry.open(apartment, 'mutex', 'x', MUTEX_BYTES);
+    await registry.open(5, 'memory', 'm', 8);
+    registry.publish(5, 'm');
+    const memory = new Uint8Array(registry.heldBy(5, 'm', 'memory')!);
+    await locks.lock(5, 'x', 1, undefined);
+    const next = locks.lock(6, 'x', 1, undefined).then(() => 'granted');
+    // One write fits, the next names memory it does not hold: neither lands.
+    expect(() => locks.unlock(5, 1, [['m', 0, new Uint8Array([7])], ['elsewhere', 0, new Uint8Array([1])]])).to.throw(InvalidArgumentError, /named-write.*lock was released/);
+    expect(memory[0], 'nothing written').to.equal(0);
+    // Before: the refused unlock kept the lock, and apartment 6 waited until apartment 5 ended.
+    expect(await next).to.equal('granted');
+    expect(() => locks.unlock(5, 1, []), 'the token is spent').to.throw(ApartmentError, /named-unlock/);
+    locks.unlock(6, 1, []);
   });
 });

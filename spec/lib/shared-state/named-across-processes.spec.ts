@@ -151,17 +151,23 @@ describe('lib/shared-state: forged lock messages from a process are refused and 
     };
     await refused('named.unlock', [77, []], /^\[named-unlock\] this apartment holds no lock under token 77/);
     await refused('named.lock', ['no-such-lock', 5, null], /^\[named-lock\] this apartment holds no handle on a named mutex 'no-such-lock'/);
-    const granted = await prober.call(0, 'named.lock', ['stats-lock', 5, null]);
-    expect(granted.ok, 'a lock on an opened mutex is granted').to.equal(true);
+    const lockAs = async (token: number): Promise<void> => {
+      expect((await prober.call(0, 'named.lock', ['stats-lock', token, null])).ok, 'a lock on an opened mutex is granted').to.equal(true);
+    };
+    await lockAs(5);
     await refused('named.lock', ['stats-lock', 5, null], /^\[named-lock\] lock token 5 is already in use/);
+    // An unlock whose writes are refused writes nothing and still releases the lock (each is locked again).
     await refused('named.unlock', [5, [['stats', 6, new Uint8Array(4)]]], /^\[named-write\] 4 bytes at offset 6 do not fit named memory 'stats' of 8 bytes/);
-    await refused('named.unlock', [5, [['elsewhere', 0, new Uint8Array(1)]]], /^\[named-write\] this apartment holds no handle on named memory 'elsewhere'/);
-    await refused('named.unlock', [5, [['stats', 0, 'not bytes']]], /^\[control-args\] writes\[\]\.bytes must be a Uint8Array/);
+    await lockAs(6);
+    await refused('named.unlock', [6, [['elsewhere', 0, new Uint8Array(1)]]], /^\[named-write\] this apartment holds no handle on named memory 'elsewhere'/);
+    await lockAs(7);
+    // Malformed arguments are refused before the unlock runs: the lock stays held.
+    await refused('named.unlock', [7, [['stats', 0, 'not bytes']]], /^\[control-args\] writes\[\]\.bytes must be a Uint8Array/);
     const visits = new Uint8Array(Int32Array.of(7).buffer);
-    const unlocked = await prober.call(0, 'named.unlock', [5, [['stats', 4, visits]]]);
+    const unlocked = await prober.call(0, 'named.unlock', [7, [['stats', 4, visits]]]);
     expect(unlocked.ok, 'a well-formed unlock is applied').to.equal(true);
     expect(await hostCounts(), 'only the well-formed write landed').to.deep.equal([0, 7]);
-    await refused('named.unlock', [5, []], /^\[named-unlock\] this apartment holds no lock under token 5/);
+    await refused('named.unlock', [7, []], /^\[named-unlock\] this apartment holds no lock under token 7/);
     await user.close();
     release(user);
     release(prober);
