@@ -55,6 +55,11 @@ export class ArrivalQueue {
     return this.count;
   }
 
+  /** Calls of `channel`'s caller waiting now. */
+  heldFrom(channel: Channel): number {
+    return this.queues.get(channel)?.length ?? 0;
+  }
+
   /** Whether a call of `channel` and chain `causality` must wait here: behind the ones before it, or for an attach. */
   mustWait(channel: Channel, causality: number): boolean {
     // Hot path: one size check and one property read when nothing waits and no attach runs.

@@ -1,5 +1,5 @@
 // What an apartment does about calls that pile up or outlive their callers: how many calls may
-// wait for their turn (per object and per apartment) before new ones are refused with retry-later,
+// wait for their turn (per object, per caller and per apartment) before new ones are refused with retry-later,
 // and how long a call may keep its object's turn after its caller gave up on it (timeout or
 // cancel) before the turn is handed on — or the apartment is faulted, if the host prefers a clean
 // restart to a wedged object. Checked once, when the apartment is created.
@@ -14,6 +14,11 @@ export interface CallLimits {
   readonly maxQueuedPerObject: number;
   /** Calls that may wait for their turn in the whole apartment (default 50 000). */
   readonly maxQueuedPerApartment: number;
+  /**
+   * Calls of one caller (an apartment with a direct link here, or the host for everything it relays)
+   * that may wait at once (default: maxQueuedPerApartment less a quarter of it, kept for the others).
+   */
+  readonly maxQueuedPerCaller: number;
   /** How long a call may run on after its caller gave up before its object's turn is handed on (ms; default 1 000). */
   readonly overrunGraceMs: number;
   /** 'hand-on' (default): log, count and let the next call in; 'fault': fault the apartment instead. */
@@ -23,6 +28,7 @@ export interface CallLimits {
 export const DEFAULT_CALL_LIMITS: CallLimits = Object.freeze({
   maxQueuedPerObject: 10_000,
   maxQueuedPerApartment: 50_000,
+  maxQueuedPerCaller: callerShare(50_000),
   overrunGraceMs: 1_000,
   onOverrun: 'hand-on',
 });
@@ -33,8 +39,9 @@ export function resolveCallLimits(given: Partial<CallLimits> | undefined): CallL
   if (given === null || typeof given !== 'object') {
     throw new InvalidArgumentError('[call-limits] callLimits must be an object such as { maxQueuedPerObject: 1000 }', { parameter: 'callLimits' });
   }
-  const limits = { ...DEFAULT_CALL_LIMITS, ...given };
-  for (const key of ['maxQueuedPerObject', 'maxQueuedPerApartment'] as const) {
+  const apartment = given.maxQueuedPerApartment ?? DEFAULT_CALL_LIMITS.maxQueuedPerApartment;
+  const limits = { ...DEFAULT_CALL_LIMITS, maxQueuedPerCaller: callerShare(apartment), ...given };
+  for (const key of ['maxQueuedPerObject', 'maxQueuedPerApartment', 'maxQueuedPerCaller'] as const) {
     if (!Number.isInteger(limits[key]) || limits[key] < 1) {
       throw new InvalidArgumentError(`[call-limits] callLimits.${key} must be a whole number ≥ 1; got ${String(limits[key])}`, { parameter: `callLimits.${key}` });
     }
@@ -48,7 +55,13 @@ export function resolveCallLimits(given: Partial<CallLimits> | undefined): CallL
   return Object.freeze({
     maxQueuedPerObject: limits.maxQueuedPerObject,
     maxQueuedPerApartment: limits.maxQueuedPerApartment,
+    maxQueuedPerCaller: limits.maxQueuedPerCaller,
     overrunGraceMs: limits.overrunGraceMs,
     onOverrun: limits.onOverrun,
   });
+}
+
+/** One caller's default share of an apartment's queue: all but a quarter of it (all of a queue under 4). */
+function callerShare(maxQueuedPerApartment: number): number {
+  return maxQueuedPerApartment - Math.floor(maxQueuedPerApartment / 4);
 }

@@ -25,6 +25,7 @@ import { UNTRACKED, type Admission, type MessageFilter, type Turn, type Untracke
 import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import type { LoadedClass } from './class-loader.js';
 import { isInputSync } from './input-sync.js';
+import { QueueLimits } from './queue-limits.js';
 import { ServedCall } from './served-call.js';
 
 /** What the dispatcher needs from its apartment besides the endpoint. */
@@ -53,13 +54,14 @@ export class Dispatcher implements CallDispatcher {
   /** Calls waiting in their caller's order for their arguments, an earlier call of their caller, or an attach. */
   private readonly arrivals: ArrivalQueue;
   private readonly limits: CallLimits;
+  private readonly queues: QueueLimits;
   private wedged = 0;
-  private refused = 0;
 
   constructor(private readonly options: DispatcherOptions) {
     this.limits = options.limits ?? DEFAULT_CALL_LIMITS;
     this.arrivals = new ArrivalQueue((call, target, args) => this.admitCall(call, target, false, args), (message, causality) => options.warn(message, causality),
       options.attach, (causality) => options.admission.classify(causality) === 'nested');
+    this.queues = new QueueLimits(this.limits, options.admission, this.arrivals, options.label);
   }
 
   /** Calls still running after their turn was handed on (their callers gave up on them). */
@@ -69,7 +71,7 @@ export class Dispatcher implements CallDispatcher {
 
   /** Calls refused so far because the queue they would join was full. */
   get refusedCalls(): number {
-    return this.refused;
+    return this.queues.refused;
   }
 
   dispatch(call: IncomingCall): void {
@@ -109,9 +111,8 @@ export class Dispatcher implements CallDispatcher {
     } else if (decoded instanceof Promise || this.arrivals.mustWait(channel, msg[6])) {
       // An argument needs its class loaded here first (a free-threaded view), an earlier call of the
       // same caller waits, or an attach runs: wait in the caller's order (arrival-queue.ts), counted as queued.
-      const limit = this.apartmentFull();
-      if (limit === undefined) return this.arrivals.enqueue(call, target, decoded);
-      const full = this.queueFullError(methodName(target, call.method), limit);
+      const full = this.queues.refusalInApartment(channel, methodName(target, call.method));
+      if (full === undefined) return this.arrivals.enqueue(call, target, decoded);
       if (decoded instanceof Promise) decoded.then(() => call.withdraw(full), () => call.withdraw(full));
       else call.withdraw(full);
     } else {
@@ -145,12 +146,14 @@ export class Dispatcher implements CallDispatcher {
       this.invoke(call, target, args, served, turn);
       return;
     }
-    const full = this.queueFull(target, name);
+    const full = this.queues.refusalOnObject(channel, target, name, () => classNameOf(target));
     if (full) return call.withdraw(full);
     const calls = this.callsOf(channel);
     calls.set(callId, served);
     const trace = activeTrace;
     if (trace) trace.record(TraceKind.Queue, causality, channel.peer, callId, name, 0);
+    const queues = this.queues;
+    queues.waits(channel);
     served.ticket = admission.wait({
       target,
       method: name,
@@ -158,10 +161,12 @@ export class Dispatcher implements CallDispatcher {
       start: (held) => {
         served.started = true;
         calls.delete(callId);
+        queues.waited(channel);
         this.invoke(call, target, args, served, held);
       },
       refuse: (error) => {
         calls.delete(callId);
+        queues.waited(channel);
         if (trace) trace.record(TraceKind.Refuse, causality, channel.peer, callId, (error as { code?: string }).code ?? 'refused', 0);
         call.withdraw(error);
       },
@@ -194,6 +199,7 @@ export class Dispatcher implements CallDispatcher {
       // Queued and cancelled: it never starts, and what it carried is given back.
       served.ticket.cancel();
       this.calls.get(channel)!.delete(callId);
+      this.queues.waited(channel);
       host.releaseArrivals(served.refs);
       acknowledgeCancel(host, channel, callId, 'queued');
     } else {
@@ -235,28 +241,9 @@ export class Dispatcher implements CallDispatcher {
     this.options.admission.leave(turn, served.causality);
   }
 
-  /** A retry-later refusal when the call would wait behind too many others, on its object or in the apartment. */
-  private queueFull(target: object, method: string): CallRejectedError | undefined {
-    const onObject = this.options.admission.queuedOn(target);
-    const limit = onObject >= this.limits.maxQueuedPerObject ? `${onObject} calls already wait for ${classNameOf(target)} (callLimits.maxQueuedPerObject)` : this.apartmentFull();
-    return limit === undefined ? undefined : this.queueFullError(method, limit);
-  }
-
-  /** Why the apartment takes no more waiting calls, or undefined while it does. */
-  private apartmentFull(): string | undefined {
-    const queued = this.queuedInApartment();
-    return queued >= this.limits.maxQueuedPerApartment ? `${queued} calls already wait in it (callLimits.maxQueuedPerApartment)` : undefined;
-  }
-
-  /** The retry-later refusal of a call that would wait past `limit`; counted in refusedCalls. */
-  private queueFullError(method: string, limit: string): CallRejectedError {
-    this.refused++;
-    return new CallRejectedError(`[queue-full] ${this.options.label} refused call '${method}': ${limit}; retry later (callOptions({ retry })) or send fewer calls at once`, { code: 'RPC_E_SERVERCALL_RETRYLATER' });
-  }
-
   /** Calls waiting here: for their turn, or in their caller's order before it (arrival-queue.ts). */
   queuedInApartment(): number {
-    return this.options.admission.queuedCalls + this.arrivals.held;
+    return this.queues.queuedInApartment();
   }
 
   /**
@@ -267,6 +254,7 @@ export class Dispatcher implements CallDispatcher {
    */
   callerGone(host: CallHost, channel: Channel): void {
     this.arrivals.drop(channel);
+    this.queues.callerGone(channel);
     const calls = this.calls.get(channel);
     if (!calls) return;
     this.calls.delete(channel);

@@ -8,6 +8,7 @@ import { serveApartment, serveObjects } from '../apartments/apartment-services.j
 import { RuntimeService } from '../apartments/engine-services.js';
 import { serveFree } from '../apartments/free-objects.js';
 import { attachLink, linkKind, loadLinkKind, loadLinkKinds, type LinkReply } from '../apartments/links.js';
+import { resolveCallLimits } from '../apartments/call-limits.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import type { WorkerBoot } from '../apartments/worker-boot.js';
 import { decodeError } from '../marshal/error-codec.js';
@@ -50,7 +51,8 @@ export async function runApartment(boot: WorkerBoot, mainGone: () => void = () =
     defaultTimeoutMs: boot.defaultTimeoutMs,
     reentrancy: boot.reentrancy,
     retry: boot.retry,
-    callLimits: boot.callLimits,
+    // Checked again here: a boot from another node's host is a peer's message.
+    callLimits: resolveCallLimits(boot.callLimits),
     // An uncaught error ends the thread the way any fault does: in-flight calls fail, a fault event fires.
     fault: (error) => setImmediate(() => {
       throw error;

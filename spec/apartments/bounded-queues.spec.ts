@@ -1,7 +1,8 @@
 import { expect } from 'chai';
-import { CallRejectedError, callOptions, type Runtime } from '../../lib/index.js';
+import { CallRejectedError, InvalidArgumentError, callOptions, type Runtime } from '../../lib/index.js';
 import type { Crasher, Janitor } from '../fixtures/crasher.js';
-import { eventually, startRuntime } from '../fixtures/runtime-fixture.js';
+import type { FloodingCaller } from '../fixtures/flooding-caller.js';
+import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime;
 const MB = 1024 * 1024;
@@ -69,5 +70,38 @@ describe('apartments/bounded-queues: calls beyond an object\'s queue limit are r
     const stats = await apt.stats();
     expect(stats.queuedCalls).to.equal(0);
     expect(stats.refusedCalls).to.be.at.least(flood - limit);
+  });
+});
+
+describe('apartments/bounded-queues: one caller cannot take a whole apartment\'s queue', () => {
+  it('refuses a flooding caller past its share with retry-later, and keeps the rest of the queue for the others', async () => {
+    ({ rt } = await startRuntime());
+    rt.registerClass('FloodingCaller', { module: fixture('flooding-caller.js'), export: 'FloodingCaller' });
+    // A queue of 8: one caller may fill 6 of it, a quarter is kept for the others.
+    const shared = await rt.createApartment({ name: 'shared', callLimits: { maxQueuedPerApartment: 8 } });
+    const crasher = await shared.createObject<Crasher>('Crasher');
+    const plugin = await (await rt.createApartment({ name: 'plugin' })).createObject<FloodingCaller>('FloodingCaller');
+    const flag = new Int32Array(new SharedArrayBuffer(8));
+    const held = crasher.holdUntil(flag);
+    await eventually(() => {
+      expect(Atomics.load(flag, 1)).to.equal(1);
+    }, 60_000);
+    const flooding = plugin.flood(crasher, 20);
+    await eventually(async () => {
+      expect((await shared.stats()).refusedCalls).to.equal(14);
+    }, 60_000);
+    expect((await shared.stats()).queuedCalls, 'the plugin fills its share').to.equal(6);
+    // The host's calls still find room; past the apartment's whole queue, it is refused too.
+    const mine = [crasher.take('ab'), crasher.take('abc')];
+    const third = await crasher.take('abcd').catch((e: unknown) => e);
+    expect(third, String(third)).to.be.instanceOf(CallRejectedError);
+    expect((third as Error).message).to.match(/^\[queue-full\].*maxQueuedPerApartment/);
+    Atomics.store(flag, 0, 1);
+    expect(await held).to.equal(true);
+    expect(await Promise.all(mine)).to.deep.equal([2, 3]);
+    expect(await flooding).to.deep.equal({ ran: 6, 'refused for its share': 14 });
+    const limits = await rt.createApartment({ callLimits: { maxQueuedPerCaller: 0 } }).catch((e: unknown) => e);
+    expect(limits, String(limits)).to.be.instanceOf(InvalidArgumentError);
+    expect((limits as Error).message).to.match(/callLimits\.maxQueuedPerCaller must be a whole number/);
   });
 });
