@@ -117,7 +117,8 @@ export class ApartmentPool {
     if (this.closed) throw new DisconnectedError('[pool-closed] this pool was closed; create another');
     await this.warm();
     let apt: Apartment | undefined;
-    while ((apt = this.free.shift()) && !isLive(apt.state));
+    // One that ended while free (a fault, its thread killed) is replaced, not lent.
+    while ((apt = this.free.shift()) && !isLive(apt.state)) this.replace(apt);
     if (!apt) {
       apt = await new Promise<Apartment>((resolve, reject) => {
         const waiter: Waiter = {
@@ -134,13 +135,39 @@ export class ApartmentPool {
     return new PooledApartment(apt, this);
   }
 
-  /** Runtime internals: reset a checked-in apartment and hand it to the next owner. */
+  /**
+   * Runtime internals: reset a checked-in apartment and hand it to the next owner. One that ended
+   * while checked out, or whose reset failed (a reset hook that throws is only logged; one that
+   * never settles, or a thread held by a loop, fails the reset call), is ended and replaced by a
+   * new one: the pool keeps its size, and no owner gets an apartment in an unknown state.
+   */
   async giveBack(apt: Apartment): Promise<void> {
-    if (!isLive(apt.state)) return;
-    await controlClient(endpointTransport(this.endpoint), apt.id, ApartmentService).reset();
+    if (!isLive(apt.state)) return this.replace(apt);
+    try {
+      await controlClient(endpointTransport(this.endpoint), apt.id, ApartmentService).reset();
+    } catch (err) {
+      this.endpoint.warn(`[pool-reset] ${apt.label} could not be reset on check-in (${(err as Error)?.message ?? String(err)}); it is ended and replaced by a new apartment`);
+      await apt.terminate().catch(() => undefined);
+      return this.replace(apt);
+    }
     this.wasReset(apt);
     if (this.closed) return;
     this.release(apt);
+  }
+
+  /** Start a new apartment in place of `gone`, for the next owner; a start that fails leaves the pool one smaller, and says so. */
+  private replace(gone: Apartment): void {
+    const at = this.all.indexOf(gone);
+    if (at < 0) return;
+    this.all.splice(at, 1);
+    if (this.closed) return;
+    this.start(gone.name).then((apt) => {
+      this.all.push(apt);
+      if (this.closed) void apt.close();
+      else this.release(apt);
+    }, (err: unknown) => {
+      this.endpoint.warn(`[pool-replace] the apartment replacing ${gone.label} did not start (${(err as Error)?.message ?? String(err)}); the pool has one apartment fewer`);
+    });
   }
 
   /** Close the pool and its apartments; waiting checkouts fail. */

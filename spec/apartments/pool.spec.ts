@@ -113,3 +113,30 @@ describe('apartments/pool: checkout and checkin', () => {
     expect(pool.available).to.equal(1);
   });
 });
+
+describe('apartments/pool: an apartment that ends while checked out, or whose reset fails', () => {
+  it('is replaced by a new one at check-in, so the pool keeps its size and the next owner gets a fresh apartment', async () => {
+    const r = await start();
+    r.registerClass('Crasher', { module: fixture('crasher.js'), export: 'Crasher' });
+    const pool = r.createPool({ size: 1, checkoutTimeoutMs: 120_000 });
+    const first = await pool.checkout();
+    const firstId = first.id;
+    const crasher = await first.createObject<{ exit(code: number): Promise<never> }>('Crasher');
+    await crasher.exit(1).catch(() => undefined);
+    await eventually(() => {
+      expect(first.apartment.state).to.equal('faulted');
+    }, 60_000);
+    await first.checkin();
+    // Before: the dead apartment was dropped, and this checkout waited until its timeout.
+    const second = await pool.checkout();
+    expect(second.id, 'a new apartment').to.not.equal(firstId);
+    const secondId = second.id;
+    const t = await second.createObject<Tally>('Tally');
+    await t.registerDyingReset();
+    await second.checkin();
+    const third = await pool.checkout();
+    expect(third.id, 'its reset failed: a new apartment again').to.not.equal(secondId);
+    expect(await (await third.createObject<Tally>('Tally')).globalCount(), 'a fresh one').to.equal(1);
+    await third.checkin();
+  });
+});
