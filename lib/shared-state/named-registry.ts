@@ -22,20 +22,27 @@ interface Waiter {
   reject: (e: Error) => void;
 }
 
-/** A waiter's or a grant's owner: its apartment and ticket. */
-const ticketKey = (apartment: number, ticket: number): string => `${apartment}:${ticket}`;
-
 interface NamedEntry {
   kind: NamedKind;
   sab: SharedArrayBuffer;
   ready: boolean;
   creator: number;
-  /** The ticket of the request the creator was granted creation by. */
-  creatorTicket: number | undefined;
   refs: Map<number, number>;
   waiters: Waiter[];
-  /** Handles granted to waiters at publish(), by ticketKey: a grant whose caller gave up is closed by it. */
-  waitGranted: Set<string>;
+  /**
+   * By apartment, the tickets of the requests its handles were granted by (creation included), oldest
+   * first and never more than it holds: a grant whose caller gave up is closed by its ticket.
+   */
+  granted: Map<number, Set<number>>;
+}
+
+/** `apartment` holds one more handle on `e`, granted by request `ticket`. */
+function hold(e: NamedEntry, apartment: number, ticket: number | undefined): void {
+  e.refs.set(apartment, (e.refs.get(apartment) ?? 0) + 1);
+  if (ticket === undefined) return;
+  const tickets = e.granted.get(apartment);
+  if (tickets) tickets.add(ticket);
+  else e.granted.set(apartment, new Set([ticket]));
 }
 
 interface OnceWaiter {
@@ -96,13 +103,15 @@ export class NamedRegistry {
     if (!e?.refs.has(apartment)) this.checkQuota(apartment, bytes, maxBytes);
     if (!e) {
       const sab = new SharedArrayBuffer(bytes);
-      this.entries.set(name, { kind, sab, ready: kind !== 'memory', creator: apartment, creatorTicket: ticket, refs: new Map([[apartment, 1]]), waiters: [], waitGranted: new Set() });
+      const created: NamedEntry = { kind, sab, ready: kind !== 'memory', creator: apartment, refs: new Map(), waiters: [], granted: new Map() };
+      hold(created, apartment, ticket);
+      this.entries.set(name, created);
       return { sab, create: true };
     }
     if (e.kind !== kind) throw new InvalidArgumentError(`[named-kind] '${name}' is a named ${e.kind}, not a ${kind}`, { parameter: 'name' });
     if (e.sab.byteLength !== bytes) throw new InvalidArgumentError(`[named-size] named memory '${name}' has ${e.sab.byteLength} bytes, not ${bytes}`, { parameter: 'bytes' });
     if (e.ready) {
-      e.refs.set(apartment, (e.refs.get(apartment) ?? 0) + 1);
+      hold(e, apartment, ticket);
       return { sab: e.sab, create: false };
     }
     return queuedWait(() => e.waiters, (resolve: (g: NamedGrant) => void, reject: (e: Error) => void): Waiter => ({ apartment, ticket, resolve, reject }), given(signal, name));
@@ -111,7 +120,8 @@ export class NamedRegistry {
   /**
    * `apartment` gave up its open of `name` by `ticket` (canceled, or past its deadline) while the
    * answer may have been on its way: a wait still queued leaves; creation granted by it is given up
-   * (the next waiter creates); a handle granted by it is closed. Nothing else of the apartment's is touched.
+   * (the next waiter creates); a handle granted by it (at once or at publish) is closed. Nothing else
+   * of the apartment's is touched.
    */
   giveUpOpen(apartment: number, name: string, ticket: number): void {
     const e = this.entries.get(name);
@@ -120,10 +130,9 @@ export class NamedRegistry {
     if (waiter) {
       e.waiters.splice(e.waiters.indexOf(waiter), 1);
       waiter.reject(given(undefined, name).canceled(undefined));
-    } else if (!e.ready && e.creator === apartment && e.creatorTicket === ticket) {
-      this.abandon(apartment, name);
-    } else if (e.waitGranted.delete(ticketKey(apartment, ticket)) && e.refs.has(apartment)) {
-      this.close(apartment, name);
+    } else if (e.granted.get(apartment)?.has(ticket)) {
+      // Creation not yet published passes on (close() gives it up); a handle is closed.
+      this.close(apartment, name, ticket);
     }
   }
 
@@ -140,13 +149,13 @@ export class NamedRegistry {
     }
     e.ready = true;
     for (const w of e.waiters.splice(0)) {
-      e.refs.set(w.apartment, (e.refs.get(w.apartment) ?? 0) + 1);
-      if (w.ticket !== undefined) e.waitGranted.add(ticketKey(w.apartment, w.ticket));
+      hold(e, w.apartment, w.ticket);
       w.resolve({ sab: e.sab, create: false });
     }
   }
 
-  close(apartment: number, name: string): void {
+  /** Close one of `apartment`'s handles on `name`: the one request `ticket` was granted, when it says. */
+  close(apartment: number, name: string, ticket?: number): void {
     const e = this.entries.get(name);
     const held = e?.refs.get(apartment) ?? 0;
     if (!e || held === 0) throw new ApartmentError('E_UNEXPECTED', `[named-close] this apartment holds no handle on '${name}'`);
@@ -155,6 +164,14 @@ export class NamedRegistry {
     if (!e.ready && e.creator === apartment) return this.abandon(apartment, name);
     if (held === 1) e.refs.delete(apartment);
     else e.refs.set(apartment, held - 1);
+    // Its tickets stay at most its handles: the one named goes, else the oldest (a close that names
+    // none, or a hostile peer's, cannot grow them).
+    const tickets = e.granted.get(apartment);
+    if (tickets) {
+      if (ticket !== undefined) tickets.delete(ticket);
+      for (const t of tickets) if (tickets.size > held - 1) tickets.delete(t);
+      if (tickets.size === 0) e.granted.delete(apartment);
+    }
     if (e.refs.size === 0) this.entries.delete(name);
   }
 
@@ -236,9 +253,9 @@ export class NamedRegistry {
       return;
     }
     e.refs.delete(apartment);
+    e.granted.delete(apartment);
     e.creator = next.apartment;
-    e.creatorTicket = next.ticket;
-    e.refs.set(next.apartment, 1);
+    hold(e, next.apartment, next.ticket);
     next.resolve({ sab: e.sab, create: true });
   }
 
@@ -246,14 +263,14 @@ export class NamedRegistry {
   dropApartment(apartment: number): void {
     for (const [name, e] of [...this.entries]) {
       e.refs.delete(apartment);
+      e.granted.delete(apartment);
       // Creation never passes to an apartment that is gone.
       e.waiters = e.waiters.filter((w) => w.apartment !== apartment);
       if (!e.ready && e.creator === apartment) {
         const next = e.waiters.shift();
         if (next) {
           e.creator = next.apartment;
-          e.creatorTicket = next.ticket;
-          e.refs.set(next.apartment, 1);
+          hold(e, next.apartment, next.ticket);
           next.resolve({ sab: e.sab, create: true });
           continue;
         }

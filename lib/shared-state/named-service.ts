@@ -22,7 +22,8 @@ export interface NamedApi {
   /** Give a lock back unchanged, granted or not yet; true when there was one. */
   giveUp(token: number): boolean;
   abandon(name: string): void;
-  close(name: string): void;
+  /** `ticket` names the open the handle was granted by. */
+  close(name: string, ticket?: number): void;
   onceBegin(name: string, ticket: number): { build?: true; value?: unknown };
   /** The caller gave up onceBegin `ticket`: building granted meanwhile passes on. */
   giveUpOnce(name: string, ticket: number): void;
@@ -83,7 +84,11 @@ export function serveNamed(router: ControlRouter, registry: NamedRegistry, locks
     },
     giveUp: { roles: ANY_ROLE, check: (args) => [id(args[0], 'token')], run: (caller, token) => locks.giveUp(caller.apartment, token) },
     abandon: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.abandon(caller.apartment, named) },
-    close: { roles: ANY_ROLE, check: one, run: (caller, named) => registry.close(caller.apartment, named) },
+    close: {
+      roles: ANY_ROLE,
+      check: (args) => [name(args[0], 'name'), args[1] === undefined ? undefined : id(args[1], 'ticket')],
+      run: (caller, named, ticket) => registry.close(caller.apartment, named, ticket),
+    },
     onceBegin: { roles: ANY_ROLE, check: (args) => [name(args[0], 'name'), id(args[1], 'ticket')], run: (caller, named, ticket) => registry.onceBegin(caller.apartment, named, currentCall()?.signal, ticket) },
     giveUpOnce: { roles: ANY_ROLE, check: (args) => [name(args[0], 'name'), id(args[1], 'ticket')], run: (caller, named, ticket) => registry.giveUpOnce(caller.apartment, named, ticket) },
     onceDone: { roles: ANY_ROLE, check: (args) => [name(args[0], 'name'), args[1]], run: (caller, named, value) => registry.onceDone(caller.apartment, named, value) },

@@ -19,13 +19,14 @@ const MUTEX_BYTES = new SharedMutex().handle.sab.byteLength;
 /** An open handle on a named object; close() (or dispose) releases it, once. */
 export class NamedHandle<T> implements AsyncDisposable {
   private closed = false;
-  constructor(readonly name: string, readonly value: T, readonly created: boolean, private readonly onClose?: () => void) {}
+  /** `ticket`: the open request this handle was granted by, which its close names. */
+  constructor(readonly name: string, readonly value: T, readonly created: boolean, private readonly onClose?: () => void, private readonly ticket?: number) {}
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.onClose?.();
-    await mainService(NamedService).close(this.name);
+    await mainService(NamedService).close(this.name, this.ticket);
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -41,10 +42,10 @@ let lastTicket = 0;
  * deadline) may have been granted creation, a handle or building on the way back: `giveUp` tells the
  * registry, which passes it on or closes it, so nothing is held for good by a request nobody answers.
  */
-async function ticketed<R>(ask: (ticket: number) => Promise<R>, giveUp: (ticket: number) => Promise<void>): Promise<R> {
+async function ticketed<R>(ask: (ticket: number) => Promise<R>, giveUp: (ticket: number) => Promise<void>): Promise<R & { ticket: number }> {
   const ticket = ++lastTicket;
   try {
-    return await ask(ticket);
+    return { ...(await ask(ticket)), ticket };
   } catch (err) {
     if (isRuntimeError(err, CallCanceledError) || isRuntimeError(err, CallTimeoutError)) await giveUp(ticket).catch(() => undefined);
     throw err;
@@ -52,7 +53,7 @@ async function ticketed<R>(ask: (ticket: number) => Promise<R>, giveUp: (ticket:
 }
 
 /** Open `name` in the main apartment's registry, which hands out its memory: only over a link that shares memory. */
-async function open(kind: NamedKind, name: string, bytes: number): Promise<NamedGrant> {
+async function open(kind: NamedKind, name: string, bytes: number): Promise<NamedGrant & { ticket: number }> {
   if (!sharesMemoryWithMain()) {
     throw new MarshalError(`[no-shared-memory] named ${kind} '${name}' lives in memory shared with the main apartment, and this apartment's link to it shares none; use named mutexes and memory here, or named counters in apartments whose links share memory`, { path: `named.${kind}('${name}')` });
   }
@@ -60,7 +61,7 @@ async function open(kind: NamedKind, name: string, bytes: number): Promise<Named
 }
 
 /** openMirror() with a ticket, as open(). */
-function openMirrored(kind: 'mutex' | 'memory', name: string, bytes: number): Promise<MirrorGrant> {
+function openMirrored(kind: 'mutex' | 'memory', name: string, bytes: number): Promise<MirrorGrant & { ticket: number }> {
   return ticketed((t) => mainService(NamedService).openMirror(kind, name, bytes, t), (t) => mainService(NamedService).giveUpOpen(name, t));
 }
 
@@ -88,7 +89,7 @@ async function mirroredMemory(name: string, bytes: number, init: ((memory: Share
       throw err;
     }
   }
-  return new NamedHandle(name, memory, g.create, () => closeMirror(name));
+  return new NamedHandle(name, memory, g.create, () => closeMirror(name), g.ticket);
 }
 
 /** Named shared objects, usable from every apartment and the free pool. */
@@ -100,15 +101,15 @@ export const named = {
         throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${String(options.level)}`, { parameter: 'level' });
       }
       const g = await openMirrored('mutex', name, MUTEX_BYTES);
-      return new NamedHandle(name, new RemoteMutex(name, options.level), g.create);
+      return new NamedHandle(name, new RemoteMutex(name, options.level), g.create, undefined, g.ticket);
     }
     const g = await open('mutex', name, MUTEX_BYTES);
-    return new NamedHandle(name, SharedMutex.fromHandle({ sab: g.sab, name, level: options.level }), g.create);
+    return new NamedHandle(name, SharedMutex.fromHandle({ sab: g.sab, name, level: options.level }), g.create, undefined, g.ticket);
   },
 
   async counter(name: string): Promise<NamedHandle<AtomicCounter>> {
     const g = await open('counter', name, 4);
-    return new NamedHandle(name, new AtomicCounter(g.sab), g.create);
+    return new NamedHandle(name, new AtomicCounter(g.sab), g.create, undefined, g.ticket);
   },
 
   /** Shared memory of `bytes`; the one creator runs `init` on it before anyone else can see it. */
@@ -117,7 +118,7 @@ export const named = {
     if (!sharesMemoryWithMain()) return mirroredMemory(name, bytes, init);
     const g = await open('memory', name, bytes);
     if (g.create) await initialise(name, g.sab, init, () => undefined);
-    return new NamedHandle(name, g.sab, g.create);
+    return new NamedHandle(name, g.sab, g.create, undefined, g.ticket);
   },
 };
 

@@ -133,3 +133,29 @@ describe('lib/shared-state/named-registry: a grant whose caller gave up on the w
     expect(registry.onceBegin(4, 'config', undefined, 1), 'a value once built stays').to.deep.equal({ value: 'three' });
   });
 });
+
+describe('lib/shared-state/named-registry: a handle granted at once to a request its caller gave up', () => {
+  it('is closed by the give-up, whether the request created the name (a counter, ready at once) or opened it ready', () => {
+    const registry = new NamedRegistry();
+    expect(registry.open(1, 'counter', 'c', 4, undefined, undefined, 1)).to.include({ create: true });
+    expect(registry.open(2, 'counter', 'c', 4, undefined, undefined, 3)).to.include({ create: false });
+    // Both answers crossed their callers' cancels: each caller names its request.
+    registry.giveUpOpen(2, 'c', 3);
+    expect(() => registry.close(2, 'c'), 'apartment 2 holds nothing').to.throw(ApartmentError, /named-close/);
+    registry.giveUpOpen(1, 'c', 1);
+    expect(registry.isOpen('c'), 'nobody holds the counter').to.equal(false);
+  });
+
+  it('closes the handle of that request, not one the apartment closed meanwhile by its own ticket', () => {
+    const registry = new NamedRegistry();
+    expect(registry.open(1, 'counter', 'c', 4, undefined, undefined, 1)).to.include({ create: true });
+    registry.open(2, 'counter', 'c', 4, undefined, undefined, 3);
+    registry.open(2, 'counter', 'c', 4, undefined, undefined, 4);
+    // Request 3 crossed its caller's cancel; request 4 reached its caller, which closed it before the give-up arrived.
+    registry.close(2, 'c', 4);
+    registry.giveUpOpen(2, 'c', 3);
+    expect(() => registry.close(2, 'c'), 'apartment 2 holds nothing').to.throw(ApartmentError, /named-close/);
+    registry.close(1, 'c');
+    expect(registry.isOpen('c')).to.equal(false);
+  });
+});
