@@ -52,6 +52,29 @@ class RentalHandle {
   static interleave = [...INTERNAL];
 }
 
+/**
+ * Set while this apartment calls a handle of its own registry directly (not through a proxy): such
+ * a call is this apartment's own even while it serves another apartment's call, whose caller
+ * currentCall() names. Read synchronously as a record method starts.
+ */
+let ownCall = false;
+
+/** The apartment a record method is called for. */
+function callerNow(): number {
+  return ownCall ? currentApartment().id : currentCall()?.callerApartment ?? currentApartment().id;
+}
+
+/** Call `handle`'s method through `call`; a handle that is no proxy is this apartment's own (ownCall). */
+function onHandle<R>(handle: unknown, call: () => R): R {
+  if (isProxy(handle)) return call();
+  ownCall = true;
+  try {
+    return call();
+  } finally {
+    ownCall = false;
+  }
+}
+
 /** A lessee's request number as it arrived: a safe integer, or none (a hostile peer may send anything). */
 function ticketOf(value: unknown): number | undefined {
   return Number.isSafeInteger(value) ? (value as number) : undefined;
@@ -72,7 +95,7 @@ class RentalRecord {
     if (this.gone) throw this.gone;
     const ticket = ticketOf(ticketArg);
     const call = currentCall();
-    const caller = call?.callerApartment ?? currentApartment().id;
+    const caller = callerNow();
     if (this.holder === undefined) return this.grant(caller, ticket);
     if (this.holder === caller) throw new ContractViolationError(`[rental-held] ${this.label(caller)} already holds the lease on this ${this.className}; use the reference it has`);
     if (wait !== true) {
@@ -97,7 +120,7 @@ class RentalRecord {
    */
   abandon(ticketArg: unknown): boolean {
     const ticket = ticketOf(ticketArg);
-    const caller = currentCall()?.callerApartment ?? currentApartment().id;
+    const caller = callerNow();
     if (ticket === undefined) return false;
     if (this.holder === caller && this.holderTicket === ticket) {
       this.giveBack(undefined, true);
@@ -113,7 +136,7 @@ class RentalRecord {
 
   /** The holder gives the object back with `state`, or as it was granted when `untouched` (its lease failed before it had the object). */
   giveBack(state: unknown, untouched: unknown): boolean {
-    const caller = currentCall()?.callerApartment ?? currentApartment().id;
+    const caller = callerNow();
     if (this.holder !== caller) throw new ContractViolationError(`[rental-not-held] ${this.label(caller)} does not hold the lease on this ${this.className}`);
     this.holder = undefined;
     this.holderTicket = undefined;
@@ -225,7 +248,7 @@ export class RentalLease<T extends object> implements AsyncDisposable {
     try {
       const state = typeof toState === 'function' ? toState.call(this.instance) : { ...this.instance };
       taken = true;
-      await this.handle['rental:return'](state);
+      await onHandle(this.handle, () => this.handle['rental:return'](state));
     } catch (err) {
       // A state that cannot be taken (toState() throws) or cannot travel (a promise from an async
       // toState(), a symbol: a MarshalError, so the return never reached the registration) would
@@ -284,12 +307,12 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
     // A handle in another apartment takes the signal as the call's own; the main apartment's own
     // handle takes it as an argument (a local call has no call options).
     const cancel = signal === undefined ? [] : isProxy(handle) ? [callOptions({ signal })] : [signal];
-    grant = await h['rental:lease'](options.wait === true, options.timeoutMs, ticket, ...cancel);
+    grant = await onHandle(h, () => h['rental:lease']!(options.wait === true, options.timeoutMs, ticket, ...cancel));
   } catch (err) {
     // Given up here while the registration may have granted it on the way back: the grant would
     // reach nobody, and the object would stay held by this apartment for good.
     if (isRuntimeError(err, CallCanceledError) || isRuntimeError(err, CallTimeoutError)) {
-      await Promise.resolve().then(() => h['rental:abandon'](ticket)).catch(() => undefined);
+      await Promise.resolve().then(() => onHandle(h, () => h['rental:abandon'](ticket))).catch(() => undefined);
     }
     throw err;
   }
@@ -307,7 +330,7 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
 
 /** Give a lease back with the object's state as it was when leased; never fails (the registration may be gone). */
 function giveBackUntouched(handle: { 'rental:return'(state: unknown, untouched?: boolean): unknown }): Promise<unknown> {
-  return Promise.resolve().then(() => handle['rental:return'](undefined, true)).catch(() => undefined);
+  return Promise.resolve().then(() => onHandle(handle, () => handle['rental:return'](undefined, true))).catch(() => undefined);
 }
 
 /** The leased object, built in this apartment from what the grant carries. */

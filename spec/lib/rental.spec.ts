@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, disposeRental, lease, type Runtime,
+  CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, byRef, disposeRental, lease, type RentalLease, type Runtime,
 } from '../../lib/index.js';
 import type { Holder } from '../fixtures/holder.js';
 import type { BumpingLessee, Lessee, PromisedStateRental, RentalCounter, StubbornRental } from '../fixtures/rental-classes.js';
@@ -156,6 +156,33 @@ describe('lib/rental: a lease granted while its caller gives up', () => {
     expect(await outcome).to.equal('CallCanceledError');
     const next = await lease<RentalCounter>(handle);
     expect(next.value.count, 'given back as it was granted').to.equal(10);
+    await next.release();
+  });
+});
+
+describe('lib/rental: a lease the main apartment takes while it serves another apartment\'s call', () => {
+  it('is held by the main apartment, not by that caller: the caller\'s end leaves it alone, and it is released and leased on', async () => {
+    const { r, handle } = await start();
+    let kept: RentalLease<RentalCounter> | undefined;
+    const service = byRef({
+      leaseForMe: async (h: unknown): Promise<number> => {
+        kept = await lease<RentalCounter>(h);
+        return kept.value.increment();
+      },
+    });
+    const caller = await r.createApartment({ name: 'caller' });
+    const holder = await caller.createObject<Holder>('Holder');
+    await holder.keep(service);
+    await holder.keep(handle);
+    // Before: the lease was counted as the caller's (the call being served), so the caller's end
+    // lost the object the main apartment held, and a give-up of the caller's own request whose
+    // ticket matched the main apartment's gave it back while the main apartment still used it.
+    expect(await holder.callKept(0, 'leaseForMe', await holder.give(1))).to.equal(11);
+    expect(await lease<RentalCounter>(handle).catch((e: Error) => e.message)).to.match(/^\[rental-held\] the main apartment already holds/);
+    await caller.terminate();
+    await kept!.release();
+    const next = await lease<RentalCounter>(handle);
+    expect(next.value.count).to.equal(11);
     await next.release();
   });
 });
