@@ -137,21 +137,51 @@ export class HostMembrane {
   }
 
   /**
-   * An argument the script passes to host code: toHost(), except that an array of the script's is
-   * handed over as a host copy of its elements, each handed over the same way. An array crosses
-   * apartments element by element, so a script function in one would otherwise be exported as it is,
-   * and the other apartment would call it back with raw host values.
+   * An argument the script passes to host code: toHost(), except that an array or a plain object of
+   * the script's is handed over as a host copy of its elements or own enumerable properties, each
+   * handed over the same way. Handed over as it is, a script function in it would reach host code
+   * unwrapped (an array crosses apartments element by element, so it would be exported as it is),
+   * and host code or another apartment would call it back with raw host values. A getter of such an
+   * object runs as the script's code, inside the border, as a script function host code calls does.
+   * Objects of the script's classes and of no prototype are handed over as they are.
    */
-  private argToHost(value: unknown, copies = new Map<unknown[], unknown[]>()): unknown {
-    if (!Array.isArray(value) || this.targets.has(value) || this.sideOf(value) !== 'script') return this.toHost(value);
+  private argToHost(value: unknown, copies = new Map<object, object>()): unknown {
+    if (value === null || typeof value !== 'object' || this.targets.has(value) || this.sideOf(value) !== 'script') return this.toHost(value);
+    const array = Array.isArray(value);
+    // Of the script's objects, plain ones only: one of its classes keeps its methods (handed over as it is).
+    if (!array && !this.isPlain(value)) return this.toHost(value);
     const done = copies.get(value);
     if (done !== undefined) return done;
-    if (value.length > MAX_ARG_ARRAY) throw new RangeError(`[membrane] an array of ${value.length} elements cannot be handed to host code (at most ${MAX_ARG_ARRAY}); pass less at a time`);
-    const copy: unknown[] = [];
+    if (array) {
+      const list = value as unknown[];
+      if (list.length > MAX_ARG_ARRAY) throw new RangeError(`[membrane] an array of ${list.length} elements cannot be handed to host code (at most ${MAX_ARG_ARRAY}); pass less at a time`);
+      const copy: unknown[] = [];
+      copies.set(value, copy);
+      // Index by index, as the copy to another apartment would read it: no method of the script's array runs.
+      for (let i = 0; i < list.length; i++) copy.push(this.argToHost(list[i], copies));
+      return copy;
+    }
+    const keys = Object.keys(value);
+    if (keys.length > MAX_ARG_ARRAY) throw new RangeError(`[membrane] an object of ${keys.length} properties cannot be handed to host code (at most ${MAX_ARG_ARRAY}); pass less at a time`);
+    const copy: Record<string, unknown> = {};
     copies.set(value, copy);
-    // Index by index, as the copy to another apartment would read it: no method of the script's array runs.
-    for (let i = 0; i < value.length; i++) copy.push(this.argToHost(value[i], copies));
+    for (const key of keys) {
+      const d = Reflect.getOwnPropertyDescriptor(value, key);
+      if (d === undefined) continue;
+      const read = 'value' in d ? d.value : d.get === undefined ? undefined : this.border.inside(() => Reflect.apply(d.get!, value, []));
+      // A data property, as structured clone would make it: `__proto__` among the keys stays a key.
+      Reflect.defineProperty(copy, key, { value: this.argToHost(read, copies), enumerable: true, writable: true, configurable: true });
+    }
     return copy;
+  }
+
+  /** Whether `value`, of the script's realm, is a plain object of it (its prototype the realm's Object.prototype). */
+  private isPlain(value: object): boolean {
+    try {
+      return Reflect.getPrototypeOf(value) === this.scriptObjectPrototype;
+    } catch {
+      return false;
+    }
   }
 
   /** Which realm `value` belongs to (see Side). */

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { CallTimeoutError, InvalidArgumentError, ScriptError, interruptScript, type Remote, type ScriptEngine } from '../../../lib/index.js';
+import type { Holder } from '../../fixtures/holder.js';
 import { startEngine } from '../../fixtures/started-engine.js';
 
 const host = {
@@ -357,5 +358,27 @@ describe('lib/script-engine: a script that runs the stack out on its way into ho
       expect(climbs.filter((c) => c !== 'refused'), `${door}: ${climbs.join(', ')}`).to.deep.equal([]);
     }
     expect(await engine.invoke('viaSlot'), 'the engine still answers').to.be.an('array');
+  });
+});
+
+// A plain object of the script's reached host code as it was: host code that called a script
+// function it found inside (a field, a getter, deeper in) handed it raw host values.
+const inObjects = `
+  const climb = (get) => { try { return typeof get().constructor.constructor('return process')(); } catch { return 'refused'; } };
+  async function inField() { local.keep({ cb: (arg) => climb(() => arg) }); return local.callKept(0, 'cb', item); }
+  async function byGetter() { local.keep({ get cb() { return (arg) => climb(() => arg); } }); return local.callKept(1, 'cb', item); }
+  async function deeper() { return host.callInner({ inner: { list: [{ cb: (arg) => climb(() => arg) }] } }); }
+  function data() { const o = { n: 1, s: 'x', list: [1, { deep: true }] }; o.self = o; local.keep(o); const back = local.give(2); return [back.n, back.s, back.list[1].deep, back.self === back]; }
+`;
+const callingInner = { callInner: async (o: { inner: { list: { cb: (arg: object) => unknown }[] } }) => o.inner.list[0]!.cb({ from: 'host' }) };
+
+describe('lib/script-engine: a script function inside a plain object the script passes to host code', () => {
+  it('is handed over wrapped, in a field, by a getter or deeper, so host code calling it hands it host values through the membrane', async () => {
+    const { engine, home } = await startEngine(inObjects, { host: callingInner });
+    const holder = await home.createObject<Holder>('Holder');
+    await engine.addNamedItem('local', holder);
+    await engine.addNamedItem('item', { k: 1 });
+    for (const fn of ['inField', 'byGetter', 'deeper']) expect(await engine.invoke(fn), fn).to.equal('refused');
+    expect(await engine.invoke('data'), 'plain data arrives as it was, cycles included').to.deep.equal([1, 'x', true, true]);
   });
 });
