@@ -83,6 +83,8 @@ export class ApartmentPool {
   private readonly timeoutMs: number;
   private closed = false;
   private starting: Promise<void> | undefined;
+  /** Replacements being started: close() waits for each and ends it. */
+  private readonly replacing = new Set<Promise<void>>();
 
   constructor(
     private readonly options: PoolOptions,
@@ -161,13 +163,15 @@ export class ApartmentPool {
     if (at < 0) return;
     this.all.splice(at, 1);
     if (this.closed) return;
-    this.start(gone.name).then((apt) => {
+    const replacing: Promise<void> = this.start(gone.name).then(async (apt) => {
       this.all.push(apt);
-      if (this.closed) void apt.close();
+      if (this.closed) await apt.close();
       else this.release(apt);
     }, (err: unknown) => {
+      if (this.closed) return;
       this.endpoint.warn(`[pool-replace] the apartment replacing ${gone.label} did not start (${(err as Error)?.message ?? String(err)}); the pool has one apartment fewer`);
-    });
+    }).finally(() => this.replacing.delete(replacing));
+    this.replacing.add(replacing);
   }
 
   /** Close the pool and its apartments; waiting checkouts fail. */
@@ -177,7 +181,8 @@ export class ApartmentPool {
       clearTimeout(w.timer);
       w.reject(new DisconnectedError('[pool-closed] the pool was closed while waiting for an apartment'));
     }
-    await Promise.all(this.all.map((a) => a.close()));
+    // A replacement still starting is not in `all` yet: it is ended once it has started.
+    await Promise.all([...this.all.map((a) => a.close()), ...this.replacing]);
   }
 
   private release(apt: Apartment): void {

@@ -140,3 +140,17 @@ describe('apartments/pool: an apartment that ends while checked out, or whose re
     await third.checkin();
   });
 });
+
+describe('apartments/pool: close() while a replacement apartment starts', () => {
+  it('waits for the replacement and ends it too: no apartment of the pool outlives close()', async () => {
+    const r = await start();
+    const pool = r.createPool({ size: 1 });
+    const lease = await pool.checkout();
+    await lease.apartment.terminate();
+    // The ended apartment is replaced at check-in: its replacement starts now.
+    await lease.checkin();
+    await pool.close();
+    // Before: close() resolved with the replacement still starting, and it was closed later, unawaited.
+    expect(r.apartments.map((a) => `${a.label}: ${a.state}`)).to.deep.equal([]);
+  });
+});
