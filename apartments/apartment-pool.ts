@@ -148,6 +148,8 @@ export class ApartmentPool {
     try {
       await controlClient(endpointTransport(this.endpoint), apt.id, ApartmentService).reset();
     } catch (err) {
+      // The pool closed meanwhile (which is why the reset failed, most likely): close() ends it, and nothing replaces it.
+      if (this.closed) return this.replace(apt);
       this.endpoint.warn(`[pool-reset] ${apt.label} could not be reset on check-in (${(err as Error)?.message ?? String(err)}); it is ended and replaced by a new apartment`);
       await apt.terminate().catch(() => undefined);
       return this.replace(apt);

@@ -154,3 +154,21 @@ describe('apartments/pool: close() while a replacement apartment starts', () => 
     expect(r.apartments.map((a) => `${a.label}: ${a.state}`)).to.deep.equal([]);
   });
 });
+
+describe('apartments/pool: close() while a check-in resets its apartment', () => {
+  it('ends the apartment without a warning that it could not be reset and was replaced', async () => {
+    const { rt: r, logs } = await startRuntime();
+    rt = r;
+    r.registerClass('Tally', { module: fixture('assignment-classes.js'), export: 'Tally' });
+    const pool = r.createPool({ size: 1 });
+    const lease = await pool.checkout();
+    await (await lease.createObject<Tally>('Tally')).registerSlowReset(2_000);
+    const checkedIn = lease.checkin();
+    await new Promise((res) => setTimeout(res, 50));
+    await pool.close();
+    await checkedIn;
+    // Before: '[pool-reset] … could not be reset on check-in (…closed…); it is ended and replaced by a new apartment'.
+    expect(logs.map((e) => e.message).filter((m) => m.startsWith('[pool-'))).to.deep.equal([]);
+    expect(r.apartments).to.deep.equal([]);
+  });
+});
