@@ -61,7 +61,7 @@ export class Dispatcher implements CallDispatcher {
     this.limits = options.limits ?? DEFAULT_CALL_LIMITS;
     this.arrivals = new ArrivalQueue((call, target, args) => this.admitCall(call, target, false, args), (message, causality) => options.warn(message, causality),
       options.attach, (causality) => options.admission.classify(causality) === 'nested');
-    this.queues = new QueueLimits(this.limits, options.admission, this.arrivals, options.label);
+    this.queues = new QueueLimits(this.limits, options.admission, this.arrivals, options.label, classNameOf);
   }
 
   /** Calls still running after their turn was handed on (their callers gave up on them). */
@@ -111,7 +111,7 @@ export class Dispatcher implements CallDispatcher {
     } else if (decoded instanceof Promise || this.arrivals.mustWait(channel, msg[6])) {
       // An argument needs its class loaded here first (a free-threaded view), an earlier call of the
       // same caller waits, or an attach runs: wait in the caller's order (arrival-queue.ts), counted as queued.
-      const full = this.queues.refusalInApartment(channel, methodName(target, call.method));
+      const full = this.queues.refusalInApartment(channel, target, call.method);
       if (full === undefined) return this.arrivals.enqueue(call, target, decoded);
       if (decoded instanceof Promise) decoded.then(() => call.withdraw(full), () => call.withdraw(full));
       else call.withdraw(full);
@@ -146,7 +146,7 @@ export class Dispatcher implements CallDispatcher {
       this.invoke(call, target, args, served, turn);
       return;
     }
-    const full = this.queues.refusalOnObject(channel, target, name, () => classNameOf(target));
+    const full = this.queues.refusalOnObject(channel, target, name);
     if (full) return call.withdraw(full);
     const calls = this.callsOf(channel);
     calls.set(callId, served);
