@@ -55,7 +55,7 @@ export const globalInterfaceTable = {
   },
   /** Remove the registration (from any apartment); the object is no longer kept alive by it. */
   async revoke(cookie: string): Promise<void> {
-    await revokeMarshal(await mainService(InterfaceTableService).revoke(cookie));
+    await mainService(InterfaceTableService).revoke(cookie);
   },
 };
 

@@ -7,6 +7,9 @@ import type { LocalApartment } from '../apartments/local-apartment.js';
 import type { MarshalToken } from '../apartments/marshal-table.js';
 import { AccessDeniedError, ApartmentError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import { randomId } from '../marshal/random-ids.js';
+import { isRuntimeError } from '../marshal/clone-failure.js';
+import { serviceOf } from '../apartments/main-call.js';
+import { localApartment } from '../apartments/local-context.js';
 
 /** Tokens an apartment handed out (served by every apartment). */
 export interface MarshalTokensApi {
@@ -19,7 +22,8 @@ export const MarshalTokensService = controlService<MarshalTokensApi>('marshal-to
 export interface InterfaceTableApi {
   register(token: MarshalToken): string;
   lookup(cookie: string): MarshalToken;
-  revoke(cookie: string): MarshalToken;
+  /** Drop the entry and revoke its token where it was made, in one step: a caller that dies after asking leaves nothing alive. */
+  revoke(cookie: string): void;
 }
 export const InterfaceTableService = controlService<InterfaceTableApi>('interface-table');
 
@@ -85,13 +89,22 @@ export function serveInterfaceTable(router: ControlRouter): InterfaceTable {
     revoke: {
       roles: ANY_ROLE,
       check: (args) => [text(args[0], 'cookie', 64)],
-      run: (_caller, cookie) => {
+      run: async (_caller, cookie) => {
         const entry = lookup(cookie);
+        // The token first, here rather than by the caller after the answer: a caller that died in
+        // between left the object alive in its apartment until that apartment ended. An apartment
+        // that is gone took its tokens along; any other failure keeps the entry, to revoke again.
+        const main = localApartment();
+        try {
+          if (entry.apartment === main.id) main.marshalTable.revoke(entry.id);
+          else await serviceOf(entry.apartment, MarshalTokensService).revoke(entry.id);
+        } catch (err) {
+          if (!isRuntimeError(err, DisconnectedError)) throw err;
+        }
         table.delete(cookie);
         const cookies = byApartment.get(entry.apartment);
         cookies?.delete(cookie);
         if (cookies?.size === 0) byApartment.delete(entry.apartment);
-        return entry;
       },
     },
   });

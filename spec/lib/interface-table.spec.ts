@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AccessDeniedError, ApartmentError, DisconnectedError, globalInterfaceTable, type Runtime } from '../../lib/index.js';
+import { AccessDeniedError, ApartmentError, DisconnectedError, globalInterfaceTable, unmarshalInterface, type MarshalToken, type Runtime } from '../../lib/index.js';
 import { mainService } from '../../apartments/main-call.js';
 import { InterfaceTableService, MAX_GIT_ENTRIES } from '../../lib/interface-table.js';
 import { hostileScene } from '../fixtures/hostile-scene.js';
@@ -87,5 +87,25 @@ describe('lib/interface-table: what one apartment keeps registered is bounded', 
     expect(others, 'other apartments register as before').to.be.a('string');
     await s.hostile.control(0, 'interface-table.revoke', cookies[0]);
     expect(await s.hostile.control(0, 'interface-table.register', token(MAX_GIT_ENTRIES)), 'room again after a revoke').to.be.a('string');
+  });
+});
+
+describe('lib/interface-table: a revoke is one step', () => {
+  it('revokes the token where it was made when the entry is dropped, so a revoker that asks and goes leaves nothing alive', async () => {
+    const s = await hostileScene();
+    s.rt.registerClass('InitProbe', { module: fixture('init-probe.js'), export: 'InitProbe' });
+    const owner = await (await s.rt.createApartment({ name: 'owner' })).createObject<Probe & { registerGitToken(): Promise<{ cookie: string; token: MarshalToken }> }>('InitProbe');
+    const { cookie, token } = await owner.registerGitToken();
+    expect(await (await unmarshalInterface<{ hello(): Promise<string> }>(token)).hello()).to.equal('hi from the registering apartment');
+    // The plugin asks the main apartment to drop the entry and does nothing more (as one that died
+    // right after would): before, the token lived on in the owner's apartment, keeping the object.
+    await s.hostile.control(0, 'interface-table.revoke', cookie);
+    await expectUnregistered(cookie);
+    const err = await unmarshalInterface(token).catch((e: unknown) => e);
+    expect(err, 'the token is revoked too').to.be.instanceOf(DisconnectedError);
+    // The main apartment's own registrations are revoked the same way.
+    const mine = await globalInterfaceTable.register({ hello: () => 'hi' });
+    await globalInterfaceTable.revoke(mine);
+    await expectUnregistered(mine);
   });
 });
