@@ -1,11 +1,21 @@
 import { expect } from 'chai';
-import { CallRejectedError, InvalidArgumentError, callOptions, type Runtime } from '../../lib/index.js';
+import { CallRejectedError, InvalidArgumentError, callOptions, type Remote, type Runtime } from '../../lib/index.js';
 import type { Crasher, Janitor } from '../fixtures/crasher.js';
 import type { FloodingCaller } from '../fixtures/flooding-caller.js';
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime;
 const MB = 1024 * 1024;
+
+/** Have `crasher` hold its turn until flag[0] is set, so calls to it queue; resolves once it holds it. */
+async function holdTurn(crasher: Remote<Crasher>): Promise<{ flag: Int32Array; held: Promise<boolean> }> {
+  const flag = new Int32Array(new SharedArrayBuffer(8));
+  const held = crasher.holdUntil(flag);
+  await eventually(() => {
+    expect(Atomics.load(flag, 1)).to.equal(1);
+  }, 60_000);
+  return { flag, held };
+}
 
 async function hostHeap(): Promise<number> {
   for (let i = 0; i < 3; i++) {
@@ -24,11 +34,7 @@ describe('apartments/bounded-queues: calls beyond an object\'s queue limit are r
     const apt = await rt.createApartment({ name: 'flooded', callLimits: { maxQueuedPerObject: limit } });
     const crasher = await apt.createObject<Crasher>('Crasher');
     const janitor = await apt.createObject<Janitor>('Janitor');
-    const flag = new Int32Array(new SharedArrayBuffer(8));
-    const held = crasher.holdUntil(flag);
-    await eventually(() => {
-      expect(Atomics.load(flag, 1)).to.equal(1);
-    }, 60_000);
+    const { flag, held } = await holdTurn(crasher);
     const calleeBefore = await janitor.heapUsed();
     const hostBefore = await hostHeap();
 
@@ -81,11 +87,7 @@ describe('apartments/bounded-queues: one caller cannot take a whole apartment\'s
     const shared = await rt.createApartment({ name: 'shared', callLimits: { maxQueuedPerApartment: 8 } });
     const crasher = await shared.createObject<Crasher>('Crasher');
     const plugin = await (await rt.createApartment({ name: 'plugin' })).createObject<FloodingCaller>('FloodingCaller');
-    const flag = new Int32Array(new SharedArrayBuffer(8));
-    const held = crasher.holdUntil(flag);
-    await eventually(() => {
-      expect(Atomics.load(flag, 1)).to.equal(1);
-    }, 60_000);
+    const { flag, held } = await holdTurn(crasher);
     const flooding = plugin.flood(crasher, 20);
     await eventually(async () => {
       expect((await shared.stats()).refusedCalls).to.equal(14);

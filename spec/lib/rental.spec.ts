@@ -8,6 +8,13 @@ import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime | undefined;
 
+/** The object is free: it leases here again with `count`, and goes back. */
+async function expectLeasedAgain(handle: unknown, count: number): Promise<void> {
+  const next = await lease<RentalCounter>(handle);
+  expect(next.value.count, 'leased again, with its state').to.equal(count);
+  await next.release();
+}
+
 async function start(): Promise<{ r: Runtime; handle: unknown; lessee: Awaited<ReturnType<Runtime['createObject']>> & { useOnce(h: unknown, w: boolean, t?: number): Promise<{ count: number; where: number }>; take(h: unknown): Promise<number>; callWithoutLease(h: unknown): Promise<number>; giveBack(): Promise<void> }; aptId: number }> {
   ({ rt } = await startRuntime());
   rt.registerClass('RentalCounter', { module: fixture('rental-classes.js'), export: 'RentalCounter' });
@@ -84,9 +91,7 @@ describe('lib/rental: one apartment at a time, and it moves', () => {
     const slow = mine.value.slowIncrement(40);
     await mine.release();
     expect(await slow).to.equal(11);
-    const next = await lease<RentalCounter>(handle);
-    expect(next.value.count).to.equal(11);
-    await next.release();
+    await expectLeasedAgain(handle, 11);
   });
 
   it('refuses to dispose a leased object (InUseError), and is gone after disposal', async () => {
@@ -113,9 +118,7 @@ describe('lib/rental: a lease waiting in the queue of an apartment that ends', (
     await doomed.terminate();
     await waiting;
     await mine.release();
-    const next = await lease<RentalCounter>(handle);
-    expect(next.value.count).to.equal(10);
-    await next.release();
+    await expectLeasedAgain(handle, 10);
   });
 });
 
@@ -128,9 +131,7 @@ describe('lib/rental: a lease whose call its caller gives up on while it waits',
     const waiter = await impatient.createObject<Lessee>('Lessee');
     expect(await waiter.useOnce(handle, true, 120_000).catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
     await mine.release();
-    const next = await lease<RentalCounter>(handle);
-    expect(next.value.count).to.equal(10);
-    await next.release();
+    await expectLeasedAgain(handle, 10);
   });
 });
 
@@ -154,9 +155,7 @@ describe('lib/rental: a lease granted while its caller gives up', () => {
     Atomics.store(gate, 1, 1);
     Atomics.notify(gate, 1);
     expect(await outcome).to.equal('CallCanceledError');
-    const next = await lease<RentalCounter>(handle);
-    expect(next.value.count, 'given back as it was granted').to.equal(10);
-    await next.release();
+    await expectLeasedAgain(handle, 10);
   });
 });
 
@@ -181,9 +180,7 @@ describe('lib/rental: a lease the main apartment takes while it serves another a
     expect(await lease<RentalCounter>(handle).catch((e: Error) => e.message)).to.match(/^\[rental-held\] the main apartment already holds/);
     await caller.terminate();
     await kept!.release();
-    const next = await lease<RentalCounter>(handle);
-    expect(next.value.count).to.equal(11);
-    await next.release();
+    await expectLeasedAgain(handle, 11);
   });
 });
 
@@ -198,9 +195,7 @@ describe('lib/rental: a lease given up through its signal', () => {
     const refused = await lease<RentalCounter>(handle, { signal: 'no' as never }).catch((e: unknown) => e);
     expect(refused).to.be.instanceOf(InvalidArgumentError);
     await lessee.giveBack();
-    const next = await lease<RentalCounter>(handle);
-    expect(next.value.count).to.equal(11);
-    await next.release();
+    await expectLeasedAgain(handle, 11);
   });
 });
 
@@ -260,8 +255,6 @@ describe('lib/rental: releasing a lease twice while a call on its object still r
     const releases = Promise.all([mine.release(), mine.release()]);
     expect(await slow).to.equal(11);
     await releases;
-    const next = await lease<RentalCounter>(handle);
-    expect(next.value.count).to.equal(11);
-    await next.release();
+    await expectLeasedAgain(handle, 11);
   });
 });
