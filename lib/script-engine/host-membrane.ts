@@ -81,7 +81,8 @@ export class HostMembrane {
    */
   constructor(private readonly ScriptPromise: PromiseConstructor, private readonly guard: RealmGuard, readonly realmStack?: StackGetter, private readonly border: ScriptBorder = OPEN_BORDER) {
     this.scriptObjectPrototype = Object.getPrototypeOf(ScriptPromise.prototype) as object;
-    const list = (arrayLike: unknown): unknown[] => listFromArrayLike(arrayLike).map((v) => this.argToHost(v));
+    // Read inside the border as well: the array-like may be the script's (a getter, a Proxy's trap).
+    const list = (arrayLike: unknown): unknown[] => this.border.inside(() => this.argsToHost(listFromArrayLike(arrayLike)));
     const apply = Function.prototype.apply;
     this.spreaders = new Map<unknown, AnyFunction>([
       [apply, function (this: unknown, thisArg: unknown, args?: unknown) {
@@ -112,7 +113,7 @@ export class HostMembrane {
       // a host value that is itself a proxy (a remote object's) would run host code the guard never
       // sees. So every trap answers for the host value, and the shadow stays empty and extensible.
       const asGiven = side === 'unknown';
-      const handler = asGiven ? (this.guardedAsGiven ??= this.guard.guardHandler(this.handler((v) => v, (v) => v))) : (this.guardedHandler ??= this.guard.guardHandler(this.handler((v) => this.toHost(v), (v) => this.argToHost(v))));
+      const handler = asGiven ? (this.guardedAsGiven ??= this.guard.guardHandler(this.handler((v) => v, (args) => args))) : (this.guardedHandler ??= this.guard.guardHandler(this.handler((v) => this.toHost(v), (args) => this.argsToHost(args))));
       const shadow = this.guard.shadow(typeof value === 'function');
       this.behindShadow.set(shadow, value);
       proxy = this.guard.proxy(shadow, handler);
@@ -137,13 +138,22 @@ export class HostMembrane {
   }
 
   /**
+   * The arguments of one call the script makes into host code, each through argToHost(). Run inside
+   * the border, as the script's code: reading them runs the script's (a getter, a Proxy's trap), which
+   * must stay under its time limit and interruptScript.
+   */
+  private argsToHost(args: readonly unknown[]): unknown[] {
+    return this.border.inside(() => args.map((v) => this.argToHost(v)));
+  }
+
+  /**
    * An argument the script passes to host code: toHost(), except that an array or a plain object of
    * the script's is handed over as a host copy of its elements or own enumerable properties, each
    * handed over the same way. Handed over as it is, a script function in it would reach host code
    * unwrapped (an array crosses apartments element by element, so it would be exported as it is),
    * and host code or another apartment would call it back with raw host values. A getter of such an
-   * object runs as the script's code, inside the border, as a script function host code calls does.
-   * Objects of the script's classes and of no prototype are handed over as they are.
+   * object runs as the script's code (argsToHost runs this inside the border). Objects of the
+   * script's classes and of no prototype are handed over as they are.
    */
   private argToHost(value: unknown, copies = new Map<object, object>()): unknown {
     if (value === null || typeof value !== 'object' || this.targets.has(value) || this.sideOf(value) !== 'script') return this.toHost(value);
@@ -168,7 +178,7 @@ export class HostMembrane {
     for (const key of keys) {
       const d = Reflect.getOwnPropertyDescriptor(value, key);
       if (d === undefined) continue;
-      const read = 'value' in d ? d.value : d.get === undefined ? undefined : this.border.inside(() => Reflect.apply(d.get!, value, []));
+      const read = 'value' in d ? d.value : d.get === undefined ? undefined : Reflect.apply(d.get, value, []);
       // A data property, as structured clone would make it: `__proto__` among the keys stays a key.
       Reflect.defineProperty(copy, key, { value: this.argToHost(read, copies), enumerable: true, writable: true, configurable: true });
     }
@@ -236,10 +246,10 @@ export class HostMembrane {
   }
 
   /**
-   * The traps of the membrane's proxies; `toHost` is how they hand on what the script gives, `toArg`
+   * The traps of the membrane's proxies; `toHost` is how they hand on what the script gives, `toArgs`
    * how they hand on the arguments of a call.
    */
-  private handler(toHost: (v: unknown) => unknown, toArg: (v: unknown) => unknown): ProxyHandler<object> {
+  private handler(toHost: (v: unknown) => unknown, toArgs: (args: unknown[]) => unknown[]): ProxyHandler<object> {
     const toScript = (v: unknown): unknown => this.toScript(v);
     const behind = this.behindShadow;
     const real = (shadow: object): object => behind.get(shadow)!;
@@ -284,8 +294,8 @@ export class HostMembrane {
         });
       },
       defineProperty: (shadow, key, d) => !HIDDEN_KEYS.has(key) && d.configurable !== false && host(() => Reflect.defineProperty(real(shadow), key, hostDescriptor(d, toHost))),
-      apply: (shadow, thisArg, args) => host(() => toScript(Reflect.apply(real(shadow) as AnyFunction, toHost(thisArg), args.map(toArg)))),
-      construct: (shadow, args) => host(() => toScript(Reflect.construct(real(shadow) as new (...a: unknown[]) => object, args.map(toArg)))) as object,
+      apply: (shadow, thisArg, args) => host(() => toScript(Reflect.apply(real(shadow) as AnyFunction, toHost(thisArg), toArgs(args)))),
+      construct: (shadow, args) => host(() => toScript(Reflect.construct(real(shadow) as new (...a: unknown[]) => object, toArgs(args)))) as object,
     };
   }
 }
