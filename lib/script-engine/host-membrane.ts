@@ -140,10 +140,14 @@ export class HostMembrane {
   /**
    * The arguments of one call the script makes into host code, each through argToHost(). Run inside
    * the border, as the script's code: reading them runs the script's (a getter, a Proxy's trap), which
-   * must stay under its time limit and interruptScript.
+   * must stay under its time limit and interruptScript. An object passed twice in one call (or found
+   * twice in what it passes) is handed over as one copy, as host code would have seen it before.
    */
   private argsToHost(args: readonly unknown[]): unknown[] {
-    return this.border.inside(() => args.map((v) => this.argToHost(v)));
+    return this.border.inside(() => {
+      const copies = new Map<object, object>();
+      return args.map((v) => this.argToHost(v, copies));
+    });
   }
 
   /**
@@ -155,7 +159,7 @@ export class HostMembrane {
    * object runs as the script's code (argsToHost runs this inside the border). Objects of the
    * script's classes and of no prototype are handed over as they are.
    */
-  private argToHost(value: unknown, copies = new Map<object, object>()): unknown {
+  private argToHost(value: unknown, copies: Map<object, object>): unknown {
     if (value === null || typeof value !== 'object' || this.targets.has(value) || this.sideOf(value) !== 'script') return this.toHost(value);
     const array = Array.isArray(value);
     // Of the script's objects, plain ones only: one of its classes keeps its methods (handed over as it is).

@@ -3,6 +3,7 @@
 // copy is made.
 import { expect } from 'chai';
 import { interruptScript } from '../../../lib/index.js';
+import type { Holder } from '../../fixtures/holder.js';
 import { startEngine } from '../../fixtures/started-engine.js';
 
 const host = { add: async (x: number, y: number) => x + y };
@@ -32,5 +33,15 @@ describe('lib/script-engine: script code that copying what a script passes to ho
       expect(Atomics.load(spinning, 0), `${name}: stopped while it spun`).to.equal(1);
       expect(await engine.invoke('reset'), `${name}: the engine stays usable`).to.equal('usable');
     }
+  });
+});
+
+describe('lib/script-engine: an object the script passes twice in one call to host code', () => {
+  it('reaches host code as one copy', async () => {
+    const { engine, home } = await startEngine('function same() { const o = { n: 1 }; const a = [o]; return [local.same(o, o), local.same(a, a), local.same(o, a[0])]; }', { host });
+    const holder = await home.createObject<Holder>('Holder');
+    await engine.addNamedItem('local', holder);
+    // Before: each argument was copied on its own, so host code saw two objects (as it did not before copies).
+    expect(await engine.invoke('same')).to.deep.equal([true, true, true]);
   });
 });
