@@ -138,10 +138,11 @@ export class HostMembrane {
   }
 
   /**
-   * The arguments of one call the script makes into host code, each through argToHost(). Run inside
-   * the border, as the script's code: reading them runs the script's (a getter, a Proxy's trap), which
-   * must stay under its time limit and interruptScript. An object passed twice in one call (or found
-   * twice in what it passes) is handed over as one copy, as host code would have seen it before.
+   * The arguments of one call the script makes into host code (and its `this`), each through
+   * argToHost(). Run inside the border, as the script's code: reading them runs the script's (a
+   * getter, a Proxy's trap), which must stay under its time limit and interruptScript. An object
+   * passed twice in one call (or found twice in what it passes) is handed over as one copy, as host
+   * code would have seen it before.
    */
   private argsToHost(args: readonly unknown[]): unknown[] {
     return this.border.inside(() => {
@@ -298,7 +299,13 @@ export class HostMembrane {
         });
       },
       defineProperty: (shadow, key, d) => !HIDDEN_KEYS.has(key) && d.configurable !== false && host(() => Reflect.defineProperty(real(shadow), key, hostDescriptor(d, toHost))),
-      apply: (shadow, thisArg, args) => host(() => toScript(Reflect.apply(real(shadow) as AnyFunction, toHost(thisArg), toArgs(args)))),
+      // `this` is handed over with the arguments: a host method writes host values into it (a host
+      // push into the script's object with a setter at 0), so a plain object of the script's is copied.
+      apply: (shadow, thisArg, args) =>
+        host(() => {
+          const [self, ...list] = toArgs([thisArg, ...args]);
+          return toScript(Reflect.apply(real(shadow) as AnyFunction, self, list));
+        }),
       construct: (shadow, args) => host(() => toScript(Reflect.construct(real(shadow) as new (...a: unknown[]) => object, toArgs(args)))) as object,
     };
   }

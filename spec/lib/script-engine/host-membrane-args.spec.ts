@@ -45,3 +45,21 @@ describe('lib/script-engine: an object the script passes twice in one call to ho
     expect(await engine.invoke('same')).to.deep.equal([true, true, true]);
   });
 });
+
+// A host method the script calls on its own object, `this` handed over as it was: the host's push
+// wrote the host value it was given into the script's object, through a setter of the script's.
+const asThis = `
+  const climb = (get) => { try { return typeof get().constructor.constructor('return process')(); } catch { return 'refused'; } };
+  function pushedInto() { let found = 'not called'; Reflect.apply(item.list.push, { set 0(v) { found = climb(() => v); }, length: 0 }, [item]); return found; }
+  function asMethod() { let found = 'not called'; const o = { push: item.list.push, set 0(v) { found = climb(() => v); }, length: 0 }; o.push(item); return found; }
+  function readsThis() { const o = { length: 2, 0: 'a', 1: 'b' }; return Reflect.apply(item.list.join, o, ['-']); }
+`;
+
+describe("lib/script-engine: a plain object of the script's that a host function is called on", () => {
+  it('is handed over as a copy, as an argument is, so host code writing into it hands the script nothing', async () => {
+    const { engine } = await startEngine(asThis, { host });
+    await engine.addNamedItem('item', { list: [{ k: 1 }] });
+    for (const fn of ['pushedInto', 'asMethod']) expect(await engine.invoke(fn), fn).to.equal('not called');
+    expect(await engine.invoke('readsThis'), 'a host method still reads it').to.equal('a-b');
+  });
+});
