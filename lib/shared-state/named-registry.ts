@@ -114,6 +114,13 @@ export class NamedRegistry {
       hold(e, apartment, ticket);
       return { sab: e.sab, create: false };
     }
+    // The quota counts a name once, whatever its waits: each wait is kept here until the memory is
+    // published, so one apartment's waits on one name are bounded as its names are.
+    let waiting = 0;
+    for (const w of e.waiters) if (w.apartment === apartment) waiting++;
+    if (waiting >= MAX_NAMED_HANDLES) {
+      throw new ApartmentError('ERROR_BUSY', `[named-quota] this apartment waits for '${name}' ${waiting} times already (at most ${MAX_NAMED_HANDLES}); wait for the opens it made first`);
+    }
     return queuedWait(() => e.waiters, (resolve: (g: NamedGrant) => void, reject: (e: Error) => void): Waiter => ({ apartment, ticket, resolve, reject }), given(signal, name));
   }
 

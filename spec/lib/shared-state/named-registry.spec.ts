@@ -159,3 +159,18 @@ describe('lib/shared-state/named-registry: a handle granted at once to a request
     expect(registry.isOpen('c')).to.equal(false);
   });
 });
+
+describe('lib/shared-state/named-registry: the waits of one apartment on one name', () => {
+  it(`are bounded at ${MAX_NAMED_HANDLES} with ERROR_BUSY, and each one still waiting gets its handle at publish`, async () => {
+    const registry = new NamedRegistry();
+    expect(registry.open(1, 'memory', 'm', 64)).to.include({ create: true });
+    const waits = Array.from({ length: MAX_NAMED_HANDLES }, () => registry.open(2, 'memory', 'm', 64) as Promise<NamedGrant>);
+    const tooMany = thrown(() => registry.open(2, 'memory', 'm', 64));
+    expect(tooMany).to.be.instanceOf(ApartmentError);
+    expect(tooMany).to.include({ code: 'ERROR_BUSY' });
+    expect(tooMany.message).to.match(/^\[named-quota\] this apartment waits for 'm' 1024 times already/);
+    expect(registry.open(3, 'memory', 'm', 64), 'another apartment still waits').to.be.instanceOf(Promise);
+    registry.publish(1, 'm');
+    for (const grant of await Promise.all(waits)) expect(grant).to.include({ create: false });
+  });
+});
