@@ -142,9 +142,12 @@ export class HostMembrane {
    * argToHost(). Run inside the border, as the script's code: reading them runs the script's (a
    * getter, a Proxy's trap), which must stay under its time limit and interruptScript. An object
    * passed twice in one call (or found twice in what it passes) is handed over as one copy, as host
-   * code would have seen it before.
+   * code would have seen it before. Arguments with no object of the script's among them (values,
+   * functions, host objects: most calls) are handed over without going back inside: a stop may land
+   * anywhere inside, and this runs on the way into host code, not in the script's own code.
    */
   private argsToHost(args: readonly unknown[]): unknown[] {
+    if (args.every((v) => v === null || typeof v !== 'object' || this.targets.has(v))) return args.map((v) => this.toHost(v));
     return this.border.inside(() => {
       const copies = new Map<object, object>();
       return args.map((v) => this.argToHost(v, copies));
