@@ -2,7 +2,12 @@
 // rental object, named memory still being initialised, a once() value being built). It leaves the
 // queue when the waiting call's signal aborts (its caller cancelled or passed its deadline: granted
 // later, the wait would hand a lease, creation or a handle to nobody) or after its own time limit;
-// however it ends, its timer and its listener go with it. Main apartment only.
+// however it ends, its timer and its listener go with it. A grant that crosses the caller's cancel
+// on its way back is given back by ticket: the caller names the request it gave up
+// (askTicketed), and the registry drops its wait or takes back what it was granted
+// (dropTicketedWait). The queue is the main apartment's; askTicketed runs in the asking apartment.
+import { CallCanceledError, CallTimeoutError } from '../marshal/errors.js';
+import { isRuntimeError } from '../marshal/clone-failure.js';
 
 /** How a queued wait ends other than by being settled. */
 export interface QueuedWaitOptions {
@@ -48,4 +53,44 @@ export function queuedWait<W, R>(queue: () => W[], make: (resolve: (r: R) => voi
     signal?.addEventListener('abort', canceled, { once: true });
     if (options.timeoutMs !== undefined) timer = setTimeout(() => leave(options.timedOut!()), options.timeoutMs);
   });
+}
+
+/** A waiter a caller names by its apartment and the ticket of its request. */
+export interface TicketedWaiter {
+  readonly apartment: number;
+  readonly ticket: number | undefined;
+  reject(e: Error): void;
+}
+
+/**
+ * Main apartment: the wait of `apartment`'s request `ticket` in `queue` leaves it, failing with
+ * `err`; false when there is none (granted already, or never queued).
+ */
+export function dropTicketedWait(queue: TicketedWaiter[], apartment: number, ticket: number, err: () => Error): boolean {
+  const at = queue.findIndex((w) => w.apartment === apartment && w.ticket === ticket);
+  if (at < 0) return false;
+  const [waiter] = queue.splice(at, 1);
+  waiter!.reject(err());
+  return true;
+}
+
+/** This apartment's last request number (tickets only need to differ within one apartment). */
+let lastTicket = 0;
+
+/**
+ * Caller side: ask with a fresh ticket. A caller that stops waiting (canceled, or past its deadline)
+ * may have been granted something on the way back (a lease, creation, a handle, a build): `giveUp`
+ * names the ticket to the registry, which gives it back, so nothing is held for good by a request
+ * nobody answers. Resolves with what was granted and the ticket it was granted by.
+ */
+export async function askTicketed<R>(ask: (ticket: number) => R | Promise<R>, giveUp: (ticket: number) => unknown): Promise<{ granted: R; ticket: number }> {
+  const ticket = ++lastTicket;
+  try {
+    return { granted: await ask(ticket), ticket };
+  } catch (err) {
+    if (isRuntimeError(err, CallCanceledError) || isRuntimeError(err, CallTimeoutError)) {
+      await Promise.resolve().then(() => giveUp(ticket)).catch(() => undefined);
+    }
+    throw err;
+  }
 }

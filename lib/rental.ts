@@ -13,7 +13,7 @@ import { isRuntimeError } from '../marshal/clone-failure.js';
 import { localApartment } from '../apartments/local-context.js';
 import { callOptions } from '../marshal/call-options.js';
 import { isProxy } from '../marshal/proxy.js';
-import { queuedWait } from './queued-wait.js';
+import { askTicketed, dropTicketedWait, queuedWait } from './queued-wait.js';
 
 /** Options of lease(). */
 export interface LeaseOptions {
@@ -126,11 +126,7 @@ class RentalRecord {
       this.giveBack(undefined, true);
       return true;
     }
-    const waiter = this.queue.find((w) => w.apartment === caller && w.ticket === ticket);
-    if (waiter) {
-      this.queue.splice(this.queue.indexOf(waiter), 1);
-      waiter.reject(new CallCanceledError(`[rental-wait] the call waiting for the lease on this ${this.className} was given up by its caller`));
-    }
+    dropTicketedWait(this.queue, caller, ticket, () => new CallCanceledError(`[rental-wait] the call waiting for the lease on this ${this.className} was given up by its caller`));
     return false;
   }
 
@@ -290,9 +286,6 @@ interface LeasableHandle {
   'rental:return'(state: unknown, untouched?: boolean): unknown;
 }
 
-/** This apartment's last lease request number (they only need to differ within one apartment). */
-let lastTicket = 0;
-
 /** Lease a rental object into this apartment; the lease's `value` is the object itself. */
 export async function lease<T extends object>(handle: unknown, options: LeaseOptions = {}): Promise<RentalLease<T>> {
   const h = handle as LeasableHandle;
@@ -301,21 +294,14 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
   }
   const { signal } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError('[lease] options.signal must be an AbortSignal', { parameter: 'options.signal' });
-  const ticket = ++lastTicket;
-  let grant: Grant;
-  try {
-    // A handle in another apartment takes the signal as the call's own; the main apartment's own
-    // handle takes it as an argument (a local call has no call options).
-    const cancel = signal === undefined ? [] : isProxy(handle) ? [callOptions({ signal })] : [signal];
-    grant = await onHandle(h, () => h['rental:lease']!(options.wait === true, options.timeoutMs, ticket, ...cancel));
-  } catch (err) {
-    // Given up here while the registration may have granted it on the way back: the grant would
-    // reach nobody, and the object would stay held by this apartment for good.
-    if (isRuntimeError(err, CallCanceledError) || isRuntimeError(err, CallTimeoutError)) {
-      await Promise.resolve().then(() => onHandle(h, () => h['rental:abandon'](ticket))).catch(() => undefined);
-    }
-    throw err;
-  }
+  // A handle in another apartment takes the signal as the call's own; the main apartment's own
+  // handle takes it as an argument (a local call has no call options). Given up while the
+  // registration may have granted it on the way back, the lease is abandoned by its ticket.
+  const cancel = signal === undefined ? [] : isProxy(handle) ? [callOptions({ signal })] : [signal];
+  const { granted: grant } = await askTicketed(
+    (ticket) => onHandle(h, () => h['rental:lease']!(options.wait === true, options.timeoutMs, ticket, ...cancel)),
+    (ticket) => onHandle(h, () => h['rental:abandon'](ticket)),
+  );
   let instance: T;
   try {
     instance = await build<T>(grant);

@@ -3,7 +3,7 @@
 // race: exactly one creator per name. Shared memory is published only after its creator
 // initialised it; if the creator dies first, the next waiter becomes the creator. Main apartment only.
 import { ApartmentError, CallCanceledError, InvalidArgumentError } from '../../marshal/errors.js';
-import { queuedWait, type QueuedWaitOptions } from '../queued-wait.js';
+import { dropTicketedWait, queuedWait, type QueuedWaitOptions } from '../queued-wait.js';
 
 /** Kinds of named object. */
 export type NamedKind = 'mutex' | 'memory' | 'counter';
@@ -133,11 +133,8 @@ export class NamedRegistry {
   giveUpOpen(apartment: number, name: string, ticket: number): void {
     const e = this.entries.get(name);
     if (!e) return;
-    const waiter = e.waiters.find((w) => w.apartment === apartment && w.ticket === ticket);
-    if (waiter) {
-      e.waiters.splice(e.waiters.indexOf(waiter), 1);
-      waiter.reject(given(undefined, name).canceled(undefined));
-    } else if (e.granted.get(apartment)?.has(ticket)) {
+    if (dropTicketedWait(e.waiters, apartment, ticket, () => given(undefined, name).canceled(undefined))) return;
+    if (e.granted.get(apartment)?.has(ticket)) {
       // Creation not yet published passes on (close() gives it up); a handle is closed.
       this.close(apartment, name, ticket);
     }
@@ -219,11 +216,8 @@ export class NamedRegistry {
   giveUpOnce(apartment: number, name: string, ticket: number): void {
     const e = this.onces.get(name);
     if (!e || e.state !== 'building') return;
-    const waiter = e.waiters.find((w) => w.apartment === apartment && w.ticket === ticket);
-    if (waiter) {
-      e.waiters.splice(e.waiters.indexOf(waiter), 1);
-      waiter.reject(given(undefined, name).canceled(undefined));
-    } else if (e.builder === apartment && e.builderTicket === ticket) {
+    if (dropTicketedWait(e.waiters, apartment, ticket, () => given(undefined, name).canceled(undefined))) return;
+    if (e.builder === apartment && e.builderTicket === ticket) {
       this.onceFailed(apartment, name);
     }
   }

@@ -5,8 +5,8 @@
 // equivalents: a mutex taken through the main apartment and a copy of the memory kept coherent at
 // that mutex's lock and unlock (remote-mutex.ts, memory-mirrors.ts).
 import { mainService, sharesMemoryWithMain } from '../../apartments/main-call.js';
-import { CallCanceledError, CallTimeoutError, InvalidArgumentError, MarshalError } from '../../marshal/errors.js';
-import { isRuntimeError } from '../../marshal/clone-failure.js';
+import { InvalidArgumentError, MarshalError } from '../../marshal/errors.js';
+import { askTicketed } from '../queued-wait.js';
 import { AtomicCounter } from './atomic-ref-count.js';
 import { closeMirror, openMirror, publishedMirror } from './memory-mirrors.js';
 import type { NamedGrant, NamedKind } from './named-registry.js';
@@ -34,22 +34,10 @@ export class NamedHandle<T> implements AsyncDisposable {
   }
 }
 
-/** This apartment's last request number for opens and onceBegins (they only need to differ within one apartment). */
-let lastTicket = 0;
-
-/**
- * Ask the main apartment with a fresh ticket. A caller that stops waiting (canceled, or past its
- * deadline) may have been granted creation, a handle or building on the way back: `giveUp` tells the
- * registry, which passes it on or closes it, so nothing is held for good by a request nobody answers.
- */
-async function ticketed<R>(ask: (ticket: number) => Promise<R>, giveUp: (ticket: number) => Promise<void>): Promise<R & { ticket: number }> {
-  const ticket = ++lastTicket;
-  try {
-    return { ...(await ask(ticket)), ticket };
-  } catch (err) {
-    if (isRuntimeError(err, CallCanceledError) || isRuntimeError(err, CallTimeoutError)) await giveUp(ticket).catch(() => undefined);
-    throw err;
-  }
+/** Ask with a ticket (askTicketed): what was granted, with the ticket its handle's close names. */
+async function ticketed<R extends object>(ask: (ticket: number) => Promise<R>, giveUp: (ticket: number) => Promise<void>): Promise<R & { ticket: number }> {
+  const { granted, ticket } = await askTicketed(ask, giveUp);
+  return { ...granted, ticket };
 }
 
 /** Open `name` in the main apartment's registry, which hands out its memory: only over a link that shares memory. */
