@@ -5,6 +5,7 @@ import {
 } from '../../marshal/argument-checks.js';
 import { isByRefObject } from '../../marshal/by-ref.js';
 import type { InterfaceManifest } from '../../marshal/interface-manifest.js';
+import { thrown } from '../fixtures/thrown.js';
 
 const manifest: InterfaceManifest = {
   id: 'spec#Api',
@@ -25,14 +26,7 @@ function checkDoc(a: unknown[], r?: CheckReport): boolean {
   return true;
 }
 
-const refusal = (fn: () => unknown): InvalidArgumentError => {
-  try {
-    fn();
-  } catch (err) {
-    return err as InvalidArgumentError;
-  }
-  throw new Error('expected a refusal');
-};
+const refusal = (fn: () => unknown): InvalidArgumentError => thrown<InvalidArgumentError>(fn);
 
 describe('marshal/argument-checks: what generated checks report', () => {
   it('describes a received value by its kind or class, without running its getters', () => {

@@ -5,6 +5,7 @@ import { encodeArgs, encodeValue } from '../../marshal/codec.js';
 import { Endpoint } from '../../marshal/endpoint.js';
 import { Admission } from '../../apartments/admission.js';
 import { Dispatcher } from '../../apartments/dispatcher.js';
+import { thrown } from '../fixtures/thrown.js';
 
 function endpoint(): Endpoint {
   return new Endpoint({
@@ -194,14 +195,7 @@ describe('marshal/codec: small containers walked without remembering them, in cy
 
 describe('marshal/codec: a flat array inside a small container, counted where it stands', () => {
   const text = 'x'.repeat(2 ** 20);
-  const fails = (run: () => unknown): MarshalError => {
-    try {
-      run();
-    } catch (e) {
-      return e as MarshalError;
-    }
-    throw new Error('expected a MarshalError');
-  };
+  const fails = (run: () => unknown): MarshalError => thrown<MarshalError>(run);
 
   it('counts one flat array held by 600 records once, and 600 such arrays each time', () => {
     const ep = endpoint();

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ApartmentError, CallCanceledError } from '../../../lib/index.js';
 import { MAX_NAMED_HANDLES, MAX_ONCE_BUILT, NamedRegistry, type NamedGrant } from '../../../lib/shared-state/named-registry.js';
+import { thrown } from '../../fixtures/thrown.js';
 
 /** Whether `p` has settled by the end of the current turn, and with what. */
 async function settledNow<T>(p: Promise<T> | T): Promise<T | 'waiting'> {
@@ -70,16 +71,6 @@ describe('lib/shared-state/named-registry: an apartment holds a bounded share of
     expect(registry.onceBegin(1, 'v7'), 'values built already are still read').to.deep.equal({ value: 7 });
   });
 });
-
-/** What `fn` threw. */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw');
-}
 
 describe('lib/shared-state/named-registry: a grant whose caller gave up on the way back', () => {
   it('passes creation granted to a request its caller gave up to the next waiter, and touches nothing else of that apartment', async () => {

@@ -4,6 +4,7 @@ import type { Batch } from '../../../marshal/protocol.js';
 import { IpcTransport } from '../../../marshal/transports/ipc-transport.js';
 import { decodeFrame, MAX_NATS_MESSAGE_BYTES, NatsPeer, type NatsFrame } from '../../../marshal/transports/nats-peer.js';
 import { emptyObjectsValue } from '../../fixtures/heavy-frames.js';
+import { thrown } from '../../fixtures/thrown.js';
 
 // Two nodes, 'a' and 'b', each with its side of one session (id 'ea.1', opened by 'a'), wired
 // over memory instead of NATS: what one publishes is copied (as NATS would), decoded with
@@ -77,15 +78,6 @@ function framesOf(side: Side): NatsFrame[] {
   });
 }
 
-/** What `fn` threw (fails when it threw nothing). */
-function thrown(fn: () => unknown): Error {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a throw, but the call went through');
-}
 
 /** The last events of a session that ended for `tag`: the description, then 'disconnect'. */
 function expectEndedWith(side: Side, tag: string): void {
