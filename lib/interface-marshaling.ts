@@ -5,7 +5,7 @@ import type { LocalApartment } from '../apartments/local-apartment.js';
 import type { MarshalKind, MarshalToken } from '../apartments/marshal-table.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { mainService, serviceOf } from '../apartments/main-call.js';
-import { InterfaceTableService, MarshalTokensService } from './interface-table.js';
+import { InterfaceTableService, MarshalTokensService, revokeToken } from './interface-table.js';
 import { localApartment } from '../apartments/local-context.js';
 
 function here(): LocalApartment {
@@ -36,10 +36,7 @@ export async function unmarshalInterface<T = unknown>(token: MarshalToken): Prom
 
 /** Revoke a token (from any apartment): later unmarshals fail. */
 export async function revokeMarshal(token: MarshalToken): Promise<void> {
-  const t = checkToken(token);
-  const apt = here();
-  if (t.apartment === apt.id) apt.marshalTable.revoke(t.id);
-  else await serviceOf(t.apartment, MarshalTokensService).revoke(t.id);
+  await revokeToken(checkToken(token));
 }
 
 /** The runtime-wide table of registered references, by cookie. */

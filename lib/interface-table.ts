@@ -27,6 +27,13 @@ export interface InterfaceTableApi {
 }
 export const InterfaceTableService = controlService<InterfaceTableApi>('interface-table');
 
+/** Revoke `token` where it was made: here, or through the apartment that made it. */
+export async function revokeToken(token: MarshalToken): Promise<void> {
+  const here = localApartment();
+  if (token.apartment === here.id) here.marshalTable.revoke(token.id);
+  else await serviceOf(token.apartment, MarshalTokensService).revoke(token.id);
+}
+
 /** Serve the tokens of `apartment`. */
 export function serveMarshalTokens(router: ControlRouter, apartment: LocalApartment): void {
   router.register(MarshalTokensService, {
@@ -94,10 +101,8 @@ export function serveInterfaceTable(router: ControlRouter): InterfaceTable {
         // The token first, here rather than by the caller after the answer: a caller that died in
         // between left the object alive in its apartment until that apartment ended. An apartment
         // that is gone took its tokens along; any other failure keeps the entry, to revoke again.
-        const main = localApartment();
         try {
-          if (entry.apartment === main.id) main.marshalTable.revoke(entry.id);
-          else await serviceOf(entry.apartment, MarshalTokensService).revoke(entry.id);
+          await revokeToken(entry);
         } catch (err) {
           if (!isRuntimeError(err, DisconnectedError)) throw err;
         }
