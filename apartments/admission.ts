@@ -6,6 +6,7 @@
 // each other, never alongside a writer). Waiting calls are reported as wait-for edges so the
 // runtime can find deadlocks. Owner apartment only.
 
+import { classNameOf } from '../marshal/class-name.js';
 import { IdTable } from '../marshal/id-table.js';
 
 /** How an object admits unrelated calls while it awaits. */
@@ -175,7 +176,7 @@ export class Admission {
       apartment: this.apartment,
       waiter: call.causality,
       holders: holderList(turn),
-      object: nameOf(call.target),
+      object: classNameOf(call.target),
       method: call.method,
     };
     const entry: Queued = { call, readOnly: rulesOf(call.target).readOnly.has(call.method), edge };
@@ -257,7 +258,3 @@ export class Admission {
   }
 }
 
-function nameOf(target: object): string {
-  if (typeof target === 'function') return 'function';
-  return (Object.getPrototypeOf(target) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
-}

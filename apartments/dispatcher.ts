@@ -12,6 +12,7 @@ import { runInCall } from './context.js';
 import { admitRefusal } from './contract-admit.js';
 import { ApartmentError, CallRejectedError, DisconnectedError } from '../marshal/errors.js';
 import { describeThrown } from '../marshal/error-codec.js';
+import { classNameOf } from '../marshal/class-name.js';
 import type { Channel } from '../marshal/channel.js';
 import { IdTable } from '../marshal/id-table.js';
 import type { CallDispatcher, CallHost, IncomingCall } from '../marshal/incoming-call.js';
@@ -373,9 +374,4 @@ export class Dispatcher implements CallDispatcher {
       },
     );
   }
-}
-
-function classNameOf(target: object): string {
-  if (typeof target === 'function') return 'function';
-  return (Object.getPrototypeOf(target) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
 }

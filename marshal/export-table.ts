@@ -6,6 +6,7 @@ import type { RefKindCode } from './protocol.js';
 import { activeTrace, TraceKind } from './trace-hook.js';
 import { IdTable } from './id-table.js';
 import { randomId } from './random-ids.js';
+import { classNameOf } from './class-name.js';
 
 /** One exported object and who holds references to it. */
 export interface ExportEntry {
@@ -140,10 +141,4 @@ export class ExportTable {
     }
     this.onReleased(entry);
   }
-}
-
-/** What a trace calls an exported object: its class, or 'function'. */
-function classNameOf(object: object): string {
-  if (typeof object === 'function') return 'function';
-  return (Object.getPrototypeOf(object) as { constructor?: { name?: string } } | null)?.constructor?.name ?? 'object';
 }

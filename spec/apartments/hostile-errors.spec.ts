@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Remote, Runtime } from '../../lib/index.js';
-import type { Hostile } from '../fixtures/hostile.js';
-import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import type { ArmedName, Hostile } from '../fixtures/hostile.js';
+import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime;
 // A reply that never came would hang the spec (its guard fails it) rather than end at a deadline.
@@ -59,5 +59,32 @@ describe('apartments/hostile-errors: a target whose class cannot be read is stil
     const err = await shape.ping().catch((e: unknown) => e);
     expect((err as Error).message).to.contain('constructor getter');
     expect(await hostile.ping()).to.equal('pong');
+  });
+});
+
+describe('apartments/hostile-errors: a call that waits for the turn of an object whose class name cannot be read', () => {
+  it('waits and runs like any other, and leaves no count of its caller behind', async () => {
+    ({ rt } = await startRuntime(patient));
+    rt.registerClass('ArmedName', { module: fixture('hostile.js'), export: 'ArmedName' });
+    // One waiting call per caller: a count left behind by the first would refuse the second.
+    const apt = await rt.createApartment({ name: 'armed', callLimits: { maxQueuedPerCaller: 1 } });
+    const armed = await apt.createObject<ArmedName>('ArmedName');
+    await armed.armName();
+    for (let round = 0; round < 2; round++) {
+      const flag = new Int32Array(new SharedArrayBuffer(8));
+      const held = armed.holdUntil(flag);
+      await eventually(() => {
+        expect(Atomics.load(flag, 1)).to.equal(1);
+      }, 60_000);
+      const waiting = armed.ping();
+      await eventually(async () => {
+        expect((await apt.stats()).queuedCalls).to.equal(1);
+      }, 60_000);
+      Atomics.store(flag, 0, 1);
+      // Before: naming the target for the wait graph ran its `name` getter, whose throw failed the call and kept its count.
+      expect(await waiting, `round ${round}`).to.equal('pong');
+      expect(await held).to.equal(true);
+    }
+    expect((await apt.stats()).queuedCalls).to.equal(0);
   });
 });
