@@ -50,11 +50,12 @@ let anyMarked = false;
 const byRefPrototypes = new WeakSet<object>();
 /** Values passed to transfer(), with what to move when they are sent. Consumed on send. */
 const transferLists = new WeakMap<object, readonly Transferable[]>();
-/**
- * Lists registered and not yet taken, at most: a value dropped without being sent stays counted
- * (its entry goes with it, unseen). While none is, the codec's walk skips a lookup per object.
- */
+/** Lists registered and not yet taken. While none is, the codec's walk skips a lookup per object. */
 let pendingTransfers = 0;
+/** Counts out the list of a value collected without being sent (its WeakMap entry goes unseen). */
+const unsent = new FinalizationRegistry<undefined>(() => {
+  pendingTransfers--;
+});
 
 /** Mark `obj` so it crosses apartments by reference: the receiver gets a proxy. Returns `obj`. */
 export function byRef<T extends object>(obj: T): Ref<T> {
@@ -75,7 +76,10 @@ byRefPrototypes.add(ByReference.prototype);
  * After the send the sender's buffers are detached. Returns `value`.
  */
 export function transfer<T extends object>(value: T, list: readonly Transferable[]): T {
-  if (!transferLists.has(value)) pendingTransfers++;
+  if (!transferLists.has(value)) {
+    pendingTransfers++;
+    unsent.register(value, undefined, value);
+  }
   transferLists.set(value, list);
   return value;
 }
@@ -92,6 +96,7 @@ export function takeTransferList(value: object): readonly Transferable[] | undef
   if (list) {
     transferLists.delete(value);
     pendingTransfers--;
+    unsent.unregister(value);
   }
   return list;
 }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { MarshalError, TOO_LARGE } from '../../marshal/errors.js';
-import { byRef, CUSTOM_MARSHAL, transfer } from '../../marshal/by-ref.js';
+import { byRef, CUSTOM_MARSHAL, transfer, transfersPending } from '../../marshal/by-ref.js';
 import { encodeArgs, encodeValue } from '../../marshal/codec.js';
 import { Endpoint } from '../../marshal/endpoint.js';
 import { Admission } from '../../apartments/admission.js';
@@ -91,6 +91,20 @@ describe('marshal/codec: encoding values', () => {
     const enc = encodeArgs(endpoint(), [holder, cyclic], 2);
     expect(enc.transfer).to.deep.equal([buf]);
     expect((enc.value as unknown[])[1]).to.equal(cyclic);
+  });
+});
+
+describe('marshal/codec: a transfer() list whose value was never sent', () => {
+  it('stops counting once the value is collected, so the walk skips its lookups again', async () => {
+    expect(globalThis.gc, 'specs run with --expose-gc').to.be.a('function');
+    (() => transfer({ neverSent: true }, [new ArrayBuffer(8)]))();
+    expect(transfersPending()).to.equal(true);
+    // Before: the count stayed up for the life of the thread, and every later send looked up every object.
+    for (let i = 0; i < 50 && transfersPending(); i++) {
+      globalThis.gc!();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(transfersPending()).to.equal(false);
   });
 });
 
