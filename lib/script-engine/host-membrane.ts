@@ -24,8 +24,12 @@ type AnyFunction = (...args: unknown[]) => unknown;
 const HIDDEN_KEYS = new Set<PropertyKey>(['constructor', '__proto__', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
 /** The most arguments a spreading builtin is handed through the membrane (V8's limit for apply). */
 const MAX_SPREAD = 65535;
-/** The longest array of the script's handed to host code as an argument (each is copied: a sparse one may claim any length). */
-const MAX_ARG_ARRAY = 1 << 24;
+/**
+ * The most elements and properties of the script's arrays and objects one call hands to host code,
+ * all together: each is copied, and a sparse array may claim any length (sixty-four of 3M elements
+ * each asked for 1.5 GB of copies).
+ */
+const MAX_ARG_ENTRIES = 1 << 22;
 /** Past this many prototypes a chain's realm is not looked for further (a Proxy may make it endless). */
 const MAX_CHAIN = 256;
 
@@ -149,8 +153,8 @@ export class HostMembrane {
   private argsToHost(args: readonly unknown[]): unknown[] {
     if (args.every((v) => v === null || typeof v !== 'object' || this.targets.has(v))) return args.map((v) => this.toHost(v));
     return this.border.inside(() => {
-      const copies = new Map<object, object>();
-      return args.map((v) => this.argToHost(v, copies));
+      const copying: Copying = { copies: new Map<object, object>(), left: MAX_ARG_ENTRIES };
+      return args.map((v) => this.argToHost(v, copying));
     });
   }
 
@@ -163,24 +167,25 @@ export class HostMembrane {
    * object runs as the script's code (argsToHost runs this inside the border). Objects of the
    * script's classes and of no prototype are handed over as they are.
    */
-  private argToHost(value: unknown, copies: Map<object, object>): unknown {
+  private argToHost(value: unknown, copying: Copying): unknown {
     if (value === null || typeof value !== 'object' || this.targets.has(value) || this.sideOf(value) !== 'script') return this.toHost(value);
     const array = Array.isArray(value);
     // Of the script's objects, plain ones only: one of its classes keeps its methods (handed over as it is).
     if (!array && !this.isPlain(value)) return this.toHost(value);
+    const copies = copying.copies;
     const done = copies.get(value);
     if (done !== undefined) return done;
     if (array) {
       const list = value as unknown[];
-      if (list.length > MAX_ARG_ARRAY) throw new RangeError(`[membrane] an array of ${list.length} elements cannot be handed to host code (at most ${MAX_ARG_ARRAY}); pass less at a time`);
+      spend(copying, list.length, true);
       const copy: unknown[] = [];
       copies.set(value, copy);
       // Index by index, as the copy to another apartment would read it: no method of the script's array runs.
-      for (let i = 0; i < list.length; i++) copy.push(this.argToHost(list[i], copies));
+      for (let i = 0; i < list.length; i++) copy.push(this.argToHost(list[i], copying));
       return copy;
     }
     const keys = Object.keys(value);
-    if (keys.length > MAX_ARG_ARRAY) throw new RangeError(`[membrane] an object of ${keys.length} properties cannot be handed to host code (at most ${MAX_ARG_ARRAY}); pass less at a time`);
+    spend(copying, keys.length, false);
     const copy: Record<string, unknown> = {};
     copies.set(value, copy);
     for (const key of keys) {
@@ -188,7 +193,7 @@ export class HostMembrane {
       if (d === undefined) continue;
       const read = 'value' in d ? d.value : d.get === undefined ? undefined : Reflect.apply(d.get, value, []);
       // A data property, as structured clone would make it: `__proto__` among the keys stays a key.
-      Reflect.defineProperty(copy, key, { value: this.argToHost(read, copies), enumerable: true, writable: true, configurable: true });
+      Reflect.defineProperty(copy, key, { value: this.argToHost(read, copying), enumerable: true, writable: true, configurable: true });
     }
     return copy;
   }
@@ -312,6 +317,21 @@ export class HostMembrane {
       construct: (shadow, args) => host(() => toScript(Reflect.construct(real(shadow) as new (...a: unknown[]) => object, toArgs(args)))) as object,
     };
   }
+}
+
+/** The copies one call's arguments are handed over as so far, and how many more entries they may hold. */
+interface Copying {
+  copies: Map<object, object>;
+  left: number;
+}
+
+/** Count the `entries` of one more array or object into a call's copies, before it is copied. */
+function spend(copying: Copying, entries: number, array: boolean): void {
+  if (entries > copying.left) {
+    const what = array ? `an array of ${entries} elements` : `an object of ${entries} properties`;
+    throw new RangeError(`[membrane] ${what} would take the copies one call hands to host code past ${MAX_ARG_ENTRIES} elements and properties in all; pass less at a time`);
+  }
+  copying.left -= entries;
 }
 
 /** The elements of an array-like, as the spreading builtins read them (a TypeError for a non-object). */

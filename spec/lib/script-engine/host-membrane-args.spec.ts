@@ -6,7 +6,7 @@ import { interruptScript } from '../../../lib/index.js';
 import type { Holder } from '../../fixtures/holder.js';
 import { startEngine } from '../../fixtures/started-engine.js';
 
-const host = { add: async (x: number, y: number) => x + y };
+const host = { add: async (x: number, y: number) => x + y, count: async (list: unknown[]) => list.length };
 
 // Each hands host code an argument whose copy runs script code that spins until it is stopped:
 // spinning[0] is 1 while it spins, 2 if it gave up. The cap only turns a stop that never lands into a
@@ -63,5 +63,19 @@ describe("lib/script-engine: a plain object of the script's that a host function
     await engine.addNamedItem('item', { list: [{ k: 1 }] });
     for (const fn of ['pushedInto', 'asMethod']) expect(await engine.invoke(fn), fn).to.equal('not called');
     expect(await engine.invoke('readsThis'), 'a host method still reads it').to.equal('a-b');
+  });
+});
+
+describe('lib/script-engine: the arrays and objects one call hands to host code', () => {
+  it('are bounded in all, so sparse arrays cannot ask for gigabytes of copies, and the engine stays usable', async () => {
+    const sparse = `
+      function many() { const list = []; for (let i = 0; i < 64; i++) { const a = []; a.length = 3_000_000; list.push(a); } return host.count(list); }
+      function some() { const a = []; a.length = 1000; return host.count([a, { k: 1 }, a]); }
+    `;
+    const { engine } = await startEngine(sparse, { host });
+    // Before: each array was bounded alone, and the copies of 64 took 1.5 GB (the apartment ran out of memory).
+    const err = await engine.invoke('many').catch((e: unknown) => e);
+    expect(String(err)).to.contain('[membrane]').and.to.contain('in all');
+    expect(await engine.invoke('some')).to.equal(3);
   });
 });
