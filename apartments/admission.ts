@@ -78,6 +78,7 @@ interface ClassRules {
   reentrancy: Reentrancy | undefined;
   interleave: ReadonlySet<string>;
   readOnly: ReadonlySet<string>;
+  unfiltered: ReadonlySet<string>;
 }
 
 const noMethods: ReadonlySet<string> = new Set();
@@ -85,18 +86,33 @@ const rulesCache = new WeakMap<object, ClassRules>();
 
 function rulesOf(target: object): ClassRules {
   const ctor = (target as { constructor?: unknown }).constructor;
-  if (typeof ctor !== 'function') return { reentrancy: undefined, interleave: noMethods, readOnly: noMethods };
+  if (typeof ctor !== 'function') return { reentrancy: undefined, interleave: noMethods, readOnly: noMethods, unfiltered: noMethods };
   let rules = rulesCache.get(ctor);
   if (!rules) {
-    const s = ctor as { reentrancy?: unknown; interleave?: unknown; readOnly?: unknown };
+    const s = ctor as { reentrancy?: unknown; interleave?: unknown; readOnly?: unknown; unfiltered?: unknown };
     rules = {
       reentrancy: s.reentrancy === 'reentrant' || s.reentrancy === 'turn-based' ? s.reentrancy : undefined,
       interleave: Array.isArray(s.interleave) ? new Set(s.interleave.map(String)) : noMethods,
       readOnly: Array.isArray(s.readOnly) ? new Set(s.readOnly.map(String)) : noMethods,
+      unfiltered: Array.isArray(s.unfiltered) ? new Set(s.unfiltered.map(String)) : noMethods,
     };
     rulesCache.set(ctor, rules);
   }
   return rules;
+}
+
+/**
+ * Whether the class of `target` declares `method` as never put to its apartment's message filter
+ * (`static unfiltered`): a call that gives back what its caller holds, which a refusal would leave
+ * held for good.
+ */
+export function passesFilter(target: object, method: string): boolean {
+  try {
+    return rulesOf(target).unfiltered.has(method);
+  } catch {
+    // Its class cannot be read (a `constructor` getter that throws): the filter decides, and admission answers the call.
+    return false;
+  }
 }
 
 /** A handle on a call that was queued, to cancel it before it starts. */

@@ -22,7 +22,7 @@ import { CONTROL_OID, type NotifyMessage } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
 import { activeTrace, TraceKind } from '../marshal/trace-hook.js';
 import { activeCarrier } from '../marshal/context-carrier.js';
-import { UNTRACKED, type Admission, type MessageFilter, type Turn, type Untracked } from './admission.js';
+import { passesFilter, UNTRACKED, type Admission, type MessageFilter, type Turn, type Untracked } from './admission.js';
 import { DEFAULT_CALL_LIMITS, type CallLimits } from './call-limits.js';
 import type { LoadedClass } from './class-loader.js';
 import { isInputSync } from './input-sync.js';
@@ -97,7 +97,7 @@ export class Dispatcher implements CallDispatcher {
     }
     if (!control && !this.contractAdmits(call, target)) return;
     const filter = control ? undefined : this.options.filter();
-    if (filter && !this.filterAccepts(filter, call, target)) return;
+    if (filter && !passesFilter(target, methodName(target, msg[3])) && !this.filterAccepts(filter, call, target)) return;
     let decoded: unknown[] | Promise<unknown[]>;
     try {
       decoded = call.decodeArgs();

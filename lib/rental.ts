@@ -50,6 +50,8 @@ const INTERNAL = new Set(['rental:lease', 'rental:return', 'rental:abandon', 're
  */
 class RentalHandle {
   static interleave = [...INTERNAL];
+  /** A give-back a message filter refused would leave the object leased for good. */
+  static unfiltered = ['rental:return', 'rental:abandon'];
 }
 
 /**

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, byRef, disposeRental, lease, type RentalLease, type Runtime,
+  CallCanceledError, CallRejectedError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, byRef, currentApartment, disposeRental, lease, type RentalLease, type Runtime,
 } from '../../lib/index.js';
 import type { Holder } from '../fixtures/holder.js';
 import type { BumpingLessee, Lessee, PromisedStateRental, RentalCounter, StubbornRental } from '../fixtures/rental-classes.js';
@@ -255,6 +255,28 @@ describe('lib/rental: releasing a lease twice while a call on its object still r
     const releases = Promise.all([mine.release(), mine.release()]);
     expect(await slow).to.equal(11);
     await releases;
+    await expectLeasedAgain(handle, 11);
+  });
+});
+
+describe('lib/rental: giving a lease back to a main apartment whose message filter refuses calls', () => {
+  it('is never put to the filter, so the object is not left leased for good', async () => {
+    const { handle, lessee } = await start();
+    expect(await lessee.take(handle)).to.equal(11);
+    const seen: string[] = [];
+    currentApartment().setMessageFilter((call) => {
+      seen.push(call.method);
+      return 'reject';
+    });
+    try {
+      const refused = await lessee.useOnce(handle, false).catch((e: unknown) => e);
+      expect(refused, 'the filter refuses a lease').to.be.instanceOf(CallRejectedError);
+      // Before: the return was refused too, and the object stayed leased to the lessee for good.
+      await lessee.giveBack();
+      expect(seen).to.deep.equal(['rental:lease']);
+    } finally {
+      currentApartment().setMessageFilter(undefined);
+    }
     await expectLeasedAgain(handle, 11);
   });
 });
