@@ -15,6 +15,7 @@
 // buffers) is handed over as it is, because Atomics and typed-array methods refuse a Proxy:
 // a script given binary data can reach the host realm, which docs/script-engine.md states.
 
+import { isArrayBuffer, isSharedArrayBuffer } from 'node:util/types';
 import type { RealmGuard } from './realm-seal.js';
 import { OPEN_BORDER, type ScriptBorder } from './script-run.js';
 import type { StackGetter } from './script-source.js';
@@ -58,6 +59,12 @@ export class HostMembrane {
    */
   private readonly unknownSide = new WeakSet<object>();
   /**
+   * Objects of the script's that a call handed to host code as they are (of its classes, found so
+   * inside the script's run): they go back as themselves without their realm being looked up again,
+   * which would run a Proxy's traps in host code, outside the run, where no stop lands.
+   */
+  private readonly handedAsIs = new WeakSet<object>();
+  /**
    * The host builtins that call a function with the elements of an array (Function.prototype.apply,
    * Reflect.apply and Reflect.construct), each as a script sees it: a stand-in that hands on those
    * elements through toHost(), as the traps hand on arguments. Called as they are, they would pass a
@@ -100,7 +107,7 @@ export class HostMembrane {
   /** A host value as a script may see it. */
   toScript(value: unknown): unknown {
     if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return value;
-    if (this.targets.has(value) || isBinary(value)) return value;
+    if (this.targets.has(value) || isBinary(value) || this.handedAsIs.has(value)) return value;
     const scriptFunction = this.scriptFunctions.get(value);
     if (scriptFunction) return scriptFunction;
     const spreader = this.spreaders.get(value);
@@ -171,7 +178,10 @@ export class HostMembrane {
     if (value === null || typeof value !== 'object' || this.targets.has(value) || this.sideOf(value) !== 'script') return this.toHost(value);
     const array = Array.isArray(value);
     // Of the script's objects, plain ones only: one of its classes keeps its methods (handed over as it is).
-    if (!array && !this.isPlain(value)) return this.toHost(value);
+    if (!array && !this.isPlain(value)) {
+      this.handedAsIs.add(value);
+      return value;
+    }
     const copies = copying.copies;
     const done = copies.get(value);
     if (done !== undefined) return done;
@@ -345,8 +355,9 @@ function listFromArrayLike(arrayLike: unknown): unknown[] {
   return out;
 }
 
+/** Binary data of either realm; read without running a Proxy's traps (`instanceof` would run getPrototypeOf). */
 function isBinary(value: object): boolean {
-  return ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer;
+  return ArrayBuffer.isView(value) || isArrayBuffer(value) || isSharedArrayBuffer(value);
 }
 
 function isThenable(value: object): value is PromiseLike<unknown> {

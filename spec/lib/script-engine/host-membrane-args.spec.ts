@@ -79,3 +79,25 @@ describe('lib/script-engine: the arrays and objects one call hands to host code'
     expect(await engine.invoke('some')).to.equal(3);
   });
 });
+
+describe('lib/script-engine: an object of a script class that host code hands back to the script', () => {
+  it('comes back as itself without its realm looked up again in host code, where a Proxy trap could not be stopped', async () => {
+    const handedBack = `
+      class K {}
+      let armed = false;
+      let trapsInHostCode = 0;
+      function keepAndGive() {
+        const p = new Proxy(new K(), { getPrototypeOf() { if (armed) trapsInHostCode++; return K.prototype; } });
+        local.keep(p);
+        armed = true;
+        const back = local.give(0);
+        armed = false;
+        return [back === p, trapsInHostCode];
+      }
+    `;
+    const { engine, home } = await startEngine(handedBack, { host });
+    await engine.addNamedItem('local', await home.createObject<Holder>('Holder'));
+    // Before: giving it back read its prototype again, on the way out of host code, off the script's run.
+    expect(await engine.invoke('keepAndGive')).to.deep.equal([true, 0]);
+  });
+});
