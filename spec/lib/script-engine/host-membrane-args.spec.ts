@@ -11,7 +11,7 @@ const host = { add: async (x: number, y: number) => x + y, count: async (list: u
 // Each hands host code an argument whose copy runs script code that spins until it is stopped:
 // spinning[0] is 1 while it spins, 2 if it gave up. The cap only turns a stop that never lands into a
 // failure instead of a hang: on Node 24 a stop can take seconds to land in a loop of Maglev code
-// (the inspector's message waits for V8's next budget check there), so it is long.
+// (V8 delivers the inspector's message to that code late), so it is long.
 const spins = `
   const spin = () => { Atomics.store(spinning, 0, 1); const end = Date.now() + 60_000; while (Date.now() < end) {} Atomics.store(spinning, 0, 2); };
   function byPrototype() { return host.add(new Proxy({}, { getPrototypeOf() { spin(); return Object.prototype; } }), 1); }
