@@ -116,6 +116,13 @@ describe('apartments/admission: message filter and retry policy', () => {
     expect((err as CallRejectedError).code).to.equal('RPC_E_CALL_REJECTED');
   });
 
+  it('never shows the filter a method the class lists as unfiltered', async () => {
+    await gate.install('reject');
+    expect(await gate.work().catch((e: unknown) => e)).to.be.instanceOf(CallRejectedError);
+    expect(await gate.giveBack()).to.equal('given back');
+    expect(await gate.seen()).to.deep.equal(['work:top-level']);
+  });
+
   it('fails retry-later with RPC_E_SERVERCALL_RETRYLATER when the caller has no retry policy', async () => {
     await gate.install('retry-later');
     const err = await gate.work().catch((e: unknown) => e);
