@@ -187,11 +187,14 @@ export class HostMembrane {
     if (done !== undefined) return done;
     if (array) {
       const list = value as unknown[];
-      spend(copying, list.length, true);
+      // Read once, as a count: a Proxy's length may be anything (NaN or a negative one would
+      // slip past the bound), and a getter may grow the array while it is copied.
+      const length = Math.min(Math.max(Math.trunc(Number(list.length)) || 0, 0), 2 ** 32 - 1);
+      spend(copying, length, true);
       const copy: unknown[] = [];
       copies.set(value, copy);
       // Index by index, as the copy to another apartment would read it: no method of the script's array runs.
-      for (let i = 0; i < list.length; i++) copy.push(this.argToHost(list[i], copying));
+      for (let i = 0; i < length; i++) copy.push(this.argToHost(list[i], copying));
       return copy;
     }
     const keys = Object.keys(value);

@@ -101,3 +101,23 @@ describe('lib/script-engine: an object of a script class that host code hands ba
     expect(await engine.invoke('keepAndGive')).to.deep.equal([true, 0]);
   });
 });
+
+describe('lib/script-engine: an array whose length changes while host code is handed its copy', () => {
+  it('is copied to the length counted against the bound, so neither a getter nor a Proxy gets past it', async () => {
+    const changing = `
+      const sparse = () => { const a = []; a.length = 5_000_000; return a; };
+      function grown() { const a = [0]; Object.defineProperty(a, 0, { get() { a.length = 5_000_000; return 1; } }); return host.count(a); }
+      const lengthOf = (n) => new Proxy([], { get: (t, k) => (k === 'length' ? n : Reflect.get(t, k)) });
+      function negative() { return host.count([lengthOf(-1e9), sparse()]); }
+      function notANumber() { return host.count([lengthOf(NaN), sparse()]); }
+    `;
+    const { engine } = await startEngine(changing, { host });
+    // Before: the copy read the length again at every element, and went on to the 5M it grew to.
+    expect(await engine.invoke('grown')).to.equal(1);
+    // Before: a length of -1e9 gave the call 1e9 more to copy, and NaN made the bound compare false.
+    for (const fn of ['negative', 'notANumber']) {
+      const err = await engine.invoke(fn).catch((e: unknown) => e);
+      expect(String(err), fn).to.contain('[membrane]').and.to.contain('in all');
+    }
+  });
+});
