@@ -155,23 +155,30 @@ export class Dispatcher implements CallDispatcher {
     if (trace) trace.record(TraceKind.Queue, causality, channel.peer, callId, name, 0);
     const queues = this.queues;
     queues.waits(channel);
-    served.ticket = admission.wait({
-      target,
-      method: name,
-      causality,
-      start: (held) => {
-        served.started = true;
-        calls.delete(callId);
-        queues.waited(channel);
-        this.invoke(call, target, args, served, held);
-      },
-      refuse: (error) => {
-        calls.delete(callId);
-        queues.waited(channel);
-        if (trace) trace.record(TraceKind.Refuse, causality, channel.peer, callId, (error as { code?: string }).code ?? 'refused', 0);
-        call.withdraw(error);
-      },
-    });
+    try {
+      served.ticket = admission.wait({
+        target,
+        method: name,
+        causality,
+        start: (held) => {
+          served.started = true;
+          calls.delete(callId);
+          queues.waited(channel);
+          this.invoke(call, target, args, served, held);
+        },
+        refuse: (error) => {
+          calls.delete(callId);
+          queues.waited(channel);
+          if (trace) trace.record(TraceKind.Refuse, causality, channel.peer, callId, (error as { code?: string }).code ?? 'refused', 0);
+          call.withdraw(error);
+        },
+      });
+    } catch (err) {
+      // Reading the target's class rules threw (a `constructor` getter): the call never waited.
+      calls.delete(callId);
+      queues.waited(channel);
+      throw err;
+    }
   }
 
   /** Run a one-way notification on the control object; a failure is logged, never answered. */

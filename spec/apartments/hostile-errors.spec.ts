@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Remote, Runtime } from '../../lib/index.js';
-import type { ArmedName, Hostile } from '../fixtures/hostile.js';
+import type { ArmedConstructor, ArmedName, Hostile } from '../fixtures/hostile.js';
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime;
@@ -85,6 +85,30 @@ describe('apartments/hostile-errors: a call that waits for the turn of an object
       expect(await waiting, `round ${round}`).to.equal('pong');
       expect(await held).to.equal(true);
     }
+    expect((await apt.stats()).queuedCalls).to.equal(0);
+  });
+});
+
+describe('apartments/hostile-errors: a call whose target\'s constructor getter throws as the call is queued', () => {
+  it('fails with that error, and leaves no count of its caller behind', async () => {
+    ({ rt } = await startRuntime(patient));
+    rt.registerClass('ArmedConstructor', { module: fixture('hostile.js'), export: 'ArmedConstructor' });
+    // One waiting call per caller: a count left behind by the first would refuse the second.
+    const apt = await rt.createApartment({ name: 'armed', callLimits: { maxQueuedPerCaller: 1 } });
+    const armed = await apt.createObject<ArmedConstructor>('ArmedConstructor');
+    for (let round = 0; round < 2; round++) {
+      const flag = new Int32Array(new SharedArrayBuffer(8));
+      const held = armed.holdUntil(flag);
+      await eventually(() => {
+        expect(Atomics.load(flag, 1)).to.equal(1);
+      }, 60_000);
+      const err = await armed.ping().catch((e: unknown) => e);
+      // Before: the dispatcher counted the call as waiting before the admission's read threw, and the second round was refused [queue-full].
+      expect((err as Error).message, `round ${round}`).to.contain('constructor getter');
+      Atomics.store(flag, 0, 1);
+      expect(await held).to.equal(true);
+    }
+    expect(await armed.ping()).to.equal('pong');
     expect((await apt.stats()).queuedCalls).to.equal(0);
   });
 });
