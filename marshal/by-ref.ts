@@ -76,11 +76,13 @@ byRefPrototypes.add(ByReference.prototype);
  * After the send the sender's buffers are detached. Returns `value`.
  */
 export function transfer<T extends object>(value: T, list: readonly Transferable[]): T {
-  if (!transferLists.has(value)) {
-    pendingTransfers++;
-    unsent.register(value, undefined, value);
-  }
+  const counted = transferLists.has(value);
+  // Set first: a value that cannot be held weakly (a registered symbol) throws here, before it is counted.
   transferLists.set(value, list);
+  if (!counted) {
+    unsent.register(value, undefined, value);
+    pendingTransfers++;
+  }
   return value;
 }
 

@@ -108,6 +108,20 @@ describe('marshal/codec: a transfer() list whose value was never sent', () => {
   });
 });
 
+describe('marshal/codec: a transfer() of a value that cannot be held weakly', () => {
+  it('throws and is not counted', async () => {
+    for (let i = 0; i < 50 && transfersPending(); i++) {
+      globalThis.gc!();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(transfersPending(), 'none pending before').to.equal(false);
+    // A registered symbol, as plain JavaScript may pass one: no WeakMap or FinalizationRegistry takes it.
+    expect(() => transfer(Symbol.for('codec-spec') as never, [new ArrayBuffer(8)])).to.throw(TypeError);
+    // Before: it was counted before the throw, and stayed counted for the life of the thread.
+    expect(transfersPending()).to.equal(false);
+  });
+});
+
 describe('marshal/codec: small containers walked without remembering them', () => {
   const text = 'x'.repeat(2 ** 20);
 
