@@ -1,6 +1,7 @@
 // Marks that decide how a value crosses an apartment boundary: by reference (an ObjRef that
 // arrives as a proxy) or moved (transferred buffers). Everything else is copied by structured clone.
 
+import { InvalidArgumentError } from './errors.js';
 import type { Transferable } from './transport.js';
 
 /**
@@ -76,6 +77,9 @@ byRefPrototypes.add(ByReference.prototype);
  * After the send the sender's buffers are detached. Returns `value`.
  */
 export function transfer<T extends object>(value: T, list: readonly Transferable[]): T {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
+    throw new InvalidArgumentError(`[transfer] transfer() marks an object or array to send, not a ${value === null ? 'null' : typeof value}; wrap the value in one`, { parameter: 'value' });
+  }
   const counted = transferLists.has(value);
   // Set first: a value that cannot be held weakly (a registered symbol) throws here, before it is counted.
   transferLists.set(value, list);

@@ -55,7 +55,12 @@ function declaredInterface(target: object): RemoteInterface<object> | undefined 
 /** A method's name from its index in the target's declared interface (for admission and messages). */
 export function methodName(target: object, method: string | number): string {
   if (typeof method === 'string') return method;
-  const member = declaredInterface(target)?.manifest.members[method];
+  let member;
+  try {
+    member = declaredInterface(target)?.manifest.members[method];
+  } catch {
+    // A label must not throw: its class cannot be read (a `constructor` getter); invoking it reports that.
+  }
   return member ? memberLabel(member) : `#${method}`;
 }
 

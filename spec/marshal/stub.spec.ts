@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { NoInterfaceError } from '../../marshal/errors.js';
-import { invokeMember, resolveMethod } from '../../marshal/stub.js';
+import { invokeMember, methodName, resolveMethod } from '../../marshal/stub.js';
 
 class Base {
   hello(): string {
@@ -48,5 +48,15 @@ describe('marshal/stub: which members a caller may invoke', () => {
     const o = Object.assign(Object.create(null) as object, { f: () => 1 });
     expect(invokeMember(o, 'f', [])).to.equal(1);
     expect(() => resolveMethod(o, 'g')).to.throw(NoInterfaceError);
+  });
+});
+
+describe('marshal/stub: the label of a method called by index', () => {
+  it('is its index when the target\'s class cannot be read, instead of a throw where the dispatcher names the call', () => {
+    const hostile = {};
+    Object.defineProperty(hostile, 'constructor', { get() { throw new Error('constructor getter'); } });
+    // Before: the getter's throw left the contract's and the filter's checks, and the call was never answered.
+    expect(methodName(hostile, 3)).to.equal('#3');
+    expect(methodName(hostile, 'named')).to.equal('named');
   });
 });
