@@ -6,7 +6,7 @@ import { interruptScript } from '../../../lib/index.js';
 import type { Holder } from '../../fixtures/holder.js';
 import { startEngine } from '../../fixtures/started-engine.js';
 
-const host = { add: async (x: number, y: number) => x + y, count: async (list: unknown[]) => list.length };
+const host = { add: async (x: number, y: number) => x + y, count: async (list: unknown[]) => list.length, held: async (list: unknown[]) => [list.length, Object.keys(list)] };
 
 // Each hands host code an argument whose copy runs script code that spins until it is stopped:
 // spinning[0] is 1 while it spins, 2 if it gave up. The cap only turns a stop that never lands into a
@@ -119,5 +119,13 @@ describe('lib/script-engine: an array whose length changes while host code is ha
       const err = await engine.invoke(fn).catch((e: unknown) => e);
       expect(String(err), fn).to.contain('[membrane]').and.to.contain('in all');
     }
+  });
+});
+
+describe('lib/script-engine: a sparse array the script hands to host code', () => {
+  it('is copied with its holes, so its copy holds only what it holds', async () => {
+    const { engine } = await startEngine(`function sparse() { const a = []; a.length = 3_000_000; a[7] = 'x'; a[2_000_000] = 'y'; return host.held(a); }`, { host });
+    // Before: the copy was dense, 3M slots each time, and copies host code kept added up past any bound.
+    expect(await engine.invoke('sparse')).to.deep.equal([3_000_000, ['7', '2000000']]);
   });
 });
