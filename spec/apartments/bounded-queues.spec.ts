@@ -1,21 +1,13 @@
 import { expect } from 'chai';
-import { CallRejectedError, InvalidArgumentError, callOptions, type Remote, type Runtime } from '../../lib/index.js';
+import { CallRejectedError, InvalidArgumentError, callOptions, type Runtime } from '../../lib/index.js';
 import type { Crasher, Janitor } from '../fixtures/crasher.js';
 import type { FloodingCaller } from '../fixtures/flooding-caller.js';
+import { holdTurn } from '../fixtures/held-turn.js';
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime;
 const MB = 1024 * 1024;
 
-/** Have `crasher` hold its turn until flag[0] is set, so calls to it queue; resolves once it holds it. */
-async function holdTurn(crasher: Remote<Crasher>): Promise<{ flag: Int32Array; held: Promise<boolean> }> {
-  const flag = new Int32Array(new SharedArrayBuffer(8));
-  const held = crasher.holdUntil(flag);
-  await eventually(() => {
-    expect(Atomics.load(flag, 1)).to.equal(1);
-  }, 60_000);
-  return { flag, held };
-}
 
 async function hostHeap(): Promise<number> {
   for (let i = 0; i < 3; i++) {

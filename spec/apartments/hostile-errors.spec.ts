@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import type { Remote, Runtime } from '../../lib/index.js';
+import type { Apartment, Remote, Runtime } from '../../lib/index.js';
 import type { ArmedConstructor, ArmedName, Hostile } from '../fixtures/hostile.js';
+import { holdTurn } from '../fixtures/held-turn.js';
 import { eventually, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 let rt: Runtime;
@@ -62,20 +63,24 @@ describe('apartments/hostile-errors: a target whose class cannot be read is stil
   });
 });
 
+/**
+ * An object of hostile.js's class `cls` in an apartment that lets each caller one waiting call, so
+ * a count left behind by one call refuses the next.
+ */
+async function armedObject<T>(cls: string): Promise<{ apt: Apartment; armed: Remote<T> }> {
+  ({ rt } = await startRuntime(patient));
+  rt.registerClass(cls, { module: fixture('hostile.js'), export: cls });
+  const apt = await rt.createApartment({ name: 'armed', callLimits: { maxQueuedPerCaller: 1 } });
+  return { apt, armed: await apt.createObject<T>(cls) };
+}
+
+
 describe('apartments/hostile-errors: a call that waits for the turn of an object whose class name cannot be read', () => {
   it('waits and runs like any other, and leaves no count of its caller behind', async () => {
-    ({ rt } = await startRuntime(patient));
-    rt.registerClass('ArmedName', { module: fixture('hostile.js'), export: 'ArmedName' });
-    // One waiting call per caller: a count left behind by the first would refuse the second.
-    const apt = await rt.createApartment({ name: 'armed', callLimits: { maxQueuedPerCaller: 1 } });
-    const armed = await apt.createObject<ArmedName>('ArmedName');
+    const { apt, armed } = await armedObject<ArmedName>('ArmedName');
     await armed.armName();
     for (let round = 0; round < 2; round++) {
-      const flag = new Int32Array(new SharedArrayBuffer(8));
-      const held = armed.holdUntil(flag);
-      await eventually(() => {
-        expect(Atomics.load(flag, 1)).to.equal(1);
-      }, 60_000);
+      const { flag, held } = await holdTurn(armed);
       const waiting = armed.ping();
       await eventually(async () => {
         expect((await apt.stats()).queuedCalls).to.equal(1);
@@ -91,17 +96,9 @@ describe('apartments/hostile-errors: a call that waits for the turn of an object
 
 describe('apartments/hostile-errors: a call whose target\'s constructor getter throws as the call is queued', () => {
   it('fails with that error, and leaves no count of its caller behind', async () => {
-    ({ rt } = await startRuntime(patient));
-    rt.registerClass('ArmedConstructor', { module: fixture('hostile.js'), export: 'ArmedConstructor' });
-    // One waiting call per caller: a count left behind by the first would refuse the second.
-    const apt = await rt.createApartment({ name: 'armed', callLimits: { maxQueuedPerCaller: 1 } });
-    const armed = await apt.createObject<ArmedConstructor>('ArmedConstructor');
+    const { apt, armed } = await armedObject<ArmedConstructor>('ArmedConstructor');
     for (let round = 0; round < 2; round++) {
-      const flag = new Int32Array(new SharedArrayBuffer(8));
-      const held = armed.holdUntil(flag);
-      await eventually(() => {
-        expect(Atomics.load(flag, 1)).to.equal(1);
-      }, 60_000);
+      const { flag, held } = await holdTurn(armed);
       const err = await armed.ping().catch((e: unknown) => e);
       // Before: the dispatcher counted the call as waiting before the admission's read threw, and the second round was refused [queue-full].
       expect((err as Error).message, `round ${round}`).to.contain('constructor getter');
