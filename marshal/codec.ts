@@ -317,7 +317,8 @@ function walkArray(arr: unknown[], st: WalkState): unknown[] {
     const item = arr[i];
     if (item === null || (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol')) {
       if (typeof item === 'string' && countString(st, item, loose, MAX_COPIED_CHARS)) throw overLimit(st, [...st.path, i]);
-      if (out) out[i] = item;
+      // A hole stays a hole, as structured clone keeps it (an undefined there would fill a sparse array).
+      if (out && (item !== undefined || i in arr)) out[i] = item;
       continue;
     }
     if (loose && typeof item === 'object') {
@@ -335,6 +336,7 @@ function walkArray(arr: unknown[], st: WalkState): unknown[] {
     if (enc !== item && !out) out = arr.slice(0, i);
     if (out) out[i] = enc;
   }
+  if (out) out.length = arr.length;
   return out ?? arr;
 }
 

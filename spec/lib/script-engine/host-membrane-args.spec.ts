@@ -129,3 +129,13 @@ describe('lib/script-engine: a sparse array the script hands to host code', () =
     expect(await engine.invoke('sparse')).to.deep.equal([3_000_000, ['7', '2000000']]);
   });
 });
+
+describe('lib/script-engine: a sparse array holding a function that the script hands to host code in another apartment', () => {
+  it('arrives with its holes, as one without a function does', async () => {
+    const holey = `function withFunction() { const a = []; a.length = 1_000_000; a[0] = () => 1; a[3] = 'x'; return host.held(a); }`;
+    const { engine } = await startEngine(holey, { host });
+    // Before: the copy to the main apartment filled every hole after the function with undefined,
+    // a million slots, however few the script's array held.
+    expect(await engine.invoke('withFunction')).to.deep.equal([1_000_000, ['0', '3']]);
+  });
+});
