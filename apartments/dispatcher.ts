@@ -97,7 +97,10 @@ export class Dispatcher implements CallDispatcher {
     }
     if (!control && !this.contractAdmits(call, target)) return;
     const filter = control ? undefined : this.options.filter();
-    if (filter && !passesFilter(target, methodName(target, msg[3])) && !this.filterAccepts(filter, call, target)) return;
+    if (filter) {
+      const method = methodName(target, msg[3]);
+      if (!passesFilter(target, method) && !this.filterAccepts(filter, call, target, method)) return;
+    }
     let decoded: unknown[] | Promise<unknown[]>;
     try {
       decoded = call.decodeArgs();
@@ -294,9 +297,8 @@ export class Dispatcher implements CallDispatcher {
     return false;
   }
 
-  private filterAccepts(filter: MessageFilter, call: IncomingCall, target: object): boolean {
-    const [, callId, , index, , , causality] = call.message;
-    const method = methodName(target, index);
+  private filterAccepts(filter: MessageFilter, call: IncomingCall, target: object, method: string): boolean {
+    const [, callId, , , , , causality] = call.message;
     const category = this.options.admission.classify(causality);
     let verdict;
     try {

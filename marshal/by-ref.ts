@@ -80,13 +80,11 @@ export function transfer<T extends object>(value: T, list: readonly Transferable
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) {
     throw new InvalidArgumentError(`[transfer] transfer() marks an object or array to send, not a ${value === null ? 'null' : typeof value}; wrap the value in one`, { parameter: 'value' });
   }
-  const counted = transferLists.has(value);
-  // Set first: a value that cannot be held weakly (a registered symbol) throws here, before it is counted.
-  transferLists.set(value, list);
-  if (!counted) {
-    unsent.register(value, undefined, value);
+  if (!transferLists.has(value)) {
     pendingTransfers++;
+    unsent.register(value, undefined, value);
   }
+  transferLists.set(value, list);
   return value;
 }
 

@@ -187,9 +187,8 @@ export class HostMembrane {
     if (done !== undefined) return done;
     if (array) {
       const list = value as unknown[];
-      // Read once, as a count: a Proxy's length may be anything (NaN or a negative one would
-      // slip past the bound), and a getter may grow the array while it is copied.
-      const length = Math.min(Math.max(Math.trunc(Number(list.length)) || 0, 0), 2 ** 32 - 1);
+      // Read once: a getter may grow the array while it is copied.
+      const length = lengthOf(list);
       spend(copying, length, true);
       const copy: unknown[] = [];
       copies.set(value, copy);
@@ -350,10 +349,18 @@ function spend(copying: Copying, entries: number, array: boolean): void {
   copying.left -= entries;
 }
 
+/**
+ * An array-like's `length` as a count, as the builtins read it (ToLength): a Proxy's may be anything,
+ * and NaN or a negative one would slip past a bound.
+ */
+function lengthOf(arrayLike: ArrayLike<unknown>): number {
+  return Math.min(Math.max(Math.trunc(Number(arrayLike.length)) || 0, 0), 2 ** 53 - 1);
+}
+
 /** The elements of an array-like, as the spreading builtins read them (a TypeError for a non-object). */
 function listFromArrayLike(arrayLike: unknown): unknown[] {
   if (arrayLike === null || (typeof arrayLike !== 'object' && typeof arrayLike !== 'function')) throw new TypeError('[membrane] the arguments list must be an array or array-like object');
-  const length = Math.max(Math.trunc(Number((arrayLike as ArrayLike<unknown>).length)) || 0, 0);
+  const length = lengthOf(arrayLike as ArrayLike<unknown>);
   // V8's own bound on a spread call's arguments, checked before anything is read.
   if (length > MAX_SPREAD) throw new RangeError(`[membrane] too many arguments in a function call (${length}; at most ${MAX_SPREAD})`);
   const out: unknown[] = [];
