@@ -108,6 +108,24 @@ describe('marshal/codec: a transfer() list whose value was never sent', () => {
   });
 });
 
+describe('marshal/codec: a transfer() list whose value is sent in a later turn', () => {
+  it('is found then, and counted out once taken, as one sent in its own turn', async () => {
+    for (let i = 0; i < 50 && transfersPending(); i++) {
+      globalThis.gc!();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(transfersPending(), 'none pending before').to.equal(false);
+    const buffer = new ArrayBuffer(8);
+    const later = transfer({ buffer }, [buffer]);
+    // Past the turn it was marked in: a value still unsent then is watched for collection.
+    await new Promise((r) => setImmediate(r));
+    expect(transfersPending()).to.equal(true);
+    const enc = encodeArgs(endpoint(), [later], 2);
+    expect(enc.transfer).to.deep.equal([buffer]);
+    expect(transfersPending(), 'taken by the send').to.equal(false);
+  });
+});
+
 describe('marshal/codec: a transfer() of a value that cannot be held weakly', () => {
   it('throws and is not counted', async () => {
     for (let i = 0; i < 50 && transfersPending(); i++) {
