@@ -5,7 +5,7 @@ import type { Reentrancy } from '../apartments/admission.js';
 import type { Apartment } from '../apartments/apartment.js';
 import type { AssignmentSpec } from '../apartments/assignment.js';
 import { linkKind } from '../apartments/links.js';
-import type { RetryPolicy } from '../marshal/call-options.js';
+import { checkRetryPolicy, type RetryPolicy } from '../marshal/call-options.js';
 import { InvalidArgumentError, type ApartmentFaultedError } from '../marshal/errors.js';
 import { stderrLogger, type LogEntry, type Logger } from '../apartments/logger.js';
 import { checkReentrancy, type ApartmentOptions as EngineApartmentOptions } from '../apartments/apartment-options.js';
@@ -114,7 +114,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings 
     assignment: options.assignment ?? 'single-thread',
     freePoolSize,
     reentrancy: checkReentrancy(options.reentrancy ?? 'turn-based'),
-    retry: options.retry,
+    retry: checkRetryPolicy(options.retry, 'retry'),
     transport: linkKind(options.transport ?? 'shared-memory').name,
   };
 }

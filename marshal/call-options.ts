@@ -1,5 +1,9 @@
 // Per-call options travel as a marked last argument, so a proxy method keeps the signature of the
-// interface it stands for: `await calc.add(2, callOptions({ timeoutMs: 100 }))`.
+// interface it stands for: `await calc.add(2, callOptions({ timeoutMs: 100 }))`. They are checked
+// when made, where the mistake is: a `signal` that was no AbortSignal used to fail the call with a
+// TypeError, leave it in its channel's table, and crash the process when the channel closed.
+import { MAX_TIMER_MS } from './call-timeout.js';
+import { InvalidArgumentError } from './errors.js';
 
 /** How a caller retries a call the callee asked to retry later (RPC_E_SERVERCALL_RETRYLATER). */
 export interface RetryPolicy {
@@ -29,9 +33,18 @@ export class CallOptions implements CallOptionsInit {
   readonly signal: AbortSignal | undefined;
   readonly retry: RetryPolicy | undefined;
   constructor(init: CallOptionsInit) {
-    this.timeoutMs = init.timeoutMs;
-    this.signal = init.signal;
-    this.retry = init.retry;
+    if (init === null || typeof init !== 'object') {
+      throw new InvalidArgumentError(`[call-options] callOptions() takes an object such as { timeoutMs: 100 }; got ${init === null ? 'null' : typeof init}`, { parameter: 'options' });
+    }
+    this.timeoutMs = checkTimeoutMs(init.timeoutMs, 'timeoutMs');
+    const signal = init.signal;
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new InvalidArgumentError('[call-options] signal must be an AbortSignal (an AbortController\'s .signal, or AbortSignal.timeout()); leave it out for none', { parameter: 'signal' });
+    }
+    this.signal = signal;
+    this.retry = checkRetryPolicy(init.retry, 'retry');
+    // What was checked is what is followed.
+    Object.freeze(this);
   }
 }
 
@@ -44,4 +57,27 @@ export function callOptions(init: CallOptionsInit): CallOptions {
 export function callOptionsOf(args: unknown[]): CallOptions | undefined {
   const last = args.length > 0 ? args[args.length - 1] : undefined;
   return last instanceof CallOptions ? last : undefined;
+}
+
+/**
+ * `timeoutMs` as given when it is a positive number of milliseconds (Infinity: no deadline), or
+ * left out; InvalidArgumentError naming `parameter` otherwise (a NaN deadline never fired).
+ */
+export function checkTimeoutMs(timeoutMs: unknown, parameter: string): number | undefined {
+  if (timeoutMs === undefined || (typeof timeoutMs === 'number' && timeoutMs > 0)) return timeoutMs;
+  throw new InvalidArgumentError(`[timeout] ${parameter} must be a positive number of milliseconds (Infinity for no deadline), or left out for the default; got ${String(timeoutMs)}`, { parameter });
+}
+
+/** `policy` when it is a retry policy a caller can follow, or left out; InvalidArgumentError naming `parameter` otherwise. */
+export function checkRetryPolicy(policy: unknown, parameter: string): RetryPolicy | undefined {
+  if (policy === undefined) return undefined;
+  const fix = `${parameter} is { attempts, delayMs? }: attempts a whole number ≥ 0, delayMs a number of milliseconds from 0 to ${MAX_TIMER_MS}`;
+  if (policy === null || typeof policy !== 'object') throw new InvalidArgumentError(`[retry] ${fix}; got ${policy === null ? 'null' : typeof policy}`, { parameter });
+  const { attempts, delayMs } = policy as { attempts?: unknown; delayMs?: unknown };
+  if (!(Number.isInteger(attempts) && (attempts as number) >= 0)) throw new InvalidArgumentError(`[retry] ${fix}; got attempts ${String(attempts)}`, { parameter });
+  if (delayMs !== undefined && !(typeof delayMs === 'number' && delayMs >= 0 && delayMs <= MAX_TIMER_MS)) {
+    throw new InvalidArgumentError(`[retry] ${fix}; got delayMs ${String(delayMs)}`, { parameter });
+  }
+  // A copy: a policy changed after the check is not the one followed.
+  return delayMs === undefined ? { attempts: attempts as number } : { attempts: attempts as number, delayMs };
 }

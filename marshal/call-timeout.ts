@@ -10,6 +10,9 @@ import { CallCanceledError, CallTimeoutError } from './errors.js';
  */
 export const CANCEL_ANSWER_MS = 2_000;
 
+/** The longest wait a Node timer keeps: a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** The timed-out call, as the error names it. */
 export interface TimedOutCall {
   readonly method: string;
@@ -79,8 +82,10 @@ export class DeadlineTimer {
   arm(at: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.at = at;
-    // +1: a timer may fire up to a millisecond early by performance.now().
-    this.timer = setTimeout(this.fire, Math.max(0, at - performance.now()) + 1);
+    // +1: a timer may fire up to a millisecond early by performance.now(). A Node timer past
+    // MAX_TIMER_MS fires after 1 ms (and warns): a deadline weeks away re-armed itself every
+    // millisecond. It fires at the cap instead, finds nothing due, and is armed again.
+    this.timer = setTimeout(this.fire, Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now()) + 1));
     this.timer.unref();
   }
 

@@ -33,3 +33,23 @@ describe('apartments/idle: idle timeout', () => {
     });
   });
 });
+
+describe('apartments/idle: an idle timeout of Infinity', () => {
+  it('never closes the apartment, where a Node timer of that length fired after 1 ms', async () => {
+    ({ rt } = await startRuntime());
+    const never = await rt.createApartment({ name: 'never', idleTimeoutMs: Infinity });
+    const kept = await never.createObject<{ add(n: number): Promise<number> }>('Calc');
+    // Its object made at once: an apartment with nothing referenced from its start counts as idle.
+    const soon = await rt.createApartment({ name: 'soon', idleTimeoutMs: 1_000 });
+    const dropped = await soon.createObject<{ add(n: number): Promise<number> }>('Calc');
+    await kept.add(1);
+    await dropped.add(1);
+    kept[Symbol.dispose]();
+    dropped[Symbol.dispose]();
+    // The apartment released second, with a 1 s timeout, closes; the one released first stays.
+    await eventually(() => {
+      expect(soon.state).to.equal('closed');
+    });
+    expect(never.state).to.equal('ready');
+  });
+});

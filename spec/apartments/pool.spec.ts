@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CallTimeoutError, DisconnectedError, release, type Runtime } from '../../lib/index.js';
+import { CallTimeoutError, DisconnectedError, InvalidArgumentError, release, type Runtime } from '../../lib/index.js';
 import type { Tally } from '../fixtures/assignment-classes.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Holder } from '../fixtures/holder.js';
@@ -101,6 +101,24 @@ describe('apartments/pool: checkout and checkin', () => {
     const pool = r.createPool({ size: 1, checkoutTimeoutMs: 30 });
     await pool.checkout();
     expect(await pool.checkout().catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
+  });
+
+  it('waits without limit with checkoutTimeoutMs Infinity, where a Node timer of that length failed the wait after 1 ms', async () => {
+    const r = await start();
+    const pool = r.createPool({ size: 1, checkoutTimeoutMs: Infinity });
+    const first = await pool.checkout();
+    const waiting = pool.checkout();
+    // The waiter is still there once a later checkin's reset has run: it gets the apartment.
+    const id = first.id;
+    await first.checkin();
+    expect((await waiting).id).to.equal(id);
+  });
+
+  it('refuses a checkoutTimeoutMs that is not a positive number with InvalidArgumentError', async () => {
+    const r = await start();
+    for (const checkoutTimeoutMs of [0, -1, NaN, '5']) {
+      expect(() => r.createPool({ size: 1, checkoutTimeoutMs: checkoutTimeoutMs as number }), String(checkoutTimeoutMs)).to.throw(InvalidArgumentError, /^\[pool-timeout\]/);
+    }
   });
 
   it('checks in through await using', async () => {
