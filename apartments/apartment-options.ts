@@ -24,7 +24,7 @@ export interface ApartmentOptions {
   restart?: 'never' | 'on-fault';
   /** How many replacements at most (default 3). */
   maxRestarts?: number;
-  /** Close the apartment once nothing in it has been referenced for this long (ms; Infinity, or anything past 2^31 − 1, never). */
+  /** Close the apartment once nothing in it has been referenced for this long (ms; Infinity: never). */
   idleTimeoutMs?: number;
   /** Queue limits and the overrun policy of calls into this apartment (docs/reentrancy.md). */
   callLimits?: Partial<CallLimits>;

@@ -4,7 +4,7 @@
 // Main apartment only.
 import { controlClient, endpointTransport } from './control-plane.js';
 import { ApartmentService } from './engine-services.js';
-import { MAX_TIMER_MS } from '../marshal/call-timeout.js';
+import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
 import { CallTimeoutError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import type { Remote } from '../marshal/proxy.js';
@@ -18,14 +18,14 @@ export interface PoolOptions {
   size?: number;
   /** Name prefix of its apartments (default 'pool'). */
   name?: string;
-  /** How long checkout() waits for a free apartment before CallTimeoutError (default 30 000 ms; Infinity, or anything past 2^31 − 1, waits without limit). */
+  /** How long checkout() waits for a free apartment before CallTimeoutError (default 30 000 ms; Infinity waits without limit). */
   checkoutTimeoutMs?: number;
 }
 
 interface Waiter {
   resolve: (apt: Apartment) => void;
   reject: (err: Error) => void;
-  timer: NodeJS.Timeout | undefined;
+  timer: LongTimer;
 }
 
 /** An apartment checked out of a pool: usable by its one owner until checkin(). */
@@ -97,7 +97,6 @@ export class ApartmentPool {
     this.size = options.size ?? 2;
     this.timeoutMs = options.checkoutTimeoutMs ?? 30_000;
     if (!Number.isInteger(this.size) || this.size < 1) throw new InvalidArgumentError(`[pool-size] a pool needs a whole number of apartments ≥ 1; got ${String(this.size)}`, { parameter: 'size' });
-    // A Node timer past MAX_TIMER_MS fires after 1 ms: Infinity failed every wait at once.
     if (!(typeof this.timeoutMs === 'number' && this.timeoutMs > 0)) {
       throw new InvalidArgumentError(`[pool-timeout] checkoutTimeoutMs must be a positive number of milliseconds (Infinity waits without limit); got ${String(this.timeoutMs)}`, { parameter: 'checkoutTimeoutMs' });
     }
@@ -128,13 +127,15 @@ export class ApartmentPool {
     while ((apt = this.free.shift()) && !isLive(apt.state)) this.replace(apt);
     if (!apt) {
       apt = await new Promise<Apartment>((resolve, reject) => {
-        const waiter: Waiter = { resolve, reject, timer: undefined };
-        if (this.timeoutMs <= MAX_TIMER_MS) {
-          waiter.timer = setTimeout(() => {
+        const waiter: Waiter = {
+          resolve,
+          reject,
+          // Not a Node timer: one past 2^31 - 1 ms (Infinity, say) failed the wait after 1 ms.
+          timer: setLongTimeout(() => {
             this.waiters.splice(this.waiters.indexOf(waiter), 1);
             reject(new CallTimeoutError(`[pool-checkout] no apartment of the pool came free within ${this.timeoutMs} ms; check apartments in sooner or make the pool larger`));
-          }, this.timeoutMs);
-        }
+          }, this.timeoutMs),
+        };
         this.waiters.push(waiter);
       });
     }
@@ -184,7 +185,7 @@ export class ApartmentPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const w of this.waiters.splice(0)) {
-      clearTimeout(w.timer);
+      w.timer.clear();
       w.reject(new DisconnectedError('[pool-closed] the pool was closed while waiting for an apartment'));
     }
     // A replacement still starting is not in `all` yet: it is ended once it has started.
@@ -194,7 +195,7 @@ export class ApartmentPool {
   private release(apt: Apartment): void {
     const waiter = this.waiters.shift();
     if (waiter) {
-      clearTimeout(waiter.timer);
+      waiter.timer.clear();
       waiter.resolve(apt);
     } else {
       this.free.push(apt);

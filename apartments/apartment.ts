@@ -1,7 +1,7 @@
 // The main thread's handle on one worker apartment: its host (a worker thread today), its link
 // kind, its lifecycle state and events, and the operations a runtime performs on it (create an
 // object there, read its counts, close it).
-import { MAX_TIMER_MS } from '../marshal/call-timeout.js';
+import { setLongTimeout } from '../marshal/long-timer.js';
 import { controlClient, endpointTransport, wireName } from './control-plane.js';
 import { ApartmentService, ObjectsService } from './engine-services.js';
 import { EventEmitter } from 'node:events';
@@ -196,15 +196,14 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
 
   /** Close the apartment after `delayMs` if by then nothing in it is referenced, queued or running. */
   closeWhenUnused(delayMs: number): void {
-    // Past a Node timer's reach (Infinity, say) means never: such a timer fires after 1 ms.
-    if (delayMs > MAX_TIMER_MS) return;
-    setTimeout(() => {
+    // Not a Node timer: one past 2^31 - 1 ms (Infinity, say) fired after 1 ms.
+    setLongTimeout(() => {
       if (this.current !== 'ready') return;
       this.refreshLoad().then(() => {
         if (this.current === 'ready' && this.load.objects === 0 && this.load.queuedCalls === 0 && this.load.runningCalls === 0) return this.close();
         return undefined;
       }).catch(() => {});
-    }, delayMs).unref();
+    }, delayMs, true);
   }
 
   /**

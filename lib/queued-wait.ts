@@ -8,6 +8,7 @@
 // (dropTicketedWait). The queue is the main apartment's; askTicketed runs in the asking apartment.
 import { CallCanceledError, CallTimeoutError } from '../marshal/errors.js';
 import { isRuntimeError } from '../marshal/clone-failure.js';
+import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
 
 /** How a queued wait ends other than by being settled. */
 export interface QueuedWaitOptions {
@@ -28,9 +29,9 @@ export function queuedWait<W, R>(queue: () => W[], make: (resolve: (r: R) => voi
   const { signal } = options;
   if (signal?.aborted) return Promise.reject(options.canceled(signal.reason));
   return new Promise<R>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: LongTimer | undefined;
     const end = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.clear();
       signal?.removeEventListener('abort', canceled);
     };
     const leave = (err: Error): void => {
@@ -51,7 +52,7 @@ export function queuedWait<W, R>(queue: () => W[], make: (resolve: (r: R) => voi
     });
     queue().push(waiter);
     signal?.addEventListener('abort', canceled, { once: true });
-    if (options.timeoutMs !== undefined) timer = setTimeout(() => leave(options.timedOut!()), options.timeoutMs);
+    if (options.timeoutMs !== undefined) timer = setLongTimeout(() => leave(options.timedOut!()), options.timeoutMs);
   });
 }
 

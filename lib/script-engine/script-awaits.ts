@@ -9,6 +9,7 @@
 // that runs an empty script there, with the time limit of the awaiting calls. Owner apartment only.
 import vm from 'node:vm';
 import { CallTimeoutError } from '../../marshal/errors.js';
+import { setLongTimeout, type LongTimer } from '../../marshal/long-timer.js';
 import type { ScriptRunOptions } from './script-engine-api.js';
 import type { ScriptRun } from './script-run.js';
 import type { Exit, ScriptOutcome } from './script-turns.js';
@@ -128,10 +129,10 @@ export function awaitThenable(site: AwaitSite, thenable: unknown, then: (ok: unk
   // An interrupt can stop this turn at any statement, so `abandon` uses nothing declared after
   // it is registered, and the time limit's timer is armed after the turn, outside the gate: a
   // stop inside Node's timer code would leave its timer lists broken for the whole thread.
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: LongTimer | undefined;
   const settle = (finish: () => void): void => {
     if (!site.awaiting.delete(abandon)) return;
-    clearTimeout(timer);
+    timer?.clear();
     finish();
   };
   const abandon = (err: Error): void => settle(() => reject(err));
@@ -141,7 +142,8 @@ export function awaitThenable(site: AwaitSite, thenable: unknown, then: (ok: unk
   if (run) run.abandon = abandon;
   const arm = (): void => {
     if (options.timeoutMs === undefined || !site.awaiting.has(abandon)) return;
-    timer = setTimeout(() => abandon(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
+    // A limit may be up to 2^32 - 1 ms, past a Node timer's reach.
+    timer = setLongTimeout(() => abandon(new CallTimeoutError(`[script-timeout] the script's promise did not settle within ${options.timeoutMs} ms; it is abandoned, not stopped`)), options.timeoutMs);
   };
   const later = (read: () => Exit): void => {
     if (!site.awaiting.has(abandon)) return;

@@ -75,6 +75,16 @@ describe('lib/rental: one apartment at a time, and it moves', () => {
     expect((await waiting).count).to.equal(12);
   });
 
+  it('refuses a timeoutMs that is not a positive number with InvalidArgumentError, before asking', async () => {
+    const { handle } = await start();
+    for (const timeoutMs of [0, -5, NaN]) {
+      const err = await lease(handle, { wait: true, timeoutMs }).catch((e: unknown) => e);
+      expect(err, String(timeoutMs)).to.be.instanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).parameter).to.equal('options.timeoutMs');
+    }
+    await expectLeasedAgain(handle, 10);
+  });
+
   it('hands a waiting lease on when the holder in another apartment gives the object back', async () => {
     const { r, handle, lessee } = await start();
     const other = await (await r.createApartment({ name: 'second lessee' })).createObject<Lessee>('Lessee');

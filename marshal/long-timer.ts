@@ -1,0 +1,35 @@
+// A timer for a duration a user chose: Node fires a timer longer than 2^31 - 1 ms after 1 ms (and
+// warns), so `Infinity` or a month failed a wait at once. This one waits in steps Node keeps, and
+// never fires for Infinity. Owner thread only.
+import { MAX_TIMER_MS } from './call-timeout.js';
+
+/** A pending long timer; clear() stops it (also after it fired: then nothing happens). */
+export interface LongTimer {
+  clear(): void;
+}
+
+/** Call `fire` once `ms` milliseconds have passed (never for Infinity); unref'd with `unref`, as a Node timer. */
+export function setLongTimeout(fire: () => void, ms: number, unref = false): LongTimer {
+  let timer: NodeJS.Timeout | undefined;
+  const due = performance.now() + ms;
+  const arm = (): void => {
+    const left = due - performance.now();
+    if (left <= 0) {
+      timer = undefined;
+      fire();
+      return;
+    }
+    timer = setTimeout(arm, Math.min(MAX_TIMER_MS, left));
+    if (unref) timer.unref();
+  };
+  if (ms !== Infinity) {
+    timer = setTimeout(ms > MAX_TIMER_MS ? arm : fire, Math.min(MAX_TIMER_MS, ms));
+    if (unref) timer.unref();
+  }
+  return {
+    clear: () => {
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
