@@ -12,7 +12,7 @@ import { traceLock } from '../trace/trace-mark.js';
 import { claimOrder, type HeldLock } from './lock-order.js';
 import { refreshMirrors, takeMirrorChanges } from './memory-mirrors.js';
 import { NamedService } from './named-service.js';
-import type { LockOptions, Mutex, MutexGuard } from './shared-mutex.js';
+import { checkLockOptions, type LockOptions, type Mutex, type MutexGuard } from './shared-mutex.js';
 
 /** Lock tokens of this apartment: each lock asks under a new one. Per thread. */
 let nextToken = 1;
@@ -56,11 +56,14 @@ export class RemoteMutex implements Mutex {
   constructor(readonly name: string, readonly level: number | undefined) {}
 
   async lock(options: LockOptions = {}): Promise<MutexGuard> {
+    checkLockOptions(options, this.name);
     // Synchronously, before any await: the claim binds the logical call that asked (lock-order.ts).
     const claim = claimOrder(this);
     options.signal?.throwIfAborted();
     const token = nextToken++;
-    const asked = mainService(NamedService).lock(this.name, token, options.timeoutMs);
+    // The main apartment takes whole milliseconds, and none for no limit.
+    const limit = options.timeoutMs === undefined || options.timeoutMs > Number.MAX_SAFE_INTEGER ? undefined : Math.ceil(options.timeoutMs);
+    const asked = mainService(NamedService).lock(this.name, token, limit);
     let grant: Awaited<typeof asked>;
     try {
       grant = await untilAborted(asked, options.signal, this.name);

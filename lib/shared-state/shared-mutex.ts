@@ -128,6 +128,7 @@ export class SharedMutex implements OrderedLock, Mutex {
 
   /** Wait for the lock without blocking the event loop. */
   async lock(options: LockOptions = {}): Promise<LockGuard> {
+    checkLockOptions(options, this.name);
     // Synchronously, before any await: the claim binds the logical call that asked (lock-order.ts).
     const claim = claimOrder(this);
     options.signal?.throwIfAborted();
@@ -154,6 +155,7 @@ export class SharedMutex implements OrderedLock, Mutex {
     if (isMainThread && !options.allowOnMainThread) {
       throw new ApartmentError('E_UNEXPECTED', `[lock-sync-main] lockSync('${this.name}') would block the main thread and every apartment waiting on it; use await lock(), or pass { allowOnMainThread: true } if you really mean it`);
     }
+    checkLockOptions(options, this.name);
     const claim = claimOrder(this);
     const ticket = this.takeTicket();
     const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
@@ -247,3 +249,20 @@ export class SharedMutex implements OrderedLock, Mutex {
 }
 
 registerValueType(VALUE_TYPE, (payload) => SharedMutex.fromHandle(payload as SharedMutexHandle));
+
+/**
+ * Refuse lock options that cannot be followed, before a ticket is taken: a NaN time limit waited
+ * forever, and a signal that was no AbortSignal threw a TypeError.
+ */
+export function checkLockOptions(options: LockOptions, name: string): void {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError(`[lock-options] lock('${name}') takes { timeoutMs?, signal? }; got ${options === null ? 'null' : typeof options}`, { parameter: 'options' });
+  }
+  const { timeoutMs, signal } = options;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
+    throw new InvalidArgumentError(`[lock-options] lock('${name}'): timeoutMs must be a number of milliseconds ≥ 0 (Infinity, or left out, waits without limit); got ${String(timeoutMs)}`, { parameter: 'timeoutMs' });
+  }
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`[lock-options] lock('${name}'): signal must be an AbortSignal; leave it out for none`, { parameter: 'signal' });
+  }
+}

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  ApartmentError, CallCanceledError, CallTimeoutError, SharedMutex, type Apartment, type Runtime,
+  ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError, SharedMutex, type Apartment, type Runtime,
   type Remote,
 } from '../../../lib/index.js';
 import type { PoolLocker, Racer } from '../../fixtures/shared-state-classes.js';
@@ -81,6 +81,25 @@ describe('lib/shared-state: SharedMutex on free-pool threads', () => {
     expect(ran.map((r) => r.kind)).to.deep.equal(['pool', 'pool', 'pool', 'pool']);
     expect(new Set(ran.map((r) => r.thread)).size).to.equal(2);
     expect(new Int32Array(cell)[0]).to.equal(5 * 25);
+  });
+});
+
+describe('lib/shared-state: lock options that cannot be followed', () => {
+  it('are refused with InvalidArgumentError before a ticket is taken, and the mutex goes on as before', async () => {
+    const mutex = new SharedMutex({ name: 'checked' });
+    // Before: a NaN limit waited without end, and a signal that was no AbortSignal threw a TypeError.
+    const bad: [object, string][] = [[{ timeoutMs: NaN }, 'timeoutMs'], [{ timeoutMs: -1 }, 'timeoutMs'], [{ timeoutMs: '5' }, 'timeoutMs'], [{ signal: {} }, 'signal']];
+    for (const [options, parameter] of bad) {
+      const err = await mutex.lock(options as never).catch((e: unknown) => e);
+      expect(err, JSON.stringify(options)).to.be.instanceOf(InvalidArgumentError);
+      expect((err as InvalidArgumentError).parameter).to.equal(parameter);
+      expect(() => mutex.lockSync({ ...(options as object), allowOnMainThread: true } as never), JSON.stringify(options)).to.throw(InvalidArgumentError, /^\[lock-options\]/);
+    }
+    const held = await mutex.lock({ timeoutMs: Infinity });
+    const timedOut = await mutex.lock({ timeoutMs: 0 }).catch((e: unknown) => e);
+    expect(timedOut, 'a limit of 0 tries once').to.be.instanceOf(CallTimeoutError);
+    held.unlock();
+    (await mutex.lock({ timeoutMs: 1_000 })).unlock();
   });
 });
 
