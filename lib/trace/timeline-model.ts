@@ -4,6 +4,7 @@
 // the calls a lane made, and flows from caller to callee and back. Both exporters (Chrome trace
 // JSON, the HTML page) draw this model, so they agree. Pure: no I/O.
 import type { Trace, TraceEvent, TraceLane } from './trace-recorder.js';
+import { checkTrace } from './trace-shape.js';
 
 /** A point on a lane: wall-clock ms (never going backwards on its lane) and global step. */
 export interface TimePoint {
@@ -67,7 +68,8 @@ const REOPENS = new Set(['Mark', 'Export', 'Release', 'LockAcquire', 'LockReleas
 const MARKED = new Set(['Refuse', 'Fault', 'Restart', 'Mark', 'Export', 'Release', 'LockAcquire', 'LockRelease', 'Queue']);
 
 /** Build the model of `trace`. */
-export function buildTimeline(trace: Trace): TimelineModel {
+export function buildTimeline(given: Trace): TimelineModel {
+  const trace = checkTrace(given);
   const lanes = trace.lanes.filter((l) => trace.events.some((e) => e.apartment === l.apartment));
   const known = new Set(lanes.map((l) => l.apartment));
   const events = trace.events.filter((e) => known.has(e.apartment));
