@@ -5,14 +5,14 @@
 // is not plain data; the receiving side rebuilds the stream under the value type 'stream'.
 import type { ReadableStream, WritableStream } from 'node:stream/web';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from './by-ref.js';
-import { ProtocolError } from './errors.js';
+import { InvalidArgumentError, ProtocolError } from './errors.js';
 import { remoteStateOf } from './proxy.js';
 import { RemoteIterator, type PullSource } from './remote-iterator.js';
 import { StreamSink, remoteWritable, type PushTarget } from './remote-writable.js';
 import { StreamSource } from './stream-source.js';
 import { streamLimits, type StreamLimits, type StreamOptions } from './stream-options.js';
 import { registerValueType } from './value-types.js';
-import { isWebReadable, webStreamKind, webStreams } from './web-streams.js';
+import { webStreamKind, webStreams } from './web-streams.js';
 
 /** The value-type key streams travel under (docs/protocol.md). */
 export const STREAM_KEY = 'stream';
@@ -45,7 +45,14 @@ export interface StreamHandle<T> extends AsyncIterable<T> {
  */
 export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options: StreamOptions = {}): StreamHandle<T> {
   const limits = streamLimits(options);
-  const kind: StreamKind = isWebReadable(source) ? 'readable' : 'iterable';
+  // Checked here, where the mistake is: sent, anything else failed at the consumer's first read.
+  const web = webStreamKind(source);
+  if (web === 'writable') throw new InvalidArgumentError('[stream] stream() is for what the other side reads; pass a WritableStream as it is', { parameter: 'source' });
+  const kind: StreamKind | undefined = web ?? (source !== null && typeof source === 'object' && typeof (source as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' ? 'iterable' : undefined);
+  if (!kind) throw new InvalidArgumentError(`[stream] stream() takes an async iterable (an async generator, say) or a web stream; got ${source === null ? 'null' : typeof source === 'object' ? 'an object without Symbol.asyncIterator' : typeof source}`, { parameter: 'source' });
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError('[stream] signal must be an AbortSignal; leave it out for none', { parameter: 'signal' });
+  }
   return {
     [Symbol.asyncIterator]: () => (source as AsyncIterable<T>)[Symbol.asyncIterator](),
     [CUSTOM_MARSHAL]: () => payloadOf(source, kind, limits, options.signal),

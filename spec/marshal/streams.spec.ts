@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ReadableStream, WritableStream } from 'node:stream/web';
 import {
-  ApartmentError, ApartmentFaultedError, CallCanceledError, DisconnectedError, release, type Runtime,
+  ApartmentError, ApartmentFaultedError, CallCanceledError, DisconnectedError, InvalidArgumentError, release, stream, type Runtime,
 } from '../../lib/index.js';
 import type { Janitor } from '../fixtures/crasher.js';
 import type { Holder } from '../fixtures/holder.js';
@@ -186,6 +186,31 @@ describe('marshal/streams: a consumer reaches only next() and return() of the pr
     expect(err).to.be.instanceOf(CallCanceledError);
     release(streamer);
     await expectNoExports(rt);
+  });
+});
+
+describe('marshal/streams: what stream() takes', () => {
+  it('refuses a source that is not read as a stream, and a signal that is no AbortSignal, where they are given', async () => {
+    // Before: taken, and the consumer's first read failed in another apartment.
+    const gen = async function* (): AsyncGenerator<number> {
+      yield 1;
+    };
+    const bad: [() => unknown, string, RegExp][] = [
+      [() => stream(5 as never), 'source', /async iterable/],
+      [() => stream([1, 2] as never), 'source', /without Symbol\.asyncIterator/],
+      [() => stream(new WritableStream() as never), 'source', /WritableStream as it is/],
+      [() => stream(gen(), { signal: {} as AbortSignal }), 'signal', /AbortSignal/],
+    ];
+    for (const [make, parameter, why] of bad) {
+      expect(make, parameter).to.throw(InvalidArgumentError, why);
+      try {
+        make();
+      } catch (err) {
+        expect((err as InvalidArgumentError).parameter).to.equal(parameter);
+      }
+    }
+    expect(await collect(stream(gen(), { window: 2 }))).to.deep.equal([1]);
+    expect(await collect(stream(new ReadableStream({ start: (c) => { c.enqueue('a'); c.close(); } }) as never))).to.deep.equal(['a']);
   });
 });
 
