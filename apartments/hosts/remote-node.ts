@@ -230,8 +230,12 @@ export class RemoteNode {
     const reply = outcome.reply;
     if (reply.epoch !== this.nodeEpoch) return this.gone(`${this.identity} restarted (it answers from epoch ${reply.epoch}); what ran there before is gone`);
     if (!reply.knows) return this.gone(`${this.identity} no longer runs apartments for this node: it counted this node gone, or lost frames of this node's`);
-    if (reply.sent !== undefined) this.session?.confirm(reply.sent);
-    for (const [link, count] of Object.entries(reply.links ?? {})) this.apartments.get(Number(link))?.session?.confirm(count);
+    // Every session counts each answered heartbeat, whether or not the answer gave its count (none
+    // is taken as nothing more sent): parts of a message begun there then end their session two
+    // heartbeats on (NatsPeer.confirm), where a node that left its counts out had this node hold
+    // them for good, from the allowance its sessions with every other node share.
+    this.session?.confirm(reply.sent ?? 0);
+    for (const [link, served] of this.apartments) served.session?.confirm(reply.links?.[link] ?? 0);
   }
 
   private fromNode(message: unknown): void {
