@@ -159,7 +159,7 @@ export class RemoteNode {
       const why = outcome.kind === 'absent'
         ? `[node-unreachable] no node '${this.node}' listens on cluster '${this.connection.cluster}'; start it with Runtime.start({ node: { name: '${this.node}', nats } }), or place the apartment on another node`
         : outcome.kind === 'timeout'
-          ? `[node-unreachable] node '${this.node}' did not answer within ${periodMs * misses} ms; check that it runs and reaches the NATS server`
+          ? `[node-unreachable] node '${this.node}' did not answer within ${periodMs * misses} ms, or answered with what no node sends; check that it runs, reaches the NATS server and runs this runtime`
           : `[node-refused] node '${this.node}' refused to run apartments for this node: ${outcome.reply.refusal ?? 'no reason given'}`;
       const error = new Error(why);
       for (const served of this.apartments.values()) served.apartment.failed(error);

@@ -145,6 +145,7 @@ export class ClusterNode implements ClusterConnection {
     try {
       const msg = await this.nc.request(`${this.cluster}.${node}.ctl.${this.name}`, JSON.stringify(request), { timeout: Math.max(1, Math.round(timeoutMs)) });
       const reply = parseReply(msg.data);
+      // An answer that no node gives counts as none.
       return reply ? { kind: 'reply', reply } : { kind: 'timeout' };
     } catch (err) {
       const cause = (err as { cause?: { name?: string } })?.cause;
@@ -304,6 +305,10 @@ function parseControl(bytes: Uint8Array): ControlRequest | undefined {
 function parseReply(bytes: Uint8Array): ControlReply | undefined {
   const value = parseJson(bytes) as Record<string, unknown> | null | undefined;
   if (typeof value !== 'object' || value === null || typeof value.epoch !== 'string' || typeof value.knows !== 'boolean') return undefined;
+  // A node's epoch goes into the subjects of its sessions: one of 5000 characters made a control
+  // line longer than the server reads, and it closed this node's connection with every other
+  // node's frames in flight; one with a space made every frame fail to publish.
+  if (!EPOCH.test(value.epoch)) return undefined;
   return {
     epoch: value.epoch,
     knows: value.knows,

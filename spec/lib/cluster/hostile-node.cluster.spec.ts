@@ -229,3 +229,27 @@ describe("lib/cluster: a node acts only in its own name", () => {
     expect((err as Error).message).to.match(/^\[cluster-permissions\] this node may not read the answers to its own requests/).and.contain('_INBOX.apartments.x.>');
   });
 });
+
+describe('lib/cluster: a host reads the answers of the nodes it places apartments on as hostile', () => {
+  it("refuses a node whose answer to the hello gives no node's epoch, at once, and serves on with the others", async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    const probe = await (await runtime.createApartment({ node: 'b' })).createObject<ProcessProbe>('ProcessProbe');
+    // Node 'mallory' answers with an epoch that makes the subjects of its session longer than a
+    // server reads in a control line: the server closes the connection that publishes to one, and
+    // every node's frames in flight on it are lost. The host took it and waited for its start timeout.
+    const mallory = await connect({ servers: nats.url });
+    mallory.subscribe('apartments.mallory.ctl.*', {
+      callback: (_err, msg) => {
+        msg.respond(JSON.stringify({ epoch: 'e'.repeat(5_000), knows: true, sent: 0, links: {} }));
+      },
+    });
+    await mallory.flush();
+    const err = await runtime.createApartment({ node: 'mallory' }).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message, String(err).slice(0, 300)).to.contain('[node-unreachable]').and.contain("'mallory'").and.contain('what no node sends');
+    expect(await probe.pid(), "the host's apartment on node b serves on").to.equal(b.pid);
+    release(probe);
+    await mallory.close();
+  });
+});
