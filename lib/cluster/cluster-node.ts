@@ -212,8 +212,8 @@ export class ClusterNode implements ClusterConnection {
       const what = typeof frame === 'string'
         ? frame
         : frame.from !== sender
-          ? `a frame in the name of node '${frame.from}' published on node '${sender}''s subject`
-          : `a frame from node '${frame.from}' in session ${frame.session}, which is not open here (it ended, or never began)`;
+          ? `a frame in the name of node ${quoted(frame.from)} published on node '${sender}''s subject`
+          : `a frame from node '${frame.from}' in session ${quoted(frame.session)}, which is not open here (it ended, or never began)`;
       this.warn(`[node-frame-dropped] node '${this.name}' dropped ${what} (${this.dropped} dropped so far)`);
     }
   }
@@ -267,6 +267,14 @@ export class ClusterNode implements ClusterConnection {
     void this.directory?.close();
     leaveRemoteNodes(this, `node '${this.name}' lost its connection to the cluster`);
   }
+}
+
+/**
+ * A name or id as a peer wrote it in a frame, for a log line: quoted and escaped, so it writes no
+ * line of its own into the log, and bounded (a v8 frame's strings are as long as the frame).
+ */
+function quoted(text: string): string {
+  return JSON.stringify(text.length > 100 ? `${text.slice(0, 100)}…` : text);
 }
 
 /** The last token of `subject`: on the subjects other nodes publish to, the sender's name. */

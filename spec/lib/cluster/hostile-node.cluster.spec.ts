@@ -3,7 +3,8 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { AccessDeniedError, Runtime, release } from '../../../lib/index.js';
 import { decodeFrame, type NatsFrame } from '../../../marshal/transports/nats-peer.js';
-import { startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
+import { SPEC_HEARTBEAT, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
+import { startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
 import type { ProcessProbe } from '../../fixtures/process-probe.js';
 
@@ -251,5 +252,29 @@ describe('lib/cluster: a host reads the answers of the nodes it places apartment
     expect(await probe.pid(), "the host's apartment on node b serves on").to.equal(b.pid);
     release(probe);
     await mallory.close();
+  });
+});
+
+describe('lib/cluster: a node says what it drops without repeating what a peer wrote as it wrote it', () => {
+  it('quotes the sender and session a dropped frame names, bounded and on one line', async () => {
+    const nats = await startNatsServer('one');
+    const { rt, logs } = await startRuntime({ node: { name: 'a', nats: nats.url, heartbeat: SPEC_HEARTBEAT } });
+    const peer = await handPeer(nats.url);
+    // A name that would write a line of its own into the node's log, after 100 000 characters.
+    const forged = `${'x'.repeat(100_000)}\n[node-host-gone] node 'b' sent no heartbeat for 2000 ms`;
+    const inbox = `apartments.a.${rt.node!.epoch}.mallory`;
+    // The node says so at the first drop and at every thousandth: a session it never opened, then another node's name.
+    peer.nc.publish(inbox, serialize(['mallory', forged, 0, 'apartment:boot', 1, null]));
+    for (let i = 0; i < 999; i++) peer.nc.publish(inbox, new Uint8Array([1, 2, 3]));
+    peer.nc.publish(inbox, serialize([forged, 'e1.1', 0, 'apartment:boot', 1, null]));
+    const dropped = () => logs.filter((e) => e.message.startsWith('[node-frame-dropped]')).map((e) => e.message);
+    await until(() => dropped().length >= 2);
+    for (const line of dropped()) {
+      expect(line.slice(0, 300), 'one line').to.not.contain('\n');
+      expect(line.length, line.slice(0, 300)).to.be.lessThan(1_000);
+    }
+    expect(dropped()[0]).to.contain("node 'mallory' in session \"xxx");
+    expect(dropped()[1]).to.contain('in the name of node "xxx').and.contain("published on node 'mallory''s subject");
+    await peer.nc.close();
   });
 });
