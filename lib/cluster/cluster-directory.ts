@@ -13,7 +13,7 @@ const CLAIM_KEY = /^[A-Za-z0-9_=-](?:[A-Za-z0-9_=.-]{0,126}[A-Za-z0-9_=-])?$/;
 const MAX_CLAIM_VALUE = 4_096;
 
 /** What a key holds: the node and epoch that hold it, and the claim's value. */
-interface Holding {
+export interface Holding {
   readonly node: string;
   readonly epoch: string;
   readonly value: string;
@@ -69,13 +69,13 @@ export class ClusterDirectory {
     return new ClusterDirectory(kv, leaseMs, node, epoch, warn, lost);
   }
 
-  /** Claim this node's name; a holder of it that no longer answers (`gone`) is taken over. */
-  async claimNode(gone: () => Promise<boolean>): Promise<boolean> {
+  /** Claim this node's name; a holder of it that no longer answers (`gone`, told what the key holds) is taken over. */
+  async claimNode(gone: (holder: Holding | undefined) => Promise<boolean>): Promise<boolean> {
     const key = `node.${this.node}`;
     if (await this.create(key, '')) return true;
     const entry = await this.kv.get(key);
     if (!entry || entry.operation !== 'PUT') return this.create(key, '');
-    if (!(await gone())) return false;
+    if (!(await gone(parseHolding(entry.string())))) return false;
     return this.takeOver(key, '', entry.revision);
   }
 

@@ -14,8 +14,8 @@ import { leaveRemoteNodes, servingNode } from '../../apartments/hosts/remote-nod
 import { DisconnectedError, InUseError, ModuleLoadError } from '../../marshal/errors.js';
 import { decodeFrame, NatsPeer } from '../../marshal/transports/nats-peer.js';
 import { ReassemblyBudget } from '../../marshal/transports/reassembly-budget.js';
-import { ClusterDirectory } from './cluster-directory.js';
-import type { NatsClient } from '../../marshal/transports/nats-client.js';
+import { ClusterDirectory, type Holding } from './cluster-directory.js';
+import type { NatsClient, NatsMessage } from '../../marshal/transports/nats-client.js';
 import { connectNats, publishOrDrop, subscribeGuarded } from '../../marshal/transports/nats-connect.js';
 import { nodeConnectionName, parseDisconnect, type NodeDisconnect } from './disconnect-advisory.js';
 import { NodeServer } from './node-server.js';
@@ -100,7 +100,7 @@ export class ClusterNode implements ClusterConnection {
   /** Claim the node's name, then listen: a second node of the same name is refused before it answers anything. */
   async join(): Promise<void> {
     this.directory = await ClusterDirectory.open(this.nc, this.cluster, this.settings.leaseMs, this.name, this.epoch, this.warn, (key) => {
-      if (key === `node.${this.name}`) this.nameLost();
+      if (key === `node.${this.name}`) void this.nameLost();
     });
     const claimed = await this.directory.claimNode(async () => (await this.control(this.name, { op: 'probe', from: this.name, epoch: this.epoch }, this.heartbeat.periodMs * this.heartbeat.misses)).kind === 'absent');
     if (!claimed) {
@@ -142,16 +142,22 @@ export class ClusterNode implements ClusterConnection {
   }
 
   async control(node: string, request: ControlRequest, timeoutMs: number): Promise<ControlOutcome> {
+    const answer = await this.request(`${this.cluster}.${node}.ctl.${this.name}`, JSON.stringify(request), timeoutMs);
+    if (typeof answer === 'string') return { kind: answer };
+    const reply = parseReply(answer.data);
+    // An answer that no node gives counts as none.
+    return reply ? { kind: 'reply', reply } : { kind: 'timeout' };
+  }
+
+  /** A request to `subject`: its answer, 'absent' when nobody listens there, or 'timeout'. */
+  private async request(subject: string, body: string, timeoutMs: number): Promise<NatsMessage | 'absent' | 'timeout'> {
     try {
-      const msg = await this.nc.request(`${this.cluster}.${node}.ctl.${this.name}`, JSON.stringify(request), { timeout: Math.max(1, Math.round(timeoutMs)) });
-      const reply = parseReply(msg.data);
-      // An answer that no node gives counts as none.
-      return reply ? { kind: 'reply', reply } : { kind: 'timeout' };
+      return await this.nc.request(subject, body, { timeout: Math.max(1, Math.round(timeoutMs)) });
     } catch (err) {
       const cause = (err as { cause?: { name?: string } })?.cause;
-      if (cause?.name === 'NoRespondersError' || /no responders/i.test((err as Error)?.message ?? '')) return { kind: 'absent' };
+      if (cause?.name === 'NoRespondersError' || /no responders/i.test((err as Error)?.message ?? '')) return 'absent';
       // A timeout, or the connection is between servers: either way no answer came.
-      return { kind: 'timeout' };
+      return 'timeout';
     }
   }
 
@@ -249,13 +255,31 @@ export class ClusterNode implements ClusterConnection {
   /**
    * Another node of this name took the name over while this one could not renew it (cut off from
    * the server longer than a lease): two live nodes must not answer to one name, and the other
-   * holds it now, so this one leaves the cluster.
+   * holds it now, so this one leaves the cluster. But every node may write the directory's keys
+   * (docs/cluster.md), and one that deleted this key, or wrote it in the name of a run nobody runs,
+   * took this node out of the cluster: the name is lost only to a run of it that listens on its
+   * inbox, and otherwise this node takes it back.
    */
-  private nameLost(): void {
+  private async nameLost(): Promise<void> {
     if (this.closing) return;
+    const kept = await this.directory!.claimNode((holder) => this.noRunHolds(holder)).catch(() => false);
+    if (this.closing) return;
+    if (kept) {
+      this.warn(`[node-name-contested] node '${this.name}' (epoch ${this.epoch}) found its name in the directory expired, deleted or written over, and no other run of it listens; it took the name back (any node may write the directory: give it to a trusted service if that matters)`);
+      return;
+    }
     this.warn(`[node-name-lost] node '${this.name}' (epoch ${this.epoch}) lost its name to another node that took it over while this one could not renew it; this node leaves the cluster`);
     leaveRemoteNodes(this, `node '${this.name}' lost its name in the cluster`);
     void this.close();
+  }
+
+  /** Whether `holder` of this node's name is no other run of it that listens: no node's holding, this run's, or a run whose inbox nobody hears. */
+  private async noRunHolds(holder: Holding | undefined): Promise<boolean> {
+    if (!holder || holder.node !== this.name || holder.epoch === this.epoch || !EPOCH.test(holder.epoch)) return true;
+    // A run of this name listens on its inbox once it holds the name: where none does, the server
+    // answers "no responders" at once. (One that took the name and listens a moment later takes it
+    // back in turn at its next renewal, from this run if this one listens: one of them leaves.)
+    return (await this.request(this.inboxFor(this.name, holder.epoch), '', this.heartbeat.periodMs)) === 'absent';
   }
 
   /** The connection is closed for good: every session ends as if its node were gone. */

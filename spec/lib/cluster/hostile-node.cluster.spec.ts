@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { AccessDeniedError, Runtime, release } from '../../../lib/index.js';
 import { decodeFrame, type NatsFrame } from '../../../marshal/transports/nats-peer.js';
-import { SPEC_HEARTBEAT, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
+import { eventuallyTrue, SPEC_HEARTBEAT, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
 import type { ProcessProbe } from '../../fixtures/process-probe.js';
@@ -276,5 +276,32 @@ describe('lib/cluster: a node says what it drops without repeating what a peer w
     expect(dropped()[0]).to.contain("node 'mallory' in session \"xxx");
     expect(dropped()[1]).to.contain('in the name of node "xxx').and.contain("published on node 'mallory''s subject");
     await peer.nc.close();
+  });
+});
+
+describe("lib/cluster: a node's name is lost only to a node of its name", () => {
+  it('keeps its name, and serves on, when another client deletes its key in the directory or writes it in the name of a run nobody runs', async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url, { leaseMs: 3_000 });
+    const runtime = await startNodeRuntime(nats.url);
+    const probe = await (await runtime.createApartment({ node: 'b' })).createObject<ProcessProbe>('ProcessProbe');
+    // Every node may write the directory's keys (docs/cluster.md): mallory deletes b's, then forges it.
+    const mallory = await connect({ servers: nats.url });
+    const { Kvm } = await import('@nats-io/kv');
+    const kv = await new Kvm(mallory).open('apartments');
+    const holder = async (): Promise<string | undefined> => {
+      const entry = await kv.get('node.b');
+      return entry?.operation === 'PUT' ? (entry.json<{ epoch: string }>()).epoch : undefined;
+    };
+    for (const forge of [() => kv.delete('node.b'), () => kv.put('node.b', JSON.stringify({ node: 'b', epoch: 'zz1', value: '' }))]) {
+      await forge();
+      // Until b renews its key (every third of its lease): it either takes it back or leaves the cluster.
+      await eventuallyTrue('node b renewed its name, or left', async () => (await holder()) === b.epoch || (await b.ask<number>('hosted')) === 0);
+      expect(await b.ask<number>('hosted'), 'b runs the apartment still').to.equal(1);
+      expect(await holder(), "b's name is b's again").to.equal(b.epoch);
+    }
+    expect(await probe.pid(), "a's apartment serves on").to.equal(b.pid);
+    release(probe);
+    await mallory.close();
   });
 });
