@@ -161,7 +161,8 @@ export class ClusterDirectory {
         const message = (err as Error)?.message ?? String(err);
         if (!/wrong last sequence/i.test(message)) continue; // The server is out of reach now: try again next time.
         this.owned.delete(key);
-        this.warn(`[claim-lost] node '${this.node}' lost its claim on '${key}': another node took it over after it expired`);
+        // The node's own name is the node's to judge (it may take it back: cluster-node.ts).
+        if (key !== `node.${this.node}`) this.warn(`[claim-lost] node '${this.node}' lost its claim on '${key}': it was deleted, or written by another node (after it expired, or through the directory, which any node may write)`);
         this.lost?.(key);
       }
     }
