@@ -94,6 +94,9 @@ export class ApartmentPool {
     /** Told of each apartment reset on check-in, before its next owner has it. */
     private readonly wasReset: (apartment: Apartment) => void = () => {},
   ) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidArgumentError(`[pool-options] createPool() takes an options object such as { size: 4 }, or nothing; got ${options === null ? 'null' : typeof options}`, { parameter: 'options' });
+    }
     this.size = options.size ?? 2;
     this.timeoutMs = options.checkoutTimeoutMs ?? 30_000;
     if (!Number.isInteger(this.size) || this.size < 1) throw new InvalidArgumentError(`[pool-size] a pool needs a whole number of apartments ≥ 1; got ${String(this.size)}`, { parameter: 'size' });

@@ -33,6 +33,10 @@ export interface HostChoice {
 
 /** The host factory and the options to launch the apartment `options` describes with. */
 export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string, cluster?: ClusterConnection): HostChoice {
+  // The first to read the options: a number or null was taken for none, or failed with a TypeError.
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidArgumentError(`[apartment-options] createApartment() takes an options object such as { name: 'plugins' }, or nothing; got ${options === null ? 'null' : typeof options}`, { parameter: 'options' });
+  }
   if (options.node !== undefined) return nodeHost(options, workers, cluster);
   const name = options.process;
   if (name === undefined) {

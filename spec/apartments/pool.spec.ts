@@ -114,11 +114,12 @@ describe('apartments/pool: checkout and checkin', () => {
     expect((await waiting).id).to.equal(id);
   });
 
-  it('refuses a checkoutTimeoutMs that is not a positive number with InvalidArgumentError', async () => {
+  it('refuses options that are not an object, and a checkoutTimeoutMs that is not a positive number, with InvalidArgumentError', async () => {
     const r = await start();
     for (const checkoutTimeoutMs of [0, -1, NaN, '5']) {
       expect(() => r.createPool({ size: 1, checkoutTimeoutMs: checkoutTimeoutMs as number }), String(checkoutTimeoutMs)).to.throw(InvalidArgumentError, /^\[pool-timeout\]/);
     }
+    for (const options of [4, null]) expect(() => r.createPool(options as never), String(options)).to.throw(InvalidArgumentError, /^\[pool-options\]/);
   });
 
   it('checks in through await using', async () => {

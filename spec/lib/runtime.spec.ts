@@ -56,6 +56,12 @@ describe('lib/runtime: apartment options', () => {
       expect(err, parameter).to.be.instanceOf(InvalidArgumentError);
       expect(err.parameter, parameter).to.equal(parameter);
     }
+    // Not an object: taken for no options (a number), or a TypeError (null).
+    for (const options of [5, null, 'plugins']) {
+      const err = (await rt.createApartment(options as never).catch((e: unknown) => e)) as InvalidArgumentError;
+      expect(err, String(options)).to.be.instanceOf(InvalidArgumentError);
+      expect(err.message).to.match(/^\[apartment-options\]/);
+    }
     expect(rt.apartments, 'no apartment was left half-started').to.have.length(0);
   });
 });
