@@ -92,6 +92,9 @@ export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings 
   if (!(typeof timeout === 'number' && timeout > 0)) {
     throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
   }
+  if (options.logger !== undefined && typeof options.logger !== 'function') {
+    throw new InvalidArgumentError(`[logger] logger must be a function taking each log entry; got ${typeof options.logger}`, { parameter: 'logger' });
+  }
   const max = options.maxApartments ?? 64;
   if (!Number.isInteger(max) || max < 1) {
     throw new InvalidArgumentError(`[max-apartments] maxApartments must be a whole number ≥ 1; got ${String(max)}`, { parameter: 'maxApartments' });

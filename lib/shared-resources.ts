@@ -125,7 +125,10 @@ export function serveSharedResources(router: ControlRouter, registry: SharedReso
           await registry.release(lease, caller.apartment);
           throw new CallCanceledError(`[shared-abandoned] the caller gave up on shared resource '${resource}' before it was ready; its lease was given back`);
         }
-        return { lease, value: caller.role === 'main' ? value : byRef(value as object) };
+        // A primitive (a number, a string) is the same copied: byRef() of one failed the acquire after
+        // the lease was taken, which then stayed until the apartment ended.
+        const byValue = caller.role === 'main' || value === null || (typeof value !== 'object' && typeof value !== 'function');
+        return { lease, value: byValue ? value : byRef(value as object) };
       },
     },
     release: { roles: ANY_ROLE, check: (args) => [id(args[0], 'lease')], run: (caller, lease) => registry.release(lease, caller.apartment) },

@@ -71,6 +71,9 @@ const registerUnsent = (): void => {
 
 /** Mark `obj` so it crosses apartments by reference: the receiver gets a proxy. Returns `obj`. */
 export function byRef<T extends object>(obj: T): Ref<T> {
+  if (obj === null || (typeof obj !== 'object' && typeof obj !== 'function')) {
+    throw new InvalidArgumentError(`[byref] byRef() marks an object or function to pass by reference, not a ${obj === null ? 'null' : typeof obj}; a primitive is copied as it is`, { parameter: 'obj' });
+  }
   markedObjects.add(obj);
   anyMarked = true;
   return obj;

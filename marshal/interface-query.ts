@@ -31,6 +31,13 @@ export function interfaceRequest(id: unknown, version: unknown, members: unknown
 
 /** Check that `object`'s class declares the requested interface (QueryInterface); returns the member map. */
 export function queryInterface(object: object, request: InterfaceRequest): MemberMap {
+  if (object === null || (typeof object !== 'object' && typeof object !== 'function')) {
+    throw new InvalidArgumentError(`[query-interface] queryInterface() asks an object; got ${object === null ? 'null' : typeof object}`, { parameter: 'object' });
+  }
+  const r = request as Partial<InterfaceRequest> | null;
+  if (r === null || typeof r !== 'object' || typeof r.id !== 'string' || typeof r.version !== 'string' || !Array.isArray(r.members)) {
+    throw new InvalidArgumentError('[query-interface] queryInterface() takes a request made by interfaceRequest(manifest): { id, version, members }', { parameter: 'request' });
+  }
   const declared = (object as { constructor?: { remoteInterface?: RemoteInterface<object> } }).constructor?.remoteInterface;
   const name = request.id.slice(request.id.lastIndexOf('#') + 1);
   if (!declared || declared.manifest.id !== request.id) {

@@ -112,6 +112,8 @@ export const named = {
 
 /** Build a value once across all apartments; racing callers wait for and receive the same value. */
 export async function once<T>(name: string, factory: () => T | Promise<T>): Promise<T> {
+  // Before asking: a waiter given the build would fail it for everyone waiting with a TypeError.
+  if (typeof factory !== 'function') throw new InvalidArgumentError(`[once] once('${String(name)}', factory) needs a function that builds the value; got ${typeof factory}`, { parameter: 'factory' });
   for (;;) {
     const r = await ticketed((t) => mainService(NamedService).onceBegin(name, t), (t) => mainService(NamedService).giveUpOnce(name, t));
     if (!r.build) return r.value as T;

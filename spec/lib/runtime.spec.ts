@@ -30,6 +30,9 @@ describe('lib/runtime: start and close', () => {
   it('refuses bad options with InvalidArgumentError', async () => {
     expect(await Runtime.start({ defaultTimeoutMs: -1 }).catch((e: unknown) => e)).to.be.instanceOf(InvalidArgumentError);
     expect(await Runtime.start({ assignment: 'nope' as 'single-thread' }).catch((e: unknown) => e)).to.be.instanceOf(InvalidArgumentError);
+    const noLogger = await Runtime.start({ logger: 5 as never }).catch((e: unknown) => e);
+    expect(noLogger, 'a logger that is not a function').to.be.instanceOf(InvalidArgumentError);
+    expect((noLogger as InvalidArgumentError).parameter).to.equal('logger');
     // Before: taken as given, and a NaN attempts count retried as if it were 0.
     for (const retry of [{ attempts: NaN }, { attempts: 2, delayMs: -1 }, 'always']) {
       const err = await Runtime.start({ retry: retry as never }).catch((e: unknown) => e);

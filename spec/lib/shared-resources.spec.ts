@@ -9,6 +9,7 @@ type User = {
   useAndRelease(name: string, rounds: number): Promise<number>;
   releaseOneOfTwo(name: string): Promise<number>;
   acquireAndKeep(name: string): Promise<number>;
+  valueOf(name: string): Promise<unknown>;
 };
 
 /** A resource that counts creations and disposals, and records (and refuses) any use after disposal. */
@@ -94,6 +95,22 @@ describe('lib/shared-resources: disposed only after every apartment released it'
     rt.defineSharedResource('x', { create: () => ({}), dispose: () => {} });
     expect(() => rt!.defineSharedResource('x', { create: () => ({}), dispose: () => {} })).to.throw(/shared-exists/);
     expect(await rt.acquireShared('nope').catch((e: unknown) => e)).to.have.property('code', 'REGDB_E_CLASSNOTREG');
+  });
+});
+
+describe('lib/shared-resources: a resource that is a plain value', () => {
+  it('reaches a worker apartment as that value, and its lease is given back', async () => {
+    ({ rt } = await startRuntime());
+    rt.registerClass('SharedUser', { module: fixture('shared-user.js'), export: 'SharedUser' });
+    const disposed: unknown[] = [];
+    rt.defineSharedResource('limit', { create: () => 42, dispose: (v) => void disposed.push(v) });
+    const user = await (await rt.createApartment()).createObject<User>('SharedUser');
+    // Before: byRef(42) failed the acquire after its lease was taken, and the lease stayed.
+    expect(await user.valueOf('limit')).to.equal(42);
+    await eventually(() => {
+      expect(rt!.sharedLeases('limit')).to.equal(0);
+      expect(disposed).to.deep.equal([42]);
+    });
   });
 });
 

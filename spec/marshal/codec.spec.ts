@@ -126,6 +126,16 @@ describe('marshal/codec: a transfer() list whose value is sent in a later turn',
   });
 });
 
+describe('marshal/codec: byRef() of what is not an object', () => {
+  it('throws InvalidArgumentError [byref], where a WeakSet threw a TypeError', () => {
+    for (const value of [5, 'text', null, undefined, Symbol.for('codec-spec')]) {
+      expect(() => byRef(value as never), String(value)).to.throw(InvalidArgumentError, /^\[byref\]/);
+    }
+    const f = (): number => 1;
+    expect(byRef(f)).to.equal(f);
+  });
+});
+
 describe('marshal/codec: a transfer() of a value that cannot be held weakly', () => {
   it('throws and is not counted', async () => {
     for (let i = 0; i < 50 && transfersPending(); i++) {

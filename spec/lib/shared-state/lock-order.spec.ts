@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { LockOrderError, SharedMutex, type Remote } from '../../../lib/index.js';
+import { InvalidArgumentError, LockOrderError, SharedMutex, setLockOrderChecking, type Remote } from '../../../lib/index.js';
 import { HELD_LOCK_ROWS, heldLocks } from '../../../lib/shared-state/held-lock-table.js';
 import type { Racer } from '../../fixtures/shared-state-classes.js';
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
@@ -124,5 +124,13 @@ describe('lib/shared-state: outside any served call, each flow on a thread has i
       bDone.fire();
     };
     await Promise.all([taskA(), taskB()]);
+  });
+});
+
+describe('lib/shared-state: switching lock-order checking', () => {
+  it('takes true or false only', () => {
+    // Before: 'no' was truthy, and turned checking on.
+    for (const on of ['no', 0, undefined]) expect(() => setLockOrderChecking(on as never), String(on)).to.throw(InvalidArgumentError, /^\[lock-order\]/);
+    setLockOrderChecking(true);
   });
 });

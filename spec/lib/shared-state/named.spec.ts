@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AtomicCounter, InvalidArgumentError, named, type Remote, type Runtime } from '../../../lib/index.js';
+import { AtomicCounter, InvalidArgumentError, named, once, type Remote, type Runtime } from '../../../lib/index.js';
 import type { PoolLocker, Racer } from '../../fixtures/shared-state-classes.js';
 import { eventually, fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startRacers } from './racers.js';
@@ -90,6 +90,15 @@ describe('lib/shared-state: once()', () => {
     const values = await Promise.all(rs.map((r) => r.buildOnce('config', builds)));
     expect(builds.value).to.equal(1);
     expect(new Set(values).size).to.equal(1);
+  });
+
+  it('refuses a factory that is not a function with InvalidArgumentError, before it asks to build', async () => {
+    ({ rt } = await startRuntime());
+    // Before: given the build, it failed with a TypeError (and failed it for every waiter).
+    const err = await once('limit', 5 as never).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(InvalidArgumentError);
+    expect((err as Error).message).to.match(/^\[once\]/);
+    expect(await once('limit', () => 7), 'the name was not taken by the refused call').to.equal(7);
   });
 });
 
