@@ -19,6 +19,7 @@ import type { NatsClient, NatsMessage } from '../../marshal/transports/nats-clie
 import { connectNats, publishOrDrop, subscribeGuarded } from '../../marshal/transports/nats-connect.js';
 import { nodeConnectionName, parseDisconnect, type NodeDisconnect } from './disconnect-advisory.js';
 import { NodeServer } from './node-server.js';
+import { checkThreadCredentials } from './thread-credentials.js';
 import { checkNodeOptions, isNodeName, MAX_HEARTBEAT_MISSES, MAX_HEARTBEAT_PERIOD_MS, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
 
 /** Node runs whose last probe time is kept (only runs this node has sessions with are probed). */
@@ -94,11 +95,13 @@ export class ClusterNode implements ClusterConnection {
     this.name = settings.name;
     this.cluster = settings.cluster;
     this.heartbeat = settings.heartbeat;
-    this.server = new NodeServer(this, { servers: settings.servers, auth: settings.auth, reassembly: this.reassembly.memory }, warn);
+    // The apartments' threads run other nodes' code: they get the credentials meant for them, if any.
+    this.server = new NodeServer(this, { servers: settings.servers, auth: settings.threadAuth ?? settings.auth, reassembly: this.reassembly.memory }, warn);
   }
 
   /** Claim the node's name, then listen: a second node of the same name is refused before it answers anything. */
   async join(): Promise<void> {
+    if (this.settings.threadAuth) await checkThreadCredentials(this.settings.servers, this.cluster, this.name, this.epoch, this.settings.threadAuth);
     this.directory = await ClusterDirectory.open(this.nc, this.cluster, this.settings.leaseMs, this.name, this.epoch, this.warn, (key) => {
       if (key === `node.${this.name}`) void this.nameLost();
     });

@@ -21,6 +21,13 @@ export interface NodeOptions {
   /** Credentials for servers that require them: the account's `{ user, pass }`, or `{ token }`. */
   auth?: NatsAuth;
   /**
+   * Credentials the threads of the apartments this node runs for other nodes log in with (default:
+   * `auth`). Those threads run code the other nodes name, which can read what its thread holds
+   * (a heap snapshot shows it): give them a user that may only carry apartment sessions
+   * (docs/cluster.md), not the node's own.
+   */
+  threadAuth?: NatsAuth;
+  /**
    * The subject where the server's client-disconnect advisories for this account arrive (an import
    * of `$SYS.ACCOUNT.<account>.DISCONNECT`): a node whose connection the server reports closed is
    * asked at once whether it still listens, instead of at its next heartbeat.
@@ -36,6 +43,7 @@ export interface ResolvedNodeOptions {
   readonly heartbeat: Heartbeat;
   readonly leaseMs: number;
   readonly auth: NatsAuth | undefined;
+  readonly threadAuth: NatsAuth | undefined;
   readonly disconnects: string | undefined;
 }
 
@@ -78,10 +86,13 @@ export function checkNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   }
   const authProblem = options.auth === undefined ? undefined : natsAuthProblem(options.auth);
   if (authProblem) throw new InvalidArgumentError(`[node-auth] node.auth ${authProblem}`, { parameter: 'node.auth' });
+  const threadAuthProblem = options.threadAuth === undefined ? undefined : natsAuthProblem(options.threadAuth);
+  if (threadAuthProblem) throw new InvalidArgumentError(`[node-auth] node.threadAuth ${threadAuthProblem}`, { parameter: 'node.threadAuth' });
   if (options.disconnects !== undefined && (typeof options.disconnects !== 'string' || !SUBJECT.test(options.disconnects))) {
     throw new InvalidArgumentError(`[node-disconnects] node.disconnects must be a NATS subject without wildcards ('apartments.disconnects'); got ${typeof options.disconnects === 'string' ? `'${options.disconnects.slice(0, 80)}'` : typeof options.disconnects}`, { parameter: 'node.disconnects' });
   }
   // A copy (checked to hold only its two or one fields): the caller changing its object later does not change what this node's threads use.
   const auth = options.auth === undefined ? undefined : { ...options.auth };
-  return { name: options.name, servers, cluster, heartbeat: { periodMs, misses }, leaseMs, auth, disconnects: options.disconnects };
+  const threadAuth = options.threadAuth === undefined ? undefined : { ...options.threadAuth };
+  return { name: options.name, servers, cluster, heartbeat: { periodMs, misses }, leaseMs, auth, threadAuth, disconnects: options.disconnects };
 }

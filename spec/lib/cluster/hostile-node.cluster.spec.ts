@@ -215,6 +215,38 @@ describe("lib/cluster: a node acts only in its own name", () => {
     await mallory.close();
   });
 
+  it("runs the apartments it hosts on credentials of their own, which carry sessions only: the code there cannot speak for the node", async () => {
+    // b's own user may not read session subjects: the apartment works only if its thread logs in as b-threads.
+    const nats = await startNatsServer('users', { nodeUsers: ['a', 'b'], threadUsers: ['b'] });
+    const b = await startNode('b', nats.url, { auth: nats.users.b, threadAuth: nats.users['b-threads'] });
+    const runtime = await startNodeRuntime(nats.url, 'a', { auth: nats.users.a });
+    const probe = await (await runtime.createApartment({ node: 'b' })).createObject<ProcessProbe>('ProcessProbe');
+    expect(await probe.pid(), 'the apartment runs on node b').to.equal(b.pid);
+    expect(await probe.callBack((n: number) => n * 3, 5), 'and calls back here (its answer plus one)').to.equal(16);
+    // What a hosted plugin could do with its thread's credentials (a heap snapshot shows them):
+    // before, they were b's own, and it could open sessions, ping or take b's name as b.
+    const plugin = await connect({ servers: nats.url, ...nats.users['b-threads'] });
+    const violations: string[] = [];
+    void (async () => {
+      for await (const status of plugin.status()) if (status.type === 'error') violations.push(String((status as { error?: unknown }).error));
+    })();
+    const hello = JSON.stringify({ op: 'hello', from: 'b', epoch: b.epoch, session: `${b.epoch}.forged`, periodMs: 1_000, misses: 10 });
+    plugin.publish('apartments.a.ctl.b', hello);
+    plugin.publish('$KV.apartments.node.b', 'taken');
+    await until(() => violations.some((v) => /Permissions Violation for Publish to "apartments\.a\.ctl\.b"/.test(v)) && violations.some((v) => /Permissions Violation for Publish to "\$KV\.apartments\.node\.b"/.test(v)));
+    expect(await probe.pid(), "a's apartment serves on").to.equal(b.pid);
+    release(probe);
+    await plugin.close();
+  });
+
+  it('refuses to join with AccessDeniedError [cluster-thread-permissions] where its apartment threads\' user may not read session subjects', async () => {
+    const nats = await startNatsServer('users', { nodeUsers: ['b'], threadUsers: ['b'] });
+    // b's own user reads its control and inbox subjects only: as threadAuth, no apartment could get a call.
+    const err = await Runtime.start({ node: { name: 'b', nats: nats.url, auth: nats.users.b, threadAuth: nats.users.b } }).then(() => undefined, (e: unknown) => e);
+    expect(err, String(err)).to.be.instanceOf(AccessDeniedError);
+    expect((err as Error).message).to.match(/^\[cluster-thread-permissions\]/).and.contain('apartments.b.*.*.>');
+  });
+
   it("refuses to join with AccessDeniedError [cluster-jetstream] where its user may not make the directory nobody made, saying how to make it", async () => {
     const nats = await startNatsServer('users', { nodeUsers: ['a'], noDirectory: true });
     const err = await Runtime.start({ node: { name: 'a', nats: nats.url, auth: nats.users.a } }).then(() => undefined, (e: unknown) => e);

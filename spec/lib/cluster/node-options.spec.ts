@@ -57,6 +57,17 @@ describe('lib/cluster/node-options: credentials and the disconnect advisories su
     }
   });
 
+  it('takes threadAuth in the same forms, apart from auth, and refuses anything else, naming node.threadAuth', () => {
+    const resolved = checkNodeOptions({ name: 'a', nats: NATS, auth: { user: 'a', pass: 'x' }, threadAuth: { user: 'a-threads', pass: 'y' } });
+    expect(resolved.threadAuth).to.deep.equal({ user: 'a-threads', pass: 'y' });
+    expect(resolved.auth).to.deep.equal({ user: 'a', pass: 'x' });
+    for (const threadAuth of [null, 'a:x', { user: 'a' }, { token: '' }]) {
+      const err = refused({ name: 'a', nats: NATS, threadAuth });
+      expect(err.message, JSON.stringify(threadAuth)).to.match(/^\[node-auth\] node\.threadAuth /);
+      expect(err.parameter).to.equal('node.threadAuth');
+    }
+  });
+
   it('takes a subject without wildcards, and refuses anything else, naming node.disconnects', () => {
     for (const subject of ['apartments.disconnects', '$SYS.ACCOUNT.APP.DISCONNECT', 'x']) {
       expect(checkNodeOptions({ name: 'a', nats: NATS, disconnects: subject }).disconnects).to.equal(subject);
@@ -131,6 +142,7 @@ describe('lib/cluster/node-options: what is left out takes its default', () => {
       heartbeat: { periodMs: 1_000, misses: 10 },
       leaseMs: 15_000,
       auth: undefined,
+      threadAuth: undefined,
       disconnects: undefined,
     });
   });
