@@ -15,6 +15,7 @@ export interface StreamBatch {
 }
 
 const NOT_YET = Symbol('not-yet');
+const STOPPED = Symbol('stopped');
 
 /** Reads a local async iterable for a consumer in another apartment. Travels by reference. */
 export class StreamSource {
@@ -36,6 +37,12 @@ export class StreamSource {
    * #private: an own function-valued field is callable by name, and a consumer must not unhook the producer's stop.
    */
   #unlisten: (() => void) | undefined;
+  /**
+   * Ends the wait of a pull for its first item when the stream stops (the producer's signal, the
+   * consumer's return() or release): a quiet producer would hold the pull until its deadline.
+   * One per pull, not one promise raced by every pull, which would gather a reaction per batch.
+   */
+  #wake: (() => void) | undefined;
 
   constructor(private readonly iterable: AsyncIterable<unknown>, readonly limits: StreamLimits, signal: AbortSignal | undefined) {
     byRef(this);
@@ -73,12 +80,7 @@ export class StreamSource {
   }
 
   async #read(count: number, maxBytes: number): Promise<StreamBatch> {
-    if (this.failure) {
-      const { error } = this.failure;
-      this.failure = undefined;
-      this.finished = true;
-      throw error;
-    }
+    if (this.failure) this.#reportFailure();
     if (this.finished) return { items: [], done: true };
     if (!this.opened) {
       this.opened = true;
@@ -92,14 +94,23 @@ export class StreamSource {
     while (items.length < count && bytes < maxBytes && !this.finished) {
       const pending = this.ahead ?? iterator.next();
       this.ahead = undefined;
-      let r: IteratorResult<unknown> | typeof NOT_YET;
+      let r: IteratorResult<unknown> | typeof NOT_YET | typeof STOPPED;
       try {
-        // The first item is waited for; later ones only while this turn lasts.
-        r = items.length === 0 ? await pending : await Promise.race([pending, (turnOver ??= new Promise((resolve) => setImmediate(resolve, NOT_YET)))]);
+        // The first item is waited for (until the stream stops); later ones only while this turn lasts.
+        r = items.length === 0
+          ? await Promise.race([pending, new Promise<typeof STOPPED>((resolve) => (this.#wake = () => resolve(STOPPED)))])
+          : await Promise.race([pending, (turnOver ??= new Promise((resolve) => setImmediate(resolve, NOT_YET)))]);
       } catch (error) {
         this.finished = true;
         if (items.length === 0) throw error;
         this.failure = { error };
+        break;
+      } finally {
+        this.#wake = undefined;
+      }
+      if (r === STOPPED) {
+        // Stopped while waiting: the pull answers with the producer's cancel, or the end to a consumer that left.
+        if (this.failure) this.#reportFailure();
         break;
       }
       if (r === NOT_YET) {
@@ -121,6 +132,14 @@ export class StreamSource {
     return this.limits.transfer ? transfer(batch, buffersOf(items)) : batch;
   }
 
+  /** Report the error the stream ended with (once): the stream is then over. */
+  #reportFailure(): never {
+    const { error } = this.failure!;
+    this.failure = undefined;
+    this.finished = true;
+    throw error;
+  }
+
   #close(): void {
     // Released before any pull: a generator handed over mid-way is still closed (its finally runs).
     if (!this.opened) {
@@ -132,6 +151,7 @@ export class StreamSource {
     const it = this.iterator;
     this.iterator = undefined;
     this.ahead = undefined;
+    this.#wake?.();
     // Closing runs the producer's finally blocks; what they throw has nobody left to hear it.
     if (it?.return) void Promise.resolve().then(() => it.return!()).catch(() => undefined);
   }
