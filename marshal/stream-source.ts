@@ -4,9 +4,11 @@
 // consumer allows. A batch also ends when the next item is not ready within the current turn of the
 // loop, so a slow producer's items are not held back waiting for company. Its helpers are #private so
 // a peer reaches only next() and return(). Owner apartment only.
+import { Readable } from 'node:stream';
 import { ON_UNREFERENCED, byRef, transfer } from './by-ref.js';
 import { CallCanceledError, InvalidArgumentError } from './errors.js';
 import { itemBytes, type StreamLimits } from './stream-options.js';
+import { isWebReadable, readerIterator } from './web-streams.js';
 
 /** One pull's answer: the items read, and whether the producer has finished. */
 export interface StreamBatch {
@@ -84,7 +86,7 @@ export class StreamSource {
     if (this.finished) return { items: [], done: true };
     if (!this.opened) {
       this.opened = true;
-      this.iterator = this.iterable[Symbol.asyncIterator]();
+      this.iterator = this.#open();
     }
     if (!this.iterator) return { items: [], done: true };
     const items: unknown[] = [];
@@ -144,7 +146,7 @@ export class StreamSource {
     // Released before any pull: a generator handed over mid-way is still closed (its finally runs).
     if (!this.opened) {
       this.opened = true;
-      this.iterator = this.iterable[Symbol.asyncIterator]();
+      this.iterator = this.#open();
     }
     this.finished = true;
     this.#unlisten?.();
@@ -154,6 +156,17 @@ export class StreamSource {
     this.#wake?.();
     // Closing runs the producer's finally blocks; what they throw has nobody left to hear it.
     if (it?.return) void Promise.resolve().then(() => it.return!()).catch(() => undefined);
+    // A Node Readable's iterator destroys it on return(), but only once a read waiting for the next
+    // chunk gets one, which from a quiet source (a socket with nothing more to say) may be never.
+    if (it && this.iterable instanceof Readable) this.iterable.destroy();
+  }
+
+  /**
+   * The producer's iterator. A web stream is read through its reader, whose cancel() ends a read
+   * waiting for the next chunk; its async iterator's return() waits for that read to get one first.
+   */
+  #open(): AsyncIterator<unknown> {
+    return isWebReadable(this.iterable) ? readerIterator(this.iterable) : this.iterable[Symbol.asyncIterator]();
   }
 }
 

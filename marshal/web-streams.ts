@@ -33,3 +33,18 @@ export function isWebReadable(value: unknown): value is WebStreams.ReadableStrea
 export function isWebWritable(value: unknown): value is WebStreams.WritableStream {
   return webStreamKind(value) === 'writable';
 }
+
+/**
+ * An iterator over `stream` through its reader: return() cancels the stream at once, also while a
+ * read waits for a chunk (the stream's own async iterator waits for that read to settle first).
+ */
+export function readerIterator<T>(stream: WebStreams.ReadableStream<T>): AsyncIterator<T> {
+  const reader = stream.getReader();
+  return {
+    next: () => reader.read() as Promise<IteratorResult<T>>,
+    return: async (value?: unknown) => {
+      await reader.cancel();
+      return { value: value as T, done: true };
+    },
+  };
+}
