@@ -71,13 +71,14 @@ export class RemoteIterator<T = unknown> implements AsyncIterableIterator<T> {
     this.buffer = [];
     this.head = 0;
     this.failure = undefined;
+    // The stop is not waited for: a producer whose thread is busy (or a peer that does not answer)
+    // would hold the consumer's break for the call's whole deadline. The reference goes after it.
     if (source) {
-      try {
-        await source.return();
-      } catch {
+      void Promise.resolve()
+        .then(() => source.return())
         // The producer's apartment is gone or the link broke: there is nothing left to stop.
-      }
-      release(source);
+        .catch(() => undefined)
+        .then(() => release(source));
     }
     return { value: value as T, done: true };
   }

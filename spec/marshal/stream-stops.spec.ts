@@ -61,4 +61,32 @@ describe('marshal/streams: a stop while a pull waits for a quiet producer', () =
     release(streamer);
     await expectNoExports(rt);
   });
+
+  it('lets the consumer break at once while the producer\'s thread is busy with its next item', async () => {
+    const rt = await start();
+    const apt = await rt.createApartment({ defaultTimeoutMs: 60_000 });
+    const streamer = await apt.createObject<Streamer>('Streamer');
+    const flag = new Int32Array(new SharedArrayBuffer(12));
+    try {
+      const items = await streamer.busy(flag);
+      const broke = (async () => {
+        for await (const x of items) {
+          expect(x).to.equal(1);
+          Atomics.store(flag, 2, 1);
+          await eventually(() => {
+            expect(Atomics.load(flag, 1), 'the producer\'s thread is busy').to.equal(1);
+          }, 10_000);
+          break;
+        }
+        return 'broke';
+      })();
+      // Before: break waited for the producer to answer its stop, so for its thread: the call's whole deadline.
+      expect(await settledOrStuck(broke)).to.equal('broke');
+    } finally {
+      Atomics.store(flag, 0, 1);
+    }
+    expect(await streamer.produced(), 'the producer serves on').to.be.a('number');
+    release(streamer);
+    await expectNoExports(rt);
+  });
 });
