@@ -208,7 +208,7 @@ function walk(v: unknown, st: WalkState): unknown {
   // A plain object is never a web stream (those are class instances): only its async iterator is asked.
   const plain = proto === Object.prototype || proto === null;
   if (!plain || typeof (obj as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
-    const streamed = marshalStream(obj);
+    const streamed = marshalStream(obj, () => formatPath(st.root, st.path));
     if (streamed) return walkByValue(streamed, st);
   }
   if (plain) return walkPlain(obj as Record<string, unknown>, st);

@@ -5,14 +5,14 @@
 // is not plain data; the receiving side rebuilds the stream under the value type 'stream'.
 import type { ReadableStream, WritableStream } from 'node:stream/web';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from './by-ref.js';
-import { InvalidArgumentError, ProtocolError } from './errors.js';
+import { InvalidArgumentError, MarshalError, ProtocolError } from './errors.js';
 import { remoteStateOf } from './proxy.js';
 import { RemoteIterator, type PullSource } from './remote-iterator.js';
 import { StreamSink, remoteWritable, type PushTarget } from './remote-writable.js';
 import { StreamSource } from './stream-source.js';
 import { streamLimits, type StreamLimits, type StreamOptions } from './stream-options.js';
 import { registerValueType } from './value-types.js';
-import { webStreamKind, webStreams } from './web-streams.js';
+import { isWebReadable, isWebWritable, webStreamKind, webStreams } from './web-streams.js';
 
 /** The value-type key streams travel under (docs/protocol.md). */
 export const STREAM_KEY = 'stream';
@@ -45,11 +45,13 @@ export interface StreamHandle<T> extends AsyncIterable<T> {
  */
 export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options: StreamOptions = {}): StreamHandle<T> {
   const limits = streamLimits(options);
-  // Checked here, where the mistake is: sent, anything else failed at the consumer's first read.
-  const web = webStreamKind(source);
-  if (web === 'writable') throw new InvalidArgumentError('[stream] stream() is for what the other side reads; pass a WritableStream as it is', { parameter: 'source' });
-  const kind: StreamKind | undefined = web ?? (source !== null && typeof source === 'object' && typeof (source as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function' ? 'iterable' : undefined);
-  if (!kind) throw new InvalidArgumentError(`[stream] stream() takes an async iterable (an async generator, say) or a web stream; got ${source === null ? 'null' : typeof source === 'object' ? 'an object without Symbol.asyncIterator' : typeof source}`, { parameter: 'source' });
+  const kind: StreamKind = isWebReadable(source) ? 'readable' : 'iterable';
+  // Found here, not by the other apartment's first read as a TypeError naming neither the stream nor the remedy.
+  if (kind === 'iterable' && typeof (source as { [Symbol.asyncIterator]?: unknown } | null)?.[Symbol.asyncIterator] !== 'function') {
+    const what = isWebWritable(source) ? 'a WritableStream (pass it as it is: it takes no options)' : Array.isArray(source) ? 'an array (wrap it in an async generator, or ReadableStream.from())' : String(source === null ? null : typeof source);
+    throw new InvalidArgumentError(`[stream] stream() takes an async iterable, an async generator or a web ReadableStream; got ${what}`, { parameter: 'source' });
+  }
+  if (kind === 'readable' && (source as ReadableStream<T>).locked) throw new InvalidArgumentError(lockedMessage('ReadableStream', 'given to stream()'), { parameter: 'source' });
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError('[stream] signal must be an AbortSignal; leave it out for none', { parameter: 'signal' });
   }
@@ -59,10 +61,17 @@ export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options:
   };
 }
 
-/** How the codec sends `obj` if it is a stream (an async iterable or a web stream); otherwise undefined. */
-export function marshalStream(obj: object): CustomMarshaled | undefined {
+/** How the codec sends `obj` (found at `where()`) if it is a stream (an async iterable or a web stream); otherwise undefined. */
+export function marshalStream(obj: object, where: () => string): CustomMarshaled | undefined {
   const web = webStreamKind(obj);
-  if (web !== undefined) return payloadOf(obj, web, streamLimits(undefined), undefined);
+  if (web !== undefined) {
+    // Its source or sink could not lock it: the other apartment would meet a TypeError naming neither
+    // the stream nor the remedy. (One passed before is locked by its own source or sink.)
+    if (!exported.has(obj) && (obj as ReadableStream | WritableStream).locked) {
+      throw new MarshalError(lockedMessage(web === 'readable' ? 'ReadableStream' : 'WritableStream', `at ${where()}`), { path: where() });
+    }
+    return payloadOf(obj, web, streamLimits(undefined), undefined);
+  }
   if (typeof (obj as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function') {
     return payloadOf(obj, 'iterable', streamLimits(undefined), undefined);
   }
@@ -77,6 +86,11 @@ function payloadOf(stream: object, kind: StreamKind, limits: StreamLimits, signa
   }
   const payload: StreamPayload = { kind, end, window: end.limits.window, maxBytes: end.limits.maxBytes, pullTimeoutMs: end.limits.pullTimeoutMs };
   return { key: STREAM_KEY, payload };
+}
+
+function lockedMessage(kind: 'ReadableStream' | 'WritableStream', where: string): string {
+  const holder = kind === 'ReadableStream' ? 'reader' : 'writer';
+  return `[stream] the ${kind} ${where} is locked (a ${holder} or a pipe holds it) and cannot be passed to another apartment; release its ${holder} (releaseLock()) first`;
 }
 
 /** Rebuild a stream that arrived: an async iterable, a ReadableStream or a WritableStream. */
