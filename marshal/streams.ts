@@ -101,7 +101,8 @@ function rebuildStream(payload: unknown): unknown {
   }
   const end = p.end;
   const state = remoteStateOf(end);
-  const home = end instanceof StreamSource || end instanceof StreamSink;
+  // Came home: the end must be the kind the stream says, or its first read or write would fail with a TypeError.
+  const home = p.kind === 'writable' ? end instanceof StreamSink : end instanceof StreamSource;
   if (!state && !home) throw new ProtocolError('[stream] a stream arrived without a reference to its producer');
   let limits: StreamLimits;
   try {
