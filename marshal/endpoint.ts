@@ -233,7 +233,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost, CallHost {
   discard(refs: WireRef[], peer: number): void {
     for (const [, apt, oid, kind, loan] of refs) {
       if (kind === RefKind.Value) continue;
-      if (apt === this.self && loan === 0) this.exports.release(oid, peer, 1);
+      if (apt === this.self && loan === 0) this.exports.release(oid, peer, 1, true);
       else if (loan !== 0) this.onLoanReturn(undefined, loan);
     }
   }

@@ -21,6 +21,13 @@ export interface ExportEntry {
   /** importing apartment id → references it holds. */
   readonly counts: Map<number, number>;
   total: number;
+  /**
+   * Whether an importer gave back a reference it held (released it, or went away). A reference the
+   * sender gives back unsent (its message failed, or the walk starts again) reached nobody: the
+   * object then leaves the table without hearing ON_UNREFERENCED, as its owner still holds it (a
+   * stream must not be closed by a send that failed, nor by the walk again after a recount).
+   */
+  letGo?: boolean;
 }
 
 /** Called when an object's last external reference goes away (it may now be collected). */
@@ -83,10 +90,11 @@ export class ExportTable {
   }
 
   /**
-   * Drop `count` references `importer` holds. Releasing more than it holds is a bug in the caller
-   * (never silently clamped): it throws, and the table is left unchanged.
+   * Drop `count` references `importer` holds (`unsent`: the sender gives back references it never
+   * sent). Releasing more than it holds is a bug in the caller (never silently clamped): it throws,
+   * and the table is left unchanged.
    */
-  release(oid: number, importer: number, count: number): void {
+  release(oid: number, importer: number, count: number, unsent = false): void {
     const entry = this.byOid.get(oid);
     if (!entry) return;
     const held = entry.counts.get(importer) ?? 0;
@@ -96,6 +104,7 @@ export class ExportTable {
         `[refcount-negative] apartment ${importer} released ${count} reference(s) to object ${oid} but holds ${held}; this is a runtime bug, please report it`,
       );
     }
+    if (!unsent) entry.letGo = true;
     if (held === count) entry.counts.delete(importer);
     else entry.counts.set(importer, held - count);
     entry.total -= count;
@@ -108,6 +117,7 @@ export class ExportTable {
       const held = entry.counts.get(importer);
       if (held === undefined) continue;
       entry.counts.delete(importer);
+      entry.letGo = true;
       entry.total -= held;
       if (entry.total === 0) this.remove(entry);
     }
@@ -119,7 +129,7 @@ export class ExportTable {
     const entries = [...this.byOid.values()];
     this.byOid.clear();
     this.byObject.clear();
-    for (const e of entries) this.released(e);
+    for (const e of entries) this.released(e, true);
     return n;
   }
 
@@ -128,10 +138,15 @@ export class ExportTable {
     this.byObject.delete(entry.object);
     const trace = activeTrace;
     if (trace) trace.record(TraceKind.Release, -1, -1, entry.oid, classNameOf(entry.object), this.byOid.size);
-    this.released(entry);
+    this.released(entry, entry.letGo === true);
   }
 
-  private released(entry: ExportEntry): void {
+  private released(entry: ExportEntry, unreferenced: boolean): void {
+    if (unreferenced) this.unreferenced(entry);
+    this.onReleased(entry);
+  }
+
+  private unreferenced(entry: ExportEntry): void {
     try {
       // Read inside the try: an exported Proxy (a rental lease) may throw on any property read.
       const hook = (entry.object as { [ON_UNREFERENCED]?: unknown })[ON_UNREFERENCED];
@@ -139,6 +154,5 @@ export class ExportTable {
     } catch {
       // The object's own clean-up failed, or it refused the look-up; the reference is gone either way.
     }
-    this.onReleased(entry);
   }
 }
