@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from '../../marshal/errors.js';
 import type { Trace } from './trace-recorder.js';
 
-const NUMBERS = ['seq', 'time', 'apartment', 'causality', 'peer', 'callId', 'extra'] as const;
+const NUMBERS = ['seq', 'time', 'apartment', 'causality', 'peer', 'callId'] as const;
 
 /** `trace` when it has the shape of a Trace (lanes and events with fields of the right types); InvalidArgumentError saying where otherwise. */
 export function checkTrace(trace: unknown): Trace {
@@ -26,6 +26,9 @@ export function checkTrace(trace: unknown): Trace {
     const e = event as Record<string, unknown> | null;
     if (e === null || typeof e !== 'object' || typeof e['kind'] !== 'string' || typeof e['name'] !== 'string') fail(`trace.events[${i}]`, 'needs a kind and a name, both strings');
     for (const field of NUMBERS) if (!Number.isFinite(e![field])) fail(`trace.events[${i}].${field}`, 'is not a finite number');
+    // A mark's value is any number the program gave traceMark() (NaN and Infinity too, which JSON
+    // saves as null); it is only ever drawn as text.
+    if (typeof e!['extra'] !== 'number' && e!['extra'] !== null) fail(`trace.events[${i}].extra`, 'is not a number');
   });
   return trace as Trace;
 }

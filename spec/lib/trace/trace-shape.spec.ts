@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { InvalidArgumentError, toChromeTrace, toHtmlTimeline, type Trace, type TraceEvent } from '../../../lib/index.js';
+import { InvalidArgumentError, toChromeTrace, toHtmlTimeline, traceMark, type Trace, type TraceEvent } from '../../../lib/index.js';
+import { startRuntime } from '../../fixtures/runtime-fixture.js';
 
 const ev = (seq: number, apartment: number, kind: string, peer: number, callId: number, name: string): TraceEvent => ({ seq, time: 1000 + seq, kind, apartment, causality: 5, peer, callId, name, extra: 1 });
 
@@ -41,5 +42,20 @@ describe('lib/trace: a trace that is not one', () => {
     for (const e of hostile.events) if (e.apartment === 1) e.apartment = injected;
     expect(() => toHtmlTimeline(hostile as unknown as Trace)).to.throw(InvalidArgumentError, /trace\.lanes\[1\]/);
     expect(toHtmlTimeline(saved()), 'the same trace unchanged draws').to.contain('ui (1) · thread 3');
+  });
+});
+
+describe('lib/trace: a trace with a mark whose value is not finite', () => {
+  it('is drawn as runtime.trace() gave it, and as saved as JSON (traceMark takes any number)', async () => {
+    const { rt } = await startRuntime({ trace: true });
+    traceMark('ratio', 0 / 0);
+    traceMark('ceiling', Infinity);
+    const trace = rt.trace();
+    const marks = trace.events.filter((e) => e.kind === 'Mark');
+    expect(marks.map((e) => e.extra)).to.deep.equal([NaN, Infinity]);
+    for (const t of [trace, JSON.parse(JSON.stringify(trace)) as Trace]) {
+      expect(toHtmlTimeline(t)).to.contain('ratio');
+      expect(toChromeTrace(t)).to.be.an('object');
+    }
   });
 });
