@@ -66,7 +66,9 @@ let markedThisTurn: object[] = [];
 const registerUnsent = (): void => {
   const marked = markedThisTurn;
   markedThisTurn = [];
-  for (const value of marked) if (transferLists.has(value)) unsent.register(value, undefined, value);
+  // A value sent and marked again in the turn is here twice: registered twice, it would be counted
+  // out twice when collected, and a count below zero made the codec skip every later list.
+  for (const value of marked.length === 1 ? marked : new Set(marked)) if (transferLists.has(value)) unsent.register(value, undefined, value);
 };
 
 /** Mark `obj` so it crosses apartments by reference: the receiver gets a proxy. Returns `obj`. */

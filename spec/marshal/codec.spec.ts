@@ -126,6 +126,34 @@ describe('marshal/codec: a transfer() list whose value is sent in a later turn',
   });
 });
 
+describe('marshal/codec: a value sent and marked again in one turn, then never sent', () => {
+  it('is counted out once when collected, so a later transfer() list is still taken', async () => {
+    const settle = async (): Promise<void> => {
+      for (let i = 0; i < 50 && transfersPending(); i++) {
+        globalThis.gc!();
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    await settle();
+    expect(transfersPending(), 'none pending before').to.equal(false);
+    (() => {
+      const first = new ArrayBuffer(8);
+      const holder = transfer({ first }, [first]);
+      expect(encodeArgs(endpoint(), [holder], 2).transfer).to.deep.equal([first]);
+      // Reused in the same turn (a holder object refilled per message), then dropped unsent.
+      transfer(holder, [new ArrayBuffer(8)]);
+    })();
+    await new Promise((r) => setImmediate(r));
+    await settle();
+    expect(transfersPending(), 'the dropped value is counted out').to.equal(false);
+    const buffer = new ArrayBuffer(8);
+    const enc = encodeArgs(endpoint(), [transfer({ buffer }, [buffer])], 2);
+    // Before: the dropped value was registered twice and counted out twice, and the count below zero
+    // made the codec skip this list: the buffer was copied, not moved.
+    expect(enc.transfer).to.deep.equal([buffer]);
+  });
+});
+
 describe('marshal/codec: byRef() of what is not an object', () => {
   it('throws InvalidArgumentError [byref], where a WeakSet threw a TypeError', () => {
     for (const value of [5, 'text', null, undefined, Symbol.for('codec-spec')]) {
