@@ -6,7 +6,7 @@ import type { ClassDescriptor } from './class-table.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { checkReentrancy, DEFAULT_START_TIMEOUT_MS, type ApartmentOptions } from './apartment-options.js';
 import { resolveCallLimits } from './call-limits.js';
-import type { RetryPolicy } from '../marshal/call-options.js';
+import { checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import type { Transport } from '../marshal/transport.js';
 import type { Reentrancy } from './admission.js';
@@ -57,10 +57,7 @@ export function launchApartment(request: LaunchRequest): Launched {
     throw new InvalidArgumentError('[apartment-name] an apartment name must be a non-empty string', { parameter: 'name' });
   }
   const kind = linkKind(options.transport ?? defaults.transport);
-  const timeout = options.defaultTimeoutMs ?? defaults.timeoutMs;
-  if (!(typeof timeout === 'number' && timeout > 0)) {
-    throw new InvalidArgumentError(`[timeout] defaultTimeoutMs must be a positive number of milliseconds; got ${String(timeout)}`, { parameter: 'defaultTimeoutMs' });
-  }
+  const timeout = checkTimeoutMs(options.defaultTimeoutMs ?? defaults.timeoutMs, 'defaultTimeoutMs')!;
   const idle = options.idleTimeoutMs;
   if (idle !== undefined && !(typeof idle === 'number' && idle >= 0)) {
     throw new InvalidArgumentError(`[idle-timeout] idleTimeoutMs must be a number of milliseconds ≥ 0; got ${String(idle)}`, { parameter: 'idleTimeoutMs' });

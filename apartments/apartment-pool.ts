@@ -4,6 +4,7 @@
 // Main apartment only.
 import { controlClient, endpointTransport } from './control-plane.js';
 import { ApartmentService } from './engine-services.js';
+import { checkTimeoutMs } from '../marshal/call-options.js';
 import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
 import { CallTimeoutError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import type { Endpoint } from '../marshal/endpoint.js';
@@ -100,9 +101,7 @@ export class ApartmentPool {
     this.size = options.size ?? 2;
     this.timeoutMs = options.checkoutTimeoutMs ?? 30_000;
     if (!Number.isInteger(this.size) || this.size < 1) throw new InvalidArgumentError(`[pool-size] a pool needs a whole number of apartments ≥ 1; got ${String(this.size)}`, { parameter: 'size' });
-    if (!(typeof this.timeoutMs === 'number' && this.timeoutMs > 0)) {
-      throw new InvalidArgumentError(`[pool-timeout] checkoutTimeoutMs must be a positive number of milliseconds (Infinity waits without limit); got ${String(this.timeoutMs)}`, { parameter: 'checkoutTimeoutMs' });
-    }
+    checkTimeoutMs(this.timeoutMs, 'checkoutTimeoutMs', 'pool-timeout');
   }
 
   /** Start every apartment of the pool now (checkout also does, on first use). */

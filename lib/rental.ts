@@ -11,7 +11,7 @@ import { currentApartment, currentCall } from '../apartments/context.js';
 import { CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, MarshalError } from '../marshal/errors.js';
 import { isRuntimeError } from '../marshal/clone-failure.js';
 import { localApartment } from '../apartments/local-context.js';
-import { callOptions, checkTimeoutMs } from '../marshal/call-options.js';
+import { callOptions, checkAbortSignal, checkTimeoutMs } from '../marshal/call-options.js';
 import { isProxy } from '../marshal/proxy.js';
 import { askTicketed, dropTicketedWait, queuedWait } from './queued-wait.js';
 
@@ -295,7 +295,7 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
     throw new InvalidArgumentError('[lease] lease() needs the handle of a rental object', { parameter: 'handle' });
   }
   const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError('[lease] options.signal must be an AbortSignal', { parameter: 'options.signal' });
+  checkAbortSignal(signal, 'options.signal', 'lease');
   // Checked here, where the mistake is: the registry takes anything else for its default.
   checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');
   // A handle in another apartment takes the signal as the call's own; the main apartment's own

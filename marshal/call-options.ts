@@ -2,7 +2,7 @@
 // interface it stands for: `await calc.add(2, callOptions({ timeoutMs: 100 }))`. They are checked
 // when made, where the mistake is: a `signal` that was no AbortSignal used to fail the call with a
 // TypeError, leave it in its channel's table, and crash the process when the channel closed.
-import { MAX_TIMER_MS } from './call-timeout.js';
+import { MAX_TIMER_MS } from './long-timer.js';
 import { InvalidArgumentError } from './errors.js';
 
 /** How a caller retries a call the callee asked to retry later (RPC_E_SERVERCALL_RETRYLATER). */
@@ -37,11 +37,7 @@ export class CallOptions implements CallOptionsInit {
       throw new InvalidArgumentError(`[call-options] callOptions() takes an object such as { timeoutMs: 100 }; got ${init === null ? 'null' : typeof init}`, { parameter: 'options' });
     }
     this.timeoutMs = checkTimeoutMs(init.timeoutMs, 'timeoutMs');
-    const signal = init.signal;
-    if (signal !== undefined && !(signal instanceof AbortSignal)) {
-      throw new InvalidArgumentError('[call-options] signal must be an AbortSignal (an AbortController\'s .signal, or AbortSignal.timeout()); leave it out for none', { parameter: 'signal' });
-    }
-    this.signal = signal;
+    this.signal = checkAbortSignal(init.signal, 'signal', 'call-options');
     this.retry = checkRetryPolicy(init.retry, 'retry');
     // What was checked is what is followed.
     Object.freeze(this);
@@ -60,12 +56,18 @@ export function callOptionsOf(args: unknown[]): CallOptions | undefined {
 }
 
 /**
- * `timeoutMs` as given when it is a positive number of milliseconds (Infinity: no deadline), or
- * left out; InvalidArgumentError naming `parameter` otherwise (a NaN deadline never fired).
+ * `timeoutMs` as given when it is a positive number of milliseconds (Infinity: no limit), or left
+ * out; InvalidArgumentError [`tag`] naming `parameter` otherwise (a NaN deadline never fired).
  */
-export function checkTimeoutMs(timeoutMs: unknown, parameter: string): number | undefined {
+export function checkTimeoutMs(timeoutMs: unknown, parameter: string, tag = 'timeout'): number | undefined {
   if (timeoutMs === undefined || (typeof timeoutMs === 'number' && timeoutMs > 0)) return timeoutMs;
-  throw new InvalidArgumentError(`[timeout] ${parameter} must be a positive number of milliseconds (Infinity for no deadline), or left out for the default; got ${String(timeoutMs)}`, { parameter });
+  throw new InvalidArgumentError(`[${tag}] ${parameter} must be a positive number of milliseconds (Infinity for no limit), or left out for the default; got ${String(timeoutMs)}`, { parameter });
+}
+
+/** `signal` when it is an AbortSignal or left out; InvalidArgumentError [`tag`] naming `parameter` otherwise (one without listeners threw a TypeError later). */
+export function checkAbortSignal(signal: unknown, parameter: string, tag: string): AbortSignal | undefined {
+  if (signal === undefined || signal instanceof AbortSignal) return signal;
+  throw new InvalidArgumentError(`[${tag}] ${parameter} must be an AbortSignal (an AbortController's .signal, or AbortSignal.timeout()); leave it out for none`, { parameter });
 }
 
 /** `policy` when it is a retry policy a caller can follow, or left out; InvalidArgumentError naming `parameter` otherwise. */

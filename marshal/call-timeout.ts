@@ -2,6 +2,7 @@
 // waits a moment for the callee's answer to the cancel, which says whether the call had started;
 // this file turns that answer (or its absence, or a late result) into the CallTimeoutError.
 import { CallCanceledError, CallTimeoutError } from './errors.js';
+import { MAX_TIMER_MS } from './long-timer.js';
 
 /**
  * How long a timed-out call waits at most for the callee's answer to its cancel. Not scaled down
@@ -9,9 +10,6 @@ import { CallCanceledError, CallTimeoutError } from './errors.js';
  * the answer the error cannot say whether the call started.
  */
 export const CANCEL_ANSWER_MS = 2_000;
-
-/** The longest wait a Node timer keeps: a longer one fires after 1 ms. */
-export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** The timed-out call, as the error names it. */
 export interface TimedOutCall {

@@ -1,7 +1,9 @@
 // A timer for a duration a user chose: Node fires a timer longer than 2^31 - 1 ms after 1 ms (and
 // warns), so `Infinity` or a month failed a wait at once. This one waits in steps Node keeps, and
 // never fires for Infinity. Owner thread only.
-import { MAX_TIMER_MS } from './call-timeout.js';
+
+/** The longest wait a Node timer keeps: a longer one fires after 1 ms. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** A pending long timer; clear() stops it (also after it fired: then nothing happens). */
 export interface LongTimer {

@@ -5,6 +5,7 @@
 // is not plain data; the receiving side rebuilds the stream under the value type 'stream'.
 import type { ReadableStream, WritableStream } from 'node:stream/web';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from './by-ref.js';
+import { checkAbortSignal } from './call-options.js';
 import { InvalidArgumentError, MarshalError, ProtocolError } from './errors.js';
 import { remoteStateOf } from './proxy.js';
 import { RemoteIterator, type PullSource } from './remote-iterator.js';
@@ -52,9 +53,7 @@ export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options:
     throw new InvalidArgumentError(`[stream] stream() takes an async iterable, an async generator or a web ReadableStream; got ${what}`, { parameter: 'source' });
   }
   if (kind === 'readable' && (source as ReadableStream<T>).locked) throw new InvalidArgumentError(lockedMessage('ReadableStream', 'given to stream()'), { parameter: 'source' });
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new InvalidArgumentError('[stream] signal must be an AbortSignal; leave it out for none', { parameter: 'signal' });
-  }
+  checkAbortSignal(options.signal, 'signal', 'stream');
   return {
     [Symbol.asyncIterator]: () => (source as AsyncIterable<T>)[Symbol.asyncIterator](),
     [CUSTOM_MARSHAL]: () => payloadOf(source, kind, limits, options.signal),

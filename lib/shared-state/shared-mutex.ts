@@ -9,6 +9,7 @@
 // which looks every DEAD_CHECK_MS (dead-threads.ts), as an abandoned Windows mutex is.
 import { isMainThread, threadId } from 'node:worker_threads';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
+import { checkAbortSignal } from '../../marshal/call-options.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError } from '../../marshal/errors.js';
 import { TraceKind } from '../../marshal/trace-hook.js';
@@ -262,7 +263,5 @@ export function checkLockOptions(options: LockOptions, name: string): void {
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
     throw new InvalidArgumentError(`[lock-options] lock('${name}'): timeoutMs must be a number of milliseconds ≥ 0 (Infinity, or left out, waits without limit); got ${String(timeoutMs)}`, { parameter: 'timeoutMs' });
   }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidArgumentError(`[lock-options] lock('${name}'): signal must be an AbortSignal; leave it out for none`, { parameter: 'signal' });
-  }
+  checkAbortSignal(signal, 'signal', 'lock-options');
 }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { callOptions, CallOptions, checkRetryPolicy } from '../../marshal/call-options.js';
-import { DeadlineTimer, MAX_TIMER_MS } from '../../marshal/call-timeout.js';
+import { DeadlineTimer } from '../../marshal/call-timeout.js';
+import { MAX_TIMER_MS } from '../../marshal/long-timer.js';
 import { InvalidArgumentError } from '../../marshal/errors.js';
 
 describe('marshal/call-options: what callOptions() takes', () => {
