@@ -18,6 +18,7 @@ import type { NatsAuth } from '../../marshal/transports/nats-client.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
 import { HELD_OFFSET, type DirectSessionEnd } from '../../marshal/transports/nats-worker-session.js';
 import { ReassemblyBudget } from '../../marshal/transports/reassembly-budget.js';
+import { partsTimeMs, watchParts } from '../../marshal/transports/parts-watch.js';
 import { ProcessThreads } from '../process-threads.js';
 import { resourceLimitsProblem } from '../../apartments/resource-limits.js';
 
@@ -33,8 +34,6 @@ export interface NatsSettings {
 const MAX_HOSTS = 1_024;
 /** The most apartments one host may run on this node at once. */
 const MAX_APARTMENTS_PER_HOST = 256;
-/** The longest a parted message from a host may stall, whatever heartbeat the host asked for. */
-const MAX_PARTS_MS = 600_000;
 /** Subjects are dot-separated tokens without wildcards or spaces. */
 const SUBJECT = /^[A-Za-z0-9_./=-]{1,512}$/;
 
@@ -129,9 +128,12 @@ class HostedSession {
   private lastSeen = Date.now();
   private readonly timer: NodeJS.Timeout;
   private ending: Promise<void> | undefined;
-  /** The host's heartbeat period, ms, and how many it may miss. */
+  /** The host's heartbeat period, ms. */
   private readonly periodMs: number;
-  private readonly misses: number;
+  /** How long a parted message from the host may go without a part, on any of its sessions (parts-watch.ts). */
+  private readonly partsMs: number;
+  /** Stops the look at the node pair's unfinished parted message. */
+  private readonly stopWatching: () => void;
 
   constructor(
     private readonly connection: ClusterConnection,
@@ -145,7 +147,7 @@ class HostedSession {
     this.node = peer.node;
     this.epoch = hello.epoch;
     this.periodMs = hello.periodMs;
-    this.misses = hello.misses;
+    this.partsMs = partsTimeMs(hello.periodMs, hello.misses);
     this.id = peer.id;
     const allowance = new ReassemblyBudget(nats.reassembly);
     this.threads = new ProcessThreads((link, code, description) => {
@@ -159,6 +161,9 @@ class HostedSession {
     });
     peer.on('message', (message) => this.fromHost(message));
     peer.on('gap', (description) => void this.end(description));
+    // The node pair's parts are also ended at the second heartbeat after their first (NatsPeer.confirm),
+    // but a host may declare an hour's period, or send no heartbeat for its whole 1000 h.
+    this.stopWatching = watchParts(peer, hello.periodMs, this.partsMs);
     const limit = hello.periodMs * hello.misses;
     this.timer = setInterval(() => {
       if (Date.now() - this.lastSeen > limit) void this.end(`node '${this.node}' sent no heartbeat for ${limit} ms (${hello.misses} × ${hello.periodMs} ms)`);
@@ -215,6 +220,7 @@ class HostedSession {
   end(why: string): Promise<void> {
     if (this.ending) return this.ending;
     clearInterval(this.timer);
+    this.stopWatching();
     this.ending = (async () => {
       if (this.threads.running) this.warn(`[node-host-gone] ${why}: ending the ${this.apartments.size} apartment(s) this node ran for it`);
       await this.threads.terminateAll();
@@ -243,7 +249,7 @@ class HostedSession {
       this.apartments.set(link, { counts: new BigInt64Array(counters, 0, 3), held: new Int32Array(counters, HELD_OFFSET, 1), owed: undefined, missingSince: undefined, reason: undefined });
       const session: DirectSessionEnd = {
         ...checked.session, node: this.connection.name, servers: [...this.nats.servers], auth: this.nats.auth, counters, tickMs: this.periodMs,
-        reassembly: this.nats.reassembly, partsMs: Math.min(this.periodMs * this.misses, MAX_PARTS_MS),
+        reassembly: this.nats.reassembly, partsMs: this.partsMs,
       };
       const end: NatsEnd = { nats: link, session };
       this.threads.run(link, { ...checked.boot, link: end }, checked.resourceLimits);

@@ -290,8 +290,8 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
   }
 
   /**
-   * For a session without heartbeat counts (an apartment's, on its own thread and connection),
-   * called once a period while the thread's loop runs, after a poll phase that began at `readBy`
+   * Called once a period while the loop of the thread that owns the session runs (parts-watch.ts:
+   * an apartment's session has no heartbeat counts), after a poll phase that began at `readBy`
    * (ms since the epoch). A parted message ends the session when no part of it came at two calls in
    * a row and none for more than `maxAgeMs` (its sender stopped: what came would be held for good),
    * or when it is still unfinished after `maxChecks` calls (a sender that drips a part now and then

@@ -9,6 +9,7 @@ import { IpcTag, IpcTransport, keepEarlyMessages } from './ipc-transport.js';
 import type { NatsAuth, NatsClient } from './nats-client.js';
 import { connectNats, natsAuthProblem, publishOrDrop, subscribeGuarded } from './nats-connect.js';
 import { decodeFrame, NatsPeer } from './nats-peer.js';
+import { watchParts } from './parts-watch.js';
 import { ReassemblyBudget } from './reassembly-budget.js';
 
 /** What the boot record's 'nats' end says of the session. */
@@ -39,7 +40,7 @@ export interface DirectSessionEnd {
   readonly tickMs: number;
   /** The node's allowance for unfinished parted messages, shared by all its sessions (reassembly-budget.ts). */
   readonly reassembly: SharedArrayBuffer;
-  /** How long a parted message from the host may take to arrive whole, ms: the host's whole heartbeat. */
+  /** How long a parted message from the host may go without a part, ms: the host's whole heartbeat, at most MAX_PARTS_MS (parts-watch.ts). */
   readonly partsMs: number;
 }
 
@@ -107,30 +108,15 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
     counters: new BigInt64Array(end.counters, 0, 2),
     reassembly: new ReassemblyBudget(end.reassembly, undefined, new Int32Array(end.counters, HELD_OFFSET, 1)),
   }, end.host, end.id);
-  // The loop's mark, once a period (a timer that never keeps the thread alive): when a turn of the
-  // loop began, stored once that turn's poll phase, which reads what arrived by then, is over.
+  // The loop's mark, at each look at the parts of a message from the host (parts-watch.ts): when a
+  // turn of the loop began, stored once that turn's poll phase, which reads what arrived by then, is over.
   const ranAt = new BigInt64Array(end.counters, 16, 1);
-  // The mark comes once a heartbeat period, or twice within the time a parted message may stall
-  // if that is shorter (the node caps that time, not the host's period); a parted message may take
-  // four times that time, counted in marks.
-  const markMs = Math.max(10, Math.min(end.tickMs, end.partsMs / 2));
-  const partChecks = Math.ceil((4 * end.partsMs) / markMs);
-  // The same mark bounds the parts of a message from the host: what had arrived by then was read.
-  const mark = (): void => {
-    const began = Date.now();
-    setImmediate(() => {
-      Atomics.store(ranAt, 0, BigInt(began));
-      peer.expireParts(began, end.partsMs, partChecks);
-    });
-  };
-  mark();
-  const ticking = setInterval(mark, markMs);
-  ticking.unref();
+  const stopWatching = watchParts(peer, end.tickMs, end.partsMs, (began) => Atomics.store(ranAt, 0, BigInt(began)));
   // Listening before subscribing: a frame that ends the session at once (a gap) finds its listeners.
   peer.on('gap', (description) => process.stderr.write(`${description}\n`));
   peer.on('disconnect', () => {
     state.over = true;
-    clearInterval(ticking);
+    stopWatching();
     void nc.close().catch(() => undefined);
   });
   // The host is the apartment's owner: a relayed link's first batches may come before its Connect is handled.
