@@ -3,6 +3,7 @@
 // subject, and the NATS session with another node. Also the control messages nodes exchange, one
 // interface each. Types and constants only.
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
+import type { ReassemblyBudget } from '../../marshal/transports/reassembly-budget.js';
 import type { Heartbeat } from './heartbeat-pipe.js';
 
 /** Node → node: join node `to` as a host of apartments there, in epoch `epoch`. */
@@ -84,4 +85,10 @@ export interface ClusterConnection {
   inboxFor(node: string, epoch: string): string;
   /** Forget a session that is over: its node's frames are dropped from now on. */
   endSession(peer: NatsPeer): void;
+  /**
+   * What the parts of messages from node `node` draw on: this node's allowance, and that node's
+   * share of it, which all sessions with it count against (the node pair's and every apartment's,
+   * on whichever thread). Asked while a session with `node` is open.
+   */
+  reassemblyFor(node: string): ReassemblyBudget;
 }

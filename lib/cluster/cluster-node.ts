@@ -85,6 +85,8 @@ export class ClusterNode implements ClusterConnection {
   private readonly sessions = new Map<string, NatsPeer>();
   /** The bytes of unfinished parted messages all sessions with other nodes may hold together. */
   private readonly reassembly = new ReassemblyBudget();
+  /** Each node's share of that allowance, while this node has a session with it. */
+  private readonly shares = new Map<string, ReassemblyBudget>();
   private directory: ClusterDirectory | undefined;
   private dropped = 0;
   private closing: Promise<void> | undefined;
@@ -96,7 +98,7 @@ export class ClusterNode implements ClusterConnection {
     this.cluster = settings.cluster;
     this.heartbeat = settings.heartbeat;
     // The apartments' threads run other nodes' code: they get the credentials meant for them, if any.
-    this.server = new NodeServer(this, { servers: settings.servers, auth: settings.threadAuth ?? settings.auth, reassembly: this.reassembly.memory }, warn);
+    this.server = new NodeServer(this, { servers: settings.servers, auth: settings.threadAuth ?? settings.auth }, warn);
   }
 
   /** Claim the node's name, then listen: a second node of the same name is refused before it answers anything. */
@@ -188,7 +190,7 @@ export class ClusterNode implements ClusterConnection {
       get maxPayload() {
         return nc.info?.max_payload ?? 1_048_576;
       },
-      reassembly: this.reassembly,
+      reassembly: this.reassemblyFor(node),
     }, node, id);
     this.sessions.set(key, peer);
     return peer;
@@ -196,7 +198,18 @@ export class ClusterNode implements ClusterConnection {
 
   endSession(peer: NatsPeer): void {
     const key = `${peer.node}/${peer.id}`;
-    if (this.sessions.get(key) === peer) this.sessions.delete(key);
+    if (this.sessions.get(key) !== peer) return;
+    this.sessions.delete(key);
+    // The last session with that node: its apartments' threads ended before their session did
+    // (node-server.ts), so nothing counts against its share any more.
+    for (const other of this.sessions.values()) if (other.node === peer.node) return;
+    this.shares.delete(peer.node);
+  }
+
+  reassemblyFor(node: string): ReassemblyBudget {
+    let share = this.shares.get(node);
+    if (!share) this.shares.set(node, (share = new ReassemblyBudget(this.reassembly.memory, this.reassembly.limit, undefined, new SharedArrayBuffer(4))));
+    return share;
   }
 
   /** Leave the cluster: apartments run for others end, claims are given up, the connection drains. */

@@ -16,8 +16,8 @@ import { IpcTag, isIpc } from '../../marshal/transports/ipc-transport.js';
 import { natsLinkNumber, type NatsEnd } from '../../marshal/transports/nats-link.js';
 import type { NatsAuth } from '../../marshal/transports/nats-client.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
+import type { ReassemblyBudget } from '../../marshal/transports/reassembly-budget.js';
 import { HELD_OFFSET, type DirectSessionEnd } from '../../marshal/transports/nats-worker-session.js';
-import { ReassemblyBudget } from '../../marshal/transports/reassembly-budget.js';
 import { partsTimeMs, watchParts } from '../../marshal/transports/parts-watch.js';
 import { ProcessThreads } from '../process-threads.js';
 import { resourceLimitsProblem } from '../../apartments/resource-limits.js';
@@ -26,8 +26,6 @@ import { resourceLimitsProblem } from '../../apartments/resource-limits.js';
 export interface NatsSettings {
   readonly servers: readonly string[];
   readonly auth: NatsAuth | undefined;
-  /** The node's allowance for unfinished parted messages, which its apartments' sessions share with its own. */
-  readonly reassembly: SharedArrayBuffer;
 }
 
 /** The most hosts this node runs apartments for at once: each holds a session and a timer. */
@@ -134,6 +132,8 @@ class HostedSession {
   private readonly partsMs: number;
   /** Stops the look at the node pair's unfinished parted message. */
   private readonly stopWatching: () => void;
+  /** What the host's sessions' parts draw on: the node's allowance and the host's share of it, on every thread. */
+  private readonly allowance: ReassemblyBudget;
 
   constructor(
     private readonly connection: ClusterConnection,
@@ -149,12 +149,12 @@ class HostedSession {
     this.periodMs = hello.periodMs;
     this.partsMs = partsTimeMs(hello.periodMs, hello.misses);
     this.id = peer.id;
-    const allowance = new ReassemblyBudget(nats.reassembly);
+    this.allowance = connection.reassemblyFor(this.node);
     this.threads = new ProcessThreads((link, code, description) => {
       const apt = this.apartments.get(link);
       const reason = apt?.reason;
       // A thread that was terminated ran no more code: what it held of the allowance is given back here.
-      if (apt) allowance.giveAll(apt.held);
+      if (apt) this.allowance.giveAll(apt.held);
       this.apartments.delete(link);
       // The host adds where it ran (the node and its epoch).
       if (peer.connected) peer.send([IpcTag.Exited, link, { code, description: reason ?? description }]);
@@ -249,7 +249,7 @@ class HostedSession {
       this.apartments.set(link, { counts: new BigInt64Array(counters, 0, 3), held: new Int32Array(counters, HELD_OFFSET, 1), owed: undefined, missingSince: undefined, reason: undefined });
       const session: DirectSessionEnd = {
         ...checked.session, node: this.connection.name, servers: [...this.nats.servers], auth: this.nats.auth, counters, tickMs: this.periodMs,
-        reassembly: this.nats.reassembly, partsMs: this.partsMs,
+        reassembly: this.allowance.memory, reassemblyShare: this.allowance.share!, partsMs: this.partsMs,
       };
       const end: NatsEnd = { nats: link, session };
       this.threads.run(link, { ...checked.boot, link: end }, checked.resourceLimits);

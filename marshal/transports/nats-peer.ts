@@ -341,9 +341,8 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return this.fail(`[malformed-frame] node '${this.node}' sent parts that do not add up (a count that changed or exceeds ${MAX_PARTS}, or a part under ${MIN_PART_BYTES} bytes before the last)`);
     }
     if (this.partBytes + bytes.byteLength > MAX_NATS_MESSAGE_BYTES) return this.fail(`[malformed-frame] node '${this.node}' sent a message larger than ${MAX_NATS_MESSAGE_BYTES} bytes`);
-    if (this.wire.reassembly && !this.wire.reassembly.take(bytes.byteLength)) {
-      return this.fail(`[node-busy] node '${this.node}' sent a message in parts while this node already holds ${this.wire.reassembly.limit} bytes of unfinished parted messages of its sessions; the session is ended so no call waits for it: send smaller values, or retry once the node is less busy`);
-    }
+    const taking = this.wire.reassembly?.take(bytes.byteLength) ?? 'taken';
+    if (taking !== 'taken') return this.fail(this.busy(taking));
     this.partBytes += bytes.byteLength;
     // Its own bytes only: a part that views a larger buffer (a frame read some other way than
     // decodeFrame, which gives each view its own) would keep that buffer whole.
@@ -364,6 +363,14 @@ export class NatsPeer extends EventEmitter<SessionEvents> {
       return this.fail(`[malformed-frame] node '${this.node}' sent a parted message that is not [tag, link, payload]`);
     }
     this.emit('message', message);
+  }
+
+  /** Why a part found no room: the node's allowance is used up, or the sender's share of it. */
+  private busy(taking: 'node-full' | 'share-full'): string {
+    const { limit, shareLimit } = this.wire.reassembly!;
+    return taking === 'share-full'
+      ? `[node-busy] node '${this.node}' sent a message in parts while its sessions with this node already hold ${shareLimit} bytes of unfinished parted messages, its share (half) of this node's allowance of ${limit}; the session is ended so no call waits for it: finish the parted messages begun before sending more, or send smaller values`
+      : `[node-busy] node '${this.node}' sent a message in parts while this node already holds ${limit} bytes of unfinished parted messages of its sessions; the session is ended so no call waits for it: send smaller values, or retry once the node is less busy`;
   }
 
   /** End the session: every link on it ends ('disconnect'). */

@@ -40,6 +40,8 @@ export interface DirectSessionEnd {
   readonly tickMs: number;
   /** The node's allowance for unfinished parted messages, shared by all its sessions (reassembly-budget.ts). */
   readonly reassembly: SharedArrayBuffer;
+  /** The count of what the host's sessions with the node hold of that allowance: its share, shared with the node's main thread and the host's other apartments. */
+  readonly reassemblyShare: SharedArrayBuffer;
   /** How long a parted message from the host may go without a part, ms: the host's whole heartbeat, at most MAX_PARTS_MS (parts-watch.ts). */
   readonly partsMs: number;
 }
@@ -60,6 +62,7 @@ export function checkSessionEnd(value: unknown): string | undefined {
   if (!(s.counters instanceof SharedArrayBuffer) || s.counters.byteLength < SESSION_COUNTERS_BYTES) return "its session's counters are missing";
   if (!(typeof s.tickMs === 'number' && s.tickMs >= 10 && s.tickMs <= 3_600_000)) return "its session's tick period is out of range";
   if (!(s.reassembly instanceof SharedArrayBuffer) || s.reassembly.byteLength < 4) return "its session's allowance for parts is missing";
+  if (!(s.reassemblyShare instanceof SharedArrayBuffer) || s.reassemblyShare.byteLength < 4) return "its session's share of the allowance for parts is missing";
   if (!(typeof s.partsMs === 'number' && s.partsMs >= 10 && Number.isFinite(s.partsMs))) return "its session's time for parts is out of range";
   if (s.auth !== undefined && natsAuthProblem(s.auth) !== undefined) return "its session's credentials are malformed";
   return undefined;
@@ -106,7 +109,7 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
       return nc.info?.max_payload ?? 1_048_576;
     },
     counters: new BigInt64Array(end.counters, 0, 2),
-    reassembly: new ReassemblyBudget(end.reassembly, undefined, new Int32Array(end.counters, HELD_OFFSET, 1)),
+    reassembly: new ReassemblyBudget(end.reassembly, undefined, new Int32Array(end.counters, HELD_OFFSET, 1), end.reassemblyShare),
   }, end.host, end.id);
   // The loop's mark, at each look at the parts of a message from the host (parts-watch.ts): when a
   // turn of the loop began, stored once that turn's poll phase, which reads what arrived by then, is over.

@@ -43,6 +43,10 @@ class FakeConnection implements ClusterConnection {
   }
 
   endSession(): void {}
+
+  reassemblyFor(): ReassemblyBudget {
+    return this.budget;
+  }
 }
 
 /** The frames of one message of `bytes` bytes that node `from` sends on session `session` in parts of at most 4 KiB. */

@@ -1,41 +1,13 @@
 import { serialize } from 'node:v8';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { connect } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { AccessDeniedError, Runtime, release } from '../../../lib/index.js';
 import { decodeFrame, type NatsFrame } from '../../../marshal/transports/nats-peer.js';
 import { eventuallyTrue, SPEC_HEARTBEAT, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
+import { bootRecord, handPeer, until } from '../../fixtures/hand-peer.js';
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
 import type { ProcessProbe } from '../../fixtures/process-probe.js';
-
-/**
- * A peer that speaks the cluster's wire by hand as node 'mallory', as a broken or hostile node
- * could: its inbox in its epoch 'e1', and its control requests, on subjects ending in its name.
- */
-async function handPeer(url: string): Promise<{ nc: NatsConnection; ask(node: string, body: string): Promise<Record<string, unknown>>; inbox: string; frames: unknown[][] }> {
-  const nc = await connect({ servers: url });
-  const inbox = 'apartments.mallory.e1';
-  const frames: unknown[][] = [];
-  nc.subscribe(`${inbox}.*`, {
-    callback: (_err, msg) => {
-      // Text frames too: an apartment's thread sends its batches as text frames.
-      const frame = decodeFrame(msg.data);
-      frames.push(typeof frame === 'string' ? [frame] : [frame.from, frame.session, frame.seq, frame.tag, frame.link, frame.payload]);
-    },
-  });
-  await nc.flush();
-  return {
-    nc,
-    inbox,
-    frames,
-    ask: async (node, body) => JSON.parse(new TextDecoder().decode((await nc.request(`apartments.${node}.ctl.mallory`, body, { timeout: 30_000 })).data)) as Record<string, unknown>,
-  };
-}
-
-/** Wait until `check` holds, polling; the hang guard of the spec runner is the limit. */
-async function until(check: () => boolean): Promise<void> {
-  while (!check()) await new Promise((r) => setTimeout(r, 20));
-}
 
 describe('lib/cluster: a node treats what other nodes send as hostile', () => {
   it('answers a request that is not a control request with a refusal, and serves on', async () => {
@@ -121,13 +93,7 @@ describe("lib/cluster: an apartment's thread does not hold the parts of a messag
     expect((await peer.ask('b', JSON.stringify({ op: 'hello', from: 'mallory', epoch: 'e1', session: 'e1.1', periodMs: 200, misses: 10 }))).knows).to.equal(true);
     const inbox = `apartments.b.${b.epoch}`;
     const subject = `${inbox}.mallory.e1.1.1`;
-    // An apartment with nothing registered, booted as a host of this runtime's would boot it.
-    const boot = {
-      id: 101, name: 'held', classes: [], linkKinds: [], hooks: [], transport: 'nats', kind: 'worker', pool: [], asyncCausality: false, defaultTimeoutMs: 30_000, reentrancy: 'turn-based', retry: undefined,
-      callLimits: { maxQueuedPerObject: 1_000, maxQueuedPerApartment: 5_000, overrunGraceMs: 1_000, onOverrun: 'hand-on' }, labels: {},
-      link: { nats: 1, session: { id: 'e1.1/1', host: 'mallory', subject, reply: `${peer.inbox}.b` } },
-    };
-    peer.nc.publish(`${inbox}.mallory`, serialize(['mallory', 'e1.1', 0, 'apartment:boot', 1, { boot, resourceLimits: undefined }]));
+    peer.nc.publish(`${inbox}.mallory`, serialize(['mallory', 'e1.1', 0, 'apartment:boot', 1, bootRecord(peer, inbox, 1)]));
     const frameOf = (tag: string) => peer.frames.find((f) => f[3] === tag && f[4] === (tag === 'apartment:hello' ? 0 : 1));
     while (!frameOf('apartment:hello')) {
       await ping(1);

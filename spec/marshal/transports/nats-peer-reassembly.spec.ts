@@ -93,6 +93,60 @@ describe("marshal/transports/nats-peer: a node's sessions share one allowance fo
   });
 });
 
+describe("marshal/transports/nats-peer: one sender's sessions hold at most half of a node's allowance for parts", () => {
+  /** Node b's side of session `session` with node `from`, drawing on `allowance` and the sender's `share`. */
+  function sharing(allowance: ReassemblyBudget, share: SharedArrayBuffer, session: string): ReturnType<typeof receiver> {
+    return receiver(new ReassemblyBudget(allowance.memory, allowance.limit, undefined, share), session);
+  }
+
+  it('ends the session whose part would pass its sender\'s share with [node-busy] naming the share, and another sender\'s message goes through', () => {
+    const allowance = new ReassemblyBudget(undefined, 40_000);
+    const mallory = new SharedArrayBuffer(4);
+    const first = sharing(allowance, mallory, 'ea.1');
+    const second = sharing(allowance, mallory, 'ea.2');
+    // 12 000 bytes each, in parts of about 4 KiB: the first holds all but its last part.
+    const firstParts = partsOf(12_000, 'ea.1');
+    for (const part of firstParts.slice(0, -1)) first.peer.receive(part);
+    for (const part of partsOf(12_000, 'ea.2')) second.peer.receive(part);
+    expect(second.peer.connected, 'past the share of 20 000 bytes').to.equal(false);
+    expect(second.events[0]).to.match(/^\[node-busy\]/).and.contain('its share (half)').and.contain('20000 bytes').and.contain('allowance of 40000');
+    expect(first.peer.connected, 'the session that held its share goes on').to.equal(true);
+    // Another sender's session draws on the half that is left.
+    const other = sharing(allowance, new SharedArrayBuffer(4), 'ec.1');
+    for (const part of partsOf(12_000, 'ec.1')) other.peer.receive(part);
+    expect(other.events).to.deep.equal([]);
+    expect(other.messages).to.have.length(1);
+    first.peer.disconnect();
+    expect(allowance.bytes, 'all given back').to.equal(0);
+    expect(Atomics.load(new Int32Array(mallory), 0), "and the sender's share").to.equal(0);
+  });
+
+  it('refuses a take past the share without taking from the allowance, and one past the allowance without taking from the share', () => {
+    const allowance = new ReassemblyBudget(undefined, 10_000);
+    const share = new ReassemblyBudget(allowance.memory, allowance.limit, undefined, new SharedArrayBuffer(4));
+    expect(share.shareLimit).to.equal(5_000);
+    expect(share.take(4_000)).to.equal('taken');
+    expect(share.take(2_000)).to.equal('share-full');
+    expect([share.bytes, share.shareBytes]).to.deep.equal([4_000, 4_000]);
+    expect(allowance.take(5_500)).to.equal('taken');
+    expect(share.take(1_000)).to.equal('node-full');
+    expect([share.bytes, share.shareBytes]).to.deep.equal([9_500, 4_000]);
+    share.give(4_000);
+    allowance.give(5_500);
+    expect([share.bytes, share.shareBytes]).to.deep.equal([0, 0]);
+  });
+
+  it("gives a thread's held bytes back to the share too when the thread ends without running", () => {
+    const main = new ReassemblyBudget(undefined, undefined, undefined, new SharedArrayBuffer(4));
+    const slot = new Int32Array(new SharedArrayBuffer(4));
+    const thread = new ReassemblyBudget(main.memory, main.limit, slot, main.share);
+    expect(thread.take(7_000)).to.equal('taken');
+    expect(main.shareBytes).to.equal(7_000);
+    main.giveAll(slot);
+    expect([main.bytes, main.shareBytes]).to.deep.equal([0, 0]);
+  });
+});
+
 describe('marshal/transports/nats-peer: an apartment session ends a parted message its host stops sending', () => {
   it('ends it once two periods in a row brought no part and none came for the allowed time, and gives its bytes back', () => {
     const budget = new ReassemblyBudget();
@@ -147,9 +201,9 @@ describe('marshal/transports/reassembly-budget: budgets on one memory share one 
   it('refuses a take past the limit whichever budget made the earlier ones, and counts gives from any', () => {
     const first = new ReassemblyBudget(undefined, 10_000);
     const second = new ReassemblyBudget(first.memory, 10_000);
-    expect(first.take(6_000)).to.equal(true);
-    expect(second.take(6_000), 'past the shared limit').to.equal(false);
-    expect(second.take(4_000)).to.equal(true);
+    expect(first.take(6_000)).to.equal('taken');
+    expect(second.take(6_000), 'past the shared limit').to.equal('node-full');
+    expect(second.take(4_000)).to.equal('taken');
     expect(first.bytes).to.equal(10_000);
     first.give(4_000);
     second.give(6_000);
@@ -162,8 +216,8 @@ describe('marshal/transports/reassembly-budget: what a thread held is given back
     const shared = new ReassemblyBudget();
     const slot = new Int32Array(new SharedArrayBuffer(4));
     const threads = new ReassemblyBudget(shared.memory, undefined, slot);
-    expect(threads.take(5_000)).to.equal(true);
-    expect(threads.take(3_000)).to.equal(true);
+    expect(threads.take(5_000)).to.equal('taken');
+    expect(threads.take(3_000)).to.equal('taken');
     threads.give(3_000);
     expect(Atomics.load(slot, 0)).to.equal(5_000);
     // The thread is terminated holding 5 000 bytes; the thread that ended it gives them back.
