@@ -181,6 +181,11 @@ export class LocalApartment implements ApartmentContext {
     };
   }
 
+  /** The deadline of this apartment's calls out that name none, ms. */
+  get defaultTimeoutMs(): number {
+    return this.options.defaultTimeoutMs;
+  }
+
   get classes(): readonly string[] {
     return this.classTable.names();
   }

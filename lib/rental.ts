@@ -11,6 +11,7 @@ import { currentApartment, currentCall } from '../apartments/context.js';
 import { CallCanceledError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, MarshalError } from '../marshal/errors.js';
 import { isRuntimeError } from '../marshal/clone-failure.js';
 import { localApartment } from '../apartments/local-context.js';
+import { waitingCallOptions } from '../apartments/main-call.js';
 import { callOptions, checkAbortSignal, checkTimeoutMs } from '../marshal/call-options.js';
 import { isProxy } from '../marshal/proxy.js';
 import { askTicketed, dropTicketedWait, queuedWait } from './queued-wait.js';
@@ -19,7 +20,7 @@ import { askTicketed, dropTicketedWait, queuedWait } from './queued-wait.js';
 export interface LeaseOptions {
   /** Wait in the queue when another apartment holds the lease, instead of failing. */
   wait?: boolean;
-  /** How long to wait (ms; default 30 000). */
+  /** How long to wait (ms; default 30 000; Infinity: no limit), from any apartment: the call deadline does not cut it short. */
   timeoutMs?: number;
   /** Aborting it gives up the wait at once (CallCanceledError); a lease granted meanwhile is given back. */
   signal?: AbortSignal;
@@ -39,6 +40,9 @@ interface Waiter {
   resolve: (g: Grant) => void;
   reject: (e: Error) => void;
 }
+
+/** How long a lease waits in the queue when its caller names no time limit, ms. */
+const DEFAULT_WAIT_MS = 30_000;
 
 const INTERNAL = new Set(['rental:lease', 'rental:return', 'rental:abandon', 'rental:dispose']);
 
@@ -103,7 +107,7 @@ class RentalRecord {
     if (wait !== true) {
       throw new ContractViolationError(`[rental-busy] this ${this.className} is leased by ${this.label(this.holder)}; wait with lease(handle, { wait: true }) or try later`);
     }
-    const ms = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : 30_000;
+    const ms = typeof timeoutMs === 'number' && timeoutMs > 0 ? timeoutMs : DEFAULT_WAIT_MS;
     // A caller that cancels, or whose call passes its deadline, waits no longer: granted later, the
     // lease would go to nobody, and the object would stay with its apartment for good. (A grant
     // that crosses the caller's cancel on its way is given back by the lessee: abandon().)
@@ -298,12 +302,10 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
   checkAbortSignal(signal, 'options.signal', 'lease');
   // Checked here, where the mistake is: the registry takes anything else for its default.
   checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');
-  // A handle in another apartment takes the signal as the call's own; the main apartment's own
-  // handle takes it as an argument (a local call has no call options). Given up while the
-  // registration may have granted it on the way back, the lease is abandoned by its ticket.
-  const cancel = signal === undefined ? [] : isProxy(handle) ? [callOptions({ signal })] : [signal];
+  // Given up while the registration may have granted it on the way back, the lease is abandoned by its ticket.
+  const extra = leaseCallExtras(handle, options);
   const { granted: grant } = await askTicketed(
-    (ticket) => onHandle(h, () => h['rental:lease']!(options.wait === true, options.timeoutMs, ticket, ...cancel)),
+    (ticket) => onHandle(h, () => h['rental:lease']!(options.wait === true, options.timeoutMs, ticket, ...extra)),
     (ticket) => onHandle(h, () => h['rental:abandon'](ticket)),
   );
   let instance: T;
@@ -316,6 +318,16 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
     throw err;
   }
   return new RentalLease(instance, h);
+}
+
+/** What a lease request passes after its ticket: how it is cancelled, and its deadline. */
+function leaseCallExtras(handle: unknown, { wait, timeoutMs, signal }: LeaseOptions): unknown[] {
+  // The main apartment's own handle takes the signal as an argument (a local call has no call options).
+  if (!isProxy(handle)) return signal === undefined ? [] : [signal];
+  // A handle in another apartment takes the signal as the call's own. A waiting lease's call gets a
+  // deadline past the wait's own time limit: the apartment's call deadline cut a longer wait short.
+  if (wait === true) return [waitingCallOptions(timeoutMs ?? DEFAULT_WAIT_MS, signal)];
+  return signal === undefined ? [] : [callOptions({ signal })];
 }
 
 /** Give a lease back with the object's state as it was when leased; never fails (the registration may be gone). */

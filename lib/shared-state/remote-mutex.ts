@@ -5,7 +5,7 @@
 // guarded by the mutex reads and writes as it would in shared memory. Waiting is a call to the main
 // apartment, so only lock() can wait: tryLock() and lockSync() cannot answer without waiting.
 import { localApartment } from '../../apartments/local-context.js';
-import { mainService } from '../../apartments/main-call.js';
+import { callMain, mainService, waitingCallOptions } from '../../apartments/main-call.js';
 import { ApartmentError, CallCanceledError } from '../../marshal/errors.js';
 import { TraceKind } from '../../marshal/trace-hook.js';
 import { traceLock } from '../trace/trace-mark.js';
@@ -63,7 +63,8 @@ export class RemoteMutex implements Mutex {
     const token = nextToken++;
     // The main apartment takes whole milliseconds, and none for no limit.
     const limit = options.timeoutMs === undefined || options.timeoutMs > Number.MAX_SAFE_INTEGER ? undefined : Math.ceil(options.timeoutMs);
-    const asked = mainService(NamedService).lock(this.name, token, limit);
+    // The wait lasts its own time limit, not this apartment's call deadline.
+    const asked = callMain(NamedService, 'lock', [this.name, token, limit], waitingCallOptions(limit ?? Infinity));
     let grant: Awaited<typeof asked>;
     try {
       grant = await untilAborted(asked, options.signal, this.name);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import {
-  CallCanceledError, CallRejectedError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, byRef, currentApartment, disposeRental, lease, type RentalLease, type Runtime,
+  CallCanceledError, CallRejectedError, CallTimeoutError, ContractViolationError, DisconnectedError, InUseError, InvalidArgumentError, byRef, currentApartment, disposeRental, lease, type Remote, type RentalLease, type Runtime,
 } from '../../lib/index.js';
 import type { Holder } from '../fixtures/holder.js';
 import type { BumpingLessee, Lessee, PromisedStateRental, RentalCounter, StubbornRental } from '../fixtures/rental-classes.js';
@@ -132,16 +132,79 @@ describe('lib/rental: a lease waiting in the queue of an apartment that ends', (
   });
 });
 
-describe('lib/rental: a lease whose call its caller gives up on while it waits', () => {
+/** The call deadline of the lessee apartments below: short, so that a wait it cut would end soon. */
+const CALL_DEADLINE_MS = 300;
+
+/** A lessee in an apartment whose calls out have the short deadline CALL_DEADLINE_MS. */
+async function hastyLessee(r: Runtime, name: string): Promise<Remote<Lessee>> {
+  return (await r.createApartment({ name, defaultTimeoutMs: CALL_DEADLINE_MS })).createObject<Lessee>('Lessee');
+}
+
+/** Wait `ms` (a lower bound only: nothing here asserts how late a timer fires). */
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('lib/rental: a lease whose caller gives up on it while it waits', () => {
   it('leaves the queue, so the object is not granted to a caller that stopped waiting and held by it for good', async () => {
     const { r, handle } = await start();
     const mine = await lease<RentalCounter>(handle);
-    // Its calls out pass their deadline long before the lease's own wait (120 s) would end.
-    const impatient = await r.createApartment({ name: 'impatient lessee', defaultTimeoutMs: 200 });
-    const waiter = await impatient.createObject<Lessee>('Lessee');
-    expect(await waiter.useOnce(handle, true, 120_000).catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
+    // Its wait has no limit of its own, and its calls out have a short deadline: its signal ends it.
+    const waiter = await hastyLessee(r, 'impatient lessee');
+    expect(await waiter.useOnceAborted(handle, Infinity, 5 * CALL_DEADLINE_MS)).to.match(/^CallCanceledError: /);
     await mine.release();
     await expectLeasedAgain(handle, 10);
+  });
+});
+
+describe('lib/rental: a lease waiting in a worker apartment lasts its own timeoutMs, not the worker\'s call deadline', () => {
+  it('is granted when the holder gives the object back long after the call deadline, with timeoutMs Infinity', async () => {
+    const { r, handle } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    const waiter = await hastyLessee(r, 'patient lessee');
+    let ended: unknown;
+    const waiting = waiter.useOnce(handle, true, Infinity).then((v) => (ended = v), (e: unknown) => (ended = e));
+    // Before: the wait failed with CallTimeoutError once the worker's call deadline passed.
+    await sleep(5 * CALL_DEADLINE_MS);
+    expect(ended, 'still waiting after 5 call deadlines').to.equal(undefined);
+    mine.value.increment();
+    await mine.release();
+    await waiting;
+    expect(ended).to.deep.include({ count: 12 });
+  });
+
+  it('is granted when the holder gives the object back after the call deadline, with a timeoutMs longer than it', async () => {
+    const { r, handle } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    const waiter = await hastyLessee(r, 'patient lessee');
+    const waiting = waiter.useOnce(handle, true, 120_000).catch((e: unknown) => e);
+    await sleep(5 * CALL_DEADLINE_MS);
+    await mine.release();
+    expect(await waiting).to.deep.include({ count: 11 });
+  });
+
+  it('ends at its own timeoutMs with its own CallTimeoutError, whether that is longer or shorter than the call deadline', async () => {
+    const { r, handle } = await start();
+    const mine = await lease<RentalCounter>(handle);
+    const waiter = await hastyLessee(r, 'patient lessee');
+    for (const timeoutMs of [2 * CALL_DEADLINE_MS, CALL_DEADLINE_MS / 3]) {
+      const err = await waiter.useOnce(handle, true, timeoutMs).catch((e: unknown) => e);
+      expect(err, String(timeoutMs)).to.be.instanceOf(CallTimeoutError);
+      // Before, for the longer one: the call deadline's '[timeout] call 'rental:lease' …', at 300 ms.
+      expect((err as Error).message).to.match(new RegExp(`^\\[rental-wait\\] the lease on this RentalCounter did not come free within ${timeoutMs} ms`));
+    }
+    await mine.release();
+    await expectLeasedAgain(handle, 10);
+  });
+
+  it('ends with a clear error, not a hang, when the runtime closes while it waits', async () => {
+    const { r, handle } = await start();
+    await lease<RentalCounter>(handle);
+    const waiter = await hastyLessee(r, 'patient lessee');
+    const waiting = waiter.useOnce(handle, true, Infinity).catch((e: unknown) => e);
+    await sleep(5 * CALL_DEADLINE_MS);
+    await r.close();
+    const err = await waiting;
+    expect(err).to.be.instanceOf(DisconnectedError);
+    expect((err as Error).message).to.match(/^\[apartment-closed\] apartment 'patient lessee'/);
   });
 });
 

@@ -137,6 +137,45 @@ describe('lib/shared-state: named objects in a process apartment refuse what nee
   });
 });
 
+describe('lib/shared-state: a named lock a process apartment waits for lasts its own timeoutMs, not the process\'s call deadline', () => {
+  it('is granted long after the call deadline with timeoutMs Infinity, ends at its own timeoutMs either side of that deadline, and its signal still cancels it', async () => {
+    const { rt } = await start();
+    // The process's calls to the main apartment, which takes the lock for it, have a short deadline.
+    const deadlineMs = 300;
+    const { apt } = await processApartment(rt, { process: 'patient', defaultTimeoutMs: deadlineMs });
+    const user = await apt.createObject<Remote<NamedLockUser>>('NamedLockUser');
+    await user.open();
+    const lock = await named.mutex('stats-lock');
+    let held = await lock.value.lock();
+    let ended: unknown = 'waiting';
+    const waiting = user.lockWithin(Infinity).then((r) => (ended = r));
+    // Before: the wait failed with CallTimeoutError once the process's call deadline passed.
+    await new Promise((r) => setTimeout(r, 5 * deadlineMs));
+    expect(ended, 'still waiting after 5 call deadlines').to.equal('waiting');
+    held.unlock();
+    await waiting;
+    expect(ended, 'granted, no refusal').to.equal(undefined);
+
+    held = await lock.value.lock({ timeoutMs: HANG_GUARD_MS });
+    for (const timeoutMs of [2 * deadlineMs, deadlineMs / 3]) {
+      const timedOut = await user.lockWithin(timeoutMs);
+      expect(timedOut?.name, String(timeoutMs)).to.equal('CallTimeoutError');
+      // Before, for the longer one: the call deadline's '[timeout] call 'named.lock' …', at 300 ms.
+      expect(timedOut?.message).to.match(new RegExp(`^\\[lock-timeout\\] 'stats-lock' was not acquired within ${timeoutMs} ms`));
+    }
+    const aborted = await user.lockAborted(5 * deadlineMs);
+    expect(aborted?.name).to.equal('CallCanceledError');
+    expect(aborted?.message).to.match(/^\[lock-canceled\] waiting for 'stats-lock' was cancelled/);
+    held.unlock();
+    expect(await user.read(), 'the process takes the lock once it is free').to.deep.equal([0, 0]);
+    // Nothing the given-up waits asked for is still held: the host takes the lock again.
+    using _again = await lock.value.lock({ timeoutMs: HANG_GUARD_MS });
+    await user.close();
+    await lock.close();
+    release(user);
+  });
+});
+
 describe('lib/shared-state: forged lock messages from a process are refused and write nothing', () => {
   it('refuses unknown tokens, unopened names and writes outside the memory, and applies a well-formed unlock', async () => {
     const { rt } = await start();
