@@ -66,7 +66,7 @@ class ProcessHost extends ServedHost implements ApartmentHost {
     const server = this.server;
     if (!server || this.link === undefined) return undefined;
     const link = ipcLink.create();
-    const near = claimIpcEnd(link.far)!;
+    const near = claimIpcEnd(link.far)!.relayed();
     if (!server.openLink(near)) {
       near.close();
       return undefined;

@@ -166,6 +166,8 @@ export class IpcTransport implements Transport {
   private closed = false;
   /** Whether a batch with calls or answers waits while the peer is over its backlog (see relaysForThread). */
   private holdsBack = true;
+  /** Whether every batch, bookkeeping too, is refused while the peer is over its backlog (see relayed). */
+  private holdsAll = false;
   /** The one [tag, link, payload] this link sends its batches in (post()). */
   private readonly frame: [string, number, unknown];
 
@@ -240,6 +242,18 @@ export class IpcTransport implements Transport {
     return this;
   }
 
+  /**
+   * Mark this link as one the host relays another apartment's batches onto (apartments/broker.ts):
+   * the bookkeeping in them is as much as that apartment cares to send, not what this side made,
+   * so while the peer is over its backlog every batch is refused and the relay closes, as one into
+   * a busy worker does (credited-port-transport.ts). A process that sent Releases through a relay
+   * to a stopped process made the host hold all of them.
+   */
+  relayed(): this {
+    this.holdsAll = true;
+    return this;
+  }
+
   listen(receiver: TransportReceiver, onClose: TransportCloseListener): void {
     this.receiver = receiver;
     this.onClose = onClose;
@@ -265,7 +279,7 @@ export class IpcTransport implements Transport {
     // Only batches with calls, notifications or answers wait for the peer to read: bookkeeping
     // (releases, AddRefs, loan returns) is small and must not be lost, or counts go wrong on both sides.
     const refusal = this.holdsBack ? peer.backlogRefusal?.() : undefined;
-    if (refusal && batch.some(carriesCall)) throw refusal;
+    if (refusal && (this.holdsAll || batch.some(carriesCall))) throw refusal;
     const n = encoder.encode(batch, MAX_ENCODED_BATCH);
     // Serialization happens inside send, synchronously: a DataCloneError reaches the caller with
     // nothing sent, and the frame can be used again at once (one per link, so the serializer's

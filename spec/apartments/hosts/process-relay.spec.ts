@@ -2,12 +2,13 @@ import { existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ApartmentError, release, type Apartment, type Remote, type Runtime } from '../../../lib/index.js';
+import { ApartmentError, callOptions, release, type Apartment, type Remote, type Runtime } from '../../../lib/index.js';
 import type { Calc } from '../../fixtures/calc.js';
 import type { Holder } from '../../fixtures/holder.js';
+import type { HostilePlugin } from '../../fixtures/hostile-plugin.js';
 import type { Counter, ProcessProbe } from '../../fixtures/process-probe.js';
 import { HANG_GUARD_MS, processApartment, rejection, startProcessRuntime } from '../../fixtures/process-fixture.js';
-import { startRuntime } from '../../fixtures/runtime-fixture.js';
+import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 
 /** An object of `apt`'s process: a Counter made by a probe there (the probe is released). */
 async function counterIn(apt: Apartment): Promise<Remote<Counter>> {
@@ -123,6 +124,35 @@ describe('apartments/hosts/process-relay: a process that floods a busy worker ap
     expect(await inProcess.keep(fresh), 'and so does the process').to.equal(2);
     expect(await inProcess.callKept(1, 'same', 2, 2), 'over a new relay').to.equal(true);
     for (const ref of [inWorker, inProcess, fresh]) release(ref);
+  });
+});
+
+describe('apartments/hosts/process-relay: a process that floods a stopped process with bookkeeping', () => {
+  it('loses its link to it once the bound of what the other left unread is passed, and the host holds no more; both serve on', async () => {
+    const { rt: runtime, logs } = await startRuntime();
+    runtime.registerClass('HostilePlugin', { module: fixture('hostile-plugin.js'), export: 'HostilePlugin' });
+    const { apt: a } = await processApartment(runtime, { process: 'flooder' });
+    // Heartbeats far apart: the process is stopped on purpose and must not be killed as hung meanwhile.
+    const { apt: b, pid: pidB } = await processApartment(runtime, { process: 'stopped', heartbeat: { periodMs: 600_000, misses: 10 } });
+    const plugin = await a.createObject<HostilePlugin>('HostilePlugin');
+    const inB = await b.createObject<Holder>('Holder');
+    expect(await plugin.linkTo(b.id), 'the relay is up').to.equal(true);
+    process.kill(pidB, 'SIGSTOP');
+    const rss0 = process.memoryUsage().rss;
+    // 48 Releases padded to 8 MiB each: 384 MiB, three times the bound, none of them a call the
+    // bound would refuse. Its answer comes after them on the process's channel: the host has
+    // relayed them all by then.
+    expect(await plugin.releaseFlood(b.id, 48, 8 * 2 ** 20)).to.equal(true);
+    const grew = process.memoryUsage().rss - rss0;
+    const refusal = logs.map((e) => e.message).find((m) => m.includes('[pipe-backlog]'));
+    expect(refusal, 'the host says why').to.match(/^\[relay\] a batch from apartment '[^']+' \(\d+\) in process 'flooder' could not go on to apartment '[^']+' \(\d+\) in process 'stopped': \[pipe-backlog\] process \d+ has left \d+ bytes this side wrote unread \(at most 134217728\)/);
+    // What waits for the stopped process: the bound and one batch past it, not the 384 MiB sent.
+    expect(grew, `the host's memory grew by ${grew} bytes`).to.be.below(320 * 2 ** 20);
+    process.kill(pidB, 'SIGCONT');
+    // Its calls are refused (retry later) until it has read what it was sent before the relay closed.
+    expect(await inB.same(1, 1, callOptions({ retry: { attempts: 1_000_000, delayMs: 5 } })), 'the stopped process serves on').to.equal(true);
+    expect(await plugin.linkTo(b.id), 'and so does the flooder').to.equal(true);
+    for (const ref of [plugin, inB]) release(ref);
   });
 });
 
