@@ -1,7 +1,7 @@
 import { serialize } from 'node:v8';
 import { expect } from 'chai';
 import { builtBytes, MAX_BUILT_BYTES, type FrameRefusal } from '../../../marshal/transports/frame-weight.js';
-import { emptyObjectsFrame, varint } from '../../fixtures/heavy-frames.js';
+import { emptyObjectsFrame, sparseKeysFrame, varint } from '../../fixtures/heavy-frames.js';
 
 /** Every kind of value structured clone carries, as v8.serialize writes it on this Node line. */
 function everyKind(): [string, unknown][] {
@@ -61,6 +61,15 @@ describe('marshal/transports/frame-weight: what a frame builds is weighed before
     expect((builtBytes(six) as FrameRefusal).tooLarge, 'six of them').to.equal(true);
     // Past 2^25 V8 makes a dictionary, which holds only what the frame sets.
     expect(builtBytes(Uint8Array.from([0xff, 15, ...sparse(2 ** 32 - 1)]))).to.be.below(1_000);
+  });
+
+  it('weighs the properties of an object with more than V8 keeps fast at its hash table', () => {
+    // A million sparse integer keys: 7 MB of frame, which V8 built into 50 MB of heap.
+    expect(builtBytes(sparseKeysFrame(1_000_000, 1_000)) as number).to.be.at.least(50_000_000);
+    // 55 MB of frame, under the frame bound, that V8 built into 400 MB where the walk said 128 MB.
+    expect((builtBytes(sparseKeysFrame(8_000_000, 250)) as FrameRefusal).tooLarge).to.equal(true);
+    // An object with a few properties stays weighed as it was.
+    expect(builtBytes(serialize({ a: 1, b: 'x' })) as number).to.be.below(200);
   });
 
   it('refuses bytes that are not one value it can read, saying why', () => {
