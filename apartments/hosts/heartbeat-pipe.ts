@@ -51,7 +51,9 @@ export class HeartbeatWatch {
         return;
       }
       this.unanswered++;
-      pipe.write(Buffer.of(1));
+      // A ping still unwritten means the child reads nothing (the pipe's buffer is full): another
+      // would only queue here, without bound, for a child that writes to look alive but never reads.
+      if (pipe.writableLength === 0) pipe.write(Buffer.of(1));
     }, heartbeat.periodMs);
     this.timer.unref();
   }
