@@ -17,7 +17,7 @@ import { natsLinkNumber, type NatsEnd } from '../../marshal/transports/nats-link
 import type { NatsAuth } from '../../marshal/transports/nats-client.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
 import type { ReassemblyBudget } from '../../marshal/transports/reassembly-budget.js';
-import { HELD_OFFSET, type DirectSessionEnd } from '../../marshal/transports/nats-worker-session.js';
+import { HELD_OFFSET, readEndReason, SESSION_COUNTERS_BYTES, type DirectSessionEnd } from '../../marshal/transports/nats-worker-session.js';
 import { partsTimeMs, watchParts } from '../../marshal/transports/parts-watch.js';
 import { ProcessThreads } from '../process-threads.js';
 import { resourceLimitsProblem } from '../../apartments/resource-limits.js';
@@ -107,6 +107,8 @@ interface HostedApartment {
   readonly counts: BigInt64Array;
   /** The bytes of parts its thread holds, given back to the node's allowance when the thread ends. */
   readonly held: Int32Array;
+  /** The session's counters, where its thread says why the session ended there (readEndReason). */
+  readonly counters: SharedArrayBuffer;
   /** Frames the host had sent on the apartment's session at its last heartbeat, if more had to come. */
   owed: number | undefined;
   /** When this node first found `owed` frames missing (ms since the epoch): the thread must run after it for them to count as lost. */
@@ -152,7 +154,10 @@ class HostedSession {
     this.allowance = connection.reassemblyFor(this.node);
     this.threads = new ProcessThreads((link, code, description) => {
       const apt = this.apartments.get(link);
-      const reason = apt?.reason;
+      // This node's own reason first; else the thread's, whose session ended there (parts past an
+      // allowance, frames lost), which the host would otherwise learn only as a thread that exited.
+      const ended = apt && readEndReason(apt.counters);
+      const reason = apt?.reason ?? (ended && `the apartment's session ended on node '${connection.name}': ${ended} (${description})`);
       // A thread that was terminated ran no more code: what it held of the allowance is given back here.
       if (apt) this.allowance.giveAll(apt.held);
       this.apartments.delete(link);
@@ -245,8 +250,8 @@ class HostedSession {
         this.peer.send([IpcTag.Exited, link, { code: 1, description: `[node-boot] node '${this.connection.name}' already runs ${MAX_APARTMENTS_PER_HOST} apartments for node '${this.node}'; close some first` }]);
         return;
       }
-      const counters = new SharedArrayBuffer(32);
-      this.apartments.set(link, { counts: new BigInt64Array(counters, 0, 3), held: new Int32Array(counters, HELD_OFFSET, 1), owed: undefined, missingSince: undefined, reason: undefined });
+      const counters = new SharedArrayBuffer(SESSION_COUNTERS_BYTES);
+      this.apartments.set(link, { counts: new BigInt64Array(counters, 0, 3), held: new Int32Array(counters, HELD_OFFSET, 1), counters, owed: undefined, missingSince: undefined, reason: undefined });
       const session: DirectSessionEnd = {
         ...checked.session, node: this.connection.name, servers: [...this.nats.servers], auth: this.nats.auth, counters, tickMs: this.periodMs,
         reassembly: this.allowance.memory, reassemblyShare: this.allowance.share!, partsMs: this.partsMs,

@@ -33,7 +33,8 @@ export interface DirectSessionEnd {
    * 64-bit numbers, read by the node's main thread: frames not received yet are lost only if the
    * loop ran since they were due; a thread busy in a synchronous call reads nothing meanwhile.
    * Then, at HELD_OFFSET, the bytes of parts this thread holds, which the main thread gives back
-   * to the node's allowance when the thread ends.
+   * to the node's allowance when the thread ends; at END_REASON_OFFSET, why the session ended
+   * here, if it did (writeEndReason), which the main thread reports to the host with the thread's end.
    */
   readonly counters: SharedArrayBuffer;
   /** How often the thread marks that its loop ran, ms: the host's heartbeat period (or more often, see partsMs). */
@@ -46,10 +47,40 @@ export interface DirectSessionEnd {
   readonly partsMs: number;
 }
 
-/** Bytes of a session's counters: three 64-bit counts, then the parts' bytes its thread holds (an Int32). */
-export const SESSION_COUNTERS_BYTES = 28;
 /** Where in the counters the parts' bytes held are. */
 export const HELD_OFFSET = 24;
+/** Where in the counters the reason the session ended is: its length in bytes (an Int32), then its UTF-8. */
+export const END_REASON_OFFSET = 32;
+/** The most bytes of a reason kept. */
+const END_REASON_BYTES = 512;
+/** Bytes of a session's counters: three 64-bit counts, the parts' bytes its thread holds, and the reason it ended. */
+export const SESSION_COUNTERS_BYTES = END_REASON_OFFSET + 4 + END_REASON_BYTES;
+
+/**
+ * Keep why the session ended (a gap, parts past an allowance), so the host learns it with the
+ * apartment's end rather than from this node's log alone. The first reason stays.
+ */
+function writeEndReason(counters: SharedArrayBuffer, reason: string): void {
+  const length = new Int32Array(counters, END_REASON_OFFSET, 1);
+  if (Atomics.load(length, 0) !== 0) return;
+  // Shared memory is not written by encodeInto: the bytes go through a buffer of this thread's.
+  const bytes = new Uint8Array(END_REASON_BYTES);
+  const { written } = new TextEncoder().encodeInto(reason, bytes);
+  new Uint8Array(counters, END_REASON_OFFSET + 4, END_REASON_BYTES).set(bytes.subarray(0, written));
+  Atomics.store(length, 0, written);
+}
+
+/**
+ * Why the session in `counters` ended on the apartment's thread, if it said: one line of at most
+ * END_REASON_BYTES. The thread runs another node's code, so the text is read as untrusted.
+ */
+export function readEndReason(counters: SharedArrayBuffer): string | undefined {
+  const length = Atomics.load(new Int32Array(counters, END_REASON_OFFSET, 1), 0);
+  if (!(length > 0 && length <= END_REASON_BYTES)) return undefined;
+  const bytes = new Uint8Array(length);
+  bytes.set(new Uint8Array(counters, END_REASON_OFFSET + 4, length));
+  return new TextDecoder().decode(bytes).replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
 
 /** Why `value` is not a usable session, or undefined. */
 export function checkSessionEnd(value: unknown): string | undefined {
@@ -116,7 +147,10 @@ async function connectSession(state: NonNullable<typeof current>, end: DirectSes
   const ranAt = new BigInt64Array(end.counters, 16, 1);
   const stopWatching = watchParts(peer, end.tickMs, end.partsMs, (began) => Atomics.store(ranAt, 0, BigInt(began)));
   // Listening before subscribing: a frame that ends the session at once (a gap) finds its listeners.
-  peer.on('gap', (description) => process.stderr.write(`${description}\n`));
+  peer.on('gap', (description) => {
+    writeEndReason(end.counters, description);
+    process.stderr.write(`${description}\n`);
+  });
   peer.on('disconnect', () => {
     state.over = true;
     stopWatching();

@@ -58,6 +58,11 @@ describe("lib/cluster: one host's unfinished parted messages hold at most its sh
     expect([exited(1), exited(2), exited(3)]).to.deep.equal([false, true, true]);
     await until(() => (b.stderr().match(/\[node-busy\] node 'mallory' sent a message in parts while its sessions with this node already hold 134217728 bytes/g) ?? []).length >= 2);
     expect(b.stderr()).to.contain("its share (half) of this node's allowance of 268435456");
+    // The host learns why with each end, not only the node's log.
+    for (const link of [2, 3]) {
+      const report = peer.frames.find((f) => f[3] === 'apartment:exited' && f[4] === link)?.[5] as { description?: unknown } | undefined;
+      expect(report?.description, `why apartment ${link} ended`).to.match(/^the apartment's session ended on node 'b': \[node-busy\] node 'mallory' sent a message in parts .*its share \(half\)/);
+    }
     expect((await peer.ask('b', JSON.stringify({ op: 'ping', from: 'mallory', epoch: 'e1', session: 'e1.1', sent: sessions[0]!.seq, links: {} }))).knows, "mallory's node pair session goes on").to.equal(true);
     release(probe);
     await peer.nc.close();
