@@ -109,7 +109,8 @@ export class ProcessServer {
       this.passStderr(chunk);
       const text = this.stderrTail + chunk;
       // V8's fatal line (out of memory) comes before a long native stack that pushes it out of the tail.
-      this.fatalLine ??= /^FATAL ERROR: .*$/m.exec(text)?.[0];
+      // Bounded as the tail is: the child writes the line, and it may be as long as a chunk.
+      this.fatalLine ??= /^FATAL ERROR: .*$/m.exec(text)?.[0]?.replace(/^(.{0,300}).+$/s, '$1…');
       this.stderrTail = text.slice(-STDERR_TAIL_CHARS);
     });
     this.channel.on('message', (message) => this.fromChild(message));

@@ -84,6 +84,15 @@ describe('apartments/hosts/process-faults: a process over its heap cap', () => {
   });
 });
 
+describe('apartments/hosts/process-faults: a process whose stderr has a fatal line as long as it likes', () => {
+  it('quotes at most the start of that line in the cause, as it quotes at most the end of its stderr', async () => {
+    const err = await faultScenario({}, ({ crasher }) => crasher.fatalLine(5_000));
+    const message = (err.cause as Error).message;
+    expect(message).to.match(/^process \d+ exited with code 134; it reported FATAL ERROR: x+…; its stderr ended with: x+$/);
+    expect(message.length, 'the cause quotes the child bounded').to.be.below(3_000);
+  });
+});
+
 describe('apartments/hosts/process-faults: a process that throws an uncaught error', () => {
   it('faults its apartment with the error from the end of its stderr in the cause', async () => {
     const err = await faultScenario({}, ({ crasher }) => crasher.throwLater('boom in the process'));
