@@ -3,11 +3,26 @@
 // removes it when the call starts or is cancelled. An edge that closes a cycle is a deadlock: no
 // chain in it can ever proceed. Main apartment only.
 import type { WaitEdge } from './admission.js';
+import { ApartmentError } from '../marshal/errors.js';
+
+/**
+ * The most an apartment other than the main one may have recorded here, in estimated bytes: its
+ * edges come from its own reports, which a plugin may make up without end. Real waits weigh about
+ * 150 bytes each, so this holds more than the waiting calls an apartment admits by default.
+ */
+export const MAX_WAIT_BYTES = 16 * 2 ** 20;
+
+/** What an edge costs the host to keep, roughly: the record, its holders and its names. */
+function weightOf(edge: WaitEdge): number {
+  return 96 + 16 * edge.holders.length + 2 * (edge.object.length + edge.method.length);
+}
 
 /** The wait-for graph of causality ids, fed by every apartment's admission. */
 export class DeadlockDetector {
   private readonly edges = new Map<string, WaitEdge>();
   private readonly byWaiter = new Map<number, Set<string>>();
+  /** By apartment, the weight of the edges it reported (see weightOf). */
+  private readonly weights = new Map<number, number>();
 
   get size(): number {
     return this.edges.size;
@@ -26,6 +41,14 @@ export class DeadlockDetector {
 
   /** Add an edge; returns the cycle it closes (starting with it), or undefined. */
   add(edge: WaitEdge): WaitEdge[] | undefined {
+    // An edge reported again replaces the one before (left in place, its old waiter would still lead to it).
+    this.remove(edge.apartment, edge.id);
+    const weight = weightOf(edge);
+    const held = this.weights.get(edge.apartment) ?? 0;
+    if (edge.apartment !== 0 && held + weight > MAX_WAIT_BYTES) {
+      throw new ApartmentError('ERROR_BUSY', `[wait-quota] apartment ${edge.apartment} has reported waits worth ${held} bytes (at most ${MAX_WAIT_BYTES}); this wait is not watched for deadlocks — fewer waiting calls at once, or shorter names`);
+    }
+    this.weights.set(edge.apartment, held + weight);
     const key = `${edge.apartment}:${edge.id}`;
     this.edges.set(key, edge);
     let keys = this.byWaiter.get(edge.waiter);
@@ -44,6 +67,9 @@ export class DeadlockDetector {
     const edge = this.edges.get(key);
     if (!edge) return;
     this.edges.delete(key);
+    const left = (this.weights.get(apartment) ?? 0) - weightOf(edge);
+    if (left > 0) this.weights.set(apartment, left);
+    else this.weights.delete(apartment);
     const keys = this.byWaiter.get(edge.waiter)!;
     keys.delete(key);
     if (keys.size === 0) this.byWaiter.delete(edge.waiter);
@@ -54,17 +80,29 @@ export class DeadlockDetector {
     for (const edge of [...this.edges.values()]) if (edge.apartment === apartment) this.remove(apartment, edge.id);
   }
 
-  /** Edges leading from chain `from` to chain `to`, if `to` is reachable. */
+  /**
+   * Edges leading from chain `from` to chain `to`, if `to` is reachable. Walked with a stack of its
+   * own, not by recursion: a chain of made-up waits as long as a plugin likes overflowed the
+   * thread's stack, and every later wait that reached it went unchecked.
+   */
   private pathTo(from: number, to: number, visited: Set<number>): WaitEdge[] | undefined {
-    if (from === to) return [];
-    if (visited.has(from)) return undefined;
-    visited.add(from);
-    for (const key of this.byWaiter.get(from) ?? []) {
-      const edge = this.edges.get(key)!;
-      for (const holder of edge.holders) {
-        const rest = this.pathTo(holder, to, visited);
-        if (rest) return [edge, ...rest];
+    // Each step: the chain reached, and the edge that led to it (undefined for `from` itself).
+    const stack: { chain: number; via: WaitEdge | undefined; depth: number }[] = [{ chain: from, via: undefined, depth: 0 }];
+    const path: WaitEdge[] = [];
+    while (stack.length > 0) {
+      const { chain, via, depth } = stack.pop()!;
+      path.length = Math.max(0, depth - 1);
+      if (via) path.push(via);
+      if (chain === to) return path;
+      if (visited.has(chain)) continue;
+      visited.add(chain);
+      const next: { chain: number; via: WaitEdge; depth: number }[] = [];
+      for (const key of this.byWaiter.get(chain) ?? []) {
+        const edge = this.edges.get(key)!;
+        for (const holder of edge.holders) next.push({ chain: holder, via: edge, depth: depth + 1 });
       }
+      // Reversed, so the first holder is walked first, as the recursive walk did.
+      for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]!);
     }
     return undefined;
   }
