@@ -74,6 +74,17 @@ export class NamedRegistry {
   private readonly onces = new Map<string, OnceEntry>();
   /** Create-once values each apartment built (they outlive it). */
   private readonly built = new Map<number, number>();
+  /**
+   * Create-once values each apartment is building now: kept until it finishes, fails or ends, so
+   * they count against its quota as what it built does (a plugin could begin without end).
+   */
+  private readonly building = new Map<number, number>();
+
+  private countBuilding(apartment: number, delta: number): void {
+    const n = (this.building.get(apartment) ?? 0) + delta;
+    if (n > 0) this.building.set(apartment, n);
+    else this.building.delete(apartment);
+  }
 
   /** Refuse a further handle for `apartment` that would take it past its quota (ERROR_BUSY). */
   private checkQuota(apartment: number, bytes: number, maxBytes: number): void {
@@ -199,10 +210,13 @@ export class NamedRegistry {
   onceBegin(apartment: number, name: string, signal?: AbortSignal, ticket?: number): { build: true } | { value: unknown } | Promise<{ build: true } | { value: unknown }> {
     const e = this.onces.get(name);
     if (!e) {
-      if ((this.built.get(apartment) ?? 0) >= MAX_ONCE_BUILT) {
-        throw new ApartmentError('ERROR_BUSY', `[once-quota] this apartment built ${MAX_ONCE_BUILT} create-once values already, which are kept for the life of the process; reuse names, or keep such values yourself`);
+      const built = this.built.get(apartment) ?? 0;
+      const building = this.building.get(apartment) ?? 0;
+      if (built + building >= MAX_ONCE_BUILT) {
+        throw new ApartmentError('ERROR_BUSY', `[once-quota] this apartment built ${built} create-once values, which are kept for the life of the process, and is building ${building} (at most ${MAX_ONCE_BUILT} in all); finish the ones begun, reuse names, or keep such values yourself`);
       }
       this.onces.set(name, { state: 'building', builder: apartment, builderTicket: ticket, waiters: [] });
+      this.countBuilding(apartment, 1);
       return { build: true };
     }
     if (e.state === 'done') return { value: e.value };
@@ -226,6 +240,7 @@ export class NamedRegistry {
     const e = this.onces.get(name);
     if (!e || e.state !== 'building' || e.builder !== apartment) throw new ApartmentError('E_UNEXPECTED', `[once] only the builder of '${name}' completes it`);
     this.onces.set(name, { state: 'done', value });
+    this.countBuilding(apartment, -1);
     this.built.set(apartment, (this.built.get(apartment) ?? 0) + 1);
     for (const w of e.waiters) w.resolve({ value });
   }
@@ -234,6 +249,7 @@ export class NamedRegistry {
   onceFailed(apartment: number, name: string): void {
     const e = this.onces.get(name);
     if (!e || e.state !== 'building' || e.builder !== apartment) return;
+    this.countBuilding(apartment, -1);
     const next = e.waiters.shift();
     if (!next) {
       this.onces.delete(name);
@@ -241,6 +257,7 @@ export class NamedRegistry {
     }
     e.builder = next.apartment;
     e.builderTicket = next.ticket;
+    this.countBuilding(next.apartment, 1);
     next.resolve({ build: true });
   }
 
