@@ -14,6 +14,13 @@ export interface SharedResourceDefinition<T> {
   dispose(value: T): void | Promise<void>;
 }
 
+/**
+ * The most leases one apartment other than the main one may hold at once: each is kept by the main
+ * apartment until it is released or the apartment ends, so a plugin acquiring in a loop would
+ * otherwise grow the host without bound.
+ */
+export const MAX_SHARED_LEASES = 4_096;
+
 interface Entry {
   definition: SharedResourceDefinition<unknown>;
   value: Promise<unknown> | undefined;
@@ -25,6 +32,8 @@ interface Entry {
 export class SharedResourceRegistry {
   private readonly entries = new Map<string, Entry>();
   private nextLease = 1;
+  /** Live leases by apartment, for the quota. */
+  private readonly held = new Map<number, number>();
 
   /** `isLive` says whether an apartment still runs: one that died while it waited takes no lease. */
   constructor(private readonly report: (message: string) => void, private readonly isLive: (apartment: number) => boolean = () => true) {}
@@ -46,13 +55,17 @@ export class SharedResourceRegistry {
     // Its apartment may have died (and its leases been dropped) while it waited for the dispose:
     // a lease taken now would be nobody's, and the resource would never be disposed.
     if (!this.isLive(apartment)) throw new DisconnectedError(`[shared-gone] apartment ${apartment} ended while it waited for shared resource '${name}'`);
+    const count = this.held.get(apartment) ?? 0;
+    if (apartment !== 0 && count >= MAX_SHARED_LEASES) {
+      throw new ApartmentError('ERROR_BUSY', `[shared-quota] apartment ${apartment} holds ${count} shared resource leases already (at most ${MAX_SHARED_LEASES}); release the leases it no longer uses first`);
+    }
     const lease = this.nextLease++;
-    entry.leases.set(lease, apartment);
+    this.take(lease, apartment, entry);
     entry.value ??= Promise.resolve().then(() => entry.definition.create());
     try {
       return { lease, value: await entry.value };
     } catch (err) {
-      entry.leases.delete(lease);
+      this.drop(lease, apartment, entry);
       entry.value = undefined;
       throw err;
     }
@@ -62,7 +75,7 @@ export class SharedResourceRegistry {
   release(lease: number, apartment: number): Promise<void> {
     for (const [name, entry] of this.entries) {
       if (entry.leases.get(lease) !== apartment) continue;
-      entry.leases.delete(lease);
+      this.drop(lease, apartment, entry);
       return this.disposeIfUnused(name, entry);
     }
     return Promise.reject(new DisconnectedError(`[shared-lease] lease ${lease} is not held by this apartment (released already?)`, { code: 'CO_E_OBJNOTCONNECTED' }));
@@ -73,7 +86,7 @@ export class SharedResourceRegistry {
     for (const [name, entry] of this.entries) {
       let dropped = false;
       for (const [lease, holder] of entry.leases) if (holder === apartment) {
-        entry.leases.delete(lease);
+        this.drop(lease, apartment, entry);
         dropped = true;
       }
       if (dropped) void this.disposeIfUnused(name, entry);
@@ -83,6 +96,18 @@ export class SharedResourceRegistry {
   /** Live leases of a resource (for diagnostics and specs). */
   leases(name: string): number {
     return this.entries.get(name)?.leases.size ?? 0;
+  }
+
+  private take(lease: number, apartment: number, entry: Entry): void {
+    entry.leases.set(lease, apartment);
+    this.held.set(apartment, (this.held.get(apartment) ?? 0) + 1);
+  }
+
+  private drop(lease: number, apartment: number, entry: Entry): void {
+    if (!entry.leases.delete(lease)) return;
+    const left = (this.held.get(apartment) ?? 0) - 1;
+    if (left > 0) this.held.set(apartment, left);
+    else this.held.delete(apartment);
   }
 
   private disposeIfUnused(name: string, entry: Entry): Promise<void> {
