@@ -184,13 +184,22 @@ class RentalRecord {
 
 /** Rental registrations, in the main apartment. */
 export class RentalRegistry {
-  private readonly records = new Set<RentalRecord>();
+  /**
+   * Held weakly: a record lives as long as its handle, whose methods hold it, and a handle nobody
+   * holds can never be leased again. Held strongly, every rental object ever made stayed for the
+   * life of the process, its constructor arguments included: a plugin making them in a loop grew
+   * the host without bound.
+   */
+  private readonly records = new Set<WeakRef<RentalRecord>>();
+  private readonly collected = new FinalizationRegistry<WeakRef<RentalRecord>>((ref) => this.records.delete(ref));
   constructor(private readonly label: (id: number) => string) {}
 
   /** The handle callers hold: only lease() may use it; any method called on it is a contract violation. */
   create(className: string, args: unknown[]): object {
     const record = new RentalRecord(className, args, this.label);
-    this.records.add(record);
+    const ref = new WeakRef(record);
+    this.records.add(ref);
+    this.collected.register(record, ref);
     const internal: Record<string, (...a: unknown[]) => unknown> = {
       'rental:lease': (wait, timeoutMs, ticket, local) => record.lease(wait, timeoutMs, ticket, local instanceof AbortSignal ? local : undefined),
       'rental:return': (state, untouched) => record.giveBack(state, untouched),
@@ -208,7 +217,7 @@ export class RentalRegistry {
   }
 
   dropApartment(apartment: number): void {
-    for (const r of this.records) r.apartmentGone(apartment);
+    for (const ref of this.records) ref.deref()?.apartmentGone(apartment);
   }
 }
 
