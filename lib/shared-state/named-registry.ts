@@ -111,7 +111,12 @@ export class NamedRegistry {
   open(apartment: number, kind: NamedKind, name: string, bytes: number, maxBytes = MAX_NAMED_BYTES, signal?: AbortSignal, ticket?: number): NamedGrant | Promise<NamedGrant> {
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('[named] a named object needs a non-empty name', { parameter: 'name' });
     const e = this.entries.get(name);
-    if (!e?.refs.has(apartment)) this.checkQuota(apartment, bytes, maxBytes);
+    const handles = e?.refs.get(apartment);
+    if (handles === undefined) this.checkQuota(apartment, bytes, maxBytes);
+    else if (handles >= MAX_NAMED_HANDLES) {
+      // A name it holds costs nothing more to open again, but each handle (and the ticket it was granted by) is kept until closed.
+      throw new ApartmentError('ERROR_BUSY', `[named-quota] this apartment holds ${handles} handles on '${name}' already (at most ${MAX_NAMED_HANDLES}); close the ones it no longer uses first`);
+    }
     if (!e) {
       const sab = new SharedArrayBuffer(bytes);
       const created: NamedEntry = { kind, sab, ready: kind !== 'memory', creator: apartment, refs: new Map(), waiters: [], granted: new Map() };
