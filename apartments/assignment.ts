@@ -237,10 +237,17 @@ export class AssignmentGroup {
   }
 }
 
+/** The key of the group `spec` names: a pool described by an object is named by what it says. */
+function keyOf(spec: AssignmentSpec): unknown {
+  return typeof spec === 'object' && spec !== null ? `${spec.policy}:${'apartments' in spec ? spec.apartments : ''}@${(spec as GroupHost).process ?? ''}@${(spec as GroupHost).node ?? ''}` : spec;
+}
+
 /**
  * Every assignment group of one runtime, keyed by policy (named policies share one group; a
- * policy function has its own), and the one cap they share. A function's group is dropped once it
- * has no apartment, so a new inline function per creation leaves nothing behind. Main apartment only.
+ * policy function has its own), and the one cap they share. A group is dropped once it has no
+ * apartment, so a new inline function, or a new pool size, per creation leaves nothing behind:
+ * any apartment may name a pool size, and one kept per size grew the host without bound. Main
+ * apartment only.
  */
 export class AssignmentGroups {
   private readonly groups = new Map<unknown, AssignmentGroup>();
@@ -256,13 +263,13 @@ export class AssignmentGroups {
     try {
       return await group.assign(request);
     } finally {
-      this.dropIfIdle(spec, group);
+      this.dropIfIdle(keyOf(spec), group);
     }
   }
 
   /** The group `spec` names, made (and the spec checked) on first use. */
   groupFor(spec: AssignmentSpec): AssignmentGroup {
-    const key = typeof spec === 'object' && spec !== null ? `${spec.policy}:${'apartments' in spec ? spec.apartments : ''}@${(spec as GroupHost).process ?? ''}@${(spec as GroupHost).node ?? ''}` : spec;
+    const key = keyOf(spec);
     let group = this.groups.get(key);
     if (!group) {
       group = new AssignmentGroup(definePolicy(spec), this.budget, (name, host) => this.start(name, host));
@@ -285,7 +292,7 @@ export class AssignmentGroups {
   }
 
   private dropIfIdle(key: unknown, group: AssignmentGroup): void {
-    if (typeof key !== 'function' || !group.idle || this.groups.get(key) !== group) return;
+    if (!group.idle || this.groups.get(key) !== group) return;
     this.groups.delete(key);
     this.budget.leave(group);
   }
