@@ -19,6 +19,7 @@ import type { Endpoint } from '../marshal/endpoint.js';
 import { ANY_ROLE, controlClient, controlService, endpointTransport, type ControlClient, type ControlRouter } from './control-plane.js';
 import { id, list, name, record } from './control-args.js';
 import { invokeMember } from '../marshal/stub.js';
+import { randomId } from '../marshal/random-ids.js';
 import type { ClassLoader } from './class-loader.js';
 
 /** What a free class must provide. */
@@ -53,7 +54,6 @@ export class FreeObjects {
   private readonly handleGone = new FinalizationRegistry<string>((fid) => {
     if (this.handles.get(fid)?.deref() === undefined) this.handles.delete(fid);
   });
-  private counter = 0;
   private rotate = 0;
 
   constructor(
@@ -106,7 +106,10 @@ export class FreeObjects {
     let payload = this.ids.get(instance);
     if (agile) checkAgile(instance, className);
     if (!payload) {
-      payload = { fid: `${this.apartmentId}.${++this.counter}`, className, shared: instance.toShared(), agile, pool: this.poolIds() };
+      // The id is what a pool thread finds its view of the object by, for any apartment that names it
+      // (free.invoke): unguessable, it is held only by those the payload was handed to. A counter
+      // let a plugin that was handed nothing call other apartments' free objects.
+      payload = { fid: `${this.apartmentId}.${randomId()}`, className, shared: instance.toShared(), agile, pool: this.poolIds() };
       this.ids.set(instance, payload);
       this.remember(payload.fid, instance);
     }
