@@ -12,6 +12,17 @@ import { ApartmentError } from '../marshal/errors.js';
  */
 export const MAX_WAIT_BYTES = 16 * 2 ** 20;
 
+/**
+ * The most wait-for edges one report may walk. Real waits form short chains (a chain waits in one
+ * place at a time), but a plugin can report a chain of thousands from its far end, each report
+ * then leading along all the ones before it: 20,000 such reports kept the main thread busy for
+ * minutes. Past this, the report is not checked for deadlocks; its call still ends at its deadline.
+ */
+export const MAX_WALK = 256;
+
+/** What pathTo answers when the walk used up its budget. */
+const CUT = Symbol('cut');
+
 /** What an edge costs the host to keep, roughly: the record, its holders and its names. */
 function weightOf(edge: WaitEdge): number {
   return 96 + 16 * edge.holders.length + 2 * (edge.object.length + edge.method.length);
@@ -23,6 +34,8 @@ export class DeadlockDetector {
   private readonly byWaiter = new Map<number, Set<string>>();
   /** By apartment, the weight of the edges it reported (see weightOf). */
   private readonly weights = new Map<number, number>();
+  /** Apartments told that a walk through their waits stopped (once each: a plugin repeats it at will). */
+  private readonly cutTold = new Set<number>();
 
   get size(): number {
     return this.edges.size;
@@ -32,15 +45,21 @@ export class DeadlockDetector {
    * Add an edge; if it closes a cycle, take it out again and return the DeadlockError message that
    * names every chain, apartment and method in the cycle (the waiting call is to be refused with it).
    */
-  breakIfCycle(edge: WaitEdge, label: (apartment: number) => string): string | undefined {
+  breakIfCycle(edge: WaitEdge, label: (apartment: number) => string, gaveUp?: (message: string) => void): string | undefined {
     const cycle = this.add(edge);
+    if (cycle === CUT) {
+      if (this.cutTold.has(edge.apartment)) return undefined;
+      this.cutTold.add(edge.apartment);
+      gaveUp?.(`[wait-walk] looking for a deadlock through chain ${formatChain(edge.waiter)} waiting in ${label(edge.apartment)}, the runtime walked ${MAX_WALK} wait-for edges and stopped; that wait is not checked for deadlocks and ends at its call's deadline — fewer calls waiting on one another`);
+      return undefined;
+    }
     if (!cycle) return undefined;
     this.remove(edge.apartment, edge.id);
     return `[deadlock] call chains wait on each other: ${describeCycle(cycle, label)}; this call was refused to break the cycle — mark one method interleave, make one class reentrant, or do not call back into a busy object`;
   }
 
-  /** Add an edge; returns the cycle it closes (starting with it), or undefined. */
-  add(edge: WaitEdge): WaitEdge[] | undefined {
+  /** Add an edge; returns the cycle it closes (starting with it), undefined, or CUT when the search gave up. */
+  add(edge: WaitEdge): WaitEdge[] | typeof CUT | undefined {
     // An edge reported again replaces the one before (left in place, its old waiter would still lead to it).
     this.remove(edge.apartment, edge.id);
     const weight = weightOf(edge);
@@ -55,8 +74,10 @@ export class DeadlockDetector {
     if (!keys) this.byWaiter.set(edge.waiter, (keys = new Set()));
     keys.add(key);
     const visited = new Set<number>();
+    const budget = { left: MAX_WALK };
     for (const holder of edge.holders) {
-      const path = this.pathTo(holder, edge.waiter, visited);
+      const path = this.pathTo(holder, edge.waiter, visited, budget);
+      if (path === CUT) return CUT;
       if (path) return [edge, ...path];
     }
     return undefined;
@@ -77,32 +98,42 @@ export class DeadlockDetector {
 
   /** Forget every edge an apartment reported (it closed or died). */
   removeApartment(apartment: number): void {
+    this.cutTold.delete(apartment);
     for (const edge of [...this.edges.values()]) if (edge.apartment === apartment) this.remove(apartment, edge.id);
   }
 
   /**
    * Edges leading from chain `from` to chain `to`, if `to` is reachable. Walked with a stack of its
    * own, not by recursion: a chain of made-up waits as long as a plugin likes overflowed the
-   * thread's stack, and every later wait that reached it went unchecked.
+   * thread's stack, and every later wait that reached it went unchecked. At most `budget.left`
+   * edges are looked at (CUT past them).
    */
-  private pathTo(from: number, to: number, visited: Set<number>): WaitEdge[] | undefined {
-    // Each step: the chain reached, and the edge that led to it (undefined for `from` itself).
-    const stack: { chain: number; via: WaitEdge | undefined; depth: number }[] = [{ chain: from, via: undefined, depth: 0 }];
-    const path: WaitEdge[] = [];
+  private pathTo(from: number, to: number, visited: Set<number>, budget: { left: number }): WaitEdge[] | typeof CUT | undefined {
+    // The edge each chain was first reached by: the path back from `to` follows their waiters.
+    const reachedBy = new Map<number, WaitEdge>();
+    const stack = [from];
     while (stack.length > 0) {
-      const { chain, via, depth } = stack.pop()!;
-      path.length = Math.max(0, depth - 1);
-      if (via) path.push(via);
-      if (chain === to) return path;
+      const chain = stack.pop()!;
+      if (chain === to) {
+        const path: WaitEdge[] = [];
+        for (let at = chain; at !== from; at = path[0]!.waiter) path.unshift(reachedBy.get(at)!);
+        return path;
+      }
       if (visited.has(chain)) continue;
       visited.add(chain);
-      const next: { chain: number; via: WaitEdge; depth: number }[] = [];
-      for (const key of this.byWaiter.get(chain) ?? []) {
+      const keys = this.byWaiter.get(chain);
+      if (!keys) continue;
+      for (const key of keys) {
+        if (--budget.left < 0) return CUT;
         const edge = this.edges.get(key)!;
-        for (const holder of edge.holders) next.push({ chain: holder, via: edge, depth: depth + 1 });
+        // Pushed last to first, so the first holder is walked first, as the recursive walk did.
+        for (let i = edge.holders.length - 1; i >= 0; i--) {
+          const holder = edge.holders[i]!;
+          if (visited.has(holder)) continue;
+          reachedBy.set(holder, edge);
+          stack.push(holder);
+        }
       }
-      // Reversed, so the first holder is walked first, as the recursive walk did.
-      for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]!);
     }
     return undefined;
   }

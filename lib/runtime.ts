@@ -391,7 +391,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
 
   /** A call had to wait for another chain's turn: if that closes a cycle, refuse it with DeadlockError. */
   private waitAdded(edge: WaitEdge): void {
-    const message = this.deadlocks.breakIfCycle(edge, (id) => this.label(id));
+    const message = this.deadlocks.breakIfCycle(edge, (id) => this.label(id), (cut) => this.log({ level: 'warn', message: cut, apartment: edge.apartment, causality: edge.waiter }));
     if (!message) return;
     this.log({ level: 'warn', message, apartment: edge.apartment, causality: edge.waiter });
     if (edge.apartment === 0) this.local.admission.breakWait(edge.id, new DeadlockError(message));

@@ -23,7 +23,7 @@ describe('apartments/hostile-waits: made-up wait-for edges do not grow the host 
   it('keeps a bounded share of one apartment\'s edges, and says why it refuses the rest', async () => {
     const s = await hostileScene();
     // Each edge as heavy as the checks allow: 1,024 holders and 1,024-character names.
-    await s.hostile.madeUpWaits(BASE, 3_000, 1_024, 1_024);
+    await s.hostile.madeUpWaits(BASE, 3_000, { holders: 1_024, padding: 1_024 });
     const refused = notifyFailures(s);
     expect(refused.length, 'edges past the share are refused').to.be.greaterThan(0);
     expect(refused[0]).to.contain('[wait-quota]').and.contain(s.plugin.label);
@@ -34,12 +34,35 @@ describe('apartments/hostile-waits: made-up wait-for edges do not grow the host 
     await expectNoExports(s.rt);
   });
 
-  it('finds a cycle closed through a chain of 30,000 made-up waits', async () => {
+  it('finds a cycle closed through a chain of 200 made-up waits', async () => {
     const s = await hostileScene();
-    await s.hostile.madeUpWaits(BASE, 30_000, 1, 0, true);
+    await s.hostile.madeUpWaits(BASE, 200, { cycle: true });
     expect(notifyFailures(s), 'no report failed').to.deep.equal([]);
     const found = s.logs.filter((e) => e.message.startsWith('[deadlock]') && e.apartment === s.plugin.id);
     expect(found.length, 'the detector walked the whole chain and found the cycle').to.equal(1);
+    release(s.hostile);
+    await expectNoExports(s.rt);
+  });
+
+  it('closing a cycle through a chain of 30,000 made-up waits fails no report: the walk stops, and says so', async () => {
+    const s = await hostileScene();
+    await s.hostile.madeUpWaits(BASE, 30_000, { cycle: true });
+    expect(notifyFailures(s), 'no report failed (the walk once recursed past the stack)').to.deep.equal([]);
+    const cut = s.logs.filter((e) => e.message.startsWith('[wait-walk]') && e.apartment === s.plugin.id);
+    expect(cut.length, 'the last report walked no further than its budget').to.equal(1);
+    release(s.hostile);
+    await expectNoExports(s.rt);
+  });
+
+  it('walks a bounded part of the graph per report: a chain reported from its far end does not cost the host its square', async () => {
+    const s = await hostileScene();
+    // Reported backward, each new wait leads along every one before it: 20,000 reports walked
+    // 200 million edges on the main thread.
+    await s.hostile.madeUpWaits(BASE, 20_000, { backward: true });
+    expect(notifyFailures(s), 'no report failed').to.deep.equal([]);
+    const cut = s.logs.filter((e) => e.message.startsWith('[wait-walk]') && e.apartment === s.plugin.id);
+    expect(cut.length, 'the host says where it stopped looking').to.be.greaterThan(0);
+    expect(cut[0]!.message).to.contain(s.plugin.label);
     release(s.hostile);
     await expectNoExports(s.rt);
   });
