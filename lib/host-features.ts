@@ -60,8 +60,17 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
     if (thread !== undefined) void apt.hostEnded.then(() => threadEnded(thread));
   });
   // A pooled apartment reset for its next owner revoked every token it had: its entries in the
-  // global interface table go, or they would count against its quota for every owner after.
-  registry.onReset((apt) => interfaceTable.dropApartment(apt.id));
+  // global interface table go, or they would count against its quota for every owner after. So
+  // does all else kept here in its name: its runtime gives back only what it knows it took, and a
+  // plugin calling the services directly left leases, named handles and named locks (others
+  // waiting on them for good) to the next owner, who could even release them.
+  registry.onReset((apt) => {
+    shared.dropApartment(apt.id);
+    rentals.dropApartment(apt.id);
+    named.dropApartment(apt.id);
+    mirroredLocks.dropApartment(apt.id);
+    interfaceTable.dropApartment(apt.id);
+  });
   return { shared, named, interrupts };
 }
 
