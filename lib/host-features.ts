@@ -47,12 +47,16 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
   });
   installApartmentFeatures(local);
   local.loader.makeLeaseHandle = (loaded, args) => rentals.create(loaded.descriptor.name, args);
+  /** Everything kept here in `apartment`'s name: what it holds, leases, waits for or registered. */
+  const dropKept = (apartment: number): void => {
+    shared.dropApartment(apartment);
+    rentals.dropApartment(apartment);
+    named.dropApartment(apartment);
+    mirroredLocks.dropApartment(apartment);
+    interfaceTable.dropApartment(apartment);
+  };
   registry.onGone((apt) => {
-    shared.dropApartment(apt.id);
-    rentals.dropApartment(apt.id);
-    named.dropApartment(apt.id);
-    mirroredLocks.dropApartment(apt.id);
-    interfaceTable.dropApartment(apt.id);
+    dropKept(apt.id);
     // Its threads can release no lock any more: drop what the lock hierarchy recorded for them.
     forgetHeldLocks(apt.id);
     // Its turns on shared mutexes pass on once its thread has exited (not before: it may still run).
@@ -64,13 +68,7 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
   // does all else kept here in its name: its runtime gives back only what it knows it took, and a
   // plugin calling the services directly left leases, named handles and named locks (others
   // waiting on them for good) to the next owner, who could even release them.
-  registry.onReset((apt) => {
-    shared.dropApartment(apt.id);
-    rentals.dropApartment(apt.id);
-    named.dropApartment(apt.id);
-    mirroredLocks.dropApartment(apt.id);
-    interfaceTable.dropApartment(apt.id);
-  });
+  registry.onReset((apt) => dropKept(apt.id));
   return { shared, named, interrupts };
 }
 

@@ -33,6 +33,23 @@ async function countsUnder(lock: Mutex, stats: SharedArrayBuffer): Promise<numbe
   return [...new Int32Array(stats)];
 }
 
+/**
+ * The process's wait on 'stats-lock', which the host holds (`held`), is cancelled by its signal
+ * after `abortAfterMs`; then the host frees the lock, the process takes it, and nothing the
+ * given-up waits asked for is still held: the host takes it again. Closes the user and the handle.
+ */
+async function cancelThenFree(user: Remote<NamedLockUser>, lock: Awaited<ReturnType<typeof named.mutex>>, held: { unlock(): void }, abortAfterMs: number): Promise<void> {
+  const aborted = await user.lockAborted(abortAfterMs);
+  expect(aborted?.name).to.equal('CallCanceledError');
+  expect(aborted?.message).to.match(/^\[lock-canceled\] waiting for 'stats-lock' was cancelled/);
+  held.unlock();
+  expect(await user.read(), 'the process takes the lock once it is free').to.deep.equal([0, 0]);
+  using _again = await lock.value.lock({ timeoutMs: HANG_GUARD_MS });
+  await user.close();
+  await lock.close();
+  release(user);
+}
+
 describe('lib/shared-state: the seed document\'s named mutex and memory work across processes', () => {
   it('lets two process apartments and a worker apartment race to create them, count under the mutex, and the host read the same counts', async () => {
     const { rt } = await start();
@@ -124,16 +141,7 @@ describe('lib/shared-state: named objects in a process apartment refuse what nee
     const timedOut = await user.lockWithin(100);
     expect(timedOut?.name).to.equal('CallTimeoutError');
     expect(timedOut?.message).to.match(/^\[lock-timeout\] 'stats-lock' was not acquired within 100 ms/);
-    const aborted = await user.lockAborted(100);
-    expect(aborted?.name).to.equal('CallCanceledError');
-    expect(aborted?.message).to.match(/^\[lock-canceled\] waiting for 'stats-lock' was cancelled/);
-    held.unlock();
-    expect(await user.read(), 'the process takes the lock once it is free').to.deep.equal([0, 0]);
-    // Nothing the given-up waits asked for is still held: the host takes the lock again.
-    using _again = await lock.value.lock({ timeoutMs: HANG_GUARD_MS });
-    await user.close();
-    await lock.close();
-    release(user);
+    await cancelThenFree(user, lock, held, 100);
   });
 });
 
@@ -163,16 +171,7 @@ describe('lib/shared-state: a named lock a process apartment waits for lasts its
       // Before, for the longer one: the call deadline's '[timeout] call 'named.lock' …', at 300 ms.
       expect(timedOut?.message).to.match(new RegExp(`^\\[lock-timeout\\] 'stats-lock' was not acquired within ${timeoutMs} ms`));
     }
-    const aborted = await user.lockAborted(5 * deadlineMs);
-    expect(aborted?.name).to.equal('CallCanceledError');
-    expect(aborted?.message).to.match(/^\[lock-canceled\] waiting for 'stats-lock' was cancelled/);
-    held.unlock();
-    expect(await user.read(), 'the process takes the lock once it is free').to.deep.equal([0, 0]);
-    // Nothing the given-up waits asked for is still held: the host takes the lock again.
-    using _again = await lock.value.lock({ timeoutMs: HANG_GUARD_MS });
-    await user.close();
-    await lock.close();
-    release(user);
+    await cancelThenFree(user, lock, held, 5 * deadlineMs);
   });
 });
 
