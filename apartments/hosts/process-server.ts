@@ -110,7 +110,7 @@ export class ProcessServer {
       const text = this.stderrTail + chunk;
       // V8's fatal line (out of memory) comes before a long native stack that pushes it out of the tail.
       // Bounded as the tail is: the child writes the line, and it may be as long as a chunk.
-      this.fatalLine ??= /^FATAL ERROR: .*$/m.exec(text)?.[0]?.replace(/^(.{0,300}).+$/s, '$1…');
+      this.fatalLine ??= boundedLine(/^FATAL ERROR: .*$/m.exec(text)?.[0]);
       this.stderrTail = text.slice(-STDERR_TAIL_CHARS);
     });
     this.channel.on('message', (message) => this.fromChild(message));
@@ -354,4 +354,12 @@ function childExecArgv(maxOldGenerationSizeMb: number | undefined): string[] {
   }
   if (maxOldGenerationSizeMb !== undefined) out.push(`--max-old-space-size=${maxOldGenerationSizeMb}`);
   return out;
+}
+
+/** The most characters of a child's fatal line a fault quotes. */
+const FATAL_LINE_CHARS = 300;
+
+/** `line` cut at FATAL_LINE_CHARS, with '…' where it was cut. */
+function boundedLine(line: string | undefined): string | undefined {
+  return line !== undefined && line.length > FATAL_LINE_CHARS ? `${line.slice(0, FATAL_LINE_CHARS)}…` : line;
 }

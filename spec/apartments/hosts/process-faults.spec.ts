@@ -91,6 +91,11 @@ describe('apartments/hosts/process-faults: a process whose stderr has a fatal li
     expect(message).to.match(/^process \d+ exited with code 134; it reported FATAL ERROR: x+…; its stderr ended with: x+$/);
     expect(message.length, 'the cause quotes the child bounded').to.be.below(3_000);
   });
+
+  it('quotes a short fatal line whole when the end of its stderr no longer holds it', async () => {
+    const err = await faultScenario({}, ({ crasher }) => crasher.fatalLine(40, 3_000));
+    expect((err.cause as Error).message).to.match(new RegExp(`^process \\d+ exited with code 134; it reported FATAL ERROR: x{40}; its stderr ended with: y+$`));
+  });
 });
 
 describe('apartments/hosts/process-faults: a process that throws an uncaught error', () => {
