@@ -217,10 +217,43 @@ export class Apartment extends (EventEmitter as new () => TypedEmitterTypes.defa
   }
 
   private updateKeepAlive(): void {
-    const keep = this.current === 'starting' || this.current === 'closing' || this.busy;
-    if (keep) this.host.ref();
-    else this.host.unref();
-    this.endpoint.channelIfAny(this.id)?.setKeepAlive(keep);
+    if (this.keepsAlive()) this.applyKeepAlive(true);
+    else if (!this.releaseQueued) {
+      // Let go a turn later, not now: a caller that makes one call after another is busy again
+      // before then, so a call does not cost four native ref/unref calls (thread and link, twice).
+      this.releaseQueued = true;
+      setImmediate(this.releaseIfIdle);
+    }
+  }
+
+  private keepsAlive(): boolean {
+    return this.current === 'starting' || this.current === 'closing' || this.busy;
+  }
+
+  private releaseQueued = false;
+  private readonly releaseIfIdle = (): void => {
+    this.releaseQueued = false;
+    if (!this.keepsAlive()) this.applyKeepAlive(false);
+  };
+
+  // What the thread and the link were last told, so a repeat is not told again. The link is told
+  // again once its transport is attached (a channel may exist before its transport does).
+  private keptAlive: boolean | undefined;
+  private keptLink: unknown;
+  private keptAttached = false;
+
+  private applyKeepAlive(keep: boolean): void {
+    const link = this.endpoint.channelIfAny(this.id);
+    const attached = link?.link !== undefined;
+    if (keep === this.keptAlive && link === this.keptLink && attached === this.keptAttached) return;
+    if (keep !== this.keptAlive) {
+      if (keep) this.host.ref();
+      else this.host.unref();
+    }
+    this.keptAlive = keep;
+    this.keptLink = link;
+    this.keptAttached = attached;
+    link?.setKeepAlive(keep);
   }
 
   /**
