@@ -25,6 +25,7 @@ import type { CallLimits } from './call-limits.js';
 import { cantCallOut, refuseCallOutInInputSync } from './input-sync.js';
 import { SharedLease } from './shared-lease.js';
 import { SCRIPT_GATE_BYTES } from './script-gate.js';
+import { ChainIds } from './chain-ids.js';
 
 /** What a local apartment needs from the thread that hosts it. */
 export interface LocalApartmentOptions {
@@ -88,10 +89,11 @@ export class LocalApartment implements ApartmentContext {
   /** Shared-resource leases taken here and not yet released (a reset gives them back). */
   private readonly leases = new Set<SharedLease<unknown>>();
   private filter: MessageFilter | undefined;
-  private causalityCounter = 0;
+  private readonly chainIds: ChainIds;
 
   constructor(private readonly options: LocalApartmentOptions) {
     this.id = options.id;
+    this.chainIds = new ChainIds(options.id);
     this.name = options.name;
     this.kind = options.kind;
     this.classTable = new ClassTable(options.classes);
@@ -190,9 +192,9 @@ export class LocalApartment implements ApartmentContext {
     return this.classTable.names();
   }
 
-  /** A fresh logical-thread id, unique across the runtime (the apartment id is its high part). */
+  /** A fresh logical-thread id, unique across the runtime and unguessable (chain-ids.ts). */
   newCausality(): number {
-    return this.id * 0x1_0000_0000 + ++this.causalityCounter;
+    return this.chainIds.next();
   }
 
   onReset(hook: () => void | Promise<void>): void {

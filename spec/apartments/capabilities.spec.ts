@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { DisconnectedError, InvalidArgumentError, byRef, globalInterfaceTable, marshalInterface, release, unmarshalInterface } from '../../lib/index.js';
+import type { Account } from '../fixtures/admission-classes.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Holder } from '../fixtures/holder.js';
 import { hostileScene, type HostileScene } from '../fixtures/hostile-scene.js';
@@ -111,5 +112,30 @@ describe('apartments/capabilities: marshal tokens and table cookies cannot be gu
     const obj = await globalInterfaceTable.get<{ hello(): string }>(cookie);
     expect(obj.hello()).to.equal('hi');
     await globalInterfaceTable.revoke(cookie);
+  });
+});
+
+describe('apartments/capabilities: a call chain cannot be joined by naming it', () => {
+  it("calls that claim to be the host's chains 1–300 wait for the turn the host's chain holds", async () => {
+    const s = await hostileScene({}, { Account: 'admission-classes.js' });
+    const acct = await s.bystander.createObject<Account>('Account');
+    const gate = new Int32Array(new SharedArrayBuffer(8));
+    const held = acct.depositHeld(5, 'host', gate);
+    await eventually(() => {
+      expect(Atomics.load(gate, 1), 'the host holds the account').to.equal(1);
+    }, 60_000);
+    // Chain ids counted 1, 2, 3… made one of these the holder's own: that call ran inside its turn.
+    const guesses = Array.from({ length: 300 }, (_, i) => i + 1);
+    expect(await s.hostile.callInChains(acct, 'deposit', guesses, [1, 'guess'])).to.equal(true);
+    Atomics.store(gate, 0, 1);
+    Atomics.notify(gate, 0);
+    expect(await held, "the host's deposit lost nothing to a call run inside its turn").to.equal(5);
+    expect(await s.hostile.chainCallsSettled(), 'every guess was served, in its own turn').to.equal(guesses.length);
+    const history = await acct.history();
+    expect(history.slice(0, 2)).to.deep.equal(['start host', 'end host']);
+    expect(await acct.getBalance()).to.equal(5 + guesses.length);
+    release(acct);
+    release(s.hostile);
+    await expectNoExports(s.rt);
   });
 });
