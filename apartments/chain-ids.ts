@@ -38,9 +38,10 @@ export function speckRoundKeys(key: readonly [number, number, number, number]): 
 export function speckEncipher(keys: Uint16Array, block: number): number {
   let x = (block >>> 16) & WORD;
   let y = block & WORD;
+  // ror(x, 7) and rol(y, 2) written out: this runs for each call a thread starts a chain with.
   for (let i = 0; i < ROUNDS; i++) {
-    x = ((ror(x, 7) + y) & WORD) ^ keys[i]!;
-    y = rol(y, 2) ^ x;
+    x = ((((x >>> 7) | (x << 9)) + y) & WORD) ^ keys[i]!;
+    y = (((y << 2) | (y >>> 14)) & WORD) ^ x;
   }
   return ((x << 16) | y) >>> 0;
 }
