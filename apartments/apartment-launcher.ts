@@ -4,7 +4,7 @@
 // runtime decides ids, names, roles and what happens after start; this file owns only the start.
 import type { ClassDescriptor } from './class-table.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
-import { checkReentrancy, DEFAULT_START_TIMEOUT_MS, type ApartmentOptions } from './apartment-options.js';
+import { checkReentrancy, checkRestart, DEFAULT_START_TIMEOUT_MS, type ApartmentOptions } from './apartment-options.js';
 import { resolveCallLimits } from './call-limits.js';
 import { checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
 import type { Endpoint } from '../marshal/endpoint.js';
@@ -69,6 +69,7 @@ export function launchApartment(request: LaunchRequest): Launched {
   const limits = resourceLimitsProblem(options.resourceLimits);
   if (limits) throw new InvalidArgumentError(`[resource-limits] ${limits}`, { parameter: 'resourceLimits' });
   const reentrancy = checkReentrancy(options.reentrancy ?? defaults.reentrancy);
+  checkRestart(options.restart, options.maxRestarts);
   const callLimits = resolveCallLimits(options.callLimits);
   const asyncCausality = options.asyncCausality !== false;
   const scriptGate = new SharedArrayBuffer(SCRIPT_GATE_BYTES);

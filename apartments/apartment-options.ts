@@ -22,7 +22,7 @@ export interface ApartmentOptions {
   reentrancy?: Reentrancy;
   /** Start a replacement apartment when this one faults (objects are not resurrected). */
   restart?: 'never' | 'on-fault';
-  /** How many replacements at most (default 3). */
+  /** How many replacements at most (default 3; Infinity: no limit). */
   maxRestarts?: number;
   /** Close the apartment once nothing in it has been referenced for this long (ms; Infinity: never). */
   idleTimeoutMs?: number;
@@ -44,4 +44,17 @@ export function checkReentrancy(value: unknown): Reentrancy {
     throw new InvalidArgumentError(`[reentrancy] reentrancy must be 'turn-based' or 'reentrant'; got ${String(value)}`, { parameter: 'reentrancy' });
   }
   return value;
+}
+
+/**
+ * Refuse a restart policy that cannot be followed: another word than 'never' or 'on-fault' meant
+ * never restarting, and a NaN maxRestarts restarted without end.
+ */
+export function checkRestart(restart: unknown, maxRestarts: unknown): void {
+  if (restart !== undefined && restart !== 'never' && restart !== 'on-fault') {
+    throw new InvalidArgumentError(`[restart] restart must be 'never' or 'on-fault'; got ${String(restart)}`, { parameter: 'restart' });
+  }
+  if (maxRestarts !== undefined && !(maxRestarts === Infinity || (Number.isInteger(maxRestarts) && (maxRestarts as number) >= 0))) {
+    throw new InvalidArgumentError(`[restart] maxRestarts must be a whole number ≥ 0 (Infinity for no limit), or left out for 3; got ${String(maxRestarts)}`, { parameter: 'maxRestarts' });
+  }
 }

@@ -53,6 +53,12 @@ describe('lib/runtime: apartment options', () => {
       [{ startTimeoutMs: 0 }, 'startTimeoutMs'],
       [{ startTimeoutMs: 2 ** 31 }, 'startTimeoutMs'],
       [{ reentrancy: 'sometimes' }, 'reentrancy'],
+      // Before: another word never restarted, and a NaN count restarted without end.
+      [{ restart: 'always' }, 'restart'],
+      [{ restart: 'on-fault', maxRestarts: NaN }, 'maxRestarts'],
+      [{ restart: 'on-fault', maxRestarts: -1 }, 'maxRestarts'],
+      [{ restart: 'on-fault', maxRestarts: 1.5 }, 'maxRestarts'],
+      [{ restart: 'on-fault', maxRestarts: '2' }, 'maxRestarts'],
     ];
     for (const [options, parameter] of bad) {
       const err = (await rt.createApartment(options).catch((e: unknown) => e)) as InvalidArgumentError;
