@@ -4,7 +4,7 @@
 // Main apartment only.
 import { controlClient, endpointTransport } from './control-plane.js';
 import { ApartmentService } from './engine-services.js';
-import { checkTimeoutMs } from '../marshal/call-options.js';
+import { checkOptionsObject, checkTimeoutMs } from '../marshal/call-options.js';
 import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
 import { CallTimeoutError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import type { Endpoint } from '../marshal/endpoint.js';
@@ -95,9 +95,7 @@ export class ApartmentPool {
     /** Told of each apartment reset on check-in, before its next owner has it. */
     private readonly wasReset: (apartment: Apartment) => void = () => {},
   ) {
-    if (options === null || typeof options !== 'object') {
-      throw new InvalidArgumentError(`[pool-options] createPool() takes an options object such as { size: 4 }, or nothing; got ${options === null ? 'null' : typeof options}`, { parameter: 'options' });
-    }
+    checkOptionsObject(options, 'createPool()', '{ size: 4 }', 'pool-options');
     this.size = options.size ?? 2;
     this.timeoutMs = options.checkoutTimeoutMs ?? 30_000;
     if (!Number.isInteger(this.size) || this.size < 1) throw new InvalidArgumentError(`[pool-size] a pool needs a whole number of apartments ≥ 1; got ${String(this.size)}`, { parameter: 'size' });

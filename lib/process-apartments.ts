@@ -7,6 +7,7 @@ import type { ApartmentHostFactory } from '../apartments/apartment-host.js';
 import type { ClusterConnection } from '../apartments/hosts/cluster-connection.js';
 import { nodeHosts } from '../apartments/hosts/node-host.js';
 import { processHosts, runningServerHeartbeat, type Heartbeat } from '../apartments/hosts/process-host.js';
+import { checkOptionsObject } from '../marshal/call-options.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { natsLink } from '../marshal/transports/nats-link.js';
 import { isNodeName } from './cluster/node-options.js';
@@ -34,9 +35,7 @@ export interface HostChoice {
 /** The host factory and the options to launch the apartment `options` describes with. */
 export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string, cluster?: ClusterConnection): HostChoice {
   // The first to read the options: a number or null was taken for none, or failed with a TypeError.
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidArgumentError(`[apartment-options] createApartment() takes an options object such as { name: 'plugins' }, or nothing; got ${options === null ? 'null' : typeof options}`, { parameter: 'options' });
-  }
+  checkOptionsObject(options, 'createApartment()', "{ name: 'plugins' }", 'apartment-options');
   if (options.node !== undefined) return nodeHost(options, workers, cluster);
   const name = options.process;
   if (name === undefined) {
@@ -107,6 +106,7 @@ function checkLimits(limits: ApartmentOptions['resourceLimits']): void {
 
 function checkHeartbeat(heartbeat: ApartmentOptions['heartbeat']): Heartbeat {
   if (heartbeat === undefined) return DEFAULT_HEARTBEAT;
+  checkOptionsObject(heartbeat, 'heartbeat', '{ periodMs: 1_000, misses: 10 }', 'heartbeat', 'heartbeat');
   const periodMs = heartbeat.periodMs ?? DEFAULT_HEARTBEAT.periodMs;
   const misses = heartbeat.misses ?? DEFAULT_HEARTBEAT.misses;
   if (!(typeof periodMs === 'number' && periodMs >= 10 && periodMs <= 3_600_000)) {

@@ -12,7 +12,7 @@ import { CallCanceledError, CallTimeoutError, ContractViolationError, Disconnect
 import { isRuntimeError } from '../marshal/clone-failure.js';
 import { localApartment } from '../apartments/local-context.js';
 import { waitingCallOptions } from '../apartments/main-call.js';
-import { callOptions, checkAbortSignal, checkTimeoutMs } from '../marshal/call-options.js';
+import { callOptions, checkAbortSignal, checkOptionsObject, checkTimeoutMs } from '../marshal/call-options.js';
 import { isProxy } from '../marshal/proxy.js';
 import { askTicketed, dropTicketedWait, queuedWait } from './queued-wait.js';
 
@@ -307,7 +307,7 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
   if (handle === null || typeof handle !== 'object' || typeof h['rental:lease'] !== 'function') {
     throw new InvalidArgumentError('[lease] lease() needs the handle of a rental object', { parameter: 'handle' });
   }
-  const { signal } = options;
+  const { signal } = checkOptionsObject(options, 'lease()', '{ wait: true, timeoutMs: 5_000 }', 'lease');
   checkAbortSignal(signal, 'options.signal', 'lease');
   // Checked here, where the mistake is: the registry takes anything else for its default.
   checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');

@@ -5,7 +5,7 @@ import type { Reentrancy } from '../apartments/admission.js';
 import type { Apartment } from '../apartments/apartment.js';
 import type { AssignmentSpec } from '../apartments/assignment.js';
 import { linkKind } from '../apartments/links.js';
-import { checkRetryPolicy, checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
+import { checkOptionsObject, checkRetryPolicy, checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
 import { InvalidArgumentError, type ApartmentFaultedError } from '../marshal/errors.js';
 import { stderrLogger, type LogEntry, type Logger } from '../apartments/logger.js';
 import { checkReentrancy, type ApartmentOptions as EngineApartmentOptions } from '../apartments/apartment-options.js';
@@ -88,6 +88,7 @@ export interface RuntimeSettings {
 
 /** Apply the defaults to Runtime.start()'s options; InvalidArgumentError names the bad one. */
 export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings {
+  checkOptionsObject(options, 'Runtime.start()', '{ defaultTimeoutMs: 30_000 }', 'runtime-options');
   const timeout = checkTimeoutMs(options.defaultTimeoutMs ?? 30_000, 'defaultTimeoutMs')!;
   if (options.logger !== undefined && typeof options.logger !== 'function') {
     throw new InvalidArgumentError(`[logger] logger must be a function taking each log entry; got ${typeof options.logger}`, { parameter: 'logger' });

@@ -64,6 +64,16 @@ export function checkTimeoutMs(timeoutMs: unknown, parameter: string, tag = 'tim
   throw new InvalidArgumentError(`[${tag}] ${parameter} must be a positive number of milliseconds (Infinity for no limit), or left out for the default; got ${String(timeoutMs)}`, { parameter });
 }
 
+/**
+ * `options` when it is an options object, `{}` when left out; InvalidArgumentError [`tag`] naming
+ * `parameter` otherwise (null failed with a TypeError deep inside, a number was taken for none).
+ */
+export function checkOptionsObject<T extends object>(options: T | undefined, what: string, example: string, tag: string, parameter = 'options'): T {
+  if (options === undefined) return {} as T;
+  if (options !== null && typeof options === 'object') return options;
+  throw new InvalidArgumentError(`[${tag}] ${what} takes an options object such as ${example}, or nothing; got ${options === null ? 'null' : typeof options}`, { parameter });
+}
+
 /** `signal` when it is an AbortSignal or left out; InvalidArgumentError [`tag`] naming `parameter` otherwise (one without listeners threw a TypeError later). */
 export function checkAbortSignal(signal: unknown, parameter: string, tag: string): AbortSignal | undefined {
   if (signal === undefined || signal instanceof AbortSignal) return signal;

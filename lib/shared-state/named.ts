@@ -5,6 +5,7 @@
 // equivalents: a mutex taken through the main apartment and a copy of the memory kept coherent at
 // that mutex's lock and unlock (remote-mutex.ts, memory-mirrors.ts).
 import { mainService, sharesMemoryWithMain } from '../../apartments/main-call.js';
+import { checkOptionsObject } from '../../marshal/call-options.js';
 import { InvalidArgumentError, MarshalError } from '../../marshal/errors.js';
 import { askTicketed } from '../queued-wait.js';
 import { AtomicCounter } from './atomic-ref-count.js';
@@ -84,6 +85,7 @@ async function mirroredMemory(name: string, bytes: number, init: ((memory: Share
 export const named = {
   /** A named mutex: a SharedMutex, or where no memory is shared with the main apartment, one taken through it (lock() only). */
   async mutex(name: string, options: Omit<SharedMutexOptions, 'name'> = {}): Promise<NamedHandle<Mutex>> {
+    checkOptionsObject(options, 'named.mutex(name, options)', '{ level: 1 }', 'mutex-options');
     if (!sharesMemoryWithMain()) {
       if (options.level !== undefined && !Number.isFinite(options.level)) {
         throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${String(options.level)}`, { parameter: 'level' });

@@ -9,7 +9,7 @@
 // which looks every DEAD_CHECK_MS (dead-threads.ts), as an abandoned Windows mutex is.
 import { isMainThread, threadId } from 'node:worker_threads';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
-import { checkAbortSignal } from '../../marshal/call-options.js';
+import { checkAbortSignal, checkOptionsObject } from '../../marshal/call-options.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError } from '../../marshal/errors.js';
 import { TraceKind } from '../../marshal/trace-hook.js';
@@ -98,6 +98,7 @@ export class SharedMutex implements OrderedLock, Mutex {
   private readonly cells: Int32Array;
 
   constructor(options: SharedMutexOptions = {}, sab?: SharedArrayBuffer) {
+    checkOptionsObject(options, 'new SharedMutex()', "{ name: 'accounts', level: 1 }", 'mutex-options');
     if (options.level !== undefined && !Number.isFinite(options.level)) {
       throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${String(options.level)}`, { parameter: 'level' });
     }

@@ -37,6 +37,10 @@ describe('lib/process-apartments: process options are checked before a process s
   it('refuses a heartbeat period or miss count out of range', async () => {
     expect((await refused({ process: 'plugins', heartbeat: { periodMs: 0 } })).message).to.match(/^\[heartbeat\] heartbeat\.periodMs must be/);
     expect((await refused({ process: 'plugins', heartbeat: { misses: 0.5 } })).message).to.match(/^\[heartbeat\] heartbeat\.misses must be/);
+    // Before: a TypeError reading periodMs.
+    const notObject = await refused({ process: 'plugins', heartbeat: null as never });
+    expect(notObject.message).to.match(/^\[heartbeat\] heartbeat takes an options object/);
+    expect(notObject.parameter).to.equal('heartbeat');
   });
 });
 

@@ -82,6 +82,12 @@ describe('lib/rental: one apartment at a time, and it moves', () => {
       expect(err, String(timeoutMs)).to.be.instanceOf(InvalidArgumentError);
       expect((err as InvalidArgumentError).parameter).to.equal('options.timeoutMs');
     }
+    // Before: null failed with a TypeError, and a number was taken for no options.
+    for (const options of [null, 5]) {
+      const err = await lease(handle, options as never).catch((e: unknown) => e);
+      expect(err, String(options)).to.be.instanceOf(InvalidArgumentError);
+      expect((err as Error).message).to.match(/^\[lease\] lease\(\) takes an options object/);
+    }
     await expectLeasedAgain(handle, 10);
   });
 

@@ -39,6 +39,14 @@ describe('lib/runtime: start and close', () => {
       expect(err, JSON.stringify(retry)).to.be.instanceOf(InvalidArgumentError);
       expect((err as InvalidArgumentError).parameter).to.equal('retry');
     }
+    // Before: null failed with a TypeError reading defaultTimeoutMs, and a number was taken for no options.
+    for (const options of [null, 5, 'fast']) {
+      const err = await Runtime.start(options as never).catch((e: unknown) => e);
+      expect(err, String(options)).to.be.instanceOf(InvalidArgumentError);
+      expect((err as Error).message).to.match(/^\[runtime-options\] Runtime\.start\(\) takes an options object/);
+    }
+    ({ rt } = await startRuntime());
+    expect(currentApartment().kind, 'a runtime starts after the refusals').to.equal('main');
   });
 });
 

@@ -64,4 +64,11 @@ describe('marshal/streams: stream() given what it cannot read', () => {
     locked.getReader();
     expect(() => stream(locked)).to.throw(InvalidArgumentError, /^\[stream\] the ReadableStream given to stream\(\) is locked/);
   });
+
+  it('throws InvalidArgumentError at once for options that are not an object', () => {
+    // Before: null failed with a TypeError reading signal, and a number was taken for no options.
+    for (const options of [null, 64]) {
+      expect(() => stream(ReadableStream.from([1]), options as never), String(options)).to.throw(InvalidArgumentError, /^\[stream\] stream\(source, options\) takes an options object/);
+    }
+  });
 });

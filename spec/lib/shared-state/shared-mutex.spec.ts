@@ -101,6 +101,19 @@ describe('lib/shared-state: lock options that cannot be followed', () => {
     held.unlock();
     (await mutex.lock({ timeoutMs: 1_000 })).unlock();
   });
+
+  it('refuses options that are not an object, for a new mutex and a named one, with InvalidArgumentError', async () => {
+    const { rt } = await startRuntime();
+    // Before: a TypeError reading level.
+    expect(() => new SharedMutex(null as never)).to.throw(InvalidArgumentError, /^\[mutex-options\] new SharedMutex\(\) takes an options object/);
+    const named = await rt.named.mutex('checked-named', null as never).catch((e: unknown) => e);
+    expect(named).to.be.instanceOf(InvalidArgumentError);
+    expect((named as Error).message).to.match(/^\[mutex-options\]/);
+    expect(rt.isNamedOpen('checked-named'), 'nothing was opened').to.equal(false);
+    const handle = await rt.named.mutex('checked-named');
+    handle.value.tryLock()!.unlock();
+    await handle.close();
+  });
 });
 
 describe('lib/shared-state: SharedMutex past 2^31 locks', () => {
