@@ -105,6 +105,10 @@ export const named = {
   /** Shared memory of `bytes`; the one creator runs `init` on it before anyone else can see it. */
   async memory(name: string, bytes: number, init?: (memory: SharedArrayBuffer) => void | Promise<void>): Promise<NamedHandle<SharedArrayBuffer>> {
     if (!Number.isInteger(bytes) || bytes <= 0) throw new InvalidArgumentError(`[named-size] bytes must be a whole number > 0; got ${String(bytes)}`, { parameter: 'bytes' });
+    // Before opening: the creator failed with a TypeError once it had the memory, and an opener was never told.
+    if (init !== undefined && typeof init !== 'function') {
+      throw new InvalidArgumentError(`[named-init] named.memory(name, bytes, init): init must be a function that fills the new memory, or left out; got ${typeof init}`, { parameter: 'init' });
+    }
     if (!sharesMemoryWithMain()) return mirroredMemory(name, bytes, init);
     const g = await open('memory', name, bytes);
     if (g.create) await initialise(name, g.sab, init, () => undefined);

@@ -72,6 +72,22 @@ describe('lib/shared-state: named objects are created once, opened after, releas
     await c.close();
   });
 
+  it('refuses an init that is not a function with InvalidArgumentError, before it opens, for the creator and an opener alike', async () => {
+    ({ rt } = await startRuntime());
+    // Before: the creator failed with a TypeError once it held the memory, and an opener was not told at all.
+    const creator = await named.memory('filled', 8, 5 as never).catch((e: unknown) => e);
+    expect(creator).to.be.instanceOf(InvalidArgumentError);
+    expect((creator as Error).message).to.match(/^\[named-init\]/);
+    expect(rt.isNamedOpen('filled'), 'nothing was opened').to.equal(false);
+    const held = await named.memory('filled', 8, (m) => {
+      new Uint8Array(m).fill(7);
+    });
+    expect(await named.memory('filled', 8, 'fill' as never).catch((e: unknown) => e), 'an opener').to.be.instanceOf(InvalidArgumentError);
+    expect(new Uint8Array(held.value)[0]).to.equal(7);
+    await held.close();
+    expect(rt.isNamedOpen('filled')).to.equal(false);
+  });
+
   it('closes the handles of an apartment that dies', async () => {
     const [r] = await racers(1);
     await r!.openMemory('orphan');
