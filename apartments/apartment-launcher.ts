@@ -6,7 +6,7 @@ import type { ClassDescriptor } from './class-table.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { checkReentrancy, checkRestart, DEFAULT_START_TIMEOUT_MS, type ApartmentOptions } from './apartment-options.js';
 import { resolveCallLimits } from './call-limits.js';
-import { checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
+import { checkFlag, checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import type { Transport } from '../marshal/transport.js';
 import type { Reentrancy } from './admission.js';
@@ -71,7 +71,7 @@ export function launchApartment(request: LaunchRequest): Launched {
   const reentrancy = checkReentrancy(options.reentrancy ?? defaults.reentrancy);
   checkRestart(options.restart, options.maxRestarts);
   const callLimits = resolveCallLimits(options.callLimits);
-  const asyncCausality = options.asyncCausality !== false;
+  const asyncCausality = checkFlag(options.asyncCausality, 'asyncCausality', 'async-causality') ?? true;
   const scriptGate = new SharedArrayBuffer(SCRIPT_GATE_BYTES);
   const label = `apartment '${name}' (${id})${request.place ? ` ${request.place}` : ''}`;
   const link = kind.create();

@@ -7,7 +7,7 @@ import type { ApartmentHostFactory } from '../apartments/apartment-host.js';
 import type { ClusterConnection } from '../apartments/hosts/cluster-connection.js';
 import { nodeHosts } from '../apartments/hosts/node-host.js';
 import { processHosts, runningServerHeartbeat, type Heartbeat } from '../apartments/hosts/process-host.js';
-import { checkOptionsObject } from '../marshal/call-options.js';
+import { checkFlag, checkOptionsObject } from '../marshal/call-options.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import { natsLink } from '../marshal/transports/nats-link.js';
 import { isNodeName } from './cluster/node-options.js';
@@ -36,6 +36,7 @@ export interface HostChoice {
 export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string, cluster?: ClusterConnection): HostChoice {
   // The first to read the options: a number or null was taken for none, or failed with a TypeError.
   checkOptionsObject(options, 'createApartment()', "{ name: 'plugins' }", 'apartment-options');
+  checkFlag(options.trace, 'trace', 'trace');
   if (options.node !== undefined) return nodeHost(options, workers, cluster);
   const name = options.process;
   if (name === undefined) {

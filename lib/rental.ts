@@ -12,7 +12,7 @@ import { CallCanceledError, CallTimeoutError, ContractViolationError, Disconnect
 import { isRuntimeError } from '../marshal/clone-failure.js';
 import { localApartment } from '../apartments/local-context.js';
 import { waitingCallOptions } from '../apartments/main-call.js';
-import { callOptions, checkAbortSignal, checkOptionsObject, checkTimeoutMs } from '../marshal/call-options.js';
+import { callOptions, checkAbortSignal, checkFlag, checkOptionsObject, checkTimeoutMs } from '../marshal/call-options.js';
 import { isProxy } from '../marshal/proxy.js';
 import { askTicketed, dropTicketedWait, queuedWait } from './queued-wait.js';
 
@@ -309,6 +309,7 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
   }
   const { signal } = checkOptionsObject(options, 'lease()', '{ wait: true, timeoutMs: 5_000 }', 'lease');
   checkAbortSignal(signal, 'options.signal', 'lease');
+  checkFlag(options.wait, 'options.wait', 'lease');
   // Checked here, where the mistake is: the registry takes anything else for its default.
   checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');
   // Given up while the registration may have granted it on the way back, the lease is abandoned by its ticket.

@@ -5,7 +5,7 @@ import type { Reentrancy } from '../apartments/admission.js';
 import type { Apartment } from '../apartments/apartment.js';
 import type { AssignmentSpec } from '../apartments/assignment.js';
 import { linkKind } from '../apartments/links.js';
-import { checkOptionsObject, checkRetryPolicy, checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
+import { checkFlag, checkOptionsObject, checkRetryPolicy, checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
 import { InvalidArgumentError, type ApartmentFaultedError } from '../marshal/errors.js';
 import { stderrLogger, type LogEntry, type Logger } from '../apartments/logger.js';
 import { checkReentrancy, type ApartmentOptions as EngineApartmentOptions } from '../apartments/apartment-options.js';
@@ -97,8 +97,11 @@ export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings 
   if (!Number.isInteger(max) || max < 1) {
     throw new InvalidArgumentError(`[max-apartments] maxApartments must be a whole number ≥ 1; got ${String(max)}`, { parameter: 'maxApartments' });
   }
-  if (options.openTelemetry !== undefined && typeof options.openTelemetry !== 'boolean') {
-    throw new InvalidArgumentError(`[open-telemetry] openTelemetry must be true or false; got ${String(options.openTelemetry)}`, { parameter: 'openTelemetry' });
+  checkFlag(options.openTelemetry, 'openTelemetry', 'open-telemetry');
+  checkFlag(options.diagnostics, 'diagnostics', 'diagnostics');
+  // Anything but undefined and false turned tracing on: null, 0 and 'false' too.
+  if (options.trace !== undefined && typeof options.trace !== 'boolean' && (options.trace === null || typeof options.trace !== 'object')) {
+    throw new InvalidArgumentError(`[trace] trace must be true, false or { capacity }, or left out; got ${options.trace === null ? 'null' : typeof options.trace}`, { parameter: 'trace' });
   }
   const capacity = typeof options.trace === 'object' && options.trace !== null ? options.trace.capacity : undefined;
   if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1 && capacity <= TRACE_CAPACITY_MAX)) {

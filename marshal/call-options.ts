@@ -74,6 +74,16 @@ export function checkOptionsObject<T extends object>(options: T | undefined, wha
   throw new InvalidArgumentError(`[${tag}] ${what} takes an options object such as ${example}, or nothing; got ${options === null ? 'null' : typeof options}`, { parameter });
 }
 
+/**
+ * `value` when it is true, false or left out; InvalidArgumentError [`tag`] naming `parameter`
+ * otherwise (a 'false' from the environment was taken for true, a 1 for false).
+ */
+export function checkFlag(value: unknown, parameter: string, tag: string): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value;
+  const got = typeof value === 'string' ? `'${value.slice(0, 40)}'` : typeof value === 'number' ? String(value) : value === null ? 'null' : typeof value;
+  throw new InvalidArgumentError(`[${tag}] ${parameter} must be true or false, or left out; got ${got}`, { parameter });
+}
+
 /** `signal` when it is an AbortSignal or left out; InvalidArgumentError [`tag`] naming `parameter` otherwise (one without listeners threw a TypeError later). */
 export function checkAbortSignal(signal: unknown, parameter: string, tag: string): AbortSignal | undefined {
   if (signal === undefined || signal instanceof AbortSignal) return signal;

@@ -5,7 +5,7 @@
 // is not plain data; the receiving side rebuilds the stream under the value type 'stream'.
 import type { ReadableStream, WritableStream } from 'node:stream/web';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from './by-ref.js';
-import { checkAbortSignal, checkOptionsObject } from './call-options.js';
+import { checkAbortSignal, checkFlag, checkOptionsObject } from './call-options.js';
 import { InvalidArgumentError, MarshalError, ProtocolError } from './errors.js';
 import { remoteStateOf } from './proxy.js';
 import { RemoteIterator, type PullSource } from './remote-iterator.js';
@@ -46,6 +46,8 @@ export interface StreamHandle<T> extends AsyncIterable<T> {
  */
 export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options: StreamOptions = {}): StreamHandle<T> {
   checkOptionsObject(options, 'stream(source, options)', '{ window: 64 }', 'stream');
+  // Here, not in streamLimits(), which also reads a peer's payload: a 'true' copied every chunk.
+  checkFlag(options.transfer, 'transfer', 'stream');
   const limits = streamLimits(options);
   const kind: StreamKind = isWebReadable(source) ? 'readable' : 'iterable';
   // Found here, not by the other apartment's first read as a TypeError naming neither the stream nor the remedy.

@@ -88,6 +88,10 @@ describe('lib/rental: one apartment at a time, and it moves', () => {
       expect(err, String(options)).to.be.instanceOf(InvalidArgumentError);
       expect((err as Error).message).to.match(/^\[lease\] lease\(\) takes an options object/);
     }
+    // Before: anything but true did not wait.
+    const notWaiting = await lease(handle, { wait: 'true' as never }).catch((e: unknown) => e);
+    expect(notWaiting).to.be.instanceOf(InvalidArgumentError);
+    expect((notWaiting as InvalidArgumentError).parameter).to.equal('options.wait');
     await expectLeasedAgain(handle, 10);
   });
 

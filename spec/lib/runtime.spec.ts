@@ -67,6 +67,9 @@ describe('lib/runtime: apartment options', () => {
       [{ restart: 'on-fault', maxRestarts: -1 }, 'maxRestarts'],
       [{ restart: 'on-fault', maxRestarts: 1.5 }, 'maxRestarts'],
       [{ restart: 'on-fault', maxRestarts: '2' }, 'maxRestarts'],
+      // Before: anything but false was taken for true.
+      [{ asyncCausality: 'false' }, 'asyncCausality'],
+      [{ asyncCausality: 0 }, 'asyncCausality'],
     ];
     for (const [options, parameter] of bad) {
       const err = (await rt.createApartment(options).catch((e: unknown) => e)) as InvalidArgumentError;

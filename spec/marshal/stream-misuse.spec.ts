@@ -70,5 +70,7 @@ describe('marshal/streams: stream() given what it cannot read', () => {
     for (const options of [null, 64]) {
       expect(() => stream(ReadableStream.from([1]), options as never), String(options)).to.throw(InvalidArgumentError, /^\[stream\] stream\(source, options\) takes an options object/);
     }
+    // Before: anything but true copied every chunk.
+    expect(() => stream(ReadableStream.from([1]), { transfer: 'true' as never })).to.throw(InvalidArgumentError, /^\[stream\] transfer must be true or false/);
   });
 });

@@ -61,6 +61,30 @@ describe('lib/trace: on for one apartment', () => {
   });
 });
 
+describe('lib/trace: switches that are not true or false', () => {
+  it('refuses them with InvalidArgumentError, for the runtime and for one apartment, before anything starts', async () => {
+    // Before: any trace but undefined and false (null, 0, 'false') turned tracing on, and a
+    // diagnostics of 'true' left it off.
+    const bad: [unknown, unknown, string][] = [[null, undefined, 'trace'], [0, undefined, 'trace'], ['false', undefined, 'trace'], [undefined, 'true', 'diagnostics'], [undefined, 1, 'diagnostics']];
+    for (const [trace, diagnostics, parameter] of bad) {
+      const error = await Runtime.start({ trace: trace as never, diagnostics: diagnostics as never }).then(async (started) => {
+        await started.close();
+        return started;
+      }, (e: unknown) => e);
+      expect(error, `${String(trace)} ${String(diagnostics)}`).to.be.instanceOf(InvalidArgumentError);
+      expect((error as InvalidArgumentError).parameter).to.equal(parameter);
+    }
+    const { rt } = await startRuntime();
+    const refused = await rt.createApartment({ trace: 'false' as never }).catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(InvalidArgumentError);
+    expect((refused as Error).message).to.match(/^\[trace\] trace must be true or false/);
+    expect(rt.apartments, 'nothing was started').to.have.length(0);
+    const probe = await probeIn(rt, { trace: false });
+    expect(await probe.sinkInstalled()).to.equal(false);
+    expect(rt.trace().events).to.deep.equal([]);
+  });
+});
+
 describe('lib/trace: ring capacity', () => {
   it('refuses a capacity that is not a whole number of events in range, before anything starts', async () => {
     for (const capacity of [0, -1, 1.5, Number.NaN, 2 ** 23, '64' as unknown as number]) {
