@@ -4,7 +4,7 @@
 // apartment closes or dies. A hook that throws is reported and never takes the apartment down.
 // Owner apartment only.
 import type { ApartmentContext } from './context.js';
-import { ModuleLoadError } from '../marshal/errors.js';
+import { InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
 
 /** Why an apartment is detaching. */
 export type DetachReason = 'close' | 'fault' | 'exit';
@@ -22,10 +22,27 @@ export interface HooksRegistration {
   readonly export: string;
 }
 
+/** What registerApartmentHooks() was given, checked: an absolute file or data URL, and an export name. */
+export function checkHooksRegistration(registration: { module: string | URL; export?: string } | undefined): HooksRegistration {
+  const module = registration?.module instanceof URL ? registration.module.href : registration?.module;
+  if (typeof module !== 'string' || !/^(file|data):/.test(module)) {
+    throw new InvalidArgumentError('[hooks-module] registerApartmentHooks needs { module: <absolute file URL> }', { parameter: 'module' });
+  }
+  const name = registration!.export ?? 'default';
+  if (typeof name !== 'string' || name.length === 0) {
+    throw new InvalidArgumentError(`[hooks-export] registerApartmentHooks needs export to name the hooks object ${module} exports, or to be left out for its default export; got ${typeof name}`, { parameter: 'export' });
+  }
+  return { module, export: name };
+}
+
+const keyOf = (registration: HooksRegistration): string => `${registration.module}#${registration.export}`;
+
 /** One apartment's registered hooks and their attach/detach bookkeeping. */
 export class HookRunner {
   private readonly attached: { registration: HooksRegistration; hooks: ApartmentHooks }[] = [];
   private readonly known = new Set<string>();
+  /** Registrations whose module did not load here, or lacked the export, with why. */
+  private readonly unloaded = new Map<string, Error>();
   private settled: Promise<void> = Promise.resolve();
   private pending = 0;
   private detached = false;
@@ -47,9 +64,10 @@ export class HookRunner {
 
   /** Load a hooks module and run its attach here; registering the same module twice is a no-op. */
   register(registration: HooksRegistration): Promise<void> {
-    const key = `${registration.module}#${registration.export}`;
+    const key = keyOf(registration);
     if (this.known.has(key)) return this.settled;
     this.known.add(key);
+    this.unloaded.delete(key);
     this.pending++;
     this.settled = this.settled.then(() => this.attach(registration)).finally(() => {
       this.pending--;
@@ -80,17 +98,44 @@ export class HookRunner {
     });
   }
 
+  /**
+   * Why `registration` did not load here, if it did not (a module that is not there, or lacks the
+   * export); it is forgotten, so registering it again tries again.
+   */
+  loadFailure(registration: HooksRegistration): Error | undefined {
+    return this.unloaded.get(keyOf(registration));
+  }
+
   private async attach(registration: HooksRegistration): Promise<void> {
+    let hooks: ApartmentHooks;
     try {
-      const mod = (await import(registration.module)) as Record<string, unknown>;
-      const hooks = mod[registration.export] as ApartmentHooks | undefined;
-      if (!hooks || typeof hooks !== 'object') {
-        throw new ModuleLoadError(`[hooks-export] ${registration.module} has no hooks object export '${registration.export}'`);
-      }
+      hooks = await loadHooks(registration);
+    } catch (err) {
+      this.known.delete(keyOf(registration));
+      this.unloaded.set(keyOf(registration), err as Error);
+      this.report(`[hook-attach] attach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error).message}`);
+      return;
+    }
+    try {
       this.attached.push({ registration, hooks });
       await hooks.attach?.(this.context);
     } catch (err) {
       this.report(`[hook-attach] attach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error)?.message ?? String(err)}`);
     }
   }
+}
+
+/** The hooks object `registration` names; ModuleLoadError when its module does not load or lacks it. */
+async function loadHooks(registration: HooksRegistration): Promise<ApartmentHooks> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(registration.module)) as Record<string, unknown>;
+  } catch (err) {
+    throw new ModuleLoadError(`[hooks-module] ${registration.module} could not be loaded (${(err as Error)?.message ?? String(err)}); check the module URL`, { cause: err });
+  }
+  const hooks = mod[registration.export];
+  if (!hooks || typeof hooks !== 'object') {
+    throw new ModuleLoadError(`[hooks-export] ${registration.module} has no hooks object export '${registration.export}'; name the export that holds { attach, detach }`);
+  }
+  return hooks as ApartmentHooks;
 }

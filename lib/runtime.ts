@@ -19,7 +19,7 @@ import './link-kinds.js';
 import { launchApartment } from '../apartments/apartment-launcher.js';
 import { workerHosts } from '../apartments/hosts/worker-host.js';
 import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js';
-import type { HooksRegistration } from '../apartments/apartment-hooks.js';
+import { checkHooksRegistration, type HooksRegistration } from '../apartments/apartment-hooks.js';
 import { ConnectionBroker } from '../apartments/broker.js';
 import { named } from './shared-state/named.js';
 import { forgetHeldLocks } from './shared-state/lock-order.js';
@@ -40,7 +40,7 @@ import type { Remote } from '../marshal/proxy.js';
 import { describeClass, type ClassRegistration } from '../apartments/class-table.js';
 import { currentApartment, currentCall, inApartment, publicView, setCurrentApartment, type ApartmentContext } from '../apartments/context.js';
 import type { CreationMode } from '../apartments/contract.js';
-import { ApartmentError, ChangedModeError, DeadlockError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
+import { ApartmentError, ChangedModeError, DeadlockError, DisconnectedError } from '../marshal/errors.js';
 import type { LogEntry, Logger } from '../apartments/logger.js';
 import {
   resolveRuntimeOptions, type ApartmentOptions, type CreateOptions, type RuntimeEvents, type RuntimeOptions,
@@ -239,22 +239,22 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   }
 
   /**
-   * Register a hooks module: its `attach` runs now in every apartment (the main one included, and
-   * replayed in those that already exist) and in every later one before it serves calls; its
-   * `detach` runs when an apartment closes or dies. Resolves once every live apartment attached.
+   * A hooks module's `attach` runs now in every apartment (the main one, and replayed in those that
+   * exist) and in every later one before it serves calls; `detach` when one closes or dies. Resolves
+   * once every live apartment attached; ModuleLoadError, registering nothing, if it fails to load here.
    */
   async registerApartmentHooks(registration: { module: string | URL; export?: string }): Promise<void> {
     this.assertOpen();
-    const module = registration?.module instanceof URL ? registration.module.href : registration?.module;
-    if (typeof module !== 'string' || !/^(file|data):/.test(module)) {
-      throw new InvalidArgumentError('[hooks-module] registerApartmentHooks needs { module: <absolute file URL> }', { parameter: 'module' });
-    }
-    const reg: HooksRegistration = { module, export: registration.export ?? 'default' };
+    const reg = checkHooksRegistration(registration);
     this.hookRegistrations.push(reg);
     await Promise.all([
       this.local.hooks.register(reg),
       ...this.registry.live().map((a) => this.local.controlOf(a.id, ApartmentService).registerHooks(reg)),
     ]);
+    const unloaded = this.local.hooks.loadFailure(reg);
+    if (!unloaded) return;
+    this.hookRegistrations.splice(this.hookRegistrations.indexOf(reg), 1);
+    throw unloaded;
   }
 
   /** The live worker apartment called `name`, started on first use (placement 'named'). */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { BroadcastChannel } from 'node:worker_threads';
-import { CallCanceledError, CallRejectedError, callOptions, release, type Runtime } from '../../lib/index.js';
+import { CallCanceledError, CallRejectedError, InvalidArgumentError, ModuleLoadError, callOptions, release, type Runtime } from '../../lib/index.js';
 import type { Holder } from '../fixtures/holder.js';
 import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
@@ -74,6 +74,27 @@ describe('apartments/hooks: attach and detach notifications', () => {
     expect(await calc.add(2)).to.equal(2);
     await eventually(() => {
       expect(logs.some((l) => l.message.includes('[hook-attach]') && l.apartment === apt.id)).to.equal(true);
+    });
+  });
+
+  it('refuses a module that does not load, or lacks the export, with ModuleLoadError and registers nothing', async () => {
+    const seen = listen();
+    const { rt: started, logs } = await startRuntime();
+    rt = started;
+    await rt.createApartment({ name: 'before' });
+    // Before: both resolved, the failure only logged, and every later apartment tried the module again.
+    const missing = await rt.registerApartmentHooks({ module: fixture('no-such-hooks.js') }).catch((e: unknown) => e);
+    expect(missing).to.be.instanceOf(ModuleLoadError);
+    expect((missing as Error).message).to.match(/^\[hooks-module\] .*no-such-hooks\.js could not be loaded/);
+    const noExport = await rt.registerApartmentHooks({ module: fixture('hooks-module.js'), export: 'noSuchHooks' }).catch((e: unknown) => e);
+    expect(noExport).to.be.instanceOf(ModuleLoadError);
+    expect((noExport as Error).message).to.match(/^\[hooks-export\]/);
+    expect(await rt.registerApartmentHooks({ module: fixture('hooks-module.js'), export: 5 as never }).catch((e: unknown) => e)).to.be.instanceOf(InvalidArgumentError);
+    const after = await rt.createApartment({ name: 'after' });
+    await rt.registerApartmentHooks({ module: fixture('hooks-module.js'), export: 'hooks' });
+    expect(logs.filter((l) => l.apartment === after.id && l.message.includes('[hook-attach]')), 'the later apartment was not given the refused modules').to.deep.equal([]);
+    await eventually(() => {
+      expect(seen).to.include.members(['attach main', 'attach before', 'attach after']);
     });
   });
 });
