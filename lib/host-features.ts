@@ -23,6 +23,8 @@ export interface HostFeatures {
   readonly shared: SharedResourceRegistry;
   readonly named: NamedRegistry;
   readonly interrupts: InterruptService;
+  /** The runtime closed: the main thread holds no locks and leases nothing more. */
+  close(): void;
 }
 
 /** Plug the host's features into the main apartment `local`. */
@@ -69,7 +71,11 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
   // plugin calling the services directly left leases, named handles and named locks (others
   // waiting on them for good) to the next owner, who could even release them.
   registry.onReset((apt) => dropKept(apt.id));
-  return { shared, named, interrupts };
+  const close = (): void => {
+    shared.close();
+    forgetHeldLocks(0);
+  };
+  return { shared, named, interrupts, close };
 }
 
 /** What the host's features hand a worker apartment at boot, given whether its link shares memory. */

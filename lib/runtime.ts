@@ -22,7 +22,6 @@ import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js
 import { checkHooksRegistration, type HooksRegistration } from '../apartments/apartment-hooks.js';
 import { ConnectionBroker } from '../apartments/broker.js';
 import { named } from './shared-state/named.js';
-import { forgetHeldLocks } from './shared-state/lock-order.js';
 import type { SharedResourceDefinition } from './shared-resources.js';
 import { hostBootFeatures, installHostFeatures, type HostFeatures } from './host-features.js';
 import { apartmentHost } from './process-apartments.js';
@@ -328,7 +327,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       await this.clusterNode?.close();
       await this.local.hooks.detach('close');
       this.local.endpoint.close(new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to make calls'));
-      forgetHeldLocks(0);
+      this.features.close();
       this.tracing.close();
       setCurrentApartment(undefined);
       if (running === this) running = undefined;

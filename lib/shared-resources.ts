@@ -34,11 +34,13 @@ export class SharedResourceRegistry {
   private nextLease = 1;
   /** Live leases by apartment, for the quota. */
   private readonly held = new Map<number, number>();
+  private closed = false;
 
   /** `isLive` says whether an apartment still runs: one that died while it waited takes no lease. */
   constructor(private readonly report: (message: string) => void, private readonly isLive: (apartment: number) => boolean = () => true) {}
 
   define<T>(name: string, definition: SharedResourceDefinition<T>): void {
+    this.assertOpen();
     if (typeof name !== 'string' || name === '') throw new InvalidArgumentError('[shared-name] a shared resource needs a non-empty name', { parameter: 'name' });
     if (typeof definition?.create !== 'function' || typeof definition.dispose !== 'function') {
       throw new InvalidArgumentError(`[shared-definition] shared resource '${name}' needs create() and dispose() functions`, { parameter: 'definition' });
@@ -49,6 +51,7 @@ export class SharedResourceRegistry {
 
   /** Take a lease for `apartment`; creates the resource on the first lease. */
   async acquire(name: string, apartment: number): Promise<{ lease: number; value: unknown }> {
+    this.assertOpen();
     const entry = this.entries.get(name);
     if (!entry) throw new ApartmentError('REGDB_E_CLASSNOTREG', `[shared-unknown] no shared resource named '${name}'; define it with runtime.defineSharedResource() first`);
     while (entry.disposing) await entry.disposing;
@@ -91,6 +94,18 @@ export class SharedResourceRegistry {
       }
       if (dropped) void this.disposeIfUnused(name, entry);
     }
+  }
+
+  /**
+   * The runtime closed: nothing is defined or leased any more. Before, the host could still lease
+   * after close(), making a resource nobody would dispose on a thread that was no apartment.
+   */
+  close(): void {
+    this.closed = true;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to share resources');
   }
 
   /** Live leases of a resource (for diagnostics and specs). */

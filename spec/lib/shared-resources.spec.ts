@@ -98,6 +98,28 @@ describe('lib/shared-resources: disposed only after every apartment released it'
   });
 });
 
+describe('lib/shared-resources: a runtime that was closed', () => {
+  it('leases and defines nothing more, so no resource is made that nobody would dispose', async () => {
+    const log: string[] = [];
+    const { rt: closed } = await startRuntime();
+    closed.defineSharedResource('late', countingResource(log));
+    await closed.close();
+    // Before: the lease was granted and the resource made on a thread that was no apartment any more.
+    const refused = await closed.acquireShared('late').catch((e: unknown) => e);
+    expect(refused).to.be.instanceOf(DisconnectedError);
+    expect((refused as Error).message).to.match(/^\[runtime-closed\]/);
+    expect(() => closed.defineSharedResource('later', countingResource(log))).to.throw(DisconnectedError, /^\[runtime-closed\]/);
+    expect(log, 'nothing was created').to.deep.equal([]);
+    expect(closed.sharedLeases('late')).to.equal(0);
+    ({ rt } = await startRuntime());
+    rt.defineSharedResource('late', countingResource(log));
+    const lease = await rt.acquireShared<Counted>('late');
+    expect(lease.value.use()).to.equal(1);
+    await lease.release();
+    expect(log).to.deep.equal(['create 1', 'dispose']);
+  });
+});
+
 describe('lib/shared-resources: a resource that is a plain value', () => {
   it('reaches a worker apartment as that value, and its lease is given back', async () => {
     ({ rt } = await startRuntime());
