@@ -3,7 +3,7 @@
 // checked before a host exists, so a bad option never leaves a half-started apartment behind. The
 // runtime decides ids, names, roles and what happens after start; this file owns only the start.
 import type { ClassDescriptor } from './class-table.js';
-import { InvalidArgumentError } from '../marshal/errors.js';
+import { InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import { checkReentrancy, checkRestart, DEFAULT_START_TIMEOUT_MS, type ApartmentOptions } from './apartment-options.js';
 import { resolveCallLimits } from './call-limits.js';
 import { checkFlag, checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
@@ -60,11 +60,11 @@ export function launchApartment(request: LaunchRequest): Launched {
   const timeout = checkTimeoutMs(options.defaultTimeoutMs ?? defaults.timeoutMs, 'defaultTimeoutMs')!;
   const idle = options.idleTimeoutMs;
   if (idle !== undefined && !(typeof idle === 'number' && idle >= 0)) {
-    throw new InvalidArgumentError(`[idle-timeout] idleTimeoutMs must be a number of milliseconds ≥ 0; got ${String(idle)}`, { parameter: 'idleTimeoutMs' });
+    throw new InvalidArgumentError(`[idle-timeout] idleTimeoutMs must be a number of milliseconds ≥ 0; got ${shownValue(idle)}`, { parameter: 'idleTimeoutMs' });
   }
   const startTimeout = options.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS;
   if (!(typeof startTimeout === 'number' && startTimeout > 0 && startTimeout <= 2 ** 31 - 1)) {
-    throw new InvalidArgumentError(`[start-timeout] startTimeoutMs must be a positive number of milliseconds (at most 2^31 - 1); got ${String(startTimeout)}`, { parameter: 'startTimeoutMs' });
+    throw new InvalidArgumentError(`[start-timeout] startTimeoutMs must be a positive number of milliseconds (at most 2^31 - 1); got ${shownValue(startTimeout)}`, { parameter: 'startTimeoutMs' });
   }
   const limits = resourceLimitsProblem(options.resourceLimits);
   if (limits) throw new InvalidArgumentError(`[resource-limits] ${limits}`, { parameter: 'resourceLimits' });

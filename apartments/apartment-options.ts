@@ -3,7 +3,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Reentrancy } from './admission.js';
 import type { CallLimits } from './call-limits.js';
-import { InvalidArgumentError } from '../marshal/errors.js';
+import { InvalidArgumentError, shownValue } from '../marshal/errors.js';
 
 /** Options of createApartment(). */
 export interface ApartmentOptions {
@@ -41,7 +41,7 @@ export const DEFAULT_START_TIMEOUT_MS = 60_000;
 
 export function checkReentrancy(value: unknown): Reentrancy {
   if (value !== 'turn-based' && value !== 'reentrant') {
-    throw new InvalidArgumentError(`[reentrancy] reentrancy must be 'turn-based' or 'reentrant'; got ${String(value)}`, { parameter: 'reentrancy' });
+    throw new InvalidArgumentError(`[reentrancy] reentrancy must be 'turn-based' or 'reentrant'; got ${shownValue(value)}`, { parameter: 'reentrancy' });
   }
   return value;
 }
@@ -52,9 +52,9 @@ export function checkReentrancy(value: unknown): Reentrancy {
  */
 export function checkRestart(restart: unknown, maxRestarts: unknown): void {
   if (restart !== undefined && restart !== 'never' && restart !== 'on-fault') {
-    throw new InvalidArgumentError(`[restart] restart must be 'never' or 'on-fault'; got ${String(restart)}`, { parameter: 'restart' });
+    throw new InvalidArgumentError(`[restart] restart must be 'never' or 'on-fault'; got ${shownValue(restart)}`, { parameter: 'restart' });
   }
   if (maxRestarts !== undefined && !(maxRestarts === Infinity || (Number.isInteger(maxRestarts) && (maxRestarts as number) >= 0))) {
-    throw new InvalidArgumentError(`[restart] maxRestarts must be a whole number ≥ 0 (Infinity for no limit), or left out for 3; got ${String(maxRestarts)}`, { parameter: 'maxRestarts' });
+    throw new InvalidArgumentError(`[restart] maxRestarts must be a whole number ≥ 0 (Infinity for no limit), or left out for 3; got ${shownValue(maxRestarts)}`, { parameter: 'maxRestarts' });
   }
 }

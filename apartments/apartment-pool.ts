@@ -6,7 +6,7 @@ import { controlClient, endpointTransport } from './control-plane.js';
 import { ApartmentService } from './engine-services.js';
 import { checkOptionsObject, checkTimeoutMs } from '../marshal/call-options.js';
 import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
-import { CallTimeoutError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
+import { CallTimeoutError, DisconnectedError, InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import type { Endpoint } from '../marshal/endpoint.js';
 import type { Remote } from '../marshal/proxy.js';
 import type { Apartment } from './apartment.js';
@@ -98,7 +98,7 @@ export class ApartmentPool {
     checkOptionsObject(options, 'createPool()', '{ size: 4 }', 'pool-options');
     this.size = options.size ?? 2;
     this.timeoutMs = options.checkoutTimeoutMs ?? 30_000;
-    if (!Number.isInteger(this.size) || this.size < 1) throw new InvalidArgumentError(`[pool-size] a pool needs a whole number of apartments ≥ 1; got ${String(this.size)}`, { parameter: 'size' });
+    if (!Number.isInteger(this.size) || this.size < 1) throw new InvalidArgumentError(`[pool-size] a pool needs a whole number of apartments ≥ 1; got ${shownValue(this.size)}`, { parameter: 'size' });
     checkTimeoutMs(this.timeoutMs, 'checkoutTimeoutMs', 'pool-timeout');
   }
 

@@ -5,7 +5,7 @@
 // runtime's maxApartments) bounds all groups together.
 import { availableParallelism } from 'node:os';
 import { Mutex } from 'async-mutex';
-import { InvalidArgumentError } from '../marshal/errors.js';
+import { InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import type { Apartment } from './apartment.js';
 import { isLive } from './apartment-state.js';
 import type { NamedAssignment } from './assignment-names.js';
@@ -93,10 +93,10 @@ export function definePolicy(spec: AssignmentSpec, defaultSize = availableParall
   }
   if (typeof spec === 'object' && spec !== null) {
     if (spec.policy !== 'round-robin' && spec.policy !== 'least-loaded') {
-      throw new InvalidArgumentError(`[assignment] { policy: '${String(spec.policy)}' } takes a process; name it, or pass the policy by name`, { parameter: 'assignment.policy' });
+      throw new InvalidArgumentError(`[assignment] { policy: '${shownValue(spec.policy)}' } takes a process; name it, or pass the policy by name`, { parameter: 'assignment.policy' });
     }
     if (!Number.isInteger(spec.apartments) || spec.apartments < 1) {
-      throw new InvalidArgumentError(`[assignment] a ${spec.policy} pool needs a whole number of apartments ≥ 1; got ${String(spec.apartments)}`, { parameter: 'assignment.apartments' });
+      throw new InvalidArgumentError(`[assignment] a ${spec.policy} pool needs a whole number of apartments ≥ 1; got ${shownValue(spec.apartments)}`, { parameter: 'assignment.apartments' });
     }
     if (spec.policy === 'round-robin') return { name: `round-robin(${spec.apartments})`, pick: roundRobin(spec.apartments), exitWhenUnreferenced: false, needsLoad: false };
     if (spec.policy === 'least-loaded') return { name: `least-loaded(${spec.apartments})`, pick: leastLoaded(spec.apartments), exitWhenUnreferenced: false, needsLoad: true };

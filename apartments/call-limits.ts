@@ -3,7 +3,7 @@
 // and how long a call may keep its object's turn after its caller gave up on it (timeout or
 // cancel) before the turn is handed on — or the apartment is faulted, if the host prefers a clean
 // restart to a wedged object. Checked once, when the apartment is created.
-import { InvalidArgumentError } from '../marshal/errors.js';
+import { InvalidArgumentError, shownValue } from '../marshal/errors.js';
 
 /** What happens to a call still running past its overrun grace. */
 export type OverrunAction = 'hand-on' | 'fault';
@@ -43,14 +43,14 @@ export function resolveCallLimits(given: Partial<CallLimits> | undefined): CallL
   const limits = { ...DEFAULT_CALL_LIMITS, maxQueuedPerCaller: callerShare(apartment), ...given };
   for (const key of ['maxQueuedPerObject', 'maxQueuedPerApartment', 'maxQueuedPerCaller'] as const) {
     if (!Number.isInteger(limits[key]) || limits[key] < 1) {
-      throw new InvalidArgumentError(`[call-limits] callLimits.${key} must be a whole number ≥ 1; got ${String(limits[key])}`, { parameter: `callLimits.${key}` });
+      throw new InvalidArgumentError(`[call-limits] callLimits.${key} must be a whole number ≥ 1; got ${shownValue(limits[key])}`, { parameter: `callLimits.${key}` });
     }
   }
   if (!(typeof limits.overrunGraceMs === 'number' && limits.overrunGraceMs >= 0 && limits.overrunGraceMs <= 2_147_483_647)) {
-    throw new InvalidArgumentError(`[call-limits] callLimits.overrunGraceMs must be a number of milliseconds ≥ 0; got ${String(limits.overrunGraceMs)}`, { parameter: 'callLimits.overrunGraceMs' });
+    throw new InvalidArgumentError(`[call-limits] callLimits.overrunGraceMs must be a number of milliseconds ≥ 0; got ${shownValue(limits.overrunGraceMs)}`, { parameter: 'callLimits.overrunGraceMs' });
   }
   if (limits.onOverrun !== 'hand-on' && limits.onOverrun !== 'fault') {
-    throw new InvalidArgumentError(`[call-limits] callLimits.onOverrun must be 'hand-on' or 'fault'; got ${String(limits.onOverrun)}`, { parameter: 'callLimits.onOverrun' });
+    throw new InvalidArgumentError(`[call-limits] callLimits.onOverrun must be 'hand-on' or 'fault'; got ${shownValue(limits.onOverrun)}`, { parameter: 'callLimits.onOverrun' });
   }
   return Object.freeze({
     maxQueuedPerObject: limits.maxQueuedPerObject,

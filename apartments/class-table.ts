@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ClassNotRegisteredError, InvalidArgumentError } from '../marshal/errors.js';
+import { ClassNotRegisteredError, InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import { getContract } from './contract.js';
 
 /** How a caller registers a class: where its module is, which export, and (optionally) its contract. */
@@ -44,7 +44,7 @@ export function describeClass(name: string, reg: ClassRegistration): ClassDescri
   else if (typeof reg.module === 'string' && isAbsolute(reg.module)) module = pathToFileURL(reg.module).href;
   else if (typeof reg.module === 'string' && reg.base !== undefined) module = resolveFrom(name, reg.module, reg.base);
   else {
-    throw new InvalidArgumentError(`[class-module] class '${name}' needs an absolute module URL or path (try new URL('./calc.js', import.meta.url)), or a package specifier with base: import.meta.url; got ${String(reg.module)}`, { parameter: 'module' });
+    throw new InvalidArgumentError(`[class-module] class '${name}' needs an absolute module URL or path (try new URL('./calc.js', import.meta.url)), or a package specifier with base: import.meta.url; got ${shownValue(reg.module)}`, { parameter: 'module' });
   }
   const exportName = reg.export ?? 'default';
   if (typeof exportName !== 'string' || exportName.length === 0) {
@@ -62,11 +62,20 @@ function resolveFrom(name: string, specifier: string, base: string | URL): strin
     // Package resolution with the exports map's "node"/"default" conditions, from base's folder.
     return pathToFileURL(createRequire(from).resolve(specifier)).href;
   } catch (err) {
-    throw new InvalidArgumentError(`[class-module] class '${name}': cannot resolve '${specifier}' from ${String(base)} (${String((err as Error).message).split('\n')[0]}); pass import.meta.resolve('${specifier}') as module instead`, { parameter: 'module', cause: err });
+    throw new InvalidArgumentError(`[class-module] class '${name}': cannot resolve '${specifier}' from ${shownValue(base)} (${shownValue((err as Error).message).split('\n')[0]}); pass import.meta.resolve('${specifier}') as module instead`, { parameter: 'module', cause: err });
   }
 }
 
 /** Registered classes by name. Owner thread only. */
+/**
+ * `name` when it can name a class: not "register it first" for a number or undefined, as no class
+ * is registered under anything but a non-empty string.
+ */
+export function checkClassName(name: unknown): string {
+  if (typeof name === 'string' && name !== '') return name;
+  throw new InvalidArgumentError(`[class-name] a class is named by the string it was registered under; got ${name === '' ? 'an empty string' : shownValue(name)}`, { parameter: 'className' });
+}
+
 export class ClassTable {
   private readonly byName = new Map<string, ClassDescriptor>();
 
@@ -81,7 +90,8 @@ export class ClassTable {
   get(name: string): ClassDescriptor {
     const d = this.byName.get(name);
     if (!d) {
-      throw new ClassNotRegisteredError(`[class-not-registered] no class named '${String(name)}' is registered; call runtime.registerClass('${String(name)}', { module, export }) first`);
+      checkClassName(name);
+      throw new ClassNotRegisteredError(`[class-not-registered] no class named '${shownValue(name)}' is registered; call runtime.registerClass('${shownValue(name)}', { module, export }) first`);
     }
     return d;
   }

@@ -2,7 +2,7 @@
 // `currentApartment()` answers which apartment this is and creates objects through the runtime;
 // `currentCall()` says who is calling, at the start of a method served for another apartment.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { ApartmentError, ChangedModeError, InvalidArgumentError, NotInitializedError } from '../marshal/errors.js';
+import { ApartmentError, ChangedModeError, InvalidArgumentError, NotInitializedError, shownValue } from '../marshal/errors.js';
 import type { MessageFilter } from './admission.js';
 import type { AssignmentChoice } from './assignment-names.js';
 import type { SharedLease } from './shared-lease.js';
@@ -144,7 +144,7 @@ export function initializeApartment(model: ThreadModel): number {
   const apt = currentApartment();
   const mine: ThreadModel = apt.kind === 'pool' ? 'free' : 'apartment';
   if (model !== 'apartment' && model !== 'free') {
-    throw new InvalidArgumentError(`[initialize] the model must be 'apartment' or 'free'; got ${String(model)}`, { parameter: 'model' });
+    throw new InvalidArgumentError(`[initialize] the model must be 'apartment' or 'free'; got ${shownValue(model)}`, { parameter: 'model' });
   }
   if (model !== mine) {
     throw new ChangedModeError(`[changed-mode] this thread is ${mine === 'free' ? 'a free-pool thread' : 'a single-threaded apartment'}; it cannot join as '${model}' — create objects through the runtime instead`);

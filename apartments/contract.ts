@@ -3,7 +3,7 @@
 // references to it cross apartments (the marshaling rule), which incoming calls it admits, and
 // whether instances stay put or are leased. The built-ins register through the same
 // defineContract(), and the runtime reads only these properties, never a contract's name.
-import { InvalidArgumentError } from '../marshal/errors.js';
+import { InvalidArgumentError, shownValue } from '../marshal/errors.js';
 
 /** What kind of apartment asks for the object. */
 export type CreatorKind = 'main' | 'worker' | 'pool';
@@ -92,7 +92,7 @@ const contracts = new Map<string, Contract>();
 /** Register a contract by name; names are unique, and the built-ins cannot be replaced. */
 export function defineContract(contract: Contract): Contract {
   if (typeof contract?.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(contract.name)) {
-    throw new InvalidArgumentError(`[contract-name] a contract needs a lower-case name such as 'pinned'; got ${String(contract?.name)}`, { parameter: 'contract.name' });
+    throw new InvalidArgumentError(`[contract-name] a contract needs a lower-case name such as 'pinned'; got ${shownValue(contract?.name)}`, { parameter: 'contract.name' });
   }
   const name = contract.name;
   const unknown = Object.keys(contract).filter((k) => !FIELDS.has(k));
@@ -103,7 +103,7 @@ export function defineContract(contract: Contract): Contract {
     throw new InvalidArgumentError(`[contract-place] contract '${name}' needs a place(request) function`, { parameter: 'contract.place' });
   }
   if (!MARSHAL_RULES.includes(contract.marshal)) {
-    throw new InvalidArgumentError(`[contract-marshal] contract '${name}' needs marshal ${MARSHAL_RULES.map((r) => `'${r}'`).join(', ')}; got ${String(contract.marshal)}`, { parameter: 'contract.marshal' });
+    throw new InvalidArgumentError(`[contract-marshal] contract '${name}' needs marshal ${MARSHAL_RULES.map((r) => `'${r}'`).join(', ')}; got ${shownValue(contract.marshal)}`, { parameter: 'contract.marshal' });
   }
   if (contract.admit !== undefined && typeof contract.admit !== 'function') {
     throw new InvalidArgumentError(`[contract-admit] contract '${name}': admit must be a function (call) => true | false | reason, or left out`, { parameter: 'contract.admit' });
@@ -112,7 +112,7 @@ export function defineContract(contract: Contract): Contract {
     throw new InvalidArgumentError(`[contract-admit] contract '${name}' marshals 'agile': its objects are called directly on the caller's thread, so admit would never run; drop admit or marshal 'standard'`, { parameter: 'contract.admit' });
   }
   if (contract.residence !== undefined && contract.residence !== 'fixed' && contract.residence !== 'leased') {
-    throw new InvalidArgumentError(`[contract-residence] contract '${name}' needs residence 'fixed' or 'leased'; got ${String(contract.residence)}`, { parameter: 'contract.residence' });
+    throw new InvalidArgumentError(`[contract-residence] contract '${name}' needs residence 'fixed' or 'leased'; got ${shownValue(contract.residence)}`, { parameter: 'contract.residence' });
   }
   if (contract.residence === 'leased' && contract.marshal !== 'standard') {
     throw new InvalidArgumentError(`[contract-residence] contract '${name}' is leased, so its lease handles marshal 'standard'; got marshal '${contract.marshal}'`, { parameter: 'contract.marshal' });

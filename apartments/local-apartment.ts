@@ -1,7 +1,7 @@
 // The apartment a thread belongs to, as seen from inside that thread: its endpoint (exports,
 // proxies, channels), its copy of the class table, its class loader and dispatcher, and the
 // creation paths user code reaches through currentApartment(). One per thread; owner thread only.
-import { ClassTable, type ClassDescriptor } from './class-table.js';
+import { checkClassName, ClassTable, type ClassDescriptor } from './class-table.js';
 import type { ApartmentContext, ApartmentKind } from './context.js';
 import type { CreationMode } from './contract.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
@@ -262,6 +262,7 @@ export class LocalApartment implements ApartmentContext {
   }
 
   async createInstance<T = unknown>(className: string, ...args: unknown[]): Promise<T> {
+    checkClassName(className);
     const contract = await this.loader.contractOf(className);
     const placement = contract.place({ creator: this.kind, mode: 'in-process', hasMainApartment: true });
     const target = placeLocally(placement, this.id) ?? await this.options.place(className, 'in-process');
@@ -270,6 +271,7 @@ export class LocalApartment implements ApartmentContext {
 
   /** External creation asks the runtime where to go (and may start an apartment): not from an input-synchronous call. */
   private assertMayPlace(className: string): void {
+    checkClassName(className);
     const refused = refuseCallOutInInputSync(`creating '${className}' through the assignment policy`, 'the runtime');
     if (refused) throw refused;
   }

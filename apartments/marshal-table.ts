@@ -2,7 +2,7 @@
 // unmarshal. `normal` unmarshals once (a second unmarshal fails with CO_E_OBJNOTCONNECTED),
 // `table-strong` any number of times and keeps the object alive until revoked, `table-weak` any
 // number of times without keeping it alive. Owner apartment only.
-import { DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
+import { DisconnectedError, InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import { byRef } from '../marshal/by-ref.js';
 import { randomId } from '../marshal/random-ids.js';
 
@@ -37,7 +37,7 @@ export class MarshalTable {
       throw new InvalidArgumentError('[marshal-kind] only objects and functions can be marshaled by reference', { parameter: 'obj' });
     }
     if (kind !== 'normal' && kind !== 'table-strong' && kind !== 'table-weak') {
-      throw new InvalidArgumentError(`[marshal-kind] kind must be 'normal', 'table-strong' or 'table-weak'; got ${String(kind)}`, { parameter: 'kind' });
+      throw new InvalidArgumentError(`[marshal-kind] kind must be 'normal', 'table-strong' or 'table-weak'; got ${shownValue(kind)}`, { parameter: 'kind' });
     }
     const target = typeof obj === 'function' ? obj : byRef(obj);
     const id = randomId();

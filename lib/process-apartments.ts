@@ -8,7 +8,7 @@ import type { ClusterConnection } from '../apartments/hosts/cluster-connection.j
 import { nodeHosts } from '../apartments/hosts/node-host.js';
 import { processHosts, runningServerHeartbeat, type Heartbeat } from '../apartments/hosts/process-host.js';
 import { checkFlag, checkOptionsObject } from '../marshal/call-options.js';
-import { InvalidArgumentError } from '../marshal/errors.js';
+import { InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import { natsLink } from '../marshal/transports/nats-link.js';
 import { isNodeName } from './cluster/node-options.js';
 import type { ApartmentOptions } from './runtime-options.js';
@@ -101,7 +101,7 @@ function checkLimits(limits: ApartmentOptions['resourceLimits']): void {
   }
   const mb = limits.maxOldGenerationSizeMb;
   if (mb !== undefined && !(Number.isInteger(mb) && mb >= 16)) {
-    throw new InvalidArgumentError(`[process-limits] resourceLimits.maxOldGenerationSizeMb must be a whole number of MB ≥ 16; got ${String(mb)}`, { parameter: 'resourceLimits' });
+    throw new InvalidArgumentError(`[process-limits] resourceLimits.maxOldGenerationSizeMb must be a whole number of MB ≥ 16; got ${shownValue(mb)}`, { parameter: 'resourceLimits' });
   }
 }
 
@@ -111,10 +111,10 @@ function checkHeartbeat(heartbeat: ApartmentOptions['heartbeat']): Heartbeat {
   const periodMs = heartbeat.periodMs ?? DEFAULT_HEARTBEAT.periodMs;
   const misses = heartbeat.misses ?? DEFAULT_HEARTBEAT.misses;
   if (!(typeof periodMs === 'number' && periodMs >= 10 && periodMs <= 3_600_000)) {
-    throw new InvalidArgumentError(`[heartbeat] heartbeat.periodMs must be a number of milliseconds from 10 to 3 600 000; got ${String(periodMs)}`, { parameter: 'heartbeat' });
+    throw new InvalidArgumentError(`[heartbeat] heartbeat.periodMs must be a number of milliseconds from 10 to 3 600 000; got ${shownValue(periodMs)}`, { parameter: 'heartbeat' });
   }
   if (!(Number.isInteger(misses) && misses >= 1 && misses <= 1_000)) {
-    throw new InvalidArgumentError(`[heartbeat] heartbeat.misses must be a whole number from 1 to 1000; got ${String(misses)}`, { parameter: 'heartbeat' });
+    throw new InvalidArgumentError(`[heartbeat] heartbeat.misses must be a whole number from 1 to 1000; got ${shownValue(misses)}`, { parameter: 'heartbeat' });
   }
   return { periodMs, misses };
 }

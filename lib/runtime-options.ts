@@ -6,7 +6,7 @@ import type { Apartment } from '../apartments/apartment.js';
 import type { AssignmentSpec } from '../apartments/assignment.js';
 import { linkKind } from '../apartments/links.js';
 import { checkFlag, checkOptionsObject, checkRetryPolicy, checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
-import { InvalidArgumentError, type ApartmentFaultedError } from '../marshal/errors.js';
+import { type ApartmentFaultedError, InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import { stderrLogger, type LogEntry, type Logger } from '../apartments/logger.js';
 import { checkReentrancy, type ApartmentOptions as EngineApartmentOptions } from '../apartments/apartment-options.js';
 import type { NodeOptions } from './cluster/node-options.js';
@@ -95,7 +95,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings 
   }
   const max = options.maxApartments ?? 64;
   if (!Number.isInteger(max) || max < 1) {
-    throw new InvalidArgumentError(`[max-apartments] maxApartments must be a whole number ≥ 1; got ${String(max)}`, { parameter: 'maxApartments' });
+    throw new InvalidArgumentError(`[max-apartments] maxApartments must be a whole number ≥ 1; got ${shownValue(max)}`, { parameter: 'maxApartments' });
   }
   checkFlag(options.openTelemetry, 'openTelemetry', 'open-telemetry');
   checkFlag(options.diagnostics, 'diagnostics', 'diagnostics');
@@ -105,11 +105,11 @@ export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings 
   }
   const capacity = typeof options.trace === 'object' && options.trace !== null ? options.trace.capacity : undefined;
   if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1 && capacity <= TRACE_CAPACITY_MAX)) {
-    throw new InvalidArgumentError(`[trace] trace.capacity must be a whole number of events from 1 to ${TRACE_CAPACITY_MAX}; got ${String(capacity)} (leave it out for the default)`, { parameter: 'trace' });
+    throw new InvalidArgumentError(`[trace] trace.capacity must be a whole number of events from 1 to ${TRACE_CAPACITY_MAX}; got ${shownValue(capacity)} (leave it out for the default)`, { parameter: 'trace' });
   }
   const freePoolSize = options.freePoolSize ?? availableParallelism();
   if (!Number.isInteger(freePoolSize) || freePoolSize < 1) {
-    throw new InvalidArgumentError(`[free-pool] freePoolSize must be a whole number ≥ 1; got ${String(options.freePoolSize)}`, { parameter: 'freePoolSize' });
+    throw new InvalidArgumentError(`[free-pool] freePoolSize must be a whole number ≥ 1; got ${shownValue(options.freePoolSize)}`, { parameter: 'freePoolSize' });
   }
   return {
     defaultTimeoutMs: timeout,

@@ -3,7 +3,7 @@
 // ordinary calls on the object it returned (so admission, identity and reference counts are those
 // of a call made once the answer had arrived), in arrival order. A failed answer fails the calls
 // that target it with its error. Owner apartment only.
-import { CallCanceledError, CallRejectedError, NoInterfaceError, ProtocolError } from './errors.js';
+import { CallCanceledError, CallRejectedError, NoInterfaceError, ProtocolError, shownValue } from './errors.js';
 import type { Channel } from './channel.js';
 import { Op, type CallMessage, type PipelineCallMessage, type WireRefs } from './protocol.js';
 import { IdTable } from './id-table.js';
@@ -130,7 +130,7 @@ export class AnswerTable {
     }
     const oid = this.host.exportedOid(answer.value);
     if (oid === undefined) {
-      this.refuse(channel, msg, new NoInterfaceError(`[pipeline] call ${base} did not answer with a reference to an object of this apartment, so call '${String(msg[4])}' cannot be pipelined on it; await the first result and call it directly`));
+      this.refuse(channel, msg, new NoInterfaceError(`[pipeline] call ${base} did not answer with a reference to an object of this apartment, so call '${shownValue(msg[4])}' cannot be pipelined on it; await the first result and call it directly`));
       return;
     }
     this.host.dispatch(channel, toCall(msg, oid));

@@ -3,7 +3,7 @@
 // when made, where the mistake is: a `signal` that was no AbortSignal used to fail the call with a
 // TypeError, leave it in its channel's table, and crash the process when the channel closed.
 import { MAX_TIMER_MS } from './long-timer.js';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, shownValue } from './errors.js';
 
 /** How a caller retries a call the callee asked to retry later (RPC_E_SERVERCALL_RETRYLATER). */
 export interface RetryPolicy {
@@ -61,7 +61,7 @@ export function callOptionsOf(args: unknown[]): CallOptions | undefined {
  */
 export function checkTimeoutMs(timeoutMs: unknown, parameter: string, tag = 'timeout'): number | undefined {
   if (timeoutMs === undefined || (typeof timeoutMs === 'number' && timeoutMs > 0)) return timeoutMs;
-  throw new InvalidArgumentError(`[${tag}] ${parameter} must be a positive number of milliseconds (Infinity for no limit), or left out for the default; got ${String(timeoutMs)}`, { parameter });
+  throw new InvalidArgumentError(`[${tag}] ${parameter} must be a positive number of milliseconds (Infinity for no limit), or left out for the default; got ${shownValue(timeoutMs)}`, { parameter });
 }
 
 /**
@@ -96,9 +96,9 @@ export function checkRetryPolicy(policy: unknown, parameter: string): RetryPolic
   const fix = `${parameter} is { attempts, delayMs? }: attempts a whole number ≥ 0, delayMs a number of milliseconds from 0 to ${MAX_TIMER_MS}`;
   if (policy === null || typeof policy !== 'object') throw new InvalidArgumentError(`[retry] ${fix}; got ${policy === null ? 'null' : typeof policy}`, { parameter });
   const { attempts, delayMs } = policy as { attempts?: unknown; delayMs?: unknown };
-  if (!(Number.isInteger(attempts) && (attempts as number) >= 0)) throw new InvalidArgumentError(`[retry] ${fix}; got attempts ${String(attempts)}`, { parameter });
+  if (!(Number.isInteger(attempts) && (attempts as number) >= 0)) throw new InvalidArgumentError(`[retry] ${fix}; got attempts ${shownValue(attempts)}`, { parameter });
   if (delayMs !== undefined && !(typeof delayMs === 'number' && delayMs >= 0 && delayMs <= MAX_TIMER_MS)) {
-    throw new InvalidArgumentError(`[retry] ${fix}; got delayMs ${String(delayMs)}`, { parameter });
+    throw new InvalidArgumentError(`[retry] ${fix}; got delayMs ${shownValue(delayMs)}`, { parameter });
   }
   // A copy: a policy changed after the check is not the one followed.
   return delayMs === undefined ? { attempts: attempts as number } : { attempts: attempts as number, delayMs };

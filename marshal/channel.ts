@@ -2,7 +2,7 @@
 // has in flight to the peer (ids never reused, deadlines, cancellation), batches everything sent in
 // one turn into one transport send, and validates every incoming message before handing it to the
 // handler in one exhaustive switch. Owner apartment only.
-import { CallCanceledError, CallRejectedError, DisconnectedError, ProtocolError } from './errors.js';
+import { CallCanceledError, CallRejectedError, DisconnectedError, ProtocolError, shownValue } from './errors.js';
 import { CANCEL_ANSWER_MS, DeadlineTimer, timeoutClosed, timeoutFromAnswer, type PendingCall, timeoutLateResult, timeoutUnanswered, unsettled } from './call-timeout.js';
 import type { CallOptions } from './call-options.js';
 import { decodeError, describeThrown, encodeError } from './error-codec.js';
@@ -281,7 +281,7 @@ export class Channel {
         return this.handler.onLoanReturn(this, msg[1]);
       case Op.Ready:
         if (msg[1] === PROTOCOL_VERSION) return this.handler.onLifecycle(this, msg);
-        return this.faultWith(new ProtocolError(`[protocol-version] ${this.peerLabel} speaks protocol ${String(msg[1])}, this side ${PROTOCOL_VERSION}; its link was faulted — run one version of apartment-runtime in every thread`, { code: 'RPC_E_VERSION_MISMATCH' }));
+        return this.faultWith(new ProtocolError(`[protocol-version] ${this.peerLabel} speaks protocol ${shownValue(msg[1])}, this side ${PROTOCOL_VERSION}; its link was faulted — run one version of apartment-runtime in every thread`, { code: 'RPC_E_VERSION_MISMATCH' }));
       case Op.Connect:
       case Op.PeerGone:
         return this.handler.onLifecycle(this, msg);

@@ -229,3 +229,21 @@ for (const [name, cls] of Object.entries(errorClasses)) {
 
 /** The tag a transport's DataCloneError starts with when a message is larger than its link carries (the call then fails with MarshalError). */
 export const TOO_LARGE = '[value-too-large]';
+
+/** The longest piece of a value an error message shows. */
+const SHOWN_CHARS = 120;
+
+/**
+ * A value as an error message shows it (`got …`): what String() makes of it, cut to 120
+ * characters. Never throws: String() does for an object without a prototype or whose toString
+ * throws, which turned a refused option into a TypeError about the message.
+ */
+export function shownValue(value: unknown): string {
+  let text: string;
+  try {
+    text = String(value);
+  } catch {
+    text = Object.prototype.toString.call(value);
+  }
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}…` : text;
+}

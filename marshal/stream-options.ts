@@ -2,7 +2,7 @@
 // consumer, the batch's byte budget, whether binary chunks are moved rather than copied, and a
 // signal with which the producing side may stop it. Plain data, checked where it arrives.
 import { isArrayBuffer } from 'node:util/types';
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, shownValue } from './errors.js';
 
 /** Options of `stream()`; the defaults apply to any async iterable or web stream passed as is. */
 export interface StreamOptions {
@@ -40,14 +40,14 @@ export function streamLimits(options: Partial<StreamOptions> | undefined): Strea
   const window = options?.window ?? DEFAULT_WINDOW;
   const maxBytes = options?.maxBytes ?? DEFAULT_MAX_BYTES;
   if (!Number.isInteger(window) || window < 1 || window > MAX_WINDOW) {
-    throw new InvalidArgumentError(`[stream] window must be an integer from 1 to ${MAX_WINDOW}; got ${String(window)}`, { parameter: 'window' });
+    throw new InvalidArgumentError(`[stream] window must be an integer from 1 to ${MAX_WINDOW}; got ${shownValue(window)}`, { parameter: 'window' });
   }
   if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > MAX_BATCH_BYTES) {
-    throw new InvalidArgumentError(`[stream] maxBytes must be an integer from 1 to ${MAX_BATCH_BYTES}; got ${String(maxBytes)}`, { parameter: 'maxBytes' });
+    throw new InvalidArgumentError(`[stream] maxBytes must be an integer from 1 to ${MAX_BATCH_BYTES}; got ${shownValue(maxBytes)}`, { parameter: 'maxBytes' });
   }
   const pullTimeoutMs = options?.pullTimeoutMs;
   if (pullTimeoutMs !== undefined && !(typeof pullTimeoutMs === 'number' && pullTimeoutMs > 0 && pullTimeoutMs <= 2 ** 31 - 1)) {
-    throw new InvalidArgumentError(`[stream] pullTimeoutMs must be a positive number of milliseconds; got ${String(pullTimeoutMs)}`, { parameter: 'pullTimeoutMs' });
+    throw new InvalidArgumentError(`[stream] pullTimeoutMs must be a positive number of milliseconds; got ${shownValue(pullTimeoutMs)}`, { parameter: 'pullTimeoutMs' });
   }
   return { window, maxBytes, transfer: options?.transfer === true, pullTimeoutMs };
 }

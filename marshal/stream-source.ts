@@ -6,7 +6,7 @@
 // a peer reaches only next() and return(). Owner apartment only.
 import { Readable } from 'node:stream';
 import { ON_UNREFERENCED, byRef, transfer } from './by-ref.js';
-import { CallCanceledError, InvalidArgumentError } from './errors.js';
+import { CallCanceledError, InvalidArgumentError, shownValue } from './errors.js';
 import { itemBytes, type StreamLimits } from './stream-options.js';
 import { isWebReadable, readerIterator } from './web-streams.js';
 
@@ -64,7 +64,7 @@ export class StreamSource {
   /** Read up to `count` items (and about `maxBytes`); called by the consumer's apartment. */
   next(count: unknown, maxBytes: unknown): Promise<StreamBatch> {
     if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > this.limits.window) {
-      return Promise.reject(new InvalidArgumentError(`[stream] a pull asks for 1 to ${this.limits.window} items; got ${String(count)}`, { parameter: 'count' }));
+      return Promise.reject(new InvalidArgumentError(`[stream] a pull asks for 1 to ${this.limits.window} items; got ${shownValue(count)}`, { parameter: 'count' }));
     }
     const budget = typeof maxBytes === 'number' && maxBytes >= 1 ? Math.min(maxBytes, this.limits.maxBytes) : this.limits.maxBytes;
     const result = this.chain.then(() => this.#read(count as number, budget));

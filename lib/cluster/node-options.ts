@@ -2,7 +2,7 @@
 // which NATS servers, and how fast it notices that another node is gone. Checked before anything
 // connects.
 import type { Heartbeat } from '../../apartments/hosts/heartbeat-pipe.js';
-import { InvalidArgumentError } from '../../marshal/errors.js';
+import { InvalidArgumentError, shownValue } from '../../marshal/errors.js';
 import type { NatsAuth } from '../../marshal/transports/nats-client.js';
 import { natsAuthProblem } from '../../marshal/transports/nats-connect.js';
 
@@ -75,14 +75,14 @@ export function checkNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   const periodMs = options.heartbeat?.periodMs ?? DEFAULT_NODE_HEARTBEAT.periodMs;
   const misses = options.heartbeat?.misses ?? DEFAULT_NODE_HEARTBEAT.misses;
   if (!(Number.isInteger(periodMs) && periodMs >= 10 && periodMs <= MAX_HEARTBEAT_PERIOD_MS)) {
-    throw new InvalidArgumentError(`[heartbeat] node.heartbeat.periodMs must be a whole number of milliseconds from 10 to 3 600 000; got ${String(periodMs)}`, { parameter: 'node.heartbeat' });
+    throw new InvalidArgumentError(`[heartbeat] node.heartbeat.periodMs must be a whole number of milliseconds from 10 to 3 600 000; got ${shownValue(periodMs)}`, { parameter: 'node.heartbeat' });
   }
   if (!(Number.isInteger(misses) && misses >= 1 && misses <= MAX_HEARTBEAT_MISSES)) {
-    throw new InvalidArgumentError(`[heartbeat] node.heartbeat.misses must be a whole number from 1 to 1000; got ${String(misses)}`, { parameter: 'node.heartbeat' });
+    throw new InvalidArgumentError(`[heartbeat] node.heartbeat.misses must be a whole number from 1 to 1000; got ${shownValue(misses)}`, { parameter: 'node.heartbeat' });
   }
   const leaseMs = options.leaseMs ?? 15_000;
   if (!(Number.isInteger(leaseMs) && leaseMs >= 1_000 && leaseMs <= 86_400_000)) {
-    throw new InvalidArgumentError(`[node-lease] node.leaseMs must be a whole number of milliseconds from 1 000 to 86 400 000; got ${String(leaseMs)}`, { parameter: 'node.leaseMs' });
+    throw new InvalidArgumentError(`[node-lease] node.leaseMs must be a whole number of milliseconds from 1 000 to 86 400 000; got ${shownValue(leaseMs)}`, { parameter: 'node.leaseMs' });
   }
   const authProblem = options.auth === undefined ? undefined : natsAuthProblem(options.auth);
   if (authProblem) throw new InvalidArgumentError(`[node-auth] node.auth ${authProblem}`, { parameter: 'node.auth' });

@@ -7,7 +7,7 @@
 import * as types from 'node:util/types';
 import vm from 'node:vm';
 import { MessageChannel } from 'node:worker_threads';
-import { CallTimeoutError, InvalidArgumentError, ScriptError } from '../../marshal/errors.js';
+import { CallTimeoutError, InvalidArgumentError, ScriptError, shownValue } from '../../marshal/errors.js';
 import type { HostMembrane } from './host-membrane.js';
 import type { ScriptRunOptions } from './script-engine-api.js';
 import { dataOf, scriptErrorOf } from './script-source.js';
@@ -179,7 +179,7 @@ const MAX_TIMEOUT_MS = 0xffff_ffff;
  */
 export function checkedTimeout(timeoutMs: number | undefined, parameter: string): number | undefined {
   if (timeoutMs === undefined || (Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) return timeoutMs;
-  throw new InvalidArgumentError(`[timeout] ${parameter} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, or left out for no limit; got ${String(timeoutMs)}`, { parameter });
+  throw new InvalidArgumentError(`[timeout] ${parameter} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, or left out for no limit; got ${shownValue(timeoutMs)}`, { parameter });
 }
 
 /**

@@ -5,7 +5,7 @@
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { isMainThread } from 'node:worker_threads';
-import { ApartmentError, CallTimeoutError, InvalidArgumentError } from '../../marshal/errors.js';
+import { ApartmentError, CallTimeoutError, InvalidArgumentError, shownValue } from '../../marshal/errors.js';
 
 /** One 32-bit integer in shared memory: new, or a view of an existing one (`sab`). */
 class SharedCell {
@@ -77,8 +77,8 @@ export class NonAtomicCount extends SharedCell {
     super(initial, sab ?? new SharedArrayBuffer(TEACHING_CELLS * 4));
     if (sab) return;
     const { racers = 1, waitMs = 10_000 } = options;
-    if (!Number.isInteger(racers) || racers < 1) throw new InvalidArgumentError(`[racers] racers must be a whole number ≥ 1; got ${String(racers)}`, { parameter: 'racers' });
-    if (!Number.isInteger(waitMs) || waitMs < 1) throw new InvalidArgumentError(`[racers] waitMs must be a whole number of ms ≥ 1; got ${String(waitMs)}`, { parameter: 'waitMs' });
+    if (!Number.isInteger(racers) || racers < 1) throw new InvalidArgumentError(`[racers] racers must be a whole number ≥ 1; got ${shownValue(racers)}`, { parameter: 'racers' });
+    if (!Number.isInteger(waitMs) || waitMs < 1) throw new InvalidArgumentError(`[racers] waitMs must be a whole number of ms ≥ 1; got ${shownValue(waitMs)}`, { parameter: 'waitMs' });
     this.cell[0] = initial;
     this.cell[RACERS] = racers;
     this.cell[WAIT_MS] = waitMs;

@@ -22,7 +22,7 @@
 //   one set for everything outside a served call.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { asyncCallTracking, currentApartment, currentCall, inApartment } from '../../apartments/context.js';
-import { InvalidArgumentError, LockOrderError } from '../../marshal/errors.js';
+import { InvalidArgumentError, LockOrderError, shownValue } from '../../marshal/errors.js';
 import { heldLocks } from './held-lock-table.js';
 import { TraceKind } from '../../marshal/trace-hook.js';
 import { traceLock } from '../trace/trace-mark.js';
@@ -73,7 +73,7 @@ const UNCHECKED: OrderClaim = { taken: () => NOT_HELD, inFlow: false };
 
 /** Turn hierarchy checking on or off for this thread (on by default). */
 export function setLockOrderChecking(on: boolean): void {
-  if (typeof on !== 'boolean') throw new InvalidArgumentError(`[lock-order] setLockOrderChecking() takes true or false; got ${String(on)}`, { parameter: 'on' });
+  if (typeof on !== 'boolean') throw new InvalidArgumentError(`[lock-order] setLockOrderChecking() takes true or false; got ${shownValue(on)}`, { parameter: 'on' });
   checking = on;
 }
 

@@ -6,7 +6,7 @@
 // that mutex's lock and unlock (remote-mutex.ts, memory-mirrors.ts).
 import { mainService, sharesMemoryWithMain } from '../../apartments/main-call.js';
 import { checkOptionsObject } from '../../marshal/call-options.js';
-import { InvalidArgumentError, MarshalError } from '../../marshal/errors.js';
+import { InvalidArgumentError, MarshalError, shownValue } from '../../marshal/errors.js';
 import { askTicketed } from '../queued-wait.js';
 import { AtomicCounter } from './atomic-ref-count.js';
 import { closeMirror, openMirror, publishedMirror } from './memory-mirrors.js';
@@ -88,7 +88,7 @@ export const named = {
     checkOptionsObject(options, 'named.mutex(name, options)', '{ level: 1 }', 'mutex-options');
     if (!sharesMemoryWithMain()) {
       if (options.level !== undefined && !Number.isFinite(options.level)) {
-        throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${String(options.level)}`, { parameter: 'level' });
+        throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${shownValue(options.level)}`, { parameter: 'level' });
       }
       const g = await openMirrored('mutex', name, MUTEX_BYTES);
       return new NamedHandle(name, new RemoteMutex(name, options.level), g.create, undefined, g.ticket);
@@ -104,7 +104,7 @@ export const named = {
 
   /** Shared memory of `bytes`; the one creator runs `init` on it before anyone else can see it. */
   async memory(name: string, bytes: number, init?: (memory: SharedArrayBuffer) => void | Promise<void>): Promise<NamedHandle<SharedArrayBuffer>> {
-    if (!Number.isInteger(bytes) || bytes <= 0) throw new InvalidArgumentError(`[named-size] bytes must be a whole number > 0; got ${String(bytes)}`, { parameter: 'bytes' });
+    if (!Number.isInteger(bytes) || bytes <= 0) throw new InvalidArgumentError(`[named-size] bytes must be a whole number > 0; got ${shownValue(bytes)}`, { parameter: 'bytes' });
     // Before opening: the creator failed with a TypeError once it had the memory, and an opener was never told.
     if (init !== undefined && typeof init !== 'function') {
       throw new InvalidArgumentError(`[named-init] named.memory(name, bytes, init): init must be a function that fills the new memory, or left out; got ${typeof init}`, { parameter: 'init' });
@@ -119,7 +119,7 @@ export const named = {
 /** Build a value once across all apartments; racing callers wait for and receive the same value. */
 export async function once<T>(name: string, factory: () => T | Promise<T>): Promise<T> {
   // Before asking: a waiter given the build would fail it for everyone waiting with a TypeError.
-  if (typeof factory !== 'function') throw new InvalidArgumentError(`[once] once('${String(name)}', factory) needs a function that builds the value; got ${typeof factory}`, { parameter: 'factory' });
+  if (typeof factory !== 'function') throw new InvalidArgumentError(`[once] once('${shownValue(name)}', factory) needs a function that builds the value; got ${typeof factory}`, { parameter: 'factory' });
   for (;;) {
     const r = await ticketed((t) => mainService(NamedService).onceBegin(name, t), (t) => mainService(NamedService).giveUpOnce(name, t));
     if (!r.build) return r.value as T;

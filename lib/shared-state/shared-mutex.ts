@@ -11,7 +11,7 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { checkAbortSignal, checkOptionsObject } from '../../marshal/call-options.js';
 import { registerValueType } from '../../marshal/value-types.js';
-import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError } from '../../marshal/errors.js';
+import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError, shownValue } from '../../marshal/errors.js';
 import { TraceKind } from '../../marshal/trace-hook.js';
 import { traceLock } from '../trace/trace-mark.js';
 import { isDeadThread } from './dead-threads.js';
@@ -100,7 +100,7 @@ export class SharedMutex implements OrderedLock, Mutex {
   constructor(options: SharedMutexOptions = {}, sab?: SharedArrayBuffer) {
     checkOptionsObject(options, 'new SharedMutex()', "{ name: 'accounts', level: 1 }", 'mutex-options');
     if (options.level !== undefined && !Number.isFinite(options.level)) {
-      throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${String(options.level)}`, { parameter: 'level' });
+      throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${shownValue(options.level)}`, { parameter: 'level' });
     }
     this.name = options.name ?? 'unnamed mutex';
     this.level = options.level;
@@ -262,7 +262,7 @@ export function checkLockOptions(options: LockOptions, name: string): void {
   }
   const { timeoutMs, signal } = options;
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
-    throw new InvalidArgumentError(`[lock-options] lock('${name}'): timeoutMs must be a number of milliseconds ≥ 0 (Infinity, or left out, waits without limit); got ${String(timeoutMs)}`, { parameter: 'timeoutMs' });
+    throw new InvalidArgumentError(`[lock-options] lock('${name}'): timeoutMs must be a number of milliseconds ≥ 0 (Infinity, or left out, waits without limit); got ${shownValue(timeoutMs)}`, { parameter: 'timeoutMs' });
   }
   checkAbortSignal(signal, 'signal', 'lock-options');
 }

@@ -70,6 +70,11 @@ describe('lib/runtime: apartment options', () => {
       // Before: anything but false was taken for true.
       [{ asyncCausality: 'false' }, 'asyncCausality'],
       [{ asyncCausality: 0 }, 'asyncCausality'],
+      // Before: the message's String() of a value with no prototype threw a TypeError instead.
+      [{ reentrancy: Object.create(null) }, 'reentrancy'],
+      [{ idleTimeoutMs: Object.create(null) }, 'idleTimeoutMs'],
+      [{ restart: Object.create(null) }, 'restart'],
+      [{ callLimits: { maxQueuedPerObject: Object.create(null) } }, 'callLimits.maxQueuedPerObject'],
     ];
     for (const [options, parameter] of bad) {
       const err = (await rt.createApartment(options).catch((e: unknown) => e)) as InvalidArgumentError;
@@ -142,6 +147,18 @@ describe('lib/runtime: registration errors', () => {
     expect(e1).to.be.instanceOf(ClassNotRegisteredError);
     expect((e1 as ClassNotRegisteredError).code).to.equal('REGDB_E_CLASSNOTREG');
     expect(await rt.createObject('Nope').catch((e: unknown) => e)).to.be.instanceOf(ClassNotRegisteredError);
+  });
+
+  it('refuses a class name that is not a name with InvalidArgumentError, not advice to register it', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    for (const name of [undefined, 5, '', Object.create(null)]) {
+      for (const made of [apt.createObject(name as never), rt.createObject(name as never)]) {
+        const err = (await made.catch((e: unknown) => e)) as InvalidArgumentError;
+        expect(err, typeof name).to.be.instanceOf(InvalidArgumentError);
+        expect(err.message).to.match(/className|class-name/).and.not.match(/registerClass/);
+      }
+    }
   });
 
   it('names the module that does not load, or the export that is missing', async () => {
