@@ -23,8 +23,8 @@ export interface HostFeatures {
   readonly shared: SharedResourceRegistry;
   readonly named: NamedRegistry;
   readonly interrupts: InterruptService;
-  /** The runtime closed: the main thread holds no locks and leases nothing more. */
-  close(): void;
+  /** The runtime closed: the main thread holds no locks, leases nothing more, and every shared resource is disposed once this settles. */
+  close(): Promise<void>;
 }
 
 /** Plug the host's features into the main apartment `local`. */
@@ -71,9 +71,9 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
   // plugin calling the services directly left leases, named handles and named locks (others
   // waiting on them for good) to the next owner, who could even release them.
   registry.onReset((apt) => dropKept(apt.id));
-  const close = (): void => {
-    shared.close();
+  const close = (): Promise<void> => {
     forgetHeldLocks(0);
+    return shared.close();
   };
   return { shared, named, interrupts, close };
 }

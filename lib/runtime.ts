@@ -327,7 +327,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       await this.clusterNode?.close();
       await this.local.hooks.detach('close');
       this.local.endpoint.close(new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to make calls'));
-      this.features.close();
+      await this.features.close();
       this.tracing.close();
       setCurrentApartment(undefined);
       if (running === this) running = undefined;

@@ -76,6 +76,8 @@ export class SharedResourceRegistry {
 
   /** Give a lease back; the last one disposes the resource. Unknown or repeated leases are refused. */
   release(lease: number, apartment: number): Promise<void> {
+    // close() ended every lease and disposed what they held: a release after it has nothing to do.
+    if (this.closed) return Promise.resolve();
     for (const [name, entry] of this.entries) {
       if (entry.leases.get(lease) !== apartment) continue;
       this.drop(lease, apartment, entry);
@@ -97,11 +99,20 @@ export class SharedResourceRegistry {
   }
 
   /**
-   * The runtime closed: nothing is defined or leased any more. Before, the host could still lease
-   * after close(), making a resource nobody would dispose on a thread that was no apartment.
+   * The runtime closed: nothing is defined or leased any more, and the leases left end with it —
+   * the main apartment's too, whose resources were otherwise never disposed (a timer one holds kept
+   * the process alive after close()). Settles once every resource is disposed. Before, the host
+   * could still lease after close(), making a resource nobody would dispose on a thread that was
+   * no apartment.
    */
-  close(): void {
+  close(): Promise<void> {
     this.closed = true;
+    const disposed: Promise<void>[] = [];
+    for (const [name, entry] of this.entries) {
+      for (const [lease, holder] of entry.leases) this.drop(lease, holder, entry);
+      disposed.push(this.disposeIfUnused(name, entry), entry.disposing ?? Promise.resolve());
+    }
+    return Promise.all(disposed).then(() => undefined);
   }
 
   private assertOpen(): void {

@@ -120,6 +120,27 @@ describe('lib/shared-resources: a runtime that was closed', () => {
   });
 });
 
+describe('lib/shared-resources: close() ends the leases still held', () => {
+  it("disposes what the host and an apartment still lease, before close() settles; the host's late release is a no-op", async () => {
+    const log: string[] = [];
+    const { rt: closing } = await startRuntime();
+    closing.registerClass('SharedUser', { module: fixture('shared-user.js'), export: 'SharedUser' });
+    closing.defineSharedResource('held-by-host', countingResource(log));
+    closing.defineSharedResource('held-by-both', countingResource(log));
+    const lease = await closing.acquireShared<Counted>('held-by-host');
+    await closing.acquireShared<Counted>('held-by-both');
+    const user = await (await closing.createApartment()).createObject<User>('SharedUser');
+    expect(await user.acquireAndKeep('held-by-both')).to.equal(1);
+    // Before: the host's leases outlived close(), and a resource holding a timer kept the process alive.
+    await closing.close();
+    expect(log.filter((l) => l === 'dispose'), 'both resources were disposed by close()').to.have.length(2);
+    expect(closing.sharedLeases('held-by-host')).to.equal(0);
+    expect(closing.sharedLeases('held-by-both')).to.equal(0);
+    await lease.release();
+    expect(log.filter((l) => l === 'dispose'), 'and not again by the late release').to.have.length(2);
+  });
+});
+
 describe('lib/shared-resources: a resource that is a plain value', () => {
   it('reaches a worker apartment as that value, and its lease is given back', async () => {
     ({ rt } = await startRuntime());
