@@ -92,6 +92,9 @@ export class LockGuard implements MutexGuard {
 }
 
 /** A fair mutex over a SharedArrayBuffer. */
+/** The longest name a mutex may carry (it appears in every message about the mutex). */
+const MAX_MUTEX_NAME = 1_024;
+
 export class SharedMutex implements OrderedLock, Mutex {
   readonly name: string;
   readonly level: number | undefined;
@@ -101,6 +104,10 @@ export class SharedMutex implements OrderedLock, Mutex {
     checkOptionsObject(options, 'new SharedMutex()', "{ name: 'accounts', level: 1 }", 'mutex-options');
     if (options.level !== undefined && !Number.isFinite(options.level)) {
       throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${shownValue(options.level)}`, { parameter: 'level' });
+    }
+    // The name is only for messages, and a handle's comes from another thread: a string, bounded.
+    if (options.name !== undefined && !(typeof options.name === 'string' && options.name.length > 0 && options.name.length <= MAX_MUTEX_NAME)) {
+      throw new InvalidArgumentError(`[mutex-name] a mutex's name must be a string of 1 to ${MAX_MUTEX_NAME} characters, or left out; got ${typeof options.name === 'string' ? `${options.name.length} characters` : shownValue(options.name)}`, { parameter: 'name' });
     }
     this.name = options.name ?? 'unnamed mutex';
     this.level = options.level;

@@ -114,6 +114,16 @@ describe('lib/shared-state: lock options that cannot be followed', () => {
     handle.value.tryLock()!.unlock();
     await handle.close();
   });
+
+  it('refuses a name that is not a bounded string, also in a handle, with InvalidArgumentError', () => {
+    // Before: a number or an object was kept as the name, and every message about the mutex showed it.
+    for (const name of [5, '', 'm'.repeat(1_025), Object.create(null)]) {
+      expect(() => new SharedMutex({ name } as never), typeof name).to.throw(InvalidArgumentError, /^\[mutex-name\]/);
+      const { sab } = new SharedMutex().handle;
+      expect(() => SharedMutex.fromHandle({ sab, name } as never), typeof name).to.throw(InvalidArgumentError, /^\[mutex-name\]/);
+    }
+    expect(new SharedMutex({ name: 'accounts' }).name).to.equal('accounts');
+  });
 });
 
 describe('lib/shared-state: SharedMutex past 2^31 locks', () => {
