@@ -21,6 +21,9 @@ export interface SharedResourceDefinition<T> {
  */
 export const MAX_SHARED_LEASES = 4_096;
 
+/** How long close() waits for the disposals it starts. */
+const CLOSE_DISPOSE_MS = 5_000;
+
 interface Entry {
   definition: SharedResourceDefinition<unknown>;
   value: Promise<unknown> | undefined;
@@ -112,7 +115,20 @@ export class SharedResourceRegistry {
       for (const [lease, holder] of entry.leases) this.drop(lease, holder, entry);
       disposed.push(this.disposeIfUnused(name, entry), entry.disposing ?? Promise.resolve());
     }
-    return Promise.all(disposed).then(() => undefined);
+    if (disposed.length === 0) return Promise.resolve();
+    // A dispose that never settles must not keep close() from settling: it is waited for a while, then reported.
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        const left = [...this.entries].filter(([, e]) => e.disposing).map(([name]) => `'${name}'`);
+        this.report(`[shared-dispose] the runtime closed, and the dispose of shared resource ${left.join(', ')} had not ended after ${CLOSE_DISPOSE_MS} ms; close() did not wait longer — make dispose() settle`);
+        resolve();
+      }, CLOSE_DISPOSE_MS);
+      timer.unref();
+      void Promise.all(disposed).then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   private assertOpen(): void {

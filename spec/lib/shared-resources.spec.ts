@@ -139,6 +139,14 @@ describe('lib/shared-resources: close() ends the leases still held', () => {
     await lease.release();
     expect(log.filter((l) => l === 'dispose'), 'and not again by the late release').to.have.length(2);
   });
+
+  it('settles though a dispose never does, and says which resource it left disposing', async () => {
+    const { rt: closing, logs } = await startRuntime();
+    closing.defineSharedResource('stuck', { create: () => ({}), dispose: () => new Promise<void>(() => {}) });
+    await closing.acquireShared('stuck');
+    await closing.close();
+    expect(logs.some((e) => e.message.startsWith('[shared-dispose]') && e.message.includes("'stuck'")), 'the stuck dispose is reported').to.equal(true);
+  });
 });
 
 describe('lib/shared-resources: a resource that is a plain value', () => {
