@@ -2,7 +2,8 @@
 // through here, on one thread, so the create-or-open decision is atomic however many apartments
 // race: exactly one creator per name. Shared memory is published only after its creator
 // initialised it; if the creator dies first, the next waiter becomes the creator. Main apartment only.
-import { ApartmentError, CallCanceledError, InvalidArgumentError } from '../../marshal/errors.js';
+import { ApartmentError, CallCanceledError, InvalidArgumentError, MarshalError, TOO_LARGE } from '../../marshal/errors.js';
+import { keptBytes } from '../../marshal/kept-weight.js';
 import { dropTicketedWait, queuedWait, type QueuedWaitOptions } from '../queued-wait.js';
 
 /** Kinds of named object. */
@@ -62,10 +63,30 @@ export const MAX_NAMED_HANDLES = 1_024;
 export const MAX_NAMED_BYTES = 2 ** 31;
 /** The most create-once values one apartment may build: they are kept for the life of the process. */
 export const MAX_ONCE_BUILT = 4_096;
+/** The most one create-once value may weigh once kept (kept-weight.ts), 4 MiB: it is kept for the life of the process. */
+export const MAX_ONCE_VALUE_BYTES = 4 * 2 ** 20;
+/** The most the create-once values one apartment built may weigh together (64 MiB). */
+export const MAX_ONCE_BUILT_BYTES = 64 * 2 ** 20;
 
 /** A wait for `name` ends when `signal` (the asking call's) aborts: a waiter whose caller gave up would be handed creation that nobody performs, or a handle nobody closes. */
 function given(signal: AbortSignal | undefined, name: string): QueuedWaitOptions {
   return { signal, canceled: (reason) => new CallCanceledError(`[named-canceled] the wait for '${name}' was given up by its caller`, { cause: reason }) };
+}
+
+/** The error of a create-once value that weighs more than one may. */
+function onceTooLarge(name: string): MarshalError {
+  return new MarshalError(
+    `${TOO_LARGE} the value built for once('${name}') weighs more than the ${MAX_ONCE_VALUE_BYTES} bytes a create-once value may, as it is kept for the life of the process; keep large data in named memory (named.memory()) or where it is used, and build once only what finds it (a name, a size)`,
+    { path: 'value' },
+  );
+}
+
+/** The error of a create-once value that would take its builder past what its values may weigh together. */
+function onceOverQuota(name: string, held: number): ApartmentError {
+  return new ApartmentError(
+    'ERROR_BUSY',
+    `[once-quota] the create-once values this apartment built weigh ${held} bytes, which are kept for the life of the process; the value built for once('${name}') would take them past ${MAX_ONCE_BUILT_BYTES}; build smaller values, reuse names, or keep such values yourself`,
+  );
 }
 
 /** Named shared objects and create-once values, by name. */
@@ -74,6 +95,8 @@ export class NamedRegistry {
   private readonly onces = new Map<string, OnceEntry>();
   /** Create-once values each apartment built (they outlive it). */
   private readonly built = new Map<number, number>();
+  /** What the create-once values each apartment built weigh together (kept-weight.ts). */
+  private readonly builtBytes = new Map<number, number>();
   /**
    * Create-once values each apartment is building now: kept until it finishes, fails or ends, so
    * they count against its quota as what it built does (a plugin could begin without end).
@@ -244,9 +267,17 @@ export class NamedRegistry {
   onceDone(apartment: number, name: string, value: unknown): void {
     const e = this.onces.get(name);
     if (!e || e.state !== 'building' || e.builder !== apartment) throw new ApartmentError('E_UNEXPECTED', `[once] only the builder of '${name}' completes it`);
+    const held = this.builtBytes.get(apartment) ?? 0;
+    const weight = keptBytes(value, Math.min(MAX_ONCE_VALUE_BYTES, MAX_ONCE_BUILT_BYTES - held));
+    if (weight > MAX_ONCE_VALUE_BYTES || held + weight > MAX_ONCE_BUILT_BYTES) {
+      // Refused as a build that failed is: the waiters are not left waiting for a value that never comes.
+      this.onceFailed(apartment, name);
+      throw weight > MAX_ONCE_VALUE_BYTES ? onceTooLarge(name) : onceOverQuota(name, held);
+    }
     this.onces.set(name, { state: 'done', value });
     this.countBuilding(apartment, -1);
     this.built.set(apartment, (this.built.get(apartment) ?? 0) + 1);
+    this.builtBytes.set(apartment, held + weight);
     for (const w of e.waiters) w.resolve({ value });
   }
 

@@ -31,30 +31,31 @@ const PREALLOCATED_LENGTH = 2 ** 25;
 /** Nesting deeper than this fails the frame (the walk recurses, as the deserializer does). */
 const MAX_DEPTH = 2_048;
 
-// Estimated heap cost, bytes: each above what V8 allocates on x64 for the thing built.
-const OBJECT = 64;
-const PROPERTY = 16;
-const ARRAY = 32;
-const SLOT = 8;
-const STRING = 24;
-const BOXED = 64;
-const NUMBER = 16;
-const COLLECTION_ENTRY = 32;
-const BINARY = 96;
+// Estimated heap cost, bytes: each above what V8 allocates on x64 for the thing built. A value
+// already built is weighed at the same costs (kept-weight.ts).
+export const OBJECT = 64;
+export const PROPERTY = 16;
+export const ARRAY = 32;
+export const SLOT = 8;
+export const STRING = 24;
+export const BOXED = 64;
+export const NUMBER = 16;
+export const COLLECTION_ENTRY = 32;
+export const BINARY = 96;
 /**
  * A view (a host object): the receiver gives each its own buffer (owned-deserializer.ts), an
  * ArrayBuffer with a backing store of its own and the view on it, measured at ≈ 450 bytes of
  * process memory each for a frame of 2.2 million one-byte views.
  */
-const VIEW = 512;
+export const VIEW = 512;
 /**
  * Past this many properties in one object (or array), V8 keeps them in a hash table (dictionary
  * mode), whose entries are three words in a table that grows by doubling: up to nine words each.
  * A frame of one object with eight million sparse integer keys (55 MB) built 400 MB of heap where
  * the walk, at PROPERTY each, said 128 MB; string keys built 1.7 times the walk's weight.
  */
-const FAST_PROPERTIES = 128;
-const DICTIONARY_ENTRY = 72;
+export const FAST_PROPERTIES = 128;
+export const DICTIONARY_ENTRY = 72;
 
 /** A frame the walk cannot read or that is over the budget: why, for the fault or error message. */
 class Unreadable {

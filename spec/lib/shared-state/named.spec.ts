@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { AtomicCounter, InvalidArgumentError, named, once, type Remote, type Runtime } from '../../../lib/index.js';
+import { AtomicCounter, InvalidArgumentError, MarshalError, named, once, type Remote, type Runtime } from '../../../lib/index.js';
+import { MAX_ONCE_VALUE_BYTES } from '../../../lib/shared-state/named-registry.js';
 import type { PoolLocker, Racer } from '../../fixtures/shared-state-classes.js';
 import { eventually, fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startRacers } from './racers.js';
@@ -115,6 +116,14 @@ describe('lib/shared-state: once()', () => {
     expect(err).to.be.instanceOf(InvalidArgumentError);
     expect((err as Error).message).to.match(/^\[once\]/);
     expect(await once('limit', () => 7), 'the name was not taken by the refused call').to.equal(7);
+  });
+
+  it('refuses a value heavier than a create-once value may be with MarshalError [value-too-large], and the name stays free', async () => {
+    ({ rt } = await startRuntime());
+    const err = await once('too-large', () => new Uint8Array(MAX_ONCE_VALUE_BYTES)).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(MarshalError);
+    expect((err as Error).message).to.match(/^\[value-too-large\] the value built for once\('too-large'\)/);
+    expect(await once('too-large', () => 'small'), 'the refused build passed on').to.equal('small');
   });
 });
 
