@@ -12,6 +12,7 @@ import { CallCanceledError, CallTimeoutError, ContractViolationError, Disconnect
 import { isRuntimeError } from '../marshal/clone-failure.js';
 import { localApartment } from '../apartments/local-context.js';
 import { waitingCallOptions } from '../apartments/main-call.js';
+import { withServedCall } from '../apartments/served-call-signal.js';
 import { callOptions, checkAbortSignal, checkFlag, checkOptionsObject, checkTimeoutMs } from '../marshal/call-options.js';
 import { isProxy } from '../marshal/proxy.js';
 import { askTicketed, dropTicketedWait, queuedWait } from './queued-wait.js';
@@ -100,7 +101,6 @@ class RentalRecord {
   lease(wait: unknown, timeoutMs: unknown, ticketArg: unknown, local?: AbortSignal): Grant | Promise<Grant> {
     if (this.gone) throw this.gone;
     const ticket = ticketOf(ticketArg);
-    const call = currentCall();
     const caller = callerNow();
     if (this.holder === undefined) return this.grant(caller, ticket);
     if (this.holder === caller) throw new ContractViolationError(`[rental-held] ${this.label(caller)} already holds the lease on this ${this.className}; use the reference it has`);
@@ -111,7 +111,7 @@ class RentalRecord {
     // A caller that cancels, or whose call passes its deadline, waits no longer: granted later, the
     // lease would go to nobody, and the object would stay with its apartment for good. (A grant
     // that crosses the caller's cancel on its way is given back by the lessee: abandon().)
-    const signal = local && call?.signal ? AbortSignal.any([local, call.signal]) : local ?? call?.signal;
+    const signal = withServedCall(local);
     return queuedWait(() => this.queue, (resolve: (g: Grant) => void, reject: (e: Error) => void): Waiter => ({ apartment: caller, ticket, resolve, reject }), {
       signal,
       canceled: () => new CallCanceledError(`[rental-wait] the call waiting for the lease on this ${this.className} was canceled, or passed its deadline`),
@@ -307,13 +307,15 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
   if (handle === null || typeof handle !== 'object' || typeof h['rental:lease'] !== 'function') {
     throw new InvalidArgumentError('[lease] lease() needs the handle of a rental object', { parameter: 'handle' });
   }
-  const { signal } = checkOptionsObject(options, 'lease()', '{ wait: true, timeoutMs: 5_000 }', 'lease');
-  checkAbortSignal(signal, 'options.signal', 'lease');
+  const { signal: own } = checkOptionsObject(options, 'lease()', '{ wait: true, timeoutMs: 5_000 }', 'lease');
+  checkAbortSignal(own, 'options.signal', 'lease');
   checkFlag(options.wait, 'options.wait', 'lease');
   // Checked here, where the mistake is: the registry takes anything else for its default.
   checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');
+  // Asked while this apartment serves a call, the lease is that call's: given up when it is.
+  const signal = withServedCall(own);
   // Given up while the registration may have granted it on the way back, the lease is abandoned by its ticket.
-  const extra = leaseCallExtras(handle, options);
+  const extra = leaseCallExtras(handle, options, signal);
   const { granted: grant } = await askTicketed(
     (ticket) => onHandle(h, () => h['rental:lease']!(options.wait === true, options.timeoutMs, ticket, ...extra)),
     (ticket) => onHandle(h, () => h['rental:abandon'](ticket)),
@@ -330,8 +332,8 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
   return new RentalLease(instance, h);
 }
 
-/** What a lease request passes after its ticket: how it is cancelled, and its deadline. */
-function leaseCallExtras(handle: unknown, { wait, timeoutMs, signal }: LeaseOptions): unknown[] {
+/** What a lease request passes after its ticket: how it is cancelled (`signal`), and its deadline. */
+function leaseCallExtras(handle: unknown, { wait, timeoutMs }: LeaseOptions, signal: AbortSignal | undefined): unknown[] {
   // The main apartment's own handle takes the signal as an argument (a local call has no call options).
   if (!isProxy(handle)) return signal === undefined ? [] : [signal];
   // A handle in another apartment takes the signal as the call's own. A waiting lease's call gets a

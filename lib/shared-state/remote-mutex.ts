@@ -6,6 +6,7 @@
 // apartment, so only lock() can wait: tryLock() and lockSync() cannot answer without waiting.
 import { localApartment } from '../../apartments/local-context.js';
 import { callMain, mainService, waitingCallOptions } from '../../apartments/main-call.js';
+import { withServedCall } from '../../apartments/served-call-signal.js';
 import { ApartmentError, CallCanceledError } from '../../marshal/errors.js';
 import { TraceKind } from '../../marshal/trace-hook.js';
 import { traceLock } from '../trace/trace-mark.js';
@@ -60,6 +61,10 @@ export class RemoteMutex implements Mutex {
     // Synchronously, before any await: the claim binds the logical call that asked (lock-order.ts).
     const claim = claimOrder(this);
     options.signal?.throwIfAborted();
+    // Taken while this apartment serves a call, the wait is that call's: given up when it is. Here
+    // every lock may wait (for the host), so a call already given up does not ask.
+    const signal = withServedCall(options.signal);
+    if (signal?.aborted) throw canceled(this.name, signal);
     const token = nextToken++;
     // The main apartment takes whole milliseconds, and none for no limit.
     const limit = options.timeoutMs === undefined || options.timeoutMs > Number.MAX_SAFE_INTEGER ? undefined : Math.ceil(options.timeoutMs);
@@ -67,7 +72,7 @@ export class RemoteMutex implements Mutex {
     const asked = callMain(NamedService, 'lock', [this.name, token, limit], waitingCallOptions(limit ?? Infinity));
     let grant: Awaited<typeof asked>;
     try {
-      grant = await untilAborted(asked, options.signal, this.name);
+      grant = await untilAborted(asked, signal, this.name);
     } catch (err) {
       // The grant may still come (or have come unseen: a call deadline passed): give it back either way.
       asked.catch(() => undefined);
@@ -100,8 +105,13 @@ export class RemoteMutex implements Mutex {
 function untilAborted<T>(asked: Promise<T>, signal: AbortSignal | undefined, name: string): Promise<T> {
   if (!signal) return asked;
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new CallCanceledError(`[lock-canceled] waiting for '${name}' was cancelled`, { cause: signal.reason }));
+    const onAbort = (): void => reject(canceled(name, signal));
     signal.addEventListener('abort', onAbort, { once: true });
     asked.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/** The error of a wait for `name` given up through `signal`. */
+function canceled(name: string, signal: AbortSignal): CallCanceledError {
+  return new CallCanceledError(`[lock-canceled] waiting for '${name}' was cancelled`, { cause: signal.reason });
 }

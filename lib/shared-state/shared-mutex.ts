@@ -8,6 +8,7 @@
 // held the lock, or waited, when its apartment died) is passed on by the unlocker or by a waiter,
 // which looks every DEAD_CHECK_MS (dead-threads.ts), as an abandoned Windows mutex is.
 import { isMainThread, threadId } from 'node:worker_threads';
+import { withServedCall } from '../../apartments/served-call-signal.js';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { checkAbortSignal, checkOptionsObject } from '../../marshal/call-options.js';
 import { registerValueType } from '../../marshal/value-types.js';
@@ -141,6 +142,9 @@ export class SharedMutex implements OrderedLock, Mutex {
     // Synchronously, before any await: the claim binds the logical call that asked (lock-order.ts).
     const claim = claimOrder(this);
     options.signal?.throwIfAborted();
+    // Taken while this apartment serves a call, the wait is that call's: given up when it is. (A
+    // free lock is still granted to a call already given up: its clean-up may need it.)
+    const signal = withServedCall(options.signal);
     const ticket = this.takeTicket();
     const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
     for (;;) {
@@ -150,11 +154,11 @@ export class SharedMutex implements OrderedLock, Mutex {
         if (claim.inFlow) await null;
         return this.grant(ticket, claim);
       }
-      if (options.signal?.aborted) return this.abandon(ticket, new CallCanceledError(`[lock-canceled] waiting for '${this.name}' was cancelled`, { cause: options.signal.reason }));
+      if (signal?.aborted) return this.abandon(ticket, new CallCanceledError(`[lock-canceled] waiting for '${this.name}' was cancelled`, { cause: signal.reason }));
       if (this.passDeadTurn(serving)) continue;
       const left = deadline - performance.now();
       if (left <= 0) return this.abandon(ticket, this.timeoutError(options.timeoutMs!));
-      const w = Atomics.waitAsync(this.cells, SERVING, serving, Math.min(left, options.signal ? 50 : DEAD_CHECK_MS));
+      const w = Atomics.waitAsync(this.cells, SERVING, serving, Math.min(left, signal ? 50 : DEAD_CHECK_MS));
       if (w.async) await w.value;
     }
   }
