@@ -49,16 +49,16 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
   });
   installApartmentFeatures(local);
   local.loader.makeLeaseHandle = (loaded, args) => rentals.create(loaded.descriptor.name, args);
-  /** Everything kept here in `apartment`'s name: what it holds, leases, waits for or registered. */
-  const dropKept = (apartment: number): void => {
+  /** Everything kept here in `apartment`'s name: what it holds, leases, waits for or registered; `why` it goes. */
+  const dropKept = (apartment: number, why: 'ended' | 'reset'): void => {
     shared.dropApartment(apartment);
     rentals.dropApartment(apartment);
     named.dropApartment(apartment);
-    mirroredLocks.dropApartment(apartment);
+    mirroredLocks.dropApartment(apartment, why);
     interfaceTable.dropApartment(apartment);
   };
   registry.onGone((apt) => {
-    dropKept(apt.id);
+    dropKept(apt.id, 'ended');
     // Its threads can release no lock any more: drop what the lock hierarchy recorded for them.
     forgetHeldLocks(apt.id);
     // Its turns on shared mutexes pass on once its thread has exited (not before: it may still run).
@@ -70,7 +70,7 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
   // does all else kept here in its name: its runtime gives back only what it knows it took, and a
   // plugin calling the services directly left leases, named handles and named locks (others
   // waiting on them for good) to the next owner, who could even release them.
-  registry.onReset((apt) => dropKept(apt.id));
+  registry.onReset((apt) => dropKept(apt.id, 'reset'));
   const close = (): Promise<void> => {
     forgetHeldLocks(0);
     return shared.close();

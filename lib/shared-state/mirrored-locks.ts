@@ -111,8 +111,12 @@ export class MirroredLocks {
     return true;
   }
 
-  /** An apartment died: the locks it held pass on (its unpublished changes are dropped), its waits end. */
-  dropApartment(apartment: number): void {
+  /**
+   * An apartment ended, or was reset for its pool's next owner (`why`): the locks it held pass on
+   * (its unpublished changes are dropped), its waits end. The warning says which: an apartment
+   * that was reset is still running, and whoever reads the log looks for a different cause.
+   */
+  dropApartment(apartment: number, why: 'ended' | 'reset' = 'ended'): void {
     const mine = this.entries.get(apartment);
     if (!mine) return;
     this.entries.delete(apartment);
@@ -121,7 +125,9 @@ export class MirroredLocks {
         entry.abort.abort();
         continue;
       }
-      this.warn(`[mutex-abandoned] apartment ${apartment} ended holding named mutex '${entry.name}'; the changes it made under it were never written, and the next waiter has the lock`);
+      const what = why === 'reset' ? `was reset for its pool's next owner while holding named mutex '${entry.name}'` : `ended holding named mutex '${entry.name}'`;
+      const next = why === 'reset' ? '; unlock named mutexes before checking an apartment in' : '';
+      this.warn(`[mutex-abandoned] apartment ${apartment} ${what}; the changes it made under it were never written, and the next waiter has the lock${next}`);
       entry.guard.unlock();
     }
   }

@@ -40,4 +40,25 @@ describe('apartments/hostile-pool: what the last owner took through the control 
     await mutex.close();
     await next.checkin();
   });
+
+  it('says a named lock it drops at a reset was dropped because the apartment was reset, not because it ended', async () => {
+    const { rt, logs } = await startRuntime();
+    rt.registerClass('HostilePlugin', { module: fixture('hostile-plugin.js'), export: 'HostilePlugin' });
+    const pool = rt.createPool({ size: 1 });
+    const lent = await pool.checkout();
+    const lentId = lent.id;
+    const hostile = await lent.createObject<HostilePlugin>('HostilePlugin');
+    const mutex = await rt.named.mutex('left-locked');
+    await hostile.control(0, 'named.open', 'mutex', 'left-locked', (mutex.value as SharedMutex).handle.sab.byteLength, 1);
+    await hostile.control(0, 'named.lock', 'left-locked', 1, undefined);
+    release(hostile);
+    await lent.checkin();
+    const abandoned = logs.filter((e) => e.level === 'warn' && e.message.startsWith('[mutex-abandoned]')).map((e) => e.message);
+    // Before: '… ended holding named mutex …', though the apartment still runs, lent to its next owner.
+    expect(abandoned).to.have.length(1);
+    expect(abandoned[0]).to.match(new RegExp(`^\\[mutex-abandoned\\] apartment ${lentId} was reset for its pool's next owner while holding named mutex 'left-locked'; .*unlock named mutexes before checking an apartment in$`));
+    const guard = await (mutex.value as SharedMutex).lock({ timeoutMs: 60_000 });
+    guard.unlock();
+    await mutex.close();
+  });
 });
