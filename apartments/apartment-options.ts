@@ -48,11 +48,15 @@ export function checkReentrancy(value: unknown): Reentrancy {
 
 /**
  * Refuse a restart policy that cannot be followed: another word than 'never' or 'on-fault' meant
- * never restarting, and a NaN maxRestarts restarted without end.
+ * never restarting, a NaN maxRestarts restarted without end, and one without restart: 'on-fault'
+ * was ignored.
  */
 export function checkRestart(restart: unknown, maxRestarts: unknown): void {
   if (restart !== undefined && restart !== 'never' && restart !== 'on-fault') {
     throw new InvalidArgumentError(`[restart] restart must be 'never' or 'on-fault'; got ${shownValue(restart)}`, { parameter: 'restart' });
+  }
+  if (maxRestarts !== undefined && restart !== 'on-fault') {
+    throw new InvalidArgumentError(`[restart] maxRestarts counts the replacements of restart: 'on-fault', and restart is ${restart === undefined ? "left out (no restarts)" : `'${restart}'`}; add restart: 'on-fault' or leave maxRestarts out`, { parameter: 'maxRestarts' });
   }
   if (maxRestarts !== undefined && !(maxRestarts === Infinity || (Number.isInteger(maxRestarts) && (maxRestarts as number) >= 0))) {
     throw new InvalidArgumentError(`[restart] maxRestarts must be a whole number ≥ 0 (Infinity for no limit), or left out for 3; got ${shownValue(maxRestarts)}`, { parameter: 'maxRestarts' });

@@ -67,6 +67,8 @@ describe('lib/runtime: apartment options', () => {
       [{ restart: 'on-fault', maxRestarts: -1 }, 'maxRestarts'],
       [{ restart: 'on-fault', maxRestarts: 1.5 }, 'maxRestarts'],
       [{ restart: 'on-fault', maxRestarts: '2' }, 'maxRestarts'],
+      [{ maxRestarts: 5 }, 'maxRestarts'],
+      [{ restart: 'never', maxRestarts: 5 }, 'maxRestarts'],
       // Before: anything but false was taken for true.
       [{ asyncCausality: 'false' }, 'asyncCausality'],
       [{ asyncCausality: 0 }, 'asyncCausality'],
