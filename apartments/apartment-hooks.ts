@@ -5,6 +5,10 @@
 // Owner apartment only.
 import type { ApartmentContext } from './context.js';
 import { InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
+import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
+
+/** How long the main apartment waits for each of its detach hooks when the runtime closes. */
+export const DETACH_GRACE_MS = 2_000;
 
 /** Why an apartment is detaching. */
 export type DetachReason = 'close' | 'fault' | 'exit';
@@ -75,9 +79,13 @@ export class HookRunner {
     return this.settled;
   }
 
-  /** Run every detach hook once, in reverse order of attach, waiting for each. */
-  async detach(reason: DetachReason): Promise<void> {
-    for (const run of this.detachRuns(reason)) await run();
+  /**
+   * Run every detach hook once, in reverse order of attach, waiting for each — at most `graceMs`
+   * (then it is reported and the next one runs): a hook that never settles must not keep its
+   * apartment, or the runtime, from closing.
+   */
+  async detach(reason: DetachReason, graceMs = Infinity): Promise<void> {
+    for (const run of this.detachRuns(reason, graceMs)) await run();
   }
 
   /** Run detach hooks synchronously (the thread is ending: nothing asynchronous can finish). */
@@ -85,15 +93,25 @@ export class HookRunner {
     for (const run of this.detachRuns(reason)) void run();
   }
 
-  /** The detach calls still to make (none the second time), each reporting its own failure. */
-  private detachRuns(reason: DetachReason): (() => Promise<void>)[] {
+  /** The detach calls still to make (none the second time), each reporting its own failure, or its overrun of `graceMs`. */
+  private detachRuns(reason: DetachReason, graceMs = Infinity): (() => Promise<void>)[] {
     if (this.detached) return [];
     this.detached = true;
     return [...this.attached].reverse().map(({ registration, hooks }) => async () => {
+      let timer: LongTimer | undefined;
       try {
-        await hooks.detach?.(this.context, reason);
+        const running = Promise.resolve(hooks.detach?.(this.context, reason));
+        if (graceMs === Infinity) return await running;
+        await Promise.race([running, new Promise<void>((resolve) => {
+          timer = setLongTimeout(() => {
+            this.report(`[hook-detach] detach of ${registration.module} in apartment ${this.context.id} had not settled ${graceMs} ms after it began; it was left running and the close went on — make detach settle (keep it synchronous)`);
+            resolve();
+          }, graceMs);
+        })]);
       } catch (err) {
         this.report(`[hook-detach] detach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error)?.message ?? String(err)}`);
+      } finally {
+        timer?.clear();
       }
     });
   }

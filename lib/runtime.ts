@@ -19,7 +19,7 @@ import './link-kinds.js';
 import { launchApartment } from '../apartments/apartment-launcher.js';
 import { workerHosts } from '../apartments/hosts/worker-host.js';
 import { ApartmentPool, type PoolOptions } from '../apartments/apartment-pool.js';
-import { checkHooksRegistration, type HooksRegistration } from '../apartments/apartment-hooks.js';
+import { checkHooksRegistration, DETACH_GRACE_MS, type HooksRegistration } from '../apartments/apartment-hooks.js';
 import { ConnectionBroker } from '../apartments/broker.js';
 import { named } from './shared-state/named.js';
 import type { SharedResourceDefinition } from './shared-resources.js';
@@ -325,7 +325,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       for (const pool of this.pools) await pool.close();
       await Promise.all(this.registry.all().map((a) => a.close()));
       await this.clusterNode?.close();
-      await this.local.hooks.detach('close');
+      await this.local.hooks.detach('close', DETACH_GRACE_MS);
       this.local.endpoint.close(new DisconnectedError('[runtime-closed] the runtime was closed; start a new one to make calls'));
       await this.features.close();
       this.tracing.close();

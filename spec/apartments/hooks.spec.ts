@@ -99,6 +99,18 @@ describe('apartments/hooks: attach and detach notifications', () => {
   });
 });
 
+describe('apartments/hooks: a detach that never settles', () => {
+  it('does not keep rt.close() from settling: the main apartment\'s detach is reported and left', async () => {
+    const { rt: started, logs } = await startRuntime();
+    rt = started;
+    await rt.registerApartmentHooks({ module: fixture('hooks-module.js'), export: 'stuckDetachHooks' });
+    const apt = await rt.createApartment({ name: 'worker' });
+    await rt.close();
+    expect(apt.state).to.equal('closed');
+    expect(logs.some((l) => l.apartment === 0 && l.message.startsWith('[hook-detach]') && l.message.includes('had not settled')), 'the stuck detach was reported').to.equal(true);
+  });
+});
+
 /**
  * Register the gated hooks (hooks-module.ts gatedHooks) and wait until a worker apartment's attach
  * is held open; `open()` lets it return, and `registered` settles once every apartment attached.
