@@ -35,7 +35,7 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
     return apt !== undefined && isLive(apt.state);
   };
   const shared = new SharedResourceRegistry(warn, isLiveApartment);
-  const named = new NamedRegistry();
+  const named = new NamedRegistry(local.defaultTimeoutMs);
   const rentals = new RentalRegistry((id) => registry.label(id));
   const interrupts = new InterruptService((id) => local.controlOf(id, ScriptApartmentService));
   serveSharedResources(local.control, shared);

@@ -2,7 +2,7 @@
 // through here, on one thread, so the create-or-open decision is atomic however many apartments
 // race: exactly one creator per name. Shared memory is published only after its creator
 // initialised it; if the creator dies first, the next waiter becomes the creator. Main apartment only.
-import { ApartmentError, CallCanceledError, InvalidArgumentError, MarshalError, TOO_LARGE } from '../../marshal/errors.js';
+import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError, MarshalError, TOO_LARGE } from '../../marshal/errors.js';
 import { keptBytes } from '../../marshal/kept-weight.js';
 import { dropTicketedWait, queuedWait, type QueuedWaitOptions } from '../queued-wait.js';
 
@@ -68,9 +68,21 @@ export const MAX_ONCE_VALUE_BYTES = 4 * 2 ** 20;
 /** The most the create-once values one apartment built may weigh together (64 MiB). */
 export const MAX_ONCE_BUILT_BYTES = 64 * 2 ** 20;
 
-/** A wait for `name` ends when `signal` (the asking call's) aborts: a waiter whose caller gave up would be handed creation that nobody performs, or a handle nobody closes. */
-function given(signal: AbortSignal | undefined, name: string): QueuedWaitOptions {
-  return { signal, canceled: (reason) => new CallCanceledError(`[named-canceled] the wait for '${name}' was given up by its caller`, { cause: reason }) };
+/**
+ * A wait for `name` ends when `signal` (the asking call's) aborts: a waiter whose caller gave up would
+ * be handed creation that nobody performs, or a handle nobody closes. A wait no call carries (host
+ * code on the main thread, which has no caller to give up) ends after `timeoutMs` instead: a creator
+ * or builder in a plugin that never finishes must not hold the host for good.
+ */
+function given(signal: AbortSignal | undefined, name: string, timeoutMs = Infinity): QueuedWaitOptions {
+  const canceled = (reason: unknown): Error => new CallCanceledError(`[named-canceled] the wait for '${name}' was given up by its caller`, { cause: reason });
+  if (signal !== undefined || timeoutMs === Infinity) return { signal, canceled };
+  return {
+    signal,
+    canceled,
+    timeoutMs,
+    timedOut: () => new CallTimeoutError(`[named-timeout] the wait for '${name}' did not end within ${timeoutMs} ms: the apartment creating or building it has not finished (an init or factory that never settles?); look for it, or raise the runtime's defaultTimeoutMs`, { started: false }),
+  };
 }
 
 /** The error of a create-once value that weighs more than one may. */
@@ -91,6 +103,9 @@ function onceOverQuota(name: string, held: number): ApartmentError {
 
 /** Named shared objects and create-once values, by name. */
 export class NamedRegistry {
+  /** `hostWaitMs`: how long a wait that no call carries may last (the main apartment's call deadline). */
+  constructor(private readonly hostWaitMs = Infinity) {}
+
   private readonly entries = new Map<string, NamedEntry>();
   private readonly onces = new Map<string, OnceEntry>();
   /** Create-once values each apartment built (they outlive it). */
@@ -160,7 +175,7 @@ export class NamedRegistry {
     if (waiting >= MAX_NAMED_HANDLES) {
       throw new ApartmentError('ERROR_BUSY', `[named-quota] this apartment waits for '${name}' ${waiting} times already (at most ${MAX_NAMED_HANDLES}); wait for the opens it made first`);
     }
-    return queuedWait(() => e.waiters, (resolve: (g: NamedGrant) => void, reject: (e: Error) => void): Waiter => ({ apartment, ticket, resolve, reject }), given(signal, name));
+    return queuedWait(() => e.waiters, (resolve: (g: NamedGrant) => void, reject: (e: Error) => void): Waiter => ({ apartment, ticket, resolve, reject }), given(signal, name, this.hostWaitMs));
   }
 
   /**
@@ -248,7 +263,7 @@ export class NamedRegistry {
       return { build: true };
     }
     if (e.state === 'done') return { value: e.value };
-    return queuedWait(() => e.waiters, (resolve: (r: { build: true } | { value: unknown }) => void, reject: (e: Error) => void): OnceWaiter => ({ apartment, ticket, resolve, reject }), given(signal, name));
+    return queuedWait(() => e.waiters, (resolve: (r: { build: true } | { value: unknown }) => void, reject: (e: Error) => void): OnceWaiter => ({ apartment, ticket, resolve, reject }), given(signal, name, this.hostWaitMs));
   }
 
   /**

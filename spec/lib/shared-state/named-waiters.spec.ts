@@ -78,3 +78,20 @@ describe('lib/shared-state: a named-object waiter whose call was given up leaves
     expect(rt.isNamedOpen('slow-published')).to.equal(false);
   });
 });
+
+// Host code on the main thread waits for a once() value or named memory with no call to carry a
+// deadline: a builder or creator in a plugin that never finishes held it for good.
+describe('lib/shared-state: the host does not wait for good on a builder that never finishes', () => {
+  for (const kind of ['once', 'memory'] as const) {
+    it(`fails the host's ${kind === 'once' ? 'once()' : 'named.memory()'} with CallTimeoutError at the main apartment's deadline`, async () => {
+      const { rt } = await startRuntime({ defaultTimeoutMs: 5_000 });
+      rt.registerClass('Racer', { module: fixture('shared-state-classes.js'), export: 'Racer' });
+      const plugin = await (await rt.createApartment()).createObject<Racer>('Racer');
+      await plugin.beginForever(kind, `forever-${kind}`);
+      const waited = kind === 'once' ? once(`forever-${kind}`, () => 'built by the host') : named.memory(`forever-${kind}`, 8);
+      const err = await waited.then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(CallTimeoutError);
+      expect((err as Error).message).to.contain('[named-timeout]');
+    });
+  }
+});
