@@ -2,7 +2,8 @@
 // instances. Owner apartment only.
 import type { ClassDescriptor, ClassTable } from './class-table.js';
 import { getContract, type Contract } from './contract.js';
-import { ContractViolationError, InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
+import { CallTimeoutError, ContractViolationError, InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
+import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
 import { markClassByRef } from '../marshal/by-ref.js';
 import { stripsTypeScript } from './node-features.js';
 
@@ -31,6 +32,12 @@ export class ClassLoader {
     private readonly onLoaded: (loaded: LoadedClass) => void = () => {},
     /** This apartment's label, for the errors a constructor throws. */
     private readonly where = 'this apartment',
+    /**
+     * How long a class's module may take to load here before the load fails with CallTimeoutError:
+     * the main apartment's call deadline there, whose loads no caller's deadline bounds; Infinity
+     * in a worker apartment, whose loads run for calls that have deadlines of their own.
+     */
+    private readonly loadTimeoutMs = Infinity,
   ) {}
 
   /**
@@ -63,7 +70,7 @@ export class ClassLoader {
       } catch (err) {
         return Promise.reject(err);
       }
-      p = importClass(descriptor).then((loaded) => {
+      p = withinLoadTime(importClass(descriptor), descriptor, this.loadTimeoutMs, this.where).then((loaded) => {
         this.onLoaded(loaded);
         // A class registered under two names with different contracts takes the last one loaded.
         this.byConstructor.set(loaded.cls, loaded);
@@ -127,6 +134,20 @@ export class ClassLoader {
       throw err;
     }
   }
+}
+
+/**
+ * `loading`, failed with CallTimeoutError once `ms` have passed: a module whose top-level code awaits
+ * something that never settles would otherwise leave every creation of its class waiting for good.
+ * The import goes on; a later load of the class waits for it again.
+ */
+function withinLoadTime(loading: Promise<LoadedClass>, d: ClassDescriptor, ms: number, where: string): Promise<LoadedClass> {
+  if (ms === Infinity) return loading;
+  let timer: LongTimer | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setLongTimeout(() => reject(new CallTimeoutError(`[module-timeout] class '${d.name}': module ${d.module} did not finish loading in ${where} within ${ms} ms (does its top-level code await something that never settles?); fix the module, or raise the runtime's defaultTimeoutMs if it is only slow`, { started: true })), ms);
+  });
+  return Promise.race([loading, late]).finally(() => timer?.clear());
 }
 
 async function importClass(d: ClassDescriptor): Promise<LoadedClass> {

@@ -103,7 +103,7 @@ export class LocalApartment implements ApartmentContext {
     this.hooks = new HookRunner(publicView(this), options.warn);
     this.loader = new ClassLoader(this.classTable, () => this.hooks.ready, (loaded) => {
       if (loaded.contract.marshal !== 'standard') this.freeObjects.adopt(loaded.descriptor.name, loaded.cls as unknown as FreeClass, loaded.contract);
-    }, options.label(options.id));
+    }, options.label(options.id), options.kind === 'main' ? options.defaultTimeoutMs : Infinity);
     this.admission = new Admission(options.id, options.reentrancy, options.waits);
     this.dispatcher = new Dispatcher({
       label: options.label(options.id),

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
-import { ModuleLoadError, type Remote } from '../../lib/index.js';
+import { CallTimeoutError, ModuleLoadError, type Remote } from '../../lib/index.js';
 import { stripsTypeScript } from '../../apartments/node-features.js';
 import type { TypedGreeter } from '../fixtures/typescript/typed-greeter.js';
-import { startRuntime } from '../fixtures/runtime-fixture.js';
+import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
 // The .ts sources themselves (this file runs from dist/spec/apartments/), not the build's JavaScript.
 const source = (file: string): URL => new URL(`../../../spec/fixtures/typescript/${file}`, import.meta.url);
@@ -34,5 +34,20 @@ describe('apartments/class-loader: a plugin module written in TypeScript', () =>
     expect((err as Error).message).to.match(/^\[module-typescript\] class 'MoodyPlugin': module file:.*enum-plugin\.ts /)
       .and.contain(strips ? 'keep to erasable syntax' : 'does not strip types');
     expect(await rt.createObject('MoodyPlugin').catch((e: unknown) => e), 'the main apartment answers the same').to.be.instanceOf(ModuleLoadError);
+  });
+});
+
+// The main apartment loads a class's module to learn its contract before it places an object, and
+// no caller's deadline bounds what the host itself awaits: a module whose top-level code never
+// finished left rt.createObject() and rt.createInstance() waiting for good.
+describe('apartments/class-loader: a module that never finishes loading', () => {
+  it('fails the host\'s createObject() and createInstance() with CallTimeoutError [module-timeout] at the main apartment\'s deadline', async () => {
+    const { rt } = await startRuntime({ defaultTimeoutMs: 5_000 });
+    rt.registerClass('NeverLoaded', { module: fixture('never-loads.js'), export: 'NeverLoaded' });
+    for (const attempt of [() => rt.createObject('NeverLoaded'), () => rt.createInstance('NeverLoaded'), () => rt.createObject('NeverLoaded')]) {
+      const err = await attempt().catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(CallTimeoutError);
+      expect((err as Error).message).to.match(/^\[module-timeout\] class 'NeverLoaded': module file:.*never-loads\.js did not finish loading in /);
+    }
   });
 });
