@@ -4,7 +4,7 @@
 // apartment closes or dies. A hook that throws is reported and never takes the apartment down.
 // Owner apartment only.
 import type { ApartmentContext } from './context.js';
-import { InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
+import { CallTimeoutError, InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
 import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
 
 /** How long the main apartment waits for each of its detach hooks when the runtime closes. */
@@ -54,6 +54,12 @@ export class HookRunner {
   constructor(
     private readonly context: ApartmentContext,
     private readonly report: (message: string) => void,
+    /**
+     * How long an attach may run before the apartment stops waiting for it: the main apartment's
+     * call deadline there (nothing else would end a wait of the host's, or its constructions held
+     * behind the attach); Infinity in a worker apartment, whose held calls have deadlines.
+     */
+    private readonly attachTimeoutMs = Infinity,
   ) {}
 
   /** Resolves once every attach registered so far has run (classes are constructed after it). */
@@ -66,17 +72,22 @@ export class HookRunner {
     return this.pending > 0;
   }
 
-  /** Load a hooks module and run its attach here; registering the same module twice is a no-op. */
+  /**
+   * Load a hooks module and run its attach here; registering the same module twice is a no-op.
+   * Fails with CallTimeoutError when the attach outlasts `attachTimeoutMs`: it is left running, and
+   * what waited for it (later attaches, constructions) goes on.
+   */
   register(registration: HooksRegistration): Promise<void> {
     const key = keyOf(registration);
     if (this.known.has(key)) return this.settled;
     this.known.add(key);
     this.unloaded.delete(key);
     this.pending++;
-    this.settled = this.settled.then(() => this.attach(registration)).finally(() => {
+    const attached = this.settled.then(() => this.attach(registration));
+    this.settled = attached.catch(() => undefined).finally(() => {
       this.pending--;
     });
-    return this.settled;
+    return attached;
   }
 
   /**
@@ -134,12 +145,26 @@ export class HookRunner {
       this.report(`[hook-attach] attach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error).message}`);
       return;
     }
+    this.attached.push({ registration, hooks });
+    let running: Promise<unknown>;
     try {
-      this.attached.push({ registration, hooks });
-      await hooks.attach?.(this.context);
+      running = Promise.resolve(hooks.attach?.(this.context));
     } catch (err) {
-      this.report(`[hook-attach] attach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error)?.message ?? String(err)}`);
+      running = Promise.reject(err);
     }
+    let late = false;
+    const settled = running.then(() => false as const, (err: unknown) => {
+      this.report(`[hook-attach] attach of ${registration.module} failed in apartment ${this.context.id}${late ? ', after its time' : ''}: ${(err as Error)?.message ?? String(err)}`);
+      return false as const;
+    });
+    if (this.attachTimeoutMs === Infinity) return void (await settled);
+    let timer: LongTimer | undefined;
+    const overran = new Promise<true>((resolve) => (timer = setLongTimeout(() => resolve(true), this.attachTimeoutMs)));
+    const outcome = await Promise.race([settled, overran]);
+    timer?.clear();
+    if (!outcome) return;
+    late = true;
+    throw new CallTimeoutError(`[hook-attach] attach of ${registration.module} had not settled in apartment ${this.context.id} within ${this.attachTimeoutMs} ms; it was left running, and the apartment no longer waits for it — make attach settle, or raise the runtime's defaultTimeoutMs if it is only slow`, { started: true });
   }
 }
 

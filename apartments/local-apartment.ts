@@ -100,7 +100,7 @@ export class LocalApartment implements ApartmentContext {
     this.marshalTable = new MarshalTable(options.id);
     this.scriptGate = new Int32Array(options.scriptGate ?? new SharedArrayBuffer(SCRIPT_GATE_BYTES));
     // Hooks modules are user code: they get the public view, not this engine object.
-    this.hooks = new HookRunner(publicView(this), options.warn);
+    this.hooks = new HookRunner(publicView(this), options.warn, options.kind === 'main' ? options.defaultTimeoutMs : Infinity);
     this.loader = new ClassLoader(this.classTable, () => this.hooks.ready, (loaded) => {
       if (loaded.contract.marshal !== 'standard') this.freeObjects.adopt(loaded.descriptor.name, loaded.cls as unknown as FreeClass, loaded.contract);
     }, options.label(options.id), options.kind === 'main' ? options.defaultTimeoutMs : Infinity);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { BroadcastChannel } from 'node:worker_threads';
-import { CallCanceledError, CallRejectedError, InvalidArgumentError, ModuleLoadError, callOptions, release, type Runtime } from '../../lib/index.js';
+import { CallCanceledError, CallRejectedError, CallTimeoutError, InvalidArgumentError, ModuleLoadError, callOptions, release, type Runtime } from '../../lib/index.js';
 import type { Holder } from '../fixtures/holder.js';
 import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
@@ -96,6 +96,18 @@ describe('apartments/hooks: attach and detach notifications', () => {
     await eventually(() => {
       expect(seen).to.include.members(['attach main', 'attach before', 'attach after']);
     });
+  });
+});
+
+describe('apartments/hooks: an attach that never settles in the main apartment', () => {
+  it('fails registerApartmentHooks() with CallTimeoutError at the main apartment\'s deadline, and no longer holds what waits for it', async () => {
+    ({ rt } = await startRuntime({ defaultTimeoutMs: 5_000 }));
+    const err = await rt.registerApartmentHooks({ module: fixture('hooks-module.js'), export: 'stuckAttachHooks' }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(CallTimeoutError);
+    expect((err as Error).message).to.match(/^\[hook-attach\] attach of .*hooks-module\.js had not settled in apartment 0 /);
+    // Objects of the main apartment are constructed after its attaches: before, this waited for good.
+    const mainOnly = await rt.createInstance<{ where(): number }>('MainOnly');
+    expect(mainOnly.where()).to.equal(0);
   });
 });
 
