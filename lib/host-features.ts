@@ -34,7 +34,7 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
     const apt = registry.get(id);
     return apt !== undefined && isLive(apt.state);
   };
-  const shared = new SharedResourceRegistry(warn, isLiveApartment);
+  const shared = new SharedResourceRegistry(warn, isLiveApartment, local.defaultTimeoutMs);
   const named = new NamedRegistry(local.defaultTimeoutMs);
   const rentals = new RentalRegistry((id) => registry.label(id));
   const interrupts = new InterruptService((id) => local.controlOf(id, ScriptApartmentService));

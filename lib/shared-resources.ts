@@ -6,7 +6,8 @@ import { ANY_ROLE, controlService, type ControlRouter } from '../apartments/cont
 import { id, name } from '../apartments/control-args.js';
 import { currentCall } from '../apartments/context.js';
 import { byRef } from '../marshal/by-ref.js';
-import { ApartmentError, CallCanceledError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
+import { ApartmentError, CallCanceledError, CallTimeoutError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
+import { setLongTimeout } from '../marshal/long-timer.js';
 
 /** How a shared resource is made and disposed (both run on the main thread). */
 export interface SharedResourceDefinition<T> {
@@ -39,8 +40,15 @@ export class SharedResourceRegistry {
   private readonly held = new Map<number, number>();
   private closed = false;
 
-  /** `isLive` says whether an apartment still runs: one that died while it waited takes no lease. */
-  constructor(private readonly report: (message: string) => void, private readonly isLive: (apartment: number) => boolean = () => true) {}
+  /**
+   * `isLive` says whether an apartment still runs: one that died while it waited takes no lease.
+   * `hostWaitMs`: how long an acquire that no call carries (the host's own) waits for the resource.
+   */
+  constructor(
+    private readonly report: (message: string) => void,
+    private readonly isLive: (apartment: number) => boolean = () => true,
+    private readonly hostWaitMs = Infinity,
+  ) {}
 
   define<T>(name: string, definition: SharedResourceDefinition<T>): void {
     this.assertOpen();
@@ -52,29 +60,63 @@ export class SharedResourceRegistry {
     this.entries.set(name, { definition: definition as SharedResourceDefinition<unknown>, value: undefined, leases: new Map(), disposing: undefined });
   }
 
-  /** Take a lease for `apartment`; creates the resource on the first lease. */
-  async acquire(name: string, apartment: number): Promise<{ lease: number; value: unknown }> {
+  /**
+   * Take a lease for `apartment`; creates the resource on the first lease. The wait for a create()
+   * (or a dispose before it) ends when `signal` — the asking call's — aborts, or, for the host's own
+   * acquire, after `hostWaitMs`: a create() that never settles must not hold its callers for good.
+   */
+  async acquire(name: string, apartment: number, signal?: AbortSignal): Promise<{ lease: number; value: unknown }> {
     this.assertOpen();
     const entry = this.entries.get(name);
     if (!entry) throw new ApartmentError('REGDB_E_CLASSNOTREG', `[shared-unknown] no shared resource named '${name}'; define it with runtime.defineSharedResource() first`);
-    while (entry.disposing) await entry.disposing;
-    // Its apartment may have died (and its leases been dropped) while it waited for the dispose:
-    // a lease taken now would be nobody's, and the resource would never be disposed.
-    if (!this.isLive(apartment)) throw new DisconnectedError(`[shared-gone] apartment ${apartment} ended while it waited for shared resource '${name}'`);
-    const count = this.held.get(apartment) ?? 0;
-    if (apartment !== 0 && count >= MAX_SHARED_LEASES) {
-      throw new ApartmentError('ERROR_BUSY', `[shared-quota] apartment ${apartment} holds ${count} shared resource leases already (at most ${MAX_SHARED_LEASES}); release the leases it no longer uses first`);
-    }
-    const lease = this.nextLease++;
-    this.take(lease, apartment, entry);
-    entry.value ??= Promise.resolve().then(() => entry.definition.create());
+    const limit = this.waitLimit(name, signal);
     try {
-      return { lease, value: await entry.value };
-    } catch (err) {
-      this.drop(lease, apartment, entry);
-      entry.value = undefined;
-      throw err;
+      while (entry.disposing) await Promise.race([entry.disposing, limit.ended]);
+      // Its apartment may have died (and its leases been dropped) while it waited for the dispose:
+      // a lease taken now would be nobody's, and the resource would never be disposed.
+      if (!this.isLive(apartment)) throw new DisconnectedError(`[shared-gone] apartment ${apartment} ended while it waited for shared resource '${name}'`);
+      const count = this.held.get(apartment) ?? 0;
+      if (apartment !== 0 && count >= MAX_SHARED_LEASES) {
+        throw new ApartmentError('ERROR_BUSY', `[shared-quota] apartment ${apartment} holds ${count} shared resource leases already (at most ${MAX_SHARED_LEASES}); release the leases it no longer uses first`);
+      }
+      const lease = this.nextLease++;
+      this.take(lease, apartment, entry);
+      const value = (entry.value ??= Promise.resolve().then(() => entry.definition.create()));
+      try {
+        return { lease, value: await Promise.race([value, limit.ended]) };
+      } catch (err) {
+        this.drop(lease, apartment, entry);
+        if (!limit.isEnd(err)) entry.value = undefined;
+        // Given up before it was made: once made, it is disposed if nobody leases it by then.
+        else void value.then(() => (entry.value === value && !this.closed ? this.disposeIfUnused(name, entry) : undefined), () => undefined);
+        throw err;
+      }
+    } finally {
+      limit.clear();
     }
+  }
+
+  /** What ends an acquire's wait: its call's `signal`, or for the host's own acquire, `hostWaitMs`. */
+  private waitLimit(name: string, signal: AbortSignal | undefined): { ended: Promise<never>; isEnd(err: unknown): boolean; clear(): void } {
+    let reason: Error | undefined;
+    let clear = (): void => {};
+    const ended = new Promise<never>((_, reject) => {
+      const end = (err: Error): void => {
+        reason = err;
+        reject(err);
+      };
+      if (signal) {
+        const abort = (): void => end(new CallCanceledError(`[shared-abandoned] the caller gave up on shared resource '${name}' before it was ready; its lease was given back`, { cause: signal.reason }));
+        if (signal.aborted) return abort();
+        signal.addEventListener('abort', abort, { once: true });
+        clear = () => signal.removeEventListener('abort', abort);
+      } else if (this.hostWaitMs !== Infinity) {
+        const timer = setLongTimeout(() => end(new CallTimeoutError(`[shared-timeout] shared resource '${name}' was not ready within ${this.hostWaitMs} ms: its create(), or the dispose before it, has not settled; make it settle, or raise the runtime's defaultTimeoutMs if it is only slow`, { started: true })), this.hostWaitMs);
+        clear = () => timer.clear();
+      }
+    });
+    ended.catch(() => undefined);
+    return { ended, isEnd: (err) => reason !== undefined && err === reason, clear: () => clear() };
   }
 
   /** Give a lease back; the last one disposes the resource. Unknown or repeated leases are refused. */
@@ -185,7 +227,7 @@ export function serveSharedResources(router: ControlRouter, registry: SharedReso
       run: async (caller, resource) => {
         // Read at the start: the signal of the call being served, aborted when its caller gives up.
         const signal = currentCall()?.signal;
-        const { lease, value } = await registry.acquire(resource, caller.apartment);
+        const { lease, value } = await registry.acquire(resource, caller.apartment, signal);
         // The caller passed its deadline (or cancelled) while the resource was made: nobody will
         // hear of this lease, which would keep the resource alive until the apartment ends.
         if (signal?.aborted) {

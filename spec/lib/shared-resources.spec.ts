@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { DisconnectedError, release, type Runtime, type SharedResourceDefinition } from '../../lib/index.js';
+import { CallTimeoutError, DisconnectedError, release, type Runtime, type SharedResourceDefinition } from '../../lib/index.js';
 import { SharedResourceRegistry } from '../../lib/shared-resources.js';
 import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 
@@ -231,5 +231,26 @@ describe('lib/shared-resources: an acquire whose caller gave up before the resou
       expect(log).to.deep.equal(['create', 'dispose']);
     });
     expect(rt.sharedLeases('slow-model')).to.equal(0);
+  });
+});
+
+// The host's acquire makes no call, so nothing ended its wait for a create() that never settled;
+// an apartment's acquire failed at its deadline, but its lease stayed counted until the apartment ended.
+describe('lib/shared-resources: a create() that never settles', () => {
+  it("fails the host's acquire with CallTimeoutError at the main apartment's deadline, and an apartment's keeps no lease", async () => {
+    ({ rt } = await startRuntime({ defaultTimeoutMs: 5_000 }));
+    rt.registerClass('SharedUser', { module: fixture('shared-user.js'), export: 'SharedUser' });
+    rt.defineSharedResource('never-made', { create: () => new Promise<never>(() => {}), dispose: () => undefined });
+    const user = await (await rt.createApartment()).createObject<User>('SharedUser');
+    const [host, apartment] = await Promise.all([
+      rt.acquireShared('never-made').then(() => undefined, (e: unknown) => e),
+      user.acquireAndKeep('never-made').then(() => undefined, (e: unknown) => e),
+    ]);
+    expect(host).to.be.instanceOf(CallTimeoutError);
+    expect((host as Error).message).to.match(/^\[shared-timeout\] shared resource 'never-made' was not ready within 5000 ms/);
+    expect(apartment).to.be.instanceOf(CallTimeoutError);
+    await eventually(() => {
+      expect(rt!.sharedLeases('never-made'), 'the apartment that gave up holds no lease').to.equal(0);
+    }, 60_000);
   });
 });
