@@ -5,7 +5,7 @@
 // Owner apartment only.
 import type { ApartmentContext } from './context.js';
 import { CallTimeoutError, InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
-import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
+import { settlesWithin } from '../marshal/long-timer.js';
 
 /** How long the main apartment waits for each of its detach hooks when the runtime closes. */
 export const DETACH_GRACE_MS = 2_000;
@@ -109,20 +109,15 @@ export class HookRunner {
     if (this.detached) return [];
     this.detached = true;
     return [...this.attached].reverse().map(({ registration, hooks }) => async () => {
-      let timer: LongTimer | undefined;
       try {
         const running = Promise.resolve(hooks.detach?.(this.context, reason));
-        if (graceMs === Infinity) return await running;
-        await Promise.race([running, new Promise<void>((resolve) => {
-          timer = setLongTimeout(() => {
-            this.report(`[hook-detach] detach of ${registration.module} in apartment ${this.context.id} had not settled ${graceMs} ms after it began; it was left running and the close went on — make detach settle (keep it synchronous)`);
-            resolve();
-          }, graceMs);
-        })]);
+        if (!(await settlesWithin(running, graceMs))) {
+          this.report(`[hook-detach] detach of ${registration.module} in apartment ${this.context.id} had not settled ${graceMs} ms after it began; it was left running and the close went on — make detach settle (keep it synchronous)`);
+          return;
+        }
+        await running;
       } catch (err) {
         this.report(`[hook-detach] detach of ${registration.module} failed in apartment ${this.context.id}: ${(err as Error)?.message ?? String(err)}`);
-      } finally {
-        timer?.clear();
       }
     });
   }
@@ -157,12 +152,7 @@ export class HookRunner {
       this.report(`[hook-attach] attach of ${registration.module} failed in apartment ${this.context.id}${late ? ', after its time' : ''}: ${(err as Error)?.message ?? String(err)}`);
       return false as const;
     });
-    if (this.attachTimeoutMs === Infinity) return void (await settled);
-    let timer: LongTimer | undefined;
-    const overran = new Promise<true>((resolve) => (timer = setLongTimeout(() => resolve(true), this.attachTimeoutMs)));
-    const outcome = await Promise.race([settled, overran]);
-    timer?.clear();
-    if (!outcome) return;
+    if (await settlesWithin(settled, this.attachTimeoutMs)) return;
     late = true;
     throw new CallTimeoutError(`[hook-attach] attach of ${registration.module} had not settled in apartment ${this.context.id} within ${this.attachTimeoutMs} ms; it was left running, and the apartment no longer waits for it — make attach settle, or raise the runtime's defaultTimeoutMs if it is only slow`, { started: true });
   }

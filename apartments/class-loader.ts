@@ -3,7 +3,7 @@
 import type { ClassDescriptor, ClassTable } from './class-table.js';
 import { getContract, type Contract } from './contract.js';
 import { CallTimeoutError, ContractViolationError, InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
-import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
+import { settlesWithin } from '../marshal/long-timer.js';
 import { markClassByRef } from '../marshal/by-ref.js';
 import { stripsTypeScript } from './node-features.js';
 
@@ -141,13 +141,9 @@ export class ClassLoader {
  * something that never settles would otherwise leave every creation of its class waiting for good.
  * The import goes on; a later load of the class waits for it again.
  */
-function withinLoadTime(loading: Promise<LoadedClass>, d: ClassDescriptor, ms: number, where: string): Promise<LoadedClass> {
-  if (ms === Infinity) return loading;
-  let timer: LongTimer | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setLongTimeout(() => reject(new CallTimeoutError(`[module-timeout] class '${d.name}': module ${d.module} did not finish loading in ${where} within ${ms} ms (does its top-level code await something that never settles?); fix the module, or raise the runtime's defaultTimeoutMs if it is only slow`, { started: true })), ms);
-  });
-  return Promise.race([loading, late]).finally(() => timer?.clear());
+async function withinLoadTime(loading: Promise<LoadedClass>, d: ClassDescriptor, ms: number, where: string): Promise<LoadedClass> {
+  if (await settlesWithin(loading, ms)) return loading;
+  throw new CallTimeoutError(`[module-timeout] class '${d.name}': module ${d.module} did not finish loading in ${where} within ${ms} ms (does its top-level code await something that never settles?); fix the module, or raise the runtime's defaultTimeoutMs if it is only slow`, { started: true });
 }
 
 async function importClass(d: ClassDescriptor): Promise<LoadedClass> {

@@ -7,7 +7,7 @@ import { id, name } from '../apartments/control-args.js';
 import { currentCall } from '../apartments/context.js';
 import { byRef } from '../marshal/by-ref.js';
 import { ApartmentError, CallCanceledError, CallTimeoutError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
-import { setLongTimeout } from '../marshal/long-timer.js';
+import { setLongTimeout, settlesWithin } from '../marshal/long-timer.js';
 
 /** How a shared resource is made and disposed (both run on the main thread). */
 export interface SharedResourceDefinition<T> {
@@ -159,17 +159,10 @@ export class SharedResourceRegistry {
     }
     if (disposed.length === 0) return Promise.resolve();
     // A dispose that never settles must not keep close() from settling: it is waited for a while, then reported.
-    return new Promise<void>((resolve) => {
-      const timer = setTimeout(() => {
-        const left = [...this.entries].filter(([, e]) => e.disposing).map(([name]) => `'${name}'`);
-        this.report(`[shared-dispose] the runtime closed, and the dispose of shared resource ${left.join(', ')} had not ended after ${CLOSE_DISPOSE_MS} ms; close() did not wait longer — make dispose() settle`);
-        resolve();
-      }, CLOSE_DISPOSE_MS);
-      timer.unref();
-      void Promise.all(disposed).then(() => {
-        clearTimeout(timer);
-        resolve();
-      });
+    return settlesWithin(Promise.all(disposed), CLOSE_DISPOSE_MS, true).then((settled) => {
+      if (settled) return;
+      const left = [...this.entries].filter(([, e]) => e.disposing).map(([name]) => `'${name}'`);
+      this.report(`[shared-dispose] the runtime closed, and the dispose of shared resource ${left.join(', ')} had not ended after ${CLOSE_DISPOSE_MS} ms; close() did not wait longer — make dispose() settle`);
     });
   }
 

@@ -35,3 +35,20 @@ export function setLongTimeout(fire: () => void, ms: number, unref = false): Lon
     },
   };
 }
+
+/**
+ * Whether `work` settles (either way) within `ms`: true as soon as it does, false once `ms` passed
+ * first (never for Infinity). Waits that must not wedge race a promise nobody controls against
+ * the clock; the timer is cleared either way, and `work`'s rejection counts as handled here, so
+ * the caller still awaits `work` itself for its value or error.
+ */
+export function settlesWithin(work: Promise<unknown>, ms: number, unref = false): Promise<boolean> {
+  return new Promise<boolean>((resolve) => {
+    const timer = setLongTimeout(() => resolve(false), ms, unref);
+    const settled = (): void => {
+      timer.clear();
+      resolve(true);
+    };
+    work.then(settled, settled);
+  });
+}
