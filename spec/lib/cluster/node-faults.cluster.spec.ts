@@ -168,3 +168,22 @@ describe('lib/cluster: an apartment on a node busy in a long synchronous call', 
     release(probe);
   });
 });
+
+describe('lib/cluster: a runtime that closes while a node it works with is frozen', () => {
+  it('closes without the frozen node: its apartment there ends, the one it ran for that node ends, and the node ends its side once it runs again', async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    const { apt, inFlight } = await busyApartment(runtime, 'b');
+    // Both ways: node b runs an apartment for this node, and this node runs one for b.
+    expect(await b.ask<number>('place-on', { node: 'a' }), 'b placed an apartment on this node').to.equal(process.pid);
+    expect(runtime.node!.hosted()).to.equal(1);
+    b.child.kill('SIGSTOP');
+    await runtime.close();
+    expect(await inFlight, 'the call in flight settles').to.be.instanceOf(ApartmentError);
+    expect(apt.state, 'the apartment on the frozen node ended').to.be.oneOf(['closed', 'faulted']);
+    expect(runtime.node?.hosted() ?? 0, 'the apartment run for b ended').to.equal(0);
+    b.child.kill('SIGCONT');
+    await until('node b ended the apartment it ran for this node', async () => (await b.ask<number>('hosted')) === 0);
+  });
+});
