@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { WritableStream } from 'node:stream/web';
 import {
   ApartmentError, CallCanceledError, CallTimeoutError, DeadlockError, InUseError, InvalidArgumentError, MarshalError, byRef, callOptions, release,
   type Apartment, type Remote, type Runtime,
@@ -6,11 +7,12 @@ import {
 import type { Chain } from '../../fixtures/admission-classes.js';
 import type { Tally } from '../../fixtures/assignment-classes.js';
 import { fixture } from '../../fixtures/runtime-fixture.js';
-import { startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
+import { eventuallyTrue as until, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
 import type { Holder } from '../../fixtures/holder.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
 import { HANG_GUARD_MS, rejection } from '../../fixtures/process-fixture.js';
 import type { Counter, ProcessProbe } from '../../fixtures/process-probe.js';
+import type { Streamer } from '../../fixtures/stream-classes.js';
 
 /** Wait until `apartments` and the main apartment export nothing. */
 async function exportsEmpty(runtime: Runtime, apartments: Apartment[]): Promise<void> {
@@ -135,6 +137,57 @@ describe('lib/cluster: deadlines, cancellation, causality and deadlock detection
     expect((failed[0]!.reason as Error).message).to.contain(`'left' (${left.id}) on node 'b'`).and.contain(`'right' (${right.id}) on node 'c'`);
     release(x);
     release(y);
+  });
+});
+
+describe('lib/cluster: streams cross nodes', () => {
+  it('carries streams both ways in order (async generators, ReadableStream, WritableStream), stops b\'s producer on break, and ends with empty export tables', async () => {
+    const nats = await startNatsServer('one');
+    await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    runtime.registerClass('Streamer', { module: fixture('stream-classes.js'), export: 'Streamer' });
+    const apt = await runtime.createApartment({ node: 'b' });
+    const streamer = await apt.createObject<Streamer>('Streamer');
+    const seen: number[] = [];
+    for await (const n of await streamer.numbers(500, 16)) seen.push(n);
+    expect(seen, 'every item, in order').to.deep.equal(Array.from({ length: 500 }, (_, i) => i));
+    const read: number[] = [];
+    for await (const n of await streamer.plainReadable(40) as unknown as AsyncIterable<number>) read.push(n);
+    expect(read).to.deep.equal(Array.from({ length: 40 }, (_, i) => i));
+    let taken = 0;
+    for await (const _ of await streamer.endless()) if (++taken === 10) break;
+    // Breaking off returns the iterator: the endless producer on node b stops, having run ahead by at most its window (8).
+    await until('both finite producers ended, and the endless one stopped', async () => (await streamer.closed()) === 3);
+    expect(await streamer.produced(), 'the endless producer ran ahead by at most its window').to.be.at.most(500 + 40 + 10 + 8 + 1);
+    // A stream from this node, summed by the apartment on node b.
+    async function* local(): AsyncGenerator<number> {
+      for (let i = 1; i <= 100; i++) yield i;
+    }
+    expect(await streamer.sum(local()), 'a stream of this node read on node b').to.equal(5050);
+    const written: number[] = [];
+    let closed = false;
+    const sink = new WritableStream<number>({ write: (x) => void written.push(x), close: () => void (closed = true) });
+    await streamer.writeTo(sink as never, 300);
+    expect(written, 'node b wrote to a WritableStream of this node, in order').to.deep.equal(Array.from({ length: 300 }, (_, i) => i));
+    expect(closed, 'and closed it').to.equal(true);
+    release(streamer);
+    await exportsEmpty(runtime, [apt]);
+  });
+
+  it('rejects the next read with ApartmentError when node b is killed mid-stream', async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    runtime.registerClass('Streamer', { module: fixture('stream-classes.js'), export: 'Streamer' });
+    const apt = await runtime.createApartment({ node: 'b' });
+    const streamer = await apt.createObject<Streamer>('Streamer');
+    const iterator = (await streamer.stalled())[Symbol.asyncIterator]();
+    expect(await iterator.next()).to.deep.equal({ value: 1, done: false });
+    const next = rejection(iterator.next());
+    b.child.kill('SIGKILL');
+    const err = await next;
+    expect(err, String(err)).to.be.instanceOf(ApartmentError);
+    expect(runtime.stats().exports, 'nothing of this node is held for node b any more').to.equal(0);
   });
 });
 
