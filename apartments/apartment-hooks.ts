@@ -55,9 +55,10 @@ export class HookRunner {
     private readonly context: ApartmentContext,
     private readonly report: (message: string) => void,
     /**
-     * How long an attach may run before the apartment stops waiting for it: the main apartment's
-     * call deadline there (nothing else would end a wait of the host's, or its constructions held
-     * behind the attach); Infinity in a worker apartment, whose held calls have deadlines.
+     * How long an attach may run before the apartment stops waiting for it: the apartment's call
+     * deadline. In the main apartment nothing else would end the host's wait, or the constructions
+     * held behind the attach; in a worker apartment the calls it holds fail at their own deadlines,
+     * but every later one would be held too, and the apartment stay unusable until it closed.
      */
     private readonly attachTimeoutMs = Infinity,
   ) {}
@@ -74,8 +75,8 @@ export class HookRunner {
 
   /**
    * Load a hooks module and run its attach here; registering the same module twice is a no-op.
-   * Fails with CallTimeoutError when the attach outlasts `attachTimeoutMs`: it is left running, and
-   * what waited for it (later attaches, constructions) goes on.
+   * Fails with CallTimeoutError (also reported) when the attach outlasts `attachTimeoutMs`: it is
+   * left running, and what waited for it (later attaches, constructions, held calls) goes on.
    */
   register(registration: HooksRegistration): Promise<void> {
     const key = keyOf(registration);
@@ -154,7 +155,10 @@ export class HookRunner {
     });
     if (await settlesWithin(settled, this.attachTimeoutMs)) return;
     late = true;
-    throw new CallTimeoutError(`[hook-attach] attach of ${registration.module} had not settled in apartment ${this.context.id} within ${this.attachTimeoutMs} ms; it was left running, and the apartment no longer waits for it — make attach settle, or raise the runtime's defaultTimeoutMs if it is only slow`, { started: true });
+    const overrun = new CallTimeoutError(`[hook-attach] attach of ${registration.module} had not settled in apartment ${this.context.id} within ${this.attachTimeoutMs} ms; it was left running, and the apartment no longer waits for it — make attach settle, or raise the runtime's defaultTimeoutMs if it is only slow`, { started: true });
+    // Reported here as well: a worker apartment's attach at its start has no caller to tell.
+    this.report(overrun.message);
+    throw overrun;
   }
 }
 

@@ -7,17 +7,17 @@ import type { CreationMode } from './contract.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
 import type { Channel } from '../marshal/channel.js';
 import { Endpoint } from '../marshal/endpoint.js';
-import { ControlRouter, controlClient, endpointTransport, type ControlClient, type ControlRole, type ControlServiceId } from './control-plane.js';
-import { ObjectsService } from './engine-services.js';
-import type { ConnectMessage, PeerGoneMessage, ReadyMessage } from '../marshal/protocol.js';
-import type { RetryPolicy } from '../marshal/call-options.js';
+import { ControlRouter, controlClient, endpointTransport, wireName, type ControlClient, type ControlRole, type ControlServiceId } from './control-plane.js';
+import { ApartmentService, ObjectsService } from './engine-services.js';
+import { CONTROL_OID, type ConnectMessage, type PeerGoneMessage, type ReadyMessage } from '../marshal/protocol.js';
+import { callOptions, type RetryPolicy } from '../marshal/call-options.js';
 import { currentCall, publicView } from './context.js';
 import { Admission, type MessageFilter, type Reentrancy, type WaitReporter } from './admission.js';
 import { ClassLoader } from './class-loader.js';
 import { placeLocally } from './placement.js';
 import type { ApartmentStats } from './apartment-stats.js';
 import type { AssignmentSpec } from './assignment.js';
-import { HookRunner } from './apartment-hooks.js';
+import { HookRunner, type HooksRegistration } from './apartment-hooks.js';
 import { FreeObjects, type FreeClass } from './free-objects.js';
 import { MarshalTable } from './marshal-table.js';
 import { Dispatcher } from './dispatcher.js';
@@ -100,7 +100,7 @@ export class LocalApartment implements ApartmentContext {
     this.marshalTable = new MarshalTable(options.id);
     this.scriptGate = new Int32Array(options.scriptGate ?? new SharedArrayBuffer(SCRIPT_GATE_BYTES));
     // Hooks modules are user code: they get the public view, not this engine object.
-    this.hooks = new HookRunner(publicView(this), options.warn, options.kind === 'main' ? options.defaultTimeoutMs : Infinity);
+    this.hooks = new HookRunner(publicView(this), options.warn, options.defaultTimeoutMs);
     this.loader = new ClassLoader(this.classTable, () => this.hooks.ready, (loaded) => {
       if (loaded.contract.marshal !== 'standard') this.freeObjects.adopt(loaded.descriptor.name, loaded.cls as unknown as FreeClass, loaded.contract);
     }, options.label(options.id), options.kind === 'main' ? options.defaultTimeoutMs : Infinity);
@@ -164,6 +164,17 @@ export class LocalApartment implements ApartmentContext {
       this.clients.set(key, client);
     }
     return client;
+  }
+
+  /**
+   * Run `registration`'s attach in apartment `peer` (main apartment only). The call outlives the
+   * attach's own deadline there (its defaultTimeoutMs) by one more call deadline for the way back,
+   * so an attach that never settles fails it with that apartment's CallTimeoutError [hook-attach]
+   * rather than a bare call timeout.
+   */
+  attachIn(peer: number, registration: HooksRegistration): Promise<unknown> {
+    const options = callOptions({ timeoutMs: 2 * this.options.defaultTimeoutMs });
+    return this.endpoint.call(peer, CONTROL_OID, wireName(ApartmentService, 'registerHooks'), [registration], options);
   }
 
   /** Runtime internals: built after the endpoint, which the free-object registry uses. */

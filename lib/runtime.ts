@@ -248,7 +248,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.hookRegistrations.push(reg);
     await Promise.all([
       this.local.hooks.register(reg),
-      ...this.registry.live().map((a) => this.local.controlOf(a.id, ApartmentService).registerHooks(reg)),
+      ...this.registry.live().map((a) => this.local.attachIn(a.id, reg)),
     ]);
     const unloaded = this.local.hooks.loadFailure(reg);
     if (!unloaded) return;

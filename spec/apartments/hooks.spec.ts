@@ -111,6 +111,27 @@ describe('apartments/hooks: an attach that never settles in the main apartment',
   });
 });
 
+// Before, a worker apartment waited for such an attach for good: registerApartmentHooks() failed
+// with a bare call timeout, and every call into the apartment, later ones too, waited behind it.
+describe('apartments/hooks: an attach that never settles in a worker apartment', () => {
+  it('fails registerApartmentHooks() with that apartment\'s CallTimeoutError [hook-attach], reports it, and serves the calls after it', async () => {
+    const { rt: started, logs } = await startRuntime({ defaultTimeoutMs: 5_000 });
+    rt = started;
+    const apt = await rt.createApartment({ name: 'attaching' });
+    const calc = await apt.createObject<{ add(n: number): Promise<number> }>('Calc');
+    const err = await rt.registerApartmentHooks({ module: fixture('hooks-module.js'), export: 'stuckWorkerAttachHooks' }).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(CallTimeoutError);
+    expect((err as Error).message).to.match(new RegExp(`^\\[hook-attach\\] attach of .*hooks-module\\.js had not settled in apartment ${apt.id} `));
+    expect(logs.some((l) => l.apartment === apt.id && l.message.startsWith('[hook-attach]')), 'the apartment reported it').to.equal(true);
+    expect(await calc.add(2), 'a call made after the attach\'s deadline is served').to.equal(2);
+    // An apartment started later attaches the module too: it reports the overrun and starts serving.
+    const later = await rt.createApartment({ name: 'later' });
+    const laterCalc = await later.createObject<{ add(n: number): Promise<number> }>('Calc');
+    expect(await laterCalc.add(3)).to.equal(3);
+    expect(logs.some((l) => l.apartment === later.id && l.message.startsWith('[hook-attach]')), 'the later apartment reported it').to.equal(true);
+  });
+});
+
 describe('apartments/hooks: a detach that never settles', () => {
   it('does not keep rt.close() from settling: the main apartment\'s detach is reported and left', async () => {
     const { rt: started, logs } = await startRuntime();
