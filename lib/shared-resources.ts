@@ -25,9 +25,16 @@ export const MAX_SHARED_LEASES = 4_096;
 /** How long close() waits for the disposals it starts. */
 const CLOSE_DISPOSE_MS = 5_000;
 
+/** One create() of a resource, and whether it has settled. */
+interface Creation {
+  readonly value: Promise<unknown>;
+  settled: boolean;
+}
+
 interface Entry {
   definition: SharedResourceDefinition<unknown>;
-  value: Promise<unknown> | undefined;
+  /** The create() the next lease waits for; undefined while none is made or being made. */
+  creation: Creation | undefined;
   leases: Map<number, number>;
   disposing: Promise<void> | undefined;
 }
@@ -57,7 +64,7 @@ export class SharedResourceRegistry {
       throw new InvalidArgumentError(`[shared-definition] shared resource '${name}' needs create() and dispose() functions`, { parameter: 'definition' });
     }
     if (this.entries.has(name)) throw new InvalidArgumentError(`[shared-exists] a shared resource named '${name}' is already defined`, { parameter: 'name' });
-    this.entries.set(name, { definition: definition as SharedResourceDefinition<unknown>, value: undefined, leases: new Map(), disposing: undefined });
+    this.entries.set(name, { definition: definition as SharedResourceDefinition<unknown>, creation: undefined, leases: new Map(), disposing: undefined });
   }
 
   /**
@@ -81,14 +88,18 @@ export class SharedResourceRegistry {
       }
       const lease = this.nextLease++;
       this.take(lease, apartment, entry);
-      const value = (entry.value ??= Promise.resolve().then(() => entry.definition.create()));
+      const creation = (entry.creation ??= create(entry.definition));
       try {
-        return { lease, value: await Promise.race([value, limit.ended]) };
+        return { lease, value: await Promise.race([creation.value, limit.ended]) };
       } catch (err) {
         this.drop(lease, apartment, entry);
-        if (!limit.isEnd(err)) entry.value = undefined;
-        // Given up before it was made: once made, it is disposed if nobody leases it by then.
-        else void value.then(() => (entry.value === value && !this.closed ? this.disposeIfUnused(name, entry) : undefined), () => undefined);
+        // A create() that failed is forgotten: the next acquire tries again.
+        if (!limit.isEnd(err)) {
+          if (entry.creation === creation) entry.creation = undefined;
+        } else if (entry.creation === creation && !this.closed) {
+          // Given up: with no lease left, nobody waits for this creation any more (disposeIfUnused).
+          void this.disposeIfUnused(name, entry);
+        }
         throw err;
       }
     } finally {
@@ -187,21 +198,50 @@ export class SharedResourceRegistry {
     else this.held.delete(apartment);
   }
 
+  /**
+   * With no lease left, dispose the resource. One still being created is abandoned instead: the
+   * next acquire creates it afresh rather than wait for a create() that may never settle (it used
+   * to wait, and time out, for good), and what the abandoned create() makes, if it ever settles, is
+   * nobody's and is disposed then.
+   */
   private disposeIfUnused(name: string, entry: Entry): Promise<void> {
-    if (entry.leases.size > 0 || !entry.value) return Promise.resolve();
-    const value = entry.value;
-    entry.value = undefined;
+    const creation = entry.creation;
+    if (entry.leases.size > 0 || !creation) return Promise.resolve();
+    entry.creation = undefined;
+    if (!creation.settled) {
+      this.report(`[shared-abandoned] create() of shared resource '${name}' had not settled when nobody waited for it any more; the next acquire creates it afresh, and what this create() makes, if it ever settles, is disposed`);
+      void creation.value.then((value) => this.dispose(name, entry, value), () => undefined);
+      return Promise.resolve();
+    }
     entry.disposing = (async () => {
       try {
-        await entry.definition.dispose(await value);
-      } catch (err) {
-        this.report(`[shared-dispose] disposing shared resource '${name}' failed: ${(err as Error)?.message ?? String(err)}`);
+        await this.dispose(name, entry, await creation.value);
       } finally {
         entry.disposing = undefined;
       }
     })();
     return entry.disposing;
   }
+
+  /** Run the definition's dispose on `value`, reporting its failure. */
+  private async dispose(name: string, entry: Entry, value: unknown): Promise<void> {
+    try {
+      await entry.definition.dispose(value);
+    } catch (err) {
+      this.report(`[shared-dispose] disposing shared resource '${name}' failed: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
+}
+
+/** Start `definition`'s create(), noting when it settles. */
+function create(definition: SharedResourceDefinition<unknown>): Creation {
+  const value = Promise.resolve().then(() => definition.create());
+  const creation: Creation = { value, settled: false };
+  const settled = (): void => {
+    creation.settled = true;
+  };
+  value.then(settled, settled);
+  return creation;
 }
 
 /** Leasing shared resources (served by the main apartment, which owns them). */

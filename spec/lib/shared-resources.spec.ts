@@ -254,3 +254,41 @@ describe('lib/shared-resources: a create() that never settles', () => {
     }, 60_000);
   });
 });
+
+// Before, the create() that never settled stayed the resource's for good once its last waiter gave
+// up: every later acquire waited for it again and failed at its deadline.
+describe('lib/shared-resources: a create() that never settles, once nobody waits for it', () => {
+  it('is abandoned: the next acquire creates afresh, and what the abandoned create() makes late is disposed', async () => {
+    const { rt: started, logs } = await startRuntime({ defaultTimeoutMs: 5_000 });
+    rt = started;
+    rt.registerClass('SharedUser', { module: fixture('shared-user.js'), export: 'SharedUser' });
+    const log: string[] = [];
+    let makeFirst!: (made: { id: number; use(): number }) => void;
+    let creates = 0;
+    rt.defineSharedResource<{ id: number; use(): number }>('stuck-first', {
+      create: () => {
+        const id = ++creates;
+        log.push(`create ${id}`);
+        if (id === 1) return new Promise((resolve) => (makeFirst = resolve));
+        return { id, use: () => id };
+      },
+      dispose: (made) => {
+        log.push(`dispose ${made.id}`);
+      },
+    });
+    const user = await (await rt.createApartment()).createObject<User>('SharedUser');
+    expect(await user.acquireAndKeep('stuck-first').catch((e: unknown) => e)).to.be.instanceOf(CallTimeoutError);
+    await eventually(() => {
+      expect(rt!.sharedLeases('stuck-first'), 'the apartment that gave up holds no lease').to.equal(0);
+    }, 60_000);
+    const lease = await rt.acquireShared<{ id: number; use(): number }>('stuck-first');
+    expect(lease.value.id, 'made by a fresh create()').to.equal(2);
+    expect(await user.acquireAndKeep('stuck-first'), 'the apartment shares the fresh one').to.equal(2);
+    expect(logs.some((l) => l.message.startsWith("[shared-abandoned] create() of shared resource 'stuck-first' had not settled")), 'the abandonment was reported').to.equal(true);
+    makeFirst({ id: 1, use: () => 1 });
+    await eventually(() => {
+      expect(log, 'the late resource was disposed, the leased one kept').to.deep.equal(['create 1', 'create 2', 'dispose 1']);
+    }, 60_000);
+    await lease.release();
+  });
+});
