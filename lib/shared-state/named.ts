@@ -4,9 +4,11 @@
 // apartment whose link to the main one shares no memory (a process apartment) gets the process-wide
 // equivalents: a mutex taken through the main apartment and a copy of the memory kept coherent at
 // that mutex's lock and unlock (remote-mutex.ts, memory-mirrors.ts).
-import { mainService, sharesMemoryWithMain } from '../../apartments/main-call.js';
-import { checkOptionsObject } from '../../marshal/call-options.js';
-import { InvalidArgumentError, MarshalError, shownValue } from '../../marshal/errors.js';
+import { callMain, mainService, sharesMemoryWithMain } from '../../apartments/main-call.js';
+import { withServedCall } from '../../apartments/served-call-signal.js';
+import { callOptions, checkOptionsObject, type CallOptions } from '../../marshal/call-options.js';
+import { isRuntimeError } from '../../marshal/clone-failure.js';
+import { CallCanceledError, InvalidArgumentError, MarshalError, shownValue } from '../../marshal/errors.js';
 import { askTicketed } from '../queued-wait.js';
 import { AtomicCounter } from './atomic-ref-count.js';
 import { closeMirror, openMirror, publishedMirror } from './memory-mirrors.js';
@@ -35,10 +37,31 @@ export class NamedHandle<T> implements AsyncDisposable {
   }
 }
 
-/** Ask with a ticket (askTicketed): what was granted, with the ticket its handle's close names. */
-async function ticketed<R extends object>(ask: (ticket: number) => Promise<R>, giveUp: (ticket: number) => Promise<void>): Promise<R & { ticket: number }> {
-  const { granted, ticket } = await askTicketed(ask, giveUp);
-  return { ...granted, ticket };
+/**
+ * A wait for `name` in the main apartment's registry, asked while this apartment serves a call, is
+ * that call's (served-call-signal.ts): once its caller cancels it or it passes its deadline, the
+ * wait ends at once — the main apartment drops it, and what crossed the cancel is given back by
+ * ticket — instead of at the wait's own call deadline. Read before the first await.
+ */
+function servedWait(): { options: CallOptions; signal: AbortSignal | undefined } {
+  const signal = withServedCall(undefined);
+  return { options: callOptions({ signal }), signal };
+}
+
+/**
+ * Ask with a ticket (askTicketed): what was granted, with the ticket its handle's close names. A
+ * wait ended by `signal` (the served call's) fails with CallCanceledError [named-canceled].
+ */
+async function ticketed<R extends object>(name: string, signal: AbortSignal | undefined, ask: (ticket: number) => Promise<R>, giveUp: (ticket: number) => Promise<void>): Promise<R & { ticket: number }> {
+  try {
+    const { granted, ticket } = await askTicketed(ask, giveUp);
+    return { ...granted, ticket };
+  } catch (err) {
+    if (signal?.aborted && isRuntimeError(err, CallCanceledError)) {
+      throw new CallCanceledError(`[named-canceled] the wait for '${name}' was given up: the call this apartment served while it waited was cancelled or passed its deadline`, { cause: err });
+    }
+    throw err;
+  }
 }
 
 /** Open `name` in the main apartment's registry, which hands out its memory: only over a link that shares memory. */
@@ -46,12 +69,14 @@ async function open(kind: NamedKind, name: string, bytes: number): Promise<Named
   if (!sharesMemoryWithMain()) {
     throw new MarshalError(`[no-shared-memory] named ${kind} '${name}' lives in memory shared with the main apartment, and this apartment's link to it shares none; use named mutexes and memory here, or named counters in apartments whose links share memory`, { path: `named.${kind}('${name}')` });
   }
-  return ticketed((t) => mainService(NamedService).open(kind, name, bytes, t), (t) => mainService(NamedService).giveUpOpen(name, t));
+  const { options, signal } = servedWait();
+  return ticketed(name, signal, (t) => callMain(NamedService, 'open', [kind, name, bytes, t], options), (t) => mainService(NamedService).giveUpOpen(name, t));
 }
 
 /** openMirror() with a ticket, as open(). */
 function openMirrored(kind: 'mutex' | 'memory', name: string, bytes: number): Promise<MirrorGrant & { ticket: number }> {
-  return ticketed((t) => mainService(NamedService).openMirror(kind, name, bytes, t), (t) => mainService(NamedService).giveUpOpen(name, t));
+  const { options, signal } = servedWait();
+  return ticketed(name, signal, (t) => callMain(NamedService, 'openMirror', [kind, name, bytes, t], options), (t) => mainService(NamedService).giveUpOpen(name, t));
 }
 
 /** Run the creator's `init` on `memory`, then let everyone see it; on failure the next waiter creates instead. */
@@ -120,8 +145,9 @@ export const named = {
 export async function once<T>(name: string, factory: () => T | Promise<T>): Promise<T> {
   // Before asking: a waiter given the build would fail it for everyone waiting with a TypeError.
   if (typeof factory !== 'function') throw new InvalidArgumentError(`[once] once('${shownValue(name)}', factory) needs a function that builds the value; got ${typeof factory}`, { parameter: 'factory' });
+  const { options, signal } = servedWait();
   for (;;) {
-    const r = await ticketed((t) => mainService(NamedService).onceBegin(name, t), (t) => mainService(NamedService).giveUpOnce(name, t));
+    const r = await ticketed(name, signal, (t) => callMain(NamedService, 'onceBegin', [name, t], options), (t) => mainService(NamedService).giveUpOnce(name, t));
     if (!r.build) return r.value as T;
     let value: T;
     try {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { AtomicCounter, CallTimeoutError, named, once, type Remote, type Runtime } from '../../../lib/index.js';
+import { AtomicCounter, CallCanceledError, CallTimeoutError, callOptions, named, once, type Remote, type Runtime } from '../../../lib/index.js';
 import type { Racer } from '../../fixtures/shared-state-classes.js';
+import { reportedWait } from '../../fixtures/reported-wait.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 
 /** A promise the spec settles when it chooses. */
@@ -92,6 +93,47 @@ describe('lib/shared-state: the host does not wait for good on a builder that ne
       const err = await waited.then(() => undefined, (e: unknown) => e);
       expect(err).to.be.instanceOf(CallTimeoutError);
       expect((err as Error).message).to.contain('[named-timeout]');
+    });
+  }
+});
+
+// A worker apartment's wait for a once() value or named memory being built elsewhere ended at its own
+// call deadline, not when the call it served was cancelled: the cancelled call's wait went on, and
+// was handed the value or a handle nobody would use.
+describe('lib/shared-state: a named-object wait an apartment makes while it serves a call', () => {
+  for (const kind of ['once', 'memory'] as const) {
+    it(`ends at once with CallCanceledError when that call is cancelled (${kind === 'once' ? 'once()' : 'named.memory()'}), and holds nothing`, async () => {
+      const rt = await start();
+      const waiter = await racer(rt, 30_000);
+      const builder = gate();
+      const name = `held-${kind}`;
+      const building = kind === 'once'
+        ? once(name, async () => {
+          await builder.opened;
+          return 'built by the host';
+        })
+        : named.memory(name, 8, async (memory) => {
+          await builder.opened;
+          new Int32Array(memory)[0] = 7;
+        });
+      const wait = reportedWait<{ name: string; message: string } | 'granted'>();
+      const cancel = new AbortController();
+      const served = waiter.waitForNamed(kind, name, wait.onStarted, wait.onEnded, callOptions({ signal: cancel.signal })).catch((e: unknown) => e);
+      await wait.started;
+      cancel.abort();
+      expect(await served).to.be.instanceOf(CallCanceledError);
+      const outcome = await wait.ended();
+      expect(outcome, 'the wait ended with its call').to.not.equal('granted');
+      expect((outcome as { name: string }).name).to.equal('CallCanceledError');
+      expect((outcome as { message: string }).message).to.match(new RegExp(`^\\[named-canceled\\] the wait for '${name}' was given up`));
+      builder.open();
+      const built = await building;
+      if (kind === 'once') {
+        expect(built).to.equal('built by the host');
+      } else {
+        await (built as Awaited<ReturnType<typeof named.memory>>).close();
+        expect(rt.isNamedOpen(name), 'the cancelled wait was given no handle').to.equal(false);
+      }
     });
   }
 });
