@@ -28,7 +28,7 @@ const CELLS = SLOTS + 2 * MAX_WAITERS;
 /** This thread as a ticket's owner: its threadId + 1. */
 const SELF = threadId + 1;
 /** How often a waiter looks whether the turn came to a thread that has ended, ms. */
-const DEAD_CHECK_MS = 250;
+export const DEAD_CHECK_MS = 250;
 const VALUE_TYPE = 'shared-mutex';
 
 /** Options of a mutex. */
@@ -158,8 +158,10 @@ export class SharedMutex implements OrderedLock, Mutex {
       if (this.passDeadTurn(serving)) continue;
       const left = deadline - performance.now();
       if (left <= 0) return this.abandon(ticket, this.timeoutError(options.timeoutMs!));
-      const w = Atomics.waitAsync(this.cells, SERVING, serving, Math.min(left, signal ? 50 : DEAD_CHECK_MS));
-      if (w.async) await w.value;
+      // Woken by the unlocker's notify, the dead-owner check, or at once by the served call's end:
+      // a waiter in a served call used to poll every 50 ms to notice that end.
+      const w = Atomics.waitAsync(this.cells, SERVING, serving, Math.min(left, DEAD_CHECK_MS));
+      if (w.async) await (signal ? wokenOrAborted(w.value, signal) : w.value);
     }
   }
 
@@ -262,6 +264,22 @@ export class SharedMutex implements OrderedLock, Mutex {
 }
 
 registerValueType(VALUE_TYPE, (payload) => SharedMutex.fromHandle(payload as SharedMutexHandle));
+
+/**
+ * Settles when `woken` (an Atomics.waitAsync wait) does, or as soon as `signal` aborts. A wait left
+ * behind by an abort ends at its own timeout (at most DEAD_CHECK_MS) or the next notify.
+ */
+function wokenOrAborted(woken: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    void woken.then(done);
+  });
+}
 
 /**
  * Refuse lock options that cannot be followed, before a ticket is taken: a NaN time limit waited

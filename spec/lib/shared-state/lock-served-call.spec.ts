@@ -1,6 +1,8 @@
 import { expect } from 'chai';
-import { CallCanceledError, callOptions, named, release, type Remote } from '../../../lib/index.js';
+import { CallCanceledError, SharedMutex, callOptions, named, release, type Remote } from '../../../lib/index.js';
+import { DEAD_CHECK_MS } from '../../../lib/shared-state/shared-mutex.js';
 import type { NamedLockUser, Refusal } from '../../fixtures/named-lock-user.js';
+import type { Racer } from '../../fixtures/shared-state-classes.js';
 import { HANG_GUARD_MS, processApartment } from '../../fixtures/process-fixture.js';
 import { reportedWait } from '../../fixtures/reported-wait.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
@@ -37,4 +39,29 @@ describe('lib/shared-state: a named lock an apartment waits for while it serves 
       release(user);
     });
   }
+});
+
+// A contended lock() in a served call woke every 50 ms to look whether its call had ended. The wait
+// now sleeps on the mutex's memory until the unlock's notify (or the served call's end, or the
+// check for an owner that died, every DEAD_CHECK_MS): a waiter held for a while wakes a handful of
+// times, not dozens.
+describe('lib/shared-state: a contended SharedMutex.lock() in a served call', () => {
+  it('waits for the unlock without polling: it wakes no more often than its check for a dead owner', async () => {
+    const { rt } = await startRuntime();
+    rt.registerClass('Racer', { module: fixture('shared-state-classes.js'), export: 'Racer' });
+    const racer = await (await rt.createApartment({ name: 'waiter' })).createObject<Remote<Racer>>('Racer');
+    const mutex = new SharedMutex({ name: 'contended' });
+    const held = await mutex.lock();
+    let started!: () => void;
+    const asked = new Promise<void>((resolve) => (started = resolve));
+    const waiting = racer.lockCountingWaits(mutex, () => started());
+    await asked;
+    // The contention lasts a while, so that polling would show; the bound below scales with how long it really lasted.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    held.unlock();
+    const { waits, elapsedMs } = await waiting;
+    expect(waits, 'it waited on the mutex').to.be.at.least(1);
+    expect(waits, `waits in ${Math.round(elapsedMs)} ms`).to.be.at.most(2 + Math.floor(elapsedMs / DEAD_CHECK_MS));
+    release(racer);
+  });
 });
