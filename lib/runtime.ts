@@ -96,7 +96,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     running = rt;
     try {
       if (options.openTelemetry ?? openTelemetryRegistered()) await rt.registerApartmentHooks(OPEN_TELEMETRY_HOOKS);
-      if (options.node !== undefined) rt.clusterNode = await joinCluster(options.node, (message) => rt.log({ level: 'warn', message, apartment: 0 }));
+      if (options.node !== undefined) rt.clusterNode = await joinCluster(options.node, (message) => rt.log({ level: 'warn', message, apartment: 0 }), rt.local);
     } catch (err) {
       await rt.close();
       throw err;

@@ -21,8 +21,8 @@ import type { LinkTraits, Transferable } from './transport.js';
 export interface RefSpace {
   /** Export a local object or function to `peer`; returns [apartment, oid, kind, loan]. */
   exportLocal(value: object, kind: RefKindCode, peer: number): [number, number, RefKindCode, number, string | 0];
-  /** Hand a proxy this apartment holds on to `peer`; returns [apartment, oid, kind, loan]. */
-  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number, string | 0];
+  /** Hand `proxy`, which this thread holds, on to `peer`; returns [apartment, oid, kind, loan]. */
+  marshalProxy(state: RemoteState, peer: number, proxy: object): [number, number, RefKindCode, number, string | 0];
   /** Turn a reference that arrived from `peer` into a local object or a proxy. */
   resolve(ref: WireRef, peer: number): unknown;
   /** Give back references made for a value that will not be sent after all. */
@@ -183,13 +183,13 @@ function walk(v: unknown, st: WalkState): unknown {
   }
   if (t === 'function') {
     const state = (v as { [REMOTE_STATE]?: RemoteState })[REMOTE_STATE];
-    if (state) return addRef(st, st.space.marshalProxy(state, st.peer));
+    if (state) return addRef(st, st.space.marshalProxy(state, st.peer, v as object));
     return addRef(st, st.space.exportLocal(v as object, RefKind.Function, st.peer));
   }
   if (t !== 'object') return v;
   const obj = v as object;
   const state = (obj as { [REMOTE_STATE]?: RemoteState })[REMOTE_STATE];
-  if (state) return addRef(st, st.space.marshalProxy(state, st.peer));
+  if (state) return addRef(st, st.space.marshalProxy(state, st.peer, obj));
   const custom = (obj as { [CUSTOM_MARSHAL]?: () => CustomMarshaled })[CUSTOM_MARSHAL];
   if (typeof custom === 'function') return walkByValue(customMarshaled(obj, custom, st), st);
   const moved = takeTransferList(obj);

@@ -56,6 +56,7 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost, CallHost {
   private readonly unmarshalers = new Map<string, (payload: unknown, peer: number) => unknown>();
   /** Answers of pipelined calls that peers may still target. */
   private readonly answers: AnswerTable;
+  private closing = false;
 
   constructor(private readonly options: EndpointOptions) {
     this.imports = new ImportTable({
@@ -76,8 +77,6 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost, CallHost {
       if (this.exports.size === 0 && !this.closing) options.onUnreferenced?.();
     });
   }
-
-  private closing = false;
 
   get self(): number {
     return this.options.self;
@@ -192,8 +191,9 @@ export class Endpoint implements ChannelHandler, RefSpace, ProxyHost, CallHost {
     return [this.self, entry.oid, kind, 0, entry.grant];
   }
 
-  marshalProxy(state: RemoteState, peer: number): [number, number, RefKindCode, number, string | 0] {
-    return this.imports.marshalProxy(state, peer);
+  marshalProxy(state: RemoteState, peer: number, proxy: object): [number, number, RefKindCode, number, string | 0] {
+    // A proxy of another endpoint of this thread (another runtime's object) travels as an object of this one that forwards calls.
+    return state.host === this ? this.imports.marshalProxy(state, peer) : this.exportLocal(proxy, state.kind, peer);
   }
 
   resolve(ref: WireRef, peer: number): unknown {

@@ -13,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { IpcTransport } from '../../marshal/transports/ipc-transport.js';
-import { IpcTag, isIpc } from '../../marshal/transports/ipc-transport.js';
+import { GATEWAY_LINK, IpcTag, isIpc } from '../../marshal/transports/ipc-transport.js';
 import type { NatsEnd } from '../../marshal/transports/nats-link.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
 import type { ClusterConnection } from './cluster-connection.js';
@@ -78,6 +78,8 @@ export class RemoteNode {
   private pinging = false;
   private misses = 0;
   private over = false;
+  /** This runtime's link to the node's runtime (references between runtimes), and what to tell when the node goes. */
+  private gateway: { near: IpcTransport; ended(why: string): void } | undefined;
 
   constructor(readonly connection: ClusterConnection, readonly node: string) {
     this.sessionId = `${connection.epoch}.${randomBytes(8).toString('hex')}`;
@@ -131,12 +133,32 @@ export class RemoteNode {
     return true;
   }
 
+  /**
+   * Open `near`, this runtime's link to the node's runtime, on the node pair's session once it is
+   * open (one per session); `ended` hears why when the node goes. False when it is gone already.
+   */
+  openGateway(near: IpcTransport, ended: (why: string) => void): boolean {
+    if (this.over || this.gateway) return false;
+    this.gateway = { near, ended };
+    if (!this.pending) this.startGateway();
+    return true;
+  }
+
+  private startGateway(): void {
+    this.session!.send([IpcTag.Gateway, GATEWAY_LINK, null]);
+    this.gateway!.near.open(this.session!);
+  }
+
   /** The node is gone, for the reason `why`: its sessions end and every apartment there with them. */
   gone(why: string): void {
     if (this.over) return;
     this.over = true;
     if (serving.get(this.node) === this) serving.delete(this.node);
     if (this.timer) clearInterval(this.timer);
+    const gateway = this.gateway;
+    this.gateway = undefined;
+    gateway?.ended(why);
+    gateway?.near.close();
     this.endSession(this.session);
     const left = [...this.apartments.values()];
     this.apartments.clear();
@@ -173,6 +195,7 @@ export class RemoteNode {
     const pending = this.pending ?? [];
     this.pending = undefined;
     for (const boot of pending) this.sendBoot(boot);
+    if (this.gateway) this.startGateway();
     this.timer = setInterval(() => void this.ping(), periodMs);
     this.timer.unref();
   }

@@ -9,8 +9,13 @@ import type { KeyValueBucket, NatsClient } from '../../marshal/transports/nats-c
 
 /** Keys users may claim: the key-value store's characters, no dots at the ends, at most 128. */
 const CLAIM_KEY = /^[A-Za-z0-9_=-](?:[A-Za-z0-9_=.-]{0,126}[A-Za-z0-9_=-])?$/;
+/** Whether `key` may be claimed: the key-value store's characters, no dots at the ends, at most 128. */
+export const isClaimKey = (key: unknown): key is string => typeof key === 'string' && CLAIM_KEY.test(key);
 /** The largest value a claim carries (characters). */
 const MAX_CLAIM_VALUE = 4_096;
+
+/** The namespaces of claims: users' own (`rt.node.claim`), and the names of objects published to other runtimes. */
+export type ClaimKind = 'claim' | 'ref';
 
 /** What a key holds: the node and epoch that hold it, and the claim's value. */
 export interface Holding {
@@ -79,26 +84,27 @@ export class ClusterDirectory {
     return this.takeOver(key, '', entry.revision);
   }
 
-  async claim(key: string, value: string): Promise<boolean> {
+  /** Claim `key` in the namespace `kind` (users' claims, or the names of published objects). */
+  async claim(key: string, value: string, kind: ClaimKind = 'claim'): Promise<boolean> {
     checkKey(key);
     if (typeof value !== 'string' || value.length > MAX_CLAIM_VALUE) {
       throw new InvalidArgumentError(`[claim-value] a claim's value must be a string of at most ${MAX_CLAIM_VALUE} characters`, { parameter: 'value' });
     }
-    const full = `claim.${key}`;
+    const full = `${kind}.${key}`;
     if (this.owned.has(full)) return this.owned.get(full)!.value === value;
     return this.create(full, value);
   }
 
-  async lookup(key: string): Promise<Holding | undefined> {
+  async lookup(key: string, kind: ClaimKind = 'claim'): Promise<Holding | undefined> {
     checkKey(key);
-    const entry = await this.guard(() => this.kv.get(`claim.${key}`));
+    const entry = await this.guard(() => this.kv.get(`${kind}.${key}`));
     if (!entry || entry.operation !== 'PUT') return undefined;
     return parseHolding(entry.string());
   }
 
-  async release(key: string): Promise<void> {
+  async release(key: string, kind: ClaimKind = 'claim'): Promise<void> {
     checkKey(key);
-    await this.drop(`claim.${key}`);
+    await this.drop(`${kind}.${key}`);
   }
 
   /** Give up every key this node holds (it leaves the cluster). */
@@ -177,8 +183,8 @@ export class ClusterDirectory {
   }
 }
 
-function checkKey(key: string): void {
-  if (typeof key !== 'string' || !CLAIM_KEY.test(key)) {
+function checkKey(key: unknown): void {
+  if (!isClaimKey(key)) {
     throw new InvalidArgumentError(`[claim-key] a claim's key must be letters, digits, '_', '=', '-' and inner dots (at most 128); got ${typeof key === 'string' ? `'${key.slice(0, 140)}'` : typeof key}`, { parameter: 'key' });
   }
 }

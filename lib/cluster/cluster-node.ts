@@ -19,6 +19,9 @@ import type { NatsClient, NatsMessage } from '../../marshal/transports/nats-clie
 import { connectNats, publishOrDrop, subscribeGuarded } from '../../marshal/transports/nats-connect.js';
 import { nodeConnectionName, parseDisconnect, type NodeDisconnect } from './disconnect-advisory.js';
 import { NodeServer } from './node-server.js';
+import { RuntimeReferences, type ReferenceStats } from './runtime-references.js';
+import type { LocalApartment } from '../../apartments/local-apartment.js';
+import type { Remote } from '../../marshal/proxy.js';
 import { checkThreadCredentials } from './thread-credentials.js';
 import { checkNodeOptions, isNodeName, MAX_HEARTBEAT_MISSES, MAX_HEARTBEAT_PERIOD_MS, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
 
@@ -45,6 +48,14 @@ export interface ClusterView {
   release(key: string): Promise<void>;
   /** How many apartments this node runs for other nodes now. */
   hosted(): number;
+  /** Publish `object` by reference as `name` for the runtimes of every node (COM's running object table); InUseError when one already does. */
+  publish(name: string, object: object): Promise<void>;
+  /** Stop publishing `name` (references already handed out stay); false when this runtime did not publish it. */
+  unpublish(name: string): Promise<boolean>;
+  /** The object a runtime of the cluster publishes as `name`: a proxy to it (the object itself when this runtime publishes it). */
+  open<T = unknown>(name: string): Promise<Remote<T>>;
+  /** What references between this runtime and others hold now. */
+  references(): ReferenceStats;
 }
 
 /**
@@ -57,7 +68,7 @@ export function nodeInbox(cluster: string, name: string): string {
 }
 
 /** Join the cluster `options` names; throws with what to do when NATS or JetStream cannot be used. */
-export async function joinCluster(options: NodeOptions, warn: (message: string) => void): Promise<ClusterNode> {
+export async function joinCluster(options: NodeOptions, warn: (message: string) => void, local: LocalApartment): Promise<ClusterNode> {
   const settings = checkNodeOptions(options);
   const epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
   const nc = await connectNats(settings.servers, nodeConnectionName(settings.cluster, settings.name, epoch), settings.auth, nodeInbox(settings.cluster, settings.name)).catch((err: unknown) => {
@@ -66,7 +77,7 @@ export async function joinCluster(options: NodeOptions, warn: (message: string) 
     const fix = /authori[sz]ation|authentication/i.test(message) ? 'give the credentials its account expects in node.auth' : 'start nats-server there, or fix node.nats';
     throw new DisconnectedError(`[cluster-connect] could not reach a NATS server at ${settings.servers.join(', ')}: ${message}; ${fix}`, { cause: err });
   });
-  const node = new ClusterNode(nc, settings, epoch, warn);
+  const node = new ClusterNode(nc, settings, epoch, warn, local);
   try {
     await node.join();
     return node;
@@ -82,6 +93,7 @@ export class ClusterNode implements ClusterConnection {
   readonly cluster: string;
   readonly server: NodeServer;
   readonly heartbeat: Heartbeat;
+  private readonly references: RuntimeReferences;
   private readonly sessions = new Map<string, NatsPeer>();
   /** The bytes of unfinished parted messages all sessions with other nodes may hold together. */
   private readonly reassembly = new ReassemblyBudget();
@@ -93,12 +105,13 @@ export class ClusterNode implements ClusterConnection {
   /** When each node run reported disconnected was last probed: at most once a heartbeat period each. */
   private readonly probed = new Map<string, number>();
 
-  constructor(private readonly nc: NatsClient, private readonly settings: ResolvedNodeOptions, readonly epoch: string, private readonly warn: (message: string) => void) {
+  constructor(private readonly nc: NatsClient, private readonly settings: ResolvedNodeOptions, readonly epoch: string, private readonly warn: (message: string) => void, local: LocalApartment) {
     this.name = settings.name;
     this.cluster = settings.cluster;
     this.heartbeat = settings.heartbeat;
+    this.references = new RuntimeReferences(this, () => this.directory!, local, warn);
     // The apartments' threads run other nodes' code: they get the credentials meant for them, if any.
-    this.server = new NodeServer(this, { servers: settings.servers, auth: settings.threadAuth ?? settings.auth }, warn);
+    this.server = new NodeServer(this, { servers: settings.servers, auth: settings.threadAuth ?? settings.auth }, warn, (node, near) => this.references.serve(node, near));
   }
 
   /** Claim the node's name, then listen: a second node of the same name is refused before it answers anything. */
@@ -143,6 +156,10 @@ export class ClusterNode implements ClusterConnection {
       lookup: (key) => directory.lookup(key),
       release: (key) => directory.release(key),
       hosted: () => this.server.hostedApartments,
+      publish: (name, object) => this.references.publish(name, object),
+      unpublish: (name) => this.references.unpublish(name),
+      open: <T>(name: string) => this.references.open(name) as Promise<Remote<T>>,
+      references: () => this.references.stats(),
     };
   }
 
@@ -215,6 +232,7 @@ export class ClusterNode implements ClusterConnection {
   /** Leave the cluster: apartments run for others end, claims are given up, the connection drains. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.references.close();
       await this.server.close();
       leaveRemoteNodes(this, `node '${this.name}' left the cluster`);
       await this.directory?.close();

@@ -12,7 +12,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import type { ClusterConnection, ControlReply, ControlRequest } from '../../apartments/hosts/cluster-connection.js';
 import type { ApartmentBoot } from '../../apartments/worker-boot.js';
-import { IpcTag, isIpc } from '../../marshal/transports/ipc-transport.js';
+import { GATEWAY_LINK, IpcTag, IpcTransport, isIpc } from '../../marshal/transports/ipc-transport.js';
 import { natsLinkNumber, type NatsEnd } from '../../marshal/transports/nats-link.js';
 import type { NatsAuth } from '../../marshal/transports/nats-client.js';
 import type { NatsPeer } from '../../marshal/transports/nats-peer.js';
@@ -42,7 +42,13 @@ export class NodeServer {
   private readonly ending = new Set<HostedSession>();
   private closed = false;
 
-  constructor(private readonly connection: ClusterConnection, private readonly nats: NatsSettings, private readonly warn: (message: string) => void) {}
+  constructor(
+    private readonly connection: ClusterConnection,
+    private readonly nats: NatsSettings,
+    private readonly warn: (message: string) => void,
+    /** Serve the link node `node` opened to this runtime (references between runtimes); returns what to call when it ends, and why. */
+    private readonly gateways: (node: string, near: IpcTransport) => (why: string) => void,
+  ) {}
 
   /** Answer a control request (undefined: it was not one). */
   control(request: ControlRequest | undefined): ControlReply {
@@ -72,7 +78,7 @@ export class NodeServer {
       if (this.sessions.get(session.node) === session) this.sessions.delete(session.node);
       this.ending.add(session);
       void ended.catch(() => undefined).then(() => this.ending.delete(session));
-    }, this.warn));
+    }, this.warn, this.gateways));
     return { epoch, knows: true };
   }
 
@@ -132,6 +138,8 @@ class HostedSession {
   private readonly periodMs: number;
   /** How long a parted message from the host may go without a part, on any of its sessions (parts-watch.ts). */
   private readonly partsMs: number;
+  /** The host runtime's link to this runtime's main apartment, once it opened one, and what to tell when it ends. */
+  private gateway: { near: IpcTransport; ended(why: string): void } | undefined;
   /** Stops the look at the node pair's unfinished parted message. */
   private readonly stopWatching: () => void;
   /** What the host's sessions' parts draw on: the node's allowance and the host's share of it, on every thread. */
@@ -145,6 +153,7 @@ class HostedSession {
     /** The session is ending (`ended` settles once it has): it is no longer the host's current one. */
     private readonly forget: (session: HostedSession, ended: Promise<void>) => void,
     private readonly warn: (message: string) => void,
+    private readonly gateways: (node: string, near: IpcTransport) => (why: string) => void,
   ) {
     this.node = peer.node;
     this.epoch = hello.epoch;
@@ -228,6 +237,8 @@ class HostedSession {
     this.stopWatching();
     this.ending = (async () => {
       if (this.threads.running) this.warn(`[node-host-gone] ${why}: ending the ${this.apartments.size} apartment(s) this node ran for it`);
+      this.gateway?.ended(why);
+      this.gateway?.near.close();
       await this.threads.terminateAll();
       this.peer.disconnect();
       this.connection.endSession(this.peer);
@@ -258,6 +269,11 @@ class HostedSession {
       };
       const end: NatsEnd = { nats: link, session };
       this.threads.run(link, { ...checked.boot, link: end }, checked.resourceLimits);
+    } else if (isIpc(message, IpcTag.Gateway)) {
+      // One link between the two runtimes per session: a second ask changes nothing.
+      if (this.gateway || message[1] !== GATEWAY_LINK) return;
+      const near = new IpcTransport(GATEWAY_LINK, this.peer);
+      this.gateway = { near, ended: this.gateways(this.node, near) };
     } else if (isIpc(message, IpcTag.Terminate)) {
       const link = message[1];
       if (this.threads.has(link)) this.threads.terminate(link);

@@ -34,7 +34,15 @@ export const IpcTag = {
   Terminate: 'apartment:terminate',
   /** child → host: [tag, link, { code, description }]: the apartment of link `link` ended. */
   Exited: 'apartment:exited',
+  /**
+   * opener → other node, on the node pair's NATS session: [tag, GATEWAY_LINK, null]: open the link
+   * between the two runtimes' main apartments (references between runtimes, docs/cluster.md).
+   */
+  Gateway: 'runtime:gateway',
 } as const;
+
+/** The link number of the link between two runtimes' main apartments on their node pair's session (apartments' links are positive). */
+export const GATEWAY_LINK = 0;
 
 /** One end of an IPC channel: a PipeChannel (pipe-channel.ts) in the host and in the child. */
 export interface IpcPeer {
