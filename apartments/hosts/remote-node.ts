@@ -9,7 +9,9 @@
 // it exited, was killed or lost the server) or it answers from a new epoch (it restarted), or after
 // `misses` unanswered pings (frozen, or cut off), or when frames of the node's session were lost.
 // Then every apartment there ends with a sentence saying why, as for a dead process. Frames lost
-// on one apartment's session end that apartment only. Main thread only.
+// on one apartment's session end that apartment only. The node pair's session also carries the
+// link between the two runtimes' main apartments (references between runtimes), which ends with
+// it. Main thread only.
 import { randomBytes } from 'node:crypto';
 import type { ResourceLimits } from 'node:worker_threads';
 import type { IpcTransport } from '../../marshal/transports/ipc-transport.js';
