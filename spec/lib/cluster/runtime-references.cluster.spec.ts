@@ -37,8 +37,10 @@ describe('lib/cluster: an object one runtime publishes, another runtime opens', 
     await until('this runtime exports nothing to node b', () => runtime.node!.references().exports === 0);
     expect(await runtime.node!.unpublish('probe')).to.equal(true);
     release(probe);
-    await collectedUntil("the worker apartment's objects are released", async () => (await exportsOfWorker()) === 0 && runtime.stats().exports === 0);
+    // The proxy of node b's callback that this runtime forwarded to its worker goes once collected.
+    await collectedUntil("the worker apartment's objects and the callback's proxy are released", async () => (await exportsOfWorker()) === 0 && runtime.stats().exports === 0 && runtime.node!.references().proxies === 0);
     expect(runtime.node!.references()).to.include({ published: 0, exports: 0, proxies: 0 });
+    await until("node b exports nothing to this runtime any more", async () => (await b.ask<Stats>('references')).exports === 0);
   });
 
   it('opens an object of another node\'s runtime here, and hands it to an apartment of this runtime, which calls it', async () => {
