@@ -20,6 +20,8 @@ import { ArrivalQueue, type PendingAttach } from './arrival-queue.js';
 import { acknowledgeCancel } from './cancel-ack.js';
 import { CONTROL_OID, type NotifyMessage } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
+import { remoteStateOf } from '../marshal/proxy.js';
+import { callOptions } from '../marshal/call-options.js';
 import { activeTrace, TraceKind } from '../marshal/trace-hook.js';
 import { activeCarrier } from '../marshal/context-carrier.js';
 import { passesFilter, UNTRACKED, type Admission, type MessageFilter, type Turn, type Untracked } from './admission.js';
@@ -338,7 +340,7 @@ export class Dispatcher implements CallDispatcher {
     const carried = call.message[7];
     const carrier = carried === undefined ? undefined : activeCarrier;
     try {
-      result = carrier ? carrier.within(carried!, () => runInCall(served, () => invokeMember(target, method, args))) : runInCall(served, () => invokeMember(target, method, args));
+      result = carrier ? carrier.within(carried!, () => runInCall(served, () => invokeOrForward(target, method, args, served))) : runInCall(served, () => invokeOrForward(target, method, args, served));
     } catch (err) {
       if (trace) trace.record(TraceKind.End, served.causality, peer, callId, method, 0);
       admission.leave(turn, served.causality);
@@ -383,4 +385,15 @@ export class Dispatcher implements CallDispatcher {
       },
     );
   }
+}
+
+/**
+ * Invoke `method` on `target`. A proxy exported on by this apartment (an object of one runtime
+ * handed to another, marshal/endpoint.ts) passes the call on to its object, and the call it makes
+ * ends with the one served: a cancel, or the caller's deadline passing, reaches the object too.
+ */
+function invokeOrForward(target: object, method: string | number, args: unknown[], served: ServedCall): unknown {
+  const remote = remoteStateOf(target);
+  if (remote === undefined) return invokeMember(target, method, args);
+  return remote.host.callRemote(remote, method, [...args, callOptions({ signal: served.signal })]);
 }

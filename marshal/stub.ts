@@ -3,7 +3,6 @@
 // or accessors (a getter could run arbitrary code on a name the object never offered).
 import { NoInterfaceError } from './errors.js';
 import { memberLabel, type RemoteInterface } from './interface-manifest.js';
-import { REMOTE_STATE, type RemoteState } from './remote-state.js';
 
 type Method = (...args: unknown[]) => unknown;
 
@@ -71,9 +70,6 @@ export function methodName(target: object, method: string | number): string {
  * reference itself.
  */
 export function invokeMember(target: object, method: string | number, args: unknown[]): unknown {
-  // A proxy exported on by this thread (one runtime's object handed to another): the call goes on to its object.
-  const remote = (target as { [REMOTE_STATE]?: RemoteState })[REMOTE_STATE];
-  if (remote) return remote.host.callRemote(remote, method, args);
   const iface = declaredInterface(target);
   if (typeof method === 'number') {
     const invoker = iface?.stub[method];

@@ -2,6 +2,9 @@ import { expect } from 'chai';
 import { release, type Remote } from '../../marshal/proxy.js';
 import { byRef } from '../../marshal/by-ref.js';
 import { endpointPair, exportTo } from './fixtures/endpoint-pair.js';
+import { currentCall } from '../../apartments/context.js';
+import { callOptions } from '../../marshal/call-options.js';
+import { CallCanceledError } from '../../marshal/errors.js';
 
 /** Wait until `ready()` holds (by polling: a loaded machine can pause the thread past any short sleep); give up after 10 s. */
 async function until(ready: () => boolean): Promise<void> {
@@ -11,7 +14,11 @@ async function until(ready: () => boolean): Promise<void> {
 interface Tally {
   add(n: number): number;
   twice(f: (x: number) => number, x: number): Promise<number>;
+  watch(): Promise<string>;
 }
+
+/** What the object saw: a cancel that reached it. */
+const seen: string[] = [];
 
 /**
  * Two links of one thread, each with an endpoint of its own on this side (as a runtime's main
@@ -23,8 +30,16 @@ async function scene(): Promise<{ inner: Remote<Tally>; outer: ReturnType<typeof
   const tally = byRef({
     add: (n: number) => (total += n),
     twice: async (f: (x: number) => number, x: number) => 2 * (await f(x)),
+    watch: () => new Promise<string>((resolve) => {
+      seen.push('the call reached the object');
+      currentCall()!.signal.addEventListener('abort', () => {
+        seen.push('the object saw the cancel');
+        resolve('aborted');
+      });
+    }),
   });
-  const first = endpointPair();
+  // The forwarded call's own deadline is far off: only the served call's end can cancel it early.
+  const first = endpointPair(600_000);
   const inner = await exportTo<Remote<Tally>>(first, tally);
   const second = endpointPair();
   second.a.control = { get: () => inner, same: (x: unknown) => x === inner };
@@ -53,5 +68,21 @@ describe('marshal/endpoint: a proxy handed on through another endpoint of its th
     release(outerProxy);
     await until(() => relay.stats().exports === 0);
     expect(relay.stats().exports).to.equal(0);
+  });
+});
+
+describe('marshal/endpoint: a call forwarded through another endpoint of its thread', () => {
+  it('ends with the call it serves: the far caller\'s cancel reaches the object', async () => {
+    seen.length = 0;
+    const { got } = await scene();
+    const outerProxy = await got();
+    const controller = new AbortController();
+    const watching = outerProxy.watch(callOptions({ signal: controller.signal })).then(() => undefined, (err: unknown) => err);
+    await until(() => seen.length > 0);
+    controller.abort();
+    expect(await watching).to.be.instanceOf(CallCanceledError);
+    await until(() => seen.length > 1);
+    expect(seen).to.deep.equal(['the call reached the object', 'the object saw the cancel']);
+    release(outerProxy);
   });
 });
