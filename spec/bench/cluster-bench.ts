@@ -2,7 +2,9 @@
 // apartment on another node, over NATS, beside a raw NATS round trip on the same server (the
 // baseline: publish to an echo process, which publishes the message back to the bench's reply
 // subject; the bench matches answers by its own call ids), nc.request() against the same echo, and
-// a call into a process apartment of this node. Each is measured one call at a time and with 64 in
+// a call into a process apartment of this node, and a call on an object node b's runtime published
+// (references between runtimes: its main apartment forwards the call to the worker apartment the
+// object lives in). Each is measured one call at a time and with 64 in
 // flight, interleaved in the same runs. Targets: a remote call takes at most 1.2× the raw round
 // trip one at a time, and pipelined does at least 2× the calls per second of nc.request(); the
 // last case has nc.request() as its first row, so its ratios read against that target directly.
@@ -103,6 +105,22 @@ function rawRoundTrip(nc: NatsConnection, echoSubject: string): (() => Promise<v
   });
 }
 
+/** Ask the cluster node `child` (spec/fixtures/cluster-node.ts) to do `request`, and answer what it says. */
+function askNode<T>(child: ChildProcess, request: { id: number; op: string; key?: string }): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const guard = setTimeout(() => reject(new Error(`[bench-cluster] node 'b' did not answer '${request.op}' within ${GUARD_MS} ms`)), GUARD_MS);
+    const answered = (m: { id?: number; answer?: T; error?: string }): void => {
+      if (m?.id !== request.id) return;
+      clearTimeout(guard);
+      child.off('message', answered);
+      if (m.error !== undefined) reject(new Error(`[bench-cluster] node 'b' failed '${request.op}': ${m.error}`));
+      else resolve(m.answer as T);
+    };
+    child.on('message', answered);
+    child.send(request);
+  });
+}
+
 /** What one run compares: a name and one call, awaited. */
 interface Subject {
   readonly name: string;
@@ -135,6 +153,10 @@ export async function benchCluster(options: { quick: boolean }): Promise<BenchRo
 
     const remote = await (await rt.createApartment({ node: 'b' })).createObject<ProcessProbe>('ProcessProbe') as Remote<ProcessProbe>;
     const local = await (await rt.createApartment({ process: 'bench' })).createObject<ProcessProbe>('ProcessProbe') as Remote<ProcessProbe>;
+    // Node b's runtime publishes a ProcessProbe of one of its worker apartments; this runtime opens it.
+    const published = await askNode<number>(nodeB.child, { id: 1, op: 'ref-publish', key: 'bench-probe' });
+    const reference = await rt.node!.open<ProcessProbe>('bench-probe');
+    if ((await reference.pid()) !== published) throw new Error(`[bench-cluster] the object node 'b' published answers from another process`);
     const remotePid = await remote.pid();
     const localPid = await local.pid();
     if (remotePid !== nodeB.pid) throw new Error(`[bench-cluster] the apartment on node 'b' answers from pid ${remotePid}, not node b's ${nodeB.pid}`);
@@ -145,6 +167,7 @@ export async function benchCluster(options: { quick: boolean }): Promise<BenchRo
       { name: 'nc.request() to the same echo', call: () => conn.request(echoSubject, new Uint8Array(8), { timeout: CALL_TIMEOUT_MS }) },
       { name: "remote call: ProcessProbe.pid() in an apartment on node 'b'", call: () => remote.pid() },
       { name: 'process apartment call: ProcessProbe.pid()', call: () => local.pid() },
+      { name: "reference call: ProcessProbe.pid() that node 'b''s runtime published from a worker apartment", call: () => reference.pid() },
     ];
     // Warm up every path (JIT on both ends, the server's subscriptions) before anything is timed.
     for (const s of subjects) await pipelinedRate(4_000, DEPTH, () => s.call());
