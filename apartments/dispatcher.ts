@@ -147,7 +147,10 @@ export class Dispatcher implements CallDispatcher {
     const name = methodName(target, method);
     const served = new ServedCall(channel.peer, causality, msg[5], !control && isInputSync(target, name));
     const admission = this.options.admission;
-    const turn = admission.enter(target, name, causality, control);
+    // A proxy exported on (invokeOrForward) takes no turn here: its object's own apartment admits
+    // the call by that object's rules, and a turn here would make a caller's calls wait for one
+    // another's round trips.
+    const turn = admission.enter(target, name, causality, control || remoteStateOf(target) !== undefined);
     if (turn !== undefined) {
       this.invoke(call, target, args, served, turn);
       return;

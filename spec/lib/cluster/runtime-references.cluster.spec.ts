@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApartmentError, DisconnectedError, InUseError, release, type Remote, type Runtime } from '../../../lib/index.js';
+import { ApartmentError, CallCanceledError, DisconnectedError, InUseError, callOptions, release, type Remote, type Runtime } from '../../../lib/index.js';
 import { eventuallyTrue as until, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
 import { rejection } from '../../fixtures/process-fixture.js';
@@ -50,6 +50,13 @@ describe('lib/cluster: an object one runtime publishes, another runtime opens', 
     const pidOfB = await b.ask<number>('ref-publish', { key: 'b-probe' });
     const remote = await runtime.node!.open<ProcessProbe>('b-probe');
     expect(await remote.pid()).to.equal(pidOfB);
+    // b's main apartment forwards calls without taking turns of its own: the object's apartment
+    // admits them by its class's rules (pid interleaves with a hang), so pid answers meanwhile.
+    const stop = new AbortController();
+    const hanging = rejection(remote.hang(callOptions({ signal: stop.signal })));
+    expect(await remote.pid(), 'a call made while another hangs on the same object answers').to.equal(pidOfB);
+    stop.abort();
+    expect(await hanging, 'the hanging call is cancelled across both runtimes').to.be.instanceOf(CallCanceledError);
     // The proxy travels on to a worker apartment here, which calls node b's object through this runtime.
     const apt = await runtime.createApartment();
     const local = await apt.createObject<ProcessProbe>('ProcessProbe');
