@@ -328,7 +328,10 @@ export class NamedRegistry {
     next.resolve({ sab: e.sab, create: true });
   }
 
-  /** An apartment died: its handles close, its waits end, and what it was creating passes to the next waiter. */
+  /**
+   * An apartment died, or was reset for its pool's next owner: its handles close, its waits end,
+   * what it was creating passes to the next waiter, and its create-once quota is cleared.
+   */
   dropApartment(apartment: number): void {
     for (const [name, e] of [...this.entries]) {
       e.refs.delete(apartment);
@@ -348,5 +351,10 @@ export class NamedRegistry {
     }
     for (const e of this.onces.values()) if (e.state === 'building') e.waiters = e.waiters.filter((w) => w.apartment !== apartment);
     for (const [name, e] of this.onces) if (e.state === 'building' && e.builder === apartment) this.onceFailed(apartment, name);
+    // The values it built stay (they are kept for the life of the process); its quota goes with it.
+    // A pooled apartment reset for its next owner starts afresh, as a new apartment would: it must
+    // not inherit what an earlier owner used up.
+    this.built.delete(apartment);
+    this.builtBytes.delete(apartment);
   }
 }

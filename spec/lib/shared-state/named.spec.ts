@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { AtomicCounter, InvalidArgumentError, MarshalError, named, once, type Remote, type Runtime } from '../../../lib/index.js';
-import { MAX_ONCE_VALUE_BYTES } from '../../../lib/shared-state/named-registry.js';
+import { MAX_ONCE_BUILT_BYTES, MAX_ONCE_VALUE_BYTES } from '../../../lib/shared-state/named-registry.js';
 import type { PoolLocker, Racer } from '../../fixtures/shared-state-classes.js';
 import { eventually, fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { startRacers } from './racers.js';
@@ -124,6 +124,25 @@ describe('lib/shared-state: once()', () => {
     expect(err).to.be.instanceOf(MarshalError);
     expect((err as Error).message).to.match(/^\[value-too-large\] the value built for once\('too-large'\)/);
     expect(await once('too-large', () => 'small'), 'the refused build passed on').to.equal('small');
+  });
+
+  it('gives a pooled apartment\'s next owner the whole quota: what an earlier owner built does not count against it', async () => {
+    ({ rt } = await startRuntime());
+    rt.registerClass('Racer', { module: fixture('shared-state-classes.js'), export: 'Racer' });
+    const pool = rt.createPool({ size: 1 });
+    const chunk = 3 * 2 ** 20;
+    const most = Math.ceil(MAX_ONCE_BUILT_BYTES / chunk) + 1;
+    const first = await pool.checkout();
+    const used = await (await first.createObject<Racer>('Racer')).buildOncesUntilRefused('first-owner', chunk, most);
+    expect(used.refusal, 'the first owner used up the quota').to.match(/^\[once-quota\]/);
+    const id = first.id;
+    await first.checkin();
+    const next = await pool.checkout();
+    expect(next.id, 'the same apartment, reset').to.equal(id);
+    // Before: the reset kept the first owner's count, and the next owner's first build was refused.
+    const fresh = await (await next.createObject<Racer>('Racer')).buildOncesUntilRefused('next-owner', chunk, 1);
+    expect(fresh).to.deep.equal({ built: 1, refusal: undefined });
+    await next.checkin();
   });
 });
 
