@@ -22,6 +22,11 @@ export interface PoolOptions {
   /** How long checkout() waits for a free apartment before CallTimeoutError (default 30 000 ms; Infinity waits without limit). */
   checkoutTimeoutMs?: number;
 }
+/**
+ * The most apartments one pool may keep: each is a thread (or a process's thread) with its own
+ * heap, started at once on first use, so a size of 10^6 took the host down instead of failing.
+ */
+export const MAX_POOL_SIZE = 1_024;
 
 interface Waiter {
   resolve: (apt: Apartment) => void;
@@ -98,7 +103,9 @@ export class ApartmentPool {
     checkOptionsObject(options, 'createPool()', '{ size: 4 }', 'pool-options');
     this.size = options.size ?? 2;
     this.timeoutMs = options.checkoutTimeoutMs ?? 30_000;
-    if (!Number.isInteger(this.size) || this.size < 1) throw new InvalidArgumentError(`[pool-size] a pool needs a whole number of apartments ≥ 1; got ${shownValue(this.size)}`, { parameter: 'size' });
+    if (!(Number.isInteger(this.size) && this.size >= 1 && this.size <= MAX_POOL_SIZE)) {
+      throw new InvalidArgumentError(`[pool-size] a pool needs a whole number of apartments from 1 to ${MAX_POOL_SIZE} (each is a thread of its own); got ${shownValue(this.size)}`, { parameter: 'size' });
+    }
     checkTimeoutMs(this.timeoutMs, 'checkoutTimeoutMs', 'pool-timeout');
   }
 

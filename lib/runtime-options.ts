@@ -7,6 +7,7 @@ import type { AssignmentSpec } from '../apartments/assignment.js';
 import { linkKind } from '../apartments/links.js';
 import { checkFlag, checkOptionsObject, checkRetryPolicy, checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
 import { type ApartmentFaultedError, InvalidArgumentError, shownValue } from '../marshal/errors.js';
+import { MAX_POOL_SIZE } from '../apartments/apartment-pool.js';
 import { stderrLogger, type LogEntry, type Logger } from '../apartments/logger.js';
 import { checkReentrancy, type ApartmentOptions as EngineApartmentOptions } from '../apartments/apartment-options.js';
 import type { NodeOptions } from './cluster/node-options.js';
@@ -108,8 +109,9 @@ export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings 
     throw new InvalidArgumentError(`[trace] trace.capacity must be a whole number of events from 1 to ${TRACE_CAPACITY_MAX}; got ${shownValue(capacity)} (leave it out for the default)`, { parameter: 'trace' });
   }
   const freePoolSize = options.freePoolSize ?? availableParallelism();
-  if (!Number.isInteger(freePoolSize) || freePoolSize < 1) {
-    throw new InvalidArgumentError(`[free-pool] freePoolSize must be a whole number ≥ 1; got ${shownValue(options.freePoolSize)}`, { parameter: 'freePoolSize' });
+  // Bounded as any pool is: each is a thread, all started together on first use.
+  if (!(Number.isInteger(freePoolSize) && freePoolSize >= 1 && freePoolSize <= MAX_POOL_SIZE)) {
+    throw new InvalidArgumentError(`[free-pool] freePoolSize must be a whole number from 1 to ${MAX_POOL_SIZE} (each is a thread of its own); got ${shownValue(options.freePoolSize)}`, { parameter: 'freePoolSize' });
   }
   return {
     defaultTimeoutMs: timeout,

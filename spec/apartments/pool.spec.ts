@@ -1,5 +1,7 @@
 import { expect } from 'chai';
 import { CallTimeoutError, DisconnectedError, InvalidArgumentError, release, type Runtime } from '../../lib/index.js';
+import { MAX_POOL_SIZE } from '../../apartments/apartment-pool.js';
+import { startRefusal } from '../fixtures/option-refusals.js';
 import type { Tally } from '../fixtures/assignment-classes.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Holder } from '../fixtures/holder.js';
@@ -120,6 +122,20 @@ describe('apartments/pool: checkout and checkin', () => {
       expect(() => r.createPool({ size: 1, checkoutTimeoutMs: checkoutTimeoutMs as number }), String(checkoutTimeoutMs)).to.throw(InvalidArgumentError, /^\[pool-timeout\]/);
     }
     for (const options of [4, null]) expect(() => r.createPool(options as never), String(options)).to.throw(InvalidArgumentError, /^\[pool-options\]/);
+  });
+
+  it('refuses a pool larger than MAX_POOL_SIZE apartments, and a free pool too, with [pool-size] / [free-pool] before any thread starts', async () => {
+    // Before: accepted, and the first checkout started that many threads at once.
+    const free = await startRefusal({ freePoolSize: MAX_POOL_SIZE + 1 });
+    expect(free).to.be.instanceOf(InvalidArgumentError);
+    expect((free as Error).message).to.match(new RegExp(`^\\[free-pool\\] freePoolSize must be a whole number from 1 to ${MAX_POOL_SIZE}`));
+    const r = await start();
+    for (const size of [MAX_POOL_SIZE + 1, 1e6, Infinity]) {
+      expect(() => r.createPool({ size }), String(size)).to.throw(InvalidArgumentError, new RegExp(`^\\[pool-size\\] a pool needs a whole number of apartments from 1 to ${MAX_POOL_SIZE}`));
+    }
+    // The bound itself is a size: a pool starts its apartments on first checkout, not here.
+    expect(r.createPool({ size: MAX_POOL_SIZE }).available).to.equal(0);
+    expect(r.apartments).to.have.length(0);
   });
 
   it('checks in through await using', async () => {
