@@ -307,8 +307,8 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
   if (handle === null || typeof handle !== 'object' || typeof h['rental:lease'] !== 'function') {
     throw new InvalidArgumentError('[lease] lease() needs the handle of a rental object', { parameter: 'handle' });
   }
-  const { signal: own } = checkOptionsObject(options, 'lease()', '{ wait: true, timeoutMs: 5_000 }', 'lease');
-  checkAbortSignal(own, 'options.signal', 'lease');
+  checkOptionsObject(options, 'lease()', '{ wait: true, timeoutMs: 5_000 }', 'lease');
+  const own = checkAbortSignal(options.signal, 'options.signal', 'lease');
   checkFlag(options.wait, 'options.wait', 'lease');
   // Checked here, where the mistake is: the registry takes anything else for its default.
   checkTimeoutMs(options.timeoutMs, 'options.timeoutMs');

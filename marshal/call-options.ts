@@ -4,6 +4,7 @@
 // TypeError, leave it in its channel's table, and crash the process when the channel closed.
 import { MAX_TIMER_MS } from './long-timer.js';
 import { InvalidArgumentError, shownValue } from './errors.js';
+import { adoptSignal, isForeignSignal } from './foreign-signal.js';
 
 /** How a caller retries a call the callee asked to retry later (RPC_E_SERVERCALL_RETRYLATER). */
 export interface RetryPolicy {
@@ -84,9 +85,14 @@ export function checkFlag(value: unknown, parameter: string, tag: string): boole
   throw new InvalidArgumentError(`[${tag}] ${parameter} must be true or false, or left out; got ${got}`, { parameter });
 }
 
-/** `signal` when it is an AbortSignal or left out; InvalidArgumentError [`tag`] naming `parameter` otherwise (one without listeners threw a TypeError later). */
+/**
+ * `signal` when it is an AbortSignal, an AbortSignal following it when it is a polyfill's or another
+ * realm's (foreign-signal.ts), or left out; InvalidArgumentError [`tag`] naming `parameter`
+ * otherwise (one without listeners threw a TypeError later). Use what it returns, not `signal`.
+ */
 export function checkAbortSignal(signal: unknown, parameter: string, tag: string): AbortSignal | undefined {
   if (signal === undefined || signal instanceof AbortSignal) return signal;
+  if (isForeignSignal(signal)) return adoptSignal(signal);
   throw new InvalidArgumentError(`[${tag}] ${parameter} must be an AbortSignal (an AbortController's .signal, or AbortSignal.timeout()); leave it out for none`, { parameter });
 }
 

@@ -56,10 +56,10 @@ export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options:
     throw new InvalidArgumentError(`[stream] stream() takes an async iterable, an async generator or a web ReadableStream; got ${what}`, { parameter: 'source' });
   }
   if (kind === 'readable' && (source as ReadableStream<T>).locked) throw new InvalidArgumentError(lockedMessage('ReadableStream', 'given to stream()'), { parameter: 'source' });
-  checkAbortSignal(options.signal, 'signal', 'stream');
+  const signal = checkAbortSignal(options.signal, 'signal', 'stream');
   return {
     [Symbol.asyncIterator]: () => (source as AsyncIterable<T>)[Symbol.asyncIterator](),
-    [CUSTOM_MARSHAL]: () => payloadOf(source, kind, limits, options.signal),
+    [CUSTOM_MARSHAL]: () => payloadOf(source, kind, limits, signal),
   };
 }
 

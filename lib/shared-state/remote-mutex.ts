@@ -57,13 +57,13 @@ export class RemoteMutex implements Mutex {
   constructor(readonly name: string, readonly level: number | undefined) {}
 
   async lock(options: LockOptions = {}): Promise<MutexGuard> {
-    checkLockOptions(options, this.name);
+    const own = checkLockOptions(options, this.name);
     // Synchronously, before any await: the claim binds the logical call that asked (lock-order.ts).
     const claim = claimOrder(this);
-    options.signal?.throwIfAborted();
+    own?.throwIfAborted();
     // Taken while this apartment serves a call, the wait is that call's: given up when it is. Here
     // every lock may wait (for the host), so a call already given up does not ask.
-    const signal = withServedCall(options.signal);
+    const signal = withServedCall(own);
     if (signal?.aborted) throw canceled(this.name, signal);
     const token = nextToken++;
     // The main apartment takes whole milliseconds, and none for no limit.

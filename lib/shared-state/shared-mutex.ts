@@ -138,13 +138,13 @@ export class SharedMutex implements OrderedLock, Mutex {
 
   /** Wait for the lock without blocking the event loop. */
   async lock(options: LockOptions = {}): Promise<LockGuard> {
-    checkLockOptions(options, this.name);
+    const own = checkLockOptions(options, this.name);
     // Synchronously, before any await: the claim binds the logical call that asked (lock-order.ts).
     const claim = claimOrder(this);
-    options.signal?.throwIfAborted();
+    own?.throwIfAborted();
     // Taken while this apartment serves a call, the wait is that call's: given up when it is. (A
     // free lock is still granted to a call already given up: its clean-up may need it.)
-    const signal = withServedCall(options.signal);
+    const signal = withServedCall(own);
     const ticket = this.takeTicket();
     const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
     for (;;) {
@@ -283,9 +283,10 @@ function wokenOrAborted(woken: Promise<unknown>, signal: AbortSignal): Promise<v
 
 /**
  * Refuse lock options that cannot be followed, before a ticket is taken: a NaN time limit waited
- * forever, and a signal that was no AbortSignal threw a TypeError.
+ * forever, and a signal that was no AbortSignal threw a TypeError. Returns the signal to follow
+ * (checkAbortSignal: a polyfill's is followed through one of ours).
  */
-export function checkLockOptions(options: LockOptions, name: string): void {
+export function checkLockOptions(options: LockOptions, name: string): AbortSignal | undefined {
   if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError(`[lock-options] lock('${name}') takes { timeoutMs?, signal? }; got ${options === null ? 'null' : typeof options}`, { parameter: 'options' });
   }
@@ -293,5 +294,5 @@ export function checkLockOptions(options: LockOptions, name: string): void {
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
     throw new InvalidArgumentError(`[lock-options] lock('${name}'): timeoutMs must be a number of milliseconds ≥ 0 (Infinity, or left out, waits without limit); got ${shownValue(timeoutMs)}`, { parameter: 'timeoutMs' });
   }
-  checkAbortSignal(signal, 'signal', 'lock-options');
+  return checkAbortSignal(signal, 'signal', 'lock-options');
 }

@@ -2,7 +2,10 @@ import { expect } from 'chai';
 import { callOptions, CallOptions, checkRetryPolicy } from '../../marshal/call-options.js';
 import { DeadlineTimer } from '../../marshal/call-timeout.js';
 import { MAX_TIMER_MS } from '../../marshal/long-timer.js';
-import { InvalidArgumentError } from '../../marshal/errors.js';
+import { CallCanceledError, InvalidArgumentError } from '../../marshal/errors.js';
+import type { Calc } from '../fixtures/calc.js';
+import { PolyfillAbortController } from '../fixtures/polyfill-signal.js';
+import { startRuntime } from '../fixtures/runtime-fixture.js';
 
 describe('marshal/call-options: what callOptions() takes', () => {
   it('refuses each bad option with InvalidArgumentError naming it, where it is given', () => {
@@ -47,6 +50,32 @@ describe('marshal/call-options: what callOptions() takes', () => {
     expect(Object.isFrozen(options), 'options cannot be changed after the check').to.equal(true);
     expect(callOptions({ timeoutMs: 5 }).timeoutMs).to.equal(5);
     expect(checkRetryPolicy(undefined, 'retry')).to.equal(undefined);
+  });
+});
+
+describe('marshal/call-options: a signal that is no AbortSignal of this realm', () => {
+  it('follows a polyfill\'s signal as Node does: aborting it cancels the call in the worker with its reason', async () => {
+    const { rt } = await startRuntime();
+    const calc = await (await rt.createApartment()).createObject<Calc>('Calc');
+    const controller = new PolyfillAbortController();
+    // Before: refused with [call-options] signal must be an AbortSignal.
+    const pending = calc.slowAdd(1, 1_000, callOptions({ signal: controller.signal as unknown as AbortSignal })).catch((e: unknown) => e);
+    controller.abort('stop');
+    const err = await pending;
+    expect(err).to.be.instanceOf(CallCanceledError);
+    expect((err as Error).cause).to.equal('stop');
+    const already = new PolyfillAbortController();
+    already.abort('before');
+    const refused = await calc.add(1, callOptions({ signal: already.signal as unknown as AbortSignal })).catch((e: unknown) => e);
+    expect(refused, 'one aborted before the call is never sent').to.be.instanceOf(CallCanceledError);
+    expect((refused as Error).cause).to.equal('before');
+    expect((await calc.where(callOptions({ signal: new PolyfillAbortController().signal as unknown as AbortSignal }))).name, 'a call with a signal never aborted answers').to.be.a('string');
+  });
+
+  it('still refuses what is no signal: no aborted property, or no way to listen', () => {
+    for (const signal of [{ aborted: false }, { addEventListener() {}, removeEventListener() {} }, new EventTarget(), 'aborted']) {
+      expect(() => callOptions({ signal: signal as never }), String(signal)).to.throw(InvalidArgumentError, /^\[call-options\] signal must be an AbortSignal/);
+    }
   });
 });
 

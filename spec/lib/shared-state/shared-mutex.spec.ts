@@ -5,6 +5,7 @@ import {
 } from '../../../lib/index.js';
 import type { PoolLocker, Racer } from '../../fixtures/shared-state-classes.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
+import { PolyfillAbortController } from '../../fixtures/polyfill-signal.js';
 import { startRacers } from './racers.js';
 
 async function racers(n: number): Promise<Remote<Racer>[]> {
@@ -100,6 +101,20 @@ describe('lib/shared-state: lock options that cannot be followed', () => {
     expect(timedOut, 'a limit of 0 tries once').to.be.instanceOf(CallTimeoutError);
     held.unlock();
     (await mutex.lock({ timeoutMs: 1_000 })).unlock();
+  });
+
+  it('follow a polyfill\'s abort signal as Node does: a wait it aborts ends with CallCanceledError and its reason', async () => {
+    const mutex = new SharedMutex({ name: 'polyfilled' });
+    const held = await mutex.lock();
+    const controller = new PolyfillAbortController();
+    // Before: refused with [lock-options] signal must be an AbortSignal.
+    const waiting = mutex.lock({ signal: controller.signal as unknown as AbortSignal }).catch((e: unknown) => e);
+    controller.abort('gave up');
+    const err = await waiting;
+    expect(err).to.be.instanceOf(CallCanceledError);
+    expect((err as Error).cause).to.equal('gave up');
+    held.unlock();
+    (await mutex.lock({ signal: new PolyfillAbortController().signal as unknown as AbortSignal })).unlock();
   });
 
   it('refuses options that are not an object, for a new mutex and a named one, with InvalidArgumentError', async () => {
