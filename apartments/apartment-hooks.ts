@@ -6,6 +6,7 @@
 import type { ApartmentContext } from './context.js';
 import { CallTimeoutError, InvalidArgumentError, ModuleLoadError } from '../marshal/errors.js';
 import { settlesWithin } from '../marshal/long-timer.js';
+import { checkOptionKeys, optionKeys } from '../marshal/option-keys.js';
 
 /** How long the main apartment waits for each of its detach hooks when the runtime closes. */
 export const DETACH_GRACE_MS = 2_000;
@@ -26,8 +27,17 @@ export interface HooksRegistration {
   readonly export: string;
 }
 
+/** What a host passes to registerApartmentHooks(). */
+export interface HooksModule {
+  module: string | URL;
+  export?: string;
+}
+/** The keys registerApartmentHooks() takes; any other is refused. */
+const HOOKS_MODULE_KEYS = optionKeys<HooksModule>({ module: true, export: true });
+
 /** What registerApartmentHooks() was given, checked: an absolute file or data URL, and an export name. */
-export function checkHooksRegistration(registration: { module: string | URL; export?: string } | undefined): HooksRegistration {
+export function checkHooksRegistration(registration: HooksModule | undefined): HooksRegistration {
+  if (registration !== null && typeof registration === 'object') checkOptionKeys(registration, HOOKS_MODULE_KEYS, 'registerApartmentHooks()', 'registration');
   const module = registration?.module instanceof URL ? registration.module.href : registration?.module;
   if (typeof module !== 'string' || !/^(file|data):/.test(module)) {
     throw new InvalidArgumentError('[hooks-module] registerApartmentHooks needs { module: <absolute file URL> }', { parameter: 'module' });

@@ -5,6 +5,7 @@
 import { controlClient, endpointTransport } from './control-plane.js';
 import { ApartmentService } from './engine-services.js';
 import { checkOptionsObject, checkTimeoutMs } from '../marshal/call-options.js';
+import { optionKeys } from '../marshal/option-keys.js';
 import { setLongTimeout, type LongTimer } from '../marshal/long-timer.js';
 import { CallTimeoutError, DisconnectedError, InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import type { Endpoint } from '../marshal/endpoint.js';
@@ -22,6 +23,8 @@ export interface PoolOptions {
   /** How long checkout() waits for a free apartment before CallTimeoutError (default 30 000 ms; Infinity waits without limit). */
   checkoutTimeoutMs?: number;
 }
+/** The keys createPool() takes; any other is refused. */
+const POOL_OPTION_KEYS = optionKeys<PoolOptions>({ size: true, name: true, checkoutTimeoutMs: true });
 /**
  * The most apartments one pool may keep: each is a thread (or a process's thread) with its own
  * heap, started at once on first use, so a size of 10^6 took the host down instead of failing.
@@ -100,7 +103,7 @@ export class ApartmentPool {
     /** Told of each apartment reset on check-in, before its next owner has it. */
     private readonly wasReset: (apartment: Apartment) => void = () => {},
   ) {
-    checkOptionsObject(options, 'createPool()', '{ size: 4 }', 'pool-options');
+    checkOptionsObject(options, 'createPool()', '{ size: 4 }', 'pool-options', POOL_OPTION_KEYS);
     this.size = options.size ?? 2;
     this.timeoutMs = options.checkoutTimeoutMs ?? 30_000;
     if (!(Number.isInteger(this.size) && this.size >= 1 && this.size <= MAX_POOL_SIZE)) {

@@ -1,5 +1,7 @@
 // The assignment policies an apartment can name when it creates an object (functions cannot cross
-// threads, so custom policies are registered on the runtime and named there).
+// threads, so custom policies are registered on the runtime and named there), and the options of
+// createObjectWith() that carry one.
+import { optionKeys } from '../marshal/option-keys.js';
 
 /**
  * A built-in assignment policy by name, or a sized pool of one; with `process`, its apartments run
@@ -17,3 +19,14 @@ export type NamedAssignment =
 
 /** What an apartment's code may pass as an assignment: a name, or (on the main apartment only) a policy function. */
 export type AssignmentChoice = NamedAssignment | ((...args: never[]) => unknown);
+
+/** The keys an assignment object ({ policy, apartments, process?, node? }) may have; any other is refused. */
+export const ASSIGNMENT_KEYS = optionKeys<Extract<NamedAssignment, { apartments: number }>>({ policy: true, apartments: true, process: true, node: true });
+
+/** Options of createObjectWith(), from any apartment: what applies to this one object. */
+export interface CreateWithOptions {
+  /** The assignment policy for this object instead of the runtime's. */
+  assignment?: AssignmentChoice;
+}
+/** The keys createObjectWith() takes; any other is refused. */
+export const CREATE_OPTION_KEYS = optionKeys<CreateWithOptions>({ assignment: true });

@@ -8,7 +8,8 @@ import { Mutex } from 'async-mutex';
 import { InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import type { Apartment } from './apartment.js';
 import { isLive } from './apartment-state.js';
-import type { NamedAssignment } from './assignment-names.js';
+import { ASSIGNMENT_KEYS, type NamedAssignment } from './assignment-names.js';
+import { checkOptionKeys } from '../marshal/option-keys.js';
 
 /** What is being placed, and for whom. */
 export interface AssignmentRequest {
@@ -80,6 +81,8 @@ export function pickLeastLoaded(apartments: readonly Apartment[]): Apartment {
 /** Resolve a policy name (or function) into its definition; `defaultSize` sizes the fixed pools. */
 export function definePolicy(spec: AssignmentSpec, defaultSize = availableParallelism()): PolicyDefinition {
   if (typeof spec === 'function') return { name: spec.name || 'custom', pick: spec, exitWhenUnreferenced: false, needsLoad: true };
+  // Misspelt keys are refused first: { apartmens: 4 } read as no size, and { proces: 'p' } ran in threads here.
+  if (typeof spec === 'object' && spec !== null) checkOptionKeys(spec, ASSIGNMENT_KEYS, 'an assignment', 'assignment');
   if (typeof spec === 'object' && spec !== null && ('process' in spec || 'node' in spec)) {
     const { process, node } = spec as GroupHost;
     if (process !== undefined && node !== undefined) throw new InvalidArgumentError('[assignment] an assignment names a process server or a node, not both', { parameter: 'assignment.node' });

@@ -4,6 +4,7 @@
 // cancel) before the turn is handed on — or the apartment is faulted, if the host prefers a clean
 // restart to a wedged object. Checked once, when the apartment is created.
 import { InvalidArgumentError, shownValue } from '../marshal/errors.js';
+import { checkOptionKeys, optionKeys } from '../marshal/option-keys.js';
 
 /** What happens to a call still running past its overrun grace. */
 export type OverrunAction = 'hand-on' | 'fault';
@@ -24,6 +25,8 @@ export interface CallLimits {
   /** 'hand-on' (default): log, count and let the next call in; 'fault': fault the apartment instead. */
   readonly onOverrun: OverrunAction;
 }
+/** The keys callLimits takes; any other is refused. */
+const CALL_LIMIT_KEYS = optionKeys<CallLimits>({ maxQueuedPerObject: true, maxQueuedPerApartment: true, maxQueuedPerCaller: true, overrunGraceMs: true, onOverrun: true });
 
 export const DEFAULT_CALL_LIMITS: CallLimits = Object.freeze({
   maxQueuedPerObject: 10_000,
@@ -39,6 +42,7 @@ export function resolveCallLimits(given: Partial<CallLimits> | undefined): CallL
   if (given === null || typeof given !== 'object') {
     throw new InvalidArgumentError('[call-limits] callLimits must be an object such as { maxQueuedPerObject: 1000 }', { parameter: 'callLimits' });
   }
+  checkOptionKeys(given, CALL_LIMIT_KEYS, 'createApartment({ callLimits })', 'callLimits');
   const apartment = given.maxQueuedPerApartment ?? DEFAULT_CALL_LIMITS.maxQueuedPerApartment;
   const limits = { ...DEFAULT_CALL_LIMITS, maxQueuedPerCaller: callerShare(apartment), ...given };
   for (const key of ['maxQueuedPerObject', 'maxQueuedPerApartment', 'maxQueuedPerCaller'] as const) {

@@ -5,6 +5,7 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ClassNotRegisteredError, InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import { getContract } from './contract.js';
+import { checkOptionKeys, optionKeys } from '../marshal/option-keys.js';
 
 /** How a caller registers a class: where its module is, which export, and (optionally) its contract. */
 export interface ClassRegistration {
@@ -21,6 +22,8 @@ export interface ClassRegistration {
   /** Threading contract; when omitted, the class's static `threading` field, else 'apartment'. */
   threading?: string;
 }
+/** The keys registerClass() takes; any other (a misspelt threading, say) is refused. */
+const REGISTRATION_KEYS = optionKeys<ClassRegistration>({ module: true, base: true, export: true, threading: true });
 
 /** A validated registration as it is stored and sent to apartments (structured-cloneable). */
 export interface ClassDescriptor {
@@ -38,6 +41,7 @@ export function describeClass(name: string, reg: ClassRegistration): ClassDescri
   if (reg === null || typeof reg !== 'object') {
     throw new InvalidArgumentError(`[class-registration] registerClass('${name}', …) needs { module, export?, threading? }`, { parameter: 'registration' });
   }
+  checkOptionKeys(reg, REGISTRATION_KEYS, `registerClass('${name}', …)`, 'registration');
   let module: string;
   if (reg.module instanceof URL) module = reg.module.href;
   else if (typeof reg.module === 'string' && /^(file|data):/.test(reg.module)) module = reg.module;

@@ -5,6 +5,8 @@ import { checkClassName, ClassTable, type ClassDescriptor } from './class-table.
 import type { ApartmentContext, ApartmentKind } from './context.js';
 import type { CreationMode } from './contract.js';
 import { InvalidArgumentError } from '../marshal/errors.js';
+import { checkOptionKeys } from '../marshal/option-keys.js';
+import { CREATE_OPTION_KEYS } from './assignment-names.js';
 import type { Channel } from '../marshal/channel.js';
 import { Endpoint } from '../marshal/endpoint.js';
 import { ControlRouter, controlClient, endpointTransport, wireName, type ControlClient, type ControlRole, type ControlServiceId } from './control-plane.js';
@@ -268,6 +270,7 @@ export class LocalApartment implements ApartmentContext {
 
   async createObjectWith<T = unknown>(options: { assignment?: AssignmentSpec }, className: string, ...args: unknown[]): Promise<T> {
     if (options === null || typeof options !== 'object') throw new InvalidArgumentError('[create-options] createObjectWith needs an options object first', { parameter: 'options' });
+    checkOptionKeys(options, CREATE_OPTION_KEYS, 'createObjectWith()');
     this.assertMayPlace(className);
     return (await this.createAt(await this.options.place(className, 'external', options.assignment), className, args)) as T;
   }

@@ -8,10 +8,11 @@ import type { ClusterConnection } from '../apartments/hosts/cluster-connection.j
 import { nodeHosts } from '../apartments/hosts/node-host.js';
 import { processHosts, runningServerHeartbeat, type Heartbeat } from '../apartments/hosts/process-host.js';
 import { checkFlag, checkOptionsObject } from '../marshal/call-options.js';
+import { HEARTBEAT_KEYS } from '../apartments/hosts/heartbeat-pipe.js';
 import { InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import { natsLink } from '../marshal/transports/nats-link.js';
 import { isNodeName } from './cluster/node-options.js';
-import type { ApartmentOptions } from './runtime-options.js';
+import { APARTMENT_OPTION_KEYS, type ApartmentOptions } from './runtime-options.js';
 
 /** The child's composition root. */
 const PROCESS_ENTRY = new URL('./process-main.js', import.meta.url);
@@ -35,7 +36,7 @@ export interface HostChoice {
 /** The host factory and the options to launch the apartment `options` describes with. */
 export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostFactory, defaultTransport: string, cluster?: ClusterConnection): HostChoice {
   // The first to read the options: a number or null was taken for none, or failed with a TypeError.
-  checkOptionsObject(options, 'createApartment()', "{ name: 'plugins' }", 'apartment-options');
+  checkOptionsObject(options, 'createApartment()', "{ name: 'plugins' }", 'apartment-options', APARTMENT_OPTION_KEYS);
   checkFlag(options.trace, 'trace', 'trace');
   if (options.node !== undefined) return nodeHost(options, workers, cluster);
   const name = options.process;
@@ -107,7 +108,7 @@ function checkLimits(limits: ApartmentOptions['resourceLimits']): void {
 
 function checkHeartbeat(heartbeat: ApartmentOptions['heartbeat']): Heartbeat {
   if (heartbeat === undefined) return DEFAULT_HEARTBEAT;
-  checkOptionsObject(heartbeat, 'heartbeat', '{ periodMs: 1_000, misses: 10 }', 'heartbeat', 'heartbeat');
+  checkOptionsObject(heartbeat, 'heartbeat', '{ periodMs: 1_000, misses: 10 }', 'heartbeat', HEARTBEAT_KEYS, 'heartbeat');
   const periodMs = heartbeat.periodMs ?? DEFAULT_HEARTBEAT.periodMs;
   const misses = heartbeat.misses ?? DEFAULT_HEARTBEAT.misses;
   if (!(typeof periodMs === 'number' && periodMs >= 10 && periodMs <= 3_600_000)) {

@@ -14,6 +14,7 @@ import { localApartment } from '../apartments/local-context.js';
 import { waitingCallOptions } from '../apartments/main-call.js';
 import { withServedCall } from '../apartments/served-call-signal.js';
 import { callOptions, checkAbortSignal, checkFlag, checkOptionsObject, checkTimeoutMs } from '../marshal/call-options.js';
+import { optionKeys } from '../marshal/option-keys.js';
 import { isProxy } from '../marshal/proxy.js';
 import { askTicketed, dropTicketedWait, queuedWait } from './queued-wait.js';
 
@@ -26,6 +27,8 @@ export interface LeaseOptions {
   /** Aborting it gives up the wait at once (CallCanceledError); a lease granted meanwhile is given back. */
   signal?: AbortSignal;
 }
+/** The keys lease() takes; any other is refused. */
+const LEASE_OPTION_KEYS = optionKeys<LeaseOptions>({ wait: true, timeoutMs: true, signal: true });
 
 interface Grant {
   className: string;
@@ -307,7 +310,7 @@ export async function lease<T extends object>(handle: unknown, options: LeaseOpt
   if (handle === null || typeof handle !== 'object' || typeof h['rental:lease'] !== 'function') {
     throw new InvalidArgumentError('[lease] lease() needs the handle of a rental object', { parameter: 'handle' });
   }
-  checkOptionsObject(options, 'lease()', '{ wait: true, timeoutMs: 5_000 }', 'lease');
+  checkOptionsObject(options, 'lease()', '{ wait: true, timeoutMs: 5_000 }', 'lease', LEASE_OPTION_KEYS);
   const own = checkAbortSignal(options.signal, 'options.signal', 'lease');
   checkFlag(options.wait, 'options.wait', 'lease');
   // Checked here, where the mistake is: the registry takes anything else for its default.

@@ -7,12 +7,14 @@ import type { AssignmentSpec } from '../apartments/assignment.js';
 import { linkKind } from '../apartments/links.js';
 import { checkFlag, checkOptionsObject, checkRetryPolicy, checkTimeoutMs, type RetryPolicy } from '../marshal/call-options.js';
 import { type ApartmentFaultedError, InvalidArgumentError, shownValue } from '../marshal/errors.js';
+import { checkOptionKeys, optionKeys } from '../marshal/option-keys.js';
 import { MAX_POOL_SIZE } from '../apartments/apartment-pool.js';
+import type { CreateWithOptions } from '../apartments/assignment-names.js';
 import { stderrLogger, type LogEntry, type Logger } from '../apartments/logger.js';
 import { checkReentrancy, type ApartmentOptions as EngineApartmentOptions } from '../apartments/apartment-options.js';
 import type { NodeOptions } from './cluster/node-options.js';
 import type { TraceEvents } from './trace/runtime-trace.js';
-import { TRACE_CAPACITY_MAX, type TraceOptions } from './trace/trace-recorder.js';
+import { TRACE_CAPACITY_MAX, TRACE_OPTION_KEYS, type TraceOptions } from './trace/trace-recorder.js';
 
 /** Options of createApartment(). */
 export interface ApartmentOptions extends EngineApartmentOptions {
@@ -25,6 +27,11 @@ export interface ApartmentOptions extends EngineApartmentOptions {
   /** Run the apartment on this node of the cluster (the runtime must be a node: docs/cluster.md). */
   node?: string;
 }
+/** The keys createApartment() takes (the engine's and the host's); any other is refused. */
+export const APARTMENT_OPTION_KEYS = optionKeys<ApartmentOptions>({
+  name: true, resourceLimits: true, defaultTimeoutMs: true, asyncCausality: true, transport: true, reentrancy: true, restart: true,
+  maxRestarts: true, idleTimeoutMs: true, callLimits: true, startTimeoutMs: true, trace: true, process: true, heartbeat: true, node: true,
+});
 
 /** Options of Runtime.start(). */
 export interface RuntimeOptions {
@@ -56,10 +63,15 @@ export interface RuntimeOptions {
   /** Join a cluster of runtimes over NATS as this node (docs/cluster.md). */
   node?: NodeOptions;
 }
+/** The keys Runtime.start() takes; any other is refused. */
+const RUNTIME_OPTION_KEYS = optionKeys<RuntimeOptions>({
+  defaultTimeoutMs: true, logger: true, assignment: true, maxApartments: true, reentrancy: true, retry: true, freePoolSize: true,
+  transport: true, trace: true, diagnostics: true, openTelemetry: true, node: true,
+});
 
 
-/** Options of one external creation. */
-export interface CreateOptions {
+/** Options of one external creation (from any apartment the keys of CreateWithOptions, checked there). */
+export interface CreateOptions extends CreateWithOptions {
   /** The assignment policy for this object instead of the runtime's. */
   assignment?: AssignmentSpec;
 }
@@ -89,7 +101,7 @@ export interface RuntimeSettings {
 
 /** Apply the defaults to Runtime.start()'s options; InvalidArgumentError names the bad one. */
 export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings {
-  checkOptionsObject(options, 'Runtime.start()', '{ defaultTimeoutMs: 30_000 }', 'runtime-options');
+  checkOptionsObject(options, 'Runtime.start()', '{ defaultTimeoutMs: 30_000 }', 'runtime-options', RUNTIME_OPTION_KEYS);
   const timeout = checkTimeoutMs(options.defaultTimeoutMs ?? 30_000, 'defaultTimeoutMs')!;
   if (options.logger !== undefined && typeof options.logger !== 'function') {
     throw new InvalidArgumentError(`[logger] logger must be a function taking each log entry; got ${typeof options.logger}`, { parameter: 'logger' });
@@ -104,6 +116,7 @@ export function resolveRuntimeOptions(options: RuntimeOptions): RuntimeSettings 
   if (options.trace !== undefined && typeof options.trace !== 'boolean' && (options.trace === null || typeof options.trace !== 'object')) {
     throw new InvalidArgumentError(`[trace] trace must be true, false or { capacity }, or left out; got ${options.trace === null ? 'null' : typeof options.trace}`, { parameter: 'trace' });
   }
+  if (typeof options.trace === 'object') checkOptionKeys(options.trace, TRACE_OPTION_KEYS, 'Runtime.start({ trace })', 'trace');
   const capacity = typeof options.trace === 'object' && options.trace !== null ? options.trace.capacity : undefined;
   if (capacity !== undefined && !(Number.isInteger(capacity) && capacity >= 1 && capacity <= TRACE_CAPACITY_MAX)) {
     throw new InvalidArgumentError(`[trace] trace.capacity must be a whole number of events from 1 to ${TRACE_CAPACITY_MAX}; got ${shownValue(capacity)} (leave it out for the default)`, { parameter: 'trace' });

@@ -8,12 +8,15 @@ import { currentCall } from '../apartments/context.js';
 import { byRef } from '../marshal/by-ref.js';
 import { ApartmentError, CallCanceledError, CallTimeoutError, DisconnectedError, InvalidArgumentError } from '../marshal/errors.js';
 import { setLongTimeout, settlesWithin } from '../marshal/long-timer.js';
+import { checkOptionKeys, optionKeys } from '../marshal/option-keys.js';
 
 /** How a shared resource is made and disposed (both run on the main thread). */
 export interface SharedResourceDefinition<T> {
   create(): T | Promise<T>;
   dispose(value: T): void | Promise<void>;
 }
+/** The keys a definition may have; any other (a misspelt dispose, say) is refused. */
+const DEFINITION_KEYS = optionKeys<SharedResourceDefinition<unknown>>({ create: true, dispose: true });
 
 /**
  * The most leases one apartment other than the main one may hold at once: each is kept by the main
@@ -63,6 +66,7 @@ export class SharedResourceRegistry {
     if (typeof definition?.create !== 'function' || typeof definition.dispose !== 'function') {
       throw new InvalidArgumentError(`[shared-definition] shared resource '${name}' needs create() and dispose() functions`, { parameter: 'definition' });
     }
+    checkOptionKeys(definition, DEFINITION_KEYS, `shared resource '${name}'`, 'definition');
     if (this.entries.has(name)) throw new InvalidArgumentError(`[shared-exists] a shared resource named '${name}' is already defined`, { parameter: 'name' });
     this.entries.set(name, { definition: definition as SharedResourceDefinition<unknown>, creation: undefined, leases: new Map(), disposing: undefined });
   }

@@ -5,6 +5,7 @@
 import { MAX_TIMER_MS } from './long-timer.js';
 import { InvalidArgumentError, shownValue } from './errors.js';
 import { adoptSignal, isForeignSignal } from './foreign-signal.js';
+import { checkOptionKeys, optionKeys, type OptionKeys } from './option-keys.js';
 
 /** How a caller retries a call the callee asked to retry later (RPC_E_SERVERCALL_RETRYLATER). */
 export interface RetryPolicy {
@@ -13,6 +14,7 @@ export interface RetryPolicy {
   /** Wait before each retry, in ms (0: retry now). */
   delayMs?: number;
 }
+const RETRY_POLICY_KEYS = optionKeys<RetryPolicy>({ attempts: true, delayMs: true });
 
 /**
  * What a single call may override: its deadline, a signal that cancels it, its retry policy. Each
@@ -27,6 +29,7 @@ export interface CallOptionsInit {
   /** Retry policy when the callee's message filter answers retry-later. */
   retry?: RetryPolicy | undefined;
 }
+const CALL_OPTION_KEYS = optionKeys<CallOptionsInit>({ timeoutMs: true, signal: true, retry: true });
 
 /** A marked bag of per-call options; only instances of this class are stripped from arguments. */
 export class CallOptions implements CallOptionsInit {
@@ -37,6 +40,8 @@ export class CallOptions implements CallOptionsInit {
     if (init === null || typeof init !== 'object') {
       throw new InvalidArgumentError(`[call-options] callOptions() takes an object such as { timeoutMs: 100 }; got ${init === null ? 'null' : typeof init}`, { parameter: 'options' });
     }
+    // Per call, so only own keys are walked, against a Set: nothing is allocated unless one is unknown.
+    checkOptionKeys(init, CALL_OPTION_KEYS, 'callOptions()');
     this.timeoutMs = checkTimeoutMs(init.timeoutMs, 'timeoutMs');
     this.signal = checkAbortSignal(init.signal, 'signal', 'call-options');
     this.retry = checkRetryPolicy(init.retry, 'retry');
@@ -66,12 +71,16 @@ export function checkTimeoutMs(timeoutMs: unknown, parameter: string, tag = 'tim
 }
 
 /**
- * `options` when it is an options object, `{}` when left out; InvalidArgumentError [`tag`] naming
- * `parameter` otherwise (null failed with a TypeError deep inside, a number was taken for none).
+ * `options` when it is an options object with only `known` keys, `{}` when left out;
+ * InvalidArgumentError [`tag`] naming `parameter` otherwise (null failed with a TypeError deep
+ * inside, a number was taken for none), or [unknown-option] for a key nobody reads (a typo).
  */
-export function checkOptionsObject<T extends object>(options: T | undefined, what: string, example: string, tag: string, parameter = 'options'): T {
+export function checkOptionsObject<T extends object>(options: T | undefined, what: string, example: string, tag: string, known: OptionKeys, parameter = 'options'): T {
   if (options === undefined) return {} as T;
-  if (options !== null && typeof options === 'object') return options;
+  if (options !== null && typeof options === 'object') {
+    checkOptionKeys(options, known, what, parameter);
+    return options;
+  }
   throw new InvalidArgumentError(`[${tag}] ${what} takes an options object such as ${example}, or nothing; got ${options === null ? 'null' : typeof options}`, { parameter });
 }
 
@@ -101,6 +110,7 @@ export function checkRetryPolicy(policy: unknown, parameter: string): RetryPolic
   if (policy === undefined) return undefined;
   const fix = `${parameter} is { attempts, delayMs? }: attempts a whole number ≥ 0, delayMs a number of milliseconds from 0 to ${MAX_TIMER_MS}`;
   if (policy === null || typeof policy !== 'object') throw new InvalidArgumentError(`[retry] ${fix}; got ${policy === null ? 'null' : typeof policy}`, { parameter });
+  checkOptionKeys(policy, RETRY_POLICY_KEYS, `the retry policy (${parameter})`, parameter);
   const { attempts, delayMs } = policy as { attempts?: unknown; delayMs?: unknown };
   if (!(Number.isInteger(attempts) && (attempts as number) >= 0)) throw new InvalidArgumentError(`[retry] ${fix}; got attempts ${shownValue(attempts)}`, { parameter });
   if (delayMs !== undefined && !(typeof delayMs === 'number' && delayMs >= 0 && delayMs <= MAX_TIMER_MS)) {

@@ -3,6 +3,7 @@
 // signal with which the producing side may stop it. Plain data, checked where it arrives.
 import { isArrayBuffer } from 'node:util/types';
 import { InvalidArgumentError, shownValue } from './errors.js';
+import { optionKeys } from './option-keys.js';
 
 /** Options of `stream()`; the defaults apply to any async iterable or web stream passed as is. */
 export interface StreamOptions {
@@ -20,6 +21,8 @@ export interface StreamOptions {
   /** Deadline of each pull, for producers that may stay quiet longer than the call default. */
   pullTimeoutMs?: number;
 }
+/** The keys stream() takes; any other is refused. */
+export const STREAM_OPTION_KEYS = optionKeys<StreamOptions>({ window: true, maxBytes: true, transfer: true, signal: true, pullTimeoutMs: true });
 
 /** The checked options a stream source works with. */
 export interface StreamLimits {

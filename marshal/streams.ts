@@ -11,7 +11,7 @@ import { remoteStateOf } from './proxy.js';
 import { RemoteIterator, type PullSource } from './remote-iterator.js';
 import { StreamSink, remoteWritable, type PushTarget } from './remote-writable.js';
 import { StreamSource } from './stream-source.js';
-import { streamLimits, type StreamLimits, type StreamOptions } from './stream-options.js';
+import { STREAM_OPTION_KEYS, streamLimits, type StreamLimits, type StreamOptions } from './stream-options.js';
 import { registerValueType } from './value-types.js';
 import { isWebReadable, isWebWritable, webStreamKind, webStreams } from './web-streams.js';
 
@@ -45,7 +45,7 @@ export interface StreamHandle<T> extends AsyncIterable<T> {
  * defaults. The result is still an async iterable here.
  */
 export function stream<T>(source: AsyncIterable<T> | ReadableStream<T>, options: StreamOptions = {}): StreamHandle<T> {
-  checkOptionsObject(options, 'stream(source, options)', '{ window: 64 }', 'stream');
+  checkOptionsObject(options, 'stream(source, options)', '{ window: 64 }', 'stream', STREAM_OPTION_KEYS);
   // Here, not in streamLimits(), which also reads a peer's payload: a 'true' copied every chunk.
   checkFlag(options.transfer, 'transfer', 'stream');
   const limits = streamLimits(options);

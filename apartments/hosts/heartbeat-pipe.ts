@@ -5,6 +5,7 @@
 // its deadline, not of the liveness check. One pipe per child process, at stdio slot HEARTBEAT_FD.
 import type { Readable, Writable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { optionKeys } from '../../marshal/option-keys.js';
 
 /** The child's stdio slot the heartbeat pipe is opened at (0–2 are stdio, 3 the message channel). */
 export const HEARTBEAT_FD = 4;
@@ -14,6 +15,8 @@ export interface Heartbeat {
   readonly periodMs: number;
   readonly misses: number;
 }
+/** The keys a heartbeat option ({ periodMs?, misses? }) takes; any other is refused. */
+export const HEARTBEAT_KEYS = optionKeys<Heartbeat>({ periodMs: true, misses: true });
 
 /**
  * The echo, run in a worker thread of the child (CommonJS, as eval workers are). A pipe error means

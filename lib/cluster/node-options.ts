@@ -1,7 +1,8 @@
 // The `node` option of Runtime.start(): which cluster this process joins, under which name, through
 // which NATS servers, and how fast it notices that another node is gone. Checked before anything
 // connects.
-import type { Heartbeat } from '../../apartments/hosts/heartbeat-pipe.js';
+import { HEARTBEAT_KEYS, type Heartbeat } from '../../apartments/hosts/heartbeat-pipe.js';
+import { checkOptionKeys, optionKeys } from '../../marshal/option-keys.js';
 import { InvalidArgumentError, shownValue } from '../../marshal/errors.js';
 import type { NatsAuth } from '../../marshal/transports/nats-client.js';
 import { natsAuthProblem } from '../../marshal/transports/nats-connect.js';
@@ -34,6 +35,8 @@ export interface NodeOptions {
    */
   disconnects?: string;
 }
+/** The keys Runtime.start({ node }) takes; any other is refused. */
+const NODE_OPTION_KEYS = optionKeys<NodeOptions>({ name: true, nats: true, cluster: true, heartbeat: true, leaseMs: true, auth: true, threadAuth: true, disconnects: true });
 
 /** The options with their defaults, checked. */
 export interface ResolvedNodeOptions {
@@ -63,6 +66,8 @@ export function isNodeName(name: unknown): name is string {
 
 export function checkNodeOptions(options: NodeOptions): ResolvedNodeOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('[node] node must be { name, nats }', { parameter: 'node' });
+  checkOptionKeys(options, NODE_OPTION_KEYS, 'Runtime.start({ node })', 'node');
+  if (typeof options.heartbeat === 'object' && options.heartbeat !== null) checkOptionKeys(options.heartbeat, HEARTBEAT_KEYS, 'Runtime.start({ node: { heartbeat } })', 'node.heartbeat');
   if (!isNodeName(options.name)) {
     throw new InvalidArgumentError(`[node-name] node.name must be letters, digits, '_' and '-' (at most 64); got ${typeof options.name === 'string' ? `'${options.name}'` : typeof options.name}`, { parameter: 'node.name' });
   }

@@ -12,7 +12,7 @@ import { ITEM_NAME, enginePayloadOf } from './engine-payload.js';
 import { currentApartment } from '../../apartments/context.js';
 import { callerOf, dispatchedThrough } from './engine-caller.js';
 import { ApartmentError, ScriptError, WrongThreadError } from '../../marshal/errors.js';
-import { ScriptOutcome, checkedTimeout, onScriptTurn, timeoutOf, type Exit } from './script-turns.js';
+import { ScriptOutcome, checkScriptOptions, checkedTimeout, onScriptTurn, timeoutOf, type Exit } from './script-turns.js';
 import { ScriptEngineApiRemote } from './generated/script-engine-api.remote.js';
 import { HostMembrane } from './host-membrane.js';
 import type { ScriptRunOptions, ScriptState } from './script-engine-api.js';
@@ -94,6 +94,7 @@ export class ScriptEngine {
   addNamedItem(name: string, value: unknown, options: { persistent?: boolean } = {}): void {
     this.#guard('addNamedItem');
     if (!ITEM_NAME.test(name)) throw unexpected(`[named-item] '${name}' is not a valid script identifier`);
+    checkScriptOptions(options, 'addNamedItem');
     this.items.set(name, { value, persistent: options.persistent === true });
     // Defined, not assigned: assigning would run a setter the script put on its global, outside any run.
     if (this.context && !Reflect.defineProperty(this.context, name, { value: this.membrane!.toScript(value), writable: true, enumerable: true, configurable: true })) {
@@ -105,6 +106,7 @@ export class ScriptEngine {
   async parseScriptText(text: string, options: ScriptRunOptions = {}): Promise<unknown> {
     this.#guard('parseScriptText');
     if (this.state === 'uninitialized') throw unexpected('[state-order] set a site before adding script text');
+    checkScriptOptions(options, 'parseScriptText');
     const block: CodeBlock = { text, timeoutMs: checkedTimeout(options.timeoutMs, 'options.timeoutMs'), script: compileScript(text, `script-${++scripts}.js`), persistent: options.persistent === true };
     this.code.push(block);
     if (this.context && this.state !== 'initialized') return this.#runBlock(block, this.context);

@@ -8,6 +8,7 @@ import * as types from 'node:util/types';
 import vm from 'node:vm';
 import { MessageChannel } from 'node:worker_threads';
 import { CallTimeoutError, InvalidArgumentError, ScriptError, shownValue } from '../../marshal/errors.js';
+import { checkOptionKeys, optionKeys } from '../../marshal/option-keys.js';
 import type { HostMembrane } from './host-membrane.js';
 import type { ScriptRunOptions } from './script-engine-api.js';
 import { dataOf, scriptErrorOf } from './script-source.js';
@@ -180,6 +181,17 @@ const MAX_TIMEOUT_MS = 0xffff_ffff;
 export function checkedTimeout(timeoutMs: number | undefined, parameter: string): number | undefined {
   if (timeoutMs === undefined || (Number.isInteger(timeoutMs) && timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) return timeoutMs;
   throw new InvalidArgumentError(`[timeout] ${parameter} must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}, or left out for no limit; got ${shownValue(timeoutMs)}`, { parameter });
+}
+
+/** The keys each script engine method's options take; any other (a misspelt persistent, say) is refused. */
+const OPTION_KEYS = {
+  parseScriptText: optionKeys<ScriptRunOptions>({ persistent: true, timeoutMs: true }),
+  addNamedItem: optionKeys<{ persistent?: boolean }>({ persistent: true }),
+};
+
+/** Refuse a key of `method`'s options that it does not read. */
+export function checkScriptOptions(options: object, method: keyof typeof OPTION_KEYS): void {
+  checkOptionKeys(options, OPTION_KEYS[method], `${method}()`);
 }
 
 /**

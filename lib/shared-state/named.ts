@@ -8,6 +8,7 @@ import { callMain, mainService, sharesMemoryWithMain } from '../../apartments/ma
 import { withServedCall } from '../../apartments/served-call-signal.js';
 import { callOptions, checkOptionsObject, type CallOptions } from '../../marshal/call-options.js';
 import { isRuntimeError } from '../../marshal/clone-failure.js';
+import { optionKeys } from '../../marshal/option-keys.js';
 import { CallCanceledError, InvalidArgumentError, MarshalError, shownValue } from '../../marshal/errors.js';
 import { askTicketed } from '../queued-wait.js';
 import { AtomicCounter } from './atomic-ref-count.js';
@@ -106,11 +107,14 @@ async function mirroredMemory(name: string, bytes: number, init: ((memory: Share
   return new NamedHandle(name, memory, g.create, () => closeMirror(name), g.ticket);
 }
 
+/** The keys named.mutex() takes (its name is the first argument); any other is refused. */
+const NAMED_MUTEX_OPTION_KEYS = optionKeys<Omit<SharedMutexOptions, 'name'>>({ level: true });
+
 /** Named shared objects, usable from every apartment and the free pool. */
 export const named = {
   /** A named mutex: a SharedMutex, or where no memory is shared with the main apartment, one taken through it (lock() only). */
   async mutex(name: string, options: Omit<SharedMutexOptions, 'name'> = {}): Promise<NamedHandle<Mutex>> {
-    checkOptionsObject(options, 'named.mutex(name, options)', '{ level: 1 }', 'mutex-options');
+    checkOptionsObject(options, 'named.mutex(name, options)', '{ level: 1 }', 'mutex-options', NAMED_MUTEX_OPTION_KEYS);
     if (!sharesMemoryWithMain()) {
       if (options.level !== undefined && !Number.isFinite(options.level)) {
         throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${shownValue(options.level)}`, { parameter: 'level' });

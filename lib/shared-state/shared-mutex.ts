@@ -11,6 +11,7 @@ import { isMainThread, threadId } from 'node:worker_threads';
 import { withServedCall } from '../../apartments/served-call-signal.js';
 import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { checkAbortSignal, checkOptionsObject } from '../../marshal/call-options.js';
+import { checkOptionKeys, optionKeys } from '../../marshal/option-keys.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { ApartmentError, CallCanceledError, CallTimeoutError, InvalidArgumentError, shownValue } from '../../marshal/errors.js';
 import { TraceKind } from '../../marshal/trace-hook.js';
@@ -38,6 +39,8 @@ export interface SharedMutexOptions {
   /** Its level in the lock hierarchy (locks must be taken in ascending level order). */
   level?: number;
 }
+/** The keys new SharedMutex() takes; any other is refused. */
+const MUTEX_OPTION_KEYS = optionKeys<SharedMutexOptions>({ name: true, level: true });
 
 /** Options of lock() and lockSync(). */
 export interface LockOptions {
@@ -46,6 +49,8 @@ export interface LockOptions {
   /** lockSync() only: allow blocking the main thread anyway. */
   allowOnMainThread?: boolean;
 }
+/** The keys lock() and lockSync() take; any other is refused. */
+const LOCK_OPTION_KEYS = optionKeys<LockOptions>({ timeoutMs: true, signal: true, allowOnMainThread: true });
 
 /** What a mutex is made of, as it crosses threads. */
 export interface SharedMutexHandle {
@@ -102,7 +107,7 @@ export class SharedMutex implements OrderedLock, Mutex {
   private readonly cells: Int32Array;
 
   constructor(options: SharedMutexOptions = {}, sab?: SharedArrayBuffer) {
-    checkOptionsObject(options, 'new SharedMutex()', "{ name: 'accounts', level: 1 }", 'mutex-options');
+    checkOptionsObject(options, 'new SharedMutex()', "{ name: 'accounts', level: 1 }", 'mutex-options', MUTEX_OPTION_KEYS);
     if (options.level !== undefined && !Number.isFinite(options.level)) {
       throw new InvalidArgumentError(`[mutex-level] a lock level must be a finite number; got ${shownValue(options.level)}`, { parameter: 'level' });
     }
@@ -167,10 +172,11 @@ export class SharedMutex implements OrderedLock, Mutex {
 
   /** Wait for the lock, blocking this thread (refused on the main thread unless allowed). */
   lockSync(options: LockOptions = {}): LockGuard {
+    // First: a misspelt allowOnMainThread is named as such, not taken for its absence.
+    checkLockOptions(options, this.name);
     if (isMainThread && !options.allowOnMainThread) {
       throw new ApartmentError('E_UNEXPECTED', `[lock-sync-main] lockSync('${this.name}') would block the main thread and every apartment waiting on it; use await lock(), or pass { allowOnMainThread: true } if you really mean it`);
     }
-    checkLockOptions(options, this.name);
     const claim = claimOrder(this);
     const ticket = this.takeTicket();
     const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
@@ -283,13 +289,14 @@ function wokenOrAborted(woken: Promise<unknown>, signal: AbortSignal): Promise<v
 
 /**
  * Refuse lock options that cannot be followed, before a ticket is taken: a NaN time limit waited
- * forever, and a signal that was no AbortSignal threw a TypeError. Returns the signal to follow
- * (checkAbortSignal: a polyfill's is followed through one of ours).
+ * forever, a signal that was no AbortSignal threw a TypeError, and a misspelt key was ignored.
+ * Returns the signal to follow (checkAbortSignal: a polyfill's is followed through one of ours).
  */
 export function checkLockOptions(options: LockOptions, name: string): AbortSignal | undefined {
   if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError(`[lock-options] lock('${name}') takes { timeoutMs?, signal? }; got ${options === null ? 'null' : typeof options}`, { parameter: 'options' });
   }
+  checkOptionKeys(options, LOCK_OPTION_KEYS, `lock('${name}')`);
   const { timeoutMs, signal } = options;
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
     throw new InvalidArgumentError(`[lock-options] lock('${name}'): timeoutMs must be a number of milliseconds ≥ 0 (Infinity, or left out, waits without limit); got ${shownValue(timeoutMs)}`, { parameter: 'timeoutMs' });

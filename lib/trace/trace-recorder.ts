@@ -2,6 +2,7 @@
 // the runtime traces), a global sequence counter they share, and the merge of what they recorded
 // into one trace. Faults and restarts are recorded here, on the lane of the apartment they
 // concern, because the apartment itself cannot record its own death. Owner: the main apartment.
+import { optionKeys } from '../../marshal/option-keys.js';
 import { TraceKind } from '../../marshal/trace-hook.js';
 import { createTraceRing, TraceRingReader, TRACE_KIND_NAMES, TraceRingWriter, type RawTraceEvent, type TraceRingHandle } from './trace-ring.js';
 
@@ -14,6 +15,8 @@ export interface TraceOptions {
    */
   capacity?: number;
 }
+/** The keys Runtime.start({ trace }) takes as an object; any other is refused. */
+export const TRACE_OPTION_KEYS = optionKeys<TraceOptions>({ capacity: true });
 
 /** The largest ring capacity tracing accepts, in events (a 64 MiB ring). */
 export const TRACE_CAPACITY_MAX = 1 << 22;

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { CallTimeoutError, DisconnectedError, InvalidArgumentError, release, type Runtime } from '../../lib/index.js';
 import { MAX_POOL_SIZE } from '../../apartments/apartment-pool.js';
-import { startRefusal } from '../fixtures/option-refusals.js';
+import { expectUnknownOption, refusal, startRefusal } from '../fixtures/option-refusals.js';
 import type { Tally } from '../fixtures/assignment-classes.js';
 import type { Calc } from '../fixtures/calc.js';
 import type { Holder } from '../fixtures/holder.js';
@@ -136,6 +136,13 @@ describe('apartments/pool: checkout and checkin', () => {
     // The bound itself is a size: a pool starts its apartments on first checkout, not here.
     expect(r.createPool({ size: MAX_POOL_SIZE }).available).to.equal(0);
     expect(r.apartments).to.have.length(0);
+  });
+
+  it('refuses a misspelt option with [unknown-option], naming the one meant', async () => {
+    const r = await start();
+    // Before: ignored, and the pool had the default two apartments.
+    expectUnknownOption(await refusal(() => r.createPool({ sise: 4 } as never)), 'sise', 'createPool()', 'size');
+    expectUnknownOption(await refusal(() => r.createPool({ size: 1, checkoutTimeout: 5 } as never)), 'checkoutTimeout', 'createPool()', 'checkoutTimeoutMs');
   });
 
   it('checks in through await using', async () => {

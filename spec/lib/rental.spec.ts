@@ -5,6 +5,7 @@ import {
 import type { Holder } from '../fixtures/holder.js';
 import type { BumpingLessee, Lessee, PromisedStateRental, RentalCounter, StubbornRental } from '../fixtures/rental-classes.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import { expectUnknownOption, refusal } from '../fixtures/option-refusals.js';
 
 let rt: Runtime | undefined;
 
@@ -92,6 +93,8 @@ describe('lib/rental: one apartment at a time, and it moves', () => {
     const notWaiting = await lease(handle, { wait: 'true' as never }).catch((e: unknown) => e);
     expect(notWaiting).to.be.instanceOf(InvalidArgumentError);
     expect((notWaiting as InvalidArgumentError).parameter).to.equal('options.wait');
+    // Before: a misspelt wait was ignored, and a lease held elsewhere failed at once instead of waiting.
+    expectUnknownOption(await refusal(() => lease(handle, { wiat: true } as never)), 'wiat', 'lease()', 'wait');
     await expectLeasedAgain(handle, 10);
   });
 

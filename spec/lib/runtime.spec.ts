@@ -7,6 +7,7 @@ import type { Calc } from '../fixtures/calc.js';
 import type { Widget } from '../fixtures/widget.js';
 import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 import { describeClass } from '../../apartments/class-table.js';
+import { expectUnknownOption, refusal, startRefusal } from '../fixtures/option-refusals.js';
 
 let rt: Runtime | undefined;
 
@@ -90,6 +91,40 @@ describe('lib/runtime: apartment options', () => {
       expect(err.message).to.match(/^\[apartment-options\]/);
     }
     expect(rt.apartments, 'no apartment was left half-started').to.have.length(0);
+  });
+});
+
+describe('lib/runtime: option keys nobody reads', () => {
+  it('refuses a misspelt Runtime.start() option, naming it, the known keys and the one meant; the runtime starts without it', async () => {
+    // Before: ignored, and every call had the default deadline of 30 s.
+    const typo = await startRefusal({ defaultTimeOutMs: 50 });
+    expectUnknownOption(typo, 'defaultTimeOutMs', 'Runtime.start()', 'defaultTimeoutMs');
+    expect((typo as Error).message).to.contain('Its options are: defaultTimeoutMs, logger, assignment, maxApartments');
+    expectUnknownOption(await startRefusal({ colour: 'red' }), 'colour', 'Runtime.start()', undefined);
+    expectUnknownOption(await startRefusal({ trace: { capasity: 64 } }), 'capasity', 'Runtime.start({ trace })', 'capacity');
+    expectUnknownOption(await startRefusal({ retry: { atempts: 2 } }), 'atempts', 'the retry policy (retry)', 'attempts');
+    ({ rt } = await startRuntime({ defaultTimeoutMs: 50 }));
+    expect(currentApartment().kind, 'the runtime starts with the right key').to.equal('main');
+  });
+
+  it('refuses misspelt keys of createApartment(), its callLimits and heartbeat, before any thread starts', async () => {
+    ({ rt } = await startRuntime());
+    expectUnknownOption(await refusal(() => rt!.createApartment({ nmae: 'plugins' } as never)), 'nmae', 'createApartment()', 'name');
+    expectUnknownOption(await refusal(() => rt!.createApartment({ callLimits: { maxQueuedPerObjet: 5 } } as never)), 'maxQueuedPerObjet', 'createApartment({ callLimits })', 'maxQueuedPerObject');
+    expectUnknownOption(await refusal(() => rt!.createApartment({ process: 'plugins', heartbeat: { period: 500 } } as never)), 'period', 'heartbeat', 'periodMs');
+    expect(rt.apartments, 'no apartment was started').to.have.length(0);
+  });
+
+  it('refuses misspelt keys of createObjectWith() (from the host and from a worker apartment), an assignment, registerClass() and registerApartmentHooks()', async () => {
+    ({ rt } = await startRuntime());
+    expectUnknownOption(await refusal(() => rt!.createObjectWith({ asignment: 'round-robin' } as never, 'Calc')), 'asignment', 'createObjectWith()', 'assignment');
+    expectUnknownOption(await refusal(() => rt!.createObjectWith({ assignment: { policy: 'round-robin', apartmens: 2 } } as never, 'Calc')), 'apartmens', 'an assignment', 'apartments');
+    const widget = await (await rt.createApartment()).createObject<Widget>('Widget');
+    // Refused in the worker apartment, where the options are given, and the error crosses back.
+    expectUnknownOption(await refusal(() => widget.createWith({ asignment: 'single-thread' }, 'Calc')), 'asignment', 'createObjectWith()', 'assignment', true);
+    expectUnknownOption(await refusal(() => rt!.registerClass('Typo', { module: fixture('calc.js'), threadng: 'both' } as never)), 'threadng', "registerClass('Typo', …)", 'threading');
+    expectUnknownOption(await refusal(() => rt!.registerApartmentHooks({ module: fixture('hooks-module.js'), exports: 'hooks' } as never)), 'exports', 'registerApartmentHooks()', 'export');
+    expect(rt.apartments, 'no object was placed by a refused creation').to.have.length(1);
   });
 });
 

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { CallTimeoutError, DisconnectedError, release, type Runtime, type SharedResourceDefinition } from '../../lib/index.js';
 import { SharedResourceRegistry } from '../../lib/shared-resources.js';
 import { eventually, expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import { expectUnknownOption, refusal } from '../fixtures/option-refusals.js';
 
 let rt: Runtime | undefined;
 
@@ -95,6 +96,16 @@ describe('lib/shared-resources: disposed only after every apartment released it'
     rt.defineSharedResource('x', { create: () => ({}), dispose: () => {} });
     expect(() => rt!.defineSharedResource('x', { create: () => ({}), dispose: () => {} })).to.throw(/shared-exists/);
     expect(await rt.acquireShared('nope').catch((e: unknown) => e)).to.have.property('code', 'REGDB_E_CLASSNOTREG');
+  });
+
+  it('refuses a definition with a key it does not read, and defines nothing under that name', async () => {
+    ({ rt } = await startRuntime());
+    // Before: defined, and the misspelt hook never ran.
+    const err = await refusal(() => rt!.defineSharedResource('db', { create: () => ({}), dispose: () => {}, disposeTimeoutMs: 5 } as never));
+    expectUnknownOption(err, 'disposeTimeoutMs', "shared resource 'db'", undefined);
+    rt.defineSharedResource('db', { create: () => ({}), dispose: () => {} });
+    const lease = await rt.acquireShared('db');
+    await lease.release();
   });
 });
 

@@ -23,6 +23,10 @@ describe('marshal/call-options: what callOptions() takes', () => {
       [{ retry: { attempts: 1, delayMs: -5 } }, 'retry', /^\[retry\]/],
       [{ retry: { attempts: 1, delayMs: MAX_TIMER_MS + 1 } }, 'retry', /^\[retry\]/],
       [null, 'options', /^\[call-options\]/],
+      // Before: a misspelt key was ignored, and the call had the default deadline.
+      [{ timeOutMs: 100 }, 'options.timeOutMs', /^\[unknown-option\] callOptions\(\) has no option 'timeOutMs'\. Did you mean 'timeoutMs'\?/],
+      [{ signal: undefined, abortSignal: new AbortController().signal }, 'options.abortSignal', /^\[unknown-option\] callOptions\(\) has no option 'abortSignal'\. Its options are: timeoutMs, signal, retry;/],
+      [{ retry: { attempts: 1, delay: 5 } }, 'retry.delay', /^\[unknown-option\] the retry policy \(retry\) has no option 'delay'/],
     ];
     for (const [init, parameter, tag] of bad) {
       let err: unknown;

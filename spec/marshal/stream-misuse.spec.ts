@@ -5,6 +5,7 @@ import { ReadableStream, WritableStream } from 'node:stream/web';
 import { InvalidArgumentError, MarshalError, release, stream, type Runtime } from '../../lib/index.js';
 import type { Streamer } from '../fixtures/stream-classes.js';
 import { expectNoExports, fixture, startRuntime } from '../fixtures/runtime-fixture.js';
+import { expectUnknownOption, refusal } from '../fixtures/option-refusals.js';
 
 async function start(): Promise<Runtime> {
   const { rt } = await startRuntime();
@@ -72,5 +73,11 @@ describe('marshal/streams: stream() given what it cannot read', () => {
     }
     // Before: anything but true copied every chunk.
     expect(() => stream(ReadableStream.from([1]), { transfer: 'true' as never })).to.throw(InvalidArgumentError, /^\[stream\] transfer must be true or false/);
+  });
+
+  it('throws InvalidArgumentError [unknown-option] at once for a misspelt option, naming the one meant', async () => {
+    // Before: ignored, and the stream ran with the default window of 256.
+    expectUnknownOption(await refusal(() => stream(ReadableStream.from([1]), { windowSize: 4 } as never)), 'windowSize', 'stream(source, options)', undefined);
+    expectUnknownOption(await refusal(() => stream(ReadableStream.from([1]), { maxbytes: 4 } as never)), 'maxbytes', 'stream(source, options)', 'maxBytes');
   });
 });

@@ -3,6 +3,7 @@ import { checkNodeOptions, type NodeOptions } from '../../../lib/cluster/node-op
 import { InvalidArgumentError } from '../../../lib/index.js';
 import { rejection } from '../../fixtures/process-fixture.js';
 import { startRuntime } from '../../fixtures/runtime-fixture.js';
+import { expectUnknownOption } from '../../fixtures/option-refusals.js';
 
 const NATS = 'nats://127.0.0.1:4222';
 
@@ -32,6 +33,15 @@ describe('lib/cluster/node-options: a node name is one subject token', () => {
 
   it('refuses options that are not an object', () => {
     for (const options of [undefined, null, 'a', 3]) expect(refused(options).message).to.match(/^\[node\] node must be \{ name, nats \}/);
+  });
+});
+
+describe('lib/cluster/node-options: keys nobody reads', () => {
+  it('refuses a misspelt key of node and of node.heartbeat, naming the one meant', () => {
+    // Before: ignored, and the node renewed its claims every 5 s instead of the 60 s asked for.
+    expectUnknownOption(refused({ name: 'a', nats: NATS, leaseMS: 60_000 }), 'leaseMS', 'Runtime.start({ node })', 'leaseMs');
+    expectUnknownOption(refused({ name: 'a', nats: NATS, heartbeat: { periodMs: 500, mises: 3 } }), 'mises', 'Runtime.start({ node: { heartbeat } })', 'misses');
+    expect(checkNodeOptions({ name: 'a', nats: NATS, leaseMs: 60_000, heartbeat: { periodMs: 500, misses: 3 } }).leaseMs).to.equal(60_000);
   });
 });
 

@@ -5,6 +5,7 @@ import {
 import type { EngineUser } from '../../fixtures/engine-user.js';
 import type { Holder } from '../../fixtures/holder.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
+import { expectUnknownOption, refusal } from '../../fixtures/option-refusals.js';
 
 let rt: Runtime | undefined;
 
@@ -289,6 +290,21 @@ describe('lib/script-engine: a time limit V8 cannot apply', () => {
       expect((err as InvalidArgumentError).parameter).to.equal('timeoutMs');
     }
     expect(await engine.invokeWithin(1_000, 'f')).to.equal(1);
+  });
+});
+
+describe('lib/script-engine: option keys nobody reads', () => {
+  it('refuses a misspelt key of parseScriptText() and addNamedItem() options in the engine\'s apartment, before anything is stored', async () => {
+    const { engine } = await setup();
+    await engine.setSite(byRef({}));
+    // Before: ignored, and the code or item was dropped at the next reset().
+    const text = await refusal(() => engine.parseScriptText('var kept = 1;', { persistant: true } as never));
+    expectUnknownOption(text, 'persistant', 'parseScriptText()', 'persistent', true);
+    const item = await refusal(() => engine.addNamedItem('kept', 1, { persistant: true } as never));
+    expectUnknownOption(item, 'persistant', 'addNamedItem()', 'persistent', true);
+    await engine.parseScriptText('function probe() { return typeof kept; }');
+    await engine.setState('started');
+    expect(await engine.invoke('probe'), 'neither the refused code nor the refused item is there').to.equal('undefined');
   });
 });
 

@@ -5,6 +5,7 @@ import {
 } from '../../../lib/index.js';
 import type { PoolLocker, Racer } from '../../fixtures/shared-state-classes.js';
 import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
+import { expectUnknownOption, refusal } from '../../fixtures/option-refusals.js';
 import { PolyfillAbortController } from '../../fixtures/polyfill-signal.js';
 import { startRacers } from './racers.js';
 
@@ -101,6 +102,19 @@ describe('lib/shared-state: lock options that cannot be followed', () => {
     expect(timedOut, 'a limit of 0 tries once').to.be.instanceOf(CallTimeoutError);
     held.unlock();
     (await mutex.lock({ timeoutMs: 1_000 })).unlock();
+  });
+
+  it('refuse a misspelt key of lock(), lockSync(), new SharedMutex() and named.mutex(), naming the one meant', async () => {
+    const { rt } = await startRuntime();
+    const mutex = new SharedMutex({ name: 'spelt' });
+    // Before: a misspelt limit waited without end, and a misspelt allowOnMainThread read as its absence.
+    expectUnknownOption(await refusal(() => mutex.lock({ timeout: 5 } as never)), 'timeout', "lock('spelt')", 'timeoutMs');
+    expectUnknownOption(await refusal(() => mutex.lockSync({ allowOnMainthread: true } as never)), 'allowOnMainthread', "lock('spelt')", 'allowOnMainThread');
+    expectUnknownOption(await refusal(() => new SharedMutex({ levle: 1 } as never)), 'levle', 'new SharedMutex()', 'level');
+    // Its name is the first argument: one in the options was ignored.
+    expectUnknownOption(await refusal(() => rt.named.mutex('spelt-named', { name: 'other' } as never)), 'name', 'named.mutex(name, options)', undefined);
+    expect(rt.isNamedOpen('spelt-named'), 'nothing was opened').to.equal(false);
+    mutex.tryLock()!.unlock();
   });
 
   it('follow a polyfill\'s abort signal as Node does: a wait it aborts ends with CallCanceledError and its reason', async () => {
