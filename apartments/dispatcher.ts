@@ -20,8 +20,7 @@ import { ArrivalQueue, type PendingAttach } from './arrival-queue.js';
 import { acknowledgeCancel } from './cancel-ack.js';
 import { CONTROL_OID, type NotifyMessage } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
-import { remoteStateOf } from '../marshal/proxy.js';
-import { callOptions } from '../marshal/call-options.js';
+import { invokeOrForward, isForwarded } from './forwarded-call.js';
 import { activeTrace, TraceKind } from '../marshal/trace-hook.js';
 import { activeCarrier } from '../marshal/context-carrier.js';
 import { passesFilter, UNTRACKED, type Admission, type MessageFilter, type Turn, type Untracked } from './admission.js';
@@ -147,10 +146,8 @@ export class Dispatcher implements CallDispatcher {
     const name = methodName(target, method);
     const served = new ServedCall(channel.peer, causality, msg[5], !control && isInputSync(target, name));
     const admission = this.options.admission;
-    // A proxy exported on (invokeOrForward) takes no turn here: its object's own apartment admits
-    // the call by that object's rules, and a turn here would make a caller's calls wait for one
-    // another's round trips.
-    const turn = admission.enter(target, name, causality, control || remoteStateOf(target) !== undefined);
+    // A proxy exported on takes no turn here (forwarded-call.ts).
+    const turn = admission.enter(target, name, causality, control || isForwarded(target));
     if (turn !== undefined) {
       this.invoke(call, target, args, served, turn);
       return;
@@ -388,15 +385,4 @@ export class Dispatcher implements CallDispatcher {
       },
     );
   }
-}
-
-/**
- * Invoke `method` on `target`. A proxy exported on by this apartment (an object of one runtime
- * handed to another, marshal/endpoint.ts) passes the call on to its object, and the call it makes
- * ends with the one served: a cancel, or the caller's deadline passing, reaches the object too.
- */
-function invokeOrForward(target: object, method: string | number, args: unknown[], served: ServedCall): unknown {
-  const remote = remoteStateOf(target);
-  if (remote === undefined) return invokeMember(target, method, args);
-  return remote.host.callRemote(remote, method, [...args, callOptions({ signal: served.signal })]);
 }

@@ -1,0 +1,24 @@
+// Calls on a proxy that an apartment exports on (marshal/endpoint.ts): an object of one runtime
+// handed to another through the main apartment, which passes each call on to the object. Such a
+// call takes no turn where it is passed on: the object's own apartment admits it by the object's
+// class's rules, and a turn here would make a caller's calls wait for one another's round trips
+// (and a call the class interleaves wait behind a hanging one). Owner apartment only.
+import { callOptions } from '../marshal/call-options.js';
+import { invokeMember } from '../marshal/stub.js';
+import { remoteStateOf } from '../marshal/proxy.js';
+import type { ServedCall } from './served-call.js';
+
+/** Whether a call on `target` is passed on to an object elsewhere rather than run here. */
+export function isForwarded(target: object): boolean {
+  return remoteStateOf(target) !== undefined;
+}
+
+/**
+ * Invoke `method` on `target`, or pass the call on when `target` is a proxy: the call it makes ends
+ * with the one `served`, so a cancel, or the caller's deadline passing, reaches the object too.
+ */
+export function invokeOrForward(target: object, method: string | number, args: unknown[], served: ServedCall): unknown {
+  const remote = remoteStateOf(target);
+  if (remote === undefined) return invokeMember(target, method, args);
+  return remote.host.callRemote(remote, method, [...args, callOptions({ signal: served.signal })]);
+}
