@@ -47,6 +47,10 @@ export function apartmentHost(options: ApartmentOptions, workers: ApartmentHostF
     if ((options.transport ?? defaultTransport) === PROCESS_TRANSPORT) {
       throw new InvalidArgumentError(`[process-transport] transport '${PROCESS_TRANSPORT}' links only process apartments; name a process server with the process option, or pick another transport`, { parameter: 'transport' });
     }
+    // A thread of this process has no heartbeat to set: its end is seen at once. It was ignored.
+    if (options.heartbeat !== undefined) {
+      throw new InvalidArgumentError('[thread-heartbeat] heartbeat sets how a process server is watched; this apartment is a thread of this process, whose end is seen at once — leave heartbeat out, or name a process server with the process option', { parameter: 'heartbeat' });
+    }
     return { host: workers, options };
   }
   if (typeof name !== 'string' || !PROCESS_NAME.test(name)) {

@@ -177,6 +177,10 @@ export class SharedMutex implements OrderedLock, Mutex {
     if (isMainThread && !options.allowOnMainThread) {
       throw new ApartmentError('E_UNEXPECTED', `[lock-sync-main] lockSync('${this.name}') would block the main thread and every apartment waiting on it; use await lock(), or pass { allowOnMainThread: true } if you really mean it`);
     }
+    // A signal was taken and never looked at: while this thread blocks, no abort can reach it.
+    if (options.signal !== undefined) {
+      throw new InvalidArgumentError(`[lock-sync-signal] lockSync('${this.name}') blocks its thread, where no abort can reach it, so it takes no signal; bound the wait with timeoutMs, or use await lock({ signal })`, { parameter: 'signal' });
+    }
     const claim = claimOrder(this);
     const ticket = this.takeTicket();
     const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;

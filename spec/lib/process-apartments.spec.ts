@@ -42,6 +42,12 @@ describe('lib/process-apartments: process options are checked before a process s
     expect(notObject.message).to.match(/^\[heartbeat\] heartbeat takes an options object/);
     expect(notObject.parameter).to.equal('heartbeat');
   });
+
+  it('refuses a heartbeat for an apartment that is a thread of this process, where it was ignored', async () => {
+    const err = await refused({ heartbeat: { periodMs: 100, misses: 3 } });
+    expect(err.message).to.match(/^\[thread-heartbeat\] heartbeat sets how a process server is watched; this apartment is a thread of this process/);
+    expect(err.parameter).to.equal('heartbeat');
+  });
 });
 
 describe('lib/process-apartments: a later apartment joins a running process server as it is', () => {

@@ -104,6 +104,15 @@ describe('lib/shared-state: lock options that cannot be followed', () => {
     (await mutex.lock({ timeoutMs: 1_000 })).unlock();
   });
 
+  it('refuse a signal for lockSync(), which blocks its thread where no abort reaches it, before a ticket is taken', () => {
+    const mutex = new SharedMutex({ name: 'sync-signal' });
+    // Before: the signal was taken and never looked at: even an aborted one took the lock.
+    const aborted = AbortSignal.abort();
+    expect(() => mutex.lockSync({ signal: aborted, allowOnMainThread: true })).to.throw(InvalidArgumentError, /^\[lock-sync-signal\] lockSync\('sync-signal'\) blocks its thread/);
+    const guard = mutex.lockSync({ allowOnMainThread: true, timeoutMs: 1_000 });
+    guard.unlock();
+  });
+
   it('refuse a misspelt key of lock(), lockSync(), new SharedMutex() and named.mutex(), naming the one meant', async () => {
     const { rt } = await startRuntime();
     const mutex = new SharedMutex({ name: 'spelt' });
