@@ -30,7 +30,7 @@ function weightOf(edge: WaitEdge): number {
 
 /** The wait-for graph of causality ids, fed by every apartment's admission. */
 export class DeadlockDetector {
-  private readonly edges = new Map<string, WaitEdge>();
+  private readonly byKey = new Map<string, WaitEdge>();
   private readonly byWaiter = new Map<number, Set<string>>();
   /** By apartment, the weight of the edges it reported (see weightOf). */
   private readonly weights = new Map<number, number>();
@@ -38,7 +38,7 @@ export class DeadlockDetector {
   private readonly cutTold = new Set<number>();
 
   get size(): number {
-    return this.edges.size;
+    return this.byKey.size;
   }
 
   /**
@@ -69,7 +69,7 @@ export class DeadlockDetector {
     }
     this.weights.set(edge.apartment, held + weight);
     const key = `${edge.apartment}:${edge.id}`;
-    this.edges.set(key, edge);
+    this.byKey.set(key, edge);
     let keys = this.byWaiter.get(edge.waiter);
     if (!keys) this.byWaiter.set(edge.waiter, (keys = new Set()));
     keys.add(key);
@@ -85,9 +85,9 @@ export class DeadlockDetector {
 
   remove(apartment: number, id: number): void {
     const key = `${apartment}:${id}`;
-    const edge = this.edges.get(key);
+    const edge = this.byKey.get(key);
     if (!edge) return;
-    this.edges.delete(key);
+    this.byKey.delete(key);
     const left = (this.weights.get(apartment) ?? 0) - weightOf(edge);
     if (left > 0) this.weights.set(apartment, left);
     else this.weights.delete(apartment);
@@ -96,10 +96,20 @@ export class DeadlockDetector {
     if (keys.size === 0) this.byWaiter.delete(edge.waiter);
   }
 
+  /** The edge `apartment` reported as `id`, if it is still there. */
+  find(apartment: number, id: number): WaitEdge | undefined {
+    return this.byKey.get(`${apartment}:${id}`);
+  }
+
+  /** Every edge now (a copy: the caller may change the graph as it goes). */
+  edges(): WaitEdge[] {
+    return [...this.byKey.values()];
+  }
+
   /** Forget every edge an apartment reported (it closed or died). */
   removeApartment(apartment: number): void {
     this.cutTold.delete(apartment);
-    for (const edge of [...this.edges.values()]) if (edge.apartment === apartment) this.remove(apartment, edge.id);
+    for (const edge of [...this.byKey.values()]) if (edge.apartment === apartment) this.remove(apartment, edge.id);
   }
 
   /**
@@ -125,7 +135,7 @@ export class DeadlockDetector {
       if (!keys) continue;
       for (const key of keys) {
         if (--budget.left < 0) return CUT;
-        const edge = this.edges.get(key)!;
+        const edge = this.byKey.get(key)!;
         // Pushed last to first, so the first holder is walked first, as the recursive walk did.
         for (let i = edge.holders.length - 1; i >= 0; i--) {
           const holder = edge.holders[i]!;

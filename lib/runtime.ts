@@ -7,9 +7,8 @@ import { Apartment } from '../apartments/apartment.js';
 import { isLive } from '../apartments/apartment-state.js';
 import { ApartmentRegistry } from '../apartments/apartment-registry.js';
 import { placeWith } from '../apartments/placement.js';
-import type { Reentrancy, WaitEdge } from '../apartments/admission.js';
+import type { Reentrancy } from '../apartments/admission.js';
 import { AssignmentGroups, type AssignmentSpec } from '../apartments/assignment.js';
-import { DeadlockDetector } from '../apartments/deadlock-detector.js';
 import { LocalApartment } from '../apartments/local-apartment.js';
 import { serveObjects } from '../apartments/apartment-services.js';
 import { ApartmentService } from '../apartments/engine-services.js';
@@ -26,6 +25,7 @@ import type { SharedResourceDefinition } from './shared-resources.js';
 import { hostBootFeatures, installHostFeatures, type HostFeatures } from './host-features.js';
 import { apartmentHost } from './process-apartments.js';
 import { RestartPlans } from './restart-plans.js';
+import { WaitGraph } from './wait-graph.js';
 import { joinCluster, type ClusterNode, type ClusterView } from './cluster/cluster-node.js';
 import { RuntimeTrace } from './trace/runtime-trace.js';
 import { OPEN_TELEMETRY_HOOKS, openTelemetryRegistered } from './trace/open-telemetry.js';
@@ -39,7 +39,7 @@ import type { Remote } from '../marshal/proxy.js';
 import { describeClass, type ClassRegistration } from '../apartments/class-table.js';
 import { currentApartment, currentCall, inApartment, publicView, setCurrentApartment, type ApartmentContext } from '../apartments/context.js';
 import type { CreationMode } from '../apartments/contract.js';
-import { ApartmentError, ChangedModeError, DeadlockError, DisconnectedError } from '../marshal/errors.js';
+import { ApartmentError, ChangedModeError, DisconnectedError } from '../marshal/errors.js';
 import type { LogEntry, Logger } from '../apartments/logger.js';
 import {
   resolveRuntimeOptions, type ApartmentOptions, type CreateOptions, type RuntimeEvents, type RuntimeOptions,
@@ -70,7 +70,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
   private readonly reentrancy: Reentrancy;
   private readonly retry: RetryPolicy | undefined;
   private readonly transport: string;
-  private readonly deadlocks = new DeadlockDetector();
+  private readonly waits = new WaitGraph(() => this.local, (id) => this.label(id), (entry) => this.log(entry));
   private readonly restartPlans = new RestartPlans((options) => this.createApartment(options), (entry) => this.log(entry), (faulted, replacement) => this.emit('apartment-restarted', faulted, replacement));
   private nextId = 1;
   private readonly freePoolSize: number;
@@ -96,7 +96,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     running = rt;
     try {
       if (options.openTelemetry ?? openTelemetryRegistered()) await rt.registerApartmentHooks(OPEN_TELEMETRY_HOOKS);
-      if (options.node !== undefined) rt.clusterNode = await joinCluster(options.node, (message) => rt.log({ level: 'warn', message, apartment: 0 }), rt.local);
+      if (options.node !== undefined) rt.clusterNode = await joinCluster(options.node, (message) => rt.log({ level: 'warn', message, apartment: 0 }), rt.local, rt.waits);
     } catch (err) {
       await rt.close();
       throw err;
@@ -126,10 +126,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       reentrancy: this.reentrancy,
       retry: this.retry,
       roleOf: (id) => (id === 0 ? 'main' : this.poolIds.has(id) ? 'pool' : 'worker'),
-      waits: {
-        added: (edge) => this.waitAdded(edge),
-        removed: (apartment, id) => this.deadlocks.remove(apartment, id),
-      },
+      waits: this.waits,
       classes: [],
       label: (id) => this.label(id),
       connect: (peer) => {
@@ -149,8 +146,8 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
       place: (requester, className, mode, assignment) => this.place(requester, className, mode, assignment),
       unreferenced: (apartment) => this.unreferenced(apartment),
       log: (entry) => this.log(entry),
-      waitAdded: (edge) => this.waitAdded(edge),
-      waitRemoved: (apartment, id) => this.deadlocks.remove(apartment, id),
+      waitAdded: (edge) => this.waits.added(edge),
+      waitRemoved: (apartment, id) => this.waits.removed(apartment, id),
     });
     this.local = local;
     this.main = publicView(local);
@@ -382,18 +379,9 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     this.idleTimeouts.delete(apt);
     this.assignments.forget(apt);
     this.broker.forget(apt.id);
-    this.deadlocks.removeApartment(apt.id);
+    this.waits.removeApartment(apt.id);
     if (apt.state === 'faulted') this.emit('apartment-faulted', apt, apt.faultReason!);
     else this.emit('apartment-closed', apt);
     this.restartPlans.gone(apt, this.closing !== undefined);
-  }
-
-  /** A call had to wait for another chain's turn: if that closes a cycle, refuse it with DeadlockError. */
-  private waitAdded(edge: WaitEdge): void {
-    const message = this.deadlocks.breakIfCycle(edge, (id) => this.label(id), (cut) => this.log({ level: 'warn', message: cut, apartment: edge.apartment, causality: edge.waiter }));
-    if (!message) return;
-    this.log({ level: 'warn', message, apartment: edge.apartment, causality: edge.waiter });
-    if (edge.apartment === 0) this.local.admission.breakWait(edge.id, new DeadlockError(message));
-    else this.local.controlOf(edge.apartment, ApartmentService).breakWait(edge.id, message).catch(() => {});
   }
 }

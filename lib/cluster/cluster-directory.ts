@@ -14,8 +14,8 @@ export const isClaimKey = (key: unknown): key is string => typeof key === 'strin
 /** The largest value a claim carries (characters). */
 const MAX_CLAIM_VALUE = 4_096;
 
-/** The namespaces of claims: users' own (`rt.node.claim`), and the names of objects published to other runtimes. */
-export type ClaimKind = 'claim' | 'ref';
+/** The namespaces of claims: users' own (`rt.node.claim`), the names of objects published to other runtimes, and roles a node takes for the cluster. */
+export type ClaimKind = 'claim' | 'ref' | 'role';
 
 /** What a key holds: the node and epoch that hold it, and the claim's value. */
 export interface Holding {

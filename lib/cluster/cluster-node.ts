@@ -1,6 +1,7 @@
 // This process as a node of a cluster (docs/cluster.md): its connection to NATS, its name and
-// epoch, its two subjects (`<cluster>.<name>.ctl.<sender>` answers control requests;
-// `<cluster>.<name>.<epoch>.<sender>` is the inbox every session with another node publishes to),
+// epoch, its subjects (`<cluster>.<name>.ctl.<sender>` answers control requests;
+// `<cluster>.<name>.<epoch>.<sender>` is the inbox every session with another node publishes to;
+// `<cluster>.<name>.waits.<sender>` carries deadlock detection across runtimes, shared-waits.ts),
 // the sessions by node and id, the directory in JetStream's key-value store, and the node server
 // that runs apartments for other nodes. Every subject another node publishes to ends in that node's
 // name, and what it sends counts only in that name: a request or frame that names another sender is
@@ -20,19 +21,16 @@ import { connectNats, publishOrDrop, subscribeGuarded } from '../../marshal/tran
 import { nodeConnectionName, parseDisconnect, type NodeDisconnect } from './disconnect-advisory.js';
 import { NodeServer } from './node-server.js';
 import { RuntimeReferences, type ReferenceStats } from './runtime-references.js';
+import { SharedWaits } from './shared-waits.js';
+import type { WaitGraph } from '../wait-graph.js';
 import type { LocalApartment } from '../../apartments/local-apartment.js';
 import type { Remote } from '../../marshal/proxy.js';
 import { checkThreadCredentials } from './thread-credentials.js';
-import { checkNodeOptions, isNodeName, MAX_HEARTBEAT_MISSES, MAX_HEARTBEAT_PERIOD_MS, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
+import { checkNodeOptions, type NodeOptions, type ResolvedNodeOptions } from './node-options.js';
+import { EPOCH, parseControl, parseReply } from './control-messages.js';
 
 /** Node runs whose last probe time is kept (only runs this node has sessions with are probed). */
 const MAX_PROBED = 1_024;
-/** A node's epoch as joinCluster() makes it: base-36 time and hex. */
-const EPOCH = /^[a-z0-9]{1,64}$/;
-/** The largest control request or reply read, in bytes: a few fields of JSON and a count per apartment. */
-const MAX_CONTROL_BYTES = 64 * 1024;
-/** The most apartment sessions one heartbeat counts (a node runs at most 256 apartments for a host). */
-const MAX_COUNTED_LINKS = 256;
 /** How many frames a node drops (unknown sender or epoch, malformed) before it says so again. */
 const DROPPED_REPORT_EVERY = 1_000;
 
@@ -68,7 +66,7 @@ export function nodeInbox(cluster: string, name: string): string {
 }
 
 /** Join the cluster `options` names; throws with what to do when NATS or JetStream cannot be used. */
-export async function joinCluster(options: NodeOptions, warn: (message: string) => void, local: LocalApartment): Promise<ClusterNode> {
+export async function joinCluster(options: NodeOptions, warn: (message: string) => void, local: LocalApartment, waits: WaitGraph): Promise<ClusterNode> {
   const settings = checkNodeOptions(options);
   const epoch = `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
   const nc = await connectNats(settings.servers, nodeConnectionName(settings.cluster, settings.name, epoch), settings.auth, nodeInbox(settings.cluster, settings.name)).catch((err: unknown) => {
@@ -77,7 +75,7 @@ export async function joinCluster(options: NodeOptions, warn: (message: string) 
     const fix = /authori[sz]ation|authentication/i.test(message) ? 'give the credentials its account expects in node.auth' : 'start nats-server there, or fix node.nats';
     throw new DisconnectedError(`[cluster-connect] could not reach a NATS server at ${settings.servers.join(', ')}: ${message}; ${fix}`, { cause: err });
   });
-  const node = new ClusterNode(nc, settings, epoch, warn, local);
+  const node = new ClusterNode(nc, settings, epoch, warn, local, waits);
   try {
     await node.join();
     return node;
@@ -105,7 +103,10 @@ export class ClusterNode implements ClusterConnection {
   /** When each node run reported disconnected was last probed: at most once a heartbeat period each. */
   private readonly probed = new Map<string, number>();
 
-  constructor(private readonly nc: NatsClient, private readonly settings: ResolvedNodeOptions, readonly epoch: string, private readonly warn: (message: string) => void, local: LocalApartment) {
+  /** This runtime's part in finding deadlocks across runtimes, once joined. */
+  private sharedWaits: SharedWaits | undefined;
+
+  constructor(private readonly nc: NatsClient, private readonly settings: ResolvedNodeOptions, readonly epoch: string, private readonly warn: (message: string) => void, local: LocalApartment, private readonly waits: WaitGraph) {
     this.name = settings.name;
     this.cluster = settings.cluster;
     this.heartbeat = settings.heartbeat;
@@ -119,6 +120,7 @@ export class ClusterNode implements ClusterConnection {
     if (this.settings.threadAuth) await checkThreadCredentials(this.settings.servers, this.cluster, this.name, this.epoch, this.settings.threadAuth);
     this.directory = await ClusterDirectory.open(this.nc, this.cluster, this.settings.leaseMs, this.name, this.epoch, this.warn, (key) => {
       if (key === `node.${this.name}`) void this.nameLost();
+      else this.sharedWaits?.lost(key);
     });
     const claimed = await this.directory.claimNode(async () => (await this.control(this.name, { op: 'probe', from: this.name, epoch: this.epoch }, this.heartbeat.periodMs * this.heartbeat.misses)).kind === 'absent');
     if (!claimed) {
@@ -141,6 +143,8 @@ export class ClusterNode implements ClusterConnection {
         if (gone && gone.node !== this.name) void this.disconnected(gone);
       }, failed('a disconnect advisory'));
     }
+    this.sharedWaits = new SharedWaits({ nc: this.nc, cluster: this.cluster, name: this.name, epoch: this.epoch, heartbeat: this.heartbeat, directory: () => this.directory!, linked: () => this.references.linked, warn: this.warn }, this.waits);
+    this.waits.share(this.sharedWaits);
     await this.nc.flush();
     // The server closed the connection for good (not a reconnect): nothing of the cluster is reachable.
     void this.nc.closed().then(() => this.lost());
@@ -232,6 +236,8 @@ export class ClusterNode implements ClusterConnection {
   /** Leave the cluster: apartments run for others end, claims are given up, the connection drains. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.waits.share(undefined);
+      this.sharedWaits?.close();
       this.references.close();
       await this.server.close();
       leaveRemoteNodes(this, `node '${this.name}' left the cluster`);
@@ -321,6 +327,7 @@ export class ClusterNode implements ClusterConnection {
     if (this.closing) return;
     this.warn(`[cluster-lost] node '${this.name}' lost its NATS connection for good; its apartments elsewhere and those it ran for others are gone`);
     void this.server.close();
+    this.sharedWaits?.close();
     // Its claims can no longer be renewed; the renewal timer would only fail.
     void this.directory?.close();
     leaveRemoteNodes(this, `node '${this.name}' lost its connection to the cluster`);
@@ -338,59 +345,4 @@ function quoted(text: string): string {
 /** The last token of `subject`: on the subjects other nodes publish to, the sender's name. */
 function lastToken(subject: string): string {
   return subject.slice(subject.lastIndexOf('.') + 1);
-}
-
-function parseJson(bytes: Uint8Array): unknown {
-  if (bytes.byteLength > MAX_CONTROL_BYTES) return undefined;
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** A control request from another node, checked field by field; undefined when it is not one. */
-function parseControl(bytes: Uint8Array): ControlRequest | undefined {
-  const value = parseJson(bytes) as Record<string, unknown> | null | undefined;
-  if (typeof value !== 'object' || value === null || typeof value.from !== 'string' || typeof value.epoch !== 'string') return undefined;
-  if (!isNodeName(value.from) || !EPOCH.test(value.epoch)) return undefined;
-  if (value.op === 'probe') return { op: value.op, from: value.from, epoch: value.epoch };
-  if (typeof value.session !== 'string' || value.session.length > 96 || !value.session.startsWith(`${value.epoch}.`)) return undefined;
-  if (value.op === 'ping') {
-    const links = counts(value.links);
-    return Number.isSafeInteger(value.sent) && (value.sent as number) >= 0 && links ? { op: value.op, from: value.from, epoch: value.epoch, session: value.session, sent: value.sent as number, links } : undefined;
-  }
-  // A heartbeat within the bounds a node may set its own to (node-options.ts): a hello with a period
-  // of 10^300 ms would keep its session, and a 1 ms timer of Node's making, for good.
-  if (value.op === 'hello' && Number.isInteger(value.periodMs) && Number.isInteger(value.misses) && (value.periodMs as number) <= MAX_HEARTBEAT_PERIOD_MS && (value.misses as number) <= MAX_HEARTBEAT_MISSES) {
-    return { op: 'hello', from: value.from, epoch: value.epoch, session: value.session, periodMs: value.periodMs as number, misses: value.misses as number };
-  }
-  return undefined;
-}
-
-function parseReply(bytes: Uint8Array): ControlReply | undefined {
-  const value = parseJson(bytes) as Record<string, unknown> | null | undefined;
-  if (typeof value !== 'object' || value === null || typeof value.epoch !== 'string' || typeof value.knows !== 'boolean') return undefined;
-  // A node's epoch goes into the subjects of its sessions: one of 5000 characters made a control
-  // line longer than the server reads, and it closed this node's connection with every other
-  // node's frames in flight; one with a space made every frame fail to publish.
-  if (!EPOCH.test(value.epoch)) return undefined;
-  return {
-    epoch: value.epoch,
-    knows: value.knows,
-    ...(typeof value.refusal === 'string' ? { refusal: value.refusal.slice(0, 500) } : {}),
-    ...(Number.isSafeInteger(value.sent) && (value.sent as number) >= 0 ? { sent: value.sent as number } : {}),
-    ...(counts(value.links) ? { links: counts(value.links)! } : {}),
-  };
-}
-
-/** Frame counts by link number, as a heartbeat carries them; undefined when `value` is not that. */
-function counts(value: unknown): Record<string, number> | undefined {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const entries = Object.entries(value as Record<string, unknown>);
-  if (entries.length > MAX_COUNTED_LINKS) return undefined;
-  for (const [link, n] of entries) {
-    if (!/^[1-9][0-9]{0,9}$/.test(link) || !Number.isSafeInteger(n) || (n as number) < 0) return undefined;
-  }
-  return Object.fromEntries(entries) as Record<string, number>;
 }

@@ -94,6 +94,11 @@ export class RuntimeReferences {
     return (why) => gateway.nodeGone(why);
   }
 
+  /** Whether this runtime holds a link to another runtime now (either way). */
+  get linked(): boolean {
+    return this.opened.size > 0 || this.served.size > 0;
+  }
+
   stats(): ReferenceStats {
     let exports = 0;
     let proxies = 0;

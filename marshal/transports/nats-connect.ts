@@ -30,7 +30,7 @@ export function natsAuthProblem(auth: unknown): string | undefined {
 }
 
 /** Publish `bytes` to `subject`, or lose them when the connection is closed. */
-export function publishOrDrop(nc: NatsClient, subject: string, bytes: Uint8Array): void {
+export function publishOrDrop(nc: NatsClient, subject: string, bytes: Uint8Array | string): void {
   try {
     nc.publish(subject, bytes);
   } catch {

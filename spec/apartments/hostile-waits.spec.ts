@@ -12,7 +12,7 @@ import { expectNoExports } from '../fixtures/runtime-fixture.js';
 const BASE = 7 * 2 ** 32;
 
 function detectorSize(s: HostileScene): number {
-  return (s.rt as unknown as { deadlocks: { size: number } }).deadlocks.size;
+  return (s.rt as unknown as { waits: { size: number } }).waits.size;
 }
 
 function notifyFailures(s: HostileScene): string[] {
