@@ -6,7 +6,7 @@ import type { Apartment } from '../apartments/apartment.js';
 import type { ApartmentRegistry } from '../apartments/apartment-registry.js';
 import { isLive } from '../apartments/apartment-state.js';
 import type { LocalApartment } from '../apartments/local-apartment.js';
-import { serveInterfaceTable } from './interface-table.js';
+import { serveInterfaceTable, type InterfaceTable } from './interface-table.js';
 import { RentalRegistry } from './rental.js';
 import { InterruptService } from './script-engine/interrupt-service.js';
 import { ScriptApartmentService, serveScript } from './script-engine/script-service.js';
@@ -23,6 +23,7 @@ export interface HostFeatures {
   readonly shared: SharedResourceRegistry;
   readonly named: NamedRegistry;
   readonly interrupts: InterruptService;
+  readonly interfaceTable: InterfaceTable;
   /** The runtime closed: the main thread holds no locks, leases nothing more, and every shared resource is disposed once this settles. */
   close(): Promise<void>;
 }
@@ -41,7 +42,7 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
   serveSharedResources(local.control, shared);
   const mirroredLocks = new MirroredLocks(named, isLiveApartment, warn);
   serveNamed(local.control, named, mirroredLocks);
-  const interfaceTable = serveInterfaceTable(local.control);
+  const interfaceTable = serveInterfaceTable(local.control, (proxy) => local.marshalTable.marshal(proxy, 'normal'));
   serveScript(local.control, (apartment, oid, grant, caller) => {
     const apt: Apartment | undefined = registry.get(apartment);
     if (!apt || !isLive(apt.state)) return Promise.resolve(false);
@@ -75,7 +76,7 @@ export function installHostFeatures(local: LocalApartment, registry: ApartmentRe
     forgetHeldLocks(0);
     return shared.close();
   };
-  return { shared, named, interrupts, close };
+  return { shared, named, interrupts, interfaceTable, close };
 }
 
 /** What the host's features hand a worker apartment at boot, given whether its link shares memory. */

@@ -49,23 +49,59 @@ export function serveMarshalTokens(router: ControlRouter, apartment: LocalApartm
  */
 export const MAX_GIT_ENTRIES = 4_096;
 
+/** The longest cookie: 32 hex digits, and for a node's runtime `@<node>.<epoch>` (each at most 64). */
+const MAX_COOKIE = 200;
+
+/** Other runtimes' cookies, once this runtime is a node of a cluster (docs/cluster.md). */
+export interface ClusterCookies {
+  /** What this runtime's cookies end in: `@<node>.<epoch>`, its node and this run of it. */
+  readonly suffix: string;
+  /** The object another runtime registered as `cookie` (a proxy the main apartment holds); undefined when the cookie names no other runtime. */
+  get(cookie: string): Promise<object> | undefined;
+  /** Revoke another runtime's `cookie` there; undefined when the cookie names no other runtime. */
+  revoke(cookie: string): Promise<void> | undefined;
+}
+
 /** The main apartment's side of the global interface table, for what the host does when an apartment goes. */
 export interface InterfaceTable {
   /** Forget every entry `apartment` registered (it closed or faulted: its tokens went with it). */
   dropApartment(apartment: number): void;
+  /** This runtime joined a cluster: its cookies name its node, and other runtimes' resolve through `cookies`. */
+  share(cookies: ClusterCookies | undefined): void;
+  /** The object registered here as `cookie`, as the main apartment holds it, for another runtime. */
+  serve(cookie: string): Promise<unknown>;
+  /** Revoke this runtime's `cookie` for another runtime. */
+  revokeServed(cookie: string): Promise<void>;
 }
 
-/** Serve the global interface table on the main apartment. */
-export function serveInterfaceTable(router: ControlRouter): InterfaceTable {
+/** Serve the global interface table on the main apartment; `marshal` makes a token of the main apartment's for a proxy it holds. */
+export function serveInterfaceTable(router: ControlRouter, marshal: (proxy: object) => MarshalToken): InterfaceTable {
   // Cookies are random (128 bits): holding one is what lets an apartment look an entry up or revoke it.
   const table = new Map<string, MarshalToken>();
   // The cookies of each apartment's tokens: an apartment that is gone took its tokens along, so its
   // entries are dropped with it instead of being kept (and handed out) for the life of the process.
   const byApartment = new Map<number, Set<string>>();
+  let cluster: ClusterCookies | undefined;
+  const notRegistered = (): DisconnectedError => new DisconnectedError('[git] the cookie is not registered (revoked, never handed out, or its apartment or runtime is gone); register the object again', { code: 'CO_E_OBJNOTCONNECTED' });
   const lookup = (cookie: string): MarshalToken => {
     const entry = table.get(cookie);
-    if (!entry) throw new DisconnectedError('[git] the cookie is not registered (revoked, never handed out, or its apartment is gone); register the object again', { code: 'CO_E_OBJNOTCONNECTED' });
+    if (!entry) throw notRegistered();
     return entry;
+  };
+  const revoke = async (cookie: string): Promise<void> => {
+    const entry = lookup(cookie);
+    // The token first, here rather than by the caller after the answer: a caller that died in
+    // between left the object alive in its apartment until that apartment ended. An apartment
+    // that is gone took its tokens along; any other failure keeps the entry, to revoke again.
+    try {
+      await revokeToken(entry);
+    } catch (err) {
+      if (!isRuntimeError(err, DisconnectedError)) throw err;
+    }
+    table.delete(cookie);
+    const cookies = byApartment.get(entry.apartment);
+    cookies?.delete(cookie);
+    if (cookies?.size === 0) byApartment.delete(entry.apartment);
   };
   router.register(InterfaceTableService, {
     register: {
@@ -85,38 +121,48 @@ export function serveInterfaceTable(router: ControlRouter): InterfaceTable {
         if (caller.role !== 'main' && (cookies?.size ?? 0) >= MAX_GIT_ENTRIES) {
           throw new ApartmentError('ERROR_BUSY', `[git-quota] apartment ${caller.apartment} has ${MAX_GIT_ENTRIES} objects registered in the global interface table already (at most ${MAX_GIT_ENTRIES}); revoke cookies it no longer hands out first`);
         }
-        const cookie = randomId();
+        const cookie = randomId() + (cluster?.suffix ?? '');
         table.set(cookie, token);
         if (!cookies) byApartment.set(token.apartment, (cookies = new Set()));
         cookies.add(cookie);
         return cookie;
       },
     },
-    lookup: { roles: ANY_ROLE, check: (args) => [text(args[0], 'cookie', 64)], run: (_caller, cookie) => lookup(cookie) },
+    lookup: {
+      roles: ANY_ROLE,
+      check: (args) => [text(args[0], 'cookie', MAX_COOKIE)],
+      run: async (_caller, cookie) => {
+        const entry = table.get(cookie);
+        if (entry) return entry;
+        // Another runtime's cookie: the main apartment opens the object there and hands the caller a token for its proxy.
+        const remote = cluster?.get(cookie);
+        if (!remote) throw notRegistered();
+        return marshal(await remote);
+      },
+    },
     revoke: {
       roles: ANY_ROLE,
-      check: (args) => [text(args[0], 'cookie', 64)],
-      run: async (_caller, cookie) => {
-        const entry = lookup(cookie);
-        // The token first, here rather than by the caller after the answer: a caller that died in
-        // between left the object alive in its apartment until that apartment ended. An apartment
-        // that is gone took its tokens along; any other failure keeps the entry, to revoke again.
-        try {
-          await revokeToken(entry);
-        } catch (err) {
-          if (!isRuntimeError(err, DisconnectedError)) throw err;
-        }
-        table.delete(cookie);
-        const cookies = byApartment.get(entry.apartment);
-        cookies?.delete(cookie);
-        if (cookies?.size === 0) byApartment.delete(entry.apartment);
-      },
+      check: (args) => [text(args[0], 'cookie', MAX_COOKIE)],
+      run: (_caller, cookie) => (table.has(cookie) ? revoke(cookie) : cluster?.revoke(cookie) ?? revoke(cookie)),
     },
   });
   return {
     dropApartment(apartment) {
       for (const cookie of byApartment.get(apartment) ?? []) table.delete(cookie);
       byApartment.delete(apartment);
+    },
+    share(cookies) {
+      cluster = cookies;
+    },
+    async serve(cookie) {
+      // Only this run's own cookies: one of another node, or of an earlier run of this one, is nobody's here.
+      if (!cluster || !cookie.endsWith(cluster.suffix)) throw notRegistered();
+      const token = lookup(cookie);
+      return token.apartment === 0 ? localApartment().marshalTable.unmarshal(token.id) : serviceOf(token.apartment, MarshalTokensService).unmarshal(token.id);
+    },
+    revokeServed(cookie) {
+      if (!cluster || !cookie.endsWith(cluster.suffix)) return Promise.reject(notRegistered());
+      return revoke(cookie);
     },
   };
 }

@@ -96,7 +96,10 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     running = rt;
     try {
       if (options.openTelemetry ?? openTelemetryRegistered()) await rt.registerApartmentHooks(OPEN_TELEMETRY_HOOKS);
-      if (options.node !== undefined) rt.clusterNode = await joinCluster(options.node, (message) => rt.log({ level: 'warn', message, apartment: 0 }), rt.local, rt.waits);
+      if (options.node !== undefined) {
+        rt.clusterNode = await joinCluster(options.node, (message) => rt.log({ level: 'warn', message, apartment: 0 }), rt.local, rt.waits);
+        rt.clusterNode.shareCookies(rt.features.interfaceTable);
+      }
     } catch (err) {
       await rt.close();
       throw err;

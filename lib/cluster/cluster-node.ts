@@ -23,6 +23,7 @@ import { NodeServer } from './node-server.js';
 import { RuntimeReferences, type ReferenceStats } from './runtime-references.js';
 import { SharedWaits } from './shared-waits.js';
 import type { WaitGraph } from '../wait-graph.js';
+import type { InterfaceTable } from '../interface-table.js';
 import type { LocalApartment } from '../../apartments/local-apartment.js';
 import type { Remote } from '../../marshal/proxy.js';
 import { checkThreadCredentials } from './thread-credentials.js';
@@ -148,6 +149,11 @@ export class ClusterNode implements ClusterConnection {
     await this.nc.flush();
     // The server closed the connection for good (not a reconnect): nothing of the cluster is reachable.
     void this.nc.closed().then(() => this.lost());
+  }
+
+  /** Make the cookies of `table` (the runtime's global interface table) valid across the cluster. */
+  shareCookies(table: InterfaceTable): void {
+    table.share(this.references.shareCookies(table, `@${this.name}.${this.epoch}`));
   }
 
   /** What users see of this node. */

@@ -23,14 +23,28 @@ import { natsLink } from '../../marshal/transports/nats-link.js';
 export const OPENER_ID = 2_000_000_001;
 export const SERVER_ID = 2_000_000_002;
 
-/** What an opening runtime may ask of the other: an object it published, by name. */
+/** What an opening runtime may ask of the other: an object it published, by name, and one it registered in its global interface table, by cookie. */
 interface PublishedApi {
   open(name: string): unknown;
+  cookie(cookie: string): unknown;
+  revokeCookie(cookie: string): void;
+}
+
+/** What a runtime serves another on their link (published-object names, interface-table cookies). */
+export interface GatewayServing {
+  /** The object published as `name`; throws when there is none. */
+  open(name: string): unknown;
+  /** The object registered as `cookie` in this runtime's global interface table; throws when there is none. */
+  cookie(cookie: string): Promise<unknown>;
+  /** Revoke this runtime's `cookie`. */
+  revokeCookie(cookie: string): Promise<void>;
 }
 const PublishedService = controlService<PublishedApi>('published');
 
 /** The longest name of a published object (a directory key). */
 const MAX_NAME = 128;
+/** The longest cookie of a node's global interface table (interface-table.ts). */
+const MAX_COOKIE = 200;
 
 /** This runtime's side of its link with the runtime of one other node. */
 export class RuntimeGateway {
@@ -43,7 +57,7 @@ export class RuntimeGateway {
    * The side that `opened` the link asks for objects by name; the other serves them with `serve`
    * (which throws for a name it does not publish). `ended` hears once the link is over.
    */
-  constructor(local: LocalApartment, readonly node: string, opened: boolean, near: IpcTransport, serve: ((name: string) => unknown) | undefined, warn: (message: string) => void, private readonly ended: () => void) {
+  constructor(local: LocalApartment, readonly node: string, opened: boolean, near: IpcTransport, serve: GatewayServing | undefined, warn: (message: string) => void, private readonly ended: () => void) {
     const self = opened ? OPENER_ID : SERVER_ID;
     const peer = opened ? SERVER_ID : OPENER_ID;
     this.peer = peer;
@@ -70,7 +84,13 @@ export class RuntimeGateway {
       warn,
     });
     const router = new ControlRouter(self, () => 'worker');
-    if (serve) router.register(PublishedService, { open: { roles: ['worker'], check: (args) => [text(args[0], 'name', MAX_NAME)], run: (_caller, name) => serve(name) } });
+    if (serve) {
+      router.register(PublishedService, {
+        open: { roles: ['worker'], check: (args) => [text(args[0], 'name', MAX_NAME)], run: (_caller, name) => serve.open(name) },
+        cookie: { roles: ['worker'], check: (args) => [text(args[0], 'cookie', MAX_COOKIE)], run: (_caller, cookie) => serve.cookie(cookie) },
+        revokeCookie: { roles: ['worker'], check: (args) => [text(args[0], 'cookie', MAX_COOKIE)], run: (_caller, cookie) => serve.revokeCookie(cookie) },
+      });
+    }
     this.endpoint.control = router.target;
     this.endpoint.attach(peer, near, natsLink);
   }
@@ -88,6 +108,16 @@ export class RuntimeGateway {
   /** The object the other runtime publishes as `name` (a proxy), from the opening side. */
   open(name: string): Promise<unknown> {
     return controlClient(endpointTransport(this.endpoint), this.peer, PublishedService).open(name);
+  }
+
+  /** The object the other runtime registered in its global interface table as `cookie` (a proxy), from the opening side. */
+  cookie(cookie: string): Promise<unknown> {
+    return controlClient(endpointTransport(this.endpoint), this.peer, PublishedService).cookie(cookie);
+  }
+
+  /** Revoke the other runtime's `cookie` there. */
+  async revokeCookie(cookie: string): Promise<void> {
+    await controlClient(endpointTransport(this.endpoint), this.peer, PublishedService).revokeCookie(cookie);
   }
 
   /** The other node is gone (`why`): calls in flight fail as for a dead process, and its objects are disconnected. */

@@ -12,6 +12,8 @@ import { isProxy } from '../../marshal/proxy.js';
 import { GATEWAY_LINK, IpcTransport } from '../../marshal/transports/ipc-transport.js';
 import { isClaimKey, type ClusterDirectory } from './cluster-directory.js';
 import { RuntimeGateway } from './runtime-gateway.js';
+import { isNodeName } from './node-options.js';
+import type { ClusterCookies, InterfaceTable } from '../interface-table.js';
 
 /** What references between runtimes hold now, for specs and dashboards. */
 export interface ReferenceStats {
@@ -32,6 +34,8 @@ export class RuntimeReferences {
   /** Links other runtimes opened to this one. */
   private readonly served = new Set<RuntimeGateway>();
   private closed = false;
+  /** This runtime's global interface table, once shared with the cluster. */
+  private table: InterfaceTable | undefined;
 
   constructor(
     private readonly connection: ClusterConnection,
@@ -89,9 +93,36 @@ export class RuntimeReferences {
       near.close();
       return () => undefined;
     }
-    const gateway: RuntimeGateway = new RuntimeGateway(this.local, node, false, near, (name) => this.lookup(name), this.warn, () => this.served.delete(gateway));
+    const serving = {
+      open: (name: string) => this.lookup(name),
+      cookie: (cookie: string) => this.table?.serve(cookie) ?? Promise.reject(noCookies()),
+      revokeCookie: (cookie: string) => this.table?.revokeServed(cookie) ?? Promise.reject(noCookies()),
+    };
+    const gateway: RuntimeGateway = new RuntimeGateway(this.local, node, false, near, serving, this.warn, () => this.served.delete(gateway));
     this.served.add(gateway);
     return (why) => gateway.nodeGone(why);
+  }
+
+  /**
+   * Share the global interface table `table` with the cluster: this runtime's cookies end in
+   * `suffix` (its node and run) and are served to other runtimes over their links; a cookie naming
+   * another node is opened through the link to that node's runtime.
+   */
+  shareCookies(table: InterfaceTable, suffix: string): ClusterCookies {
+    this.table = table;
+    const withLink = <T>(cookie: string, use: (gateway: RuntimeGateway) => Promise<T>): Promise<T> | undefined => {
+      const node = nodeOfCookie(cookie);
+      if (node === undefined || node === this.connection.name) return undefined;
+      return Promise.resolve().then(() => {
+        this.assertOpen();
+        return use(this.gatewayTo(node));
+      });
+    };
+    return {
+      suffix,
+      get: (cookie) => withLink(cookie, (gateway) => gateway.cookie(cookie) as Promise<object>),
+      revoke: (cookie) => withLink(cookie, (gateway) => gateway.revokeCookie(cookie)),
+    };
   }
 
   /** Whether this runtime holds a link to another runtime now (either way). */
@@ -154,6 +185,18 @@ function checkName(name: unknown): asserts name is string {
   if (!isClaimKey(name)) {
     throw new InvalidArgumentError(`[ref-name] the name of a published object must be letters, digits, '_', '=', '-' and inner dots (at most 128); got ${typeof name === 'string' ? `'${name.slice(0, 140)}'` : shownValue(name)}`, { parameter: 'name' });
   }
+}
+
+/** The node a cookie of a node's global interface table names (`…@<node>.<epoch>`); undefined for any other cookie. */
+function nodeOfCookie(cookie: string): string | undefined {
+  const at = cookie.lastIndexOf('@');
+  if (at < 0) return undefined;
+  const node = cookie.slice(at + 1, cookie.indexOf('.', at));
+  return isNodeName(node) ? node : undefined;
+}
+
+function noCookies(): DisconnectedError {
+  return new DisconnectedError('[git] this runtime shares no global interface table with the cluster; register the object again', { code: 'CO_E_OBJNOTCONNECTED' });
 }
 
 function unknown(name: string, why: string): DisconnectedError {
