@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { DeadlockError, type Remote } from '../../../lib/index.js';
-import { eventuallyTrue, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
+import { connect } from '@nats-io/transport-node';
+import { DeadlockError, type Remote, type Runtime } from '../../../lib/index.js';
+import { eventuallyTrue, startNode, startNodeRuntime, type NodeProcess } from '../../fixtures/cluster-fixture.js';
 import { handPeer } from '../../fixtures/hand-peer.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
 import type { ProcessProbe } from '../../fixtures/process-probe.js';
@@ -9,45 +10,80 @@ import type { ProcessProbe } from '../../fixtures/process-probe.js';
 const settled = <T>(promise: Promise<T>): Promise<{ answer?: T; error?: Error }> => promise.then((answer) => ({ answer }), (error: Error) => ({ error }));
 
 /**
- * Node b's chain holds b's object and calls this runtime's; this runtime's chain holds its object
- * and calls b's. Neither runtime alone sees a cycle: each holds one of its two waits.
+ * Node `other`'s chain holds its object and calls this runtime's; this runtime's chain holds its
+ * object and calls `other`'s. Neither runtime alone sees a cycle: each holds one of its two waits.
  */
-async function crossedCalls(): Promise<{ here: { answer?: number; error?: Error }; there: { answer?: unknown; error?: Error } }> {
-  const nats = await startNatsServer('one');
-  const b = await startNode('b', nats.url);
-  const runtime = await startNodeRuntime(nats.url);
+async function crossedCalls(runtime: Runtime, other: NodeProcess): Promise<{ here: { answer?: number; error?: Error }; there: { answer?: unknown; error?: Error } }> {
   const apt = await runtime.createApartment({ name: 'holder' });
   const mine = await apt.createObject<ProcessProbe>('ProcessProbe');
   await runtime.node!.publish('of-a', mine);
-  expect(await b.ask('cycle-start', { key: 'of-a', value: 'of-b' }), "node b's chain holds its object").to.equal(true);
-  const theirs = await runtime.node!.open<ProcessProbe>('of-b');
+  expect(await other.ask('cycle-start', { key: 'of-a', value: 'of-other' }), `node ${other.name}'s chain holds its object`).to.equal(true);
+  const theirs = await runtime.node!.open<ProcessProbe>('of-other');
   let there!: Promise<{ answer?: unknown; error?: Error }>;
   const here = await settled(mine.callBack((async (n: number) => {
-    // This chain holds this runtime's object now: let b's chain call it, and call b's object.
-    there = settled(b.ask('cycle-go'));
+    // This chain holds this runtime's object now: let the other chain call it, and call the other's object.
+    there = settled(other.ask('cycle-go'));
     return (theirs as Remote<ProcessProbe>).callBack((m: number) => m + 10, n);
   }) as never, 1));
   return { here, there: await there };
 }
 
+/** One of the two crossed calls was refused with DeadlockError naming both runtimes; the other completed. */
+function expectOneRefused({ here, there }: Awaited<ReturnType<typeof crossedCalls>>, other: string): void {
+  const failed = [here.error, there.error].filter((error) => error !== undefined);
+  expect(failed, `one call fails, the other completes: ${failed.map((error) => error.message).join(' | ')}`).to.have.length(1);
+  expect(failed[0]!.message).to.match(/^\[deadlock\] call chains of 2 runtimes wait on each other: chain #\S+ waits in apartment .* of node '\w+' to call ProcessProbe\.callBack/);
+  expect(failed[0]!.message).to.contain("of node 'a'").and.to.contain(`of node '${other}'`);
+  if (here.error) {
+    expect(here.error, `refused here: the error crossed back from node ${other}`).to.be.instanceOf(DeadlockError);
+    expect(there.answer, "the other node's chain went on once this one let go").to.equal(1 + 1 + 1 + 1);
+  } else {
+    expect(here.answer, "this runtime's chain went on once the other node's let go").to.equal(1 + 10 + 1 + 1);
+  }
+}
+
+/** Who holds the coordinator's role in the directory of the cluster at `url` now. */
+async function coordinator(url: string): Promise<string | undefined> {
+  const nc = await connect({ servers: url });
+  try {
+    const { Kvm } = await import('@nats-io/kv');
+    const entry = await (await new Kvm(nc).open('apartments')).get('role.deadlocks');
+    return entry?.operation === 'PUT' ? (JSON.parse(entry.string()) as { node: string }).node : undefined;
+  } finally {
+    await nc.close();
+  }
+}
+
 describe('lib/cluster: a deadlock cycle through the runtimes of two nodes', () => {
   it('is found by the coordinator, which refuses one of its calls with DeadlockError naming both runtimes; the other call completes', async () => {
-    const { here, there } = await crossedCalls();
-    const failed = [here.error, there.error].filter((error) => error !== undefined);
-    expect(failed, `one call fails, the other completes: ${failed.map((error) => error.message).join(' | ')}`).to.have.length(1);
-    expect(failed[0]!.message).to.match(/^\[deadlock\] call chains of 2 runtimes wait on each other: chain #\S+ waits in apartment .* of node '(a|b)' to call ProcessProbe\.callBack/);
-    expect(failed[0]!.message).to.contain("of node 'a'").and.to.contain("of node 'b'");
-    if (here.error) {
-      expect(here.error, 'refused here: the error crossed back from node b').to.be.instanceOf(DeadlockError);
-      expect(there.answer, "node b's chain went on once this one let go").to.equal(1 + 1 + 1 + 1);
-    } else {
-      expect(here.answer, "this runtime's chain went on once node b's let go").to.equal(1 + 10 + 1 + 1);
-    }
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const runtime = await startNodeRuntime(nats.url);
+    expectOneRefused(await crossedCalls(runtime, b), 'b');
+  });
+
+  it('is found after the coordinator was killed: another linked node takes the role over once its claim expires', async () => {
+    const nats = await startNatsServer('one');
+    const lease = { leaseMs: 2_000 };
+    const b = await startNode('b', nats.url, lease);
+    const c = await startNode('c', nats.url, lease);
+    // b and c hold a link before this runtime holds any: one of them takes the role.
+    await b.ask('ref-publish', { key: 'of-b' });
+    expect(await c.ask('ref-keep', { key: 'of-b' })).to.equal(true);
+    let first: string | undefined;
+    await eventuallyTrue('a linked node takes the coordinator\'s role', async () => (first = await coordinator(nats.url)) !== undefined);
+    expect(first).to.be.oneOf(['b', 'c']);
+    const [killed, survivor] = first === 'b' ? [b, c] : [c, b];
+    killed.child.kill('SIGKILL');
+    await killed.exited;
+    const runtime = await startNodeRuntime(nats.url, 'a', lease);
+    expectOneRefused(await crossedCalls(runtime, survivor), survivor.name);
+    expect(await coordinator(nats.url), 'the role moved to a live node').to.be.oneOf(['a', survivor.name]);
   });
 });
 
 describe('lib/cluster: waits messages from a node that does not coordinate', () => {
-  it('are answered as refused, and malformed ones are dropped with a warning; detection across runtimes goes on', async () => {
+  it('are answered as refused, and malformed ones are dropped with a warning; the node goes on serving', async () => {
     const nats = await startNatsServer('one');
     const b = await startNode('b', nats.url);
     const peer = await handPeer(nats.url);
