@@ -20,7 +20,8 @@ import { ArrivalQueue, type PendingAttach } from './arrival-queue.js';
 import { acknowledgeCancel } from './cancel-ack.js';
 import { CONTROL_OID, type NotifyMessage } from '../marshal/protocol.js';
 import { invokeMember, methodName } from '../marshal/stub.js';
-import { invokeOrForward, isForwarded } from './forwarded-call.js';
+import { forwardedTo, invokeOrForward } from './forwarded-call.js';
+import type { RemoteState } from '../marshal/remote-state.js';
 import { activeTrace, TraceKind } from '../marshal/trace-hook.js';
 import { activeCarrier } from '../marshal/context-carrier.js';
 import { passesFilter, UNTRACKED, type Admission, type MessageFilter, type Turn, type Untracked } from './admission.js';
@@ -146,10 +147,11 @@ export class Dispatcher implements CallDispatcher {
     const name = methodName(target, method);
     const served = new ServedCall(channel.peer, causality, msg[5], !control && isInputSync(target, name));
     const admission = this.options.admission;
-    // A proxy exported on takes no turn here (forwarded-call.ts).
-    const turn = admission.enter(target, name, causality, control || isForwarded(target));
+    // A proxy exported on takes no turn here (forwarded-call.ts), and is read once for the call.
+    const remote = control ? undefined : forwardedTo(target);
+    const turn = admission.enter(target, name, causality, control || remote !== undefined);
     if (turn !== undefined) {
-      this.invoke(call, target, args, served, turn);
+      this.invoke(call, target, args, served, turn, remote);
       return;
     }
     const full = this.queues.refusalOnObject(channel, target, name);
@@ -329,7 +331,8 @@ export class Dispatcher implements CallDispatcher {
     return calls;
   }
 
-  private invoke(call: IncomingCall, target: object, args: unknown[], served: ServedCall, turn: Turn | Untracked): void {
+  /** Run the call (`remote`: where it is passed on to, for a proxy exported on; such calls never wait for a turn). */
+  private invoke(call: IncomingCall, target: object, args: unknown[], served: ServedCall, turn: Turn | Untracked, remote?: RemoteState): void {
     const admission = this.options.admission;
     const callId = call.message[1];
     const method = call.message[3];
@@ -340,7 +343,7 @@ export class Dispatcher implements CallDispatcher {
     const carried = call.message[7];
     const carrier = carried === undefined ? undefined : activeCarrier;
     try {
-      result = carrier ? carrier.within(carried!, () => runInCall(served, () => invokeOrForward(target, method, args, served))) : runInCall(served, () => invokeOrForward(target, method, args, served));
+      result = carrier ? carrier.within(carried!, () => runInCall(served, () => invokeOrForward(target, remote, method, args, served))) : runInCall(served, () => invokeOrForward(target, remote, method, args, served));
     } catch (err) {
       if (trace) trace.record(TraceKind.End, served.causality, peer, callId, method, 0);
       admission.leave(turn, served.causality);

@@ -6,19 +6,20 @@
 import { callOptions } from '../marshal/call-options.js';
 import { invokeMember } from '../marshal/stub.js';
 import { remoteStateOf } from '../marshal/proxy.js';
+import type { RemoteState } from '../marshal/remote-state.js';
 import type { ServedCall } from './served-call.js';
 
-/** Whether a call on `target` is passed on to an object elsewhere rather than run here. */
-export function isForwarded(target: object): boolean {
-  return remoteStateOf(target) !== undefined;
+/** Where a call on `target` is passed on to when `target` stands for an object elsewhere; undefined when it runs here. */
+export function forwardedTo(target: object): RemoteState | undefined {
+  return remoteStateOf(target);
 }
 
 /**
- * Invoke `method` on `target`, or pass the call on when `target` is a proxy: the call it makes ends
- * with the one `served`, so a cancel, or the caller's deadline passing, reaches the object too.
+ * Invoke `method` on `target`, or pass the call on to `remote` (what forwardedTo said of `target`,
+ * read once per call): the call it makes ends with the one `served`, so a cancel, or the caller's
+ * deadline passing, reaches the object too.
  */
-export function invokeOrForward(target: object, method: string | number, args: unknown[], served: ServedCall): unknown {
-  const remote = remoteStateOf(target);
+export function invokeOrForward(target: object, remote: RemoteState | undefined, method: string | number, args: unknown[], served: ServedCall): unknown {
   if (remote === undefined) return invokeMember(target, method, args);
   return remote.host.callRemote(remote, method, [...args, callOptions({ signal: served.signal })]);
 }
