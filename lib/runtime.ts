@@ -339,7 +339,7 @@ export class Runtime extends (EventEmitter as new () => TypedEmitterTypes.defaul
     if (this.closing) throw new DisconnectedError('[runtime-closed] the runtime was closed; start a new one');
   }
 
-  private readonly label = (id: number): string => this.registry.label(id);
+  private readonly label = (id: number): string => this.clusterNode?.linkLabel(id) ?? this.registry.label(id);
 
   /** Log an entry; one that does not name its chain (no `causality` key) gets the call being served here, if any. */
   private log(entry: LogEntry): void {

@@ -22,6 +22,7 @@ import { nodeConnectionName, parseDisconnect, type NodeDisconnect } from './disc
 import { NodeServer } from './node-server.js';
 import { RuntimeReferences, type ReferenceStats } from './runtime-references.js';
 import { SharedWaits } from './shared-waits.js';
+import { OPENER_ID, SERVER_ID } from './runtime-gateway.js';
 import type { WaitGraph } from '../wait-graph.js';
 import type { InterfaceTable } from '../interface-table.js';
 import type { LocalApartment } from '../../apartments/local-apartment.js';
@@ -149,6 +150,11 @@ export class ClusterNode implements ClusterConnection {
     await this.nc.flush();
     // The server closed the connection for good (not a reconnect): nothing of the cluster is reachable.
     void this.nc.closed().then(() => this.lost());
+  }
+
+  /** How people read `id` when it is the other side of a link between runtimes (runtime-gateway.ts); undefined for any other id. */
+  linkLabel(id: number): string | undefined {
+    return id === OPENER_ID || id === SERVER_ID ? 'the runtime of another node (a link between runtimes)' : undefined;
   }
 
   /** Make the cookies of `table` (the runtime's global interface table) valid across the cluster. */
