@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { connect } from '@nats-io/transport-node';
-import { DeadlockError, type Remote, type Runtime } from '../../../lib/index.js';
-import { eventuallyTrue, startNode, startNodeRuntime, type NodeProcess } from '../../fixtures/cluster-fixture.js';
+import { DeadlockError, release, type Remote, type Runtime } from '../../../lib/index.js';
+import { eventuallyTrue, SPEC_HEARTBEAT, startNode, startNodeRuntime, type NodeProcess } from '../../fixtures/cluster-fixture.js';
+import { fixture, startRuntime } from '../../fixtures/runtime-fixture.js';
 import { handPeer } from '../../fixtures/hand-peer.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
 import type { ProcessProbe } from '../../fixtures/process-probe.js';
@@ -100,3 +101,31 @@ describe('lib/cluster: waits messages from a node that does not coordinate', () 
     await peer.nc.close();
   });
 });
+
+describe('lib/cluster: waits a hostile node reports to the coordinator', () => {
+  it('are kept up to a bound per node, past which the coordinator says so once; cycles through honest runtimes are still found', async () => {
+    const nats = await startNatsServer('one');
+    const b = await startNode('b', nats.url);
+    const { rt: runtime, logs } = await startRuntime({ node: { name: 'a', nats: nats.url, heartbeat: SPEC_HEARTBEAT } });
+    runtime.registerClass('ProcessProbe', { module: fixture('process-probe.js'), export: 'ProcessProbe' });
+    // A link between the two runtimes, so one of them takes the coordinator's role.
+    await b.ask('ref-publish', { key: 'link' });
+    const linked = await runtime.node!.open('link');
+    let holder: string | undefined;
+    await eventuallyTrue('a linked node takes the coordinator\'s role', async () => (holder = await coordinator(nats.url)) !== undefined);
+    const warned = (): string => (holder === 'a' ? logs.map((entry) => entry.message).join('\n') : b.stderr());
+    const peer = await handPeer(nats.url);
+    const made = (id: number): object => ({ apartment: 1, id, waiter: 9 * 2 ** 32 + id, holders: [9 * 2 ** 32 + id + 1], object: 'Made', method: 'up', label: 'made up' });
+    // Eleven reports of a thousand waits each, a chain of made-up waits longer than the bound.
+    for (let report = 0; report < 11; report++) {
+      const add = Array.from({ length: 1_000 }, (_, i) => made(report * 1_000 + i));
+      peer.nc.publish(`apartments.${holder!}.waits.mallory`, JSON.stringify({ op: 'report', full: false, add, gone: [] }));
+    }
+    await peer.nc.flush();
+    await eventuallyTrue('the coordinator says it keeps no more of mallory\'s waits', () => /\[deadlock-coordinator\] node 'mallory' reports more than 10000 waits/.test(warned()));
+    await peer.nc.close();
+    release(linked);
+    expectOneRefused(await crossedCalls(runtime, b), 'b');
+  });
+});
+
