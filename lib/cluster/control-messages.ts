@@ -11,8 +11,9 @@ const MAX_CONTROL_BYTES = 64 * 1024;
 /** The most apartment sessions one heartbeat counts (a node runs at most 256 apartments for a host). */
 const MAX_COUNTED_LINKS = 256;
 
-function parseJson(bytes: Uint8Array): unknown {
-  if (bytes.byteLength > MAX_CONTROL_BYTES) return undefined;
+/** JSON another node sent, read only when it is at most `maxBytes` long; undefined when it is longer or no JSON. */
+export function readJson(bytes: Uint8Array, maxBytes: number): unknown {
+  if (bytes.byteLength > maxBytes) return undefined;
   try {
     return JSON.parse(Buffer.from(bytes).toString('utf8'));
   } catch {
@@ -22,7 +23,7 @@ function parseJson(bytes: Uint8Array): unknown {
 
 /** A control request from another node, checked field by field; undefined when it is not one. */
 export function parseControl(bytes: Uint8Array): ControlRequest | undefined {
-  const value = parseJson(bytes) as Record<string, unknown> | null | undefined;
+  const value = readJson(bytes, MAX_CONTROL_BYTES) as Record<string, unknown> | null | undefined;
   if (typeof value !== 'object' || value === null || typeof value.from !== 'string' || typeof value.epoch !== 'string') return undefined;
   if (!isNodeName(value.from) || !EPOCH.test(value.epoch)) return undefined;
   if (value.op === 'probe') return { op: value.op, from: value.from, epoch: value.epoch };
@@ -40,7 +41,7 @@ export function parseControl(bytes: Uint8Array): ControlRequest | undefined {
 }
 
 export function parseReply(bytes: Uint8Array): ControlReply | undefined {
-  const value = parseJson(bytes) as Record<string, unknown> | null | undefined;
+  const value = readJson(bytes, MAX_CONTROL_BYTES) as Record<string, unknown> | null | undefined;
   if (typeof value !== 'object' || value === null || typeof value.epoch !== 'string' || typeof value.knows !== 'boolean') return undefined;
   // A node's epoch goes into the subjects of its sessions: one of 5000 characters made a control
   // line longer than the server reads, and it closed this node's connection with every other

@@ -3,6 +3,7 @@
 // node reports its waits to the coordinator; the coordinator asks the nodes of a cycle whether its
 // waits still hold, then tells one node to refuse its wait. Each message is checked field by field
 // here before anything reads it: what another node sends is hostile until it parses.
+import { readJson } from './control-messages.js';
 
 /** The largest waits message read, in bytes (NATS's default payload limit). */
 export const MAX_WAITS_MESSAGE_BYTES = 1_048_576;
@@ -58,7 +59,7 @@ export type WaitsMessage = WaitsReport | WaitsConfirm | WaitsBreak;
 
 /** A waits message another node sent, checked; undefined when it is not one. */
 export function parseWaitsMessage(bytes: Uint8Array): WaitsMessage | undefined {
-  const value = parseJson(bytes);
+  const value = readJson(bytes, MAX_WAITS_MESSAGE_BYTES);
   if (!isRecord(value)) return undefined;
   switch (value.op) {
     case 'report': {
@@ -99,24 +100,15 @@ export function parseWaitsMessage(bytes: Uint8Array): WaitsMessage | undefined {
 
 /** The answer to a confirm, checked against the number of waits asked after; undefined when it is none. */
 export function parseConfirmAnswer(bytes: Uint8Array, asked: number): boolean[] | undefined {
-  const value = parseJson(bytes);
+  const value = readJson(bytes, MAX_WAITS_MESSAGE_BYTES);
   if (!isRecord(value) || !Array.isArray(value.held) || value.held.length !== asked) return undefined;
   return value.held.every((held) => typeof held === 'boolean') ? (value.held as boolean[]) : undefined;
 }
 
 /** The answer to a break: whether the node refused the wait. */
 export function parseBreakAnswer(bytes: Uint8Array): boolean {
-  const value = parseJson(bytes);
+  const value = readJson(bytes, MAX_WAITS_MESSAGE_BYTES);
   return isRecord(value) && value.broken === true;
-}
-
-function parseJson(bytes: Uint8Array): unknown {
-  if (bytes.byteLength > MAX_WAITS_MESSAGE_BYTES) return undefined;
-  try {
-    return JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
