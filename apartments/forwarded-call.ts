@@ -17,9 +17,10 @@ export function forwardedTo(target: object): RemoteState | undefined {
 /**
  * Invoke `method` on `target`, or pass the call on to `remote` (what forwardedTo said of `target`,
  * read once per call): the call it makes ends with the one `served`, so a cancel, or the caller's
- * deadline passing, reaches the object too.
+ * deadline passing (the caller cancels then), or the caller being gone, reaches the object too. It
+ * has no deadline of its own: this apartment's default would cut short a caller that gave more.
  */
 export function invokeOrForward(target: object, remote: RemoteState | undefined, method: string | number, args: unknown[], served: ServedCall): unknown {
   if (remote === undefined) return invokeMember(target, method, args);
-  return remote.host.callRemote(remote, method, [...args, callOptions({ signal: served.signal })]);
+  return remote.host.callRemote(remote, method, [...args, callOptions({ signal: served.signal, timeoutMs: Infinity })]);
 }

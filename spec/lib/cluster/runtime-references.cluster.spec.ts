@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ApartmentError, CallCanceledError, DisconnectedError, InUseError, callOptions, release, type Remote, type Runtime } from '../../../lib/index.js';
+import { ApartmentError, CallCanceledError, CallTimeoutError, DisconnectedError, InUseError, callOptions, release, type Remote, type Runtime } from '../../../lib/index.js';
 import { eventuallyTrue as until, startNode, startNodeRuntime } from '../../fixtures/cluster-fixture.js';
 import { startNatsServer } from '../../fixtures/nats-server.js';
 import { rejection } from '../../fixtures/process-fixture.js';
@@ -111,3 +111,20 @@ describe('lib/cluster: references between runtimes when a node dies', () => {
     release(probe);
   });
 });
+
+describe('lib/cluster: a call a runtime forwards for another', () => {
+  it("has no deadline of its own: it ends with the call it serves, not at the forwarding runtime's default", async () => {
+    const nats = await startNatsServer('one');
+    // Node b's runtime gives its own calls one second; this runtime's caller gives a minute.
+    const b = await startNode('b', nats.url, {}, { defaultTimeoutMs: 1_000 });
+    const runtime = await startNodeRuntime(nats.url);
+    const pidOfB = await b.ask<number>('ref-publish', { key: 'slow' });
+    const remote = await runtime.node!.open<ProcessProbe>('slow');
+    expect(await remote.busy(2_500, callOptions({ timeoutMs: 60_000 })), "b's main apartment forwarded the call past its own default").to.equal(pidOfB);
+    // The caller's own deadline still ends the call, there as here.
+    const cut = await rejection(remote.hang(callOptions({ timeoutMs: 500 })));
+    expect(cut, String(cut)).to.be.instanceOf(CallTimeoutError);
+    release(remote);
+  });
+});
+
