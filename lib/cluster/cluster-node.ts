@@ -175,7 +175,7 @@ export class ClusterNode implements ClusterConnection {
       publish: (name, object) => this.references.publish(name, object),
       unpublish: (name) => this.references.unpublish(name),
       open: <T>(name: string) => this.references.open(name) as Promise<Remote<T>>,
-      references: () => this.references.stats(),
+      references: () => ({ ...this.references.stats(), coordinatedWaits: this.sharedWaits?.coordinatedWaits ?? 0 }),
     };
   }
 

@@ -25,6 +25,8 @@ export interface ReferenceStats {
   readonly proxies: number;
   /** Links with other runtimes: opened by this one, and by others. */
   readonly links: number;
+  /** The waits of linked runtimes this node holds as the cluster's deadlock coordinator (0 when it does not coordinate). */
+  readonly coordinatedWaits: number;
 }
 
 export class RuntimeReferences {
@@ -130,7 +132,7 @@ export class RuntimeReferences {
     return this.opened.size > 0 || this.served.size > 0;
   }
 
-  stats(): ReferenceStats {
+  stats(): Omit<ReferenceStats, 'coordinatedWaits'> {
     let exports = 0;
     let proxies = 0;
     const links = [...this.opened.values(), ...this.served];

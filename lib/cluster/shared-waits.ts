@@ -53,9 +53,9 @@ export class SharedWaits implements WaitSharing {
     this.timer.unref();
   }
 
-  /** Whether this node coordinates now. */
-  get coordinates(): boolean {
-    return this.coordinating !== undefined;
+  /** How many waits this node holds as coordinator (0 when it does not coordinate). */
+  get coordinatedWaits(): number {
+    return this.coordinating?.size ?? 0;
   }
 
   added(edge: WaitEdge): void {

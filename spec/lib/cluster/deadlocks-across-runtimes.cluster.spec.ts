@@ -55,12 +55,21 @@ async function coordinator(url: string): Promise<string | undefined> {
   }
 }
 
+/** Once every call settled, the coordinator (this runtime, or one of `nodes`) holds no wait any more. */
+async function coordinatorEndsEmpty(url: string, runtime: Runtime, nodes: readonly NodeProcess[]): Promise<void> {
+  const holder = await coordinator(url);
+  const node = nodes.find((n) => n.name === holder);
+  expect(holder === 'a' || node !== undefined, `the coordinator is a live node: ${holder}`).to.equal(true);
+  await eventuallyTrue(`the coordinator (node ${holder}) holds no wait`, async () => (node ? (await node.ask<{ coordinatedWaits: number }>('references')).coordinatedWaits : runtime.node!.references().coordinatedWaits) === 0);
+}
+
 describe('lib/cluster: a deadlock cycle through the runtimes of two nodes', () => {
   it('is found by the coordinator, which refuses one of its calls with DeadlockError naming both runtimes; the other call completes', async () => {
     const nats = await startNatsServer('one');
     const b = await startNode('b', nats.url);
     const runtime = await startNodeRuntime(nats.url);
     expectOneRefused(await crossedCalls(runtime, b), 'b');
+    await coordinatorEndsEmpty(nats.url, runtime, [b]);
   });
 
   it('is found after the coordinator was killed: another linked node takes the role over once its claim expires', async () => {
@@ -80,6 +89,7 @@ describe('lib/cluster: a deadlock cycle through the runtimes of two nodes', () =
     const runtime = await startNodeRuntime(nats.url, 'a', lease);
     expectOneRefused(await crossedCalls(runtime, survivor), survivor.name);
     expect(await coordinator(nats.url), 'the role moved to a live node').to.be.oneOf(['a', survivor.name]);
+    await coordinatorEndsEmpty(nats.url, runtime, [survivor]);
   });
 });
 
@@ -123,9 +133,13 @@ describe('lib/cluster: waits a hostile node reports to the coordinator', () => {
     }
     await peer.nc.flush();
     await eventuallyTrue('the coordinator says it keeps no more of mallory\'s waits', () => /\[deadlock-coordinator\] node 'mallory' reports more than 10000 waits/.test(warned()));
+    const held = holder === 'a' ? runtime.node!.references().coordinatedWaits : (await b.ask<{ coordinatedWaits: number }>('references')).coordinatedWaits;
+    expect(held, 'the coordinator holds the bound of made-up waits, and no more').to.be.within(10_000, 10_010);
     await peer.nc.close();
     release(linked);
     expectOneRefused(await crossedCalls(runtime, b), 'b');
+    // Mallory no longer reports: its waits are forgotten after a heartbeat's periodMs × misses.
+    await coordinatorEndsEmpty(nats.url, runtime, [b]);
   });
 });
 
