@@ -97,7 +97,7 @@ export class WaitGraph implements WaitSource {
 }
 
 /** Whether two lists of chains name the same chains (in any order). */
-function sameChains(a: readonly number[], b: readonly number[]): boolean {
+export function sameChains(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   const left = [...a].sort((x, y) => x - y);
   const right = [...b].sort((x, y) => x - y);

@@ -9,6 +9,7 @@
 import type { WaitEdge } from '../../apartments/admission.js';
 import { DeadlockDetector, describeCycle } from '../../apartments/deadlock-detector.js';
 import type { SharedWait, WaitRef, WaitsReport } from './wait-messages.js';
+import { sameChains } from '../wait-graph.js';
 
 /** The most nodes whose waits the coordinator keeps. */
 const MAX_NODES = 1_024;
@@ -96,7 +97,7 @@ export class DeadlockCoordinator {
     const key = `${wait.apartment}:${wait.id}`;
     const known = held.waits.get(key);
     // Reported again as it was (each full report repeats every wait): nothing new to look for.
-    if (known && known.shared.waiter === wait.waiter && sameList(known.shared.holders, wait.holders)) return;
+    if (known && known.shared.waiter === wait.waiter && sameChains(known.shared.holders, wait.holders)) return;
     if (!known && held.waits.size >= MAX_WAITS_PER_NODE) {
       if (!held.toldFull) this.breaker.warn(`[deadlock-coordinator] node '${node}' reports more than ${MAX_WAITS_PER_NODE} waits; those past them are not watched for deadlocks across runtimes (their calls still end at their deadlines)`);
       held.toldFull = true;
@@ -162,8 +163,4 @@ export class DeadlockCoordinator {
     held.waits.delete(key);
     this.graph.remove(known.edge.apartment, known.edge.id);
   }
-}
-
-function sameList(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((chain, i) => chain === b[i]);
 }
