@@ -3,6 +3,7 @@
 // message so only the messages that cannot go fail. Owner apartment only.
 import type { Batch, Message } from './protocol.js';
 import type { Transferable, Transport } from './transport.js';
+import { atTurnEnd } from './turn-end.js';
 
 /**
  * A batch is sent as soon as it holds this many messages, without waiting for the end of the
@@ -58,7 +59,7 @@ export class Outbox {
     }
     if (!this.flushQueued && this.transport) {
       this.flushQueued = true;
-      queueMicrotask(this.flush);
+      atTurnEnd(this.flush);
     }
   }
 

@@ -4,6 +4,7 @@
 // only, except the gate words.
 import { LoadSampler, MachineLoad } from './machine-load.js';
 import type { SpinPolicy } from './spin-policy.js';
+import { atTurnEnd } from '../turn-end.js';
 
 /** Longest stretch of spin rounds chained without yielding to the event loop, in µs. */
 const CHAIN_MICROS = 1000;
@@ -130,14 +131,15 @@ export class ThreadSpinner {
 
   /**
    * Spin once the microtask queue has settled, so replies that handlers queued are sent first: a
-   * nextTick queued from a microtask runs right after the queue drains. Chaining this way skips an
+   * nextTick queued from a microtask (the turn's end work, turn-end.ts, which flushes those replies
+   * first) runs right after the queue drains. Chaining this way skips an
    * event-loop pass per round trip, but only for CHAIN_MICROS; then setImmediate lets timers and
    * I/O run.
    */
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    if (now() - this.chainStart < CHAIN_MICROS) queueMicrotask(this.tickRun);
+    if (now() - this.chainStart < CHAIN_MICROS) atTurnEnd(this.tickRun);
     else setImmediate(this.freshRun);
   }
 
