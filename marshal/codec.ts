@@ -9,8 +9,9 @@
 import { MarshalError } from './errors.js';
 import { CUSTOM_MARSHAL, isByRefObject, takeTransferList, type CustomMarshaled } from './by-ref.js';
 import { copiedChars, holdsNoStrings, MAX_COPIED_CHARS, tooManyChars } from './copy-weight.js';
-import { countString, customMarshaled, enter, flatArray, mayWalkLoose, RECOUNT, settle, walkLoose, wastedLook, type LooseState } from './small-containers.js';
+import { countString, customMarshaled, enter, flatArray, LOOSE_ITEMS, mayWalkLoose, RECOUNT, settle, walkLoose, type LooseState } from './small-containers.js';
 import { noteBinary, setOwn, withMovedCopies, type MoveHolder } from './moved-copies.js';
+import { copiedBefore, enumerableInObjectPrototype, sizeUpTo } from './plain-keys.js';
 import type { PathStep, RefKindCode, WireRef, WireRefs } from './protocol.js';
 import { RefKind } from './protocol.js';
 import { REMOTE_STATE, type RemoteState } from './remote-state.js';
@@ -52,6 +53,8 @@ interface WalkState extends MoveHolder, LooseState {
   link: LinkTraits | undefined;
   /** Objects the walk does not enter whose strings were counted (copy-weight.ts). */
   weighed?: Set<object>;
+  /** Object.prototype has an enumerable key (someone added one), which for-in lists on every plain object. */
+  inheritedKeys: boolean;
 }
 
 /** Encode an argument list (paths start at the argument index). */
@@ -85,7 +88,7 @@ function run(space: RefSpace, peer: number, root: string, body: (st: WalkState) 
   const link = again ? again.link : space.linkTo(peer);
   // Walked again (small-containers.ts): the transfer lists the first walk took (taking consumes
   // them) are kept, and so is what CUSTOM_MARSHAL returned.
-  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: again?.transfer, seen: undefined, root, link, chars: 0, moveFrom: link?.moveCopiesFrom, moves: undefined, looseVisits: 0, approx: false, exact: again !== undefined, customs: again?.customs, customsTaken: 0, markChars: 0, markApprox: false, markRefs: 0 };
+  const st: WalkState = { space, peer, path: [], refs: undefined, transfer: again?.transfer, seen: undefined, root, link, chars: 0, moveFrom: link?.moveCopiesFrom, moves: undefined, looseVisits: 0, approx: false, exact: again !== undefined, customs: again?.customs, customsTaken: 0, markChars: 0, markApprox: false, markRefs: 0, inheritedKeys: enumerableInObjectPrototype() };
   try {
     const value = body(st);
     const moved = st.moves && withMovedCopies(value, st.moves, st.transfer);
@@ -340,18 +343,19 @@ function walkArray(arr: unknown[], st: WalkState): unknown[] {
   return out ?? arr;
 }
 
+// Keys are read with for-in (plain-keys.ts says why); what was walked already is not read again,
+// which for-in would do in full for an object without an enum cache (a dictionary, a Proxy).
 function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
   const mayLoose = mayWalkLoose(st);
   if (!mayLoose && !enter(obj, st)) return obj;
-  const keys = Object.keys(obj);
-  let loose = mayLoose && walkLoose(keys.length, st);
-  if (mayLoose && !loose && !enter(obj, st)) {
-    wastedLook(keys.length, st);
-    return obj;
-  }
+  if (mayLoose && st.seen?.has(obj)) return obj;
+  const inherited = st.inheritedKeys;
+  const size = mayLoose ? sizeUpTo(obj, LOOSE_ITEMS + 1, inherited) : 0;
+  let loose = mayLoose && walkLoose(size, st);
+  if (mayLoose && !loose) enter(obj, st);
   let out: Record<string, unknown> | undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
+  for (const k in obj) {
+    if (inherited && !Object.hasOwn(obj, k)) continue;
     const item = obj[k];
     if (item === null || (typeof item !== 'object' && typeof item !== 'function' && typeof item !== 'symbol')) {
       if (typeof item === 'string' && countString(st, item, loose, MAX_COPIED_CHARS)) throw overLimit(st, [...st.path, k]);
@@ -370,11 +374,9 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
     st.path.push(k);
     const enc = walk(item, st);
     st.path.pop();
-    if (enc !== item && !out) {
-      out = Object.getPrototypeOf(obj) === null ? Object.create(null) as Record<string, unknown> : {};
-      for (let j = 0; j < i; j++) setOwn(out, keys[j]!, obj[keys[j]!]);
-    }
+    if (enc !== item && !out) out = copiedBefore(obj, k, inherited);
     if (out) setOwn(out, k, enc);
   }
   return out ?? obj;
 }
+

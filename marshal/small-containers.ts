@@ -66,15 +66,6 @@ export function mayWalkLoose(st: LooseState): boolean {
   return !st.exact && st.looseVisits < LOOSE_VISITS;
 }
 
-/**
- * A plain object of `size` keys, read to see whether it may be walked loose, was entered already:
- * each key read counts as a visit, so an object with many keys held in many places is not read
- * each time (once the visits are spent, `seen` is asked before any object's keys are read).
- */
-export function wastedLook(size: number, st: LooseState): void {
-  st.looseVisits += size;
-}
-
 /** Enter `obj` in `seen`: false when it was there already (walked, or being walked). */
 export function enter(obj: object, st: LooseState): boolean {
   // One lookup, not has() then add(): this runs for every container the walk enters.
