@@ -7,6 +7,7 @@
 // which the codec's walk does not enter, and weighs what an error carries (error-codec.ts).
 import * as types from 'node:util/types';
 import { MarshalError, TOO_LARGE } from './errors.js';
+import { enumerableInObjectPrototype } from './plain-keys.js';
 
 /** The most characters of strings one value may hold, counted each place they appear: V8's longest string fits. */
 export const MAX_COPIED_CHARS = 2 ** 29;
@@ -24,6 +25,8 @@ export function copiedChars(value: unknown, budget: number, seen: Set<object> = 
   let chars = 0;
   const pending: object[] = [value];
   seen.add(value);
+  // Plain objects' keys are read with for-in (plain-keys.ts), own ones only while Object.prototype has an enumerable key.
+  const inherited = enumerableInObjectPrototype();
   const count = (item: unknown): void => {
     if (typeof item === 'string') {
       // Thrown, not returned: a Map's or Set's forEach cannot be left otherwise.
@@ -32,7 +35,7 @@ export function copiedChars(value: unknown, budget: number, seen: Set<object> = 
       // A small object of numbers and the like adds nothing, wherever and however often it
       // appears: it is left out of `seen`, whose lookup cost more than the whole count of a
       // Map's 5 000 `{ i }` values. A repeat costs at most FLAT_KEYS reads.
-      if (holdsNothing(item)) return;
+      if (holdsNothing(item, inherited)) return;
       // One lookup, not has() then add(): this runs for every object inside a Map or Set.
       const before = seen.size;
       if (seen.add(item).size !== before) pending.push(item);
@@ -47,8 +50,12 @@ export function copiedChars(value: unknown, budget: number, seen: Set<object> = 
       const obj = pending.pop()!;
       // This realm's plain objects and arrays first, the usual content of a Map or Set, with two or
       // three checks rather than the seven below (a Proxy is asked first, so no trap of it runs).
-      if (!types.isProxy(obj) && (Object.getPrototypeOf(obj) === Object.prototype || Array.isArray(obj))) {
-        for (const k of Object.keys(obj)) count((obj as Record<string, unknown>)[k]);
+      if (!types.isProxy(obj) && Object.getPrototypeOf(obj) === Object.prototype) {
+        for (const k in obj) if (!inherited || Object.hasOwn(obj, k)) count((obj as Record<string, unknown>)[k]);
+        continue;
+      }
+      if (Array.isArray(obj) && !types.isProxy(obj)) {
+        for (const k of Object.keys(obj)) count((obj as unknown as Record<string, unknown>)[k]);
         continue;
       }
       // Cross-realm safe tests: a value made in a vm context has that realm's prototypes. forEach,
@@ -77,14 +84,15 @@ const FLAT_KEYS = 8;
 /**
  * Whether `obj` is this realm's plain object of at most FLAT_KEYS own enumerable properties, none
  * a string or an object: a copy of it carries no strings, and it holds nothing a count must enter.
- * A Proxy is asked first, so none of its traps run.
+ * A Proxy is asked first, so none of its traps run. `inherited`: Object.prototype has an enumerable key.
  */
-function holdsNothing(obj: object): boolean {
+function holdsNothing(obj: object, inherited: boolean): boolean {
   if (types.isProxy(obj) || Object.getPrototypeOf(obj) !== Object.prototype) return false;
-  const keys = Object.keys(obj);
-  if (keys.length > FLAT_KEYS) return false;
-  for (let i = 0; i < keys.length; i++) {
-    const v = (obj as Record<string, unknown>)[keys[i]!];
+  let read = 0;
+  for (const k in obj) {
+    if (inherited && !Object.hasOwn(obj, k)) continue;
+    if (++read > FLAT_KEYS) return false;
+    const v = (obj as Record<string, unknown>)[k];
     if (typeof v === 'string' || (v !== null && typeof v === 'object')) return false;
   }
   return true;

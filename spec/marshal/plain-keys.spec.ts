@@ -4,6 +4,7 @@ import { Endpoint } from '../../marshal/endpoint.js';
 import { Admission } from '../../apartments/admission.js';
 import { Dispatcher } from '../../apartments/dispatcher.js';
 import { copiedBefore, enumerableInObjectPrototype, sizeUpTo } from '../../marshal/plain-keys.js';
+import { copiedChars } from '../../marshal/copy-weight.js';
 
 function endpoint(): Endpoint {
   return new Endpoint({
@@ -59,5 +60,16 @@ describe('marshal/plain-keys: the codec walk with an enumerable key on Object.pr
     const large = new Proxy(target, { ownKeys: (t) => { const keys = Reflect.ownKeys(t); listed += keys.length; return keys; } });
     encodeArgs(endpoint(), [new Array(5000).fill(large)], 2);
     expect(listed, 'keys listed: sized once and walked once').to.equal(2000);
+  });
+});
+
+describe('marshal/plain-keys: weighing a Map\'s objects with an enumerable key on Object.prototype', () => {
+  it('counts the strings of their own keys only, as a copy carries them', () => {
+    const map = new Map<string, unknown>([['a', { s: 'abc' }], ['b', { n: 1 }], ['c', { nested: { t: 'de' } }]]);
+    const expected = copiedChars(map, Infinity);
+    expect(expected, 'keys a, b, c and the strings abc, de').to.equal(8);
+    withPollutedPrototype(() => {
+      expect(copiedChars(map, Infinity)).to.equal(expected);
+    });
   });
 });
