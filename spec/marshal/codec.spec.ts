@@ -1,21 +1,9 @@
 import { expect } from 'chai';
 import { InvalidArgumentError, MarshalError, TOO_LARGE } from '../../marshal/errors.js';
 import { byRef, CUSTOM_MARSHAL, transfer, transfersPending } from '../../marshal/by-ref.js';
+import { loneEndpoint as endpoint } from './fixtures/lone-endpoint.js';
 import { encodeArgs, encodeValue } from '../../marshal/codec.js';
-import { Endpoint } from '../../marshal/endpoint.js';
-import { Admission } from '../../apartments/admission.js';
-import { Dispatcher } from '../../apartments/dispatcher.js';
 import { thrown } from '../fixtures/thrown.js';
-
-function endpoint(): Endpoint {
-  return new Endpoint({
-    self: 1,
-    defaultTimeoutMs: 1000,
-    causality: () => 1,
-    dispatcher: new Dispatcher({ label: 'e1', admission: new Admission(1, 'reentrant', { added: () => {}, removed: () => {} }), filter: () => undefined, warn: () => {} }),
-    connect: () => {}, onLifecycle: () => {}, label: String, warn: () => {},
-  });
-}
 
 describe('marshal/codec: encoding values', () => {
   it('passes plain argument lists through without copying', () => {

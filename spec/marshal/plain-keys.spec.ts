@@ -1,20 +1,8 @@
 import { expect } from 'chai';
+import { loneEndpoint as endpoint } from './fixtures/lone-endpoint.js';
 import { encodeArgs } from '../../marshal/codec.js';
-import { Endpoint } from '../../marshal/endpoint.js';
-import { Admission } from '../../apartments/admission.js';
-import { Dispatcher } from '../../apartments/dispatcher.js';
 import { copiedBefore, enumerableInObjectPrototype, sizeUpTo } from '../../marshal/plain-keys.js';
 import { copiedChars } from '../../marshal/copy-weight.js';
-
-function endpoint(): Endpoint {
-  return new Endpoint({
-    self: 1,
-    defaultTimeoutMs: 1000,
-    causality: () => 1,
-    dispatcher: new Dispatcher({ label: 'e1', admission: new Admission(1, 'reentrant', { added: () => {}, removed: () => {} }), filter: () => undefined, warn: () => {} }),
-    connect: () => {}, onLifecycle: () => {}, label: String, warn: () => {},
-  });
-}
 
 /** Run `body` while Object.prototype has an enumerable key, as a careless library leaves it. */
 function withPollutedPrototype(body: () => void): void {
