@@ -379,4 +379,3 @@ function walkPlain(obj: Record<string, unknown>, st: WalkState): unknown {
   }
   return out ?? obj;
 }
-

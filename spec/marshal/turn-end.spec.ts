@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
@@ -29,6 +30,23 @@ describe('marshal/turn-end: the work of a turn\'s end', () => {
     atTurnEnd(() => seen.push('next turn'));
     await new Promise((resolve) => setImmediate(resolve));
     expect(seen).to.deep.equal(['first', 'added by the first', 'a microtask queued after the first', 'next turn']);
+  });
+});
+
+describe('marshal/turn-end: the async context the work runs in', () => {
+  it('is none of the code that asked for it, so what the work starts does not inherit a caller\'s context', async () => {
+    const als = new AsyncLocalStorage<string>();
+    let during: string | undefined = 'not run';
+    let started: string | undefined = 'not run';
+    als.run('the served call', () => atTurnEnd(() => {
+      during = als.getStore();
+      process.nextTick(() => {
+        started = als.getStore();
+      });
+    }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(during).to.equal(undefined);
+    expect(started).to.equal(undefined);
   });
 });
 
