@@ -6,7 +6,8 @@
 // then round 2, and so on, baselines in the same rounds as what they are compared with. A row shows
 // its median over the rounds with the range it moved in; its ratio is the median of its per-round
 // ratios (bench-report.ts).
-// `--loaded` runs one CPU-bound process beside the bench for its whole length (cpu-load.ts).
+// `--loaded` runs one CPU-bound process beside the bench for its whole length (cpu-load.ts); a run
+// without it waits before each group until other processes leave the cores alone (machine-settle.ts).
 // `--json` prints the rows as JSON instead (run it as `npm run -s bench -- --json`, or npm's banner
 // lines come first); `--json=<file>` writes them to <file> and prints the table as usual.
 // `--quick` runs fewer iterations. Both forms name the Node version they were measured on (a text
@@ -23,6 +24,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { foldRounds, reportTable } from './bench-report.js';
 import { startCpuLoad } from './cpu-load.js';
+import { settleMachine } from './machine-settle.js';
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
 import { benchProcesses } from './process-bench.js';
@@ -54,23 +56,35 @@ if (!cluster && only !== undefined && runs('cluster') && !otherGroups.some(runs)
   throw new Error(`[bench-args] --only=${only} names only the cluster group, which runs only with --cluster (it starts nats-server); pass --cluster too`);
 }
 
+/**
+ * Whether `group` runs; in a quiet run, first wait for the machine to be quiet (machine-settle.ts:
+ * a group must not start with the spin gate still reading the previous group's child processes).
+ */
+async function starting(group: string): Promise<boolean> {
+  if (!runs(group)) return false;
+  if (loaded) return true;
+  const found = await settleMachine();
+  if (found.state === 'busy') process.stderr.write(`bench: before ${group}, other processes still kept ${found.cores} core(s) busy after the longest wait; its rows may run with spinning off\n`);
+  return true;
+}
+
 /** One round of every group that runs. */
 async function round(): Promise<BenchRow[]> {
   const measured: BenchRow[] = [];
-  if (runs('call-path')) measured.push(...(await benchCallPath({ quick })));
-  if (runs('apartments')) measured.push(...(await benchApartments({ quick })));
-  if (runs('shared-state')) measured.push(...(await benchSharedState({ quick })));
-  if (runs('proxygen')) measured.push(...(await benchGeneratedStubs({ quick })));
-  if (runs('streams')) measured.push(...(await benchStreams({ quick })));
-  if (runs('transports')) {
+  if (await starting('call-path')) measured.push(...(await benchCallPath({ quick })));
+  if (await starting('apartments')) measured.push(...(await benchApartments({ quick })));
+  if (await starting('shared-state')) measured.push(...(await benchSharedState({ quick })));
+  if (await starting('proxygen')) measured.push(...(await benchGeneratedStubs({ quick })));
+  if (await starting('streams')) measured.push(...(await benchStreams({ quick })));
+  if (await starting('transports')) {
     for (const r of await benchTransports({ quick })) {
       measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
     }
   }
-  if (runs('processes')) measured.push(...(await benchProcesses({ quick })));
-  if (runs('tracing')) measured.push(...(await benchTracing({ quick, baselineDist: baselineArg?.slice('--trace-baseline='.length) })));
+  if (await starting('processes')) measured.push(...(await benchProcesses({ quick })));
+  if (await starting('tracing')) measured.push(...(await benchTracing({ quick, baselineDist: baselineArg?.slice('--trace-baseline='.length) })));
   // Last: it makes this process a node with a runtime of its own, and every group above closed theirs.
-  if (clusterGroup) measured.push(...(await clusterGroup.benchCluster({ quick })));
+  if (clusterGroup && (await starting('cluster'))) measured.push(...(await clusterGroup.benchCluster({ quick })));
   return measured;
 }
 
