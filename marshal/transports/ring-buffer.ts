@@ -6,6 +6,8 @@
 // Record layout (8-byte aligned): int32 length of the payload (WRAP_MARK = skip to the ring's
 // start, PORT_MARK = this item went over the port), int32 sequence number, then the payload. Positions `head` and `tail` are byte counters
 // that wrap at 2^32; the ring's capacity is a power of two well below that.
+// Loaded for its effect: this module's typed-array code must be optimised with V8's detach checks.
+import '../detach-protector.js';
 
 /** Words live on separate 64-byte lines so the producer's and consumer's writes do not share a cache line. */
 const LINE = 16;

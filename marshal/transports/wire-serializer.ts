@@ -8,6 +8,8 @@
 // differently: class instances, Date/Map/typed arrays, proxies, a shared or cyclic reference
 // (identity must survive), or an encoding larger than the caller's limit.
 import * as types from 'node:util/types';
+// Loaded for its effect: this module's typed-array code must be optimised with V8's detach checks.
+import '../detach-protector.js';
 import { ProtocolError } from '../errors.js';
 
 const T_UNDEFINED = 0;
