@@ -11,10 +11,5 @@
 // docs/performance.md). Detaching one buffer at load means that code is optimised once, with the
 // checks, and a program's first transfer does not throw it away.
 
-/** Detach a new empty ArrayBuffer in this thread (every call after the first changes nothing). */
-export function detachOneBuffer(): void {
-  const spent = new ArrayBuffer(0);
-  structuredClone(spent, { transfer: [spent] });
-}
-
-detachOneBuffer();
+const spent = new ArrayBuffer(0);
+structuredClone(spent, { transfer: [spent] });

@@ -19,7 +19,7 @@ const QUIET_PERIODS = 2;
 const MAX_WAIT_MS = 20_000;
 
 /** What the wait found: quiet (the gate now says so), still busy after the longest wait, or no reading possible here (not Linux). */
-export type MachineState = { state: 'quiet'; waitedMs: number } | { state: 'busy'; cores: number } | { state: 'unreadable' };
+export type MachineState = { state: 'quiet' } | { state: 'busy'; cores: number } | { state: 'unreadable' };
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -43,5 +43,5 @@ export async function settleMachine(): Promise<MachineState> {
   // The sampler would publish the same figure after its next two periods of use; until then the
   // gate holds whatever it last measured, however long ago.
   Atomics.store(threadGate(), G_BUSY_ELSEWHERE, 0);
-  return { state: 'quiet', waitedMs: performance.now() - t0 };
+  return { state: 'quiet' };
 }
