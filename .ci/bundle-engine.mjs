@@ -132,9 +132,9 @@ for (const engine of ENGINES) {
     // Class and function names are part of what users see (error names, contract classes).
     keepNames: true,
     // Every thread compiles the engine before it can say Ready: without layout and with shorter
-    // syntax it is 30% smaller, and V8 compiled it in a starting thread in 11 ms instead of 14-17
-    // (docs/performance.md, 2026-12-06 evening). Identifiers keep their names, so a stack read
-    // without the source map still names its functions.
+    // syntax it is 30% smaller and compiles a little faster (docs/performance.md, 2026-12-06
+    // evening). Identifiers keep their names, so a stack read without the source map still names
+    // its functions.
     minifyWhitespace: true,
     minifySyntax: true,
     sourcemap: true,
