@@ -24,6 +24,45 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
+import ts from 'typescript';
+
+/**
+ * The names a bundle changes, from esbuild's output with keepNames: each `__name(f, "name")` call
+ * pins a function's or class's name, and a pin matters where the code would otherwise have another
+ * name: a declaration the bundle renamed (two modules declaring `refuse`), a class named after
+ * itself for the references inside it (`SharedMutex = class _SharedMutex`), a function whose own
+ * name minifying dropped. Listed as `name (would be other)`; a pin not recognised counts as one
+ * that matters.
+ */
+function namesTheBundleChanges(code) {
+  const changed = [];
+  const bindingOf = (node) => {
+    const p = node.parent;
+    if ((ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isBindingElement(p)) && ts.isIdentifier(p.name)) return p.name.text;
+    if ((ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p)) && (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name) || ts.isPrivateIdentifier(p.name))) return p.name.text;
+    if (ts.isBinaryExpression(p) && p.operatorToken.kind === ts.SyntaxKind.EqualsToken && ts.isIdentifier(p.left)) return p.left.text;
+    return undefined;
+  };
+  const natural = (target, call) => {
+    if (ts.isIdentifier(target)) return target.text;
+    if (target.kind === ts.SyntaxKind.ThisKeyword) {
+      let c = call.parent;
+      while (c && !ts.isClassLike(c)) c = c.parent;
+      return c && (c.name?.text ?? bindingOf(c));
+    }
+    if (ts.isFunctionExpression(target) || ts.isArrowFunction(target) || ts.isClassExpression(target)) return target.name?.text ?? bindingOf(call);
+    return undefined;
+  };
+  const visit = (node) => {
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === '__name' && node.arguments.length === 2 && ts.isStringLiteral(node.arguments[1])) {
+      const would = natural(node.arguments[0], node);
+      if (would !== node.arguments[1].text) changed.push(`${node.arguments[1].text} (would be ${would ?? 'unknown'})`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(ts.createSourceFile('engine.js', code, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS));
+  return changed;
+}
 
 /** The engines, in order: the file and the modules whose import closure it holds (less what an earlier engine holds). */
 const ENGINES = [
@@ -120,7 +159,7 @@ for (const engine of ENGINES) {
       });
     },
   };
-  await build({
+  const options = {
     absWorkingDir: root,
     stdin: { contents: entry, resolveDir: root, sourcefile: 'apartment-engine.ts', loader: 'ts' },
     bundle: true,
@@ -129,8 +168,6 @@ for (const engine of ENGINES) {
     target: 'node20',
     packages: 'external',
     plugins: [throughFacades],
-    // Class and function names are part of what users see (error names, contract classes).
-    keepNames: true,
     // Every thread compiles the engine before it can say Ready: without layout and with shorter
     // syntax it is 30% smaller and compiles a little faster (docs/performance.md, 2026-12-06
     // evening). Identifiers keep their names, so a stack read without the source map still names
@@ -139,10 +176,21 @@ for (const engine of ENGINES) {
     minifyWhitespace: true,
     minifySyntax: true,
     lineLimit: 120,
-    sourcemap: true,
     outfile: engineFile,
     logLevel: 'warning',
-  });
+  };
+  // Function and class names are part of what users see (error names, contract classes, stack
+  // frames). esbuild's keepNames would pin each one with a call that every thread runs at start,
+  // 520 in the first engine: 0.2 MiB more resident memory per apartment and 16 KB more source
+  // (docs/performance.md, 2026-12-06, night). So the engines are built without it, after a dry run
+  // with it (unbroken lines, so each name is one string literal) that fails the build where a pin
+  // would have mattered.
+  const dry = await build({ ...options, keepNames: true, lineLimit: 0, write: false });
+  const changed = namesTheBundleChanges(dry.outputFiles[0].text);
+  if (changed.length > 0) {
+    throw new Error(`[bundle-engine] ${engine.file} would change the names of ${changed.join(', ')}; rename it (an engine's modules share one top-level scope, and a name declared at the top of one renames that name's declarations in the others), or refer to a class inside its own body as \`this\``);
+  }
+  await build({ ...options, sourcemap: true });
 
   // esbuild writes code as ASCII (other characters as escapes) but keeps some comments as they are,
   // and one µ or → in a comment makes V8 hold the whole source two bytes a character: 370 KB more

@@ -78,17 +78,17 @@ export class ArrivalQueue {
       this.admitReady(call.channel);
       return;
     }
-    const rebuilt = (): void => {
+    const whenRebuilt = (): void => {
       // Dropped meanwhile (cancelled, or its caller is gone): give back what its arguments brought.
       if (entry.dropped) call.host.releaseArrivals(call.refs);
       else this.admitReady(call.channel);
     };
     decoded.then((args) => {
       entry.args = args;
-      rebuilt();
+      whenRebuilt();
     }, (error: unknown) => {
       entry.failed = { error };
-      rebuilt();
+      whenRebuilt();
     });
   }
 

@@ -151,15 +151,15 @@ function isTransferable(item: unknown): boolean {
 }
 
 function checkDefinition(d: LinkKindDefinition): void {
-  const bad = (what: string): InvalidArgumentError => new InvalidArgumentError(`[link-kind] a link kind definition ${what}`, { parameter: 'definition' });
-  if (d === null || typeof d !== 'object') throw bad('must be an object');
-  if (typeof d.name !== 'string' || !KIND_NAME.test(d.name)) throw bad(`needs a name of lowercase letters, digits and dashes (at most 64); got ${describe(d.name)}`);
-  if (typeof d.direct !== 'boolean' || typeof d.sharedMemory !== 'boolean') throw bad(`'${d.name}' must say direct and sharedMemory as booleans`);
-  if (d.carries !== 'clone' && d.carries !== 'bytes') throw bad(`'${d.name}' must say carries: 'clone' or 'bytes'`);
-  if (typeof d.create !== 'function' || typeof d.attach !== 'function' || typeof d.checkEnd !== 'function') throw bad(`'${d.name}' needs create(), attach() and checkEnd()`);
-  if (d.pair !== undefined && typeof d.pair !== 'function') throw bad(`'${d.name}' has a pair that is not a function`);
+  const badDefinition = (what: string): InvalidArgumentError => new InvalidArgumentError(`[link-kind] a link kind definition ${what}`, { parameter: 'definition' });
+  if (d === null || typeof d !== 'object') throw badDefinition('must be an object');
+  if (typeof d.name !== 'string' || !KIND_NAME.test(d.name)) throw badDefinition(`needs a name of lowercase letters, digits and dashes (at most 64); got ${describe(d.name)}`);
+  if (typeof d.direct !== 'boolean' || typeof d.sharedMemory !== 'boolean') throw badDefinition(`'${d.name}' must say direct and sharedMemory as booleans`);
+  if (d.carries !== 'clone' && d.carries !== 'bytes') throw badDefinition(`'${d.name}' must say carries: 'clone' or 'bytes'`);
+  if (typeof d.create !== 'function' || typeof d.attach !== 'function' || typeof d.checkEnd !== 'function') throw badDefinition(`'${d.name}' needs create(), attach() and checkEnd()`);
+  if (d.pair !== undefined && typeof d.pair !== 'function') throw badDefinition(`'${d.name}' has a pair that is not a function`);
   if (d.moveCopiesFrom !== undefined && (d.carries !== 'clone' || !Number.isSafeInteger(d.moveCopiesFrom) || d.moveCopiesFrom < 1)) {
-    throw bad(`'${d.name}' may say moveCopiesFrom only with carries: 'clone', as a whole number of bytes from 1; got ${describe(d.moveCopiesFrom)}${typeof d.moveCopiesFrom === 'number' ? ` (${d.moveCopiesFrom})` : ''}`);
+    throw badDefinition(`'${d.name}' may say moveCopiesFrom only with carries: 'clone', as a whole number of bytes from 1; got ${describe(d.moveCopiesFrom)}${typeof d.moveCopiesFrom === 'number' ? ` (${d.moveCopiesFrom})` : ''}`);
   }
 }
 

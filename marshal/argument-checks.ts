@@ -3,6 +3,8 @@
 // is passed, records where and why a value failed. The stub runs them without a report (no
 // allocation, no strings); on failure it runs them again with one, to build the message.
 import * as types from 'node:util/types';
+// Imported by another name: a bundle reads `types.isTypedArray` as a top-level binding of that name.
+import { isTypedArray as isAnyTypedArray } from 'node:util/types';
 import { InvalidArgumentError, NoInterfaceError } from './errors.js';
 import { byRef } from './by-ref.js';
 import { memberLabel, type InterfaceManifest, type ParamSpec } from './interface-manifest.js';
@@ -133,7 +135,7 @@ export function isError(value: unknown): boolean {
 
 /** A typed array of the named class (`Uint8Array`…), whichever realm made it. */
 export function isTypedArray(value: unknown, name: string): boolean {
-  return types.isTypedArray(value) && Object.prototype.toString.call(value) === `[object ${name}]`;
+  return isAnyTypedArray(value) && Object.prototype.toString.call(value) === `[object ${name}]`;
 }
 
 /** Bytes for a parameter declared Buffer: a Buffer, or a Uint8Array (what a Buffer becomes when copied). */

@@ -21,12 +21,12 @@ const MAX_MEMBERS = 10_000;
 
 /** Validate a request that came from another apartment (peers are untrusted). */
 export function interfaceRequest(id: unknown, version: unknown, members: unknown): InterfaceRequest {
-  const text = (v: unknown, what: string): string => {
+  const boundedText = (v: unknown, what: string): string => {
     if (typeof v !== 'string' || v.length > 1024) throw new InvalidArgumentError(`[bad-request] queryInterface: ${what} must be a string of at most 1024 characters`, { parameter: what });
     return v;
   };
   if (!Array.isArray(members) || members.length > MAX_MEMBERS) throw new InvalidArgumentError(`[bad-request] queryInterface: members must be an array of at most ${MAX_MEMBERS} hashes`, { parameter: 'members' });
-  return { id: text(id, 'id'), version: text(version, 'version'), members: members.map((m) => text(m, 'members')) };
+  return { id: boundedText(id, 'id'), version: boundedText(version, 'version'), members: members.map((m) => boundedText(m, 'members')) };
 }
 
 /** Check that `object`'s class declares the requested interface (QueryInterface); returns the member map. */

@@ -129,7 +129,7 @@ export class SharedMutex implements OrderedLock, Mutex {
     if (!(handle?.sab instanceof SharedArrayBuffer) || handle.sab.byteLength !== CELLS * 4) {
       throw new InvalidArgumentError('[mutex-handle] not a SharedMutex handle; pass mutex.handle unchanged', { parameter: 'handle' });
     }
-    return new SharedMutex({ name: handle.name, ...(handle.level === undefined ? {} : { level: handle.level }) }, handle.sab);
+    return new this({ name: handle.name, ...(handle.level === undefined ? {} : { level: handle.level }) }, handle.sab);
   }
 
   /** Take the lock now if it is free; undefined otherwise. */

@@ -61,7 +61,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     const sab = allocateRingMemory(ringBytes, startCounters);
     const { port1, port2 } = new MessageChannel();
     const g = threadGate();
-    const transport = new SharedRingTransport(sab, port1, 0, g.buffer as SharedArrayBuffer, maxInlineBytes, spinMicros);
+    const transport = new this(sab, port1, 0, g.buffer as SharedArrayBuffer, maxInlineBytes, spinMicros);
     return { transport, handle: { sab, port: port2, gate: g.buffer as SharedArrayBuffer, maxInlineBytes, spinMicros } };
   }
 
@@ -72,7 +72,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     if (!(handle.gate instanceof SharedArrayBuffer) || !handle.port || typeof handle.port.postMessage !== 'function') {
       throw new InvalidArgumentError('[shared-ring] handle lacks its port or gate; post the whole handle with transferList: [handle.port]', { parameter: 'handle' });
     }
-    return new SharedRingTransport(handle.sab, handle.port, 1, handle.gate, handle.maxInlineBytes, handle.spinMicros);
+    return new this(handle.sab, handle.port, 1, handle.gate, handle.maxInlineBytes, handle.spinMicros);
   }
 
   private readonly ring: RingPair;

@@ -3,7 +3,7 @@
 // where they are needed, every other path to those modules reaches the same instances, and the
 // files are held one byte a character.
 import { expect } from 'chai';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -87,6 +87,43 @@ describe('architecture/apartment-engine: one instance of each module, whatever t
     for (const [name, value] of Object.entries(errors)) {
       if (typeof value === 'function') expect(value.name, `${name} keeps its name in the engine`).to.equal(name);
     }
+  });
+});
+
+/** Every facade under lib/, apartments/ and marshal/ of dist/. */
+function facades(): string[] {
+  const out: string[] = [];
+  for (const folder of ['lib', 'apartments', 'marshal']) {
+    for (const entry of readdirSync(join(DIST, folder), { recursive: true, withFileTypes: true })) {
+      const file = join(entry.parentPath ?? entry.path, entry.name);
+      if (entry.isFile() && file.endsWith('.js') && FACADE.test(readFileSync(file, 'utf8'))) out.push(file);
+    }
+  }
+  return out;
+}
+
+describe('architecture/apartment-engine: functions and classes keep their names, without a call per name', () => {
+  for (const engine of ENGINES) {
+    it(`${relative(DIST, engine)} carries no name pins (esbuild's keepNames runs a call per function at every thread's start)`, () => {
+      const pins = readFileSync(engine, 'utf8').match(/__name\(/g) ?? [];
+      expect(pins.length, 'calls of __name(').to.equal(0);
+    });
+  }
+
+  it('names every function and class a module of the engines exports as it is exported', async () => {
+    const all = facades();
+    expect(all.length, 'facades found').to.be.greaterThan(100);
+    const misnamed: string[] = [];
+    let checked = 0;
+    for (const file of all) {
+      for (const [name, value] of Object.entries((await import(file)) as Record<string, unknown>)) {
+        if (typeof value !== 'function') continue;
+        checked++;
+        if (value.name !== name) misnamed.push(`${relative(DIST, file)}: ${name} is named ${value.name}`);
+      }
+    }
+    expect(checked, 'exported functions and classes').to.be.greaterThan(300);
+    expect(misnamed).to.deep.equal([]);
   });
 });
 
