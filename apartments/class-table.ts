@@ -1,8 +1,6 @@
 // The classes a runtime can create by name (COM's class registrations). The main apartment owns
 // the table; every worker apartment holds a copy, kept in step by the runtime.
-import { createRequire } from 'node:module';
 import { isAbsolute } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ClassNotRegisteredError, InvalidArgumentError, shownValue } from '../marshal/errors.js';
 import { getContract } from './contract.js';
 import { checkOptionKeys, optionKeys } from '../marshal/option-keys.js';
@@ -45,7 +43,7 @@ export function describeClass(name: string, reg: ClassRegistration): ClassDescri
   let module: string;
   if (reg.module instanceof URL) module = reg.module.href;
   else if (typeof reg.module === 'string' && /^(file|data):/.test(reg.module)) module = reg.module;
-  else if (typeof reg.module === 'string' && isAbsolute(reg.module)) module = pathToFileURL(reg.module).href;
+  else if (typeof reg.module === 'string' && isAbsolute(reg.module)) module = process.getBuiltinModule('node:url').pathToFileURL(reg.module).href;
   else if (typeof reg.module === 'string' && reg.base !== undefined) module = resolveFrom(name, reg.module, reg.base);
   else {
     throw new InvalidArgumentError(`[class-module] class '${name}' needs an absolute module URL or path (try new URL('./calc.js', import.meta.url)), or a package specifier with base: import.meta.url; got ${shownValue(reg.module)}`, { parameter: 'module' });
@@ -64,7 +62,9 @@ function resolveFrom(name: string, specifier: string, base: string | URL): strin
     const from = new URL(base);
     if (/^\.{1,2}\//.test(specifier)) return new URL(specifier, from).href;
     // Package resolution with the exports map's "node"/"default" conditions, from base's folder.
-    return pathToFileURL(createRequire(from).resolve(specifier)).href;
+    // node:module and node:url when asked, not at import: 0.7 ms of every worker apartment's start.
+    const { createRequire } = process.getBuiltinModule('node:module');
+    return process.getBuiltinModule('node:url').pathToFileURL(createRequire(from).resolve(specifier)).href;
   } catch (err) {
     throw new InvalidArgumentError(`[class-module] class '${name}': cannot resolve '${specifier}' from ${shownValue(base)} (${shownValue((err as Error).message).split('\n')[0]}); pass import.meta.resolve('${specifier}') as module instead`, { parameter: 'module', cause: err });
   }

@@ -5,8 +5,6 @@
 // TypeScript then fails with "Unknown file extension .ts". On those versions this module registers
 // tsx in the worker through tsx's own API (its hooks module refuses a bare module.register()).
 // Owned by the worker's composition root (worker-main.ts).
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import * as threads from 'node:worker_threads';
 
 /** The module names given to `--import` in a Node argument list. */
@@ -28,6 +26,9 @@ export function isTsxLoader(specifier: string): boolean {
 /** Where tsx's registration API lives, next to the loader the host imported. */
 function tsxApi(specifier: string): URL {
   if (specifier.startsWith('file:')) return new URL(specifier.endsWith('/loader.mjs') ? './esm/api/index.mjs' : './api/index.mjs', specifier);
+  // node:module and node:url only here, not at import: every worker apartment loads this module.
+  const { createRequire } = process.getBuiltinModule('node:module');
+  const { pathToFileURL } = process.getBuiltinModule('node:url');
   const manifest = createRequire(pathToFileURL(`${process.cwd()}/`)).resolve('tsx/package.json');
   return new URL('./dist/esm/api/index.mjs', pathToFileURL(manifest));
 }

@@ -3,6 +3,7 @@
 // this file turns that answer (or its absence, or a late result) into the CallTimeoutError.
 import { CallCanceledError, CallTimeoutError } from './errors.js';
 import { MAX_TIMER_MS } from './long-timer.js';
+import { monotonicMs } from './monotonic-clock.js';
 
 /**
  * How long a timed-out call waits at most for the callee's answer to its cancel. Not scaled down
@@ -71,19 +72,24 @@ export function timeoutClosed(call: TimedOutCall, peerLabel: string, cause: Erro
 /** One timer for the earliest deadline of a channel's calls in flight. Owner apartment only. */
 export class DeadlineTimer {
   private timer: NodeJS.Timeout | undefined;
-  /** When it fires (performance.now() time); Infinity when it is not armed. */
+  /** When it fires (monotonicMs() time); Infinity when it is not armed. */
   at = Infinity;
 
   constructor(private readonly due: () => void) {}
+
+  /** The clock deadlines are on: ms, monotonic-clock.ts. */
+  now(): number {
+    return monotonicMs();
+  }
 
   /** Fire at `at` instead of when it was armed for. */
   arm(at: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.at = at;
-    // +1: a timer may fire up to a millisecond early by performance.now(). A Node timer past
+    // +1: a timer may fire up to a millisecond early by this clock. A Node timer past
     // MAX_TIMER_MS fires after 1 ms (and warns): a deadline weeks away re-armed itself every
     // millisecond. It fires at the cap instead, finds nothing due, and is armed again.
-    this.timer = setTimeout(this.fire, Math.min(MAX_TIMER_MS, Math.max(0, at - performance.now()) + 1));
+    this.timer = setTimeout(this.fire, Math.min(MAX_TIMER_MS, Math.max(0, at - monotonicMs()) + 1));
     this.timer.unref();
   }
 

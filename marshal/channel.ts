@@ -113,7 +113,7 @@ export class Channel {
     }
     const id = this.nextCallId++;
     const timeoutMs = options?.timeoutMs ?? this.defaultTimeoutMs;
-    const deadline = performance.now() + timeoutMs;
+    const deadline = this.deadlines.now() + timeoutMs;
     const entry: PendingCall = { resolve: unsettled, reject: unsettled, deadline, method: typeof method === 'number' ? `#${method}` : method, signal, onAbort: undefined, timeoutMs, settled };
     // The executor captures the entry alone: a closure over every local here was a third of a call's garbage.
     const promise = new Promise<unknown>((resolve, reject) => {
@@ -380,7 +380,7 @@ export class Channel {
 
   /** Fail every call past its deadline, then re-arm for the earliest one left. */
   private expire(): void {
-    const now = performance.now();
+    const now = this.deadlines.now();
     let next = Infinity;
     for (const [id, entry] of this.pending) {
       if (entry.deadline <= now && !entry.expired) {

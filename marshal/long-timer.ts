@@ -1,6 +1,7 @@
 // A timer for a duration a user chose: Node fires a timer longer than 2^31 - 1 ms after 1 ms (and
 // warns), so `Infinity` or a month failed a wait at once. This one waits in steps Node keeps, and
 // never fires for Infinity. Owner thread only.
+import { monotonicMs } from './monotonic-clock.js';
 
 /** The longest wait a Node timer keeps: a longer one fires after 1 ms. */
 export const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -13,9 +14,9 @@ export interface LongTimer {
 /** Call `fire` once `ms` milliseconds have passed (never for Infinity); unref'd with `unref`, as a Node timer. */
 export function setLongTimeout(fire: () => void, ms: number, unref = false): LongTimer {
   let timer: NodeJS.Timeout | undefined;
-  const due = performance.now() + ms;
+  const due = monotonicMs() + ms;
   const arm = (): void => {
-    const left = due - performance.now();
+    const left = due - monotonicMs();
     if (left <= 0) {
       timer = undefined;
       fire();

@@ -1,15 +1,13 @@
 // node:stream/web, loaded on first use. Loading it costs 1-2 ms in a fresh worker and most
 // apartments never pass a web stream, so a thread loads it only once it meets an object that
 // looks like one (webStreamKind) or has to make one.
-import { createRequire } from 'node:module';
 import type * as WebStreams from 'node:stream/web';
 
-const load = createRequire(import.meta.url);
 let loaded: typeof WebStreams | undefined;
 
 /** The module, loaded now if it was not. */
 export function webStreams(): typeof WebStreams {
-  return (loaded ??= load('node:stream/web') as typeof WebStreams);
+  return (loaded ??= process.getBuiltinModule('node:stream/web') as typeof WebStreams);
 }
 
 /**

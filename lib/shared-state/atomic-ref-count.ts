@@ -6,6 +6,7 @@ import { CUSTOM_MARSHAL, type CustomMarshaled } from '../../marshal/by-ref.js';
 import { registerValueType } from '../../marshal/value-types.js';
 import { isMainThread } from 'node:worker_threads';
 import { ApartmentError, CallTimeoutError, InvalidArgumentError, shownValue } from '../../marshal/errors.js';
+import { monotonicMs } from '../../marshal/monotonic-clock.js';
 
 /** One 32-bit integer in shared memory: new, or a view of an existing one (`sab`). */
 class SharedCell {
@@ -108,9 +109,9 @@ export class NonAtomicCount extends SharedCell {
       return;
     }
     const waitMs = Atomics.load(this.cell, WAIT_MS);
-    const deadline = performance.now() + waitMs;
+    const deadline = monotonicMs() + waitMs;
     while (Atomics.load(this.cell, ROUND) === round) {
-      const left = deadline - performance.now();
+      const left = deadline - monotonicMs();
       if (left <= 0) {
         throw new CallTimeoutError(`[racers-timeout] a release waited ${waitMs} ms for the other ${racers - 1} racer(s) to read the count; every racer must release the same number of times`);
       }

@@ -18,6 +18,7 @@ import { TraceKind } from '../../marshal/trace-hook.js';
 import { traceLock } from '../trace/trace-mark.js';
 import { isDeadThread } from './dead-threads.js';
 import { claimOrder, type HeldLock, type OrderClaim, type OrderedLock } from './lock-order.js';
+import { monotonicMs } from '../../marshal/monotonic-clock.js';
 
 const NEXT = 0;
 const SERVING = 1;
@@ -151,7 +152,7 @@ export class SharedMutex implements OrderedLock, Mutex {
     // free lock is still granted to a call already given up: its clean-up may need it.)
     const signal = withServedCall(own);
     const ticket = this.takeTicket();
-    const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
+    const deadline = options.timeoutMs === undefined ? Infinity : monotonicMs() + options.timeoutMs;
     for (;;) {
       const serving = Atomics.load(this.cells, SERVING);
       if (serving === ticket) {
@@ -161,7 +162,7 @@ export class SharedMutex implements OrderedLock, Mutex {
       }
       if (signal?.aborted) return this.abandon(ticket, new CallCanceledError(`[lock-canceled] waiting for '${this.name}' was cancelled`, { cause: signal.reason }));
       if (this.passDeadTurn(serving)) continue;
-      const left = deadline - performance.now();
+      const left = deadline - monotonicMs();
       if (left <= 0) return this.abandon(ticket, this.timeoutError(options.timeoutMs!));
       // Woken by the unlocker's notify, the dead-owner check, or at once by the served call's end:
       // a waiter in a served call used to poll every 50 ms to notice that end.
@@ -183,12 +184,12 @@ export class SharedMutex implements OrderedLock, Mutex {
     }
     const claim = claimOrder(this);
     const ticket = this.takeTicket();
-    const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
+    const deadline = options.timeoutMs === undefined ? Infinity : monotonicMs() + options.timeoutMs;
     for (;;) {
       const serving = Atomics.load(this.cells, SERVING);
       if (serving === ticket) return this.grant(ticket, claim);
       if (this.passDeadTurn(serving)) continue;
-      const left = deadline - performance.now();
+      const left = deadline - monotonicMs();
       if (left <= 0) return this.abandon(ticket, this.timeoutError(options.timeoutMs!));
       Atomics.wait(this.cells, SERVING, serving, Math.min(left, DEAD_CHECK_MS));
     }

@@ -9,6 +9,7 @@
 // microseconds apart, counted one of ours as someone else's again and again. On a quiet machine
 // that kept spinning off for good (a sequential shared-memory call stuck at 90 µs instead of 5).
 // Time spent busy cannot be caught in the act: ours is ours whenever it ran.
+import { monotonicMs } from '../monotonic-clock.js';
 
 /** One reading: when, the busy and total ticks of each core we may run on, and our CPU time. */
 export interface CpuReading {
@@ -98,7 +99,7 @@ export class MachineLoad {
       const ticks = parseCoreTicks(this.readFile('/proc/stat'), this.cores);
       if (!ticks) return undefined;
       const cpu = process.cpuUsage();
-      return { at: performance.now(), ...ticks, ours: cpu.user + cpu.system };
+      return { at: monotonicMs(), ...ticks, ours: cpu.user + cpu.system };
     } catch {
       return undefined;
     }

@@ -1,13 +1,13 @@
 // When a shared-ring consumer spins for its next input instead of parking, and for how long. It
 // spins while spinning has been catching input; after MAX_MISSES spins in a row that found nothing
-// it parks, and then spins only as a probe: one spin per PROBE_PERIOD_MS of wall-clock time, with a
-// budget long enough to outlast a wake-up of the other side. A caught probe turns spinning on again.
-// Without probes, spinning stayed off for good after a slow start: the one other way back, a
+// it parks, and then spins only as a probe: one spin per PROBE_PERIOD_MS of the process's clock,
+// with a budget long enough to outlast a wake-up of the other side. A caught probe turns spinning on
+// again. Without probes, spinning stayed off for good after a slow start: the one other way back, a
 // parked consumer woken within its spin budget, never happens where waking a thread costs more
 // than the budget (measured: ≈ 40 µs a wake-up against the 50 µs budget, so a sequential call over
-// shared memory took 95 µs parked against 5 µs spinning). The probe boundaries are wall-clock, the
-// same on every thread, so both sides of a link probe at once: each side's probe catches input only
-// while the other side is awake.
+// shared memory took 95 µs parked against 5 µs spinning). The probe boundaries are on the process's
+// monotonic clock (monotonic-clock.ts), the same on every thread, so both sides of a link probe at
+// once: each side's probe catches input only while the other side is awake.
 //
 // The budget adapts to the work on the other side: a consumer woken soon after it gave up spinning
 // learns that a spin as long as its spin and its park together would have caught the input, and
@@ -16,6 +16,7 @@
 // a 64 KiB echo, whose answer takes ≈ 60 µs to come, missed every time and paid a wake-up each
 // way: 1.38× a raw postMessage round trip, against 0.68× and 0.87× adapted (two bench runs).
 // Owner thread only.
+import { monotonicMs } from '../monotonic-clock.js';
 
 /** Spins in a row that found nothing, after which the consumer parks and only probes. */
 export const MAX_MISSES = 2;
@@ -34,8 +35,6 @@ export const MAX_BUDGET_FACTOR = 5;
 /** How much longer than the wait it learned of an adapted budget is. */
 export const BUDGET_MARGIN = 1.25;
 
-/** Milliseconds on the wall clock, at microsecond resolution, the same on every thread. */
-const wallClockMs = (): number => performance.timeOrigin + performance.now();
 
 /** One consumer's spin decisions: whether to spin now, with which budget, and what its spins found. */
 export class SpinPolicy {
@@ -52,8 +51,8 @@ export class SpinPolicy {
   /** How long the spin before the current park ran, µs (0 when the consumer parked without spinning). */
   private spunBeforePark = 0;
 
-  /** `spinMicros` 0: never spin. `clock` (ms) is the wall clock; specs pass their own. */
-  constructor(readonly spinMicros: number, private readonly clock: () => number = wallClockMs) {
+  /** `spinMicros` 0: never spin. `clock` (ms) is the process's monotonic clock, the same on every thread; specs pass their own. */
+  constructor(readonly spinMicros: number, private readonly clock: () => number = monotonicMs) {
     this.budget = this.spinBudget = spinMicros;
   }
 

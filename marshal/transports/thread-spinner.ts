@@ -5,6 +5,7 @@
 import { LoadSampler, MachineLoad } from './machine-load.js';
 import type { SpinPolicy } from './spin-policy.js';
 import { atTurnEnd } from '../turn-end.js';
+import { monotonicMs } from '../monotonic-clock.js';
 
 /** Longest stretch of spin rounds chained without yielding to the event loop, in µs. */
 const CHAIN_MICROS = 1000;
@@ -88,7 +89,7 @@ export function releaseAwakePlace(memory: SharedArrayBuffer): void {
 }
 
 /** Microseconds, monotonic. */
-export const now = (): number => performance.now() * 1000;
+export const now = (): number => monotonicMs() * 1000;
 
 /** Runs one spin loop per thread over every transport that wants to spin; owner thread only. */
 export class ThreadSpinner {

@@ -9,6 +9,12 @@ import { fixture, startRuntime } from '../fixtures/runtime-fixture.js';
 // apartment's first ids come from bytes its host gave it, and it loads web streams when one comes.
 const CRYPTO = '^crypto$';
 const WEB_STREAMS = '^stream/web$|^internal/webstreams/readablestream$';
+// The `performance` global loads perf_hooks, 1-2 ms of a fresh worker's start: the runtime reads
+// process.hrtime instead (marshal/monotonic-clock.ts).
+const PERF_HOOKS = '^perf_hooks$|^internal/perf/performance$';
+// node:module and node:url, 0.7 ms together: only for a class registered by path or package name,
+// or a host whose TypeScript loader a worker must register itself.
+const MODULE_AND_URL = '^module$|^url$';
 
 for (const transport of ['shared-memory', 'port'] as const) {
   describe(`apartments/start-cost: a worker apartment loads node:crypto and node:stream/web only when it needs them (${transport})`, () => {
@@ -36,6 +42,26 @@ for (const transport of ['shared-memory', 'port'] as const) {
       expect(await probe.total(readable as unknown as AsyncIterable<number>), 'a ReadableStream arrives and is read').to.equal(60);
       expect(await probe.loaded(WEB_STREAMS), 'web streams once one arrived').to.not.deep.equal([]);
       expect(await probe.loaded(CRYPTO), 'node:crypto still').to.deep.equal([]);
+    });
+  });
+}
+
+for (const transport of ['shared-memory', 'port'] as const) {
+  describe(`apartments/start-cost: a worker apartment starts and calls both ways without perf_hooks, node:module or node:url (${transport})`, () => {
+    it('serves calls and makes its own, deadlines and spins included, without the performance global', async () => {
+      const { rt } = await startRuntime({ transport });
+      rt.registerClass('ModuleProbe', { module: fixture('module-probe.js'), export: 'ModuleProbe' });
+      const apt = await rt.createApartment({ name: 'lean' });
+      const probe = await apt.createObject<ModuleProbe>('ModuleProbe');
+      // The apartment calls back into the host for each item of an iterable it reads.
+      async function* numbers(): AsyncGenerator<number> {
+        for (let i = 1; i <= 20; i++) yield i;
+      }
+      for (let round = 0; round < 5; round++) expect(await probe.total(numbers())).to.equal(210);
+      expect(await probe.loaded(PERF_HOOKS), 'perf_hooks in the apartment').to.deep.equal([]);
+      expect(await probe.loaded(MODULE_AND_URL), 'node:module and node:url in the apartment').to.deep.equal([]);
+      expect(await probe.touchPerformance(), 'the global still works when code reads it').to.be.a('number');
+      expect(await probe.loaded(PERF_HOOKS), 'perf_hooks once code read the global').to.not.deep.equal([]);
     });
   });
 }

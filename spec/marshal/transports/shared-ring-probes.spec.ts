@@ -1,9 +1,10 @@
 import { expect } from 'chai';
+import { monotonicMs } from '../../../marshal/monotonic-clock.js';
 import { MAX_MISSES, PROBE_PERIOD_MS } from '../../../marshal/transports/spin-policy.js';
 import { echoPair, ids, range, roomInGate, send, until } from '../fixtures/ring-echo-pair.js';
 
 // A link whose spins stopped paying (here: a budget of 1 µs, which no round trip fits) parks, and
-// then spins only as a probe, once per wall-clock period, with a budget long enough to outlast a
+// then spins only as a probe, once per period of the process's clock, with a budget long enough to outlast a
 // wake-up of the other side. Before probes, such a link never spun again: the one way back was a
 // park woken within the budget, which no wake-up on a slow machine is. The thread gate is given
 // room, as the back-off specs do, so whether spinning is allowed does not depend on the machine.
@@ -22,15 +23,15 @@ describe('SharedRingTransport probes again after its spins stopped paying', () =
 
     const before = transport.stats.spins;
     const probesBefore = transport.spinPolicy.probes;
-    const started = performance.timeOrigin + performance.now();
+    const started = monotonicMs();
     const firstPeriod = Math.floor(started / PROBE_PERIOD_MS);
     let trips = 0;
     // Round trips through at least four period boundaries (on a busy machine that may take long).
-    while (Math.floor((performance.timeOrigin + performance.now()) / PROBE_PERIOD_MS) - firstPeriod < 4 || trips < 20) {
+    while (Math.floor((monotonicMs()) / PROBE_PERIOD_MS) - firstPeriod < 4 || trips < 20) {
       await roundTrip();
       trips++;
     }
-    const periods = Math.floor((performance.timeOrigin + performance.now()) / PROBE_PERIOD_MS) - firstPeriod + 1;
+    const periods = Math.floor((monotonicMs()) / PROBE_PERIOD_MS) - firstPeriod + 1;
     const spins = transport.stats.spins - before;
     const probes = transport.spinPolicy.probes - probesBefore;
     expect(spins, `spins over ${periods} periods and ${trips} round trips`).to.be.at.least(3);
