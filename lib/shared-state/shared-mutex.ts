@@ -130,7 +130,7 @@ export class SharedMutex implements OrderedLock, Mutex {
     if (!(handle?.sab instanceof SharedArrayBuffer) || handle.sab.byteLength !== CELLS * 4) {
       throw new InvalidArgumentError('[mutex-handle] not a SharedMutex handle; pass mutex.handle unchanged', { parameter: 'handle' });
     }
-    return new this({ name: handle.name, ...(handle.level === undefined ? {} : { level: handle.level }) }, handle.sab);
+    return mutexOn(handle);
   }
 
   /** Take the lock now if it is free; undefined otherwise. */
@@ -275,6 +275,14 @@ export class SharedMutex implements OrderedLock, Mutex {
 }
 
 registerValueType(VALUE_TYPE, (payload) => SharedMutex.fromHandle(payload as SharedMutexHandle));
+
+/**
+ * A mutex on a checked handle's memory. Outside the class: a bundle gives a class that names itself
+ * in its own body an inner name, and that would become `SharedMutex.name` (.ci/bundle-engine.mjs).
+ */
+function mutexOn(handle: SharedMutexHandle): SharedMutex {
+  return new SharedMutex({ name: handle.name, ...(handle.level === undefined ? {} : { level: handle.level }) }, handle.sab);
+}
 
 /**
  * Settles when `woken` (an Atomics.waitAsync wait) does, or as soon as `signal` aborts. A wait left

@@ -61,6 +61,8 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     const sab = allocateRingMemory(ringBytes, startCounters);
     const { port1, port2 } = new MessageChannel();
     const g = threadGate();
+    // `this`, not the class's name: a bundle gives a class that names itself in its own body an
+    // inner name, and that would become SharedRingTransport.name (.ci/bundle-engine.mjs).
     const transport = new this(sab, port1, 0, g.buffer as SharedArrayBuffer, maxInlineBytes, spinMicros);
     return { transport, handle: { sab, port: port2, gate: g.buffer as SharedArrayBuffer, maxInlineBytes, spinMicros } };
   }
