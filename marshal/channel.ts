@@ -237,10 +237,7 @@ export class Channel {
       this.malformed(undefined, 'a batch must be an array of messages');
       return;
     }
-    if (data.length > MAX_BATCH_MESSAGES) {
-      this.fault(`a batch of ${data.length} messages, more than ${MAX_BATCH_MESSAGES}`);
-      return;
-    }
+    if (data.length > MAX_BATCH_MESSAGES) return this.fault(`a batch of ${data.length} messages, more than ${MAX_BATCH_MESSAGES}`);
     for (let i = 0; i < data.length && !this.faulted; i++) {
       try {
         this.dispatch(data[i]);
@@ -248,6 +245,8 @@ export class Channel {
         this.handler.warn(`[channel] handler failed on a message from ${this.peerLabel}: ${err instanceof Error && typeof err.stack === 'string' ? err.stack : describeThrown(err)}`);
       }
     }
+    // Replies to calls served synchronously leave now, not after this turn's microtasks (outbox.ts).
+    this.outbox.sendEarly();
   };
 
   private dispatch(raw: unknown): void {

@@ -1,9 +1,10 @@
 // What one channel has queued to send: everything queued in one turn leaves as one transport send
-// (a batch), or sooner once the batch is full. A batch that fails to clone is sent message by
-// message so only the messages that cannot go fail. Owner apartment only.
+// (a batch), or sooner once the batch is full or the channel has handled an incoming batch and
+// nothing else of the turn waits to be sent (sendEarly). A batch that fails to clone is sent
+// message by message so only the messages that cannot go fail. Owner apartment only.
 import type { Batch, Message } from './protocol.js';
 import type { Transferable, Transport } from './transport.js';
-import { atTurnEnd } from './turn-end.js';
+import { aloneAtTurnEnd, atTurnEnd } from './turn-end.js';
 
 /**
  * A batch is sent as soon as it holds this many messages, without waiting for the end of the
@@ -79,6 +80,16 @@ export class Outbox {
       this.lazyFlushQueued = true;
       setImmediate(this.lazyFlush);
     }
+  }
+
+  /**
+   * Send what this turn queued now, before the turn's microtasks run, if this outbox's flush is the
+   * only end-of-turn work asked for so far: nothing another link was given this turn is overtaken.
+   * The channel calls it once it has handled an incoming batch, so the replies of calls served
+   * synchronously leave at once instead of after the turn's microtasks and the hop to its end.
+   */
+  sendEarly(): void {
+    if (this.flushQueued && aloneAtTurnEnd(this.flush)) this.flush();
   }
 
   private readonly lazyFlush = (): void => {

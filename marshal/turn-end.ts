@@ -10,6 +10,7 @@ import { AsyncResource } from 'node:async_hooks';
 
 const due: (() => void)[] = [];
 let queued = false;
+let running = false;
 // The work runs outside every async context of the code that asked for it first (a served call's,
 // an AsyncLocalStorage of the user's): what it starts, such as the spin loop that goes on to
 // deliver other messages, must not inherit that. Made when the module loads, outside any call.
@@ -20,6 +21,7 @@ const runDueOutsideCalls = (): void => {
 };
 
 function runDue(): void {
+  running = true;
   // Work asked for while this runs joins this run (the loop reads the length each time).
   for (let i = 0; i < due.length; i++) {
     try {
@@ -33,6 +35,15 @@ function runDue(): void {
   }
   due.length = 0;
   queued = false;
+  running = false;
+}
+
+/**
+ * Whether `work` is the only end-of-turn work this turn has asked for so far (and none is running):
+ * then it may run early without overtaking anything else of the turn (outbox.ts, sendEarly).
+ */
+export function aloneAtTurnEnd(work: () => void): boolean {
+  return queued && !running && due.length === 1 && due[0] === work;
 }
 
 /** Run `work` once this turn's synchronous code is done, in the same microtask as the rest of this turn's. */
