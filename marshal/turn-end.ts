@@ -8,7 +8,10 @@
 
 import { AsyncResource } from 'node:async_hooks';
 
-const due: (() => void)[] = [];
+// The first `dueCount` slots: a count, because setting an array's length calls into the runtime
+// (≈ 35 ns a turn on each side of a call). A slot is cleared as its work runs.
+const due: ((() => void) | undefined)[] = [];
+let dueCount = 0;
 let queued = false;
 let running = false;
 // The work runs outside every async context of the code that asked for it first (a served call's,
@@ -22,10 +25,12 @@ const runDueOutsideCalls = (): void => {
 
 function runDue(): void {
   running = true;
-  // Work asked for while this runs joins this run (the loop reads the length each time).
-  for (let i = 0; i < due.length; i++) {
+  // Work asked for while this runs joins this run (the loop reads the count each time).
+  for (let i = 0; i < dueCount; i++) {
+    const work = due[i]!;
+    due[i] = undefined;
     try {
-      due[i]!();
+      work();
     } catch (err) {
       // As from a microtask of its own: uncaught, and the rest still runs.
       queueMicrotask(() => {
@@ -33,7 +38,7 @@ function runDue(): void {
       });
     }
   }
-  due.length = 0;
+  dueCount = 0;
   queued = false;
   running = false;
 }
@@ -43,12 +48,12 @@ function runDue(): void {
  * then it may run early without overtaking anything else of the turn (outbox.ts, sendEarly).
  */
 export function aloneAtTurnEnd(work: () => void): boolean {
-  return queued && !running && due.length === 1 && due[0] === work;
+  return queued && !running && dueCount === 1 && due[0] === work;
 }
 
 /** Run `work` once this turn's synchronous code is done, in the same microtask as the rest of this turn's. */
 export function atTurnEnd(work: () => void): void {
-  due.push(work);
+  due[dueCount++] = work;
   if (!queued) {
     queued = true;
     queueMicrotask(runDueOutsideCalls);

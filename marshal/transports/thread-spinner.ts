@@ -184,7 +184,16 @@ export class ThreadSpinner {
   };
 
   private drainReady(): void {
-    const ready = this.spinning.filter((t) => t.hasWork());
+    const list = this.spinning;
+    if (list.length === 1) {
+      // The usual case, one link spinning, found with input: no list built, no splice.
+      const t = list.pop()!;
+      t.spinPolicy.caught();
+      t.drain();
+      if (list.length > 0) this.schedule();
+      return;
+    }
+    const ready = list.filter((t) => t.hasWork());
     for (const t of ready) this.remove(t);
     for (const t of ready) {
       t.spinPolicy.caught();
