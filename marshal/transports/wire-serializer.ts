@@ -11,6 +11,7 @@ import * as types from 'node:util/types';
 // Loaded for its effect: this module's typed-array code must be optimised with V8's detach checks.
 import '../detach-protector.js';
 import { ProtocolError } from '../errors.js';
+import { MetContainers } from './met-containers.js';
 
 const T_UNDEFINED = 0;
 const T_NULL = 1;
@@ -31,9 +32,6 @@ const REFUSED: unique symbol = Symbol('refused');
 
 /** Strings at most this long are built char by char; longer ones use Buffer's native slicers. */
 const SHORT_STRING = 24;
-
-/** Objects tracked by linear search up to this count, then by a Set (identity check). */
-const LINEAR_SEEN = 16;
 
 /**
  * Deepest nesting of arrays and objects the ring carries. The encoder refuses deeper values (they
@@ -57,14 +55,7 @@ export class WireEncoder {
    * encoding it abandons (a 200-level value over shared memory took 3× a raw postMessage).
    */
   private tooDeep = false;
-  /**
-   * The containers met so far, in the first `seenCount` slots: a count, not the array's length,
-   * because setting an array's length is a call into the runtime (≈ 35 ns, twice an encode).
-   * Slots are cleared after each encode so no value outlives it here.
-   */
-  private readonly seen: (object | undefined)[] = new Array<object | undefined>(LINEAR_SEEN).fill(undefined);
-  private seenCount = 0;
-  private seenSet: Set<object> | undefined;
+  private readonly met = new MetContainers();
 
   /** The encoded bytes of the last successful encode (valid until the next call). */
   get bytes(): Buffer {
@@ -77,8 +68,6 @@ export class WireEncoder {
     this.limit = limit;
     this.depth = 0;
     this.tooDeep = false;
-    this.seenCount = 0;
-    this.seenSet = undefined;
     try {
       this.value(value);
       if (this.tooDeep) return -1;
@@ -89,10 +78,7 @@ export class WireEncoder {
       if (err === REFUSED) return -1;
       throw err;
     } finally {
-      const seen = this.seen;
-      for (let i = 0; i < this.seenCount; i++) seen[i] = undefined;
-      this.seenCount = 0;
-      this.seenSet = undefined;
+      this.met.clear();
     }
   }
 
@@ -187,24 +173,6 @@ export class WireEncoder {
     this.pos += 2 * n;
   }
 
-  private remember(o: object): void {
-    if (this.seenSet) {
-      if (this.seenSet.has(o)) throw REFUSED;
-      this.seenSet.add(o);
-      return;
-    }
-    const seen = this.seen;
-    const count = this.seenCount;
-    for (let i = 0; i < count; i++) if (seen[i] === o) throw REFUSED;
-    if (count < LINEAR_SEEN) {
-      seen[count] = o;
-      this.seenCount = count + 1;
-      return;
-    }
-    this.seenSet = new Set(seen as object[]);
-    this.seenSet.add(o);
-  }
-
   private object(o: object): void {
     if (++this.depth > MAX_WIRE_DEPTH) {
       this.tooDeep = true;
@@ -218,7 +186,7 @@ export class WireEncoder {
     const proto = Object.getPrototypeOf(o);
     if (proto === Array.prototype) {
       if (types.isProxy(o)) throw REFUSED;
-      this.remember(o);
+      if (!this.met.meet(o)) throw REFUSED;
       const a = o as unknown[];
       const n = a.length;
       this.tag(T_ARRAY);
@@ -238,7 +206,7 @@ export class WireEncoder {
     }
     if (proto !== Object.prototype && proto !== null) throw REFUSED;
     if (types.isProxy(o)) throw REFUSED;
-    this.remember(o);
+    if (!this.met.meet(o)) throw REFUSED;
     const keys = Object.keys(o);
     this.tag(T_OBJECT);
     this.u32(keys.length);
