@@ -139,24 +139,32 @@ describe('apartments/hosts/process-relay: a process that floods a stopped proces
     expect(await plugin.linkTo(b.id), 'the relay is up').to.equal(true);
     process.kill(pidB, 'SIGSTOP');
     // What the host holds: its heap and the buffers outside it (the pipe's queued writes among
-    // them), after a collection. Not its resident memory, which keeps the allocator's high-water
-    // mark of the 384 MiB that passed through (CI runs read 338 and 353 MiB that way).
-    const held = (): number => {
-      globalThis.gc!();
-      const m = process.memoryUsage();
-      return m.heapUsed + m.external;
+    // them). Not its resident memory, which keeps the allocator's high-water mark of the 384 MiB
+    // that passed through (CI runs read 338 and 353 MiB that way). Buffers a collection found dead
+    // are given back a little later, not by the collection itself (Node 24 read 40-90 MiB more
+    // right after one), so this takes the least of several readings a macrotask apart: garbage
+    // drops out of it, what is really held does not.
+    const held = async (): Promise<number> => {
+      let least = Infinity;
+      for (let i = 0; i < 5; i++) {
+        globalThis.gc!();
+        const m = process.memoryUsage();
+        least = Math.min(least, m.heapUsed + m.external);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return least;
     };
-    const held0 = held();
+    const held0 = await held();
     // 48 Releases padded to 8 MiB each: 384 MiB, three times the bound, none of them a call the
     // bound would refuse. Its answer comes after them on the process's channel: the host has
     // relayed them all by then.
     expect(await plugin.releaseFlood(b.id, 48, 8 * 2 ** 20)).to.equal(true);
-    const grew = held() - held0;
+    const grew = (await held()) - held0;
     const refusal = logs.map((e) => e.message).find((m) => m.includes('[pipe-backlog]'));
     expect(refusal, 'the host says why').to.match(/^\[relay\] a batch from apartment '[^']+' \(\d+\) in process 'flooder' could not go on to apartment '[^']+' \(\d+\) in process 'stopped': \[pipe-backlog\] process \d+ has left \d+ bytes this side wrote unread \(at most 134217728\)/);
     // What waits for the stopped process: the bound (128 MiB) and one batch past it, not the 384
-    // MiB sent (local runs held 146-154 MiB more).
-    expect(grew, `the host holds ${grew} bytes more`).to.be.below(192 * 2 ** 20);
+    // MiB sent (settled readings held 127.9 MiB more on Node 20, 22 and 24).
+    expect(grew, `the host holds ${grew} bytes more`).to.be.below(160 * 2 ** 20);
     process.kill(pidB, 'SIGCONT');
     // Its calls are refused (retry later) until it has read what it was sent before the relay closed.
     expect(await inB.same(1, 1, callOptions({ retry: { attempts: 1_000_000, delayMs: 5 } })), 'the stopped process serves on').to.equal(true);
