@@ -1,5 +1,6 @@
 // The tuning a shared-ring pair is made with (shared-ring-transport.ts), checked once by its creator:
-// the creator's values apply to both sides.
+// the creator's values apply to both sides, carried to the other in the pair's handle.
+import type { MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError } from '../errors.js';
 import { MAX_RING_BYTES, MIN_RING_BYTES } from './ring-buffer.js';
 
@@ -17,6 +18,17 @@ export interface SharedRingOptions {
    * within a few hundred items instead of after 2^31 of them.
    */
   startCounters?: number;
+}
+
+/** What one side sends to the other so it can attach: post it with `transferList: [handle.port]`. */
+export interface SharedRingHandle {
+  sab: SharedArrayBuffer;
+  /** The attaching side's end of the companion channel. */
+  port: MessagePort;
+  /** Process-wide count of awake threads, shared by every pair so spinning backs off together. */
+  gate: SharedArrayBuffer;
+  maxInlineBytes: number;
+  spinMicros: number;
 }
 
 const DEFAULT_RING_BYTES = 256 * 1024;

@@ -1,17 +1,18 @@
 // Transport over SharedArrayBuffer: one byte ring per direction (ring-buffer.ts), values in a
 // compact encoding (wire-serializer.ts), and a companion MessagePort for whatever the ring cannot
-// carry. Every item has a sequence number, so items that went over the port are delivered in
-// their place; a PORT_MARK record in the ring tells a spinning consumer to pull the port item
-// synchronously (receiveMessageOnPort) instead of waiting for an event-loop turn.
+// carry. Every item has a sequence number, so port items are delivered in their place; a PORT_MARK
+// record tells a spinning consumer to pull one synchronously (receiveMessageOnPort).
 //
-// Wake-ups (docs/performance.md; the spin loop is thread-spinner.ts): after draining, a consumer
-// spins while spinning pays and no more threads are awake than cores, then parks: it flags itself
-// parked and waits for a message on the companion port, which a producer that finds it parked
-// posts (the item itself, or a WAKE after a ring record). Not Atomics.waitAsync: beside a CPU-bound
-// process each Atomics.notify cost ≈ 17 µs against ≈ 12 µs for a postMessage (docs/performance.md).
+// Wake-ups (docs/performance.md; the spin loop is thread-spinner.ts): a consumer spins while that
+// pays and no more threads are awake than cores, then parks: it flags itself parked and waits for a
+// port message, which a producer that finds it parked posts (the item, or a WAKE after a record).
+// Not Atomics.waitAsync: beside a CPU-bound process a notify cost ≈ 17 µs against ≈ 12 µs a post.
+// Where nothing may spin (gate closed, or spinMicros 0) a parked link works as a port link: a batch
+// for a parked peer goes over the port alone, delivered from its message event with none of the
+// ring's encoding and wake bookkeeping, which cost more than they saved there.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { InvalidArgumentError, ProtocolError } from '../errors.js';
-import { checkSharedRingOptions, type SharedRingOptions } from './shared-ring-options.js';
+import { checkSharedRingOptions, type SharedRingHandle, type SharedRingOptions } from './shared-ring-options.js';
 import type { Batch } from '../protocol.js';
 import { allocateRingMemory, checkRingMemory, ConsumerState, PORT_MARK, RingPair } from './ring-buffer.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
@@ -20,32 +21,23 @@ import { SpinPolicy } from './spin-policy.js';
 import { now, spinner, threadGate, type SpinningConsumer } from './thread-spinner.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
 
-export type { SharedRingOptions } from './shared-ring-options.js';
+export type { SharedRingHandle, SharedRingOptions } from './shared-ring-options.js';
 
 /**
- * Read-only counts of one transport's side since it was made, for diagnostics and specs; nothing
- * in the transport depends on them. `spins`: times its consumer began spinning for input; `parks`:
- * times it parked (to wait for a message on its port); `portSends`: items it sent over the companion port;
- * `unmarkedPortSends`: of those, items whose PORT_MARK found the ring full (the consumer then learns
- * of them from the port alone); `queuedPortItems`: port items received but not yet due.
+ * Read-only counts of one side since it was made, for diagnostics and specs (the transport never
+ * reads them). `spins`: times its consumer began spinning; `parks`: times it parked (to wait for a
+ * port message); `portSends`: items sent over the port; `unmarkedPortSends`: of those, items sent
+ * with no PORT_MARK (the ring was full, or the item itself woke a parked peer that will not spin);
+ * `parkedDeliveries`: port items delivered from their message event while parked, as a port link
+ * does; `queuedPortItems`: port items received but not yet due.
  */
 export interface SharedRingStats {
   spins: number;
   parks: number;
   portSends: number;
   unmarkedPortSends: number;
+  parkedDeliveries: number;
   queuedPortItems: number;
-}
-
-/** What one side sends to the other so it can attach: post it with `transferList: [handle.port]`. */
-export interface SharedRingHandle {
-  sab: SharedArrayBuffer;
-  /** The attaching side's end of the companion channel. */
-  port: MessagePort;
-  /** Process-wide count of awake threads, shared by every pair so spinning backs off together. */
-  gate: SharedArrayBuffer;
-  maxInlineBytes: number;
-  spinMicros: number;
 }
 
 /** The port message that wakes a parked consumer whose input went into the ring. */
@@ -105,6 +97,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   private parks = 0;
   private portSends = 0;
   private unmarkedPortSends = 0;
+  private parkedDeliveries = 0;
 
   constructor(sab: SharedArrayBuffer, private readonly port: MessagePort, side: 0 | 1, gateMemory: SharedArrayBuffer, private readonly maxInlineBytes: number, spinMicros: number) {
     threadGate(gateMemory);
@@ -127,14 +120,15 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
 
   /** A snapshot of this side's counters (SharedRingStats); read-only, for diagnostics and specs. */
   get stats(): SharedRingStats {
-    const { spins, parks, portSends, unmarkedPortSends } = this;
-    return { spins, parks, portSends, unmarkedPortSends, queuedPortItems: this.portQueue.size };
+    const { spins, parks, portSends, unmarkedPortSends, parkedDeliveries } = this;
+    return { spins, parks, portSends, unmarkedPortSends, parkedDeliveries, queuedPortItems: this.portQueue.size };
   }
 
   send(batch: Batch, transfer?: readonly Transferable[]): void {
     if (this.closed) return;
     const seq = this.sendSeq;
-    if (!transfer || transfer.length === 0) {
+    const portLink = this.ring.peerState === ConsumerState.Parked && !spinner.allowedFor(this.spinPolicy);
+    if (!portLink && (!transfer || transfer.length === 0)) {
       const n = encoder.encode(batch, this.maxInlineBytes);
       if (n >= 0 && this.ring.write(encoder.bytes, n, seq)) {
         this.sendSeq = (seq + 1) | 0;
@@ -155,7 +149,9 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
     this.sendSeq = (seq + 1) | 0;
     this.portSends++;
     // The marker comes after the post, so a consumer that sees it finds the item in its port queue.
-    if (!this.ring.writeMarker(seq)) this.unmarkedPortSends++;
+    // A parked peer woken by this very post needs none when it will not spin.
+    if (wakes && portLink) this.unmarkedPortSends++;
+    else if (!this.ring.writeMarker(seq)) this.unmarkedPortSends++;
     else if (!wakes) this.wakePeer();
     this.expectInput();
   }
@@ -292,10 +288,26 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
       this.deliver(data);
       return;
     }
+    if (this.parked && !this.draining && data[0] === this.expected && this.portQueue.size === 0 && !this.ring.hasInput() && !spinner.allowedFor(this.spinPolicy)) return this.deliverParked(data[1]);
     const refused = this.portQueue.add(data[0], data[1], this.expected);
     if (refused) return this.fault(`[shared-ring] ${refused}`);
     if (!this.draining) this.wake();
   };
+
+  /** The next item came alone on the port while parked and nothing may spin: deliver it, park again. */
+  private deliverParked(batch: unknown): void {
+    this.parkedDeliveries++;
+    this.expected = (this.expected + 1) | 0;
+    this.draining = true;
+    this.deliver(batch);
+    this.draining = false;
+    // The receiver may have closed the link, or unparked it to spin for an answer it sent for.
+    if (this.closed || !this.parked) return;
+    // Its sender flagged this side running when it posted the item: parked again, unless more came.
+    this.ring.setParked();
+    this.parks++;
+    if (this.hasWork() || this.ring.peerFinalSeq() === this.expected) this.wake();
+  }
 
   /** A port message arrived outside a drain: unpark (the spin policy learns how long it was) and drain. */
   private wake(): void {

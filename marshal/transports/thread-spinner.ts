@@ -124,6 +124,11 @@ export class ThreadSpinner {
     return free >= 2 && Atomics.load(g, G_AWAKE) <= free;
   }
 
+  /** Whether a consumer with `policy` may spin now at all: spinning is on for it and allowed. */
+  allowedFor(policy: SpinPolicy): boolean {
+    return policy.spinMicros !== 0 && this.allowed();
+  }
+
   add(t: SpinningConsumer): void {
     t.spinSince = now();
     if (!this.spinning.includes(t)) this.spinning.push(t);

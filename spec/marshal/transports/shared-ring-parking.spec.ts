@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { SharedRingTransport, type SharedRingHandle } from '../../../marshal/transports/shared-ring-transport.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { G_AWAKE, G_BUSY_ELSEWHERE, G_CORES, spinner, threadGate } from '../../../marshal/transports/thread-spinner.js';
-import { echoPair, ids, nextEvent, range, send, startWorker, until, workerStats } from '../fixtures/ring-echo-pair.js';
+import { echoPair, ids, nextEvent, range, roomInGate, send, startWorker, until, workerStats } from '../fixtures/ring-echo-pair.js';
 
 describe('SharedRingTransport parking and waking', () => {
   it('parks both idle consumers and wakes the peer on a later send', async () => {
@@ -118,6 +118,65 @@ describe('SharedRingTransport spin back-off', () => {
       Atomics.sub(gate, G_AWAKE, extra);
     }
     expect(ids(got)).to.deep.equal(range(0, 301));
+  });
+});
+
+describe('SharedRingTransport as a port link while nothing may spin', () => {
+  it('sends a parked peer its items over the port alone and delivers them in order, and goes back to the ring once spinning may pay', async () => {
+    const gate = threadGate();
+    const { transport, worker, got } = echoPair({ spinMicros: 200 });
+    send(transport, 'n', 0);
+    await until(() => got.length === 1, 'the first echo');
+    // More awake threads than cores, as if other busy apartments ran: the gate closes.
+    const extra = Atomics.load(gate, G_CORES) + 4;
+    Atomics.add(gate, G_AWAKE, extra);
+    let i = 1;
+    try {
+      expect(spinner.allowed(), 'spinning allowed').to.equal(false);
+      await until(() => transport.parkedNow && transport.peerParked, 'both sides parked');
+      const near = transport.stats;
+      const far = (await workerStats(worker)).stats;
+      for (; i <= 100; i++) {
+        send(transport, 'n', i);
+        await until(() => got.length === i + 1, `echo ${i}`);
+      }
+      const nearAfter = transport.stats;
+      const farAfter = (await workerStats(worker)).stats;
+      // Each side found the other parked at every send: every item went over the port, none marked.
+      expect(nearAfter.portSends - near.portSends, 'items this side sent over the port').to.equal(100);
+      expect(nearAfter.unmarkedPortSends - near.unmarkedPortSends, 'of them, sent without a marker').to.equal(100);
+      expect(farAfter.portSends - far.portSends, 'echoes the worker sent over the port').to.equal(100);
+      expect(farAfter.unmarkedPortSends - far.unmarkedPortSends, 'of them, sent without a marker').to.equal(100);
+      // Delivered straight from the port message and parked again after each, never spinning.
+      expect(nearAfter.parkedDeliveries - near.parkedDeliveries, 'echoes delivered as by a port link').to.equal(100);
+      expect(farAfter.parkedDeliveries - far.parkedDeliveries, 'items the worker delivered as by a port link').to.equal(100);
+      expect(nearAfter.spins - near.spins, 'spins on this side').to.equal(0);
+      expect(farAfter.spins - far.spins, 'spins on the worker side').to.equal(0);
+      expect(nearAfter.parks - near.parks, 'parks on this side').to.be.at.least(100);
+      expect(farAfter.parks - far.parks, 'parks on the worker side').to.be.at.least(100);
+      // A burst mixes the two paths (the first item wakes the peer over the port, the rest find it
+      // running and go into the ring): still each item once, in order.
+      for (; i <= 400; i++) send(transport, 'n', i);
+      await until(() => got.length === 401, 'a burst of 300 echoes');
+      await until(() => transport.parkedNow && transport.peerParked, 'both sides parked after the burst');
+    } finally {
+      Atomics.sub(gate, G_AWAKE, extra);
+    }
+    expect(ids(got)).to.deep.equal(range(0, 401));
+    expect(transport.stats.queuedPortItems, 'port items left waiting here').to.equal(0);
+    // Room again, whatever the machine: a parked peer is sent its items through the ring and woken.
+    roomInGate();
+    const near = transport.stats;
+    for (; i <= 450; i++) {
+      send(transport, 'n', i);
+      await until(() => got.length === i + 1, `echo ${i}`);
+    }
+    expect(transport.stats.portSends - near.portSends, 'items sent over the port with the gate open').to.equal(0);
+    expect(transport.stats.parkedDeliveries - near.parkedDeliveries, 'items delivered as by a port link with the gate open').to.equal(0);
+    expect(ids(got)).to.deep.equal(range(0, 451));
+    const far = await workerStats(worker);
+    expect(far.hasWork, 'input left on the worker side').to.equal(false);
+    expect(far.stats.queuedPortItems, 'port items left waiting on the worker side').to.equal(0);
   });
 });
 
