@@ -17,28 +17,13 @@ import type { Batch } from '../protocol.js';
 import { allocateRingMemory, checkRingMemory, ConsumerState, PORT_MARK, RingPair } from './ring-buffer.js';
 import type { Transferable, Transport, TransportCloseListener, TransportReceiver } from '../transport.js';
 import { PortQueue } from './port-queue.js';
+import type { SharedRingStats } from './shared-ring-stats.js';
 import { SpinPolicy } from './spin-policy.js';
 import { now, spinner, threadGate, type SpinningConsumer } from './thread-spinner.js';
 import { WireDecoder, WireEncoder } from './wire-serializer.js';
 
 export type { SharedRingHandle, SharedRingOptions } from './shared-ring-options.js';
-
-/**
- * Read-only counts of one side since it was made, for diagnostics and specs (the transport never
- * reads them). `spins`: times its consumer began spinning; `parks`: times it parked (to wait for a
- * port message); `portSends`: items sent over the port; `unmarkedPortSends`: of those, items sent
- * with no PORT_MARK (the ring was full, or the item itself woke a parked peer that will not spin);
- * `parkedDeliveries`: port items delivered from their message event while parked, as a port link
- * does; `queuedPortItems`: port items received but not yet due.
- */
-export interface SharedRingStats {
-  spins: number;
-  parks: number;
-  portSends: number;
-  unmarkedPortSends: number;
-  parkedDeliveries: number;
-  queuedPortItems: number;
-}
+export type { SharedRingStats } from './shared-ring-stats.js';
 
 /** The port message that wakes a parked consumer whose input went into the ring. */
 const WAKE = 'wake';
@@ -196,14 +181,25 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
 
   /**
    * Transport contract: deliver now what the peer already sent (its link is about to close), with
-   * no spinning or parking after. Re-entrant calls return. True when the next item went over the
-   * port and has not come.
+   * no spinning or parking after. Re-entrant calls return.
    */
-  deliverArrived(): boolean {
+  deliverArrived(): void {
+    this.deliverReady(true);
+  }
+
+  /**
+   * Deliver what is due (draining); true when the next item went over the port and has not come.
+   * `unmarked`: also pull the port while it holds anything, for items sent with no marker (to a
+   * parked peer as a port link, or past a full ring) that no record points to; a drain leaves those
+   * to their message event.
+   */
+  private deliverReady(unmarked: boolean): boolean {
     if (this.draining || this.closed || !this.receiver) return false;
     this.draining = true;
     try {
-      return this.deliverDue();
+      let blockedOnPort = this.deliverDue();
+      while (unmarked && !blockedOnPort && !this.closed && this.pullPort()) blockedOnPort = this.deliverDue();
+      return blockedOnPort;
     } finally {
       this.draining = false;
     }
@@ -212,7 +208,7 @@ export class SharedRingTransport implements Transport, SpinningConsumer {
   /** Deliver every item that is due, in sequence order, then spin or park. Re-entrant calls return. */
   readonly drain = (): void => {
     if (this.draining || !this.receiver) return;
-    const blockedOnPort = this.deliverArrived();
+    const blockedOnPort = this.deliverReady(false);
     if (this.closed) return;
     const final = this.ring.peerFinalSeq();
     if ((final !== undefined && final === this.expected) || this.portClosed) return this.peerGone();

@@ -73,7 +73,8 @@ describe('apartments/stress: random calls, callbacks, cancellations and a crash'
       if (i % 25 === 0) await new Promise((r2) => setImmediate(r2));
     }
     await Promise.all(ops);
-    expect(unexpected, `seed ${seed}`).to.deep.equal([]);
+    // As text, so a failure shows each unexpected error's stack (a deep-equal diff elides them).
+    expect(unexpected.map((u) => JSON.stringify(u, null, 1)).join('\n'), `seed ${seed}: unexpected failures`).to.equal('');
     expect(await crash, 'the crashing call itself was in flight').to.be.instanceOf(ApartmentFaultedError);
     expect(canceled, 'calls actually cancelled').to.be.greaterThan(0);
     expect(victim.state).to.equal('faulted');
