@@ -4,6 +4,7 @@
 import { CallCanceledError, CallTimeoutError } from './errors.js';
 import { MAX_TIMER_MS } from './long-timer.js';
 import { monotonicMs } from './monotonic-clock.js';
+import { outsideCalls } from './outside-calls.js';
 
 /**
  * How long a timed-out call waits at most for the callee's answer to its cancel. Not scaled down
@@ -89,7 +90,9 @@ export class DeadlineTimer {
     // +1: a timer may fire up to a millisecond early by this clock. A Node timer past
     // MAX_TIMER_MS fires after 1 ms (and warns): a deadline weeks away re-armed itself every
     // millisecond. It fires at the cap instead, finds nothing due, and is armed again.
-    this.timer = setTimeout(this.fire, Math.min(MAX_TIMER_MS, Math.max(0, at - monotonicMs()) + 1));
+    // Outside calls: the timer serves every call of the channel, not the one that armed it, and
+    // would hold that call's arguments until it fires (outside-calls.ts).
+    this.timer = outsideCalls(() => setTimeout(this.fire, Math.min(MAX_TIMER_MS, Math.max(0, at - monotonicMs()) + 1)));
     this.timer.unref();
   }
 

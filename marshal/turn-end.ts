@@ -6,7 +6,7 @@
 // hooks' init, before and after. A call used to cost each side two of them (the reply's flush and
 // the spinner's start), ≈ 0.1 µs of a 5-6 µs round trip over shared memory.
 
-import { AsyncResource } from 'node:async_hooks';
+import { outsideCalls } from './outside-calls.js';
 
 // The first `dueCount` slots: a count, because setting an array's length calls into the runtime
 // (≈ 35 ns a turn on each side of a call). A slot is cleared as its work runs.
@@ -16,11 +16,9 @@ let queued = false;
 let running = false;
 // The work runs outside every async context of the code that asked for it first (a served call's,
 // an AsyncLocalStorage of the user's): what it starts, such as the spin loop that goes on to
-// deliver other messages, must not inherit that. Made when the module loads, outside any call.
-const outsideCalls = new AsyncResource('apartment-runtime.turn-end');
-
+// deliver other messages, must not inherit that (outside-calls.ts).
 const runDueOutsideCalls = (): void => {
-  outsideCalls.runInAsyncScope(runDue);
+  outsideCalls(runDue);
 };
 
 function runDue(): void {

@@ -10,6 +10,7 @@
 // that kept spinning off for good (a sequential shared-memory call stuck at 90 µs instead of 5).
 // Time spent busy cannot be caught in the act: ours is ours whenever it ran.
 import { monotonicMs } from '../monotonic-clock.js';
+import { outsideCalls } from '../outside-calls.js';
 
 /** One reading: when, the busy and total ticks of each core we may run on, and our CPU time. */
 export interface CpuReading {
@@ -153,7 +154,9 @@ export class LoadSampler {
   }
 
   private schedule(ms: number): void {
-    this.timer = setTimeout(this.tick, ms);
+    // Outside calls: resume() runs inside whichever call woke a thread, and the timer re-arms
+    // itself from its own callback, so it would hold that call's context for good (outside-calls.ts).
+    this.timer = outsideCalls(() => setTimeout(this.tick, ms));
     this.timer.unref();
   }
 

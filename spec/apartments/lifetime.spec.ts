@@ -1,6 +1,8 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { expect } from 'chai';
-import { DisconnectedError, byRef, release, type Runtime } from '../../lib/index.js';
+import { DisconnectedError, byRef, callOptions, release, type Runtime } from '../../lib/index.js';
 import type { Calc } from '../fixtures/calc.js';
+import type { Janitor } from '../fixtures/crasher.js';
 import type { Holder } from '../fixtures/holder.js';
 import { eventually, expectNoExports, startRuntime } from '../fixtures/runtime-fixture.js';
 
@@ -110,6 +112,51 @@ describe('apartments/lifetime: callbacks and by-reference arguments', () => {
     await holder.keep(() => 'host callback');
     release(calc);
     await b.close();
+    await expectNoExports(rt);
+  });
+});
+
+describe("apartments/lifetime: the runtime's own timers hold no call's arguments", () => {
+  it('releases a host callback once the apartment collects its proxy, though the call that used it armed the link deadline timer', async () => {
+    ({ rt } = await startRuntime());
+    const apt = await rt.createApartment();
+    const calc = await apt.createObject<Calc>('Calc');
+    const janitor = await apt.createObject<Janitor>('Janitor');
+    // The apartment's first call to the host is the callback, so its channel arms the timer for
+    // the 30 s default deadline inside the served call whose arguments hold the callback's proxy
+    // (a call that waited for its turn, as one behind a slow call does, keeps them).
+    const slow = calc.slowAdd(1, 50);
+    expect(await calc.callBack((x: number) => x * 2, 21)).to.equal(42);
+    expect(await slow).to.equal(1);
+    expect(rt.stats().exports, 'the callback, while the apartment holds its proxy').to.equal(1);
+    // Well within the deadline: a timer that kept the served call's context would hold it 30 s.
+    await eventually(async () => {
+      expect(await janitor.collect()).to.equal(true);
+      expect(rt!.stats().exports, 'the callback, once the apartment collected its proxy').to.equal(0);
+    }, 10_000);
+    release(calc);
+    release(janitor);
+    await expectNoExports(rt);
+  });
+
+  it('keeps no AsyncLocalStorage store of the host after the calls made inside it settled', async () => {
+    ({ rt } = await startRuntime());
+    const storage = new AsyncLocalStorage<object>();
+    let store: object | undefined = { payload: new Array(1000).fill('held') };
+    const collected = new WeakRef(store);
+    // Made outside the store: a Worker or port keeps the store it was made in, as every Node handle does.
+    const apt = await rt.createApartment();
+    const calc = await apt.createObject<Calc>('Calc');
+    // Inside the store, a call due before every call so far: the host's channel re-arms its
+    // deadline timer for it.
+    expect(await storage.run(store, () => calc.add(1, callOptions({ timeoutMs: 20_000 })))).to.equal(1);
+    store = undefined;
+    await eventually(async () => {
+      await new Promise((r) => setImmediate(r));
+      globalThis.gc!();
+      expect(collected.deref(), 'the store of the code that made the calls').to.equal(undefined);
+    }, 10_000);
+    release(calc);
     await expectNoExports(rt);
   });
 });
