@@ -100,6 +100,11 @@ describe('lib/trace: ring capacity', () => {
     const marks = trace.events.filter((e) => e.kind === 'Mark');
     expect(marks.length).to.be.greaterThan(0);
     expect(marks.length + trace.dropped).to.be.at.least(200);
-    expect(marks.map((e) => e.extra), 'the first ones, in order').to.deep.equal(marks.map((_, i) => i));
+    // The host drains the ring every 10 ms while the apartment writes, so on a slow machine a drain
+    // can land mid-turn and make room again: what is kept is the first marks, then runs of later
+    // ones, never one out of order or twice.
+    const kept = marks.map((e) => e.extra as number);
+    expect(kept[0], 'the first one is kept').to.equal(0);
+    expect(kept.every((n, i) => i === 0 || n > kept[i - 1]!), `in order: ${kept.join(',')}`).to.equal(true);
   });
 });
