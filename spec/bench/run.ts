@@ -27,6 +27,7 @@ import { startCpuLoad } from './cpu-load.js';
 import { settleMachine } from './machine-settle.js';
 import { benchApartments } from './apartment-bench.js';
 import { benchCallPath, type BenchRow } from './call-path-bench.js';
+import { benchCoScheduling } from './co-scheduling-bench.js';
 import { benchProcesses } from './process-bench.js';
 import { benchGeneratedStubs } from './proxygen-bench.js';
 import { benchSharedState } from './shared-state-bench.js';
@@ -80,6 +81,7 @@ async function round(): Promise<BenchRow[]> {
     for (const r of await benchTransports({ quick })) {
       measured.push({ case: `raw transport: ${r.case}`, subject: r.transport, value: r.value, unit: r.unit, better: r.unit.includes('/s') ? 'higher' : 'lower' });
     }
+    measured.push(...(await benchCoScheduling({ quick })));
   }
   if (await starting('processes')) measured.push(...(await benchProcesses({ quick })));
   if (await starting('tracing')) measured.push(...(await benchTracing({ quick, baselineDist: baselineArg?.slice('--trace-baseline='.length) })));
