@@ -1,8 +1,8 @@
 // What spinning can reach on this machine, measured with nothing of the runtime in the way: two
 // threads that both spin on one shared word (workers/spinning-pair.ts) make round trips for a fixed
-// time, beside raw postMessage round trips in the same round. A trip made while both threads held
-// a core takes well under a microsecond; one that waited for a thread to be scheduled again takes
-// a scheduler slice (milliseconds). So the trips under FAST_TRIP_MICROS, and the time they took,
+// time; the transports group's raw postMessage rows, measured in the same round, are what they
+// compare with. A trip made while both threads held a core takes well under a microsecond; one
+// that waited for a thread to be scheduled again takes a scheduler slice (milliseconds). So the trips under FAST_TRIP_MICROS, and the time they took,
 // tell what share of the time both threads ran at once, and what a trip costs then. Quiet, on a
 // machine with a core for each, the share is near 100%; beside a CPU-bound process on 2 cores the
 // two threads and the neighbour take turns, and any design that needs both threads running for a
@@ -10,8 +10,6 @@
 // both threads run takes c / share on average. docs/performance.md reads the figures.
 import { Worker } from 'node:worker_threads';
 import type { BenchRow } from './call-path-bench.js';
-import { sequentialMicros } from './harness.js';
-import { rawPostMessage } from './subjects.js';
 
 /** A trip at least this long waited for a thread to be scheduled (a descheduled thread waits far longer). */
 const FAST_TRIP_MICROS = 5;
@@ -49,17 +47,9 @@ function spinRoundTrips(words: Int32Array, ms: number): PairRun {
   return { tripMicros: (wall * 1000) / trips, bothRanPercent: (fastTime / wall) * 100, fastTripMicros: fast === 0 ? NaN : (fastTime * 1000) / fast };
 }
 
-/** Raw postMessage round trips beside a spinning pair's, and the share of time both threads of the pair ran. */
+/** A spinning pair's round trip, and the share of time both threads of the pair ran. */
 export async function benchCoScheduling(options: { quick?: boolean } = {}): Promise<BenchRow[]> {
   const ms = options.quick ? 300 : 1000;
-  const raw = await rawPostMessage();
-  let rawMicros: number;
-  try {
-    let i = 0;
-    rawMicros = await sequentialMicros(options.quick ? 2_000 : 10_000, () => raw.sum(i++, 1));
-  } finally {
-    await raw.close();
-  }
   const words = new Int32Array(new SharedArrayBuffer(8));
   const worker = new Worker(new URL('./workers/spinning-pair.js', import.meta.url), { workerData: words.buffer });
   let run: PairRun;
@@ -74,10 +64,8 @@ export async function benchCoScheduling(options: { quick?: boolean } = {}): Prom
     Atomics.store(words, 0, -1);
     await worker.terminate();
   }
-  const trip = 'sequential round trip, two threads spinning on one word';
   return [
-    { case: trip, subject: 'raw postMessage', value: rawMicros, unit: 'µs', better: 'lower' },
-    { case: trip, subject: 'spinning pair', value: run.tripMicros, unit: 'µs', better: 'lower' },
+    { case: 'spinning pair: sequential round trip, two threads spinning on one word', subject: 'spinning pair', value: run.tripMicros, unit: 'µs', better: 'lower' },
     { case: 'spinning pair: share of the time both threads ran at once', subject: 'spinning pair', value: run.bothRanPercent, unit: '%', better: 'higher' },
     { case: 'spinning pair: a round trip while both threads ran', subject: 'spinning pair', value: run.fastTripMicros, unit: 'µs', better: 'lower' },
   ];
